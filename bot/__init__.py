@@ -1,0 +1,1 @@
+"""The CRPS symptom diary bot."""

@@ -1,0 +1,131 @@
+"""Command line: python -m bot run | demo | invite."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+
+from bot.config import ConfigurationError, Settings, load_settings
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Request URLs contain the bot token; keep HTTP client chatter out of INFO logs.
+    for noisy in ("httpx", "httpcore", "telegram.ext", "aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def command_run(settings: Settings) -> None:
+    from bot.runner import serve
+
+    if not settings.telegram_bot_token:
+        _fail("TELEGRAM_BOT_TOKEN is not set (without a token, try: python -m bot demo)")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, stop=stop)
+
+    asyncio.run(main())
+
+
+def command_demo() -> None:
+    from bot.demo import run_demo
+
+    asyncio.run(run_demo())
+
+
+def command_invite(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import utc_now
+    from bot.diary import enrolment
+    from storage import migrate
+    from storage.database import Database
+
+    try:
+        code = enrolment.check_code(args.code)
+        timezone = enrolment.check_timezone(args.tz or settings.default_timezone)
+        times = enrolment.check_times(args.times or "")
+    except ValueError as error:
+        _fail(str(error))
+    language = args.lang or settings.default_language
+    from bot.prompts import Catalog
+
+    if language not in Catalog.load(settings.default_language).languages:
+        _fail(f"--lang {language!r}: no catalog prompts/messages/{language}.yaml")
+
+    async def main() -> str:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            token = await enrolment.create_invite(
+                database,
+                code=code,
+                timezone=timezone,
+                language=language,
+                checkin_times=times,
+                now=utc_now(),
+                valid_for=timedelta(days=settings.invite_valid_days),
+            )
+        finally:
+            await database.dispose()
+        return enrolment.deep_link(await _bot_username(settings), token)
+
+    print(asyncio.run(main()))
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username
+    if not settings.telegram_bot_token:
+        _fail("set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN) so that the link can name the bot")
+    from telegram import Bot
+
+    async with Bot(settings.telegram_bot_token or "", base_url=settings.bot_api_url) as bot:
+        return bot.username
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="CRPS symptom diary bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.add_argument("--verbose", action="store_true", help="log at DEBUG (may include update details)")
+    commands.add_parser("demo", help="run the real bot against the loopback stand-in, no token needed")
+    invite = commands.add_parser("invite", help="create a one-time enrolment link for a patient")
+    invite.add_argument("--code", required=True, help="the clinic's pseudonymous patient code, e.g. P-0012")
+    invite.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: DEFAULT_TIMEZONE)")
+    invite.add_argument("--lang", help="language code, e.g. en or es (default: DEFAULT_LANGUAGE)")
+    invite.add_argument("--times", help="local check-in times, e.g. 09:00,20:00 (default: the clinic's)")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        _configure_logging()
+        logging.getLogger().setLevel(logging.WARNING)
+        command_demo()
+        return
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        _fail(f"configuration: {error}")
+    _configure_logging(getattr(args, "verbose", False))
+    if args.command == "run":
+        command_run(settings)
+    elif args.command == "invite":
+        command_invite(settings, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The one place that wires the application: services, handlers, command menus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.diary.checkins import CheckIns
+from bot.diary.questionnaire import Questionnaire
+from bot.handlers import checkin, errors, gate, patient
+from bot.handlers.context import DiaryContext, Services
+from bot.prompts import Catalog
+from storage.database import Database
+
+DiaryApplication = Application[Any, DiaryContext, Any, Any, Any, Any]
+
+PATIENT_COMMANDS = ("checkin", "history", "language", "help")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_application(
+    settings: Settings, database: Database, *, clock: Callable[[], datetime] = utc_now
+) -> DiaryApplication:
+    if not settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the application")
+    catalog = Catalog.load(settings.default_language)
+    questionnaire = Questionnaire.load("daily")
+    services = Services(
+        settings=settings,
+        database=database,
+        catalog=catalog,
+        questionnaire=questionnaire,
+        checkins=CheckIns(database, questionnaire, open_for=timedelta(hours=settings.checkin_open_hours)),
+        clock=clock,
+    )
+    application: DiaryApplication = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.bot_api_url)
+        .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
+        .context_types(ContextTypes(context=DiaryContext))
+        # Updates come from our durable inbox (bot/delivery/inbox.py), not PTB's updater.
+        .updater(None)
+        .connection_pool_size(128)
+        .pool_timeout(30)
+        .build()
+    )
+    application.bot_data["services"] = services
+
+    # Group -1 runs first for every update: it identifies the sender and stops strangers.
+    application.add_handler(TypeHandler(Update, gate.identify_sender), group=-1)
+
+    application.add_handler(CommandHandler("start", patient.start))
+    application.add_handler(CommandHandler("help", patient.help_command))
+    application.add_handler(CommandHandler("language", patient.language_menu))
+    application.add_handler(CommandHandler("history", patient.history_command))
+    application.add_handler(CommandHandler("checkin", checkin.checkin_command))
+    application.add_handler(CallbackQueryHandler(patient.consent, pattern=r"^cs:"))
+    application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=r"^ck:"))
+    application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=r"^lg:"))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, checkin.on_text))
+    # Whatever nothing above took: unknown commands, stickers, forged button data.
+    application.add_handler(MessageHandler(filters.ALL, patient.unknown))
+    application.add_handler(CallbackQueryHandler(patient.unknown))
+
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+async def publish_command_menus(application: DiaryApplication) -> None:
+    """The patient's command menu, in every language we have a catalog for."""
+    catalog: Catalog = application.bot_data["services"].catalog
+    for language in catalog.languages:
+        commands = [BotCommand(name, catalog.text(language, f"commands.{name}")) for name in PATIENT_COMMANDS]
+        code = None if language == catalog.default_language else language
+        await application.bot.set_my_commands(commands, language_code=code)

@@ -1,0 +1,68 @@
+"""All configuration, read once from the environment and `.env` (see .env.example)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.diary.enrolment import check_timezone
+from bot.prompts import PROMPTS_DIR
+
+
+class ConfigurationError(Exception):
+    """One line naming the variable that is missing or malformed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str | None = None
+    telegram_bot_username: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite:///./data/diary.db"
+    staff_chat_id: int | None = None
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_timezone: str = "UTC"
+    default_language: str = "en"
+    invite_valid_days: int = Field(default=7, ge=1, le=90)
+    checkin_open_hours: int = Field(default=12, ge=1, le=48)
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not (PROMPTS_DIR / "messages" / f"{value}.yaml").is_file():
+            raise ValueError(f"no message catalog prompts/messages/{value}.yaml")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def bot_api_url(self) -> str:
+        return f"{self.telegram_api_base_url}/bot"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or ConfigurationError with one readable line (no traceback for a typo in .env)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        raise ConfigurationError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,122 @@
+"""The durable inbox: updates are stored before Telegram is told we have them, then processed.
+
+Telegram forgets an update once a later getUpdates call confirms it (offset = its id + 1). We store
+each batch in the database first, so a crash at any instant leaves every update either unconfirmed
+(Telegram sends it again) or in the inbox (processed at start-up). Handlers are idempotent, so an
+update processed twice stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application
+
+from storage import inbox
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class Inbox:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        database: Database,
+        *,
+        clock: Callable[[], datetime],
+        poll_timeout: int = 10,
+        max_in_flight: int = 512,
+    ) -> None:
+        self.application = application
+        self.database = database
+        self.clock = clock
+        self.poll_timeout = poll_timeout
+        # Updates of one chat run one after another, in order; different chats run concurrently.
+        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._done: list[int] = []
+        self._flush_lock = asyncio.Lock()
+
+    async def replay_unfinished(self) -> int:
+        """Process what a previous process stored but did not finish."""
+        async with self.database.session() as session:
+            rows = await inbox.unfinished(session=session)
+        for _, payload in rows:
+            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        await self.drain()
+        if rows:
+            log.info("replayed %d unfinished updates", len(rows))
+        return len(rows)
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-poll Telegram until `stop` is set."""
+        offset: int | None = None
+        bot = self.application.bot
+        while not stop.is_set():
+            try:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
+                )
+            except RetryAfter as error:
+                await asyncio.sleep(
+                    float(
+                        error.retry_after if isinstance(error.retry_after, int) else error.retry_after.total_seconds()
+                    )
+                )
+                continue
+            except (TimedOut, NetworkError) as error:
+                if stop.is_set():
+                    break
+                log.warning("getUpdates failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(1)
+                continue
+            if not updates:
+                continue
+            async with self.database.session() as session:
+                new = await inbox.store_new(
+                    session=session,
+                    updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates],
+                    now=self.clock(),
+                )
+            # Only now may Telegram forget them: the next call confirms them with this offset.
+            offset = updates[-1].update_id + 1
+            for update in updates:
+                if update.update_id in new:
+                    self._dispatch(update)
+        await self.drain()
+
+    def _dispatch(self, update: Update) -> None:
+        task = asyncio.create_task(self._process(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, update: Update) -> None:
+        chat = update.effective_chat
+        async with self._slots, self._chat_locks[chat.id if chat else 0]:
+            # process_update hands handler errors to the error handler; it does not raise for them.
+            await self.application.process_update(update)
+        self._done.append(update.update_id)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        """Mark finished updates processed, many per transaction when many finish together."""
+        async with self._flush_lock:
+            done, self._done = self._done, []
+            if done:
+                async with self.database.session() as session:
+                    await inbox.mark_processed(session=session, update_ids=done, now=self.clock())
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+        await self._flush()

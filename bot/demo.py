@@ -1,0 +1,187 @@
+"""`python -m bot demo`: the real bot against the loopback stand-in, on a fresh SQLite file.
+
+Simulated patients enrol through invite links and answer check-ins by pressing buttons; the
+transcript of both sides is printed, and the charts the bot sent are written to data/demo/files/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.diary import enrolment
+from bot.runner import serve
+from bot.sandbox import BotApiStandIn, SimulatedUser
+from bot.sandbox.server import Event
+from storage.database import Database
+
+DEMO_DIR = Path("data/demo")
+
+
+class DemoClock:
+    """The bot's clock, which the demo moves forward to play past days' check-ins."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _invite(settings: Settings, code: str, timezone: str, language: str, now: datetime) -> str:
+    database = Database(settings.database_url)
+    try:
+        return await enrolment.create_invite(
+            database,
+            code=code,
+            timezone=timezone,
+            language=language,
+            checkin_times="09:00",
+            now=now,
+            valid_for=timedelta(days=7),
+        )
+    finally:
+        await database.dispose()
+
+
+async def _check_in(user: SimulatedUser, answers: list[str], note: str | None) -> None:
+    await user.send("/checkin")
+    for label in answers:
+        await user.press(label)
+    if note is None:
+        await user.press(user.last_with_buttons().buttons[-1][0])  # Skip
+    else:
+        await user.send(note)
+        await user.wait_for(lambda: user.last_with_buttons().buttons[0][1].startswith("ck:e"))
+
+
+def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -> None:
+    for event in events:
+        name = names.get(event.chat_id, str(event.chat_id))
+        if event.actor == "user":
+            verb = "presses" if event.kind == "press" else "writes "
+            print(f"  {name:>6} {verb} {event.text!r}")
+            continue
+        prefix = {"send": "sends", "edit": "edits", "photo": "sends chart", "toast": "pops up"}.get(
+            event.kind, event.kind
+        )
+        lines = event.text.splitlines() or [""]
+        if event.text in shown and len(lines) > 2:
+            lines = [lines[0], "(as above)"]
+        shown.add(event.text)
+        print(f"  {'bot':>6} {prefix:<7} → {name}: {lines[0]}")
+        for line in lines[1:]:
+            print(f"  {'':>6} {'':<7}   {line}")
+        if event.buttons:
+            print(f"  {'':>6} {'':<7}   buttons: " + " ".join(f"[{b}]" for b in event.buttons))
+
+
+async def run_demo(directory: Path = DEMO_DIR) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    standin = BotApiStandIn(files_dir=directory / "files")
+    root = await standin.start()
+    settings = load_settings(
+        telegram_bot_token=standin.token,
+        telegram_api_base_url=root,
+        database_url=f"sqlite:///{directory / 'diary.db'}",
+        default_language="en",
+        default_timezone="Europe/Berlin",
+    )
+    clock = DemoClock()
+    stop, ready = asyncio.Event(), asyncio.Event()
+    bot_task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=1))
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        await _play(standin, settings, clock, directory)
+    finally:
+        stop.set()
+        await bot_task
+        await standin.stop()
+
+
+async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, directory: Path) -> None:
+    print(f"Bot API stand-in on {standin.url}; the real bot polls it; database {directory / 'diary.db'}\n")
+
+    ben = SimulatedUser(standin, 1001, "Ben", "en")
+    ana = SimulatedUser(standin, 1002, "Ana", "es")
+    carl = SimulatedUser(standin, 1003, "Carl", "en")
+    dee = SimulatedUser(standin, 1004, "Dee", "en")
+    names = {u.id: u.first_name for u in (ben, ana, carl, dee)}
+    shown: set[str] = set()
+    start = clock.now - timedelta(days=14)
+    clock.now = start
+    tokens = {
+        code: await _invite(settings, code, tz, lang, clock.now)
+        for code, tz, lang in [
+            ("P-0012", "Europe/Berlin", "en"),
+            ("P-0013", "Europe/Madrid", "es"),
+            ("P-0014", "Europe/Berlin", "en"),
+        ]
+    }
+    print("Staff created invites: python -m bot invite --code P-0012 --tz Europe/Berlin --lang en  (and two more)\n")
+
+    def chapter(title: str) -> int:
+        print(f"── {title} " + "─" * max(0, 70 - len(title)))
+        return len(standin.transcript)
+
+    mark = chapter("Ben opens his invite link, reads the consent screen and agrees")
+    await ben.send(f"/start {tokens['P-0012']}")
+    await ben.press("I agree")
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Ben's first check-in: he changes his pain answer with Back, then adds a note")
+    await ben.send("/checkin")
+    for label in ["7", "Red", "Warmer"]:
+        await ben.press(label)
+    await ben.press("◀ Back")
+    await ben.press("Colder")
+    for label in ["A little", "3 Okay"]:
+        await ben.press(label)
+    await ben.send("Hand burning since the night.")
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Ana enrols in Spanish and skips two questions")
+    await ana.send(f"/start {tokens['P-0013']}")
+    await ana.press("Estoy de acuerdo")
+    await ana.send("/checkin")
+    await ana.press("4")
+    await ana.press("Saltar ▶")
+    await ana.press("Igual")
+    await ana.press("No está hinchada")
+    await ana.press("4 Bueno")
+    await ana.press("Saltar ▶")
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Someone without an invite writes; Dee declines consent")
+    await carl.send("hello?")
+    await dee.send(f"/start {tokens['P-0014']}")
+    await dee.press("No, thank you")
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Two weeks of daily check-ins, played by pressing buttons (transcript omitted)")
+    rng = random.Random(12)
+    for day in range(1, 15):
+        clock.now = start + timedelta(days=day, hours=rng.uniform(0, 3))
+        pain = max(0, min(10, round(4 + day / 4 + rng.gauss(0, 1))))
+        colour = rng.choice(["Normal", "Normal", "Red", "Mottled"])
+        mood = rng.choice(["2 Low", "3 Okay", "4 Good"])
+        await _check_in(ben, [str(pain), colour, "The same", "Not swollen", mood], None)
+        await _check_in(ana, [str(max(0, pain - 2)), "Normal", "Igual", "Un poco", "3 Regular"], None)
+    print(f"  {len(standin.transcript) - mark} messages, edits and presses\n")
+
+    mark = chapter("Ben asks for his history")
+    await ben.send("/history")
+    await ben.wait_for(lambda: ben.last.photo is not None)
+    _print_events(standin.transcript[mark:], names, shown)
+
+    charts = [m.saved_to for chat in standin.messages.values() for m in chat.values() if m.saved_to]
+    print("\nCharts the bot sent were written to:")
+    for path in charts:
+        print(f"  {path}")
+    print("\nDemo finished.")

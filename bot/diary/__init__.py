@@ -1,0 +1,1 @@
+"""The diary's domain: questionnaire, check-ins, enrolment, history. No Telegram imports here."""

@@ -1,0 +1,123 @@
+"""Check-in use cases: start one, move through it by buttons, add the note. Every answer is stored at once."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.diary.questionnaire import Questionnaire
+from storage import checkins
+from storage.database import Database
+from storage.models import CheckIn, Patient
+
+
+class Action(enum.StrEnum):
+    ANSWER = "a"
+    SKIP = "s"
+    BACK = "b"
+    EDIT = "e"
+
+
+class Refusal(enum.Enum):
+    CLOSED = "closed"  # closed, someone else's, or unknown: the patient is told it is closed
+    INVALID = "invalid"  # a value outside the item's scale: forged or stale data
+
+
+@dataclass(frozen=True)
+class CheckInState:
+    """What the check-in message shows: the item being asked (None: the summary) and the answers so far."""
+
+    id: int
+    local_start: datetime
+    step: str | None
+    answers: dict[str, str]
+    chat_id: int | None
+    message_id: int | None
+
+
+def _state(checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckInState:
+    assert checkin.id is not None
+    return CheckInState(
+        id=checkin.id,
+        local_start=checkin.started_at.astimezone(ZoneInfo(timezone)),
+        step=checkin.step,
+        answers=answers,
+        chat_id=checkin.chat_id,
+        message_id=checkin.message_id,
+    )
+
+
+class CheckIns:
+    def __init__(self, database: Database, questionnaire: Questionnaire, *, open_for: timedelta) -> None:
+        self.database = database
+        self.questionnaire = questionnaire
+        self.open_for = open_for
+
+    async def start(self, *, patient: Patient, slot: str, now: datetime) -> tuple[CheckInState, bool]:
+        """Open the check-in for a slot (idempotent: the same slot returns the same check-in, created=False)."""
+        assert patient.id is not None
+        local_date = now.astimezone(ZoneInfo(patient.timezone)).date()
+        async with self.database.session() as session:
+            checkin, created = await checkins.create(
+                session=session,
+                patient_id=patient.id,
+                questionnaire=self.questionnaire.id,
+                local_date=local_date,
+                slot=slot,
+                started_at=now,
+                closes_at=now + self.open_for,
+                step=self.questionnaire.first,
+                chat_id=patient.chat_id,
+            )
+            assert checkin.id is not None
+            if created:
+                await checkins.close_others(session=session, patient_id=patient.id, keep_id=checkin.id, now=now)
+            answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        return _state(checkin, answers, patient.timezone), created
+
+    async def attach_message(self, *, checkin_id: int, chat_id: int, message_id: int) -> None:
+        async with self.database.session() as session:
+            await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)
+
+    async def act(
+        self, *, patient: Patient, checkin_id: int, action: Action, item_id: str, value: str, now: datetime
+    ) -> CheckInState | Refusal:
+        """Apply one button press. The check-in must be the presser's, still open, the value in scale."""
+        item = self.questionnaire.item(item_id) if item_id else None
+        if action is not Action.EDIT and item is None:
+            return Refusal.INVALID
+        if action is Action.ANSWER and (item is None or not item.accepts(value)):
+            return Refusal.INVALID
+        async with self.database.session() as session:
+            checkin = await checkins.get(session=session, checkin_id=checkin_id)
+            if checkin is None or checkin.patient_id != patient.id or checkin.closes_at <= now:
+                return Refusal.CLOSED
+            if action is Action.ANSWER:
+                await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item_id, value=value, now=now)
+                checkin.step = self.questionnaire.after(item_id)
+            elif action is Action.SKIP:
+                checkin.step = self.questionnaire.after(item_id)
+            elif action is Action.BACK:
+                checkin.step = self.questionnaire.before(item_id)
+            else:
+                checkin.step = self.questionnaire.first
+            if checkin.step is None and checkin.completed_at is None:
+                checkin.completed_at = now
+            answers = await checkins.answers(session=session, checkin_id=checkin_id)
+        return _state(checkin, answers, patient.timezone)
+
+    async def add_note(self, *, patient: Patient, text: str, now: datetime) -> CheckInState | None:
+        """Store a typed note on the check-in waiting for one; None when no check-in is waiting."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            checkin = await checkins.awaiting_note(session=session, patient_id=patient.id, now=now)
+            if checkin is None or checkin.id is None:
+                return None
+            await checkins.upsert_answer(session=session, checkin_id=checkin.id, item="note", value=text, now=now)
+            checkin.step = self.questionnaire.after("note")
+            if checkin.step is None and checkin.completed_at is None:
+                checkin.completed_at = now
+            answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        return _state(checkin, answers, patient.timezone)

@@ -1,0 +1,109 @@
+"""Enrolment by one-time invite: tokens are random, single-use, expiring, and stored only as a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage import invites, patients
+from storage.database import Database
+from storage.models import Patient
+
+TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
+PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+def check_code(code: str) -> str:
+    if not PATIENT_CODE.match(code):
+        raise ValueError(f"patient code {code!r} must be 1-32 letters, digits, '.', '_' or '-'")
+    return code
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (for example Europe/Berlin)") from None
+    return name
+
+
+def check_times(text: str) -> str:
+    """'09:00,20:00' -> normalised; 1 to 4 local times a day."""
+    if not text:
+        return ""
+    times = sorted({part.strip() for part in text.split(",") if part.strip()})
+    bad = [t for t in times if not LOCAL_TIME.match(t)]
+    if bad or not 1 <= len(times) <= 4:
+        raise ValueError(f"times {text!r} must be 1 to 4 local times written HH:MM, comma-separated (09:00,20:00)")
+    return ",".join(times)
+
+
+async def create_invite(
+    database: Database,
+    *,
+    code: str,
+    timezone: str,
+    language: str,
+    checkin_times: str,
+    now: datetime,
+    valid_for: timedelta,
+) -> str:
+    """Store a new invite for the patient code and return the token (shown once, never stored)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    async with database.session() as session:
+        patient = await patients.get_or_create(
+            session=session, code=code, language=language, timezone=timezone, now=now
+        )
+        assert patient.id is not None
+        await invites.create(
+            session=session,
+            token_hash=hash_token(token),
+            patient_id=patient.id,
+            language=language,
+            timezone=timezone,
+            checkin_times=checkin_times,
+            now=now,
+            expires_at=now + valid_for,
+        )
+    return token
+
+
+async def invite_is_usable(database: Database, *, token: str, now: datetime) -> bool:
+    async with database.session() as session:
+        invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
+    return invite is not None and invite.used_at is None and invite.expires_at > now
+
+
+async def accept_invite(
+    database: Database, *, token: str, telegram_user_id: int, chat_id: int, now: datetime
+) -> Patient | None:
+    """Link the Telegram user to the invited patient; None if the invite cannot be used."""
+    async with database.session() as session:
+        invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
+        if invite is None or invite.id is None:
+            return None
+        if await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id):
+            return None
+        if not await invites.claim(session=session, invite_id=invite.id, now=now):
+            return None
+        patient = await session.get(Patient, invite.patient_id)
+        assert patient is not None
+        patient.telegram_user_id = telegram_user_id
+        patient.chat_id = chat_id
+        patient.language = invite.language
+        patient.timezone = invite.timezone
+        patient.status = "active"
+        patient.consented_at = now
+        return patient

@@ -1,0 +1,55 @@
+"""Callback data: what our buttons carry. It comes back from the client, so it is parsed as untrusted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.diary.checkins import Action
+
+# ck:<action>:<check-in id>:<item>:<value>, at most ~50 bytes (Telegram allows 64).
+_CHECKIN = re.compile(r"ck:([asbe]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16})")
+_CONSENT = re.compile(r"cs:(y:[A-Za-z0-9_-]{16,64}|n)")
+_LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
+
+
+@dataclass(frozen=True)
+class CheckInButton:
+    action: Action
+    checkin_id: int
+    item: str
+    value: str
+
+
+def checkin_button(action: Action, checkin_id: int, item: str = "", value: str = "") -> str:
+    return f"ck:{action.value}:{checkin_id}:{item}:{value}"
+
+
+def parse_checkin(data: object) -> CheckInButton | None:
+    match = _CHECKIN.fullmatch(data) if isinstance(data, str) else None
+    if match is None:
+        return None
+    action, checkin_id, item, value = match.groups()
+    return CheckInButton(Action(action), int(checkin_id), item, value)
+
+
+def consent_button(token: str | None) -> str:
+    return f"cs:y:{token}" if token else "cs:n"
+
+
+def parse_consent(data: object) -> tuple[bool, str | None] | None:
+    """(accepted, token) or None for anything else."""
+    match = _CONSENT.fullmatch(data) if isinstance(data, str) else None
+    if match is None:
+        return None
+    choice = match.group(1)
+    return (True, choice[2:]) if choice.startswith("y:") else (False, None)
+
+
+def language_button(code: str) -> str:
+    return f"lg:{code}"
+
+
+def parse_language(data: object) -> str | None:
+    match = _LANGUAGE.fullmatch(data) if isinstance(data, str) else None
+    return match.group(1) if match else None

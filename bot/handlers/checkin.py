@@ -1,0 +1,96 @@
+"""The check-in conversation: one message, edited in place as the patient presses buttons."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.diary.checkins import CheckInState, Refusal
+from bot.handlers.callback_data import parse_checkin
+from bot.handlers.checkin_view import render
+from bot.handlers.context import DiaryContext
+
+log = logging.getLogger(__name__)
+
+
+def _view(context: DiaryContext, state: CheckInState) -> tuple[str, InlineKeyboardMarkup]:
+    assert context.patient is not None
+    services = context.services
+    return render(
+        state,
+        language=context.patient.language,
+        catalog=services.catalog,
+        questionnaire=services.questionnaire,
+    )
+
+
+async def checkin_command(update: Update, context: DiaryContext) -> None:
+    """/checkin: an extra check-in on a bad day. Keyed by the command's message, so a re-delivered
+    update finds the same check-in instead of opening a second one."""
+    message = update.message
+    assert message is not None and context.patient is not None
+    services = context.services
+    state, created = await services.checkins.start(
+        patient=context.patient, slot=f"extra-{message.message_id}", now=services.clock()
+    )
+    if not created and state.message_id is not None:
+        return
+    text, keyboard = _view(context, state)
+    sent = await message.reply_text(text, reply_markup=keyboard)
+    await services.checkins.attach_message(checkin_id=state.id, chat_id=sent.chat_id, message_id=sent.message_id)
+
+
+async def checkin_button(update: Update, context: DiaryContext) -> None:
+    query = update.callback_query
+    assert query is not None and context.patient is not None
+    services = context.services
+    button = parse_checkin(query.data)
+    if button is None:
+        await query.answer(context.text("checkin.closed"))
+        return
+    outcome = await services.checkins.act(
+        patient=context.patient,
+        checkin_id=button.checkin_id,
+        action=button.action,
+        item_id=button.item,
+        value=button.value,
+        now=services.clock(),
+    )
+    if isinstance(outcome, Refusal):
+        log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)
+        await query.answer(context.text("checkin.closed"))
+        return
+    text, keyboard = _view(context, outcome)
+    await _edit(query.edit_message_text(text, reply_markup=keyboard))
+    # Answered last: the client's spinner stops once the message shows the new step.
+    await query.answer()
+
+
+async def on_text(update: Update, context: DiaryContext) -> None:
+    """Free text: the note of a check-in waiting for one; otherwise a friendly pointer to the buttons."""
+    message = update.message
+    assert message is not None and message.text is not None and context.patient is not None
+    services = context.services
+    state = await services.checkins.add_note(patient=context.patient, text=message.text, now=services.clock())
+    if state is None:
+        await message.reply_text(context.text("unknown"))
+        return
+    if state.chat_id is not None and state.message_id is not None:
+        text, keyboard = _view(context, state)
+        await _edit(
+            context.bot.edit_message_text(
+                text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard
+            )
+        )
+    await message.reply_text(context.text("checkin.note_saved"))
+
+
+async def _edit(request: object) -> None:
+    """Await an edit; "message is not modified" (a double press) is success, not an error."""
+    try:
+        await request  # type: ignore[misc]
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise

@@ -1,0 +1,79 @@
+"""How a check-in looks: the one message's text and buttons for its current step, words from prompts/."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.diary.checkins import Action, CheckInState
+from bot.diary.questionnaire import Item, Questionnaire
+from bot.handlers.callback_data import checkin_button
+from bot.prompts import Catalog
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _option_label(catalog: Catalog, language: str, item: Item, code: str) -> str:
+    key = f"items.{item.id}.options.{code}"
+    return catalog.text(language, key) if catalog.has(language, key) else code
+
+
+def answer_label(catalog: Catalog, language: str, item: Item, value: str | None) -> str:
+    if value is None:
+        return catalog.text(language, "checkin.not_answered")
+    return value if item.type == "text" else _option_label(catalog, language, item, value)
+
+
+def render(
+    state: CheckInState, *, language: str, catalog: Catalog, questionnaire: Questionnaire
+) -> tuple[str, InlineKeyboardMarkup]:
+    header = catalog.text(language, "checkin.header", date=state.local_start.strftime("%Y-%m-%d %H:%M"))
+    if state.step is None:
+        lines = [header, "", catalog.text(language, "checkin.summary")]
+        for item in questionnaire.items:
+            label = catalog.text(language, f"items.{item.id}.label")
+            lines.append(f"{label}: {answer_label(catalog, language, item, state.answers.get(item.id))}")
+        edit = InlineKeyboardButton(
+            catalog.text(language, "checkin.edit"), callback_data=checkin_button(Action.EDIT, state.id)
+        )
+        return "\n".join(lines), InlineKeyboardMarkup([[edit]])
+
+    item = questionnaire.item(state.step)
+    assert item is not None
+    number = questionnaire.position(item.id) + 1
+    progress = catalog.text(language, "checkin.progress", number=number, total=len(questionnaire.items))
+    question = catalog.text(language, f"items.{item.id}.question")
+    current = state.answers.get(item.id)
+
+    options = []
+    for code in item.options:
+        label = _option_label(catalog, language, item, code)
+        if code == current:
+            label = f"✓ {label}"
+        options.append(
+            InlineKeyboardButton(label, callback_data=checkin_button(Action.ANSWER, state.id, item.id, code))
+        )
+    labelled = any(catalog.has(language, f"items.{item.id}.options.{code}") for code in item.options)
+    width = 6 if not labelled else (1 if len(options) <= 3 else 2)
+    keyboard = _rows(options, width)
+
+    navigation = []
+    if number > 1:
+        navigation.append(
+            InlineKeyboardButton(
+                catalog.text(language, "checkin.back"),
+                callback_data=checkin_button(Action.BACK, state.id, item.id),
+            )
+        )
+    navigation.append(
+        InlineKeyboardButton(
+            catalog.text(language, "checkin.skip"),
+            callback_data=checkin_button(Action.SKIP, state.id, item.id),
+        )
+    )
+    keyboard.append(navigation)
+    text = f"{header}\n{progress}\n\n{question}"
+    if item.type == "text" and current:
+        text += f"\n\n{answer_label(catalog, language, item, current)}"
+    return text, InlineKeyboardMarkup(keyboard)

@@ -1,0 +1,51 @@
+"""The typed context every handler receives, with the services the application wires in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.diary.checkins import CheckIns
+from bot.diary.questionnaire import Questionnaire
+from bot.prompts import Catalog
+from storage.database import Database
+from storage.models import Patient
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    catalog: Catalog
+    questionnaire: Questionnaire
+    checkins: CheckIns
+    clock: Callable[[], datetime]
+
+
+class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """`patient` is filled in by the sender gate (handlers/gate.py) before any other handler runs."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.patient: Patient | None = None
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.bot_data["services"]
+        return services
+
+    def text(self, key: str, **values: object) -> str:
+        """A message in the patient's language (or the sender's Telegram language before enrolment)."""
+        catalog = self.services.catalog
+        language = self.patient.language if self.patient else catalog.default_language
+        return catalog.text(language, key, **values)

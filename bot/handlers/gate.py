@@ -1,0 +1,47 @@
+"""Runs before every other handler: who is writing? Strangers get one polite line and are not stored."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot.handlers.callback_data import parse_consent
+from bot.handlers.context import DiaryContext
+from storage import counters, patients
+
+log = logging.getLogger(__name__)
+
+STRANGER_COUNTER = "stranger_messages"
+
+
+def _is_enrolment(update: Update) -> bool:
+    """/start (with or without an invite token) and the consent buttons are open to everyone."""
+    if update.message and update.message.text:
+        return update.message.text.split(maxsplit=1)[0].split("@")[0] == "/start"
+    if update.callback_query:
+        return parse_consent(update.callback_query.data) is not None
+    return False
+
+
+async def identify_sender(update: Update, context: DiaryContext) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        raise ApplicationHandlerStop  # group chats (staff) are not handled by the patient diary
+    services = context.services
+    async with services.database.session() as session:
+        context.patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id)
+        stranger = context.patient is None and not _is_enrolment(update)
+        if stranger:
+            await counters.increment(session=session, name=STRANGER_COUNTER)
+    if stranger:
+        log.info("message from someone never invited (update %s)", update.update_id)
+        language = services.catalog.language_for(user.language_code)
+        text = services.catalog.text(language, "stranger")
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await context.bot.send_message(chat.id, text)
+        raise ApplicationHandlerStop

@@ -1,0 +1,150 @@
+"""Enrolment, help, language and history: the patient's commands outside a check-in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.diary import enrolment, history
+from bot.handlers.callback_data import consent_button, parse_consent, parse_language
+from bot.handlers.context import DiaryContext
+from storage import patients
+
+log = logging.getLogger(__name__)
+
+
+async def start(update: Update, context: DiaryContext) -> None:
+    """/start <token> from an invite link: check the invite and show the consent screen."""
+    assert update.message is not None and update.effective_user is not None
+    services = context.services
+    if context.patient is not None:
+        await update.message.reply_text(context.text("invite.already_enrolled" if context.args else "help"))
+        return
+    language = services.catalog.language_for(update.effective_user.language_code)
+    token = context.args[0] if context.args else ""
+    if not token:
+        await update.message.reply_text(services.catalog.text(language, "stranger"))
+        return
+    if not await enrolment.invite_is_usable(services.database, token=token, now=services.clock()):
+        await update.message.reply_text(services.catalog.text(language, "invite.invalid"))
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    services.catalog.text(language, "consent.accept"), callback_data=consent_button(token)
+                ),
+                InlineKeyboardButton(
+                    services.catalog.text(language, "consent.decline"), callback_data=consent_button(None)
+                ),
+            ]
+        ]
+    )
+    await update.message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
+
+
+async def consent(update: Update, context: DiaryContext) -> None:
+    """Accept enrols the patient; Decline stores nothing about them."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None and update.effective_chat is not None
+    services = context.services
+    choice = parse_consent(query.data)
+    assert choice is not None  # the handler's pattern admits only consent data
+    accepted, token = choice
+    if context.patient is not None:
+        await query.edit_message_text(context.text("consent.accepted"))
+        await query.answer()
+        return
+    language = services.catalog.language_for(update.effective_user.language_code)
+    if not accepted or token is None:
+        await query.edit_message_text(services.catalog.text(language, "consent.declined"))
+        await query.answer()
+        return
+    context.patient = await enrolment.accept_invite(
+        services.database,
+        token=token,
+        telegram_user_id=update.effective_user.id,
+        chat_id=update.effective_chat.id,
+        now=services.clock(),
+    )
+    if context.patient is None:
+        await query.edit_message_text(services.catalog.text(language, "invite.invalid"))
+    else:
+        log.info("patient %s enrolled", context.patient.id)
+        await query.edit_message_text(context.text("consent.accepted"))
+    # Answered last (here and in every button handler): the edit is visible when the spinner stops.
+    await query.answer()
+
+
+async def help_command(update: Update, context: DiaryContext) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.text("help"))
+
+
+async def language_menu(update: Update, context: DiaryContext) -> None:
+    assert update.effective_message is not None
+    catalog = context.services.catalog
+    buttons = [
+        [InlineKeyboardButton(catalog.text(code, "language.name"), callback_data=f"lg:{code}")]
+        for code in catalog.languages
+    ]
+    await update.effective_message.reply_text(
+        context.text("language_menu.prompt"), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def language_chosen(update: Update, context: DiaryContext) -> None:
+    query = update.callback_query
+    assert query is not None and context.patient is not None and context.patient.id is not None
+    code = parse_language(query.data)
+    if code not in context.services.catalog.languages:
+        await query.answer(context.text("checkin.closed"))
+        return
+    async with context.services.database.session() as session:
+        await patients.set_language(session=session, patient_id=context.patient.id, language=code)
+    context.patient.language = code
+    await query.edit_message_text(context.text("language_menu.changed"))
+    await query.answer()
+
+
+async def history_command(update: Update, context: DiaryContext) -> None:
+    """/history: the last 30 days as a chart plus the patient's own numbers, nothing else."""
+    assert update.effective_message is not None and context.patient is not None
+    patient, services = context.patient, context.services
+    assert patient.id is not None
+    now = services.clock()
+    entries = await history.recent_entries(services.database, patient_id=patient.id, now=now)
+    if not entries:
+        await update.effective_message.reply_text(context.text("history.empty"))
+        return
+    labels = {
+        key: context.text(f"chart.{key}")
+        for key in ("title", "pain", "mood", "skin_color", "skin_temperature", "swelling")
+    }
+    # Rendering takes tens of milliseconds of CPU: keep it off the event loop.
+    png = await asyncio.to_thread(history.chart_png, entries, labels=labels, timezone=patient.timezone, now=now)
+    figures = history.figures(entries)
+    none = context.text("history.none")
+    pain = figures.pain or (none, none, none)
+    mood = figures.mood or (none, none, none)
+    caption = context.text(
+        "history.caption",
+        count=figures.count,
+        pain_min=pain[0],
+        pain_max=pain[1],
+        pain_last=pain[2],
+        mood_min=mood[0],
+        mood_max=mood[1],
+        mood_last=mood[2],
+    )
+    await update.effective_message.reply_photo(png, caption=caption, filename="diary.png")
+
+
+async def unknown(update: Update, context: DiaryContext) -> None:
+    """Anything we have no handler for (stickers, unknown commands, ...): a friendly pointer to /help."""
+    if update.callback_query:
+        await update.callback_query.answer(context.text("checkin.closed"))
+    elif update.effective_message:
+        await update.effective_message.reply_text(context.text("unknown"))

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine, and query functions. Nothing above this package writes SQL."""

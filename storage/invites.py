@@ -1,0 +1,49 @@
+"""Query functions for enrolment invites (looked up by the hash of their token, never the token)."""
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Invite
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    token_hash: str,
+    patient_id: int,
+    language: str,
+    timezone: str,
+    checkin_times: str,
+    now: datetime,
+    expires_at: datetime,
+) -> Invite:
+    invite = Invite(
+        token_hash=token_hash,
+        patient_id=patient_id,
+        language=language,
+        timezone=timezone,
+        checkin_times=checkin_times,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def by_token_hash(*, session: AsyncSession, token_hash: str) -> Invite | None:
+    result = await session.exec(select(Invite).where(Invite.token_hash == token_hash))
+    return result.first()
+
+
+async def claim(*, session: AsyncSession, invite_id: int, now: datetime) -> bool:
+    """Mark the invite used; False when another request used it first."""
+    result = await session.exec(
+        update(Invite)
+        .where(col(Invite.id) == invite_id, col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
+        .values(used_at=now)
+    )
+    return bool(result.rowcount == 1)

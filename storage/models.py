@@ -1,0 +1,120 @@
+"""The tables. The database is the single source of truth; processes are disposable."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the backend keeps (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Patient(SQLModel, table=True):
+    """A patient known by the clinic's pseudonymous code; linked to Telegram when they accept an invite."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    language: str = Field(max_length=8)
+    timezone: str = Field(max_length=64)
+    status: str = Field(default="invited", max_length=16)
+    created_at: datetime = utc_column()
+    consented_at: datetime | None = utc_column(nullable=True)
+
+
+class Invite(SQLModel, table=True):
+    """A one-time enrolment link. Only the SHA-256 of the token is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False))
+    language: str = Field(max_length=8)
+    timezone: str = Field(max_length=64)
+    checkin_times: str = Field(default="", max_length=64)
+    created_at: datetime = utc_column()
+    expires_at: datetime = utc_column()
+    used_at: datetime | None = utc_column(nullable=True)
+
+
+class CheckIn(SQLModel, table=True):
+    """One questionnaire sitting. Unique per (patient, local date, slot) so no slot is ever asked twice."""
+
+    __table_args__ = (UniqueConstraint("patient_id", "local_date", "slot", name="uq_checkin_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    questionnaire: str = Field(max_length=32)
+    local_date: date
+    slot: str = Field(max_length=32)
+    started_at: datetime = utc_column()
+    closes_at: datetime = utc_column()
+    # The item being asked now; None once the patient has reached the summary.
+    step: str | None = Field(default=None, max_length=32)
+    completed_at: datetime | None = utc_column(nullable=True)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Answer(SQLModel, table=True):
+    """One item's answer, stored the moment it is given. Upserted on (check-in, item)."""
+
+    __table_args__ = (UniqueConstraint("checkin_id", "item", name="uq_answer_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(sa_column=Column(ForeignKey("checkin.id", ondelete="CASCADE"), nullable=False, index=True))
+    item: str = Field(max_length=32)
+    value: str = Field(sa_type=Text)
+    answered_at: datetime = utc_column()
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A raw Telegram update, written before Telegram is told we have it.
+
+    The payload is cleared once processed, so a processed row holds only its number and times.
+    """
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: str | None = Field(default=None, sa_type=Text)
+    received_at: datetime = utc_column()
+    processed_at: datetime | None = utc_column(nullable=True, index=True)
+
+
+class Counter(SQLModel, table=True):
+    """Named tallies for things we must not store details of (e.g. messages from strangers)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = 0

@@ -1,0 +1,33 @@
+"""Query functions for patients."""
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Patient
+
+
+async def by_telegram_user(*, session: AsyncSession, telegram_user_id: int) -> Patient | None:
+    result = await session.exec(select(Patient).where(Patient.telegram_user_id == telegram_user_id))
+    return result.first()
+
+
+async def by_code(*, session: AsyncSession, code: str) -> Patient | None:
+    result = await session.exec(select(Patient).where(Patient.code == code))
+    return result.first()
+
+
+async def get_or_create(*, session: AsyncSession, code: str, language: str, timezone: str, now: datetime) -> Patient:
+    patient = await by_code(session=session, code=code)
+    if patient is None:
+        patient = Patient(code=code, language=language, timezone=timezone, created_at=now)
+        session.add(patient)
+        await session.flush()
+    return patient
+
+
+async def set_language(*, session: AsyncSession, patient_id: int, language: str) -> None:
+    patient = await session.get(Patient, patient_id)
+    if patient is not None:
+        patient.language = language
