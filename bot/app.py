@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
-from bot.handlers import checkin, errors, gate, patient
+from bot.handlers import callback_data, checkin, errors, gate, patient
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
 from storage.database import Database
@@ -72,9 +72,10 @@ def build_application(
     application.add_handler(CommandHandler("language", patient.language_menu))
     application.add_handler(CommandHandler("history", patient.history_command))
     application.add_handler(CommandHandler("checkin", checkin.checkin_command))
-    application.add_handler(CallbackQueryHandler(patient.consent, pattern=r"^cs:"))
-    application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=r"^ck:"))
-    application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=r"^lg:"))
+    # Button data comes from the client: each handler takes only data its parser accepts.
+    application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
+    application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))
+    application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=callback_data.is_language))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, checkin.on_text))
     # Whatever nothing above took: unknown commands, stickers, forged button data.
     application.add_handler(MessageHandler(filters.ALL, patient.unknown))

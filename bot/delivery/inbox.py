@@ -63,10 +63,18 @@ class Inbox:
         offset: int | None = None
         bot = self.application.bot
         while not stop.is_set():
+            fetch = asyncio.ensure_future(
+                bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES)
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():
+                # Nothing fetched is confirmed until the next call, so abandoning this one loses nothing.
+                fetch.cancel()
+                break
             try:
-                updates = await bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
-                )
+                updates = fetch.result()
             except RetryAfter as error:
                 await asyncio.sleep(
                     float(

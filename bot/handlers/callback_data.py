@@ -53,3 +53,15 @@ def language_button(code: str) -> str:
 def parse_language(data: object) -> str | None:
     match = _LANGUAGE.fullmatch(data) if isinstance(data, str) else None
     return match.group(1) if match else None
+
+
+def is_checkin(data: object) -> bool:
+    return parse_checkin(data) is not None
+
+
+def is_consent(data: object) -> bool:
+    return parse_consent(data) is not None
+
+
+def is_language(data: object) -> bool:
+    return parse_language(data) is not None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot.diary.checkins import CheckInState, Refusal
 from bot.handlers.callback_data import parse_checkin
 from bot.handlers.checkin_view import render
 from bot.handlers.context import DiaryContext
+from bot.handlers.edits import edit
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         await query.answer(context.text("checkin.closed"))
         return
     text, keyboard = _view(context, outcome)
-    await _edit(query.edit_message_text(text, reply_markup=keyboard))
+    await edit(query.edit_message_text(text, reply_markup=keyboard))
     # Answered last: the client's spinner stops once the message shows the new step.
     await query.answer()
 
@@ -79,18 +79,9 @@ async def on_text(update: Update, context: DiaryContext) -> None:
         return
     if state.chat_id is not None and state.message_id is not None:
         text, keyboard = _view(context, state)
-        await _edit(
+        await edit(
             context.bot.edit_message_text(
                 text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard
             )
         )
     await message.reply_text(context.text("checkin.note_saved"))
-
-
-async def _edit(request: object) -> None:
-    """Await an edit; "message is not modified" (a double press) is success, not an error."""
-    try:
-        await request  # type: ignore[misc]
-    except BadRequest as error:
-        if "not modified" not in error.message:
-            raise

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.diary import enrolment, history
 from bot.handlers.callback_data import consent_button, parse_consent, parse_language
 from bot.handlers.context import DiaryContext
+from bot.handlers.edits import edit
 from storage import patients
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,17 @@ async def consent(update: Update, context: DiaryContext) -> None:
     assert query is not None and update.effective_user is not None and update.effective_chat is not None
     services = context.services
     choice = parse_consent(query.data)
-    assert choice is not None  # the handler's pattern admits only consent data
+    if choice is None:  # PTB hands empty callback data to the first patterned handler
+        await unknown(update, context)
+        return
     accepted, token = choice
     if context.patient is not None:
-        await query.edit_message_text(context.text("consent.accepted"))
+        await edit(query.edit_message_text(context.text("consent.accepted")))
         await query.answer()
         return
     language = services.catalog.language_for(update.effective_user.language_code)
     if not accepted or token is None:
-        await query.edit_message_text(services.catalog.text(language, "consent.declined"))
+        await edit(query.edit_message_text(services.catalog.text(language, "consent.declined")))
         await query.answer()
         return
     context.patient = await enrolment.accept_invite(
@@ -70,10 +73,10 @@ async def consent(update: Update, context: DiaryContext) -> None:
         now=services.clock(),
     )
     if context.patient is None:
-        await query.edit_message_text(services.catalog.text(language, "invite.invalid"))
+        await edit(query.edit_message_text(services.catalog.text(language, "invite.invalid")))
     else:
         log.info("patient %s enrolled", context.patient.id)
-        await query.edit_message_text(context.text("consent.accepted"))
+        await edit(query.edit_message_text(context.text("consent.accepted")))
     # Answered last (here and in every button handler): the edit is visible when the spinner stops.
     await query.answer()
 
@@ -105,7 +108,7 @@ async def language_chosen(update: Update, context: DiaryContext) -> None:
     async with context.services.database.session() as session:
         await patients.set_language(session=session, patient_id=context.patient.id, language=code)
     context.patient.language = code
-    await query.edit_message_text(context.text("language_menu.changed"))
+    await edit(query.edit_message_text(context.text("language_menu.changed")))
     await query.answer()
 
 

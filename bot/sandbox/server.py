@@ -129,6 +129,7 @@ class BotApiStandIn:
         self.users: dict[int, SimulatedUser] = {}
         self.too_many_requests = 0
         self._updates: list[JSON] = []
+        self._history: dict[int, JSON] = {}
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._query_ids = itertools.count(1)
@@ -140,6 +141,7 @@ class BotApiStandIn:
         self._global_bucket = TokenBucket(30, 30)
         self._chat_buckets: dict[int, TokenBucket] = {}
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
         self._methods: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -172,6 +174,7 @@ class BotApiStandIn:
         return self.url
 
     async def stop(self) -> None:
+        self._closing = True
         self._new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -256,9 +259,19 @@ class BotApiStandIn:
 
     def push_update(self, payload: JSON) -> int:
         update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, **payload})
+        self._history[update_id] = {"update_id": update_id, **payload}
+        self._updates.append(self._history[update_id])
         self._new_update.set()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Send an update again, as Telegram does when a confirmation was lost."""
+        self._updates.append(self._history[update_id])
+        self._new_update.set()
+
+    @property
+    def last_update_id(self) -> int:
+        return max(self._history, default=0)
 
     def user_message(self, user: JSON, text: str) -> ChatMessage:
         """Store what a user typed and queue it as an update, with the entities Telegram would add."""
@@ -421,7 +434,7 @@ class BotApiStandIn:
                 await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
             except TimeoutError:
                 break
-            if self._runner is None:
+            if self._closing:
                 break
         return self._updates[:limit]
 

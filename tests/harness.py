@@ -1,0 +1,97 @@
+"""A running diary for end-to-end tests: the stand-in, the real PTB Application, a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.config import Settings, load_settings
+from bot.diary import enrolment
+from bot.runner import serve
+from bot.sandbox import BotApiStandIn, SimulatedUser
+from storage.database import Database
+from storage.models import Answer, CheckIn
+
+START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Diary:
+    standin: BotApiStandIn
+    settings: Settings
+    clock: Clock
+    database: Database
+
+    async def invite(self, code: str = "P-0001", *, language: str = "en", timezone: str = "Europe/Berlin") -> str:
+        return await enrolment.create_invite(
+            self.database,
+            code=code,
+            timezone=timezone,
+            language=language,
+            checkin_times="",
+            now=self.clock(),
+            valid_for=timedelta(days=7),
+        )
+
+    async def enrol(self, user: SimulatedUser, code: str = "P-0001", *, language: str = "en") -> None:
+        token = await self.invite(code, language=language)
+        await user.send(f"/start {token}")
+        await user.press(data=f"cs:y:{token}")
+
+    async def answers(self) -> list[Answer]:
+        async with self.database.session() as session:
+            return list((await session.exec(select(Answer).order_by(Answer.id))).all())
+
+    async def checkins(self) -> list[CheckIn]:
+        async with self.database.session() as session:
+            return list((await session.exec(select(CheckIn).order_by(CheckIn.id))).all())
+
+
+def settings_for(standin: BotApiStandIn, database_url: str) -> Settings:
+    return load_settings(
+        _env_file=None,
+        telegram_bot_token=standin.token,
+        telegram_api_base_url=standin.url,
+        database_url=database_url,
+        default_language="en",
+        default_timezone="Europe/Berlin",
+    )
+
+
+@asynccontextmanager
+async def running_diary(database_url: str, files: Path) -> AsyncIterator[Diary]:
+    standin = BotApiStandIn(files_dir=files)
+    await standin.start()
+    settings = settings_for(standin, database_url)
+    clock = Clock()
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=5))
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # start-up failed: raise its error
+    database = Database(database_url)
+    try:
+        yield Diary(standin, settings, clock, database)
+    finally:
+        stop.set()
+        await task
+        await standin.stop()
+        await database.dispose()

@@ -1,0 +1,142 @@
+"""Invites, consent, strangers, help, language and history, end to end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.diary.enrolment import hash_token
+from bot.handlers.gate import STRANGER_COUNTER
+from bot.sandbox import SimulatedUser
+from storage import counters
+from storage.models import InboxUpdate, Invite, Patient
+from tests.harness import Diary
+
+
+async def patients(diary: Diary) -> list[Patient]:
+    async with diary.database.session() as session:
+        return list((await session.exec(select(Patient))).all())
+
+
+async def test_invite_token_is_random_long_and_stored_only_hashed(diary: Diary) -> None:
+    tokens = {await diary.invite(f"P-{n}") for n in range(20)}
+    assert len(tokens) == 20
+    assert all(len(token) >= 22 for token in tokens), "at least 128 bits in base64url"
+    async with diary.database.session() as session:
+        stored = {invite.token_hash for invite in (await session.exec(select(Invite))).all()}
+    assert stored == {hash_token(token) for token in tokens}
+    assert not stored & tokens
+
+
+async def test_consent_accept_enrols_with_the_invite_settings(diary: Diary) -> None:
+    ana = SimulatedUser(diary.standin, 201, "Ana", "es")
+    token = await diary.invite("P-0013", language="es")
+    consent = await ana.send(f"/start {token}")
+    assert consent is not None and consent.text is not None
+    for phrase in ["no están cifrados de extremo a extremo", "las 24 horas", "consejo médico", "/export", "/delete"]:
+        assert phrase in consent.text
+    await ana.press("Estoy de acuerdo")
+    assert (ana.last.text or "").startswith("Gracias, ya está inscrito/a")
+    (patient,) = await patients(diary)
+    assert (patient.code, patient.telegram_user_id, patient.language, patient.status) == ("P-0013", 201, "es", "active")
+    assert patient.consented_at == diary.clock()
+
+
+async def test_decline_stores_nothing_about_the_person(diary: Diary) -> None:
+    dee = SimulatedUser(diary.standin, 202, "Dee")
+    token = await diary.invite("P-0014")
+    await dee.send(f"/start {token}")
+    await dee.press("No, thank you")
+    assert "Nothing about you has been stored" in (dee.last.text or "")
+    (patient,) = await patients(diary)
+    assert patient.telegram_user_id is None and patient.consented_at is None
+    async with diary.database.session() as session:
+        inbox = (await session.exec(select(InboxUpdate))).all()
+    assert inbox and all(row.payload is None for row in inbox), "processed updates keep no content"
+
+
+async def test_invite_is_single_use_and_expires(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 203, "Ben")
+    eve = SimulatedUser(diary.standin, 204, "Eve")
+    token = await diary.invite("P-0001")
+    await ben.send(f"/start {token}")
+    await ben.press("I agree")
+    reply = await eve.send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+
+    late = await diary.invite("P-0002")
+    diary.clock.advance(days=7, seconds=1)
+    reply = await eve.send(f"/start {late}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    # Even a consent button kept from before the expiry cannot enrol.
+    press = await eve.press(data=f"cs:y:{late}", message=reply)
+    assert press.answer is None and "expired" in (eve.last.text or "")
+    assert not [m for m in eve.messages if "went wrong" in (m.text or "")]
+    assert [p.telegram_user_id for p in await patients(diary)].count(204) == 0
+
+
+async def test_stranger_gets_a_polite_line_and_only_a_counter(diary: Diary) -> None:
+    carl = SimulatedUser(diary.standin, 205, "Carl", "es")
+    reply = await carl.send("hola, ¿qué es esto?")
+    assert reply is not None and "pida a su equipo médico un enlace de invitación" in (reply.text or "")
+    await carl.send("/checkin")
+    await carl.send("/start")
+    async with diary.database.session() as session:
+        assert await counters.value(session=session, name=STRANGER_COUNTER) == 2
+        inbox = (await session.exec(select(InboxUpdate))).all()
+    assert await patients(diary) == []
+    assert all(row.payload is None for row in inbox)
+
+
+async def test_help_language_and_unknown_input(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 206, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/help")
+    assert reply is not None and "/checkin" in (reply.text or "") and "medical advice" in (reply.text or "")
+    reply = await ben.send("/frobnicate")
+    assert reply is not None and "did not understand" in (reply.text or "")
+    reply = await ben.send("what dose should I take?")
+    assert reply is not None and "did not understand" in (reply.text or "")
+    await ben.send("/language")
+    await ben.press("Español")
+    assert ben.last.text == "Su idioma ahora es español."
+    await ben.send("/checkin")
+    assert "¿Cuánto le duele ahora?" in (ben.last.text or "")
+
+
+async def test_history_sends_a_chart_with_the_patients_own_numbers(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 207, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/history")
+    assert reply is not None and reply.text == "There are no check-ins from the last 30 days yet."
+    for pain in ["4", "7", "5"]:
+        await ben.send("/checkin")
+        await ben.press(pain)
+        await ben.press("Skip ▶")
+        await ben.press("Skip ▶")
+        await ben.press("Skip ▶")
+        await ben.press("2 Low")
+        diary.clock.advance(days=1)
+    await ben.send("/history")
+    await ben.wait_for(lambda: ben.last.photo is not None)
+    chart = ben.last
+    assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
+    assert chart.caption == (
+        "Your last 30 days: 3 check-ins.\nPain: lowest 4, highest 7, most recent 5.\n"
+        "Mood: lowest 2, highest 2, most recent 2."
+    )
+    diary.clock.advance(days=31)
+    reply = await ben.send("/history")
+    assert reply is not None and reply.text == "There are no check-ins from the last 30 days yet."
+
+
+async def test_checkin_date_is_in_the_patients_time_zone(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 208, "Ben")
+    await diary.enrol(ben)
+    diary.clock.now = diary.clock.now.replace(hour=23, minute=30)  # 00:30 next day in Berlin
+    await ben.send("/checkin")
+    assert "Check-in · 2026-11-22 00:30" in (ben.last.text or "")
+    (checkin,) = await diary.checkins()
+    assert str(checkin.local_date) == "2026-11-22"
+    assert checkin.closes_at - checkin.started_at == timedelta(hours=12)
