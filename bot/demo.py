@@ -81,8 +81,7 @@ def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -
 
 
 async def run_demo(directory: Path = DEMO_DIR) -> None:
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
     standin = BotApiStandIn(files_dir=directory / "files")
     root = await standin.start()
     settings = load_settings(

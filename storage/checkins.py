@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -37,7 +38,7 @@ async def create(
             chat_id=chat_id,
         )
         .on_conflict_do_nothing(index_elements=["patient_id", "local_date", "slot"])
-        .returning(CheckIn.__table__.c.id)
+        .returning(col(CheckIn.id))
     )
     created = (await session.exec(statement)).first() is not None
     result = await session.exec(
@@ -107,6 +108,6 @@ async def entries_since(*, session: AsyncSession, patient_id: int, since: dateti
     )
     entries: dict[int, Entry] = {}
     for checkin_id, started_at, item, value in result.all():
-        entry = entries.setdefault(checkin_id, Entry(checkin_id, started_at, {}))
+        entry = entries.setdefault(cast(int, checkin_id), Entry(cast(int, checkin_id), started_at, {}))
         entry.answers[item] = value
     return list(entries.values())

@@ -1,5 +1,6 @@
 """Named tallies: what we count instead of storing (e.g. messages from people never invited)."""
 
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Counter
@@ -8,7 +9,7 @@ from storage.upsert import insert
 
 async def increment(*, session: AsyncSession, name: str) -> None:
     statement = insert(session, Counter).values(name=name, value=1)
-    statement = statement.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.__table__.c.value + 1})
+    statement = statement.on_conflict_do_update(index_elements=["name"], set_={"value": col(Counter.value) + 1})
     await session.exec(statement)
 
 

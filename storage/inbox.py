@@ -19,7 +19,7 @@ async def store_new(*, session: AsyncSession, updates: Sequence[tuple[int, str]]
         insert(session, InboxUpdate)
         .values([{"update_id": uid, "payload": payload, "received_at": now} for uid, payload in updates])
         .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(InboxUpdate.__table__.c.update_id)
+        .returning(col(InboxUpdate.update_id))
     )
     result = await session.exec(statement)
     return {row[0] for row in result.all()}

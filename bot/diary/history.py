@@ -63,7 +63,7 @@ def chart_png(entries: list[Entry], *, labels: dict[str, str], timezone: str, no
     mood = _series(entries, "mood")
     if pain:
         pain_axis.plot(
-            [t.astimezone(zone) for t, _ in pain],
+            mdates.date2num([t for t, _ in pain]),
             [v for _, v in pain],
             "-o",
             color="#c0392b",
@@ -72,7 +72,7 @@ def chart_png(entries: list[Entry], *, labels: dict[str, str], timezone: str, no
         )
     if mood:
         mood_axis.plot(
-            [t.astimezone(zone) for t, _ in mood],
+            mdates.date2num([t for t, _ in mood]),
             [v for _, v in mood],
             "--s",
             color="#2471a3",
@@ -83,10 +83,10 @@ def chart_png(entries: list[Entry], *, labels: dict[str, str], timezone: str, no
     for row, (item, marker, colour) in enumerate(
         [("skin_color", "v", "#8e44ad"), ("skin_temperature", "D", "#d68910"), ("swelling", "^", "#117a65")]
     ):
-        changed = [e.started_at.astimezone(zone) for e in entries if e.answers.get(item) not in (None, USUAL[item])]
+        changed = [e.started_at for e in entries if e.answers.get(item) not in (None, USUAL[item])]
         if changed:
             pain_axis.scatter(
-                changed,
+                mdates.date2num(changed),
                 [10.6 + 0.45 * row] * len(changed),
                 marker=marker,
                 color=colour,
@@ -101,7 +101,7 @@ def chart_png(entries: list[Entry], *, labels: dict[str, str], timezone: str, no
     mood_axis.set_ylim(0.5, 5.5 + 1.5 * 5 / 11)
     mood_axis.set_yticks(range(1, 6))
     mood_axis.set_ylabel(labels["mood"])
-    pain_axis.set_xlim((now - WINDOW).astimezone(zone), now.astimezone(zone) + timedelta(hours=12))
+    pain_axis.set_xlim(mdates.date2num(now - WINDOW), mdates.date2num(now + timedelta(hours=12)))
     pain_axis.xaxis.set_major_formatter(mdates.DateFormatter("%d.%m", tz=zone))
     pain_axis.grid(axis="y", alpha=0.3)
     pain_axis.set_title(labels["title"])

@@ -39,8 +39,9 @@ def render(
         )
         return "\n".join(lines), InlineKeyboardMarkup([[edit]])
 
-    item = questionnaire.item(state.step)
-    assert item is not None
+    asked = questionnaire.item(state.step)
+    assert asked is not None
+    item = asked
     number = questionnaire.position(item.id) + 1
     progress = catalog.text(language, "checkin.progress", number=number, total=len(questionnaire.items))
     question = catalog.text(language, f"items.{item.id}.question")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 if TYPE_CHECKING:
     from bot.sandbox.driver import SimulatedUser
@@ -169,8 +169,8 @@ class BotApiStandIn:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        self.url = f"http://{host}:{sockets[0].getsockname()[1]}"
+        bound_port = self._runner.addresses[0][1]
+        self.url = f"http://{host}:{bound_port}"
         return self.url
 
     async def stop(self) -> None:
@@ -218,12 +218,12 @@ class BotApiStandIn:
         elif request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
-                if not hasattr(part, "read") or part.name is None:
+                if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
-                data = await part.read()  # type: ignore[union-attr]
-                params[part.name] = bytes(data) if part.filename else data.decode()  # type: ignore[union-attr]
-                if part.filename:  # type: ignore[union-attr]
-                    params[f"{part.name}__filename"] = part.filename  # type: ignore[union-attr]
+                data = await part.read()
+                params[part.name] = bytes(data) if part.filename else data.decode()
+                if part.filename:
+                    params[f"{part.name}__filename"] = part.filename
         elif request.can_read_body:
             params.update(await request.post())
         return params

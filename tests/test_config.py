@@ -1,0 +1,90 @@
+"""Configuration errors stop start-up with one line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigurationError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("DEFAULT_LANGUAGE", "xx"),
+        ("ADMIN_TELEGRAM_IDS", "12,abc"),
+        ("STAFF_CHAT_ID", "the staff group"),
+        ("INVITE_VALID_DAYS", "0"),
+    ],
+)
+def test_malformed_value_is_named(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=f"^{variable}: "):
+        load_settings(_env_file=None)
+
+
+def test_admin_ids_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_TELEGRAM_IDS", "11, 22,33")
+    assert load_settings(_env_file=None).admin_telegram_ids == [11, 22, 33]
+
+
+def _bot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DEFAULT_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_run_with_bad_setting_prints_one_line_and_exits_2() -> None:
+    result = _bot("run", DEFAULT_TIMEZONE="Mars/Olympus", TELEGRAM_BOT_TOKEN="1:x")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: configuration: DEFAULT_TIMEZONE: Value error, 'Mars/Olympus' is not an IANA time zone "
+        "(for example Europe/Berlin)"
+    ]
+
+
+def test_run_without_token_says_so() -> None:
+    result = _bot("run")
+    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invite_command_prints_a_deep_link(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'diary.db'}"
+    result = _bot(
+        "invite",
+        "--code",
+        "P-0012",
+        "--tz",
+        "Europe/Berlin",
+        "--lang",
+        "en",
+        "--times",
+        "20:00,09:00",
+        DATABASE_URL=database_url,
+        TELEGRAM_BOT_USERNAME="clinic_diary_bot",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("https://t.me/clinic_diary_bot?start=")
+    token = result.stdout.strip().split("=", 1)[1]
+    assert len(token) >= 22
+
+    bad = _bot(
+        "invite",
+        "--code",
+        "P-0012",
+        "--tz",
+        "Berlin",
+        DATABASE_URL=database_url,
+        TELEGRAM_BOT_USERNAME="clinic_diary_bot",
+    )
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "error: 'Berlin' is not an IANA time zone (for example Europe/Berlin)"
+    )

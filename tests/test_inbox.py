@@ -1,0 +1,191 @@
+"""The durable inbox: stored before confirmed, replayed at start-up, never applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.diary import enrolment
+from bot.sandbox import BotApiStandIn, SimulatedUser
+from storage import inbox, migrate
+from storage.database import Database
+from storage.models import Answer, InboxUpdate
+from tests.harness import START, Diary, running_diary
+
+
+async def test_redelivered_update_is_processed_once(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    await ben.press("6")
+    press_update = diary.standin.last_update_id
+    sent_before = len(diary.standin.sent())
+    diary.standin.redeliver(press_update)  # Telegram lost our confirmation and sends it again
+    await ben.send("/help")  # a later update, processed after the re-delivered one
+    assert [(a.item, a.value) for a in await diary.answers()] == [("pain", "6")]
+    methods = [c.method for c in diary.standin.sent()[sent_before:]]
+    assert methods.count("editMessageText") == 0, "the re-delivered press is not acted on again"
+
+
+async def test_update_is_stored_before_it_is_confirmed(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    await ben.press("3")
+    press_update = diary.standin.last_update_id
+    # Telegram only forgets an update when a later getUpdates carries offset > its id; by then it is in the inbox.
+    confirming = [c for c in diary.standin.sent("getUpdates") if int(c.params.get("offset") or 0) > press_update]
+    assert confirming
+    async with diary.database.session() as session:
+        row = await session.get(InboxUpdate, press_update)
+    assert row is not None and row.received_at <= diary.clock()
+
+
+async def test_unfinished_updates_are_processed_at_start_up(tmp_path: Path, database_url: str) -> None:
+    """A process stored updates and died before handling them: the next one handles them."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 303, "Ben")
+        await diary.enrol(ben)
+        await ben.send("/checkin")
+        (checkin,) = await diary.checkins()
+        user = ben.json
+        message = ben.last
+    # Write what the dead process had stored but not processed: two presses.
+    payloads = []
+    for update_id, value in [(900, "8"), (901, "8")]:
+        payloads.append(
+            (
+                update_id,
+                json.dumps(
+                    {
+                        "update_id": update_id,
+                        "callback_query": {
+                            "id": f"q{update_id}",
+                            "from": user,
+                            "chat_instance": "1",
+                            "data": f"ck:a:{checkin.id}:pain:{value}",
+                            "message": {
+                                "message_id": message.message_id,
+                                "date": 0,
+                                "text": message.text,
+                                "chat": {"id": user["id"], "type": "private"},
+                            },
+                        },
+                    }
+                ),
+            )
+        )
+    database = Database(database_url)
+    async with database.session() as session:
+        await inbox.store_new(session=session, updates=payloads, now=START)
+    await database.dispose()
+
+    async with running_diary(database_url, tmp_path / "files2") as diary:
+        assert [(a.item, a.value) for a in await diary.answers()] == [("pain", "8")]
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(InboxUpdate).where(InboxUpdate.update_id >= 900))).all()
+        assert [r.processed_at is not None and r.payload is None for r in rows] == [True, True]
+
+
+def _start_bot(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+async def _wait(condition: object, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_path: Path, database_url: str) -> None:
+    """Patients press buttons while the bot process is killed with SIGKILL at random instants."""
+    standin = BotApiStandIn()
+    await standin.start()
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": standin.token,
+        "TELEGRAM_API_BASE_URL": standin.url,
+        "DATABASE_URL": database_url,
+        "DEFAULT_TIMEZONE": "Europe/Berlin",
+    }
+    users = [SimulatedUser(standin, 400 + n, f"P{n}") for n in range(8)]
+    rng = random.Random(7)
+    bot = _start_bot(env)
+    try:
+        for n, user in enumerate(users):
+            token = await enrolment.create_invite(
+                database,
+                code=f"K-{n}",
+                timezone="Europe/Berlin",
+                language="en",
+                checkin_times="",
+                now=START,
+                valid_for=timedelta(days=30),
+            )
+            await user.send(f"/start {token}", timeout=30)
+            await user.press("I agree")
+            await user.send("/checkin")
+        checkin_ids = {user.id: int(user.last.buttons[0][1].split(":")[2]) for user in users}
+        expected: dict[tuple[int, str], str] = {}
+        items = [
+            ("pain", [str(v) for v in range(11)]),
+            ("skin_color", ["red", "pale", "normal"]),
+            ("skin_temperature", ["warmer", "colder"]),
+            ("swelling", ["none", "mild"]),
+            ("mood", ["1", "5"]),
+        ]
+        for _ in range(3):  # three crashes
+            for user in users:
+                message = user.last_with_buttons()
+                for item, values in items:
+                    for value in rng.sample(values, 2):  # change of mind: the last press counts
+                        user.server.callback_query(
+                            user.json, message, f"ck:a:{checkin_ids[user.id]}:{item}:{value}", value
+                        )
+                        expected[(checkin_ids[user.id], item)] = value
+            await asyncio.sleep(rng.uniform(0.05, 0.4))
+            bot.send_signal(signal.SIGKILL)
+            bot.wait()
+            bot = _start_bot(env)
+
+        async def all_done() -> bool:
+            if standin.pending_updates:
+                return False
+            async with database.session() as session:
+                unfinished = await inbox.unfinished(session=session)
+                answers = (await session.exec(select(Answer))).all()
+            return not unfinished and {(a.checkin_id, a.item): a.value for a in answers} == expected
+
+        await _wait(all_done, 60)
+        async with database.session() as session:
+            answers = (await session.exec(select(Answer))).all()
+        assert len(answers) == len(expected) == len(users) * len(items)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            bot.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+        await standin.stop()
+        await database.dispose()
