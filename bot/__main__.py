@@ -10,6 +10,7 @@ import sys
 from datetime import timedelta
 
 from bot.config import ConfigurationError, Settings, load_settings
+from bot.runner import quiet_library_loggers
 
 
 def _fail(message: str) -> None:
@@ -22,9 +23,8 @@ def _configure_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Request URLs contain the bot token; keep HTTP client chatter out of INFO logs.
-    for noisy in ("httpx", "httpcore", "telegram.ext", "aiohttp.access", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:
+        quiet_library_loggers()
 
 
 def command_run(settings: Settings) -> None:

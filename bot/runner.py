@@ -16,6 +16,12 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 
+def quiet_library_loggers() -> None:
+    """Request URLs contain the bot token, and library chatter is not ours to vouch for: WARNING and up."""
+    for name in ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 async def serve(
     settings: Settings,
     *,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
+from bot.runner import quiet_library_loggers
 from bot.sandbox import SimulatedUser
 from tests.harness import Diary
 
@@ -152,3 +157,21 @@ async def test_forged_callback_data_is_refused_without_an_error(diary: Diary) ->
         assert press.answer == "This check-in is closed.", data
     assert await diary.answers() == []
     assert not [m for m in ben.messages if m.text and "went wrong" in m.text]
+
+
+async def test_info_logs_carry_no_answers_notes_names_or_tokens(diary: Diary, caplog: pytest.LogCaptureFixture) -> None:
+    quiet_library_loggers()  # as `python -m bot run` configures logging
+    caplog.set_level(logging.INFO)
+    ben = SimulatedUser(diary.standin, 110, "Benedikt")
+    token = await diary.invite("P-0099")
+    await ben.send(f"/start {token}")
+    await ben.press("I agree")
+    await start_checkin(diary, ben)
+    for label in ["9", "Mottled", "Colder", "Clearly swollen", "1 Very low"]:
+        await ben.press(label)
+    await ben.send("my secret note about insomnia")
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "enrolled" in text, "the scan saw the bot's INFO records"
+    for secret in ["insomnia", "Benedikt", "P-0099", token, "mottled", "Mottled", diary.standin.token]:
+        assert secret not in text

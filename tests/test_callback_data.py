@@ -1,0 +1,46 @@
+"""Callback data is untrusted: any string parses to a valid button or to None, never an exception."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.diary.checkins import Action
+from bot.handlers.callback_data import (
+    checkin_button,
+    consent_button,
+    parse_checkin,
+    parse_consent,
+    parse_language,
+)
+
+
+@given(st.one_of(st.text(max_size=80), st.binary(max_size=64).map(lambda b: b.decode("latin-1")), st.none()))
+def test_any_data_parses_or_is_refused(data: str | None) -> None:
+    for parse in (parse_checkin, parse_consent, parse_language):
+        parse(data)  # must not raise
+
+
+@given(
+    st.sampled_from(list(Action)),
+    st.integers(1, 10**12 - 1),
+    st.sampled_from(["pain", "skin_color", "mood"]),
+    st.sampled_from(["0", "10", "blue_purple", "5"]),
+)
+def test_our_buttons_round_trip_within_64_bytes(action: Action, checkin_id: int, item: str, value: str) -> None:
+    data = checkin_button(action, checkin_id, item, value)
+    assert len(data.encode()) <= 64
+    parsed = parse_checkin(data)
+    assert parsed is not None and (parsed.action, parsed.checkin_id, parsed.item, parsed.value) == (
+        action,
+        checkin_id,
+        item,
+        value,
+    )
+
+
+def test_consent_data() -> None:
+    token = "A" * 24
+    assert parse_consent(consent_button(token)) == (True, token)
+    assert parse_consent(consent_button(None)) == (False, None)
+    assert parse_consent("cs:y:" + "A" * 65) is None
