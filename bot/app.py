@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.handlers import callback_data, checkin, errors, gate, patient
@@ -58,8 +59,8 @@ def build_application(
         .context_types(ContextTypes(context=DiaryContext))
         # Updates come from our durable inbox (bot/delivery/inbox.py), not PTB's updater.
         .updater(None)
-        .connection_pool_size(128)
-        .pool_timeout(30)
+        .request(AiohttpRequest(pool_size=128))
+        .get_updates_request(AiohttpRequest(pool_size=1))
         .build()
     )
     application.bot_data["services"] = services

@@ -1,15 +1,21 @@
-"""Query functions for check-ins and their answers."""
+"""Query functions for check-ins and their answers.
+
+The per-answer path (get, upsert_answer, save_progress, answers) uses Core statements on the tables:
+a button press costs a few small statements and no ORM unit of work.
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import update
-from sqlmodel import col, select
+from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Answer, CheckIn
-from storage.upsert import insert
+from storage.core import execute, insert
+from storage.models import Answer, CheckIn, table
+
+CHECKINS = table(CheckIn)
+ANSWERS = table(Answer)
 
 
 async def create(
@@ -26,7 +32,7 @@ async def create(
 ) -> tuple[CheckIn, bool]:
     """Create the check-in for a slot, or return the one that exists (created=False)."""
     statement = (
-        insert(session, CheckIn)
+        insert(session, CHECKINS)
         .values(
             patient_id=patient_id,
             questionnaire=questionnaire,
@@ -38,55 +44,77 @@ async def create(
             chat_id=chat_id,
         )
         .on_conflict_do_nothing(index_elements=["patient_id", "local_date", "slot"])
-        .returning(col(CheckIn.id))
+        .returning(CHECKINS.c.id)
     )
-    created = (await session.exec(statement)).first() is not None
-    result = await session.exec(
-        select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.local_date == local_date, CheckIn.slot == slot)
-    )
-    return result.one(), created
+    created = (await execute(session, statement)).first() is not None
+    row = (
+        await execute(
+            session,
+            select(CHECKINS).where(
+                CHECKINS.c.patient_id == patient_id, CHECKINS.c.local_date == local_date, CHECKINS.c.slot == slot
+            ),
+        )
+    ).one()
+    return CheckIn(**row._mapping), created
 
 
 async def close_others(*, session: AsyncSession, patient_id: int, keep_id: int, now: datetime) -> None:
     """A new check-in closes the patient's earlier open ones: only one is answerable at a time."""
-    await session.exec(
-        update(CheckIn)
-        .where(col(CheckIn.patient_id) == patient_id, col(CheckIn.id) != keep_id, col(CheckIn.closes_at) > now)
-        .values(closes_at=now)
+    await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.id != keep_id, CHECKINS.c.closes_at > now)
+        .values(closes_at=now),
     )
 
 
 async def get(*, session: AsyncSession, checkin_id: int) -> CheckIn | None:
-    return await session.get(CheckIn, checkin_id)
+    row = (await execute(session, select(CHECKINS).where(CHECKINS.c.id == checkin_id))).first()
+    return CheckIn(**row._mapping) if row else None
 
 
 async def awaiting_note(*, session: AsyncSession, patient_id: int, now: datetime) -> CheckIn | None:
-    result = await session.exec(
-        select(CheckIn)
-        .where(CheckIn.patient_id == patient_id, CheckIn.step == "note", col(CheckIn.closes_at) > now)
-        .order_by(col(CheckIn.started_at).desc())
-        .limit(1)
+    row = (
+        await execute(
+            session,
+            select(CHECKINS)
+            .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.step == "note", CHECKINS.c.closes_at > now)
+            .order_by(CHECKINS.c.started_at.desc())
+            .limit(1),
+        )
+    ).first()
+    return CheckIn(**row._mapping) if row else None
+
+
+async def save_progress(
+    *, session: AsyncSession, checkin_id: int, step: str | None, completed_at: datetime | None
+) -> None:
+    """Store where the patient is; the first completion time is kept when they edit afterwards."""
+    await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.id == checkin_id)
+        .values(step=step, completed_at=func.coalesce(CHECKINS.c.completed_at, completed_at)),
     )
-    return result.first()
 
 
 async def set_message(*, session: AsyncSession, checkin_id: int, chat_id: int, message_id: int) -> None:
-    await session.exec(
-        update(CheckIn).where(col(CheckIn.id) == checkin_id).values(chat_id=chat_id, message_id=message_id)
+    await execute(
+        session, update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(chat_id=chat_id, message_id=message_id)
     )
 
 
 async def upsert_answer(*, session: AsyncSession, checkin_id: int, item: str, value: str, now: datetime) -> None:
-    statement = insert(session, Answer).values(checkin_id=checkin_id, item=item, value=value, answered_at=now)
+    statement = insert(session, ANSWERS).values(checkin_id=checkin_id, item=item, value=value, answered_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=["checkin_id", "item"], set_={"value": value, "answered_at": now}
     )
-    await session.exec(statement)
+    await execute(session, statement)
 
 
 async def answers(*, session: AsyncSession, checkin_id: int) -> dict[str, str]:
-    result = await session.exec(select(Answer.item, Answer.value).where(Answer.checkin_id == checkin_id))
-    return dict(result.all())
+    result = await execute(session, select(ANSWERS.c.item, ANSWERS.c.value).where(ANSWERS.c.checkin_id == checkin_id))
+    return {item: value for item, value in result.all()}
 
 
 @dataclass(frozen=True)
@@ -100,11 +128,12 @@ class Entry:
 
 async def entries_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
     """Check-ins with at least one answer, oldest first."""
-    result = await session.exec(
-        select(CheckIn.id, CheckIn.started_at, Answer.item, Answer.value)
-        .join(Answer, col(Answer.checkin_id) == CheckIn.id)
-        .where(CheckIn.patient_id == patient_id, col(CheckIn.started_at) >= since)
-        .order_by(col(CheckIn.started_at), col(CheckIn.id))
+    result = await execute(
+        session,
+        select(CHECKINS.c.id, CHECKINS.c.started_at, ANSWERS.c.item, ANSWERS.c.value)
+        .join(ANSWERS, ANSWERS.c.checkin_id == CHECKINS.c.id)
+        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.started_at >= since)
+        .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
     )
     entries: dict[int, Entry] = {}
     for checkin_id, started_at, item, value in result.all():

@@ -3,8 +3,8 @@
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.core import insert
 from storage.models import Counter
-from storage.upsert import insert
 
 
 async def increment(*, session: AsyncSession, name: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -118,3 +119,9 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: int = 0
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The model's Core table. Hot paths use it: Core statements skip the ORM's unit of work."""
+    result: Table = model.__table__  # type: ignore[attr-defined]
+    return result

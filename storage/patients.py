@@ -2,15 +2,19 @@
 
 from datetime import datetime
 
+from sqlalchemy import select as select_rows
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Patient
+from storage.core import execute
+from storage.models import Patient, table
 
 
 async def by_telegram_user(*, session: AsyncSession, telegram_user_id: int) -> Patient | None:
-    result = await session.exec(select(Patient).where(Patient.telegram_user_id == telegram_user_id))
-    return result.first()
+    """Runs for every update (the sender gate), so it is a Core select, detached from the session."""
+    patients = table(Patient)
+    row = (await execute(session, select_rows(patients).where(patients.c.telegram_user_id == telegram_user_id))).first()
+    return Patient(**row._mapping) if row else None
 
 
 async def by_code(*, session: AsyncSession, code: str) -> Patient | None:

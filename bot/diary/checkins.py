@@ -105,6 +105,9 @@ class CheckIns:
                 checkin.step = self.questionnaire.first
             if checkin.step is None and checkin.completed_at is None:
                 checkin.completed_at = now
+            await checkins.save_progress(
+                session=session, checkin_id=checkin_id, step=checkin.step, completed_at=checkin.completed_at
+            )
             answers = await checkins.answers(session=session, checkin_id=checkin_id)
         return _state(checkin, answers, patient.timezone)
 
@@ -119,5 +122,8 @@ class CheckIns:
             checkin.step = self.questionnaire.after("note")
             if checkin.step is None and checkin.completed_at is None:
                 checkin.completed_at = now
+            await checkins.save_progress(
+                session=session, checkin_id=checkin.id, step=checkin.step, completed_at=checkin.completed_at
+            )
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
         return _state(checkin, answers, patient.timezone)
