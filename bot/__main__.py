@@ -9,6 +9,8 @@ import signal
 import sys
 from datetime import timedelta
 
+import uvloop
+
 from bot.config import ConfigurationError, Settings, load_settings
 from bot.runner import quiet_library_loggers
 
@@ -40,7 +42,8 @@ def command_run(settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
         await serve(settings, stop=stop)
 
-    asyncio.run(main())
+    # uvloop's event loop serves the same coroutines with noticeably less CPU per update.
+    uvloop.run(main())
 
 
 def command_demo() -> None:
