@@ -68,11 +68,6 @@ async def close_others(*, session: AsyncSession, patient_id: int, keep_id: int, 
     )
 
 
-async def get(*, session: AsyncSession, checkin_id: int) -> CheckIn | None:
-    row = (await execute(session, select(CHECKINS).where(CHECKINS.c.id == checkin_id))).first()
-    return CheckIn(**row._mapping) if row else None
-
-
 async def awaiting_note(*, session: AsyncSession, patient_id: int, now: datetime) -> CheckIn | None:
     row = (
         await execute(
@@ -86,16 +81,23 @@ async def awaiting_note(*, session: AsyncSession, patient_id: int, now: datetime
     return CheckIn(**row._mapping) if row else None
 
 
-async def save_progress(
-    *, session: AsyncSession, checkin_id: int, step: str | None, completed_at: datetime | None
-) -> None:
-    """Store where the patient is; the first completion time is kept when they edit afterwards."""
-    await execute(
+async def move_to(
+    *, session: AsyncSession, checkin_id: int, patient_id: int, step: str | None, now: datetime
+) -> CheckIn | None:
+    """Move the patient's open check-in to a step; None if it is closed or not theirs.
+
+    One guarded UPDATE: the ownership and open checks and the change cannot drift apart. Reaching the
+    summary (step None) marks it completed, keeping the first completion time when they edit later.
+    """
+    result = await execute(
         session,
         update(CHECKINS)
-        .where(CHECKINS.c.id == checkin_id)
-        .values(step=step, completed_at=func.coalesce(CHECKINS.c.completed_at, completed_at)),
+        .where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id, CHECKINS.c.closes_at > now)
+        .values(step=step, completed_at=func.coalesce(CHECKINS.c.completed_at, now if step is None else None))
+        .returning(*CHECKINS.c),
     )
+    row = result.first()
+    return CheckIn(**row._mapping) if row else None
 
 
 async def set_message(*, session: AsyncSession, checkin_id: int, chat_id: int, message_id: int) -> None:

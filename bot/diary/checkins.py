@@ -81,33 +81,36 @@ class CheckIns:
         async with self.database.session() as session:
             await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)
 
+    def _next_step(self, action: Action, item_id: str) -> str | None:
+        """Where a press leads depends only on the button, never on a state read first."""
+        if action is Action.EDIT:
+            return self.questionnaire.first
+        if action is Action.BACK:
+            return self.questionnaire.before(item_id)
+        return self.questionnaire.after(item_id)
+
     async def act(
         self, *, patient: Patient, checkin_id: int, action: Action, item_id: str, value: str, now: datetime
     ) -> CheckInState | Refusal:
         """Apply one button press. The check-in must be the presser's, still open, the value in scale."""
+        assert patient.id is not None
         item = self.questionnaire.item(item_id) if item_id else None
         if action is not Action.EDIT and item is None:
             return Refusal.INVALID
         if action is Action.ANSWER and (item is None or not item.accepts(value)):
             return Refusal.INVALID
         async with self.database.session() as session:
-            checkin = await checkins.get(session=session, checkin_id=checkin_id)
-            if checkin is None or checkin.patient_id != patient.id or checkin.closes_at <= now:
+            checkin = await checkins.move_to(
+                session=session,
+                checkin_id=checkin_id,
+                patient_id=patient.id,
+                step=self._next_step(action, item_id),
+                now=now,
+            )
+            if checkin is None:
                 return Refusal.CLOSED
             if action is Action.ANSWER:
                 await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item_id, value=value, now=now)
-                checkin.step = self.questionnaire.after(item_id)
-            elif action is Action.SKIP:
-                checkin.step = self.questionnaire.after(item_id)
-            elif action is Action.BACK:
-                checkin.step = self.questionnaire.before(item_id)
-            else:
-                checkin.step = self.questionnaire.first
-            if checkin.step is None and checkin.completed_at is None:
-                checkin.completed_at = now
-            await checkins.save_progress(
-                session=session, checkin_id=checkin_id, step=checkin.step, completed_at=checkin.completed_at
-            )
             answers = await checkins.answers(session=session, checkin_id=checkin_id)
         return _state(checkin, answers, patient.timezone)
 
@@ -115,15 +118,18 @@ class CheckIns:
         """Store a typed note on the check-in waiting for one; None when no check-in is waiting."""
         assert patient.id is not None
         async with self.database.session() as session:
-            checkin = await checkins.awaiting_note(session=session, patient_id=patient.id, now=now)
-            if checkin is None or checkin.id is None:
+            waiting = await checkins.awaiting_note(session=session, patient_id=patient.id, now=now)
+            if waiting is None or waiting.id is None:
                 return None
-            await checkins.upsert_answer(session=session, checkin_id=checkin.id, item="note", value=text, now=now)
-            checkin.step = self.questionnaire.after("note")
-            if checkin.step is None and checkin.completed_at is None:
-                checkin.completed_at = now
-            await checkins.save_progress(
-                session=session, checkin_id=checkin.id, step=checkin.step, completed_at=checkin.completed_at
+            checkin = await checkins.move_to(
+                session=session,
+                checkin_id=waiting.id,
+                patient_id=patient.id,
+                step=self.questionnaire.after("note"),
+                now=now,
             )
-            answers = await checkins.answers(session=session, checkin_id=checkin.id)
+            if checkin is None:
+                return None
+            await checkins.upsert_answer(session=session, checkin_id=waiting.id, item="note", value=text, now=now)
+            answers = await checkins.answers(session=session, checkin_id=waiting.id)
         return _state(checkin, answers, patient.timezone)
