@@ -19,10 +19,12 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
-from bot.handlers import callback_data, checkin, errors, gate, patient
+from bot.diary.scheduling import Scheduler
+from bot.handlers import admin, callback_data, checkin, errors, gate, patient
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
 from storage.database import Database
@@ -43,12 +45,20 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the application")
     catalog = Catalog.load(settings.default_language)
     questionnaire = Questionnaire.load("daily")
+    open_for = timedelta(hours=settings.checkin_open_hours)
     services = Services(
         settings=settings,
         database=database,
         catalog=catalog,
         questionnaire=questionnaire,
-        checkins=CheckIns(database, questionnaire, open_for=timedelta(hours=settings.checkin_open_hours)),
+        checkins=CheckIns(database, questionnaire, open_for=open_for),
+        scheduler=Scheduler(
+            database,
+            questionnaire_id=questionnaire.id,
+            first_item=questionnaire.first,
+            open_for=open_for,
+            grace=timedelta(minutes=settings.send_grace_minutes),
+        ),
         clock=clock,
     )
     application: DiaryApplication = (
@@ -60,6 +70,7 @@ def build_application(
         # Updates come from our durable inbox (bot/delivery/inbox.py), not PTB's updater.
         .updater(None)
         .request(AiohttpRequest(pool_size=128))
+        .rate_limiter(FloodLimiter(overall_per_second=settings.messages_per_second))
         .get_updates_request(AiohttpRequest(pool_size=1))
         .build()
     )
@@ -73,6 +84,7 @@ def build_application(
     application.add_handler(CommandHandler("language", patient.language_menu))
     application.add_handler(CommandHandler("history", patient.history_command))
     application.add_handler(CommandHandler("checkin", checkin.checkin_command))
+    application.add_handler(CommandHandler("schedule", admin.schedule_command))
     # Button data comes from the client: each handler takes only data its parser accepts.
     application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))

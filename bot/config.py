@@ -8,6 +8,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.diary.enrolment import check_timezone
+from bot.diary.schedule import format_times, parse_times
 from bot.prompts import PROMPTS_DIR
 
 
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     default_language: str = "en"
     invite_valid_days: int = Field(default=7, ge=1, le=90)
     checkin_open_hours: int = Field(default=12, ge=1, le=48)
+    default_checkin_times: str = "09:00"
+    schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
+    send_grace_minutes: int = Field(default=120, ge=0)
+    messages_per_second: float = Field(default=29.5, gt=0, le=30)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -47,6 +52,11 @@ class Settings(BaseSettings):
         if not (PROMPTS_DIR / "messages" / f"{value}.yaml").is_file():
             raise ValueError(f"no message catalog prompts/messages/{value}.yaml")
         return value
+
+    @field_validator("default_checkin_times")
+    @classmethod
+    def _times(cls, value: str) -> str:
+        return format_times(parse_times(value))
 
     @field_validator("telegram_api_base_url")
     @classmethod

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import build_application, publish_command_menus, utc_now
 from bot.config import Settings
 from bot.delivery.inbox import Inbox
+from bot.delivery.outbox import OutboxSender
+from bot.handlers.context import Services
 from storage import migrate
 from storage.database import Database
 
@@ -34,10 +38,40 @@ async def serve(
     try:
         await migrate.upgrade(database)
         application = build_application(settings, database, clock=clock)
+        services: Services = application.bot_data["services"]
         inbox = Inbox(application, database, clock=clock, poll_timeout=poll_timeout)
+        sender = OutboxSender(
+            application,
+            database,
+            catalog=services.catalog,
+            questionnaire=services.questionnaire,
+            checkins=services.checkins,
+            clock=clock,
+            staff_chat_id=settings.staff_chat_id,
+        )
+
+        async def tick() -> None:
+            """Due check-ins become outbox rows; the sender is woken to deliver them."""
+            dispatched = await services.scheduler.dispatch_due(now=clock())
+            if dispatched.sent:
+                sender.wake.set()
+
         async with application:
             await publish_command_menus(application)
             await application.start()
+            # One interval job; all scheduling state is in the database, so nothing is pickled or lost.
+            ticker = AsyncIOScheduler(timezone=UTC)
+            ticker.add_job(
+                tick,
+                "interval",
+                seconds=settings.schedule_tick_seconds,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+            ticker.start()
+            sending = asyncio.create_task(sender.run(stop))
             try:
                 await inbox.replay_unfinished()
                 log.info("bot @%s is running", application.bot.username)
@@ -45,6 +79,9 @@ async def serve(
                     ready.set()
                 await inbox.poll(stop)
             finally:
+                stop.set()
+                ticker.shutdown(wait=False)
+                await sending
                 await application.stop()
     finally:
         await database.dispose()

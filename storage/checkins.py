@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
-from storage.models import Answer, CheckIn, table
+from storage.models import Answer, CheckIn, Patient, table
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
@@ -29,6 +29,7 @@ async def create(
     closes_at: datetime,
     step: str | None,
     chat_id: int | None,
+    status: str = "open",
 ) -> tuple[CheckIn, bool]:
     """Create the check-in for a slot, or return the one that exists (created=False)."""
     statement = (
@@ -42,6 +43,7 @@ async def create(
             closes_at=closes_at,
             step=step,
             chat_id=chat_id,
+            status=status,
         )
         .on_conflict_do_nothing(index_elements=["patient_id", "local_date", "slot"])
         .returning(CHECKINS.c.id)
@@ -66,6 +68,15 @@ async def close_others(*, session: AsyncSession, patient_id: int, keep_id: int, 
         .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.id != keep_id, CHECKINS.c.closes_at > now)
         .values(closes_at=now),
     )
+
+
+async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[CheckIn, Patient] | None:
+    checkin = await session.get(CheckIn, checkin_id)
+    if checkin is None:
+        return None
+    patient = await session.get(Patient, checkin.patient_id)
+    assert patient is not None
+    return checkin, patient
 
 
 async def awaiting_note(*, session: AsyncSession, patient_id: int, now: datetime) -> CheckIn | None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Table,
     Text,
     TypeDecorator,
@@ -83,11 +84,14 @@ class CheckIn(SQLModel, table=True):
     slot: str = Field(max_length=32)
     started_at: datetime = utc_column()
     closes_at: datetime = utc_column()
+    # open: answerable until closes_at; missed: never sent (too late) or never answered; skipped: "Skip today".
+    status: str = Field(default="open", max_length=16)
     # The item being asked now; None once the patient has reached the summary.
     step: str | None = Field(default=None, max_length=32)
     completed_at: datetime | None = utc_column(nullable=True)
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
+    reminded_at: datetime | None = utc_column(nullable=True)
 
 
 class Answer(SQLModel, table=True):
@@ -100,6 +104,45 @@ class Answer(SQLModel, table=True):
     item: str = Field(max_length=32)
     value: str = Field(sa_type=Text)
     answered_at: datetime = utc_column()
+
+
+class Schedule(SQLModel, table=True):
+    """A patient's check-in times in their own zone, and the next slot due (the scheduler's whole state)."""
+
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True))
+    times: str = Field(max_length=64)  # "09:00,20:00"
+    days: str = Field(max_length=32)  # "mon-sun" or "mon,wed,fri"
+    timezone: str = Field(max_length=64)
+    quiet_start: str | None = Field(default=None, max_length=5)  # reminders wait outside these local hours
+    quiet_end: str | None = Field(default=None, max_length=5)
+    paused_until: datetime | None = utc_column(nullable=True)
+    # The next slot: its local date and time, and the UTC instant it is due. NULL when not sending.
+    next_local_date: date | None = None
+    next_slot: str | None = Field(default=None, max_length=5)
+    next_due_at: datetime | None = utc_column(nullable=True, index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot owes, written before it is sent; the sender works through these rows."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # checkin, reminder, staff
+    chat_id: int = Field(sa_type=BigInteger)
+    checkin_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("checkin.id", ondelete="CASCADE"), nullable=True)
+    )
+    text: str | None = Field(default=None, sa_type=Text)  # staff messages; check-ins are rendered when sent
+    # pending -> sending -> sent; or uncertain (may have arrived), blocked (403), failed (400).
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime = utc_column()
+    created_at: datetime = utc_column()
+    claimed_at: datetime | None = utc_column(nullable=True)
+    sent_at: datetime | None = utc_column(nullable=True)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = Field(default=None, max_length=200)
 
 
 class InboxUpdate(SQLModel, table=True):

@@ -35,3 +35,14 @@ async def set_language(*, session: AsyncSession, patient_id: int, language: str)
     patient = await session.get(Patient, patient_id)
     if patient is not None:
         patient.language = language
+
+
+async def by_chat(*, session: AsyncSession, chat_id: int) -> Patient | None:
+    result = await session.exec(select(Patient).where(Patient.chat_id == chat_id))
+    return result.first()
+
+
+async def set_status(*, session: AsyncSession, patient_id: int, status: str) -> None:
+    patient = await session.get(Patient, patient_id)
+    if patient is not None:
+        patient.status = status

@@ -72,6 +72,9 @@ def settings_for(standin: BotApiStandIn, database_url: str) -> Settings:
         database_url=database_url,
         default_language="en",
         default_timezone="Europe/Berlin",
+        # Far from the test clock (08:00 UTC) and ticking rarely: scheduling tests dispatch explicitly.
+        default_checkin_times="03:00",
+        schedule_tick_seconds=60,
     )
 
 

@@ -77,6 +77,19 @@ class CheckIns:
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
         return _state(checkin, answers, patient.timezone), created
 
+    async def view(self, *, checkin_id: int, now: datetime) -> tuple[CheckInState, str] | None:
+        """A scheduled check-in as it should be sent now, with the patient's language; None once closed."""
+        async with self.database.session() as session:
+            found = await checkins.with_patient(session=session, checkin_id=checkin_id)
+            if found is None:
+                return None
+            checkin, patient = found
+            if checkin.closes_at <= now or checkin.status != "open":
+                return None
+            assert checkin.id is not None
+            answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        return _state(checkin, answers, patient.timezone), patient.language
+
     async def attach_message(self, *, checkin_id: int, chat_id: int, message_id: int) -> None:
         async with self.database.session() as session:
             await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)

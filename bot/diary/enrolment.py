@@ -8,13 +8,13 @@ import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage import invites, patients
+from bot.diary.schedule import Rule, format_times, next_slot, parse_days, parse_times
+from storage import invites, patients, schedules
 from storage.database import Database
 from storage.models import Patient
 
 TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
 PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def hash_token(token: str) -> str:
@@ -40,14 +40,8 @@ def check_timezone(name: str) -> str:
 
 
 def check_times(text: str) -> str:
-    """'09:00,20:00' -> normalised; 1 to 4 local times a day."""
-    if not text:
-        return ""
-    times = sorted({part.strip() for part in text.split(",") if part.strip()})
-    bad = [t for t in times if not LOCAL_TIME.match(t)]
-    if bad or not 1 <= len(times) <= 4:
-        raise ValueError(f"times {text!r} must be 1 to 4 local times written HH:MM, comma-separated (09:00,20:00)")
-    return ",".join(times)
+    """'09:00,20:00' -> normalised ('' means the clinic's default times)."""
+    return format_times(parse_times(text)) if text else ""
 
 
 async def create_invite(
@@ -87,7 +81,7 @@ async def invite_is_usable(database: Database, *, token: str, now: datetime) -> 
 
 
 async def accept_invite(
-    database: Database, *, token: str, telegram_user_id: int, chat_id: int, now: datetime
+    database: Database, *, token: str, telegram_user_id: int, chat_id: int, now: datetime, default_times: str
 ) -> Patient | None:
     """Link the Telegram user to the invited patient; None if the invite cannot be used."""
     async with database.session() as session:
@@ -99,11 +93,26 @@ async def accept_invite(
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
         patient = await session.get(Patient, invite.patient_id)
-        assert patient is not None
+        assert patient is not None and patient.id is not None
         patient.telegram_user_id = telegram_user_id
         patient.chat_id = chat_id
         patient.language = invite.language
         patient.timezone = invite.timezone
         patient.status = "active"
         patient.consented_at = now
+        existing = await schedules.get(session=session, patient_id=patient.id)
+        times = invite.checkin_times or (existing.times if existing else default_times)
+        days = existing.days if existing else "mon-sun"
+        rule = Rule(parse_times(times), parse_days(days), invite.timezone)
+        first = next_slot(rule, after=None, previous_fire=None, now=now)
+        await schedules.put(
+            session=session,
+            patient_id=patient.id,
+            times=format_times(rule.times),
+            days=days,
+            timezone=rule.timezone,
+            next_local_date=first.local_date,
+            next_slot=first.name,
+            next_due_at=first.fire_at,
+        )
         return patient

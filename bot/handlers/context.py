@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
+from bot.diary.scheduling import Scheduler
 from bot.prompts import Catalog
 from storage.database import Database
 from storage.models import Patient
@@ -24,11 +25,12 @@ class Services:
     catalog: Catalog
     questionnaire: Questionnaire
     checkins: CheckIns
+    scheduler: Scheduler
     clock: Callable[[], datetime]
 
 
 class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """`patient` is filled in by the sender gate (handlers/gate.py) before any other handler runs."""
+    """`patient` and `is_admin` are filled in by the sender gate (handlers/gate.py) before any other handler."""
 
     def __init__(
         self,
@@ -38,6 +40,7 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self.patient: Patient | None = None
+        self.is_admin = False
 
     @property
     def services(self) -> Services:

@@ -17,6 +17,15 @@ log = logging.getLogger(__name__)
 STRANGER_COUNTER = "stranger_messages"
 
 
+ADMIN_COMMANDS = frozenset({"/schedule"})
+
+
+def _command(update: Update) -> str | None:
+    if update.message and update.message.text and update.message.text.startswith("/"):
+        return update.message.text.split(maxsplit=1)[0].split("@")[0]
+    return None
+
+
 def _is_enrolment(update: Update) -> bool:
     """/start (with or without an invite token) and the consent buttons are open to everyone."""
     if update.message and update.message.text:
@@ -31,8 +40,14 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         raise ApplicationHandlerStop  # group chats (staff) are not handled by the patient diary
     services = context.services
+    context.is_admin = user.id in services.settings.admin_telegram_ids
     async with services.database.session() as session:
         context.patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id)
+        if context.patient is None and context.is_admin:
+            if _command(update) not in ADMIN_COMMANDS:
+                await context.bot.send_message(chat.id, context.text("admin.schedule_usage"))
+                raise ApplicationHandlerStop
+            return
         stranger = context.patient is None and not _is_enrolment(update)
         if stranger:
             await counters.increment(session=session, name=STRANGER_COUNTER)

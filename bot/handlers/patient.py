@@ -71,6 +71,7 @@ async def consent(update: Update, context: DiaryContext) -> None:
         telegram_user_id=update.effective_user.id,
         chat_id=update.effective_chat.id,
         now=services.clock(),
+        default_times=services.settings.default_checkin_times,
     )
     if context.patient is None:
         await edit(query.edit_message_text(services.catalog.text(language, "invite.invalid")))

@@ -1,0 +1,149 @@
+"""The outbox sender: delivers queued messages, once, within Telegram's limits.
+
+Each row is marked `sending` (committed) before its request and `sent` after, so a crash leaves
+it either not yet tried or recorded as uncertain; uncertain check-ins are never sent again. 5xx
+and connection errors retry with backoff; a time-out after the request went out is recorded as
+uncertain; 403 means the patient blocked the bot: they are marked unreachable, their schedule
+stops, and staff are told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.ext import Application
+
+from bot.diary.checkins import CheckIns
+from bot.diary.questionnaire import Questionnaire
+from bot.handlers.checkin_view import render
+from bot.prompts import Catalog
+from storage import outbox, patients, schedules
+from storage.database import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        database: Database,
+        *,
+        catalog: Catalog,
+        questionnaire: Questionnaire,
+        checkins: CheckIns,
+        clock: Callable[[], datetime],
+        staff_chat_id: int | None,
+        concurrency: int = 64,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.application = application
+        self.database = database
+        self.catalog = catalog
+        self.questionnaire = questionnaire
+        self.checkins = checkins
+        self.clock = clock
+        self.staff_chat_id = staff_chat_id
+        self.concurrency = concurrency
+        self.lease = lease
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with self.database.session() as session:
+            abandoned = await outbox.abandon_stale(session=session, now=self.clock(), lease=self.lease)
+        if abandoned:
+            log.warning("%d messages were being sent when a process stopped; recorded as uncertain", abandoned)
+        in_flight: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            free = self.concurrency - len(in_flight)
+            rows: list[OutboxMessage] = []
+            if free > 0:
+                async with self.database.session() as session:
+                    rows = await outbox.claim(session=session, now=self.clock(), limit=free)
+            for row in rows:
+                task = asyncio.create_task(self._deliver(row))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            if not rows:
+                self.wake.clear()
+                waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+            elif free - len(rows) <= 0:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        if in_flight:
+            await asyncio.gather(*in_flight)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        assert row.id is not None
+        bot = self.application.bot
+        try:
+            if row.kind == "staff":
+                sent = await bot.send_message(row.chat_id, row.text or "")
+            else:
+                assert row.checkin_id is not None
+                view = await self.checkins.view(checkin_id=row.checkin_id, now=self.clock())
+                if view is None:  # closed or answered elsewhere before its turn came
+                    await self._finish(row, "skipped")
+                    return
+                state, language = view
+                text, keyboard = render(
+                    state, language=language, catalog=self.catalog, questionnaire=self.questionnaire
+                )
+                sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard)
+                await self.checkins.attach_message(
+                    checkin_id=row.checkin_id, chat_id=sent.chat_id, message_id=sent.message_id
+                )
+        except Forbidden:
+            await self._blocked(row)
+        except TimedOut:
+            await self._finish(row, "uncertain", error="timed out after the request was sent")
+        except BadRequest as error:
+            log.warning("Telegram refused outbox message %s: %s", row.id, error.message)
+            await self._finish(row, "failed", error=error.message[:200])
+        except NetworkError as error:
+            delay = timedelta(seconds=min(300, 2 ** min(row.attempts, 8)))
+            async with self.database.session() as session:
+                await outbox.retry_later(
+                    session=session, message_id=row.id, not_before=self.clock() + delay, error=type(error).__name__
+                )
+        else:
+            await self._finish(row, "sent", telegram_message_id=sent.message_id)
+
+    async def _finish(
+        self, row: OutboxMessage, status: str, *, telegram_message_id: int | None = None, error: str | None = None
+    ) -> None:
+        assert row.id is not None
+        async with self.database.session() as session:
+            await outbox.finish(
+                session=session,
+                message_id=row.id,
+                status=status,
+                now=self.clock(),
+                telegram_message_id=telegram_message_id,
+                error=error,
+            )
+
+    async def _blocked(self, row: OutboxMessage) -> None:
+        """The patient blocked the bot: stop their schedule until they /start again, and tell staff."""
+        assert row.id is not None
+        now = self.clock()
+        async with self.database.session() as session:
+            await outbox.finish(session=session, message_id=row.id, status="blocked", now=now)
+            patient = await patients.by_chat(session=session, chat_id=row.chat_id)
+            if patient is None or patient.id is None or patient.status == "unreachable":
+                return
+            await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
+            await schedules.stop(session=session, patient_id=patient.id)
+            if self.staff_chat_id is not None:
+                text = self.catalog.text(self.catalog.default_language, "staff.unreachable", code=patient.code)
+                await outbox.enqueue(session=session, kind="staff", chat_id=self.staff_chat_id, text=text, now=now)
+        log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient.id)
+        self.wake.set()

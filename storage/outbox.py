@@ -1,0 +1,99 @@
+"""Query functions for the outbox: every message the bot owes is a row before it is sent."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.core import execute
+from storage.models import OutboxMessage, table
+
+OUTBOX = table(OutboxMessage)
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    kind: str,
+    chat_id: int,
+    now: datetime,
+    checkin_id: int | None = None,
+    text: str | None = None,
+) -> None:
+    await execute(
+        session,
+        OUTBOX.insert().values(
+            kind=kind,
+            chat_id=chat_id,
+            checkin_id=checkin_id,
+            text=text,
+            status="pending",
+            attempts=0,
+            not_before=now,
+            created_at=now,
+        ),
+    )
+
+
+async def claim(*, session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Take due messages for sending. Marked `sending` in this transaction, so no other process takes them."""
+    due = (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
+        .order_by(OUTBOX.c.not_before, OUTBOX.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = [row[0] for row in (await execute(session, due)).all()]
+    if not ids:
+        return []
+    result = await execute(
+        session,
+        update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(status="sending", claimed_at=now).returning(*OUTBOX.c),
+    )
+    return sorted((OutboxMessage(**row._mapping) for row in result.all()), key=lambda m: (m.not_before, m.id or 0))
+
+
+async def finish(
+    *,
+    session: AsyncSession,
+    message_id: int,
+    status: str,
+    now: datetime,
+    telegram_message_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message_id)
+        .values(status=status, sent_at=now if status == "sent" else None, message_id=telegram_message_id, error=error),
+    )
+
+
+async def retry_later(*, session: AsyncSession, message_id: int, not_before: datetime, error: str) -> None:
+    await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message_id)
+        .values(status="pending", not_before=not_before, attempts=OUTBOX.c.attempts + 1, error=error),
+    )
+
+
+async def abandon_stale(*, session: AsyncSession, now: datetime, lease: timedelta) -> int:
+    """Rows left `sending` by a process that died: the message may or may not have arrived. They are
+    recorded as uncertain and not sent again (a patient must not get a check-in twice)."""
+    result = await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - lease)
+        .values(status="uncertain", error="the sending process stopped during the request"),
+    )
+    return int(result.rowcount or 0)
+
+
+async def by_status(*, session: AsyncSession) -> dict[str, int]:
+    from sqlalchemy import func
+
+    result = await execute(session, select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status))
+    return {status: count for status, count in result.all()}

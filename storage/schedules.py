@@ -1,0 +1,96 @@
+"""Query functions for schedules: the scheduler's state lives here, not in memory."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.core import execute, insert
+from storage.models import Patient, Schedule, table
+
+SCHEDULES = table(Schedule)
+PATIENTS = table(Patient)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A schedule whose next slot is due, with what the dispatcher needs of its patient."""
+
+    schedule: Schedule
+    chat_id: int | None
+    status: str
+
+
+async def get(*, session: AsyncSession, patient_id: int) -> Schedule | None:
+    row = (await execute(session, select(SCHEDULES).where(SCHEDULES.c.patient_id == patient_id))).first()
+    return Schedule(**row._mapping) if row else None
+
+
+async def put(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    times: str,
+    days: str,
+    timezone: str,
+    next_local_date: date | None,
+    next_slot: str | None,
+    next_due_at: datetime | None,
+) -> None:
+    """Create or replace the patient's schedule (pause and quiet hours are kept)."""
+    values = {
+        "times": times,
+        "days": days,
+        "timezone": timezone,
+        "next_local_date": next_local_date,
+        "next_slot": next_slot,
+        "next_due_at": next_due_at,
+    }
+    statement = insert(session, SCHEDULES).values(patient_id=patient_id, **values)
+    await execute(session, statement.on_conflict_do_update(index_elements=["patient_id"], set_=values))
+
+
+async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[Due]:
+    """Due schedules, locked for this transaction. On PostgreSQL, rows another process holds are
+    skipped (FOR UPDATE SKIP LOCKED), so several processes share a wave without sending twice."""
+    statement = (
+        select(SCHEDULES, PATIENTS.c.chat_id, PATIENTS.c.status)
+        .join(PATIENTS, PATIENTS.c.id == SCHEDULES.c.patient_id)
+        .where(SCHEDULES.c.next_due_at <= now)
+        .order_by(SCHEDULES.c.next_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=SCHEDULES)
+    )
+    rows = (await execute(session, statement)).all()
+    due = []
+    for row in rows:
+        fields = dict(row._mapping)
+        chat_id, status = fields.pop("chat_id"), fields.pop("status")
+        due.append(Due(Schedule(**fields), chat_id, status))
+    return due
+
+
+async def advance(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    next_local_date: date | None,
+    next_slot: str | None,
+    next_due_at: datetime | None,
+) -> None:
+    await execute(
+        session,
+        update(SCHEDULES)
+        .where(SCHEDULES.c.patient_id == patient_id)
+        .values(next_local_date=next_local_date, next_slot=next_slot, next_due_at=next_due_at),
+    )
+
+
+async def stop(*, session: AsyncSession, patient_id: int) -> None:
+    """No more check-ins until the schedule is started again (blocked, discharged)."""
+    await advance(session=session, patient_id=patient_id, next_local_date=None, next_slot=None, next_due_at=None)
+
+
+async def set_paused_until(*, session: AsyncSession, patient_id: int, until: datetime | None) -> None:
+    await execute(session, update(SCHEDULES).where(SCHEDULES.c.patient_id == patient_id).values(paused_until=until))
