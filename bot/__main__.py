@@ -101,6 +101,46 @@ async def _bot_username(settings: Settings) -> str:
         return bot.username
 
 
+def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
+    """The same words as the admins' /schedule: set with times, days and zone; show with the code alone."""
+    from bot.app import utc_now
+    from bot.diary.questionnaire import Questionnaire
+    from bot.diary.schedule import ScheduleError, parse_rule
+    from bot.diary.scheduling import Scheduler, UnknownPatient
+    from bot.handlers.admin import slot_lines
+    from storage import migrate
+    from storage.database import Database
+
+    words = [args.times, args.days, args.tz]
+    if any(words) and not all(words):
+        _fail("give times, days and time zone together, e.g. P-0012 09:00,20:00 mon-sun Europe/Berlin")
+    try:
+        rule = parse_rule(*words) if all(words) else None
+    except ScheduleError as error:
+        _fail(str(error))
+
+    async def main() -> str:
+        database = Database(settings.database_url)
+        scheduler = Scheduler.for_settings(database, settings, Questionnaire.load("daily"))
+        try:
+            await migrate.upgrade(database)
+            if rule is not None:
+                slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now())
+                shown = rule
+            else:
+                found = await scheduler.show(code=args.code, now=utc_now())
+                if found is None:
+                    return f"{args.code} has no schedule yet"
+                shown, slots = found
+        except UnknownPatient:
+            _fail(f"there is no patient with the code {args.code}")
+        finally:
+            await database.dispose()
+        return f"{args.code}: {shown.describe()}\nNext check-ins:\n{slot_lines(slots, shown.timezone)}"
+
+    print(asyncio.run(main()))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description="CRPS symptom diary bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     invite.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: DEFAULT_TIMEZONE)")
     invite.add_argument("--lang", help="language code, e.g. en or es (default: DEFAULT_LANGUAGE)")
     invite.add_argument("--times", help="local check-in times, e.g. 09:00,20:00 (default: the clinic's)")
+    schedule = commands.add_parser("schedule", help="set or show a patient's check-in schedule")
+    schedule.add_argument("code", help="the patient's code, e.g. P-0012")
+    schedule.add_argument("times", nargs="?", help="local times, e.g. 09:00,20:00")
+    schedule.add_argument("days", nargs="?", help="days, e.g. mon-sun, mon-fri or mon,wed,fri")
+    schedule.add_argument("tz", nargs="?", help="IANA time zone, e.g. Europe/Berlin")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -128,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         command_run(settings)
     elif args.command == "invite":
         command_invite(settings, args)
+    elif args.command == "schedule":
+        command_schedule(settings, args)
 
 
 if __name__ == "__main__":

@@ -52,13 +52,7 @@ def build_application(
         catalog=catalog,
         questionnaire=questionnaire,
         checkins=CheckIns(database, questionnaire, open_for=open_for),
-        scheduler=Scheduler(
-            database,
-            questionnaire_id=questionnaire.id,
-            first_item=questionnaire.first,
-            open_for=open_for,
-            grace=timedelta(minutes=settings.send_grace_minutes),
-        ),
+        scheduler=Scheduler.for_settings(database, settings, questionnaire),
         clock=clock,
     )
     application: DiaryApplication = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,10 +13,13 @@ from sqlmodel import select
 
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
+from bot.diary.questionnaire import Questionnaire
+from bot.diary.scheduling import Dispatched, Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
+from storage import patients, schedules
 from storage.database import Database
-from storage.models import Answer, CheckIn
+from storage.models import Answer, CheckIn, OutboxMessage, Schedule
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -55,6 +58,36 @@ class Diary:
         await user.send(f"/start {token}")
         await user.press(data=f"cs:y:{token}")
 
+    async def dispatch(self) -> Dispatched:
+        """One scheduler tick at the test clock's time, as the running bot's interval job would do."""
+        scheduler = Scheduler.for_settings(self.database, self.settings, Questionnaire.load("daily"))
+        return await scheduler.dispatch_due(now=self.clock())
+
+    async def schedule(self, code: str) -> Schedule:
+        async with self.database.session() as session:
+            patient = await patients.by_code(session=session, code=code)
+            assert patient is not None and patient.id is not None
+            found = await schedules.get(session=session, patient_id=patient.id)
+        assert found is not None
+        return found
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, "timed out"
+            await asyncio.sleep(0.05)
+
+    async def wait_until_async(self, condition: Callable[[list[OutboxMessage]], bool], timeout: float = 10) -> None:
+        """Until the outbox rows satisfy the condition."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            async with self.database.session() as session:
+                rows = list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+            if rows and condition(rows):
+                return
+            assert asyncio.get_running_loop().time() < deadline, "timed out"
+            await asyncio.sleep(0.05)
+
     async def answers(self) -> list[Answer]:
         async with self.database.session() as session:
             return list((await session.exec(select(Answer).order_by(Answer.id))).all())
@@ -75,6 +108,8 @@ def settings_for(standin: BotApiStandIn, database_url: str) -> Settings:
         # Far from the test clock (08:00 UTC) and ticking rarely: scheduling tests dispatch explicitly.
         default_checkin_times="03:00",
         schedule_tick_seconds=60,
+        staff_chat_id=-100500,
+        admin_telegram_ids="900",
     )
 
 

@@ -108,12 +108,16 @@ class OutboxSender:
         except BadRequest as error:
             log.warning("Telegram refused outbox message %s: %s", row.id, error.message)
             await self._finish(row, "failed", error=error.message[:200])
-        except NetworkError as error:
+        except NetworkError as error:  # 5xx, connection refused: nothing was delivered
             delay = timedelta(seconds=min(300, 2 ** min(row.attempts, 8)))
             async with self.database.session() as session:
                 await outbox.retry_later(
                     session=session, message_id=row.id, not_before=self.clock() + delay, error=type(error).__name__
                 )
+        except Exception:
+            # Whatever went wrong, the message may have gone out: record it as uncertain, never resend.
+            log.exception("outbox message %s failed unexpectedly", row.id)
+            await self._finish(row, "uncertain", error="internal error while sending")
         else:
             await self._finish(row, "sent", telegram_message_id=sent.message_id)
 

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
+from bot.diary.questionnaire import Questionnaire
 from bot.diary.schedule import Rule, Slot, format_days, format_times, next_slot, parse_days, parse_times, upcoming
 from storage import checkins, outbox, patients, schedules
 from storage.database import Database
@@ -47,6 +49,16 @@ class Scheduler:
         self.first_item = first_item
         self.open_for = open_for
         self.grace = grace
+
+    @classmethod
+    def for_settings(cls, database: Database, settings: Settings, questionnaire: Questionnaire) -> Scheduler:
+        return cls(
+            database,
+            questionnaire_id=questionnaire.id,
+            first_item=questionnaire.first,
+            open_for=timedelta(hours=settings.checkin_open_hours),
+            grace=timedelta(minutes=settings.send_grace_minutes),
+        )
 
     async def set_schedule(self, *, code: str, rule: Rule, now: datetime) -> list[Slot]:
         """Replace the patient's schedule; returns the next five slots."""
@@ -92,7 +104,7 @@ class Scheduler:
                 total.missed + counts.count("missed"),
                 total.paused + counts.count("paused"),
             )
-            if len(due) < batch:
+            if not due:  # a slot long past may have moved to another slot that is due too
                 break
         if total.sent or total.missed:
             log.info("dispatched %d check-ins (%d missed, %d paused)", total.sent, total.missed, total.paused)

@@ -1,0 +1,139 @@
+"""Scheduled check-ins end to end: dispatch, exactly once, restart grace, blocked patients, /schedule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.sandbox import SimulatedUser
+from storage.models import OutboxMessage, Patient
+from tests.harness import Diary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def outbox_rows(diary: Diary) -> list[OutboxMessage]:
+    async with diary.database.session() as session:
+        return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def test_due_slot_is_sent_once_in_the_patients_zone(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 501, "Ben")
+    await diary.enrol(ben, "P-0501")
+    schedule = await diary.schedule("P-0501")
+    assert (schedule.times, schedule.days, schedule.timezone) == ("03:00", "mon-sun", "Europe/Berlin")
+    assert schedule.next_due_at == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 03:00 in Berlin
+
+    diary.clock.now = datetime(2026, 11, 22, 2, 0, 20, tzinfo=UTC)
+    assert (await diary.dispatch()).sent == 1
+    assert (await diary.dispatch()).sent == 0, "a replayed tick sends nothing"
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
+    assert "Check-in · 2026-11-22 03:00" in (ben.last.text or "")
+    await ben.press("5")
+    (checkin,) = await diary.checkins()
+    assert (str(checkin.local_date), checkin.slot) == ("2026-11-22", "03:00")
+    assert checkin.closes_at == datetime(2026, 11, 22, 14, 0, 20, tzinfo=UTC)
+    schedule = await diary.schedule("P-0501")
+    assert schedule.next_due_at == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert [r.status for r in await outbox_rows(diary)] == ["sent"]
+    assert len(diary.standin.sent("sendMessage", ben.id)) == 2  # the consent screen and the check-in
+
+
+async def test_after_downtime_recent_slots_are_sent_and_old_ones_marked_missed(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 502, "Ben")
+    await diary.enrol(ben, "P-0502")
+    # The bot was down from before 03:00 on the 22nd until 04:30 on the 23rd.
+    diary.clock.now = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
+    dispatched = await diary.dispatch()
+    assert (dispatched.sent, dispatched.missed) == (1, 1)
+    statuses = {str(c.local_date): c.status for c in await diary.checkins()}
+    assert statuses == {"2026-11-22": "missed", "2026-11-23": "open"}
+    await ben.wait_for(lambda: "Check-in · 2026-11-23 04:30" in (ben.last.text or ""))
+    assert not [m for m in ben.messages if "2026-11-22" in (m.text or "")]
+
+
+async def test_blocked_patient_becomes_unreachable_and_staff_learn_of_it(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 503, "Ben")
+    await diary.enrol(ben, "P-0503")
+    diary.standin.block(ben.id)
+    diary.clock.now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    await diary.dispatch()
+    staff_chat = diary.settings.staff_chat_id
+    assert staff_chat is not None
+    await diary.wait_until(lambda: bool(diary.standin.sent("sendMessage", staff_chat)))
+    assert "P-0503" in diary.standin.sent("sendMessage", staff_chat)[0].params["text"]
+    async with diary.database.session() as session:
+        patient = (await session.exec(select(Patient).where(Patient.code == "P-0503"))).one()
+    assert patient.status == "unreachable"
+    assert (await diary.schedule("P-0503")).next_due_at is None
+    assert {r.status for r in await outbox_rows(diary)} == {"blocked", "sent"}
+
+
+async def test_429_waits_and_sends_once(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 504, "Ben")
+    await diary.enrol(ben, "P-0504")
+    diary.standin.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    diary.clock.now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    await diary.dispatch()
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""), timeout=15)
+    await diary.wait_until_async(lambda rows: [r.status for r in rows] == ["sent"])
+    assert len([m for m in ben.messages if "Question 1 of 6" in (m.text or "")]) == 1
+
+
+async def test_server_errors_are_retried_later(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 505, "Ben")
+    await diary.enrol(ben, "P-0505")
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
+    diary.clock.now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    await diary.dispatch()
+    await diary.wait_until_async(lambda rows: rows[0].status == "pending" and rows[0].attempts == 1)
+    diary.clock.advance(seconds=5)  # past the backoff
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""), timeout=15)
+    await diary.wait_until_async(lambda rows: [r.status for r in rows] == ["sent"])
+
+
+async def test_admin_sets_and_shows_a_schedule(diary: Diary) -> None:
+    admin = SimulatedUser(diary.standin, 900, "Admin")
+    ben = SimulatedUser(diary.standin, 506, "Ben")
+    await diary.enrol(ben, "P-0012")
+    reply = await admin.send("/schedule P-0012 09:00,20:00 mon-fri America/New_York")
+    assert reply is not None and reply.text is not None
+    assert reply.text.startswith("P-0012: 09:00,20:00 mon,tue,wed,thu,fri America/New_York\nNext check-ins:\n")
+    assert "Mon 2026-11-23 09:00 America/New_York = 14:00 UTC" in reply.text
+    assert len(reply.text.splitlines()) == 7
+    shown = await admin.send("/schedule P-0012")
+    assert shown is not None and shown.text == reply.text
+    bad = await admin.send("/schedule P-0012 9am mon-sun Europe/Berlin")
+    assert bad is not None and "'9am' is not a time" in (bad.text or "") and "/schedule P-0012" in (bad.text or "")
+    unknown = await admin.send("/schedule P-9999")
+    assert unknown is not None and unknown.text == "There is no patient with the code P-9999."
+    refused = await ben.send("/schedule P-0012 10:00 mon-sun Europe/Berlin")
+    assert refused is not None and "did not understand" in (refused.text or "")
+    assert (await diary.schedule("P-0012")).times == "09:00,20:00"
+
+
+def test_command_line_schedule(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DEFAULT_", "DATABASE_"))}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'diary.db'}", "TELEGRAM_BOT_USERNAME": "diary_bot"}
+
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+
+    assert bot("invite", "--code", "P-0012").returncode == 0
+    shown = bot("schedule", "P-0012")
+    assert shown.returncode == 0 and shown.stdout.strip() == "P-0012 has no schedule yet"
+    set_ = bot("schedule", "P-0012", "09:00,20:00", "mon-sun", "Europe/Berlin")
+    assert set_.returncode == 0, set_.stderr
+    lines = set_.stdout.strip().splitlines()
+    assert lines[0] == "P-0012: 09:00,20:00 mon-sun Europe/Berlin" and len(lines) == 7
+    bad = bot("schedule", "P-0012", "09:00", "someday", "Europe/Berlin")
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: 'someday' is not a day or range")
+    missing = bot("schedule", "P-7777")
+    assert missing.returncode == 2 and "no patient with the code P-7777" in missing.stderr
