@@ -24,14 +24,14 @@ from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
-from bot.handlers import admin, callback_data, checkin, errors, gate, patient
+from bot.handlers import admin, callback_data, checkin, errors, gate, patient, schedule
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
 from storage.database import Database
 
 DiaryApplication = Application[Any, DiaryContext, Any, Any, Any, Any]
 
-PATIENT_COMMANDS = ("checkin", "history", "language", "help")
+PATIENT_COMMANDS = ("checkin", "history", "pause", "resume", "timezone", "language", "help")
 
 
 def utc_now() -> datetime:
@@ -79,10 +79,14 @@ def build_application(
     application.add_handler(CommandHandler("history", patient.history_command))
     application.add_handler(CommandHandler("checkin", checkin.checkin_command))
     application.add_handler(CommandHandler("schedule", admin.schedule_command))
+    application.add_handler(CommandHandler("pause", schedule.pause_command))
+    application.add_handler(CommandHandler("resume", schedule.resume_command))
+    application.add_handler(CommandHandler("timezone", schedule.timezone_command))
     # Button data comes from the client: each handler takes only data its parser accepts.
     application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))
     application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=callback_data.is_language))
+    application.add_handler(CallbackQueryHandler(schedule.timezone_chosen, pattern=callback_data.is_timezone))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, checkin.on_text))
     # Whatever nothing above took: unknown commands, stickers, forged button data.
     application.add_handler(MessageHandler(filters.ALL, patient.unknown))

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.diary.enrolment import check_timezone
-from bot.diary.schedule import format_times, parse_times
+from bot.diary.schedule import format_times, parse_quiet_hours, parse_times
 from bot.prompts import PROMPTS_DIR
 
 
@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
     send_grace_minutes: int = Field(default=120, ge=0)
     messages_per_second: float = Field(default=29.5, gt=0, le=30)
+    reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
+    quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
@@ -57,6 +59,13 @@ class Settings(BaseSettings):
     @classmethod
     def _times(cls, value: str) -> str:
         return format_times(parse_times(value))
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value:
+            parse_quiet_hours(value)
+        return value
 
     @field_validator("telegram_api_base_url")
     @classmethod

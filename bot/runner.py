@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -13,6 +13,7 @@ from bot.app import build_application, publish_command_menus, utc_now
 from bot.config import Settings
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
+from bot.diary.schedule import parse_quiet_hours
 from bot.handlers.context import Services
 from storage import migrate
 from storage.database import Database
@@ -50,10 +51,17 @@ async def serve(
             staff_chat_id=settings.staff_chat_id,
         )
 
+        quiet = parse_quiet_hours(settings.quiet_hours) if settings.quiet_hours else None
+
         async def tick() -> None:
             """Due check-ins become outbox rows; the sender is woken to deliver them."""
             dispatched = await services.scheduler.dispatch_due(now=clock())
-            if dispatched.sent:
+            reminders = 0
+            if settings.reminder_after_minutes:
+                reminders = await services.scheduler.dispatch_reminders(
+                    now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
+                )
+            if dispatched.sent or reminders:
                 sender.wake.set()
 
         async with application:

@@ -111,6 +111,50 @@ async def move_to(
     return CheckIn(**row._mapping) if row else None
 
 
+async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:
+    result = await execute(
+        session,
+        update(CHECKINS)
+        .where(
+            CHECKINS.c.id == checkin_id,
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.closes_at > now,
+            CHECKINS.c.status == "open",
+        )
+        .values(status="skipped", closes_at=now),
+    )
+    return bool(result.rowcount)
+
+
+async def needing_reminder(
+    *, session: AsyncSession, started_before: datetime, now: datetime, limit: int
+) -> list[tuple[int, int, str]]:
+    """Open check-ins sent before `started_before`, not answered at all and not yet reminded:
+    (check-in id, chat id, the patient's time zone)."""
+    answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
+    patients = table(Patient)
+    result = await execute(
+        session,
+        select(CHECKINS.c.id, CHECKINS.c.chat_id, patients.c.timezone)
+        .join(patients, patients.c.id == CHECKINS.c.patient_id)
+        .where(
+            CHECKINS.c.status == "open",
+            CHECKINS.c.started_at <= started_before,
+            CHECKINS.c.closes_at > now,
+            CHECKINS.c.reminded_at.is_(None),
+            CHECKINS.c.message_id.is_not(None),
+            ~answered,
+        )
+        .limit(limit),
+    )
+    return [(int(cid), int(chat), str(zone)) for cid, chat, zone in result.all()]
+
+
+async def set_reminded(*, session: AsyncSession, checkin_ids: list[int], now: datetime) -> None:
+    if checkin_ids:
+        await execute(session, update(CHECKINS).where(CHECKINS.c.id.in_(checkin_ids)).values(reminded_at=now))
+
+
 async def set_message(*, session: AsyncSession, checkin_id: int, chat_id: int, message_id: int) -> None:
     await execute(
         session, update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(chat_id=chat_id, message_id=message_id)

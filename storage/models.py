@@ -113,8 +113,6 @@ class Schedule(SQLModel, table=True):
     times: str = Field(max_length=64)  # "09:00,20:00"
     days: str = Field(max_length=32)  # "mon-sun" or "mon,wed,fri"
     timezone: str = Field(max_length=64)
-    quiet_start: str | None = Field(default=None, max_length=5)  # reminders wait outside these local hours
-    quiet_end: str | None = Field(default=None, max_length=5)
     paused_until: datetime | None = utc_column(nullable=True)
     # The next slot: its local date and time, and the UTC instant it is due. NULL when not sending.
     next_local_date: date | None = None

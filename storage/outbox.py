@@ -19,6 +19,7 @@ async def enqueue(
     now: datetime,
     checkin_id: int | None = None,
     text: str | None = None,
+    not_before: datetime | None = None,
 ) -> None:
     await execute(
         session,
@@ -29,7 +30,7 @@ async def enqueue(
             text=text,
             status="pending",
             attempts=0,
-            not_before=now,
+            not_before=not_before or now,
             created_at=now,
         ),
     )

@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
+from bot.diary.schedule import parse_quiet_hours
 from bot.diary.scheduling import Dispatched, Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
@@ -62,6 +63,14 @@ class Diary:
         """One scheduler tick at the test clock's time, as the running bot's interval job would do."""
         scheduler = Scheduler.for_settings(self.database, self.settings, Questionnaire.load("daily"))
         return await scheduler.dispatch_due(now=self.clock())
+
+    async def reminders(self) -> int:
+        scheduler = Scheduler.for_settings(self.database, self.settings, Questionnaire.load("daily"))
+        return await scheduler.dispatch_reminders(
+            now=self.clock(),
+            after=timedelta(minutes=self.settings.reminder_after_minutes),
+            quiet=parse_quiet_hours(self.settings.quiet_hours),
+        )
 
     async def schedule(self, code: str) -> Schedule:
         async with self.database.session() as session:

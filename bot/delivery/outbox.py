@@ -94,6 +94,13 @@ class OutboxSender:
                     await self._finish(row, "skipped")
                     return
                 state, language = view
+                if row.kind == "reminder":
+                    if state.answers:  # answered meanwhile
+                        await self._finish(row, "skipped")
+                        return
+                    sent = await bot.send_message(row.chat_id, self.catalog.text(language, "checkin.reminder"))
+                    await self._finish(row, "sent", telegram_message_id=sent.message_id)
+                    return
                 text, keyboard = render(
                     state, language=language, catalog=self.catalog, questionnaire=self.questionnaire
                 )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.diary.questionnaire import Questionnaire
-from storage import checkins
+from storage import checkins, outbox
 from storage.database import Database
 from storage.models import CheckIn, Patient
 
@@ -18,6 +18,11 @@ class Action(enum.StrEnum):
     SKIP = "s"
     BACK = "b"
     EDIT = "e"
+    SKIP_TODAY = "t"
+    SNOOZE = "z"
+
+
+SNOOZE_FOR = timedelta(hours=1)
 
 
 class Refusal(enum.Enum):
@@ -126,6 +131,28 @@ class CheckIns:
                 await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item_id, value=value, now=now)
             answers = await checkins.answers(session=session, checkin_id=checkin_id)
         return _state(checkin, answers, patient.timezone)
+
+    async def set_aside(self, *, patient: Patient, checkin_id: int, action: Action, now: datetime) -> bool:
+        """Skip today (the check-in closes as skipped) or Snooze (it is sent again in an hour).
+        False when the check-in is closed or not the presser's."""
+        assert patient.id is not None and action in (Action.SKIP_TODAY, Action.SNOOZE)
+        async with self.database.session() as session:
+            if action is Action.SKIP_TODAY:
+                return await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+            checkin = await checkins.move_to(
+                session=session, checkin_id=checkin_id, patient_id=patient.id, step=self.questionnaire.first, now=now
+            )
+            if checkin is None or checkin.chat_id is None or checkin.status != "open":
+                return False
+            await outbox.enqueue(
+                session=session,
+                kind="checkin",
+                chat_id=checkin.chat_id,
+                checkin_id=checkin_id,
+                now=now,
+                not_before=now + SNOOZE_FOR,
+            )
+        return True
 
     async def add_note(self, *, patient: Patient, text: str, now: datetime) -> CheckInState | None:
         """Store a typed note on the check-in waiting for one; None when no check-in is waiting."""

@@ -94,6 +94,23 @@ def parse_zone(name: str) -> str:
     return name
 
 
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """'22:00-07:00' -> (start, end); the span may cross midnight."""
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ScheduleError(f"'{text}' is not a span of hours: write it as 22:00-07:00")
+    start, end = (parse_times(part)[0] for part in parts)
+    return start, end
+
+
+def in_quiet_hours(moment: datetime, zone: ZoneInfo, quiet: tuple[time, time] | None) -> bool:
+    if quiet is None:
+        return False
+    start, end = quiet
+    local = moment.astimezone(zone).time()
+    return start <= local < end if start <= end else local >= start or local < end
+
+
 def parse_rule(times: str, days: str, timezone: str) -> Rule:
     return Rule(parse_times(times), parse_days(days), parse_zone(timezone))
 
@@ -121,7 +138,7 @@ def slots_from(rule: Rule, local_date: date) -> list[tuple[date, time]]:
 def next_slot(rule: Rule, *, after: tuple[date, time] | None, previous_fire: datetime | None, now: datetime) -> Slot:
     """The slot that comes after `after` (a local date and time), firing strictly after `previous_fire`.
 
-    With no `after` (a new or changed schedule) it is the first slot whose instant is not before `now`.
+    With no `after` (a new or changed schedule) it is the first slot whose instant is after `now`.
     """
     zone = rule.zone
     if after is None:
@@ -136,7 +153,7 @@ def next_slot(rule: Rule, *, after: tuple[date, time] | None, previous_fire: dat
             fire_at = wall_clock_instant(local_date, local_time, zone)
             if previous_fire is not None and fire_at <= previous_fire:
                 fire_at = previous_fire + MINUTE
-            if after is None and fire_at < now:
+            if after is None and fire_at <= now:
                 continue
             return Slot(local_date, local_time, fire_at)
     raise ScheduleError("the schedule has no day on which to send a check-in")

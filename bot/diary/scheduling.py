@@ -10,19 +10,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.schedule import Rule, Slot, format_days, format_times, next_slot, parse_days, parse_times, upcoming
+from bot.diary.schedule import (
+    Rule,
+    Slot,
+    format_days,
+    format_times,
+    in_quiet_hours,
+    next_slot,
+    parse_days,
+    parse_times,
+    upcoming,
+)
 from storage import checkins, outbox, patients, schedules
 from storage.database import Database
-from storage.models import Schedule
+from storage.models import Patient, Schedule
 from storage.schedules import Due
 
 log = logging.getLogger(__name__)
+
+
+# An open-ended pause is stored as a pause until a date no schedule reaches.
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class UnknownPatient(LookupError):
@@ -91,6 +106,60 @@ class Scheduler:
             return None
         rule = rule_of(schedule)
         return rule, upcoming(rule, now=now, count=5)
+
+    async def pause(self, *, patient_id: int, days: int | None, now: datetime) -> datetime | None:
+        """No check-ins for `days` (None: until /resume). Returns when the pause ends."""
+        until = now + timedelta(days=days) if days else FOREVER
+        async with self.database.session() as session:
+            await schedules.set_paused_until(session=session, patient_id=patient_id, until=until)
+        return until if days else None
+
+    async def resume(self, *, patient_id: int, now: datetime) -> Slot | None:
+        """Check-ins again from the next slot after now (paused slots are not sent late)."""
+        return await self._restart(patient_id=patient_id, now=now, timezone=None)
+
+    async def set_timezone(self, *, patient_id: int, timezone: str, now: datetime) -> Slot | None:
+        return await self._restart(patient_id=patient_id, now=now, timezone=timezone)
+
+    async def _restart(self, *, patient_id: int, now: datetime, timezone: str | None) -> Slot | None:
+        async with self.database.session() as session:
+            schedule = await schedules.get(session=session, patient_id=patient_id)
+            patient = await session.get(Patient, patient_id)
+            if schedule is None or patient is None:
+                return None
+            if timezone is not None:
+                patient.timezone = schedule.timezone = timezone
+            patient.status = "active"
+            first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=now)
+            await schedules.put(
+                session=session,
+                patient_id=patient_id,
+                times=schedule.times,
+                days=schedule.days,
+                timezone=schedule.timezone,
+                next_local_date=first.local_date,
+                next_slot=first.name,
+                next_due_at=first.fire_at,
+            )
+            await schedules.set_paused_until(session=session, patient_id=patient_id, until=None)
+        return first
+
+    async def next_checkin(self, *, patient_id: int) -> datetime | None:
+        async with self.database.session() as session:
+            schedule = await schedules.get(session=session, patient_id=patient_id)
+        return schedule.next_due_at if schedule else None
+
+    async def dispatch_reminders(
+        self, *, now: datetime, after: timedelta, quiet: tuple[time, time] | None, batch: int = 500
+    ) -> int:
+        """One reminder for a check-in nobody has touched `after` it was sent, outside quiet hours."""
+        async with self.database.session() as session:
+            waiting = await checkins.needing_reminder(session=session, started_before=now - after, now=now, limit=batch)
+            due = [(cid, chat) for cid, chat, zone in waiting if not in_quiet_hours(now, ZoneInfo(zone), quiet)]
+            for checkin_id, chat_id in due:
+                await outbox.enqueue(session=session, kind="reminder", chat_id=chat_id, checkin_id=checkin_id, now=now)
+            await checkins.set_reminded(session=session, checkin_ids=[cid for cid, _ in due], now=now)
+        return len(due)
 
     async def dispatch_due(self, *, now: datetime, batch: int = 500) -> Dispatched:
         """Create the check-ins of every due slot, in batches, each batch one transaction."""

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from bot.diary.checkins import Action
 
 # ck:<action>:<check-in id>:<item>:<value>, at most ~50 bytes (Telegram allows 64).
-_CHECKIN = re.compile(r"ck:([asbe]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16})")
+_CHECKIN = re.compile(r"ck:([asbetz]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16})")
 _CONSENT = re.compile(r"cs:(y:[A-Za-z0-9_-]{16,64}|n)")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
+_TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,16 @@ def is_consent(data: object) -> bool:
 
 def is_language(data: object) -> bool:
     return parse_language(data) is not None
+
+
+def timezone_button(zone: str) -> str:
+    return f"tz:{zone}"
+
+
+def parse_timezone(data: object) -> str | None:
+    match = _TIMEZONE.fullmatch(data) if isinstance(data, str) else None
+    return match.group(1) if match else None
+
+
+def is_timezone(data: object) -> bool:
+    return parse_timezone(data) is not None

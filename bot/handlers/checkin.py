@@ -6,7 +6,7 @@ import logging
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.diary.checkins import CheckInState, Refusal
+from bot.diary.checkins import Action, CheckInState, Refusal
 from bot.handlers.callback_data import parse_checkin
 from bot.handlers.checkin_view import render
 from bot.handlers.context import DiaryContext
@@ -49,6 +49,17 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
     button = parse_checkin(query.data)
     if button is None:
         await query.answer(context.text("checkin.closed"))
+        return
+    if button.action in (Action.SKIP_TODAY, Action.SNOOZE):
+        done = await services.checkins.set_aside(
+            patient=context.patient, checkin_id=button.checkin_id, action=button.action, now=services.clock()
+        )
+        if not done:
+            await query.answer(context.text("checkin.closed"))
+            return
+        key = "checkin.skipped" if button.action is Action.SKIP_TODAY else "checkin.snoozed"
+        await edit(query.edit_message_text(context.text(key)))
+        await query.answer()
         return
     outcome = await services.checkins.act(
         patient=context.patient,

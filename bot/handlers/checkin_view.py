@@ -74,6 +74,18 @@ def render(
         )
     )
     keyboard.append(navigation)
+    if not state.answers:  # not started yet: the patient may put it off
+        keyboard.append(
+            [
+                InlineKeyboardButton(
+                    catalog.text(language, "checkin.skip_today"),
+                    callback_data=checkin_button(Action.SKIP_TODAY, state.id),
+                ),
+                InlineKeyboardButton(
+                    catalog.text(language, "checkin.snooze"), callback_data=checkin_button(Action.SNOOZE, state.id)
+                ),
+            ]
+        )
     text = f"{header}\n{progress}\n\n{question}"
     if item.type == "text" and current:
         text += f"\n\n{answer_label(catalog, language, item, current)}"

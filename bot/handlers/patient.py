@@ -21,6 +21,10 @@ async def start(update: Update, context: DiaryContext) -> None:
     assert update.message is not None and update.effective_user is not None
     services = context.services
     if context.patient is not None:
+        if context.patient.status == "unreachable" and context.patient.id is not None:
+            # They had blocked the bot and came back: check-ins start again from the next slot.
+            await services.scheduler.resume(patient_id=context.patient.id, now=services.clock())
+            context.patient.status = "active"
         await update.message.reply_text(context.text("invite.already_enrolled" if context.args else "help"))
         return
     language = services.catalog.language_for(update.effective_user.language_code)

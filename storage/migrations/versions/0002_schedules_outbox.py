@@ -24,8 +24,6 @@ def upgrade() -> None:
         sa.Column("times", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("days", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("quiet_start", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
-        sa.Column("quiet_end", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_local_date", sa.Date(), nullable=True),
         sa.Column("next_slot", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),

@@ -1,0 +1,127 @@
+"""What patients do with their schedule: pause, resume, time zone, skip today, snooze, reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from bot.diary.scheduling import FOREVER
+from bot.sandbox import SimulatedUser
+from storage.models import OutboxMessage, Patient
+from tests.harness import Diary
+
+DUE = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the harness's default time
+
+
+async def scheduled_checkin(diary: Diary, user: SimulatedUser, code: str) -> None:
+    await diary.enrol(user, code)
+    diary.clock.now = DUE
+    await diary.dispatch()
+    await user.wait_for(lambda: "Question 1 of 6" in (user.last.text or ""))
+
+
+async def test_pause_for_days_and_resume(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 601, "Ben")
+    await diary.enrol(ben, "P-0601")
+    reply = await ben.send("/pause 3")
+    assert reply is not None and reply.text == (
+        "Check-ins are paused until 2026-11-24 09:00. Send /resume to start again sooner."
+    )
+    diary.clock.now = DUE
+    dispatched = await diary.dispatch()
+    assert (dispatched.sent, dispatched.paused) == (0, 1)
+    assert await diary.checkins() == []
+    diary.clock.advance(minutes=5)
+    reply = await ben.send("/resume")
+    assert reply is not None and reply.text == "Check-ins are on. The next one comes on 2026-11-23 03:00."
+    for bad in ["/pause 0", "/pause 91", "/pause soon", "/pause 1 2"]:
+        reply = await ben.send(bad)
+        assert reply is not None and (reply.text or "").startswith("Write /pause"), bad
+    reply = await ben.send("/pause")
+    assert reply is not None and "Send /resume when you want them again" in (reply.text or "")
+    assert (await diary.schedule("P-0601")).paused_until == FOREVER
+
+
+async def test_timezone_by_button_by_city_and_by_name(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 602, "Ben")
+    await diary.enrol(ben, "P-0602")
+    await ben.send("/timezone")
+    assert "Your time zone is Europe/Berlin" in (ben.last.text or "")
+    await ben.press("America/Chicago")
+    assert ben.last.text == "Your time zone is now America/Chicago. The next check-in comes on 2026-11-21 03:00."
+    assert (await diary.schedule("P-0602")).next_due_at == datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    reply = await ben.send("/timezone new york")
+    assert reply is not None and (reply.text or "").startswith("Your time zone is now America/New_York.")
+    reply = await ben.send("/timezone Asia/Kolkata")
+    assert reply is not None and (reply.text or "").startswith("Your time zone is now Asia/Kolkata.")
+    reply = await ben.send("/timezone Atlantis")
+    assert reply is not None and reply.text == (
+        'I could not find a time zone for "Atlantis". Try a large city nearby, or a name such as Europe/Berlin.'
+    )
+    async with diary.database.session() as session:
+        patient = (await session.exec(select(Patient).where(Patient.code == "P-0602"))).one()
+    assert patient.timezone == "Asia/Kolkata"
+
+
+async def test_skip_today_closes_the_checkin(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 603, "Ben")
+    await scheduled_checkin(diary, ben, "P-0603")
+    message = ben.last
+    await ben.press("Skip today")
+    assert ben.last.text == "Skipped. The next check-in comes at its usual time."
+    (checkin,) = await diary.checkins()
+    assert checkin.status == "skipped"
+    press = await ben.press("4", data=f"ck:a:{checkin.id}:pain:4", message=message)
+    assert press.answer == "This check-in is closed."
+
+
+async def test_snooze_sends_the_checkin_again_an_hour_later(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 604, "Ben")
+    await scheduled_checkin(diary, ben, "P-0604")
+    await ben.press("Snooze 1 h")
+    assert ben.last.text == "Snoozed. I will ask again in an hour."
+    diary.clock.advance(minutes=59)
+    await diary.wait_until_async(lambda rows: [r.status for r in rows] == ["sent", "pending"])
+    diary.clock.advance(minutes=1, seconds=1)
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
+    await ben.press("2")
+    assert [(a.item, a.value) for a in await diary.answers()] == [("pain", "2")]
+    assert len(await diary.checkins()) == 1
+
+
+async def test_one_reminder_after_two_hours_but_not_in_quiet_hours(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 605, "Ben")
+    await scheduled_checkin(diary, ben, "P-0605")  # sent at 03:00 Berlin, inside quiet hours 22:00-07:00
+    scheduler_reminders = diary.reminders
+    diary.clock.advance(hours=2, minutes=1)  # 05:01 Berlin
+    assert await scheduler_reminders() == 0, "quiet hours"
+    diary.clock.advance(hours=2)  # 07:01 Berlin
+    assert await scheduler_reminders() == 1
+    assert await scheduler_reminders() == 0, "only one reminder"
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("A gentle reminder"))
+
+    ana = SimulatedUser(diary.standin, 606, "Ana")
+    await diary.enrol(ana, "P-0606")
+    await ana.send("/checkin")
+    await ana.press("3")  # started: no reminder for a check-in being answered
+    diary.clock.advance(hours=3)
+    assert await scheduler_reminders() == 0
+
+
+async def test_unreachable_patient_who_starts_again_gets_checkins_again(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 607, "Ben")
+    await diary.enrol(ben, "P-0607")
+    diary.standin.block(ben.id)
+    diary.clock.now = DUE
+    await diary.dispatch()
+    await diary.wait_until_async(lambda rows: rows[0].status == "blocked")
+    diary.standin.blocked.clear()
+    await ben.send("/start")
+    schedule = await diary.schedule("P-0607")
+    assert schedule.next_due_at == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    async with diary.database.session() as session:
+        patient = (await session.exec(select(Patient).where(Patient.code == "P-0607"))).one()
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert patient.status == "active"
+    assert [r.status for r in rows if r.kind == "checkin"] == ["blocked"], "nothing is sent again"
