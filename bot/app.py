@@ -53,6 +53,7 @@ def build_application(
         questionnaire=questionnaire,
         checkins=CheckIns(database, questionnaire, open_for=open_for),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
+        limiter=FloodLimiter(overall_per_second=settings.messages_per_second),
         clock=clock,
     )
     application: DiaryApplication = (
@@ -64,7 +65,7 @@ def build_application(
         # Updates come from our durable inbox (bot/delivery/inbox.py), not PTB's updater.
         .updater(None)
         .request(AiohttpRequest(pool_size=128))
-        .rate_limiter(FloodLimiter(overall_per_second=settings.messages_per_second))
+        .rate_limiter(services.limiter)
         .get_updates_request(AiohttpRequest(pool_size=1))
         .build()
     )

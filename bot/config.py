@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     default_checkin_times: str = "09:00"
     schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
     send_grace_minutes: int = Field(default=120, ge=0)
-    messages_per_second: float = Field(default=29.5, gt=0, le=30)
+    # Telegram allows about 30 messages/s to different chats; more only with paid broadcasts.
+    messages_per_second: float = Field(default=29.5, gt=0, le=1000)
     reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
     quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
 

@@ -49,6 +49,7 @@ async def serve(
             checkins=services.checkins,
             clock=clock,
             staff_chat_id=settings.staff_chat_id,
+            limiter=services.limiter,
         )
 
         quiet = parse_quiet_hours(settings.quiet_hours) if settings.quiet_hours else None

@@ -36,23 +36,26 @@ async def enqueue(
     )
 
 
-async def claim(*, session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Take due messages for sending. Marked `sending` in this transaction, so no other process takes them."""
+async def claim_one(*, session: AsyncSession, now: datetime) -> OutboxMessage | None:
+    """Take the next due message and mark it `sending`: from this commit on it may be on its way, so a
+    crash leaves it uncertain rather than sent twice. Rows another process holds are skipped."""
     due = (
         select(OUTBOX.c.id)
         .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
         .order_by(OUTBOX.c.not_before, OUTBOX.c.id)
-        .limit(limit)
+        .limit(1)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
-    ids = [row[0] for row in (await execute(session, due)).all()]
-    if not ids:
-        return []
     result = await execute(
         session,
-        update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(status="sending", claimed_at=now).returning(*OUTBOX.c),
+        update(OUTBOX)
+        .where(OUTBOX.c.id == due, OUTBOX.c.status == "pending")
+        .values(status="sending", claimed_at=now)
+        .returning(*OUTBOX.c),
     )
-    return sorted((OutboxMessage(**row._mapping) for row in result.all()), key=lambda m: (m.not_before, m.id or 0))
+    row = result.first()
+    return OutboxMessage(**row._mapping) if row else None
 
 
 async def finish(

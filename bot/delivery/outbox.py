@@ -18,6 +18,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 from telegram.ext import Application
 
+from bot.delivery.rate_limit import PACED, FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.handlers.checkin_view import render
@@ -40,6 +41,7 @@ class OutboxSender:
         checkins: CheckIns,
         clock: Callable[[], datetime],
         staff_chat_id: int | None,
+        limiter: FloodLimiter,
         concurrency: int = 64,
         lease: timedelta = timedelta(seconds=60),
     ) -> None:
@@ -50,6 +52,7 @@ class OutboxSender:
         self.checkins = checkins
         self.clock = clock
         self.staff_chat_id = staff_chat_id
+        self.limiter = limiter
         self.concurrency = concurrency
         self.lease = lease
         self.wake = asyncio.Event()
@@ -59,25 +62,27 @@ class OutboxSender:
             abandoned = await outbox.abandon_stale(session=session, now=self.clock(), lease=self.lease)
         if abandoned:
             log.warning("%d messages were being sent when a process stopped; recorded as uncertain", abandoned)
+        slots = asyncio.Semaphore(self.concurrency)
         in_flight: set[asyncio.Task[None]] = set()
         while not stop.is_set():
-            free = self.concurrency - len(in_flight)
-            rows: list[OutboxMessage] = []
-            if free > 0:
-                async with self.database.session() as session:
-                    rows = await outbox.claim(session=session, now=self.clock(), limit=free)
-            for row in rows:
-                task = asyncio.create_task(self._deliver(row))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-            if not rows:
+            await slots.acquire()
+            # The overall rate is waited for before a row is taken, so a row is only ever marked
+            # `sending` when its request is about to start.
+            await self.limiter.overall_turn()
+            async with self.database.session() as session:
+                row = await outbox.claim_one(session=session, now=self.clock())
+            if row is None:
+                slots.release()
                 self.wake.clear()
                 waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
                 await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
-            elif free - len(rows) <= 0:
-                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            task = asyncio.create_task(self._deliver(row))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            task.add_done_callback(lambda _: slots.release())
         if in_flight:
             await asyncio.gather(*in_flight)
 
@@ -86,7 +91,7 @@ class OutboxSender:
         bot = self.application.bot
         try:
             if row.kind == "staff":
-                sent = await bot.send_message(row.chat_id, row.text or "")
+                sent = await bot.send_message(row.chat_id, row.text or "", rate_limit_args=PACED)
             else:
                 assert row.checkin_id is not None
                 view = await self.checkins.view(checkin_id=row.checkin_id, now=self.clock())
@@ -98,13 +103,14 @@ class OutboxSender:
                     if state.answers:  # answered meanwhile
                         await self._finish(row, "skipped")
                         return
-                    sent = await bot.send_message(row.chat_id, self.catalog.text(language, "checkin.reminder"))
+                    reminder = self.catalog.text(language, "checkin.reminder")
+                    sent = await bot.send_message(row.chat_id, reminder, rate_limit_args=PACED)
                     await self._finish(row, "sent", telegram_message_id=sent.message_id)
                     return
                 text, keyboard = render(
                     state, language=language, catalog=self.catalog, questionnaire=self.questionnaire
                 )
-                sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard)
+                sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
                 await self.checkins.attach_message(
                     checkin_id=row.checkin_id, chat_id=sent.chat_id, message_id=sent.message_id
                 )

@@ -37,7 +37,10 @@ class Pace:
         return max(now, start - self.tolerance)
 
 
-class FloodLimiter(BaseRateLimiter[None]):
+PACED = {"paced": True}  # rate_limit_args of a request whose sender already waited for its overall turn
+
+
+class FloodLimiter(BaseRateLimiter[dict[str, bool]]):
     def __init__(
         self,
         *,
@@ -60,6 +63,13 @@ class FloodLimiter(BaseRateLimiter[None]):
     async def shutdown(self) -> None:
         pass
 
+    async def overall_turn(self) -> None:
+        """Wait for a place in the overall rate (the outbox does, before it takes a row to send)."""
+        now = time.monotonic()
+        at = self.overall.reserve(now)
+        if at > now:
+            await asyncio.sleep(at - now)
+
     def _chat(self, chat_id: int | str) -> Pace:
         pace = self.chats.get(chat_id)
         if pace is None:
@@ -78,12 +88,13 @@ class FloodLimiter(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: dict[str, bool] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        paced = bool(rate_limit_args and rate_limit_args.get("paced"))
         for attempt in range(self.max_retries + 1):
             if endpoint in SENDING:
                 now = time.monotonic()
-                at = self.overall.reserve(now)
+                at = now if paced and attempt == 0 else self.overall.reserve(now)
                 chat_id = data.get("chat_id")
                 if chat_id is not None:
                     at = max(at, self._chat(chat_id).reserve(now))

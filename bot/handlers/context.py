@@ -10,6 +10,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
@@ -26,6 +27,7 @@ class Services:
     questionnaire: Questionnaire
     checkins: CheckIns
     scheduler: Scheduler
+    limiter: FloodLimiter
     clock: Callable[[], datetime]
 
 
