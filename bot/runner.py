@@ -53,17 +53,32 @@ async def serve(
         )
 
         quiet = parse_quiet_hours(settings.quiet_hours) if settings.quiet_hours else None
+        interval = settings.schedule_tick_seconds
+
+        ticking = asyncio.Lock()
 
         async def tick() -> None:
             """Due check-ins become outbox rows; the sender is woken to deliver them."""
-            dispatched = await services.scheduler.dispatch_due(now=clock())
-            reminders = 0
-            if settings.reminder_after_minutes:
-                reminders = await services.scheduler.dispatch_reminders(
-                    now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
-                )
-            if dispatched.sent or reminders:
-                sender.wake.set()
+            async with ticking:
+                dispatched = await services.scheduler.dispatch_due(now=clock())
+                reminders = 0
+                if settings.reminder_after_minutes:
+                    reminders = await services.scheduler.dispatch_reminders(
+                        now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
+                    )
+                if dispatched.sent or reminders:
+                    sender.wake.set()
+                # A slot due before the next interval tick gets a tick of its own, on time.
+                earliest = await services.scheduler.earliest_due()
+                if earliest is not None and 0 < (wait := (earliest - clock()).total_seconds()) < interval:
+                    ticker.add_job(
+                        tick,
+                        "date",
+                        run_date=datetime.now(UTC) + timedelta(seconds=wait),
+                        id="next-due",
+                        replace_existing=True,
+                        misfire_grace_time=None,
+                    )
 
         async with application:
             await publish_command_menus(application)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -94,3 +94,9 @@ async def stop(*, session: AsyncSession, patient_id: int) -> None:
 
 async def set_paused_until(*, session: AsyncSession, patient_id: int, until: datetime | None) -> None:
     await execute(session, update(SCHEDULES).where(SCHEDULES.c.patient_id == patient_id).values(paused_until=until))
+
+
+async def earliest_due(*, session: AsyncSession) -> datetime | None:
+    result = await execute(session, select(func.min(SCHEDULES.c.next_due_at)))
+    value = result.scalar()
+    return value if isinstance(value, datetime) else None

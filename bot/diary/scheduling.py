@@ -144,10 +144,9 @@ class Scheduler:
             await schedules.set_paused_until(session=session, patient_id=patient_id, until=None)
         return first
 
-    async def next_checkin(self, *, patient_id: int) -> datetime | None:
+    async def earliest_due(self) -> datetime | None:
         async with self.database.session() as session:
-            schedule = await schedules.get(session=session, patient_id=patient_id)
-        return schedule.next_due_at if schedule else None
+            return await schedules.earliest_due(session=session)
 
     async def dispatch_reminders(
         self, *, now: datetime, after: timedelta, quiet: tuple[time, time] | None, batch: int = 500
