@@ -14,6 +14,8 @@ from pathlib import Path
 
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
+from bot.diary.questionnaire import Questionnaire
+from bot.diary.scheduling import Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import Event
@@ -48,15 +50,28 @@ async def _invite(settings: Settings, code: str, timezone: str, language: str, n
         await database.dispose()
 
 
-async def _check_in(user: SimulatedUser, answers: list[str], note: str | None) -> None:
-    await user.send("/checkin")
+async def _tick(settings: Settings, clock: DemoClock) -> datetime | None:
+    """What the bot's interval job does, run now so the demo need not wait: due slots become check-ins.
+    Returns when the next slot is due."""
+    database = Database(settings.database_url)
+    try:
+        scheduler = Scheduler.for_settings(database, settings, Questionnaire.load("daily"))
+        await scheduler.dispatch_due(now=clock())
+        return await scheduler.earliest_due()
+    finally:
+        await database.dispose()
+
+
+async def _new_checkin(user: SimulatedUser, before: int) -> None:
+    """Wait until the user has more than `before` messages from the bot, the newest a check-in."""
+    await user.wait_for(lambda: len(user.messages) > before and user.last.buttons[0][1].startswith("ck:a:"))
+
+
+async def _answer(user: SimulatedUser, answers: list[str]) -> None:
+    """Press the answers, then Skip the note."""
     for label in answers:
         await user.press(label)
-    if note is None:
-        await user.press(user.last_with_buttons().buttons[-1][0])  # Skip
-    else:
-        await user.send(note)
-        await user.wait_for(lambda: user.last_with_buttons().buttons[0][1].startswith("ck:e"))
+    await user.press(user.last_with_buttons().buttons[-1][0])
 
 
 def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -> None:
@@ -90,6 +105,8 @@ async def run_demo(directory: Path = DEMO_DIR) -> None:
         database_url=f"sqlite:///{directory / 'diary.db'}",
         default_language="en",
         default_timezone="Europe/Berlin",
+        # The demo moves its clock and runs the scheduler's tick itself (see _tick).
+        schedule_tick_seconds=60,
     )
     clock = DemoClock()
     stop, ready = asyncio.Event(), asyncio.Event()
@@ -163,15 +180,37 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await dee.press("No, thank you")
     _print_events(standin.transcript[mark:], names, shown)
 
-    mark = chapter("Two weeks of daily check-ins, played by pressing buttons (transcript omitted)")
+    mark = chapter("09:00 next morning in Berlin and Madrid: scheduled check-ins arrive; Ana snoozes hers")
+    due = await _tick(settings, clock)
+    assert due is not None
+    clock.now = due + timedelta(seconds=20)
+    seen = {user: len(user.messages) for user in (ben, ana)}
+    await _tick(settings, clock)
+    await _new_checkin(ben, seen[ben])
+    await _new_checkin(ana, seen[ana])
+    await ana.press("Dentro de 1 h")
+    await _answer(ben, ["5", "Normal", "The same", "Not swollen", "4 Good"])
+    seen[ana] = len(ana.messages)
+    clock.now += timedelta(hours=1, seconds=5)
+    await _new_checkin(ana, seen[ana])
+    await _answer(ana, ["3", "Normal", "Igual", "No está hinchada", "3 Regular"])
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Two more weeks of scheduled check-ins, answered by pressing buttons (transcript omitted)")
     rng = random.Random(12)
-    for day in range(1, 15):
-        clock.now = start + timedelta(days=day, hours=rng.uniform(0, 3))
+    for day in range(1, 14):
+        due = await _tick(settings, clock)
+        assert due is not None
+        clock.now = due + timedelta(minutes=rng.uniform(0, 30))
+        seen = {user: len(user.messages) for user in (ben, ana)}
+        await _tick(settings, clock)
+        await _new_checkin(ben, seen[ben])
+        await _new_checkin(ana, seen[ana])
         pain = max(0, min(10, round(4 + day / 4 + rng.gauss(0, 1))))
         colour = rng.choice(["Normal", "Normal", "Red", "Mottled"])
         mood = rng.choice(["2 Low", "3 Okay", "4 Good"])
-        await _check_in(ben, [str(pain), colour, "The same", "Not swollen", mood], None)
-        await _check_in(ana, [str(max(0, pain - 2)), "Normal", "Igual", "Un poco", "3 Regular"], None)
+        await _answer(ben, [str(pain), colour, "The same", "Not swollen", mood])
+        await _answer(ana, [str(max(0, pain - 2)), "Normal", "Igual", "Un poco", "3 Regular"])
     print(f"  {len(standin.transcript) - mark} messages, edits and presses\n")
 
     mark = chapter("Ben asks for his history")
