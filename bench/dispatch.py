@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import subprocess
@@ -78,6 +79,11 @@ async def wave(args: argparse.Namespace, database_url: str) -> None:
         f"  (target p95 <= {args.patients / 30 + 5:.0f} s)"
     )
     print(f"  peak RSS of the bot       {rss:8.1f} MB  (target < 200)")
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    print(
+        f"  gaps between sends        p50 {gaps[len(gaps) // 2] * 1000:.1f} ms,"
+        f" p99 {gaps[int(0.99 * len(gaps))] * 1000:.1f} ms, longest {gaps[-1] * 1000:.0f} ms"
+    )
 
 
 async def due_query(args: argparse.Namespace, database_url: str) -> None:

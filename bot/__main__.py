@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from datetime import timedelta
+from typing import NoReturn
 
 import uvloop
 
@@ -15,7 +16,7 @@ from bot.config import ConfigurationError, Settings, load_settings
 from bot.runner import quiet_library_loggers
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -55,12 +56,13 @@ def command_demo() -> None:
 def command_invite(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import utc_now
     from bot.diary import enrolment
+    from bot.diary.schedule import parse_zone
     from storage import migrate
     from storage.database import Database
 
     try:
         code = enrolment.check_code(args.code)
-        timezone = enrolment.check_timezone(args.tz or settings.default_timezone)
+        timezone = parse_zone(args.tz or settings.default_timezone)
         times = enrolment.check_times(args.times or "")
     except ValueError as error:
         _fail(str(error))
@@ -103,11 +105,14 @@ async def _bot_username(settings: Settings) -> str:
 
 def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
     """The same words as the admins' /schedule: set with times, days and zone; show with the code alone."""
+    from functools import partial
+
     from bot.app import utc_now
     from bot.diary.questionnaire import Questionnaire
-    from bot.diary.schedule import ScheduleError, parse_rule
+    from bot.diary.schedule import ScheduleError, parse_quiet_hours, parse_rule
     from bot.diary.scheduling import Scheduler, UnknownPatient
-    from bot.handlers.admin import slot_lines
+    from bot.handlers.admin import describe
+    from bot.prompts import Catalog
     from storage import migrate
     from storage.database import Database
 
@@ -116,8 +121,11 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
         _fail("give times, days and time zone together, e.g. P-0012 09:00,20:00 mon-sun Europe/Berlin")
     try:
         rule = parse_rule(*words) if all(words) else None
+        if args.quiet:
+            parse_quiet_hours(args.quiet)
     except ScheduleError as error:
         _fail(str(error))
+    text = partial(Catalog.load(settings.default_language).text, settings.default_language)
 
     async def main() -> str:
         database = Database(settings.database_url)
@@ -125,18 +133,16 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
         try:
             await migrate.upgrade(database)
             if rule is not None:
-                slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now())
-                shown = rule
-            else:
-                found = await scheduler.show(code=args.code, now=utc_now())
-                if found is None:
-                    return f"{args.code} has no schedule yet"
-                shown, slots = found
+                slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now(), quiet_hours=args.quiet)
+                return describe(text, args.code, rule, args.quiet, slots, settings.quiet_hours)
+            found = await scheduler.show(code=args.code, now=utc_now())
+            if found is None:
+                return text("admin.schedule_none", code=args.code)
+            return describe(text, args.code, *found, settings.quiet_hours)
         except UnknownPatient:
             _fail(f"there is no patient with the code {args.code}")
         finally:
             await database.dispose()
-        return f"{args.code}: {shown.describe()}\nNext check-ins:\n{slot_lines(slots, shown.timezone)}"
 
     print(asyncio.run(main()))
 
@@ -157,6 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument("times", nargs="?", help="local times, e.g. 09:00,20:00")
     schedule.add_argument("days", nargs="?", help="days, e.g. mon-sun, mon-fri or mon,wed,fri")
     schedule.add_argument("tz", nargs="?", help="IANA time zone, e.g. Europe/Berlin")
+    schedule.add_argument(
+        "quiet", nargs="?", help="the patient's quiet hours, e.g. 22:00-07:00 (default: the clinic's)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "demo":

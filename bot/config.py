@@ -7,8 +7,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.diary.enrolment import check_timezone
-from bot.diary.schedule import format_times, parse_quiet_hours, parse_times
+from bot.diary.schedule import format_times, parse_quiet_hours, parse_times, parse_zone
 from bot.prompts import PROMPTS_DIR
 
 
@@ -33,7 +32,7 @@ class Settings(BaseSettings):
     schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
     send_grace_minutes: int = Field(default=120, ge=0)
     # Telegram allows about 30 messages/s to different chats; more only with paid broadcasts.
-    messages_per_second: float = Field(default=29.5, gt=0, le=1000)
+    messages_per_second: float = Field(default=29.0, gt=0, le=1000)
     reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
     quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
 
@@ -47,7 +46,7 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        return check_timezone(value)
+        return parse_zone(value)
 
     @field_validator("default_language")
     @classmethod

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
-from storage.models import Answer, CheckIn, Patient, table
+from storage.models import Answer, CheckIn, Patient, Schedule, table
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
@@ -58,6 +58,34 @@ async def create(
         )
     ).one()
     return CheckIn(**row._mapping), created
+
+
+async def create_many(*, session: AsyncSession, rows: list[dict[str, object]]) -> list[tuple[int, int, str]]:
+    """Create check-ins for many slots; returns (id, patient id, status) of those that did not exist."""
+    if not rows:
+        return []
+    statement = (
+        insert(session, CHECKINS)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["patient_id", "local_date", "slot"])
+        .returning(CHECKINS.c.id, CHECKINS.c.patient_id, CHECKINS.c.status)
+    )
+    return [(int(i), int(p), str(s)) for i, p, s in (await execute(session, statement)).all()]
+
+
+async def close_earlier(*, session: AsyncSession, keep: dict[int, int], now: datetime) -> None:
+    """Close each patient's open check-ins other than the new one in `keep` (patient id -> check-in id)."""
+    if keep:
+        await execute(
+            session,
+            update(CHECKINS)
+            .where(
+                CHECKINS.c.patient_id.in_(list(keep)),
+                CHECKINS.c.id.not_in(list(keep.values())),
+                CHECKINS.c.closes_at > now,
+            )
+            .values(closes_at=now),
+        )
 
 
 async def close_others(*, session: AsyncSession, patient_id: int, keep_id: int, now: datetime) -> None:
@@ -128,15 +156,16 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
 
 async def needing_reminder(
     *, session: AsyncSession, started_before: datetime, now: datetime, limit: int
-) -> list[tuple[int, int, str]]:
+) -> list[tuple[int, int, str, str | None]]:
     """Open check-ins sent before `started_before`, not answered at all and not yet reminded:
-    (check-in id, chat id, the patient's time zone)."""
+    (check-in id, chat id, the patient's time zone, their own quiet hours or None)."""
     answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
-    patients = table(Patient)
+    patients, schedules = table(Patient), table(Schedule)
     result = await execute(
         session,
-        select(CHECKINS.c.id, CHECKINS.c.chat_id, patients.c.timezone)
+        select(CHECKINS.c.id, CHECKINS.c.chat_id, patients.c.timezone, schedules.c.quiet_hours)
         .join(patients, patients.c.id == CHECKINS.c.patient_id)
+        .outerjoin(schedules, schedules.c.patient_id == CHECKINS.c.patient_id)
         .where(
             CHECKINS.c.status == "open",
             CHECKINS.c.started_at <= started_before,
@@ -147,7 +176,18 @@ async def needing_reminder(
         )
         .limit(limit),
     )
-    return [(int(cid), int(chat), str(zone)) for cid, chat, zone in result.all()]
+    return [(int(cid), int(chat), str(zone), quiet) for cid, chat, zone, quiet in result.all()]
+
+
+async def mark_missed(*, session: AsyncSession, now: datetime) -> None:
+    """Check-ins that closed with no answer at all are missed."""
+    answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
+    await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.status == "open", CHECKINS.c.closes_at <= now, ~answered)
+        .values(status="missed"),
+    )
 
 
 async def set_reminded(*, session: AsyncSession, checkin_ids: list[int], now: datetime) -> None:

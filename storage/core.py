@@ -14,7 +14,9 @@ def insert(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-async def execute(session: AsyncSession, statement: Executable) -> CursorResult[*tuple[Any, ...]]:
-    """Run a Core statement in the session's transaction."""
+async def execute(
+    session: AsyncSession, statement: Executable, parameters: list[dict[str, Any]] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a Core statement in the session's transaction (with a list of parameter sets: executemany)."""
     connection = await session.connection()
-    return await connection.execute(statement)
+    return await connection.execute(statement, parameters)

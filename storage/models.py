@@ -75,7 +75,10 @@ class Invite(SQLModel, table=True):
 class CheckIn(SQLModel, table=True):
     """One questionnaire sitting. Unique per (patient, local date, slot) so no slot is ever asked twice."""
 
-    __table_args__ = (UniqueConstraint("patient_id", "local_date", "slot", name="uq_checkin_slot"),)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "local_date", "slot", name="uq_checkin_slot"),
+        Index("ix_checkin_open", "status", "closes_at"),  # the tick's search for newly missed check-ins
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
@@ -113,6 +116,7 @@ class Schedule(SQLModel, table=True):
     times: str = Field(max_length=64)  # "09:00,20:00"
     days: str = Field(max_length=32)  # "mon-sun" or "mon,wed,fri"
     timezone: str = Field(max_length=64)
+    quiet_hours: str | None = Field(default=None, max_length=11)  # "22:00-07:00"; None: the clinic's
     paused_until: datetime | None = utc_column(nullable=True)
     # The next slot: its local date and time, and the UTC instant it is due. NULL when not sending.
     next_local_date: date | None = None
@@ -123,7 +127,7 @@ class Schedule(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message the bot owes, written before it is sent; the sender works through these rows."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)  # checkin, reminder, staff

@@ -36,6 +36,28 @@ async def enqueue(
     )
 
 
+async def enqueue_many(*, session: AsyncSession, kind: str, now: datetime, messages: list[tuple[int, int]]) -> None:
+    """Queue many messages of one kind, (chat id, check-in id) each, in one statement."""
+    if messages:
+        await execute(
+            session,
+            OUTBOX.insert(),
+            [
+                {
+                    "kind": kind,
+                    "chat_id": chat_id,
+                    "checkin_id": checkin_id,
+                    "text": None,
+                    "status": "pending",
+                    "attempts": 0,
+                    "not_before": now,
+                    "created_at": now,
+                }
+                for chat_id, checkin_id in messages
+            ],
+        )
+
+
 async def claim_one(*, session: AsyncSession, now: datetime) -> OutboxMessage | None:
     """Take the next due message and mark it `sending`: from this commit on it may be on its way, so a
     crash leaves it uncertain rather than sent twice. Rows another process holds are skipped."""
@@ -72,6 +94,14 @@ async def finish(
         update(OUTBOX)
         .where(OUTBOX.c.id == message_id)
         .values(status=status, sent_at=now if status == "sent" else None, message_id=telegram_message_id, error=error),
+    )
+
+
+async def release(*, session: AsyncSession, message_id: int) -> None:
+    """A message taken for sending but not tried (the sender is stopping) is owed again."""
+    await execute(
+        session,
+        update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.status == "sending").values(status="pending"),
     )
 
 

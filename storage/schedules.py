@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -87,6 +87,22 @@ async def advance(
     )
 
 
+async def advance_many(*, session: AsyncSession, slots: list[tuple[int, date, str, datetime]]) -> None:
+    """Move many schedules, (patient id, local date, slot, due instant) each, in one statement."""
+    if not slots:
+        return
+    statement = (
+        update(SCHEDULES)
+        .where(SCHEDULES.c.patient_id == bindparam("pid"))
+        .values(next_local_date=bindparam("day"), next_slot=bindparam("slot"), next_due_at=bindparam("due"))
+    )
+    await execute(
+        session,
+        statement,
+        [{"pid": pid, "day": day, "slot": slot, "due": due} for pid, day, slot, due in slots],
+    )
+
+
 async def stop(*, session: AsyncSession, patient_id: int) -> None:
     """No more check-ins until the schedule is started again (blocked, discharged)."""
     await advance(session=session, patient_id=patient_id, next_local_date=None, next_slot=None, next_due_at=None)
@@ -100,3 +116,9 @@ async def earliest_due(*, session: AsyncSession) -> datetime | None:
     result = await execute(session, select(func.min(SCHEDULES.c.next_due_at)))
     value = result.scalar()
     return value if isinstance(value, datetime) else None
+
+
+async def set_quiet_hours(*, session: AsyncSession, patient_id: int, quiet_hours: str | None) -> None:
+    await execute(
+        session, update(SCHEDULES).where(SCHEDULES.c.patient_id == patient_id).values(quiet_hours=quiet_hours)
+    )

@@ -19,6 +19,7 @@ async def scheduled_checkin(diary: Diary, user: SimulatedUser, code: str) -> Non
     diary.clock.now = DUE
     await diary.dispatch()
     await user.wait_for(lambda: "Question 1 of 6" in (user.last.text or ""))
+    await diary.wait_until_async(lambda rows: rows[-1].status == "sent")  # its message id is recorded
 
 
 async def test_pause_for_days_and_resume(diary: Diary) -> None:
@@ -107,6 +108,24 @@ async def test_one_reminder_after_two_hours_but_not_in_quiet_hours(diary: Diary)
     await ana.press("3")  # started: no reminder for a check-in being answered
     diary.clock.advance(hours=3)
     assert await scheduler_reminders() == 0
+
+
+async def test_a_patients_own_quiet_hours_rule_their_reminders(diary: Diary) -> None:
+    admin = SimulatedUser(diary.standin, 900, "Admin")
+    ben = SimulatedUser(diary.standin, 608, "Ben")
+    await scheduled_checkin(diary, ben, "P-0608")
+    await admin.send("/schedule P-0608 03:00 mon-sun Europe/Berlin 00:00-04:00")
+    diary.clock.advance(hours=2, minutes=1)  # 05:01 Berlin: inside the clinic's quiet hours, not Ben's
+    assert await diary.reminders() == 1
+
+
+async def test_checkin_closed_without_an_answer_is_missed(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 609, "Ben")
+    await scheduled_checkin(diary, ben, "P-0609")
+    diary.clock.advance(hours=12, seconds=1)
+    await diary.dispatch()
+    (checkin,) = await diary.checkins()
+    assert checkin.status == "missed"
 
 
 async def test_unreachable_patient_who_starts_again_gets_checkins_again(diary: Diary) -> None:

@@ -103,11 +103,18 @@ async def test_admin_sets_and_shows_a_schedule(diary: Diary) -> None:
     await diary.enrol(ben, "P-0012")
     reply = await admin.send("/schedule P-0012 09:00,20:00 mon-fri America/New_York")
     assert reply is not None and reply.text is not None
-    assert reply.text.startswith("P-0012: 09:00,20:00 mon,tue,wed,thu,fri America/New_York\nNext check-ins:\n")
+    assert reply.text.startswith(
+        "P-0012: 09:00,20:00 mon,tue,wed,thu,fri America/New_York\n"
+        "Quiet hours: 22:00-07:00 (the clinic's)\nNext check-ins:\n"
+    )
     assert "Mon 2026-11-23 09:00 America/New_York = 14:00 UTC" in reply.text
-    assert len(reply.text.splitlines()) == 7
+    assert len(reply.text.splitlines()) == 8
     shown = await admin.send("/schedule P-0012")
     assert shown is not None and shown.text == reply.text
+    own = await admin.send("/schedule P-0012 09:00,20:00 mon-fri America/New_York 23:30-06:00")
+    assert own is not None and "Quiet hours: 23:30-06:00\n" in (own.text or "")
+    bad = await admin.send("/schedule P-0012 09:00 mon-sun Europe/Berlin 11pm")
+    assert bad is not None and "'11pm' is not a span of hours" in (bad.text or "")
     bad = await admin.send("/schedule P-0012 9am mon-sun Europe/Berlin")
     assert bad is not None and "'9am' is not a time" in (bad.text or "") and "/schedule P-0012" in (bad.text or "")
     unknown = await admin.send("/schedule P-9999")
@@ -128,11 +135,12 @@ def test_command_line_schedule(tmp_path: Path) -> None:
 
     assert bot("invite", "--code", "P-0012").returncode == 0
     shown = bot("schedule", "P-0012")
-    assert shown.returncode == 0 and shown.stdout.strip() == "P-0012 has no schedule yet"
+    assert shown.returncode == 0 and shown.stdout.strip() == "P-0012 has no schedule yet."
     set_ = bot("schedule", "P-0012", "09:00,20:00", "mon-sun", "Europe/Berlin")
     assert set_.returncode == 0, set_.stderr
     lines = set_.stdout.strip().splitlines()
-    assert lines[0] == "P-0012: 09:00,20:00 mon-sun Europe/Berlin" and len(lines) == 7
+    assert lines[:2] == ["P-0012: 09:00,20:00 mon-sun Europe/Berlin", "Quiet hours: 22:00-07:00 (the clinic's)"]
+    assert len(lines) == 8
     bad = bot("schedule", "P-0012", "09:00", "someday", "Europe/Berlin")
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: 'someday' is not a day or range")
     missing = bot("schedule", "P-7777")

@@ -23,7 +23,7 @@ from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.handlers.checkin_view import render
 from bot.prompts import Catalog
-from storage import outbox, patients, schedules
+from storage import checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import OutboxMessage
 
@@ -64,13 +64,13 @@ class OutboxSender:
             log.warning("%d messages were being sent when a process stopped; recorded as uncertain", abandoned)
         slots = asyncio.Semaphore(self.concurrency)
         in_flight: set[asyncio.Task[None]] = set()
+        # The next row is claimed while the current one waits for its turn: one row, at most one
+        # interval before its request starts, is all a crash can leave in doubt without a request.
+        claiming = asyncio.create_task(self._claim())
         while not stop.is_set():
             await slots.acquire()
-            # The overall rate is waited for before a row is taken, so a row is only ever marked
-            # `sending` when its request is about to start.
             await self.limiter.overall_turn()
-            async with self.database.session() as session:
-                row = await outbox.claim_one(session=session, now=self.clock())
+            row = await claiming
             if row is None:
                 slots.release()
                 self.wake.clear()
@@ -78,13 +78,23 @@ class OutboxSender:
                 await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
+                claiming = asyncio.create_task(self._claim())
                 continue
+            claiming = asyncio.create_task(self._claim())
             task = asyncio.create_task(self._deliver(row))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
             task.add_done_callback(lambda _: slots.release())
+        leftover = await claiming
+        if leftover is not None and leftover.id is not None:  # taken but never tried: it stays owed
+            async with self.database.session() as session:
+                await outbox.release(session=session, message_id=leftover.id)
         if in_flight:
             await asyncio.gather(*in_flight)
+
+    async def _claim(self) -> OutboxMessage | None:
+        async with self.database.session() as session:
+            return await outbox.claim_one(session=session, now=self.clock())
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
@@ -105,15 +115,11 @@ class OutboxSender:
                         return
                     reminder = self.catalog.text(language, "checkin.reminder")
                     sent = await bot.send_message(row.chat_id, reminder, rate_limit_args=PACED)
-                    await self._finish(row, "sent", telegram_message_id=sent.message_id)
-                    return
-                text, keyboard = render(
-                    state, language=language, catalog=self.catalog, questionnaire=self.questionnaire
-                )
-                sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
-                await self.checkins.attach_message(
-                    checkin_id=row.checkin_id, chat_id=sent.chat_id, message_id=sent.message_id
-                )
+                else:
+                    text, keyboard = render(
+                        state, language=language, catalog=self.catalog, questionnaire=self.questionnaire
+                    )
+                    sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
         except Forbidden:
             await self._blocked(row)
         except TimedOut:
@@ -139,6 +145,11 @@ class OutboxSender:
     ) -> None:
         assert row.id is not None
         async with self.database.session() as session:
+            if row.kind == "checkin" and row.checkin_id is not None and telegram_message_id is not None:
+                # The check-in's message, so that a typed note can edit it later.
+                await checkins.set_message(
+                    session=session, checkin_id=row.checkin_id, chat_id=row.chat_id, message_id=telegram_message_id
+                )
             await outbox.finish(
                 session=session,
                 message_id=row.id,

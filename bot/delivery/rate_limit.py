@@ -44,13 +44,15 @@ class FloodLimiter(BaseRateLimiter[dict[str, bool]]):
     def __init__(
         self,
         *,
-        overall_per_second: float = 29.5,
+        overall_per_second: float = 29.0,
         chat_per_second: float = 1.0,
         chat_burst: int = 3,
         group_per_minute: float = 20.0,
         max_retries: int = 5,
     ) -> None:
-        self.overall = Pace(overall_per_second, 1)
+        # A short burst lets sends that came late (a garbage collection, a busy database) be made up
+        # at once instead of lowering the rate for good.
+        self.overall = Pace(overall_per_second, 5)
         self.chat_per_second = chat_per_second
         self.chat_burst = chat_burst
         self.group_per_minute = group_per_minute

@@ -6,7 +6,6 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.diary.schedule import Rule, format_times, next_slot, parse_days, parse_times
 from storage import invites, patients, schedules
@@ -29,14 +28,6 @@ def check_code(code: str) -> str:
     if not PATIENT_CODE.match(code):
         raise ValueError(f"patient code {code!r} must be 1-32 letters, digits, '.', '_' or '-'")
     return code
-
-
-def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone (for example Europe/Berlin)") from None
-    return name
 
 
 def check_times(text: str) -> str:

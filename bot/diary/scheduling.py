@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +25,7 @@ from bot.diary.schedule import (
     in_quiet_hours,
     next_slot,
     parse_days,
+    parse_quiet_hours,
     parse_times,
     upcoming,
 )
@@ -75,8 +76,8 @@ class Scheduler:
             grace=timedelta(minutes=settings.send_grace_minutes),
         )
 
-    async def set_schedule(self, *, code: str, rule: Rule, now: datetime) -> list[Slot]:
-        """Replace the patient's schedule; returns the next five slots."""
+    async def set_schedule(self, *, code: str, rule: Rule, now: datetime, quiet_hours: str | None = None) -> list[Slot]:
+        """Replace the patient's schedule (and their quiet hours, if given); returns the next five slots."""
         first = next_slot(rule, after=None, previous_fire=None, now=now)
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
@@ -93,10 +94,12 @@ class Scheduler:
                 next_slot=first.name if active else None,
                 next_due_at=first.fire_at if active else None,
             )
+            await schedules.set_quiet_hours(session=session, patient_id=patient.id, quiet_hours=quiet_hours)
             patient.timezone = rule.timezone
         return upcoming(rule, now=now, count=5)
 
-    async def show(self, *, code: str, now: datetime) -> tuple[Rule, list[Slot]] | None:
+    async def show(self, *, code: str, now: datetime) -> tuple[Rule, str | None, list[Slot]] | None:
+        """The rule, the patient's own quiet hours (None: the clinic's) and the next five slots."""
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
@@ -105,7 +108,7 @@ class Scheduler:
         if schedule is None:
             return None
         rule = rule_of(schedule)
-        return rule, upcoming(rule, now=now, count=5)
+        return rule, schedule.quiet_hours, upcoming(rule, now=now, count=5)
 
     async def pause(self, *, patient_id: int, days: int | None, now: datetime) -> datetime | None:
         """No check-ins for `days` (None: until /resume). Returns when the pause ends."""
@@ -151,69 +154,86 @@ class Scheduler:
     async def dispatch_reminders(
         self, *, now: datetime, after: timedelta, quiet: tuple[time, time] | None, batch: int = 500
     ) -> int:
-        """One reminder for a check-in nobody has touched `after` it was sent, outside quiet hours."""
+        """One reminder for a check-in nobody has touched `after` it was sent, outside quiet hours
+        (the patient's own, or `quiet`, the clinic's)."""
         async with self.database.session() as session:
             waiting = await checkins.needing_reminder(session=session, started_before=now - after, now=now, limit=batch)
-            due = [(cid, chat) for cid, chat, zone in waiting if not in_quiet_hours(now, ZoneInfo(zone), quiet)]
+            due = [
+                (cid, chat)
+                for cid, chat, zone, own in waiting
+                if not in_quiet_hours(now, ZoneInfo(zone), parse_quiet_hours(own) if own else quiet)
+            ]
             for checkin_id, chat_id in due:
                 await outbox.enqueue(session=session, kind="reminder", chat_id=chat_id, checkin_id=checkin_id, now=now)
             await checkins.set_reminded(session=session, checkin_ids=[cid for cid, _ in due], now=now)
         return len(due)
 
     async def dispatch_due(self, *, now: datetime, batch: int = 500) -> Dispatched:
-        """Create the check-ins of every due slot, in batches, each batch one transaction."""
+        """Create the check-ins of every due slot. Each batch is one transaction of a few set-wise
+        statements, so a 09:00 wave of thousands is written in seconds and the sender, which shares
+        SQLite's one connection, is never kept waiting long."""
+        async with self.database.session() as session:
+            await checkins.mark_missed(session=session, now=now)
         total = Dispatched()
         while True:
             async with self.database.session() as session:
                 due = await schedules.claim_due(session=session, now=now, limit=batch)
-                counts = [await self._dispatch_one(session, item, now) for item in due]
-            total = Dispatched(
-                total.sent + counts.count("sent"),
-                total.missed + counts.count("missed"),
-                total.paused + counts.count("paused"),
-            )
-            if not due:  # a slot long past may have moved to another slot that is due too
-                break
+                if not due:  # (a slot long past may have moved to another that is due too: loop)
+                    break
+                done = await self._dispatch_batch(session, due, now)
+            total = Dispatched(total.sent + done.sent, total.missed + done.missed, total.paused + done.paused)
         if total.sent or total.missed:
             log.info("dispatched %d check-ins (%d missed, %d paused)", total.sent, total.missed, total.paused)
         return total
 
-    async def _dispatch_one(self, session: AsyncSession, due: Due, now: datetime) -> str:
-        schedule = due.schedule
-        assert schedule.next_local_date and schedule.next_slot and schedule.next_due_at
-        rule = rule_of(schedule)
-        slot_time = parse_times(schedule.next_slot)[0]
-        following = next_slot(
-            rule, after=(schedule.next_local_date, slot_time), previous_fire=schedule.next_due_at, now=now
-        )
-        await schedules.advance(
+    async def _dispatch_batch(self, session: AsyncSession, due: list[Due], now: datetime) -> Dispatched:
+        rules: dict[tuple[str, str, str], Rule] = {}
+        advances: list[tuple[int, date, str, datetime]] = []
+        new_checkins: list[dict[str, object]] = []
+        chats: dict[int, int | None] = {}
+        paused = 0
+        for item in due:
+            schedule = item.schedule
+            assert schedule.next_local_date and schedule.next_slot and schedule.next_due_at
+            key = (schedule.times, schedule.days, schedule.timezone)
+            if key not in rules:  # many patients share a schedule: parse each once per batch
+                rules[key] = rule_of(schedule)
+            rule = rules[key]
+            following = next_slot(
+                rule,
+                after=(schedule.next_local_date, parse_times(schedule.next_slot)[0]),
+                previous_fire=schedule.next_due_at,
+                now=now,
+            )
+            advances.append((schedule.patient_id, following.local_date, following.name, following.fire_at))
+            if schedule.paused_until is not None and schedule.paused_until > schedule.next_due_at:
+                paused += 1
+                continue
+            late = now - schedule.next_due_at > self.grace
+            reachable = item.status == "active" and item.chat_id is not None
+            chats[schedule.patient_id] = item.chat_id
+            new_checkins.append(
+                {
+                    "patient_id": schedule.patient_id,
+                    "questionnaire": self.questionnaire_id,
+                    "local_date": schedule.next_local_date,
+                    "slot": schedule.next_slot,
+                    "started_at": now,
+                    "closes_at": min(now + self.open_for, max(following.fire_at, now)),
+                    "step": self.first_item,
+                    "chat_id": item.chat_id,
+                    "status": "open" if reachable and not late else "missed",
+                }
+            )
+        await schedules.advance_many(session=session, slots=advances)
+        # A replayed tick finds its slots' check-ins already there: they are not created or queued again.
+        created = await checkins.create_many(session=session, rows=new_checkins)
+        to_send = {patient_id: checkin_id for checkin_id, patient_id, status in created if status == "open"}
+        await checkins.close_earlier(session=session, keep=to_send, now=now)
+        await outbox.enqueue_many(
             session=session,
-            patient_id=schedule.patient_id,
-            next_local_date=following.local_date,
-            next_slot=following.name,
-            next_due_at=following.fire_at,
+            kind="checkin",
+            now=now,
+            messages=[(chat, checkin_id) for patient_id, checkin_id in to_send.items() if (chat := chats[patient_id])],
         )
-        if schedule.paused_until is not None and schedule.paused_until > schedule.next_due_at:
-            return "paused"
-        late = now - schedule.next_due_at > self.grace
-        reachable = due.status == "active" and due.chat_id is not None
-        checkin, created = await checkins.create(
-            session=session,
-            patient_id=schedule.patient_id,
-            questionnaire=self.questionnaire_id,
-            local_date=schedule.next_local_date,
-            slot=schedule.next_slot,
-            started_at=now,
-            closes_at=min(now + self.open_for, max(following.fire_at, now)),
-            step=self.first_item,
-            chat_id=due.chat_id,
-            status="missed" if late or not reachable else "open",
-        )
-        if not created:  # a replayed tick: the slot's check-in exists and was queued then
-            return "duplicate"
-        if late or not reachable:
-            return "missed"
-        assert checkin.id is not None and due.chat_id is not None
-        await checkins.close_others(session=session, patient_id=schedule.patient_id, keep_id=checkin.id, now=now)
-        await outbox.enqueue(session=session, kind="checkin", chat_id=due.chat_id, checkin_id=checkin.id, now=now)
-        return "sent"
+        return Dispatched(len(to_send), len(created) - len(to_send), paused)

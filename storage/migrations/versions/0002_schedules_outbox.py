@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("times", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("days", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("quiet_hours", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True),
         sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_local_date", sa.Date(), nullable=True),
         sa.Column("next_slot", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
@@ -53,17 +54,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_due", ["status", "not_before"], unique=False)
+        batch_op.create_index("ix_outbox_due", ["status", "not_before", "id"], unique=False)
 
     with op.batch_alter_table("checkin", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default="open")
         )
         batch_op.add_column(sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_checkin_open", ["status", "closes_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("checkin", schema=None) as batch_op:
+        batch_op.drop_index("ix_checkin_open")
         batch_op.drop_column("reminded_at")
         batch_op.drop_column("status")
 
