@@ -124,10 +124,3 @@ async def abandon_stale(*, session: AsyncSession, now: datetime, lease: timedelt
         .values(status="uncertain", error="the sending process stopped during the request"),
     )
     return int(result.rowcount or 0)
-
-
-async def by_status(*, session: AsyncSession) -> dict[str, int]:
-    from sqlalchemy import func
-
-    result = await execute(session, select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status))
-    return {status: count for status, count in result.all()}

@@ -8,7 +8,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.diary import enrolment, history
-from bot.handlers.callback_data import consent_button, parse_consent, parse_language
+from bot.handlers.callback_data import consent_button, language_button, parse_consent, parse_language
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
 from storage import patients
@@ -95,7 +95,7 @@ async def language_menu(update: Update, context: DiaryContext) -> None:
     assert update.effective_message is not None
     catalog = context.services.catalog
     buttons = [
-        [InlineKeyboardButton(catalog.text(code, "language.name"), callback_data=f"lg:{code}")]
+        [InlineKeyboardButton(catalog.text(code, "language.name"), callback_data=language_button(code))]
         for code in catalog.languages
     ]
     await update.effective_message.reply_text(
