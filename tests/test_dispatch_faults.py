@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,43 +17,10 @@ from bot.sandbox import BotApiStandIn
 from storage import migrate
 from storage.database import Database
 from storage.models import CheckIn, OutboxMessage
+from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.postgres import PostgresCluster
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_bot(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def bot_env(standin: BotApiStandIn, database_url: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DEFAULT_", "DATABASE_"))}
-    return clean | {
-        "TELEGRAM_BOT_TOKEN": standin.token,
-        "TELEGRAM_API_BASE_URL": standin.url,
-        "DATABASE_URL": database_url,
-        "MESSAGES_PER_SECOND": "300",
-        "SCHEDULE_TICK_SECONDS": "1",
-    }
-
-
-async def wait_for(condition: object, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.2)
 
 
 def checkin_messages(standin: BotApiStandIn) -> Counter[int]:
@@ -75,7 +38,7 @@ async def test_sigkill_mid_wave_sends_each_checkin_at_most_once(database_url: st
     chats = await seed_due_patients(
         database, count=count, due_at=datetime.now(UTC) - timedelta(minutes=1), standin=standin
     )
-    env = bot_env(standin, database_url)
+    env = bot_env(standin, database_url, MESSAGES_PER_SECOND="300", SCHEDULE_TICK_SECONDS="1")
     bot = start_bot(env)
     try:
         await wait_for(lambda: _at_least(standin, count // 3), 60)
@@ -125,7 +88,7 @@ async def test_two_processes_on_postgresql_send_each_checkin_once(postgres_clust
     await standin.start()
     database = Database(database_url)
     await migrate.upgrade(database)
-    env = bot_env(standin, database_url)
+    env = bot_env(standin, database_url, MESSAGES_PER_SECOND="300", SCHEDULE_TICK_SECONDS="1")
     first, second = start_bot(env), start_bot(env)
     try:
         await asyncio.sleep(3)  # both running and ticking before the wave is due

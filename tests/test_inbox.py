@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -20,6 +17,7 @@ from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import inbox, migrate
 from storage.database import Database
 from storage.models import Answer, InboxUpdate
+from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import START, Diary, running_diary
 
 
@@ -97,41 +95,18 @@ async def test_unfinished_updates_are_processed_at_start_up(tmp_path: Path, data
         assert [r.processed_at is not None and r.payload is None for r in rows] == [True, True]
 
 
-def _start_bot(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-
-
-async def _wait(condition: object, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_path: Path, database_url: str) -> None:
     """Patients press buttons while the bot process is killed with SIGKILL at random instants."""
     standin = BotApiStandIn()
     await standin.start()
     database = Database(database_url)
     await migrate.upgrade(database)
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": standin.token,
-        "TELEGRAM_API_BASE_URL": standin.url,
-        "DATABASE_URL": database_url,
-        "DEFAULT_TIMEZONE": "Europe/Berlin",
-    }
+    # Their scheduled check-ins are twelve hours away, so none opens (and closes these) mid-test.
+    later = (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(hours=12)).strftime("%H:%M")
+    env = bot_env(standin, database_url, DEFAULT_TIMEZONE="Europe/Berlin", DEFAULT_CHECKIN_TIMES=later)
     users = [SimulatedUser(standin, 400 + n, f"P{n}") for n in range(8)]
     rng = random.Random(7)
-    bot = _start_bot(env)
+    bot = start_bot(env)
     try:
         for n, user in enumerate(users):
             token = await enrolment.create_invite(
@@ -167,7 +142,7 @@ async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_
             await asyncio.sleep(rng.uniform(0.05, 0.4))
             bot.send_signal(signal.SIGKILL)
             bot.wait()
-            bot = _start_bot(env)
+            bot = start_bot(env)
 
         async def all_done() -> bool:
             if standin.pending_updates:
@@ -177,15 +152,11 @@ async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_
                 answers = (await session.exec(select(Answer))).all()
             return not unfinished and {(a.checkin_id, a.item): a.value for a in answers} == expected
 
-        await _wait(all_done, 60)
+        await wait_for(all_done, 60)
         async with database.session() as session:
             answers = (await session.exec(select(Answer))).all()
         assert len(answers) == len(expected) == len(users) * len(items)
     finally:
-        bot.send_signal(signal.SIGTERM)
-        try:
-            bot.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            bot.kill()
+        stop(bot)
         await standin.stop()
         await database.dispose()
