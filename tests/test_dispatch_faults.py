@@ -6,7 +6,6 @@ import asyncio
 import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -19,8 +18,6 @@ from storage.database import Database
 from storage.models import CheckIn, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.postgres import PostgresCluster
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def checkin_messages(standin: BotApiStandIn) -> Counter[int]:
