@@ -1,0 +1,161 @@
+"""The alert rules file (prompts/rules.yaml): every threshold, window and tier, validated at start-up.
+
+Defaults follow CLINICAL.md. A clinic changes them by editing the file (or passing another one to
+`python -m bot replay --rules`) and replaying its history first to see how many alerts they give.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.diary.schedule import parse_times
+from bot.prompts import PROMPTS_DIR
+
+DEFAULT_RULES_FILE = PROMPTS_DIR / "rules.yaml"
+
+
+class Tier(StrEnum):
+    URGENT = "urgent"  # a card at once, re-sent to each admin until someone acknowledges it
+    AMBER = "amber"  # a card at once in the staff chat
+    DIGEST = "digest"  # a line in the next daily digest
+
+
+class RulesError(Exception):
+    """One line naming the file and the setting that is wrong."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(_Strict):
+    enabled: bool = True
+    tier: Tier
+
+
+class PainWorsening(Rule):
+    """A one-sided CUSUM on pain above the patient's own baseline, in units of their own spread."""
+
+    tier: Tier = Tier.AMBER
+    baseline_days: int = Field(default=28, ge=7, le=90)
+    baseline_min_days: int = Field(default=14, ge=1, le=90)
+    baseline_min_entries: int = Field(default=8, ge=3)
+    min_rise_points: float = Field(default=2.0, gt=0, le=10)
+    min_rise_fraction: float = Field(default=0.3, ge=0, le=2)
+    # A patient whose scores hardly vary still gets at least this spread (points): one odd score
+    # must not look like many standard deviations.
+    spread_floor: float = Field(default=0.75, gt=0, le=5)
+    # The CUSUM's decision interval, in the patient's spreads: larger waits for more evidence.
+    alarm_threshold: float = Field(default=5.0, gt=0, le=50)
+
+
+class Consecutive(Rule):
+    consecutive: int = Field(ge=1, le=30)
+
+
+class SeverePain(Consecutive):
+    tier: Tier = Tier.AMBER
+    at_least: int = Field(default=9, ge=0, le=10)
+    consecutive: int = Field(default=4, ge=1, le=30)
+
+
+class NewSign(Consecutive):
+    """A sign seen on `consecutive` check-ins after at least `calm_before` check-ins without it."""
+
+    tier: Tier = Tier.AMBER
+    consecutive: int = Field(default=2, ge=1, le=30)
+    calm_before: int = Field(default=5, ge=0, le=60)
+
+
+class LowMood(Consecutive):
+    tier: Tier = Tier.AMBER
+    at_most: int = Field(default=2, ge=1, le=5)
+    consecutive: int = Field(default=3, ge=1, le=30)
+
+
+class MissedCheckins(Consecutive):
+    tier: Tier = Tier.DIGEST
+    consecutive: int = Field(default=3, ge=1, le=60)
+
+
+class ReliefWaning(Rule):
+    tier: Tier = Tier.DIGEST
+    before_days: int = Field(default=14, ge=3, le=60)  # the pain level an infusion is measured against
+    after_days: int = Field(default=84, ge=7, le=365)  # how long after an infusion relief is followed
+    min_relief_fraction: float = Field(default=0.3, gt=0, le=1)
+    regained_fraction: float = Field(default=0.7, gt=0, le=1)
+    recent_entries: int = Field(default=3, ge=1, le=14)
+
+
+class CrisisText(Rule):
+    tier: Tier = Tier.URGENT
+
+
+class Escalation(_Strict):
+    after_minutes: int = Field(default=15, ge=1, le=1440)
+    every_minutes: int = Field(default=15, ge=1, le=1440)
+    max_times: int = Field(default=4, ge=0, le=100)
+
+
+class Digest(_Strict):
+    time: str = "08:00"  # in the clinic's zone (DEFAULT_TIMEZONE)
+    open_longer_than_hours: int = Field(default=48, ge=1)
+
+    @field_validator("time")
+    @classmethod
+    def _one_time(cls, value: str) -> str:
+        times = parse_times(value)
+        if len(times) != 1:
+            raise ValueError("one time of day, such as 08:00")
+        return value
+
+
+class Rules(_Strict):
+    pain_worsening: PainWorsening = PainWorsening()
+    severe_pain: SeverePain = SeverePain()
+    vasomotor_change: NewSign = NewSign()
+    swelling_new: NewSign = NewSign()
+    low_mood: LowMood = LowMood()
+    missed_checkins: MissedCheckins = MissedCheckins()
+    relief_waning: ReliefWaning = ReliefWaning()
+    crisis_text: CrisisText = CrisisText()
+    escalation: Escalation = Escalation()
+    digest: Digest = Digest()
+
+    def tier(self, rule: str) -> Tier:
+        config = getattr(self, rule)
+        assert isinstance(config, Rule)
+        return config.tier
+
+
+RULE_NAMES = tuple(name for name, field in Rules.model_fields.items() if issubclass(field.annotation, Rule))  # type: ignore[arg-type]
+
+
+def parse_rules(data: Any, *, source: str) -> Rules:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RulesError(f"{source}: expected a mapping of rule names to settings")
+    try:
+        return Rules.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise RulesError(f"{source}: {where}: {first['msg']}") from None
+
+
+def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise RulesError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RulesError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return parse_rules(data, source=str(path))

@@ -1,0 +1,354 @@
+"""The trend rules: pure functions of a patient's entries, infusions and rules.
+
+Each rule walks the diary in time order and reports a Finding at the entry where its condition
+*starts* to hold (a run reaching its length, a detector crossing its threshold). A condition that
+goes on holding reports nothing new, so a replay counts episodes, not days, and a live evaluation
+after a check-in only has to look at findings on the newest entries.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from statistics import fmean
+
+from bot.alerts.rules import NewSign, PainWorsening, Rules, Tier
+
+Details = dict[str, float | int | str]
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One check-in as the rules see it. All fields None and missed=True: a scheduled one left unanswered."""
+
+    at: datetime
+    pain: int | None = None
+    skin_color: str | None = None
+    skin_temperature: str | None = None
+    swelling: str | None = None
+    mood: int | None = None
+    note: str | None = None
+    missed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Infusion:
+    on: date
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    tier: Tier
+    at: datetime  # the entry that made the rule fire
+    details: Details = field(default_factory=dict)
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+class _Baseline:
+    """The scores of the last `span` days: sorted (for the median) and summed (for the spread)."""
+
+    def __init__(self, span: timedelta) -> None:
+        self.span = span
+        self.entries: deque[tuple[datetime, int]] = deque()
+        self.ordered: list[int] = []
+        self.total = self.squares = self.neighbours = 0  # sums of x, x*x and x[i]*x[i+1]
+
+    def add(self, at: datetime, pain: int) -> None:
+        if self.entries:
+            self.neighbours += self.entries[-1][1] * pain
+        self.entries.append((at, pain))
+        bisect.insort(self.ordered, pain)
+        self.total, self.squares = self.total + pain, self.squares + pain * pain
+
+    def forget_before(self, now: datetime) -> None:
+        while self.entries and self.entries[0][0] < now - self.span:
+            old = self.entries.popleft()[1]
+            if self.entries:
+                self.neighbours -= old * self.entries[0][1]
+            self.ordered.pop(bisect.bisect_left(self.ordered, old))
+            self.total, self.squares = self.total - old, self.squares - old * old
+
+    def covers(self, now: datetime, *, entries: int, days: timedelta) -> bool:
+        return len(self.ordered) >= entries and now - self.entries[0][0] >= days
+
+    @property
+    def median(self) -> float:
+        n = len(self.ordered)
+        return (self.ordered[(n - 1) // 2] + self.ordered[n // 2]) / 2
+
+    @property
+    def spread(self) -> float:
+        """The standard deviation, widened when successive scores move together.
+
+        Scores given hours apart share the day's pain, so two high ones are less evidence than two
+        independent ones. The long-run variance of a series with lag-1 correlation r is about
+        variance x (1 + 2r): using it keeps the false-alarm rate of a correlated diary near that of
+        an independent one.
+        """
+        n = len(self.ordered)
+        mean = self.total / n
+        variance = max(0.0, (self.squares - self.total * mean) / (n - 1))
+        if variance == 0.0:
+            return 0.0
+        lag1 = (self.neighbours / (n - 1) - mean * mean) / variance
+        return math.sqrt(variance * (1 + 2 * min(0.9, max(0.0, lag1))))
+
+
+def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -> list[Finding]:
+    """A one-sided CUSUM of pain above the patient's baseline, standardised by their own spread.
+
+    Baseline: the median of the last `baseline_days` of entries (at least `baseline_min_entries`,
+    covering `baseline_min_days`); spread: their standard deviation (widened for correlated scores,
+    see _Baseline.spread), floored. At each entry the sum
+    grows by (pain - baseline - rise/2) / spread, where rise = max(points, fraction x baseline), and
+    fires at `alarm_threshold`: a noisy diary needs more entries above its baseline, a steady one fewer.
+
+    Entries join the baseline only once the sum is back at zero: the start of a flare (while the
+    evidence builds) and the flare itself (during the alarm) never become the patient's "usual".
+    """
+    baseline = _Baseline(timedelta(days=config.baseline_days))
+    min_days = timedelta(days=config.baseline_min_days)
+    pending: list[tuple[datetime, int]] = []  # entries since the sum left zero
+    findings: list[Finding] = []
+    cusum, alarm = 0.0, False
+    recent: deque[int] = deque(maxlen=3)
+    for point in points:
+        if point.pain is None:
+            continue
+        pain = point.pain
+        recent.append(pain)
+        baseline.forget_before(point.at)
+        if not baseline.covers(point.at, entries=config.baseline_min_entries, days=min_days):
+            cusum, alarm = 0.0, False
+            for at, score in pending:
+                baseline.add(at, score)
+            pending = []
+            baseline.add(point.at, pain)
+            continue
+        usual = baseline.median
+        spread = max(config.spread_floor, baseline.spread)
+        rise = max(config.min_rise_points, config.min_rise_fraction * usual)
+        cusum = min(config.alarm_threshold, max(0.0, cusum + (pain - usual - rise / 2) / spread))
+        if not alarm and cusum >= config.alarm_threshold:
+            alarm = True
+            findings.append(
+                Finding(
+                    "pain_worsening",
+                    tier,
+                    point.at,
+                    {
+                        "pain": pain,
+                        "recent": ", ".join(map(str, recent)),
+                        "baseline": _round(usual),
+                        "baseline_entries": len(baseline.ordered),
+                        "rise": _round(rise),
+                        "spread": _round(spread),
+                    },
+                )
+            )
+        if cusum > 0.0:
+            if not alarm:
+                pending.append((point.at, pain))
+            continue
+        if alarm:
+            alarm, pending = False, []  # the flare is over; its entries stay out of the baseline
+        for at, score in pending:
+            baseline.add(at, score)
+        pending = []
+        baseline.add(point.at, pain)
+    return findings
+
+
+def _runs(
+    points: Iterable[Point],
+    *,
+    rule: str,
+    tier: Tier,
+    length: int,
+    counts: Callable[[Point], bool | None],
+    calm_before: int = 0,
+    describe: Callable[[list[Point]], Details],
+) -> list[Finding]:
+    """Fire when `length` consecutive entries meet the condition, after `calm_before` entries that did not.
+
+    `counts` returns None for an entry that says nothing about the condition (e.g. the item was not
+    answered): it neither extends nor breaks a run.
+    """
+    findings: list[Finding] = []
+    run: list[Point] = []
+    calm = 0
+    calm_before_run = 0
+    for point in points:
+        verdict = counts(point)
+        if verdict is None:
+            continue
+        if verdict:
+            if not run:
+                calm_before_run = calm
+            run.append(point)
+            if len(run) == length and calm_before_run >= calm_before:
+                findings.append(Finding(rule, tier, point.at, describe(run)))
+        else:
+            calm = 1 if run else calm + 1
+            run = []
+    return findings
+
+
+def _values(run: list[Point], item: str) -> str:
+    return ", ".join(str(getattr(p, item)) for p in run)
+
+
+def severe_pain(points: Sequence[Point], rules: Rules) -> list[Finding]:
+    config = rules.severe_pain
+    return _runs(
+        points,
+        rule="severe_pain",
+        tier=config.tier,
+        length=config.consecutive,
+        counts=lambda p: None if p.pain is None else p.pain >= config.at_least,
+        describe=lambda run: {"recent": _values(run, "pain"), "at_least": config.at_least},
+    )
+
+
+def _new_sign(
+    points: Sequence[Point], config: NewSign, rule: str, signs: Callable[[Point], bool | None], items: tuple[str, ...]
+) -> list[Finding]:
+    return _runs(
+        points,
+        rule=rule,
+        tier=config.tier,
+        length=config.consecutive,
+        counts=signs,
+        calm_before=config.calm_before,
+        describe=lambda run: {
+            "recent": "; ".join(" / ".join(str(getattr(p, i) or "-") for i in items) for p in run),
+            "calm_before": config.calm_before,
+        },
+    )
+
+
+def _vasomotor(point: Point) -> bool | None:
+    if point.skin_color is None and point.skin_temperature is None:
+        return None
+    return point.skin_color not in (None, "normal") or point.skin_temperature not in (None, "same")
+
+
+def _swelling(point: Point) -> bool | None:
+    return None if point.swelling is None else point.swelling != "none"
+
+
+def low_mood(points: Sequence[Point], rules: Rules) -> list[Finding]:
+    config = rules.low_mood
+    return _runs(
+        points,
+        rule="low_mood",
+        tier=config.tier,
+        length=config.consecutive,
+        counts=lambda p: None if p.mood is None else p.mood <= config.at_most,
+        describe=lambda run: {"recent": _values(run, "mood"), "at_most": config.at_most},
+    )
+
+
+def missed_checkins(points: Sequence[Point], rules: Rules) -> list[Finding]:
+    config = rules.missed_checkins
+
+    def answered(point: Point) -> bool | None:
+        if point.missed:
+            return True
+        return False if _answered(point) else None  # skipped ("Skip today") neither counts nor breaks
+
+    return _runs(
+        points,
+        rule="missed_checkins",
+        tier=config.tier,
+        length=config.consecutive,
+        counts=answered,
+        describe=lambda run: {"missed": len(run), "since": run[0].at.date().isoformat()},
+    )
+
+
+def _answered(point: Point) -> bool:
+    return any(
+        value is not None
+        for value in (point.pain, point.skin_color, point.skin_temperature, point.swelling, point.mood, point.note)
+    )
+
+
+def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules: Rules) -> list[Finding]:
+    """After an infusion that brought pain down by at least `min_relief_fraction` (the lowest mean of
+    `recent_entries` consecutive scores against the mean of the `before_days` before it), fire once
+    when the mean of the last `recent_entries` has regained `regained_fraction` of that relief."""
+    config = rules.relief_waning
+    pains = [(p.at, p.pain) for p in points if p.pain is not None]
+    days = sorted(infusions, key=lambda i: i.on)
+    findings: list[Finding] = []
+    for index, infusion in enumerate(days):
+        start = infusion.on
+        before = [pain for at, pain in pains if start - timedelta(days=config.before_days) <= at.date() < start]
+        if len(before) < 3:
+            continue
+        level = fmean(before)
+        end = start + timedelta(days=config.after_days)
+        if index + 1 < len(days):
+            end = min(end, days[index + 1].on)
+        recent: deque[int] = deque(maxlen=config.recent_entries)
+        nadir: float | None = None
+        for at, pain in pains:
+            if not start <= at.date() < end:
+                continue
+            recent.append(pain)
+            if len(recent) < config.recent_entries:
+                continue
+            mean = fmean(recent)
+            nadir = mean if nadir is None else min(nadir, mean)
+            relief = level - nadir
+            relieved = relief > 0 and relief >= config.min_relief_fraction * level
+            if relieved and mean >= nadir + config.regained_fraction * relief:
+                findings.append(
+                    Finding(
+                        "relief_waning",
+                        config.tier,
+                        at,
+                        {
+                            "infusion": start.isoformat(),
+                            "days_since": (at.date() - start).days,
+                            "before": _round(level),
+                            "lowest": _round(nadir),
+                            "recent": _round(mean),
+                        },
+                    )
+                )
+                break
+    return findings
+
+
+def evaluate(points: Sequence[Point], infusions: Sequence[Infusion], rules: Rules) -> list[Finding]:
+    """Every enabled rule over one patient's diary (points in time order), findings in time order."""
+    findings: list[Finding] = []
+    if rules.pain_worsening.enabled:
+        findings += pain_worsening(points, rules.pain_worsening, rules.pain_worsening.tier)
+    if rules.severe_pain.enabled:
+        findings += severe_pain(points, rules)
+    if rules.vasomotor_change.enabled:
+        findings += _new_sign(
+            points, rules.vasomotor_change, "vasomotor_change", _vasomotor, ("skin_color", "skin_temperature")
+        )
+    if rules.swelling_new.enabled:
+        findings += _new_sign(points, rules.swelling_new, "swelling_new", _swelling, ("swelling",))
+    if rules.low_mood.enabled:
+        findings += low_mood(points, rules)
+    if rules.missed_checkins.enabled:
+        findings += missed_checkins(points, rules)
+    if rules.relief_waning.enabled and infusions:
+        findings += relief_waning(points, infusions, rules)
+    findings.sort(key=lambda f: f.at)
+    return findings

@@ -1,0 +1,1 @@
+"""Diary records in and out of the database: the CSV formats, import, replay."""

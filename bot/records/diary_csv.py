@@ -1,0 +1,185 @@
+"""The diary and infusion CSV formats (README, "Diary CSV"): read strictly, written plainly.
+
+Reading checks every row before anything is used: one bad cell stops the whole file with its name,
+row and field, so an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.alerts.trends import Infusion, Point
+from bot.diary.questionnaire import Questionnaire
+
+DIARY_COLUMNS = ("patient", "recorded_at", "pain", "skin_color", "skin_temperature", "swelling", "mood", "note")
+INFUSION_COLUMNS = ("patient", "date", "kind")
+ANSWER_ITEMS = ("pain", "skin_color", "skin_temperature", "swelling", "mood", "note")
+MAX_CODE = 32
+PROGRESS_EVERY = 50_000
+
+
+class CsvError(Exception):
+    """`file, row N, field: what is wrong` (row 1 is the header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryRow:
+    patient: str
+    point: Point
+
+    @property
+    def answers(self) -> dict[str, str]:
+        """The answered items as the database keeps them (codes and numbers as text)."""
+        values = {item: getattr(self.point, item) for item in ANSWER_ITEMS}
+        return {item: str(value) for item, value in values.items() if value is not None}
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise CsvError(f"{path}: cannot read ({error.strerror})") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise CsvError(f"{path}: the file is empty; the first row must be: {','.join(columns)}")
+            header = [name.strip() for name in header]
+            missing = [c for c in columns if c not in header]
+            unknown = [c for c in header if c not in columns]
+            if missing or unknown:
+                problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+                raise CsvError(f"{path}, row 1: header has {problem} column; expected: {','.join(columns)}")
+            for number, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) != len(header):
+                    raise CsvError(f"{path}, row {number}: {len(cells)} cells, expected {len(header)}")
+                yield number, dict(zip(header, cells, strict=True))
+        except UnicodeDecodeError:
+            raise CsvError(f"{path}: not UTF-8 text") from None
+        except csv.Error as error:
+            raise CsvError(f"{path}, row {reader.line_num}: {error}") from None
+
+
+def _code(value: str, where: str) -> str:
+    code = value.strip()
+    if not code or len(code) > MAX_CODE or any(c.isspace() for c in code):
+        raise CsvError(f"{where}, patient: a clinic code of 1-{MAX_CODE} characters without spaces is needed")
+    return code
+
+
+class _Parser:
+    """Cell checks against the questionnaire's scales, so the CSV accepts exactly what a check-in can."""
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self.options: dict[str, frozenset[str]] = {}
+        for item in questionnaire.items:
+            if item.type != "text":
+                self.options[item.id] = frozenset(item.options)
+
+    def choice(self, value: str, item: str, where: str) -> str | None:
+        value = value.strip()
+        if not value:
+            return None
+        if value not in self.options[item]:
+            allowed = "|".join(sorted(self.options[item], key=lambda v: (len(v), v)))
+            raise CsvError(f"{where}, {item}: {value[:40]!r} is not one of {allowed}")
+        return value
+
+    def number(self, value: str, item: str, where: str) -> int | None:
+        code = self.choice(value, item, where)
+        return None if code is None else int(code)
+
+    def row(self, cells: dict[str, str], where: str) -> DiaryRow:
+        patient = _code(cells["patient"], where)
+        raw = cells["recorded_at"].strip()
+        try:
+            recorded_at = datetime.fromisoformat(raw)
+        except ValueError:
+            raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is not an ISO 8601 time") from None
+        if recorded_at.tzinfo is None:
+            raise CsvError(f"{where}, recorded_at: {raw[:40]!r} needs an offset, e.g. 2026-11-03T09:00:00+01:00")
+        note = cells["note"].strip() or None
+        point = Point(
+            recorded_at,
+            pain=self.number(cells["pain"], "pain", where),
+            skin_color=self.choice(cells["skin_color"], "skin_color", where),
+            skin_temperature=self.choice(cells["skin_temperature"], "skin_temperature", where),
+            swelling=self.choice(cells["swelling"], "swelling", where),
+            mood=self.number(cells["mood"], "mood", where),
+            note=note,
+        )
+        if all(getattr(point, item) is None for item in ANSWER_ITEMS):
+            point = Point(recorded_at, missed=True)
+        return DiaryRow(patient, point)
+
+
+def read_diary(path: Path, *, questionnaire: Questionnaire | None = None, progress: bool = False) -> list[DiaryRow]:
+    """Every row of a diary CSV, checked; CsvError at the first bad one. A row with no answers is a
+    scheduled check-in that was missed."""
+    parser = _Parser(questionnaire or Questionnaire.load("daily"))
+    rows = []
+    for number, cells in _rows(path, DIARY_COLUMNS):
+        rows.append(parser.row(cells, f"{path}, row {number}"))
+        if progress and number % PROGRESS_EVERY == 0:
+            print(f"\rreading {path.name}: {number:,} rows", end="", file=sys.stderr, flush=True)
+    if progress and len(rows) >= PROGRESS_EVERY:
+        print(f"\rreading {path.name}: {len(rows):,} rows, all valid", file=sys.stderr)
+    return rows
+
+
+def read_infusions(path: Path) -> list[tuple[str, Infusion]]:
+    infusions = []
+    for number, cells in _rows(path, INFUSION_COLUMNS):
+        where = f"{path}, row {number}"
+        patient = _code(cells["patient"], where)
+        raw = cells["date"].strip()
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise CsvError(f"{where}, date: {raw[:40]!r} is not a date such as 2026-11-03") from None
+        kind = cells["kind"].strip()
+        if len(kind) > 64:
+            raise CsvError(f"{where}, kind: at most 64 characters")
+        infusions.append((patient, Infusion(day, kind)))
+    return infusions
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def write_points(path: Path, diaries: Iterable[tuple[str, Iterable[Point]]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DIARY_COLUMNS)
+        for code, points in diaries:
+            for p in points:
+                writer.writerow(
+                    (
+                        code,
+                        p.at.isoformat(),
+                        _cell(p.pain),
+                        _cell(p.skin_color),
+                        _cell(p.skin_temperature),
+                        _cell(p.swelling),
+                        _cell(p.mood),
+                        _cell(p.note),
+                    )
+                )
+
+
+def write_infusions(path: Path, infusions: Iterable[tuple[str, Iterable[Infusion]]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(INFUSION_COLUMNS)
+        for code, days in infusions:
+            for infusion in days:
+                writer.writerow((code, infusion.on.isoformat(), infusion.kind))
