@@ -30,8 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.simulated_diaries import SimulatedPatient, calm, simulate
-from bot.alerts.rules import Rules, load_rules
-from bot.alerts.trends import Finding, Tier, evaluate
+from bot.alerts.rules import Rules, Tier, load_rules
+from bot.alerts.trends import Finding, evaluate
 
 PAIN_RULES = {"pain_worsening", "severe_pain"}
 WEEK = timedelta(weeks=1)
