@@ -18,13 +18,17 @@ from telegram.ext import (
     filters,
 )
 
+from bot.alerts.crisis import CrisisPhrases
+from bot.alerts.desk import AlertDesk
+from bot.alerts.rules import load_rules
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
-from bot.handlers import admin, callback_data, checkin, errors, gate, patient, schedule
+from bot.handlers import admin, callback_data, checkin, errors, gate, patient, schedule, staff
+from bot.handlers.alert_card import CardRenderer
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
 from storage.database import Database
@@ -53,6 +57,15 @@ def build_application(
         questionnaire=questionnaire,
         checkins=CheckIns(database, questionnaire, open_for=open_for),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
+        desk=AlertDesk(
+            database,
+            rules=load_rules(settings.rules_file),
+            catalog=catalog,
+            staff_chat_id=settings.staff_chat_id,
+            clinic_timezone=settings.default_timezone,
+        ),
+        cards=CardRenderer(catalog, clinic_timezone=settings.default_timezone),
+        crisis_phrases=CrisisPhrases.load(),
         limiter=FloodLimiter(overall_per_second=settings.messages_per_second),
         clock=clock,
     )
@@ -83,11 +96,13 @@ def build_application(
     application.add_handler(CommandHandler("pause", schedule.pause_command))
     application.add_handler(CommandHandler("resume", schedule.resume_command))
     application.add_handler(CommandHandler("timezone", schedule.timezone_command))
+    application.add_handler(CommandHandler("infusion", staff.infusion_command))
     # Button data comes from the client: each handler takes only data its parser accepts.
     application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))
     application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=callback_data.is_language))
     application.add_handler(CallbackQueryHandler(schedule.timezone_chosen, pattern=callback_data.is_timezone))
+    application.add_handler(CallbackQueryHandler(staff.alert_button, pattern=callback_data.is_alert))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, checkin.on_text))
     # Whatever nothing above took: unknown commands, stickers, forged button data.
     application.add_handler(MessageHandler(filters.ALL, patient.unknown))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules
 from bot.diary.schedule import format_times, parse_quiet_hours, parse_times, parse_zone
 from bot.prompts import PROMPTS_DIR
 
@@ -35,6 +37,16 @@ class Settings(BaseSettings):
     messages_per_second: float = Field(default=29.0, gt=0, le=1000)
     reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
     quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
+    rules_file: Path = DEFAULT_RULES_FILE  # alert rules; checked at start-up
+
+    @field_validator("rules_file")
+    @classmethod
+    def _rules(cls, value: Path) -> Path:
+        try:
+            load_rules(value)
+        except RulesError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

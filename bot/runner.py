@@ -15,7 +15,7 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary.schedule import parse_quiet_hours
 from bot.handlers.context import Services
-from storage import migrate
+from storage import migrate, staff
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ async def serve(
     database = Database(settings.database_url)
     try:
         await migrate.upgrade(database)
+        async with database.session() as session:
+            await staff.seed_admins(session=session, telegram_user_ids=settings.admin_telegram_ids, now=clock())
         application = build_application(settings, database, clock=clock)
         services: Services = application.bot_data["services"]
         inbox = Inbox(application, database, clock=clock, poll_timeout=poll_timeout)
@@ -47,6 +49,8 @@ async def serve(
             catalog=services.catalog,
             questionnaire=services.questionnaire,
             checkins=services.checkins,
+            desk=services.desk,
+            cards=services.cards,
             clock=clock,
             staff_chat_id=settings.staff_chat_id,
             limiter=services.limiter,
@@ -66,7 +70,9 @@ async def serve(
                     reminders = await services.scheduler.dispatch_reminders(
                         now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
                     )
-                if dispatched.sent or reminders:
+                escalations = await services.desk.escalate(now=clock())
+                digest = await services.desk.daily(now=clock())
+                if dispatched.sent or reminders or escalations or digest:
                     sender.wake.set()
                 # A slot due before the next interval tick gets a tick of its own, on time.
                 earliest = await services.scheduler.earliest_due()

@@ -237,3 +237,18 @@ async def entries_since(*, session: AsyncSession, patient_id: int, since: dateti
         entry = entries.setdefault(cast(int, checkin_id), Entry(cast(int, checkin_id), started_at, {}))
         entry.answers[item] = value
     return list(entries.values())
+
+
+async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
+    """What the trend rules read: answered check-ins with their answers, and missed ones with none
+    (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out."""
+    answered = await entries_since(session=session, patient_id=patient_id, since=since)
+    missed = await execute(
+        session,
+        select(CHECKINS.c.id, CHECKINS.c.started_at).where(
+            CHECKINS.c.patient_id == patient_id, CHECKINS.c.started_at >= since, CHECKINS.c.status == "missed"
+        ),
+    )
+    entries = answered + [Entry(int(i), at, {}) for i, at in missed.all()]
+    entries.sort(key=lambda e: (e.started_at, e.checkin_id))
+    return entries

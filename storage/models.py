@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -130,12 +132,16 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_due", "status", "not_before", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # checkin, reminder, staff
+    kind: str = Field(max_length=16)  # checkin, reminder, staff (text), alert (card), escalation
     chat_id: int = Field(sa_type=BigInteger)
     checkin_id: int | None = Field(
         default=None, sa_column=Column(ForeignKey("checkin.id", ondelete="CASCADE"), nullable=True)
     )
-    text: str | None = Field(default=None, sa_type=Text)  # staff messages; check-ins are rendered when sent
+    alert_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("alert.id", ondelete="CASCADE", name="fk_outbox_alert"), nullable=True),
+    )
+    text: str | None = Field(default=None, sa_type=Text)  # staff texts; check-ins and cards are rendered when sent
     # pending -> sending -> sent; or uncertain (may have arrived), blocked (403), failed (400).
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
@@ -145,6 +151,78 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = utc_column(nullable=True)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = Field(default=None, max_length=200)
+
+
+ACTIVE_ALERT = "status IN ('open', 'acknowledged', 'snoozed')"
+
+
+class Alert(SQLModel, table=True):
+    """What a rule found for a patient, and what staff did about it. At most one active per (patient, rule):
+    a new finding updates the active alert instead of opening a second one."""
+
+    __table_args__ = (
+        Index(
+            "uq_alert_active",
+            "patient_id",
+            "rule",
+            unique=True,
+            sqlite_where=text(ACTIVE_ALERT),
+            postgresql_where=text(ACTIVE_ALERT),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    rule: str = Field(max_length=32)
+    tier: str = Field(max_length=16)  # urgent, amber, digest
+    # open -> acknowledged -> resolved; snoozed: quiet until snoozed_until. Digest alerts are resolved
+    # once a digest has listed them.
+    status: str = Field(default="open", max_length=16)
+    details: str = Field(default="{}", sa_type=Text)  # JSON: the numbers that made the rule fire
+    event_at: datetime = utc_column()  # the entry (or message) the newest finding came from
+    opened_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    acknowledged_by: int | None = Field(default=None, sa_type=BigInteger)
+    acknowledged_at: datetime | None = utc_column(nullable=True)
+    snoozed_by: int | None = Field(default=None, sa_type=BigInteger)
+    snoozed_until: datetime | None = utc_column(nullable=True)
+    resolved_by: int | None = Field(default=None, sa_type=BigInteger)
+    resolved_at: datetime | None = utc_column(nullable=True)
+    card_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    card_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    escalations: int = 0
+    next_escalation_at: datetime | None = utc_column(nullable=True, index=True)
+
+
+class Infusion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("patient_id", "given_on", name="uq_infusion_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    given_on: date
+    kind: str = Field(default="", max_length=64)
+    recorded_at: datetime = utc_column()
+    recorded_by: int | None = Field(default=None, sa_type=BigInteger)  # None: imported
+
+
+class StaffMember(SQLModel, table=True):
+    """Someone who may act on alerts (staff) and configure the diary (admin)."""
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    role: str = Field(max_length=16)  # staff, admin
+    name: str = Field(default="", max_length=64)  # as Telegram last showed it; shown on alert cards
+    added_at: datetime = utc_column()
+
+
+class PatientMessage(SQLModel, table=True):
+    """Free text a patient wrote outside a check-in: forwarded to staff, counted in the digest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    received_at: datetime = utc_column()
+    text: str = Field(sa_type=Text)
+    crisis: bool = Field(default=False, sa_type=Boolean)
+    digested_at: datetime | None = utc_column(nullable=True)
 
 
 class InboxUpdate(SQLModel, table=True):

@@ -18,6 +18,7 @@ async def enqueue(
     chat_id: int,
     now: datetime,
     checkin_id: int | None = None,
+    alert_id: int | None = None,
     text: str | None = None,
     not_before: datetime | None = None,
 ) -> None:
@@ -27,6 +28,7 @@ async def enqueue(
             kind=kind,
             chat_id=chat_id,
             checkin_id=checkin_id,
+            alert_id=alert_id,
             text=text,
             status="pending",
             attempts=0,

@@ -46,3 +46,21 @@ async def set_status(*, session: AsyncSession, patient_id: int, status: str) -> 
     patient = await session.get(Patient, patient_id)
     if patient is not None:
         patient.status = status
+
+
+async def by_id(*, session: AsyncSession, patient_id: int) -> Patient | None:
+    return await session.get(Patient, patient_id)
+
+
+async def ids_with_status(*, session: AsyncSession, status: str) -> list[int]:
+    patients = table(Patient)
+    result = await execute(session, select_rows(patients.c.id).where(patients.c.status == status))
+    return [int(i) for i in result.scalars()]
+
+
+async def codes_with_status(*, session: AsyncSession, status: str) -> list[str]:
+    patients = table(Patient)
+    result = await execute(
+        session, select_rows(patients.c.code).where(patients.c.status == status).order_by(patients.c.code)
+    )
+    return [str(c) for c in result.scalars()]

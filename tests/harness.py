@@ -23,6 +23,7 @@ from storage.database import Database
 from storage.models import Answer, CheckIn, OutboxMessage, Schedule
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+TEST_RULES = Path(__file__).with_name("rules.yaml")
 
 
 class Clock:
@@ -119,6 +120,7 @@ def settings_for(standin: BotApiStandIn, database_url: str) -> Settings:
         schedule_tick_seconds=60,
         staff_chat_id=-100500,
         admin_telegram_ids="900",
+        rules_file=TEST_RULES,
     )
 
 

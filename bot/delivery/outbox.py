@@ -18,10 +18,13 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 from telegram.ext import Application
 
+from bot.alerts.desk import AlertDesk
 from bot.delivery.rate_limit import PACED, FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
+from bot.handlers.alert_card import CardRenderer
 from bot.handlers.checkin_view import render
+from bot.handlers.edits import edit
 from bot.prompts import Catalog
 from storage import checkins, outbox, patients, schedules
 from storage.database import Database
@@ -39,6 +42,8 @@ class OutboxSender:
         catalog: Catalog,
         questionnaire: Questionnaire,
         checkins: CheckIns,
+        desk: AlertDesk,
+        cards: CardRenderer,
         clock: Callable[[], datetime],
         staff_chat_id: int | None,
         limiter: FloodLimiter,
@@ -50,6 +55,8 @@ class OutboxSender:
         self.catalog = catalog
         self.questionnaire = questionnaire
         self.checkins = checkins
+        self.desk = desk
+        self.cards = cards
         self.clock = clock
         self.staff_chat_id = staff_chat_id
         self.limiter = limiter
@@ -102,6 +109,13 @@ class OutboxSender:
         try:
             if row.kind == "staff":
                 sent = await bot.send_message(row.chat_id, row.text or "", rate_limit_args=PACED)
+            elif row.kind in ("alert", "escalation"):
+                message_id = await self._alert(row)
+                if message_id is None:
+                    await self._finish(row, "skipped")
+                    return
+                await self._finish(row, "sent", telegram_message_id=message_id)
+                return
             else:
                 assert row.checkin_id is not None
                 view = await self.checkins.view(checkin_id=row.checkin_id, now=self.clock())
@@ -139,6 +153,36 @@ class OutboxSender:
             await self._finish(row, "uncertain", error="internal error while sending")
         else:
             await self._finish(row, "sent", telegram_message_id=sent.message_id)
+
+    async def _alert(self, row: OutboxMessage) -> int | None:
+        """An alert card (sent with its chart, or updated in place) or an admin's escalation message."""
+        assert row.alert_id is not None
+        bot, now = self.application.bot, self.clock()
+        view = await self.desk.view(alert_id=row.alert_id, now=now)
+        if view is None:
+            return None
+        caption, keyboard = self.cards.caption(view, now=now), self.cards.keyboard(view)
+        if row.kind == "escalation":
+            if view.alert.status != "open":
+                return None  # acknowledged meanwhile
+            minutes = int((now - view.alert.opened_at).total_seconds() // 60)
+            text = self.cards.t("alerts.escalation", minutes=minutes) + "\n" + caption
+            sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+            return int(sent.message_id)
+        card = view.alert.card_message_id
+        if card is not None and view.alert.card_chat_id == row.chat_id:
+            await edit(
+                bot.edit_message_caption(
+                    row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
+                )
+            )
+            return card
+        chart = await self.cards.chart(view, now=now)
+        sent = await bot.send_photo(
+            row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
+        )
+        await self.desk.card_sent(alert_id=row.alert_id, chat_id=row.chat_id, message_id=sent.message_id)
+        return int(sent.message_id)
 
     async def _finish(
         self, row: OutboxMessage, status: str, *, telegram_message_id: int | None = None, error: str | None = None

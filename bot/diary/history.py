@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -52,8 +53,19 @@ async def recent_entries(database: Database, *, patient_id: int, now: datetime) 
         return await checkins.entries_since(session=session, patient_id=patient_id, since=now - WINDOW)
 
 
-def chart_png(entries: list[Entry], *, labels: dict[str, str], timezone: str, now: datetime) -> bytes:
-    """Pain line, mood line and markers for colour/temperature/swelling changes over the last 30 days."""
+def chart_png(
+    entries: list[Entry],
+    *,
+    labels: dict[str, str],
+    timezone: str,
+    now: datetime,
+    baseline: tuple[float, float] | None = None,
+    infusions: Sequence[datetime] = (),
+) -> bytes:
+    """Pain line, mood line and markers for colour/temperature/swelling changes over the last 30 days.
+
+    Staff charts add the patient's baseline band (`baseline`: low, high) and infusion days.
+    """
     zone = ZoneInfo(timezone)
     figure = Figure(figsize=(8, 4.5), dpi=100)
     pain_axis = figure.add_subplot()
@@ -94,6 +106,16 @@ def chart_png(entries: list[Entry], *, labels: dict[str, str], timezone: str, no
                 label=labels[item],
                 clip_on=False,
             )
+
+    if baseline is not None:
+        pain_axis.axhspan(baseline[0], baseline[1], color="#c0392b", alpha=0.12, label=labels["baseline"])
+    for number, day in enumerate(d for d in infusions if now - WINDOW <= d <= now):
+        pain_axis.axvline(
+            float(mdates.date2num(day)),
+            color="#555555",
+            linestyle=":",
+            label=labels["infusion"] if number == 0 else None,
+        )
 
     pain_axis.set_ylim(-0.3, 11.8)
     pain_axis.set_yticks(range(0, 11))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.alerts.desk import StaffAction
 from bot.diary.checkins import Action
 
 # ck:<action>:<check-in id>:<item>:<value>, at most ~50 bytes (Telegram allows 64).
@@ -12,6 +13,7 @@ _CHECKIN = re.compile(r"ck:([asbetz]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16}
 _CONSENT = re.compile(r"cs:(y:[A-Za-z0-9_-]{16,64}|n)")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
 _TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
+_ALERT = re.compile(r"al:([azrh]):(\d{1,12})")
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,16 @@ def parse_timezone(data: object) -> str | None:
 
 def is_timezone(data: object) -> bool:
     return parse_timezone(data) is not None
+
+
+def alert_button(action: StaffAction, alert_id: int) -> str:
+    return f"al:{action.value}:{alert_id}"
+
+
+def parse_alert(data: object) -> tuple[StaffAction, int] | None:
+    match = _ALERT.fullmatch(data) if isinstance(data, str) else None
+    return (StaffAction(match.group(1)), int(match.group(2))) if match else None
+
+
+def is_alert(data: object) -> bool:
+    return parse_alert(data) is not None

@@ -77,16 +77,36 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
     await edit(query.edit_message_text(text, reply_markup=keyboard))
     # Answered last: the client's spinner stops once the message shows the new step.
     await query.answer()
+    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP):
+        await _completed(context)
+
+
+async def _completed(context: DiaryContext) -> None:
+    """A check-in reached its summary: the rules look at the diary (staff hear of it, the patient does not)."""
+    assert context.patient is not None and context.patient.id is not None
+    services = context.services
+    await services.desk.evaluate(patient_id=context.patient.id, now=services.clock())
 
 
 async def on_text(update: Update, context: DiaryContext) -> None:
-    """Free text: the note of a check-in waiting for one; otherwise a friendly pointer to the buttons."""
+    """Free text: the note of a check-in waiting for one, or a message for the care team.
+
+    A crisis phrase, in a note or not, gets the clinic's crisis text at once and an urgent alert.
+    Any other message gets the fixed reply that the diary gives no medical advice, and goes to staff.
+    """
     message = update.message
     assert message is not None and message.text is not None and context.patient is not None
     services = context.services
-    state = await services.checkins.add_note(patient=context.patient, text=message.text, now=services.clock())
+    now = services.clock()
+    crisis = services.crisis_phrases.matches(message.text)
+    if crisis:
+        await message.reply_text(context.text("crisis.reply"))
+        await services.desk.crisis(patient=context.patient, text=message.text, now=now)
+    state = await services.checkins.add_note(patient=context.patient, text=message.text, now=now)
     if state is None:
-        await message.reply_text(context.text("unknown"))
+        if not crisis:
+            await message.reply_text(context.text("message_received"))
+            await services.desk.forward(patient=context.patient, text=message.text, now=now)
         return
     if state.chat_id is not None and state.message_id is not None:
         text, keyboard = _view(context, state)
@@ -95,4 +115,7 @@ async def on_text(update: Update, context: DiaryContext) -> None:
                 text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard
             )
         )
-    await message.reply_text(context.text("checkin.note_saved"))
+    if not crisis:
+        await message.reply_text(context.text("checkin.note_saved"))
+    if state.step is None:
+        await _completed(context)

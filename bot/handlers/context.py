@@ -9,11 +9,14 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.alerts.crisis import CrisisPhrases
+from bot.alerts.desk import AlertDesk
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
+from bot.handlers.alert_card import CardRenderer
 from bot.prompts import Catalog
 from storage.database import Database
 from storage.models import Patient
@@ -27,12 +30,15 @@ class Services:
     questionnaire: Questionnaire
     checkins: CheckIns
     scheduler: Scheduler
+    desk: AlertDesk
+    cards: CardRenderer
+    crisis_phrases: CrisisPhrases
     limiter: FloodLimiter
     clock: Callable[[], datetime]
 
 
 class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """`patient` and `is_admin` are filled in by the sender gate (handlers/gate.py) before any other handler."""
+    """`patient`, `is_admin` and `staff_role` are filled in by the sender gate (handlers/gate.py) first."""
 
     def __init__(
         self,
@@ -43,6 +49,7 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         super().__init__(application, chat_id, user_id)
         self.patient: Patient | None = None
         self.is_admin = False
+        self.staff_role: str | None = None
 
     @property
     def services(self) -> Services:

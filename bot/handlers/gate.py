@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.callback_data import parse_consent
+from bot.handlers.callback_data import is_alert, parse_consent
 from bot.handlers.context import DiaryContext
-from storage import counters, patients
+from storage import counters, patients, staff
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ STRANGER_COUNTER = "stranger_messages"
 
 
 ADMIN_COMMANDS = frozenset({"/schedule"})
+STAFF_COMMANDS = frozenset({"/infusion"})
 
 
 def _command(update: Update) -> str | None:
@@ -35,10 +36,38 @@ def _is_enrolment(update: Update) -> bool:
     return False
 
 
+def _is_staff_work(update: Update) -> bool:
+    """Alert buttons and staff commands, in the staff group or in a direct chat."""
+    if update.callback_query:
+        return is_alert(update.callback_query.data)
+    return _command(update) in STAFF_COMMANDS
+
+
+async def _staff_only(update: Update, context: DiaryContext, user_id: int) -> None:
+    """Registered staff go on to the staff handlers; anyone else is refused politely."""
+    services = context.services
+    async with services.database.session() as session:
+        context.staff_role = await staff.role(session=session, telegram_user_id=user_id)
+    if context.staff_role is not None:
+        return
+    log.info("staff action refused: not registered staff (update %s)", update.update_id)
+    refusal = services.catalog.text(services.catalog.default_language, "staff.not_staff")
+    if update.callback_query:
+        await update.callback_query.answer(refusal, show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(refusal)
+    raise ApplicationHandlerStop
+
+
 async def identify_sender(update: Update, context: DiaryContext) -> None:
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or chat.type != ChatType.PRIVATE:
-        raise ApplicationHandlerStop  # group chats (staff) are not handled by the patient diary
+    if user is None or chat is None:
+        raise ApplicationHandlerStop
+    if _is_staff_work(update):
+        await _staff_only(update, context, user.id)
+        return
+    if chat.type != ChatType.PRIVATE:
+        raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
     services = context.services
     context.is_admin = user.id in services.settings.admin_telegram_ids
     async with services.database.session() as session:

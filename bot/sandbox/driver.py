@@ -68,10 +68,13 @@ class SimulatedUser:
 
     # ----------------------------------------------------------------------------- acting
 
-    async def send(self, text: str, *, wait: bool = True, timeout: float = 10.0) -> ChatMessage | None:
-        """Type a message; with wait, return the bot's first message or edit in reply."""
-        reply = self.server.wait_chat(self.id)
-        self.server.user_message(self.json, text)
+    async def send(
+        self, text: str, *, wait: bool = True, timeout: float = 10.0, chat_id: int | None = None
+    ) -> ChatMessage | None:
+        """Type a message (in a group when chat_id is given); with wait, return the bot's first message
+        or edit in reply."""
+        reply = self.server.wait_chat(self.id if chat_id is None else chat_id)
+        self.server.user_message(self.json, text, chat_id)
         if not wait:
             reply.cancel()
             return None
@@ -100,7 +103,7 @@ class SimulatedUser:
                 raise AssertionError(f"no button {label!r} on message: {[t for t, _ in message.buttons]}")
             data = matches[0]
         started = time.monotonic()
-        edited = self.server.wait_chat(self.id)
+        edited = self.server.wait_chat(message.chat_id)
         edited_at: list[float] = []
         edited.add_done_callback(lambda _: edited_at.append(time.monotonic()))
         query_id = self.server.callback_query(self.json, message, data, label or data)

@@ -149,6 +149,7 @@ class BotApiStandIn:
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "editMessageCaption": self._edit_message_caption,
             "answerCallbackQuery": self._answer_callback_query,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
@@ -273,16 +274,17 @@ class BotApiStandIn:
     def last_update_id(self) -> int:
         return max(self._history, default=0)
 
-    def user_message(self, user: JSON, text: str) -> ChatMessage:
-        """Store what a user typed and queue it as an update, with the entities Telegram would add."""
-        chat_id = user["id"]
+    def user_message(self, user: JSON, text: str, chat_id: int | None = None) -> ChatMessage:
+        """Store what a user typed (in their own chat, or in a group) and queue it as an update, with
+        the entities Telegram would add."""
+        chat_id = user["id"] if chat_id is None else chat_id
         message = ChatMessage(next(self._message_ids[chat_id]), chat_id, False, int(time.time()), text=text)
         self.messages[chat_id][message.message_id] = message
         payload: JSON = {
             "message_id": message.message_id,
             "from": user,
             "date": message.date,
-            "chat": self._chat(user),
+            "chat": self._chat(user) if chat_id == user["id"] else self._chat_for(chat_id),
             "text": text,
         }
         if text.startswith("/"):
@@ -470,6 +472,18 @@ class BotApiStandIn:
         message.reply_markup = markup
         message.edits += 1
         self.transcript.append(Event("bot", message.chat_id, "edit", message.text or "", self._labels(markup)))
+        self._notify_chat(message)
+        return self._message_json(message)
+
+    async def _edit_message_caption(self, params: JSON) -> JSON:
+        message = self._find(params)
+        caption = params.get("caption")
+        markup = self._json(params.get("reply_markup"))
+        if caption == message.caption and markup == message.reply_markup:
+            raise ApiError(400, NOT_MODIFIED)
+        message.caption, message.reply_markup = caption, markup
+        message.edits += 1
+        self.transcript.append(Event("bot", message.chat_id, "edit", str(caption or ""), self._labels(markup)))
         self._notify_chat(message)
         return self._message_json(message)
 

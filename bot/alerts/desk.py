@@ -1,0 +1,319 @@
+"""The alert desk: turns rule findings and crisis messages into alerts, and staff presses into
+acknowledged, snoozed and resolved ones. Cards, escalations and digests are queued in the outbox.
+
+Nothing here reaches a patient except the crisis reply and the fixed "no medical advice" reply,
+which the handlers send from prompts/.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.alerts.rules import Rules, Tier
+from bot.alerts.trends import Finding, Infusion, Point, evaluate
+from bot.diary.schedule import parse_times
+from bot.prompts import Catalog
+from storage import alerts, checkins, counters, infusions, outbox, patient_messages, patients, staff
+from storage.checkins import Entry
+from storage.database import Database
+from storage.models import Alert, Patient
+
+log = logging.getLogger(__name__)
+
+# Enough diary for every rule: a 28-day baseline with its alarm history, and an infusion's 12 weeks
+# of follow-up with the 2 weeks before it.
+HISTORY = timedelta(days=120)
+# A finding older than this is history (for example, just imported), not news for staff.
+NEWS = timedelta(hours=36)
+SNOOZE = timedelta(days=7)
+DIGEST_DAY = "digest_day"
+
+
+class StaffAction(enum.StrEnum):
+    ACKNOWLEDGE = "a"
+    SNOOZE = "z"
+    RESOLVE = "r"
+    HISTORY = "h"
+
+
+def points_from(entries: list[Entry]) -> list[Point]:
+    def number(value: str | None) -> int | None:
+        return int(value) if value is not None and value.isdigit() else None
+
+    return [
+        Point(
+            e.started_at,
+            pain=number(e.answers.get("pain")),
+            skin_color=e.answers.get("skin_color"),
+            skin_temperature=e.answers.get("skin_temperature"),
+            swelling=e.answers.get("swelling"),
+            mood=number(e.answers.get("mood")),
+            note=e.answers.get("note"),
+            missed=not e.answers,
+        )
+        for e in entries
+    ]
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """Everything a card shows."""
+
+    alert: Alert
+    code: str
+    details: dict[str, object]
+    last_infusion: tuple[date, str] | None
+    names: dict[int, str]
+    entries: list[Entry]
+    infusions: list[date]
+
+
+class AlertDesk:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        rules: Rules,
+        catalog: Catalog,
+        staff_chat_id: int | None,
+        clinic_timezone: str,
+    ) -> None:
+        self.database = database
+        self.rules = rules
+        self.catalog = catalog
+        self.staff_chat_id = staff_chat_id
+        self.clinic_zone = ZoneInfo(clinic_timezone)
+
+    # ------------------------------------------------------------------ findings -> alerts
+
+    async def evaluate(self, *, patient_id: int, now: datetime) -> int:
+        """Run the rules over the patient's recent diary; new findings open or update alerts.
+        Returns how many alerts were opened or updated."""
+        async with self.database.session() as session:
+            entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - HISTORY)
+            given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
+            findings = evaluate(points_from(entries), [Infusion(d, k) for d, k in given], self.rules)
+            seen = await alerts.last_events(session=session, patient_id=patient_id)
+            newest: dict[str, Finding] = {}
+            for finding in findings:
+                already = seen.get(finding.rule)
+                if finding.at > now - NEWS and (already is None or finding.at > already):
+                    newest[finding.rule] = finding
+            for finding in newest.values():
+                await self._file(session, patient_id=patient_id, finding=finding, now=now)
+        return len(newest)
+
+    async def sweep(self, *, now: datetime) -> int:
+        """The daily pass over every active patient: missed check-ins and waning relief show up here
+        even when nobody completes a check-in."""
+        async with self.database.session() as session:
+            ids = await patients.ids_with_status(session=session, status="active")
+            ids += await patients.ids_with_status(session=session, status="unreachable")
+        return sum([await self.evaluate(patient_id=i, now=now) for i in ids])
+
+    async def _file(self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime) -> None:
+        details = json.dumps(finding.details, ensure_ascii=False)
+        escalate_at = (
+            now + timedelta(minutes=self.rules.escalation.after_minutes) if finding.tier is Tier.URGENT else None
+        )
+        current = await alerts.active(session=session, patient_id=patient_id, rule=finding.rule)
+        if current is None:
+            alert_id = await alerts.open_alert(
+                session=session,
+                patient_id=patient_id,
+                rule=finding.rule,
+                tier=finding.tier.value,
+                details=details,
+                event_at=finding.at,
+                now=now,
+                next_escalation_at=escalate_at,
+            )
+        else:
+            assert current.id is not None
+            alert_id = current.id
+            if current.status == "snoozed":
+                if current.snoozed_until is not None and current.snoozed_until > now:
+                    return  # staff said this is the expected level for now
+                await alerts.reopen(
+                    session=session,
+                    alert_id=alert_id,
+                    details=details,
+                    event_at=finding.at,
+                    now=now,
+                    next_escalation_at=escalate_at,
+                )
+            else:
+                await alerts.refresh(session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now)
+        log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
+        if finding.tier is not Tier.DIGEST and self.staff_chat_id is not None:
+            await outbox.enqueue(session=session, kind="alert", chat_id=self.staff_chat_id, alert_id=alert_id, now=now)
+
+    # ------------------------------------------------------------------ what patients write
+
+    async def crisis(self, *, patient: Patient, text: str, now: datetime) -> None:
+        """A crisis phrase: an urgent alert that stays open until staff resolve it."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            await patient_messages.add(session=session, patient_id=patient.id, text=text, crisis=True, now=now)
+            finding = Finding("crisis_text", self.rules.crisis_text.tier, now, {"message": text[:600]})
+            await self._file(session, patient_id=patient.id, finding=finding, now=now)
+
+    async def forward(self, *, patient: Patient, text: str, now: datetime) -> None:
+        """A question or other free text: kept for the digest and passed on to the staff chat."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            await patient_messages.add(session=session, patient_id=patient.id, text=text, crisis=False, now=now)
+            if self.staff_chat_id is not None:
+                message = self.catalog.text(
+                    self.catalog.default_language, "staff.message", code=patient.code, text=text
+                )
+                await outbox.enqueue(session=session, kind="staff", chat_id=self.staff_chat_id, text=message, now=now)
+
+    # ------------------------------------------------------------------ staff
+
+    async def act(self, *, alert_id: int, action: StaffAction, by: int, name: str, now: datetime) -> Alert | None:
+        """Acknowledge, snooze or resolve; None when the alert is not in a state that allows it."""
+        async with self.database.session() as session:
+            await staff.set_name(session=session, telegram_user_id=by, name=name)
+            if action is StaffAction.ACKNOWLEDGE:
+                changed = await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now)
+            elif action is StaffAction.SNOOZE:
+                changed = await alerts.snooze(session=session, alert_id=alert_id, by=by, until=now + SNOOZE, now=now)
+            elif action is StaffAction.RESOLVE:
+                changed = await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
+            else:
+                raise ValueError(action)
+        if changed is not None:
+            log.info("alert %s: %s by staff %s", alert_id, action.name.lower(), by)
+        return changed
+
+    async def view(self, *, alert_id: int, now: datetime) -> AlertView | None:
+        async with self.database.session() as session:
+            alert = await alerts.get(session=session, alert_id=alert_id)
+            if alert is None:
+                return None
+            patient = await patients.by_id(session=session, patient_id=alert.patient_id)
+            assert patient is not None
+            entries = await checkins.entries_since(
+                session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
+            )
+            given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
+            people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
+            names = await staff.names(session=session, telegram_user_ids=people)
+        return AlertView(
+            alert=alert,
+            code=patient.code,
+            details=json.loads(alert.details),
+            last_infusion=given[-1] if given else None,
+            names=names,
+            entries=entries,
+            infusions=[d for d, _ in given],
+        )
+
+    async def card_sent(self, *, alert_id: int, chat_id: int, message_id: int) -> None:
+        async with self.database.session() as session:
+            await alerts.set_card(session=session, alert_id=alert_id, chat_id=chat_id, message_id=message_id)
+
+    async def refresh_card(self, *, alert_id: int, now: datetime) -> None:
+        """Queue an update of the staff-chat card (after a press somewhere else, e.g. an admin's DM)."""
+        if self.staff_chat_id is None:
+            return
+        async with self.database.session() as session:
+            await outbox.enqueue(session=session, kind="alert", chat_id=self.staff_chat_id, alert_id=alert_id, now=now)
+
+    async def escalate(self, *, now: datetime) -> int:
+        """Urgent alerts nobody acknowledged: to each admin directly, every few minutes, a few times."""
+        policy = self.rules.escalation
+        sent = 0
+        async with self.database.session() as session:
+            due = await alerts.due_escalations(session=session, now=now, max_times=policy.max_times)
+            if not due:
+                return 0
+            admin_ids = await staff.admins(session=session)
+            for alert in due:
+                assert alert.id is not None
+                more = alert.escalations + 1 < policy.max_times
+                next_at = now + timedelta(minutes=policy.every_minutes) if more else None
+                if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
+                    continue
+                for admin in admin_ids:
+                    await outbox.enqueue(session=session, kind="escalation", chat_id=admin, alert_id=alert.id, now=now)
+                    sent += 1
+        if sent:
+            log.info("%d escalation messages queued", sent)
+        return sent
+
+    async def record_infusion(self, *, code: str, on: date, kind: str, by: int | None, now: datetime) -> bool | None:
+        """True: recorded; False: already recorded that day; None: no such patient."""
+        async with self.database.session() as session:
+            patient = await patients.by_code(session=session, code=code)
+            if patient is None or patient.id is None:
+                return None
+            return await infusions.record(
+                session=session, patient_id=patient.id, given_on=on, kind=kind, now=now, by=by
+            )
+
+    # ------------------------------------------------------------------ the daily digest
+
+    def digest_due(self, now: datetime) -> date | None:
+        """The clinic's local date when today's digest time has passed, else None."""
+        local = now.astimezone(self.clinic_zone)
+        (at,) = parse_times(self.rules.digest.time)
+        return local.date() if local.time() >= at else None
+
+    async def daily(self, *, now: datetime) -> bool:
+        """Once a day after the digest time: the sweep, then the digest to the staff chat."""
+        today = self.digest_due(now)
+        if today is None:
+            return False
+        async with self.database.session() as session:
+            if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
+                return False
+        await self.sweep(now=now)
+        text = await self._digest(now=now, today=today)
+        if text is not None and self.staff_chat_id is not None:
+            async with self.database.session() as session:
+                await outbox.enqueue(session=session, kind="staff", chat_id=self.staff_chat_id, text=text, now=now)
+        return True
+
+    async def _digest(self, *, now: datetime, today: date) -> str | None:
+        language = self.catalog.default_language
+
+        def t(key: str, **values: object) -> str:
+            return self.catalog.text(language, key, **values)
+
+        open_hours = self.rules.digest.open_longer_than_hours
+        async with self.database.session() as session:
+            listed, long_open = await alerts.for_digest(session=session, open_before=now - timedelta(hours=open_hours))
+            unreachable = await patients.codes_with_status(session=session, status="unreachable")
+            messages = await patient_messages.undigested_counts(session=session)
+            for alert, _ in listed:
+                assert alert.id is not None
+                await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
+            await patient_messages.mark_digested(session=session, now=now)
+
+        def codes(rule: str) -> str:
+            return ", ".join(code for alert, code in listed if alert.rule == rule) or t("digest.none")
+
+        return "\n".join(
+            [
+                t("digest.title", date=today.isoformat()),
+                t("digest.missed", codes=codes("missed_checkins")),
+                t("digest.relief_waning", codes=codes("relief_waning")),
+                t("digest.unreachable", codes=", ".join(unreachable) or t("digest.none")),
+                t("digest.messages", codes=", ".join(f"{c} ({n})" for c, n in messages) or t("digest.none")),
+                t(
+                    "digest.long_open",
+                    hours=open_hours,
+                    codes=", ".join(f"{code} ({t(f'alerts.rule.{a.rule}')})" for a, code in long_open)
+                    or t("digest.none"),
+                ),
+            ]
+        )

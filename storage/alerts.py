@@ -1,0 +1,218 @@
+"""Query functions for alerts. State changes are guarded UPDATEs: two staff pressing at once cannot
+both move an alert, and a stale button finds nothing to change."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.core import execute
+from storage.models import Alert, Patient, table
+
+ALERTS = table(Alert)
+PATIENTS = table(Patient)
+ACTIVE = ("open", "acknowledged", "snoozed")
+
+
+def _alert(row: object) -> Alert:
+    return Alert(**row._mapping)  # type: ignore[attr-defined]
+
+
+async def get(*, session: AsyncSession, alert_id: int) -> Alert | None:
+    row = (await execute(session, select(ALERTS).where(ALERTS.c.id == alert_id))).first()
+    return _alert(row) if row else None
+
+
+async def active(*, session: AsyncSession, patient_id: int, rule: str) -> Alert | None:
+    row = (
+        await execute(
+            session,
+            select(ALERTS).where(ALERTS.c.patient_id == patient_id, ALERTS.c.rule == rule, ALERTS.c.status.in_(ACTIVE)),
+        )
+    ).first()
+    return _alert(row) if row else None
+
+
+async def last_events(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
+    """The newest finding each rule has already turned into an alert, for this patient."""
+    result = await execute(
+        session,
+        select(ALERTS.c.rule, func.max(ALERTS.c.event_at))
+        .where(ALERTS.c.patient_id == patient_id)
+        .group_by(ALERTS.c.rule),
+    )
+    return {rule: at for rule, at in result.all()}
+
+
+async def open_alert(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    rule: str,
+    tier: str,
+    details: str,
+    event_at: datetime,
+    now: datetime,
+    next_escalation_at: datetime | None,
+) -> int:
+    result = await execute(
+        session,
+        ALERTS.insert()
+        .values(
+            patient_id=patient_id,
+            rule=rule,
+            tier=tier,
+            status="open",
+            details=details,
+            event_at=event_at,
+            opened_at=now,
+            updated_at=now,
+            escalations=0,
+            next_escalation_at=next_escalation_at,
+        )
+        .returning(ALERTS.c.id),
+    )
+    return int(result.scalar_one())
+
+
+async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> None:
+    """A new finding for an alert still open or acknowledged: the card shows the new numbers."""
+    await execute(
+        session,
+        update(ALERTS).where(ALERTS.c.id == alert_id).values(details=details, event_at=event_at, updated_at=now),
+    )
+
+
+async def reopen(
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    details: str,
+    event_at: datetime,
+    now: datetime,
+    next_escalation_at: datetime | None,
+) -> None:
+    """The rule fired again after its snooze ended: open again, with a new card."""
+    await execute(
+        session,
+        update(ALERTS)
+        .where(ALERTS.c.id == alert_id)
+        .values(
+            status="open",
+            details=details,
+            event_at=event_at,
+            opened_at=now,
+            updated_at=now,
+            acknowledged_by=None,
+            acknowledged_at=None,
+            snoozed_by=None,
+            snoozed_until=None,
+            card_chat_id=None,
+            card_message_id=None,
+            escalations=0,
+            next_escalation_at=next_escalation_at,
+        ),
+    )
+
+
+async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: datetime) -> Alert | None:
+    return await _move(
+        session,
+        alert_id,
+        ("open",),
+        status="acknowledged",
+        acknowledged_by=by,
+        acknowledged_at=now,
+        next_escalation_at=None,
+        updated_at=now,
+    )
+
+
+async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime) -> Alert | None:
+    return await _move(
+        session,
+        alert_id,
+        ("open", "acknowledged"),
+        status="snoozed",
+        snoozed_by=by,
+        snoozed_until=until,
+        next_escalation_at=None,
+        updated_at=now,
+    )
+
+
+async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: datetime) -> Alert | None:
+    return await _move(
+        session,
+        alert_id,
+        ACTIVE,
+        status="resolved",
+        resolved_by=by,
+        resolved_at=now,
+        next_escalation_at=None,
+        updated_at=now,
+    )
+
+
+async def _move(session: AsyncSession, alert_id: int, allowed: tuple[str, ...], **values: object) -> Alert | None:
+    result = await execute(
+        session,
+        update(ALERTS)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status.in_(allowed))
+        .values(**values)
+        .returning(*ALERTS.c),
+    )
+    row = result.first()
+    return _alert(row) if row else None
+
+
+async def set_card(*, session: AsyncSession, alert_id: int, chat_id: int, message_id: int) -> None:
+    await execute(
+        session, update(ALERTS).where(ALERTS.c.id == alert_id).values(card_chat_id=chat_id, card_message_id=message_id)
+    )
+
+
+async def due_escalations(*, session: AsyncSession, now: datetime, max_times: int) -> list[Alert]:
+    result = await execute(
+        session,
+        select(ALERTS).where(
+            ALERTS.c.status == "open",
+            ALERTS.c.next_escalation_at <= now,
+            ALERTS.c.escalations < max_times,
+        ),
+    )
+    return [_alert(row) for row in result.all()]
+
+
+async def escalated(*, session: AsyncSession, alert_id: int, next_at: datetime | None) -> bool:
+    """Count one escalation; False when another process already took this one."""
+    result = await execute(
+        session,
+        update(ALERTS)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status == "open", ALERTS.c.next_escalation_at.is_not(None))
+        .values(escalations=ALERTS.c.escalations + 1, next_escalation_at=next_at),
+    )
+    return bool(result.rowcount)
+
+
+async def for_digest(
+    *, session: AsyncSession, open_before: datetime
+) -> tuple[list[tuple[Alert, str]], list[tuple[Alert, str]]]:
+    """(digest-tier alerts not yet listed, other alerts active since before `open_before`), with patient codes."""
+    rows = (
+        await execute(
+            session,
+            select(ALERTS, PATIENTS.c.code)
+            .join(PATIENTS, PATIENTS.c.id == ALERTS.c.patient_id)
+            .where(ALERTS.c.status.in_(("open", "acknowledged")))
+            .order_by(ALERTS.c.opened_at),
+        )
+    ).all()
+    listed, long_open = [], []
+    for row in rows:
+        alert, code = Alert(**{k: v for k, v in row._mapping.items() if k != "code"}), str(row.code)
+        if alert.tier == "digest":
+            listed.append((alert, code))
+        elif alert.opened_at < open_before:
+            long_open.append((alert, code))
+    return listed, long_open

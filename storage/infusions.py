@@ -1,0 +1,34 @@
+"""Query functions for infusions."""
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.core import execute, insert
+from storage.models import Infusion, table
+
+INFUSIONS = table(Infusion)
+
+
+async def record(
+    *, session: AsyncSession, patient_id: int, given_on: date, kind: str, now: datetime, by: int | None
+) -> bool:
+    """Record an infusion; False when one is already recorded for that patient and day."""
+    statement = (
+        insert(session, INFUSIONS)
+        .values(patient_id=patient_id, given_on=given_on, kind=kind, recorded_at=now, recorded_by=by)
+        .on_conflict_do_nothing(index_elements=["patient_id", "given_on"])
+        .returning(INFUSIONS.c.id)
+    )
+    return (await execute(session, statement)).first() is not None
+
+
+async def since(*, session: AsyncSession, patient_id: int, since: date) -> list[tuple[date, str]]:
+    result = await execute(
+        session,
+        select(INFUSIONS.c.given_on, INFUSIONS.c.kind)
+        .where(INFUSIONS.c.patient_id == patient_id, INFUSIONS.c.given_on >= since)
+        .order_by(INFUSIONS.c.given_on),
+    )
+    return [(d, str(k)) for d, k in result.all()]
