@@ -1,4 +1,4 @@
-"""Command line: python -m bot run | demo | invite."""
+"""Command line: python -m bot run | demo | invite | schedule | import | replay."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import NoReturn
 
 import uvloop
@@ -147,6 +148,52 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
     print(asyncio.run(main()))
 
 
+def command_import(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import utc_now
+    from bot.records.diary_csv import CsvError
+    from bot.records.importer import import_files
+    from storage import migrate
+    from storage.database import Database
+
+    async def main() -> str:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            done = await import_files(
+                database,
+                args.diary,
+                infusions_file=args.infusions,
+                now=utc_now(),
+                language=settings.default_language,
+                timezone=settings.default_timezone,
+            )
+        finally:
+            await database.dispose()
+        return (
+            f"imported {done.checkins} check-ins and {done.infusions} infusions for {done.patients} patients "
+            f"({done.new_patients} new)"
+        )
+
+    try:
+        print(asyncio.run(main()))
+    except CsvError as error:
+        _fail(f"{error} (nothing was imported)")
+
+
+def command_replay(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.alerts.rules import RulesError, load_rules
+    from bot.records import replay
+    from bot.records.diary_csv import CsvError
+
+    try:
+        rules = load_rules(args.rules) if args.rules else load_rules(settings.rules_file)
+        report = replay.run(args.diary, infusions=args.infusions, rules=rules, out=args.out)
+    except (CsvError, RulesError) as error:
+        _fail(str(error))
+    print("\n".join(report.lines()))
+    print(f"alerts written to {args.out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description="CRPS symptom diary bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +213,14 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument(
         "quiet", nargs="?", help="the patient's quiet hours, e.g. 22:00-07:00 (default: the clinic's)"
     )
+    load = commands.add_parser("import", help="load diary history (and infusions) from CSV files")
+    load.add_argument("diary", type=Path, help="diary CSV: patient,recorded_at,pain,skin_color,...")
+    load.add_argument("--infusions", type=Path, help="infusions CSV: patient,date,kind")
+    again = commands.add_parser("replay", help="replay diary history through the alert rules, no bot")
+    again.add_argument("diary", type=Path, help="diary CSV, as for import")
+    again.add_argument("--infusions", type=Path, help="infusions CSV: patient,date,kind")
+    again.add_argument("--rules", type=Path, help="a rules file to try (default: RULES_FILE)")
+    again.add_argument("--out", type=Path, required=True, help="where to write the alerts CSV")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -184,6 +239,10 @@ def main(argv: list[str] | None = None) -> None:
         command_invite(settings, args)
     elif args.command == "schedule":
         command_schedule(settings, args)
+    elif args.command == "import":
+        command_import(settings, args)
+    elif args.command == "replay":
+        command_replay(settings, args)
 
 
 if __name__ == "__main__":

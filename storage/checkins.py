@@ -252,3 +252,47 @@ async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime
     entries = answered + [Entry(int(i), at, {}) for i, at in missed.all()]
     entries.sort(key=lambda e: (e.started_at, e.checkin_id))
     return entries
+
+
+async def import_entries(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    questionnaire: str,
+    entries: list[tuple[datetime, date, dict[str, str]]],
+) -> int:
+    """Store imported check-ins, (time, local date, answers) each; no answers: a missed one.
+    Each is keyed by its time, so a row imported before is skipped. Returns how many were new."""
+    if not entries:
+        return 0
+    rows = [
+        {
+            "patient_id": patient_id,
+            "questionnaire": questionnaire,
+            "local_date": local_date,
+            "slot": f"import-{at.isoformat()}"[:32],
+            "started_at": at,
+            "closes_at": at,
+            "status": "open" if answers else "missed",
+            "step": None,
+            "completed_at": at if answers else None,
+        }
+        for at, local_date, answers in entries
+    ]
+    created = await execute(
+        session,
+        insert(session, CHECKINS)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["patient_id", "local_date", "slot"])
+        .returning(CHECKINS.c.id, CHECKINS.c.slot),
+    )
+    ids = {str(slot): int(checkin_id) for checkin_id, slot in created.all()}
+    answer_rows = [
+        {"checkin_id": ids[row["slot"]], "item": item, "value": value, "answered_at": at}  # type: ignore[index]
+        for row, (at, _, answers) in zip(rows, entries, strict=True)
+        if row["slot"] in ids
+        for item, value in answers.items()
+    ]
+    if answer_rows:
+        await execute(session, ANSWERS.insert(), answer_rows)
+    return len(ids)

@@ -87,6 +87,8 @@ class ReliefWaning(Rule):
     tier: Tier = Tier.DIGEST
     before_days: int = Field(default=14, ge=3, le=60)  # the pain level an infusion is measured against
     after_days: int = Field(default=84, ge=7, le=365)  # how long after an infusion relief is followed
+    # Earlier, a few noisy scores look like relief lost; relief lasting under two weeks would be unusual.
+    not_before_days: int = Field(default=14, ge=0, le=365)
     min_relief_fraction: float = Field(default=0.3, gt=0, le=1)
     regained_fraction: float = Field(default=0.7, gt=0, le=1)
     recent_entries: int = Field(default=3, ge=1, le=14)

@@ -312,7 +312,8 @@ def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules:
             nadir = mean if nadir is None else min(nadir, mean)
             relief = level - nadir
             relieved = relief > 0 and relief >= config.min_relief_fraction * level
-            if relieved and mean >= nadir + config.regained_fraction * relief:
+            settled = (at.date() - start).days >= config.not_before_days
+            if relieved and settled and mean >= nadir + config.regained_fraction * relief:
                 findings.append(
                     Finding(
                         "relief_waning",

@@ -20,7 +20,7 @@ DIARY_COLUMNS = ("patient", "recorded_at", "pain", "skin_color", "skin_temperatu
 INFUSION_COLUMNS = ("patient", "date", "kind")
 ANSWER_ITEMS = ("pain", "skin_color", "skin_temperature", "swelling", "mood", "note")
 MAX_CODE = 32
-PROGRESS_EVERY = 50_000
+PROGRESS_EVERY = 100_000
 
 
 class CsvError(Exception):
