@@ -1,0 +1,251 @@
+"""Staff alerts end to end: the real bot over HTTP against the stand-in, on SQLite and PostgreSQL.
+
+A patient's check-ins make a rule fire; a card reaches the staff chat; only registered staff may
+press its buttons; an urgent alert goes to the admins until acknowledged; the digest arrives daily.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.alerts.desk import AlertDesk
+from bot.alerts.rules import load_rules
+from bot.prompts import Catalog
+from bot.sandbox import SimulatedUser
+from bot.sandbox.server import ChatMessage
+from storage import checkins, patients, staff
+from storage.models import Alert, OutboxMessage, PatientMessage
+from tests.harness import TEST_RULES, Diary
+
+STAFF_CHAT = -100500
+NO_ADVICE = "I can't give medical advice"
+
+
+async def with_history(diary: Diary, code: str, pains: list[int]) -> None:
+    """Earlier check-ins, twelve hours apart, ending twelve hours before now."""
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        now = diary.clock()
+        count = len(pains)
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient.id,
+            questionnaire="daily",
+            entries=[
+                (at, at.date(), {"pain": str(p), "mood": "4"})
+                for p, at in ((p, now - timedelta(hours=12 * (count - n))) for n, p in enumerate(pains))
+            ],
+        )
+
+
+async def complete_checkin(user: SimulatedUser, pain: str) -> None:
+    await user.send("/checkin")
+    for label in [pain, "Normal", "The same", "Not swollen", "4 Good", "Skip ▶"]:
+        await user.press(label)
+
+
+async def register_staff(diary: Diary, user: SimulatedUser, role: str = "staff") -> None:
+    async with diary.database.session() as session:
+        await staff.add(session=session, telegram_user_id=user.id, role=role, now=diary.clock())
+
+
+def staff_chat(diary: Diary) -> list[ChatMessage]:
+    return diary.standin.chat(STAFF_CHAT)
+
+
+async def a_card(diary: Diary) -> ChatMessage:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await complete_checkin(ben, "9")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows if r.kind == "alert"))
+    return next(m for m in staff_chat(diary) if m.photo)
+
+
+async def alerts(diary: Diary) -> list[Alert]:
+    async with diary.database.session() as session:
+        return list((await session.exec(select(Alert).order_by(Alert.id))).all())
+
+
+async def test_a_rule_firing_sends_staff_a_card_and_tells_the_patient_nothing(diary: Diary) -> None:
+    card = await a_card(diary)
+    assert card.caption is not None
+    assert "🟠 Amber · P-0001" in card.caption and "Severe pain on several check-ins in a row" in card.caption
+    assert "Last pain scores: 9, 9, 9, 9" in card.caption and "No infusion recorded." in card.caption
+    assert "Ben" not in card.caption, "staff see the clinic code, not the name"
+    assert [label for label, _ in card.buttons] == ["Acknowledge", "Snooze 7 days", "Resolve", "History"]
+    assert card.photo is not None and card.photo.startswith(b"\x89PNG")
+    patient_words = " ".join(m.text or m.caption or "" for m in diary.standin.chat(301))
+    assert "Severe" not in patient_words and "alert" not in patient_words.lower()
+    (alert,) = await alerts(diary)
+    assert (alert.rule, alert.status, alert.card_chat_id) == ("severe_pain", "open", STAFF_CHAT)
+
+
+async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(diary: Diary) -> None:
+    card = await a_card(diary)
+    stranger = SimulatedUser(diary.standin, 801, "Guest")
+    press = await stranger.press("Acknowledge", message=card)
+    assert press.answer == "Only registered clinic staff can act on alerts."
+    assert (await alerts(diary))[0].status == "open"
+
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    press = await sam.press("Acknowledge", message=card)
+    assert press.answer == "Acknowledged."
+    card = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert card.caption is not None and "Acknowledged by Sam, 21.11.2026 09:00" in card.caption
+    assert [label for label, _ in card.buttons] == ["Snooze 7 days", "Resolve", "History"]
+
+    await sam.press("History", message=card)
+    await diary.wait_until(lambda: "P-0001, last 14 days" in (staff_chat(diary)[-1].text or ""))
+    assert "9  normal  same  none  4" in (staff_chat(diary)[-1].text or "")
+
+    await sam.press("Snooze 7 days", message=card)
+    card = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert card.caption is not None and "Snoozed by Sam until 28.11.2026 09:00" in card.caption
+    press = await sam.press(data=f"al:a:{(await alerts(diary))[0].id}", message=card)
+    assert press.answer == "This alert is already closed."
+    await sam.press("Resolve", message=card)
+    card = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert card.caption is not None and "Resolved by Sam" in card.caption
+    assert [label for label, _ in card.buttons] == ["History"]
+    assert (await alerts(diary))[0].status == "resolved"
+
+
+async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_escalates_to_admins(
+    diary: Diary,
+) -> None:
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    await diary.enrol(ben)
+    reply = await ben.send("Honestly I want to die")
+    assert reply is not None and reply.text is not None and "emergency number" in reply.text
+    assert NO_ADVICE not in reply.text
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert card.caption is not None and "🔴 URGENT · P-0001" in card.caption
+    assert "Message: Honestly I want to die" in card.caption
+
+    await ben.send("I'm fine now, sorry")  # closes nothing
+    (alert,) = await alerts(diary)
+    assert alert.status == "open" and alert.rule == "crisis_text"
+
+    desk = AlertDesk(
+        diary.database,
+        rules=load_rules(TEST_RULES),
+        catalog=Catalog.load("en"),
+        staff_chat_id=STAFF_CHAT,
+        clinic_timezone="Europe/Berlin",
+    )
+    diary.clock.advance(minutes=14)
+    assert await desk.escalate(now=diary.clock()) == 0
+    diary.clock.advance(minutes=2)
+    assert await desk.escalate(now=diary.clock()) == 1
+    await ada.wait_for(lambda: bool(ada.messages))
+    assert (ada.last.text or "").startswith("Not acknowledged for 16 minutes:")
+    diary.clock.advance(minutes=15)
+    assert await desk.escalate(now=diary.clock()) == 1
+    await ada.wait_for(lambda: len(ada.messages) == 2)
+
+    await ada.press("Acknowledge", message=ada.last)
+    diary.clock.advance(minutes=15)
+    assert await desk.escalate(now=diary.clock()) == 0, "acknowledged: no more escalations"
+    await diary.wait_until(
+        lambda: "Acknowledged by Ada" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+    (alert,) = await alerts(diary)
+    assert alert.status == "acknowledged" and alert.escalations == 2
+
+
+async def test_a_question_gets_the_fixed_reply_and_reaches_staff(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 303, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("Should I take more pregabalin?")
+    assert reply is not None and (reply.text or "").startswith(NO_ADVICE)
+    await diary.wait_until(lambda: any("Message from P-0001" in (m.text or "") for m in staff_chat(diary)))
+    async with diary.database.session() as session:
+        (stored,) = (await session.exec(select(PatientMessage))).all()
+    assert not stored.crisis and stored.text == "Should I take more pregabalin?"
+
+
+async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(diary: Diary) -> None:
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    ben, eve = SimulatedUser(diary.standin, 304, "Ben"), SimulatedUser(diary.standin, 305, "Eve")
+    await diary.enrol(ben, "P-0001")
+    await diary.enrol(eve, "P-0002")
+    reply = await sam.send("/infusion P-0001 2026-11-03 ketamine", chat_id=STAFF_CHAT)
+    assert reply is not None and reply.text == "Infusion recorded for P-0001 on 2026-11-03."
+    reply = await sam.send("/infusion P-0001 2026-11-03", chat_id=STAFF_CHAT)
+    assert reply is not None and reply.text == "P-0001 already has an infusion recorded on 2026-11-03."
+    reply = await sam.send("/infusion P-0001 3 Nov", chat_id=STAFF_CHAT)
+    assert reply is not None and (reply.text or "").startswith("Write /infusion P-0012 2026-11-03")
+    guest = SimulatedUser(diary.standin, 801, "Guest")
+    reply = await guest.send("/infusion P-0001 2026-11-04", chat_id=STAFF_CHAT)
+    assert reply is not None and reply.text == "Only registered clinic staff can act on alerts."
+
+    # Eve missed her last three check-ins; Ben wrote to the care team.
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0002")
+        assert patient is not None and patient.id is not None
+        now = diary.clock()
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient.id,
+            questionnaire="daily",
+            entries=[(now - timedelta(hours=h), (now - timedelta(hours=h)).date(), {}) for h in (30, 18, 6)],
+        )
+    await ben.send("When is my next appointment?")
+    desk = AlertDesk(
+        diary.database,
+        rules=load_rules(TEST_RULES),
+        catalog=Catalog.load("en"),
+        staff_chat_id=STAFF_CHAT,
+        clinic_timezone="Europe/Berlin",
+    )
+    diary.clock.advance(hours=14)  # 23:00 in Berlin: before the digest time (23:30)
+    assert not await desk.daily(now=diary.clock())
+    diary.clock.advance(minutes=31)
+    assert await desk.daily(now=diary.clock())
+    assert not await desk.daily(now=diary.clock()), "once a day"
+    await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
+    digest = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert digest is not None
+    assert "Missed check-ins (3 in a row): P-0002" in digest
+    assert "Patient messages: P-0001 (1)" in digest
+    assert "Unreachable (blocked the bot): none" in digest
+    (missed,) = await alerts(diary)
+    assert missed.rule == "missed_checkins" and missed.status == "resolved", "a digest line is delivered once"
+    async with diary.database.session() as session:
+        cards = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "alert"))).all()
+    assert not cards, "digest-tier findings send no card"
+
+
+async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_quiet(diary: Diary) -> None:
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    # The run of 9s ends, then starts again: a new finding for the same rule.
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(4):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    await diary.wait_until(
+        lambda: "10, 10, 10, 10" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+    assert len(await alerts(diary)) == 1, "updated, not duplicated"
+    assert len([m for m in staff_chat(diary) if m.photo]) == 1
+
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    await complete_checkin(ben, "5")
+    for _ in range(4):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "9")
+    (alert,) = await alerts(diary)
+    assert alert.status == "snoozed" and "10, 10, 10, 10" in alert.details.replace('"recent": "', "")

@@ -1,0 +1,203 @@
+"""Each rule on hand-made diaries at its edges: just below its threshold (silent), just above (fires)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.alerts.crisis import CrisisPhrases
+from bot.alerts.rules import Rules, RulesError, load_rules, parse_rules
+from bot.alerts.trends import Infusion, Point, evaluate
+
+RULES = load_rules()
+START = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+
+def diary(values: list[dict[str, object]], *, every: timedelta = timedelta(hours=12)) -> list[Point]:
+    return [Point(START + n * every, **value) for n, value in enumerate(values)]  # type: ignore[arg-type]
+
+
+def fired(points: list[Point], rule: str, infusions: list[Infusion] | None = None, rules: Rules = RULES) -> list[Point]:
+    at = {f.at for f in evaluate(points, infusions or [], rules) if f.rule == rule}
+    return [p for p in points if p.at in at]
+
+
+CALM = {"pain": 4, "skin_color": "normal", "skin_temperature": "same", "swelling": "none", "mood": 4}
+
+
+def calm(n: int, **changes: object) -> list[dict[str, object]]:
+    return [CALM | changes for _ in range(n)]
+
+
+# -- severe_pain: pain >= 9 on 4 consecutive check-ins
+
+
+def test_severe_pain_fires_on_the_fourth_score_of_nine_and_once_per_run() -> None:
+    points = diary(calm(10) + calm(6, pain=9) + calm(2) + calm(4, pain=10))
+    assert [points.index(p) for p in fired(points, "severe_pain")] == [13, 21]
+
+
+def test_severe_pain_is_silent_below_the_run_length_or_the_score() -> None:
+    assert not fired(diary(calm(10) + calm(3, pain=9) + calm(1) + calm(3, pain=9)), "severe_pain")
+    assert not fired(diary(calm(10) + calm(8, pain=8)), "severe_pain")
+
+
+def test_an_unanswered_pain_item_neither_breaks_nor_extends_a_run() -> None:
+    points = diary(calm(10) + calm(2, pain=9) + [CALM | {"pain": None}] + calm(2, pain=9))
+    assert [points.index(p) for p in fired(points, "severe_pain")] == [14]
+
+
+# -- vasomotor_change and swelling_new: 2 in a row after >= 5 without
+
+
+def test_vasomotor_change_needs_five_calm_check_ins_before_two_changed_ones() -> None:
+    changed = calm(2, skin_color="red")
+    assert [p.skin_color for p in fired(diary(calm(5) + changed), "vasomotor_change")] == ["red"]
+    assert not fired(diary(calm(4) + changed), "vasomotor_change")
+    assert not fired(diary(calm(8) + calm(1, skin_temperature="colder") + calm(3)), "vasomotor_change")
+    assert fired(diary(calm(6) + calm(1, skin_temperature="warmer") + calm(1, skin_color="pale")), "vasomotor_change")
+
+
+def test_swelling_new_at_its_edges() -> None:
+    assert len(fired(diary(calm(5) + calm(2, swelling="mild")), "swelling_new")) == 1
+    assert not fired(diary(calm(5) + calm(1, swelling="marked") + calm(1)), "swelling_new")
+    assert not fired(diary(calm(4) + calm(3, swelling="marked")), "swelling_new")
+
+
+# -- low_mood: mood <= 2 on 3 in a row
+
+
+def test_low_mood_at_its_edges() -> None:
+    assert len(fired(diary(calm(3) + calm(3, mood=2)), "low_mood")) == 1
+    assert not fired(diary(calm(3) + calm(2, mood=1) + calm(1) + calm(2, mood=2)), "low_mood")
+    assert not fired(diary(calm(3) + calm(6, mood=3)), "low_mood")
+
+
+# -- missed_checkins: 3 scheduled ones unanswered in a row
+
+
+def test_missed_checkins_at_its_edges() -> None:
+    missed = {"missed": True}
+    nothing = {name: None for name in CALM}
+    assert len(fired(diary(calm(3) + [nothing | missed] * 3), "missed_checkins")) == 1
+    assert not fired(diary(calm(3) + [nothing | missed] * 2 + calm(1) + [nothing | missed] * 2), "missed_checkins")
+
+
+# -- pain_worsening: a sustained rise over the patient's own baseline
+
+
+def steady(n: int, levels: tuple[int, ...] = (3, 4, 5, 4)) -> list[dict[str, object]]:
+    return [CALM | {"pain": levels[i % len(levels)]} for i in range(n)]
+
+
+def test_pain_worsening_fires_on_a_sustained_rise_of_two_points_and_not_on_a_one_point_rise() -> None:
+    before = steady(40)  # 20 days, baseline 4
+    risen = diary(before + [CALM | {"pain": 6}] * 12)  # baseline + 2 = the smallest change that counts
+    hits = fired(risen, "pain_worsening")
+    assert len(hits) == 1 and 40 <= risen.index(hits[0]) < 52
+    assert not fired(diary(before + [CALM | {"pain": 5}] * 30), "pain_worsening")
+
+
+def test_pain_worsening_needs_a_baseline_of_eight_entries_over_fourteen_days() -> None:
+    rise = [CALM | {"pain": 9}] * 6
+    assert not fired(diary(steady(4, (4,)) + rise[:3], every=timedelta(days=5)), "pain_worsening")  # 7 entries
+    assert not fired(diary(steady(20, (4,)) + rise, every=timedelta(hours=12)), "pain_worsening")  # 10 days
+    assert fired(diary(steady(30, (4,)) + rise, every=timedelta(hours=12)), "pain_worsening")  # 15 days
+
+
+def test_pain_worsening_waits_longer_for_a_noisy_patient() -> None:
+    quiet = diary(steady(40, (4,)) + [CALM | {"pain": 7}] * 10)
+    noisy = diary(steady(40, (1, 7, 2, 6, 4)) + [CALM | {"pain": 7}] * 10)
+    first_quiet = quiet.index(fired(quiet, "pain_worsening")[0])
+    noisy_hits = fired(noisy, "pain_worsening")
+    assert not noisy_hits or noisy.index(noisy_hits[0]) > first_quiet
+
+
+def test_one_bad_check_in_is_not_a_worsening() -> None:
+    assert not fired(diary(steady(40) + [CALM | {"pain": 8}] + steady(20)), "pain_worsening")
+
+
+# -- relief_waning: an infusion that helped by >= 30%; >= 70% of that relief back
+
+
+def infusion_diary(after: list[int]) -> tuple[list[Point], list[Infusion]]:
+    before = [CALM | {"pain": 6}] * 28  # 14 days at 6
+    points = diary(before + [CALM | {"pain": p} for p in after])
+    return points, [Infusion((START + timedelta(days=14)).date(), "ketamine")]
+
+
+def test_relief_waning_fires_once_when_seventy_percent_of_the_relief_is_back() -> None:
+    # Relief 6 -> 3 (50%); 70% of 3 points back is 5.1: a mean of 5.33 fires, 5.0 does not.
+    points, infusions = infusion_diary([3] * 30 + [5, 5, 6] + [6] * 10)
+    hits = fired(points, "relief_waning", infusions)
+    assert len(hits) == 1 and points.index(hits[0]) == 28 + 32
+    points, infusions = infusion_diary([3] * 30 + [5] * 12)
+    assert not fired(points, "relief_waning", infusions)
+
+
+def test_relief_waning_is_silent_when_the_infusion_gave_less_than_thirty_percent_relief() -> None:
+    points, infusions = infusion_diary([5] * 30 + [6] * 10)  # 6 -> 5 is 17%
+    assert not fired(points, "relief_waning", infusions)
+
+
+def test_relief_waning_waits_two_weeks_after_the_infusion() -> None:
+    points, infusions = infusion_diary([3] * 6 + [6] * 3 + [3] * 40)  # back up on days 3-4, not lasting
+    assert not fired(points, "relief_waning", infusions)
+
+
+# -- the rules file
+
+
+def test_every_threshold_comes_from_the_rules_file_and_a_partial_file_keeps_the_defaults() -> None:
+    stricter = parse_rules({"severe_pain": {"consecutive": 2}}, source="test")
+    assert stricter.low_mood == RULES.low_mood
+    points = diary(calm(10) + calm(2, pain=9))
+    assert fired(points, "severe_pain", rules=stricter) and not fired(points, "severe_pain")
+    off = parse_rules({"severe_pain": {"enabled": False, "consecutive": 2}}, source="test")
+    assert not fired(points, "severe_pain", rules=off)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("severe_pain: {consecutive: 0}", "severe_pain.consecutive: Input should be greater than or equal to 1"),
+        ("severe_pain: {tier: loud}", "severe_pain.tier: Input should be 'urgent', 'amber' or 'digest'"),
+        ("pain_worsening: {min_rise_point: 2}", "pain_worsening.min_rise_point: Extra inputs are not permitted"),
+        ("digest: {time: '25:00'}", "digest.time: Value error"),
+        ("- a list", "expected a mapping of rule names to settings"),
+        ("severe_pain: [", "not valid YAML"),
+    ],
+)
+def test_a_bad_rules_file_is_refused_with_the_file_and_setting_named(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(RulesError) as error:
+        load_rules(path)
+    assert str(error.value).startswith(str(path)) and message in str(error.value)
+
+
+# -- crisis phrases
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to die", True),
+        ("i WANT   to DIE", True),
+        ("Quiero morirme", True),
+        ("no puedo más", True),
+        ("I can’t go on like this", True),
+        ("sui\u200bcide", True),  # a zero-width space does not hide a word
+        ("I want to diet", False),
+        ("pain 8 today, the dye test was fine", False),
+        ("", False),
+    ],
+)
+def test_crisis_phrases_match_whole_words_ignoring_case_and_accents(text: str, crisis: bool) -> None:
+    assert CrisisPhrases.load().matches(text) is crisis
+
+
+def test_infusion_days_are_dates() -> None:
+    assert Infusion(date(2026, 11, 3)).on.isoformat() == "2026-11-03"
