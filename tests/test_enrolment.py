@@ -98,11 +98,7 @@ async def test_help_language_and_unknown_input(diary: Diary) -> None:
     assert reply is not None and "did not understand" in (reply.text or "")
     # A question gets the fixed reply, never an answer; it goes to the care team (tests/test_alerts.py).
     reply = await ben.send("what dose should I take?")
-    assert (
-        reply is not None
-        and reply.text
-        == "I can't give medical advice; your care team will see your message. In an emergency, call your local emergency number."
-    )
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice; your care team will see")
     await ben.send("/language")
     await ben.press("Español")
     assert ben.last.text == "Su idioma ahora es español."

@@ -116,7 +116,7 @@ def test_pain_worsening_waits_longer_for_a_noisy_patient() -> None:
 
 
 def test_one_bad_check_in_is_not_a_worsening() -> None:
-    assert not fired(diary(steady(40) + [CALM | {"pain": 8}] + steady(20)), "pain_worsening")
+    assert not fired(diary([*steady(40), CALM | {"pain": 8}, *steady(20)]), "pain_worsening")
 
 
 # -- relief_waning: an infusion that helped by >= 30%; >= 70% of that relief back
