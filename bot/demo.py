@@ -1,7 +1,8 @@
 """`python -m bot demo`: the real bot against the loopback stand-in, on a fresh SQLite file.
 
-Simulated patients enrol through invite links and answer check-ins by pressing buttons; the
-transcript of both sides is printed, and the charts the bot sent are written to data/demo/files/.
+Simulated patients enrol through invite links and answer check-ins by pressing buttons; the rules
+raise alerts in the staff chat, where a clinician acts on them. The transcript of every side is
+printed, and the charts the bot sent are written to data/demo/files/.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.alerts.desk import AlertDesk
+from bot.alerts.rules import load_rules
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
+from bot.prompts import Catalog
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import Event
 from storage.database import Database
 
 DEMO_DIR = Path("data/demo")
+STAFF_CHAT = -1001
+ADMIN = 2001
 
 
 class DemoClock:
@@ -46,6 +52,22 @@ async def _invite(settings: Settings, code: str, timezone: str, language: str, n
             now=now,
             valid_for=timedelta(days=7),
         )
+    finally:
+        await database.dispose()
+
+
+async def _escalate(settings: Settings, clock: DemoClock) -> None:
+    """What the bot's interval job does for urgent alerts nobody has acknowledged, run now."""
+    database = Database(settings.database_url)
+    try:
+        desk = AlertDesk(
+            database,
+            rules=load_rules(settings.rules_file),
+            catalog=Catalog.load(settings.default_language),
+            staff_chat_id=settings.staff_chat_id,
+            clinic_timezone=settings.default_timezone,
+        )
+        await desk.escalate(now=clock())
     finally:
         await database.dispose()
 
@@ -107,6 +129,8 @@ async def run_demo(directory: Path = DEMO_DIR) -> None:
         default_timezone="Europe/Berlin",
         # The demo moves its clock and runs the scheduler's tick itself (see _tick).
         schedule_tick_seconds=60,
+        staff_chat_id=STAFF_CHAT,
+        admin_telegram_ids=str(ADMIN),
     )
     clock = DemoClock()
     stop, ready = asyncio.Event(), asyncio.Event()
@@ -127,7 +151,8 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     ana = SimulatedUser(standin, 1002, "Ana", "es")
     carl = SimulatedUser(standin, 1003, "Carl", "en")
     dee = SimulatedUser(standin, 1004, "Dee", "en")
-    names = {u.id: u.first_name for u in (ben, ana, carl, dee)}
+    ruiz = SimulatedUser(standin, ADMIN, "Dr Ruiz", "en")
+    names = {u.id: u.first_name for u in (ben, ana, carl, dee, ruiz)} | {STAFF_CHAT: "staff chat"}
     shown: set[str] = set()
     start = clock.now - timedelta(days=14)
     clock.now = start
@@ -198,6 +223,7 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
 
     mark = chapter("Two more weeks of scheduled check-ins, answered by pressing buttons (transcript omitted)")
     rng = random.Random(12)
+    first = mark
     for day in range(1, 14):
         due = await _tick(settings, clock)
         assert due is not None
@@ -206,12 +232,41 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
         await _tick(settings, clock)
         await _new_checkin(ben, seen[ben])
         await _new_checkin(ana, seen[ana])
-        pain = max(0, min(10, round(4 + day / 4 + rng.gauss(0, 1))))
-        colour = rng.choice(["Normal", "Normal", "Red", "Mottled"])
-        mood = rng.choice(["2 Low", "3 Okay", "4 Good"])
+        # Ben is steady for ten days; then his hand turns red and the pain climbs.
+        flare = day >= 10
+        pain = 8 + (day - 10) // 2 if flare else max(0, min(10, round(4 + rng.gauss(0, 0.8))))
+        colour = "Red" if flare else "Normal"
+        mood = "2 Low" if flare else rng.choice(["3 Okay", "4 Good"])
         await _answer(ben, [str(pain), colour, "The same", "Not swollen", mood])
         await _answer(ana, [str(max(0, pain - 2)), "Normal", "Igual", "Un poco", "3 Regular"])
-    print(f"  {len(standin.transcript) - mark} messages, edits and presses\n")
+    print(f"  {len(standin.transcript) - first} messages, edits and presses")
+    print("  meanwhile the rules found something and the staff chat received:")
+    await ruiz.wait_for(lambda: any(m.photo for m in standin.chat(STAFF_CHAT)))
+    _print_events([e for e in standin.transcript if e.chat_id == STAFF_CHAT and e.kind == "photo"], names, shown)
+    print()
+
+    mark = chapter("Dr Ruiz (staff) acknowledges the card; someone else in the group cannot")
+    card = next(m for m in standin.chat(STAFF_CHAT) if m.photo)
+    await carl.press("Acknowledge", message=card)
+    await ruiz.press("Acknowledge", message=card)
+    await ruiz.send(
+        "/infusion P-0012 " + (clock.now - timedelta(days=60)).date().isoformat() + " ketamine", chat_id=STAFF_CHAT
+    )
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Ben asks a question, then writes something worrying")
+    cards = sum(1 for m in standin.chat(STAFF_CHAT) if m.photo)
+    await ben.send("Can I take more ibuprofen tonight?")
+    await ben.send("I can't go on like this")
+    await ruiz.wait_for(lambda: sum(1 for m in standin.chat(STAFF_CHAT) if m.photo) > cards)
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Nobody acknowledges the urgent card for 16 minutes: it goes to the admin directly")
+    clock.now += timedelta(minutes=16)
+    await _escalate(settings, clock)
+    await ruiz.wait_for(lambda: bool(ruiz.messages))
+    await ruiz.press("Acknowledge", message=ruiz.last)
+    _print_events(standin.transcript[mark:], names, shown)
 
     mark = chapter("Ben asks for his history")
     await ben.send("/history")

@@ -293,7 +293,8 @@ class BotApiStandIn:
                 {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
             ]
         self.push_update({"message": payload})
-        self.transcript.append(Event("user", chat_id, "text", text))
+        said = text if chat_id == user["id"] else f"{user.get('first_name', '')}: {text}"
+        self.transcript.append(Event("user", chat_id, "text", said))
         return message
 
     def callback_query(self, user: JSON, message: ChatMessage, data: str, label: str) -> str:
@@ -310,7 +311,8 @@ class BotApiStandIn:
                 }
             }
         )
-        self.transcript.append(Event("user", message.chat_id, "press", label))
+        pressed = label if message.chat_id == user["id"] else f"{user.get('first_name', '')}: {label}"
+        self.transcript.append(Event("user", message.chat_id, "press", pressed))
         return query_id
 
     def wait_answer(self, query_id: str) -> asyncio.Future[JSON]:
