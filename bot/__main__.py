@@ -1,4 +1,4 @@
-"""Command line: python -m bot run | demo | invite | schedule | import | replay."""
+"""Command line: python -m bot run | demo | invite | schedule | staff | import | replay."""
 
 from __future__ import annotations
 
@@ -148,6 +148,25 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
     print(asyncio.run(main()))
 
 
+def command_staff(settings: Settings, args: argparse.Namespace) -> None:
+    """Register someone as staff (may act on alerts) or admin; the Telegram commands for this come later."""
+    from bot.app import utc_now
+    from storage import migrate, staff
+    from storage.database import Database
+
+    async def main() -> None:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            async with database.session() as session:
+                await staff.add(session=session, telegram_user_id=args.telegram_id, role=args.role, now=utc_now())
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())
+    print(f"{args.telegram_id} is {args.role}")
+
+
 def command_import(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import utc_now
     from bot.records.diary_csv import CsvError
@@ -213,6 +232,10 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument(
         "quiet", nargs="?", help="the patient's quiet hours, e.g. 22:00-07:00 (default: the clinic's)"
     )
+    member = commands.add_parser("staff", help="register a Telegram user as staff or admin")
+    member.add_argument("action", choices=["add"])
+    member.add_argument("telegram_id", type=int, help="their numeric Telegram user id")
+    member.add_argument("role", choices=["staff", "admin"])
     load = commands.add_parser("import", help="load diary history (and infusions) from CSV files")
     load.add_argument("diary", type=Path, help="diary CSV: patient,recorded_at,pain,skin_color,...")
     load.add_argument("--infusions", type=Path, help="infusions CSV: patient,date,kind")
@@ -239,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
         command_invite(settings, args)
     elif args.command == "schedule":
         command_schedule(settings, args)
+    elif args.command == "staff":
+        command_staff(settings, args)
     elif args.command == "import":
         command_import(settings, args)
     elif args.command == "replay":

@@ -159,7 +159,9 @@ async def test_forged_callback_data_is_refused_without_an_error(diary: Diary) ->
     assert not [m for m in ben.messages if m.text and "went wrong" in m.text]
 
 
-async def test_info_logs_carry_no_answers_notes_names_or_tokens(diary: Diary, caplog: pytest.LogCaptureFixture) -> None:
+async def test_info_logs_carry_no_answers_notes_messages_names_or_tokens(
+    diary: Diary, caplog: pytest.LogCaptureFixture
+) -> None:
     quiet_library_loggers()  # as `python -m bot run` configures logging
     caplog.set_level(logging.INFO)
     ben = SimulatedUser(diary.standin, 110, "Benedikt")
@@ -171,7 +173,11 @@ async def test_info_logs_carry_no_answers_notes_names_or_tokens(diary: Diary, ca
         await ben.press(label)
     await ben.send("my secret note about insomnia")
     await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    await ben.send("should I take more pregabalin?")
+    await ben.send("I want to die")  # a crisis: an urgent alert card for staff
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(-100500)))
     text = "\n".join(record.getMessage() for record in caplog.records)
-    assert "enrolled" in text, "the scan saw the bot's INFO records"
-    for secret in ["insomnia", "Benedikt", "P-0099", token, "mottled", "Mottled", diary.standin.token]:
+    assert "enrolled" in text and "crisis_text" in text, "the scan saw the bot's INFO records"
+    secrets = ["insomnia", "pregabalin", "want to die", "Benedikt", "P-0099", token, "mottled", "Mottled"]
+    for secret in [*secrets, diary.standin.token]:
         assert secret not in text
