@@ -20,7 +20,6 @@ from telegram.ext import (
 
 from bot.alerts.crisis import CrisisPhrases
 from bot.alerts.desk import AlertDesk
-from bot.alerts.rules import load_rules
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
@@ -57,13 +56,7 @@ def build_application(
         questionnaire=questionnaire,
         checkins=CheckIns(database, questionnaire, open_for=open_for),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
-        desk=AlertDesk(
-            database,
-            rules=load_rules(settings.rules_file),
-            catalog=catalog,
-            staff_chat_id=settings.staff_chat_id,
-            clinic_timezone=settings.default_timezone,
-        ),
+        desk=AlertDesk.for_settings(database, settings, catalog),
         cards=CardRenderer(catalog, clinic_timezone=settings.default_timezone),
         crisis_phrases=CrisisPhrases.load(),
         limiter=FloodLimiter(overall_per_second=settings.messages_per_second),

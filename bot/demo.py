@@ -14,12 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.alerts.desk import AlertDesk
-from bot.alerts.rules import load_rules
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
-from bot.prompts import Catalog
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import Event
@@ -60,14 +58,7 @@ async def _escalate(settings: Settings, clock: DemoClock) -> None:
     """What the bot's interval job does for urgent alerts nobody has acknowledged, run now."""
     database = Database(settings.database_url)
     try:
-        desk = AlertDesk(
-            database,
-            rules=load_rules(settings.rules_file),
-            catalog=Catalog.load(settings.default_language),
-            staff_chat_id=settings.staff_chat_id,
-            clinic_timezone=settings.default_timezone,
-        )
-        await desk.escalate(now=clock())
+        await AlertDesk.for_settings(database, settings).escalate(now=clock())
     finally:
         await database.dispose()
 

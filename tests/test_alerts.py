@@ -11,13 +11,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.alerts.desk import AlertDesk
-from bot.alerts.rules import load_rules
-from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import checkins, patients, staff
 from storage.models import Alert, OutboxMessage, PatientMessage
-from tests.harness import TEST_RULES, Diary
+from tests.harness import Diary
 
 STAFF_CHAT = -100500
 NO_ADVICE = "I can't give medical advice"
@@ -134,13 +132,7 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
     (alert,) = await alerts(diary)
     assert alert.status == "open" and alert.rule == "crisis_text"
 
-    desk = AlertDesk(
-        diary.database,
-        rules=load_rules(TEST_RULES),
-        catalog=Catalog.load("en"),
-        staff_chat_id=STAFF_CHAT,
-        clinic_timezone="Europe/Berlin",
-    )
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(minutes=14)
     assert await desk.escalate(now=diary.clock()) == 0
     diary.clock.advance(minutes=2)
@@ -200,13 +192,7 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
             entries=[(now - timedelta(hours=h), (now - timedelta(hours=h)).date(), {}) for h in (30, 18, 6)],
         )
     await ben.send("When is my next appointment?")
-    desk = AlertDesk(
-        diary.database,
-        rules=load_rules(TEST_RULES),
-        catalog=Catalog.load("en"),
-        staff_chat_id=STAFF_CHAT,
-        clinic_timezone="Europe/Berlin",
-    )
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(hours=14)  # 23:00 in Berlin: before the digest time (23:30)
     assert not await desk.daily(now=diary.clock())
     diary.clock.advance(minutes=31)

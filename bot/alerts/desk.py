@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.rules import Rules, Tier
+from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, evaluate
+from bot.config import Settings
 from bot.diary.schedule import parse_times
 from bot.prompts import Catalog
 from storage import alerts, checkins, counters, infusions, outbox, patient_messages, patients, staff
@@ -90,6 +91,16 @@ class AlertDesk:
         self.catalog = catalog
         self.staff_chat_id = staff_chat_id
         self.clinic_zone = ZoneInfo(clinic_timezone)
+
+    @classmethod
+    def for_settings(cls, database: Database, settings: Settings, catalog: Catalog | None = None) -> AlertDesk:
+        return cls(
+            database,
+            rules=load_rules(settings.rules_file),
+            catalog=catalog or Catalog.load(settings.default_language),
+            staff_chat_id=settings.staff_chat_id,
+            clinic_timezone=settings.default_timezone,
+        )
 
     # ------------------------------------------------------------------ findings -> alerts
 

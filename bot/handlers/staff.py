@@ -18,11 +18,6 @@ log = logging.getLogger(__name__)
 DONE = {StaffAction.ACKNOWLEDGE: "acknowledge", StaffAction.SNOOZE: "snooze", StaffAction.RESOLVE: "resolve"}
 
 
-def staff_text(context: DiaryContext, key: str, **values: object) -> str:
-    catalog = context.services.catalog
-    return catalog.text(catalog.default_language, key, **values)
-
-
 async def show(message: Message, context: DiaryContext, view: AlertView) -> None:
     """Make the pressed message show the alert as it is now (a card with a chart, or an escalation text)."""
     cards = context.services.cards
@@ -59,7 +54,7 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         card = (view.alert.card_chat_id, view.alert.card_message_id)
         if changed is not None and card != (query.message.chat_id, query.message.message_id):
             await services.desk.refresh_card(alert_id=alert_id, now=now)  # pressed in an admin's direct chat
-    await query.answer(staff_text(context, f"alerts.done.{DONE[action]}" if changed else "alerts.closed"))
+    await query.answer(context.services.cards.t(f"alerts.done.{DONE[action]}" if changed else "alerts.closed"))
 
 
 async def infusion_command(update: Update, context: DiaryContext) -> None:
@@ -71,15 +66,15 @@ async def infusion_command(update: Update, context: DiaryContext) -> None:
     try:
         code, on = args[0], date.fromisoformat(args[1])
     except (IndexError, ValueError):
-        await message.reply_text(staff_text(context, "staff.infusion_usage"))
+        await message.reply_text(context.services.cards.t("staff.infusion_usage"))
         return
     kind = " ".join(args[2:])[:64]
     recorded = await services.desk.record_infusion(
         code=code, on=on, kind=kind, by=update.effective_user.id, now=services.clock()
     )
     if recorded is None:
-        await message.reply_text(staff_text(context, "staff.unknown_patient", code=code[:32]))
+        await message.reply_text(context.services.cards.t("staff.unknown_patient", code=code[:32]))
         return
     log.info("staff %s recorded an infusion", update.effective_user.id)
     key = "staff.infusion_recorded" if recorded else "staff.infusion_exists"
-    await message.reply_text(staff_text(context, key, code=code, date=on.isoformat()))
+    await message.reply_text(context.services.cards.t(key, code=code, date=on.isoformat()))
