@@ -1,20 +1,25 @@
-"""Command line: python -m bot run | demo | invite | schedule | staff | import | replay."""
+"""Command line: python -m bot run | demo | invite | schedule | staff | import | replay | export | audit | backup."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import uvloop
 
 from bot.config import ConfigurationError, Settings, load_settings
 from bot.runner import quiet_library_loggers
+from storage.database import Database
+
+T = TypeVar("T")
 
 
 def _fail(message: str) -> NoReturn:
@@ -31,18 +36,35 @@ def _configure_logging(verbose: bool = False) -> None:
         quiet_library_loggers()
 
 
-def command_run(settings: Settings) -> None:
+def _on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on the migrated database, then close it."""
+    from storage import migrate
+
+    async def main() -> T:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
+def command_run(settings: Settings, webhook: bool) -> None:
     from bot.runner import serve
 
     if not settings.telegram_bot_token:
         _fail("TELEGRAM_BOT_TOKEN is not set (without a token, try: python -m bot demo)")
+    if webhook and not (settings.webhook_url and settings.webhook_secret):
+        _fail("run --webhook needs WEBHOOK_URL and WEBHOOK_SECRET (see .env.example)")
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve(settings, stop=stop)
+        await serve(settings, stop=stop, webhook=webhook)
 
     # uvloop's event loop serves the same coroutines with noticeably less CPU per update.
     uvloop.run(main())
@@ -149,22 +171,34 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def command_staff(settings: Settings, args: argparse.Namespace) -> None:
-    """Register someone as staff (may act on alerts) or admin; the Telegram commands for this come later."""
+    """The same as an admin's /staff: list, add someone as staff or admin, remove them."""
+    from bot import team
+    from bot.access import Role
     from bot.app import utc_now
-    from storage import migrate, staff
-    from storage.database import Database
 
-    async def main() -> None:
-        database = Database(settings.database_url)
+    async def work(database: Database) -> str:
+        if args.action == "list":
+            members = await team.members(database)
+            return "\n".join(f"{m.telegram_user_id}\t{m.role}\t{m.name}" for m in members) or "no staff yet"
+        if args.telegram_id is None:
+            _fail(f"staff {args.action} needs a Telegram user id")
         try:
-            await migrate.upgrade(database)
-            async with database.session() as session:
-                await staff.add(session=session, telegram_user_id=args.telegram_id, role=args.role, now=utc_now())
-        finally:
-            await database.dispose()
+            if args.action == "add":
+                if args.role is None:
+                    _fail("staff add needs a role: staff or admin")
+                await team.add(
+                    database, telegram_user_id=args.telegram_id, role=Role(args.role), actor_id=None, now=utc_now()
+                )
+                return f"{args.telegram_id} is {args.role}"
+            if await team.remove(database, telegram_user_id=args.telegram_id, actor_id=None, now=utc_now()):
+                return f"{args.telegram_id} is no longer staff"
+            return f"{args.telegram_id} is not staff"
+        except team.LastAdmin:
+            _fail("the last admin cannot be removed or demoted")
+        except ValueError as error:
+            _fail(str(error))
 
-    asyncio.run(main())
-    print(f"{args.telegram_id} is {args.role}")
+    print(_on_database(settings, work))
 
 
 def command_import(settings: Settings, args: argparse.Namespace) -> None:
@@ -213,11 +247,88 @@ def command_replay(settings: Settings, args: argparse.Namespace) -> None:
     print(f"alerts written to {args.out}")
 
 
+def command_export(settings: Settings, args: argparse.Namespace) -> None:
+    """Every patient's (or one patient's) diary as the diary CSV or a FHIR R4 Bundle; audited."""
+    from bot.app import utc_now
+    from bot.diary.questionnaire import Questionnaire
+    from bot.records import export
+
+    async def work(database: Database) -> str:
+        now = utc_now()
+        try:
+            diaries = await export.collect(
+                database, code=args.patient, actor_id=None, what=f"{args.format} (command line)", now=now
+            )
+        except export.UnknownPatient:
+            _fail(f"there is no patient with the code {args.patient}")
+        if args.format == "csv":
+            content = export.to_csv(diaries)
+        else:
+            content = json.dumps(export.to_fhir(diaries, Questionnaire.load("daily"), now=now), indent=1)
+        _write_whole(args.out, content)
+        count = sum(len(d.entries) for d in diaries)
+        return f"exported {count} check-ins of {len(diaries)} patients to {args.out}"
+
+    print(_on_database(settings, work))
+
+
+def _write_whole(path: Path, content: str) -> None:
+    """Written beside the target and renamed: a reader never sees half a file."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(content, encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        _fail(f"{path}: cannot write ({error.strerror})")
+
+
+def command_audit(settings: Settings, args: argparse.Namespace) -> None:
+    """The audit log, oldest first: when, who (Telegram id and name), what, which patient."""
+    from storage import audit, staff
+
+    try:
+        since = datetime.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        _fail(f"--since {args.since!r}: write a date such as 2026-11-01 (or 2026-11-01T08:00+01:00)")
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+
+    async def work(database: Database) -> list[str]:
+        async with database.session() as session:
+            events = await audit.since(session=session, start=since)
+            people = {e.actor_id for e in events if e.actor_id is not None}
+            names = await staff.names(session=session, telegram_user_ids=sorted(people))
+        lines = []
+        for e in events:
+            who = "command line" if e.actor_id is None else f"{e.actor_id} {names.get(e.actor_id, '')}".strip()
+            if e.action == "erasure":
+                who = "patient"
+            lines.append(
+                f"{e.at.isoformat(timespec='seconds')}\t{who}\t{e.action}\t{e.patient_code or '-'}\t{e.detail}"
+            )
+        return lines
+
+    lines = _on_database(settings, work)
+    print("\n".join(["when\twho\taction\tpatient\tdetail", *lines]))
+
+
+def command_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from storage import backup
+
+    try:
+        backup.sqlite_copy(settings.database_url, args.file)
+    except backup.BackupError as error:
+        _fail(str(error))
+    print(f"backed up to {args.file}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description="CRPS symptom diary bot")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling)")
     run.add_argument("--verbose", action="store_true", help="log at DEBUG (may include update details)")
+    run.add_argument("--webhook", action="store_true", help="receive updates at WEBHOOK_URL instead of polling")
     commands.add_parser("demo", help="run the real bot against the loopback stand-in, no token needed")
     invite = commands.add_parser("invite", help="create a one-time enrolment link for a patient")
     invite.add_argument("--code", required=True, help="the clinic's pseudonymous patient code, e.g. P-0012")
@@ -232,10 +343,10 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument(
         "quiet", nargs="?", help="the patient's quiet hours, e.g. 22:00-07:00 (default: the clinic's)"
     )
-    member = commands.add_parser("staff", help="register a Telegram user as staff or admin")
-    member.add_argument("action", choices=["add"])
-    member.add_argument("telegram_id", type=int, help="their numeric Telegram user id")
-    member.add_argument("role", choices=["staff", "admin"])
+    member = commands.add_parser("staff", help="list, add or remove staff and admins")
+    member.add_argument("action", choices=["list", "add", "remove"])
+    member.add_argument("telegram_id", type=int, nargs="?", help="their numeric Telegram user id")
+    member.add_argument("role", choices=["staff", "admin"], nargs="?")
     load = commands.add_parser("import", help="load diary history (and infusions) from CSV files")
     load.add_argument("diary", type=Path, help="diary CSV: patient,recorded_at,pain,skin_color,...")
     load.add_argument("--infusions", type=Path, help="infusions CSV: patient,date,kind")
@@ -244,6 +355,14 @@ def main(argv: list[str] | None = None) -> None:
     again.add_argument("--infusions", type=Path, help="infusions CSV: patient,date,kind")
     again.add_argument("--rules", type=Path, help="a rules file to try (default: RULES_FILE)")
     again.add_argument("--out", type=Path, required=True, help="where to write the alerts CSV")
+    out = commands.add_parser("export", help="write diaries as the diary CSV or a FHIR R4 Bundle (audited)")
+    out.add_argument("--format", choices=["csv", "fhir"], required=True)
+    out.add_argument("--patient", help="one patient's code (default: every patient)")
+    out.add_argument("--out", type=Path, required=True, help="the file to write")
+    log = commands.add_parser("audit", help="print the audit log: reads, exports, changes, invites, alert actions")
+    log.add_argument("--since", help="from this date or time, e.g. 2026-11-01")
+    copy = commands.add_parser("backup", help="a consistent copy of the SQLite database, safe while the bot runs")
+    copy.add_argument("file", type=Path, help="where to write the copy")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -257,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"configuration: {error}")
     _configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
-        command_run(settings)
+        command_run(settings, args.webhook)
     elif args.command == "invite":
         command_invite(settings, args)
     elif args.command == "schedule":
@@ -268,6 +387,12 @@ def main(argv: list[str] | None = None) -> None:
         command_import(settings, args)
     elif args.command == "replay":
         command_replay(settings, args)
+    elif args.command == "export":
+        command_export(settings, args)
+    elif args.command == "audit":
+        command_audit(settings, args)
+    elif args.command == "backup":
+        command_backup(settings, args)
 
 
 if __name__ == "__main__":

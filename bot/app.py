@@ -1,4 +1,4 @@
-"""The one place that wires the application: services, handlers, command menus."""
+"""The one place that wires the application: services and handlers (who may use them: bot/access.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
+from bot.diary.enrolment import FailedStarts
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
 from bot.handlers import admin, callback_data, checkin, errors, gate, patient, schedule, staff
@@ -33,8 +34,6 @@ from bot.prompts import Catalog
 from storage.database import Database
 
 DiaryApplication = Application[Any, DiaryContext, Any, Any, Any, Any]
-
-PATIENT_COMMANDS = ("checkin", "history", "pause", "resume", "timezone", "language", "help")
 
 
 def utc_now() -> datetime:
@@ -60,6 +59,7 @@ def build_application(
         cards=CardRenderer(catalog, clinic_timezone=settings.default_timezone),
         crisis_phrases=CrisisPhrases.load(),
         limiter=FloodLimiter(overall_per_second=settings.messages_per_second),
+        failed_starts=FailedStarts(),
         clock=clock,
     )
     application: DiaryApplication = (
@@ -89,12 +89,22 @@ def build_application(
     application.add_handler(CommandHandler("pause", schedule.pause_command))
     application.add_handler(CommandHandler("resume", schedule.resume_command))
     application.add_handler(CommandHandler("timezone", schedule.timezone_command))
+    application.add_handler(CommandHandler("export", patient.export_command))
+    application.add_handler(CommandHandler("delete", patient.delete_command))
     application.add_handler(CommandHandler("infusion", staff.infusion_command))
+    application.add_handler(CommandHandler("invite", staff.invite_command))
+    application.add_handler(CommandHandler("invites", staff.invites_command))
+    application.add_handler(CommandHandler("revoke", staff.revoke_command))
+    application.add_handler(CommandHandler("patients", staff.patients_command))
+    application.add_handler(CommandHandler("patient", staff.patient_command))
+    application.add_handler(CommandHandler("discharge", staff.discharge_command))
+    application.add_handler(CommandHandler("staff", admin.staff_command))
     # Button data comes from the client: each handler takes only data its parser accepts.
     application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))
     application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=callback_data.is_language))
     application.add_handler(CallbackQueryHandler(schedule.timezone_chosen, pattern=callback_data.is_timezone))
+    application.add_handler(CallbackQueryHandler(patient.delete_chosen, pattern=callback_data.is_delete))
     application.add_handler(CallbackQueryHandler(staff.alert_button, pattern=callback_data.is_alert))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, checkin.on_text))
     # Whatever nothing above took: unknown commands, stickers, forged button data.
@@ -103,12 +113,3 @@ def build_application(
 
     application.add_error_handler(errors.on_error)
     return application
-
-
-async def publish_command_menus(application: DiaryApplication) -> None:
-    """The patient's command menu, in every language we have a catalog for."""
-    catalog: Catalog = application.bot_data["services"].catalog
-    for language in catalog.languages:
-        commands = [BotCommand(name, catalog.text(language, f"commands.{name}")) for name in PATIENT_COMMANDS]
-        code = None if language == catalog.default_language else language
-        await application.bot.set_my_commands(commands, language_code=code)

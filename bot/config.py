@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
     quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
     rules_file: Path = DEFAULT_RULES_FILE  # alert rules; checked at start-up
+    # run --webhook: Telegram POSTs updates to WEBHOOK_URL (https, behind your reverse proxy), which
+    # forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; every POST must carry WEBHOOK_SECRET.
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Retention: processed inbox rows (numbers and times only) and finished outbox rows are deleted
+    # after this many days; 0 keeps them. Diary data is kept until discharge plus the clinic's policy.
+    inbox_retention_days: int = Field(default=7, ge=0)
+    outbox_retention_days: int = Field(default=30, ge=0)
 
     @field_validator("rules_file")
     @classmethod
@@ -83,6 +93,13 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("must be an https:// URL (Telegram only calls https webhooks)")
+        return value or None
 
     @property
     def bot_api_url(self) -> str:

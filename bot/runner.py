@@ -1,4 +1,4 @@
-"""Running the bot: migrate, build, replay the inbox, poll until told to stop."""
+"""Running the bot: migrate, build, replay the inbox, then poll (or serve the webhook) until told to stop."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram import Update
 
-from bot.app import build_application, publish_command_menus, utc_now
+from bot.app import build_application, utc_now
 from bot.config import Settings
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
+from bot.delivery.webhook import WebhookServer
 from bot.diary.schedule import parse_quiet_hours
 from bot.handlers.context import Services
+from bot.handlers.menus import publish_command_menus
+from bot.records import retention
 from storage import migrate, staff
 from storage.database import Database
 
@@ -34,7 +38,9 @@ async def serve(
     ready: asyncio.Event | None = None,
     clock: Callable[[], datetime] = utc_now,
     poll_timeout: int = 10,
+    webhook: bool = False,
 ) -> None:
+    """Run until `stop` is set: long polling, or with `webhook` an HTTP endpoint Telegram posts to."""
     database = Database(settings.database_url)
     try:
         await migrate.upgrade(database)
@@ -72,6 +78,12 @@ async def serve(
                     )
                 escalations = await services.desk.escalate(now=clock())
                 digest = await services.desk.daily(now=clock())
+                await retention.purge(
+                    database,
+                    now=clock(),
+                    inbox_days=settings.inbox_retention_days,
+                    outbox_days=settings.outbox_retention_days,
+                )
                 if dispatched.sent or reminders or escalations or digest:
                     sender.wake.set()
                 # A slot due before the next interval tick gets a tick of its own, on time.
@@ -87,7 +99,7 @@ async def serve(
                     )
 
         async with application:
-            await publish_command_menus(application)
+            await publish_command_menus(application.bot, services.catalog, database, settings.staff_chat_id)
             await application.start()
             # One interval job; all scheduling state is in the database, so nothing is pickled or lost.
             ticker = AsyncIOScheduler(timezone=UTC)
@@ -102,14 +114,33 @@ async def serve(
             )
             ticker.start()
             sending = asyncio.create_task(sender.run(stop))
+            server: WebhookServer | None = None
             try:
                 await inbox.replay_unfinished()
-                log.info("bot @%s is running", application.bot.username)
+                if webhook:
+                    assert settings.webhook_url and settings.webhook_secret  # checked by the command line
+                    server = WebhookServer(
+                        inbox, database, application.bot, url=settings.webhook_url, secret=settings.webhook_secret
+                    )
+                    await server.start(settings.webhook_listen, settings.webhook_port)
+                    await application.bot.set_webhook(
+                        settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
+                    )
+                    log.info("bot @%s is running (webhook)", application.bot.username)
+                else:
+                    await application.bot.delete_webhook()  # Telegram refuses getUpdates while one is set
+                    log.info("bot @%s is running", application.bot.username)
                 if ready is not None:
                     ready.set()
-                await inbox.poll(stop)
+                if server is not None:
+                    await stop.wait()
+                else:
+                    await inbox.poll(stop)
             finally:
                 stop.set()
+                if server is not None:
+                    await server.stop()  # the webhook stays set: Telegram keeps updates until we are back
+                    await inbox.drain()
                 ticker.shutdown(wait=False)
                 await sending
                 await application.stop()

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -40,3 +40,13 @@ async def mark_processed(*, session: AsyncSession, update_ids: Sequence[int], no
         session,
         update(INBOX).where(INBOX.c.update_id.in_(update_ids)).values(processed_at=now, payload=None),
     )
+
+
+async def purge_processed(*, session: AsyncSession, before: datetime) -> int:
+    result = await execute(session, delete(INBOX).where(INBOX.c.processed_at < before))
+    return int(result.rowcount)
+
+
+async def seen(*, session: AsyncSession, update_id: int) -> bool:
+    result = await execute(session, select(INBOX.c.update_id).where(INBOX.c.update_id == update_id))
+    return result.first() is not None

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Invite
+from storage.models import Invite, Patient
 
 
 async def create(
@@ -47,3 +47,22 @@ async def claim(*, session: AsyncSession, invite_id: int, now: datetime) -> bool
         .values(used_at=now)
     )
     return bool(result.rowcount == 1)
+
+
+async def open_invites(*, session: AsyncSession, now: datetime) -> list[tuple[str, datetime, datetime]]:
+    """(patient code, created, expires) of invites not used and not expired, oldest first."""
+    result = await session.exec(
+        select(Patient.code, Invite.created_at, Invite.expires_at)
+        .join(Patient, col(Patient.id) == col(Invite.patient_id))
+        .where(col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
+        .order_by(col(Invite.created_at))
+    )
+    return [(code, created, expires) for code, created, expires in result.all()]
+
+
+async def revoke(*, session: AsyncSession, patient_id: int) -> int:
+    """Delete the patient's unused invites; how many there were."""
+    result = await session.exec(
+        delete(Invite).where(col(Invite.patient_id) == patient_id, col(Invite.used_at).is_(None))
+    )
+    return int(result.rowcount)

@@ -55,7 +55,7 @@ class Patient(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     language: str = Field(max_length=8)
     timezone: str = Field(max_length=64)
-    status: str = Field(default="invited", max_length=16)
+    status: str = Field(default="invited", max_length=16)  # invited, active, unreachable, discharged
     created_at: datetime = utc_column()
     consented_at: datetime | None = utc_column(nullable=True)
 
@@ -140,6 +140,11 @@ class OutboxMessage(SQLModel, table=True):
     alert_id: int | None = Field(
         default=None,
         sa_column=Column(ForeignKey("alert.id", ondelete="CASCADE", name="fk_outbox_alert"), nullable=True),
+    )
+    # Staff texts about one patient (a forwarded message): erased with the patient.
+    patient_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE", name="fk_outbox_patient"), nullable=True),
     )
     text: str | None = Field(default=None, sa_type=Text)  # staff texts; check-ins and cards are rendered when sent
     # pending -> sending -> sent; or uncertain (may have arrived), blocked (403), failed (400).
@@ -235,6 +240,18 @@ class InboxUpdate(SQLModel, table=True):
     payload: str | None = Field(default=None, sa_type=Text)
     received_at: datetime = utc_column()
     processed_at: datetime | None = utc_column(nullable=True, index=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who read, exported or changed what, and when. Append-only, except that erasing a patient
+    replaces their code here with "erased" (the event stays, the person goes)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(index=True)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)  # Telegram user; None: the command line
+    action: str = Field(max_length=32)
+    patient_code: str | None = Field(default=None, max_length=32, index=True)
+    detail: str = Field(default="", max_length=200)  # never answer values, notes or names
 
 
 class Counter(SQLModel, table=True):

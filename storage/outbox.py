@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -20,6 +20,7 @@ async def enqueue(
     checkin_id: int | None = None,
     alert_id: int | None = None,
     text: str | None = None,
+    patient_id: int | None = None,
     not_before: datetime | None = None,
 ) -> None:
     await execute(
@@ -30,6 +31,7 @@ async def enqueue(
             checkin_id=checkin_id,
             alert_id=alert_id,
             text=text,
+            patient_id=patient_id,
             status="pending",
             attempts=0,
             not_before=not_before or now,
@@ -91,12 +93,13 @@ async def finish(
     telegram_message_id: int | None = None,
     error: str | None = None,
 ) -> None:
-    await execute(
-        session,
-        update(OUTBOX)
-        .where(OUTBOX.c.id == message_id)
-        .values(status=status, sent_at=now if status == "sent" else None, message_id=telegram_message_id, error=error),
-    )
+    """Record how sending went. A delivered staff text is dropped: Telegram has it, we need not keep it."""
+    values: dict[str, object] = {"status": status, "message_id": telegram_message_id, "error": error}
+    if status == "sent":
+        values.update(sent_at=now, text=None)
+    else:
+        values.update(sent_at=None)
+    await execute(session, update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
 
 
 async def release(*, session: AsyncSession, message_id: int) -> None:
@@ -126,3 +129,12 @@ async def abandon_stale(*, session: AsyncSession, now: datetime, lease: timedelt
         .values(status="uncertain", error="the sending process stopped during the request"),
     )
     return int(result.rowcount or 0)
+
+
+async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
+    """Delete rows that will never be sent again (sent, blocked, failed, uncertain) created before `before`."""
+    result = await execute(
+        session,
+        delete(OUTBOX).where(OUTBOX.c.status.not_in(("pending", "sending")), OUTBOX.c.created_at < before),
+    )
+    return int(result.rowcount)

@@ -1,13 +1,15 @@
 """Query functions for patients."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete, func
 from sqlalchemy import select as select_rows
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
-from storage.models import Patient, table
+from storage.models import CheckIn, Patient, Schedule, table
 
 
 async def by_telegram_user(*, session: AsyncSession, telegram_user_id: int) -> Patient | None:
@@ -64,3 +66,39 @@ async def codes_with_status(*, session: AsyncSession, status: str) -> list[str]:
         session, select_rows(patients.c.code).where(patients.c.status == status).order_by(patients.c.code)
     )
     return [str(c) for c in result.scalars()]
+
+
+async def all_patients(*, session: AsyncSession) -> list[Patient]:
+    return list((await session.exec(select(Patient).order_by(col(Patient.code)))).all())
+
+
+@dataclass(frozen=True)
+class Overview:
+    code: str
+    status: str
+    paused_until: datetime | None
+    last_checkin_at: datetime | None
+
+
+async def overview(*, session: AsyncSession) -> list[Overview]:
+    """Every patient with their status, pause and last answered check-in, by code."""
+    patients, checkins, schedules = table(Patient), table(CheckIn), table(Schedule)
+    last = (
+        select_rows(checkins.c.patient_id, func.max(checkins.c.completed_at).label("last"))
+        .where(checkins.c.completed_at.is_not(None))
+        .group_by(checkins.c.patient_id)
+        .subquery()
+    )
+    statement = (
+        select_rows(patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last)
+        .outerjoin(schedules, schedules.c.patient_id == patients.c.id)
+        .outerjoin(last, last.c.patient_id == patients.c.id)
+        .order_by(patients.c.code)
+    )
+    rows = (await execute(session, statement)).all()
+    return [Overview(str(code), str(status), paused, at) for code, status, paused, at in rows]
+
+
+async def erase(*, session: AsyncSession, patient_id: int) -> None:
+    """Delete the patient; every row about them goes with it (ON DELETE CASCADE)."""
+    await execute(session, delete(table(Patient)).where(table(Patient).c.id == patient_id))

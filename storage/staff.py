@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -44,3 +44,13 @@ async def names(*, session: AsyncSession, telegram_user_ids: list[int]) -> dict[
 async def admins(*, session: AsyncSession) -> list[int]:
     result = await execute(session, select(STAFF.c.telegram_user_id).where(STAFF.c.role == "admin"))
     return [int(i) for i in result.scalars()]
+
+
+async def members(*, session: AsyncSession) -> list[StaffMember]:
+    result = await execute(session, select(STAFF).order_by(STAFF.c.role, STAFF.c.telegram_user_id))
+    return [StaffMember(**row._mapping) for row in result.all()]
+
+
+async def remove(*, session: AsyncSession, telegram_user_id: int) -> bool:
+    result = await execute(session, delete(STAFF).where(STAFF.c.telegram_user_id == telegram_user_id))
+    return bool(result.rowcount)

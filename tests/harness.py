@@ -107,7 +107,7 @@ class Diary:
             return list((await session.exec(select(CheckIn).order_by(CheckIn.id))).all())
 
 
-def settings_for(standin: BotApiStandIn, database_url: str) -> Settings:
+def settings_for(standin: BotApiStandIn, database_url: str, **overrides: object) -> Settings:
     return load_settings(
         _env_file=None,
         telegram_bot_token=standin.token,
@@ -121,17 +121,20 @@ def settings_for(standin: BotApiStandIn, database_url: str) -> Settings:
         staff_chat_id=-100500,
         admin_telegram_ids="900",
         rules_file=TEST_RULES,
+        **overrides,
     )
 
 
 @asynccontextmanager
-async def running_diary(database_url: str, files: Path) -> AsyncIterator[Diary]:
+async def running_diary(database_url: str, files: Path, **overrides: object) -> AsyncIterator[Diary]:
+    """The bot, serving until the block ends; `webhook=True` receives updates by webhook, not polling."""
+    webhook = bool(overrides.pop("webhook", False))
     standin = BotApiStandIn(files_dir=files)
     await standin.start()
-    settings = settings_for(standin, database_url)
+    settings = settings_for(standin, database_url, **overrides)
     clock = Clock()
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=5))
+    task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=5, webhook=webhook))
     waiter = asyncio.create_task(ready.wait())
     await asyncio.wait({task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
     if task.done():

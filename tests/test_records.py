@@ -19,7 +19,12 @@ HEADER = "patient,recorded_at,pain,skin_color,skin_temperature,swelling,mood,not
 
 
 def bot(*args: str | Path, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "DEFAULT_TIMEZONE": "Europe/Berlin"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEFAULT_TIMEZONE": "Europe/Berlin",
+        "TELEGRAM_BOT_USERNAME": "crps_diary_bot",
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *map(str, args)],
         cwd=ROOT,

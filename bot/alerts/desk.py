@@ -185,7 +185,14 @@ class AlertDesk:
                 message = self.catalog.text(
                     self.catalog.default_language, "staff.message", code=patient.code, text=text
                 )
-                await outbox.enqueue(session=session, kind="staff", chat_id=self.staff_chat_id, text=message, now=now)
+                await outbox.enqueue(
+                    session=session,
+                    kind="staff",
+                    chat_id=self.staff_chat_id,
+                    text=message,
+                    patient_id=patient.id,
+                    now=now,
+                )
 
     # ------------------------------------------------------------------ staff
 

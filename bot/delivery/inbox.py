@@ -90,18 +90,23 @@ class Inbox:
                 continue
             if not updates:
                 continue
-            async with self.database.session() as session:
-                new = await inbox.store_new(
-                    session=session,
-                    updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates],
-                    now=self.clock(),
-                )
+            await self.receive(updates)
             # Only now may Telegram forget them: the next call confirms them with this offset.
             offset = updates[-1].update_id + 1
-            for update in updates:
-                if update.update_id in new:
-                    self._dispatch(update)
         await self.drain()
+
+    async def receive(self, updates: list[Update]) -> None:
+        """Store, then process in the background; returns once they are stored (a webhook may then
+        answer 200). An update seen before is not processed again."""
+        async with self.database.session() as session:
+            new = await inbox.store_new(
+                session=session,
+                updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates],
+                now=self.clock(),
+            )
+        for update in updates:
+            if update.update_id in new:
+                self._dispatch(update)
 
     def _dispatch(self, update: Update) -> None:
         task = asyncio.create_task(self._process(update))

@@ -216,6 +216,13 @@ class OutboxSender:
             await schedules.stop(session=session, patient_id=patient.id)
             if self.staff_chat_id is not None:
                 text = self.catalog.text(self.catalog.default_language, "staff.unreachable", code=patient.code)
-                await outbox.enqueue(session=session, kind="staff", chat_id=self.staff_chat_id, text=text, now=now)
+                await outbox.enqueue(
+                    session=session,
+                    kind="staff",
+                    chat_id=self.staff_chat_id,
+                    text=text,
+                    patient_id=patient.id,
+                    now=now,
+                )
         log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient.id)
         self.wake.set()

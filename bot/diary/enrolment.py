@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from bot.diary.schedule import Rule, format_times, next_slot, parse_days, parse_times
-from storage import invites, patients, schedules
+from storage import audit, invites, patients, schedules
 from storage.database import Database
 from storage.models import Patient
 
@@ -44,6 +44,7 @@ async def create_invite(
     checkin_times: str,
     now: datetime,
     valid_for: timedelta,
+    actor_id: int | None = None,
 ) -> str:
     """Store a new invite for the patient code and return the token (shown once, never stored)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -62,6 +63,7 @@ async def create_invite(
             now=now,
             expires_at=now + valid_for,
         )
+        await audit.record(session=session, actor_id=actor_id, action="invite", patient_code=code, now=now)
     return token
 
 
@@ -107,3 +109,27 @@ async def accept_invite(
             next_due_at=first.fire_at,
         )
         return patient
+
+
+class FailedStarts:
+    """Wrong invite tokens per Telegram user. After `limit` of them within `window`, /start stops
+    looking tokens up for that user until the window has passed: guessing gets nowhere, and a patient
+    who mistyped waits minutes. Kept in memory: a restart forgets, which only helps the patient."""
+
+    def __init__(self, *, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[int, list[datetime]] = {}
+
+    def blocked(self, user_id: int, now: datetime) -> bool:
+        recent = [at for at in self._failures.get(user_id, []) if at > now - self.window]
+        if recent:
+            self._failures[user_id] = recent
+        else:
+            self._failures.pop(user_id, None)
+        return len(recent) >= self.limit
+
+    def failed(self, user_id: int, now: datetime) -> None:
+        if len(self._failures) > 10_000:  # bounded memory under a flood of different senders
+            self._failures = {u: f for u, f in self._failures.items() if f[-1] > now - self.window}
+        self._failures.setdefault(user_id, []).append(now)

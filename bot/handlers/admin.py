@@ -1,5 +1,4 @@
-"""Admin commands. Only senders listed in ADMIN_TELEGRAM_IDS may use them; anyone else is told nothing
-more than that the command was not understood."""
+"""Admin commands: check-in schedules and the clinic team. The sender gate lets only admins in."""
 
 from __future__ import annotations
 
@@ -9,9 +8,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot import team
+from bot.access import Role
 from bot.diary.schedule import Rule, ScheduleError, Slot, parse_quiet_hours, parse_rule
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.context import DiaryContext
+from bot.handlers.menus import publish_menu_for
+from storage import audit
 
 
 def slot_lines(slots: list[Slot], timezone: str) -> str:
@@ -35,10 +38,7 @@ def describe(
 async def schedule_command(update: Update, context: DiaryContext) -> None:
     """/schedule P-0012 09:00,20:00 mon-sun Europe/Berlin [22:00-07:00] sets; /schedule P-0012 shows."""
     message = update.effective_message
-    assert message is not None
-    if not context.is_admin:
-        await message.reply_text(context.text("unknown"))
-        return
+    assert message is not None and update.effective_user is not None
     services, args = context.services, context.args or []
     usage = context.text("admin.schedule_usage")
     if len(args) not in (1, 4, 5):
@@ -58,6 +58,15 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
             if quiet is not None:
                 parse_quiet_hours(quiet)
             slots = await services.scheduler.set_schedule(code=code, rule=rule, now=now, quiet_hours=quiet)
+            async with services.database.session() as session:
+                await audit.record(
+                    session=session,
+                    actor_id=update.effective_user.id,
+                    action="schedule",
+                    patient_code=code,
+                    detail=rule.describe(),
+                    now=now,
+                )
     except UnknownPatient:
         await message.reply_text(context.text("admin.unknown_patient", code=code))
         return
@@ -65,3 +74,44 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
         await message.reply_text(f"{error}\n{usage}")
         return
     await message.reply_text(describe(context.text, code, rule, quiet, slots, services.settings.quiet_hours))
+
+
+async def staff_command(update: Update, context: DiaryContext) -> None:
+    """/staff lists; /staff add <telegram id> staff|admin; /staff remove <telegram id>."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    services, args = context.services, context.args or []
+    t = services.cards.t
+    now, actor = services.clock(), update.effective_user.id
+    if not args:
+        lines = [
+            t("staff.member_line", id=m.telegram_user_id, role=t(f"staff.role.{m.role}"), name=m.name)
+            for m in await team.members(services.database)
+        ]
+        await message.reply_text(t("staff.members", lines="\n".join(lines)))
+        return
+    try:
+        verb, user_id = args[0].lower(), int(args[1])
+        role = Role(args[2].lower()) if verb == "add" else None
+        if verb not in ("add", "remove") or (verb == "add" and len(args) != 3) or (verb == "remove" and len(args) != 2):
+            raise ValueError(verb)
+        if role is not None and role not in (Role.STAFF, Role.ADMIN):
+            raise ValueError(role)
+        if not 0 < user_id < team.MAX_TELEGRAM_ID:
+            raise ValueError(user_id)
+    except (IndexError, ValueError):
+        await message.reply_text(t("staff.staff_usage"))
+        return
+    try:
+        if role is not None:
+            await team.add(services.database, telegram_user_id=user_id, role=role, actor_id=actor, now=now)
+            reply = t("staff.added", id=user_id, role=t(f"staff.role.{role}"))
+        elif await team.remove(services.database, telegram_user_id=user_id, actor_id=actor, now=now):
+            reply = t("staff.removed", id=user_id)
+        else:
+            reply = t("staff.not_member", id=user_id)
+    except team.LastAdmin:
+        reply = t("staff.last_admin")
+    else:
+        await publish_menu_for(context.bot, services.catalog, user_id=user_id, role=role)
+    await message.reply_text(reply)

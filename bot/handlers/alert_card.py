@@ -13,6 +13,7 @@ from bot.alerts.desk import AlertView, StaffAction
 from bot.diary import history
 from bot.handlers.callback_data import alert_button
 from bot.prompts import Catalog
+from storage.checkins import Entry
 
 STAFF_HISTORY = timedelta(days=14)
 
@@ -89,8 +90,24 @@ class CardRenderer:
         return InlineKeyboardMarkup([buttons[:2], buttons[2:]] if len(buttons) > 2 else [buttons])
 
     async def chart(self, view: AlertView, *, now: datetime) -> bytes:
+        band = None
+        baseline, rise = view.details.get("baseline"), view.details.get("rise")
+        if isinstance(baseline, int | float) and isinstance(rise, int | float):
+            band = (float(baseline), float(baseline) + float(rise))
+        infusions = [datetime(d.year, d.month, d.day, 12, tzinfo=UTC) for d in view.infusions]
+        return await self.diary_chart(view.code, view.entries, now=now, baseline=band, infusions=infusions)
+
+    async def diary_chart(
+        self,
+        code: str,
+        entries: list[Entry],
+        *,
+        now: datetime,
+        baseline: tuple[float, float] | None = None,
+        infusions: list[datetime] | None = None,
+    ) -> bytes:
         labels = {
-            "title": self.t("alerts.chart_title", code=view.code),
+            "title": self.t("alerts.chart_title", code=code),
             "pain": self.catalog.text(self.language, "chart.pain"),
             "mood": self.catalog.text(self.language, "chart.mood"),
             "skin_color": self.catalog.text(self.language, "chart.skin_color"),
@@ -99,26 +116,26 @@ class CardRenderer:
             "baseline": self.t("alerts.baseline"),
             "infusion": self.t("alerts.infusion_marker"),
         }
-        band = None
-        baseline, rise = view.details.get("baseline"), view.details.get("rise")
-        if isinstance(baseline, int | float) and isinstance(rise, int | float):
-            band = (float(baseline), float(baseline) + float(rise))
-        infusions = [datetime(d.year, d.month, d.day, 12, tzinfo=UTC) for d in view.infusions]
         # Rendering takes tens of milliseconds of CPU: off the event loop.
         return await asyncio.to_thread(
             history.chart_png,
-            view.entries,
+            entries,
             labels=labels,
             timezone=str(self.zone),
             now=now,
-            baseline=band,
-            infusions=infusions,
+            baseline=baseline,
+            infusions=infusions or [],
+        )
+
+    def diary_lines(self, entries: list[Entry]) -> str:
+        """One line per check-in: time, pain, colour, temperature, swelling, mood (codes, as exported)."""
+        items = ("pain", "skin_color", "skin_temperature", "swelling", "mood")
+        return "\n".join(
+            f"{self.when(e.started_at)}  " + "  ".join(e.answers.get(item, "-") for item in items) for e in entries
         )
 
     def history_text(self, view: AlertView, *, now: datetime) -> str:
         recent = [e for e in view.entries if e.started_at >= now - STAFF_HISTORY]
         if not recent:
             return self.t("alerts.history_empty", code=view.code)
-        items = ("pain", "skin_color", "skin_temperature", "swelling", "mood")
-        lines = [f"{self.when(e.started_at)}  " + "  ".join(e.answers.get(item, "-") for item in items) for e in recent]
-        return self.t("alerts.history", code=view.code, lines="\n".join(lines))[:4096]
+        return self.t("alerts.history", code=view.code, lines=self.diary_lines(recent))[:4096]

@@ -14,6 +14,7 @@ _CONSENT = re.compile(r"cs:(y:[A-Za-z0-9_-]{16,64}|n)")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
 _TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
 _ALERT = re.compile(r"al:([azrh]):(\d{1,12})")
+_DELETE = re.compile(r"dl:([yn])")
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,17 @@ def parse_alert(data: object) -> tuple[StaffAction, int] | None:
 
 def is_alert(data: object) -> bool:
     return parse_alert(data) is not None
+
+
+def delete_button(confirmed: bool) -> str:
+    return "dl:y" if confirmed else "dl:n"
+
+
+def parse_delete(data: object) -> bool | None:
+    """True: erase; False: keep; None: not an erasure button."""
+    match = _DELETE.fullmatch(data) if isinstance(data, str) else None
+    return match.group(1) == "y" if match else None
+
+
+def is_delete(data: object) -> bool:
+    return parse_delete(data) is not None

@@ -9,11 +9,13 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.access import Role, roles_of
 from bot.alerts.crisis import CrisisPhrases
 from bot.alerts.desk import AlertDesk
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
+from bot.diary.enrolment import FailedStarts
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
 from bot.handlers.alert_card import CardRenderer
@@ -34,11 +36,12 @@ class Services:
     cards: CardRenderer
     crisis_phrases: CrisisPhrases
     limiter: FloodLimiter
+    failed_starts: FailedStarts
     clock: Callable[[], datetime]
 
 
 class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """`patient`, `is_admin` and `staff_role` are filled in by the sender gate (handlers/gate.py) first."""
+    """`patient` and `staff_role` are filled in by the sender gate (handlers/gate.py) first."""
 
     def __init__(
         self,
@@ -48,8 +51,18 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self.patient: Patient | None = None
-        self.is_admin = False
-        self.staff_role: str | None = None
+        self.staff_role: str | None = None  # staff or admin (storage/staff.py)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return roles_of(staff_role=self.staff_role, is_patient=self.patient is not None)
+
+    def staff_help(self) -> str:
+        catalog = self.services.catalog
+        text = catalog.text(catalog.default_language, "staff.help")
+        if self.staff_role == Role.ADMIN:
+            text += "\n\n" + catalog.text(catalog.default_language, "staff.admin_help")
+        return text
 
     @property
     def services(self) -> Services:

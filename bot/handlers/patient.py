@@ -1,4 +1,4 @@
-"""Enrolment, help, language and history: the patient's commands outside a check-in."""
+"""Enrolment, help, language, history, export and erasure: the patient's commands outside a check-in."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.diary import enrolment, history
-from bot.handlers.callback_data import consent_button, language_button, parse_consent, parse_language
+from bot.handlers.callback_data import (
+    consent_button,
+    delete_button,
+    language_button,
+    parse_consent,
+    parse_delete,
+    parse_language,
+)
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
+from bot.records import erasure, export
 from storage import patients
 
 log = logging.getLogger(__name__)
@@ -30,9 +38,16 @@ async def start(update: Update, context: DiaryContext) -> None:
     language = services.catalog.language_for(update.effective_user.language_code)
     token = context.args[0] if context.args else ""
     if not token:
-        await update.message.reply_text(services.catalog.text(language, "stranger"))
+        text = context.staff_help() if context.staff_role else services.catalog.text(language, "stranger")
+        await update.message.reply_text(text)
         return
-    if not await enrolment.invite_is_usable(services.database, token=token, now=services.clock()):
+    user_id, now = update.effective_user.id, services.clock()
+    if services.failed_starts.blocked(user_id, now):
+        log.info("/start with an invite token refused: too many wrong tokens (update %s)", update.update_id)
+        await update.message.reply_text(services.catalog.text(language, "invite.too_many"))
+        return
+    if not await enrolment.invite_is_usable(services.database, token=token, now=now):
+        services.failed_starts.failed(user_id, now)
         await update.message.reply_text(services.catalog.text(language, "invite.invalid"))
         return
     keyboard = InlineKeyboardMarkup(
@@ -88,7 +103,7 @@ async def consent(update: Update, context: DiaryContext) -> None:
 
 async def help_command(update: Update, context: DiaryContext) -> None:
     assert update.effective_message is not None
-    await update.effective_message.reply_text(context.text("help"))
+    await update.effective_message.reply_text(context.text("help") if context.patient else context.staff_help())
 
 
 async def language_menu(update: Update, context: DiaryContext) -> None:
@@ -148,6 +163,57 @@ async def history_command(update: Update, context: DiaryContext) -> None:
         mood_last=mood[2],
     )
     await update.effective_message.reply_photo(png, caption=caption, filename="diary.png")
+
+
+async def export_command(update: Update, context: DiaryContext) -> None:
+    """/export: the patient's own diary as a CSV document, in the format the clinic imports."""
+    assert update.effective_message is not None and update.effective_user is not None and context.patient is not None
+    services = context.services
+    diaries = await export.collect(
+        services.database,
+        code=context.patient.code,
+        actor_id=update.effective_user.id,
+        what="csv, by the patient (/export)",
+        now=services.clock(),
+    )
+    if not diaries[0].entries:
+        await update.effective_message.reply_text(context.text("export.empty"))
+        return
+    log.info("patient %s exported their diary", context.patient.id)
+    document = export.to_csv(diaries).encode("utf-8")
+    await update.effective_message.reply_document(
+        document, filename="diary.csv", caption=context.text("export.caption")
+    )
+
+
+async def delete_command(update: Update, context: DiaryContext) -> None:
+    """/delete: asks first; nothing is erased until the patient presses Yes."""
+    assert update.effective_message is not None
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(context.text("delete.yes"), callback_data=delete_button(True)),
+                InlineKeyboardButton(context.text("delete.no"), callback_data=delete_button(False)),
+            ]
+        ]
+    )
+    await update.effective_message.reply_text(context.text("delete.confirm"), reply_markup=keyboard)
+
+
+async def delete_chosen(update: Update, context: DiaryContext) -> None:
+    query = update.callback_query
+    assert query is not None and context.patient is not None and context.patient.id is not None
+    confirmed = parse_delete(query.data)
+    if not confirmed:
+        await edit(query.edit_message_text(context.text("delete.kept")))
+        await query.answer()
+        return
+    done = context.text("delete.done")  # in their language, before the language goes with the rest
+    await erasure.erase(context.services.database, patient_id=context.patient.id, now=context.services.clock())
+    log.info("a patient erased their diary")
+    context.patient = None
+    await edit(query.edit_message_text(done))
+    await query.answer()
 
 
 async def unknown(update: Update, context: DiaryContext) -> None:

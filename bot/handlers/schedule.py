@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -35,7 +36,7 @@ async def pause_command(update: Update, context: DiaryContext) -> None:
     message = update.effective_message
     assert message is not None and context.patient is not None and context.patient.id is not None
     args = context.args or []
-    days = int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+    days = int(args[0]) if len(args) == 1 and re.fullmatch(r"[0-9]{1,3}", args[0]) else None
     if len(args) > 1 or (args and (days is None or not 1 <= days <= MAX_PAUSE_DAYS)):
         await message.reply_text(context.text("pause.usage"))
         return

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
 from bot.alerts.trends import Infusion, Point
 from bot.diary.questionnaire import Questionnaire
@@ -158,22 +159,27 @@ def _cell(value: object) -> str:
 
 def write_points(path: Path, diaries: Iterable[tuple[str, Iterable[Point]]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(DIARY_COLUMNS)
-        for code, points in diaries:
-            for p in points:
-                writer.writerow(
-                    (
-                        code,
-                        p.at.isoformat(),
-                        _cell(p.pain),
-                        _cell(p.skin_color),
-                        _cell(p.skin_temperature),
-                        _cell(p.swelling),
-                        _cell(p.mood),
-                        _cell(p.note),
-                    )
+        write_points_to(handle, diaries)
+
+
+def write_points_to(handle: TextIO, diaries: Iterable[tuple[str, Iterable[Point]]]) -> None:
+    """A missed check-in (all cells empty) is written as a row of empty cells, as import reads it."""
+    writer = csv.writer(handle)
+    writer.writerow(DIARY_COLUMNS)
+    for code, points in diaries:
+        for p in points:
+            writer.writerow(
+                (
+                    code,
+                    p.at.isoformat(),
+                    _cell(p.pain),
+                    _cell(p.skin_color),
+                    _cell(p.skin_temperature),
+                    _cell(p.swelling),
+                    _cell(p.mood),
+                    _cell(p.note),
                 )
+            )
 
 
 def write_infusions(path: Path, infusions: Iterable[tuple[str, Iterable[Infusion]]]) -> None:

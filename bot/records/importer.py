@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts.trends import Infusion
 from bot.records.diary_csv import DiaryRow, read_diary, read_infusions
-from storage import checkins, infusions, patients
+from storage import audit, checkins, infusions, patients
 from storage.database import Database
 
 BATCH = 2_000
@@ -95,4 +95,6 @@ async def import_files(
                 new_infusions += await infusions.record(
                     session=session, patient_id=patient.id, given_on=infusion.on, kind=infusion.kind, now=now, by=None
                 )
+        detail = f"{new_checkins} check-ins, {new_infusions} infusions, {new_patients} new patients"
+        await audit.record(session=session, actor_id=None, action="import", detail=detail, now=now)
     return Imported(len(by_patient.keys() | infusions_by_patient.keys()), new_patients, new_checkins, new_infusions)

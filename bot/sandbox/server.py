@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 if TYPE_CHECKING:
@@ -143,6 +144,10 @@ class BotApiStandIn:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.url = ""
+        # Set by setWebhook: updates are then POSTed there (with the secret header) instead of queued.
+        self.webhook: JSON | None = None
+        self.webhook_deliveries: list[int] = []  # HTTP status of each POST, in order
+        self._pushing: set[asyncio.Task[None]] = set()
         self._methods: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -155,7 +160,10 @@ class BotApiStandIn:
             "sendDocument": self._send_document,
             "deleteMessage": self._delete_message,
             "setMyCommands": self._set_my_commands,
-            "deleteWebhook": self._true,
+            "deleteMyCommands": self._delete_my_commands,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "close": self._true,
             "logOut": self._true,
         }
@@ -177,6 +185,8 @@ class BotApiStandIn:
     async def stop(self) -> None:
         self._closing = True
         self._new_update.set()
+        for task in list(self._pushing):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -261,9 +271,29 @@ class BotApiStandIn:
     def push_update(self, payload: JSON) -> int:
         update_id = next(self._update_ids)
         self._history[update_id] = {"update_id": update_id, **payload}
+        if self.webhook is not None:
+            task = asyncio.get_running_loop().create_task(self._post_update(self._history[update_id]))
+            self._pushing.add(task)
+            task.add_done_callback(self._pushing.discard)
+            return update_id
         self._updates.append(self._history[update_id])
         self._new_update.set()
         return update_id
+
+    async def _post_update(self, update: JSON) -> None:
+        """Deliver to the webhook as Telegram does: POST, and try again (a few times) until it says 2xx."""
+        assert self.webhook is not None
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
+        async with aiohttp.ClientSession() as client:
+            for _ in range(5):
+                try:
+                    async with client.post(self.webhook["url"], json=update, headers=headers) as response:
+                        self.webhook_deliveries.append(response.status)
+                        if response.status < 300:
+                            return
+                except aiohttp.ClientError:
+                    self.webhook_deliveries.append(0)
+                await asyncio.sleep(0.2)
 
     def redeliver(self, update_id: int) -> None:
         """Send an update again, as Telegram does when a confirmation was lost."""
@@ -425,7 +455,20 @@ class BotApiStandIn:
     async def _get_me(self, params: JSON) -> JSON:
         return self.bot
 
+    async def _set_webhook(self, params: JSON) -> bool:
+        self.webhook = {"url": str(params["url"]), "secret_token": params.get("secret_token")}
+        return True
+
+    async def _delete_webhook(self, params: JSON) -> bool:
+        self.webhook = None
+        return True
+
+    async def _get_webhook_info(self, params: JSON) -> JSON:
+        return {"url": self.webhook["url"] if self.webhook else "", "pending_update_count": len(self._updates)}
+
     async def _get_updates(self, params: JSON) -> list[JSON]:
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -534,8 +577,16 @@ class BotApiStandIn:
         self.transcript.append(Event("bot", message.chat_id, "delete", message.text or ""))
         return True
 
+    @classmethod
+    def commands_key(cls, scope: JSON | None = None, language_code: str = "") -> str:
+        return json.dumps(scope or {"type": "default"}, sort_keys=True) + "|" + language_code
+
     async def _set_my_commands(self, params: JSON) -> bool:
-        scope = self._json(params.get("scope")) or {"type": "default"}
-        key = json.dumps(scope, sort_keys=True) + "|" + str(params.get("language_code") or "")
+        key = self.commands_key(self._json(params.get("scope")), str(params.get("language_code") or ""))
         self.commands[key] = self._json(params["commands"])
+        return True
+
+    async def _delete_my_commands(self, params: JSON) -> bool:
+        key = self.commands_key(self._json(params.get("scope")), str(params.get("language_code") or ""))
+        self.commands.pop(key, None)
         return True

@@ -1,0 +1,90 @@
+"""Who may do what: one table for every command and button, read by the sender gate, the command menus
+and the role-matrix test. Staff roles live in the database (StaffMember); a patient is whoever accepted
+an invite; everyone else is a stranger."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    PATIENT = "patient"
+    STRANGER = "stranger"
+
+
+EVERYONE = frozenset(Role)
+PATIENTS = frozenset({Role.PATIENT})
+CLINIC = frozenset({Role.STAFF, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+# In menu order. /start carries invite tokens, so it is open to everyone (the token is the check).
+PATIENT_COMMANDS = ("checkin", "history", "pause", "resume", "timezone", "language", "export", "delete", "help")
+STAFF_COMMANDS = ("patients", "patient", "invite", "invites", "revoke", "discharge", "infusion", "help")
+ADMIN_COMMANDS = ("staff", "schedule")
+
+COMMANDS: dict[str, frozenset[Role]] = {
+    "start": EVERYONE,
+    "help": PATIENTS | CLINIC,
+    **{name: PATIENTS for name in PATIENT_COMMANDS if name != "help"},
+    **{name: CLINIC for name in STAFF_COMMANDS if name != "help"},
+    **{name: ADMINS for name in ADMIN_COMMANDS},
+}
+
+# A discharged patient keeps their record and their rights to it, and nothing that restarts check-ins.
+DISCHARGED_COMMANDS = frozenset({"start", "help", "history", "language", "export", "delete"})
+DISCHARGED_BUTTONS = frozenset({"lg", "dl"})
+
+# Buttons by the prefix of their callback data (handlers/callback_data.py).
+BUTTONS: dict[str, frozenset[Role]] = {
+    "cs": EVERYONE,  # consent, carries the invite token
+    "ck": PATIENTS,  # check-in answers
+    "lg": PATIENTS,  # language
+    "tz": PATIENTS,  # time zone
+    "dl": PATIENTS,  # erasure confirmation
+    "al": CLINIC,  # alert card actions
+}
+
+
+def roles_of(*, staff_role: str | None, is_patient: bool) -> frozenset[Role]:
+    roles = set()
+    if staff_role in (Role.STAFF, Role.ADMIN):
+        roles.add(Role(staff_role))
+    if is_patient:
+        roles.add(Role.PATIENT)
+    return frozenset(roles) or frozenset({Role.STRANGER})
+
+
+def command_allowed(roles: frozenset[Role], command: str) -> bool:
+    return bool(COMMANDS.get(command, PATIENTS) & roles)  # an unknown command is the patient's "unknown"
+
+
+def button_allowed(roles: frozenset[Role], data: str) -> bool:
+    return bool(BUTTONS.get(data.split(":", 1)[0], PATIENTS) & roles)
+
+
+def discharged_may(command: str | None, data: str | None) -> bool:
+    """Whether a discharged patient may still do this (staff commands are not theirs to lose)."""
+    if command is not None:
+        return COMMANDS.get(command) != PATIENTS or command in DISCHARGED_COMMANDS
+    if data is not None:
+        prefix = data.split(":", 1)[0]
+        return BUTTONS.get(prefix) != PATIENTS or prefix in DISCHARGED_BUTTONS
+    return True  # messages still reach the care team
+
+
+def is_clinic_work(command: str | None, data: str | None) -> bool:
+    """What staff do in the staff group (everything else said there is not for the bot)."""
+    if command is not None:
+        return COMMANDS.get(command) in (CLINIC, ADMINS)
+    return data is not None and BUTTONS.get(data.split(":", 1)[0]) == CLINIC
+
+
+def menu(role: Role) -> tuple[str, ...]:
+    """The commands a role's menu shows."""
+    if role is Role.ADMIN:
+        return STAFF_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",)
+    if role is Role.STAFF:
+        return STAFF_COMMANDS
+    return PATIENT_COMMANDS

@@ -1,0 +1,76 @@
+"""Updates by webhook: Telegram POSTs each update to us (through the clinic's HTTPS reverse proxy).
+
+A POST is answered 200 only once the update is stored in the durable inbox, so a crash before that
+makes Telegram send it again. The secret token Telegram echoes in a header is compared in constant
+time; anything without it is refused before its body is read. GET /healthz says whether the database
+answers, for the proxy's or orchestrator's health checks.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlalchemy import text
+from telegram import Update
+
+from bot.delivery.inbox import Inbox
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1024 * 1024  # updates are small; files are fetched separately
+
+
+class WebhookServer:
+    def __init__(self, inbox: Inbox, database: Database, bot: Any, *, url: str, secret: str) -> None:
+        self.inbox = inbox
+        self.database = database
+        self.bot = bot
+        self.path = urlsplit(url).path or "/"
+        self._secret = secret.encode()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the port (useful when 0 picks a free one)."""
+        app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+        app.router.add_post(self.path, self._update)
+        app.router.add_get("/healthz", self._health)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        return int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _update(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook POST without the right secret token refused")
+            return web.Response(status=403)
+        try:
+            payload = await request.json()
+            update = Update.de_json(payload, self.bot)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError, AttributeError):
+            return web.Response(status=400)
+        if update is None or not isinstance(payload, dict):
+            return web.Response(status=400)
+        await self.inbox.receive([update])
+        return web.Response(status=200)
+
+    async def _health(self, request: web.Request) -> web.Response:
+        try:
+            async with self.database.session() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception:  # any failure means unhealthy; the reason goes to the log
+            log.exception("health check: the database does not answer")
+            return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+        return web.json_response({"ok": True})

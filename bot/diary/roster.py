@@ -1,0 +1,99 @@
+"""The clinic's view of its patients: who is enrolled, their recent diary, open invites, discharge.
+
+Every read of patient data and every change is written to the audit log with who did it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from storage import audit, checkins, invites, patients, schedules
+from storage.checkins import Entry
+from storage.database import Database
+
+RECENT = timedelta(days=14)
+
+
+class UnknownPatient(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class PatientLine:
+    code: str
+    status: str  # invited, active, paused, unreachable, discharged
+    last_checkin_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecentDiary:
+    code: str
+    status: str
+    timezone: str
+    entries: list[Entry]
+
+
+def _shown_status(status: str, paused_until: datetime | None, now: datetime) -> str:
+    if status == "active" and paused_until is not None and paused_until > now:
+        return "paused"
+    return status
+
+
+async def overview(database: Database, *, actor_id: int, now: datetime) -> list[PatientLine]:
+    async with database.session() as session:
+        rows = await patients.overview(session=session)
+        await audit.record(session=session, actor_id=actor_id, action="list_patients", now=now)
+    return [PatientLine(r.code, _shown_status(r.status, r.paused_until, now), r.last_checkin_at) for r in rows]
+
+
+async def recent(database: Database, *, code: str, actor_id: int, now: datetime) -> RecentDiary:
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        if patient is None or patient.id is None:
+            raise UnknownPatient(code)
+        entries = await checkins.entries_since(session=session, patient_id=patient.id, since=now - RECENT)
+        schedule = await schedules.get(session=session, patient_id=patient.id)
+        await audit.record(session=session, actor_id=actor_id, action="view_patient", patient_code=code, now=now)
+    status = _shown_status(patient.status, schedule.paused_until if schedule else None, now)
+    return RecentDiary(patient.code, status, patient.timezone, entries)
+
+
+async def discharge(database: Database, *, code: str, actor_id: int | None, now: datetime) -> bool:
+    """Stop the schedule and keep the record; False when already discharged."""
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        if patient is None or patient.id is None:
+            raise UnknownPatient(code)
+        if patient.status == "discharged":
+            return False
+        await patients.set_status(session=session, patient_id=patient.id, status="discharged")
+        await schedules.stop(session=session, patient_id=patient.id)
+        await invites.revoke(session=session, patient_id=patient.id)
+        await checkins.close_others(session=session, patient_id=patient.id, keep_id=0, now=now)  # none kept
+        await audit.record(session=session, actor_id=actor_id, action="discharge", patient_code=code, now=now)
+    return True
+
+
+async def open_invites(database: Database, *, now: datetime) -> list[tuple[str, datetime]]:
+    """(patient code, expires) of the invites that still work."""
+    async with database.session() as session:
+        return [(code, expires) for code, _, expires in await invites.open_invites(session=session, now=now)]
+
+
+async def revoke(database: Database, *, code: str, actor_id: int | None, now: datetime) -> bool:
+    """Make the patient's open invite links stop working; False when there was none."""
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        if patient is None or patient.id is None:
+            raise UnknownPatient(code)
+        if not await invites.revoke(session=session, patient_id=patient.id):
+            return False
+        await audit.record(session=session, actor_id=actor_id, action="revoke_invite", patient_code=code, now=now)
+    return True
+
+
+async def is_enrolled(database: Database, *, code: str) -> bool:
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+    return patient is not None and patient.telegram_user_id is not None

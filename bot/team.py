@@ -1,0 +1,48 @@
+"""The clinic team: who is staff and who is admin, kept in the database and changed by admins.
+ADMIN_TELEGRAM_IDS only seeds the first admins at start-up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.access import Role
+from storage import audit, staff
+from storage.database import Database
+from storage.models import StaffMember
+
+MAX_TELEGRAM_ID = 2**52  # Telegram user ids fit in 52 bits
+
+
+class LastAdmin(Exception):
+    """Removing or demoting the only admin would leave nobody able to change the team."""
+
+
+async def members(database: Database) -> list[StaffMember]:
+    async with database.session() as session:
+        return await staff.members(session=session)
+
+
+async def add(database: Database, *, telegram_user_id: int, role: Role, actor_id: int | None, now: datetime) -> None:
+    if role not in (Role.STAFF, Role.ADMIN):
+        raise ValueError(f"role must be staff or admin, not {role}")
+    if not 0 < telegram_user_id < MAX_TELEGRAM_ID:
+        raise ValueError(f"{telegram_user_id} is not a Telegram user id")
+    async with database.session() as session:
+        if role is Role.STAFF and await staff.admins(session=session) == [telegram_user_id]:
+            raise LastAdmin
+        await staff.add(session=session, telegram_user_id=telegram_user_id, role=role.value, now=now)
+        await audit.record(
+            session=session, actor_id=actor_id, action="staff_add", detail=f"{telegram_user_id} as {role}", now=now
+        )
+
+
+async def remove(database: Database, *, telegram_user_id: int, actor_id: int | None, now: datetime) -> bool:
+    async with database.session() as session:
+        if await staff.admins(session=session) == [telegram_user_id]:
+            raise LastAdmin
+        if not await staff.remove(session=session, telegram_user_id=telegram_user_id):
+            return False
+        await audit.record(
+            session=session, actor_id=actor_id, action="staff_remove", detail=str(telegram_user_id), now=now
+        )
+    return True

@@ -1,0 +1,190 @@
+"""A patient's own copy (/export), erasure (/delete), retention of operational rows, and what the
+INFO log may say while staff work. The real bot over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from bot.records import retention
+from bot.runner import quiet_library_loggers
+from bot.sandbox import SimulatedUser
+from storage import audit, inbox, outbox, patients
+from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
+from tests.harness import Diary
+from tests.test_alerts import complete_checkin
+from tests.test_staff_commands import a_member
+
+NOTE = "my secret note about pregabalin"
+
+
+async def checkin_with_note(user: SimulatedUser, pain: str) -> None:
+    await user.send("/checkin")
+    for label in [pain, "Mottled", "Warmer", "A little", "2 Low"]:
+        await user.press(label)
+    await user.send(NOTE)
+    await user.wait_for(lambda: user.last.text == "Thank you, your note is saved.")
+
+
+async def test_export_sends_the_patients_own_diary_as_csv(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/export")
+    assert reply is not None and reply.text == "Your diary has no answers yet."
+    await checkin_with_note(ben, "6")
+    diary.clock.advance(hours=13)  # the first check-in has closed
+    await complete_checkin(ben, "3")
+    other = SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(other, "P-0002")
+    await complete_checkin(other, "9")
+
+    reply = await ben.send("/export")
+    assert reply is not None and reply.document is not None and reply.document_name == "diary.csv"
+    assert reply.caption is not None and reply.caption.startswith("Your diary")
+    rows = list(csv.DictReader(io.StringIO(reply.document.decode("utf-8"))))
+    assert [(r["patient"], r["pain"], r["skin_color"], r["mood"], r["note"]) for r in rows] == [
+        ("P-0001", "6", "mottled", "2", NOTE),
+        ("P-0001", "3", "normal", "4", ""),
+    ], "their own answers only, in the diary CSV format"
+    async with diary.database.session() as session:
+        events = await audit.since(session=session)
+    assert [(e.actor_id, e.action, e.patient_code) for e in events if e.action == "export"] == [
+        (301, "export", "P-0001"),
+        (301, "export", "P-0001"),
+    ]
+
+
+async def rows_mentioning(diary: Diary, *, patient_id: int, values: list[str]) -> list[str]:
+    """Every row of every table that refers to the patient by id or contains one of the values."""
+    found = []
+    references = {"patient_id", "telegram_user_id", "chat_id", "actor_id"}
+    async with diary.database.session() as session:
+        connection = await session.connection()
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await connection.execute(select(table))).mappings():
+                for column, value in row.items():
+                    if column == "id" and table.name == "patient" and value == patient_id:
+                        found.append(f"{table.name}: the patient row")
+                    elif column == "patient_id" and value == patient_id:
+                        found.append(f"{table.name}.{column}")
+                    elif column in references and value == 301:
+                        found.append(f"{table.name}.{column} = their Telegram id")
+                    elif isinstance(value, str) and any(v in value for v in values):
+                        found.append(f"{table.name}.{column}: {value[:60]}")
+    return found
+
+
+async def all_processed(diary: Diary) -> None:
+    """Until every update received has been handled (an unhandled one still holds its content)."""
+    for _ in range(200):
+        async with diary.database.session() as session:
+            if not await inbox.unfinished(session=session):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("updates still unprocessed")
+
+
+async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_event(diary: Diary) -> None:
+    sam = await a_member(diary)
+    ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(ben, "P-0007")
+    await diary.enrol(cleo, "P-0008")
+    await checkin_with_note(ben, "8")
+    await complete_checkin(cleo, "5")
+    await ben.send("Can I take more pregabalin tonight?")  # forwarded to staff
+    await ben.send("I want to die")  # crisis: an urgent alert and its card
+    await sam.send("/infusion P-0007 2026-11-02 ketamine")
+    await sam.send("/patient P-0007")
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    async with diary.database.session() as session:
+        ben_patient = await patients.by_code(session=session, code="P-0007")
+    assert ben_patient is not None and ben_patient.id is not None
+    secrets = ["P-0007", NOTE, "pregabalin tonight", "want to die"]
+    assert len(await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets)) > 5, "the scan sees data"
+
+    reply = await ben.send("/delete")
+    assert reply is not None and reply.text is not None and "cannot be undone" in reply.text
+    press = await ben.press("No, keep my diary")
+    assert ben.last.text == "Nothing was erased."
+    await ben.send("/delete")
+    press = await ben.press("Yes, erase everything")
+    assert press.answer is None
+    assert ben.last.text is not None and ben.last.text.startswith("Your diary has been erased")
+    await all_processed(diary)
+    assert await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets) == []
+
+    async with diary.database.session() as session:
+        events = await audit.since(session=session)
+        assert await patients.by_code(session=session, code="P-0008") is not None, "others' diaries stay"
+        cleo_checkins = (await session.exec(select(func.count()).select_from(CheckIn))).one()  # type: ignore[call-overload]
+    assert cleo_checkins[0] == 1
+    erasures = [e for e in events if e.action == "erasure"]
+    assert len(erasures) == 1 and erasures[0].patient_code is None and erasures[0].actor_id is None
+    assert ("view_patient", None) in [(e.action, e.patient_code) for e in events], "the read stays, the name goes"
+
+    reply = await ben.send("/history")
+    assert reply is not None and reply.text is not None and "invite" in reply.text, "a stranger now"
+
+
+async def test_retention_deletes_old_operational_rows_and_keeps_recent_ones(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await complete_checkin(ben, "4")
+    now = diary.clock()
+    async with diary.database.session() as session:
+        await outbox.enqueue(session=session, kind="staff", chat_id=-100500, text="sent soon", now=now)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+    async def counts() -> tuple[int, int]:
+        async with diary.database.session() as session:
+            inbox_rows = len((await session.exec(select(InboxUpdate))).all())  # type: ignore[call-overload]
+            outbox_rows = len((await session.exec(select(OutboxMessage))).all())  # type: ignore[call-overload]
+        return inbox_rows, outbox_rows
+
+    kept = await counts()
+    assert kept[0] > 0 and kept[1] > 0
+    async with diary.database.session() as session:
+        later = now + timedelta(days=365)
+        await outbox.enqueue(session=session, kind="staff", chat_id=-100500, text="owed", now=now, not_before=later)
+    assert await retention.purge(diary.database, now=now + timedelta(days=6), inbox_days=7, outbox_days=30) == (0, 0)
+    removed = await retention.purge(diary.database, now=now + timedelta(days=8), inbox_days=7, outbox_days=30)
+    assert removed == (kept[0], 0)
+    removed = await retention.purge(diary.database, now=now + timedelta(days=31), inbox_days=7, outbox_days=30)
+    assert removed == (0, kept[1]), "a message still owed is never purged"
+    assert await counts() == (0, 1)
+    assert await retention.purge(diary.database, now=now + timedelta(days=999), inbox_days=0, outbox_days=0) == (0, 0)
+    assert await diary.answers(), "the diary itself is not touched by retention"
+    async with diary.database.session() as session:
+        assert not (await session.exec(select(AuditEvent).where(AuditEvent.action == "purge"))).all()  # type: ignore[call-overload]
+
+
+async def test_info_logs_of_staff_work_carry_no_codes_names_or_answers(
+    diary: Diary, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet_library_loggers()
+    caplog.set_level(logging.INFO)
+    sam = await a_member(diary)
+    ben = SimulatedUser(diary.standin, 301, "Benedikt")
+    reply = await sam.send("/invite P-0099")
+    assert reply is not None and reply.text is not None
+    token = reply.text.split("=")[-1]
+    await ben.send(f"/start {token}")
+    await ben.press(data=f"cs:y:{token}")
+    await checkin_with_note(ben, "8")
+    await sam.send("/patients")
+    await sam.send("/patient P-0099")
+    await sam.send("/discharge P-0099")
+    await ben.send("/export")
+    await ben.send("/delete")
+    await ben.press("Yes, erase everything")
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "created an invite" in text and "erased their diary" in text, "the scan saw the bot's INFO records"
+    for secret in ["P-0099", "Benedikt", "Sam", token, NOTE, "mottled", "Mottled", diary.standin.token]:
+        assert secret not in text, secret

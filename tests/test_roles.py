@@ -1,0 +1,111 @@
+"""Every command and every button, by each role and by a stranger: allowed or refused.
+
+The expected table is written out here on its own, not read from bot/access.py, so a change to who may
+do what has to be made in both places on purpose. "Refused" is what the sender gate decided (it logs
+each refusal by update); every interaction must also get an answer, allowed or not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.sandbox import SimulatedUser
+from bot.sandbox.server import ChatMessage
+from storage import staff
+from tests.harness import Diary
+
+PATIENT_ONLY = {"checkin", "history", "pause", "resume", "timezone", "language", "export", "delete"}
+STAFF_ONLY = {"invite", "invites", "revoke", "patients", "patient", "discharge", "infusion"}
+ADMIN_ONLY = {"staff", "schedule"}
+ALLOWED = {
+    "admin": {"start", "help"} | STAFF_ONLY | ADMIN_ONLY,
+    "staff": {"start", "help"} | STAFF_ONLY,
+    "patient": {"start", "help"} | PATIENT_ONLY,
+    "stranger": {"start"},
+}
+BUTTONS = {  # data a real button of each kind carries (ids that do not exist: only the gate matters)
+    "cs:n": {"admin", "staff", "patient", "stranger"},
+    "ck:a:999999:pain:5": {"patient"},
+    "lg:en": {"patient"},
+    "tz:Europe/Berlin": {"patient"},
+    "dl:n": {"patient"},
+    "al:a:999999": {"admin", "staff"},
+}
+COMMANDS = sorted(set().union(*ALLOWED.values()) | PATIENT_ONLY | STAFF_ONLY | ADMIN_ONLY)
+
+
+def refusals(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(1 for r in caplog.records if r.name == "bot.handlers.gate" and r.getMessage().startswith("refused"))
+
+
+async def people(diary: Diary) -> dict[str, SimulatedUser]:
+    admin = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    member = SimulatedUser(diary.standin, 800, "Sam")
+    patient = SimulatedUser(diary.standin, 301, "Ben")
+    stranger = SimulatedUser(diary.standin, 801, "Guest")
+    async with diary.database.session() as session:
+        await staff.add(session=session, telegram_user_id=member.id, role="staff", now=diary.clock())
+    await diary.enrol(patient)
+    return {"admin": admin, "staff": member, "patient": patient, "stranger": stranger}
+
+
+async def test_every_command_and_button_by_every_role(diary: Diary, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.handlers.gate")
+    users = await people(diary)
+    seen: dict[tuple[str, str], bool] = {}
+    for role, user in users.items():
+        for command in COMMANDS:
+            before = refusals(caplog)
+            reply = await user.send(f"/{command}")
+            assert reply is not None, f"{role} /{command} got no answer"
+            seen[(role, f"/{command}")] = refusals(caplog) == before
+        anchor = ChatMessage(1, user.chat_id, True, 0, text="any message of ours")
+        for data in BUTTONS:
+            before = refusals(caplog)
+            await user.press(data=data, message=anchor)  # fails unless the bot answers the press
+            seen[(role, data)] = refusals(caplog) == before
+
+    expected = {(role, f"/{c}"): c in ALLOWED[role] for role in users for c in COMMANDS}
+    expected |= {(role, data): role in roles for role in users for data, roles in BUTTONS.items()}
+    wrong = sorted(
+        f"{who} {what}: {'allowed' if seen[who, what] else 'refused'}"
+        for who, what in expected
+        if seen[who, what] != expected[who, what]
+    )
+    assert not wrong, wrong
+
+
+async def test_refusals_say_little_and_are_in_the_right_words(diary: Diary) -> None:
+    users = await people(diary)
+    reply = await users["patient"].send("/patients")
+    assert reply is not None and reply.text is not None and reply.text.startswith("Sorry, I did not understand")
+    reply = await users["stranger"].send("/patients")
+    assert reply is not None and reply.text is not None and "invite" in reply.text
+    reply = await users["staff"].send("/staff add 5 admin")
+    assert reply is not None and reply.text == "That command is for clinic admins."
+    reply = await users["staff"].send("/checkin")
+    assert reply is not None and reply.text is not None and "/patients" in reply.text, "staff are shown their commands"
+    press = await users["patient"].press(data="al:r:1", message=ChatMessage(1, 301, True, 0))
+    assert press.answer == "Only registered clinic staff can act on alerts."
+
+
+async def test_in_the_staff_group_only_staff_work_is_answered(diary: Diary) -> None:
+    users = await people(diary)
+    group = diary.settings.staff_chat_id
+    assert group is not None
+    reply = await users["staff"].send("/patients", chat_id=group)
+    assert reply is not None and reply.text is not None and reply.text.startswith("Patients (1)")
+    reply = await users["stranger"].send("/patients", chat_id=group)
+    assert reply is not None and reply.text == "Only registered clinic staff can act on alerts."
+
+    def bot_messages() -> int:
+        return sum(1 for m in diary.standin.chat(group) if m.from_bot)
+
+    before = bot_messages()
+    await users["staff"].send("/checkin", chat_id=group, wait=False)
+    await users["staff"].send("lunch anyone?", chat_id=group, wait=False)
+    reply = await users["staff"].send("/invites", chat_id=group)
+    assert reply is not None and reply.text == "There are no open invites."
+    assert bot_messages() == before + 1, "only the staff command was answered"
