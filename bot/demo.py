@@ -259,13 +259,21 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await ruiz.press("Acknowledge", message=ruiz.last)
     _print_events(standin.transcript[mark:], names, shown)
 
-    mark = chapter("Ben asks for his history")
+    mark = chapter("Ben asks for his history and a copy of his diary")
     await ben.send("/history")
     await ben.wait_for(lambda: ben.last.photo is not None)
+    await ben.send("/export")
+    await ben.wait_for(lambda: ben.last.document is not None)
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Dr Ruiz looks at the patient list; a patient asks for a staff command")
+    await ruiz.send("/patients", chat_id=STAFF_CHAT)
+    await ruiz.wait_for(lambda: (standin.chat(STAFF_CHAT)[-1].text or "").startswith("Patients"))
+    await ana.send("/patients")
     _print_events(standin.transcript[mark:], names, shown)
 
     charts = [m.saved_to for chat in standin.messages.values() for m in chat.values() if m.saved_to]
-    print("\nCharts the bot sent were written to:")
+    print("\nCharts and files the bot sent were written to:")
     for path in charts:
         print(f"  {path}")
     print("\nDemo finished.")
