@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import signal
 import sys
@@ -251,36 +250,31 @@ def command_export(settings: Settings, args: argparse.Namespace) -> None:
     """Every patient's (or one patient's) diary as the diary CSV or a FHIR R4 Bundle; audited."""
     from bot.app import utc_now
     from bot.diary.questionnaire import Questionnaire
-    from bot.records import export
+    from bot.records.export import Export, UnknownPatient
 
     async def work(database: Database) -> str:
         now = utc_now()
         try:
-            diaries = await export.collect(
+            export = await Export.open(
                 database, code=args.patient, actor_id=None, what=f"{args.format} (command line)", now=now
             )
-        except export.UnknownPatient:
+        except UnknownPatient:
             _fail(f"there is no patient with the code {args.patient}")
-        if args.format == "csv":
-            content = export.to_csv(diaries)
-        else:
-            content = json.dumps(export.to_fhir(diaries, Questionnaire.load("daily"), now=now), indent=1)
-        _write_whole(args.out, content)
-        count = sum(len(d.entries) for d in diaries)
-        return f"exported {count} check-ins of {len(diaries)} patients to {args.out}"
+        # Written beside the target and renamed when complete: a reader never sees half a file.
+        partial = args.out.with_name(args.out.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                if args.format == "csv":
+                    count = await export.write_csv(handle)
+                else:
+                    count = await export.write_fhir(handle, Questionnaire.load("daily"), now=now)
+            partial.replace(args.out)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            _fail(f"{args.out}: cannot write ({error.strerror})")
+        return f"exported {count} check-ins of {len(export.patients)} patients to {args.out}"
 
     print(_on_database(settings, work))
-
-
-def _write_whole(path: Path, content: str) -> None:
-    """Written beside the target and renamed: a reader never sees half a file."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_text(content, encoding="utf-8")
-        partial.replace(path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        _fail(f"{path}: cannot write ({error.strerror})")
 
 
 def command_audit(settings: Settings, args: argparse.Namespace) -> None:

@@ -7,7 +7,9 @@ each refusal by update); every interaction must also get an answer, allowed or n
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 
 import pytest
 
@@ -36,8 +38,15 @@ BUTTONS = {  # data a real button of each kind carries (ids that do not exist: o
 COMMANDS = sorted(set().union(*ALLOWED.values()) | PATIENT_ONLY | STAFF_ONLY | ADMIN_ONLY)
 
 
-def refusals(caplog: pytest.LogCaptureFixture) -> int:
-    return sum(1 for r in caplog.records if r.name == "bot.handlers.gate" and r.getMessage().startswith("refused"))
+def refused_updates(caplog: pytest.LogCaptureFixture) -> set[int]:
+    """The updates the sender gate refused (it logs each refusal with the update's number)."""
+    found = set()
+    for record in caplog.records:
+        if record.name == "bot.handlers.gate" and (
+            match := re.search(r"^refused .*\(update (\d+)\)$", record.getMessage())
+        ):
+            found.add(int(match.group(1)))
+    return found
 
 
 async def people(diary: Diary) -> dict[str, SimulatedUser]:
@@ -54,21 +63,28 @@ async def people(diary: Diary) -> dict[str, SimulatedUser]:
 async def test_every_command_and_button_by_every_role(diary: Diary, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="bot.handlers.gate")
     users = await people(diary)
-    seen: dict[tuple[str, str], bool] = {}
-    for role, user in users.items():
+    standin = diary.standin
+    sent: dict[tuple[str, str], int] = {}  # (role, command or button) -> update number
+
+    async def walk(role: str, user: SimulatedUser) -> None:
+        """One role's walk through everything; the roles walk at once (Telegram paces each chat)."""
         for command in COMMANDS:
-            before = refusals(caplog)
-            reply = await user.send(f"/{command}")
-            assert reply is not None, f"{role} /{command} got no answer"
-            seen[(role, f"/{command}")] = refusals(caplog) == before
+            reply = standin.wait_chat(user.chat_id)
+            standin.user_message(user.json, f"/{command}")
+            sent[(role, f"/{command}")] = standin.last_update_id  # no await in between: this update's
+            await asyncio.wait_for(reply, 30)  # every command gets an answer, allowed or not
         anchor = ChatMessage(1, user.chat_id, True, 0, text="any message of ours")
         for data in BUTTONS:
-            before = refusals(caplog)
-            await user.press(data=data, message=anchor)  # fails unless the bot answers the press
-            seen[(role, data)] = refusals(caplog) == before
+            query_id = standin.callback_query(user.json, anchor, data, data)
+            sent[(role, data)] = standin.last_update_id
+            await asyncio.wait_for(standin.wait_answer(query_id), 30)  # every press is answered
 
+    await asyncio.gather(*(walk(role, user) for role, user in users.items()))
+    refused = refused_updates(caplog)
+    seen = {key: update_id not in refused for key, update_id in sent.items()}
     expected = {(role, f"/{c}"): c in ALLOWED[role] for role in users for c in COMMANDS}
     expected |= {(role, data): role in roles for role in users for data, roles in BUTTONS.items()}
+    assert seen.keys() == expected.keys()
     wrong = sorted(
         f"{who} {what}: {'allowed' if seen[who, what] else 'refused'}"
         for who, what in expected

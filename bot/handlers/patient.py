@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -18,7 +19,8 @@ from bot.handlers.callback_data import (
 )
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
-from bot.records import erasure, export
+from bot.records import erasure
+from bot.records.export import Export
 from storage import patients
 
 log = logging.getLogger(__name__)
@@ -169,18 +171,19 @@ async def export_command(update: Update, context: DiaryContext) -> None:
     """/export: the patient's own diary as a CSV document, in the format the clinic imports."""
     assert update.effective_message is not None and update.effective_user is not None and context.patient is not None
     services = context.services
-    diaries = await export.collect(
+    diary = await Export.open(
         services.database,
         code=context.patient.code,
         actor_id=update.effective_user.id,
         what="csv, by the patient (/export)",
         now=services.clock(),
     )
-    if not diaries[0].entries:
+    table = io.StringIO()
+    if not await diary.write_csv(table):
         await update.effective_message.reply_text(context.text("export.empty"))
         return
     log.info("patient %s exported their diary", context.patient.id)
-    document = export.to_csv(diaries).encode("utf-8")
+    document = table.getvalue().encode("utf-8")
     await update.effective_message.reply_document(
         document, filename="diary.csv", caption=context.text("export.caption")
     )

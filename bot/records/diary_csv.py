@@ -162,10 +162,11 @@ def write_points(path: Path, diaries: Iterable[tuple[str, Iterable[Point]]]) -> 
         write_points_to(handle, diaries)
 
 
-def write_points_to(handle: TextIO, diaries: Iterable[tuple[str, Iterable[Point]]]) -> None:
+def write_points_to(handle: TextIO, diaries: Iterable[tuple[str, Iterable[Point]]], *, header: bool = True) -> None:
     """A missed check-in (all cells empty) is written as a row of empty cells, as import reads it."""
     writer = csv.writer(handle)
-    writer.writerow(DIARY_COLUMNS)
+    if header:
+        writer.writerow(DIARY_COLUMNS)
     for code, points in diaries:
         for p in points:
             writer.writerow(
