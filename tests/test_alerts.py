@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import checkins, patients, staff
+from storage import audit, checkins, patients, staff
 from storage.models import Alert, OutboxMessage, PatientMessage
 from tests.harness import Diary
 
@@ -112,6 +112,15 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
     assert card.caption is not None and "Resolved by Sam" in card.caption
     assert [label for label, _ in card.buttons] == ["History"]
     assert (await alerts(diary))[0].status == "resolved"
+    async with diary.database.session() as session:
+        events = await audit.since(session=session)
+    recorded = [(e.actor_id, e.action, e.patient_code) for e in events if e.action != "invite"]
+    assert recorded == [
+        (800, "alert_acknowledge", "P-0001"),
+        (800, "view_history", "P-0001"),
+        (800, "alert_snooze", "P-0001"),
+        (800, "alert_resolve", "P-0001"),
+    ], "the refused press is not there; every action and the read are"
 
 
 async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_escalates_to_admins(

@@ -21,7 +21,7 @@ from bot.alerts.trends import Finding, Infusion, Point, evaluate
 from bot.config import Settings
 from bot.diary.schedule import parse_times
 from bot.prompts import Catalog
-from storage import alerts, checkins, counters, infusions, outbox, patient_messages, patients, staff
+from storage import alerts, audit, checkins, counters, infusions, outbox, patient_messages, patients, staff
 from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, Patient
@@ -208,6 +208,16 @@ class AlertDesk:
                 changed = await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
             else:
                 raise ValueError(action)
+            if changed is not None:
+                patient = await patients.by_id(session=session, patient_id=changed.patient_id)
+                await audit.record(
+                    session=session,
+                    actor_id=by,
+                    action=f"alert_{action.name.lower()}",
+                    patient_code=patient.code if patient else None,
+                    detail=f"alert {alert_id} ({changed.rule})",
+                    now=now,
+                )
         if changed is not None:
             log.info("alert %s: %s by staff %s", alert_id, action.name.lower(), by)
         return changed
