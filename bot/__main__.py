@@ -79,8 +79,6 @@ def command_invite(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import utc_now
     from bot.diary import enrolment
     from bot.diary.schedule import parse_zone
-    from storage import migrate
-    from storage.database import Database
 
     try:
         code = enrolment.check_code(args.code)
@@ -94,24 +92,19 @@ def command_invite(settings: Settings, args: argparse.Namespace) -> None:
     if language not in Catalog.load(settings.default_language).languages:
         _fail(f"--lang {language!r}: no catalog prompts/messages/{language}.yaml")
 
-    async def main() -> str:
-        database = Database(settings.database_url)
-        try:
-            await migrate.upgrade(database)
-            token = await enrolment.create_invite(
-                database,
-                code=code,
-                timezone=timezone,
-                language=language,
-                checkin_times=times,
-                now=utc_now(),
-                valid_for=timedelta(days=settings.invite_valid_days),
-            )
-        finally:
-            await database.dispose()
+    async def work(database: Database) -> str:
+        token = await enrolment.create_invite(
+            database,
+            code=code,
+            timezone=timezone,
+            language=language,
+            checkin_times=times,
+            now=utc_now(),
+            valid_for=timedelta(days=settings.invite_valid_days),
+        )
         return enrolment.deep_link(await _bot_username(settings), token)
 
-    print(asyncio.run(main()))
+    print(_on_database(settings, work))
 
 
 async def _bot_username(settings: Settings) -> str:
@@ -135,8 +128,6 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
     from bot.diary.scheduling import Scheduler, UnknownPatient
     from bot.handlers.admin import describe
     from bot.prompts import Catalog
-    from storage import migrate
-    from storage.database import Database
 
     words = [args.times, args.days, args.tz]
     if any(words) and not all(words):
@@ -149,24 +140,20 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
         _fail(str(error))
     text = partial(Catalog.load(settings.default_language).text, settings.default_language)
 
-    async def main() -> str:
-        database = Database(settings.database_url)
+    async def work(database: Database) -> str:
         scheduler = Scheduler.for_settings(database, settings, Questionnaire.load("daily"))
         try:
-            await migrate.upgrade(database)
             if rule is not None:
                 slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now(), quiet_hours=args.quiet)
                 return describe(text, args.code, rule, args.quiet, slots, settings.quiet_hours)
             found = await scheduler.show(code=args.code, now=utc_now())
-            if found is None:
-                return text("admin.schedule_none", code=args.code)
-            return describe(text, args.code, *found, settings.quiet_hours)
         except UnknownPatient:
             _fail(f"there is no patient with the code {args.code}")
-        finally:
-            await database.dispose()
+        if found is None:
+            return text("admin.schedule_none", code=args.code)
+        return describe(text, args.code, *found, settings.quiet_hours)
 
-    print(asyncio.run(main()))
+    print(_on_database(settings, work))
 
 
 def command_staff(settings: Settings, args: argparse.Namespace) -> None:
@@ -204,30 +191,23 @@ def command_import(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import utc_now
     from bot.records.diary_csv import CsvError
     from bot.records.importer import import_files
-    from storage import migrate
-    from storage.database import Database
 
-    async def main() -> str:
-        database = Database(settings.database_url)
-        try:
-            await migrate.upgrade(database)
-            done = await import_files(
-                database,
-                args.diary,
-                infusions_file=args.infusions,
-                now=utc_now(),
-                language=settings.default_language,
-                timezone=settings.default_timezone,
-            )
-        finally:
-            await database.dispose()
+    async def work(database: Database) -> str:
+        done = await import_files(
+            database,
+            args.diary,
+            infusions_file=args.infusions,
+            now=utc_now(),
+            language=settings.default_language,
+            timezone=settings.default_timezone,
+        )
         return (
             f"imported {done.checkins} check-ins and {done.infusions} infusions for {done.patients} patients "
             f"({done.new_patients} new)"
         )
 
     try:
-        print(asyncio.run(main()))
+        print(_on_database(settings, work))
     except CsvError as error:
         _fail(f"{error} (nothing was imported)")
 
@@ -250,7 +230,8 @@ def command_export(settings: Settings, args: argparse.Namespace) -> None:
     """Every patient's (or one patient's) diary as the diary CSV or a FHIR R4 Bundle; audited."""
     from bot.app import utc_now
     from bot.diary.questionnaire import Questionnaire
-    from bot.records.export import Export, UnknownPatient
+    from bot.diary.scheduling import UnknownPatient
+    from bot.records.export import Export
 
     async def work(database: Database) -> str:
         now = utc_now()

@@ -8,15 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.diary.scheduling import UnknownPatient
 from storage import audit, checkins, invites, patients, schedules
 from storage.checkins import Entry
 from storage.database import Database
 
 RECENT = timedelta(days=14)
-
-
-class UnknownPatient(LookupError):
-    pass
 
 
 @dataclass(frozen=True)

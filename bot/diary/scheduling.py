@@ -42,7 +42,7 @@ FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class UnknownPatient(LookupError):
-    pass
+    """No patient has this clinic code (scheduling, the roster and exports all raise it)."""
 
 
 def rule_of(schedule: Schedule) -> Rule:

@@ -47,9 +47,11 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
     services = context.services
     async with services.database.session() as session:
-        context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
         if private:
             context.patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id)
+        # A patient doing a patient's thing (every check-in press: the hot path) needs no staff lookup.
+        if context.patient is None or not _allowed(update, access.PATIENTS, command):
+            context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
     if _allowed(update, context.roles, command):
         discharged = context.patient is not None and context.patient.status == "discharged"
         if discharged and not access.discharged_may(command, data if isinstance(data, str) else None):

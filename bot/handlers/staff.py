@@ -13,6 +13,7 @@ from telegram import Message, Update
 from bot.alerts.desk import AlertView, StaffAction
 from bot.diary import enrolment, roster
 from bot.diary.schedule import ScheduleError, parse_zone
+from bot.diary.scheduling import UnknownPatient
 from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
@@ -177,7 +178,7 @@ async def revoke_command(update: Update, context: DiaryContext) -> None:
         revoked = await roster.revoke(
             services.database, code=code, actor_id=update.effective_user.id, now=services.clock()
         )
-    except roster.UnknownPatient:
+    except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     await _reply(update, t("staff.revoked" if revoked else "staff.revoke_none", code=code))
@@ -215,7 +216,7 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
     now = services.clock()
     try:
         diary = await roster.recent(services.database, code=code, actor_id=update.effective_user.id, now=now)
-    except roster.UnknownPatient:
+    except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     log.info("staff %s viewed a patient's diary", update.effective_user.id)
@@ -242,7 +243,7 @@ async def discharge_command(update: Update, context: DiaryContext) -> None:
         done = await roster.discharge(
             services.database, code=code, actor_id=update.effective_user.id, now=services.clock()
         )
-    except roster.UnknownPatient:
+    except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     await _reply(update, t("staff.discharged" if done else "staff.already_discharged", code=code))

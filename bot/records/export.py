@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from bot.alerts.desk import points_from
 from bot.diary.questionnaire import Questionnaire
+from bot.diary.scheduling import UnknownPatient
 from bot.records.diary_csv import write_points_to
 from storage import audit, checkins, patients
 from storage.checkins import Entry
@@ -26,10 +27,6 @@ LOINC = "http://loinc.org"
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 # Export ids are derived from the check-in, so exporting twice gives the same resource ids.
 _NAMESPACE = uuid.UUID("6f1c2a4e-8a57-4d7e-9a35-0d2c1f6b5e10")
-
-
-class UnknownPatient(LookupError):
-    pass
 
 
 @dataclass(frozen=True)
