@@ -51,7 +51,13 @@ def _on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -
 
 
 def command_run(settings: Settings, webhook: bool) -> None:
+    from bot.diary.places import PlacesError, place_table
     from bot.runner import serve
+
+    try:
+        place_table()  # a broken city file stops the bot now, as a broken rules file does
+    except PlacesError as error:
+        _fail(str(error))
 
     if not settings.telegram_bot_token:
         _fail("TELEGRAM_BOT_TOKEN is not set (without a token, try: python -m bot demo)")
@@ -78,12 +84,14 @@ def command_demo() -> None:
 def command_invite(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import utc_now
     from bot.diary import enrolment
+    from bot.diary.places import parse_country
     from bot.diary.schedule import parse_zone
 
     try:
-        code = enrolment.check_code(args.code)
+        code = enrolment.check_code(args.code, code_format=settings.patient_code_format)
         timezone = parse_zone(args.tz or settings.default_timezone)
         times = enrolment.check_times(args.times or "")
+        country = parse_country(args.country) if args.country else None
     except ValueError as error:
         _fail(str(error))
     language = args.lang or settings.default_language
@@ -93,15 +101,20 @@ def command_invite(settings: Settings, args: argparse.Namespace) -> None:
         _fail(f"--lang {language!r}: no catalog prompts/messages/{language}.yaml")
 
     async def work(database: Database) -> str:
-        token = await enrolment.create_invite(
-            database,
-            code=code,
-            timezone=timezone,
-            language=language,
-            checkin_times=times,
-            now=utc_now(),
-            valid_for=timedelta(days=settings.invite_valid_days),
-        )
+        try:
+            token = await enrolment.create_invite(
+                database,
+                code=code,
+                timezone=timezone,
+                language=language,
+                checkin_times=times,
+                now=utc_now(),
+                valid_for=timedelta(days=settings.invite_valid_days),
+                country=country,
+                relink=args.relink,
+            )
+        except enrolment.AlreadyEnrolled:
+            _fail(f"{code} is already enrolled; for a new phone or a readmission, add --relink")
         return enrolment.deep_link(await _bot_username(settings), token)
 
     print(_on_database(settings, work))
@@ -114,7 +127,7 @@ async def _bot_username(settings: Settings) -> str:
         _fail("set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN) so that the link can name the bot")
     from telegram import Bot
 
-    async with Bot(settings.telegram_bot_token or "", base_url=settings.bot_api_url) as bot:
+    async with Bot(settings.token, base_url=settings.bot_api_url) as bot:
         return bot.username
 
 
@@ -124,7 +137,7 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
 
     from bot.app import utc_now
     from bot.diary.questionnaire import Questionnaire
-    from bot.diary.schedule import ScheduleError, parse_quiet_hours, parse_rule
+    from bot.diary.schedule import ScheduleError, format_quiet_hours, parse_quiet_hours, parse_rule
     from bot.diary.scheduling import Scheduler, UnknownPatient
     from bot.handlers.admin import describe
     from bot.prompts import Catalog
@@ -134,8 +147,7 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
         _fail("give times, days and time zone together, e.g. P-0012 09:00,20:00 mon-sun Europe/Berlin")
     try:
         rule = parse_rule(*words) if all(words) else None
-        if args.quiet:
-            parse_quiet_hours(args.quiet)
+        quiet = format_quiet_hours(parse_quiet_hours(args.quiet)) if args.quiet else None  # "22-07" too
     except ScheduleError as error:
         _fail(str(error))
     text = partial(Catalog.load(settings.default_language).text, settings.default_language)
@@ -144,8 +156,8 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
         scheduler = Scheduler.for_settings(database, settings, Questionnaire.load("daily"))
         try:
             if rule is not None:
-                slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now(), quiet_hours=args.quiet)
-                return describe(text, args.code, rule, args.quiet, slots, settings.quiet_hours)
+                slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now(), quiet_hours=quiet)
+                return describe(text, args.code, rule, quiet, slots, settings.quiet_hours)
             found = await scheduler.show(code=args.code, now=utc_now())
         except UnknownPatient:
             _fail(f"there is no patient with the code {args.code}")
@@ -232,6 +244,7 @@ def command_export(settings: Settings, args: argparse.Namespace) -> None:
     from bot.diary.questionnaire import Questionnaire
     from bot.diary.scheduling import UnknownPatient
     from bot.records.export import Export
+    from storage.database import create_private_file
 
     async def work(database: Database) -> str:
         now = utc_now()
@@ -244,6 +257,7 @@ def command_export(settings: Settings, args: argparse.Namespace) -> None:
         # Written beside the target and renamed when complete: a reader never sees half a file.
         partial = args.out.with_name(args.out.name + ".partial")
         try:
+            create_private_file(partial)  # 0600 whatever the umask: the export is health data
             with partial.open("w", encoding="utf-8", newline="") as handle:
                 if args.format == "csv":
                     count = await export.write_csv(handle)
@@ -299,6 +313,11 @@ def command_backup(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import os
+
+    # Everything this process writes (the database, exports, backups, the demo's files, whatever a
+    # library writes) is for its owner only, whatever umask the shell or service manager gave it.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m bot", description="CRPS symptom diary bot")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling)")
@@ -310,6 +329,14 @@ def main(argv: list[str] | None = None) -> None:
     invite.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: DEFAULT_TIMEZONE)")
     invite.add_argument("--lang", help="language code, e.g. en or es (default: DEFAULT_LANGUAGE)")
     invite.add_argument("--times", help="local check-in times, e.g. 09:00,20:00 (default: the clinic's)")
+    invite.add_argument(
+        "--country", help="two-letter country code for the crisis text, e.g. DE (default: the time zone's country)"
+    )
+    invite.add_argument(
+        "--relink",
+        action="store_true",
+        help="for an enrolled or discharged patient: whoever opens the link becomes their account (audited)",
+    )
     schedule = commands.add_parser("schedule", help="set or show a patient's check-in schedule")
     schedule.add_argument("code", help="the patient's code, e.g. P-0012")
     schedule.add_argument("times", nargs="?", help="local times, e.g. 09:00,20:00")

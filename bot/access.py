@@ -20,8 +20,19 @@ CLINIC = frozenset({Role.STAFF, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 
 # In menu order. /start carries invite tokens, so it is open to everyone (the token is the check).
-PATIENT_COMMANDS = ("checkin", "history", "pause", "resume", "timezone", "language", "export", "delete", "help")
-STAFF_COMMANDS = ("patients", "patient", "invite", "invites", "revoke", "discharge", "infusion", "help")
+PATIENT_COMMANDS = (
+    "checkin",
+    "history",
+    "callme",
+    "pause",
+    "resume",
+    "timezone",
+    "language",
+    "export",
+    "delete",
+    "help",
+)
+STAFF_COMMANDS = ("patients", "patient", "invite", "relink", "invites", "revoke", "discharge", "infusion", "help")
 ADMIN_COMMANDS = ("staff", "schedule")
 
 COMMANDS: dict[str, frozenset[Role]] = {
@@ -33,8 +44,8 @@ COMMANDS: dict[str, frozenset[Role]] = {
 }
 
 # A discharged patient keeps their record and their rights to it, and nothing that restarts check-ins.
-DISCHARGED_COMMANDS = frozenset({"start", "help", "history", "language", "export", "delete"})
-DISCHARGED_BUTTONS = frozenset({"lg", "dl"})
+DISCHARGED_COMMANDS = frozenset({"start", "help", "history", "callme", "language", "export", "delete"})
+DISCHARGED_BUTTONS = frozenset({"lg", "dl", "cm", "cs"})  # "cs": consent to a re-link (readmission)
 
 # Buttons by the prefix of their callback data (handlers/callback_data.py).
 BUTTONS: dict[str, frozenset[Role]] = {
@@ -43,7 +54,10 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "lg": PATIENTS,  # language
     "tz": PATIENTS,  # time zone
     "dl": PATIENTS,  # erasure confirmation
+    "cm": PATIENTS,  # "Please contact me"
     "al": CLINIC,  # alert card actions
+    "rp": CLINIC,  # reply to a patient
+    "ms": CLINIC,  # a patient's message was seen
 }
 
 
@@ -75,9 +89,9 @@ def discharged_may(command: str | None, data: str | None) -> bool:
 
 
 def is_clinic_work(command: str | None, data: str | None) -> bool:
-    """What staff do in the staff group (everything else said there is not for the bot)."""
+    """Commands and buttons staff use in the staff group (/help included: the group's menu lists it)."""
     if command is not None:
-        return COMMANDS.get(command) in (CLINIC, ADMINS)
+        return command != "start" and bool(COMMANDS.get(command, frozenset()) & CLINIC)
     return data is not None and BUTTONS.get(data.split(":", 1)[0]) == CLINIC
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -18,16 +20,32 @@ from telegram.ext import (
     filters,
 )
 
-from bot.alerts.crisis import CrisisPhrases
+from bot.alerts.crisis import CrisisLanguage
+from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
+from bot.care_team.intake import Intake
+from bot.care_team.replies import Replies
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
-from bot.diary.enrolment import FailedStarts
+from bot.diary.enrolment import WrongTokens
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
-from bot.handlers import admin, callback_data, checkin, errors, gate, patient, schedule, staff
+from bot.handlers import (
+    admin,
+    callback_data,
+    checkin,
+    errors,
+    gate,
+    membership,
+    messages,
+    patient,
+    patient_messages,
+    schedule,
+    staff,
+    staff_replies,
+)
 from bot.handlers.alert_card import CardRenderer
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
@@ -43,11 +61,12 @@ def utc_now() -> datetime:
 def build_application(
     settings: Settings, database: Database, *, clock: Callable[[], datetime] = utc_now
 ) -> DiaryApplication:
-    if not settings.telegram_bot_token:
+    if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the application")
     catalog = Catalog.load(settings.default_language)
     questionnaire = Questionnaire.load("daily")
     open_for = timedelta(hours=settings.checkin_open_hours)
+    desk = AlertDesk.for_settings(database, settings, catalog)
     services = Services(
         settings=settings,
         database=database,
@@ -55,16 +74,26 @@ def build_application(
         questionnaire=questionnaire,
         checkins=CheckIns(database, questionnaire, open_for=open_for),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
-        desk=AlertDesk.for_settings(database, settings, catalog),
+        desk=desk,
         cards=CardRenderer(catalog, clinic_timezone=settings.default_timezone),
-        crisis_phrases=CrisisPhrases.load(),
+        intake=Intake(
+            database,
+            questionnaire=questionnaire,
+            catalog=catalog,
+            crisis_language=CrisisLanguage.load(),
+            crisis_texts=CrisisTexts.load(settings.crisis_texts_dir),
+            desk=desk,
+            staff_chat_id=settings.staff_chat_id,
+        ),
+        replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
         limiter=FloodLimiter(overall_per_second=settings.messages_per_second),
-        failed_starts=FailedStarts(),
+        wrong_tokens=WrongTokens(database),
         clock=clock,
+        outbox_wake=asyncio.Event(),
     )
     application: DiaryApplication = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        .token(settings.token)
         .base_url(settings.bot_api_url)
         .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
         .context_types(ContextTypes(context=DiaryContext))
@@ -85,6 +114,7 @@ def build_application(
     application.add_handler(CommandHandler("language", patient.language_menu))
     application.add_handler(CommandHandler("history", patient.history_command))
     application.add_handler(CommandHandler("checkin", checkin.checkin_command))
+    application.add_handler(CommandHandler("callme", patient_messages.callme_command))
     application.add_handler(CommandHandler("schedule", admin.schedule_command))
     application.add_handler(CommandHandler("pause", schedule.pause_command))
     application.add_handler(CommandHandler("resume", schedule.resume_command))
@@ -93,6 +123,7 @@ def build_application(
     application.add_handler(CommandHandler("delete", patient.delete_command))
     application.add_handler(CommandHandler("infusion", staff.infusion_command))
     application.add_handler(CommandHandler("invite", staff.invite_command))
+    application.add_handler(CommandHandler("relink", staff.relink_command))
     application.add_handler(CommandHandler("invites", staff.invites_command))
     application.add_handler(CommandHandler("revoke", staff.revoke_command))
     application.add_handler(CommandHandler("patients", staff.patients_command))
@@ -106,10 +137,19 @@ def build_application(
     application.add_handler(CallbackQueryHandler(schedule.timezone_chosen, pattern=callback_data.is_timezone))
     application.add_handler(CallbackQueryHandler(patient.delete_chosen, pattern=callback_data.is_delete))
     application.add_handler(CallbackQueryHandler(staff.alert_button, pattern=callback_data.is_alert))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, checkin.on_text))
-    # Whatever nothing above took: unknown commands, stickers, forged button data.
-    application.add_handler(MessageHandler(filters.ALL, patient.unknown))
+    application.add_handler(CallbackQueryHandler(patient_messages.contact_me, pattern=callback_data.is_contact_me))
+    application.add_handler(CallbackQueryHandler(staff_replies.reply_button, pattern=callback_data.is_reply))
+    application.add_handler(CallbackQueryHandler(staff_replies.seen_button, pattern=callback_data.is_seen))
+    # Whatever people write or send that is not a command: patients' words and media, staff replies.
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, messages.on_edit))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, messages.on_message)
+    )
+    application.add_handler(ChatMemberHandler(membership.changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    # Unknown commands and forged button data get a friendly pointer to /help; anything else is logged.
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, patient.unknown))
     application.add_handler(CallbackQueryHandler(patient.unknown))
+    application.add_handler(TypeHandler(Update, messages.not_handled))
 
     application.add_error_handler(errors.on_error)
     return application

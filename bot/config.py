@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.alerts.crisis_texts import DEFAULT_CRISIS_TEXTS, CrisisTextError, CrisisTexts
 from bot.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules
 from bot.diary.schedule import format_times, parse_quiet_hours, parse_times, parse_zone
 from bot.prompts import PROMPTS_DIR
@@ -20,7 +22,7 @@ class ConfigurationError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    telegram_bot_token: str | None = None
+    telegram_bot_token: SecretStr | None = None  # never printed: repr and logs show ********
     telegram_bot_username: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite:///./data/diary.db"
@@ -29,6 +31,10 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_language: str = "en"
     invite_valid_days: int = Field(default=7, ge=1, le=90)
+    # The clinic's patient codes (a regular expression): /invite refuses anything else, e.g. "p12".
+    patient_code_format: str = r"[A-Z]{1,4}-[0-9]{1,6}"
+    # Whether an invite still works after someone pressed "No, thank you" on its consent screen.
+    invite_usable_after_decline: bool = False
     checkin_open_hours: int = Field(default=12, ge=1, le=48)
     default_checkin_times: str = "09:00"
     schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
@@ -38,10 +44,18 @@ class Settings(BaseSettings):
     reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
     quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
     rules_file: Path = DEFAULT_RULES_FILE  # alert rules; checked at start-up
+    # The clinic's crisis texts per language and country; every language the diary speaks needs one.
+    crisis_texts_dir: Path = DEFAULT_CRISIS_TEXTS
+    # When staff acknowledge a patient's message, the patient is told that their care team has seen it.
+    tell_patient_seen: bool = True
+    # Staff replies reach the patient as "Your care team: ..."; with this on, with the staff member's name.
+    staff_names_to_patients: bool = False
+    # A message being sent by a process that died is sent again once this long has passed.
+    outbox_lease_seconds: float = Field(default=30, ge=1, le=3600)
     # run --webhook: Telegram POSTs updates to WEBHOOK_URL (https, behind your reverse proxy), which
     # forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; every POST must carry WEBHOOK_SECRET.
     webhook_url: str | None = None
-    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
+    webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     # Retention: processed inbox rows (numbers and times only) and finished outbox rows are deleted
@@ -56,6 +70,38 @@ class Settings(BaseSettings):
             load_rules(value)
         except RulesError as error:
             raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("crisis_texts_dir")
+    @classmethod
+    def _crisis_texts(cls, value: Path) -> Path:
+        try:
+            texts = CrisisTexts.load(value)
+        except CrisisTextError as error:
+            raise ValueError(str(error)) from None
+        languages = sorted(path.stem for path in (PROMPTS_DIR / "messages").glob("*.yaml"))
+        missing = texts.missing(languages)
+        if missing:
+            raise ValueError(
+                f"no crisis text for {', '.join(missing)}: write {value}/{missing[0]}.yaml (a `default` text, "
+                "and `countries` with the emergency number and crisis line of each country you serve)"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("16-256 characters of A-Z a-z 0-9 _ - (Telegram's rule for secret tokens)")
+        return value
+
+    @field_validator("patient_code_format")
+    @classmethod
+    def _code_format(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"not a regular expression ({error})") from None
         return value
 
     @field_validator("admin_telegram_ids", mode="before")
@@ -104,6 +150,16 @@ class Settings(BaseSettings):
     @property
     def bot_api_url(self) -> str:
         return f"{self.telegram_api_base_url}/bot"
+
+    @property
+    def token(self) -> str:
+        """The bot token itself, for the one place that talks to Telegram with it."""
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+
+    @property
+    def secrets(self) -> list[str]:
+        """What must never appear in a log line."""
+        return [s.get_secret_value() for s in (self.telegram_bot_token, self.webhook_secret) if s is not None]
 
 
 def load_settings(**overrides: object) -> Settings:

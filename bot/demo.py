@@ -1,8 +1,9 @@
 """`python -m bot demo`: the real bot against the loopback stand-in, on a fresh SQLite file.
 
 Simulated patients enrol through invite links and answer check-ins by pressing buttons; the rules
-raise alerts in the staff chat, where a clinician acts on them. The transcript of every side is
-printed, and the charts the bot sent are written to data/demo/files/.
+raise alerts in the staff chat, where a clinician acts on them and replies; a question, a voice note
+and crisis messages reach staff. The transcript of every side is printed, and the charts the bot sent
+are written to data/demo/files/.
 """
 
 from __future__ import annotations
@@ -91,12 +92,16 @@ def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -
     for event in events:
         name = names.get(event.chat_id, str(event.chat_id))
         if event.actor == "user":
-            verb = "presses" if event.kind == "press" else "writes "
+            verb = {"press": "presses", "text": "writes ", "edit": "edits  "}.get(event.kind, "sends  ")
             print(f"  {name:>6} {verb} {event.text!r}")
             continue
-        prefix = {"send": "sends", "edit": "edits", "photo": "sends chart", "toast": "pops up"}.get(
-            event.kind, event.kind
-        )
+        prefix = {
+            "send": "sends",
+            "edit": "edits",
+            "photo": "sends chart",
+            "toast": "pops up",
+            "copy": "copies",
+        }.get(event.kind, event.kind)
         lines = event.text.splitlines() or [""]
         if event.text in shown and len(lines) > 2:
             lines = [lines[0], "(as above)"]
@@ -245,10 +250,27 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     )
     _print_events(standin.transcript[mark:], names, shown)
 
-    mark = chapter("Ben asks a question, then writes something worrying")
-    cards = sum(1 for m in standin.chat(STAFF_CHAT) if m.photo)
+    mark = chapter("Ben asks a question and sends a voice note; both reach the staff chat")
     await ben.send("Can I take more ibuprofen tonight?")
-    await ben.send("I can't go on like this")
+    answered = ben.expect_reply()
+    ben.send_voice(duration=12)
+    await answered
+    await ruiz.wait_for(lambda: any(m.kind == "voice" for m in standin.chat(STAFF_CHAT)))
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Dr Ruiz replies to Ben from the staff chat")
+    question = next(m for m in standin.chat(STAFF_CHAT) if "ibuprofen" in (m.text or ""))
+    await ruiz.press("Reply", message=question)
+    prompt = standin.chat(STAFF_CHAT)[-1]
+    await ruiz.send(
+        "Please don't take more tonight; we will call you in the morning.", chat_id=STAFF_CHAT, reply_to=prompt
+    )
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Ben writes something worrying: the crisis text at once, an urgent card for staff")
+    cards = sum(1 for m in standin.chat(STAFF_CHAT) if m.photo)
+    await ben.send("i cant go on like this, i want to end it all")
     await ruiz.wait_for(lambda: sum(1 for m in standin.chat(STAFF_CHAT) if m.photo) > cards)
     _print_events(standin.transcript[mark:], names, shown)
 
@@ -257,6 +279,19 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await _escalate(settings, clock)
     await ruiz.wait_for(lambda: bool(ruiz.messages))
     await ruiz.press("Acknowledge", message=ruiz.last)
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("An hour later Ben writes again: a new urgent card, escalating on its own clock")
+    clock.now += timedelta(hours=1)
+    cards = sum(1 for m in standin.chat(STAFF_CHAT) if m.photo)
+    escalations = len(ruiz.messages)
+    await ben.send("sorry, I still wish I was dead")
+    await ruiz.wait_for(lambda: sum(1 for m in standin.chat(STAFF_CHAT) if m.photo) > cards)
+    clock.now += timedelta(minutes=16)
+    await _escalate(settings, clock)
+    await ruiz.wait_for(lambda: len(ruiz.messages) > escalations)
+    await ruiz.press("Acknowledge", message=ruiz.last)
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
     _print_events(standin.transcript[mark:], names, shown)
 
     mark = chapter("Ben asks for his history and a copy of his diary")

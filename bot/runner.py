@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from telegram import Update
+from telegram import Bot, Update
 
 from bot.app import build_application, utc_now
 from bot.config import Settings
@@ -25,10 +26,50 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 
+_SECRETS: set[str] = set()
+
+
+def redact_in_logs(secrets: list[str]) -> None:
+    """No log line, at any level and through any handler, shows the bot token or the webhook secret:
+    libraries log request URLs, which carry the token, at DEBUG (`run --verbose`)."""
+    if not _SECRETS:
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            message = record.getMessage()
+            if any(secret in message for secret in _SECRETS):
+                record.msg, record.args = _redacted(message), None
+            if record.exc_info:
+                text = logging.Formatter().formatException(record.exc_info)
+                if any(secret in text for secret in _SECRETS):
+                    record.exc_text = _redacted(text)
+            return record
+
+        logging.setLogRecordFactory(factory)
+    _SECRETS.update(s for s in secrets if s)
+
+
+def _redacted(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
 def quiet_library_loggers() -> None:
     """Request URLs contain the bot token, and library chatter is not ours to vouch for: WARNING and up."""
     for name in ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def _settle(bot: Bot, inbox: Inbox, *, at_most: float = 10.0) -> None:
+    """With a webhook, Telegram posts what it kept once the webhook is set: wait (a little) for that."""
+    deadline = asyncio.get_running_loop().time() + at_most
+    while asyncio.get_running_loop().time() < deadline:
+        if (await bot.get_webhook_info()).pending_update_count == 0:
+            break
+        await asyncio.sleep(0.2)
+    await inbox.drain()
 
 
 async def serve(
@@ -41,6 +82,7 @@ async def serve(
     webhook: bool = False,
 ) -> None:
     """Run until `stop` is set: long polling, or with `webhook` an HTTP endpoint Telegram posts to."""
+    redact_in_logs(settings.secrets)
     database = Database(settings.database_url)
     try:
         await migrate.upgrade(database)
@@ -48,7 +90,7 @@ async def serve(
             await staff.seed_admins(session=session, telegram_user_ids=settings.admin_telegram_ids, now=clock())
         application = build_application(settings, database, clock=clock)
         services: Services = application.bot_data["services"]
-        inbox = Inbox(application, database, clock=clock, poll_timeout=poll_timeout)
+        inbox = Inbox(application, database, clock=clock, received_at=services.received_at, poll_timeout=poll_timeout)
         sender = OutboxSender(
             application,
             database,
@@ -60,6 +102,8 @@ async def serve(
             clock=clock,
             staff_chat_id=settings.staff_chat_id,
             limiter=services.limiter,
+            wake=services.outbox_wake,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
 
         quiet = parse_quiet_hours(settings.quiet_hours) if settings.quiet_hours else None
@@ -112,24 +156,27 @@ async def serve(
                 coalesce=True,
                 misfire_grace_time=None,
             )
-            ticker.start()
             sending = asyncio.create_task(sender.run(stop))
             server: WebhookServer | None = None
             try:
+                # What arrived before this start is handled before the first tick, at its own time:
+                # a tick would open the next check-in and close the one those answers belong to.
                 await inbox.replay_unfinished()
                 if webhook:
                     assert settings.webhook_url and settings.webhook_secret  # checked by the command line
-                    server = WebhookServer(
-                        inbox, database, application.bot, url=settings.webhook_url, secret=settings.webhook_secret
-                    )
+                    secret = settings.webhook_secret.get_secret_value()
+                    server = WebhookServer(inbox, database, application.bot, url=settings.webhook_url, secret=secret)
                     await server.start(settings.webhook_listen, settings.webhook_port)
                     await application.bot.set_webhook(
-                        settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
+                        settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
                     )
+                    await _settle(application.bot, inbox)
                     log.info("bot @%s is running (webhook)", application.bot.username)
                 else:
                     await application.bot.delete_webhook()  # Telegram refuses getUpdates while one is set
+                    await inbox.catch_up()
                     log.info("bot @%s is running", application.bot.username)
+                ticker.start()
                 if ready is not None:
                     ready.set()
                 if server is not None:
@@ -141,7 +188,8 @@ async def serve(
                 if server is not None:
                     await server.stop()  # the webhook stays set: Telegram keeps updates until we are back
                     await inbox.drain()
-                ticker.shutdown(wait=False)
+                if ticker.running:
+                    ticker.shutdown(wait=False)
                 await sending
                 await application.stop()
     finally:

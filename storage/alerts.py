@@ -2,12 +2,13 @@
 both move an alert, and a stale button finds nothing to change."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
-from storage.models import Alert, Patient, table
+from storage.models import PER_MESSAGE_RULES, Alert, Patient, table
 
 ALERTS = table(Alert)
 PATIENTS = table(Patient)
@@ -28,6 +29,20 @@ async def active(*, session: AsyncSession, patient_id: int, rule: str) -> Alert 
         await execute(
             session,
             select(ALERTS).where(ALERTS.c.patient_id == patient_id, ALERTS.c.rule == rule, ALERTS.c.status.in_(ACTIVE)),
+        )
+    ).first()
+    return _alert(row) if row else None
+
+
+async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -> Alert | None:
+    """The patient's alert of this rule that nobody has acknowledged yet."""
+    row = (
+        await execute(
+            session,
+            select(ALERTS)
+            .where(ALERTS.c.patient_id == patient_id, ALERTS.c.rule == rule, ALERTS.c.status == "open")
+            .order_by(ALERTS.c.id.desc())
+            .limit(1),
         )
     ).first()
     return _alert(row) if row else None
@@ -54,11 +69,13 @@ async def open_alert(
     event_at: datetime,
     now: datetime,
     next_escalation_at: datetime | None,
+    patient_message_id: int | None = None,
 ) -> int:
     result = await execute(
         session,
         ALERTS.insert()
         .values(
+            patient_message_id=patient_message_id,
             patient_id=patient_id,
             rule=rule,
             tier=tier,
@@ -120,6 +137,7 @@ async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: dat
         session,
         alert_id,
         ("open",),
+        None,
         status="acknowledged",
         acknowledged_by=by,
         acknowledged_at=now,
@@ -129,10 +147,12 @@ async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: dat
 
 
 async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime) -> Alert | None:
+    """Quiet until `until`; never an alert about one message (a crisis must be seen, not put off)."""
     return await _move(
         session,
         alert_id,
         ("open", "acknowledged"),
+        ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
         status="snoozed",
         snoozed_by=by,
         snoozed_until=until,
@@ -146,6 +166,7 @@ async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: 
         session,
         alert_id,
         ACTIVE,
+        None,
         status="resolved",
         resolved_by=by,
         resolved_at=now,
@@ -154,13 +175,15 @@ async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: 
     )
 
 
-async def _move(session: AsyncSession, alert_id: int, allowed: tuple[str, ...], **values: object) -> Alert | None:
+async def _move(
+    session: AsyncSession, alert_id: int, allowed: tuple[str, ...], condition: Any, **values: object
+) -> Alert | None:
+    guard = [ALERTS.c.id == alert_id, ALERTS.c.status.in_(allowed)]
+    if condition is not None:
+        guard.append(condition)
     result = await execute(
         session,
-        update(ALERTS)
-        .where(ALERTS.c.id == alert_id, ALERTS.c.status.in_(allowed))
-        .values(**values)
-        .returning(*ALERTS.c),
+        update(ALERTS).where(*guard).values(**values).returning(*ALERTS.c),
     )
     row = result.first()
     return _alert(row) if row else None

@@ -3,6 +3,8 @@
 SQLite's online backup API copies the pages of one read transaction, so the copy is the database as
 of one instant even while the bot writes (WAL mode lets both go on). PostgreSQL has its own tool:
 pg_dump (README, "Backups").
+
+The copy is health data like the database: it is created 0600 whatever the umask.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sqlite3
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from storage.database import create_private_file
 
 
 class BackupError(Exception):
@@ -30,8 +34,9 @@ def sqlite_copy(database_url: str, target: Path) -> None:
     if target.resolve() == source_path.resolve():
         raise BackupError(f"{target}: that is the database itself")
     partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
     try:
+        # SQLite would create the file with 0644; an existing empty file is an empty database to it.
+        create_private_file(partial)
         source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
         try:
             copy = sqlite3.connect(partial)

@@ -107,17 +107,42 @@ async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[Check
     return checkin, patient
 
 
-async def awaiting_note(*, session: AsyncSession, patient_id: int, now: datetime) -> CheckIn | None:
+async def waiting_for_answer(*, session: AsyncSession, patient_id: int, now: datetime) -> CheckIn | None:
+    """The patient's newest open check-in that is still asking a question (not at its summary)."""
     row = (
         await execute(
             session,
             select(CHECKINS)
-            .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.step == "note", CHECKINS.c.closes_at > now)
-            .order_by(CHECKINS.c.started_at.desc())
+            .where(
+                CHECKINS.c.patient_id == patient_id,
+                CHECKINS.c.status == "open",
+                CHECKINS.c.step.is_not(None),
+                CHECKINS.c.closes_at > now,
+            )
+            .order_by(CHECKINS.c.started_at.desc(), CHECKINS.c.id.desc())
             .limit(1),
         )
     ).first()
     return CheckIn(**row._mapping) if row else None
+
+
+async def with_note_from(*, session: AsyncSession, patient_id: int, message_id: int, now: datetime) -> CheckIn | None:
+    """The open check-in whose note came from this Telegram message."""
+    row = (
+        await execute(
+            session,
+            select(CHECKINS).where(
+                CHECKINS.c.patient_id == patient_id,
+                CHECKINS.c.note_message_id == message_id,
+                CHECKINS.c.closes_at > now,
+            ),
+        )
+    ).first()
+    return CheckIn(**row._mapping) if row else None
+
+
+async def set_note_message(*, session: AsyncSession, checkin_id: int, message_id: int) -> None:
+    await execute(session, update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(note_message_id=message_id))
 
 
 async def move_to(
@@ -137,6 +162,39 @@ async def move_to(
     )
     row = result.first()
     return CheckIn(**row._mapping) if row else None
+
+
+async def snooze(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> CheckIn | None:
+    """Mark the patient's open check-in snoozed, once; None when closed, not theirs, or snoozed before."""
+    result = await execute(
+        session,
+        update(CHECKINS)
+        .where(
+            CHECKINS.c.id == checkin_id,
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.closes_at > now,
+            CHECKINS.c.status == "open",
+            CHECKINS.c.snoozed_at.is_(None),
+        )
+        .values(snoozed_at=now)
+        .returning(*CHECKINS.c),
+    )
+    row = result.first()
+    return CheckIn(**row._mapping) if row else None
+
+
+async def snoozed(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:
+    """Whether the patient's check-in is open and was snoozed already."""
+    result = await execute(
+        session,
+        select(CHECKINS.c.id).where(
+            CHECKINS.c.id == checkin_id,
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.closes_at > now,
+            CHECKINS.c.snoozed_at.is_not(None),
+        ),
+    )
+    return result.first() is not None
 
 
 async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:

@@ -26,12 +26,15 @@ async def store_new(*, session: AsyncSession, updates: Sequence[tuple[int, str]]
     return {row[0] for row in result.all()}
 
 
-async def unfinished(*, session: AsyncSession) -> list[tuple[int, str]]:
+async def unfinished(*, session: AsyncSession) -> list[tuple[int, str, datetime]]:
+    """(update id, payload, when it was stored) of updates not yet processed, oldest first."""
     result = await execute(
         session,
-        select(INBOX.c.update_id, INBOX.c.payload).where(INBOX.c.processed_at.is_(None)).order_by(INBOX.c.update_id),
+        select(INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at)
+        .where(INBOX.c.processed_at.is_(None))
+        .order_by(INBOX.c.update_id),
     )
-    return [(uid, payload) for uid, payload in result.all() if payload is not None]
+    return [(uid, payload, at) for uid, payload, at in result.all() if payload is not None]
 
 
 async def mark_processed(*, session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:

@@ -19,8 +19,12 @@ async def create(
     checkin_times: str,
     now: datetime,
     expires_at: datetime,
+    country: str | None = None,
+    relink: bool = False,
 ) -> Invite:
     invite = Invite(
+        country=country,
+        relink=relink,
         token_hash=token_hash,
         patient_id=patient_id,
         language=language,
@@ -49,12 +53,20 @@ async def claim(*, session: AsyncSession, invite_id: int, now: datetime) -> bool
     return bool(result.rowcount == 1)
 
 
+async def decline(*, session: AsyncSession, invite_id: int, now: datetime, withdraw: bool) -> None:
+    """Consent was declined with this invite; `withdraw`: the link stops working."""
+    values: dict[str, object] = {"declined_at": now}
+    if withdraw:
+        values["expires_at"] = now
+    await session.exec(update(Invite).where(col(Invite.id) == invite_id).values(**values))
+
+
 async def open_invites(*, session: AsyncSession, now: datetime) -> list[tuple[str, datetime, datetime]]:
     """(patient code, created, expires) of invites not used and not expired, oldest first."""
     result = await session.exec(
         select(Patient.code, Invite.created_at, Invite.expires_at)
         .join(Patient, col(Patient.id) == col(Invite.patient_id))
-        .where(col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
+        .where(col(Invite.used_at).is_(None), col(Invite.expires_at) > now, col(Invite.declined_at).is_(None))
         .order_by(col(Invite.created_at))
     )
     return [(code, created, expires) for code, created, expires in result.all()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,12 +15,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Table,
-    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlmodel import Field, SQLModel
+
+from storage.text import CleanText  # free text: no NUL, no unencodable characters (see there)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -56,6 +58,9 @@ class Patient(SQLModel, table=True):
     language: str = Field(max_length=8)
     timezone: str = Field(max_length=64)
     status: str = Field(default="invited", max_length=16)  # invited, active, unreachable, discharged
+    # ISO 3166 code given at invite; None: the country of the patient's time zone (bot/diary/places.py).
+    # It picks the crisis text with the right emergency numbers.
+    country: str | None = Field(default=None, max_length=2)
     created_at: datetime = utc_column()
     consented_at: datetime | None = utc_column(nullable=True)
 
@@ -69,9 +74,14 @@ class Invite(SQLModel, table=True):
     language: str = Field(max_length=8)
     timezone: str = Field(max_length=64)
     checkin_times: str = Field(default="", max_length=64)
+    country: str | None = Field(default=None, max_length=2)
+    # A re-link (staff asked for it explicitly): whoever accepts it becomes this patient's account, also
+    # when the patient was discharged (readmission). Any other invite works only for a patient with none.
+    relink: bool = Field(default=False, sa_type=Boolean, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = utc_column()
     expires_at: datetime = utc_column()
     used_at: datetime | None = utc_column(nullable=True)
+    declined_at: datetime | None = utc_column(nullable=True)  # someone pressed "No, thank you"
 
 
 class CheckIn(SQLModel, table=True):
@@ -97,6 +107,9 @@ class CheckIn(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     reminded_at: datetime | None = utc_column(nullable=True)
+    # The patient's Telegram message the note came from, so that editing it edits the note.
+    note_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    snoozed_at: datetime | None = utc_column(nullable=True)  # "Snooze 1 h" works once per check-in
 
 
 class Answer(SQLModel, table=True):
@@ -107,7 +120,7 @@ class Answer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(sa_column=Column(ForeignKey("checkin.id", ondelete="CASCADE"), nullable=False, index=True))
     item: str = Field(max_length=32)
-    value: str = Field(sa_type=Text)
+    value: str = Field(sa_type=CleanText)
     answered_at: datetime = utc_column()
 
 
@@ -126,13 +139,25 @@ class Schedule(SQLModel, table=True):
     next_due_at: datetime | None = utc_column(nullable=True, index=True)
 
 
+class Priority(enum.IntEnum):
+    """Which owed message goes first. A crisis reply must not wait behind a 09:00 wave of check-ins."""
+
+    URGENT = 0  # crisis replies and cards, escalations
+    CONVERSATION = 1  # what patients and staff wrote to each other, other cards
+    SCHEDULED = 2  # check-ins, reminders, digests
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message the bot owes, written before it is sent; the sender works through these rows."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before", "id"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # checkin, reminder, staff (text), alert (card), escalation
+    # checkin, reminder, staff (text to a staff chat), patient (text to a patient), received (the reply
+    # to a patient's message, with "Please contact me"), copy (a patient's message copied to a staff
+    # chat), alert (card), escalation
+    kind: str = Field(max_length=16)
+    priority: int = Field(default=Priority.CONVERSATION, sa_column_kwargs={"server_default": "1"})
     chat_id: int = Field(sa_type=BigInteger)
     checkin_id: int | None = Field(
         default=None, sa_column=Column(ForeignKey("checkin.id", ondelete="CASCADE"), nullable=True)
@@ -141,13 +166,25 @@ class OutboxMessage(SQLModel, table=True):
         default=None,
         sa_column=Column(ForeignKey("alert.id", ondelete="CASCADE", name="fk_outbox_alert"), nullable=True),
     )
-    # Staff texts about one patient (a forwarded message): erased with the patient.
+    # Messages about one patient (a forwarded message, a card, a reply to them): erased with the patient.
     patient_id: int | None = Field(
         default=None,
         sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE", name="fk_outbox_patient"), nullable=True),
     )
-    text: str | None = Field(default=None, sa_type=Text)  # staff texts; check-ins and cards are rendered when sent
-    # pending -> sending -> sent; or uncertain (may have arrived), blocked (403), failed (400).
+    # The patient's message this shows to staff: the message then carries Reply and Seen buttons.
+    patient_message_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("patientmessage.id", ondelete="CASCADE", name="fk_outbox_patient_message"), nullable=True
+        ),
+    )
+    text: str | None = Field(default=None, sa_type=CleanText)  # texts; check-ins and cards are rendered when sent
+    # copy: the patient's own message (photo, voice note, ...) that is copied into the staff chat
+    source_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    source_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    # pending -> sending -> sent; blocked (403), failed (refused by Telegram, or given up). A row left
+    # `sending` longer than the lease by a process that died is pending again (sent at least once).
+    # `uncertain` only on rows from before at-least-once delivery.
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     not_before: datetime = utc_column()
@@ -158,12 +195,16 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=200)
 
 
-ACTIVE_ALERT = "status IN ('open', 'acknowledged', 'snoozed')"
+# Rules about one message (each crisis message, each request to be contacted) get an alert each;
+# every other rule has at most one active alert per patient.
+PER_MESSAGE_RULES = ("crisis_text", "contact_request")
+ACTIVE_ALERT = "status IN ('open', 'acknowledged', 'snoozed') AND rule NOT IN ('crisis_text', 'contact_request')"
 
 
 class Alert(SQLModel, table=True):
     """What a rule found for a patient, and what staff did about it. At most one active per (patient, rule):
-    a new finding updates the active alert instead of opening a second one."""
+    a new finding updates the active alert instead of opening a second one. A crisis message or a request
+    to be contacted is an alert of its own, every time."""
 
     __table_args__ = (
         Index(
@@ -183,7 +224,7 @@ class Alert(SQLModel, table=True):
     # open -> acknowledged -> resolved; snoozed: quiet until snoozed_until. Digest alerts are resolved
     # once a digest has listed them.
     status: str = Field(default="open", max_length=16)
-    details: str = Field(default="{}", sa_type=Text)  # JSON: the numbers that made the rule fire
+    details: str = Field(default="{}", sa_type=CleanText)  # JSON: the numbers that made the rule fire
     event_at: datetime = utc_column()  # the entry (or message) the newest finding came from
     opened_at: datetime = utc_column()
     updated_at: datetime = utc_column()
@@ -197,6 +238,13 @@ class Alert(SQLModel, table=True):
     card_message_id: int | None = Field(default=None, sa_type=BigInteger)
     escalations: int = 0
     next_escalation_at: datetime | None = utc_column(nullable=True, index=True)
+    # The patient's message a crisis or contact alert is about (acknowledging it tells them it was seen).
+    patient_message_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("patientmessage.id", ondelete="SET NULL", name="fk_alert_patient_message"), nullable=True
+        ),
+    )
 
 
 class Infusion(SQLModel, table=True):
@@ -220,14 +268,44 @@ class StaffMember(SQLModel, table=True):
 
 
 class PatientMessage(SQLModel, table=True):
-    """Free text a patient wrote outside a check-in: forwarded to staff, counted in the digest."""
+    """Everything a patient sent outside the buttons: messages for the care team, typed notes and answers,
+    photos, voice notes and the rest, and edits. Keyed by the update it came in, so a replayed update
+    takes effect once."""
+
+    __table_args__ = (UniqueConstraint("update_id", name="uq_patientmessage_update"),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
     received_at: datetime = utc_column()
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=CleanText)  # the text or caption ("" for a voice note without one)
     crisis: bool = Field(default=False, sa_type=Boolean)
     digested_at: datetime | None = utc_column(nullable=True)
+    update_id: int | None = Field(default=None, sa_type=BigInteger)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str = Field(default="text", max_length=16)  # text, photo, voice, ..., or edit
+    # message: passed to the staff chat; note: a check-in's note; answer: a number typed at a question
+    filed_as: str = Field(default="message", max_length=16)
+    seen_by: int | None = Field(default=None, sa_type=BigInteger)
+    seen_at: datetime | None = utc_column(nullable=True)
+
+
+class StaffChatMessage(SQLModel, table=True):
+    """Which patient a message the bot posted for staff is about, so that a staff member's reply to it
+    (or to the prompt the Reply button posts) reaches that patient."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    created_at: datetime = utc_column()
+
+
+class PendingReply(SQLModel, table=True):
+    """A staff member pressed Reply: their next message in that chat goes to the patient."""
+
+    staff_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    expires_at: datetime = utc_column()
 
 
 class InboxUpdate(SQLModel, table=True):
@@ -237,7 +315,7 @@ class InboxUpdate(SQLModel, table=True):
     """
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    payload: str | None = Field(default=None, sa_type=Text)
+    payload: str | None = Field(default=None, sa_type=CleanText)
     received_at: datetime = utc_column()
     processed_at: datetime | None = utc_column(nullable=True, index=True)
 
@@ -252,6 +330,24 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=32)
     patient_code: str | None = Field(default=None, max_length=32, index=True)
     detail: str = Field(default="", max_length=200)  # never answer values, notes or names
+
+
+class WrongToken(SQLModel, table=True):
+    """An invite token that did not work, by whom and when: the limit on guessing. Rows older than the
+    limit's window are deleted as new ones arrive, so nothing about a guesser is kept for long."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
+    at: datetime = utc_column(index=True)
+
+
+class HandledUpdate(SQLModel, table=True):
+    """An update whose effect has been made, written in the same transaction as the effect, for the
+    effects that are not idempotent by themselves (a staff reply, an invite): a replayed update finds
+    its row and does nothing twice. Deleted with the processed inbox rows."""
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: datetime = utc_column(index=True)
 
 
 class Counter(SQLModel, table=True):

@@ -1,14 +1,17 @@
 """Query functions for the outbox: every message the bot owes is a row before it is sent."""
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
-from storage.models import OutboxMessage, table
+from storage.models import OutboxMessage, Priority, table
 
 OUTBOX = table(OutboxMessage)
+# A message that failed this often for an unexplained reason (not the network) is given up and logged.
+MAX_ATTEMPTS = 8
 
 
 async def enqueue(
@@ -21,17 +24,25 @@ async def enqueue(
     alert_id: int | None = None,
     text: str | None = None,
     patient_id: int | None = None,
+    patient_message_id: int | None = None,
+    source: tuple[int, int] | None = None,
+    priority: Priority = Priority.CONVERSATION,
     not_before: datetime | None = None,
 ) -> None:
+    """Owe a message. `source` is the (chat, message) a copy is made of."""
     await execute(
         session,
         OUTBOX.insert().values(
             kind=kind,
+            priority=priority,
             chat_id=chat_id,
             checkin_id=checkin_id,
             alert_id=alert_id,
             text=text,
             patient_id=patient_id,
+            patient_message_id=patient_message_id,
+            source_chat_id=source[0] if source else None,
+            source_message_id=source[1] if source else None,
             status="pending",
             attempts=0,
             not_before=not_before or now,
@@ -49,6 +60,7 @@ async def enqueue_many(*, session: AsyncSession, kind: str, now: datetime, messa
             [
                 {
                     "kind": kind,
+                    "priority": Priority.SCHEDULED,
                     "chat_id": chat_id,
                     "checkin_id": checkin_id,
                     "text": None,
@@ -62,21 +74,23 @@ async def enqueue_many(*, session: AsyncSession, kind: str, now: datetime, messa
         )
 
 
-async def claim_one(*, session: AsyncSession, now: datetime) -> OutboxMessage | None:
-    """Take the next due message and mark it `sending`: from this commit on it may be on its way, so a
-    crash leaves it uncertain rather than sent twice. Rows another process holds are skipped."""
+async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collection[int] = ()) -> OutboxMessage | None:
+    """Take the next due message, most urgent first, and mark it `sending`: from this commit on it may be
+    on its way. Rows another process holds, and rows for `skip_chats` (chats that must wait for their
+    turn, or have a message in flight here), are left for later."""
     due = (
         select(OUTBOX.c.id)
         .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
-        .order_by(OUTBOX.c.not_before, OUTBOX.c.id)
+        .order_by(OUTBOX.c.priority, OUTBOX.c.not_before, OUTBOX.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
+    if skip_chats:
+        due = due.where(OUTBOX.c.chat_id.not_in(list(skip_chats)))
     result = await execute(
         session,
         update(OUTBOX)
-        .where(OUTBOX.c.id == due, OUTBOX.c.status == "pending")
+        .where(OUTBOX.c.id == due.scalar_subquery(), OUTBOX.c.status == "pending")
         .values(status="sending", claimed_at=now)
         .returning(*OUTBOX.c),
     )
@@ -110,29 +124,53 @@ async def release(*, session: AsyncSession, message_id: int) -> None:
     )
 
 
-async def retry_later(*, session: AsyncSession, message_id: int, not_before: datetime, error: str) -> None:
+async def retry_later(
+    *, session: AsyncSession, message_id: int, not_before: datetime, error: str, count: bool = True
+) -> None:
+    """Owed again from `not_before`; `count` adds an attempt (Telegram asking us to slow down does not)."""
     await execute(
         session,
         update(OUTBOX)
         .where(OUTBOX.c.id == message_id)
-        .values(status="pending", not_before=not_before, attempts=OUTBOX.c.attempts + 1, error=error),
+        .values(
+            status="pending",
+            not_before=not_before,
+            attempts=OUTBOX.c.attempts + (1 if count else 0),
+            error=error,
+        ),
     )
 
 
-async def abandon_stale(*, session: AsyncSession, now: datetime, lease: timedelta) -> int:
-    """Rows left `sending` by a process that died: the message may or may not have arrived. They are
-    recorded as uncertain and not sent again (a patient must not get a check-in twice)."""
+async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()) -> int:
+    """Rows left `sending` longer than the lease: the process that took them died, before or during the
+    request. They are owed again: a message that did arrive is sent twice, which is better than a check-in
+    or a crisis card never arriving (a check-in's buttons carry its id, so either copy works). A row that
+    keeps being left behind is given up. `keep`: rows this process still has in hand."""
+    stale = [OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - lease]
+    if keep:
+        stale.append(OUTBOX.c.id.not_in(list(keep)))
+    given_up = await execute(
+        session,
+        update(OUTBOX)
+        .where(*stale, OUTBOX.c.attempts + 1 >= MAX_ATTEMPTS)
+        .values(status="failed", attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up"),
+    )
     result = await execute(
         session,
         update(OUTBOX)
-        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - lease)
-        .values(status="uncertain", error="the sending process stopped during the request"),
+        .where(*stale)
+        .values(
+            status="pending",
+            not_before=now,
+            attempts=OUTBOX.c.attempts + 1,
+            error="the sending process stopped during the request",
+        ),
     )
-    return int(result.rowcount or 0)
+    return int(result.rowcount or 0) + int(given_up.rowcount or 0)
 
 
 async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
-    """Delete rows that will never be sent again (sent, blocked, failed, uncertain) created before `before`."""
+    """Delete rows that will never be sent again (sent, blocked, failed, skipped) created before `before`."""
     result = await execute(
         session,
         delete(OUTBOX).where(OUTBOX.c.status.not_in(("pending", "sending")), OUTBOX.c.created_at < before),

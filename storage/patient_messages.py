@@ -1,28 +1,109 @@
-"""Query functions for what patients wrote outside a check-in."""
+"""Query functions for what patients sent outside the buttons (messages, typed notes and answers, media,
+edits). A row is keyed by the update it came in: storing it is how a handler knows it has not yet
+acted on that update."""
 
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.core import execute
+from storage.core import execute, insert
 from storage.models import Patient, PatientMessage, table
 
 MESSAGES = table(PatientMessage)
 PATIENTS = table(Patient)
 
 
-async def add(*, session: AsyncSession, patient_id: int, text: str, crisis: bool, now: datetime) -> None:
-    await execute(session, MESSAGES.insert().values(patient_id=patient_id, text=text, crisis=crisis, received_at=now))
+async def add(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    text: str,
+    now: datetime,
+    crisis: bool = False,
+    update_id: int | None = None,
+    telegram_message_id: int | None = None,
+    kind: str = "text",
+    filed_as: str = "message",
+) -> int | None:
+    """Store what the patient sent; None when this update was stored before (it has taken effect)."""
+    statement = (
+        insert(session, MESSAGES)
+        .values(
+            patient_id=patient_id,
+            text=text,
+            crisis=crisis,
+            received_at=now,
+            update_id=update_id,
+            telegram_message_id=telegram_message_id,
+            kind=kind,
+            filed_as=filed_as,
+        )
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(MESSAGES.c.id)
+    )
+    found = (await execute(session, statement)).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisis: bool) -> None:
+    await execute(session, update(MESSAGES).where(MESSAGES.c.id == message_id).values(filed_as=filed_as, crisis=crisis))
+
+
+async def original(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
+    """The first version of a message the patient has since edited."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES)
+            .where(
+                MESSAGES.c.patient_id == patient_id,
+                MESSAGES.c.telegram_message_id == telegram_message_id,
+                MESSAGES.c.kind != "edit",
+            )
+            .limit(1),
+        )
+    ).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
+async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
+    """The newest text of a message (its last edit, or the original)."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES.c.text)
+            .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id == telegram_message_id)
+            .order_by(MESSAGES.c.id.desc())
+            .limit(1),
+        )
+    ).first()
+    return str(row[0]) if row else None
+
+
+async def get(*, session: AsyncSession, message_id: int) -> PatientMessage | None:
+    row = (await execute(session, select(MESSAGES).where(MESSAGES.c.id == message_id))).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
+async def mark_seen(*, session: AsyncSession, message_id: int, by: int, now: datetime) -> bool:
+    """The first staff member to mark it seen; False when someone already did."""
+    result = await execute(
+        session,
+        update(MESSAGES)
+        .where(MESSAGES.c.id == message_id, MESSAGES.c.seen_at.is_(None))
+        .values(seen_by=by, seen_at=now),
+    )
+    return bool(result.rowcount)
 
 
 async def undigested_counts(*, session: AsyncSession) -> list[tuple[str, int]]:
-    """(patient code, messages) for messages no digest has listed yet."""
+    """(patient code, messages to the care team) for messages no digest has listed yet."""
     result = await execute(
         session,
         select(PATIENTS.c.code, func.count())
         .join(PATIENTS, PATIENTS.c.id == MESSAGES.c.patient_id)
-        .where(MESSAGES.c.digested_at.is_(None))
+        .where(MESSAGES.c.digested_at.is_(None), MESSAGES.c.filed_as == "message")
         .group_by(PATIENTS.c.code)
         .order_by(PATIENTS.c.code),
     )

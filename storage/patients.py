@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
-from storage.models import CheckIn, Patient, Schedule, table
+from storage.models import CheckIn, Invite, Patient, Schedule, table
 
 
 async def by_telegram_user(*, session: AsyncSession, telegram_user_id: int) -> Patient | None:
@@ -78,25 +78,36 @@ class Overview:
     status: str
     paused_until: datetime | None
     last_checkin_at: datetime | None
+    declined: bool  # the newest invite was declined
 
 
 async def overview(*, session: AsyncSession) -> list[Overview]:
     """Every patient with their status, pause and last answered check-in, by code."""
-    patients, checkins, schedules = table(Patient), table(CheckIn), table(Schedule)
+    patients, checkins, schedules, invites = table(Patient), table(CheckIn), table(Schedule), table(Invite)
     last = (
         select_rows(checkins.c.patient_id, func.max(checkins.c.completed_at).label("last"))
         .where(checkins.c.completed_at.is_not(None))
         .group_by(checkins.c.patient_id)
         .subquery()
     )
+    newest_declined = (
+        select_rows(invites.c.declined_at)
+        .where(invites.c.patient_id == patients.c.id)
+        .order_by(invites.c.created_at.desc(), invites.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     statement = (
-        select_rows(patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last)
+        select_rows(patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last, newest_declined)
         .outerjoin(schedules, schedules.c.patient_id == patients.c.id)
         .outerjoin(last, last.c.patient_id == patients.c.id)
         .order_by(patients.c.code)
     )
     rows = (await execute(session, statement)).all()
-    return [Overview(str(code), str(status), paused, at) for code, status, paused, at in rows]
+    return [
+        Overview(str(code), str(status), paused, at, declined is not None)
+        for code, status, paused, at, declined in rows
+    ]
 
 
 async def erase(*, session: AsyncSession, patient_id: int) -> None:

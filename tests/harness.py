@@ -108,31 +108,40 @@ class Diary:
 
 
 def settings_for(standin: BotApiStandIn, database_url: str, **overrides: object) -> Settings:
-    return load_settings(
-        _env_file=None,
-        telegram_bot_token=standin.token,
-        telegram_api_base_url=standin.url,
-        database_url=database_url,
-        default_language="en",
-        default_timezone="Europe/Berlin",
+    values: dict[str, object] = {
+        "telegram_bot_token": standin.token,
+        "telegram_api_base_url": standin.url,
+        "database_url": database_url,
+        "default_language": "en",
+        "default_timezone": "Europe/Berlin",
         # Far from the test clock (08:00 UTC) and ticking rarely: scheduling tests dispatch explicitly.
-        default_checkin_times="03:00",
-        schedule_tick_seconds=60,
-        staff_chat_id=-100500,
-        admin_telegram_ids="900",
-        rules_file=TEST_RULES,
-        **overrides,
-    )
+        "default_checkin_times": "03:00",
+        "schedule_tick_seconds": 60,
+        "staff_chat_id": -100500,
+        "admin_telegram_ids": "900",
+        "rules_file": TEST_RULES,
+    }
+    return load_settings(_env_file=None, **(values | overrides))
 
 
 @asynccontextmanager
-async def running_diary(database_url: str, files: Path, **overrides: object) -> AsyncIterator[Diary]:
-    """The bot, serving until the block ends; `webhook=True` receives updates by webhook, not polling."""
+async def running_diary(
+    database_url: str,
+    files: Path,
+    *,
+    clock: Clock | None = None,
+    standin: BotApiStandIn | None = None,
+    **overrides: object,
+) -> AsyncIterator[Diary]:
+    """The bot, serving until the block ends; `webhook=True` receives updates by webhook, not polling.
+    Pass the `clock` and `standin` of an earlier block to restart the bot where it stopped."""
     webhook = bool(overrides.pop("webhook", False))
-    standin = BotApiStandIn(files_dir=files)
-    await standin.start()
+    clock = clock or Clock()
+    restart = standin is not None
+    if standin is None:
+        standin = BotApiStandIn(files_dir=files, clock=clock)  # message dates agree with the bot's clock
+        await standin.start()
     settings = settings_for(standin, database_url, **overrides)
-    clock = Clock()
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=5, webhook=webhook))
     waiter = asyncio.create_task(ready.wait())
@@ -145,5 +154,6 @@ async def running_diary(database_url: str, files: Path, **overrides: object) -> 
     finally:
         stop.set()
         await task
-        await standin.stop()
+        if not restart:
+            await standin.stop()
         await database.dispose()

@@ -41,6 +41,7 @@ def test_our_buttons_round_trip_within_64_bytes(action: Action, checkin_id: int,
 
 def test_consent_data() -> None:
     token = "A" * 24
-    assert parse_consent(consent_button(token)) == (True, token)
-    assert parse_consent(consent_button(None)) == (False, None)
+    assert parse_consent(consent_button(True, token)) == (True, token)
+    assert parse_consent(consent_button(False, token)) == (False, token)
+    assert parse_consent("cs:n") == (False, None)
     assert parse_consent("cs:y:" + "A" * 65) is None

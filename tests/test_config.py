@@ -86,5 +86,5 @@ def test_invite_command_prints_a_deep_link(tmp_path: Path) -> None:
         TELEGRAM_BOT_USERNAME="clinic_diary_bot",
     )
     assert bad.returncode == 2 and bad.stderr.strip() == (
-        "error: 'Berlin' is not an IANA time zone (for example Europe/Berlin)"
+        "error: 'Berlin' is not an IANA time zone: did you mean Europe/Berlin?"
     )

@@ -1,4 +1,5 @@
-"""A wave of check-ins survives SIGKILL, and several processes share one PostgreSQL without doubling."""
+"""A wave of check-ins survives SIGKILL (each arrives at least once), and several processes share one
+PostgreSQL without doubling."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def checkin_messages(standin: BotApiStandIn) -> Counter[int]:
     )
 
 
-async def test_sigkill_mid_wave_sends_each_checkin_at_most_once(database_url: str) -> None:
+async def test_sigkill_mid_wave_sends_each_checkin_at_least_once(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     count = 1000
     standin = BotApiStandIn()
     await standin.start()
@@ -35,7 +38,7 @@ async def test_sigkill_mid_wave_sends_each_checkin_at_most_once(database_url: st
     chats = await seed_due_patients(
         database, count=count, due_at=datetime.now(UTC) - timedelta(minutes=1), standin=standin
     )
-    env = bot_env(standin, database_url, MESSAGES_PER_SECOND="300", SCHEDULE_TICK_SECONDS="1")
+    env = bot_env(standin, database_url, MESSAGES_PER_SECOND="300", SCHEDULE_TICK_SECONDS="1", OUTBOX_LEASE_SECONDS="2")
     bot = start_bot(env)
     try:
         await wait_for(lambda: _at_least(standin, count // 3), 60)
@@ -43,31 +46,36 @@ async def test_sigkill_mid_wave_sends_each_checkin_at_most_once(database_url: st
         bot.wait()
         killed_at = len(checkin_messages(standin))
         assert killed_at < count, "the kill landed mid-wave"
+        async with database.session() as session:
+            in_flight = len((await session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending"))).all())
         bot = start_bot(env)
 
         async def settled() -> bool:
             async with database.session() as session:
-                pending = (
+                owed = (
                     await session.exec(
-                        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status.in_(("pending", "sending")))  # type: ignore[attr-defined]
                     )
                 ).one()
-            return pending == 0 and len(checkin_messages(standin)) > killed_at
+            return owed == 0 and len(checkin_messages(standin)) == count
 
         await wait_for(settled, 90)
+        await asyncio.sleep(1)  # a duplicate would have arrived by now
         async with database.session() as session:
             per_patient = Counter((await session.exec(select(CheckIn.patient_id))).all())
             statuses = Counter((await session.exec(select(OutboxMessage.status))).all())
         assert len(per_patient) == count and set(per_patient.values()) == {1}, "one check-in per patient and slot"
         sent = checkin_messages(standin)
-        assert set(sent.values()) == {1}, "no patient got the check-in twice"
-        # Only requests in flight at the instant of the kill are in doubt (they may or may not have
-        # arrived); they are recorded as such and never sent again. Every other check-in arrived once.
-        doubtful = statuses["sending"] + statuses["uncertain"]
-        assert statuses["sent"] + doubtful == count
-        assert statuses["sent"] <= len(sent) and count - len(sent) <= doubtful
-        assert doubtful <= 10
-        assert set(sent) <= set(chats)
+        assert set(sent) == set(chats), "every patient got their check-in"
+        # A request in flight at the instant of the kill may have arrived before the process died: it is
+        # sent again rather than risk a patient never getting it. Only those can arrive twice.
+        duplicates = sum(n - 1 for n in sent.values())
+        with capsys.disabled():
+            print(f"\n[{database_url.split(':')[0]}] wave of {count}: {duplicates} duplicates, {in_flight} in flight")
+        assert duplicates <= in_flight <= 64
+        assert statuses == {"sent": count}
     finally:
         stop(bot)
         await standin.stop()

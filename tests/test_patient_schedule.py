@@ -56,10 +56,16 @@ async def test_timezone_by_button_by_city_and_by_name(diary: Diary) -> None:
     assert reply is not None and (reply.text or "").startswith("Your time zone is now America/New_York.")
     reply = await ben.send("/timezone Asia/Kolkata")
     assert reply is not None and (reply.text or "").startswith("Your time zone is now Asia/Kolkata.")
-    reply = await ben.send("/timezone Atlantis")
+    reply = await ben.send("/timezone Mordor")
     assert reply is not None and reply.text == (
-        'I could not find a time zone for "Atlantis". Try a large city nearby, or a name such as Europe/Berlin.'
+        'I could not find a time zone for "Mordor". Try a large city nearby, or a name such as Europe/Berlin.'
     )
+    reply = await ben.send("/timezone Atlantis")  # close to a city: offered, not taken
+    assert reply is not None and reply.text == (
+        'I could not find a time zone for "Atlantis". Did you mean Atlanta (America/New_York)? '
+        "Press it below, or try a large city nearby."
+    )
+    assert reply.buttons == [("America/New_York", "tz:America/New_York")]
     async with diary.database.session() as session:
         patient = (await session.exec(select(Patient).where(Patient.code == "P-0602"))).one()
     assert patient.timezone == "Asia/Kolkata"

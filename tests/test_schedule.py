@@ -13,10 +13,14 @@ from hypothesis import strategies as st
 from bot.diary.schedule import (
     Rule,
     ScheduleError,
+    join_spaced_times,
     next_slot,
     parse_days,
+    parse_quiet_hours,
     parse_rule,
+    parse_schedule_words,
     parse_times,
+    parse_zone,
     upcoming,
     wall_clock_instant,
 )
@@ -37,7 +41,7 @@ def test_parsing_and_clear_errors() -> None:
         parse_times("08:00,10:00,12:00,14:00,16:00")
     with pytest.raises(ScheduleError, match="mon-sun"):
         parse_days("weekdays")
-    with pytest.raises(ScheduleError, match="IANA"):
+    with pytest.raises(ScheduleError, match="'Berlin' is not an IANA time zone: did you mean Europe/Berlin"):
         parse_rule("09:00", "mon-sun", "Berlin")
 
 
@@ -119,3 +123,25 @@ def test_restart_resumes_from_the_stored_slot() -> None:
         now=datetime(2026, 11, 21, 23, 0, tzinfo=UTC),
     )
     assert (second.local_date, second.name) == (date(2026, 11, 21), "20:00"), "the stored cursor, not the clock"
+
+
+def test_admin_words_are_refused_with_the_word_named_and_a_way_to_write_it() -> None:
+    with pytest.raises(ScheduleError) as refused:
+        join_spaced_times(["09:00,", "13:00", "20:00", "mon-sun"])
+    assert str(refused.value) == (
+        "'13:00' is a second check-in time: join the times with a comma, without spaces (09:00,13:00,20:00)"
+    )
+    join_spaced_times(["09:00,20:00", "mon-sun", "Europe/Berlin"])  # joined: nothing to say
+    with pytest.raises(ScheduleError, match="'20:00' is a time, not a day"):
+        parse_days("20:00")
+    assert parse_quiet_hours("22-07") == parse_quiet_hours("22:00–07:00") == (time(22), time(7))
+    for bad, key in [("22", "not_quiet_hours"), ("22-7-8", "not_quiet_hours"), ("7-7", "quiet_empty")]:
+        with pytest.raises(ScheduleError) as refused:
+            parse_quiet_hours(bad)
+        assert refused.value.key == f"input.{key}", bad
+    assert parse_schedule_words(["9:00", "mon-fri", "Europe/Berlin", "22-7"])[1] == "22:00-07:00"
+    with pytest.raises(ScheduleError, match="did you mean Europe/Berlin"):
+        parse_zone("europe/berlin")  # stored and shown as the database spells it
+    with pytest.raises(ScheduleError, match="write one of America/Caracas, Europe/Madrid"):
+        parse_zone("Valencia")
+    assert parse_zone("UTC") == "UTC" and parse_zone("Etc/GMT+3") == "Etc/GMT+3", "every IANA name still works"

@@ -80,6 +80,10 @@ async def test_429_waits_and_sends_once(diary: Diary) -> None:
     diary.standin.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     diary.clock.now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
     await diary.dispatch()
+    # The row waits out retry_after in the outbox, not marked as being sent, and is not counted as a failure.
+    await diary.wait_until_async(lambda rows: rows[0].status == "pending" and rows[0].error == "429")
+    assert [r.attempts for r in await outbox_rows(diary)] == [0]
+    diary.clock.advance(seconds=2)
     await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""), timeout=15)
     await diary.wait_until_async(lambda rows: [r.status for r in rows] == ["sent"])
     assert len([m for m in ben.messages if "Question 1 of 6" in (m.text or "")]) == 1

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts.crisis import CrisisPhrases
 from bot.alerts.rules import Rules, RulesError, load_rules, parse_rules
 from bot.alerts.trends import Infusion, Point, evaluate
 
@@ -176,27 +175,6 @@ def test_a_bad_rules_file_is_refused_with_the_file_and_setting_named(tmp_path: P
     with pytest.raises(RulesError) as error:
         load_rules(path)
     assert str(error.value).startswith(str(path)) and message in str(error.value)
-
-
-# -- crisis phrases
-
-
-@pytest.mark.parametrize(
-    ("text", "crisis"),
-    [
-        ("I want to die", True),
-        ("i WANT   to DIE", True),
-        ("Quiero morirme", True),
-        ("no puedo más", True),
-        ("I can’t go on like this", True),
-        ("sui\u200bcide", True),  # a zero-width space does not hide a word
-        ("I want to diet", False),
-        ("pain 8 today, the dye test was fine", False),
-        ("", False),
-    ],
-)
-def test_crisis_phrases_match_whole_words_ignoring_case_and_accents(text: str, crisis: bool) -> None:
-    assert CrisisPhrases.load().matches(text) is crisis
 
 
 def test_infusion_days_are_dates() -> None:

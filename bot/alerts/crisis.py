@@ -1,45 +1,699 @@
-"""Crisis phrases (prompts/crisis/<language>.yaml), matched on whole words, ignoring case and accents."""
+"""Crisis language: how patients write about suicide and self-harm, as patterns a clinic can read and edit.
+
+The definitions live in ``prompts/crisis/<language>.yaml`` (only files directly in that folder; a
+subfolder such as ``replies/`` is not read). Each file names word groups and writes patterns with
+them; the syntax is explained at the top of ``prompts/crisis/en.yaml``. Every language's patterns
+are checked against every message, because a patient may write in another language.
+
+A message is a crisis when one ``crisis`` pattern matches it after the spans matched by the
+``not_crisis`` patterns (explicit denials, figures of speech) have been blanked out.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import yaml
 
 from bot.prompts import PROMPTS_DIR
 
-# Zero-width characters would otherwise split a word and hide a phrase.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Invisible characters would otherwise split a word and hide it ("sui\u200bcide").
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"  # soft hyphen, grapheme joiner, fillers
+    "\u200b\u200c\u200d\u200e\u200f"  # zero-width space, non-joiner, joiner; direction marks
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"  # embeddings, word joiner
+    "\u2066\u2067\u2068\u2069\ufeff"  # isolates, byte order mark
+)
+# Apostrophes are removed, not turned into spaces: patients type "dont" and "im" as often as "don't"
+# and "I'm", so both must read the same. The acute accent and backtick are typed as apostrophes too.
+_APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02bb\u00b4\u0060\u2032\uff07"
+_DROPPED = re.compile(f"[{_INVISIBLE}{_APOSTROPHES}]+")
+_WORD = re.compile(r"[^\W_]+")
+# The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
+# expression is many times faster than testing each character.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Runs of one letter ("diiiie", "killl", "pastillas") are read as one letter, in messages and patterns alike.
+# Only a to z: after normalise() the letters of English and Spanish are plain ASCII ("ñ" is "n").
+_REPEATED_LETTER = re.compile(r"([a-z])\1+")
+# A blanked-out (not_crisis) word keeps its length, so word positions found before blanking stay valid.
+_BLANKED_LETTER = re.compile(r"\S")
+_SECTIONS = ("words", "crisis", "not_crisis")
+_MAX_GAP = 8
 
 
 def normalise(text: str) -> str:
-    """Lower case, no accents, no invisible characters, apostrophes unified."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return plain.replace("\u2019", "'").casefold()
+    """Case-folded words separated by single spaces: no accents, invisible characters, apostrophes or punctuation."""
+    folded = _DROPPED.sub("", text).casefold()
+    plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    return " ".join(_WORD.findall(plain))
+
+
+def _squeeze(normalised: str) -> str:
+    return _REPEATED_LETTER.sub(r"\1", normalised)
+
+
+class CrisisLanguageError(ValueError):
+    """A crisis language file that cannot be used; the message names the file and the pattern."""
+
+
+# -- the pattern language: parsed into a small tree, then written out as one regular expression
 
 
 @dataclass(frozen=True)
-class CrisisPhrases:
-    pattern: re.Pattern[str] | None
+class _Words:
+    words: tuple[str, ...]  # one or more normalised words in a row
+    prefix: bool  # the last word may go on ("suicid*" is suicide, suicidal, suicidarme)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    branches: tuple[_Sequence, ...]
+
+
+@dataclass(frozen=True)
+class _Item:
+    node: _Words | _Choice
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class _Gap:
+    most: int  # up to this many words of any kind
+
+
+@dataclass(frozen=True)
+class _NotFollowedBy:
+    node: _Words | _Choice
+
+
+@dataclass(frozen=True)
+class _End:
+    pass
+
+
+_Element = _Item | _Gap | _NotFollowedBy | _End
+
+
+@dataclass(frozen=True)
+class _Sequence:
+    elements: tuple[_Element, ...]
+
+
+_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$])|([^\s(){}|?!$~]+))")
+
+
+class _Parser:
+    """Recursive descent over one pattern string; groups are expanded as they are met."""
+
+    def __init__(self, text: str, groups: _Groups) -> None:
+        self.text = text
+        self.groups = groups
+        self.tokens: list[tuple[str, str]] = []
+        position, end = 0, len(text.rstrip())
+        while position < end:
+            found = _TOKEN.match(text, position)
+            if found is None or found.end() == position:  # pragma: no cover - the token pattern matches any non-space
+                raise self.error(f"cannot read {text[position:]!r}")
+            name, gap, symbol, word = found.groups()
+            if name is not None:
+                self.tokens.append(("group", name))
+            elif gap is not None:
+                self.tokens.append(("gap", gap))
+            elif symbol is not None:
+                self.tokens.append((symbol, symbol))
+            else:
+                self.tokens.append(("word", word))
+            position = found.end()
+        self.position = 0
+
+    @staticmethod
+    def error(problem: str) -> CrisisLanguageError:
+        return CrisisLanguageError(problem)
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position][0] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def parse(self) -> _Sequence:
+        if not self.tokens:
+            raise self.error("the pattern is empty")
+        choice = self.choice()
+        if self.peek() is not None:
+            raise self.error(f"unexpected {self.tokens[self.position][1]!r} (a ')' without its '('?)")
+        if len(choice.branches) == 1:
+            return choice.branches[0]
+        return _Sequence((_Item(choice),))
+
+    def choice(self) -> _Choice:
+        branches = [self.sequence()]
+        while self.peek() == "|":
+            self.take()
+            branches.append(self.sequence())
+        return _Choice(tuple(branches))
+
+    def sequence(self) -> _Sequence:
+        elements: list[_Element] = []
+        while self.peek() not in (None, "|", ")"):
+            kind, value = self.take()
+            if kind == "gap":
+                most = int(value[1:]) if len(value) > 1 else 3
+                if not 1 <= most <= _MAX_GAP:
+                    raise self.error(f"a gap skips 1 to {_MAX_GAP} words, not {most} ({value!r})")
+                elements.append(_Gap(most))
+            elif kind == "$":
+                elements.append(_End())
+            elif kind == "!":
+                if self.peek() not in ("word", "group", "("):
+                    raise self.error("'!' must be followed by a word, a {group} or a (choice)")
+                elements.append(_NotFollowedBy(self.atom(*self.take())))
+            elif kind == "?":
+                raise self.error("'?' must follow a word, a {group} or a (choice)")
+            else:
+                node = self.atom(kind, value)
+                optional = self.peek() == "?"
+                if optional:
+                    self.take()
+                elements.append(_Item(node, optional))
+        if not elements:
+            raise self.error("an empty choice: '()', '(|...)' or '...|)'")
+        return _Sequence(tuple(elements))
+
+    def atom(self, kind: str, value: str) -> _Words | _Choice:
+        if kind == "word":
+            return self.word(value)
+        if kind == "group":
+            return self.groups.resolve(value)
+        if kind == "(":
+            choice = self.choice()
+            if self.peek() != ")":
+                raise self.error("a '(' without its ')'")
+            self.take()
+            return choice
+        raise self.error(f"unexpected {value!r}")
+
+    def word(self, raw: str) -> _Words:
+        prefix = raw.endswith("*")
+        stem = raw[:-1] if prefix else raw
+        if "*" in stem:
+            raise self.error(f"'*' may only end a word ({raw!r})")
+        words = tuple(_squeeze(normalise(stem)).split())
+        if not words:
+            raise self.error(f"{raw!r} has no letters or digits")
+        return _Words(words, prefix)
+
+
+class _Groups:
+    """A file's word groups, each parsed once, with a check for groups that name themselves."""
+
+    def __init__(self, definitions: Mapping[str, list[str]]) -> None:
+        self.definitions = definitions
+        self.parsed: dict[str, _Choice] = {}
+        self.resolving: list[str] = []
+
+    def resolve(self, name: str) -> _Choice:
+        if name in self.parsed:
+            return self.parsed[name]
+        if name not in self.definitions:
+            known = ", ".join(sorted(self.definitions)) or "none"
+            raise CrisisLanguageError(f"no word group named {{{name}}} (the file's groups: {known})")
+        if not self.definitions[name]:
+            raise CrisisLanguageError(f"the word group {{{name}}} is empty")
+        if name in self.resolving:
+            raise CrisisLanguageError(f"the word group {{{name}}} uses itself: {' -> '.join([*self.resolving, name])}")
+        self.resolving.append(name)
+        try:
+            branches: list[_Sequence] = []
+            for alternative in self.definitions[name]:
+                try:
+                    branches.append(_Parser(alternative, self).parse())
+                except CrisisLanguageError as error:
+                    if str(error).startswith("in word group"):
+                        raise
+                    raise CrisisLanguageError(f"in word group {{{name}}}, {alternative!r}: {error}") from None
+        finally:
+            self.resolving.pop()
+        self.parsed[name] = _Choice(tuple(branches))
+        return self.parsed[name]
+
+
+# -- writing the tree out as a regular expression over normalised, squeezed text (words and single spaces)
+
+
+def _regex(node: _Words | _Choice | _Sequence) -> str:
+    if isinstance(node, _Words):
+        text = " ".join(map(re.escape, node.words))
+        return text + r"\w*" if node.prefix else text
+    if isinstance(node, _Choice):
+        return "(?:" + "|".join(_regex(branch) for branch in node.branches) + ")"
+    return _sequence_regex(node)
+
+
+def _ends_message(node: _Words | _Choice) -> bool:
+    return isinstance(node, _Choice) and any(branch.elements == (_End(),) for branch in node.branches)
+
+
+def _sequence_regex(sequence: _Sequence) -> str:
+    """Words are joined by one space. Optional items and gaps carry their own space, placed before them
+    once a required item has been written and after them before that, so nothing leaves two spaces or none."""
+    parts: list[str] = []
+    started = False
+    for element in sequence.elements:
+        if isinstance(element, _NotFollowedBy | _End):
+            if not started:
+                raise CrisisLanguageError("'!' and '$' must come after a required word")
+            if isinstance(element, _End):
+                parts.append(r"(?!\s*\S)")
+            else:
+                parts.append(r"(?!\S)(?! " + _regex(element.node) + r"(?!\S))")
+        elif isinstance(element, _Gap):
+            parts.append((r"(?: \S+)" if started else r"(?:\S+ )") + f"{{0,{element.most}}}")
+        elif _ends_message(element.node):
+            # "(like this|anymore|$)": the words, or nothing more in the message.
+            if not started or element.optional:
+                raise CrisisLanguageError("'$' in a choice must come after a required word, in a required choice")
+            assert isinstance(element.node, _Choice)
+            words = [branch for branch in element.node.branches if branch.elements != (_End(),)]
+            inner = "|".join(_regex(branch) for branch in words)
+            parts.append(f"(?: (?:{inner})|(?!\\s*\\S))" if words else r"(?!\s*\S)")
+        elif element.optional:
+            inner = _regex(element.node)
+            parts.append(f"(?: {inner})?" if started else f"(?:{inner} )?")
+        else:
+            parts.append((" " if started else "") + _regex(element.node))
+            started = True
+    if not started:
+        raise CrisisLanguageError("every part is optional, so the pattern would match anything")
+    return "".join(parts)
+
+
+# -- two cheap tests before any regular expression runs, so most patterns skip most of a message:
+# the words a pattern cannot match without ("needs"), and the words it can begin with ("starts").
+# A word ending in "*" stands for a prefix ("suicid*").
+
+_Keys = frozenset[str] | None  # None: no such set (the pattern is tried at every word)
+
+# Words so frequent in ordinary messages that they say little about whether a pattern can match.
+_COMMON = frozenset(
+    [
+        "a",
+        "al",
+        "an",
+        "and",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "de",
+        "del",
+        "do",
+        "el",
+        "en",
+        "es",
+        "for",
+        "from",
+        "have",
+        "i",
+        "in",
+        "is",
+        "it",
+        "la",
+        "las",
+        "lo",
+        "los",
+        "me",
+        "mi",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "para",
+        "pero",
+        "por",
+        "que",
+        "se",
+        "so",
+        "su",
+        "that",
+        "the",
+        "this",
+        "to",
+        "un",
+        "una",
+        "was",
+        "with",
+        "y",
+        "ya",
+        "yo",
+    ]
+)
+
+
+def _word_keys(node: _Words, first: bool) -> frozenset[str]:
+    if first:
+        prefix = node.prefix and len(node.words) == 1
+        return frozenset({node.words[0] + "*" if prefix else node.words[0]})
+    whole = node.words[:-1] if node.prefix else node.words
+    best = max(whole, key=len, default=None)
+    if best is not None and (not node.prefix or len(best) >= len(node.words[-1])):
+        return frozenset({best})
+    return frozenset({node.words[-1] + "*"})
+
+
+def _rarity_cost(words: frozenset[str]) -> int:
+    # Fewer, longer and less common words are rarer in ordinary text.
+    return sum(20 if w in _COMMON else max(1, 7 - len(w)) for w in words)
+
+
+def _required(node: _Words | _Choice | _Sequence) -> list[frozenset[str]]:
+    """Sets of words of which a match must contain at least one, one set per required part."""
+    if isinstance(node, _Words):
+        return [_word_keys(node, first=False)]
+    if isinstance(node, _Choice):
+        union = _union(min(_required(branch), key=_rarity_cost, default=None) for branch in node.branches)
+        return [] if union is None else [union]
+    return [
+        needs
+        for element in node.elements
+        if isinstance(element, _Item) and not element.optional
+        for needs in _required(element.node)
+    ]
+
+
+def _starts(node: _Words | _Choice | _Sequence) -> _Keys:
+    if isinstance(node, _Words):
+        return _word_keys(node, first=True)
+    if isinstance(node, _Choice):
+        return _union(_starts(branch) for branch in node.branches)
+    starts: set[str] = set()
+    for element in node.elements:
+        if isinstance(element, _Gap):
+            return None  # any word may come first
+        if isinstance(element, _Item):
+            first = _starts(element.node)
+            if first is None:
+                return None
+            starts |= first
+            if not element.optional:
+                return frozenset(starts)
+    return None
+
+
+def _longest(node: _Words | _Choice | _Sequence) -> int:
+    """The most words a match can span."""
+    if isinstance(node, _Words):
+        return len(node.words)
+    if isinstance(node, _Choice):
+        return max(_longest(branch) for branch in node.branches)
+    return sum(
+        _longest(element.node) if isinstance(element, _Item) else element.most if isinstance(element, _Gap) else 0
+        for element in node.elements
+    )
+
+
+def _union(sets: Iterable[_Keys]) -> _Keys:
+    union: set[str] = set()
+    for words in sets:
+        if words is None:
+            return None
+        union |= words
+    return frozenset(union)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    source: str  # the file, e.g. "prompts/crisis/en.yaml"
+    section: str  # "crisis" or "not_crisis"
+    name: str  # the heading it is written under
+    text: str  # as the clinic wrote it
+    regex: re.Pattern[str]  # to be tried where a word starts
+    needs: tuple[frozenset[str], ...]  # a match contains a word of each set; the first set is the rarest
+    starts: _Keys  # a match begins with one of these words
+    longest: int  # and spans at most this many words
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.section}.{self.name}: {self.text}"
+
+    def possible(self, present: frozenset[str]) -> bool:
+        return all(not words.isdisjoint(present) for words in self.needs)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Which crisis pattern matched which words of the normalised message: for staff, tests and tuning."""
+
+    pattern: Pattern
+    words: str
+
+
+def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
+    try:
+        tree = _Parser(text, groups).parse()
+        regex = re.compile(r"(?<!\S)" + _sequence_regex(tree) + r"(?!\S)")
+    except CrisisLanguageError as error:
+        raise CrisisLanguageError(f"{source}: {section}.{name}: pattern {text!r}: {error}") from None
+    except re.error as error:  # pragma: no cover - the parser writes only valid expressions
+        raise CrisisLanguageError(f"{source}: {section}.{name}: pattern {text!r}: {error}") from None
+    starts = _starts(tree)
+    # The first set is the one looked for near each start; a set of start words is no help there.
+    needs = tuple(
+        sorted(
+            set(_required(tree)),
+            key=lambda words: (starts is not None and words <= starts, _rarity_cost(words), sorted(words)),
+        )
+    )
+    return Pattern(source, section, name, text, regex, needs, starts, _longest(tree))
+
+
+def _strings(source: str, where: str, value: object) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    for entry in values:
+        if not isinstance(entry, str) or not entry.strip():
+            raise CrisisLanguageError(f"{source}: {where}: expected a text or a list of texts, got {entry!r}")
+    return [str(entry) for entry in values]
+
+
+def _patterns_of(source: str, definition: object) -> list[Pattern]:
+    if not isinstance(definition, Mapping):
+        raise CrisisLanguageError(f"{source}: expected the sections {', '.join(_SECTIONS)}, got {definition!r}")
+    unknown = sorted(set(map(str, definition)) - set(_SECTIONS))
+    if unknown:
+        raise CrisisLanguageError(f"{source}: unknown section {unknown[0]!r} (the sections are {', '.join(_SECTIONS)})")
+    sections: dict[str, dict[str, list[str]]] = {}
+    for section in _SECTIONS:
+        entries = definition.get(section) or {}
+        if not isinstance(entries, Mapping):
+            raise CrisisLanguageError(f"{source}: {section}: expected named entries (name: pattern or list)")
+        sections[section] = {str(name): _strings(source, f"{section}.{name}", value) for name, value in entries.items()}
+    groups = _Groups(sections["words"])
+    for name in sections["words"]:
+        try:
+            # Written out after a word, as a pattern would use it: an unused broken group is still an
+            # error, found now and named, rather than when a pattern first uses it.
+            _sequence_regex(_Sequence((_Item(_Words(("x",), prefix=False)), _Item(groups.resolve(name)))))
+        except CrisisLanguageError as error:
+            raise CrisisLanguageError(f"{source}: words.{name}: {error}") from None
+    return [
+        _compile(source, section, name, text, groups)
+        for section in ("not_crisis", "crisis")
+        for name, texts in sections[section].items()
+        for text in texts
+    ]
+
+
+class _Message:
+    """A normalised message, indexed: for each pattern word it contains, the numbers of its occurrences."""
+
+    def __init__(
+        self,
+        words: str,
+        remembered: dict[str, tuple[str, tuple[str, ...]]],
+        read: Callable[[str], tuple[str, tuple[str, ...]]],
+    ) -> None:
+        """`words` normalised but not yet squeezed: each word is squeezed on its own, once (`read` and
+        `remembered` give a word's squeezed form and pattern keys), which is the same as squeezing them all."""
+        self.tokens: list[str] = []
+        self.at: dict[str, list[int]] = {}
+        for n, token in enumerate(words.split(" ")):
+            known = remembered.get(token)
+            if known is None:
+                known = read(token)
+            squeezed, keys = known
+            self.tokens.append(squeezed)
+            for key in keys:
+                self.at.setdefault(key, []).append(n)
+        self.words = " ".join(self.tokens)
+        self.present = frozenset(self.at)
+        self._ends: list[int] | None = None
+
+    def offset(self, n: int) -> int:
+        """Where the n-th word starts."""
+        if self._ends is None:
+            self._ends = list(accumulate(map(len, self.tokens)))
+        return self._ends[n] - len(self.tokens[n]) + n
+
+    def matches(self, pattern: Pattern, first: bool = False) -> list[re.Match[str]]:
+        """Where `pattern` matches (only the first place found, if `first`)."""
+        present = self.present
+        for words in pattern.needs:
+            if words.isdisjoint(present):
+                return []
+        if pattern.starts is None:
+            return list(pattern.regex.finditer(self.words))
+        at = self.at
+        rarest = sorted(n for word in pattern.needs[0] & present for n in at[word]) if pattern.needs else None
+        found: list[re.Match[str]] = []
+        for start in pattern.starts & present:
+            for n in at[start]:
+                if rarest is not None:
+                    # A match starting at word n holds a word of its rarest required set within its span.
+                    after = bisect_left(rarest, n)
+                    if after == len(rarest) or rarest[after] - n >= pattern.longest:
+                        continue
+                match = pattern.regex.match(self.words, self.offset(n))
+                if match is not None:
+                    found.append(match)
+                    if first:
+                        return found
+        return found
+
+    def blank(self, spans: Iterable[tuple[int, int]]) -> None:
+        """Blank out these spans letter for letter: their words can no longer match, positions stay."""
+        text = list(self.words)
+        for start, end in spans:
+            text[start:end] = _BLANKED_LETTER.sub("_", self.words[start:end])
+        self.words = "".join(text)
+
+
+class _PatternIndex:
+    """Patterns filed under the words of their smallest required set: a message visits only the patterns
+    it holds one of those words for (in an ordinary message, a small part of them), in their order."""
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        self.patterns = patterns
+        self.always: list[int] = []  # patterns without a required word
+        self.by_word: dict[str, list[int]] = {}
+        for number, pattern in enumerate(patterns):
+            if not pattern.needs:
+                self.always.append(number)
+                continue
+            for word in min(pattern.needs, key=len):
+                self.by_word.setdefault(word, []).append(number)
+        self.words = frozenset(self.by_word)
+
+    def candidates(self, present: frozenset[str]) -> list[Pattern]:
+        numbers = set(self.always)
+        by_word = self.by_word
+        for word in present & self.words:
+            numbers.update(by_word[word])
+        patterns = self.patterns
+        return [patterns[number] for number in sorted(numbers)]
+
+
+_MAX_REMEMBERED_WORDS = 50_000
+
+
+class CrisisLanguage:
+    """Decides whether a patient's text speaks of suicide or self-harm. Compiled once; `matches` is cheap."""
+
+    def __init__(self, patterns: Iterable[Pattern]) -> None:
+        patterns = list(patterns)
+        self.crisis = [p for p in patterns if p.section == "crisis"]
+        self.not_crisis = [p for p in patterns if p.section == "not_crisis"]
+        if not self.crisis:
+            raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
+        keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
+        self._keys = frozenset(keys)
+        self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
+        self._keys_of_word: dict[str, tuple[str, ...]] = {}
+        self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._not_crisis_index = _PatternIndex(self.not_crisis)
+        self._crisis_index = _PatternIndex(self.crisis)
 
     @classmethod
-    def load(cls, directory: Path = PROMPTS_DIR / "crisis") -> CrisisPhrases:
-        phrases: list[str] = []
-        for path in sorted(directory.glob("*.yaml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            phrases += [str(p) for p in data.get("phrases", []) if str(p).strip()]
-        return cls.of(phrases)
+    def load(cls, directory: Path = PROMPTS_DIR / "crisis") -> CrisisLanguage:
+        """Every ``*.yaml`` directly in `directory`; subfolders (such as reply texts) are not detection files."""
+        definitions: dict[str, object] = {}
+        for path in sorted(p for p in directory.glob("*.yaml") if p.is_file()):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise CrisisLanguageError(f"{path}: cannot be read: {error}") from None
+            definitions[str(path)] = _parse_yaml(str(path), text)
+        if not definitions:
+            raise CrisisLanguageError(f"no crisis language files (*.yaml) in {directory}")
+        return cls.from_definitions(definitions)
 
     @classmethod
-    def of(cls, phrases: list[str]) -> CrisisPhrases:
-        if not phrases:
-            return cls(None)
-        alternatives = sorted({r"\s+".join(map(re.escape, normalise(p).split())) for p in phrases}, key=len)
-        return cls(re.compile(r"(?<!\w)(?:" + "|".join(reversed(alternatives)) + r")(?!\w)"))
+    def from_definitions(cls, definitions: Mapping[str, object]) -> CrisisLanguage:
+        """From parsed definitions by source name, e.g. ``{"en.yaml": {"words": {...}, "crisis": {...}}}``."""
+        return cls(
+            pattern for source, definition in definitions.items() for pattern in _patterns_of(source, definition)
+        )
+
+    @classmethod
+    def from_yaml(cls, texts: Mapping[str, str]) -> CrisisLanguage:
+        """From YAML texts by source name: for tests, and to check an edited file before it is installed."""
+        return cls.from_definitions({source: _parse_yaml(source, text) for source, text in texts.items()})
 
     def matches(self, text: str) -> bool:
-        return self.pattern is not None and self.pattern.search(normalise(text)) is not None
+        return self.finding(text) is not None
+
+    def finding(self, text: str) -> Finding | None:
+        """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None."""
+        words = normalise(text)
+        if not words:
+            return None
+        message = _Message(words, self._read_word, self._read)
+        denied = [
+            found.span()
+            for pattern in self._not_crisis_index.candidates(message.present)
+            for found in message.matches(pattern)
+        ]
+        if denied:
+            message.blank(denied)
+        for pattern in self._crisis_index.candidates(message.present):
+            found = message.matches(pattern, first=True)
+            if found:
+                return Finding(pattern, found[0].group())
+        return None
+
+    def _read(self, word: str) -> tuple[str, tuple[str, ...]]:
+        """A normalised word squeezed, with the pattern words it counts as; remembered, as words recur."""
+        if len(self._read_word) > _MAX_REMEMBERED_WORDS:
+            self._read_word.clear()  # a bound on memory; words are learnt again as they come
+        squeezed = _squeeze(word)
+        read = self._read_word[word] = (squeezed, self._keys_of(squeezed))
+        return read
+
+    def _keys_of(self, word: str) -> tuple[str, ...]:
+        """The pattern words a message word counts as: itself, and the prefixes it starts with."""
+        keys = self._keys_of_word.get(word)
+        if keys is None:
+            if len(self._keys_of_word) > _MAX_REMEMBERED_WORDS:
+                self._keys_of_word.clear()  # a bound on memory; words are learnt again as they come
+            found = [word] if word in self._keys else []
+            if self._prefixes and word.startswith(self._prefixes):
+                found += [prefix + "*" for prefix in self._prefixes if word.startswith(prefix)]
+            keys = self._keys_of_word[word] = tuple(found)
+        return keys
+
+
+def _parse_yaml(source: str, text: str) -> object:
+    # Every value is read as text: YAML would otherwise turn the Spanish "no", or "off", into booleans.
+    try:
+        return yaml.load(text, Loader=yaml.BaseLoader) or {}
+    except yaml.YAMLError as error:
+        raise CrisisLanguageError(f"{source}: not readable YAML: {error}") from None

@@ -1,8 +1,9 @@
-"""The alert desk: turns rule findings and crisis messages into alerts, and staff presses into
-acknowledged, snoozed and resolved ones. Cards, escalations and digests are queued in the outbox.
+"""The alert desk: turns rule findings, crisis messages and requests to be contacted into alerts, and
+staff presses into acknowledged, snoozed and resolved ones. Cards, escalations and digests are queued
+in the outbox.
 
-Nothing here reaches a patient except the crisis reply and the fixed "no medical advice" reply,
-which the handlers send from prompts/.
+Nothing here reaches a patient but, when staff acknowledge a patient's own message, the fixed notice
+that their care team has seen it (prompts/, a clinic setting).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.prompts import Catalog
 from storage import alerts, audit, checkins, counters, infusions, outbox, patient_messages, patients, staff
 from storage.checkins import Entry
 from storage.database import Database
-from storage.models import Alert, Patient
+from storage.models import Alert, Priority
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +86,14 @@ class AlertDesk:
         catalog: Catalog,
         staff_chat_id: int | None,
         clinic_timezone: str,
+        tell_patient_seen: bool = True,
     ) -> None:
         self.database = database
         self.rules = rules
         self.catalog = catalog
         self.staff_chat_id = staff_chat_id
         self.clinic_zone = ZoneInfo(clinic_timezone)
+        self.tell_patient_seen = tell_patient_seen
 
     @classmethod
     def for_settings(cls, database: Database, settings: Settings, catalog: Catalog | None = None) -> AlertDesk:
@@ -100,6 +103,7 @@ class AlertDesk:
             catalog=catalog or Catalog.load(settings.default_language),
             staff_chat_id=settings.staff_chat_id,
             clinic_timezone=settings.default_timezone,
+            tell_patient_seen=settings.tell_patient_seen,
         )
 
     # ------------------------------------------------------------------ findings -> alerts
@@ -163,36 +167,94 @@ class AlertDesk:
             else:
                 await alerts.refresh(session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now)
         log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
-        if finding.tier is not Tier.DIGEST and self.staff_chat_id is not None:
-            await outbox.enqueue(session=session, kind="alert", chat_id=self.staff_chat_id, alert_id=alert_id, now=now)
+        await self._queue_card(session, alert_id=alert_id, patient_id=patient_id, tier=finding.tier, now=now)
+
+    async def _queue_card(
+        self, session: AsyncSession, *, alert_id: int, patient_id: int, tier: Tier, now: datetime
+    ) -> None:
+        if tier is Tier.DIGEST or self.staff_chat_id is None:
+            return
+        await outbox.enqueue(
+            session=session,
+            kind="alert",
+            chat_id=self.staff_chat_id,
+            alert_id=alert_id,
+            patient_id=patient_id,
+            priority=Priority.URGENT if tier is Tier.URGENT else Priority.CONVERSATION,
+            now=now,
+        )
 
     # ------------------------------------------------------------------ what patients write
 
-    async def crisis(self, *, patient: Patient, text: str, now: datetime) -> None:
-        """A crisis phrase: an urgent alert that stays open until staff resolve it."""
-        assert patient.id is not None
-        async with self.database.session() as session:
-            await patient_messages.add(session=session, patient_id=patient.id, text=text, crisis=True, now=now)
-            finding = Finding("crisis_text", self.rules.crisis_text.tier, now, {"message": text[:600]})
-            await self._file(session, patient_id=patient.id, finding=finding, now=now)
+    async def file_crisis(
+        self, session: AsyncSession, *, patient_id: int, message: str, patient_message_id: int, now: datetime
+    ) -> int | None:
+        """Every crisis message is an urgent alert of its own, with its own card and escalation clock:
+        one acknowledged earlier says nothing about this one. It stays open until staff resolve it."""
+        config = self.rules.crisis_text
+        if not config.enabled:
+            return None
+        return await self._open_per_message(
+            session,
+            rule="crisis_text",
+            tier=config.tier,
+            patient_id=patient_id,
+            details={"message": message},
+            patient_message_id=patient_message_id,
+            now=now,
+        )
 
-    async def forward(self, *, patient: Patient, text: str, now: datetime) -> None:
-        """A question or other free text: kept for the digest and passed on to the staff chat."""
-        assert patient.id is not None
-        async with self.database.session() as session:
-            await patient_messages.add(session=session, patient_id=patient.id, text=text, crisis=False, now=now)
-            if self.staff_chat_id is not None:
-                message = self.catalog.text(
-                    self.catalog.default_language, "staff.message", code=patient.code, text=text
-                )
-                await outbox.enqueue(
-                    session=session,
-                    kind="staff",
-                    chat_id=self.staff_chat_id,
-                    text=message,
-                    patient_id=patient.id,
-                    now=now,
-                )
+    async def file_contact_request(
+        self, session: AsyncSession, *, patient_id: int, patient_message_id: int, now: datetime
+    ) -> int | None:
+        """The patient asks to be contacted. Asking again before anyone has acknowledged it updates that
+        card; asking after it was acknowledged is a new request."""
+        config = self.rules.contact_request
+        if not config.enabled:
+            return None
+        waiting = await alerts.unacknowledged(session=session, patient_id=patient_id, rule="contact_request")
+        if waiting is not None and waiting.id is not None:
+            times = int(json.loads(waiting.details).get("times", 1)) + 1
+            details = json.dumps({"times": times})
+            await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now)
+            await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
+            return waiting.id
+        return await self._open_per_message(
+            session,
+            rule="contact_request",
+            tier=config.tier,
+            patient_id=patient_id,
+            details={"times": 1},
+            patient_message_id=patient_message_id,
+            now=now,
+        )
+
+    async def _open_per_message(
+        self,
+        session: AsyncSession,
+        *,
+        rule: str,
+        tier: Tier,
+        patient_id: int,
+        details: dict[str, object],
+        patient_message_id: int,
+        now: datetime,
+    ) -> int:
+        escalate_at = now + timedelta(minutes=self.rules.escalation.after_minutes) if tier is Tier.URGENT else None
+        alert_id = await alerts.open_alert(
+            session=session,
+            patient_id=patient_id,
+            rule=rule,
+            tier=tier.value,
+            details=json.dumps(details, ensure_ascii=False),
+            event_at=now,
+            now=now,
+            next_escalation_at=escalate_at,
+            patient_message_id=patient_message_id,
+        )
+        log.info("alert %s (%s) for patient %s", alert_id, rule, patient_id)
+        await self._queue_card(session, alert_id=alert_id, patient_id=patient_id, tier=tier, now=now)
+        return alert_id
 
     # ------------------------------------------------------------------ staff
 
@@ -202,7 +264,7 @@ class AlertDesk:
             await staff.set_name(session=session, telegram_user_id=by, name=name)
             if action is StaffAction.ACKNOWLEDGE:
                 changed = await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now)
-            elif action is StaffAction.SNOOZE:
+            elif action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
                 changed = await alerts.snooze(session=session, alert_id=alert_id, by=by, until=now + SNOOZE, now=now)
             elif action is StaffAction.RESOLVE:
                 changed = await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
@@ -210,6 +272,8 @@ class AlertDesk:
                 raise ValueError(action)
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
+                if action is StaffAction.ACKNOWLEDGE and changed.patient_message_id is not None:
+                    await self.message_seen(session, message_id=changed.patient_message_id, by=by, now=now)
                 await audit.record(
                     session=session,
                     actor_id=by,
@@ -221,6 +285,24 @@ class AlertDesk:
         if changed is not None:
             log.info("alert %s: %s by staff %s", alert_id, action.name.lower(), by)
         return changed
+
+    async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
+        """A staff member has seen a patient's message: the patient may be told (once). False when
+        someone had marked it seen already."""
+        if not await patient_messages.mark_seen(session=session, message_id=message_id, by=by, now=now):
+            return False
+        message = await patient_messages.get(session=session, message_id=message_id)
+        patient = await patients.by_id(session=session, patient_id=message.patient_id) if message else None
+        if self.tell_patient_seen and patient is not None and patient.id is not None and patient.chat_id is not None:
+            await outbox.enqueue(
+                session=session,
+                kind="patient",
+                chat_id=patient.chat_id,
+                text=self.catalog.text(patient.language, "care_team.seen"),
+                patient_id=patient.id,
+                now=now,
+            )
+        return True
 
     async def view(self, *, alert_id: int, now: datetime) -> AlertView | None:
         async with self.database.session() as session:
@@ -249,12 +331,19 @@ class AlertDesk:
         async with self.database.session() as session:
             await alerts.set_card(session=session, alert_id=alert_id, chat_id=chat_id, message_id=message_id)
 
-    async def refresh_card(self, *, alert_id: int, now: datetime) -> None:
+    async def refresh_card(self, *, alert_id: int, patient_id: int, now: datetime) -> None:
         """Queue an update of the staff-chat card (after a press somewhere else, e.g. an admin's DM)."""
         if self.staff_chat_id is None:
             return
         async with self.database.session() as session:
-            await outbox.enqueue(session=session, kind="alert", chat_id=self.staff_chat_id, alert_id=alert_id, now=now)
+            await outbox.enqueue(
+                session=session,
+                kind="alert",
+                chat_id=self.staff_chat_id,
+                alert_id=alert_id,
+                patient_id=patient_id,
+                now=now,
+            )
 
     async def escalate(self, *, now: datetime) -> int:
         """Urgent alerts nobody acknowledged: to each admin directly, every few minutes, a few times."""
@@ -272,7 +361,15 @@ class AlertDesk:
                 if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
                     continue
                 for admin in admin_ids:
-                    await outbox.enqueue(session=session, kind="escalation", chat_id=admin, alert_id=alert.id, now=now)
+                    await outbox.enqueue(
+                        session=session,
+                        kind="escalation",
+                        chat_id=admin,
+                        alert_id=alert.id,
+                        patient_id=alert.patient_id,
+                        priority=Priority.URGENT,
+                        now=now,
+                    )
                     sent += 1
         if sent:
             log.info("%d escalation messages queued", sent)
@@ -308,7 +405,14 @@ class AlertDesk:
         text = await self._digest(now=now, today=today)
         if text is not None and self.staff_chat_id is not None:
             async with self.database.session() as session:
-                await outbox.enqueue(session=session, kind="staff", chat_id=self.staff_chat_id, text=text, now=now)
+                await outbox.enqueue(
+                    session=session,
+                    kind="staff",
+                    chat_id=self.staff_chat_id,
+                    text=text,
+                    priority=Priority.SCHEDULED,
+                    now=now,
+                )
         return True
 
     async def _digest(self, *, now: datetime, today: date) -> str | None:

@@ -98,6 +98,12 @@ class CrisisText(Rule):
     tier: Tier = Tier.URGENT
 
 
+class ContactRequest(Rule):
+    """The patient pressed "Please contact me" or sent /callme."""
+
+    tier: Tier = Tier.AMBER
+
+
 class Escalation(_Strict):
     after_minutes: int = Field(default=15, ge=1, le=1440)
     every_minutes: int = Field(default=15, ge=1, le=1440)
@@ -126,6 +132,7 @@ class Rules(_Strict):
     missed_checkins: MissedCheckins = MissedCheckins()
     relief_waning: ReliefWaning = ReliefWaning()
     crisis_text: CrisisText = CrisisText()
+    contact_request: ContactRequest = ContactRequest()
     escalation: Escalation = Escalation()
     digest: Digest = Digest()
 

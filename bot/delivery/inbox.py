@@ -33,13 +33,17 @@ class Inbox:
         database: Database,
         *,
         clock: Callable[[], datetime],
+        received_at: dict[int, datetime] | None = None,
         poll_timeout: int = 10,
         max_in_flight: int = 512,
     ) -> None:
         self.application = application
         self.database = database
         self.clock = clock
+        # When each update in hand was stored: handlers date a button press by it (Telegram does not).
+        self.received_at = received_at if received_at is not None else {}
         self.poll_timeout = poll_timeout
+        self.offset: int | None = None
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -48,23 +52,45 @@ class Inbox:
         self._flush_lock = asyncio.Lock()
 
     async def replay_unfinished(self) -> int:
-        """Process what a previous process stored but did not finish."""
+        """Process what a previous process stored but did not finish, each at the time it was stored."""
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session)
-        for _, payload in rows:
+        for update_id, payload, at in rows:
+            self.received_at[update_id] = at
             self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
         await self.drain()
         if rows:
             log.info("replayed %d unfinished updates", len(rows))
         return len(rows)
 
+    async def catch_up(self) -> int:
+        """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
+        a tick would otherwise open the next check-in and close the one those answers belong to."""
+        handled = 0
+        while True:
+            try:
+                updates = await self.application.bot.get_updates(
+                    offset=self.offset, timeout=0, allowed_updates=Update.ALL_TYPES
+                )
+            except (TimedOut, NetworkError) as error:
+                log.warning("catching up with Telegram failed (%s); the polling loop will", type(error).__name__)
+                break
+            if not updates:
+                break
+            await self.receive(updates)
+            self.offset = updates[-1].update_id + 1
+            handled += len(updates)
+        await self.drain()
+        if handled:
+            log.info("caught up with %d updates kept while the bot was down", handled)
+        return handled
+
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll Telegram until `stop` is set."""
-        offset: int | None = None
         bot = self.application.bot
         while not stop.is_set():
             fetch = asyncio.ensure_future(
-                bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES)
+                bot.get_updates(offset=self.offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES)
             )
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -92,20 +118,20 @@ class Inbox:
                 continue
             await self.receive(updates)
             # Only now may Telegram forget them: the next call confirms them with this offset.
-            offset = updates[-1].update_id + 1
+            self.offset = updates[-1].update_id + 1
         await self.drain()
 
     async def receive(self, updates: list[Update]) -> None:
         """Store, then process in the background; returns once they are stored (a webhook may then
         answer 200). An update seen before is not processed again."""
+        now = self.clock()
         async with self.database.session() as session:
             new = await inbox.store_new(
-                session=session,
-                updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates],
-                now=self.clock(),
+                session=session, updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates], now=now
             )
         for update in updates:
             if update.update_id in new:
+                self.received_at[update.update_id] = now
                 self._dispatch(update)
 
     def _dispatch(self, update: Update) -> None:
@@ -118,6 +144,7 @@ class Inbox:
         async with self._slots, self._chat_locks[chat.id if chat else 0]:
             # process_update hands handler errors to the error handler; it does not raise for them.
             await self.application.process_update(update)
+        self.received_at.pop(update.update_id, None)
         self._done.append(update.update_id)
         await self._flush()
 

@@ -1,36 +1,49 @@
-"""The outbox sender: delivers queued messages, once, within Telegram's limits.
+"""The outbox sender: delivers queued messages at least once, most urgent first, within Telegram's limits.
 
-Each row is marked `sending` (committed) before its request and `sent` after, so a crash leaves
-it either not yet tried or recorded as uncertain; uncertain check-ins are never sent again. 5xx
-and connection errors retry with backoff; a time-out after the request went out is recorded as
-uncertain; 403 means the patient blocked the bot: they are marked unreachable, their schedule
-stops, and staff are told.
+A row is marked `sending` (committed) just before its request and `sent` after. A process that dies in
+between leaves it `sending`; once its lease has run out, any running sender (this process or another)
+owes it again, so a check-in, a card or a patient's words are never lost; the price is a rare duplicate
+of what was in flight at the instant of the crash. Rows are taken only for chats whose turn under the
+flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`.
+
+5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
+403 means the patient blocked the bot: they are marked unreachable, their schedule stops, and staff
+are told.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
-from bot.delivery.rate_limit import PACED, FloodLimiter
+from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
+from bot.diary import roster
 from bot.diary.checkins import CheckIns
 from bot.diary.questionnaire import Questionnaire
 from bot.handlers.alert_card import CardRenderer
+from bot.handlers.callback_data import CONTACT_ME
 from bot.handlers.checkin_view import render
 from bot.handlers.edits import edit
 from bot.prompts import Catalog
-from storage import checkins, outbox, patients, schedules
+from storage import checkins, outbox, patients, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+# Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
+ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
 
 
 class OutboxSender:
@@ -47,8 +60,9 @@ class OutboxSender:
         clock: Callable[[], datetime],
         staff_chat_id: int | None,
         limiter: FloodLimiter,
+        wake: asyncio.Event | None = None,
         concurrency: int = 64,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self.application = application
         self.database = database
@@ -62,22 +76,25 @@ class OutboxSender:
         self.limiter = limiter
         self.concurrency = concurrency
         self.lease = lease
-        self.wake = asyncio.Event()
+        self.wake = wake or asyncio.Event()
+        self._rows_in_hand: set[int] = set()
+        self._chats_in_hand: Counter[int] = Counter()
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self.database.session() as session:
-            abandoned = await outbox.abandon_stale(session=session, now=self.clock(), lease=self.lease)
-        if abandoned:
-            log.warning("%d messages were being sent when a process stopped; recorded as uncertain", abandoned)
         slots = asyncio.Semaphore(self.concurrency)
         in_flight: set[asyncio.Task[None]] = set()
-        # The next row is claimed while the current one waits for its turn: one row, at most one
-        # interval before its request starts, is all a crash can leave in doubt without a request.
-        claiming = asyncio.create_task(self._claim())
+        next_recovery = 0.0
+        # The next row is claimed while the current one waits for its overall turn, so the database's
+        # latency does not slow the pace.
+        claiming: asyncio.Task[OutboxMessage | None] | None = None
         while not stop.is_set():
+            if time.monotonic() >= next_recovery:
+                await self._recover()
+                next_recovery = time.monotonic() + self.lease.total_seconds() / 3
             await slots.acquire()
             await self.limiter.overall_turn()
-            row = await claiming
+            row = await (claiming or self._claim())
+            claiming = None
             if row is None:
                 slots.release()
                 self.wake.clear()
@@ -85,74 +102,133 @@ class OutboxSender:
                 await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
-                claiming = asyncio.create_task(self._claim())
                 continue
+            self._take(row)
             claiming = asyncio.create_task(self._claim())
             task = asyncio.create_task(self._deliver(row))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
+            task.add_done_callback(functools.partial(self._let_go, row))
             task.add_done_callback(lambda _: slots.release())
-        leftover = await claiming
+        leftover = await claiming if claiming is not None else None
         if leftover is not None and leftover.id is not None:  # taken but never tried: it stays owed
             async with self.database.session() as session:
                 await outbox.release(session=session, message_id=leftover.id)
         if in_flight:
             await asyncio.gather(*in_flight)
 
-    async def _claim(self) -> OutboxMessage | None:
+    def _take(self, row: OutboxMessage) -> None:
+        assert row.id is not None
+        self._rows_in_hand.add(row.id)
+        self._chats_in_hand[row.chat_id] += 1
+
+    def _let_go(self, row: OutboxMessage, _: object = None) -> None:
+        assert row.id is not None
+        self._rows_in_hand.discard(row.id)
+        self._chats_in_hand[row.chat_id] -= 1
+        if self._chats_in_hand[row.chat_id] <= 0:
+            del self._chats_in_hand[row.chat_id]
+
+    async def _recover(self) -> None:
         async with self.database.session() as session:
-            return await outbox.claim_one(session=session, now=self.clock())
+            owed = await outbox.recover_stale(
+                session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
+            )
+        if owed:
+            log.warning("%d messages were left unfinished by a stopped process; they are sent again", owed)
+
+    async def _claim(self) -> OutboxMessage | None:
+        # One row per chat at a time, and none for a chat whose turn is more than a second away.
+        skip = set(self._chats_in_hand) | set(self.limiter.busy_chats(longer_than=1.0))
+        async with self.database.session() as session:
+            return await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
-        bot = self.application.bot
         try:
-            if row.kind == "staff":
-                sent = await bot.send_message(row.chat_id, row.text or "", rate_limit_args=PACED)
-            elif row.kind in ("alert", "escalation"):
-                message_id = await self._alert(row)
-                if message_id is None:
-                    await self._finish(row, "skipped")
-                    return
-                await self._finish(row, "sent", telegram_message_id=message_id)
-                return
-            else:
-                assert row.checkin_id is not None
-                view = await self.checkins.view(checkin_id=row.checkin_id, now=self.clock())
-                if view is None:  # closed or answered elsewhere before its turn came
-                    await self._finish(row, "skipped")
-                    return
-                state, language = view
-                if row.kind == "reminder":
-                    if state.answers:  # answered meanwhile
-                        await self._finish(row, "skipped")
-                        return
-                    reminder = self.catalog.text(language, "checkin.reminder")
-                    sent = await bot.send_message(row.chat_id, reminder, rate_limit_args=PACED)
-                else:
-                    text, keyboard = render(
-                        state, language=language, catalog=self.catalog, questionnaire=self.questionnaire
-                    )
-                    sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+            message_id = await self._send(row)
         except Forbidden:
             await self._blocked(row)
+        except RetryAfter as error:  # over Telegram's limit: later, without counting it as a failure
+            seconds = retry_seconds(error)
+            await self._retry(row, after=timedelta(seconds=seconds), error="429", count=False)
         except TimedOut:
-            await self._finish(row, "uncertain", error="timed out after the request was sent")
+            # The request may or may not have arrived: send again (a rare duplicate, never a loss).
+            await self._retry(row, after=self._backoff(row), error="timed out")
         except BadRequest as error:
-            log.warning("Telegram refused outbox message %s: %s", row.id, error.message)
+            log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, "failed", error=error.message[:200])
         except NetworkError as error:  # 5xx, connection refused: nothing was delivered
-            delay = timedelta(seconds=min(300, 2 ** min(row.attempts, 8)))
-            async with self.database.session() as session:
-                await outbox.retry_later(
-                    session=session, message_id=row.id, not_before=self.clock() + delay, error=type(error).__name__
-                )
+            await self._retry(row, after=self._backoff(row), error=type(error).__name__)
         except Exception:
-            # Whatever went wrong, the message may have gone out: record it as uncertain, never resend.
-            log.exception("outbox message %s failed unexpectedly", row.id)
-            await self._finish(row, "uncertain", error="internal error while sending")
+            log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
+            if row.attempts + 1 >= outbox.MAX_ATTEMPTS:
+                await self._finish(row, "failed", error="internal error while sending; given up")
+            else:
+                await self._retry(row, after=self._backoff(row), error="internal error while sending")
         else:
-            await self._finish(row, "sent", telegram_message_id=sent.message_id)
+            await self._finish(row, "skipped" if message_id is None else "sent", telegram_message_id=message_id)
+
+    @staticmethod
+    def _backoff(row: OutboxMessage) -> timedelta:
+        return timedelta(seconds=min(300, 2 ** min(row.attempts, 8)))
+
+    async def _retry(self, row: OutboxMessage, *, after: timedelta, error: str, count: bool = True) -> None:
+        assert row.id is not None
+        async with self.database.session() as session:
+            await outbox.retry_later(
+                session=session, message_id=row.id, not_before=self.clock() + after, error=error, count=count
+            )
+
+    async def _send(self, row: OutboxMessage) -> int | None:
+        """The request for one row; the Telegram message id, or None when it is no longer owed."""
+        bot = self.application.bot
+        if row.kind in ("alert", "escalation"):
+            return await self._alert(row)
+        if row.kind in ("staff", "patient", "received"):
+            buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
+            sent = await bot.send_message(row.chat_id, row.text or "", reply_markup=buttons, rate_limit_args=PACED)
+            return int(sent.message_id)
+        if row.kind == "copy":
+            assert row.source_chat_id is not None and row.source_message_id is not None
+            copied = await bot.copy_message(
+                row.chat_id,
+                row.source_chat_id,
+                row.source_message_id,
+                reply_markup=self._buttons(row),
+                rate_limit_args=PACED,
+            )
+            return int(copied.message_id)
+        assert row.checkin_id is not None
+        view = await self.checkins.view(checkin_id=row.checkin_id, now=self.clock())
+        if view is None:  # closed or answered elsewhere before its turn came
+            return None
+        state, language = view
+        if row.kind == "reminder":
+            if state.answers:  # answered meanwhile
+                return None
+            sent = await bot.send_message(
+                row.chat_id, self.catalog.text(language, "checkin.reminder"), rate_limit_args=PACED
+            )
+            return int(sent.message_id)
+        text, keyboard = render(state, language=language, catalog=self.catalog, questionnaire=self.questionnaire)
+        sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+        return int(sent.message_id)
+
+    async def _contact_me(self, row: OutboxMessage) -> InlineKeyboardMarkup | None:
+        """Under the reply to a patient's message: "Please contact me", in their language."""
+        async with self.database.session() as session:
+            patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+        if patient is None:
+            return None
+        label = self.catalog.text(patient.language, "contact.button")
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=CONTACT_ME)]])
+
+    def _buttons(self, row: OutboxMessage) -> InlineKeyboardMarkup | None:
+        """Reply and Seen under a patient's message shown to staff (on its last part only)."""
+        if row.kind not in ABOUT_A_PATIENT or row.patient_message_id is None or row.patient_id is None:
+            return None
+        return self.cards.message_keyboard(patient_id=row.patient_id, patient_message_id=row.patient_message_id)
 
     async def _alert(self, row: OutboxMessage) -> int | None:
         """An alert card (sent with its chart, or updated in place) or an admin's escalation message."""
@@ -167,7 +243,7 @@ class OutboxSender:
                 return None  # acknowledged meanwhile
             minutes = int((now - view.alert.opened_at).total_seconds() // 60)
             text = self.cards.t("alerts.escalation", minutes=minutes) + "\n" + caption
-            sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+            sent: Message = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
             return int(sent.message_id)
         card = view.alert.card_message_id
         if card is not None and view.alert.card_chat_id == row.chat_id:
@@ -188,17 +264,27 @@ class OutboxSender:
         self, row: OutboxMessage, status: str, *, telegram_message_id: int | None = None, error: str | None = None
     ) -> None:
         assert row.id is not None
+        now = self.clock()
         async with self.database.session() as session:
             if row.kind == "checkin" and row.checkin_id is not None and telegram_message_id is not None:
                 # The check-in's message, so that a typed note can edit it later.
                 await checkins.set_message(
                     session=session, checkin_id=row.checkin_id, chat_id=row.chat_id, message_id=telegram_message_id
                 )
+            if row.kind in ABOUT_A_PATIENT and row.patient_id is not None and telegram_message_id is not None:
+                # A staff member's reply to this message reaches the patient it is about.
+                await staff_chat.remember(
+                    session=session,
+                    chat_id=row.chat_id,
+                    message_id=telegram_message_id,
+                    patient_id=row.patient_id,
+                    now=now,
+                )
             await outbox.finish(
                 session=session,
                 message_id=row.id,
                 status=status,
-                now=self.clock(),
+                now=now,
                 telegram_message_id=telegram_message_id,
                 error=error,
             )
@@ -209,20 +295,15 @@ class OutboxSender:
         now = self.clock()
         async with self.database.session() as session:
             await outbox.finish(session=session, message_id=row.id, status="blocked", now=now)
-            patient = await patients.by_chat(session=session, chat_id=row.chat_id)
-            if patient is None or patient.id is None or patient.status == "unreachable":
-                return
-            await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
-            await schedules.stop(session=session, patient_id=patient.id)
-            if self.staff_chat_id is not None:
-                text = self.catalog.text(self.catalog.default_language, "staff.unreachable", code=patient.code)
-                await outbox.enqueue(
-                    session=session,
-                    kind="staff",
-                    chat_id=self.staff_chat_id,
-                    text=text,
-                    patient_id=patient.id,
-                    now=now,
-                )
-        log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient.id)
-        self.wake.set()
+        patient_id = await roster.mark_unreachable(
+            self.database,
+            chat_id=row.chat_id,
+            now=now,
+            staff_chat_id=self.staff_chat_id,
+            staff_text=lambda code: self.catalog.text(self.catalog.default_language, "staff.unreachable", code=code),
+        )
+        if patient_id is not None:
+            log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)
+            self.wake.set()
+        elif row.chat_id != self.staff_chat_id or row.kind in ABOUT_A_PATIENT:
+            log.error("outbox message %s: the bot may not write to chat %s (403)", row.id, row.chat_id)

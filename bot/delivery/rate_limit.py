@@ -2,7 +2,8 @@
 
 PTB's bundled AIORateLimiter has no per-chat limit and does not retry by default; this one paces
 sends with a generic cell-rate algorithm: about 30 messages/s overall, about 1/s per private chat
-(short bursts allowed), 20/min per group. A 429 still waits `retry_after` and tries again.
+(short bursts allowed), 20/min per group. A 429 still waits `retry_after` and tries again, except
+for the outbox, whose sender reschedules the row itself rather than hold it while it waits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
-SENDING = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage", "forwardMessage"})
+SENDING = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendMediaGroup", "copyMessage", "forwardMessage"}
+)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    delay = error.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
 class Pace:
@@ -36,8 +44,14 @@ class Pace:
         self.theoretical_arrival = start + self.interval
         return max(now, start - self.tolerance)
 
+    def wait(self, now: float) -> float:
+        """How long a send starting now would wait."""
+        return max(0.0, max(self.theoretical_arrival, now) - self.tolerance - now)
 
-PACED = {"paced": True}  # rate_limit_args of a request whose sender already waited for its overall turn
+
+# rate_limit_args of an outbox request: its sender already waited for its overall turn, and a 429 is
+# handed back to it (it reschedules the row) instead of being waited out here.
+PACED = {"paced": True}
 
 
 class FloodLimiter(BaseRateLimiter[dict[str, bool]]):
@@ -58,6 +72,8 @@ class FloodLimiter(BaseRateLimiter[dict[str, bool]]):
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
         self.chats: dict[int | str, Pace] = {}
+        # Chats with a backlog and when their next send may start; kept small (only chats that must wait).
+        self._busy: dict[int, float] = {}
 
     async def initialize(self) -> None:
         pass
@@ -71,6 +87,17 @@ class FloodLimiter(BaseRateLimiter[dict[str, bool]]):
         at = self.overall.reserve(now)
         if at > now:
             await asyncio.sleep(at - now)
+
+    def busy_chats(self, *, longer_than: float) -> list[int]:
+        """Chats whose next send would wait more than `longer_than` seconds: the outbox takes no row for
+        them until their turn is near, so no row waits long while marked as being sent."""
+        now = time.monotonic()
+        self._busy = {chat: free_at for chat, free_at in self._busy.items() if free_at > now}
+        return [chat for chat, free_at in self._busy.items() if free_at - now > longer_than]
+
+    def slow_down(self, seconds: float) -> None:
+        """Telegram answered 429: nothing goes out for a while (the bot as a whole is over the limit)."""
+        self.overall.theoretical_arrival = max(self.overall.theoretical_arrival, time.monotonic() + seconds)
 
     def _chat(self, chat_id: int | str) -> Pace:
         pace = self.chats.get(chat_id)
@@ -99,18 +126,20 @@ class FloodLimiter(BaseRateLimiter[dict[str, bool]]):
                 at = now if paced and attempt == 0 else self.overall.reserve(now)
                 chat_id = data.get("chat_id")
                 if chat_id is not None:
-                    at = max(at, self._chat(chat_id).reserve(now))
+                    pace = self._chat(chat_id)
+                    at = max(at, pace.reserve(now))
+                    if isinstance(chat_id, int) and pace.wait(now) > 0:
+                        self._busy[chat_id] = now + pace.wait(now)
                 if at > now:
                     await asyncio.sleep(at - now)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
-                if attempt == self.max_retries:
-                    raise
-                delay = error.retry_after
-                seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+                seconds = retry_seconds(error)
                 log.warning("Telegram asked to slow down for %.0f s (%s)", seconds, endpoint)
                 # Everyone waits: a 429 means the bot as a whole is over the limit.
-                self.overall.theoretical_arrival = max(self.overall.theoretical_arrival, time.monotonic() + seconds)
+                self.slow_down(seconds)
+                if paced or attempt == self.max_retries:
+                    raise
                 await asyncio.sleep(seconds)
         raise AssertionError("unreachable")

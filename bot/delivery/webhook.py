@@ -58,10 +58,17 @@ class WebhookServer:
             return web.Response(status=403)
         try:
             payload = await request.json()
+            update_id = payload.get("update_id") if isinstance(payload, dict) else None
+            # Telegram's ids are positive integers that fit the inbox's 64-bit key; anything else is not
+            # an update from Telegram, whatever its secret says (and JSON's true is not the number 1).
+            if type(update_id) is not int or not 0 < update_id < 2**63:
+                return web.Response(status=400)
             update = Update.de_json(payload, self.bot)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError, AttributeError):
             return web.Response(status=400)
-        if update is None or not isinstance(payload, dict):
+        except RecursionError:  # JSON nested deeper than Python parses: not an update
+            return web.Response(status=400)
+        if update is None:
             return web.Response(status=400)
         await self.inbox.receive([update])
         return web.Response(status=200)

@@ -42,7 +42,7 @@ class CheckInState:
     message_id: int | None
 
 
-def _state(checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckInState:
+def state_of(checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckInState:
     assert checkin.id is not None
     return CheckInState(
         id=checkin.id,
@@ -80,7 +80,7 @@ class CheckIns:
             if created:
                 await checkins.close_others(session=session, patient_id=patient.id, keep_id=checkin.id, now=now)
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
-        return _state(checkin, answers, patient.timezone), created
+        return state_of(checkin, answers, patient.timezone), created
 
     async def view(self, *, checkin_id: int, now: datetime) -> tuple[CheckInState, str] | None:
         """A scheduled check-in as it should be sent now, with the patient's language; None once closed."""
@@ -93,7 +93,7 @@ class CheckIns:
                 return None
             assert checkin.id is not None
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
-        return _state(checkin, answers, patient.timezone), patient.language
+        return state_of(checkin, answers, patient.timezone), patient.language
 
     async def attach_message(self, *, checkin_id: int, chat_id: int, message_id: int) -> None:
         async with self.database.session() as session:
@@ -130,19 +130,20 @@ class CheckIns:
             if action is Action.ANSWER:
                 await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item_id, value=value, now=now)
             answers = await checkins.answers(session=session, checkin_id=checkin_id)
-        return _state(checkin, answers, patient.timezone)
+        return state_of(checkin, answers, patient.timezone)
 
     async def set_aside(self, *, patient: Patient, checkin_id: int, action: Action, now: datetime) -> bool:
-        """Skip today (the check-in closes as skipped) or Snooze (it is sent again in an hour).
-        False when the check-in is closed or not the presser's."""
+        """Skip today (the check-in closes as skipped) or Snooze (it is sent again in an hour, once per
+        check-in). False when the check-in is closed or not the presser's."""
         assert patient.id is not None and action in (Action.SKIP_TODAY, Action.SNOOZE)
         async with self.database.session() as session:
             if action is Action.SKIP_TODAY:
                 return await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
-            checkin = await checkins.move_to(
-                session=session, checkin_id=checkin_id, patient_id=patient.id, step=self.questionnaire.first, now=now
-            )
-            if checkin is None or checkin.chat_id is None or checkin.status != "open":
+            checkin = await checkins.snooze(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+            if checkin is None:
+                # Snoozed before (a second press, or a replayed one): it is sent again once, not twice.
+                return await checkins.snoozed(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+            if checkin.chat_id is None:
                 return False
             await outbox.enqueue(
                 session=session,
@@ -153,23 +154,3 @@ class CheckIns:
                 not_before=now + SNOOZE_FOR,
             )
         return True
-
-    async def add_note(self, *, patient: Patient, text: str, now: datetime) -> CheckInState | None:
-        """Store a typed note on the check-in waiting for one; None when no check-in is waiting."""
-        assert patient.id is not None
-        async with self.database.session() as session:
-            waiting = await checkins.awaiting_note(session=session, patient_id=patient.id, now=now)
-            if waiting is None or waiting.id is None:
-                return None
-            checkin = await checkins.move_to(
-                session=session,
-                checkin_id=waiting.id,
-                patient_id=patient.id,
-                step=self.questionnaire.after("note"),
-                now=now,
-            )
-            if checkin is None:
-                return None
-            await checkins.upsert_answer(session=session, checkin_id=waiting.id, item="note", value=text, now=now)
-            answers = await checkins.answers(session=session, checkin_id=waiting.id)
-        return _state(checkin, answers, patient.timezone)

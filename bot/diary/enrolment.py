@@ -7,10 +7,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from bot.diary.schedule import Rule, format_times, next_slot, parse_days, parse_times
-from storage import audit, invites, patients, schedules
+from bot.diary.schedule import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
+from storage import audit, invites, patients, schedules, wrong_tokens
 from storage.database import Database
-from storage.models import Patient
+from storage.models import Invite, Patient
 
 TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
 PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -24,10 +24,24 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
-def check_code(code: str) -> str:
-    if not PATIENT_CODE.match(code):
-        raise ValueError(f"patient code {code!r} must be 1-32 letters, digits, '.', '_' or '-'")
-    return code
+EXAMPLE_CODE = "P-0012"
+
+
+def check_code(code: str, code_format: str | None = None) -> str:
+    """A patient code as the clinic writes them. With `code_format` (Settings.patient_code_format, a
+    regular expression the whole code must match), 'p12' is refused instead of becoming a second record
+    for the patient the clinic calls P-0012; without it, only the characters are checked. An InputError
+    (a ValueError) names the code and an example of the clinic's format."""
+    if not PATIENT_CODE.fullmatch(code):
+        raise InputError("code_characters", word=shown(code))
+    if code_format is None or re.fullmatch(code_format, code):
+        return code
+    # The example is their own code in capitals when that fits ("p-0012" -> P-0012), else P-0012 when
+    # it fits the clinic's format; else the format itself, since no example can be made up from it.
+    for example in (code.upper(), EXAMPLE_CODE):
+        if re.fullmatch(code_format, example):
+            raise InputError("not_a_code", word=shown(code), example=example)
+    raise InputError("not_a_code_format", word=shown(code), format=code_format)
 
 
 def check_times(text: str) -> str:
@@ -45,14 +59,24 @@ async def create_invite(
     now: datetime,
     valid_for: timedelta,
     actor_id: int | None = None,
+    country: str | None = None,
+    relink: bool = False,
 ) -> str:
-    """Store a new invite for the patient code and return the token (shown once, never stored)."""
+    """Store a new invite for the patient code and return the token (shown once, never stored).
+    `country` (ISO 3166) picks the crisis text; None: the country of the time zone.
+
+    A patient already linked to a Telegram account gets no ordinary invite (AlreadyEnrolled): whoever
+    held a second link could take their record over. Staff ask for a re-link explicitly (`relink`,
+    audited): whoever accepts it becomes the patient's account, which is also how a discharged
+    patient is readmitted."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with database.session() as session:
         patient = await patients.get_or_create(
             session=session, code=code, language=language, timezone=timezone, now=now
         )
         assert patient.id is not None
+        if patient.telegram_user_id is not None and not relink:
+            raise AlreadyEnrolled(code)
         await invites.create(
             session=session,
             token_hash=hash_token(token),
@@ -60,37 +84,100 @@ async def create_invite(
             language=language,
             timezone=timezone,
             checkin_times=checkin_times,
+            country=country,
+            relink=relink,
             now=now,
             expires_at=now + valid_for,
         )
-        await audit.record(session=session, actor_id=actor_id, action="invite", patient_code=code, now=now)
+        await audit.record(
+            session=session,
+            actor_id=actor_id,
+            action="relink_invite" if relink else "invite",
+            patient_code=code,
+            now=now,
+        )
     return token
 
 
-async def invite_is_usable(database: Database, *, token: str, now: datetime) -> bool:
+class AlreadyEnrolled(Exception):
+    """The patient code is linked to a Telegram account: only an explicit re-link gives a new link."""
+
+
+def _usable(invite: Invite | None, *, now: datetime, after_decline: bool) -> bool:
+    return (
+        invite is not None
+        and invite.used_at is None
+        and invite.expires_at > now
+        and (invite.declined_at is None or after_decline)
+    )
+
+
+async def usable_invite(
+    database: Database, *, token: str, now: datetime, telegram_user_id: int, after_decline: bool = False
+) -> bool:
+    """Whether this person may see the consent screen for this token: the invite works, and either its
+    patient has no account yet, or it is a re-link, or the account is this person's own (readmission)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-    return invite is not None and invite.used_at is None and invite.expires_at > now
+        if invite is None or not _usable(invite, now=now, after_decline=after_decline):
+            return False
+        patient = await patients.by_id(session=session, patient_id=invite.patient_id)
+    if patient is None:
+        return False
+    return patient.telegram_user_id in (None, telegram_user_id) or invite.relink
+
+
+async def decline_invite(database: Database, *, token: str, now: datetime, keep_usable: bool) -> None:
+    """Someone declined consent with this token: staff see "declined"; the link stops working unless
+    the clinic keeps it usable. Nothing about the person is stored."""
+    async with database.session() as session:
+        invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
+        if invite is not None and invite.id is not None and invite.used_at is None:
+            await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
 
 
 async def accept_invite(
-    database: Database, *, token: str, telegram_user_id: int, chat_id: int, now: datetime, default_times: str
+    database: Database,
+    *,
+    token: str,
+    telegram_user_id: int,
+    chat_id: int,
+    now: datetime,
+    default_times: str,
+    after_decline: bool = False,
 ) -> Patient | None:
-    """Link the Telegram user to the invited patient; None if the invite cannot be used."""
+    """Link the Telegram user to the invited patient; None if the invite cannot be used.
+
+    Accepting withdraws every other open invite of the patient, so no older link can take the record
+    over later. Only a re-link may move a patient to another account; an account that is already
+    another patient's is never moved."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is None or invite.id is None:
-            return None
-        if await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id):
-            return None
-        if not await invites.claim(session=session, invite_id=invite.id, now=now):
+        if invite is None or invite.id is None or not _usable(invite, now=now, after_decline=after_decline):
             return None
         patient = await session.get(Patient, invite.patient_id)
         assert patient is not None and patient.id is not None
+        current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
+        if current is not None and current.id != patient.id:
+            return None  # this account is another patient
+        if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
+            return None  # someone else's record: only staff's explicit re-link moves it
+        if not await invites.claim(session=session, invite_id=invite.id, now=now):
+            return None
+        await invites.revoke(session=session, patient_id=patient.id)  # every other open link of theirs
+        if invite.relink:
+            moved = patient.telegram_user_id not in (None, telegram_user_id)
+            detail = (
+                "to another Telegram account" if moved else ("readmitted" if patient.status == "discharged" else "")
+            )
+            await audit.record(
+                session=session, actor_id=None, action="relink", patient_code=patient.code, detail=detail, now=now
+            )
         patient.telegram_user_id = telegram_user_id
         patient.chat_id = chat_id
         patient.language = invite.language
         patient.timezone = invite.timezone
+        patient.country = invite.country
         patient.status = "active"
         patient.consented_at = now
         existing = await schedules.get(session=session, patient_id=patient.id)
@@ -111,25 +198,26 @@ async def accept_invite(
         return patient
 
 
-class FailedStarts:
-    """Wrong invite tokens per Telegram user. After `limit` of them within `window`, /start stops
-    looking tokens up for that user until the window has passed: guessing gets nowhere, and a patient
-    who mistyped waits minutes. Kept in memory: a restart forgets, which only helps the patient."""
+class WrongTokens:
+    """Invite tokens that did not work, per Telegram user, wherever a token is checked (a /start link
+    and the consent button, which carries the token too). After `limit` of them within `window`, tokens
+    are not even looked up for that user until the window has passed: guessing gets nowhere, and a
+    patient who mistyped waits minutes. Kept in the database, so a restart does not reset the limit;
+    rows older than the window are deleted as new ones come."""
 
-    def __init__(self, *, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+    def __init__(self, database: Database, *, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.database = database
         self.limit = limit
         self.window = window
-        self._failures: dict[int, list[datetime]] = {}
 
-    def blocked(self, user_id: int, now: datetime) -> bool:
-        recent = [at for at in self._failures.get(user_id, []) if at > now - self.window]
-        if recent:
-            self._failures[user_id] = recent
-        else:
-            self._failures.pop(user_id, None)
-        return len(recent) >= self.limit
+    async def blocked(self, user_id: int, now: datetime) -> bool:
+        async with self.database.session() as session:
+            return (
+                await wrong_tokens.count_since(session=session, telegram_user_id=user_id, since=now - self.window)
+                >= self.limit
+            )
 
-    def failed(self, user_id: int, now: datetime) -> None:
-        if len(self._failures) > 10_000:  # bounded memory under a flood of different senders
-            self._failures = {u: f for u, f in self._failures.items() if f[-1] > now - self.window}
-        self._failures.setdefault(user_id, []).append(now)
+    async def failed(self, user_id: int, now: datetime) -> None:
+        async with self.database.session() as session:
+            await wrong_tokens.forget_before(session=session, before=now - self.window)
+            await wrong_tokens.record(session=session, telegram_user_id=user_id, now=now)

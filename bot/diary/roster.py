@@ -5,11 +5,12 @@ Every read of patient data and every change is written to the audit log with who
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.diary.scheduling import UnknownPatient
-from storage import audit, checkins, invites, patients, schedules
+from storage import audit, checkins, invites, outbox, patients, schedules
 from storage.checkins import Entry
 from storage.database import Database
 
@@ -19,7 +20,7 @@ RECENT = timedelta(days=14)
 @dataclass(frozen=True)
 class PatientLine:
     code: str
-    status: str  # invited, active, paused, unreachable, discharged
+    status: str  # invited, declined, active, paused, unreachable, discharged
     last_checkin_at: datetime | None
 
 
@@ -31,9 +32,11 @@ class RecentDiary:
     entries: list[Entry]
 
 
-def _shown_status(status: str, paused_until: datetime | None, now: datetime) -> str:
+def _shown_status(status: str, paused_until: datetime | None, now: datetime, *, declined: bool = False) -> str:
     if status == "active" and paused_until is not None and paused_until > now:
         return "paused"
+    if status == "invited" and declined:
+        return "declined"
     return status
 
 
@@ -41,7 +44,10 @@ async def overview(database: Database, *, actor_id: int, now: datetime) -> list[
     async with database.session() as session:
         rows = await patients.overview(session=session)
         await audit.record(session=session, actor_id=actor_id, action="list_patients", now=now)
-    return [PatientLine(r.code, _shown_status(r.status, r.paused_until, now), r.last_checkin_at) for r in rows]
+    return [
+        PatientLine(r.code, _shown_status(r.status, r.paused_until, now, declined=r.declined), r.last_checkin_at)
+        for r in rows
+    ]
 
 
 async def recent(database: Database, *, code: str, actor_id: int, now: datetime) -> RecentDiary:
@@ -90,7 +96,24 @@ async def revoke(database: Database, *, code: str, actor_id: int | None, now: da
     return True
 
 
-async def is_enrolled(database: Database, *, code: str) -> bool:
+async def mark_unreachable(
+    database: Database, *, chat_id: int, now: datetime, staff_chat_id: int | None, staff_text: Callable[[str], str]
+) -> int | None:
+    """The patient in this chat blocked the bot: their schedule stops until they /start again, and the
+    staff chat is told (`staff_text(code)`). Returns the patient's id when this is news."""
     async with database.session() as session:
-        patient = await patients.by_code(session=session, code=code)
-    return patient is not None and patient.telegram_user_id is not None
+        patient = await patients.by_chat(session=session, chat_id=chat_id)
+        if patient is None or patient.id is None or patient.status in ("unreachable", "discharged"):
+            return None
+        await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
+        await schedules.stop(session=session, patient_id=patient.id)
+        if staff_chat_id is not None:
+            await outbox.enqueue(
+                session=session,
+                kind="staff",
+                chat_id=staff_chat_id,
+                text=staff_text(patient.code),
+                patient_id=patient.id,
+                now=now,
+            )
+    return patient.id

@@ -10,18 +10,53 @@ before it: if a gap pushes two slots onto the same instant, the later one moves 
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from bot.diary import places
+from bot.prompts import Catalog
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTE = timedelta(minutes=1)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# A word shaped like check-in times, with the commas people put before or after a space ("09:00,").
+_TIMES_WORD = re.compile(r",?\d{1,2}:\d{2}(,\d{1,2}:\d{2})*,?")
+# One end of quiet hours: "22:00", or the hour alone ("22", "7"), which can only mean its full hour.
+_QUIET_END = re.compile(r"([01]?\d|2[0-3])(?::([0-5]\d))?")
+_LONGEST_SHOWN = 60  # a word quoted back in a refusal is cut here: nobody needs 4,000 characters back
 
 
-class ScheduleError(ValueError):
-    """Input that does not describe a schedule; the message says how to write it."""
+class InputError(ValueError):
+    """Words staff or admins typed that the diary does not take. `key` names the message under `input.`
+    in prompts/messages that says what is wrong and how to write it, so each reader gets it in their
+    language; str() is the English one, which the command line and configuration errors print."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = f"input.{key}"
+        self.values = values
+
+    def __str__(self) -> str:
+        english = _english()
+        return english.text(english.default_language, self.key, **self.values)
+
+
+class ScheduleError(InputError):
+    """Input that does not describe a schedule (times, days, zone, quiet hours)."""
+
+
+@cache
+def _english() -> Catalog:
+    return Catalog.load("en")
+
+
+def shown(word: str) -> str:
+    return word[:_LONGEST_SHOWN]
 
 
 @dataclass(frozen=True)
@@ -55,11 +90,27 @@ def parse_times(text: str) -> tuple[time, ...]:
     for part in parts:
         match = _TIME.match(part)
         if not match:
-            raise ScheduleError(f"'{part}' is not a time: write local times as HH:MM, comma-separated (09:00,20:00)")
+            raise ScheduleError("not_a_time", word=shown(part))
         times.add(time(int(match.group(1)), int(match.group(2))))
     if not 1 <= len(times) <= 4:
-        raise ScheduleError("a schedule has 1 to 4 check-in times a day, e.g. 09:00 or 09:00,20:00")
+        raise ScheduleError("times_count")
     return tuple(sorted(times))
+
+
+def is_times_word(word: str) -> bool:
+    """'09:00', '09:00,20:00' or '09:00,': a word meant as check-in times (right or wrong)."""
+    return _TIMES_WORD.fullmatch(word) is not None
+
+
+def join_spaced_times(words: Sequence[str]) -> None:
+    """Refuse check-in times written with spaces ('09:00 20:00', '09:00, 20:00'), naming the joined
+    form. They are not taken as meant: the same words go to the command line, where the shell has
+    already split them into times, days and zone, and one spelling serves the bot, the command line and
+    the schedule shown back."""
+    run = list(itertools.takewhile(is_times_word, words))
+    if len(run) > 1:
+        joined = ",".join(part for word in run for part in word.split(",") if part)
+        raise ScheduleError("times_spaced", word=shown(run[1]), times=joined)
 
 
 def format_times(times: tuple[time, ...]) -> str:
@@ -71,12 +122,14 @@ def parse_days(text: str) -> frozenset[int]:
     days: set[int] = set()
     for part in (p.strip().lower() for p in text.split(",") if p.strip()):
         ends = part.split("-")
+        if _TIME.match(part):  # "09:00 20:00 mon-sun ...": the second time landed where the days go
+            raise ScheduleError("time_not_a_day", word=shown(part))
         if len(ends) > 2 or any(end not in DAY_NAMES for end in ends):
-            raise ScheduleError(f"'{part}' is not a day or range: write mon-sun, mon-fri or mon,wed,fri")
+            raise ScheduleError("not_a_day", word=shown(part))
         first, last = DAY_NAMES.index(ends[0]), DAY_NAMES.index(ends[-1])
         days.update((first + n) % 7 for n in range((last - first) % 7 + 1))
     if not days:
-        raise ScheduleError("name at least one day: mon-sun, mon-fri or mon,wed,fri")
+        raise ScheduleError("no_day")
     return frozenset(days)
 
 
@@ -87,20 +140,43 @@ def format_days(days: frozenset[int]) -> str:
 
 
 def parse_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"'{name}' is not an IANA time zone (for example Europe/Berlin)") from None
-    return name
+    """An IANA time zone exactly as the database spells it. Anything else is refused with the nearest
+    zone named (a misspelling, a city, other capitals), for whoever typed it to confirm: a zone decides
+    when a patient is asked, so it is never guessed."""
+    if name in places.zone_names():
+        return name
+    place = places.nearest_place(name)
+    if place is None:
+        raise ScheduleError("not_a_zone", word=shown(name))
+    if len(place.zones) > 1:
+        raise ScheduleError("zone_choice", word=shown(name), zones=", ".join(place.zones))
+    raise ScheduleError("zone_suggestion", word=shown(name), zone=place.zones[0])
 
 
 def parse_quiet_hours(text: str) -> tuple[time, time]:
-    """'22:00-07:00' -> (start, end); the span may cross midnight."""
-    parts = text.split("-")
-    if len(parts) != 2:
-        raise ScheduleError(f"'{text}' is not a span of hours: write it as 22:00-07:00")
-    start, end = (parse_times(part)[0] for part in parts)
+    """'22:00-07:00' or '22-07' -> (start, end); the span may cross midnight."""
+    parts = text.replace("–", "-").split("-")  # phones turn a typed hyphen into an en dash
+    ends = [_QUIET_END.fullmatch(part.strip()) for part in parts]
+    if len(ends) != 2 or ends[0] is None or ends[1] is None:
+        raise ScheduleError("not_quiet_hours", word=shown(text))
+    start, end = (time(int(end.group(1)), int(end.group(2) or 0)) for end in ends if end is not None)
+    if start == end:
+        raise ScheduleError("quiet_empty", word=shown(text))
     return start, end
+
+
+def format_quiet_hours(quiet: tuple[time, time]) -> str:
+    return "-".join(end.strftime("%H:%M") for end in quiet)
+
+
+def parse_schedule_words(words: Sequence[str]) -> tuple[Rule, str | None]:
+    """What follows the patient's code in /schedule: times, days, zone and, if the patient has their
+    own, quiet hours (stored as 22:00-07:00 however they were written)."""
+    join_spaced_times(words)
+    if len(words) not in (3, 4):
+        raise ScheduleError("schedule_words")
+    rule = parse_rule(words[0], words[1], words[2])
+    return rule, format_quiet_hours(parse_quiet_hours(words[3])) if len(words) == 4 else None
 
 
 def in_quiet_hours(moment: datetime, zone: ZoneInfo, quiet: tuple[time, time] | None) -> bool:
@@ -156,7 +232,7 @@ def next_slot(rule: Rule, *, after: tuple[date, time] | None, previous_fire: dat
             if after is None and fire_at <= now:
                 continue
             return Slot(local_date, local_time, fire_at)
-    raise ScheduleError("the schedule has no day on which to send a check-in")
+    raise ScheduleError("no_send_day")
 
 
 def upcoming(rule: Rule, *, now: datetime, count: int) -> list[Slot]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot import team
 from bot.access import Role
-from bot.diary.schedule import Rule, ScheduleError, Slot, parse_quiet_hours, parse_rule
+from bot.diary.schedule import InputError, Rule, Slot, parse_schedule_words
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.handlers.menus import publish_menu_for
@@ -36,27 +37,26 @@ def describe(
 
 
 async def schedule_command(update: Update, context: DiaryContext) -> None:
-    """/schedule P-0012 09:00,20:00 mon-sun Europe/Berlin [22:00-07:00] sets; /schedule P-0012 shows."""
+    """/schedule P-0012 09:00,20:00 mon-sun Europe/Berlin [22:00-07:00] sets; /schedule P-0012 shows.
+    Replies are in the admin's own language; a refusal names the word that is wrong, then the usage."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     services, args = context.services, context.args or []
-    usage = context.text("admin.schedule_usage")
-    if len(args) not in (1, 4, 5):
+    text = partial(context.sender_text, update)
+    usage = context.sender_text(update, "admin.schedule_usage")
+    if not args:
         await message.reply_text(usage)
         return
-    code, now = args[0], services.clock()
+    code, now = args[0], context.now
     try:
         if len(args) == 1:
             shown = await services.scheduler.show(code=code, now=now)
             if shown is None:
-                await message.reply_text(context.text("admin.schedule_none", code=code))
+                await message.reply_text(context.sender_text(update, "admin.schedule_none", code=code))
                 return
             rule, quiet, slots = shown
         else:
-            rule = parse_rule(args[1], args[2], args[3])
-            quiet = args[4] if len(args) == 5 else None
-            if quiet is not None:
-                parse_quiet_hours(quiet)
+            rule, quiet = parse_schedule_words(args[1:])
             slots = await services.scheduler.set_schedule(code=code, rule=rule, now=now, quiet_hours=quiet)
             async with services.database.session() as session:
                 await audit.record(
@@ -68,21 +68,22 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
                     now=now,
                 )
     except UnknownPatient:
-        await message.reply_text(context.text("admin.unknown_patient", code=code))
+        await message.reply_text(context.sender_text(update, "admin.unknown_patient", code=code))
         return
-    except ScheduleError as error:
-        await message.reply_text(f"{error}\n{usage}")
+    except InputError as error:
+        await message.reply_text(f"{text(error.key, **error.values)}\n{usage}")
         return
-    await message.reply_text(describe(context.text, code, rule, quiet, slots, services.settings.quiet_hours))
+    await message.reply_text(describe(text, code, rule, quiet, slots, services.settings.quiet_hours))
 
 
 async def staff_command(update: Update, context: DiaryContext) -> None:
-    """/staff lists; /staff add <telegram id> staff|admin; /staff remove <telegram id>."""
+    """/staff lists; /staff add <telegram id> staff|admin; /staff remove <telegram id>. Replies are in
+    the admin's own language."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     services, args = context.services, context.args or []
-    t = services.cards.t
-    now, actor = services.clock(), update.effective_user.id
+    t = partial(context.sender_text, update)
+    now, actor = context.now, update.effective_user.id
     if not args:
         lines = [
             t("staff.member_line", id=m.telegram_user_id, role=t(f"staff.role.{m.role}"), name=m.name)

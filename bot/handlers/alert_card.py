@@ -10,12 +10,17 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.alerts.desk import AlertView, StaffAction
+from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, shorten, split, units
 from bot.diary import history
-from bot.handlers.callback_data import alert_button
+from bot.handlers.callback_data import alert_button, reply_button, seen_button
 from bot.prompts import Catalog
 from storage.checkins import Entry
+from storage.models import PER_MESSAGE_RULES
 
 STAFF_HISTORY = timedelta(days=14)
+# Notes written since this long before a finding's first check-in are shown on its card.
+NOTES_BEFORE = timedelta(days=1)
+ITEMS = ("pain", "skin_color", "skin_temperature", "swelling", "mood")
 
 
 class CardRenderer:
@@ -33,6 +38,8 @@ class CardRenderer:
         return at.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
 
     def caption(self, view: AlertView, *, now: datetime) -> str:
+        """The card's text: what fired, its numbers, the infusion, who did what, then the patient's notes
+        from the check-ins it is about, as many as fit Telegram's 1024-unit caption."""
         alert = view.alert
         try:
             details = self.t(f"alerts.details.{alert.rule}", **view.details)
@@ -67,9 +74,29 @@ class CardRenderer:
             lines.append(self.t("alerts.snoozed", who=who(alert.snoozed_by), until=self.when(alert.snoozed_until)))
         if alert.resolved_at is not None:
             lines.append(self.t("alerts.resolved", who=who(alert.resolved_by), when=self.when(alert.resolved_at)))
-        return "\n".join(lines)[:1024]  # Telegram's caption limit
+        text = shorten("\n".join(lines), CAPTION_LIMIT)
+        if alert.rule in PER_MESSAGE_RULES:
+            return text
+        return text + self._notes(view, room=CAPTION_LIMIT - units(text))
+
+    def _notes(self, view: AlertView, *, room: int) -> str:
+        """The newest notes first, the last one that fits shortened; nothing when none fits."""
+        since = view.alert.event_at - NOTES_BEFORE
+        notes = [
+            (e.started_at, e.answers["note"]) for e in view.entries if e.answers.get("note") and e.started_at >= since
+        ]
+        shown = ""
+        for at, note in reversed(notes):
+            line = "\n" + self.t("alerts.note", when=self.when(at), note="")
+            left = room - units(shown) - units(line)
+            if left < 20:
+                break
+            shown += line + shorten(note, left)
+        return shown
 
     def keyboard(self, view: AlertView) -> InlineKeyboardMarkup:
+        """What staff may still do. An alert about one message (a crisis, a request to be contacted)
+        cannot be snoozed: each one must be seen."""
         assert view.alert.id is not None
         status = view.alert.status
         actions = {
@@ -77,6 +104,8 @@ class CardRenderer:
             "acknowledged": [StaffAction.SNOOZE, StaffAction.RESOLVE],
             "snoozed": [StaffAction.RESOLVE],
         }.get(status, [])
+        if view.alert.rule in PER_MESSAGE_RULES:
+            actions = [a for a in actions if a is not StaffAction.SNOOZE]
         names = {
             StaffAction.ACKNOWLEDGE: "acknowledge",
             StaffAction.SNOOZE: "snooze",
@@ -87,7 +116,20 @@ class CardRenderer:
             InlineKeyboardButton(self.t(f"alerts.buttons.{names[a]}"), callback_data=alert_button(a, view.alert.id))
             for a in [*actions, StaffAction.HISTORY]
         ]
-        return InlineKeyboardMarkup([buttons[:2], buttons[2:]] if len(buttons) > 2 else [buttons])
+        buttons.append(self._reply(view.alert.patient_id))
+        return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+    def _reply(self, patient_id: int) -> InlineKeyboardButton:
+        return InlineKeyboardButton(self.t("alerts.buttons.reply"), callback_data=reply_button(patient_id))
+
+    def message_keyboard(
+        self, *, patient_id: int, patient_message_id: int, seen_by: str | None = None
+    ) -> InlineKeyboardMarkup:
+        """Under a patient's message in a staff chat: Reply, and Seen (showing who once pressed)."""
+        seen = self.t("alerts.buttons.seen_by", who=seen_by) if seen_by else self.t("alerts.buttons.seen")
+        return InlineKeyboardMarkup(
+            [[self._reply(patient_id), InlineKeyboardButton(seen, callback_data=seen_button(patient_message_id))]]
+        )
 
     async def chart(self, view: AlertView, *, now: datetime) -> bytes:
         band = None
@@ -128,14 +170,19 @@ class CardRenderer:
         )
 
     def diary_lines(self, entries: list[Entry]) -> str:
-        """One line per check-in: time, pain, colour, temperature, swelling, mood (codes, as exported)."""
-        items = ("pain", "skin_color", "skin_temperature", "swelling", "mood")
-        return "\n".join(
-            f"{self.when(e.started_at)}  " + "  ".join(e.answers.get(item, "-") for item in items) for e in entries
-        )
+        """One line per check-in: time, pain, colour, temperature, swelling, mood (codes, as exported),
+        then the note in full."""
+        lines = []
+        for e in entries:
+            line = f"{self.when(e.started_at)}  " + "  ".join(e.answers.get(item, "-") for item in ITEMS)
+            if e.answers.get("note"):
+                line += "  " + self.t("alerts.note_inline", note=e.answers["note"])
+            lines.append(line)
+        return "\n".join(lines)
 
-    def history_text(self, view: AlertView, *, now: datetime) -> str:
+    def history_texts(self, view: AlertView, *, now: datetime) -> list[str]:
+        """The last 14 days in numbers and notes, in as many messages as it takes."""
         recent = [e for e in view.entries if e.started_at >= now - STAFF_HISTORY]
         if not recent:
-            return self.t("alerts.history_empty", code=view.code)
-        return self.t("alerts.history", code=view.code, lines=self.diary_lines(recent))[:4096]
+            return [self.t("alerts.history_empty", code=view.code)]
+        return split(self.t("alerts.history", code=view.code, lines=self.diary_lines(recent)), TEXT_LIMIT)

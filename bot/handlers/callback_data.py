@@ -10,7 +10,7 @@ from bot.diary.checkins import Action
 
 # ck:<action>:<check-in id>:<item>:<value>, at most ~50 bytes (Telegram allows 64).
 _CHECKIN = re.compile(r"ck:([asbetz]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16})")
-_CONSENT = re.compile(r"cs:(y:[A-Za-z0-9_-]{16,64}|n)")
+_CONSENT = re.compile(r"cs:([yn]):([A-Za-z0-9_-]{16,64})|cs:(n)")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
 _TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
 _ALERT = re.compile(r"al:([azrh]):(\d{1,12})")
@@ -37,17 +37,19 @@ def parse_checkin(data: object) -> CheckInButton | None:
     return CheckInButton(Action(action), int(checkin_id), item, value)
 
 
-def consent_button(token: str | None) -> str:
-    return f"cs:y:{token}" if token else "cs:n"
+def consent_button(accepted: bool, token: str) -> str:
+    """Both buttons carry the invite's token: Accept to use it, Decline to mark it declined."""
+    return f"cs:{'y' if accepted else 'n'}:{token}"
 
 
 def parse_consent(data: object) -> tuple[bool, str | None] | None:
-    """(accepted, token) or None for anything else."""
+    """(accepted, token) or None for anything else; a bare "cs:n" is a decline from an older screen."""
     match = _CONSENT.fullmatch(data) if isinstance(data, str) else None
     if match is None:
         return None
-    choice = match.group(1)
-    return (True, choice[2:]) if choice.startswith("y:") else (False, None)
+    if match.group(3):
+        return False, None
+    return match.group(1) == "y", match.group(2)
 
 
 def language_button(code: str) -> str:
@@ -109,3 +111,41 @@ def parse_delete(data: object) -> bool | None:
 
 def is_delete(data: object) -> bool:
     return parse_delete(data) is not None
+
+
+_REPLY = re.compile(r"rp:(\d{1,12})")
+_SEEN = re.compile(r"ms:(\d{1,12})")
+CONTACT_ME = "cm"
+
+
+def reply_button(patient_id: int) -> str:
+    """Staff: write to this patient."""
+    return f"rp:{patient_id}"
+
+
+def parse_reply(data: object) -> int | None:
+    match = _REPLY.fullmatch(data) if isinstance(data, str) else None
+    return int(match.group(1)) if match else None
+
+
+def is_reply(data: object) -> bool:
+    return parse_reply(data) is not None
+
+
+def seen_button(patient_message_id: int) -> str:
+    """Staff: this patient's message has been seen."""
+    return f"ms:{patient_message_id}"
+
+
+def parse_seen(data: object) -> int | None:
+    match = _SEEN.fullmatch(data) if isinstance(data, str) else None
+    return int(match.group(1)) if match else None
+
+
+def is_seen(data: object) -> bool:
+    return parse_seen(data) is not None
+
+
+def is_contact_me(data: object) -> bool:
+    """A patient's "Please contact me"."""
+    return data == CONTACT_ME

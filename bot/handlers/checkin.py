@@ -1,4 +1,5 @@
-"""The check-in conversation: one message, edited in place as the patient presses buttons."""
+"""The check-in conversation: one message, edited in place as the patient presses buttons. (What they
+type during a check-in, a number or a note, is bot/handlers/patient_messages.py.)"""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ async def checkin_command(update: Update, context: DiaryContext) -> None:
     assert message is not None and context.patient is not None
     services = context.services
     state, created = await services.checkins.start(
-        patient=context.patient, slot=f"extra-{message.message_id}", now=services.clock()
+        patient=context.patient, slot=f"extra-{message.message_id}", now=context.now
     )
     if not created and state.message_id is not None:
         return
@@ -52,7 +53,7 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         return
     if button.action in (Action.SKIP_TODAY, Action.SNOOZE):
         done = await services.checkins.set_aside(
-            patient=context.patient, checkin_id=button.checkin_id, action=button.action, now=services.clock()
+            patient=context.patient, checkin_id=button.checkin_id, action=button.action, now=context.now
         )
         if not done:
             await query.answer(context.text("checkin.closed"))
@@ -67,55 +68,18 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         action=button.action,
         item_id=button.item,
         value=button.value,
-        now=services.clock(),
+        now=context.now,
     )
     if isinstance(outcome, Refusal):
         log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)
         await query.answer(context.text("checkin.closed"))
         return
+    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP):
+        # The check-in reached its summary: the rules look at the diary first, so that staff hear of it
+        # even if showing the summary or answering the button fails (the patient hears nothing of it).
+        assert context.patient.id is not None
+        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
     text, keyboard = _view(context, outcome)
     await edit(query.edit_message_text(text, reply_markup=keyboard))
     # Answered last: the client's spinner stops once the message shows the new step.
     await query.answer()
-    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP):
-        await _completed(context)
-
-
-async def _completed(context: DiaryContext) -> None:
-    """A check-in reached its summary: the rules look at the diary (staff hear of it, the patient does not)."""
-    assert context.patient is not None and context.patient.id is not None
-    services = context.services
-    await services.desk.evaluate(patient_id=context.patient.id, now=services.clock())
-
-
-async def on_text(update: Update, context: DiaryContext) -> None:
-    """Free text: the note of a check-in waiting for one, or a message for the care team.
-
-    A crisis phrase, in a note or not, gets the clinic's crisis text at once and an urgent alert.
-    Any other message gets the fixed reply that the diary gives no medical advice, and goes to staff.
-    """
-    message = update.message
-    assert message is not None and message.text is not None and context.patient is not None
-    services = context.services
-    now = services.clock()
-    crisis = services.crisis_phrases.matches(message.text)
-    if crisis:
-        await message.reply_text(context.text("crisis.reply"))
-        await services.desk.crisis(patient=context.patient, text=message.text, now=now)
-    state = await services.checkins.add_note(patient=context.patient, text=message.text, now=now)
-    if state is None:
-        if not crisis:
-            await message.reply_text(context.text("message_received"))
-            await services.desk.forward(patient=context.patient, text=message.text, now=now)
-        return
-    if state.chat_id is not None and state.message_id is not None:
-        text, keyboard = _view(context, state)
-        await edit(
-            context.bot.edit_message_text(
-                text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard
-            )
-        )
-    if not crisis:
-        await message.reply_text(context.text("checkin.note_saved"))
-    if state.step is None:
-        await _completed(context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.care_team.text_limits import TEXT_LIMIT, shorten, units
 from bot.diary.checkins import Action, CheckInState
 from bot.diary.questionnaire import Item, Questionnaire
 from bot.handlers.callback_data import checkin_button
@@ -25,19 +26,33 @@ def answer_label(catalog: Catalog, language: str, item: Item, value: str | None)
     return value if item.type == "text" else _option_label(catalog, language, item, value)
 
 
+def _with_note(text: str, note: str) -> str:
+    """The check-in's text with the note at the end, shortened with "…" to fit one message: the note
+    itself is stored whole and reaches staff whole."""
+    return text + shorten(note, TEXT_LIMIT - units(text))
+
+
 def render(
     state: CheckInState, *, language: str, catalog: Catalog, questionnaire: Questionnaire
 ) -> tuple[str, InlineKeyboardMarkup]:
     header = catalog.text(language, "checkin.header", date=state.local_start.strftime("%Y-%m-%d %H:%M"))
     if state.step is None:
         lines = [header, "", catalog.text(language, "checkin.summary")]
+        note = ""
         for item in questionnaire.items:
             label = catalog.text(language, f"items.{item.id}.label")
+            if item.type == "text" and state.answers.get(item.id):
+                note = state.answers[item.id]
+                lines.append(f"{label}: ")
+                continue
             lines.append(f"{label}: {answer_label(catalog, language, item, state.answers.get(item.id))}")
         edit = InlineKeyboardButton(
             catalog.text(language, "checkin.edit"), callback_data=checkin_button(Action.EDIT, state.id)
         )
-        return "\n".join(lines), InlineKeyboardMarkup([[edit]])
+        text = "\n".join(lines)
+        if note:  # the note comes last in the questionnaire: it is shortened at the end
+            text = _with_note(text, note)
+        return text, InlineKeyboardMarkup([[edit]])
 
     asked = questionnaire.item(state.step)
     assert asked is not None
@@ -88,5 +103,5 @@ def render(
         )
     text = f"{header}\n{progress}\n\n{question}"
     if item.type == "text" and current:
-        text += f"\n\n{answer_label(catalog, language, item, current)}"
+        text = _with_note(text + "\n\n", current)
     return text, InlineKeyboardMarkup(keyboard)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.access import Role, roles_of
-from bot.alerts.crisis import CrisisPhrases
 from bot.alerts.desk import AlertDesk
+from bot.care_team.intake import Intake
+from bot.care_team.replies import Replies
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
-from bot.diary.enrolment import FailedStarts
+from bot.diary.enrolment import WrongTokens
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
 from bot.handlers.alert_card import CardRenderer
@@ -34,10 +37,25 @@ class Services:
     scheduler: Scheduler
     desk: AlertDesk
     cards: CardRenderer
-    crisis_phrases: CrisisPhrases
+    intake: Intake
+    replies: Replies
     limiter: FloodLimiter
-    failed_starts: FailedStarts
+    wrong_tokens: WrongTokens
     clock: Callable[[], datetime]
+    # Set when a handler has queued messages in the outbox: its sender wakes at once.
+    outbox_wake: asyncio.Event
+    # When each update being handled was stored (bot/delivery/inbox.py): the time a button press
+    # counts at, since Telegram gives presses no date of their own.
+    received_at: dict[int, datetime] = field(default_factory=dict)
+
+
+def update_time(update: Update, received_at: dict[int, datetime]) -> datetime | None:
+    """A message's own date (its edit's, for an edit); for a button press, which Telegram does not
+    date, when the update was stored."""
+    message = update.edited_message or update.message
+    if message is not None:
+        return message.edit_date or message.date if update.edited_message else message.date
+    return received_at.get(update.update_id)
 
 
 class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -52,17 +70,36 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         super().__init__(application, chat_id, user_id)
         self.patient: Patient | None = None
         self.staff_role: str | None = None  # staff or admin (storage/staff.py)
+        self._at: datetime | None = None
+        self.sender_language_code: str | None = None  # as the sender's Telegram app reports it
+
+    @classmethod
+    def from_update(cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]) -> DiaryContext:
+        context = super().from_update(update, application)
+        if isinstance(update, Update):
+            context._at = update_time(update, context.services.received_at)
+            user = update.effective_user
+            context.sender_language_code = user.language_code if user else None
+        return context
 
     @property
     def roles(self) -> frozenset[Role]:
         return roles_of(staff_role=self.staff_role, is_patient=self.patient is not None)
 
     def staff_help(self) -> str:
+        """The staff commands, in the sender's language."""
         catalog = self.services.catalog
-        text = catalog.text(catalog.default_language, "staff.help")
+        language = catalog.language_for(self.sender_language_code)
+        text = catalog.text(language, "staff.help")
         if self.staff_role == Role.ADMIN:
-            text += "\n\n" + catalog.text(catalog.default_language, "staff.admin_help")
+            text += "\n\n" + catalog.text(language, "staff.admin_help")
         return text
+
+    @property
+    def now(self) -> datetime:
+        """The time the update happened, which decides what it does (a note typed before a check-in
+        closed belongs to it, even when a restart handles it later); the clock for anything else."""
+        return self._at or self.services.clock()
 
     @property
     def services(self) -> Services:
@@ -74,3 +111,11 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         catalog = self.services.catalog
         language = self.patient.language if self.patient else catalog.default_language
         return catalog.text(language, key, **values)
+
+    def sender_text(self, update: Update, key: str, **values: object) -> str:
+        """A reply to the person who typed a command (usage lines, refusals, what they asked for), in
+        their Telegram language: a clinic's staff need not all read its language. What goes to the staff
+        chat for everyone (cards, digests) stays in the clinic's language."""
+        catalog = self.services.catalog
+        user = update.effective_user
+        return catalog.text(catalog.language_for(user.language_code if user else None), key, **values)

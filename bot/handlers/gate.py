@@ -7,6 +7,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import access
@@ -33,17 +34,28 @@ def _allowed(update: Update, roles: frozenset[Role], command: str | None) -> boo
     if update.callback_query:
         data = update.callback_query.data
         return access.button_allowed(roles, data if isinstance(data, str) else "")
-    return Role.PATIENT in roles  # free text, photos, stickers: the patient's conversation
+    # Free text, photos, edits: a patient's words for their care team, or a staff member's reply.
+    return bool(roles & (access.PATIENTS | access.CLINIC))
 
 
 async def identify_sender(update: Update, context: DiaryContext) -> None:
     user, chat = update.effective_user, update.effective_chat
+    if update.my_chat_member is not None:
+        return  # the bot's own membership: bot/handlers/membership.py
     if user is None or chat is None:
+        log.info("update %s carries no person or chat (channel posts, polls): not for the diary", update.update_id)
         raise ApplicationHandlerStop
     command = command_of(update)
     data = update.callback_query.data if update.callback_query else None
     private = chat.type == ChatType.PRIVATE
-    if not private and not access.is_clinic_work(command, data if isinstance(data, str) else None):
+    if not private and chat.id != context.services.settings.staff_chat_id:
+        # Staff work only in the staff chat and in their own chats with the bot: a patient list or an
+        # invite link must never be posted in some other group. The bot leaves such groups.
+        await leave(context, chat.id)
+        raise ApplicationHandlerStop
+    # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
+    talk = not private and command is None and data is None
+    if not private and not talk and not access.is_clinic_work(command, data if isinstance(data, str) else None):
         raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
     services = context.services
     async with services.database.session() as session:
@@ -52,33 +64,47 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # A patient doing a patient's thing (every check-in press: the hot path) needs no staff lookup.
         if context.patient is None or not _allowed(update, access.PATIENTS, command):
             context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
+    if talk:
+        if context.staff_role is None:
+            raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
+        return
     if _allowed(update, context.roles, command):
         discharged = context.patient is not None and context.patient.status == "discharged"
         if discharged and not access.discharged_may(command, data if isinstance(data, str) else None):
             await _tell(update, context.text("discharged"))
             raise ApplicationHandlerStop
         return
+    if update.edited_message is not None:
+        raise ApplicationHandlerStop  # a stranger editing what they wrote has had their answer already
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
+
+
+async def leave(context: DiaryContext, chat_id: int) -> None:
+    log.info("leaving group %s: it is not the staff chat", chat_id)
+    try:
+        await context.bot.leave_chat(chat_id)
+    except TelegramError as error:  # gone already, or never a member: nothing more to do
+        log.info("could not leave group %s (%s)", chat_id, type(error).__name__)
 
 
 async def _refuse(update: Update, context: DiaryContext, command: str | None, *, private: bool) -> None:
     """Staff learn what they may do instead; patients and strangers learn nothing about staff commands."""
     roles, services = context.roles, context.services
     catalog = services.catalog
-    clinic = catalog.default_language
+    language = catalog.language_for(context.sender_language_code)  # refusals in the sender's language
     log.info("refused %s from %s (update %s)", command or "a button or message", "/".join(roles), update.update_id)
     if roles & access.CLINIC:
         if command in access.ADMIN_COMMANDS or update.callback_query:
-            text = catalog.text(clinic, "staff.not_allowed")
+            text = catalog.text(language, "staff.not_allowed")
         else:
             text = context.staff_help()
     elif update.callback_query and update.callback_query.data and str(update.callback_query.data).startswith("al:"):
-        text = catalog.text(clinic, "staff.not_staff")
+        text = catalog.text(language, "staff.not_staff")
     elif Role.PATIENT in roles:
         text = context.text("unknown")
     elif not private:
-        text = catalog.text(clinic, "staff.not_staff")
+        text = catalog.text(language, "staff.not_staff")
     else:
         async with services.database.session() as session:
             await counters.increment(session=session, name=STRANGER_COUNTER)

@@ -30,36 +30,48 @@ async def start(update: Update, context: DiaryContext) -> None:
     """/start <token> from an invite link: check the invite and show the consent screen."""
     assert update.message is not None and update.effective_user is not None
     services = context.services
-    if context.patient is not None:
+    token = context.args[0] if context.args else ""
+    user_id, now = update.effective_user.id, context.now
+    if context.patient is not None and not token:
         if context.patient.status == "unreachable" and context.patient.id is not None:
             # They had blocked the bot and came back: check-ins start again from the next slot.
-            await services.scheduler.resume(patient_id=context.patient.id, now=services.clock())
+            await services.scheduler.resume(patient_id=context.patient.id, now=now)
             context.patient.status = "active"
-        await update.message.reply_text(context.text("invite.already_enrolled" if context.args else "help"))
+        await update.message.reply_text(context.text("help"))
         return
-    language = services.catalog.language_for(update.effective_user.language_code)
-    token = context.args[0] if context.args else ""
+    language = (
+        context.patient.language
+        if context.patient
+        else services.catalog.language_for(update.effective_user.language_code)
+    )
     if not token:
         text = context.staff_help() if context.staff_role else services.catalog.text(language, "stranger")
         await update.message.reply_text(text)
         return
-    user_id, now = update.effective_user.id, services.clock()
-    if services.failed_starts.blocked(user_id, now):
+    if await services.wrong_tokens.blocked(user_id, now):
         log.info("/start with an invite token refused: too many wrong tokens (update %s)", update.update_id)
         await update.message.reply_text(services.catalog.text(language, "invite.too_many"))
         return
-    if not await enrolment.invite_is_usable(services.database, token=token, now=now):
-        services.failed_starts.failed(user_id, now)
-        await update.message.reply_text(services.catalog.text(language, "invite.invalid"))
+    usable = await enrolment.usable_invite(
+        services.database,
+        token=token,
+        now=now,
+        telegram_user_id=user_id,
+        after_decline=services.settings.invite_usable_after_decline,
+    )
+    if not usable:
+        await services.wrong_tokens.failed(user_id, now)
+        key = "invite.already_enrolled" if context.patient is not None else "invite.invalid"
+        await update.message.reply_text(services.catalog.text(language, key))
         return
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    services.catalog.text(language, "consent.accept"), callback_data=consent_button(token)
+                    services.catalog.text(language, "consent.accept"), callback_data=consent_button(True, token)
                 ),
                 InlineKeyboardButton(
-                    services.catalog.text(language, "consent.decline"), callback_data=consent_button(None)
+                    services.catalog.text(language, "consent.decline"), callback_data=consent_button(False, token)
                 ),
             ]
         ]
@@ -68,7 +80,8 @@ async def start(update: Update, context: DiaryContext) -> None:
 
 
 async def consent(update: Update, context: DiaryContext) -> None:
-    """Accept enrols the patient; Decline stores nothing about them."""
+    """Accept enrols the patient (or re-links or readmits them); Decline stores nothing about them.
+    The button carries the invite token, so it is checked, and counted when wrong, like a /start link."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None and update.effective_chat is not None
     services = context.services
@@ -77,27 +90,44 @@ async def consent(update: Update, context: DiaryContext) -> None:
         await unknown(update, context)
         return
     accepted, token = choice
-    if context.patient is not None:
-        await edit(query.edit_message_text(context.text("consent.accepted")))
+    user_id, now = update.effective_user.id, context.now
+    language = (
+        context.patient.language
+        if context.patient
+        else services.catalog.language_for(update.effective_user.language_code)
+    )
+    settings = services.settings
+    if not accepted:
+        if token is not None:
+            await enrolment.decline_invite(
+                services.database, token=token, now=now, keep_usable=settings.invite_usable_after_decline
+            )
+        key = "consent.declined_open" if settings.invite_usable_after_decline and token else "consent.declined"
+        await edit(query.edit_message_text(services.catalog.text(language, key)))
         await query.answer()
         return
-    language = services.catalog.language_for(update.effective_user.language_code)
-    if not accepted or token is None:
-        await edit(query.edit_message_text(services.catalog.text(language, "consent.declined")))
+    if token is None or await services.wrong_tokens.blocked(user_id, now):
+        await edit(query.edit_message_text(services.catalog.text(language, "invite.too_many")))
         await query.answer()
         return
-    context.patient = await enrolment.accept_invite(
+    patient = await enrolment.accept_invite(
         services.database,
         token=token,
-        telegram_user_id=update.effective_user.id,
+        telegram_user_id=user_id,
         chat_id=update.effective_chat.id,
-        now=services.clock(),
-        default_times=services.settings.default_checkin_times,
+        now=now,
+        default_times=settings.default_checkin_times,
+        after_decline=settings.invite_usable_after_decline,
     )
-    if context.patient is None:
-        await edit(query.edit_message_text(services.catalog.text(language, "invite.invalid")))
+    if patient is None:
+        await services.wrong_tokens.failed(user_id, now)
+        if context.patient is not None:  # already theirs (a second press): nothing to change
+            await edit(query.edit_message_text(context.text("consent.accepted")))
+        else:
+            await edit(query.edit_message_text(services.catalog.text(language, "invite.invalid")))
     else:
-        log.info("patient %s enrolled", context.patient.id)
+        context.patient = patient
+        log.info("patient %s enrolled", patient.id)
         await edit(query.edit_message_text(context.text("consent.accepted")))
     # Answered last (here and in every button handler): the edit is visible when the spinner stops.
     await query.answer()
@@ -139,7 +169,7 @@ async def history_command(update: Update, context: DiaryContext) -> None:
     assert update.effective_message is not None and context.patient is not None
     patient, services = context.patient, context.services
     assert patient.id is not None
-    now = services.clock()
+    now = context.now
     entries = await history.recent_entries(services.database, patient_id=patient.id, now=now)
     if not entries:
         await update.effective_message.reply_text(context.text("history.empty"))
@@ -176,7 +206,7 @@ async def export_command(update: Update, context: DiaryContext) -> None:
         code=context.patient.code,
         actor_id=update.effective_user.id,
         what="csv, by the patient (/export)",
-        now=services.clock(),
+        now=context.now,
     )
     table = io.StringIO()
     if not await diary.write_csv(table):
@@ -212,7 +242,7 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     done = context.text("delete.done")  # in their language, before the language goes with the rest
-    await erasure.erase(context.services.database, patient_id=context.patient.id, now=context.services.clock())
+    await erasure.erase(context.services.database, patient_id=context.patient.id, now=context.now)
     log.info("a patient erased their diary")
     context.patient = None
     await edit(query.edit_message_text(done))

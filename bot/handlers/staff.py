@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 
 from bot.alerts.desk import AlertView, StaffAction
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary import enrolment, roster
-from bot.diary.schedule import ScheduleError, parse_zone
+from bot.diary.places import parse_country
+from bot.diary.schedule import InputError, is_times_word, join_spaced_times, parse_zone, shown
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import DiaryContext
@@ -27,7 +32,7 @@ DONE = {StaffAction.ACKNOWLEDGE: "acknowledge", StaffAction.SNOOZE: "snooze", St
 async def show(message: Message, context: DiaryContext, view: AlertView) -> None:
     """Make the pressed message show the alert as it is now (a card with a chart, or an escalation text)."""
     cards = context.services.cards
-    now = context.services.clock()
+    now = context.now
     caption, keyboard = cards.caption(view, now=now), cards.keyboard(view)
     if message.photo:
         await edit(message.edit_caption(caption, reply_markup=keyboard))
@@ -44,7 +49,7 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     action, alert_id = parsed
-    now = services.clock()
+    now = context.now
     if action is StaffAction.HISTORY:
         view = await services.desk.view(alert_id=alert_id, now=now)
         if view is not None and isinstance(query.message, Message):
@@ -58,7 +63,8 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
                     detail=f"alert {alert_id}",
                     now=now,
                 )
-            await query.message.reply_text(services.cards.history_text(view, now=now))
+            for part in services.cards.history_texts(view, now=now):
+                await query.message.reply_text(part)
         await query.answer()
         return
     user = update.effective_user
@@ -68,26 +74,65 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         await show(query.message, context, view)
         card = (view.alert.card_chat_id, view.alert.card_message_id)
         if changed is not None and card != (query.message.chat_id, query.message.message_id):
-            await services.desk.refresh_card(alert_id=alert_id, now=now)  # pressed in an admin's direct chat
-    await query.answer(context.services.cards.t(f"alerts.done.{DONE[action]}" if changed else "alerts.closed"))
+            # pressed in an admin's direct chat
+            await services.desk.refresh_card(alert_id=alert_id, patient_id=view.alert.patient_id, now=now)
+    await query.answer(context.sender_text(update, f"alerts.done.{DONE[action]}" if changed else "alerts.closed"))
+
+
+# An infusion dated further back is taken for a mistyped year (2016 for 2026); a clinic loading older
+# history does so with `import --infusions`, which reads dates from its file as they are.
+OLDEST_INFUSION_YEARS = 5
+MAX_INFUSION_KIND = 64  # the length of Infusion.kind
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # the one spelling the usage line shows; no 20261103
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _infusion_date(word: str, today: date) -> date:
+    """The day an infusion was given: a real date, not after today, not implausibly long ago. A date in
+    the future would make every card count negative days since it."""
+    try:
+        on = date.fromisoformat(word) if _ISO_DATE.fullmatch(word) else None
+    except ValueError:  # 2026-02-30
+        on = None
+    if on is None:
+        raise InputError("not_a_date", word=shown(word))
+    if on > today:
+        raise InputError("date_future", date=on.isoformat(), today=today.isoformat())
+    if on < _years_before(today, OLDEST_INFUSION_YEARS):
+        raise InputError("date_too_old", date=on.isoformat(), years=OLDEST_INFUSION_YEARS)
+    return on
 
 
 async def infusion_command(update: Update, context: DiaryContext) -> None:
-    """/infusion P-0012 2026-11-03 [kind]"""
+    """/infusion P-0012 2026-11-03 [kind]. Replies go to whoever typed it, in their language."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     services = context.services
     args = context.args or []
-    try:
-        code, on = args[0], date.fromisoformat(args[1])
-    except (IndexError, ValueError):
-        await message.reply_text(context.services.cards.t("staff.infusion_usage"))
+    usage = context.sender_text(update, "staff.infusion_usage")
+    if len(args) < 2:
+        await message.reply_text(usage)
         return
-    kind = " ".join(args[2:])[:64]
-    now = services.clock()
+    now = context.now
+    # "Today" is the clinic's: staff record the day the clinic gave the infusion, wherever the server is.
+    today = now.astimezone(ZoneInfo(services.settings.default_timezone)).date()
+    code, kind = args[0], " ".join(args[2:])
+    try:
+        on = _infusion_date(args[1], today)
+        if len(kind) > MAX_INFUSION_KIND:  # refused, not cut: the record would say something else
+            raise InputError("kind_too_long", limit=MAX_INFUSION_KIND)
+    except InputError as error:
+        await message.reply_text(f"{context.sender_text(update, error.key, **error.values)}\n{usage}")
+        return
     recorded = await services.desk.record_infusion(code=code, on=on, kind=kind, by=update.effective_user.id, now=now)
     if recorded is None:
-        await message.reply_text(context.services.cards.t("staff.unknown_patient", code=code[:32]))
+        await message.reply_text(context.sender_text(update, "staff.unknown_patient", code=shown(code)))
         return
     log.info("staff %s recorded an infusion", update.effective_user.id)
     if recorded:
@@ -96,15 +141,18 @@ async def infusion_command(update: Update, context: DiaryContext) -> None:
                 session=session, actor_id=update.effective_user.id, action="infusion", patient_code=code, now=now
             )
     key = "staff.infusion_recorded" if recorded else "staff.infusion_exists"
-    await message.reply_text(context.services.cards.t(key, code=code, date=on.isoformat()))
+    await message.reply_text(context.sender_text(update, key, code=code, date=on.isoformat()))
 
 
-_TIMES = re.compile(r"\d{1,2}:\d{2}(,\d{1,2}:\d{2})*")
+_COUNTRY = re.compile(r"[A-Z]{2}")  # in capitals: "es" is a language, "ES" a country
+_LANGUAGE = re.compile(r"([a-z]{2})(-[A-Za-z]{2,4})?")  # a language code, served or not ("fr", "es-MX")
 
 
 async def _reply(update: Update, text: str) -> None:
+    """The whole text, in as many messages as Telegram's limit needs (a long list, notes in full)."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(text[:4096])
+    for part in split(text, TEXT_LIMIT):
+        await update.effective_message.reply_text(part)
 
 
 def _code_argument(context: DiaryContext) -> str | None:
@@ -116,49 +164,108 @@ def _local(context: DiaryContext, at: datetime) -> str:
     return context.services.cards.when(at)
 
 
+@dataclass(frozen=True)
+class InviteWords:
+    """What /invite was told: the patient's code, then their zone, language, country and times."""
+
+    code: str
+    zone: str
+    language: str
+    times: str  # '' for the clinic's default times
+    country: str | None  # None: the zone's country
+
+
+def invite_words(context: DiaryContext, args: list[str]) -> InviteWords:
+    """/invite's words after the command: the code in the clinic's format, then a time zone, a language,
+    a country (in capitals) and check-in times in any order, each at most once (a second zone would
+    silently replace the first). An InputError names the first word that is wrong."""
+    settings, languages = context.services.settings, context.services.catalog.languages
+    code = enrolment.check_code(args[0], code_format=settings.patient_code_format)
+    words = InviteWords(code, settings.default_timezone, settings.default_language, times="", country=None)
+    given: dict[str, str] = {}  # field -> the word that set it
+    for word in args[1:]:
+        field, value = _invite_word(word, languages, times=given.get("times"))
+        if field in given:
+            raise InputError("twice", word=shown(word), first=shown(given[field]))
+        given[field] = word
+        words = replace(words, **{field: value})
+    return words
+
+
+def _invite_word(word: str, languages: list[str], *, times: str | None) -> tuple[str, str]:
+    """Which InviteWords field one word sets, and to what. `times`: the times word already given."""
+    tag = _LANGUAGE.fullmatch(word)
+    if tag and tag.group(1) in languages:  # es-MX: the Spanish catalog
+        return "language", tag.group(1)
+    if tag:
+        raise InputError("not_a_language", word=word, languages=", ".join(languages))
+    if is_times_word(word) or word[:1].isdigit():
+        if times is not None and is_times_word(word):
+            join_spaced_times([times, word])  # '09:00 20:00': say to join them
+        return "times", enrolment.check_times(word)
+    if _COUNTRY.fullmatch(word):
+        try:
+            return "country", parse_country(word)
+        except ValueError:
+            raise InputError("not_a_country", word=word) from None
+    return "zone", parse_zone(word)
+
+
 async def invite_command(update: Update, context: DiaryContext) -> None:
-    """/invite P-0012 [time zone] [language] [09:00,20:00], the last three in any order."""
+    """/invite P-0012 [time zone] [language] [country] [09:00,20:00], the last four in any order.
+    Replies go to whoever typed it, in their language; a refusal names the word, then the usage."""
+    await _invite(update, context, relink=False)
+
+
+async def relink_command(update: Update, context: DiaryContext) -> None:
+    """/relink P-0012 [...]: the same words; whoever opens the link becomes the patient's account (a new
+    phone, or readmission after discharge). Asked for explicitly, and audited, because it moves a record."""
+    await _invite(update, context, relink=True)
+
+
+async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> None:
     assert update.effective_user is not None
     services, args = context.services, context.args or []
-    t = services.cards.t
     settings = services.settings
-    zone, language, times = settings.default_timezone, settings.default_language, ""
+    usage = context.sender_text(update, "staff.relink_usage" if relink else "staff.invite_usage")
+    if not args:
+        await _reply(update, usage)
+        return
     try:
-        code = enrolment.check_code(args[0])
-        for word in args[1:]:
-            if word in services.catalog.languages:
-                language = word
-            elif _TIMES.fullmatch(word):
-                times = enrolment.check_times(word)
-            else:
-                zone = parse_zone(word)
-    except (IndexError, ValueError, ScheduleError):
-        await _reply(update, t("staff.invite_usage"))
+        words = invite_words(context, args)
+    except InputError as error:
+        await _reply(update, f"{context.sender_text(update, error.key, **error.values)}\n{usage}")
         return
-    if await roster.is_enrolled(services.database, code=code):
-        await _reply(update, t("staff.invite_enrolled", code=code))
-        return
-    now = services.clock()
+    code = words.code
+    now = context.now
     valid_for = timedelta(days=settings.invite_valid_days)
-    token = await enrolment.create_invite(
-        services.database,
-        code=code,
-        timezone=zone,
-        language=language,
-        checkin_times=times,
-        now=now,
-        valid_for=valid_for,
-        actor_id=update.effective_user.id,
-    )
-    log.info("staff %s created an invite", update.effective_user.id)
+    try:
+        token = await enrolment.create_invite(
+            services.database,
+            code=code,
+            timezone=words.zone,
+            language=words.language,
+            checkin_times=words.times,
+            now=now,
+            valid_for=valid_for,
+            actor_id=update.effective_user.id,
+            country=words.country,
+            relink=relink,
+        )
+    except enrolment.AlreadyEnrolled:
+        await _reply(update, context.sender_text(update, "staff.invite_enrolled", code=code))
+        return
+    log.info("staff %s created %s", update.effective_user.id, "a re-link invite" if relink else "an invite")
     link = enrolment.deep_link(context.bot.username, token)
-    await _reply(update, t("staff.invite_link", code=code, expires=_local(context, now + valid_for), link=link))
+    expires = _local(context, now + valid_for)
+    key = "staff.relink_link" if relink else "staff.invite_link"
+    await _reply(update, context.sender_text(update, key, code=code, expires=expires, link=link))
 
 
 async def invites_command(update: Update, context: DiaryContext) -> None:
     services = context.services
-    t = services.cards.t
-    found = await roster.open_invites(services.database, now=services.clock())
+    t = partial(context.sender_text, update)  # replies to whoever asked, in their language
+    found = await roster.open_invites(services.database, now=context.now)
     if not found:
         await _reply(update, t("staff.invites_none"))
         return
@@ -169,15 +276,13 @@ async def invites_command(update: Update, context: DiaryContext) -> None:
 async def revoke_command(update: Update, context: DiaryContext) -> None:
     assert update.effective_user is not None
     services = context.services
-    t = services.cards.t
+    t = partial(context.sender_text, update)  # replies to whoever asked, in their language
     code = _code_argument(context)
     if code is None:
         await _reply(update, t("staff.revoke_usage"))
         return
     try:
-        revoked = await roster.revoke(
-            services.database, code=code, actor_id=update.effective_user.id, now=services.clock()
-        )
+        revoked = await roster.revoke(services.database, code=code, actor_id=update.effective_user.id, now=context.now)
     except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
@@ -187,8 +292,8 @@ async def revoke_command(update: Update, context: DiaryContext) -> None:
 async def patients_command(update: Update, context: DiaryContext) -> None:
     assert update.effective_user is not None
     services = context.services
-    t = services.cards.t
-    found = await roster.overview(services.database, actor_id=update.effective_user.id, now=services.clock())
+    t = partial(context.sender_text, update)  # replies to whoever asked, in their language
+    found = await roster.overview(services.database, actor_id=update.effective_user.id, now=context.now)
     if not found:
         await _reply(update, t("staff.patients_none"))
         return
@@ -208,12 +313,12 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
     """/patient P-0012: the last 14 days in numbers, then the chart."""
     assert update.effective_user is not None and update.effective_message is not None
     services = context.services
-    t = services.cards.t
+    t = partial(context.sender_text, update)  # replies to whoever asked, in their language
     code = _code_argument(context)
     if code is None:
         await _reply(update, t("staff.patient_usage"))
         return
-    now = services.clock()
+    now = context.now
     try:
         diary = await roster.recent(services.database, code=code, actor_id=update.effective_user.id, now=now)
     except UnknownPatient:
@@ -234,15 +339,13 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
 async def discharge_command(update: Update, context: DiaryContext) -> None:
     assert update.effective_user is not None
     services = context.services
-    t = services.cards.t
+    t = partial(context.sender_text, update)  # replies to whoever asked, in their language
     code = _code_argument(context)
     if code is None:
         await _reply(update, t("staff.discharge_usage"))
         return
     try:
-        done = await roster.discharge(
-            services.database, code=code, actor_id=update.effective_user.id, now=services.clock()
-        )
+        done = await roster.discharge(services.database, code=code, actor_id=update.effective_user.id, now=context.now)
     except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))
         return

@@ -1,16 +1,28 @@
-"""The diary and infusion CSV formats (README, "Diary CSV"): read strictly, written plainly.
+"""The diary and infusion CSV formats (README, "Diary CSV"): read strictly, written safely.
 
 Reading checks every row before anything is used: one bad cell stops the whole file with its name,
-row and field, so an import is all or nothing.
+row and field, so an import is all or nothing. A file that holds the same check-in twice (one patient,
+one moment, however its offset is written) or the same infusion twice (one patient, one day) is
+refused in the same way.
+
+Free text is written so that a spreadsheet shows it instead of running it. A spreadsheet takes a cell
+that begins with =, +, -, @, a tab or a carriage return for a formula, so such a cell is written with
+a single quote (') in front of it, as OWASP advises against CSV injection. A cell that already begins
+with one or more quotes followed by one of those characters gets one more quote too, so that the rule
+can be undone without guessing: on import, one leading quote is removed exactly when what follows it
+is a cell the rule would have escaped, and every other cell is read as written. This applies to the
+free-text cells: patient codes, notes and infusion kinds. Times, numbers and answer options are
+never changed: they cannot begin with those characters.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +34,12 @@ INFUSION_COLUMNS = ("patient", "date", "kind")
 ANSWER_ITEMS = ("pain", "skin_color", "skin_temperature", "swelling", "mood", "note")
 MAX_CODE = 32
 PROGRESS_EVERY = 100_000
+# A cell a spreadsheet would run: one that begins with a formula character, also behind quotes of our
+# own escaping, so that a quote we add is always one the reader can recognise and take off again.
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+# The diary keys an imported check-in by its time in UTC written to 32 characters (storage/checkins.py),
+# which keeps five of the six digits of the microseconds: two times closer than this are one check-in.
+_KEPT_MICROSECONDS = 10
 
 
 class CsvError(Exception):
@@ -69,8 +87,20 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
             raise CsvError(f"{path}, row {reader.line_num}: {error}") from None
 
 
+def escape(text: str) -> str:
+    """A free-text cell as written: with a quote in front when a spreadsheet would take it for a formula."""
+    return f"'{text}" if _NEEDS_QUOTE.match(text) else text
+
+
+def unescape(cell: str) -> str:
+    """The text a cell stands for: unescape(escape(text)) is always text. A cell that escape would not
+    have written, such as a quote before a letter, is kept as it is."""
+    return cell[1:] if cell.startswith("'") and _NEEDS_QUOTE.match(cell, 1) else cell
+
+
 def _code(value: str, where: str) -> str:
-    code = value.strip()
+    # The length is that of the code itself, not of the cell: an escaped code is one character longer.
+    code = unescape(value.strip())
     if not code or len(code) > MAX_CODE or any(c.isspace() for c in code):
         raise CsvError(f"{where}, patient: a clinic code of 1-{MAX_CODE} characters without spaces is needed")
     return code
@@ -107,7 +137,9 @@ class _Parser:
             raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is not an ISO 8601 time") from None
         if recorded_at.tzinfo is None:
             raise CsvError(f"{where}, recorded_at: {raw[:40]!r} needs an offset, e.g. 2026-11-03T09:00:00+01:00")
-        note = cells["note"].strip() or None
+        # A note is kept as written, spaces and line breaks included, so that an export comes back
+        # exactly; only a cell with nothing but spaces is no note.
+        note = unescape(cells["note"]) if cells["note"].strip() else None
         point = Point(
             recorded_at,
             pain=self.number(cells["pain"], "pain", where),
@@ -127,8 +159,19 @@ def read_diary(path: Path, *, questionnaire: Questionnaire | None = None, progre
     scheduled check-in that was missed."""
     parser = _Parser(questionnaire or Questionnaire.load("daily"))
     rows = []
+    seen: dict[tuple[str, datetime], tuple[int, datetime]] = {}
     for number, cells in _rows(path, DIARY_COLUMNS):
-        rows.append(parser.row(cells, f"{path}, row {number}"))
+        where = f"{path}, row {number}"
+        row = parser.row(cells, where)
+        # The same check-in twice would have the database refuse the whole import half-way; named
+        # here instead, before anything is written, like any other bad row.
+        at = row.point.at.astimezone(UTC)
+        key = (row.patient, at.replace(microsecond=at.microsecond - at.microsecond % _KEPT_MICROSECONDS))
+        first = seen.setdefault(key, (number, at))
+        if first[0] != number:
+            close = "" if first[1] == at else f" (the diary keeps times to {_KEPT_MICROSECONDS} microseconds)"
+            raise CsvError(f"{where}, recorded_at: the same moment as row {first[0]} for patient {row.patient}{close}")
+        rows.append(row)
         if progress and number % PROGRESS_EVERY == 0:
             print(f"\rreading {path.name}: {number:,} rows", end="", file=sys.stderr, flush=True)
     if progress and len(rows) >= PROGRESS_EVERY:
@@ -138,6 +181,7 @@ def read_diary(path: Path, *, questionnaire: Questionnaire | None = None, progre
 
 def read_infusions(path: Path) -> list[tuple[str, Infusion]]:
     infusions = []
+    seen: dict[tuple[str, date], int] = {}
     for number, cells in _rows(path, INFUSION_COLUMNS):
         where = f"{path}, row {number}"
         patient = _code(cells["patient"], where)
@@ -146,9 +190,13 @@ def read_infusions(path: Path) -> list[tuple[str, Infusion]]:
             day = date.fromisoformat(raw)
         except ValueError:
             raise CsvError(f"{where}, date: {raw[:40]!r} is not a date such as 2026-11-03") from None
-        kind = cells["kind"].strip()
+        kind = unescape(cells["kind"].strip())
         if len(kind) > 64:
             raise CsvError(f"{where}, kind: at most 64 characters")
+        # The diary holds one infusion per patient and day; a second one would be dropped unseen.
+        first = seen.setdefault((patient, day), number)
+        if first != number:
+            raise CsvError(f"{where}, date: the same day as row {first} for patient {patient}")
         infusions.append((patient, Infusion(day, kind)))
     return infusions
 
@@ -171,14 +219,14 @@ def write_points_to(handle: TextIO, diaries: Iterable[tuple[str, Iterable[Point]
         for p in points:
             writer.writerow(
                 (
-                    code,
+                    escape(code),
                     p.at.isoformat(),
                     _cell(p.pain),
                     _cell(p.skin_color),
                     _cell(p.skin_temperature),
                     _cell(p.swelling),
                     _cell(p.mood),
-                    _cell(p.note),
+                    escape(_cell(p.note)),
                 )
             )
 
@@ -189,4 +237,4 @@ def write_infusions(path: Path, infusions: Iterable[tuple[str, Iterable[Infusion
         writer.writerow(INFUSION_COLUMNS)
         for code, days in infusions:
             for infusion in days:
-                writer.writerow((code, infusion.on.isoformat(), infusion.kind))
+                writer.writerow((escape(code), infusion.on.isoformat(), escape(infusion.kind)))

@@ -1,6 +1,9 @@
 """Diaries out of the database: the diary CSV (as import reads it) or a FHIR R4 Bundle.
 
-Opening an export writes its audit event first, so no export goes unrecorded.
+Opening an export writes its audit event first, so no export goes unrecorded. The CSV, for the command
+line and a patient's /export alike, is written by bot.records.diary_csv, which puts a quote in front of
+any code or note a spreadsheet would run as a formula (import takes it off again); the FHIR Bundle is
+JSON and holds the text as it is.
 """
 
 from __future__ import annotations

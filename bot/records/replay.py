@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.alerts.crisis import CrisisPhrases
+from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.rules import RULE_NAMES, Rules
 from bot.alerts.trends import Finding, Infusion, Point, evaluate
-from bot.records.diary_csv import DiaryRow, read_diary, read_infusions
+from bot.records.diary_csv import DiaryRow, escape, read_diary, read_infusions
 
 ALERT_COLUMNS = ("patient", "rule", "severity", "opened_at", "details")
 DAYS_PER_MONTH = 30.44
@@ -44,7 +44,7 @@ class Report:
         return lines
 
 
-def crisis_findings(points: Iterable[Point], phrases: CrisisPhrases, rules: Rules) -> list[Finding]:
+def crisis_findings(points: Iterable[Point], phrases: CrisisLanguage, rules: Rules) -> list[Finding]:
     if not rules.crisis_text.enabled:
         return []
     return [
@@ -55,7 +55,7 @@ def crisis_findings(points: Iterable[Point], phrases: CrisisPhrases, rules: Rule
 
 
 def replay(
-    rows: list[DiaryRow], infusions: list[tuple[str, Infusion]], rules: Rules, phrases: CrisisPhrases
+    rows: list[DiaryRow], infusions: list[tuple[str, Infusion]], rules: Rules, phrases: CrisisLanguage
 ) -> tuple[Report, list[tuple[str, Finding]]]:
     diaries: dict[str, list[Point]] = defaultdict(list)
     for row in rows:
@@ -81,14 +81,17 @@ def write_alerts(path: Path, alerts: list[tuple[str, Finding]]) -> None:
         writer = csv.writer(handle)
         writer.writerow(ALERT_COLUMNS)
         for code, f in alerts:
-            writer.writerow((code, f.rule, f.tier.value, f.at.isoformat(), json.dumps(f.details, ensure_ascii=False)))
+            # The code is free text, escaped as in the diary CSV; rule, severity, time and JSON details
+            # are ours and never begin with a formula character.
+            details = json.dumps(f.details, ensure_ascii=False)
+            writer.writerow((escape(code), f.rule, f.tier.value, f.at.isoformat(), details))
 
 
 def run(diary: Path, *, infusions: Path | None, rules: Rules, out: Path, progress: bool = True) -> Report:
     """Read and check both files first (CsvError names the bad cell), then replay and write `out`."""
     rows = read_diary(diary, progress=progress)
     given = read_infusions(infusions) if infusions else []
-    report, alerts = replay(rows, given, rules, CrisisPhrases.load())
+    report, alerts = replay(rows, given, rules, CrisisLanguage.load())
     partial = out.with_name(out.name + ".partial")
     write_alerts(partial, alerts)
     partial.replace(out)  # never a half-written alerts file

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from storage import inbox, outbox
+from storage import inbox, outbox, updates
 from storage.database import Database
 
 
@@ -19,6 +19,8 @@ async def purge(database: Database, *, now: datetime, inbox_days: int, outbox_da
     async with database.session() as session:
         if inbox_days:
             removed_inbox = await inbox.purge_processed(session=session, before=now - timedelta(days=inbox_days))
+            # The ledger of handled updates serves the same purpose: recognising a re-delivered update.
+            await updates.purge(session=session, before=now - timedelta(days=inbox_days))
         if outbox_days:
             removed_outbox = await outbox.purge_finished(session=session, before=now - timedelta(days=outbox_days))
     return removed_inbox, removed_outbox

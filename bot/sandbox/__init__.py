@@ -1,6 +1,6 @@
 """A loopback stand-in for the Telegram Bot API, for the demo, the tests and the benchmarks."""
 
-from bot.sandbox.driver import SimulatedUser
-from bot.sandbox.server import BotApiStandIn, ChatMessage
+from bot.sandbox.driver import Press, SimulatedUser
+from bot.sandbox.server import BotApiStandIn, ChatMessage, Event
 
-__all__ = ["BotApiStandIn", "ChatMessage", "SimulatedUser"]
+__all__ = ["BotApiStandIn", "ChatMessage", "Event", "Press", "SimulatedUser"]

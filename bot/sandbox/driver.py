@@ -1,12 +1,15 @@
-"""The driver: a simulated person who types and presses buttons, as a test or the demo tells them to."""
+"""The driver: a simulated person who types, sends photos and voice notes, edits what they wrote and
+presses buttons, as a test or the demo tells them to."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.sandbox.server import BotApiStandIn, ChatMessage
@@ -46,6 +49,16 @@ class SimulatedUser:
         return [m for m in self.server.chat(self.id) if m.from_bot]
 
     @property
+    def sent_messages(self) -> list[ChatMessage]:
+        """What this user sent, in their own chat and in groups, oldest first (within each chat)."""
+        return [
+            m
+            for chat in list(self.server.messages.values())
+            for m in chat.values()
+            if not m.from_bot and m.from_user is not None and m.from_user["id"] == self.id and not m.deleted
+        ]
+
+    @property
     def last(self) -> ChatMessage:
         if not self.messages:
             raise AssertionError(f"{self.first_name} has no message from the bot")
@@ -69,19 +82,147 @@ class SimulatedUser:
     # ----------------------------------------------------------------------------- acting
 
     async def send(
-        self, text: str, *, wait: bool = True, timeout: float = 10.0, chat_id: int | None = None
+        self,
+        text: str,
+        *,
+        wait: bool = True,
+        timeout: float = 10.0,
+        chat_id: int | None = None,
+        reply_to: ChatMessage | None = None,
+        date: float | datetime | None = None,
     ) -> ChatMessage | None:
-        """Type a message (in a group when chat_id is given); with wait, return the bot's first message
-        or edit in reply."""
+        """Type a message (in a group when chat_id is given; as a reply to a message when reply_to is);
+        with wait, return the bot's first message or edit in reply."""
         reply = self.server.wait_chat(self.id if chat_id is None else chat_id)
-        self.server.user_message(self.json, text, chat_id)
+        self.server.user_message(self.json, text, chat_id, date=date, reply_to=reply_to)
         if not wait:
             reply.cancel()
             return None
-        try:
-            return await asyncio.wait_for(reply, timeout)
-        except TimeoutError:
-            raise AssertionError(f"the bot did not reply to {self.first_name}'s {text[:20]!r}") from None
+        return await self._reply(reply, timeout, repr(text[:20]))
+
+    def say(
+        self,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: ChatMessage | None = None,
+        date: float | datetime | None = None,
+    ) -> ChatMessage:
+        """Type a message and return it as stored (to edit or reply to it later); does not wait for the bot."""
+        return self.server.user_message(self.json, text, chat_id, date=date, reply_to=reply_to)
+
+    async def edit(
+        self, message: ChatMessage, text: str, *, wait: bool = True, timeout: float = 10.0
+    ) -> ChatMessage | None:
+        """Change the text of a message this user sent; Telegram sends the bot an edited_message. With wait,
+        return the bot's first message or edit in reply."""
+        reply = self.server.wait_chat(message.chat_id)
+        self.server.edit_user_message(message, text=text)
+        if not wait:
+            reply.cancel()
+            return None
+        return await self._reply(reply, timeout, f"edit to {text[:20]!r}")
+
+    async def edit_caption(
+        self, message: ChatMessage, caption: str, *, wait: bool = True, timeout: float = 10.0
+    ) -> ChatMessage | None:
+        """Change the caption of a photo, voice note... this user sent, as `edit` does for text."""
+        reply = self.server.wait_chat(message.chat_id)
+        self.server.edit_user_message(message, caption=caption)
+        if not wait:
+            reply.cancel()
+            return None
+        return await self._reply(reply, timeout, f"caption {caption[:20]!r}")
+
+    def expect_reply(self, *, chat_id: int | None = None, timeout: float = 10.0) -> Awaitable[ChatMessage]:
+        """Call before acting (sending a photo, say), await after: the bot's next message or edit in the chat."""
+        reply = self.server.wait_chat(self.id if chat_id is None else chat_id)  # listening from now on
+        return self._reply(reply, timeout, "message")
+
+    # Media. Each stores the user's message, pushes the update Telegram would send, and returns the message;
+    # none waits for the bot (use expect_reply, or wait_for).
+
+    def send_photo(
+        self, caption: str | None = None, *, chat_id: int | None = None, reply_to: ChatMessage | None = None
+    ) -> ChatMessage:
+        media = self.server.new_file("photo", 180_000, width=1280, height=960)
+        return self._send_media("photo", media, caption, chat_id, reply_to)
+
+    def send_voice(
+        self,
+        duration: int = 3,
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+        reply_to: ChatMessage | None = None,
+    ) -> ChatMessage:
+        media = self.server.new_file("voice", 4_000 * duration, duration=duration)
+        return self._send_media("voice", media, caption, chat_id, reply_to)
+
+    def send_video_note(
+        self, duration: int = 5, *, chat_id: int | None = None, reply_to: ChatMessage | None = None
+    ) -> ChatMessage:
+        media = self.server.new_file("video_note", 60_000 * duration, duration=duration)
+        return self._send_media("video_note", media, None, chat_id, reply_to)
+
+    def send_video(
+        self, caption: str | None = None, *, chat_id: int | None = None, reply_to: ChatMessage | None = None
+    ) -> ChatMessage:
+        media = self.server.new_file("video", 900_000, file_name=f"VID_{self.id}.mp4")
+        return self._send_media("video", media, caption, chat_id, reply_to)
+
+    def send_audio(
+        self, caption: str | None = None, *, chat_id: int | None = None, reply_to: ChatMessage | None = None
+    ) -> ChatMessage:
+        media = self.server.new_file("audio", 1_900_000)
+        return self._send_media("audio", media, caption, chat_id, reply_to)
+
+    def send_document(
+        self,
+        name: str = "scan.pdf",
+        data: bytes = b"%PDF-1.4 stand-in scan",
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+        reply_to: ChatMessage | None = None,
+    ) -> ChatMessage:
+        mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        media = self.server.new_file("document", len(data), file_name=name, mime_type=mime_type)
+        return self._send_media("document", media, caption, chat_id, reply_to, document=data)
+
+    def send_sticker(
+        self, emoji: str = "👍", *, chat_id: int | None = None, reply_to: ChatMessage | None = None
+    ) -> ChatMessage:
+        media = self.server.new_file("sticker", 24_000, emoji=emoji, set_name="StandInStickers")
+        return self._send_media("sticker", media, None, chat_id, reply_to)
+
+    def send_location(
+        self, latitude: float, longitude: float, *, chat_id: int | None = None, reply_to: ChatMessage | None = None
+    ) -> ChatMessage:
+        media = {"location": {"latitude": latitude, "longitude": longitude}}
+        return self._send_media("location", media, None, chat_id, reply_to)
+
+    def send_contact(
+        self,
+        phone_number: str,
+        first_name: str,
+        *,
+        user_id: int | None = None,
+        chat_id: int | None = None,
+        reply_to: ChatMessage | None = None,
+    ) -> ChatMessage:
+        """Share a contact; user_id as Telegram adds it when the contact is a Telegram user (e.g. oneself)."""
+        contact: dict[str, Any] = {"phone_number": phone_number, "first_name": first_name}
+        if user_id is not None:
+            contact["user_id"] = user_id
+        return self._send_media("contact", {"contact": contact}, None, chat_id, reply_to)
+
+    def block_bot(self) -> None:
+        """Block the bot: it gets a my_chat_member update (status "kicked"), and sending to this user answers 403."""
+        self.server.user_blocks_bot(self.json)
+
+    def unblock_bot(self) -> None:
+        self.server.user_unblocks_bot(self.json)
 
     async def press(
         self,
@@ -119,3 +260,24 @@ class SimulatedUser:
         edited.cancel()  # no-op when the bot already edited
         seconds_to_edit = edited_at[0] - started if edited_at and not edited.cancelled() else None
         return Press(answer.get("text"), seconds_to_edit, finished - started)
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _send_media(
+        self,
+        kind: str,
+        media: dict[str, Any],
+        caption: str | None,
+        chat_id: int | None,
+        reply_to: ChatMessage | None,
+        document: bytes | None = None,
+    ) -> ChatMessage:
+        return self.server.user_media(
+            self.json, kind, media, caption=caption, chat_id=chat_id, reply_to=reply_to, document=document
+        )
+
+    async def _reply(self, reply: asyncio.Future[ChatMessage], timeout: float, what: str) -> ChatMessage:
+        try:
+            return await asyncio.wait_for(reply, timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot did not reply to {self.first_name}'s {what}") from None

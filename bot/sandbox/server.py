@@ -1,20 +1,26 @@
 """The Bot API stand-in: an aiohttp server that speaks enough of Telegram's HTTP API for the bot.
 
 It keeps chats, messages and pending updates in memory, answers in Telegram's own shapes (including
-its errors: 400 "message is not modified", 403 blocked, 429 with retry_after), can enforce Telegram's
-flood limits, and records every call so that tests can assert what was sent.
+its errors: 400 "message is not modified", 400 for text over Telegram's limits, 403 blocked or not a
+member, 429 with retry_after), can enforce Telegram's flood limits, and records every call so that
+tests can assert what was sent. Users' messages (text, media, locations, contacts), their edits and
+membership changes reach the bot as the updates Telegram would send.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import json
 import math
+import mimetypes
+import re
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +46,163 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 
+# Telegram's limits. Text is measured in UTF-16 code units after entity parsing; callback data in bytes.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+ANSWER_TEXT_LIMIT = 200
+
+# Kinds of message that carry a caption, and those editMessageMedia may replace.
+CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
+MEDIA_EDITABLE = frozenset({"photo", "video", "audio", "document", "animation"})
+
+# What Telegram attaches to a new file of each kind besides file_id, file_unique_id and file_size.
+FILE_SHAPES: dict[str, JSON] = {
+    "voice": {"duration": 3, "mime_type": "audio/ogg"},
+    "video_note": {"length": 240, "duration": 5},
+    "video": {"width": 1280, "height": 720, "duration": 4, "file_name": "video.mp4", "mime_type": "video/mp4"},
+    "animation": {"width": 320, "height": 240, "duration": 2, "file_name": "animation.mp4", "mime_type": "video/mp4"},
+    "audio": {"duration": 120, "title": "Recording", "file_name": "audio.mp3", "mime_type": "audio/mpeg"},
+    "document": {"file_name": "document", "mime_type": "application/octet-stream"},
+    "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"},
+}
+HAS_THUMBNAIL = frozenset({"video_note", "video", "animation", "sticker"})
+
+# getChat answers with a ChatFullInfo, which has a few fields every chat carries.
+FULL_INFO: JSON = {
+    "accent_color_id": 0,
+    "max_reaction_count": 11,
+    "accepted_gift_types": {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    },
+}
+
+# The rights of an administrator as getChatMember reports them (a bot made admin with the defaults).
+ADMIN_RIGHTS: JSON = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_pin_messages": True,
+}
+
+MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units, so an emoji beyond the BMP counts 2."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def epoch(value: float | datetime) -> int:
+    """Unix seconds, as every date in the Bot API."""
+    return int(value.timestamp() if isinstance(value, datetime) else value)
+
+
+# ----------------------------------------------------------------------------- parse_mode "HTML"
+
+HTML_ENTITIES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+}
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
+_TAG_NAME = re.compile(r"/?[^\s>]*")
+_CHAR_REF = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]+)|#x([0-9a-fA-F]+));")
+_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
+
+
+def _cant_parse(reason: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {reason}")
+
+
+def parse_html(markup: str) -> tuple[str, list[JSON]]:
+    """The text and entities Telegram makes of a message sent with parse_mode "HTML".
+
+    Supported tags become entities and character references are unescaped; what Telegram refuses (an
+    unknown tag, an unescaped "<", a tag left open) is refused with its "can't parse entities".
+    """
+    out: list[str] = []
+    units = 0  # UTF-16 length of the text so far: entity offsets count in these
+    open_tags: list[tuple[str, int, JSON | None]] = []  # name, offset, the entity's extra fields
+    entities: list[JSON] = []
+    position = 0
+    while position < len(markup):
+        char = markup[position]
+        if char == "<":
+            at = len(markup[:position].encode())  # Telegram reports byte offsets of the UTF-8 text
+            tag = _TAG.match(markup, position)
+            if tag is None or tag.group(2).lower() not in HTML_ENTITIES:
+                unsupported = _TAG_NAME.match(markup, position + 1)
+                shown = unsupported.group(0) if unsupported else ""
+                raise _cant_parse(f'Unsupported start tag "{shown}" at byte offset {at}')
+            closing, tag_name = tag.group(1) == "/", tag.group(2).lower()
+            position = tag.end()
+            if not closing:
+                extra: JSON | None = {}
+                if tag_name == "a":
+                    href = _HREF.search(tag.group(3))
+                    extra = {"url": href.group(1)} if href else None  # a link without an address is plain text
+                open_tags.append((tag_name, units, extra))
+                continue
+            if not open_tags:
+                raise _cant_parse(f"Unexpected end tag at byte offset {at}")
+            opened, offset, extra = open_tags.pop()
+            if opened != tag_name:
+                raise _cant_parse(
+                    f'Unmatched end tag at byte offset {at}, expected "</{opened}>", found "</{tag_name}>"'
+                )
+            inside_pre = tag_name == "code" and bool(open_tags) and open_tags[-1][0] == "pre"  # one "pre" entity
+            if units > offset and extra is not None and not inside_pre:
+                entity = {"type": HTML_ENTITIES[tag_name], "offset": offset, "length": units - offset}
+                entities.append({**entity, **extra})
+            continue
+        reference = _CHAR_REF.match(markup, position) if char == "&" else None
+        if reference is not None:
+            named, decimal, hexadecimal = reference.groups()
+            char = _NAMED_REFS[named] if named else chr(int(decimal) if decimal else int(hexadecimal, 16))
+            position = reference.end()
+        else:
+            position += 1
+        out.append(char)
+        units += utf16_len(char)
+    if open_tags:
+        raise _cant_parse(f'Can\'t find end tag corresponding to start tag "{open_tags[-1][0]}"')
+    entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+    return "".join(out), entities
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's header (the bot's charts are PNGs), else None."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
 
 @dataclass
 class ChatMessage:
@@ -51,19 +214,58 @@ class ChatMessage:
     date: int
     text: str | None = None
     caption: str | None = None
-    reply_markup: JSON | None = None
-    photo: bytes | None = None
-    document: bytes | None = None
+    reply_markup: JSON | None = None  # as the bot gave it: inline keyboard, reply keyboard or force_reply
+    photo: bytes | None = None  # a photo the bot uploaded (charts, alert cards)
+    document: bytes | None = None  # a document the bot uploaded or a user sent
     document_name: str | None = None
     saved_to: Path | None = None
     edits: int = 0
     deleted: bool = False
+    kind: str = "text"  # text, photo, voice, video_note, video, audio, document, sticker, location, contact...
+    media: JSON = field(default_factory=dict)  # what Telegram attaches for the kind, e.g. {"voice": {...}}
+    entities: list[JSON] | None = None  # of the text, or of the caption
+    from_user: JSON | None = None  # the author of a user's message
+    reply_to: int | None = None  # the message_id, in the same chat, that this message replies to
+    edit_date: int | None = None
+    forward_origin: JSON | None = None  # of a forwarded message
+    copied_from: tuple[int, int] | None = None  # (chat_id, message_id) of the original of a copy or forward
+    upload: bytes | None = None  # the bytes of any file the bot uploaded for this message
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback data) of every inline button, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+    @property
+    def file_id(self) -> str | None:
+        """The id of the message's file (of a photo, its largest size), to send the same file again."""
+        value = self.media.get(self.kind)
+        if isinstance(value, list) and value:
+            return str(value[-1]["file_id"])
+        if isinstance(value, dict) and "file_id" in value:
+            return str(value["file_id"])
+        return None
+
+
+def describe(message: ChatMessage) -> str:
+    """One line for the transcript: the text, or the kind of message with its caption."""
+    if message.kind == "text":
+        return message.text or ""
+    value = message.media.get(message.kind)
+    detail = ""
+    if isinstance(value, dict):
+        if message.kind == "location":
+            detail = f" {value['latitude']}, {value['longitude']}"
+        elif message.kind == "contact":
+            detail = f" {value['first_name']} {value['phone_number']}"
+        elif "emoji" in value:
+            detail = f" {value['emoji']}"
+        elif "file_name" in value:
+            detail = f" {value['file_name']}"
+        elif "duration" in value:
+            detail = f" {value['duration']}s"
+    return f"[{message.kind}{detail}] {message.caption or ''}".strip()
 
 
 @dataclass
@@ -79,7 +281,9 @@ class Event:
 
     actor: str  # "user" or "bot"
     chat_id: int
-    kind: str  # text, press, send, edit, photo, document, toast, delete
+    # user: text, press, edit, a media kind (photo, voice, location...), add (the bot to a group), block, unblock
+    # bot: send, edit, toast, delete, copy, forward, leave, a media kind (photo, document, voice...)
+    kind: str
     text: str
     buttons: list[str] = field(default_factory=list)
 
@@ -108,6 +312,7 @@ class BotApiStandIn:
         bot_username: str = "crps_diary_bot",
         flood_limits: bool = False,
         files_dir: Path | None = None,
+        clock: Callable[[], float | datetime] | None = None,
     ) -> None:
         self.token = token
         self.bot = {
@@ -121,6 +326,9 @@ class BotApiStandIn:
         }
         self.flood_limits = flood_limits
         self.files_dir = files_dir
+        # Every date and edit_date the stand-in writes comes from here (epoch seconds or an aware datetime),
+        # so that a test with a fake clock gets updates dated as the bot's own clock would date them.
+        self.clock: Callable[[], float | datetime] = clock or time.time
         self.calls: list[Call] = []
         self.transcript: list[Event] = []
         self.messages: dict[int, dict[int, ChatMessage]] = defaultdict(dict)
@@ -128,12 +336,18 @@ class BotApiStandIn:
         self.commands: dict[str, list[JSON]] = {}
         self.blocked: set[int] = set()
         self.users: dict[int, SimulatedUser] = {}
+        self.groups: dict[int, JSON] = {}  # group chats made known by add_group or add_bot_to_group
+        self.members: dict[int, set[int]] = defaultdict(set)  # the users in each group
+        self.bot_status: dict[int, str] = {}  # the bot's status in a group; "member" where not set
+        self.left_chats: list[int] = []  # the groups the bot left (leaveChat), in order
+        self.files: dict[str, JSON] = {}  # file_id -> what a message with that file carries
         self.too_many_requests = 0
         self._updates: list[JSON] = []
         self._history: dict[int, JSON] = {}
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._query_ids = itertools.count(1)
+        self._file_numbers = itertools.count(1)
         self._query_chats: dict[str, int] = {}
         self._new_update = asyncio.Event()
         self._failures: dict[str, list[ApiError]] = defaultdict(list)
@@ -155,10 +369,21 @@ class BotApiStandIn:
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "editMessageCaption": self._edit_message_caption,
+            "editMessageMedia": self._edit_message_media,
             "answerCallbackQuery": self._answer_callback_query,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendVoice": self._send_voice,
+            "sendVideo": self._send_video,
+            "sendAudio": self._send_audio,
+            "sendSticker": self._send_sticker,
+            "sendLocation": self._send_location,
+            "copyMessage": self._copy_message,
+            "forwardMessage": self._forward_message,
             "deleteMessage": self._delete_message,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
+            "leaveChat": self._leave_chat,
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "setWebhook": self._set_webhook,
@@ -251,6 +476,46 @@ class BotApiStandIn:
         """The user blocks the bot: sending to them answers 403 from now on."""
         self.blocked.add(user_id)
 
+    def unblock(self, user_id: int) -> None:
+        self.blocked.discard(user_id)
+
+    def add_group(
+        self,
+        chat_id: int,
+        title: str,
+        members: Iterable[int] = (),
+        *,
+        chat_type: str = "group",
+        bot_status: str = "member",
+    ) -> JSON:
+        """Make a group known (getChat answers for it), with these user ids in it and the bot as `bot_status`."""
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        self.groups[chat_id] = {"id": chat_id, "type": chat_type, "title": title}
+        self.members[chat_id].update(members)
+        self.set_bot_status(chat_id, bot_status)
+        return self.groups[chat_id]
+
+    def set_bot_status(self, chat_id: int, status: str, *, by: SimulatedUser | None = None) -> None:
+        """The bot's status in a group: "member", "administrator", "left" or "kicked". With `by`, the bot
+        hears of the change from that user by a my_chat_member update, as it does on Telegram."""
+        if status not in ("member", "administrator", "left", "kicked"):
+            raise ValueError(f"not a status the bot can have: {status!r}")
+        old = self._bot_status(chat_id)
+        self.bot_status[chat_id] = status
+        if by is not None:
+            self._push_member_update(chat_id, by.json, self._member(self.bot, old), self._member(self.bot, status))
+
+    def add_bot_to_group(
+        self, chat_id: int, title: str, by: SimulatedUser, *, status: str = "member", chat_type: str = "group"
+    ) -> None:
+        """`by` adds the bot to a group. Telegram then sends my_chat_member (left -> member) and, in the
+        group, the service message announcing the new member."""
+        self.add_group(chat_id, title, [by.id], chat_type=chat_type, bot_status="left")
+        self.set_bot_status(chat_id, status, by=by)
+        self._user_post(by.json, chat_id, None, None, kind="new_chat_members", media={"new_chat_members": [self.bot]})
+        self.transcript.append(Event("user", chat_id, "add", f"{by.first_name} adds the bot to {title}"))
+
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         return [
             c
@@ -265,6 +530,9 @@ class BotApiStandIn:
     @property
     def pending_updates(self) -> int:
         return len(self._updates)
+
+    def now(self) -> int:
+        return epoch(self.clock())
 
     # ----------------------------------------------------------------------------- driver side
 
@@ -304,28 +572,80 @@ class BotApiStandIn:
     def last_update_id(self) -> int:
         return max(self._history, default=0)
 
-    def user_message(self, user: JSON, text: str, chat_id: int | None = None) -> ChatMessage:
+    def user_message(
+        self,
+        user: JSON,
+        text: str,
+        chat_id: int | None = None,
+        *,
+        date: float | datetime | None = None,
+        reply_to: ChatMessage | None = None,
+    ) -> ChatMessage:
         """Store what a user typed (in their own chat, or in a group) and queue it as an update, with
         the entities Telegram would add."""
-        chat_id = user["id"] if chat_id is None else chat_id
-        message = ChatMessage(next(self._message_ids[chat_id]), chat_id, False, int(time.time()), text=text)
-        self.messages[chat_id][message.message_id] = message
-        payload: JSON = {
-            "message_id": message.message_id,
-            "from": user,
-            "date": message.date,
-            "chat": self._chat(user) if chat_id == user["id"] else self._chat_for(chat_id),
-            "text": text,
-        }
-        if text.startswith("/"):
-            command = text.split()[0]
-            payload["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
-            ]
-        self.push_update({"message": payload})
-        said = text if chat_id == user["id"] else f"{user.get('first_name', '')}: {text}"
-        self.transcript.append(Event("user", chat_id, "text", said))
+        message = self._user_post(user, chat_id, date, reply_to, text=text, entities=self._command_entities(text))
+        self._said(user, message, "text")
         return message
+
+    def user_media(
+        self,
+        user: JSON,
+        kind: str,
+        media: JSON,
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        date: float | datetime | None = None,
+        reply_to: ChatMessage | None = None,
+        document: bytes | None = None,
+    ) -> ChatMessage:
+        """Store a user's photo, voice note, location... (`media` as Telegram attaches it, see new_file) and
+        queue it as an update."""
+        if caption is not None and kind not in CAPTIONED:
+            raise ValueError(f"a {kind} has no caption")
+        document_name = media[kind].get("file_name") if document is not None else None
+        message = self._user_post(
+            user,
+            chat_id,
+            date,
+            reply_to,
+            kind=kind,
+            media=media,
+            caption=caption,
+            document=document,
+            document_name=document_name,
+        )
+        self._said(user, message, kind)
+        return message
+
+    def edit_user_message(self, message: ChatMessage, *, text: str | None = None, caption: str | None = None) -> None:
+        """The user edits their message: Telegram keeps the message_id and sends an edited_message update."""
+        if message.from_bot or message.from_user is None:
+            raise ValueError("a user edits only their own messages")
+        if text is not None:
+            if message.kind != "text":
+                raise ValueError(f"a {message.kind} has no text to edit")
+            message.text, message.entities = text, self._command_entities(text)
+        if caption is not None:
+            if message.kind not in CAPTIONED:
+                raise ValueError(f"a {message.kind} has no caption to edit")
+            message.caption, message.entities = caption or None, None
+        message.edits += 1
+        message.edit_date = self.now()
+        if self._bot_hears(message.chat_id):
+            self.push_update({"edited_message": self._message_json(message)})
+        self._said(message.from_user, message, "edit")
+
+    def user_blocks_bot(self, user: JSON) -> None:
+        """The user blocks the bot: Telegram tells the bot by my_chat_member, and sends to them answer 403."""
+        self.block(user["id"])
+        self._push_member_update(user["id"], user, self._member(self.bot, "member"), self._member(self.bot, "kicked"))
+        self.transcript.append(Event("user", user["id"], "block", "blocks the bot"))
+
+    def user_unblocks_bot(self, user: JSON) -> None:
+        self.unblock(user["id"])
+        self._push_member_update(user["id"], user, self._member(self.bot, "kicked"), self._member(self.bot, "member"))
+        self.transcript.append(Event("user", user["id"], "unblock", "unblocks the bot"))
 
     def callback_query(self, user: JSON, message: ChatMessage, data: str, label: str) -> str:
         query_id = str(next(self._query_ids))
@@ -337,7 +657,7 @@ class BotApiStandIn:
                     "from": user,
                     "chat_instance": str(message.chat_id),
                     "data": data,
-                    "message": self._message_json(message, user),
+                    "message": self._message_json(message),
                 }
             }
         )
@@ -359,46 +679,147 @@ class BotApiStandIn:
         self._chat_waiters[chat_id].append(future)
         return future
 
+    def new_file(self, kind: str, size: int, **fields: Any) -> JSON:
+        """What a message carrying a new file of this kind has, e.g. {"voice": {"file_id": ..., "duration": 3,
+        ...}}: Telegram's shape with fresh ids, the defaults of FILE_SHAPES overridden by `fields`. The file is
+        remembered by its file_id, so that the bot can send it again by id."""
+        if kind == "photo":
+            value: Any = self._photo_sizes(size, int(fields.get("width", 1280)), int(fields.get("height", 720)))
+            files = value
+        else:
+            value = {**self._file_ids(kind), **FILE_SHAPES.get(kind, {}), **fields, "file_size": size}
+            if kind in HAS_THUMBNAIL:
+                value["thumbnail"] = {**self._file_ids("thumbnail"), "width": 320, "height": 320, "file_size": 4096}
+            files = [value]
+        media = {kind: value}
+        for file in files:
+            self.files[file["file_id"]] = media
+        return media
+
     # ----------------------------------------------------------------------------- helpers
+
+    def _user_post(
+        self,
+        user: JSON,
+        chat_id: int | None,
+        date: float | datetime | None,
+        reply_to: ChatMessage | None,
+        **fields: Any,
+    ) -> ChatMessage:
+        chat_id = user["id"] if chat_id is None else chat_id
+        if reply_to is not None and reply_to.chat_id != chat_id:
+            raise ValueError("a reply goes in the chat of the message it replies to")
+        message = ChatMessage(
+            next(self._message_ids[chat_id]),
+            chat_id,
+            False,
+            self.now() if date is None else epoch(date),
+            from_user=user,
+            reply_to=None if reply_to is None else reply_to.message_id,
+            **fields,
+        )
+        self.messages[chat_id][message.message_id] = message
+        if chat_id != user["id"]:
+            self.members[chat_id].add(user["id"])
+        if self._bot_hears(chat_id):
+            self.push_update({"message": self._message_json(message)})
+        return message
+
+    def _said(self, user: JSON, message: ChatMessage, kind: str) -> None:
+        said = describe(message)
+        if message.chat_id != user["id"]:
+            said = f"{user.get('first_name', '')}: {said}"
+        self.transcript.append(Event("user", message.chat_id, kind, said))
+
+    @staticmethod
+    def _command_entities(text: str) -> list[JSON] | None:
+        if not text.startswith("/"):
+            return None
+        return [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
+
+    def _bot_hears(self, chat_id: int) -> bool:
+        """Whether an update from this chat reaches the bot: not from a group it is no longer in."""
+        return chat_id > 0 or self._bot_status(chat_id) not in ("left", "kicked")
+
+    def _bot_status(self, chat_id: int) -> str:
+        return self.bot_status.get(chat_id, "member")
+
+    def _member(self, user: JSON, status: str) -> JSON:
+        """A ChatMember of this status, with the fields its kind requires."""
+        member: JSON = {"user": user, "status": status}
+        if status == "kicked":
+            member["until_date"] = 0  # banned for good
+        if status == "administrator":
+            member.update(ADMIN_RIGHTS)
+        return member
+
+    def _push_member_update(self, chat_id: int, by: JSON, old: JSON, new: JSON) -> None:
+        self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": self._chat_for(chat_id),
+                    "from": by,
+                    "date": self.now(),
+                    "old_chat_member": old,
+                    "new_chat_member": new,
+                }
+            }
+        )
+
+    def _file_ids(self, kind: str) -> JSON:
+        number = next(self._file_numbers)
+        return {"file_id": f"{kind}-{number}", "file_unique_id": f"U{number}"}
+
+    def _photo_sizes(self, size: int, width: int, height: int) -> list[JSON]:
+        """Telegram keeps a photo in a few sizes, smallest first; the last is the one sent."""
+        longest = max(width, height, 1)
+        scales = [side / longest for side in (90, 320, 800) if side < longest] + [1.0]
+        return [
+            {
+                **self._file_ids("photo"),
+                "width": round(width * scale),
+                "height": round(height * scale),
+                "file_size": round(size * scale * scale),
+            }
+            for scale in scales
+        ]
 
     def _chat(self, user: JSON) -> JSON:
         return {"id": user["id"], "type": "private", "first_name": user.get("first_name", "")}
 
     def _chat_for(self, chat_id: int) -> JSON:
+        if chat_id in self.groups:
+            return dict(self.groups[chat_id])
         if chat_id in self.users:
             return self._chat(self.users[chat_id].json)
         return {"id": chat_id, "type": "group" if chat_id < 0 else "private", "title": "chat"}
 
-    def _message_json(self, message: ChatMessage, user: JSON | None = None) -> JSON:
+    def _message_json(self, message: ChatMessage, *, quoted: bool = False) -> JSON:
+        author = message.from_user
+        in_own_chat = author is not None and author["id"] == message.chat_id
         body: JSON = {
             "message_id": message.message_id,
             "date": message.date,
-            "chat": self._chat_for(message.chat_id),
-            "from": self.bot if message.from_bot else (user or {}),
+            "chat": self._chat(author) if author is not None and in_own_chat else self._chat_for(message.chat_id),
+            "from": self.bot if message.from_bot else (author or {}),
         }
+        if message.forward_origin is not None:
+            body["forward_origin"] = message.forward_origin
+        if message.reply_to is not None and not quoted:  # Telegram nests the replied-to message one level deep
+            replied = self.messages[message.chat_id].get(message.reply_to)
+            if replied is not None and not replied.deleted:
+                body["reply_to_message"] = self._message_json(replied, quoted=True)
         if message.text is not None:
             body["text"] = message.text
+        body.update(message.media)
         if message.caption is not None:
             body["caption"] = message.caption
-        if message.photo is not None:
-            body["photo"] = [
-                {
-                    "file_id": f"photo-{message.chat_id}-{message.message_id}",
-                    "file_unique_id": f"p{message.message_id}",
-                    "width": 800,
-                    "height": 450,
-                }
-            ]
-        if message.document is not None:
-            body["document"] = {
-                "file_id": f"doc-{message.chat_id}-{message.message_id}",
-                "file_unique_id": f"d{message.message_id}",
-                "file_name": message.document_name,
-            }
-        if message.reply_markup:
-            body["reply_markup"] = message.reply_markup
-        if message.edits:
-            body["edit_date"] = int(time.time())
+        if message.entities:
+            body["entities" if message.text is not None else "caption_entities"] = message.entities
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            body["reply_markup"] = message.reply_markup  # a Message shows only inline keyboards
+        if message.edit_date is not None:
+            body["edit_date"] = message.edit_date
         return body
 
     def _notify_chat(self, message: ChatMessage) -> None:
@@ -406,16 +827,45 @@ class BotApiStandIn:
             if not future.done():
                 future.set_result(message)
 
-    def _find(self, params: JSON) -> ChatMessage:
+    def _find(self, params: JSON, action: str = "edit") -> ChatMessage:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        self._check_member(chat_id)
         message = self.messages[chat_id].get(message_id)
         if message is None or message.deleted or not message.from_bot:
-            raise ApiError(400, "Bad Request: message to edit not found")
+            raise ApiError(400, f"Bad Request: message to {action} not found")
         return message
+
+    def _source(self, params: JSON, action: str) -> ChatMessage:
+        """The message copyMessage or forwardMessage takes, from any chat, the bot's or a user's."""
+        source = self.messages.get(int(params["from_chat_id"]), {}).get(int(params["message_id"]))
+        if source is None or source.deleted:
+            raise ApiError(400, f"Bad Request: message to {action} not found")
+        if source.kind == "new_chat_members":
+            raise ApiError(400, f"Bad Request: message can't be {action}ed")
+        return source
+
+    def _known_chat(self, value: Any) -> int:
+        """The id of a chat the bot can ask about: a known user's, or a group it is in or has seen."""
+        try:
+            chat_id = int(value)
+        except ValueError:
+            raise ApiError(400, "Bad Request: chat not found") from None
+        if chat_id not in self.users and chat_id not in self.groups and not self.messages.get(chat_id):
+            raise ApiError(400, "Bad Request: chat not found")
+        self._check_member(chat_id)
+        return chat_id
+
+    def _check_member(self, chat_id: int) -> None:
+        status = self._bot_status(chat_id) if chat_id < 0 else "member"
+        if status in ("left", "kicked"):
+            kind = "supergroup" if self._chat_for(chat_id)["type"] == "supergroup" else "group"
+            reason = "was kicked from" if status == "kicked" else "is not a member of"
+            raise ApiError(403, f"Forbidden: bot {reason} the {kind} chat")
 
     def _check_send(self, chat_id: int) -> None:
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        self._check_member(chat_id)
         if chat_id > 0 and chat_id not in self.users:
             raise ApiError(400, "Bad Request: chat not found")
         if not self.flood_limits:
@@ -432,10 +882,119 @@ class BotApiStandIn:
     def _json(value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
+    def _formatted(self, params: JSON, name: str) -> tuple[str | None, list[JSON] | None]:
+        """A text or caption as Telegram keeps it: with the entities given, or parsed from HTML. (Markdown
+        parse modes are kept as written: the bot does not use them.)"""
+        raw = params.get(name)
+        if raw is None:
+            return None, None
+        given = self._json(params.get("entities" if name == "text" else "caption_entities"))
+        if given:
+            return str(raw), list(given)
+        if str(params.get("parse_mode") or "").upper() == "HTML":
+            text, entities = parse_html(str(raw))
+            return text, entities or None
+        return str(raw), None
+
+    def _text(self, params: JSON) -> tuple[str, list[JSON] | None]:
+        text, entities = self._formatted(params, "text")
+        if text is None or not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > TEXT_LIMIT:
+            raise ApiError(400, "Bad Request: message is too long")
+        return text, entities
+
+    def _caption(self, params: JSON) -> tuple[str | None, list[JSON] | None]:
+        caption, entities = self._formatted(params, "caption")
+        if caption is not None and utf16_len(caption) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return caption or None, entities  # an empty caption is no caption
+
+    def _markup(self, params: JSON) -> JSON | None:
+        """reply_markup as given, after Telegram's check of every inline button's callback data."""
+        markup: JSON | None = self._json(params.get("reply_markup"))
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    def _reply_to(self, chat_id: int, params: JSON) -> int | None:
+        """The message in the chat a new bot message replies to (reply_parameters, or reply_to_message_id)."""
+        reply = self._json(params.get("reply_parameters")) or {}
+        message_id = reply.get("message_id", params.get("reply_to_message_id"))
+        if message_id is None:
+            return None
+        replied = self.messages[chat_id].get(int(message_id))
+        if replied is not None and not replied.deleted:
+            return replied.message_id
+        allowed = reply.get("allow_sending_without_reply", params.get("allow_sending_without_reply"))
+        if allowed in (True, "true", "True"):
+            return None
+        raise ApiError(400, "Bad Request: message to be replied not found")
+
+    def _file(self, params: JSON, kind: str, value: Any, name: str, fields: JSON) -> tuple[JSON, bytes | None, str]:
+        """The media of a file the bot sends, its bytes when uploaded, and its name. The file is an upload
+        (a multipart part, named directly or by "attach://part"), a file_id Telegram knows, or a URL."""
+        if isinstance(value, str) and value.startswith("attach://"):
+            part = value.removeprefix("attach://")
+            value, name = params.get(part), str(params.get(f"{part}__filename") or name)
+        if isinstance(value, bytes):
+            shape = FILE_SHAPES.get(kind, {})
+            if "file_name" in shape:  # documents, videos, audio keep the uploaded file's name and type
+                fields = {"file_name": name, "mime_type": mimetypes.guess_type(name)[0] or shape["mime_type"], **fields}
+            if kind == "photo" and (size := png_size(value)) is not None:
+                fields = {"width": size[0], "height": size[1], **fields}
+            return self.new_file(kind, len(value), **fields), value, name
+        if isinstance(value, str) and value:
+            known = self.files.get(value)
+            if known is not None and kind in known:
+                return copy.deepcopy(known), None, str(known[kind].get("file_name", name) if kind != "photo" else name)
+            if value.startswith(("http://", "https://")):  # Telegram fetches it; the stand-in makes it up
+                return self.new_file(kind, 0, **fields), None, value.rsplit("/", 1)[-1] or name
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+
+    @staticmethod
+    def _file_fields(params: JSON) -> JSON:
+        """What a send method may say about its file (duration, size, performer...)."""
+        numbers = {k: int(params[k]) for k in ("duration", "width", "height", "length") if k in params}
+        return numbers | {k: str(params[k]) for k in ("performer", "title", "emoji") if k in params}
+
     def _new_bot_message(self, chat_id: int, **fields: Any) -> ChatMessage:
-        message = ChatMessage(next(self._message_ids[chat_id]), chat_id, True, int(time.time()), **fields)
+        message = ChatMessage(next(self._message_ids[chat_id]), chat_id, True, self.now(), **fields)
         self.messages[chat_id][message.message_id] = message
         return message
+
+    def _send(self, params: JSON, event: str, file_name: str | None = None, **fields: Any) -> ChatMessage:
+        """A new bot message in the chat the params name, after Telegram's checks (blocked, not a member,
+        flood limits, the message replied to). Tells the transcript and whoever waits on the chat.
+        `file_name` names the file of a media send: shown in the transcript, and an upload is saved by it."""
+        chat_id = int(params["chat_id"])
+        self._check_send(chat_id)
+        reply_to = self._reply_to(chat_id, params)
+        message = self._new_bot_message(chat_id, reply_to=reply_to, **fields)
+        if file_name is not None and message.upload is not None:
+            self._save_file(message, message.upload, file_name)
+        shown = describe(message) if file_name is None else f"[{file_name}] {message.caption or ''}".strip()
+        self.transcript.append(Event("bot", chat_id, event, shown, self._labels(message.reply_markup)))
+        self._notify_chat(message)
+        return message
+
+    def _change(self, message: ChatMessage, label: str | None = None, **changes: Any) -> None:
+        """Edit a bot message, or refuse as Telegram does when the edit would change nothing."""
+        if all(getattr(message, name) == value for name, value in changes.items()):
+            raise ApiError(400, NOT_MODIFIED)
+        for name, value in changes.items():
+            setattr(message, name, value)
+        message.edits += 1
+        message.edit_date = self.now()
+        shown = message.text if message.text is not None else (message.caption or "")
+        if label is not None:
+            shown = f"[{label}] {shown}".strip()
+        self.transcript.append(Event("bot", message.chat_id, "edit", shown, self._labels(message.reply_markup)))
+        self._notify_chat(message)
 
     def _save_file(self, message: ChatMessage, data: bytes, name: str) -> None:
         if self.files_dir is not None:
@@ -446,6 +1005,22 @@ class BotApiStandIn:
     @staticmethod
     def _labels(markup: JSON | None) -> list[str]:
         return [b["text"] for row in (markup or {}).get("inline_keyboard", []) for b in row]
+
+    @staticmethod
+    def _copied(source: ChatMessage) -> JSON:
+        """What a copy or a forward takes over from the original."""
+        return {
+            "kind": source.kind,
+            "text": source.text,
+            "caption": source.caption,
+            "entities": copy.deepcopy(source.entities),
+            "media": copy.deepcopy(source.media),
+            "photo": source.photo,
+            "document": source.document,
+            "document_name": source.document_name,
+            "upload": source.upload,
+            "copied_from": (source.chat_id, source.message_id),
+        }
 
     # ----------------------------------------------------------------------------- Bot API methods
 
@@ -464,7 +1039,11 @@ class BotApiStandIn:
         return True
 
     async def _get_webhook_info(self, params: JSON) -> JSON:
-        return {"url": self.webhook["url"] if self.webhook else "", "pending_update_count": len(self._updates)}
+        return {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self.webhook is not None:
@@ -486,56 +1065,130 @@ class BotApiStandIn:
         return self._updates[:limit]
 
     async def _send_message(self, params: JSON) -> JSON:
-        chat_id = int(params["chat_id"])
-        text = str(params["text"])
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        self._check_send(chat_id)
-        markup = self._json(params.get("reply_markup"))
-        message = self._new_bot_message(chat_id, text=text, reply_markup=markup)
-        self.transcript.append(Event("bot", chat_id, "send", text, self._labels(markup)))
-        self._notify_chat(message)
+        text, entities = self._text(params)
+        message = self._send(params, "send", text=text, entities=entities, reply_markup=self._markup(params))
+        return self._message_json(message)
+
+    async def _send_media(self, params: JSON, kind: str) -> JSON:
+        """sendPhoto, sendDocument, sendVoice...: an upload, or a file Telegram already has, by file_id."""
+        caption, entities = self._caption(params)
+        markup = self._markup(params)
+        default_name = str(params.get(f"{kind}__filename") or kind)
+        media, data, name = self._file(params, kind, params.get(kind), default_name, self._file_fields(params))
+        message = self._send(
+            params,
+            kind,
+            name,
+            kind=kind,
+            media=media,
+            caption=caption,
+            entities=entities,
+            reply_markup=markup,
+            upload=data,
+            photo=data if kind == "photo" else None,
+            document=data if kind == "document" else None,
+            document_name=name if kind == "document" else None,
+        )
+        return self._message_json(message)
+
+    async def _send_photo(self, params: JSON) -> JSON:
+        return await self._send_media(params, "photo")
+
+    async def _send_document(self, params: JSON) -> JSON:
+        return await self._send_media(params, "document")
+
+    async def _send_voice(self, params: JSON) -> JSON:
+        return await self._send_media(params, "voice")
+
+    async def _send_video(self, params: JSON) -> JSON:
+        return await self._send_media(params, "video")
+
+    async def _send_audio(self, params: JSON) -> JSON:
+        return await self._send_media(params, "audio")
+
+    async def _send_sticker(self, params: JSON) -> JSON:
+        if "caption" in params:  # a sticker has none; Telegram ignores what it does not take
+            params = {k: v for k, v in params.items() if k != "caption"}
+        return await self._send_media(params, "sticker")
+
+    async def _send_location(self, params: JSON) -> JSON:
+        location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        message = self._send(
+            params, "location", kind="location", media={"location": location}, reply_markup=self._markup(params)
+        )
+        return self._message_json(message)
+
+    async def _copy_message(self, params: JSON) -> JSON:
+        """A copy of any message, the bot's or a user's, as a new bot message without a link to the
+        original; `caption` replaces the caption of media. Telegram answers only the new message_id."""
+        source = self._source(params, "copy")
+        fields = self._copied(source)
+        if "caption" in params and source.kind in CAPTIONED:
+            fields["caption"], fields["entities"] = self._caption(params)
+        message = self._send(params, "copy", reply_markup=self._markup(params), **fields)
+        return {"message_id": message.message_id}
+
+    async def _forward_message(self, params: JSON) -> JSON:
+        """Like a copy, but the new message says whose it was and when (a forward of a forward keeps the
+        first origin), and it is answered in full."""
+        source = self._source(params, "forward")
+        origin = source.forward_origin or {
+            "type": "user",
+            "sender_user": self.bot if source.from_bot else (source.from_user or {}),
+            "date": source.date,
+        }
+        message = self._send(params, "forward", forward_origin=copy.deepcopy(origin), **self._copied(source))
         return self._message_json(message)
 
     async def _edit_message_text(self, params: JSON) -> JSON:
         message = self._find(params)
-        text = str(params["text"])
-        markup = self._json(params.get("reply_markup"))
-        if text == message.text and markup == message.reply_markup:
-            raise ApiError(400, NOT_MODIFIED)
-        message.text, message.reply_markup = text, markup
-        message.edits += 1
-        self.transcript.append(Event("bot", message.chat_id, "edit", text, self._labels(markup)))
-        self._notify_chat(message)
+        if message.kind != "text":
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        text, entities = self._text(params)
+        self._change(message, text=text, entities=entities, reply_markup=self._markup(params))
         return self._message_json(message)
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:
         message = self._find(params)
-        markup = self._json(params.get("reply_markup"))
-        if markup == message.reply_markup:
-            raise ApiError(400, NOT_MODIFIED)
-        message.reply_markup = markup
-        message.edits += 1
-        self.transcript.append(Event("bot", message.chat_id, "edit", message.text or "", self._labels(markup)))
-        self._notify_chat(message)
+        self._change(message, reply_markup=self._markup(params))
         return self._message_json(message)
 
     async def _edit_message_caption(self, params: JSON) -> JSON:
         message = self._find(params)
-        caption = params.get("caption")
-        markup = self._json(params.get("reply_markup"))
-        if caption == message.caption and markup == message.reply_markup:
-            raise ApiError(400, NOT_MODIFIED)
-        message.caption, message.reply_markup = caption, markup
-        message.edits += 1
-        self.transcript.append(Event("bot", message.chat_id, "edit", str(caption or ""), self._labels(markup)))
-        self._notify_chat(message)
+        if message.kind not in CAPTIONED:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption, entities = self._caption(params)
+        self._change(message, caption=caption, entities=entities, reply_markup=self._markup(params))
+        return self._message_json(message)
+
+    async def _edit_message_media(self, params: JSON) -> JSON:
+        """Replace the file of a photo, video, audio or document message. The caption is the one in the
+        new InputMedia: Telegram drops the old caption when the new media has none."""
+        message = self._find(params)
+        if message.kind not in MEDIA_EDITABLE:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        new = self._json(params["media"])
+        kind = str(new.get("type"))
+        if kind not in MEDIA_EDITABLE or not new.get("media"):
+            raise ApiError(400, "Bad Request: can't parse InputMedia: Media is not specified")
+        caption, entities = self._caption(new)
+        markup = self._markup(params)
+        media, data, name = self._file(params, kind, new["media"], kind, {})
+        if media != message.media:  # the old bytes go with the old file
+            message.upload = data
+            message.photo = data if kind == "photo" else None
+            message.document, message.document_name = (data, name) if kind == "document" else (None, None)
+            if data is not None:
+                self._save_file(message, data, name)
+        self._change(message, name, kind=kind, media=media, caption=caption, entities=entities, reply_markup=markup)
         return self._message_json(message)
 
     async def _answer_callback_query(self, params: JSON) -> bool:
         query_id = str(params["callback_query_id"])
         if query_id in self.callback_answers or query_id not in self._query_chats:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        if utf16_len(str(params.get("text") or "")) > ANSWER_TEXT_LIMIT:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")  # and the query stays unanswered
         answer = {"text": params.get("text"), "show_alert": params.get("show_alert") in (True, "true")}
         self.callback_answers[query_id] = answer
         if answer["text"]:
@@ -545,36 +1198,33 @@ class BotApiStandIn:
             waiter.set_result(answer)
         return True
 
-    async def _send_file(self, params: JSON, field_name: str) -> JSON:
-        chat_id = int(params["chat_id"])
-        data = params.get(field_name)
-        if not isinstance(data, bytes):
-            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
-        self._check_send(chat_id)
-        caption = params.get("caption")
-        name = str(params.get(f"{field_name}__filename") or field_name)
-        markup = self._json(params.get("reply_markup"))
-        if field_name == "photo":
-            message = self._new_bot_message(chat_id, caption=caption, photo=data, reply_markup=markup)
-        else:
-            message = self._new_bot_message(
-                chat_id, caption=caption, document=data, document_name=name, reply_markup=markup
-            )
-        self._save_file(message, data, name)
-        self.transcript.append(Event("bot", chat_id, field_name, f"[{name}] {caption or ''}".strip()))
-        self._notify_chat(message)
-        return self._message_json(message)
-
-    async def _send_photo(self, params: JSON) -> JSON:
-        return await self._send_file(params, "photo")
-
-    async def _send_document(self, params: JSON) -> JSON:
-        return await self._send_file(params, "document")
-
     async def _delete_message(self, params: JSON) -> bool:
-        message = self._find(params)
+        message = self._find(params, "delete")
         message.deleted = True
         self.transcript.append(Event("bot", message.chat_id, "delete", message.text or ""))
+        return True
+
+    async def _get_chat(self, params: JSON) -> JSON:
+        return {**self._chat_for(self._known_chat(params["chat_id"])), **FULL_INFO}
+
+    async def _get_chat_member(self, params: JSON) -> JSON:
+        chat_id, user_id = self._known_chat(params["chat_id"]), int(params["user_id"])
+        if user_id == self.bot["id"]:
+            return self._member(self.bot, self._bot_status(chat_id) if chat_id < 0 else "member")
+        user = self.users[user_id].json if user_id in self.users else {"id": user_id, "is_bot": False, "first_name": ""}
+        listed = user_id == chat_id or user_id in self.members.get(chat_id, set())
+        return self._member(user, "member" if listed else "left")
+
+    async def _leave_chat(self, params: JSON) -> bool:
+        chat_id = self._known_chat(params["chat_id"])  # 403 when the bot is not in the group any more
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        old = self._bot_status(chat_id)
+        self.bot_status[chat_id] = "left"
+        self.left_chats.append(chat_id)
+        # The bot hears of its own leaving too, as of any change of its status.
+        self._push_member_update(chat_id, self.bot, self._member(self.bot, old), self._member(self.bot, "left"))
+        self.transcript.append(Event("bot", chat_id, "leave", str(self._chat_for(chat_id).get("title", ""))))
         return True
 
     @classmethod

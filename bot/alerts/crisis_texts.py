@@ -1,0 +1,62 @@
+"""The clinic's crisis text: what a patient who writes of suicide or self-harm is told at once.
+
+The emergency number, the crisis line and the wording belong to the clinic, per language and country:
+prompts/crisis/replies/<language>.yaml holds a `default` text for patients of any country and, under
+`countries`, texts for particular ones (ISO 3166 codes). A patient's country is the one their invite
+named, or else the country of their time zone; a patient in Berlin is never given a number in the US.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.diary.places import countries
+from bot.prompts import PROMPTS_DIR
+
+DEFAULT_CRISIS_TEXTS = PROMPTS_DIR / "crisis" / "replies"
+
+
+class CrisisTextError(ValueError):
+    """One line naming the file and what is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class CrisisTexts:
+    by_language: dict[str, tuple[str, dict[str, str]]]  # language -> (default, country -> text)
+
+    @classmethod
+    def load(cls, directory: Path = DEFAULT_CRISIS_TEXTS) -> CrisisTexts:
+        texts: dict[str, tuple[str, dict[str, str]]] = {}
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as error:
+                raise CrisisTextError(f"{path}: cannot be read ({str(error).splitlines()[0]})") from None
+            if not isinstance(data, dict):
+                raise CrisisTextError(f"{path}: expected `default:` and `countries:`")
+            default = str(data.get("default") or "").strip()
+            if not default:
+                raise CrisisTextError(f"{path}: no `default` crisis text (for patients of any country)")
+            by_country = data.get("countries") or {}
+            if not isinstance(by_country, dict):
+                raise CrisisTextError(f"{path}: `countries` must map country codes to texts")
+            known = countries()
+            for code, text in by_country.items():
+                if str(code) not in known:
+                    raise CrisisTextError(f"{path}: countries.{code}: not a two-letter country code such as DE")
+                if not str(text or "").strip():
+                    raise CrisisTextError(f"{path}: countries.{code}: the text is empty")
+            texts[path.stem] = (default, {str(code): str(text).strip() for code, text in by_country.items()})
+        return cls(texts)
+
+    def missing(self, languages: list[str]) -> list[str]:
+        """Languages the clinic serves that have no crisis text."""
+        return [language for language in languages if language not in self.by_language]
+
+    def text(self, language: str, country: str | None) -> str:
+        """The text for this language and country, else the language's default."""
+        default, by_country = self.by_language[language]
+        return by_country.get(country or "", default)

@@ -1,0 +1,366 @@
+"""Everything a patient sends outside the buttons, kept and passed on: no word goes unseen.
+
+Each message is handled in one transaction that first stores it, keyed by the update it came in: a
+replayed update finds it stored and changes nothing. Then it is filed:
+
+- a number typed at a question whose scale accepts it is that question's answer;
+- any other text while a check-in is asking a question becomes that check-in's note;
+- anything else is a message for the care team, passed to the staff chat whole (in parts when long;
+  photos, voice notes and the rest are copied there), and the patient is told it was passed on;
+- words of suicide or self-harm, wherever they appear, get the clinic's crisis text at once and an
+  urgent alert of their own.
+
+What the patient is told goes through the outbox in the same transaction, so a crash can neither lose
+it nor send it twice. No Telegram here: the handlers adapt updates to these calls.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.alerts.crisis import CrisisLanguage
+from bot.alerts.crisis_texts import CrisisTexts
+from bot.alerts.desk import AlertDesk
+from bot.care_team.text_limits import in_parts, shorten, units
+from bot.diary.checkins import CheckInState, state_of
+from bot.diary.places import country_of_zone
+from bot.diary.questionnaire import Questionnaire
+from bot.prompts import Catalog
+from storage import checkins, outbox, patient_messages
+from storage.database import Database
+from storage.models import CheckIn, Patient, Priority
+
+# How much of a crisis message its card shows; a longer one follows the card in full.
+ON_CARD = 600
+_NUMBER = re.compile(r"\s*(\d{1,2})\s*[.!]?\s*")
+
+
+class FiledAs(enum.StrEnum):
+    MESSAGE = "message"  # for the care team
+    NOTE = "note"  # a check-in's note
+    ANSWER = "answer"  # a number typed at a question
+    REQUEST = "request"  # "Please contact me"
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of something a patient sent. `filed_as` None: it had taken effect before (a
+    replayed update), and nothing more is to be done."""
+
+    filed_as: FiledAs | None
+    crisis: bool = False
+    checkin: CheckInState | None = None  # the check-in it went to, as it now stands
+    completed: bool = False  # that check-in has just reached its summary: the rules should look
+
+
+ALREADY = Received(None)
+
+
+class Intake:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        questionnaire: Questionnaire,
+        catalog: Catalog,
+        crisis_language: CrisisLanguage,
+        crisis_texts: CrisisTexts,
+        desk: AlertDesk,
+        staff_chat_id: int | None,
+    ) -> None:
+        self.database = database
+        self.questionnaire = questionnaire
+        self.catalog = catalog
+        self.crisis_language = crisis_language
+        self.crisis_texts = crisis_texts
+        self.desk = desk
+        self.staff_chat_id = staff_chat_id
+
+    def crisis_text(self, patient: Patient) -> str:
+        """The clinic's crisis text for this patient's language and country."""
+        return self.crisis_texts.text(patient.language, patient.country or country_of_zone(patient.timezone))
+
+    # ------------------------------------------------------------------ what arrives
+
+    async def text(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
+        assert patient.id is not None
+        crisis = self.crisis_language.matches(text)
+        async with self.database.session() as session:
+            waiting = await checkins.waiting_for_answer(session=session, patient_id=patient.id, now=now)
+            answer = self._typed_answer(waiting, text)
+            filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
+            stored = await patient_messages.add(
+                session=session,
+                patient_id=patient.id,
+                text=text,
+                crisis=crisis,
+                update_id=update_id,
+                telegram_message_id=message_id,
+                filed_as=filed_as,
+                now=now,
+            )
+            if stored is None:
+                return ALREADY
+            state, completed = None, False
+            if waiting is not None and answer is not None:
+                state = await self._answer(session, patient, waiting, answer, now)
+            elif waiting is not None:
+                state, completed = await self._note(session, patient, waiting, text, message_id, now)
+            if crisis:
+                await self._crisis(session, patient, text, stored, now)
+            elif filed_as is FiledAs.MESSAGE:
+                await self._forward(session, patient, text, stored, "staff.message", now)
+                await self._tell(session, patient, "message_received", now, kind="received")
+        return Received(filed_as, crisis, state, completed)
+
+    async def media(
+        self,
+        *,
+        patient: Patient,
+        kind: str,
+        caption: str,
+        chat_id: int,
+        message_id: int,
+        update_id: int,
+        now: datetime,
+    ) -> Received:
+        """A photo, voice note, document, sticker, location...: copied to the staff chat under the
+        patient's code; its caption is read like any text."""
+        assert patient.id is not None
+        crisis = bool(caption) and self.crisis_language.matches(caption)
+        async with self.database.session() as session:
+            stored = await patient_messages.add(
+                session=session,
+                patient_id=patient.id,
+                text=caption,
+                crisis=crisis,
+                update_id=update_id,
+                telegram_message_id=message_id,
+                kind=kind,
+                now=now,
+            )
+            if stored is None:
+                return ALREADY
+            if self.staff_chat_id is not None:
+                priority = Priority.URGENT if crisis else Priority.CONVERSATION
+                what = self._staff_text(
+                    f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other"
+                )
+                await outbox.enqueue(
+                    session=session,
+                    kind="staff",
+                    chat_id=self.staff_chat_id,
+                    text=self._staff_text("staff.sent_media", code=patient.code, what=what),
+                    patient_id=patient.id,
+                    priority=priority,
+                    now=now,
+                )
+                await outbox.enqueue(
+                    session=session,
+                    kind="copy",
+                    chat_id=self.staff_chat_id,
+                    source=(chat_id, message_id),
+                    patient_id=patient.id,
+                    patient_message_id=stored,
+                    priority=priority,
+                    now=now,
+                )
+            if crisis:
+                await self._crisis(session, patient, caption, stored, now)
+            else:
+                await self._tell(session, patient, "media_received", now, kind="received")
+        return Received(FiledAs.MESSAGE, crisis)
+
+    async def edit(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
+        """The patient edited a message: a note of a check-in still open is changed; anything else reaches
+        staff as an edit. Both versions are kept."""
+        assert patient.id is not None
+        crisis = self.crisis_language.matches(text)
+        async with self.database.session() as session:
+            before = await patient_messages.latest_version(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+            noted = await checkins.with_note_from(
+                session=session, patient_id=patient.id, message_id=message_id, now=now
+            )
+            stored = await patient_messages.add(
+                session=session,
+                patient_id=patient.id,
+                text=text,
+                crisis=crisis,
+                update_id=update_id,
+                telegram_message_id=message_id,
+                kind="edit",
+                filed_as=FiledAs.NOTE if noted else FiledAs.MESSAGE,
+                now=now,
+            )
+            if stored is None:
+                return ALREADY
+            state = None
+            if noted is not None and noted.id is not None:
+                note = (await checkins.answers(session=session, checkin_id=noted.id)).get("note", "")
+                changed = note.replace(before, text, 1) if before and before in note else text
+                await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
+                answers = await checkins.answers(session=session, checkin_id=noted.id)
+                state = state_of(noted, answers, patient.timezone)
+            if crisis:
+                await self._crisis(session, patient, text, stored, now)
+            elif noted is None:
+                await self._forward(session, patient, text, stored, "staff.edited", now)
+                await self._tell(session, patient, "edit_received", now)
+        return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def contact_request(self, *, patient: Patient, update_id: int, now: datetime) -> bool:
+        """/callme or "Please contact me": an alert for staff. False when this update was handled before."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            stored = await patient_messages.add(
+                session=session,
+                patient_id=patient.id,
+                text="",
+                update_id=update_id,
+                kind="contact_request",
+                filed_as=FiledAs.REQUEST,
+                now=now,
+            )
+            if stored is None:
+                return False
+            await self.desk.file_contact_request(session, patient_id=patient.id, patient_message_id=stored, now=now)
+            await self._tell(session, patient, "contact.requested", now)
+        return True
+
+    # ------------------------------------------------------------------ filing
+
+    def _typed_answer(self, waiting: CheckIn | None, text: str) -> str | None:
+        """'7' at the pain question is its answer; only numbers, and only where the scale has them."""
+        if waiting is None or waiting.step is None:
+            return None
+        item = self.questionnaire.item(waiting.step)
+        match = _NUMBER.fullmatch(text)
+        if item is None or item.type != "scale" or match is None:
+            return None
+        value = str(int(match.group(1)))
+        return value if item.accepts(value) else None
+
+    async def _answer(
+        self, session: AsyncSession, patient: Patient, waiting: CheckIn, value: str, now: datetime
+    ) -> CheckInState | None:
+        assert patient.id is not None and waiting.id is not None and waiting.step is not None
+        moved = await checkins.move_to(
+            session=session,
+            checkin_id=waiting.id,
+            patient_id=patient.id,
+            step=self.questionnaire.after(waiting.step),
+            now=now,
+        )
+        if moved is None:
+            return None
+        await checkins.upsert_answer(session=session, checkin_id=waiting.id, item=waiting.step, value=value, now=now)
+        return state_of(moved, await checkins.answers(session=session, checkin_id=waiting.id), patient.timezone)
+
+    async def _note(
+        self, session: AsyncSession, patient: Patient, waiting: CheckIn, text: str, message_id: int, now: datetime
+    ) -> tuple[CheckInState | None, bool]:
+        """Text becomes the note (added to one already written); at the note question, the check-in
+        then reaches its summary."""
+        assert patient.id is not None and waiting.id is not None
+        note = (await checkins.answers(session=session, checkin_id=waiting.id)).get("note")
+        await checkins.upsert_answer(
+            session=session, checkin_id=waiting.id, item="note", value=f"{note}\n{text}" if note else text, now=now
+        )
+        await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
+        checkin: CheckIn | None = waiting
+        completed = False
+        if waiting.step == "note":
+            checkin = await checkins.move_to(
+                session=session,
+                checkin_id=waiting.id,
+                patient_id=patient.id,
+                step=self.questionnaire.after("note"),
+                now=now,
+            )
+            completed = checkin is not None and checkin.step is None
+        if checkin is None:
+            return None, False
+        answers = await checkins.answers(session=session, checkin_id=waiting.id)
+        return state_of(checkin, answers, patient.timezone), completed
+
+    async def _crisis(self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime) -> None:
+        """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
+        card cannot hold the whole message, the message in full right after it."""
+        assert patient.id is not None
+        await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
+        whole = units(text) <= ON_CARD
+        details_message = text if whole else shorten(text, ON_CARD)
+        await self.desk.file_crisis(
+            session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
+        )
+        if not whole:
+            await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
+
+    async def _forward(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        text: str,
+        stored: int,
+        header: str,
+        now: datetime,
+        *,
+        priority: Priority = Priority.CONVERSATION,
+    ) -> None:
+        """The whole text to the staff chat under the patient's code, in as many parts as it takes;
+        the last part carries Reply and Seen."""
+        if self.staff_chat_id is None:
+            return
+        parts = in_parts(
+            text,
+            self._staff_text(header, code=patient.code) + "\n",
+            self._staff_text(f"{header}_part", code=patient.code, part="{part}", parts="{parts}") + "\n",
+        )
+        for number, part in enumerate(parts, 1):
+            await outbox.enqueue(
+                session=session,
+                kind="staff",
+                chat_id=self.staff_chat_id,
+                text=part,
+                patient_id=patient.id,
+                patient_message_id=stored if number == len(parts) else None,
+                priority=priority,
+                now=now,
+            )
+
+    async def _tell(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        key: str | None,
+        now: datetime,
+        *,
+        text: str | None = None,
+        kind: str = "patient",
+        priority: Priority = Priority.CONVERSATION,
+    ) -> None:
+        """A message to the patient, in their language, owed in this transaction."""
+        if patient.chat_id is None:
+            return
+        await outbox.enqueue(
+            session=session,
+            kind=kind,
+            chat_id=patient.chat_id,
+            text=text if key is None else self.catalog.text(patient.language, key),
+            patient_id=patient.id,
+            priority=priority,
+            now=now,
+        )
+
+    def _staff_text(self, key: str, **values: object) -> str:
+        return self.catalog.text(self.catalog.default_language, key, **values)
+
+    def _has(self, key: str) -> bool:
+        return self.catalog.has(self.catalog.default_language, key)

@@ -1,0 +1,129 @@
+"""Staff answer patients from Telegram: a Reply button on a patient's message or card, then the staff
+member's next message in that chat (or a Telegram reply to the card, the message or the prompt) goes to
+the patient as "Your care team: ...". Every reply is audited; staff names reach patients only if the
+clinic turns that on. Marking a patient's message seen may tell the patient (a clinic setting).
+No Telegram here: the handlers adapt updates to these calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.alerts.desk import AlertDesk
+from bot.care_team.text_limits import in_parts, units
+from bot.prompts import Catalog
+from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
+from storage.database import Database
+from storage.models import Patient, PatientMessage
+
+# After pressing Reply, a staff member's next message in that chat goes to the patient for this long.
+REPLY_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Seen:
+    message: PatientMessage
+    by: str  # the name of whoever marked it seen first
+    now: bool  # this press marked it (False: someone had before)
+
+
+class Replies:
+    def __init__(self, database: Database, *, catalog: Catalog, desk: AlertDesk, staff_names: bool) -> None:
+        self.database = database
+        self.catalog = catalog
+        self.desk = desk
+        self.staff_names = staff_names
+
+    async def patient(self, *, patient_id: int) -> Patient | None:
+        async with self.database.session() as session:
+            return await patients.by_id(session=session, patient_id=patient_id)
+
+    async def prompted(
+        self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, patient_id: int, now: datetime
+    ) -> None:
+        """The Reply prompt was posted: a reply to it, or this staff member's next message here, is for
+        the patient."""
+        async with self.database.session() as session:
+            await staff_chat.remember(
+                session=session, chat_id=chat_id, message_id=prompt_message_id, patient_id=patient_id, now=now
+            )
+            await staff_chat.expect_reply(
+                session=session,
+                staff_user_id=staff_user_id,
+                chat_id=chat_id,
+                patient_id=patient_id,
+                expires_at=now + REPLY_WINDOW,
+            )
+
+    async def addressee(
+        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime
+    ) -> int | None:
+        """The patient a staff member's message is for: the one the message it replies to is about, else
+        the one they pressed Reply for in this chat within the window; None: not for a patient."""
+        async with self.database.session() as session:
+            pending = await staff_chat.take_pending(
+                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now
+            )
+            if replying_to is not None:
+                about = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=replying_to)
+                if about is not None:
+                    return about
+            return pending
+
+    async def send(
+        self, *, patient_id: int, staff_user_id: int, staff_name: str, text: str, update_id: int, now: datetime
+    ) -> Patient | None:
+        """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
+        record is gone (erased) or they have no chat. A replayed update sends nothing twice."""
+        async with self.database.session() as session:
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            if patient is None or patient.chat_id is None:
+                return None
+            if not await updates.first_time(session=session, update_id=update_id, now=now):
+                return patient
+            await staff.set_name(session=session, telegram_user_id=staff_user_id, name=staff_name)
+            language = patient.language
+            named = self.staff_names and staff_name.strip()
+            values = {"name": staff_name.strip()[:64]} if named else {}
+            suffix = "_named" if named else ""
+            header = self.catalog.text(language, f"care_team.reply{suffix}", **values) + " "
+            numbered = (
+                self.catalog.text(language, f"care_team.reply_part{suffix}", part="{part}", parts="{parts}", **values)
+                + " "
+            )
+            for part in in_parts(text, header, numbered):
+                await outbox.enqueue(
+                    session=session, kind="patient", chat_id=patient.chat_id, text=part, patient_id=patient.id, now=now
+                )
+            await audit.record(
+                session=session,
+                actor_id=staff_user_id,
+                action="reply_to_patient",
+                patient_code=patient.code,
+                detail=f"{units(text)} characters",
+                now=now,
+            )
+        return patient
+
+    async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
+        """Mark a patient's message seen (the patient may be told); None when it no longer exists."""
+        async with self.database.session() as session:
+            await staff.set_name(session=session, telegram_user_id=by, name=name)
+            marked = await self.desk.message_seen(session, message_id=patient_message_id, by=by, now=now)
+            message = await patient_messages.get(session=session, message_id=patient_message_id)
+            if message is None:
+                return None
+            if marked:
+                patient = await patients.by_id(session=session, patient_id=message.patient_id)
+                await audit.record(
+                    session=session,
+                    actor_id=by,
+                    action="message_seen",
+                    patient_code=patient.code if patient else None,
+                    detail=f"message {patient_message_id}",
+                    now=now,
+                )
+            who = message.seen_by
+            names = await staff.names(session=session, telegram_user_ids=[who] if who is not None else [])
+        return Seen(message, names.get(who, "") if who is not None else "", marked)

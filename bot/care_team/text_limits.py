@@ -1,0 +1,62 @@
+"""Telegram's limits on what one message may hold, counted as Telegram counts: in UTF-16 code units.
+
+A message text may hold 4096 units and a caption 1024; an emoji outside the Basic Multilingual Plane
+counts twice. Nothing a patient wrote is ever cut here without the whole of it being stored and
+passed on elsewhere: `split` keeps every character, `shorten` is for views of stored text.
+"""
+
+from __future__ import annotations
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ELLIPSIS = "…"
+
+
+def units(text: str) -> int:
+    """Length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` units (never half of a surrogate pair)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text`, or as much of it as fits with "…" at the end."""
+    if units(text) <= limit:
+        return text
+    return text[: _prefix_within(text, limit - units(ELLIPSIS))].rstrip() + ELLIPSIS
+
+
+def split(text: str, limit: int) -> list[str]:
+    """Cut `text` into pieces of at most `limit` units, at a line break or a space where there is one
+    in the second half of a piece. Joined again, the pieces give back the text exactly."""
+    if limit < 2:
+        raise ValueError("limit must leave room for a character")
+    pieces: list[str] = []
+    rest = text
+    while units(rest) > limit:
+        end = _prefix_within(rest, limit)
+        cut = max(rest.rfind("\n", 0, end), rest.rfind(" ", 0, end)) + 1
+        if cut <= end // 2:  # no convenient break: cut in the word
+            cut = end
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
+
+
+def in_parts(text: str, header: str, numbered_header: str, *, limit: int = TEXT_LIMIT) -> list[str]:
+    """Messages that carry all of `text` under a header: `header` when one message is enough, else
+    `numbered_header` (with {part} and {parts}) above each piece."""
+    if units(header) + units(text) <= limit:
+        return [header + text]
+    room = limit - units(numbered_header.format(part=999, parts=999))
+    pieces = split(text, room)
+    return [numbered_header.format(part=n, parts=len(pieces)) + piece for n, piece in enumerate(pieces, 1)]

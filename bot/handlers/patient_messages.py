@@ -1,0 +1,128 @@
+"""What a patient sends outside the buttons: text, photos, voice notes and the rest, edits, and requests
+to be contacted. The domain (bot/care_team/intake.py) keeps and files it; here the check-in message is
+brought up to date and the patient gets a short acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+
+from bot.care_team.intake import FiledAs, Received
+from bot.handlers.checkin_view import render
+from bot.handlers.context import DiaryContext
+from bot.handlers.edits import edit
+
+log = logging.getLogger(__name__)
+
+# What a message holds, in the order PTB fills its fields (a venue also carries a location, an animation
+# a document): the kind names the staff chat's "P-0012 sent a voice message".
+KINDS = (
+    "photo",
+    "voice",
+    "video_note",
+    "video",
+    "audio",
+    "animation",
+    "document",
+    "sticker",
+    "venue",
+    "location",
+    "contact",
+    "dice",
+    "poll",
+    "story",
+)
+
+
+def kind_of(message: Message) -> str:
+    return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
+
+
+async def received(update: Update, context: DiaryContext) -> None:
+    message = update.effective_message
+    assert message is not None and context.patient is not None
+    services = context.services
+    if message.text is not None:
+        got = await services.intake.text(
+            patient=context.patient,
+            text=message.text,
+            message_id=message.message_id,
+            update_id=update.update_id,
+            now=context.now,
+        )
+    else:
+        got = await services.intake.media(
+            patient=context.patient,
+            kind=kind_of(message),
+            caption=message.caption or "",
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            update_id=update.update_id,
+            now=context.now,
+        )
+    if got.filed_as is None:
+        return  # a replayed update that had taken effect
+    services.outbox_wake.set()
+    log.info("patient %s sent a message, filed as %s", context.patient.id, got.filed_as)
+    await _after_checkin_change(message, context, got)
+    if got.filed_as is FiledAs.NOTE and not got.crisis:
+        key = "checkin.note_saved" if got.completed or got.checkin is None else "checkin.note_saved_midway"
+        await message.reply_text(context.text(key))
+    elif got.filed_as is FiledAs.ANSWER and not got.crisis:
+        await message.reply_text(context.text("checkin.saved"))
+
+
+async def edited(update: Update, context: DiaryContext) -> None:
+    message = update.edited_message
+    assert message is not None and context.patient is not None
+    text = message.text if message.text is not None else message.caption
+    if text is None:  # e.g. a live location moving on: nothing new to read
+        log.info("an edit without text from patient %s (update %s)", context.patient.id, update.update_id)
+        return
+    got = await context.services.intake.edit(
+        patient=context.patient, text=text, message_id=message.message_id, update_id=update.update_id, now=context.now
+    )
+    if got.filed_as is None:
+        return
+    context.services.outbox_wake.set()
+    log.info("patient %s edited a message, filed as %s", context.patient.id, got.filed_as)
+    await _after_checkin_change(message, context, got)
+    if got.filed_as is FiledAs.NOTE and not got.crisis:
+        await message.reply_text(context.text("checkin.note_updated"))
+
+
+async def _after_checkin_change(message: Message, context: DiaryContext, got: Received) -> None:
+    """The rules look at a completed check-in first (staff must hear of it even if showing it fails),
+    then the check-in's message shows its new state."""
+    assert context.patient is not None and context.patient.id is not None
+    services = context.services
+    if got.completed:
+        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
+    state = got.checkin
+    if state is None or state.chat_id is None or state.message_id is None:
+        return
+    text, keyboard = render(
+        state, language=context.patient.language, catalog=services.catalog, questionnaire=services.questionnaire
+    )
+    await edit(
+        context.bot.edit_message_text(text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard)
+    )
+
+
+async def callme_command(update: Update, context: DiaryContext) -> None:
+    """/callme: the patient asks their care team to contact them."""
+    assert context.patient is not None
+    if await context.services.intake.contact_request(
+        patient=context.patient, update_id=update.update_id, now=context.now
+    ):
+        context.services.outbox_wake.set()
+        log.info("patient %s asked to be contacted", context.patient.id)
+
+
+async def contact_me(update: Update, context: DiaryContext) -> None:
+    """The "Please contact me" button under the reply to a patient's message."""
+    query = update.callback_query
+    assert query is not None and context.patient is not None
+    await callme_command(update, context)
+    await query.answer()

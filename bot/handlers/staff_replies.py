@@ -1,0 +1,109 @@
+"""Staff write back to a patient from the staff chat or their direct chat with the bot (Reply), and
+mark a patient's message as seen (Seen). The sender gate has already checked that they are staff;
+the domain is bot/care_team/replies.py."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from telegram import ForceReply, Message, Update
+
+from bot.care_team.text_limits import shorten
+from bot.handlers.callback_data import parse_reply, parse_seen
+from bot.handlers.context import DiaryContext
+from bot.handlers.edits import edit
+
+log = logging.getLogger(__name__)
+
+
+async def reply_button(update: Update, context: DiaryContext) -> None:
+    """Reply: post a prompt to reply to, and take this staff member's next message here for the patient."""
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    assert query is not None and chat is not None and user is not None
+    services = context.services
+    t = partial(context.sender_text, update)
+    patient_id = parse_reply(query.data)
+    patient = await services.replies.patient(patient_id=patient_id) if patient_id is not None else None
+    if patient is None or patient.id is None:
+        await query.answer(t("staff.reply_no_patient"), show_alert=True)
+        return
+    # ForceReply opens the reply field; in a group with privacy mode on, a reply to the bot's message is
+    # the one kind of message the bot receives, so the prompt is what staff answer.
+    prompt = await context.bot.send_message(
+        chat.id,
+        t("staff.reply_prompt", code=patient.code),
+        reply_markup=ForceReply(input_field_placeholder=shorten(t("staff.reply_placeholder", code=patient.code), 64)),
+        reply_to_message_id=query.message.message_id if isinstance(query.message, Message) else None,
+    )
+    await services.replies.prompted(
+        chat_id=chat.id,
+        prompt_message_id=prompt.message_id,
+        staff_user_id=user.id,
+        patient_id=patient.id,
+        now=context.now,
+    )
+    await query.answer(t("staff.reply_hint"))
+
+
+async def relay(update: Update, context: DiaryContext) -> bool:
+    """A staff member's message: to a patient if it answers a message about them, or follows Reply.
+    False when it is for nobody."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    services = context.services
+    t = partial(context.sender_text, update)
+    replying_to = message.reply_to_message
+    from_bot = (
+        replying_to is not None and replying_to.from_user is not None and replying_to.from_user.id == context.bot.id
+    )
+    about = replying_to.message_id if replying_to is not None and from_bot else None
+    patient_id = await services.replies.addressee(
+        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
+    )
+    if patient_id is None:
+        return False
+    if not message.text:
+        await message.reply_text(t("staff.reply_text_only"))
+        return True
+    patient = await services.replies.send(
+        patient_id=patient_id,
+        staff_user_id=user.id,
+        staff_name=user.full_name,
+        text=message.text,
+        update_id=update.update_id,
+        now=context.now,
+    )
+    if patient is None:
+        await message.reply_text(t("staff.reply_no_patient"))
+        return True
+    services.outbox_wake.set()
+    log.info("staff %s replied to patient %s", user.id, patient.id)
+    await message.reply_text(t("staff.reply_sent", code=patient.code))
+    return True
+
+
+async def seen_button(update: Update, context: DiaryContext) -> None:
+    """Seen: the patient's message has been read (the patient may be told); the button shows by whom."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    services = context.services
+    t = partial(context.sender_text, update)
+    message_id = parse_seen(query.data)
+    seen = (
+        await services.replies.seen(patient_message_id=message_id, by=user.id, name=user.full_name, now=context.now)
+        if message_id is not None
+        else None
+    )
+    if seen is None or message_id is None:
+        await query.answer(t("staff.reply_no_patient"), show_alert=True)
+        return
+    services.outbox_wake.set()
+    keyboard = services.cards.message_keyboard(
+        patient_id=seen.message.patient_id, patient_message_id=message_id, seen_by=seen.by or t("alerts.someone")
+    )
+    if isinstance(query.message, Message):
+        await edit(query.message.edit_reply_markup(keyboard))
+    await query.answer(
+        t("staff.seen_done") if seen.now else t("staff.seen_already", who=seen.by or t("alerts.someone"))
+    )

@@ -1,0 +1,53 @@
+"""Query functions for replies from staff: which patient a bot message in a staff chat is about, and
+who pressed Reply and has not written yet."""
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.core import execute, insert
+from storage.models import PendingReply, StaffChatMessage, table
+
+MESSAGES = table(StaffChatMessage)
+PENDING = table(PendingReply)
+
+
+async def remember(*, session: AsyncSession, chat_id: int, message_id: int, patient_id: int, now: datetime) -> None:
+    statement = insert(session, MESSAGES).values(
+        chat_id=chat_id, message_id=message_id, patient_id=patient_id, created_at=now
+    )
+    await execute(session, statement.on_conflict_do_nothing(index_elements=["chat_id", "message_id"]))
+
+
+async def patient_of(*, session: AsyncSession, chat_id: int, message_id: int) -> int | None:
+    result = await execute(
+        session,
+        select(MESSAGES.c.patient_id).where(MESSAGES.c.chat_id == chat_id, MESSAGES.c.message_id == message_id),
+    )
+    found = result.scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+async def expect_reply(
+    *, session: AsyncSession, staff_user_id: int, chat_id: int, patient_id: int, expires_at: datetime
+) -> None:
+    statement = insert(session, PENDING).values(
+        staff_user_id=staff_user_id, chat_id=chat_id, patient_id=patient_id, expires_at=expires_at
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["staff_user_id", "chat_id"], set_={"patient_id": patient_id, "expires_at": expires_at}
+    )
+    await execute(session, statement)
+
+
+async def take_pending(*, session: AsyncSession, staff_user_id: int, chat_id: int, now: datetime) -> int | None:
+    """The patient this staff member is writing to in this chat (used up), or None."""
+    result = await execute(
+        session,
+        delete(PENDING)
+        .where(PENDING.c.staff_user_id == staff_user_id, PENDING.c.chat_id == chat_id)
+        .returning(PENDING.c.patient_id, PENDING.c.expires_at),
+    )
+    row = result.first()
+    return int(row[0]) if row is not None and row[1] > now else None

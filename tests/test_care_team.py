@@ -1,0 +1,333 @@
+"""Every word a patient writes reaches a person, and staff can write back: the real bot over HTTP against
+the stand-in (which enforces Telegram's limits), on SQLite and PostgreSQL.
+
+Repeated crises are cards of their own that escalate; a staff reply reaches the patient; voice notes,
+edits and 5,000-character messages reach staff whole; typing during a check-in answers it or becomes
+its note; the crisis text follows the patient's country.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import select
+
+from bot.alerts.desk import AlertDesk
+from bot.care_team.text_limits import units
+from bot.sandbox import SimulatedUser
+from bot.sandbox.server import ChatMessage
+from storage import audit, staff
+from storage.models import Alert, OutboxMessage, PatientMessage
+from tests.harness import Diary
+from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, with_history
+
+BERLIN_CRISIS_LINE = "TelefonSeelsorge"
+
+
+async def alerts(diary: Diary) -> list[Alert]:
+    async with diary.database.session() as session:
+        return list((await session.exec(select(Alert).order_by(Alert.id))).all())
+
+
+async def stored_messages(diary: Diary) -> list[PatientMessage]:
+    async with diary.database.session() as session:
+        return list((await session.exec(select(PatientMessage).order_by(PatientMessage.id))).all())
+
+
+def cards(diary: Diary) -> list[ChatMessage]:
+    return [m for m in staff_chat(diary) if m.photo]
+
+
+async def all_sent(diary: Diary) -> None:
+    """Until nothing is owed any more (there may be nothing at all)."""
+    for _ in range(600):
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        if all(r.status in ("sent", "skipped") for r in rows):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("messages still owed")
+
+
+async def crisis(diary: Diary, user: SimulatedUser, text: str) -> ChatMessage:
+    """The patient writes it; returns the new urgent card."""
+    before = len(cards(diary))
+    reply = await user.send(text)
+    assert reply is not None and reply.text is not None and BERLIN_CRISIS_LINE in reply.text
+    await diary.wait_until(lambda: len(cards(diary)) > before)
+    card = cards(diary)[-1]
+    assert card.caption is not None and card.caption.startswith("🔴 URGENT")
+    return card
+
+
+async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_escalation(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin in the test settings
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "honestly i dont want to live anymore")
+    labels = [label for label, _ in first.buttons]
+    assert "Snooze 7 days" not in labels and {"Acknowledge", "Resolve", "Reply", "History"} <= set(labels)
+    await sam.press("Acknowledge", message=first)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+
+    second = await crisis(diary, ben, "quiero morirme")
+    assert second.message_id != first.message_id and "quiero morirme" in (second.caption or "")
+    first_now = diary.standin.messages[STAFF_CHAT][first.message_id]
+    assert first_now.caption is not None and "quiero morirme" not in first_now.caption
+    assert "Acknowledged by Sam" in first_now.caption and "Acknowledged" not in (second.caption or "")
+    first_alert, second_alert = await alerts(diary)
+    assert (first_alert.status, second_alert.status) == ("acknowledged", "open")
+
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(minutes=16)
+    assert await desk.escalate(now=diary.clock()) == 1, "the new crisis escalates on its own clock"
+    await ada.wait_for(lambda: bool(ada.messages))
+    assert "quiero morirme" in (ada.last.text or "") and "anymore" not in (ada.last.text or "")
+
+
+async def test_a_crisis_while_a_pain_alert_is_snoozed_is_its_own_card_and_escalates(diary: Diary) -> None:
+    pain_card = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=pain_card)
+    card = await crisis(diary, ben, "I am going to kill myself tonight")
+    assert "kill myself tonight" in (card.caption or "")
+    pain, urgent = await alerts(diary)
+    assert (pain.rule, pain.status, urgent.rule, urgent.status) == ("severe_pain", "snoozed", "crisis_text", "open")
+    diary.clock.advance(minutes=16)
+    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 1
+    forged = await sam.press(data=f"al:z:{urgent.id}", message=card)
+    assert forged.answer == "This alert is already closed.", "a crisis card cannot be snoozed, even by forged data"
+    assert (await alerts(diary))[1].status == "open"
+
+
+async def test_a_staff_reply_reaches_the_patient_and_seen_tells_them(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    reply = await ben.send("Can I take another ibuprofen tonight?")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice")
+    assert [label for label, _ in reply.buttons] == ["Please contact me"]
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    assert forwarded.text == "Message from P-0001:\nCan I take another ibuprofen tonight?"
+    assert [label for label, _ in forwarded.buttons] == ["Reply", "Seen"]
+
+    press = await sam.press("Reply", message=forwarded)
+    assert press.answer == "Write your reply in the chat."
+    prompt = staff_chat(diary)[-1]
+    assert prompt.text is not None and "reply to P-0001" in prompt.text
+    assert (prompt.reply_markup or {}).get("force_reply") is True
+    answer = await sam.send(
+        "Yes, one more is fine tonight. We will call tomorrow.", chat_id=STAFF_CHAT, reply_to=prompt
+    )
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == "Your care team: Yes, one more is fine tonight. We will call tomorrow."
+    assert "Sam" not in (ben.last.text or ""), "staff names only if the clinic turns that on"
+
+    # A Telegram reply to the forwarded message itself works too; a second plain message goes nowhere.
+    await sam.send("And drink water.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And drink water.")
+    await sam.send("just chatting with colleagues", chat_id=STAFF_CHAT, wait=False)
+
+    press = await sam.press("Seen", message=forwarded)
+    assert press.answer == "Marked as seen."
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
+    forwarded = diary.standin.messages[STAFF_CHAT][forwarded.message_id]
+    assert [label for label, _ in forwarded.buttons] == ["Reply", "✓ Seen · Sam"]
+    await all_sent(diary)
+    assert not any("chatting" in (m.text or "") for m in diary.standin.chat(ben.id))
+    async with diary.database.session() as session:
+        events = await audit.since(session=session)
+    assert [
+        (e.actor_id, e.action, e.patient_code) for e in events if e.action in ("reply_to_patient", "message_seen")
+    ] == [
+        (800, "reply_to_patient", "P-0001"),
+        (800, "reply_to_patient", "P-0001"),
+        (800, "message_seen", "P-0001"),
+    ]
+
+
+async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "i wish i was dead")
+    diary.clock.advance(minutes=16)
+    await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock())
+    await ada.wait_for(lambda: bool(ada.messages))
+    await ada.press("Reply", message=ada.last)
+    await ada.send("We are calling you now.")
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
+    reply = await ada.send("a note to myself")
+    assert reply is not None and "Clinic staff commands" in (reply.text or ""), "the reply window is used up"
+
+
+async def test_a_voice_note_and_an_edited_message_reach_staff(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    answered = ben.expect_reply()
+    voice = ben.send_voice(duration=7)
+    assert ((await answered).text or "").startswith("Thank you, your care team will see what you sent")
+    await diary.wait_until(lambda: any(m.kind == "voice" for m in staff_chat(diary)))
+    header, copy = staff_chat(diary)[-2:]
+    assert header.text == "P-0001 sent a voice message:"
+    assert copy.kind == "voice" and copy.media == voice.media and [b for b, _ in copy.buttons] == ["Reply", "Seen"]
+
+    message = ben.say("My hand is red and hot since tuesday")
+    await diary.wait_until(lambda: any("since tuesday" in (m.text or "") for m in staff_chat(diary)))
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("I can't give medical advice"))
+    reply = await ben.edit(message, "My hand is red and hot since monday")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: any("since monday" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_chat(diary)[-1].text == "P-0001 edited a message:\nMy hand is red and hot since monday"
+    kinds = [(m.kind, m.text) for m in await stored_messages(diary)]
+    assert ("voice", "") in kinds and ("edit", "My hand is red and hot since monday") in kinds
+    assert ("text", "My hand is red and hot since tuesday") in kinds, "both versions are kept"
+
+
+async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    text = ("Night was bad 😣 and the hand burned. " * 140)[:5000]
+    assert units(text) > 5000
+    await ben.send(text)
+    await all_sent(diary)
+    parts = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Message from P-0001")]
+    assert len(parts) == 2 and parts[0].startswith("Message from P-0001 (1/2):\n")
+    assert "".join(part.split(":\n", 1)[1] for part in parts) == text
+    assert all(units(part) <= 4096 for part in parts)
+    async with diary.database.session() as session:
+        failed = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+    assert not failed
+
+
+async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await ben.send("/checkin")
+    for label in ["9", "Normal", "The same", "Not swollen", "4 Good"]:
+        await ben.press(label)
+    note = "Hand burning since the night. " + "It will not stop. " * 230
+    assert 4000 < len(note) < 4400
+    await ben.send(note)
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    summary = ben.last_with_buttons()
+    assert summary.text is not None and summary.text.endswith("…") and units(summary.text) <= 4096
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == note, "stored whole"
+    await diary.wait_until(lambda: bool(cards(diary)))
+    card = cards(diary)[0]
+    assert card.caption is not None and "Note, 21.11.2026 09:00: Hand burning since the night." in card.caption
+    assert units(card.caption) <= 1024
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.send("/patient P-0001")
+    await sam.wait_for(lambda: any(m.photo for m in sam.messages))
+    days = "".join(m.text or "" for m in sam.messages if m.text)
+    assert note.strip() in days, "/patient shows the note whole"
+
+
+async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    reply = await ben.send("7")
+    assert reply is not None
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    assert "Question 2 of 6" in (ben.last_with_buttons().text or "")
+    reply = await ben.send("hand is burning a lot today")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved with this check-in"))
+    for label in ["Red", "Warmer", "A little", "2 Low"]:
+        await ben.press(label)
+    await ben.send("and I slept badly")
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["pain"] == "7" and answers["note"] == "hand is burning a lot today\nand I slept badly"
+    await all_sent(diary)
+    assert not staff_chat(diary), "nothing typed during a check-in goes to the staff chat"
+    assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
+
+
+async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/callme")
+    assert reply is not None and (reply.text or "").startswith(
+        "Thank you. Your care team has been asked to contact you"
+    )
+    await diary.wait_until(lambda: bool(cards(diary)))
+    card = cards(diary)[0]
+    assert card.caption is not None and card.caption.startswith("🟠 Amber · P-0001")
+    assert "The patient asks to be contacted" in card.caption
+    received = await ben.send("Please call me about the next infusion")
+    assert received is not None
+    await ben.press("Please contact me", message=received)
+    await diary.wait_until(lambda: "2 time(s)" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or ""))
+    assert len(cards(diary)) == 1, "asking again before anyone acknowledged updates the card"
+    (alert,) = await alerts(diary)
+    assert (alert.rule, alert.tier) == ("contact_request", "amber")
+
+
+async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    reply = await sam.send("/help", chat_id=STAFF_CHAT)
+    assert reply is not None and (reply.text or "").startswith("Clinic staff commands")
+
+
+async def test_the_crisis_text_follows_the_patients_country(diary: Diary) -> None:
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    async with diary.database.session() as session:
+        await staff.add(session=session, telegram_user_id=800, role="staff", now=diary.clock())
+    links = {}
+    for code, words in [
+        ("P-0101", "America/New_York en"),
+        ("P-0102", "Europe/Berlin en US"),
+        ("P-0103", "Europe/Madrid es"),
+    ]:
+        reply = await sam.send(f"/invite {code} {words}")
+        assert reply is not None and reply.text is not None and "start=" in reply.text
+        links[code] = reply.text.split("start=")[1].strip()
+    expected = {"P-0101": "988", "P-0102": "988", "P-0103": "024"}
+    for n, (code, token) in enumerate(links.items()):
+        patient = SimulatedUser(diary.standin, 500 + n, f"P{n}", "es" if code == "P-0103" else "en")
+        await patient.send(f"/start {token}")
+        await patient.press(data=f"cs:y:{token}")
+        reply = await patient.send("no quiero vivir mas" if code == "P-0103" else "I want to end it all")
+        assert reply is not None and reply.text is not None and expected[code] in reply.text, code
+        assert BERLIN_CRISIS_LINE not in reply.text
+
+
+async def test_a_redelivered_message_takes_effect_once(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("When is my next appointment?")
+    update = diary.standin.last_update_id
+    diary.standin.redeliver(update)
+    await ben.send("/help")
+    await all_sent(diary)
+    assert len([m for m in await stored_messages(diary)]) == 1
+    forwarded = [m for m in staff_chat(diary) if "next appointment" in (m.text or "")]
+    assert len(forwarded) == 1
+    assert len([m for m in ben.messages if (m.text or "").startswith("I can't give medical advice")]) == 1
+
+
+async def test_notes_show_in_the_alert_history(diary: Diary) -> None:
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    diary.clock.advance(hours=13)
+    await ben.send("/checkin")
+    for label in ["9", "Normal", "The same", "Not swollen", "4 Good"]:
+        await ben.press(label)
+    await ben.send("fingers stiff this morning")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("History", message=card)
+    await diary.wait_until(lambda: "fingers stiff" in (staff_chat(diary)[-1].text or ""))

@@ -1,0 +1,409 @@
+"""The crisis language matcher: its recall and false alarms on a labelled corpus, the normalisation it
+reads messages with, the decision on denials, the pattern language, and the loader's errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.alerts.crisis import CrisisLanguage, CrisisLanguageError, normalise
+from bot.prompts import PROMPTS_DIR
+
+CORPUS = Path(__file__).parent / "data" / "crisis_messages.tsv"
+LANGUAGES = ("en", "es")
+MIN_RECALL = 0.95
+MAX_FALSE_ALARMS = 0.05
+
+
+@dataclass(frozen=True)
+class Labelled:
+    line: int
+    crisis: bool
+    language: str
+    text: str
+
+
+def read_corpus(path: Path = CORPUS) -> list[Labelled]:
+    """label<TAB>language<TAB>text, one message a line; '#' lines and blank lines are skipped."""
+    messages = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, language, text = line.split("\t")
+        assert label in ("crisis", "ordinary") and language in LANGUAGES and text.strip(), f"line {number}: {line!r}"
+        messages.append(Labelled(number, label == "crisis", language, text))
+    return messages
+
+
+@pytest.fixture(scope="module")
+def language() -> CrisisLanguage:
+    return CrisisLanguage.load()
+
+
+# -- the labelled corpus
+
+
+def test_the_corpus_has_enough_messages_of_each_kind_in_both_languages() -> None:
+    messages = read_corpus()
+    assert sum(m.crisis for m in messages) >= 150 and sum(not m.crisis for m in messages) >= 100
+    for code in LANGUAGES:
+        assert {m.crisis for m in messages if m.language == code} == {True, False}, code
+    texts = [m.text for m in messages]
+    assert len(set(texts)) == len(texts), "a message is in the corpus twice"
+
+
+def test_recall_on_crisis_messages_and_false_alarms_on_ordinary_ones(
+    language: CrisisLanguage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    messages = read_corpus()
+    wrong = [m for m in messages if language.matches(m.text) is not m.crisis]
+    lines, failures = [], []
+    for code in (*LANGUAGES, "all"):
+        subset = [m for m in messages if code in ("all", m.language)]
+        crisis = [m for m in subset if m.crisis]
+        ordinary = [m for m in subset if not m.crisis]
+        recall = 1 - sum(m in wrong for m in crisis) / len(crisis)
+        false_alarms = sum(m in wrong for m in ordinary) / len(ordinary)
+        lines.append(
+            f"  {code:>3}: recall {recall:.3f} on {len(crisis)} crisis messages, "
+            f"false alarms {false_alarms:.3f} on {len(ordinary)} ordinary ones"
+        )
+        if recall < MIN_RECALL or false_alarms > MAX_FALSE_ALARMS:
+            failures.append(code)
+    with capsys.disabled():
+        print("\ncrisis language on tests/data/crisis_messages.tsv\n" + "\n".join(lines))
+    missed = [f"  line {m.line} ({m.language}) missed: {m.text}" for m in wrong if m.crisis]
+    alarms = []
+    for m in wrong:
+        found = language.finding(m.text)
+        if not m.crisis and found is not None:
+            alarms.append(f"  line {m.line} ({m.language}) false alarm: {m.text}\n      by {found.pattern}")
+    assert not failures, "\n".join(
+        [f"below recall {MIN_RECALL} or above false alarms {MAX_FALSE_ALARMS}: {failures}", *lines, *missed, *alarms]
+    )
+
+
+# -- reading a message: case, accents, invisible characters, apostrophes, punctuation
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("I WANT to DIE", "i want to die"),
+        ("Quiero MORIR, ¿sabés?", "quiero morir sabes"),
+        ("ojalá no despertar mañana", "ojala no despertar manana"),
+        ("hacerme daño", "hacerme dano"),
+        ("SUÏCIDE", "suicide"),
+        ("sui\u200bcide", "suicide"),  # zero-width space
+        ("ki\u00adll my\u200dself\ufeff", "kill myself"),  # soft hyphen, zero-width joiner, byte order mark
+        ("don't", "dont"),
+        ("don\u2019t", "dont"),  # typographic apostrophe
+        ("I\u00b4m", "im"),  # acute accent typed as an apostrophe
+        ("can`t", "cant"),
+        ("self-harm...   again!!", "self harm again"),
+        ("  tabs\tand\nnew lines  ", "tabs and new lines"),
+        ("", ""),
+    ],
+)
+def test_normalise_folds_case_accents_invisible_characters_apostrophes_and_punctuation(
+    text: str, normalised: str
+) -> None:
+    assert normalise(text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to die", True),
+        ("i WANT   to DIE", True),
+        ("Quiero morirme", True),
+        ("no puedo más", True),
+        ("I can’t go on like this", True),
+        ("sui\u200bcide", True),  # a zero-width space does not hide a word
+        ("I WANNA DIEEEE", True),  # nor do capitals and repeated letters
+        ("QUIERO MORIRMEEE", True),
+        ("I want to diet", False),
+        ("pain 8 today, the dye test was fine", False),
+        ("", False),
+        ("!!! ...", False),
+    ],
+)
+def test_crisis_words_are_found_whole_ignoring_case_accents_and_invisible_characters(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- denials. Decision: a denial that governs the crisis words themselves ("I'm not suicidal", "I would
+# never hurt myself", "no quiero morir") is not a crisis; hedges are; and a denial does not cancel other
+# crisis words in the same message.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not suicidal, just exhausted",
+        "i would never hurt myself",
+        "I don't want to die, I want the pain to stop",
+        "I'm not going to kill myself, don't worry",
+        "no suicidal thoughts",
+        "no quiero morir",
+        "nunca me haría daño",
+        "no estoy pensando en suicidarme",
+        "no soy suicida",
+        "no tengo ideas de suicidio",
+    ],
+)
+def test_an_explicit_denial_is_not_a_crisis(language: CrisisLanguage, text: str) -> None:
+    assert not language.matches(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not suicidal but I keep thinking about jumping off the bridge",
+        "I don't want to die, but I don't want to live like this either",
+        "no quiero morir pero ya no quiero vivir así",
+        "not sure I want to be alive",
+        "I'm not saying I want to die",
+        "not suicidal yet",
+        "I'm not going to kill myself tonight",
+        "I can't kill myself because of my kids",
+        "no sé si quiero seguir viviendo",
+    ],
+)
+def test_a_hedge_or_a_denial_next_to_other_crisis_words_is_a_crisis(language: CrisisLanguage, text: str) -> None:
+    assert language.matches(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd kill for a coffee",
+        "this pain is killing me",
+        "dying to see my grandkids",
+        "dead tired",
+        "the cake was to die for",
+        "my phone died",
+        "new painkillers",
+        "killing time at the clinic",
+        "cut myself shaving",
+        "me muero de ganas de verte",
+        "me muero de hambre",
+        "me mata el dolor",
+        "muerto de cansancio",
+        "matar el tiempo",
+        "me corté cocinando",
+    ],
+)
+def test_figures_of_speech_are_not_a_crisis(language: CrisisLanguage, text: str) -> None:
+    assert not language.matches(text)
+
+
+def test_skipping_patterns_a_message_cannot_match_never_changes_a_decision(language: CrisisLanguage) -> None:
+    # `matches` only tries the patterns whose rarest required words the message holds; trying every
+    # pattern on every corpus message must decide the same.
+    from bot.alerts.crisis import _Message
+
+    for m in read_corpus():
+        message = _Message(normalise(m.text), language._read_word, language._read)
+        denied = [found.span() for pattern in language.not_crisis for found in message.matches(pattern)]
+        if denied:
+            message.blank(denied)
+        every_pattern = any(message.matches(pattern, first=True) for pattern in language.crisis)
+        assert every_pattern is language.matches(m.text), f"line {m.line}: {m.text}"
+
+
+def test_every_language_is_checked_against_every_message(language: CrisisLanguage) -> None:
+    found = language.finding("pain 8 today. quiero morirme")
+    assert found is not None and found.pattern.source.endswith("es.yaml")
+
+
+# -- the pattern language
+
+
+def one_file(*crisis: str, not_crisis: tuple[str, ...] = (), words: str = "") -> CrisisLanguage:
+    text = "words:\n" + (words or "  none: [nothing]\n") + "crisis:\n  tested:\n"
+    text += "".join(f"    - '{pattern}'\n" for pattern in crisis)
+    if not_crisis:
+        text += "not_crisis:\n  tested:\n" + "".join(f"    - '{pattern}'\n" for pattern in not_crisis)
+    return CrisisLanguage.from_yaml({"test.yaml": text})
+
+
+@pytest.mark.parametrize(
+    ("patterns", "text", "crisis"),
+    [
+        (("want to die",), "i really want to die", True),
+        (("want to die",), "want to dine", False),  # whole words only
+        (("want ~ die",), "want so very much to die", False),  # ~ is up to 3 words
+        (("want ~ die",), "want so much to die", True),
+        (("want ~5 die",), "want so very much to die", True),
+        (("(want|wish) to? die",), "wish die", True),
+        (("(want|wish) to? die",), "need to die", False),
+        (("suicid*",), "feeling suicidal", True),
+        (("kill myself !laughing",), "nearly kill myself laughing", False),
+        (("kill myself !laughing",), "i will kill myself", True),
+        (("cant go on $",), "i cant go on", True),
+        (("cant go on $",), "i cant go on the bus", False),
+        (("cant go on (like this|$)",), "cant go on like this", True),
+        (("cant go on (like this|$)",), "cant go on holiday", False),
+        (("{want} to die",), "wanna to die", True),
+        (("self-harm",), "self harm", True),  # pattern words are normalised like messages
+        (("daño",), "dano", True),
+        (("kill",), "kiiilll", True),  # repeated letters count once, in both
+    ],
+)
+def test_the_pattern_language(patterns: tuple[str, ...], text: str, crisis: bool) -> None:
+    language = one_file(*patterns, words="  want: [want, wanna, wish]\n")
+    assert language.matches(text) is crisis
+
+
+def test_a_not_crisis_match_blanks_only_its_own_words() -> None:
+    language = one_file("suicidal", "want to die", not_crisis=("not suicidal",))
+    assert not language.matches("im not suicidal")
+    assert language.matches("im not suicidal but i want to die")
+    assert language.matches("not suicidal and also suicidal")
+
+
+def test_a_finding_names_the_pattern_and_the_words() -> None:
+    found = one_file("want ~ die").finding("Some days I really WANT to die.")
+    assert found is not None and found.words == "want to die"
+    assert str(found.pattern) == "test.yaml: crisis.tested: want ~ die"
+
+
+# -- loading the files
+
+
+def test_the_clinic_files_load_and_every_pattern_can_match_something() -> None:
+    language = CrisisLanguage.load()
+    sources = {p.source for p in language.crisis}
+    assert sources == {str(PROMPTS_DIR / "crisis" / "en.yaml"), str(PROMPTS_DIR / "crisis" / "es.yaml")}
+    assert len(language.crisis) > 100 and language.not_crisis
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = "crisis:\n  outright:\n    - 'want to die'\n"
+
+
+def test_only_yaml_files_directly_in_the_folder_are_read(tmp_path: Path) -> None:
+    write(tmp_path, "en.yaml", GOOD)
+    write(tmp_path, "replies/en.yaml", "crisis: [this is : not {a valid file\n")
+    write(tmp_path, "replies/es.yaml", "crisis:\n  other:\n    - 'hello'\n")
+    write(tmp_path, "notes.txt", "crisis: ((")
+    language = CrisisLanguage.load(tmp_path)
+    assert language.matches("I want to die") and not language.matches("hello")
+    assert {p.source for p in language.crisis} == {str(tmp_path / "en.yaml")}
+
+
+def test_a_folder_without_definitions_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "replies/en.yaml", GOOD)
+    with pytest.raises(CrisisLanguageError, match="no crisis language files"):
+        CrisisLanguage.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("crisis:\n  broken:\n    - 'want (to die'\n", "'(' without its ')'"),
+        ("crisis:\n  broken:\n    - 'want to die)'\n", "unexpected ')'"),
+        ("crisis:\n  broken:\n    - '{wish} to die'\n", "no word group named {wish}"),
+        ("crisis:\n  broken:\n    - 'want ~20 die'\n", "a gap skips 1 to 8 words"),
+        ("crisis:\n  broken:\n    - 'want? to?'\n", "every part is optional"),
+        ("crisis:\n  broken:\n    - '!want to die'\n", "must come after a required word"),
+        ("crisis:\n  broken:\n    - 'want (? to) die'\n", "'?' must follow"),
+        ("crisis:\n  broken:\n    - 'su*cide'\n", "'*' may only end a word"),
+        ("crisis:\n  broken:\n    - 'want () die'\n", "an empty choice"),
+        ("crisis:\n  broken:\n    - 'want ... die'\n", "has no letters or digits"),
+        ("crisis:\n  broken:\n    - '$ want'\n", "must come after a required word"),
+    ],
+)
+def test_a_bad_pattern_is_refused_naming_the_file_and_the_pattern(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "es.yaml", text)
+    with pytest.raises(CrisisLanguageError) as error:
+        CrisisLanguage.load(tmp_path)
+    assert str(error.value).startswith(f"{path}: crisis.broken: pattern '") and message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("crisis: [unclosed\n", "not readable YAML"),
+        ("- a list\n", "expected the sections"),
+        ("phrases:\n  - want to die\n", "unknown section 'phrases'"),
+        ("crisis:\n  - want to die\n", "crisis: expected named entries"),
+        ("crisis:\n  nested:\n    deeper: 'want'\n", "crisis.nested: expected a text or a list of texts"),
+        ("words:\n  a: ['{b}']\n  b: ['{a}']\n" + GOOD, "the word group {a} uses itself: a -> b -> a"),
+        ("words:\n  a: []\n" + GOOD, "words.a: the word group {a} is empty"),
+        ("words:\n  a: ['(x']\n" + GOOD, "words.a: in word group {a}, '(x': a '(' without its ')'"),
+        ("words:\n  a: ['!x']\n" + GOOD, "words.a: '!' and '$' must come after a required word"),
+        ("not_crisis:\n  only:\n    - 'fine'\n", "no crisis patterns"),
+    ],
+)
+def test_a_bad_file_is_refused_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "en.yaml", text)
+    with pytest.raises(CrisisLanguageError) as error:
+        CrisisLanguage.load(tmp_path)
+    assert message in str(error.value)
+    if "no crisis patterns" not in message:
+        assert str(error.value).startswith(str(path))
+
+
+def test_a_word_group_may_end_the_message() -> None:
+    language = CrisisLanguage.from_yaml(
+        {"en.yaml": "words:\n  end: [now, $]\ncrisis:\n  t:\n    - 'want to die {end}'\n"}
+    )
+    assert language.matches("i want to die") and language.matches("want to die now")
+    assert not language.matches("want to die soon")
+
+
+def test_yaml_words_such_as_no_and_off_stay_words() -> None:
+    # YAML 1.1 would read these as false: the loader keeps every value as text.
+    language = CrisisLanguage.from_yaml(
+        {"es.yaml": "words:\n  neg: [no, off, yes, on]\ncrisis:\n  t:\n    - '{neg} vivir'\n"}
+    )
+    assert language.matches("ya no vivir") and language.matches("off vivir")
+
+
+# -- robustness and speed
+
+
+CLINIC_FILES = CrisisLanguage.load()  # hypothesis calls the test itself, outside pytest's fixtures
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_answered_without_an_error(text: str) -> None:
+    assert CLINIC_FILES.matches(text) in (True, False)
+
+
+def long_notes() -> Iterator[str]:
+    ordinary = [m.text for m in read_corpus() if not m.crisis]
+    note = ""
+    for text in ordinary * 10:
+        note += text + ". "
+        if len(note) >= 4000:
+            yield note[:4000]
+            note = ""
+
+
+def test_a_long_note_is_read_in_a_few_milliseconds(language: CrisisLanguage) -> None:
+    # A generous bound that only a runaway pattern (catastrophic backtracking) would break; the
+    # typical figure on a 4,000-character note is well under 2 ms.
+    notes = list(long_notes())[:20]
+    start = time.perf_counter()
+    for note in notes:
+        language.matches(note)
+        language.matches(note + " and i want to kill myself")
+    assert (time.perf_counter() - start) / (2 * len(notes)) < 0.025

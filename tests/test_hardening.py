@@ -1,0 +1,326 @@
+"""Holes an attacker, a crash or a typo found, each closed and kept closed: the real bot over HTTP
+against the stand-in, on SQLite and PostgreSQL. Each test is named after the finding it guards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.config import load_settings
+from bot.diary import enrolment
+from bot.runner import quiet_library_loggers
+from bot.sandbox import BotApiStandIn, SimulatedUser
+from storage import audit, inbox, patients
+from storage.models import InboxUpdate, OutboxMessage, Patient, PatientMessage
+from tests.harness import Clock, Diary, running_diary
+from tests.test_alerts import STAFF_CHAT, staff_chat, with_history
+from tests.test_staff_commands import a_member
+
+TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+async def linked_to(diary: Diary, code: str) -> int | None:
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+    assert patient is not None
+    return patient.telegram_user_id
+
+
+def token_of(reply_text: str | None) -> str:
+    assert reply_text is not None and "start=" in reply_text, reply_text
+    return reply_text.split("start=")[1].split()[0]
+
+
+async def test_takeover_through_a_second_open_invite_is_refused(diary: Diary) -> None:
+    sam = await a_member(diary)
+    first = token_of((await sam.send("/invite P-0001") or ben_none()).text)
+    second = token_of((await sam.send("/invite P-0001") or ben_none()).text)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await ben.send(f"/start {second}")
+    await ben.press("I agree")
+    assert await linked_to(diary, "P-0001") == 301
+    reply = await sam.send("/invites")
+    assert reply is not None and "P-0001" not in (reply.text or ""), "enrolling withdrew the other link"
+
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    reply = await mallory.send(f"/start {first}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    press = await mallory.press(data=f"cs:y:{first}", message=reply)
+    assert press.answer is None and "expired or has already been used" in (mallory.last.text or "")
+    reply = await mallory.send("/export")
+    assert reply is not None and reply.document is None and "invite" in (reply.text or "")
+    assert await linked_to(diary, "P-0001") == 301, "the record stays with the patient"
+
+    reply = await sam.send("/invite P-0001")
+    assert reply is not None and "already enrolled" in (reply.text or "") and "/relink P-0001" in (reply.text or "")
+    with pytest.raises(enrolment.AlreadyEnrolled):
+        await diary.invite("P-0001")
+
+
+async def test_a_relink_moves_the_record_on_purpose_and_readmits_a_discharged_patient(diary: Diary) -> None:
+    sam = await a_member(diary)
+    ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(ben, "P-0001")
+    await diary.enrol(cleo, "P-0002")
+
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    token = token_of((await sam.send("/relink P-0001") or ben_none()).text)
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    assert await linked_to(diary, "P-0001") == 311
+    reply = await ben.send("/history")
+    assert reply is not None and "invite" in (reply.text or ""), "the old account has no access any more"
+
+    await sam.send("/discharge P-0002")
+    reply = await cleo.send("/checkin")
+    assert reply is not None and "ended" in (reply.text or "")
+    token = token_of((await sam.send("/relink P-0002") or ben_none()).text)
+    await cleo.send(f"/start {token}")
+    await cleo.press("I agree")
+    async with diary.database.session() as session:
+        readmitted = await patients.by_code(session=session, code="P-0002")
+        events = [(e.action, e.patient_code, e.detail) for e in await audit.since(session=session)]
+    assert readmitted is not None and readmitted.status == "active" and readmitted.telegram_user_id == 302
+    reply = await cleo.send("/checkin")
+    assert reply is not None and "Question 1 of 6" in (reply.text or "")
+    assert ("relink_invite", "P-0001", "") in events and ("relink", "P-0001", "to another Telegram account") in events
+    assert ("relink", "P-0002", "readmitted") in events
+
+
+def ben_none() -> object:
+    raise AssertionError("the bot did not answer")
+
+
+async def test_answers_given_while_a_checkin_was_open_count_after_a_restart(tmp_path: Path, database_url: str) -> None:
+    """What Telegram kept while the bot was down is handled before the scheduler's first tick: the tick
+    would open the next check-in and close the one those answers belong to."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    slot = {"default_checkin_times": "11:00"}  # Berlin; the test clock starts at 09:00 there
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin, **slot) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")  # open for twelve hours
+            (checkin,) = await diary.checkins()
+            for label in ["6", "Normal", "The same", "Not swollen"]:
+                await ben.press(label)
+            message = ben.last_with_buttons()
+        # The bot is down. Ben answers the mood question and types a note: Telegram keeps both.
+        standin.callback_query(ben.json, message, f"ck:a:{checkin.id}:mood:3", "3 Okay")
+        ben.say("slept badly, hand burning")
+        clock.advance(hours=2)  # back after the 11:00 slot came due
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin, **slot) as diary:
+            await ben.wait_for(lambda: any("Question 1 of 6" in (m.text or "") for m in ben.messages[-3:]))
+            answers = {(a.checkin_id, a.item): a.value for a in await diary.answers()}
+            assert answers[(checkin.id, "mood")] == "3"
+            assert answers[(checkin.id, "note")] == "slept badly, hand burning"
+            assert len(await diary.checkins()) == 2, "and then the scheduled check-in came"
+    finally:
+        await standin.stop()
+
+
+async def test_an_update_stored_before_close_and_replayed_after_counts_at_its_own_time(
+    tmp_path: Path, database_url: str
+) -> None:
+    """An answer and a note stored in the inbox before the check-in closed, handled by a restart after it
+    closed: each counts at its own time (the note's date; the press's storing), not the restart's."""
+    clock = Clock()
+    async with running_diary(database_url, tmp_path / "files", clock=clock) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await ben.send("/checkin")
+        (checkin,) = await diary.checkins()
+        for label in ["6", "Normal", "The same", "Not swollen"]:
+            await ben.press(label)
+        message = ben.last_with_buttons()
+    stored_at = clock()
+    date = int(stored_at.timestamp())
+    press = {
+        "update_id": 900,
+        "callback_query": {
+            "id": "q900",
+            "from": ben.json,
+            "chat_instance": "1",
+            "data": f"ck:a:{checkin.id}:mood:3",
+            "message": {"message_id": message.message_id, "date": date, "chat": {"id": 301, "type": "private"}},
+        },
+    }
+    note = {
+        "update_id": 901,
+        "message": {
+            "message_id": 77,
+            "date": date,
+            "chat": {"id": 301, "type": "private"},
+            "from": ben.json,
+            "text": "fingers stiff",
+        },
+    }
+    async with diary.database.session() as session:
+        await inbox.store_new(
+            session=session, updates=[(900, json.dumps(press)), (901, json.dumps(note))], now=stored_at
+        )
+    clock.advance(hours=13)  # the process that stored them died; the next starts after the close
+    async with running_diary(database_url, tmp_path / "files2", clock=clock) as diary:
+        answers = {a.item: a.value for a in await diary.answers()}
+        assert answers["mood"] == "3" and answers["note"] == "fingers stiff"
+        async with diary.database.session() as session:
+            filed = [(m.filed_as, m.text) for m in (await session.exec(select(PatientMessage))).all()]
+        assert filed == [("note", "fingers stiff")], "a note, not a message for staff"
+
+
+async def test_a_checkin_completed_by_a_late_press_is_evaluated(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await ben.send("/checkin")
+    for label in ["9", "Normal", "The same", "Not swollen", "4 Good"]:
+        await ben.press(label)
+    diary.standin.fail_next("answerCallbackQuery", 400, TOO_OLD)
+    await ben.press("Skip ▶", wait=False)
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    await asyncio.sleep(0.3)
+    assert not [m for m in ben.messages if "went wrong" in (m.text or "")], "a late answer is not an error"
+
+
+async def test_staff_commands_in_another_group_get_nothing_and_the_bot_leaves(diary: Diary) -> None:
+    sam = await a_member(diary)
+    await sam.send("/patients", chat_id=-200, wait=False)
+    await sam.send("/invite P-0042", chat_id=-200, wait=False)
+    await diary.wait_until(lambda: -200 in diary.standin.left_chats)
+    assert not [m for m in diary.standin.chat(-200) if m.from_bot], "nothing posted in a foreign group"
+    diary.standin.add_bot_to_group(-300, "Family", by=sam)
+    await diary.wait_until(lambda: -300 in diary.standin.left_chats)
+    reply = await sam.send("/patients", chat_id=STAFF_CHAT)
+    assert (reply is not None and (reply.text or "").startswith("There are no patients")) or "Patients" in (
+        reply.text or ""
+    )
+
+
+async def test_replayed_updates_take_effect_once_and_a_checkin_is_snoozed_once(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None
+    diary.clock.now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # the next check-in, 03:00 in Berlin
+    await diary.dispatch()
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
+    checkin_message = ben.last
+    (snooze,) = [data for label, data in checkin_message.buttons if label == "Snooze 1 h"]
+    for _ in range(10):  # a client that shows the old buttons, or presses replayed after a crash
+        await ben.press(data=snooze, message=checkin_message)
+    async with diary.database.session() as session:
+        sends = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "checkin"))).all()
+    assert len(sends) == 2, "sent once, and once more an hour later; not ten times"
+
+
+async def test_wrong_tokens_count_on_the_consent_button_and_survive_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            eve = SimulatedUser(standin, 666, "Eve")
+            anchor = await eve.send("/start")
+            assert anchor is not None
+            for n in range(5):
+                await eve.press(data=f"cs:y:{'G' * 20}{n:04d}", message=anchor)
+            good = await diary.invite("P-0009")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin):
+            reply = await eve.send(f"/start {good}")
+            assert reply is not None and "Too many links" in (reply.text or ""), "the limit outlives a restart"
+            clock.advance(minutes=16)
+            reply = await eve.send(f"/start {good}")
+            assert reply is not None and "Do you agree" in (reply.text or "")
+    finally:
+        await standin.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_refuses_huge_ids_deep_nesting_and_non_integer_ids(database_url: str, tmp_path: Path) -> None:
+    port, secret = free_port(), "s3cret-token_for-the-webhook"
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with running_diary(
+        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=secret, webhook_port=port
+    ) as diary:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
+        message = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "hi"}
+        bodies = [
+            json.dumps({"update_id": 2**70, "message": message}),
+            json.dumps({"update_id": "12", "message": message}),
+            json.dumps({"update_id": 1.5, "message": message}),
+            json.dumps({"update_id": True, "message": message}),
+            '{"update_id": 7, "message": ' + "[" * 200_000 + "]" * 200_000 + "}",
+        ]
+        async with aiohttp.ClientSession() as client:
+            for body in bodies:
+                async with client.post(url, data=body.encode(), headers=headers) as response:
+                    assert response.status == 400, body[:60]
+        async with diary.database.session() as session:
+            assert not (await session.exec(select(InboxUpdate))).all(), "nothing stored"
+
+
+async def test_secrets_are_secret_and_debug_logs_never_print_the_token(
+    diary: Diary, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(_env_file=None, telegram_bot_token="123456:secret-token-abc", webhook_secret="x" * 20)
+    assert "secret-token-abc" not in repr(settings) and "x" * 20 not in repr(settings)
+    caplog.set_level(logging.DEBUG)
+    for name in ("telegram", "aiohttp", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await ben.send("/checkin")
+        await ben.press("5")
+        logging.getLogger("test").debug("a request to %s/bot%s/getMe failed", "http://x", diary.standin.token)
+    finally:
+        quiet_library_loggers()
+    text = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert "/getMe" in text, "the scan saw DEBUG records"
+    assert diary.standin.token not in text
+
+
+async def test_a_declined_invite_shows_declined_and_its_link_stops_working(diary: Diary) -> None:
+    sam = await a_member(diary)
+    token = token_of((await sam.send("/invite P-0050") or ben_none()).text)
+    dee = SimulatedUser(diary.standin, 305, "Dee")
+    await dee.send(f"/start {token}")
+    await dee.press("No, thank you")
+    assert "ask your care team for a new invite link" in (dee.last.text or "")
+    reply = await sam.send("/patients")
+    assert reply is not None and "P-0050 – declined" in (reply.text or "")
+    reply = await dee.send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    async with diary.database.session() as session:
+        stored = (await session.exec(select(Patient).where(Patient.code == "P-0050"))).one()
+    assert stored.telegram_user_id is None, "nothing about the person who declined"
+
+
+async def test_a_declined_invite_stays_usable_when_the_clinic_says_so(database_url: str, tmp_path: Path) -> None:
+    async with running_diary(database_url, tmp_path / "files", invite_usable_after_decline=True) as diary:
+        token = await diary.invite("P-0051")
+        dee = SimulatedUser(diary.standin, 305, "Dee")
+        await dee.send(f"/start {token}")
+        await dee.press("No, thank you")
+        assert "open the same link again" in (dee.last.text or "")
+        await dee.send(f"/start {token}")
+        await dee.press("I agree")
+        assert await linked_to(diary, "P-0051") == 305

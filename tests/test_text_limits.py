@@ -1,0 +1,48 @@
+"""Telegram counts message length in UTF-16 code units: long texts are cut into parts that each fit and
+that give back the whole text; views of stored text are shortened with "…"."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, in_parts, shorten, split, units
+
+
+def test_units_count_astral_characters_twice() -> None:
+    assert units("abc") == 3
+    assert units("😀") == 2 and units("é") == 1 and units("😀a") == 3
+
+
+def test_shorten_keeps_short_text_and_marks_a_cut() -> None:
+    assert shorten("hello", 5) == "hello"
+    assert shorten("hello world", 8) == "hello w…"
+    cut = shorten("😀" * 10, 5)
+    assert cut == "😀😀…" and units(cut) <= 5, "never half of an emoji"
+
+
+@given(st.text(min_size=0, max_size=3000), st.integers(min_value=2, max_value=500))
+def test_split_gives_back_the_text_in_parts_that_fit(text: str, limit: int) -> None:
+    parts = split(text, limit)
+    assert "".join(parts) == text
+    assert all(units(part) <= limit for part in parts)
+    assert all(parts[:-1]), "no empty part except a lone empty text"
+
+
+def test_split_prefers_a_line_break_or_a_space() -> None:
+    text = "word " * 30
+    parts = split(text, 52)
+    assert all(part.endswith(" ") for part in parts[:-1])
+
+
+def test_in_parts_numbers_the_parts_only_when_there_are_several() -> None:
+    assert in_parts("hi", "From P-1:\n", "From P-1 ({part}/{parts}):\n") == ["From P-1:\nhi"]
+    text = "😀" * 5000  # 10,000 units
+    parts = in_parts(text, "From P-1:\n", "From P-1 ({part}/{parts}):\n")
+    assert len(parts) == 3 and all(units(p) <= TEXT_LIMIT for p in parts)
+    assert parts[0].startswith("From P-1 (1/3):\n") and parts[2].startswith("From P-1 (3/3):\n")
+    assert "".join(p.split(":\n", 1)[1] for p in parts) == text
+
+
+def test_a_caption_limit_is_smaller() -> None:
+    assert shorten("x" * 5000, CAPTION_LIMIT).endswith("…") and units(shorten("x" * 5000, CAPTION_LIMIT)) == 1024
