@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from telegram import Update
@@ -58,6 +59,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@cache
+def crisis_language() -> CrisisLanguage:
+    """The crisis patterns take a second to compile: once per process (they are files that do not change
+    while the bot runs)."""
+    return CrisisLanguage.load()
+
+
 def build_application(
     settings: Settings, database: Database, *, clock: Callable[[], datetime] = utc_now
 ) -> DiaryApplication:
@@ -80,13 +88,17 @@ def build_application(
             database,
             questionnaire=questionnaire,
             catalog=catalog,
-            crisis_language=CrisisLanguage.load(),
+            crisis_language=crisis_language(),
             crisis_texts=CrisisTexts.load(settings.crisis_texts_dir),
             desk=desk,
             staff_chat_id=settings.staff_chat_id,
         ),
         replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
-        limiter=FloodLimiter(overall_per_second=settings.messages_per_second),
+        limiter=FloodLimiter(
+            overall_per_second=settings.messages_per_second,
+            chat_per_second=settings.chat_messages_per_second,
+            group_per_minute=settings.group_messages_per_minute,
+        ),
         wrong_tokens=WrongTokens(database),
         clock=clock,
         outbox_wake=asyncio.Event(),

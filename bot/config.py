@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     send_grace_minutes: int = Field(default=120, ge=0)
     # Telegram allows about 30 messages/s to different chats; more only with paid broadcasts.
     messages_per_second: float = Field(default=29.0, gt=0, le=1000)
+    # Telegram's limits per chat: about one message a second to a person (short bursts allowed) and
+    # twenty a minute to a group. Only a self-hosted Bot API server without them warrants more.
+    chat_messages_per_second: float = Field(default=1.0, gt=0, le=1000)
+    group_messages_per_minute: float = Field(default=20.0, gt=0, le=60000)
     reminder_after_minutes: int = Field(default=120, ge=0)  # 0: no reminders
     quiet_hours: str = "22:00-07:00"  # local hours in which no reminder is sent; empty: none
     rules_file: Path = DEFAULT_RULES_FILE  # alert rules; checked at start-up

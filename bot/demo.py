@@ -115,7 +115,9 @@ def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -
 
 async def run_demo(directory: Path = DEMO_DIR) -> None:
     await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
-    standin = BotApiStandIn(files_dir=directory / "files")
+    clock = DemoClock()
+    # Messages are dated by the demo's clock, which the bot also reads: each counts at its own time.
+    standin = BotApiStandIn(files_dir=directory / "files", clock=clock)
     root = await standin.start()
     settings = load_settings(
         telegram_bot_token=standin.token,
@@ -128,7 +130,6 @@ async def run_demo(directory: Path = DEMO_DIR) -> None:
         staff_chat_id=STAFF_CHAT,
         admin_telegram_ids=str(ADMIN),
     )
-    clock = DemoClock()
     stop, ready = asyncio.Event(), asyncio.Event()
     bot_task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=1))
     try:
@@ -279,6 +280,7 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await _escalate(settings, clock)
     await ruiz.wait_for(lambda: bool(ruiz.messages))
     await ruiz.press("Acknowledge", message=ruiz.last)
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
     _print_events(standin.transcript[mark:], names, shown)
 
     mark = chapter("An hour later Ben writes again: a new urgent card, escalating on its own clock")

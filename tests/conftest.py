@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -8,13 +9,30 @@ import pytest
 from tests.harness import Diary, running_diary
 from tests.postgres import PostgresCluster
 
+# The throwaway PostgreSQL cluster is started once per run, before xdist starts its workers (they
+# inherit this variable), and stopped when the run ends.
+CLUSTER_PORT = "DIARY_TEST_POSTGRES_PORT"
+_OWN_CLUSTER = pytest.StashKey[PostgresCluster]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and CLUSTER_PORT not in os.environ:
+        cluster = PostgresCluster()
+        cluster.start()
+        config.stash[_OWN_CLUSTER] = cluster
+        os.environ[CLUSTER_PORT] = str(cluster.port)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_OWN_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
+        os.environ.pop(CLUSTER_PORT, None)
+
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
-    cluster.start()
-    yield cluster
-    cluster.stop()
+    yield PostgresCluster(port=int(os.environ[CLUSTER_PORT]))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

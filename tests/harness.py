@@ -120,6 +120,10 @@ def settings_for(standin: BotApiStandIn, database_url: str, **overrides: object)
         "staff_chat_id": -100500,
         "admin_telegram_ids": "900",
         "rules_file": TEST_RULES,
+        # The stand-in does not limit chats unless a test asks it to: pacing them would only add waiting
+        # (tests/test_scheduling.py and bench/dispatch.py check the pacing against its limits).
+        "chat_messages_per_second": 100,
+        "group_messages_per_minute": 6000,
     }
     return load_settings(_env_file=None, **(values | overrides))
 

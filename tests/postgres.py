@@ -35,10 +35,13 @@ def _free_port() -> int:
 
 
 class PostgresCluster:
-    def __init__(self) -> None:
+    """One cluster for a whole test run: started by the first process (xdist's controller, or pytest
+    alone), used by every worker through the port it is told."""
+
+    def __init__(self, port: int | None = None) -> None:
         self.bin = _binaries()
-        self.root = Path(tempfile.mkdtemp(prefix="diary-pg-"))
-        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="diary-pg-")) if port is None else Path()
+        self.port = port or _free_port()
         self._names = itertools.count(1)
         self._as_root = os.geteuid() == 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigurationError, load_settings
+from tests.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +59,7 @@ def test_run_without_token_says_so() -> None:
 
 def test_invite_command_prints_a_deep_link(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'diary.db'}"
-    result = _bot(
+    result = run_cli(
         "invite",
         "--code",
         "P-0012",
@@ -76,7 +77,7 @@ def test_invite_command_prints_a_deep_link(tmp_path: Path) -> None:
     token = result.stdout.strip().split("=", 1)[1]
     assert len(token) >= 22
 
-    bad = _bot(
+    bad = run_cli(
         "invite",
         "--code",
         "P-0012",

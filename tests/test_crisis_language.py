@@ -3,7 +3,6 @@ reads messages with, the decision on denials, the pattern language, and the load
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,11 @@ from hypothesis import strategies as st
 from bot.alerts.crisis import CrisisLanguage, CrisisLanguageError, normalise
 from bot.prompts import PROMPTS_DIR
 
-CORPUS = Path(__file__).parent / "data" / "crisis_messages.tsv"
+DATA = Path(__file__).parent / "data"
+CORPUS = DATA / "crisis_messages.tsv"
+# The corpus the patterns were written with, and sets written by people who never saw the patterns
+# (their headers give the figures measured before the patterns saw them).
+LABELLED = [CORPUS, *sorted(DATA.glob("crisis_heldout_*.tsv"))]
 LANGUAGES = ("en", "es")
 MIN_RECALL = 0.95
 MAX_FALSE_ALARMS = 0.05
@@ -58,10 +61,11 @@ def test_the_corpus_has_enough_messages_of_each_kind_in_both_languages() -> None
     assert len(set(texts)) == len(texts), "a message is in the corpus twice"
 
 
+@pytest.mark.parametrize("path", LABELLED, ids=[path.stem for path in LABELLED])
 def test_recall_on_crisis_messages_and_false_alarms_on_ordinary_ones(
-    language: CrisisLanguage, capsys: pytest.CaptureFixture[str]
+    language: CrisisLanguage, capsys: pytest.CaptureFixture[str], path: Path
 ) -> None:
-    messages = read_corpus()
+    messages = read_corpus(path)
     wrong = [m for m in messages if language.matches(m.text) is not m.crisis]
     lines, failures = [], []
     for code in (*LANGUAGES, "all"):
@@ -77,7 +81,7 @@ def test_recall_on_crisis_messages_and_false_alarms_on_ordinary_ones(
         if recall < MIN_RECALL or false_alarms > MAX_FALSE_ALARMS:
             failures.append(code)
     with capsys.disabled():
-        print("\ncrisis language on tests/data/crisis_messages.tsv\n" + "\n".join(lines))
+        print(f"\ncrisis language on tests/data/{path.name}\n" + "\n".join(lines))
     missed = [f"  line {m.line} ({m.language}) missed: {m.text}" for m in wrong if m.crisis]
     alarms = []
     for m in wrong:
@@ -376,7 +380,7 @@ def test_yaml_words_such_as_no_and_off_stay_words() -> None:
     assert language.matches("ya no vivir") and language.matches("off vivir")
 
 
-# -- robustness and speed
+# -- robustness
 
 
 CLINIC_FILES = CrisisLanguage.load()  # hypothesis calls the test itself, outside pytest's fixtures
@@ -398,12 +402,8 @@ def long_notes() -> Iterator[str]:
             note = ""
 
 
-def test_a_long_note_is_read_in_a_few_milliseconds(language: CrisisLanguage) -> None:
-    # A generous bound that only a runaway pattern (catastrophic backtracking) would break; the
-    # typical figure on a 4,000-character note is well under 2 ms.
-    notes = list(long_notes())[:20]
-    start = time.perf_counter()
-    for note in notes:
-        language.matches(note)
-        language.matches(note + " and i want to kill myself")
-    assert (time.perf_counter() - start) / (2 * len(notes)) < 0.025
+def test_crisis_words_at_the_end_of_a_long_note_are_heard(language: CrisisLanguage) -> None:
+    # How fast a long note is read is measured by bench/crisis_language.py.
+    for note in list(long_notes())[:5]:
+        assert not language.matches(note)
+        assert language.matches(note + " and i want to kill myself")

@@ -173,6 +173,10 @@ def failures() -> Iterator[Failures]:
     logging.getLogger("bot").removeHandler(handler)
 
 
+# The fuzzing and its follow-up share one bot: with xdist they run in one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("fuzz")
+
+
 @settings(
     max_examples=60,
     deadline=None,

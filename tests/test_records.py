@@ -1,38 +1,25 @@
-"""`python -m bot import` and `replay` as a clinic runs them: real processes, real databases."""
+"""`python -m bot import` and `replay` as a clinic runs them (the command line's own `main`), on real
+databases."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import func, select
 
 from storage.database import Database
 from storage.models import Answer, CheckIn, Infusion, Patient
+from tests.cli import Completed, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "patient,recorded_at,pain,skin_color,skin_temperature,swelling,mood,note\n"
 
 
-def bot(*args: str | Path, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DEFAULT_TIMEZONE": "Europe/Berlin",
-        "TELEGRAM_BOT_USERNAME": "crps_diary_bot",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def bot(*args: str | Path, database_url: str) -> Completed:
+    return run_cli(
+        *args, DATABASE_URL=database_url, DEFAULT_TIMEZONE="Europe/Berlin", TELEGRAM_BOT_USERNAME="crps_diary_bot"
     )
 
 

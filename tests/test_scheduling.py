@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +9,7 @@ from sqlmodel import select
 
 from bot.sandbox import SimulatedUser
 from storage.models import OutboxMessage, Patient
+from tests.cli import Completed, run_cli
 from tests.harness import Diary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,13 +127,10 @@ async def test_admin_sets_and_shows_a_schedule(diary: Diary) -> None:
 
 
 def test_command_line_schedule(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DEFAULT_", "DATABASE_"))}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'diary.db'}", "TELEGRAM_BOT_USERNAME": "diary_bot"}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'diary.db'}", "TELEGRAM_BOT_USERNAME": "diary_bot"}
 
-    def bot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-        )
+    def bot(*args: str) -> Completed:
+        return run_cli(*args, **env)
 
     assert bot("invite", "--code", "P-0012").returncode == 0
     shown = bot("schedule", "P-0012")

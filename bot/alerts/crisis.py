@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
@@ -47,10 +47,22 @@ _SECTIONS = ("words", "crisis", "not_crisis")
 _MAX_GAP = 8
 
 
+# Plain ASCII text, the usual case, is read with two translation tables, which is faster and the same: the
+# ASCII characters of _DROPPED are removed, and every other ASCII character that is not a letter or a digit
+# separates words (for ASCII, `[^\W_]` is exactly the letters and digits).
+_ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _INVISIBLE + _APOSTROPHES if c.isascii()))
+_ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
+
+
 def normalise(text: str) -> str:
     """Case-folded words separated by single spaces: no accents, invisible characters, apostrophes or punctuation."""
-    folded = _DROPPED.sub("", text).casefold()
-    plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    if text.isascii():
+        plain = text.translate(_ASCII_DROPPED).lower()  # for ASCII, lower() is casefold()
+    else:
+        folded = _DROPPED.sub("", text).casefold()
+        plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    if plain.isascii():
+        return " ".join(plain.translate(_ASCII_SEPARATORS).split())
     return " ".join(_WORD.findall(plain))
 
 
@@ -524,16 +536,20 @@ class _Message:
     ) -> None:
         """`words` normalised but not yet squeezed: each word is squeezed on its own, once (`read` and
         `remembered` give a word's squeezed form and pattern keys), which is the same as squeezing them all."""
-        self.tokens: list[str] = []
+        tokens = words.split(" ")
+        try:
+            known = [remembered[token] for token in tokens]  # usually every word has been read before
+        except KeyError:
+            known = [remembered.get(token) or read(token) for token in tokens]
+        self.tokens: list[str] = [squeezed for squeezed, _ in known]
         self.at: dict[str, list[int]] = {}
-        for n, token in enumerate(words.split(" ")):
-            known = remembered.get(token)
-            if known is None:
-                known = read(token)
-            squeezed, keys = known
-            self.tokens.append(squeezed)
+        at = self.at
+        for n, (_, keys) in enumerate(known):
             for key in keys:
-                self.at.setdefault(key, []).append(n)
+                if key in at:
+                    at[key].append(n)
+                else:
+                    at[key] = [n]
         self.words = " ".join(self.tokens)
         self.present = frozenset(self.at)
         self._ends: list[int] | None = None
@@ -552,21 +568,45 @@ class _Message:
                 return []
         if pattern.starts is None:
             return list(pattern.regex.finditer(self.words))
-        at = self.at
-        rarest = sorted(n for word in pattern.needs[0] & present for n in at[word]) if pattern.needs else None
+        at, text, match_at, offset = self.at, self.words, pattern.regex.match, self.offset
         found: list[re.Match[str]] = []
+        if not pattern.needs:
+            for start in pattern.starts & present:
+                for n in at[start]:
+                    match = match_at(text, offset(n))
+                    if match is not None:
+                        found.append(match)
+                        if first:
+                            return found
+            return found
+        # A match starting at word n holds a word of its rarest required set within its span, so only the
+        # start words at most `longest` - 1 words before one of those are tried (in the order of a plain scan).
+        rare = pattern.needs[0] & present
+        rarest = at[next(iter(rare))] if len(rare) == 1 else sorted([n for word in rare for n in at[word]])
+        longest = pattern.longest
         for start in pattern.starts & present:
-            for n in at[start]:
-                if rarest is not None:
-                    # A match starting at word n holds a word of its rarest required set within its span.
+            positions = at[start]
+            if len(positions) <= len(rarest):
+                for n in positions:
                     after = bisect_left(rarest, n)
-                    if after == len(rarest) or rarest[after] - n >= pattern.longest:
+                    if after == len(rarest) or rarest[after] - n >= longest:
                         continue
-                match = pattern.regex.match(self.words, self.offset(n))
-                if match is not None:
-                    found.append(match)
-                    if first:
-                        return found
+                    match = match_at(text, offset(n))
+                    if match is not None:
+                        found.append(match)
+                        if first:
+                            return found
+            else:
+                done = 0  # positions before this one have been tried
+                for last in rarest:
+                    begin = bisect_left(positions, last - longest + 1, done)
+                    done = bisect_right(positions, last, begin)
+                    for n in positions[begin:done]:
+                        match = match_at(text, offset(n))
+                        if match is not None:
+                            found.append(match)
+                            if first:
+                                return found
         return found
 
     def blank(self, spans: Iterable[tuple[int, int]]) -> None:
@@ -578,8 +618,9 @@ class _Message:
 
 
 class _PatternIndex:
-    """Patterns filed under the words of their smallest required set: a message visits only the patterns
-    it holds one of those words for (in an ordinary message, a small part of them), in their order."""
+    """Patterns filed under the words of their rarest required set (by `_rarity_cost`): a message visits
+    only the patterns it holds one of those words for (in an ordinary message, a small part of them), in
+    their order. Which set a pattern is filed under changes no decision: `matches` checks every set."""
 
     def __init__(self, patterns: list[Pattern]) -> None:
         self.patterns = patterns
@@ -589,7 +630,7 @@ class _PatternIndex:
             if not pattern.needs:
                 self.always.append(number)
                 continue
-            for word in min(pattern.needs, key=len):
+            for word in min(pattern.needs, key=_rarity_cost):
                 self.by_word.setdefault(word, []).append(number)
         self.words = frozenset(self.by_word)
 

@@ -295,13 +295,15 @@ class OutboxSender:
         now = self.clock()
         async with self.database.session() as session:
             await outbox.finish(session=session, message_id=row.id, status="blocked", now=now)
-        patient_id = await roster.mark_unreachable(
-            self.database,
-            chat_id=row.chat_id,
-            now=now,
-            staff_chat_id=self.staff_chat_id,
-            staff_text=lambda code: self.catalog.text(self.catalog.default_language, "staff.unreachable", code=code),
-        )
+            patient_id = await roster.unreachable_in(
+                session,
+                chat_id=row.chat_id,
+                now=now,
+                staff_chat_id=self.staff_chat_id,
+                staff_text=lambda code: self.catalog.text(
+                    self.catalog.default_language, "staff.unreachable", code=code
+                ),
+            )
         if patient_id is not None:
             log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)
             self.wake.set()

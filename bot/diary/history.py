@@ -8,12 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display; must precede pyplot
-import matplotlib.dates as mdates
-from matplotlib.figure import Figure
-
 from storage import checkins
 from storage.checkins import Entry
 from storage.database import Database
@@ -66,6 +60,11 @@ def chart_png(
 
     Staff charts add the patient's baseline band (`baseline`: low, high) and infusion days.
     """
+    # Imported here: matplotlib takes a second to load, and most processes (the command line, a bot
+    # that has not drawn a chart yet) never need it.
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+
     zone = ZoneInfo(timezone)
     figure = Figure(figsize=(8, 4.5), dpi=100)
     pain_axis = figure.add_subplot()

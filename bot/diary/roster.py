@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.diary.scheduling import UnknownPatient
 from storage import audit, checkins, invites, outbox, patients, schedules
 from storage.checkins import Entry
@@ -102,18 +104,27 @@ async def mark_unreachable(
     """The patient in this chat blocked the bot: their schedule stops until they /start again, and the
     staff chat is told (`staff_text(code)`). Returns the patient's id when this is news."""
     async with database.session() as session:
-        patient = await patients.by_chat(session=session, chat_id=chat_id)
-        if patient is None or patient.id is None or patient.status in ("unreachable", "discharged"):
-            return None
-        await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
-        await schedules.stop(session=session, patient_id=patient.id)
-        if staff_chat_id is not None:
-            await outbox.enqueue(
-                session=session,
-                kind="staff",
-                chat_id=staff_chat_id,
-                text=staff_text(patient.code),
-                patient_id=patient.id,
-                now=now,
-            )
+        return await unreachable_in(
+            session, chat_id=chat_id, now=now, staff_chat_id=staff_chat_id, staff_text=staff_text
+        )
+
+
+async def unreachable_in(
+    session: AsyncSession, *, chat_id: int, now: datetime, staff_chat_id: int | None, staff_text: Callable[[str], str]
+) -> int | None:
+    """mark_unreachable, in the caller's transaction (the outbox records the refused message in it)."""
+    patient = await patients.by_chat(session=session, chat_id=chat_id)
+    if patient is None or patient.id is None or patient.status in ("unreachable", "discharged"):
+        return None
+    await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
+    await schedules.stop(session=session, patient_id=patient.id)
+    if staff_chat_id is not None:
+        await outbox.enqueue(
+            session=session,
+            kind="staff",
+            chat_id=staff_chat_id,
+            text=staff_text(patient.code),
+            patient_id=patient.id,
+            now=now,
+        )
     return patient.id
