@@ -31,7 +31,7 @@ from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
 from bot.diary.enrolment import WrongTokens
-from bot.diary.questionnaire import Questionnaire
+from bot.diary.questionnaire import Questionnaires
 from bot.diary.scheduling import Scheduler
 from bot.handlers import (
     admin,
@@ -72,27 +72,35 @@ def build_application(
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is needed to build the application")
     catalog = Catalog.load(settings.default_language)
-    questionnaire = Questionnaire.load("daily")
+    questionnaires = Questionnaires.load()
+    questionnaire = questionnaires.daily
     open_for = timedelta(hours=settings.checkin_open_hours)
     desk = AlertDesk.for_settings(database, settings, catalog)
+    intake = Intake(
+        database,
+        questionnaire=questionnaire,
+        catalog=catalog,
+        crisis_language=crisis_language(),
+        crisis_texts=CrisisTexts.load(settings.crisis_texts_dir),
+        desk=desk,
+        staff_chat_id=settings.staff_chat_id,
+    )
     services = Services(
         settings=settings,
         database=database,
         catalog=catalog,
         questionnaire=questionnaire,
-        checkins=CheckIns(database, questionnaire, open_for=open_for),
+        checkins=CheckIns(
+            database,
+            questionnaires,
+            open_for=open_for,
+            offered=settings.instrument_list,
+            on_crisis_answer=intake.crisis_answer,
+        ),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
         desk=desk,
         cards=CardRenderer(catalog, clinic_timezone=settings.default_timezone),
-        intake=Intake(
-            database,
-            questionnaire=questionnaire,
-            catalog=catalog,
-            crisis_language=crisis_language(),
-            crisis_texts=CrisisTexts.load(settings.crisis_texts_dir),
-            desk=desk,
-            staff_chat_id=settings.staff_chat_id,
-        ),
+        intake=intake,
         replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
         limiter=FloodLimiter(
             overall_per_second=settings.messages_per_second,

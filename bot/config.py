@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Whether an invite still works after someone pressed "No, thank you" on its consent screen.
     invite_usable_after_decline: bool = False
     checkin_open_hours: int = Field(default=12, ge=1, le=48)
+    # Questionnaires offered beside the daily diary on their own cadence (prompts/questionnaires/), comma
+    # separated; empty: none. The PHQ-9 is not listed: it follows a positive PHQ-2 the same day.
+    instruments: str = "phq2"
     default_checkin_times: str = "09:00"
     schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
     send_grace_minutes: int = Field(default=120, ge=0)
@@ -91,6 +94,16 @@ class Settings(BaseSettings):
                 "and `countries` with the emergency number and crisis line of each country you serve)"
             )
         return value
+
+    @field_validator("instruments")
+    @classmethod
+    def _instruments(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        offered = {path.stem for path in (PROMPTS_DIR / "questionnaires").glob("*.yaml")} - {"daily"}
+        unknown = [name for name in names if name not in offered]
+        if unknown:
+            raise ValueError(f"unknown questionnaire {unknown[0]!r}; known: {', '.join(sorted(offered))}")
+        return ",".join(names)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -154,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def bot_api_url(self) -> str:
         return f"{self.telegram_api_base_url}/bot"
+
+    @property
+    def instrument_list(self) -> tuple[str, ...]:
+        return tuple(name for name in self.instruments.split(",") if name)
 
     @property
     def token(self) -> str:

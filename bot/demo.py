@@ -14,6 +14,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from bot.alerts.desk import AlertDesk
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
@@ -21,8 +23,9 @@ from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
-from bot.sandbox.server import Event
+from bot.sandbox.server import ChatMessage, Event
 from storage.database import Database
+from storage.models import OutboxMessage
 
 DEMO_DIR = Path("data/demo")
 STAFF_CHAT = -1001
@@ -86,6 +89,37 @@ async def _answer(user: SimulatedUser, answers: list[str]) -> None:
     for label in answers:
         await user.press(label)
     await user.press(user.last_with_buttons().buttons[-1][0])
+
+
+async def _sent(settings: Settings, clock: DemoClock) -> None:
+    """Until the bot has sent every message that is due (a questionnaire offered after a check-in)."""
+    database = Database(settings.database_url)
+    try:
+        while True:
+            async with database.session() as session:
+                owed = await session.exec(
+                    select(OutboxMessage.id).where(
+                        col(OutboxMessage.status).in_(("pending", "sending")), OutboxMessage.not_before <= clock()
+                    )
+                )
+                if owed.first() is None:
+                    return
+            await asyncio.sleep(0.05)
+    finally:
+        await database.dispose()
+
+
+async def _questionnaire_offered(user: SimulatedUser, settings: Settings, clock: DemoClock) -> ChatMessage | None:
+    """The questionnaire offered after the check-in just completed, if one was due."""
+    await _sent(settings, clock)
+    last = user.last
+    return last if any(data.startswith("ck:t:") for _, data in last.buttons) and "·" in (last.text or "") else None
+
+
+async def _press_all(user: SimulatedUser, message: ChatMessage, labels: list[str]) -> None:
+    """Press the labels in turn on one message, edited in place."""
+    for label in labels:
+        await user.press(label, message=user.server.messages[user.id][message.message_id])
 
 
 def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -> None:
@@ -184,6 +218,13 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
     _print_events(standin.transcript[mark:], names, shown)
 
+    mark = chapter("A mood questionnaire is due (PHQ-2, every 14 days); a positive screen goes on to the PHQ-9")
+    offer = await _questionnaire_offered(ben, settings, clock)
+    assert offer is not None
+    await _press_all(ben, offer, ["More than half the days", "Several days"])
+    await _press_all(ben, offer, ["Several days"] * 3 + ["More than half the days"] + ["Not at all"] * 3)
+    _print_events(standin.transcript[mark:], names, shown)
+
     mark = chapter("Ana enrols in Spanish and skips two questions")
     await ana.send(f"/start {tokens['P-0013']}")
     await ana.press("Estoy de acuerdo")
@@ -194,6 +235,9 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await ana.press("No está hinchada")
     await ana.press("4 Bueno")
     await ana.press("Saltar ▶")
+    offer = await _questionnaire_offered(ana, settings, clock)
+    assert offer is not None
+    await ana.press("Esta vez no", message=offer)  # declined: offered again in 14 days
     _print_events(standin.transcript[mark:], names, shown)
 
     mark = chapter("Someone without an invite writes; Dee declines consent")
@@ -236,6 +280,13 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
         mood = "2 Low" if flare else rng.choice(["3 Okay", "4 Good"])
         await _answer(ben, [str(pain), colour, "The same", "Not swollen", mood])
         await _answer(ana, [str(max(0, pain - 2)), "Normal", "Igual", "Un poco", "3 Regular"])
+        # Two weeks on, the mood questionnaire is due again: Ben answers it, Ana declines it again.
+        offer = await _questionnaire_offered(ben, settings, clock)
+        if offer is not None:
+            await _press_all(ben, offer, ["Several days", "Not at all"])
+        offer = await _questionnaire_offered(ana, settings, clock)
+        if offer is not None:
+            await ana.press("Esta vez no", message=offer)
     print(f"  {len(standin.transcript) - first} messages, edits and presses")
     print("  meanwhile the rules found something and the staff chat received:")
     await ruiz.wait_for(lambda: any(m.photo for m in standin.chat(STAFF_CHAT)))

@@ -73,8 +73,9 @@ async def create_many(*, session: AsyncSession, rows: list[dict[str, object]]) -
     return [(int(i), int(p), str(s)) for i, p, s in (await execute(session, statement)).all()]
 
 
-async def close_earlier(*, session: AsyncSession, keep: dict[int, int], now: datetime) -> None:
-    """Close each patient's open check-ins other than the new one in `keep` (patient id -> check-in id)."""
+async def close_earlier(*, session: AsyncSession, keep: dict[int, int], questionnaire: str, now: datetime) -> None:
+    """Close each patient's open check-ins of this questionnaire other than the new one in `keep`
+    (patient id -> check-in id)."""
     if keep:
         await execute(
             session,
@@ -82,20 +83,48 @@ async def close_earlier(*, session: AsyncSession, keep: dict[int, int], now: dat
             .where(
                 CHECKINS.c.patient_id.in_(list(keep)),
                 CHECKINS.c.id.not_in(list(keep.values())),
+                CHECKINS.c.questionnaire == questionnaire,
                 CHECKINS.c.closes_at > now,
             )
             .values(closes_at=now),
         )
 
 
-async def close_others(*, session: AsyncSession, patient_id: int, keep_id: int, now: datetime) -> None:
-    """A new check-in closes the patient's earlier open ones: only one is answerable at a time."""
-    await execute(
-        session,
-        update(CHECKINS)
-        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.id != keep_id, CHECKINS.c.closes_at > now)
-        .values(closes_at=now),
+async def close_others(
+    *, session: AsyncSession, patient_id: int, keep_id: int, questionnaire: str | None, now: datetime
+) -> None:
+    """A new check-in closes the patient's earlier open ones of the same questionnaire: only one daily
+    check-in is answerable at a time (an offered questionnaire never closes the diary, nor the other way).
+    questionnaire=None closes all of them."""
+    statement = update(CHECKINS).where(
+        CHECKINS.c.patient_id == patient_id, CHECKINS.c.id != keep_id, CHECKINS.c.closes_at > now
     )
+    if questionnaire is not None:
+        statement = statement.where(CHECKINS.c.questionnaire == questionnaire)
+    await execute(session, statement.values(closes_at=now))
+
+
+async def questionnaire_of(*, session: AsyncSession, checkin_id: int, patient_id: int) -> str | None:
+    """Which questionnaire the patient's check-in asks; None when it is not theirs or does not exist."""
+    result = await execute(
+        session,
+        select(CHECKINS.c.questionnaire).where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id),
+    )
+    return result.scalar_one_or_none()
+
+
+async def last_taken(*, session: AsyncSession, patient_id: int, questionnaire: str) -> date | None:
+    """The local date the patient last answered or declined this questionnaire (missed offers do not
+    count: it is offered again)."""
+    result = await execute(
+        session,
+        select(func.max(CHECKINS.c.local_date)).where(
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.questionnaire == questionnaire,
+            (CHECKINS.c.status == "skipped") | CHECKINS.c.completed_at.is_not(None),
+        ),
+    )
+    return result.scalar_one_or_none()
 
 
 async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[CheckIn, Patient] | None:
@@ -107,14 +136,17 @@ async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[Check
     return checkin, patient
 
 
-async def waiting_for_answer(*, session: AsyncSession, patient_id: int, now: datetime) -> CheckIn | None:
-    """The patient's newest open check-in that is still asking a question (not at its summary)."""
+async def waiting_for_answer(
+    *, session: AsyncSession, patient_id: int, questionnaire: str, now: datetime
+) -> CheckIn | None:
+    """The patient's newest open check-in of this questionnaire still asking a question (not at its summary)."""
     row = (
         await execute(
             session,
             select(CHECKINS)
             .where(
                 CHECKINS.c.patient_id == patient_id,
+                CHECKINS.c.questionnaire == questionnaire,
                 CHECKINS.c.status == "open",
                 CHECKINS.c.step.is_not(None),
                 CHECKINS.c.closes_at > now,
@@ -213,9 +245,9 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
 
 
 async def needing_reminder(
-    *, session: AsyncSession, started_before: datetime, now: datetime, limit: int
+    *, session: AsyncSession, questionnaire: str, started_before: datetime, now: datetime, limit: int
 ) -> list[tuple[int, int, str, str | None]]:
-    """Open check-ins sent before `started_before`, not answered at all and not yet reminded:
+    """Open check-ins of the questionnaire sent before `started_before`, not answered at all and not yet reminded:
     (check-in id, chat id, the patient's time zone, their own quiet hours or None)."""
     answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
     patients, schedules = table(Patient), table(Schedule)
@@ -226,6 +258,7 @@ async def needing_reminder(
         .outerjoin(schedules, schedules.c.patient_id == CHECKINS.c.patient_id)
         .where(
             CHECKINS.c.status == "open",
+            CHECKINS.c.questionnaire == questionnaire,
             CHECKINS.c.started_at <= started_before,
             CHECKINS.c.closes_at > now,
             CHECKINS.c.reminded_at.is_(None),
@@ -281,13 +314,19 @@ class Entry:
     answers: dict[str, str]
 
 
-async def entries_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
-    """Check-ins with at least one answer, oldest first."""
+async def entries_since(
+    *, session: AsyncSession, patient_id: int, since: datetime, questionnaire: str = "daily"
+) -> list[Entry]:
+    """Check-ins of the questionnaire with at least one answer, oldest first."""
     result = await execute(
         session,
         select(CHECKINS.c.id, CHECKINS.c.started_at, ANSWERS.c.item, ANSWERS.c.value)
         .join(ANSWERS, ANSWERS.c.checkin_id == CHECKINS.c.id)
-        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.started_at >= since)
+        .where(
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.questionnaire == questionnaire,
+            CHECKINS.c.started_at >= since,
+        )
         .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
     )
     entries: dict[int, Entry] = {}
@@ -298,13 +337,16 @@ async def entries_since(*, session: AsyncSession, patient_id: int, since: dateti
 
 
 async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
-    """What the trend rules read: answered check-ins with their answers, and missed ones with none
+    """What the trend rules read: answered daily check-ins with their answers, and missed ones with none
     (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out."""
     answered = await entries_since(session=session, patient_id=patient_id, since=since)
     missed = await execute(
         session,
         select(CHECKINS.c.id, CHECKINS.c.started_at).where(
-            CHECKINS.c.patient_id == patient_id, CHECKINS.c.started_at >= since, CHECKINS.c.status == "missed"
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.questionnaire == "daily",
+            CHECKINS.c.started_at >= since,
+            CHECKINS.c.status == "missed",
         ),
     )
     entries = answered + [Entry(int(i), at, {}) for i, at in missed.all()]

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.diary.questionnaire import Questionnaire
+from bot.diary.questionnaire import Questionnaire, Questionnaires
 from bot.prompts import PROMPTS_DIR, Catalog, placeholders
 
 CATALOG = Catalog.load("en")
-QUESTIONNAIRE = Questionnaire.load("daily")
+QUESTIONNAIRES = Questionnaires.load()
+QUESTIONNAIRE = QUESTIONNAIRES.daily
 LANGUAGES = CATALOG.languages
 
 
@@ -31,13 +32,18 @@ def test_every_language_has_every_key_with_the_same_placeholders(language: str) 
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_item_and_option_has_words(language: str) -> None:
-    for item in QUESTIONNAIRE.items:
+@pytest.mark.parametrize("questionnaire", list(QUESTIONNAIRES.values()), ids=list(QUESTIONNAIRES))
+def test_every_item_and_option_has_words(language: str, questionnaire: Questionnaire) -> None:
+    if questionnaire.id != "daily":
+        assert CATALOG.has(language, f"questionnaires.{questionnaire.id}.header")
+        assert CATALOG.has(language, f"questionnaires.{questionnaire.id}.intro")
+    for item in questionnaire.items:
         assert CATALOG.has(language, f"items.{item.id}.label")
         assert CATALOG.has(language, f"items.{item.id}.question")
         if item.type == "choice" or item.id == "mood":
             for code in item.options:
-                assert CATALOG.has(language, f"items.{item.id}.options.{code}"), f"{language}: {item.id}.{code}"
+                key = f"scales.{item.scale}.{code}" if item.scale else f"items.{item.id}.options.{code}"
+                assert CATALOG.has(language, key), f"{language}: {item.id}.{code}"
 
 
 def test_questionnaire_matches_the_diary_format() -> None:

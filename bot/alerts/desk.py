@@ -187,7 +187,7 @@ class AlertDesk:
     # ------------------------------------------------------------------ what patients write
 
     async def file_crisis(
-        self, session: AsyncSession, *, patient_id: int, message: str, patient_message_id: int, now: datetime
+        self, session: AsyncSession, *, patient_id: int, message: str, patient_message_id: int | None, now: datetime
     ) -> int | None:
         """Every crisis message is an urgent alert of its own, with its own card and escalation clock:
         one acknowledged earlier says nothing about this one. It stays open until staff resolve it."""
@@ -237,7 +237,7 @@ class AlertDesk:
         tier: Tier,
         patient_id: int,
         details: dict[str, object],
-        patient_message_id: int,
+        patient_message_id: int | None,
         now: datetime,
     ) -> int:
         escalate_at = now + timedelta(minutes=self.rules.escalation.after_minutes) if tier is Tier.URGENT else None

@@ -29,7 +29,7 @@ from bot.alerts.desk import AlertDesk
 from bot.care_team.text_limits import in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.places import country_of_zone
-from bot.diary.questionnaire import Questionnaire
+from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
 from storage import checkins, outbox, patient_messages
 from storage.database import Database
@@ -91,7 +91,9 @@ class Intake:
         assert patient.id is not None
         crisis = self.crisis_language.matches(text)
         async with self.database.session() as session:
-            waiting = await checkins.waiting_for_answer(session=session, patient_id=patient.id, now=now)
+            waiting = await checkins.waiting_for_answer(
+                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+            )
             answer = self._typed_answer(waiting, text)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             stored = await patient_messages.add(
@@ -207,7 +209,7 @@ class Intake:
                 changed = note.replace(before, text, 1) if before and before in note else text
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
-                state = state_of(noted, answers, patient.timezone)
+                state = state_of(noted, answers, patient.timezone, self.questionnaire)
             if crisis:
                 await self._crisis(session, patient, text, stored, now)
             elif noted is None:
@@ -261,7 +263,8 @@ class Intake:
         if moved is None:
             return None
         await checkins.upsert_answer(session=session, checkin_id=waiting.id, item=waiting.step, value=value, now=now)
-        return state_of(moved, await checkins.answers(session=session, checkin_id=waiting.id), patient.timezone)
+        answers = await checkins.answers(session=session, checkin_id=waiting.id)
+        return state_of(moved, answers, patient.timezone, self.questionnaire)
 
     async def _note(
         self, session: AsyncSession, patient: Patient, waiting: CheckIn, text: str, message_id: int, now: datetime
@@ -288,7 +291,7 @@ class Intake:
         if checkin is None:
             return None, False
         answers = await checkins.answers(session=session, checkin_id=waiting.id)
-        return state_of(checkin, answers, patient.timezone), completed
+        return state_of(checkin, answers, patient.timezone, self.questionnaire), completed
 
     async def _crisis(self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
@@ -302,6 +305,23 @@ class Intake:
         )
         if not whole:
             await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
+
+    async def crisis_answer(
+        self, session: AsyncSession, patient: Patient, item: Item, value: str, now: datetime
+    ) -> None:
+        """A questionnaire answer that is a crisis answer (PHQ-9 item 9 above "not at all") is handled as
+        a crisis message is: the crisis text to the patient at once, an urgent card of its own for staff."""
+        assert patient.id is not None
+        scale_key = f"scales.{item.scale}.{value}"
+        answer = self._staff_text(scale_key) if item.scale and self._has(scale_key) else value
+        await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
+        await self.desk.file_crisis(
+            session,
+            patient_id=patient.id,
+            message=self._staff_text("staff.crisis_answer", answer=answer),
+            patient_message_id=None,
+            now=now,
+        )
 
     async def _forward(
         self,

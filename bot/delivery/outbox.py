@@ -211,7 +211,7 @@ class OutboxSender:
                 row.chat_id, self.catalog.text(language, "checkin.reminder"), rate_limit_args=PACED
             )
             return int(sent.message_id)
-        text, keyboard = render(state, language=language, catalog=self.catalog, questionnaire=self.questionnaire)
+        text, keyboard = render(state, language=language, catalog=self.catalog)
         sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
         return int(sent.message_id)
 

@@ -1,16 +1,20 @@
-"""Check-in use cases: start one, move through it by buttons, add the note. Every answer is stored at once."""
+"""Check-in use cases: start one, move through it by buttons, add the note, offer the questionnaires due,
+step up from a positive screen. Every answer is stored at once."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.diary.questionnaire import Questionnaire
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
 from storage import checkins, outbox
 from storage.database import Database
-from storage.models import CheckIn, Patient
+from storage.models import CheckIn, Patient, Priority
 
 
 class Action(enum.StrEnum):
@@ -23,6 +27,14 @@ class Action(enum.StrEnum):
 
 
 SNOOZE_FOR = timedelta(hours=1)
+# "Remind me this evening" for an offered questionnaire: at this local time, or a while later when it
+# is already evening.
+EVENING = time(19, 0)
+EVENING_AT_LEAST = timedelta(hours=2)
+
+# What to do when an answer is a crisis answer (PHQ-9 item 9 above "not at all"): the same as for a
+# crisis message (bot/care_team/intake.py), in the transaction that stores the answer.
+CrisisAnswer = Callable[[AsyncSession, Patient, Item, str, datetime], Awaitable[None]]
 
 
 class Refusal(enum.Enum):
@@ -35,6 +47,7 @@ class CheckInState:
     """What the check-in message shows: the item being asked (None: the summary) and the answers so far."""
 
     id: int
+    questionnaire: Questionnaire
     local_start: datetime
     step: str | None
     answers: dict[str, str]
@@ -42,10 +55,11 @@ class CheckInState:
     message_id: int | None
 
 
-def state_of(checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckInState:
+def state_of(checkin: CheckIn, answers: dict[str, str], timezone: str, questionnaire: Questionnaire) -> CheckInState:
     assert checkin.id is not None
     return CheckInState(
         id=checkin.id,
+        questionnaire=questionnaire,
         local_start=checkin.started_at.astimezone(ZoneInfo(timezone)),
         step=checkin.step,
         answers=answers,
@@ -55,10 +69,24 @@ def state_of(checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckI
 
 
 class CheckIns:
-    def __init__(self, database: Database, questionnaire: Questionnaire, *, open_for: timedelta) -> None:
+    def __init__(
+        self,
+        database: Database,
+        questionnaires: Questionnaires,
+        *,
+        open_for: timedelta,
+        offered: tuple[str, ...] = (),
+        on_crisis_answer: CrisisAnswer | None = None,
+    ) -> None:
         self.database = database
-        self.questionnaire = questionnaire
+        self.questionnaires = questionnaires
+        self.questionnaire = questionnaires.daily
         self.open_for = open_for
+        self.offered = questionnaires.offered(offered)
+        self.on_crisis_answer = on_crisis_answer
+
+    def state(self, checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckInState:
+        return state_of(checkin, answers, timezone, self.questionnaires[checkin.questionnaire])
 
     async def start(self, *, patient: Patient, slot: str, now: datetime) -> tuple[CheckInState, bool]:
         """Open the check-in for a slot (idempotent: the same slot returns the same check-in, created=False)."""
@@ -78,9 +106,15 @@ class CheckIns:
             )
             assert checkin.id is not None
             if created:
-                await checkins.close_others(session=session, patient_id=patient.id, keep_id=checkin.id, now=now)
+                await checkins.close_others(
+                    session=session,
+                    patient_id=patient.id,
+                    keep_id=checkin.id,
+                    questionnaire=checkin.questionnaire,
+                    now=now,
+                )
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
-        return state_of(checkin, answers, patient.timezone), created
+        return self.state(checkin, answers, patient.timezone), created
 
     async def view(self, *, checkin_id: int, now: datetime) -> tuple[CheckInState, str] | None:
         """A scheduled check-in as it should be sent now, with the patient's language; None once closed."""
@@ -93,64 +127,189 @@ class CheckIns:
                 return None
             assert checkin.id is not None
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
-        return state_of(checkin, answers, patient.timezone), patient.language
+        return self.state(checkin, answers, patient.timezone), patient.language
 
     async def attach_message(self, *, checkin_id: int, chat_id: int, message_id: int) -> None:
         async with self.database.session() as session:
             await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)
 
-    def _next_step(self, action: Action, item_id: str) -> str | None:
+    @staticmethod
+    def _next_step(questionnaire: Questionnaire, action: Action, item_id: str) -> str | None:
         """Where a press leads depends only on the button, never on a state read first."""
         if action is Action.EDIT:
-            return self.questionnaire.first
+            return questionnaire.first
         if action is Action.BACK:
-            return self.questionnaire.before(item_id)
-        return self.questionnaire.after(item_id)
+            return questionnaire.before(item_id)
+        return questionnaire.after(item_id)
 
     async def act(
         self, *, patient: Patient, checkin_id: int, action: Action, item_id: str, value: str, now: datetime
     ) -> CheckInState | Refusal:
-        """Apply one button press. The check-in must be the presser's, still open, the value in scale."""
+        """Apply one button press. The check-in must be the presser's, still open, the value in scale.
+        A positive screen's last answer returns the longer questionnaire that follows it the same day."""
         assert patient.id is not None
-        item = self.questionnaire.item(item_id) if item_id else None
-        if action is not Action.EDIT and item is None:
-            return Refusal.INVALID
-        if action is Action.ANSWER and (item is None or not item.accepts(value)):
-            return Refusal.INVALID
         async with self.database.session() as session:
+            name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
+            questionnaire = self.questionnaires.get(name) if name is not None else None
+            if questionnaire is None:
+                return Refusal.CLOSED
+            item = questionnaire.item(item_id) if item_id else None
+            if action is not Action.EDIT and item is None:
+                return Refusal.INVALID
+            if action is Action.ANSWER and (item is None or not item.accepts(value)):
+                return Refusal.INVALID
             checkin = await checkins.move_to(
                 session=session,
                 checkin_id=checkin_id,
                 patient_id=patient.id,
-                step=self._next_step(action, item_id),
+                step=self._next_step(questionnaire, action, item_id),
                 now=now,
             )
             if checkin is None:
                 return Refusal.CLOSED
             if action is Action.ANSWER:
-                await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item_id, value=value, now=now)
+                assert item is not None
+                await self._store_answer(session, patient, questionnaire, item, checkin_id, value, now)
             answers = await checkins.answers(session=session, checkin_id=checkin_id)
-        return state_of(checkin, answers, patient.timezone)
+            if checkin.step is None and action in (Action.ANSWER, Action.SKIP):
+                longer = await self._step_up(session, patient, checkin, questionnaire, answers, now)
+                if longer is not None:
+                    return longer
+        return state_of(checkin, answers, patient.timezone, questionnaire)
 
-    async def set_aside(self, *, patient: Patient, checkin_id: int, action: Action, now: datetime) -> bool:
-        """Skip today (the check-in closes as skipped) or Snooze (it is sent again in an hour, once per
-        check-in). False when the check-in is closed or not the presser's."""
+    async def _store_answer(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        questionnaire: Questionnaire,
+        item: Item,
+        checkin_id: int,
+        value: str,
+        now: datetime,
+    ) -> None:
+        """Store the answer; a crisis answer that was not one before (a repeated press, or changing one
+        crisis answer for another, raises nothing new) goes to the crisis path in the same transaction."""
+        crisis = questionnaire.is_crisis_answer(item.id, value)
+        before = (await checkins.answers(session=session, checkin_id=checkin_id)).get(item.id) if crisis else None
+        await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item.id, value=value, now=now)
+        if crisis and not questionnaire.is_crisis_answer(item.id, before) and self.on_crisis_answer is not None:
+            await self.on_crisis_answer(session, patient, item, value, now)
+
+    async def _step_up(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        screen: CheckIn,
+        questionnaire: Questionnaire,
+        answers: dict[str, str],
+        now: datetime,
+    ) -> CheckInState | None:
+        """A positive screen (PHQ-2 >= 3) goes on, in the same message, with the longer questionnaire
+        (PHQ-9): its items already answered are carried over, and it starts at the first one that is not."""
+        step_up, score = questionnaire.step_up, questionnaire.score(answers)
+        if step_up is None or score is None or score.total < step_up.at_least:
+            return None
+        assert patient.id is not None
+        longer = self.questionnaires[step_up.to]
+        carried = {item: value for item, value in answers.items() if longer.item(item) is not None}
+        checkin, created = await checkins.create(
+            session=session,
+            patient_id=patient.id,
+            questionnaire=longer.id,
+            local_date=screen.local_date,
+            slot=longer.id,
+            started_at=now,
+            closes_at=screen.closes_at,
+            step=next((item.id for item in longer.items if item.id not in carried), None),
+            chat_id=screen.chat_id,
+        )
+        assert checkin.id is not None
+        if created:
+            for item, value in carried.items():
+                await checkins.upsert_answer(session=session, checkin_id=checkin.id, item=item, value=value, now=now)
+            if screen.chat_id is not None and screen.message_id is not None:
+                await checkins.set_message(
+                    session=session, checkin_id=checkin.id, chat_id=screen.chat_id, message_id=screen.message_id
+                )
+                checkin.chat_id, checkin.message_id = screen.chat_id, screen.message_id
+        answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        return state_of(checkin, answers, patient.timezone, longer)
+
+    async def offer_due(self, *, patient: Patient, now: datetime) -> int | None:
+        """After a completed daily check-in: the first questionnaire the clinic turned on that is due
+        (not answered or declined for its number of days) is sent as a check-in of its own, which the
+        patient may start now, put off to the evening, or decline. At most one a day."""
+        assert patient.id is not None
+        if not self.offered or patient.chat_id is None or patient.status != "active":
+            return None
+        today = now.astimezone(ZoneInfo(patient.timezone)).date()
+        async with self.database.session() as session:
+            for questionnaire in self.offered:
+                assert questionnaire.every_days is not None
+                last = await checkins.last_taken(session=session, patient_id=patient.id, questionnaire=questionnaire.id)
+                if last is not None and (today - last).days < questionnaire.every_days:
+                    continue
+                checkin, created = await checkins.create(
+                    session=session,
+                    patient_id=patient.id,
+                    questionnaire=questionnaire.id,
+                    local_date=today,
+                    slot=questionnaire.id,
+                    started_at=now,
+                    closes_at=now + self.open_for,
+                    step=questionnaire.first,
+                    chat_id=patient.chat_id,
+                )
+                if not created:  # offered today already
+                    return None
+                assert checkin.id is not None
+                await outbox.enqueue(
+                    session=session,
+                    kind="checkin",
+                    chat_id=patient.chat_id,
+                    checkin_id=checkin.id,
+                    priority=Priority.CONVERSATION,
+                    now=now,
+                )
+                return checkin.id
+        return None
+
+    async def set_aside(self, *, patient: Patient, checkin_id: int, action: Action, now: datetime) -> str | None:
+        """Skip today (the check-in closes as skipped; an offered questionnaire: declined) or Snooze (it
+        is sent again in an hour; an offered questionnaire: this evening), once per check-in. Returns the
+        check-in's questionnaire; None when the check-in is closed or not the presser's."""
         assert patient.id is not None and action in (Action.SKIP_TODAY, Action.SNOOZE)
         async with self.database.session() as session:
+            name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
+            if name is None:
+                return None
             if action is Action.SKIP_TODAY:
-                return await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+                skipped = await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+                return name if skipped else None
             checkin = await checkins.snooze(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
             if checkin is None:
                 # Snoozed before (a second press, or a replayed one): it is sent again once, not twice.
-                return await checkins.snoozed(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+                again = await checkins.snoozed(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+                return name if again else None
             if checkin.chat_id is None:
-                return False
+                return None
+            if name == self.questionnaire.id:
+                later = now + SNOOZE_FOR
+            else:
+                later = min(this_evening(now, ZoneInfo(patient.timezone)), checkin.closes_at - timedelta(minutes=30))
             await outbox.enqueue(
                 session=session,
                 kind="checkin",
                 chat_id=checkin.chat_id,
                 checkin_id=checkin_id,
                 now=now,
-                not_before=now + SNOOZE_FOR,
+                not_before=later,
             )
-        return True
+        return name
+
+
+def this_evening(now: datetime, zone: ZoneInfo) -> datetime:
+    """19:00 local today, or two hours from now when that is sooner than two hours away."""
+    local = now.astimezone(zone)
+    evening = datetime.combine(local.date(), EVENING, tzinfo=zone)
+    return max(evening, local + EVENING_AT_LEAST).astimezone(now.tzinfo)

@@ -5,18 +5,21 @@ Every read of patient data and every change is written to the audit log with who
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.diary.questionnaire import Questionnaire, Score
 from bot.diary.scheduling import UnknownPatient
 from storage import audit, checkins, invites, outbox, patients, schedules
 from storage.checkins import Entry
 from storage.database import Database
 
 RECENT = timedelta(days=14)
+SCORES_SINCE = timedelta(days=180)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class RecentDiary:
     status: str
     timezone: str
     entries: list[Entry]
+    # Scored questionnaires of the last months, newest first: (questionnaire, local date, score or None
+    # when an item was skipped).
+    scores: list[tuple[str, date, Score | None]] = field(default_factory=list)
 
 
 def _shown_status(status: str, paused_until: datetime | None, now: datetime, *, declined: bool = False) -> str:
@@ -52,16 +58,32 @@ async def overview(database: Database, *, actor_id: int, now: datetime) -> list[
     ]
 
 
-async def recent(database: Database, *, code: str, actor_id: int, now: datetime) -> RecentDiary:
+async def recent(
+    database: Database, *, code: str, actor_id: int, now: datetime, questionnaires: Iterable[Questionnaire] = ()
+) -> RecentDiary:
+    """The last 14 days of the diary, and the scores of the questionnaires answered in the last months."""
+    scores: list[tuple[str, date, Score | None]] = []
     async with database.session() as session:
         patient = await patients.by_code(session=session, code=code)
         if patient is None or patient.id is None:
             raise UnknownPatient(code)
         entries = await checkins.entries_since(session=session, patient_id=patient.id, since=now - RECENT)
+        zone = ZoneInfo(patient.timezone)
+        for questionnaire in questionnaires:
+            if not questionnaire.bands:
+                continue
+            answered = await checkins.entries_since(
+                session=session, patient_id=patient.id, since=now - SCORES_SINCE, questionnaire=questionnaire.id
+            )
+            scores += [
+                (questionnaire.id, e.started_at.astimezone(zone).date(), questionnaire.score(e.answers))
+                for e in answered
+            ]
         schedule = await schedules.get(session=session, patient_id=patient.id)
         await audit.record(session=session, actor_id=actor_id, action="view_patient", patient_code=code, now=now)
     status = _shown_status(patient.status, schedule.paused_until if schedule else None, now)
-    return RecentDiary(patient.code, status, patient.timezone, entries)
+    scores.sort(key=lambda found: found[1], reverse=True)
+    return RecentDiary(patient.code, status, patient.timezone, entries, scores)
 
 
 async def discharge(database: Database, *, code: str, actor_id: int | None, now: datetime) -> bool:
@@ -75,7 +97,9 @@ async def discharge(database: Database, *, code: str, actor_id: int | None, now:
         await patients.set_status(session=session, patient_id=patient.id, status="discharged")
         await schedules.stop(session=session, patient_id=patient.id)
         await invites.revoke(session=session, patient_id=patient.id)
-        await checkins.close_others(session=session, patient_id=patient.id, keep_id=0, now=now)  # none kept
+        await checkins.close_others(  # none kept
+            session=session, patient_id=patient.id, keep_id=0, questionnaire=None, now=now
+        )
         await audit.record(session=session, actor_id=actor_id, action="discharge", patient_code=code, now=now)
     return True
 

@@ -157,7 +157,9 @@ class Scheduler:
         """One reminder for a check-in nobody has touched `after` it was sent, outside quiet hours
         (the patient's own, or `quiet`, the clinic's)."""
         async with self.database.session() as session:
-            waiting = await checkins.needing_reminder(session=session, started_before=now - after, now=now, limit=batch)
+            waiting = await checkins.needing_reminder(
+                session=session, questionnaire=self.questionnaire_id, started_before=now - after, now=now, limit=batch
+            )
             due = [
                 (cid, chat)
                 for cid, chat, zone, own in waiting
@@ -229,7 +231,7 @@ class Scheduler:
         # A replayed tick finds its slots' check-ins already there: they are not created or queued again.
         created = await checkins.create_many(session=session, rows=new_checkins)
         to_send = {patient_id: checkin_id for checkin_id, patient_id, status in created if status == "open"}
-        await checkins.close_earlier(session=session, keep=to_send, now=now)
+        await checkins.close_earlier(session=session, keep=to_send, questionnaire=self.questionnaire_id, now=now)
         await outbox.enqueue_many(
             session=session,
             kind="checkin",

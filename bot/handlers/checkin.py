@@ -8,6 +8,7 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.diary.checkins import Action, CheckInState, Refusal
+from bot.diary.questionnaire import DAILY
 from bot.handlers.callback_data import parse_checkin
 from bot.handlers.checkin_view import render
 from bot.handlers.context import DiaryContext
@@ -19,12 +20,19 @@ log = logging.getLogger(__name__)
 def _view(context: DiaryContext, state: CheckInState) -> tuple[str, InlineKeyboardMarkup]:
     assert context.patient is not None
     services = context.services
-    return render(
-        state,
-        language=context.patient.language,
-        catalog=services.catalog,
-        questionnaire=services.questionnaire,
-    )
+    return render(state, language=context.patient.language, catalog=services.catalog)
+
+
+async def checkin_completed(context: DiaryContext) -> None:
+    """A daily check-in reached its summary: the rules look at the diary first, so that staff hear of it
+    even if showing the summary or answering the button fails (the patient hears nothing of it); then a
+    questionnaire that is due is offered in a message of its own."""
+    patient = context.patient
+    assert patient is not None and patient.id is not None
+    services = context.services
+    await services.desk.evaluate(patient_id=patient.id, now=context.now)
+    if await services.checkins.offer_due(patient=patient, now=context.now) is not None:
+        services.outbox_wake.set()
 
 
 async def checkin_command(update: Update, context: DiaryContext) -> None:
@@ -52,13 +60,16 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         await query.answer(context.text("checkin.closed"))
         return
     if button.action in (Action.SKIP_TODAY, Action.SNOOZE):
-        done = await services.checkins.set_aside(
+        questionnaire = await services.checkins.set_aside(
             patient=context.patient, checkin_id=button.checkin_id, action=button.action, now=context.now
         )
-        if not done:
+        if questionnaire is None:
             await query.answer(context.text("checkin.closed"))
             return
-        key = "checkin.skipped" if button.action is Action.SKIP_TODAY else "checkin.snoozed"
+        if questionnaire == DAILY:
+            key = "checkin.skipped" if button.action is Action.SKIP_TODAY else "checkin.snoozed"
+        else:
+            key = "checkin.declined" if button.action is Action.SKIP_TODAY else "checkin.later_set"
         await edit(query.edit_message_text(context.text(key)))
         await query.answer()
         return
@@ -74,11 +85,10 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)
         await query.answer(context.text("checkin.closed"))
         return
-    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP):
-        # The check-in reached its summary: the rules look at the diary first, so that staff hear of it
-        # even if showing the summary or answering the button fails (the patient hears nothing of it).
-        assert context.patient.id is not None
-        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
+    if outcome.questionnaire.id != DAILY:
+        services.outbox_wake.set()  # a crisis answer's reply and card may be waiting
+    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP) and outcome.questionnaire.id == DAILY:
+        await checkin_completed(context)
     text, keyboard = _view(context, outcome)
     await edit(query.edit_message_text(text, reply_markup=keyboard))
     # Answered last: the client's spinner stops once the message shows the new step.

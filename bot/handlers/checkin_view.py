@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.care_team.text_limits import TEXT_LIMIT, shorten, units
 from bot.diary.checkins import Action, CheckInState
-from bot.diary.questionnaire import Item, Questionnaire
+from bot.diary.questionnaire import DAILY, Item
 from bot.handlers.callback_data import checkin_button
 from bot.prompts import Catalog
 
@@ -15,8 +15,12 @@ def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKe
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
+def _option_key(item: Item, code: str) -> str:
+    return f"scales.{item.scale}.{code}" if item.scale else f"items.{item.id}.options.{code}"
+
+
 def _option_label(catalog: Catalog, language: str, item: Item, code: str) -> str:
-    key = f"items.{item.id}.options.{code}"
+    key = _option_key(item, code)
     return catalog.text(language, key) if catalog.has(language, key) else code
 
 
@@ -32,10 +36,19 @@ def _with_note(text: str, note: str) -> str:
     return text + shorten(note, TEXT_LIMIT - units(text))
 
 
-def render(
-    state: CheckInState, *, language: str, catalog: Catalog, questionnaire: Questionnaire
-) -> tuple[str, InlineKeyboardMarkup]:
-    header = catalog.text(language, "checkin.header", date=state.local_start.strftime("%Y-%m-%d %H:%M"))
+def _header(state: CheckInState, language: str, catalog: Catalog) -> str:
+    """ "Check-in · date"; an instrument's own title, then its instructions ("Over the last 2 weeks...")."""
+    when = state.local_start.strftime("%Y-%m-%d %H:%M")
+    questionnaire = state.questionnaire
+    if questionnaire.id == DAILY:
+        return catalog.text(language, "checkin.header", date=when)
+    title = catalog.text(language, f"questionnaires.{questionnaire.id}.header", date=when)
+    return f"{title}\n{catalog.text(language, f'questionnaires.{questionnaire.id}.intro')}"
+
+
+def render(state: CheckInState, *, language: str, catalog: Catalog) -> tuple[str, InlineKeyboardMarkup]:
+    questionnaire = state.questionnaire
+    header = _header(state, language, catalog)
     if state.step is None:
         lines = [header, "", catalog.text(language, "checkin.summary")]
         note = ""
@@ -70,7 +83,7 @@ def render(
         options.append(
             InlineKeyboardButton(label, callback_data=checkin_button(Action.ANSWER, state.id, item.id, code))
         )
-    labelled = any(catalog.has(language, f"items.{item.id}.options.{code}") for code in item.options)
+    labelled = any(catalog.has(language, _option_key(item, code)) for code in item.options)
     width = 6 if not labelled else (1 if len(options) <= 3 else 2)
     keyboard = _rows(options, width)
 
@@ -89,15 +102,17 @@ def render(
         )
     )
     keyboard.append(navigation)
-    if not state.answers:  # not started yet: the patient may put it off
+    if not state.answers:  # not started yet: the patient may put it off (an offered questionnaire: decline)
+        daily = questionnaire.id == DAILY
         keyboard.append(
             [
                 InlineKeyboardButton(
-                    catalog.text(language, "checkin.skip_today"),
+                    catalog.text(language, "checkin.skip_today" if daily else "checkin.not_now"),
                     callback_data=checkin_button(Action.SKIP_TODAY, state.id),
                 ),
                 InlineKeyboardButton(
-                    catalog.text(language, "checkin.snooze"), callback_data=checkin_button(Action.SNOOZE, state.id)
+                    catalog.text(language, "checkin.snooze" if daily else "checkin.later_today"),
+                    callback_data=checkin_button(Action.SNOOZE, state.id),
                 ),
             ]
         )

@@ -9,6 +9,7 @@ import logging
 from telegram import Message, Update
 
 from bot.care_team.intake import FiledAs, Received
+from bot.handlers.checkin import checkin_completed
 from bot.handlers.checkin_view import render
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
@@ -98,13 +99,11 @@ async def _after_checkin_change(message: Message, context: DiaryContext, got: Re
     assert context.patient is not None and context.patient.id is not None
     services = context.services
     if got.completed:
-        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
+        await checkin_completed(context)
     state = got.checkin
     if state is None or state.chat_id is None or state.message_id is None:
         return
-    text, keyboard = render(
-        state, language=context.patient.language, catalog=services.catalog, questionnaire=services.questionnaire
-    )
+    text, keyboard = render(state, language=context.patient.language, catalog=services.catalog)
     await edit(
         context.bot.edit_message_text(text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -17,6 +18,7 @@ from bot.alerts.desk import AlertView, StaffAction
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary import enrolment, roster
 from bot.diary.places import parse_country
+from bot.diary.questionnaire import Score
 from bot.diary.schedule import InputError, is_times_word, join_spaced_times, parse_zone, shown
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.callback_data import parse_alert
@@ -320,7 +322,13 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
         return
     now = context.now
     try:
-        diary = await roster.recent(services.database, code=code, actor_id=update.effective_user.id, now=now)
+        diary = await roster.recent(
+            services.database,
+            code=code,
+            actor_id=update.effective_user.id,
+            now=now,
+            questionnaires=services.checkins.questionnaires.values(),
+        )
     except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
@@ -329,11 +337,21 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
         await _reply(update, t("staff.patient_empty", code=code))
         return
     status = t(f"staff.status.{diary.status}")
-    await _reply(
-        update, t("staff.patient_days", code=code, status=status, lines=services.cards.diary_lines(diary.entries))
-    )
+    text = t("staff.patient_days", code=code, status=status, lines=services.cards.diary_lines(diary.entries))
+    if diary.scores:
+        text += "\n\n" + t("staff.scores", lines="\n".join(_score_line(t, *found) for found in diary.scores[:6]))
+    await _reply(update, text)
     png = await services.cards.diary_chart(code, diary.entries, now=now)
     await update.effective_message.reply_photo(png, filename="diary.png")
+
+
+def _score_line(t: Callable[..., str], questionnaire: str, on: date, score: Score | None) -> str:
+    """ "PHQ-9, 7 Nov: 12 (moderate)", or "incomplete" when an item was skipped."""
+    name = t(f"staff.instrument.{questionnaire}")
+    if score is None:
+        return t("staff.score_incomplete", name=name, date=on.isoformat())
+    band = t(f"staff.band.{score.band}")
+    return t("staff.score_line", name=name, date=on.isoformat(), total=score.total, band=band)
 
 
 async def discharge_command(update: Update, context: DiaryContext) -> None:
