@@ -142,6 +142,7 @@ async def run_diary(args: argparse.Namespace, workdir: Path) -> Figures:
         "TELEGRAM_BOT_TOKEN": standin.token,
         "TELEGRAM_API_BASE_URL": standin.url,
         "DATABASE_URL": database_url,
+        "INSTRUMENTS": "",  # the daily check-in alone: no questionnaire offered after it
     }
     bot = subprocess.Popen(  # noqa: ASYNC220 (started once, before the measurement)
         [sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

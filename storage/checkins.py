@@ -215,6 +215,16 @@ async def snooze(*, session: AsyncSession, checkin_id: int, patient_id: int, now
     return CheckIn(**row._mapping) if row else None
 
 
+async def keep_open_until(*, session: AsyncSession, checkin_id: int, closes_at: datetime) -> None:
+    """A check-in put off to later stays answerable for a while after it is sent again."""
+    await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.id == checkin_id, CHECKINS.c.closes_at < closes_at)
+        .values(closes_at=closes_at),
+    )
+
+
 async def snoozed(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:
     """Whether the patient's check-in is open and was snoozed already."""
     result = await execute(

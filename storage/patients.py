@@ -86,7 +86,7 @@ async def overview(*, session: AsyncSession) -> list[Overview]:
     patients, checkins, schedules, invites = table(Patient), table(CheckIn), table(Schedule), table(Invite)
     last = (
         select_rows(checkins.c.patient_id, func.max(checkins.c.completed_at).label("last"))
-        .where(checkins.c.completed_at.is_not(None))
+        .where(checkins.c.completed_at.is_not(None), checkins.c.questionnaire == "daily")
         .group_by(checkins.c.patient_id)
         .subquery()
     )

@@ -5,11 +5,14 @@ real bot over HTTP against the stand-in, on SQLite and PostgreSQL; scoring check
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
+from bot.diary.checkins import this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
@@ -77,6 +80,21 @@ def test_the_phq9_carries_the_phq2_items_and_item_9_is_its_crisis_item() -> None
     assert phq2.step_up is not None and (phq2.step_up.at_least, phq2.step_up.to) == (3, "phq9")
     assert phq9.is_crisis_answer("phq_self_harm", "1") and not phq9.is_crisis_answer("phq_self_harm", "0")
     assert not phq9.is_crisis_answer("phq_down", "3")
+
+
+@pytest.mark.parametrize(
+    ("pressed", "asked_again"),
+    [
+        ("08:00", "2026-11-21 19:00"),
+        ("18:59", "2026-11-21 19:00"),
+        ("19:00", "2026-11-22 19:00"),
+        ("23:30", "2026-11-22 19:00"),
+    ],
+)
+def test_remind_me_this_evening_is_19_00_never_in_the_night(pressed: str, asked_again: str) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime.fromisoformat(f"2026-11-21 {pressed}").replace(tzinfo=berlin).astimezone(UTC)
+    assert this_evening(now, berlin).astimezone(berlin).strftime("%Y-%m-%d %H:%M") == asked_again
 
 
 def test_a_scored_questionnaire_needs_numeric_codes() -> None:
@@ -204,13 +222,14 @@ async def test_not_this_time_declines_and_remind_me_this_evening_asks_again_at_1
     await diary.enrol(ben)
     offer = await offered(diary, ben)  # 09:00 in Berlin
     await ben.press("Remind me this evening", message=offer)
-    assert diary.standin.messages[ben.id][offer.message_id].text == "All right. I will ask again this evening."
+    assert diary.standin.messages[ben.id][offer.message_id].text == "All right. I will ask again in the evening."
     (later,) = [row for row in await rows(diary, OutboxMessage) if row.kind == "checkin" and row.status == "pending"]
     assert later.not_before.hour == 18 and later.not_before.minute == 0, "19:00 in Berlin is 18:00 UTC"
     diary.clock.advance(hours=10)
     await ben.wait_for(
         lambda: "Mood questionnaire" in (ben.last.text or "") and ben.last.message_id != offer.message_id
     )
+    assert "Remind me this evening" not in [label for label, _ in ben.last.buttons], "put off once only"
     await ben.press("Not this time", message=ben.last)
     assert ben.last.text == "All right. I will ask again in a few weeks."
 

@@ -27,10 +27,8 @@ class Action(enum.StrEnum):
 
 
 SNOOZE_FOR = timedelta(hours=1)
-# "Remind me this evening" for an offered questionnaire: at this local time, or a while later when it
-# is already evening.
+# "Remind me this evening" for an offered questionnaire: at this local time.
 EVENING = time(19, 0)
-EVENING_AT_LEAST = timedelta(hours=2)
 
 # What to do when an answer is a crisis answer (PHQ-9 item 9 above "not at all"): the same as for a
 # crisis message (bot/care_team/intake.py), in the transaction that stores the answer.
@@ -53,6 +51,7 @@ class CheckInState:
     answers: dict[str, str]
     chat_id: int | None
     message_id: int | None
+    snoozed: bool = False  # put off once already: it is not offered again
 
 
 def state_of(checkin: CheckIn, answers: dict[str, str], timezone: str, questionnaire: Questionnaire) -> CheckInState:
@@ -65,6 +64,7 @@ def state_of(checkin: CheckIn, answers: dict[str, str], timezone: str, questionn
         answers=answers,
         chat_id=checkin.chat_id,
         message_id=checkin.message_id,
+        snoozed=checkin.snoozed_at is not None,
     )
 
 
@@ -219,7 +219,7 @@ class CheckIns:
             local_date=screen.local_date,
             slot=longer.id,
             started_at=now,
-            closes_at=screen.closes_at,
+            closes_at=max(screen.closes_at, now + self.open_for),  # time for the longer questionnaire
             step=next((item.id for item in longer.items if item.id not in carried), None),
             chat_id=screen.chat_id,
         )
@@ -263,6 +263,10 @@ class CheckIns:
                 if not created:  # offered today already
                     return None
                 assert checkin.id is not None
+                # An earlier offer still open (sent late yesterday) gives way: one questionnaire at a time.
+                await checkins.close_others(
+                    session=session, patient_id=patient.id, keep_id=checkin.id, questionnaire=questionnaire.id, now=now
+                )
                 await outbox.enqueue(
                     session=session,
                     kind="checkin",
@@ -296,7 +300,8 @@ class CheckIns:
             if name == self.questionnaire.id:
                 later = now + SNOOZE_FOR
             else:
-                later = min(this_evening(now, ZoneInfo(patient.timezone)), checkin.closes_at - timedelta(minutes=30))
+                later = this_evening(now, ZoneInfo(patient.timezone))
+                await checkins.keep_open_until(session=session, checkin_id=checkin_id, closes_at=later + self.open_for)
             await outbox.enqueue(
                 session=session,
                 kind="checkin",
@@ -309,7 +314,7 @@ class CheckIns:
 
 
 def this_evening(now: datetime, zone: ZoneInfo) -> datetime:
-    """19:00 local today, or two hours from now when that is sooner than two hours away."""
+    """19:00 local today; pressed at 19:00 or later, 19:00 the next day (never in the night)."""
     local = now.astimezone(zone)
-    evening = datetime.combine(local.date(), EVENING, tzinfo=zone)
-    return max(evening, local + EVENING_AT_LEAST).astimezone(now.tzinfo)
+    day = local.date() if local.time() < EVENING else local.date() + timedelta(days=1)
+    return datetime.combine(day, EVENING, tzinfo=zone).astimezone(now.tzinfo)

@@ -102,20 +102,22 @@ def render(state: CheckInState, *, language: str, catalog: Catalog) -> tuple[str
         )
     )
     keyboard.append(navigation)
-    if not state.answers:  # not started yet: the patient may put it off (an offered questionnaire: decline)
+    if not state.answers:  # not started yet: the patient may put it off once (an offered questionnaire: decline)
         daily = questionnaire.id == DAILY
-        keyboard.append(
-            [
-                InlineKeyboardButton(
-                    catalog.text(language, "checkin.skip_today" if daily else "checkin.not_now"),
-                    callback_data=checkin_button(Action.SKIP_TODAY, state.id),
-                ),
+        row = [
+            InlineKeyboardButton(
+                catalog.text(language, "checkin.skip_today" if daily else "checkin.not_now"),
+                callback_data=checkin_button(Action.SKIP_TODAY, state.id),
+            )
+        ]
+        if not state.snoozed:
+            row.append(
                 InlineKeyboardButton(
                     catalog.text(language, "checkin.snooze" if daily else "checkin.later_today"),
                     callback_data=checkin_button(Action.SNOOZE, state.id),
-                ),
-            ]
-        )
+                )
+            )
+        keyboard.append(row)
     text = f"{header}\n{progress}\n\n{question}"
     if item.type == "text" and current:
         text = _with_note(text + "\n\n", current)

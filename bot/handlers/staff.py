@@ -333,7 +333,7 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     log.info("staff %s viewed a patient's diary", update.effective_user.id)
-    if not diary.entries:
+    if not diary.entries and not diary.scores:
         await _reply(update, t("staff.patient_empty", code=code))
         return
     status = t(f"staff.status.{diary.status}")
@@ -341,8 +341,9 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
     if diary.scores:
         text += "\n\n" + t("staff.scores", lines="\n".join(_score_line(t, *found) for found in diary.scores[:6]))
     await _reply(update, text)
-    png = await services.cards.diary_chart(code, diary.entries, now=now)
-    await update.effective_message.reply_photo(png, filename="diary.png")
+    if diary.entries:
+        png = await services.cards.diary_chart(code, diary.entries, now=now)
+        await update.effective_message.reply_photo(png, filename="diary.png")
 
 
 def _score_line(t: Callable[..., str], questionnaire: str, on: date, score: Score | None) -> str:
