@@ -89,7 +89,6 @@ def build_application(
         settings=settings,
         database=database,
         catalog=catalog,
-        questionnaire=questionnaire,
         checkins=CheckIns(
             database,
             questionnaires,

@@ -95,7 +95,6 @@ async def serve(
             application,
             database,
             catalog=services.catalog,
-            questionnaire=services.questionnaire,
             checkins=services.checkins,
             desk=services.desk,
             cards=services.cards,

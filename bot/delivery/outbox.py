@@ -30,7 +30,6 @@ from bot.alerts.desk import AlertDesk
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
-from bot.diary.questionnaire import Questionnaire
 from bot.handlers.alert_card import CardRenderer
 from bot.handlers.callback_data import CONTACT_ME
 from bot.handlers.checkin_view import render
@@ -53,7 +52,6 @@ class OutboxSender:
         database: Database,
         *,
         catalog: Catalog,
-        questionnaire: Questionnaire,
         checkins: CheckIns,
         desk: AlertDesk,
         cards: CardRenderer,
@@ -67,7 +65,6 @@ class OutboxSender:
         self.application = application
         self.database = database
         self.catalog = catalog
-        self.questionnaire = questionnaire
         self.checkins = checkins
         self.desk = desk
         self.cards = cards

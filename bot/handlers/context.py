@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.enrolment import WrongTokens
-from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
 from bot.handlers.alert_card import CardRenderer
 from bot.prompts import Catalog
@@ -32,7 +31,6 @@ class Services:
     settings: Settings
     database: Database
     catalog: Catalog
-    questionnaire: Questionnaire
     checkins: CheckIns
     scheduler: Scheduler
     desk: AlertDesk
