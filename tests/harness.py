@@ -20,7 +20,7 @@ from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import patients, schedules
 from storage.database import Database
-from storage.models import Answer, CheckIn, OutboxMessage, Schedule
+from storage.models import Answer, CheckIn, InboxUpdate, OutboxMessage, Schedule
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 TEST_RULES = Path(__file__).with_name("rules.yaml")
@@ -96,6 +96,17 @@ class Diary:
             if rows and condition(rows):
                 return
             assert asyncio.get_running_loop().time() < deadline, "timed out"
+            await asyncio.sleep(0.05)
+
+    async def inbox_processed(self, timeout: float = 10) -> list[InboxUpdate]:
+        """The inbox once every stored update is marked processed (a reply goes out before the mark)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            async with self.database.session() as session:
+                rows = list((await session.exec(select(InboxUpdate))).all())
+            if rows and all(row.processed_at is not None for row in rows):
+                return rows
+            assert asyncio.get_running_loop().time() < deadline, "updates never marked processed"
             await asyncio.sleep(0.05)
 
     async def answers(self) -> list[Answer]:
