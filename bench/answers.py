@@ -30,7 +30,7 @@ from bot.sandbox import BotApiStandIn, SimulatedUser  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.database import Database  # noqa: E402
 
-CHECKIN_PRESSES = ["6", "Red", "Warmer", "A little", "3 Okay", "Skip ▶"]
+CHECKIN_PRESSES = ["6", "Redder", "Warmer", "A little", "3 Okay", "Skip ▶"]
 
 
 @dataclass

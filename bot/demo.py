@@ -208,7 +208,7 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
 
     mark = chapter("Ben's first check-in: he changes his pain answer with Back, then adds a note")
     await ben.send("/checkin")
-    for label in ["7", "Red", "Warmer"]:
+    for label in ["7", "Redder", "Warmer"]:
         await ben.press(label)
     await ben.press("◀ Back")
     await ben.press("Colder")
@@ -255,11 +255,11 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await _new_checkin(ben, seen[ben])
     await _new_checkin(ana, seen[ana])
     await ana.press("Dentro de 1 h")
-    await _answer(ben, ["5", "Normal", "The same", "Not swollen", "4 Good"])
+    await _answer(ben, ["5", "The same", "The same", "Not swollen", "4 Good"])
     seen[ana] = len(ana.messages)
     clock.now += timedelta(hours=1, seconds=5)
     await _new_checkin(ana, seen[ana])
-    await _answer(ana, ["3", "Normal", "Igual", "No está hinchada", "3 Regular"])
+    await _answer(ana, ["3", "Igual", "Igual", "No está hinchada", "3 Regular"])
     _print_events(standin.transcript[mark:], names, shown)
 
     mark = chapter("Two more weeks of scheduled check-ins, answered by pressing buttons (transcript omitted)")
@@ -276,10 +276,10 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
         # Ben is steady for ten days; then his hand turns red and the pain climbs.
         flare = day >= 10
         pain = 8 + (day - 10) // 2 if flare else max(0, min(10, round(4 + rng.gauss(0, 0.8))))
-        colour = "Red" if flare else "Normal"
+        colour = "Redder" if flare else "The same"
         mood = "2 Low" if flare else rng.choice(["3 Okay", "4 Good"])
         await _answer(ben, [str(pain), colour, "The same", "Not swollen", mood])
-        await _answer(ana, [str(max(0, pain - 2)), "Normal", "Igual", "Un poco", "3 Regular"])
+        await _answer(ana, [str(max(0, pain - 2)), "Igual", "Igual", "Un poco", "3 Regular"])
         # Two weeks on, the mood questionnaire is due again: Ben answers it, Ana declines it again.
         offer = await _questionnaire_offered(ben, settings, clock)
         if offer is not None:

@@ -41,7 +41,7 @@ async def with_history(diary: Diary, code: str, pains: list[int]) -> None:
 
 async def complete_checkin(user: SimulatedUser, pain: str) -> None:
     await user.send("/checkin")
-    for label in [pain, "Normal", "The same", "Not swollen", "4 Good", "Skip ▶"]:
+    for label in [pain, "The same", "The same", "Not swollen", "4 Good", "Skip ▶"]:
         await user.press(label)
 
 
@@ -100,7 +100,7 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
 
     await sam.press("History", message=card)
     await diary.wait_until(lambda: "P-0001, last 14 days" in (staff_chat(diary)[-1].text or ""))
-    assert "9  normal  same  none  4" in (staff_chat(diary)[-1].text or "")
+    assert "9  same  same  none  4" in (staff_chat(diary)[-1].text or "")
 
     await sam.press("Snooze 7 days", message=card)
     card = diary.standin.messages[STAFF_CHAT][card.message_id]

@@ -212,7 +212,7 @@ async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary:
     await diary.enrol(ben)
     await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
     await ben.send("/checkin")
-    for label in ["9", "Normal", "The same", "Not swollen", "4 Good"]:
+    for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
         await ben.press(label)
     note = "Hand burning since the night. " + "It will not stop. " * 230
     assert 4000 < len(note) < 4400
@@ -244,7 +244,7 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     assert "Question 2 of 6" in (ben.last_with_buttons().text or "")
     reply = await ben.send("hand is burning a lot today")
     await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved with this check-in"))
-    for label in ["Red", "Warmer", "A little", "2 Low"]:
+    for label in ["Redder", "Warmer", "A little", "2 Low"]:
         await ben.press(label)
     await ben.send("and I slept badly")
     await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
@@ -324,7 +324,7 @@ async def test_notes_show_in_the_alert_history(diary: Diary) -> None:
     ben = diary.standin.users[301]
     diary.clock.advance(hours=13)
     await ben.send("/checkin")
-    for label in ["9", "Normal", "The same", "Not swollen", "4 Good"]:
+    for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
         await ben.press(label)
     await ben.send("fingers stiff this morning")
     sam = SimulatedUser(diary.standin, 800, "Sam")

@@ -21,7 +21,7 @@ async def test_full_checkin_is_one_message_edited_in_place(diary: Diary) -> None
     await diary.enrol(ben)
     await start_checkin(diary, ben)
     checkin_message = ben.last
-    for label in ["6", "Red", "Warmer", "A little", "3 Okay"]:
+    for label in ["6", "Redder", "Warmer", "A little", "3 Okay"]:
         await ben.press(label)
     assert "Question 6 of 6" in (ben.last.text or "")
     await ben.send("Burning at night")
@@ -32,7 +32,7 @@ async def test_full_checkin_is_one_message_edited_in_place(diary: Diary) -> None
     assert summary.text is not None
     for line in [
         "Pain: 6",
-        "Skin colour: Red",
+        "Skin colour: Redder",
         "Skin temperature: Warmer",
         "Swelling: A little",
         "Mood: 3 Okay",
@@ -43,7 +43,7 @@ async def test_full_checkin_is_one_message_edited_in_place(diary: Diary) -> None
     stored = {a.item: a.value for a in await diary.answers()}
     assert stored == {
         "pain": "6",
-        "skin_color": "red",
+        "skin_color": "redder",
         "skin_temperature": "warmer",
         "swelling": "mild",
         "mood": "3",
@@ -58,9 +58,9 @@ async def test_half_finished_checkin_keeps_what_was_answered(diary: Diary) -> No
     await diary.enrol(ana)
     await start_checkin(diary, ana)
     await ana.press("8")
-    await ana.press("Pale")
+    await ana.press("Paler")
     stored = {a.item: a.value for a in await diary.answers()}
-    assert stored == {"pain": "8", "skin_color": "pale"}
+    assert stored == {"pain": "8", "skin_color": "paler"}
     (checkin,) = await diary.checkins()
     assert checkin.completed_at is None and checkin.step == "skin_temperature"
 
@@ -169,7 +169,7 @@ async def test_info_logs_carry_no_answers_notes_messages_names_or_tokens(
     await ben.send(f"/start {token}")
     await ben.press("I agree")
     await start_checkin(diary, ben)
-    for label in ["9", "Mottled", "Colder", "Clearly swollen", "1 Very low"]:
+    for label in ["9", "Blotchy", "Colder", "Clearly swollen", "1 Very low"]:
         await ben.press(label)
     await ben.send("my secret note about insomnia")
     await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
@@ -178,6 +178,6 @@ async def test_info_logs_carry_no_answers_notes_messages_names_or_tokens(
     await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(-100500)))
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "enrolled" in text and "crisis_text" in text, "the scan saw the bot's INFO records"
-    secrets = ["insomnia", "pregabalin", "want to die", "Benedikt", "P-0099", token, "mottled", "Mottled"]
+    secrets = ["insomnia", "pregabalin", "want to die", "Benedikt", "P-0099", token, "blotchy", "Blotchy"]
     for secret in [*secrets, diary.standin.token]:
         assert secret not in text

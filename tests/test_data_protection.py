@@ -27,7 +27,7 @@ NOTE = "my secret note about pregabalin"
 
 async def checkin_with_note(user: SimulatedUser, pain: str) -> None:
     await user.send("/checkin")
-    for label in [pain, "Mottled", "Warmer", "A little", "2 Low"]:
+    for label in [pain, "Blotchy", "Warmer", "A little", "2 Low"]:
         await user.press(label)
     await user.send(NOTE)
     await user.wait_for(lambda: user.last.text == "Thank you, your note is saved.")
@@ -50,8 +50,8 @@ async def test_export_sends_the_patients_own_diary_as_csv(diary: Diary) -> None:
     assert reply.caption is not None and reply.caption.startswith("Your diary")
     rows = list(csv.DictReader(io.StringIO(reply.document.decode("utf-8"))))
     assert [(r["patient"], r["pain"], r["skin_color"], r["mood"], r["note"]) for r in rows] == [
-        ("P-0001", "6", "mottled", "2", NOTE),
-        ("P-0001", "3", "normal", "4", ""),
+        ("P-0001", "6", "blotchy", "2", NOTE),
+        ("P-0001", "3", "same", "4", ""),
     ], "their own answers only, in the diary CSV format"
     async with diary.database.session() as session:
         events = await audit.since(session=session)
@@ -186,5 +186,5 @@ async def test_info_logs_of_staff_work_carry_no_codes_names_or_answers(
     await ben.press("Yes, erase everything")
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "created an invite" in text and "erased their diary" in text, "the scan saw the bot's INFO records"
-    for secret in ["P-0099", "Benedikt", "Sam", token, NOTE, "mottled", "Mottled", diary.standin.token]:
+    for secret in ["P-0099", "Benedikt", "Sam", token, NOTE, "blotchy", "Blotchy", diary.standin.token]:
         assert secret not in text, secret

@@ -112,7 +112,7 @@ async def test_answers_given_while_a_checkin_was_open_count_after_a_restart(tmp_
             await diary.enrol(ben)
             await ben.send("/checkin")  # open for twelve hours
             (checkin,) = await diary.checkins()
-            for label in ["6", "Normal", "The same", "Not swollen"]:
+            for label in ["6", "The same", "The same", "Not swollen"]:
                 await ben.press(label)
             message = ben.last_with_buttons()
         # The bot is down. Ben answers the mood question and types a note: Telegram keeps both.
@@ -140,7 +140,7 @@ async def test_an_update_stored_before_close_and_replayed_after_counts_at_its_ow
         await diary.enrol(ben)
         await ben.send("/checkin")
         (checkin,) = await diary.checkins()
-        for label in ["6", "Normal", "The same", "Not swollen"]:
+        for label in ["6", "The same", "The same", "Not swollen"]:
             await ben.press(label)
         message = ben.last_with_buttons()
     stored_at = clock()
@@ -183,7 +183,7 @@ async def test_a_checkin_completed_by_a_late_press_is_evaluated(diary: Diary) ->
     await diary.enrol(ben)
     await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
     await ben.send("/checkin")
-    for label in ["9", "Normal", "The same", "Not swollen", "4 Good"]:
+    for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
         await ben.press(label)
     diary.standin.fail_next("answerCallbackQuery", 400, TOO_OLD)
     await ben.press("Skip ▶", wait=False)

@@ -125,7 +125,7 @@ async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_
         expected: dict[tuple[int, str], str] = {}
         items = [
             ("pain", [str(v) for v in range(11)]),
-            ("skin_color", ["red", "pale", "normal"]),
+            ("skin_color", ["redder", "paler", "same"]),
             ("skin_temperature", ["warmer", "colder"]),
             ("swelling", ["none", "mild"]),
             ("mood", ["1", "5"]),

@@ -22,7 +22,7 @@ from tests.test_alerts import register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
 
 QUESTIONNAIRES = Questionnaires.load()
-DAILY_ANSWERS = ["4", "Normal", "The same", "Not swollen", "3 Okay"]
+DAILY_ANSWERS = ["4", "The same", "The same", "Not swollen", "3 Okay"]
 NOT_AT_ALL, SEVERAL_DAYS, MORE_THAN_HALF, NEARLY_EVERY_DAY = (
     "Not at all",
     "Several days",

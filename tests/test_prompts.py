@@ -50,7 +50,8 @@ def test_questionnaire_matches_the_diary_format() -> None:
     items = {item.id: item for item in QUESTIONNAIRE.items}
     assert list(items) == ["pain", "skin_color", "skin_temperature", "swelling", "mood", "note"]
     assert items["pain"].options == tuple(str(n) for n in range(11)) and items["pain"].loinc == "72514-3"
-    assert items["skin_color"].options == ("normal", "red", "blue_purple", "pale", "mottled")
+    assert items["skin_color"].options == ("same", "redder", "blue_purple", "paler", "blotchy", "cant_tell")
+    assert items["skin_color"].legacy == ("normal", "red", "pale", "mottled"), "earlier answers stay readable"
     assert items["skin_temperature"].options == ("same", "warmer", "colder")
     assert items["swelling"].options == ("none", "mild", "marked")
     assert items["mood"].options == ("1", "2", "3", "4", "5")

@@ -90,7 +90,7 @@ async def test_patients_patient_and_discharge(diary: Diary) -> None:
     reply = await sam.send("/patient P-0001")
     assert reply is not None and reply.text is not None
     assert reply.text.startswith("P-0001 – active, last 14 days")
-    assert reply.text.splitlines()[-1] == "21.11.2026 09:00  7  normal  same  none  4"
+    assert reply.text.splitlines()[-1] == "21.11.2026 09:00  7  same  same  none  4"
     assert len(reply.text.splitlines()) == 5, "three earlier check-ins and today's"
     await sam.wait_for(lambda: bool(sam.messages[-1].photo))
     assert sam.messages[-1].photo is not None and sam.messages[-1].photo.startswith(b"\x89PNG")

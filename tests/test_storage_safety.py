@@ -365,7 +365,7 @@ async def test_a_note_with_nul_and_a_lone_surrogate_is_saved_as_the_note(diary: 
     ben = SimulatedUser(diary.standin, 101, "Ben")
     await diary.enrol(ben)
     await ben.send("/checkin")
-    for label in ["6", "Red", "Warmer", "A little", "3 Okay"]:
+    for label in ["6", "Redder", "Warmer", "A little", "3 Okay"]:
         await ben.press(label)
     await ben.send("Burning\x00 at night \ud800")
     await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")

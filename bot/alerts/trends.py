@@ -236,14 +236,28 @@ def _new_sign(
     )
 
 
-def _vasomotor(point: Point) -> bool | None:
-    if point.skin_color is None and point.skin_temperature is None:
+# Answers that say nothing has changed. "normal" is the earlier, absolute colour question's answer.
+USUAL = {"skin_color": frozenset({"same", "normal"}), "skin_temperature": frozenset({"same"}), "swelling": frozenset({"none"})}
+# "I can't tell" is no answer about the sign, neither a change nor its absence.
+UNSURE = frozenset({"cant_tell"})
+
+
+def changed(item: str, value: str | None) -> bool | None:
+    """Whether an answer reports a change against the other side; None when it says nothing."""
+    if value is None or value in UNSURE:
         return None
-    return point.skin_color not in (None, "normal") or point.skin_temperature not in (None, "same")
+    return value not in USUAL[item]
+
+
+def _vasomotor(point: Point) -> bool | None:
+    colour, temperature = changed("skin_color", point.skin_color), changed("skin_temperature", point.skin_temperature)
+    if colour is None and temperature is None:
+        return None
+    return bool(colour or temperature)
 
 
 def _swelling(point: Point) -> bool | None:
-    return None if point.swelling is None else point.swelling != "none"
+    return changed("swelling", point.swelling)
 
 
 def low_mood(points: Sequence[Point], rules: Rules) -> list[Finding]:

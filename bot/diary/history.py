@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.alerts.trends import changed
 from storage import checkins
 from storage.checkins import Entry
 from storage.database import Database
 
 WINDOW = timedelta(days=30)
-
-# Values that mark a change on the chart (the rest are the "as usual" answers).
-USUAL = {"skin_color": "normal", "skin_temperature": "same", "swelling": "none"}
 
 
 @dataclass(frozen=True)
@@ -94,11 +92,11 @@ def chart_png(
     for row, (item, marker, colour) in enumerate(
         [("skin_color", "v", "#8e44ad"), ("skin_temperature", "D", "#d68910"), ("swelling", "^", "#117a65")]
     ):
-        changed = [e.started_at for e in entries if e.answers.get(item) not in (None, USUAL[item])]
-        if changed:
+        moments = [e.started_at for e in entries if changed(item, e.answers.get(item))]
+        if moments:
             pain_axis.scatter(
-                mdates.date2num(changed),
-                [10.6 + 0.45 * row] * len(changed),
+                mdates.date2num(moments),
+                [10.6 + 0.45 * row] * len(moments),
                 marker=marker,
                 color=colour,
                 s=22,

@@ -13,6 +13,9 @@ import yaml
 from bot.prompts import PROMPTS_DIR
 
 ItemType = Literal["scale", "choice", "text"]
+# How a total is made: the sum of the option codes (PHQ), their mean (PEG), or how many items were
+# answered with the `counts` code (the CRPS signs checklist).
+ScoreMethod = Literal["sum", "mean", "count"]
 DAILY = "daily"
 
 
@@ -24,6 +27,10 @@ class Item:
     loinc: str | None = None
     # Option labels shared by several items (prompts/messages: scales.<name>.<code>); None: the item's own.
     scale: str | None = None
+    # Codes an earlier version of the question offered: no longer a button, still read from the
+    # database and from CSV files, and still labelled for staff.
+    legacy: tuple[str, ...] = ()
+    loinc_answers: tuple[str, ...] = ()  # LOINC answer codes (LA...), in the order of `options`
 
     def accepts(self, value: str) -> bool:
         """Whether a button's value belongs to this item's scale (callback data is untrusted)."""
@@ -38,8 +45,20 @@ class Band:
 
 @dataclass(frozen=True)
 class Score:
-    total: int
-    band: str
+    total: float  # a whole number for sums and counts; a mean keeps one decimal
+    band: str | None  # None for an instrument without published bands
+
+    @property
+    def shown(self) -> str:
+        return f"{self.total:g}"
+
+
+@dataclass(frozen=True)
+class Scoring:
+    method: ScoreMethod = "sum"
+    items: tuple[str, ...] = ()  # the items that make the total; empty: every item
+    counts: str = "yes"  # for `count`: the answer that counts as present
+    loinc: str | None = None  # the total's own code, where LOINC publishes one
 
 
 @dataclass(frozen=True)
@@ -65,8 +84,10 @@ class Questionnaire:
     # Offered after a completed daily check-in when none was answered or declined for this many days;
     # None: never offered by itself (the daily diary, or a step-up).
     every_days: int | None = None
-    bands: tuple[Band, ...] = ()  # scored: the sum of the option codes of every item
+    scoring: Scoring | None = None  # None: not scored (the daily diary)
+    bands: tuple[Band, ...] = ()
     step_up: StepUp | None = None
+    loinc: str | None = None  # the instrument's panel code, where LOINC publishes one
     crisis_item: CrisisItem | None = None
 
     @classmethod
@@ -82,25 +103,58 @@ class Questionnaire:
             else:
                 options = tuple(str(code) for code in raw.get("options", ()))
             items.append(
-                Item(id=raw["id"], type=raw["type"], options=options, loinc=raw.get("loinc"), scale=raw.get("scale"))
+                Item(
+                    id=raw["id"],
+                    type=raw["type"],
+                    options=options,
+                    loinc=raw.get("loinc"),
+                    scale=raw.get("scale"),
+                    legacy=tuple(str(code) for code in raw.get("legacy", ())),
+                    loinc_answers=tuple(raw.get("loinc_answers", ())),
+                )
             )
-        score = data.get("score") or {}
-        bands = tuple(Band(int(lowest), str(name)) for lowest, name in (score.get("bands") or {}).items())
+        score = data.get("score")
+        scoring = None
+        if score is not None:
+            scoring = Scoring(
+                method=score.get("method", "sum"),
+                items=tuple(str(item) for item in score.get("items", ())),
+                counts=str(score.get("counts", "yes")),
+                loinc=score.get("loinc"),
+            )
+        bands = tuple(Band(int(lowest), str(name)) for lowest, name in ((score or {}).get("bands") or {}).items())
         step_up = data.get("step_up")
         crisis_item = data.get("crisis_item")
         questionnaire = cls(
             id=data["id"],
             items=tuple(items),
             every_days=data.get("every_days"),
+            scoring=scoring,
             bands=tuple(sorted(bands, key=lambda band: band.lowest)),
             step_up=StepUp(int(step_up["at_least"]), str(step_up["to"])) if step_up else None,
             crisis_item=CrisisItem(str(crisis_item["item"]), int(crisis_item["at_least"])) if crisis_item else None,
+            loinc=data.get("loinc"),
         )
-        if questionnaire.bands and any(not code.isdigit() for item in items for code in item.options):
-            raise ValueError(f"questionnaire {questionnaire.id}: a scored questionnaire has numeric option codes")
-        if crisis_item and questionnaire.item(crisis_item["item"]) is None:
-            raise ValueError(f"questionnaire {questionnaire.id}: crisis_item names no item")
+        questionnaire._check()
         return questionnaire
+
+    def _check(self) -> None:
+        if any(item.loinc_answers and len(item.loinc_answers) != len(item.options) for item in self.items):
+            raise ValueError(f"questionnaire {self.id}: loinc_answers has one code per option")
+        if self.crisis_item and self.item(self.crisis_item.item) is None:
+            raise ValueError(f"questionnaire {self.id}: crisis_item names no item")
+        scoring = self.scoring
+        if scoring is None:
+            return
+        if scoring.method not in ("sum", "mean", "count"):
+            raise ValueError(f"questionnaire {self.id}: score.method is sum, mean or count")
+        if any(self.item(item) is None for item in scoring.items):
+            raise ValueError(f"questionnaire {self.id}: score.items names an unknown item")
+        counted = self.scored_items
+        if scoring.method != "count" and any(not code.isdigit() for item in counted for code in item.options):
+            raise ValueError(f"questionnaire {self.id}: a summed or averaged item has numeric option codes")
+        if scoring.method == "count" and any(scoring.counts not in item.options for item in counted):
+            raise ValueError(f"questionnaire {self.id}: every counted item offers {scoring.counts!r}")
 
     @property
     def first(self) -> str:
@@ -126,14 +180,27 @@ class Questionnaire:
     def has_note(self) -> bool:
         return any(item.type == "text" for item in self.items)
 
+    @property
+    def scored_items(self) -> tuple[Item, ...]:
+        if self.scoring is None:
+            return ()
+        chosen = self.scoring.items
+        return tuple(item for item in self.items if not chosen or item.id in chosen)
+
     def score(self, answers: Mapping[str, str]) -> Score | None:
         """The total and its band by the instrument's published rules; None when the questionnaire is not
         scored or an item is unanswered (a partial total would read lower than the patient's state)."""
-        if not self.bands or any(item.id not in answers for item in self.items):
+        scoring, items = self.scoring, self.scored_items
+        if scoring is None or any(item.id not in answers for item in items):
             return None
-        total = sum(int(answers[item.id]) for item in self.items)
-        band = [band.name for band in self.bands if band.lowest <= total][-1]
-        return Score(total, band)
+        if scoring.method == "count":
+            total: float = sum(answers[item.id] == scoring.counts for item in items)
+        else:
+            total = sum(int(answers[item.id]) for item in items)
+            if scoring.method == "mean":
+                total = round(total / len(items), 1)
+        bands = [band.name for band in self.bands if band.lowest <= total]
+        return Score(total, bands[-1] if bands else None)
 
     def is_crisis_answer(self, item_id: str, value: str | None) -> bool:
         crisis = self.crisis_item

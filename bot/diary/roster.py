@@ -70,7 +70,7 @@ async def recent(
         entries = await checkins.entries_since(session=session, patient_id=patient.id, since=now - RECENT)
         zone = ZoneInfo(patient.timezone)
         for questionnaire in questionnaires:
-            if not questionnaire.bands:
+            if questionnaire.scoring is None:
                 continue
             answered = await checkins.entries_since(
                 session=session, patient_id=patient.id, since=now - SCORES_SINCE, questionnaire=questionnaire.id

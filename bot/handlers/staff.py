@@ -351,8 +351,10 @@ def _score_line(t: Callable[..., str], questionnaire: str, on: date, score: Scor
     name = t(f"staff.instrument.{questionnaire}")
     if score is None:
         return t("staff.score_incomplete", name=name, date=on.isoformat())
+    if score.band is None:
+        return t("staff.score_line_unbanded", name=name, date=on.isoformat(), total=score.shown)
     band = t(f"staff.band.{score.band}")
-    return t("staff.score_line", name=name, date=on.isoformat(), total=score.total, band=band)
+    return t("staff.score_line", name=name, date=on.isoformat(), total=score.shown, band=band)
 
 
 async def discharge_command(update: Update, context: DiaryContext) -> None:

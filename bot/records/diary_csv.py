@@ -113,7 +113,7 @@ class _Parser:
         self.options: dict[str, frozenset[str]] = {}
         for item in questionnaire.items:
             if item.type != "text":
-                self.options[item.id] = frozenset(item.options)
+                self.options[item.id] = frozenset(item.options) | frozenset(item.legacy)
 
     def choice(self, value: str, item: str, where: str) -> str | None:
         value = value.strip()
