@@ -237,7 +237,11 @@ def _new_sign(
 
 
 # Answers that say nothing has changed. "normal" is the earlier, absolute colour question's answer.
-USUAL = {"skin_color": frozenset({"same", "normal"}), "skin_temperature": frozenset({"same"}), "swelling": frozenset({"none"})}
+USUAL = {
+    "skin_color": frozenset({"same", "normal"}),
+    "skin_temperature": frozenset({"same"}),
+    "swelling": frozenset({"none"}),
+}
 # "I can't tell" is no answer about the sign, neither a change nor its absence.
 UNSURE = frozenset({"cant_tell"})
 
