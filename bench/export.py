@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.simulated_diaries import simulate
-from bot.diary.questionnaire import Questionnaire
+from bot.diary.questionnaire import Questionnaires
 from bot.records import diary_csv
 from bot.records.export import Export
 from bot.records.importer import import_files
@@ -33,7 +33,7 @@ async def measure(patients: int, days: int, folder: Path) -> None:
         await migrate.upgrade(database)
         now = datetime.now(UTC)
         await import_files(database, diary, infusions_file=None, now=now, language="en", timezone="UTC")
-        questionnaire = Questionnaire.load("daily")
+        questionnaires = Questionnaires.load()
 
         async def to_file(kind: str) -> tuple[float, int, int]:
             target = folder / f"export.{kind}"
@@ -43,7 +43,7 @@ async def measure(patients: int, days: int, folder: Path) -> None:
                 if kind == "csv":
                     count = await export.write_csv(handle)
                 else:
-                    count = await export.write_fhir(handle, questionnaire, now=now)
+                    count = await export.write_fhir(handle, questionnaires, now=now)
             return time.perf_counter() - started, count, target.stat().st_size
 
         csv_seconds, checkins, csv_bytes = await to_file("csv")

@@ -231,7 +231,9 @@ def command_replay(settings: Settings, args: argparse.Namespace) -> None:
 
     try:
         rules = load_rules(args.rules) if args.rules else load_rules(settings.rules_file)
-        report = replay.run(args.diary, infusions=args.infusions, rules=rules, out=args.out)
+        report = replay.run(
+            args.diary, infusions=args.infusions, rules=rules, out=args.out, questionnaires=args.questionnaires
+        )
     except (CsvError, RulesError) as error:
         _fail(str(error))
     print("\n".join(report.lines()))
@@ -241,7 +243,7 @@ def command_replay(settings: Settings, args: argparse.Namespace) -> None:
 def command_export(settings: Settings, args: argparse.Namespace) -> None:
     """Every patient's (or one patient's) diary as the diary CSV or a FHIR R4 Bundle; audited."""
     from bot.app import utc_now
-    from bot.diary.questionnaire import Questionnaire
+    from bot.diary.questionnaire import Questionnaires
     from bot.diary.scheduling import UnknownPatient
     from bot.records.export import Export
     from storage.database import create_private_file
@@ -261,8 +263,10 @@ def command_export(settings: Settings, args: argparse.Namespace) -> None:
             with partial.open("w", encoding="utf-8", newline="") as handle:
                 if args.format == "csv":
                     count = await export.write_csv(handle)
+                elif args.format == "questionnaires":
+                    count = await export.write_questionnaires(handle, Questionnaires.load())
                 else:
-                    count = await export.write_fhir(handle, Questionnaire.load("daily"), now=now)
+                    count = await export.write_fhir(handle, Questionnaires.load(), now=now)
             partial.replace(args.out)
         except OSError as error:
             partial.unlink(missing_ok=True)
@@ -355,10 +359,16 @@ def main(argv: list[str] | None = None) -> None:
     again = commands.add_parser("replay", help="replay diary history through the alert rules, no bot")
     again.add_argument("diary", type=Path, help="diary CSV, as for import")
     again.add_argument("--infusions", type=Path, help="infusions CSV: patient,date,kind")
+    again.add_argument("--questionnaires", type=Path, help="questionnaires CSV (PHQ-9 scores for low_mood)")
     again.add_argument("--rules", type=Path, help="a rules file to try (default: RULES_FILE)")
     again.add_argument("--out", type=Path, required=True, help="where to write the alerts CSV")
     out = commands.add_parser("export", help="write diaries as the diary CSV or a FHIR R4 Bundle (audited)")
-    out.add_argument("--format", choices=["csv", "fhir"], required=True)
+    out.add_argument(
+        "--format",
+        choices=["csv", "questionnaires", "fhir"],
+        required=True,
+        help="csv: the diary CSV; questionnaires: the questionnaires CSV; fhir: everything as a FHIR R4 Bundle",
+    )
     out.add_argument("--patient", help="one patient's code (default: every patient)")
     out.add_argument("--out", type=Path, required=True, help="the file to write")
     log = commands.add_parser("audit", help="print the audit log: reads, exports, changes, invites, alert actions")

@@ -48,6 +48,17 @@ async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -
     return _alert(row) if row else None
 
 
+async def last_resolved(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
+    """When staff last resolved an alert of each rule, for this patient."""
+    result = await execute(
+        session,
+        select(ALERTS.c.rule, func.max(ALERTS.c.resolved_at))
+        .where(ALERTS.c.patient_id == patient_id, ALERTS.c.resolved_at.is_not(None))
+        .group_by(ALERTS.c.rule),
+    )
+    return {rule: at for rule, at in result.all()}
+
+
 async def last_events(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
     """The newest finding each rule has already turned into an alert, for this patient."""
     result = await execute(

@@ -4,19 +4,28 @@ real bot over HTTP against the stand-in, on SQLite and PostgreSQL; scoring check
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import select
 
+from bot.alerts.rules import load_rules
 from bot.diary.checkins import this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
+from bot.records import replay
+from bot.records.diary_csv import CsvError
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage.models import Alert, Answer, CheckIn, OutboxMessage
+from tests.cli import run_cli
 from tests.harness import Diary, running_diary
 from tests.test_alerts import register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
@@ -257,3 +266,165 @@ async def test_no_questionnaire_is_offered_when_the_clinic_turns_them_off(databa
         await all_sent(diary)
         assert [c.questionnaire for c in await rows(diary, CheckIn)] == ["daily"]
         assert not any("Mood questionnaire" in (m.text or "") for m in ben.messages)
+
+
+# -- pain interference (PEG) and the CRPS signs checklist
+
+
+@pytest.mark.parametrize(
+    ("answers", "total"), [((0, 0, 0), 0), ((10, 10, 10), 10), ((7, 6, 4), 5.7), ((1, 0, 0), 0.3), ((5, 5, 6), 5.3)]
+)
+def test_peg_is_the_mean_of_its_three_items_to_one_decimal(answers: tuple[int, int, int], total: float) -> None:
+    peg = QUESTIONNAIRES["interference"]
+    score = peg.score({item.id: str(value) for item, value in zip(peg.items, answers, strict=True)})
+    assert score is not None and (score.total, score.band) == (total, None)
+
+
+@pytest.mark.parametrize("present", [0, 1, 4, 8])
+@pytest.mark.parametrize("spread", ["no", "yes"])
+def test_crps_signs_count_the_eight_symptoms_and_not_the_spread(present: int, spread: str) -> None:
+    crps = QUESTIONNAIRES["crps"]
+    symptoms = [item.id for item in crps.items if item.id != "crps_spread"]
+    assert len(symptoms) == 8
+    answers = {item: "yes" if n < present else "no" for n, item in enumerate(symptoms)} | {"crps_spread": spread}
+    score = crps.score(answers)
+    assert score is not None and score.total == present
+
+
+def test_every_instrument_offered_by_itself_has_a_cadence_and_loinc_codes_where_published() -> None:
+    cadences = {q.id: q.every_days for q in QUESTIONNAIRES.values() if q.every_days}
+    assert cadences == {"phq2": 14, "interference": 7, "crps": 28}
+    assert (QUESTIONNAIRES["phq9"].loinc, QUESTIONNAIRES["phq9"].scoring.loinc) == ("44249-1", "44261-6")  # type: ignore[union-attr]
+    assert (QUESTIONNAIRES["interference"].loinc, QUESTIONNAIRES["interference"].scoring.loinc) == (  # type: ignore[union-attr]
+        "91148-7",
+        "91147-9",
+    )
+    assert all(item.loinc for q in ("phq2", "phq9", "interference") for item in QUESTIONNAIRES[q].items)
+
+
+async def answer_offer(user: SimulatedUser, diary: Diary, offer: ChatMessage, labels: list[str]) -> str:
+    for label in labels:
+        await user.press(label, message=diary.standin.messages[user.id][offer.message_id])
+    return diary.standin.messages[user.id][offer.message_id].text or ""
+
+
+async def test_interference_weekly_and_crps_signs_four_weekly_are_offered_scored_and_shown(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with running_diary(database_url, tmp_path / "files", instruments="interference,crps") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        before = len(ben.messages)
+        await daily_checkin(diary, ben)
+        await ben.wait_for(lambda: len(ben.messages) > before + 1 and "Pain and daily life" in (ben.last.text or ""))
+        offer = ben.last
+        assert "Question 1 of 3" in (offer.text or "") and "on average in the past week" in (offer.text or "")
+        summary = await answer_offer(ben, diary, offer, ["7", "6", "4"])
+        assert "Thank you. Your answers:" in summary and "5.7" not in summary, "no score for the patient"
+
+        diary.clock.advance(days=1)  # one questionnaire a day: the CRPS checklist comes the next day
+        before = len(ben.messages)
+        await daily_checkin(diary, ben)
+        await ben.wait_for(lambda: len(ben.messages) > before + 1 and "affected limb" in (ben.last.text or ""))
+        offer = ben.last
+        assert "Question 1 of 9" in (offer.text or "") and [label for label, _ in offer.buttons][:2] == ["No", "Yes"]
+        await answer_offer(ben, diary, offer, ["Yes", "Yes", "No", "No", "Yes", "No", "No", "No", "Yes"])
+
+        diary.clock.advance(days=6)  # a week after the first: interference again
+        before = len(ben.messages)
+        await daily_checkin(diary, ben)
+        await ben.wait_for(lambda: len(ben.messages) > before + 1 and "Pain and daily life" in (ben.last.text or ""))
+
+        sam = SimulatedUser(diary.standin, 800, "Sam")
+        await register_staff(diary, sam)
+        await sam.send("/patient P-0001")
+        await sam.wait_for(lambda: any("Questionnaires" in (m.text or "") for m in sam.messages))
+        shown = next(m.text for m in sam.messages if "Questionnaires" in (m.text or "")) or ""
+        assert "PEG (pain interference): 5.7" in shown and "CRPS signs: 3" in shown
+
+        await exported_as_fhir_and_csv(database_url, tmp_path)
+        await ben.send("/export")
+        await ben.wait_for(lambda: ben.last.document_name == "questionnaires.csv")
+        own = (ben.last.document or b"").decode("utf-8")
+        assert own.count("\nP-0001,") == 3 + 9 and ",crps,crps_spread,yes,3" in own, "the patient's own answers"
+
+
+async def exported_as_fhir_and_csv(database_url: str, folder: Path) -> None:
+    """Each completed instrument is a QuestionnaireResponse with its score as an Observation (valid R4
+    by fhir.resources), and its answers are rows of the questionnaires CSV."""
+    bundle_file, rows_file = folder / "export.json", folder / "questionnaires.csv"
+    for form, out in (("fhir", bundle_file), ("questionnaires", rows_file)):
+        done = await asyncio.to_thread(run_cli, "export", "--format", form, "--out", out, DATABASE_URL=database_url)
+        assert done.returncode == 0, done.stderr
+    bundle = Bundle.model_validate(json.loads(bundle_file.read_text(encoding="utf-8")))
+    resources = [entry.resource for entry in bundle.entry or []]
+    responses = {
+        r.questionnaire.rsplit(":", 1)[-1]: r for r in resources if r.get_resource_type() == "QuestionnaireResponse"
+    }
+    assert set(responses) == {"daily", "interference", "crps"}
+    peg = responses["interference"]
+    assert peg.status == "completed" and [i.definition for i in peg.item] == [
+        "http://loinc.org/75893-8",
+        "http://loinc.org/91145-3",
+        "http://loinc.org/91146-1",
+    ]
+    scores = {
+        o.code.text: (o.code.coding[0].code, o.valueQuantity.value if o.valueQuantity else o.valueInteger)
+        for o in resources
+        if o.get_resource_type() == "Observation" and o.code.text.endswith("_score")
+    }
+    assert scores == {"interference_score": ("91147-9", Decimal("5.7")), "crps_score": ("crps_score", 3)}
+    with rows_file.open(encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert [(r["questionnaire"], r["item"], r["answer"], r["score"]) for r in written[:3]] == [
+        ("interference", "peg_pain", "7", "5.7"),
+        ("interference", "peg_enjoyment", "6", "5.7"),
+        ("interference", "peg_activity", "4", "5.7"),
+    ]
+    assert len(written) == 3 + 9
+
+
+def test_replay_reads_phq9_scores_from_the_questionnaires_csv(tmp_path: Path) -> None:
+    diary_file, scores_file, out = tmp_path / "diary.csv", tmp_path / "questionnaires.csv", tmp_path / "alerts.csv"
+    diary_file.write_text(
+        "patient,recorded_at,pain,skin_color,skin_temperature,swelling,mood,note\n"
+        "P-1,2026-11-01T09:00:00+00:00,4,same,same,none,4,\n",
+        encoding="utf-8",
+    )
+    answers = {"phq_interest": 3, "phq_down": 3, "phq_sleep": 2, "phq_tired": 2}  # 10, the rest "not at all"
+    scores_file.write_text(
+        "patient,recorded_at,questionnaire,item,answer,score\n"
+        + "".join(
+            f"P-1,2026-11-02T09:00:00+00:00,phq9,{item.id},{answers.get(item.id, 0)},\n"
+            for item in QUESTIONNAIRES["phq9"].items
+        ),
+        encoding="utf-8",
+    )
+    rules = load_rules()
+    without = replay.run(diary_file, infusions=None, rules=rules, out=out, progress=False)
+    with_scores = replay.run(
+        diary_file, infusions=None, rules=rules, out=out, questionnaires=scores_file, progress=False
+    )
+    assert (without.by_rule["low_mood"], with_scores.by_rule["low_mood"]) == (0, 1)
+    scores_file.write_text(
+        "patient,recorded_at,questionnaire,item,answer,score\nP-1,2026-11-02T09:00:00+00:00,phq9,phq_down,4,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CsvError, match=r"row 2, answer: '4' is not one of 0\|1\|2\|3"):
+        replay.run(diary_file, infusions=None, rules=rules, out=out, questionnaires=scores_file, progress=False)
+
+
+async def test_a_phq9_of_10_or_more_raises_a_low_mood_card_with_its_score(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    await answer_offer(ben, diary, offer, [NEARLY_EVERY_DAY, NEARLY_EVERY_DAY] + [SEVERAL_DAYS] * 6 + [NOT_AT_ALL])
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert card.caption is not None and card.caption.startswith("🟠 Amber")
+    assert "Mood lower than this patient's usual" in card.caption and "PHQ-9 12 (before: -)" in card.caption
+    (alert,) = await rows(diary, Alert)
+    assert alert.rule == "low_mood"
+    assert not any("12" in (m.text or "") and "PHQ" in (m.text or "") for m in ben.messages), "staff only"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.alerts.rules import Rules, RulesError, load_rules, parse_rules
-from bot.alerts.trends import Infusion, Point, evaluate
+from bot.alerts.trends import Infusion, Point, Scored, evaluate
 
 RULES = load_rules()
 START = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -65,7 +65,7 @@ def test_swelling_new_at_its_edges() -> None:
     assert not fired(diary(calm(4) + calm(3, swelling="marked")), "swelling_new")
 
 
-# -- low_mood: mood <= 2 on 3 in a row
+# -- low_mood: mood <= 2 on 3 in a row (before the patient has a usual mood of their own)
 
 
 def test_low_mood_at_its_edges() -> None:
@@ -179,3 +179,49 @@ def test_a_bad_rules_file_is_refused_with_the_file_and_setting_named(tmp_path: P
 
 def test_infusion_days_are_dates() -> None:
     assert Infusion(date(2026, 11, 3)).on.isoformat() == "2026-11-03"
+
+
+# -- low_mood against the patient's own usual mood, and the PHQ-9
+
+
+def low_at(points: list[Point], rules: Rules = RULES) -> list[int]:
+    return [points.index(p) for p in fired(points, "low_mood", rules=rules)]
+
+
+def test_low_mood_compares_with_the_patients_own_usual_mood() -> None:
+    # Usually 4: three moods of 2 are two below their usual.
+    assert low_at(diary(calm(10) + calm(3, mood=2))) == [12]
+    # Usually 2 (each day for a month): more moods of 2 are their usual, not news; 1s are lower than usual.
+    # Before there is a usual (8 entries), three moods of 2 or lower count, as for a new patient.
+    usual_two = calm(30, mood=2)
+    assert low_at(diary(usual_two + calm(3, mood=2), every=timedelta(days=1))) == [2]
+    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1))) == [2, 32]
+    # Usually 3: a 2 is one below, which counts with the default drop of 1.
+    assert low_at(diary(calm(10, mood=3) + calm(3, mood=2))) == [12]
+
+
+def test_a_chronically_low_mood_is_not_re_alerted_within_the_refractory_period() -> None:
+    # One check-in a day for three months, usually 2, with a run of three 1s every 13 days.
+    points = diary((calm(10, mood=2) + calm(3, mood=1)) * 7, every=timedelta(days=1))
+    assert low_at(points) == [2, 38, 77], "a new patient's first low run, then at most one per 28 days"
+    no_pause = RULES.model_copy(update={"low_mood": RULES.low_mood.model_copy(update={"refractory_days": 0})})
+    assert low_at(points, no_pause) == [2, 12, 25, 38, 51, 64, 77, 90]
+
+
+def phq9(*totals: float, every: timedelta = timedelta(days=14)) -> list[Scored]:
+    return [Scored(START + n * every, "phq9", total) for n, total in enumerate(totals)]
+
+
+def low_mood_on(scores: list[Scored]) -> list[str]:
+    return [str(f.details["total"]) for f in evaluate([], [], RULES, scores) if f.rule == "low_mood"]
+
+
+def test_phq9_at_10_or_a_rise_of_5_is_low_mood_and_a_steady_high_score_is_not_news() -> None:
+    assert low_mood_on(phq9(9)) == []
+    assert low_mood_on(phq9(10)) == ["10"]
+    assert low_mood_on(phq9(4, 8, 9)) == [], "a rise of 4 below 10"
+    assert low_mood_on(phq9(2, 7)) == ["7"], "a rise of 5"
+    assert low_mood_on(phq9(14, 14, 15, 14, 13, 14)) == ["14"], "always moderate: once"
+    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=13))) == ["12"], "again within 28 days: refractory"
+    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=28))) == ["12", "12"]
+    assert low_mood_on([Scored(START, "phq2", 6)]) == [], "the PHQ-2 screens; the PHQ-9 measures"

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.rules import Rules, Tier, load_rules
-from bot.alerts.trends import Finding, Infusion, Point, evaluate
+from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
 from bot.config import Settings
+from bot.diary.questionnaire import Questionnaires
 from bot.diary.schedule import parse_times
 from bot.prompts import Catalog
 from storage import alerts, audit, checkins, counters, infusions, outbox, patient_messages, patients, staff
@@ -87,8 +88,11 @@ class AlertDesk:
         staff_chat_id: int | None,
         clinic_timezone: str,
         tell_patient_seen: bool = True,
+        questionnaires: Questionnaires | None = None,
     ) -> None:
         self.database = database
+        # The scored instruments the rules read (PHQ-9 for low_mood); none: the diary alone.
+        self.scored = [q for q in (questionnaires or {}).values() if q.scoring is not None]
         self.rules = rules
         self.catalog = catalog
         self.staff_chat_id = staff_chat_id
@@ -104,6 +108,7 @@ class AlertDesk:
             staff_chat_id=settings.staff_chat_id,
             clinic_timezone=settings.default_timezone,
             tell_patient_seen=settings.tell_patient_seen,
+            questionnaires=Questionnaires.load(),
         )
 
     # ------------------------------------------------------------------ findings -> alerts
@@ -114,16 +119,36 @@ class AlertDesk:
         async with self.database.session() as session:
             entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - HISTORY)
             given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
-            findings = evaluate(points_from(entries), [Infusion(d, k) for d, k in given], self.rules)
+            scores = await self._scores(session, patient_id=patient_id, since=now - HISTORY)
+            findings = evaluate(points_from(entries), [Infusion(d, k) for d, k in given], self.rules, scores)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
+            resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
             newest: dict[str, Finding] = {}
             for finding in findings:
                 already = seen.get(finding.rule)
-                if finding.at > now - NEWS and (already is None or finding.at > already):
+                new = finding.at > now - NEWS and (already is None or finding.at > already)
+                if new and not self._refractory(finding, resolved.get(finding.rule)):
                     newest[finding.rule] = finding
             for finding in newest.values():
                 await self._file(session, patient_id=patient_id, finding=finding, now=now)
         return len(newest)
+
+    async def _scores(self, session: AsyncSession, *, patient_id: int, since: datetime) -> list[Scored]:
+        found = []
+        for questionnaire in self.scored:
+            answered = await checkins.entries_since(
+                session=session, patient_id=patient_id, since=since, questionnaire=questionnaire.id
+            )
+            for entry in answered:
+                score = questionnaire.score(entry.answers)
+                if score is not None:
+                    found.append(Scored(entry.started_at, questionnaire.id, score.total))
+        return sorted(found, key=lambda scored: scored.at)
+
+    def _refractory(self, finding: Finding, resolved_at: datetime | None) -> bool:
+        """A rule with a refractory period stays quiet for that long after staff resolved its last alert."""
+        days = getattr(getattr(self.rules, finding.rule), "refractory_days", 0)
+        return resolved_at is not None and days > 0 and finding.at < resolved_at + timedelta(days=days)
 
     async def sweep(self, *, now: datetime) -> int:
         """The daily pass over every active patient: missed check-ins and waning relief show up here

@@ -73,9 +73,18 @@ class NewSign(Consecutive):
 
 
 class LowMood(Consecutive):
+    """Mood below the patient's own usual (daily diary), or a PHQ-9 at or above a threshold or risen."""
+
     tier: Tier = Tier.AMBER
     at_most: int = Field(default=2, ge=1, le=5)
     consecutive: int = Field(default=3, ge=1, le=30)
+    drop: float = Field(default=1.0, ge=0, le=4)  # points below the median of the patient's own moods
+    baseline_days: int = Field(default=28, ge=7, le=90)
+    baseline_min_entries: int = Field(default=8, ge=3)
+    phq9_at_least: int = Field(default=10, ge=1, le=27)  # moderate depression and above
+    phq9_rise: int = Field(default=5, ge=1, le=27)  # the published clinically meaningful change
+    # After a finding, no new one for this long: a patient whose mood is always low is not re-alerted.
+    refractory_days: int = Field(default=28, ge=0, le=365)
 
 
 class MissedCheckins(Consecutive):

@@ -36,6 +36,15 @@ class Point:
 
 
 @dataclass(frozen=True, slots=True)
+class Scored:
+    """A completed, scored questionnaire (PHQ-2, PHQ-9, ...) as the rules see it."""
+
+    at: datetime
+    questionnaire: str
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
 class Infusion:
     on: date
     kind: str = ""
@@ -264,16 +273,58 @@ def _swelling(point: Point) -> bool | None:
     return changed("swelling", point.swelling)
 
 
-def low_mood(points: Sequence[Point], rules: Rules) -> list[Finding]:
+def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) -> list[Finding]:
+    """Mood lower than the patient's own usual, from the daily diary or from the PHQ-9.
+
+    Daily: `consecutive` moods each at most `at_most` and at least `drop` below the median of the
+    `baseline_days` before (once there are `baseline_min_entries`; before that, `at_most` alone), so a
+    patient whose mood is always low is compared with themselves. PHQ-9: a total of at least
+    `phq9_at_least` when the previous one was below it (or there was none), or `phq9_rise` above the
+    previous one. After a finding, none for `refractory_days`.
+    """
     config = rules.low_mood
-    return _runs(
-        points,
-        rule="low_mood",
-        tier=config.tier,
-        length=config.consecutive,
-        counts=lambda p: None if p.mood is None else p.mood <= config.at_most,
-        describe=lambda run: {"recent": _values(run, "mood"), "at_most": config.at_most},
-    )
+    span = timedelta(days=config.baseline_days)
+    moods = [(p.at, p.mood) for p in points if p.mood is not None]
+    findings: list[Finding] = []
+    run: list[int] = []
+    for index, (at, mood) in enumerate(moods):
+        before = [m for t, m in moods[:index] if t >= at - span]
+        usual = _median(before) if len(before) >= config.baseline_min_entries else None
+        low = mood <= config.at_most and (usual is None or mood <= usual - config.drop)
+        run = [*run, mood] if low else []
+        if len(run) == config.consecutive:
+            details: Details = {"source": "diary", "recent": ", ".join(map(str, run))}
+            details["usual"] = "-" if usual is None else _round(usual)
+            findings.append(Finding("low_mood", config.tier, at, details))
+    previous: float | None = None
+    for score in scores:
+        if score.questionnaire != "phq9":
+            continue
+        crossed = score.total >= config.phq9_at_least and (previous is None or previous < config.phq9_at_least)
+        rose = previous is not None and score.total - previous >= config.phq9_rise
+        if crossed or rose:
+            earlier = "-" if previous is None else f"{previous:g}"
+            findings.append(
+                Finding(
+                    "low_mood",
+                    config.tier,
+                    score.at,
+                    {"source": "phq9", "total": f"{score.total:g}", "previous": earlier},
+                )
+            )
+        previous = score.total
+    findings.sort(key=lambda f: f.at)
+    kept: list[Finding] = []
+    for finding in findings:
+        if not kept or finding.at - kept[-1].at >= timedelta(days=config.refractory_days):
+            kept.append(finding)
+    return kept
+
+
+def _median(values: Sequence[int]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
 
 
 def missed_checkins(points: Sequence[Point], rules: Rules) -> list[Finding]:
@@ -350,8 +401,11 @@ def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules:
     return findings
 
 
-def evaluate(points: Sequence[Point], infusions: Sequence[Infusion], rules: Rules) -> list[Finding]:
-    """Every enabled rule over one patient's diary (points in time order), findings in time order."""
+def evaluate(
+    points: Sequence[Point], infusions: Sequence[Infusion], rules: Rules, scores: Sequence[Scored] = ()
+) -> list[Finding]:
+    """Every enabled rule over one patient's diary and questionnaire scores (each in time order),
+    findings in time order."""
     findings: list[Finding] = []
     if rules.pain_worsening.enabled:
         findings += pain_worsening(points, rules.pain_worsening, rules.pain_worsening.tier)
@@ -364,7 +418,7 @@ def evaluate(points: Sequence[Point], infusions: Sequence[Infusion], rules: Rule
     if rules.swelling_new.enabled:
         findings += _new_sign(points, rules.swelling_new, "swelling_new", _swelling, ("swelling",))
     if rules.low_mood.enabled:
-        findings += low_mood(points, rules)
+        findings += low_mood(points, scores, rules)
     if rules.missed_checkins.enabled:
         findings += missed_checkins(points, rules)
     if rules.relief_waning.enabled and infusions:

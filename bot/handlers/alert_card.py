@@ -42,7 +42,9 @@ class CardRenderer:
         from the check-ins it is about, as many as fit Telegram's 1024-unit caption."""
         alert = view.alert
         try:
-            details = self.t(f"alerts.details.{alert.rule}", **view.details)
+            source = view.details.get("source")  # a rule with several ways to fire words each its own way
+            key = f"alerts.details.{alert.rule}" + (f".{source}" if source else "")
+            details = self.t(key, **view.details)
         except (KeyError, IndexError):  # a rules change left older alerts with other numbers
             details = json.dumps(view.details, ensure_ascii=False)
         if view.last_infusion is None:

@@ -23,15 +23,15 @@ def _view(context: DiaryContext, state: CheckInState) -> tuple[str, InlineKeyboa
     return render(state, language=context.patient.language, catalog=services.catalog)
 
 
-async def checkin_completed(context: DiaryContext) -> None:
-    """A daily check-in reached its summary: the rules look at the diary first, so that staff hear of it
-    even if showing the summary or answering the button fails (the patient hears nothing of it); then a
-    questionnaire that is due is offered in a message of its own."""
+async def checkin_completed(context: DiaryContext, *, daily: bool = True) -> None:
+    """A check-in or questionnaire reached its summary: the rules look at the diary and scores first, so
+    that staff hear of it even if showing the summary or answering the button fails (the patient hears
+    nothing of it); after the daily check-in, a questionnaire that is due is offered in a message of its own."""
     patient = context.patient
     assert patient is not None and patient.id is not None
     services = context.services
     await services.desk.evaluate(patient_id=patient.id, now=context.now)
-    if await services.checkins.offer_due(patient=patient, now=context.now) is not None:
+    if daily and await services.checkins.offer_due(patient=patient, now=context.now) is not None:
         services.outbox_wake.set()
 
 
@@ -87,8 +87,8 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         return
     if outcome.questionnaire.id != DAILY:
         services.outbox_wake.set()  # a crisis answer's reply and card may be waiting
-    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP) and outcome.questionnaire.id == DAILY:
-        await checkin_completed(context)
+    if outcome.step is None and button.action in (Action.ANSWER, Action.SKIP):
+        await checkin_completed(context, daily=outcome.questionnaire.id == DAILY)
     text, keyboard = _view(context, outcome)
     await edit(query.edit_message_text(text, reply_markup=keyboard))
     # Answered last: the client's spinner stops once the message shows the new step.

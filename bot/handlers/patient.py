@@ -198,7 +198,8 @@ async def history_command(update: Update, context: DiaryContext) -> None:
 
 
 async def export_command(update: Update, context: DiaryContext) -> None:
-    """/export: the patient's own diary as a CSV document, in the format the clinic imports."""
+    """/export: the patient's own diary as a CSV document, in the format the clinic imports, and their
+    questionnaire answers in a second one when there are any."""
     assert update.effective_message is not None and update.effective_user is not None and context.patient is not None
     services = context.services
     diary = await Export.open(
@@ -217,6 +218,13 @@ async def export_command(update: Update, context: DiaryContext) -> None:
     await update.effective_message.reply_document(
         document, filename="diary.csv", caption=context.text("export.caption")
     )
+    answers = io.StringIO()
+    if await diary.write_questionnaires(answers, services.checkins.questionnaires):
+        await update.effective_message.reply_document(
+            answers.getvalue().encode("utf-8"),
+            filename="questionnaires.csv",
+            caption=context.text("export.questionnaires_caption"),
+        )
 
 
 async def delete_command(update: Update, context: DiaryContext) -> None:

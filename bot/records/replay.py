@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.rules import RULE_NAMES, Rules
-from bot.alerts.trends import Finding, Infusion, Point, evaluate
+from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
+from bot.diary.questionnaire import Questionnaires
 from bot.records.diary_csv import DiaryRow, escape, read_diary, read_infusions
+from bot.records.questionnaires_csv import read_scores
 
 ALERT_COLUMNS = ("patient", "rule", "severity", "opened_at", "details")
 DAYS_PER_MONTH = 30.44
@@ -55,7 +57,11 @@ def crisis_findings(points: Iterable[Point], phrases: CrisisLanguage, rules: Rul
 
 
 def replay(
-    rows: list[DiaryRow], infusions: list[tuple[str, Infusion]], rules: Rules, phrases: CrisisLanguage
+    rows: list[DiaryRow],
+    infusions: list[tuple[str, Infusion]],
+    rules: Rules,
+    phrases: CrisisLanguage,
+    scores: Sequence[tuple[str, Scored]] = (),
 ) -> tuple[Report, list[tuple[str, Finding]]]:
     diaries: dict[str, list[Point]] = defaultdict(list)
     for row in rows:
@@ -63,13 +69,17 @@ def replay(
     given: dict[str, list[Infusion]] = defaultdict(list)
     for code, infusion in infusions:
         given[code].append(infusion)
+    scored: dict[str, list[Scored]] = defaultdict(list)
+    for code, score in scores:
+        scored[code].append(score)
     report = Report(patients=len(diaries))
     alerts: list[tuple[str, Finding]] = []
     for code, points in diaries.items():
         points.sort(key=lambda p: p.at)
         report.checkins += sum(1 for p in points if not p.missed)
         report.patient_months += max(1.0, (points[-1].at - points[0].at).total_seconds() / 86400) / DAYS_PER_MONTH
-        findings = evaluate(points, given.get(code, []), rules) + crisis_findings(points, phrases, rules)
+        findings = evaluate(points, given.get(code, []), rules, scored.get(code, []))
+        findings += crisis_findings(points, phrases, rules)
         findings.sort(key=lambda f: f.at)
         report.by_rule.update(f.rule for f in findings)
         alerts += [(code, f) for f in findings]
@@ -87,11 +97,20 @@ def write_alerts(path: Path, alerts: list[tuple[str, Finding]]) -> None:
             writer.writerow((escape(code), f.rule, f.tier.value, f.at.isoformat(), details))
 
 
-def run(diary: Path, *, infusions: Path | None, rules: Rules, out: Path, progress: bool = True) -> Report:
-    """Read and check both files first (CsvError names the bad cell), then replay and write `out`."""
+def run(
+    diary: Path,
+    *,
+    infusions: Path | None,
+    rules: Rules,
+    out: Path,
+    questionnaires: Path | None = None,
+    progress: bool = True,
+) -> Report:
+    """Read and check every file first (CsvError names the bad cell), then replay and write `out`."""
     rows = read_diary(diary, progress=progress)
     given = read_infusions(infusions) if infusions else []
-    report, alerts = replay(rows, given, rules, CrisisLanguage.load())
+    scores = read_scores(questionnaires, Questionnaires.load()) if questionnaires else []
+    report, alerts = replay(rows, given, rules, CrisisLanguage.load(), scores)
     partial = out.with_name(out.name + ".partial")
     write_alerts(partial, alerts)
     partial.replace(out)  # never a half-written alerts file
