@@ -2,15 +2,21 @@
 
     uv run python bench/detection.py [--patients 500] [--days 180] [--replay-patients 10000]
 
-A simulated cohort (bench/simulated_diaries.py) with known flare onsets goes through the default
-rules (prompts/rules.yaml) and, side by side, through a naive rule (pain >= 7 or up >= 2 on the
-previous entry, at every entry) and the plain "2 of the last 3 >= baseline + 2" rule.
+A simulated cohort (bench/simulated_diaries.py) with known flare and depressive-episode onsets, PHQ-2
+and PHQ-9 scores every 14 days and a share of chronically low moods goes through the default rules
+(prompts/rules.yaml) and, side by side, through a naive rule (pain >= 7 or up >= 2 on the previous
+entry, at every entry), the plain "2 of the last 3 >= baseline + 2" rule, and the default rules with
+the earlier low_mood (any 3 moods <= 2 in a row, no PHQ-9, no refractory period).
 
 A flare is found when a pain rule fires between its onset and a week after it ends; the delay is
 the number of answered check-ins from the onset up to and including the one that fired. Pain alerts
 in calm periods (no flare or the week after one, not within 12 weeks after an infusion) are false.
 Columns: pain/100 counts pain alerts, cards/100 the alerts that interrupt staff (amber and urgent),
 all/100 and all/pt-mo also the digest lines (missed check-ins, relief waning).
+
+Then the alerts by rule under both low_mood rules, and for low_mood: a depressive episode is found
+when low_mood fires between its onset and a week after it ends (delay in days from the onset), and
+its alerts outside episodes are counted per patient-year, chronically low patients apart.
 """
 
 from __future__ import annotations
@@ -30,14 +36,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.simulated_diaries import SimulatedPatient, calm, simulate
-from bot.alerts.rules import Rules, Tier, load_rules
+from bot.alerts.rules import LowMood, Rules, Tier, load_rules
 from bot.alerts.trends import Finding, evaluate
 
 PAIN_RULES = {"pain_worsening", "severe_pain"}
+MOOD_RULE = "low_mood"
 WEEK = timedelta(weeks=1)
 TWELVE_WEEKS = timedelta(weeks=12)
+DAY_SECONDS = 86_400
 
 Detector = Callable[[SimulatedPatient], list[Finding]]
+Outcome = list[list[Finding]]  # each patient's findings, in the cohort's order
 
 
 def naive(patient: SimulatedPatient) -> list[Finding]:
@@ -85,12 +94,11 @@ class Figures:
     all_per_patient_month: float
 
 
-def measure(cohort: Sequence[SimulatedPatient], detector: Detector, *, pain_rules: set[str] | None) -> Figures:
+def measure(cohort: Sequence[SimulatedPatient], outcome: Outcome, *, pain_rules: set[str] | None) -> Figures:
     flares = found = false = alerts = pain_alerts = cards = checkins = 0
     delays: list[int] = []
     calm_days = patient_days = 0.0
-    for patient in cohort:
-        findings = detector(patient)
+    for patient, findings in zip(cohort, outcome, strict=True):
         pain = [f for f in findings if pain_rules is None or f.rule in pain_rules]
         alerts += len(findings)
         pain_alerts += len(pain)
@@ -120,8 +128,79 @@ def measure(cohort: Sequence[SimulatedPatient], detector: Detector, *, pain_rule
     )
 
 
-def rules_detector(rules: Rules) -> Detector:
-    return lambda patient: evaluate(patient.points, patient.infusions, rules)
+def rules_detector(rules: Rules, *, scores: bool = True) -> Detector:
+    return lambda patient: evaluate(patient.points, patient.infusions, rules, patient.scores if scores else ())
+
+
+def earlier_low_mood(rules: Rules) -> Rules:
+    """The rules with low_mood as it was before it compared moods with the patient's own: any
+    `consecutive` moods <= `at_most` in a row. More baseline entries than any diary holds mean the
+    baseline never applies; no refractory period. (It read no questionnaires: evaluate it without scores.)"""
+    earlier = LowMood.model_validate(
+        {**rules.low_mood.model_dump(), "drop": 0, "baseline_min_entries": 1_000_000, "refractory_days": 0}
+    )
+    return rules.model_copy(update={"low_mood": earlier})
+
+
+def run(cohort: Sequence[SimulatedPatient], detector: Detector) -> Outcome:
+    return [detector(patient) for patient in cohort]
+
+
+def by_rule(cohort: Sequence[SimulatedPatient], outcome: Outcome, title: str) -> None:
+    """Alerts per rule: how many, per 100 answered check-ins, per patient-month, share of all alerts."""
+    counts: dict[str, int] = {}
+    cards: dict[str, int] = {}
+    for findings in outcome:
+        for finding in findings:
+            counts[finding.rule] = counts.get(finding.rule, 0) + 1
+            cards[finding.rule] = cards.get(finding.rule, 0) + (finding.tier is not Tier.DIGEST)
+    checkins = sum(1 for p in cohort for q in p.points if q.pain is not None)
+    patient_months = sum((p.end - p.start).days for p in cohort) / 30.44
+    total, total_cards = sum(counts.values()), sum(cards.values())
+    print(f"\n{title}")
+    print(f"  {'rule':18} {'count':>7} {'/100 check-ins':>14} {'/pt-mo':>7} {'share':>6} {'share of cards':>14}")
+    for rule, count in sorted(counts.items(), key=lambda item: -item[1]):
+        card_share = f"{100 * cards[rule] / total_cards:13.1f}%" if cards[rule] else f"{'-':>14}"
+        print(
+            f"  {rule:18} {count:7} {100 * count / checkins:14.2f} {count / patient_months:7.3f} "
+            f"{100 * count / total:5.1f}% {card_share}"
+        )
+    print(f"  {'all':18} {total:7} {100 * total / checkins:14.2f} {total / patient_months:7.3f}")
+    largest, largest_card = max(counts, key=counts.__getitem__), max(cards, key=cards.__getitem__)
+    print(
+        f"  low_mood the largest source of alerts: {'yes' if largest == MOOD_RULE else f'no ({largest} is)'}; "
+        f"of alert cards (amber + urgent): {'yes' if largest_card == MOOD_RULE else f'no ({largest_card} is)'}"
+    )
+
+
+def mood_figures(cohort: Sequence[SimulatedPatient], outcome: Outcome, name: str) -> None:
+    """Depressive episodes found by low_mood, the delay, and its alerts outside episodes."""
+    episodes = found = 0
+    delays: list[float] = []
+    sources: dict[str, int] = {}
+    outside = {True: 0, False: 0}  # chronically low mood or not
+    years = {True: 0.0, False: 0.0}
+    for patient, findings in zip(cohort, outcome, strict=True):
+        mood = [f for f in findings if f.rule == MOOD_RULE]
+        years[patient.chronic_low_mood] += (patient.end - patient.start).days / 365.25
+        for episode in patient.episodes:
+            episodes += 1
+            hits = [f for f in mood if episode.onset <= f.at <= episode.end + WEEK]
+            if hits:
+                found += 1
+                delays.append((hits[0].at - episode.onset).total_seconds() / DAY_SECONDS)
+                source = str(hits[0].details.get("source", "diary"))
+                sources[source] = sources.get(source, 0) + 1
+        outside[patient.chronic_low_mood] += sum(
+            1 for f in mood if not any(e.onset <= f.at <= e.end + WEEK for e in patient.episodes)
+        )
+    delay = f"{statistics.median(delays):.1f}" if delays else "-"
+    first = ", ".join(f"{source} {count}" for source, count in sorted(sources.items())) or "-"
+    print(
+        f"  {name:24} {found:3}/{episodes:<3} ({found / episodes if episodes else float('nan'):.3f}) "
+        f"{delay:>9} {first:>22} {outside[True] / years[True] if years[True] else float('nan'):16.2f} "
+        f"{outside[False] / years[False] if years[False] else float('nan'):12.2f}"
+    )
 
 
 def evaluation_times(cohort: Sequence[SimulatedPatient], rules: Rules, samples: int) -> list[float]:
@@ -132,8 +211,9 @@ def evaluation_times(cohort: Sequence[SimulatedPatient], rules: Rules, samples: 
         patient = rng.choice(cohort)
         upto = rng.randrange(len(patient.points) // 2, len(patient.points))
         history = patient.points[: upto + 1]
+        scores = [s for s in patient.scores if s.at <= history[-1].at]
         started = time.perf_counter()
-        evaluate(history, patient.infusions, rules)
+        evaluate(history, patient.infusions, rules, scores)
         times.append(time.perf_counter() - started)
     return times
 
@@ -166,15 +246,25 @@ def main() -> None:
     infused = sum(1 for p in cohort if p.infusions)
     answered = sum(1 for p in cohort for q in p.points if q.pain is not None)
     missed = sum(1 for p in cohort for q in p.points if q.missed)
+    chronic = sum(1 for p in cohort if p.chronic_low_mood)
+    episodes = sum(len(p.episodes) for p in cohort)
+    phq2 = sum(1 for p in cohort for s in p.scores if s.questionnaire == "phq2")
+    phq9 = sum(1 for p in cohort for s in p.scores if s.questionnaire == "phq9")
     print(
         f"cohort: {args.patients} patients x {args.days} days, {answered} answered and {missed} missed check-ins, "
-        f"{flares} flares, {infused} patients with infusions"
+        f"{flares} flares, {infused} patients with infusions;\n"
+        f"        {chronic} patients with a chronically low mood, {episodes} depressive episodes, "
+        f"{phq2} PHQ-2 and {phq9} PHQ-9 scores"
     )
     rules = load_rules()
+    earlier = earlier_low_mood(rules)
+    defaults = run(cohort, rules_detector(rules))
+    before = run(cohort, rules_detector(earlier, scores=False))
     rows = [
-        ("default rules", measure(cohort, rules_detector(rules), pain_rules=PAIN_RULES)),
-        ("naive (>= 7 or +2)", measure(cohort, naive, pain_rules=None)),
-        ("2 of last 3 >= base+2", measure(cohort, two_of_three, pain_rules=None)),
+        ("default rules", measure(cohort, defaults, pain_rules=PAIN_RULES)),
+        ("  with earlier low_mood", measure(cohort, before, pain_rules=PAIN_RULES)),
+        ("naive (>= 7 or +2)", measure(cohort, run(cohort, naive), pain_rules=None)),
+        ("2 of last 3 >= base+2", measure(cohort, run(cohort, two_of_three), pain_rules=None)),
     ]
     print()
     print(
@@ -186,22 +276,34 @@ def main() -> None:
             f"{name:24} {f.sensitivity:11.3f} {f.median_delay:9.1f} {f.false_per_patient_year:11.2f} "
             f"{f.pain_per_100:9.2f} {f.cards_per_100:9.2f} {f.all_per_100:8.2f} {f.all_per_patient_month:9.2f}"
         )
-    defaults, naive_figures = rows[0][1], rows[1][1]
+    default_figures, naive_figures = rows[0][1], rows[2][1]
     print(
         "\nalerts per 100 check-ins, default rules / naive rule: "
-        f"pain alerts {defaults.pain_per_100 / naive_figures.pain_per_100:.3f}, "
-        f"alert cards (amber + urgent) {defaults.cards_per_100 / naive_figures.cards_per_100:.3f}, "
-        f"everything incl. digest lines {defaults.all_per_100 / naive_figures.all_per_100:.3f}"
+        f"pain alerts {default_figures.pain_per_100 / naive_figures.pain_per_100:.3f}, "
+        f"alert cards (amber + urgent) {default_figures.cards_per_100 / naive_figures.cards_per_100:.3f}, "
+        f"everything incl. digest lines {default_figures.all_per_100 / naive_figures.all_per_100:.3f}"
     )
-    by_rule: dict[str, int] = {}
-    for patient in cohort:
-        for finding in evaluate(patient.points, patient.infusions, rules):
-            by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
-    patient_months = sum((p.end - p.start).days for p in cohort) / 30.44
+
+    low_mood = rules.low_mood
+    by_rule(
+        cohort,
+        defaults,
+        f"alerts by rule, default rules (low_mood: {low_mood.consecutive} moods <= {low_mood.at_most} and "
+        f">= {low_mood.drop:g} below the patient's median, or a PHQ-9 >= {low_mood.phq9_at_least} or "
+        f"+{low_mood.phq9_rise}; {low_mood.refractory_days} days between findings):",
+    )
+    by_rule(
+        cohort,
+        before,
+        f"alerts by rule, default rules with the earlier low_mood ({low_mood.consecutive} moods "
+        f"<= {low_mood.at_most} in a row):",
+    )
     print(
-        "default rules, alerts per patient-month by rule: "
-        + ", ".join(f"{rule} {count / patient_months:.3f}" for rule, count in sorted(by_rule.items()))
+        f"\nlow_mood and the depressive episodes\n  {'':24} {'episodes found':>15} {'days p50':>9} "
+        f"{'first alert from':>22} {'other/pt-yr: low':>16} {'others':>12}"
     )
+    mood_figures(cohort, defaults, "default rules")
+    mood_figures(cohort, before, "earlier low_mood")
 
     times = sorted(evaluation_times(cohort, rules, 2000))
     print(

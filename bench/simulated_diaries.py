@@ -1,4 +1,5 @@
-"""A simulated CRPS cohort with known truth: infusions, flares with onsets, missed check-ins.
+"""A simulated CRPS cohort with known truth: infusions, flares with onsets, missed check-ins, and
+depressive episodes with onsets.
 
 Each patient has a usual pain level, day-to-day noise (SD 1 to 1.5, shared by the day's two
 check-ins, plus a little within the day), and some of:
@@ -7,6 +8,21 @@ check-ins, plus a little within the day), and some of:
   first four weeks after an infusion (whose relief would hide them from any detector);
 - missed check-ins: a per-patient rate of 5-20%, plus away spells of 2-4 days.
 Colour/temperature/swelling answers turn abnormal more often during flares; mood follows pain.
+
+Mood (1-5) is noisy (SD 0.8 per check-in) around a per-patient level: 3.2 to 4 for most patients,
+1.3 to 2 for the chronically low (about 18%: usually 1 or 2, some 3s). About 8% of patients, low or
+not, have a depressive episode: from an onset after the first six weeks, their level falls by 1.5 to
+2.5 over ten days and stays down for 6 to 16 weeks.
+
+Every patient is screened the way the diary does it: a PHQ-2 (0-6) at the first completed check-in
+and at the first one 14 or more days after the last, and when it is 3 or more a PHQ-9 (0-27, its
+first two items the PHQ-2's) the same day. Both follow a severity tied to the mood level at the time:
+a PHQ-9 around 4 for a level of 3.6, five points more per point of mood lower (a chronically low
+patient: mostly 10-19), plus a per-patient offset (SD 1.5) and the questionnaires' own noise. An
+episode therefore raises the expected PHQ-9 by 7.5 to 12.5 points.
+
+Mood traits and scores come from a random stream of their own: the pain diaries are the same as
+without them.
 """
 
 from __future__ import annotations
@@ -15,7 +31,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.alerts.trends import Infusion, Point
+from bot.alerts.trends import Infusion, Point, Scored
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -27,14 +43,66 @@ class Flare:
     rise: float
 
 
+@dataclass(frozen=True)
+class Episode:
+    """A depressive episode: mood level `depth` points lower from `onset` (fully within ten days) to `end`."""
+
+    onset: datetime
+    end: datetime
+    depth: float
+
+
 @dataclass
 class SimulatedPatient:
     code: str
     points: list[Point] = field(default_factory=list)
     infusions: list[Infusion] = field(default_factory=list)
     flares: list[Flare] = field(default_factory=list)
+    scores: list[Scored] = field(default_factory=list)  # PHQ-2 and PHQ-9 totals, in time order
+    chronic_low_mood: bool = False
+    episodes: list[Episode] = field(default_factory=list)
     start: datetime = START
     end: datetime = START
+
+
+@dataclass(frozen=True)
+class MoodTraits:
+    level: float  # the usual mood, 1-5, before pain moves it
+    phq_offset: float  # how much higher than the mood level says this patient scores the PHQ
+    episode: tuple[float, float, float] | None  # onset day, end day, depth
+
+
+EPISODE_RAMP_DAYS = 10.0
+
+
+def mood_traits(moods: random.Random, days: int, *, chronic_low: bool, episode: bool) -> MoodTraits:
+    level = moods.uniform(1.3, 2.0) if chronic_low else moods.uniform(3.2, 4.0)
+    offset = moods.gauss(0, 1.5)
+    span = None
+    if episode and days >= 84:
+        onset = moods.uniform(42, days - 28)  # late enough for a baseline, early enough to be seen
+        span = (onset, onset + moods.uniform(42, 112), moods.uniform(1.5, 2.5))
+    return MoodTraits(level, offset, span)
+
+
+def _mood_level(traits: MoodTraits, day: float) -> float:
+    if traits.episode is None:
+        return traits.level
+    onset, end, depth = traits.episode
+    if not onset <= day < end:
+        return traits.level
+    return traits.level - depth * min(1.0, (day - onset) / EPISODE_RAMP_DAYS)
+
+
+def _screen(moods: random.Random, at: datetime, severity: float) -> list[Scored]:
+    """A PHQ-2 and, when positive, the PHQ-9 that follows it; `severity` is the expected PHQ-9 total.
+    The PHQ-2 items carry more of the total in a low mood than the average item does."""
+    phq2 = min(6, max(0, round(0.27 * severity + moods.gauss(0, 0.6))))
+    screened = [Scored(at, "phq2", phq2)]
+    if phq2 >= 3:
+        rest = min(21, max(0, round(0.73 * severity + moods.gauss(0, 2.0))))
+        screened.append(Scored(at + timedelta(minutes=3), "phq9", phq2 + rest))
+    return screened
 
 
 def _relief(day: float, infusion_days: list[tuple[float, float]]) -> float:
@@ -47,8 +115,25 @@ def _relief(day: float, infusion_days: list[tuple[float, float]]) -> float:
     return relief
 
 
-def simulate_patient(rng: random.Random, code: str, days: int, *, flaring: bool, infused: bool) -> SimulatedPatient:
-    patient = SimulatedPatient(code, start=START, end=START + timedelta(days=days))
+def simulate_patient(
+    rng: random.Random,
+    code: str,
+    days: int,
+    *,
+    flaring: bool,
+    infused: bool,
+    moods: random.Random | None = None,
+    chronic_low_mood: bool = False,
+    episode: bool = False,
+) -> SimulatedPatient:
+    """`moods` draws the mood traits and questionnaire scores (none without it); `rng` everything else."""
+    patient = SimulatedPatient(code, start=START, end=START + timedelta(days=days), chronic_low_mood=chronic_low_mood)
+    traits = MoodTraits(3.6, 0.0, None)
+    if moods is not None:
+        traits = mood_traits(moods, days, chronic_low=chronic_low_mood, episode=episode)
+    if traits.episode is not None:
+        onset, end, depth = traits.episode
+        patient.episodes.append(Episode(START + timedelta(days=onset), START + timedelta(days=min(end, days)), depth))
     usual = rng.uniform(3.0, 7.0)
     noise = rng.uniform(1.0, 1.5)
     miss_rate = rng.uniform(0.05, 0.2)
@@ -75,6 +160,7 @@ def simulate_patient(rng: random.Random, code: str, days: int, *, flaring: bool,
             day += length + rng.uniform(30, 90)
 
     away_until = -1.0
+    last_screen: date | None = None
     for day in range(days):
         shared = rng.gauss(0, noise)
         if day > away_until and rng.random() < 0.01:
@@ -93,7 +179,8 @@ def simulate_patient(rng: random.Random, code: str, days: int, *, flaring: bool,
                     level += rise * (min(1.0, (t - onset) / ramp) if ramp > 0 else 1.0)
             pain = min(10, max(0, round(level + shared + rng.gauss(0, 0.5))))
             abnormal = 0.35 if flaring_now else 0.03
-            mood = min(5, max(1, round(3.6 - 0.35 * (level - usual) + rng.gauss(0, 0.8))))
+            mood_level = _mood_level(traits, t)
+            mood = min(5, max(1, round(mood_level - 0.35 * (level - usual) + rng.gauss(0, 0.8))))
             patient.points.append(
                 Point(
                     at,
@@ -104,14 +191,30 @@ def simulate_patient(rng: random.Random, code: str, days: int, *, flaring: bool,
                     mood=mood,
                 )
             )
+            # The PHQ-2 is offered after a completed check-in when none was taken for 14 days.
+            if moods is not None and (last_screen is None or (at.date() - last_screen).days >= 14):
+                last_screen = at.date()
+                severity = 4 + 5 * (3.6 - mood_level) + traits.phq_offset
+                patient.scores += _screen(moods, at + timedelta(minutes=5), severity)
     return patient
 
 
 def simulate(patients: int, days: int, *, seed: int = 7) -> list[SimulatedPatient]:
-    """About 40% with flares, 60% with infusions (independently); the rest stable."""
+    """About 40% with flares, 60% with infusions (independently); the rest stable. Independently of
+    those, about 18% with a chronically low mood and 8% with a depressive episode."""
     rng = random.Random(seed)
+    moods = random.Random(f"moods-{seed}")
     return [
-        simulate_patient(rng, f"S-{n:05d}", days, flaring=rng.random() < 0.4, infused=rng.random() < 0.6)
+        simulate_patient(
+            rng,
+            f"S-{n:05d}",
+            days,
+            flaring=rng.random() < 0.4,
+            infused=rng.random() < 0.6,
+            moods=moods,
+            chronic_low_mood=moods.random() < 0.18,
+            episode=moods.random() < 0.08,
+        )
         for n in range(patients)
     ]
 

@@ -1,4 +1,5 @@
-"""Command line: python -m bot run | demo | invite | schedule | staff | import | replay | export | audit | backup."""
+"""Command line: python -m bot run | demo | invite | schedule | questionnaires | staff | import | replay | export |
+audit | backup."""
 
 from __future__ import annotations
 
@@ -164,6 +165,39 @@ def command_schedule(settings: Settings, args: argparse.Namespace) -> None:
         if found is None:
             return text("admin.schedule_none", code=args.code)
         return describe(text, args.code, *found, settings.quiet_hours)
+
+    print(_on_database(settings, work))
+
+
+def command_questionnaires(settings: Settings, args: argparse.Namespace) -> None:
+    """The same words as the admins' /questionnaires: show a patient's cadences, or set them (audited)."""
+    from functools import partial
+
+    from bot.app import utc_now
+    from bot.diary import cadences
+    from bot.diary.questionnaire import Questionnaires
+    from bot.diary.schedule import InputError
+    from bot.diary.scheduling import UnknownPatient
+    from bot.handlers.admin import cadence_lines
+    from bot.prompts import Catalog
+
+    questionnaires = Questionnaires.load()
+    try:
+        chosen = cadences.parse(args.cadences, questionnaires) if args.cadences else None
+    except InputError as error:
+        _fail(str(error))
+    text = partial(Catalog.load(settings.default_language).text, settings.default_language)
+
+    async def work(database: Database) -> str:
+        try:
+            if chosen is None:
+                own = await cadences.show(database, code=args.code)
+            else:
+                own = await cadences.set_cadences(database, code=args.code, chosen=chosen, actor_id=None, now=utc_now())
+        except UnknownPatient:
+            _fail(f"there is no patient with the code {args.code}")
+        lines = cadences.describe(settings.instrument_cadences, own, questionnaires)
+        return text("admin.questionnaires", code=args.code, lines=cadence_lines(text, lines))
 
     print(_on_database(settings, work))
 
@@ -349,6 +383,11 @@ def main(argv: list[str] | None = None) -> None:
     schedule.add_argument(
         "quiet", nargs="?", help="the patient's quiet hours, e.g. 22:00-07:00 (default: the clinic's)"
     )
+    cadence = commands.add_parser(
+        "questionnaires", help="show or set how often a patient is offered each questionnaire"
+    )
+    cadence.add_argument("code", help="the patient's clinic code, e.g. P-0012")
+    cadence.add_argument("cadences", nargs="*", help="e.g. phq2=14d interference=7d crps=off (clinic: the clinic's)")
     member = commands.add_parser("staff", help="list, add or remove staff and admins")
     member.add_argument("action", choices=["list", "add", "remove"])
     member.add_argument("telegram_id", type=int, nargs="?", help="their numeric Telegram user id")
@@ -397,6 +436,8 @@ def main(argv: list[str] | None = None) -> None:
         command_staff(settings, args)
     elif args.command == "import":
         command_import(settings, args)
+    elif args.command == "questionnaires":
+        command_questionnaires(settings, args)
     elif args.command == "replay":
         command_replay(settings, args)
     elif args.command == "export":

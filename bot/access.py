@@ -33,7 +33,7 @@ PATIENT_COMMANDS = (
     "help",
 )
 STAFF_COMMANDS = ("patients", "patient", "invite", "relink", "invites", "revoke", "discharge", "infusion", "help")
-ADMIN_COMMANDS = ("staff", "schedule")
+ADMIN_COMMANDS = ("staff", "schedule", "questionnaires")
 
 COMMANDS: dict[str, frozenset[Role]] = {
     "start": EVERYONE,

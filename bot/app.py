@@ -93,7 +93,7 @@ def build_application(
             database,
             questionnaires,
             open_for=open_for,
-            offered=settings.instrument_list,
+            cadences=settings.instrument_cadences,
             on_crisis_answer=intake.crisis_answer,
         ),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
@@ -135,6 +135,7 @@ def build_application(
     application.add_handler(CommandHandler("checkin", checkin.checkin_command))
     application.add_handler(CommandHandler("callme", patient_messages.callme_command))
     application.add_handler(CommandHandler("schedule", admin.schedule_command))
+    application.add_handler(CommandHandler("questionnaires", admin.questionnaires_command))
     application.add_handler(CommandHandler("pause", schedule.pause_command))
     application.add_handler(CommandHandler("resume", schedule.resume_command))
     application.add_handler(CommandHandler("timezone", schedule.timezone_command))

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     checkin_open_hours: int = Field(default=12, ge=1, le=48)
     # Questionnaires offered beside the daily diary on their own cadence (prompts/questionnaires/), comma
     # separated; empty: none. The PHQ-9 is not listed: it follows a positive PHQ-2 the same day.
-    instruments: str = "phq2"
+    instruments: str = "phq2,interference,crps"
     default_checkin_times: str = "09:00"
     schedule_tick_seconds: float = Field(default=10, gt=0, le=60)
     send_grace_minutes: int = Field(default=120, ge=0)
@@ -98,12 +98,8 @@ class Settings(BaseSettings):
     @field_validator("instruments")
     @classmethod
     def _instruments(cls, value: str) -> str:
-        names = [name.strip() for name in value.split(",") if name.strip()]
-        offered = {path.stem for path in (PROMPTS_DIR / "questionnaires").glob("*.yaml")} - {"daily"}
-        unknown = [name for name in names if name not in offered]
-        if unknown:
-            raise ValueError(f"unknown questionnaire {unknown[0]!r}; known: {', '.join(sorted(offered))}")
-        return ",".join(names)
+        parse_instruments(value)
+        return ",".join(word.strip() for word in value.split(",") if word.strip())
 
     @field_validator("webhook_secret")
     @classmethod
@@ -169,8 +165,9 @@ class Settings(BaseSettings):
         return f"{self.telegram_api_base_url}/bot"
 
     @property
-    def instrument_list(self) -> tuple[str, ...]:
-        return tuple(name for name in self.instruments.split(",") if name)
+    def instrument_cadences(self) -> dict[str, int]:
+        """The questionnaires the clinic offers beside the daily diary, in order, with days between offers."""
+        return parse_instruments(self.instruments)
 
     @property
     def token(self) -> str:
@@ -191,3 +188,20 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         raise ConfigurationError(f"{name}: {first['msg']}") from None
+
+
+def parse_instruments(value: str) -> dict[str, int]:
+    """INSTRUMENTS: `phq2,interference=7,crps=28`; a name alone takes the questionnaire's own cadence."""
+    from bot.diary.questionnaire import Questionnaires  # only when configured: the command line stays light
+
+    offered = {q.id: q.every_days for q in Questionnaires.load().values() if q.every_days}
+    chosen: dict[str, int] = {}
+    for word in (w.strip() for w in value.split(",") if w.strip()):
+        name, _, written = (part.strip() for part in word.partition("="))
+        if name not in offered:
+            raise ValueError(f"unknown questionnaire {name!r}; known: {', '.join(sorted(offered))}")
+        days = written.removesuffix("d")
+        if written and not (days.isdigit() and 1 <= int(days) <= 365):
+            raise ValueError(f"{word!r}: write the days between offers as a number from 1 to 365, e.g. {name}=14")
+        chosen[name] = int(days) if written else offered[name]
+    return chosen

@@ -332,6 +332,15 @@ class AuditEvent(SQLModel, table=True):
     detail: str = Field(default="", max_length=200)  # never answer values, notes or names
 
 
+class InstrumentCadence(SQLModel, table=True):
+    """A patient's own cadence for a questionnaire offered by itself (PHQ-2, pain interference, CRPS
+    signs), set by an admin over the clinic's (INSTRUMENTS); 0 days: never offered to this patient."""
+
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True))
+    questionnaire: str = Field(max_length=32, primary_key=True)
+    every_days: int
+
+
 class WrongToken(SQLModel, table=True):
     """An invite token that did not work, by whom and when: the limit on guessing. Rows older than the
     limit's window are deleted as new ones arrive, so nothing about a guesser is kept for long."""

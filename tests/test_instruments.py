@@ -18,12 +18,16 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import select
 
 from bot.alerts.rules import load_rules
+from bot.config import parse_instruments
+from bot.diary import cadences
 from bot.diary.checkins import this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
+from bot.diary.schedule import InputError
 from bot.records import replay
 from bot.records.diary_csv import CsvError
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
+from storage import audit
 from storage.models import Alert, Answer, CheckIn, OutboxMessage
 from tests.cli import run_cli
 from tests.harness import Diary, running_diary
@@ -428,3 +432,72 @@ async def test_a_phq9_of_10_or_more_raises_a_low_mood_card_with_its_score(diary:
     (alert,) = await rows(diary, Alert)
     assert alert.rule == "low_mood"
     assert not any("12" in (m.text or "") and "PHQ" in (m.text or "") for m in ben.messages), "staff only"
+
+
+# -- cadences: the clinic's and each patient's own
+
+
+def test_clinic_cadences_from_instruments_and_their_errors() -> None:
+    assert parse_instruments("phq2,interference=3,crps=28d") == {"phq2": 14, "interference": 3, "crps": 28}
+    assert parse_instruments("") == {}
+    for wrong, says in (("phq9", "unknown questionnaire 'phq9'"), ("crps=0", "from 1 to 365"), ("crps=x", "number")):
+        with pytest.raises(ValueError, match=says):
+            parse_instruments(wrong)
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        (["phq2"], "'phq2' is not a cadence"),
+        (["phq9=14d"], "'phq9' is not a questionnaire offered by itself; known: crps, interference, phq2"),
+        (["crps=400d"], "'crps=400d': between 1 and 365 days"),
+    ],
+)
+def test_cadence_words_are_refused_with_what_is_wrong(words: list[str], says: str) -> None:
+    with pytest.raises(InputError) as refused:
+        cadences.parse(words, QUESTIONNAIRES)
+    assert str(refused.value).startswith(says)
+
+
+async def test_an_admin_sets_a_patients_own_cadences_and_offers_follow_them(database_url: str, tmp_path: Path) -> None:
+    async with running_diary(database_url, tmp_path / "files", instruments="interference,crps") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        ada = SimulatedUser(diary.standin, 900, "Ada")
+        await register_staff(diary, ada, role="admin")
+        await diary.enrol(ben)
+        reply = await ada.send("/questionnaires P-0001 interference=3d crps=off")
+        assert reply is not None and reply.text == (
+            "P-0001, questionnaires beside the daily check-in:\n"
+            "crps: not offered (this patient's)\n"
+            "interference: every 3 days (this patient's)\n"
+            "phq2: not offered (the clinic's)"
+        )
+        refused = await ada.send("/questionnaires P-0001 mood=7d")
+        assert refused is not None and (refused.text or "").startswith("'mood' is not a questionnaire")
+        stranger = SimulatedUser(diary.standin, 901, "Sam")
+        await register_staff(diary, stranger)  # staff, not admin
+        await stranger.send("/questionnaires P-0001 crps=28d")
+
+        offers = []
+        for _day in range(7):
+            before = len(ben.messages)
+            await daily_checkin(diary, ben)
+            await all_sent(diary)
+            if len(ben.messages) > before + 1 and "Pain and daily life" in (ben.last.text or ""):
+                offers.append(_day)
+                await answer_offer(ben, diary, ben.last, ["3", "3", "3"])
+            diary.clock.advance(days=1)
+        assert offers == [0, 3, 6], "every 3 days for this patient; the CRPS checklist never"
+        assert not any("affected limb" in (m.text or "") for m in ben.messages)
+
+        shown = await asyncio.to_thread(run_cli, "questionnaires", "P-0001", DATABASE_URL=database_url)
+        assert shown.returncode == 0 and "interference: every 3 days (this patient's)" in shown.stdout
+        back = await asyncio.to_thread(
+            run_cli, "questionnaires", "P-0001", "crps=clinic", DATABASE_URL=database_url, INSTRUMENTS="crps"
+        )
+        assert back.returncode == 0 and "crps: every 28 days (the clinic's)" in back.stdout
+        async with diary.database.session() as session:
+            events = [(e.actor_id, e.action, e.detail) for e in await audit.since(session=session)]
+        assert (900, "questionnaires", "interference=3 crps=0") in events
+        assert (None, "questionnaires", "crps=clinic") in events
+        assert not any(e[0] == 901 and e[1] == "questionnaires" for e in events), "staff cannot set cadences"

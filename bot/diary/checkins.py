@@ -4,15 +4,16 @@ step up from a positive screen. Every answer is stored at once."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.diary.cadences import effective
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
-from storage import checkins, outbox
+from storage import cadences, checkins, outbox
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
 
@@ -75,14 +76,14 @@ class CheckIns:
         questionnaires: Questionnaires,
         *,
         open_for: timedelta,
-        offered: tuple[str, ...] = (),
+        cadences: Mapping[str, int] | None = None,
         on_crisis_answer: CrisisAnswer | None = None,
     ) -> None:
         self.database = database
         self.questionnaires = questionnaires
         self.questionnaire = questionnaires.daily
         self.open_for = open_for
-        self.offered = questionnaires.offered(offered)
+        self.cadences = dict(cadences or {})  # the clinic's: questionnaire id -> days between offers
         self.on_crisis_answer = on_crisis_answer
 
     def state(self, checkin: CheckIn, answers: dict[str, str], timezone: str) -> CheckInState:
@@ -240,14 +241,15 @@ class CheckIns:
         (not answered or declined for its number of days) is sent as a check-in of its own, which the
         patient may start now, put off to the evening, or decline. At most one a day."""
         assert patient.id is not None
-        if not self.offered or patient.chat_id is None or patient.status != "active":
+        if patient.chat_id is None or patient.status != "active":
             return None
         today = now.astimezone(ZoneInfo(patient.timezone)).date()
         async with self.database.session() as session:
-            for questionnaire in self.offered:
-                assert questionnaire.every_days is not None
-                last = await checkins.last_taken(session=session, patient_id=patient.id, questionnaire=questionnaire.id)
-                if last is not None and (today - last).days < questionnaire.every_days:
+            own = await cadences.of_patient(session=session, patient_id=patient.id)
+            for name, every_days in effective(self.cadences, own).items():
+                questionnaire = self.questionnaires[name]
+                last = await checkins.last_taken(session=session, patient_id=patient.id, questionnaire=name)
+                if last is not None and (today - last).days < every_days:
                     continue
                 checkin, created = await checkins.create(
                     session=session,

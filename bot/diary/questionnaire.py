@@ -232,7 +232,3 @@ class Questionnaires(Mapping[str, Questionnaire]):
     @property
     def daily(self) -> Questionnaire:
         return self._by_id[DAILY]
-
-    def offered(self, enabled: tuple[str, ...]) -> list[Questionnaire]:
-        """The instruments the clinic turned on that are offered by themselves, on their cadence."""
-        return [self._by_id[name] for name in enabled if name in self._by_id and self._by_id[name].every_days]

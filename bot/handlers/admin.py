@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot import team
 from bot.access import Role
+from bot.diary import cadences
 from bot.diary.schedule import InputError, Rule, Slot, parse_schedule_words
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.context import DiaryContext
@@ -74,6 +75,46 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
         await message.reply_text(f"{text(error.key, **error.values)}\n{usage}")
         return
     await message.reply_text(describe(text, code, rule, quiet, slots, services.settings.quiet_hours))
+
+
+def cadence_lines(text: Callable[..., str], lines: list[tuple[str, int, bool]]) -> str:
+    """The words /questionnaires and `python -m bot questionnaires` both answer with."""
+    shown = []
+    for name, days, own in lines:
+        whose = text("admin.cadence_own" if own else "admin.cadence_clinic")
+        key = "admin.cadence_line" if days else "admin.cadence_off"
+        shown.append(text(key, name=name, days=days, whose=whose))
+    return "\n".join(shown)
+
+
+async def questionnaires_command(update: Update, context: DiaryContext) -> None:
+    """/questionnaires P-0012 shows how often each questionnaire is offered to the patient;
+    /questionnaires P-0012 phq2=14d interference=7d crps=off sets their own cadences (audited)."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    services, args = context.services, context.args or []
+    text = partial(context.sender_text, update)
+    if not args:
+        await message.reply_text(text("admin.questionnaires_usage"))
+        return
+    code = args[0]
+    questionnaires = services.checkins.questionnaires
+    try:
+        if len(args) == 1:
+            own = await cadences.show(services.database, code=code)
+        else:
+            chosen = cadences.parse(args[1:], questionnaires)
+            own = await cadences.set_cadences(
+                services.database, code=code, chosen=chosen, actor_id=update.effective_user.id, now=context.now
+            )
+    except UnknownPatient:
+        await message.reply_text(text("admin.unknown_patient", code=code))
+        return
+    except InputError as error:
+        await message.reply_text(f"{text(error.key, **error.values)}\n{text('admin.questionnaires_usage')}")
+        return
+    lines = cadences.describe(services.checkins.cadences, own, questionnaires)
+    await message.reply_text(text("admin.questionnaires", code=code, lines=cadence_lines(text, lines)))
 
 
 async def staff_command(update: Update, context: DiaryContext) -> None:
