@@ -174,33 +174,49 @@ def by_rule(cohort: Sequence[SimulatedPatient], outcome: Outcome, title: str) ->
 
 
 def mood_figures(cohort: Sequence[SimulatedPatient], outcome: Outcome, name: str) -> None:
-    """Depressive episodes found by low_mood, the delay, and its alerts outside episodes."""
-    episodes = found = 0
+    """Depressive episodes found by low_mood, the delay, and its alerts outside episodes by source."""
+    episodes = found = chronic_episodes = chronic_found = 0
     delays: list[float] = []
-    sources: dict[str, int] = {}
-    outside = {True: 0, False: 0}  # chronically low mood or not
+    first: dict[str, int] = {}
+    outside: dict[tuple[bool, str], int] = {}  # (chronically low mood, source): alerts
     years = {True: 0.0, False: 0.0}
     for patient, findings in zip(cohort, outcome, strict=True):
         mood = [f for f in findings if f.rule == MOOD_RULE]
         years[patient.chronic_low_mood] += (patient.end - patient.start).days / 365.25
         for episode in patient.episodes:
             episodes += 1
+            chronic_episodes += patient.chronic_low_mood
             hits = [f for f in mood if episode.onset <= f.at <= episode.end + WEEK]
             if hits:
                 found += 1
+                chronic_found += patient.chronic_low_mood
                 delays.append((hits[0].at - episode.onset).total_seconds() / DAY_SECONDS)
-                source = str(hits[0].details.get("source", "diary"))
-                sources[source] = sources.get(source, 0) + 1
-        outside[patient.chronic_low_mood] += sum(
-            1 for f in mood if not any(e.onset <= f.at <= e.end + WEEK for e in patient.episodes)
-        )
-    delay = f"{statistics.median(delays):.1f}" if delays else "-"
-    first = ", ".join(f"{source} {count}" for source, count in sorted(sources.items())) or "-"
+                first[_source(hits[0])] = first.get(_source(hits[0]), 0) + 1
+        for finding in mood:
+            if not any(e.onset <= finding.at <= e.end + WEEK for e in patient.episodes):
+                key = (patient.chronic_low_mood, _source(finding))
+                outside[key] = outside.get(key, 0) + 1
+
+    def per_year(chronic: bool) -> str:
+        if not years[chronic]:
+            return "-"
+        sources = {source: n for (low, source), n in outside.items() if low == chronic}
+        split = ", ".join(f"{source} {n / years[chronic]:.2f}" for source, n in sorted(sources.items()))
+        return f"{sum(sources.values()) / years[chronic]:.2f}" + (f" ({split})" if split else "")
+
+    delay = f"median {statistics.median(delays):.1f} days after the onset" if delays else "no delay"
+    sources = ", ".join(f"{source} {n}" for source, n in sorted(first.items())) or "-"
+    share = found / episodes if episodes else float("nan")
     print(
-        f"  {name:24} {found:3}/{episodes:<3} ({found / episodes if episodes else float('nan'):.3f}) "
-        f"{delay:>9} {first:>22} {outside[True] / years[True] if years[True] else float('nan'):16.2f} "
-        f"{outside[False] / years[False] if years[False] else float('nan'):12.2f}"
+        f"  {name}: {found} of {episodes} depressive episodes found ({share:.3f}; "
+        f"{chronic_found} of {chronic_episodes} in a chronically low mood), {delay}; first alert from: {sources}\n"
+        f"  {'':{len(name)}}  alerts outside episodes per patient-year: chronically low mood {per_year(True)}; "
+        f"others {per_year(False)}"
     )
+
+
+def _source(finding: Finding) -> str:
+    return str(finding.details.get("source", "diary"))
 
 
 def evaluation_times(cohort: Sequence[SimulatedPatient], rules: Rules, samples: int) -> list[float]:
@@ -298,10 +314,7 @@ def main() -> None:
         f"alerts by rule, default rules with the earlier low_mood ({low_mood.consecutive} moods "
         f"<= {low_mood.at_most} in a row):",
     )
-    print(
-        f"\nlow_mood and the depressive episodes\n  {'':24} {'episodes found':>15} {'days p50':>9} "
-        f"{'first alert from':>22} {'other/pt-yr: low':>16} {'others':>12}"
-    )
+    print("\nlow_mood and the depressive episodes:")
     mood_figures(cohort, defaults, "default rules")
     mood_figures(cohort, before, "earlier low_mood")
 

@@ -122,6 +122,16 @@ async def _press_all(user: SimulatedUser, message: ChatMessage, labels: list[str
         await user.press(label, message=user.server.messages[user.id][message.message_id])
 
 
+def _ben_answers(offer: ChatMessage) -> list[str]:
+    """Ben's answers to whichever questionnaire came round: mood, pain interference or CRPS signs."""
+    labels = [label for label, _ in offer.buttons]
+    if "Several days" in labels:
+        return ["Several days", "Not at all"]
+    if "Yes" in labels:
+        return ["Yes", "Yes", "No", "No", "Yes", "No", "No", "Yes", "No"]
+    return ["6", "6", "7"]
+
+
 def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -> None:
     for event in events:
         name = names.get(event.chat_id, str(event.chat_id))
@@ -262,6 +272,15 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await _answer(ana, ["3", "Igual", "Igual", "No está hinchada", "3 Regular"])
     _print_events(standin.transcript[mark:], names, shown)
 
+    mark = chapter("The weekly pain interference questionnaire (PEG: three 0-10 questions) follows the check-in")
+    offer = await _questionnaire_offered(ben, settings, clock)
+    assert offer is not None and "Pain and daily life" in (offer.text or "")
+    await _press_all(ben, offer, ["6", "5", "7"])
+    offer = await _questionnaire_offered(ana, settings, clock)
+    if offer is not None:
+        await ana.press("Esta vez no", message=offer)
+    _print_events(standin.transcript[mark:], names, shown)
+
     mark = chapter("Two more weeks of scheduled check-ins, answered by pressing buttons (transcript omitted)")
     rng = random.Random(12)
     first = mark
@@ -280,10 +299,10 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
         mood = "2 Low" if flare else rng.choice(["3 Okay", "4 Good"])
         await _answer(ben, [str(pain), colour, "The same", "Not swollen", mood])
         await _answer(ana, [str(max(0, pain - 2)), "Igual", "Igual", "Un poco", "3 Regular"])
-        # Two weeks on, the mood questionnaire is due again: Ben answers it, Ana declines it again.
+        # The questionnaires come round on their cadences: Ben answers them, Ana declines them.
         offer = await _questionnaire_offered(ben, settings, clock)
         if offer is not None:
-            await _press_all(ben, offer, ["Several days", "Not at all"])
+            await _press_all(ben, offer, _ben_answers(offer))
         offer = await _questionnaire_offered(ana, settings, clock)
         if offer is not None:
             await ana.press("Esta vez no", message=offer)
@@ -351,6 +370,7 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await ben.send("/history")
     await ben.wait_for(lambda: ben.last.photo is not None)
     await ben.send("/export")
+    await ben.wait_for(lambda: ben.last.document_name == "questionnaires.csv")
     await ben.wait_for(lambda: ben.last.document is not None)
     _print_events(standin.transcript[mark:], names, shown)
 
