@@ -283,13 +283,16 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
     previous one. After a finding, none for `refractory_days`.
     """
     config = rules.low_mood
-    span = timedelta(days=config.baseline_days)
-    moods = [(p.at, p.mood) for p in points if p.mood is not None]
+    before = _Baseline(timedelta(days=config.baseline_days))  # the moods of the days before, kept sorted
     findings: list[Finding] = []
     run: list[int] = []
-    for index, (at, mood) in enumerate(moods):
-        before = [m for t, m in moods[:index] if t >= at - span]
-        usual = _median(before) if len(before) >= config.baseline_min_entries else None
+    for point in points:
+        if point.mood is None:
+            continue
+        at, mood = point.at, point.mood
+        before.forget_before(at)
+        usual = before.median if len(before.ordered) >= config.baseline_min_entries else None
+        before.add(at, mood)
         low = mood <= config.at_most and (usual is None or mood <= usual - config.drop)
         run = [*run, mood] if low else []
         if len(run) == config.consecutive:
@@ -319,12 +322,6 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
         if not kept or finding.at - kept[-1].at >= timedelta(days=config.refractory_days):
             kept.append(finding)
     return kept
-
-
-def _median(values: Sequence[int]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
 
 
 def missed_checkins(points: Sequence[Point], rules: Rules) -> list[Finding]:
