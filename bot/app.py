@@ -75,7 +75,7 @@ def build_application(
     questionnaires = Questionnaires.load()
     questionnaire = questionnaires.daily
     open_for = timedelta(hours=settings.checkin_open_hours)
-    desk = AlertDesk.for_settings(database, settings, catalog)
+    desk = AlertDesk.for_settings(database, settings, catalog, questionnaires)
     intake = Intake(
         database,
         questionnaire=questionnaire,

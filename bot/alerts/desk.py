@@ -100,7 +100,13 @@ class AlertDesk:
         self.tell_patient_seen = tell_patient_seen
 
     @classmethod
-    def for_settings(cls, database: Database, settings: Settings, catalog: Catalog | None = None) -> AlertDesk:
+    def for_settings(
+        cls,
+        database: Database,
+        settings: Settings,
+        catalog: Catalog | None = None,
+        questionnaires: Questionnaires | None = None,
+    ) -> AlertDesk:
         return cls(
             database,
             rules=load_rules(settings.rules_file),
@@ -108,7 +114,7 @@ class AlertDesk:
             staff_chat_id=settings.staff_chat_id,
             clinic_timezone=settings.default_timezone,
             tell_patient_seen=settings.tell_patient_seen,
-            questionnaires=Questionnaires.load(),
+            questionnaires=questionnaires or Questionnaires.load(),
         )
 
     # ------------------------------------------------------------------ findings -> alerts

@@ -58,7 +58,7 @@ class DiaryRow:
         return {item: str(value) for item, value in values.items() if value is not None}
 
 
-def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
@@ -98,12 +98,24 @@ def unescape(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and _NEEDS_QUOTE.match(cell, 1) else cell
 
 
-def _code(value: str, where: str) -> str:
+def patient_code(value: str, where: str) -> str:
     # The length is that of the code itself, not of the cell: an escaped code is one character longer.
     code = unescape(value.strip())
     if not code or len(code) > MAX_CODE or any(c.isspace() for c in code):
         raise CsvError(f"{where}, patient: a clinic code of 1-{MAX_CODE} characters without spaces is needed")
     return code
+
+
+def recorded_time(cell: str, where: str) -> datetime:
+    """An ISO 8601 time with its offset: without one, the moment is not known."""
+    raw = cell.strip()
+    try:
+        recorded_at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is not an ISO 8601 time") from None
+    if recorded_at.tzinfo is None:
+        raise CsvError(f"{where}, recorded_at: {raw[:40]!r} needs an offset, e.g. 2026-11-03T09:00:00+01:00")
+    return recorded_at
 
 
 class _Parser:
@@ -129,14 +141,8 @@ class _Parser:
         return None if code is None else int(code)
 
     def row(self, cells: dict[str, str], where: str) -> DiaryRow:
-        patient = _code(cells["patient"], where)
-        raw = cells["recorded_at"].strip()
-        try:
-            recorded_at = datetime.fromisoformat(raw)
-        except ValueError:
-            raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is not an ISO 8601 time") from None
-        if recorded_at.tzinfo is None:
-            raise CsvError(f"{where}, recorded_at: {raw[:40]!r} needs an offset, e.g. 2026-11-03T09:00:00+01:00")
+        patient = patient_code(cells["patient"], where)
+        recorded_at = recorded_time(cells["recorded_at"], where)
         # A note is kept as written, spaces and line breaks included, so that an export comes back
         # exactly; only a cell with nothing but spaces is no note.
         note = unescape(cells["note"]) if cells["note"].strip() else None
@@ -160,7 +166,7 @@ def read_diary(path: Path, *, questionnaire: Questionnaire | None = None, progre
     parser = _Parser(questionnaire or Questionnaire.load("daily"))
     rows = []
     seen: dict[tuple[str, datetime], tuple[int, datetime]] = {}
-    for number, cells in _rows(path, DIARY_COLUMNS):
+    for number, cells in read_rows(path, DIARY_COLUMNS):
         where = f"{path}, row {number}"
         row = parser.row(cells, where)
         # The same check-in twice would have the database refuse the whole import half-way; named
@@ -182,9 +188,9 @@ def read_diary(path: Path, *, questionnaire: Questionnaire | None = None, progre
 def read_infusions(path: Path) -> list[tuple[str, Infusion]]:
     infusions = []
     seen: dict[tuple[str, date], int] = {}
-    for number, cells in _rows(path, INFUSION_COLUMNS):
+    for number, cells in read_rows(path, INFUSION_COLUMNS):
         where = f"{path}, row {number}"
-        patient = _code(cells["patient"], where)
+        patient = patient_code(cells["patient"], where)
         raw = cells["date"].strip()
         try:
             day = date.fromisoformat(raw)

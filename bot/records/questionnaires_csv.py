@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.alerts.trends import Scored
 from bot.diary.questionnaire import Questionnaire, Questionnaires
-from bot.records.diary_csv import CsvError, _code, _rows, escape
+from bot.records.diary_csv import CsvError, escape, patient_code, read_rows, recorded_time
 
 QUESTIONNAIRE_COLUMNS = ("patient", "recorded_at", "questionnaire", "item", "answer", "score")
 
@@ -42,16 +42,10 @@ def read_scores(path: Path, questionnaires: Questionnaires) -> list[tuple[str, S
     """Every completed, scored questionnaire in the file, by patient code; CsvError at the first bad row
     (an unknown questionnaire or item, an answer its scale does not offer)."""
     answered: dict[tuple[str, datetime, str], dict[str, str]] = {}
-    for number, cells in _rows(path, QUESTIONNAIRE_COLUMNS):
+    for number, cells in read_rows(path, QUESTIONNAIRE_COLUMNS):
         where = f"{path}, row {number}"
-        patient = _code(cells["patient"], where)
-        raw = cells["recorded_at"].strip()
-        try:
-            at = datetime.fromisoformat(raw)
-        except ValueError:
-            raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is not an ISO 8601 time") from None
-        if at.tzinfo is None:
-            raise CsvError(f"{where}, recorded_at: {raw[:40]!r} needs an offset, e.g. 2026-11-03T09:00:00+01:00")
+        patient = patient_code(cells["patient"], where)
+        at = recorded_time(cells["recorded_at"], where)
         name = cells["questionnaire"].strip()
         questionnaire = questionnaires.get(name)
         if questionnaire is None or questionnaire.scoring is None:
