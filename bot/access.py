@@ -32,7 +32,18 @@ PATIENT_COMMANDS = (
     "delete",
     "help",
 )
-STAFF_COMMANDS = ("patients", "patient", "invite", "relink", "invites", "revoke", "discharge", "infusion", "help")
+STAFF_COMMANDS = (
+    "patients",
+    "patient",
+    "cycles",
+    "invite",
+    "relink",
+    "invites",
+    "revoke",
+    "discharge",
+    "infusion",
+    "help",
+)
 ADMIN_COMMANDS = ("staff", "schedule", "questionnaires")
 
 COMMANDS: dict[str, frozenset[Role]] = {

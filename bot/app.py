@@ -98,7 +98,7 @@ def build_application(
         ),
         scheduler=Scheduler.for_settings(database, settings, questionnaire),
         desk=desk,
-        cards=CardRenderer(catalog, clinic_timezone=settings.default_timezone),
+        cards=CardRenderer(catalog, questionnaires, clinic_timezone=settings.default_timezone),
         intake=intake,
         replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
         limiter=FloodLimiter(
@@ -147,6 +147,7 @@ def build_application(
     application.add_handler(CommandHandler("invites", staff.invites_command))
     application.add_handler(CommandHandler("revoke", staff.revoke_command))
     application.add_handler(CommandHandler("patients", staff.patients_command))
+    application.add_handler(CommandHandler("cycles", staff.cycles_command))
     application.add_handler(CommandHandler("patient", staff.patient_command))
     application.add_handler(CommandHandler("discharge", staff.discharge_command))
     application.add_handler(CommandHandler("staff", admin.staff_command))

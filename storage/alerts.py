@@ -229,24 +229,15 @@ async def escalated(*, session: AsyncSession, alert_id: int, next_at: datetime |
     return bool(result.rowcount)
 
 
-async def for_digest(
-    *, session: AsyncSession, open_before: datetime
-) -> tuple[list[tuple[Alert, str]], list[tuple[Alert, str]]]:
-    """(digest-tier alerts not yet listed, other alerts active since before `open_before`), with patient codes."""
+async def active_with_codes(*, session: AsyncSession) -> list[tuple[Alert, str]]:
+    """Open and acknowledged alerts with their patients' codes, oldest first (for the digest)."""
     rows = (
         await execute(
             session,
             select(ALERTS, PATIENTS.c.code)
             .join(PATIENTS, PATIENTS.c.id == ALERTS.c.patient_id)
             .where(ALERTS.c.status.in_(("open", "acknowledged")))
-            .order_by(ALERTS.c.opened_at),
+            .order_by(ALERTS.c.opened_at, ALERTS.c.id),
         )
     ).all()
-    listed, long_open = [], []
-    for row in rows:
-        alert, code = Alert(**{k: v for k, v in row._mapping.items() if k != "code"}), str(row.code)
-        if alert.tier == "digest":
-            listed.append((alert, code))
-        elif alert.opened_at < open_before:
-            long_open.append((alert, code))
-    return listed, long_open
+    return [(Alert(**{k: v for k, v in row._mapping.items() if k != "code"}), str(row.code)) for row in rows]

@@ -127,6 +127,17 @@ async def last_taken(*, session: AsyncSession, patient_id: int, questionnaire: s
     return result.scalar_one_or_none()
 
 
+async def patients_completing(*, session: AsyncSession, questionnaires: list[str], since: datetime) -> list[int]:
+    """The patients who completed one of these questionnaires since `since` (for the digest)."""
+    result = await execute(
+        session,
+        select(CHECKINS.c.patient_id)
+        .where(CHECKINS.c.questionnaire.in_(questionnaires), CHECKINS.c.completed_at >= since)
+        .distinct(),
+    )
+    return [int(patient_id) for patient_id in result.scalars()]
+
+
 async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[CheckIn, Patient] | None:
     checkin = await session.get(CheckIn, checkin_id)
     if checkin is None:

@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
-from storage.models import Infusion, table
+from storage.models import Infusion, Patient, table
 
 INFUSIONS = table(Infusion)
+PATIENTS = table(Patient)
 
 
 async def record(
@@ -32,3 +33,15 @@ async def since(*, session: AsyncSession, patient_id: int, since: date) -> list[
         .order_by(INFUSIONS.c.given_on),
     )
     return [(d, str(k)) for d, k in result.all()]
+
+
+async def patients_with(*, session: AsyncSession, statuses: tuple[str, ...]) -> list[int]:
+    """Patients in one of these states with at least one infusion recorded."""
+    result = await execute(
+        session,
+        select(INFUSIONS.c.patient_id)
+        .join(PATIENTS, PATIENTS.c.id == INFUSIONS.c.patient_id)
+        .where(PATIENTS.c.status.in_(statuses))
+        .distinct(),
+    )
+    return [int(patient_id) for patient_id in result.scalars()]

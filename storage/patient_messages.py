@@ -4,7 +4,7 @@ acted on that update."""
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -97,17 +97,16 @@ async def mark_seen(*, session: AsyncSession, message_id: int, by: int, now: dat
     return bool(result.rowcount)
 
 
-async def undigested_counts(*, session: AsyncSession) -> list[tuple[str, int]]:
-    """(patient code, messages to the care team) for messages no digest has listed yet."""
+async def undigested(*, session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(patient code, kind, text) of the messages to the care team no digest has listed yet, oldest first."""
     result = await execute(
         session,
-        select(PATIENTS.c.code, func.count())
+        select(PATIENTS.c.code, MESSAGES.c.kind, MESSAGES.c.text)
         .join(PATIENTS, PATIENTS.c.id == MESSAGES.c.patient_id)
         .where(MESSAGES.c.digested_at.is_(None), MESSAGES.c.filed_as == "message")
-        .group_by(PATIENTS.c.code)
-        .order_by(PATIENTS.c.code),
+        .order_by(MESSAGES.c.received_at, MESSAGES.c.id),
     )
-    return [(str(code), int(count)) for code, count in result.all()]
+    return [(str(code), str(kind), str(text)) for code, kind, text in result.all()]
 
 
 async def mark_digested(*, session: AsyncSession, now: datetime) -> None:

@@ -17,6 +17,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import select
 
+from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
 from bot.config import parse_instruments
 from bot.diary import cadences
@@ -338,19 +339,28 @@ async def test_interference_weekly_and_crps_signs_four_weekly_are_offered_scored
         before = len(ben.messages)
         await daily_checkin(diary, ben)
         await ben.wait_for(lambda: len(ben.messages) > before + 1 and "Pain and daily life" in (ben.last.text or ""))
+        await answer_offer(ben, diary, ben.last, ["8", "8", "8"])
 
         sam = SimulatedUser(diary.standin, 800, "Sam")
         await register_staff(diary, sam)
         await sam.send("/patient P-0001")
-        await sam.wait_for(lambda: any("Questionnaires" in (m.text or "") for m in sam.messages))
+        await sam.wait_for(lambda: any(m.photo for m in sam.messages))
         shown = next(m.text for m in sam.messages if "Questionnaires" in (m.text or "")) or ""
-        assert "PEG (pain interference): 5.7" in shown and "CRPS signs: 3" in shown
+        lines = shown.split("Questionnaires (newest first):\n")[1].splitlines()
+        assert lines[0].endswith("PEG (pain interference): 8, +2.3 since 2026-11-21"), "newest first, with its change"
+        assert lines[1].endswith("CRPS signs: 3") and lines[2].endswith("PEG (pain interference): 5.7")
+
+        diary.clock.advance(hours=14, minutes=31)  # 23:31 in Berlin: the digest lists today's questionnaires
+        assert await AlertDesk.for_settings(diary.database, diary.settings).daily(now=diary.clock())
+        await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
+        digest = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or "")) or ""
+        assert "Questionnaires answered: P-0001 PEG (pain interference) 8 (before: 5.7)" in digest
 
         await exported_as_fhir_and_csv(database_url, tmp_path)
         await ben.send("/export")
         await ben.wait_for(lambda: ben.last.document_name == "questionnaires.csv")
         own = (ben.last.document or b"").decode("utf-8")
-        assert own.count("\nP-0001,") == 3 + 9 and ",crps,crps_spread,yes,3" in own, "the patient's own answers"
+        assert own.count("\nP-0001,") == 3 + 9 + 3 and ",crps,crps_spread,yes,3" in own, "the patient's own answers"
 
 
 async def exported_as_fhir_and_csv(database_url: str, folder: Path) -> None:
@@ -372,12 +382,16 @@ async def exported_as_fhir_and_csv(database_url: str, folder: Path) -> None:
         "http://loinc.org/91145-3",
         "http://loinc.org/91146-1",
     ]
-    scores = {
-        o.code.text: (o.code.coding[0].code, o.valueQuantity.value if o.valueQuantity else o.valueInteger)
+    scores = [
+        (o.code.text, o.code.coding[0].code, o.valueQuantity.value if o.valueQuantity else o.valueInteger)
         for o in resources
         if o.get_resource_type() == "Observation" and o.code.text.endswith("_score")
-    }
-    assert scores == {"interference_score": ("91147-9", Decimal("5.7")), "crps_score": ("crps_score", 3)}
+    ]
+    assert sorted(scores, key=str) == [
+        ("crps_score", "crps_score", 3),
+        ("interference_score", "91147-9", 8),
+        ("interference_score", "91147-9", Decimal("5.7")),
+    ]
     with rows_file.open(encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
     assert [(r["questionnaire"], r["item"], r["answer"], r["score"]) for r in written[:3]] == [
@@ -385,7 +399,7 @@ async def exported_as_fhir_and_csv(database_url: str, folder: Path) -> None:
         ("interference", "peg_enjoyment", "6", "5.7"),
         ("interference", "peg_activity", "4", "5.7"),
     ]
-    assert len(written) == 3 + 9
+    assert len(written) == 3 + 9 + 3
 
 
 def test_replay_reads_phq9_scores_from_the_questionnaires_csv(tmp_path: Path) -> None:
@@ -429,6 +443,7 @@ async def test_a_phq9_of_10_or_more_raises_a_low_mood_card_with_its_score(diary:
     card = next(m for m in staff_chat(diary) if m.photo)
     assert card.caption is not None and card.caption.startswith("🟠 Amber")
     assert "Mood lower than this patient's usual" in card.caption and "PHQ-9 12 (before: -)" in card.caption
+    assert card.caption.endswith("\nPHQ-2 6 on 21.11\nPHQ-9 12 on 21.11"), "diary cards show the newest scores, dated"
     (alert,) = await rows(diary, Alert)
     assert alert.rule == "low_mood"
     assert not any("12" in (m.text or "") and "PHQ" in (m.text or "") for m in ben.messages), "staff only"

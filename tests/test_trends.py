@@ -219,7 +219,10 @@ def low_mood_on(scores: list[Scored]) -> list[str]:
 def test_phq9_at_10_or_a_rise_of_5_is_low_mood_and_a_steady_high_score_is_not_news() -> None:
     assert low_mood_on(phq9(9)) == []
     assert low_mood_on(phq9(10)) == ["10"]
-    assert low_mood_on(phq9(4, 8, 9)) == [], "a rise of 4 below 10"
+    assert low_mood_on(phq9(4, 8)) == [], "a rise of 4 below 10"
+    assert low_mood_on(phq9(4, 7, 9)) == ["9"], "a rise of 5 in small steps"
+    assert low_mood_on(phq9(19, 22, 25, every=timedelta(days=28))) == ["19", "25"], "6 above the last finding"
+    assert low_mood_on(phq9(15, 11, 14, every=timedelta(days=28))) == ["15"], "3 above the lowest since"
     assert low_mood_on(phq9(2, 7)) == ["7"], "a rise of 5"
     assert low_mood_on(phq9(14, 14, 15, 14, 13, 14)) == ["14"], "always moderate: once"
     assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=13))) == ["12"], "again within 28 days: refractory"

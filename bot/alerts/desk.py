@@ -11,17 +11,20 @@ from __future__ import annotations
 import enum
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alerts.cycles import Cycle, cycles, describe
 from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
 from bot.config import Settings
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.schedule import parse_times
+from bot.diary.scores import answered_since, newest, scored
 from bot.prompts import Catalog
 from storage import alerts, audit, checkins, counters, infusions, outbox, patient_messages, patients, staff
 from storage.checkins import Entry
@@ -36,7 +39,10 @@ HISTORY = timedelta(days=120)
 # A finding older than this is history (for example, just imported), not news for staff.
 NEWS = timedelta(hours=36)
 SNOOZE = timedelta(days=7)
+# Infusion cycles staff see: the last year's, so that earlier cycles inform the projection.
+CYCLES = timedelta(days=365)
 DIGEST_DAY = "digest_day"
+DIGEST_TEXT = 160  # characters of each patient message quoted in the digest
 
 
 class StaffAction(enum.StrEnum):
@@ -74,8 +80,10 @@ class AlertView:
     details: dict[str, object]
     last_infusion: tuple[date, str] | None
     names: dict[int, str]
-    entries: list[Entry]
+    entries: list[Entry]  # the last 30 days of the diary, missed check-ins with no answers
     infusions: list[date]
+    scores: list[Scored]  # the questionnaires' scores of the last months, oldest first
+    cycle: Cycle | None  # the last infusion's cycle
 
 
 class AlertDesk:
@@ -125,7 +133,8 @@ class AlertDesk:
         async with self.database.session() as session:
             entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - HISTORY)
             given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
-            scores = await self._scores(session, patient_id=patient_id, since=now - HISTORY)
+            found = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
+            scores = scored(found)
             findings = evaluate(points_from(entries), [Infusion(d, k) for d, k in given], self.rules, scores)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
             resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
@@ -138,18 +147,6 @@ class AlertDesk:
             for finding in newest.values():
                 await self._file(session, patient_id=patient_id, finding=finding, now=now)
         return len(newest)
-
-    async def _scores(self, session: AsyncSession, *, patient_id: int, since: datetime) -> list[Scored]:
-        found = []
-        for questionnaire in self.scored:
-            answered = await checkins.entries_since(
-                session=session, patient_id=patient_id, since=since, questionnaire=questionnaire.id
-            )
-            for entry in answered:
-                score = questionnaire.score(entry.answers)
-                if score is not None:
-                    found.append(Scored(entry.started_at, questionnaire.id, score.total))
-        return sorted(found, key=lambda scored: scored.at)
 
     def _refractory(self, finding: Finding, resolved_at: datetime | None) -> bool:
         """A rule with a refractory period stays quiet for that long after staff resolved its last alert."""
@@ -342,9 +339,11 @@ class AlertDesk:
                 return None
             patient = await patients.by_id(session=session, patient_id=alert.patient_id)
             assert patient is not None
-            entries = await checkins.entries_since(
+            entries = await checkins.diary_since(
                 session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
             )
+            found = await answered_since(session, self.scored, patient_id=alert.patient_id, since=now - HISTORY)
+            cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
             given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
             people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
             names = await staff.names(session=session, telegram_user_ids=people)
@@ -356,6 +355,8 @@ class AlertDesk:
             names=names,
             entries=entries,
             infusions=[d for d, _ in given],
+            scores=scored(found),
+            cycle=cycle[0] if cycle else None,
         )
 
     async def card_sent(self, *, alert_id: int, chat_id: int, message_id: int) -> None:
@@ -412,9 +413,55 @@ class AlertDesk:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
                 return None
-            return await infusions.record(
+            recorded = await infusions.record(
                 session=session, patient_id=patient.id, given_on=on, kind=kind, now=now, by=by
             )
+            waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
+            if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
+                await alerts.resolve(session=session, alert_id=waning.id, by=by, now=now)
+                await self._queue_card(session, alert_id=waning.id, patient_id=patient.id, tier=Tier.AMBER, now=now)
+            return recorded
+
+    # ------------------------------------------------------------------ infusion cycles
+
+    async def cycles_of(self, session: AsyncSession, *, patient_id: int, now: datetime) -> list[Cycle]:
+        """Every infusion cycle of the patient within the last year, oldest first."""
+        given = await infusions.since(session=session, patient_id=patient_id, since=(now - CYCLES).date())
+        if not given:
+            return []
+        before = timedelta(days=self.rules.relief_waning.before_days)
+        since = datetime.combine(given[0][0], time(), tzinfo=UTC) - before - timedelta(days=1)
+        entries = await checkins.entries_since(session=session, patient_id=patient_id, since=since)
+        pains = [(e.started_at, int(e.answers["pain"])) for e in entries if e.answers.get("pain", "").isdigit()]
+        patient = await patients.by_id(session=session, patient_id=patient_id)
+        today = now.astimezone(ZoneInfo(patient.timezone) if patient else self.clinic_zone).date()
+        return cycles(pains, given, today=today, config=self.rules.relief_waning)
+
+    async def patient_cycles(self, *, patient_id: int, now: datetime) -> list[Cycle]:
+        async with self.database.session() as session:
+            return await self.cycles_of(session, patient_id=patient_id, now=now)
+
+    async def clinic_cycles(self, *, now: datetime, actor_id: int) -> list[tuple[str, Cycle]]:
+        """The current cycle of every active patient with an infusion: those below half of their best
+        relief first (longest ago first), then by projected day, then those without a measure."""
+        found = []
+        async with self.database.session() as session:
+            for patient_id in await infusions.patients_with(session=session, statuses=("active", "unreachable")):
+                patient = await patients.by_id(session=session, patient_id=patient_id)
+                current = (await self.cycles_of(session, patient_id=patient_id, now=now))[-1:]
+                if patient is not None and current:
+                    found.append((patient.code, current[0]))
+            await audit.record(session=session, actor_id=actor_id, action="view_cycles", now=now)
+
+        def order(item: tuple[str, Cycle]) -> tuple[int, float, str]:
+            code, cycle = item
+            if cycle.below_half_since is not None:
+                return (0, cycle.below_half_since - cycle.day, code)
+            if cycle.projected_half is not None:
+                return (1, cycle.projected_half - cycle.day, code)
+            return (2, 0, code)
+
+        return sorted(found, key=order)
 
     # ------------------------------------------------------------------ the daily digest
 
@@ -447,6 +494,8 @@ class AlertDesk:
         return True
 
     async def _digest(self, *, now: datetime, today: date) -> str | None:
+        """What needs a look, crisis messages first, with numbers; None when there is nothing to say.
+        Digest-tier alerts are listed once; relief waning stays listed until staff act on it."""
         language = self.catalog.default_language
 
         def t(key: str, **values: object) -> str:
@@ -454,29 +503,80 @@ class AlertDesk:
 
         open_hours = self.rules.digest.open_longer_than_hours
         async with self.database.session() as session:
-            listed, long_open = await alerts.for_digest(session=session, open_before=now - timedelta(hours=open_hours))
+            active = await alerts.active_with_codes(session=session)
             unreachable = await patients.codes_with_status(session=session, status="unreachable")
-            messages = await patient_messages.undigested_counts(session=session)
-            for alert, _ in listed:
-                assert alert.id is not None
-                await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
+            scores = await self._new_scores(session, since=now - timedelta(days=1), now=now)
+            messages = await patient_messages.undigested(session=session)
+            waning = []
+            for alert, code in active:
+                if alert.rule == "relief_waning":
+                    cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
+                    waning.append(f"{code}: " + (describe(t, cycle[0]) if cycle else t("alerts.rule.relief_waning")))
+                elif alert.tier == Tier.DIGEST.value:
+                    assert alert.id is not None
+                    await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
             await patient_messages.mark_digested(session=session, now=now)
 
-        def codes(rule: str) -> str:
-            return ", ".join(code for alert, code in listed if alert.rule == rule) or t("digest.none")
+        def codes(found: list[tuple[Alert, str]]) -> str:
+            return ", ".join(dict.fromkeys(code for _, code in found))
 
-        return "\n".join(
-            [
-                t("digest.title", date=today.isoformat()),
-                t("digest.missed", codes=codes("missed_checkins")),
-                t("digest.relief_waning", codes=codes("relief_waning")),
-                t("digest.unreachable", codes=", ".join(unreachable) or t("digest.none")),
-                t("digest.messages", codes=", ".join(f"{c} ({n})" for c, n in messages) or t("digest.none")),
-                t(
-                    "digest.long_open",
-                    hours=open_hours,
-                    codes=", ".join(f"{code} ({t(f'alerts.rule.{a.rule}')})" for a, code in long_open)
-                    or t("digest.none"),
-                ),
-            ]
-        )
+        crisis = [(a, code) for a, code in active if a.rule == "crisis_text"]
+        missed = [(a, code) for a, code in active if a.rule == "missed_checkins" and a.tier == Tier.DIGEST.value]
+        long_open = [
+            (a, code)
+            for a, code in active
+            if a.tier != Tier.DIGEST.value
+            and a.rule not in ("crisis_text", "relief_waning")
+            and a.opened_at < now - timedelta(hours=open_hours)
+        ]
+        lines = [t("digest.title", date=today.isoformat())]
+        if crisis:
+            opened = [f"{code} ({self._local(a.opened_at)})" for a, code in crisis]
+            lines.append(t("digest.crisis", codes=", ".join(opened)))
+        if waning:
+            lines.append(t("digest.relief_waning", lines="\n".join(waning)))
+        if missed:
+            lines.append(t("digest.missed", codes=codes(missed)))
+        if unreachable:
+            lines.append(t("digest.unreachable", codes=", ".join(unreachable)))
+        if messages:
+            lines.append(t("digest.messages", lines="\n".join(self._message_line(t, *m) for m in messages)))
+        if scores:
+            lines.append(t("digest.scores", scores=", ".join(scores)))
+        if long_open:
+            listed = [f"{code} ({t(f'alerts.rule.{a.rule}')})" for a, code in long_open]
+            lines.append(t("digest.long_open", hours=open_hours, codes=", ".join(listed)))
+        return "\n".join(lines) if len(lines) > 1 else None
+
+    def _local(self, at: datetime) -> str:
+        return at.astimezone(self.clinic_zone).strftime("%d.%m %H:%M")
+
+    @staticmethod
+    def _message_line(t: Callable[..., str], code: str, kind: str, text: str) -> str:
+        """ "P-0001: “When is my next appointment?”", long texts cut (the staff chat has them whole)."""
+        shown = text if len(text) <= DIGEST_TEXT else text[: DIGEST_TEXT - 1].rstrip() + "…"
+        if not shown:
+            return t("digest.message_media", code=code, kind=kind)
+        return t("digest.message", code=code, text=shown)
+
+    async def _new_scores(self, session: AsyncSession, *, since: datetime, now: datetime) -> list[str]:
+        """ "P-0012 PHQ-9 12 (before: 6)" for each questionnaire completed since `since`."""
+        language = self.catalog.default_language
+        ids = [questionnaire.id for questionnaire in self.scored]
+        found = []
+        for patient_id in await checkins.patients_completing(session=session, questionnaires=ids, since=since):
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            answered = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
+            for change in newest(scored(answered), since=since):
+                values: dict[str, object] = {
+                    "code": patient.code if patient else "?",
+                    "name": self.catalog.text(language, f"staff.instrument.{change.now.questionnaire}"),
+                    "total": f"{change.now.total:g}",
+                }
+                if change.before is None:
+                    found.append(self.catalog.text(language, "digest.score_first", **values))
+                else:
+                    found.append(
+                        self.catalog.text(language, "digest.score", before=f"{change.before.total:g}", **values)
+                    )
+        return sorted(found)

@@ -93,7 +93,7 @@ class MissedCheckins(Consecutive):
 
 
 class ReliefWaning(Rule):
-    tier: Tier = Tier.DIGEST
+    tier: Tier = Tier.AMBER
     before_days: int = Field(default=14, ge=3, le=60)  # the pain level an infusion is measured against
     after_days: int = Field(default=84, ge=7, le=365)  # how long after an infusion relief is followed
     # Earlier, a few noisy scores look like relief lost; relief lasting under two weeks would be unusual.

@@ -14,8 +14,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from statistics import fmean
 
+from bot.alerts import cycles
 from bot.alerts.rules import NewSign, PainWorsening, Rules, Tier
 
 Details = dict[str, float | int | str]
@@ -280,7 +280,8 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
     `baseline_days` before (once there are `baseline_min_entries`; before that, `at_most` alone), so a
     patient whose mood is always low is compared with themselves. PHQ-9: a total of at least
     `phq9_at_least` when the previous one was below it (or there was none), or `phq9_rise` above the
-    previous one. After a finding, none for `refractory_days`.
+    lowest since the last finding (so 19, 22, 25 is a rise of 6). After a finding, none for
+    `refractory_days`.
     """
     config = rules.low_mood
     before = _Baseline(timedelta(days=config.baseline_days))  # the moods of the days before, kept sorted
@@ -300,11 +301,12 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
             details["usual"] = "-" if usual is None else _round(usual)
             findings.append(Finding("low_mood", config.tier, at, details))
     previous: float | None = None
+    lowest: float | None = None  # since the last finding: a rise in small steps adds up
     for score in scores:
         if score.questionnaire != "phq9":
             continue
         crossed = score.total >= config.phq9_at_least and (previous is None or previous < config.phq9_at_least)
-        rose = previous is not None and score.total - previous >= config.phq9_rise
+        rose = lowest is not None and score.total - lowest >= config.phq9_rise
         if crossed or rose:
             earlier = "-" if previous is None else f"{previous:g}"
             findings.append(
@@ -315,7 +317,9 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
                     {"source": "phq9", "total": f"{score.total:g}", "previous": earlier},
                 )
             )
+            lowest = score.total
         previous = score.total
+        lowest = score.total if lowest is None else min(lowest, score.total)
     findings.sort(key=lambda f: f.at)
     kept: list[Finding] = []
     for finding in findings:
@@ -350,50 +354,36 @@ def _answered(point: Point) -> bool:
 
 
 def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules: Rules) -> list[Finding]:
-    """After an infusion that brought pain down by at least `min_relief_fraction` (the lowest mean of
-    `recent_entries` consecutive scores against the mean of the `before_days` before it), fire once
-    when the mean of the last `recent_entries` has regained `regained_fraction` of that relief."""
+    """After an infusion that brought pain down by at least `min_relief_fraction` of the median of the
+    `before_days` before it (pain smoothed over `recent_entries` scores), fire once when relief has
+    fallen to `1 - regained_fraction` of its best: the same measure as the cycles staff see."""
     config = rules.relief_waning
     pains = [(p.at, p.pain) for p in points if p.pain is not None]
     days = sorted(infusions, key=lambda i: i.on)
     findings: list[Finding] = []
     for index, infusion in enumerate(days):
         start = infusion.on
-        before = [pain for at, pain in pains if start - timedelta(days=config.before_days) <= at.date() < start]
-        if len(before) < 3:
+        level = cycles.baseline(pains, start, config)
+        if level is None:
             continue
-        level = fmean(before)
         end = start + timedelta(days=config.after_days)
         if index + 1 < len(days):
             end = min(end, days[index + 1].on)
-        recent: deque[int] = deque(maxlen=config.recent_entries)
-        nadir: float | None = None
-        for at, pain in pains:
-            if not start <= at.date() < end:
-                continue
-            recent.append(pain)
-            if len(recent) < config.recent_entries:
-                continue
-            mean = fmean(recent)
-            nadir = mean if nadir is None else min(nadir, mean)
-            relief = level - nadir
-            relieved = relief > 0 and relief >= config.min_relief_fraction * level
-            settled = (at.date() - start).days >= config.not_before_days
-            if relieved and settled and mean >= nadir + config.regained_fraction * relief:
-                findings.append(
-                    Finding(
-                        "relief_waning",
-                        config.tier,
-                        at,
-                        {
-                            "infusion": start.isoformat(),
-                            "days_since": (at.date() - start).days,
-                            "before": _round(level),
-                            "lowest": _round(nadir),
-                            "recent": _round(mean),
-                        },
-                    )
-                )
+        for step in cycles.steps(pains, start, end, level, config):
+            relieved = step.best >= config.min_relief_fraction
+            settled = step.day >= config.not_before_days
+            if relieved and settled and step.relief <= (1 - config.regained_fraction) * step.best:
+                details: Details = {
+                    "infusion": start.isoformat(),
+                    "days_since": step.day,
+                    "before": _round(level),
+                    "lowest": _round(level * (1 - step.best)),
+                    "recent": _round(step.level),
+                    "relief": round(100 * step.best),
+                    "relief_day": step.best_day,
+                    "relief_now": round(100 * step.relief),
+                }
+                findings.append(Finding("relief_waning", config.tier, step.at, details))
                 break
     return findings
 

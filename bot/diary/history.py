@@ -1,19 +1,17 @@
-"""A patient's own recent numbers and their chart. Figures only: nothing here judges a value."""
+"""A patient's own recent numbers, for /history. Figures only: nothing here judges a value."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.alerts.trends import changed
-from storage import checkins
+from bot.diary import chart
+from bot.diary.questionnaire import Questionnaire
+from storage import checkins, infusions
 from storage.checkins import Entry
 from storage.database import Database
-
-WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -34,109 +32,37 @@ def _low_high_last(points: list[tuple[datetime, int]]) -> tuple[int, int, int] |
 
 def figures(entries: list[Entry]) -> Figures:
     return Figures(
-        count=len(entries),
+        count=sum(1 for e in entries if e.answers),
         pain=_low_high_last(_series(entries, "pain")),
         mood=_low_high_last(_series(entries, "mood")),
     )
 
 
-async def recent_entries(database: Database, *, patient_id: int, now: datetime) -> list[Entry]:
+@dataclass(frozen=True)
+class Recent:
+    entries: list[Entry]  # the last 30 days, missed check-ins with no answers, oldest first
+    infusions: list[date]
+
+
+async def recent(database: Database, *, patient_id: int, now: datetime) -> Recent:
     async with database.session() as session:
-        return await checkins.entries_since(session=session, patient_id=patient_id, since=now - WINDOW)
+        entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - chart.WINDOW)
+        given = await infusions.since(session=session, patient_id=patient_id, since=(now - chart.WINDOW).date())
+    return Recent(entries, [day for day, _ in given])
 
 
-def chart_png(
-    entries: list[Entry],
-    *,
-    labels: dict[str, str],
-    timezone: str,
-    now: datetime,
-    baseline: tuple[float, float] | None = None,
-    infusions: Sequence[datetime] = (),
-) -> bytes:
-    """Pain line, mood line and markers for colour/temperature/swelling changes over the last 30 days.
-
-    Staff charts add the patient's baseline band (`baseline`: low, high) and infusion days.
-    """
-    # Imported here: matplotlib takes a second to load, and most processes (the command line, a bot
-    # that has not drawn a chart yet) never need it.
-    import matplotlib.dates as mdates
-    from matplotlib.figure import Figure
-
+def chart_png(recent: Recent, *, text: Callable[..., str], daily: Questionnaire, timezone: str, now: datetime) -> bytes:
+    """The patient's own chart: their answers and infusion days in their language (`text`), nothing
+    that is for staff only (no usual level, no scores)."""
     zone = ZoneInfo(timezone)
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    pain_axis = figure.add_subplot()
-    mood_axis = pain_axis.twinx()
 
-    pain = _series(entries, "pain")
-    mood = _series(entries, "mood")
-    if pain:
-        pain_axis.plot(
-            mdates.date2num([t for t, _ in pain]),
-            [v for _, v in pain],
-            "-o",
-            color="#c0392b",
-            markersize=3,
-            label=labels["pain"],
-        )
-    if mood:
-        mood_axis.plot(
-            mdates.date2num([t for t, _ in mood]),
-            [v for _, v in mood],
-            "--s",
-            color="#2471a3",
-            markersize=3,
-            label=labels["mood"],
-        )
+    def day(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%d.%m")
 
-    for row, (item, marker, colour) in enumerate(
-        [("skin_color", "v", "#8e44ad"), ("skin_temperature", "D", "#d68910"), ("swelling", "^", "#117a65")]
-    ):
-        moments = [e.started_at for e in entries if changed(item, e.answers.get(item))]
-        if moments:
-            pain_axis.scatter(
-                mdates.date2num(moments),
-                [10.6 + 0.45 * row] * len(moments),
-                marker=marker,
-                color=colour,
-                s=22,
-                label=labels[item],
-                clip_on=False,
-            )
-
-    if baseline is not None:
-        pain_axis.axhspan(baseline[0], baseline[1], color="#c0392b", alpha=0.12, label=labels["baseline"])
-    for number, day in enumerate(d for d in infusions if now - WINDOW <= d <= now):
-        pain_axis.axvline(
-            float(mdates.date2num(day)),
-            color="#555555",
-            linestyle=":",
-            label=labels["infusion"] if number == 0 else None,
-        )
-
-    pain_axis.set_ylim(-0.3, 11.8)
-    pain_axis.set_yticks(range(0, 11))
-    pain_axis.set_ylabel(labels["pain"])
-    mood_axis.set_ylim(0.5, 5.5 + 1.5 * 5 / 11)
-    mood_axis.set_yticks(range(1, 6))
-    mood_axis.set_ylabel(labels["mood"])
-    pain_axis.set_xlim(mdates.date2num(now - WINDOW), mdates.date2num(now + timedelta(hours=12)))
-    pain_axis.xaxis.set_major_formatter(mdates.DateFormatter("%d.%m", tz=zone))
-    pain_axis.grid(axis="y", alpha=0.3)
-    pain_axis.set_title(labels["title"])
-    handles = pain_axis.get_legend_handles_labels()
-    mood_handles = mood_axis.get_legend_handles_labels()
-    if handles[0] or mood_handles[0]:
-        pain_axis.legend(
-            handles[0] + mood_handles[0],
-            handles[1] + mood_handles[1],
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.1),
-            ncol=3,
-            fontsize=8,
-            frameon=False,
-        )
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    data = chart.chart_data(
+        recent.entries,
+        title=text("chart.title", start=day(now - chart.WINDOW), end=day(now)),
+        now=now,
+        infusions=[datetime(d.year, d.month, d.day, 12, tzinfo=zone) for d in recent.infusions],
+    )
+    return chart.render_png(data, chart.chart_labels(text, daily), timezone=timezone)

@@ -187,6 +187,17 @@ class Questionnaire:
         chosen = self.scoring.items
         return tuple(item for item in self.items if not chosen or item.id in chosen)
 
+    @property
+    def highest(self) -> float:
+        """The highest total the scoring allows (27 for the PHQ-9): the top of a chart's axis."""
+        items = self.scored_items
+        if self.scoring is None or not items:
+            return 0
+        if self.scoring.method == "count":
+            return len(items)
+        tops = [max(int(code) for code in item.options) for item in items]
+        return max(tops) if self.scoring.method == "mean" else sum(tops)
+
     def score(self, answers: Mapping[str, str]) -> Score | None:
         """The total and its band by the instrument's published rules; None when the questionnaire is not
         scored or an item is unanswered (a partial total would read lower than the patient's state)."""

@@ -6,15 +6,16 @@ Every read of patient data and every change is written to the audit log with who
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.diary.questionnaire import Questionnaire, Score
+from bot.diary.chart import WINDOW
+from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import UnknownPatient
-from storage import audit, checkins, invites, outbox, patients, schedules
+from bot.diary.scores import Answered, answered_since
+from storage import audit, checkins, infusions, invites, outbox, patients, schedules
 from storage.checkins import Entry
 from storage.database import Database
 
@@ -31,13 +32,14 @@ class PatientLine:
 
 @dataclass(frozen=True)
 class RecentDiary:
+    patient_id: int
     code: str
     status: str
     timezone: str
-    entries: list[Entry]
-    # Scored questionnaires of the last months, newest first: (questionnaire, local date, score or None
-    # when an item was skipped).
-    scores: list[tuple[str, date, Score | None]] = field(default_factory=list)
+    days: list[Entry]  # the answered check-ins of the last 14 days, listed in numbers
+    entries: list[Entry]  # the last 30 days for the chart, missed check-ins with no answers, oldest first
+    infusions: list[date]
+    answered: list[Answered]  # scored questionnaires answered in the last months, oldest first
 
 
 def _shown_status(status: str, paused_until: datetime | None, now: datetime, *, declined: bool = False) -> str:
@@ -61,29 +63,21 @@ async def overview(database: Database, *, actor_id: int, now: datetime) -> list[
 async def recent(
     database: Database, *, code: str, actor_id: int, now: datetime, questionnaires: Iterable[Questionnaire] = ()
 ) -> RecentDiary:
-    """The last 14 days of the diary, and the scores of the questionnaires answered in the last months."""
-    scores: list[tuple[str, date, Score | None]] = []
+    """The last 30 days of the diary, infusions, and the questionnaires answered in the last months."""
     async with database.session() as session:
         patient = await patients.by_code(session=session, code=code)
         if patient is None or patient.id is None:
             raise UnknownPatient(code)
-        entries = await checkins.entries_since(session=session, patient_id=patient.id, since=now - RECENT)
-        zone = ZoneInfo(patient.timezone)
-        for questionnaire in questionnaires:
-            if questionnaire.scoring is None:
-                continue
-            answered = await checkins.entries_since(
-                session=session, patient_id=patient.id, since=now - SCORES_SINCE, questionnaire=questionnaire.id
-            )
-            scores += [
-                (questionnaire.id, e.started_at.astimezone(zone).date(), questionnaire.score(e.answers))
-                for e in answered
-            ]
+        entries = await checkins.diary_since(session=session, patient_id=patient.id, since=now - WINDOW)
+        given = await infusions.since(session=session, patient_id=patient.id, since=(now - WINDOW).date())
+        answered = await answered_since(session, questionnaires, patient_id=patient.id, since=now - SCORES_SINCE)
         schedule = await schedules.get(session=session, patient_id=patient.id)
         await audit.record(session=session, actor_id=actor_id, action="view_patient", patient_code=code, now=now)
     status = _shown_status(patient.status, schedule.paused_until if schedule else None, now)
-    scores.sort(key=lambda found: found[1], reverse=True)
-    return RecentDiary(patient.code, status, patient.timezone, entries, scores)
+    days = [e for e in entries if e.answers and e.started_at >= now - RECENT]
+    return RecentDiary(
+        patient.id, patient.code, status, patient.timezone, days, entries, [d for d, _ in given], answered
+    )
 
 
 async def discharge(database: Database, *, code: str, actor_id: int | None, now: datetime) -> bool:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertView, StaffAction
+from bot.alerts.trends import Scored
 from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, shorten, split, units
-from bot.diary import history
+from bot.diary import chart
+from bot.diary.questionnaire import Questionnaires
+from bot.diary.scores import newest
 from bot.handlers.callback_data import alert_button, reply_button, seen_button
 from bot.prompts import Catalog
 from storage.checkins import Entry
@@ -26,8 +31,9 @@ ITEMS = ("pain", "skin_color", "skin_temperature", "swelling", "mood")
 class CardRenderer:
     """Cards in the clinic's language and time zone."""
 
-    def __init__(self, catalog: Catalog, *, clinic_timezone: str) -> None:
+    def __init__(self, catalog: Catalog, questionnaires: Questionnaires, *, clinic_timezone: str) -> None:
         self.catalog = catalog
+        self.questionnaires = questionnaires
         self.language = catalog.default_language
         self.zone = ZoneInfo(clinic_timezone)
 
@@ -36,6 +42,9 @@ class CardRenderer:
 
     def when(self, at: datetime) -> str:
         return at.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
+
+    def day(self, at: datetime) -> str:
+        return at.astimezone(self.zone).strftime("%d.%m")
 
     def caption(self, view: AlertView, *, now: datetime) -> str:
         """The card's text: what fired, its numbers, the infusion, who did what, then the patient's notes
@@ -47,7 +56,9 @@ class CardRenderer:
             details = self.t(key, **view.details)
         except (KeyError, IndexError):  # a rules change left older alerts with other numbers
             details = json.dumps(view.details, ensure_ascii=False)
-        if view.last_infusion is None:
+        if view.cycle is not None and view.cycle.measured:
+            infusion = describe(self.t, view.cycle) + "."
+        elif view.last_infusion is None:
             infusion = self.t("alerts.no_infusion")
         else:
             day, kind = view.last_infusion
@@ -64,6 +75,8 @@ class CardRenderer:
                 opened=self.when(alert.opened_at),
             )
         ]
+        if alert.rule not in PER_MESSAGE_RULES:
+            lines += self.score_lines(view.scores)
 
         def who(user_id: int | None) -> str:
             return (view.names.get(user_id) if user_id is not None else None) or self.t("alerts.someone")
@@ -134,12 +147,16 @@ class CardRenderer:
         )
 
     async def chart(self, view: AlertView, *, now: datetime) -> bytes:
-        band = None
-        baseline, rise = view.details.get("baseline"), view.details.get("rise")
-        if isinstance(baseline, int | float) and isinstance(rise, int | float):
-            band = (float(baseline), float(baseline) + float(rise))
-        infusions = [datetime(d.year, d.month, d.day, 12, tzinfo=UTC) for d in view.infusions]
-        return await self.diary_chart(view.code, view.entries, now=now, baseline=band, infusions=infusions)
+        usual, rise = view.details.get("baseline"), view.details.get("rise")
+        return await self.diary_chart(
+            view.code,
+            view.entries,
+            now=now,
+            usual=float(usual) if isinstance(usual, int | float) else None,
+            rise=float(rise) if isinstance(rise, int | float) else None,
+            infusions=view.infusions,
+            scores=view.scores,
+        )
 
     async def diary_chart(
         self,
@@ -147,35 +164,45 @@ class CardRenderer:
         entries: list[Entry],
         *,
         now: datetime,
-        baseline: tuple[float, float] | None = None,
-        infusions: list[datetime] | None = None,
+        usual: float | None = None,
+        rise: float | None = None,
+        infusions: Sequence[date] = (),
+        scores: Sequence[Scored] = (),
     ) -> bytes:
-        labels = {
-            "title": self.t("alerts.chart_title", code=code),
-            "pain": self.catalog.text(self.language, "chart.pain"),
-            "mood": self.catalog.text(self.language, "chart.mood"),
-            "skin_color": self.catalog.text(self.language, "chart.skin_color"),
-            "skin_temperature": self.catalog.text(self.language, "chart.skin_temperature"),
-            "swelling": self.catalog.text(self.language, "chart.swelling"),
-            "baseline": self.t("alerts.baseline"),
-            "infusion": self.t("alerts.infusion_marker"),
-        }
-        # Rendering takes tens of milliseconds of CPU: off the event loop.
-        return await asyncio.to_thread(
-            history.chart_png,
+        """Pain, mood, signs and the questionnaires' scores of the last 30 days, with infusion days."""
+        start = now - chart.WINDOW
+        data = chart.chart_data(
             entries,
-            labels=labels,
-            timezone=str(self.zone),
+            title=self.t("alerts.chart_title", code=code, start=self.day(start), end=self.day(now)),
             now=now,
-            baseline=baseline,
-            infusions=infusions or [],
+            infusions=[datetime(d.year, d.month, d.day, 12, tzinfo=self.zone) for d in infusions],
+            usual=usual,
+            rise=rise,
+            instruments=chart.instruments(scores, self.questionnaires, lambda q: self.t(f"staff.instrument.{q}")),
         )
+        labels = chart.chart_labels(self.t, self.questionnaires.daily)
+        # Rendering takes tens of milliseconds of CPU: off the event loop.
+        return await asyncio.to_thread(chart.render_png, data, labels, timezone=str(self.zone))
+
+    def score_lines(self, scores: Sequence[Scored]) -> list[str]:
+        """Each questionnaire's newest score with its date, and the one before it: "PHQ-9 12 on 14.11
+        (before: 6 on 31.10)"."""
+        lines = []
+        for change in newest(scores):
+            name, score, before = self.t(f"staff.instrument.{change.now.questionnaire}"), change.now, change.before
+            line = self.t("alerts.score", name=name, total=f"{score.total:g}", date=self.day(score.at))
+            if before is not None:
+                line += " " + self.t("alerts.score_before", total=f"{before.total:g}", date=self.day(before.at))
+            lines.append(line)
+        return lines
 
     def diary_lines(self, entries: list[Entry]) -> str:
         """One line per check-in: time, pain, colour, temperature, swelling, mood (codes, as exported),
         then the note in full."""
         lines = []
         for e in entries:
+            if not e.answers:  # a missed check-in: the chart shows the gap
+                continue
             line = f"{self.when(e.started_at)}  " + "  ".join(e.answers.get(item, "-") for item in ITEMS)
             if e.answers.get("note"):
                 line += "  " + self.t("alerts.note_inline", note=e.answers["note"])
@@ -184,7 +211,7 @@ class CardRenderer:
 
     def history_texts(self, view: AlertView, *, now: datetime) -> list[str]:
         """The last 14 days in numbers and notes, in as many messages as it takes."""
-        recent = [e for e in view.entries if e.started_at >= now - STAFF_HISTORY]
+        recent = [e for e in view.entries if e.answers and e.started_at >= now - STAFF_HISTORY]
         if not recent:
             return [self.t("alerts.history_empty", code=view.code)]
         return split(self.t("alerts.history", code=view.code, lines=self.diary_lines(recent)), TEXT_LIMIT)

@@ -170,16 +170,20 @@ async def history_command(update: Update, context: DiaryContext) -> None:
     patient, services = context.patient, context.services
     assert patient.id is not None
     now = context.now
-    entries = await history.recent_entries(services.database, patient_id=patient.id, now=now)
-    if not entries:
+    recent = await history.recent(services.database, patient_id=patient.id, now=now)
+    entries = recent.entries
+    if not any(e.answers for e in entries):
         await update.effective_message.reply_text(context.text("history.empty"))
         return
-    labels = {
-        key: context.text(f"chart.{key}")
-        for key in ("title", "pain", "mood", "skin_color", "skin_temperature", "swelling")
-    }
     # Rendering takes tens of milliseconds of CPU: keep it off the event loop.
-    png = await asyncio.to_thread(history.chart_png, entries, labels=labels, timezone=patient.timezone, now=now)
+    png = await asyncio.to_thread(
+        history.chart_png,
+        recent,
+        text=context.text,
+        daily=services.checkins.questionnaires.daily,
+        timezone=patient.timezone,
+        now=now,
+    )
     figures = history.figures(entries)
     none = context.text("history.none")
     pain = figures.pain or (none, none, none)

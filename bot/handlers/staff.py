@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 
+from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertView, StaffAction
 from bot.care_team.text_limits import TEXT_LIMIT, split
-from bot.diary import enrolment, roster
+from bot.diary import enrolment, roster, scores
 from bot.diary.places import parse_country
-from bot.diary.questionnaire import Score
 from bot.diary.schedule import InputError, is_times_word, join_spaced_times, parse_zone, shown
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.callback_data import parse_alert
@@ -333,28 +333,64 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     log.info("staff %s viewed a patient's diary", update.effective_user.id)
-    if not diary.entries and not diary.scores:
+    answered = any(e.answers for e in diary.entries)
+    if not answered and not diary.answered:
         await _reply(update, t("staff.patient_empty", code=code))
         return
     status = t(f"staff.status.{diary.status}")
-    text = t("staff.patient_days", code=code, status=status, lines=services.cards.diary_lines(diary.entries))
-    if diary.scores:
-        text += "\n\n" + t("staff.scores", lines="\n".join(_score_line(t, *found) for found in diary.scores[:6]))
+    text = t("staff.patient_days", code=code, status=status, lines=services.cards.diary_lines(diary.days))
+    if diary.answered:
+        lines = _score_lines(t, diary.answered, ZoneInfo(diary.timezone))
+        text += "\n\n" + t("staff.scores", lines="\n".join(lines[:6]))
+    cycles = await services.desk.patient_cycles(patient_id=diary.patient_id, now=now)
+    if cycles:
+        text += "\n\n" + t("staff.cycles_of", lines="\n".join(describe(t, c) for c in reversed(cycles[-3:])))
     await _reply(update, text)
-    if diary.entries:
-        png = await services.cards.diary_chart(code, diary.entries, now=now)
+    if answered:
+        png = await services.cards.diary_chart(
+            code,
+            diary.entries,
+            now=now,
+            infusions=diary.infusions,
+            scores=scores.scored(diary.answered),
+        )
         await update.effective_message.reply_photo(png, filename="diary.png")
 
 
-def _score_line(t: Callable[..., str], questionnaire: str, on: date, score: Score | None) -> str:
-    """ "PHQ-9, 7 Nov: 12 (moderate)", or "incomplete" when an item was skipped."""
-    name = t(f"staff.instrument.{questionnaire}")
-    if score is None:
-        return t("staff.score_incomplete", name=name, date=on.isoformat())
-    if score.band is None:
-        return t("staff.score_line_unbanded", name=name, date=on.isoformat(), total=score.shown)
-    band = t(f"staff.band.{score.band}")
-    return t("staff.score_line", name=name, date=on.isoformat(), total=score.shown, band=band)
+def _score_lines(t: Callable[..., str], answered: list[scores.Answered], zone: ZoneInfo) -> list[str]:
+    """Newest first: "2026-11-07 PHQ-9: 12 (moderate), +6 since 2026-10-24", or "incomplete" when an
+    item was skipped."""
+    before = {(c.now.questionnaire, c.now.at): c.before for c in scores.changes(scores.scored(answered))}
+    lines = []
+    for found in reversed(answered):
+        name, on, score = t(f"staff.instrument.{found.questionnaire}"), found.at.astimezone(zone).date(), found.score
+        if score is None:
+            lines.append(t("staff.score_incomplete", name=name, date=on.isoformat()))
+            continue
+        if score.band is None:
+            line = t("staff.score_line_unbanded", name=name, date=on.isoformat(), total=score.shown)
+        else:
+            band = t(f"staff.band.{score.band}")
+            line = t("staff.score_line", name=name, date=on.isoformat(), total=score.shown, band=band)
+        previous = before.get((found.questionnaire, found.at))
+        if previous is not None:
+            since = previous.at.astimezone(zone).date().isoformat()
+            line += t("staff.score_change", difference=f"{round(score.total - previous.total, 1):+g}", date=since)
+        lines.append(line)
+    return lines
+
+
+async def cycles_command(update: Update, context: DiaryContext) -> None:
+    """/cycles: every active patient's current infusion cycle, so the clinic can plan bookings."""
+    assert update.effective_user is not None
+    t = partial(context.sender_text, update)
+    found = await context.services.desk.clinic_cycles(now=context.now, actor_id=update.effective_user.id)
+    log.info("staff %s viewed the infusion cycles", update.effective_user.id)
+    if not found:
+        await _reply(update, t("staff.cycles_none"))
+        return
+    lines = [t("staff.cycle_line", code=code, cycle=describe(t, cycle)) for code, cycle in found]
+    await _reply(update, t("staff.cycles", count=len(found), lines="\n".join(lines)))
 
 
 async def discharge_command(update: Update, context: DiaryContext) -> None:
