@@ -331,3 +331,109 @@ async def test_notes_show_in_the_alert_history(diary: Diary) -> None:
     await register_staff(diary, sam)
     await sam.press("History", message=card)
     await diary.wait_until(lambda: "fingers stiff" in (staff_chat(diary)[-1].text or ""))
+
+
+async def test_photos_stickers_locations_documents_and_video_notes_are_copied_to_staff(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    sends = [
+        ("photo", "a photo", lambda: ben.send_photo("my foot this morning, purple again")),
+        ("sticker", "a sticker", lambda: ben.send_sticker("😣")),
+        ("location", "a location", lambda: ben.send_location(52.52, 13.405)),
+        ("document", "a document", lambda: ben.send_document("discharge_letter.pdf")),
+        ("video_note", "a video message", lambda: ben.send_video_note(4)),
+    ]
+    for kind, what, send in sends:
+        answered = ben.expect_reply()
+        original = send()
+        assert ((await answered).text or "").startswith("Thank you, your care team will see what you sent"), kind
+        await diary.wait_until(lambda: staff_chat(diary)[-1:] != [] and staff_chat(diary)[-1].kind == kind)  # noqa: B023
+        header, copy = staff_chat(diary)[-2:]
+        assert header.text == f"P-0001 sent {what}:", kind
+        assert copy.kind == kind and copy.media == original.media, kind
+        assert copy.copied_from == (ben.id, original.message_id), kind
+        assert [label for label, _ in copy.buttons] == ["Reply", "Seen"], kind
+    photo = next(m for m in staff_chat(diary) if m.kind == "photo")
+    assert photo.caption == "my foot this morning, purple again"
+    assert [m.kind for m in await stored_messages(diary)] == [kind for kind, _, _ in sends]
+    assert not await alerts(diary)
+
+
+async def test_crisis_words_in_an_edit_a_caption_a_checkin_or_another_language_each_make_a_card(
+    diary: Diary,
+) -> None:
+    """Wherever the words are, the patient gets the crisis text in their own language and staff get a new urgent
+    card with the words on it, each escalating on its own clock."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    await diary.enrol(ben)
+
+    def crisis_texts() -> int:
+        return sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages)
+
+    async def heard(words: str) -> None:
+        """The crisis text reaches the patient and a new urgent card, showing the words, the staff chat."""
+        count = len(cards(diary)) + 1
+        await ben.wait_for(lambda: crisis_texts() == count)
+        await diary.wait_until(lambda: len(cards(diary)) == count)
+        card = cards(diary)[-1]
+        assert card.caption is not None and card.caption.startswith("🔴 URGENT") and words in card.caption, words
+        assert "Snooze 7 days" not in [label for label, _ in card.buttons]
+
+    # An edit: the first version was ordinary and went to staff as a message.
+    message = ben.say("rough night, hand burning")
+    await diary.wait_until(lambda: any("rough night" in (m.text or "") for m in staff_chat(diary)))
+    await ben.edit(message, "rough night, hand burning. honestly i want to end my life", wait=False)
+    await heard("i want to end my life")
+
+    # A caption, on the photo itself and in an edit of that caption.
+    photo = ben.send_photo("the bridge near my house. im going to jump tonight")
+    await heard("im going to jump tonight")
+    await diary.wait_until(lambda: any(m.kind == "photo" for m in staff_chat(diary)))
+    await ben.edit_caption(photo, "the bridge near my house. ive got the rope ready too", wait=False)
+    await heard("rope ready")
+
+    # Spanish from a patient whose diary is in English: the crisis text stays in English.
+    await ben.send("ya no aguanto mas este dolor, me quiero matar", wait=False)
+    await heard("me quiero matar")
+    assert (ben.last.text or "").startswith("Thank you for telling us."), "in English, the patient's language"
+
+    # Typed at a question of an open check-in (the pain question): the check-in's note, and a crisis.
+    await ben.send("/checkin")
+    await ben.send("cant do this anymore, thinking about taking all my pills", wait=False)
+    await heard("taking all my pills")
+    # Typed as the check-in's note.
+    for label in ["6", "The same", "The same", "Not swollen", "2 Low"]:
+        await ben.press(label)
+    await ben.send("I have written letters to my kids for when im gone", wait=False)
+    await heard("letters to my kids")
+    answers = {a.item: a.value for a in await diary.answers() if a.item == "note"}
+    assert "taking all my pills" in answers["note"] and "letters to my kids" in answers["note"]
+
+    await all_sent(diary)
+    crises = [a for a in await alerts(diary) if a.rule == "crisis_text"]
+    assert len(crises) == len(cards(diary)) == crisis_texts() == 6 and all(a.status == "open" for a in crises)
+    forwarded = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Message from P-0001")]
+    assert forwarded == ["Message from P-0001:\nrough night, hand burning"], "crisis words are on cards, not forwards"
+    diary.clock.advance(minutes=16)
+    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 6
+    await ada.wait_for(lambda: len(ada.messages) >= 6)
+
+
+async def test_a_repeated_crisis_while_a_pain_alert_is_snoozed_is_a_new_card_each_time(diary: Diary) -> None:
+    pain_card = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=pain_card)
+    first = await crisis(diary, ben, "i keep thinking about overdosing")
+    await sam.press("Acknowledge", message=first)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+    diary.clock.advance(hours=2)
+    second = await crisis(diary, ben, "tonight im going to take everything in the cupboard")
+    assert second.message_id != first.message_id and "everything in the cupboard" in (second.caption or "")
+    assert "everything in the cupboard" not in (diary.standin.messages[STAFF_CHAT][first.message_id].caption or "")
+    pain, one, two = await alerts(diary)
+    assert (pain.status, one.status, two.status) == ("snoozed", "acknowledged", "open")
+    diary.clock.advance(minutes=16)
+    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 1

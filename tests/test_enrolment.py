@@ -88,6 +88,32 @@ async def test_stranger_gets_a_polite_line_and_only_a_counter(diary: Diary) -> N
     assert all(row.payload is None for row in inbox)
 
 
+async def test_words_of_crisis_before_enrolment_get_help_at_once_and_nothing_is_kept(diary: Diary) -> None:
+    """Someone on the consent screen, or never invited, who writes of suicide or self-harm is not told to ask
+    for an invite: they get where to find help now, and are told honestly that no one at the clinic will see
+    it. Nothing about them is stored (only the counter), as for any stranger."""
+    token = await diary.invite("P-0007")
+    ana = SimulatedUser(diary.standin, 207, "Ana")
+    await ana.send(f"/start {token}")
+    reply = await ana.send("before i agree to anything, i just want to kill myself")
+    assert reply is not None and reply.text is not None
+    assert "invite" not in reply.text and "emergency" in reply.text and "no one at the clinic" in reply.text
+    carl = SimulatedUser(diary.standin, 208, "Carl", "es")
+    reply = await carl.send("ya no aguanto mas, me quiero matar")
+    assert reply is not None and "emergencias" in (reply.text or "") and "invitación" not in (reply.text or "")
+    answered = carl.expect_reply()
+    carl.send_photo("el puente, esta noche me tiro")
+    assert "emergencias" in ((await answered).text or "")
+    reply = await carl.send("hola, ¿qué es esto?")
+    assert reply is not None and "pida a su equipo médico un enlace de invitación" in (reply.text or "")
+    inbox = await diary.inbox_processed()
+    async with diary.database.session() as session:
+        assert await counters.value(session=session, name=STRANGER_COUNTER) == 4
+    assert [p.telegram_user_id for p in await patients(diary)] == [None]
+    assert all(row.payload is None for row in inbox)
+    assert not diary.standin.chat(-100500), "nothing reaches the staff chat about someone not enrolled"
+
+
 async def test_help_language_and_unknown_input(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 206, "Ben")
     await diary.enrol(ben)

@@ -263,6 +263,28 @@ async def test_text_while_a_questionnaire_is_offered_reaches_staff(diary: Diary)
     assert not [a for a in await rows(diary, Answer) if a.item == "note" and "infusion" in a.value]
 
 
+async def test_crisis_words_while_a_questionnaire_waits_are_a_crisis_card_and_leave_it_open(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    await ben.send("cant face another day of this, i want to end my life", wait=False)
+    await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert card.caption is not None and card.caption.startswith("🔴 URGENT") and "end my life" in card.caption
+    # Half way through the PHQ-9, the same.
+    await ben.press(MORE_THAN_HALF, message=offer)
+    await ben.press(MORE_THAN_HALF, message=diary.standin.messages[ben.id][offer.message_id])
+    assert "Question 3 of 9" in (diary.standin.messages[ben.id][offer.message_id].text or "")
+    await ben.send("ive been stockpiling my pregabalin", wait=False)
+    await diary.wait_until(lambda: sum(bool(m.photo) for m in staff_chat(diary)) == 2)
+    assert "stockpiling" in (staff_chat(diary)[-1].caption or "")
+    alerts = await rows(diary, Alert)
+    assert [(a.rule, a.status) for a in alerts] == [("crisis_text", "open"), ("crisis_text", "open")]
+    assert "Question 3 of 9" in (diary.standin.messages[ben.id][offer.message_id].text or ""), "still open"
+    assert not [a for a in await rows(diary, Answer) if a.item == "note"]
+
+
 async def test_no_questionnaire_is_offered_when_the_clinic_turns_them_off(database_url: str, tmp_path: Path) -> None:
     async with running_diary(database_url, tmp_path / "files", instruments="") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")

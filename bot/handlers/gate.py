@@ -109,7 +109,15 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         async with services.database.session() as session:
             await counters.increment(session=session, name=STRANGER_COUNTER)
         user = update.effective_user
-        text = catalog.text(catalog.language_for(user.language_code if user else None), "stranger")
+        message = update.effective_message
+        words = (message.text or message.caption or "") if message else ""
+        # Words of suicide or self-harm, from someone on the consent screen or never invited: where to find
+        # help now, not a request for an invite. Nothing is kept, so nothing can reach staff.
+        crisis = bool(words) and services.intake.crisis_language.matches(words)
+        if crisis:
+            log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
+        key = "stranger_crisis" if crisis else "stranger"
+        text = catalog.text(catalog.language_for(user.language_code if user else None), key)
     await _tell(update, text)
 
 
