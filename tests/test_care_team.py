@@ -207,6 +207,26 @@ async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> Non
     assert not failed
 
 
+async def test_a_long_message_with_crisis_words_in_the_middle_shows_them_on_the_card_and_to_the_admin(
+    diary: Diary,
+) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    await diary.enrol(ben)
+    filler = "Pain 7 in the left hand, swelling about the same, the skin is shiny and cold. " * 30
+    text = f"{filler}Honestly I’ve decided to end my life this weekend. {filler}"
+    card = await crisis(diary, ben, text)
+    assert card.caption is not None and "I’ve decided to end my life this weekend." in card.caption
+    assert "…" in card.caption and units(card.caption) <= 1024
+    await all_sent(diary)
+    whole = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Urgent: the whole message")]
+    assert "".join(part.split(":\n", 1)[1] for part in whole) == text, "and the whole message after the card"
+    diary.clock.advance(minutes=16)
+    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 1
+    await ada.wait_for(lambda: bool(ada.messages))
+    assert "decided to end my life this weekend" in (ada.last.text or ""), "the admin sees why it is urgent"
+
+
 async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.crisis import CrisisLanguage, CrisisLanguageError, normalise
+from bot.alerts.crisis import CrisisLanguage, CrisisLanguageError, normalise, word_spans
 from bot.prompts import PROMPTS_DIR
 
 DATA = Path(__file__).parent / "data"
@@ -119,6 +119,23 @@ def test_normalise_folds_case_accents_invisible_characters_apostrophes_and_punct
     text: str, normalised: str
 ) -> None:
     assert normalise(text) == normalised
+
+
+@given(st.text(alphabet="aé\u0301ñ'’ \u200b.,-_😣½ßİ1", max_size=60))
+def test_word_spans_find_in_the_text_the_words_normalise_reads(text: str) -> None:
+    words, spans = normalise(text).split(), word_spans(text)
+    if len(spans) == len(words):
+        assert [normalise(text[start:end]) for start, end in spans] == words
+    else:  # a character normalise reads as two words (½ is 1, 2): the caller shows the start of the message
+        assert any(char in text for char in "½")
+
+
+def test_the_span_of_a_finding_is_where_the_words_were_written(language: CrisisLanguage) -> None:
+    text = "Hand swollen, pain 8.  Honestly I’ve DECIDED to end my life — this weekend."
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and "end my life" in text[where[0] : where[1]]
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,11 @@ that give back the whole text; views of stored text are shortened with "…"."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, in_parts, shorten, split, units
+from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, around, in_parts, shorten, split, units
 
 
 def test_units_count_astral_characters_twice() -> None:
@@ -46,3 +47,30 @@ def test_in_parts_numbers_the_parts_only_when_there_are_several() -> None:
 
 def test_a_caption_limit_is_smaller() -> None:
     assert shorten("x" * 5000, CAPTION_LIMIT).endswith("…") and units(shorten("x" * 5000, CAPTION_LIMIT)) == 1024
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "limit", "passage"),
+    [
+        ("short enough", 0, 5, 20, "short enough"),
+        ("one two three FOUR five six seven", 14, 18, 18, "…three FOUR five…"),
+        ("one two three FOUR five six seven", 14, 18, 17, "…FOUR five…"),  # "three" cut in half is left out
+        ("FOUR five six seven eight", 0, 4, 12, "FOUR five…"),
+        ("one two three FOUR", 14, 18, 12, "…three FOUR"),
+        ("aaa bbb ccc THE WORDS THAT MATTER ddd", 12, 33, 10, "…THE WORD…"),
+    ],
+)
+def test_around_keeps_the_words_that_matter_and_marks_both_cuts(
+    text: str, start: int, end: int, limit: int, passage: str
+) -> None:
+    assert around(text, start, end, limit) == passage
+
+
+@given(st.text(alphabet="ab 😣\n", max_size=300), st.integers(0, 300), st.integers(0, 40), st.integers(10, 200))
+def test_around_fits_and_holds_the_middle_when_it_can(text: str, start: int, length: int, limit: int) -> None:
+    start = min(start, len(text))
+    end = min(start + length, len(text))
+    passage = around(text, start, end, limit)
+    assert units(passage) <= limit
+    if units(text[start:end]) + 2 <= limit:
+        assert text[start:end].strip() in passage

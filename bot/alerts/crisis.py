@@ -66,6 +66,34 @@ def normalise(text: str) -> str:
     return " ".join(_WORD.findall(plain))
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Where each word that normalise() reads begins and ends in `text`: a character is dropped (an apostrophe,
+    an invisible one: it neither ends a word nor starts one), a mark on the letter before, part of a word or a
+    separator, as normalise() reads it."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    end = 0
+    for index, char in enumerate(text):
+        if _DROPPED.fullmatch(char):
+            continue
+        plain = char.casefold()
+        if not char.isascii():
+            plain = _COMBINING.sub("", unicodedata.normalize("NFKD", plain))
+        if not plain:  # a combining mark: part of the letter before it
+            if start is not None:
+                end = index + 1
+        elif _WORD.search(plain):
+            if start is None:
+                start = index
+            end = index + 1
+        elif start is not None:
+            spans.append((start, end))
+            start = None
+    if start is not None:
+        spans.append((start, end))
+    return spans
+
+
 def _squeeze(normalised: str) -> str:
     return _REPEATED_LETTER.sub(r"\1", normalised)
 
@@ -468,6 +496,8 @@ class Finding:
 
     pattern: Pattern
     words: str
+    first_word: int = 0  # the number of the first matched word among the message's words
+    word_count: int = 1
 
 
 def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
@@ -708,8 +738,19 @@ class CrisisLanguage:
         for pattern in self._crisis_index.candidates(message.present):
             found = message.matches(pattern, first=True)
             if found:
-                return Finding(pattern, found[0].group())
+                match = found[0]
+                first = message.words.count(" ", 0, match.start())  # blanking keeps every space in place
+                return Finding(pattern, match.group(), first, match.group().count(" ") + 1)
         return None
+
+    def span(self, text: str, finding: Finding) -> tuple[int, int] | None:
+        """Where in `text` (as written, not normalised) the words of `finding` stand, to show them to staff
+        in a long message; None in the rare text whose words cannot be lined up with the normalised ones."""
+        spans = word_spans(text)
+        last = finding.first_word + finding.word_count - 1
+        if len(spans) != len(normalise(text).split()) or last >= len(spans):
+            return None
+        return spans[finding.first_word][0], spans[last][1]
 
     def _read(self, word: str) -> tuple[str, tuple[str, ...]]:
         """A normalised word squeezed, with the pattern words it counts as; remembered, as words recur."""

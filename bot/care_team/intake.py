@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
-from bot.care_team.text_limits import in_parts, shorten, units
+from bot.care_team.text_limits import around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
@@ -299,12 +299,19 @@ class Intake:
         assert patient.id is not None
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
         whole = units(text) <= ON_CARD
-        details_message = text if whole else shorten(text, ON_CARD)
+        details_message = text if whole else self._passage(text)
         await self.desk.file_crisis(
             session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
         )
         if not whole:
             await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
+
+    def _passage(self, text: str) -> str:
+        """What the card shows of a crisis message too long for it: the passage around its crisis words (they
+        may be in the middle of a long note), so that the card, and the admin it escalates to, show why."""
+        found = self.crisis_language.finding(text)
+        where = self.crisis_language.span(text, found) if found is not None else None
+        return shorten(text, ON_CARD) if where is None else around(text, *where, ON_CARD)
 
     async def crisis_answer(
         self, session: AsyncSession, patient: Patient, item: Item, value: str, now: datetime

@@ -34,6 +34,33 @@ def shorten(text: str, limit: int) -> str:
     return text[: _prefix_within(text, limit - units(ELLIPSIS))].rstrip() + ELLIPSIS
 
 
+def around(text: str, start: int, end: int, limit: int) -> str:
+    """`text`, or the passage around text[start:end] that fits in `limit` units, with "…" where it was cut:
+    as much before as after, at spaces where there are some."""
+    if units(text) <= limit:
+        return text
+    middle = text[start:end]
+    room = limit - units(middle) - 2 * units(ELLIPSIS)
+    if room <= 0:
+        return shorten(ELLIPSIS + middle, limit)
+    before, after = text[:start], text[end:]
+    before_room = max(room // 2, room - units(after))
+    after_room = room - min(before_room, units(before))
+    kept_before = before[len(before) - _prefix_within(before[::-1], before_room) :]
+    cut_before = len(before) - len(kept_before)
+    if cut_before and not before[cut_before - 1].isspace() and " " in kept_before:
+        kept_before = kept_before[kept_before.index(" ") + 1 :]  # not the end of a word cut in half
+    kept_after = after[: _prefix_within(after, after_room)]
+    if len(kept_after) < len(after) and not after[len(kept_after)].isspace() and " " in kept_after:
+        kept_after = kept_after[: kept_after.rindex(" ")]  # nor the start of one
+    passage = kept_before + middle + kept_after
+    if len(kept_before) < len(before):
+        passage = ELLIPSIS + passage.lstrip()
+    if len(kept_after) < len(after):
+        passage = passage.rstrip() + ELLIPSIS
+    return passage
+
+
 def split(text: str, limit: int) -> list[str]:
     """Cut `text` into pieces of at most `limit` units, at a line break or a space where there is one
     in the second half of a piece. Joined again, the pieces give back the text exactly."""
