@@ -22,6 +22,9 @@ from storage.database import Database
 T = TypeVar("T")
 
 
+TOKEN_REFUSED = "TELEGRAM_BOT_TOKEN: Telegram refused the token (revoked, or mistyped): copy it again from @BotFather"
+
+
 def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
@@ -72,8 +75,13 @@ def command_run(settings: Settings, webhook: bool) -> None:
             loop.add_signal_handler(signum, stop.set)
         await serve(settings, stop=stop, webhook=webhook)
 
+    from telegram.error import InvalidToken
+
     # uvloop's event loop serves the same coroutines with noticeably less CPU per update.
-    uvloop.run(main())
+    try:
+        uvloop.run(main())
+    except InvalidToken:
+        _fail(TOKEN_REFUSED)  # the library's message would print the token itself
 
 
 def command_demo() -> None:
@@ -102,6 +110,7 @@ def command_invite(settings: Settings, args: argparse.Namespace) -> None:
         _fail(f"--lang {language!r}: no catalog prompts/messages/{language}.yaml")
 
     async def work(database: Database) -> str:
+        username = await _bot_username(settings)  # first: a link that cannot be printed is not made
         try:
             token = await enrolment.create_invite(
                 database,
@@ -116,7 +125,7 @@ def command_invite(settings: Settings, args: argparse.Namespace) -> None:
             )
         except enrolment.AlreadyEnrolled:
             _fail(f"{code} is already enrolled; for a new phone or a readmission, add --relink")
-        return enrolment.deep_link(await _bot_username(settings), token)
+        return enrolment.deep_link(username, token)
 
     print(_on_database(settings, work))
 
@@ -127,9 +136,13 @@ async def _bot_username(settings: Settings) -> str:
     if not settings.telegram_bot_token:
         _fail("set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN) so that the link can name the bot")
     from telegram import Bot
+    from telegram.error import InvalidToken
 
-    async with Bot(settings.token, base_url=settings.bot_api_url) as bot:
-        return bot.username
+    try:
+        async with Bot(settings.token, base_url=settings.bot_api_url) as bot:
+            return bot.username
+    except InvalidToken:
+        _fail(TOKEN_REFUSED)  # the library's message would print the token itself
 
 
 def command_schedule(settings: Settings, args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
+from telegram.error import InvalidToken
 
 from bot.app import build_application, utc_now
 from bot.config import Settings
@@ -141,6 +142,12 @@ async def serve(
                         misfire_grace_time=None,
                     )
 
+        try:
+            await application.initialize()  # asks Telegram who the bot is: a refused token stops here
+        except InvalidToken:
+            for request in application.bot._request:  # PTB leaves the HTTP sessions of that getMe open
+                await request.shutdown()
+            raise
         async with application:
             await publish_command_menus(application.bot, services.catalog, database, settings.staff_chat_id)
             await application.start()

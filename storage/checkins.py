@@ -150,7 +150,9 @@ async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[Check
 async def waiting_for_answer(
     *, session: AsyncSession, patient_id: int, questionnaire: str, now: datetime
 ) -> CheckIn | None:
-    """The patient's newest open check-in of this questionnaire still asking a question (not at its summary)."""
+    """The patient's newest check-in of this questionnaire open at `now` and still asking a question (not
+    at its summary). One opened after `now` is not it: a message handled late belongs to the check-in
+    that was open when it was written."""
     row = (
         await execute(
             session,
@@ -160,6 +162,7 @@ async def waiting_for_answer(
                 CHECKINS.c.questionnaire == questionnaire,
                 CHECKINS.c.status == "open",
                 CHECKINS.c.step.is_not(None),
+                CHECKINS.c.started_at <= now,
                 CHECKINS.c.closes_at > now,
             )
             .order_by(CHECKINS.c.started_at.desc(), CHECKINS.c.id.desc())

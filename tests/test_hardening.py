@@ -7,7 +7,9 @@ import asyncio
 import json
 import logging
 import socket
-from datetime import UTC, datetime
+import sys
+from asyncio.subprocess import PIPE
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +21,8 @@ from bot.diary import enrolment
 from bot.runner import quiet_library_loggers
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import audit, inbox, patients
-from storage.models import InboxUpdate, OutboxMessage, Patient, PatientMessage
+from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientMessage
+from tests.bot_process import ROOT, bot_env
 from tests.harness import Clock, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, staff_chat, with_history
 from tests.test_staff_commands import a_member
@@ -93,6 +96,26 @@ async def test_a_relink_moves_the_record_on_purpose_and_readmits_a_discharged_pa
     assert reply is not None and "Question 1 of 6" in (reply.text or "")
     assert ("relink_invite", "P-0001", "") in events and ("relink", "P-0001", "to another Telegram account") in events
     assert ("relink", "P-0002", "readmitted") in events
+
+
+async def test_a_relink_opened_by_another_patients_account_moves_nothing_and_says_so(diary: Diary) -> None:
+    """A re-link for P-0001 opened in the Telegram account of P-0002 (a shared phone): that account
+    stays P-0002's, is told it is enrolled already, not "Thank you, you are enrolled", and the link
+    still works for the phone it was meant for."""
+    sam = await a_member(diary)
+    ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(ben, "P-0001")
+    await diary.enrol(cleo, "P-0002")
+    token = token_of((await sam.send("/relink P-0001") or ben_none()).text)
+    reply = await cleo.send(f"/start {token}")
+    assert reply is not None and reply.text == "You are already enrolled. /help lists what you can do."
+    await cleo.press(data=f"cs:y:{token}", message=reply)
+    assert cleo.last.text == "You are already enrolled. /help lists what you can do."
+    assert (await linked_to(diary, "P-0001"), await linked_to(diary, "P-0002")) == (301, 302)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    assert await linked_to(diary, "P-0001") == 311
 
 
 def ben_none() -> object:
@@ -178,6 +201,29 @@ async def test_an_update_stored_before_close_and_replayed_after_counts_at_its_ow
         assert filed == [("note", "fingers stiff")], "a note, not a message for staff"
 
 
+async def test_a_note_typed_before_the_next_checkin_opened_goes_to_the_one_open_then(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A note Telegram hands over only after the next check-in was opened (a webhook's backlog, a slow
+    network): at its own time that check-in did not exist yet, so the note is the earlier one's."""
+    clock = Clock()
+    async with running_diary(database_url, tmp_path / "files", clock=clock, default_checkin_times="11:00") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await ben.send("/checkin")
+        (first,) = await diary.checkins()
+        for label in ["6", "The same", "The same", "Not swollen"]:
+            await ben.press(label)
+        typed_at = clock() + timedelta(minutes=90)
+        clock.advance(hours=2)  # 11:00 in Berlin: the scheduled check-in opens and closes the extra one
+        await diary.dispatch()
+        await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
+        await ben.send("fingers stiff", date=typed_at)
+        answers = {(a.checkin_id, a.item): a.value for a in await diary.answers()}
+        assert answers.get((first.id, "note")) == "fingers stiff", answers
+        assert [item for (checkin_id, item) in answers if checkin_id != first.id] == []
+
+
 async def test_a_checkin_completed_by_a_late_press_is_evaluated(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -248,6 +294,27 @@ async def test_wrong_tokens_count_on_the_consent_button_and_survive_a_restart(
         await standin.stop()
 
 
+async def test_wrong_tokens_count_on_the_decline_button_too(diary: Diary) -> None:
+    """ "No, thank you" carries the token as well: a wrong one counts, and a blocked user's is not looked up
+    (it would withdraw someone's invite)."""
+    eve = SimulatedUser(diary.standin, 666, "Eve")
+    anchor = await eve.send("/start")
+    assert anchor is not None
+    for n in range(5):
+        await eve.press(data=f"cs:n:{'G' * 20}{n:04d}", message=anchor)
+    good = await diary.invite("P-0009")
+    reply = await eve.send(f"/start {good}")
+    assert reply is not None and "Too many links" in (reply.text or "")
+    await eve.press(data=f"cs:n:{good}", message=anchor)
+    async with diary.database.session() as session:
+        (invite,) = (await session.exec(select(Invite))).all()
+    assert invite.declined_at is None and invite.expires_at > diary.clock(), "the invite still works"
+    dee = SimulatedUser(diary.standin, 305, "Dee")
+    await dee.send(f"/start {good}")
+    await dee.press("I agree")
+    assert await linked_to(diary, "P-0009") == 305
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -277,6 +344,33 @@ async def test_webhook_refuses_huge_ids_deep_nesting_and_non_integer_ids(databas
             assert not (await session.exec(select(InboxUpdate))).all(), "nothing stored"
 
 
+async def test_webhook_refuses_dates_too_large_for_a_clock_with_400(database_url: str, tmp_path: Path) -> None:
+    """Inside a well-formed update, a date no clock can hold (Python raises OverflowError or OSError for
+    it, not ValueError) is not an update from Telegram either: 400, nothing stored, not a 500."""
+    port, secret = free_port(), "s3cret-token_for-the-webhook"
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with running_diary(
+        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=secret, webhook_port=port
+    ) as diary:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
+        chat = {"id": 5, "type": "private"}
+        bodies = [
+            json.dumps({"update_id": 11, "message": {"message_id": 1, "date": 2**70, "chat": chat, "text": "hi"}}),
+            json.dumps({"update_id": 12, "message": {"message_id": 1, "date": 1e20, "chat": chat, "text": "hi"}}),
+            json.dumps({"update_id": 13, "message": {"message_id": 1, "date": -(2**63), "chat": chat, "text": "hi"}}),
+            '{"update_id": 14, "message": {"message_id": 1, "date": Infinity, "chat": {"id": 5, "type": "private"}}}',
+            json.dumps(
+                {"update_id": 15, "edited_message": {"message_id": 1, "date": 0, "chat": chat, "edit_date": 2**70}}
+            ),
+        ]
+        async with aiohttp.ClientSession() as client:
+            for body in bodies:
+                async with client.post(url, data=body.encode(), headers=headers) as response:
+                    assert response.status == 400, body[:70]
+        async with diary.database.session() as session:
+            assert not (await session.exec(select(InboxUpdate))).all(), "nothing stored"
+
+
 async def test_secrets_are_secret_and_debug_logs_never_print_the_token(
     diary: Diary, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -296,6 +390,30 @@ async def test_secrets_are_secret_and_debug_logs_never_print_the_token(
     text = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
     assert "/getMe" in text, "the scan saw DEBUG records"
     assert diary.standin.token not in text
+
+
+async def test_secrets_are_secret_even_when_telegram_rejects_the_token(tmp_path: Path) -> None:
+    """A revoked or mistyped token: `run` and `invite` (which asks Telegram for the bot's name) stop with
+    one line, exit status 2, and print no token (the library's own message carries it in full)."""
+    standin = BotApiStandIn(files_dir=tmp_path / "files")
+    await standin.start()
+    try:
+        rejected = "123456:revoked-token-abc"
+        env = bot_env(standin, f"sqlite:///{tmp_path / 'diary.db'}") | {"TELEGRAM_BOT_TOKEN": rejected}
+        for command in (["run"], ["invite", "--code", "P-0001"]):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", *command, env=env, cwd=ROOT, stdout=PIPE, stderr=PIPE
+            )
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+            said = (out + err).decode()
+            assert process.returncode == 2, said
+            assert rejected not in said and "revoked-token" not in said, said
+            assert said.strip().splitlines()[-1] == (
+                "error: TELEGRAM_BOT_TOKEN: Telegram refused the token (revoked, or mistyped): "
+                "copy it again from @BotFather"
+            )
+    finally:
+        await standin.stop()
 
 
 async def test_a_declined_invite_shows_declined_and_its_link_stops_working(diary: Diary) -> None:

@@ -68,6 +68,8 @@ class WebhookServer:
             return web.Response(status=400)
         except RecursionError:  # JSON nested deeper than Python parses: not an update
             return web.Response(status=400)
+        except (OverflowError, OSError):  # a date no clock holds (2**70, Infinity): not from Telegram either
+            return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
         await self.inbox.receive([update])

@@ -115,25 +115,31 @@ def _usable(invite: Invite | None, *, now: datetime, after_decline: bool) -> boo
 async def usable_invite(
     database: Database, *, token: str, now: datetime, telegram_user_id: int, after_decline: bool = False
 ) -> bool:
-    """Whether this person may see the consent screen for this token: the invite works, and either its
-    patient has no account yet, or it is a re-link, or the account is this person's own (readmission)."""
+    """Whether this person may see the consent screen for this token: the invite works, the account is
+    not another patient's, and either the invite's patient has no account yet, or it is a re-link, or
+    the account is this person's own (readmission)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None or not _usable(invite, now=now, after_decline=after_decline):
             return False
         patient = await patients.by_id(session=session, patient_id=invite.patient_id)
-    if patient is None:
+        current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
+    if patient is None or (current is not None and current.id != patient.id):
         return False
     return patient.telegram_user_id in (None, telegram_user_id) or invite.relink
 
 
-async def decline_invite(database: Database, *, token: str, now: datetime, keep_usable: bool) -> None:
+async def decline_invite(database: Database, *, token: str, now: datetime, keep_usable: bool) -> bool:
     """Someone declined consent with this token: staff see "declined"; the link stops working unless
-    the clinic keeps it usable. Nothing about the person is stored."""
+    the clinic keeps it usable. Nothing about the person is stored. False when no invite has this token
+    (a wrong token, which the caller counts like any other)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is not None and invite.id is not None and invite.used_at is None:
+        if invite is None or invite.id is None:
+            return False
+        if invite.used_at is None:
             await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
+        return True
 
 
 async def accept_invite(
@@ -150,13 +156,18 @@ async def accept_invite(
 
     Accepting withdraws every other open invite of the patient, so no older link can take the record
     over later. Only a re-link may move a patient to another account; an account that is already
-    another patient's is never moved."""
+    another patient's is never moved. A second press of the same consent button (or the update handled
+    again after a restart) finds the patient linked to this account and changes nothing."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is None or invite.id is None or not _usable(invite, now=now, after_decline=after_decline):
+        if invite is None or invite.id is None:
             return None
         patient = await session.get(Patient, invite.patient_id)
         assert patient is not None and patient.id is not None
+        if invite.used_at is not None and patient.telegram_user_id == telegram_user_id:
+            return patient  # accepted already, by this account
+        if not _usable(invite, now=now, after_decline=after_decline):
+            return None
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
         if current is not None and current.id != patient.id:
             return None  # this account is another patient

@@ -98,10 +98,13 @@ async def consent(update: Update, context: DiaryContext) -> None:
     )
     settings = services.settings
     if not accepted:
-        if token is not None:
-            await enrolment.decline_invite(
+        # The token is checked here too, so it is counted when wrong and not looked up once blocked.
+        if token is not None and not await services.wrong_tokens.blocked(user_id, now):
+            known = await enrolment.decline_invite(
                 services.database, token=token, now=now, keep_usable=settings.invite_usable_after_decline
             )
+            if not known:
+                await services.wrong_tokens.failed(user_id, now)
         key = "consent.declined_open" if settings.invite_usable_after_decline and token else "consent.declined"
         await edit(query.edit_message_text(services.catalog.text(language, key)))
         await query.answer()
@@ -121,10 +124,8 @@ async def consent(update: Update, context: DiaryContext) -> None:
     )
     if patient is None:
         await services.wrong_tokens.failed(user_id, now)
-        if context.patient is not None:  # already theirs (a second press): nothing to change
-            await edit(query.edit_message_text(context.text("consent.accepted")))
-        else:
-            await edit(query.edit_message_text(services.catalog.text(language, "invite.invalid")))
+        key = "invite.already_enrolled" if context.patient is not None else "invite.invalid"
+        await edit(query.edit_message_text(services.catalog.text(language, key)))
     else:
         context.patient = patient
         log.info("patient %s enrolled", patient.id)
