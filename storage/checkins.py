@@ -386,7 +386,17 @@ async def import_entries(
     entries: list[tuple[datetime, date, dict[str, str]]],
 ) -> int:
     """Store imported check-ins, (time, local date, answers) each; no answers: a missed one.
-    Each is keyed by its time, so a row imported before is skipped. Returns how many were new."""
+    Each is keyed by its time, so a row imported before is skipped, whatever local date it was given
+    then (the patient's time zone may have changed since). Returns how many were new."""
+    if not entries:
+        return 0
+    slots = [f"import-{at.isoformat()}"[:32] for at, _, _ in entries]
+    imported = await execute(
+        session,
+        select(CHECKINS.c.slot).where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.slot.in_(slots)),
+    )
+    before = set(imported.scalars())
+    entries = [entry for entry, slot in zip(entries, slots, strict=True) if slot not in before]
     if not entries:
         return 0
     rows = [

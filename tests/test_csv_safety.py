@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from bot.__main__ import main
 from bot.alerts.rules import Tier
 from bot.alerts.trends import Finding, Infusion, Point
-from bot.records.diary_csv import read_diary, read_infusions, write_infusions, write_points_to
+from bot.records.diary_csv import escape, read_diary, read_infusions, write_infusions, write_points_to
 from bot.records.replay import write_alerts
 from storage import checkins, migrate, patients
 from storage.database import Database
@@ -133,6 +133,55 @@ async def test_csv_formula_injection_is_neutralised_on_export_and_undone_on_impo
     assert await stored_notes(fresh) == {"P-0012": NOTES, "=2+5": ["-1"]}
 
 
+# What else a spreadsheet may run: the same characters behind spaces or invisible characters (which
+# some skip before reading a formula), their full-width forms (which some read as the ASCII ones), and a
+# line feed, which OWASP now lists beside the tab and the carriage return.
+HIDDEN_FORMULAS = [
+    "  =cmd|' /C calc'!A0",
+    "\u00a0+1 since yesterday",
+    "\u3000-2 degrees colder",
+    "\u200b@SUM(A1:A9)",
+    "\ufeff=1+1",
+    '\uff1dHYPERLINK("http://example.invalid")',
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20SUM(A1)",
+    "\n=1+1",
+    "\nsecond line first",
+    " \t =1+1",
+]
+SPREADSHEET_FORMULA = re.compile(
+    r"[\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n]"
+)
+
+
+async def test_csv_formula_injection_behind_spaces_in_full_width_or_after_a_line_feed_is_neutralised(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed(database_url, {"P-0012": HIDDEN_FORMULAS, "\uff1d2+5": ["fine"]})
+    out = tmp_path / "export.csv"
+    environment(monkeypatch, database_url)
+    await asyncio.to_thread(main, ["export", "--format", "csv", "--out", str(out)])
+    capsys.readouterr()
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if SPREADSHEET_FORMULA.match(cell)], "no cell a spreadsheet may run"
+    assert [row[7] for row in rows[1:] if row[0] == "P-0012"] == [f"'{note}" for note in HIDDEN_FORMULAS]
+    assert "'\uff1d2+5" in cells, "the code too"
+    for harmless in ("plain", " plain with a space", "'quoted", "2 + 2 = 4", "a-b"):
+        assert escape(harmless) == harmless
+
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    environment(monkeypatch, fresh)
+    await asyncio.to_thread(main, ["import", str(out)])
+    assert (
+        capsys.readouterr().out
+        == f"imported {len(HIDDEN_FORMULAS) + 1} check-ins and 0 infusions for 2 patients (2 new)\n"
+    )
+    assert await stored_notes(fresh) == {"P-0012": HIDDEN_FORMULAS, "\uff1d2+5": ["fine"]}
+
+
 def test_patient_export_goes_through_the_same_escaping() -> None:
     """/export writes with Export.write_csv, which is write_points_to: one place escapes for both."""
     table = io.StringIO()
@@ -151,7 +200,7 @@ def test_infusions_and_replayed_alerts_escape_their_free_text(tmp_path: Path) ->
     assert alerts.read_text(encoding="utf-8").splitlines()[1] == "'@P-1,severe_pain,amber,2026-11-01T00:00:00+00:00,{}"
 
 
-LEADING = st.text(alphabet="=+-@\t\r'\"\n, ", max_size=4)
+LEADING = st.text(alphabet="=+-@\t\r'\"\n, \u00a0\u200b\uff1d\uff20", max_size=4)
 notes = st.builds(str.__add__, LEADING, st.text()).filter(lambda text: text.strip() != "")
 codes = st.builds(
     str.__add__, st.text(alphabet="=+-@'", max_size=3), st.from_regex(r"[A-Za-z0-9._-]{1,29}", fullmatch=True)
@@ -170,7 +219,7 @@ def test_csv_formula_injection_round_trip_gives_back_any_note(note: str, code: s
             write_points_to(handle, [(code, [Point(at, pain=4, note=note)])])
         with path.open(encoding="utf-8", newline="") as handle:
             cells = [cell for row in csv.reader(handle) for cell in row]
-        assert not [cell for cell in cells if FORMULA_START.match(cell)]
+        assert not [cell for cell in cells if SPREADSHEET_FORMULA.match(cell)]
         [row] = read_diary(path)
     assert (row.patient, row.point.note, row.point.pain) == (code, note, 4)
 
@@ -233,3 +282,41 @@ def test_import_duplicate_rows_are_refused_by_the_validation_pass(
     said = refused(capsys, "import", diary, "--infusions", infusions)
     assert said == f"error: {infusions}, row 4, date: the same day as row 2 for patient P-0012 (nothing was imported)"
     assert asyncio.run(counts(url)) == (0, 0, 0, 0)
+
+
+def test_import_duplicate_rows_and_times_no_clock_holds_are_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A year-1 time with an offset has no UTC instant Python can hold (OverflowError, a traceback); a
+    code with a control character is not a code either (PostgreSQL cannot even store a NUL)."""
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    environment(monkeypatch, url)
+    cases = {
+        "0001-01-01T00:30:00+01:00": "row 2, recorded_at: '0001-01-01T00:30:00+01:00' is out of range",
+        "9999-12-31T23:30:00-01:00": "row 2, recorded_at: '9999-12-31T23:30:00-01:00' is out of range",
+    }
+    for at, message in cases.items():
+        diary = diary_file(tmp_path, [f"P-0012,{at},6,,,,,secret"])
+        assert refused(capsys, "import", diary) == f"error: {diary}, {message} (nothing was imported)"
+    diary = diary_file(
+        tmp_path, ["P-0012,2026-11-01T09:00:00+01:00,6,,,,,", "P-00\x0012,2026-11-01T10:00:00+01:00,6,,,,,"]
+    )
+    said = refused(capsys, "import", diary)
+    assert said.startswith(f"error: {diary}, row 3, patient: a clinic code of 1-32 characters without spaces")
+    assert asyncio.run(counts(url)) == (0, 0, 0, 0)
+
+
+def test_import_duplicate_rows_are_not_added_again_after_the_patient_moved_time_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same file imported again adds nothing, also when the patient's time zone changed in between
+    (enrolled with an invite for another zone): 02:00 in Berlin is the day before in Bogotá."""
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    environment(monkeypatch, url)
+    diary = diary_file(tmp_path, ["P-0012,2026-11-01T02:00:00+01:00,6,,,,,", "P-0012,2026-11-01T12:00:00+01:00,5,,,,,"])
+    main(["import", str(diary)])
+    main(["schedule", "P-0012", "09:00", "mon-sun", "America/Bogota"])
+    capsys.readouterr()
+    main(["import", str(diary)])
+    assert capsys.readouterr().out == "imported 0 check-ins and 0 infusions for 1 patients (0 new)\n"
+    assert asyncio.run(counts(url)) == (1, 2, 2, 0)

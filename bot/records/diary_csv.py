@@ -6,13 +6,15 @@ one moment, however its offset is written) or the same infusion twice (one patie
 refused in the same way.
 
 Free text is written so that a spreadsheet shows it instead of running it. A spreadsheet takes a cell
-that begins with =, +, -, @, a tab or a carriage return for a formula, so such a cell is written with
-a single quote (') in front of it, as OWASP advises against CSV injection. A cell that already begins
-with one or more quotes followed by one of those characters gets one more quote too, so that the rule
-can be undone without guessing: on import, one leading quote is removed exactly when what follows it
-is a cell the rule would have escaped, and every other cell is read as written. This applies to the
-free-text cells: patient codes, notes and infusion kinds. Times, numbers and answer options are
-never changed: they cannot begin with those characters.
+that begins with =, +, -, @, a tab, a carriage return or a line feed for a formula, so such a cell is
+written with a single quote (') in front of it, as OWASP advises against CSV injection. So is a cell
+where those four signs come after spaces or invisible characters (some spreadsheets skip them before
+reading a formula) or in their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20: some spreadsheets
+read them as the ASCII ones). A cell that already begins with one or more quotes followed by any of
+that gets one more quote too, so that the rule can be undone without guessing: on import, one leading
+quote is removed exactly when what follows it is a cell the rule would have escaped, and every other
+cell is read as written. This applies to the free-text cells: patient codes, notes and infusion
+kinds. Times, numbers and answer options are never changed: they cannot begin with those characters.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -36,10 +38,13 @@ MAX_CODE = 32
 PROGRESS_EVERY = 100_000
 # A cell a spreadsheet would run: one that begins with a formula character, also behind quotes of our
 # own escaping, so that a quote we add is always one the reader can recognise and take off again.
-_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+_NEEDS_QUOTE = re.compile(
+    r"'*(?:[\t\r\n]|[\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20])"
+)
 # The diary keys an imported check-in by its time in UTC written to 32 characters (storage/checkins.py),
 # which keeps five of the six digits of the microseconds: two times closer than this are one check-in.
 _KEPT_MICROSECONDS = 10
+_A_DAY = timedelta(days=1)
 
 
 class CsvError(Exception):
@@ -101,8 +106,10 @@ def unescape(cell: str) -> str:
 def patient_code(value: str, where: str) -> str:
     # The length is that of the code itself, not of the cell: an escaped code is one character longer.
     code = unescape(value.strip())
-    if not code or len(code) > MAX_CODE or any(c.isspace() for c in code):
-        raise CsvError(f"{where}, patient: a clinic code of 1-{MAX_CODE} characters without spaces is needed")
+    if not code or len(code) > MAX_CODE or not code.isprintable() or any(c.isspace() for c in code):
+        raise CsvError(
+            f"{where}, patient: a clinic code of 1-{MAX_CODE} characters without spaces or control characters is needed"
+        )
     return code
 
 
@@ -115,6 +122,10 @@ def recorded_time(cell: str, where: str) -> datetime:
         raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is not an ISO 8601 time") from None
     if recorded_at.tzinfo is None:
         raise CsvError(f"{where}, recorded_at: {raw[:40]!r} needs an offset, e.g. 2026-11-03T09:00:00+01:00")
+    try:  # the instant, and its date in any time zone, must be one Python can hold
+        (recorded_at - _A_DAY).astimezone(UTC), (recorded_at + _A_DAY).astimezone(UTC)
+    except OverflowError:
+        raise CsvError(f"{where}, recorded_at: {raw[:40]!r} is out of range") from None
     return recorded_at
 
 
