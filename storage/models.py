@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from storage.text import CleanText  # free text: no NUL, no unencodable characters (see there)
+from storage.text import CleanString, CleanText  # free text: no NUL, no unencodable characters (see there)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -253,7 +253,7 @@ class Infusion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
     given_on: date
-    kind: str = Field(default="", max_length=64)
+    kind: str = Field(default="", sa_type=CleanString(64))
     recorded_at: datetime = utc_column()
     recorded_by: int | None = Field(default=None, sa_type=BigInteger)  # None: imported
 
@@ -263,7 +263,7 @@ class StaffMember(SQLModel, table=True):
 
     telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     role: str = Field(max_length=16)  # staff, admin
-    name: str = Field(default="", max_length=64)  # as Telegram last showed it; shown on alert cards
+    name: str = Field(default="", sa_type=CleanString(64))  # as Telegram last showed it; shown on alert cards
     added_at: datetime = utc_column()
 
 

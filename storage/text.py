@@ -5,12 +5,14 @@ that SQLite would take or that the driver fails on: U+0000 (PostgreSQL text cann
 UTF-16 surrogates such as "\\ud800" (no UTF-8 encoding exists for them, so neither driver can send them).
 A refused note used to fail the whole update, so the patient's next message was taken as the note.
 Every free-text column cleans its value on the way in, the same way on both databases, so what is
-stored and read back does not depend on the backend.
+stored and read back does not depend on the backend. What patients and staff write is also cleaned
+where it enters the domain (bot/care_team), so that what is read for crisis language, counted against
+Telegram's limits and passed on is exactly what is stored.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Dialect, Text, TypeDecorator
+from sqlalchemy import Dialect, String, Text, TypeDecorator
 
 REPLACEMENT = "\ufffd"
 
@@ -34,6 +36,17 @@ class CleanText(TypeDecorator[str]):
     """TEXT that stores `clean(value)`. The schema sees plain TEXT (`impl`), so migrations compare equal."""
 
     impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else clean(value)
+
+
+class CleanString(TypeDecorator[str]):
+    """VARCHAR(n) that stores `clean(value)`: short text people type, such as an infusion's kind or a
+    staff member's name as Telegram shows it."""
+
+    impl = String
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:

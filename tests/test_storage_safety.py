@@ -33,11 +33,21 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from storage import checkins, inbox, migrate, outbox, patient_messages
 from storage.database import Database
-from storage.models import Alert, Answer, CheckIn, Counter, InboxUpdate, OutboxMessage, Patient, PatientMessage
+from storage.models import (
+    Alert,
+    Answer,
+    CheckIn,
+    Counter,
+    InboxUpdate,
+    Infusion,
+    OutboxMessage,
+    Patient,
+    PatientMessage,
+)
 from storage.text import clean
 
 if TYPE_CHECKING:  # the helper processes import this module: they need none of the bot
@@ -371,6 +381,31 @@ async def test_a_note_with_nul_and_a_lone_surrogate_is_saved_as_the_note(diary: 
     await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
     await ben.send("A question for the nurse")
     assert {a.item: a.value for a in await diary.answers()}["note"] == "Burning at night \ufffd"
+
+
+async def test_messages_edits_and_infusion_kinds_with_nul_and_lone_surrogates_are_stored(diary: Diary) -> None:
+    """Outside a check-in too: a message and its edit reach staff, and an infusion's kind typed by staff
+    is recorded, as they would be without those characters, on both databases."""
+    from bot.sandbox import SimulatedUser
+    from tests.test_alerts import STAFF_CHAT
+    from tests.test_staff_commands import a_member
+
+    sam = await a_member(diary)
+    ben = SimulatedUser(diary.standin, 101, "Ben")
+    await diary.enrol(ben, "P-0012")
+    reply = await ben.send("Burning\x00 at night \ud800")
+    assert reply is not None and "care team will see" in (reply.text or "")
+    message = next(m for m in reversed(ben.sent_messages) if m.text == "Burning\x00 at night \ud800")
+    reply = await ben.edit(message, "Burning \udfff all night")
+    assert reply is not None and "went wrong" not in (reply.text or "")
+    await diary.wait_until(lambda: sum("P-0012" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)) >= 2)
+    reply = await sam.send("/infusion P-0012 2026-11-03 keta\x00mine \ud800")
+    assert reply is not None and reply.text == "Infusion recorded for P-0012 on 2026-11-03."
+    async with diary.database.session() as session:
+        texts = list((await session.exec(select(PatientMessage.text).order_by(col(PatientMessage.id)))).all())
+        kinds = list((await session.exec(select(Infusion.kind))).all())
+    assert texts == ["Burning at night \ufffd", "Burning \ufffd all night"]
+    assert kinds == ["ketamine \ufffd"]
 
 
 async def test_database_errors_are_logged_without_their_parameters(

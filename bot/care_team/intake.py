@@ -34,6 +34,7 @@ from bot.prompts import Catalog
 from storage import checkins, outbox, patient_messages
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
+from storage.text import clean
 
 # How much of a crisis message its card shows; a longer one follows the card in full.
 ON_CARD = 600
@@ -89,6 +90,7 @@ class Intake:
 
     async def text(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
         assert patient.id is not None
+        text = clean(text)  # as stored: no NUL, no lone surrogates (storage/text.py)
         crisis = self.crisis_language.matches(text)
         async with self.database.session() as session:
             waiting = await checkins.waiting_for_answer(
@@ -134,6 +136,7 @@ class Intake:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
         patient's code; its caption is read like any text."""
         assert patient.id is not None
+        caption = clean(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
         async with self.database.session() as session:
             stored = await patient_messages.add(
@@ -182,6 +185,7 @@ class Intake:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches
         staff as an edit. Both versions are kept."""
         assert patient.id is not None
+        text = clean(text)
         crisis = self.crisis_language.matches(text)
         async with self.database.session() as session:
             before = await patient_messages.latest_version(

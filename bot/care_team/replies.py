@@ -16,6 +16,7 @@ from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
 from storage.models import Patient, PatientMessage
+from storage.text import clean
 
 # After pressing Reply, a staff member's next message in that chat goes to the patient for this long.
 REPLY_WINDOW = timedelta(minutes=10)
@@ -76,6 +77,7 @@ class Replies:
     ) -> Patient | None:
         """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
         record is gone (erased) or they have no chat. A replayed update sends nothing twice."""
+        text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
             patient = await patients.by_id(session=session, patient_id=patient_id)
             if patient is None or patient.chat_id is None:
