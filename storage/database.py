@@ -166,8 +166,17 @@ class Database:
 
             event.listen(self.engine.sync_engine, "connect", on_connect)
         else:
+            # READ COMMITTED whatever the database's default: a migration's first statement waits for
+            # the advisory lock, and under REPEATABLE READ or SERIALIZABLE that statement would fix the
+            # snapshot before the process that held the lock committed; the claims the bot makes
+            # (UPDATE ... WHERE, FOR UPDATE SKIP LOCKED) are also written for READ COMMITTED.
             self.engine = create_async_engine(
-                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **ENGINE_OPTIONS
+                self.url,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                isolation_level="READ COMMITTED",
+                **ENGINE_OPTIONS,
             )
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -49,6 +50,7 @@ from storage.models import (
     PatientMessage,
 )
 from storage.text import clean
+from tests.postgres import PostgresCluster
 
 if TYPE_CHECKING:  # the helper processes import this module: they need none of the bot
     from tests.harness import Diary
@@ -138,6 +140,27 @@ async def test_three_processes_migrating_one_fresh_database_all_succeed(database
     done = await asyncio.to_thread(helper, "race", database_url, 3)
     assert done.returncode == 0, done.stderr
     await assert_migrated_and_working(database_url)
+
+
+@pytest.mark.postgres
+async def test_migrations_are_serialised_on_a_postgresql_database_that_defaults_to_serializable(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    """A clinic's DBA may make REPEATABLE READ or SERIALIZABLE the database's default. A transaction's
+    snapshot is then taken by its first statement, the one that waits for the advisory lock: the
+    processes that waited saw no tables and failed on "relation alembic_version already exists"."""
+    for level in ("repeatable read", "serializable"):
+        url = await postgres_cluster.create_database()
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(
+                f"ALTER DATABASE \"{url.rsplit('/', 1)[1]}\" SET default_transaction_isolation = '{level}'"
+            )
+        finally:
+            await connection.close()
+        done = await asyncio.to_thread(helper, "race", url, 3)
+        assert done.returncode == 0, f"{level}: {done.stderr[-2000:]}"
+        await assert_migrated_and_working(url)
 
 
 async def test_a_migration_that_fails_half_way_changes_nothing(database_url: str) -> None:
