@@ -97,16 +97,17 @@ async def mark_seen(*, session: AsyncSession, message_id: int, by: int, now: dat
     return bool(result.rowcount)
 
 
-async def undigested(*, session: AsyncSession) -> list[tuple[str, str, str]]:
-    """(patient code, kind, text) of the messages to the care team no digest has listed yet, oldest first."""
+async def undigested(*, session: AsyncSession) -> list[tuple[str, str, str, str]]:
+    """(patient code, filed as, kind, text) of the messages to the care team and check-in notes no
+    digest has listed yet, oldest first."""
     result = await execute(
         session,
-        select(PATIENTS.c.code, MESSAGES.c.kind, MESSAGES.c.text)
+        select(PATIENTS.c.code, MESSAGES.c.filed_as, MESSAGES.c.kind, MESSAGES.c.text)
         .join(PATIENTS, PATIENTS.c.id == MESSAGES.c.patient_id)
-        .where(MESSAGES.c.digested_at.is_(None), MESSAGES.c.filed_as == "message")
+        .where(MESSAGES.c.digested_at.is_(None), MESSAGES.c.filed_as.in_(("message", "note")))
         .order_by(MESSAGES.c.received_at, MESSAGES.c.id),
     )
-    return [(str(code), str(kind), str(text)) for code, kind, text in result.all()]
+    return [(str(code), str(filed), str(kind), str(text)) for code, filed, kind, text in result.all()]
 
 
 async def mark_digested(*, session: AsyncSession, now: datetime) -> None:

@@ -202,6 +202,11 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
             entries=[(now - timedelta(hours=h), (now - timedelta(hours=h)).date(), {}) for h in (30, 18, 6)],
         )
     await ben.send("When is my next appointment?")
+    await ben.send("/checkin")
+    for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
+        await ben.press(label)
+    await ben.send("Hand burning since the night.")  # the check-in's note
+    await ben.wait_for(lambda: "Hand burning" in (ben.last_with_buttons().text or ""))
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(hours=14)  # 23:00 in Berlin: before the digest time (23:30)
     assert not await desk.daily(now=diary.clock())
@@ -216,7 +221,9 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
         "Missed check-ins (3 in a row): P-0002",
         "Patient messages:",
         "P-0001: “When is my next appointment?”",
-    ], "what there is to say, with the message itself; nothing about what is not there"
+        "Check-in notes:",
+        "P-0001: “Hand burning since the night.”",
+    ], "what there is to say, with the words themselves; nothing about what is not there"
     (missed,) = await alerts(diary)
     assert missed.rule == "missed_checkins" and missed.status == "resolved", "a digest line is delivered once"
     async with diary.database.session() as session:

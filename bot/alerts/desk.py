@@ -539,8 +539,12 @@ class AlertDesk:
             lines.append(t("digest.missed", codes=codes(missed)))
         if unreachable:
             lines.append(t("digest.unreachable", codes=", ".join(unreachable)))
-        if messages:
-            lines.append(t("digest.messages", lines="\n".join(self._message_line(t, *m) for m in messages)))
+        for filed_as in ("message", "note"):  # a note typed at a check-in may need a look as much as a message
+            found = [
+                self._message_line(t, code, kind, text) for code, filed, kind, text in messages if filed == filed_as
+            ]
+            if found:
+                lines.append(t(f"digest.{filed_as}s", lines="\n".join(found)))
         if scores:
             lines.append(t("digest.scores", scores=", ".join(scores)))
         if long_open:
