@@ -270,6 +270,40 @@ async def test_replayed_updates_take_effect_once_and_a_checkin_is_snoozed_once(d
     assert len(sends) == 2, "sent once, and once more an hour later; not ten times"
 
 
+async def test_replayed_updates_take_effect_once_also_for_invites_and_relinks(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after an /invite was stored but before its update was marked handled: the restart handles
+    it again, and must not make a second working link for the patient."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben, "P-0001")
+            sam = await a_member(diary)
+
+            async def crashes_first(**_: object) -> None:  # the process dies before marking them
+                return None
+
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", crashes_first)
+            await sam.send("/invite P-0002")
+            await sam.send("/relink P-0001")
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            async with diary.database.session() as session:
+                made = [
+                    (i.patient_id, i.relink) for i in (await session.exec(select(Invite))).all() if i.used_at is None
+                ]
+                events = [e.action for e in await audit.since(session=session)]
+            assert sorted(made) == [(1, True), (2, False)], "one link each, not two"
+            assert (events.count("invite"), events.count("relink_invite")) == (2, 1), "P-0001's own, then P-0002's"
+    finally:
+        await standin.stop()
+
+
 async def test_wrong_tokens_count_on_the_consent_button_and_survive_a_restart(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from bot.diary.schedule import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
-from storage import audit, invites, patients, schedules, wrong_tokens
+from storage import audit, invites, patients, schedules, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient
 
@@ -61,9 +61,12 @@ async def create_invite(
     actor_id: int | None = None,
     country: str | None = None,
     relink: bool = False,
+    update_id: int | None = None,
 ) -> str:
     """Store a new invite for the patient code and return the token (shown once, never stored).
-    `country` (ISO 3166) picks the crisis text; None: the country of the time zone.
+    `country` (ISO 3166) picks the crisis text; None: the country of the time zone. With the Telegram
+    `update_id` that asked for it, that update makes one invite however often it is handled (a restart
+    after a crash handles it again): HandledBefore the second time.
 
     A patient already linked to a Telegram account gets no ordinary invite (AlreadyEnrolled): whoever
     held a second link could take their record over. Staff ask for a re-link explicitly (`relink`,
@@ -71,6 +74,8 @@ async def create_invite(
     patient is readmitted."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with database.session() as session:
+        if update_id is not None and not await updates.first_time(session=session, update_id=update_id, now=now):
+            raise HandledBefore(code)
         patient = await patients.get_or_create(
             session=session, code=code, language=language, timezone=timezone, now=now
         )
@@ -101,6 +106,10 @@ async def create_invite(
 
 class AlreadyEnrolled(Exception):
     """The patient code is linked to a Telegram account: only an explicit re-link gives a new link."""
+
+
+class HandledBefore(Exception):
+    """The update that asks for this invite made one already (before a restart): no second link."""
 
 
 def _usable(invite: Invite | None, *, now: datetime, after_decline: bool) -> bool:

@@ -253,9 +253,13 @@ async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> Non
             actor_id=update.effective_user.id,
             country=words.country,
             relink=relink,
+            update_id=update.update_id,
         )
     except enrolment.AlreadyEnrolled:
         await _reply(update, context.sender_text(update, "staff.invite_enrolled", code=code))
+        return
+    except enrolment.HandledBefore:  # its link went out before a crash, or is listed in /invites
+        log.info("update %s made its invite before a restart; no second link", update.update_id)
         return
     log.info("staff %s created %s", update.effective_user.id, "a re-link invite" if relink else "an invite")
     link = enrolment.deep_link(context.bot.username, token)
