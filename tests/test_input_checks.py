@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.__main__ import main
 from bot.diary import enrolment, places
-from bot.diary.schedule import ScheduleError, parse_quiet_hours, parse_rule
+from bot.diary.schedule import ScheduleError, parse_quiet_hours, parse_rule, parse_zone
 from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import patients, staff
@@ -182,6 +182,22 @@ async def test_a_misspelt_time_zone_is_named_with_the_nearest_zone(
     assert str(refused.value) == "'America/New_Yrok' is not an IANA time zone: did you mean America/New_York?"
     printed = command_line(monkeypatch, capsys, tmp_path, "schedule", "P-0021", "09:00", "mon-sun", "Europe/Berln")
     assert printed == "error: 'Europe/Berln' is not an IANA time zone: did you mean Europe/Berlin?"
+
+
+async def test_a_misspelt_time_zone_is_never_taken_for_the_servers_own_or_for_factory(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The zone "localtime" is whatever the server is set to (a link the system's time zone database keeps
+    beside the real ones) and "Factory" is the database's "zone not yet set": neither is a patient's."""
+    sam = await a_member(diary)
+    for word in ("localtime", "Factory"):
+        text = await said(sam, f"/invite P-0020 {word}")
+        assert text.startswith(f"'{word}' is not an IANA time zone"), text
+        with pytest.raises(ScheduleError):
+            parse_rule("09:00", "mon-sun", word)
+    assert parse_zone("UTC") == "UTC" and parse_zone("Europe/Berlin") == "Europe/Berlin"
+    printed = command_line(monkeypatch, capsys, tmp_path, "invite", "--code", "P-0020", "--tz", "localtime")
+    assert printed.startswith("error: 'localtime' is not an IANA time zone")
 
 
 # 4. /schedule P-0012 09:00 20:00 mon-sun Europe/Berlin said "'20:00' is not a day", and quiet hours

@@ -85,10 +85,15 @@ def normalise(text: str) -> str:
     return " ".join(re.split(r"[\W_]+", plain)).strip()
 
 
+# Names the time zone database keeps that are no place: "localtime" is whatever the server is set to
+# (a link some systems keep beside the zones) and "Factory" stands for "no zone set yet".
+_NOT_ZONES = frozenset({"localtime", "Factory"})
+
+
 @cache
 def zone_names() -> frozenset[str]:
     """Every IANA name this machine's time zone database knows (available_timezones() reads the disk)."""
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 def _city_part(zone: str) -> str:
