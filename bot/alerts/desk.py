@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.alerts.cycles import Cycle, cycles, describe
 from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.config import Settings
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.schedule import parse_times
@@ -419,7 +420,8 @@ class AlertDesk:
             waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
             if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
                 await alerts.resolve(session=session, alert_id=waning.id, by=by, now=now)
-                await self._queue_card(session, alert_id=waning.id, patient_id=patient.id, tier=Tier.AMBER, now=now)
+                tier = Tier(waning.tier)
+                await self._queue_card(session, alert_id=waning.id, patient_id=patient.id, tier=tier, now=now)
             return recorded
 
     # ------------------------------------------------------------------ infusion cycles
@@ -483,14 +485,15 @@ class AlertDesk:
         text = await self._digest(now=now, today=today)
         if text is not None and self.staff_chat_id is not None:
             async with self.database.session() as session:
-                await outbox.enqueue(
-                    session=session,
-                    kind="staff",
-                    chat_id=self.staff_chat_id,
-                    text=text,
-                    priority=Priority.SCHEDULED,
-                    now=now,
-                )
+                for part in split(text, TEXT_LIMIT):  # quoted messages can make a long digest
+                    await outbox.enqueue(
+                        session=session,
+                        kind="staff",
+                        chat_id=self.staff_chat_id,
+                        text=part,
+                        priority=Priority.SCHEDULED,
+                        now=now,
+                    )
         return True
 
     async def _digest(self, *, now: datetime, today: date) -> str | None:
