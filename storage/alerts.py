@@ -206,6 +206,23 @@ async def set_card(*, session: AsyncSession, alert_id: int, chat_id: int, messag
     )
 
 
+async def share_card(*, session: AsyncSession, card_alert_id: int, others: list[int]) -> None:
+    """The alerts a check-in raised together: `card_alert_id` keeps its own card, which shows and acts
+    on the others too. Their escalation clock is the card's."""
+    await execute(session, update(ALERTS).where(ALERTS.c.id == card_alert_id).values(card_alert_id=None))
+    if others:
+        await execute(
+            session,
+            update(ALERTS).where(ALERTS.c.id.in_(others)).values(card_alert_id=card_alert_id, next_escalation_at=None),
+        )
+
+
+async def on_card(*, session: AsyncSession, card_alert_id: int) -> list[Alert]:
+    """The other alerts shown on an alert's card, in the order they were opened."""
+    result = await execute(session, select(ALERTS).where(ALERTS.c.card_alert_id == card_alert_id).order_by(ALERTS.c.id))
+    return [_alert(row) for row in result.all()]
+
+
 async def due_escalations(*, session: AsyncSession, now: datetime, max_times: int) -> list[Alert]:
     result = await execute(
         session,

@@ -245,6 +245,9 @@ class Alert(SQLModel, table=True):
             ForeignKey("patientmessage.id", ondelete="SET NULL", name="fk_alert_patient_message"), nullable=True
         ),
     )
+    # Rules that fired at one check-in share one card: this alert is shown, and acted on, on that
+    # alert's card. None: it has its own.
+    card_alert_id: int | None = None
 
 
 class Infusion(SQLModel, table=True):

@@ -124,7 +124,8 @@ async def test_a_waning_cycle_reaches_staff_until_they_act(diary: Diary) -> None
     cycle = (
         f"Infusion {on.isoformat()} (ketamine): relief 67% at day 3, 11% now at day 58; below half of it since day 57"
     )
-    assert card.caption is not None and "Relief after the last infusion is wearing off" in card.caption
+    assert card.caption is not None
+    assert "\nRelief after the last infusion is wearing off (since Sat 21 Nov)\n" in card.caption
     assert f"{cycle}." in card.caption, card.caption
     assert "relief" not in " ".join(m.text or m.caption or "" for m in ben.messages).lower(), "staff only"
 

@@ -464,7 +464,7 @@ async def test_a_phq9_of_10_or_more_raises_a_low_mood_card_with_its_score(diary:
     await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
     card = next(m for m in staff_chat(diary) if m.photo)
     assert card.caption is not None and card.caption.startswith("🟠 Amber")
-    assert "Mood lower than this patient's usual" in card.caption and "PHQ-9 12 (before: -)" in card.caption
+    assert "\nPHQ-9 12 on Sat 21 Nov (the first)\n" in card.caption
     assert card.caption.endswith("\nPHQ-2 6 on 21.11\nPHQ-9 12 on 21.11"), "diary cards show the newest scores, dated"
     (alert,) = await rows(diary, Alert)
     assert alert.rule == "low_mood"

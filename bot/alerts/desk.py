@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alerts import wording
 from bot.alerts.cycles import Cycle, cycles, describe
 from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
@@ -40,6 +41,17 @@ HISTORY = timedelta(days=120)
 # A finding older than this is history (for example, just imported), not news for staff.
 NEWS = timedelta(hours=36)
 SNOOZE = timedelta(days=7)
+# Which finding leads a card that shows several: the most urgent, then pain before signs before mood.
+TIER_ORDER = (Tier.URGENT, Tier.AMBER, Tier.DIGEST)
+RULE_ORDER = (
+    "pain_worsening",
+    "severe_pain",
+    "vasomotor_change",
+    "swelling_new",
+    "low_mood",
+    "relief_waning",
+    "missed_checkins",
+)
 # Infusion cycles staff see: the last year's, so that earlier cycles inform the projection.
 CYCLES = timedelta(days=365)
 DIGEST_DAY = "digest_day"
@@ -85,6 +97,7 @@ class AlertView:
     infusions: list[date]
     scores: list[Scored]  # the questionnaires' scores of the last months, oldest first
     cycle: Cycle | None  # the last infusion's cycle
+    others: list[Alert]  # what the same check-in raised besides: one card shows them all
 
 
 class AlertDesk:
@@ -145,9 +158,21 @@ class AlertDesk:
                 new = finding.at > now - NEWS and (already is None or finding.at > already)
                 if new and not self._refractory(finding, resolved.get(finding.rule)):
                     newest[finding.rule] = finding
-            for finding in newest.values():
-                await self._file(session, patient_id=patient_id, finding=finding, now=now)
+            filed = [await self._file(session, patient_id=patient_id, finding=f, now=now) for f in newest.values()]
+            await self._one_card(session, patient_id=patient_id, filed=[f for f in filed if f is not None], now=now)
         return len(newest)
+
+    async def _one_card(
+        self, session: AsyncSession, *, patient_id: int, filed: list[tuple[int, Finding]], now: datetime
+    ) -> None:
+        """One card for everything one check-in raised: the most urgent finding's, showing the others."""
+        shown = [(alert_id, f) for alert_id, f in filed if f.tier is not Tier.DIGEST]
+        if not shown:
+            return
+        shown.sort(key=lambda item: (TIER_ORDER.index(item[1].tier), RULE_ORDER.index(item[1].rule)))
+        card_id, lead = shown[0]
+        await alerts.share_card(session=session, card_alert_id=card_id, others=[i for i, _ in shown[1:]])
+        await self._queue_card(session, alert_id=card_id, patient_id=patient_id, tier=lead.tier, now=now)
 
     def _refractory(self, finding: Finding, resolved_at: datetime | None) -> bool:
         """A rule with a refractory period stays quiet for that long after staff resolved its last alert."""
@@ -162,7 +187,10 @@ class AlertDesk:
             ids += await patients.ids_with_status(session=session, status="unreachable")
         return sum([await self.evaluate(patient_id=i, now=now) for i in ids])
 
-    async def _file(self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime) -> None:
+    async def _file(
+        self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime
+    ) -> tuple[int, Finding] | None:
+        """Open or update the rule's alert; None when staff snoozed it and the snooze still runs."""
         details = json.dumps(finding.details, ensure_ascii=False)
         escalate_at = (
             now + timedelta(minutes=self.rules.escalation.after_minutes) if finding.tier is Tier.URGENT else None
@@ -184,7 +212,7 @@ class AlertDesk:
             alert_id = current.id
             if current.status == "snoozed":
                 if current.snoozed_until is not None and current.snoozed_until > now:
-                    return  # staff said this is the expected level for now
+                    return None  # staff said this is the expected level for now
                 await alerts.reopen(
                     session=session,
                     alert_id=alert_id,
@@ -196,7 +224,7 @@ class AlertDesk:
             else:
                 await alerts.refresh(session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now)
         log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
-        await self._queue_card(session, alert_id=alert_id, patient_id=patient_id, tier=finding.tier, now=now)
+        return alert_id, finding
 
     async def _queue_card(
         self, session: AsyncSession, *, alert_id: int, patient_id: int, tier: Tier, now: datetime
@@ -288,32 +316,44 @@ class AlertDesk:
     # ------------------------------------------------------------------ staff
 
     async def act(self, *, alert_id: int, action: StaffAction, by: int, name: str, now: datetime) -> Alert | None:
-        """Acknowledge, snooze or resolve; None when the alert is not in a state that allows it."""
+        """Acknowledge, snooze or resolve the alert and the others its card shows; None when the alert is
+        not in a state that allows it."""
         async with self.database.session() as session:
             await staff.set_name(session=session, telegram_user_id=by, name=name)
-            if action is StaffAction.ACKNOWLEDGE:
-                changed = await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now)
-            elif action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
-                changed = await alerts.snooze(session=session, alert_id=alert_id, by=by, until=now + SNOOZE, now=now)
-            elif action is StaffAction.RESOLVE:
-                changed = await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
-            else:
-                raise ValueError(action)
+            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now)
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
                 if action is StaffAction.ACKNOWLEDGE and changed.patient_message_id is not None:
                     await self.message_seen(session, message_id=changed.patient_message_id, by=by, now=now)
-                await audit.record(
-                    session=session,
-                    actor_id=by,
-                    action=f"alert_{action.name.lower()}",
-                    patient_code=patient.code if patient else None,
-                    detail=f"alert {alert_id} ({changed.rule})",
-                    now=now,
-                )
+                moved = [changed]
+                for other in await alerts.on_card(session=session, card_alert_id=alert_id):
+                    assert other.id is not None
+                    also = await self._move(session, alert_id=other.id, action=action, by=by, now=now)
+                    moved += [also] if also is not None else []
+                for alert in moved:
+                    await audit.record(
+                        session=session,
+                        actor_id=by,
+                        action=f"alert_{action.name.lower()}",
+                        patient_code=patient.code if patient else None,
+                        detail=f"alert {alert.id} ({alert.rule})",
+                        now=now,
+                    )
         if changed is not None:
             log.info("alert %s: %s by staff %s", alert_id, action.name.lower(), by)
         return changed
+
+    @staticmethod
+    async def _move(
+        session: AsyncSession, *, alert_id: int, action: StaffAction, by: int, now: datetime
+    ) -> Alert | None:
+        if action is StaffAction.ACKNOWLEDGE:
+            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now)
+        if action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
+            return await alerts.snooze(session=session, alert_id=alert_id, by=by, until=now + SNOOZE, now=now)
+        if action is StaffAction.RESOLVE:
+            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
+        raise ValueError(action)
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
         """A staff member has seen a patient's message: the patient may be told (once). False when
@@ -348,6 +388,7 @@ class AlertDesk:
             given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
             people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
             names = await staff.names(session=session, telegram_user_ids=people)
+            others = await alerts.on_card(session=session, card_alert_id=alert_id)
         return AlertView(
             alert=alert,
             code=patient.code,
@@ -358,6 +399,7 @@ class AlertDesk:
             infusions=[d for d, _ in given],
             scores=scored(found),
             cycle=cycle[0] if cycle else None,
+            others=others,
         )
 
     async def card_sent(self, *, alert_id: int, chat_id: int, message_id: int) -> None:
@@ -421,7 +463,8 @@ class AlertDesk:
             if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
                 await alerts.resolve(session=session, alert_id=waning.id, by=by, now=now)
                 tier = Tier(waning.tier)
-                await self._queue_card(session, alert_id=waning.id, patient_id=patient.id, tier=tier, now=now)
+                card = waning.card_alert_id or waning.id  # it may be shown on another finding's card
+                await self._queue_card(session, alert_id=card, patient_id=patient.id, tier=tier, now=now)
             return recorded
 
     # ------------------------------------------------------------------ infusion cycles
@@ -520,8 +563,11 @@ class AlertDesk:
                     await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
             await patient_messages.mark_digested(session=session, now=now)
 
-        def codes(found: list[tuple[Alert, str]]) -> str:
-            return ", ".join(dict.fromkeys(code for _, code in found))
+        def found(alerts: list[tuple[Alert, str]]) -> str:
+            """ "P-0012: Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)", a line each."""
+            return "\n".join(
+                f"{code}: " + wording.finding(t, a.rule, json.loads(a.details), self.clinic_zone) for a, code in alerts
+            )
 
         crisis = [(a, code) for a, code in active if a.rule == "crisis_text"]
         missed = [(a, code) for a, code in active if a.rule == "missed_checkins" and a.tier == Tier.DIGEST.value]
@@ -539,20 +585,19 @@ class AlertDesk:
         if waning:
             lines.append(t("digest.relief_waning", lines="\n".join(waning)))
         if missed:
-            lines.append(t("digest.missed", codes=codes(missed)))
+            lines.append(t("digest.missed", lines=found(missed)))
         if unreachable:
             lines.append(t("digest.unreachable", codes=", ".join(unreachable)))
         for filed_as in ("message", "note"):  # a note typed at a check-in may need a look as much as a message
-            found = [
+            quoted = [
                 self._message_line(t, code, kind, text) for code, filed, kind, text in messages if filed == filed_as
             ]
-            if found:
-                lines.append(t(f"digest.{filed_as}s", lines="\n".join(found)))
+            if quoted:
+                lines.append(t(f"digest.{filed_as}s", lines="\n".join(quoted)))
         if scores:
             lines.append(t("digest.scores", scores=", ".join(scores)))
         if long_open:
-            listed = [f"{code} ({t(f'alerts.rule.{a.rule}')})" for a, code in long_open]
-            lines.append(t("digest.long_open", hours=open_hours, codes=", ".join(listed)))
+            lines.append(t("digest.long_open", hours=open_hours, lines=found(long_open)))
         return "\n".join(lines) if len(lines) > 1 else None
 
     def _local(self, at: datetime) -> str:

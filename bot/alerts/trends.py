@@ -19,6 +19,7 @@ from bot.alerts import cycles
 from bot.alerts.rules import NewSign, PainWorsening, Rules, Tier
 
 Details = dict[str, float | int | str]
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         cusum = min(config.alarm_threshold, max(0.0, cusum + (pain - usual - rise / 2) / spread))
         if not alarm and cusum >= config.alarm_threshold:
             alarm = True
+            rising = [score for _, score in pending] + [pain]  # since the sum last left zero: the change began
             findings.append(
                 Finding(
                     "pain_worsening",
@@ -161,6 +163,10 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
                         "baseline_entries": len(baseline.ordered),
                         "rise": _round(rise),
                         "spread": _round(spread),
+                        "since": (pending[0][0] if pending else point.at).isoformat(),
+                        "low": min(rising),
+                        "high": max(rising),
+                        "baseline_days": min(config.baseline_days, round((point.at - baseline.entries[0][0]) / DAY)),
                     },
                 )
             )
@@ -216,6 +222,21 @@ def _values(run: list[Point], item: str) -> str:
     return ", ".join(str(getattr(p, item)) for p in run)
 
 
+def _span(run: list[Point], item: str) -> Details:
+    """When a run began and ended, and its lowest and highest score: what a card says in words."""
+    scores = [int(getattr(p, item)) for p in run]
+    return {"since": run[0].at.isoformat(), "until": run[-1].at.isoformat(), "low": min(scores), "high": max(scores)}
+
+
+def _signs(run: list[Point], items: tuple[str, ...]) -> Details:
+    """Each item's answers that report a change, in the order first given: "redder,blotchy"."""
+    found: Details = {"since": run[0].at.isoformat(), "until": run[-1].at.isoformat()}
+    for item in items:
+        values = [getattr(p, item) for p in run if changed(item, getattr(p, item))]
+        found[item] = ",".join(dict.fromkeys(values))
+    return found
+
+
 def severe_pain(points: Sequence[Point], rules: Rules) -> list[Finding]:
     config = rules.severe_pain
     return _runs(
@@ -224,7 +245,7 @@ def severe_pain(points: Sequence[Point], rules: Rules) -> list[Finding]:
         tier=config.tier,
         length=config.consecutive,
         counts=lambda p: None if p.pain is None else p.pain >= config.at_least,
-        describe=lambda run: {"recent": _values(run, "pain"), "at_least": config.at_least},
+        describe=lambda run: _span(run, "pain") | {"recent": _values(run, "pain"), "at_least": config.at_least},
     )
 
 
@@ -238,10 +259,13 @@ def _new_sign(
         length=config.consecutive,
         counts=signs,
         calm_before=config.calm_before,
-        describe=lambda run: {
-            "recent": "; ".join(" / ".join(str(getattr(p, i) or "-") for i in items) for p in run),
-            "calm_before": config.calm_before,
-        },
+        describe=lambda run: (
+            _signs(run, items)
+            | {
+                "recent": "; ".join(" / ".join(str(getattr(p, i) or "-") for i in items) for p in run),
+                "calm_before": config.calm_before,
+            }
+        ),
     )
 
 
@@ -286,7 +310,7 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
     config = rules.low_mood
     before = _Baseline(timedelta(days=config.baseline_days))  # the moods of the days before, kept sorted
     findings: list[Finding] = []
-    run: list[int] = []
+    run: list[Point] = []
     for point in points:
         if point.mood is None:
             continue
@@ -295,9 +319,9 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
         usual = before.median if len(before.ordered) >= config.baseline_min_entries else None
         before.add(at, mood)
         low = mood <= config.at_most and (usual is None or mood <= usual - config.drop)
-        run = [*run, mood] if low else []
+        run = [*run, point] if low else []
         if len(run) == config.consecutive:
-            details: Details = {"source": "diary", "recent": ", ".join(map(str, run))}
+            details = _span(run, "mood") | {"source": "diary", "recent": _values(run, "mood")}
             details["usual"] = "-" if usual is None else _round(usual)
             findings.append(Finding("low_mood", config.tier, at, details))
     previous: float | None = None
@@ -314,7 +338,7 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
                     "low_mood",
                     config.tier,
                     score.at,
-                    {"source": "phq9", "total": f"{score.total:g}", "previous": earlier},
+                    {"source": "phq9", "total": f"{score.total:g}", "previous": earlier, "since": score.at.isoformat()},
                 )
             )
             lowest = score.total
@@ -342,7 +366,7 @@ def missed_checkins(points: Sequence[Point], rules: Rules) -> list[Finding]:
         tier=config.tier,
         length=config.consecutive,
         counts=answered,
-        describe=lambda run: {"missed": len(run), "since": run[0].at.date().isoformat()},
+        describe=lambda run: {"missed": len(run), "since": run[0].at.isoformat()},
     )
 
 
@@ -382,6 +406,7 @@ def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules:
                     "relief": round(100 * step.best),
                     "relief_day": step.best_day,
                     "relief_now": round(100 * step.relief),
+                    "since": step.at.isoformat(),
                 }
                 findings.append(Finding("relief_waning", config.tier, step.at, details))
                 break

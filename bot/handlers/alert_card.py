@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.alerts import wording
 from bot.alerts.cycles import describe
-from bot.alerts.desk import AlertView, StaffAction
+from bot.alerts.desk import RULE_ORDER, AlertView, StaffAction
 from bot.alerts.trends import Scored
 from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, shorten, split, units
 from bot.diary import chart
@@ -20,7 +21,7 @@ from bot.diary.scores import newest
 from bot.handlers.callback_data import alert_button, reply_button, seen_button
 from bot.prompts import Catalog
 from storage.checkins import Entry
-from storage.models import PER_MESSAGE_RULES
+from storage.models import PER_MESSAGE_RULES, Alert
 
 STAFF_HISTORY = timedelta(days=14)
 # Notes written since this long before a finding's first check-in are shown on its card.
@@ -47,15 +48,15 @@ class CardRenderer:
         return at.astimezone(self.zone).strftime("%d.%m")
 
     def caption(self, view: AlertView, *, now: datetime) -> str:
-        """The card's text: what fired, its numbers, the infusion, who did what, then the patient's notes
-        from the check-ins it is about, as many as fit Telegram's 1024-unit caption."""
+        """The card's text: what fired, in words with the day each change began (every rule the same
+        check-in raised), the infusion's cycle, who did what, then the patient's notes from the
+        check-ins it is about, as many as fit Telegram's 1024-unit caption."""
         alert = view.alert
-        try:
-            source = view.details.get("source")  # a rule with several ways to fire words each its own way
-            key = f"alerts.details.{alert.rule}" + (f".{source}" if source else "")
-            details = self.t(key, **view.details)
-        except (KeyError, IndexError):  # a rules change left older alerts with other numbers
-            details = json.dumps(view.details, ensure_ascii=False)
+        if alert.rule in PER_MESSAGE_RULES:
+            found = [self.t(f"alerts.rule.{alert.rule}"), self.t(f"alerts.details.{alert.rule}", **view.details)]
+        else:
+            shown = sorted([alert, *view.others], key=lambda a: RULE_ORDER.index(a.rule))
+            found = [self.finding(a, own_state=a is not alert and alert.resolved_at is None) for a in shown]
         if view.cycle is not None and view.cycle.measured:
             infusion = describe(self.t, view.cycle) + "."
         elif view.last_infusion is None:
@@ -69,8 +70,7 @@ class CardRenderer:
                 "alerts.card",
                 tier=self.t(f"alerts.tier.{alert.tier}"),
                 code=view.code,
-                rule=self.t(f"alerts.rule.{alert.rule}"),
-                details=details,
+                lines="\n".join(found),
                 infusion=infusion,
                 opened=self.when(alert.opened_at),
             )
@@ -93,6 +93,14 @@ class CardRenderer:
         if alert.rule in PER_MESSAGE_RULES:
             return text
         return text + self._notes(view, room=CAPTION_LIMIT - units(text))
+
+    def finding(self, alert: Alert, *, own_state: bool = False) -> str:
+        """ "Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)"; with `own_state`, a line resolved apart
+        from the card's lead (a relief alert closed by the next infusion) says so."""
+        line = wording.finding(self.t, alert.rule, json.loads(alert.details), self.zone)
+        if own_state and alert.resolved_at is not None:
+            line += " " + self.t("alerts.line_resolved", when=self.when(alert.resolved_at))
+        return line
 
     def _notes(self, view: AlertView, *, room: int) -> str:
         """The newest notes first, the last one that fits shortened; nothing when none fits."""
@@ -147,7 +155,9 @@ class CardRenderer:
         )
 
     async def chart(self, view: AlertView, *, now: datetime) -> bytes:
-        usual, rise = view.details.get("baseline"), view.details.get("rise")
+        pain = [json.loads(a.details) for a in view.others if a.rule == "pain_worsening"]
+        details = view.details if view.alert.rule == "pain_worsening" or not pain else pain[0]
+        usual, rise = details.get("baseline"), details.get("rise")
         return await self.diary_chart(
             view.code,
             view.entries,
