@@ -3,14 +3,18 @@ hand-made diaries; and one card for everything a check-in raised."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from bot.alerts import wording
+from bot.alerts.cycles import Cycle
 from bot.alerts.desk import AlertDesk
 from bot.alerts.trends import Infusion, Point, Scored, evaluate
+from bot.diary.questionnaire import Questionnaires
+from bot.handlers.alert_card import CardRenderer
 from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import checkins, patients
@@ -107,6 +111,13 @@ def test_spanish_cards_word_the_same_findings() -> None:
 def test_an_alert_recorded_before_these_words_is_named_by_its_rule() -> None:
     old = {"recent": "9, 9, 9, 9", "at_least": 9}
     assert wording.finding(en, "severe_pain", old, ZONE) == "Severe pain on several check-ins in a row"
+
+
+def test_a_staff_chart_words_each_cycles_relief() -> None:
+    cards = CardRenderer(CATALOG, Questionnaires.load(), clinic_timezone="Europe/Madrid")
+    cycle = Cycle(date(2026, 9, 24), "ketamine", 58, False, 6.0, 0.67, 3, 0.11, 57, None)
+    assert cards.relief(cycle) == "24.09: relief 67%, 11% now"
+    assert cards.relief(replace(cycle, ended=True)) == "24.09: relief 67%, 11% at the next"
 
 
 # -- one card per check-in, end to end

@@ -165,3 +165,21 @@ def test_each_score_is_read_beside_the_one_before_it() -> None:
         ("phq9", 6, None),
     ]
     assert [c.now.questionnaire for c in scores.newest(found, since=NOW - day)] == ["interference"]
+
+
+def test_staff_charts_write_each_infusions_relief_beside_it_or_at_the_left_edge() -> None:
+    inside, before = NOW - timedelta(days=10), NOW - timedelta(days=58)
+    data = chart.chart_data(
+        [entry(1, pain="5")],
+        title="t",
+        now=NOW,
+        infusions=[inside],
+        relief=[(before, "24.09: relief 67%, 11% at the next"), (inside, "11.11: relief 40%, 35% now")],
+    )
+    assert data.relief == [
+        (NOW - chart.WINDOW, "24.09: relief 67%, 11% at the next"),
+        (inside, "11.11: relief 40%, 35% now"),
+    ]
+    labels = chart.chart_labels(lambda key, **_: CATALOG.text("en", key), QUESTIONNAIRES.daily)
+    pain = chart.draw(data, labels, timezone="Europe/Berlin").axes[0]
+    assert [t.get_text() for t in pain.texts] == [text for _, text in data.relief]

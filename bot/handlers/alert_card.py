@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.alerts import wording
-from bot.alerts.cycles import describe
+from bot.alerts.cycles import Cycle, describe
 from bot.alerts.desk import RULE_ORDER, AlertView, StaffAction
 from bot.alerts.trends import Scored
 from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, shorten, split, units
@@ -166,6 +166,7 @@ class CardRenderer:
             rise=float(rise) if isinstance(rise, int | float) else None,
             infusions=view.infusions,
             scores=view.scores,
+            cycles=[view.cycle] if view.cycle is not None else [],
         )
 
     async def diary_chart(
@@ -178,14 +179,22 @@ class CardRenderer:
         rise: float | None = None,
         infusions: Sequence[date] = (),
         scores: Sequence[Scored] = (),
+        cycles: Sequence[Cycle] = (),
     ) -> bytes:
-        """Pain, mood, signs and the questionnaires' scores of the last 30 days, with infusion days."""
+        """Pain, mood, signs and the questionnaires' scores of the last 30 days, with infusion days and
+        the relief each brought."""
         start = now - chart.WINDOW
+
+        def noon(d: date) -> datetime:
+            return datetime(d.year, d.month, d.day, 12, tzinfo=self.zone)
+
+        relief = [(noon(c.infusion), self.relief(c)) for c in cycles if c.measured]
         data = chart.chart_data(
             entries,
             title=self.t("alerts.chart_title", code=code, start=self.day(start), end=self.day(now)),
             now=now,
-            infusions=[datetime(d.year, d.month, d.day, 12, tzinfo=self.zone) for d in infusions],
+            infusions=[noon(d) for d in infusions],
+            relief=relief,
             usual=usual,
             rise=rise,
             instruments=chart.instruments(scores, self.questionnaires, lambda q: self.t(f"staff.instrument.{q}")),
@@ -193,6 +202,16 @@ class CardRenderer:
         labels = chart.chart_labels(self.t, self.questionnaires.daily)
         # Rendering takes tens of milliseconds of CPU: off the event loop.
         return await asyncio.to_thread(chart.render_png, data, labels, timezone=str(self.zone))
+
+    def relief(self, cycle: Cycle) -> str:
+        """ "24.09: relief 67%, 11% now", for a chart."""
+        assert cycle.relief is not None and cycle.relief_now is not None
+        return self.t(
+            "alerts.chart_relief_ended" if cycle.ended else "alerts.chart_relief",
+            date=cycle.infusion.strftime("%d.%m"),
+            relief=round(100 * cycle.relief),
+            now=max(0, round(100 * cycle.relief_now)),
+        )
 
     def score_lines(self, scores: Sequence[Scored]) -> list[str]:
         """Each questionnaire's newest score with its date, and the one before it: "PHQ-9 12 on 14.11

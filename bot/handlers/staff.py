@@ -357,6 +357,7 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
             now=now,
             infusions=diary.infusions,
             scores=scores.scored(diary.answered),
+            cycles=cycles,
         )
         await update.effective_message.reply_photo(png, filename="diary.png")
 
