@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
@@ -23,11 +24,14 @@ from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
+from bot.sandbox.picture import message_picture
 from bot.sandbox.server import ChatMessage, Event
+from storage import checkins, patients
 from storage.database import Database
 from storage.models import OutboxMessage
 
 DEMO_DIR = Path("data/demo")
+EVA_INFUSION_AGO = timedelta(days=56)
 STAFF_CHAT = -1001
 ADMIN = 2001
 
@@ -54,6 +58,46 @@ async def _invite(settings: Settings, code: str, timezone: str, language: str, n
             now=now,
             valid_for=timedelta(days=7),
         )
+    finally:
+        await database.dispose()
+
+
+def _eva_history(today: date) -> list[tuple[datetime, date, dict[str, str]]]:
+    """Eva's diary before she moved to the bot, one check-in a day at 09:00 in Berlin: pain near 7, a
+    ketamine infusion 8 weeks ago that took it to 2-3, and since then a slow climb back."""
+    infusion = today - EVA_INFUSION_AGO
+    pains: list[tuple[date, int]] = []
+    for back in range(100, 0, -1):
+        day = today - timedelta(days=back)
+        since = (day - infusion).days
+        if since < 0:
+            pain = 7 + (back % 3 == 0) - (back % 5 == 0)
+        elif since < 30:
+            pain = 2 + (back % 2)
+        else:  # three points back in four weeks
+            pain = min(5, 3 + (since - 30) // 9)
+        pains.append((day, pain))
+    zone = ZoneInfo("Europe/Berlin")
+    return [
+        (
+            datetime.combine(day, time(9), tzinfo=zone).astimezone(UTC),
+            day,
+            {"pain": str(pain), "skin_color": "same", "skin_temperature": "same", "swelling": "none", "mood": "3"},
+        )
+        for day, pain in pains
+    ]
+
+
+async def _import_history(settings: Settings, code: str, entries: list[tuple[datetime, date, dict[str, str]]]) -> None:
+    """What `python -m bot import` does with a clinic's earlier records."""
+    database = Database(settings.database_url)
+    try:
+        async with database.session() as session:
+            patient = await patients.by_code(session=session, code=code)
+            assert patient is not None and patient.id is not None
+            await checkins.import_entries(
+                session=session, patient_id=patient.id, questionnaire="daily", entries=entries
+            )
     finally:
         await database.dispose()
 
@@ -319,6 +363,28 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     await ruiz.send(
         "/infusion P-0012 " + (clock.now - timedelta(days=60)).date().isoformat() + " ketamine", chat_id=STAFF_CHAT
     )
+    _print_events(standin.transcript[mark:], names, shown)
+
+    mark = chapter("Eva's earlier diary is imported; 8 weeks after her ketamine infusion, her relief wears off")
+    eva = SimulatedUser(standin, 1005, "Eva", "en")
+    names[eva.id] = eva.first_name
+    token = await _invite(settings, "P-0015", "Europe/Berlin", "en", clock.now)
+    await eva.send(f"/start {token}")
+    await eva.press("I agree")
+    today = clock.now.astimezone(ZoneInfo("Europe/Berlin")).date()
+    await _import_history(settings, "P-0015", _eva_history(today))
+    infusion = (today - EVA_INFUSION_AGO).isoformat()
+    await ruiz.send(f"/infusion P-0015 {infusion} ketamine", chat_id=STAFF_CHAT)
+    cards = sum(1 for m in standin.chat(STAFF_CHAT) if m.photo)
+    await eva.send("/checkin")
+    await _answer(eva, ["8", "The same", "The same", "Not swollen", "3 Okay"])
+    await ruiz.wait_for(lambda: sum(1 for m in standin.chat(STAFF_CHAT) if m.photo) > cards)
+    card = [m for m in standin.chat(STAFF_CHAT) if m.photo][-1]
+    picture = directory / "card-P-0015.png"
+    await asyncio.to_thread(picture.write_bytes, message_picture(card))
+    print(f"  (the card as staff see it: {picture})")
+    await ruiz.send("/cycles", chat_id=STAFF_CHAT)
+    await ruiz.wait_for(lambda: (standin.chat(STAFF_CHAT)[-1].text or "").startswith("Infusion cycles"))
     _print_events(standin.transcript[mark:], names, shown)
 
     mark = chapter("Ben asks a question and sends a voice note; both reach the staff chat")

@@ -12,6 +12,8 @@ from bot.alerts.trends import Scored
 from bot.diary import chart, scores
 from bot.diary.questionnaire import Questionnaires
 from bot.prompts import Catalog
+from bot.sandbox.picture import message_picture
+from bot.sandbox.server import ChatMessage
 from storage.checkins import Entry
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -183,3 +185,16 @@ def test_staff_charts_write_each_infusions_relief_beside_it_or_at_the_left_edge(
     labels = chart.chart_labels(lambda key, **_: CATALOG.text("en", key), QUESTIONNAIRES.daily)
     pain = chart.draw(data, labels, timezone="Europe/Berlin").axes[0]
     assert [t.get_text() for t in pain.texts] == [text for _, text in data.relief]
+
+
+def test_a_card_picture_shows_the_chart_then_the_caption_and_buttons_at_the_charts_width() -> None:
+    labels = chart.chart_labels(lambda key, **_: CATALOG.text("en", key), QUESTIONNAIRES.daily)
+    png = chart.render_png(chart.chart_data([entry(1, pain="5")], title="t", now=NOW), labels, timezone="UTC")
+    keyboard = {"inline_keyboard": [[{"text": "Acknowledge"}, {"text": "Resolve"}], [{"text": "Reply"}]]}
+
+    def picture(caption: str) -> tuple[int, int]:
+        return size(message_picture(ChatMessage(1, 1, True, 0, caption=caption, photo=png, reply_markup=keyboard)))
+
+    short, longer = picture("🟠 Amber · P-0001\nPain 7-8 since Tue 14 Nov"), picture("🟠 Amber\n" + "word " * 40)
+    assert short[0] == longer[0] == size(png)[0] == 720
+    assert size(png)[1] < short[1] < longer[1], "the caption under the chart, a long line wrapped"

@@ -125,7 +125,7 @@ async def test_a_waning_cycle_reaches_staff_until_they_act(diary: Diary) -> None
         f"Infusion {on.isoformat()} (ketamine): relief 67% at day 3, 11% now at day 58; below half of it since day 57"
     )
     assert card.caption is not None
-    assert "\nRelief after the last infusion is wearing off (since Sat 21 Nov)\n" in card.caption
+    assert "\nRelief after the last infusion is wearing off: below half of its best since Fri 20 Nov\n" in card.caption
     assert f"{cycle}." in card.caption, card.caption
     assert "relief" not in " ".join(m.text or m.caption or "" for m in ben.messages).lower(), "staff only"
 

@@ -393,7 +393,9 @@ def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules:
         end = start + timedelta(days=config.after_days)
         if index + 1 < len(days):
             end = min(end, days[index + 1].on)
+        half: datetime | None = None  # since when relief has stayed below half of its best
         for step in cycles.steps(pains, start, end, level, config):
+            half = (half or step.at) if step.relief < step.best / 2 else None
             relieved = step.best >= config.min_relief_fraction
             settled = step.day >= config.not_before_days
             if relieved and settled and step.relief <= (1 - config.regained_fraction) * step.best:
@@ -406,7 +408,7 @@ def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules:
                     "relief": round(100 * step.best),
                     "relief_day": step.best_day,
                     "relief_now": round(100 * step.relief),
-                    "since": step.at.isoformat(),
+                    "since": (half or step.at).isoformat(),
                 }
                 findings.append(Finding("relief_waning", config.tier, step.at, details))
                 break
