@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 import textwrap
+from typing import Any
 
 from bot.sandbox.server import ChatMessage
 
 WIDTH_INCHES = 7.2  # 720 px, the width of the chart it shows
 LINE_INCHES = 0.3
-WRAP = 62
-DOTS = {"🔴": "#D55E00", "🟠": "#E69F00"}  # characters per caption line at this width and size
+WRAP = 62  # characters per caption line at this width and size
+DOTS = {"🔴": "#D55E00", "🟠": "#E69F00"}
+CAPTION: dict[str, Any] = {"va": "top", "fontsize": 13}
+BUTTON: dict[str, Any] = {"ha": "center", "va": "center", "fontsize": 13}
 
 
 def message_picture(message: ChatMessage) -> bytes:
@@ -39,9 +42,9 @@ def message_picture(message: ChatMessage) -> bytes:
         y = top - number * LINE_INCHES / height
         dot = DOTS.get(line[:1])
         if dot is not None:  # the tier's coloured circle: matplotlib's fonts have no emoji
-            figure.text(0.03, y, "●", va="top", fontsize=13, color=dot)
+            figure.text(0.03, y, "●", color=dot, **CAPTION)
             line = "    " + line[1:]
-        figure.text(0.03, y, line, va="top", fontsize=13)
+        figure.text(0.03, y, line, **CAPTION)
     for row_number, row in enumerate(rows):
         bottom = (buttons_height - 0.5 * (row_number + 1) + 0.25) / height
         for column, label in enumerate(row):
@@ -57,7 +60,7 @@ def message_picture(message: ChatMessage) -> bytes:
                 edgecolor="#C5D0DC",
             )
             figure.patches.append(box)
-            figure.text(left + width / 2, bottom + 0.2 / height, label, ha="center", va="center", fontsize=13)
+            figure.text(left + width / 2, bottom + 0.2 / height, label, **BUTTON)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
