@@ -384,4 +384,18 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     print("\nCharts and files the bot sent were written to:")
     for path in charts:
         print(f"  {path}")
+    print(f"\nBen's visit report (python -m bot report P-0012 --out ...): {await _report(settings, clock, directory)}")
     print("\nDemo finished.")
+
+
+async def _report(settings: Settings, clock: DemoClock, directory: Path, code: str = "P-0012") -> Path:
+    """The visit report of a patient with an infusion, as the command line writes it."""
+    from bot.records import report
+
+    out = directory / f"report-{code}.pdf"
+    database = Database(settings.database_url)
+    try:
+        await report.to_file(database, settings, code=code, days=report.DEFAULT_DAYS, out=out, now=clock())
+    finally:
+        await database.dispose()
+    return out
