@@ -122,50 +122,28 @@ async def a_patient(
         await checkins.import_entries(session=session, patient_id=patient.id, questionnaire="interference", entries=peg)
 
         await staff.add(session=session, telegram_user_id=SAM, role="staff", now=NOW, name="Sam Rivera")
-        handled = await alerts.open_alert(
-            session=session,
-            patient_id=patient.id,
-            rule="severe_pain",
-            tier="amber",
-            details="{}",
-            event_at=at(60),
-            now=at(60),
-            next_escalation_at=None,
-        )
+
+        async def opened(rule: str, tier: str, days_ago: int) -> int:
+            return await alerts.open_alert(
+                session=session,
+                patient_id=patient_id,
+                rule=rule,
+                tier=tier,
+                details="{}",
+                event_at=at(days_ago),
+                now=at(days_ago),
+                next_escalation_at=None,
+            )
+
+        patient_id = patient.id
+        handled = await opened("severe_pain", "amber", 60)
         await alerts.acknowledge(session=session, alert_id=handled, by=SAM, now=at(60, 11))
         await alerts.resolve(session=session, alert_id=handled, by=SAM, now=at(59, 12))
-        snoozed = await alerts.open_alert(
-            session=session,
-            patient_id=patient.id,
-            rule="relief_waning",
-            tier="amber",
-            details="{}",
-            event_at=at(4),
-            now=at(4),
-            next_escalation_at=None,
-        )
+        snoozed = await opened("relief_waning", "amber", 4)
         await alerts.snooze(session=session, alert_id=snoozed, by=SAM, until=at(4) + timedelta(days=7), now=at(4, 10))
-        digest = await alerts.open_alert(
-            session=session,
-            patient_id=patient.id,
-            rule="missed_checkins",
-            tier="digest",
-            details="{}",
-            event_at=at(9),
-            now=at(9),
-            next_escalation_at=None,
-        )
+        digest = await opened("missed_checkins", "digest", 9)
         await alerts.resolve(session=session, alert_id=digest, by=None, now=at(8, 19))
-        old = await alerts.open_alert(  # before the period: not in the report
-            session=session,
-            patient_id=patient.id,
-            rule="swelling_new",
-            tier="amber",
-            details="{}",
-            event_at=at(110),
-            now=at(110),
-            next_escalation_at=None,
-        )
+        old = await opened("swelling_new", "amber", 110)  # before the period: not in the report
         await alerts.resolve(session=session, alert_id=old, by=SAM, now=at(109))
     return patient.id
 
@@ -180,18 +158,16 @@ def desk_for(database: Database) -> AlertDesk:
     return AlertDesk(database, rules=load_rules(), catalog=CATALOG, staff_chat_id=None, clinic_timezone=ZONE)
 
 
+def asked(code: str = "P-0012", days: int = 90, actor_id: int | None = SAM) -> report.Asked:
+    return report.Asked(code, days, actor_id, NOW, ZONE, how="test")
+
+
 async def gathered(database: Database, code: str = "P-0012", days: int = 90) -> report.Report:
-    return await report.gather(
-        database,
-        desk_for(database),
-        QUESTIONNAIRES.values(),
-        code=code,
-        days=days,
-        actor_id=SAM,
-        now=NOW,
-        timezone=ZONE,
-        how="test",
-    )
+    return await report.gather(database, desk_for(database), QUESTIONNAIRES.values(), asked(code, days))
+
+
+async def made(database: Database, days: int = 90, actor_id: int | None = SAM) -> report.Made:
+    return await report.make(database, desk_for(database), QUESTIONNAIRES, text, asked(days=days, actor_id=actor_id))
 
 
 # -- what is gathered
@@ -365,22 +341,11 @@ async def test_the_pdf_holds_the_report_on_two_pages_at_most(database_url: str, 
     database = await a_database(database_url)
     try:
         await a_patient(database)
-        made = await report.make(
-            database,
-            desk_for(database),
-            QUESTIONNAIRES,
-            text,
-            code="P-0012",
-            days=90,
-            actor_id=SAM,
-            now=NOW,
-            timezone=ZONE,
-            how="test",
-        )
+        pdf = (await made(database)).pdf
     finally:
         await database.dispose()
-    assert made.pdf.startswith(b"%PDF")
-    pages, sizes, words = read_pdf(made.pdf, tmp_path)
+    assert pdf.startswith(b"%PDF")
+    pages, sizes, words = read_pdf(pdf, tmp_path)
     assert 1 <= pages <= 2
     assert all(413 <= width <= 414 and height == 585 for width, height in sizes), f"A4 at 50 dpi: {sizes}"
     flat = " ".join(words.split())
@@ -405,21 +370,10 @@ async def test_a_long_diary_full_of_notes_still_fits_two_pages(database_url: str
     note = "A long note about the day: " + "the hand was burning and swollen after physiotherapy, " * 6
     try:
         await a_patient(database, days=400, notes_every=1, note=note + " $5 and $6 for the bus 😭")
-        made = await report.make(
-            database,
-            desk_for(database),
-            QUESTIONNAIRES,
-            text,
-            code="P-0012",
-            days=365,
-            actor_id=None,
-            now=NOW,
-            timezone=ZONE,
-            how="test",
-        )
+        pdf = (await made(database, days=365, actor_id=None)).pdf
     finally:
         await database.dispose()
-    pages, _, words = read_pdf(made.pdf, tmp_path)
+    pages, _, words = read_pdf(pdf, tmp_path)
     assert pages == 2
     flat = " ".join(words.split())
     assert "earlier notes not shown (the diary export has them all)" in flat

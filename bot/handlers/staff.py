@@ -434,12 +434,7 @@ async def report_command(update: Update, context: DiaryContext) -> None:
             services.desk,
             services.checkins.questionnaires,
             clinic,
-            code=code,
-            days=days,
-            actor_id=update.effective_user.id,
-            now=now,
-            timezone=settings.default_timezone,
-            how="Telegram",
+            report.Asked(code, days, update.effective_user.id, now, settings.default_timezone, how="Telegram"),
         )
     except UnknownPatient:
         await _reply(update, t("staff.unknown_patient", code=code))

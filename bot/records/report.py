@@ -164,20 +164,23 @@ class Report:
     notes: list[tuple[datetime, str]]  # the period's check-in notes, newest first
 
 
-async def gather(
-    database: Database,
-    desk: AlertDesk,
-    questionnaires: Iterable[Questionnaire],
-    *,
-    code: str,
-    days: int,
-    actor_id: int | None,
-    now: datetime,
-    timezone: str,
-    how: str,
-) -> Report:
-    """Everything the report shows, read in one transaction that also writes its audit event
-    (`how`: where it was asked for). Raises UnknownPatient."""
+@dataclass(frozen=True)
+class Asked:
+    """Whose report over how many days, asked by whom (None: the command line) and where, at `now`,
+    in the clinic's time zone."""
+
+    code: str
+    days: int
+    actor_id: int | None
+    now: datetime
+    timezone: str
+    how: str  # where it was asked for, for the audit log
+
+
+async def gather(database: Database, desk: AlertDesk, questionnaires: Iterable[Questionnaire], asked: Asked) -> Report:
+    """Everything the report shows, read in one transaction that also writes its audit event. Raises
+    UnknownPatient, or BadDays."""
+    code, days, now, timezone = asked.code, asked.days, asked.now, asked.timezone
     check_days(days)
     # Whole days in the clinic's zone, today the last of them: a 30-day block never splits a day.
     zone = ZoneInfo(timezone)
@@ -198,10 +201,10 @@ async def gather(
         names = await staff.names(session=session, telegram_user_ids=sorted(people))
         await audit.record(
             session=session,
-            actor_id=actor_id,
+            actor_id=asked.actor_id,
             action="report",
             patient_code=code,
-            detail=f"{days} days, {how}",
+            detail=f"{days} days, {asked.how}",
             now=now,
         )
     entries = [e for e in diary if start <= e.started_at <= now]
@@ -620,33 +623,11 @@ class Made:
         return text("report.caption", code=r.code, start=start, end=end)
 
 
-async def make(
-    database: Database,
-    desk: AlertDesk,
-    questionnaires: Questionnaires,
-    text: Text,
-    *,
-    code: str,
-    days: int,
-    actor_id: int | None,
-    now: datetime,
-    timezone: str,
-    how: str,
-) -> Made:
+async def make(database: Database, desk: AlertDesk, questionnaires: Questionnaires, text: Text, asked: Asked) -> Made:
     """Gather (audited), then draw off the event loop: a page of matplotlib takes a good part of a second."""
     import asyncio
 
-    report = await gather(
-        database,
-        desk,
-        questionnaires.values(),
-        code=code,
-        days=days,
-        actor_id=actor_id,
-        now=now,
-        timezone=timezone,
-        how=how,
-    )
+    report = await gather(database, desk, questionnaires.values(), asked)
     pdf, pages = await asyncio.to_thread(render_pdf, report, text, questionnaires)
     return Made(pdf, pages, report)
 
@@ -674,12 +655,7 @@ async def to_file(
         AlertDesk.for_settings(database, settings, catalog, questionnaires),
         questionnaires,
         partial(catalog.text, settings.default_language),
-        code=code,
-        days=days,
-        actor_id=actor_id,
-        now=now,
-        timezone=settings.default_timezone,
-        how=how,
+        Asked(code, days, actor_id, now, settings.default_timezone, how),
     )
     write_private(out, made.pdf)
     return made
