@@ -1,5 +1,5 @@
 """Command line: python -m bot run | demo | invite | schedule | questionnaires | staff | import | replay | export |
-audit | backup."""
+report | audit | backup."""
 
 from __future__ import annotations
 
@@ -323,6 +323,30 @@ def command_export(settings: Settings, args: argparse.Namespace) -> None:
     print(_on_database(settings, work))
 
 
+def command_report(settings: Settings, args: argparse.Namespace) -> None:
+    """One patient's visit report as a PDF (audited), as staff get it with /report."""
+    from bot.records import report
+
+    try:
+        days = report.check_days(args.days)
+    except report.BadDays as error:
+        _fail(f"--days: {error}")
+
+    async def work(database: Database) -> str:
+        from bot.app import utc_now
+        from bot.diary.scheduling import UnknownPatient
+
+        try:
+            made = await report.to_file(database, settings, code=args.code, days=days, out=args.out, now=utc_now())
+        except UnknownPatient:
+            _fail(f"there is no patient with the code {args.code}")
+        except OSError as error:
+            _fail(f"{args.out}: cannot write ({error.strerror})")
+        return f"wrote the {days}-day report of {args.code} ({made.pages} pages) to {args.out}"
+
+    print(_on_database(settings, work))
+
+
 def command_audit(settings: Settings, args: argparse.Namespace) -> None:
     """The audit log, oldest first: when, who (Telegram id and name), what, which patient."""
     from storage import audit, staff
@@ -423,6 +447,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     out.add_argument("--patient", help="one patient's code (default: every patient)")
     out.add_argument("--out", type=Path, required=True, help="the file to write")
+    visit = commands.add_parser("report", help="one patient's visit report as a PDF of one or two pages (audited)")
+    visit.add_argument("code", help="the patient's clinic code, e.g. P-0012")
+    visit.add_argument("--days", type=int, default=90, help="the period, counted back from now (default: 90)")
+    visit.add_argument("--out", type=Path, required=True, help="the PDF file to write")
     log = commands.add_parser("audit", help="print the audit log: reads, exports, changes, invites, alert actions")
     log.add_argument("--since", help="from this date or time, e.g. 2026-11-01")
     copy = commands.add_parser("backup", help="a consistent copy of the SQLite database, safe while the bot runs")
@@ -455,6 +483,8 @@ def main(argv: list[str] | None = None) -> None:
         command_replay(settings, args)
     elif args.command == "export":
         command_export(settings, args)
+    elif args.command == "report":
+        command_report(settings, args)
     elif args.command == "audit":
         command_audit(settings, args)
     elif args.command == "backup":

@@ -35,6 +35,7 @@ PATIENT_COMMANDS = (
 STAFF_COMMANDS = (
     "patients",
     "patient",
+    "report",
     "cycles",
     "invite",
     "relink",

@@ -149,6 +149,7 @@ def build_application(
     application.add_handler(CommandHandler("patients", staff.patients_command))
     application.add_handler(CommandHandler("cycles", staff.cycles_command))
     application.add_handler(CommandHandler("patient", staff.patient_command))
+    application.add_handler(CommandHandler("report", staff.report_command))
     application.add_handler(CommandHandler("discharge", staff.discharge_command))
     application.add_handler(CommandHandler("staff", admin.staff_command))
     # Button data comes from the client: each handler takes only data its parser accepts.

@@ -450,4 +450,19 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
     print("\nCharts and files the bot sent were written to:")
     for path in charts:
         print(f"  {path}")
+    written = await _report(settings, clock, directory, "P-0015")
+    print(f"\nEva's visit report, 90 days (python -m bot report P-0015 --out ...): {written}")
     print("\nDemo finished.")
+
+
+async def _report(settings: Settings, clock: DemoClock, directory: Path, code: str) -> Path:
+    """The visit report of a patient with an infusion, as the command line writes it."""
+    from bot.records import report
+
+    out = directory / f"report-{code}.pdf"
+    database = Database(settings.database_url)
+    try:
+        await report.to_file(database, settings, code=code, days=report.DEFAULT_DAYS, out=out, now=clock())
+    finally:
+        await database.dispose()
+    return out

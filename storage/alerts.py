@@ -258,3 +258,14 @@ async def active_with_codes(*, session: AsyncSession) -> list[tuple[Alert, str]]
         )
     ).all()
     return [(Alert(**{k: v for k, v in row._mapping.items() if k != "code"}), str(row.code)) for row in rows]
+
+
+async def of_patient_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Alert]:
+    """The patient's alerts opened or acted on since `since`, oldest first (for the visit report)."""
+    result = await execute(
+        session,
+        select(ALERTS)
+        .where(ALERTS.c.patient_id == patient_id, ALERTS.c.updated_at >= since)
+        .order_by(ALERTS.c.opened_at, ALERTS.c.id),
+    )
+    return [_alert(row) for row in result.all()]

@@ -378,6 +378,33 @@ async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime
     return entries
 
 
+@dataclass(frozen=True)
+class Sitting:
+    """A daily check-in as adherence counts it, answered or not."""
+
+    slot: str  # a scheduled time ("09:00"), "extra-…" for one the patient asked for, "import-…"
+    status: str
+    answered: bool
+    closes_at: datetime
+
+
+async def daily_sittings(*, session: AsyncSession, patient_id: int, since: datetime, until: datetime) -> list[Sitting]:
+    """Every daily check-in started in [since, until], oldest first, with whether it has an answer."""
+    answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
+    result = await execute(
+        session,
+        select(CHECKINS.c.slot, CHECKINS.c.status, answered, CHECKINS.c.closes_at)
+        .where(
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.questionnaire == "daily",
+            CHECKINS.c.started_at >= since,
+            CHECKINS.c.started_at <= until,
+        )
+        .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
+    )
+    return [Sitting(str(slot), str(status), bool(has), closes) for slot, status, has, closes in result.all()]
+
+
 async def import_entries(
     *,
     session: AsyncSession,

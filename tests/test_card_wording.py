@@ -13,8 +13,6 @@ from bot.alerts import wording
 from bot.alerts.cycles import Cycle
 from bot.alerts.desk import AlertDesk
 from bot.alerts.trends import Infusion, Point, Scored, evaluate
-from bot.diary.questionnaire import Questionnaires
-from bot.handlers.alert_card import CardRenderer
 from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import checkins, patients
@@ -117,10 +115,9 @@ def test_an_alert_recorded_before_these_words_is_named_by_its_rule() -> None:
 
 
 def test_a_staff_chart_words_each_cycles_relief() -> None:
-    cards = CardRenderer(CATALOG, Questionnaires.load(), clinic_timezone="Europe/Madrid")
     cycle = Cycle(date(2026, 9, 24), "ketamine", 58, False, 6.0, 0.67, 3, 0.11, 57, None)
-    assert cards.relief(cycle) == "24.09: relief 67%, 11% now"
-    assert cards.relief(replace(cycle, ended=True)) == "24.09: relief 67%, 11% at the next"
+    assert wording.relief(en, cycle) == "24.09: relief 67%, 11% now"
+    assert wording.relief(en, replace(cycle, ended=True)) == "24.09: relief 67%, 11% at the next"
 
 
 # -- one card per check-in, end to end

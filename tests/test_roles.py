@@ -19,7 +19,7 @@ from storage import staff
 from tests.harness import Diary
 
 PATIENT_ONLY = {"checkin", "history", "pause", "resume", "timezone", "language", "export", "delete"}
-STAFF_ONLY = {"invite", "invites", "revoke", "patients", "patient", "cycles", "discharge", "infusion"}
+STAFF_ONLY = {"invite", "invites", "revoke", "patients", "patient", "report", "cycles", "discharge", "infusion"}
 ADMIN_ONLY = {"staff", "schedule"}
 ALLOWED = {
     "admin": {"start", "help"} | STAFF_ONLY | ADMIN_ONLY,

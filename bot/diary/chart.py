@@ -18,7 +18,7 @@ from bot.diary.questionnaire import Questionnaire
 from storage.checkins import Entry
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, FigureBase
 
 WINDOW = timedelta(days=30)
 # Answers further apart than this are not joined by a line: the time between them had none.
@@ -162,88 +162,103 @@ def draw(data: ChartData, labels: Mapping[str, str], *, timezone: str) -> Figure
     # Imported here: matplotlib takes a second to load, and most processes (the command line, a bot
     # that has not drawn a chart yet) never need it.
     import matplotlib
-    import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
-    heights = [3.0, 1.6, 1.5] + [1.3] * len(data.instruments)
     with matplotlib.rc_context(LARGE_TYPE):
-        figure = Figure(figsize=(7.2, sum(heights) + 1.4), dpi=100, layout="constrained")
-        axes = figure.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
-        pain_axis, mood_axis, signs_axis, *score_axes = axes
+        figure = Figure(figsize=(7.2, sum(heights(data)) + 1.4), dpi=100, layout="constrained")
+        draw_into(figure, data, labels, timezone=timezone)
+    return figure
 
-        for axis, runs, colour, (low, high) in (
-            (pain_axis, data.pain, VERMILLION, (0, 10)),
-            (mood_axis, data.mood, BLUE, (1, 5)),
-        ):
-            for run in runs:
-                axis.plot([t for t, _ in run], [v for _, v in run], "-o", color=colour, markersize=5, linewidth=2)
-            axis.set_ylim(low - 0.6, high + 0.6)
-            axis.set_yticks(range(low, high + 1, 2 if high == 10 else 1))
-            axis.grid(axis="y", alpha=0.3)
-        pain_axis.set_ylabel(labels["pain"])
-        mood_axis.set_ylabel(labels["mood"])
-        if data.usual is not None:
-            pain_axis.axhline(data.usual, color="black", linewidth=1.2, label=f"{labels['usual']}: {data.usual:g}")
-            if data.rise is not None:
-                level = data.usual + data.rise
-                pain_axis.axhline(
-                    level, color="black", linestyle="--", linewidth=1.2, label=f"{labels['rise']}: {level:g}"
-                )
 
-        rows = {item: len(SIGNS) - 1 - row for row, item in enumerate(SIGNS)}
-        for item, marks in data.signs.items():
-            for code in dict.fromkeys(code for _, code in marks):  # one legend entry per answer, in order
-                marker, colour, size = MARKERS.get(code, ("x", GREY, 80))
-                when = [t for t, c in marks if c == code]
-                signs_axis.scatter(
-                    when,
-                    [rows[item]] * len(when),
-                    marker=marker,
-                    color=colour,
-                    s=size,
-                    label=labels.get(f"{item}.{code}", code),
-                )
-        signs_axis.set_ylim(-0.6, len(SIGNS) - 0.4)
-        signs_axis.set_yticks(list(rows.values()), [labels[item] for item in rows])
-        signs_axis.grid(axis="y", alpha=0.3)
+def heights(data: ChartData) -> list[float]:
+    """The panels' relative heights: pain, mood, signs, then one per questionnaire."""
+    return [3.0, 1.6, 1.5] + [1.3] * len(data.instruments)
 
-        for axis, instrument in zip(score_axes, data.instruments, strict=True):
-            when, values = [t for t, _ in instrument.scores], [v for _, v in instrument.scores]
-            axis.plot(when, values, "-o", color=PURPLE, markersize=6, linewidth=2)
-            for t, v in instrument.scores:
-                axis.annotate(f"{v:g}", (t, v), textcoords="offset points", xytext=(0, 7), ha="center")
-            axis.set_ylim(0, instrument.highest * 1.5)
-            axis.set_yticks([0, instrument.highest])
-            # Named inside the panel: instrument names are longer than a y-axis label has room for.
-            axis.annotate(instrument.name, (0.01, 0.95), xycoords="axes fraction", va="top", fontsize=12)
 
-        for number, day in enumerate(data.infusions):
-            for axis in axes:
-                axis.axvline(
-                    day,
-                    color=GREY,
-                    linestyle=":",
-                    linewidth=1.5,
-                    label=labels["infusion"] if number == 0 and axis is pain_axis else None,
-                )
+def tick_days(span: timedelta) -> int:
+    """Days between date labels: a week on the 30-day chart, more on a longer one so labels never meet."""
+    return 7 * max(1, round(span / timedelta(days=60)))
 
-        for at, text in data.relief:
-            pain_axis.annotate(
-                text, (at, 10.5), xytext=(5, 0), textcoords="offset points", va="top", fontsize=12, color=GREY
+
+def draw_into(figure: FigureBase, data: ChartData, labels: Mapping[str, str], *, timezone: str) -> None:
+    """The chart's panels in `figure` (a whole figure, or part of a report's page), in the type size of
+    the caller's rc_context."""
+    import matplotlib.dates as mdates
+
+    axes = figure.subplots(len(heights(data)), 1, sharex=True, gridspec_kw={"height_ratios": heights(data)})
+    pain_axis, mood_axis, signs_axis, *score_axes = axes
+
+    for axis, runs, colour, (low, high) in (
+        (pain_axis, data.pain, VERMILLION, (0, 10)),
+        (mood_axis, data.mood, BLUE, (1, 5)),
+    ):
+        for run in runs:
+            axis.plot([t for t, _ in run], [v for _, v in run], "-o", color=colour, markersize=5, linewidth=2)
+        axis.set_ylim(low - 0.6, high + 0.6)
+        axis.set_yticks(range(low, high + 1, 2 if high == 10 else 1))
+        axis.grid(axis="y", alpha=0.3)
+    pain_axis.set_ylabel(labels["pain"])
+    mood_axis.set_ylabel(labels["mood"])
+    if data.usual is not None:
+        pain_axis.axhline(data.usual, color="black", linewidth=1.2, label=f"{labels['usual']}: {data.usual:g}")
+        if data.rise is not None:
+            level = data.usual + data.rise
+            pain_axis.axhline(level, color="black", linestyle="--", linewidth=1.2, label=f"{labels['rise']}: {level:g}")
+
+    rows = {item: len(SIGNS) - 1 - row for row, item in enumerate(SIGNS)}
+    for item, marks in data.signs.items():
+        for code in dict.fromkeys(code for _, code in marks):  # one legend entry per answer, in order
+            marker, colour, size = MARKERS.get(code, ("x", GREY, 80))
+            when = [t for t, c in marks if c == code]
+            signs_axis.scatter(
+                when,
+                [rows[item]] * len(when),
+                marker=marker,
+                color=colour,
+                s=size,
+                label=labels.get(f"{item}.{code}", code),
+            )
+    signs_axis.set_ylim(-0.6, len(SIGNS) - 0.4)
+    signs_axis.set_yticks(list(rows.values()), [labels[item] for item in rows])
+    signs_axis.grid(axis="y", alpha=0.3)
+
+    for axis, instrument in zip(score_axes, data.instruments, strict=True):
+        when, values = [t for t, _ in instrument.scores], [v for _, v in instrument.scores]
+        axis.plot(when, values, "-o", color=PURPLE, markersize=6, linewidth=2)
+        for t, v in instrument.scores:
+            axis.annotate(f"{v:g}", (t, v), textcoords="offset points", xytext=(0, 7), ha="center")
+        axis.set_ylim(0, instrument.highest * 1.5)
+        axis.set_yticks([0, instrument.highest])
+        # Named inside the panel: instrument names are longer than a y-axis label has room for.
+        axis.annotate(instrument.name, (0.01, 0.95), xycoords="axes fraction", va="top", fontsize="medium")
+
+    for number, day in enumerate(data.infusions):
+        for axis in axes:
+            axis.axvline(
+                day,
+                color=GREY,
+                linestyle=":",
+                linewidth=1.5,
+                label=labels["infusion"] if number == 0 and axis is pain_axis else None,
             )
 
-        zone = ZoneInfo(timezone)
-        last = axes[-1]
-        last.set_xlim(data.start, data.end + timedelta(hours=12))
-        last.xaxis.set_major_locator(mdates.DayLocator(interval=7, tz=zone))  # type: ignore[no-untyped-call]
-        last.xaxis.set_major_formatter(mdates.DateFormatter("%d.%m", tz=zone))  # type: ignore[no-untyped-call]
-        if pain_axis.get_legend_handles_labels()[0]:
-            pain_axis.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False)
-        if signs_axis.get_legend_handles_labels()[0]:  # under the panel it explains, across the width
-            signs_axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
-        figure.suptitle(data.title)
-        figure.align_ylabels(axes)
-    return figure
+    for at, text in data.relief:
+        pain_axis.annotate(
+            text, (at, 10.5), xytext=(5, 0), textcoords="offset points", va="top", fontsize=12, color=GREY
+        )
+
+    zone = ZoneInfo(timezone)
+    last = axes[-1]
+    last.set_xlim(data.start, data.end + timedelta(hours=12))
+    every = tick_days(data.end - data.start)
+    last.xaxis.set_major_locator(mdates.DayLocator(interval=every, tz=zone))  # type: ignore[no-untyped-call]
+    last.xaxis.set_major_formatter(mdates.DateFormatter("%d.%m", tz=zone))  # type: ignore[no-untyped-call]
+    if pain_axis.get_legend_handles_labels()[0]:
+        pain_axis.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False)
+    if signs_axis.get_legend_handles_labels()[0]:  # under the panel it explains, across the width
+        signs_axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    figure.suptitle(data.title)
+    figure.align_ylabels(axes)
 
 
 def chart_labels(text: Callable[[str], str], daily: Questionnaire) -> dict[str, str]:

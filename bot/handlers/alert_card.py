@@ -188,7 +188,7 @@ class CardRenderer:
         def noon(d: date) -> datetime:
             return datetime(d.year, d.month, d.day, 12, tzinfo=self.zone)
 
-        relief = [(noon(c.infusion), self.relief(c)) for c in cycles if c.measured]
+        relief = [(noon(c.infusion), wording.relief(self.t, c)) for c in cycles if c.measured]
         data = chart.chart_data(
             entries,
             title=self.t("alerts.chart_title", code=code, start=self.day(start), end=self.day(now)),
@@ -202,16 +202,6 @@ class CardRenderer:
         labels = chart.chart_labels(self.t, self.questionnaires.daily)
         # Rendering takes tens of milliseconds of CPU: off the event loop.
         return await asyncio.to_thread(chart.render_png, data, labels, timezone=str(self.zone))
-
-    def relief(self, cycle: Cycle) -> str:
-        """ "24.09: relief 67%, 11% now", for a chart."""
-        assert cycle.relief is not None and cycle.relief_now is not None
-        return self.t(
-            "alerts.chart_relief_ended" if cycle.ended else "alerts.chart_relief",
-            date=cycle.infusion.strftime("%d.%m"),
-            relief=round(100 * cycle.relief),
-            now=max(0, round(100 * cycle.relief_now)),
-        )
 
     def score_lines(self, scores: Sequence[Scored]) -> list[str]:
         """Each questionnaire's newest score with its date, and the one before it: "PHQ-9 12 on 14.11

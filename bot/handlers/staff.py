@@ -24,6 +24,7 @@ from bot.diary.scheduling import UnknownPatient
 from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
+from bot.records import report
 from storage import audit
 
 log = logging.getLogger(__name__)
@@ -412,3 +413,41 @@ async def discharge_command(update: Update, context: DiaryContext) -> None:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     await _reply(update, t("staff.discharged" if done else "staff.already_discharged", code=code))
+
+
+async def report_command(update: Update, context: DiaryContext) -> None:
+    """/report P-0012 [days]: the visit report as a PDF, in the chat where it was asked for."""
+    assert update.effective_user is not None and update.effective_message is not None
+    services = context.services
+    t = partial(context.sender_text, update)  # replies to whoever asked, in their language
+    args = context.args or []
+    code = args[0] if 1 <= len(args) <= 2 and enrolment.PATIENT_CODE.match(args[0]) else None
+    days = _days(args[1]) if len(args) == 2 else report.DEFAULT_DAYS
+    if code is None or days is None:
+        usage = t("report.usage", low=report.MIN_DAYS, high=report.MAX_DAYS, default=report.DEFAULT_DAYS)
+        await _reply(update, usage)
+        return
+    settings, now = services.settings, context.now
+    clinic = partial(services.catalog.text, services.catalog.default_language)  # the report's language
+    try:
+        made = await report.make(
+            services.database,
+            services.desk,
+            services.checkins.questionnaires,
+            clinic,
+            report.Asked(code, days, update.effective_user.id, now, settings.default_timezone, how="Telegram"),
+        )
+    except UnknownPatient:
+        await _reply(update, t("staff.unknown_patient", code=code))
+        return
+    log.info("staff %s made a visit report", update.effective_user.id)
+    await update.effective_message.reply_document(
+        made.pdf, filename=report.filename(code, now, settings.default_timezone), caption=made.caption(clinic)
+    )
+
+
+def _days(word: str) -> int | None:
+    try:
+        return report.check_days(int(word)) if word.isdigit() else None
+    except report.BadDays:
+        return None
