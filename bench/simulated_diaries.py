@@ -7,8 +7,8 @@ check-ins, plus a little within the day), and some of:
 - worsening episodes (flares): +2 to +4 points for 1 to 4 weeks, reached within a day, not in the
   first four weeks after an infusion (whose relief would hide them from any detector);
 - missed check-ins: a per-patient rate of 5-20%, plus away spells of 3-5 days.
-Colour/temperature/swelling answers turn abnormal more often during flares (as the pain rises, so
-during a flare's ramp in proportion); mood follows pain.
+Colour/temperature/swelling answers turn abnormal more often during flares, from the onset; mood
+follows pain.
 
 A `Cohort` changes those: the days a flare takes to reach its level, the noise's SD and its AR(1)
 correlation from day to day, the missed share, one check-in a day instead of two, and the share of
@@ -217,16 +217,15 @@ def simulate_patient(
                 patient.points.append(Point(at, missed=True))
                 continue
             level = usual - _relief(t, infusion_days)
-            flaring = 0.0  # how far into its ramp the flare is: 0 none, 1 at its level
+            flaring_now = False
             for onset, ramp, end, rise in flare_days:
                 if onset <= t < end:
-                    reached = min(1.0, (t - onset) / ramp) if ramp > 0 else 1.0
-                    flaring = max(flaring, reached)
-                    level += rise * reached
+                    flaring_now = True
+                    level += rise * (min(1.0, (t - onset) / ramp) if ramp > 0 else 1.0)
             pain = min(10, max(0, round(level + shared + rng.gauss(0, 0.5))))
-            # The signs come with the flare as the pain does: a co-signal tells no more than the pain
-            # during a slow ramp.
-            abnormal = 0.03 + 0.32 * flaring
+            # The signs change with the flare's onset while the pain may still be rising (an assumption:
+            # with signs that ramped like the pain, they would say nothing earlier than the pain does).
+            abnormal = 0.35 if flaring_now else 0.03
             mood_level = _mood_level(traits, t)
             mood = min(5, max(1, round(mood_level - 0.35 * (level - usual) + rng.gauss(0, 0.8))))
             patient.points.append(
