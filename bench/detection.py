@@ -1,6 +1,12 @@
 """How well the alert rules find worsening, and what they cost in alerts. Prints figures; asserts nothing.
 
-    uv run python bench/detection.py [--patients 500] [--days 180] [--replay-patients 10000]
+    uv run python bench/detection.py [--family-patients 300] [--days 180] [--seed 7] [--jobs N]
+                                     [--detail [--patients 500] [--replay-patients 10000]] [--rules FILE]
+
+First, the headline: the default rules on a family of simulated cohorts (see family(): flare ramps,
+noise SD and day-to-day correlation, missed share, one or two check-ins a day, share of chronically
+low moods), one row per member, then the worst case of each figure with the member it came from
+and whether the target is met. With --detail, then the bench's own cohort in detail:
 
 A simulated cohort (bench/simulated_diaries.py) with known flare and depressive-episode onsets, PHQ-2
 and PHQ-9 scores every 14 days and a share of chronically low moods goes through the default rules
