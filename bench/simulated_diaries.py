@@ -6,8 +6,13 @@ check-ins, plus a little within the day), and some of:
 - ketamine infusions every 10-14 weeks, whose relief (30-70%) holds a week and fades over 12 weeks;
 - worsening episodes (flares): +2 to +4 points for 1 to 4 weeks, reached within a day, not in the
   first four weeks after an infusion (whose relief would hide them from any detector);
-- missed check-ins: a per-patient rate of 5-20%, plus away spells of 2-4 days.
-Colour/temperature/swelling answers turn abnormal more often during flares; mood follows pain.
+- missed check-ins: a per-patient rate of 5-20%, plus away spells of 3-5 days.
+Colour/temperature/swelling answers turn abnormal more often during flares, from the onset; mood
+follows pain.
+
+A `Cohort` changes those: the days a flare takes to reach its level, the noise's SD and its AR(1)
+correlation from day to day, the missed share, one check-in a day instead of two, and the share of
+chronically low moods. The default `Cohort()` is the cohort above, drawn exactly as before.
 
 Mood (1-5) is noisy (SD 0.8 per check-in) around a per-patient level: 3.2 to 4 for most patients,
 1.3 to 2 for the chronically low (about 18%: usually 1 or 2, some 3s). About 8% of patients, low or
@@ -27,6 +32,7 @@ without them.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +40,39 @@ from datetime import UTC, date, datetime, timedelta
 from bot.alerts.trends import Infusion, Point, Scored
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """How a simulated cohort's diaries are made: one member of the family the detection bench sweeps.
+
+    The defaults are the bench's original cohort. Ranges are drawn per patient (noise, missed rate)
+    or per flare (ramp); a fixed value is a range of one.
+    """
+
+    name: str = "bench"
+    ramp_days: tuple[float, float] = (0.0, 1.0)  # days a flare takes to reach its level
+    noise_sd: tuple[float, float] = (1.0, 1.5)  # SD of the day's pain noise (shared by its check-ins)
+    phi: float = 0.0  # AR(1) correlation of that noise from one day to the next
+    miss_rate: tuple[float, float] = (0.05, 0.2)  # per check-in, besides away spells of 3-5 days
+    per_day: int = 2  # check-ins a day: 9:00 and 20:00, or 20:00 alone
+    low_mood_share: float = 0.18  # patients with a chronically low mood
+
+
+# Away spells start on 1% of days and last 3-5 days (4 on average): about 4/104 of check-ins.
+AWAY_SHARE = 4 / 104
+
+
+def miss_rate_for(share: float) -> tuple[float, float]:
+    """Per-patient missed rates (half to one and a half times the mean) for an overall missed share
+    that includes the away spells."""
+    rate = max(0.0, (share - AWAY_SHARE) / (1 - AWAY_SHARE))
+    return (0.5 * rate, 1.5 * rate)
+
+
+def expected_missed_share(cohort: Cohort) -> float:
+    rate = sum(cohort.miss_rate) / 2
+    return AWAY_SHARE + (1 - AWAY_SHARE) * rate
 
 
 @dataclass(frozen=True)
@@ -125,8 +164,10 @@ def simulate_patient(
     moods: random.Random | None = None,
     chronic_low_mood: bool = False,
     episode: bool = False,
+    cohort: Cohort = Cohort(),
 ) -> SimulatedPatient:
-    """`moods` draws the mood traits and questionnaire scores (none without it); `rng` everything else."""
+    """`moods` draws the mood traits and questionnaire scores (none without it); `rng` everything else.
+    The default cohort draws from `rng` exactly as before it had parameters."""
     patient = SimulatedPatient(code, start=START, end=START + timedelta(days=days), chronic_low_mood=chronic_low_mood)
     traits = MoodTraits(3.6, 0.0, None)
     if moods is not None:
@@ -135,8 +176,10 @@ def simulate_patient(
         onset, end, depth = traits.episode
         patient.episodes.append(Episode(START + timedelta(days=onset), START + timedelta(days=min(end, days)), depth))
     usual = rng.uniform(3.0, 7.0)
-    noise = rng.uniform(1.0, 1.5)
-    miss_rate = rng.uniform(0.05, 0.2)
+    noise = rng.uniform(*cohort.noise_sd)
+    miss_rate = rng.uniform(*cohort.miss_rate)
+    hours = (9, 20) if cohort.per_day == 2 else (20,)
+    innovation = math.sqrt(1 - cohort.phi**2)  # keeps the noise's SD at `noise` whatever phi
 
     infusion_days: list[tuple[float, float]] = []
     if infused:
@@ -155,17 +198,19 @@ def simulate_patient(
             # could tell it, so none is simulated there.
             if not any(start - length <= day <= start + 28 for start, _ in infusion_days):
                 rise = rng.uniform(2.0, 4.0)
-                flare_days.append((day, rng.uniform(0, 1), day + length, rise))
+                flare_days.append((day, rng.uniform(*cohort.ramp_days), day + length, rise))
                 patient.flares.append(Flare(START + timedelta(days=day), START + timedelta(days=day + length), rise))
             day += length + rng.uniform(30, 90)
 
     away_until = -1.0
     last_screen: date | None = None
+    shared = 0.0
     for day in range(days):
-        shared = rng.gauss(0, noise)
+        # AR(1): today's noise keeps phi of yesterday's, so bad days come in runs (phi 0: independent).
+        shared = cohort.phi * shared + innovation * rng.gauss(0, noise) if day else rng.gauss(0, noise)
         if day > away_until and rng.random() < 0.01:
             away_until = day + rng.randint(2, 4)
-        for hour in (9, 20):
+        for hour in hours:
             at = START + timedelta(days=day, hours=hour, minutes=rng.randint(0, 40))
             t = day + hour / 24
             if day <= away_until or rng.random() < miss_rate:
@@ -178,6 +223,8 @@ def simulate_patient(
                     flaring_now = True
                     level += rise * (min(1.0, (t - onset) / ramp) if ramp > 0 else 1.0)
             pain = min(10, max(0, round(level + shared + rng.gauss(0, 0.5))))
+            # The signs change with the flare's onset while the pain may still be rising (an assumption:
+            # with signs that ramped like the pain, they would say nothing earlier than the pain does).
             abnormal = 0.35 if flaring_now else 0.03
             mood_level = _mood_level(traits, t)
             mood = min(5, max(1, round(mood_level - 0.35 * (level - usual) + rng.gauss(0, 0.8))))
@@ -199,9 +246,9 @@ def simulate_patient(
     return patient
 
 
-def simulate(patients: int, days: int, *, seed: int = 7) -> list[SimulatedPatient]:
+def simulate(patients: int, days: int, *, seed: int = 7, cohort: Cohort = Cohort()) -> list[SimulatedPatient]:
     """About 40% with flares, 60% with infusions (independently); the rest stable. Independently of
-    those, about 18% with a chronically low mood and 8% with a depressive episode."""
+    those, `cohort.low_mood_share` (18%) with a chronically low mood and 8% with a depressive episode."""
     rng = random.Random(seed)
     moods = random.Random(f"moods-{seed}")
     return [
@@ -212,8 +259,9 @@ def simulate(patients: int, days: int, *, seed: int = 7) -> list[SimulatedPatien
             flaring=rng.random() < 0.4,
             infused=rng.random() < 0.6,
             moods=moods,
-            chronic_low_mood=moods.random() < 0.18,
+            chronic_low_mood=moods.random() < cohort.low_mood_share,
             episode=moods.random() < 0.08,
+            cohort=cohort,
         )
         for n in range(patients)
     ]

@@ -90,7 +90,6 @@ def test_missed_check_ins_and_waning_relief_say_since_when() -> None:
     # Relief 62% (pain 3 against 8 before); below half of it once the mean of three passes 5.5.
     assert lines(points, [Infusion(date(2026, 11, 3), "ketamine")]) == [
         "Relief after the last infusion is wearing off: below half of its best since Wed 18 Nov",
-        "Pain 5-8 since Tue 17 Nov (usual 3, last 28 days)",
     ]
 
 

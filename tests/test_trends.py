@@ -228,3 +228,47 @@ def test_phq9_at_10_or_a_rise_of_5_is_low_mood_and_a_steady_high_score_is_not_ne
     assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=13))) == ["12"], "again within 28 days: refractory"
     assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=28))) == ["12", "12"]
     assert low_mood_on([Scored(START, "phq2", 6)]) == [], "the PHQ-2 screens; the PHQ-9 measures"
+
+
+# -- pain_worsening with the signs of a flare, and the spread per day
+
+
+def test_a_rise_with_changed_skin_signs_fires_earlier_than_the_same_rise_alone() -> None:
+    before = steady(40)
+    alone = diary(before + [CALM | {"pain": 7}] * 16)
+    signed = diary(before + [CALM | {"pain": 7, "skin_color": "red", "swelling": "mild"}] * 16)
+    first_alone = alone.index(fired(alone, "pain_worsening")[0])
+    assert signed.index(fired(signed, "pain_worsening")[0]) < first_alone
+
+
+def test_changed_signs_without_a_pain_rise_are_no_worsening() -> None:
+    points = diary(steady(40) + calm(12, skin_color="red", swelling="mild") + steady(12))
+    assert not fired(points, "pain_worsening")
+
+
+def test_pain_that_wanders_for_days_at_a_time_needs_a_longer_rise() -> None:
+    # The same scores once a day, held for three days at a time or changing every day: held, a high
+    # day predicts the next (day-to-day correlation), so a few high days are weaker evidence.
+    levels = [3, 5, 2, 6, 4, 3, 5, 2, 6, 4]
+    held = [level for level in levels for _ in range(3)]
+    changing = levels * 3
+    rise = [7] * 12
+
+    def first(days: list[int]) -> int:
+        points = diary([CALM | {"pain": p} for p in days + rise], every=timedelta(days=1))
+        hits = fired(points, "pain_worsening")
+        return points.index(hits[0]) if hits else len(points)
+
+    assert first(held) > first(changing)
+
+
+# -- missed_checkins: longer than the patient's own usual gaps
+
+
+def test_missed_checkins_waits_for_a_silence_longer_than_the_usual_gaps() -> None:
+    missed = {name: None for name in CALM} | {"missed": True}
+    gap = [missed] * 4
+    points = diary(calm(6) + gap + calm(6) + gap + calm(6) + [missed] * 5)
+    assert [points.index(p) for p in fired(points, "missed_checkins")] == [8, 30], "4 again is usual; 5 is longer"
+    plain = RULES.model_copy(update={"missed_checkins": RULES.missed_checkins.model_copy(update={"usual_gap_days": 0})})
+    assert [points.index(p) for p in fired(points, "missed_checkins", rules=plain)] == [8, 18, 28]

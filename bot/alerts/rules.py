@@ -51,7 +51,11 @@ class PainWorsening(Rule):
     # must not look like many standard deviations.
     spread_floor: float = Field(default=0.75, gt=0, le=5)
     # The CUSUM's decision interval, in the patient's spreads: larger waits for more evidence.
-    alarm_threshold: float = Field(default=5.0, gt=0, le=50)
+    alarm_threshold: float = Field(default=10.0, gt=0, le=50)
+    # The interval when `signs_needed` entries of the rise also reported a changed colour,
+    # temperature or swelling: a rise with the signs of a flare needs less pain evidence.
+    alarm_threshold_with_signs: float = Field(default=3.0, gt=0, le=50)
+    signs_needed: int = Field(default=2, ge=1, le=30)
 
 
 class Consecutive(Rule):
@@ -90,6 +94,9 @@ class LowMood(Consecutive):
 class MissedCheckins(Consecutive):
     tier: Tier = Tier.DIGEST
     consecutive: int = Field(default=3, ge=1, le=60)
+    # The run must also be longer than any run of missed check-ins that ended in this many days
+    # before it (0: `consecutive` alone).
+    usual_gap_days: int = Field(default=28, ge=0, le=365)
 
 
 class ReliefWaning(Rule):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.alerts import cycles
+from bot.alerts.daily_spread import daily_spread
 from bot.alerts.rules import NewSign, PainWorsening, Rules, Tier
 
 Details = dict[str, float | int | str]
@@ -117,10 +118,13 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     """A one-sided CUSUM of pain above the patient's baseline, standardised by their own spread.
 
     Baseline: the median of the last `baseline_days` of entries (at least `baseline_min_entries`,
-    covering `baseline_min_days`); spread: their standard deviation (widened for correlated scores,
-    see _Baseline.spread), floored. At each entry the sum
-    grows by (pain - baseline - rise/2) / spread, where rise = max(points, fraction x baseline), and
-    fires at `alarm_threshold`: a noisy diary needs more entries above its baseline, a steady one fewer.
+    covering `baseline_min_days`); spread: how far their daily pain wanders, widened for scores given
+    the same day and for correlation from one day to the next (see daily_spread), floored. At each
+    entry the sum grows by (pain - baseline - rise/2) / spread, where rise = max(points, fraction x
+    baseline), and fires at `alarm_threshold`: a noisy diary needs more entries above its baseline, a
+    steady one fewer. When `signs_needed` of the entries since the sum left zero had pain above the
+    baseline and reported a changed skin colour, temperature or swelling, the sum fires at
+    `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS flare needs less pain evidence.
 
     Entries join the baseline only once the sum is back at zero: the start of a flare (while the
     evidence builds) and the flare itself (during the alarm) never become the patient's "usual".
@@ -130,6 +134,9 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     pending: list[tuple[datetime, int]] = []  # entries since the sum left zero
     findings: list[Finding] = []
     cusum, alarm = 0.0, False
+    signs = 0  # entries since the sum left zero with pain above the baseline and a changed sign
+    spread_on: date | None = None  # the spread is measured once a day, on the baseline as it was
+    measured: float | None = None
     recent: deque[int] = deque(maxlen=3)
     for point in points:
         if point.pain is None:
@@ -138,17 +145,26 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         recent.append(pain)
         baseline.forget_before(point.at)
         if not baseline.covers(point.at, entries=config.baseline_min_entries, days=min_days):
-            cusum, alarm = 0.0, False
+            cusum, alarm, signs = 0.0, False, 0
             for at, score in pending:
                 baseline.add(at, score)
             pending = []
             baseline.add(point.at, pain)
             continue
         usual = baseline.median
-        spread = max(config.spread_floor, baseline.spread)
+        if spread_on != point.at.date():
+            spread_on, measured = point.at.date(), daily_spread(baseline.entries)
+        spread = max(config.spread_floor, baseline.spread if measured is None else measured)
         rise = max(config.min_rise_points, config.min_rise_fraction * usual)
         cusum = min(config.alarm_threshold, max(0.0, cusum + (pain - usual - rise / 2) / spread))
-        if not alarm and cusum >= config.alarm_threshold:
+        if cusum == 0.0:
+            signs = 0
+        elif pain > usual and _flare_sign(point):
+            signs += 1
+        threshold = config.alarm_threshold
+        if signs >= config.signs_needed:
+            threshold = min(threshold, config.alarm_threshold_with_signs)
+        if not alarm and cusum >= threshold:
             alarm = True
             rising = [score for _, score in pending] + [pain]  # since the sum last left zero: the change began
             findings.append(
@@ -181,6 +197,11 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         pending = []
         baseline.add(point.at, pain)
     return findings
+
+
+def _flare_sign(point: Point) -> bool:
+    """A changed skin colour or temperature, or swelling: signs that come with a CRPS flare."""
+    return bool(_vasomotor(point) or _swelling(point))
 
 
 def _runs(
@@ -353,21 +374,36 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
 
 
 def missed_checkins(points: Sequence[Point], rules: Rules) -> list[Finding]:
+    """`consecutive` scheduled check-ins unanswered in a row, and more than the longest run of
+    unanswered ones that ended in the `usual_gap_days` before this one began: a patient who often
+    misses a few is reported when their silence is longer than their own usual gaps."""
     config = rules.missed_checkins
-
-    def answered(point: Point) -> bool | None:
+    findings: list[Finding] = []
+    run: list[Point] = []
+    gaps: deque[tuple[datetime, int]] = deque()  # (last missed, length) of the earlier runs
+    for point in points:
         if point.missed:
-            return True
-        return False if _answered(point) else None  # skipped ("Skip today") neither counts nor breaks
-
-    return _runs(
-        points,
-        rule="missed_checkins",
-        tier=config.tier,
-        length=config.consecutive,
-        counts=answered,
-        describe=lambda run: {"missed": len(run), "since": run[0].at.isoformat()},
-    )
+            if not run:
+                while gaps and gaps[0][0] < point.at - timedelta(days=config.usual_gap_days):
+                    gaps.popleft()
+                longest = max((length for _, length in gaps), default=0) if config.usual_gap_days else 0
+                needed = max(config.consecutive, longest + 1)
+            run.append(point)
+            if len(run) == needed:
+                findings.append(
+                    Finding(
+                        "missed_checkins",
+                        config.tier,
+                        point.at,
+                        {"missed": len(run), "since": run[0].at.isoformat()},
+                    )
+                )
+        elif _answered(point):
+            if run:
+                gaps.append((run[-1].at, len(run)))
+            run = []
+        # skipped ("Skip today") neither counts nor breaks a run
+    return findings
 
 
 def _answered(point: Point) -> bool:
