@@ -28,7 +28,7 @@ from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertDesk, AlertView, StaffAction
 from bot.config import Settings
 from bot.console import auth, panel
-from bot.diary import roster, scores
+from bot.diary import roster
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.alert_card import ITEMS, CardRenderer
@@ -340,14 +340,7 @@ class Console:
         answered = [e for e in diary.entries if e.answers]
         chart = None
         if answered:
-            png = await self.cards.diary_chart(
-                code,
-                diary.entries,
-                now=now,
-                infusions=diary.infusions,
-                scores=scores.scored(diary.answered),
-                cycles=cycles,
-            )
+            png = await self.cards.record_chart(diary, now=now, cycles=cycles)
             chart = "data:image/png;base64," + base64.b64encode(png).decode()  # one request, one audit row
         entries = [
             {
