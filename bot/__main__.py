@@ -1,5 +1,5 @@
-"""Command line: python -m bot run | demo | invite | schedule | questionnaires | staff | import | replay | export |
-report | audit | backup."""
+"""Command line: python -m bot run | console | demo | invite | schedule | questionnaires | staff | import | replay |
+export | report | audit | backup."""
 
 from __future__ import annotations
 
@@ -67,6 +67,8 @@ def command_run(settings: Settings, webhook: bool) -> None:
         _fail("TELEGRAM_BOT_TOKEN is not set (without a token, try: python -m bot demo)")
     if webhook and not (settings.webhook_url and settings.webhook_secret):
         _fail("run --webhook needs WEBHOOK_URL and WEBHOOK_SECRET (see .env.example)")
+    if settings.console_listen and not settings.console_url:
+        _fail("CONSOLE_LISTEN needs CONSOLE_URL, the address staff open (see .env.example)")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -82,6 +84,34 @@ def command_run(settings: Settings, webhook: bool) -> None:
         uvloop.run(main())
     except InvalidToken:
         _fail(TOKEN_REFUSED)  # the library's message would print the token itself
+
+
+def command_console(settings: Settings) -> None:
+    """The web console alone, on the bot's database; the bot (`run`) sends the card updates it queues."""
+    from bot.app import utc_now
+    from bot.console.app import Console
+    from storage import migrate
+
+    if settings.console_address is None or settings.console_url is None:
+        _fail("console needs CONSOLE_LISTEN (host:port) and CONSOLE_URL (the address staff open); see .env.example")
+    host, port = settings.console_address
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        database = Database(settings.database_url)
+        console = Console.for_settings(database, settings, clock=utc_now)
+        try:
+            await migrate.upgrade(database)
+            await console.start(host, port)
+            await stop.wait()
+        finally:
+            await console.stop()
+            await database.dispose()
+
+    uvloop.run(main())
 
 
 def command_demo() -> None:
@@ -398,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("run", help="run the bot (long polling)")
     run.add_argument("--verbose", action="store_true", help="log at DEBUG (may include update details)")
     run.add_argument("--webhook", action="store_true", help="receive updates at WEBHOOK_URL instead of polling")
+    commands.add_parser("console", help="serve the clinicians' web console alone (CONSOLE_LISTEN, CONSOLE_URL)")
     commands.add_parser("demo", help="run the real bot against the loopback stand-in, no token needed")
     invite = commands.add_parser("invite", help="create a one-time enrolment link for a patient")
     invite.add_argument("--code", required=True, help="the clinic's pseudonymous patient code, e.g. P-0012")
@@ -469,6 +500,8 @@ def main(argv: list[str] | None = None) -> None:
     _configure_logging(getattr(args, "verbose", False))
     if args.command == "run":
         command_run(settings, args.webhook)
+    elif args.command == "console":
+        command_console(settings)
     elif args.command == "invite":
         command_invite(settings, args)
     elif args.command == "schedule":

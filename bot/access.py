@@ -37,6 +37,7 @@ STAFF_COMMANDS = (
     "patient",
     "report",
     "cycles",
+    "console",
     "invite",
     "relink",
     "invites",
@@ -114,3 +115,18 @@ def menu(role: Role) -> tuple[str, ...]:
     if role is Role.STAFF:
         return STAFF_COMMANDS
     return PATIENT_COMMANDS
+
+
+# The web console's pages and actions (bot/console/), by the name their route is registered under. The
+# same roles as the commands that show or do the same in Telegram: the team list is /staff's.
+CONSOLE: dict[str, frozenset[Role]] = {
+    "alerts": CLINIC,  # the alert queue, its cards and charts
+    "alert_action": CLINIC,  # acknowledge, snooze, resolve: the card's buttons
+    "patients": CLINIC,  # the patient panel (/patients)
+    "patient": CLINIC,  # one patient's record (/patient)
+    "team": ADMINS,  # who is staff (/staff)
+}
+
+
+def console_allowed(roles: frozenset[Role], page: str) -> bool:
+    return bool(CONSOLE.get(page, frozenset()) & roles)  # a page missing from the table is nobody's

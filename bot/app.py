@@ -37,6 +37,7 @@ from bot.handlers import (
     admin,
     callback_data,
     checkin,
+    console,
     errors,
     gate,
     membership,
@@ -148,6 +149,7 @@ def build_application(
     application.add_handler(CommandHandler("revoke", staff.revoke_command))
     application.add_handler(CommandHandler("patients", staff.patients_command))
     application.add_handler(CommandHandler("cycles", staff.cycles_command))
+    application.add_handler(CommandHandler("console", console.console_command))
     application.add_handler(CommandHandler("patient", staff.patient_command))
     application.add_handler(CommandHandler("report", staff.report_command))
     application.add_handler(CommandHandler("discharge", staff.discharge_command))

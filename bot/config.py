@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # after this many days; 0 keeps them. Diary data is kept until discharge plus the clinic's policy.
     inbox_retention_days: int = Field(default=7, ge=0)
     outbox_retention_days: int = Field(default=30, ge=0)
+    # The web console: CONSOLE_URL is the address staff open (https behind the reverse proxy; its path,
+    # e.g. /console, is where the console serves), CONSOLE_LISTEN the host:port the proxy forwards to.
+    # `run` serves the console too when CONSOLE_LISTEN is set; `console` serves it alone.
+    console_url: str | None = None
+    console_listen: str | None = None
 
     @field_validator("rules_file")
     @classmethod
@@ -159,6 +164,33 @@ class Settings(BaseSettings):
         if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ValueError("must be an https:// URL (Telegram only calls https webhooks)")
         return value or None
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("must be an https:// URL (sign-in cookies are only safe over https)")
+        if value and ("?" in value or "#" in value):
+            raise ValueError("write the console's address without ? or #, e.g. https://clinic.example/console")
+        return value.rstrip("/") if value else None
+
+    @field_validator("console_listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("write host:port, e.g. 127.0.0.1:8081")
+        return value
+
+    @property
+    def console_address(self) -> tuple[str, int] | None:
+        """CONSOLE_LISTEN as (host, port); None: no console."""
+        if self.console_listen is None:
+            return None
+        host, _, port = self.console_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @property
     def bot_api_url(self) -> str:

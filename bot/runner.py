@@ -14,6 +14,7 @@ from telegram.error import InvalidToken
 
 from bot.app import build_application, utc_now
 from bot.config import Settings
+from bot.console.app import Console
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.webhook import WebhookServer
@@ -164,7 +165,10 @@ async def serve(
             )
             sending = asyncio.create_task(sender.run(stop))
             server: WebhookServer | None = None
+            console = Console.beside_bot(database, settings, services) if settings.console_address else None
             try:
+                if console is not None and settings.console_address is not None:
+                    await console.start(*settings.console_address)
                 # What arrived before this start is handled before the first tick, at its own time:
                 # a tick would open the next check-in and close the one those answers belong to.
                 await inbox.replay_unfinished()
@@ -191,6 +195,8 @@ async def serve(
                     await inbox.poll(stop)
             finally:
                 stop.set()
+                if console is not None:
+                    await console.stop()
                 if server is not None:
                     await server.stop()  # the webhook stays set: Telegram keeps updates until we are back
                     await inbox.drain()

@@ -269,3 +269,16 @@ async def of_patient_since(*, session: AsyncSession, patient_id: int, since: dat
         .order_by(ALERTS.c.opened_at, ALERTS.c.id),
     )
     return [_alert(row) for row in result.all()]
+async def needing_staff(*, session: AsyncSession) -> list[Alert]:
+    """Every alert staff still have to deal with (open, acknowledged or snoozed), for the console's queue."""
+    rows = (await execute(session, select(ALERTS).where(ALERTS.c.status.in_(ACTIVE)))).all()
+    return [_alert(row) for row in rows]
+
+
+async def active_per_patient(*, session: AsyncSession) -> dict[int, int]:
+    """How many open, acknowledged or snoozed alerts each patient has (patients with none are left out)."""
+    rows = await execute(
+        session,
+        select(ALERTS.c.patient_id, func.count()).where(ALERTS.c.status.in_(ACTIVE)).group_by(ALERTS.c.patient_id),
+    )
+    return {int(patient_id): int(count) for patient_id, count in rows.all()}

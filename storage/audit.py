@@ -36,3 +36,9 @@ async def since(*, session: AsyncSession, start: datetime | None = None) -> list
 async def forget_patient(*, session: AsyncSession, code: str) -> None:
     """After an erasure the events stay (someone did read or export), but no longer say about whom."""
     await execute(session, update(AUDIT).where(AUDIT.c.patient_code == code).values(patient_code=None))
+
+
+async def about_patient(*, session: AsyncSession, code: str, limit: int = 50) -> list[AuditEvent]:
+    """What was done with one patient's record, newest first (a record page shows who viewed it)."""
+    statement = select(AUDIT).where(AUDIT.c.patient_code == code).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc())
+    return [AuditEvent(**row._mapping) for row in (await execute(session, statement.limit(limit))).all()]

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -45,3 +45,11 @@ async def patients_with(*, session: AsyncSession, statuses: tuple[str, ...]) -> 
         .distinct(),
     )
     return [int(patient_id) for patient_id in result.scalars()]
+
+
+async def latest_per_patient(*, session: AsyncSession) -> dict[int, date]:
+    """Each patient's most recent infusion day (patients with none are left out)."""
+    result = await execute(
+        session, select(INFUSIONS.c.patient_id, func.max(INFUSIONS.c.given_on)).group_by(INFUSIONS.c.patient_id)
+    )
+    return {int(patient_id): given for patient_id, given in result.all()}

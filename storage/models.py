@@ -369,6 +369,30 @@ class Counter(SQLModel, table=True):
     value: int = 0
 
 
+class ConsoleLink(SQLModel, table=True):
+    """A single-use sign-in link to the web console, asked for with /console: bound to one staff member
+    and the role they had then, valid for minutes. Only the SHA-256 of its token is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    telegram_user_id: int = Field(sa_type=BigInteger)
+    role: str = Field(max_length=16)
+    created_at: datetime = utc_column(index=True)
+    expires_at: datetime = utc_column()
+    used_at: datetime | None = utc_column(nullable=True)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds the session id; only its SHA-256 is kept, so a copy of the
+    database signs nobody in. Ends after a long idle spell, at sign-out, or when the person leaves staff."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_hash: str = Field(max_length=64, unique=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
+    created_at: datetime = utc_column()
+    last_seen_at: datetime = utc_column(index=True)
+
+
 def table(model: type[SQLModel]) -> Table:
     """The model's Core table. Hot paths use it: Core statements skip the ORM's unit of work."""
     result: Table = model.__table__  # type: ignore[attr-defined]

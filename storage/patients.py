@@ -79,6 +79,7 @@ class Overview:
     paused_until: datetime | None
     last_checkin_at: datetime | None
     declined: bool  # the newest invite was declined
+    patient_id: int = 0
 
 
 async def overview(*, session: AsyncSession) -> list[Overview]:
@@ -98,15 +99,17 @@ async def overview(*, session: AsyncSession) -> list[Overview]:
         .scalar_subquery()
     )
     statement = (
-        select_rows(patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last, newest_declined)
+        select_rows(
+            patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last, newest_declined, patients.c.id
+        )
         .outerjoin(schedules, schedules.c.patient_id == patients.c.id)
         .outerjoin(last, last.c.patient_id == patients.c.id)
         .order_by(patients.c.code)
     )
     rows = (await execute(session, statement)).all()
     return [
-        Overview(str(code), str(status), paused, at, declined is not None)
-        for code, status, paused, at, declined in rows
+        Overview(str(code), str(status), paused, at, declined is not None, int(patient_id))
+        for code, status, paused, at, declined, patient_id in rows
     ]
 
 

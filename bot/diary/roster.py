@@ -42,7 +42,7 @@ class RecentDiary:
     answered: list[Answered]  # scored questionnaires answered in the last months, oldest first
 
 
-def _shown_status(status: str, paused_until: datetime | None, now: datetime, *, declined: bool = False) -> str:
+def shown_status(status: str, paused_until: datetime | None, now: datetime, *, declined: bool = False) -> str:
     if status == "active" and paused_until is not None and paused_until > now:
         return "paused"
     if status == "invited" and declined:
@@ -55,7 +55,7 @@ async def overview(database: Database, *, actor_id: int, now: datetime) -> list[
         rows = await patients.overview(session=session)
         await audit.record(session=session, actor_id=actor_id, action="list_patients", now=now)
     return [
-        PatientLine(r.code, _shown_status(r.status, r.paused_until, now, declined=r.declined), r.last_checkin_at)
+        PatientLine(r.code, shown_status(r.status, r.paused_until, now, declined=r.declined), r.last_checkin_at)
         for r in rows
     ]
 
@@ -73,7 +73,7 @@ async def recent(
         answered = await answered_since(session, questionnaires, patient_id=patient.id, since=now - SCORES_SINCE)
         schedule = await schedules.get(session=session, patient_id=patient.id)
         await audit.record(session=session, actor_id=actor_id, action="view_patient", patient_code=code, now=now)
-    status = _shown_status(patient.status, schedule.paused_until if schedule else None, now)
+    status = shown_status(patient.status, schedule.paused_until if schedule else None, now)
     days = [e for e in entries if e.answers and e.started_at >= now - RECENT]
     return RecentDiary(
         patient.id, patient.code, status, patient.timezone, days, entries, [d for d, _ in given], answered

@@ -17,7 +17,8 @@ from bot.alerts.trends import Scored
 from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, shorten, split, units
 from bot.diary import chart
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.scores import newest
+from bot.diary.roster import RecentDiary
+from bot.diary.scores import newest, scored
 from bot.handlers.callback_data import alert_button, reply_button, seen_button
 from bot.prompts import Catalog
 from storage.checkins import Entry
@@ -167,6 +168,17 @@ class CardRenderer:
             infusions=view.infusions,
             scores=view.scores,
             cycles=[view.cycle] if view.cycle is not None else [],
+        )
+
+    async def record_chart(self, diary: RecentDiary, *, now: datetime, cycles: Sequence[Cycle]) -> bytes:
+        """A patient's record as staff chart it (/patient, the console's record page)."""
+        return await self.diary_chart(
+            diary.code,
+            diary.entries,
+            now=now,
+            infusions=diary.infusions,
+            scores=scored(diary.answered),
+            cycles=cycles,
         )
 
     async def diary_chart(

@@ -352,14 +352,7 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
         text += "\n\n" + t("staff.cycles_of", lines="\n".join(describe(t, c) for c in reversed(cycles[-3:])))
     await _reply(update, text)
     if answered:
-        png = await services.cards.diary_chart(
-            code,
-            diary.entries,
-            now=now,
-            infusions=diary.infusions,
-            scores=scores.scored(diary.answered),
-            cycles=cycles,
-        )
+        png = await services.cards.record_chart(diary, now=now, cycles=cycles)
         await update.effective_message.reply_photo(png, filename="diary.png")
 
 

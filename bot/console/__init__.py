@@ -1,0 +1,1 @@
+"""The clinicians' web console: sign-in through the bot (auth.py), pages (app.py, panel.py)."""

@@ -1,0 +1,372 @@
+"""The clinicians' web console over HTTP (aiohttp, server-rendered Jinja2 pages, no JavaScript needed).
+
+Served under the path of CONSOLE_URL (e.g. https://clinic.example/console behind the reverse proxy that
+also forwards the webhook), by `run` when CONSOLE_LISTEN is set or alone by `python -m bot console`, on
+the bot's database. Who may see and do what is bot/access.py's CONSOLE table; every request re-checks
+the signed-in person against the staff table (bot/console/auth.py). Pages are thin: they read through
+bot/console/panel.py, the alert desk and the diary roster, and act through the alert desk, which
+audits and queues the Telegram card's update as a press on the card would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+
+from bot.access import Role, console_allowed
+from bot.alerts.cycles import describe
+from bot.alerts.desk import AlertDesk, AlertView, StaffAction
+from bot.config import Settings
+from bot.console import auth, panel
+from bot.diary import roster
+from bot.diary.questionnaire import Questionnaires
+from bot.diary.scheduling import UnknownPatient
+from bot.handlers.alert_card import ITEMS, CardRenderer
+from bot.handlers.callback_data import parse_alert
+from bot.handlers.context import Services
+from bot.handlers.staff import _score_lines as score_lines  # the same lines /patient shows
+from bot.prompts import Catalog
+from storage import staff
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+COOKIE = "diary_console"
+DONE = {StaffAction.ACKNOWLEDGE: "acknowledge", StaffAction.SNOOZE: "snooze", StaffAction.RESOLVE: "resolve"}
+# Health data: nothing is cached, nothing is framed, nothing loads from elsewhere, no referrer leaves.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+Handler = Callable[[web.Request, auth.Staffer], Awaitable[web.StreamResponse]]
+
+
+class Console:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        desk: AlertDesk,
+        cards: CardRenderer,
+        questionnaires: Questionnaires,
+        clock: Callable[[], datetime],
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        if settings.console_url is None:
+            raise ValueError("CONSOLE_URL is needed to serve the console")
+        self.database = database
+        self.settings = settings
+        self.desk = desk
+        self.cards = cards
+        self.questionnaires = questionnaires
+        self.clock = clock
+        self.wake = wake  # the bot's outbox sender, when it runs in this process
+        self.prefix = urlsplit(settings.console_url).path.rstrip("/")
+        self.secure = settings.console_url.startswith("https://")
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+        )
+        self._runner: web.AppRunner | None = None
+
+    @classmethod
+    def for_settings(cls, database: Database, settings: Settings, *, clock: Callable[[], datetime]) -> Console:
+        """The console on its own (`python -m bot console`): the bot process sends the card updates it queues."""
+        catalog = Catalog.load(settings.default_language)
+        questionnaires = Questionnaires.load()
+        return cls(
+            database,
+            settings,
+            desk=AlertDesk.for_settings(database, settings, catalog, questionnaires),
+            cards=CardRenderer(catalog, questionnaires, clinic_timezone=settings.default_timezone),
+            questionnaires=questionnaires,
+            clock=clock,
+        )
+
+    @classmethod
+    def beside_bot(cls, database: Database, settings: Settings, services: Services) -> Console:
+        """The console in the bot's process (`run` with CONSOLE_LISTEN): a card changed in the browser wakes
+        the bot's sender at once."""
+        return cls(
+            database,
+            settings,
+            desk=services.desk,
+            cards=services.cards,
+            questionnaires=services.checkins.questionnaires,
+            clock=services.clock,
+            wake=services.outbox_wake,
+        )
+
+    # ------------------------------------------------------------------ wiring
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self._headers], client_max_size=64 * 1024)
+        p = self.prefix
+        app.router.add_get(f"{p}/", self._home)
+        app.router.add_get(f"{p}/signin/{{token}}", self._signin_page)
+        app.router.add_post(f"{p}/signin", self._signin)
+        app.router.add_get(f"{p}/signed-out", self._signed_out)
+        app.router.add_post(f"{p}/signout", self._guard(None, self._signout))
+        app.router.add_get(f"{p}/alerts", self._guard("alerts", self._alerts))
+        app.router.add_get(f"{p}/alerts/{{alert_id:\\d+}}/chart.png", self._guard("alerts", self._alert_chart))
+        app.router.add_post(f"{p}/alerts/{{alert_id:\\d+}}", self._guard("alert_action", self._alert_action))
+        app.router.add_get(f"{p}/patients", self._guard("patients", self._patients))
+        app.router.add_get(f"{p}/patients/{{code}}", self._guard("patient", self._patient))
+        app.router.add_get(f"{p}/team", self._guard("team", self._team))
+        app.router.add_static(f"{p}/static", HERE / "static", append_version=True)
+        return app
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the port (0 picks a free one)."""
+        self._runner = web.AppRunner(self.application(), access_log=None)  # URLs hold patient codes
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound = int(self._runner.addresses[0][1])
+        log.info("web console listening on %s:%s, at %s", host, bound, self.settings.console_url)
+        return bound
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @web.middleware
+    async def _headers(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            response = self._render("message.html", None, status=404, title="Not found", text="There is no such page.")
+        except web.HTTPException as error:  # redirects: raised, with the same headers
+            error.headers.update(SECURITY_HEADERS)
+            raise
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def url(self, path: str, **query: object) -> str:
+        shown = {k: v for k, v in query.items() if v is not None}
+        return f"{self.prefix}{path}" + (f"?{urlencode(shown)}" if shown else "")
+
+    def _render(self, template: str, staffer: auth.Staffer | None, *, status: int = 200, **values: Any) -> web.Response:
+        page = self.templates.get_template(template).render(
+            lang=self.cards.language,
+            url=self.url,
+            staffer=staffer,
+            is_admin=staffer is not None and staffer.role is Role.ADMIN,
+            css=self.url("/static/console.css"),
+            **values,
+        )
+        return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
+
+    def _guard(self, page: str | None, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Signed in, allowed by the access table (`page` None: any staff), and for a POST the session's
+        CSRF token in the form; otherwise nothing runs."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            now = self.clock()
+            staffer = await auth.current(self.database, session_id=request.cookies.get(COOKIE, ""), now=now)
+            if staffer is None:
+                if request.method == "GET":
+                    raise web.HTTPSeeOther(self.url("/signed-out"))
+                return self._render("signed_out.html", None, status=403)
+            if page is not None and not console_allowed(staffer.roles, page):
+                return self._message(staffer, 403, "Not for your role", "Only admins can open this page.")
+            if request.method == "POST":
+                form = await request.post()
+                if not auth.csrf_ok(staffer.session_id, str(form.get("csrf", ""))):
+                    log.warning("console POST without the session's CSRF token refused")
+                    return self._message(
+                        staffer, 403, "Form expired", "This form is out of date. Go back, reload the page, try again."
+                    )
+            return await handler(request, staffer)
+
+        return guarded
+
+    def _message(self, staffer: auth.Staffer | None, status: int, title: str, text: str) -> web.Response:
+        return self._render("message.html", staffer, status=status, title=title, text=text)
+
+    # ------------------------------------------------------------------ signing in and out
+
+    async def _home(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPSeeOther(self.url("/alerts"))
+
+    async def _signin_page(self, request: web.Request) -> web.StreamResponse:
+        # A GET only shows a button: link previews and scanners fetch links, and must not use them up.
+        return self._render("signin.html", None, token=request.match_info["token"])
+
+    async def _signin(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        session_id = await auth.sign_in(self.database, token=str(form.get("token", "")), now=self.clock())
+        if session_id is None:
+            return self._render("signin_refused.html", None, status=403)
+        response = web.HTTPSeeOther(self.url("/alerts"))
+        response.set_cookie(
+            COOKIE,
+            session_id,
+            path=self.prefix or "/",
+            httponly=True,
+            samesite="Strict",
+            secure=self.secure,
+        )
+        raise response
+
+    async def _signed_out(self, request: web.Request) -> web.StreamResponse:
+        return self._render("signed_out.html", None)
+
+    async def _signout(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        await auth.sign_out(self.database, staffer=staffer, now=self.clock())
+        response = web.HTTPSeeOther(self.url("/signed-out"))
+        response.del_cookie(COOKIE, path=self.prefix or "/")
+        raise response
+
+    # ------------------------------------------------------------------ the alert queue
+
+    async def _alerts(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        now = self.clock()
+        shown = []
+        for alert_id in await panel.queue(self.database, actor_id=staffer.telegram_user_id, now=now):
+            view = await self.desk.view(alert_id=alert_id, now=now)
+            if view is not None:
+                shown.append(self._card(view, now))
+        done = request.query.get("done", "")
+        notice = self.cards.t(f"alerts.done.{done}") if done in DONE.values() else None
+        return self._render("alerts.html", staffer, cards=shown, notice=notice)
+
+    def _card(self, view: AlertView, now: datetime) -> dict[str, object]:
+        """A card as the staff chat shows it: its text, and the buttons it has there that act on it."""
+        actions = []
+        for row in self.cards.keyboard(view).inline_keyboard:
+            for button in row:
+                parsed = parse_alert(button.callback_data)
+                if parsed is not None and parsed[0] in DONE:
+                    actions.append({"value": parsed[0].value, "label": button.text})
+        alert = view.alert
+        return {
+            "id": alert.id,
+            "code": view.code,
+            "tier": alert.tier,
+            "tier_label": self.cards.t(f"alerts.tier.{alert.tier}"),
+            "status": alert.status,
+            "opened": self.cards.when(alert.opened_at),
+            "caption": self.cards.caption(view, now=now),
+            "actions": actions,
+        }
+
+    async def _alert_chart(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        now = self.clock()
+        view = await self.desk.view(alert_id=int(request.match_info["alert_id"]), now=now)
+        if view is None:
+            raise web.HTTPNotFound
+        return web.Response(body=await self.cards.chart(view, now=now), content_type="image/png")
+
+    async def _alert_action(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        """A card's button, pressed in the browser: the same desk call as on Telegram (audited there), then
+        the staff chat's card is queued for an update, so both show the same."""
+        alert_id, now = int(request.match_info["alert_id"]), self.clock()
+        form = await request.post()
+        try:
+            action = StaffAction(str(form.get("action", "")))
+        except ValueError:
+            action = StaffAction.HISTORY
+        if action not in DONE:
+            return self._message(staffer, 400, "Unknown action", "Use the buttons on the alert queue.")
+        changed = await self.desk.act(
+            alert_id=alert_id, action=action, by=staffer.telegram_user_id, name=staffer.name, now=now
+        )
+        if changed is None:
+            return self._message(staffer, 409, self.cards.t("alerts.closed"), "Someone acted on it first.")
+        card = changed.card_alert_id or alert_id  # shown on another finding's card: that card changes
+        lead = await self.desk.view(alert_id=card, now=now)
+        if lead is not None and lead.alert.card_message_id is not None:
+            await self.desk.refresh_card(alert_id=card, patient_id=changed.patient_id, now=now)
+            if self.wake is not None:
+                self.wake.set()
+        raise web.HTTPSeeOther(self.url("/alerts", done=DONE[action]))
+
+    # ------------------------------------------------------------------ patients
+
+    async def _patients(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        sort = request.query.get("sort", "alerts")
+        sort = sort if sort in panel.SORTS else "alerts"
+        status = request.query.get("status") or None
+        lines = await panel.panel(self.database, self.desk, actor_id=staffer.telegram_user_id, now=self.clock())
+        shown = panel.sort_panel(lines, sort=sort, status=status if status in panel.STATUSES else None)
+        return self._render(
+            "patients.html",
+            staffer,
+            lines=shown,
+            count=len(lines),
+            sort=sort,
+            sorts=panel.SORTS,
+            chosen=status,
+            statuses=panel.STATUSES,
+            status_label=lambda s: self.cards.t(f"staff.status.{s}"),
+        )
+
+    async def _patient(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        """One patient's record, audited as /patient is: the diary with notes, the chart, scores, infusion
+        cycles, and who has looked at the record."""
+        code, now = request.match_info["code"], self.clock()
+        try:
+            diary = await roster.recent(
+                self.database,
+                code=code,
+                actor_id=staffer.telegram_user_id,
+                now=now,
+                questionnaires=self.questionnaires.values(),
+            )
+        except UnknownPatient:
+            return self._message(staffer, 404, "Unknown patient", self.cards.t("staff.unknown_patient", code=code))
+        cycles = await self.desk.patient_cycles(patient_id=diary.patient_id, now=now)
+        answered = [e for e in diary.entries if e.answers]
+        chart = None
+        if answered:
+            png = await self.cards.record_chart(diary, now=now, cycles=cycles)
+            chart = "data:image/png;base64," + base64.b64encode(png).decode()  # one request, one audit row
+        entries = [
+            {
+                "when": self.cards.when(e.started_at),
+                "answers": [e.answers.get(i, "–") for i in ITEMS],
+                "note": e.answers.get("note"),
+            }
+            for e in reversed(answered)
+        ]
+        return self._render(
+            "patient.html",
+            staffer,
+            code=code,
+            patient_status=self.cards.t(f"staff.status.{diary.status}"),
+            chart=chart,
+            items=[self.cards.t(f"items.{i}.label") for i in ITEMS],
+            entries=entries,
+            cycles=[describe(self.cards.t, c) for c in reversed(cycles)],
+            scores=score_lines(self.cards.t, diary.answered, ZoneInfo(diary.timezone)),
+            trail=[
+                {"when": self.cards.when(v.at), "who": v.who, "action": v.action}
+                for v in await panel.trail(self.database, code=code)
+            ],
+        )
+
+    async def _team(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        async with self.database.session() as session:
+            members = await staff.members(session=session)
+        return self._render("team.html", staffer, members=members)

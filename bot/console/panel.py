@@ -1,0 +1,156 @@
+"""What the console's pages show, read through storage/ and the alert desk: the alert queue, the patient
+panel and one patient's record. Reads of patient data are audited as their Telegram commands are."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+
+from bot.alerts.cycles import Cycle
+from bot.alerts.desk import TIER_ORDER, AlertDesk
+from bot.alerts.rules import Tier
+from bot.diary import roster
+from storage import alerts, audit, checkins, infusions, patients, staff
+from storage.database import Database
+from storage.models import Alert, AuditEvent
+
+ADHERENCE = timedelta(days=14)
+USUAL = timedelta(days=28)  # the pain rules' baseline window (prompts/rules.yaml)
+TREND = timedelta(days=7)  # the last week against the week before
+TREND_STEP = 1.0  # a change of the weekly median pain smaller than this is "steady"
+STATUSES = ("active", "paused", "unreachable", "invited", "declined", "discharged")  # as roster.shown_status
+SORTS = ("alerts", "code", "status", "adherence", "pain", "infusion")
+
+
+@dataclass(frozen=True)
+class PanelLine:
+    patient_id: int
+    code: str
+    status: str  # invited, declined, active, paused, unreachable, discharged
+    adherence: float | None  # answered / due daily check-ins over 14 days; None: none were due
+    last_pain: int | None
+    usual_pain: float | None  # the median of the last 28 days
+    trend: str | None  # rising, falling, steady; None: too few scores
+    days_since_infusion: int | None
+    relief_now: float | None  # of the last infusion, a fraction of the pain before it
+    open_alerts: int
+
+
+def queue_order(shown: Iterable[Alert]) -> list[Alert]:
+    """Alerts by tier (urgent first), then age (oldest first), each card once: an alert shown on another
+    alert's card appears there, unless that card's alert is no longer active."""
+    found = list(shown)
+    active = {a.id for a in found}
+    leads = [a for a in found if a.card_alert_id is None or a.card_alert_id not in active]
+    return sorted(leads, key=lambda a: (TIER_ORDER.index(Tier(a.tier)), a.opened_at, a.id or 0))
+
+
+async def queue(database: Database, *, actor_id: int, now: datetime) -> list[int]:
+    """The ids of the alerts the queue shows, in order (one audit row for looking at it)."""
+    async with database.session() as session:
+        found = await alerts.needing_staff(session=session)
+        await audit.record(session=session, actor_id=actor_id, action="view_alert_queue", now=now)
+    return [a.id for a in queue_order(found) if a.id is not None]
+
+
+def _trend(pains: list[tuple[datetime, int]], now: datetime) -> str | None:
+    last = [p for at, p in pains if at >= now - TREND]
+    before = [p for at, p in pains if now - 2 * TREND <= at < now - TREND]
+    if not last or not before:
+        return None
+    change = median(last) - median(before)
+    return "rising" if change >= TREND_STEP else "falling" if change <= -TREND_STEP else "steady"
+
+
+async def panel(database: Database, desk: AlertDesk, *, actor_id: int, now: datetime) -> list[PanelLine]:
+    """Every patient with the numbers the panel shows, by code; audited as /patients is."""
+    async with database.session() as session:
+        everyone = await patients.overview(session=session)
+        rows = await checkins.daily_of_everyone(session=session, since=now - USUAL, until=now + timedelta(minutes=1))
+        counts = await alerts.active_per_patient(session=session)
+        latest = await infusions.latest_per_patient(session=session)
+        relief: dict[int, Cycle] = {}
+        for patient_id in latest:
+            current = (await desk.cycles_of(session, patient_id=patient_id, now=now))[-1:]
+            if current:
+                relief[patient_id] = current[0]
+        await audit.record(session=session, actor_id=actor_id, action="list_patients", detail="console", now=now)
+    pains: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    due: dict[int, int] = defaultdict(int)
+    answered: dict[int, int] = defaultdict(int)
+    for row in rows:
+        if row.pain is not None:
+            pains[row.patient_id].append((row.started_at, row.pain))
+        # A check-in counts once it was answered or its time to answer is over (missed, skipped).
+        if row.started_at >= now - ADHERENCE and (row.completed or row.status in ("missed", "skipped")):
+            due[row.patient_id] += 1
+            answered[row.patient_id] += row.completed
+    today = now.astimezone(desk.clinic_zone).date()
+    lines = []
+    for p in everyone:
+        own = pains.get(p.patient_id, [])
+        given = latest.get(p.patient_id)
+        cycle = relief.get(p.patient_id)
+        lines.append(
+            PanelLine(
+                patient_id=p.patient_id,
+                code=p.code,
+                status=roster.shown_status(p.status, p.paused_until, now, declined=p.declined),
+                adherence=answered[p.patient_id] / due[p.patient_id] if due[p.patient_id] else None,
+                last_pain=own[-1][1] if own else None,
+                usual_pain=float(median(p for _, p in own)) if own else None,
+                trend=_trend(own, now),
+                days_since_infusion=(today - given).days if given is not None else None,
+                relief_now=cycle.relief_now if cycle is not None and cycle.measured else None,
+                open_alerts=counts.get(p.patient_id, 0),
+            )
+        )
+    return lines
+
+
+def sort_panel(lines: list[PanelLine], *, sort: str, status: str | None) -> list[PanelLine]:
+    """Filter by status, then sort; what is unknown (no pain yet, no infusion) goes last."""
+    shown = [line for line in lines if status is None or line.status == status]
+    if sort == "code":
+        return sorted(shown, key=lambda line: line.code)
+    if sort == "status":
+        return sorted(shown, key=lambda line: (line.status, line.code))
+    if sort == "adherence":  # the least adherent first: the ones to call
+        return sorted(shown, key=lambda line: (line.adherence is None, line.adherence or 0.0, line.code))
+    if sort == "pain":  # the highest above their usual first
+        return sorted(shown, key=lambda line: (line.last_pain is None, -_above_usual(line), line.code))
+    if sort == "infusion":  # the longest since an infusion first
+        return sorted(shown, key=lambda line: (line.days_since_infusion is None, -(line.days_since_infusion or 0)))
+    return sorted(shown, key=lambda line: (-line.open_alerts, line.code))
+
+
+def _above_usual(line: PanelLine) -> float:
+    if line.last_pain is None:
+        return 0.0
+    return line.last_pain - (line.usual_pain if line.usual_pain is not None else line.last_pain)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    at: datetime
+    who: str
+    action: str
+
+
+async def trail(database: Database, *, code: str) -> list[Viewer]:
+    """Who read or changed this patient's record, newest first, with names as Telegram last showed them."""
+    async with database.session() as session:
+        events: list[AuditEvent] = await audit.about_patient(session=session, code=code)
+        ids = sorted({e.actor_id for e in events if e.actor_id is not None})
+        names = await staff.names(session=session, telegram_user_ids=ids)
+    return [
+        Viewer(
+            e.at,
+            "command line" if e.actor_id is None else f"{names.get(e.actor_id) or ''} ({e.actor_id})".strip(),
+            e.action,
+        )
+        for e in events
+    ]

@@ -1,0 +1,378 @@
+"""The clinicians' web console over real HTTP, on SQLite and PostgreSQL: signing in with a link from
+/console (expired, reused, forged, for someone removed from staff), sessions ending when idle or when the
+person leaves staff, CSRF on every form, the access table for every page and action, audit rows, and,
+with the real bot against the stand-in, /console in Telegram and a press in the browser updating the
+card in the staff chat."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, CookieJar
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+from bot import access
+from bot.alerts.desk import StaffAction
+from bot.config import load_settings
+from bot.console import auth
+from bot.console.app import COOKIE, Console
+from bot.sandbox import SimulatedUser
+from storage import alerts, audit, console, migrate, patients, staff
+from storage.database import Database
+from storage.models import Alert, ConsoleSession, OutboxMessage
+from tests.harness import START, TEST_RULES, Clock, running_diary
+from tests.test_alerts import a_card, staff_chat
+
+STAFF_CHAT = -100500
+BASE = "/console"
+SAM, ADA, EVE = 800, 900, 555  # staff, admin, nobody
+
+
+@dataclass
+class Browser:
+    client: TestClient  # type: ignore[type-arg]
+    database: Database
+    clock: Clock
+
+    async def sign_in(self, user_id: int) -> None:
+        async with self.database.session() as session:
+            role = await staff.role(session=session, telegram_user_id=user_id)
+        assert role is not None
+        token = await auth.issue_link(self.database, telegram_user_id=user_id, role=role, now=self.clock())
+        response = await self.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+        assert response.status == 303
+
+    def csrf(self, page: str) -> str:
+        found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+        assert found is not None, "every form carries the CSRF token"
+        return found.group(1)
+
+
+@pytest.fixture
+async def browser(database_url: str) -> AsyncIterator[Browser]:
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    clock = Clock()
+    settings = load_settings(
+        _env_file=None,
+        database_url=database_url,
+        console_url="http://127.0.0.1/console",
+        default_timezone="Europe/Berlin",
+        staff_chat_id=STAFF_CHAT,
+        rules_file=TEST_RULES,
+        instruments="",
+    )
+    async with database.session() as session:
+        await staff.add(session=session, telegram_user_id=SAM, role="staff", now=clock(), name="Sam")
+        await staff.add(session=session, telegram_user_id=ADA, role="admin", now=clock(), name="Ada")
+    client = TestClient(TestServer(Console.for_settings(database, settings, clock=clock).application()))
+    await client.start_server()
+    try:
+        yield Browser(client, database, clock)
+    finally:
+        await client.close()
+        await database.dispose()
+
+
+async def an_alert(database: Database, *, code: str = "P-0001", card_message_id: int | None = 77) -> int:
+    """An open amber alert whose card is in the staff chat."""
+    async with database.session() as session:
+        patient = await patients.get_or_create(
+            session=session, code=code, language="en", timezone="Europe/Berlin", now=START
+        )
+        assert patient.id is not None
+        alert_id = await alerts.open_alert(
+            session=session,
+            patient_id=patient.id,
+            rule="severe_pain",
+            tier="amber",
+            details='{"low": 9, "high": 9, "recent": "9,9,9,9", "at_least": 9, "since": "2026-11-19T08:00:00+00:00"}',
+            event_at=START,
+            now=START,
+            next_escalation_at=None,
+        )
+        if card_message_id is not None:
+            await alerts.set_card(session=session, alert_id=alert_id, chat_id=STAFF_CHAT, message_id=card_message_id)
+    return alert_id
+
+
+async def alert_status(database: Database, alert_id: int) -> str:
+    async with database.session() as session:
+        found = await alerts.get(session=session, alert_id=alert_id)
+    assert found is not None
+    return found.status
+
+
+async def audit_rows(database: Database) -> list[tuple[int | None, str, str | None]]:
+    async with database.session() as session:
+        return [(e.actor_id, e.action, e.patient_code) for e in await audit.since(session=session)]
+
+
+# ---------------------------------------------------------------------------------------------- signing in
+
+
+async def test_a_link_signs_in_once_with_a_strict_http_only_cookie(browser: Browser) -> None:
+    token = await auth.issue_link(browser.database, telegram_user_id=SAM, role="staff", now=browser.clock())
+    page = await browser.client.get(f"{BASE}/signin/{token}")
+    assert page.status == 200 and "Sign in" in await page.text()  # a GET (a link preview) uses nothing up
+    response = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == f"{BASE}/alerts"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie, "plain http only on the loopback address"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    alerts_page = await browser.client.get(f"{BASE}/alerts")
+    assert alerts_page.status == 200 and "No alert needs attention." in await alerts_page.text()
+
+    browser.client.session.cookie_jar.clear()
+    again = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+    assert again.status == 403 and "does not work" in await again.text()
+    async with browser.database.session() as session:
+        assert await console.sessions_of(session=session, telegram_user_id=SAM) == 1
+    assert (SAM, "console_link", None) in await audit_rows(browser.database)
+    assert (SAM, "console_sign_in", None) in await audit_rows(browser.database)
+
+
+async def test_expired_forged_and_stale_links_are_refused(browser: Browser) -> None:
+    db, clock = browser.database, browser.clock
+
+    async def refused(token: str) -> bool:
+        response = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+        return response.status == 403 and COOKIE not in response.cookies
+
+    expired = await auth.issue_link(db, telegram_user_id=SAM, role="staff", now=clock())
+    clock.advance(minutes=10, seconds=1)
+    assert await refused(expired)
+    assert await refused("forged-" + expired[7:])
+    assert await refused("")
+
+    removed = await auth.issue_link(db, telegram_user_id=SAM, role="staff", now=clock())
+    async with db.session() as session:
+        await staff.remove(session=session, telegram_user_id=SAM)
+    assert await refused(removed), "removed from staff after the link was made"
+
+    demoted = await auth.issue_link(db, telegram_user_id=ADA, role="admin", now=clock())
+    async with db.session() as session:
+        await staff.add(session=session, telegram_user_id=ADA, role="staff", now=clock())
+    assert await refused(demoted), "bound to the role it was made for"
+    assert "console_sign_in" not in [action for _, action, _ in await audit_rows(db)]
+
+
+async def test_a_session_ends_after_12_hours_idle_and_when_its_owner_leaves_staff(browser: Browser) -> None:
+    await browser.sign_in(SAM)
+    for _ in range(3):  # used every 11 hours: it lives on
+        browser.clock.advance(hours=11)
+        assert (await browser.client.get(f"{BASE}/alerts", allow_redirects=False)).status == 200
+    browser.clock.advance(hours=12, seconds=1)
+    idle = await browser.client.get(f"{BASE}/alerts", allow_redirects=False)
+    assert idle.status == 303 and idle.headers["Location"] == f"{BASE}/signed-out"
+
+    await browser.sign_in(SAM)
+    assert (await browser.client.get(f"{BASE}/patients", allow_redirects=False)).status == 200
+    async with browser.database.session() as session:
+        await staff.remove(session=session, telegram_user_id=SAM)
+    gone = await browser.client.get(f"{BASE}/patients", allow_redirects=False)
+    assert gone.status == 303
+    async with browser.database.session() as session:
+        left = (await session.exec(select(ConsoleSession))).all()
+    assert left == [], "their sessions are deleted"
+    explanation = await browser.client.get(f"{BASE}/signed-out")
+    assert "send /console" in (await explanation.text()).replace("<strong>", "").replace("</strong>", "")
+
+
+async def test_signing_out_needs_the_csrf_token_and_ends_the_session(browser: Browser) -> None:
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/alerts")).text()
+    assert (await browser.client.post(f"{BASE}/signout", data={}, allow_redirects=False)).status == 403
+    assert (await browser.client.get(f"{BASE}/alerts", allow_redirects=False)).status == 200
+    out = await browser.client.post(f"{BASE}/signout", data={"csrf": browser.csrf(page)}, allow_redirects=False)
+    assert out.status == 303
+    assert (await browser.client.get(f"{BASE}/alerts", allow_redirects=False)).status == 303
+    assert (SAM, "console_sign_out", None) in await audit_rows(browser.database)
+
+
+# ---------------------------------------------------------------------------------------------- CSRF, access
+
+
+@pytest.mark.parametrize("csrf", [None, "", "0" * 64])
+async def test_an_action_without_the_sessions_csrf_token_changes_nothing(browser: Browser, csrf: str | None) -> None:
+    alert_id = await an_alert(browser.database)
+    await browser.sign_in(SAM)
+    form = {"action": StaffAction.ACKNOWLEDGE.value} | ({} if csrf is None else {"csrf": csrf})
+    response = await browser.client.post(f"{BASE}/alerts/{alert_id}", data=form, allow_redirects=False)
+    assert response.status == 403 and "out of date" in await response.text()
+    assert await alert_status(browser.database, alert_id) == "open"
+    async with browser.database.session() as session:
+        assert (await session.exec(select(OutboxMessage))).all() == []
+
+
+async def test_another_sessions_csrf_token_does_not_work(browser: Browser) -> None:
+    alert_id = await an_alert(browser.database)
+    await browser.sign_in(ADA)
+    adas = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text())
+    browser.client.session.cookie_jar.clear()
+    await browser.sign_in(SAM)
+    form = {"action": StaffAction.ACKNOWLEDGE.value, "csrf": adas}
+    assert (await browser.client.post(f"{BASE}/alerts/{alert_id}", data=form)).status == 403
+    assert await alert_status(browser.database, alert_id) == "open"
+
+
+PAGES = {  # every page and action in bot/access.py's CONSOLE table, as a request
+    "alerts": ("GET", "/alerts"),
+    "alert_action": ("POST", "/alerts/{alert}"),
+    "patients": ("GET", "/patients?sort=pain&status=active"),
+    "patient": ("GET", "/patients/P-0001"),
+    "team": ("GET", "/team"),
+}
+
+
+def test_the_access_table_names_every_page() -> None:
+    assert set(PAGES) == set(access.CONSOLE)
+    assert not access.console_allowed(frozenset({access.Role.PATIENT}), "alerts")
+    assert not access.console_allowed(frozenset({access.Role.ADMIN}), "no such page")
+
+
+@pytest.mark.parametrize("who", ["nobody", "staff", "admin"])
+async def test_every_page_and_action_by_role(browser: Browser, who: str) -> None:
+    alert_id = await an_alert(browser.database)
+    user = {"staff": SAM, "admin": ADA}.get(who)
+    if user is not None:
+        await browser.sign_in(user)
+        csrf = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text())
+    for page, (method, path) in PAGES.items():
+        url = BASE + path.format(alert=alert_id)
+        if method == "GET":
+            response = await browser.client.get(url, allow_redirects=False)
+        else:
+            data = {"action": "a", "csrf": csrf} if user is not None else {"action": "a"}
+            response = await browser.client.post(url, data=data, allow_redirects=False)
+        role = {"staff": access.Role.STAFF, "admin": access.Role.ADMIN}.get(who)
+        allowed = role is not None and access.console_allowed(frozenset({role}), page)
+        if allowed:
+            assert response.status in (200, 303), (who, page, response.status)
+            if method == "POST":
+                assert response.headers["Location"].startswith(f"{BASE}/alerts?done=")
+        elif user is None:
+            expected = 303 if method == "GET" else 403  # to the page that explains how to sign in
+            assert response.status == expected, (who, page, response.status)
+        else:
+            assert response.status == 403 and "Only admins" in await response.text(), (who, page)
+    assert await alert_status(browser.database, alert_id) == ("open" if user is None else "acknowledged")
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_the_card(browser: Browser) -> None:
+    alert_id = await an_alert(browser.database)
+    no_card = await an_alert(browser.database, code="P-0002", card_message_id=None)
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/alerts")).text()
+    assert "P-0001" in page and "Pain 9 on 4 check-ins in a row" in page
+    assert f"{BASE}/alerts/{alert_id}/chart.png" in page
+    chart = await browser.client.get(f"{BASE}/alerts/{alert_id}/chart.png")
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    assert [v for v in re.findall(r'name="action" value="(\w)"', page)][:3] == ["a", "z", "r"]
+
+    form = {"action": "a", "csrf": browser.csrf(page)}
+    done = await browser.client.post(f"{BASE}/alerts/{alert_id}", data=form)
+    assert done.status == 200 and "Acknowledged." in await done.text()
+    assert "Acknowledged by Sam" in await done.text(), "the card's text says who, as in Telegram"
+    assert await alert_status(browser.database, alert_id) == "acknowledged"
+    again = await browser.client.post(f"{BASE}/alerts/{alert_id}", data=form, allow_redirects=False)
+    assert again.status == 409
+    await browser.client.post(f"{BASE}/alerts/{no_card}", data={"action": "r", "csrf": form["csrf"]})
+    assert await alert_status(browser.database, no_card) == "resolved"
+
+    async with browser.database.session() as session:
+        queued = (await session.exec(select(OutboxMessage))).all()
+    assert [(m.kind, m.chat_id, m.alert_id) for m in queued] == [("alert", STAFF_CHAT, alert_id)], (
+        "the staff chat's card is updated; an alert that never had a card gets none"
+    )
+    rows = await audit_rows(browser.database)
+    assert (SAM, "alert_acknowledge", "P-0001") in rows and (SAM, "alert_resolve", "P-0002") in rows
+    assert (SAM, "view_alert_queue", None) in rows
+
+
+async def test_the_patient_panel_and_record_are_audited_and_show_who_viewed(browser: Browser) -> None:
+    await an_alert(browser.database)
+    await an_alert(browser.database, code="P-0002", card_message_id=None)
+    await browser.sign_in(ADA)
+    panel = await browser.client.get(f"{BASE}/patients?sort=code&status=invited")
+    text = await panel.text()
+    assert panel.status == 200 and text.index("P-0001") < text.index("P-0002")
+    assert "2 of 2 patients." in text
+    assert "0 of 2 patients." in await (await browser.client.get(f"{BASE}/patients?status=active")).text()
+
+    record = await browser.client.get(f"{BASE}/patients/P-0001")
+    text = await record.text()
+    assert record.status == 200 and "<h1>P-0001" in text
+    assert "Ada (900)" in text and "view_patient" in text, "the record shows who viewed it"
+    assert (await browser.client.get(f"{BASE}/patients/P-9999")).status == 404
+    rows = await audit_rows(browser.database)
+    assert (ADA, "list_patients", None) in rows and (ADA, "view_patient", "P-0001") in rows
+    assert (ADA, "view_patient", "P-9999") not in rows
+    lang = re.search(r'<html lang="(\w+)">', text)
+    assert lang is not None and lang.group(1) == "en"
+
+
+# ---------------------------------------------------------------------------------------------- with the bot
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_console_in_telegram_and_a_press_in_the_browser_updates_the_card(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/console"
+    async with running_diary(
+        database_url, tmp_path / "files", console_listen=f"127.0.0.1:{port}", console_url=url
+    ) as diary:
+        card = await a_card(diary)
+        sam = SimulatedUser(diary.standin, SAM, "Sam")
+        async with diary.database.session() as session:
+            await staff.add(session=session, telegram_user_id=SAM, role="staff", now=diary.clock(), name="Sam")
+
+        reply = await sam.send("/console", chat_id=STAFF_CHAT)
+        assert reply is not None and reply.text == "I have sent your sign-in link to our direct chat."
+        assert not any(url in (m.text or "") for m in staff_chat(diary)), "never a link in the group"
+        await sam.wait_for(lambda: any(url in (m.text or "") for m in sam.messages))
+        direct = await sam.send("/console")
+        assert direct is not None and direct.text is not None and f"{url}/signin/" in direct.text
+        link = direct.text.split()[-1]
+
+        ben = SimulatedUser(diary.standin, 301, "Ben")  # the patient a_card enrolled
+        refused = await ben.send("/console")
+        assert refused is not None and url not in (refused.text or "")
+
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:  # cookies for 127.0.0.1
+            async with http.get(link) as page:
+                assert page.status == 200
+            token = link.rsplit("/", 1)[1]
+            async with http.post(f"{url}/signin", data={"token": token}) as signed_in:
+                queue = await signed_in.text()
+            assert signed_in.status == 200 and "P-0001" in queue
+            alert_id = int(re.findall(r'action="/console/alerts/(\d+)"', queue)[0])
+            csrf = re.findall(r'name="csrf" value="([0-9a-f]+)"', queue)[0]
+            async with http.post(f"{url}/alerts/{alert_id}", data={"action": "a", "csrf": csrf}) as done:
+                assert done.status == 200
+
+        def edited() -> bool:
+            caption = diary.standin.messages[STAFF_CHAT][card.message_id].caption or ""
+            return "Acknowledged by Sam" in caption
+
+        await diary.wait_until(edited)
+        async with diary.database.session() as session:
+            found = await session.get(Alert, alert_id)
+        assert found is not None and found.status == "acknowledged" and found.acknowledged_by == SAM
