@@ -61,12 +61,13 @@ def test_severe_pain_names_the_run_and_its_threshold() -> None:
 
 def test_skin_changes_name_each_sign_and_the_days_they_were_seen() -> None:
     signs = [CALM | {"skin_color": "redder"}, CALM | {"skin_color": "redder", "skin_temperature": "warmer"}]
-    points = diary([CALM] * 9 + signs)  # the 10th and 11th check-ins: Sat 7 Nov evening, Sun 8 Nov morning
+    signs.append(signs[-1])  # a run must span 20 hours: at two a day, 3 check-ins
+    points = diary([CALM] * 9 + signs)  # the 10th to 12th check-ins: Sat 7 Nov evening to Sun 8 Nov evening
     assert lines(points) == [
         "Skin redder and warmer than the other side on 7 and 8 Nov (the same on the 5 check-ins before)"
     ]
-    swollen = diary([CALM] * 6 + [CALM | {"swelling": "mild"}, CALM | {"swelling": "marked"}])
-    assert lines(swollen) == ["Swelling mild and marked on Fri 6 Nov (none on the 5 check-ins before)"]
+    swollen = diary([CALM] * 6 + [CALM | {"swelling": "mild"}, CALM | {"swelling": "marked"}] * 2)
+    assert lines(swollen) == ["Swelling mild and marked on 6 and 7 Nov (none on the 5 check-ins before)"]
 
 
 def test_a_low_mood_gives_its_range_and_the_patients_usual() -> None:

@@ -48,21 +48,35 @@ def test_an_unanswered_pain_item_neither_breaks_nor_extends_a_run() -> None:
     assert [points.index(p) for p in fired(points, "severe_pain")] == [14]
 
 
-# -- vasomotor_change and swelling_new: 2 in a row after >= 5 without
+# -- vasomotor_change and swelling_new: 2 in a row spanning 20 hours after >= 5 without
+DAILY = timedelta(days=1)
 
 
 def test_vasomotor_change_needs_five_calm_check_ins_before_two_changed_ones() -> None:
     changed = calm(2, skin_color="red")
-    assert [p.skin_color for p in fired(diary(calm(5) + changed), "vasomotor_change")] == ["red"]
-    assert not fired(diary(calm(4) + changed), "vasomotor_change")
+    assert [p.skin_color for p in fired(diary(calm(5) + changed, every=DAILY), "vasomotor_change")] == ["red"]
+    assert not fired(diary(calm(4) + changed, every=DAILY), "vasomotor_change")
     assert not fired(diary(calm(8) + calm(1, skin_temperature="colder") + calm(3)), "vasomotor_change")
-    assert fired(diary(calm(6) + calm(1, skin_temperature="warmer") + calm(1, skin_color="pale")), "vasomotor_change")
+    mixed = calm(1, skin_temperature="warmer") + calm(1, skin_color="pale")
+    assert fired(diary(calm(6) + mixed, every=DAILY), "vasomotor_change")
+
+
+def test_at_two_check_ins_a_day_a_changed_sign_must_last_a_day() -> None:
+    # 12 hours apart: a morning and an evening are not enough, the next morning is (20 hours).
+    assert not fired(diary(calm(5) + calm(2, skin_color="red") + calm(3)), "vasomotor_change")
+    points = diary(calm(5) + calm(4, skin_color="red"))
+    assert [points.index(p) for p in fired(points, "vasomotor_change")] == [7], "once per run, at the third"
+    assert not fired(diary(calm(5) + calm(2, swelling="mild") + calm(3)), "swelling_new")
+    no_span = RULES.vasomotor_change.model_copy(update={"span_hours": 0})
+    span_off = RULES.model_copy(update={"vasomotor_change": no_span})
+    assert fired(diary(calm(5) + calm(2, skin_color="red")), "vasomotor_change", rules=span_off)
 
 
 def test_swelling_new_at_its_edges() -> None:
-    assert len(fired(diary(calm(5) + calm(2, swelling="mild")), "swelling_new")) == 1
-    assert not fired(diary(calm(5) + calm(1, swelling="marked") + calm(1)), "swelling_new")
-    assert not fired(diary(calm(4) + calm(3, swelling="marked")), "swelling_new")
+    assert len(fired(diary(calm(5) + calm(2, swelling="mild"), every=DAILY), "swelling_new")) == 1
+    assert len(fired(diary(calm(5) + calm(3, swelling="mild")), "swelling_new")) == 1
+    assert not fired(diary(calm(5) + calm(1, swelling="marked") + calm(1), every=DAILY), "swelling_new")
+    assert not fired(diary(calm(4) + calm(3, swelling="marked"), every=DAILY), "swelling_new")
 
 
 # -- low_mood: mood <= 2 on 3 in a row (before the patient has a usual mood of their own)
@@ -239,6 +253,20 @@ def test_a_rise_with_changed_skin_signs_fires_earlier_than_the_same_rise_alone()
     signed = diary(before + [CALM | {"pain": 7, "skin_color": "red", "swelling": "mild"}] * 16)
     first_alone = alone.index(fired(alone, "pain_worsening")[0])
     assert signed.index(fired(signed, "pain_worsening")[0]) < first_alone
+
+
+def test_stray_signs_early_in_a_long_wandering_rise_do_not_lower_the_threshold() -> None:
+    # Pain up with two stray signs early on, a usual score, then pain up again: only signs among the
+    # last 3 check-ins of the rise count, so it needs the evidence of pain alone; the same signs at
+    # the end of the rise (2 of its last 3) fire at once.
+    before = steady(40)
+    stray = [CALM | {"pain": 6, "skin_color": "red"}] * 2 + [CALM | {"pain": 4}] + [CALM | {"pain": 6}] * 6
+    late = [CALM | {"pain": 6}] * 6 + [CALM | {"pain": 6, "skin_color": "red"}] * 2
+    first_stray = fired(diary(before + stray), "pain_worsening")
+    first_late = fired(diary(before + late), "pain_worsening")
+    assert not first_stray and first_late
+    anywhere = RULES.model_copy(update={"pain_worsening": RULES.pain_worsening.model_copy(update={"signs_within": 0})})
+    assert fired(diary(before + stray), "pain_worsening", rules=anywhere)
 
 
 def test_changed_signs_without_a_pain_rise_are_no_worsening() -> None:

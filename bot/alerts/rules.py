@@ -56,6 +56,9 @@ class PainWorsening(Rule):
     # temperature or swelling: a rise with the signs of a flare needs less pain evidence.
     alarm_threshold_with_signs: float = Field(default=3.0, gt=0, le=50)
     signs_needed: int = Field(default=2, ge=1, le=30)
+    # ... among the last `signs_within` entries of the rise (0: anywhere in it). A rise that wanders
+    # on for weeks gathers a stray sign now and then; a flare shows its signs together.
+    signs_within: int = Field(default=0, ge=0, le=30)
 
 
 class Consecutive(Rule):
@@ -69,11 +72,15 @@ class SeverePain(Consecutive):
 
 
 class NewSign(Consecutive):
-    """A sign seen on `consecutive` check-ins after at least `calm_before` check-ins without it."""
+    """A sign seen on `consecutive` check-ins spanning at least `span_hours` (first to last) after at
+    least `calm_before` check-ins without it."""
 
     tier: Tier = Tier.AMBER
     consecutive: int = Field(default=2, ge=1, le=30)
     calm_before: int = Field(default=5, ge=0, le=60)
+    # A run must also last this long, so that it means the same at one check-in a day as at two:
+    # 20 hours is 2 check-ins a day apart, or 3 at two a day (9:00, 20:00, 9:00). 0: `consecutive` alone.
+    span_hours: float = Field(default=0, ge=0, le=24 * 14)
 
 
 class LowMood(Consecutive):

@@ -125,6 +125,8 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     steady one fewer. When `signs_needed` of the entries since the sum left zero had pain above the
     baseline and reported a changed skin colour, temperature or swelling, the sum fires at
     `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS flare needs less pain evidence.
+    With `signs_within`, those entries must be among the last `signs_within` of the rise: pain that
+    wanders above its baseline for weeks collects a stray sign now and then, a flare shows them together.
 
     Entries join the baseline only once the sum is back at zero: the start of a flare (while the
     evidence builds) and the flare itself (during the alarm) never become the patient's "usual".
@@ -135,6 +137,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     findings: list[Finding] = []
     cusum, alarm = 0.0, False
     signs = 0  # entries since the sum left zero with pain above the baseline and a changed sign
+    window: deque[bool] = deque(maxlen=config.signs_within or None)  # the same, entry by entry
     spread_on: date | None = None  # the spread is measured once a day, on the baseline as it was
     measured: float | None = None
     recent: deque[int] = deque(maxlen=3)
@@ -146,6 +149,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         baseline.forget_before(point.at)
         if not baseline.covers(point.at, entries=config.baseline_min_entries, days=min_days):
             cusum, alarm, signs = 0.0, False, 0
+            window.clear()
             for at, score in pending:
                 baseline.add(at, score)
             pending = []
@@ -159,8 +163,11 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         cusum = min(config.alarm_threshold, max(0.0, cusum + (pain - usual - rise / 2) / spread))
         if cusum == 0.0:
             signs = 0
-        elif pain > usual and _flare_sign(point):
-            signs += 1
+            window.clear()
+        else:
+            signed = pain > usual and _flare_sign(point)
+            window.append(signed)
+            signs = sum(window) if config.signs_within else signs + signed
         threshold = config.alarm_threshold
         if signs >= config.signs_needed:
             threshold = min(threshold, config.alarm_threshold_with_signs)
@@ -212,9 +219,11 @@ def _runs(
     length: int,
     counts: Callable[[Point], bool | None],
     calm_before: int = 0,
+    span: timedelta = timedelta(0),
     describe: Callable[[list[Point]], Details],
 ) -> list[Finding]:
-    """Fire when `length` consecutive entries meet the condition, after `calm_before` entries that did not.
+    """Fire when `length` consecutive entries meet the condition, the first and last at least `span`
+    apart, after `calm_before` entries that did not.
 
     `counts` returns None for an entry that says nothing about the condition (e.g. the item was not
     answered): it neither extends nor breaks a run.
@@ -223,6 +232,7 @@ def _runs(
     run: list[Point] = []
     calm = 0
     calm_before_run = 0
+    reported = False
     for point in points:
         verdict = counts(point)
         if verdict is None:
@@ -231,11 +241,13 @@ def _runs(
             if not run:
                 calm_before_run = calm
             run.append(point)
-            if len(run) == length and calm_before_run >= calm_before:
-                findings.append(Finding(rule, tier, point.at, describe(run)))
+            if not reported and len(run) >= length and run[-1].at - run[0].at >= span:
+                reported = True  # the run is one episode, however long it goes on
+                if calm_before_run >= calm_before:
+                    findings.append(Finding(rule, tier, point.at, describe(run)))
         else:
             calm = 1 if run else calm + 1
-            run = []
+            run, reported = [], False
     return findings
 
 
@@ -280,6 +292,7 @@ def _new_sign(
         length=config.consecutive,
         counts=signs,
         calm_before=config.calm_before,
+        span=timedelta(hours=config.span_hours),
         describe=lambda run: (
             _signs(run, items)
             | {
