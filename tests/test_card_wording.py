@@ -141,7 +141,8 @@ async def test_the_rules_one_check_in_raises_share_one_card_and_one_press(diary:
     await diary.enrol(ben)
     calm = {key: str(value) for key, value in CALM.items()}
     low = calm | {"mood": "1"}
-    await with_answers(diary, "P-0001", [calm] * 16 + [low, low | {"skin_color": "redder"}])
+    redder = low | {"skin_color": "redder"}  # with the check-in below, 3 redder over 24 hours
+    await with_answers(diary, "P-0001", [calm] * 16 + [redder, redder])
     await ben.send("/checkin")
     for label in ["4", "Redder", "The same", "Not swollen", "1 Very low", "Skip ▶"]:
         await ben.press(label)

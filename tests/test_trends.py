@@ -205,11 +205,14 @@ def low_at(points: list[Point], rules: Rules = RULES) -> list[int]:
 def test_low_mood_compares_with_the_patients_own_usual_mood() -> None:
     # Usually 4: three moods of 2 are two below their usual.
     assert low_at(diary(calm(10) + calm(3, mood=2))) == [12]
-    # Usually 2 (each day for a month): more moods of 2 are their usual, not news; 1s are lower than usual.
+    # Usually 2 (each day for a month): more moods of 2 are their usual, not news, and so are 1s at the
+    # floor of the scale (a usual already at most 2 needs a drop of 2; the PHQ-9 speaks for them).
     # Before there is a usual (8 entries), three moods of 2 or lower count, as for a new patient.
     usual_two = calm(30, mood=2)
     assert low_at(diary(usual_two + calm(3, mood=2), every=timedelta(days=1))) == [2]
-    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1))) == [2, 32]
+    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1))) == [2]
+    one_below = RULES.model_copy(update={"low_mood": RULES.low_mood.model_copy(update={"drop_when_usual_low": 1})})
+    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1)), one_below) == [2, 32]
     # Usually 3: a 2 is one below, which counts with the default drop of 1.
     assert low_at(diary(calm(10, mood=3) + calm(3, mood=2))) == [12]
 
@@ -217,8 +220,10 @@ def test_low_mood_compares_with_the_patients_own_usual_mood() -> None:
 def test_a_chronically_low_mood_is_not_re_alerted_within_the_refractory_period() -> None:
     # One check-in a day for three months, usually 2, with a run of three 1s every 13 days.
     points = diary((calm(10, mood=2) + calm(3, mood=1)) * 7, every=timedelta(days=1))
-    assert low_at(points) == [2, 38, 77], "a new patient's first low run, then at most one per 28 days"
-    no_pause = RULES.model_copy(update={"low_mood": RULES.low_mood.model_copy(update={"refractory_days": 0})})
+    one_below = RULES.low_mood.model_copy(update={"drop_when_usual_low": 1})
+    rules = RULES.model_copy(update={"low_mood": one_below})
+    assert low_at(points, rules) == [2, 38, 77], "a new patient's first low run, then at most one per 28 days"
+    no_pause = RULES.model_copy(update={"low_mood": one_below.model_copy(update={"refractory_days": 0})})
     assert low_at(points, no_pause) == [2, 12, 25, 38, 51, 64, 77, 90]
 
 
@@ -240,7 +245,9 @@ def test_phq9_at_10_or_a_rise_of_5_is_low_mood_and_a_steady_high_score_is_not_ne
     assert low_mood_on(phq9(2, 7)) == ["7"], "a rise of 5"
     assert low_mood_on(phq9(14, 14, 15, 14, 13, 14)) == ["14"], "always moderate: once"
     assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=13))) == ["12"], "again within 28 days: refractory"
-    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=28))) == ["12", "12"]
+    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=28))) == ["12"], "back at 10+ within 84 days"
+    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=85))) == ["12", "12"]
+    assert low_mood_on(phq9(12, 8, 9, 13, every=timedelta(days=28))) == ["12", "13"], "a rise of 5 still is news"
     assert low_mood_on([Scored(START, "phq2", 6)]) == [], "the PHQ-2 screens; the PHQ-9 measures"
 
 

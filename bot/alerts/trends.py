@@ -352,7 +352,8 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
         before.forget_before(at)
         usual = before.median if len(before.ordered) >= config.baseline_min_entries else None
         before.add(at, mood)
-        low = mood <= config.at_most and (usual is None or mood <= usual - config.drop)
+        drop = config.drop if usual is None or usual > config.at_most else config.drop_when_usual_low
+        low = mood <= config.at_most and (usual is None or mood <= usual - drop)
         run = [*run, point] if low else []
         if len(run) == config.consecutive:
             details = _span(run, "mood") | {"source": "diary", "recent": _values(run, "mood")}
@@ -360,10 +361,16 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
             findings.append(Finding("low_mood", config.tier, at, details))
     previous: float | None = None
     lowest: float | None = None  # since the last finding: a rise in small steps adds up
+    reached: datetime | None = None  # the last PHQ-9 at or above phq9_at_least
+    recross = timedelta(days=config.phq9_recross_days)
     for score in scores:
         if score.questionnaire != "phq9":
             continue
         crossed = score.total >= config.phq9_at_least and (previous is None or previous < config.phq9_at_least)
+        if crossed and recross and reached is not None and score.at - reached <= recross:
+            crossed = False  # at this level within the window before: no news
+        if score.total >= config.phq9_at_least:
+            reached = score.at
         rose = lowest is not None and score.total - lowest >= config.phq9_rise
         if crossed or rose:
             earlier = "-" if previous is None else f"{previous:g}"
