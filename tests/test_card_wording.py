@@ -61,11 +61,11 @@ def test_severe_pain_names_the_run_and_its_threshold() -> None:
 
 def test_skin_changes_name_each_sign_and_the_days_they_were_seen() -> None:
     signs = [CALM | {"skin_color": "redder"}, CALM | {"skin_color": "redder", "skin_temperature": "warmer"}]
-    signs.append(signs[-1])  # a run must span 20 hours: at two a day, 3 check-ins
-    points = diary([CALM] * 9 + signs)  # the 10th to 12th check-ins: Sat 7 Nov evening to Sun 8 Nov evening
+    points = diary([CALM] * 9 + signs)  # the 10th and 11th check-ins: Sat 7 Nov evening, Sun 8 Nov morning
     assert lines(points) == [
         "Skin redder and warmer than the other side on 7 and 8 Nov (the same on the 5 check-ins before)"
     ]
+    # A morning and an evening of one day are one day's answers: the next morning makes it two days.
     swollen = diary([CALM] * 6 + [CALM | {"swelling": "mild"}, CALM | {"swelling": "marked"}] * 2)
     assert lines(swollen) == ["Swelling mild and marked on 6 and 7 Nov (none on the 5 check-ins before)"]
 
@@ -141,8 +141,7 @@ async def test_the_rules_one_check_in_raises_share_one_card_and_one_press(diary:
     await diary.enrol(ben)
     calm = {key: str(value) for key, value in CALM.items()}
     low = calm | {"mood": "1"}
-    redder = low | {"skin_color": "redder"}  # with the check-in below, 3 redder over 24 hours
-    await with_answers(diary, "P-0001", [calm] * 16 + [redder, redder])
+    await with_answers(diary, "P-0001", [calm] * 16 + [low, low | {"skin_color": "redder"}])
     await ben.send("/checkin")
     for label in ["4", "Redder", "The same", "Not swollen", "1 Very low", "Skip ▶"]:
         await ben.press(label)

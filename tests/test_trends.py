@@ -48,7 +48,7 @@ def test_an_unanswered_pain_item_neither_breaks_nor_extends_a_run() -> None:
     assert [points.index(p) for p in fired(points, "severe_pain")] == [14]
 
 
-# -- vasomotor_change and swelling_new: 2 in a row spanning 20 hours after >= 5 without
+# -- vasomotor_change and swelling_new: 2 in a row on 2 days after >= 5 without
 DAILY = timedelta(days=1)
 
 
@@ -61,20 +61,32 @@ def test_vasomotor_change_needs_five_calm_check_ins_before_two_changed_ones() ->
     assert fired(diary(calm(6) + mixed, every=DAILY), "vasomotor_change")
 
 
-def test_at_two_check_ins_a_day_a_changed_sign_must_last_a_day() -> None:
-    # 12 hours apart: a morning and an evening are not enough, the next morning is (20 hours).
-    assert not fired(diary(calm(5) + calm(2, skin_color="red") + calm(3)), "vasomotor_change")
-    points = diary(calm(5) + calm(4, skin_color="red"))
-    assert [points.index(p) for p in fired(points, "vasomotor_change")] == [7], "once per run, at the third"
-    assert not fired(diary(calm(5) + calm(2, swelling="mild") + calm(3)), "swelling_new")
-    no_span = RULES.vasomotor_change.model_copy(update={"span_hours": 0})
-    span_off = RULES.model_copy(update={"vasomotor_change": no_span})
-    assert fired(diary(calm(5) + calm(2, skin_color="red")), "vasomotor_change", rules=span_off)
+def test_at_two_check_ins_a_day_a_changed_sign_must_be_seen_on_two_days() -> None:
+    # 12 hours apart from 9:00: the 7th and 8th check-ins are a morning and an evening of one day, not
+    # enough; the next morning is. An evening and the next morning (the 6th and 7th) are two days.
+    assert not fired(diary(calm(6) + calm(2, skin_color="red") + calm(3)), "vasomotor_change")
+    points = diary(calm(6) + calm(4, skin_color="red"))
+    assert [points.index(p) for p in fired(points, "vasomotor_change")] == [8], "once per run, at the third"
+    assert [points.index(p) for p in fired(diary(calm(5) + calm(2, skin_color="red")), "vasomotor_change")] == [6]
+    assert not fired(diary(calm(6) + calm(2, swelling="mild") + calm(3)), "swelling_new")
+    one_day = RULES.model_copy(update={"vasomotor_change": RULES.vasomotor_change.model_copy(update={"days": 1})})
+    assert fired(diary(calm(6) + calm(2, skin_color="red")), "vasomotor_change", rules=one_day)
+
+
+def test_a_run_too_short_to_fire_does_not_restart_the_calm_count() -> None:
+    # One odd evening during a calm week, then a change on two days: it is new. (Before, the odd
+    # answer counted as a run, and the change had to wait for 5 calm check-ins after it.)
+    odd = calm(1, skin_color="red")
+    points = diary(calm(7) + odd + calm(1) + calm(3, skin_color="red"))
+    assert [points.index(p) for p in fired(points, "vasomotor_change")] == [10]
+    # A run long enough to fire (even one that came too soon to be reported) does restart it.
+    early = diary(calm(2) + calm(3, skin_color="red") + calm(2) + calm(3, skin_color="red"), every=DAILY)
+    assert not fired(early, "vasomotor_change")
 
 
 def test_swelling_new_at_its_edges() -> None:
     assert len(fired(diary(calm(5) + calm(2, swelling="mild"), every=DAILY), "swelling_new")) == 1
-    assert len(fired(diary(calm(5) + calm(3, swelling="mild")), "swelling_new")) == 1
+    assert len(fired(diary(calm(6) + calm(3, swelling="mild")), "swelling_new")) == 1
     assert not fired(diary(calm(5) + calm(1, swelling="marked") + calm(1), every=DAILY), "swelling_new")
     assert not fired(diary(calm(4) + calm(3, swelling="marked"), every=DAILY), "swelling_new")
 

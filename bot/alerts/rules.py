@@ -72,15 +72,15 @@ class SeverePain(Consecutive):
 
 
 class NewSign(Consecutive):
-    """A sign seen on `consecutive` check-ins spanning at least `span_hours` (first to last) after at
+    """A sign seen on `consecutive` check-ins in a row, on at least `days` different days, after at
     least `calm_before` check-ins without it."""
 
     tier: Tier = Tier.AMBER
     consecutive: int = Field(default=2, ge=1, le=30)
     calm_before: int = Field(default=5, ge=0, le=60)
-    # A run must also last this long, so that it means the same at one check-in a day as at two:
-    # 20 hours is 2 check-ins a day apart, or 3 at two a day (9:00, 20:00, 9:00). 0: `consecutive` alone.
-    span_hours: float = Field(default=20, ge=0, le=24 * 14)
+    # So that a run means the same at one check-in a day as at two: a morning and an evening of one
+    # day are one day's answers; an evening and the next morning are two days. 1: `consecutive` alone.
+    days: int = Field(default=2, ge=1, le=30)
 
 
 class LowMood(Consecutive):

@@ -122,9 +122,10 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     the same day and for correlation from one day to the next (see daily_spread), floored. At each
     entry the sum grows by (pain - baseline - rise/2) / spread, where rise = max(points, fraction x
     baseline), and fires at `alarm_threshold`: a noisy diary needs more entries above its baseline, a
-    steady one fewer. When `signs_needed` of the entries since the sum left zero had pain above the
-    baseline and reported a changed skin colour, temperature or swelling, the sum fires at
-    `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS flare needs less pain evidence.
+    steady one fewer. When `signs_needed` of the entries since the sum left zero had pain up by at
+    least rise/2 (so that they added evidence) and reported a changed skin colour, temperature or
+    swelling, the sum fires at `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS
+    flare needs less pain evidence.
     With `signs_within`, those entries must be among the last `signs_within` of the rise: pain that
     wanders above its baseline for weeks collects a stray sign now and then, a flare shows them together.
 
@@ -165,7 +166,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
             signs = 0
             window.clear()
         else:
-            signed = pain > usual and _flare_sign(point)
+            signed = pain > usual + rise / 2 and _flare_sign(point)
             window.append(signed)
             signs = sum(window) if config.signs_within else signs + signed
         threshold = config.alarm_threshold
@@ -219,11 +220,11 @@ def _runs(
     length: int,
     counts: Callable[[Point], bool | None],
     calm_before: int = 0,
-    span: timedelta = timedelta(0),
+    days: int = 1,
     describe: Callable[[list[Point]], Details],
 ) -> list[Finding]:
-    """Fire when `length` consecutive entries meet the condition, the first and last at least `span`
-    apart, after `calm_before` entries that did not.
+    """Fire when `length` consecutive entries meet the condition on at least `days` different days,
+    after `calm_before` entries that did not (a run too short to fire between them is neither).
 
     `counts` returns None for an entry that says nothing about the condition (e.g. the item was not
     answered): it neither extends nor breaks a run.
@@ -241,14 +242,21 @@ def _runs(
             if not run:
                 calm_before_run = calm
             run.append(point)
-            if not reported and len(run) >= length and run[-1].at - run[0].at >= span:
+            if not reported and len(run) >= length and _days(run) >= days:
                 reported = True  # the run is one episode, however long it goes on
                 if calm_before_run >= calm_before:
                     findings.append(Finding(rule, tier, point.at, describe(run)))
         else:
-            calm = 1 if run else calm + 1
+            # A run too short to report does not end a calm spell: a stray answer or two (a morning
+            # and an evening) neither counts as calm nor makes the next run wait for 5 more.
+            calm = 1 if reported else (calm_before_run if run else calm) + 1
             run, reported = [], False
     return findings
+
+
+def _days(run: list[Point]) -> int:
+    """The days a run of check-ins covers (in the patient's own time, as each check-in was recorded)."""
+    return len({p.at.date() for p in run})
 
 
 def _values(run: list[Point], item: str) -> str:
@@ -292,7 +300,7 @@ def _new_sign(
         length=config.consecutive,
         counts=signs,
         calm_before=config.calm_before,
-        span=timedelta(hours=config.span_hours),
+        days=config.days,
         describe=lambda run: (
             _signs(run, items)
             | {
