@@ -14,11 +14,20 @@ and PHQ-9 scores every 14 days and a share of chronically low moods goes through
 entry, at every entry), the plain "2 of the last 3 >= baseline + 2" rule, and the default rules with
 the earlier low_mood (any 3 moods <= 2 in a row, no PHQ-9, no refractory period).
 
-A flare is found when a pain rule fires between its onset and a week after it ends; the delay is
-the number of answered check-ins from the onset up to and including the one that fired. Pain alerts
-in calm periods (no flare or the week after one, not within 12 weeks after an infusion) are false.
-Columns: pain/100 counts pain alerts, cards/100 the alerts that interrupt staff (amber and urgent),
-all/100 and all/pt-mo also the digest lines (missed check-ins, relief waning).
+A flare is found when a flare rule fires between its onset and a week after it ends: a pain rule
+(pain_worsening, severe_pain) or a skin-sign rule (vasomotor_change, swelling_new). Each of those is
+an amber card about the limb that tells staff the CRPS is worse; a flare whose first card says
+"Skin redder and warmer than the other side" has been found, and until this bench counted only the
+pain rules it was reported missed (or late) though staff had a card about it. For the same reason
+the sign rules' cards in calm periods now count as false alongside the pain rules': the false figure
+is false flare alerts, stricter than the earlier false pain alerts. The delay is the number of
+answered check-ins from the onset up to and including the one that fired. Flare alerts in calm
+periods (no flare or the week after one, not within 12 weeks after an infusion) are false.
+Columns: pain/100 counts flare alerts, cards/100 the alerts that interrupt staff (amber and urgent),
+all/100 and all/pt-mo every alert the rules file (low_mood, relief_waning and the digest lines of
+missed check-ins included). "vs naive" is all of them against the naive rule's, which is evaluated
+at every answered check-in and fires at each one that meets it; "flare/naive" (for information, no
+target) compares like with like: the flare rules' alerts against the naive pain rule's.
 
 Then the alerts by rule under both low_mood rules, and for low_mood: a depressive episode is found
 when low_mood fires between its onset and a week after it ends (delay in days from the onset), and
@@ -48,6 +57,8 @@ from bot.alerts.rules import LowMood, Rules, Tier, load_rules
 from bot.alerts.trends import Finding, evaluate
 
 PAIN_RULES = {"pain_worsening", "severe_pain"}
+SIGN_RULES = {"vasomotor_change", "swelling_new"}
+FLARE_RULES = PAIN_RULES | SIGN_RULES  # a card about a worse limb: what finds a flare, or is a false one
 MOOD_RULE = "low_mood"
 WEEK = timedelta(weeks=1)
 TWELVE_WEEKS = timedelta(weeks=12)
@@ -327,6 +338,7 @@ class Member:
             "all/pt-mo": self.rules.all_per_patient_month,
             "vs naive": self.vs_naive,
             "cards/100": self.rules.cards_per_100,
+            "flare/naive": self.rules.pain_per_100 / self.naive.all_per_100,
         }[figure]
 
 
@@ -338,7 +350,7 @@ def measure_member(job: tuple[Cohort, int, int, int, Path | None]) -> Member:
     missed = sum(1 for p in diaries for q in p.points if q.missed)
     return Member(
         cohort.name,
-        measure(diaries, run(diaries, rules_detector(rules)), pain_rules=PAIN_RULES),
+        measure(diaries, run(diaries, rules_detector(rules)), pain_rules=FLARE_RULES),
         measure(diaries, run(diaries, naive), pain_rules=None),
         missed / scheduled,
     )
@@ -353,16 +365,17 @@ def sweep(members: Sequence[Cohort], patients: int, days: int, seed: int, jobs: 
         results = [measure_member(job) for job in work]
     print(
         f"{'member':38} {'missed':>6} {'sensitivity':>11} {'delay p50':>9} {'false/pt-yr':>11} "
-        f"{'all/pt-mo':>9} {'vs naive':>8} {'cards/100':>9}"
+        f"{'all/pt-mo':>9} {'vs naive':>8} {'cards/100':>9} {'flare/naive':>11}"
     )
     for m in results:
         f = m.rules
         print(
             f"{m.name:38} {m.missed_share:6.3f} {f.sensitivity:11.3f} {f.median_delay:9.1f} "
-            f"{f.false_per_patient_year:11.2f} {f.all_per_patient_month:9.2f} {m.vs_naive:8.3f} {f.cards_per_100:9.2f}"
+            f"{f.false_per_patient_year:11.2f} {f.all_per_patient_month:9.2f} {m.vs_naive:8.3f} {f.cards_per_100:9.2f} "
+            f"{m.value('flare/naive'):11.3f}"
         )
     print()
-    for figure, (sense, target) in [*TARGETS.items(), ("cards/100", ("", 0.0))]:
+    for figure, (sense, target) in [*TARGETS.items(), ("cards/100", ("", 0.0)), ("flare/naive", ("", 0.0))]:
         pick = min if sense == ">=" else max
         worst = pick(results, key=lambda m: m.value(figure))
         verdict = ""
@@ -412,8 +425,9 @@ def main() -> None:
     defaults = run(cohort, rules_detector(rules))
     before = run(cohort, rules_detector(earlier, scores=False))
     rows = [
-        ("default rules", measure(cohort, defaults, pain_rules=PAIN_RULES)),
-        ("  with earlier low_mood", measure(cohort, before, pain_rules=PAIN_RULES)),
+        ("default rules", measure(cohort, defaults, pain_rules=FLARE_RULES)),
+        ("  pain rules alone", measure(cohort, defaults, pain_rules=PAIN_RULES)),
+        ("  with earlier low_mood", measure(cohort, before, pain_rules=FLARE_RULES)),
         ("naive (>= 7 or +2)", measure(cohort, run(cohort, naive), pain_rules=None)),
         ("2 of last 3 >= base+2", measure(cohort, run(cohort, two_of_three), pain_rules=None)),
     ]
@@ -427,10 +441,10 @@ def main() -> None:
             f"{name:24} {f.sensitivity:11.3f} {f.median_delay:9.1f} {f.false_per_patient_year:11.2f} "
             f"{f.pain_per_100:9.2f} {f.cards_per_100:9.2f} {f.all_per_100:8.2f} {f.all_per_patient_month:9.2f}"
         )
-    default_figures, naive_figures = rows[0][1], rows[2][1]
+    default_figures, naive_figures = rows[0][1], rows[3][1]
     print(
         "\nalerts per 100 check-ins, default rules / naive rule: "
-        f"pain alerts {default_figures.pain_per_100 / naive_figures.pain_per_100:.3f}, "
+        f"flare alerts {default_figures.pain_per_100 / naive_figures.pain_per_100:.3f}, "
         f"alert cards (amber + urgent) {default_figures.cards_per_100 / naive_figures.cards_per_100:.3f}, "
         f"everything incl. digest lines {default_figures.all_per_100 / naive_figures.all_per_100:.3f}"
     )

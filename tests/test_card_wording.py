@@ -65,8 +65,9 @@ def test_skin_changes_name_each_sign_and_the_days_they_were_seen() -> None:
     assert lines(points) == [
         "Skin redder and warmer than the other side on 7 and 8 Nov (the same on the 5 check-ins before)"
     ]
-    swollen = diary([CALM] * 6 + [CALM | {"swelling": "mild"}, CALM | {"swelling": "marked"}])
-    assert lines(swollen) == ["Swelling mild and marked on Fri 6 Nov (none on the 5 check-ins before)"]
+    # A morning and an evening of one day are one day's answers: the next morning makes it two days.
+    swollen = diary([CALM] * 6 + [CALM | {"swelling": "mild"}, CALM | {"swelling": "marked"}] * 2)
+    assert lines(swollen) == ["Swelling mild and marked on 6 and 7 Nov (none on the 5 check-ins before)"]
 
 
 def test_a_low_mood_gives_its_range_and_the_patients_usual() -> None:

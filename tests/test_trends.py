@@ -48,21 +48,47 @@ def test_an_unanswered_pain_item_neither_breaks_nor_extends_a_run() -> None:
     assert [points.index(p) for p in fired(points, "severe_pain")] == [14]
 
 
-# -- vasomotor_change and swelling_new: 2 in a row after >= 5 without
+# -- vasomotor_change and swelling_new: 2 in a row on 2 days after >= 5 without
+DAILY = timedelta(days=1)
 
 
 def test_vasomotor_change_needs_five_calm_check_ins_before_two_changed_ones() -> None:
     changed = calm(2, skin_color="red")
-    assert [p.skin_color for p in fired(diary(calm(5) + changed), "vasomotor_change")] == ["red"]
-    assert not fired(diary(calm(4) + changed), "vasomotor_change")
+    assert [p.skin_color for p in fired(diary(calm(5) + changed, every=DAILY), "vasomotor_change")] == ["red"]
+    assert not fired(diary(calm(4) + changed, every=DAILY), "vasomotor_change")
     assert not fired(diary(calm(8) + calm(1, skin_temperature="colder") + calm(3)), "vasomotor_change")
-    assert fired(diary(calm(6) + calm(1, skin_temperature="warmer") + calm(1, skin_color="pale")), "vasomotor_change")
+    mixed = calm(1, skin_temperature="warmer") + calm(1, skin_color="pale")
+    assert fired(diary(calm(6) + mixed, every=DAILY), "vasomotor_change")
+
+
+def test_at_two_check_ins_a_day_a_changed_sign_must_be_seen_on_two_days() -> None:
+    # 12 hours apart from 9:00: the 7th and 8th check-ins are a morning and an evening of one day, not
+    # enough; the next morning is. An evening and the next morning (the 6th and 7th) are two days.
+    assert not fired(diary(calm(6) + calm(2, skin_color="red") + calm(3)), "vasomotor_change")
+    points = diary(calm(6) + calm(4, skin_color="red"))
+    assert [points.index(p) for p in fired(points, "vasomotor_change")] == [8], "once per run, at the third"
+    assert [points.index(p) for p in fired(diary(calm(5) + calm(2, skin_color="red")), "vasomotor_change")] == [6]
+    assert not fired(diary(calm(6) + calm(2, swelling="mild") + calm(3)), "swelling_new")
+    one_day = RULES.model_copy(update={"vasomotor_change": RULES.vasomotor_change.model_copy(update={"days": 1})})
+    assert fired(diary(calm(6) + calm(2, skin_color="red")), "vasomotor_change", rules=one_day)
+
+
+def test_a_run_too_short_to_fire_does_not_restart_the_calm_count() -> None:
+    # One odd evening during a calm week, then a change on two days: it is new. (Before, the odd
+    # answer counted as a run, and the change had to wait for 5 calm check-ins after it.)
+    odd = calm(1, skin_color="red")
+    points = diary(calm(7) + odd + calm(1) + calm(3, skin_color="red"))
+    assert [points.index(p) for p in fired(points, "vasomotor_change")] == [10]
+    # A run long enough to fire (even one that came too soon to be reported) does restart it.
+    early = diary(calm(2) + calm(3, skin_color="red") + calm(2) + calm(3, skin_color="red"), every=DAILY)
+    assert not fired(early, "vasomotor_change")
 
 
 def test_swelling_new_at_its_edges() -> None:
-    assert len(fired(diary(calm(5) + calm(2, swelling="mild")), "swelling_new")) == 1
-    assert not fired(diary(calm(5) + calm(1, swelling="marked") + calm(1)), "swelling_new")
-    assert not fired(diary(calm(4) + calm(3, swelling="marked")), "swelling_new")
+    assert len(fired(diary(calm(5) + calm(2, swelling="mild"), every=DAILY), "swelling_new")) == 1
+    assert len(fired(diary(calm(6) + calm(3, swelling="mild")), "swelling_new")) == 1
+    assert not fired(diary(calm(5) + calm(1, swelling="marked") + calm(1), every=DAILY), "swelling_new")
+    assert not fired(diary(calm(4) + calm(3, swelling="marked"), every=DAILY), "swelling_new")
 
 
 # -- low_mood: mood <= 2 on 3 in a row (before the patient has a usual mood of their own)
@@ -191,11 +217,14 @@ def low_at(points: list[Point], rules: Rules = RULES) -> list[int]:
 def test_low_mood_compares_with_the_patients_own_usual_mood() -> None:
     # Usually 4: three moods of 2 are two below their usual.
     assert low_at(diary(calm(10) + calm(3, mood=2))) == [12]
-    # Usually 2 (each day for a month): more moods of 2 are their usual, not news; 1s are lower than usual.
+    # Usually 2 (each day for a month): more moods of 2 are their usual, not news, and so are 1s at the
+    # floor of the scale (a usual already at most 2 needs a drop of 2; the PHQ-9 speaks for them).
     # Before there is a usual (8 entries), three moods of 2 or lower count, as for a new patient.
     usual_two = calm(30, mood=2)
     assert low_at(diary(usual_two + calm(3, mood=2), every=timedelta(days=1))) == [2]
-    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1))) == [2, 32]
+    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1))) == [2]
+    one_below = RULES.model_copy(update={"low_mood": RULES.low_mood.model_copy(update={"drop_when_usual_low": 1})})
+    assert low_at(diary(usual_two + calm(3, mood=1), every=timedelta(days=1)), one_below) == [2, 32]
     # Usually 3: a 2 is one below, which counts with the default drop of 1.
     assert low_at(diary(calm(10, mood=3) + calm(3, mood=2))) == [12]
 
@@ -203,8 +232,10 @@ def test_low_mood_compares_with_the_patients_own_usual_mood() -> None:
 def test_a_chronically_low_mood_is_not_re_alerted_within_the_refractory_period() -> None:
     # One check-in a day for three months, usually 2, with a run of three 1s every 13 days.
     points = diary((calm(10, mood=2) + calm(3, mood=1)) * 7, every=timedelta(days=1))
-    assert low_at(points) == [2, 38, 77], "a new patient's first low run, then at most one per 28 days"
-    no_pause = RULES.model_copy(update={"low_mood": RULES.low_mood.model_copy(update={"refractory_days": 0})})
+    one_below = RULES.low_mood.model_copy(update={"drop_when_usual_low": 1})
+    rules = RULES.model_copy(update={"low_mood": one_below})
+    assert low_at(points, rules) == [2, 38, 77], "a new patient's first low run, then at most one per 28 days"
+    no_pause = RULES.model_copy(update={"low_mood": one_below.model_copy(update={"refractory_days": 0})})
     assert low_at(points, no_pause) == [2, 12, 25, 38, 51, 64, 77, 90]
 
 
@@ -226,7 +257,9 @@ def test_phq9_at_10_or_a_rise_of_5_is_low_mood_and_a_steady_high_score_is_not_ne
     assert low_mood_on(phq9(2, 7)) == ["7"], "a rise of 5"
     assert low_mood_on(phq9(14, 14, 15, 14, 13, 14)) == ["14"], "always moderate: once"
     assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=13))) == ["12"], "again within 28 days: refractory"
-    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=28))) == ["12", "12"]
+    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=28))) == ["12"], "back at 10+ within 84 days"
+    assert low_mood_on(phq9(12, 8, 12, every=timedelta(days=85))) == ["12", "12"]
+    assert low_mood_on(phq9(12, 8, 9, 13, every=timedelta(days=28))) == ["12", "13"], "a rise of 5 still is news"
     assert low_mood_on([Scored(START, "phq2", 6)]) == [], "the PHQ-2 screens; the PHQ-9 measures"
 
 
@@ -239,6 +272,20 @@ def test_a_rise_with_changed_skin_signs_fires_earlier_than_the_same_rise_alone()
     signed = diary(before + [CALM | {"pain": 7, "skin_color": "red", "swelling": "mild"}] * 16)
     first_alone = alone.index(fired(alone, "pain_worsening")[0])
     assert signed.index(fired(signed, "pain_worsening")[0]) < first_alone
+
+
+def test_stray_signs_early_in_a_long_wandering_rise_do_not_lower_the_threshold() -> None:
+    # Pain up with two stray signs early on, a usual score, then pain up again: only signs among the
+    # last 3 check-ins of the rise count, so it needs the evidence of pain alone; the same signs at
+    # the end of the rise (2 of its last 3) fire at once.
+    before = steady(40)
+    stray = [CALM | {"pain": 6, "skin_color": "red"}] * 2 + [CALM | {"pain": 4}] + [CALM | {"pain": 6}] * 6
+    late = [CALM | {"pain": 6}] * 6 + [CALM | {"pain": 6, "skin_color": "red"}] * 2
+    first_stray = fired(diary(before + stray), "pain_worsening")
+    first_late = fired(diary(before + late), "pain_worsening")
+    assert not first_stray and first_late
+    anywhere = RULES.model_copy(update={"pain_worsening": RULES.pain_worsening.model_copy(update={"signs_within": 0})})
+    assert fired(diary(before + stray), "pain_worsening", rules=anywhere)
 
 
 def test_changed_signs_without_a_pain_rise_are_no_worsening() -> None:

@@ -51,11 +51,14 @@ class PainWorsening(Rule):
     # must not look like many standard deviations.
     spread_floor: float = Field(default=0.75, gt=0, le=5)
     # The CUSUM's decision interval, in the patient's spreads: larger waits for more evidence.
-    alarm_threshold: float = Field(default=10.0, gt=0, le=50)
+    alarm_threshold: float = Field(default=14.0, gt=0, le=50)
     # The interval when `signs_needed` entries of the rise also reported a changed colour,
     # temperature or swelling: a rise with the signs of a flare needs less pain evidence.
     alarm_threshold_with_signs: float = Field(default=3.0, gt=0, le=50)
     signs_needed: int = Field(default=2, ge=1, le=30)
+    # ... among the last `signs_within` entries of the rise (0: anywhere in it). A rise that wanders
+    # on for weeks gathers a stray sign now and then; a flare shows its signs together.
+    signs_within: int = Field(default=3, ge=0, le=30)
 
 
 class Consecutive(Rule):
@@ -69,11 +72,15 @@ class SeverePain(Consecutive):
 
 
 class NewSign(Consecutive):
-    """A sign seen on `consecutive` check-ins after at least `calm_before` check-ins without it."""
+    """A sign seen on `consecutive` check-ins in a row, on at least `days` different days, after at
+    least `calm_before` check-ins without it."""
 
     tier: Tier = Tier.AMBER
     consecutive: int = Field(default=2, ge=1, le=30)
     calm_before: int = Field(default=5, ge=0, le=60)
+    # So that a run means the same at one check-in a day as at two: a morning and an evening of one
+    # day are one day's answers; an evening and the next morning are two days. 1: `consecutive` alone.
+    days: int = Field(default=2, ge=1, le=30)
 
 
 class LowMood(Consecutive):
@@ -89,6 +96,12 @@ class LowMood(Consecutive):
     phq9_rise: int = Field(default=5, ge=1, le=27)  # the published clinically meaningful change
     # After a finding, no new one for this long: a patient whose mood is always low is not re-alerted.
     refractory_days: int = Field(default=28, ge=0, le=365)
+    # A PHQ-9 reaching `phq9_at_least` is news only when none in this many days before it did: a
+    # patient who hovers about 10 re-crosses it every few screens (0: whenever the one before was lower).
+    phq9_recross_days: int = Field(default=84, ge=0, le=730)
+    # The drop below the usual mood needed when the usual is itself at most `at_most` (a chronically low
+    # mood): on a 1-5 scale a drop from 2 is a 1, often noise at the floor of the scale.
+    drop_when_usual_low: float = Field(default=2.0, ge=0, le=4)
 
 
 class MissedCheckins(Consecutive):
@@ -96,7 +109,7 @@ class MissedCheckins(Consecutive):
     consecutive: int = Field(default=3, ge=1, le=60)
     # The run must also be longer than any run of missed check-ins that ended in this many days
     # before it (0: `consecutive` alone).
-    usual_gap_days: int = Field(default=28, ge=0, le=365)
+    usual_gap_days: int = Field(default=56, ge=0, le=365)
 
 
 class ReliefWaning(Rule):

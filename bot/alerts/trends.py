@@ -122,9 +122,12 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     the same day and for correlation from one day to the next (see daily_spread), floored. At each
     entry the sum grows by (pain - baseline - rise/2) / spread, where rise = max(points, fraction x
     baseline), and fires at `alarm_threshold`: a noisy diary needs more entries above its baseline, a
-    steady one fewer. When `signs_needed` of the entries since the sum left zero had pain above the
-    baseline and reported a changed skin colour, temperature or swelling, the sum fires at
-    `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS flare needs less pain evidence.
+    steady one fewer. When `signs_needed` of the entries since the sum left zero had pain up by at
+    least rise/2 (so that they added evidence) and reported a changed skin colour, temperature or
+    swelling, the sum fires at `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS
+    flare needs less pain evidence.
+    With `signs_within`, those entries must be among the last `signs_within` of the rise: pain that
+    wanders above its baseline for weeks collects a stray sign now and then, a flare shows them together.
 
     Entries join the baseline only once the sum is back at zero: the start of a flare (while the
     evidence builds) and the flare itself (during the alarm) never become the patient's "usual".
@@ -135,6 +138,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
     findings: list[Finding] = []
     cusum, alarm = 0.0, False
     signs = 0  # entries since the sum left zero with pain above the baseline and a changed sign
+    window: deque[bool] = deque(maxlen=config.signs_within or None)  # the same, entry by entry
     spread_on: date | None = None  # the spread is measured once a day, on the baseline as it was
     measured: float | None = None
     recent: deque[int] = deque(maxlen=3)
@@ -146,6 +150,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         baseline.forget_before(point.at)
         if not baseline.covers(point.at, entries=config.baseline_min_entries, days=min_days):
             cusum, alarm, signs = 0.0, False, 0
+            window.clear()
             for at, score in pending:
                 baseline.add(at, score)
             pending = []
@@ -159,8 +164,11 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         cusum = min(config.alarm_threshold, max(0.0, cusum + (pain - usual - rise / 2) / spread))
         if cusum == 0.0:
             signs = 0
-        elif pain > usual and _flare_sign(point):
-            signs += 1
+            window.clear()
+        else:
+            signed = pain > usual + rise / 2 and _flare_sign(point)
+            window.append(signed)
+            signs = sum(window) if config.signs_within else signs + signed
         threshold = config.alarm_threshold
         if signs >= config.signs_needed:
             threshold = min(threshold, config.alarm_threshold_with_signs)
@@ -212,9 +220,11 @@ def _runs(
     length: int,
     counts: Callable[[Point], bool | None],
     calm_before: int = 0,
+    days: int = 1,
     describe: Callable[[list[Point]], Details],
 ) -> list[Finding]:
-    """Fire when `length` consecutive entries meet the condition, after `calm_before` entries that did not.
+    """Fire when `length` consecutive entries meet the condition on at least `days` different days,
+    after `calm_before` entries that did not (a run too short to fire between them is neither).
 
     `counts` returns None for an entry that says nothing about the condition (e.g. the item was not
     answered): it neither extends nor breaks a run.
@@ -223,6 +233,7 @@ def _runs(
     run: list[Point] = []
     calm = 0
     calm_before_run = 0
+    reported = False
     for point in points:
         verdict = counts(point)
         if verdict is None:
@@ -231,12 +242,21 @@ def _runs(
             if not run:
                 calm_before_run = calm
             run.append(point)
-            if len(run) == length and calm_before_run >= calm_before:
-                findings.append(Finding(rule, tier, point.at, describe(run)))
+            if not reported and len(run) >= length and _days(run) >= days:
+                reported = True  # the run is one episode, however long it goes on
+                if calm_before_run >= calm_before:
+                    findings.append(Finding(rule, tier, point.at, describe(run)))
         else:
-            calm = 1 if run else calm + 1
-            run = []
+            # A run too short to report does not end a calm spell: a stray answer or two (a morning
+            # and an evening) neither counts as calm nor makes the next run wait for 5 more.
+            calm = 1 if reported else (calm_before_run if run else calm) + 1
+            run, reported = [], False
     return findings
+
+
+def _days(run: list[Point]) -> int:
+    """The days a run of check-ins covers (in the patient's own time, as each check-in was recorded)."""
+    return len({p.at.date() for p in run})
 
 
 def _values(run: list[Point], item: str) -> str:
@@ -280,6 +300,7 @@ def _new_sign(
         length=config.consecutive,
         counts=signs,
         calm_before=config.calm_before,
+        days=config.days,
         describe=lambda run: (
             _signs(run, items)
             | {
@@ -339,7 +360,8 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
         before.forget_before(at)
         usual = before.median if len(before.ordered) >= config.baseline_min_entries else None
         before.add(at, mood)
-        low = mood <= config.at_most and (usual is None or mood <= usual - config.drop)
+        drop = config.drop if usual is None or usual > config.at_most else config.drop_when_usual_low
+        low = mood <= config.at_most and (usual is None or mood <= usual - drop)
         run = [*run, point] if low else []
         if len(run) == config.consecutive:
             details = _span(run, "mood") | {"source": "diary", "recent": _values(run, "mood")}
@@ -347,10 +369,16 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
             findings.append(Finding("low_mood", config.tier, at, details))
     previous: float | None = None
     lowest: float | None = None  # since the last finding: a rise in small steps adds up
+    reached: datetime | None = None  # the last PHQ-9 at or above phq9_at_least
+    recross = timedelta(days=config.phq9_recross_days)
     for score in scores:
         if score.questionnaire != "phq9":
             continue
         crossed = score.total >= config.phq9_at_least and (previous is None or previous < config.phq9_at_least)
+        if crossed and recross and reached is not None and score.at - reached <= recross:
+            crossed = False  # at this level within the window before: no news
+        if score.total >= config.phq9_at_least:
+            reached = score.at
         rose = lowest is not None and score.total - lowest >= config.phq9_rise
         if crossed or rose:
             earlier = "-" if previous is None else f"{previous:g}"
