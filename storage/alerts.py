@@ -269,6 +269,8 @@ async def of_patient_since(*, session: AsyncSession, patient_id: int, since: dat
         .order_by(ALERTS.c.opened_at, ALERTS.c.id),
     )
     return [_alert(row) for row in result.all()]
+
+
 async def needing_staff(*, session: AsyncSession) -> list[Alert]:
     """Every alert staff still have to deal with (open, acknowledged or snoozed), for the console's queue."""
     rows = (await execute(session, select(ALERTS).where(ALERTS.c.status.in_(ACTIVE)))).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -110,6 +110,11 @@ def instruments(
         if points and questionnaire.scoring is not None:
             found.append(Instrument(questionnaire_id, name(questionnaire_id), questionnaire.highest, points))
     return found
+
+
+def midday(day: date, zone: ZoneInfo) -> datetime:
+    """Where a day's event (an infusion) is drawn: the middle of that day in the chart's zone."""
+    return datetime.combine(day, time(12), tzinfo=zone)
 
 
 def chart_data(

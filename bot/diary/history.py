@@ -63,6 +63,6 @@ def chart_png(recent: Recent, *, text: Callable[..., str], daily: Questionnaire,
         recent.entries,
         title=text("chart.title", start=day(now - chart.WINDOW), end=day(now)),
         now=now,
-        infusions=[datetime(d.year, d.month, d.day, 12, tzinfo=zone) for d in recent.infusions],
+        infusions=[chart.midday(d, zone) for d in recent.infusions],
     )
     return chart.render_png(data, chart.chart_labels(text, daily), timezone=timezone)

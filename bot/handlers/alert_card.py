@@ -196,16 +196,12 @@ class CardRenderer:
         """Pain, mood, signs and the questionnaires' scores of the last 30 days, with infusion days and
         the relief each brought."""
         start = now - chart.WINDOW
-
-        def noon(d: date) -> datetime:
-            return datetime(d.year, d.month, d.day, 12, tzinfo=self.zone)
-
-        relief = [(noon(c.infusion), wording.relief(self.t, c)) for c in cycles if c.measured]
+        relief = [(chart.midday(c.infusion, self.zone), wording.relief(self.t, c)) for c in cycles if c.measured]
         data = chart.chart_data(
             entries,
             title=self.t("alerts.chart_title", code=code, start=self.day(start), end=self.day(now)),
             now=now,
-            infusions=[noon(d) for d in infusions],
+            infusions=[chart.midday(d, self.zone) for d in infusions],
             relief=relief,
             usual=usual,
             rise=rise,

@@ -548,12 +548,8 @@ def render_pdf(report: Report, text: Text, questionnaires: Questionnaires) -> tu
         title=text("report.chart_title", start=writer.day(start), end=writer.day(end)),
         now=end,
         window=end - start,
-        infusions=[datetime(d.year, d.month, d.day, 12, tzinfo=zone) for d, _ in report.infusions],
-        relief=[
-            (datetime.combine(c.infusion, time(12), tzinfo=zone), wording.relief(text, c))
-            for c in report.cycles
-            if c.measured
-        ],
+        infusions=[chart.midday(d, zone) for d, _ in report.infusions],
+        relief=[(chart.midday(c.infusion, zone), wording.relief(text, c)) for c in report.cycles if c.measured],
         instruments=instruments,
     )
     labels = chart.chart_labels(text, questionnaires.daily)
