@@ -124,6 +124,7 @@ CONSOLE: dict[str, frozenset[Role]] = {
     "alert_action": CLINIC,  # acknowledge, snooze, resolve: the card's buttons
     "patients": CLINIC,  # the patient panel (/patients)
     "patient": CLINIC,  # one patient's record (/patient)
+    "reply": CLINIC,  # a reply to a patient, from a card or the record (the "rp" Reply button)
     "team": ADMINS,  # who is staff (/staff)
 }
 

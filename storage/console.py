@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
-from storage.models import ConsoleLink, ConsoleSession, table
+from storage.models import AuditEvent, ConsoleLink, ConsoleSession, PatientMessage, table
 
 LINKS = table(ConsoleLink)
 SESSIONS = table(ConsoleSession)
@@ -81,3 +81,39 @@ async def forget_idle(*, session: AsyncSession, idle_since: datetime) -> None:
 async def sessions_of(*, session: AsyncSession, telegram_user_id: int) -> int:
     result = await execute(session, select(SESSIONS.c.id).where(SESSIONS.c.telegram_user_id == telegram_user_id))
     return len(result.all())
+
+
+# ---------------------------------------------------------------------------------------------- the record
+
+MESSAGES = table(PatientMessage)
+AUDIT = table(AuditEvent)
+# What a patient sent the care team, as the record's Messages show it: not check-in notes or typed
+# answers (the diary shows those), but messages, edits of them and requests to be contacted.
+FOR_THE_CARE_TEAM = ("message", "request")
+
+
+async def messages_of(*, session: AsyncSession, patient_id: int, since: datetime) -> list[PatientMessage]:
+    """What the patient sent the care team since `since`, oldest first."""
+    result = await execute(
+        session,
+        select(MESSAGES)
+        .where(
+            MESSAGES.c.patient_id == patient_id,
+            MESSAGES.c.filed_as.in_(FOR_THE_CARE_TEAM),
+            MESSAGES.c.received_at >= since,
+        )
+        .order_by(MESSAGES.c.received_at, MESSAGES.c.id),
+    )
+    return [PatientMessage(**row._mapping) for row in result.all()]
+
+
+async def replies_to(*, session: AsyncSession, code: str, since: datetime) -> list[AuditEvent]:
+    """Staff replies to the patient since `since`, oldest first: the audit rows they left (who, when, how
+    long). Their texts are not kept once delivered (storage/outbox.py)."""
+    result = await execute(
+        session,
+        select(AUDIT)
+        .where(AUDIT.c.patient_code == code, AUDIT.c.action == "reply_to_patient", AUDIT.c.at >= since)
+        .order_by(AUDIT.c.at, AUDIT.c.id),
+    )
+    return [AuditEvent(**row._mapping) for row in result.all()]

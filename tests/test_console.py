@@ -23,7 +23,7 @@ from bot.config import load_settings
 from bot.console import auth
 from bot.console.app import COOKIE, Console
 from bot.sandbox import SimulatedUser
-from storage import alerts, audit, console, migrate, patients, staff
+from storage import alerts, audit, console, migrate, patient_messages, patients, staff
 from storage.database import Database
 from storage.models import Alert, ConsoleSession, OutboxMessage
 from tests.harness import START, TEST_RULES, Clock, running_diary
@@ -32,6 +32,7 @@ from tests.test_alerts import a_card, staff_chat
 STAFF_CHAT = -100500
 BASE = "/console"
 SAM, ADA, EVE = 800, 900, 555  # staff, admin, nobody
+PATIENT_CHAT = 4242
 
 
 @dataclass
@@ -80,13 +81,17 @@ async def browser(database_url: str) -> AsyncIterator[Browser]:
         await database.dispose()
 
 
-async def an_alert(database: Database, *, code: str = "P-0001", card_message_id: int | None = 77) -> int:
-    """An open amber alert whose card is in the staff chat."""
+async def an_alert(
+    database: Database, *, code: str = "P-0001", card_message_id: int | None = 77, chat_id: int | None = PATIENT_CHAT
+) -> int:
+    """An open amber alert whose card is in the staff chat, about a patient with a chat with the bot."""
     async with database.session() as session:
         patient = await patients.get_or_create(
             session=session, code=code, language="en", timezone="Europe/Berlin", now=START
         )
         assert patient.id is not None
+        patient.chat_id = chat_id
+        session.add(patient)
         alert_id = await alerts.open_alert(
             session=session,
             patient_id=patient.id,
@@ -107,6 +112,13 @@ async def alert_status(database: Database, alert_id: int) -> str:
         found = await alerts.get(session=session, alert_id=alert_id)
     assert found is not None
     return found.status
+
+
+async def replies_queued(database: Database) -> list[str]:
+    """The texts owed to patients' chats."""
+    async with database.session() as session:
+        rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "patient"))).all()
+    return [m.text or "" for m in rows if m.chat_id == PATIENT_CHAT]
 
 
 async def audit_rows(database: Database) -> list[tuple[int | None, str, str | None]]:
@@ -223,13 +235,16 @@ async def test_another_sessions_csrf_token_does_not_work(browser: Browser) -> No
     assert await alert_status(browser.database, alert_id) == "open"
 
 
-PAGES = {  # every page and action in bot/access.py's CONSOLE table, as a request
+PAGES = {  # every page and action in bot/access.py's CONSOLE table, as a request (a POST with its form)
     "alerts": ("GET", "/alerts"),
     "alert_action": ("POST", "/alerts/{alert}"),
     "patients": ("GET", "/patients?sort=pain&status=active"),
     "patient": ("GET", "/patients/P-0001"),
+    "reply": ("POST", "/patients/P-0001/reply"),
     "team": ("GET", "/team"),
 }
+FORMS = {"alert_action": {"action": "a"}, "reply": {"text": "We will call you today.", "nonce": "n1"}}
+DONE = {"alert_action": f"{BASE}/alerts?done=acknowledge", "reply": f"{BASE}/patients/P-0001?done=replied"}
 
 
 def test_the_access_table_names_every_page() -> None:
@@ -250,20 +265,21 @@ async def test_every_page_and_action_by_role(browser: Browser, who: str) -> None
         if method == "GET":
             response = await browser.client.get(url, allow_redirects=False)
         else:
-            data = {"action": "a", "csrf": csrf} if user is not None else {"action": "a"}
+            data = FORMS[page] | ({"csrf": csrf} if user is not None else {})
             response = await browser.client.post(url, data=data, allow_redirects=False)
         role = {"staff": access.Role.STAFF, "admin": access.Role.ADMIN}.get(who)
         allowed = role is not None and access.console_allowed(frozenset({role}), page)
         if allowed:
             assert response.status in (200, 303), (who, page, response.status)
             if method == "POST":
-                assert response.headers["Location"].startswith(f"{BASE}/alerts?done=")
+                assert response.headers["Location"].startswith(DONE[page]), (page, response.headers["Location"])
         elif user is None:
             expected = 303 if method == "GET" else 403  # to the page that explains how to sign in
             assert response.status == expected, (who, page, response.status)
         else:
             assert response.status == 403 and "Only admins" in await response.text(), (who, page)
     assert await alert_status(browser.database, alert_id) == ("open" if user is None else "acknowledged")
+    assert len(await replies_queued(browser.database)) == (0 if user is None else 1)
 
 
 # ---------------------------------------------------------------------------------------------- pages
@@ -271,7 +287,7 @@ async def test_every_page_and_action_by_role(browser: Browser, who: str) -> None
 
 async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_the_card(browser: Browser) -> None:
     alert_id = await an_alert(browser.database)
-    no_card = await an_alert(browser.database, code="P-0002", card_message_id=None)
+    no_card = await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
     await browser.sign_in(SAM)
     page = await (await browser.client.get(f"{BASE}/alerts")).text()
     assert "P-0001" in page and "Pain 9 on 4 check-ins in a row" in page
@@ -302,7 +318,7 @@ async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_th
 
 async def test_the_patient_panel_and_record_are_audited_and_show_who_viewed(browser: Browser) -> None:
     await an_alert(browser.database)
-    await an_alert(browser.database, code="P-0002", card_message_id=None)
+    await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
     await browser.sign_in(ADA)
     panel = await browser.client.get(f"{BASE}/patients?sort=code&status=invited")
     text = await panel.text()
@@ -320,6 +336,80 @@ async def test_the_patient_panel_and_record_are_audited_and_show_who_viewed(brow
     assert (ADA, "view_patient", "P-9999") not in rows
     lang = re.search(r'<html lang="(\w+)">', text)
     assert lang is not None and lang.group(1) == "en"
+
+
+# ---------------------------------------------------------------------------------------------- replies
+
+
+async def test_a_reply_from_the_record_or_a_card_goes_as_a_staff_chat_reply_does(browser: Browser) -> None:
+    alert_id = await an_alert(browser.database)
+    await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
+    async with browser.database.session() as session:
+        ben = await patients.by_code(session=session, code="P-0001")
+        assert ben is not None and ben.id is not None
+        await patient_messages.add(session=session, patient_id=ben.id, text="Can I take more ibuprofen?", now=START)
+        await patient_messages.add(session=session, patient_id=ben.id, text="a note", now=START, filed_as="note")
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/patients/P-0001")).text()
+    assert 'id="messages"' in page and "Can I take more ibuprofen?" in page and "not marked seen" in page
+    assert "a note" not in page.split('id="messages"')[1].split("</section>")[0], "notes are the diary's"
+    nonce = re.findall(r'name="nonce" value="([0-9a-f]+)"', page)[0]
+    form = {"text": "Yes, one more tonight.", "nonce": nonce, "back": "", "csrf": browser.csrf(page)}
+
+    sent = await browser.client.post(f"{BASE}/patients/P-0001/reply", data=form, allow_redirects=False)
+    assert sent.status == 303
+    assert sent.headers["Location"] == f"{BASE}/patients/P-0001?done=replied&code=P-0001#messages"
+    again = await browser.client.post(f"{BASE}/patients/P-0001/reply", data=form, allow_redirects=False)
+    assert again.status == 303, "the same form sent twice"
+    assert await replies_queued(browser.database) == ["Your care team: Yes, one more tonight."], "sent once"
+
+    record = await (await browser.client.get(sent.headers["Location"])).text()
+    assert "Your reply is on its way to P-0001." in record
+    assert "Reply by Sam" in record and "22 characters" in record
+    rows = [(a, c) for a, action, c in await audit_rows(browser.database) if action == "reply_to_patient"]
+    assert rows == [(SAM, "P-0001")]
+
+    # From a card on the queue: back to that card, with the same notice.
+    queue = await (await browser.client.get(f"{BASE}/alerts")).text()
+    assert f'id="reply-{alert_id}"' in queue and f'name="back" value="{alert_id}"' in queue
+    card = form | {"text": "We will call you.", "nonce": "card", "back": str(alert_id)}
+    done = await browser.client.post(f"{BASE}/patients/P-0001/reply", data=card, allow_redirects=False)
+    assert done.headers["Location"] == f"{BASE}/alerts?done=replied&code=P-0001#alert-{alert_id}"
+    assert "Your reply is on its way to P-0001." in await (await browser.client.get(done.headers["Location"])).text()
+
+    # Telegram's limit for one staff message; a reply that long goes in numbered parts, as from the chat.
+    longest = form | {"text": "a" * 4096, "nonce": "longest"}
+    assert (await browser.client.post(f"{BASE}/patients/P-0001/reply", data=longest)).status == 200
+    parts = (await replies_queued(browser.database))[2:]
+    assert len(parts) == 2 and "".join(p.split("): ", 1)[1] for p in parts) == "a" * 4096, parts
+    assert len(await replies_queued(browser.database)) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("   ", "Write the reply first."), ("ü" * 4097, "at most 4096 characters; this one has 4097")],
+)
+async def test_a_reply_that_cannot_go_is_refused_with_its_text_kept(browser: Browser, text: str, problem: str) -> None:
+    await an_alert(browser.database)
+    await browser.sign_in(SAM)
+    csrf = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text())
+    response = await browser.client.post(f"{BASE}/patients/P-0001/reply", data={"text": text, "csrf": csrf})
+    page = await response.text()
+    assert response.status == 400 and problem in page
+    assert f">{text}</textarea>" in page, "nothing written is lost"
+    assert await replies_queued(browser.database) == []
+    assert "reply_to_patient" not in [action for _, action, _ in await audit_rows(browser.database)]
+
+
+async def test_no_reply_to_a_patient_without_a_chat_or_unknown(browser: Browser) -> None:
+    await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/patients/P-0002")).text()
+    assert "there is nowhere to reply" in page and 'name="text"' not in page
+    form = {"text": "Hello", "csrf": browser.csrf(page)}
+    assert (await browser.client.post(f"{BASE}/patients/P-0002/reply", data=form)).status == 409
+    assert (await browser.client.post(f"{BASE}/patients/P-9999/reply", data=form)).status == 404
+    assert "reply_to_patient" not in [action for _, action, _ in await audit_rows(browser.database)]
 
 
 # ---------------------------------------------------------------------------------------------- with the bot
@@ -376,3 +466,35 @@ async def test_console_in_telegram_and_a_press_in_the_browser_updates_the_card(
         async with diary.database.session() as session:
             found = await session.get(Alert, alert_id)
         assert found is not None and found.status == "acknowledged" and found.acknowledged_by == SAM
+
+
+async def test_a_reply_from_the_record_reaches_the_patients_chat(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/console"
+    async with running_diary(
+        database_url, tmp_path / "files", console_listen=f"127.0.0.1:{port}", console_url=url
+    ) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await ben.send("Can I take another ibuprofen tonight?")
+        async with diary.database.session() as session:
+            await staff.add(session=session, telegram_user_id=SAM, role="staff", now=diary.clock(), name="Sam")
+        token = await auth.issue_link(diary.database, telegram_user_id=SAM, role="staff", now=diary.clock())
+
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
+            async with http.post(f"{url}/signin", data={"token": token}) as signed_in:
+                assert signed_in.status == 200
+            async with http.get(f"{url}/patients/P-0001") as record:
+                page = await record.text()
+            assert "Can I take another ibuprofen tonight?" in page
+            form = {
+                "text": "Yes, one more is fine tonight.",
+                "nonce": re.findall(r'name="nonce" value="([0-9a-f]+)"', page)[0],
+                "csrf": re.findall(r'name="csrf" value="([0-9a-f]+)"', page)[0],
+                "back": "",
+            }
+            async with http.post(f"{url}/patients/P-0001/reply", data=form) as sent:
+                assert sent.status == 200 and "Your reply is on its way to P-0001." in await sent.text()
+
+        await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, one more is fine tonight.")
+        assert [m.text for m in diary.standin.chat(ben.id)].count("Your care team: Yes, one more is fine tonight.") == 1

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -26,17 +28,20 @@ from aiohttp import web
 from bot.access import Role, console_allowed
 from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertDesk, AlertView, StaffAction
+from bot.care_team.replies import Replies
+from bot.care_team.text_limits import TEXT_LIMIT, units
 from bot.config import Settings
 from bot.console import auth, panel
-from bot.diary import roster
+from bot.diary.enrolment import PATIENT_CODE
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.scheduling import UnknownPatient
+from bot.diary.scores import scored
 from bot.handlers.alert_card import ITEMS, CardRenderer
 from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import Services
 from bot.handlers.staff import _score_lines as score_lines  # the same lines /patient shows
 from bot.prompts import Catalog
-from storage import staff
+from storage import patients, staff
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,7 @@ class Console:
         *,
         desk: AlertDesk,
         cards: CardRenderer,
+        replies: Replies,
         questionnaires: Questionnaires,
         clock: Callable[[], datetime],
         wake: asyncio.Event | None = None,
@@ -77,6 +83,7 @@ class Console:
         self.settings = settings
         self.desk = desk
         self.cards = cards
+        self.replies = replies
         self.questionnaires = questionnaires
         self.clock = clock
         self.wake = wake  # the bot's outbox sender, when it runs in this process
@@ -92,11 +99,13 @@ class Console:
         """The console on its own (`python -m bot console`): the bot process sends the card updates it queues."""
         catalog = Catalog.load(settings.default_language)
         questionnaires = Questionnaires.load()
+        desk = AlertDesk.for_settings(database, settings, catalog, questionnaires)
         return cls(
             database,
             settings,
-            desk=AlertDesk.for_settings(database, settings, catalog, questionnaires),
+            desk=desk,
             cards=CardRenderer(catalog, questionnaires, clinic_timezone=settings.default_timezone),
+            replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
             questionnaires=questionnaires,
             clock=clock,
         )
@@ -110,6 +119,7 @@ class Console:
             settings,
             desk=services.desk,
             cards=services.cards,
+            replies=services.replies,
             questionnaires=services.checkins.questionnaires,
             clock=services.clock,
             wake=services.outbox_wake,
@@ -130,6 +140,7 @@ class Console:
         app.router.add_post(f"{p}/alerts/{{alert_id:\\d+}}", self._guard("alert_action", self._alert_action))
         app.router.add_get(f"{p}/patients", self._guard("patients", self._patients))
         app.router.add_get(f"{p}/patients/{{code}}", self._guard("patient", self._patient))
+        app.router.add_post(f"{p}/patients/{{code}}/reply", self._guard("reply", self._reply))
         app.router.add_get(f"{p}/team", self._guard("team", self._team))
         app.router.add_static(f"{p}/static", HERE / "static", append_version=True)
         return app
@@ -172,6 +183,8 @@ class Console:
             url=self.url,
             staffer=staffer,
             is_admin=staffer is not None and staffer.role is Role.ADMIN,
+            may=lambda page: staffer is not None and console_allowed(staffer.roles, page),
+            nonce=secrets.token_hex(16),  # a reply form's: sending it twice sends the reply once
             css=self.url("/static/console.css"),
             **values,
         )
@@ -247,9 +260,15 @@ class Console:
             view = await self.desk.view(alert_id=alert_id, now=now)
             if view is not None:
                 shown.append(self._card(view, now))
+        return self._render("alerts.html", staffer, cards=shown, notice=self._notice(request))
+
+    def _notice(self, request: web.Request) -> str | None:
+        """What the last action did, shown after its redirect."""
         done = request.query.get("done", "")
-        notice = self.cards.t(f"alerts.done.{done}") if done in DONE.values() else None
-        return self._render("alerts.html", staffer, cards=shown, notice=notice)
+        code = request.query.get("code", "")
+        if done == "replied" and PATIENT_CODE.fullmatch(code):
+            return self.cards.t("staff.reply_sent", code=code)
+        return self.cards.t(f"alerts.done.{done}") if done in DONE.values() else None
 
     def _card(self, view: AlertView, now: datetime) -> dict[str, object]:
         """A card as the staff chat shows it: its text, and the buttons it has there that act on it."""
@@ -269,6 +288,7 @@ class Console:
             "opened": self.cards.when(alert.opened_at),
             "caption": self.cards.caption(view, now=now),
             "actions": actions,
+            "reply_label": self.cards.t("alerts.buttons.reply"),
         }
 
     async def _alert_chart(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
@@ -324,10 +344,10 @@ class Console:
 
     async def _patient(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
         """One patient's record, audited as /patient is: the diary with notes, the chart, scores, infusion
-        cycles, and who has looked at the record."""
+        cycles, messages with the reply box, and who has looked at the record."""
         code, now = request.match_info["code"], self.clock()
         try:
-            diary = await roster.recent(
+            found = await panel.record(
                 self.database,
                 code=code,
                 actor_id=staffer.telegram_user_id,
@@ -336,11 +356,13 @@ class Console:
             )
         except UnknownPatient:
             return self._message(staffer, 404, "Unknown patient", self.cards.t("staff.unknown_patient", code=code))
-        cycles = await self.desk.patient_cycles(patient_id=diary.patient_id, now=now)
-        answered = [e for e in diary.entries if e.answers]
+        cycles = await self.desk.patient_cycles(patient_id=found.patient_id, now=now)
+        answered = [e for e in found.entries if e.answers]
         chart = None
         if answered:
-            png = await self.cards.record_chart(diary, now=now, cycles=cycles)
+            png = await self.cards.diary_chart(
+                code, found.entries, now=now, infusions=found.infusions, scores=scored(found.answered), cycles=cycles
+            )
             chart = "data:image/png;base64," + base64.b64encode(png).decode()  # one request, one audit row
         entries = [
             {
@@ -354,19 +376,79 @@ class Console:
             "patient.html",
             staffer,
             code=code,
-            patient_status=self.cards.t(f"staff.status.{diary.status}"),
+            patient_status=self.cards.t(f"staff.status.{found.status}"),
+            notice=self._notice(request),
             chart=chart,
             items=[self.cards.t(f"items.{i}.label") for i in ITEMS],
             entries=entries,
             cycles=[describe(self.cards.t, c) for c in reversed(cycles)],
-            scores=score_lines(self.cards.t, diary.answered, ZoneInfo(diary.timezone)),
+            scores=score_lines(self.cards.t, found.answered, ZoneInfo(found.timezone)),
+            messages=[self._said(s) for s in reversed(found.messages)],
+            reachable=found.reachable,
+            reply_text="",
             trail=[
                 {"when": self.cards.when(v.at), "who": v.who, "action": v.action}
                 for v in await panel.trail(self.database, code=code)
             ],
         )
 
+    def _said(self, said: panel.Said) -> dict[str, object]:
+        if not said.from_patient:
+            return {"when": self.cards.when(said.at), "who": f"Reply by {said.who}", "text": "", "detail": said.length}
+        kind = "" if said.kind == "text" else said.kind.replace("_", " ")
+        return {
+            "when": self.cards.when(said.at),
+            "who": "Patient" + (" (crisis words)" if said.crisis else ""),
+            "text": said.text,
+            "detail": ", ".join(filter(None, [kind, f"seen by {said.who}" if said.who else "not marked seen"])),
+        }
+
+    # ------------------------------------------------------------------ replies
+
+    async def _reply(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        """A reply to the patient, sent as a reply from the staff chat is (bot/care_team/replies.py): in
+        parts when long, audited, then back to where it was written. Bad input keeps the text."""
+        code, now = request.match_info["code"], self.clock()
+        form = await request.post()
+        text = str(form.get("text", ""))
+        back = str(form.get("back", ""))
+        problem = None
+        if not text.strip():
+            problem = "Write the reply first."
+        elif units(text) > TEXT_LIMIT:
+            problem = f"A reply holds at most {TEXT_LIMIT} characters; this one has {units(text)}. Shorten it."
+        async with self.database.session() as session:
+            patient = await patients.by_code(session=session, code=code)
+        if patient is None or patient.id is None:
+            return self._message(staffer, 404, "Unknown patient", self.cards.t("staff.unknown_patient", code=code))
+        if problem is not None:
+            return self._render("reply.html", staffer, status=400, code=code, problem=problem, text=text, back=back)
+        sent = await self.replies.send(
+            patient_id=patient.id,
+            staff_user_id=staffer.telegram_user_id,
+            staff_name=staffer.name,
+            text=text,
+            update_id=_reply_key(staffer, str(form.get("nonce", ""))),
+            now=now,
+        )
+        if sent is None:
+            return self._message(staffer, 409, "Not sent", f"{code} has no chat with the diary bot to reply in.")
+        if self.wake is not None:
+            self.wake.set()
+        log.info("staff %s replied to patient %s from the console", staffer.telegram_user_id, patient.id)
+        if back.isdigit():  # from a card on the alert queue
+            raise web.HTTPSeeOther(self.url("/alerts", done="replied", code=code) + f"#alert-{back}")
+        raise web.HTTPSeeOther(self.url(f"/patients/{code}", done="replied", code=code) + "#messages")
+
     async def _team(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
         async with self.database.session() as session:
             members = await staff.members(session=session)
         return self._render("team.html", staffer, members=members)
+
+
+def _reply_key(staffer: auth.Staffer, nonce: str) -> int:
+    """The key a reply is sent once under, as Telegram's update id keys a reply from the staff chat: from
+    the form's nonce (a form sent twice sends one reply), negative so it never meets an update's id."""
+    nonce = nonce or secrets.token_hex(16)  # no nonce: no protection against sending twice, nothing else
+    digest = hashlib.sha256(f"console-reply\0{staffer.session_id}\0{nonce}".encode()).digest()
+    return -1 - int.from_bytes(digest[:7], "big")

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from bot.alerts.cycles import Cycle
 from bot.alerts.desk import TIER_ORDER, AlertDesk
 from bot.alerts.rules import Tier
 from bot.diary import roster
-from storage import alerts, audit, checkins, infusions, patients, staff
+from bot.diary.questionnaire import Questionnaire
+from bot.diary.scheduling import UnknownPatient
+from bot.diary.scores import Answered, answered_since
+from storage import alerts, audit, checkins, console, infusions, patients, schedules, staff
+from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, AuditEvent
 
@@ -23,6 +27,8 @@ TREND = timedelta(days=7)  # the last week against the week before
 TREND_STEP = 1.0  # a change of the weekly median pain smaller than this is "steady"
 STATUSES = ("active", "paused", "unreachable", "invited", "declined", "discharged")  # as roster.shown_status
 SORTS = ("alerts", "code", "status", "adherence", "pain", "infusion")
+RECORD = timedelta(days=90)  # what a patient's record page shows: the diary, the chart, the messages
+SCORES_SINCE = timedelta(days=180)  # questionnaire scores, as /patient lists them
 
 
 @dataclass(frozen=True)
@@ -154,3 +160,69 @@ async def trail(database: Database, *, code: str) -> list[Viewer]:
         )
         for e in events
     ]
+
+
+@dataclass(frozen=True)
+class Said:
+    """One line of the conversation between a patient and the care team."""
+
+    at: datetime
+    from_patient: bool
+    kind: str  # text, photo, voice, edit, contact_request, ...; "reply" for the care team's
+    text: str  # the patient's words; "" for a reply (its text is not kept once delivered)
+    length: str  # a reply's audit detail ("54 characters")
+    who: str  # the staff member who replied, or who marked the patient's message seen
+    crisis: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    patient_id: int
+    code: str
+    status: str
+    timezone: str
+    reachable: bool  # the patient has a chat with the bot: a reply can reach them
+    entries: list[Entry]  # daily check-ins of the record's 90 days, missed ones with no answers, oldest first
+    infusions: list[date]
+    answered: list[Answered]  # scored questionnaires of the last six months, oldest first
+    messages: list[Said]  # oldest first
+
+
+async def record(
+    database: Database, *, code: str, actor_id: int, now: datetime, questionnaires: Iterable[Questionnaire]
+) -> Record:
+    """One patient's record, read in one transaction with its audit row (as /patient's). Raises
+    UnknownPatient."""
+    since = now - RECORD
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        if patient is None or patient.id is None:
+            raise UnknownPatient(code)
+        entries = await checkins.diary_since(session=session, patient_id=patient.id, since=since)
+        given = await infusions.since(session=session, patient_id=patient.id, since=since.date())
+        answered = await answered_since(session, questionnaires, patient_id=patient.id, since=now - SCORES_SINCE)
+        schedule = await schedules.get(session=session, patient_id=patient.id)
+        sent = await console.messages_of(session=session, patient_id=patient.id, since=since)
+        replies = await console.replies_to(session=session, code=code, since=since)
+        people = {m.seen_by for m in sent if m.seen_by is not None} | {e.actor_id for e in replies if e.actor_id}
+        names = await staff.names(session=session, telegram_user_ids=sorted(people))
+        await audit.record(
+            session=session, actor_id=actor_id, action="view_patient", patient_code=code, detail="console", now=now
+        )
+
+    def name(user_id: int | None) -> str:
+        return "" if user_id is None else names.get(user_id) or str(user_id)
+
+    said = [Said(m.received_at, True, m.kind, m.text, "", name(m.seen_by), crisis=m.crisis) for m in sent]
+    said += [Said(e.at, False, "reply", "", e.detail, name(e.actor_id)) for e in replies]
+    return Record(
+        patient.id,
+        patient.code,
+        roster.shown_status(patient.status, schedule.paused_until if schedule else None, now),
+        patient.timezone,
+        patient.chat_id is not None,
+        entries,
+        [d for d, _ in given],
+        answered,
+        sorted(said, key=lambda s: s.at),
+    )
