@@ -10,7 +10,9 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from aiohttp import ClientSession, CookieJar
@@ -20,10 +22,10 @@ from sqlmodel import select
 from bot import access
 from bot.alerts.desk import StaffAction
 from bot.config import load_settings
-from bot.console import auth
+from bot.console import auth, svg
 from bot.console.app import COOKIE, Console
 from bot.sandbox import SimulatedUser
-from storage import alerts, audit, console, migrate, patient_messages, patients, staff
+from storage import alerts, audit, checkins, console, infusions, migrate, patient_messages, patients, staff
 from storage.database import Database
 from storage.models import Alert, ConsoleSession, OutboxMessage
 from tests.harness import START, TEST_RULES, Clock, running_diary
@@ -410,6 +412,89 @@ async def test_no_reply_to_a_patient_without_a_chat_or_unknown(browser: Browser)
     assert (await browser.client.post(f"{BASE}/patients/P-0002/reply", data=form)).status == 409
     assert (await browser.client.post(f"{BASE}/patients/P-9999/reply", data=form)).status == 404
     assert "reply_to_patient" not in [action for _, action, _ in await audit_rows(browser.database)]
+
+
+# ---------------------------------------------------------------------------------------------- the chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+CHART_DAYS = range(1, 120)  # check-ins a day apart, d days before now; the record shows 90 days of them
+NO_CHECKIN = range(40, 45)  # five days without a check-in: a gap
+MISSED, PAIN_ONLY = 20, 25
+
+
+def pain_of(d: int) -> int:
+    return d % 11
+
+
+def mood_of(d: int) -> int:
+    return 1 + d % 5
+
+
+async def with_diary(database: Database, code: str = "P-0001") -> None:
+    """~4 months of daily check-ins with a gap, a missed one and one without a mood, and an infusion."""
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        entries = []
+        for d in CHART_DAYS:
+            if d in NO_CHECKIN:
+                continue
+            at = START - timedelta(days=d, hours=1)
+            answers = {} if d == MISSED else {"pain": str(pain_of(d))}
+            if d not in (MISSED, PAIN_ONLY):
+                answers["mood"] = str(mood_of(d))
+            entries.append((at, at.date(), answers))
+        await checkins.import_entries(session=session, patient_id=patient.id, questionnaire="daily", entries=entries)
+        await infusions.record(
+            session=session,
+            patient_id=patient.id,
+            given_on=(START - timedelta(days=50)).date(),
+            kind="",
+            now=START,
+            by=None,
+        )
+
+
+def expected_points(item: str) -> set[tuple[float, float]]:
+    """Where the chart should put each answer of the last 90 days, from svg.py's geometry."""
+    index, low, high = {"pain": (0, 0, 10), "mood": (1, 1, 5)}[item]
+    found = set()
+    for d in CHART_DAYS:
+        if d >= 90 or d in NO_CHECKIN or d == MISSED or (item == "mood" and d == PAIN_ONLY):
+            continue
+        value = pain_of(d) if item == "pain" else mood_of(d)
+        x = svg.LEFT + svg.PLOT_WIDTH * (1 - (d + 1 / 24) / 90)
+        y = svg.panel_top(index) + svg.PANEL * (1 - (value - low) / (high - low))
+        found.add((round(x, 1), round(y, 1)))
+    return found
+
+
+async def test_the_record_draws_90_days_of_pain_and_mood_as_svg_from_the_diary(browser: Browser) -> None:
+    await an_alert(browser.database)
+    await with_diary(browser.database)
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/patients/P-0001")).text()
+    drawn = ElementTree.fromstring(page[page.index("<svg") : page.index("</svg>") + len("</svg>")])
+    assert drawn.get("role") == "img" and drawn.get("aria-labelledby") == "chart-title chart-desc"
+    title = drawn.find(f"{SVG}title")
+    assert title is not None and title.text == "P-0001: pain and mood at daily check-ins, 23.08 to 21.11"
+    desc = drawn.find(f"{SVG}desc")
+    assert desc is not None and desc.text is not None
+    assert "Pain (0-10): 83 answers in 3 unbroken stretches" in desc.text
+    assert "Mood (1-5): 82 answers in 4 unbroken stretches" in desc.text and "Infusion: 02.10." in desc.text
+
+    for item, runs, label, last in (("pain", 3, "Pain (0-10)", pain_of(1)), ("mood", 4, "Mood (1-5)", mood_of(1))):
+        group = drawn.find(f"{SVG}g[@data-item='{item}']")
+        assert group is not None
+        circles = group.findall(f"{SVG}circle")
+        points = {(float(c.get("cx", "")), float(c.get("cy", ""))) for c in circles}
+        assert len(circles) == len(points) and points == expected_points(item), item
+        assert len(group.findall(f"{SVG}polyline")) == runs, "a gap in the diary is a gap in the line"
+        tips = [c.findtext(f"{SVG}title") for c in circles]
+        assert tips[-1] == f"20.11.2026 08:00 · {label}: {last}", "each point's tooltip: when, what, how much"
+        infusion = group.findall(f"{SVG}line[@class='chart-infusion']")
+        assert [line.findtext(f"{SVG}title") for line in infusion] == ["Infusion 02.10.2026"]
+    assert len(re.findall(r"<tr><th scope=\"row\">", page.split('id="diary"')[1])) == 83, "every check-in listed"
 
 
 # ---------------------------------------------------------------------------------------------- with the bot

@@ -11,7 +11,6 @@ audits and queues the Telegram card's update as a press on the card would.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import logging
 import secrets
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from bot.access import Role, console_allowed
 from bot.alerts.cycles import describe
@@ -31,11 +31,11 @@ from bot.alerts.desk import AlertDesk, AlertView, StaffAction
 from bot.care_team.replies import Replies
 from bot.care_team.text_limits import TEXT_LIMIT, units
 from bot.config import Settings
-from bot.console import auth, panel
+from bot.console import auth, panel, svg
+from bot.diary import chart as diary_chart
 from bot.diary.enrolment import PATIENT_CODE
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.scheduling import UnknownPatient
-from bot.diary.scores import scored
 from bot.handlers.alert_card import ITEMS, CardRenderer
 from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import Services
@@ -358,12 +358,7 @@ class Console:
             return self._message(staffer, 404, "Unknown patient", self.cards.t("staff.unknown_patient", code=code))
         cycles = await self.desk.patient_cycles(patient_id=found.patient_id, now=now)
         answered = [e for e in found.entries if e.answers]
-        chart = None
-        if answered:
-            png = await self.cards.diary_chart(
-                code, found.entries, now=now, infusions=found.infusions, scores=scored(found.answered), cycles=cycles
-            )
-            chart = "data:image/png;base64," + base64.b64encode(png).decode()  # one request, one audit row
+        chart = self._chart(found, now) if answered else None
         entries = [
             {
                 "when": self.cards.when(e.started_at),
@@ -391,6 +386,19 @@ class Console:
                 for v in await panel.trail(self.database, code=code)
             ],
         )
+
+    def _chart(self, found: panel.Record, now: datetime) -> Markup:
+        """The record's 90 days of pain and mood, drawn from the same data as the Telegram charts."""
+        start = now - panel.RECORD
+        data = diary_chart.chart_data(
+            found.entries,
+            title=f"{found.code}: pain and mood at daily check-ins, {self.cards.day(start)} to {self.cards.day(now)}",
+            now=now,
+            window=panel.RECORD,
+            infusions=[diary_chart.midday(d, self.cards.zone) for d in found.infusions],
+        )
+        labels = diary_chart.chart_labels(self.cards.t, self.questionnaires.daily)
+        return svg.render(data, labels, zone=self.cards.zone)
 
     def _said(self, said: panel.Said) -> dict[str, object]:
         if not said.from_patient:
