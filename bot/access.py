@@ -125,6 +125,9 @@ CONSOLE: dict[str, frozenset[Role]] = {
     "patients": CLINIC,  # the patient panel (/patients)
     "patient": CLINIC,  # one patient's record (/patient)
     "reply": CLINIC,  # a reply to a patient, from a card or the record (the "rp" Reply button)
+    "report": CLINIC,  # one patient's visit report (/report)
+    "export": CLINIC,  # one patient's diary as CSV or FHIR: what /patient and /report show staff
+    "export_all": ADMINS,  # every patient's diary: until now only the command line's (`export`)
     "team": ADMINS,  # who is staff (/staff)
 }
 

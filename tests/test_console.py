@@ -6,6 +6,9 @@ card in the staff chat."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -121,6 +124,11 @@ async def replies_queued(database: Database) -> list[str]:
     async with database.session() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "patient"))).all()
     return [m.text or "" for m in rows if m.chat_id == PATIENT_CHAT]
+
+
+async def audit_details(database: Database) -> list[tuple[int | None, str, str | None, str]]:
+    async with database.session() as session:
+        return [(e.actor_id, e.action, e.patient_code, e.detail) for e in await audit.since(session=session)]
 
 
 async def audit_rows(database: Database) -> list[tuple[int | None, str, str | None]]:
@@ -243,6 +251,9 @@ PAGES = {  # every page and action in bot/access.py's CONSOLE table, as a reques
     "patients": ("GET", "/patients?sort=pain&status=active"),
     "patient": ("GET", "/patients/P-0001"),
     "reply": ("POST", "/patients/P-0001/reply"),
+    "export": ("GET", "/patients/P-0001/diary.csv"),
+    "report": ("GET", "/patients/P-0001/report.pdf?days=7"),
+    "export_all": ("GET", "/export/fhir.json"),
     "team": ("GET", "/team"),
 }
 FORMS = {"alert_action": {"action": "a"}, "reply": {"text": "We will call you today.", "nonce": "n1"}}
@@ -495,6 +506,72 @@ async def test_the_record_draws_90_days_of_pain_and_mood_as_svg_from_the_diary(b
         infusion = group.findall(f"{SVG}line[@class='chart-infusion']")
         assert [line.findtext(f"{SVG}title") for line in infusion] == ["Infusion 02.10.2026"]
     assert len(re.findall(r"<tr><th scope=\"row\">", page.split('id="diary"')[1])) == 83, "every check-in listed"
+
+
+# ---------------------------------------------------------------------------------------------- exports
+
+
+def responses(bundle: dict[str, list[dict[str, dict[str, str]]]]) -> list[dict[str, str]]:
+    """A FHIR Bundle's check-ins (each also has an Observation per number answered)."""
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+
+
+async def test_a_patients_diary_and_report_download_and_are_audited_as_the_command_lines(browser: Browser) -> None:
+    await an_alert(browser.database)
+    await with_diary(browser.database)
+    await browser.sign_in(SAM)
+    record = await (await browser.client.get(f"{BASE}/patients/P-0001")).text()
+    for path in ("/patients/P-0001/diary.csv", "/patients/P-0001/fhir.json", "/patients/P-0001/report.pdf"):
+        assert f'"{BASE}{path}"' in record
+
+    csv_file = await browser.client.get(f"{BASE}/patients/P-0001/diary.csv")
+    assert csv_file.status == 200 and csv_file.content_type == "text/csv"
+    assert csv_file.headers["Content-Disposition"] == 'attachment; filename="diary-P-0001-2026-11-21.csv"'
+    rows = list(csv.DictReader(io.StringIO(await csv_file.text())))
+    answered = [d for d in CHART_DAYS if d not in NO_CHECKIN and d != MISSED]
+    assert len(rows) == len(answered) and {r["patient"] for r in rows} == {"P-0001"}
+    assert [int(r["pain"]) for r in rows] == [pain_of(d) for d in sorted(answered, reverse=True)]
+
+    fhir = await browser.client.get(f"{BASE}/patients/P-0001/fhir.json")
+    assert fhir.status == 200 and fhir.content_type == "application/fhir+json"
+    bundle = json.loads(await fhir.text())
+    assert bundle["resourceType"] == "Bundle" and len(responses(bundle)) == len(answered)
+
+    pdf = await browser.client.get(f"{BASE}/patients/P-0001/report.pdf?days=30")
+    assert pdf.status == 200 and pdf.content_type == "application/pdf"
+    assert (await pdf.read()).startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="report-P-0001-2026-11-21.pdf"'
+    for days in ("3", "366", "many"):
+        refused = await browser.client.get(f"{BASE}/patients/P-0001/report.pdf?days={days}")
+        assert refused.status == 400 and "7 to 365 days" in await refused.text()
+    for path in ("diary.csv", "fhir.json", "report.pdf"):
+        assert (await browser.client.get(f"{BASE}/patients/P-9999/{path}")).status == 404
+
+    async with browser.database.session() as session:
+        events = [(e.actor_id, e.action, e.patient_code, e.detail) for e in await audit.since(session=session)]
+    assert [e for e in events if e[1] in ("export", "report")] == [
+        (SAM, "export", "P-0001", "csv (console)"),
+        (SAM, "export", "P-0001", "fhir (console)"),
+        (SAM, "report", "P-0001", "30 days, console"),
+    ]
+    assert (await browser.client.get(f"{BASE}/export/diary.csv")).status == 403, "everyone's: admins only"
+
+
+async def test_an_admin_downloads_every_patients_diary_from_the_panel(browser: Browser) -> None:
+    await an_alert(browser.database)
+    await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
+    await with_diary(browser.database)
+    await with_diary(browser.database, "P-0002")
+    await browser.sign_in(ADA)
+    assert f'"{BASE}/export/diary.csv"' in await (await browser.client.get(f"{BASE}/patients")).text()
+    everyone = await browser.client.get(f"{BASE}/export/diary.csv")
+    assert everyone.status == 200 and everyone.headers["Content-Disposition"].endswith('"diary-all-2026-11-21.csv"')
+    rows = list(csv.DictReader(io.StringIO(await everyone.text())))
+    assert {r["patient"] for r in rows} == {"P-0001", "P-0002"} and len(rows) == 2 * len(CHART_DAYS) - 2 * 6
+    bundle = json.loads(await (await browser.client.get(f"{BASE}/export/fhir.json")).text())
+    assert len(responses(bundle)) == len(rows)
+    rows_audited = [(a, c, d) for a, action, c, d in await audit_details(browser.database) if action == "export"]
+    assert rows_audited == [(ADA, None, "csv (console)"), (ADA, None, "fhir (console)")]
 
 
 # ---------------------------------------------------------------------------------------------- with the bot

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -41,6 +43,8 @@ from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import Services
 from bot.handlers.staff import _score_lines as score_lines  # the same lines /patient shows
 from bot.prompts import Catalog
+from bot.records import report
+from bot.records.export import Export
 from storage import patients, staff
 from storage.database import Database
 
@@ -141,6 +145,11 @@ class Console:
         app.router.add_get(f"{p}/patients", self._guard("patients", self._patients))
         app.router.add_get(f"{p}/patients/{{code}}", self._guard("patient", self._patient))
         app.router.add_post(f"{p}/patients/{{code}}/reply", self._guard("reply", self._reply))
+        app.router.add_get(f"{p}/patients/{{code}}/diary.csv", self._guard("export", self._export))
+        app.router.add_get(f"{p}/patients/{{code}}/fhir.json", self._guard("export", self._export))
+        app.router.add_get(f"{p}/patients/{{code}}/report.pdf", self._guard("report", self._report))
+        app.router.add_get(f"{p}/export/diary.csv", self._guard("export_all", self._export))
+        app.router.add_get(f"{p}/export/fhir.json", self._guard("export_all", self._export))
         app.router.add_get(f"{p}/team", self._guard("team", self._team))
         app.router.add_static(f"{p}/static", HERE / "static", append_version=True)
         return app
@@ -380,6 +389,7 @@ class Console:
             scores=score_lines(self.cards.t, found.answered, ZoneInfo(found.timezone)),
             messages=[self._said(s) for s in reversed(found.messages)],
             reachable=found.reachable,
+            report_days=(report.MIN_DAYS, report.MAX_DAYS, report.DEFAULT_DAYS),
             reply_text="",
             trail=[
                 {"when": self.cards.when(v.at), "who": v.who, "action": v.action}
@@ -448,6 +458,55 @@ class Console:
             raise web.HTTPSeeOther(self.url("/alerts", done="replied", code=code) + f"#alert-{back}")
         raise web.HTTPSeeOther(self.url(f"/patients/{code}", done="replied", code=code) + "#messages")
 
+    # ------------------------------------------------------------------ exports
+
+    async def _export(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        """One patient's diary (or, from the panel, everyone's) as the diary CSV or a FHIR R4 Bundle, the
+        command line's export, audited as it is (`export`, "csv (console)")."""
+        code, now = request.match_info.get("code"), self.clock()
+        fhir = request.path.endswith(".json")
+        try:
+            export = await Export.open(
+                self.database,
+                code=code,
+                actor_id=staffer.telegram_user_id,
+                what=f"{'fhir' if fhir else 'csv'} (console)",
+                now=now,
+            )
+        except UnknownPatient:
+            return self._message(staffer, 404, "Unknown patient", self.cards.t("staff.unknown_patient", code=code))
+        body = io.StringIO()
+        if fhir:
+            await export.write_fhir(body, self.questionnaires, now=now)
+        else:
+            await export.write_csv(body)
+        log.info("staff %s exported %s diaries from the console", staffer.telegram_user_id, len(export.patients))
+        day = now.astimezone(self.cards.zone).date().isoformat()
+        name = f"fhir-{code or 'all'}-{day}.json" if fhir else f"diary-{code or 'all'}-{day}.csv"
+        return _download(body.getvalue().encode("utf-8"), name, "application/fhir+json" if fhir else "text/csv")
+
+    async def _report(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
+        """The visit report as /report sends it (in the clinic's language), audited as `report`."""
+        code, now = request.match_info["code"], self.clock()
+        try:
+            days = report.check_days(int(request.query.get("days", report.DEFAULT_DAYS)))
+        except ValueError:  # not a number, or out of range (report.BadDays)
+            text = f"A report covers {report.MIN_DAYS} to {report.MAX_DAYS} days."
+            return self._message(staffer, 400, "Report not made", text)
+        timezone = self.settings.default_timezone
+        try:
+            made = await report.make(
+                self.database,
+                self.desk,
+                self.questionnaires,
+                self.cards.t,
+                report.Asked(code, days, staffer.telegram_user_id, now, timezone, how="console"),
+            )
+        except UnknownPatient:
+            return self._message(staffer, 404, "Unknown patient", self.cards.t("staff.unknown_patient", code=code))
+        log.info("staff %s made a visit report from the console", staffer.telegram_user_id)
+        return _download(made.pdf, report.filename(code, now, timezone), "application/pdf")
+
     async def _team(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
         async with self.database.session() as session:
             members = await staff.members(session=session)
@@ -460,3 +519,11 @@ def _reply_key(staffer: auth.Staffer, nonce: str) -> int:
     nonce = nonce or secrets.token_hex(16)  # no nonce: no protection against sending twice, nothing else
     digest = hashlib.sha256(f"console-reply\0{staffer.session_id}\0{nonce}".encode()).digest()
     return -1 - int.from_bytes(digest[:7], "big")
+
+
+def _download(body: bytes, filename: str, content_type: str) -> web.Response:
+    """A file to save, not to show; its name holds only characters safe in a header."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    response = web.Response(body=body, content_type=content_type, charset="utf-8" if "text" in content_type else None)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    return response
