@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from statistics import median
 from xml.etree import ElementTree
 
 import pytest
@@ -23,7 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from bot import access
-from bot.alerts.desk import StaffAction
+from bot.alerts.desk import AlertDesk, StaffAction
 from bot.config import load_settings
 from bot.console import auth, svg
 from bot.console.app import COOKIE, Console
@@ -506,6 +507,33 @@ async def test_the_record_draws_90_days_of_pain_and_mood_as_svg_from_the_diary(b
         infusion = group.findall(f"{SVG}line[@class='chart-infusion']")
         assert [line.findtext(f"{SVG}title") for line in infusion] == ["Infusion 02.10.2026"]
     assert len(re.findall(r"<tr><th scope=\"row\">", page.split('id="diary"')[1])) == 83, "every check-in listed"
+
+
+# ---------------------------------------------------------------------------------------------- the panel
+
+
+async def test_the_panel_shows_each_patients_numbers_from_their_diary(browser: Browser) -> None:
+    await an_alert(browser.database)
+    await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
+    await with_diary(browser.database)
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/patients?sort=code")).text()
+    rows = {
+        code: re.findall(r"<td>(.*?)</td>", cells)
+        for code, cells in re.findall(r'<tr>\s*<th scope="row"><a [^>]+>([^<]+)</a></th>(.*?)</tr>', page, re.S)
+    }
+    pains = {d: pain_of(d) for d in CHART_DAYS if d not in NO_CHECKIN and d != MISSED}
+    usual = median(pains[d] for d in range(1, 28) if d in pains)  # the 28 days before now
+    # A cycle as /cycles and the alert cards compute it, one patient at a time.
+    desk = AlertDesk.for_settings(browser.database, load_settings(_env_file=None, rules_file=TEST_RULES))
+    async with browser.database.session() as session:
+        ben = await patients.by_code(session=session, code="P-0001")
+    assert ben is not None and ben.id is not None
+    cycle = (await desk.patient_cycles(patient_id=ben.id, now=START))[-1]
+    assert cycle.measured and cycle.relief_now is not None
+    relief = f"{round(max(cycle.relief_now, 0) * 100)}%"
+    assert rows["P-0001"] == ["invited", "100%", f"{pains[1]} ({usual:g})", "falling", "50", relief, "1"]
+    assert rows["P-0002"] == ["invited", "–", "–", "–", "–", "–", "1"], "no diary, no infusion: nothing made up"
 
 
 # ---------------------------------------------------------------------------------------------- exports

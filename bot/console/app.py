@@ -348,7 +348,7 @@ class Console:
             sorts=panel.SORTS,
             chosen=status,
             statuses=panel.STATUSES,
-            status_label=lambda s: self.cards.t(f"staff.status.{s}"),
+            status_label={s: self.cards.t(f"staff.status.{s}") for s in panel.STATUSES},
         )
 
     async def _patient(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
+from zoneinfo import ZoneInfo
 
-from bot.alerts.cycles import Cycle
-from bot.alerts.desk import TIER_ORDER, AlertDesk
-from bot.alerts.rules import Tier
+from bot.alerts.cycles import cycles
+from bot.alerts.desk import CYCLES, TIER_ORDER, AlertDesk
+from bot.alerts.rules import ReliefWaning, Tier
 from bot.diary import roster
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import UnknownPatient
@@ -63,8 +64,9 @@ async def queue(database: Database, *, actor_id: int, now: datetime) -> list[int
 
 
 def _trend(pains: list[tuple[datetime, int]], now: datetime) -> str | None:
-    last = [p for at, p in pains if at >= now - TREND]
-    before = [p for at, p in pains if now - 2 * TREND <= at < now - TREND]
+    week, fortnight = now - TREND, now - 2 * TREND  # once, not per score: the panel calls this 5,000 times
+    last = [p for at, p in pains if at >= week]
+    before = [p for at, p in pains if fortnight <= at < week]
     if not last or not before:
         return None
     change = median(last) - median(before)
@@ -72,49 +74,63 @@ def _trend(pains: list[tuple[datetime, int]], now: datetime) -> str | None:
 
 
 async def panel(database: Database, desk: AlertDesk, *, actor_id: int, now: datetime) -> list[PanelLine]:
-    """Every patient with the numbers the panel shows, by code; audited as /patients is."""
+    """Every patient with the numbers the panel shows, by code; audited as /patients is. A few queries
+    for the whole clinic (not one per patient): relief is computed from the same pains the other columns
+    read, each patient with an infusion in the last year from before their latest one on."""
+    config = desk.rules.relief_waning
     async with database.session() as session:
-        everyone = await patients.overview(session=session)
-        rows = await checkins.daily_of_everyone(session=session, since=now - USUAL, until=now + timedelta(minutes=1))
+        everyone = await console.roster(session=session)
+        counted = await console.adherence(session=session, since=now - ADHERENCE, until=now + timedelta(minutes=1))
         counts = await alerts.active_per_patient(session=session)
         latest = await infusions.latest_per_patient(session=session)
-        relief: dict[int, Cycle] = {}
-        for patient_id in latest:
-            current = (await desk.cycles_of(session, patient_id=patient_id, now=now))[-1:]
-            if current:
-                relief[patient_id] = current[0]
+        recent = {p: given for p, given in latest.items() if given >= (now - CYCLES).date()}
+        longer: dict[datetime, list[int]] = defaultdict(list)
+        for patient_id, day in recent.items():
+            # The relief's baseline is the pain before the infusion, as desk.cycles_of reads it; by week,
+            # so that the query has a few windows, not one per patient (an earlier start changes nothing).
+            since = datetime.combine(day, time(), tzinfo=UTC) - timedelta(days=config.before_days + 1)
+            longer[since - timedelta(days=since.weekday())].append(patient_id)
+        scores = await console.pains(
+            session=session, since=now - USUAL, until=now + timedelta(minutes=1), longer=dict(longer)
+        )
         await audit.record(session=session, actor_id=actor_id, action="list_patients", detail="console", now=now)
-    pains: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    due: dict[int, int] = defaultdict(int)
-    answered: dict[int, int] = defaultdict(int)
-    for row in rows:
-        if row.pain is not None:
-            pains[row.patient_id].append((row.started_at, row.pain))
-        # A check-in counts once it was answered or its time to answer is over (missed, skipped).
-        if row.started_at >= now - ADHERENCE and (row.completed or row.status in ("missed", "skipped")):
-            due[row.patient_id] += 1
-            answered[row.patient_id] += row.completed
     today = now.astimezone(desk.clinic_zone).date()
+    usual_since = now - USUAL
     lines = []
     for p in everyone:
-        own = pains.get(p.patient_id, [])
+        own = [(at, pain) for at, pain in scores.get(p.patient_id, []) if at >= usual_since]
         given = latest.get(p.patient_id)
-        cycle = relief.get(p.patient_id)
+        due, answered = counted.get(p.patient_id, (0, 0))
         lines.append(
             PanelLine(
                 patient_id=p.patient_id,
                 code=p.code,
                 status=roster.shown_status(p.status, p.paused_until, now, declined=p.declined),
-                adherence=answered[p.patient_id] / due[p.patient_id] if due[p.patient_id] else None,
+                adherence=answered / due if due else None,
                 last_pain=own[-1][1] if own else None,
                 usual_pain=float(median(p for _, p in own)) if own else None,
                 trend=_trend(own, now),
                 days_since_infusion=(today - given).days if given is not None else None,
-                relief_now=cycle.relief_now if cycle is not None and cycle.measured else None,
+                relief_now=_relief_now(p, recent.get(p.patient_id), scores.get(p.patient_id, []), now, config),
                 open_alerts=counts.get(p.patient_id, 0),
             )
         )
     return lines
+
+
+def _relief_now(
+    patient: console.Enrolled,
+    given: date | None,
+    pains: list[tuple[datetime, int]],
+    now: datetime,
+    config: ReliefWaning,
+) -> float | None:
+    """The current cycle's relief now, as cards and /cycles show it; its earlier cycles do not change it."""
+    if given is None:
+        return None
+    today = now.astimezone(ZoneInfo(patient.timezone)).date()
+    cycle = cycles(pains, [(given, "")], today=today, config=config)[-1]
+    return cycle.relief_now if cycle.measured else None
 
 
 def sort_panel(lines: list[PanelLine], *, sort: str, status: str | None) -> list[PanelLine]:
