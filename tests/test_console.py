@@ -376,12 +376,15 @@ async def test_a_reply_from_the_record_or_a_card_goes_as_a_staff_chat_reply_does
     again = await browser.client.post(f"{BASE}/patients/P-0001/reply", data=form, allow_redirects=False)
     assert again.status == 303, "the same form sent twice"
     assert await replies_queued(browser.database) == ["Your care team: Yes, one more tonight."], "sent once"
+    other = form | {"text": "And drink water."}  # written again on the same page (after Back): it goes
+    assert (await browser.client.post(f"{BASE}/patients/P-0001/reply", data=other)).status == 200
+    assert (await replies_queued(browser.database))[1:] == ["Your care team: And drink water."]
 
     record = await (await browser.client.get(sent.headers["Location"])).text()
     assert "Your reply is on its way to P-0001." in record
     assert "Reply by Sam" in record and "22 characters" in record
     rows = [(a, c) for a, action, c in await audit_rows(browser.database) if action == "reply_to_patient"]
-    assert rows == [(SAM, "P-0001")]
+    assert rows == [(SAM, "P-0001")] * 2
 
     # From a card on the queue: back to that card, with the same notice.
     queue = await (await browser.client.get(f"{BASE}/alerts")).text()
@@ -394,9 +397,9 @@ async def test_a_reply_from_the_record_or_a_card_goes_as_a_staff_chat_reply_does
     # Telegram's limit for one staff message; a reply that long goes in numbered parts, as from the chat.
     longest = form | {"text": "a" * 4096, "nonce": "longest"}
     assert (await browser.client.post(f"{BASE}/patients/P-0001/reply", data=longest)).status == 200
-    parts = (await replies_queued(browser.database))[2:]
+    parts = (await replies_queued(browser.database))[3:]
     assert len(parts) == 2 and "".join(p.split("): ", 1)[1] for p in parts) == "a" * 4096, parts
-    assert len(await replies_queued(browser.database)) == 4
+    assert len(await replies_queued(browser.database)) == 5
 
 
 @pytest.mark.parametrize(

@@ -446,7 +446,7 @@ class Console:
             staff_user_id=staffer.telegram_user_id,
             staff_name=staffer.name,
             text=text,
-            update_id=_reply_key(staffer, str(form.get("nonce", ""))),
+            update_id=_reply_key(staffer, str(form.get("nonce", "")), code, text),
             now=now,
         )
         if sent is None:
@@ -513,11 +513,12 @@ class Console:
         return self._render("team.html", staffer, members=members)
 
 
-def _reply_key(staffer: auth.Staffer, nonce: str) -> int:
-    """The key a reply is sent once under, as Telegram's update id keys a reply from the staff chat: from
-    the form's nonce (a form sent twice sends one reply), negative so it never meets an update's id."""
+def _reply_key(staffer: auth.Staffer, nonce: str, code: str, text: str) -> int:
+    """The key a reply is sent once under, as Telegram's update id keys a reply from the staff chat: the
+    same text to the same patient from the same form (its nonce) is a form sent twice; anything else
+    written on a page, even one reached again with Back, goes. Negative, so it never meets an update's id."""
     nonce = nonce or secrets.token_hex(16)  # no nonce: no protection against sending twice, nothing else
-    digest = hashlib.sha256(f"console-reply\0{staffer.session_id}\0{nonce}".encode()).digest()
+    digest = hashlib.sha256("\0".join(["console-reply", staffer.session_id, nonce, code, text]).encode()).digest()
     return -1 - int.from_bytes(digest[:7], "big")
 
 
