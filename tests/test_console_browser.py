@@ -8,7 +8,6 @@ UPDATE_SCREENSHOTS=1, for README)."""
 from __future__ import annotations
 
 import random
-import socket
 from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page, expect
@@ -19,15 +18,10 @@ from storage import staff
 from tests.chromium import DESKTOP, accessibility, chromium, screenshots
 from tests.harness import Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, complete_checkin, staff_chat, with_history
+from tests.test_console import _free_port
 
 SAM, ADA = 800, 900  # staff; admin (ADMIN_TELEGRAM_IDS in tests/harness.py)
 BEN = 301
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def clinic(diary: Diary) -> ChatMessage:
