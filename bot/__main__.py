@@ -114,10 +114,10 @@ def command_console(settings: Settings) -> None:
     uvloop.run(main())
 
 
-def command_demo() -> None:
+def command_demo(keep: bool) -> None:
     from bot.demo import run_demo
 
-    asyncio.run(run_demo())
+    asyncio.run(run_demo(keep=keep))
 
 
 def command_invite(settings: Settings, args: argparse.Namespace) -> None:
@@ -429,7 +429,10 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--verbose", action="store_true", help="log at DEBUG (may include update details)")
     run.add_argument("--webhook", action="store_true", help="receive updates at WEBHOOK_URL instead of polling")
     commands.add_parser("console", help="serve the clinicians' web console alone (CONSOLE_LISTEN, CONSOLE_URL)")
-    commands.add_parser("demo", help="run the real bot against the loopback stand-in, no token needed")
+    demo = commands.add_parser("demo", help="run the real bot against the loopback stand-in, no token needed")
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the bot, the stand-in and the web console running until Ctrl-C"
+    )
     invite = commands.add_parser("invite", help="create a one-time enrolment link for a patient")
     invite.add_argument("--code", required=True, help="the clinic's pseudonymous patient code, e.g. P-0012")
     invite.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: DEFAULT_TIMEZONE)")
@@ -491,7 +494,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo":
         _configure_logging()
         logging.getLogger().setLevel(logging.WARNING)
-        command_demo()
+        command_demo(args.keep)
         return
     try:
         settings = load_settings()

@@ -3,7 +3,8 @@
 Simulated patients enrol through invite links and answer check-ins by pressing buttons; the rules
 raise alerts in the staff chat, where a clinician acts on them and replies; a question, a voice note
 and crisis messages reach staff. The transcript of every side is printed, and the charts the bot sent
-are written to data/demo/files/.
+are written to data/demo/files/. At the end Dr Ruiz asks the bot for a link to the web console, which is
+served on loopback beside the bot; with --keep everything stays up until Ctrl-C, so the link can be opened.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import signal
+import socket
+from contextlib import suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -41,9 +46,23 @@ class DemoClock:
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
+        self._running_since: float | None = None
 
     def __call__(self) -> datetime:
-        return self.now
+        if self._running_since is None:
+            return self.now
+        return self.now + timedelta(seconds=monotonic() - self._running_since)
+
+    def run_on(self) -> None:
+        """From now on, follow the wall clock (the demo is kept running): sign-in links and sessions expire
+        as they would in a clinic, and check-ins come due."""
+        self._running_since = monotonic()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def _invite(settings: Settings, code: str, timezone: str, language: str, now: datetime) -> str:
@@ -201,12 +220,15 @@ def _print_events(events: list[Event], names: dict[int, str], shown: set[str]) -
             print(f"  {'':>6} {'':<7}   buttons: " + " ".join(f"[{b}]" for b in event.buttons))
 
 
-async def run_demo(directory: Path = DEMO_DIR) -> None:
+async def run_demo(directory: Path = DEMO_DIR, *, keep: bool = False) -> None:
+    """Play the demo; with `keep`, leave the bot, the stand-in and the console running until SIGINT or
+    SIGTERM (Ctrl-C), printing what the bot sends meanwhile."""
     await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
     clock = DemoClock()
     # Messages are dated by the demo's clock, which the bot also reads: each counts at its own time.
     standin = BotApiStandIn(files_dir=directory / "files", clock=clock)
     root = await standin.start()
+    port = _free_port()
     settings = load_settings(
         telegram_bot_token=standin.token,
         telegram_api_base_url=root,
@@ -217,19 +239,49 @@ async def run_demo(directory: Path = DEMO_DIR) -> None:
         schedule_tick_seconds=60,
         staff_chat_id=STAFF_CHAT,
         admin_telegram_ids=str(ADMIN),
+        # The web console, beside the bot on loopback (plain http is allowed only there).
+        console_url=f"http://127.0.0.1:{port}/console",
+        console_listen=f"127.0.0.1:{port}",
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     bot_task = asyncio.create_task(serve(settings, stop=stop, ready=ready, clock=clock, poll_timeout=1))
     try:
         await asyncio.wait_for(ready.wait(), 30)
-        await _play(standin, settings, clock, directory)
+        names = await _play(standin, settings, clock, directory, keep=keep)
+        if keep:
+            await _keep_running(standin, clock, names)
     finally:
         stop.set()
         await bot_task
         await standin.stop()
 
 
-async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, directory: Path) -> None:
+async def _keep_running(standin: BotApiStandIn, clock: DemoClock, names: dict[int, str]) -> None:
+    """Until Ctrl-C (or SIGTERM), on the wall clock, printing what the bot sends: a press in the console
+    shows here as the staff chat's card being edited."""
+    clock.run_on()
+    interrupted = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupted.set)
+    shown: set[str] = set()
+    mark = len(standin.transcript)
+    try:
+        while not interrupted.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(interrupted.wait(), 0.5)
+            _print_events(standin.transcript[mark:], names, shown)
+            mark = len(standin.transcript)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    print("\nStopped.")
+
+
+async def _play(
+    standin: BotApiStandIn, settings: Settings, clock: DemoClock, directory: Path, *, keep: bool
+) -> dict[int, str]:
+    """The demo's script; returns the names of the chats, for printing what happens afterwards."""
     print(f"Bot API stand-in on {standin.url}; the real bot polls it; database {directory / 'diary.db'}\n")
 
     ben = SimulatedUser(standin, 1001, "Ben", "en")
@@ -452,7 +504,19 @@ async def _play(standin: BotApiStandIn, settings: Settings, clock: DemoClock, di
         print(f"  {path}")
     written = await _report(settings, clock, directory, "P-0015")
     print(f"\nEva's visit report, 90 days (python -m bot report P-0015 --out ...): {written}")
-    print("\nDemo finished.")
+
+    mark = chapter("Dr Ruiz asks for a link to the web console; the bot answers in his direct chat")
+    answer = await ruiz.send("/console")
+    assert answer is not None and answer.text is not None and settings.console_url is not None
+    link = next(word for word in answer.text.split() if word.startswith(settings.console_url))
+    _print_events(standin.transcript[mark:], names, shown)
+    print(f"\nDr Ruiz's sign-in link to the web console (he is an admin), working while the demo runs:\n  {link}")
+    if keep:
+        print("The demo keeps running (the bot, the stand-in and the console): press Ctrl-C to stop.")
+    else:
+        print("It stops working now: `python -m bot demo --keep` keeps the demo running until Ctrl-C.")
+        print("\nDemo finished.")
+    return names
 
 
 async def _report(settings: Settings, clock: DemoClock, directory: Path, code: str) -> Path:
