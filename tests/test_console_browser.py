@@ -1,9 +1,9 @@
 """The web console in a real browser (Chromium, driven by Playwright), on SQLite and PostgreSQL, with the
 real bot against the stand-in: a clinician asks the bot for a link with /console, opens the link the bot
 sent, signs in, sees the card a patient's check-in raised, acknowledges it, and the card in the staff
-chat changes. Every page is checked with axe-core (no serious or critical violation) and the queue, the
-panel and a record are photographed at a phone's and a desktop's width (into docs/ with
-UPDATE_SCREENSHOTS=1, for README)."""
+chat changes; replies to the patient from the card, and the patient receives it in Telegram. Every page
+is checked with axe-core (no serious or critical violation) and the queue, the panel and a record are
+photographed at a phone's and a desktop's width (into docs/ with UPDATE_SCREENSHOTS=1, for README)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from tests.test_console import _free_port
 
 SAM, ADA = 800, 900  # staff; admin (ADMIN_TELEGRAM_IDS in tests/harness.py)
 BEN = 301
+REPLY = "We will call you this afternoon about the pain."
 
 
 async def clinic(diary: Diary) -> ChatMessage:
-    """Three patients: Ben, steady for three weeks, then pain 9 four times in a row with a note, which
+    """Three patients: Ben, steady for twelve weeks, then pain 9 four times in a row with a note, which
     raises a card in the staff chat (returned); Ana, steady, with an infusion six weeks ago; P-0003 invited
     and not yet enrolled. Sam is staff, Ada admin."""
     async with diary.database.session() as session:
@@ -34,7 +35,7 @@ async def clinic(diary: Diary) -> ChatMessage:
     ben, ana = SimulatedUser(diary.standin, BEN, "Ben"), SimulatedUser(diary.standin, 302, "Ana")
     await diary.enrol(ben, "P-0001")
     noise = random.Random(14)
-    steady = [max(0, min(10, round(noise.gauss(4, 0.8)))) for _ in range(56)]
+    steady = [max(0, min(10, round(noise.gauss(4, 0.8)))) for _ in range(170)]
     await with_history(diary, "P-0001", [*steady, 9, 9, 9])
     await ben.send("/checkin")
     for label in ["9", "Redder", "Warmer", "A little", "2 Low"]:
@@ -72,7 +73,7 @@ async def signed_in(context: BrowserContext, link: str, console_url: str, checke
     return page
 
 
-async def test_a_clinician_signs_in_from_telegram_and_acknowledges_an_alert_in_chromium(
+async def test_a_clinician_signs_in_from_telegram_acknowledges_an_alert_and_replies_in_chromium(
     database_url: str, tmp_path: Path
 ) -> None:
     port = _free_port()
@@ -107,7 +108,15 @@ async def test_a_clinician_signs_in_from_telegram_and_acknowledges_an_alert_in_c
 
         await diary.wait_until(edited)
 
-        # The panel, and Ben's record from it.
+        # A reply from the card's box: Ben reads it in Telegram.
+        ben = SimulatedUser(diary.standin, BEN, "Ben")
+        await queued.get_by_text("Reply", exact=True).click()  # the box opens
+        await queued.get_by_role("textbox").fill(REPLY)
+        await queued.get_by_role("button", name="Send reply").click()
+        await expect(page.get_by_role("status")).to_have_text("Your reply is on its way to P-0001.")
+        await ben.wait_for(lambda: ben.last.text == f"Your care team: {REPLY}")
+
+        # The panel, and Ben's record from it, with the reply among his messages.
         await page.get_by_role("navigation").get_by_role("link", name="Patients").click()
         await expect(page.get_by_text("3 of 3 patients.")).to_be_visible()
         violations += await accessibility(page)
@@ -115,8 +124,14 @@ async def test_a_clinician_signs_in_from_telegram_and_acknowledges_an_alert_in_c
         await page.get_by_role("table").get_by_role("link", name="P-0001").click()
         await expect(page.get_by_role("heading", level=1)).to_contain_text("P-0001")
         await expect(page.get_by_role("table").first).to_contain_text("Hand burning since the night")
+        messages = page.get_by_role("table").filter(has_text="Message")
+        await expect(messages).to_contain_text("Sam")
         violations += await accessibility(page)
         await screenshots(page, "record", tmp_path, docs=sqlite)
+        await page.get_by_label("Reply to P-0001").fill("   ")  # only spaces: the reply page says so
+        await page.get_by_role("button", name="Send reply").click()
+        await expect(page.get_by_role("alert")).to_have_text("Write the reply first.")
+        violations += await accessibility(page)
 
         # A page only admins may open (the message page), one that does not exist, signing out.
         await page.goto(f"{url}/team")
