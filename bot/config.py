@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite:///./data/diary.db"
+    # The staff chat until an admin sends /staffchat in a group (stored; then that one wins). Optional:
+    # without any, what staff are owed waits in the outbox for one (bot/care_team/staff_chat.py).
     staff_chat_id: int | None = None
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_timezone: str = "UTC"

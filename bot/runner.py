@@ -150,7 +150,8 @@ async def serve(
                 await request.shutdown()
             raise
         async with application:
-            await publish_command_menus(application.bot, services.catalog, database, settings.staff_chat_id)
+            staff_chat_id = await services.staff_chat.current()
+            await publish_command_menus(application.bot, services.catalog, database, staff_chat_id)
             await application.start()
             # One interval job; all scheduling state is in the database, so nothing is pickled or lost.
             ticker = AsyncIOScheduler(timezone=UTC)

@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
@@ -69,7 +70,7 @@ class OutboxSender:
         self.desk = desk
         self.cards = cards
         self.clock = clock
-        self.staff_chat_id = staff_chat_id
+        self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self.limiter = limiter
         self.concurrency = concurrency
         self.lease = lease
@@ -155,6 +156,8 @@ class OutboxSender:
         except BadRequest as error:
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, "failed", error=error.message[:200])
+        except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
+            await self._chat_migrated(row, error.new_chat_id)
         except NetworkError as error:  # 5xx, connection refused: nothing was delivered
             await self._retry(row, after=self._backoff(row), error=type(error).__name__)
         except Exception:
@@ -286,17 +289,40 @@ class OutboxSender:
                 error=error,
             )
 
+    async def _chat_migrated(self, row: OutboxMessage, new_chat_id: int) -> None:
+        """Telegram moved the chat to a supergroup. The staff chat follows it (with what is owed to it);
+        this row is owed there at once."""
+        assert row.id is not None
+        if not await self.staff_chat.migrated(old=row.chat_id, new=new_chat_id, now=self.clock()):
+            log.warning("outbox message %s: chat %s is now %s, not the staff chat", row.id, row.chat_id, new_chat_id)
+            await self._finish(row, "failed", error="the group became a supergroup")
+            return
+        log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
+        await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
+
     async def _blocked(self, row: OutboxMessage) -> None:
-        """The patient blocked the bot: stop their schedule until they /start again, and tell staff."""
+        """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
+        removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
         now = self.clock()
         async with self.database.session() as session:
+            staff_chat_id = await self.staff_chat.current(session)
+            if row.chat_id == staff_chat_id and row.kind in outbox.STAFF_CHAT_KINDS:
+                await outbox.release(session=session, message_id=row.id)
+                held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+                log.error(
+                    "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
+                    "/staffchat in a group the bot is in",
+                    row.chat_id,
+                    held,
+                )
+                return
             await outbox.finish(session=session, message_id=row.id, status="blocked", now=now)
             patient_id = await roster.unreachable_in(
                 session,
                 chat_id=row.chat_id,
                 now=now,
-                staff_chat_id=self.staff_chat_id,
+                staff_chat=self.staff_chat,
                 staff_text=lambda code: self.catalog.text(
                     self.catalog.default_language, "staff.unreachable", code=code
                 ),
@@ -304,5 +330,5 @@ class OutboxSender:
         if patient_id is not None:
             log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)
             self.wake.set()
-        elif row.chat_id != self.staff_chat_id or row.kind in ABOUT_A_PATIENT:
+        else:
             log.error("outbox message %s: the bot may not write to chat %s (403)", row.id, row.chat_id)

@@ -15,6 +15,7 @@ from bot.access import Role, roles_of
 from bot.alerts.desk import AlertDesk
 from bot.care_team.intake import Intake
 from bot.care_team.replies import Replies
+from bot.care_team.staff_chat import StaffChat
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
@@ -39,6 +40,7 @@ class Services:
     replies: Replies
     limiter: FloodLimiter
     wrong_tokens: WrongTokens
+    staff_chat: StaffChat  # where cards and patients' messages go: /staffchat's choice, else STAFF_CHAT_ID
     clock: Callable[[], datetime]
     # Set when a handler has queued messages in the outbox: its sender wakes at once.
     outbox_wake: asyncio.Event
