@@ -35,6 +35,7 @@ from bot.handlers.alert_card import CardRenderer
 from bot.handlers.callback_data import CONTACT_ME
 from bot.handlers.checkin_view import render
 from bot.handlers.edits import edit
+from bot.metrics import Metrics
 from bot.prompts import Catalog
 from storage import checkins, outbox, patients, staff_chat
 from storage.database import Database
@@ -62,6 +63,7 @@ class OutboxSender:
         wake: asyncio.Event | None = None,
         concurrency: int = 64,
         lease: timedelta = timedelta(seconds=30),
+        metrics: Metrics | None = None,
     ) -> None:
         self.application = application
         self.database = database
@@ -74,6 +76,7 @@ class OutboxSender:
         self.limiter = limiter
         self.concurrency = concurrency
         self.lease = lease
+        self.metrics = metrics
         self.wake = wake or asyncio.Event()
         self._rows_in_hand: set[int] = set()
         self._chats_in_hand: Counter[int] = Counter()
@@ -146,19 +149,25 @@ class OutboxSender:
         try:
             message_id = await self._send(row)
         except Forbidden:
+            self._count("403")
             await self._blocked(row)
         except RetryAfter as error:  # over Telegram's limit: later, without counting it as a failure
+            self._count("429")
             seconds = retry_seconds(error)
             await self._retry(row, after=timedelta(seconds=seconds), error="429", count=False)
         except TimedOut:
+            self._count("uncertain")
             # The request may or may not have arrived: send again (a rare duplicate, never a loss).
             await self._retry(row, after=self._backoff(row), error="timed out")
         except BadRequest as error:
+            self._count("400")
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, "failed", error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
+            self._count("400")
             await self._chat_migrated(row, error.new_chat_id)
         except NetworkError as error:  # 5xx, connection refused: nothing was delivered
+            self._count("5xx")
             await self._retry(row, after=self._backoff(row), error=type(error).__name__)
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
@@ -167,7 +176,13 @@ class OutboxSender:
             else:
                 await self._retry(row, after=self._backoff(row), error="internal error while sending")
         else:
+            if message_id is not None:
+                self._count("ok")
             await self._finish(row, "skipped" if message_id is None else "sent", telegram_message_id=message_id)
+
+    def _count(self, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.sent(result)
 
     @staticmethod
     def _backoff(row: OutboxMessage) -> timedelta:

@@ -22,6 +22,7 @@ from bot.diary.checkins import CheckIns
 from bot.diary.enrolment import WrongTokens
 from bot.diary.scheduling import Scheduler
 from bot.handlers.alert_card import CardRenderer
+from bot.metrics import Metrics
 from bot.prompts import Catalog
 from storage.database import Database
 from storage.models import Patient
@@ -47,6 +48,7 @@ class Services:
     # When each update being handled was stored (bot/delivery/inbox.py): the time a button press
     # counts at, since Telegram gives presses no date of their own.
     received_at: dict[int, datetime] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)  # this application's own registry (bot/metrics.py)
 
 
 def update_time(update: Update, received_at: dict[int, datetime]) -> datetime | None:
