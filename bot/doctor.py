@@ -25,6 +25,8 @@ from bot.config import Settings
 # Schedules, check-in windows and reminders run on this server's clock; message dates on Telegram's.
 MAX_CLOCK_SKEW_SECONDS = 10
 PRIVATE_BITS = 0o077  # group and others: the database holds health data
+# No connection, a time-out, or something other than the Bot API's JSON (a proxy's error page).
+UNANSWERED = (aiohttp.ClientError, TimeoutError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -180,22 +182,25 @@ async def telegram_checks(settings: Settings, *, clock: Callable[[], datetime]) 
     timeout = aiohttp.ClientTimeout(total=15)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         api = BotApi(settings, session)
+        fix = f"check this server's network and proxy, and TELEGRAM_API_BASE_URL ({settings.telegram_api_base_url})"
         try:
             me = await api.call("getMe")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            fix = f"check this server's network and proxy, and TELEGRAM_API_BASE_URL ({settings.telegram_api_base_url})"
+        except UNANSWERED as error:
             failed = Check("token", False, f"Telegram does not answer ({type(error).__name__})", fix)
             return [failed] + [_not_checked(name, "Telegram did not answer") for name in later]
         token = _token(me, settings)
         if not token.ok:
             return [token] + [_not_checked(name, "the token did not work") for name in later]
-        bot_id = int(me.result["id"])
-        return [
-            token,
-            await _staff_chat(api, settings, bot_id),
-            await _webhook(api, settings),
-            _clock(me, clock),
-        ]
+        checks = [token]
+        for name, check in (
+            ("staff chat", _staff_chat(api, settings, int(me.result["id"]))),
+            ("webhook", _webhook(api, settings)),
+        ):
+            try:
+                checks.append(await check)
+            except UNANSWERED as error:
+                checks.append(Check(name, False, f"Telegram stopped answering ({type(error).__name__})", fix))
+        return [*checks, _clock(me, clock)]
 
 
 def _token(me: TelegramAnswer, settings: Settings) -> Check:

@@ -55,7 +55,11 @@ class StaffChat:
         async with self.database.session() as session:
             if await self.current(session) != old:
                 return False
-            await self._store(session, new, now=now, away_from=old)
+            # Telegram says it in both chats, and the two may be handled at once: one of them moves it.
+            stored = await clinic_settings.get(session=session, name=SETTING)
+            if not await clinic_settings.replace(session=session, name=SETTING, old=stored, new=str(new), now=now):
+                return False
+            await outbox.move_to_staff_chat(session=session, chats=[outbox.STAFF_CHAT_UNKNOWN, old], to=new)
             await audit.record(
                 session=session,
                 actor_id=None,
@@ -69,6 +73,13 @@ class StaffChat:
         """The bot may no longer write to `chat_id` (removed from the group): what is owed to it waits
         for the next staff chat an admin names."""
         return await outbox.move_to_staff_chat(session=session, chats=[chat_id], to=outbox.STAFF_CHAT_UNKNOWN)
+
+    async def rejoined(self, *, chat_id: int) -> int:
+        """The bot is back in the staff chat: what waited for it goes now. Returns how many."""
+        async with self.database.session() as session:
+            if await self.current(session) != chat_id:
+                return 0
+            return await outbox.move_to_staff_chat(session=session, chats=[outbox.STAFF_CHAT_UNKNOWN], to=chat_id)
 
     @staticmethod
     async def _store(session: AsyncSession, chat_id: int, *, now: datetime, away_from: int | None) -> None:

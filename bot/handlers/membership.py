@@ -46,7 +46,11 @@ async def changed(update: Update, context: DiaryContext) -> None:
         # Cards and patients' messages wait in the outbox (bot/delivery/outbox.py) until an admin adds
         # the bot back, or to another group, and sends /staffchat there.
         log.error("the bot was removed from the staff chat %s: an admin must add it and send /staffchat", staff_chat_id)
-    if not joined or change.chat.id == staff_chat_id:
+    if joined and change.chat.id == staff_chat_id:
+        if await services.staff_chat.rejoined(chat_id=staff_chat_id):
+            services.outbox_wake.set()
+        return
+    if not joined:
         return
     async with services.database.session() as session:
         added_by = await staff.role(session=session, telegram_user_id=change.from_user.id)
