@@ -489,6 +489,7 @@ def main(argv: list[str] | None = None) -> None:
     log.add_argument("--since", help="from this date or time, e.g. 2026-11-01")
     copy = commands.add_parser("backup", help="a consistent copy of the SQLite database, safe while the bot runs")
     copy.add_argument("file", type=Path, help="where to write the copy")
+    commands.add_parser("doctor", help="check the set-up: token, database, staff chat, admins, texts, webhook, clock")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -525,6 +526,10 @@ def main(argv: list[str] | None = None) -> None:
         command_audit(settings, args)
     elif args.command == "backup":
         command_backup(settings, args)
+    elif args.command == "doctor":
+        from bot.doctor import main as doctor
+
+        raise SystemExit(doctor(settings))
 
 
 if __name__ == "__main__":

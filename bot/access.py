@@ -46,7 +46,7 @@ STAFF_COMMANDS = (
     "infusion",
     "help",
 )
-ADMIN_COMMANDS = ("staff", "schedule", "questionnaires")
+ADMIN_COMMANDS = ("staff", "schedule", "questionnaires", "staffchat")  # /staffchat: sent in the group itself
 
 COMMANDS: dict[str, frozenset[Role]] = {
     "start": EVERYONE,

@@ -26,6 +26,7 @@ from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.intake import Intake
 from bot.care_team.replies import Replies
+from bot.care_team.staff_chat import StaffChat
 from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.delivery.telegram_http import AiohttpRequest
@@ -47,6 +48,7 @@ from bot.handlers import (
     schedule,
     staff,
     staff_replies,
+    staffchat,
 )
 from bot.handlers.alert_card import CardRenderer
 from bot.handlers.context import DiaryContext, Services
@@ -108,6 +110,7 @@ def build_application(
             group_per_minute=settings.group_messages_per_minute,
         ),
         wrong_tokens=WrongTokens(database),
+        staff_chat=StaffChat(database, configured=settings.staff_chat_id),
         clock=clock,
         outbox_wake=asyncio.Event(),
     )
@@ -126,6 +129,8 @@ def build_application(
     )
     application.bot_data["services"] = services
 
+    # Before anything else: a group turned supergroup (a new chat id) is not a stranger's group to leave.
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, staffchat.chat_migrated), group=-2)
     # Group -1 runs first for every update: it identifies the sender and stops strangers.
     application.add_handler(TypeHandler(Update, gate.identify_sender), group=-1)
 
@@ -154,6 +159,7 @@ def build_application(
     application.add_handler(CommandHandler("report", staff.report_command))
     application.add_handler(CommandHandler("discharge", staff.discharge_command))
     application.add_handler(CommandHandler("staff", admin.staff_command))
+    application.add_handler(CommandHandler("staffchat", staffchat.staffchat_command))
     # Button data comes from the client: each handler takes only data its parser accepts.
     application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite:///./data/diary.db"
+    # The staff chat until an admin sends /staffchat in a group (stored; then that one wins). Optional:
+    # without any, what staff are owed waits in the outbox for one (bot/care_team/staff_chat.py).
     staff_chat_id: int | None = None
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_timezone: str = "UTC"
@@ -74,6 +76,9 @@ class Settings(BaseSettings):
     # `run` serves the console too when CONSOLE_LISTEN is set; `console` serves it alone.
     console_url: str | None = None
     console_listen: str | None = None
+    # Prometheus metrics (GET /metrics, and /healthz) on this host:port; unset: none. Loopback or the
+    # monitoring network only: the numbers say how busy the clinic is.
+    metrics_listen: str | None = None
 
     @field_validator("rules_file")
     @classmethod
@@ -174,7 +179,7 @@ class Settings(BaseSettings):
             raise ValueError("write the console's address without ? or #, e.g. https://clinic.example/console")
         return value.rstrip("/") if value else None
 
-    @field_validator("console_listen")
+    @field_validator("console_listen", "metrics_listen")
     @classmethod
     def _listen(cls, value: str | None) -> str | None:
         if not value:
@@ -187,10 +192,12 @@ class Settings(BaseSettings):
     @property
     def console_address(self) -> tuple[str, int] | None:
         """CONSOLE_LISTEN as (host, port); None: no console."""
-        if self.console_listen is None:
-            return None
-        host, _, port = self.console_listen.rpartition(":")
-        return host.strip("[]"), int(port)
+        return _address(self.console_listen)
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """METRICS_LISTEN as (host, port); None: no metrics endpoint."""
+        return _address(self.metrics_listen)
 
     @property
     def bot_api_url(self) -> str:
@@ -210,6 +217,13 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """What must never appear in a log line."""
         return [s.get_secret_value() for s in (self.telegram_bot_token, self.webhook_secret) if s is not None]
+
+
+def _address(listen: str | None) -> tuple[str, int] | None:
+    if listen is None:
+        return None
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -21,6 +21,7 @@ from bot.delivery.webhook import WebhookServer
 from bot.diary.schedule import parse_quiet_hours
 from bot.handlers.context import Services
 from bot.handlers.menus import publish_command_menus
+from bot.metrics import MetricsServer
 from bot.records import retention
 from storage import migrate, staff
 from storage.database import Database
@@ -92,7 +93,14 @@ async def serve(
             await staff.seed_admins(session=session, telegram_user_ids=settings.admin_telegram_ids, now=clock())
         application = build_application(settings, database, clock=clock)
         services: Services = application.bot_data["services"]
-        inbox = Inbox(application, database, clock=clock, received_at=services.received_at, poll_timeout=poll_timeout)
+        inbox = Inbox(
+            application,
+            database,
+            clock=clock,
+            received_at=services.received_at,
+            poll_timeout=poll_timeout,
+            metrics=services.metrics,
+        )
         sender = OutboxSender(
             application,
             database,
@@ -105,6 +113,7 @@ async def serve(
             limiter=services.limiter,
             wake=services.outbox_wake,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
+            metrics=services.metrics,
         )
 
         quiet = parse_quiet_hours(settings.quiet_hours) if settings.quiet_hours else None
@@ -150,7 +159,8 @@ async def serve(
                 await request.shutdown()
             raise
         async with application:
-            await publish_command_menus(application.bot, services.catalog, database, settings.staff_chat_id)
+            staff_chat_id = await services.staff_chat.current()
+            await publish_command_menus(application.bot, services.catalog, database, staff_chat_id)
             await application.start()
             # One interval job; all scheduling state is in the database, so nothing is pickled or lost.
             ticker = AsyncIOScheduler(timezone=UTC)
@@ -166,9 +176,13 @@ async def serve(
             sending = asyncio.create_task(sender.run(stop))
             server: WebhookServer | None = None
             console = Console.beside_bot(database, settings, services) if settings.console_address else None
+            metrics: MetricsServer | None = None
             try:
                 if console is not None and settings.console_address is not None:
                     await console.start(*settings.console_address)
+                if settings.metrics_address is not None:
+                    metrics = MetricsServer(services.metrics, database, services.staff_chat, clock=clock)
+                    await metrics.start(*settings.metrics_address)
                 # What arrived before this start is handled before the first tick, at its own time:
                 # a tick would open the next check-in and close the one those answers belong to.
                 await inbox.replay_unfinished()
@@ -197,6 +211,8 @@ async def serve(
                 stop.set()
                 if console is not None:
                     await console.stop()
+                if metrics is not None:
+                    await metrics.stop()
                 if server is not None:
                     await server.stop()  # the webhook stays set: Telegram keeps updates until we are back
                     await inbox.drain()

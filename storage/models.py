@@ -393,6 +393,15 @@ class ConsoleSession(SQLModel, table=True):
     last_seen_at: datetime = utc_column(index=True)
 
 
+class ClinicSetting(SQLModel, table=True):
+    """A clinic-wide choice made in the running bot rather than in its environment (the staff chat, set
+    with /staffchat). Changed only together with the audit row that records it."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=256)
+    changed_at: datetime = utc_column()
+
+
 def table(model: type[SQLModel]) -> Table:
     """The model's Core table. Hot paths use it: Core statements skip the ORM's unit of work."""
     result: Table = model.__table__  # type: ignore[attr-defined]

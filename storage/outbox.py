@@ -12,6 +12,12 @@ from storage.models import OutboxMessage, Priority, table
 OUTBOX = table(OutboxMessage)
 # A message that failed this often for an unexplained reason (not the network) is given up and logged.
 MAX_ATTEMPTS = 8
+# The chat of rows owed to the staff chat while none is known (no STAFF_CHAT_ID, no /staffchat yet, or
+# the bot was removed from it): held, never sent, until an admin names a staff chat. Telegram gives no
+# chat the id 0.
+STAFF_CHAT_UNKNOWN = 0
+# What goes to the staff chat (escalations go to admins' own chats): these follow it when it changes.
+STAFF_CHAT_KINDS = ("staff", "copy", "alert")
 
 
 async def enqueue(
@@ -80,7 +86,7 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     turn, or have a message in flight here), are left for later."""
     due = (
         select(OUTBOX.c.id)
-        .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
+        .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now, OUTBOX.c.chat_id != STAFF_CHAT_UNKNOWN)
         .order_by(OUTBOX.c.priority, OUTBOX.c.not_before, OUTBOX.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -96,6 +102,22 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     )
     row = result.first()
     return OutboxMessage(**row._mapping) if row else None
+
+
+async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], to: int) -> int:
+    """Staff-chat messages still owed to `chats` (an earlier staff chat, or none known) go to `to`
+    instead, with those in flight: they are sent there when their turn comes. Returns how many."""
+    result = await execute(
+        session,
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.chat_id.in_(list(chats)),
+            OUTBOX.c.kind.in_(STAFF_CHAT_KINDS),
+            OUTBOX.c.status.in_(("pending", "sending")),
+        )
+        .values(chat_id=to),
+    )
+    return int(result.rowcount or 0)
 
 
 async def finish(

@@ -22,6 +22,7 @@ from bot.alerts import wording
 from bot.alerts.cycles import Cycle, cycles, describe
 from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
+from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.config import Settings
 from bot.diary.questionnaire import Questionnaires
@@ -117,7 +118,7 @@ class AlertDesk:
         self.scored = [q for q in (questionnaires or {}).values() if q.scoring is not None]
         self.rules = rules
         self.catalog = catalog
-        self.staff_chat_id = staff_chat_id
+        self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self.clinic_zone = ZoneInfo(clinic_timezone)
         self.tell_patient_seen = tell_patient_seen
 
@@ -229,12 +230,12 @@ class AlertDesk:
     async def _queue_card(
         self, session: AsyncSession, *, alert_id: int, patient_id: int, tier: Tier, now: datetime
     ) -> None:
-        if tier is Tier.DIGEST or self.staff_chat_id is None:
+        if tier is Tier.DIGEST:
             return
         await outbox.enqueue(
             session=session,
             kind="alert",
-            chat_id=self.staff_chat_id,
+            chat_id=await self.staff_chat.destination(session),
             alert_id=alert_id,
             patient_id=patient_id,
             priority=Priority.URGENT if tier is Tier.URGENT else Priority.CONVERSATION,
@@ -408,13 +409,11 @@ class AlertDesk:
 
     async def refresh_card(self, *, alert_id: int, patient_id: int, now: datetime) -> None:
         """Queue an update of the staff-chat card (after a press somewhere else, e.g. an admin's DM)."""
-        if self.staff_chat_id is None:
-            return
         async with self.database.session() as session:
             await outbox.enqueue(
                 session=session,
                 kind="alert",
-                chat_id=self.staff_chat_id,
+                chat_id=await self.staff_chat.destination(session),
                 alert_id=alert_id,
                 patient_id=patient_id,
                 now=now,
@@ -526,13 +525,14 @@ class AlertDesk:
                 return False
         await self.sweep(now=now)
         text = await self._digest(now=now, today=today)
-        if text is not None and self.staff_chat_id is not None:
+        if text is not None:
             async with self.database.session() as session:
+                chat_id = await self.staff_chat.destination(session)
                 for part in split(text, TEXT_LIMIT):  # quoted messages can make a long digest
                     await outbox.enqueue(
                         session=session,
                         kind="staff",
-                        chat_id=self.staff_chat_id,
+                        chat_id=chat_id,
                         text=part,
                         priority=Priority.SCHEDULED,
                         now=now,

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.places import country_of_zone
@@ -80,7 +81,7 @@ class Intake:
         self.crisis_language = crisis_language
         self.crisis_texts = crisis_texts
         self.desk = desk
-        self.staff_chat_id = staff_chat_id
+        self.staff_chat = StaffChat(database, configured=staff_chat_id)
 
     def crisis_text(self, patient: Patient) -> str:
         """The clinic's crisis text for this patient's language and country."""
@@ -151,30 +152,28 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
-            if self.staff_chat_id is not None:
-                priority = Priority.URGENT if crisis else Priority.CONVERSATION
-                what = self._staff_text(
-                    f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other"
-                )
-                await outbox.enqueue(
-                    session=session,
-                    kind="staff",
-                    chat_id=self.staff_chat_id,
-                    text=self._staff_text("staff.sent_media", code=patient.code, what=what),
-                    patient_id=patient.id,
-                    priority=priority,
-                    now=now,
-                )
-                await outbox.enqueue(
-                    session=session,
-                    kind="copy",
-                    chat_id=self.staff_chat_id,
-                    source=(chat_id, message_id),
-                    patient_id=patient.id,
-                    patient_message_id=stored,
-                    priority=priority,
-                    now=now,
-                )
+            priority = Priority.URGENT if crisis else Priority.CONVERSATION
+            what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
+            staff_chat_id = await self.staff_chat.destination(session)
+            await outbox.enqueue(
+                session=session,
+                kind="staff",
+                chat_id=staff_chat_id,
+                text=self._staff_text("staff.sent_media", code=patient.code, what=what),
+                patient_id=patient.id,
+                priority=priority,
+                now=now,
+            )
+            await outbox.enqueue(
+                session=session,
+                kind="copy",
+                chat_id=staff_chat_id,
+                source=(chat_id, message_id),
+                patient_id=patient.id,
+                patient_message_id=stored,
+                priority=priority,
+                now=now,
+            )
             if crisis:
                 await self._crisis(session, patient, caption, stored, now)
             else:
@@ -347,8 +346,7 @@ class Intake:
     ) -> None:
         """The whole text to the staff chat under the patient's code, in as many parts as it takes;
         the last part carries Reply and Seen."""
-        if self.staff_chat_id is None:
-            return
+        staff_chat_id = await self.staff_chat.destination(session)
         parts = in_parts(
             text,
             self._staff_text(header, code=patient.code) + "\n",
@@ -358,7 +356,7 @@ class Intake:
             await outbox.enqueue(
                 session=session,
                 kind="staff",
-                chat_id=self.staff_chat_id,
+                chat_id=staff_chat_id,
                 text=part,
                 patient_id=patient.id,
                 patient_message_id=stored if number == len(parts) else None,

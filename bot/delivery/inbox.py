@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
+from bot.metrics import Metrics
 from storage import inbox
 from storage.database import Database
 
@@ -36,6 +38,7 @@ class Inbox:
         received_at: dict[int, datetime] | None = None,
         poll_timeout: int = 10,
         max_in_flight: int = 512,
+        metrics: Metrics | None = None,
     ) -> None:
         self.application = application
         self.database = database
@@ -43,6 +46,7 @@ class Inbox:
         # When each update in hand was stored: handlers date a button press by it (Telegram does not).
         self.received_at = received_at if received_at is not None else {}
         self.poll_timeout = poll_timeout
+        self.metrics = metrics
         self.offset: int | None = None
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -142,8 +146,12 @@ class Inbox:
     async def _process(self, update: Update) -> None:
         chat = update.effective_chat
         async with self._slots, self._chat_locks[chat.id if chat else 0]:
+            started = time.perf_counter()
             # process_update hands handler errors to the error handler; it does not raise for them.
             await self.application.process_update(update)
+            if self.metrics is not None:
+                self.metrics.updates.inc()
+                self.metrics.update_seconds.observe(time.perf_counter() - started)
         self.received_at.pop(update.update_id, None)
         self._done.append(update.update_id)
         await self._flush()

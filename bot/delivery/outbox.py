@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
@@ -34,6 +35,7 @@ from bot.handlers.alert_card import CardRenderer
 from bot.handlers.callback_data import CONTACT_ME
 from bot.handlers.checkin_view import render
 from bot.handlers.edits import edit
+from bot.metrics import Metrics
 from bot.prompts import Catalog
 from storage import checkins, outbox, patients, staff_chat
 from storage.database import Database
@@ -61,6 +63,7 @@ class OutboxSender:
         wake: asyncio.Event | None = None,
         concurrency: int = 64,
         lease: timedelta = timedelta(seconds=30),
+        metrics: Metrics | None = None,
     ) -> None:
         self.application = application
         self.database = database
@@ -69,10 +72,11 @@ class OutboxSender:
         self.desk = desk
         self.cards = cards
         self.clock = clock
-        self.staff_chat_id = staff_chat_id
+        self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self.limiter = limiter
         self.concurrency = concurrency
         self.lease = lease
+        self.metrics = metrics
         self.wake = wake or asyncio.Event()
         self._rows_in_hand: set[int] = set()
         self._chats_in_hand: Counter[int] = Counter()
@@ -145,17 +149,25 @@ class OutboxSender:
         try:
             message_id = await self._send(row)
         except Forbidden:
+            self._count("403")
             await self._blocked(row)
         except RetryAfter as error:  # over Telegram's limit: later, without counting it as a failure
+            self._count("429")
             seconds = retry_seconds(error)
             await self._retry(row, after=timedelta(seconds=seconds), error="429", count=False)
         except TimedOut:
+            self._count("uncertain")
             # The request may or may not have arrived: send again (a rare duplicate, never a loss).
             await self._retry(row, after=self._backoff(row), error="timed out")
         except BadRequest as error:
+            self._count("400")
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, "failed", error=error.message[:200])
+        except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
+            self._count("400")
+            await self._chat_migrated(row, error.new_chat_id)
         except NetworkError as error:  # 5xx, connection refused: nothing was delivered
+            self._count("5xx")
             await self._retry(row, after=self._backoff(row), error=type(error).__name__)
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
@@ -164,7 +176,13 @@ class OutboxSender:
             else:
                 await self._retry(row, after=self._backoff(row), error="internal error while sending")
         else:
+            if message_id is not None:
+                self._count("ok")
             await self._finish(row, "skipped" if message_id is None else "sent", telegram_message_id=message_id)
+
+    def _count(self, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.sent(result)
 
     @staticmethod
     def _backoff(row: OutboxMessage) -> timedelta:
@@ -286,17 +304,40 @@ class OutboxSender:
                 error=error,
             )
 
+    async def _chat_migrated(self, row: OutboxMessage, new_chat_id: int) -> None:
+        """Telegram moved the chat to a supergroup. The staff chat follows it (with what is owed to it);
+        this row is owed there at once."""
+        assert row.id is not None
+        if not await self.staff_chat.migrated(old=row.chat_id, new=new_chat_id, now=self.clock()):
+            log.warning("outbox message %s: chat %s is now %s, not the staff chat", row.id, row.chat_id, new_chat_id)
+            await self._finish(row, "failed", error="the group became a supergroup")
+            return
+        log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
+        await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
+
     async def _blocked(self, row: OutboxMessage) -> None:
-        """The patient blocked the bot: stop their schedule until they /start again, and tell staff."""
+        """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
+        removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
         now = self.clock()
         async with self.database.session() as session:
+            staff_chat_id = await self.staff_chat.current(session)
+            if row.chat_id == staff_chat_id and row.kind in outbox.STAFF_CHAT_KINDS:
+                await outbox.release(session=session, message_id=row.id)
+                held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+                log.error(
+                    "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
+                    "/staffchat in a group the bot is in",
+                    row.chat_id,
+                    held,
+                )
+                return
             await outbox.finish(session=session, message_id=row.id, status="blocked", now=now)
             patient_id = await roster.unreachable_in(
                 session,
                 chat_id=row.chat_id,
                 now=now,
-                staff_chat_id=self.staff_chat_id,
+                staff_chat=self.staff_chat,
                 staff_text=lambda code: self.catalog.text(
                     self.catalog.default_language, "staff.unreachable", code=code
                 ),
@@ -304,5 +345,5 @@ class OutboxSender:
         if patient_id is not None:
             log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)
             self.wake.set()
-        elif row.chat_id != self.staff_chat_id or row.kind in ABOUT_A_PATIENT:
+        else:
             log.error("outbox message %s: the bot may not write to chat %s (403)", row.id, row.chat_id)

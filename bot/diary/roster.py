@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.care_team.staff_chat import StaffChat
 from bot.diary.chart import WINDOW
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import UnknownPatient
@@ -117,18 +118,16 @@ async def revoke(database: Database, *, code: str, actor_id: int | None, now: da
 
 
 async def mark_unreachable(
-    database: Database, *, chat_id: int, now: datetime, staff_chat_id: int | None, staff_text: Callable[[str], str]
+    database: Database, *, chat_id: int, now: datetime, staff_chat: StaffChat, staff_text: Callable[[str], str]
 ) -> int | None:
     """The patient in this chat blocked the bot: their schedule stops until they /start again, and the
     staff chat is told (`staff_text(code)`). Returns the patient's id when this is news."""
     async with database.session() as session:
-        return await unreachable_in(
-            session, chat_id=chat_id, now=now, staff_chat_id=staff_chat_id, staff_text=staff_text
-        )
+        return await unreachable_in(session, chat_id=chat_id, now=now, staff_chat=staff_chat, staff_text=staff_text)
 
 
 async def unreachable_in(
-    session: AsyncSession, *, chat_id: int, now: datetime, staff_chat_id: int | None, staff_text: Callable[[str], str]
+    session: AsyncSession, *, chat_id: int, now: datetime, staff_chat: StaffChat, staff_text: Callable[[str], str]
 ) -> int | None:
     """mark_unreachable, in the caller's transaction (the outbox records the refused message in it)."""
     patient = await patients.by_chat(session=session, chat_id=chat_id)
@@ -136,13 +135,12 @@ async def unreachable_in(
         return None
     await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
     await schedules.stop(session=session, patient_id=patient.id)
-    if staff_chat_id is not None:
-        await outbox.enqueue(
-            session=session,
-            kind="staff",
-            chat_id=staff_chat_id,
-            text=staff_text(patient.code),
-            patient_id=patient.id,
-            now=now,
-        )
+    await outbox.enqueue(
+        session=session,
+        kind="staff",
+        chat_id=await staff_chat.destination(session),
+        text=staff_text(patient.code),
+        patient_id=patient.id,
+        now=now,
+    )
     return patient.id

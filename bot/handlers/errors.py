@@ -26,6 +26,7 @@ async def on_error(update: object, context: DiaryContext) -> None:
     if _button_too_old(context.error):
         log.info("a button on update %s was answered too late for Telegram", update_id)
         return
+    context.services.metrics.handler_errors.inc()
     # The exception and its traceback only: the update itself may carry answers or notes.
     log.error("handler failed on update %s", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

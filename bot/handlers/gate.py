@@ -48,10 +48,13 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     command = command_of(update)
     data = update.callback_query.data if update.callback_query else None
     private = chat.type == ChatType.PRIVATE
-    if not private and chat.id != context.services.settings.staff_chat_id:
+    if not private and command != "staffchat" and chat.id != await context.services.staff_chat.current():
         # Staff work only in the staff chat and in their own chats with the bot: a patient list or an
-        # invite link must never be posted in some other group. The bot leaves such groups.
-        await leave(context, chat.id)
+        # invite link must never be posted in some other group. The bot leaves a group where it is asked
+        # for anything; talk there it ignores, since an admin may have added it to make the group the
+        # staff chat with /staffchat (a group someone else adds it to, it leaves at once: membership.py).
+        if command is not None or data is not None:
+            await leave(context, chat.id)
         raise ApplicationHandlerStop
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
@@ -94,7 +97,9 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
     catalog = services.catalog
     language = catalog.language_for(context.sender_language_code)  # refusals in the sender's language
     log.info("refused %s from %s (update %s)", command or "a button or message", "/".join(roles), update.update_id)
-    if roles & access.CLINIC:
+    if command == "staffchat" and not private:
+        text = catalog.text(language, "staffchat.admins_only")
+    elif roles & access.CLINIC:
         if command in access.ADMIN_COMMANDS or update.callback_query:
             text = catalog.text(language, "staff.not_allowed")
         else:

@@ -7,10 +7,13 @@ import logging
 
 from telegram import ChatMember, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
+from bot.access import Role
 from bot.diary import roster
 from bot.handlers import gate
 from bot.handlers.context import DiaryContext
+from storage import staff
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ async def changed(update: Update, context: DiaryContext) -> None:
                 services.database,
                 chat_id=change.chat.id,
                 now=context.now,
-                staff_chat_id=services.settings.staff_chat_id,
+                staff_chat=services.staff_chat,
                 staff_text=lambda code: catalog.text(catalog.default_language, "staff.unreachable", code=code),
             )
             if patient_id is not None:
@@ -38,5 +41,25 @@ async def changed(update: Update, context: DiaryContext) -> None:
         return
     log.info("the bot's membership of group %s changed to %s", change.chat.id, status)
     joined = status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED)
-    if joined and change.chat.id != services.settings.staff_chat_id:
+    staff_chat_id = await services.staff_chat.current()
+    if not joined and change.chat.id == staff_chat_id:
+        # Cards and patients' messages wait in the outbox (bot/delivery/outbox.py) until an admin adds
+        # the bot back, or to another group, and sends /staffchat there.
+        log.error("the bot was removed from the staff chat %s: an admin must add it and send /staffchat", staff_chat_id)
+    if joined and change.chat.id == staff_chat_id:
+        if await services.staff_chat.rejoined(chat_id=staff_chat_id):
+            services.outbox_wake.set()
+        return
+    if not joined:
+        return
+    async with services.database.session() as session:
+        added_by = await staff.role(session=session, telegram_user_id=change.from_user.id)
+    if added_by != Role.ADMIN:
         await gate.leave(context, change.chat.id)
+        return
+    # An admin brought the bot here, most likely to make it the staff chat: say how (and nothing more).
+    hint = context.sender_text(update, "staffchat.added")
+    try:
+        await context.bot.send_message(change.chat.id, hint)
+    except TelegramError as error:  # a group that lets no one but admins write: /staffchat still works
+        log.info("could not post in group %s (%s)", change.chat.id, type(error).__name__)

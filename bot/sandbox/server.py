@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import formatdate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +35,14 @@ JSON = dict[str, Any]
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self, code: int, description: str, retry_after: int | None = None, *, migrate_to_chat_id: int | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 NOT_MODIFIED = (
@@ -78,6 +82,32 @@ FULL_INFO: JSON = {
         "unique_gifts": False,
         "premium_subscription": False,
         "gifts_from_channels": False,
+    },
+}
+
+# A member a group's admins restricted from writing, as getChatMember reports it.
+RESTRICTED_RIGHTS: JSON = {
+    "is_member": True,
+    "until_date": 0,
+    **{
+        f"can_{right}": False
+        for right in (
+            "change_info",
+            "invite_users",
+            "pin_messages",
+            "send_messages",
+            "send_polls",
+            "send_other_messages",
+            "add_web_page_previews",
+            "manage_topics",
+            "send_audios",
+            "send_documents",
+            "send_photos",
+            "send_videos",
+            "send_video_notes",
+            "send_voice_notes",
+            "edit_tag",
+        )
     },
 }
 
@@ -340,6 +370,7 @@ class BotApiStandIn:
         self.members: dict[int, set[int]] = defaultdict(set)  # the users in each group
         self.bot_status: dict[int, str] = {}  # the bot's status in a group; "member" where not set
         self.left_chats: list[int] = []  # the groups the bot left (leaveChat), in order
+        self.migrated: dict[int, int] = {}  # a group turned supergroup -> the supergroup's id
         self.files: dict[str, JSON] = {}  # file_id -> what a message with that file carries
         self.too_many_requests = 0
         self._updates: list[JSON] = []
@@ -437,14 +468,19 @@ class BotApiStandIn:
             return self._error(error)
         except (KeyError, TypeError, ValueError) as error:
             return self._error(ApiError(400, f"Bad Request: {error}"))
-        return web.json_response({"ok": True, "result": result})
+        return web.json_response({"ok": True, "result": result}, headers=self._date())
 
-    @staticmethod
-    def _error(error: ApiError) -> web.Response:
+    def _date(self) -> dict[str, str]:
+        """Every answer is dated, as Telegram's are, by the stand-in's clock (a test may set it wrong)."""
+        return {"Date": formatdate(self.now(), usegmt=True)}
+
+    def _error(self, error: ApiError) -> web.Response:
         body: JSON = {"ok": False, "error_code": error.code, "description": error.description}
         if error.retry_after is not None:
             body["parameters"] = {"retry_after": error.retry_after}
-        return web.json_response(body, status=error.code)
+        if error.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
+        return web.json_response(body, status=error.code, headers=self._date())
 
     @staticmethod
     async def _params(request: web.Request) -> JSON:
@@ -497,9 +533,10 @@ class BotApiStandIn:
         return self.groups[chat_id]
 
     def set_bot_status(self, chat_id: int, status: str, *, by: SimulatedUser | None = None) -> None:
-        """The bot's status in a group: "member", "administrator", "left" or "kicked". With `by`, the bot
-        hears of the change from that user by a my_chat_member update, as it does on Telegram."""
-        if status not in ("member", "administrator", "left", "kicked"):
+        """The bot's status in a group: "member", "administrator", "restricted" (may not write), "left" or
+        "kicked". With `by`, the bot hears of the change from that user by a my_chat_member update, as it
+        does on Telegram."""
+        if status not in ("member", "administrator", "restricted", "left", "kicked"):
             raise ValueError(f"not a status the bot can have: {status!r}")
         old = self._bot_status(chat_id)
         self.bot_status[chat_id] = status
@@ -515,6 +552,22 @@ class BotApiStandIn:
         self.set_bot_status(chat_id, status, by=by)
         self._user_post(by.json, chat_id, None, None, kind="new_chat_members", media={"new_chat_members": [self.bot]})
         self.transcript.append(Event("user", chat_id, "add", f"{by.first_name} adds the bot to {title}"))
+
+    def migrate_to_supergroup(self, chat_id: int, supergroup_id: int, by: SimulatedUser) -> None:
+        """`by` turns the group into a supergroup, which has a new id (as Telegram does when a group gets
+        a public link or grows). The bot hears of it by a service message in each of the two chats; the
+        old id answers 400 with `migrate_to_chat_id` from then on."""
+        group = self.groups[chat_id]
+        status = self._bot_status(chat_id)
+        self.add_group(supergroup_id, str(group["title"]), self.members[chat_id], chat_type="supergroup")
+        self.bot_status[supergroup_id] = status
+        for where, field_name, other in (
+            (chat_id, "migrate_to_chat_id", supergroup_id),
+            (supergroup_id, "migrate_from_chat_id", chat_id),
+        ):
+            self._user_post(by.json, where, None, None, kind=field_name, media={field_name: other})
+        self.migrated[chat_id] = supergroup_id
+        self.transcript.append(Event("user", chat_id, "migrate", f"{group['title']} becomes a supergroup"))
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         return [
@@ -751,6 +804,8 @@ class BotApiStandIn:
             member["until_date"] = 0  # banned for good
         if status == "administrator":
             member.update(ADMIN_RIGHTS)
+        if status == "restricted":
+            member.update(RESTRICTED_RIGHTS)
         return member
 
     def _push_member_update(self, chat_id: int, by: JSON, old: JSON, new: JSON) -> None:
@@ -856,6 +911,12 @@ class BotApiStandIn:
         return chat_id
 
     def _check_member(self, chat_id: int) -> None:
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
         status = self._bot_status(chat_id) if chat_id < 0 else "member"
         if status in ("left", "kicked"):
             kind = "supergroup" if self._chat_for(chat_id)["type"] == "supergroup" else "group"
@@ -866,6 +927,8 @@ class BotApiStandIn:
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         self._check_member(chat_id)
+        if chat_id < 0 and self._bot_status(chat_id) == "restricted":
+            raise ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
         if chat_id > 0 and chat_id not in self.users:
             raise ApiError(400, "Bad Request: chat not found")
         if not self.flood_limits:
