@@ -63,10 +63,11 @@ class Checkout:
 
     def argv(self, name: str) -> list[str]:
         bot = [sys.executable, "-m", "bot"]
+        if name == "invite":
+            return [*bot, "invite", "--code", f"P-{next(self.codes):04d}"]  # a new patient each time
         return {
             "python -c pass": [sys.executable, "-c", "pass"],
             'python -c "import telegram"': [sys.executable, "-c", "import telegram"],
-            "invite": [*bot, "invite", "--code", f"P-{next(self.codes):04d}"],
             "schedule": [*bot, "schedule", "P-0001"],
             "staff": [*bot, "staff", "list"],
             "audit": [*bot, "audit"],
