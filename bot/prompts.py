@@ -37,8 +37,11 @@ class Catalog:
 
     @classmethod
     def load(cls, default_language: str, directory: Path = PROMPTS_DIR / "messages") -> Catalog:
+        # libyaml's loader (when PyYAML has it) reads the catalogs ten times faster than the pure-Python one:
+        # every command that answers in words loads them.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         messages = {
-            path.stem: _flatten(yaml.safe_load(path.read_text(encoding="utf-8")))
+            path.stem: _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
             for path in sorted(directory.glob("*.yaml"))
         }
         return cls(messages, default_language)

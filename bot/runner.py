@@ -59,12 +59,6 @@ def _redacted(text: str) -> str:
     return text
 
 
-def quiet_library_loggers() -> None:
-    """Request URLs contain the bot token, and library chatter is not ours to vouch for: WARNING and up."""
-    for name in ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 async def _settle(bot: Bot, inbox: Inbox, *, at_most: float = 10.0) -> None:
     """With a webhook, Telegram posts what it kept once the webhook is set: wait (a little) for that."""
     deadline = asyncio.get_running_loop().time() + at_most

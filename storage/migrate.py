@@ -25,15 +25,16 @@ import asyncio
 import errno
 import fcntl
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -46,7 +47,11 @@ from storage.database import (
     sqlite_path,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+VERSIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
 # Any fixed number serves; it only has to be the same in every process that migrates this database
 # and differ from other advisory locks the database's users take. "CRPSDIAR" in ASCII.
@@ -60,11 +65,16 @@ class MigrationError(Exception):
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     return Config(str(ALEMBIC_INI))
 
 
 async def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to `revision` (the newest by default), atomically and one process at a time."""
+    if revision == "head" and await at_head(database):
+        return  # nothing to do, and Alembic's import alone takes longer than a short command (bench/cli_startup.py)
+    from alembic import command
 
     def run(connection: Connection) -> None:
         config = alembic_config()
@@ -73,6 +83,37 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
     async with migration_connection(database) as connection:
         await connection.run_sync(run)
+
+
+# `revision: str = "0009"` and `down_revision: str | None = "0008"` in each migration file.
+_REVISION_LINE = re.compile(r'^(down_)?revision\b[^=\n]*=\s*"([^"\n]*)"', re.MULTILINE)
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files' own lines: the one no other revises.
+    None when that is not one revision (branches), and then Alembic decides."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in VERSIONS.glob("*.py"):
+        for down, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (revised if down else revisions).add(value)
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def at_head(database: Database) -> bool:
+    """Whether the database's schema is at the newest revision already. Migrations only move forward,
+    so this needs neither the migration lock nor a transaction: anything else goes through Alembic."""
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        async with database.engine.connect() as connection:
+            versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except DBAPIError:  # no version table: a new database
+        return False
+    return list(versions) == [head]
 
 
 @asynccontextmanager

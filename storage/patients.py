@@ -24,6 +24,12 @@ async def by_code(*, session: AsyncSession, code: str) -> Patient | None:
     return result.first()
 
 
+async def statuses(*, session: AsyncSession, codes: list[str]) -> dict[str, str]:
+    """The status of each of these codes that is a patient's already (invited, active, ...)."""
+    found = await session.exec(select(Patient.code, Patient.status).where(col(Patient.code).in_(codes)))
+    return dict(found.all())
+
+
 async def get_or_create(*, session: AsyncSession, code: str, language: str, timezone: str, now: datetime) -> Patient:
     patient = await by_code(session=session, code=code)
     if patient is None:

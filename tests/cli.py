@@ -1,6 +1,7 @@
 """`python -m bot ...` run in the test process: `main(argv)` with its own environment, output and exit
 status, as a subprocess would give them, without a new interpreter's seconds of imports. One test per
-exit-code contract still runs a real process (tests/test_config.py)."""
+exit-code contract still runs a real process: 0 in tests/test_command_line.py, 2 in tests/test_hardening.py
+(`run` with a token Telegram refuses)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from bot.__main__ import main
+from bot.cli import main
 
 # What the machine's environment must not bring in: each run says what it needs.
 OURS = ("TELEGRAM_", "DEFAULT_", "DATABASE_", "STAFF_", "ADMIN_")
@@ -34,20 +35,21 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
         yield
 
 
-def run_cli(*args: str | Path, **env: str) -> Completed:
+def run_cli(*args: str | Path, own_logging: bool = False, **env: str) -> Completed:
     """Run the command line in a thread of its own (it starts its own event loop, which cannot run
-    inside a test's) and return what it printed and its exit status."""
+    inside a test's) and return what it printed and its exit status. Its logging set-up is left out
+    unless `own_logging`: it belongs to the process, and the test's handlers are left alone (with it,
+    the library loggers it quiets stay quiet for the rest of the run, as the bot's own tests set them)."""
     result: list[Completed] = []
 
     def work() -> None:
         out, err = io.StringIO(), io.StringIO()
         code = 0
-        # Logging set-up is the process's, not this command's: the test's handlers are left alone.
         with (
             _environment(env),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
-            mock.patch("bot.__main__._configure_logging"),
+            contextlib.nullcontext() if own_logging else mock.patch("bot.cli.configure_logging"),
         ):
             try:
                 main([str(arg) for arg in args])

@@ -16,7 +16,9 @@ _OWN_CLUSTER = pytest.StashKey[PostgresCluster]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput") and CLUSTER_PORT not in os.environ:
+    # `-m "not postgres"` (make test-fast) runs no test that needs it: no cluster to wait for.
+    wanted = config.getoption("markexpr") != "not postgres"
+    if wanted and not hasattr(config, "workerinput") and CLUSTER_PORT not in os.environ:
         cluster = PostgresCluster()
         cluster.start()
         config.stash[_OWN_CLUSTER] = cluster

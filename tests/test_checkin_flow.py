@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.runner import quiet_library_loggers
+from bot.logs import quiet_library_loggers
 from bot.sandbox import SimulatedUser
 from tests.harness import Diary
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigurationError, load_settings
 from tests.cli import run_cli
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -36,15 +31,8 @@ def test_admin_ids_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings(_env_file=None).admin_telegram_ids == [11, 22, 33]
 
 
-def _bot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DEFAULT_", "DATABASE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-
-
 def test_run_with_bad_setting_prints_one_line_and_exits_2() -> None:
-    result = _bot("run", DEFAULT_TIMEZONE="Mars/Olympus", TELEGRAM_BOT_TOKEN="1:x")
+    result = run_cli("run", DEFAULT_TIMEZONE="Mars/Olympus", TELEGRAM_BOT_TOKEN="1:x")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: configuration: DEFAULT_TIMEZONE: Value error, 'Mars/Olympus' is not an IANA time zone "
@@ -53,7 +41,7 @@ def test_run_with_bad_setting_prints_one_line_and_exits_2() -> None:
 
 
 def test_run_without_token_says_so() -> None:
-    result = _bot("run")
+    result = run_cli("run")
     assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -2,7 +2,7 @@
 
 Exports neutralise cells a spreadsheet would run as a formula, and import undoes that exactly; a file
 with the same check-in or infusion twice is refused by the validation pass, before anything is stored.
-The command line runs in this process (`bot.__main__.main`), in a worker thread when the test itself
+The command line runs in this process (`bot.cli.main`), in a worker thread when the test itself
 runs in an event loop, since the command starts its own.
 """
 
@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from bot.__main__ import main
 from bot.alerts.rules import Tier
 from bot.alerts.trends import Finding, Infusion, Point
+from bot.cli import main
 from bot.records.diary_csv import escape, read_diary, read_infusions, write_infusions, write_points_to
 from bot.records.replay import write_alerts
 from storage import checkins, migrate, patients
@@ -51,7 +51,7 @@ NOTES = [
 def environment(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     """What `python -m bot` would read from the environment. Its logging set-up is left out: it belongs
     to a process of its own, and here it would change the logging of every later test."""
-    monkeypatch.setattr("bot.__main__._configure_logging", lambda verbose=False: None)
+    monkeypatch.setattr("bot.cli.configure_logging", lambda verbose=False: None)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("DEFAULT_TIMEZONE", "Europe/Berlin")
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "crps_diary_bot")

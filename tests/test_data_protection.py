@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
+from bot.logs import quiet_library_loggers
 from bot.records import retention
-from bot.runner import quiet_library_loggers
 from bot.sandbox import SimulatedUser
 from storage import audit, inbox, outbox, patients
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage

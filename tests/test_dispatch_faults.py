@@ -86,6 +86,7 @@ async def _at_least(standin: BotApiStandIn, n: int) -> bool:
     return len(checkin_messages(standin)) >= n
 
 
+@pytest.mark.postgres
 async def test_two_processes_on_postgresql_send_each_checkin_once(postgres_cluster: PostgresCluster) -> None:
     count = 400
     database_url = await postgres_cluster.create_database()

@@ -18,11 +18,12 @@ from sqlmodel import select
 
 from bot.config import load_settings
 from bot.diary import enrolment
-from bot.runner import quiet_library_loggers
+from bot.logs import quiet_library_loggers
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import audit, inbox, patients
 from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientMessage
 from tests.bot_process import ROOT, bot_env
+from tests.cli import run_cli
 from tests.harness import Clock, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, staff_chat, with_history
 from tests.test_staff_commands import a_member
@@ -426,27 +427,47 @@ async def test_secrets_are_secret_and_debug_logs_never_print_the_token(
     assert diary.standin.token not in text
 
 
-async def test_secrets_are_secret_even_when_telegram_rejects_the_token(tmp_path: Path) -> None:
+async def test_secrets_are_secret_even_when_telegram_rejects_the_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A revoked or mistyped token: `run` and `invite` (which asks Telegram for the bot's name) stop with
-    one line, exit status 2, and print no token (the library's own message carries it in full)."""
+    one line, exit status 2, and print no token (the library's own message carries it in full). `run`
+    as a real process, with the logging it sets up itself (the command line's one subprocess test of
+    exit status 2); `invite` in this process, with the command line's own logging set-up, every record
+    kept."""
     standin = BotApiStandIn(files_dir=tmp_path / "files")
     await standin.start()
+    rejected = "123456:revoked-token-abc"
+    refused = (
+        "error: TELEGRAM_BOT_TOKEN: Telegram refused the token (revoked, or mistyped): copy it again from @BotFather"
+    )
     try:
-        rejected = "123456:revoked-token-abc"
         env = bot_env(standin, f"sqlite:///{tmp_path / 'diary.db'}") | {"TELEGRAM_BOT_TOKEN": rejected}
-        for command in (["run"], ["invite", "--code", "P-0001"]):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", *command, env=env, cwd=ROOT, stdout=PIPE, stderr=PIPE
-            )
-            out, err = await asyncio.wait_for(process.communicate(), 60)
-            said = (out + err).decode()
-            assert process.returncode == 2, said
-            assert rejected not in said and "revoked-token" not in said, said
-            assert said.strip().splitlines()[-1] == (
-                "error: TELEGRAM_BOT_TOKEN: Telegram refused the token (revoked, or mistyped): "
-                "copy it again from @BotFather"
-            )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=ROOT, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        said = (out + err).decode()
+        assert process.returncode == 2, said
+        assert rejected not in said and "revoked-token" not in said, said
+        assert said.strip().splitlines()[-1] == refused
+
+        caplog.set_level(logging.DEBUG)
+        done = await asyncio.to_thread(
+            run_cli,
+            "invite",
+            "--code",
+            "P-0001",
+            own_logging=True,
+            TELEGRAM_BOT_TOKEN=rejected,
+            TELEGRAM_API_BASE_URL=standin.url,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'invite.db'}",
+        )
+        logged = "\n".join(record.getMessage() for record in caplog.records)
+        assert done.returncode == 2 and done.stderr.strip() == refused, done
+        assert "revoked-token" not in done.stdout + done.stderr + logged
     finally:
+        quiet_library_loggers()
         await standin.stop()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.diary import enrolment, places
 from bot.diary.schedule import ScheduleError, parse_quiet_hours, parse_rule, parse_zone
 from bot.prompts import Catalog

@@ -303,7 +303,7 @@ async def test_a_database_an_older_version_left_open_to_others_is_made_private(t
 def test_backups_and_exports_are_private_under_umask_022(tmp_path: Path, umask_022: None) -> None:
     """`python -m bot backup` and `export` as `main()` runs them, but in this process, so that the
     umask stays 022 and the files' own modes are what is tested (main()'s umask: the next test)."""
-    from bot.__main__ import command_backup, command_export
+    from bot.cli import backup, export
     from bot.config import load_settings
 
     url = f"sqlite:///{tmp_path / 'diary.db'}"
@@ -312,9 +312,9 @@ def test_backups_and_exports_are_private_under_umask_022(tmp_path: Path, umask_0
     copy, csv, fhir = tmp_path / "backup.db", tmp_path / "export.csv", tmp_path / "export.json"
     csv.write_text("yesterday's export, left readable\n")
     os.chmod(csv, 0o644)
-    command_backup(settings, argparse.Namespace(file=copy))
-    command_export(settings, argparse.Namespace(format="csv", patient=None, out=csv))
-    command_export(settings, argparse.Namespace(format="fhir", patient=None, out=fhir))
+    backup.run(settings, argparse.Namespace(file=copy))
+    export.run(settings, argparse.Namespace(format="csv", patient=None, out=csv))
+    export.run(settings, argparse.Namespace(format="fhir", patient=None, out=fhir))
     assert [mode(file) for file in (copy, csv, fhir)] == [0o600, 0o600, 0o600]
     assert csv.read_text(encoding="utf-8").startswith("patient,")
 
@@ -322,7 +322,7 @@ def test_backups_and_exports_are_private_under_umask_022(tmp_path: Path, umask_0
 def test_the_command_line_makes_everything_it_writes_private(
     tmp_path: Path, umask_022: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.__main__ import main
+    from bot.cli import main
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
     with pytest.raises(SystemExit):

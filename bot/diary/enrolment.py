@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.schedule import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
 from storage import audit, invites, patients, schedules, updates, wrong_tokens
@@ -72,40 +76,97 @@ async def create_invite(
     held a second link could take their record over. Staff ask for a re-link explicitly (`relink`,
     audited): whoever accepts it becomes the patient's account, which is also how a discharged
     patient is readmitted."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
     async with database.session() as session:
         if update_id is not None and not await updates.first_time(session=session, update_id=update_id, now=now):
             raise HandledBefore(code)
-        patient = await patients.get_or_create(
-            session=session, code=code, language=language, timezone=timezone, now=now
-        )
-        assert patient.id is not None
-        if patient.telegram_user_id is not None and not relink:
-            raise AlreadyEnrolled(code)
-        await invites.create(
-            session=session,
-            token_hash=hash_token(token),
-            patient_id=patient.id,
-            language=language,
-            timezone=timezone,
-            checkin_times=checkin_times,
-            country=country,
-            relink=relink,
-            now=now,
-            expires_at=now + valid_for,
-        )
-        await audit.record(
-            session=session,
-            actor_id=actor_id,
-            action="relink_invite" if relink else "invite",
-            patient_code=code,
-            now=now,
-        )
+        new = NewInvite(code=code, timezone=timezone, language=language, checkin_times=checkin_times, country=country)
+        return await _add_invite(session, new, now=now, valid_for=valid_for, actor_id=actor_id, relink=relink)
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    """What one invite is for, checked already: the code, the zone and language, the check-in times
+    ('' for the clinic's) and the country of the crisis text (None: the time zone's)."""
+
+    code: str
+    timezone: str
+    language: str
+    checkin_times: str = ""
+    country: str | None = None
+
+
+async def create_invites(
+    database: Database,
+    wanted: Sequence[NewInvite],
+    *,
+    now: datetime,
+    valid_for: timedelta,
+    keep: Callable[[list[tuple[NewInvite, str]]], None],
+) -> list[tuple[NewInvite, str]]:
+    """Invites for patients new to the diary (a clinic's list), all in one transaction, with their tokens.
+    `keep` is given every invite and token before the transaction commits: when it cannot keep them (a
+    file that cannot be written), it raises and nothing is stored, so no invite exists whose link was
+    lost. CodesTaken (nothing stored) when a code is a patient's already: a second link for someone
+    invited or enrolled is asked for one patient at a time."""
+    made = []
+    async with database.session() as session:
+        taken = await patients.statuses(session=session, codes=[new.code for new in wanted])
+        if taken:
+            raise CodesTaken([(new.code, taken[new.code]) for new in wanted if new.code in taken])
+        for new in wanted:
+            made.append((new, await _add_invite(session, new, now=now, valid_for=valid_for)))
+        keep(made)
+    return made
+
+
+async def _add_invite(
+    session: AsyncSession,
+    new: NewInvite,
+    *,
+    now: datetime,
+    valid_for: timedelta,
+    actor_id: int | None = None,
+    relink: bool = False,
+) -> str:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    patient = await patients.get_or_create(
+        session=session, code=new.code, language=new.language, timezone=new.timezone, now=now
+    )
+    assert patient.id is not None
+    if patient.telegram_user_id is not None and not relink:
+        raise AlreadyEnrolled(new.code)
+    await invites.create(
+        session=session,
+        token_hash=hash_token(token),
+        patient_id=patient.id,
+        language=new.language,
+        timezone=new.timezone,
+        checkin_times=new.checkin_times,
+        country=new.country,
+        relink=relink,
+        now=now,
+        expires_at=now + valid_for,
+    )
+    await audit.record(
+        session=session,
+        actor_id=actor_id,
+        action="relink_invite" if relink else "invite",
+        patient_code=new.code,
+        now=now,
+    )
     return token
 
 
 class AlreadyEnrolled(Exception):
     """The patient code is linked to a Telegram account: only an explicit re-link gives a new link."""
+
+
+class CodesTaken(Exception):
+    """Codes of a list to invite that are patients' already, each with its status, in the list's order."""
+
+    def __init__(self, statuses: list[tuple[str, str]]) -> None:
+        super().__init__(", ".join(code for code, _ in statuses))
+        self.statuses = statuses
 
 
 class HandledBefore(Exception):

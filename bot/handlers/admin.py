@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot import team
 from bot.access import Role
 from bot.diary import cadences
-from bot.diary.schedule import InputError, Rule, Slot, parse_schedule_words
+from bot.diary.schedule import InputError, parse_schedule_words
 from bot.diary.scheduling import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.handlers.menus import publish_menu_for
+from bot.views.schedule import cadence_lines, describe
 from storage import audit
-
-
-def slot_lines(slots: list[Slot], timezone: str) -> str:
-    zone = ZoneInfo(timezone)
-    return "\n".join(
-        f"{s.fire_at.astimezone(zone):%a %Y-%m-%d %H:%M} {timezone} = {s.fire_at.astimezone(UTC):%H:%M} UTC"
-        for s in slots
-    )
-
-
-def describe(
-    context_text: Callable[..., str], code: str, rule: Rule, quiet: str | None, slots: list[Slot], clinic_quiet: str
-) -> str:
-    """The words /schedule and `python -m bot schedule` both answer with."""
-    shown_quiet = quiet or context_text("admin.clinic_quiet_hours", hours=clinic_quiet or "–")
-    return context_text(
-        "admin.schedule", code=code, rule=rule.describe(), quiet=shown_quiet, slots=slot_lines(slots, rule.timezone)
-    )
 
 
 async def schedule_command(update: Update, context: DiaryContext) -> None:
@@ -75,16 +55,6 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
         await message.reply_text(f"{text(error.key, **error.values)}\n{usage}")
         return
     await message.reply_text(describe(text, code, rule, quiet, slots, services.settings.quiet_hours))
-
-
-def cadence_lines(text: Callable[..., str], lines: list[tuple[str, int, bool]]) -> str:
-    """The words /questionnaires and `python -m bot questionnaires` both answer with."""
-    shown = []
-    for name, days, own in lines:
-        whose = text("admin.cadence_own" if own else "admin.cadence_clinic")
-        key = "admin.cadence_line" if days else "admin.cadence_off"
-        shown.append(text(key, name=name, days=days, whose=whose))
-    return "\n".join(shown)
 
 
 async def questionnaires_command(update: Update, context: DiaryContext) -> None:

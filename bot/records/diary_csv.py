@@ -63,7 +63,11 @@ class DiaryRow:
         return {item: str(value) for item, value in values.items() if value is not None}
 
 
-def read_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def read_rows(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row with text in it, as its number (the header is row 1) and its cells by column name.
+    Every one of `columns` must be in the header, and nothing but those and `optional` ones."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
@@ -72,14 +76,15 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
         reader = csv.reader(handle)
         try:
             header = next(reader, None)
+            expected = ",".join(columns) + "".join(f"[,{name}]" for name in optional)
             if header is None:
-                raise CsvError(f"{path}: the file is empty; the first row must be: {','.join(columns)}")
+                raise CsvError(f"{path}: the file is empty; the first row must be: {expected}")
             header = [name.strip() for name in header]
             missing = [c for c in columns if c not in header]
-            unknown = [c for c in header if c not in columns]
+            unknown = [c for c in header if c not in columns + optional]
             if missing or unknown:
                 problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
-                raise CsvError(f"{path}, row 1: header has {problem} column; expected: {','.join(columns)}")
+                raise CsvError(f"{path}, row 1: header has {problem} column; expected: {expected}")
             for number, cells in enumerate(reader, start=2):
                 if not any(cell.strip() for cell in cells):
                     continue
