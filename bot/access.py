@@ -129,6 +129,12 @@ CONSOLE: dict[str, frozenset[Role]] = {
     "export": CLINIC,  # one patient's diary as CSV or FHIR: what /patient and /report show staff
     "export_all": ADMINS,  # every patient's diary: until now only the command line's (`export`)
     "team": ADMINS,  # who is staff (/staff)
+    "schedule": CLINIC,  # a patient's schedule and questionnaire cadences, to read
+    "schedule_edit": ADMINS,  # ... and to change (/schedule)
+    "cadences_edit": ADMINS,  # (/questionnaires)
+    "rules": ADMINS,  # the rules what-if (the rules file decides who is alerted: the admins' call)
+    "rules_replay": ADMINS,
+    "rules_save": ADMINS,
 }
 
 

@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
 from telegram.error import InvalidToken
 
+from bot.alerts.rules_file import RulesFollower
 from bot.app import build_application, utc_now
 from bot.config import Settings
 from bot.console.app import Console
@@ -114,10 +115,13 @@ async def serve(
         interval = settings.schedule_tick_seconds
 
         ticking = asyncio.Lock()
+        rules_file = RulesFollower(settings.rules_file)  # saved by the console, here or in its own process
 
         async def tick() -> None:
             """Due check-ins become outbox rows; the sender is woken to deliver them."""
             async with ticking:
+                if (changed := rules_file.check()) is not None:
+                    services.desk.rules = changed
                 dispatched = await services.scheduler.dispatch_due(now=clock())
                 reminders = 0
                 if settings.reminder_after_minutes:

@@ -53,3 +53,17 @@ async def latest_per_patient(*, session: AsyncSession) -> dict[int, date]:
         session, select(INFUSIONS.c.patient_id, func.max(INFUSIONS.c.given_on)).group_by(INFUSIONS.c.patient_id)
     )
     return {int(patient_id): given for patient_id, given in result.all()}
+
+
+async def of_everyone(*, session: AsyncSession, since: date) -> dict[int, list[tuple[date, str]]]:
+    """Every patient's infusions given on or after `since`, by patient id, oldest first."""
+    result = await execute(
+        session,
+        select(INFUSIONS.c.patient_id, INFUSIONS.c.given_on, INFUSIONS.c.kind)
+        .where(INFUSIONS.c.given_on >= since)
+        .order_by(INFUSIONS.c.patient_id, INFUSIONS.c.given_on),
+    )
+    found: dict[int, list[tuple[date, str]]] = {}
+    for patient_id, given_on, kind in result.all():
+        found.setdefault(int(patient_id), []).append((given_on, str(kind)))
+    return found

@@ -174,7 +174,8 @@ class Rules(_Strict):
 RULE_NAMES = tuple(name for name, field in Rules.model_fields.items() if issubclass(field.annotation, Rule))  # type: ignore[arg-type]
 
 
-def parse_rules(data: Any, *, source: str) -> Rules:
+def parse_rules(data: Any, *, source: str, text: str | None = None) -> Rules:
+    """Rules from parsed YAML; with the file's `text`, an error also names the line of the setting."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -184,7 +185,40 @@ def parse_rules(data: Any, *, source: str) -> Rules:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise RulesError(f"{source}: {where}: {first['msg']}") from None
+        line = _line_of(text, first["loc"]) if text is not None else None
+        at = f", line {line}" if line is not None else ""
+        raise RulesError(f"{source}{at}: {where}: {first['msg']}") from None
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The line (from 1) of the deepest key of `loc` found in the YAML text: where to look for a setting
+    pydantic refused."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+        if found is None:
+            break
+        line, node = found[0].start_mark.line + 1, found[1]
+    return line
+
+
+def read_rules(text: str, *, source: str) -> Rules:
+    """Rules from a rules file's text, as the bot loads them at start-up and the console checks an edit.
+    RulesError names the source, the line and the setting."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise RulesError(f"{source}: not valid YAML{at} ({problem})") from None
+    return parse_rules(data, source=source, text=text)
 
 
 def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
@@ -192,8 +226,6 @@ def load_rules(path: Path = DEFAULT_RULES_FILE) -> Rules:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RulesError(f"{path}: cannot read ({error.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RulesError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
-    return parse_rules(data, source=str(path))
+    except UnicodeDecodeError:
+        raise RulesError(f"{path}: not UTF-8 text") from None
+    return read_rules(text, source=str(path))

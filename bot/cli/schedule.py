@@ -44,7 +44,9 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         scheduler = Scheduler.for_settings(database, settings, Questionnaire.load("daily"))
         try:
             if rule is not None:
-                slots = await scheduler.set_schedule(code=args.code, rule=rule, now=utc_now(), quiet_hours=quiet)
+                slots = await scheduler.set_schedule(
+                    code=args.code, rule=rule, now=utc_now(), actor_id=None, quiet_hours=quiet
+                )
                 return describe(text, args.code, rule, quiet, slots, settings.quiet_hours)
             found = await scheduler.show(code=args.code, now=utc_now())
         except UnknownPatient:

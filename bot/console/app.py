@@ -33,7 +33,7 @@ from bot.alerts.desk import AlertDesk, AlertView, StaffAction
 from bot.care_team.replies import Replies
 from bot.care_team.text_limits import TEXT_LIMIT, units
 from bot.config import Settings
-from bot.console import auth, panel, svg
+from bot.console import auth, panel, schedules, svg, whatif
 from bot.diary import chart as diary_chart
 from bot.diary.enrolment import PATIENT_CODE
 from bot.diary.questionnaire import Questionnaires
@@ -151,6 +151,8 @@ class Console:
         app.router.add_get(f"{p}/export/diary.csv", self._guard("export_all", self._export))
         app.router.add_get(f"{p}/export/fhir.json", self._guard("export_all", self._export))
         app.router.add_get(f"{p}/team", self._guard("team", self._team))
+        schedules.SchedulePages(self).add_routes(app)  # /patients/CODE/schedule, and its forms
+        whatif.RulesPages(self).add_routes(app)  # /rules: the rules what-if
         app.router.add_static(f"{p}/static", HERE / "static", append_version=True)
         return app
 

@@ -29,7 +29,7 @@ from bot.diary.schedule import (
     parse_times,
     upcoming,
 )
-from storage import checkins, outbox, patients, schedules
+from storage import audit, checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import Patient, Schedule
 from storage.schedules import Due
@@ -76,8 +76,12 @@ class Scheduler:
             grace=timedelta(minutes=settings.send_grace_minutes),
         )
 
-    async def set_schedule(self, *, code: str, rule: Rule, now: datetime, quiet_hours: str | None = None) -> list[Slot]:
-        """Replace the patient's schedule (and their quiet hours, if given); returns the next five slots."""
+    async def set_schedule(
+        self, *, code: str, rule: Rule, now: datetime, actor_id: int | None, quiet_hours: str | None = None
+    ) -> list[Slot]:
+        """Replace the patient's schedule (and their quiet hours, if given), audited as `actor_id`'s in the
+        same transaction (None: the command line); returns the next five slots. The running bot's tick
+        reads the new next slot from the database: nothing else needs telling."""
         first = next_slot(rule, after=None, previous_fire=None, now=now)
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
@@ -96,6 +100,10 @@ class Scheduler:
             )
             await schedules.set_quiet_hours(session=session, patient_id=patient.id, quiet_hours=quiet_hours)
             patient.timezone = rule.timezone
+            detail = rule.describe() + (f" quiet {quiet_hours}" if quiet_hours else "")
+            await audit.record(
+                session=session, actor_id=actor_id, action="schedule", patient_code=code, detail=detail, now=now
+            )
         return upcoming(rule, now=now, count=5)
 
     async def show(self, *, code: str, now: datetime) -> tuple[Rule, str | None, list[Slot]] | None:

@@ -14,7 +14,6 @@ from bot.diary.scheduling import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.handlers.menus import publish_menu_for
 from bot.views.schedule import cadence_lines, describe
-from storage import audit
 
 
 async def schedule_command(update: Update, context: DiaryContext) -> None:
@@ -38,16 +37,9 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
             rule, quiet, slots = shown
         else:
             rule, quiet = parse_schedule_words(args[1:])
-            slots = await services.scheduler.set_schedule(code=code, rule=rule, now=now, quiet_hours=quiet)
-            async with services.database.session() as session:
-                await audit.record(
-                    session=session,
-                    actor_id=update.effective_user.id,
-                    action="schedule",
-                    patient_code=code,
-                    detail=rule.describe(),
-                    now=now,
-                )
+            slots = await services.scheduler.set_schedule(
+                code=code, rule=rule, now=now, actor_id=update.effective_user.id, quiet_hours=quiet
+            )
     except UnknownPatient:
         await message.reply_text(context.sender_text(update, "admin.unknown_patient", code=code))
         return

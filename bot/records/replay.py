@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,13 +72,25 @@ def replay(
     scored: dict[str, list[Scored]] = defaultdict(list)
     for code, score in scores:
         scored[code].append(score)
+    return replay_diaries(diaries, given, rules, phrases, scored)
+
+
+def replay_diaries(
+    diaries: Mapping[str, list[Point]],
+    infusions: Mapping[str, list[Infusion]],
+    rules: Rules,
+    phrases: CrisisLanguage,
+    scores: Mapping[str, list[Scored]],
+) -> tuple[Report, list[tuple[str, Finding]]]:
+    """Each patient's diary (by code) through the rules, as the command line's replay and the console's
+    what-if both count alerts."""
     report = Report(patients=len(diaries))
     alerts: list[tuple[str, Finding]] = []
-    for code, points in diaries.items():
-        points.sort(key=lambda p: p.at)
+    for code, diary in diaries.items():
+        points = sorted(diary, key=lambda p: p.at)
         report.checkins += sum(1 for p in points if not p.missed)
         report.patient_months += max(1.0, (points[-1].at - points[0].at).total_seconds() / 86400) / DAYS_PER_MONTH
-        findings = evaluate(points, given.get(code, []), rules, scored.get(code, []))
+        findings = evaluate(points, infusions.get(code, []), rules, scores.get(code, []))
         findings += crisis_findings(points, phrases, rules)
         findings.sort(key=lambda f: f.at)
         report.by_rule.update(f.rule for f in findings)
