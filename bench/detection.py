@@ -6,7 +6,12 @@
 First, the headline: the default rules on a family of simulated cohorts (see family(): flare ramps,
 noise SD and day-to-day correlation, missed share, one or two check-ins a day, share of chronically
 low moods), one row per member, then the worst case of each figure with the member it came from
-and whether the target is met. With --detail, then the bench's own cohort in detail:
+and whether the target is met, and what the worst members' alerts are made of, rule by rule (alerts
+per patient-month, their share of the naive rule's, false alerts per patient-year). In every member
+a third of the flares come without any change of skin colour, temperature or swelling, and patients
+write a note on a quarter of flare days and one calm day in twenty (bench/simulated_diaries.py): the
+columns "no signs" give the sensitivity and median delay for those flares alone (no target; the
+targets are on all flares). With --detail, then the bench's own cohort in detail:
 
 A simulated cohort (bench/simulated_diaries.py) with known flare and depressive-episode onsets, PHQ-2
 and PHQ-9 scores every 14 days and a share of chronically low moods goes through the default rules
@@ -46,7 +51,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -111,12 +116,19 @@ class Figures:
     cards_per_100: float
     all_per_100: float
     all_per_patient_month: float
+    signless_sensitivity: float = float("nan")  # the same for flares without skin signs alone
+    signless_delay: float = float("nan")
+    # rule: (alerts per patient-month, false flare alerts per patient-year)
+    by_rule: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def measure(cohort: Sequence[SimulatedPatient], outcome: Outcome, *, pain_rules: set[str] | None) -> Figures:
-    flares = found = false = alerts = pain_alerts = cards = checkins = 0
-    delays: list[int] = []
+    flares = {True: 0, False: 0}  # with skin signs, without
+    found = {True: 0, False: 0}
+    delays: dict[bool, list[int]] = {True: [], False: []}
+    false = alerts = pain_alerts = cards = checkins = 0
     calm_days = patient_days = 0.0
+    per_rule: dict[str, list[int]] = {}  # rule: [alerts, false ones]
     for patient, findings in zip(cohort, outcome, strict=True):
         pain = [f for f in findings if pain_rules is None or f.rule in pain_rules]
         alerts += len(findings)
@@ -126,24 +138,34 @@ def measure(cohort: Sequence[SimulatedPatient], outcome: Outcome, *, pain_rules:
         checkins += len(answered)
         patient_days += (patient.end - patient.start).days
         for flare in patient.flares:
-            flares += 1
+            flares[flare.signs] += 1
             hits = [f.at for f in pain if flare.onset <= f.at <= flare.end + WEEK]
             if hits:
-                found += 1
-                delays.append(sum(1 for p in answered if flare.onset <= p.at <= hits[0]))
-        false += sum(1 for f in pain if calm(patient, f.at, after_flare=WEEK, after_infusion=TWELVE_WEEKS))
+                found[flare.signs] += 1
+                delays[flare.signs].append(sum(1 for p in answered if flare.onset <= p.at <= hits[0]))
+        for finding in findings:
+            counts = per_rule.setdefault(finding.rule, [0, 0])
+            counts[0] += 1
+            if finding in pain and calm(patient, finding.at, after_flare=WEEK, after_infusion=TWELVE_WEEKS):
+                counts[1] += 1
+                false += 1
         day = patient.start
         while day < patient.end:
             calm_days += calm(patient, day, after_flare=WEEK, after_infusion=TWELVE_WEEKS)
             day += timedelta(days=1)
+    months, years = patient_days / 30.44, calm_days / 365.25
+    every = delays[True] + delays[False]
     return Figures(
-        sensitivity=found / flares if flares else float("nan"),
-        median_delay=statistics.median(delays) if delays else float("nan"),
-        false_per_patient_year=false / (calm_days / 365.25) if calm_days else float("nan"),
+        sensitivity=sum(found.values()) / sum(flares.values()) if sum(flares.values()) else float("nan"),
+        median_delay=statistics.median(every) if every else float("nan"),
+        false_per_patient_year=false / years if calm_days else float("nan"),
         pain_per_100=100 * pain_alerts / checkins,
         cards_per_100=100 * cards / checkins,
         all_per_100=100 * alerts / checkins,
-        all_per_patient_month=alerts / (patient_days / 30.44),
+        all_per_patient_month=alerts / months,
+        signless_sensitivity=found[False] / flares[False] if flares[False] else float("nan"),
+        signless_delay=statistics.median(delays[False]) if delays[False] else float("nan"),
+        by_rule={rule: (n / months, f / years if years else float("nan")) for rule, (n, f) in per_rule.items()},
     )
 
 
@@ -277,6 +299,10 @@ TARGETS = {
     "vs naive": ("<", 0.1),
 }
 
+# Figures printed for information, without a target. The worst: the highest, but for sensitivity.
+INFORMATION = ("cards/100", "flare/naive", "no-sign sens.", "no-sign delay")
+LOWER_IS_WORSE = {"sensitivity", "no-sign sens."}
+
 
 def family() -> list[Cohort]:
     """The bench's own cohort, the middle of the ranges, and corners of the ranges.
@@ -339,6 +365,8 @@ class Member:
             "vs naive": self.vs_naive,
             "cards/100": self.rules.cards_per_100,
             "flare/naive": self.rules.pain_per_100 / self.naive.all_per_100,
+            "no-sign sens.": self.rules.signless_sensitivity,
+            "no-sign delay": self.rules.signless_delay,
         }[figure]
 
 
@@ -365,26 +393,40 @@ def sweep(members: Sequence[Cohort], patients: int, days: int, seed: int, jobs: 
         results = [measure_member(job) for job in work]
     print(
         f"{'member':38} {'missed':>6} {'sensitivity':>11} {'delay p50':>9} {'false/pt-yr':>11} "
-        f"{'all/pt-mo':>9} {'vs naive':>8} {'cards/100':>9} {'flare/naive':>11}"
+        f"{'all/pt-mo':>9} {'vs naive':>8} {'cards/100':>9} {'flare/naive':>11} {'no signs: sens':>14} {'delay':>5}"
     )
     for m in results:
         f = m.rules
         print(
             f"{m.name:38} {m.missed_share:6.3f} {f.sensitivity:11.3f} {f.median_delay:9.1f} "
             f"{f.false_per_patient_year:11.2f} {f.all_per_patient_month:9.2f} {m.vs_naive:8.3f} {f.cards_per_100:9.2f} "
-            f"{m.value('flare/naive'):11.3f}"
+            f"{m.value('flare/naive'):11.3f} {f.signless_sensitivity:14.3f} {f.signless_delay:5.1f}"
         )
     print()
-    for figure, (sense, target) in [*TARGETS.items(), ("cards/100", ("", 0.0)), ("flare/naive", ("", 0.0))]:
-        pick = min if sense == ">=" else max
-        worst = pick(results, key=lambda m: m.value(figure))
+    worst_of: dict[str, Member] = {}
+    for figure, (sense, target) in [*TARGETS.items(), *((name, ("", 0.0)) for name in INFORMATION)]:
+        pick = min if figure in LOWER_IS_WORSE else max
+        worst = worst_of[figure] = pick(results, key=lambda m: m.value(figure))
         verdict = ""
         if sense:
             met = {">=": worst.value(figure) >= target, "<=": worst.value(figure) <= target}.get(
                 sense, worst.value(figure) < target
             )
             verdict = f"target {sense} {target:g}: {'met' if met else 'NOT MET'}"
-        print(f"WORST CASE {figure:12} {worst.value(figure):7.3f}  ({worst.name}) {verdict}")
+        print(f"WORST CASE {figure:14} {worst.value(figure):7.3f}  ({worst.name}) {verdict}")
+    for figure in ("false/pt-yr", "all/pt-mo", "vs naive"):
+        rule_breakdown(worst_of[figure], figure)
+
+
+def rule_breakdown(member: Member, figure: str) -> None:
+    """What the worst member's alerts are made of: each rule's alerts per patient-month, its share of
+    the naive rule's, and (flare rules) its false alerts per patient-year."""
+    naive_month = member.naive.all_per_patient_month
+    print(f"\n  by rule, worst {figure} ({member.name}; naive rule {naive_month:.2f} alerts/pt-mo):")
+    print(f"    {'rule':18} {'/pt-mo':>7} {'vs naive':>8} {'false/pt-yr':>11}")
+    for rule, (month, false) in sorted(member.rules.by_rule.items(), key=lambda item: -item[1][0]):
+        flare = f"{false:11.2f}" if rule in FLARE_RULES else f"{'-':>11}"
+        print(f"    {rule:18} {month:7.3f} {month / naive_month:8.3f} {flare}")
 
 
 def main() -> None:

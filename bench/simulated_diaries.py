@@ -7,12 +7,18 @@ check-ins, plus a little within the day), and some of:
 - worsening episodes (flares): +2 to +4 points for 1 to 4 weeks, reached within a day, not in the
   first four weeks after an infusion (whose relief would hide them from any detector);
 - missed check-ins: a per-patient rate of 5-20%, plus away spells of 3-5 days.
-Colour/temperature/swelling answers turn abnormal more often during flares, from the onset; mood
+Colour/temperature/swelling answers turn abnormal more often during flares, from the onset, except
+in a share of flares that come without any skin sign (a third by default): those show in the pain
+alone. A patient writes a note on some days, more often during a flare (a quarter of flare days,
+one day in twenty otherwise); the rules may see that a check-in has a note, never its words. Mood
 follows pain.
 
 A `Cohort` changes those: the days a flare takes to reach its level, the noise's SD and its AR(1)
 correlation from day to day, the missed share, one check-in a day instead of two, and the share of
-chronically low moods. The default `Cohort()` is the cohort above, drawn exactly as before.
+chronically low moods, the share of flares without skin signs and how often notes are written.
+The default `Cohort()` is the cohort above: its pain, missed check-ins and moods are drawn exactly as
+before there were sign-less flares and notes, which come from a random stream of their own (the skin
+answers of a sign-less flare's check-ins are drawn again from it, at the calm rate).
 
 Mood (1-5) is noisy (SD 0.8 per check-in) around a per-patient level: 3.2 to 4 for most patients,
 1.3 to 2 for the chronically low (about 18%: usually 1 or 2, some 3s). About 8% of patients, low or
@@ -57,7 +63,14 @@ class Cohort:
     miss_rate: tuple[float, float] = (0.05, 0.2)  # per check-in, besides away spells of 3-5 days
     per_day: int = 2  # check-ins a day: 9:00 and 20:00, or 20:00 alone
     low_mood_share: float = 0.18  # patients with a chronically low mood
+    signless_share: float = 1 / 3  # flares whose skin colour, temperature and swelling do not change
+    note_on_flare_days: float = 0.25  # share of flare days with a note (at one of the day's check-ins)
+    note_on_calm_days: float = 0.05  # the same on other days
 
+
+# Skin answers that report a change: per item and check-in, in a flare with signs and otherwise.
+SIGN_RATE_IN_FLARE = 0.35
+SIGN_RATE_CALM = 0.03
 
 # Away spells start on 1% of days and last 3-5 days (4 on average): about 4/104 of check-ins.
 AWAY_SHARE = 4 / 104
@@ -80,6 +93,7 @@ class Flare:
     onset: datetime
     end: datetime
     rise: float
+    signs: bool = True  # False: the skin answers stay as in a calm spell; the pain alone shows it
 
 
 @dataclass(frozen=True)
@@ -165,9 +179,12 @@ def simulate_patient(
     chronic_low_mood: bool = False,
     episode: bool = False,
     cohort: Cohort = Cohort(),
+    extra: random.Random | None = None,
 ) -> SimulatedPatient:
-    """`moods` draws the mood traits and questionnaire scores (none without it); `rng` everything else.
-    The default cohort draws from `rng` exactly as before it had parameters."""
+    """`moods` draws the mood traits and questionnaire scores (none without it); `extra` which flares
+    have no skin signs, their skin answers and the notes (a stream of the patient's code without it);
+    `rng` everything else. The default cohort draws from `rng` exactly as before it had parameters."""
+    extra = extra or random.Random(code)
     patient = SimulatedPatient(code, start=START, end=START + timedelta(days=days), chronic_low_mood=chronic_low_mood)
     traits = MoodTraits(3.6, 0.0, None)
     if moods is not None:
@@ -189,7 +206,7 @@ def simulate_patient(
             patient.infusions.append(Infusion((START + timedelta(days=day)).date(), "ketamine"))
             day += rng.uniform(70, 98)
 
-    flare_days: list[tuple[float, float, float, float]] = []  # onset, ramp, end, rise
+    flare_days: list[tuple[float, float, float, float, bool]] = []  # onset, ramp, end, rise, with signs
     if flaring:
         day = rng.uniform(35, 70)
         while day < days - 10:
@@ -198,8 +215,10 @@ def simulate_patient(
             # could tell it, so none is simulated there.
             if not any(start - length <= day <= start + 28 for start, _ in infusion_days):
                 rise = rng.uniform(2.0, 4.0)
-                flare_days.append((day, rng.uniform(*cohort.ramp_days), day + length, rise))
-                patient.flares.append(Flare(START + timedelta(days=day), START + timedelta(days=day + length), rise))
+                signs = extra.random() >= cohort.signless_share
+                flare_days.append((day, rng.uniform(*cohort.ramp_days), day + length, rise, signs))
+                onset, end = START + timedelta(days=day), START + timedelta(days=day + length)
+                patient.flares.append(Flare(onset, end, rise, signs))
             day += length + rng.uniform(30, 90)
 
     away_until = -1.0
@@ -217,27 +236,23 @@ def simulate_patient(
                 patient.points.append(Point(at, missed=True))
                 continue
             level = usual - _relief(t, infusion_days)
-            flaring_now = False
-            for onset, ramp, end, rise in flare_days:
+            flaring_now = signed = False
+            for onset, ramp, end, rise, signs in flare_days:
                 if onset <= t < end:
-                    flaring_now = True
+                    flaring_now, signed = True, signs
                     level += rise * (min(1.0, (t - onset) / ramp) if ramp > 0 else 1.0)
             pain = min(10, max(0, round(level + shared + rng.gauss(0, 0.5))))
             # The signs change with the flare's onset while the pain may still be rising (an assumption:
             # with signs that ramped like the pain, they would say nothing earlier than the pain does).
-            abnormal = 0.35 if flaring_now else 0.03
             mood_level = _mood_level(traits, t)
             mood = min(5, max(1, round(mood_level - 0.35 * (level - usual) + rng.gauss(0, 0.8))))
-            patient.points.append(
-                Point(
-                    at,
-                    pain=pain,
-                    skin_color=rng.choice(["red", "blue_purple", "mottled"]) if rng.random() < abnormal else "normal",
-                    skin_temperature=rng.choice(["warmer", "colder"]) if rng.random() < abnormal else "same",
-                    swelling="mild" if rng.random() < abnormal else "none",
-                    mood=mood,
-                )
-            )
+            answers = _skin(rng, SIGN_RATE_IN_FLARE if flaring_now else SIGN_RATE_CALM)
+            if flaring_now and not signed:
+                answers = _skin(extra, SIGN_RATE_CALM)
+            # A day's note is written at one of its check-ins: each carries it with 1/per_day of the chance.
+            note_share = cohort.note_on_flare_days if flaring_now else cohort.note_on_calm_days
+            note = "a note" if extra.random() < note_share / len(hours) else None
+            patient.points.append(Point(at, pain=pain, **answers, mood=mood, note=note))
             # The PHQ-2 is offered after a completed check-in when none was taken for 14 days.
             if moods is not None and (last_screen is None or (at.date() - last_screen).days >= 14):
                 last_screen = at.date()
@@ -246,11 +261,21 @@ def simulate_patient(
     return patient
 
 
+def _skin(rng: random.Random, abnormal: float) -> dict[str, str]:
+    """Colour, temperature and swelling answers, each changed with probability `abnormal`."""
+    return {
+        "skin_color": rng.choice(["red", "blue_purple", "mottled"]) if rng.random() < abnormal else "normal",
+        "skin_temperature": rng.choice(["warmer", "colder"]) if rng.random() < abnormal else "same",
+        "swelling": "mild" if rng.random() < abnormal else "none",
+    }
+
+
 def simulate(patients: int, days: int, *, seed: int = 7, cohort: Cohort = Cohort()) -> list[SimulatedPatient]:
     """About 40% with flares, 60% with infusions (independently); the rest stable. Independently of
     those, `cohort.low_mood_share` (18%) with a chronically low mood and 8% with a depressive episode."""
     rng = random.Random(seed)
     moods = random.Random(f"moods-{seed}")
+    extra = random.Random(f"signs-and-notes-{seed}")
     return [
         simulate_patient(
             rng,
@@ -262,6 +287,7 @@ def simulate(patients: int, days: int, *, seed: int = 7, cohort: Cohort = Cohort
             chronic_low_mood=moods.random() < cohort.low_mood_share,
             episode=moods.random() < 0.08,
             cohort=cohort,
+            extra=extra,
         )
         for n in range(patients)
     ]

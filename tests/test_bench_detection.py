@@ -135,3 +135,44 @@ def test_a_flare_reaches_its_level_after_its_ramp() -> None:
 
 def test_the_default_cohort_is_the_benchs_own() -> None:
     assert family()[0] == Cohort() and Cohort().per_day == 2 and Cohort().low_mood_share == 0.18
+
+
+# -- flares without skin signs, and notes
+
+
+def test_a_third_of_flares_come_without_skin_signs_and_their_answers_look_calm() -> None:
+    cohort = member(miss_rate=(0.0, 0.0))
+    patients = simulate(200, 180, seed=5, cohort=cohort)
+    flares = [f for p in patients for f in p.flares]
+    assert abs(sum(not f.signs for f in flares) / len(flares) - 1 / 3) < 0.08
+
+    def changed_share(signs: bool) -> float:
+        answers = [
+            q.skin_color != "normal"
+            for p in patients
+            for f in p.flares
+            if f.signs is signs
+            for q in p.points
+            if f.onset <= q.at < f.end
+        ]
+        return sum(answers) / len(answers)
+
+    assert changed_share(False) < 0.06 < 0.25 < changed_share(True)
+
+
+def test_notes_come_more_often_on_flare_days() -> None:
+    patients = simulate(200, 180, seed=5, cohort=member(per_day=1, miss_rate=(0.0, 0.0)))
+
+    def noted(in_flare: bool) -> float:
+        points = [q for p in patients for q in p.points if any(f.onset <= q.at < f.end for f in p.flares) is in_flare]
+        return sum(q.note is not None for q in points) / len(points)
+
+    assert 0.03 < noted(False) < 0.07 and 0.18 < noted(True) < 0.32
+
+
+def test_signs_and_notes_leave_the_pain_diary_alone() -> None:
+    def diary(cohort: Cohort) -> list[tuple[object, ...]]:
+        patients = simulate(30, 180, seed=2, cohort=cohort)
+        return [(q.at, q.pain, q.mood, q.missed) for p in patients for q in p.points]
+
+    assert diary(member(signless_share=0.0, note_on_flare_days=0.0)) == diary(member())

@@ -51,7 +51,7 @@ class PainWorsening(Rule):
     # must not look like many standard deviations.
     spread_floor: float = Field(default=0.75, gt=0, le=5)
     # The CUSUM's decision interval, in the patient's spreads: larger waits for more evidence.
-    alarm_threshold: float = Field(default=14.0, gt=0, le=50)
+    alarm_threshold: float = Field(default=8.0, gt=0, le=50)
     # The interval when `signs_needed` entries of the rise also reported a changed colour,
     # temperature or swelling: a rise with the signs of a flare needs less pain evidence.
     alarm_threshold_with_signs: float = Field(default=3.0, gt=0, le=50)
@@ -59,6 +59,8 @@ class PainWorsening(Rule):
     # ... among the last `signs_within` entries of the rise (0: anywhere in it). A rise that wanders
     # on for weeks gathers a stray sign now and then; a flare shows its signs together.
     signs_within: int = Field(default=3, ge=0, le=30)
+    # Whether a check-in with a note (its words are never read for this) counts as one with a sign.
+    note_counts: bool = True
 
 
 class Consecutive(Rule):
@@ -69,6 +71,11 @@ class SeverePain(Consecutive):
     tier: Tier = Tier.AMBER
     at_least: int = Field(default=9, ge=0, le=10)
     consecutive: int = Field(default=4, ge=1, le=30)
+    # For a patient whose usual pain is within this of `at_least`, the run must be this far above their
+    # usual instead (0: `at_least` for everyone). The usual: the median of the days before.
+    above_usual: float = Field(default=3.0, ge=0, le=10)
+    baseline_days: int = Field(default=28, ge=7, le=90)
+    baseline_min_entries: int = Field(default=8, ge=3)
 
 
 class NewSign(Consecutive):
@@ -94,6 +101,8 @@ class LowMood(Consecutive):
     baseline_min_entries: int = Field(default=8, ge=3)
     phq9_at_least: int = Field(default=10, ge=1, le=27)  # moderate depression and above
     phq9_rise: int = Field(default=5, ge=1, le=27)  # the published clinically meaningful change
+    # PHQ-9s in a row that must show the rise: one score 5 above the lowest of several is often noise.
+    phq9_rise_confirmed: int = Field(default=2, ge=1, le=10)
     # After a finding, no new one for this long: a patient whose mood is always low is not re-alerted.
     refractory_days: int = Field(default=28, ge=0, le=365)
     # A PHQ-9 reaching `phq9_at_least` is news only when none in this many days before it did: a
@@ -107,9 +116,12 @@ class LowMood(Consecutive):
 class MissedCheckins(Consecutive):
     tier: Tier = Tier.DIGEST
     consecutive: int = Field(default=3, ge=1, le=60)
-    # The run must also be longer than any run of missed check-ins that ended in this many days
-    # before it (0: `consecutive` alone).
+    # The run must also be one that comes by chance less than once in `rarer_than` check-ins, at the
+    # share of check-ins the patient left unanswered in this many days before it (0: `consecutive` alone).
     usual_gap_days: int = Field(default=56, ge=0, le=365)
+    rarer_than: float = Field(default=1000, ge=1)
+    # A silence this many days long is reported whatever the patient's usual gaps.
+    always_after_days: int = Field(default=7, ge=1, le=365)
 
 
 class ReliefWaning(Rule):

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from bot.alerts import cycles
 from bot.alerts.daily_spread import daily_spread
-from bot.alerts.rules import NewSign, PainWorsening, Rules, Tier
+from bot.alerts.rules import MissedCheckins, NewSign, PainWorsening, Rules, Tier
 
 Details = dict[str, float | int | str]
 DAY = timedelta(days=1)
@@ -166,7 +166,7 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
             signs = 0
             window.clear()
         else:
-            signed = pain > usual + rise / 2 and _flare_sign(point)
+            signed = pain > usual + rise / 2 and (_flare_sign(point) or (config.note_counts and _noted(point)))
             window.append(signed)
             signs = sum(window) if config.signs_within else signs + signed
         threshold = config.alarm_threshold
@@ -205,6 +205,11 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         pending = []
         baseline.add(point.at, pain)
     return findings
+
+
+def _noted(point: Point) -> bool:
+    """The patient wrote a note at this check-in (its words are read only for crisis language)."""
+    return bool(point.note and point.note.strip())
 
 
 def _flare_sign(point: Point) -> bool:
@@ -279,13 +284,29 @@ def _signs(run: list[Point], items: tuple[str, ...]) -> Details:
 
 
 def severe_pain(points: Sequence[Point], rules: Rules) -> list[Finding]:
+    """Pain of at least `at_least` on `consecutive` check-ins in a row; for a patient whose usual pain
+    (the median of the `baseline_days` before, once there are `baseline_min_entries`) is already
+    within `above_usual` points of it, the run must be `above_usual` above their usual instead."""
     config = rules.severe_pain
+    usual = _Baseline(timedelta(days=config.baseline_days))
+    needed: dict[datetime, float] = {}  # each check-in's threshold, from the scores before it
+    running: float | None = None  # a run keeps the threshold it began with: its own scores are no usual
+    for point in points:
+        if point.pain is None:
+            continue
+        usual.forget_before(point.at)
+        threshold = float(config.at_least)
+        if config.above_usual and len(usual.ordered) >= config.baseline_min_entries:
+            threshold = max(threshold, usual.median + config.above_usual)
+        needed[point.at] = threshold = threshold if running is None else running
+        running = threshold if point.pain >= threshold else None
+        usual.add(point.at, point.pain)
     return _runs(
         points,
         rule="severe_pain",
         tier=config.tier,
         length=config.consecutive,
-        counts=lambda p: None if p.pain is None else p.pain >= config.at_least,
+        counts=lambda p: None if p.pain is None else p.pain >= needed[p.at],
         describe=lambda run: _span(run, "pain") | {"recent": _values(run, "pain"), "at_least": config.at_least},
     )
 
@@ -346,7 +367,8 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
     `baseline_days` before (once there are `baseline_min_entries`; before that, `at_most` alone), so a
     patient whose mood is always low is compared with themselves. PHQ-9: a total of at least
     `phq9_at_least` when the previous one was below it (or there was none), or `phq9_rise` above the
-    lowest since the last finding (so 19, 22, 25 is a rise of 6). After a finding, none for
+    lowest since the last finding (so 19, 22, 25 is a rise of 6) on `phq9_rise_confirmed` PHQ-9s in a
+    row (one high score is often the questionnaire's noise). After a finding, none for
     `refractory_days`.
     """
     config = rules.low_mood
@@ -370,6 +392,7 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
     previous: float | None = None
     lowest: float | None = None  # since the last finding: a rise in small steps adds up
     reached: datetime | None = None  # the last PHQ-9 at or above phq9_at_least
+    risen = 0  # PHQ-9s in a row at phq9_rise or more above the lowest
     recross = timedelta(days=config.phq9_recross_days)
     for score in scores:
         if score.questionnaire != "phq9":
@@ -379,7 +402,8 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
             crossed = False  # at this level within the window before: no news
         if score.total >= config.phq9_at_least:
             reached = score.at
-        rose = lowest is not None and score.total - lowest >= config.phq9_rise
+        risen = risen + 1 if lowest is not None and score.total - lowest >= config.phq9_rise else 0
+        rose = risen >= config.phq9_rise_confirmed
         if crossed or rose:
             earlier = "-" if previous is None else f"{previous:g}"
             findings.append(
@@ -390,7 +414,7 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
                     {"source": "phq9", "total": f"{score.total:g}", "previous": earlier, "since": score.at.isoformat()},
                 )
             )
-            lowest = score.total
+            lowest, risen = score.total, 0
         previous = score.total
         lowest = score.total if lowest is None else min(lowest, score.total)
     findings.sort(key=lambda f: f.at)
@@ -402,36 +426,53 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
 
 
 def missed_checkins(points: Sequence[Point], rules: Rules) -> list[Finding]:
-    """`consecutive` scheduled check-ins unanswered in a row, and more than the longest run of
-    unanswered ones that ended in the `usual_gap_days` before this one began: a patient who often
-    misses a few is reported when their silence is longer than their own usual gaps."""
+    """A silence longer than the patient's own gaps.
+
+    At least `consecutive` scheduled check-ins unanswered in a row, and as many as would come by
+    chance less than once in `rarer_than` check-ins for a patient who leaves unanswered the share they
+    left in the `usual_gap_days` before the silence began: a patient who misses a third of their
+    check-ins at random is not reported for a run of 3, one who answers nearly every day is. A silence
+    of `always_after_days` days is reported whatever the patient's pattern. One finding per silence.
+    """
     config = rules.missed_checkins
+    window = timedelta(days=config.usual_gap_days)
     findings: list[Finding] = []
     run: list[Point] = []
-    gaps: deque[tuple[datetime, int]] = deque()  # (last missed, length) of the earlier runs
+    before: deque[tuple[datetime, bool]] = deque()  # the scheduled check-ins before the silence: missed?
+    needed, reported = config.consecutive, False
     for point in points:
         if point.missed:
             if not run:
-                while gaps and gaps[0][0] < point.at - timedelta(days=config.usual_gap_days):
-                    gaps.popleft()
-                longest = max((length for _, length in gaps), default=0) if config.usual_gap_days else 0
-                needed = max(config.consecutive, longest + 1)
+                while before and before[0][0] < point.at - window:
+                    before.popleft()
+                needed, reported = _silence_needed(before, config), False
             run.append(point)
-            if len(run) == needed:
+            if not reported and (len(run) >= needed or _days(run) >= config.always_after_days):
+                reported = True
                 findings.append(
                     Finding(
-                        "missed_checkins",
-                        config.tier,
-                        point.at,
-                        {"missed": len(run), "since": run[0].at.isoformat()},
+                        "missed_checkins", config.tier, point.at, {"missed": len(run), "since": run[0].at.isoformat()}
                     )
                 )
         elif _answered(point):
-            if run:
-                gaps.append((run[-1].at, len(run)))
+            before.extend((p.at, True) for p in run)
+            before.append((point.at, False))
             run = []
         # skipped ("Skip today") neither counts nor breaks a run
     return findings
+
+
+def _silence_needed(before: Sequence[tuple[datetime, bool]], config: MissedCheckins) -> int:
+    """How many unanswered check-ins in a row are unusual for a patient with this history."""
+    if not config.usual_gap_days or not before:
+        return config.consecutive
+    share = sum(missed for _, missed in before) / len(before)
+    if share <= 0.0:
+        return config.consecutive
+    if share >= 1.0:
+        return 10**9  # never answers: only the days of silence count
+    # share ** n is the chance that n check-ins in a row are missed by chance.
+    return max(config.consecutive, math.ceil(math.log(1 / config.rarer_than) / math.log(share)))
 
 
 def _answered(point: Point) -> bool:
