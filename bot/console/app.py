@@ -339,16 +339,18 @@ class Console:
         status = request.query.get("status") or None
         lines = await panel.panel(self.database, self.desk, actor_id=staffer.telegram_user_id, now=self.clock())
         shown = panel.sort_panel(lines, sort=sort, status=status if status in panel.STATUSES else None)
+        labels = {s: self.cards.t(f"staff.status.{s}") for s in panel.STATUSES}
         return self._render(
             "patients.html",
             staffer,
-            lines=shown,
+            rows=panel.table_rows(shown, status_label=labels, record_url=self.url("/patients/")),
+            shown=len(shown),
             count=len(lines),
             sort=sort,
             sorts=panel.SORTS,
             chosen=status,
             statuses=panel.STATUSES,
-            status_label={s: self.cards.t(f"staff.status.{s}") for s in panel.STATUSES},
+            status_label=labels,
         )
 
     async def _patient(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
