@@ -9,10 +9,11 @@ few, in bulk, into a temporary SQLite database (or a throwaway PostgreSQL cluste
 the empty database at --database-url). The bulk rows bypass the code that keeps each patient's panel
 summary (bot/diary/summary.py), so, as after the migration that added the summaries, the first load
 of the panel computes and stores all of them: its time is printed on its own. Then signs in a staff
-member as the console does and requests the panel (`/console/patients?sort=...`) --requests times over
-HTTP (aiohttp's in-process test server). Prints p50/p95/max in ms and the page's size. Target: p95 <
-300 ms for 5,000 patients. Last, one load a day later, when every summary's figures have moved with
-the clock and are computed again from what the summary rows keep (no diary read).
+member as the console does and requests the panel's first page (`/console/patients?sort=...`: sorted
+and filtered across all patients in the database, 200 shown) --requests times over HTTP (aiohttp's
+in-process test server). Prints p50/p95/max in ms and the page's size. Target: p95 < 300 ms for
+5,000 patients. Last, two loads a day later: the first finds every summary's figures moved with the
+clock and computes them again from what the summary rows keep (no diary read).
 """
 
 from __future__ import annotations

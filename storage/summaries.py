@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Float, and_, bindparam, case, cast, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import alerts
 from storage.core import execute, insert
 from storage.models import Answer, CheckIn, Invite, PanelSummary, Patient, Schedule, table
 
@@ -181,19 +182,28 @@ async def save(*, session: AsyncSession, rows: list[dict[str, Any]], read: Mappi
 # ------------------------------------------------------------------------------------ the panel
 
 
+async def out_of_date(*, session: AsyncSession, now: datetime, rules: str) -> list[tuple[int, str, bool]]:
+    """Patients whose summary is missing or out of date at `now`: (patient id, time zone, whether the
+    row keeps what its figures can be computed from again: only the clock or the time zone moved)."""
+    s = SUMMARIES.c
+    kept = and_(s.fresh_until.is_not(None), s.rules == rules)
+    result = await execute(
+        session,
+        select(PATIENTS.c.id, PATIENTS.c.timezone, kept)
+        .outerjoin(SUMMARIES, s.patient_id == PATIENTS.c.id)
+        .where(or_(~kept, s.patient_id.is_(None), s.fresh_until < micros(now), s.timezone != PATIENTS.c.timezone)),
+    )
+    return [(int(p), str(zone), bool(ok)) for p, zone, ok in result.all()]
+
+
 @dataclass(frozen=True)
 class PanelRow:
-    """A patient as the panel lists them: who they are, and their summary as stored (or none yet)."""
+    """A patient as the panel lists them, with their summary as stored."""
 
     patient_id: int
     code: str
-    status: str
-    timezone: str
-    paused_until: datetime | None
-    declined: bool  # the newest invite was declined
-    fresh_until: int | None  # None: no summary, or the diary changed since it was computed
-    summary_timezone: str
-    rules: str
+    status: str  # as bot/diary/roster.shown_status: paused, declined or the patient's own
+    open_alerts: int
     due: int
     answered: int
     last_pain: int | None
@@ -203,8 +213,8 @@ class PanelRow:
     relief_now: float | None
 
 
-async def panel(*, session: AsyncSession) -> list[PanelRow]:
-    """Every patient, by code, with their summary as stored: one query for the whole panel."""
+def _shown_status(now: datetime) -> Any:
+    """The status the panel shows, as bot/diary/roster.shown_status decides it, in SQL (to filter and sort)."""
     newest_declined = (
         select(INVITES.c.declined_at)
         .where(INVITES.c.patient_id == PATIENTS.c.id)
@@ -212,29 +222,65 @@ async def panel(*, session: AsyncSession) -> list[PanelRow]:
         .limit(1)
         .scalar_subquery()
     )
-    s = SUMMARIES.c
+    return case(
+        (and_(PATIENTS.c.status == "active", SCHEDULES.c.paused_until > now), "paused"),
+        (and_(PATIENTS.c.status == "invited", newest_declined.is_not(None)), "declined"),
+        else_=PATIENTS.c.status,
+    )
+
+
+async def statuses(*, session: AsyncSession, now: datetime) -> dict[str, int]:
+    """How many patients the panel shows with each status."""
+    shown = _shown_status(now).label("shown")
     result = await execute(
         session,
+        select(shown, func.count())
+        .select_from(PATIENTS.outerjoin(SCHEDULES, SCHEDULES.c.patient_id == PATIENTS.c.id))
+        .group_by(shown),
+    )
+    return {str(status): int(count) for status, count in result.all()}
+
+
+async def page(
+    *, session: AsyncSession, now: datetime, sort: str, status: str | None, offset: int, limit: int
+) -> list[PanelRow]:
+    """One page of the panel: patients with `status` (None: all) in the order `sort` names, each with their
+    summary as stored and how many alerts they have open. What
+    is not known (no pain yet, no infusion) goes last; ties go by code."""
+    s, shown = SUMMARIES.c, _shown_status(now)
+    counted = alerts.active_per_patient().subquery()
+    open_alerts = func.coalesce(counted.c[1], 0)
+    due, answered = func.coalesce(s.due, 0), func.coalesce(s.answered, 0)
+    code = PATIENTS.c.code.collate("C") if session.get_bind().dialect.name == "postgresql" else PATIENTS.c.code
+    order = {
+        "code": [],
+        "status": [shown],
+        "adherence": [due == 0, cast(answered, Float) / func.nullif(due, 0)],  # the least adherent first
+        "pain": [s.last_pain.is_(None), func.coalesce(s.usual_pain, s.last_pain) - s.last_pain],  # most above usual
+        "infusion": [s.infusion_on.is_(None), s.infusion_on],  # the longest since an infusion first
+    }.get(sort, [open_alerts.desc()])
+    statement = (
         select(
-            PATIENTS.c.id.label("patient_id"),
+            PATIENTS.c.id,
             PATIENTS.c.code,
-            PATIENTS.c.status,
-            PATIENTS.c.timezone,
-            SCHEDULES.c.paused_until,
-            newest_declined.is_not(None).label("declined"),
-            s.fresh_until,
-            func.coalesce(s.timezone, "").label("summary_timezone"),
-            func.coalesce(s.rules, "").label("rules"),
-            func.coalesce(s.due, 0).label("due"),
-            func.coalesce(s.answered, 0).label("answered"),
+            shown,
+            open_alerts,
+            due,
+            answered,
             s.last_pain,
             s.usual_pain,
             s.trend,
             s.infusion_on,
             s.relief_now,
         )
+        .select_from(PATIENTS)
         .outerjoin(SCHEDULES, SCHEDULES.c.patient_id == PATIENTS.c.id)
         .outerjoin(SUMMARIES, s.patient_id == PATIENTS.c.id)
-        .order_by(PATIENTS.c.code),
+        .outerjoin(counted, counted.c[0] == PATIENTS.c.id)
+        .order_by(*order, code)
+        .offset(offset)
+        .limit(limit)
     )
-    return [PanelRow(*row) for row in result.all()]
+    if status is not None:
+        statement = statement.where(shown == status)
+    return [PanelRow(*row) for row in (await execute(session, statement)).all()]

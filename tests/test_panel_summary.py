@@ -12,19 +12,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
+import pytest
 from sqlmodel import select
 
 from bot.alerts.cycles import cycles
 from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
 from bot.config import load_settings
+from bot.console import panel
+from bot.console.panel import PanelLine
 from bot.diary import summary
 from bot.diary.checkins import Action, CheckIns
 from bot.diary.questionnaire import Questionnaires
 from bot.records import erasure, importer
-from storage import checkins, infusions, patients, summaries
+from storage import alerts, checkins, infusions, patients, summaries
 from storage.database import Database
-from storage.models import Answer, CheckIn, Infusion, PanelSummary, Patient
+from storage.models import Answer, CheckIn, Infusion, Invite, PanelSummary, Patient, Schedule
 from tests import test_console
 from tests.harness import START, TEST_RULES
 from tests.test_console import BASE, SAM, Browser
@@ -370,3 +373,118 @@ async def test_a_summary_computed_before_a_change_is_not_written_over_it(databas
         assert kept.fresh_until is None and kept.version == 2
     finally:
         await database.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- sorting and pages
+
+
+def sorted_as_defined(lines: list[PanelLine], *, sort: str, status: str | None) -> list[str]:
+    """The panel's order, written out from its definition: filtered by status; what is unknown last."""
+    shown = sorted((line for line in lines if status is None or line.status == status), key=lambda line: line.code)
+    keys = {
+        "code": lambda line: (),
+        "status": lambda line: (line.status,),
+        "adherence": lambda line: (line.adherence is None, line.adherence or 0.0),
+        "pain": lambda line: (
+            line.last_pain is None,
+            -((line.last_pain or 0) - (line.usual_pain if line.usual_pain is not None else line.last_pain or 0)),
+        ),
+        "infusion": lambda line: (line.days_since_infusion is None, -(line.days_since_infusion or 0)),
+        "alerts": lambda line: (-line.open_alerts,),
+    }
+    return [line.code for line in sorted(shown, key=keys[sort])]  # stable: ties stay by code
+
+
+async def test_the_panel_sorts_filters_and_pages_in_the_database_as_defined(
+    browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = browser.database
+    rng = random.Random(5)
+    await seed(database, rng)  # four with diaries, relief and nothing
+    async with database.session() as session:
+        for n in range(5, 24):
+            patient = await patients.get_or_create(
+                session=session, code=f"P-00{n:02d}", language="en", timezone="Europe/Berlin", now=START
+            )
+            assert patient.id is not None
+            patient.status = rng.choice(("active", "active", "invited", "discharged", "unreachable"))
+            session.add(patient)
+            if n % 4 == 0:  # paused while active; declined while invited
+                session.add(
+                    Schedule(
+                        patient_id=patient.id,
+                        times="09:00",
+                        days="mon-sun",
+                        timezone="Europe/Berlin",
+                        paused_until=START + timedelta(days=3),
+                    )
+                )
+                session.add(
+                    Invite(
+                        token_hash=f"{n:064d}",
+                        patient_id=patient.id,
+                        language="en",
+                        timezone="Europe/Berlin",
+                        created_at=START,
+                        expires_at=START,
+                        declined_at=START,
+                    )
+                )
+            for d in range(rng.randint(0, 20)):
+                at = START - timedelta(days=d, hours=rng.randint(1, 5))
+                checkin, _ = await checkins.create(
+                    session=session, patient_id=patient.id, questionnaire="daily", local_date=at.date(),
+                    slot="09:00", started_at=at, closes_at=at, step=None, chat_id=None,
+                    status=rng.choice(("open", "open", "missed")),
+                )  # fmt: skip
+                assert checkin.id is not None
+                if checkin.status == "open":
+                    value = str(rng.choice((3, 5, 5, 7)))  # ties, to check they go by code
+                    await checkins.upsert_answer(
+                        session=session, checkin_id=checkin.id, item="pain", value=value, now=at
+                    )
+                    await checkins.move_to(
+                        session=session, checkin_id=checkin.id, patient_id=patient.id, step=None, now=at - timedelta(1)
+                    )
+            if n % 3 == 0:
+                given = (START - timedelta(days=rng.choice((5, 9, 9, 40)))).date()
+                await infusions.record(
+                    session=session, patient_id=patient.id, given_on=given, kind="", now=START, by=None
+                )
+    async with database.session() as session:
+        for n, rule in (
+            (6, "severe_pain"),
+            (7, "severe_pain"),
+            (7, "low_mood"),
+            (9, "severe_pain"),
+            (9, "low_mood"),
+            (9, "swelling_new"),
+            (10, "low_mood"),
+        ):
+            patient = await patients.by_code(session=session, code=f"P-00{n:02d}")
+            assert patient is not None and patient.id is not None
+            await alerts.open_alert(
+                session=session, patient_id=patient.id, rule=rule, tier="amber", details="{}", event_at=START,
+                now=START, next_escalation_at=None,
+            )  # fmt: skip
+    settings = load_settings(_env_file=None, rules_file=TEST_RULES, default_timezone="Europe/Berlin")
+    desk = AlertDesk.for_settings(database, settings)
+    now = browser.clock()
+    everything = await panel.panel(database, desk, actor_id=SAM, now=now, sort="code", status=None, page=1)
+    assert everything.count == everything.shown == len(everything.lines) == 23
+    assert {line.status for line in everything.lines} >= {"active", "paused", "invited", "declined", "discharged"}
+    monkeypatch.setattr(panel, "PAGE", 4)
+    for sort in panel.SORTS:
+        for status in (None, "active", "invited", "paused", "declined"):
+            codes, page = [], 1
+            while True:
+                found = await panel.panel(database, desk, actor_id=SAM, now=now, sort=sort, status=status, page=page)
+                codes += [line.code for line in found.lines]
+                if found.page == found.pages:
+                    break
+                page += 1
+            assert codes == sorted_as_defined(everything.lines, sort=sort, status=status), (sort, status)
+    await browser.sign_in(SAM)
+    page_two = await (await browser.client.get(f"{BASE}/patients?sort=code&page=2")).text()
+    assert "P-0005</a>" in page_two and "P-0001</a>" not in page_two and "Page 2 of 6" in page_two
+    assert 'href="/console/patients?sort=code&amp;page=3" rel="next"' in page_two

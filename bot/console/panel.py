@@ -57,31 +57,46 @@ async def queue(database: Database, *, actor_id: int, now: datetime) -> list[int
     return [a.id for a in queue_order(found) if a.id is not None]
 
 
-async def panel(database: Database, desk: AlertDesk, *, actor_id: int, now: datetime) -> list[PanelLine]:
-    """Every patient with the numbers the panel shows, by code; audited as /patients is. Two queries for
-    the whole clinic (patients with their summary rows, open alerts by patient), and the summaries that
-    are out of date computed and stored on the way (bot/diary/summary.py)."""
+PAGE = 200  # patients a page of the panel shows
+
+
+@dataclass(frozen=True)
+class Panel:
+    lines: list[PanelLine]  # this page's
+    page: int  # from 1
+    pages: int
+    shown: int  # patients with the status asked for (all: every patient)
+    count: int  # every patient
+
+
+async def panel(
+    database: Database, desk: AlertDesk, *, actor_id: int, now: datetime, sort: str, status: str | None, page: int
+) -> Panel:
+    """A page of the panel: every patient with the numbers the panel shows, filtered by status and
+    sorted in the database (by open alerts, code, status, adherence lowest first, pain most above usual,
+    or longest since an infusion; what is unknown goes last, ties by code); audited as /patients is.
+    Summaries out of date are computed and stored first (bot/diary/summary.py): usually none."""
     config = desk.rules.relief_waning
-    key, moment = summary.rules_key(config), summaries.micros(now)
     async with database.session() as session:
-        everyone = await summaries.panel(session=session)
-        counts = await alerts.active_per_patient(session=session)
-        changed = [p.patient_id for p in everyone if p.fresh_until is None or p.rules != key]
-        moved = {
-            p.patient_id: p.timezone
-            for p in everyone
-            if p.fresh_until is not None
-            and p.rules == key
-            and (p.fresh_until < moment or p.summary_timezone != p.timezone)
-        }
+        stale = await summaries.out_of_date(session=session, now=now, rules=summary.rules_key(config))
+        changed = [patient_id for patient_id, _, kept in stale if not kept]
         redone = await summary.refresh(session, patient_ids=changed, now=now, config=config)
+        moved = {patient_id: zone for patient_id, zone, kept in stale if kept}
         if moved:
             redone |= await summary.recompute(session, timezones=moved, now=now, config=config)
+        counts = await summaries.statuses(session=session, now=now)
+        shown = counts.get(status, 0) if status is not None else sum(counts.values())
+        pages = max(1, -(-shown // PAGE))
+        page = min(max(page, 1), pages)
+        rows = await summaries.page(
+            session=session, now=now, sort=sort, status=status, offset=(page - 1) * PAGE, limit=PAGE
+        )
         await audit.record(session=session, actor_id=actor_id, action="list_patients", detail="console", now=now)
     today = now.astimezone(desk.clinic_zone).date()
     relief_since = (now - summary.CYCLES).date()  # an older infusion's relief is not shown (summary.shows_relief)
     lines = []
-    for p in everyone:
+    for p in rows:
+        # What was just computed, in case another change kept it from being stored (summaries.save).
         own = redone.get(p.patient_id)
         due, answered = (own.due, own.answered) if own else (p.due, p.answered)
         given = own.infusion if own else p.infusion_on
@@ -90,33 +105,17 @@ async def panel(database: Database, desk: AlertDesk, *, actor_id: int, now: date
             PanelLine(
                 patient_id=p.patient_id,
                 code=p.code,
-                status=roster.shown_status(p.status, p.paused_until, now, declined=p.declined),
+                status=p.status,
                 adherence=answered / due if due else None,
                 last_pain=own.last_pain if own else p.last_pain,
                 usual_pain=own.usual_pain if own else p.usual_pain,
                 trend=own.trend if own else p.trend,
                 days_since_infusion=(today - given).days if given is not None else None,
                 relief_now=relief if given is not None and given >= relief_since else None,
-                open_alerts=counts.get(p.patient_id, 0),
+                open_alerts=p.open_alerts,
             )
         )
-    return lines
-
-
-def sort_panel(lines: list[PanelLine], *, sort: str, status: str | None) -> list[PanelLine]:
-    """Filter by status, then sort; what is unknown (no pain yet, no infusion) goes last."""
-    shown = [line for line in lines if status is None or line.status == status]
-    if sort == "code":
-        return sorted(shown, key=lambda line: line.code)
-    if sort == "status":
-        return sorted(shown, key=lambda line: (line.status, line.code))
-    if sort == "adherence":  # the least adherent first: the ones to call
-        return sorted(shown, key=lambda line: (line.adherence is None, line.adherence or 0.0, line.code))
-    if sort == "pain":  # the highest above their usual first
-        return sorted(shown, key=lambda line: (line.last_pain is None, -_above_usual(line), line.code))
-    if sort == "infusion":  # the longest since an infusion first
-        return sorted(shown, key=lambda line: (line.days_since_infusion is None, -(line.days_since_infusion or 0)))
-    return sorted(shown, key=lambda line: (-line.open_alerts, line.code))
+    return Panel(lines, page, pages, shown, sum(counts.values()))
 
 
 def table_rows(lines: list[PanelLine], *, status_label: dict[str, str], record_url: str) -> Markup:
@@ -145,12 +144,6 @@ def _pain(line: PanelLine) -> str:
     if line.last_pain is None:
         return "–"
     return f"{line.last_pain}" + ("" if line.usual_pain is None else f" ({line.usual_pain:g})")
-
-
-def _above_usual(line: PanelLine) -> float:
-    if line.last_pain is None:
-        return 0.0
-    return line.last_pain - (line.usual_pain if line.usual_pain is not None else line.last_pain)
 
 
 @dataclass(frozen=True)
