@@ -47,13 +47,11 @@ async def changed(*, session: AsyncSession, patient_ids: Iterable[int]) -> None:
     ids = sorted(set(patient_ids))
     if not ids:
         return
-    statement = insert(session, SUMMARIES).values([{"patient_id": i, "version": 1, "fresh_until": None} for i in ids])
-    await execute(
-        session,
-        statement.on_conflict_do_update(
-            index_elements=["patient_id"], set_={"version": SUMMARIES.c.version + 1, "fresh_until": None}
-        ),
+    statement = insert(session, SUMMARIES).on_conflict_do_update(
+        index_elements=["patient_id"], set_={"version": SUMMARIES.c.version + 1, "fresh_until": None}
     )
+    # As executemany: SQLAlchemy sends it in batches, within the drivers' limits on parameters.
+    await execute(session, statement, [{"patient_id": i, "version": 1, "fresh_until": None} for i in ids])
 
 
 async def changed_checkin(*, session: AsyncSession, checkin_id: int) -> None:
@@ -175,8 +173,8 @@ async def save(*, session: AsyncSession, rows: list[dict[str, Any]], read: Mappi
         ]
         await execute(session, statement, parameters)
     if new:
-        statement = insert(session, SUMMARIES).values(new).on_conflict_do_nothing(index_elements=["patient_id"])
-        await execute(session, statement)
+        statement = insert(session, SUMMARIES).on_conflict_do_nothing(index_elements=["patient_id"])
+        await execute(session, statement, new)  # executemany, in batches (as changed())
 
 
 # ------------------------------------------------------------------------------------ the panel

@@ -43,6 +43,7 @@ TREND_STEP = 1.0  # a change of the weekly median pain smaller than this is "ste
 SOON = timedelta(minutes=1)
 CYCLES = timedelta(days=365)  # an infusion's relief is shown for a year (as /cycles: bot/alerts/desk.py)
 FOREVER = 2**62  # holds_until of figures that only a change of the diary can change
+CHUNK = 5_000  # patients computed at once: each query names them, and PostgreSQL's driver takes 32,767 values
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,21 @@ async def refresh(
     """Compute the patients' summaries from their diaries and store them. `diary`: one patient's daily
     check-ins since a time, already read by the caller (the rules' evaluation): used when it reaches back
     far enough, so that the diary is not read twice."""
-    if not patient_ids:
-        return {}
+    found: dict[int, Summary] = {}
+    for start in range(0, len(patient_ids), CHUNK):
+        part = patient_ids[start : start + CHUNK]
+        found |= await _refresh(session, patient_ids=part, now=now, config=config, diary=diary)
+    return found
+
+
+async def _refresh(
+    session: AsyncSession,
+    *,
+    patient_ids: list[int],
+    now: datetime,
+    config: ReliefWaning,
+    diary: tuple[datetime, list[Entry]] | None,
+) -> dict[int, Summary]:
     read = await summaries.versions(session=session, patient_ids=patient_ids)  # before the diary: see save()
     zones = await summaries.timezones(session=session, patient_ids=patient_ids)
     latest = await infusions.latest_per_patient(session=session, patient_ids=patient_ids)
@@ -205,6 +219,17 @@ async def recompute(
 ) -> dict[int, Summary]:
     """Compute the figures of summaries the clock has moved past (or whose patient moved to another time
     zone) from what their rows keep, without reading the diaries, and store them."""
+    found: dict[int, Summary] = {}
+    ids = list(timezones)
+    for start in range(0, len(ids), CHUNK):
+        part = {i: timezones[i] for i in ids[start : start + CHUNK]}
+        found |= await _recompute(session, timezones=part, now=now, config=config)
+    return found
+
+
+async def _recompute(
+    session: AsyncSession, *, timezones: Mapping[int, str], now: datetime, config: ReliefWaning
+) -> dict[int, Summary]:
     stored = await summaries.inputs_of(session=session, patient_ids=list(timezones))
     found, rows, read = {}, [], {}
     for patient_id, (version, infusion, pains, sittings) in stored.items():
