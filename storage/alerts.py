@@ -4,7 +4,7 @@ both move an alert, and a stale button finds nothing to change."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -277,10 +277,7 @@ async def needing_staff(*, session: AsyncSession) -> list[Alert]:
     return [_alert(row) for row in rows]
 
 
-async def active_per_patient(*, session: AsyncSession) -> dict[int, int]:
-    """How many open, acknowledged or snoozed alerts each patient has (patients with none are left out)."""
-    rows = await execute(
-        session,
-        select(ALERTS.c.patient_id, func.count()).where(ALERTS.c.status.in_(ACTIVE)).group_by(ALERTS.c.patient_id),
-    )
-    return {int(patient_id): int(count) for patient_id, count in rows.all()}
+def active_per_patient() -> Select[tuple[int, int]]:
+    """A query of (patient id, how many open, acknowledged or snoozed alerts they have), patients with
+    none left out: the panel joins it."""
+    return select(ALERTS.c.patient_id, func.count()).where(ALERTS.c.status.in_(ACTIVE)).group_by(ALERTS.c.patient_id)

@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import summaries
 from storage.core import execute, insert
 from storage.models import Answer, CheckIn, Patient, Schedule, table
 
@@ -71,7 +72,10 @@ async def create_many(*, session: AsyncSession, rows: list[dict[str, object]]) -
         .on_conflict_do_nothing(index_elements=["patient_id", "local_date", "slot"])
         .returning(CHECKINS.c.id, CHECKINS.c.patient_id, CHECKINS.c.status)
     )
-    return [(int(i), int(p), str(s)) for i, p, s in (await execute(session, statement)).all()]
+    created = [(int(i), int(p), str(s)) for i, p, s in (await execute(session, statement)).all()]
+    # A check-in created missed (the patient cannot be reached, or it is long past) counts as due at once.
+    await summaries.changed(session=session, patient_ids=[p for _, p, status in created if status == "missed"])
+    return created
 
 
 async def close_earlier(*, session: AsyncSession, keep: dict[int, int], questionnaire: str, now: datetime) -> None:
@@ -208,7 +212,12 @@ async def move_to(
         .returning(*CHECKINS.c),
     )
     row = result.first()
-    return CheckIn(**row._mapping) if row else None
+    if row is None:
+        return None
+    checkin = CheckIn(**row._mapping)
+    if step is None and checkin.questionnaire == "daily":  # completed: adherence counts it
+        await summaries.changed(session=session, patient_ids=[patient_id])
+    return checkin
 
 
 async def snooze(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> CheckIn | None:
@@ -266,6 +275,8 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
         )
         .values(status="skipped", closes_at=now),
     )
+    if result.rowcount:
+        await summaries.changed(session=session, patient_ids=[patient_id])
     return bool(result.rowcount)
 
 
@@ -298,12 +309,14 @@ async def needing_reminder(
 async def mark_missed(*, session: AsyncSession, now: datetime) -> None:
     """Check-ins that closed with no answer at all are missed."""
     answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
-    await execute(
+    missed = await execute(
         session,
         update(CHECKINS)
         .where(CHECKINS.c.status == "open", CHECKINS.c.closes_at <= now, ~answered)
-        .values(status="missed"),
+        .values(status="missed")
+        .returning(CHECKINS.c.patient_id, CHECKINS.c.questionnaire),
     )
+    await summaries.changed(session=session, patient_ids=[p for p, name in missed.all() if name == "daily"])
 
 
 async def set_reminded(*, session: AsyncSession, checkin_ids: list[int], now: datetime) -> None:
@@ -323,6 +336,8 @@ async def upsert_answer(*, session: AsyncSession, checkin_id: int, item: str, va
         index_elements=["checkin_id", "item"], set_={"value": value, "answered_at": now}
     )
     await execute(session, statement)
+    if item == "pain":
+        await summaries.changed_checkin(session=session, checkin_id=checkin_id)
 
 
 async def answers(*, session: AsyncSession, checkin_id: int) -> dict[str, str]:
@@ -457,6 +472,7 @@ async def import_entries(
     ]
     if answer_rows:
         await execute(session, ANSWERS.insert(), answer_rows)
+    await summaries.changed(session=session, patient_ids=[patient_id])
     return len(ids)
 
 

@@ -1,24 +1,17 @@
 """Query functions for the web console: sign-in links and sessions (looked up by hashes, never by the
-secrets themselves), a record's messages, and the patient panel's few whole-clinic queries."""
+secrets themselves) and a record's messages. (The patient panel's queries: storage/summaries.py.)"""
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
 from storage.models import (
-    Answer,
     AuditEvent,
-    CheckIn,
     ConsoleLink,
     ConsoleSession,
-    Invite,
-    Patient,
     PatientMessage,
-    Schedule,
     table,
 )
 
@@ -130,91 +123,3 @@ async def replies_to(*, session: AsyncSession, code: str, since: datetime) -> li
         .order_by(AUDIT.c.at, AUDIT.c.id),
     )
     return [AuditEvent(**row._mapping) for row in result.all()]
-
-
-# ---------------------------------------------------------------------------------------------- the panel
-
-PATIENTS = table(Patient)
-SCHEDULES = table(Schedule)
-INVITES = table(Invite)
-CHECKINS = table(CheckIn)
-ANSWERS = table(Answer)
-
-
-@dataclass(frozen=True)
-class Enrolled:
-    patient_id: int
-    code: str
-    status: str
-    timezone: str
-    paused_until: datetime | None
-    declined: bool  # the newest invite was declined
-
-
-async def roster(*, session: AsyncSession) -> list[Enrolled]:
-    """Every patient, by code: what the panel's status column needs and nothing it does not (no scan of
-    every check-in for the last one, as /patients' list does)."""
-    newest_declined = (
-        select(INVITES.c.declined_at)
-        .where(INVITES.c.patient_id == PATIENTS.c.id)
-        .order_by(INVITES.c.created_at.desc(), INVITES.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    result = await execute(
-        session,
-        select(
-            PATIENTS.c.id,
-            PATIENTS.c.code,
-            PATIENTS.c.status,
-            PATIENTS.c.timezone,
-            SCHEDULES.c.paused_until,
-            newest_declined,
-        )
-        .outerjoin(SCHEDULES, SCHEDULES.c.patient_id == PATIENTS.c.id)
-        .order_by(PATIENTS.c.code),
-    )
-    return [
-        Enrolled(int(i), str(code), str(status), str(zone), paused, declined is not None)
-        for i, code, status, zone, paused, declined in result.all()
-    ]
-
-
-async def adherence(*, session: AsyncSession, since: datetime, until: datetime) -> dict[int, tuple[int, int]]:
-    """Per patient, (due, answered) daily check-ins started in [since, until): one counts as due once it
-    was answered or its time to answer is over (missed, skipped). Counted by the database."""
-    done = CHECKINS.c.completed_at.is_not(None)
-    due = or_(done, CHECKINS.c.status.in_(("missed", "skipped")))
-    result = await execute(
-        session,
-        select(
-            CHECKINS.c.patient_id,
-            func.sum(case((due, 1), else_=0)),
-            func.sum(case((done, 1), else_=0)),
-        )
-        .where(CHECKINS.c.questionnaire == "daily", CHECKINS.c.started_at >= since, CHECKINS.c.started_at < until)
-        .group_by(CHECKINS.c.patient_id),
-    )
-    return {int(p): (int(d or 0), int(a or 0)) for p, d, a in result.all()}
-
-
-async def pains(
-    *, session: AsyncSession, since: datetime, until: datetime, longer: dict[datetime, list[int]]
-) -> dict[int, list[tuple[datetime, int]]]:
-    """Every patient's pain scores at daily check-ins started in [since, until), oldest first, and for the
-    patients in `longer` from an earlier start (its key) on: one query for the whole panel."""
-    window = CHECKINS.c.started_at >= since
-    for start, patient_ids in longer.items():
-        window = or_(window, and_(CHECKINS.c.patient_id.in_(patient_ids), CHECKINS.c.started_at >= start))
-    result = await execute(
-        session,
-        select(CHECKINS.c.patient_id, CHECKINS.c.started_at, ANSWERS.c.value)
-        .join(ANSWERS, (ANSWERS.c.checkin_id == CHECKINS.c.id) & (ANSWERS.c.item == "pain"))
-        .where(CHECKINS.c.questionnaire == "daily", CHECKINS.c.started_at < until, window)
-        .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
-    )
-    found: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    for patient_id, at, value in result.all():
-        if value.isdigit():
-            found[patient_id].append((at, int(value)))
-    return found

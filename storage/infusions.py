@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import summaries
 from storage.core import execute, insert
 from storage.models import Infusion, Patient, table
 
@@ -22,7 +23,10 @@ async def record(
         .on_conflict_do_nothing(index_elements=["patient_id", "given_on"])
         .returning(INFUSIONS.c.id)
     )
-    return (await execute(session, statement)).first() is not None
+    recorded = (await execute(session, statement)).first() is not None
+    if recorded:
+        await summaries.changed(session=session, patient_ids=[patient_id])
+    return recorded
 
 
 async def since(*, session: AsyncSession, patient_id: int, since: date) -> list[tuple[date, str]]:
@@ -47,10 +51,13 @@ async def patients_with(*, session: AsyncSession, statuses: tuple[str, ...]) -> 
     return [int(patient_id) for patient_id in result.scalars()]
 
 
-async def latest_per_patient(*, session: AsyncSession) -> dict[int, date]:
+async def latest_per_patient(*, session: AsyncSession, patient_ids: list[int]) -> dict[int, date]:
     """Each patient's most recent infusion day (patients with none are left out)."""
     result = await execute(
-        session, select(INFUSIONS.c.patient_id, func.max(INFUSIONS.c.given_on)).group_by(INFUSIONS.c.patient_id)
+        session,
+        select(INFUSIONS.c.patient_id, func.max(INFUSIONS.c.given_on))
+        .where(INFUSIONS.c.patient_id.in_(patient_ids))
+        .group_by(INFUSIONS.c.patient_id),
     )
     return {int(patient_id): given for patient_id, given in result.all()}
 

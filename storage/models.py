@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -400,6 +401,34 @@ class ClinicSetting(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=256)
     changed_at: datetime = utc_column()
+
+
+class PanelSummary(SQLModel, table=True):
+    """What the console's patient panel shows of one patient's diary, kept up to date as it changes so
+    that the panel reads one row per patient, not everyone's diary (bot/diary/summary.py). Computed
+    from the diary alone: deleting a row (or the table) loses nothing; it is computed again."""
+
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True))
+    # Raised by every change to the patient's check-ins, answers or infusions, in that change's
+    # transaction, with fresh_until cleared: a summary computed from what was read before is then not
+    # written over it (the write names the version it read).
+    version: int = Field(default=1)
+    # Until when the figures hold (microseconds since 1970, UTC: a number compares fastest on a panel
+    # of thousands); None: the diary changed and the figures must be computed from it again.
+    fresh_until: int | None = Field(default=None, sa_type=BigInteger)
+    timezone: str = Field(default="", max_length=64)  # the patient's, which "today" of the relief used
+    rules: str = Field(default="", max_length=32)  # the relief_waning settings the relief was computed with
+    due: int = 0
+    answered: int = 0
+    last_pain: int | None = None
+    usual_pain: float | None = None
+    trend: str | None = Field(default=None, max_length=8)
+    infusion_on: date | None = None  # the latest infusion
+    relief_now: float | None = None
+    # The scores and check-ins the figures are computed from, encoded by storage/summaries.py: when the
+    # clock moves past fresh_until, the figures are computed from these again without reading the diary.
+    pains: str = Field(default="", sa_type=Text)
+    sittings: str = Field(default="", sa_type=Text)
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -25,6 +25,7 @@ from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.config import Settings
+from bot.diary import summary
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.schedule import parse_times
 from bot.diary.scores import answered_since, newest, scored
@@ -161,6 +162,11 @@ class AlertDesk:
                     newest[finding.rule] = finding
             filed = [await self._file(session, patient_id=patient_id, finding=f, now=now) for f in newest.values()]
             await self._one_card(session, patient_id=patient_id, filed=[f for f in filed if f is not None], now=now)
+            # The console panel's figures, from the diary just read (after a check-in, and daily in the sweep).
+            config = self.rules.relief_waning
+            await summary.refresh(
+                session, patient_ids=[patient_id], now=now, config=config, diary=(now - HISTORY, entries)
+            )
         return len(newest)
 
     async def _one_card(
@@ -458,6 +464,7 @@ class AlertDesk:
             recorded = await infusions.record(
                 session=session, patient_id=patient.id, given_on=on, kind=kind, now=now, by=by
             )
+            await summary.refresh(session, patient_ids=[patient.id], now=now, config=self.rules.relief_waning)
             waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
             if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
                 await alerts.resolve(session=session, alert_id=waning.id, by=by, now=now)

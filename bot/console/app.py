@@ -339,18 +339,28 @@ class Console:
         sort = request.query.get("sort", "alerts")
         sort = sort if sort in panel.SORTS else "alerts"
         status = request.query.get("status") or None
-        lines = await panel.panel(self.database, self.desk, actor_id=staffer.telegram_user_id, now=self.clock())
-        shown = panel.sort_panel(lines, sort=sort, status=status if status in panel.STATUSES else None)
+        status = status if status in panel.STATUSES else None
+        page = request.query.get("page", "1")
+        found = await panel.panel(
+            self.database,
+            self.desk,
+            actor_id=staffer.telegram_user_id,
+            now=self.clock(),
+            sort=sort,
+            status=status,
+            page=int(page) if page.isdigit() else 1,
+        )
+        labels = {s: self.cards.t(f"staff.status.{s}") for s in panel.STATUSES}
         return self._render(
             "patients.html",
             staffer,
-            lines=shown,
-            count=len(lines),
+            rows=panel.table_rows(found.lines, status_label=labels, record_url=self.url("/patients/")),
+            found=found,
             sort=sort,
             sorts=panel.SORTS,
             chosen=status,
             statuses=panel.STATUSES,
-            status_label={s: self.cards.t(f"staff.status.{s}") for s in panel.STATUSES},
+            status_label=labels,
         )
 
     async def _patient(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:

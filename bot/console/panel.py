@@ -3,29 +3,23 @@ panel and one patient's record. Reads of patient data are audited as their Teleg
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from statistics import median
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from bot.alerts.cycles import cycles
-from bot.alerts.desk import CYCLES, TIER_ORDER, AlertDesk
-from bot.alerts.rules import ReliefWaning, Tier
-from bot.diary import roster
+from markupsafe import Markup, escape
+
+from bot.alerts.desk import TIER_ORDER, AlertDesk
+from bot.alerts.rules import Tier
+from bot.diary import roster, summary
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduling import UnknownPatient
 from bot.diary.scores import Answered, answered_since
-from storage import alerts, audit, checkins, console, infusions, patients, schedules, staff
+from storage import alerts, audit, checkins, console, infusions, patients, schedules, staff, summaries
 from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, AuditEvent
 
-ADHERENCE = timedelta(days=14)
-USUAL = timedelta(days=28)  # the pain rules' baseline window (prompts/rules.yaml)
-TREND = timedelta(days=7)  # the last week against the week before
-TREND_STEP = 1.0  # a change of the weekly median pain smaller than this is "steady"
 STATUSES = ("active", "paused", "unreachable", "invited", "declined", "discharged")  # as roster.shown_status
 SORTS = ("alerts", "code", "status", "adherence", "pain", "infusion")
 RECORD = timedelta(days=90)  # what a patient's record page shows: the diary, the chart, the messages
@@ -63,96 +57,93 @@ async def queue(database: Database, *, actor_id: int, now: datetime) -> list[int
     return [a.id for a in queue_order(found) if a.id is not None]
 
 
-def _trend(pains: list[tuple[datetime, int]], now: datetime) -> str | None:
-    week, fortnight = now - TREND, now - 2 * TREND  # once, not per score: the panel calls this 5,000 times
-    last = [p for at, p in pains if at >= week]
-    before = [p for at, p in pains if fortnight <= at < week]
-    if not last or not before:
-        return None
-    change = median(last) - median(before)
-    return "rising" if change >= TREND_STEP else "falling" if change <= -TREND_STEP else "steady"
+PAGE = 200  # patients a page of the panel shows
 
 
-async def panel(database: Database, desk: AlertDesk, *, actor_id: int, now: datetime) -> list[PanelLine]:
-    """Every patient with the numbers the panel shows, by code; audited as /patients is. A few queries
-    for the whole clinic (not one per patient): relief is computed from the same pains the other columns
-    read, each patient with an infusion in the last year from before their latest one on."""
+@dataclass(frozen=True)
+class Panel:
+    lines: list[PanelLine]  # this page's
+    page: int  # from 1
+    pages: int
+    shown: int  # patients with the status asked for (all: every patient)
+    count: int  # every patient
+
+
+async def panel(
+    database: Database, desk: AlertDesk, *, actor_id: int, now: datetime, sort: str, status: str | None, page: int
+) -> Panel:
+    """A page of the panel: every patient with the numbers the panel shows, filtered by status and
+    sorted in the database (by open alerts, code, status, adherence lowest first, pain most above usual,
+    or longest since an infusion; what is unknown goes last, ties by code); audited as /patients is.
+    Summaries out of date are computed and stored first (bot/diary/summary.py): usually none."""
     config = desk.rules.relief_waning
     async with database.session() as session:
-        everyone = await console.roster(session=session)
-        counted = await console.adherence(session=session, since=now - ADHERENCE, until=now + timedelta(minutes=1))
-        counts = await alerts.active_per_patient(session=session)
-        latest = await infusions.latest_per_patient(session=session)
-        recent = {p: given for p, given in latest.items() if given >= (now - CYCLES).date()}
-        longer: dict[datetime, list[int]] = defaultdict(list)
-        for patient_id, day in recent.items():
-            # The relief's baseline is the pain before the infusion, as desk.cycles_of reads it; by week,
-            # so that the query has a few windows, not one per patient (an earlier start changes nothing).
-            since = datetime.combine(day, time(), tzinfo=UTC) - timedelta(days=config.before_days + 1)
-            longer[since - timedelta(days=since.weekday())].append(patient_id)
-        scores = await console.pains(
-            session=session, since=now - USUAL, until=now + timedelta(minutes=1), longer=dict(longer)
+        stale = await summaries.out_of_date(session=session, now=now, rules=summary.rules_key(config))
+        changed = [patient_id for patient_id, _, kept in stale if not kept]
+        redone = await summary.refresh(session, patient_ids=changed, now=now, config=config)
+        moved = {patient_id: zone for patient_id, zone, kept in stale if kept}
+        if moved:
+            redone |= await summary.recompute(session, timezones=moved, now=now, config=config)
+        counts = await summaries.statuses(session=session, now=now)
+        shown = counts.get(status, 0) if status is not None else sum(counts.values())
+        pages = max(1, -(-shown // PAGE))
+        page = min(max(page, 1), pages)
+        rows = await summaries.page(
+            session=session, now=now, sort=sort, status=status, offset=(page - 1) * PAGE, limit=PAGE
         )
         await audit.record(session=session, actor_id=actor_id, action="list_patients", detail="console", now=now)
     today = now.astimezone(desk.clinic_zone).date()
-    usual_since = now - USUAL
+    relief_since = (now - summary.CYCLES).date()  # an older infusion's relief is not shown (summary.shows_relief)
     lines = []
-    for p in everyone:
-        own = [(at, pain) for at, pain in scores.get(p.patient_id, []) if at >= usual_since]
-        given = latest.get(p.patient_id)
-        due, answered = counted.get(p.patient_id, (0, 0))
+    for p in rows:
+        # What was just computed, in case another change kept it from being stored (summaries.save).
+        own = redone.get(p.patient_id)
+        due, answered = (own.due, own.answered) if own else (p.due, p.answered)
+        given = own.infusion if own else p.infusion_on
+        relief = own.relief_now if own else p.relief_now
         lines.append(
             PanelLine(
                 patient_id=p.patient_id,
                 code=p.code,
-                status=roster.shown_status(p.status, p.paused_until, now, declined=p.declined),
+                status=p.status,
                 adherence=answered / due if due else None,
-                last_pain=own[-1][1] if own else None,
-                usual_pain=float(median(p for _, p in own)) if own else None,
-                trend=_trend(own, now),
+                last_pain=own.last_pain if own else p.last_pain,
+                usual_pain=own.usual_pain if own else p.usual_pain,
+                trend=own.trend if own else p.trend,
                 days_since_infusion=(today - given).days if given is not None else None,
-                relief_now=_relief_now(p, recent.get(p.patient_id), scores.get(p.patient_id, []), now, config),
-                open_alerts=counts.get(p.patient_id, 0),
+                relief_now=relief if given is not None and given >= relief_since else None,
+                open_alerts=p.open_alerts,
             )
         )
-    return lines
+    return Panel(lines, page, pages, shown, sum(counts.values()))
 
 
-def _relief_now(
-    patient: console.Enrolled,
-    given: date | None,
-    pains: list[tuple[datetime, int]],
-    now: datetime,
-    config: ReliefWaning,
-) -> float | None:
-    """The current cycle's relief now, as cards and /cycles show it; its earlier cycles do not change it."""
-    if given is None:
-        return None
-    today = now.astimezone(ZoneInfo(patient.timezone)).date()
-    cycle = cycles(pains, [(given, "")], today=today, config=config)[-1]
-    return cycle.relief_now if cycle.measured else None
+def table_rows(lines: list[PanelLine], *, status_label: dict[str, str], record_url: str) -> Markup:
+    """The panel's table rows. Written here rather than in the template: a template escaping ten values
+    a row takes longer for 5,000 rows than the rest of the page together; here only the codes need
+    escaping (the labels once; the rest are numbers and fixed words)."""
+    labels = {status: escape(label) for status, label in status_label.items()}
+    return Markup("\n").join(
+        Markup(
+            f'<tr><th scope="row"><a href="{record_url}{code}">{code}</a></th><td>{labels[line.status]}</td>'
+            f"<td>{_percent(line.adherence)}</td><td>{_pain(line)}</td><td>{line.trend or '–'}</td>"
+            f"<td>{'–' if line.days_since_infusion is None else line.days_since_infusion}</td>"
+            f"<td>{_percent(None if line.relief_now is None else max(line.relief_now, 0))}</td>"
+            f"<td>{line.open_alerts}</td></tr>"
+        )
+        for line in lines
+        for code in (escape(line.code),)
+    )
 
 
-def sort_panel(lines: list[PanelLine], *, sort: str, status: str | None) -> list[PanelLine]:
-    """Filter by status, then sort; what is unknown (no pain yet, no infusion) goes last."""
-    shown = [line for line in lines if status is None or line.status == status]
-    if sort == "code":
-        return sorted(shown, key=lambda line: line.code)
-    if sort == "status":
-        return sorted(shown, key=lambda line: (line.status, line.code))
-    if sort == "adherence":  # the least adherent first: the ones to call
-        return sorted(shown, key=lambda line: (line.adherence is None, line.adherence or 0.0, line.code))
-    if sort == "pain":  # the highest above their usual first
-        return sorted(shown, key=lambda line: (line.last_pain is None, -_above_usual(line), line.code))
-    if sort == "infusion":  # the longest since an infusion first
-        return sorted(shown, key=lambda line: (line.days_since_infusion is None, -(line.days_since_infusion or 0)))
-    return sorted(shown, key=lambda line: (-line.open_alerts, line.code))
+def _percent(fraction: float | None) -> str:
+    return "–" if fraction is None else f"{round(fraction * 100)}%"
 
 
-def _above_usual(line: PanelLine) -> float:
+def _pain(line: PanelLine) -> str:
     if line.last_pain is None:
-        return 0.0
-    return line.last_pain - (line.usual_pain if line.usual_pain is not None else line.last_pain)
+        return "–"
+    return f"{line.last_pain}" + ("" if line.usual_pain is None else f" ({line.usual_pain:g})")
 
 
 @dataclass(frozen=True)
