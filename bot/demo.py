@@ -13,7 +13,6 @@ import asyncio
 import random
 import shutil
 import signal
-import socket
 from contextlib import suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from bot.diary.scheduling import Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.picture import message_picture
-from bot.sandbox.server import ChatMessage, Event
+from bot.sandbox.server import ChatMessage, Event, free_port
 from storage import checkins, patients
 from storage.database import Database
 from storage.models import OutboxMessage
@@ -57,12 +56,6 @@ class DemoClock:
         """From now on, follow the wall clock (the demo is kept running): sign-in links and sessions expire
         as they would in a clinic, and check-ins come due."""
         self._running_since = monotonic()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _invite(settings: Settings, code: str, timezone: str, language: str, now: datetime) -> str:
@@ -228,7 +221,7 @@ async def run_demo(directory: Path = DEMO_DIR, *, keep: bool = False) -> None:
     # Messages are dated by the demo's clock, which the bot also reads: each counts at its own time.
     standin = BotApiStandIn(files_dir=directory / "files", clock=clock)
     root = await standin.start()
-    port = _free_port()
+    port = free_port()
     settings = load_settings(
         telegram_bot_token=standin.token,
         telegram_api_base_url=root,

@@ -476,34 +476,6 @@ async def import_entries(
     return len(ids)
 
 
-@dataclass(frozen=True)
-class DailyRow:
-    """A daily check-in as the patient panel counts it."""
-
-    patient_id: int
-    started_at: datetime
-    status: str
-    completed: bool
-    pain: int | None
-
-
-async def daily_of_everyone(*, session: AsyncSession, since: datetime, until: datetime) -> list[DailyRow]:
-    """Every patient's daily check-ins started in [since, until), with the pain answer when there is one,
-    oldest first: one query for the whole panel."""
-    pain = ANSWERS.alias("pain")
-    result = await execute(
-        session,
-        select(CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.status, CHECKINS.c.completed_at, pain.c.value)
-        .outerjoin(pain, (pain.c.checkin_id == CHECKINS.c.id) & (pain.c.item == "pain"))
-        .where(CHECKINS.c.questionnaire == "daily", CHECKINS.c.started_at >= since, CHECKINS.c.started_at < until)
-        .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
-    )
-    return [
-        DailyRow(int(p), at, str(status), done is not None, int(value) if value and value.isdigit() else None)
-        for p, at, status, done, value in result.all()
-    ]
-
-
 async def entries_of_patients(
     *,
     session: AsyncSession,

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy import select as select_rows
@@ -88,25 +89,30 @@ class Overview:
     patient_id: int = 0
 
 
-async def overview(*, session: AsyncSession) -> list[Overview]:
-    """Every patient with their status, pause and last answered check-in, by code."""
-    patients, checkins, schedules, invites = table(Patient), table(CheckIn), table(Schedule), table(Invite)
-    last = (
-        select_rows(checkins.c.patient_id, func.max(checkins.c.completed_at).label("last"))
-        .where(checkins.c.completed_at.is_not(None), checkins.c.questionnaire == "daily")
-        .group_by(checkins.c.patient_id)
-        .subquery()
-    )
-    newest_declined = (
+def newest_declined() -> Any:
+    """When the patient's newest invite was declined (NULL when it was not), for a query over patients."""
+    patients, invites = table(Patient), table(Invite)
+    return (
         select_rows(invites.c.declined_at)
         .where(invites.c.patient_id == patients.c.id)
         .order_by(invites.c.created_at.desc(), invites.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+async def overview(*, session: AsyncSession) -> list[Overview]:
+    """Every patient with their status, pause and last answered check-in, by code."""
+    patients, checkins, schedules = table(Patient), table(CheckIn), table(Schedule)
+    last = (
+        select_rows(checkins.c.patient_id, func.max(checkins.c.completed_at).label("last"))
+        .where(checkins.c.completed_at.is_not(None), checkins.c.questionnaire == "daily")
+        .group_by(checkins.c.patient_id)
+        .subquery()
+    )
     statement = (
         select_rows(
-            patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last, newest_declined, patients.c.id
+            patients.c.code, patients.c.status, schedules.c.paused_until, last.c.last, newest_declined(), patients.c.id
         )
         .outerjoin(schedules, schedules.c.patient_id == patients.c.id)
         .outerjoin(last, last.c.patient_id == patients.c.id)

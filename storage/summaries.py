@@ -15,16 +15,15 @@ from typing import Any
 from sqlalchemy import Float, and_, bindparam, case, cast, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import alerts
+from storage import alerts, patients
 from storage.core import execute, insert
-from storage.models import Answer, CheckIn, Invite, PanelSummary, Patient, Schedule, table
+from storage.models import Answer, CheckIn, PanelSummary, Patient, Schedule, table
 
 SUMMARIES = table(PanelSummary)
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
 PATIENTS = table(Patient)
 SCHEDULES = table(Schedule)
-INVITES = table(Invite)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -213,16 +212,9 @@ class PanelRow:
 
 def _shown_status(now: datetime) -> Any:
     """The status the panel shows, as bot/diary/roster.shown_status decides it, in SQL (to filter and sort)."""
-    newest_declined = (
-        select(INVITES.c.declined_at)
-        .where(INVITES.c.patient_id == PATIENTS.c.id)
-        .order_by(INVITES.c.created_at.desc(), INVITES.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     return case(
         (and_(PATIENTS.c.status == "active", SCHEDULES.c.paused_until > now), "paused"),
-        (and_(PATIENTS.c.status == "invited", newest_declined.is_not(None)), "declined"),
+        (and_(PATIENTS.c.status == "invited", patients.newest_declined().is_not(None)), "declined"),
         else_=PATIENTS.c.status,
     )
 

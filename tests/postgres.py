@@ -10,12 +10,13 @@ import glob
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import asyncpg
+
+from bot.sandbox.server import free_port
 
 
 def _binaries() -> Path:
@@ -28,12 +29,6 @@ def _binaries() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found: `apt-get install -y postgresql` (.ci/run does this)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class PostgresCluster:
     """One cluster for a whole test run: started by the first process (xdist's controller, or pytest
     alone), used by every worker through the port it is told."""
@@ -41,7 +36,7 @@ class PostgresCluster:
     def __init__(self, port: int | None = None) -> None:
         self.bin = _binaries()
         self.root = Path(tempfile.mkdtemp(prefix="diary-pg-")) if port is None else Path()
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self._names = itertools.count(1)
         self._as_root = os.geteuid() == 0
 

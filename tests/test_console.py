@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +28,7 @@ from bot.config import load_settings
 from bot.console import auth, svg
 from bot.console.app import COOKIE, Console
 from bot.sandbox import SimulatedUser
+from bot.sandbox.server import free_port
 from storage import alerts, audit, checkins, console, infusions, migrate, patient_messages, patients, staff
 from storage.database import Database
 from storage.models import Alert, ConsoleSession, OutboxMessage
@@ -610,16 +610,10 @@ async def test_an_admin_downloads_every_patients_diary_from_the_panel(browser: B
 # ---------------------------------------------------------------------------------------------- with the bot
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_console_in_telegram_and_a_press_in_the_browser_updates_the_card(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/console"
     async with running_diary(
         database_url, tmp_path / "files", console_listen=f"127.0.0.1:{port}", console_url=url
@@ -664,7 +658,7 @@ async def test_console_in_telegram_and_a_press_in_the_browser_updates_the_card(
 
 
 async def test_a_reply_from_the_record_reaches_the_patients_chat(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/console"
     async with running_diary(
         database_url, tmp_path / "files", console_listen=f"127.0.0.1:{port}", console_url=url

@@ -13,12 +13,11 @@ from pathlib import Path
 from playwright.async_api import BrowserContext, Page, expect
 
 from bot.sandbox import SimulatedUser
-from bot.sandbox.server import ChatMessage
+from bot.sandbox.server import ChatMessage, free_port
 from storage import staff
 from tests.chromium import DESKTOP, accessibility, chromium, screenshots
 from tests.harness import Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, complete_checkin, staff_chat, with_history
-from tests.test_console import _free_port
 
 SAM, ADA = 800, 900  # staff; admin (ADMIN_TELEGRAM_IDS in tests/harness.py)
 BEN = 301
@@ -76,7 +75,7 @@ async def signed_in(context: BrowserContext, link: str, console_url: str, checke
 async def test_a_clinician_signs_in_from_telegram_acknowledges_an_alert_and_replies_in_chromium(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/console"
     violations: list[str] = []
     sqlite = database_url.startswith("sqlite")  # docs/ screenshots from one of the two runs

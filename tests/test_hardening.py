@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import sys
 from asyncio.subprocess import PIPE
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from bot.config import load_settings
 from bot.diary import enrolment
 from bot.logs import quiet_library_loggers
 from bot.sandbox import BotApiStandIn, SimulatedUser
+from bot.sandbox.server import free_port
 from storage import audit, inbox, patients
 from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientMessage
 from tests.bot_process import ROOT, bot_env
@@ -348,12 +348,6 @@ async def test_wrong_tokens_count_on_the_decline_button_too(diary: Diary) -> Non
     await dee.send(f"/start {good}")
     await dee.press("I agree")
     assert await linked_to(diary, "P-0009") == 305
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_webhook_refuses_huge_ids_deep_nesting_and_non_integer_ids(database_url: str, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ failures, sends by result); gauges say what the database holds at the moment of 
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,18 +13,13 @@ from sqlmodel import select
 
 from bot.metrics import Metrics
 from bot.sandbox import SimulatedUser
+from bot.sandbox.server import free_port
 from storage import outbox
 from storage.models import CheckIn, OutboxMessage
 from tests.harness import Diary, running_diary
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 GROUP = -4001
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def scrape(port: int) -> tuple[str, Samples]:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import aiohttp
 
 from bot.sandbox import SimulatedUser
+from bot.sandbox.server import free_port
 from tests.harness import running_diary
 
 SECRET = "s3cret-token_for-the-webhook"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_updates_arrive_by_webhook_and_only_with_the_secret(database_url: str, tmp_path: Path) -> None:

@@ -55,7 +55,6 @@ RULE_ORDER = (
     "missed_checkins",
 )
 # Infusion cycles staff see: the last year's, so that earlier cycles inform the projection.
-CYCLES = timedelta(days=365)
 DIGEST_DAY = "digest_day"
 DIGEST_TEXT = 160  # characters of each patient message quoted in the digest
 
@@ -477,7 +476,7 @@ class AlertDesk:
 
     async def cycles_of(self, session: AsyncSession, *, patient_id: int, now: datetime) -> list[Cycle]:
         """Every infusion cycle of the patient within the last year, oldest first."""
-        given = await infusions.since(session=session, patient_id=patient_id, since=(now - CYCLES).date())
+        given = await infusions.since(session=session, patient_id=patient_id, since=(now - summary.CYCLES).date())
         if not given:
             return []
         before = timedelta(days=self.rules.relief_waning.before_days)

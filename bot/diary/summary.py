@@ -41,7 +41,7 @@ TREND = timedelta(days=7)  # the last week against the week before
 TREND_STEP = 1.0  # a change of the weekly median pain smaller than this is "steady"
 # A check-in started within the next minute counts already: the page's clock and the bot's differ.
 SOON = timedelta(minutes=1)
-CYCLES = timedelta(days=365)  # an infusion's relief is shown for a year (as /cycles: bot/alerts/desk.py)
+CYCLES = timedelta(days=365)  # an infusion's relief is shown for a year: here, on /cycles and on cards
 FOREVER = 2**62  # holds_until of figures that only a change of the diary can change
 CHUNK = 5_000  # patients computed at once: each query names them, and PostgreSQL's driver takes 32,767 values
 

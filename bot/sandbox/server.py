@@ -16,6 +16,7 @@ import json
 import math
 import mimetypes
 import re
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -32,6 +33,13 @@ if TYPE_CHECKING:
     from bot.sandbox.driver import SimulatedUser
 
 JSON = dict[str, Any]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server started beside the stand-in."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class ApiError(Exception):
