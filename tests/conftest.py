@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +26,11 @@ def pytest_configure(config: pytest.Config) -> None:
         cluster.start()
         config.stash[_OWN_CLUSTER] = cluster
         os.environ[CLUSTER_PORT] = str(cluster.port)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The longest tests first: started last, one of them would keep a worker busy while the other idles.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -50,3 +58,49 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def diary(database_url: str, tmp_path: Path) -> AsyncIterator[Diary]:
     async with running_diary(database_url, tmp_path / "files") as running:
         yield running
+
+
+# -- which SQL each test runs on PostgreSQL (DIARY_RECORD_SQL=folder): to show that a flow tested on
+# SQLite only leaves no statement untried on PostgreSQL (tests/postgres_statements.py compares runs).
+
+_RECORD_SQL = os.environ.get("DIARY_RECORD_SQL")
+_statements: dict[str, set[str]] = {}
+_current: list[str] = [""]
+
+
+_PLACEHOLDER = re.compile(r"\$\d+::(TIMESTAMP WITH TIME ZONE|[A-Z]+)")
+_IN_LIST = re.compile(r"(\$::(?:TIMESTAMP WITH TIME ZONE|[A-Z]+))(?:, \1)+")
+
+
+def _shape(statement: str, parameters: Any, executemany: bool) -> str:
+    """A statement as run, without what varies between runs of it (whitespace, the numbers of its
+    placeholders, the length of IN lists), with the types of its values: PostgreSQL, unlike SQLite,
+    refuses a value of the wrong type."""
+    statement = _IN_LIST.sub(r"\1", _PLACEHOLDER.sub(r"$::\1", re.sub(r"\s+", " ", statement).strip()))
+    first = parameters[0] if executemany and parameters else parameters
+    types = sorted({type(value).__name__ for value in (first.values() if isinstance(first, dict) else first or ())})
+    return f"{statement}  -- {' '.join(types)}" if types else statement
+
+
+if _RECORD_SQL:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if conn.dialect.name == "postgresql" and _current[0]:
+            _statements.setdefault(_current[0], set()).add(_shape(statement, parameters, executemany))
+
+    @pytest.fixture(autouse=True)
+    def _which_test(request: pytest.FixtureRequest) -> Iterator[None]:
+        _current[0] = request.node.nodeid
+        yield
+        _current[0] = ""
+
+    def pytest_sessionfinish(session: pytest.Session) -> None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        folder = Path(_RECORD_SQL)
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / f"{worker}.jsonl").open("w") as out:
+            for test, shapes in sorted(_statements.items()):
+                out.write(json.dumps({"test": test, "statements": sorted(shapes)}) + "\n")

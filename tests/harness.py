@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.config import Settings, load_settings
@@ -24,6 +25,10 @@ from storage.models import Answer, CheckIn, InboxUpdate, OutboxMessage, Schedule
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 TEST_RULES = Path(__file__).with_name("rules.yaml")
+
+# For a Telegram flow whose every statement other tests run on PostgreSQL: the second database would test
+# nothing new at twice the time. tests/postgres_statements.py shows that nothing went untried there.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 class Clock:
@@ -98,13 +103,14 @@ class Diary:
             assert asyncio.get_running_loop().time() < deadline, "timed out"
             await asyncio.sleep(0.05)
 
-    async def inbox_processed(self, timeout: float = 10) -> list[InboxUpdate]:
-        """The inbox once every stored update is marked processed (a reply goes out before the mark)."""
+    async def inbox_processed(self, timeout: float = 10, *, at_least: int = 1) -> list[InboxUpdate]:
+        """The inbox once it holds `at_least` updates and every one is marked processed (a reply goes out
+        before the mark). `at_least` waits for an update sent without waiting for its answer."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             async with self.database.session() as session:
                 rows = list((await session.exec(select(InboxUpdate))).all())
-            if rows and all(row.processed_at is not None for row in rows):
+            if len(rows) >= at_least and all(row.processed_at is not None for row in rows):
                 return rows
             assert asyncio.get_running_loop().time() < deadline, "updates never marked processed"
             await asyncio.sleep(0.05)

@@ -15,7 +15,7 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, checkins, patients, staff
 from storage.models import Alert, OutboxMessage, PatientMessage
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 
 STAFF_CHAT = -100500
 NO_ADVICE = "I can't give medical advice"
@@ -69,6 +69,7 @@ async def alerts(diary: Diary) -> list[Alert]:
         return list((await session.exec(select(Alert).order_by(Alert.id))).all())
 
 
+@SQLITE_ONLY
 async def test_a_rule_firing_sends_staff_a_card_and_tells_the_patient_nothing(diary: Diary) -> None:
     card = await a_card(diary)
     assert card.caption is not None
@@ -83,6 +84,7 @@ async def test_a_rule_firing_sends_staff_a_card_and_tells_the_patient_nothing(di
     assert (alert.rule, alert.status, alert.card_chat_id) == ("severe_pain", "open", STAFF_CHAT)
 
 
+@SQLITE_ONLY
 async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(diary: Diary) -> None:
     card = await a_card(diary)
     stranger = SimulatedUser(diary.standin, 801, "Guest")
@@ -123,6 +125,7 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
     ], "the refused press is not there; every action and the read are"
 
 
+@SQLITE_ONLY
 async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_escalates_to_admins(
     diary: Diary,
 ) -> None:
@@ -162,6 +165,7 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
     assert alert.status == "acknowledged" and alert.escalations == 2
 
 
+@SQLITE_ONLY
 async def test_a_question_gets_the_fixed_reply_and_reaches_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 303, "Ben")
     await diary.enrol(ben)
@@ -232,6 +236,7 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
     assert not cards, "digest-tier findings send no card"
 
 
+@SQLITE_ONLY
 async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_quiet(diary: Diary) -> None:
     card = await a_card(diary)
     ben = diary.standin.users[301]

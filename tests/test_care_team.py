@@ -18,7 +18,7 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, staff
 from storage.models import Alert, OutboxMessage, PatientMessage
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, with_history
 
 BERLIN_CRISIS_LINE = "TelefonSeelsorge"
@@ -60,6 +60,7 @@ async def crisis(diary: Diary, user: SimulatedUser, text: str) -> ChatMessage:
     return card
 
 
+@SQLITE_ONLY
 async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_escalation(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin in the test settings
@@ -87,6 +88,7 @@ async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_es
     assert "quiero morirme" in (ada.last.text or "") and "anymore" not in (ada.last.text or "")
 
 
+@SQLITE_ONLY
 async def test_a_crisis_while_a_pain_alert_is_snoozed_is_its_own_card_and_escalates(diary: Diary) -> None:
     pain_card = await a_card(diary)
     ben = diary.standin.users[301]
@@ -191,6 +193,7 @@ async def test_a_voice_note_and_an_edited_message_reach_staff(diary: Diary) -> N
     assert ("text", "My hand is red and hot since tuesday") in kinds, "both versions are kept"
 
 
+@SQLITE_ONLY
 async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -207,6 +210,7 @@ async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> Non
     assert not failed
 
 
+@SQLITE_ONLY
 async def test_a_long_message_with_crisis_words_in_the_middle_shows_them_on_the_card_and_to_the_admin(
     diary: Diary,
 ) -> None:
@@ -227,6 +231,7 @@ async def test_a_long_message_with_crisis_words_in_the_middle_shows_them_on_the_
     assert "decided to end my life this weekend" in (ada.last.text or ""), "the admin sees why it is urgent"
 
 
+@SQLITE_ONLY
 async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -254,6 +259,7 @@ async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary:
     assert note.strip() in days, "/patient shows the note whole"
 
 
+@SQLITE_ONLY
 async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -295,6 +301,7 @@ async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> 
     assert (alert.rule, alert.tier) == ("contact_request", "amber")
 
 
+@SQLITE_ONLY
 async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
@@ -302,6 +309,7 @@ async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
     assert reply is not None and (reply.text or "").startswith("Clinic staff commands")
 
 
+@SQLITE_ONLY
 async def test_the_crisis_text_follows_the_patients_country(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, 800, "Sam")
     async with diary.database.session() as session:
@@ -325,6 +333,7 @@ async def test_the_crisis_text_follows_the_patients_country(diary: Diary) -> Non
         assert BERLIN_CRISIS_LINE not in reply.text
 
 
+@SQLITE_ONLY
 async def test_a_redelivered_message_takes_effect_once(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -339,6 +348,7 @@ async def test_a_redelivered_message_takes_effect_once(diary: Diary) -> None:
     assert len([m for m in ben.messages if (m.text or "").startswith("I can't give medical advice")]) == 1
 
 
+@SQLITE_ONLY
 async def test_notes_show_in_the_alert_history(diary: Diary) -> None:
     card = await a_card(diary)
     ben = diary.standin.users[301]
@@ -353,6 +363,7 @@ async def test_notes_show_in_the_alert_history(diary: Diary) -> None:
     await diary.wait_until(lambda: "fingers stiff" in (staff_chat(diary)[-1].text or ""))
 
 
+@SQLITE_ONLY
 async def test_photos_stickers_locations_documents_and_video_notes_are_copied_to_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -379,6 +390,7 @@ async def test_photos_stickers_locations_documents_and_video_notes_are_copied_to
     assert not await alerts(diary)
 
 
+@SQLITE_ONLY
 async def test_crisis_words_in_an_edit_a_caption_a_checkin_or_another_language_each_make_a_card(
     diary: Diary,
 ) -> None:
@@ -440,6 +452,7 @@ async def test_crisis_words_in_an_edit_a_caption_a_checkin_or_another_language_e
     await ada.wait_for(lambda: len(ada.messages) >= 6)
 
 
+@SQLITE_ONLY
 async def test_a_repeated_crisis_while_a_pain_alert_is_snoozed_is_a_new_card_each_time(diary: Diary) -> None:
     pain_card = await a_card(diary)
     ben = diary.standin.users[301]

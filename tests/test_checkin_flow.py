@@ -8,7 +8,7 @@ import pytest
 
 from bot.logs import quiet_library_loggers
 from bot.sandbox import SimulatedUser
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 
 
 async def start_checkin(diary: Diary, user: SimulatedUser) -> None:
@@ -16,6 +16,7 @@ async def start_checkin(diary: Diary, user: SimulatedUser) -> None:
     assert "Question 1 of 6" in (user.last.text or "")
 
 
+@SQLITE_ONLY
 async def test_full_checkin_is_one_message_edited_in_place(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 101, "Ben")
     await diary.enrol(ben)
@@ -53,6 +54,7 @@ async def test_full_checkin_is_one_message_edited_in_place(diary: Diary) -> None
     assert checkin.completed_at is not None and checkin.step is None
 
 
+@SQLITE_ONLY
 async def test_half_finished_checkin_keeps_what_was_answered(diary: Diary) -> None:
     ana = SimulatedUser(diary.standin, 102, "Ana")
     await diary.enrol(ana)
@@ -65,6 +67,7 @@ async def test_half_finished_checkin_keeps_what_was_answered(diary: Diary) -> No
     assert checkin.completed_at is None and checkin.step == "skin_temperature"
 
 
+@SQLITE_ONLY
 async def test_back_skip_and_edit(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 103, "Ben")
     await diary.enrol(ben)
@@ -83,6 +86,7 @@ async def test_back_skip_and_edit(diary: Diary) -> None:
     assert {a.item: a.value for a in await diary.answers()} == {"pain": "2"}
 
 
+@SQLITE_ONLY
 async def test_same_button_twice_stores_one_answer(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 104, "Ben")
     await diary.enrol(ben)
@@ -95,6 +99,7 @@ async def test_same_button_twice_stores_one_answer(diary: Diary) -> None:
     assert diary.standin.callback_answers, "both presses are answered"
 
 
+@SQLITE_ONLY
 async def test_button_of_closed_checkin_changes_nothing(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 105, "Ben")
     await diary.enrol(ben)
@@ -107,6 +112,7 @@ async def test_button_of_closed_checkin_changes_nothing(diary: Diary) -> None:
     assert diary.standin.messages[ben.id][old.message_id].edits == 0
 
 
+@SQLITE_ONLY
 async def test_new_checkin_closes_the_previous_one(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 106, "Ben")
     await diary.enrol(ben)
@@ -119,6 +125,7 @@ async def test_new_checkin_closes_the_previous_one(diary: Diary) -> None:
     assert [(a.item, a.value) for a in await diary.answers()] == [("pain", "3")]
 
 
+@SQLITE_ONLY
 async def test_someone_elses_checkin_is_refused(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 107, "Ben")
     eve = SimulatedUser(diary.standin, 108, "Eve")
@@ -132,6 +139,7 @@ async def test_someone_elses_checkin_is_refused(diary: Diary) -> None:
     assert await diary.answers() == []
 
 
+@SQLITE_ONLY
 async def test_forged_callback_data_is_refused_without_an_error(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 109, "Ben")
     await diary.enrol(ben)
@@ -159,6 +167,7 @@ async def test_forged_callback_data_is_refused_without_an_error(diary: Diary) ->
     assert not [m for m in ben.messages if m.text and "went wrong" in m.text]
 
 
+@SQLITE_ONLY
 async def test_info_logs_carry_no_answers_notes_messages_names_or_tokens(
     diary: Diary, caplog: pytest.LogCaptureFixture
 ) -> None:

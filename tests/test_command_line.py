@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import func, select
 
 from bot.diary import enrolment
@@ -48,6 +49,7 @@ def process(*argv: str, database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_python_m_bot_exits_0_with_a_link_and_loads_neither_telegram_nor_the_bot(tmp_path: Path) -> None:
     """The command line's one subprocess test of exit status 0 (2: tests/test_hardening.py). Then
     schedule, staff and audit in one more process, on the database the first one migrated, which

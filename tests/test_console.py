@@ -32,7 +32,7 @@ from bot.sandbox.server import free_port
 from storage import alerts, audit, checkins, console, infusions, migrate, patient_messages, patients, staff
 from storage.database import Database
 from storage.models import Alert, ConsoleSession, OutboxMessage
-from tests.harness import START, TEST_RULES, Clock, running_diary
+from tests.harness import SQLITE_ONLY, START, TEST_RULES, Clock, running_diary
 from tests.test_alerts import a_card, staff_chat
 
 STAFF_CHAT = -100500
@@ -162,6 +162,7 @@ async def test_a_link_signs_in_once_with_a_strict_http_only_cookie(browser: Brow
     assert (SAM, "console_sign_in", None) in await audit_rows(browser.database)
 
 
+@SQLITE_ONLY
 async def test_expired_forged_and_stale_links_are_refused(browser: Browser) -> None:
     db, clock = browser.database, browser.clock
 
@@ -224,6 +225,7 @@ async def test_signing_out_needs_the_csrf_token_and_ends_the_session(browser: Br
 
 
 @pytest.mark.parametrize("csrf", [None, "", "0" * 64])
+@SQLITE_ONLY
 async def test_an_action_without_the_sessions_csrf_token_changes_nothing(browser: Browser, csrf: str | None) -> None:
     alert_id = await an_alert(browser.database)
     await browser.sign_in(SAM)
@@ -235,6 +237,7 @@ async def test_an_action_without_the_sessions_csrf_token_changes_nothing(browser
         assert (await session.exec(select(OutboxMessage))).all() == []
 
 
+@SQLITE_ONLY
 async def test_another_sessions_csrf_token_does_not_work(browser: Browser) -> None:
     alert_id = await an_alert(browser.database)
     await browser.sign_in(ADA)
@@ -270,6 +273,7 @@ def test_the_access_table_names_every_page() -> None:
 
 
 @pytest.mark.parametrize("who", ["nobody", "staff", "admin"])
+@SQLITE_ONLY
 async def test_every_page_and_action_by_role(browser: Browser, who: str) -> None:
     alert_id = await an_alert(browser.database)
     user = {"staff": SAM, "admin": ADA}.get(who)
@@ -301,6 +305,7 @@ async def test_every_page_and_action_by_role(browser: Browser, who: str) -> None
 # ---------------------------------------------------------------------------------------------- pages
 
 
+@SQLITE_ONLY
 async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_the_card(browser: Browser) -> None:
     alert_id = await an_alert(browser.database)
     no_card = await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
@@ -332,6 +337,7 @@ async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_th
     assert (SAM, "view_alert_queue", None) in rows
 
 
+@SQLITE_ONLY
 async def test_the_patient_panel_and_record_are_audited_and_show_who_viewed(browser: Browser) -> None:
     await an_alert(browser.database)
     await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
@@ -408,6 +414,7 @@ async def test_a_reply_from_the_record_or_a_card_goes_as_a_staff_chat_reply_does
     ("text", "problem"),
     [("   ", "Write the reply first."), ("ü" * 4097, "at most 4096 characters; this one has 4097")],
 )
+@SQLITE_ONLY
 async def test_a_reply_that_cannot_go_is_refused_with_its_text_kept(browser: Browser, text: str, problem: str) -> None:
     await an_alert(browser.database)
     await browser.sign_in(SAM)
@@ -420,6 +427,7 @@ async def test_a_reply_that_cannot_go_is_refused_with_its_text_kept(browser: Bro
     assert "reply_to_patient" not in [action for _, action, _ in await audit_rows(browser.database)]
 
 
+@SQLITE_ONLY
 async def test_no_reply_to_a_patient_without_a_chat_or_unknown(browser: Browser) -> None:
     await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
     await browser.sign_in(SAM)
@@ -517,6 +525,7 @@ async def test_the_record_draws_90_days_of_pain_and_mood_as_svg_from_the_diary(b
 # ---------------------------------------------------------------------------------------------- the panel
 
 
+@SQLITE_ONLY
 async def test_the_panel_shows_each_patients_numbers_from_their_diary(browser: Browser) -> None:
     await an_alert(browser.database)
     await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
@@ -549,6 +558,7 @@ def responses(bundle: dict[str, list[dict[str, dict[str, str]]]]) -> list[dict[s
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"]
 
 
+@SQLITE_ONLY
 async def test_a_patients_diary_and_report_download_and_are_audited_as_the_command_lines(browser: Browser) -> None:
     await an_alert(browser.database)
     await with_diary(browser.database)
@@ -590,6 +600,7 @@ async def test_a_patients_diary_and_report_download_and_are_audited_as_the_comma
     assert (await browser.client.get(f"{BASE}/export/diary.csv")).status == 403, "everyone's: admins only"
 
 
+@SQLITE_ONLY
 async def test_an_admin_downloads_every_patients_diary_from_the_panel(browser: Browser) -> None:
     await an_alert(browser.database)
     await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
@@ -610,6 +621,7 @@ async def test_an_admin_downloads_every_patients_diary_from_the_panel(browser: B
 # ---------------------------------------------------------------------------------------------- with the bot
 
 
+@SQLITE_ONLY
 async def test_console_in_telegram_and_a_press_in_the_browser_updates_the_card(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -657,6 +669,7 @@ async def test_console_in_telegram_and_a_press_in_the_browser_updates_the_card(
         assert found is not None and found.status == "acknowledged" and found.acknowledged_by == SAM
 
 
+@SQLITE_ONLY
 async def test_a_reply_from_the_record_reaches_the_patients_chat(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/console"

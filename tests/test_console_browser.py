@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from bot.sandbox import SimulatedUser
@@ -72,6 +73,7 @@ async def signed_in(context: BrowserContext, link: str, console_url: str, checke
     return page
 
 
+@pytest.mark.slow
 async def test_a_clinician_signs_in_from_telegram_acknowledges_an_alert_and_replies_in_chromium(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -33,7 +33,7 @@ from bot.records.importer import import_files
 from storage import cadences, checkins, patients, schedules
 from storage.database import Database
 from tests import test_console
-from tests.harness import START, TEST_RULES, running_diary
+from tests.harness import SQLITE_ONLY, START, TEST_RULES, running_diary
 from tests.test_alerts import a_card
 from tests.test_console import ADA, BASE, SAM, Browser, audit_rows
 
@@ -164,6 +164,7 @@ async def unchanged(clinic: Clinic, rules_before: bytes) -> None:
 
 
 @pytest.mark.parametrize("who", ["nobody", "staff", "admin"])
+@SQLITE_ONLY
 async def test_every_page_and_action_by_role(clinic: Clinic, who: str) -> None:
     before = clinic.rules.read_bytes()
     user = {"staff": SAM, "admin": ADA}.get(who)
@@ -194,6 +195,7 @@ async def test_every_page_and_action_by_role(clinic: Clinic, who: str) -> None:
         assert clinic.rules.read_bytes() == before, "a save without a replay saves nothing"
 
 
+@SQLITE_ONLY
 async def test_staff_see_the_schedule_read_only_and_admins_get_the_forms(clinic: Clinic) -> None:
     await clinic.browser.sign_in(SAM)
     record = await clinic.page("/patients/P-0001")
@@ -220,6 +222,7 @@ def test_the_access_table_names_these_pages_for_admins_and_staff() -> None:
 
 
 @pytest.mark.parametrize("csrf", [None, "", "0" * 64])
+@SQLITE_ONLY
 async def test_every_post_needs_the_sessions_csrf_token(clinic: Clinic, csrf: str | None) -> None:
     before = clinic.rules.read_bytes()
     await clinic.browser.sign_in(ADA)
@@ -250,6 +253,7 @@ async def test_every_post_needs_the_sessions_csrf_token(clinic: Clinic, csrf: st
         ("severe_pain: [\n", "rules.yaml: not valid YAML at line 2, column 1"),
     ],
 )
+@SQLITE_ONLY
 async def test_a_bad_rules_file_shows_the_line_and_setting_and_saves_nothing(
     clinic: Clinic, given: str, message: str
 ) -> None:
@@ -268,6 +272,7 @@ async def test_a_bad_rules_file_shows_the_line_and_setting_and_saves_nothing(
     assert "rules_replay" not in [action for _, action, _ in await audit_rows(clinic.browser.database)]
 
 
+@SQLITE_ONLY
 async def test_an_upload_is_checked_as_the_text_is(clinic: Clinic) -> None:
     await clinic.browser.sign_in(ADA)
     csrf = clinic.browser.csrf(await clinic.page("/rules"))
@@ -377,6 +382,7 @@ async def test_saving_writes_the_file_keeps_a_backup_audits_and_the_console_uses
     assert clinic.rules.read_text() == PROPOSED
 
 
+@SQLITE_ONLY
 async def test_the_running_bot_takes_rules_saved_by_a_console_of_its_own(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -470,6 +476,7 @@ async def test_an_admin_changes_the_schedule_and_the_scheduler_sends_at_the_new_
         ("questionnaires", {"cadence-phq2": "7", "cadence-crps": "400"}, "between 1 and 365 days"),
     ],
 )
+@SQLITE_ONLY
 async def test_bad_schedule_input_changes_nothing_and_keeps_what_was_typed(
     clinic: Clinic, path: str, form: dict[str, str], message: str
 ) -> None:

@@ -44,9 +44,14 @@ def read_corpus(path: Path = CORPUS) -> list[Labelled]:
     return messages
 
 
+# Loaded once for the module (compiling the patterns takes seconds); hypothesis calls its test itself,
+# outside pytest's fixtures, so it is a module constant rather than only a fixture.
+CLINIC_FILES = CrisisLanguage.load()
+
+
 @pytest.fixture(scope="module")
 def language() -> CrisisLanguage:
-    return CrisisLanguage.load()
+    return CLINIC_FILES
 
 
 # -- the labelled corpus
@@ -301,8 +306,7 @@ def test_a_finding_names_the_pattern_and_the_words() -> None:
 # -- loading the files
 
 
-def test_the_clinic_files_load_and_every_pattern_can_match_something() -> None:
-    language = CrisisLanguage.load()
+def test_the_clinic_files_load_and_every_pattern_can_match_something(language: CrisisLanguage) -> None:
     sources = {p.source for p in language.crisis}
     assert sources == {str(PROMPTS_DIR / "crisis" / "en.yaml"), str(PROMPTS_DIR / "crisis" / "es.yaml")}
     assert len(language.crisis) > 100 and language.not_crisis
@@ -398,9 +402,6 @@ def test_yaml_words_such_as_no_and_off_stay_words() -> None:
 
 
 # -- robustness
-
-
-CLINIC_FILES = CrisisLanguage.load()  # hypothesis calls the test itself, outside pytest's fixtures
 
 
 @settings(max_examples=200, deadline=None)

@@ -34,6 +34,7 @@ async def in_flight(database: Database) -> int:
     return len(rows)
 
 
+@pytest.mark.slow
 async def test_a_kill_loop_while_patients_write_loses_no_message(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

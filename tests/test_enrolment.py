@@ -11,7 +11,7 @@ from bot.handlers.gate import STRANGER_COUNTER
 from bot.sandbox import SimulatedUser
 from storage import counters
 from storage.models import Invite, Patient
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 
 
 async def patients(diary: Diary) -> list[Patient]:
@@ -19,6 +19,7 @@ async def patients(diary: Diary) -> list[Patient]:
         return list((await session.exec(select(Patient))).all())
 
 
+@SQLITE_ONLY
 async def test_invite_token_is_random_long_and_stored_only_hashed(diary: Diary) -> None:
     tokens = {await diary.invite(f"P-{n}") for n in range(20)}
     assert len(tokens) == 20
@@ -29,6 +30,7 @@ async def test_invite_token_is_random_long_and_stored_only_hashed(diary: Diary) 
     assert not stored & tokens
 
 
+@SQLITE_ONLY
 async def test_consent_accept_enrols_with_the_invite_settings(diary: Diary) -> None:
     ana = SimulatedUser(diary.standin, 201, "Ana", "es")
     token = await diary.invite("P-0013", language="es")
@@ -43,6 +45,7 @@ async def test_consent_accept_enrols_with_the_invite_settings(diary: Diary) -> N
     assert patient.consented_at == diary.clock()
 
 
+@SQLITE_ONLY
 async def test_decline_stores_nothing_about_the_person(diary: Diary) -> None:
     dee = SimulatedUser(diary.standin, 202, "Dee")
     token = await diary.invite("P-0014")
@@ -55,6 +58,7 @@ async def test_decline_stores_nothing_about_the_person(diary: Diary) -> None:
     assert all(row.payload is None for row in inbox), "processed updates keep no content"
 
 
+@SQLITE_ONLY
 async def test_invite_is_single_use_and_expires(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 203, "Ben")
     eve = SimulatedUser(diary.standin, 204, "Eve")
@@ -88,6 +92,7 @@ async def test_stranger_gets_a_polite_line_and_only_a_counter(diary: Diary) -> N
     assert all(row.payload is None for row in inbox)
 
 
+@SQLITE_ONLY
 async def test_words_of_crisis_before_enrolment_get_help_at_once_and_nothing_is_kept(diary: Diary) -> None:
     """Someone on the consent screen, or never invited, who writes of suicide or self-harm is not told to ask
     for an invite: they get where to find help now, and are told honestly that no one at the clinic will see
@@ -131,6 +136,7 @@ async def test_help_language_and_unknown_input(diary: Diary) -> None:
     assert "¿Cuánto le duele ahora?" in (ben.last.text or "")
 
 
+@SQLITE_ONLY
 async def test_history_sends_a_chart_with_the_patients_own_numbers(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 207, "Ben")
     await diary.enrol(ben)
@@ -157,6 +163,7 @@ async def test_history_sends_a_chart_with_the_patients_own_numbers(diary: Diary)
     assert reply is not None and reply.text == "There are no check-ins from the last 30 days yet."
 
 
+@SQLITE_ONLY
 async def test_checkin_date_is_in_the_patients_time_zone(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 208, "Ben")
     await diary.enrol(ben)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from bot.diary import enrolment
@@ -95,6 +96,7 @@ async def test_unfinished_updates_are_processed_at_start_up(tmp_path: Path, data
         assert [r.processed_at is not None and r.payload is None for r in rows] == [True, True]
 
 
+@pytest.mark.slow
 async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_path: Path, database_url: str) -> None:
     """Patients press buttons while the bot process is killed with SIGKILL at random instants."""
     standin = BotApiStandIn()

@@ -31,7 +31,7 @@ from bot.sandbox.server import ChatMessage
 from storage import audit
 from storage.models import Alert, Answer, CheckIn, OutboxMessage
 from tests.cli import run_cli
-from tests.harness import Diary, running_diary
+from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
 
@@ -142,6 +142,7 @@ async def rows(diary: Diary, model: type) -> list:  # type: ignore[type-arg]
         return list((await session.exec(select(model).order_by(model.id))).all())
 
 
+@SQLITE_ONLY
 async def test_a_positive_phq2_steps_up_to_the_phq9_in_the_same_message(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -182,6 +183,7 @@ async def test_a_positive_phq2_steps_up_to_the_phq9_in_the_same_message(diary: D
     assert days is not None and "PHQ-9: 9 (mild)" in days and "PHQ-2: 3 (positive screen)" in days
 
 
+@SQLITE_ONLY
 async def test_phq9_item_9_above_not_at_all_is_a_crisis_once_per_questionnaire(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
@@ -213,6 +215,7 @@ async def test_phq9_item_9_above_not_at_all_is_a_crisis_once_per_questionnaire(d
     assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
 
 
+@SQLITE_ONLY
 async def test_a_negative_phq2_ends_and_is_not_offered_again_for_14_days(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -254,6 +257,7 @@ async def test_not_this_time_declines_and_remind_me_this_evening_asks_again_at_1
     assert [c.status for c in phq] == ["skipped"], "declined: not offered again the next day"
 
 
+@SQLITE_ONLY
 async def test_text_while_a_questionnaire_is_offered_reaches_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -263,6 +267,7 @@ async def test_text_while_a_questionnaire_is_offered_reaches_staff(diary: Diary)
     assert not [a for a in await rows(diary, Answer) if a.item == "note" and "infusion" in a.value]
 
 
+@SQLITE_ONLY
 async def test_crisis_words_while_a_questionnaire_waits_are_a_crisis_card_and_leave_it_open(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -285,6 +290,7 @@ async def test_crisis_words_while_a_questionnaire_waits_are_a_crisis_card_and_le
     assert not [a for a in await rows(diary, Answer) if a.item == "note"]
 
 
+@SQLITE_ONLY
 async def test_no_questionnaire_is_offered_when_the_clinic_turns_them_off(database_url: str, tmp_path: Path) -> None:
     async with running_diary(database_url, tmp_path / "files", instruments="") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
@@ -335,6 +341,7 @@ async def answer_offer(user: SimulatedUser, diary: Diary, offer: ChatMessage, la
     return diary.standin.messages[user.id][offer.message_id].text or ""
 
 
+@SQLITE_ONLY
 async def test_interference_weekly_and_crps_signs_four_weekly_are_offered_scored_and_shown(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -424,6 +431,7 @@ async def exported_as_fhir_and_csv(database_url: str, folder: Path) -> None:
     assert len(written) == 3 + 9 + 3
 
 
+@pytest.mark.slow
 def test_replay_reads_phq9_scores_from_the_questionnaires_csv(tmp_path: Path) -> None:
     diary_file, scores_file, out = tmp_path / "diary.csv", tmp_path / "questionnaires.csv", tmp_path / "alerts.csv"
     diary_file.write_text(
@@ -454,6 +462,7 @@ def test_replay_reads_phq9_scores_from_the_questionnaires_csv(tmp_path: Path) ->
         replay.run(diary_file, infusions=None, rules=rules, out=out, questionnaires=scores_file, progress=False)
 
 
+@SQLITE_ONLY
 async def test_a_phq9_of_10_or_more_raises_a_low_mood_card_with_its_score(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
@@ -496,6 +505,7 @@ def test_cadence_words_are_refused_with_what_is_wrong(words: list[str], says: st
     assert str(refused.value).startswith(says)
 
 
+@SQLITE_ONLY
 async def test_an_admin_sets_a_patients_own_cadences_and_offers_follow_them(database_url: str, tmp_path: Path) -> None:
     async with running_diary(database_url, tmp_path / "files", instruments="interference,crps") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")

@@ -61,9 +61,9 @@ async def test_a_scripted_day_scraped_over_http(database_url: str, tmp_path: Pat
         for label in ["6", "The same", "The same", "Not swollen", "4 Good"]:
             await ben.press(label)
         standin.fail_next("answerCallbackQuery", 500, "Internal Server Error")
-        await ben.press("Skip ▶", wait=False)
-        await ben.wait_for(lambda: "went wrong" in (ben.last.text or "") or bool(ben.last.text))
-        await diary.inbox_processed()
+        updates = len(await diary.inbox_processed())
+        await ben.press("Skip ▶", wait=False)  # its answer fails: there is nothing to wait for in the chat
+        await diary.inbox_processed(at_least=updates + 1)
         assert [c.completed_at is not None for c in await diary.checkins()] == [True], "stored all the same"
         crisis_at = clock()
         await ben.send("honestly i dont want to live anymore")  # an urgent alert; its card waits

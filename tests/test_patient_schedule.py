@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.diary.scheduling import FOREVER
 from bot.sandbox import SimulatedUser
 from storage.models import OutboxMessage, Patient
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 
 DUE = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the harness's default time
 
@@ -44,6 +44,7 @@ async def test_pause_for_days_and_resume(diary: Diary) -> None:
     assert (await diary.schedule("P-0601")).paused_until == FOREVER
 
 
+@SQLITE_ONLY
 async def test_timezone_by_button_by_city_and_by_name(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 602, "Ben")
     await diary.enrol(ben, "P-0602")
@@ -71,6 +72,7 @@ async def test_timezone_by_button_by_city_and_by_name(diary: Diary) -> None:
     assert patient.timezone == "Asia/Kolkata"
 
 
+@SQLITE_ONLY
 async def test_skip_today_closes_the_checkin(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 603, "Ben")
     await scheduled_checkin(diary, ben, "P-0603")
@@ -83,6 +85,7 @@ async def test_skip_today_closes_the_checkin(diary: Diary) -> None:
     assert press.answer == "This check-in is closed."
 
 
+@SQLITE_ONLY
 async def test_snooze_sends_the_checkin_again_an_hour_later(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 604, "Ben")
     await scheduled_checkin(diary, ben, "P-0604")
@@ -97,6 +100,7 @@ async def test_snooze_sends_the_checkin_again_an_hour_later(diary: Diary) -> Non
     assert len(await diary.checkins()) == 1
 
 
+@SQLITE_ONLY
 async def test_one_reminder_after_two_hours_but_not_in_quiet_hours(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 605, "Ben")
     await scheduled_checkin(diary, ben, "P-0605")  # sent at 03:00 Berlin, inside quiet hours 22:00-07:00
@@ -125,6 +129,7 @@ async def test_a_patients_own_quiet_hours_rule_their_reminders(diary: Diary) -> 
     assert await diary.reminders() == 1
 
 
+@SQLITE_ONLY
 async def test_checkin_closed_without_an_answer_is_missed(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 609, "Ben")
     await scheduled_checkin(diary, ben, "P-0609")
@@ -134,6 +139,7 @@ async def test_checkin_closed_without_an_answer_is_missed(diary: Diary) -> None:
     assert checkin.status == "missed"
 
 
+@SQLITE_ONLY
 async def test_unreachable_patient_who_starts_again_gets_checkins_again(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 607, "Ben")
     await diary.enrol(ben, "P-0607")

@@ -7,6 +7,7 @@ import asyncio
 import csv
 from pathlib import Path
 
+import pytest
 from sqlmodel import func, select
 
 from storage.database import Database
@@ -95,6 +96,7 @@ def test_malformed_files_are_refused_with_file_row_and_field(tmp_path: Path) -> 
     assert result.returncode == 2 and "not UTF-8 text" in result.stderr
 
 
+@pytest.mark.slow
 def test_replay_counts_alerts_per_rule_without_a_bot(tmp_path: Path) -> None:
     rows = [f"P-1,2026-10-{1 + n // 2:02d}T{9 if n % 2 == 0 else 20:02d}:00:00+00:00,4,,,,4," for n in range(40)]
     rows += [f"P-1,2026-10-21T0{n}:00:00+00:00,9,,,,4," for n in range(4)]

@@ -24,7 +24,7 @@ from storage import alerts, audit, checkins, infusions, migrate, patients, staff
 from storage.checkins import Sitting
 from storage.database import Database
 from tests.cli import run_cli
-from tests.harness import START, Diary
+from tests.harness import SQLITE_ONLY, START, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 
 NOW = START  # 2026-11-21 08:00 UTC, 09:00 in the clinic (Europe/Berlin)
@@ -234,6 +234,7 @@ async def test_gather_reads_the_period_in_one_audited_read(database_url: str) ->
     ]
 
 
+@SQLITE_ONLY
 async def test_unknown_codes_and_bad_periods_are_refused(database_url: str) -> None:
     database = await a_database(database_url)
     try:
@@ -337,6 +338,7 @@ def read_pdf(pdf: bytes, folder: Path) -> tuple[int, list[tuple[int, int]], str]
 
 
 @needs_poppler
+@SQLITE_ONLY
 async def test_the_pdf_holds_the_report_on_two_pages_at_most(database_url: str, tmp_path: Path) -> None:
     database = await a_database(database_url)
     try:
@@ -385,6 +387,7 @@ async def test_a_long_diary_full_of_notes_still_fits_two_pages(database_url: str
 # -- /report in Telegram
 
 
+@SQLITE_ONLY
 async def test_staff_get_the_report_as_a_document_and_patients_are_refused(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, SAM, "Sam")
     await register_staff(diary, sam)
@@ -420,6 +423,7 @@ async def test_staff_get_the_report_as_a_document_and_patients_are_refused(diary
 # -- python -m bot report
 
 
+@SQLITE_ONLY
 async def test_the_command_line_writes_the_report_and_audits_it(database_url: str, tmp_path: Path) -> None:
     database = await a_database(database_url)
     try:

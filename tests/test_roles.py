@@ -16,7 +16,7 @@ import pytest
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import staff
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 
 PATIENT_ONLY = {"checkin", "history", "pause", "resume", "timezone", "language", "export", "delete"}
 STAFF_ONLY = {"invite", "invites", "revoke", "patients", "patient", "report", "cycles", "discharge", "infusion"}
@@ -93,6 +93,7 @@ async def test_every_command_and_button_by_every_role(diary: Diary, caplog: pyte
     assert not wrong, wrong
 
 
+@SQLITE_ONLY
 async def test_refusals_say_little_and_are_in_the_right_words(diary: Diary) -> None:
     users = await people(diary)
     reply = await users["patient"].send("/patients")

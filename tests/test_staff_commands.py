@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import BotApiStandIn
 from storage import audit, staff
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import complete_checkin, with_history
 
 
@@ -22,6 +22,7 @@ async def actions(diary: Diary) -> list[tuple[int | None, str, str | None]]:
         return [(e.actor_id, e.action, e.patient_code) for e in await audit.since(session=session)]
 
 
+@SQLITE_ONLY
 async def test_staff_invite_a_patient_who_enrols_with_the_link(diary: Diary) -> None:
     sam = await a_member(diary)
     reply = await sam.send("/invite P-0042 America/Chicago es 08:30,19:00")
@@ -52,6 +53,7 @@ async def test_staff_invite_a_patient_who_enrols_with_the_link(diary: Diary) -> 
     assert (800, "invite", "P-0042") in await actions(diary)
 
 
+@SQLITE_ONLY
 async def test_a_revoked_invite_no_longer_works(diary: Diary) -> None:
     sam = await a_member(diary)
     reply = await sam.send("/invite P-0050")
@@ -69,6 +71,7 @@ async def test_a_revoked_invite_no_longer_works(diary: Diary) -> None:
     assert (800, "revoke_invite", "P-0050") in await actions(diary)
 
 
+@SQLITE_ONLY
 async def test_patients_patient_and_discharge(diary: Diary) -> None:
     sam = await a_member(diary)
     ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
@@ -120,6 +123,7 @@ async def test_patients_patient_and_discharge(diary: Diary) -> None:
     assert (800, "discharge", "P-0001") in recorded
 
 
+@SQLITE_ONLY
 async def test_admins_manage_the_team_and_each_role_gets_its_menu(diary: Diary) -> None:
     ada = SimulatedUser(diary.standin, 900, "Ada")
     menus = diary.standin.commands
@@ -154,6 +158,7 @@ async def test_admins_manage_the_team_and_each_role_gets_its_menu(diary: Diary) 
     assert (900, "staff_add", None) in recorded and (900, "staff_remove", None) in recorded
 
 
+@SQLITE_ONLY
 async def test_wrong_invite_tokens_are_rate_limited_per_user(diary: Diary) -> None:
     token = await diary.invite("P-0060")
     guesser = SimulatedUser(diary.standin, 444, "Guess")

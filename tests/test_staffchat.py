@@ -21,7 +21,7 @@ from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, clinic_settings, outbox, staff
 from storage.models import AuditEvent, OutboxMessage
-from tests.harness import Clock, Diary, running_diary
+from tests.harness import SQLITE_ONLY, Clock, Diary, running_diary
 
 GROUP = -4001
 SUPERGROUP = -1004001
@@ -64,6 +64,7 @@ async def people(diary: Diary) -> tuple[SimulatedUser, SimulatedUser, SimulatedU
     return ada, sam, ben
 
 
+@SQLITE_ONLY
 async def test_without_a_staff_chat_messages_wait_until_an_admin_sends_staffchat_in_a_group(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -108,6 +109,7 @@ async def test_without_a_staff_chat_messages_wait_until_an_admin_sends_staffchat
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
 
 
+@SQLITE_ONLY
 async def test_the_chosen_chat_wins_over_staff_chat_id_also_after_a_restart(database_url: str, tmp_path: Path) -> None:
     configured = -100500  # STAFF_CHAT_ID in the test settings
     clock = Clock()
@@ -152,6 +154,7 @@ async def test_the_staff_chat_follows_its_group_into_a_supergroup(database_url: 
         assert reply is not None and "P-0001" in (reply.text or "")
 
 
+@SQLITE_ONLY
 async def test_a_send_refused_for_a_migrated_group_follows_it_and_arrives(database_url: str, tmp_path: Path) -> None:
     """Telegram's service messages about the move were missed (or not yet handled): the refused send says
     where the group went, and the message goes there."""

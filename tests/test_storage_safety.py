@@ -116,6 +116,7 @@ def helper(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProces
 # --- 1. Migrations are atomic and serialised ------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_migration_killed_at_any_moment_leaves_a_database_that_starts(tmp_path: Path) -> None:
     """SIGKILL at random moments during the first start, each time on a fresh SQLite file: every
     database is left either untouched or migrated (nothing in between), and every one starts."""
@@ -136,12 +137,14 @@ async def test_migration_killed_at_any_moment_leaves_a_database_that_starts(tmp_
         await assert_migrated_and_working(f"sqlite:///{path}")
 
 
+@pytest.mark.slow
 async def test_three_processes_migrating_one_fresh_database_all_succeed(database_url: str) -> None:
     done = await asyncio.to_thread(helper, "race", database_url, 3)
     assert done.returncode == 0, done.stderr
     await assert_migrated_and_working(database_url)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 async def test_migrations_are_serialised_on_a_postgresql_database_that_defaults_to_serializable(
     postgres_cluster: PostgresCluster,

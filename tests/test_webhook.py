@@ -8,11 +8,12 @@ import aiohttp
 
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import free_port
-from tests.harness import running_diary
+from tests.harness import SQLITE_ONLY, running_diary
 
 SECRET = "s3cret-token_for-the-webhook"
 
 
+@SQLITE_ONLY
 async def test_updates_arrive_by_webhook_and_only_with_the_secret(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/updates"
