@@ -211,6 +211,8 @@ async def test_staff_see_the_schedule_read_only_and_admins_get_the_forms(clinic:
     assert 'name="times" value="09:00"' in page and 'name="cadence-phq2" value="clinic"' in page
     assert f'href="{BASE}/rules"' in page
     assert (await clinic.client.get(f"{BASE}/patients/P-9999/schedule")).status == 404
+    viewed = [row for row in await audit_rows(clinic.browser.database) if row[1] == "view_schedule"]
+    assert viewed == [(SAM, "view_schedule", "P-0001"), (ADA, "view_schedule", "P-0001")], "no read, no row"
 
 
 def test_the_access_table_names_these_pages_for_admins_and_staff() -> None:

@@ -381,20 +381,39 @@ class AlertDesk:
 
     async def view(self, *, alert_id: int, now: datetime) -> AlertView | None:
         async with self.database.session() as session:
-            alert = await alerts.get(session=session, alert_id=alert_id)
-            if alert is None:
-                return None
-            patient = await patients.by_id(session=session, patient_id=alert.patient_id)
-            assert patient is not None
-            entries = await checkins.diary_since(
-                session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
-            )
-            found = await answered_since(session, self.scored, patient_id=alert.patient_id, since=now - HISTORY)
-            cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
-            given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
-            people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
-            names = await staff.names(session=session, telegram_user_ids=people)
-            others = await alerts.on_card(session=session, card_alert_id=alert_id)
+            return await self._view(session, alert_id=alert_id, now=now)
+
+    async def view_history(self, *, alert_id: int, actor_id: int, now: datetime) -> AlertView | None:
+        """The alert as `view` reads it, for its patient's recent history: a read of patient data, audited
+        as `actor_id`'s in the same transaction."""
+        async with self.database.session() as session:
+            view = await self._view(session, alert_id=alert_id, now=now)
+            if view is not None:
+                await audit.record(
+                    session=session,
+                    actor_id=actor_id,
+                    action="view_history",
+                    patient_code=view.code,
+                    detail=f"alert {alert_id}",
+                    now=now,
+                )
+        return view
+
+    async def _view(self, session: AsyncSession, *, alert_id: int, now: datetime) -> AlertView | None:
+        alert = await alerts.get(session=session, alert_id=alert_id)
+        if alert is None:
+            return None
+        patient = await patients.by_id(session=session, patient_id=alert.patient_id)
+        assert patient is not None
+        entries = await checkins.diary_since(
+            session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
+        )
+        found = await answered_since(session, self.scored, patient_id=alert.patient_id, since=now - HISTORY)
+        cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
+        given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
+        people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
+        names = await staff.names(session=session, telegram_user_ids=people)
+        others = await alerts.on_card(session=session, card_alert_id=alert_id)
         return AlertView(
             alert=alert,
             code=patient.code,
@@ -455,7 +474,8 @@ class AlertDesk:
         return sent
 
     async def record_infusion(self, *, code: str, on: date, kind: str, by: int | None, now: datetime) -> bool | None:
-        """True: recorded; False: already recorded that day; None: no such patient."""
+        """True: recorded (and audited as `by`'s in the same transaction); False: already recorded that
+        day; None: no such patient."""
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
@@ -463,6 +483,8 @@ class AlertDesk:
             recorded = await infusions.record(
                 session=session, patient_id=patient.id, given_on=on, kind=kind, now=now, by=by
             )
+            if recorded:
+                await audit.record(session=session, actor_id=by, action="infusion", patient_code=patient.code, now=now)
             await summary.refresh(session, patient_ids=[patient.id], now=now, config=self.rules.relief_waning)
             waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
             if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done

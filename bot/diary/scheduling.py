@@ -106,13 +106,20 @@ class Scheduler:
             )
         return upcoming(rule, now=now, count=5)
 
-    async def show(self, *, code: str, now: datetime) -> tuple[Rule, str | None, list[Slot]] | None:
-        """The rule, the patient's own quiet hours (None: the clinic's) and the next five slots."""
+    async def show(
+        self, *, code: str, now: datetime, viewer: int | None = None
+    ) -> tuple[Rule, str | None, list[Slot]] | None:
+        """The rule, the patient's own quiet hours (None: the clinic's) and the next five slots. With a
+        `viewer`, the read is audited as theirs in the same transaction (the console's schedule page)."""
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
                 raise UnknownPatient(code)
             schedule = await schedules.get(session=session, patient_id=patient.id)
+            if viewer is not None:
+                await audit.record(
+                    session=session, actor_id=viewer, action="view_schedule", patient_code=patient.code, now=now
+                )
         if schedule is None:
             return None
         rule = rule_of(schedule)

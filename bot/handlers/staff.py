@@ -25,7 +25,6 @@ from bot.handlers.callback_data import parse_alert
 from bot.handlers.context import DiaryContext
 from bot.handlers.edits import edit
 from bot.records import report
-from storage import audit
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +53,12 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
     action, alert_id = parsed
     now = context.now
     if action is StaffAction.HISTORY:
-        view = await services.desk.view(alert_id=alert_id, now=now)
-        if view is not None and isinstance(query.message, Message):
-            log.info("staff %s viewed the history of patient %s", update.effective_user.id, view.alert.patient_id)
-            async with services.database.session() as session:
-                await audit.record(
-                    session=session,
-                    actor_id=update.effective_user.id,
-                    action="view_history",
-                    patient_code=view.code,
-                    detail=f"alert {alert_id}",
-                    now=now,
-                )
-            for part in services.cards.history_texts(view, now=now):
-                await query.message.reply_text(part)
+        if isinstance(query.message, Message):
+            view = await services.desk.view_history(alert_id=alert_id, actor_id=update.effective_user.id, now=now)
+            if view is not None:
+                log.info("staff %s viewed the history of patient %s", update.effective_user.id, view.alert.patient_id)
+                for part in services.cards.history_texts(view, now=now):
+                    await query.message.reply_text(part)
         await query.answer()
         return
     user = update.effective_user
@@ -138,11 +129,6 @@ async def infusion_command(update: Update, context: DiaryContext) -> None:
         await message.reply_text(context.sender_text(update, "staff.unknown_patient", code=shown(code)))
         return
     log.info("staff %s recorded an infusion", update.effective_user.id)
-    if recorded:
-        async with services.database.session() as session:
-            await audit.record(
-                session=session, actor_id=update.effective_user.id, action="infusion", patient_code=code, now=now
-            )
     key = "staff.infusion_recorded" if recorded else "staff.infusion_exists"
     await message.reply_text(context.sender_text(update, key, code=code, date=on.isoformat()))
 
