@@ -33,6 +33,7 @@ from bot.sandbox.server import ChatMessage, Event, free_port
 from storage import checkins, patients
 from storage.database import Database
 from storage.models import OutboxMessage
+from storage.statuses import OWED
 
 DEMO_DIR = Path("data/demo")
 EVA_INFUSION_AGO = timedelta(days=56)
@@ -155,7 +156,7 @@ async def _sent(settings: Settings, clock: DemoClock) -> None:
             async with database.session() as session:
                 owed = await session.exec(
                     select(OutboxMessage.id).where(
-                        col(OutboxMessage.status).in_(("pending", "sending")), OutboxMessage.not_before <= clock()
+                        col(OutboxMessage.status).in_(OWED), OutboxMessage.not_before <= clock()
                     )
                 )
                 if owed.first() is None:

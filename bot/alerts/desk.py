@@ -34,6 +34,7 @@ from storage import alerts, audit, checkins, counters, infusions, outbox, patien
 from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, Priority
+from storage.statuses import AlertStatus, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,8 @@ class AlertDesk:
         """The daily pass over every active patient: missed check-ins and waning relief show up here
         even when nobody completes a check-in."""
         async with self.database.session() as session:
-            ids = await patients.ids_with_status(session=session, status="active")
-            ids += await patients.ids_with_status(session=session, status="unreachable")
+            ids = await patients.ids_with_status(session=session, status=PatientStatus.ACTIVE)
+            ids += await patients.ids_with_status(session=session, status=PatientStatus.UNREACHABLE)
         return sum([await self.evaluate(patient_id=i, now=now) for i in ids])
 
     async def _file(
@@ -216,7 +217,7 @@ class AlertDesk:
         else:
             assert current.id is not None
             alert_id = current.id
-            if current.status == "snoozed":
+            if current.status == AlertStatus.SNOOZED:
                 if current.snoozed_until is not None and current.snoozed_until > now:
                     return None  # staff said this is the expected level for now
                 await alerts.reopen(
@@ -518,7 +519,9 @@ class AlertDesk:
         relief first (longest ago first), then by projected day, then those without a measure."""
         found = []
         async with self.database.session() as session:
-            for patient_id in await infusions.patients_with(session=session, statuses=("active", "unreachable")):
+            for patient_id in await infusions.patients_with(
+                session=session, statuses=(PatientStatus.ACTIVE, PatientStatus.UNREACHABLE)
+            ):
                 patient = await patients.by_id(session=session, patient_id=patient_id)
                 current = (await self.cycles_of(session, patient_id=patient_id, now=now))[-1:]
                 if patient is not None and current:
@@ -578,7 +581,7 @@ class AlertDesk:
         open_hours = self.rules.digest.open_longer_than_hours
         async with self.database.session() as session:
             active = await alerts.active_with_codes(session=session)
-            unreachable = await patients.codes_with_status(session=session, status="unreachable")
+            unreachable = await patients.codes_with_status(session=session, status=PatientStatus.UNREACHABLE)
             scores = await self._new_scores(session, since=now - timedelta(days=1), now=now)
             messages = await patient_messages.undigested(session=session)
             waning = []

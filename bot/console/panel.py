@@ -19,8 +19,9 @@ from storage import alerts, audit, checkins, console, infusions, patients, sched
 from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, AuditEvent
+from storage.statuses import ShownStatus
 
-STATUSES = ("active", "paused", "unreachable", "invited", "declined", "discharged")  # as roster.shown_status
+STATUSES: tuple[str, ...] = tuple(ShownStatus)  # as roster.shown_status, in the order the panel offers them
 SORTS = ("alerts", "code", "status", "adherence", "pain", "infusion")
 RECORD = timedelta(days=90)  # what a patient's record page shows: the diary, the chart, the messages
 SCORES_SINCE = timedelta(days=180)  # questionnaire scores, as /patient lists them

@@ -33,6 +33,7 @@ from storage import audit, checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import Patient, Schedule
 from storage.schedules import Due
+from storage.statuses import CheckInStatus, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Scheduler:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
                 raise UnknownPatient(code)
-            active = patient.status in ("active", "invited")
+            active = patient.status in (PatientStatus.ACTIVE, PatientStatus.INVITED)
             await schedules.put(
                 session=session,
                 patient_id=patient.id,
@@ -147,7 +148,7 @@ class Scheduler:
                 return None
             if timezone is not None:
                 patient.timezone = schedule.timezone = timezone
-            patient.status = "active"
+            patient.status = PatientStatus.ACTIVE
             first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=now)
             await schedules.put(
                 session=session,
@@ -227,7 +228,7 @@ class Scheduler:
                 paused += 1
                 continue
             late = now - schedule.next_due_at > self.grace
-            reachable = item.status == "active" and item.chat_id is not None
+            reachable = item.status == PatientStatus.ACTIVE and item.chat_id is not None
             chats[schedule.patient_id] = item.chat_id
             new_checkins.append(
                 {
@@ -239,13 +240,13 @@ class Scheduler:
                     "closes_at": min(now + self.open_for, max(following.fire_at, now)),
                     "step": self.first_item,
                     "chat_id": item.chat_id,
-                    "status": "open" if reachable and not late else "missed",
+                    "status": CheckInStatus.OPEN if reachable and not late else CheckInStatus.MISSED,
                 }
             )
         await schedules.advance_many(session=session, slots=advances)
         # A replayed tick finds its slots' check-ins already there: they are not created or queued again.
         created = await checkins.create_many(session=session, rows=new_checkins)
-        to_send = {patient_id: checkin_id for checkin_id, patient_id, status in created if status == "open"}
+        to_send = {patient_id: checkin_id for checkin_id, patient_id, status in created if status == CheckInStatus.OPEN}
         await checkins.close_earlier(session=session, keep=to_send, questionnaire=self.questionnaire_id, now=now)
         await outbox.enqueue_many(
             session=session,
