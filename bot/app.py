@@ -36,7 +36,6 @@ from bot.diary.questionnaire import Questionnaires
 from bot.diary.scheduling import Scheduler
 from bot.handlers import (
     admin,
-    callback_data,
     checkin,
     console,
     errors,
@@ -50,9 +49,10 @@ from bot.handlers import (
     staff_replies,
     staffchat,
 )
-from bot.handlers.alert_card import CardRenderer
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
+from bot.views import callback_data
+from bot.views.alert_card import CardRenderer
 from storage.database import Database
 
 DiaryApplication = Application[Any, DiaryContext, Any, Any, Any, Any]

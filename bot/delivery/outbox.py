@@ -31,12 +31,12 @@ from bot.care_team.staff_chat import StaffChat
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
-from bot.handlers.alert_card import CardRenderer
-from bot.handlers.callback_data import CONTACT_ME
-from bot.handlers.checkin_view import render
-from bot.handlers.edits import edit
 from bot.metrics import Metrics
 from bot.prompts import Catalog
+from bot.views.alert_card import CardRenderer
+from bot.views.callback_data import CONTACT_ME
+from bot.views.checkin import render
+from bot.views.edits import edit
 from storage import checkins, outbox, patients, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage

@@ -9,7 +9,10 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.diary import enrolment, history
-from bot.handlers.callback_data import (
+from bot.handlers.context import DiaryContext
+from bot.records import erasure
+from bot.records.export import Export
+from bot.views.callback_data import (
     consent_button,
     delete_button,
     language_button,
@@ -17,10 +20,7 @@ from bot.handlers.callback_data import (
     parse_delete,
     parse_language,
 )
-from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
-from bot.records import erasure
-from bot.records.export import Export
+from bot.views.edits import edit
 from storage import patients
 from storage.statuses import PatientStatus
 

@@ -19,8 +19,8 @@ from bot.diary import chart
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.roster import RecentDiary
 from bot.diary.scores import newest, scored
-from bot.handlers.callback_data import alert_button, reply_button, seen_button
 from bot.prompts import Catalog
+from bot.views.callback_data import alert_button, reply_button, seen_button
 from storage.checkins import Entry
 from storage.models import PER_MESSAGE_RULES, Alert
 from storage.statuses import AlertStatus
