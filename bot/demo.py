@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
@@ -119,7 +120,7 @@ async def _escalate(settings: Settings, clock: DemoClock) -> None:
     """What the bot's interval job does for urgent alerts nobody has acknowledged, run now."""
     database = Database(settings.database_url)
     try:
-        await AlertDesk.for_settings(database, settings).escalate(now=clock())
+        await escalation.escalate(AlertDesk.for_settings(database, settings), now=clock())
     finally:
         await database.dispose()
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.alerts import digest, escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
@@ -144,18 +145,18 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
 
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(minutes=14)
-    assert await desk.escalate(now=diary.clock()) == 0
+    assert await escalation.escalate(desk, now=diary.clock()) == 0
     diary.clock.advance(minutes=2)
-    assert await desk.escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
     await ada.wait_for(lambda: bool(ada.messages))
     assert (ada.last.text or "").startswith("Not acknowledged for 16 minutes:")
     diary.clock.advance(minutes=15)
-    assert await desk.escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
     await ada.wait_for(lambda: len(ada.messages) == 2)
 
     await ada.press("Acknowledge", message=ada.last)
     diary.clock.advance(minutes=15)
-    assert await desk.escalate(now=diary.clock()) == 0, "acknowledged: no more escalations"
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
     await diary.wait_until(
         lambda: "Acknowledged by Ada" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
     )
@@ -215,14 +216,14 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
     await ben.wait_for(lambda: "Hand burning" in (ben.last_with_buttons().text or ""))
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(hours=14)  # 23:00 in Berlin: before the digest time (23:30)
-    assert not await desk.daily(now=diary.clock())
+    assert not await digest.daily(desk, now=diary.clock())
     diary.clock.advance(minutes=31)
-    assert await desk.daily(now=diary.clock())
-    assert not await desk.daily(now=diary.clock()), "once a day"
+    assert await digest.daily(desk, now=diary.clock())
+    assert not await digest.daily(desk, now=diary.clock()), "once a day"
     await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
-    digest = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
-    assert digest is not None
-    assert digest.splitlines() == [
+    text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert text is not None
+    assert text.splitlines() == [
         "Daily digest, 2026-11-21",
         "Missed check-ins:",
         "P-0002: 3 check-ins missed in a row since Fri 20 Nov",
