@@ -26,7 +26,7 @@ from bot.alerts.desk import AlertDesk
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduling import Scheduler
+from bot.diary.scheduler import Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.picture import message_picture

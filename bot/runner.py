@@ -20,7 +20,7 @@ from bot.console.app import Console
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.webhook import WebhookServer
-from bot.diary.schedule import parse_quiet_hours
+from bot.diary.schedule_rules import parse_quiet_hours
 from bot.handlers.context import Services
 from bot.handlers.menus import publish_command_menus
 from bot.metrics import MetricsServer

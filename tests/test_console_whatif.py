@@ -26,8 +26,8 @@ from bot.app import crisis_language
 from bot.config import load_settings
 from bot.console.app import Console
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.schedule import parse_rule
-from bot.diary.scheduling import Scheduler
+from bot.diary.schedule_rules import parse_rule
+from bot.diary.scheduler import Scheduler
 from bot.records import diary_csv, replay
 from bot.records.importer import import_files
 from storage import cadences, checkins, patients, schedules

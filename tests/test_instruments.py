@@ -24,7 +24,7 @@ from bot.config import parse_instruments
 from bot.diary import cadences
 from bot.diary.checkins import this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
-from bot.diary.schedule import InputError
+from bot.diary.schedule_rules import InputError
 from bot.records import replay
 from bot.records.diary_csv import CsvError
 from bot.sandbox import SimulatedUser

@@ -16,7 +16,7 @@ from bot.alerts.cycles import describe
 from bot.alerts.desk import HISTORY, AlertDesk
 from bot.alerts.rules import Tier
 from bot.care_team.text_limits import TEXT_LIMIT, split
-from bot.diary.schedule import parse_times
+from bot.diary.schedule_rules import parse_times
 from bot.diary.scores import answered_since, newest, scored
 from storage import alerts, checkins, counters, outbox, patient_messages, patients
 from storage.models import Alert, Priority

@@ -37,7 +37,7 @@ from bot.console import auth, panel, schedules, svg, whatif
 from bot.diary import chart as diary_chart
 from bot.diary.enrolment import PATIENT_CODE
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import Services
 from bot.prompts import Catalog
 from bot.records import report

@@ -13,7 +13,7 @@ from bot.alerts.desk import TIER_ORDER, AlertDesk
 from bot.alerts.rules import Tier
 from bot.diary import roster, summary
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.diary.scores import Answered, answered_since
 from storage import alerts, audit, checkins, console, infusions, patients, schedules, staff, summaries
 from storage.checkins import Entry

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.console import auth
 from bot.diary import cadences
-from bot.diary.schedule import (
+from bot.diary.schedule_rules import (
     InputError,
     format_days,
     format_quiet_hours,
@@ -24,7 +24,7 @@ from bot.diary.schedule import (
     parse_quiet_hours,
     parse_rule,
 )
-from bot.diary.scheduling import Scheduler, UnknownPatient
+from bot.diary.scheduler import Scheduler, UnknownPatient
 from bot.views.schedule import slot_lines
 
 if TYPE_CHECKING:

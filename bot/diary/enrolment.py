@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.diary.schedule import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
+from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
 from storage import audit, invites, patients, schedules, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient

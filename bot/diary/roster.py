@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.care_team.staff_chat import StaffChat
 from bot.diary.chart import WINDOW
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.diary.scores import Answered, answered_since
 from storage import audit, checkins, infusions, invites, outbox, patients, schedules
 from storage.checkins import Entry

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.enrolment import WrongTokens
-from bot.diary.scheduling import Scheduler
+from bot.diary.scheduler import Scheduler
 from bot.metrics import Metrics
 from bot.prompts import Catalog
 from bot.views.alert_card import CardRenderer

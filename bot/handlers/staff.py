@@ -18,8 +18,8 @@ from bot.alerts.desk import AlertView, StaffAction
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary import enrolment, roster
 from bot.diary.places import parse_country
-from bot.diary.schedule import InputError, is_times_word, join_spaced_times, parse_zone, shown
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.schedule_rules import InputError, is_times_word, join_spaced_times, parse_zone, shown
+from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.records import report
 from bot.views.callback_data import parse_alert

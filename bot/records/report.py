@@ -26,7 +26,7 @@ from bot.alerts.desk import AlertDesk
 from bot.config import Settings
 from bot.diary import chart
 from bot.diary.questionnaire import Questionnaire, Questionnaires
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.diary.scores import Answered, answered_since, scored
 from storage import alerts, audit, checkins, infusions, patients, staff
 from storage.checkins import Entry, Sitting

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.schedule import (
+from bot.diary.schedule_rules import (
     Rule,
     Slot,
     format_days,
