@@ -35,3 +35,18 @@ def test_nothing_below_the_handlers_imports_them() -> None:
         if module == "bot.handlers" or module.startswith("bot.handlers.")
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_no_private_module_of_python_telegram_bot_is_imported() -> None:
+    """Its private modules (telegram._utils, telegram._bot, ...) change without notice between releases;
+    what a subclass needs is public (bot/delivery/telegram_http.py reads time-outs through
+    BaseRequest.DEFAULT_NONE rather than telegram._utils' DefaultValue)."""
+    files = sources("bot", "storage", "tests", "bench")
+    assert ROOT / "bot" / "delivery" / "telegram_http.py" in files
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in files
+        for line, module in imported(path)
+        if module.startswith(("telegram._", "telegram.ext._", "telegram.request._"))
+    ]
+    assert not wrong, "\n".join(wrong)
