@@ -60,7 +60,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
 DISCHARGED_COMMANDS = frozenset({"start", "help", "history", "callme", "language", "export", "delete"})
 DISCHARGED_BUTTONS = frozenset({"lg", "dl", "cm", "cs"})  # "cs": consent to a re-link (readmission)
 
-# Buttons by the prefix of their callback data (handlers/callback_data.py).
+# Buttons by the prefix of their callback data (views/callback_data.py).
 BUTTONS: dict[str, frozenset[Role]] = {
     "cs": EVERYONE,  # consent, carries the invite token
     "ck": PATIENTS,  # check-in answers

@@ -33,10 +33,9 @@ from bot.delivery.telegram_http import AiohttpRequest
 from bot.diary.checkins import CheckIns
 from bot.diary.enrolment import WrongTokens
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.scheduling import Scheduler
+from bot.diary.scheduler import Scheduler
 from bot.handlers import (
     admin,
-    callback_data,
     checkin,
     console,
     errors,
@@ -45,14 +44,15 @@ from bot.handlers import (
     messages,
     patient,
     patient_messages,
-    schedule,
+    pause_timezone,
     staff,
     staff_replies,
     staffchat,
 )
-from bot.handlers.alert_card import CardRenderer
 from bot.handlers.context import DiaryContext, Services
 from bot.prompts import Catalog
+from bot.views import callback_data
+from bot.views.alert_card import CardRenderer
 from storage.database import Database
 
 DiaryApplication = Application[Any, DiaryContext, Any, Any, Any, Any]
@@ -142,9 +142,9 @@ def build_application(
     application.add_handler(CommandHandler("callme", patient_messages.callme_command))
     application.add_handler(CommandHandler("schedule", admin.schedule_command))
     application.add_handler(CommandHandler("questionnaires", admin.questionnaires_command))
-    application.add_handler(CommandHandler("pause", schedule.pause_command))
-    application.add_handler(CommandHandler("resume", schedule.resume_command))
-    application.add_handler(CommandHandler("timezone", schedule.timezone_command))
+    application.add_handler(CommandHandler("pause", pause_timezone.pause_command))
+    application.add_handler(CommandHandler("resume", pause_timezone.resume_command))
+    application.add_handler(CommandHandler("timezone", pause_timezone.timezone_command))
     application.add_handler(CommandHandler("export", patient.export_command))
     application.add_handler(CommandHandler("delete", patient.delete_command))
     application.add_handler(CommandHandler("infusion", staff.infusion_command))
@@ -164,7 +164,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(patient.consent, pattern=callback_data.is_consent))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=callback_data.is_checkin))
     application.add_handler(CallbackQueryHandler(patient.language_chosen, pattern=callback_data.is_language))
-    application.add_handler(CallbackQueryHandler(schedule.timezone_chosen, pattern=callback_data.is_timezone))
+    application.add_handler(CallbackQueryHandler(pause_timezone.timezone_chosen, pattern=callback_data.is_timezone))
     application.add_handler(CallbackQueryHandler(patient.delete_chosen, pattern=callback_data.is_delete))
     application.add_handler(CallbackQueryHandler(staff.alert_button, pattern=callback_data.is_alert))
     application.add_handler(CallbackQueryHandler(patient_messages.contact_me, pattern=callback_data.is_contact_me))

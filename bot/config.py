@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.alerts.crisis_texts import DEFAULT_CRISIS_TEXTS, CrisisTextError, CrisisTexts
 from bot.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules
-from bot.diary.schedule import format_times, parse_quiet_hours, parse_times, parse_zone
+from bot.diary.schedule_rules import format_times, parse_quiet_hours, parse_times, parse_zone
 from bot.prompts import PROMPTS_DIR
 
 

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduling import Scheduler
+from bot.diary.scheduler import Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.picture import message_picture
@@ -33,6 +34,7 @@ from bot.sandbox.server import ChatMessage, Event, free_port
 from storage import checkins, patients
 from storage.database import Database
 from storage.models import OutboxMessage
+from storage.statuses import OWED
 
 DEMO_DIR = Path("data/demo")
 EVA_INFUSION_AGO = timedelta(days=56)
@@ -118,7 +120,7 @@ async def _escalate(settings: Settings, clock: DemoClock) -> None:
     """What the bot's interval job does for urgent alerts nobody has acknowledged, run now."""
     database = Database(settings.database_url)
     try:
-        await AlertDesk.for_settings(database, settings).escalate(now=clock())
+        await escalation.escalate(AlertDesk.for_settings(database, settings), now=clock())
     finally:
         await database.dispose()
 
@@ -155,7 +157,7 @@ async def _sent(settings: Settings, clock: DemoClock) -> None:
             async with database.session() as session:
                 owed = await session.exec(
                     select(OutboxMessage.id).where(
-                        col(OutboxMessage.status).in_(("pending", "sending")), OutboxMessage.not_before <= clock()
+                        col(OutboxMessage.status).in_(OWED), OutboxMessage.not_before <= clock()
                     )
                 )
                 if owed.first() is None:

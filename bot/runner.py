@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
 from telegram.error import InvalidToken
 
+from bot.alerts import digest, escalation
 from bot.alerts.rules_file import RulesFollower
 from bot.app import build_application, utc_now
 from bot.config import Settings
@@ -19,7 +20,7 @@ from bot.console.app import Console
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.webhook import WebhookServer
-from bot.diary.schedule import parse_quiet_hours
+from bot.diary.schedule_rules import parse_quiet_hours
 from bot.handlers.context import Services
 from bot.handlers.menus import publish_command_menus
 from bot.metrics import MetricsServer
@@ -128,15 +129,15 @@ async def serve(
                     reminders = await services.scheduler.dispatch_reminders(
                         now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
                     )
-                escalations = await services.desk.escalate(now=clock())
-                digest = await services.desk.daily(now=clock())
+                escalations = await escalation.escalate(services.desk, now=clock())
+                digested = await digest.daily(services.desk, now=clock())
                 await retention.purge(
                     database,
                     now=clock(),
                     inbox_days=settings.inbox_retention_days,
                     outbox_days=settings.outbox_retention_days,
                 )
-                if dispatched.sent or reminders or escalations or digest:
+                if dispatched.sent or reminders or escalations or digested:
                     sender.wake.set()
                 # A slot due before the next interval tick gets a tick of its own, on time.
                 earliest = await services.scheduler.earliest_due()

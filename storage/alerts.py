@@ -9,10 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
 from storage.models import PER_MESSAGE_RULES, Alert, Patient, table
+from storage.statuses import ACTIVE_ALERT_STATUSES, AlertStatus
 
 ALERTS = table(Alert)
 PATIENTS = table(Patient)
-ACTIVE = ("open", "acknowledged", "snoozed")
+ACTIVE = ACTIVE_ALERT_STATUSES
 
 
 def _alert(row: object) -> Alert:
@@ -40,7 +41,7 @@ async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -
         await execute(
             session,
             select(ALERTS)
-            .where(ALERTS.c.patient_id == patient_id, ALERTS.c.rule == rule, ALERTS.c.status == "open")
+            .where(ALERTS.c.patient_id == patient_id, ALERTS.c.rule == rule, ALERTS.c.status == AlertStatus.OPEN)
             .order_by(ALERTS.c.id.desc())
             .limit(1),
         )
@@ -90,7 +91,7 @@ async def open_alert(
             patient_id=patient_id,
             rule=rule,
             tier=tier,
-            status="open",
+            status=AlertStatus.OPEN,
             details=details,
             event_at=event_at,
             opened_at=now,
@@ -126,7 +127,7 @@ async def reopen(
         update(ALERTS)
         .where(ALERTS.c.id == alert_id)
         .values(
-            status="open",
+            status=AlertStatus.OPEN,
             details=details,
             event_at=event_at,
             opened_at=now,
@@ -147,9 +148,9 @@ async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: dat
     return await _move(
         session,
         alert_id,
-        ("open",),
+        (AlertStatus.OPEN,),
         None,
-        status="acknowledged",
+        status=AlertStatus.ACKNOWLEDGED,
         acknowledged_by=by,
         acknowledged_at=now,
         next_escalation_at=None,
@@ -162,9 +163,9 @@ async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: dateti
     return await _move(
         session,
         alert_id,
-        ("open", "acknowledged"),
+        (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
         ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
-        status="snoozed",
+        status=AlertStatus.SNOOZED,
         snoozed_by=by,
         snoozed_until=until,
         next_escalation_at=None,
@@ -178,7 +179,7 @@ async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: 
         alert_id,
         ACTIVE,
         None,
-        status="resolved",
+        status=AlertStatus.RESOLVED,
         resolved_by=by,
         resolved_at=now,
         next_escalation_at=None,
@@ -187,7 +188,7 @@ async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: 
 
 
 async def _move(
-    session: AsyncSession, alert_id: int, allowed: tuple[str, ...], condition: Any, **values: object
+    session: AsyncSession, alert_id: int, allowed: tuple[AlertStatus, ...], condition: Any, **values: object
 ) -> Alert | None:
     guard = [ALERTS.c.id == alert_id, ALERTS.c.status.in_(allowed)]
     if condition is not None:
@@ -227,7 +228,7 @@ async def due_escalations(*, session: AsyncSession, now: datetime, max_times: in
     result = await execute(
         session,
         select(ALERTS).where(
-            ALERTS.c.status == "open",
+            ALERTS.c.status == AlertStatus.OPEN,
             ALERTS.c.next_escalation_at <= now,
             ALERTS.c.escalations < max_times,
         ),
@@ -240,7 +241,7 @@ async def escalated(*, session: AsyncSession, alert_id: int, next_at: datetime |
     result = await execute(
         session,
         update(ALERTS)
-        .where(ALERTS.c.id == alert_id, ALERTS.c.status == "open", ALERTS.c.next_escalation_at.is_not(None))
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status == AlertStatus.OPEN, ALERTS.c.next_escalation_at.is_not(None))
         .values(escalations=ALERTS.c.escalations + 1, next_escalation_at=next_at),
     )
     return bool(result.rowcount)
@@ -253,7 +254,7 @@ async def active_with_codes(*, session: AsyncSession) -> list[tuple[Alert, str]]
             session,
             select(ALERTS, PATIENTS.c.code)
             .join(PATIENTS, PATIENTS.c.id == ALERTS.c.patient_id)
-            .where(ALERTS.c.status.in_(("open", "acknowledged")))
+            .where(ALERTS.c.status.in_((AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)))
             .order_by(ALERTS.c.opened_at, ALERTS.c.id),
         )
     ).all()

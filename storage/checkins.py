@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import summaries
 from storage.core import execute, insert
 from storage.models import Answer, CheckIn, Patient, Schedule, table
+from storage.statuses import CheckInStatus
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
@@ -31,7 +32,7 @@ async def create(
     closes_at: datetime,
     step: str | None,
     chat_id: int | None,
-    status: str = "open",
+    status: CheckInStatus = CheckInStatus.OPEN,
 ) -> tuple[CheckIn, bool]:
     """Create the check-in for a slot, or return the one that exists (created=False)."""
     statement = (
@@ -74,7 +75,9 @@ async def create_many(*, session: AsyncSession, rows: list[dict[str, object]]) -
     )
     created = [(int(i), int(p), str(s)) for i, p, s in (await execute(session, statement)).all()]
     # A check-in created missed (the patient cannot be reached, or it is long past) counts as due at once.
-    await summaries.changed(session=session, patient_ids=[p for _, p, status in created if status == "missed"])
+    await summaries.changed(
+        session=session, patient_ids=[p for _, p, status in created if status == CheckInStatus.MISSED]
+    )
     return created
 
 
@@ -126,7 +129,7 @@ async def last_taken(*, session: AsyncSession, patient_id: int, questionnaire: s
         select(func.max(CHECKINS.c.local_date)).where(
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.questionnaire == questionnaire,
-            (CHECKINS.c.status == "skipped") | CHECKINS.c.completed_at.is_not(None),
+            (CHECKINS.c.status == CheckInStatus.SKIPPED) | CHECKINS.c.completed_at.is_not(None),
         ),
     )
     return result.scalar_one_or_none()
@@ -165,7 +168,7 @@ async def waiting_for_answer(
             .where(
                 CHECKINS.c.patient_id == patient_id,
                 CHECKINS.c.questionnaire == questionnaire,
-                CHECKINS.c.status == "open",
+                CHECKINS.c.status == CheckInStatus.OPEN,
                 CHECKINS.c.step.is_not(None),
                 CHECKINS.c.started_at <= now,
                 CHECKINS.c.closes_at > now,
@@ -229,7 +232,7 @@ async def snooze(*, session: AsyncSession, checkin_id: int, patient_id: int, now
             CHECKINS.c.id == checkin_id,
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.closes_at > now,
-            CHECKINS.c.status == "open",
+            CHECKINS.c.status == CheckInStatus.OPEN,
             CHECKINS.c.snoozed_at.is_(None),
         )
         .values(snoozed_at=now)
@@ -271,9 +274,9 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
             CHECKINS.c.id == checkin_id,
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.closes_at > now,
-            CHECKINS.c.status == "open",
+            CHECKINS.c.status == CheckInStatus.OPEN,
         )
-        .values(status="skipped", closes_at=now),
+        .values(status=CheckInStatus.SKIPPED, closes_at=now),
     )
     if result.rowcount:
         await summaries.changed(session=session, patient_ids=[patient_id])
@@ -293,7 +296,7 @@ async def needing_reminder(
         .join(patients, patients.c.id == CHECKINS.c.patient_id)
         .outerjoin(schedules, schedules.c.patient_id == CHECKINS.c.patient_id)
         .where(
-            CHECKINS.c.status == "open",
+            CHECKINS.c.status == CheckInStatus.OPEN,
             CHECKINS.c.questionnaire == questionnaire,
             CHECKINS.c.started_at <= started_before,
             CHECKINS.c.closes_at > now,
@@ -312,8 +315,8 @@ async def mark_missed(*, session: AsyncSession, now: datetime) -> None:
     missed = await execute(
         session,
         update(CHECKINS)
-        .where(CHECKINS.c.status == "open", CHECKINS.c.closes_at <= now, ~answered)
-        .values(status="missed")
+        .where(CHECKINS.c.status == CheckInStatus.OPEN, CHECKINS.c.closes_at <= now, ~answered)
+        .values(status=CheckInStatus.MISSED)
         .returning(CHECKINS.c.patient_id, CHECKINS.c.questionnaire),
     )
     await summaries.changed(session=session, patient_ids=[p for p, name in missed.all() if name == "daily"])
@@ -386,7 +389,7 @@ async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.questionnaire == "daily",
             CHECKINS.c.started_at >= since,
-            CHECKINS.c.status == "missed",
+            CHECKINS.c.status == CheckInStatus.MISSED,
         ),
     )
     entries = answered + [Entry(int(i), at, {}) for i, at in missed.all()]
@@ -450,7 +453,7 @@ async def import_entries(
             "slot": f"import-{at.isoformat()}"[:32],
             "started_at": at,
             "closes_at": at,
-            "status": "open" if answers else "missed",
+            "status": CheckInStatus.OPEN if answers else CheckInStatus.MISSED,
             "step": None,
             "completed_at": at if answers else None,
         }
@@ -504,7 +507,7 @@ async def entries_of_patients(
             CHECKINS.c.started_at >= since,
         )
         .group_by(CHECKINS.c.id, CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.status)
-        .having(or_(answered, CHECKINS.c.status == "missed") if missed else answered)
+        .having(or_(answered, CHECKINS.c.status == CheckInStatus.MISSED) if missed else answered)
         .order_by(CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.id)
     )
     found: dict[int, list[Entry]] = {}

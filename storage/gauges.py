@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
 from storage.models import Alert, CheckIn, InboxUpdate, OutboxMessage, table
+from storage.statuses import OWED, AlertStatus, CheckInStatus
 
 INBOX = table(InboxUpdate)
 OUTBOX = table(OutboxMessage)
@@ -27,7 +28,7 @@ async def outbox_owed(*, session: AsyncSession, now: datetime) -> dict[str, tupl
     result = await execute(
         session,
         select(OUTBOX.c.kind, func.count(), func.min(OUTBOX.c.created_at))
-        .where(OUTBOX.c.status.in_(("pending", "sending")), OUTBOX.c.not_before <= now)
+        .where(OUTBOX.c.status.in_(OWED), OUTBOX.c.not_before <= now)
         .group_by(OUTBOX.c.kind),
     )
     return {str(kind): (int(count), _aware(oldest)) for kind, count, oldest in result.all()}
@@ -36,7 +37,7 @@ async def outbox_owed(*, session: AsyncSession, now: datetime) -> dict[str, tupl
 async def alerts_open(*, session: AsyncSession) -> dict[str, int]:
     """Alerts nobody has acknowledged, snoozed or resolved yet, by tier."""
     result = await execute(
-        session, select(ALERTS.c.tier, func.count()).where(ALERTS.c.status == "open").group_by(ALERTS.c.tier)
+        session, select(ALERTS.c.tier, func.count()).where(ALERTS.c.status == AlertStatus.OPEN).group_by(ALERTS.c.tier)
     )
     return {str(tier): int(count) for tier, count in result.all()}
 
@@ -46,9 +47,9 @@ async def checkins_closed(*, session: AsyncSession, now: datetime, within: timed
     is a range on the (status, closes_at) index."""
     window = (CHECKINS.c.closes_at > now - within, CHECKINS.c.closes_at <= now)
     counted = {
-        "answered": (CHECKINS.c.status == "open", CHECKINS.c.completed_at.is_not(None)),
-        "missed": (CHECKINS.c.status == "missed",),
-        "skipped": (CHECKINS.c.status == "skipped",),
+        "answered": (CHECKINS.c.status == CheckInStatus.OPEN, CHECKINS.c.completed_at.is_not(None)),
+        "missed": (CHECKINS.c.status == CheckInStatus.MISSED,),
+        "skipped": (CHECKINS.c.status == CheckInStatus.SKIPPED,),
     }
     found = {}
     for outcome, conditions in counted.items():

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import summaries
 from storage.core import execute, insert
 from storage.models import Infusion, Patient, table
+from storage.statuses import PatientStatus
 
 INFUSIONS = table(Infusion)
 PATIENTS = table(Patient)
@@ -39,7 +40,7 @@ async def since(*, session: AsyncSession, patient_id: int, since: date) -> list[
     return [(d, str(k)) for d, k in result.all()]
 
 
-async def patients_with(*, session: AsyncSession, statuses: tuple[str, ...]) -> list[int]:
+async def patients_with(*, session: AsyncSession, statuses: tuple[PatientStatus, ...]) -> list[int]:
     """Patients in one of these states with at least one infusion recorded."""
     result = await execute(
         session,

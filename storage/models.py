@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from storage.statuses import AlertStatus, CheckInStatus, OutboxStatus, PatientStatus
 from storage.text import CleanString, CleanText  # free text: no NUL, no unencodable characters (see there)
 
 
@@ -58,7 +59,7 @@ class Patient(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     language: str = Field(max_length=8)
     timezone: str = Field(max_length=64)
-    status: str = Field(default="invited", max_length=16)  # invited, active, unreachable, discharged
+    status: str = Field(default=PatientStatus.INVITED, max_length=16)  # a PatientStatus
     # ISO 3166 code given at invite; None: the country of the patient's time zone (bot/diary/places.py).
     # It picks the crisis text with the right emergency numbers.
     country: str | None = Field(default=None, max_length=2)
@@ -100,8 +101,7 @@ class CheckIn(SQLModel, table=True):
     slot: str = Field(max_length=32)
     started_at: datetime = utc_column()
     closes_at: datetime = utc_column()
-    # open: answerable until closes_at; missed: never sent (too late) or never answered; skipped: "Skip today".
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default=CheckInStatus.OPEN, max_length=16)  # a CheckInStatus
     # The item being asked now; None once the patient has reached the summary.
     step: str | None = Field(default=None, max_length=32)
     completed_at: datetime | None = utc_column(nullable=True)
@@ -183,10 +183,7 @@ class OutboxMessage(SQLModel, table=True):
     # copy: the patient's own message (photo, voice note, ...) that is copied into the staff chat
     source_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
-    # pending -> sending -> sent; blocked (403), failed (refused by Telegram, or given up). A row left
-    # `sending` longer than the lease by a process that died is pending again (sent at least once).
-    # `uncertain` only on rows from before at-least-once delivery.
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)  # an OutboxStatus
     attempts: int = 0
     not_before: datetime = utc_column()
     created_at: datetime = utc_column()
@@ -199,6 +196,7 @@ class OutboxMessage(SQLModel, table=True):
 # Rules about one message (each crisis message, each request to be contacted) get an alert each;
 # every other rule has at most one active alert per patient.
 PER_MESSAGE_RULES = ("crisis_text", "contact_request")
+# The index's condition, as its migration wrote it: ACTIVE_ALERT_STATUSES, in SQL.
 ACTIVE_ALERT = "status IN ('open', 'acknowledged', 'snoozed') AND rule NOT IN ('crisis_text', 'contact_request')"
 
 
@@ -222,9 +220,7 @@ class Alert(SQLModel, table=True):
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
     rule: str = Field(max_length=32)
     tier: str = Field(max_length=16)  # urgent, amber, digest
-    # open -> acknowledged -> resolved; snoozed: quiet until snoozed_until. Digest alerts are resolved
-    # once a digest has listed them.
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default=AlertStatus.OPEN, max_length=16)  # an AlertStatus
     details: str = Field(default="{}", sa_type=CleanText)  # JSON: the numbers that made the rule fire
     event_at: datetime = utc_column()  # the entry (or message) the newest finding came from
     opened_at: datetime = utc_column()

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
 from storage.models import OutboxMessage, Priority, table
+from storage.statuses import OWED, OutboxStatus
 
 OUTBOX = table(OutboxMessage)
 # A message that failed this often for an unexplained reason (not the network) is given up and logged.
@@ -49,7 +50,7 @@ async def enqueue(
             patient_message_id=patient_message_id,
             source_chat_id=source[0] if source else None,
             source_message_id=source[1] if source else None,
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=0,
             not_before=not_before or now,
             created_at=now,
@@ -70,7 +71,7 @@ async def enqueue_many(*, session: AsyncSession, kind: str, now: datetime, messa
                     "chat_id": chat_id,
                     "checkin_id": checkin_id,
                     "text": None,
-                    "status": "pending",
+                    "status": OutboxStatus.PENDING,
                     "attempts": 0,
                     "not_before": now,
                     "created_at": now,
@@ -86,7 +87,9 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     turn, or have a message in flight here), are left for later."""
     due = (
         select(OUTBOX.c.id)
-        .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now, OUTBOX.c.chat_id != STAFF_CHAT_UNKNOWN)
+        .where(
+            OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= now, OUTBOX.c.chat_id != STAFF_CHAT_UNKNOWN
+        )
         .order_by(OUTBOX.c.priority, OUTBOX.c.not_before, OUTBOX.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -96,8 +99,8 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     result = await execute(
         session,
         update(OUTBOX)
-        .where(OUTBOX.c.id == due.scalar_subquery(), OUTBOX.c.status == "pending")
-        .values(status="sending", claimed_at=now)
+        .where(OUTBOX.c.id == due.scalar_subquery(), OUTBOX.c.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claimed_at=now)
         .returning(*OUTBOX.c),
     )
     row = result.first()
@@ -113,7 +116,7 @@ async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], t
         .where(
             OUTBOX.c.chat_id.in_(list(chats)),
             OUTBOX.c.kind.in_(STAFF_CHAT_KINDS),
-            OUTBOX.c.status.in_(("pending", "sending")),
+            OUTBOX.c.status.in_(OWED),
         )
         .values(chat_id=to),
     )
@@ -124,14 +127,14 @@ async def finish(
     *,
     session: AsyncSession,
     message_id: int,
-    status: str,
+    status: OutboxStatus,
     now: datetime,
     telegram_message_id: int | None = None,
     error: str | None = None,
 ) -> None:
     """Record how sending went. A delivered staff text is dropped: Telegram has it, we need not keep it."""
     values: dict[str, object] = {"status": status, "message_id": telegram_message_id, "error": error}
-    if status == "sent":
+    if status == OutboxStatus.SENT:
         values.update(sent_at=now, text=None)
     else:
         values.update(sent_at=None)
@@ -142,7 +145,9 @@ async def release(*, session: AsyncSession, message_id: int) -> None:
     """A message taken for sending but not tried (the sender is stopping) is owed again."""
     await execute(
         session,
-        update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.status == "sending").values(status="pending"),
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message_id, OUTBOX.c.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING),
     )
 
 
@@ -155,7 +160,7 @@ async def retry_later(
         update(OUTBOX)
         .where(OUTBOX.c.id == message_id)
         .values(
-            status="pending",
+            status=OutboxStatus.PENDING,
             not_before=not_before,
             attempts=OUTBOX.c.attempts + (1 if count else 0),
             error=error,
@@ -168,21 +173,23 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
     request. They are owed again: a message that did arrive is sent twice, which is better than a check-in
     or a crisis card never arriving (a check-in's buttons carry its id, so either copy works). A row that
     keeps being left behind is given up. `keep`: rows this process still has in hand."""
-    stale = [OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - lease]
+    stale = [OUTBOX.c.status == OutboxStatus.SENDING, OUTBOX.c.claimed_at < now - lease]
     if keep:
         stale.append(OUTBOX.c.id.not_in(list(keep)))
     given_up = await execute(
         session,
         update(OUTBOX)
         .where(*stale, OUTBOX.c.attempts + 1 >= MAX_ATTEMPTS)
-        .values(status="failed", attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up"),
+        .values(
+            status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up"
+        ),
     )
     result = await execute(
         session,
         update(OUTBOX)
         .where(*stale)
         .values(
-            status="pending",
+            status=OutboxStatus.PENDING,
             not_before=now,
             attempts=OUTBOX.c.attempts + 1,
             error="the sending process stopped during the request",
@@ -195,6 +202,6 @@ async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
     """Delete rows that will never be sent again (sent, blocked, failed, skipped) created before `before`."""
     result = await execute(
         session,
-        delete(OUTBOX).where(OUTBOX.c.status.not_in(("pending", "sending")), OUTBOX.c.created_at < before),
+        delete(OUTBOX).where(OUTBOX.c.status.not_in(OWED), OUTBOX.c.created_at < before),
     )
     return int(result.rowcount)

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
 from storage.models import CheckIn, Invite, Patient, Schedule, table
+from storage.statuses import PatientStatus
 
 
 async def by_telegram_user(*, session: AsyncSession, telegram_user_id: int) -> Patient | None:
@@ -51,7 +52,7 @@ async def by_chat(*, session: AsyncSession, chat_id: int) -> Patient | None:
     return result.first()
 
 
-async def set_status(*, session: AsyncSession, patient_id: int, status: str) -> None:
+async def set_status(*, session: AsyncSession, patient_id: int, status: PatientStatus) -> None:
     patient = await session.get(Patient, patient_id)
     if patient is not None:
         patient.status = status
@@ -61,13 +62,13 @@ async def by_id(*, session: AsyncSession, patient_id: int) -> Patient | None:
     return await session.get(Patient, patient_id)
 
 
-async def ids_with_status(*, session: AsyncSession, status: str) -> list[int]:
+async def ids_with_status(*, session: AsyncSession, status: PatientStatus) -> list[int]:
     patients = table(Patient)
     result = await execute(session, select_rows(patients.c.id).where(patients.c.status == status))
     return [int(i) for i in result.scalars()]
 
 
-async def codes_with_status(*, session: AsyncSession, status: str) -> list[str]:
+async def codes_with_status(*, session: AsyncSession, status: PatientStatus) -> list[str]:
     patients = table(Patient)
     result = await execute(
         session, select_rows(patients.c.code).where(patients.c.status == status).order_by(patients.c.code)

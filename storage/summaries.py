@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import alerts, patients
 from storage.core import execute, insert
 from storage.models import Answer, CheckIn, PanelSummary, Patient, Schedule, table
+from storage.statuses import CheckInStatus, PatientStatus, ShownStatus
 
 SUMMARIES = table(PanelSummary)
 CHECKINS = table(CheckIn)
@@ -115,7 +116,7 @@ async def due_since(
             CHECKINS.c.patient_id.in_(patient_ids),
             CHECKINS.c.questionnaire == "daily",
             CHECKINS.c.started_at >= since,
-            or_(done, CHECKINS.c.status.in_(("missed", "skipped"))),
+            or_(done, CHECKINS.c.status.in_((CheckInStatus.MISSED, CheckInStatus.SKIPPED))),
         )
         .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
     )
@@ -213,8 +214,11 @@ class PanelRow:
 def _shown_status(now: datetime) -> Any:
     """The status the panel shows, as bot/diary/roster.shown_status decides it, in SQL (to filter and sort)."""
     return case(
-        (and_(PATIENTS.c.status == "active", SCHEDULES.c.paused_until > now), "paused"),
-        (and_(PATIENTS.c.status == "invited", patients.newest_declined().is_not(None)), "declined"),
+        (and_(PATIENTS.c.status == PatientStatus.ACTIVE, SCHEDULES.c.paused_until > now), ShownStatus.PAUSED.value),
+        (
+            and_(PATIENTS.c.status == PatientStatus.INVITED, patients.newest_declined().is_not(None)),
+            ShownStatus.DECLINED.value,
+        ),
         else_=PATIENTS.c.status,
     )
 

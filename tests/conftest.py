@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import json
 import os
 import re
@@ -78,7 +79,8 @@ def _shape(statement: str, parameters: Any, executemany: bool) -> str:
     refuses a value of the wrong type."""
     statement = _IN_LIST.sub(r"\1", _PLACEHOLDER.sub(r"$::\1", re.sub(r"\s+", " ", statement).strip()))
     first = parameters[0] if executemany and parameters else parameters
-    types = sorted({type(value).__name__ for value in (first.values() if isinstance(first, dict) else first or ())})
+    values = first.values() if isinstance(first, dict) else first or ()
+    types = sorted({type(v.value if isinstance(v, enum.Enum) else v).__name__ for v in values})  # an enum as sent
     return f"{statement}  -- {' '.join(types)}" if types else statement
 
 

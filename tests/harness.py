@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.schedule import parse_quiet_hours
-from bot.diary.scheduling import Dispatched, Scheduler
+from bot.diary.schedule_rules import parse_quiet_hours
+from bot.diary.scheduler import Dispatched, Scheduler
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import patients, schedules

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
+from bot.alerts import digest, escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, checkins, patients, staff
-from storage.models import Alert, OutboxMessage, PatientMessage
+from storage.models import Alert, Infusion, OutboxMessage, PatientMessage
 from tests.harness import SQLITE_ONLY, Diary
 
 STAFF_CHAT = -100500
@@ -146,18 +148,18 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
 
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(minutes=14)
-    assert await desk.escalate(now=diary.clock()) == 0
+    assert await escalation.escalate(desk, now=diary.clock()) == 0
     diary.clock.advance(minutes=2)
-    assert await desk.escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
     await ada.wait_for(lambda: bool(ada.messages))
     assert (ada.last.text or "").startswith("Not acknowledged for 16 minutes:")
     diary.clock.advance(minutes=15)
-    assert await desk.escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
     await ada.wait_for(lambda: len(ada.messages) == 2)
 
     await ada.press("Acknowledge", message=ada.last)
     diary.clock.advance(minutes=15)
-    assert await desk.escalate(now=diary.clock()) == 0, "acknowledged: no more escalations"
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
     await diary.wait_until(
         lambda: "Acknowledged by Ada" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
     )
@@ -187,6 +189,11 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
     assert reply is not None and reply.text == "Infusion recorded for P-0001 on 2026-11-03."
     reply = await sam.send("/infusion P-0001 2026-11-03", chat_id=STAFF_CHAT)
     assert reply is not None and reply.text == "P-0001 already has an infusion recorded on 2026-11-03."
+    reply = await sam.send("/infusion P-0009 2026-11-03", chat_id=STAFF_CHAT)
+    assert reply is not None and reply.text == "There is no patient with the code P-0009."
+    async with diary.database.session() as session:
+        events = [(e.actor_id, e.action, e.patient_code) for e in await audit.since(session=session)]
+    assert [e for e in events if e[1] == "infusion"] == [(800, "infusion", "P-0001")], "the infusion recorded, once"
     reply = await sam.send("/infusion P-0001 3 Nov", chat_id=STAFF_CHAT)
     assert reply is not None and (reply.text or "").startswith("'3' is not a date")
     assert "Write /infusion P-0012 2026-11-03" in (reply.text or "")
@@ -213,14 +220,14 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
     await ben.wait_for(lambda: "Hand burning" in (ben.last_with_buttons().text or ""))
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(hours=14)  # 23:00 in Berlin: before the digest time (23:30)
-    assert not await desk.daily(now=diary.clock())
+    assert not await digest.daily(desk, now=diary.clock())
     diary.clock.advance(minutes=31)
-    assert await desk.daily(now=diary.clock())
-    assert not await desk.daily(now=diary.clock()), "once a day"
+    assert await digest.daily(desk, now=diary.clock())
+    assert not await digest.daily(desk, now=diary.clock()), "once a day"
     await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
-    digest = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
-    assert digest is not None
-    assert digest.splitlines() == [
+    text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert text is not None
+    assert text.splitlines() == [
         "Daily digest, 2026-11-21",
         "Missed check-ins:",
         "P-0002: 3 check-ins missed in a row since Fri 20 Nov",
@@ -234,6 +241,31 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
     async with diary.database.session() as session:
         cards = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "alert"))).all()
     assert not cards, "digest-tier findings send no card"
+
+
+async def test_an_infusion_is_audited_with_it_and_one_not_recorded_leaves_no_audit_row(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit row is written in the transaction that records the infusion: a failure after it (here
+    in the panel's summary) takes both back."""
+    await diary.enrol(SimulatedUser(diary.standin, 306, "Ben"), "P-0001")
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the summary cannot be written")
+
+    monkeypatch.setattr("bot.alerts.desk.summary.refresh", broken)
+    with pytest.raises(RuntimeError):
+        await desk.record_infusion(code="P-0001", on=diary.clock().date(), kind="ketamine", by=800, now=diary.clock())
+    async with diary.database.session() as session:
+        events = [e.action for e in await audit.since(session=session)]
+        given = (await session.exec(select(Infusion))).all()
+    assert (events, given) == (["invite"], []), "neither the infusion nor its audit row"
+    monkeypatch.undo()
+    assert await desk.record_infusion(code="P-0001", on=diary.clock().date(), kind="", by=800, now=diary.clock())
+    async with diary.database.session() as session:
+        events = [e.action for e in await audit.since(session=session)]
+    assert events == ["invite", "infusion"], "recorded by the desk itself, whoever asks for it"
 
 
 @SQLITE_ONLY

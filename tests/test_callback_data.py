@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.diary.checkins import Action
-from bot.handlers.callback_data import (
+from bot.views.callback_data import (
     checkin_button,
     consent_button,
     parse_checkin,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.alerts import wording
+from bot.alerts import digest, wording
 from bot.alerts.cycles import Cycle
 from bot.alerts.desk import AlertDesk
 from bot.alerts.trends import Infusion, Point, Scored, evaluate
@@ -175,11 +175,11 @@ async def test_the_rules_one_check_in_raises_share_one_card_and_one_press(diary:
     # Two days later the digest lists the card's findings, in the same words, until someone resolves them.
     diary.clock.advance(days=2, hours=14, minutes=31)  # after the digest time (23:30 in Berlin)
     desk = AlertDesk.for_settings(diary.database, diary.settings)
-    assert await desk.daily(now=diary.clock())
+    assert await digest.daily(desk, now=diary.clock())
     await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
-    digest = next(m.text or "" for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    text = next(m.text or "" for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
     assert (
         "Alerts open for more than 48 hours:\n"
         "P-0001: Skin redder than the other side on 20 and 21 Nov (the same on the 5 check-ins before)\n"
         "P-0001: Mood 1 of 5 on 3 check-ins in a row since Fri 20 Nov (usual 4)"
-    ) in digest, digest
+    ) in text, text

@@ -12,6 +12,7 @@ import asyncio
 
 from sqlmodel import select
 
+from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
@@ -83,7 +84,7 @@ async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_es
 
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     diary.clock.advance(minutes=16)
-    assert await desk.escalate(now=diary.clock()) == 1, "the new crisis escalates on its own clock"
+    assert await escalation.escalate(desk, now=diary.clock()) == 1, "the new crisis escalates on its own clock"
     await ada.wait_for(lambda: bool(ada.messages))
     assert "quiero morirme" in (ada.last.text or "") and "anymore" not in (ada.last.text or "")
 
@@ -100,7 +101,7 @@ async def test_a_crisis_while_a_pain_alert_is_snoozed_is_its_own_card_and_escala
     pain, urgent = await alerts(diary)
     assert (pain.rule, pain.status, urgent.rule, urgent.status) == ("severe_pain", "snoozed", "crisis_text", "open")
     diary.clock.advance(minutes=16)
-    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1
     forged = await sam.press(data=f"al:z:{urgent.id}", message=card)
     assert forged.answer == "This alert is already closed.", "a crisis card cannot be snoozed, even by forged data"
     assert (await alerts(diary))[1].status == "open"
@@ -161,7 +162,7 @@ async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient
     await diary.enrol(ben)
     await crisis(diary, ben, "i wish i was dead")
     diary.clock.advance(minutes=16)
-    await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock())
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
     await ada.wait_for(lambda: bool(ada.messages))
     await ada.press("Reply", message=ada.last)
     await ada.send("We are calling you now.")
@@ -226,7 +227,7 @@ async def test_a_long_message_with_crisis_words_in_the_middle_shows_them_on_the_
     whole = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Urgent: the whole message")]
     assert "".join(part.split(":\n", 1)[1] for part in whole) == text, "and the whole message after the card"
     diary.clock.advance(minutes=16)
-    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1
     await ada.wait_for(lambda: bool(ada.messages))
     assert "decided to end my life this weekend" in (ada.last.text or ""), "the admin sees why it is urgent"
 
@@ -448,7 +449,7 @@ async def test_crisis_words_in_an_edit_a_caption_a_checkin_or_another_language_e
     forwarded = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Message from P-0001")]
     assert forwarded == ["Message from P-0001:\nrough night, hand burning"], "crisis words are on cards, not forwards"
     diary.clock.advance(minutes=16)
-    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 6
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 6
     await ada.wait_for(lambda: len(ada.messages) >= 6)
 
 
@@ -469,4 +470,4 @@ async def test_a_repeated_crisis_while_a_pain_alert_is_snoozed_is_a_new_card_eac
     pain, one, two = await alerts(diary)
     assert (pain.status, one.status, two.status) == ("snoozed", "acknowledged", "open")
     diary.clock.advance(minutes=16)
-    assert await AlertDesk.for_settings(diary.database, diary.settings).escalate(now=diary.clock()) == 1
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1

@@ -26,8 +26,8 @@ from bot.app import crisis_language
 from bot.config import load_settings
 from bot.console.app import Console
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.schedule import parse_rule
-from bot.diary.scheduling import Scheduler
+from bot.diary.schedule_rules import parse_rule
+from bot.diary.scheduler import Scheduler
 from bot.records import diary_csv, replay
 from bot.records.importer import import_files
 from storage import cadences, checkins, patients, schedules
@@ -213,6 +213,8 @@ async def test_staff_see_the_schedule_read_only_and_admins_get_the_forms(clinic:
     assert 'name="times" value="09:00"' in page and 'name="cadence-phq2" value="clinic"' in page
     assert f'href="{BASE}/rules"' in page
     assert (await clinic.client.get(f"{BASE}/patients/P-9999/schedule")).status == 404
+    viewed = [row for row in await audit_rows(clinic.browser.database) if row[1] == "view_schedule"]
+    assert viewed == [(SAM, "view_schedule", "P-0001"), (ADA, "view_schedule", "P-0001")], "no read, no row"
 
 
 def test_the_access_table_names_these_pages_for_admins_and_staff() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from bot.alerts import digest
 from bot.alerts.cycles import cycles
 from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
@@ -139,19 +140,19 @@ async def test_a_waning_cycle_reaches_staff_until_they_act(diary: Diary) -> None
     desk = AlertDesk.for_settings(diary.database, diary.settings)
     for listed in (1, 2):  # every day while nobody acts on it
         diary.clock.advance(hours=14, minutes=31) if listed == 1 else diary.clock.advance(days=1)
-        assert await desk.daily(now=diary.clock())
+        assert await digest.daily(desk, now=diary.clock())
         await diary.wait_until(lambda: len(digests(diary)) == listed)  # noqa: B023 (awaited in the loop)
-        digest = digests(diary)[-1]
-        assert digest.startswith("Daily digest") and "Relief waning after an infusion" in digest
-        assert f"P-0001: Infusion {on.isoformat()} (ketamine): relief 67% at day 3" in digest
-        assert "none" not in digest, "only what there is to say"
+        text = digests(diary)[-1]
+        assert text.startswith("Daily digest") and "Relief waning after an infusion" in text
+        assert f"P-0001: Infusion {on.isoformat()} (ketamine): relief 67% at day 3" in text
+        assert "none" not in text, "only what there is to say"
 
     reply = await sam.send(f"/infusion P-0001 {diary.clock().date().isoformat()}", chat_id=STAFF_CHAT)
     assert reply is not None and (reply.text or "").startswith("Infusion recorded")
     (waning,) = [a for a in await alerts(diary) if a.rule == "relief_waning"]
     assert waning.status == "resolved" and waning.resolved_by == sam.id, "the next infusion answers it"
     diary.clock.advance(days=1)
-    assert await desk.daily(now=diary.clock())
+    assert await digest.daily(desk, now=diary.clock())
     await diary.wait_until_async(lambda rows: not any(r.status in ("pending", "sending") for r in rows))
     assert len(digests(diary)) == 2, "nothing to say: no digest"
 

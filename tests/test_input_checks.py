@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.diary import enrolment, places
-from bot.diary.schedule import ScheduleError, parse_quiet_hours, parse_rule, parse_zone
+from bot.diary.schedule_rules import ScheduleError, parse_quiet_hours, parse_rule, parse_zone
 from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import patients, staff

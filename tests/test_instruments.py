@@ -17,13 +17,14 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import select
 
+from bot.alerts import digest
 from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
 from bot.config import parse_instruments
 from bot.diary import cadences
 from bot.diary.checkins import this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
-from bot.diary.schedule import InputError
+from bot.diary.schedule_rules import InputError
 from bot.records import replay
 from bot.records.diary_csv import CsvError
 from bot.sandbox import SimulatedUser
@@ -380,10 +381,10 @@ async def test_interference_weekly_and_crps_signs_four_weekly_are_offered_scored
         assert lines[1].endswith("CRPS signs: 3") and lines[2].endswith("PEG (pain interference): 5.7")
 
         diary.clock.advance(hours=14, minutes=31)  # 23:31 in Berlin: the digest lists today's questionnaires
-        assert await AlertDesk.for_settings(diary.database, diary.settings).daily(now=diary.clock())
+        assert await digest.daily(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
         await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
-        digest = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or "")) or ""
-        assert "Questionnaires answered: P-0001 PEG (pain interference) 8 (before: 5.7)" in digest
+        text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or "")) or ""
+        assert "Questionnaires answered: P-0001 PEG (pain interference) 8 (before: 5.7)" in text
 
         await exported_as_fhir_and_csv(database_url, tmp_path)
         await ben.send("/export")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from bot.diary.scheduling import FOREVER
+from bot.diary.scheduler import FOREVER
 from bot.sandbox import SimulatedUser
 from storage.models import OutboxMessage, Patient
 from tests.harness import SQLITE_ONLY, Diary

@@ -16,7 +16,7 @@ import pytest
 from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.prompts import Catalog
 from bot.records import report
 from bot.sandbox import SimulatedUser

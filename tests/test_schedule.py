@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diary.schedule import (
+from bot.diary.schedule_rules import (
     Rule,
     ScheduleError,
     join_spaced_times,

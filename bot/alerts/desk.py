@@ -1,6 +1,7 @@
 """The alert desk: turns rule findings, crisis messages and requests to be contacted into alerts, and
-staff presses into acknowledged, snoozed and resolved ones. Cards, escalations and digests are queued
-in the outbox.
+staff presses into acknowledged, snoozed and resolved ones; records infusions and reads their cycles.
+Cards are queued in the outbox; escalations (escalation.py) and the daily digest (digest.py) start from
+the alerts it keeps.
 
 Nothing here reaches a patient but, when staff acknowledge a patient's own message, the fixed notice
 that their care team has seen it (prompts/, a clinic setting).
@@ -11,29 +12,26 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts import wording
-from bot.alerts.cycles import Cycle, cycles, describe
+from bot.alerts.cycles import Cycle, cycles
 from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.config import Settings
 from bot.diary import summary
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.schedule import parse_times
-from bot.diary.scores import answered_since, newest, scored
+from bot.diary.scores import answered_since, scored
 from bot.prompts import Catalog
-from storage import alerts, audit, checkins, counters, infusions, outbox, patient_messages, patients, staff
+from storage import alerts, audit, checkins, infusions, outbox, patient_messages, patients, staff
 from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, Priority
+from storage.statuses import AlertStatus, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +52,6 @@ RULE_ORDER = (
     "relief_waning",
     "missed_checkins",
 )
-# Infusion cycles staff see: the last year's, so that earlier cycles inform the projection.
-DIGEST_DAY = "digest_day"
-DIGEST_TEXT = 160  # characters of each patient message quoted in the digest
 
 
 class StaffAction(enum.StrEnum):
@@ -189,8 +184,8 @@ class AlertDesk:
         """The daily pass over every active patient: missed check-ins and waning relief show up here
         even when nobody completes a check-in."""
         async with self.database.session() as session:
-            ids = await patients.ids_with_status(session=session, status="active")
-            ids += await patients.ids_with_status(session=session, status="unreachable")
+            ids = await patients.ids_with_status(session=session, status=PatientStatus.ACTIVE)
+            ids += await patients.ids_with_status(session=session, status=PatientStatus.UNREACHABLE)
         return sum([await self.evaluate(patient_id=i, now=now) for i in ids])
 
     async def _file(
@@ -216,7 +211,7 @@ class AlertDesk:
         else:
             assert current.id is not None
             alert_id = current.id
-            if current.status == "snoozed":
+            if current.status == AlertStatus.SNOOZED:
                 if current.snoozed_until is not None and current.snoozed_until > now:
                     return None  # staff said this is the expected level for now
                 await alerts.reopen(
@@ -381,20 +376,39 @@ class AlertDesk:
 
     async def view(self, *, alert_id: int, now: datetime) -> AlertView | None:
         async with self.database.session() as session:
-            alert = await alerts.get(session=session, alert_id=alert_id)
-            if alert is None:
-                return None
-            patient = await patients.by_id(session=session, patient_id=alert.patient_id)
-            assert patient is not None
-            entries = await checkins.diary_since(
-                session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
-            )
-            found = await answered_since(session, self.scored, patient_id=alert.patient_id, since=now - HISTORY)
-            cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
-            given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
-            people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
-            names = await staff.names(session=session, telegram_user_ids=people)
-            others = await alerts.on_card(session=session, card_alert_id=alert_id)
+            return await self._view(session, alert_id=alert_id, now=now)
+
+    async def view_history(self, *, alert_id: int, actor_id: int, now: datetime) -> AlertView | None:
+        """The alert as `view` reads it, for its patient's recent history: a read of patient data, audited
+        as `actor_id`'s in the same transaction."""
+        async with self.database.session() as session:
+            view = await self._view(session, alert_id=alert_id, now=now)
+            if view is not None:
+                await audit.record(
+                    session=session,
+                    actor_id=actor_id,
+                    action="view_history",
+                    patient_code=view.code,
+                    detail=f"alert {alert_id}",
+                    now=now,
+                )
+        return view
+
+    async def _view(self, session: AsyncSession, *, alert_id: int, now: datetime) -> AlertView | None:
+        alert = await alerts.get(session=session, alert_id=alert_id)
+        if alert is None:
+            return None
+        patient = await patients.by_id(session=session, patient_id=alert.patient_id)
+        assert patient is not None
+        entries = await checkins.diary_since(
+            session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
+        )
+        found = await answered_since(session, self.scored, patient_id=alert.patient_id, since=now - HISTORY)
+        cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
+        given = await infusions.since(session=session, patient_id=alert.patient_id, since=date.min)
+        people = [p for p in (alert.acknowledged_by, alert.snoozed_by, alert.resolved_by) if p is not None]
+        names = await staff.names(session=session, telegram_user_ids=people)
+        others = await alerts.on_card(session=session, card_alert_id=alert_id)
         return AlertView(
             alert=alert,
             code=patient.code,
@@ -424,38 +438,9 @@ class AlertDesk:
                 now=now,
             )
 
-    async def escalate(self, *, now: datetime) -> int:
-        """Urgent alerts nobody acknowledged: to each admin directly, every few minutes, a few times."""
-        policy = self.rules.escalation
-        sent = 0
-        async with self.database.session() as session:
-            due = await alerts.due_escalations(session=session, now=now, max_times=policy.max_times)
-            if not due:
-                return 0
-            admin_ids = await staff.admins(session=session)
-            for alert in due:
-                assert alert.id is not None
-                more = alert.escalations + 1 < policy.max_times
-                next_at = now + timedelta(minutes=policy.every_minutes) if more else None
-                if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
-                    continue
-                for admin in admin_ids:
-                    await outbox.enqueue(
-                        session=session,
-                        kind="escalation",
-                        chat_id=admin,
-                        alert_id=alert.id,
-                        patient_id=alert.patient_id,
-                        priority=Priority.URGENT,
-                        now=now,
-                    )
-                    sent += 1
-        if sent:
-            log.info("%d escalation messages queued", sent)
-        return sent
-
     async def record_infusion(self, *, code: str, on: date, kind: str, by: int | None, now: datetime) -> bool | None:
-        """True: recorded; False: already recorded that day; None: no such patient."""
+        """True: recorded (and audited as `by`'s in the same transaction); False: already recorded that
+        day; None: no such patient."""
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
@@ -463,6 +448,8 @@ class AlertDesk:
             recorded = await infusions.record(
                 session=session, patient_id=patient.id, given_on=on, kind=kind, now=now, by=by
             )
+            if recorded:
+                await audit.record(session=session, actor_id=by, action="infusion", patient_code=patient.code, now=now)
             await summary.refresh(session, patient_ids=[patient.id], now=now, config=self.rules.relief_waning)
             waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
             if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
@@ -496,7 +483,9 @@ class AlertDesk:
         relief first (longest ago first), then by projected day, then those without a measure."""
         found = []
         async with self.database.session() as session:
-            for patient_id in await infusions.patients_with(session=session, statuses=("active", "unreachable")):
+            for patient_id in await infusions.patients_with(
+                session=session, statuses=(PatientStatus.ACTIVE, PatientStatus.UNREACHABLE)
+            ):
                 patient = await patients.by_id(session=session, patient_id=patient_id)
                 current = (await self.cycles_of(session, patient_id=patient_id, now=now))[-1:]
                 if patient is not None and current:
@@ -512,129 +501,3 @@ class AlertDesk:
             return (2, 0, code)
 
         return sorted(found, key=order)
-
-    # ------------------------------------------------------------------ the daily digest
-
-    def digest_due(self, now: datetime) -> date | None:
-        """The clinic's local date when today's digest time has passed, else None."""
-        local = now.astimezone(self.clinic_zone)
-        (at,) = parse_times(self.rules.digest.time)
-        return local.date() if local.time() >= at else None
-
-    async def daily(self, *, now: datetime) -> bool:
-        """Once a day after the digest time: the sweep, then the digest to the staff chat."""
-        today = self.digest_due(now)
-        if today is None:
-            return False
-        async with self.database.session() as session:
-            if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
-                return False
-        await self.sweep(now=now)
-        text = await self._digest(now=now, today=today)
-        if text is not None:
-            async with self.database.session() as session:
-                chat_id = await self.staff_chat.destination(session)
-                for part in split(text, TEXT_LIMIT):  # quoted messages can make a long digest
-                    await outbox.enqueue(
-                        session=session,
-                        kind="staff",
-                        chat_id=chat_id,
-                        text=part,
-                        priority=Priority.SCHEDULED,
-                        now=now,
-                    )
-        return True
-
-    async def _digest(self, *, now: datetime, today: date) -> str | None:
-        """What needs a look, crisis messages first, with numbers; None when there is nothing to say.
-        Digest-tier alerts are listed once; relief waning stays listed until staff act on it."""
-        language = self.catalog.default_language
-
-        def t(key: str, **values: object) -> str:
-            return self.catalog.text(language, key, **values)
-
-        open_hours = self.rules.digest.open_longer_than_hours
-        async with self.database.session() as session:
-            active = await alerts.active_with_codes(session=session)
-            unreachable = await patients.codes_with_status(session=session, status="unreachable")
-            scores = await self._new_scores(session, since=now - timedelta(days=1), now=now)
-            messages = await patient_messages.undigested(session=session)
-            waning = []
-            for alert, code in active:
-                if alert.rule == "relief_waning":
-                    cycle = (await self.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
-                    waning.append(f"{code}: " + (describe(t, cycle[0]) if cycle else t("alerts.rule.relief_waning")))
-                elif alert.tier == Tier.DIGEST.value:
-                    assert alert.id is not None
-                    await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
-            await patient_messages.mark_digested(session=session, now=now)
-
-        def found(alerts: list[tuple[Alert, str]]) -> str:
-            """ "P-0012: Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)", a line each."""
-            return "\n".join(
-                f"{code}: " + wording.finding(t, a.rule, json.loads(a.details), self.clinic_zone) for a, code in alerts
-            )
-
-        crisis = [(a, code) for a, code in active if a.rule == "crisis_text"]
-        missed = [(a, code) for a, code in active if a.rule == "missed_checkins" and a.tier == Tier.DIGEST.value]
-        long_open = [
-            (a, code)
-            for a, code in active
-            if a.tier != Tier.DIGEST.value
-            and a.rule not in ("crisis_text", "relief_waning")
-            and a.opened_at < now - timedelta(hours=open_hours)
-        ]
-        lines = [t("digest.title", date=today.isoformat())]
-        if crisis:
-            opened = [f"{code} ({self._local(a.opened_at)})" for a, code in crisis]
-            lines.append(t("digest.crisis", codes=", ".join(opened)))
-        if waning:
-            lines.append(t("digest.relief_waning", lines="\n".join(waning)))
-        if missed:
-            lines.append(t("digest.missed", lines=found(missed)))
-        if unreachable:
-            lines.append(t("digest.unreachable", codes=", ".join(unreachable)))
-        for filed_as in ("message", "note"):  # a note typed at a check-in may need a look as much as a message
-            quoted = [
-                self._message_line(t, code, kind, text) for code, filed, kind, text in messages if filed == filed_as
-            ]
-            if quoted:
-                lines.append(t(f"digest.{filed_as}s", lines="\n".join(quoted)))
-        if scores:
-            lines.append(t("digest.scores", scores=", ".join(scores)))
-        if long_open:
-            lines.append(t("digest.long_open", hours=open_hours, lines=found(long_open)))
-        return "\n".join(lines) if len(lines) > 1 else None
-
-    def _local(self, at: datetime) -> str:
-        return at.astimezone(self.clinic_zone).strftime("%d.%m %H:%M")
-
-    @staticmethod
-    def _message_line(t: Callable[..., str], code: str, kind: str, text: str) -> str:
-        """ "P-0001: “When is my next appointment?”", long texts cut (the staff chat has them whole)."""
-        shown = text if len(text) <= DIGEST_TEXT else text[: DIGEST_TEXT - 1].rstrip() + "…"
-        if not shown:
-            return t("digest.message_media", code=code, kind=kind)
-        return t("digest.message", code=code, text=shown)
-
-    async def _new_scores(self, session: AsyncSession, *, since: datetime, now: datetime) -> list[str]:
-        """ "P-0012 PHQ-9 12 (before: 6)" for each questionnaire completed since `since`."""
-        language = self.catalog.default_language
-        ids = [questionnaire.id for questionnaire in self.scored]
-        found = []
-        for patient_id in await checkins.patients_completing(session=session, questionnaires=ids, since=since):
-            patient = await patients.by_id(session=session, patient_id=patient_id)
-            answered = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
-            for change in newest(scored(answered), since=since):
-                values: dict[str, object] = {
-                    "code": patient.code if patient else "?",
-                    "name": self.catalog.text(language, f"staff.instrument.{change.now.questionnaire}"),
-                    "total": f"{change.now.total:g}",
-                }
-                if change.before is None:
-                    found.append(self.catalog.text(language, "digest.score_first", **values))
-                else:
-                    found.append(
-                        self.catalog.text(language, "digest.score", before=f"{change.before.total:g}", **values)
-                    )
-        return sorted(found)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.diary.schedule import parse_times
+from bot.diary.schedule_rules import parse_times
 from bot.prompts import PROMPTS_DIR
 
 DEFAULT_RULES_FILE = PROMPTS_DIR / "rules.yaml"

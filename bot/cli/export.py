@@ -30,7 +30,7 @@ def add_parser(commands: Commands) -> argparse.ArgumentParser:
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.diary.questionnaire import Questionnaires
-    from bot.diary.scheduling import UnknownPatient
+    from bot.diary.scheduler import UnknownPatient
     from bot.records.export import Export
     from storage.database import create_private_file
 

@@ -57,7 +57,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
 def invite_one(settings: Settings, args: argparse.Namespace) -> None:
     from bot.diary import enrolment
     from bot.diary.places import parse_country
-    from bot.diary.schedule import parse_zone
+    from bot.diary.schedule_rules import parse_zone
     from bot.prompts import Catalog
 
     try:

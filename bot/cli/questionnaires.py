@@ -24,8 +24,8 @@ def add_parser(commands: Commands) -> argparse.ArgumentParser:
 def run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.diary import cadences
     from bot.diary.questionnaire import Questionnaires
-    from bot.diary.schedule import InputError
-    from bot.diary.scheduling import UnknownPatient
+    from bot.diary.schedule_rules import InputError
+    from bot.diary.scheduler import UnknownPatient
     from bot.views.schedule import cadence_lines
 
     questionnaires = Questionnaires.load()

@@ -23,7 +23,7 @@ def add_parser(commands: Commands) -> argparse.ArgumentParser:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.diary.scheduling import UnknownPatient
+    from bot.diary.scheduler import UnknownPatient
     from bot.records import report
 
     try:

@@ -26,8 +26,8 @@ def add_parser(commands: Commands) -> argparse.ArgumentParser:
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.diary.questionnaire import Questionnaire
-    from bot.diary.schedule import ScheduleError, format_quiet_hours, parse_quiet_hours, parse_rule
-    from bot.diary.scheduling import Scheduler, UnknownPatient
+    from bot.diary.schedule_rules import ScheduleError, format_quiet_hours, parse_quiet_hours, parse_rule
+    from bot.diary.scheduler import Scheduler, UnknownPatient
     from bot.views.schedule import describe
 
     words = [args.times, args.days, args.tz]

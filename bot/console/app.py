@@ -37,14 +37,14 @@ from bot.console import auth, panel, schedules, svg, whatif
 from bot.diary import chart as diary_chart
 from bot.diary.enrolment import PATIENT_CODE
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.scheduling import UnknownPatient
-from bot.handlers.alert_card import ITEMS, CardRenderer
-from bot.handlers.callback_data import parse_alert
+from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import Services
-from bot.handlers.staff import _score_lines as score_lines  # the same lines /patient shows
 from bot.prompts import Catalog
 from bot.records import report
 from bot.records.export import Export
+from bot.views.alert_card import ITEMS, CardRenderer
+from bot.views.callback_data import parse_alert
+from bot.views.scores import score_lines  # the same lines /patient shows
 from storage import patients, staff
 from storage.database import Database
 

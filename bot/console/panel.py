@@ -13,14 +13,15 @@ from bot.alerts.desk import TIER_ORDER, AlertDesk
 from bot.alerts.rules import Tier
 from bot.diary import roster, summary
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.diary.scores import Answered, answered_since
 from storage import alerts, audit, checkins, console, infusions, patients, schedules, staff, summaries
 from storage.checkins import Entry
 from storage.database import Database
 from storage.models import Alert, AuditEvent
+from storage.statuses import ShownStatus
 
-STATUSES = ("active", "paused", "unreachable", "invited", "declined", "discharged")  # as roster.shown_status
+STATUSES: tuple[str, ...] = tuple(ShownStatus)  # as roster.shown_status, in the order the panel offers them
 SORTS = ("alerts", "code", "status", "adherence", "pain", "infusion")
 RECORD = timedelta(days=90)  # what a patient's record page shows: the diary, the chart, the messages
 SCORES_SINCE = timedelta(days=180)  # questionnaire scores, as /patient lists them

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.console import auth
 from bot.diary import cadences
-from bot.diary.schedule import (
+from bot.diary.schedule_rules import (
     InputError,
     format_days,
     format_quiet_hours,
@@ -24,9 +24,8 @@ from bot.diary.schedule import (
     parse_quiet_hours,
     parse_rule,
 )
-from bot.diary.scheduling import Scheduler, UnknownPatient
+from bot.diary.scheduler import Scheduler, UnknownPatient
 from bot.views.schedule import slot_lines
-from storage import audit
 
 if TYPE_CHECKING:
     from bot.console.app import Console
@@ -65,15 +64,11 @@ class SchedulePages:
         """The page, audited as a read of the record; after a refused change, with what was typed."""
         console, now = self.console, self.console.clock()
         try:
-            shown = await self.scheduler.show(code=code, now=now)
+            shown = await self.scheduler.show(code=code, now=now, viewer=staffer.telegram_user_id)
             own = await cadences.show(console.database, code=code)
         except UnknownPatient:
             return console._message(
                 staffer, 404, "Unknown patient", console.cards.t("staff.unknown_patient", code=code)
-            )
-        async with console.database.session() as session:
-            await audit.record(
-                session=session, actor_id=staffer.telegram_user_id, action="view_schedule", patient_code=code, now=now
             )
         fields = {"times": "", "days": "", "timezone": "", "quiet": ""}
         schedule = None

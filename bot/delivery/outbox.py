@@ -31,15 +31,16 @@ from bot.care_team.staff_chat import StaffChat
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
-from bot.handlers.alert_card import CardRenderer
-from bot.handlers.callback_data import CONTACT_ME
-from bot.handlers.checkin_view import render
-from bot.handlers.edits import edit
 from bot.metrics import Metrics
 from bot.prompts import Catalog
+from bot.views.alert_card import CardRenderer
+from bot.views.callback_data import CONTACT_ME
+from bot.views.checkin import render
+from bot.views.edits import edit
 from storage import checkins, outbox, patients, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage
+from storage.statuses import AlertStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class OutboxSender:
         except BadRequest as error:
             self._count("400")
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
-            await self._finish(row, "failed", error=error.message[:200])
+            await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
             self._count("400")
             await self._chat_migrated(row, error.new_chat_id)
@@ -172,13 +173,15 @@ class OutboxSender:
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
             if row.attempts + 1 >= outbox.MAX_ATTEMPTS:
-                await self._finish(row, "failed", error="internal error while sending; given up")
+                await self._finish(row, OutboxStatus.FAILED, error="internal error while sending; given up")
             else:
                 await self._retry(row, after=self._backoff(row), error="internal error while sending")
         else:
             if message_id is not None:
                 self._count("ok")
-            await self._finish(row, "skipped" if message_id is None else "sent", telegram_message_id=message_id)
+            await self._finish(
+                row, OutboxStatus.SKIPPED if message_id is None else OutboxStatus.SENT, telegram_message_id=message_id
+            )
 
     def _count(self, result: str) -> None:
         if self.metrics is not None:
@@ -254,7 +257,7 @@ class OutboxSender:
             return None
         caption, keyboard = self.cards.caption(view, now=now), self.cards.keyboard(view)
         if row.kind == "escalation":
-            if view.alert.status != "open":
+            if view.alert.status != AlertStatus.OPEN:
                 return None  # acknowledged meanwhile
             minutes = int((now - view.alert.opened_at).total_seconds() // 60)
             text = self.cards.t("alerts.escalation", minutes=minutes) + "\n" + caption
@@ -276,7 +279,12 @@ class OutboxSender:
         return int(sent.message_id)
 
     async def _finish(
-        self, row: OutboxMessage, status: str, *, telegram_message_id: int | None = None, error: str | None = None
+        self,
+        row: OutboxMessage,
+        status: OutboxStatus,
+        *,
+        telegram_message_id: int | None = None,
+        error: str | None = None,
     ) -> None:
         assert row.id is not None
         now = self.clock()
@@ -310,7 +318,7 @@ class OutboxSender:
         assert row.id is not None
         if not await self.staff_chat.migrated(old=row.chat_id, new=new_chat_id, now=self.clock()):
             log.warning("outbox message %s: chat %s is now %s, not the staff chat", row.id, row.chat_id, new_chat_id)
-            await self._finish(row, "failed", error="the group became a supergroup")
+            await self._finish(row, OutboxStatus.FAILED, error="the group became a supergroup")
             return
         log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
         await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
@@ -332,7 +340,7 @@ class OutboxSender:
                     held,
                 )
                 return
-            await outbox.finish(session=session, message_id=row.id, status="blocked", now=now)
+            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.BLOCKED, now=now)
             patient_id = await roster.unreachable_in(
                 session,
                 chat_id=row.chat_id,

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -50,16 +48,19 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        # PTB types these ODVInput[float], an alias in its private telegram._utils (as is DefaultValue,
+        # the class of its marker): an override may accept more than its base, so `object` here, read
+        # by _seconds with what BaseRequest itself makes public (DEFAULT_NONE, for a time-out not given).
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        read = _seconds(read_timeout, self._read_timeout)
+        connect = _seconds(connect_timeout, self._connect_timeout)
+        pool = _seconds(pool_timeout, self._pool_timeout)
         # aiohttp's connect time-out includes the wait for a free pooled connection.
         waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
         timeout = aiohttp.ClientTimeout(total=None, connect=waiting, sock_read=read)
@@ -85,3 +86,11 @@ class AiohttpRequest(BaseRequest):
             raise
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+def _seconds(given: object, own: float | None) -> float | None:
+    """A time-out as PTB passes it to do_request: seconds, None for no limit, or its marker for one the
+    caller did not give (BaseRequest.DEFAULT_NONE), which means this transport's own."""
+    if given is None or isinstance(given, int | float):
+        return given
+    return own

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from bot.diary.questionnaire import Questionnaires
-from bot.diary.schedule import InputError
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.schedule_rules import InputError
+from bot.diary.scheduler import UnknownPatient
 from storage import audit, cadences, patients
 from storage.database import Database
 

@@ -16,6 +16,7 @@ from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
 from storage import cadences, checkins, outbox
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
+from storage.statuses import CheckInStatus, PatientStatus
 
 
 class Action(enum.StrEnum):
@@ -124,7 +125,7 @@ class CheckIns:
             if found is None:
                 return None
             checkin, patient = found
-            if checkin.closes_at <= now or checkin.status != "open":
+            if checkin.closes_at <= now or checkin.status != CheckInStatus.OPEN:
                 return None
             assert checkin.id is not None
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
@@ -241,7 +242,7 @@ class CheckIns:
         (not answered or declined for its number of days) is sent as a check-in of its own, which the
         patient may start now, put off to the evening, or decline. At most one a day."""
         assert patient.id is not None
-        if patient.chat_id is None or patient.status != "active":
+        if patient.chat_id is None or patient.status != PatientStatus.ACTIVE:
             return None
         today = now.astimezone(ZoneInfo(patient.timezone)).date()
         async with self.database.session() as session:

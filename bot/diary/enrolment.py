@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.diary.schedule import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
+from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
 from storage import audit, invites, patients, schedules, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient
+from storage.statuses import PatientStatus
 
 TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
 PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -249,7 +250,9 @@ async def accept_invite(
         if invite.relink:
             moved = patient.telegram_user_id not in (None, telegram_user_id)
             detail = (
-                "to another Telegram account" if moved else ("readmitted" if patient.status == "discharged" else "")
+                "to another Telegram account"
+                if moved
+                else ("readmitted" if patient.status == PatientStatus.DISCHARGED else "")
             )
             await audit.record(
                 session=session, actor_id=None, action="relink", patient_code=patient.code, detail=detail, now=now
@@ -259,7 +262,7 @@ async def accept_invite(
         patient.language = invite.language
         patient.timezone = invite.timezone
         patient.country = invite.country
-        patient.status = "active"
+        patient.status = PatientStatus.ACTIVE
         patient.consented_at = now
         existing = await schedules.get(session=session, patient_id=patient.id)
         times = invite.checkin_times or (existing.times if existing else default_times)

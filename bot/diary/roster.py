@@ -14,11 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.care_team.staff_chat import StaffChat
 from bot.diary.chart import WINDOW
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.diary.scores import Answered, answered_since
 from storage import audit, checkins, infusions, invites, outbox, patients, schedules
 from storage.checkins import Entry
 from storage.database import Database
+from storage.statuses import PatientStatus, ShownStatus
 
 RECENT = timedelta(days=14)
 SCORES_SINCE = timedelta(days=180)
@@ -44,10 +45,10 @@ class RecentDiary:
 
 
 def shown_status(status: str, paused_until: datetime | None, now: datetime, *, declined: bool = False) -> str:
-    if status == "active" and paused_until is not None and paused_until > now:
-        return "paused"
-    if status == "invited" and declined:
-        return "declined"
+    if status == PatientStatus.ACTIVE and paused_until is not None and paused_until > now:
+        return ShownStatus.PAUSED
+    if status == PatientStatus.INVITED and declined:
+        return ShownStatus.DECLINED
     return status
 
 
@@ -87,9 +88,9 @@ async def discharge(database: Database, *, code: str, actor_id: int | None, now:
         patient = await patients.by_code(session=session, code=code)
         if patient is None or patient.id is None:
             raise UnknownPatient(code)
-        if patient.status == "discharged":
+        if patient.status == PatientStatus.DISCHARGED:
             return False
-        await patients.set_status(session=session, patient_id=patient.id, status="discharged")
+        await patients.set_status(session=session, patient_id=patient.id, status=PatientStatus.DISCHARGED)
         await schedules.stop(session=session, patient_id=patient.id)
         await invites.revoke(session=session, patient_id=patient.id)
         await checkins.close_others(  # none kept
@@ -131,9 +132,9 @@ async def unreachable_in(
 ) -> int | None:
     """mark_unreachable, in the caller's transaction (the outbox records the refused message in it)."""
     patient = await patients.by_chat(session=session, chat_id=chat_id)
-    if patient is None or patient.id is None or patient.status in ("unreachable", "discharged"):
+    if patient is None or patient.id is None or patient.status in (PatientStatus.UNREACHABLE, PatientStatus.DISCHARGED):
         return None
-    await patients.set_status(session=session, patient_id=patient.id, status="unreachable")
+    await patients.set_status(session=session, patient_id=patient.id, status=PatientStatus.UNREACHABLE)
     await schedules.stop(session=session, patient_id=patient.id)
     await outbox.enqueue(
         session=session,

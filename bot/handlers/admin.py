@@ -9,8 +9,8 @@ from telegram import Update
 from bot import team
 from bot.access import Role
 from bot.diary import cadences
-from bot.diary.schedule import InputError, parse_schedule_words
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.schedule_rules import InputError, parse_schedule_words
+from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.handlers.menus import publish_menu_for
 from bot.views.schedule import cadence_lines, describe

@@ -9,10 +9,10 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.diary.checkins import Action, CheckInState, Refusal
 from bot.diary.questionnaire import DAILY
-from bot.handlers.callback_data import parse_checkin
-from bot.handlers.checkin_view import render
 from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
+from bot.views.callback_data import parse_checkin
+from bot.views.checkin import render
+from bot.views.edits import edit
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from bot.config import Settings
 from bot.delivery.rate_limit import FloodLimiter
 from bot.diary.checkins import CheckIns
 from bot.diary.enrolment import WrongTokens
-from bot.diary.scheduling import Scheduler
-from bot.handlers.alert_card import CardRenderer
+from bot.diary.scheduler import Scheduler
 from bot.metrics import Metrics
 from bot.prompts import Catalog
+from bot.views.alert_card import CardRenderer
 from storage.database import Database
 from storage.models import Patient
 

@@ -14,6 +14,7 @@ from bot import access
 from bot.access import Role
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
+from storage.statuses import PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
             raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
         return
     if _allowed(update, context.roles, command):
-        discharged = context.patient is not None and context.patient.status == "discharged"
+        discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
         if discharged and not access.discharged_may(command, data if isinstance(data, str) else None):
             await _tell(update, context.text("discharged"))
             raise ApplicationHandlerStop

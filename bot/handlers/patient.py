@@ -9,7 +9,10 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.diary import enrolment, history
-from bot.handlers.callback_data import (
+from bot.handlers.context import DiaryContext
+from bot.records import erasure
+from bot.records.export import Export
+from bot.views.callback_data import (
     consent_button,
     delete_button,
     language_button,
@@ -17,11 +20,9 @@ from bot.handlers.callback_data import (
     parse_delete,
     parse_language,
 )
-from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
-from bot.records import erasure
-from bot.records.export import Export
+from bot.views.edits import edit
 from storage import patients
+from storage.statuses import PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,10 @@ async def start(update: Update, context: DiaryContext) -> None:
     token = context.args[0] if context.args else ""
     user_id, now = update.effective_user.id, context.now
     if context.patient is not None and not token:
-        if context.patient.status == "unreachable" and context.patient.id is not None:
+        if context.patient.status == PatientStatus.UNREACHABLE and context.patient.id is not None:
             # They had blocked the bot and came back: check-ins start again from the next slot.
             await services.scheduler.resume(patient_id=context.patient.id, now=now)
-            context.patient.status = "active"
+            context.patient.status = PatientStatus.ACTIVE
         await update.message.reply_text(context.text("help"))
         return
     language = (

@@ -10,9 +10,9 @@ from telegram import Message, Update
 
 from bot.care_team.intake import FiledAs, Received
 from bot.handlers.checkin import checkin_completed
-from bot.handlers.checkin_view import render
 from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
+from bot.views.checkin import render
+from bot.views.edits import edit
 
 log = logging.getLogger(__name__)
 

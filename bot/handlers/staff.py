@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -17,15 +16,15 @@ from telegram import Message, Update
 from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertView, StaffAction
 from bot.care_team.text_limits import TEXT_LIMIT, split
-from bot.diary import enrolment, roster, scores
+from bot.diary import enrolment, roster
 from bot.diary.places import parse_country
-from bot.diary.schedule import InputError, is_times_word, join_spaced_times, parse_zone, shown
-from bot.diary.scheduling import UnknownPatient
-from bot.handlers.callback_data import parse_alert
+from bot.diary.schedule_rules import InputError, is_times_word, join_spaced_times, parse_zone, shown
+from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
 from bot.records import report
-from storage import audit
+from bot.views.callback_data import parse_alert
+from bot.views.edits import edit
+from bot.views.scores import score_lines
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +53,12 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
     action, alert_id = parsed
     now = context.now
     if action is StaffAction.HISTORY:
-        view = await services.desk.view(alert_id=alert_id, now=now)
-        if view is not None and isinstance(query.message, Message):
-            log.info("staff %s viewed the history of patient %s", update.effective_user.id, view.alert.patient_id)
-            async with services.database.session() as session:
-                await audit.record(
-                    session=session,
-                    actor_id=update.effective_user.id,
-                    action="view_history",
-                    patient_code=view.code,
-                    detail=f"alert {alert_id}",
-                    now=now,
-                )
-            for part in services.cards.history_texts(view, now=now):
-                await query.message.reply_text(part)
+        if isinstance(query.message, Message):
+            view = await services.desk.view_history(alert_id=alert_id, actor_id=update.effective_user.id, now=now)
+            if view is not None:
+                log.info("staff %s viewed the history of patient %s", update.effective_user.id, view.alert.patient_id)
+                for part in services.cards.history_texts(view, now=now):
+                    await query.message.reply_text(part)
         await query.answer()
         return
     user = update.effective_user
@@ -138,11 +129,6 @@ async def infusion_command(update: Update, context: DiaryContext) -> None:
         await message.reply_text(context.sender_text(update, "staff.unknown_patient", code=shown(code)))
         return
     log.info("staff %s recorded an infusion", update.effective_user.id)
-    if recorded:
-        async with services.database.session() as session:
-            await audit.record(
-                session=session, actor_id=update.effective_user.id, action="infusion", patient_code=code, now=now
-            )
     key = "staff.infusion_recorded" if recorded else "staff.infusion_exists"
     await message.reply_text(context.sender_text(update, key, code=code, date=on.isoformat()))
 
@@ -345,7 +331,7 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
     status = t(f"staff.status.{diary.status}")
     text = t("staff.patient_days", code=code, status=status, lines=services.cards.diary_lines(diary.days))
     if diary.answered:
-        lines = _score_lines(t, diary.answered, ZoneInfo(diary.timezone))
+        lines = score_lines(t, diary.answered, ZoneInfo(diary.timezone))
         text += "\n\n" + t("staff.scores", lines="\n".join(lines[:6]))
     cycles = await services.desk.patient_cycles(patient_id=diary.patient_id, now=now)
     if cycles:
@@ -354,29 +340,6 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
     if answered:
         png = await services.cards.record_chart(diary, now=now, cycles=cycles)
         await update.effective_message.reply_photo(png, filename="diary.png")
-
-
-def _score_lines(t: Callable[..., str], answered: list[scores.Answered], zone: ZoneInfo) -> list[str]:
-    """Newest first: "2026-11-07 PHQ-9: 12 (moderate), +6 since 2026-10-24", or "incomplete" when an
-    item was skipped."""
-    before = {(c.now.questionnaire, c.now.at): c.before for c in scores.changes(scores.scored(answered))}
-    lines = []
-    for found in reversed(answered):
-        name, on, score = t(f"staff.instrument.{found.questionnaire}"), found.at.astimezone(zone).date(), found.score
-        if score is None:
-            lines.append(t("staff.score_incomplete", name=name, date=on.isoformat()))
-            continue
-        if score.band is None:
-            line = t("staff.score_line_unbanded", name=name, date=on.isoformat(), total=score.shown)
-        else:
-            band = t(f"staff.band.{score.band}")
-            line = t("staff.score_line", name=name, date=on.isoformat(), total=score.shown, band=band)
-        previous = before.get((found.questionnaire, found.at))
-        if previous is not None:
-            since = previous.at.astimezone(zone).date().isoformat()
-            line += t("staff.score_change", difference=f"{round(score.total - previous.total, 1):+g}", date=since)
-        lines.append(line)
-    return lines
 
 
 async def cycles_command(update: Update, context: DiaryContext) -> None:

@@ -10,9 +10,9 @@ from functools import partial
 from telegram import ForceReply, Message, Update
 
 from bot.care_team.text_limits import shorten
-from bot.handlers.callback_data import parse_reply, parse_seen
 from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
+from bot.views.callback_data import parse_reply, parse_seen
+from bot.views.edits import edit
 
 log = logging.getLogger(__name__)
 

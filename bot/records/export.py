@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from bot.alerts.desk import points_from
 from bot.diary.questionnaire import DAILY, Item, Questionnaire, Questionnaires
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.records.diary_csv import write_points_to
 from bot.records.questionnaires_csv import write_header, write_questionnaire_rows
 from storage import audit, checkins, patients

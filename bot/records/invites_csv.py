@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.diary import enrolment
 from bot.diary.enrolment import NewInvite
 from bot.diary.places import parse_country
-from bot.diary.schedule import parse_zone
+from bot.diary.schedule_rules import parse_zone
 from bot.records.diary_csv import CsvError, escape, read_rows
 from storage.database import create_private_file
 

@@ -26,12 +26,13 @@ from bot.alerts.desk import AlertDesk
 from bot.config import Settings
 from bot.diary import chart
 from bot.diary.questionnaire import Questionnaire, Questionnaires
-from bot.diary.scheduling import UnknownPatient
+from bot.diary.scheduler import UnknownPatient
 from bot.diary.scores import Answered, answered_since, scored
 from storage import alerts, audit, checkins, infusions, patients, staff
 from storage.checkins import Entry, Sitting
 from storage.database import Database, create_private_file
 from storage.models import PER_MESSAGE_RULES, Alert
+from storage.statuses import AlertStatus, CheckInStatus
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -87,11 +88,11 @@ def adherence(sittings: Iterable[Sitting], *, now: datetime) -> Adherence:
             extra += 1
             continue
         scheduled += 1
-        if sitting.status == "skipped":
+        if sitting.status == CheckInStatus.SKIPPED:
             skipped += 1
         elif sitting.answered:
             answered += 1
-        elif sitting.status == "missed" or sitting.closes_at <= now:  # closed, not marked missed yet
+        elif sitting.status == CheckInStatus.MISSED or sitting.closes_at <= now:  # closed, not marked missed yet
             missed += 1
         else:
             still_open += 1
@@ -464,7 +465,7 @@ class Writer:
                 done.append(text("report.alerts.resolved_auto", when=self.when(alert.resolved_at)))
             else:
                 done.append(text("alerts.resolved", who=who(alert.resolved_by), when=self.when(alert.resolved_at)))
-        if alert.status == "open" and alert.acknowledged_at is None:
+        if alert.status == AlertStatus.OPEN and alert.acknowledged_at is None:
             done.append(text("report.alerts.open"))
         line = text(
             "report.alerts.line",

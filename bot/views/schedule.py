@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from bot.diary.schedule import Rule, Slot
+from bot.diary.schedule_rules import Rule, Slot
 
 
 def slot_lines(slots: list[Slot], timezone: str) -> str:

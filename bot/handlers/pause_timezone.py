@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.diary import places
-from bot.handlers.callback_data import parse_timezone, timezone_button
 from bot.handlers.context import DiaryContext
-from bot.handlers.edits import edit
+from bot.views.callback_data import parse_timezone, timezone_button
+from bot.views.edits import edit
 
 MAX_PAUSE_DAYS = 90
 

@@ -19,10 +19,11 @@ from bot.diary import chart
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.roster import RecentDiary
 from bot.diary.scores import newest, scored
-from bot.handlers.callback_data import alert_button, reply_button, seen_button
 from bot.prompts import Catalog
+from bot.views.callback_data import alert_button, reply_button, seen_button
 from storage.checkins import Entry
 from storage.models import PER_MESSAGE_RULES, Alert
+from storage.statuses import AlertStatus
 
 STAFF_HISTORY = timedelta(days=14)
 # Notes written since this long before a finding's first check-in are shown on its card.
@@ -86,7 +87,7 @@ class CardRenderer:
             lines.append(
                 self.t("alerts.acknowledged", who=who(alert.acknowledged_by), when=self.when(alert.acknowledged_at))
             )
-        if alert.status == "snoozed" and alert.snoozed_until is not None:
+        if alert.status == AlertStatus.SNOOZED and alert.snoozed_until is not None:
             lines.append(self.t("alerts.snoozed", who=who(alert.snoozed_by), until=self.when(alert.snoozed_until)))
         if alert.resolved_at is not None:
             lines.append(self.t("alerts.resolved", who=who(alert.resolved_by), when=self.when(alert.resolved_at)))
@@ -123,11 +124,12 @@ class CardRenderer:
         cannot be snoozed: each one must be seen."""
         assert view.alert.id is not None
         status = view.alert.status
-        actions = {
-            "open": [StaffAction.ACKNOWLEDGE, StaffAction.SNOOZE, StaffAction.RESOLVE],
-            "acknowledged": [StaffAction.SNOOZE, StaffAction.RESOLVE],
-            "snoozed": [StaffAction.RESOLVE],
-        }.get(status, [])
+        allowed: dict[str, list[StaffAction]] = {
+            AlertStatus.OPEN: [StaffAction.ACKNOWLEDGE, StaffAction.SNOOZE, StaffAction.RESOLVE],
+            AlertStatus.ACKNOWLEDGED: [StaffAction.SNOOZE, StaffAction.RESOLVE],
+            AlertStatus.SNOOZED: [StaffAction.RESOLVE],
+        }
+        actions = allowed.get(status, [])
         if view.alert.rule in PER_MESSAGE_RULES:
             actions = [a for a in actions if a is not StaffAction.SNOOZE]
         names = {

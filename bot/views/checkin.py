@@ -7,8 +7,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.care_team.text_limits import TEXT_LIMIT, shorten, units
 from bot.diary.checkins import Action, CheckInState
 from bot.diary.questionnaire import DAILY, Item
-from bot.handlers.callback_data import checkin_button
 from bot.prompts import Catalog
+from bot.views.callback_data import checkin_button
 
 
 def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:

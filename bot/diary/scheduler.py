@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.schedule import (
+from bot.diary.schedule_rules import (
     Rule,
     Slot,
     format_days,
@@ -33,6 +33,7 @@ from storage import audit, checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import Patient, Schedule
 from storage.schedules import Due
+from storage.statuses import CheckInStatus, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Scheduler:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
                 raise UnknownPatient(code)
-            active = patient.status in ("active", "invited")
+            active = patient.status in (PatientStatus.ACTIVE, PatientStatus.INVITED)
             await schedules.put(
                 session=session,
                 patient_id=patient.id,
@@ -106,13 +107,20 @@ class Scheduler:
             )
         return upcoming(rule, now=now, count=5)
 
-    async def show(self, *, code: str, now: datetime) -> tuple[Rule, str | None, list[Slot]] | None:
-        """The rule, the patient's own quiet hours (None: the clinic's) and the next five slots."""
+    async def show(
+        self, *, code: str, now: datetime, viewer: int | None = None
+    ) -> tuple[Rule, str | None, list[Slot]] | None:
+        """The rule, the patient's own quiet hours (None: the clinic's) and the next five slots. With a
+        `viewer`, the read is audited as theirs in the same transaction (the console's schedule page)."""
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
             if patient is None or patient.id is None:
                 raise UnknownPatient(code)
             schedule = await schedules.get(session=session, patient_id=patient.id)
+            if viewer is not None:
+                await audit.record(
+                    session=session, actor_id=viewer, action="view_schedule", patient_code=patient.code, now=now
+                )
         if schedule is None:
             return None
         rule = rule_of(schedule)
@@ -140,7 +148,7 @@ class Scheduler:
                 return None
             if timezone is not None:
                 patient.timezone = schedule.timezone = timezone
-            patient.status = "active"
+            patient.status = PatientStatus.ACTIVE
             first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=now)
             await schedules.put(
                 session=session,
@@ -220,7 +228,7 @@ class Scheduler:
                 paused += 1
                 continue
             late = now - schedule.next_due_at > self.grace
-            reachable = item.status == "active" and item.chat_id is not None
+            reachable = item.status == PatientStatus.ACTIVE and item.chat_id is not None
             chats[schedule.patient_id] = item.chat_id
             new_checkins.append(
                 {
@@ -232,13 +240,13 @@ class Scheduler:
                     "closes_at": min(now + self.open_for, max(following.fire_at, now)),
                     "step": self.first_item,
                     "chat_id": item.chat_id,
-                    "status": "open" if reachable and not late else "missed",
+                    "status": CheckInStatus.OPEN if reachable and not late else CheckInStatus.MISSED,
                 }
             )
         await schedules.advance_many(session=session, slots=advances)
         # A replayed tick finds its slots' check-ins already there: they are not created or queued again.
         created = await checkins.create_many(session=session, rows=new_checkins)
-        to_send = {patient_id: checkin_id for checkin_id, patient_id, status in created if status == "open"}
+        to_send = {patient_id: checkin_id for checkin_id, patient_id, status in created if status == CheckInStatus.OPEN}
         await checkins.close_earlier(session=session, keep=to_send, questionnaire=self.questionnaire_id, now=now)
         await outbox.enqueue_many(
             session=session,

@@ -1,0 +1,45 @@
+"""Escalation: an urgent alert nobody has acknowledged goes to each admin directly, every few minutes, a
+few times (the rules file's `escalation`), through the outbox. The clock starts when the alert opens
+(bot/alerts/desk.py); acknowledging stops it, and the sender drops a message acknowledged meanwhile."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.alerts.desk import AlertDesk
+from storage import alerts, outbox, staff
+from storage.models import Priority
+
+log = logging.getLogger(__name__)
+
+
+async def escalate(desk: AlertDesk, *, now: datetime) -> int:
+    """Urgent alerts nobody acknowledged: to each admin directly, every few minutes, a few times."""
+    policy = desk.rules.escalation  # read at each tick: the console may change the rules
+    sent = 0
+    async with desk.database.session() as session:
+        due = await alerts.due_escalations(session=session, now=now, max_times=policy.max_times)
+        if not due:
+            return 0
+        admin_ids = await staff.admins(session=session)
+        for alert in due:
+            assert alert.id is not None
+            more = alert.escalations + 1 < policy.max_times
+            next_at = now + timedelta(minutes=policy.every_minutes) if more else None
+            if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
+                continue
+            for admin in admin_ids:
+                await outbox.enqueue(
+                    session=session,
+                    kind="escalation",
+                    chat_id=admin,
+                    alert_id=alert.id,
+                    patient_id=alert.patient_id,
+                    priority=Priority.URGENT,
+                    now=now,
+                )
+                sent += 1
+    if sent:
+        log.info("%d escalation messages queued", sent)
+    return sent

@@ -1,0 +1,51 @@
+"""The aiohttp transport's time-outs: its own unless PTB passes one, and None for no limit at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from telegram.error import TimedOut
+
+from bot.delivery.telegram_http import AiohttpRequest
+from bot.sandbox.server import free_port
+
+SLOW = 0.3  # seconds the server takes to answer
+SHORT, LONG = 0.05, 30.0
+
+
+@pytest.fixture
+async def slow_url() -> AsyncIterator[str]:
+    async def answer(request: web.Request) -> web.Response:
+        await asyncio.sleep(SLOW)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/bot/getMe", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/bot/getMe"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_time_out_not_given_is_the_transports_own_and_one_given_wins(slow_url: str) -> None:
+    short, long = AiohttpRequest(read_timeout=SHORT), AiohttpRequest(read_timeout=LONG)
+    for request in (short, long):
+        await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await short.do_request(slow_url, "POST")
+        assert (await short.do_request(slow_url, "POST", read_timeout=LONG))[0] == 200
+        assert (await short.do_request(slow_url, "POST", read_timeout=None))[0] == 200, "None: no limit"
+        assert (await long.do_request(slow_url, "POST"))[0] == 200
+        with pytest.raises(TimedOut):
+            await long.do_request(slow_url, "POST", read_timeout=SHORT)
+    finally:
+        for request in (short, long):
+            await request.shutdown()
