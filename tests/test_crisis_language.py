@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.alerts.crisis import CrisisLanguage, CrisisLanguageError, normalise, word_spans
+from bot.app import crisis_language
 from bot.prompts import PROMPTS_DIR
 
 DATA = Path(__file__).parent / "data"
@@ -44,14 +45,9 @@ def read_corpus(path: Path = CORPUS) -> list[Labelled]:
     return messages
 
 
-# Loaded once for the module (compiling the patterns takes seconds); hypothesis calls its test itself,
-# outside pytest's fixtures, so it is a module constant rather than only a fixture.
-CLINIC_FILES = CrisisLanguage.load()
-
-
 @pytest.fixture(scope="module")
 def language() -> CrisisLanguage:
-    return CLINIC_FILES
+    return crisis_language()  # the clinic's files, compiled once per process as the bot does
 
 
 # -- the labelled corpus
@@ -407,7 +403,7 @@ def test_yaml_words_such_as_no_and_off_stay_words() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_is_answered_without_an_error(text: str) -> None:
-    assert CLINIC_FILES.matches(text) in (True, False)
+    assert crisis_language().matches(text) in (True, False)  # hypothesis calls it outside pytest's fixtures
 
 
 def long_notes() -> Iterator[str]:
