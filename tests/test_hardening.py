@@ -421,7 +421,6 @@ async def test_secrets_are_secret_and_debug_logs_never_print_the_token(
     assert diary.standin.token not in text
 
 
-@pytest.mark.slow
 async def test_secrets_are_secret_even_when_telegram_rejects_the_token(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
