@@ -49,8 +49,9 @@ from bot.handlers import (
     staff_replies,
     staffchat,
 )
-from bot.handlers.context import DiaryContext, Services
+from bot.handlers.context import DiaryContext
 from bot.prompts import Catalog
+from bot.services import Services
 from bot.views import callback_data
 from bot.views.alert_card import CardRenderer
 from storage.database import Database

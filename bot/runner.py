@@ -21,10 +21,10 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.webhook import WebhookServer
 from bot.diary.schedule_rules import parse_quiet_hours
-from bot.handlers.context import Services
 from bot.handlers.menus import publish_command_menus
 from bot.metrics import MetricsServer
 from bot.records import retention
+from bot.services import Services
 from storage import migrate, staff
 from storage.database import Database
 

@@ -38,10 +38,10 @@ from bot.diary import chart as diary_chart
 from bot.diary.enrolment import PATIENT_CODE
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.scheduler import UnknownPatient
-from bot.handlers.context import Services
 from bot.prompts import Catalog
 from bot.records import report
 from bot.records.export import Export
+from bot.services import Services
 from bot.views.alert_card import ITEMS, CardRenderer
 from bot.views.callback_data import parse_alert
 from bot.views.scores import score_lines  # the same lines /patient shows
