@@ -1,13 +1,18 @@
-"""All configuration, read once from the environment and `.env` (see .env.example)."""
+"""All configuration, read once from the environment and `.env` (see .env.example).
+
+The values are read here (`read_values`) and checked by pydantic, which the database layer imports
+anyway: a settings library would add its own import to every command's start (bench/cli_startup.py).
+A variable's name is matched whatever its case; the environment wins over `.env`, and the arguments
+given to `load_settings` over both.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.alerts.crisis_texts import DEFAULT_CRISIS_TEXTS, CrisisTextError, CrisisTexts
 from bot.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules
@@ -19,8 +24,14 @@ class ConfigurationError(Exception):
     """One line naming the variable that is missing or malformed."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+# The file of variables read beside the environment, from the working directory.
+ENV_FILE = ".env"
+
+
+class Settings(BaseModel):
+    # The defaults are checked too: a missing rules file or crisis text stops start-up whether or not
+    # its variable is set.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     telegram_bot_token: SecretStr | None = None  # never printed: repr and logs show ********
     telegram_bot_username: str | None = None
@@ -29,7 +40,7 @@ class Settings(BaseSettings):
     # The staff chat until an admin sends /staffchat in a group (stored; then that one wins). Optional:
     # without any, what staff are owed waits in the outbox for one (bot/care_team/staff_chat.py).
     staff_chat_id: int | None = None
-    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_telegram_ids: list[int] = Field(default_factory=list)
     default_timezone: str = "UTC"
     default_language: str = "en"
     invite_valid_days: int = Field(default=7, ge=1, le=90)
@@ -96,8 +107,7 @@ class Settings(BaseSettings):
             texts = CrisisTexts.load(value)
         except CrisisTextError as error:
             raise ValueError(str(error)) from None
-        languages = sorted(path.stem for path in (PROMPTS_DIR / "messages").glob("*.yaml"))
-        missing = texts.missing(languages)
+        missing = texts.missing(catalog_languages())
         if missing:
             raise ValueError(
                 f"no crisis text for {', '.join(missing)}: write {value}/{missing[0]}.yaml (a `default` text, "
@@ -219,6 +229,11 @@ class Settings(BaseSettings):
         return [s.get_secret_value() for s in (self.telegram_bot_token, self.webhook_secret) if s is not None]
 
 
+def catalog_languages() -> list[str]:
+    """The languages the diary speaks, one catalog in prompts/messages each, found without reading them."""
+    return sorted(path.stem for path in (PROMPTS_DIR / "messages").glob("*.yaml"))
+
+
 def _address(listen: str | None) -> tuple[str, int] | None:
     if listen is None:
         return None
@@ -226,10 +241,25 @@ def _address(listen: str | None) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings, or ConfigurationError with one readable line (no traceback for a typo in .env)."""
+def read_values(env_file: str | Path | None = ENV_FILE) -> dict[str, str]:
+    """The settings' variables as written: `env_file`'s (if there is one), then the environment's over
+    them, keyed by field name whatever the case they were written in. A line of `env_file` with a
+    name and no value counts as unset."""
+    written: list[tuple[str, str | None]] = []
+    path = None if env_file is None else Path(env_file).expanduser()
+    if path is not None and (path.is_file() or path.is_fifo()):  # a pipe too, as secret managers give
+        from dotenv import dotenv_values  # only with a file to read
+
+        written += dotenv_values(path, encoding="utf-8").items()
+    written += os.environ.items()
+    return {key.lower(): value for key, value in written if key.lower() in Settings.model_fields and value is not None}
+
+
+def load_settings(_env_file: str | Path | None = ENV_FILE, **overrides: object) -> Settings:
+    """Settings from `_env_file` (None: none), the environment and `overrides`, or ConfigurationError
+    with one readable line (no traceback for a typo in .env)."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings.model_validate(read_values(_env_file) | overrides)
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"

@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# libyaml's loader (when PyYAML has it) reads YAML ten times faster than the pure-Python one: every
+# command that answers in words loads the catalogs, and every start reads the questionnaires.
+FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -37,11 +40,8 @@ class Catalog:
 
     @classmethod
     def load(cls, default_language: str, directory: Path = PROMPTS_DIR / "messages") -> Catalog:
-        # libyaml's loader (when PyYAML has it) reads the catalogs ten times faster than the pure-Python one:
-        # every command that answers in words loads them.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         messages = {
-            path.stem: _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
+            path.stem: _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_YAML_LOADER))
             for path in sorted(directory.glob("*.yaml"))
         }
         return cls(messages, default_language)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigurationError, load_settings
-from tests.cli import run_cli
+from tests.cli import OURS, run_cli
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,29 @@ def test_invite_command_prints_a_deep_link(tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "error: 'Berlin' is not an IANA time zone: did you mean Europe/Berlin?"
     )
+
+
+def test_the_env_file_is_read_beneath_the_environment_and_the_arguments(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`.env` in the working directory: names in any case, `export` and comments as shells write them,
+    a name without a value unset; the environment wins over the file, `load_settings`' arguments over both."""
+    for name in [name for name in os.environ if name.startswith(OURS)]:
+        monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(
+        "# the clinic's settings\nstaff_chat_id=-42\nDEFAULT_LANGUAGE=es\nexport INVITE_VALID_DAYS=3\n"
+        "TELEGRAM_BOT_USERNAME\nDATABASE_URL='sqlite:///./diary.db'  # beside the bot\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INVITE_VALID_DAYS", "5")
+    settings = load_settings()
+    assert (settings.staff_chat_id, settings.default_language, settings.invite_valid_days) == (-42, "es", 5)
+    assert (settings.telegram_bot_username, settings.database_url) == (None, "sqlite:///./diary.db")
+    assert load_settings(staff_chat_id=-7).staff_chat_id == -7
+    assert load_settings(_env_file=None).staff_chat_id is None
+
+    (tmp_path / ".env").write_text("INVITE_VALID_DAYS=91\n", encoding="utf-8")
+    monkeypatch.delenv("INVITE_VALID_DAYS")
+    with pytest.raises(ConfigurationError, match=r"^INVITE_VALID_DAYS: Input should be less than or equal to 90$"):
+        load_settings()

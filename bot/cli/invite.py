@@ -55,10 +55,10 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def invite_one(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.config import catalog_languages
     from bot.diary import enrolment
     from bot.diary.places import parse_country
     from bot.diary.schedule_rules import parse_zone
-    from bot.prompts import Catalog
 
     try:
         code = enrolment.check_code(args.code, code_format=settings.patient_code_format)
@@ -68,7 +68,7 @@ def invite_one(settings: Settings, args: argparse.Namespace) -> None:
     except ValueError as error:
         fail(str(error))
     language = args.lang or settings.default_language
-    if language not in Catalog.load(settings.default_language).languages:
+    if language not in catalog_languages():
         fail(f"--lang {language!r}: no catalog prompts/messages/{language}.yaml")
 
     async def work(database: Database) -> str:
@@ -93,8 +93,8 @@ def invite_one(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def invite_file(settings: Settings, source: Path, out: Path) -> None:
+    from bot.config import catalog_languages
     from bot.diary import enrolment
-    from bot.prompts import Catalog
     from bot.records import invites_csv
     from storage import patients
 
@@ -104,7 +104,7 @@ def invite_file(settings: Settings, source: Path, out: Path) -> None:
             code_format=settings.patient_code_format,
             default_timezone=settings.default_timezone,
             default_language=settings.default_language,
-            languages=Catalog.load(settings.default_language).languages,
+            languages=catalog_languages(),
         )
     except invites_csv.CsvError as error:
         fail(f"{error}; nothing was created")

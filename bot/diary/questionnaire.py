@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import yaml
 
-from bot.prompts import PROMPTS_DIR
+from bot.prompts import FAST_YAML_LOADER, PROMPTS_DIR
 
 ItemType = Literal["scale", "choice", "text"]
 # How a total is made: the sum of the option codes (PHQ), their mean (PEG), or how many items were
@@ -92,7 +92,8 @@ class Questionnaire:
 
     @classmethod
     def load(cls, name: str = DAILY, directory: Path = PROMPTS_DIR / "questionnaires") -> Questionnaire:
-        return cls.parse(yaml.safe_load((directory / f"{name}.yaml").read_text(encoding="utf-8")))
+        text = (directory / f"{name}.yaml").read_text(encoding="utf-8")
+        return cls.parse(yaml.load(text, Loader=FAST_YAML_LOADER))
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Questionnaire:
