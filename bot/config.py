@@ -244,7 +244,7 @@ def _address(listen: str | None) -> tuple[str, int] | None:
 def read_values(env_file: str | Path | None = ENV_FILE) -> dict[str, str]:
     """The settings' variables as written: `env_file`'s (if there is one), then the environment's over
     them, keyed by field name whatever the case they were written in. A line of `env_file` with a
-    name and no value counts as unset."""
+    name and no value counts as unset, and so does an empty value of an optional setting."""
     written: list[tuple[str, str | None]] = []
     path = None if env_file is None else Path(env_file).expanduser()
     if path is not None and (path.is_file() or path.is_fifo()):  # a pipe too, as secret managers give
@@ -252,7 +252,16 @@ def read_values(env_file: str | Path | None = ENV_FILE) -> dict[str, str]:
 
         written += dotenv_values(path, encoding="utf-8").items()
     written += os.environ.items()
-    return {key.lower(): value for key, value in written if key.lower() in Settings.model_fields and value is not None}
+    fields = Settings.model_fields
+    return {
+        key.lower(): value
+        for key, value in written
+        if key.lower() in fields
+        and value is not None
+        # An optional setting written empty (`STAFF_CHAT_ID=`, as .env.example has it) is not set; an empty
+        # QUIET_HOURS or INSTRUMENTS still means none.
+        and (value.strip() or fields[key.lower()].default is not None)
+    }
 
 
 def load_settings(_env_file: str | Path | None = ENV_FILE, **overrides: object) -> Settings:

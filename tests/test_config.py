@@ -104,3 +104,22 @@ def test_the_env_file_is_read_beneath_the_environment_and_the_arguments(
     monkeypatch.delenv("INVITE_VALID_DAYS")
     with pytest.raises(ConfigurationError, match=r"^INVITE_VALID_DAYS: Input should be less than or equal to 90$"):
         load_settings()
+
+
+def test_env_example_copied_as_it_is_starts_and_empty_optional_settings_are_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The README's first step copies .env.example to .env: its empty lines (`STAFF_CHAT_ID=`) leave those
+    settings unset, while an empty QUIET_HOURS or INSTRUMENTS still means none."""
+    for name in [name for name in os.environ if name.startswith(OURS)]:
+        monkeypatch.delenv(name)
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    settings = load_settings(_env_file=example)
+    assert (settings.staff_chat_id, settings.telegram_bot_token, settings.webhook_url) == (None, None, None)
+    assert settings.quiet_hours == "22:00-07:00"
+
+    (tmp_path / ".env").write_text("STAFF_CHAT_ID=\nQUIET_HOURS=\nINSTRUMENTS=\n", encoding="utf-8")
+    settings = load_settings(_env_file=tmp_path / ".env")
+    assert (settings.staff_chat_id, settings.quiet_hours, settings.instruments) == (None, "", "")
+    monkeypatch.setenv("STAFF_CHAT_ID", " ")
+    assert load_settings(_env_file=None).staff_chat_id is None
