@@ -55,13 +55,13 @@ def test_a_rise_in_pain_says_the_range_since_the_day_it_began_and_the_usual_leve
 
 
 def test_severe_pain_names_the_run_and_its_threshold() -> None:
-    points = diary([CALM] * 10 + [CALM | {"pain": p} for p in (9, 10, 9, 9)])
+    points = diary([CALM] * 11 + [CALM | {"pain": p} for p in (9, 10, 9, 9)])  # from an evening: 3 days
     assert lines(points)[-1] == "Pain 9-10 on 4 check-ins in a row since Sun 8 Nov (alert at 9 or more)"
 
 
 def test_skin_changes_name_each_sign_and_the_days_they_were_seen() -> None:
     signs = [CALM | {"skin_color": "redder"}, CALM | {"skin_color": "redder", "skin_temperature": "warmer"}]
-    points = diary([CALM] * 9 + signs)  # the 10th and 11th check-ins: Sat 7 Nov evening, Sun 8 Nov morning
+    points = diary([CALM] * 9 + signs + signs[:1])  # the 10th to 12th check-ins: Sat 7 Nov evening to Sun 8 Nov
     assert lines(points) == [
         "Skin redder and warmer than the other side on 7 and 8 Nov (the same on the 5 check-ins before)"
     ]
@@ -102,7 +102,7 @@ def test_days_across_a_month_and_a_longer_run() -> None:
 
 
 def test_spanish_cards_word_the_same_findings() -> None:
-    points = diary([CALM] * 10 + [CALM | {"pain": p} for p in (9, 10, 9, 9)])
+    points = diary([CALM] * 11 + [CALM | {"pain": p} for p in (9, 10, 9, 9)])
     (found,) = [f for f in evaluate(points, [], RULES) if f.rule == "severe_pain"]
     assert wording.finding(es, found.rule, found.details, ZONE) == (
         "Dolor 9-10 en 4 cuestionarios seguidos desde el dom 8 nov (alerta a partir de 9)"
@@ -141,7 +141,7 @@ async def test_the_rules_one_check_in_raises_share_one_card_and_one_press(diary:
     await diary.enrol(ben)
     calm = {key: str(value) for key, value in CALM.items()}
     low = calm | {"mood": "1"}
-    await with_answers(diary, "P-0001", [calm] * 16 + [low, low | {"skin_color": "redder"}])
+    await with_answers(diary, "P-0001", [calm] * 16 + [low | {"skin_color": "redder"}] * 2)
     await ben.send("/checkin")
     for label in ["4", "Redder", "The same", "Not swollen", "1 Very low", "Skip ▶"]:
         await ben.press(label)

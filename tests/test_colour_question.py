@@ -56,14 +56,14 @@ def _vasomotor(colours: list[str]) -> int:
     ],
 )
 def test_a_colour_change_against_the_other_side_is_a_vasomotor_sign(calm: str, changed: str, fires: int) -> None:
-    assert _vasomotor([calm] * 5 + [changed] * 2) == fires
+    assert _vasomotor([calm] * 5 + [changed] * 3) == fires
 
 
 def test_i_cant_tell_with_temperature_unanswered_says_nothing_about_the_signs() -> None:
     rules = load_rules()
     unsure = Point(START + timedelta(hours=66), pain=4, skin_color="cant_tell")
-    # An evening and the next morning: a change seen on two days.
-    redder = [Point(START + timedelta(hours=12 * n), pain=4, skin_color="redder") for n in (7, 8)]
+    # An evening, the next morning and evening: a change seen three times on two days.
+    redder = [Point(START + timedelta(hours=12 * n), pain=4, skin_color="redder") for n in (7, 8, 9)]
     calm = [Point(START + timedelta(hours=12 * n), pain=4, skin_color="same") for n in range(5)]
     assert [f.rule for f in evaluate([*calm, unsure, *redder], [], rules)] == ["vasomotor_change"]
     assert not evaluate([*calm[:4], unsure, *redder], [], rules), "four calm check-ins, not five"

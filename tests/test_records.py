@@ -99,7 +99,10 @@ def test_malformed_files_are_refused_with_file_row_and_field(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_replay_counts_alerts_per_rule_without_a_bot(tmp_path: Path) -> None:
     rows = [f"P-1,2026-10-{1 + n // 2:02d}T{9 if n % 2 == 0 else 20:02d}:00:00+00:00,4,,,,4," for n in range(40)]
-    rows += [f"P-1,2026-10-21T0{n}:00:00+00:00,9,,,,4," for n in range(4)]
+    # Severe pain on 4 check-ins in a row over 3 days, from the evening of the 20th.
+    rows += [
+        f"P-1,{at}:00:00+00:00,9,,,,4," for at in ("2026-10-20T22", "2026-10-21T09", "2026-10-21T20", "2026-10-22T06")
+    ]
     rows += ["P-1,2026-10-22T09:00:00+00:00,5,,,,4,I want to die"]
     diary = diary_file(tmp_path, rows)
     out = tmp_path / "alerts.csv"

@@ -38,8 +38,17 @@ class Rule(_Strict):
     tier: Tier
 
 
-class PainWorsening(Rule):
-    """A one-sided CUSUM on pain above the patient's own baseline, in units of their own spread."""
+class SignShares(_Strict):
+    """The shares of skin answers assumed to report a change in a flare and in a calm spell (the
+    patient's own share replaces the calm one when higher): how much a changed answer weighs."""
+
+    flare_sign_share: float = Field(default=0.35, gt=0, lt=1)
+    calm_sign_share: float = Field(default=0.05, gt=0, lt=1)
+
+
+class PainWorsening(Rule, SignShares):
+    """Two one-sided CUSUMs above the patient's own baseline: pain alone, in units of their own spread;
+    pain with the skin signs of a flare, in units of evidence (see bot/alerts/skin_signs.py)."""
 
     tier: Tier = Tier.AMBER
     baseline_days: int = Field(default=28, ge=7, le=90)
@@ -50,17 +59,26 @@ class PainWorsening(Rule):
     # A patient whose scores hardly vary still gets at least this spread (points): one odd score
     # must not look like many standard deviations.
     spread_floor: float = Field(default=0.75, gt=0, le=5)
-    # The CUSUM's decision interval, in the patient's spreads: larger waits for more evidence.
-    alarm_threshold: float = Field(default=8.0, gt=0, le=50)
-    # The interval when `signs_needed` entries of the rise also reported a changed colour,
-    # temperature or swelling: a rise with the signs of a flare needs less pain evidence.
-    alarm_threshold_with_signs: float = Field(default=3.0, gt=0, le=50)
-    signs_needed: int = Field(default=2, ge=1, le=30)
-    # ... among the last `signs_within` entries of the rise (0: anywhere in it). A rise that wanders
-    # on for weeks gathers a stray sign now and then; a flare shows its signs together.
-    signs_within: int = Field(default=3, ge=0, le=30)
-    # Whether a check-in with a note (its words are never read for this) counts as one with a sign.
+    # The pain-alone CUSUM's decision interval, in the patient's spreads: larger waits for more evidence.
+    alarm_threshold: float = Field(default=6.0, gt=0, le=50)
+    # How many standard errors of the usual level are added to the rise looked for: a usual measured
+    # on two weeks of a wandering diary is itself uncertain by about a point.
+    usual_uncertainty: float = Field(default=1.5, ge=0, le=5)
+    # Evidence counts per day: a check-in's share of it is divided by the check-ins a day to this power
+    # (0: per check-in; 0.5: a day of two check-ins weighs what a day of one does; 1: half of that).
+    per_day_power: float = Field(default=1.0, ge=0, le=2)
+    # Whether a check-in with a note (its words are never read for this) adds `note_weight` spreads to
+    # the pain-alone sum when its pain is above the usual, and its evidence to the sum with the signs.
     note_counts: bool = True
+    note_weight: float = Field(default=3.0, ge=0, le=50)
+    # The sum with the signs: each skin answer's evidence (see bot/alerts/skin_signs.py), a note's, and
+    # `pain_weight_with_signs` of the pain's spreads above the rise's midpoint. It fires at
+    # `alarm_threshold_with_signs` when the pain since it began averages `pain_rise_with_signs` of the
+    # rise above the usual: signs with no more pain are the sign rules' to report, not this one's.
+    alarm_threshold_with_signs: float = Field(default=4.0, gt=0, le=50)
+    pain_weight_with_signs: float = Field(default=0.5, ge=0, le=10)
+    pain_rise_with_signs: float = Field(default=0.25, ge=0, le=2)
+    note_evidence: float = Field(default=1.6, ge=0, le=10)
 
 
 class Consecutive(Rule):
@@ -76,18 +94,26 @@ class SeverePain(Consecutive):
     above_usual: float = Field(default=3.0, ge=0, le=10)
     baseline_days: int = Field(default=28, ge=7, le=90)
     baseline_min_entries: int = Field(default=8, ge=3)
+    # The run must also cover this many days: at two check-ins a day, four are two days, a bad spell
+    # of a wandering diary; three days are rarer (1: `consecutive` alone).
+    days: int = Field(default=1, ge=1, le=30)
 
 
-class NewSign(Consecutive):
-    """A sign seen on `consecutive` check-ins in a row, on at least `days` different days, after at
-    least `calm_before` check-ins without it."""
+class NewSign(Consecutive, SignShares):
+    """A new change of the limb's skin: seen on `consecutive` check-ins in a row covering `days` days,
+    or adding up to `evidence` with the other skin answers (see bot/alerts/skin_signs.py) and seen on
+    `seen_on` of those check-ins; after `calm_before` check-ins without it."""
 
     tier: Tier = Tier.AMBER
-    consecutive: int = Field(default=2, ge=1, le=30)
-    calm_before: int = Field(default=5, ge=0, le=60)
+    consecutive: int = Field(default=3, ge=1, le=30)
     # So that a run means the same at one check-in a day as at two: a morning and an evening of one
     # day are one day's answers; an evening and the next morning are two days. 1: `consecutive` alone.
     days: int = Field(default=2, ge=1, le=30)
+    calm_before: int = Field(default=5, ge=0, le=60)
+    evidence: float = Field(default=5.0, gt=0, le=50)
+    seen_on: int = Field(default=2, ge=1, le=30)
+    # The days of the patient's own answers their calm share is measured on.
+    own_share_days: int = Field(default=28, ge=7, le=365)
 
 
 class LowMood(Consecutive):

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.alerts import cycles
-from bot.alerts.daily_spread import daily_spread
+from bot.alerts.daily_spread import Spread, daily_spread
 from bot.alerts.rules import MissedCheckins, NewSign, PainWorsening, Rules, Tier
+from bot.alerts.skin_signs import VASOMOTOR, SignEvidence, answers, changed
 
 Details = dict[str, float | int | str]
 DAY = timedelta(days=1)
@@ -115,42 +116,50 @@ class _Baseline:
 
 
 def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -> list[Finding]:
-    """A one-sided CUSUM of pain above the patient's baseline, standardised by their own spread.
+    """Two one-sided CUSUMs of pain above the patient's baseline; the rule fires when either crosses.
 
     Baseline: the median of the last `baseline_days` of entries (at least `baseline_min_entries`,
     covering `baseline_min_days`); spread: how far their daily pain wanders, widened for scores given
-    the same day and for correlation from one day to the next (see daily_spread), floored. At each
-    entry the sum grows by (pain - baseline - rise/2) / spread, where rise = max(points, fraction x
-    baseline), and fires at `alarm_threshold`: a noisy diary needs more entries above its baseline, a
-    steady one fewer. When `signs_needed` of the entries since the sum left zero had pain up by at
-    least rise/2 (so that they added evidence) and reported a changed skin colour, temperature or
-    swelling, the sum fires at `alarm_threshold_with_signs` instead: a rise with the signs of a CRPS
-    flare needs less pain evidence.
-    With `signs_within`, those entries must be among the last `signs_within` of the rise: pain that
-    wanders above its baseline for weeks collects a stray sign now and then, a flare shows them together.
+    the same day and for correlation from one day to the next (see daily_spread), floored, and counted
+    per day (`per_day_power`). rise = max(points, fraction x baseline).
 
-    Entries join the baseline only once the sum is back at zero: the start of a flare (while the
+    Pain alone: each entry adds (pain - baseline - rise/2 - the baseline's own uncertainty) / spread,
+    and `note_weight` when it carries a note and its pain is above the baseline; it fires at
+    `alarm_threshold`. A noisy diary needs more entries above its baseline, a steady one fewer; a
+    baseline measured on a short or wandering diary is uncertain, and the rise is counted above that.
+
+    Pain with the signs of a flare: each entry adds the evidence of its skin answers (a changed
+    colour, temperature or swelling for, unchanged ones a little against; see skin_signs), a note's,
+    and its pain's when above the rise's midpoint; it fires at `alarm_threshold_with_signs` when the
+    pain since it began averages above the baseline. The skin signs come with a flare's onset, while
+    the pain may still be rising: they tell a flare days before the pain alone could.
+
+    Entries join the baseline only once both sums are back at zero: the start of a flare (while the
     evidence builds) and the flare itself (during the alarm) never become the patient's "usual".
     """
     baseline = _Baseline(timedelta(days=config.baseline_days))
     min_days = timedelta(days=config.baseline_min_days)
-    pending: list[tuple[datetime, int]] = []  # entries since the sum left zero
+    signs = SignEvidence(
+        flare_share=config.flare_sign_share, calm_share=config.calm_sign_share, days=config.baseline_days
+    )
+    pending: list[tuple[datetime, int]] = []  # entries since a sum left zero
     findings: list[Finding] = []
-    cusum, alarm = 0.0, False
-    signs = 0  # entries since the sum left zero with pain above the baseline and a changed sign
-    window: deque[bool] = deque(maxlen=config.signs_within or None)  # the same, entry by entry
+    alone = with_signs = 0.0
+    alarm = False
+    rising: list[int] = []  # the pain since the sum with the signs left zero
     spread_on: date | None = None  # the spread is measured once a day, on the baseline as it was
-    measured: float | None = None
+    measured: Spread | None = None
     recent: deque[int] = deque(maxlen=3)
     for point in points:
         if point.pain is None:
             continue
         pain = point.pain
         recent.append(pain)
+        evidence = signs.weigh(point)
         baseline.forget_before(point.at)
         if not baseline.covers(point.at, entries=config.baseline_min_entries, days=min_days):
-            cusum, alarm, signs = 0.0, False, 0
-            window.clear()
+            alone = with_signs = 0.0
+            alarm, rising = False, []
             for at, score in pending:
                 baseline.add(at, score)
             pending = []
@@ -159,22 +168,25 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
         usual = baseline.median
         if spread_on != point.at.date():
             spread_on, measured = point.at.date(), daily_spread(baseline.entries)
-        spread = max(config.spread_floor, baseline.spread if measured is None else measured)
+        spread = baseline.spread if measured is None else measured.per_checkin
+        per_day = 1.0 if measured is None else measured.checkins_per_day
+        spread = max(config.spread_floor, spread) * per_day**config.per_day_power
+        uncertainty = 0.0 if measured is None else config.usual_uncertainty * measured.usual_error
         rise = max(config.min_rise_points, config.min_rise_fraction * usual)
-        cusum = min(config.alarm_threshold, max(0.0, cusum + (pain - usual - rise / 2) / spread))
-        if cusum == 0.0:
-            signs = 0
-            window.clear()
-        else:
-            signed = pain > usual + rise / 2 and (_flare_sign(point) or (config.note_counts and _noted(point)))
-            window.append(signed)
-            signs = sum(window) if config.signs_within else signs + signed
-        threshold = config.alarm_threshold
-        if signs >= config.signs_needed:
-            threshold = min(threshold, config.alarm_threshold_with_signs)
-        if not alarm and cusum >= threshold:
+        noted = config.note_counts and _noted(point)
+        above = (pain - usual - rise / 2) / spread
+        alone += (pain - usual - rise / 2 - uncertainty) / spread
+        alone += config.note_weight if noted and pain > usual else 0.0
+        with_signs += config.pain_weight_with_signs * max(0.0, above) + evidence
+        with_signs += config.note_evidence if noted else 0.0
+        alone = min(config.alarm_threshold, max(0.0, alone))
+        with_signs = min(config.alarm_threshold_with_signs, max(0.0, with_signs))
+        rising = [*rising, pain] if with_signs > 0.0 else []
+        risen = sum(rising) >= (usual + config.pain_rise_with_signs * rise) * len(rising)
+        flare = with_signs >= config.alarm_threshold_with_signs and risen
+        if not alarm and (alone >= config.alarm_threshold or flare):
             alarm = True
-            rising = [score for _, score in pending] + [pain]  # since the sum last left zero: the change began
+            scores = [score for _, score in pending] + [pain]  # since a sum last left zero: the change began
             findings.append(
                 Finding(
                     "pain_worsening",
@@ -188,13 +200,14 @@ def pain_worsening(points: Sequence[Point], config: PainWorsening, tier: Tier) -
                         "rise": _round(rise),
                         "spread": _round(spread),
                         "since": (pending[0][0] if pending else point.at).isoformat(),
-                        "low": min(rising),
-                        "high": max(rising),
+                        "low": min(scores),
+                        "high": max(scores),
                         "baseline_days": min(config.baseline_days, round((point.at - baseline.entries[0][0]) / DAY)),
+                        "with_signs": int(alone < config.alarm_threshold),
                     },
                 )
             )
-        if cusum > 0.0:
+        if alone > 0.0 or with_signs > 0.0:
             if not alarm:
                 pending.append((point.at, pain))
             continue
@@ -212,11 +225,6 @@ def _noted(point: Point) -> bool:
     return bool(point.note and point.note.strip())
 
 
-def _flare_sign(point: Point) -> bool:
-    """A changed skin colour or temperature, or swelling: signs that come with a CRPS flare."""
-    return bool(_vasomotor(point) or _swelling(point))
-
-
 def _runs(
     points: Iterable[Point],
     *,
@@ -224,38 +232,29 @@ def _runs(
     tier: Tier,
     length: int,
     counts: Callable[[Point], bool | None],
-    calm_before: int = 0,
     days: int = 1,
     describe: Callable[[list[Point]], Details],
 ) -> list[Finding]:
-    """Fire when `length` consecutive entries meet the condition on at least `days` different days,
-    after `calm_before` entries that did not (a run too short to fire between them is neither).
+    """Fire when `length` consecutive entries meet the condition on at least `days` different days;
+    once per run, however long it goes on.
 
     `counts` returns None for an entry that says nothing about the condition (e.g. the item was not
     answered): it neither extends nor breaks a run.
     """
     findings: list[Finding] = []
     run: list[Point] = []
-    calm = 0
-    calm_before_run = 0
     reported = False
     for point in points:
         verdict = counts(point)
         if verdict is None:
             continue
-        if verdict:
-            if not run:
-                calm_before_run = calm
-            run.append(point)
-            if not reported and len(run) >= length and _days(run) >= days:
-                reported = True  # the run is one episode, however long it goes on
-                if calm_before_run >= calm_before:
-                    findings.append(Finding(rule, tier, point.at, describe(run)))
-        else:
-            # A run too short to report does not end a calm spell: a stray answer or two (a morning
-            # and an evening) neither counts as calm nor makes the next run wait for 5 more.
-            calm = 1 if reported else (calm_before_run if run else calm) + 1
+        if not verdict:
             run, reported = [], False
+            continue
+        run.append(point)
+        if not reported and len(run) >= length and _days(run) >= days:
+            reported = True  # the run is one episode, however long it goes on
+            findings.append(Finding(rule, tier, point.at, describe(run)))
     return findings
 
 
@@ -306,58 +305,61 @@ def severe_pain(points: Sequence[Point], rules: Rules) -> list[Finding]:
         rule="severe_pain",
         tier=config.tier,
         length=config.consecutive,
+        days=config.days,
         counts=lambda p: None if p.pain is None else p.pain >= needed[p.at],
         describe=lambda run: _span(run, "pain") | {"recent": _values(run, "pain"), "at_least": config.at_least},
     )
 
 
-def _new_sign(
-    points: Sequence[Point], config: NewSign, rule: str, signs: Callable[[Point], bool | None], items: tuple[str, ...]
-) -> list[Finding]:
-    return _runs(
-        points,
-        rule=rule,
-        tier=config.tier,
-        length=config.consecutive,
-        counts=signs,
-        calm_before=config.calm_before,
-        days=config.days,
-        describe=lambda run: (
-            _signs(run, items)
-            | {
-                "recent": "; ".join(" / ".join(str(getattr(p, i) or "-") for i in items) for p in run),
-                "calm_before": config.calm_before,
-            }
-        ),
+def _new_sign(points: Sequence[Point], config: NewSign, rule: str, items: tuple[str, ...]) -> list[Finding]:
+    """A new change of the limb's skin, one finding per episode, after `calm_before` check-ins on which
+    this rule's items did not change (an episode that fired nothing neither counts nor resets them).
+
+    Either the change is seen on `consecutive` check-ins in a row covering `days` days (a sign that
+    stays), or the evidence of all the skin answers (colour, temperature and swelling pooled: a flare
+    often changes several; see skin_signs) summed since it was last at zero reaches `evidence`, with
+    this rule's items changed on at least `seen_on` of those check-ins: three or four changed answers
+    within a few check-ins stand out, one stray answer does not. An episode lasts while either holds.
+    A check-in without skin answers neither adds nor takes away.
+    """
+    signs = SignEvidence(
+        flare_share=config.flare_sign_share, calm_share=config.calm_sign_share, days=config.own_share_days
     )
-
-
-# Answers that say nothing has changed. "normal" is the earlier, absolute colour question's answer.
-USUAL = {
-    "skin_color": frozenset({"same", "normal"}),
-    "skin_temperature": frozenset({"same"}),
-    "swelling": frozenset({"none"}),
-}
-# "I can't tell" is no answer about the sign, neither a change nor its absence.
-UNSURE = frozenset({"cant_tell"})
-
-
-def changed(item: str, value: str | None) -> bool | None:
-    """Whether an answer reports a change against the other side; None when it says nothing."""
-    if value is None or value in UNSURE:
-        return None
-    return value not in USUAL[item]
-
-
-def _vasomotor(point: Point) -> bool | None:
-    colour, temperature = changed("skin_color", point.skin_color), changed("skin_temperature", point.skin_temperature)
-    if colour is None and temperature is None:
-        return None
-    return bool(colour or temperature)
-
-
-def _swelling(point: Point) -> bool | None:
-    return changed("swelling", point.swelling)
+    findings: list[Finding] = []
+    total = 0.0
+    run: list[Point] = []  # check-ins in a row with this rule's items changed
+    episode: list[Point] = []  # since the sum left zero or the run began
+    calm = calm_at_start = 0
+    reported = False
+    for point in points:
+        given = answers(point)
+        if not given:
+            continue
+        total = min(config.evidence, max(0.0, total + signs.weigh(point)))
+        mine = [given[item] for item in items if item in given]
+        here = any(mine) if mine else None  # None: this rule's items were not answered
+        run = [*run, point] if here else ([] if here is False else run)
+        if total == 0.0 and not run:
+            if episode:
+                calm = 0 if reported else calm
+                episode, reported = [], False
+            calm += here is False
+            continue
+        if not episode:
+            calm_at_start = calm
+        episode.append(point)
+        seen = [p for p in episode if any(changed(item, getattr(p, item)) for item in items)]
+        stays = len(run) >= config.consecutive and _days(run) >= config.days
+        adds_up = total >= config.evidence and len(seen) >= config.seen_on
+        if not reported and (stays or adds_up):
+            reported = True  # the episode is one, however long it goes on
+            if calm_at_start >= config.calm_before:
+                details = _signs(seen, items) | {
+                    "recent": "; ".join(" / ".join(str(getattr(p, i) or "-") for i in items) for p in episode),
+                    "calm_before": config.calm_before,
+                }
+                findings.append(Finding(rule, config.tier, point.at, details))
+    return findings
 
 
 def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) -> list[Finding]:
@@ -531,11 +533,9 @@ def evaluate(
     if rules.severe_pain.enabled:
         findings += severe_pain(points, rules)
     if rules.vasomotor_change.enabled:
-        findings += _new_sign(
-            points, rules.vasomotor_change, "vasomotor_change", _vasomotor, ("skin_color", "skin_temperature")
-        )
+        findings += _new_sign(points, rules.vasomotor_change, "vasomotor_change", VASOMOTOR)
     if rules.swelling_new.enabled:
-        findings += _new_sign(points, rules.swelling_new, "swelling_new", _swelling, ("swelling",))
+        findings += _new_sign(points, rules.swelling_new, "swelling_new", ("swelling",))
     if rules.low_mood.enabled:
         findings += low_mood(points, scores, rules)
     if rules.missed_checkins.enabled:

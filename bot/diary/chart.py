@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.alerts.trends import Scored, changed
+from bot.alerts.skin_signs import changed
+from bot.alerts.trends import Scored
 from bot.diary.questionnaire import Questionnaire
 from storage.checkins import Entry
 
