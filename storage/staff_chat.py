@@ -3,7 +3,7 @@ who pressed Reply and has not written yet."""
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -51,3 +51,11 @@ async def take_pending(*, session: AsyncSession, staff_user_id: int, chat_id: in
     )
     row = result.first()
     return int(row[0]) if row is not None and row[1] > now else None
+
+
+async def move_pending(*, session: AsyncSession, old: int, new: int) -> None:
+    """The chat became a supergroup: a Reply pressed in it still holds there. Remembered messages do not
+    move: the supergroup numbers its messages anew, so an old message id could name another message."""
+    begun_since = select(PENDING.c.staff_user_id).where(PENDING.c.chat_id == new)  # newer: it stays
+    await execute(session, delete(PENDING).where(PENDING.c.chat_id == old, PENDING.c.staff_user_id.in_(begun_since)))
+    await execute(session, update(PENDING).where(PENDING.c.chat_id == old).values(chat_id=new))

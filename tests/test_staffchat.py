@@ -5,21 +5,24 @@ Without a staff chat the bot runs and what staff are owed waits; /staffchat stor
 confirms there and from then on cards, digests and patients' messages go there and replies from there
 reach patients; the stored chat wins over STAFF_CHAT_ID, also after a restart; non-admins are refused
 and a direct chat is told to use a group; the chat follows the group when it becomes a supergroup
-(whether the bot hears of it by the service messages or by a refused send), and a bot removed from the
-staff chat holds what is owed until it is back (or an admin names another chat).
+(whether the bot hears of it by the service messages or by a refused send), with the replies staff
+had begun there, and a bot removed from the staff chat holds what is owed until it is back (or an admin
+names another chat).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sized
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
+from bot.care_team.staff_chat import StaffChat
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, clinic_settings, outbox, staff
+from storage import audit, clinic_settings, outbox, patients, staff, staff_chat
 from storage.models import AuditEvent, OutboxMessage
 from tests.harness import SQLITE_ONLY, Clock, Diary, running_diary
 
@@ -142,11 +145,17 @@ async def test_the_staff_chat_follows_its_group_into_a_supergroup(database_url: 
     async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
         ada, sam, ben = await people(diary)
         diary.standin.add_group(GROUP, "Clinic staff", [ada.id, sam.id])
+        ben.say("Can I come in on Monday instead?")
+        await diary.wait_until(lambda: any(m.buttons for m in bot_said(diary, GROUP)))
+        await sam.press("Reply", message=next(m for m in bot_said(diary, GROUP) if m.buttons))
         diary.standin.migrate_to_supergroup(GROUP, SUPERGROUP, by=ada)
         await eventually(lambda: staff_chat_events(diary))
         assert [(e.action, e.detail) for e in await staff_chat_events(diary)] == [
             ("staff_chat_migrated", f"chat {GROUP} became the supergroup {SUPERGROUP}")
         ], "audited once, though Telegram tells it in both chats"
+        # Sam pressed Reply before the move and writes after it, in the supergroup: it reaches Ben.
+        await sam.send("Monday at 10 is fine.", chat_id=SUPERGROUP)
+        await ben.wait_for(lambda: ben.last.text == "Your care team: Monday at 10 is fine.")
         ben.say("Writing after the move")
         await diary.wait_until(lambda: any("after the move" in (m.text or "") for m in bot_said(diary, SUPERGROUP)))
         assert SUPERGROUP not in diary.standin.left_chats and await stored_chat(diary) == str(SUPERGROUP)
@@ -184,3 +193,31 @@ async def test_the_bot_removed_from_the_staff_chat_holds_messages_for_the_next_o
         diary.standin.set_bot_status(GROUP, "member", by=ada)  # added back: what waited goes now
         await diary.wait_until(lambda: any("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)))
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+
+
+@SQLITE_ONLY
+async def test_a_reply_begun_in_the_supergroup_before_the_move_is_heard_wins(database_url: str, tmp_path: Path) -> None:
+    """Telegram says a group moved in both chats, in either order: a staff member may press Reply in the
+    supergroup before the move is recorded. Their newer reply stays; the move still happens."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        _, _, ben = await people(diary)
+        cleo = SimulatedUser(diary.standin, 302, "Cleo")
+        await diary.enrol(cleo, "P-0002")
+        now = diary.clock()
+        later = now + timedelta(minutes=30)
+        async with diary.database.session() as session:
+            first = await patients.by_chat(session=session, chat_id=ben.id)
+            second = await patients.by_chat(session=session, chat_id=cleo.id)
+            assert first is not None and second is not None and first.id is not None and second.id is not None
+            for user, chat, patient in ((800, GROUP, first.id), (800, SUPERGROUP, second.id), (801, GROUP, first.id)):
+                await staff_chat.expect_reply(
+                    session=session, staff_user_id=user, chat_id=chat, patient_id=patient, expires_at=later
+                )
+        assert await StaffChat(diary.database, configured=GROUP).migrated(old=GROUP, new=SUPERGROUP, now=now)
+        async with diary.database.session() as session:
+            taken = [
+                await staff_chat.take_pending(session=session, staff_user_id=user, chat_id=SUPERGROUP, now=now)
+                for user in (800, 801)
+            ]
+            assert taken == [second.id, first.id]
+            assert await staff_chat.take_pending(session=session, staff_user_id=800, chat_id=GROUP, now=now) is None

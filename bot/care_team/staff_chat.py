@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit, clinic_settings, outbox
+from storage import audit, clinic_settings, outbox, staff_chat
 from storage.database import Database
 
 SETTING = "staff_chat_id"
@@ -51,7 +51,8 @@ class StaffChat:
 
     async def migrated(self, *, old: int, new: int, now: datetime) -> bool:
         """Telegram moved the group `old` to the supergroup `new`: if it is the staff chat, follow it
-        (audited). False when `old` is not the staff chat (or the move was recorded already)."""
+        (audited), with the replies staff had begun there. False when `old` is not the staff chat (or the
+        move was recorded already)."""
         async with self.database.session() as session:
             if await self.current(session) != old:
                 return False
@@ -60,6 +61,7 @@ class StaffChat:
             if not await clinic_settings.replace(session=session, name=SETTING, old=stored, new=str(new), now=now):
                 return False
             await outbox.move_to_staff_chat(session=session, chats=[outbox.STAFF_CHAT_UNKNOWN, old], to=new)
+            await staff_chat.move_pending(session=session, old=old, new=new)
             await audit.record(
                 session=session,
                 actor_id=None,
