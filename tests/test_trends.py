@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -252,6 +253,27 @@ def test_a_bad_rules_file_is_refused_with_the_file_and_setting_named(tmp_path: P
     with pytest.raises(RulesError) as error:
         load_rules(path)
     assert str(error.value).startswith(str(path)) and message in str(error.value)
+
+
+def test_a_rules_file_of_an_earlier_version_starts_and_names_what_is_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "pain_worsening:\n  alarm_threshold: 7\n  signs_needed: 2\n  signs_within: 3\n"
+        "vasomotor_change:\n  consecutive: 2\n  span_hours: 20\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.alerts.rules"):
+        rules = load_rules(path)
+    assert (rules.pain_worsening.alarm_threshold, rules.vasomotor_change.consecutive) == (7, 2), "the rest holds"
+    warned = [r.getMessage() for r in caplog.records]
+    assert [w.split(": ", 1)[1].split(" is ")[0] for w in warned] == [
+        "pain_worsening.signs_needed",
+        "pain_worsening.signs_within",
+        "vasomotor_change.span_hours",
+    ]
+    assert all(w.startswith(str(path)) and w.endswith("ignored; remove it") for w in warned)
 
 
 def test_infusion_days_are_dates() -> None:

@@ -6,6 +6,7 @@ Defaults follow CLINICAL.md. A clinic changes them by editing the file (or passi
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ from bot.diary.schedule_rules import parse_times
 from bot.prompts import PROMPTS_DIR
 
 DEFAULT_RULES_FILE = PROMPTS_DIR / "rules.yaml"
+
+log = logging.getLogger(__name__)
+
+# Settings earlier versions of the rules file had, and what replaced them: a clinic's own file written
+# for an earlier version still starts (with a warning naming each one) instead of stopping the bot.
+RETIRED = {
+    ("pain_worsening", "signs_needed"): "the skin signs are weighed as evidence (alarm_threshold_with_signs)",
+    ("pain_worsening", "signs_within"): "the skin signs are weighed as evidence (alarm_threshold_with_signs)",
+    ("vasomotor_change", "span_hours"): "a run covers `days` days",
+    ("swelling_new", "span_hours"): "a run covers `days` days",
+}
 
 
 class Tier(StrEnum):
@@ -219,13 +231,23 @@ def parse_rules(data: Any, *, source: str, text: str | None = None) -> Rules:
     if not isinstance(data, dict):
         raise RulesError(f"{source}: expected a mapping of rule names to settings")
     try:
-        return Rules.model_validate(data)
+        return Rules.model_validate(_without_retired(data, source=source))
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         line = _line_of(text, first["loc"]) if text is not None else None
         at = f", line {line}" if line is not None else ""
         raise RulesError(f"{source}{at}: {where}: {first['msg']}") from None
+
+
+def _without_retired(data: dict[Any, Any], *, source: str) -> dict[Any, Any]:
+    kept = dict(data)
+    for (rule, setting), instead in RETIRED.items():
+        settings = kept.get(rule)
+        if isinstance(settings, dict) and setting in settings:
+            kept[rule] = {k: v for k, v in settings.items() if k != setting}
+            log.warning("%s: %s.%s is no longer used (%s): ignored; remove it", source, rule, setting, instead)
+    return kept
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
