@@ -32,7 +32,9 @@ Columns: pain/100 counts flare alerts, cards/100 the alerts that interrupt staff
 all/100 and all/pt-mo every alert the rules file (low_mood, relief_waning and the digest lines of
 missed check-ins included). "vs naive" is all of them against the naive rule's, which is evaluated
 at every answered check-in and fires at each one that meets it; "flare/naive" (for information, no
-target) compares like with like: the flare rules' alerts against the naive pain rule's.
+target) compares like with like: the flare rules' alerts against the naive pain rule's;
+"calendar/naive" and "scores/naive" split "vs naive" into the alerts the calendar brings (a line per
+silence, a card per waning infusion cycle) and those the scores' thresholds decide (see CALENDAR_RULES).
 
 Then the alerts by rule under both low_mood rules, and for low_mood: a depressive episode is found
 when low_mood fires between its onset and a week after it ends (delay in days from the onset), and
@@ -300,7 +302,13 @@ TARGETS = {
 }
 
 # Figures printed for information, without a target. The worst: the highest, but for sensitivity.
-INFORMATION = ("cards/100", "flare/naive", "no-sign sens.", "no-sign delay")
+# "calendar/naive": the alerts that come from the calendar, not from the scores' levels: a digest line
+# per silence (missed_checkins; in the simulator an away spell starts on 1 day in 100) and a card per
+# infusion cycle whose relief wanes (relief_waning). No pain threshold changes them; at one check-in a
+# day, where the naive rule has half the check-ins to fire on, they alone are most of a tenth of it.
+# "scores/naive": the rest (vs naive less calendar/naive), what the thresholds decide.
+CALENDAR_RULES = ("missed_checkins", "relief_waning")
+INFORMATION = ("cards/100", "flare/naive", "calendar/naive", "scores/naive", "no-sign sens.", "no-sign delay")
 LOWER_IS_WORSE = {"sensitivity", "no-sign sens."}
 
 
@@ -356,6 +364,11 @@ class Member:
     def vs_naive(self) -> float:
         return self.rules.all_per_100 / self.naive.all_per_100
 
+    @property
+    def calendar_vs_naive(self) -> float:
+        calendar = sum(self.rules.by_rule.get(rule, (0.0, 0.0))[0] for rule in CALENDAR_RULES)
+        return calendar / self.naive.all_per_patient_month
+
     def value(self, figure: str) -> float:
         return {
             "sensitivity": self.rules.sensitivity,
@@ -365,6 +378,8 @@ class Member:
             "vs naive": self.vs_naive,
             "cards/100": self.rules.cards_per_100,
             "flare/naive": self.rules.pain_per_100 / self.naive.all_per_100,
+            "calendar/naive": self.calendar_vs_naive,
+            "scores/naive": self.vs_naive - self.calendar_vs_naive,
             "no-sign sens.": self.rules.signless_sensitivity,
             "no-sign delay": self.rules.signless_delay,
         }[figure]
