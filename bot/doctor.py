@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Settings
+from bot.config import Settings, catalog_languages
 
 # Schedules, check-in windows and reminders run on this server's clock; message dates on Telegram's.
 MAX_CLOCK_SKEW_SECONDS = 10
@@ -159,9 +159,8 @@ def rules_check(settings: Settings) -> Check:
 
 def crisis_texts_check(settings: Settings) -> Check:
     from bot.alerts.crisis_texts import CrisisTexts
-    from bot.prompts import PROMPTS_DIR
 
-    languages = sorted(path.stem for path in (PROMPTS_DIR / "messages").glob("*.yaml"))
+    languages = catalog_languages()
     missing = CrisisTexts.load(settings.crisis_texts_dir).missing(languages)
     if missing:  # Settings refuses this too; checked again so that run_checks stands on its own
         fix = f"write {settings.crisis_texts_dir}/{missing[0]}.yaml with the emergency number of each country"
