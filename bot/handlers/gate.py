@@ -22,8 +22,11 @@ STRANGER_COUNTER = "stranger_messages"
 
 
 def command_of(update: Update) -> str | None:
-    """'checkin' for '/checkin@diary_bot 3'; None when the message is not a command."""
-    text = update.message.text if update.message else None
+    """'checkin' for '/checkin@diary_bot 3'; None when the message is not a command. An edited message
+    counts too: a message edited into a command runs that command (python-telegram-bot's command
+    handlers take edits), so it must pass the same table as one sent."""
+    message = update.message or update.edited_message
+    text = message.text if message else None
     if not text or not text.startswith("/"):
         return None
     return (text[1:].split(maxsplit=1) or [""])[0].split("@")[0].lower()

@@ -1,0 +1,52 @@
+"""Enrolment, invites and access control as an outside attacker would try them: the real bot over HTTP
+against the stand-in, on SQLite and PostgreSQL. Each test is named after the hole it keeps closed."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.sandbox import SimulatedUser
+from bot.sandbox.server import ChatMessage
+from storage import audit, staff
+from storage.models import InboxUpdate, Invite
+from tests.harness import Diary
+from tests.test_staff_commands import a_member
+
+
+async def handled(diary: Diary) -> int:
+    async with diary.database.session() as session:
+        return len((await session.exec(select(InboxUpdate))).all())
+
+
+async def edit_unanswered(diary: Diary, user: SimulatedUser, message: ChatMessage, text: str) -> None:
+    """Edit a message into `text` and wait until the bot has handled the edit, expecting no answer."""
+    before, answers = await handled(diary), len(user.messages)
+    await user.edit(message, text, wait=False)
+    await diary.inbox_processed(at_least=before + 1)
+    assert len(user.messages) == answers, f"the bot answered the edit to {text!r}: {user.last.text!r}"
+
+
+async def test_a_message_edited_into_a_staff_command_runs_nothing_for_a_patient_or_staff(diary: Diary) -> None:
+    """python-telegram-bot runs commands from edited messages too: a patient who edited a message into
+    /relink got a link that moves another patient's record, and staff who edited one into /staff made
+    themselves admin. An edit passes the same access table as a message sent."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    await diary.invite("P-0002")
+    said = ben.say("hello")
+    await ben.wait_for(lambda: len(ben.messages) >= 2)  # enrolled, then the note's answer
+    for command in ("/relink P-0002", "/invite P-0003", "/patients", "/patient P-0002", "/discharge P-0002"):
+        await edit_unanswered(diary, ben, said, command)
+    sam = await a_member(diary)
+    said = sam.say("hi")
+    await sam.wait_for(lambda: len(sam.messages) >= 1)
+    await edit_unanswered(diary, sam, said, "/staff add 800 admin")
+    async with diary.database.session() as session:
+        assert await staff.role(session=session, telegram_user_id=800) == "staff"
+        open_invites = (await session.exec(select(Invite).where(col(Invite.used_at).is_(None)))).all()
+        actions = [e.action for e in await audit.since(session=session)]
+    assert len(open_invites) == 1, "only the invite the clinic made"
+    assert not {"relink_invite", "list_patients", "view_patient", "discharge", "staff_add"} & set(actions), actions
+
+    reply = await sam.edit(said, "/invites")  # what staff may do, an edit still does
+    assert reply is not None and "P-0002" in (reply.text or "")
