@@ -10,6 +10,7 @@ from bot.sandbox.server import ChatMessage
 from storage import audit, staff
 from storage.models import InboxUpdate, Invite
 from tests.harness import Diary
+from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
 from tests.test_staff_commands import a_member
 
 
@@ -50,3 +51,26 @@ async def test_a_message_edited_into_a_staff_command_runs_nothing_for_a_patient_
 
     reply = await sam.edit(said, "/invites")  # what staff may do, an edit still does
     assert reply is not None and "P-0002" in (reply.text or "")
+
+
+async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary) -> None:
+    """On SQLite the next patient and alert after an erasure got the erased ones' ids: Resolve on the
+    erased patient's card in the staff chat resolved the new patient's alert, Reply wrote to them."""
+    card = await a_card(diary)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await ben.send("/delete")
+    await ben.press(data="dl:y")
+    cleo = SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(cleo, "P-0002")
+    await with_history(diary, "P-0002", [4, 4, 5, 4, 9, 9, 9])
+    await complete_checkin(cleo, "9")
+    await diary.wait_until(lambda: sum(1 for m in staff_chat(diary) if m.photo) == 2)
+    sam = await a_member(diary)
+    press = await sam.press("Resolve", message=card)
+    assert press.answer == "This alert is already closed."
+    press = await sam.press("Reply", message=card)
+    assert press.answer is not None and "no longer" in press.answer, press.answer
+    (alert,) = await alerts(diary)
+    assert alert.status == "open", "the new patient's alert waits for someone to look at it"
+    card = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert card.caption is not None and "P-0001" in card.caption and "P-0002" not in card.caption
