@@ -74,3 +74,18 @@ async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary
     assert alert.status == "open", "the new patient's alert waits for someone to look at it"
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "P-0001" in card.caption and "P-0002" not in card.caption
+
+
+async def test_a_command_glued_to_punctuation_is_the_command_telegram_marks(diary: Diary) -> None:
+    """Telegram marks "/relink" in "/relink-now P-0002" as the command, and python-telegram-bot runs
+    /relink with the words after it; the access table was asked about "relink-now", which no row names,
+    so a patient's unknown command let it through, and a patient got a link that moves another record."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    await diary.invite("P-0002")
+    for command in ("/relink-now P-0002", "/patients.", "/invite, P-0003", "/discharge:x P-0002"):
+        reply = await ben.send(command)
+        assert reply is not None and (reply.text or "").startswith("Sorry, I did not understand"), (command, reply)
+    async with diary.database.session() as session:
+        actions = [e.action for e in await audit.since(session=session)]
+    assert not {"relink_invite", "list_patients", "discharge"} & set(actions), actions
