@@ -46,12 +46,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Tables whose ids the staff chat's buttons carry: on SQLite, an id is never given again after its row
+# was erased, or a press on an erased patient's card would act on whoever got the id next (0012).
+NEVER_REUSED_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class Patient(SQLModel, table=True):
     """A patient known by the clinic's pseudonymous code; linked to Telegram when they accept an invite."""
+
+    __table_args__ = NEVER_REUSED_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True)
@@ -214,6 +221,7 @@ class Alert(SQLModel, table=True):
             sqlite_where=text(ACTIVE_ALERT),
             postgresql_where=text(ACTIVE_ALERT),
         ),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -272,7 +280,7 @@ class PatientMessage(SQLModel, table=True):
     photos, voice notes and the rest, and edits. Keyed by the update it came in, so a replayed update
     takes effect once."""
 
-    __table_args__ = (UniqueConstraint("update_id", name="uq_patientmessage_update"),)
+    __table_args__ = (UniqueConstraint("update_id", name="uq_patientmessage_update"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -22,11 +22,23 @@ STRANGER_COUNTER = "stranger_messages"
 
 
 def command_of(update: Update) -> str | None:
-    """'checkin' for '/checkin@diary_bot 3'; None when the message is not a command."""
-    text = update.message.text if update.message else None
-    if not text or not text.startswith("/"):
+    """'checkin' for '/checkin@diary_bot 3'; None when the message is not a command. An edited message
+    counts too: a message edited into a command runs that command (python-telegram-bot's command
+    handlers take edits), so it must pass the same table as one sent."""
+    message = update.message or update.edited_message
+    text = message.text if message else None
+    if message is None or not text or not text.startswith("/"):
         return None
-    return (text[1:].split(maxsplit=1) or [""])[0].split("@")[0].lower()
+    # The command python-telegram-bot runs is the one Telegram marked: "/relink" of "/relink-now P-0002".
+    # The first word ("relink-now") is named by no row of the table, and would pass as a patient's
+    # unknown command while /relink ran. Sliced as python-telegram-bot slices it, not through UTF-16,
+    # which a lone surrogate later in the text cannot pass.
+    entity = message.entities[0] if message.entities else None
+    if entity is not None and entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+        word = text[1 : entity.length]
+    else:
+        word = (text[1:].split(maxsplit=1) or [""])[0]
+    return word.split("@")[0].lower()
 
 
 def _allowed(update: Update, roles: frozenset[Role], command: str | None) -> bool:

@@ -63,6 +63,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 ANSWER_TEXT_LIMIT = 200
+BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{1,32})?")  # what Telegram marks as a command
 
 # Kinds of message that carry a caption, and those editMessageMedia may replace.
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
@@ -794,9 +795,12 @@ class BotApiStandIn:
 
     @staticmethod
     def _command_entities(text: str) -> list[JSON] | None:
-        if not text.startswith("/"):
+        """As Telegram marks a command: letters, digits and underscores after the slash, and a bot's name
+        after @, so "/relink-x P-0002" is the command /relink followed by text; "/ x" is no command."""
+        command = BOT_COMMAND.match(text)
+        if command is None:
             return None
-        return [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
+        return [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}]
 
     def _bot_hears(self, chat_id: int) -> bool:
         """Whether an update from this chat reaches the bot: not from a group it is no longer in."""

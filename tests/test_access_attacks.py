@@ -1,0 +1,91 @@
+"""Enrolment, invites and access control as an outside attacker would try them: the real bot over HTTP
+against the stand-in, on SQLite and PostgreSQL. Each test is named after the hole it keeps closed."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.sandbox import SimulatedUser
+from bot.sandbox.server import ChatMessage
+from storage import audit, staff
+from storage.models import InboxUpdate, Invite
+from tests.harness import Diary
+from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
+from tests.test_staff_commands import a_member
+
+
+async def handled(diary: Diary) -> int:
+    async with diary.database.session() as session:
+        return len((await session.exec(select(InboxUpdate))).all())
+
+
+async def edit_unanswered(diary: Diary, user: SimulatedUser, message: ChatMessage, text: str) -> None:
+    """Edit a message into `text` and wait until the bot has handled the edit, expecting no answer."""
+    before, answers = await handled(diary), len(user.messages)
+    await user.edit(message, text, wait=False)
+    await diary.inbox_processed(at_least=before + 1)
+    assert len(user.messages) == answers, f"the bot answered the edit to {text!r}: {user.last.text!r}"
+
+
+async def test_a_message_edited_into_a_staff_command_runs_nothing_for_a_patient_or_staff(diary: Diary) -> None:
+    """python-telegram-bot runs commands from edited messages too: a patient who edited a message into
+    /relink got a link that moves another patient's record, and staff who edited one into /staff made
+    themselves admin. An edit passes the same access table as a message sent."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    await diary.invite("P-0002")
+    said = ben.say("hello")
+    await ben.wait_for(lambda: len(ben.messages) >= 2)  # enrolled, then the note's answer
+    for command in ("/relink P-0002", "/invite P-0003", "/patients", "/patient P-0002", "/discharge P-0002"):
+        await edit_unanswered(diary, ben, said, command)
+    sam = await a_member(diary)
+    said = sam.say("hi")
+    await sam.wait_for(lambda: len(sam.messages) >= 1)
+    await edit_unanswered(diary, sam, said, "/staff add 800 admin")
+    async with diary.database.session() as session:
+        assert await staff.role(session=session, telegram_user_id=800) == "staff"
+        open_invites = (await session.exec(select(Invite).where(col(Invite.used_at).is_(None)))).all()
+        actions = [e.action for e in await audit.since(session=session)]
+    assert len(open_invites) == 1, "only the invite the clinic made"
+    assert not {"relink_invite", "list_patients", "view_patient", "discharge", "staff_add"} & set(actions), actions
+
+    reply = await sam.edit(said, "/invites")  # what staff may do, an edit still does
+    assert reply is not None and "P-0002" in (reply.text or "")
+
+
+async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary) -> None:
+    """On SQLite the next patient and alert after an erasure got the erased ones' ids: Resolve on the
+    erased patient's card in the staff chat resolved the new patient's alert, Reply wrote to them."""
+    card = await a_card(diary)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await ben.send("/delete")
+    await ben.press(data="dl:y")
+    cleo = SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(cleo, "P-0002")
+    await with_history(diary, "P-0002", [4, 4, 5, 4, 9, 9, 9])
+    await complete_checkin(cleo, "9")
+    await diary.wait_until(lambda: sum(1 for m in staff_chat(diary) if m.photo) == 2)
+    sam = await a_member(diary)
+    press = await sam.press("Resolve", message=card)
+    assert press.answer == "This alert is already closed."
+    press = await sam.press("Reply", message=card)
+    assert press.answer is not None and "no longer" in press.answer, press.answer
+    (alert,) = await alerts(diary)
+    assert alert.status == "open", "the new patient's alert waits for someone to look at it"
+    card = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert card.caption is not None and "P-0001" in card.caption and "P-0002" not in card.caption
+
+
+async def test_a_command_glued_to_punctuation_is_the_command_telegram_marks(diary: Diary) -> None:
+    """Telegram marks "/relink" in "/relink-now P-0002" as the command, and python-telegram-bot runs
+    /relink with the words after it; the access table was asked about "relink-now", which no row names,
+    so a patient's unknown command let it through, and a patient got a link that moves another record."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    await diary.invite("P-0002")
+    for command in ("/relink-now P-0002", "/patients.", "/invite, P-0003", "/discharge:x P-0002"):
+        reply = await ben.send(command)
+        assert reply is not None and (reply.text or "").startswith("Sorry, I did not understand"), (command, reply)
+    async with diary.database.session() as session:
+        actions = [e.action for e in await audit.since(session=session)]
+    assert not {"relink_invite", "list_patients", "discharge"} & set(actions), actions
