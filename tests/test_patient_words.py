@@ -2,11 +2,13 @@
 stand-in, on SQLite and PostgreSQL.
 
 A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
-words without the slash.
+words without the slash. A staff member told that only text reaches a patient still has their Reply.
 """
 
 from __future__ import annotations
 
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from tests.harness import Diary
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
@@ -25,3 +27,21 @@ async def test_crisis_words_in_a_command_get_the_crisis_text_and_an_urgent_card(
         assert card.caption is not None and card.caption.startswith("🔴 URGENT"), words
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
     assert all(m.crisis for m in await stored_messages(diary))
+
+
+async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_patient(diary: Diary) -> None:
+    """Told that only text reaches a patient, a staff member types their reply: it must still go."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin: the crisis escalates to her direct chat
+    await diary.enrol(ben)
+    await ben.send("i wish i was dead")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: bool(ada.messages))
+    await ada.press("Reply", message=ada.last)
+    ada.send_photo("our leaflet")
+    await ada.wait_for(lambda: ada.last.text == "Only text can be sent to a patient.")
+    reply = await ada.send("We are calling you now.")
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")

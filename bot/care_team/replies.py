@@ -58,13 +58,14 @@ class Replies:
             )
 
     async def addressee(
-        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime
+        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime, keep: bool = False
     ) -> int | None:
         """The patient a staff member's message is for: the one the message it replies to is about, else
-        the one they pressed Reply for in this chat within the window; None: not for a patient."""
+        the one they pressed Reply for in this chat within the window; None: not for a patient. With
+        `keep`, a message that cannot be sent (a photo) leaves the Reply pressed for the text that follows."""
         async with self.database.session() as session:
             pending = await staff_chat.take_pending(
-                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now
+                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=keep
             )
             if replying_to is not None:
                 about = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=replying_to)
