@@ -1,8 +1,9 @@
-"""Words a patient sends in unusual shapes still reach a person: the real bot over HTTP against the
-stand-in, on SQLite and PostgreSQL.
+"""Words a patient sends in unusual shapes still reach a person, and staff replies reach patients or
+say why not: the real bot over HTTP against the stand-in, on SQLite and PostgreSQL.
 
 A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
-words without the slash. A staff member told that only text reaches a patient still has their Reply.
+words without the slash. A staff member told that only text reaches a patient still has their Reply; one
+replying to a patient who blocked the bot is told that it may not reach them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from tests.harness import Diary
+from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
 
 
@@ -45,3 +47,18 @@ async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_pati
     reply = await ada.send("We are calling you now.")
     assert reply is not None and reply.text == "Your reply is on its way to P-0001."
     await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
+
+
+async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and answer.text is not None
+    assert answer.text.startswith("P-0001 has blocked the diary bot"), answer.text

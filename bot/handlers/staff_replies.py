@@ -13,6 +13,7 @@ from bot.care_team.text_limits import shorten
 from bot.handlers.context import DiaryContext
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
+from storage.statuses import PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         return True
     services.outbox_wake.set()
     log.info("staff %s replied to patient %s", user.id, patient.id)
-    await message.reply_text(t("staff.reply_sent", code=patient.code))
+    # Queued all the same: unblocking the bot (without /start) lets it through.
+    blocked = patient.status == PatientStatus.UNREACHABLE
+    await message.reply_text(t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code))
     return True
 
 
