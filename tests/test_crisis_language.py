@@ -397,6 +397,31 @@ def test_yaml_words_such_as_no_and_off_stay_words() -> None:
     assert language.matches("ya no vivir") and language.matches("off vivir")
 
 
+# -- words typed without their spaces, as in a hashtag or a hurried message
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to killmyself", True),
+        ("iwanttodie", True),
+        ("Iwant to die tonight", True),
+        ("wannadie", True),
+        ("going to end mylife", True),
+        ("quieromorir", True),
+        ("mequieromatar", True),
+        ("noquierovivir", True),
+        ("yanoquiero vivir", True),
+        ("i would never killmyself", False),
+        ("iwant to die my hair", False),
+        ("iwant to go home", False),
+        ("noquiero vivir en esta ciudad", False),
+    ],
+)
+def test_words_run_together_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 

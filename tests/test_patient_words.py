@@ -3,7 +3,8 @@ say why not: the real bot over HTTP against the stand-in, on SQLite and PostgreS
 
 A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
-replying to a patient who blocked the bot is told that it may not reach them.
+replying to a patient who blocked the bot is told that it may not reach them. Crisis words typed
+without their spaces ("iwanttodie") are heard.
 """
 
 from __future__ import annotations
@@ -62,3 +63,13 @@ async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_r
     answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
     assert answer is not None and answer.text is not None
     assert answer.text.startswith("P-0001 has blocked the diary bot"), answer.text
+
+
+async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    for number, words in enumerate(["iwanttodie", "ya no puedo más, mequieromorir"], 1):
+        reply = await ben.send(words)
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+        assert words in (cards(diary)[-1].caption or ""), words
