@@ -422,6 +422,20 @@ def test_words_run_together_are_read(language: CrisisLanguage, text: str, crisis
     assert language.matches(text) is crisis
 
 
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to k!ll myself", True),
+        ("I want to k*ll myself", True),
+        ("I want to ki11 myself", True),
+        ("i wanna d!e tonight", True),
+        ("I want to d!e my hair", False),
+    ],
+)
+def test_a_letter_typed_as_a_sign_or_a_digit_is_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
