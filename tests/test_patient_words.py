@@ -3,8 +3,8 @@ say why not: the real bot over HTTP against the stand-in, on SQLite and PostgreS
 
 A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
-replying to a patient who blocked the bot is told that it may not reach them. Crisis words typed
-without their spaces ("iwanttodie") are heard.
+replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
+that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie") are heard.
 """
 
 from __future__ import annotations
@@ -73,3 +73,20 @@ async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urge
         assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
         await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
         assert words in (cards(diary)[-1].caption or ""), words
+
+
+async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    await sam.send("Yes, two more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, two more is fine.")
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == "Yes, two more is fine.")
+    answer = await sam.edit(mine, "Yes, one more is fine.")
+    assert answer is not None and answer.text is not None
+    assert answer.text.startswith("Edits do not reach P-0001"), answer.text
+    assert ben.last.text == "Your care team: Yes, two more is fine."

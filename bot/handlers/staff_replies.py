@@ -74,6 +74,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         text=message.text,
         update_id=update.update_id,
         now=context.now,
+        source=(message.chat_id, message.message_id),
     )
     if patient is None:
         await message.reply_text(t("staff.reply_no_patient"))
@@ -84,6 +85,18 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     blocked = patient.status == PatientStatus.UNREACHABLE
     await message.reply_text(t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code))
     return True
+
+
+async def edited(update: Update, context: DiaryContext) -> None:
+    """A staff member edited a message: if it went to a patient as a reply, the patient keeps it as first
+    sent, and the staff member is told so rather than left to think the correction arrived."""
+    message = update.edited_message
+    assert message is not None
+    patient = await context.services.replies.edited_reply(chat_id=message.chat_id, message_id=message.message_id)
+    if patient is None:
+        log.info("an edit from staff was not acted on (update %s)", update.update_id)
+        return
+    await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=patient.code))
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:
