@@ -436,6 +436,29 @@ def test_a_letter_typed_as_a_sign_or_a_digit_is_read(language: CrisisLanguage, t
     assert language.matches(text) is crisis
 
 
+# -- the same plan said in Spanish as in English: pills saved up to take together, a rope made ready
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("he guardado pastillas para tomarlas todas", True),
+        ("estoy guardando mis pastillas para tomarlas todas juntas", True),
+        ("estoy acumulando pastillas", True),
+        ("tengo guardadas muchas pastillas", True),
+        ("la cuerda ya está lista", True),
+        ("the rope is ready", True),
+        ("the rope is ready for the climbing class", False),
+        ("la cuerda del tendedero está atada", False),
+        ("estoy acumulando puntos en la farmacia", False),
+    ],
+)
+def test_means_saved_up_or_made_ready_are_heard_in_both_languages(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
