@@ -4,7 +4,8 @@ say why not: the real bot over HTTP against the stand-in, on SQLite and PostgreS
 A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
-that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie") are heard.
+that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
+or as a poll's question, are heard.
 """
 
 from __future__ import annotations
@@ -90,3 +91,29 @@ async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_fi
     assert answer is not None and answer.text is not None
     assert answer.text.startswith("Edits do not reach P-0001"), answer.text
     assert ben.last.text == "Your care team: Yes, two more is fine."
+
+
+async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    """A poll's words are its question and its answers: read like a caption."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    poll = {
+        "id": "5001",
+        "question": "Should I just end my life?",
+        "options": [
+            {"text": "yes", "voter_count": 0, "persistent_id": "1"},
+            {"text": "no", "voter_count": 0, "persistent_id": "2"},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+    diary.standin.user_media(ben.json, "poll", {"poll": poll})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Should I just end my life?" in (cards(diary)[-1].caption or "")

@@ -40,6 +40,15 @@ def kind_of(message: Message) -> str:
     return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
 
 
+def words_of(message: Message) -> str:
+    """What a patient wrote on something that is not text: a caption, or a poll's question and answers."""
+    if message.caption:
+        return message.caption
+    if message.poll is not None:
+        return "\n".join([message.poll.question, *(option.text for option in message.poll.options)])
+    return ""
+
+
 async def received(update: Update, context: DiaryContext) -> None:
     message = update.effective_message
     assert message is not None and context.patient is not None
@@ -56,7 +65,7 @@ async def received(update: Update, context: DiaryContext) -> None:
         got = await services.intake.media(
             patient=context.patient,
             kind=kind_of(message),
-            caption=message.caption or "",
+            caption=words_of(message),
             chat_id=message.chat_id,
             message_id=message.message_id,
             update_id=update.update_id,
