@@ -5,7 +5,7 @@ A command is typed words too: "/help I want to die" or "/suicide" speak of crisi
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
-or as a poll's question, are heard.
+or in a poll or a checklist, are heard.
 """
 
 from __future__ import annotations
@@ -117,3 +117,16 @@ async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an
     assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "Should I just end my life?" in (cards(diary)[-1].caption or "")
+
+
+async def test_crisis_words_in_a_checklist_a_patient_sends_get_the_crisis_text(diary: Diary) -> None:
+    """A checklist's words are its title and its tasks."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    tasks = [{"id": 1, "text": "write letters to the kids"}, {"id": 2, "text": "end my life on sunday"}]
+    diary.standin.user_media(ben.json, "checklist", {"checklist": {"title": "before I go", "tasks": tasks}})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "end my life on sunday" in (cards(diary)[-1].caption or "")
+    assert any(m.text == "P-0001 sent a checklist:" for m in staff_chat(diary))

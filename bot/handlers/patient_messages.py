@@ -32,6 +32,7 @@ KINDS = (
     "contact",
     "dice",
     "poll",
+    "checklist",
     "story",
 )
 
@@ -41,11 +42,14 @@ def kind_of(message: Message) -> str:
 
 
 def words_of(message: Message) -> str:
-    """What a patient wrote on something that is not text: a caption, or a poll's question and answers."""
+    """What a patient wrote on something that is not text: a caption, a poll's question and answers, or a
+    checklist's title and tasks."""
     if message.caption:
         return message.caption
     if message.poll is not None:
         return "\n".join([message.poll.question, *(option.text for option in message.poll.options)])
+    if message.checklist is not None:
+        return "\n".join([message.checklist.title, *(task.text for task in message.checklist.tasks)])
     return ""
 
 
