@@ -5,7 +5,7 @@ A command is typed words too: "/help I want to die" or "/suicide" speak of crisi
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
-or in a poll or a checklist, are heard.
+or in a poll or a checklist, are heard; the words after /callme reach staff.
 """
 
 from __future__ import annotations
@@ -130,3 +130,16 @@ async def test_crisis_words_in_a_checklist_a_patient_sends_get_the_crisis_text(d
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "end my life on sunday" in (cards(diary)[-1].caption or "")
     assert any(m.text == "P-0001 sent a checklist:" for m in staff_chat(diary))
+
+
+async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/callme about moving my infusion, I can't make Tuesday")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    await diary.wait_until(
+        lambda: any("about moving my infusion, I can't make Tuesday" in (m.text or "") for m in staff_chat(diary))
+    )
+    (stored,) = await stored_messages(diary)
+    assert stored.text == "about moving my infusion, I can't make Tuesday"

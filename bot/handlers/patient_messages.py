@@ -125,8 +125,11 @@ async def _after_checkin_change(message: Message, context: DiaryContext, got: Re
 async def callme_command(update: Update, context: DiaryContext) -> None:
     """/callme: the patient asks their care team to contact them."""
     assert context.patient is not None
+    # "/callme about my infusion": the words after the command go to staff with the request (none for the button).
+    parts = (update.message.text or "").split(maxsplit=1) if update.message is not None else []
+    words = parts[1] if len(parts) == 2 else ""
     if await context.services.intake.contact_request(
-        patient=context.patient, update_id=update.update_id, now=context.now
+        patient=context.patient, update_id=update.update_id, now=context.now, words=words
     ):
         context.services.outbox_wake.set()
         log.info("patient %s asked to be contacted", context.patient.id)
