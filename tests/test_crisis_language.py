@@ -436,6 +436,23 @@ def test_a_letter_typed_as_a_sign_or_a_digit_is_read(language: CrisisLanguage, t
     assert language.matches(text) is crisis
 
 
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("no quiero vibir", True),
+        ("ya no kiero bibir", True),
+        ("me qiero matar", True),
+        ("quiero morri", True),
+        ("i wnat to die", True),
+        ("no quiero vibir en esta ciudad", False),
+        ("i wnat to die my hair", False),
+    ],
+)
+def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """b for v in Spanish ("bibir"), a letter dropped or two swapped ("qiero", "morri", "wnat")."""
+    assert language.matches(text) is crisis
+
+
 # -- the same plan said in Spanish as in English: pills saved up to take together, a rope made ready
 
 
