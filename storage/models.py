@@ -299,7 +299,8 @@ class PatientMessage(SQLModel, table=True):
 
 class StaffChatMessage(SQLModel, table=True):
     """Which patient a message the bot posted for staff is about, so that a staff member's reply to it
-    (or to the prompt the Reply button posts) reaches that patient."""
+    (or to the prompt the Reply button posts) reaches that patient; and which patient a staff member's
+    own message went to as a reply, so that an edit of it can be answered."""
 
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

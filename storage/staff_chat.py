@@ -41,14 +41,14 @@ async def expect_reply(
     await execute(session, statement)
 
 
-async def take_pending(*, session: AsyncSession, staff_user_id: int, chat_id: int, now: datetime) -> int | None:
-    """The patient this staff member is writing to in this chat (used up), or None."""
-    result = await execute(
-        session,
-        delete(PENDING)
-        .where(PENDING.c.staff_user_id == staff_user_id, PENDING.c.chat_id == chat_id)
-        .returning(PENDING.c.patient_id, PENDING.c.expires_at),
-    )
+async def take_pending(
+    *, session: AsyncSession, staff_user_id: int, chat_id: int, now: datetime, keep: bool = False
+) -> int | None:
+    """The patient this staff member is writing to in this chat (used up unless `keep`), or None."""
+    mine = (PENDING.c.staff_user_id == staff_user_id, PENDING.c.chat_id == chat_id)
+    columns = (PENDING.c.patient_id, PENDING.c.expires_at)
+    statement = select(*columns).where(*mine) if keep else delete(PENDING).where(*mine).returning(*columns)
+    result = await execute(session, statement)
     row = result.first()
     return int(row[0]) if row is not None and row[1] > now else None
 

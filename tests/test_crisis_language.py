@@ -397,6 +397,85 @@ def test_yaml_words_such_as_no_and_off_stay_words() -> None:
     assert language.matches("ya no vivir") and language.matches("off vivir")
 
 
+# -- words typed without their spaces, as in a hashtag or a hurried message
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to killmyself", True),
+        ("iwanttodie", True),
+        ("Iwant to die tonight", True),
+        ("wannadie", True),
+        ("going to end mylife", True),
+        ("quieromorir", True),
+        ("mequieromatar", True),
+        ("noquierovivir", True),
+        ("yanoquiero vivir", True),
+        ("i would never killmyself", False),
+        ("iwant to die my hair", False),
+        ("iwant to go home", False),
+        ("noquiero vivir en esta ciudad", False),
+    ],
+)
+def test_words_run_together_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to k!ll myself", True),
+        ("I want to k*ll myself", True),
+        ("I want to ki11 myself", True),
+        ("i wanna d!e tonight", True),
+        ("I want to d!e my hair", False),
+    ],
+)
+def test_a_letter_typed_as_a_sign_or_a_digit_is_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("no quiero vibir", True),
+        ("ya no kiero bibir", True),
+        ("me qiero matar", True),
+        ("quiero morri", True),
+        ("i wnat to die", True),
+        ("no quiero vibir en esta ciudad", False),
+        ("i wnat to die my hair", False),
+    ],
+)
+def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """b for v in Spanish ("bibir"), a letter dropped or two swapped ("qiero", "morri", "wnat")."""
+    assert language.matches(text) is crisis
+
+
+# -- the same plan said in Spanish as in English: pills saved up to take together, a rope made ready
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("he guardado pastillas para tomarlas todas", True),
+        ("estoy guardando mis pastillas para tomarlas todas juntas", True),
+        ("estoy acumulando pastillas", True),
+        ("tengo guardadas muchas pastillas", True),
+        ("la cuerda ya está lista", True),
+        ("the rope is ready", True),
+        ("the rope is ready for the climbing class", False),
+        ("la cuerda del tendedero está atada", False),
+        ("estoy acumulando puntos en la farmacia", False),
+    ],
+)
+def test_means_saved_up_or_made_ready_are_heard_in_both_languages(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 

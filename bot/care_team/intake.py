@@ -220,14 +220,16 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
-    async def contact_request(self, *, patient: Patient, update_id: int, now: datetime) -> bool:
-        """/callme or "Please contact me": an alert for staff. False when this update was handled before."""
+    async def contact_request(self, *, patient: Patient, update_id: int, now: datetime, words: str = "") -> bool:
+        """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
+        infusion") passed on as a message. False when this update was handled before."""
         assert patient.id is not None
+        words = clean(words).strip()
         async with self.database.session() as session:
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
-                text="",
+                text=words,
                 update_id=update_id,
                 kind="contact_request",
                 filed_as=FiledAs.REQUEST,
@@ -236,6 +238,8 @@ class Intake:
             if stored is None:
                 return False
             await self.desk.file_contact_request(session, patient_id=patient.id, patient_message_id=stored, now=now)
+            if words:
+                await self._forward(session, patient, words, stored, "staff.message", now)
             await self._tell(session, patient, "contact.requested", now)
         return True
 

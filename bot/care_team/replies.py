@@ -58,13 +58,14 @@ class Replies:
             )
 
     async def addressee(
-        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime
+        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime, keep: bool = False
     ) -> int | None:
         """The patient a staff member's message is for: the one the message it replies to is about, else
-        the one they pressed Reply for in this chat within the window; None: not for a patient."""
+        the one they pressed Reply for in this chat within the window; None: not for a patient. With
+        `keep`, a message that cannot be sent (a photo) leaves the Reply pressed for the text that follows."""
         async with self.database.session() as session:
             pending = await staff_chat.take_pending(
-                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now
+                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=keep
             )
             if replying_to is not None:
                 about = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=replying_to)
@@ -73,10 +74,19 @@ class Replies:
             return pending
 
     async def send(
-        self, *, patient_id: int, staff_user_id: int, staff_name: str, text: str, update_id: int, now: datetime
+        self,
+        *,
+        patient_id: int,
+        staff_user_id: int,
+        staff_name: str,
+        text: str,
+        update_id: int,
+        now: datetime,
+        source: tuple[int, int] | None = None,
     ) -> Patient | None:
         """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
-        record is gone (erased) or they have no chat. A replayed update sends nothing twice."""
+        record is gone (erased) or they have no chat. A replayed update sends nothing twice. `source`, the
+        staff member's message (chat id, message id), is remembered so that an edit of it can be answered."""
         text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
             patient = await patients.by_id(session=session, patient_id=patient_id)
@@ -85,6 +95,11 @@ class Replies:
             if not await updates.first_time(session=session, update_id=update_id, now=now):
                 return patient
             await staff.set_name(session=session, telegram_user_id=staff_user_id, name=staff_name)
+            if source is not None:
+                chat_id, message_id = source
+                await staff_chat.remember(
+                    session=session, chat_id=chat_id, message_id=message_id, patient_id=patient_id, now=now
+                )
             language = patient.language
             named = self.staff_names and staff_name.strip()
             values = {"name": staff_name.strip()[:64]} if named else {}
@@ -107,6 +122,12 @@ class Replies:
                 now=now,
             )
         return patient
+
+    async def edited_reply(self, *, chat_id: int, message_id: int) -> Patient | None:
+        """The patient a staff member's edited message went to as a reply, or None."""
+        async with self.database.session() as session:
+            patient_id = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=message_id)
+            return await patients.by_id(session=session, patient_id=patient_id) if patient_id is not None else None
 
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
         """Mark a patient's message seen (the patient may be told); None when it no longer exists."""

@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import access
 from bot.access import Role
+from bot.handlers import patient_messages
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
@@ -84,6 +85,10 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         if context.staff_role is None:
             raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
         return
+    if private and command is not None and context.patient is not None and _speaks_of_crisis(update, context):
+        # "/help I want to die", "/suicide": a command's words are the patient's words too, read as a message.
+        await patient_messages.received(update, context)
+        raise ApplicationHandlerStop
     if _allowed(update, context.roles, command):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
         if discharged and not access.discharged_may(command, data if isinstance(data, str) else None):
@@ -94,6 +99,11 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop  # a stranger editing what they wrote has had their answer already
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
+
+
+def _speaks_of_crisis(update: Update, context: DiaryContext) -> bool:
+    text = update.message.text if update.message else None
+    return bool(text) and context.services.intake.crisis_language.matches(text or "")
 
 
 async def leave(context: DiaryContext, chat_id: int) -> None:

@@ -36,7 +36,10 @@ async def on_edit(update: Update, context: DiaryContext) -> None:
     if context.patient is not None and chat is not None and chat.type == ChatType.PRIVATE:
         await patient_messages.edited(update, context)
         return
-    log.info("an edit from staff was not acted on (update %s)", update.update_id)
+    if context.staff_role is not None:
+        await staff_replies.edited(update, context)
+        return
+    log.info("an edit was not acted on (update %s)", update.update_id)
 
 
 async def not_handled(update: object, context: DiaryContext) -> None:

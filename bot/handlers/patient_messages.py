@@ -32,12 +32,25 @@ KINDS = (
     "contact",
     "dice",
     "poll",
+    "checklist",
     "story",
 )
 
 
 def kind_of(message: Message) -> str:
     return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
+
+
+def words_of(message: Message) -> str:
+    """What a patient wrote on something that is not text: a caption, a poll's question and answers, or a
+    checklist's title and tasks."""
+    if message.caption:
+        return message.caption
+    if message.poll is not None:
+        return "\n".join([message.poll.question, *(option.text for option in message.poll.options)])
+    if message.checklist is not None:
+        return "\n".join([message.checklist.title, *(task.text for task in message.checklist.tasks)])
+    return ""
 
 
 async def received(update: Update, context: DiaryContext) -> None:
@@ -56,7 +69,7 @@ async def received(update: Update, context: DiaryContext) -> None:
         got = await services.intake.media(
             patient=context.patient,
             kind=kind_of(message),
-            caption=message.caption or "",
+            caption=words_of(message),
             chat_id=message.chat_id,
             message_id=message.message_id,
             update_id=update.update_id,
@@ -112,8 +125,11 @@ async def _after_checkin_change(message: Message, context: DiaryContext, got: Re
 async def callme_command(update: Update, context: DiaryContext) -> None:
     """/callme: the patient asks their care team to contact them."""
     assert context.patient is not None
+    # "/callme about my infusion": the words after the command go to staff with the request (none for the button).
+    parts = (update.message.text or "").split(maxsplit=1) if update.message is not None else []
+    words = parts[1] if len(parts) == 2 else ""
     if await context.services.intake.contact_request(
-        patient=context.patient, update_id=update.update_id, now=context.now
+        patient=context.patient, update_id=update.update_id, now=context.now, words=words
     ):
         context.services.outbox_wake.set()
         log.info("patient %s asked to be contacted", context.patient.id)

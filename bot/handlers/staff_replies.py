@@ -13,6 +13,7 @@ from bot.care_team.text_limits import shorten
 from bot.handlers.context import DiaryContext
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
+from storage.statuses import PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     )
     about = replying_to.message_id if replying_to is not None and from_bot else None
     patient_id = await services.replies.addressee(
-        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
+        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now, keep=not message.text
     )
     if patient_id is None:
         return False
@@ -73,14 +74,29 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         text=message.text,
         update_id=update.update_id,
         now=context.now,
+        source=(message.chat_id, message.message_id),
     )
     if patient is None:
         await message.reply_text(t("staff.reply_no_patient"))
         return True
     services.outbox_wake.set()
     log.info("staff %s replied to patient %s", user.id, patient.id)
-    await message.reply_text(t("staff.reply_sent", code=patient.code))
+    # Queued all the same: unblocking the bot (without /start) lets it through.
+    blocked = patient.status == PatientStatus.UNREACHABLE
+    await message.reply_text(t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code))
     return True
+
+
+async def edited(update: Update, context: DiaryContext) -> None:
+    """A staff member edited a message: if it went to a patient as a reply, the patient keeps it as first
+    sent, and the staff member is told so rather than left to think the correction arrived."""
+    message = update.edited_message
+    assert message is not None
+    patient = await context.services.replies.edited_reply(chat_id=message.chat_id, message_id=message.message_id)
+    if patient is None:
+        log.info("an edit from staff was not acted on (update %s)", update.update_id)
+        return
+    await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=patient.code))
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:

@@ -1,0 +1,145 @@
+"""Words a patient sends in unusual shapes still reach a person, and staff replies reach patients or
+say why not: the real bot over HTTP against the stand-in, on SQLite and PostgreSQL.
+
+A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
+words without the slash. A staff member told that only text reaches a patient still has their Reply; one
+replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
+that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
+or in a poll or a checklist, are heard; the words after /callme reach staff.
+"""
+
+from __future__ import annotations
+
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
+from bot.sandbox import SimulatedUser
+from tests.harness import Diary
+from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
+
+
+async def test_crisis_words_in_a_command_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    for number, words in enumerate(
+        ["/help I want to kill myself", "/callme quiero morirme", "/I want to die tonight", "/suicide"], 1
+    ):
+        reply = await ben.send(words)
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+        card = cards(diary)[-1]
+        assert card.caption is not None and card.caption.startswith("🔴 URGENT"), words
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
+    assert all(m.crisis for m in await stored_messages(diary))
+
+
+async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_patient(diary: Diary) -> None:
+    """Told that only text reaches a patient, a staff member types their reply: it must still go."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin: the crisis escalates to her direct chat
+    await diary.enrol(ben)
+    await ben.send("i wish i was dead")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: bool(ada.messages))
+    await ada.press("Reply", message=ada.last)
+    ada.send_photo("our leaflet")
+    await ada.wait_for(lambda: ada.last.text == "Only text can be sent to a patient.")
+    reply = await ada.send("We are calling you now.")
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
+
+
+async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and answer.text is not None
+    assert answer.text.startswith("P-0001 has blocked the diary bot"), answer.text
+
+
+async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    for number, words in enumerate(["iwanttodie", "ya no puedo más, mequieromorir"], 1):
+        reply = await ben.send(words)
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+        assert words in (cards(diary)[-1].caption or ""), words
+
+
+async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    await sam.send("Yes, two more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, two more is fine.")
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == "Yes, two more is fine.")
+    answer = await sam.edit(mine, "Yes, one more is fine.")
+    assert answer is not None and answer.text is not None
+    assert answer.text.startswith("Edits do not reach P-0001"), answer.text
+    assert ben.last.text == "Your care team: Yes, two more is fine."
+
+
+async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    """A poll's words are its question and its answers: read like a caption."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    poll = {
+        "id": "5001",
+        "question": "Should I just end my life?",
+        "options": [
+            {"text": "yes", "voter_count": 0, "persistent_id": "1"},
+            {"text": "no", "voter_count": 0, "persistent_id": "2"},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+    diary.standin.user_media(ben.json, "poll", {"poll": poll})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Should I just end my life?" in (cards(diary)[-1].caption or "")
+
+
+async def test_crisis_words_in_a_checklist_a_patient_sends_get_the_crisis_text(diary: Diary) -> None:
+    """A checklist's words are its title and its tasks."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    tasks = [{"id": 1, "text": "write letters to the kids"}, {"id": 2, "text": "end my life on sunday"}]
+    diary.standin.user_media(ben.json, "checklist", {"checklist": {"title": "before I go", "tasks": tasks}})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "end my life on sunday" in (cards(diary)[-1].caption or "")
+    assert any(m.text == "P-0001 sent a checklist:" for m in staff_chat(diary))
+
+
+async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/callme about moving my infusion, I can't make Tuesday")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    await diary.wait_until(
+        lambda: any("about moving my infusion, I can't make Tuesday" in (m.text or "") for m in staff_chat(diary))
+    )
+    (stored,) = await stored_messages(diary)
+    assert stored.text == "about moving my infusion, I can't make Tuesday"
