@@ -19,6 +19,8 @@ MAX_ATTEMPTS = 8
 STAFF_CHAT_UNKNOWN = 0
 # What goes to the staff chat (escalations go to admins' own chats): these follow it when it changes.
 STAFF_CHAT_KINDS = ("staff", "copy", "alert")
+# What goes to a patient's own chat: these follow the patient to another Telegram account (a re-link).
+PATIENT_KINDS = ("patient", "received", "checkin", "reminder")
 
 
 async def enqueue(
@@ -118,6 +120,18 @@ async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], t
             OUTBOX.c.kind.in_(STAFF_CHAT_KINDS),
             OUTBOX.c.status.in_(OWED),
         )
+        .values(chat_id=to),
+    )
+    return int(result.rowcount or 0)
+
+
+async def move_to_patient_chat(*, session: AsyncSession, chat: int, to: int) -> int:
+    """A patient's record moved from the account of `chat` to that of `to`: what is still owed to them
+    goes to the new account, not to the one they left (a lost phone, a shared one). Returns how many."""
+    result = await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.chat_id == chat, OUTBOX.c.kind.in_(PATIENT_KINDS), OUTBOX.c.status.in_(OWED))
         .values(chat_id=to),
     )
     return int(result.rowcount or 0)

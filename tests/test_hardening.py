@@ -20,7 +20,7 @@ from bot.diary import enrolment
 from bot.logs import quiet_library_loggers
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
-from storage import audit, inbox, patients
+from storage import audit, inbox, outbox, patients
 from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientMessage
 from tests.bot_process import ROOT, bot_env
 from tests.cli import run_cli
@@ -97,6 +97,29 @@ async def test_a_relink_moves_the_record_on_purpose_and_readmits_a_discharged_pa
     assert reply is not None and "Question 1 of 6" in (reply.text or "")
     assert ("relink_invite", "P-0001", "") in events and ("relink", "P-0001", "to another Telegram account") in events
     assert ("relink", "P-0002", "readmitted") in events
+
+
+async def test_what_was_owed_to_a_relinked_patient_goes_to_their_new_account(diary: Diary) -> None:
+    """A reply queued for the patient (held back by an outage, say) when staff re-link them to a new phone
+    goes to the new account, not to the one they left; an admin's own messages in that chat stay."""
+    sam = await a_member(diary)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    later = diary.clock() + timedelta(hours=1)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None
+        for kind in ("patient", "escalation"):
+            await outbox.enqueue(
+                session=session, kind=kind, chat_id=301, text="held", patient_id=patient.id, now=later, not_before=later
+            )
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    token = token_of((await sam.send("/relink P-0001") or ben_none()).text)
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    async with diary.database.session() as session:
+        held = (await session.exec(select(OutboxMessage).where(OutboxMessage.text == "held"))).all()
+    assert sorted((row.kind, row.chat_id) for row in held) == [("escalation", 301), ("patient", 311)]
 
 
 async def test_a_relink_opened_by_another_patients_account_moves_nothing_and_says_so(diary: Diary) -> None:

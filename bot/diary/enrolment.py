@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
-from storage import audit, invites, patients, schedules, updates, wrong_tokens
+from storage import audit, invites, outbox, patients, schedules, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient
 from storage.statuses import PatientStatus
@@ -257,6 +257,8 @@ async def accept_invite(
             await audit.record(
                 session=session, actor_id=None, action="relink", patient_code=patient.code, detail=detail, now=now
             )
+        if patient.chat_id not in (None, chat_id):
+            await outbox.move_to_patient_chat(session=session, chat=patient.chat_id, to=chat_id)
         patient.telegram_user_id = telegram_user_id
         patient.chat_id = chat_id
         patient.language = invite.language
