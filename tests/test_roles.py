@@ -10,17 +10,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from pathlib import Path
 
 import pytest
+from telegram.ext import CommandHandler
 
+from bot import access
+from bot.app import build_application
+from bot.config import load_settings
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import staff
+from storage.database import Database
 from tests.harness import SQLITE_ONLY, Diary
 
-PATIENT_ONLY = {"checkin", "history", "pause", "resume", "timezone", "language", "export", "delete"}
-STAFF_ONLY = {"invite", "invites", "revoke", "patients", "patient", "report", "cycles", "discharge", "infusion"}
-ADMIN_ONLY = {"staff", "schedule"}
+PATIENT_ONLY = {"checkin", "history", "pause", "resume", "timezone", "language", "export", "delete", "callme"}
+STAFF_ONLY = {
+    "invite",
+    "relink",
+    "invites",
+    "revoke",
+    "patients",
+    "patient",
+    "report",
+    "cycles",
+    "discharge",
+    "infusion",
+    "console",
+}
+ADMIN_ONLY = {"staff", "schedule", "questionnaires", "staffchat"}
 ALLOWED = {
     "admin": {"start", "help"} | STAFF_ONLY | ADMIN_ONLY,
     "staff": {"start", "help"} | STAFF_ONLY,
@@ -126,3 +144,19 @@ async def test_in_the_staff_group_only_staff_work_is_answered(diary: Diary) -> N
     reply = await users["staff"].send("/invites", chat_id=group)
     assert reply is not None and reply.text == "There are no open invites."
     assert bot_messages() == before + 1, "only the staff command was answered"
+
+
+def test_every_command_the_bot_answers_has_a_row_in_the_access_table(tmp_path: Path) -> None:
+    """A command missing from bot/access.py would count as a patient's unknown command, and pass the gate
+    for every patient: each command handler the application registers must be in the table."""
+    settings = load_settings(_env_file=None, telegram_bot_token="1:test", database_url=f"sqlite:///{tmp_path}/d.db")
+    application = build_application(settings, Database(settings.database_url))
+    registered = {
+        command
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    assert "relink" in registered and registered <= set(access.COMMANDS), registered - set(access.COMMANDS)
+    assert set(access.COMMANDS) == set(COMMANDS), "this file's table names every command of bot/access.py"
