@@ -19,7 +19,7 @@ from bot.sandbox import SimulatedUser
 from storage import audit, inbox, outbox, patients
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
 from tests.harness import Diary
-from tests.test_alerts import complete_checkin
+from tests.test_alerts import complete_checkin, staff_chat
 from tests.test_staff_commands import a_member
 
 NOTE = "my secret note about pregabalin"
@@ -118,6 +118,12 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     assert press.answer is None
     assert ben.last.text is not None and ben.last.text.startswith("Your diary has been erased")
     await all_processed(diary)
+    # The crisis was still open: erasure takes it with the rest, so staff are told whom to reach.
+    await diary.wait_until(lambda: any("erased their diary" in (m.text or "") for m in staff_chat(diary)))
+    notice = next(m.text for m in staff_chat(diary) if "erased their diary" in (m.text or ""))
+    assert notice is not None and notice.startswith("Patient P-0007 erased their diary while a crisis message")
+    assert "want to die" not in notice, "nothing of what they wrote"
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
     assert await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets) == []
 
     async with diary.database.session() as session:
@@ -131,6 +137,12 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
 
     reply = await ben.send("/history")
     assert reply is not None and reply.text is not None and "invite" in reply.text, "a stranger now"
+
+    await cleo.send("/delete")
+    await cleo.press("Yes, erase everything")
+    await all_processed(diary)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    assert not any("P-0008" in (m.text or "") for m in staff_chat(diary)), "no crisis open: staff are not told"
 
 
 async def test_retention_deletes_old_operational_rows_and_keeps_recent_ones(diary: Diary) -> None:

@@ -256,7 +256,15 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     done = context.text("delete.done")  # in their language, before the language goes with the rest
-    await erasure.erase(context.services.database, patient_id=context.patient.id, now=context.now)
+    catalog = context.services.catalog
+    await erasure.erase(
+        context.services.database,
+        patient_id=context.patient.id,
+        now=context.now,
+        staff_chat=context.services.staff_chat,
+        staff_text=lambda code: catalog.text(catalog.default_language, "staff.erased_in_crisis", code=code),
+    )
+    context.services.outbox_wake.set()
     log.info("a patient erased their diary")
     context.patient = None
     await edit(query.edit_message_text(done))

@@ -8,19 +8,31 @@ and delivered staff texts are dropped when sent (storage/outbox.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from storage import audit, patients
+from bot.care_team.staff_chat import StaffChat
+from storage import alerts, audit, outbox, patients
 from storage.database import Database
 
 
-async def erase(database: Database, *, patient_id: int, now: datetime) -> bool:
-    """False when there was no such patient (already erased)."""
+async def erase(
+    database: Database, *, patient_id: int, now: datetime, staff_chat: StaffChat, staff_text: Callable[[str], str]
+) -> bool:
+    """False when there was no such patient (already erased).
+
+    A crisis message stays open until staff resolve it (CLINICAL.md); erasure takes it, its card and
+    the escalation to admins with the rest. So when one is open, the staff chat is told first
+    (`staff_text(code)`, in a message that names no patient row and so survives the erasure): the code is
+    what staff need to reach the patient, and nothing of what they wrote is kept."""
     async with database.session() as session:
         patient = await patients.by_id(session=session, patient_id=patient_id)
         if patient is None:
             return False
         code = patient.code
+        if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
+            destination = await staff_chat.destination(session)
+            await outbox.enqueue(session=session, kind="staff", chat_id=destination, text=staff_text(code), now=now)
         await patients.erase(session=session, patient_id=patient_id)
         await audit.forget_patient(session=session, code=code)
         await audit.record(session=session, actor_id=None, action="erasure", detail="at the patient's request", now=now)
