@@ -18,6 +18,7 @@ from sqlmodel import select
 from bot.alerts.cycles import cycles
 from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
+from bot.care_team.staff_chat import StaffChat
 from bot.config import load_settings
 from bot.console import panel
 from bot.console.panel import PanelLine
@@ -332,7 +333,8 @@ async def test_the_panel_stays_right_as_the_diary_changes_and_the_days_pass(brow
     async with database.session() as session:
         gone = await patients.by_code(session=session, code="P-0003")
     assert gone is not None and gone.id is not None
-    assert await erasure.erase(database, patient_id=gone.id, now=clock())
+    staff_chat = StaffChat(database, configured=None)
+    assert await erasure.erase(database, patient_id=gone.id, now=clock(), staff_chat=staff_chat, staff_text=str)
     async with database.session() as session:
         left = (await session.exec(select(PanelSummary).where(PanelSummary.patient_id == gone.id))).all()
     assert left == []
