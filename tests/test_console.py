@@ -32,6 +32,7 @@ from bot.sandbox.server import free_port
 from storage import alerts, audit, checkins, console, infusions, migrate, patient_messages, patients, staff
 from storage.database import Database
 from storage.models import Alert, ConsoleSession, OutboxMessage
+from storage.statuses import PatientStatus
 from tests.harness import SQLITE_ONLY, START, TEST_RULES, Clock, running_diary
 from tests.test_alerts import a_card, staff_chat
 
@@ -402,12 +403,24 @@ async def test_a_reply_from_the_record_or_a_card_goes_as_a_staff_chat_reply_does
     assert done.headers["Location"] == f"{BASE}/alerts?done=replied&code=P-0001#alert-{alert_id}"
     assert "Your reply is on its way to P-0001." in await (await browser.client.get(done.headers["Location"])).text()
 
+    # To a patient who blocked the bot: queued all the same, and staff are told it may not reach them.
+    async with browser.database.session() as session:
+        await patients.set_status(session=session, patient_id=ben.id, status=PatientStatus.UNREACHABLE)
+    blocked = form | {"text": "Please call us.", "nonce": "blocked"}
+    done = await browser.client.post(f"{BASE}/patients/P-0001/reply", data=blocked, allow_redirects=False)
+    assert done.headers["Location"] == f"{BASE}/patients/P-0001?done=replied_unreachable&code=P-0001#messages"
+    notice = await (await browser.client.get(done.headers["Location"])).text()
+    assert "P-0001 has blocked the diary bot, so your reply may not reach them" in notice
+    assert "on its way" not in notice
+    async with browser.database.session() as session:
+        await patients.set_status(session=session, patient_id=ben.id, status=PatientStatus.ACTIVE)
+
     # Telegram's limit for one staff message; a reply that long goes in numbered parts, as from the chat.
     longest = form | {"text": "a" * 4096, "nonce": "longest"}
     assert (await browser.client.post(f"{BASE}/patients/P-0001/reply", data=longest)).status == 200
-    parts = (await replies_queued(browser.database))[3:]
+    parts = (await replies_queued(browser.database))[4:]
     assert len(parts) == 2 and "".join(p.split("): ", 1)[1] for p in parts) == "a" * 4096, parts
-    assert len(await replies_queued(browser.database)) == 5
+    assert len(await replies_queued(browser.database)) == 6
 
 
 @pytest.mark.parametrize(

@@ -47,12 +47,15 @@ from bot.views.callback_data import parse_alert
 from bot.views.scores import score_lines  # the same lines /patient shows
 from storage import patients, staff
 from storage.database import Database
+from storage.statuses import PatientStatus
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 COOKIE = "diary_console"
 DONE = {StaffAction.ACKNOWLEDGE: "acknowledge", StaffAction.SNOOZE: "snooze", StaffAction.RESOLVE: "resolve"}
+# A reply's notice after its redirect: to a patient who blocked the bot, it may not reach them.
+REPLIED = {"replied": "staff.reply_sent", "replied_unreachable": "staff.reply_sent_unreachable"}
 # Health data: nothing is cached, nothing is framed, nothing loads from elsewhere, no referrer leaves.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -277,8 +280,8 @@ class Console:
         """What the last action did, shown after its redirect."""
         done = request.query.get("done", "")
         code = request.query.get("code", "")
-        if done == "replied" and PATIENT_CODE.fullmatch(code):
-            return self.cards.t("staff.reply_sent", code=code)
+        if done in REPLIED and PATIENT_CODE.fullmatch(code):
+            return self.cards.t(REPLIED[done], code=code)
         return self.cards.t(f"alerts.done.{done}") if done in DONE.values() else None
 
     def _card(self, view: AlertView, now: datetime) -> dict[str, object]:
@@ -466,9 +469,11 @@ class Console:
         if self.wake is not None:
             self.wake.set()
         log.info("staff %s replied to patient %s from the console", staffer.telegram_user_id, patient.id)
+        # Queued all the same (unblocking the bot lets it through), but staff should reach them another way.
+        done = "replied_unreachable" if sent.status == PatientStatus.UNREACHABLE else "replied"
         if back.isdigit():  # from a card on the alert queue
-            raise web.HTTPSeeOther(self.url("/alerts", done="replied", code=code) + f"#alert-{back}")
-        raise web.HTTPSeeOther(self.url(f"/patients/{code}", done="replied", code=code) + "#messages")
+            raise web.HTTPSeeOther(self.url("/alerts", done=done, code=code) + f"#alert-{back}")
+        raise web.HTTPSeeOther(self.url(f"/patients/{code}", done=done, code=code) + "#messages")
 
     # ------------------------------------------------------------------ exports
 
