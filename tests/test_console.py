@@ -157,8 +157,18 @@ async def test_a_link_signs_in_once_with_a_strict_http_only_cookie(browser: Brow
     browser.client.session.cookie_jar.clear()
     again = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
     assert again.status == 403 and "does not work" in await again.text()
+
+    # A page on another site posting a staff member's own link would sign the visitor in as them.
+    mine = await auth.issue_link(browser.database, telegram_user_id=SAM, role="staff", now=browser.clock())
+    elsewhere = {"Origin": "https://elsewhere.example"}
+    for headers in (elsewhere, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site", "Origin": "null"}):
+        forged = await browser.client.post(f"{BASE}/signin", data={"token": mine}, headers=headers)
+        assert forged.status == 403 and COOKIE not in forged.cookies, headers
+    ours = {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"}  # CONSOLE_URL's origin
+    signed_in = await browser.client.post(f"{BASE}/signin", data={"token": mine}, headers=ours, allow_redirects=False)
+    assert signed_in.status == 303, "the link was left unused, for its owner"
     async with browser.database.session() as session:
-        assert await console.sessions_of(session=session, telegram_user_id=SAM) == 1
+        assert await console.sessions_of(session=session, telegram_user_id=SAM) == 2
     assert (SAM, "console_link", None) in await audit_rows(browser.database)
     assert (SAM, "console_sign_in", None) in await audit_rows(browser.database)
 

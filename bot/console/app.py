@@ -241,6 +241,11 @@ class Console:
         return self._render("signin.html", None, token=request.match_info["token"])
 
     async def _signin(self, request: web.Request) -> web.StreamResponse:
+        if not self._from_here(request):
+            # Another site's page posting a staff member's own link would sign the visitor's browser in as
+            # that staff member (what the visitor then writes is theirs to read). The link stays unused.
+            log.warning("console sign-in posted from another site refused")
+            return self._render("signin_refused.html", None, status=403)
         form = await request.post()
         session_id = await auth.sign_in(self.database, token=str(form.get("token", "")), now=self.clock())
         if session_id is None:
@@ -255,6 +260,19 @@ class Console:
             secure=self.secure,
         )
         raise response
+
+    def _from_here(self, request: web.Request) -> bool:
+        """Whether a browser's POST came from the console's own pages. Browsers say so in Sec-Fetch-Site;
+        older ones only in Origin, which is "null" under the console's no-referrer policy. A client that
+        says nothing (not a browser) is not refused."""
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None:
+            return site in ("same-origin", "none")
+        origin = request.headers.get("Origin")
+        if origin in (None, "null"):
+            return True
+        own = urlsplit(self.settings.console_url) if self.settings.console_url else None
+        return origin == (f"{own.scheme}://{own.netloc}" if own else f"{request.scheme}://{request.host}")
 
     async def _signed_out(self, request: web.Request) -> web.StreamResponse:
         return self._render("signed_out.html", None)
