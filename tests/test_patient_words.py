@@ -13,7 +13,7 @@ from __future__ import annotations
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
 
@@ -143,3 +143,20 @@ async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> 
     )
     (stored,) = await stored_messages(diary)
     assert stored.text == "about moving my infusion, I can't make Tuesday"
+
+
+@SQLITE_ONLY  # a Telegram flow: its statements are those of any photo (test_care_team, on PostgreSQL too)
+async def test_an_album_is_acknowledged_once_and_each_photo_reaches_staff(diary: Diary) -> None:
+    """Telegram sends an album of photos as one message each, sharing a media_group_id."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    told = "Thank you, your care team will see what you sent."
+    for n in range(3):
+        photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "13579"}
+        diary.standin.user_media(ben.json, "photo", photo, caption="my hand today" if n == 0 else None)
+    ben.send_photo()  # another photo on its own: acknowledged again
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 4)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    acknowledged = [m for m in diary.standin.chat(ben.id) if m.from_bot and (m.text or "").startswith(told)]
+    assert len(acknowledged) == 2
+    assert sum(m.text == "P-0001 sent a photo:" for m in staff_chat(diary)) == 4, "each under the patient's code"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,6 +61,9 @@ class Received:
 
 
 ALREADY = Received(None)
+# Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
+# is told once that it was passed on. Staff still get each item under the patient's code.
+ALBUM_WINDOW = timedelta(minutes=5)
 
 
 class Intake:
@@ -82,6 +85,7 @@ class Intake:
         self.crisis_texts = crisis_texts
         self.desk = desk
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
+        self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
 
     def crisis_text(self, patient: Patient) -> str:
         """The clinic's crisis text for this patient's language and country."""
@@ -133,9 +137,10 @@ class Intake:
         message_id: int,
         update_id: int,
         now: datetime,
+        album: str | None = None,
     ) -> Received:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
-        patient's code; its caption is read like any text."""
+        patient's code; its caption is read like any text. `album`: Telegram's media_group_id."""
         assert patient.id is not None
         caption = clean(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
@@ -176,9 +181,20 @@ class Intake:
             )
             if crisis:
                 await self._crisis(session, patient, caption, stored, now)
-            else:
+            elif self._first_of_album(patient.id, album, now):
                 await self._tell(session, patient, "media_received", now, kind="received")
         return Received(FiledAs.MESSAGE, crisis)
+
+    def _first_of_album(self, patient_id: int, album: str | None, now: datetime) -> bool:
+        """Whether this item is not part of an album the patient was already told about (within a while:
+        one process's memory; after a restart an album's rest may be acknowledged once more)."""
+        if album is None:
+            return True
+        self._albums = {key: at for key, at in self._albums.items() if now - at < ALBUM_WINDOW}
+        if (patient_id, album) in self._albums:
+            return False
+        self._albums[patient_id, album] = now
+        return True
 
     async def edit(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches

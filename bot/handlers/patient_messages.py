@@ -74,6 +74,7 @@ async def received(update: Update, context: DiaryContext) -> None:
             message_id=message.message_id,
             update_id=update.update_id,
             now=context.now,
+            album=message.media_group_id,
         )
     if got.filed_as is None:
         return  # a replayed update that had taken effect
