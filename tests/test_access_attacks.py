@@ -9,7 +9,7 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, staff
 from storage.models import InboxUpdate, Invite
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
 from tests.test_staff_commands import a_member
 
@@ -53,6 +53,7 @@ async def test_a_message_edited_into_a_staff_command_runs_nothing_for_a_patient_
     assert reply is not None and "P-0002" in (reply.text or "")
 
 
+@SQLITE_ONLY
 async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary) -> None:
     """On SQLite the next patient and alert after an erasure got the erased ones' ids: Resolve on the
     erased patient's card in the staff chat resolved the new patient's alert, Reply wrote to them."""
@@ -76,6 +77,7 @@ async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary
     assert card.caption is not None and "P-0001" in card.caption and "P-0002" not in card.caption
 
 
+@SQLITE_ONLY
 async def test_a_command_glued_to_punctuation_is_the_command_telegram_marks(diary: Diary) -> None:
     """Telegram marks "/relink" in "/relink-now P-0002" as the command, and python-telegram-bot runs
     /relink with the words after it; the access table was asked about "relink-now", which no row names,

@@ -18,6 +18,7 @@ from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
 
 
+@SQLITE_ONLY
 async def test_crisis_words_in_a_command_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -51,6 +52,7 @@ async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_pati
     await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
 
 
+@SQLITE_ONLY
 async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
@@ -66,6 +68,7 @@ async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_r
     assert answer.text.startswith("P-0001 has blocked the diary bot"), answer.text
 
 
+@SQLITE_ONLY
 async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -76,6 +79,7 @@ async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urge
         assert words in (cards(diary)[-1].caption or ""), words
 
 
+@SQLITE_ONLY
 async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
@@ -93,6 +97,7 @@ async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_fi
     assert ben.last.text == "Your care team: Yes, two more is fine."
 
 
+@SQLITE_ONLY
 async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
     """A poll's words are its question and its answers: read like a caption."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
@@ -119,6 +124,7 @@ async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an
     assert "Should I just end my life?" in (cards(diary)[-1].caption or "")
 
 
+@SQLITE_ONLY
 async def test_crisis_words_in_a_checklist_a_patient_sends_get_the_crisis_text(diary: Diary) -> None:
     """A checklist's words are its title and its tasks."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
@@ -132,6 +138,7 @@ async def test_crisis_words_in_a_checklist_a_patient_sends_get_the_crisis_text(d
     assert any(m.text == "P-0001 sent a checklist:" for m in staff_chat(diary))
 
 
+@SQLITE_ONLY
 async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -145,7 +152,7 @@ async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> 
     assert stored.text == "about moving my infusion, I can't make Tuesday"
 
 
-@SQLITE_ONLY  # a Telegram flow: its statements are those of any photo (test_care_team, on PostgreSQL too)
+@SQLITE_ONLY
 async def test_an_album_is_acknowledged_once_and_each_photo_reaches_staff(diary: Diary) -> None:
     """Telegram sends an album of photos as one message each, sharing a media_group_id."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
