@@ -13,6 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from storage import checkins, patients
 from storage.database import Database
+from tests.cli import run_cli
 from tests.test_records import GOOD, bot, counts, diary_file
 
 PAIN_LOINC = "72514-3"
@@ -123,6 +124,14 @@ async def test_staff_from_the_command_line(database_url: str) -> None:
     ):
         done = await asyncio.to_thread(bot, *args, database_url=database_url)
         assert said in (done.stdout + done.stderr), (args, done.stdout, done.stderr)
+    await asyncio.to_thread(bot, "staff", "add", "802", "admin", database_url=database_url)
+    seeded = await asyncio.to_thread(
+        run_cli, "staff", "remove", "801", DATABASE_URL=database_url, ADMIN_TELEGRAM_IDS="801,900"
+    )
+    assert seeded.stdout.splitlines() == [
+        "801 is no longer staff",
+        "801 is also in ADMIN_TELEGRAM_IDS, which makes them admin again at the next start: take them out of it too",
+    ]
 
 
 async def test_backup_is_a_consistent_copy_while_the_database_is_being_written(tmp_path: Path) -> None:

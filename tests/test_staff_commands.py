@@ -157,6 +157,14 @@ async def test_admins_manage_the_team_and_each_role_gets_its_menu(diary: Diary) 
     recorded = await actions(diary)
     assert (900, "staff_add", None) in recorded and (900, "staff_remove", None) in recorded
 
+    # Ada is in ADMIN_TELEGRAM_IDS, which makes her admin at every start: whoever removes her is told.
+    await ada.send("/staff add 556 admin")
+    reply = await ada.send("/staff remove 900")
+    assert reply is not None and reply.text == (
+        "900 is no longer staff.\n900 is also in ADMIN_TELEGRAM_IDS, which makes them admin again at the next "
+        "start: take them out of it too."
+    )
+
 
 @SQLITE_ONLY
 async def test_wrong_invite_tokens_are_rate_limited_per_user(diary: Diary) -> None:

@@ -25,6 +25,12 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
     from bot import team
     from bot.access import Role
 
+    def still_admin(user_id: int) -> str:
+        if user_id not in settings.admin_telegram_ids:
+            return ""
+        seeded = "which makes them admin again at the next start: take them out of it too"
+        return f"\n{user_id} is also in ADMIN_TELEGRAM_IDS, {seeded}"
+
     async def work(database: Database) -> str:
         if args.action == "list":
             members = await team.members(database)
@@ -38,9 +44,11 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
                 await team.add(
                     database, telegram_user_id=args.telegram_id, role=Role(args.role), actor_id=None, now=utc_now()
                 )
-                return f"{args.telegram_id} is {args.role}"
+                return f"{args.telegram_id} is {args.role}" + (
+                    still_admin(args.telegram_id) if args.role == "staff" else ""
+                )
             if await team.remove(database, telegram_user_id=args.telegram_id, actor_id=None, now=utc_now()):
-                return f"{args.telegram_id} is no longer staff"
+                return f"{args.telegram_id} is no longer staff" + still_admin(args.telegram_id)
             return f"{args.telegram_id} is not staff"
         except team.LastAdmin:
             fail("the last admin cannot be removed or demoted")

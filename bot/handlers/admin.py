@@ -118,4 +118,6 @@ async def staff_command(update: Update, context: DiaryContext) -> None:
         reply = t("staff.last_admin")
     else:
         await publish_menu_for(context.bot, services.catalog, user_id=user_id, role=role)
+        if role is not Role.ADMIN and user_id in services.settings.admin_telegram_ids:  # seeded at every start
+            reply += "\n" + t("staff.still_in_settings", id=user_id)
     await message.reply_text(reply)
