@@ -33,6 +33,26 @@ async def test_crisis_words_in_a_command_get_the_crisis_text_and_an_urgent_card(
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
     assert all(m.crisis for m in await stored_messages(diary))
 
+    # Edited into such a command: the same, as an edit.
+    said = ben.say("thanks")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("I can't give medical advice"))
+    reply = await ben.edit(said, "/help I want to die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 5)
+
+
+@SQLITE_ONLY
+async def test_words_after_a_command_the_diary_does_not_have_reach_staff(diary: Diary) -> None:
+    """A patient who starts a message with a slash ("/my hand ...") wrote to their care team."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/my hand is purple and swollen since lunch")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice; your care team will")
+    await diary.wait_until(lambda: any("purple and swollen" in (m.text or "") for m in staff_chat(diary)))
+    assert [m.text for m in await stored_messages(diary)] == ["/my hand is purple and swollen since lunch"]
+    reply = await ben.send("/whatever")
+    assert reply is not None and "did not understand" in (reply.text or ""), "a command alone is still a command"
+
 
 async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_patient(diary: Diary) -> None:
     """Told that only text reaches a patient, a staff member types their reply: it must still go."""

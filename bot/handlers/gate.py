@@ -85,9 +85,13 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         if context.staff_role is None:
             raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
         return
-    if private and command is not None and context.patient is not None and _speaks_of_crisis(update, context):
-        # "/help I want to die", "/suicide": a command's words are the patient's words too, read as a message.
-        await patient_messages.received(update, context)
+    if private and command is not None and context.patient is not None and _words_for_staff(update, context, command):
+        # "/help I want to die", "/suicide", "/my hand is purple": a command's words are the patient's words
+        # too, read as a message (an edit as an edit) when they speak of crisis or no command takes them.
+        if update.edited_message is not None:
+            await patient_messages.edited(update, context)
+        else:
+            await patient_messages.received(update, context)
         raise ApplicationHandlerStop
     if _allowed(update, context.roles, command):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
@@ -101,9 +105,13 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     raise ApplicationHandlerStop
 
 
-def _speaks_of_crisis(update: Update, context: DiaryContext) -> bool:
-    text = update.message.text if update.message else None
-    return bool(text) and context.services.intake.crisis_language.matches(text or "")
+def _words_for_staff(update: Update, context: DiaryContext, command: str) -> bool:
+    message = update.message or update.edited_message
+    text = message.text if message is not None else None
+    if not text:
+        return False
+    unknown_with_words = command not in access.COMMANDS and len(text.split(maxsplit=1)) == 2
+    return unknown_with_words or context.services.intake.crisis_language.matches(text)
 
 
 async def leave(context: DiaryContext, chat_id: int) -> None:
