@@ -109,6 +109,8 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     secrets = ["P-0007", NOTE, "pregabalin tonight", "want to die"]
     assert len(await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets)) > 5, "the scan sees data"
 
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin (ADMIN_TELEGRAM_IDS in the test settings)
+    await ada.send("/help")  # a bot can write only to someone who has written to it
     reply = await ben.send("/delete")
     assert reply is not None and reply.text is not None and "cannot be undone" in reply.text
     press = await ben.press("No, keep my diary")
@@ -123,6 +125,8 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     notice = next(m.text for m in staff_chat(diary) if "erased their diary" in (m.text or ""))
     assert notice is not None and notice.startswith("Patient P-0007 erased their diary while a crisis message")
     assert "want to die" not in notice, "nothing of what they wrote"
+    # Nobody had acknowledged it: each admin is told too, as its escalation would have done.
+    await diary.wait_until(lambda: any(m.text == notice for m in diary.standin.chat(900)))
     await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
     assert await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets) == []
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.care_team.staff_chat import StaffChat
-from storage import alerts, audit, outbox, patients
+from storage import alerts, audit, outbox, patients, staff
 from storage.database import Database
+from storage.models import Priority
 
 
 async def erase(
@@ -22,17 +23,28 @@ async def erase(
     """False when there was no such patient (already erased).
 
     A crisis message stays open until staff resolve it (CLINICAL.md); erasure takes it, its card and
-    the escalation to admins with the rest. So when one is open, the staff chat is told first
-    (`staff_text(code)`, in a message that names no patient row and so survives the erasure): the code is
-    what staff need to reach the patient, and nothing of what they wrote is kept."""
+    the escalation to admins with the rest. So when one is open, the staff chat is told first, at once
+    (`staff_text(code)`, in a message that names no patient row and so survives the erasure), and each
+    admin too while nobody has acknowledged it, as its escalation would have: the code is what staff
+    need to reach the patient, and nothing of what they wrote is kept."""
     async with database.session() as session:
         patient = await patients.by_id(session=session, patient_id=patient_id)
         if patient is None:
             return False
         code = patient.code
         if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
-            destination = await staff_chat.destination(session)
-            await outbox.enqueue(session=session, kind="staff", chat_id=destination, text=staff_text(code), now=now)
+            chats = [await staff_chat.destination(session)]
+            if await alerts.unacknowledged(session=session, patient_id=patient_id, rule="crisis_text") is not None:
+                chats += await staff.admins(session=session)
+            for chat_id in chats:
+                await outbox.enqueue(
+                    session=session,
+                    kind="staff",
+                    chat_id=chat_id,
+                    text=staff_text(code),
+                    priority=Priority.URGENT,
+                    now=now,
+                )
         await patients.erase(session=session, patient_id=patient_id)
         await audit.forget_patient(session=session, code=code)
         await audit.record(session=session, actor_id=None, action="erasure", detail="at the patient's request", now=now)
