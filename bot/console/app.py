@@ -63,7 +63,8 @@ SECURITY_HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # No address (they hold patient codes) goes to another site; the console's own forms carry their Origin.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -262,14 +263,14 @@ class Console:
         raise response
 
     def _from_here(self, request: web.Request) -> bool:
-        """Whether a browser's POST came from the console's own pages. Browsers say so in Sec-Fetch-Site;
-        older ones only in Origin, which is "null" under the console's no-referrer policy. A client that
-        says nothing (not a browser) is not refused."""
+        """Whether a browser's POST came from the console's own pages. Browsers say so in Sec-Fetch-Site,
+        older ones in Origin (another site can make its own "null"). A client that says neither (not a
+        browser) is not refused."""
         site = request.headers.get("Sec-Fetch-Site")
         if site is not None:
             return site in ("same-origin", "none")
         origin = request.headers.get("Origin")
-        if origin in (None, "null"):
+        if origin is None:
             return True
         own = urlsplit(self.settings.console_url) if self.settings.console_url else None
         return origin == (f"{own.scheme}://{own.netloc}" if own else f"{request.scheme}://{request.host}")
