@@ -1,5 +1,6 @@
 """Enrolment, invites and access control as an outside attacker would try them: the real bot over HTTP
-against the stand-in, on SQLite and PostgreSQL. Each test is named after the hole it keeps closed."""
+against the stand-in (on PostgreSQL too where a test's statements run nowhere else there). Each test is
+named after the hole it keeps closed."""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
 """Words a patient sends in unusual shapes still reach a person, and staff replies reach patients or
-say why not: the real bot over HTTP against the stand-in, on SQLite and PostgreSQL.
+say why not: the real bot over HTTP against the stand-in (on PostgreSQL too where a test's statements
+run nowhere else there).
 
 A command is typed words too: "/help I want to die" or "/suicide" speak of crisis as plainly as the same
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
-or in a poll or a checklist, are heard; the words after /callme reach staff.
+or in a poll or a checklist, are heard; the words after /callme, or after a slash no command takes,
+reach staff; an album is acknowledged once.
 """
 
 from __future__ import annotations

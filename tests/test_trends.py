@@ -266,6 +266,7 @@ def test_a_rules_file_of_an_earlier_version_starts_and_names_what_is_ignored(
     )
     with caplog.at_level(logging.WARNING, logger="bot.alerts.rules"):
         rules = load_rules(path)
+        load_rules(path)  # read again (settings, then the alert desk): warned once
     assert (rules.pain_worsening.alarm_threshold, rules.vasomotor_change.consecutive) == (7, 2), "the rest holds"
     warned = [r.getMessage() for r in caplog.records]
     assert [w.split(": ", 1)[1].split(" is ")[0] for w in warned] == [

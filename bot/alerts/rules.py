@@ -240,13 +240,18 @@ def parse_rules(data: Any, *, source: str, text: str | None = None) -> Rules:
         raise RulesError(f"{source}{at}: {where}: {first['msg']}") from None
 
 
+_warned: set[tuple[str, str, str]] = set()  # (source, rule, setting): the file is read more than once
+
+
 def _without_retired(data: dict[Any, Any], *, source: str) -> dict[Any, Any]:
     kept = dict(data)
     for (rule, setting), instead in RETIRED.items():
         settings = kept.get(rule)
         if isinstance(settings, dict) and setting in settings:
             kept[rule] = {k: v for k, v in settings.items() if k != setting}
-            log.warning("%s: %s.%s is no longer used (%s): ignored; remove it", source, rule, setting, instead)
+            if (source, rule, setting) not in _warned:
+                _warned.add((source, rule, setting))
+                log.warning("%s: %s.%s is no longer used (%s): ignored; remove it", source, rule, setting, instead)
     return kept
 
 

@@ -179,22 +179,20 @@ class Intake:
                 priority=priority,
                 now=now,
             )
+            told = self._album_told(patient.id, album, now)
             if crisis:
                 await self._crisis(session, patient, caption, stored, now)
-            elif self._first_of_album(patient.id, album, now):
+            elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
+        if album is not None and not told:  # once stored: an item that failed is told when it comes again
+            self._albums[patient.id, album] = now
         return Received(FiledAs.MESSAGE, crisis)
 
-    def _first_of_album(self, patient_id: int, album: str | None, now: datetime) -> bool:
-        """Whether this item is not part of an album the patient was already told about (within a while:
-        one process's memory; after a restart an album's rest may be acknowledged once more)."""
-        if album is None:
-            return True
+    def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
+        """Whether the patient was told about an earlier item of this album (within a while: one process's
+        memory; after a restart an album's rest may be acknowledged once more)."""
         self._albums = {key: at for key, at in self._albums.items() if now - at < ALBUM_WINDOW}
-        if (patient_id, album) in self._albums:
-            return False
-        self._albums[patient_id, album] = now
-        return True
+        return album is not None and (patient_id, album) in self._albums
 
     async def edit(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches

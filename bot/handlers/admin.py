@@ -109,15 +109,15 @@ async def staff_command(update: Update, context: DiaryContext) -> None:
     try:
         if role is not None:
             await team.add(services.database, telegram_user_id=user_id, role=role, actor_id=actor, now=now)
-            reply = t("staff.added", id=user_id, role=t(f"staff.role.{role}"))
+            reply, no_longer_admin = t("staff.added", id=user_id, role=t(f"staff.role.{role}")), role is Role.STAFF
         elif await team.remove(services.database, telegram_user_id=user_id, actor_id=actor, now=now):
-            reply = t("staff.removed", id=user_id)
+            reply, no_longer_admin = t("staff.removed", id=user_id), True
         else:
-            reply = t("staff.not_member", id=user_id)
+            reply, no_longer_admin = t("staff.not_member", id=user_id), False
     except team.LastAdmin:
         reply = t("staff.last_admin")
     else:
         await publish_menu_for(context.bot, services.catalog, user_id=user_id, role=role)
-        if role is not Role.ADMIN and user_id in services.settings.admin_telegram_ids:  # seeded at every start
+        if no_longer_admin and user_id in services.settings.admin_telegram_ids:  # seeded at every start
             reply += "\n" + t("staff.still_in_settings", id=user_id)
     await message.reply_text(reply)
