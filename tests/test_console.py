@@ -573,6 +573,16 @@ async def test_the_panel_shows_each_patients_numbers_from_their_diary(browser: B
     assert rows["P-0002"] == ["invited", "–", "–", "–", "–", "–", "1"], "no diary, no infusion: nothing made up"
 
 
+async def test_a_page_number_that_is_a_digit_but_not_a_number_shows_the_first_page(browser: Browser) -> None:
+    """"²" and "③" are digits to Python's str.isdigit, but int() cannot read them: the panel shows its
+    first page instead of failing."""
+    await an_alert(browser.database)
+    await browser.sign_in(SAM)
+    for page in ("²", "③", "٣", "0", "-1", "9" * 30):
+        shown = await browser.client.get(f"{BASE}/patients", params={"page": page})
+        assert shown.status == 200 and "1 of 1 patients." in await shown.text(), page
+
+
 # ---------------------------------------------------------------------------------------------- exports
 
 

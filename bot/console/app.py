@@ -370,7 +370,7 @@ class Console:
             now=self.clock(),
             sort=sort,
             status=status,
-            page=int(page) if page.isdigit() else 1,
+            page=int(page) if page.isdecimal() else 1,  # isdigit() passes "²", which int() cannot read
         )
         labels = {s: self.cards.t(f"staff.status.{s}") for s in panel.STATUSES}
         return self._render(
