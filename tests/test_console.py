@@ -583,6 +583,20 @@ async def test_a_page_number_that_is_a_digit_but_not_a_number_shows_the_first_pa
         assert shown.status == 200 and "1 of 1 patients." in await shown.text(), page
 
 
+async def test_an_alert_number_too_large_for_the_database_is_not_found(browser: Browser) -> None:
+    """A number in an alert's address that no alert can have (beyond the database's integers, or longer
+    than Python reads) is a page that does not exist, not a server error; the form does nothing."""
+    alert_id = await an_alert(browser.database)
+    await browser.sign_in(SAM)
+    csrf = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text())
+    for number in ("9" * 20, "9" * 4400):
+        chart = await browser.client.get(f"{BASE}/alerts/{number}/chart.png")
+        assert chart.status == 404 and "There is no such page." in await chart.text(), number[:25]
+        pressed = await browser.client.post(f"{BASE}/alerts/{number}", data={"action": "a", "csrf": csrf})
+        assert pressed.status == 404 and "There is no such page." in await pressed.text(), number[:25]
+    assert await alert_status(browser.database, alert_id) == "open"
+
+
 # ---------------------------------------------------------------------------------------------- exports
 
 

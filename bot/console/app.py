@@ -144,8 +144,10 @@ class Console:
         app.router.add_get(f"{p}/signed-out", self._signed_out)
         app.router.add_post(f"{p}/signout", self._guard(None, self._signout))
         app.router.add_get(f"{p}/alerts", self._guard("alerts", self._alerts))
-        app.router.add_get(f"{p}/alerts/{{alert_id:\\d+}}/chart.png", self._guard("alerts", self._alert_chart))
-        app.router.add_post(f"{p}/alerts/{{alert_id:\\d+}}", self._guard("alert_action", self._alert_action))
+        # An alert's number as the database can hold it (a longer one is no page, not a server error).
+        alert = "{alert_id:[0-9]{1,18}}"
+        app.router.add_get(f"{p}/alerts/{alert}/chart.png", self._guard("alerts", self._alert_chart))
+        app.router.add_post(f"{p}/alerts/{alert}", self._guard("alert_action", self._alert_action))
         app.router.add_get(f"{p}/patients", self._guard("patients", self._patients))
         app.router.add_get(f"{p}/patients/{{code}}", self._guard("patient", self._patient))
         app.router.add_post(f"{p}/patients/{{code}}/reply", self._guard("reply", self._reply))
