@@ -253,6 +253,8 @@ async def test_every_post_needs_the_sessions_csrf_token(clinic: Clinic, csrf: st
         ("severe_pain:\n  tier: loud\n", "rules.yaml, line 2: severe_pain.tier: Input should be"),
         ("low_mood:\n  at_most: 2\n  drop_too: 1\n", "rules.yaml, line 3: low_mood.drop_too: Extra inputs"),
         ("severe_pain: [\n", "rules.yaml: not valid YAML at line 2, column 1"),
+        # Lists in lists beyond what the YAML reader can follow: refused as any bad YAML, not a server error.
+        ("severe_pain: " + "[" * 5000 + "\n", "rules.yaml: not valid YAML (nested too deeply)"),
     ],
 )
 @SQLITE_ONLY

@@ -283,6 +283,8 @@ def read_rules(text: str, *, source: str) -> Rules:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise RulesError(f"{source}: not valid YAML{at} ({problem})") from None
+    except RecursionError:  # the reader follows nested lists and mappings by recursion: "[[[[..." stops it
+        raise RulesError(f"{source}: not valid YAML (nested too deeply)") from None
     return parse_rules(data, source=source, text=text)
 
 
