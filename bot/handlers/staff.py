@@ -404,6 +404,6 @@ async def report_command(update: Update, context: DiaryContext) -> None:
 
 def _days(word: str) -> int | None:
     try:
-        return report.check_days(int(word)) if word.isdigit() else None
+        return report.check_days(int(word)) if word.isdecimal() else None  # isdigit() passes "²", int() does not
     except report.BadDays:
         return None
