@@ -18,7 +18,7 @@ from statistics import median
 from xml.etree import ElementTree
 
 import pytest
-from aiohttp import ClientSession, CookieJar
+from aiohttp import ClientSession, CookieJar, MultipartWriter
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
@@ -246,6 +246,37 @@ async def test_an_action_without_the_sessions_csrf_token_changes_nothing(browser
     assert await alert_status(browser.database, alert_id) == "open"
     async with browser.database.session() as session:
         assert (await session.exec(select(OutboxMessage))).all() == []
+
+
+def not_utf8(fields: dict[str, bytes]) -> MultipartWriter:
+    """A form as no browser sends one from a UTF-8 page: text fields in bytes that are not UTF-8."""
+    form = MultipartWriter("form-data")
+    for name, value in fields.items():
+        part = form.append(value, {"Content-Type": "text/plain; charset=utf-8"})
+        part.set_content_disposition("form-data", name=name)
+    return form
+
+
+@SQLITE_ONLY
+async def test_a_form_that_is_not_utf8_is_refused_and_changes_nothing(browser: Browser) -> None:
+    """A hand-made form whose text is not UTF-8 gets a short refusal, not a server error (logged with a
+    traceback at ERROR for anyone who cares to send one); the sign-in link it carried stays unused."""
+    alert_id = await an_alert(browser.database)
+    token = await auth.issue_link(browser.database, telegram_user_id=SAM, role="staff", now=browser.clock())
+    signin = await browser.client.post(f"{BASE}/signin", data=not_utf8({"token": token.encode() + b"\xff"}))
+    assert signin.status == 400 and COOKIE not in signin.cookies
+    await browser.sign_in(SAM)
+    csrf = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text()).encode()
+    for path, fields in (
+        (f"/alerts/{alert_id}", {"csrf": csrf, "action": b"a\xff"}),
+        ("/patients/P-0001/reply", {"csrf": csrf, "text": b"\xed\xa0\x80 hello"}),
+    ):
+        response = await browser.client.post(f"{BASE}{path}", data=not_utf8(fields))
+        assert response.status == 400 and "could not be read" in await response.text(), path
+    assert await alert_status(browser.database, alert_id) == "open"
+    assert await replies_queued(browser.database) == []
+    signed_in = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+    assert signed_in.status == 303, "the link was left unused"
 
 
 @SQLITE_ONLY
@@ -574,7 +605,7 @@ async def test_the_panel_shows_each_patients_numbers_from_their_diary(browser: B
 
 
 async def test_a_page_number_that_is_a_digit_but_not_a_number_shows_the_first_page(browser: Browser) -> None:
-    """"²" and "③" are digits to Python's str.isdigit, but int() cannot read them: the panel shows its
+    """ "²" and "③" are digits to Python's str.isdigit, but int() cannot read them: the panel shows its
     first page instead of failing."""
     await an_alert(browser.database)
     await browser.sign_in(SAM)

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
+from multidict import MultiDictProxy
 
 from bot.access import Role, console_allowed
 from bot.alerts.cycles import describe
@@ -221,7 +222,9 @@ class Console:
             if page is not None and not console_allowed(staffer.roles, page):
                 return self._message(staffer, 403, "Not for your role", "Only admins can open this page.")
             if request.method == "POST":
-                form = await request.post()
+                form = await _form(request)
+                if form is None:
+                    return self._unreadable(staffer)
                 if not auth.csrf_ok(staffer.session_id, str(form.get("csrf", ""))):
                     log.warning("console POST without the session's CSRF token refused")
                     return self._message(
@@ -233,6 +236,9 @@ class Console:
 
     def _message(self, staffer: auth.Staffer | None, status: int, title: str, text: str) -> web.Response:
         return self._render("message.html", staffer, status=status, title=title, text=text)
+
+    def _unreadable(self, staffer: auth.Staffer | None) -> web.Response:
+        return self._message(staffer, 400, "Form not read", "This form could not be read. Reload the page, try again.")
 
     # ------------------------------------------------------------------ signing in and out
 
@@ -249,7 +255,9 @@ class Console:
             # that staff member (what the visitor then writes is theirs to read). The link stays unused.
             log.warning("console sign-in posted from another site refused")
             return self._render("signin_refused.html", None, status=403)
-        form = await request.post()
+        form = await _form(request)
+        if form is None:
+            return self._unreadable(None)
         session_id = await auth.sign_in(self.database, token=str(form.get("token", "")), now=self.clock())
         if session_id is None:
             return self._render("signin_refused.html", None, status=403)
@@ -549,6 +557,15 @@ class Console:
         async with self.database.session() as session:
             members = await staff.members(session=session)
         return self._render("team.html", staffer, members=members)
+
+
+async def _form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField] | None:
+    """The posted form (read once: handlers after the guard get it again from aiohttp's cache); None when
+    its text is not UTF-8, which no browser sends from these pages."""
+    try:
+        return await request.post()
+    except UnicodeDecodeError:
+        return None
 
 
 def _reply_key(staffer: auth.Staffer, nonce: str, code: str, text: str) -> int:
