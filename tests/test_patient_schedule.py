@@ -101,6 +101,26 @@ async def test_snooze_sends_the_checkin_again_an_hour_later(diary: Diary) -> Non
 
 
 @SQLITE_ONLY
+async def test_a_checkin_answered_after_its_snooze_is_not_sent_again(diary: Diary) -> None:
+    """Snoozed, then answered anyway (the pain number typed brings the check-in back): the hour's
+    re-send has nothing left to ask, and the patient gets no second copy of a finished check-in."""
+    ben = SimulatedUser(diary.standin, 607, "Ben")
+    await scheduled_checkin(diary, ben, "P-0607")
+    message = ben.last
+    await ben.press("Snooze 1 h")
+    await ben.send("5")
+    await ben.wait_for(lambda: "Question 2 of 6" in (diary.standin.messages[ben.id][message.message_id].text or ""))
+    for label in ["Redder", "Warmer", "A little", "3 Okay", "Skip ▶"]:
+        await ben.press(label, message=diary.standin.messages[ben.id][message.message_id])
+    (checkin,) = await diary.checkins()
+    assert checkin.completed_at is not None
+    seen = len(ben.messages)
+    diary.clock.advance(hours=1, seconds=1)
+    await diary.wait_until_async(lambda rows: [r.status for r in rows if r.kind == "checkin"] == ["sent", "skipped"])
+    assert ben.messages[seen:] == [], "no second copy of the finished check-in"
+
+
+@SQLITE_ONLY
 async def test_one_reminder_after_two_hours_but_not_in_quiet_hours(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 605, "Ben")
     await scheduled_checkin(diary, ben, "P-0605")  # sent at 03:00 Berlin, inside quiet hours 22:00-07:00

@@ -119,13 +119,14 @@ class CheckIns:
         return self.state(checkin, answers, patient.timezone), created
 
     async def view(self, *, checkin_id: int, now: datetime) -> tuple[CheckInState, str] | None:
-        """A scheduled check-in as it should be sent now, with the patient's language; None once closed."""
+        """A scheduled check-in as it should be sent now, with the patient's language; None once closed, or
+        once at its summary (answered after a snooze, by typing or with the old buttons: nothing to ask)."""
         async with self.database.session() as session:
             found = await checkins.with_patient(session=session, checkin_id=checkin_id)
             if found is None:
                 return None
             checkin, patient = found
-            if checkin.closes_at <= now or checkin.status != CheckInStatus.OPEN:
+            if checkin.closes_at <= now or checkin.status != CheckInStatus.OPEN or checkin.step is None:
                 return None
             assert checkin.id is not None
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
