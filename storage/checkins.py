@@ -266,6 +266,17 @@ async def snoozed(*, session: AsyncSession, checkin_id: int, patient_id: int, no
     return result.first() is not None
 
 
+async def skipped(*, session: AsyncSession, checkin_id: int, patient_id: int) -> bool:
+    """Whether the patient's check-in was skipped (Skip today, or an offered questionnaire declined)."""
+    result = await execute(
+        session,
+        select(CHECKINS.c.id).where(
+            CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id, CHECKINS.c.status == CheckInStatus.SKIPPED
+        ),
+    )
+    return result.first() is not None
+
+
 async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:
     result = await execute(
         session,

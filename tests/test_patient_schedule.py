@@ -77,10 +77,14 @@ async def test_skip_today_closes_the_checkin(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 603, "Ben")
     await scheduled_checkin(diary, ben, "P-0603")
     message = ben.last
+    (skip,) = [data for label, data in message.buttons if label == "Skip today"]
     await ben.press("Skip today")
     assert ben.last.text == "Skipped. The next check-in comes at its usual time."
     (checkin,) = await diary.checkins()
     assert checkin.status == "skipped"
+    again = await ben.press(data=skip, message=message)  # a double tap: the client still showed the button
+    assert again.answer is None, "no 'This check-in is closed.' under 'Skipped.'"
+    assert ben.last.text == "Skipped. The next check-in comes at its usual time."
     press = await ben.press("4", data=f"ck:a:{checkin.id}:pain:4", message=message)
     assert press.answer == "This check-in is closed."
 

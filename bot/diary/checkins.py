@@ -292,8 +292,11 @@ class CheckIns:
             if name is None:
                 return None
             if action is Action.SKIP_TODAY:
-                skipped = await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
-                return name if skipped else None
+                if await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now):
+                    return name
+                # Skipped before (a double tap, or a replayed press): it says so again, not that it is closed.
+                again = await checkins.skipped(session=session, checkin_id=checkin_id, patient_id=patient.id)
+                return name if again else None
             checkin = await checkins.snooze(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
             if checkin is None:
                 # Snoozed before (a second press, or a replayed one): it is sent again once, not twice.
