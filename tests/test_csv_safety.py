@@ -24,7 +24,14 @@ from sqlmodel import col, select
 from bot.alerts.rules import Tier
 from bot.alerts.trends import Finding, Infusion, Point
 from bot.cli import main
-from bot.records.diary_csv import escape, read_diary, read_infusions, write_infusions, write_points_to
+from bot.records.diary_csv import (
+    DIARY_COLUMNS,
+    escape,
+    read_diary,
+    read_infusions,
+    write_infusions,
+    write_points_to,
+)
 from bot.records.replay import write_alerts
 from storage import checkins, migrate, patients
 from storage.database import Database
@@ -303,6 +310,28 @@ def test_import_duplicate_rows_and_times_no_clock_holds_are_named_not_a_tracebac
     )
     said = refused(capsys, "import", diary)
     assert said.startswith(f"error: {diary}, row 3, patient: a clinic code of 1-32 characters without spaces")
+    assert asyncio.run(counts(url)) == (0, 0, 0, 0)
+
+
+def test_a_file_cut_off_inside_a_quoted_note_is_refused_not_imported_with_half_the_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy that stopped in the middle of a note (its closing quote never came), or a cell with text
+    after its closing quote, is a damaged file: refused with the row, nothing imported, rather than a
+    note silently shortened or joined."""
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    environment(monkeypatch, url)
+    first = "P-0012,2026-11-01T09:00:00+01:00,6,,,,,"
+    for damaged, message in (
+        (
+            'P-0012,2026-11-01T10:00:00+01:00,6,,,,,"secret, the first line\nand the sec',
+            "row 4: unexpected end of data",  # the line the file ends on
+        ),
+        ('P-0012,2026-11-01T10:00:00+01:00,6,,,,,"secret" and more\n', "row 3: ',' expected after '\"'"),
+    ):
+        diary = tmp_path / "diary.csv"
+        diary.write_text(f"{','.join(DIARY_COLUMNS)}\n{first}\n{damaged}", encoding="utf-8")
+        assert refused(capsys, "import", diary) == f"error: {diary}, {message} (nothing was imported)"
     assert asyncio.run(counts(url)) == (0, 0, 0, 0)
 
 

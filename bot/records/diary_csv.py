@@ -73,7 +73,9 @@ def read_rows(
     except OSError as error:
         raise CsvError(f"{path}: cannot read ({error.strerror})") from None
     with handle:
-        reader = csv.reader(handle)
+        # Strict: a file that ends inside a quoted cell (a copy cut off mid-note) or has text after a
+        # cell's closing quote is damaged; read leniently, it would give a shortened or joined note.
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
             expected = ",".join(columns) + "".join(f"[,{name}]" for name in optional)
