@@ -15,6 +15,7 @@ from __future__ import annotations
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
+from bot.sandbox.server import ChatMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
@@ -74,8 +75,8 @@ async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_pati
     await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
 
 
-@SQLITE_ONLY
-async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
+async def a_question_in_the_staff_chat(diary: Diary) -> tuple[SimulatedUser, SimulatedUser, ChatMessage]:
+    """Ben, enrolled, asked a question; Sam, staff, sees it forwarded (with Reply and Seen)."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
@@ -83,6 +84,12 @@ async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_r
     await ben.send("Can I take another ibuprofen tonight?")
     await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
     forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    return ben, sam, forwarded
+
+
+@SQLITE_ONLY
+async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     ben.block_bot()
     await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
     answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
@@ -103,13 +110,7 @@ async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urge
 
 @SQLITE_ONLY
 async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    sam = SimulatedUser(diary.standin, 800, "Sam")
-    await register_staff(diary, sam)
-    await diary.enrol(ben)
-    await ben.send("Can I take another ibuprofen tonight?")
-    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
-    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await sam.send("Yes, two more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
     await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, two more is fine.")
     mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == "Yes, two more is fine.")
