@@ -2,7 +2,8 @@
 run as a real `python -m bot` process on a temporary SQLite database already migrated, beside
 `python -c pass` and `python -c "import telegram"` for scale, and the database layer's import alone
 (SQLAlchemy's asyncio engine, SQLModel, aiosqlite and the table classes: what any command that reads
-the database needs before doing anything). Prints the median and the worst wall time, and the median
+the database needs before doing anything; its objects frozen before the interpreter ends, as
+`python -m bot` does). Prints the median and the worst wall time, and the median
 CPU time (user + system) of the process, which a busy machine changes far less. With `--instructions`,
 also the instructions each runs (once, under valgrind's callgrind, with the bytecode cache), a figure
 a busy machine does not change at all: the one to compare two checkouts by on a shared machine.
@@ -49,7 +50,7 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float
     return seconds, cpu_of_children() - cpu
 
 
-DATABASE_LAYER = "import storage.database, storage.models, aiosqlite"
+DATABASE_LAYER = "import storage.database, storage.models, aiosqlite, gc; gc.freeze()"
 
 
 def instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int:
