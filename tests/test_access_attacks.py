@@ -8,16 +8,23 @@ from sqlmodel import col, select
 
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, staff
+from storage import audit, patients, staff
 from storage.models import InboxUpdate, Invite
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
+from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
 
 
 async def handled(diary: Diary) -> int:
     async with diary.database.session() as session:
         return len((await session.exec(select(InboxUpdate))).all())
+
+
+async def link_of(member: SimulatedUser, command: str) -> str:
+    """The token of the link a staff member's /invite or /relink is answered with."""
+    reply = await member.send(command)
+    return token_of(reply.text if reply is not None else None)
 
 
 async def edit_unanswered(diary: Diary, user: SimulatedUser, message: ChatMessage, text: str) -> None:
@@ -92,3 +99,40 @@ async def test_a_command_glued_to_punctuation_is_the_command_telegram_marks(diar
     async with diary.database.session() as session:
         actions = [e.action for e in await audit.since(session=session)]
     assert not {"relink_invite", "list_patients", "discharge"} & set(actions), actions
+
+
+@SQLITE_ONLY
+async def test_an_older_link_stops_working_once_a_newer_one_is_made_for_the_same_code(diary: Diary) -> None:
+    """Staff make a new link when the first went astray (sent to the wrong number, a lost phone): whoever
+    held the older link could still enrol as the patient first, or, for a re-link, move their record to
+    an account of their own. A new link, by /invite, /relink or the command line, withdraws the older ones
+    of its code."""
+    sam = await a_member(diary)
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    stray = await link_of(sam, "/invite P-0001")
+    fresh = await link_of(sam, "/invite P-0001")
+    reply = await mallory.send(f"/start {stray}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    await mallory.press(data=f"cs:y:{stray}", message=reply)
+    assert "expired or has already been used" in (mallory.last.text or "")
+    await ben.send(f"/start {fresh}")
+    await ben.press("I agree")
+
+    stray = await link_of(sam, "/relink P-0001")
+    fresh = await diary.invite("P-0001", relink=True)
+    reply = await mallory.send(f"/start {stray}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    await mallory.press(data=f"cs:y:{stray}", message=reply)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+        events = [(e.action, e.detail) for e in await audit.since(session=session) if e.patient_code == "P-0001"]
+    assert record is not None and record.telegram_user_id == 301, "the record stays with the patient"
+    assert events.count(("invite", "an earlier link withdrawn")) == 1
+    assert events.count(("relink_invite", "an earlier link withdrawn")) == 1
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {fresh}")
+    await new_phone.press("I agree")
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 311, "the newest link works"

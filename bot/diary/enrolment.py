@@ -76,7 +76,7 @@ async def create_invite(
     A patient already linked to a Telegram account gets no ordinary invite (AlreadyEnrolled): whoever
     held a second link could take their record over. Staff ask for a re-link explicitly (`relink`,
     audited): whoever accepts it becomes the patient's account, which is also how a discharged
-    patient is readmitted."""
+    patient is readmitted. Either withdraws the patient's older open links."""
     async with database.session() as session:
         if update_id is not None and not await updates.first_time(session=session, update_id=update_id, now=now):
             raise HandledBefore(code)
@@ -136,6 +136,9 @@ async def _add_invite(
     assert patient.id is not None
     if patient.telegram_user_id is not None and not relink:
         raise AlreadyEnrolled(new.code)
+    # A new link is made when the one before went astray (a wrong number, a lost phone): whoever holds the
+    # older one must not enrol as this patient, or move their record, before the patient opens the new one.
+    withdrawn = await invites.revoke(session=session, patient_id=patient.id)
     await invites.create(
         session=session,
         token_hash=hash_token(token),
@@ -153,6 +156,7 @@ async def _add_invite(
         actor_id=actor_id,
         action="relink_invite" if relink else "invite",
         patient_code=new.code,
+        detail="an earlier link withdrawn" if withdrawn else "",
         now=now,
     )
     return token
