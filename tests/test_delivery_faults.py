@@ -22,7 +22,8 @@ from storage import migrate, outbox, staff
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
-from tests.harness import START, running_diary
+from tests.harness import SQLITE_ONLY, START, Clock, running_diary
+from tests.test_alerts import STAFF_CHAT
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -122,3 +123,48 @@ async def test_a_row_left_sending_is_sent_again_while_the_bot_runs(tmp_path: Pat
         assert not sam.messages, "within its lease the row is someone else's"
         diary.clock.advance(seconds=3)
         await sam.wait_for(lambda: any(m.text == "left behind" for m in sam.messages), timeout=10)
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queuing_it(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply on Ben's message and writes his answer; the process dies while it handles it,
+    before it is queued. The restart handles the answer again and it reaches Ben, once: the Reply pressed
+    was used up in a transaction of its own, so the answer, read again, was for nobody and was lost."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, STAFF, "Sam")
+            async with diary.database.session() as session:
+                await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=clock())
+            await diary.enrol(ben)
+            await ben.send("Can I take another ibuprofen tonight?")
+            await diary.wait_until(lambda: any(m.buttons for m in standin.chat(STAFF_CHAT)))
+            forwarded = next(m for m in standin.chat(STAFF_CHAT) if m.buttons)
+            await sam.press("Reply", message=forwarded)
+            await diary.inbox_processed()
+            died = asyncio.Event()
+
+            async def dies(*_: object, **__: object) -> None:
+                died.set()
+                raise RuntimeError("the process died here")
+
+            async def never_marked(**_: object) -> None:
+                return None
+
+            monkeypatch.setattr("bot.care_team.replies.Replies.send", dies)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            answer = "Your care team: Yes, one more is fine tonight."
+            await ben.wait_for(lambda: any(m.text == answer for m in ben.messages))
+            await sam.wait_for(lambda: any("on its way to P-0001" in (m.text or "") for m in standin.chat(STAFF_CHAT)))
+            await diary.inbox_processed()
+            assert [m.text for m in ben.messages].count(answer) == 1
+    finally:
+        await standin.stop()
