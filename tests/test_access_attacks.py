@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot.access import PATIENT_COMMANDS
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, patients, staff
@@ -136,3 +137,28 @@ async def test_an_older_link_stops_working_once_a_newer_one_is_made_for_the_same
     async with diary.database.session() as session:
         record = await patients.by_code(session=session, code="P-0001")
     assert record is not None and record.telegram_user_id == 311, "the newest link works"
+
+
+@SQLITE_ONLY
+async def test_a_mistyped_invite_link_corrected_by_an_edit_opens_the_consent_screen(diary: Diary) -> None:
+    """Someone who typed their invite's "/start" with a typo and corrected it by editing the message was
+    told that something went wrong (the handler read only sent messages); an edited /start is answered as
+    a sent one, and a patient's message edited into /start gets the help, as /start sent does; so with
+    every patient command ("/callme about ...": the words reach staff with the request)."""
+    token = await diary.invite("P-0001")
+    ana = SimulatedUser(diary.standin, 333, "Ana")
+    typed = ana.say(f"/start {token[:-1]}")
+    await ana.wait_for(lambda: any("expired or has already been used" in (m.text or "") for m in ana.messages))
+    reply = await ana.edit(typed, f"/start {token}")
+    assert reply is not None and "Do you agree to keep this diary?" in (reply.text or ""), reply
+    await ana.press("I agree")
+    said = ana.say("hello")
+    await ana.wait_for(lambda: (ana.last.text or "").startswith("I can't give medical advice"))
+    reply = await ana.edit(said, "/start")
+    assert reply is not None and reply.text is not None and "/history" in reply.text, reply
+    for command in PATIENT_COMMANDS:
+        if command != "callme":  # answered in the staff chat, below
+            reply = await ana.edit(said, f"/{command}")
+            assert reply is not None and not (reply.text or "").startswith("Sorry, something went wrong"), command
+    await ana.edit(said, "/callme about moving my infusion", wait=False)
+    await diary.wait_until(lambda: any("about moving my infusion" in (m.text or "") for m in staff_chat(diary)))

@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: DiaryContext) -> None:
-    """/start <token> from an invite link: check the invite and show the consent screen."""
-    assert update.message is not None and update.effective_user is not None
+    """/start <token> from an invite link: check the invite and show the consent screen. A message edited
+    into /start (a mistyped link corrected) is answered as one sent."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
     services = context.services
     token = context.args[0] if context.args else ""
     user_id, now = update.effective_user.id, context.now
@@ -38,7 +40,7 @@ async def start(update: Update, context: DiaryContext) -> None:
             # They had blocked the bot and came back: check-ins start again from the next slot.
             await services.scheduler.resume(patient_id=context.patient.id, now=now)
             context.patient.status = PatientStatus.ACTIVE
-        await update.message.reply_text(context.text("help"))
+        await message.reply_text(context.text("help"))
         return
     language = (
         context.patient.language
@@ -47,11 +49,11 @@ async def start(update: Update, context: DiaryContext) -> None:
     )
     if not token:
         text = context.staff_help() if context.staff_role else services.catalog.text(language, "stranger")
-        await update.message.reply_text(text)
+        await message.reply_text(text)
         return
     if await services.wrong_tokens.blocked(user_id, now):
         log.info("/start with an invite token refused: too many wrong tokens (update %s)", update.update_id)
-        await update.message.reply_text(services.catalog.text(language, "invite.too_many"))
+        await message.reply_text(services.catalog.text(language, "invite.too_many"))
         return
     usable = await enrolment.usable_invite(
         services.database,
@@ -63,7 +65,7 @@ async def start(update: Update, context: DiaryContext) -> None:
     if not usable:
         await services.wrong_tokens.failed(user_id, now)
         key = "invite.already_enrolled" if context.patient is not None else "invite.invalid"
-        await update.message.reply_text(services.catalog.text(language, key))
+        await message.reply_text(services.catalog.text(language, key))
         return
     keyboard = InlineKeyboardMarkup(
         [
@@ -77,7 +79,7 @@ async def start(update: Update, context: DiaryContext) -> None:
             ]
         ]
     )
-    await update.message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
+    await message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
 
 
 async def consent(update: Update, context: DiaryContext) -> None:
