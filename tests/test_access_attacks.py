@@ -7,12 +7,15 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.access import PATIENT_COMMANDS
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, patients, staff
 from storage.models import InboxUpdate, Invite
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
+from tests.test_care_team import crisis
 from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
 
@@ -162,3 +165,27 @@ async def test_a_mistyped_invite_link_corrected_by_an_edit_opens_the_consent_scr
             assert reply is not None and not (reply.text or "").startswith("Sorry, something went wrong"), command
     await ana.edit(said, "/callme about moving my infusion", wait=False)
     await diary.wait_until(lambda: any("about moving my infusion" in (m.text or "") for m in staff_chat(diary)))
+
+
+@SQLITE_ONLY
+async def test_an_admin_enrolled_as_a_patient_too_still_replies_to_patients_from_their_chat(diary: Diary) -> None:
+    """An admin who enrolled with their own account to see what patients see pressed Reply on an
+    escalation in their direct chat, and their answer went to the staff chat as a message of their own
+    diary, never to the patient in crisis. After Reply their next message goes to the patient; without
+    it, their words are their diary's as any patient's."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+    await diary.enrol(ben, "P-0001")
+    await diary.enrol(ada, "P-0002")
+    await crisis(diary, ben, "i wish i was dead")
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: any("P-0001" in (m.text or "") and m.buttons for m in ada.messages))
+    escalated = next(m for m in reversed(ada.messages) if "P-0001" in (m.text or "") and m.buttons)
+    await ada.press("Reply", message=escalated)
+    reply = await ada.send("We are calling you now.")
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001.", reply
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
+    reply = await ada.send("my own hand is swollen today")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), reply
+    await diary.wait_until(lambda: any("P-0002:\nmy own hand is swollen" in (m.text or "") for m in staff_chat(diary)))
+    assert not any("calling you now" in (m.text or "") for m in staff_chat(diary)), "not filed as Ada's own diary"

@@ -78,8 +78,11 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     async with services.database.session() as session:
         if private:
             context.patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id)
-        # A patient doing a patient's thing (every check-in press: the hot path) needs no staff lookup.
-        if context.patient is None or not _allowed(update, access.PATIENTS, command):
+        # A patient doing a patient's thing (every check-in press: the hot path) needs no staff lookup. A
+        # message does: staff enrolled as patients too (trying the diary themselves) write their replies
+        # to patients in this same chat after pressing Reply (bot/handlers/messages.py tells them apart).
+        writes = command is None and data is None
+        if context.patient is None or writes or not _allowed(update, access.PATIENTS, command):
             context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
     if talk:
         if context.staff_role is None:
