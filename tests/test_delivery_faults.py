@@ -168,3 +168,31 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
             assert [m.text for m in ben.messages].count(answer) == 1
     finally:
         await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_path: Path, database_url: str) -> None:
+    """Telegram refuses to copy some messages into the staff chat: one the patient deleted before its
+    turn came (an outage), a quiz poll. The copy was marked failed and staff saw only "P-0001 sent a
+    photo:", never the words on it. Now they get what was written, saying the item itself could not be
+    shown, under Reply and Seen."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.fail_next("copyMessage", 400, "Bad Request: message to copy not found", times=2)
+        answered = ben.expect_reply()
+        ben.send_photo("my hand this morning, the skin is shiny")
+        await answered
+        ben.send_voice()
+        shown = (
+            "P-0001 sent a photo that cannot be shown here (the patient may have deleted it). "
+            "Its words:\nmy hand this morning, the skin is shiny"
+        )
+        await diary.wait_until(lambda: any(m.text == shown for m in diary.standin.chat(STAFF_CHAT)))
+        voice = "P-0001 sent a voice message that cannot be shown here (the patient may have deleted it)."
+        await diary.wait_until(lambda: any(m.text == voice for m in diary.standin.chat(STAFF_CHAT)))
+        words = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == shown)
+        assert [label for label, _ in words.buttons] == ["Reply", "Seen"]
+        async with diary.database.session() as session:
+            copies = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "copy"))).all()
+        assert [row.status for row in copies] == ["sent", "sent"]
