@@ -189,3 +189,26 @@ async def test_an_admin_enrolled_as_a_patient_too_still_replies_to_patients_from
     assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), reply
     await diary.wait_until(lambda: any("P-0002:\nmy own hand is swollen" in (m.text or "") for m in staff_chat(diary)))
     assert not any("calling you now" in (m.text or "") for m in staff_chat(diary)), "not filed as Ada's own diary"
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the_consent_screen(diary: Diary) -> None:
+    """Telegram loses a link's start word when it is installed from the link, so a patient pastes the
+    link into the chat, or types /start and pastes it, or copies the token with the full stop after it:
+    they were told to ask their care team for an invite, which they had. The token itself is compared
+    whole: in other letters' case it is someone else's."""
+    consent = "Do you agree to keep this diary?"
+    for n, typed in enumerate(
+        (
+            "https://t.me/crps_diary_bot?start={token}",
+            "my link: t.me/crps_diary_bot?start={token} thanks",
+            "/start https://t.me/crps_diary_bot?start={token}",
+            "/start «{token}».",
+        )
+    ):
+        token = await diary.invite(f"P-000{n}")
+        reply = await SimulatedUser(diary.standin, 330 + n, "Ana").send(typed.format(token=token))
+        assert reply is not None and consent in (reply.text or ""), (typed, reply.text)
+    token = await diary.invite("P-0009")
+    reply = await SimulatedUser(diary.standin, 339, "Eve").send(f"/start {token.swapcase()}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")

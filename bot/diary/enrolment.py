@@ -29,6 +29,24 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
+_LINKED = re.compile(r"[?&]start=([A-Za-z0-9_-]+)")
+_AROUND = re.compile(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$")  # the characters tokens are made of: see above
+
+
+def linked_token(text: str) -> str | None:
+    """The token of an invite link pasted into a message ("... t.me/diary_bot?start=TOKEN ..."), or None."""
+    found = _LINKED.search(text)
+    return found.group(1) if found else None
+
+
+def typed_token(words: str) -> str:
+    """The token in what followed /start: Telegram's own (a link opened), a whole link pasted after it, or
+    a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its
+    letters' case is part of its randomness."""
+    first = words.split(maxsplit=1)[0] if words.strip() else ""
+    return linked_token(words) or _AROUND.sub("", first)
+
+
 EXAMPLE_CODE = "P-0012"
 
 

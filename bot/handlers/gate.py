@@ -12,7 +12,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import access
 from bot.access import Role
-from bot.handlers import patient_messages
+from bot.diary import enrolment
+from bot.handlers import patient, patient_messages
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
@@ -155,6 +156,11 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         crisis = bool(words) and services.intake.crisis_language.matches(words)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
+        elif token := enrolment.linked_token(words):
+            # Their invite link pasted into the chat (installing Telegram from a link loses its start word):
+            # taken as the link opened, and checked and counted as one.
+            await patient.open_invite(update, context, token)
+            return
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
     await _tell(update, text)

@@ -31,10 +31,9 @@ async def start(update: Update, context: DiaryContext) -> None:
     """/start <token> from an invite link: check the invite and show the consent screen. A message edited
     into /start (a mistyped link corrected) is answered as one sent."""
     message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    services = context.services
-    token = context.args[0] if context.args else ""
-    user_id, now = update.effective_user.id, context.now
+    assert message is not None
+    services, now = context.services, context.now
+    token = enrolment.typed_token(" ".join(context.args)) if context.args else ""
     if context.patient is not None and not token:
         if context.patient.status == PatientStatus.UNREACHABLE and context.patient.id is not None:
             # They had blocked the bot and came back: check-ins start again from the next slot.
@@ -42,6 +41,15 @@ async def start(update: Update, context: DiaryContext) -> None:
             context.patient.status = PatientStatus.ACTIVE
         await message.reply_text(context.text("help"))
         return
+    await open_invite(update, context, token)
+
+
+async def open_invite(update: Update, context: DiaryContext, token: str) -> None:
+    """The consent screen for a usable invite token ('' when none was given); a wrong one is counted."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    services = context.services
+    user_id, now = update.effective_user.id, context.now
     language = (
         context.patient.language
         if context.patient
