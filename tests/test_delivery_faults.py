@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
@@ -196,3 +196,34 @@ async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_pa
         async with diary.database.session() as session:
             copies = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "copy"))).all()
         assert [row.status for row in copies] == ["sent", "sent"]
+
+
+@SQLITE_ONLY
+async def test_a_reply_retried_through_an_outage_is_not_given_up_when_the_bot_restarts(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A row that keeps being left unfinished by dying processes is given up (it may be what kills them).
+    But the count of tries also counted Telegram's outages: a staff reply or crisis card retried through
+    some minutes of 502s, then in flight when the bot was restarted, was marked failed and never sent.
+    Only a row left unfinished at its last try as well is taken for one that kills the process."""
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+        async with diary.database.session() as session:
+            for text, error in (("through the outage", "NetworkError"), ("poison", outbox.ABANDONED)):
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=text, now=diary.clock())
+                await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text=text, now=diary.clock())
+                await session.exec(
+                    update(OutboxMessage)  # as a dead process left them, after 7 tries
+                    .where(col(OutboxMessage.text) == text)
+                    .values(status="sending", claimed_at=diary.clock(), attempts=7, error=error)
+                )
+        diary.clock.advance(seconds=3)
+        await ben.wait_for(lambda: any(m.text == "through the outage" for m in ben.messages), timeout=10)
+        await sam.wait_for(lambda: any(m.text == "through the outage" for m in sam.messages), timeout=10)
+        await diary.wait_until_async(lambda rows: all(row.status in ("sent", "failed") for row in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert [(row.kind, row.status) for row in rows if row.text == "poison"] == [
+            ("patient", "failed"),
+            ("staff", "failed"),
+        ], "a row left unfinished at its last try too is still given up"
