@@ -14,6 +14,7 @@ OUTBOX = table(OutboxMessage)
 # A message that failed this often for an unexplained reason (not the network) is given up and logged.
 MAX_ATTEMPTS = 8
 ABANDONED = "the sending process stopped during the request"  # a row's error after it was left `sending`
+INTERNAL_ERROR = "internal error while sending"  # one of the bot's own, not Telegram's
 # The chat of rows owed to the staff chat while none is known (no STAFF_CHAT_ID, no /staffchat yet, or
 # the bot was removed from it): held, never sent, until an admin names a staff chat. Telegram gives no
 # chat the id 0.

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import migrate, outbox, staff
@@ -227,3 +228,37 @@ async def test_a_reply_retried_through_an_outage_is_not_given_up_when_the_bot_re
             ("patient", "failed"),
             ("staff", "failed"),
         ], "a row left unfinished at its last try too is still given up"
+
+
+@SQLITE_ONLY
+async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for an error of the bot's own while sending (the database away for a moment while a card
+    is drawn): after an outage's tries, the first one gave the row up. Only one that fails so twice
+    running at its eighth try or later is given up."""
+    real_send = OutboxSender._send
+    failed: list[str] = []
+
+    async def fails_once(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.text not in failed:
+            failed.append(row.text or "")
+            raise RuntimeError("the database went away for a moment")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", fails_once)
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        async with diary.database.session() as session:
+            for text, error in (("through the outage", "NetworkError"), ("poison", outbox.INTERNAL_ERROR)):
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=text, now=diary.clock())
+                await session.exec(
+                    update(OutboxMessage).where(col(OutboxMessage.text) == text).values(attempts=7, error=error)
+                )
+        await diary.wait_until(lambda: len(failed) == 2)
+        diary.clock.advance(seconds=300)  # past the backoff
+        await ben.wait_for(lambda: any(m.text == "through the outage" for m in ben.messages), timeout=15)
+        await diary.wait_until_async(lambda rows: all(row.status in ("sent", "failed") for row in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert [row.status for row in rows] == ["sent", "failed"], "through the outage, then poison"

@@ -173,10 +173,11 @@ class OutboxSender:
             await self._retry(row, after=self._backoff(row), error=type(error).__name__)
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
-            if row.attempts + 1 >= outbox.MAX_ATTEMPTS:
+            # Given up only when its try before failed so too: tries through an outage count as well.
+            if row.attempts + 1 >= outbox.MAX_ATTEMPTS and row.error == outbox.INTERNAL_ERROR:
                 await self._finish(row, OutboxStatus.FAILED, error="internal error while sending; given up")
             else:
-                await self._retry(row, after=self._backoff(row), error="internal error while sending")
+                await self._retry(row, after=self._backoff(row), error=outbox.INTERNAL_ERROR)
         else:
             if message_id is not None:
                 self._count("ok")
