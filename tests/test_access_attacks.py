@@ -212,3 +212,27 @@ async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the
     token = await diary.invite("P-0009")
     reply = await SimulatedUser(diary.standin, 339, "Eve").send(f"/start {token.swapcase()}")
     assert reply is not None and "expired or has already been used" in (reply.text or "")
+
+
+@SQLITE_ONLY
+async def test_a_relink_for_a_new_phone_keeps_the_patients_language_zone_and_times(diary: Diary) -> None:
+    """A nurse re-links a patient's new phone with "/relink P-0001" alone: the patient's language, time
+    zone and country became the clinic's defaults, so a Spanish-speaking patient in Bogotá got English
+    check-ins at Berlin times. Words not given keep the patient's own; words given change them."""
+    sam = await a_member(diary)
+    token = await link_of(sam, "/invite P-0001 America/Bogota es 08:00,19:00")
+    ana = SimulatedUser(diary.standin, 301, "Ana", language_code="es")
+    await ana.send(f"/start {token}")
+    await ana.press(data=f"cs:y:{token}")
+    for n, phone in enumerate((311, 312)):
+        words = "/relink P-0001" if n == 0 else "/relink P-0001 Europe/Madrid"
+        token = await link_of(sam, words)
+        new_phone = SimulatedUser(diary.standin, phone, "Ana", language_code="es")
+        await new_phone.send(f"/start {token}")
+        await new_phone.press(data=f"cs:y:{token}")
+        async with diary.database.session() as session:
+            record = await patients.by_code(session=session, code="P-0001")
+        schedule = await diary.schedule("P-0001")
+        zone = "America/Bogota" if n == 0 else "Europe/Madrid"
+        assert record is not None and (record.telegram_user_id, record.language, record.timezone) == (phone, "es", zone)
+        assert (schedule.times, schedule.timezone) == ("08:00,19:00", zone)

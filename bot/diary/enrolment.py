@@ -114,6 +114,16 @@ class NewInvite:
     country: str | None = None
 
 
+async def own_settings(database: Database, *, code: str) -> NewInvite | None:
+    """A patient's own time zone, language and country, or None for a code not in the diary: what a
+    re-link keeps for the words staff do not give (a new phone changes none of them)."""
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+    if patient is None:
+        return None
+    return NewInvite(code=code, timezone=patient.timezone, language=patient.language, country=patient.country)
+
+
 async def create_invites(
     database: Database,
     wanted: Sequence[NewInvite],
