@@ -13,6 +13,8 @@ from storage.statuses import OWED, OutboxStatus
 OUTBOX = table(OutboxMessage)
 # A message that failed this often for an unexplained reason (not the network) is given up and logged.
 MAX_ATTEMPTS = 8
+ABANDONED = "the sending process stopped during the request"  # a row's error after it was left `sending`
+INTERNAL_ERROR = "internal error while sending"  # one of the bot's own, not Telegram's
 # The chat of rows owed to the staff chat while none is known (no STAFF_CHAT_ID, no /staffchat yet, or
 # the bot was removed from it): held, never sent, until an admin names a staff chat. Telegram gives no
 # chat the id 0.
@@ -190,10 +192,13 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
     stale = [OUTBOX.c.status == OutboxStatus.SENDING, OUTBOX.c.claimed_at < now - lease]
     if keep:
         stale.append(OUTBOX.c.id.not_in(list(keep)))
+    # The tries count Telegram's outages too (5xx, time-outs): a row is taken for one that kills the
+    # process only when its last try was left unfinished as well, so a reply or a crisis card retried
+    # through an outage is not given up because the bot was restarted while it was in flight.
     given_up = await execute(
         session,
         update(OUTBOX)
-        .where(*stale, OUTBOX.c.attempts + 1 >= MAX_ATTEMPTS)
+        .where(*stale, OUTBOX.c.attempts + 1 >= MAX_ATTEMPTS, OUTBOX.c.error == ABANDONED)
         .values(
             status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up"
         ),
@@ -206,7 +211,7 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
             status=OutboxStatus.PENDING,
             not_before=now,
             attempts=OUTBOX.c.attempts + 1,
-            error="the sending process stopped during the request",
+            error=ABANDONED,
         ),
     )
     return int(result.rowcount or 0) + int(given_up.rowcount or 0)

@@ -49,7 +49,9 @@ class Diary:
     clock: Clock
     database: Database
 
-    async def invite(self, code: str = "P-0001", *, language: str = "en", timezone: str = "Europe/Berlin") -> str:
+    async def invite(
+        self, code: str = "P-0001", *, language: str = "en", timezone: str = "Europe/Berlin", relink: bool = False
+    ) -> str:
         return await enrolment.create_invite(
             self.database,
             code=code,
@@ -58,6 +60,7 @@ class Diary:
             checkin_times="",
             now=self.clock(),
             valid_for=timedelta(days=7),
+            relink=relink,
         )
 
     async def enrol(self, user: SimulatedUser, code: str = "P-0001", *, language: str = "en") -> None:

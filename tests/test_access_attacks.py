@@ -6,18 +6,29 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot.access import PATIENT_COMMANDS
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, staff
+from storage import audit, patients, staff
 from storage.models import InboxUpdate, Invite
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
+from tests.test_care_team import crisis
+from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
 
 
 async def handled(diary: Diary) -> int:
     async with diary.database.session() as session:
         return len((await session.exec(select(InboxUpdate))).all())
+
+
+async def link_of(member: SimulatedUser, command: str) -> str:
+    """The token of the link a staff member's /invite or /relink is answered with."""
+    reply = await member.send(command)
+    return token_of(reply.text if reply is not None else None)
 
 
 async def edit_unanswered(diary: Diary, user: SimulatedUser, message: ChatMessage, text: str) -> None:
@@ -92,3 +103,136 @@ async def test_a_command_glued_to_punctuation_is_the_command_telegram_marks(diar
     async with diary.database.session() as session:
         actions = [e.action for e in await audit.since(session=session)]
     assert not {"relink_invite", "list_patients", "discharge"} & set(actions), actions
+
+
+@SQLITE_ONLY
+async def test_an_older_link_stops_working_once_a_newer_one_is_made_for_the_same_code(diary: Diary) -> None:
+    """Staff make a new link when the first went astray (sent to the wrong number, a lost phone): whoever
+    held the older link could still enrol as the patient first, or, for a re-link, move their record to
+    an account of their own. A new link, by /invite, /relink or the command line, withdraws the older ones
+    of its code."""
+    sam = await a_member(diary)
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    stray = await link_of(sam, "/invite P-0001")
+    fresh = await link_of(sam, "/invite P-0001")
+    reply = await mallory.send(f"/start {stray}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    await mallory.press(data=f"cs:y:{stray}", message=reply)
+    assert "expired or has already been used" in (mallory.last.text or "")
+    await ben.send(f"/start {fresh}")
+    await ben.press("I agree")
+
+    stray = await link_of(sam, "/relink P-0001")
+    fresh = await diary.invite("P-0001", relink=True)
+    reply = await mallory.send(f"/start {stray}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+    await mallory.press(data=f"cs:y:{stray}", message=reply)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+        events = [(e.action, e.detail) for e in await audit.since(session=session) if e.patient_code == "P-0001"]
+    assert record is not None and record.telegram_user_id == 301, "the record stays with the patient"
+    assert events.count(("invite", "an earlier link withdrawn")) == 1
+    assert events.count(("relink_invite", "an earlier link withdrawn")) == 1
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {fresh}")
+    await new_phone.press("I agree")
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 311, "the newest link works"
+
+
+@SQLITE_ONLY
+async def test_a_mistyped_invite_link_corrected_by_an_edit_opens_the_consent_screen(diary: Diary) -> None:
+    """Someone who typed their invite's "/start" with a typo and corrected it by editing the message was
+    told that something went wrong (the handler read only sent messages); an edited /start is answered as
+    a sent one, and a patient's message edited into /start gets the help, as /start sent does; so with
+    every patient command ("/callme about ...": the words reach staff with the request)."""
+    token = await diary.invite("P-0001")
+    ana = SimulatedUser(diary.standin, 333, "Ana")
+    typed = ana.say(f"/start {token[:-1]}")
+    await ana.wait_for(lambda: any("expired or has already been used" in (m.text or "") for m in ana.messages))
+    reply = await ana.edit(typed, f"/start {token}")
+    assert reply is not None and "Do you agree to keep this diary?" in (reply.text or ""), reply
+    await ana.press("I agree")
+    said = ana.say("hello")
+    await ana.wait_for(lambda: (ana.last.text or "").startswith("I can't give medical advice"))
+    reply = await ana.edit(said, "/start")
+    assert reply is not None and reply.text is not None and "/history" in reply.text, reply
+    for command in PATIENT_COMMANDS:
+        if command != "callme":  # answered in the staff chat, below
+            reply = await ana.edit(said, f"/{command}")
+            assert reply is not None and not (reply.text or "").startswith("Sorry, something went wrong"), command
+    await ana.edit(said, "/callme about moving my infusion", wait=False)
+    await diary.wait_until(lambda: any("about moving my infusion" in (m.text or "") for m in staff_chat(diary)))
+
+
+@SQLITE_ONLY
+async def test_an_admin_enrolled_as_a_patient_too_still_replies_to_patients_from_their_chat(diary: Diary) -> None:
+    """An admin who enrolled with their own account to see what patients see pressed Reply on an
+    escalation in their direct chat, and their answer went to the staff chat as a message of their own
+    diary, never to the patient in crisis. After Reply their next message goes to the patient; without
+    it, their words are their diary's as any patient's."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+    await diary.enrol(ben, "P-0001")
+    await diary.enrol(ada, "P-0002")
+    await crisis(diary, ben, "i wish i was dead")
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: any("P-0001" in (m.text or "") and m.buttons for m in ada.messages))
+    escalated = next(m for m in reversed(ada.messages) if "P-0001" in (m.text or "") and m.buttons)
+    await ada.press("Reply", message=escalated)
+    reply = await ada.send("We are calling you now.")
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001.", reply
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
+    reply = await ada.send("my own hand is swollen today")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), reply
+    await diary.wait_until(lambda: any("P-0002:\nmy own hand is swollen" in (m.text or "") for m in staff_chat(diary)))
+    assert not any("calling you now" in (m.text or "") for m in staff_chat(diary)), "not filed as Ada's own diary"
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the_consent_screen(diary: Diary) -> None:
+    """Telegram loses a link's start word when it is installed from the link, so a patient pastes the
+    link into the chat, or types /start and pastes it, or copies the token with the full stop after it:
+    they were told to ask their care team for an invite, which they had. The token itself is compared
+    whole: in other letters' case it is someone else's."""
+    consent = "Do you agree to keep this diary?"
+    for n, typed in enumerate(
+        (
+            "https://t.me/crps_diary_bot?start={token}",
+            "my link: t.me/crps_diary_bot?start={token} thanks",
+            "/start https://t.me/crps_diary_bot?start={token}",
+            "/start «{token}».",
+        )
+    ):
+        token = await diary.invite(f"P-000{n}")
+        reply = await SimulatedUser(diary.standin, 330 + n, "Ana").send(typed.format(token=token))
+        assert reply is not None and consent in (reply.text or ""), (typed, reply.text)
+    token = await diary.invite("P-0009")
+    reply = await SimulatedUser(diary.standin, 339, "Eve").send(f"/start {token.swapcase()}")
+    assert reply is not None and "expired or has already been used" in (reply.text or "")
+
+
+@SQLITE_ONLY
+async def test_a_relink_for_a_new_phone_keeps_the_patients_language_zone_and_times(diary: Diary) -> None:
+    """A nurse re-links a patient's new phone with "/relink P-0001" alone: the patient's language, time
+    zone and country became the clinic's defaults, so a Spanish-speaking patient in Bogotá got English
+    check-ins at Berlin times. Words not given keep the patient's own; words given change them."""
+    sam = await a_member(diary)
+    token = await link_of(sam, "/invite P-0001 America/Bogota es 08:00,19:00")
+    ana = SimulatedUser(diary.standin, 301, "Ana", language_code="es")
+    await ana.send(f"/start {token}")
+    await ana.press(data=f"cs:y:{token}")
+    for n, phone in enumerate((311, 312)):
+        words = "/relink P-0001" if n == 0 else "/relink P-0001 Europe/Madrid"
+        token = await link_of(sam, words)
+        new_phone = SimulatedUser(diary.standin, phone, "Ana", language_code="es")
+        await new_phone.send(f"/start {token}")
+        await new_phone.press(data=f"cs:y:{token}")
+        async with diary.database.session() as session:
+            record = await patients.by_code(session=session, code="P-0001")
+        schedule = await diary.schedule("P-0001")
+        zone = "America/Bogota" if n == 0 else "Europe/Madrid"
+        assert record is not None and (record.telegram_user_id, record.language, record.timezone) == (phone, "es", zone)
+        assert (schedule.times, schedule.timezone) == ("08:00,19:00", zone)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.diary import enrolment
 from bot.records.invites_csv import write_links
@@ -329,3 +329,39 @@ async def test_invite_asks_telegram_for_the_bots_name_when_it_is_not_set(tmp_pat
     )
     assert standin.token not in done.stderr
     assert await stored(url) == (1, 1, 1), "P-0001's invite only"
+
+
+async def test_invite_relink_keeps_the_patients_zone_language_and_country_unless_given(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`invite --code P-0007 --relink` for a new phone: the clinic's defaults had replaced the patient's
+    own zone, language and country. A zone given anew takes its own country."""
+    env = {"DATABASE_URL": database_url, "TELEGRAM_BOT_USERNAME": "b_bot"}
+    invite = ("invite", "--code", "P-0007")
+    made = []
+    for words in (
+        ("--tz", "America/Bogota", "--lang", "es", "--country", "CO"),
+        ("--relink",),
+        ("--relink", "--tz", "Europe/Madrid"),
+    ):
+        done = await asyncio.to_thread(run_cli, *invite, *words, **env)
+        assert done.returncode == 0, done.stderr
+        database = Database(database_url)
+        try:
+            if not made:  # the patient enrols: the record takes the invite's zone, language and country
+                token = done.stdout.strip().split("start=")[1]
+                now = datetime.now(UTC)
+                assert await enrolment.accept_invite(
+                    database, token=token, telegram_user_id=301, chat_id=301, now=now, default_times="09:00"
+                )
+            async with database.session() as session:
+                newest = (await session.exec(select(Invite).order_by(col(Invite.id).desc()))).first()
+        finally:
+            await database.dispose()
+        assert newest is not None
+        made.append((newest.relink, newest.timezone, newest.language, newest.country))
+    assert made == [
+        (False, "America/Bogota", "es", "CO"),
+        (True, "America/Bogota", "es", "CO"),
+        (True, "Europe/Madrid", "es", None),
+    ]

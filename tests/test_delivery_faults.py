@@ -14,15 +14,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import migrate, outbox, staff
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
-from tests.harness import START, running_diary
+from tests.harness import SQLITE_ONLY, START, Clock, running_diary
+from tests.test_alerts import STAFF_CHAT
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -122,3 +124,141 @@ async def test_a_row_left_sending_is_sent_again_while_the_bot_runs(tmp_path: Pat
         assert not sam.messages, "within its lease the row is someone else's"
         diary.clock.advance(seconds=3)
         await sam.wait_for(lambda: any(m.text == "left behind" for m in sam.messages), timeout=10)
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queuing_it(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply on Ben's message and writes his answer; the process dies while it handles it,
+    before it is queued. The restart handles the answer again and it reaches Ben, once: the Reply pressed
+    was used up in a transaction of its own, so the answer, read again, was for nobody and was lost."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, STAFF, "Sam")
+            async with diary.database.session() as session:
+                await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=clock())
+            await diary.enrol(ben)
+            await ben.send("Can I take another ibuprofen tonight?")
+            await diary.wait_until(lambda: any(m.buttons for m in standin.chat(STAFF_CHAT)))
+            forwarded = next(m for m in standin.chat(STAFF_CHAT) if m.buttons)
+            await sam.press("Reply", message=forwarded)
+            await diary.inbox_processed()
+            died = asyncio.Event()
+
+            async def dies(*_: object, **__: object) -> None:
+                died.set()
+                raise RuntimeError("the process died here")
+
+            async def never_marked(**_: object) -> None:
+                return None
+
+            monkeypatch.setattr("bot.care_team.replies.Replies.send", dies)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            answer = "Your care team: Yes, one more is fine tonight."
+            await ben.wait_for(lambda: any(m.text == answer for m in ben.messages))
+            await sam.wait_for(lambda: any("on its way to P-0001" in (m.text or "") for m in standin.chat(STAFF_CHAT)))
+            await diary.inbox_processed()
+            assert [m.text for m in ben.messages].count(answer) == 1
+    finally:
+        await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_path: Path, database_url: str) -> None:
+    """Telegram refuses to copy some messages into the staff chat: one the patient deleted before its
+    turn came (an outage), a quiz poll. The copy was marked failed and staff saw only "P-0001 sent a
+    photo:", never the words on it. Now they get what was written, saying the item itself could not be
+    shown, under Reply and Seen."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.fail_next("copyMessage", 400, "Bad Request: message to copy not found", times=2)
+        answered = ben.expect_reply()
+        ben.send_photo("my hand this morning, the skin is shiny")
+        await answered
+        ben.send_voice()
+        shown = (
+            "P-0001 sent a photo that cannot be shown here (the patient may have deleted it). "
+            "Its words:\nmy hand this morning, the skin is shiny"
+        )
+        await diary.wait_until(lambda: any(m.text == shown for m in diary.standin.chat(STAFF_CHAT)))
+        voice = "P-0001 sent a voice message that cannot be shown here (the patient may have deleted it)."
+        await diary.wait_until(lambda: any(m.text == voice for m in diary.standin.chat(STAFF_CHAT)))
+        words = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == shown)
+        assert [label for label, _ in words.buttons] == ["Reply", "Seen"]
+        async with diary.database.session() as session:
+            copies = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "copy"))).all()
+        assert [row.status for row in copies] == ["sent", "sent"]
+
+
+@SQLITE_ONLY
+async def test_a_reply_retried_through_an_outage_is_not_given_up_when_the_bot_restarts(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A row that keeps being left unfinished by dying processes is given up (it may be what kills them).
+    But the count of tries also counted Telegram's outages: a staff reply or crisis card retried through
+    some minutes of 502s, then in flight when the bot was restarted, was marked failed and never sent.
+    Only a row left unfinished at its last try as well is taken for one that kills the process."""
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+        async with diary.database.session() as session:
+            for text, error in (("through the outage", "NetworkError"), ("poison", outbox.ABANDONED)):
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=text, now=diary.clock())
+                await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text=text, now=diary.clock())
+                await session.exec(
+                    update(OutboxMessage)  # as a dead process left them, after 7 tries
+                    .where(col(OutboxMessage.text) == text)
+                    .values(status="sending", claimed_at=diary.clock(), attempts=7, error=error)
+                )
+        diary.clock.advance(seconds=3)
+        await ben.wait_for(lambda: any(m.text == "through the outage" for m in ben.messages), timeout=10)
+        await sam.wait_for(lambda: any(m.text == "through the outage" for m in sam.messages), timeout=10)
+        await diary.wait_until_async(lambda rows: all(row.status in ("sent", "failed") for row in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert [(row.kind, row.status) for row in rows if row.text == "poison"] == [
+            ("patient", "failed"),
+            ("staff", "failed"),
+        ], "a row left unfinished at its last try too is still given up"
+
+
+@SQLITE_ONLY
+async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for an error of the bot's own while sending (the database away for a moment while a card
+    is drawn): after an outage's tries, the first one gave the row up. Only one that fails so twice
+    running at its eighth try or later is given up."""
+    real_send = OutboxSender._send
+    failed: list[str] = []
+
+    async def fails_once(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.text not in failed:
+            failed.append(row.text or "")
+            raise RuntimeError("the database went away for a moment")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", fails_once)
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        async with diary.database.session() as session:
+            for text, error in (("through the outage", "NetworkError"), ("poison", outbox.INTERNAL_ERROR)):
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=text, now=diary.clock())
+                await session.exec(
+                    update(OutboxMessage).where(col(OutboxMessage.text) == text).values(attempts=7, error=error)
+                )
+        await diary.wait_until(lambda: len(failed) == 2)
+        diary.clock.advance(seconds=300)  # past the backoff
+        await ben.wait_for(lambda: any(m.text == "through the outage" for m in ben.messages), timeout=15)
+        await diary.wait_until_async(lambda rows: all(row.status in ("sent", "failed") for row in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert [row.status for row in rows] == ["sent", "failed"], "through the outage, then poison"

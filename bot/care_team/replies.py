@@ -58,14 +58,16 @@ class Replies:
             )
 
     async def addressee(
-        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime, keep: bool = False
+        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime
     ) -> int | None:
         """The patient a staff member's message is for: the one the message it replies to is about, else
-        the one they pressed Reply for in this chat within the window; None: not for a patient. With
-        `keep`, a message that cannot be sent (a photo) leaves the Reply pressed for the text that follows."""
+        the one they pressed Reply for in this chat within the window; None: not for a patient. The Reply
+        pressed is used up by `send`, in the transaction that queues the reply: a crash between the two
+        leaves it pressed, so the message handled again after the restart still finds its patient. A
+        message that cannot be sent (a photo) leaves it pressed for the text that follows."""
         async with self.database.session() as session:
             pending = await staff_chat.take_pending(
-                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=keep
+                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=True
             )
             if replying_to is not None:
                 about = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=replying_to)
@@ -89,6 +91,8 @@ class Replies:
         staff member's message (chat id, message id), is remembered so that an edit of it can be answered."""
         text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
+            if source is not None:  # the Reply pressed in that chat is used up (see `addressee`)
+                await staff_chat.take_pending(session=session, staff_user_id=staff_user_id, chat_id=source[0], now=now)
             patient = await patients.by_id(session=session, patient_id=patient_id)
             if patient is None or patient.chat_id is None:
                 return None

@@ -62,17 +62,21 @@ def invite_one(settings: Settings, args: argparse.Namespace) -> None:
 
     try:
         code = enrolment.check_code(args.code, code_format=settings.patient_code_format)
-        timezone = parse_zone(args.tz or settings.default_timezone)
+        zone = parse_zone(args.tz) if args.tz else None
         times = enrolment.check_times(args.times or "")
         country = parse_country(args.country) if args.country else None
     except ValueError as error:
         fail(str(error))
-    language = args.lang or settings.default_language
-    if language not in catalog_languages():
-        fail(f"--lang {language!r}: no catalog prompts/messages/{language}.yaml")
+    if args.lang is not None and args.lang not in catalog_languages():
+        fail(f"--lang {args.lang!r}: no catalog prompts/messages/{args.lang}.yaml")
 
     async def work(database: Database) -> str:
         username = await bot_username(settings)  # first: a link that cannot be printed is not made
+        # A re-link (a new phone) keeps the patient's own zone, language and country unless given here.
+        own = await enrolment.own_settings(database, code=code) if args.relink else None
+        timezone = zone or (own.timezone if own else settings.default_timezone)
+        language = args.lang or (own.language if own else settings.default_language)
+        keep_country = own.country if own and zone is None else None
         try:
             token = await enrolment.create_invite(
                 database,
@@ -82,7 +86,7 @@ def invite_one(settings: Settings, args: argparse.Namespace) -> None:
                 checkin_times=times,
                 now=utc_now(),
                 valid_for=timedelta(days=settings.invite_valid_days),
-                country=country,
+                country=country or keep_country,
                 relink=args.relink,
             )
         except enrolment.AlreadyEnrolled:

@@ -28,6 +28,7 @@ from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
@@ -37,7 +38,7 @@ from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
 from bot.views.edits import edit
-from storage import checkins, outbox, patients, staff_chat
+from storage import checkins, outbox, patient_messages, patients, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage
 from storage.statuses import AlertStatus, OutboxStatus
@@ -172,10 +173,11 @@ class OutboxSender:
             await self._retry(row, after=self._backoff(row), error=type(error).__name__)
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
-            if row.attempts + 1 >= outbox.MAX_ATTEMPTS:
+            # Given up only when its try before failed so too: tries through an outage count as well.
+            if row.attempts + 1 >= outbox.MAX_ATTEMPTS and row.error == outbox.INTERNAL_ERROR:
                 await self._finish(row, OutboxStatus.FAILED, error="internal error while sending; given up")
             else:
-                await self._retry(row, after=self._backoff(row), error="internal error while sending")
+                await self._retry(row, after=self._backoff(row), error=outbox.INTERNAL_ERROR)
         else:
             if message_id is not None:
                 self._count("ok")
@@ -209,13 +211,16 @@ class OutboxSender:
             return int(sent.message_id)
         if row.kind == "copy":
             assert row.source_chat_id is not None and row.source_message_id is not None
-            copied = await bot.copy_message(
-                row.chat_id,
-                row.source_chat_id,
-                row.source_message_id,
-                reply_markup=self._buttons(row),
-                rate_limit_args=PACED,
-            )
+            try:
+                copied = await bot.copy_message(
+                    row.chat_id,
+                    row.source_chat_id,
+                    row.source_message_id,
+                    reply_markup=self._buttons(row),
+                    rate_limit_args=PACED,
+                )
+            except BadRequest as error:
+                return await self._not_copied(row, error)
             return int(copied.message_id)
         assert row.checkin_id is not None
         view = await self.checkins.view(checkin_id=row.checkin_id, now=self.clock())
@@ -232,6 +237,36 @@ class OutboxSender:
         text, keyboard = render(state, language=language, catalog=self.catalog)
         sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
         return int(sent.message_id)
+
+    async def _not_copied(self, row: OutboxMessage, error: BadRequest) -> int | None:
+        """Telegram would not copy a patient's photo, voice note... into the staff chat (deleted by the
+        patient before its turn came, a quiz poll): staff get the words that were on it, stored when it
+        came, saying that the item itself cannot be shown, under Reply and Seen as the copy would be."""
+        log.warning("outbox message %s: Telegram would not copy it (%s); its words go instead", row.id, error.message)
+        async with self.database.session() as session:
+            patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+            message = (
+                await patient_messages.get(session=session, message_id=row.patient_message_id)
+                if row.patient_message_id
+                else None
+            )
+        if patient is None or message is None:
+            return None  # erased meanwhile
+        kind = f"staff.media.{message.kind}"
+        what = self.cards.t(kind if self.catalog.has(self.cards.language, kind) else "staff.media.other")
+        if message.text:
+            text = self.cards.t("staff.copy_failed_words", code=patient.code, what=what, words=message.text)
+        else:
+            text = self.cards.t("staff.copy_failed", code=patient.code, what=what)
+        parts = split(text, TEXT_LIMIT)
+        sent_id = None
+        for n, part in enumerate(parts, start=1):
+            buttons = self._buttons(row) if n == len(parts) else None
+            sent = await self.application.bot.send_message(
+                row.chat_id, part, reply_markup=buttons, rate_limit_args=PACED
+            )
+            sent_id = int(sent.message_id)
+        return sent_id
 
     async def _contact_me(self, row: OutboxMessage) -> InlineKeyboardMarkup | None:
         """Under the reply to a patient's message: "Please contact me", in their language."""

@@ -29,6 +29,24 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
+_LINKED = re.compile(r"[?&]start=([A-Za-z0-9_-]+)")
+_AROUND = re.compile(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$")  # the characters tokens are made of: see above
+
+
+def linked_token(text: str) -> str | None:
+    """The token of an invite link pasted into a message ("... t.me/diary_bot?start=TOKEN ..."), or None."""
+    found = _LINKED.search(text)
+    return found.group(1) if found else None
+
+
+def typed_token(words: str) -> str:
+    """The token in what followed /start: Telegram's own (a link opened), a whole link pasted after it, or
+    a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its
+    letters' case is part of its randomness."""
+    first = words.split(maxsplit=1)[0] if words.strip() else ""
+    return linked_token(words) or _AROUND.sub("", first)
+
+
 EXAMPLE_CODE = "P-0012"
 
 
@@ -76,7 +94,7 @@ async def create_invite(
     A patient already linked to a Telegram account gets no ordinary invite (AlreadyEnrolled): whoever
     held a second link could take their record over. Staff ask for a re-link explicitly (`relink`,
     audited): whoever accepts it becomes the patient's account, which is also how a discharged
-    patient is readmitted."""
+    patient is readmitted. Either withdraws the patient's older open links."""
     async with database.session() as session:
         if update_id is not None and not await updates.first_time(session=session, update_id=update_id, now=now):
             raise HandledBefore(code)
@@ -94,6 +112,16 @@ class NewInvite:
     language: str
     checkin_times: str = ""
     country: str | None = None
+
+
+async def own_settings(database: Database, *, code: str) -> NewInvite | None:
+    """A patient's own time zone, language and country, or None for a code not in the diary: what a
+    re-link keeps for the words staff do not give (a new phone changes none of them)."""
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+    if patient is None:
+        return None
+    return NewInvite(code=code, timezone=patient.timezone, language=patient.language, country=patient.country)
 
 
 async def create_invites(
@@ -136,6 +164,9 @@ async def _add_invite(
     assert patient.id is not None
     if patient.telegram_user_id is not None and not relink:
         raise AlreadyEnrolled(new.code)
+    # A new link is made when the one before went astray (a wrong number, a lost phone): whoever holds the
+    # older one must not enrol as this patient, or move their record, before the patient opens the new one.
+    withdrawn = await invites.revoke(session=session, patient_id=patient.id)
     await invites.create(
         session=session,
         token_hash=hash_token(token),
@@ -153,6 +184,7 @@ async def _add_invite(
         actor_id=actor_id,
         action="relink_invite" if relink else "invite",
         patient_code=new.code,
+        detail="an earlier link withdrawn" if withdrawn else "",
         now=now,
     )
     return token

@@ -37,8 +37,9 @@ async def checkin_completed(context: DiaryContext, *, daily: bool = True) -> Non
 
 async def checkin_command(update: Update, context: DiaryContext) -> None:
     """/checkin: an extra check-in on a bad day. Keyed by the command's message, so a re-delivered
-    update finds the same check-in instead of opening a second one."""
-    message = update.message
+    update finds the same check-in instead of opening a second one; a message edited into /checkin (a
+    command handler takes edits) keys it as well."""
+    message = update.effective_message
     assert message is not None and context.patient is not None
     services = context.services
     state, created = await services.checkins.start(

@@ -12,7 +12,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import access
 from bot.access import Role
-from bot.handlers import patient_messages
+from bot.diary import enrolment
+from bot.handlers import patient, patient_messages
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
@@ -78,8 +79,11 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     async with services.database.session() as session:
         if private:
             context.patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id)
-        # A patient doing a patient's thing (every check-in press: the hot path) needs no staff lookup.
-        if context.patient is None or not _allowed(update, access.PATIENTS, command):
+        # A patient doing a patient's thing (every check-in press: the hot path) needs no staff lookup. A
+        # message does: staff enrolled as patients too (trying the diary themselves) write their replies
+        # to patients in this same chat after pressing Reply (bot/handlers/messages.py tells them apart).
+        writes = command is None and data is None
+        if context.patient is None or writes or not _allowed(update, access.PATIENTS, command):
             context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
     if talk:
         if context.staff_role is None:
@@ -152,6 +156,11 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         crisis = bool(words) and services.intake.crisis_language.matches(words)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
+        elif token := enrolment.linked_token(words):
+            # Their invite link pasted into the chat (installing Telegram from a link loses its start word):
+            # taken as the link opened, and checked and counted as one.
+            await patient.open_invite(update, context, token)
+            return
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
     await _tell(update, text)

@@ -28,18 +28,28 @@ log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: DiaryContext) -> None:
-    """/start <token> from an invite link: check the invite and show the consent screen."""
-    assert update.message is not None and update.effective_user is not None
-    services = context.services
-    token = context.args[0] if context.args else ""
-    user_id, now = update.effective_user.id, context.now
+    """/start <token> from an invite link: check the invite and show the consent screen. A message edited
+    into /start (a mistyped link corrected) is answered as one sent."""
+    message = update.effective_message
+    assert message is not None
+    services, now = context.services, context.now
+    token = enrolment.typed_token(" ".join(context.args)) if context.args else ""
     if context.patient is not None and not token:
         if context.patient.status == PatientStatus.UNREACHABLE and context.patient.id is not None:
             # They had blocked the bot and came back: check-ins start again from the next slot.
             await services.scheduler.resume(patient_id=context.patient.id, now=now)
             context.patient.status = PatientStatus.ACTIVE
-        await update.message.reply_text(context.text("help"))
+        await message.reply_text(context.text("help"))
         return
+    await open_invite(update, context, token)
+
+
+async def open_invite(update: Update, context: DiaryContext, token: str) -> None:
+    """The consent screen for a usable invite token ('' when none was given); a wrong one is counted."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    services = context.services
+    user_id, now = update.effective_user.id, context.now
     language = (
         context.patient.language
         if context.patient
@@ -47,11 +57,11 @@ async def start(update: Update, context: DiaryContext) -> None:
     )
     if not token:
         text = context.staff_help() if context.staff_role else services.catalog.text(language, "stranger")
-        await update.message.reply_text(text)
+        await message.reply_text(text)
         return
     if await services.wrong_tokens.blocked(user_id, now):
         log.info("/start with an invite token refused: too many wrong tokens (update %s)", update.update_id)
-        await update.message.reply_text(services.catalog.text(language, "invite.too_many"))
+        await message.reply_text(services.catalog.text(language, "invite.too_many"))
         return
     usable = await enrolment.usable_invite(
         services.database,
@@ -63,7 +73,7 @@ async def start(update: Update, context: DiaryContext) -> None:
     if not usable:
         await services.wrong_tokens.failed(user_id, now)
         key = "invite.already_enrolled" if context.patient is not None else "invite.invalid"
-        await update.message.reply_text(services.catalog.text(language, key))
+        await message.reply_text(services.catalog.text(language, key))
         return
     keyboard = InlineKeyboardMarkup(
         [
@@ -77,7 +87,7 @@ async def start(update: Update, context: DiaryContext) -> None:
             ]
         ]
     )
-    await update.message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
+    await message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
 
 
 async def consent(update: Update, context: DiaryContext) -> None:

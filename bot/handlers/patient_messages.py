@@ -127,7 +127,8 @@ async def callme_command(update: Update, context: DiaryContext) -> None:
     """/callme: the patient asks their care team to contact them."""
     assert context.patient is not None
     # "/callme about my infusion": the words after the command go to staff with the request (none for the button).
-    parts = (update.message.text or "").split(maxsplit=1) if update.message is not None else []
+    message = update.message or update.edited_message  # None for the button
+    parts = (message.text or "").split(maxsplit=1) if message is not None else []
     words = parts[1] if len(parts) == 2 else ""
     if await context.services.intake.contact_request(
         patient=context.patient, update_id=update.update_id, now=context.now, words=words

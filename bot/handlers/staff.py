@@ -164,13 +164,17 @@ class InviteWords:
     country: str | None  # None: the zone's country
 
 
-def invite_words(context: DiaryContext, args: list[str]) -> InviteWords:
+def invite_words(context: DiaryContext, args: list[str], own: enrolment.NewInvite | None = None) -> InviteWords:
     """/invite's words after the command: the code in the clinic's format, then a time zone, a language,
     a country (in capitals) and check-in times in any order, each at most once (a second zone would
-    silently replace the first). An InputError names the first word that is wrong."""
+    silently replace the first). An InputError names the first word that is wrong. Words not given are
+    the clinic's defaults, or with `own` (a re-link) the patient's own zone, language and country (the
+    country only while the zone stays)."""
     settings, languages = context.services.settings, context.services.catalog.languages
     code = enrolment.check_code(args[0], code_format=settings.patient_code_format)
     words = InviteWords(code, settings.default_timezone, settings.default_language, times="", country=None)
+    if own is not None:
+        words = replace(words, zone=own.timezone, language=own.language, country=own.country)
     given: dict[str, str] = {}  # field -> the word that set it
     for word in args[1:]:
         field, value = _invite_word(word, languages, times=given.get("times"))
@@ -178,6 +182,8 @@ def invite_words(context: DiaryContext, args: list[str]) -> InviteWords:
             raise InputError("twice", word=shown(word), first=shown(given[field]))
         given[field] = word
         words = replace(words, **{field: value})
+    if "zone" in given and "country" not in given:
+        words = replace(words, country=None)  # the new zone's country, not the one the patient left
     return words
 
 
@@ -221,7 +227,11 @@ async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> Non
         await _reply(update, usage)
         return
     try:
-        words = invite_words(context, args)
+        own = None
+        if relink:  # a new phone keeps the patient's zone, language and country unless staff name others
+            code = enrolment.check_code(args[0], code_format=settings.patient_code_format)
+            own = await enrolment.own_settings(services.database, code=code)
+        words = invite_words(context, args, own)
     except InputError as error:
         await _reply(update, f"{context.sender_text(update, error.key, **error.values)}\n{usage}")
         return

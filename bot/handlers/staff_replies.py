@@ -60,7 +60,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     )
     about = replying_to.message_id if replying_to is not None and from_bot else None
     patient_id = await services.replies.addressee(
-        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now, keep=not message.text
+        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
     )
     if patient_id is None:
         return False
