@@ -453,6 +453,75 @@ def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisi
     assert language.matches(text) is crisis
 
 
+# -- letters in disguise: another script's letters drawn as Latin ones, small capitals, letters in boxes or
+# flags, letters typed as digits or signs anywhere in a phrase, words spelt out a letter at a time
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to k\u0456ll mys\u0435lf", True),  # Cyrillic i and e
+        ("\u0456 w\u0430nt t\u043e d\u0456e", True),  # Cyrillic i, a, o
+        ("I WANT TO KILL MYS\u0415LF", True),  # Cyrillic E
+        ("i want to \u03baill myself", True),  # Greek kappa
+        ("quiero m\u043er\u0456r", True),
+        ("i want to k\u0131ll myself", True),  # dotless i
+        ("i want to \u1d05\u026a\u1d07", True),  # small capitals d, i, e
+        ("i want to \U0001f173\U0001f178\U0001f174", True),  # 🅳🅸🅴
+        ("i want to \U0001f1e9\U0001f1ee\U0001f1ea", True),  # 🇩🇮🇪, regional indicator letters
+        ("i want to k1ll mys3lf", True),
+        ("su1c1d3 is all i think about", True),
+        ("\u0456 would never k\u0456ll mys\u0435lf", False),
+        ("Спасибо, боль 5 из 10", False),  # Russian is read, and is not English
+        ("took 2x500mg at 4am, Vitamin B12 and D3", False),
+        ("I'd k1ll for a coffee", False),
+    ],
+)
+def test_letters_that_look_latin_or_are_typed_as_digits_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("k.i.l.l m.y.s.e.l.f", True),
+        ("i want to d i e", True),
+        ("i w a n t  t o  d i e", True),  # wider spaces between the words than between the letters
+        ("I want to d*i*e tonight", True),
+        ("i want to d_i_e", True),
+        ("i want to k\U0001f64fi\U0001f64fl\U0001f64fl myself", True),  # an emoji between the letters
+        ("quiero m.o.r.i.r", True),
+        ("me quiero m a t a r", True),
+        ("i want to d i e t", False),
+        ("i l o v e y o u", False),
+        ("r.i.p. grandad, the funeral is on friday", False),
+        ("k i l l i n g  m y s e l f  l a u g h i n g", False),
+    ],
+)
+def test_words_spelt_out_a_letter_at_a_time_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Pain 6 today. " * 300 + "honestly i want to k.i.l.l m.y.s.e.l.f tonight", "k.i.l.l m.y.s.e.l.f"),
+        ("Pain 6 today. " * 300 + "i want to k1ll mys3lf", "k1ll mys3lf"),
+        ("Pain 6 today. " * 300 + "i want to k\u0456ll mys\u0435lf", "k\u0456ll mys\u0435lf"),
+    ],
+)
+def test_the_span_of_words_in_disguise_is_where_they_were_written(
+    language: CrisisLanguage, text: str, shown: str
+) -> None:
+    """A long message's card shows the passage around its crisis words: found where they were written."""
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and text[where[0] : where[1]] == shown
+
+
 # -- the same plan said in Spanish as in English: pills saved up to take together, a rope made ready
 
 

@@ -190,3 +190,17 @@ async def test_an_album_is_acknowledged_once_and_each_photo_reaches_staff(diary:
     acknowledged = [m for m in diary.standin.chat(ben.id) if m.from_bot and (m.text or "").startswith(told)]
     assert len(acknowledged) == 2
     assert sum(m.text == "P-0001 sent a photo:" for m in staff_chat(diary)) == 4, "each under the patient's code"
+
+
+@SQLITE_ONLY
+async def test_crisis_words_in_disguise_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    """Letters of another script that look Latin, letters typed as digits, words spelt out letter by letter."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    disguised = ["i want to k\u0456ll mys\u0435lf", "gonna k1ll mys3lf tonight", "quiero m.o.r.i.r"]
+    for number, words in enumerate(disguised, 1):
+        reply = await ben.send(words)
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+        assert words in (cards(diary)[-1].caption or ""), words
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3

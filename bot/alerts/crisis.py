@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from pathlib import Path
 
@@ -35,6 +36,34 @@ _INVISIBLE = (
 _APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02bb\u00b4\u0060\u2032\uff07"
 _DROPPED = re.compile(f"[{_INVISIBLE}{_APOSTROPHES}]+")
 _WORD = re.compile(r"[^\W_]+")
+# Letters of other scripts drawn as Latin ones ("kill" with a Cyrillic i, U+0456, or a Greek kappa for
+# the k), small capitals ("\u1d05\u026a\u1d07"), and letters in boxes or flags (U+1F173, U+1F1E9): NFKD
+# leaves them as they are, so they would hide a word from every pattern. Read as the Latin letter they
+# show, before case folding (an upper-case Cyrillic en shows an H, a lower-case one a small-capital h).
+_LOOKALIKE_PAIRS = (
+    "аaвbеeёeіiїiкkмmнhоoпnрpсcтtуyхxьbѕsјjԁdԛqԝwһhӏlүy"  # Cyrillic, lower case
+    "АAВBЕEЁEІIЇIКKМMНHОOРPСCТTУYХXЅSЈJҺHӀIЬb"  # Cyrillic, upper case
+    "αaβbγyεeηnιiκkμuνvοoρpτtυuχxωw"  # Greek, lower case
+    "ΑAΒBΕEΖZΗHΙIΚKΜMΝNΟOΡPΤTΥYΧX"  # Greek, upper case
+    "ıiȷjɑaɡgɩiµu"  # Latin letters without their dot, or of other alphabets
+)
+_LOOKALIKE_NAME = re.compile(
+    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER"
+    r"|REGIONAL INDICATOR SYMBOL LETTER) ([A-Z])"
+)
+
+
+def _lookalikes() -> dict[int, str]:
+    table = {ord(pair[0]): pair[1] for pair in zip(_LOOKALIKE_PAIRS[::2], _LOOKALIKE_PAIRS[1::2], strict=True)}
+    for first, last in ((0x0250, 0x02AF), (0x1D00, 0x1D2B), (0x1F130, 0x1F189), (0x1F1E6, 0x1F1FF)):
+        for code in range(first, last + 1):
+            named = _LOOKALIKE_NAME.fullmatch(unicodedata.name(chr(code), ""))
+            if named is not None:
+                table[code] = named.group(1).lower()
+    return table
+
+
+_LOOKALIKE = _lookalikes()
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
 # expression is many times faster than testing each character.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -59,7 +88,7 @@ def normalise(text: str) -> str:
     if text.isascii():
         plain = text.translate(_ASCII_DROPPED).lower()  # for ASCII, lower() is casefold()
     else:
-        folded = _DROPPED.sub("", text).casefold()
+        folded = _DROPPED.sub("", text).translate(_LOOKALIKE).casefold()
         plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
     if plain.isascii():
         return " ".join(plain.translate(_ASCII_SEPARATORS).split())
@@ -76,7 +105,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     for index, char in enumerate(text):
         if _DROPPED.fullmatch(char):
             continue
-        plain = char.casefold()
+        plain = char.translate(_LOOKALIKE).casefold()
         if not char.isascii():
             plain = _COMBINING.sub("", unicodedata.normalize("NFKD", plain))
         if not plain:  # a combining mark: part of the letter before it
@@ -92,6 +121,57 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     if start is not None:
         spans.append((start, end))
     return spans
+
+
+# The second reading. Letters typed as a digit or a sign inside a word ("k1ll", "mys3lf", "d!e", "$uicide"),
+# and words spelt out a letter at a time ("k.i.l.l", "d i e", "m-o-r-i-r"). Each is read as the word it
+# stands for, in a copy of the text as long as the text, so that a finding still points at the words
+# as written. Only tried when the text as written matches nothing: it can add a crisis, never hide one.
+_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]")
+_SPELT_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]){2,}(?!\S)")
+_LEET_RUN = re.compile(r"[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z])[A-Za-z0-9!|@$]*")
+_NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
+_LEET = str.maketrans("013457!|@$", "oieastilas")
+_LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
+_SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
+
+
+def _as_letters(found: re.Match[str]) -> str:
+    run = found.group()
+    if _NUMBER_WITH_UNIT.fullmatch(run):
+        return run  # "4am", "10mg", "2nd": a number, not a word
+    # A sign stands for a letter only inside a word (a "!" at its end is punctuation); "11" is "ll".
+    run = _LEET_SIGN_INSIDE.sub(lambda sign: sign.group().translate(_LEET), run)
+    return re.sub("[0-9]+", lambda digits: digits.group().replace("11", "ll").translate(_LEET), run)
+
+
+def second_reading(text: str) -> str:
+    """`text` with letters typed as digits or signs read as letters, and words spelt out a letter at a time
+    joined (what stood between their letters becomes an invisible character): as long as `text`."""
+    text = _LEET_RUN.sub(_as_letters, text)
+    if not _SPELT_OUT.search(normalise(text)):
+        return text
+    spans = word_spans(text)
+    read = [normalise(text[start:end]) for start, end in spans]
+    letters = [len(word) == 1 and word.isalpha() for word in read]
+    chars = list(text)
+    run_start = 0
+    for index in range(len(spans) + 1):
+        if index < len(spans) and letters[index]:
+            continue
+        if index - run_start >= _SPACE_LETTERS:
+            gaps = [
+                (end, start)
+                for (_, end), (start, _) in zip(spans[run_start : index - 1], spans[run_start + 1 : index], strict=True)
+            ]
+            # What stands between most letters joins them; anything else ("d i e  n o w", "k.i.l.l m.e")
+            # is where one word ends and the next begins.
+            joiner = Counter(text[end:start] for end, start in gaps).most_common(1)[0][0]
+            for end, start in gaps:
+                if text[end:start] == joiner:
+                    chars[end:start] = "\u200b" * (start - end)
+        run_start = index + 1
+    return "".join(chars)
 
 
 def _squeeze(normalised: str) -> str:
@@ -498,6 +578,7 @@ class Finding:
     words: str
     first_word: int = 0  # the number of the first matched word among the message's words
     word_count: int = 1
+    read_as: str | None = None  # the second reading it was found in (second_reading): as long as the text
 
 
 def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
@@ -723,8 +804,21 @@ class CrisisLanguage:
         return self.finding(text) is not None
 
     def finding(self, text: str) -> Finding | None:
-        """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None."""
+        """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None. A text
+        that has letters typed as digits or signs, or spelt out one by one, is also read a second way."""
         words = normalise(text)
+        found = self._finding(words)
+        if found is None and (_TYPED_AS.search(text) or _SPELT_OUT.search(words)):
+            second = second_reading(text)
+            read = normalise(second)
+            # Only a new word that some pattern has can change the decision (most "3pm"s and "b12"s are not).
+            if any(self._keys_of(_squeeze(word)) for word in set(read.split()) - set(words.split())):
+                found = self._finding(read)
+                if found is not None:
+                    found = replace(found, read_as=second)
+        return found
+
+    def _finding(self, words: str) -> Finding | None:
         if not words:
             return None
         message = _Message(words, self._read_word, self._read)
@@ -746,6 +840,8 @@ class CrisisLanguage:
     def span(self, text: str, finding: Finding) -> tuple[int, int] | None:
         """Where in `text` (as written, not normalised) the words of `finding` stand, to show them to staff
         in a long message; None in the rare text whose words cannot be lined up with the normalised ones."""
+        if finding.read_as is not None and len(finding.read_as) == len(text):
+            text = finding.read_as  # its words stand where the text's letters do
         spans = word_spans(text)
         last = finding.first_word + finding.word_count - 1
         if len(spans) != len(normalise(text).split()) or last >= len(spans):
