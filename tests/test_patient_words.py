@@ -6,16 +6,20 @@ A command is typed words too: "/help I want to die" or "/suicide" speak of crisi
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
-or in a poll or a checklist, are heard; the words after /callme, or after a slash no command takes,
-reach staff; an album is acknowledged once.
+or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
+the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
+than a bot may send; an album is acknowledged once.
 """
 
 from __future__ import annotations
+
+from sqlmodel import select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
+from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
@@ -204,3 +208,22 @@ async def test_crisis_words_in_disguise_get_the_crisis_text_and_an_urgent_card(d
         await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
         assert words in (cards(diary)[-1].caption or ""), words
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
+
+
+@SQLITE_ONLY
+async def test_a_caption_longer_than_a_bots_reaches_staff_whole(diary: Diary) -> None:
+    """A Telegram Premium user may write a caption of 2,048 characters; a bot may send 1,024."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    caption = ("The swelling went up to the elbow overnight and the skin is shiny. " * 30)[:2000]
+    reply = ben.expect_reply()
+    ben.send_photo(caption)
+    assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent.")
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped", "failed") for r in rows), timeout=30)
+    shown = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("The whole caption from P-0001")]
+    assert "".join(part.split(":\n", 1)[1] for part in shown) == caption
+    assert any(m.copied_from is not None for m in staff_chat(diary)), "the photo itself"
+    assert any(m.buttons for m in staff_chat(diary)), "Reply and Seen under what staff see"
+    async with diary.database.session() as session:
+        failed = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+    assert not failed

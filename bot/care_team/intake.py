@@ -27,7 +27,7 @@ from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import around, in_parts, shorten, units
+from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
@@ -158,6 +158,9 @@ class Intake:
             if stored is None:
                 return ALREADY
             priority = Priority.URGENT if crisis else Priority.CONVERSATION
+            # A Premium user's caption may be longer than a bot may send: the copy then goes as it is, without
+            # the buttons Telegram would refuse on it, and the words follow as text, whole, with the buttons.
+            long_caption = units(caption) > CAPTION_LIMIT
             what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
             staff_chat_id = await self.staff_chat.destination(session)
             await outbox.enqueue(
@@ -175,11 +178,13 @@ class Intake:
                 chat_id=staff_chat_id,
                 source=(chat_id, message_id),
                 patient_id=patient.id,
-                patient_message_id=stored,
+                patient_message_id=None if long_caption else stored,
                 priority=priority,
                 now=now,
             )
             told = self._album_told(patient.id, album, now)
+            if long_caption and not crisis:  # a crisis message follows its card in full
+                await self._forward(session, patient, caption, stored, "staff.caption_in_full", now)
             if crisis:
                 await self._crisis(session, patient, caption, stored, now)
             elif not told:

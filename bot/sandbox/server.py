@@ -1200,6 +1200,10 @@ class BotApiStandIn:
         fields = self._copied(source)
         if "caption" in params and source.kind in CAPTIONED:
             fields["caption"], fields["entities"] = self._caption(params)
+        elif source.caption is not None and utf16_len(source.caption) > CAPTION_LIMIT and "reply_markup" in params:
+            # A Premium user's caption may be longer than a bot's: copied as it is it goes, but a bot that
+            # adds buttons to such a copy is refused, as when it writes a long caption itself.
+            raise ApiError(400, "Bad Request: message caption is too long")
         message = self._send(params, "copy", reply_markup=self._markup(params), **fields)
         return {"message_id": message.message_id}
 
