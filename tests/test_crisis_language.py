@@ -522,6 +522,40 @@ def test_the_span_of_words_in_disguise_is_where_they_were_written(
     assert where is not None and text[where[0] : where[1]] == shown
 
 
+# -- tenses and moods that still speak of the patient: thoughts "a lot" about it, near attempts, a plan held
+# back by one thing, a day decided; self-harm "on purpose" that a figure of speech had taken for an accident
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("been thinking a lot about ending things lately", True),
+        ("i have been thinking so much about ending it", True),
+        ("last night I nearly ended it", True),
+        ("I came so close to ending it all on Sunday", True),
+        ("I almost took all my pills last night", True),
+        ("I'd end it if it weren't for my dog", True),
+        ("i would end it all if i had the courage", True),
+        ("i've decided today is the day", True),
+        ("i burned myself on purpose", True),
+        ("I burnt myself on purpose again", True),
+        ("voy a acabar con esto esta noche", True),
+        ("anoche casi acabo con todo", True),
+        ("I nearly ended it with him last night", False),
+        ("I nearly finished it before the deadline", False),
+        ("i almost took all my pills twice, the pharmacy label is confusing", False),
+        ("i decided today is the day i start walking again", False),
+        ("i burned myself on the oven", False),
+        ("voy a acabar con esto esta noche y me voy a dormir", False),
+        ("casi acabo con todo el trabajo", False),
+    ],
+)
+def test_thoughts_near_attempts_and_plans_in_any_tense_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- the same plan said in Spanish as in English: pills saved up to take together, a rope made ready
 
 
