@@ -22,7 +22,7 @@ from bot.sandbox.server import ChatMessage
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
-from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
 
 
 @SQLITE_ONLY
@@ -227,3 +227,22 @@ async def test_a_caption_longer_than_a_bots_reaches_staff_whole(diary: Diary) ->
     async with diary.database.session() as session:
         failed = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
     assert not failed
+
+
+@SQLITE_ONLY
+async def test_an_edit_that_changes_no_words_is_not_passed_on_again(diary: Diary) -> None:
+    """Telegram may send an edited_message for a change the patient cannot see (a link's preview made
+    later): staff do not get the same words again as an edit, nor the patient a reply to an edit they
+    never made. A real change still goes."""
+    ben, _, _ = await a_question_in_the_staff_chat(diary)
+    said = next(m for m in diary.standin.chat(ben.id) if m.text == "Can I take another ibuprofen tonight?")
+    await all_sent(diary)
+    before = len(diary.standin.chat(ben.id))
+    diary.standin.edit_user_message(said, text="Can I take another ibuprofen tonight?")
+    await diary.inbox_processed(at_least=len(await diary.inbox_processed()) + 1)
+    await all_sent(diary)
+    assert not any("edited a message" in (m.text or "") for m in staff_chat(diary))
+    assert len(diary.standin.chat(ben.id)) == before, "no reply to an edit the patient did not make"
+    reply = await ben.edit(said, "Can I take another ibuprofen tonight? Or paracetamol?")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: any("edited a message" in (m.text or "") for m in staff_chat(diary)))

@@ -52,7 +52,7 @@ class FiledAs(enum.StrEnum):
 @dataclass(frozen=True)
 class Received:
     """What became of something a patient sent. `filed_as` None: it had taken effect before (a
-    replayed update), and nothing more is to be done."""
+    replayed update, or an edit that changed no words), and nothing more is to be done."""
 
     filed_as: FiledAs | None
     crisis: bool = False
@@ -209,6 +209,10 @@ class Intake:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
             )
+            if before == text:
+                # Telegram may send an edit for a change no one can see (a link's preview made later): the
+                # words were heard and passed on when they came; a second time would only repeat them.
+                return ALREADY
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
