@@ -8,7 +8,8 @@ replying to a patient who blocked the bot is told that it may not reach them, an
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
-than a bot may send; an album is acknowledged once.
+than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
+again); an album is acknowledged once.
 """
 
 from __future__ import annotations
@@ -246,3 +247,27 @@ async def test_an_edit_that_changes_no_words_is_not_passed_on_again(diary: Diary
     reply = await ben.edit(said, "Can I take another ibuprofen tonight? Or paracetamol?")
     assert reply is not None and reply.text == "Your change was passed on to your care team."
     await diary.wait_until(lambda: any("edited a message" in (m.text or "") for m in staff_chat(diary)))
+
+
+@SQLITE_ONLY
+async def test_a_photo_replaced_or_a_caption_removed_in_an_edit_reaches_staff(diary: Diary) -> None:
+    """Telegram lets a patient replace the photo of a message they sent, keeping its caption, or remove the
+    caption: staff get the message as it now is, under the patient's code."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    photo = ben.send_photo("my hand this morning")
+    await reply
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 1)
+    first = next(m for m in staff_chat(diary) if m.copied_from is not None).media
+
+    reply = await ben.replace_media(photo, "photo")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 2)
+    copied = [m for m in staff_chat(diary) if m.copied_from is not None][-1]
+    assert copied.media == photo.media != first and copied.caption == "my hand this morning"
+    assert any(m.text == "P-0001 edited a photo:" for m in staff_chat(diary))
+
+    await ben.edit_caption(photo, "")
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 3)
+    assert [m for m in staff_chat(diary) if m.copied_from is not None][-1].caption is None

@@ -157,34 +157,10 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
-            priority = Priority.URGENT if crisis else Priority.CONVERSATION
-            # A Premium user's caption may be longer than a bot may send: the copy then goes as it is, without
-            # the buttons Telegram would refuse on it, and the words follow as text, whole, with the buttons.
-            long_caption = units(caption) > CAPTION_LIMIT
-            what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
-            staff_chat_id = await self.staff_chat.destination(session)
-            await outbox.enqueue(
-                session=session,
-                kind="staff",
-                chat_id=staff_chat_id,
-                text=self._staff_text("staff.sent_media", code=patient.code, what=what),
-                patient_id=patient.id,
-                priority=priority,
-                now=now,
-            )
-            await outbox.enqueue(
-                session=session,
-                kind="copy",
-                chat_id=staff_chat_id,
-                source=(chat_id, message_id),
-                patient_id=patient.id,
-                patient_message_id=None if long_caption else stored,
-                priority=priority,
-                now=now,
+            await self._copy_to_staff(
+                session, patient, "staff.sent_media", kind, (chat_id, message_id), caption, stored, now, crisis=crisis
             )
             told = self._album_told(patient.id, album, now)
-            if long_caption and not crisis:  # a crisis message follows its card in full
-                await self._forward(session, patient, caption, stored, "staff.caption_in_full", now)
             if crisis:
                 await self._crisis(session, patient, caption, stored, now)
             elif not told:
@@ -199,9 +175,19 @@ class Intake:
         self._albums = {key: at for key, at in self._albums.items() if now - at < ALBUM_WINDOW}
         return album is not None and (patient_id, album) in self._albums
 
-    async def edit(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
+    async def edit(
+        self,
+        *,
+        patient: Patient,
+        text: str,
+        message_id: int,
+        update_id: int,
+        now: datetime,
+        media: tuple[str, int] | None = None,
+    ) -> Received:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches
-        staff as an edit. Both versions are kept."""
+        staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
+        whose edit may have replaced the file, copied to staff again as it now is."""
         assert patient.id is not None
         text = clean(text)
         crisis = self.crisis_language.matches(text)
@@ -209,7 +195,7 @@ class Intake:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
             )
-            if before == text:
+            if before == text and media is None:
                 # Telegram may send an edit for a change no one can see (a link's preview made later): the
                 # words were heard and passed on when they came; a second time would only repeat them.
                 return ALREADY
@@ -236,10 +222,24 @@ class Intake:
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
+            if media is not None:
+                kind, chat_id = media
+                await self._copy_to_staff(
+                    session,
+                    patient,
+                    "staff.edited_media",
+                    kind,
+                    (chat_id, message_id),
+                    text,
+                    stored,
+                    now,
+                    crisis=crisis,
+                )
             if crisis:
                 await self._crisis(session, patient, text, stored, now)
             elif noted is None:
-                await self._forward(session, patient, text, stored, "staff.edited", now)
+                if media is None:
+                    await self._forward(session, patient, text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
@@ -359,6 +359,48 @@ class Intake:
             patient_message_id=None,
             now=now,
         )
+
+    async def _copy_to_staff(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        header: str,
+        kind: str,
+        source: tuple[int, int],
+        words: str,
+        stored: int,
+        now: datetime,
+        *,
+        crisis: bool,
+    ) -> None:
+        """ "P-0012 sent a photo:" and a copy of it in the staff chat. A Premium user's caption may be longer
+        than a bot may send: the copy then goes as it is, without the buttons Telegram would refuse on it,
+        and the words follow as text, whole, with the buttons (a crisis message's follow its card)."""
+        priority = Priority.URGENT if crisis else Priority.CONVERSATION
+        long_caption = units(words) > CAPTION_LIMIT
+        what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
+        staff_chat_id = await self.staff_chat.destination(session)
+        await outbox.enqueue(
+            session=session,
+            kind="staff",
+            chat_id=staff_chat_id,
+            text=self._staff_text(header, code=patient.code, what=what),
+            patient_id=patient.id,
+            priority=priority,
+            now=now,
+        )
+        await outbox.enqueue(
+            session=session,
+            kind="copy",
+            chat_id=staff_chat_id,
+            source=source,
+            patient_id=patient.id,
+            patient_message_id=None if long_caption else stored,
+            priority=priority,
+            now=now,
+        )
+        if long_caption and not crisis:
+            await self._forward(session, patient, words, stored, "staff.caption_in_full", now)
 
     async def _forward(
         self,
