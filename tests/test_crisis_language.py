@@ -148,6 +148,8 @@ def test_the_span_of_a_finding_is_where_the_words_were_written(language: CrisisL
         ("no puedo más", True),
         ("I can’t go on like this", True),
         ("sui\u200bcide", True),  # a zero-width space does not hide a word
+        ("i want to ki\ufe0fll mys\U000e0041elf", True),  # nor a variation selector or a tag character
+        ("quiero mo\u3164rir", True),  # nor a filler
         ("I WANNA DIEEEE", True),  # nor do capitals and repeated letters
         ("QUIERO MORIRMEEE", True),
         ("I want to diet", False),
@@ -468,7 +470,6 @@ def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisi
         ("i want to k\u0131ll myself", True),  # dotless i
         ("i want to \u1d05\u026a\u1d07", True),  # small capitals d, i, e
         ("i want to \U0001f173\U0001f178\U0001f174", True),  # 🅳🅸🅴
-        ("i want to \U0001f1e9\U0001f1ee\U0001f1ea", True),  # 🇩🇮🇪, regional indicator letters
         ("i want to k1ll mys3lf", True),
         ("su1c1d3 is all i think about", True),
         ("\u0456 would never k\u0456ll mys\u0435lf", False),

@@ -24,12 +24,15 @@ import yaml
 
 from bot.prompts import PROMPTS_DIR
 
-# Invisible characters would otherwise split a word and hide it ("sui\u200bcide").
+# Invisible characters would otherwise split a word and hide it ("sui\u200bcide"): every format character
+# (Unicode's Cf: soft hyphen, zero-width space and joiners, direction marks, word joiner, byte order mark,
+# tags, invisible operators) and the other characters Unicode says to ignore when they cannot be shown
+# (variation selectors, fillers, the combining grapheme joiner). Written as ranges for a character class.
 _INVISIBLE = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"  # soft hyphen, grapheme joiner, fillers
-    "\u200b\u200c\u200d\u200e\u200f"  # zero-width space, non-joiner, joiner; direction marks
-    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"  # embeddings, word joiner
-    "\u2066\u2067\u2068\u2069\ufeff"  # isolates, byte order mark
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"  # format characters
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef"
 )
 # Apostrophes are removed, not turned into spaces: patients type "dont" and "im" as often as "don't"
 # and "I'm", so both must read the same. The acute accent and backtick are typed as apostrophes too.
@@ -37,9 +40,10 @@ _APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02bb\u00b4\u0060\u2032\uff07"
 _DROPPED = re.compile(f"[{_INVISIBLE}{_APOSTROPHES}]+")
 _WORD = re.compile(r"[^\W_]+")
 # Letters of other scripts drawn as Latin ones ("kill" with a Cyrillic i, U+0456, or a Greek kappa for
-# the k), small capitals ("\u1d05\u026a\u1d07"), and letters in boxes or flags (U+1F173, U+1F1E9): NFKD
-# leaves them as they are, so they would hide a word from every pattern. Read as the Latin letter they
-# show, before case folding (an upper-case Cyrillic en shows an H, a lower-case one a small-capital h).
+# the k), small capitals ("\u1d05\u026a\u1d07") and letters in boxes (U+1F173): NFKD leaves them as they
+# are, so they would hide a word from every pattern. Read as the Latin letter they show, before case
+# folding (an upper-case Cyrillic en shows an H, a lower-case one a small-capital h). Not the letters of
+# flags: they pair into flags, Italy's would read "it".
 _LOOKALIKE_PAIRS = (
     "аaвbеeёeіiїiкkмmнhоoпnрpсcтtуyхxьbѕsјjԁdԛqԝwһhӏlүy"  # Cyrillic, lower case
     "АAВBЕEЁEІIЇIКKМMНHОOРPСCТTУYХXЅSЈJҺHӀIЬb"  # Cyrillic, upper case
@@ -48,14 +52,13 @@ _LOOKALIKE_PAIRS = (
     "ıiȷjɑaɡgɩiµu"  # Latin letters without their dot, or of other alphabets
 )
 _LOOKALIKE_NAME = re.compile(
-    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER"
-    r"|REGIONAL INDICATOR SYMBOL LETTER) ([A-Z])"
+    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER) ([A-Z])"
 )
 
 
 def _lookalikes() -> dict[int, str]:
     table = {ord(pair[0]): pair[1] for pair in zip(_LOOKALIKE_PAIRS[::2], _LOOKALIKE_PAIRS[1::2], strict=True)}
-    for first, last in ((0x0250, 0x02AF), (0x1D00, 0x1D2B), (0x1F130, 0x1F189), (0x1F1E6, 0x1F1FF)):
+    for first, last in ((0x0250, 0x02AF), (0x1D00, 0x1D2B), (0x1F130, 0x1F189)):
         for code in range(first, last + 1):
             named = _LOOKALIKE_NAME.fullmatch(unicodedata.name(chr(code), ""))
             if named is not None:
@@ -79,7 +82,7 @@ _MAX_GAP = 8
 # Plain ASCII text, the usual case, is read with two translation tables, which is faster and the same: the
 # ASCII characters of _DROPPED are removed, and every other ASCII character that is not a letter or a digit
 # separates words (for ASCII, `[^\W_]` is exactly the letters and digits).
-_ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _INVISIBLE + _APOSTROPHES if c.isascii()))
+_ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _APOSTROPHES if c.isascii()))  # no invisible one is
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
