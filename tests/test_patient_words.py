@@ -9,7 +9,7 @@ that the patient keeps it as first sent. Crisis words typed without their spaces
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once.
+again); an album is acknowledged once. A sentence sent in two messages is read as one.
 """
 
 from __future__ import annotations
@@ -271,3 +271,20 @@ async def test_a_photo_replaced_or_a_caption_removed_in_an_edit_reaches_staff(di
     await ben.edit_caption(photo, "")
     await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 3)
     assert [m for m in staff_chat(diary) if m.copied_from is not None][-1].caption is None
+
+
+async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> None:
+    """On a phone, Enter often sends: "I just want to" and "die" come as two messages."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Could I")
+    reply = await ben.send("dye my hair before the infusion?")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    await ben.send("honestly i just want to")
+    reply = await ben.send("die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+    reply = await ben.send("sorry")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "the crisis was heard once"
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]

@@ -7,8 +7,8 @@ replayed update finds it stored and changes nothing. Then it is filed:
 - any other text while a check-in is asking a question becomes that check-in's note;
 - anything else is a message for the care team, passed to the staff chat whole (in parts when long;
   photos, voice notes and the rest are copied there), and the patient is told it was passed on;
-- words of suicide or self-harm, wherever they appear, get the clinic's crisis text at once and an
-  urgent alert of their own.
+- words of suicide or self-harm, wherever they appear (a sentence sent in two messages is read as
+  one), get the clinic's crisis text at once and an urgent alert of their own.
 
 What the patient is told goes through the outbox in the same transaction, so a crash can neither lose
 it nor send it twice. No Telegram here: the handlers adapt updates to these calls.
@@ -64,6 +64,8 @@ ALREADY = Received(None)
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
+# A typed message is read for crisis language together with the one before it sent within this while.
+ONE_SENTENCE = timedelta(minutes=3)
 
 
 class Intake:
@@ -97,7 +99,17 @@ class Intake:
         assert patient.id is not None
         text = clean(text)  # as stored: no NUL, no lone surrogates (storage/text.py)
         crisis = self.crisis_language.matches(text)
+        read_as = text
         async with self.database.session() as session:
+            if not crisis:
+                # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages.
+                previous = await patient_messages.previous_text(
+                    session=session, patient_id=patient.id, since=now - ONE_SENTENCE
+                )
+                if previous is not None and not previous.crisis:
+                    together = f"{previous.text}\n{text}"
+                    if self.crisis_language.matches(together):
+                        crisis, read_as = True, together
             waiting = await checkins.waiting_for_answer(
                 session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
             )
@@ -121,7 +133,7 @@ class Intake:
             elif waiting is not None:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
-                await self._crisis(session, patient, text, stored, now)
+                await self._crisis(session, patient, read_as, stored, now)
             elif filed_as is FiledAs.MESSAGE:
                 await self._forward(session, patient, text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
