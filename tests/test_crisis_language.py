@@ -557,6 +557,34 @@ def test_thoughts_near_attempts_and_plans_in_any_tense_are_heard(
     assert language.matches(text) is crisis
 
 
+# -- not safe with oneself, and what pushes one to it: a classic question of a crisis assessment
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i can't keep myself safe tonight", True),
+        ("I'm not safe", True),
+        ("I don't trust myself with my meds anymore", True),
+        ("i asked my mum to lock away my tablets so i dont do anything", True),
+        ("no sé si podré mantenerme a salvo esta noche", True),
+        ("no me siento segura conmigo misma", True),
+        ("mi marido ha escondido mis pastillas por si hago una tontería", True),
+        ("something keeps telling me to end it", True),
+        ("el dolor hace que quiera acabar con todo", True),
+        ("im not safe to drive with this hand", False),
+        ("I cannot keep myself safe from falls", False),
+        ("my dad locked away the knives so i dont cut myself cooking", False),
+        ("no puedo estar segura de la dosis", False),
+        ("mi marido ha escondido mis pastillas por si me las tomo dos veces", False),
+        ("my friend keeps telling me to end it with him", False),
+        ("el dolor hace que quiera acabar con todo el papeleo", False),
+    ],
+)
+def test_not_being_safe_with_oneself_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- the same plan said in Spanish as in English: pills saved up to take together, a rope made ready
 
 
