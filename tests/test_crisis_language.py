@@ -472,6 +472,9 @@ def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisi
         ("i want to \U0001f173\U0001f178\U0001f174", True),  # 🅳🅸🅴
         ("i want to k1ll mys3lf", True),
         ("su1c1d3 is all i think about", True),
+        ("i want to kiII myself", True),  # capital I for l
+        ("I'd kiII for a coffee", False),
+        ("my iPhone and McIntosh apple", False),
         ("\u0456 would never k\u0456ll mys\u0435lf", False),
         ("Спасибо, боль 5 из 10", False),  # Russian is read, and is not English
         ("took 2x500mg at 4am, Vitamin B12 and D3", False),

@@ -126,13 +126,17 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-# The second reading. Letters typed as a digit or a sign inside a word ("k1ll", "mys3lf", "d!e", "$uicide"),
-# and words spelt out a letter at a time ("k.i.l.l", "d i e", "m-o-r-i-r"). Each is read as the word it
-# stands for, in a copy of the text as long as the text, so that a finding still points at the words
-# as written. Only tried when the text as written matches nothing: it can add a crisis, never hide one.
-_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]")
+# The second reading. Letters typed as a digit, a sign or a capital I inside a word ("k1ll", "mys3lf", "d!e",
+# "$uicide", "kiII"), and words spelt out a letter at a time ("k.i.l.l", "d i e", "m-o-r-i-r"). Each is read
+# as the word it stands for, in a copy of the text as long as the text, so that a finding still points at
+# the words as written. Only tried when the text as written matches nothing: it can add a crisis, never
+# hide one.
+_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I")
 _SPELT_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]){2,}(?!\S)")
-_LEET_RUN = re.compile(r"[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z])[A-Za-z0-9!|@$]*")
+_LEET_RUN = re.compile(r"[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$]*")
+# A capital I after a small letter is an l in disguise: "kiII", "wiII", "aII" (in most typefaces I and l
+# look alike).
+_CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+")
 _NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
 _LEET = str.maketrans("013457!|@$", "oieastilas")
 _LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
@@ -143,6 +147,7 @@ def _as_letters(found: re.Match[str]) -> str:
     run = found.group()
     if _NUMBER_WITH_UNIT.fullmatch(run):
         return run  # "4am", "10mg", "2nd": a number, not a word
+    run = _CAPITAL_I_FOR_L.sub(lambda capitals: "l" * len(capitals.group()), run)
     # A sign stands for a letter only inside a word (a "!" at its end is punctuation); "11" is "ll".
     run = _LEET_SIGN_INSIDE.sub(lambda sign: sign.group().translate(_LEET), run)
     return re.sub("[0-9]+", lambda digits: digits.group().replace("11", "ll").translate(_LEET), run)
@@ -814,7 +819,8 @@ class CrisisLanguage:
         if found is None and (_TYPED_AS.search(text) or _SPELT_OUT.search(words)):
             second = second_reading(text)
             read = normalise(second)
-            # Only a new word that some pattern has can change the decision (most "3pm"s and "b12"s are not).
+            # Read again only when that made a word the patterns look for (one they need or begin with): most
+            # "b12"s and "d3"s make none, and a long note is not read twice for them.
             if any(self._keys_of(_squeeze(word)) for word in set(read.split()) - set(words.split())):
                 found = self._finding(read)
                 if found is not None:
