@@ -133,7 +133,9 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 # hide one.
 _TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I")
 _SPELT_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]){2,}(?!\S)")
-_LEET_RUN = re.compile(r"[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$]*")
+_LEET_RUN = re.compile(  # tried only where a run of these characters begins, so a long text is scanned once
+    r"(?<![A-Za-z0-9!|@$])[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$]*"
+)
 # A capital I after a small letter is an l in disguise: "kiII", "wiII", "aII" (in most typefaces I and l
 # look alike).
 _CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+")
@@ -816,16 +818,26 @@ class CrisisLanguage:
         that has letters typed as digits or signs, or spelt out one by one, is also read a second way."""
         words = normalise(text)
         found = self._finding(words)
-        if found is None and (_TYPED_AS.search(text) or _SPELT_OUT.search(words)):
+        if found is None and self._worth_reading_again(text, words):
             second = second_reading(text)
-            read = normalise(second)
-            # Read again only when that made a word the patterns look for (one they need or begin with): most
-            # "b12"s and "d3"s make none, and a long note is not read twice for them.
-            if any(self._keys_of(_squeeze(word)) for word in set(read.split()) - set(words.split())):
-                found = self._finding(read)
-                if found is not None:
-                    found = replace(found, read_as=second)
+            found = self._finding(normalise(second))
+            if found is not None:
+                found = replace(found, read_as=second)
         return found
+
+    def _worth_reading_again(self, text: str, words: str) -> bool:
+        """Whether the second reading can make a word the patterns look for (one they need or begin with):
+        a word spelt out, or one typed with a digit or a sign that reads as such a word. Most "b12"s and
+        "d3"s make none, and a long note is not read twice for them."""
+        if _SPELT_OUT.search(words):
+            return True
+        if not _TYPED_AS.search(text):
+            return False
+        for run in _LEET_RUN.finditer(text):
+            read = _as_letters(run)
+            if read != run.group() and any(self._keys_of(_squeeze(word)) for word in normalise(read).split()):
+                return True
+        return False
 
     def _finding(self, words: str) -> Finding | None:
         if not words:
