@@ -67,6 +67,20 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
     return PatientMessage(**row._mapping) if row else None
 
 
+async def previous_text(*, session: AsyncSession, patient_id: int, since: datetime) -> PatientMessage | None:
+    """The patient's newest typed message received since `since` (not media, an edit or a request)."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES)
+            .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.received_at >= since, MESSAGES.c.kind == "text")
+            .order_by(MESSAGES.c.id.desc())
+            .limit(1),
+        )
+    ).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
 async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
     """The newest text of a message (its last edit, or the original)."""
     row = (

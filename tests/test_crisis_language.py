@@ -148,6 +148,8 @@ def test_the_span_of_a_finding_is_where_the_words_were_written(language: CrisisL
         ("no puedo más", True),
         ("I can’t go on like this", True),
         ("sui\u200bcide", True),  # a zero-width space does not hide a word
+        ("i want to ki\ufe0fll mys\U000e0041elf", True),  # nor a variation selector or a tag character
+        ("quiero mo\u3164rir", True),  # nor a filler
         ("I WANNA DIEEEE", True),  # nor do capitals and repeated letters
         ("QUIERO MORIRMEEE", True),
         ("I want to diet", False),
@@ -450,6 +452,139 @@ def test_a_letter_typed_as_a_sign_or_a_digit_is_read(language: CrisisLanguage, t
 )
 def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
     """b for v in Spanish ("bibir"), a letter dropped or two swapped ("qiero", "morri", "wnat")."""
+    assert language.matches(text) is crisis
+
+
+# -- letters in disguise: another script's letters drawn as Latin ones, small capitals, letters in boxes or
+# flags, letters typed as digits or signs anywhere in a phrase, words spelt out a letter at a time
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to k\u0456ll mys\u0435lf", True),  # Cyrillic i and e
+        ("\u0456 w\u0430nt t\u043e d\u0456e", True),  # Cyrillic i, a, o
+        ("I WANT TO KILL MYS\u0415LF", True),  # Cyrillic E
+        ("i want to \u03baill myself", True),  # Greek kappa
+        ("quiero m\u043er\u0456r", True),
+        ("i want to k\u0131ll myself", True),  # dotless i
+        ("i want to \u1d05\u026a\u1d07", True),  # small capitals d, i, e
+        ("i want to \U0001f173\U0001f178\U0001f174", True),  # 🅳🅸🅴
+        ("i want to k1ll mys3lf", True),
+        ("su1c1d3 is all i think about", True),
+        ("i want to kiII myself", True),  # capital I for l
+        ("I'd kiII for a coffee", False),
+        ("my iPhone and McIntosh apple", False),
+        ("\u0456 would never k\u0456ll mys\u0435lf", False),
+        ("Спасибо, боль 5 из 10", False),  # Russian is read, and is not English
+        ("took 2x500mg at 4am, Vitamin B12 and D3", False),
+        ("I'd k1ll for a coffee", False),
+    ],
+)
+def test_letters_that_look_latin_or_are_typed_as_digits_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("k.i.l.l m.y.s.e.l.f", True),
+        ("i want to d i e", True),
+        ("i w a n t  t o  d i e", True),  # wider spaces between the words than between the letters
+        ("I want to d*i*e tonight", True),
+        ("i want to d_i_e", True),
+        ("i want to k\U0001f64fi\U0001f64fl\U0001f64fl myself", True),  # an emoji between the letters
+        ("quiero m.o.r.i.r", True),
+        ("me quiero m a t a r", True),
+        ("i want to d i e t", False),
+        ("i l o v e y o u", False),
+        ("r.i.p. grandad, the funeral is on friday", False),
+        ("k i l l i n g  m y s e l f  l a u g h i n g", False),
+    ],
+)
+def test_words_spelt_out_a_letter_at_a_time_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Pain 6 today. " * 300 + "honestly i want to k.i.l.l m.y.s.e.l.f tonight", "k.i.l.l m.y.s.e.l.f"),
+        ("Pain 6 today. " * 300 + "i want to k1ll mys3lf", "k1ll mys3lf"),
+        ("Pain 6 today. " * 300 + "i want to k\u0456ll mys\u0435lf", "k\u0456ll mys\u0435lf"),
+    ],
+)
+def test_the_span_of_words_in_disguise_is_where_they_were_written(
+    language: CrisisLanguage, text: str, shown: str
+) -> None:
+    """A long message's card shows the passage around its crisis words: found where they were written."""
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and text[where[0] : where[1]] == shown
+
+
+# -- tenses and moods that still speak of the patient: thoughts "a lot" about it, near attempts, a plan held
+# back by one thing, a day decided; self-harm "on purpose" that a figure of speech had taken for an accident
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("been thinking a lot about ending things lately", True),
+        ("i have been thinking so much about ending it", True),
+        ("last night I nearly ended it", True),
+        ("I came so close to ending it all on Sunday", True),
+        ("I almost took all my pills last night", True),
+        ("I'd end it if it weren't for my dog", True),
+        ("i would end it all if i had the courage", True),
+        ("i've decided today is the day", True),
+        ("i burned myself on purpose", True),
+        ("I burnt myself on purpose again", True),
+        ("voy a acabar con esto esta noche", True),
+        ("anoche casi acabo con todo", True),
+        ("I nearly ended it with him last night", False),
+        ("I nearly finished it before the deadline", False),
+        ("i almost took all my pills twice, the pharmacy label is confusing", False),
+        ("i decided today is the day i start walking again", False),
+        ("i burned myself on the oven", False),
+        ("voy a acabar con esto esta noche y me voy a dormir", False),
+        ("casi acabo con todo el trabajo", False),
+    ],
+)
+def test_thoughts_near_attempts_and_plans_in_any_tense_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- not safe with oneself, and what pushes one to it: a classic question of a crisis assessment
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i can't keep myself safe tonight", True),
+        ("I'm not safe", True),
+        ("I don't trust myself with my meds anymore", True),
+        ("i asked my mum to lock away my tablets so i dont do anything", True),
+        ("no sé si podré mantenerme a salvo esta noche", True),
+        ("no me siento segura conmigo misma", True),
+        ("mi marido ha escondido mis pastillas por si hago una tontería", True),
+        ("something keeps telling me to end it", True),
+        ("el dolor hace que quiera acabar con todo", True),
+        ("im not safe to drive with this hand", False),
+        ("I cannot keep myself safe from falls", False),
+        ("my dad locked away the knives so i dont cut myself cooking", False),
+        ("no puedo estar segura de la dosis", False),
+        ("mi marido ha escondido mis pastillas por si me las tomo dos veces", False),
+        ("my friend keeps telling me to end it with him", False),
+        ("el dolor hace que quiera acabar con todo el papeleo", False),
+    ],
+)
+def test_not_being_safe_with_oneself_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
 
 

@@ -6,19 +6,24 @@ A command is typed words too: "/help I want to die" or "/suicide" speak of crisi
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
-or in a poll or a checklist, are heard; the words after /callme, or after a slash no command takes,
-reach staff; an album is acknowledged once.
+or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
+the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
+than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
+again); an album is acknowledged once. A sentence sent in two messages is read as one.
 """
 
 from __future__ import annotations
+
+from sqlmodel import select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
+from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
-from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, stored_messages
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
 
 
 @SQLITE_ONLY
@@ -190,3 +195,96 @@ async def test_an_album_is_acknowledged_once_and_each_photo_reaches_staff(diary:
     acknowledged = [m for m in diary.standin.chat(ben.id) if m.from_bot and (m.text or "").startswith(told)]
     assert len(acknowledged) == 2
     assert sum(m.text == "P-0001 sent a photo:" for m in staff_chat(diary)) == 4, "each under the patient's code"
+
+
+@SQLITE_ONLY
+async def test_crisis_words_in_disguise_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
+    """Letters of another script that look Latin, letters typed as digits, words spelt out letter by letter."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    disguised = ["i want to k\u0456ll mys\u0435lf", "gonna k1ll mys3lf tonight", "quiero m.o.r.i.r"]
+    for number, words in enumerate(disguised, 1):
+        reply = await ben.send(words)
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+        assert words in (cards(diary)[-1].caption or ""), words
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
+
+
+@SQLITE_ONLY
+async def test_a_caption_longer_than_a_bots_reaches_staff_whole(diary: Diary) -> None:
+    """A Telegram Premium user may write a caption of 2,048 characters; a bot may send 1,024."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    caption = ("The swelling went up to the elbow overnight and the skin is shiny. " * 30)[:2000]
+    reply = ben.expect_reply()
+    ben.send_photo(caption)
+    assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent.")
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped", "failed") for r in rows), timeout=30)
+    shown = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("The whole caption from P-0001")]
+    assert "".join(part.split(":\n", 1)[1] for part in shown) == caption
+    assert any(m.copied_from is not None for m in staff_chat(diary)), "the photo itself"
+    assert any(m.buttons for m in staff_chat(diary)), "Reply and Seen under what staff see"
+    async with diary.database.session() as session:
+        failed = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+    assert not failed
+
+
+@SQLITE_ONLY
+async def test_an_edit_that_changes_no_words_is_not_passed_on_again(diary: Diary) -> None:
+    """Telegram may send an edited_message for a change the patient cannot see (a link's preview made
+    later): staff do not get the same words again as an edit, nor the patient a reply to an edit they
+    never made. A real change still goes."""
+    ben, _, _ = await a_question_in_the_staff_chat(diary)
+    said = next(m for m in diary.standin.chat(ben.id) if m.text == "Can I take another ibuprofen tonight?")
+    await all_sent(diary)
+    before = len(diary.standin.chat(ben.id))
+    diary.standin.edit_user_message(said, text="Can I take another ibuprofen tonight?")
+    await diary.inbox_processed(at_least=len(await diary.inbox_processed()) + 1)
+    await all_sent(diary)
+    assert not any("edited a message" in (m.text or "") for m in staff_chat(diary))
+    assert len(diary.standin.chat(ben.id)) == before, "no reply to an edit the patient did not make"
+    reply = await ben.edit(said, "Can I take another ibuprofen tonight? Or paracetamol?")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: any("edited a message" in (m.text or "") for m in staff_chat(diary)))
+
+
+@SQLITE_ONLY
+async def test_a_photo_replaced_or_a_caption_removed_in_an_edit_reaches_staff(diary: Diary) -> None:
+    """Telegram lets a patient replace the photo of a message they sent, keeping its caption, or remove the
+    caption: staff get the message as it now is, under the patient's code."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    photo = ben.send_photo("my hand this morning")
+    await reply
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 1)
+    first = next(m for m in staff_chat(diary) if m.copied_from is not None).media
+
+    reply = await ben.replace_media(photo, "photo")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 2)
+    copied = [m for m in staff_chat(diary) if m.copied_from is not None][-1]
+    assert copied.media == photo.media != first and copied.caption == "my hand this morning"
+    assert any(m.text == "P-0001 edited a photo:" for m in staff_chat(diary))
+
+    await ben.edit_caption(photo, "")
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 3)
+    assert [m for m in staff_chat(diary) if m.copied_from is not None][-1].caption is None
+
+
+async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> None:
+    """On a phone, Enter often sends: "I just want to" and "die" come as two messages."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Could I")
+    reply = await ben.send("dye my hair before the infusion?")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    await ben.send("honestly i just want to")
+    reply = await ben.send("die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+    reply = await ben.send("sorry")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "the crisis was heard once"
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]

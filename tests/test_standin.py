@@ -163,6 +163,13 @@ async def test_caption_limit_for_every_media_send_and_edit(unlimited: BotApiStan
             await bot.edit_message_caption(chat_id=ben.id, message_id=photo.message_id, caption=EMOJI * 512 + "a")
         with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
             await bot.copy_message(ben.id, ben.id, photo.message_id, caption=EMOJI * 512 + "a")
+        # A Premium user's caption longer than a bot's is copied as it is, but not with buttons added.
+        long = ben.send_photo("x" * 2000)
+        copied = await bot.copy_message(-1001, ben.id, long.message_id)
+        assert unlimited.messages[-1001][copied.message_id].caption == "x" * 2000
+        buttons = InlineKeyboardMarkup([[InlineKeyboardButton("Reply", callback_data="r")]])
+        with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
+            await bot.copy_message(-1001, ben.id, long.message_id, reply_markup=buttons)
         text = await bot.send_message(ben.id, "text")
         with pytest.raises(BadRequest, match=r"(?i)there is no caption"):
             await bot.edit_message_caption(chat_id=ben.id, message_id=text.message_id, caption="x")

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from pathlib import Path
 
@@ -23,18 +24,49 @@ import yaml
 
 from bot.prompts import PROMPTS_DIR
 
-# Invisible characters would otherwise split a word and hide it ("sui\u200bcide").
+# Invisible characters would otherwise split a word and hide it ("sui\u200bcide"): every format character
+# (Unicode's Cf: soft hyphen, zero-width space and joiners, direction marks, word joiner, byte order mark,
+# tags, invisible operators) and the other characters Unicode says to ignore when they cannot be shown
+# (variation selectors, fillers, the combining grapheme joiner). Written as ranges for a character class.
 _INVISIBLE = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"  # soft hyphen, grapheme joiner, fillers
-    "\u200b\u200c\u200d\u200e\u200f"  # zero-width space, non-joiner, joiner; direction marks
-    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"  # embeddings, word joiner
-    "\u2066\u2067\u2068\u2069\ufeff"  # isolates, byte order mark
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"  # format characters
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef"
 )
 # Apostrophes are removed, not turned into spaces: patients type "dont" and "im" as often as "don't"
 # and "I'm", so both must read the same. The acute accent and backtick are typed as apostrophes too.
 _APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02bb\u00b4\u0060\u2032\uff07"
 _DROPPED = re.compile(f"[{_INVISIBLE}{_APOSTROPHES}]+")
 _WORD = re.compile(r"[^\W_]+")
+# Letters of other scripts drawn as Latin ones ("kill" with a Cyrillic i, U+0456, or a Greek kappa for
+# the k), small capitals ("\u1d05\u026a\u1d07") and letters in boxes (U+1F173): NFKD leaves them as they
+# are, so they would hide a word from every pattern. Read as the Latin letter they show, before case
+# folding (an upper-case Cyrillic en shows an H, a lower-case one a small-capital h). Not the letters of
+# flags: they pair into flags, Italy's would read "it".
+_LOOKALIKE_PAIRS = (
+    "аaвbеeёeіiїiкkмmнhоoпnрpсcтtуyхxьbѕsјjԁdԛqԝwһhӏlүy"  # Cyrillic, lower case
+    "АAВBЕEЁEІIЇIКKМMНHОOРPСCТTУYХXЅSЈJҺHӀIЬb"  # Cyrillic, upper case
+    "αaβbγyεeηnιiκkμuνvοoρpτtυuχxωw"  # Greek, lower case
+    "ΑAΒBΕEΖZΗHΙIΚKΜMΝNΟOΡPΤTΥYΧX"  # Greek, upper case
+    "ıiȷjɑaɡgɩiµu"  # Latin letters without their dot, or of other alphabets
+)
+_LOOKALIKE_NAME = re.compile(
+    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER) ([A-Z])"
+)
+
+
+def _lookalikes() -> dict[int, str]:
+    table = {ord(pair[0]): pair[1] for pair in zip(_LOOKALIKE_PAIRS[::2], _LOOKALIKE_PAIRS[1::2], strict=True)}
+    for first, last in ((0x0250, 0x02AF), (0x1D00, 0x1D2B), (0x1F130, 0x1F189)):
+        for code in range(first, last + 1):
+            named = _LOOKALIKE_NAME.fullmatch(unicodedata.name(chr(code), ""))
+            if named is not None:
+                table[code] = named.group(1).lower()
+    return table
+
+
+_LOOKALIKE = _lookalikes()
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
 # expression is many times faster than testing each character.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -50,7 +82,7 @@ _MAX_GAP = 8
 # Plain ASCII text, the usual case, is read with two translation tables, which is faster and the same: the
 # ASCII characters of _DROPPED are removed, and every other ASCII character that is not a letter or a digit
 # separates words (for ASCII, `[^\W_]` is exactly the letters and digits).
-_ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _INVISIBLE + _APOSTROPHES if c.isascii()))
+_ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _APOSTROPHES if c.isascii()))  # no invisible one is
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
@@ -59,7 +91,7 @@ def normalise(text: str) -> str:
     if text.isascii():
         plain = text.translate(_ASCII_DROPPED).lower()  # for ASCII, lower() is casefold()
     else:
-        folded = _DROPPED.sub("", text).casefold()
+        folded = _DROPPED.sub("", text).translate(_LOOKALIKE).casefold()
         plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
     if plain.isascii():
         return " ".join(plain.translate(_ASCII_SEPARATORS).split())
@@ -76,7 +108,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     for index, char in enumerate(text):
         if _DROPPED.fullmatch(char):
             continue
-        plain = char.casefold()
+        plain = char.translate(_LOOKALIKE).casefold()
         if not char.isascii():
             plain = _COMBINING.sub("", unicodedata.normalize("NFKD", plain))
         if not plain:  # a combining mark: part of the letter before it
@@ -92,6 +124,64 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     if start is not None:
         spans.append((start, end))
     return spans
+
+
+# The second reading. Letters typed as a digit, a sign or a capital I inside a word ("k1ll", "mys3lf", "d!e",
+# "$uicide", "kiII"), and words spelt out a letter at a time ("k.i.l.l", "d i e", "m-o-r-i-r"). Each is read
+# as the word it stands for, in a copy of the text as long as the text, so that a finding still points at
+# the words as written. Only tried when the text as written matches nothing: it can add a crisis, never
+# hide one.
+_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I")
+_SPELT_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]){2,}(?!\S)")
+_LEET_RUN = re.compile(  # tried only where a run of these characters begins, so a long text is scanned once
+    r"(?<![A-Za-z0-9!|@$])[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$]*"
+)
+# A capital I after a small letter is an l in disguise: "kiII", "wiII", "aII" (in most typefaces I and l
+# look alike).
+_CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+")
+_NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
+_LEET = str.maketrans("013457!|@$", "oieastilas")
+_LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
+_SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
+
+
+def _as_letters(found: re.Match[str]) -> str:
+    run = found.group()
+    if _NUMBER_WITH_UNIT.fullmatch(run):
+        return run  # "4am", "10mg", "2nd": a number, not a word
+    run = _CAPITAL_I_FOR_L.sub(lambda capitals: "l" * len(capitals.group()), run)
+    # A sign stands for a letter only inside a word (a "!" at its end is punctuation); "11" is "ll".
+    run = _LEET_SIGN_INSIDE.sub(lambda sign: sign.group().translate(_LEET), run)
+    return re.sub("[0-9]+", lambda digits: digits.group().replace("11", "ll").translate(_LEET), run)
+
+
+def second_reading(text: str) -> str:
+    """`text` with letters typed as digits or signs read as letters, and words spelt out a letter at a time
+    joined (what stood between their letters becomes an invisible character): as long as `text`."""
+    text = _LEET_RUN.sub(_as_letters, text)
+    if not _SPELT_OUT.search(normalise(text)):
+        return text
+    spans = word_spans(text)
+    read = [normalise(text[start:end]) for start, end in spans]
+    letters = [len(word) == 1 and word.isalpha() for word in read]
+    chars = list(text)
+    run_start = 0
+    for index in range(len(spans) + 1):
+        if index < len(spans) and letters[index]:
+            continue
+        if index - run_start >= _SPACE_LETTERS:
+            gaps = [
+                (end, start)
+                for (_, end), (start, _) in zip(spans[run_start : index - 1], spans[run_start + 1 : index], strict=True)
+            ]
+            # What stands between most letters joins them; anything else ("d i e  n o w", "k.i.l.l m.e")
+            # is where one word ends and the next begins.
+            joiner = Counter(text[end:start] for end, start in gaps).most_common(1)[0][0]
+            for end, start in gaps:
+                if text[end:start] == joiner:
+                    chars[end:start] = "\u200b" * (start - end)
+        run_start = index + 1
+    return "".join(chars)
 
 
 def _squeeze(normalised: str) -> str:
@@ -498,6 +588,7 @@ class Finding:
     words: str
     first_word: int = 0  # the number of the first matched word among the message's words
     word_count: int = 1
+    read_as: str | None = None  # the second reading it was found in (second_reading): as long as the text
 
 
 def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
@@ -723,8 +814,32 @@ class CrisisLanguage:
         return self.finding(text) is not None
 
     def finding(self, text: str) -> Finding | None:
-        """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None."""
+        """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None. A text
+        that has letters typed as digits or signs, or spelt out one by one, is also read a second way."""
         words = normalise(text)
+        found = self._finding(words)
+        if found is None and self._worth_reading_again(text, words):
+            second = second_reading(text)
+            found = self._finding(normalise(second))
+            if found is not None:
+                found = replace(found, read_as=second)
+        return found
+
+    def _worth_reading_again(self, text: str, words: str) -> bool:
+        """Whether the second reading can make a word the patterns look for (one they need or begin with):
+        a word spelt out, or one typed with a digit or a sign that reads as such a word. Most "b12"s and
+        "d3"s make none, and a long note is not read twice for them."""
+        if _SPELT_OUT.search(words):
+            return True
+        if not _TYPED_AS.search(text):
+            return False
+        for run in _LEET_RUN.finditer(text):
+            read = _as_letters(run)
+            if read != run.group() and any(self._keys_of(_squeeze(word)) for word in normalise(read).split()):
+                return True
+        return False
+
+    def _finding(self, words: str) -> Finding | None:
         if not words:
             return None
         message = _Message(words, self._read_word, self._read)
@@ -746,6 +861,8 @@ class CrisisLanguage:
     def span(self, text: str, finding: Finding) -> tuple[int, int] | None:
         """Where in `text` (as written, not normalised) the words of `finding` stand, to show them to staff
         in a long message; None in the rare text whose words cannot be lined up with the normalised ones."""
+        if finding.read_as is not None and len(finding.read_as) == len(text):
+            text = finding.read_as  # its words stand where the text's letters do
         spans = word_spans(text)
         last = finding.first_word + finding.word_count - 1
         if len(spans) != len(normalise(text).split()) or last >= len(spans):

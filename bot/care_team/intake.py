@@ -7,8 +7,8 @@ replayed update finds it stored and changes nothing. Then it is filed:
 - any other text while a check-in is asking a question becomes that check-in's note;
 - anything else is a message for the care team, passed to the staff chat whole (in parts when long;
   photos, voice notes and the rest are copied there), and the patient is told it was passed on;
-- words of suicide or self-harm, wherever they appear, get the clinic's crisis text at once and an
-  urgent alert of their own.
+- words of suicide or self-harm, wherever they appear (a sentence sent in two messages is read as
+  one), get the clinic's crisis text at once and an urgent alert of their own.
 
 What the patient is told goes through the outbox in the same transaction, so a crash can neither lose
 it nor send it twice. No Telegram here: the handlers adapt updates to these calls.
@@ -27,7 +27,7 @@ from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import around, in_parts, shorten, units
+from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
@@ -52,7 +52,7 @@ class FiledAs(enum.StrEnum):
 @dataclass(frozen=True)
 class Received:
     """What became of something a patient sent. `filed_as` None: it had taken effect before (a
-    replayed update), and nothing more is to be done."""
+    replayed update, or an edit that changed no words), and nothing more is to be done."""
 
     filed_as: FiledAs | None
     crisis: bool = False
@@ -64,6 +64,8 @@ ALREADY = Received(None)
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
+# A typed message is read for crisis language together with the one before it sent within this while.
+ONE_SENTENCE = timedelta(minutes=3)
 
 
 class Intake:
@@ -97,7 +99,17 @@ class Intake:
         assert patient.id is not None
         text = clean(text)  # as stored: no NUL, no lone surrogates (storage/text.py)
         crisis = self.crisis_language.matches(text)
+        read_as = text
         async with self.database.session() as session:
+            if not crisis:
+                # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages.
+                previous = await patient_messages.previous_text(
+                    session=session, patient_id=patient.id, since=now - ONE_SENTENCE
+                )
+                if previous is not None and not previous.crisis:
+                    together = f"{previous.text}\n{text}"
+                    if self.crisis_language.matches(together):
+                        crisis, read_as = True, together
             waiting = await checkins.waiting_for_answer(
                 session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
             )
@@ -121,7 +133,7 @@ class Intake:
             elif waiting is not None:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
-                await self._crisis(session, patient, text, stored, now)
+                await self._crisis(session, patient, read_as, stored, now)
             elif filed_as is FiledAs.MESSAGE:
                 await self._forward(session, patient, text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
@@ -157,27 +169,8 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
-            priority = Priority.URGENT if crisis else Priority.CONVERSATION
-            what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
-            staff_chat_id = await self.staff_chat.destination(session)
-            await outbox.enqueue(
-                session=session,
-                kind="staff",
-                chat_id=staff_chat_id,
-                text=self._staff_text("staff.sent_media", code=patient.code, what=what),
-                patient_id=patient.id,
-                priority=priority,
-                now=now,
-            )
-            await outbox.enqueue(
-                session=session,
-                kind="copy",
-                chat_id=staff_chat_id,
-                source=(chat_id, message_id),
-                patient_id=patient.id,
-                patient_message_id=stored,
-                priority=priority,
-                now=now,
+            await self._copy_to_staff(
+                session, patient, "staff.sent_media", kind, (chat_id, message_id), caption, stored, now, crisis=crisis
             )
             told = self._album_told(patient.id, album, now)
             if crisis:
@@ -194,9 +187,19 @@ class Intake:
         self._albums = {key: at for key, at in self._albums.items() if now - at < ALBUM_WINDOW}
         return album is not None and (patient_id, album) in self._albums
 
-    async def edit(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
+    async def edit(
+        self,
+        *,
+        patient: Patient,
+        text: str,
+        message_id: int,
+        update_id: int,
+        now: datetime,
+        media: tuple[str, int] | None = None,
+    ) -> Received:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches
-        staff as an edit. Both versions are kept."""
+        staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
+        whose edit may have replaced the file, copied to staff again as it now is."""
         assert patient.id is not None
         text = clean(text)
         crisis = self.crisis_language.matches(text)
@@ -204,6 +207,10 @@ class Intake:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
             )
+            if before == text and media is None:
+                # Telegram may send an edit for a change no one can see (a link's preview made later): the
+                # words were heard and passed on when they came; a second time would only repeat them.
+                return ALREADY
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
@@ -227,10 +234,24 @@ class Intake:
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
+            if media is not None:
+                kind, chat_id = media
+                await self._copy_to_staff(
+                    session,
+                    patient,
+                    "staff.edited_media",
+                    kind,
+                    (chat_id, message_id),
+                    text,
+                    stored,
+                    now,
+                    crisis=crisis,
+                )
             if crisis:
                 await self._crisis(session, patient, text, stored, now)
             elif noted is None:
-                await self._forward(session, patient, text, stored, "staff.edited", now)
+                if media is None:
+                    await self._forward(session, patient, text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
@@ -350,6 +371,48 @@ class Intake:
             patient_message_id=None,
             now=now,
         )
+
+    async def _copy_to_staff(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        header: str,
+        kind: str,
+        source: tuple[int, int],
+        words: str,
+        stored: int,
+        now: datetime,
+        *,
+        crisis: bool,
+    ) -> None:
+        """ "P-0012 sent a photo:" and a copy of it in the staff chat. A Premium user's caption may be longer
+        than a bot may send: the copy then goes as it is, without the buttons Telegram would refuse on it,
+        and the words follow as text, whole, with the buttons (a crisis message's follow its card)."""
+        priority = Priority.URGENT if crisis else Priority.CONVERSATION
+        long_caption = units(words) > CAPTION_LIMIT
+        what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
+        staff_chat_id = await self.staff_chat.destination(session)
+        await outbox.enqueue(
+            session=session,
+            kind="staff",
+            chat_id=staff_chat_id,
+            text=self._staff_text(header, code=patient.code, what=what),
+            patient_id=patient.id,
+            priority=priority,
+            now=now,
+        )
+        await outbox.enqueue(
+            session=session,
+            kind="copy",
+            chat_id=staff_chat_id,
+            source=source,
+            patient_id=patient.id,
+            patient_message_id=None if long_caption else stored,
+            priority=priority,
+            now=now,
+        )
+        if long_caption and not crisis:
+            await self._forward(session, patient, words, stored, "staff.caption_in_full", now)
 
     async def _forward(
         self,

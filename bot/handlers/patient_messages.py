@@ -36,6 +36,9 @@ KINDS = (
     "story",
 )
 
+# What a patient can replace with another file in an edit (Telegram's editMessageMedia kinds).
+REPLACEABLE = frozenset({"photo", "video", "audio", "document", "animation"})
+
 
 def kind_of(message: Message) -> str:
     return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
@@ -91,12 +94,20 @@ async def received(update: Update, context: DiaryContext) -> None:
 async def edited(update: Update, context: DiaryContext) -> None:
     message = update.edited_message
     assert message is not None and context.patient is not None
-    text = message.text if message.text is not None else message.caption
-    if text is None:  # e.g. a live location moving on: nothing new to read
+    text = message.text if message.text is not None else words_of(message)
+    kind = kind_of(message)
+    # A photo, video, document... may have been replaced, or lost its caption: staff get it as it now is.
+    media = (kind, message.chat_id) if message.text is None and kind in REPLACEABLE else None
+    if not text and media is None:  # e.g. a live location moving on: nothing new to read
         log.info("an edit without text from patient %s (update %s)", context.patient.id, update.update_id)
         return
     got = await context.services.intake.edit(
-        patient=context.patient, text=text, message_id=message.message_id, update_id=update.update_id, now=context.now
+        patient=context.patient,
+        text=text,
+        message_id=message.message_id,
+        update_id=update.update_id,
+        now=context.now,
+        media=media,
     )
     if got.filed_as is None:
         return

@@ -134,6 +134,13 @@ class SimulatedUser:
             return None
         return await self._reply(reply, timeout, f"caption {caption[:20]!r}")
 
+    async def replace_media(self, message: ChatMessage, kind: str, *, timeout: float = 10.0) -> ChatMessage | None:
+        """Replace the photo (video, document...) of a message this user sent with a new one of `kind`, its
+        caption kept, as Telegram lets a user do in an edit; return the bot's first message or edit in reply."""
+        reply = self.server.wait_chat(message.chat_id)
+        self.server.edit_user_message(message, media=self.server.new_file(kind, 150_000))
+        return await self._reply(reply, timeout, f"{kind} in place of a {message.kind}")
+
     def expect_reply(self, *, chat_id: int | None = None, timeout: float = 10.0) -> Awaitable[ChatMessage]:
         """Call before acting (sending a photo, say), await after: the bot's next message or edit in the chat."""
         reply = self.server.wait_chat(self.id if chat_id is None else chat_id)  # listening from now on

@@ -680,10 +680,18 @@ class BotApiStandIn:
         self._said(user, message, kind)
         return message
 
-    def edit_user_message(self, message: ChatMessage, *, text: str | None = None, caption: str | None = None) -> None:
-        """The user edits their message: Telegram keeps the message_id and sends an edited_message update."""
+    def edit_user_message(
+        self, message: ChatMessage, *, text: str | None = None, caption: str | None = None, media: JSON | None = None
+    ) -> None:
+        """The user edits their message: Telegram keeps the message_id and sends an edited_message update.
+        `media` (from new_file) replaces a photo, video, audio file, document or animation."""
         if message.from_bot or message.from_user is None:
             raise ValueError("a user edits only their own messages")
+        if media is not None:
+            (kind,) = media
+            if message.kind not in MEDIA_EDITABLE or kind not in MEDIA_EDITABLE:
+                raise ValueError(f"a {message.kind} cannot be replaced by a {kind}")
+            message.kind, message.media = kind, copy.deepcopy(media)
         if text is not None:
             if message.kind != "text":
                 raise ValueError(f"a {message.kind} has no text to edit")
@@ -1200,6 +1208,10 @@ class BotApiStandIn:
         fields = self._copied(source)
         if "caption" in params and source.kind in CAPTIONED:
             fields["caption"], fields["entities"] = self._caption(params)
+        elif source.caption is not None and utf16_len(source.caption) > CAPTION_LIMIT and "reply_markup" in params:
+            # A Premium user's caption may be longer than a bot's: copied as it is it goes, but a bot that
+            # adds buttons to such a copy is refused, as when it writes a long caption itself.
+            raise ApiError(400, "Bad Request: message caption is too long")
         message = self._send(params, "copy", reply_markup=self._markup(params), **fields)
         return {"message_id": message.message_id}
 
