@@ -14,12 +14,15 @@ again); an album is acknowledged once. A sentence sent in two messages is read a
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
+from storage import patient_messages
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
@@ -288,3 +291,22 @@ async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> N
     reply = await ben.send("sorry")
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "the crisis was heard once"
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database down, or a bug, while a patient's message is stored: the kind error for ordinary
+    words, but words of suicide or self-harm get the clinic's crisis text all the same."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+
+    async def failing(**_: object) -> None:
+        raise OperationalError("INSERT INTO patientmessage", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(patient_messages, "add", failing)
+    reply = await ben.send("my hand is purple")
+    assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+    reply = await ben.send("I want to kill myself")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")

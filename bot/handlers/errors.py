@@ -1,4 +1,5 @@
-"""The last resort: log the failure without patient data, and tell the person something kind and short."""
+"""The last resort: log the failure without patient data, and tell the person something kind and short,
+or, when the words that failed speak of suicide or self-harm, the clinic's crisis text."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.handlers.context import DiaryContext
+from storage import patients
+from storage.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +22,30 @@ def _button_too_old(error: object) -> bool:
     return isinstance(error, BadRequest) and (
         "query is too old" in error.message or "query id is invalid" in error.message.lower()
     )
+
+
+async def _answer(update: Update, context: DiaryContext) -> str:
+    """The crisis text when the words that failed speak of suicide or self-harm: a patient's crisis
+    message must get it even when the diary could not store the message (the database down, a bug).
+    For the patient's language and country when the database can still say them, else the sender's
+    language and the text for any country."""
+    message = update.effective_message
+    words = clean((message.text or message.caption or "") if message else "")
+    intake = context.services.intake
+    if not words or not intake.crisis_language.matches(words):
+        return context.text("error")
+    # Staff have not seen this message: the log (without its words) is the one trace of it.
+    log.error("update %s spoke of suicide or self-harm and was not stored: the crisis text goes", update.update_id)
+    user = update.effective_user
+    try:  # a new context: the gate's lookup is not in it
+        async with context.services.database.session() as session:
+            patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
+    except Exception:
+        log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
+        patient = None
+    if patient is not None:
+        return intake.crisis_text(patient)
+    return intake.crisis_texts.text(context.services.catalog.language_for(user.language_code if user else None), None)
 
 
 async def on_error(update: object, context: DiaryContext) -> None:
@@ -37,6 +64,6 @@ async def on_error(update: object, context: DiaryContext) -> None:
         if update.callback_query:
             await update.callback_query.answer(context.text("error"), show_alert=True)
         else:
-            await context.bot.send_message(update.effective_chat.id, context.text("error"))
+            await context.bot.send_message(update.effective_chat.id, await _answer(update, context))
     except Exception:  # the reply is a courtesy; failing to send it must not raise again
         log.warning("could not tell the patient about the failure (update %s)", update_id)
