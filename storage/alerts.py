@@ -121,7 +121,8 @@ async def reopen(
     now: datetime,
     next_escalation_at: datetime | None,
 ) -> None:
-    """The rule fired again after its snooze ended: open again, with a new card."""
+    """The rule fired again after its snooze ended, or after staff acknowledged what its card showed: open
+    again, with a new card (the old card's buttons name the old opening and no longer act on it)."""
     await execute(
         session,
         update(ALERTS)
@@ -144,12 +145,19 @@ async def reopen(
     )
 
 
-async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: datetime) -> Alert | None:
+def _shown(opened_at: datetime | None) -> Any:
+    """A press on a card acts only on the alert as that card showed it: opened at `opened_at` (None: any)."""
+    return None if opened_at is None else ALERTS.c.opened_at == opened_at
+
+
+async def acknowledge(
+    *, session: AsyncSession, alert_id: int, by: int, now: datetime, opened_at: datetime | None = None
+) -> Alert | None:
     return await _move(
         session,
         alert_id,
         (AlertStatus.OPEN,),
-        None,
+        _shown(opened_at),
         status=AlertStatus.ACKNOWLEDGED,
         acknowledged_by=by,
         acknowledged_at=now,
@@ -158,13 +166,16 @@ async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: dat
     )
 
 
-async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime) -> Alert | None:
+async def snooze(
+    *, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime, opened_at: datetime | None = None
+) -> Alert | None:
     """Quiet until `until`; never an alert about one message (a crisis must be seen, not put off)."""
     return await _move(
         session,
         alert_id,
         (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
         ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
+        _shown(opened_at),
         status=AlertStatus.SNOOZED,
         snoozed_by=by,
         snoozed_until=until,
@@ -173,12 +184,14 @@ async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: dateti
     )
 
 
-async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: datetime) -> Alert | None:
+async def resolve(
+    *, session: AsyncSession, alert_id: int, by: int | None, now: datetime, opened_at: datetime | None = None
+) -> Alert | None:
     return await _move(
         session,
         alert_id,
         ACTIVE,
-        None,
+        _shown(opened_at),
         status=AlertStatus.RESOLVED,
         resolved_by=by,
         resolved_at=now,
@@ -188,11 +201,10 @@ async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: 
 
 
 async def _move(
-    session: AsyncSession, alert_id: int, allowed: tuple[AlertStatus, ...], condition: Any, **values: object
+    session: AsyncSession, alert_id: int, allowed: tuple[AlertStatus, ...], *conditions: Any, **values: object
 ) -> Alert | None:
     guard = [ALERTS.c.id == alert_id, ALERTS.c.status.in_(allowed)]
-    if condition is not None:
-        guard.append(condition)
+    guard += [condition for condition in conditions if condition is not None]
     result = await execute(
         session,
         update(ALERTS).where(*guard).values(**values).returning(*ALERTS.c),

@@ -296,3 +296,39 @@ async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_
         await complete_checkin(ben, "9")
     (alert,) = await alerts(diary)
     assert alert.status == "snoozed" and "10, 10, 10, 10" in alert.details.replace('"recent": "', "")
+
+
+@SQLITE_ONLY
+async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_buttons_are_stale(
+    diary: Diary,
+) -> None:
+    """Acknowledge covers what the card showed: a new episode of the same rule afterwards is a new card,
+    open, with its own Acknowledge; the old card's buttons no longer act on the alert."""
+    old = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Acknowledge", message=old)
+    old = diary.standin.messages[STAFF_CHAT][old.message_id]
+    # The run of 9s ends, then a new one starts: a new episode nobody has seen.
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(4):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins in a row since Sat 21 Nov" in new.caption
+    assert "Acknowledged by" not in new.caption, "Sam acknowledged the earlier episode, not this one"
+    assert [label for label, _ in new.buttons][:3] == ["Acknowledge", "Snooze 7 days", "Resolve"]
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+    assert "Acknowledged by Sam" in (diary.standin.messages[STAFF_CHAT][old.message_id].caption or "")
+
+    press = await sam.press("Resolve", message=old)
+    assert press.answer == "This card has a newer one for the same alert: act on the newest card."
+    assert (await alerts(diary))[0].status == "open", "the stale button resolved nothing"
+    assert [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]
+    press = await sam.press("Acknowledge", message=new)
+    assert press.answer == "Acknowledged."
+    assert (await alerts(diary))[0].status == "acknowledged"

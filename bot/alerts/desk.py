@@ -211,9 +211,12 @@ class AlertDesk:
         else:
             assert current.id is not None
             alert_id = current.id
-            if current.status == AlertStatus.SNOOZED:
-                if current.snoozed_until is not None and current.snoozed_until > now:
-                    return None  # staff said this is the expected level for now
+            snoozing = current.status == AlertStatus.SNOOZED
+            if snoozing and current.snoozed_until is not None and current.snoozed_until > now:
+                return None  # staff said this is the expected level for now
+            if current.status != AlertStatus.OPEN:
+                # A snooze that ended, or a new episode after staff acknowledged the last one: what they
+                # acknowledged was the card they saw, so this is a new card, open, with its own clock.
                 await alerts.reopen(
                     session=session,
                     alert_id=alert_id,
@@ -316,12 +319,22 @@ class AlertDesk:
 
     # ------------------------------------------------------------------ staff
 
-    async def act(self, *, alert_id: int, action: StaffAction, by: int, name: str, now: datetime) -> Alert | None:
+    async def act(
+        self,
+        *,
+        alert_id: int,
+        action: StaffAction,
+        by: int,
+        name: str,
+        now: datetime,
+        opened_at: datetime | None = None,
+    ) -> Alert | None:
         """Acknowledge, snooze or resolve the alert and the others its card shows; None when the alert is
-        not in a state that allows it."""
+        not in a state that allows it, or (with `opened_at`, from the card pressed) has opened again since
+        that card was made: what staff saw there is not what is open now."""
         async with self.database.session() as session:
             await staff.set_name(session=session, telegram_user_id=by, name=name)
-            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now)
+            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
                 if action is StaffAction.ACKNOWLEDGE and changed.patient_message_id is not None:
@@ -346,14 +359,23 @@ class AlertDesk:
 
     @staticmethod
     async def _move(
-        session: AsyncSession, *, alert_id: int, action: StaffAction, by: int, now: datetime
+        session: AsyncSession,
+        *,
+        alert_id: int,
+        action: StaffAction,
+        by: int,
+        now: datetime,
+        opened_at: datetime | None = None,
     ) -> Alert | None:
         if action is StaffAction.ACKNOWLEDGE:
-            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now)
+            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
         if action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
-            return await alerts.snooze(session=session, alert_id=alert_id, by=by, until=now + SNOOZE, now=now)
+            until = now + SNOOZE
+            return await alerts.snooze(
+                session=session, alert_id=alert_id, by=by, until=until, now=now, opened_at=opened_at
+            )
         if action is StaffAction.RESOLVE:
-            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
+            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
         raise ValueError(action)
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:

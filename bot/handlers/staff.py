@@ -50,7 +50,7 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
     if parsed is None:
         await query.answer()
         return
-    action, alert_id = parsed
+    action, alert_id, opened_at = parsed
     now = context.now
     if action is StaffAction.HISTORY:
         if isinstance(query.message, Message):
@@ -62,8 +62,16 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     user = update.effective_user
-    changed = await services.desk.act(alert_id=alert_id, action=action, by=user.id, name=user.full_name, now=now)
+    changed = await services.desk.act(
+        alert_id=alert_id, action=action, by=user.id, name=user.full_name, now=now, opened_at=opened_at
+    )
     view = await services.desk.view(alert_id=alert_id, now=now)
+    if changed is None and view is not None and opened_at not in (None, view.alert.opened_at):
+        # An earlier card of an alert opened again since: its buttons go, the newest card acts.
+        if isinstance(query.message, Message):
+            await edit(query.message.edit_reply_markup(services.cards.keyboard(view, stale=True)))
+        await query.answer(context.sender_text(update, "alerts.stale"))
+        return
     if view is not None and isinstance(query.message, Message):
         await show(query.message, context, view)
         card = (view.alert.card_chat_id, view.alert.card_message_id)

@@ -119,9 +119,11 @@ class CardRenderer:
             shown += line + shorten(note, left)
         return shown
 
-    def keyboard(self, view: AlertView) -> InlineKeyboardMarkup:
+    def keyboard(self, view: AlertView, *, stale: bool = False) -> InlineKeyboardMarkup:
         """What staff may still do. An alert about one message (a crisis, a request to be contacted)
-        cannot be snoozed: each one must be seen."""
+        cannot be snoozed: each one must be seen. A `stale` card (the alert has a newer one) keeps only
+        History and Reply. The buttons carry when the alert opened, so that they act on this card's
+        alert only, not on a new finding that opened it again."""
         assert view.alert.id is not None
         status = view.alert.status
         allowed: dict[str, list[StaffAction]] = {
@@ -129,7 +131,7 @@ class CardRenderer:
             AlertStatus.ACKNOWLEDGED: [StaffAction.SNOOZE, StaffAction.RESOLVE],
             AlertStatus.SNOOZED: [StaffAction.RESOLVE],
         }
-        actions = allowed.get(status, [])
+        actions = [] if stale else allowed.get(status, [])
         if view.alert.rule in PER_MESSAGE_RULES:
             actions = [a for a in actions if a is not StaffAction.SNOOZE]
         names = {
@@ -139,7 +141,9 @@ class CardRenderer:
             StaffAction.HISTORY: "history",
         }
         buttons = [
-            InlineKeyboardButton(self.t(f"alerts.buttons.{names[a]}"), callback_data=alert_button(a, view.alert.id))
+            InlineKeyboardButton(
+                self.t(f"alerts.buttons.{names[a]}"), callback_data=alert_button(a, view.alert.id, view.alert.opened_at)
+            )
             for a in [*actions, StaffAction.HISTORY]
         ]
         buttons.append(self._reply(view.alert.patient_id))
