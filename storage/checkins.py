@@ -297,8 +297,9 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
 async def needing_reminder(
     *, session: AsyncSession, questionnaire: str, started_before: datetime, now: datetime, limit: int
 ) -> list[tuple[int, int, str, str | None]]:
-    """Open check-ins of the questionnaire sent before `started_before`, not answered at all and not yet reminded:
-    (check-in id, chat id, the patient's time zone, their own quiet hours or None)."""
+    """Open check-ins of the questionnaire sent before `started_before`, not answered at all and not yet reminded,
+    of patients whose check-ins are not paused (/pause asks for none from then on): (check-in id, chat id,
+    the patient's time zone, their own quiet hours or None)."""
     answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
     patients, schedules = table(Patient), table(Schedule)
     result = await execute(
@@ -314,6 +315,7 @@ async def needing_reminder(
             CHECKINS.c.reminded_at.is_(None),
             CHECKINS.c.message_id.is_not(None),
             ~answered,
+            or_(schedules.c.paused_until.is_(None), schedules.c.paused_until <= now),
         )
         .limit(limit),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -180,3 +180,29 @@ async def test_unreachable_patient_who_starts_again_gets_checkins_again(diary: D
         rows = (await session.exec(select(OutboxMessage))).all()
     assert patient.status == "active"
     assert [r.status for r in rows if r.kind == "checkin"] == ["blocked"], "nothing is sent again"
+
+
+@SQLITE_ONLY
+async def test_a_paused_patient_gets_no_reminder_nor_the_snoozed_checkin_again(diary: Diary) -> None:
+    """/pause means no check-ins from now: the one already sent may still be answered, but no reminder
+    and no snoozed copy comes after the pause."""
+    ben = SimulatedUser(diary.standin, 610, "Ben")
+    await scheduled_checkin(diary, ben, "P-0610")
+    diary.clock.advance(hours=4, minutes=1)  # 07:01 Berlin: past the clinic's quiet hours
+    await ben.send("/pause 3")
+    assert await diary.reminders() == 0, "paused: no reminder"
+
+    ana = SimulatedUser(diary.standin, 611, "Ana")
+    await diary.enrol(ana, "P-0611")
+    diary.clock.now = DUE + timedelta(days=1)
+    await diary.dispatch()
+    await ana.wait_for(lambda: "Question 1 of 6" in (ana.last.text or ""))
+    await ana.press("Snooze 1 h")
+    reply = await ana.send("/pause")
+    assert reply is not None and "Send /resume when you want them again" in (reply.text or "")
+    seen = len(ana.messages)
+    diary.clock.advance(hours=1, seconds=1)
+    await diary.wait_until_async(lambda rows: [r.status for r in rows if r.kind == "checkin"][-1] == "skipped")
+    assert ana.messages[seen:] == [], "no snoozed copy after /pause"
+    (checkin,) = [c for c in await diary.checkins() if c.chat_id == ana.id]
+    assert checkin.status == "open", "still there to answer if she wants to"
