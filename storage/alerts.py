@@ -259,14 +259,16 @@ async def escalated(*, session: AsyncSession, alert_id: int, next_at: datetime |
     return bool(result.rowcount)
 
 
-async def active_with_codes(*, session: AsyncSession) -> list[tuple[Alert, str]]:
-    """Open and acknowledged alerts with their patients' codes, oldest first (for the digest)."""
+async def active_with_codes(*, session: AsyncSession, now: datetime) -> list[tuple[Alert, str]]:
+    """Open and acknowledged alerts, and snoozed ones whose snooze is over, with their patients' codes,
+    oldest first (for the digest)."""
+    snooze_over = (ALERTS.c.status == AlertStatus.SNOOZED) & (ALERTS.c.snoozed_until <= now)
     rows = (
         await execute(
             session,
             select(ALERTS, PATIENTS.c.code)
             .join(PATIENTS, PATIENTS.c.id == ALERTS.c.patient_id)
-            .where(ALERTS.c.status.in_((AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)))
+            .where(ALERTS.c.status.in_((AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)) | snooze_over)
             .order_by(ALERTS.c.opened_at, ALERTS.c.id),
         )
     ).all()

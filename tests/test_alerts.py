@@ -13,8 +13,10 @@ from sqlmodel import select
 
 from bot.alerts import digest, escalation
 from bot.alerts.desk import AlertDesk
+from bot.alerts.rules import Tier, load_rules
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
+from storage import alerts as storage_alerts
 from storage import audit, checkins, patients, staff
 from storage.models import Alert, Infusion, OutboxMessage, PatientMessage
 from tests.harness import SQLITE_ONLY, Diary
@@ -332,3 +334,64 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
     press = await sam.press("Acknowledge", message=new)
     assert press.answer == "Acknowledged."
     assert (await alerts(diary))[0].status == "acknowledged"
+
+
+@SQLITE_ONLY
+async def test_the_digest_hides_no_alert_that_waits_for_staff(diary: Diary) -> None:
+    """A rule the clinic set to the digest tier is listed (any rule, not only missed check-ins), a crisis
+    is never closed by being listed, an urgent card nobody acknowledged is named however young, and a
+    snooze that is over is listed until someone resolves the alert."""
+    for user_id, code in ((311, "P-0001"), (312, "P-0002"), (313, "P-0003")):
+        await diary.enrol(SimulatedUser(diary.standin, user_id, "Pat"), code)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9, 9])
+    rules = load_rules(diary.settings.rules_file)
+    rules = rules.model_copy(update={"severe_pain": rules.severe_pain.model_copy(update={"tier": Tier.DIGEST})})
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    desk.rules = rules
+    now = diary.clock()
+    async with diary.database.session() as session:
+        ids = {}
+        for code in ("P-0001", "P-0002", "P-0003"):
+            patient = await patients.by_code(session=session, code=code)
+            assert patient is not None and patient.id is not None
+            ids[code] = patient.id
+
+        async def opened(code: str, rule: str, tier: str, details: str = "{}") -> int:
+            return await storage_alerts.open_alert(
+                session=session,
+                patient_id=ids[code],
+                rule=rule,
+                tier=tier,
+                details=details,
+                event_at=now,
+                now=now,
+                next_escalation_at=None,
+            )
+
+        await opened("P-0002", "crisis_text", "digest", '{"message": "x"}')
+        await opened("P-0002", "swelling_new", "urgent")
+        snoozed = await opened("P-0003", "pain_worsening", "amber")
+        await storage_alerts.snooze(session=session, alert_id=snoozed, by=800, until=now + timedelta(hours=10), now=now)
+    assert await desk.evaluate(patient_id=ids["P-0001"], now=now) == 1
+    diary.clock.advance(hours=14, minutes=31)  # 23:31 in Berlin, past the snooze
+    assert await digest.daily(desk, now=diary.clock())
+    await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
+    text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert text is not None
+    assert text.splitlines() == [
+        "Daily digest, 2026-11-21",
+        "Crisis messages not yet resolved: P-0002 (21.11 09:00)",
+        "Urgent alerts nobody has acknowledged yet:",
+        "P-0002: New swelling",
+        "Other alerts:",
+        "P-0001: Pain 9 on 4 check-ins in a row since Thu 19 Nov (alert at 9 or more)",
+        "Snoozed alerts whose snooze is over (listed until someone resolves them):",
+        "P-0003: Pain has risen above this patient's usual level and stayed there",
+    ]
+    statuses = {a.rule: a.status for a in await alerts(diary)}
+    assert statuses == {
+        "severe_pain": "resolved",
+        "crisis_text": "open",
+        "swelling_new": "open",
+        "pain_worsening": "snoozed",
+    }, "a digest line is delivered once; a crisis is closed by staff only"
