@@ -104,29 +104,35 @@ async def open_alert(
     return int(result.scalar_one())
 
 
-async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> None:
-    """A new finding for an alert still open or acknowledged: the card shows the new numbers."""
-    await execute(
+async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> bool:
+    """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers. False when
+    staff acknowledged, snoozed or resolved it meanwhile (then what is new needs a card of its own)."""
+    result = await execute(
         session,
-        update(ALERTS).where(ALERTS.c.id == alert_id).values(details=details, event_at=event_at, updated_at=now),
+        update(ALERTS)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status == AlertStatus.OPEN)
+        .values(details=details, event_at=event_at, updated_at=now),
     )
+    return bool(result.rowcount)
 
 
 async def reopen(
     *,
     session: AsyncSession,
     alert_id: int,
+    status: AlertStatus,
     details: str,
     event_at: datetime,
     now: datetime,
     next_escalation_at: datetime | None,
-) -> None:
+) -> bool:
     """The rule fired again after its snooze ended, or after staff acknowledged what its card showed: open
-    again, with a new card (the old card's buttons name the old opening and no longer act on it)."""
-    await execute(
+    again, with a new card (the old card's buttons name the old opening and no longer act on it). False
+    when the alert is no longer in `status` (staff pressed something meanwhile)."""
+    result = await execute(
         session,
         update(ALERTS)
-        .where(ALERTS.c.id == alert_id)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status == status)
         .values(
             status=AlertStatus.OPEN,
             details=details,
@@ -143,6 +149,7 @@ async def reopen(
             next_escalation_at=next_escalation_at,
         ),
     )
+    return bool(result.rowcount)
 
 
 def _shown(opened_at: datetime | None) -> Any:

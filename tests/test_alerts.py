@@ -6,6 +6,7 @@ press its buttons; an urgent alert goes to the admins until acknowledged; the di
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -395,3 +396,68 @@ async def test_the_digest_hides_no_alert_that_waits_for_staff(diary: Diary) -> N
         "swelling_new": "open",
         "pain_worsening": "snoozed",
     }, "a digest line is delivered once; a crisis is closed by staff only"
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_request_to_be_contacted_while_staff_acknowledge_the_last_one_is_a_new_card(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patient asks again in the moment a nurse acknowledges their first request (two transactions
+    at once, as PostgreSQL runs them): the second request is a card of its own, open, not a count on the
+    card the nurse just acknowledged. (SQLite runs one writer at a time: the moment cannot happen there.)"""
+    ben = SimulatedUser(diary.standin, 320, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    (first,) = await alerts(diary)
+    read = storage_alerts.unacknowledged
+
+    async def acknowledged_meanwhile(**kwargs: object) -> Alert | None:
+        found = await read(**kwargs)  # type: ignore[arg-type]
+        async with diary.database.session() as session:  # the nurse's press commits in between
+            assert first.id is not None
+            await storage_alerts.acknowledge(session=session, alert_id=first.id, by=800, now=diary.clock())
+        return found
+
+    monkeypatch.setattr(storage_alerts, "unacknowledged", acknowledged_meanwhile)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    earlier, later = await alerts(diary)
+    assert (earlier.status, json.loads(earlier.details)["times"]) == ("acknowledged", 1)
+    assert (later.status, later.rule) == ("open", "contact_request")
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_new_finding_while_staff_acknowledge_the_card_is_a_new_card(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check-in brings a new episode in the moment a nurse acknowledges the open card (two transactions
+    at once): the new episode is not written onto the card she acknowledged, it opens a new one."""
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(3):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    (alert,) = await alerts(diary)
+    read = storage_alerts.active
+
+    async def acknowledged_meanwhile(**kwargs: object) -> Alert | None:
+        found = await read(**kwargs)  # type: ignore[arg-type]
+        if found is not None and found.status == "open":
+            async with diary.database.session() as session:  # the nurse's press commits in between
+                assert alert.id is not None
+                await storage_alerts.acknowledge(session=session, alert_id=alert.id, by=800, now=diary.clock())
+        return found
+
+    monkeypatch.setattr(storage_alerts, "active", acknowledged_meanwhile)
+    diary.clock.advance(hours=12)
+    await complete_checkin(ben, "10")  # the fourth 10: a new episode of severe pain
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins" in new.caption
+    assert "Acknowledged by" not in new.caption
+    assert "Pain 9 on 4" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"

@@ -189,9 +189,10 @@ class AlertDesk:
         return sum([await self.evaluate(patient_id=i, now=now) for i in ids])
 
     async def _file(
-        self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime
+        self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime, tries: int = 3
     ) -> tuple[int, Finding] | None:
-        """Open or update the rule's alert; None when staff snoozed it and the snooze still runs."""
+        """Open or update the rule's alert; None when staff snoozed it and the snooze still runs. A press
+        that changed the alert between reading and writing it (another transaction) is read again."""
         details = json.dumps(finding.details, ensure_ascii=False)
         escalate_at = (
             now + timedelta(minutes=self.rules.escalation.after_minutes) if finding.tier is Tier.URGENT else None
@@ -217,16 +218,21 @@ class AlertDesk:
             if current.status != AlertStatus.OPEN:
                 # A snooze that ended, or a new episode after staff acknowledged the last one: what they
                 # acknowledged was the card they saw, so this is a new card, open, with its own clock.
-                await alerts.reopen(
+                written = await alerts.reopen(
                     session=session,
                     alert_id=alert_id,
+                    status=AlertStatus(current.status),
                     details=details,
                     event_at=finding.at,
                     now=now,
                     next_escalation_at=escalate_at,
                 )
             else:
-                await alerts.refresh(session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now)
+                written = await alerts.refresh(
+                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now
+                )
+            if not written and tries > 1:
+                return await self._file(session, patient_id=patient_id, finding=finding, now=now, tries=tries - 1)
         log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
         return alert_id, finding
 
@@ -277,9 +283,10 @@ class AlertDesk:
         if waiting is not None and waiting.id is not None:
             times = int(json.loads(waiting.details).get("times", 1)) + 1
             details = json.dumps({"times": times})
-            await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now)
-            await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
-            return waiting.id
+            # Not if a nurse acknowledged it in the meantime: then this request is a new one.
+            if await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now):
+                await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
+                return waiting.id
         return await self._open_per_message(
             session,
             rule="contact_request",
