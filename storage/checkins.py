@@ -7,7 +7,7 @@ a button press costs a few small statements and no ORM unit of work.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +19,7 @@ from storage.statuses import CheckInStatus
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
+IMPORTED = "import-"  # the slot of an imported check-in starts so, followed by its time
 
 
 async def create(
@@ -392,9 +393,19 @@ async def entries_since(
     return list(entries.values())
 
 
+def _missed_by_the_patient() -> Any:
+    """A missed check-in the patient was asked: one that reached their chat, or one imported as missed.
+    Those the bot never sent (due while it was down, or to a patient who had blocked it) are stored as
+    missed but are not the patient's silence."""
+    return (CHECKINS.c.status == CheckInStatus.MISSED) & (
+        CHECKINS.c.message_id.is_not(None) | CHECKINS.c.slot.startswith(IMPORTED)
+    )
+
+
 async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
     """What the trend rules read: answered daily check-ins with their answers, and missed ones with none
-    (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out."""
+    (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out,
+    and so are check-ins the bot never sent."""
     answered = await entries_since(session=session, patient_id=patient_id, since=since)
     missed = await execute(
         session,
@@ -402,7 +413,7 @@ async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.questionnaire == "daily",
             CHECKINS.c.started_at >= since,
-            CHECKINS.c.status == CheckInStatus.MISSED,
+            _missed_by_the_patient(),
         ),
     )
     entries = answered + [Entry(int(i), at, {}) for i, at in missed.all()]
@@ -449,7 +460,7 @@ async def import_entries(
     then (the patient's time zone may have changed since). Returns how many were new."""
     if not entries:
         return 0
-    slots = [f"import-{at.isoformat()}"[:32] for at, _, _ in entries]
+    slots = [f"{IMPORTED}{at.isoformat()}"[:32] for at, _, _ in entries]
     imported = await execute(
         session,
         select(CHECKINS.c.slot).where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.slot.in_(slots)),
@@ -463,7 +474,7 @@ async def import_entries(
             "patient_id": patient_id,
             "questionnaire": questionnaire,
             "local_date": local_date,
-            "slot": f"import-{at.isoformat()}"[:32],
+            "slot": f"{IMPORTED}{at.isoformat()}"[:32],
             "started_at": at,
             "closes_at": at,
             "status": CheckInStatus.OPEN if answers else CheckInStatus.MISSED,
@@ -519,8 +530,15 @@ async def entries_of_patients(
             CHECKINS.c.questionnaire == questionnaire,
             CHECKINS.c.started_at >= since,
         )
-        .group_by(CHECKINS.c.id, CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.status)
-        .having(or_(answered, CHECKINS.c.status == CheckInStatus.MISSED) if missed else answered)
+        .group_by(
+            CHECKINS.c.id,
+            CHECKINS.c.patient_id,
+            CHECKINS.c.started_at,
+            CHECKINS.c.status,
+            CHECKINS.c.message_id,
+            CHECKINS.c.slot,
+        )
+        .having(or_(answered, _missed_by_the_patient()) if missed else answered)
         .order_by(CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.id)
     )
     found: dict[int, list[Entry]] = {}

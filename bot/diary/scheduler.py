@@ -3,7 +3,8 @@ check-ins and outbox rows. No Telegram here: the outbox sender delivers what thi
 
 A check-in that nobody answered before it closed (the next check-in or `open_for` later) counts as
 missed; one whose slot passed more than `grace` ago while the bot was down is stored as missed and
-never sent, so a restart does not flood patients with stale check-ins.
+never sent, so a restart does not flood patients with stale check-ins (the alert rules do not count a
+check-in never sent as the patient's silence: storage/checkins.py, diary_since).
 """
 
 from __future__ import annotations
