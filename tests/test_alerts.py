@@ -461,3 +461,22 @@ async def test_a_new_finding_while_staff_acknowledge_the_card_is_a_new_card(
     assert "Pain 9 on 4" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
     (alert,) = await alerts(diary)
     assert alert.status == "open"
+
+
+@SQLITE_ONLY
+async def test_a_crisis_card_resolved_without_acknowledge_tells_the_patient_it_was_seen(diary: Diary) -> None:
+    """A nurse who calls the patient and then presses Resolve, without Acknowledge first, has seen the
+    message: the patient is told so, as after Acknowledge, and the message is marked seen."""
+    ben = SimulatedUser(diary.standin, 330, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("i dont want to live anymore")
+    await diary.wait_until(lambda: any("URGENT" in (m.caption or "") for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if "URGENT" in (m.caption or ""))
+    press = await sam.press("Resolve", message=card)
+    assert press.answer == "Resolved."
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
+    async with diary.database.session() as session:
+        (message,) = (await session.exec(select(PatientMessage))).all()
+    assert message.seen_by == 800

@@ -344,7 +344,9 @@ class AlertDesk:
             changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
-                if action is StaffAction.ACKNOWLEDGE and changed.patient_message_id is not None:
+                # Resolved without Acknowledge first (called the patient, then closed it) is seen too.
+                seen = action in (StaffAction.ACKNOWLEDGE, StaffAction.RESOLVE)
+                if seen and changed.patient_message_id is not None:
                     await self.message_seen(session, message_id=changed.patient_message_id, by=by, now=now)
                 moved = [changed]
                 for other in await alerts.on_card(session=session, card_alert_id=alert_id):
