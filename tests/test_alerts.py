@@ -480,3 +480,31 @@ async def test_a_crisis_card_resolved_without_acknowledge_tells_the_patient_it_w
     async with diary.database.session() as session:
         (message,) = (await session.exec(select(PatientMessage))).all()
     assert message.seen_by == 800
+
+
+@SQLITE_ONLY
+async def test_a_digest_that_fails_to_be_queued_is_composed_again_at_the_next_tick(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest's day is not taken, nor its messages marked listed, until the digest is queued: a
+    failure (or a crash) before that leaves everything for the next tick instead of losing the day."""
+    ben = SimulatedUser(diary.standin, 340, "Ben")
+    await diary.enrol(ben)
+    await ben.send("When is my next appointment?")
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(hours=14, minutes=31)  # 23:31 in Berlin
+    enqueue = digest.outbox.enqueue
+
+    async def broken(**kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(digest.outbox, "enqueue", broken)
+    with pytest.raises(RuntimeError):
+        await digest.daily(desk, now=diary.clock())
+    monkeypatch.setattr(digest.outbox, "enqueue", enqueue)
+    diary.clock.advance(minutes=1)
+    assert await digest.daily(desk, now=diary.clock()), "the next tick sends the day's digest"
+    await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
+    text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert text is not None and "P-0001: “When is my next appointment?”" in text
+    assert not await digest.daily(desk, now=diary.clock()), "once a day"

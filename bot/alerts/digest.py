@@ -35,17 +35,21 @@ def due(desk: AlertDesk, now: datetime) -> date | None:
 
 
 async def daily(desk: AlertDesk, *, now: datetime) -> bool:
-    """Once a day after the digest time: the sweep, then the digest to the staff chat."""
+    """Once a day after the digest time: the sweep, then the digest to the staff chat. The day is claimed
+    in the transaction that queues the digest and closes what it lists (digest-tier alerts, messages
+    marked digested): a crash before it commits leaves all of it to the next tick, never listed as sent."""
     today = due(desk, now)
     if today is None:
         return False
     async with desk.database.session() as session:
-        if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
-            return False
+        if await counters.value(session=session, name=DIGEST_DAY) >= today.toordinal():
+            return False  # sent today already
     await desk.sweep(now=now)
-    text = await _compose(desk, now=now, today=today)
-    if text is not None:
-        async with desk.database.session() as session:
+    async with desk.database.session() as session:
+        if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
+            return False  # another process got there first
+        text = await _compose(desk, session, now=now, today=today)
+        if text is not None:
             chat_id = await desk.staff_chat.destination(session)
             for part in split(text, TEXT_LIMIT):  # quoted messages can make a long digest
                 await outbox.enqueue(
@@ -59,7 +63,7 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
     return True
 
 
-async def _compose(desk: AlertDesk, *, now: datetime, today: date) -> str | None:
+async def _compose(desk: AlertDesk, session: AsyncSession, *, now: datetime, today: date) -> str | None:
     """What needs a look, crisis messages first, with numbers; None when there is nothing to say.
     Digest-tier alerts of every rule are listed once (a crisis stays listed until resolved); relief
     waning stays listed until staff act on it, an urgent alert until someone acknowledges it, and a
@@ -71,22 +75,21 @@ async def _compose(desk: AlertDesk, *, now: datetime, today: date) -> str | None
         return desk.catalog.text(language, key, **values)
 
     open_hours = desk.rules.digest.open_longer_than_hours
-    async with desk.database.session() as session:
-        active = await alerts.active_with_codes(session=session, now=now)
-        unreachable = await patients.codes_with_status(session=session, status=PatientStatus.UNREACHABLE)
-        scores = await _new_scores(desk, session, since=now - timedelta(days=1), now=now)
-        messages = await patient_messages.undigested(session=session)
-        waning = []
-        for alert, code in active:
-            if alert.status == AlertStatus.SNOOZED:
-                continue  # listed below as a snooze that is over
-            if alert.rule == "relief_waning":
-                cycle = (await desk.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
-                waning.append(f"{code}: " + (describe(t, cycle[0]) if cycle else t("alerts.rule.relief_waning")))
-            elif alert.tier == Tier.DIGEST.value and alert.rule != "crisis_text":
-                assert alert.id is not None
-                await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
-        await patient_messages.mark_digested(session=session, now=now)
+    active = await alerts.active_with_codes(session=session, now=now)
+    unreachable = await patients.codes_with_status(session=session, status=PatientStatus.UNREACHABLE)
+    scores = await _new_scores(desk, session, since=now - timedelta(days=1), now=now)
+    messages = await patient_messages.undigested(session=session)
+    waning = []
+    for alert, code in active:
+        if alert.status == AlertStatus.SNOOZED:
+            continue  # listed below as a snooze that is over
+        if alert.rule == "relief_waning":
+            cycle = (await desk.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
+            waning.append(f"{code}: " + (describe(t, cycle[0]) if cycle else t("alerts.rule.relief_waning")))
+        elif alert.tier == Tier.DIGEST.value and alert.rule != "crisis_text":
+            assert alert.id is not None
+            await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
+    await patient_messages.mark_digested(session=session, now=now)
 
     def found(alerts: list[tuple[Alert, str]]) -> str:
         """ "P-0012: Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)", a line each."""
