@@ -7,7 +7,8 @@ press its buttons; an urgent alert goes to the admins until acknowledged; the di
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -508,3 +509,43 @@ async def test_a_digest_that_fails_to_be_queued_is_composed_again_at_the_next_ti
     text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
     assert text is not None and "P-0001: “When is my next appointment?”" in text
     assert not await digest.daily(desk, now=diary.clock()), "once a day"
+
+
+@SQLITE_ONLY
+async def test_the_days_a_run_covers_are_the_patients_own_days(diary: Diary) -> None:
+    """Severe pain must last 4 check-ins over 3 days. For a patient in Los Angeles who checks in at 08:00
+    and 20:00, the evening's check-in is already the next day in UTC: their Monday and Tuesday are not
+    three days, their Wednesday morning makes three."""
+    await diary.enrol(SimulatedUser(diary.standin, 350, "Lou"))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    severe = desk.rules.severe_pain.model_copy(update={"days": 3})  # as prompts/rules.yaml ships it
+    desk.rules = desk.rules.model_copy(update={"severe_pain": severe})
+    zone = ZoneInfo("America/Los_Angeles")
+    monday = datetime(2026, 11, 16, 8, 0, tzinfo=zone)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        patient_id = patient.id
+        patient.timezone = "America/Los_Angeles"
+        session.add(patient)
+        usual = [monday - timedelta(hours=12 * n) for n in range(20, 0, -1)]
+        nines = [monday + timedelta(hours=12 * n) for n in range(4)]  # Mon 08:00 to Tue 20:00 in Los Angeles
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient_id,
+            questionnaire="daily",
+            entries=[(at.astimezone(UTC), at.date(), {"pain": "4"}) for at in usual]
+            + [(at.astimezone(UTC), at.date(), {"pain": "9"}) for at in nines],
+        )
+    await desk.evaluate(patient_id=patient_id, now=nines[-1] + timedelta(minutes=5))
+    assert [a.rule for a in await alerts(diary)] == []
+    wednesday = monday + timedelta(days=2)
+    async with diary.database.session() as session:
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient_id,
+            questionnaire="daily",
+            entries=[(wednesday.astimezone(UTC), wednesday.date(), {"pain": "9"})],
+        )
+    assert await desk.evaluate(patient_id=patient_id, now=wednesday + timedelta(minutes=5)) == 1
+    assert [a.rule for a in await alerts(diary)] == ["severe_pain"]

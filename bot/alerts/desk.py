@@ -61,13 +61,16 @@ class StaffAction(enum.StrEnum):
     HISTORY = "h"
 
 
-def points_from(entries: list[Entry]) -> list[Point]:
+def points_from(entries: list[Entry], zone: ZoneInfo | None = None) -> list[Point]:
+    """The rules' points; with the patient's `zone`, each at its local time, so that the days a run of
+    check-ins covers are the patient's own days, not UTC's (an evening in Los Angeles is UTC's morning)."""
+
     def number(value: str | None) -> int | None:
         return int(value) if value is not None and value.isdigit() else None
 
     return [
         Point(
-            e.started_at,
+            e.started_at.astimezone(zone) if zone is not None else e.started_at,
             pain=number(e.answers.get("pain")),
             skin_color=e.answers.get("skin_color"),
             skin_temperature=e.answers.get("skin_temperature"),
@@ -145,7 +148,10 @@ class AlertDesk:
             given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
             found = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
             scores = scored(found)
-            findings = evaluate(points_from(entries), [Infusion(d, k) for d, k in given], self.rules, scores)
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            zone = ZoneInfo(patient.timezone) if patient is not None else self.clinic_zone
+            points = points_from(entries, zone)
+            findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
             resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
             newest: dict[str, Finding] = {}
