@@ -98,10 +98,14 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
     assert press.answer == "Only registered clinic staff can act on alerts."
     assert (await alerts(diary))[0].status == "open"
 
-    sam = SimulatedUser(diary.standin, 800, "Sam")
+    sam, kim = SimulatedUser(diary.standin, 800, "Sam"), SimulatedUser(diary.standin, 802, "Kim")
     await register_staff(diary, sam)
+    await register_staff(diary, kim)
+    (acknowledge,) = [data for label, data in card.buttons if label == "Acknowledge"]
     press = await sam.press("Acknowledge", message=card)
     assert press.answer == "Acknowledged."
+    press = await kim.press(data=acknowledge, message=card)  # the card as Kim saw it, a moment after Sam
+    assert press.answer == "Acknowledged by Sam, 21.11.2026 09:00", "who was quicker, not 'closed'"
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "Acknowledged by Sam, 21.11.2026 09:00" in card.caption
     assert [label for label, _ in card.buttons] == ["Snooze 7 days", "Resolve", "History", "Reply"]
@@ -114,7 +118,7 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "Snoozed by Sam until 28.11.2026 09:00" in card.caption
     press = await sam.press(data=f"al:a:{(await alerts(diary))[0].id}", message=card)
-    assert press.answer == "This alert is already closed."
+    assert press.answer == "Snoozed by Sam until 28.11.2026 09:00"
     await sam.press("Resolve", message=card)
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "Resolved by Sam" in card.caption

@@ -78,7 +78,13 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         if changed is not None and card != (query.message.chat_id, query.message.message_id):
             # pressed in an admin's direct chat
             await services.desk.refresh_card(alert_id=alert_id, patient_id=view.alert.patient_id, now=now)
-    await query.answer(context.sender_text(update, f"alerts.done.{DONE[action]}" if changed else "alerts.closed"))
+    if changed is not None:
+        await query.answer(context.sender_text(update, f"alerts.done.{DONE[action]}"))
+        return
+    # Someone else was quicker (two pressing at once, or a card not yet updated): say what they did,
+    # not just "closed", which a nurse could take for resolved when it was only acknowledged.
+    done = services.cards.done_lines(view) if view is not None else []
+    await query.answer(done[-1] if done else context.sender_text(update, "alerts.closed"))
 
 
 # An infusion dated further back is taken for a mistyped year (2016 for 2026); a clinic loading older

@@ -79,6 +79,15 @@ class CardRenderer:
         ]
         if alert.rule not in PER_MESSAGE_RULES:
             lines += self.score_lines(view.scores)
+        lines += self.done_lines(view)
+        text = shorten("\n".join(lines), CAPTION_LIMIT)
+        if alert.rule in PER_MESSAGE_RULES:
+            return text
+        return text + self._notes(view, room=CAPTION_LIMIT - units(text))
+
+    def done_lines(self, view: AlertView) -> list[str]:
+        """Who acknowledged, snoozed and resolved the alert, and when, oldest first."""
+        alert, lines = view.alert, []
 
         def who(user_id: int | None) -> str:
             return (view.names.get(user_id) if user_id is not None else None) or self.t("alerts.someone")
@@ -91,10 +100,7 @@ class CardRenderer:
             lines.append(self.t("alerts.snoozed", who=who(alert.snoozed_by), until=self.when(alert.snoozed_until)))
         if alert.resolved_at is not None:
             lines.append(self.t("alerts.resolved", who=who(alert.resolved_by), when=self.when(alert.resolved_at)))
-        text = shorten("\n".join(lines), CAPTION_LIMIT)
-        if alert.rule in PER_MESSAGE_RULES:
-            return text
-        return text + self._notes(view, room=CAPTION_LIMIT - units(text))
+        return lines
 
     def finding(self, alert: Alert, *, own_state: bool = False) -> str:
         """ "Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)"; with `own_state`, a line resolved apart
