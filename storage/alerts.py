@@ -104,28 +104,35 @@ async def open_alert(
     return int(result.scalar_one())
 
 
-async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> None:
-    """A new finding for an alert still open or acknowledged: the card shows the new numbers."""
-    await execute(
+async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> bool:
+    """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers. False when
+    staff acknowledged, snoozed or resolved it meanwhile (then what is new needs a card of its own)."""
+    result = await execute(
         session,
-        update(ALERTS).where(ALERTS.c.id == alert_id).values(details=details, event_at=event_at, updated_at=now),
+        update(ALERTS)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status == AlertStatus.OPEN)
+        .values(details=details, event_at=event_at, updated_at=now),
     )
+    return bool(result.rowcount)
 
 
 async def reopen(
     *,
     session: AsyncSession,
     alert_id: int,
+    status: AlertStatus,
     details: str,
     event_at: datetime,
     now: datetime,
     next_escalation_at: datetime | None,
-) -> None:
-    """The rule fired again after its snooze ended: open again, with a new card."""
-    await execute(
+) -> bool:
+    """The rule fired again after its snooze ended, or after staff acknowledged what its card showed: open
+    again, with a new card (the old card's buttons name the old opening and no longer act on it). False
+    when the alert is no longer in `status` (staff pressed something meanwhile)."""
+    result = await execute(
         session,
         update(ALERTS)
-        .where(ALERTS.c.id == alert_id)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.status == status)
         .values(
             status=AlertStatus.OPEN,
             details=details,
@@ -142,14 +149,22 @@ async def reopen(
             next_escalation_at=next_escalation_at,
         ),
     )
+    return bool(result.rowcount)
 
 
-async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: datetime) -> Alert | None:
+def _shown(opened_at: datetime | None) -> Any:
+    """A press on a card acts only on the alert as that card showed it: opened at `opened_at` (None: any)."""
+    return None if opened_at is None else ALERTS.c.opened_at == opened_at
+
+
+async def acknowledge(
+    *, session: AsyncSession, alert_id: int, by: int, now: datetime, opened_at: datetime | None = None
+) -> Alert | None:
     return await _move(
         session,
         alert_id,
         (AlertStatus.OPEN,),
-        None,
+        _shown(opened_at),
         status=AlertStatus.ACKNOWLEDGED,
         acknowledged_by=by,
         acknowledged_at=now,
@@ -158,13 +173,16 @@ async def acknowledge(*, session: AsyncSession, alert_id: int, by: int, now: dat
     )
 
 
-async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime) -> Alert | None:
+async def snooze(
+    *, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime, opened_at: datetime | None = None
+) -> Alert | None:
     """Quiet until `until`; never an alert about one message (a crisis must be seen, not put off)."""
     return await _move(
         session,
         alert_id,
         (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
         ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
+        _shown(opened_at),
         status=AlertStatus.SNOOZED,
         snoozed_by=by,
         snoozed_until=until,
@@ -173,12 +191,14 @@ async def snooze(*, session: AsyncSession, alert_id: int, by: int, until: dateti
     )
 
 
-async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: datetime) -> Alert | None:
+async def resolve(
+    *, session: AsyncSession, alert_id: int, by: int | None, now: datetime, opened_at: datetime | None = None
+) -> Alert | None:
     return await _move(
         session,
         alert_id,
         ACTIVE,
-        None,
+        _shown(opened_at),
         status=AlertStatus.RESOLVED,
         resolved_by=by,
         resolved_at=now,
@@ -188,11 +208,10 @@ async def resolve(*, session: AsyncSession, alert_id: int, by: int | None, now: 
 
 
 async def _move(
-    session: AsyncSession, alert_id: int, allowed: tuple[AlertStatus, ...], condition: Any, **values: object
+    session: AsyncSession, alert_id: int, allowed: tuple[AlertStatus, ...], *conditions: Any, **values: object
 ) -> Alert | None:
     guard = [ALERTS.c.id == alert_id, ALERTS.c.status.in_(allowed)]
-    if condition is not None:
-        guard.append(condition)
+    guard += [condition for condition in conditions if condition is not None]
     result = await execute(
         session,
         update(ALERTS).where(*guard).values(**values).returning(*ALERTS.c),
@@ -247,14 +266,16 @@ async def escalated(*, session: AsyncSession, alert_id: int, next_at: datetime |
     return bool(result.rowcount)
 
 
-async def active_with_codes(*, session: AsyncSession) -> list[tuple[Alert, str]]:
-    """Open and acknowledged alerts with their patients' codes, oldest first (for the digest)."""
+async def active_with_codes(*, session: AsyncSession, now: datetime) -> list[tuple[Alert, str]]:
+    """Open and acknowledged alerts, and snoozed ones whose snooze is over, with their patients' codes,
+    oldest first (for the digest)."""
+    snooze_over = (ALERTS.c.status == AlertStatus.SNOOZED) & (ALERTS.c.snoozed_until <= now)
     rows = (
         await execute(
             session,
             select(ALERTS, PATIENTS.c.code)
             .join(PATIENTS, PATIENTS.c.id == ALERTS.c.patient_id)
-            .where(ALERTS.c.status.in_((AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)))
+            .where(ALERTS.c.status.in_((AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)) | snooze_over)
             .order_by(ALERTS.c.opened_at, ALERTS.c.id),
         )
     ).all()

@@ -7,7 +7,7 @@ a button press costs a few small statements and no ORM unit of work.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +19,7 @@ from storage.statuses import CheckInStatus
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
+IMPORTED = "import-"  # the slot of an imported check-in starts so, followed by its time
 
 
 async def create(
@@ -297,8 +298,9 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
 async def needing_reminder(
     *, session: AsyncSession, questionnaire: str, started_before: datetime, now: datetime, limit: int
 ) -> list[tuple[int, int, str, str | None]]:
-    """Open check-ins of the questionnaire sent before `started_before`, not answered at all and not yet reminded:
-    (check-in id, chat id, the patient's time zone, their own quiet hours or None)."""
+    """Open check-ins of the questionnaire sent before `started_before`, not answered at all and not yet reminded,
+    of patients whose check-ins are not paused (/pause asks for none from then on): (check-in id, chat id,
+    the patient's time zone, their own quiet hours or None)."""
     answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
     patients, schedules = table(Patient), table(Schedule)
     result = await execute(
@@ -314,6 +316,7 @@ async def needing_reminder(
             CHECKINS.c.reminded_at.is_(None),
             CHECKINS.c.message_id.is_not(None),
             ~answered,
+            or_(schedules.c.paused_until.is_(None), schedules.c.paused_until <= now),
         )
         .limit(limit),
     )
@@ -390,9 +393,19 @@ async def entries_since(
     return list(entries.values())
 
 
+def _missed_by_the_patient() -> Any:
+    """A missed check-in the patient was asked: one that reached their chat, or one imported as missed.
+    Those the bot never sent (due while it was down, or to a patient who had blocked it) are stored as
+    missed but are not the patient's silence."""
+    return (CHECKINS.c.status == CheckInStatus.MISSED) & (
+        CHECKINS.c.message_id.is_not(None) | CHECKINS.c.slot.startswith(IMPORTED)
+    )
+
+
 async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
     """What the trend rules read: answered daily check-ins with their answers, and missed ones with none
-    (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out."""
+    (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out,
+    and so are check-ins the bot never sent."""
     answered = await entries_since(session=session, patient_id=patient_id, since=since)
     missed = await execute(
         session,
@@ -400,7 +413,7 @@ async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.questionnaire == "daily",
             CHECKINS.c.started_at >= since,
-            CHECKINS.c.status == CheckInStatus.MISSED,
+            _missed_by_the_patient(),
         ),
     )
     entries = answered + [Entry(int(i), at, {}) for i, at in missed.all()]
@@ -447,7 +460,7 @@ async def import_entries(
     then (the patient's time zone may have changed since). Returns how many were new."""
     if not entries:
         return 0
-    slots = [f"import-{at.isoformat()}"[:32] for at, _, _ in entries]
+    slots = [f"{IMPORTED}{at.isoformat()}"[:32] for at, _, _ in entries]
     imported = await execute(
         session,
         select(CHECKINS.c.slot).where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.slot.in_(slots)),
@@ -461,7 +474,7 @@ async def import_entries(
             "patient_id": patient_id,
             "questionnaire": questionnaire,
             "local_date": local_date,
-            "slot": f"import-{at.isoformat()}"[:32],
+            "slot": f"{IMPORTED}{at.isoformat()}"[:32],
             "started_at": at,
             "closes_at": at,
             "status": CheckInStatus.OPEN if answers else CheckInStatus.MISSED,
@@ -517,8 +530,15 @@ async def entries_of_patients(
             CHECKINS.c.questionnaire == questionnaire,
             CHECKINS.c.started_at >= since,
         )
-        .group_by(CHECKINS.c.id, CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.status)
-        .having(or_(answered, CHECKINS.c.status == CheckInStatus.MISSED) if missed else answered)
+        .group_by(
+            CHECKINS.c.id,
+            CHECKINS.c.patient_id,
+            CHECKINS.c.started_at,
+            CHECKINS.c.status,
+            CHECKINS.c.message_id,
+            CHECKINS.c.slot,
+        )
+        .having(or_(answered, _missed_by_the_patient()) if missed else answered)
         .order_by(CHECKINS.c.patient_id, CHECKINS.c.started_at, CHECKINS.c.id)
     )
     found: dict[int, list[Entry]] = {}

@@ -6,15 +6,19 @@ press its buttons; an urgent alert goes to the admins until acknowledged; the di
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
 from bot.alerts import digest, escalation
 from bot.alerts.desk import AlertDesk
+from bot.alerts.rules import Tier, load_rules
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
+from storage import alerts as storage_alerts
 from storage import audit, checkins, patients, staff
 from storage.models import Alert, Infusion, OutboxMessage, PatientMessage
 from tests.harness import SQLITE_ONLY, Diary
@@ -94,10 +98,14 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
     assert press.answer == "Only registered clinic staff can act on alerts."
     assert (await alerts(diary))[0].status == "open"
 
-    sam = SimulatedUser(diary.standin, 800, "Sam")
+    sam, kim = SimulatedUser(diary.standin, 800, "Sam"), SimulatedUser(diary.standin, 802, "Kim")
     await register_staff(diary, sam)
+    await register_staff(diary, kim)
+    (acknowledge,) = [data for label, data in card.buttons if label == "Acknowledge"]
     press = await sam.press("Acknowledge", message=card)
     assert press.answer == "Acknowledged."
+    press = await kim.press(data=acknowledge, message=card)  # the card as Kim saw it, a moment after Sam
+    assert press.answer == "Acknowledged by Sam, 21.11.2026 09:00", "who was quicker, not 'closed'"
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "Acknowledged by Sam, 21.11.2026 09:00" in card.caption
     assert [label for label, _ in card.buttons] == ["Snooze 7 days", "Resolve", "History", "Reply"]
@@ -110,7 +118,7 @@ async def test_only_registered_staff_can_press_and_the_card_shows_who_did_what(d
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "Snoozed by Sam until 28.11.2026 09:00" in card.caption
     press = await sam.press(data=f"al:a:{(await alerts(diary))[0].id}", message=card)
-    assert press.answer == "This alert is already closed."
+    assert press.answer == "Snoozed by Sam until 28.11.2026 09:00"
     await sam.press("Resolve", message=card)
     card = diary.standin.messages[STAFF_CHAT][card.message_id]
     assert card.caption is not None and "Resolved by Sam" in card.caption
@@ -296,3 +304,252 @@ async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_
         await complete_checkin(ben, "9")
     (alert,) = await alerts(diary)
     assert alert.status == "snoozed" and "10, 10, 10, 10" in alert.details.replace('"recent": "', "")
+
+
+@SQLITE_ONLY
+async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_buttons_are_stale(
+    diary: Diary,
+) -> None:
+    """Acknowledge covers what the card showed: a new episode of the same rule afterwards is a new card,
+    open, with its own Acknowledge; the old card's buttons no longer act on the alert."""
+    old = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Acknowledge", message=old)
+    old = diary.standin.messages[STAFF_CHAT][old.message_id]
+    # The run of 9s ends, then a new one starts: a new episode nobody has seen.
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(4):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins in a row since Sat 21 Nov" in new.caption
+    assert "Acknowledged by" not in new.caption, "Sam acknowledged the earlier episode, not this one"
+    assert [label for label, _ in new.buttons][:3] == ["Acknowledge", "Snooze 7 days", "Resolve"]
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+    assert "Acknowledged by Sam" in (diary.standin.messages[STAFF_CHAT][old.message_id].caption or "")
+
+    press = await sam.press("Resolve", message=old)
+    assert press.answer == "This card has a newer one for the same alert: act on the newest card."
+    assert (await alerts(diary))[0].status == "open", "the stale button resolved nothing"
+    assert [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]
+    press = await sam.press("Acknowledge", message=new)
+    assert press.answer == "Acknowledged."
+    assert (await alerts(diary))[0].status == "acknowledged"
+
+
+@SQLITE_ONLY
+async def test_the_digest_hides_no_alert_that_waits_for_staff(diary: Diary) -> None:
+    """A rule the clinic set to the digest tier is listed (any rule, not only missed check-ins), a crisis
+    is never closed by being listed, an urgent card nobody acknowledged is named however young, and a
+    snooze that is over is listed until someone resolves the alert."""
+    for user_id, code in ((311, "P-0001"), (312, "P-0002"), (313, "P-0003")):
+        await diary.enrol(SimulatedUser(diary.standin, user_id, "Pat"), code)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9, 9])
+    rules = load_rules(diary.settings.rules_file)
+    rules = rules.model_copy(update={"severe_pain": rules.severe_pain.model_copy(update={"tier": Tier.DIGEST})})
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    desk.rules = rules
+    now = diary.clock()
+    async with diary.database.session() as session:
+        ids = {}
+        for code in ("P-0001", "P-0002", "P-0003"):
+            patient = await patients.by_code(session=session, code=code)
+            assert patient is not None and patient.id is not None
+            ids[code] = patient.id
+
+        async def opened(code: str, rule: str, tier: str, details: str = "{}") -> int:
+            return await storage_alerts.open_alert(
+                session=session,
+                patient_id=ids[code],
+                rule=rule,
+                tier=tier,
+                details=details,
+                event_at=now,
+                now=now,
+                next_escalation_at=None,
+            )
+
+        await opened("P-0002", "crisis_text", "digest", '{"message": "x"}')
+        await opened("P-0002", "swelling_new", "urgent")
+        snoozed = await opened("P-0003", "pain_worsening", "amber")
+        await storage_alerts.snooze(session=session, alert_id=snoozed, by=800, until=now + timedelta(hours=10), now=now)
+    assert await desk.evaluate(patient_id=ids["P-0001"], now=now) == 1
+    diary.clock.advance(hours=14, minutes=31)  # 23:31 in Berlin, past the snooze
+    assert await digest.daily(desk, now=diary.clock())
+    await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
+    text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert text is not None
+    assert text.splitlines() == [
+        "Daily digest, 2026-11-21",
+        "Crisis messages not yet resolved: P-0002 (21.11 09:00)",
+        "Urgent alerts nobody has acknowledged yet:",
+        "P-0002: New swelling",
+        "Other alerts:",
+        "P-0001: Pain 9 on 4 check-ins in a row since Thu 19 Nov (alert at 9 or more)",
+        "Snoozed alerts whose snooze is over (listed until someone resolves them):",
+        "P-0003: Pain has risen above this patient's usual level and stayed there",
+    ]
+    statuses = {a.rule: a.status for a in await alerts(diary)}
+    assert statuses == {
+        "severe_pain": "resolved",
+        "crisis_text": "open",
+        "swelling_new": "open",
+        "pain_worsening": "snoozed",
+    }, "a digest line is delivered once; a crisis is closed by staff only"
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_request_to_be_contacted_while_staff_acknowledge_the_last_one_is_a_new_card(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patient asks again in the moment a nurse acknowledges their first request (two transactions
+    at once, as PostgreSQL runs them): the second request is a card of its own, open, not a count on the
+    card the nurse just acknowledged. (SQLite runs one writer at a time: the moment cannot happen there.)"""
+    ben = SimulatedUser(diary.standin, 320, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    (first,) = await alerts(diary)
+    read = storage_alerts.unacknowledged
+
+    async def acknowledged_meanwhile(**kwargs: object) -> Alert | None:
+        found = await read(**kwargs)  # type: ignore[arg-type]
+        async with diary.database.session() as session:  # the nurse's press commits in between
+            assert first.id is not None
+            await storage_alerts.acknowledge(session=session, alert_id=first.id, by=800, now=diary.clock())
+        return found
+
+    monkeypatch.setattr(storage_alerts, "unacknowledged", acknowledged_meanwhile)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    earlier, later = await alerts(diary)
+    assert (earlier.status, json.loads(earlier.details)["times"]) == ("acknowledged", 1)
+    assert (later.status, later.rule) == ("open", "contact_request")
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_new_finding_while_staff_acknowledge_the_card_is_a_new_card(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check-in brings a new episode in the moment a nurse acknowledges the open card (two transactions
+    at once): the new episode is not written onto the card she acknowledged, it opens a new one."""
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(3):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    (alert,) = await alerts(diary)
+    read = storage_alerts.active
+
+    async def acknowledged_meanwhile(**kwargs: object) -> Alert | None:
+        found = await read(**kwargs)  # type: ignore[arg-type]
+        if found is not None and found.status == "open":
+            async with diary.database.session() as session:  # the nurse's press commits in between
+                assert alert.id is not None
+                await storage_alerts.acknowledge(session=session, alert_id=alert.id, by=800, now=diary.clock())
+        return found
+
+    monkeypatch.setattr(storage_alerts, "active", acknowledged_meanwhile)
+    diary.clock.advance(hours=12)
+    await complete_checkin(ben, "10")  # the fourth 10: a new episode of severe pain
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins" in new.caption
+    assert "Acknowledged by" not in new.caption
+    assert "Pain 9 on 4" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+
+
+@SQLITE_ONLY
+async def test_a_crisis_card_resolved_without_acknowledge_tells_the_patient_it_was_seen(diary: Diary) -> None:
+    """A nurse who calls the patient and then presses Resolve, without Acknowledge first, has seen the
+    message: the patient is told so, as after Acknowledge, and the message is marked seen."""
+    ben = SimulatedUser(diary.standin, 330, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("i dont want to live anymore")
+    await diary.wait_until(lambda: any("URGENT" in (m.caption or "") for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if "URGENT" in (m.caption or ""))
+    press = await sam.press("Resolve", message=card)
+    assert press.answer == "Resolved."
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
+    async with diary.database.session() as session:
+        (message,) = (await session.exec(select(PatientMessage))).all()
+    assert message.seen_by == 800
+
+
+@SQLITE_ONLY
+async def test_a_digest_that_fails_to_be_queued_is_composed_again_at_the_next_tick(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest's day is not taken, nor its messages marked listed, until the digest is queued: a
+    failure (or a crash) before that leaves everything for the next tick instead of losing the day."""
+    ben = SimulatedUser(diary.standin, 340, "Ben")
+    await diary.enrol(ben)
+    await ben.send("When is my next appointment?")
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(hours=14, minutes=31)  # 23:31 in Berlin
+    enqueue = digest.outbox.enqueue
+
+    async def broken(**kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(digest.outbox, "enqueue", broken)
+    with pytest.raises(RuntimeError):
+        await digest.daily(desk, now=diary.clock())
+    monkeypatch.setattr(digest.outbox, "enqueue", enqueue)
+    diary.clock.advance(minutes=1)
+    assert await digest.daily(desk, now=diary.clock()), "the next tick sends the day's digest"
+    await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
+    text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
+    assert text is not None and "P-0001: “When is my next appointment?”" in text
+    assert not await digest.daily(desk, now=diary.clock()), "once a day"
+
+
+@SQLITE_ONLY
+async def test_the_days_a_run_covers_are_the_patients_own_days(diary: Diary) -> None:
+    """Severe pain must last 4 check-ins over 3 days. For a patient in Los Angeles who checks in at 08:00
+    and 20:00, the evening's check-in is already the next day in UTC: their Monday and Tuesday are not
+    three days, their Wednesday morning makes three."""
+    await diary.enrol(SimulatedUser(diary.standin, 350, "Lou"))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    severe = desk.rules.severe_pain.model_copy(update={"days": 3})  # as prompts/rules.yaml ships it
+    desk.rules = desk.rules.model_copy(update={"severe_pain": severe})
+    zone = ZoneInfo("America/Los_Angeles")
+    monday = datetime(2026, 11, 16, 8, 0, tzinfo=zone)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        patient_id = patient.id
+        patient.timezone = "America/Los_Angeles"
+        session.add(patient)
+        usual = [monday - timedelta(hours=12 * n) for n in range(20, 0, -1)]
+        nines = [monday + timedelta(hours=12 * n) for n in range(4)]  # Mon 08:00 to Tue 20:00 in Los Angeles
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient_id,
+            questionnaire="daily",
+            entries=[(at.astimezone(UTC), at.date(), {"pain": "4"}) for at in usual]
+            + [(at.astimezone(UTC), at.date(), {"pain": "9"}) for at in nines],
+        )
+    await desk.evaluate(patient_id=patient_id, now=nines[-1] + timedelta(minutes=5))
+    assert [a.rule for a in await alerts(diary)] == []
+    wednesday = monday + timedelta(days=2)
+    async with diary.database.session() as session:
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient_id,
+            questionnaire="daily",
+            entries=[(wednesday.astimezone(UTC), wednesday.date(), {"pain": "9"})],
+        )
+    assert await desk.evaluate(patient_id=patient_id, now=wednesday + timedelta(minutes=5)) == 1
+    assert [a.rule for a in await alerts(diary)] == ["severe_pain"]

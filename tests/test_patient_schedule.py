@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -180,3 +180,59 @@ async def test_unreachable_patient_who_starts_again_gets_checkins_again(diary: D
         rows = (await session.exec(select(OutboxMessage))).all()
     assert patient.status == "active"
     assert [r.status for r in rows if r.kind == "checkin"] == ["blocked"], "nothing is sent again"
+
+
+@SQLITE_ONLY
+async def test_a_paused_patient_gets_no_reminder_nor_the_snoozed_checkin_again(diary: Diary) -> None:
+    """/pause means no check-ins from now: the one already sent may still be answered, but no reminder
+    and no snoozed copy comes after the pause."""
+    ben = SimulatedUser(diary.standin, 610, "Ben")
+    await scheduled_checkin(diary, ben, "P-0610")
+    diary.clock.advance(hours=4, minutes=1)  # 07:01 Berlin: past the clinic's quiet hours
+    await ben.send("/pause 3")
+    assert await diary.reminders() == 0, "paused: no reminder"
+
+    ana = SimulatedUser(diary.standin, 611, "Ana")
+    await diary.enrol(ana, "P-0611")
+    diary.clock.now = DUE + timedelta(days=1)
+    await diary.dispatch()
+    await ana.wait_for(lambda: "Question 1 of 6" in (ana.last.text or ""))
+    await ana.press("Snooze 1 h")
+    reply = await ana.send("/pause")
+    assert reply is not None and "Send /resume when you want them again" in (reply.text or "")
+    seen = len(ana.messages)
+    diary.clock.advance(hours=1, seconds=1)
+    await diary.wait_until_async(lambda rows: [r.status for r in rows if r.kind == "checkin"][-1] == "skipped")
+    assert ana.messages[seen:] == [], "no snoozed copy after /pause"
+    (checkin,) = [c for c in await diary.checkins() if c.chat_id == ana.id]
+    assert checkin.status == "open", "still there to answer if she wants to"
+
+
+@SQLITE_ONLY
+async def test_a_new_time_zone_keeps_the_patients_pause(diary: Diary) -> None:
+    """A patient who paused for a trip and sets their new time zone on arrival stays paused: the zone
+    moves their check-ins, it does not start them again."""
+    ben = SimulatedUser(diary.standin, 612, "Ben")
+    await diary.enrol(ben, "P-0612")
+    await ben.send("/pause 3")
+    reply = await ben.send("/timezone America/Chicago")
+    assert reply is not None and reply.text == (
+        "Your time zone is now America/Chicago. The next check-in comes on 2026-11-24 03:00."
+    )
+    schedule = await diary.schedule("P-0612")
+    assert schedule.paused_until == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    diary.clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # 03:00 in Chicago, inside the pause
+    dispatched = await diary.dispatch()
+    assert (dispatched.sent, dispatched.paused) == (0, 0)
+    assert await diary.checkins() == []
+
+    ana = SimulatedUser(diary.standin, 613, "Ana")
+    await diary.enrol(ana, "P-0613")
+    await ana.send("/pause")
+    reply = await ana.send("/timezone Europe/London")
+    assert reply is not None and reply.text == (
+        "Your time zone is now Europe/London. Check-ins stay paused: send /resume when you want them again."
+    )
+    assert (await diary.schedule("P-0613")).paused_until == FOREVER
+    diary.clock.now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 03:00 in London
+    assert (await diary.dispatch()).sent == 0

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
+from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
-from storage.models import OutboxMessage, Patient
+from storage import checkins, patients, schedules
+from storage.models import Alert, OutboxMessage, Patient
 from tests.cli import Completed, run_cli
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,3 +146,56 @@ def test_command_line_schedule(tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: 'someday' is not a day or range")
     missing = bot("schedule", "P-7777")
     assert missing.returncode == 2 and "no patient with the code P-7777" in missing.stderr
+
+
+async def answered_history(diary: Diary, code: str, days: int) -> None:
+    """A check-in answered every day at 03:00 Berlin for `days` days before the harness's start."""
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        start = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+        entries = [
+            (start - timedelta(days=n), (start - timedelta(days=n)).date(), {"pain": "3", "mood": "4"})
+            for n in range(days, 0, -1)
+        ]
+        await checkins.import_entries(session=session, patient_id=patient.id, questionnaire="daily", entries=entries)
+
+
+@SQLITE_ONLY
+async def test_checkins_never_sent_while_the_bot_was_down_are_not_the_patients_silence(diary: Diary) -> None:
+    """Three days down: the check-ins the bot never sent are stored as missed, but the patient missed
+    nothing, and staff get no 'check-ins missed in a row' for them. Three sent and left unanswered are."""
+    ben, eve = SimulatedUser(diary.standin, 504, "Ben"), SimulatedUser(diary.standin, 505, "Eve")
+    await diary.enrol(ben, "P-0504")
+    await diary.enrol(eve, "P-0505")
+    for code in ("P-0504", "P-0505"):
+        await answered_history(diary, code, 30)
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    # Eve's three check-ins are sent and she leaves them unanswered.
+    async with diary.database.session() as session:
+        ben_id = (await patients.by_code(session=session, code="P-0504")).id  # type: ignore[union-attr]
+        await schedules.set_paused_until(session=session, patient_id=ben_id, until=datetime(2026, 11, 26, tzinfo=UTC))
+    for day in (22, 23, 24):
+        diary.clock.now = datetime(2026, 11, day, 2, 0, 30, tzinfo=UTC)
+        assert (await diary.dispatch()).sent == 1
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+    # Ben's three were due while the bot was down (his pause stands in for a bot that did not tick).
+    async with diary.database.session() as session:
+        await schedules.set_paused_until(session=session, patient_id=ben_id, until=None)
+        await schedules.put(
+            session=session,
+            patient_id=ben_id,
+            times="03:00",
+            days="mon-sun",
+            timezone="Europe/Berlin",
+            next_local_date=date(2026, 11, 22),
+            next_slot="03:00",
+            next_due_at=datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+        )
+    diary.clock.now = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    dispatched = await diary.dispatch()
+    assert (dispatched.sent, dispatched.missed) == (0, 3), "Ben's three, stored as missed, not sent"
+    await desk.sweep(now=diary.clock())
+    async with diary.database.session() as session:
+        found = [(a.patient_id, a.rule) for a in (await session.exec(select(Alert))).all()]
+    assert found == [(ben_id + 1, "missed_checkins")], "Eve's silence is reported, Ben's outage is not"

@@ -61,13 +61,16 @@ class StaffAction(enum.StrEnum):
     HISTORY = "h"
 
 
-def points_from(entries: list[Entry]) -> list[Point]:
+def points_from(entries: list[Entry], zone: ZoneInfo | None = None) -> list[Point]:
+    """The rules' points; with the patient's `zone`, each at its local time, so that the days a run of
+    check-ins covers are the patient's own days, not UTC's (an evening in Los Angeles is UTC's morning)."""
+
     def number(value: str | None) -> int | None:
         return int(value) if value is not None and value.isdigit() else None
 
     return [
         Point(
-            e.started_at,
+            e.started_at.astimezone(zone) if zone is not None else e.started_at,
             pain=number(e.answers.get("pain")),
             skin_color=e.answers.get("skin_color"),
             skin_temperature=e.answers.get("skin_temperature"),
@@ -145,7 +148,10 @@ class AlertDesk:
             given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
             found = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
             scores = scored(found)
-            findings = evaluate(points_from(entries), [Infusion(d, k) for d, k in given], self.rules, scores)
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            zone = ZoneInfo(patient.timezone) if patient is not None else self.clinic_zone
+            points = points_from(entries, zone)
+            findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
             resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
             newest: dict[str, Finding] = {}
@@ -189,9 +195,10 @@ class AlertDesk:
         return sum([await self.evaluate(patient_id=i, now=now) for i in ids])
 
     async def _file(
-        self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime
+        self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime, tries: int = 3
     ) -> tuple[int, Finding] | None:
-        """Open or update the rule's alert; None when staff snoozed it and the snooze still runs."""
+        """Open or update the rule's alert; None when staff snoozed it and the snooze still runs. A press
+        that changed the alert between reading and writing it (another transaction) is read again."""
         details = json.dumps(finding.details, ensure_ascii=False)
         escalate_at = (
             now + timedelta(minutes=self.rules.escalation.after_minutes) if finding.tier is Tier.URGENT else None
@@ -211,19 +218,27 @@ class AlertDesk:
         else:
             assert current.id is not None
             alert_id = current.id
-            if current.status == AlertStatus.SNOOZED:
-                if current.snoozed_until is not None and current.snoozed_until > now:
-                    return None  # staff said this is the expected level for now
-                await alerts.reopen(
+            snoozing = current.status == AlertStatus.SNOOZED
+            if snoozing and current.snoozed_until is not None and current.snoozed_until > now:
+                return None  # staff said this is the expected level for now
+            if current.status != AlertStatus.OPEN:
+                # A snooze that ended, or a new episode after staff acknowledged the last one: what they
+                # acknowledged was the card they saw, so this is a new card, open, with its own clock.
+                written = await alerts.reopen(
                     session=session,
                     alert_id=alert_id,
+                    status=AlertStatus(current.status),
                     details=details,
                     event_at=finding.at,
                     now=now,
                     next_escalation_at=escalate_at,
                 )
             else:
-                await alerts.refresh(session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now)
+                written = await alerts.refresh(
+                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now
+                )
+            if not written and tries > 1:
+                return await self._file(session, patient_id=patient_id, finding=finding, now=now, tries=tries - 1)
         log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
         return alert_id, finding
 
@@ -274,9 +289,10 @@ class AlertDesk:
         if waiting is not None and waiting.id is not None:
             times = int(json.loads(waiting.details).get("times", 1)) + 1
             details = json.dumps({"times": times})
-            await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now)
-            await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
-            return waiting.id
+            # Not if a nurse acknowledged it in the meantime: then this request is a new one.
+            if await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now):
+                await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
+                return waiting.id
         return await self._open_per_message(
             session,
             rule="contact_request",
@@ -316,15 +332,27 @@ class AlertDesk:
 
     # ------------------------------------------------------------------ staff
 
-    async def act(self, *, alert_id: int, action: StaffAction, by: int, name: str, now: datetime) -> Alert | None:
+    async def act(
+        self,
+        *,
+        alert_id: int,
+        action: StaffAction,
+        by: int,
+        name: str,
+        now: datetime,
+        opened_at: datetime | None = None,
+    ) -> Alert | None:
         """Acknowledge, snooze or resolve the alert and the others its card shows; None when the alert is
-        not in a state that allows it."""
+        not in a state that allows it, or (with `opened_at`, from the card pressed) has opened again since
+        that card was made: what staff saw there is not what is open now."""
         async with self.database.session() as session:
             await staff.set_name(session=session, telegram_user_id=by, name=name)
-            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now)
+            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
-                if action is StaffAction.ACKNOWLEDGE and changed.patient_message_id is not None:
+                # Resolved without Acknowledge first (called the patient, then closed it) is seen too.
+                seen = action in (StaffAction.ACKNOWLEDGE, StaffAction.RESOLVE)
+                if seen and changed.patient_message_id is not None:
                     await self.message_seen(session, message_id=changed.patient_message_id, by=by, now=now)
                 moved = [changed]
                 for other in await alerts.on_card(session=session, card_alert_id=alert_id):
@@ -346,14 +374,23 @@ class AlertDesk:
 
     @staticmethod
     async def _move(
-        session: AsyncSession, *, alert_id: int, action: StaffAction, by: int, now: datetime
+        session: AsyncSession,
+        *,
+        alert_id: int,
+        action: StaffAction,
+        by: int,
+        now: datetime,
+        opened_at: datetime | None = None,
     ) -> Alert | None:
         if action is StaffAction.ACKNOWLEDGE:
-            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now)
+            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
         if action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
-            return await alerts.snooze(session=session, alert_id=alert_id, by=by, until=now + SNOOZE, now=now)
+            until = now + SNOOZE
+            return await alerts.snooze(
+                session=session, alert_id=alert_id, by=by, until=until, now=now, opened_at=opened_at
+            )
         if action is StaffAction.RESOLVE:
-            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now)
+            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
         raise ValueError(action)
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:

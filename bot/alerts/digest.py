@@ -1,7 +1,8 @@
 """The daily digest: once a day after the clinic's digest time, the sweep over every active patient
 (bot/alerts/desk.py), then one message to the staff chat with what needs a look: crisis messages first,
-waning relief, missed check-ins, unreachable patients, what patients wrote, new questionnaire scores and
-alerts open for long, with numbers. Queued in the outbox; in parts when quoted messages make it long."""
+urgent alerts nobody acknowledged, waning relief, missed check-ins and the other digest-tier findings,
+unreachable patients, what patients wrote, new questionnaire scores, alerts open for long and snoozes that
+are over, with numbers. Queued in the outbox; in parts when quoted messages make it long."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bot.diary.schedule_rules import parse_times
 from bot.diary.scores import answered_since, newest, scored
 from storage import alerts, checkins, counters, outbox, patient_messages, patients
 from storage.models import Alert, Priority
-from storage.statuses import PatientStatus
+from storage.statuses import AlertStatus, PatientStatus
 
 DIGEST_DAY = "digest_day"  # the counter that makes it once a day, whichever process gets there first
 DIGEST_TEXT = 160  # characters of each patient message quoted in the digest
@@ -34,17 +35,21 @@ def due(desk: AlertDesk, now: datetime) -> date | None:
 
 
 async def daily(desk: AlertDesk, *, now: datetime) -> bool:
-    """Once a day after the digest time: the sweep, then the digest to the staff chat."""
+    """Once a day after the digest time: the sweep, then the digest to the staff chat. The day is claimed
+    in the transaction that queues the digest and closes what it lists (digest-tier alerts, messages
+    marked digested): a crash before it commits leaves all of it to the next tick, never listed as sent."""
     today = due(desk, now)
     if today is None:
         return False
     async with desk.database.session() as session:
-        if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
-            return False
+        if await counters.value(session=session, name=DIGEST_DAY) >= today.toordinal():
+            return False  # sent today already
     await desk.sweep(now=now)
-    text = await _compose(desk, now=now, today=today)
-    if text is not None:
-        async with desk.database.session() as session:
+    async with desk.database.session() as session:
+        if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
+            return False  # another process got there first
+        text = await _compose(desk, session, now=now, today=today)
+        if text is not None:
             chat_id = await desk.staff_chat.destination(session)
             for part in split(text, TEXT_LIMIT):  # quoted messages can make a long digest
                 await outbox.enqueue(
@@ -58,29 +63,33 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
     return True
 
 
-async def _compose(desk: AlertDesk, *, now: datetime, today: date) -> str | None:
+async def _compose(desk: AlertDesk, session: AsyncSession, *, now: datetime, today: date) -> str | None:
     """What needs a look, crisis messages first, with numbers; None when there is nothing to say.
-    Digest-tier alerts are listed once; relief waning stays listed until staff act on it."""
+    Digest-tier alerts of every rule are listed once (a crisis stays listed until resolved); relief
+    waning stays listed until staff act on it, an urgent alert until someone acknowledges it, and a
+    snoozed one whose snooze is over until someone resolves it: a finding is reported once per episode,
+    so an episode that goes on past its snooze would otherwise never be mentioned again."""
     language = desk.catalog.default_language
 
     def t(key: str, **values: object) -> str:
         return desk.catalog.text(language, key, **values)
 
     open_hours = desk.rules.digest.open_longer_than_hours
-    async with desk.database.session() as session:
-        active = await alerts.active_with_codes(session=session)
-        unreachable = await patients.codes_with_status(session=session, status=PatientStatus.UNREACHABLE)
-        scores = await _new_scores(desk, session, since=now - timedelta(days=1), now=now)
-        messages = await patient_messages.undigested(session=session)
-        waning = []
-        for alert, code in active:
-            if alert.rule == "relief_waning":
-                cycle = (await desk.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
-                waning.append(f"{code}: " + (describe(t, cycle[0]) if cycle else t("alerts.rule.relief_waning")))
-            elif alert.tier == Tier.DIGEST.value:
-                assert alert.id is not None
-                await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
-        await patient_messages.mark_digested(session=session, now=now)
+    active = await alerts.active_with_codes(session=session, now=now)
+    unreachable = await patients.codes_with_status(session=session, status=PatientStatus.UNREACHABLE)
+    scores = await _new_scores(desk, session, since=now - timedelta(days=1), now=now)
+    messages = await patient_messages.undigested(session=session)
+    waning = []
+    for alert, code in active:
+        if alert.status == AlertStatus.SNOOZED:
+            continue  # listed below as a snooze that is over
+        if alert.rule == "relief_waning":
+            cycle = (await desk.cycles_of(session, patient_id=alert.patient_id, now=now))[-1:]
+            waning.append(f"{code}: " + (describe(t, cycle[0]) if cycle else t("alerts.rule.relief_waning")))
+        elif alert.tier == Tier.DIGEST.value and alert.rule != "crisis_text":
+            assert alert.id is not None
+            await alerts.resolve(session=session, alert_id=alert.id, by=None, now=now)
+    await patient_messages.mark_digested(session=session, now=now)
 
     def found(alerts: list[tuple[Alert, str]]) -> str:
         """ "P-0012: Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)", a line each."""
@@ -88,23 +97,32 @@ async def _compose(desk: AlertDesk, *, now: datetime, today: date) -> str | None
             f"{code}: " + wording.finding(t, a.rule, json.loads(a.details), desk.clinic_zone) for a, code in alerts
         )
 
+    snooze_over = [(a, code) for a, code in active if a.status == AlertStatus.SNOOZED]
+    active = [(a, code) for a, code in active if a.status != AlertStatus.SNOOZED]
     crisis = [(a, code) for a, code in active if a.rule == "crisis_text"]
-    missed = [(a, code) for a, code in active if a.rule == "missed_checkins" and a.tier == Tier.DIGEST.value]
+    others = [(a, code) for a, code in active if a.rule not in ("crisis_text", "relief_waning")]
+    digest_tier = [(a, code) for a, code in others if a.tier == Tier.DIGEST.value]
+    missed = [(a, code) for a, code in digest_tier if a.rule == "missed_checkins"]
+    more = [(a, code) for a, code in digest_tier if a.rule != "missed_checkins"]
+    urgent_open = {a.id for a, _ in others if a.tier == Tier.URGENT.value and a.status == AlertStatus.OPEN}
+    waiting = [(a, code) for a, code in others if a.id in urgent_open]
     long_open = [
         (a, code)
-        for a, code in active
-        if a.tier != Tier.DIGEST.value
-        and a.rule not in ("crisis_text", "relief_waning")
-        and a.opened_at < now - timedelta(hours=open_hours)
+        for a, code in others
+        if a.tier != Tier.DIGEST.value and a.id not in urgent_open and a.opened_at < now - timedelta(hours=open_hours)
     ]
     lines = [t("digest.title", date=today.isoformat())]
     if crisis:
         opened = [f"{code} ({_local(desk, a.opened_at)})" for a, code in crisis]
         lines.append(t("digest.crisis", codes=", ".join(opened)))
+    if waiting:
+        lines.append(t("digest.unacknowledged", lines=found(waiting)))
     if waning:
         lines.append(t("digest.relief_waning", lines="\n".join(waning)))
     if missed:
         lines.append(t("digest.missed", lines=found(missed)))
+    if more:
+        lines.append(t("digest.findings", lines=found(more)))
     if unreachable:
         lines.append(t("digest.unreachable", codes=", ".join(unreachable)))
     for filed_as in ("message", "note"):  # a note typed at a check-in may need a look as much as a message
@@ -115,6 +133,8 @@ async def _compose(desk: AlertDesk, *, now: datetime, today: date) -> str | None
         lines.append(t("digest.scores", scores=", ".join(scores)))
     if long_open:
         lines.append(t("digest.long_open", hours=open_hours, lines=found(long_open)))
+    if snooze_over:
+        lines.append(t("digest.snooze_over", lines=found(snooze_over)))
     return "\n".join(lines) if len(lines) > 1 else None
 
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.cadences import effective
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
-from storage import cadences, checkins, outbox
+from storage import cadences, checkins, outbox, schedules
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
 from storage.statuses import CheckInStatus, PatientStatus
@@ -119,8 +119,10 @@ class CheckIns:
         return self.state(checkin, answers, patient.timezone), created
 
     async def view(self, *, checkin_id: int, now: datetime) -> tuple[CheckInState, str] | None:
-        """A scheduled check-in as it should be sent now, with the patient's language; None once closed, or
-        once at its summary (answered after a snooze, by typing or with the old buttons: nothing to ask)."""
+        """A scheduled check-in as it should be sent now, with the patient's language; None once closed,
+        once at its summary (answered after a snooze, by typing or with the old buttons: nothing to ask), or
+        when a snoozed one is due again while the patient's check-ins are paused (/pause asks for none from
+        then on; the message already in their chat can still be answered)."""
         async with self.database.session() as session:
             found = await checkins.with_patient(session=session, checkin_id=checkin_id)
             if found is None:
@@ -128,6 +130,10 @@ class CheckIns:
             checkin, patient = found
             if checkin.closes_at <= now or checkin.status != CheckInStatus.OPEN or checkin.step is None:
                 return None
+            if checkin.snoozed_at is not None:
+                schedule = await schedules.get(session=session, patient_id=checkin.patient_id)
+                if schedule is not None and schedule.paused_until is not None and schedule.paused_until > now:
+                    return None
             assert checkin.id is not None
             answers = await checkins.answers(session=session, checkin_id=checkin.id)
         return self.state(checkin, answers, patient.timezone), patient.language

@@ -3,7 +3,8 @@ check-ins and outbox rows. No Telegram here: the outbox sender delivers what thi
 
 A check-in that nobody answered before it closed (the next check-in or `open_for` later) counts as
 missed; one whose slot passed more than `grace` ago while the bot was down is stored as missed and
-never sent, so a restart does not flood patients with stale check-ins.
+never sent, so a restart does not flood patients with stale check-ins (the alert rules do not count a
+check-in never sent as the patient's silence: storage/checkins.py, diary_since).
 """
 
 from __future__ import annotations
@@ -135,21 +136,29 @@ class Scheduler:
 
     async def resume(self, *, patient_id: int, now: datetime) -> Slot | None:
         """Check-ins again from the next slot after now (paused slots are not sent late)."""
-        return await self._restart(patient_id=patient_id, now=now, timezone=None)
+        slot, _ = await self._restart(patient_id=patient_id, now=now, timezone=None)
+        return slot
 
-    async def set_timezone(self, *, patient_id: int, timezone: str, now: datetime) -> Slot | None:
+    async def set_timezone(self, *, patient_id: int, timezone: str, now: datetime) -> tuple[Slot | None, bool]:
+        """The patient's check-ins in their new zone, their pause kept (a zone set on arriving from a trip
+        does not start check-ins they paused for it): the next slot that will be sent, and whether they
+        are paused until /resume (then no slot is named)."""
         return await self._restart(patient_id=patient_id, now=now, timezone=timezone)
 
-    async def _restart(self, *, patient_id: int, now: datetime, timezone: str | None) -> Slot | None:
+    async def _restart(self, *, patient_id: int, now: datetime, timezone: str | None) -> tuple[Slot | None, bool]:
+        """From the next slot after now; /resume (no `timezone`) ends a pause, a new zone keeps it."""
         async with self.database.session() as session:
             schedule = await schedules.get(session=session, patient_id=patient_id)
             patient = await session.get(Patient, patient_id)
             if schedule is None or patient is None:
-                return None
+                return None, False
             if timezone is not None:
                 patient.timezone = schedule.timezone = timezone
             patient.status = PatientStatus.ACTIVE
-            first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=now)
+            paused = schedule.paused_until if timezone is not None and schedule.paused_until is not None else None
+            paused = paused if paused is not None and paused > now else None
+            start = paused if paused is not None and paused < FOREVER else now
+            first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=start)
             await schedules.put(
                 session=session,
                 patient_id=patient_id,
@@ -160,8 +169,10 @@ class Scheduler:
                 next_slot=first.name,
                 next_due_at=first.fire_at,
             )
-            await schedules.set_paused_until(session=session, patient_id=patient_id, until=None)
-        return first
+            await schedules.set_paused_until(session=session, patient_id=patient_id, until=paused)
+        if paused == FOREVER:
+            return None, True
+        return first, False
 
     async def earliest_due(self) -> datetime | None:
         async with self.database.session() as session:

@@ -97,6 +97,8 @@ async def timezone_chosen(update: Update, context: DiaryContext) -> None:
 async def _set_zone(context: DiaryContext, zone: str) -> str:
     assert context.patient is not None and context.patient.id is not None
     services = context.services
-    slot = await services.scheduler.set_timezone(patient_id=context.patient.id, timezone=zone, now=context.now)
+    slot, paused = await services.scheduler.set_timezone(patient_id=context.patient.id, timezone=zone, now=context.now)
     context.patient.timezone = zone
+    if paused:
+        return context.text("timezone.changed_paused", zone=zone)
     return context.text("timezone.changed", zone=zone, when=local_when(slot.fire_at if slot else None, zone))

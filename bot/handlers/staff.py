@@ -50,7 +50,7 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
     if parsed is None:
         await query.answer()
         return
-    action, alert_id = parsed
+    action, alert_id, opened_at = parsed
     now = context.now
     if action is StaffAction.HISTORY:
         if isinstance(query.message, Message):
@@ -62,15 +62,29 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     user = update.effective_user
-    changed = await services.desk.act(alert_id=alert_id, action=action, by=user.id, name=user.full_name, now=now)
+    changed = await services.desk.act(
+        alert_id=alert_id, action=action, by=user.id, name=user.full_name, now=now, opened_at=opened_at
+    )
     view = await services.desk.view(alert_id=alert_id, now=now)
+    if changed is None and view is not None and opened_at not in (None, view.alert.opened_at):
+        # An earlier card of an alert opened again since: its buttons go, the newest card acts.
+        if isinstance(query.message, Message):
+            await edit(query.message.edit_reply_markup(services.cards.keyboard(view, stale=True)))
+        await query.answer(context.sender_text(update, "alerts.stale"))
+        return
     if view is not None and isinstance(query.message, Message):
         await show(query.message, context, view)
         card = (view.alert.card_chat_id, view.alert.card_message_id)
         if changed is not None and card != (query.message.chat_id, query.message.message_id):
             # pressed in an admin's direct chat
             await services.desk.refresh_card(alert_id=alert_id, patient_id=view.alert.patient_id, now=now)
-    await query.answer(context.sender_text(update, f"alerts.done.{DONE[action]}" if changed else "alerts.closed"))
+    if changed is not None:
+        await query.answer(context.sender_text(update, f"alerts.done.{DONE[action]}"))
+        return
+    # Someone else was quicker (two pressing at once, or a card not yet updated): say what they did,
+    # not just "closed", which a nurse could take for resolved when it was only acknowledged.
+    done = services.cards.done_lines(view) if view is not None else []
+    await query.answer(done[-1] if done else context.sender_text(update, "alerts.closed"))
 
 
 # An infusion dated further back is taken for a mistyped year (2016 for 2026); a clinic loading older

@@ -79,6 +79,15 @@ class CardRenderer:
         ]
         if alert.rule not in PER_MESSAGE_RULES:
             lines += self.score_lines(view.scores)
+        lines += self.done_lines(view)
+        text = shorten("\n".join(lines), CAPTION_LIMIT)
+        if alert.rule in PER_MESSAGE_RULES:
+            return text
+        return text + self._notes(view, room=CAPTION_LIMIT - units(text))
+
+    def done_lines(self, view: AlertView) -> list[str]:
+        """Who acknowledged, snoozed and resolved the alert, and when, oldest first."""
+        alert, lines = view.alert, []
 
         def who(user_id: int | None) -> str:
             return (view.names.get(user_id) if user_id is not None else None) or self.t("alerts.someone")
@@ -91,10 +100,7 @@ class CardRenderer:
             lines.append(self.t("alerts.snoozed", who=who(alert.snoozed_by), until=self.when(alert.snoozed_until)))
         if alert.resolved_at is not None:
             lines.append(self.t("alerts.resolved", who=who(alert.resolved_by), when=self.when(alert.resolved_at)))
-        text = shorten("\n".join(lines), CAPTION_LIMIT)
-        if alert.rule in PER_MESSAGE_RULES:
-            return text
-        return text + self._notes(view, room=CAPTION_LIMIT - units(text))
+        return lines
 
     def finding(self, alert: Alert, *, own_state: bool = False) -> str:
         """ "Pain 7-8 since Tue 14 Nov (usual 4, last 28 days)"; with `own_state`, a line resolved apart
@@ -119,9 +125,11 @@ class CardRenderer:
             shown += line + shorten(note, left)
         return shown
 
-    def keyboard(self, view: AlertView) -> InlineKeyboardMarkup:
+    def keyboard(self, view: AlertView, *, stale: bool = False) -> InlineKeyboardMarkup:
         """What staff may still do. An alert about one message (a crisis, a request to be contacted)
-        cannot be snoozed: each one must be seen."""
+        cannot be snoozed: each one must be seen. A `stale` card (the alert has a newer one) keeps only
+        History and Reply. The buttons carry when the alert opened, so that they act on this card's
+        alert only, not on a new finding that opened it again."""
         assert view.alert.id is not None
         status = view.alert.status
         allowed: dict[str, list[StaffAction]] = {
@@ -129,7 +137,7 @@ class CardRenderer:
             AlertStatus.ACKNOWLEDGED: [StaffAction.SNOOZE, StaffAction.RESOLVE],
             AlertStatus.SNOOZED: [StaffAction.RESOLVE],
         }
-        actions = allowed.get(status, [])
+        actions = [] if stale else allowed.get(status, [])
         if view.alert.rule in PER_MESSAGE_RULES:
             actions = [a for a in actions if a is not StaffAction.SNOOZE]
         names = {
@@ -139,7 +147,9 @@ class CardRenderer:
             StaffAction.HISTORY: "history",
         }
         buttons = [
-            InlineKeyboardButton(self.t(f"alerts.buttons.{names[a]}"), callback_data=alert_button(a, view.alert.id))
+            InlineKeyboardButton(
+                self.t(f"alerts.buttons.{names[a]}"), callback_data=alert_button(a, view.alert.id, view.alert.opened_at)
+            )
             for a in [*actions, StaffAction.HISTORY]
         ]
         buttons.append(self._reply(view.alert.patient_id))

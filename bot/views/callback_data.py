@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.alerts.desk import StaffAction
 from bot.diary.checkins import Action
@@ -13,7 +14,10 @@ _CHECKIN = re.compile(r"ck:([asbetz]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16}
 _CONSENT = re.compile(r"cs:([yn]):([A-Za-z0-9_-]{16,64})|cs:(n)")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
 _TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
-_ALERT = re.compile(r"al:([azrh]):(\d{1,12})")
+# al:<action>:<alert id>[:<the version shown>], the version being when the alert (re)opened in
+# microseconds: a button of an earlier card of the same alert no longer acts on it.
+_ALERT = re.compile(r"al:([azrh]):(\d{1,12})(?::(\d{1,18}))?")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DELETE = re.compile(r"dl:([yn])")
 
 
@@ -86,13 +90,21 @@ def is_timezone(data: object) -> bool:
     return parse_timezone(data) is not None
 
 
-def alert_button(action: StaffAction, alert_id: int) -> str:
-    return f"al:{action.value}:{alert_id}"
+def alert_button(action: StaffAction, alert_id: int, opened_at: datetime | None = None) -> str:
+    """A card's button; with `opened_at`, it acts only on the alert as it was when that card was made
+    (an alert opened again for a new finding has a new card, and the old one's buttons are stale)."""
+    if opened_at is None:
+        return f"al:{action.value}:{alert_id}"
+    return f"al:{action.value}:{alert_id}:{(opened_at - _EPOCH) // timedelta(microseconds=1)}"
 
 
-def parse_alert(data: object) -> tuple[StaffAction, int] | None:
+def parse_alert(data: object) -> tuple[StaffAction, int, datetime | None] | None:
+    """(action, alert id, when the alert shown had opened, or None on buttons sent before cards had it)."""
     match = _ALERT.fullmatch(data) if isinstance(data, str) else None
-    return (StaffAction(match.group(1)), int(match.group(2))) if match else None
+    if match is None:
+        return None
+    opened = _EPOCH + timedelta(microseconds=int(match.group(3))) if match.group(3) else None
+    return StaffAction(match.group(1)), int(match.group(2)), opened
 
 
 def is_alert(data: object) -> bool:
