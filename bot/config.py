@@ -12,12 +12,10 @@ import os
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
-from bot.alerts.crisis_texts import DEFAULT_CRISIS_TEXTS, CrisisTextError, CrisisTexts
-from bot.alerts.rules import DEFAULT_RULES_FILE, RulesError, load_rules
 from bot.diary.schedule_rules import format_times, parse_quiet_hours, parse_times, parse_zone
-from bot.prompts import PROMPTS_DIR
+from bot.prompts import DEFAULT_CRISIS_TEXTS, DEFAULT_RULES_FILE, PROMPTS_DIR
 
 
 class ConfigurationError(Exception):
@@ -29,8 +27,8 @@ ENV_FILE = ".env"
 
 
 class Settings(BaseModel):
-    # The defaults are checked too: a missing rules file or crisis text stops start-up whether or not
-    # its variable is set.
+    # The defaults are checked too: a missing rules file or crisis text stops the bot's start whether or
+    # not its variable is set (commands that use neither skip the check: load_settings).
     model_config = ConfigDict(extra="ignore", validate_default=True)
 
     telegram_bot_token: SecretStr | None = None  # never printed: repr and logs show ********
@@ -93,7 +91,11 @@ class Settings(BaseModel):
 
     @field_validator("rules_file")
     @classmethod
-    def _rules(cls, value: Path) -> Path:
+    def _rules(cls, value: Path, info: ValidationInfo) -> Path:
+        if not _checking_alert_files(info):
+            return value
+        from bot.alerts.rules import RulesError, load_rules
+
         try:
             load_rules(value)
         except RulesError as error:
@@ -102,7 +104,11 @@ class Settings(BaseModel):
 
     @field_validator("crisis_texts_dir")
     @classmethod
-    def _crisis_texts(cls, value: Path) -> Path:
+    def _crisis_texts(cls, value: Path, info: ValidationInfo) -> Path:
+        if not _checking_alert_files(info):
+            return value
+        from bot.alerts.crisis_texts import CrisisTextError, CrisisTexts
+
         try:
             texts = CrisisTexts.load(value)
         except CrisisTextError as error:
@@ -229,6 +235,10 @@ class Settings(BaseModel):
         return [s.get_secret_value() for s in (self.telegram_bot_token, self.webhook_secret) if s is not None]
 
 
+def _checking_alert_files(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("check_alert_files", True))
+
+
 def catalog_languages() -> list[str]:
     """The languages the diary speaks, one catalog in prompts/messages each, found without reading them."""
     return sorted(path.stem for path in (PROMPTS_DIR / "messages").glob("*.yaml"))
@@ -264,11 +274,15 @@ def read_values(env_file: str | Path | None = ENV_FILE) -> dict[str, str]:
     }
 
 
-def load_settings(_env_file: str | Path | None = ENV_FILE, **overrides: object) -> Settings:
+def load_settings(
+    _env_file: str | Path | None = ENV_FILE, *, check_alert_files: bool = True, **overrides: object
+) -> Settings:
     """Settings from `_env_file` (None: none), the environment and `overrides`, or ConfigurationError
-    with one readable line (no traceback for a typo in .env)."""
+    with one readable line (no traceback for a typo in .env). Without `check_alert_files`, the rules
+    file and the crisis texts are not read: for commands that use neither."""
     try:
-        return Settings.model_validate(read_values(_env_file) | overrides)
+        context = {"check_alert_files": check_alert_files}
+        return Settings.model_validate(read_values(_env_file) | overrides, context=context)
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"

@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# The alert rules and the crisis texts a clinic starts with (RULES_FILE and CRISIS_TEXTS_DIR set others).
+DEFAULT_RULES_FILE = PROMPTS_DIR / "rules.yaml"
+DEFAULT_CRISIS_TEXTS = PROMPTS_DIR / "crisis" / "replies"
 # libyaml's loader (when PyYAML has it) reads YAML ten times faster than the pure-Python one: every
 # command that answers in words loads the catalogs, and every start reads the questionnaires.
 FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -29,11 +29,11 @@ from tests.harness import Diary
 
 ROOT = Path(__file__).resolve().parent.parent
 # Modules an everyday command has no use for: the Telegram library, the bot's handlers and runner, the
-# web console and its templates, the metrics, the scheduler, charts, and on a database at head the
-# migration tool. Each takes a noticeable part of a second to import.
+# web console and its templates, the metrics, the scheduler, charts, the alert rules and crisis texts,
+# and on a database at head the migration tool. Each takes a noticeable part of a second to import.
 HEAVY = re.compile(
     r"\| +(telegram|bot\.app|bot\.runner|bot\.handlers|bot\.console|bot\.delivery|aiohttp|apscheduler|matplotlib"
-    r"|PIL|uvloop|jinja2|prometheus_client|alembic)(\.|$)",
+    r"|PIL|uvloop|jinja2|prometheus_client|alembic|bot\.alerts)(\.|$)",
     re.MULTILINE,
 )
 FORMULA_START = re.compile(r"[=+\-@\t\r]")  # as in tests/test_csv_safety.py

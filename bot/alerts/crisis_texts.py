@@ -14,9 +14,7 @@ from pathlib import Path
 import yaml
 
 from bot.diary.places import countries
-from bot.prompts import PROMPTS_DIR
-
-DEFAULT_CRISIS_TEXTS = PROMPTS_DIR / "crisis" / "replies"
+from bot.prompts import DEFAULT_CRISIS_TEXTS
 
 
 class CrisisTextError(ValueError):

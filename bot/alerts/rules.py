@@ -15,9 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.diary.schedule_rules import parse_times
-from bot.prompts import PROMPTS_DIR
-
-DEFAULT_RULES_FILE = PROMPTS_DIR / "rules.yaml"
+from bot.prompts import DEFAULT_RULES_FILE
 
 log = logging.getLogger(__name__)
 
