@@ -46,7 +46,6 @@ def test_run_without_token_says_so() -> None:
     assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
 
 
-
 def test_a_broken_rules_file_stops_run_but_not_the_commands_that_do_not_use_it(tmp_path: Path) -> None:
     """`staff`, `audit`, `invite` and `schedule` read neither the rules nor the crisis texts, and start
     faster without checking them; `run` still stops on either, with the line to fix."""
@@ -59,6 +58,7 @@ def test_a_broken_rules_file_stops_run_but_not_the_commands_that_do_not_use_it(t
     assert done.returncode == 2 and f"RULES_FILE: Value error, {broken}: not valid YAML" in done.stderr
     done = run_cli("run", TELEGRAM_BOT_TOKEN="1:x", CRISIS_TEXTS_DIR=str(tmp_path / "no-texts"))
     assert done.returncode == 2 and "CRISIS_TEXTS_DIR: Value error" in done.stderr
+
 
 def test_invite_command_prints_a_deep_link(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'diary.db'}"
