@@ -11,8 +11,10 @@ import logging
 import re
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import FormData
@@ -22,13 +24,14 @@ from bench.simulated_diaries import simulate
 from bot import access
 from bot.alerts.rules import DEFAULT_RULES_FILE, RULE_NAMES, load_rules
 from bot.alerts.rules_file import RulesFollower, fingerprint
+from bot.alerts.trends import Point
 from bot.app import crisis_language
 from bot.config import load_settings
 from bot.console.app import Console
 from bot.diary.questionnaire import Questionnaires
 from bot.diary.schedule_rules import parse_rule
 from bot.diary.scheduler import Scheduler
-from bot.records import diary_csv, replay
+from bot.records import clinic_history, diary_csv, replay
 from bot.records.importer import import_files
 from storage import cadences, checkins, patients, schedules
 from storage.database import Database
@@ -315,7 +318,10 @@ async def test_an_upload_is_checked_as_the_text_is(clinic: Clinic) -> None:
 async def test_per_rule_counts_match_a_direct_replay_of_the_same_diary(clinic: Clinic, tmp_path: Path) -> None:
     cohort = simulate(8, 150, seed=3)
     diary, infusions = tmp_path / "diary.csv", tmp_path / "infusions.csv"
-    diary_csv.write_points(diary, ((p.code, p.points) for p in cohort))
+    # In the patients' zone, as the desk reads a diary: the CSV's offsets then give the replay the same days.
+    diary_csv.write_points(
+        diary, ((p.code, [replace(q, at=q.at.astimezone(ZoneInfo(TZ))) for q in p.points]) for p in cohort)
+    )
     diary_csv.write_infusions(infusions, ((p.code, p.infusions) for p in cohort))
     await import_files(
         clinic.browser.database, diary, infusions_file=infusions, now=START, language="en", timezone="Europe/Berlin"
@@ -345,6 +351,34 @@ async def test_per_rule_counts_match_a_direct_replay_of_the_same_diary(clinic: C
     # The window: 90 days reads less of the diary, and counts fewer alerts.
     status, page = await replayed(clinic, PROPOSED, "90")
     assert counts(page)["all rules"][0] < shown["all rules"][0]
+
+
+@SQLITE_ONLY
+async def test_the_what_if_counts_a_patients_days_in_their_own_zone(clinic: Clinic, tmp_path: Path) -> None:
+    """As the alert desk does: pain 9 at 08:00 and 20:00 in Los Angeles on a Monday and a Tuesday is two
+    days (no severe pain: its 4 check-ins must cover 3), though in UTC the four fall on three dates."""
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    monday = datetime(2026, 11, 2, 8, 0, tzinfo=los_angeles)
+    four = [Point(monday + timedelta(hours=h), pain=9) for h in (0, 12, 24, 36)]
+    assert len({p.at.astimezone(UTC).date() for p in four}) == 3
+    diary = tmp_path / "diary.csv"
+    diary_csv.write_points(diary, [("P-0002", four)])
+    database = clinic.browser.database
+    now = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
+    await import_files(database, diary, infusions_file=None, now=now, language="en", timezone="America/Los_Angeles")
+    history = await clinic_history.read(
+        database,
+        Questionnaires.load(),
+        since=now - timedelta(days=30),
+        actor_id=None,
+        action="rules_replay",
+        detail="test",
+        now=now,
+    )
+    report, _ = replay.replay_diaries(
+        history.diaries, history.infusions, load_rules(), crisis_language(), history.scores
+    )
+    assert report.checkins == 4 and report.by_rule["severe_pain"] == 0
 
 
 async def test_saving_writes_the_file_keeps_a_backup_audits_and_the_console_uses_it(clinic: Clinic) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.alerts.desk import points_from
 from bot.alerts.trends import Infusion, Point, Scored
@@ -42,7 +43,10 @@ async def read(
     scored = [q for q in questionnaires.values() if q.scoring is not None]
     history = ClinicHistory({}, {}, {})
     async with database.session() as session:
-        codes = {p.id: p.code for p in await patients.all_patients(session=session) if p.id is not None}
+        everyone = await patients.all_patients(session=session)
+        codes = {p.id: p.code for p in everyone if p.id is not None}
+        # Each diary in its patient's zone, as the alert desk reads it: a run's days are the patient's own.
+        zones = {p.id: ZoneInfo(p.timezone) for p in everyone if p.id is not None}
         ids = sorted(codes)
         for batch in (ids[start : start + BATCH] for start in range(0, len(ids), BATCH)):
             diaries = await checkins.entries_of_patients(
@@ -53,7 +57,7 @@ async def read(
                 items=[i.id for i in daily.items],
                 missed=True,
             )
-            history.diaries.update({codes[i]: points_from(entries) for i, entries in diaries.items()})
+            history.diaries.update({codes[i]: points_from(entries, zones[i]) for i, entries in diaries.items()})
             for questionnaire in scored:
                 answered = await checkins.entries_of_patients(
                     session=session,
