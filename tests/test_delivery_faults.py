@@ -24,7 +24,7 @@ from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, running_diary
-from tests.test_alerts import STAFF_CHAT
+from tests.test_alerts import STAFF_CHAT, with_history
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -172,6 +172,48 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
 
 
 @SQLITE_ONLY
+async def test_a_check_in_finished_by_a_note_reaches_the_rules_after_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's note finishes a check-in of pain 9 after days of it; the process dies once the note is stored,
+    before the rules look. The restart finds the note stored and changes nothing in the diary, and the
+    rules look then: staff get the card at once, not at the next day's sweep."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+            await ben.send("/checkin")
+            for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
+                await ben.press(label)
+            died = asyncio.Event()
+
+            async def dies(*_: object, **__: object) -> int:
+                died.set()
+                raise RuntimeError("the process died here")
+
+            async def never_marked(**_: object) -> None:
+                return None
+
+            monkeypatch.setattr("bot.alerts.desk.AlertDesk.evaluate", dies)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            ben.say("Burning at night")
+            await asyncio.wait_for(died.wait(), 10)
+            assert not any(m.photo for m in standin.chat(STAFF_CHAT))
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            await diary.wait_until(lambda: any(m.photo for m in standin.chat(STAFF_CHAT)))
+            checkins = await diary.checkins()
+            assert len(checkins) == 8 and checkins[-1].completed_at is not None, "finished once, before the crash"
+    finally:
+        await standin.stop()
+
+
+@SQLITE_ONLY
 async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_path: Path, database_url: str) -> None:
     """Telegram refuses to copy some messages into the staff chat: one the patient deleted before its
     turn came (an outage), a quiz poll. The copy was marked failed and staff saw only "P-0001 sent a
@@ -194,9 +236,8 @@ async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_pa
         await diary.wait_until(lambda: any(m.text == voice for m in diary.standin.chat(STAFF_CHAT)))
         words = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == shown)
         assert [label for label, _ in words.buttons] == ["Reply", "Seen"]
-        async with diary.database.session() as session:
-            copies = (await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "copy"))).all()
-        assert [row.status for row in copies] == ["sent", "sent"]
+        # Each copy is marked sent once its words are (the row is written after the send it records).
+        await diary.wait_until_async(lambda rows: [r.status for r in rows if r.kind == "copy"] == ["sent", "sent"])
 
 
 @SQLITE_ONLY

@@ -80,7 +80,11 @@ async def received(update: Update, context: DiaryContext) -> None:
             album=message.media_group_id,
         )
     if got.filed_as is None:
-        return  # a replayed update that had taken effect
+        # A replayed update that had taken effect: the process may have died before the rules looked at
+        # a check-in it finished. They look now; what they had already raised, they do not raise again.
+        assert context.patient.id is not None
+        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
+        return
     services.outbox_wake.set()
     log.info("patient %s sent a message, filed as %s", context.patient.id, got.filed_as)
     await _after_checkin_change(message, context, got)
