@@ -7,6 +7,7 @@ card in the staff chat."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -32,7 +33,7 @@ from bot.sandbox.server import free_port
 from storage import alerts, audit, checkins, console, infusions, migrate, patient_messages, patients, staff
 from storage.database import Database
 from storage.models import Alert, ConsoleSession, OutboxMessage
-from storage.statuses import PatientStatus
+from storage.statuses import AlertStatus, PatientStatus
 from tests.harness import SQLITE_ONLY, START, TEST_RULES, Clock, running_diary
 from tests.test_alerts import a_card, staff_chat
 
@@ -342,6 +343,42 @@ async def test_every_page_and_action_by_role(browser: Browser, who: str) -> None
             assert response.status == 403 and "Only admins" in await response.text(), (who, page)
     assert await alert_status(browser.database, alert_id) == ("open" if user is None else "acknowledged")
     assert len(await replies_queued(browser.database)) == (0 if user is None else 1)
+
+
+@SQLITE_ONLY
+async def test_a_page_loaded_before_an_alert_opened_again_does_not_act_on_the_new_finding(browser: Browser) -> None:
+    """Sam acknowledges the alert; a new finding opens it again (a new card); Ada, whose page was
+    loaded before that, presses Resolve on the old card: she is told to use the newest, and nothing moves."""
+    alert_id = await an_alert(browser.database)
+    await browser.sign_in(ADA)
+    old_page = await (await browser.client.get(f"{BASE}/alerts")).text()
+    pressed = {"action": "r", "csrf": browser.csrf(old_page), "card": old_card(old_page, "r")}
+    async with browser.database.session() as session:
+        await alerts.acknowledge(session=session, alert_id=alert_id, by=SAM, now=START)
+        await alerts.reopen(
+            session=session,
+            alert_id=alert_id,
+            status=AlertStatus.ACKNOWLEDGED,
+            details="{}",
+            event_at=START + timedelta(days=2),
+            now=START + timedelta(days=2),
+            next_escalation_at=None,
+        )
+    stale = await browser.client.post(f"{BASE}/alerts/{alert_id}", data=pressed, allow_redirects=False)
+    assert stale.status == 409 and "act on the newest card" in await stale.text()
+    assert await alert_status(browser.database, alert_id) == "open"
+
+    new_page = await (await browser.client.get(f"{BASE}/alerts")).text()
+    pressed["card"] = old_card(new_page, "r")
+    done = await browser.client.post(f"{BASE}/alerts/{alert_id}", data=pressed, allow_redirects=False)
+    assert done.status == 303 and await alert_status(browser.database, alert_id) == "resolved"
+
+
+def old_card(page: str, action: str) -> str:
+    """The card data beside an action's button on a queue page."""
+    found = re.search(rf'name="card" value="([^"]+)">\s*<button type="submit" name="action" value="{action}"', page)
+    assert found is not None
+    return html.unescape(found.group(1))
 
 
 # ---------------------------------------------------------------------------------------------- pages

@@ -320,7 +320,9 @@ class Console:
             for button in row:
                 parsed = parse_alert(button.callback_data)
                 if parsed is not None and parsed[0] in DONE:
-                    actions.append({"value": parsed[0].value, "label": button.text})
+                    # The button's own data names the card's version: a page loaded before the alert
+                    # opened again for a new finding must not act on what it never showed.
+                    actions.append({"value": parsed[0].value, "label": button.text, "card": button.callback_data})
         alert = view.alert
         return {
             "id": alert.id,
@@ -352,10 +354,20 @@ class Console:
             action = StaffAction.HISTORY
         if action not in DONE:
             return self._message(staffer, 400, "Unknown action", "Use the buttons on the alert queue.")
+        shown = parse_alert(form.get("card"))  # the card the page showed
+        opened_at = shown[2] if shown is not None and shown[1] == alert_id else None
         changed = await self.desk.act(
-            alert_id=alert_id, action=action, by=staffer.telegram_user_id, name=staffer.name, now=now
+            alert_id=alert_id,
+            action=action,
+            by=staffer.telegram_user_id,
+            name=staffer.name,
+            now=now,
+            opened_at=opened_at,
         )
         if changed is None:
+            view = await self.desk.view(alert_id=alert_id, now=now)
+            if view is not None and opened_at not in (None, view.alert.opened_at):
+                return self._message(staffer, 409, self.cards.t("alerts.stale"), "Reload the queue to see it.")
             return self._message(staffer, 409, self.cards.t("alerts.closed"), "Someone acted on it first.")
         card = changed.card_alert_id or alert_id  # shown on another finding's card: that card changes
         lead = await self.desk.view(alert_id=card, now=now)
