@@ -582,6 +582,21 @@ def test_thoughts_near_attempts_and_plans_in_any_tense_are_heard(
         ("mi marido ha escondido mis pastillas por si me las tomo dos veces", False),
         ("my friend keeps telling me to end it with him", False),
         ("el dolor hace que quiera acabar con todo el papeleo", False),
+        # A painful limb's everyday safety: grip, driving, ice, a double dose.
+        ("I don't trust myself with the car since the pain in my right foot", False),
+        ("I don't trust myself with knives, my hands shake too much", False),
+        ("I don't trust myself around knives since the CRPS in my hand", False),
+        ("I keep my pills locked up so I don't take them twice", False),
+        ("I almost took all my pills this morning then realised I'd already had them", False),
+        ("I can't stay safe tonight, the ice outside is terrible", False),
+        ("I can't be safe today, the roads are icy", False),
+        ("Im not safe anymore with this knee", False),
+        ("no puedo mantenerme a salvo en el hielo", False),
+        ("no puedo estar a salvo en casa con el suelo mojado", False),
+        ("me quitaron los cuchillos por si me hago daño cocinando", False),
+        ("I don't trust myself around knives tonight", True),
+        ("I almost took all my pills last night, I already wrote the letter", True),
+        ("me quitaron los cuchillos por si hago una tontería", True),
     ],
 )
 def test_not_being_safe_with_oneself_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
