@@ -46,6 +46,12 @@ async def add(
     return int(found) if found is not None else None
 
 
+async def stored_from(*, session: AsyncSession, update_id: int) -> bool:
+    """Whether what the update brought is stored (it took effect, whatever failed after)."""
+    found = await execute(session, select(MESSAGES.c.id).where(MESSAGES.c.update_id == update_id).limit(1))
+    return found.first() is not None
+
+
 async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisis: bool) -> None:
     await execute(session, update(MESSAGES).where(MESSAGES.c.id == message_id).values(filed_as=filed_as, crisis=crisis))
 

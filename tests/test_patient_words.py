@@ -310,3 +310,17 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
     reply = await ben.send("I want to kill myself")
     assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    monkeypatch.undo()
+
+    # Stored, with its crisis text and card queued, and then something after fails: the text goes once.
+    async def fails_after(*_: object) -> None:
+        raise RuntimeError("showing the check-in failed")
+
+    monkeypatch.setattr("bot.handlers.patient_messages._after_checkin_change", fails_after)
+    ben.say("I want to kill myself")
+    await ben.wait_for(lambda: any((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages))
+    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    await diary.inbox_processed()
+    crisis_texts = [m for m in ben.messages if BERLIN_CRISIS_LINE in (m.text or "")]
+    assert len(crisis_texts) == 2, "one for each message: the unstored one and the stored one"

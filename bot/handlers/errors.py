@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.handlers.context import DiaryContext
-from storage import patients
+from storage import patient_messages, patients
 from storage.text import clean
 
 log = logging.getLogger(__name__)
@@ -34,15 +34,18 @@ async def _answer(update: Update, context: DiaryContext) -> str:
     intake = context.services.intake
     if not words or not intake.crisis_language.matches(words):
         return context.text("error")
-    # Staff have not seen this message: the log (without its words) is the one trace of it.
-    log.error("update %s spoke of suicide or self-harm and was not stored: the crisis text goes", update.update_id)
     user = update.effective_user
+    patient, stored = None, False
     try:  # a new context: the gate's lookup is not in it
         async with context.services.database.session() as session:
+            stored = await patient_messages.stored_from(session=session, update_id=update.update_id)
             patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
-        patient = None
+    if stored:  # its crisis text and card were queued with it, in the same transaction
+        return context.text("error")
+    # Staff have not seen this message: the log (without its words) is the one trace of it.
+    log.error("update %s spoke of suicide or self-harm and was not stored: the crisis text goes", update.update_id)
     if patient is not None:
         return intake.crisis_text(patient)
     return intake.crisis_texts.text(context.services.catalog.language_for(user.language_code if user else None), None)
