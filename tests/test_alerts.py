@@ -507,8 +507,19 @@ async def test_a_digest_that_fails_to_be_queued_is_composed_again_at_the_next_ti
     with pytest.raises(RuntimeError):
         await digest.daily(desk, now=diary.clock())
     monkeypatch.setattr(digest.outbox, "enqueue", enqueue)
+    sweeps = 0
+    sweep = desk.sweep
+
+    async def counted(*, now: datetime) -> int:
+        nonlocal sweeps
+        sweeps += 1
+        return await sweep(now=now)
+
+    monkeypatch.setattr(desk, "sweep", counted)
     diary.clock.advance(minutes=1)
-    assert await digest.daily(desk, now=diary.clock()), "the next tick sends the day's digest"
+    assert not await digest.daily(desk, now=diary.clock()) and sweeps == 0, "not a sweep at every tick"
+    diary.clock.advance(minutes=4)
+    assert await digest.daily(desk, now=diary.clock()), "a tick a few minutes later sends the day's digest"
     await diary.wait_until(lambda: any("Daily digest" in (m.text or "") for m in staff_chat(diary)))
     text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
     assert text is not None and "P-0001: “When is my next appointment?”" in text

@@ -119,6 +119,8 @@ class AlertDesk:
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self.clinic_zone = ZoneInfo(clinic_timezone)
         self.tell_patient_seen = tell_patient_seen
+        # After a failed daily pass, not before (bot/alerts/digest.py): not a sweep of the clinic every tick.
+        self.digest_retry_at: datetime | None = None
 
     @classmethod
     def for_settings(

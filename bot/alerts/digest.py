@@ -24,6 +24,7 @@ from storage.models import Alert, Priority
 from storage.statuses import AlertStatus, PatientStatus
 
 DIGEST_DAY = "digest_day"  # the counter that makes it once a day, whichever process gets there first
+RETRY_AFTER = timedelta(minutes=5)  # after a failed daily pass
 DIGEST_TEXT = 160  # characters of each patient message quoted in the digest
 
 
@@ -39,11 +40,21 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
     in the transaction that queues the digest and closes what it lists (digest-tier alerts, messages
     marked digested): a crash before it commits leaves all of it to the next tick, never listed as sent."""
     today = due(desk, now)
-    if today is None:
+    if today is None or (desk.digest_retry_at is not None and now < desk.digest_retry_at):
         return False
     async with desk.database.session() as session:
         if await counters.value(session=session, name=DIGEST_DAY) >= today.toordinal():
             return False  # sent today already
+    try:
+        return await _sweep_and_send(desk, now=now, today=today)
+    except Exception:
+        # A failure that recurs (one patient's diary tripping a rule) would otherwise cost a sweep of every
+        # patient at each tick: the day stays unclaimed, and the next try waits a while.
+        desk.digest_retry_at = now + RETRY_AFTER
+        raise
+
+
+async def _sweep_and_send(desk: AlertDesk, *, now: datetime, today: date) -> bool:
     await desk.sweep(now=now)
     async with desk.database.session() as session:
         if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
