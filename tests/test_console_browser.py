@@ -17,7 +17,7 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
 from storage import staff
 from tests.chromium import DESKTOP, accessibility, chromium, screenshots
-from tests.harness import Diary, running_diary
+from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, complete_checkin, staff_chat, with_history
 
 SAM, ADA = 800, 900  # staff; admin (ADMIN_TELEGRAM_IDS in tests/harness.py)
@@ -73,6 +73,8 @@ async def signed_in(context: BrowserContext, link: str, console_url: str, checke
     return page
 
 
+# SQLite only: every statement it runs, other tests run on PostgreSQL (tests/postgres_statements.py).
+@SQLITE_ONLY
 @pytest.mark.slow
 async def test_a_clinician_signs_in_from_telegram_acknowledges_an_alert_and_replies_in_chromium(
     database_url: str, tmp_path: Path
