@@ -126,6 +126,23 @@ async def test_a_row_left_sending_is_sent_again_while_the_bot_runs(tmp_path: Pat
         await sam.wait_for(lambda: any(m.text == "left behind" for m in sam.messages), timeout=10)
 
 
+def dies_at(monkeypatch: pytest.MonkeyPatch, target: str) -> asyncio.Event:
+    """The process "dies" when `target` is called: it raises, and the update in hand is never marked
+    handled, so the next process handles it again. The event is set when that happens."""
+    died = asyncio.Event()
+
+    async def dies(*_: object, **__: object) -> None:
+        died.set()
+        raise RuntimeError("the process died here")
+
+    async def never_marked(**_: object) -> None:
+        return None
+
+    monkeypatch.setattr(target, dies)
+    monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+    return died
+
+
 @SQLITE_ONLY
 async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queuing_it(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
@@ -147,17 +164,7 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
             forwarded = next(m for m in standin.chat(STAFF_CHAT) if m.buttons)
             await sam.press("Reply", message=forwarded)
             await diary.inbox_processed()
-            died = asyncio.Event()
-
-            async def dies(*_: object, **__: object) -> None:
-                died.set()
-                raise RuntimeError("the process died here")
-
-            async def never_marked(**_: object) -> None:
-                return None
-
-            monkeypatch.setattr("bot.care_team.replies.Replies.send", dies)
-            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            died = dies_at(monkeypatch, "bot.care_team.replies.Replies.send")
             sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT)
             await asyncio.wait_for(died.wait(), 10)
         monkeypatch.undo()
@@ -189,17 +196,7 @@ async def test_a_check_in_finished_by_a_note_reaches_the_rules_after_a_crash(
             await ben.send("/checkin")
             for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
                 await ben.press(label)
-            died = asyncio.Event()
-
-            async def dies(*_: object, **__: object) -> int:
-                died.set()
-                raise RuntimeError("the process died here")
-
-            async def never_marked(**_: object) -> None:
-                return None
-
-            monkeypatch.setattr("bot.alerts.desk.AlertDesk.evaluate", dies)
-            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            died = dies_at(monkeypatch, "bot.alerts.desk.AlertDesk.evaluate")
             ben.say("Burning at night")
             await asyncio.wait_for(died.wait(), 10)
             assert not any(m.photo for m in standin.chat(STAFF_CHAT))
