@@ -36,6 +36,13 @@ async def test_csv_export_is_the_diary_format_and_imports_back_the_same(database
         ("P-0012", "7", "", ""),
         ("P-0013", "2", "normal", "Fine, thanks"),
     ]
+    # In the patient's own zone (the clinic's Berlin here, given at import), as the bot counts their days:
+    # a replay of the export then counts the same days. The same instants as imported.
+    assert [r["recorded_at"] for r in rows] == [
+        "2026-11-01T09:05:00+01:00",
+        "2026-11-01T20:10:00+01:00",
+        "2026-11-01T14:00:00+01:00",
+    ]
     one = tmp_path / "one.csv"
     done = await asyncio.to_thread(
         bot, "export", "--format", "csv", "--patient", "P-0013", "--out", one, database_url=database_url

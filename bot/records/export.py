@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.alerts.desk import points_from
 from bot.diary.questionnaire import DAILY, Item, Questionnaire, Questionnaires
@@ -36,6 +37,7 @@ _NAMESPACE = uuid.UUID("6f1c2a4e-8a57-4d7e-9a35-0d2c1f6b5e10")
 @dataclass(frozen=True)
 class PatientDiary:
     code: str
+    zone: ZoneInfo  # the patient's own: the CSV's times are theirs, so a replay counts their days
     entries: list[Entry]  # answered check-ins, oldest first
     # Answered instruments by questionnaire id (PHQ-2, PHQ-9, ...), oldest first; empty unless asked for.
     instruments: dict[str, list[Entry]]
@@ -45,7 +47,7 @@ class Export:
     """One export: which patients it covers, recorded in the audit log when it is opened. Diaries are
     read and written one patient at a time, so memory stays that of the largest diary, not the clinic's."""
 
-    def __init__(self, database: Database, patients: list[tuple[int, str]]) -> None:
+    def __init__(self, database: Database, patients: list[tuple[int, str, str]]) -> None:
         self.database = database
         self.patients = patients
 
@@ -65,10 +67,10 @@ class Export:
             await audit.record(
                 session=session, actor_id=actor_id, action="export", patient_code=code, detail=what, now=now
             )
-        return cls(database, [(p.id, p.code) for p in found if p.id is not None])
+        return cls(database, [(p.id, p.code, p.timezone) for p in found if p.id is not None])
 
     async def diaries(self, instruments: Iterable[str] = ()) -> AsyncIterator[PatientDiary]:
-        for patient_id, code in self.patients:
+        for patient_id, code, zone in self.patients:
             async with self.database.session() as session:
                 entries = await checkins.entries_since(session=session, patient_id=patient_id, since=FAR_PAST)
                 answered = {
@@ -77,14 +79,14 @@ class Export:
                     )
                     for name in instruments
                 }
-            yield PatientDiary(code, entries, answered)
+            yield PatientDiary(code, ZoneInfo(zone), entries, answered)
 
     async def write_csv(self, handle: TextIO) -> int:
         """The diary CSV; returns how many check-ins it holds."""
         count = 0
         header = True
         async for diary in self.diaries():
-            write_points_to(handle, [(diary.code, points_from(diary.entries))], header=header)
+            write_points_to(handle, [(diary.code, points_from(diary.entries, diary.zone))], header=header)
             header = False
             count += len(diary.entries)
         if header:
@@ -98,7 +100,8 @@ class Export:
         count = 0
         async for diary in self.diaries([q.id for q in instruments]):
             answered = sorted(
-                ((e.started_at, q.id, e) for q in instruments for e in diary.instruments[q.id]), key=lambda f: f[:2]
+                ((e.started_at.astimezone(diary.zone), q.id, e) for q in instruments for e in diary.instruments[q.id]),
+                key=lambda f: f[:2],
             )
             for at, name, entry in answered:  # in the order they were answered
                 count += write_questionnaire_rows(handle, diary.code, questionnaires[name], [(at, entry.answers)])
