@@ -66,8 +66,9 @@ def expected(diary: list[Checked], infusion: date | None, *, now: datetime, time
     due = [c for c in fortnight if c.completed or c.status in ("missed", "skipped")]
     relief = None
     if infusion is not None and infusion >= (now - timedelta(days=365)).date():
-        today = now.astimezone(summary.ZoneInfo(timezone)).date()
-        cycle = cycles(pains, [(infusion, "")], today=today, config=RELIEF)[-1]
+        zone = summary.ZoneInfo(timezone)  # the patient's days, as /cycles counts them
+        local = [(at.astimezone(zone), pain) for at, pain in pains]
+        cycle = cycles(local, [(infusion, "")], today=now.astimezone(zone).date(), config=RELIEF)[-1]
         relief = cycle.relief_now if cycle.measured else None
     return summary.Summary(
         len(due),
