@@ -176,6 +176,34 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
 
 
 @SQLITE_ONLY
+async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staff_chat(diary: Diary) -> None:
+    """The admins removed (or none named): the escalation is not spent on nobody. The staff chat gets
+    "Not acknowledged for 16 minutes" with the card's buttons, at each step, until someone acknowledges."""
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    async with diary.database.session() as session:
+        assert await staff.remove(session=session, telegram_user_id=900)  # the only admin
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+
+    def escalations() -> list[ChatMessage]:
+        return [m for m in staff_chat(diary) if (m.text or "").startswith("Not acknowledged for")]
+
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
+    await diary.wait_until(lambda: len(escalations()) == 1)
+    assert escalations()[0].text.startswith("Not acknowledged for 16 minutes:")  # type: ignore[union-attr]
+    await sam.press("Acknowledge", message=escalations()[0])
+    diary.clock.advance(minutes=15)
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
+    (alert,) = await alerts(diary)
+    assert alert.status == "acknowledged" and alert.acknowledged_by == sam.id
+
+
+@SQLITE_ONLY
 async def test_a_question_gets_the_fixed_reply_and_reaches_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 303, "Ben")
     await diary.enrol(ben)
