@@ -402,6 +402,11 @@ def _missed_by_the_patient() -> Any:
     )
 
 
+def never_sent() -> Any:
+    """A check-in stored as missed that never reached the patient: not theirs to count (adherence)."""
+    return (CHECKINS.c.status == CheckInStatus.MISSED) & ~_missed_by_the_patient()
+
+
 async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime) -> list[Entry]:
     """What the trend rules read: answered daily check-ins with their answers, and missed ones with none
     (status in `Entry.answers` is empty). Oldest first; open unanswered and skipped ones are left out,
@@ -432,7 +437,8 @@ class Sitting:
 
 
 async def daily_sittings(*, session: AsyncSession, patient_id: int, since: datetime, until: datetime) -> list[Sitting]:
-    """Every daily check-in started in [since, until], oldest first, with whether it has an answer."""
+    """Every daily check-in started in [since, until], oldest first, with whether it has an answer; not
+    those the bot never sent (a check-in due while it was down is not one the patient missed)."""
     answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
     result = await execute(
         session,
@@ -442,6 +448,7 @@ async def daily_sittings(*, session: AsyncSession, patient_id: int, since: datet
             CHECKINS.c.questionnaire == "daily",
             CHECKINS.c.started_at >= since,
             CHECKINS.c.started_at <= until,
+            ~never_sent(),
         )
         .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
     )

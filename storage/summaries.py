@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Float, and_, bindparam, case, cast, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import alerts, patients
+from storage import alerts, checkins, patients
 from storage.core import execute, insert
 from storage.models import Answer, CheckIn, PanelSummary, Patient, Schedule, table
 from storage.statuses import CheckInStatus, PatientStatus, ShownStatus
@@ -107,7 +107,7 @@ async def due_since(
     *, session: AsyncSession, patient_ids: list[int], since: datetime
 ) -> dict[int, list[tuple[datetime, bool]]]:
     """Each patient's daily check-ins started at or after `since` that count as due (answered, or closed
-    missed or skipped), oldest first, with whether each was answered (completed)."""
+    missed or skipped; not those the bot never sent), oldest first, with whether each was answered."""
     done = CHECKINS.c.completed_at.is_not(None)
     result = await execute(
         session,
@@ -117,6 +117,7 @@ async def due_since(
             CHECKINS.c.questionnaire == "daily",
             CHECKINS.c.started_at >= since,
             or_(done, CHECKINS.c.status.in_((CheckInStatus.MISSED, CheckInStatus.SKIPPED))),
+            ~checkins.never_sent(),
         )
         .order_by(CHECKINS.c.started_at, CHECKINS.c.id),
     )

@@ -176,6 +176,34 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
 
 
 @SQLITE_ONLY
+async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staff_chat(diary: Diary) -> None:
+    """The admins removed (or none named): the escalation is not spent on nobody. The staff chat gets
+    "Not acknowledged for 16 minutes" with the card's buttons, at each step, until someone acknowledges."""
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    async with diary.database.session() as session:
+        assert await staff.remove(session=session, telegram_user_id=900)  # the only admin
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+
+    def escalations() -> list[ChatMessage]:
+        return [m for m in staff_chat(diary) if (m.text or "").startswith("Not acknowledged for")]
+
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
+    await diary.wait_until(lambda: len(escalations()) == 1)
+    assert escalations()[0].text.startswith("Not acknowledged for 16 minutes:")  # type: ignore[union-attr]
+    await sam.press("Acknowledge", message=escalations()[0])
+    diary.clock.advance(minutes=15)
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
+    (alert,) = await alerts(diary)
+    assert alert.status == "acknowledged" and alert.acknowledged_by == sam.id
+
+
+@SQLITE_ONLY
 async def test_a_question_gets_the_fixed_reply_and_reaches_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 303, "Ben")
     await diary.enrol(ben)
@@ -524,6 +552,31 @@ async def test_a_digest_that_fails_to_be_queued_is_composed_again_at_the_next_ti
     text = next(m.text for m in staff_chat(diary) if "Daily digest" in (m.text or ""))
     assert text is not None and "P-0001: “When is my next appointment?”" in text
     assert not await digest.daily(desk, now=diary.clock()), "once a day"
+
+
+@SQLITE_ONLY
+async def test_a_digest_sent_late_lists_the_questionnaires_since_the_last_digest(diary: Diary) -> None:
+    """The bot down across the digest time: the digest sent when it is back (one, not none) lists every
+    questionnaire answered since the last digest, not only those of the last 24 hours."""
+    await diary.enrol(SimulatedUser(diary.standin, 341, "Ben"))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": "08:00"})})
+    assert await digest.daily(desk, now=diary.clock()), "Saturday 09:00 in Berlin: Saturday's digest"
+    answered = diary.clock() + timedelta(hours=3)  # Saturday 12:00 in Berlin
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        scores = {"peg_pain": "6", "peg_enjoyment": "6", "peg_activity": "6"}
+        entries = [(answered, answered.date(), scores)]
+        await checkins.import_entries(
+            session=session, patient_id=patient.id, questionnaire="interference", entries=entries
+        )
+    diary.clock.advance(days=1, hours=6)  # down from Sunday 07:00 until 15:00, across the digest time
+    assert await digest.daily(desk, now=diary.clock())
+    await diary.wait_until(lambda: any("Daily digest, 2026-11-22" in (m.text or "") for m in staff_chat(diary)))
+    text = next(m.text or "" for m in staff_chat(diary) if "Daily digest, 2026-11-22" in (m.text or ""))
+    assert "Questionnaires answered: P-0001 PEG (pain interference) 6 (the first)" in text, text
+    assert not await digest.daily(desk, now=diary.clock()), "one digest, not a burst"
 
 
 @SQLITE_ONLY

@@ -4,7 +4,8 @@ infusion, one, two, and days without scores."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.alerts import digest
 from bot.alerts.cycles import cycles
@@ -12,7 +13,7 @@ from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
 from bot.sandbox import SimulatedUser
 from storage import checkins, patients
-from tests.harness import Diary
+from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, alerts, complete_checkin, register_staff, staff_chat
 
 CONFIG = load_rules().relief_waning
@@ -159,3 +160,37 @@ async def test_a_waning_cycle_reaches_staff_until_they_act(diary: Diary) -> None
 
 def digests(diary: Diary) -> list[str]:
     return [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Daily digest")]
+
+
+@SQLITE_ONLY
+async def test_a_cycle_counts_the_patients_own_days_far_west_of_utc(diary: Diary) -> None:
+    """A patient in Honolulu answers at 20:00, UTC's next morning. Their evening score of the day before
+    the infusion is before it: /cycles, /patient and the relief_waning rule (which counts local days) all
+    start the relief at the infusion's own evening, not at the evening before."""
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    token = await diary.invite("P-0001", timezone="Pacific/Honolulu")
+    await ben.send(f"/start {token}")
+    await ben.press(data=f"cs:y:{token}")
+    zone = ZoneInfo("Pacific/Honolulu")
+    today = diary.clock().astimezone(zone).date()  # 20 Nov: 22:00 in Honolulu
+    on = today - timedelta(days=20)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        entries = []
+        for d in range(-14, 21):  # 6 each evening before the infusion, 2 from its evening on
+            at = datetime.combine(on + timedelta(days=d), time(20), tzinfo=zone).astimezone(UTC)
+            entries.append((at, on + timedelta(days=d), {"pain": "6" if d < 0 else "2", "mood": "3"}))
+        await checkins.import_entries(session=session, patient_id=patient.id, questionnaire="daily", entries=entries)
+    reply = await sam.send(f"/infusion P-0001 {on.isoformat()}", chat_id=STAFF_CHAT)
+    assert reply is not None and (reply.text or "").startswith("Infusion recorded")
+
+    cycle = f"Infusion {on.isoformat()}: relief 67% at day 2, 67% now at day 20"  # 2, 2, 2 on days 0-2
+    await sam.send("/cycles")
+    await sam.wait_for(lambda: "Infusion cycles (1)" in (sam.last.text or ""))
+    assert f"\nP-0001: {cycle}" in (sam.last.text or ""), sam.last.text
+    await sam.send("/patient P-0001")
+    await sam.wait_for(lambda: any(m.photo for m in sam.messages))
+    assert f"Infusion cycles (newest first):\n{cycle}" in " ".join(m.text or "" for m in sam.messages)

@@ -66,8 +66,9 @@ def expected(diary: list[Checked], infusion: date | None, *, now: datetime, time
     due = [c for c in fortnight if c.completed or c.status in ("missed", "skipped")]
     relief = None
     if infusion is not None and infusion >= (now - timedelta(days=365)).date():
-        today = now.astimezone(summary.ZoneInfo(timezone)).date()
-        cycle = cycles(pains, [(infusion, "")], today=today, config=RELIEF)[-1]
+        zone = summary.ZoneInfo(timezone)  # the patient's days, as /cycles counts them
+        local = [(at.astimezone(zone), pain) for at, pain in pains]
+        cycle = cycles(local, [(infusion, "")], today=now.astimezone(zone).date(), config=RELIEF)[-1]
         relief = cycle.relief_now if cycle.measured else None
     return summary.Summary(
         len(due),
@@ -243,6 +244,8 @@ async def seed(database: Database, rng: random.Random) -> None:
             for row in rows:
                 c = by_time[row.started_at]
                 assert row.id is not None
+                row.message_id = row.id  # each reached the patient (one never sent is not counted: test_report)
+                session.add(row)
                 if c.pain is not None:
                     await checkins.upsert_answer(
                         session=session, checkin_id=row.id, item="pain", value=str(c.pain), now=c.at
@@ -303,7 +306,8 @@ async def test_the_panel_stays_right_as_the_diary_changes_and_the_days_pass(brow
     clock.advance(hours=3)
     skipped, _ = await diary.start(patient=ann, slot="extra-1", now=clock())
     await diary.set_aside(patient=ann, checkin_id=skipped.id, action=Action.SKIP_TODAY, now=clock())
-    await diary.start(patient=ann, slot="extra-2", now=clock())
+    left, _ = await diary.start(patient=ann, slot="extra-2", now=clock())
+    await diary.attach_message(checkin_id=left.id, chat_id=1, message_id=1)  # as /checkin does once it is sent
     clock.advance(hours=5)
     async with database.session() as session:
         await checkins.mark_missed(session=session, now=clock())

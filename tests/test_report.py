@@ -20,7 +20,7 @@ from bot.diary.scheduler import UnknownPatient
 from bot.prompts import Catalog
 from bot.records import report
 from bot.sandbox import SimulatedUser
-from storage import alerts, audit, checkins, infusions, migrate, patients, staff
+from storage import alerts, audit, checkins, infusions, migrate, patients, staff, summaries
 from storage.checkins import Sitting
 from storage.database import Database
 from tests.cli import run_cli
@@ -232,6 +232,40 @@ async def test_gather_reads_the_period_in_one_audited_read(database_url: str) ->
     assert [(e.actor_id, e.action, e.patient_code, e.detail) for e in events] == [
         (SAM, "report", "P-0012", "90 days, test")
     ]
+
+
+async def test_check_ins_the_bot_never_sent_are_not_counted_against_the_patient(database_url: str) -> None:
+    """Three days the bot was down at 14:00: those check-ins are stored as missed, never sent. The report's
+    adherence and the console panel's do not count them as the patient's; one sent and left unanswered is."""
+    database = await a_database(database_url)
+    try:
+        patient_id = await a_patient(database, days=30)
+        kept = (await gathered(database)).adherence
+        async with database.session() as session:
+            due = len((await summaries.due_since(session=session, patient_ids=[patient_id], since=at(30)))[patient_id])
+            for d in (10, 11, 12, 13):
+                checkin, _ = await checkins.create(
+                    session=session,
+                    patient_id=patient_id,
+                    questionnaire="daily",
+                    local_date=at(d, 14).date(),
+                    slot="14:00",
+                    started_at=at(d, 14),
+                    closes_at=at(d, 20),
+                    step=None,
+                    chat_id=None,
+                    status="missed" if d != 13 else "open",
+                )
+                assert checkin.id is not None
+                if d == 13:  # sent, and left unanswered
+                    await checkins.set_message(session=session, checkin_id=checkin.id, chat_id=5, message_id=9)
+            await checkins.mark_missed(session=session, now=NOW)
+            found = await summaries.due_since(session=session, patient_ids=[patient_id], since=at(30))
+        now = (await gathered(database)).adherence
+    finally:
+        await database.dispose()
+    assert (now.scheduled, now.missed, now.answered) == (kept.scheduled + 1, kept.missed + 1, kept.answered)
+    assert len(found[patient_id]) == due + 1, "the panel's due check-ins: the one sent, not the three"
 
 
 @SQLITE_ONLY

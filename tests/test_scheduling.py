@@ -57,6 +57,50 @@ async def test_after_downtime_recent_slots_are_sent_and_old_ones_marked_missed(d
     assert not [m for m in ben.messages if "2026-11-22" in (m.text or "")]
 
 
+async def nine_oclock(diary: Diary, code: str) -> None:
+    """Check-ins at 09:00 in Berlin from Sunday the 22nd (08:00 UTC)."""
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        await schedules.put(
+            session=session,
+            patient_id=patient.id,
+            times="09:00",
+            days="mon-sun",
+            timezone="Europe/Berlin",
+            next_local_date=date(2026, 11, 22),
+            next_slot="09:00",
+            next_due_at=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
+        )
+
+
+@SQLITE_ONLY
+async def test_after_downtime_past_the_grace_the_newest_checkin_still_open_is_sent_once(diary: Diary) -> None:
+    """The bot down across 09:00 for longer than the grace: the patient still gets that day's check-in
+    when it is back (one, not none), as long as it would still be open and it is not their night. After
+    days down, only the newest: the ones before it are stored as missed, never sent."""
+    ben, eve, lou = (SimulatedUser(diary.standin, n, name) for n, name in ((506, "Ben"), (507, "Eve"), (508, "Lou")))
+    for user, code in ((ben, "P-0506"), (eve, "P-0507"), (lou, "P-0508")):
+        await diary.enrol(user, code)
+        await nine_oclock(diary, code)
+    async with diary.database.session() as session:  # Lou sleeps until noon
+        lou_id = (await patients.by_code(session=session, code="P-0508")).id  # type: ignore[union-attr]
+        await schedules.set_quiet_hours(session=session, patient_id=lou_id, quiet_hours="23:00-12:00")
+    diary.clock.now = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)  # back on Tuesday at 11:30 in Berlin
+    dispatched = await diary.dispatch()
+    assert (dispatched.sent, dispatched.missed) == (2, 7), "Ben's and Eve's Tuesday check-in; the rest missed"
+    sent = [(c.patient_id, str(c.local_date)) for c in await diary.checkins() if c.status == "open"]
+    assert [day for _, day in sent] == ["2026-11-24", "2026-11-24"]
+    await ben.wait_for(lambda: "Check-in · 2026-11-24 11:30" in (ben.last.text or ""))
+    assert not [m for m in ben.messages if "2026-11-22" in (m.text or "") or "2026-11-23" in (m.text or "")]
+    assert (await diary.dispatch()).sent == 0, "once"
+    assert not [m for m in lou.messages if "Check-in ·" in (m.text or "")], "not in the patient's quiet hours"
+
+    diary.clock.now = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # down again: back at 22:00, past 21:00
+    dispatched = await diary.dispatch()
+    assert (dispatched.sent, dispatched.missed) == (0, 3), "09:00 is 13 hours ago: it would have closed"
+
+
 async def test_blocked_patient_becomes_unreachable_and_staff_learn_of_it(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 503, "Ben")
     await diary.enrol(ben, "P-0503")

@@ -14,10 +14,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import fmean, median
+from zoneinfo import ZoneInfo
 
 from bot.alerts.rules import ReliefWaning
 
 Pains = Sequence[tuple[datetime, int]]  # pain scores in time order
+
+
+def local(pains: Pains, zone: ZoneInfo) -> Pains:
+    """The scores at the patient's own time: a cycle counts the patient's days, as the relief_waning rule
+    does (bot/alerts/desk.py, points_from). By UTC's, an evening score west of UTC would fall on the
+    next day, after an infusion it came before, and a morning score far east of UTC on the day before."""
+    return [(at.astimezone(zone), pain) for at, pain in pains]
 
 
 @dataclass(frozen=True)

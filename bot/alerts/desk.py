@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.cycles import Cycle, cycles
+from bot.alerts.cycles import Cycle, cycles, local
 from bot.alerts.rules import Rules, Tier, load_rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
 from bot.care_team.staff_chat import StaffChat
@@ -510,8 +510,8 @@ class AlertDesk:
         entries = await checkins.entries_since(session=session, patient_id=patient_id, since=since)
         pains = [(e.started_at, int(e.answers["pain"])) for e in entries if e.answers.get("pain", "").isdigit()]
         patient = await patients.by_id(session=session, patient_id=patient_id)
-        today = now.astimezone(ZoneInfo(patient.timezone) if patient else self.clinic_zone).date()
-        return cycles(pains, given, today=today, config=self.rules.relief_waning)
+        zone = ZoneInfo(patient.timezone) if patient else self.clinic_zone
+        return cycles(local(pains, zone), given, today=now.astimezone(zone).date(), config=self.rules.relief_waning)
 
     async def patient_cycles(self, *, patient_id: int, now: datetime) -> list[Cycle]:
         async with self.database.session() as session:

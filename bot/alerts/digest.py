@@ -17,7 +17,7 @@ from bot.alerts.cycles import describe
 from bot.alerts.desk import HISTORY, AlertDesk
 from bot.alerts.rules import Tier
 from bot.care_team.text_limits import TEXT_LIMIT, split
-from bot.diary.schedule_rules import parse_times
+from bot.diary.schedule_rules import parse_times, wall_clock_instant
 from bot.diary.scores import answered_since, newest, scored
 from storage import alerts, checkins, counters, outbox, patient_messages, patients
 from storage.models import Alert, Priority
@@ -43,10 +43,11 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
     if today is None or (desk.digest_retry_at is not None and now < desk.digest_retry_at):
         return False
     async with desk.database.session() as session:
-        if await counters.value(session=session, name=DIGEST_DAY) >= today.toordinal():
-            return False  # sent today already
+        last = await counters.value(session=session, name=DIGEST_DAY)
+    if last >= today.toordinal():
+        return False  # sent today already
     try:
-        return await _sweep_and_send(desk, now=now, today=today)
+        return await _sweep_and_send(desk, now=now, today=today, since=_since_last(desk, last, now))
     except Exception:
         # A failure that recurs (one patient's diary tripping a rule) would otherwise cost a sweep of every
         # patient at each tick: the day stays unclaimed, and the next try waits a while.
@@ -54,12 +55,22 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
         raise
 
 
-async def _sweep_and_send(desk: AlertDesk, *, now: datetime, today: date) -> bool:
+def _since_last(desk: AlertDesk, last: int, now: datetime) -> datetime:
+    """Since the last digest's time (a digest sent late, after the bot was down across its time, lists
+    what came after the one before it), and at least the last day."""
+    day = now - timedelta(days=1)
+    if last <= 0:
+        return day
+    (at,) = parse_times(desk.rules.digest.time)
+    return min(day, wall_clock_instant(date.fromordinal(last), at, desk.clinic_zone))
+
+
+async def _sweep_and_send(desk: AlertDesk, *, now: datetime, today: date, since: datetime) -> bool:
     await desk.sweep(now=now)
     async with desk.database.session() as session:
         if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
             return False  # another process got there first
-        text = await _compose(desk, session, now=now, today=today)
+        text = await _compose(desk, session, now=now, today=today, since=since)
         if text is not None:
             chat_id = await desk.staff_chat.destination(session)
             for part in split(text, TEXT_LIMIT):  # quoted messages can make a long digest
@@ -74,7 +85,9 @@ async def _sweep_and_send(desk: AlertDesk, *, now: datetime, today: date) -> boo
     return True
 
 
-async def _compose(desk: AlertDesk, session: AsyncSession, *, now: datetime, today: date) -> str | None:
+async def _compose(
+    desk: AlertDesk, session: AsyncSession, *, now: datetime, today: date, since: datetime
+) -> str | None:
     """What needs a look, crisis messages first, with numbers; None when there is nothing to say.
     Digest-tier alerts of every rule are listed once (a crisis stays listed until resolved); relief
     waning stays listed until staff act on it, an urgent alert until someone acknowledges it, and a
@@ -88,7 +101,7 @@ async def _compose(desk: AlertDesk, session: AsyncSession, *, now: datetime, tod
     open_hours = desk.rules.digest.open_longer_than_hours
     active = await alerts.active_with_codes(session=session, now=now)
     unreachable = await patients.codes_with_status(session=session, status=PatientStatus.UNREACHABLE)
-    scores = await _new_scores(desk, session, since=now - timedelta(days=1), now=now)
+    scores = await _new_scores(desk, session, since=since, now=now)
     messages = await patient_messages.undigested(session=session)
     waning = []
     for alert, code in active:

@@ -1,6 +1,7 @@
 """Escalation: an urgent alert nobody has acknowledged goes to each admin directly, every few minutes, a
 few times (the rules file's `escalation`), through the outbox. The clock starts when the alert opens
-(bot/alerts/desk.py); acknowledging stops it, and the sender drops a message acknowledged meanwhile."""
+(bot/alerts/desk.py); acknowledging stops it, and the sender drops a message acknowledged meanwhile.
+With no admin (none named, or all removed) it goes to the staff chat instead: never to nobody."""
 
 from __future__ import annotations
 
@@ -15,25 +16,29 @@ log = logging.getLogger(__name__)
 
 
 async def escalate(desk: AlertDesk, *, now: datetime) -> int:
-    """Urgent alerts nobody acknowledged: to each admin directly, every few minutes, a few times."""
+    """Urgent alerts nobody acknowledged: to each admin directly (or the staff chat), every few minutes,
+    a few times."""
     policy = desk.rules.escalation  # read at each tick: the console may change the rules
     sent = 0
     async with desk.database.session() as session:
         due = await alerts.due_escalations(session=session, now=now, max_times=policy.max_times)
         if not due:
             return 0
-        admin_ids = await staff.admins(session=session)
+        targets = await staff.admins(session=session)
+        if not targets:
+            log.warning("no admin to escalate to: urgent alerts are escalated in the staff chat")
+            targets = [await desk.staff_chat.destination(session)]
         for alert in due:
             assert alert.id is not None
             more = alert.escalations + 1 < policy.max_times
             next_at = now + timedelta(minutes=policy.every_minutes) if more else None
             if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
                 continue
-            for admin in admin_ids:
+            for chat_id in targets:
                 await outbox.enqueue(
                     session=session,
                     kind="escalation",
-                    chat_id=admin,
+                    chat_id=chat_id,
                     alert_id=alert.id,
                     patient_id=alert.patient_id,
                     priority=Priority.URGENT,

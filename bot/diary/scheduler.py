@@ -4,7 +4,9 @@ check-ins and outbox rows. No Telegram here: the outbox sender delivers what thi
 A check-in that nobody answered before it closed (the next check-in or `open_for` later) counts as
 missed; one whose slot passed more than `grace` ago while the bot was down is stored as missed and
 never sent, so a restart does not flood patients with stale check-ins (the alert rules do not count a
-check-in never sent as the patient's silence: storage/checkins.py, diary_since).
+check-in never sent as the patient's silence: storage/checkins.py, diary_since). The one exception is
+each patient's newest slot: while it would still be open, and outside their quiet hours, it is sent
+late, so that a few hours down at 09:00 do not cost a whole day's check-in. One, never a burst.
 """
 
 from __future__ import annotations
@@ -60,13 +62,21 @@ class Dispatched:
 
 class Scheduler:
     def __init__(
-        self, database: Database, *, questionnaire_id: str, first_item: str, open_for: timedelta, grace: timedelta
+        self,
+        database: Database,
+        *,
+        questionnaire_id: str,
+        first_item: str,
+        open_for: timedelta,
+        grace: timedelta,
+        quiet: tuple[time, time] | None = None,
     ) -> None:
         self.database = database
         self.questionnaire_id = questionnaire_id
         self.first_item = first_item
         self.open_for = open_for
         self.grace = grace
+        self.quiet = quiet  # the clinic's quiet hours: no check-in is sent late inside them
 
     @classmethod
     def for_settings(cls, database: Database, settings: Settings, questionnaire: Questionnaire) -> Scheduler:
@@ -76,6 +86,7 @@ class Scheduler:
             first_item=questionnaire.first,
             open_for=timedelta(hours=settings.checkin_open_hours),
             grace=timedelta(minutes=settings.send_grace_minutes),
+            quiet=parse_quiet_hours(settings.quiet_hours) if settings.quiet_hours else None,
         )
 
     async def set_schedule(
@@ -215,6 +226,17 @@ class Scheduler:
             log.info("dispatched %d check-ins (%d missed, %d paused)", total.sent, total.missed, total.paused)
         return total
 
+    def _catch_up(self, schedule: Schedule, following: Slot, now: datetime) -> bool:
+        """A slot past the grace is still sent when it is the patient's newest (the next is not due yet),
+        it would still be open, and it is not their night (their own quiet hours, or the clinic's)."""
+        assert schedule.next_due_at is not None
+        own = parse_quiet_hours(schedule.quiet_hours) if schedule.quiet_hours else self.quiet
+        return (
+            following.fire_at > now
+            and now < schedule.next_due_at + self.open_for
+            and not in_quiet_hours(now, ZoneInfo(schedule.timezone), own)
+        )
+
     async def _dispatch_batch(self, session: AsyncSession, due: list[Due], now: datetime) -> Dispatched:
         rules: dict[tuple[str, str, str], Rule] = {}
         advances: list[tuple[int, date, str, datetime]] = []
@@ -238,7 +260,7 @@ class Scheduler:
             if schedule.paused_until is not None and schedule.paused_until > schedule.next_due_at:
                 paused += 1
                 continue
-            late = now - schedule.next_due_at > self.grace
+            late = now - schedule.next_due_at > self.grace and not self._catch_up(schedule, following, now)
             reachable = item.status == PatientStatus.ACTIVE and item.chat_id is not None
             chats[schedule.patient_id] = item.chat_id
             new_checkins.append(

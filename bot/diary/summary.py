@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.cycles import cycles
+from bot.alerts.cycles import cycles, local
 from bot.alerts.rules import ReliefWaning
 from storage import infusions, summaries
 from storage.checkins import Entry
@@ -106,7 +106,7 @@ def compute(inputs: Inputs, *, now: datetime, timezone: str, config: ReliefWanin
     relief = None
     if shows_relief(inputs.infusion, now):
         assert inputs.infusion is not None
-        cycle = cycles(pains, [(inputs.infusion, "")], today=today, config=config)[-1]
+        cycle = cycles(local(pains, zone), [(inputs.infusion, "")], today=today, config=config)[-1]
         relief = cycle.relief_now if cycle.measured else None
     return Summary(
         due=len(answered),
@@ -126,10 +126,9 @@ def _holds_until(inputs: Inputs, *, now: datetime, zone: ZoneInfo, today: date, 
     edges: list[datetime] = []
     for at, _ in inputs.pains:
         edges += (at - SOON, at + TREND, at + 2 * TREND, at + USUAL)
-        if relief and at.date() > today:
-            # The relief counts scores up to the patient's "today" by the score's UTC date: an evening
-            # score west of UTC joins at the patient's next midnight.
-            edges.append(datetime.combine(at.date(), time(), tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1))
+        if relief and (day := at.astimezone(zone).date()) > today:
+            # The relief counts scores up to the patient's "today": one dated later joins at that midnight.
+            edges.append(datetime.combine(day, time(), tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1))
     for at, _ in inputs.sittings:
         edges += (at - SOON, at + ADHERENCE)
     return min((edge for edge in edges if edge >= now), default=None)
