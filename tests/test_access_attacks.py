@@ -11,7 +11,7 @@ from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, patients, staff
+from storage import audit, invites, patients, staff
 from storage.models import InboxUpdate, Invite
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
@@ -236,3 +236,40 @@ async def test_a_relink_for_a_new_phone_keeps_the_patients_language_zone_and_tim
         zone = "America/Bogota" if n == 0 else "Europe/Madrid"
         assert record is not None and (record.telegram_user_id, record.language, record.timezone) == (phone, "es", zone)
         assert (schedule.times, schedule.timezone) == ("08:00,19:00", zone)
+
+
+@SQLITE_ONLY
+async def test_an_invite_or_relink_asked_for_in_the_staff_group_goes_only_to_the_askers_direct_chat(
+    diary: Diary,
+) -> None:
+    """/relink in the staff group posted its link there: anyone in the group who is not staff (or no longer)
+    could open it first and become the patient, with their history (/export) and its erasure (/delete). A
+    link that makes its holder a patient goes to the asker's direct chat, as a console sign-in does; when
+    the bot cannot write there, the link is withdrawn unseen."""
+    group = diary.settings.staff_chat_id
+    assert group is not None
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    sam = await a_member(diary)
+    reply = await sam.send("/relink P-0001", chat_id=group)
+    assert reply is not None and reply.text is not None and "sent the link for P-0001" in reply.text, reply
+    await sam.wait_for(lambda: any("start=" in (m.text or "") for m in sam.messages))
+    for words in ("/invite P-0002", "/invite P-0003 Europe/Madrid es"):
+        reply = await sam.send(words, chat_id=group)
+        assert reply is not None and "sent the link" in (reply.text or ""), reply
+    assert not [m for m in diary.standin.chat(group) if "start=" in (m.text or "")], "no link in the group"
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    relink = next(m for m in sam.messages if "P-0001" in (m.text or ""))
+    await new_phone.send(f"/start {token_of(relink.text)}")
+    await new_phone.press("I agree")
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 311, "the link in the direct chat works"
+
+    ada = await a_member(diary, 801)
+    ada.block_bot()
+    reply = await ada.send("/invite P-0002", chat_id=group)
+    assert reply is not None and "cannot write to you directly" in (reply.text or ""), reply
+    async with diary.database.session() as session:
+        still_open = {code for code, _, _ in await invites.open_invites(session=session, now=diary.clock())}
+    assert still_open == {"P-0003"}, "neither the link nobody saw, nor the one it replaced"
