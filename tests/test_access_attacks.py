@@ -273,3 +273,22 @@ async def test_an_invite_or_relink_asked_for_in_the_staff_group_goes_only_to_the
     async with diary.database.session() as session:
         still_open = {code for code, _, _ in await invites.open_invites(session=session, now=diary.clock())}
     assert still_open == {"P-0003"}, "neither the link nobody saw, nor the one it replaced"
+
+
+@SQLITE_ONLY
+async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was_stored(diary: Diary) -> None:
+    """A patient who opened their link twice agreed on one consent screen and pressed "No, thank you" on
+    the other: they were told nothing about them had been stored and to ask for a new invite, while their
+    diary was kept and check-ins came. Someone enrolled is told their diary is kept, and how to erase it."""
+    token = await diary.invite("P-0001")
+    ana = SimulatedUser(diary.standin, 333, "Ana")
+    first = await ana.send(f"/start {token}")
+    second = await ana.send(f"/start {token}")
+    assert first is not None and second is not None
+    await ana.press("I agree", message=second)
+    await ana.press("No, thank you", message=first)
+    shown = diary.standin.messages[ana.chat_id][first.message_id].text or ""
+    assert "Nothing about you has been stored" not in shown and "/delete" in shown, shown
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 333 and record.status == "active"

@@ -117,6 +117,8 @@ async def consent(update: Update, context: DiaryContext) -> None:
             if not known:
                 await services.wrong_tokens.failed(user_id, now)
         key = "consent.declined_open" if settings.invite_usable_after_decline and token else "consent.declined"
+        if context.patient is not None:  # a second consent screen, or a re-link's: their diary stays
+            key = "consent.declined_enrolled"
         await edit(query.edit_message_text(services.catalog.text(language, key)))
         await query.answer()
         return
