@@ -292,3 +292,23 @@ async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was
     async with diary.database.session() as session:
         record = await patients.by_code(session=session, code="P-0001")
     assert record is not None and record.telegram_user_id == 333 and record.status == "active"
+
+
+@SQLITE_ONLY
+async def test_the_account_a_relink_moved_the_record_from_is_told_once(diary: Diary) -> None:
+    """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
+    old account to find out by writing into silence: its words no longer reach anyone. It is told, once,
+    in the patient's language, that the diary continues elsewhere and to call the care team if they did
+    not ask for it; the new account is not."""
+    ana = SimulatedUser(diary.standin, 301, "Ana", language_code="es")
+    await diary.enrol(ana, "P-0001", language="es")
+    token = await diary.invite("P-0001", relink=True, language="es")
+    new_phone = SimulatedUser(diary.standin, 311, "Ana")
+    screen = await new_phone.send(f"/start {token}")
+    await new_phone.press(data=f"cs:y:{token}", message=screen)
+    await ana.wait_for(lambda: "otra cuenta de Telegram" in (ana.last.text or ""))
+    assert not [m for m in new_phone.messages if "otra cuenta" in (m.text or "") or "another" in (m.text or "")]
+    before = len(ana.messages)
+    await new_phone.press(data=f"cs:y:{token}", message=screen)  # pressed again: nothing moves, nobody is told again
+    await new_phone.send("/help")
+    assert len(ana.messages) == before
