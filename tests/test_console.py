@@ -417,6 +417,24 @@ async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_th
 
 
 @SQLITE_ONLY
+async def test_the_chart_of_an_alert_the_queue_does_not_show_is_a_read_audited_by_patient(browser: Browser) -> None:
+    """An alert's chart answered for any number, closed alerts' too, with no audit row naming the patient:
+    walking the numbers read every alerted patient's 30 days, and no record showed who had. A chart the
+    queue shows is its page's read (view_alert_queue); any other is audited as the card's History is."""
+    shown = await an_alert(browser.database)
+    closed = await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/alerts")).text()
+    await browser.client.post(f"{BASE}/alerts/{closed}", data={"action": "r", "csrf": browser.csrf(page)})
+    for alert_id in (shown, closed):
+        chart = await browser.client.get(f"{BASE}/alerts/{alert_id}/chart.png")
+        assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    rows = await audit_rows(browser.database)
+    assert (SAM, "view_history", "P-0002") in rows
+    assert (SAM, "view_history", "P-0001") not in rows and (SAM, "view_alert_queue", None) in rows
+
+
+@SQLITE_ONLY
 async def test_the_patient_panel_and_record_are_audited_and_show_who_viewed(browser: Browser) -> None:
     await an_alert(browser.database)
     await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
