@@ -23,7 +23,8 @@ from aiohttp import ClientSession, CookieJar, MultipartWriter
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-from bot import access
+from bot import access, team
+from bot.access import Role
 from bot.alerts.desk import AlertDesk, StaffAction
 from bot.config import load_settings
 from bot.console import auth, svg
@@ -220,6 +221,21 @@ async def test_a_session_ends_after_12_hours_idle_and_when_its_owner_leaves_staf
     assert left == [], "their sessions are deleted"
     explanation = await browser.client.get(f"{BASE}/signed-out")
     assert "send /console" in (await explanation.text()).replace("<strong>", "").replace("</strong>", "")
+
+
+@SQLITE_ONLY
+async def test_removal_from_staff_ends_the_console_at_once_not_at_the_next_click(browser: Browser) -> None:
+    """Removal ended someone's console at their next click: a session left open on a lost laptop, or a
+    sign-in link not yet opened, worked again when they were added back (a removal put right, someone
+    returning) before anyone clicked. Removal ends both then and there."""
+    await browser.sign_in(SAM)
+    token = await auth.issue_link(browser.database, telegram_user_id=SAM, role="staff", now=browser.clock())
+    await team.remove(browser.database, telegram_user_id=SAM, actor_id=ADA, now=browser.clock())
+    await team.add(browser.database, telegram_user_id=SAM, role=Role.STAFF, actor_id=ADA, now=browser.clock())
+    stale = await browser.client.get(f"{BASE}/patients", allow_redirects=False)
+    assert stale.status == 303, "the session open at the removal is over"
+    link = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+    assert link.status == 403, "the link made before the removal is void"
 
 
 async def test_signing_out_needs_the_csrf_token_and_ends_the_session(browser: Browser) -> None:
