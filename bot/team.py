@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.access import Role
-from storage import audit, staff
+from storage import audit, console, staff
 from storage.database import Database
 from storage.models import StaffMember
 
@@ -42,6 +42,10 @@ async def remove(database: Database, *, telegram_user_id: int, actor_id: int | N
             raise LastAdmin
         if not await staff.remove(session=session, telegram_user_id=telegram_user_id):
             return False
+        # Their console ends now, not at their next click: added back later (a removal put right), a session
+        # left open on a lost laptop, or a link not yet opened, would work again.
+        await console.end_sessions_of(session=session, telegram_user_id=telegram_user_id)
+        await console.void_links_of(session=session, telegram_user_id=telegram_user_id)
         await audit.record(
             session=session, actor_id=actor_id, action="staff_remove", detail=str(telegram_user_id), now=now
         )

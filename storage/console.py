@@ -80,6 +80,11 @@ async def end_sessions_of(*, session: AsyncSession, telegram_user_id: int) -> No
     await execute(session, delete(SESSIONS).where(SESSIONS.c.telegram_user_id == telegram_user_id))
 
 
+async def void_links_of(*, session: AsyncSession, telegram_user_id: int) -> None:
+    """Their sign-in links not yet used stop working (someone removed from staff)."""
+    await execute(session, delete(LINKS).where(LINKS.c.telegram_user_id == telegram_user_id, LINKS.c.used_at.is_(None)))
+
+
 async def forget_idle(*, session: AsyncSession, idle_since: datetime) -> None:
     await execute(session, delete(SESSIONS).where(SESSIONS.c.last_seen_at <= idle_since))
 

@@ -11,7 +11,7 @@ from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, patients, staff
+from storage import audit, invites, patients, staff
 from storage.models import InboxUpdate, Invite
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
@@ -236,3 +236,79 @@ async def test_a_relink_for_a_new_phone_keeps_the_patients_language_zone_and_tim
         zone = "America/Bogota" if n == 0 else "Europe/Madrid"
         assert record is not None and (record.telegram_user_id, record.language, record.timezone) == (phone, "es", zone)
         assert (schedule.times, schedule.timezone) == ("08:00,19:00", zone)
+
+
+@SQLITE_ONLY
+async def test_an_invite_or_relink_asked_for_in_the_staff_group_goes_only_to_the_askers_direct_chat(
+    diary: Diary,
+) -> None:
+    """/relink in the staff group posted its link there: anyone in the group who is not staff (or no longer)
+    could open it first and become the patient, with their history (/export) and its erasure (/delete). A
+    link that makes its holder a patient goes to the asker's direct chat, as a console sign-in does; when
+    the bot cannot write there, the link is withdrawn unseen."""
+    group = diary.settings.staff_chat_id
+    assert group is not None
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    sam = await a_member(diary)
+    reply = await sam.send("/relink P-0001", chat_id=group)
+    assert reply is not None and reply.text is not None and "sent the link for P-0001" in reply.text, reply
+    await sam.wait_for(lambda: any("start=" in (m.text or "") for m in sam.messages))
+    for words in ("/invite P-0002", "/invite P-0003 Europe/Madrid es"):
+        reply = await sam.send(words, chat_id=group)
+        assert reply is not None and "sent the link" in (reply.text or ""), reply
+    assert not [m for m in diary.standin.chat(group) if "start=" in (m.text or "")], "no link in the group"
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    relink = next(m for m in sam.messages if "P-0001" in (m.text or ""))
+    await new_phone.send(f"/start {token_of(relink.text)}")
+    await new_phone.press("I agree")
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 311, "the link in the direct chat works"
+
+    ada = await a_member(diary, 801)
+    ada.block_bot()
+    reply = await ada.send("/invite P-0002", chat_id=group)
+    assert reply is not None and "cannot write to you directly" in (reply.text or ""), reply
+    async with diary.database.session() as session:
+        still_open = {code for code, _, _ in await invites.open_invites(session=session, now=diary.clock())}
+    assert still_open == {"P-0003"}, "neither the link nobody saw, nor the one it replaced"
+
+
+@SQLITE_ONLY
+async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was_stored(diary: Diary) -> None:
+    """A patient who opened their link twice agreed on one consent screen and pressed "No, thank you" on
+    the other: they were told nothing about them had been stored and to ask for a new invite, while their
+    diary was kept and check-ins came. Someone enrolled is told their diary is kept, and how to erase it."""
+    token = await diary.invite("P-0001")
+    ana = SimulatedUser(diary.standin, 333, "Ana")
+    first = await ana.send(f"/start {token}")
+    second = await ana.send(f"/start {token}")
+    assert first is not None and second is not None
+    await ana.press("I agree", message=second)
+    await ana.press("No, thank you", message=first)
+    shown = diary.standin.messages[ana.chat_id][first.message_id].text or ""
+    assert "Nothing about you has been stored" not in shown and "/delete" in shown, shown
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 333 and record.status == "active"
+
+
+@SQLITE_ONLY
+async def test_the_account_a_relink_moved_the_record_from_is_told_once(diary: Diary) -> None:
+    """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
+    old account to find out by writing into silence: its words no longer reach anyone. It is told, once,
+    in the patient's language, that the diary continues elsewhere and to call the care team if they did
+    not ask for it; the new account is not."""
+    ana = SimulatedUser(diary.standin, 301, "Ana", language_code="es")
+    await diary.enrol(ana, "P-0001", language="es")
+    token = await diary.invite("P-0001", relink=True, language="es")
+    new_phone = SimulatedUser(diary.standin, 311, "Ana")
+    screen = await new_phone.send(f"/start {token}")
+    await new_phone.press(data=f"cs:y:{token}", message=screen)
+    await ana.wait_for(lambda: "otra cuenta de Telegram" in (ana.last.text or ""))
+    assert not [m for m in new_phone.messages if "otra cuenta" in (m.text or "") or "another" in (m.text or "")]
+    before = len(ana.messages)
+    await new_phone.press(data=f"cs:y:{token}", message=screen)  # pressed again: nothing moves, nobody is told again
+    await new_phone.send("/help")
+    assert len(ana.messages) == before

@@ -23,7 +23,8 @@ from aiohttp import ClientSession, CookieJar, MultipartWriter
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-from bot import access
+from bot import access, team
+from bot.access import Role
 from bot.alerts.desk import AlertDesk, StaffAction
 from bot.config import load_settings
 from bot.console import auth, svg
@@ -222,6 +223,21 @@ async def test_a_session_ends_after_12_hours_idle_and_when_its_owner_leaves_staf
     assert "send /console" in (await explanation.text()).replace("<strong>", "").replace("</strong>", "")
 
 
+@SQLITE_ONLY
+async def test_removal_from_staff_ends_the_console_at_once_not_at_the_next_click(browser: Browser) -> None:
+    """Removal ended someone's console at their next click: a session left open on a lost laptop, or a
+    sign-in link not yet opened, worked again when they were added back (a removal put right, someone
+    returning) before anyone clicked. Removal ends both then and there."""
+    await browser.sign_in(SAM)
+    token = await auth.issue_link(browser.database, telegram_user_id=SAM, role="staff", now=browser.clock())
+    await team.remove(browser.database, telegram_user_id=SAM, actor_id=ADA, now=browser.clock())
+    await team.add(browser.database, telegram_user_id=SAM, role=Role.STAFF, actor_id=ADA, now=browser.clock())
+    stale = await browser.client.get(f"{BASE}/patients", allow_redirects=False)
+    assert stale.status == 303, "the session open at the removal is over"
+    link = await browser.client.post(f"{BASE}/signin", data={"token": token}, allow_redirects=False)
+    assert link.status == 403, "the link made before the removal is void"
+
+
 async def test_signing_out_needs_the_csrf_token_and_ends_the_session(browser: Browser) -> None:
     await browser.sign_in(SAM)
     page = await (await browser.client.get(f"{BASE}/alerts")).text()
@@ -414,6 +430,24 @@ async def test_acknowledging_in_the_console_moves_the_alert_audits_and_queues_th
     rows = await audit_rows(browser.database)
     assert (SAM, "alert_acknowledge", "P-0001") in rows and (SAM, "alert_resolve", "P-0002") in rows
     assert (SAM, "view_alert_queue", None) in rows
+
+
+@SQLITE_ONLY
+async def test_the_chart_of_an_alert_the_queue_does_not_show_is_a_read_audited_by_patient(browser: Browser) -> None:
+    """An alert's chart answered for any number, closed alerts' too, with no audit row naming the patient:
+    walking the numbers read every alerted patient's 30 days, and no record showed who had. A chart the
+    queue shows is its page's read (view_alert_queue); any other is audited as the card's History is."""
+    shown = await an_alert(browser.database)
+    closed = await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
+    await browser.sign_in(SAM)
+    page = await (await browser.client.get(f"{BASE}/alerts")).text()
+    await browser.client.post(f"{BASE}/alerts/{closed}", data={"action": "r", "csrf": browser.csrf(page)})
+    for alert_id in (shown, closed):
+        chart = await browser.client.get(f"{BASE}/alerts/{alert_id}/chart.png")
+        assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    rows = await audit_rows(browser.database)
+    assert (SAM, "view_history", "P-0002") in rows
+    assert (SAM, "view_history", "P-0001") not in rows and (SAM, "view_alert_queue", None) in rows
 
 
 @SQLITE_ONLY

@@ -80,6 +80,7 @@ async def test_a_relink_moves_the_record_on_purpose_and_readmits_a_discharged_pa
     await new_phone.send(f"/start {token}")
     await new_phone.press("I agree")
     assert await linked_to(diary, "P-0001") == 311
+    await ben.wait_for(lambda: "another Telegram account" in (ben.last.text or ""))  # told once, first
     reply = await ben.send("/history")
     assert reply is not None and "invite" in (reply.text or ""), "the old account has no access any more"
 

@@ -48,7 +48,7 @@ from bot.views.callback_data import parse_alert
 from bot.views.scores import score_lines  # the same lines /patient shows
 from storage import patients, staff
 from storage.database import Database
-from storage.statuses import PatientStatus
+from storage.statuses import ACTIVE_ALERT_STATUSES, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -338,9 +338,16 @@ class Console:
 
     async def _alert_chart(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
         now = self.clock()
-        view = await self.desk.view(alert_id=int(request.match_info["alert_id"]), now=now)
+        alert_id = int(request.match_info["alert_id"])
+        view = await self.desk.view(alert_id=alert_id, now=now)
         if view is None:
             raise web.HTTPNotFound
+        if view.alert.status not in ACTIVE_ALERT_STATUSES:
+            # Not a card of the queue, whose page is its read (view_alert_queue): a closed alert's chart, by
+            # its number. A read of that patient's days, audited as the card's History button is.
+            view = await self.desk.view_history(alert_id=alert_id, actor_id=staffer.telegram_user_id, now=now)
+            if view is None:
+                raise web.HTTPNotFound
         return web.Response(body=await self.cards.chart(view, now=now), content_type="image/png")
 
     async def _alert_action(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:

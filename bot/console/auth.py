@@ -4,9 +4,9 @@ A staff member sends /console; the bot makes a random link token (only its SHA-2
 their Telegram id and their role at that moment, valid for ten minutes and usable once. Opening it
 (and pressing Sign in: a GET never signs in, so a link preview cannot use the link up) starts a session:
 a random session id in an HttpOnly cookie, stored as its SHA-256. Every request re-reads the person's
-role from the staff table, so removing someone from staff ends their console at their next click, and
-a session left alone for twelve hours ends. Each session has a CSRF token derived from its id, which
-every form carries and every POST must return.
+role from the staff table, and removing someone from staff ends their sessions and unused links at once
+(bot/team.py: adding them back later revives neither); a session left alone for twelve hours ends. Each
+session has a CSRF token derived from its id, which every form carries and every POST must return.
 """
 
 from __future__ import annotations

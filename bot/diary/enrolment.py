@@ -254,8 +254,10 @@ async def accept_invite(
     now: datetime,
     default_times: str,
     after_decline: bool = False,
+    moved_text: Callable[[str], str] | None = None,
 ) -> Patient | None:
-    """Link the Telegram user to the invited patient; None if the invite cannot be used.
+    """Link the Telegram user to the invited patient; None if the invite cannot be used. A record that
+    moves from another account leaves that account `moved_text(its language)`.
 
     Accepting withdraws every other open invite of the patient, so no older link can take the record
     over later. Only a re-link may move a patient to another account; an account that is already
@@ -291,6 +293,13 @@ async def accept_invite(
             )
         if patient.chat_id not in (None, chat_id):
             await outbox.move_to_patient_chat(session=session, chat=patient.chat_id, to=chat_id)
+            if moved_text is not None:
+                # The account left behind is told, once, so that its words are not sent into silence, and
+                # so that a patient whose link someone else opened learns it and calls the clinic. No
+                # patient row: the account is nobody's in the diary now.
+                await outbox.enqueue(
+                    session=session, kind="patient", chat_id=patient.chat_id, text=moved_text(patient.language), now=now
+                )
         patient.telegram_user_id = telegram_user_id
         patient.chat_id = chat_id
         patient.language = invite.language

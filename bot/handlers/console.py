@@ -9,18 +9,13 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram import Update
 
 from bot.console import auth
 from bot.handlers.context import DiaryContext
+from bot.handlers.staff import to_direct_chat
 
 log = logging.getLogger(__name__)
-
-# No preview: a preview fetches the page (harmless, a GET never signs in) and shows the link to anyone
-# looking over the chat list.
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def console_command(update: Update, context: DiaryContext) -> None:
@@ -36,12 +31,4 @@ async def console_command(update: Update, context: DiaryContext) -> None:
     minutes = int(auth.LINK_VALID.total_seconds() // 60)
     text = t("console.link", link=auth.link_url(base, token), minutes=minutes)
     log.info("staff %s asked for a console link", user.id)
-    if chat.type == ChatType.PRIVATE:
-        await message.reply_text(text, link_preview_options=NO_PREVIEW)
-        return
-    try:
-        await context.bot.send_message(user.id, text, link_preview_options=NO_PREVIEW)
-    except (Forbidden, BadRequest):  # they never opened a chat with the bot, or blocked it
-        await message.reply_text(t("console.open_direct_chat"))
-        return
-    await message.reply_text(t("console.sent_to_direct_chat"))
+    await to_direct_chat(update, context, text, sent="console.sent_to_direct_chat", closed="console.open_direct_chat")

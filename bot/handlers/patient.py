@@ -117,6 +117,8 @@ async def consent(update: Update, context: DiaryContext) -> None:
             if not known:
                 await services.wrong_tokens.failed(user_id, now)
         key = "consent.declined_open" if settings.invite_usable_after_decline and token else "consent.declined"
+        if context.patient is not None:  # a second consent screen, or a re-link's: their diary stays
+            key = "consent.declined_enrolled"
         await edit(query.edit_message_text(services.catalog.text(language, key)))
         await query.answer()
         return
@@ -132,6 +134,7 @@ async def consent(update: Update, context: DiaryContext) -> None:
         now=now,
         default_times=settings.default_checkin_times,
         after_decline=settings.invite_usable_after_decline,
+        moved_text=lambda language: services.catalog.text(language, "invite.moved_away"),
     )
     if patient is None:
         await services.wrong_tokens.failed(user_id, now)
@@ -140,6 +143,7 @@ async def consent(update: Update, context: DiaryContext) -> None:
     else:
         context.patient = patient
         log.info("patient %s enrolled", patient.id)
+        services.outbox_wake.set()  # a note to the account a re-link moved the record from
         await edit(query.edit_message_text(context.text("consent.accepted")))
     # Answered last (here and in every button handler): the edit is visible when the spinner stops.
     await query.answer()

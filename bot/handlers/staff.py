@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
 
 from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertView, StaffAction
@@ -158,6 +161,39 @@ async def _reply(update: Update, text: str) -> None:
         await update.effective_message.reply_text(part)
 
 
+# No preview of a link that signs someone in or makes them a patient: a preview shows it in the chat list.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def to_direct_chat(
+    update: Update,
+    context: DiaryContext,
+    text: str,
+    *,
+    sent: str,
+    closed: str,
+    withdraw: Callable[[], Awaitable[object]] | None = None,
+    **values: object,
+) -> None:
+    """A text whose link acts for its holder (a console sign-in, an invite): in the asker's own chat with
+    the bot, never in a group, where whoever reads the group could use it first. Asked in the group, the
+    group is told `sent`, or `closed` (both with `values`) when the bot cannot write to them (they never
+    opened a chat with it, or blocked it); `withdraw` then first makes the link that went nowhere stop."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    assert user is not None and chat is not None and message is not None
+    if chat.type == ChatType.PRIVATE:
+        await message.reply_text(text, link_preview_options=NO_PREVIEW)
+        return
+    try:
+        await context.bot.send_message(user.id, text, link_preview_options=NO_PREVIEW)
+    except (Forbidden, BadRequest):
+        if withdraw is not None:
+            await withdraw()
+        await message.reply_text(context.sender_text(update, closed, **values))
+        return
+    await message.reply_text(context.sender_text(update, sent, **values))
+
+
 def _code_argument(context: DiaryContext) -> str | None:
     args = context.args or []
     return args[0] if len(args) == 1 and enrolment.PATIENT_CODE.match(args[0]) else None
@@ -276,7 +312,19 @@ async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> Non
     link = enrolment.deep_link(context.bot.username, token)
     expires = _local(context, now + valid_for)
     key = "staff.relink_link" if relink else "staff.invite_link"
-    await _reply(update, context.sender_text(update, key, code=code, expires=expires, link=link))
+    text = context.sender_text(update, key, code=code, expires=expires, link=link)
+    # Whoever holds the link becomes the patient (for a re-link, with the record's history, which /export
+    # hands them, and /delete erases): never in the staff group, where people who are not staff, or no
+    # longer, may read. A link that could not be sent is withdrawn: nobody holds it.
+    await to_direct_chat(
+        update,
+        context,
+        text,
+        sent="staff.invite_sent_to_direct_chat",
+        closed="staff.invite_open_direct_chat",
+        withdraw=partial(roster.revoke, services.database, code=code, actor_id=update.effective_user.id, now=now),
+        code=code,
+    )
 
 
 async def invites_command(update: Update, context: DiaryContext) -> None:
