@@ -626,6 +626,33 @@ def test_means_saved_up_or_made_ready_are_heard_in_both_languages(
     assert language.matches(text) is crisis
 
 
+# -- poison and household chemicals swallowed: a means the pill patterns do not name
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I drank bleach", True),
+        ("i want to drink antifreeze", True),
+        ("drank a cup of bleach last night", True),
+        ("ive taken rat poison", True),
+        ("me bebí la lejía", True),
+        ("quiero tomar veneno", True),
+        ("me voy a tomar el matarratas", True),
+        ("my toddler drank some bleach, we are at A&E", False),
+        ("I'd rather drink bleach than go to that meeting", False),
+        ("I took the weedkiller to the allotment", False),
+        ("spilled bleach on my good hand and it stings", False),
+        ("mi hijo se bebió la lejía sin querer, estamos en urgencias", False),
+        ("prefiero beberme la lejía que ir a esa reunión", False),
+        ("puse matarratas para los ratones", False),
+        ("tomo dióxido de cloro para el dolor", False),
+    ],
+)
+def test_poison_swallowed_or_about_to_be_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
