@@ -653,6 +653,35 @@ def test_poison_swallowed_or_about_to_be_is_heard(language: CrisisLanguage, text
     assert language.matches(text) is crisis
 
 
+# -- wishing to be killed by someone or something else
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I wish I would get hit by a bus", True),
+        ("I want to get hit by a car", True),
+        ("I wish a truck would run me over", True),
+        ("someone please kill me", True),
+        ("I want to be killed", True),
+        ("quiero que me maten", True),
+        ("que alguien me mate por favor", True),
+        ("mátenme por favor", True),
+        ("I need to get my flu shot", False),
+        ("I want to be put down for the earlier appointment", False),
+        ("please kill me now lol this queue", False),
+        ("mum will kill me if I miss the appointment", False),
+        ("que me maten si miento", False),
+        ("que alguien me mate el mosquito", False),
+        ("casi me atropella un coche", False),
+    ],
+)
+def test_wishing_to_be_killed_by_someone_or_something_else_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
