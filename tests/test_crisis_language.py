@@ -682,6 +682,39 @@ def test_wishing_to_be_killed_by_someone_or_something_else_is_heard(
     assert language.matches(text) is crisis
 
 
+# -- Spanish as it is written across Latin America and Spain: the pronoun before the verb of intent ("me voy a
+# dar un tiro"), the dawn one does not want to see, the grave, the dead waiting in heaven, the city's buses
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("me voy a dar un tiro", True),
+        ("me quiero pegar un balazo", True),
+        ("me quiero tomar un frasco de pastillas", True),
+        ("no quiero amanecer mañana", True),
+        ("ojalá nunca hubiera nacido", True),
+        ("estaría mejor en el cementerio", True),
+        ("me quiero ir con mi mamá al cielo", True),
+        ("me quiero ir con mi esposo que ya murió", True),
+        ("me voy a tirar abajo de un colectivo", True),
+        ("me abrí las venas", True),
+        ("qué sentido tiene vivir así", True),
+        ("me voy a dar un tiro de pelota en el parque", False),
+        ("me voy a tomar una caja de galletas", False),
+        ("no quiero amanecer con dolor otra vez", False),
+        ("mejor en el cementerio no hay cobertura", False),
+        ("me quiero ir con mi mamá al cine", False),
+        ("quiero irme al otro lado de la ciudad", False),
+        ("me voy a tomar el colectivo", False),
+        ("qué sentido tiene seguir con la fisio", False),
+        ("me abrí una herida al caerme", False),
+    ],
+)
+def test_spanish_of_latin_america_and_spain_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
