@@ -715,6 +715,35 @@ def test_spanish_of_latin_america_and_spain_is_heard(language: CrisisLanguage, t
     assert language.matches(text) is crisis
 
 
+# -- slang verbs and the shapes a hurried thumb gives words: "rope", "offing myself", "self-deletion", a letter
+# dropped from "kill", "die" mistyped at the end, "to" joined to the verb after it
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("gonna rope tonight", True),
+        ("i want to rope", True),
+        ("thinking about offing myself", True),
+        ("I'm thinking about self-deletion", True),
+        ("I want to kll myself", True),
+        ("i want to dei", True),
+        ("I want to dye", True),
+        ("i want todie", True),
+        ("going tokill myself", True),
+        ("Life's not worth it anymore", True),
+        ("I roped myself into helping at the school fair", False),
+        ("gonna rope my husband in to help with the garden", False),
+        ("time to rope off the garden", False),
+        ("I want to dye my hair purple", False),
+        ("how todie my hair", False),
+        ("life's not worth it without a cup of tea in the morning", False),
+    ],
+)
+def test_slang_verbs_and_hurried_spellings_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
