@@ -9,7 +9,8 @@ that the patient keeps it as first sent. Crisis words typed without their spaces
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once. A sentence sent in two messages is read as one.
+again); an album is acknowledged once. A sentence sent in two messages is read as one, also when its
+second message is put right in an edit.
 """
 
 from __future__ import annotations
@@ -290,6 +291,32 @@ async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> N
     assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
     reply = await ben.send("sorry")
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "the crisis was heard once"
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_a_sentence_finished_by_correcting_its_second_message_is_read_as_one(diary: Diary) -> None:
+    """ "I just want to" and then "dine" (the phone's correction), put right to "die" a moment later: the edit
+    is read with the message typed just before it, as the message itself was."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("honestly i just want to")
+    await ben.send("dine")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "dine"][-1]
+    assert not cards(diary)
+    reply = await ben.edit(said, "die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+    # A message typed long after the one before it is read alone, as it was when it came.
+    await ben.send("sometimes i want to")
+    diary.clock.advance(minutes=10)
+    await ben.send("dine")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "dine"][-1]
+    reply = await ben.edit(said, "die")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
 
 

@@ -203,6 +203,7 @@ class Intake:
         assert patient.id is not None
         text = clean(text)
         crisis = self.crisis_language.matches(text)
+        read_as = text
         async with self.database.session() as session:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
@@ -211,6 +212,12 @@ class Intake:
                 # Telegram may send an edit for a change no one can see (a link's preview made later): the
                 # words were heard and passed on when they came; a second time would only repeat them.
                 return ALREADY
+            if not crisis and media is None:
+                # "I just want to" and "dine", put right to "die": read with the message typed just before, as
+                # the message itself was when it came.
+                together = await self._with_the_one_before(session, patient, message_id, text)
+                if together is not None:
+                    crisis, read_as = True, together
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
@@ -248,12 +255,32 @@ class Intake:
                     crisis=crisis,
                 )
             if crisis:
-                await self._crisis(session, patient, text, stored, now)
+                await self._crisis(session, patient, read_as, stored, now)
             elif noted is None:
                 if media is None:
                     await self._forward(session, patient, text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def _with_the_one_before(
+        self, session: AsyncSession, patient: Patient, message_id: int, text: str
+    ) -> str | None:
+        """The edited message's new words after the message typed just before it (within ONE_SENTENCE of it,
+        and not itself a crisis, already answered), when the two read together are crisis language."""
+        assert patient.id is not None
+        edited = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
+        if edited is None or edited.kind != "text":
+            return None
+        previous = await patient_messages.typed_before(
+            session=session, message=edited, since=edited.received_at - ONE_SENTENCE
+        )
+        if previous is None or previous.crisis or previous.telegram_message_id is None:
+            return None
+        words = await patient_messages.latest_version(
+            session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
+        )
+        together = f"{words}\n{text}"
+        return together if self.crisis_language.matches(together) else None
 
     async def contact_request(self, *, patient: Patient, update_id: int, now: datetime, words: str = "") -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
