@@ -15,6 +15,8 @@ second message is put right in an edit.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
@@ -25,9 +27,10 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import patient_messages
 from storage.models import OutboxMessage
-from tests.harness import SQLITE_ONLY, Diary
+from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
 
 @SQLITE_ONLY
@@ -318,6 +321,38 @@ async def test_a_sentence_finished_by_correcting_its_second_message_is_read_as_o
     reply = await ben.edit(said, "die")
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_crisis_words_reach_staff_when_the_clinic_has_turned_crisis_cards_off(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A clinic may turn the crisis_text rule off in its rules (the console's Rules page saves it): the
+    patient still gets the crisis text, and staff the message (or the PHQ-9 answer), urgently, since no card
+    will show it."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(TEST_RULES.read_text() + "crisis_text:\n  enabled: false\n  tier: urgent\n")
+    async with running_diary(database_url, tmp_path / "files", rules_file=rules, instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        reply = await ben.send("I want to kill myself")
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+        await diary.wait_until(lambda: any("I want to kill myself" in (m.text or "") for m in staff_chat(diary)))
+        shown = next(m for m in staff_chat(diary) if "I want to kill myself" in (m.text or ""))
+        assert (shown.text or "").startswith("Urgent: the whole message from P-0001:")
+        assert [b for b, _ in shown.buttons] == ["Reply", "Seen"]
+
+        offer = await offered(diary, ben)
+        for _ in range(2):
+            await ben.press(NEARLY_EVERY_DAY, message=diary.standin.messages[ben.id][offer.message_id])
+        for _ in range(6):
+            await ben.press(NOT_AT_ALL, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+        await diary.wait_until(lambda: any("PHQ-9 question 9" in (m.text or "") for m in staff_chat(diary)))
+        shown = next(m for m in staff_chat(diary) if "PHQ-9 question 9" in (m.text or ""))
+        assert (shown.text or "").startswith("Urgent: the whole message from P-0001:") and "Several days" in shown.text
+        assert not cards(diary) and not await alerts(diary)
 
 
 @SQLITE_ONLY

@@ -364,15 +364,15 @@ class Intake:
 
     async def _crisis(self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
-        card cannot hold the whole message, the message in full right after it."""
+        card cannot hold the whole message (or the clinic turned crisis cards off), the message in full."""
         assert patient.id is not None
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
         whole = units(text) <= ON_CARD
         details_message = text if whole else self._passage(text)
-        await self.desk.file_crisis(
+        carded = await self.desk.file_crisis(
             session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
         )
-        if not whole:
+        if not whole or carded is None:
             await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     def _passage(self, text: str) -> str:
@@ -391,13 +391,12 @@ class Intake:
         scale_key = f"scales.{item.scale}.{value}"
         answer = self._staff_text(scale_key) if item.scale and self._has(scale_key) else value
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
-        await self.desk.file_crisis(
-            session,
-            patient_id=patient.id,
-            message=self._staff_text("staff.crisis_answer", answer=answer),
-            patient_message_id=None,
-            now=now,
+        message = self._staff_text("staff.crisis_answer", answer=answer)
+        carded = await self.desk.file_crisis(
+            session, patient_id=patient.id, message=message, patient_message_id=None, now=now
         )
+        if carded is None:  # the clinic turned crisis cards off: staff still see the answer
+            await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     async def _copy_to_staff(
         self,
@@ -446,14 +445,14 @@ class Intake:
         session: AsyncSession,
         patient: Patient,
         text: str,
-        stored: int,
+        stored: int | None,
         header: str,
         now: datetime,
         *,
         priority: Priority = Priority.CONVERSATION,
     ) -> None:
         """The whole text to the staff chat under the patient's code, in as many parts as it takes;
-        the last part carries Reply and Seen."""
+        the last part carries Reply and Seen (when it is a message the patient sent: `stored`)."""
         staff_chat_id = await self.staff_chat.destination(session)
         parts = in_parts(
             text,
