@@ -324,14 +324,15 @@ async def test_a_sentence_finished_by_correcting_its_second_message_is_read_as_o
 
 
 @SQLITE_ONLY
-async def test_crisis_words_reach_staff_when_the_clinic_has_turned_crisis_cards_off(
-    database_url: str, tmp_path: Path
+@pytest.mark.parametrize("setting", ["enabled: false\n  tier: urgent", "tier: digest"])
+async def test_crisis_words_reach_staff_when_the_clinic_has_no_crisis_card_sent_at_once(
+    database_url: str, tmp_path: Path, setting: str
 ) -> None:
-    """A clinic may turn the crisis_text rule off in its rules (the console's Rules page saves it): the
-    patient still gets the crisis text, and staff the message (or the PHQ-9 answer), urgently, since no card
-    will show it."""
+    """A clinic may turn the crisis_text rule off in its rules, or send it to the daily digest (the console's
+    Rules page saves either): the patient still gets the crisis text, and staff the message (or the PHQ-9
+    answer), urgently, since no card shows it now."""
     rules = tmp_path / "rules.yaml"
-    rules.write_text(TEST_RULES.read_text() + "crisis_text:\n  enabled: false\n  tier: urgent\n")
+    rules.write_text(TEST_RULES.read_text() + f"crisis_text:\n  {setting}\n")
     async with running_diary(database_url, tmp_path / "files", rules_file=rules, instruments="phq2") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
@@ -352,7 +353,8 @@ async def test_crisis_words_reach_staff_when_the_clinic_has_turned_crisis_cards_
         await diary.wait_until(lambda: any("PHQ-9 question 9" in (m.text or "") for m in staff_chat(diary)))
         shown = next(m for m in staff_chat(diary) if "PHQ-9 question 9" in (m.text or ""))
         assert (shown.text or "").startswith("Urgent: the whole message from P-0001:") and "Several days" in shown.text
-        assert not cards(diary) and not await alerts(diary)
+        assert not cards(diary)
+        assert [a.rule for a in await alerts(diary)] == (["crisis_text"] * 2 if "digest" in setting else [])
 
 
 @SQLITE_ONLY

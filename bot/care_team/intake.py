@@ -364,15 +364,16 @@ class Intake:
 
     async def _crisis(self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
-        card cannot hold the whole message (or the clinic turned crisis cards off), the message in full."""
+        card cannot hold the whole message (or there is no card at once: the clinic turned the rule off or
+        sent it to the digest), the message in full."""
         assert patient.id is not None
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
         whole = units(text) <= ON_CARD
         details_message = text if whole else self._passage(text)
-        carded = await self.desk.file_crisis(
+        await self.desk.file_crisis(
             session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
         )
-        if not whole or carded is None:
+        if not whole or not self.desk.crisis_card_at_once():
             await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     def _passage(self, text: str) -> str:
@@ -392,10 +393,8 @@ class Intake:
         answer = self._staff_text(scale_key) if item.scale and self._has(scale_key) else value
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
         message = self._staff_text("staff.crisis_answer", answer=answer)
-        carded = await self.desk.file_crisis(
-            session, patient_id=patient.id, message=message, patient_message_id=None, now=now
-        )
-        if carded is None:  # the clinic turned crisis cards off: staff still see the answer
+        await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=None, now=now)
+        if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now
             await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     async def _copy_to_staff(
