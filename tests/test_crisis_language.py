@@ -744,6 +744,27 @@ def test_slang_verbs_and_hurried_spellings_are_heard(language: CrisisLanguage, t
     assert language.matches(text) is crisis
 
 
+# -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I took the whole packet of ibuprofen with me on holiday", False),
+        ("I want to rest my leg forever lol", False),
+        ("quiero dormir para siempre de lo cansada que estoy", False),
+        ("I took the whole packet of ibuprofen", True),
+        ("I swallowed the whole packet of ibuprofen and went to bed", True),
+        ("I want to rest forever", True),
+        ("quiero dormir para siempre", True),
+    ],
+)
+def test_ordinary_days_that_read_like_crisis_words_stay_ordinary(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 
