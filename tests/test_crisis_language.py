@@ -744,6 +744,32 @@ def test_slang_verbs_and_hurried_spellings_are_heard(language: CrisisLanguage, t
     assert language.matches(text) is crisis
 
 
+# -- dying said in slang, in English and in the Spanish of Spain and Latin America
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I hope I croak in my sleep", True),
+        ("I just want to give up the ghost", True),
+        ("I hope I snuff it tonight", True),
+        ("quiero estirar la pata", True),
+        ("ya quiero colgar los tenis", True),
+        ("me quiero petatear", True),
+        ("ojalá la palme esta noche", True),
+        ("me voy a dar cuello", True),
+        ("I want this old car to bite the dust", False),
+        ("my voice is croaky, I want to croak like a frog for the kids", False),
+        ("my kettle has given up the ghost", False),
+        ("el perro estiró la pata ayer, estoy triste", False),
+        ("ojalá la palme el Madrid", False),
+        ("me quiero ir para el otro lado de la calle", False),
+    ],
+)
+def test_dying_said_in_slang_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
