@@ -770,6 +770,29 @@ def test_dying_said_in_slang_is_heard(language: CrisisLanguage, text: str, crisi
     assert language.matches(text) is crisis
 
 
+# -- English and Spanish mixed in one sentence, as bilingual patients write
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to morir", True),
+        ("i just want to morirme", True),
+        ("I don't want to vivir anymore", True),
+        ("quiero die", True),
+        ("ya no quiero live", True),
+        ("me quiero kill", True),
+        ("I want to vivir con mi hija", False),
+        ("I want to morir de risa", False),
+        ("quiero die my hair", False),
+        ("no quiero live in London", False),
+        ("me quiero kill the time", False),
+    ],
+)
+def test_english_and_spanish_mixed_in_one_sentence_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
