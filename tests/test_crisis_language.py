@@ -793,6 +793,25 @@ def test_english_and_spanish_mixed_in_one_sentence_are_heard(language: CrisisLan
     assert language.matches(text) is crisis
 
 
+# -- wanting to be with the dead again in heaven
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to see my son again in heaven", True),
+        ("I want to hug my husband again in heaven", True),
+        ("I can't wait to see my mum in heaven, hopefully soon", True),
+        ("I want to see my son again next week", False),
+        ("my mum is in heaven now, I miss her", False),
+        ("I hope to see my mum in heaven one day, when my time comes", False),
+        ("I want to see my dad again in heaven one day", False),
+    ],
+)
+def test_wanting_to_see_the_dead_again_in_heaven_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
