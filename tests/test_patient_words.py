@@ -132,28 +132,30 @@ async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_fi
     assert ben.last.text == "Your care team: Yes, two more is fine."
 
 
+CRISIS_POLL = {
+    "id": "5001",
+    "question": "Should I just end my life?",
+    "options": [
+        {"text": "yes", "voter_count": 0, "persistent_id": "1"},
+        {"text": "no", "voter_count": 0, "persistent_id": "2"},
+    ],
+    "total_voter_count": 0,
+    "is_closed": False,
+    "is_anonymous": True,
+    "type": "regular",
+    "allows_multiple_answers": False,
+    "allows_revoting": False,
+    "members_only": False,
+}
+
+
 @SQLITE_ONLY
 async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
     """A poll's words are its question and its answers: read like a caption."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     reply = ben.expect_reply()
-    poll = {
-        "id": "5001",
-        "question": "Should I just end my life?",
-        "options": [
-            {"text": "yes", "voter_count": 0, "persistent_id": "1"},
-            {"text": "no", "voter_count": 0, "persistent_id": "2"},
-        ],
-        "total_voter_count": 0,
-        "is_closed": False,
-        "is_anonymous": True,
-        "type": "regular",
-        "allows_multiple_answers": False,
-        "allows_revoting": False,
-        "members_only": False,
-    }
-    diary.standin.user_media(ben.json, "poll", {"poll": poll})
+    diary.standin.user_media(ben.json, "poll", {"poll": CRISIS_POLL})
     assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "Should I just end my life?" in (cards(diary)[-1].caption or "")
@@ -374,6 +376,9 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
     reply = await ben.send("I want to kill myself")
     assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    reply = ben.expect_reply()  # a poll's words are its question and answers, as when it is stored
+    diary.standin.user_media(ben.json, "poll", {"poll": CRISIS_POLL})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     monkeypatch.undo()
 
     # Stored, with its crisis text and card queued, and then something after fails: the text goes once.
@@ -383,8 +388,8 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     monkeypatch.setattr("bot.handlers.patient_messages._after_checkin_change", fails_after)
     ben.say("I want to kill myself")
     await ben.wait_for(lambda: any((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages))
-    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 3)
     await diary.wait_until(lambda: len(cards(diary)) == 1)
     await diary.inbox_processed()
     crisis_texts = [m for m in ben.messages if BERLIN_CRISIS_LINE in (m.text or "")]
-    assert len(crisis_texts) == 2, "one for each message: the unstored one and the stored one"
+    assert len(crisis_texts) == 3, "one for each message: the two unstored ones and the stored one"
