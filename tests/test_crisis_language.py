@@ -812,6 +812,35 @@ def test_wanting_to_see_the_dead_again_in_heaven_is_heard(language: CrisisLangua
     assert language.matches(text) is crisis
 
 
+# -- not wanting to exist, said without dying
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to unexist", True),
+        ("I want to stop being", True),
+        ("I just want to not be", True),
+        ("I wish I could delete myself", True),
+        ("I want to be erased from existence", True),
+        ("I want everything to go black forever", True),
+        ("quiero dejar de ser", True),
+        ("quiero borrarme", True),
+        ("me quiero eliminar", True),
+        ("I want to delete myself from the group chat", False),
+        ("I want to stop being so negative", False),
+        ("I want my data to be erased", False),
+        ("I want this pain to vanish forever", False),
+        ("I want to not be in pain anymore", False),
+        ("quiero dejar de ser tan negativa", False),
+        ("quiero borrarme del grupo de whatsapp", False),
+        ("me quiero borrar de la lista de espera", False),
+    ],
+)
+def test_not_wanting_to_exist_said_without_dying_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
