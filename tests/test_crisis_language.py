@@ -841,6 +841,33 @@ def test_not_wanting_to_exist_said_without_dying_is_heard(language: CrisisLangua
     assert language.matches(text) is crisis
 
 
+# -- goodbyes and last words in Spanish, heard as they are in English
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("gracias por todo, adiós", True),
+        ("ya no me van a ver más", True),
+        ("esta es la última vez que me escuchan", True),
+        ("ya no doy más con mi vida", True),
+        ("me estoy despidiendo", True),
+        ("ya hice mi testamento, estoy en paz", True),
+        ("no puedo con mi vida", True),
+        ("gracias por todo, nos vemos el lunes", False),
+        ("adiós y gracias por todo, hasta la semana que viene", False),
+        ("ya no me van a ver en la clínica porque me mudo", False),
+        ("esta es la última vez que me escuchan quejarme, lo prometo", False),
+        ("me estoy despidiendo de mis compañeros de trabajo", False),
+        ("hice el testamento con el notario, ya estoy tranquila por los niños", False),
+        ("no doy más con mi vida laboral", False),
+        ("no puedo con mi vida de cansancio", False),
+    ],
+)
+def test_goodbyes_and_last_words_in_spanish_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
