@@ -868,6 +868,35 @@ def test_goodbyes_and_last_words_in_spanish_are_heard(language: CrisisLanguage, 
     assert language.matches(text) is crisis
 
 
+# -- the words of those who self-harm: "sh", a relapse wanted, how deep
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I sh'd last night", True),
+        ("i relapsed on sh", True),
+        ("gonna sh tonight", True),
+        ("I want to sh so bad", True),
+        ("I've been sh-ing again", True),
+        ("I'm 100 days sh free and I want to relapse", True),
+        ("the urge to relapse is so strong", True),
+        ("i hit styro last night", True),
+        ("recaí en cortarme", True),
+        ("tuve una recaída con las autolesiones", True),
+        ("I think I've relapsed, the CRPS is back in my foot", False),
+        ("worried I might relapse into a flare", False),
+        ("oh sh*t I forgot my tablets", False),
+        ("I did sh*t all today", False),
+        ("the shed roof is leaking", False),
+        ("I cut the beans for dinner", False),
+        ("recaí del CRPS en la otra mano", False),
+    ],
+)
+def test_the_words_of_those_who_self_harm_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
