@@ -897,6 +897,25 @@ def test_the_words_of_those_who_self_harm_are_heard(language: CrisisLanguage, te
     assert language.matches(text) is crisis
 
 
+# -- at the end of one's strength and wanting out
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I can't do this anymore, I want out", True),
+        ("cant take it anymore i just want out now", True),
+        ("no aguanto más, me quiero ir", True),
+        ("I can't do this job anymore, I want out of the contract", False),
+        ("I can't do this anymore, I want out of this marriage", False),
+        ("no aguanto más, me quiero ir a casa", False),
+        ("no puedo más con esta espera, me voy a ir de la consulta", False),
+    ],
+)
+def test_wanting_out_at_the_end_of_ones_strength_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
 
 
