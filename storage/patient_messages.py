@@ -87,6 +87,25 @@ async def previous_text(*, session: AsyncSession, patient_id: int, since: dateti
     return PatientMessage(**row._mapping) if row else None
 
 
+async def typed_before(*, session: AsyncSession, message: PatientMessage, since: datetime) -> PatientMessage | None:
+    """The message the patient typed just before `message` (not media, an edit or a request), if since `since`."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES)
+            .where(
+                MESSAGES.c.patient_id == message.patient_id,
+                MESSAGES.c.id < message.id,
+                MESSAGES.c.received_at >= since,
+                MESSAGES.c.kind == "text",
+            )
+            .order_by(MESSAGES.c.id.desc())
+            .limit(1),
+        )
+    ).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
 async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
     """The newest text of a message (its last edit, or the original)."""
     row = (

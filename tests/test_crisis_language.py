@@ -626,6 +626,317 @@ def test_means_saved_up_or_made_ready_are_heard_in_both_languages(
     assert language.matches(text) is crisis
 
 
+# -- poison and household chemicals swallowed: a means the pill patterns do not name
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I drank bleach", True),
+        ("i want to drink antifreeze", True),
+        ("drank a cup of bleach last night", True),
+        ("ive taken rat poison", True),
+        ("me bebí la lejía", True),
+        ("quiero tomar veneno", True),
+        ("me voy a tomar el matarratas", True),
+        ("my toddler drank some bleach, we are at A&E", False),
+        ("I'd rather drink bleach than go to that meeting", False),
+        ("I took the weedkiller to the allotment", False),
+        ("spilled bleach on my good hand and it stings", False),
+        ("mi hijo se bebió la lejía sin querer, estamos en urgencias", False),
+        ("prefiero beberme la lejía que ir a esa reunión", False),
+        ("puse matarratas para los ratones", False),
+        ("tomo dióxido de cloro para el dolor", False),
+    ],
+)
+def test_poison_swallowed_or_about_to_be_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- wishing to be killed by someone or something else
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I wish I would get hit by a bus", True),
+        ("I want to get hit by a car", True),
+        ("I wish a truck would run me over", True),
+        ("someone please kill me", True),
+        ("I want to be killed", True),
+        ("quiero que me maten", True),
+        ("que alguien me mate por favor", True),
+        ("mátenme por favor", True),
+        ("I need to get my flu shot", False),
+        ("I want to be put down for the earlier appointment", False),
+        ("please kill me now lol this queue", False),
+        ("mum will kill me if I miss the appointment", False),
+        ("que me maten si miento", False),
+        ("que alguien me mate el mosquito", False),
+        ("casi me atropella un coche", False),
+    ],
+)
+def test_wishing_to_be_killed_by_someone_or_something_else_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- Spanish as it is written across Latin America and Spain: the pronoun before the verb of intent ("me voy a
+# dar un tiro"), the dawn one does not want to see, the grave, the dead waiting in heaven, the city's buses
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("me voy a dar un tiro", True),
+        ("me quiero pegar un balazo", True),
+        ("me quiero tomar un frasco de pastillas", True),
+        ("no quiero amanecer mañana", True),
+        ("ojalá nunca hubiera nacido", True),
+        ("estaría mejor en el cementerio", True),
+        ("me quiero ir con mi mamá al cielo", True),
+        ("me quiero ir con mi esposo que ya murió", True),
+        ("me voy a tirar abajo de un colectivo", True),
+        ("me abrí las venas", True),
+        ("qué sentido tiene vivir así", True),
+        ("me voy a dar un tiro de pelota en el parque", False),
+        ("me voy a tomar una caja de galletas", False),
+        ("no quiero amanecer con dolor otra vez", False),
+        ("mejor en el cementerio no hay cobertura", False),
+        ("me quiero ir con mi mamá al cine", False),
+        ("quiero irme al otro lado de la ciudad", False),
+        ("me voy a tomar el colectivo", False),
+        ("qué sentido tiene seguir con la fisio", False),
+        ("me abrí una herida al caerme", False),
+    ],
+)
+def test_spanish_of_latin_america_and_spain_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- slang verbs and the shapes a hurried thumb gives words: "rope", "offing myself", "self-deletion", a letter
+# dropped from "kill", "die" mistyped at the end, "to" joined to the verb after it
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("gonna rope tonight", True),
+        ("i want to rope", True),
+        ("thinking about offing myself", True),
+        ("I'm thinking about self-deletion", True),
+        ("I want to kll myself", True),
+        ("i want to dei", True),
+        ("I want to dye", True),
+        ("i want todie", True),
+        ("going tokill myself", True),
+        ("Life's not worth it anymore", True),
+        ("I roped myself into helping at the school fair", False),
+        ("gonna rope my husband in to help with the garden", False),
+        ("time to rope off the garden", False),
+        ("I want to dye my hair purple", False),
+        ("how todie my hair", False),
+        ("life's not worth it without a cup of tea in the morning", False),
+    ],
+)
+def test_slang_verbs_and_hurried_spellings_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- dying said in slang, in English and in the Spanish of Spain and Latin America
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I hope I croak in my sleep", True),
+        ("I just want to give up the ghost", True),
+        ("I hope I snuff it tonight", True),
+        ("quiero estirar la pata", True),
+        ("ya quiero colgar los tenis", True),
+        ("me quiero petatear", True),
+        ("ojalá la palme esta noche", True),
+        ("me voy a dar cuello", True),
+        ("I want this old car to bite the dust", False),
+        ("my voice is croaky, I want to croak like a frog for the kids", False),
+        ("my kettle has given up the ghost", False),
+        ("el perro estiró la pata ayer, estoy triste", False),
+        ("ojalá la palme el Madrid", False),
+        ("me quiero ir para el otro lado de la calle", False),
+    ],
+)
+def test_dying_said_in_slang_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- English and Spanish mixed in one sentence, as bilingual patients write
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to morir", True),
+        ("i just want to morirme", True),
+        ("I don't want to vivir anymore", True),
+        ("quiero die", True),
+        ("ya no quiero live", True),
+        ("me quiero kill", True),
+        ("I want to vivir con mi hija", False),
+        ("I want to morir de risa", False),
+        ("quiero die my hair", False),
+        ("no quiero live in London", False),
+        ("me quiero kill the time", False),
+    ],
+)
+def test_english_and_spanish_mixed_in_one_sentence_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- wanting to be with the dead again in heaven
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to see my son again in heaven", True),
+        ("I want to hug my husband again in heaven", True),
+        ("I can't wait to see my mum in heaven, hopefully soon", True),
+        ("I want to see my son again next week", False),
+        ("my mum is in heaven now, I miss her", False),
+        ("I hope to see my mum in heaven one day, when my time comes", False),
+        ("I want to see my dad again in heaven one day", False),
+    ],
+)
+def test_wanting_to_see_the_dead_again_in_heaven_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- not wanting to exist, said without dying
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to unexist", True),
+        ("I want to stop being", True),
+        ("I just want to not be", True),
+        ("I wish I could delete myself", True),
+        ("I want to be erased from existence", True),
+        ("I want everything to go black forever", True),
+        ("quiero dejar de ser", True),
+        ("quiero borrarme", True),
+        ("me quiero eliminar", True),
+        ("I want to delete myself from the group chat", False),
+        ("I want to stop being so negative", False),
+        ("I want my data to be erased", False),
+        ("I want this pain to vanish forever", False),
+        ("I want to not be in pain anymore", False),
+        ("quiero dejar de ser tan negativa", False),
+        ("quiero borrarme del grupo de whatsapp", False),
+        ("me quiero borrar de la lista de espera", False),
+    ],
+)
+def test_not_wanting_to_exist_said_without_dying_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- goodbyes and last words in Spanish, heard as they are in English
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("gracias por todo, adiós", True),
+        ("ya no me van a ver más", True),
+        ("esta es la última vez que me escuchan", True),
+        ("ya no doy más con mi vida", True),
+        ("me estoy despidiendo", True),
+        ("ya hice mi testamento, estoy en paz", True),
+        ("no puedo con mi vida", True),
+        ("gracias por todo, nos vemos el lunes", False),
+        ("adiós y gracias por todo, hasta la semana que viene", False),
+        ("ya no me van a ver en la clínica porque me mudo", False),
+        ("esta es la última vez que me escuchan quejarme, lo prometo", False),
+        ("me estoy despidiendo de mis compañeros de trabajo", False),
+        ("hice el testamento con el notario, ya estoy tranquila por los niños", False),
+        ("no doy más con mi vida laboral", False),
+        ("no puedo con mi vida de cansancio", False),
+    ],
+)
+def test_goodbyes_and_last_words_in_spanish_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- the words of those who self-harm: "sh", a relapse wanted, how deep
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I sh'd last night", True),
+        ("i relapsed on sh", True),
+        ("gonna sh tonight", True),
+        ("I want to sh so bad", True),
+        ("I've been sh-ing again", True),
+        ("I'm 100 days sh free and I want to relapse", True),
+        ("the urge to relapse is so strong", True),
+        ("i hit styro last night", True),
+        ("recaí en cortarme", True),
+        ("tuve una recaída con las autolesiones", True),
+        ("I think I've relapsed, the CRPS is back in my foot", False),
+        ("worried I might relapse into a flare", False),
+        ("oh sh*t I forgot my tablets", False),
+        ("I did sh*t all today", False),
+        ("the shed roof is leaking", False),
+        ("I cut the beans for dinner", False),
+        ("recaí del CRPS en la otra mano", False),
+    ],
+)
+def test_the_words_of_those_who_self_harm_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- at the end of one's strength and wanting out
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I can't do this anymore, I want out", True),
+        ("cant take it anymore i just want out now", True),
+        ("no aguanto más, me quiero ir", True),
+        ("I can't do this job anymore, I want out of the contract", False),
+        ("I can't do this anymore, I want out of this marriage", False),
+        ("no aguanto más, me quiero ir a casa", False),
+        ("no puedo más con esta espera, me voy a ir de la consulta", False),
+    ],
+)
+def test_wanting_out_at_the_end_of_ones_strength_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- ordinary days that read like crisis words: a packet taken on holiday, a leg rested, sleep for tiredness
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I took the whole packet of ibuprofen with me on holiday", False),
+        ("I want to rest my leg forever lol", False),
+        ("quiero dormir para siempre de lo cansada que estoy", False),
+        ("I took the whole packet of ibuprofen", True),
+        ("I swallowed the whole packet of ibuprofen and went to bed", True),
+        ("I want to rest forever", True),
+        ("quiero dormir para siempre", True),
+    ],
+)
+def test_ordinary_days_that_read_like_crisis_words_stay_ordinary(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- robustness
 
 

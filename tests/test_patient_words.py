@@ -9,10 +9,13 @@ that the patient keeps it as first sent. Crisis words typed without their spaces
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once. A sentence sent in two messages is read as one.
+again); an album is acknowledged once. A sentence sent in two messages is read as one, also when its
+second message is put right in an edit.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -24,9 +27,10 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import patient_messages
 from storage.models import OutboxMessage
-from tests.harness import SQLITE_ONLY, Diary
+from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
 
 @SQLITE_ONLY
@@ -128,28 +132,30 @@ async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_fi
     assert ben.last.text == "Your care team: Yes, two more is fine."
 
 
+CRISIS_POLL = {
+    "id": "5001",
+    "question": "Should I just end my life?",
+    "options": [
+        {"text": "yes", "voter_count": 0, "persistent_id": "1"},
+        {"text": "no", "voter_count": 0, "persistent_id": "2"},
+    ],
+    "total_voter_count": 0,
+    "is_closed": False,
+    "is_anonymous": True,
+    "type": "regular",
+    "allows_multiple_answers": False,
+    "allows_revoting": False,
+    "members_only": False,
+}
+
+
 @SQLITE_ONLY
 async def test_crisis_words_in_a_poll_a_patient_sends_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
     """A poll's words are its question and its answers: read like a caption."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     reply = ben.expect_reply()
-    poll = {
-        "id": "5001",
-        "question": "Should I just end my life?",
-        "options": [
-            {"text": "yes", "voter_count": 0, "persistent_id": "1"},
-            {"text": "no", "voter_count": 0, "persistent_id": "2"},
-        ],
-        "total_voter_count": 0,
-        "is_closed": False,
-        "is_anonymous": True,
-        "type": "regular",
-        "allows_multiple_answers": False,
-        "allows_revoting": False,
-        "members_only": False,
-    }
-    diary.standin.user_media(ben.json, "poll", {"poll": poll})
+    diary.standin.user_media(ben.json, "poll", {"poll": CRISIS_POLL})
     assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "Should I just end my life?" in (cards(diary)[-1].caption or "")
@@ -294,6 +300,66 @@ async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> N
 
 
 @SQLITE_ONLY
+async def test_a_sentence_finished_by_correcting_its_second_message_is_read_as_one(diary: Diary) -> None:
+    """ "I just want to" and then "dine" (the phone's correction), put right to "die" a moment later: the edit
+    is read with the message typed just before it, as the message itself was."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("honestly i just want to")
+    await ben.send("dine")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "dine"][-1]
+    assert not cards(diary)
+    reply = await ben.edit(said, "die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+    # A message typed long after the one before it is read alone, as it was when it came.
+    await ben.send("sometimes i want to")
+    diary.clock.advance(minutes=10)
+    await ben.send("dine")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "dine"][-1]
+    reply = await ben.edit(said, "die")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("setting", ["enabled: false\n  tier: urgent", "tier: digest"])
+async def test_crisis_words_reach_staff_when_the_clinic_has_no_crisis_card_sent_at_once(
+    database_url: str, tmp_path: Path, setting: str
+) -> None:
+    """A clinic may turn the crisis_text rule off in its rules, or send it to the daily digest (the console's
+    Rules page saves either): the patient still gets the crisis text, and staff the message (or the PHQ-9
+    answer), urgently, since no card shows it now."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(TEST_RULES.read_text() + f"crisis_text:\n  {setting}\n")
+    async with running_diary(database_url, tmp_path / "files", rules_file=rules, instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        reply = await ben.send("I want to kill myself")
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+        await diary.wait_until(lambda: any("I want to kill myself" in (m.text or "") for m in staff_chat(diary)))
+        shown = next(m for m in staff_chat(diary) if "I want to kill myself" in (m.text or ""))
+        assert (shown.text or "").startswith("Urgent: the whole message from P-0001:")
+        assert [b for b, _ in shown.buttons] == ["Reply", "Seen"]
+
+        offer = await offered(diary, ben)
+        for _ in range(2):
+            await ben.press(NEARLY_EVERY_DAY, message=diary.standin.messages[ben.id][offer.message_id])
+        for _ in range(6):
+            await ben.press(NOT_AT_ALL, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+        await diary.wait_until(lambda: any("PHQ-9 question 9" in (m.text or "") for m in staff_chat(diary)))
+        shown = next(m for m in staff_chat(diary) if "PHQ-9 question 9" in (m.text or ""))
+        assert (shown.text or "").startswith("Urgent: the whole message from P-0001:") and "Several days" in shown.text
+        assert not cards(diary)
+        assert [a.rule for a in await alerts(diary)] == (["crisis_text"] * 2 if "digest" in setting else [])
+
+
+@SQLITE_ONLY
 async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     diary: Diary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -310,6 +376,9 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
     reply = await ben.send("I want to kill myself")
     assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    reply = ben.expect_reply()  # a poll's words are its question and answers, as when it is stored
+    diary.standin.user_media(ben.json, "poll", {"poll": CRISIS_POLL})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     monkeypatch.undo()
 
     # Stored, with its crisis text and card queued, and then something after fails: the text goes once.
@@ -319,8 +388,8 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     monkeypatch.setattr("bot.handlers.patient_messages._after_checkin_change", fails_after)
     ben.say("I want to kill myself")
     await ben.wait_for(lambda: any((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages))
-    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 3)
     await diary.wait_until(lambda: len(cards(diary)) == 1)
     await diary.inbox_processed()
     crisis_texts = [m for m in ben.messages if BERLIN_CRISIS_LINE in (m.text or "")]
-    assert len(crisis_texts) == 2, "one for each message: the unstored one and the stored one"
+    assert len(crisis_texts) == 3, "one for each message: the two unstored ones and the stored one"

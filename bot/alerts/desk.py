@@ -279,6 +279,12 @@ class AlertDesk:
             now=now,
         )
 
+    def crisis_card_at_once(self) -> bool:
+        """Whether a crisis message is a card in the staff chat at once: not when the clinic turned the rule off
+        or sends it to the daily digest (then the words themselves must go to staff)."""
+        config = self.rules.crisis_text
+        return config.enabled and config.tier is not Tier.DIGEST
+
     async def file_contact_request(
         self, session: AsyncSession, *, patient_id: int, patient_message_id: int, now: datetime
     ) -> int | None:

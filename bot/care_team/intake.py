@@ -203,6 +203,7 @@ class Intake:
         assert patient.id is not None
         text = clean(text)
         crisis = self.crisis_language.matches(text)
+        read_as = text
         async with self.database.session() as session:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
@@ -211,6 +212,12 @@ class Intake:
                 # Telegram may send an edit for a change no one can see (a link's preview made later): the
                 # words were heard and passed on when they came; a second time would only repeat them.
                 return ALREADY
+            if not crisis and media is None:
+                # "I just want to" and "dine", put right to "die": read with the message typed just before, as
+                # the message itself was when it came.
+                together = await self._with_the_one_before(session, patient, message_id, text)
+                if together is not None:
+                    crisis, read_as = True, together
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
@@ -248,12 +255,32 @@ class Intake:
                     crisis=crisis,
                 )
             if crisis:
-                await self._crisis(session, patient, text, stored, now)
+                await self._crisis(session, patient, read_as, stored, now)
             elif noted is None:
                 if media is None:
                     await self._forward(session, patient, text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def _with_the_one_before(
+        self, session: AsyncSession, patient: Patient, message_id: int, text: str
+    ) -> str | None:
+        """The edited message's new words after the message typed just before it (within ONE_SENTENCE of it,
+        and not itself a crisis, already answered), when the two read together are crisis language."""
+        assert patient.id is not None
+        edited = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
+        if edited is None or edited.kind != "text":
+            return None
+        previous = await patient_messages.typed_before(
+            session=session, message=edited, since=edited.received_at - ONE_SENTENCE
+        )
+        if previous is None or previous.crisis or previous.telegram_message_id is None:
+            return None
+        words = await patient_messages.latest_version(
+            session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
+        )
+        together = f"{words}\n{text}"
+        return together if self.crisis_language.matches(together) else None
 
     async def contact_request(self, *, patient: Patient, update_id: int, now: datetime, words: str = "") -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
@@ -337,7 +364,8 @@ class Intake:
 
     async def _crisis(self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
-        card cannot hold the whole message, the message in full right after it."""
+        card cannot hold the whole message (or there is no card at once: the clinic turned the rule off or
+        sent it to the digest), the message in full."""
         assert patient.id is not None
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
         whole = units(text) <= ON_CARD
@@ -345,7 +373,7 @@ class Intake:
         await self.desk.file_crisis(
             session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
         )
-        if not whole:
+        if not whole or not self.desk.crisis_card_at_once():
             await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     def _passage(self, text: str) -> str:
@@ -364,13 +392,10 @@ class Intake:
         scale_key = f"scales.{item.scale}.{value}"
         answer = self._staff_text(scale_key) if item.scale and self._has(scale_key) else value
         await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
-        await self.desk.file_crisis(
-            session,
-            patient_id=patient.id,
-            message=self._staff_text("staff.crisis_answer", answer=answer),
-            patient_message_id=None,
-            now=now,
-        )
+        message = self._staff_text("staff.crisis_answer", answer=answer)
+        await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=None, now=now)
+        if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now
+            await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     async def _copy_to_staff(
         self,
@@ -419,14 +444,14 @@ class Intake:
         session: AsyncSession,
         patient: Patient,
         text: str,
-        stored: int,
+        stored: int | None,
         header: str,
         now: datetime,
         *,
         priority: Priority = Priority.CONVERSATION,
     ) -> None:
         """The whole text to the staff chat under the patient's code, in as many parts as it takes;
-        the last part carries Reply and Seen."""
+        the last part carries Reply and Seen (when it is a message the patient sent: `stored`)."""
         staff_chat_id = await self.staff_chat.destination(session)
         parts = in_parts(
             text,

@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.handlers.context import DiaryContext
+from bot.handlers.patient_messages import words_of
 from storage import patient_messages, patients
 from storage.text import clean
 
@@ -30,7 +31,7 @@ async def _answer(update: Update, context: DiaryContext) -> str:
     For the patient's language and country when the database can still say them, else the sender's
     language and the text for any country."""
     message = update.effective_message
-    words = clean((message.text or message.caption or "") if message else "")
+    words = clean((message.text if message.text is not None else words_of(message)) if message else "")
     intake = context.services.intake
     if not words or not intake.crisis_language.matches(words):
         return context.text("error")
