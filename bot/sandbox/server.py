@@ -116,6 +116,7 @@ RESTRICTED_RIGHTS: JSON = {
             "send_video_notes",
             "send_voice_notes",
             "edit_tag",
+            "react_to_messages",
         )
     },
 }
