@@ -303,6 +303,28 @@ async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> 
 
 
 @SQLITE_ONLY
+async def test_a_card_deleted_in_the_staff_chat_is_sent_anew_when_it_changes(diary: Diary) -> None:
+    """Someone tidied the staff chat and deleted an open card; the patient asks again. Telegram refuses to
+    edit a message that is gone: the card comes again as a new one, with its buttons, instead of the
+    request being marked failed and never shown."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    sam.delete(cards(diary)[0])
+    await ben.send("/callme")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    (card,) = cards(diary)
+    assert "2 time(s)" in (card.caption or "") and "Acknowledge" in [label for label, _ in card.buttons]
+    await all_sent(diary)
+    await sam.press("Reply", message=card)
+    await sam.send("Calling you in five minutes.", chat_id=STAFF_CHAT, reply_to=staff_chat(diary)[-1])
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Calling you in five minutes.")
+
+
+@SQLITE_ONLY
 async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)

@@ -56,6 +56,13 @@ def may_not_write(error: BadRequest) -> bool:
     return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said
 
 
+def card_gone(error: BadRequest) -> bool:
+    """Telegram's 400 for an edit of a message that no longer exists (deleted in the chat) or that can
+    no longer be edited."""
+    said = error.message.lower()
+    return "message to edit not found" in said or "message can't be edited" in said
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -311,12 +318,18 @@ class OutboxSender:
             return int(sent.message_id)
         card = view.alert.card_message_id
         if card is not None and view.alert.card_chat_id == row.chat_id:
-            await edit(
-                bot.edit_message_caption(
-                    row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
+            try:
+                await edit(
+                    bot.edit_message_caption(
+                        row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
+                    )
                 )
-            )
-            return card
+                return card
+            except BadRequest as error:
+                if not card_gone(error):
+                    raise
+                # Someone deleted the card in the staff chat: what changed on it comes as a new card.
+                log.warning("the card of alert %s is gone from the staff chat; it is sent again", row.alert_id)
         chart = await self.cards.chart(view, now=now)
         sent = await bot.send_photo(
             row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED

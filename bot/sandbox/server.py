@@ -321,7 +321,8 @@ class Event:
 
     actor: str  # "user" or "bot"
     chat_id: int
-    # user: text, press, edit, a media kind (photo, voice, location...), add (the bot to a group), block, unblock
+    # user: text, press, edit, a media kind (photo, voice, location...), add (the bot to a group), delete,
+    # block, unblock
     # bot: send, edit, toast, delete, copy, forward, leave, a media kind (photo, document, voice...)
     kind: str
     text: str
@@ -706,6 +707,10 @@ class BotApiStandIn:
         if self._bot_hears(message.chat_id):
             self.push_update({"edited_message": self._message_json(message)})
         self._said(message.from_user, message, "edit")
+
+    def user_deletes(self, user: JSON, message: ChatMessage) -> None:
+        message.deleted = True
+        self.transcript.append(Event("user", message.chat_id, "delete", f"{user['first_name']} deletes a message"))
 
     def user_blocks_bot(self, user: JSON) -> None:
         """The user blocks the bot: Telegram tells the bot by my_chat_member, and sends to them answer 403."""
