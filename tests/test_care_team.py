@@ -282,6 +282,24 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
 
 
+@SQLITE_ONLY
+async def test_a_checkin_the_patient_deleted_comes_again_when_they_type_an_answer(diary: Diary) -> None:
+    """A patient deleted the check-in from their chat (Telegram lets them delete the bot's messages too),
+    then typed the pain score. It is saved, and the check-in comes again with its next question, instead
+    of "Something went wrong" for a saved answer and no buttons to go on with."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    ben.delete(ben.last_with_buttons())
+    await ben.send("7")
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    assert "Question 2 of 6" in (ben.last_with_buttons().text or "")
+    assert not any("went wrong" in (m.text or "") for m in ben.messages)
+    await ben.press("Redder")
+    await ben.wait_for(lambda: "Question 3 of 6" in (ben.last_with_buttons().text or ""))
+    assert {a.item: a.value for a in await diary.answers()} == {"pain": "7", "skin_color": "redder"}
+
+
 async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

@@ -37,7 +37,7 @@ from bot.prompts import Catalog
 from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
-from bot.views.edits import edit
+from bot.views.edits import edit, gone
 from storage import checkins, outbox, patient_messages, patients, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage
@@ -54,13 +54,6 @@ def may_not_write(error: BadRequest) -> bool:
     restricted): the chat's doing, not the message's."""
     said = error.message.lower()
     return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said
-
-
-def card_gone(error: BadRequest) -> bool:
-    """Telegram's 400 for an edit of a message that no longer exists (deleted in the chat) or that can
-    no longer be edited."""
-    said = error.message.lower()
-    return "message to edit not found" in said or "message can't be edited" in said
 
 
 class OutboxSender:
@@ -326,7 +319,7 @@ class OutboxSender:
                 )
                 return card
             except BadRequest as error:
-                if not card_gone(error):
+                if not gone(error):
                     raise
                 # Someone deleted the card in the staff chat: what changed on it comes as a new card.
                 log.warning("the card of alert %s is gone from the staff chat; it is sent again", row.alert_id)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 
 from bot.care_team.intake import FiledAs, Received
 from bot.handlers.checkin import checkin_completed
 from bot.handlers.context import DiaryContext
 from bot.views.checkin import render
-from bot.views.edits import edit
+from bot.views.edits import edit, gone
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,18 @@ async def _after_checkin_change(message: Message, context: DiaryContext, got: Re
     if state is None or state.chat_id is None or state.message_id is None:
         return
     text, keyboard = render(state, language=context.patient.language, catalog=services.catalog)
-    await edit(
-        context.bot.edit_message_text(text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard)
-    )
+    try:
+        await edit(
+            context.bot.edit_message_text(
+                text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard
+            )
+        )
+    except BadRequest as error:
+        if not gone(error):
+            raise
+        # The patient deleted the check-in from their chat: it comes again, with the buttons to go on.
+        sent = await context.bot.send_message(state.chat_id, text, reply_markup=keyboard)
+        await services.checkins.attach_message(checkin_id=state.id, chat_id=state.chat_id, message_id=sent.message_id)
 
 
 async def callme_command(update: Update, context: DiaryContext) -> None:
