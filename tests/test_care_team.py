@@ -343,6 +343,35 @@ async def test_a_card_deleted_in_the_staff_chat_is_sent_anew_when_it_changes(dia
 
 
 @SQLITE_ONLY
+async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(diary: Diary) -> None:
+    """In a group Telegram passes the bot replies to its own messages, so a reply to any of them is meant for
+    it. A follow-up written as a reply to "Your reply is on its way to P-0001" reaches that patient; a reply
+    to a message about no one patient (the help, the digest) is answered with how to reach a patient,
+    instead of going nowhere while the nurse believes it was sent."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
+
+    again = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=sent)
+    assert again is not None and again.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And loosen it if your fingers tingle.")
+
+    help_text = await sam.send("/help", chat_id=STAFF_CHAT)
+    assert help_text is not None
+    hint = await sam.send("Tell Ben his appointment moved", chat_id=STAFF_CHAT, reply_to=help_text)
+    assert hint is not None and "press Reply under their message or card" in (hint.text or "")
+    await all_sent(diary)
+    assert not any("appointment moved" in (m.text or "") for m in diary.standin.chat(ben.id))
+
+
+@SQLITE_ONLY
 async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
