@@ -110,8 +110,20 @@ class Intake:
                     together = f"{previous.text}\n{text}"
                     if self.crisis_language.matches(together):
                         crisis, read_as = True, together
-            waiting = await checkins.waiting_for_answer(
-                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+            # By webhook Telegram may deliver a message after its own edit (its first POST failed): the
+            # patient's correction is what staff and the check-in have, and this older version is only kept.
+            late = (
+                await patient_messages.latest_version(
+                    session=session, patient_id=patient.id, telegram_message_id=message_id
+                )
+                is not None
+            )
+            waiting = (
+                None
+                if late
+                else await checkins.waiting_for_answer(
+                    session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                )
             )
             answer = self._typed_answer(waiting, text)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
@@ -134,7 +146,7 @@ class Intake:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
                 await self._crisis(session, patient, read_as, stored, now)
-            elif filed_as is FiledAs.MESSAGE:
+            elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
         return Received(filed_as, crisis, state, completed)
