@@ -300,6 +300,22 @@ async def test_a_checkin_the_patient_deleted_comes_again_when_they_type_an_answe
     assert {a.item: a.value for a in await diary.answers()} == {"pain": "7", "skin_color": "redder"}
 
 
+async def test_a_typed_answer_corrected_by_an_edit_changes_the_answer(diary: Diary) -> None:
+    """A patient types 7 at the pain question, then edits it to 8 (a slip of the thumb). The check-in holds
+    8: they had been told "Your change was passed on" while the diary kept 7, and staff got a bare "8"."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    typed = ben.say("7")
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    await ben.edit(typed, "8")
+    await ben.wait_for(lambda: [m.text for m in ben.messages[-2:]] == ["Saved.", "Saved."])
+    assert {a.item: a.value for a in await diary.answers()} == {"pain": "8"}
+    assert "Question 2 of 6" in (ben.last_with_buttons().text or "")
+    await all_sent(diary)
+    assert not staff_chat(diary), "an answer is the diary's, not a message for staff"
+
+
 async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

@@ -118,9 +118,15 @@ async def edited(update: Update, context: DiaryContext) -> None:
         return
     context.services.outbox_wake.set()
     log.info("patient %s edited a message, filed as %s", context.patient.id, got.filed_as)
+    if got.filed_as is FiledAs.ANSWER and got.checkin is not None and got.checkin.step is None:
+        # An answer of a finished check-in changed: the rules look again (they raise nothing twice).
+        assert context.patient.id is not None
+        await context.services.desk.evaluate(patient_id=context.patient.id, now=context.now)
     await _after_checkin_change(message, context, got)
     if got.filed_as is FiledAs.NOTE and not got.crisis:
         await message.reply_text(context.text("checkin.note_updated"))
+    elif got.filed_as is FiledAs.ANSWER:
+        await message.reply_text(context.text("checkin.saved"))
 
 
 async def _after_checkin_change(message: Message, context: DiaryContext, got: Received) -> None:
