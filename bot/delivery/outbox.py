@@ -8,7 +8,8 @@ flood limits has come, and one at a time per chat, so a row never waits long whi
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
 403 means the patient blocked the bot: they are marked unreachable, their schedule stops, and staff
-are told. The staff chat refusing the bot (403 removed, 400 no rights to write) holds what is owed there.
+are told. The bot removed from the staff chat holds what is owed there; a group where it may not write
+(400 no rights) is tried again with backoff.
 """
 
 from __future__ import annotations
@@ -170,7 +171,11 @@ class OutboxSender:
             await self._retry(row, after=self._backoff(row), error="timed out")
         except BadRequest as error:
             self._count("400")
-            if may_not_write(error) and await self._hold(row, "may not write to"):
+            if may_not_write(error):
+                # Telegram says nothing when a group's own permissions change back: tried again later
+                # (and sent to another staff chat if an admin names one meanwhile), never given up.
+                log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
+                await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -230,7 +235,7 @@ class OutboxSender:
                 )
             except BadRequest as error:
                 if may_not_write(error):
-                    raise  # the chat's refusal, not the item's: it waits (see `_hold`)
+                    raise  # the chat's refusal, not the item's: it is tried again (see `_deliver`)
                 return await self._not_copied(row, error)
             return int(copied.message_id)
         assert row.checkin_id is not None
@@ -375,10 +380,9 @@ class OutboxSender:
         log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
         await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
 
-    async def _hold(self, row: OutboxMessage, why: str) -> bool:
-        """A row for the staff chat the bot may not use (removed from it, or a group where only admins may
-        write): it waits, with all that is owed there, until the bot is back or an admin names another
-        chat. False when the row is not for the staff chat."""
+    async def _hold(self, row: OutboxMessage) -> bool:
+        """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
+        the bot is back or an admin names another chat. False when the row is not for the staff chat."""
         assert row.id is not None
         async with self.database.session() as session:
             if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id != await self.staff_chat.current(session):
@@ -386,9 +390,8 @@ class OutboxSender:
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
         log.error(
-            "the bot %s the staff chat %s: %d messages wait until it may write there, or an admin sends "
-            "/staffchat in a group where it may",
-            why,
+            "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
+            "/staffchat in a group the bot is in",
             row.chat_id,
             held,
         )
@@ -398,7 +401,7 @@ class OutboxSender:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
-        if await self._hold(row, "was removed from"):
+        if await self._hold(row):
             return
         now = self.clock()
         async with self.database.session() as session:
