@@ -196,6 +196,27 @@ async def with_note_from(*, session: AsyncSession, patient_id: int, message_id: 
     return CheckIn(**row._mapping) if row else None
 
 
+async def answer_given_at(
+    *, session: AsyncSession, patient_id: int, at: datetime, now: datetime
+) -> tuple[CheckIn, str] | None:
+    """The open check-in and the item whose answer was stored at `at` (the instant a typed answer came),
+    or None: the check-in is closed, or the answer was changed since (it has a later time)."""
+    row = (
+        await execute(
+            session,
+            select(CHECKINS, ANSWERS.c.item)
+            .join(ANSWERS, ANSWERS.c.checkin_id == CHECKINS.c.id)
+            .where(CHECKINS.c.patient_id == patient_id, ANSWERS.c.answered_at == at, CHECKINS.c.closes_at > now)
+            .limit(1),
+        )
+    ).first()
+    if row is None:
+        return None
+    fields = dict(row._mapping)
+    item = str(fields.pop("item"))
+    return CheckIn(**fields), item
+
+
 async def set_note_message(*, session: AsyncSession, checkin_id: int, message_id: int) -> None:
     await execute(session, update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(note_message_id=message_id))
 

@@ -170,7 +170,25 @@ async def release(*, session: AsyncSession, message_id: int) -> None:
 async def retry_later(
     *, session: AsyncSession, message_id: int, not_before: datetime, error: str, count: bool = True
 ) -> None:
-    """Owed again from `not_before`; `count` adds an attempt (Telegram asking us to slow down does not)."""
+    """Owed again from `not_before`; `count` adds an attempt (Telegram asking us to slow down does not).
+    What is owed to the same chat and no more urgent waits for it, so that a chat gets its messages in
+    the order they were queued (a header above its photo, a reply's parts one after another)."""
+    found = (
+        await execute(session, select(OUTBOX.c.chat_id, OUTBOX.c.priority).where(OUTBOX.c.id == message_id))
+    ).first()
+    if found is not None:
+        await execute(
+            session,
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.status == OutboxStatus.PENDING,
+                OUTBOX.c.chat_id == found.chat_id,
+                OUTBOX.c.priority >= found.priority,
+                OUTBOX.c.not_before < not_before,
+                OUTBOX.c.id > message_id,  # queued after it
+            )
+            .values(not_before=not_before),
+        )
     await execute(
         session,
         update(OUTBOX)

@@ -282,6 +282,40 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
 
 
+@SQLITE_ONLY
+async def test_a_checkin_the_patient_deleted_comes_again_when_they_type_an_answer(diary: Diary) -> None:
+    """A patient deleted the check-in from their chat (Telegram lets them delete the bot's messages too),
+    then typed the pain score. It is saved, and the check-in comes again with its next question, instead
+    of "Something went wrong" for a saved answer and no buttons to go on with."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    ben.delete(ben.last_with_buttons())
+    await ben.send("7")
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    assert "Question 2 of 6" in (ben.last_with_buttons().text or "")
+    assert not any("went wrong" in (m.text or "") for m in ben.messages)
+    await ben.press("Redder")
+    await ben.wait_for(lambda: "Question 3 of 6" in (ben.last_with_buttons().text or ""))
+    assert {a.item: a.value for a in await diary.answers()} == {"pain": "7", "skin_color": "redder"}
+
+
+async def test_a_typed_answer_corrected_by_an_edit_changes_the_answer(diary: Diary) -> None:
+    """A patient types 7 at the pain question, then edits it to 8 (a slip of the thumb). The check-in holds
+    8: they had been told "Your change was passed on" while the diary kept 7, and staff got a bare "8"."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    typed = ben.say("7")
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    await ben.edit(typed, "8")
+    await ben.wait_for(lambda: [m.text for m in ben.messages[-2:]] == ["Saved.", "Saved."])
+    assert {a.item: a.value for a in await diary.answers()} == {"pain": "8"}
+    assert "Question 2 of 6" in (ben.last_with_buttons().text or "")
+    await all_sent(diary)
+    assert not staff_chat(diary), "an answer is the diary's, not a message for staff"
+
+
 async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -300,6 +334,57 @@ async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> 
     assert len(cards(diary)) == 1, "asking again before anyone acknowledged updates the card"
     (alert,) = await alerts(diary)
     assert (alert.rule, alert.tier) == ("contact_request", "amber")
+
+
+@SQLITE_ONLY
+async def test_a_card_deleted_in_the_staff_chat_is_sent_anew_when_it_changes(diary: Diary) -> None:
+    """Someone tidied the staff chat and deleted an open card; the patient asks again. Telegram refuses to
+    edit a message that is gone: the card comes again as a new one, with its buttons, instead of the
+    request being marked failed and never shown."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    sam.delete(cards(diary)[0])
+    await ben.send("/callme")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    (card,) = cards(diary)
+    assert "2 time(s)" in (card.caption or "") and "Acknowledge" in [label for label, _ in card.buttons]
+    await all_sent(diary)
+    await sam.press("Reply", message=card)
+    await sam.send("Calling you in five minutes.", chat_id=STAFF_CHAT, reply_to=staff_chat(diary)[-1])
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Calling you in five minutes.")
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(diary: Diary) -> None:
+    """In a group Telegram passes the bot replies to its own messages, so a reply to any of them is meant for
+    it. A follow-up written as a reply to "Your reply is on its way to P-0001" reaches that patient; a reply
+    to a message about no one patient (the help, the digest) is answered with how to reach a patient,
+    instead of going nowhere while the nurse believes it was sent."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
+
+    again = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=sent)
+    assert again is not None and again.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And loosen it if your fingers tingle.")
+
+    help_text = await sam.send("/help", chat_id=STAFF_CHAT)
+    assert help_text is not None
+    hint = await sam.send("Tell Ben his appointment moved", chat_id=STAFF_CHAT, reply_to=help_text)
+    assert hint is not None and "press Reply under their message or card" in (hint.text or "")
+    await all_sent(diary)
+    assert not any("appointment moved" in (m.text or "") for m in diary.standin.chat(ben.id))
 
 
 @SQLITE_ONLY

@@ -293,10 +293,29 @@ async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
                 await session.exec(
                     update(OutboxMessage).where(col(OutboxMessage.text) == text).values(attempts=7, error=error)
                 )
-        await diary.wait_until(lambda: len(failed) == 2)
+        await diary.wait_until(lambda: len(failed) == 1)  # the second waits for the first: one chat, in order
         diary.clock.advance(seconds=300)  # past the backoff
         await ben.wait_for(lambda: any(m.text == "through the outage" for m in ben.messages), timeout=15)
         await diary.wait_until_async(lambda rows: all(row.status in ("sent", "failed") for row in rows))
         async with diary.database.session() as session:
             rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
         assert [row.status for row in rows] == ["sent", "failed"], "through the outage, then poison"
+
+
+async def test_messages_to_one_chat_keep_their_order_when_one_is_retried(tmp_path: Path, database_url: str) -> None:
+    """A send that fails for a moment (a 502, a time-out) is tried again a little later. What was queued
+    after it for the same chat waits for it: staff had seen a patient's photo with no name above it, and
+    "P-0001 sent a photo:" only afterwards, right above the next patient's photo."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
+        answered = ben.expect_reply()
+        ben.send_photo()
+        await answered  # sent after the header's failed try
+        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        await asyncio.sleep(0.3)  # the sender's turn for anything due
+        diary.clock.advance(seconds=5)
+        await diary.wait_until(lambda: len(diary.standin.chat(STAFF_CHAT)) == 2)
+        header, copy = diary.standin.chat(STAFF_CHAT)
+        assert (header.text, copy.kind) == ("P-0001 sent a photo:", "photo")

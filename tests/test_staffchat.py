@@ -7,7 +7,7 @@ reach patients; the stored chat wins over STAFF_CHAT_ID, also after a restart; n
 and a direct chat is told to use a group; the chat follows the group when it becomes a supergroup
 (whether the bot hears of it by the service messages or by a refused send), with the replies staff
 had begun there, and a bot removed from the staff chat holds what is owed until it is back (or an admin
-names another chat).
+names another chat); one not let write there tries again until it may.
 """
 
 from __future__ import annotations
@@ -221,3 +221,24 @@ async def test_a_reply_begun_in_the_supergroup_before_the_move_is_heard_wins(dat
             ]
             assert taken == [second.id, first.id]
             assert await staff_chat.take_pending(session=session, staff_user_id=800, chat_id=GROUP, now=now) is None
+
+
+@SQLITE_ONLY
+async def test_a_staff_chat_where_the_bot_may_not_write_keeps_messages_until_it_may(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A clinic locks its group so that only admins may write, and the bot is not one: Telegram answers 400
+    "not enough rights". The patient's words are tried again until the bot may write (Telegram says nothing
+    when a group's permissions change back), instead of being marked failed and never shown."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id], bot_status="restricted")
+        ben.say("My foot has turned blue since lunch")
+        await diary.wait_until_async(lambda rows: any(r.error == "no rights to write in the chat" for r in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        assert not [r for r in rows if r.status == "failed"], "nothing given up"
+        diary.standin.set_bot_status(GROUP, "member")  # the group's permissions opened again, silently
+        diary.clock.advance(minutes=5)
+        await diary.wait_until(lambda: any("turned blue" in (m.text or "") for m in bot_said(diary, GROUP)))
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))

@@ -9,6 +9,8 @@ import aiohttp
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import free_port
 from tests.harness import SQLITE_ONLY, running_diary
+from tests.test_alerts import STAFF_CHAT
+from tests.test_care_team import all_sent, stored_messages
 
 SECRET = "s3cret-token_for-the-webhook"
 
@@ -59,3 +61,34 @@ async def test_updates_arrive_by_webhook_and_only_with_the_secret(database_url: 
         reply = await ben.send("/help")
         assert reply is not None and reply.text is not None and reply.text.startswith("This is your symptom diary")
         assert len(ben.messages) == before + 1, "the forged /help was not answered; the real one was"
+
+
+@SQLITE_ONLY
+async def test_an_edit_delivered_before_its_message_leaves_staff_with_the_edited_words(
+    database_url: str, tmp_path: Path
+) -> None:
+    """By webhook Telegram may deliver an update after newer ones (a POST that failed is tried again later).
+    A patient's correction that arrives before the message it corrects is what staff see last: the first
+    version, arriving late, is kept in the diary but not shown to staff as if it were the newest."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with running_diary(
+        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
+    ) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        message = ben.say("I took 20 tablets of ibuprofen today")
+        reply = await ben.edit(message, "I took 2 tablets of ibuprofen today")
+        assert reply is not None and reply.text == "Your change was passed on to your care team."
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        said = [m.text or "" for m in diary.standin.chat(STAFF_CHAT) if "tablets" in (m.text or "")]
+        assert said == ["P-0001 edited a message:\nI took 2 tablets of ibuprofen today"]
+        assert [m.text for m in await stored_messages(diary)] == [
+            "I took 2 tablets of ibuprofen today",
+            "I took 20 tablets of ibuprofen today",
+        ], "both versions are kept"
+        assert not any("20 tablets" in (m.text or "") for m in ben.messages if m.from_bot)

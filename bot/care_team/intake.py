@@ -110,8 +110,20 @@ class Intake:
                     together = f"{previous.text}\n{text}"
                     if self.crisis_language.matches(together):
                         crisis, read_as = True, together
-            waiting = await checkins.waiting_for_answer(
-                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+            # By webhook Telegram may deliver a message after its own edit (its first POST failed): the
+            # patient's correction is what staff and the check-in have, and this older version is only kept.
+            late = (
+                await patient_messages.latest_version(
+                    session=session, patient_id=patient.id, telegram_message_id=message_id
+                )
+                is not None
+            )
+            waiting = (
+                None
+                if late
+                else await checkins.waiting_for_answer(
+                    session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                )
             )
             answer = self._typed_answer(waiting, text)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
@@ -134,7 +146,7 @@ class Intake:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
                 await self._crisis(session, patient, read_as, stored, now)
-            elif filed_as is FiledAs.MESSAGE:
+            elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
         return Received(filed_as, crisis, state, completed)
@@ -221,6 +233,10 @@ class Intake:
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
+            if noted is None and not crisis and media is None:
+                corrected = await self._corrected_answer(session, patient, message_id, text, update_id, now)
+                if corrected is not None:
+                    return corrected
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -282,6 +298,39 @@ class Intake:
         together = f"{words}\n{text}"
         return together if self.crisis_language.matches(together) else None
 
+    async def _corrected_answer(
+        self, session: AsyncSession, patient: Patient, message_id: int, text: str, update_id: int, now: datetime
+    ) -> Received | None:
+        """A number typed as a check-in's answer, edited into another the scale accepts ("7" to "8", a slip of
+        the thumb) while the check-in is open: the answer changes, as it would by its buttons. None when the
+        edit is anything else (it reaches staff as an edit)."""
+        assert patient.id is not None
+        first = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
+        if first is None or first.filed_as != FiledAs.ANSWER:
+            return None
+        found = await checkins.answer_given_at(session=session, patient_id=patient.id, at=first.received_at, now=now)
+        if found is None:
+            return None
+        checkin, item_id = found
+        value = self._typed_value(item_id, text)
+        if value is None or checkin.id is None:
+            return None
+        stored = await patient_messages.add(
+            session=session,
+            patient_id=patient.id,
+            text=text,
+            update_id=update_id,
+            telegram_message_id=message_id,
+            kind="edit",
+            filed_as=FiledAs.ANSWER,
+            now=now,
+        )
+        if stored is None:
+            return ALREADY
+        await checkins.upsert_answer(session=session, checkin_id=checkin.id, item=item_id, value=value, now=now)
+        answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        return Received(FiledAs.ANSWER, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire))
+
     async def contact_request(self, *, patient: Patient, update_id: int, now: datetime, words: str = "") -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
         infusion") passed on as a message. False when this update was handled before."""
@@ -311,7 +360,10 @@ class Intake:
         """'7' at the pain question is its answer; only numbers, and only where the scale has them."""
         if waiting is None or waiting.step is None:
             return None
-        item = self.questionnaire.item(waiting.step)
+        return self._typed_value(waiting.step, text)
+
+    def _typed_value(self, item_id: str, text: str) -> str | None:
+        item = self.questionnaire.item(item_id)
         match = _NUMBER.fullmatch(text)
         if item is None or item.type != "scale" or match is None:
             return None

@@ -57,6 +57,13 @@ class Replies:
                 expires_at=now + REPLY_WINDOW,
             )
 
+    async def about(self, *, chat_id: int, message_id: int, patient_id: int, now: datetime) -> None:
+        """A message the bot posted in a staff member's chat is about this patient: a reply to it is for them."""
+        async with self.database.session() as session:
+            await staff_chat.remember(
+                session=session, chat_id=chat_id, message_id=message_id, patient_id=patient_id, now=now
+            )
+
     async def addressee(
         self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime
     ) -> int | None:

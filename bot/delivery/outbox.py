@@ -8,7 +8,8 @@ flood limits has come, and one at a time per chat, so a row never waits long whi
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
 403 means the patient blocked the bot: they are marked unreachable, their schedule stops, and staff
-are told.
+are told. The bot removed from the staff chat holds what is owed there; a group where it may not write
+(400 no rights) is tried again with backoff.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from bot.prompts import Catalog
 from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
-from bot.views.edits import edit
+from bot.views.edits import edit, gone
 from storage import checkins, outbox, patient_messages, patients, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage
@@ -47,6 +48,13 @@ log = logging.getLogger(__name__)
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
+
+
+def may_not_write(error: BadRequest) -> bool:
+    """Telegram's 400 for a group where the bot may not post (only admins may write, or the bot was
+    restricted): the chat's doing, not the message's."""
+    said = error.message.lower()
+    return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said
 
 
 class OutboxSender:
@@ -163,6 +171,12 @@ class OutboxSender:
             await self._retry(row, after=self._backoff(row), error="timed out")
         except BadRequest as error:
             self._count("400")
+            if may_not_write(error):
+                # Telegram says nothing when a group's own permissions change back: tried again later
+                # (and sent to another staff chat if an admin names one meanwhile), never given up.
+                log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
+                await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
+                return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
@@ -220,6 +234,8 @@ class OutboxSender:
                     rate_limit_args=PACED,
                 )
             except BadRequest as error:
+                if may_not_write(error):
+                    raise  # the chat's refusal, not the item's: it is tried again (see `_deliver`)
                 return await self._not_copied(row, error)
             return int(copied.message_id)
         assert row.checkin_id is not None
@@ -300,12 +316,18 @@ class OutboxSender:
             return int(sent.message_id)
         card = view.alert.card_message_id
         if card is not None and view.alert.card_chat_id == row.chat_id:
-            await edit(
-                bot.edit_message_caption(
-                    row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
+            try:
+                await edit(
+                    bot.edit_message_caption(
+                        row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
+                    )
                 )
-            )
-            return card
+                return card
+            except BadRequest as error:
+                if not gone(error):
+                    raise
+                # Someone deleted the card in the staff chat: what changed on it comes as a new card.
+                log.warning("the card of alert %s is gone from the staff chat; it is sent again", row.alert_id)
         chart = await self.cards.chart(view, now=now)
         sent = await bot.send_photo(
             row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
@@ -358,23 +380,31 @@ class OutboxSender:
         log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
         await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
 
+    async def _hold(self, row: OutboxMessage) -> bool:
+        """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
+        the bot is back or an admin names another chat. False when the row is not for the staff chat."""
+        assert row.id is not None
+        async with self.database.session() as session:
+            if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id != await self.staff_chat.current(session):
+                return False
+            await outbox.release(session=session, message_id=row.id)
+            held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+        log.error(
+            "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
+            "/staffchat in a group the bot is in",
+            row.chat_id,
+            held,
+        )
+        return True
+
     async def _blocked(self, row: OutboxMessage) -> None:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
+        if await self._hold(row):
+            return
         now = self.clock()
         async with self.database.session() as session:
-            staff_chat_id = await self.staff_chat.current(session)
-            if row.chat_id == staff_chat_id and row.kind in outbox.STAFF_CHAT_KINDS:
-                await outbox.release(session=session, message_id=row.id)
-                held = await self.staff_chat.hold(session, chat_id=row.chat_id)
-                log.error(
-                    "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
-                    "/staffchat in a group the bot is in",
-                    row.chat_id,
-                    held,
-                )
-                return
             await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.BLOCKED, now=now)
             patient_id = await roster.unreachable_in(
                 session,

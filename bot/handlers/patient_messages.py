@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 
 from bot.care_team.intake import FiledAs, Received
 from bot.handlers.checkin import checkin_completed
 from bot.handlers.context import DiaryContext
 from bot.views.checkin import render
-from bot.views.edits import edit
+from bot.views.edits import edit, gone
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,15 @@ async def edited(update: Update, context: DiaryContext) -> None:
         return
     context.services.outbox_wake.set()
     log.info("patient %s edited a message, filed as %s", context.patient.id, got.filed_as)
+    if got.filed_as is FiledAs.ANSWER and got.checkin is not None and got.checkin.step is None:
+        # An answer of a finished check-in changed: the rules look again (they raise nothing twice).
+        assert context.patient.id is not None
+        await context.services.desk.evaluate(patient_id=context.patient.id, now=context.now)
     await _after_checkin_change(message, context, got)
     if got.filed_as is FiledAs.NOTE and not got.crisis:
         await message.reply_text(context.text("checkin.note_updated"))
+    elif got.filed_as is FiledAs.ANSWER:
+        await message.reply_text(context.text("checkin.saved"))
 
 
 async def _after_checkin_change(message: Message, context: DiaryContext, got: Received) -> None:
@@ -133,9 +140,18 @@ async def _after_checkin_change(message: Message, context: DiaryContext, got: Re
     if state is None or state.chat_id is None or state.message_id is None:
         return
     text, keyboard = render(state, language=context.patient.language, catalog=services.catalog)
-    await edit(
-        context.bot.edit_message_text(text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard)
-    )
+    try:
+        await edit(
+            context.bot.edit_message_text(
+                text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=keyboard
+            )
+        )
+    except BadRequest as error:
+        if not gone(error):
+            raise
+        # The patient deleted the check-in from their chat: it comes again, with the buttons to go on.
+        sent = await context.bot.send_message(state.chat_id, text, reply_markup=keyboard)
+        await services.checkins.attach_message(checkin_id=state.id, chat_id=state.chat_id, message_id=sent.message_id)
 
 
 async def callme_command(update: Update, context: DiaryContext) -> None:

@@ -8,6 +8,7 @@ import logging
 from functools import partial
 
 from telegram import ForceReply, Message, Update
+from telegram.constants import ChatType
 
 from bot.care_team.text_limits import shorten
 from bot.handlers.context import DiaryContext
@@ -62,6 +63,12 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     patient_id = await services.replies.addressee(
         chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
     )
+    if patient_id is None and about is not None and message.chat.type != ChatType.PRIVATE:
+        # A reply to one of the bot's own messages in a group is meant for the bot (the only kind Telegram
+        # passes it): it is not dropped without a word. (A direct chat answers every message anyway; there
+        # a staff member who is a patient too may be answering their own diary.)
+        await message.reply_text(t("staff.reply_to_whom"))
+        return True
     if patient_id is None:
         return False
     if not message.text:
@@ -83,7 +90,13 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     log.info("staff %s replied to patient %s", user.id, patient.id)
     # Queued all the same: unblocking the bot (without /start) lets it through.
     blocked = patient.status == PatientStatus.UNREACHABLE
-    await message.reply_text(t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code))
+    said = await message.reply_text(
+        t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
+    )
+    # It names the patient: a follow-up written as a reply to it goes to them too.
+    await services.replies.about(
+        chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, now=context.now
+    )
     return True
 
 

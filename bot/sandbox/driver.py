@@ -123,6 +123,11 @@ class SimulatedUser:
             return None
         return await self._reply(reply, timeout, f"edit to {text[:20]!r}")
 
+    def delete(self, message: ChatMessage) -> None:
+        """Delete a message in a chat (a group admin may delete the bot's too). Telegram tells the bot
+        nothing; editing the message answers 400 from then on."""
+        self.server.user_deletes(self.json, message)
+
     async def edit_caption(
         self, message: ChatMessage, caption: str, *, wait: bool = True, timeout: float = 10.0
     ) -> ChatMessage | None:

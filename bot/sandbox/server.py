@@ -116,6 +116,7 @@ RESTRICTED_RIGHTS: JSON = {
             "send_video_notes",
             "send_voice_notes",
             "edit_tag",
+            "react_to_messages",
         )
     },
 }
@@ -320,7 +321,8 @@ class Event:
 
     actor: str  # "user" or "bot"
     chat_id: int
-    # user: text, press, edit, a media kind (photo, voice, location...), add (the bot to a group), block, unblock
+    # user: text, press, edit, a media kind (photo, voice, location...), add (the bot to a group), delete,
+    # block, unblock
     # bot: send, edit, toast, delete, copy, forward, leave, a media kind (photo, document, voice...)
     kind: str
     text: str
@@ -401,6 +403,9 @@ class BotApiStandIn:
         # Set by setWebhook: updates are then POSTed there (with the secret header) instead of queued.
         self.webhook: JSON | None = None
         self.webhook_deliveries: list[int] = []  # HTTP status of each POST, in order
+        # Webhook updates whose first POST "failed": Telegram tries them again later, after newer ones.
+        self._hold_next = False
+        self._held: list[JSON] = []
         self._pushing: set[asyncio.Task[None]] = set()
         self._methods: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -602,13 +607,30 @@ class BotApiStandIn:
         update_id = next(self._update_ids)
         self._history[update_id] = {"update_id": update_id, **payload}
         if self.webhook is not None:
-            task = asyncio.get_running_loop().create_task(self._post_update(self._history[update_id]))
-            self._pushing.add(task)
-            task.add_done_callback(self._pushing.discard)
+            if self._hold_next:
+                self._hold_next = False
+                self._held.append(self._history[update_id])
+            else:
+                self._post_soon(self._history[update_id])
             return update_id
         self._updates.append(self._history[update_id])
         self._new_update.set()
         return update_id
+
+    def hold_back_next(self) -> None:
+        """By webhook, Telegram may deliver an update after newer ones (its POST failed or timed out and is
+        tried again later, while later updates go through): the next update waits for `deliver_held`."""
+        self._hold_next = True
+
+    def deliver_held(self) -> None:
+        held, self._held = self._held, []
+        for update in held:
+            self._post_soon(update)
+
+    def _post_soon(self, update: JSON) -> None:
+        task = asyncio.get_running_loop().create_task(self._post_update(update))
+        self._pushing.add(task)
+        task.add_done_callback(self._pushing.discard)
 
     async def _post_update(self, update: JSON) -> None:
         """Deliver to the webhook as Telegram does: POST, and try again (a few times) until it says 2xx."""
@@ -705,6 +727,10 @@ class BotApiStandIn:
         if self._bot_hears(message.chat_id):
             self.push_update({"edited_message": self._message_json(message)})
         self._said(message.from_user, message, "edit")
+
+    def user_deletes(self, user: JSON, message: ChatMessage) -> None:
+        message.deleted = True
+        self.transcript.append(Event("user", message.chat_id, "delete", f"{user['first_name']} deletes a message"))
 
     def user_blocks_bot(self, user: JSON) -> None:
         """The user blocks the bot: Telegram tells the bot by my_chat_member, and sends to them answer 403."""
