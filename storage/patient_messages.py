@@ -120,6 +120,25 @@ async def latest_version(*, session: AsyncSession, patient_id: int, telegram_mes
     return str(row[0]) if row else None
 
 
+async def edited_since(*, session: AsyncSession, patient_id: int, telegram_message_id: int, since: datetime) -> bool:
+    """Whether an edit of the message came at or after `since`. Telegram numbers messages per chat, so a
+    patient re-linked to a new account meets the old account's numbers again: only a recent edit counts."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES.c.id)
+            .where(
+                MESSAGES.c.patient_id == patient_id,
+                MESSAGES.c.telegram_message_id == telegram_message_id,
+                MESSAGES.c.kind == "edit",
+                MESSAGES.c.received_at >= since,
+            )
+            .limit(1),
+        )
+    ).first()
+    return row is not None
+
+
 async def get(*, session: AsyncSession, message_id: int) -> PatientMessage | None:
     row = (await execute(session, select(MESSAGES).where(MESSAGES.c.id == message_id))).first()
     return PatientMessage(**row._mapping) if row else None

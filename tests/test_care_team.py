@@ -556,3 +556,27 @@ async def test_a_repeated_crisis_while_a_pain_alert_is_snoozed_is_a_new_card_eac
     assert (pain.status, one.status, two.status) == ("snoozed", "acknowledged", "open")
     diary.clock.advance(minutes=16)
     assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1
+
+
+@SQLITE_ONLY
+async def test_after_a_relink_the_new_accounts_messages_reach_staff_though_telegram_numbers_them_again(
+    diary: Diary,
+) -> None:
+    """Telegram numbers messages per chat: the new account's first messages carry the numbers of the old
+    account's, some of them edited. None of them may be taken for a late copy of an edited message."""
+    old = SimulatedUser(diary.standin, 301, "Ana")
+    await diary.enrol(old)
+    for n in range(4):
+        said = old.say(f"old phone message {n}")
+        await old.wait_for(lambda: (old.last.text or "").startswith("I can't give medical advice"))
+        await old.edit(said, f"old phone message {n}, edited")
+    diary.clock.advance(days=2)
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, 311, "Ana")
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    for n in range(8):
+        await new.send(f"new phone message {n}")
+    await diary.wait_until(lambda: sum("new phone" in (m.text or "") for m in staff_chat(diary)) == 8)
+    numbers = {m.message_id for m in diary.standin.chat(311) if m.text and m.text.startswith("new phone")}
+    assert numbers & {m.message_id for m in diary.standin.chat(301) if m.text and m.text.startswith("old phone")}

@@ -66,6 +66,8 @@ ALREADY = Received(None)
 ALBUM_WINDOW = timedelta(minutes=5)
 # A typed message is read for crisis language together with the one before it sent within this while.
 ONE_SENTENCE = timedelta(minutes=3)
+# Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
+LATE_DELIVERY = timedelta(days=1)
 
 
 class Intake:
@@ -110,13 +112,11 @@ class Intake:
                     together = f"{previous.text}\n{text}"
                     if self.crisis_language.matches(together):
                         crisis, read_as = True, together
-            # By webhook Telegram may deliver a message after its own edit (its first POST failed): the
-            # patient's correction is what staff and the check-in have, and this older version is only kept.
-            late = (
-                await patient_messages.latest_version(
-                    session=session, patient_id=patient.id, telegram_message_id=message_id
-                )
-                is not None
+            # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
+            # within the day): the patient's correction is what staff and the check-in have, and this older
+            # version is only kept.
+            late = await patient_messages.edited_since(
+                session=session, patient_id=patient.id, telegram_message_id=message_id, since=now - LATE_DELIVERY
             )
             waiting = (
                 None
