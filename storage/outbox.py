@@ -19,8 +19,9 @@ INTERNAL_ERROR = "internal error while sending"  # one of the bot's own, not Tel
 # the bot was removed from it): held, never sent, until an admin names a staff chat. Telegram gives no
 # chat the id 0.
 STAFF_CHAT_UNKNOWN = 0
-# What goes to the staff chat (escalations go to admins' own chats): these follow it when it changes.
-STAFF_CHAT_KINDS = ("staff", "copy", "alert")
+# What goes to the staff chat: these follow it when it changes. Escalations go to admins' own chats, or to
+# the staff chat when the clinic has no admin; only those rows are the staff chat's (their chat says so).
+STAFF_CHAT_KINDS = ("staff", "copy", "alert", "escalation")
 # What goes to a patient's own chat: these follow the patient to another Telegram account (a re-link).
 PATIENT_KINDS = ("patient", "received", "checkin", "reminder")
 
