@@ -929,6 +929,23 @@ def test_wanting_out_at_the_end_of_ones_strength_is_heard(language: CrisisLangua
         ("I swallowed the whole packet of ibuprofen and went to bed", True),
         ("I want to rest forever", True),
         ("quiero dormir para siempre", True),
+        # What the exceptions above must not hide: a head or a body is not a limb rested, "back to bed" is
+        # not where a packet was taken, and tired of living is not tired.
+        ("I want to rest my head forever", True),
+        ("I want to rest my weary body forever", True),
+        ("I took a whole packet of paracetamol, back to bed", True),
+        ("quiero dormir para siempre de lo cansada que estoy de vivir", True),
+        # "shd" is also texting for "should"; a CRPS relapse after an infusion is feared, not wanted.
+        ("I shd go to bed early", False),
+        ("u shd see the swelling", False),
+        ("I really don't want to relapse after the infusion", False),
+        ("I sh'd last night", True),
+        # Being knocked out by a medicine, run to hospital, shot a text: errands, not being killed.
+        ("I hope the amitriptyline will knock me out tonight", False),
+        ("I wish someone would run me to the hospital tomorrow", False),
+        ("please shoot me a text when the appointment is confirmed", False),
+        ("I wish a truck would run me over", True),
+        ("I wish someone would shoot me", True),
     ],
 )
 def test_ordinary_days_that_read_like_crisis_words_stay_ordinary(
