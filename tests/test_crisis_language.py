@@ -946,6 +946,12 @@ def test_wanting_out_at_the_end_of_ones_strength_is_heard(language: CrisisLangua
         ("please shoot me a text when the appointment is confirmed", False),
         ("I wish a truck would run me over", True),
         ("I wish someone would shoot me", True),
+        # Going to A&E at the end of one's strength, a sister abroad: not leaving this world.
+        ("no aguanto más el dolor, me voy ya a urgencias", False),
+        ("no puedo más, me voy ya a casa", False),
+        ("no aguanto más, me voy ya", True),
+        ("cant wait to see my sister on the other side of the world", False),
+        ("I can't wait to see my son again in heaven", True),
     ],
 )
 def test_ordinary_days_that_read_like_crisis_words_stay_ordinary(
