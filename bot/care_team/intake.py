@@ -34,7 +34,7 @@ from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
 from storage import checkins, outbox, patient_messages
 from storage.database import Database
-from storage.models import CheckIn, Patient, Priority
+from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
 
 # How much of a crisis message its card shows; a longer one follows the card in full.
@@ -224,19 +224,22 @@ class Intake:
                 # Telegram may send an edit for a change no one can see (a link's preview made later): the
                 # words were heard and passed on when they came; a second time would only repeat them.
                 return ALREADY
+            first = None
             if not crisis and media is None:
+                first = await patient_messages.original(
+                    session=session, patient_id=patient.id, telegram_message_id=message_id
+                )
                 # "I just want to" and "dine", put right to "die": read with the message typed just before, as
                 # the message itself was when it came.
-                together = await self._with_the_one_before(session, patient, message_id, text)
+                together = await self._with_the_one_before(session, first, text)
                 if together is not None:
                     crisis, read_as = True, together
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
-            if noted is None and not crisis and media is None:
-                corrected = await self._corrected_answer(session, patient, message_id, text, update_id, now)
-                if corrected is not None:
-                    return corrected
+            corrected = None
+            if noted is None and not crisis and first is not None:
+                corrected = await self._corrected_answer(session, first, text, now)
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -245,11 +248,19 @@ class Intake:
                 update_id=update_id,
                 telegram_message_id=message_id,
                 kind="edit",
-                filed_as=FiledAs.NOTE if noted else FiledAs.MESSAGE,
+                filed_as=FiledAs.ANSWER if corrected else FiledAs.NOTE if noted else FiledAs.MESSAGE,
                 now=now,
             )
             if stored is None:
                 return ALREADY
+            if corrected is not None:
+                checkin, item_id, value = corrected
+                assert checkin.id is not None
+                await checkins.upsert_answer(session=session, checkin_id=checkin.id, item=item_id, value=value, now=now)
+                answers = await checkins.answers(session=session, checkin_id=checkin.id)
+                return Received(
+                    FiledAs.ANSWER, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire)
+                )
             state = None
             if noted is not None and noted.id is not None:
                 note = (await checkins.answers(session=session, checkin_id=noted.id)).get("note", "")
@@ -278,13 +289,9 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
-    async def _with_the_one_before(
-        self, session: AsyncSession, patient: Patient, message_id: int, text: str
-    ) -> str | None:
+    async def _with_the_one_before(self, session: AsyncSession, edited: PatientMessage | None, text: str) -> str | None:
         """The edited message's new words after the message typed just before it (within ONE_SENTENCE of it,
         and not itself a crisis, already answered), when the two read together are crisis language."""
-        assert patient.id is not None
-        edited = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
         if edited is None or edited.kind != "text":
             return None
         previous = await patient_messages.typed_before(
@@ -293,43 +300,29 @@ class Intake:
         if previous is None or previous.crisis or previous.telegram_message_id is None:
             return None
         words = await patient_messages.latest_version(
-            session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
+            session=session, patient_id=edited.patient_id, telegram_message_id=previous.telegram_message_id
         )
         together = f"{words}\n{text}"
         return together if self.crisis_language.matches(together) else None
 
     async def _corrected_answer(
-        self, session: AsyncSession, patient: Patient, message_id: int, text: str, update_id: int, now: datetime
-    ) -> Received | None:
+        self, session: AsyncSession, first: PatientMessage, text: str, now: datetime
+    ) -> tuple[CheckIn, str, str] | None:
         """A number typed as a check-in's answer, edited into another the scale accepts ("7" to "8", a slip of
-        the thumb) while the check-in is open: the answer changes, as it would by its buttons. None when the
-        edit is anything else (it reaches staff as an edit)."""
-        assert patient.id is not None
-        first = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
-        if first is None or first.filed_as != FiledAs.ANSWER:
+        the thumb) while the check-in is open: the check-in, the item and the new answer, which replaces the
+        old as its buttons would. None when the edit is anything else (it reaches staff as an edit)."""
+        if first.filed_as != FiledAs.ANSWER:
             return None
-        found = await checkins.answer_given_at(session=session, patient_id=patient.id, at=first.received_at, now=now)
+        found = await checkins.answer_given_at(
+            session=session, patient_id=first.patient_id, at=first.received_at, now=now
+        )
         if found is None:
             return None
         checkin, item_id = found
         value = self._typed_value(item_id, text)
         if value is None or checkin.id is None:
             return None
-        stored = await patient_messages.add(
-            session=session,
-            patient_id=patient.id,
-            text=text,
-            update_id=update_id,
-            telegram_message_id=message_id,
-            kind="edit",
-            filed_as=FiledAs.ANSWER,
-            now=now,
-        )
-        if stored is None:
-            return ALREADY
-        await checkins.upsert_answer(session=session, checkin_id=checkin.id, item=item_id, value=value, now=now)
-        answers = await checkins.answers(session=session, checkin_id=checkin.id)
-        return Received(FiledAs.ANSWER, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire))
+        return checkin, item_id, value
 
     async def contact_request(self, *, patient: Patient, update_id: int, now: datetime, words: str = "") -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
