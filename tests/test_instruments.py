@@ -138,6 +138,16 @@ async def offered(diary: Diary, user: SimulatedUser) -> ChatMessage:
     return user.last
 
 
+async def answer_with_item_9_several_days(diary: Diary, user: SimulatedUser, offer: ChatMessage) -> None:
+    """A positive PHQ-2 (both items nearly every day), then the PHQ-9's next six items not at all and item 9
+    (thoughts of being better off dead or of self-harm) on several days."""
+    for _ in range(2):
+        await user.press(NEARLY_EVERY_DAY, message=diary.standin.messages[user.id][offer.message_id])
+    for _ in range(6):
+        await user.press(NOT_AT_ALL, message=diary.standin.messages[user.id][offer.message_id])
+    await user.press(SEVERAL_DAYS, message=diary.standin.messages[user.id][offer.message_id])
+
+
 async def rows(diary: Diary, model: type) -> list:  # type: ignore[type-arg]
     async with diary.database.session() as session:
         return list((await session.exec(select(model).order_by(model.id))).all())
@@ -191,11 +201,7 @@ async def test_phq9_item_9_above_not_at_all_is_a_crisis_once_per_questionnaire(d
     await register_staff(diary, sam)
     await diary.enrol(ben)
     offer = await offered(diary, ben)
-    for _ in range(2):
-        await ben.press(NEARLY_EVERY_DAY, message=diary.standin.messages[ben.id][offer.message_id])
-    for _ in range(6):
-        await ben.press(NOT_AT_ALL, message=diary.standin.messages[ben.id][offer.message_id])
-    await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+    await answer_with_item_9_several_days(diary, ben, offer)
     await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
     await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
     card = next(m for m in staff_chat(diary) if m.photo)

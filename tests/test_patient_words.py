@@ -30,7 +30,7 @@ from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
-from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
+from tests.test_instruments import answer_with_item_9_several_days, offered
 
 
 @SQLITE_ONLY
@@ -346,11 +346,7 @@ async def test_crisis_words_reach_staff_when_the_clinic_has_no_crisis_card_sent_
         assert [b for b, _ in shown.buttons] == ["Reply", "Seen"]
 
         offer = await offered(diary, ben)
-        for _ in range(2):
-            await ben.press(NEARLY_EVERY_DAY, message=diary.standin.messages[ben.id][offer.message_id])
-        for _ in range(6):
-            await ben.press(NOT_AT_ALL, message=diary.standin.messages[ben.id][offer.message_id])
-        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+        await answer_with_item_9_several_days(diary, ben, offer)
         await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
         await diary.wait_until(lambda: any("PHQ-9 question 9" in (m.text or "") for m in staff_chat(diary)))
         shown = next(m for m in staff_chat(diary) if "PHQ-9 question 9" in (m.text or ""))
