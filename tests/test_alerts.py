@@ -377,7 +377,7 @@ async def test_the_digest_hides_no_alert_that_waits_for_staff(diary: Diary) -> N
     snooze that is over is listed until someone resolves the alert."""
     for user_id, code in ((311, "P-0001"), (312, "P-0002"), (313, "P-0003")):
         await diary.enrol(SimulatedUser(diary.standin, user_id, "Pat"), code)
-    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9, 9])
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9, 9, 9])  # five nines over three days
     rules = load_rules(diary.settings.rules_file)
     rules = rules.model_copy(update={"severe_pain": rules.severe_pain.model_copy(update={"tier": Tier.DIGEST})})
     desk = AlertDesk.for_settings(diary.database, diary.settings)
@@ -418,7 +418,7 @@ async def test_the_digest_hides_no_alert_that_waits_for_staff(diary: Diary) -> N
         "Urgent alerts nobody has acknowledged yet:",
         "P-0002: New swelling",
         "Other alerts:",
-        "P-0001: Pain 9 on 4 check-ins in a row since Thu 19 Nov (alert at 9 or more)",
+        "P-0001: Pain 9 on 4 check-ins in a row since Wed 18 Nov (alert at 9 or more)",
         "Snoozed alerts whose snooze is over (listed until someone resolves them):",
         "P-0003: Pain has risen above this patient's usual level and stayed there",
     ]

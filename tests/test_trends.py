@@ -528,3 +528,9 @@ def test_a_usual_measured_on_few_or_wandering_days_is_uncertain_and_the_rise_cou
         update={"pain_worsening": RULES.pain_worsening.model_copy(update={"usual_uncertainty": 0})}
     )
     assert first_day(1, certain) < first_day(1)
+
+
+def test_a_rules_file_that_leaves_a_setting_out_gets_the_shipped_value() -> None:
+    """A clinic's own rules file may name only what it changes; what it leaves out must behave as the
+    shipped prompts/rules.yaml does, not as an older default in the code."""
+    assert parse_rules({}, source="empty") == RULES

@@ -106,7 +106,7 @@ class SeverePain(Consecutive):
     baseline_min_entries: int = Field(default=8, ge=3)
     # The run must also cover this many days: at two check-ins a day, four are two days, a bad spell
     # of a wandering diary; three days are rarer (1: `consecutive` alone).
-    days: int = Field(default=1, ge=1, le=30)
+    days: int = Field(default=3, ge=1, le=30)
 
 
 class NewSign(Consecutive, SignShares):
