@@ -50,6 +50,12 @@ def test_too_few_scores_before_an_infusion_measure_nothing() -> None:
     assert (cycle.baseline, cycle.relief, cycle.projected_half, cycle.day) == (None, None, None, 29)
 
 
+def test_an_infusion_on_the_clinics_date_is_day_0_for_a_patient_still_on_the_day_before() -> None:
+    """Staff record the clinic's date; for a patient west of the clinic it can still be the day before."""
+    (cycle,) = cycles(diary(range(-20, 0), waning), [(DAY0, "")], today=DAY0 - timedelta(days=1), config=CONFIG)
+    assert cycle.day == 0
+
+
 def test_relief_at_its_best_now_and_below_half_since() -> None:
     today = DAY0 + timedelta(days=58)
     (cycle,) = cycles(diary(range(-14, 59), waning), [(DAY0, "ketamine")], today=today, config=CONFIG)

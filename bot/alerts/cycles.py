@@ -105,7 +105,8 @@ def cycles(pains: Pains, infusions: Sequence[tuple[date, str]], *, today: date, 
     for index, (on, kind) in enumerate(given):
         ended = index + 1 < len(given)
         end = given[index + 1][0] if ended else today + timedelta(days=1)
-        day = (end - on).days - 1 if ended else (today - on).days
+        # Staff record the clinic's date: west of the clinic, the patient's today can be the day before.
+        day = (end - on).days - 1 if ended else max(0, (today - on).days)
         level = baseline(pains, on, config)
         walked = list(steps(pains, on, end, level, config)) if level else []
         last = walked[-1] if walked else None
