@@ -19,6 +19,11 @@ async def value(*, session: AsyncSession, name: str) -> int:
     return counter.value if counter else 0
 
 
+async def set_value(*, session: AsyncSession, name: str, value: int) -> None:
+    statement = insert(session, Counter).values(name=name, value=value)
+    await session.exec(statement.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
+
+
 async def claim_day(*, session: AsyncSession, name: str, day: int) -> bool:
     """Move a day counter (a date's ordinal) forward to `day`; False when it is already there, so of
     several processes only one does a once-a-day job."""

@@ -580,6 +580,31 @@ async def test_a_digest_sent_late_lists_the_questionnaires_since_the_last_digest
 
 
 @SQLITE_ONLY
+async def test_a_digest_time_moved_later_still_lists_what_came_after_the_last_digest(diary: Diary) -> None:
+    """Saturday's digest at 08:00, a questionnaire at 12:00, then the digest time moved to 16:00: Sunday's
+    digest lists the questionnaire (it came after Saturday's digest, not after Saturday 16:00)."""
+    await diary.enrol(SimulatedUser(diary.standin, 342, "Ben"))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": "08:00"})})
+    assert await digest.daily(desk, now=diary.clock()), "Saturday 09:00 in Berlin: Saturday's digest"
+    answered = diary.clock() + timedelta(hours=3)  # Saturday 12:00 in Berlin
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        scores = {"peg_pain": "6", "peg_enjoyment": "6", "peg_activity": "6"}
+        entries = [(answered, answered.date(), scores)]
+        await checkins.import_entries(
+            session=session, patient_id=patient.id, questionnaire="interference", entries=entries
+        )
+    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": "16:00"})})
+    diary.clock.advance(days=1, hours=7, minutes=5)  # Sunday 16:05 in Berlin
+    assert await digest.daily(desk, now=diary.clock())
+    await diary.wait_until(lambda: any("Daily digest, 2026-11-22" in (m.text or "") for m in staff_chat(diary)))
+    text = next(m.text or "" for m in staff_chat(diary) if "Daily digest, 2026-11-22" in (m.text or ""))
+    assert "Questionnaires answered: P-0001 PEG (pain interference) 6 (the first)" in text, text
+
+
+@SQLITE_ONLY
 async def test_the_days_a_run_covers_are_the_patients_own_days(diary: Diary) -> None:
     """Severe pain must last 4 check-ins over 3 days. For a patient in Los Angeles who checks in at 08:00
     and 20:00, the evening's check-in is already the next day in UTC: their Monday and Tuesday are not

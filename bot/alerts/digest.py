@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +24,7 @@ from storage.models import Alert, Priority
 from storage.statuses import AlertStatus, PatientStatus
 
 DIGEST_DAY = "digest_day"  # the counter that makes it once a day, whichever process gets there first
+DIGEST_MINUTE = "digest_minute"  # when the last digest was composed, in minutes since 1970 (UTC)
 RETRY_AFTER = timedelta(minutes=5)  # after a failed daily pass
 DIGEST_TEXT = 160  # characters of each patient message quoted in the digest
 
@@ -44,10 +45,11 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
         return False
     async with desk.database.session() as session:
         last = await counters.value(session=session, name=DIGEST_DAY)
+        minute = await counters.value(session=session, name=DIGEST_MINUTE)
     if last >= today.toordinal():
         return False  # sent today already
     try:
-        return await _sweep_and_send(desk, now=now, today=today, since=_since_last(desk, last, now))
+        return await _sweep_and_send(desk, now=now, today=today, since=_since_last(desk, last, minute, now))
     except Exception:
         # A failure that recurs (one patient's diary tripping a rule) would otherwise cost a sweep of every
         # patient at each tick: the day stays unclaimed, and the next try waits a while.
@@ -55,13 +57,16 @@ async def daily(desk: AlertDesk, *, now: datetime) -> bool:
         raise
 
 
-def _since_last(desk: AlertDesk, last: int, now: datetime) -> datetime:
-    """Since the last digest's time (a digest sent late, after the bot was down across its time, lists
-    what came after the one before it), and at least the last day."""
+def _since_last(desk: AlertDesk, last: int, minute: int, now: datetime) -> datetime:
+    """Since the last digest (a digest sent late, after the bot was down across its time, lists what
+    came after the one before it), and at least the last day. The time it was composed, not the digest
+    time of its day: a digest time moved later would otherwise skip what came in between."""
     day = now - timedelta(days=1)
+    if minute > 0:
+        return min(day, datetime.fromtimestamp(minute * 60, UTC))
     if last <= 0:
         return day
-    (at,) = parse_times(desk.rules.digest.time)
+    (at,) = parse_times(desk.rules.digest.time)  # a digest sent before its time was recorded
     return min(day, wall_clock_instant(date.fromordinal(last), at, desk.clinic_zone))
 
 
@@ -70,6 +75,7 @@ async def _sweep_and_send(desk: AlertDesk, *, now: datetime, today: date, since:
     async with desk.database.session() as session:
         if not await counters.claim_day(session=session, name=DIGEST_DAY, day=today.toordinal()):
             return False  # another process got there first
+        await counters.set_value(session=session, name=DIGEST_MINUTE, value=int(now.timestamp()) // 60)
         text = await _compose(desk, session, now=now, today=today, since=since)
         if text is not None:
             chat_id = await desk.staff_chat.destination(session)
