@@ -317,10 +317,39 @@ async def test_messages_to_one_chat_keep_their_order_when_one_is_retried(tmp_pat
         async with diary.database.session() as session:
             query = select(OutboxMessage).where(col(OutboxMessage.chat_id) == STAFF_CHAT)
             header_row, copy_row = (await session.exec(query.order_by(col(OutboxMessage.id)))).all()[-2:]
-        # Not a matter of timing: the copy still owed, and not due before its header is tried again.
+        # Not a matter of timing: the copy still owed, and nobody may take it before its header.
         assert (header_row.error, copy_row.status) == ("NetworkError", "pending")
-        assert copy_row.not_before >= header_row.not_before
+        async with diary.database.session() as session:
+            assert await outbox.claim_one(session=session, now=diary.clock()) is None
         diary.clock.advance(seconds=5)
         await diary.wait_until(lambda: len(diary.standin.chat(STAFF_CHAT)) == 2)
         header, copy = diary.standin.chat(STAFF_CHAT)
         assert (header.text, copy.kind) == ("P-0001 sent a photo:", "photo")
+
+
+@SQLITE_ONLY
+async def test_a_message_queued_while_an_earlier_one_waits_for_its_retry_keeps_its_place(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The header above Ben's photo fails with a 502 and waits a moment to be tried again; Ben writes
+    again meanwhile. His new message was due before the header's retry and went first: staff saw it
+    above "P-0001 sent a photo:". Each waits for what was queued before it for the same chat."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
+        answered = ben.expect_reply()
+        ben.send_photo()
+        await answered
+        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        answered = ben.expect_reply()
+        ben.say("and now my foot is burning too")
+        await answered  # the reply to Ben went, in his own chat: the sender ran past the staff chat's rows
+        await diary.wait_until_async(lambda rows: sum(r.chat_id == STAFF_CHAT for r in rows) == 3)
+        await asyncio.sleep(0.3)
+        assert diary.standin.chat(STAFF_CHAT) == [], "nothing goes before the header it waits for"
+        diary.clock.advance(seconds=5)
+        await diary.wait_until(lambda: len(diary.standin.chat(STAFF_CHAT)) == 3)
+        header, copy, words = diary.standin.chat(STAFF_CHAT)
+        assert (header.text, copy.kind) == ("P-0001 sent a photo:", "photo")
+        assert words.text == "Message from P-0001:\nand now my foot is burning too"
