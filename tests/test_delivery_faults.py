@@ -9,6 +9,7 @@ import asyncio
 import random
 import signal
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from storage import migrate, outbox, staff
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
-from tests.harness import SQLITE_ONLY, START, Clock, running_diary
+from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, with_history
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
@@ -353,3 +354,83 @@ async def test_a_message_queued_while_an_earlier_one_waits_for_its_retry_keeps_i
         header, copy, words = diary.standin.chat(STAFF_CHAT)
         assert (header.text, copy.kind) == ("P-0001 sent a photo:", "photo")
         assert words.text == "Message from P-0001:\nand now my foot is burning too"
+
+
+async def every_five_minutes_until(
+    diary: Diary, sam: SimulatedUser, failed: Callable[[list[OutboxMessage]], bool], *, minutes: int
+) -> None:
+    """Time goes on five minutes at a time, a note reaching Sam's chat at each step (other chats' messages
+    go through), until `failed` holds of the outbox or `minutes` have passed."""
+    for step in range(minutes // 5):
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text=f"note {step}", now=diary.clock())
+        await sam.wait_for(lambda: any(m.text == f"note {step}" for m in sam.messages), timeout=10)  # noqa: B023
+        async with diary.database.session() as session:
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        if failed(rows):
+            return
+        diary.clock.advance(minutes=5)
+        await asyncio.sleep(0.6)  # the sender's next look (every 0.5 s at most) tries what is due again
+
+
+@SQLITE_ONLY
+async def test_a_crisis_text_telegram_will_not_deliver_for_an_hour_is_given_up_and_staff_are_told(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Telegram answers 502 to everything for Ben's chat, and to no one else's. His crisis text was tried
+    for ever, and all that was owed to him waited behind it, while staff believed he had it. After an
+    hour of failing while other messages went through it is given up, and the staff chat gets its words,
+    to reach him another way; what came after it for him goes once his chat works again."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+        await diary.enrol(ben)
+        diary.standin.fail_chat(ben.id, 502, "Bad Gateway")
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))  # the card goes
+        ben.say("and my hand is swollen")
+        await diary.inbox_processed(at_least=3)
+
+        def crisis_text(rows: list[OutboxMessage]) -> OutboxMessage:
+            return next(r for r in rows if r.chat_id == ben.id and r.priority == 0)
+
+        await every_five_minutes_until(diary, sam, lambda rows: crisis_text(rows).status == "failed", minutes=30)
+        async with diary.database.session() as session:
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        assert crisis_text(rows).status == "pending", "half an hour is not given up"
+        await every_five_minutes_until(diary, sam, lambda rows: crisis_text(rows).status == "failed", minutes=60)
+        async with diary.database.session() as session:
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        words = crisis_text(rows).text
+        assert crisis_text(rows).status == "failed" and words
+        told = (
+            "Telegram would not deliver the bot's message to P-0001 for over an hour, while other messages went "
+            "through; it was given up so that what follows can go. Please contact them another way. "
+            f"The message was:\n{words}"
+        )
+        await diary.wait_until(lambda: any(m.text == told for m in diary.standin.chat(STAFF_CHAT)))
+        diary.standin.heal_chat(ben.id)
+        diary.clock.advance(minutes=5)  # past the backoff of what was tried after it
+        await ben.wait_for(lambda: any((m.text or "").startswith("I can't give medical advice") for m in ben.messages))
+        assert not any(m.text == words for m in ben.messages)
+
+
+@SQLITE_ONLY
+async def test_nothing_is_given_up_while_telegram_fails_for_everyone(tmp_path: Path, database_url: str) -> None:
+    """Through an outage (Telegram's, or the clinic's network) every chat fails: two hours of it give up
+    nothing, and all arrives when it ends."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="hello Ben", now=diary.clock())
+            await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text="hello Sam", now=diary.clock())
+        for user in (ben, sam):
+            diary.standin.fail_chat(user.id, 502, "Bad Gateway")
+        for _ in range(24):
+            diary.clock.advance(minutes=5)
+            await asyncio.sleep(0.6)
+        await diary.wait_until_async(lambda rows: all(r.attempts >= 10 for r in rows))
+        for user in (ben, sam):
+            diary.standin.heal_chat(user.id)
+        diary.clock.advance(minutes=5)
+        await ben.wait_for(lambda: any(m.text == "hello Ben" for m in ben.messages))
+        await sam.wait_for(lambda: any(m.text == "hello Sam" for m in sam.messages))

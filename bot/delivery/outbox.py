@@ -39,15 +39,22 @@ from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
 from bot.views.edits import edit, gone
-from storage import checkins, outbox, patient_messages, patients, staff_chat
+from storage import checkins, outbox, patient_messages, patients, staff, staff_chat
 from storage.database import Database
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Priority
 from storage.statuses import AlertStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
+# A row that fails (5xx, time-outs) this long while other chats' messages go through is the trouble of that
+# row or its chat, not a Telegram outage: it is given up, so that what is queued after it for that chat
+# (which waits for it, in order) can go, and staff are told what did not arrive. Through an outage, when
+# nothing goes through, nothing is given up.
+GIVE_UP_AFTER = timedelta(hours=1)
+# "Other chats' messages go through": one was delivered this recently (the longest backoff is 5 minutes).
+GOING_THROUGH = timedelta(minutes=10)
 
 
 def may_not_write(error: BadRequest) -> bool:
@@ -90,6 +97,8 @@ class OutboxSender:
         self.wake = wake or asyncio.Event()
         self._rows_in_hand: set[int] = set()
         self._chats_in_hand: Counter[int] = Counter()
+        self._delivered: tuple[datetime, int] | None = None  # the last delivery: when, and to which chat
+        self._failing_alone_since: dict[int, datetime] = {}  # row id: first failure while others went through
 
     async def run(self, stop: asyncio.Event) -> None:
         slots = asyncio.Semaphore(self.concurrency)
@@ -168,7 +177,7 @@ class OutboxSender:
         except TimedOut:
             self._count("uncertain")
             # The request may or may not have arrived: send again (a rare duplicate, never a loss).
-            await self._retry(row, after=self._backoff(row), error="timed out")
+            await self._failed_for_now(row, error="timed out")
         except BadRequest as error:
             self._count("400")
             if may_not_write(error):
@@ -184,7 +193,7 @@ class OutboxSender:
             await self._chat_migrated(row, error.new_chat_id)
         except NetworkError as error:  # 5xx, connection refused: nothing was delivered
             self._count("5xx")
-            await self._retry(row, after=self._backoff(row), error=type(error).__name__)
+            await self._failed_for_now(row, error=type(error).__name__)
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
             # Given up only when its try before failed so too: tries through an outage count as well.
@@ -195,9 +204,60 @@ class OutboxSender:
         else:
             if message_id is not None:
                 self._count("ok")
+                self._delivered = (self.clock(), row.chat_id)
+            self._failing_alone_since.pop(row.id, None)
             await self._finish(
                 row, OutboxStatus.SKIPPED if message_id is None else OutboxStatus.SENT, telegram_message_id=message_id
             )
+
+    async def _failed_for_now(self, row: OutboxMessage, *, error: str) -> None:
+        """5xx, a time-out, the network: tried again with backoff, or given up after failing for an hour
+        while other chats' messages went through (see GIVE_UP_AFTER)."""
+        assert row.id is not None
+        now = self.clock()
+        last = self._delivered
+        if last is None or last[1] == row.chat_id or now - last[0] > GOING_THROUGH:  # an outage, maybe
+            self._failing_alone_since.pop(row.id, None)
+        elif now - self._failing_alone_since.setdefault(row.id, now) >= GIVE_UP_AFTER:
+            await self._give_up(row, error=error)
+            return
+        await self._retry(row, after=self._backoff(row), error=error)
+
+    async def _give_up(self, row: OutboxMessage, *, error: str) -> None:
+        """Marked failed, and staff told what did not arrive: the staff chat of a message to a patient
+        (with its words, so that someone can reach them another way), the admins of one to the staff chat.
+        A check-in or reminder is only logged: it closes unanswered, as the adherence figures show."""
+        assert row.id is not None
+        self._failing_alone_since.pop(row.id, None)
+        log.warning(
+            "outbox message %s (%s) to chat %s failed (%s) for over an hour while others were delivered; given up",
+            row.id,
+            row.kind,
+            row.chat_id,
+            error,
+        )
+        await self._finish(row, OutboxStatus.FAILED, error=f"{error}; given up after an hour while others went through")
+        t = functools.partial(self.catalog.text, self.catalog.default_language)
+        async with self.database.session() as session:
+            patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+            code = patient.code if patient is not None else "?"
+            now, priority = self.clock(), Priority(row.priority)
+            if row.kind in ("patient", "received"):
+                chats = [await self.staff_chat.destination(session)]
+                text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
+            elif row.kind in outbox.STAFF_CHAT_KINDS:
+                chats = [admin for admin in await staff.admins(session=session) if admin != row.chat_id]
+                if row.text:
+                    text = t("staff.undelivered_to_staff_chat", text=row.text)
+                else:
+                    text = t("staff.undelivered_item_to_staff_chat", code=code)
+            else:
+                return
+            for chat_id in chats:
+                await outbox.enqueue(
+                    session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
+                )
+        self.wake.set()
 
     def _count(self, result: str) -> None:
         if self.metrics is not None:

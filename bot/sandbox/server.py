@@ -393,6 +393,8 @@ class BotApiStandIn:
         self._query_chats: dict[str, int] = {}
         self._new_update = asyncio.Event()
         self._failures: dict[str, list[ApiError]] = defaultdict(list)
+        # Chats every call to which fails (Telegram's trouble with one chat, while others work).
+        self.failing_chats: dict[int, ApiError] = {}
         self._answer_waiters: dict[str, asyncio.Future[JSON]] = {}
         self._chat_waiters: dict[int, list[asyncio.Future[ChatMessage]]] = defaultdict(list)
         self._global_bucket = TokenBucket(30, 30)
@@ -476,6 +478,9 @@ class BotApiStandIn:
         failures = self._failures.get(method)
         if failures:
             return self._error(failures.pop(0))
+        chat = str(params.get("chat_id", ""))
+        if chat.lstrip("-").isdigit() and int(chat) in self.failing_chats:
+            return self._error(self.failing_chats[int(chat)])
         try:
             result = await handler(params)
         except ApiError as error:
@@ -521,6 +526,13 @@ class BotApiStandIn:
     ) -> None:
         """Answer the next `times` calls of `method` with this error instead of doing them."""
         self._failures[method].extend(ApiError(code, description, retry_after) for _ in range(times))
+
+    def fail_chat(self, chat_id: int, code: int, description: str) -> None:
+        """Every call to `chat_id` answers this error until `heal_chat`; other chats work."""
+        self.failing_chats[chat_id] = ApiError(code, description, None)
+
+    def heal_chat(self, chat_id: int) -> None:
+        self.failing_chats.pop(chat_id, None)
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them answers 403 from now on."""
