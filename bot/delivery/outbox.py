@@ -39,7 +39,7 @@ from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
 from bot.views.edits import edit, gone
-from storage import checkins, outbox, patient_messages, patients, staff, staff_chat
+from storage import checkins, clinic_settings, outbox, patient_messages, patients, staff, staff_chat
 from storage.database import Database
 from storage.models import OutboxMessage, Priority
 from storage.statuses import AlertStatus, OutboxStatus
@@ -55,6 +55,8 @@ ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
 GIVE_UP_AFTER = timedelta(hours=1)
 # "Other chats' messages go through": one was delivered this recently (the longest backoff is 5 minutes).
 GOING_THROUGH = timedelta(minutes=10)
+# The staff chat the admins were told the bot cannot post in (told once, until a message gets there again).
+UNWRITABLE_TOLD = "staff_chat_unwritable_told"
 
 
 def may_not_write(error: BadRequest) -> bool:
@@ -185,6 +187,7 @@ class OutboxSender:
                 # (and sent to another staff chat if an admin names one meanwhile), never given up.
                 log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
+                await self._tell_admins_unwritable(row)
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -257,6 +260,30 @@ class OutboxSender:
                 await outbox.enqueue(
                     session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
                 )
+        self.wake.set()
+
+    async def _tell_admins_unwritable(self, row: OutboxMessage) -> None:
+        """The bot may not post in the staff chat: admins are told in their own chats, once (until a
+        message gets there again), as well as the log."""
+        async with self.database.session() as session:
+            if row.chat_id != await self.staff_chat.current(session):
+                return
+            told = await clinic_settings.get(session=session, name=UNWRITABLE_TOLD)
+            if told == str(row.chat_id) or not await clinic_settings.replace(
+                session=session, name=UNWRITABLE_TOLD, old=told, new=str(row.chat_id), now=self.clock()
+            ):
+                return  # told already, by this process or another
+            text = self.catalog.text(self.catalog.default_language, "staff.staff_chat_unwritable")
+            for admin in await staff.admins(session=session):
+                if admin != row.chat_id:
+                    await outbox.enqueue(
+                        session=session,
+                        kind="staff",
+                        chat_id=admin,
+                        text=text,
+                        priority=Priority.URGENT,
+                        now=self.clock(),
+                    )
         self.wake.set()
 
     def _count(self, result: str) -> None:
@@ -411,6 +438,11 @@ class OutboxSender:
                 await checkins.set_message(
                     session=session, checkin_id=row.checkin_id, chat_id=row.chat_id, message_id=telegram_message_id
                 )
+            if row.kind in outbox.STAFF_CHAT_KINDS and status == OutboxStatus.SENT:
+                # It may post there again: the admins are told the next time it cannot.
+                await clinic_settings.replace(
+                    session=session, name=UNWRITABLE_TOLD, old=str(row.chat_id), new="", now=now
+                )
             if row.kind in ABOUT_A_PATIENT and row.patient_id is not None and telegram_message_id is not None:
                 # A staff member's reply to this message reaches the patient it is about.
                 await staff_chat.remember(
@@ -449,6 +481,7 @@ class OutboxSender:
                 return False
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+        await self._tell_admins_unwritable(row)
         log.error(
             "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
             "/staffchat in a group the bot is in",
