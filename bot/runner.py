@@ -208,6 +208,7 @@ async def serve(
                     await inbox.poll(stop)
             finally:
                 stop.set()
+                inbox.stop_retrying()
                 if console is not None:
                     await console.stop()
                 if metrics is not None:

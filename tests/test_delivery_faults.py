@@ -15,16 +15,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
-from storage import migrate, outbox, staff
+from storage import migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
+from tests.postgres import PostgresCluster
 from tests.test_alerts import STAFF_CHAT, with_history
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
@@ -434,3 +436,64 @@ async def test_nothing_is_given_up_while_telegram_fails_for_everyone(tmp_path: P
         diary.clock.advance(minutes=5)
         await ben.wait_for(lambda: any(m.text == "hello Ben" for m in ben.messages))
         await sam.wait_for(lambda: any(m.text == "hello Sam" for m in sam.messages))
+
+
+@SQLITE_ONLY
+async def test_messages_that_came_while_the_database_was_away_reach_staff_once_it_is_back(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database answers nothing for a while (SQLite locked past its wait, PostgreSQL restarting) as Ben
+    writes. He is told something went wrong (or gets the crisis text), and his words were marked handled
+    all the same: staff never saw them, a crisis message included. Now they are tried again until the
+    database is back, without telling Ben again at each try, and reach staff once."""
+    tries: list[str] = []
+
+    async def away(**_: object) -> None:
+        tries.append("")
+        raise OperationalError("INSERT INTO patientmessage", {}, Exception("database is locked"))
+
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", away)
+        reply = await ben.send("my hand is purple")
+        assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+        reply = await ben.send("I want to kill myself")
+        assert reply is not None and not (reply.text or "").startswith("Sorry"), "the crisis text"
+        await diary.wait_until(lambda: len(tries) >= 4, timeout=20)  # each tried again while it is away
+        monkeypatch.undo()
+        forwarded = "Message from P-0001:\nmy hand is purple"
+        await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))  # the crisis card
+        await diary.inbox_processed()
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+        assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
+        assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+
+
+async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> None:
+    """The clinic's PostgreSQL is restarted (an update, a failover) while the bot runs and Ben writes. The
+    message that came meanwhile reaches staff once the database is back, and so does what he writes
+    after: the sender does not stop for good at the first statement that fails."""
+    cluster = PostgresCluster()  # its own, to stop and start
+    cluster.start()
+    try:
+        async with running_diary(await cluster.create_database(), tmp_path / "files") as diary:
+            ben = SimulatedUser(diary.standin, 301, "Ben")
+            await diary.enrol(ben)
+            cluster.pause()
+            reply = await ben.send("my hand is purple", timeout=30)
+            assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+            await asyncio.sleep(2)  # the sender looks for work meanwhile, and fails
+            cluster.resume()
+            forwarded = "Message from P-0001:\nmy hand is purple"
+            await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 60)
+            ben.say("and now it is cold")
+            later = "Message from P-0001:\nand now it is cold"
+            await diary.wait_until(lambda: any(m.text == later for m in diary.standin.chat(STAFF_CHAT)), 30)
+            await diary.inbox_processed()
+            assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+            assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+    finally:
+        cluster.stop()

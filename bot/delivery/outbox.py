@@ -19,9 +19,9 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -45,6 +45,7 @@ from storage.models import OutboxMessage, Priority
 from storage.statuses import AlertStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
@@ -110,14 +111,17 @@ class OutboxSender:
         # latency does not slow the pace.
         claiming: asyncio.Task[OutboxMessage | None] | None = None
         while not stop.is_set():
+            # The database away for a while (PostgreSQL restarting, SQLite locked past its wait): the
+            # sender waits and looks again, rather than stopping for good while the bot runs on.
             if time.monotonic() >= next_recovery:
-                await self._recover()
+                if await self._or_wait(self._recover()) is False:
+                    continue
                 next_recovery = time.monotonic() + self.lease.total_seconds() / 3
             await slots.acquire()
             await self.limiter.overall_turn()
-            row = await (claiming or self._claim())
+            row = await self._or_wait(claiming or self._claim())
             claiming = None
-            if row is None:
+            if row is None or row is False:
                 slots.release()
                 self.wake.clear()
                 waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -138,6 +142,16 @@ class OutboxSender:
                 await outbox.release(session=session, message_id=leftover.id)
         if in_flight:
             await asyncio.gather(*in_flight)
+
+    @staticmethod
+    async def _or_wait(step: Awaitable[T]) -> T | Literal[False]:
+        """The step's result, or False (after a second's wait) when it failed: the database away."""
+        try:
+            return await step
+        except Exception as error:
+            log.warning("the outbox could not be read (%s); trying again in a moment", type(error).__name__)
+            await asyncio.sleep(1)
+            return False
 
     def _take(self, row: OutboxMessage) -> None:
         assert row.id is not None
