@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
+from bot.sandbox.server import free_port
 from storage import migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import OutboxMessage
@@ -43,19 +44,47 @@ async def in_flight(database: Database) -> int:
 async def test_a_kill_loop_while_patients_write_loses_no_message(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    await kill_loop(database_url, capsys, webhook=False)
+
+
+@pytest.mark.slow
+@SQLITE_ONLY
+async def test_a_kill_loop_while_patients_write_by_webhook_loses_no_message(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same behind a webhook: Telegram POSTs each update until the bot answers 200, which it does
+    once the update is stored; a kill before that leaves it to Telegram, after it to the next start."""
+    await kill_loop(database_url, capsys, webhook=True)
+
+
+async def kill_loop(database_url: str, capsys: pytest.CaptureFixture[str], *, webhook: bool) -> None:
+    """Patients write, each once in crisis words, while the bot is killed four times: every message is
+    passed on and answered, and every crisis message gets its card and the crisis text."""
     standin = BotApiStandIn()
     await standin.start()
     database = Database(database_url)
     await migrate.upgrade(database)
+    port = free_port()
+    by_webhook = {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/updates",
+        "WEBHOOK_SECRET": "s3cret-token_for-the-kill-loop",
+        "WEBHOOK_PORT": str(port),
+    }
     env = bot_env(
-        standin, database_url, STAFF_CHAT_ID=str(STAFF), OUTBOX_LEASE_SECONDS="2", DEFAULT_CHECKIN_TIMES="03:00"
+        standin,
+        database_url,
+        STAFF_CHAT_ID=str(STAFF),
+        OUTBOX_LEASE_SECONDS="2",
+        DEFAULT_CHECKIN_TIMES="03:00",
+        **(by_webhook if webhook else {}),
     )
+    options = ("--webhook",) if webhook else ()
     SimulatedUser(standin, STAFF, "Sam")
     async with database.session() as session:
         await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=START)
     patients = [SimulatedUser(standin, 400 + n, f"P{n}") for n in range(3)]
     rng = random.Random(11)
-    bot = start_bot(env)
+    bot = start_bot(env, *options)
     doubtful = 0
     try:
         for n, patient in enumerate(patients):
@@ -71,38 +100,50 @@ async def test_a_kill_loop_while_patients_write_loses_no_message(
             await patient.send(f"/start {token}", timeout=30)
             await patient.press("I agree", timeout=30)
         written: list[tuple[SimulatedUser, str]] = []
-        for _kill in range(4):
+        crises: list[tuple[SimulatedUser, str]] = []
+        for kill in range(4):
             for _round in range(2):
                 for patient in patients:
-                    text = f"message {len(written)} from {patient.first_name}: my hand hurts"
+                    if kill == 1 and _round == 0:
+                        text = f"message {len(written) + len(crises)} from {patient.first_name}: I want to kill myself"
+                        crises.append((patient, text))
+                    else:
+                        text = f"message {len(written) + len(crises)} from {patient.first_name}: my hand hurts"
+                        written.append((patient, text))
                     patient.say(text)
-                    written.append((patient, text))
                 await asyncio.sleep(rng.uniform(0.05, 0.3))
             await asyncio.sleep(rng.uniform(0.05, 1.0))
             bot.send_signal(signal.SIGKILL)
             bot.wait()
             doubtful += await in_flight(database)
-            bot = start_bot(env)
+            bot = start_bot(env, *options)
 
         def delivered() -> Counter[str]:
             return Counter(m.text or "" for m in standin.chat(STAFF) if m.text)
 
+        def cards(text: str) -> int:
+            return len([m for m in standin.chat(STAFF) if m.photo and text in (m.caption or "")])
+
+        def said(patient: SimulatedUser, start: str) -> int:
+            return len([m for m in patient.messages if (m.text or "").startswith(start)])
+
         async def everything_arrived() -> bool:
             arrived = delivered()
-            told = [
-                len([m for m in p.messages if (m.text or "").startswith("I can't give medical advice")])
-                for p in patients
-            ]
             forwarded = all(arrived[f"Message from W-{patients.index(p)}:\n{text}"] >= 1 for p, text in written)
-            return forwarded and all(t >= len(written) // len(patients) for t in told)
+            told = all(said(p, "I can't give medical advice") >= len(written) // len(patients) for p in patients)
+            carded = all(cards(text) >= 1 for _, text in crises)
+            helped = all(said(p, "Thank you for telling us") >= 1 for p in patients)
+            return forwarded and told and carded and helped
 
         await wait_for(everything_arrived, 120)
         await asyncio.sleep(1)  # anything sent twice would be here by now
         duplicates = sum(count - 1 for text, count in delivered().items() if text.startswith("Message from"))
+        duplicates += sum(cards(text) - 1 for _, text in crises)
         with capsys.disabled():
             print(
-                f"\n[{database_url.split(':')[0]}] {len(written)} messages, 4 kills: all delivered; "
-                f"{duplicates} duplicates, {doubtful} requests in flight at the kills"
+                f"\n[{database_url.split(':')[0]}{', webhook' if webhook else ''}] {len(written) + len(crises)} "
+                f"messages ({len(crises)} in crisis), 4 kills: all delivered; {duplicates} duplicates, "
+                f"{doubtful} requests in flight at the kills"
             )
         assert duplicates <= doubtful
     finally:

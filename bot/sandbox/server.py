@@ -645,11 +645,12 @@ class BotApiStandIn:
         task.add_done_callback(self._pushing.discard)
 
     async def _post_update(self, update: JSON) -> None:
-        """Deliver to the webhook as Telegram does: POST, and try again (a few times) until it says 2xx."""
-        assert self.webhook is not None
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
+        """Deliver to the webhook as Telegram does: POST, and try again until it says 2xx (Telegram keeps
+        an undelivered update for a day, while the bot is down or restarting), or the webhook is removed."""
+        tries = 0
         async with aiohttp.ClientSession() as client:
-            for _ in range(5):
+            while self.webhook is not None and not self._closing:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
                 try:
                     async with client.post(self.webhook["url"], json=update, headers=headers) as response:
                         self.webhook_deliveries.append(response.status)
@@ -657,7 +658,11 @@ class BotApiStandIn:
                             return
                 except aiohttp.ClientError:
                     self.webhook_deliveries.append(0)
-                await asyncio.sleep(0.2)
+                tries += 1
+                await asyncio.sleep(min(1.0, 0.2 * tries))
+        if self.webhook is None and not self._closing:  # the webhook removed: getUpdates gives it
+            self._updates.append(update)
+            self._new_update.set()
 
     def redeliver(self, update_id: int) -> None:
         """Send an update again, as Telegram does when a confirmation was lost."""
@@ -1153,6 +1158,9 @@ class BotApiStandIn:
 
     async def _set_webhook(self, params: JSON) -> bool:
         self.webhook = {"url": str(params["url"]), "secret_token": params.get("secret_token")}
+        waiting, self._updates = self._updates, []  # what getUpdates had not had confirmed is POSTed now
+        for update in waiting:
+            self._post_soon(update)
         return True
 
     async def _delete_webhook(self, params: JSON) -> bool:
@@ -1163,7 +1171,7 @@ class BotApiStandIn:
         return {
             "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
+            "pending_update_count": len(self._updates) + len(self._pushing),
         }
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
