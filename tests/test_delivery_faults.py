@@ -6,6 +6,7 @@ requests that were in flight."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 from collections import Counter
@@ -22,7 +23,7 @@ from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
-from storage import migrate, outbox, patient_messages, staff
+from storage import inbox, migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
@@ -538,3 +539,36 @@ async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> No
             assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
     finally:
         cluster.stop()
+
+
+@SQLITE_ONLY
+async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_one_running(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two processes behind one webhook: one stores Ben's message, answers Telegram 200 and dies before
+    handling it. It waited for that process to be started again, which may never happen while the other
+    runs on; the running one handles it once it has been left a while."""
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        words = "my fingers went white and numb"
+        payload = {
+            "update_id": 10**6,
+            "message": {
+                "message_id": 900,
+                "date": int(diary.clock().timestamp()),
+                "chat": {"id": ben.id, "type": "private"},
+                "from": {"id": ben.id, "is_bot": False, "first_name": "Ben"},
+                "text": words,
+            },
+        }
+        async with diary.database.session() as session:  # as the process that died left it
+            await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=diary.clock())
+        forwarded = f"Message from P-0001:\n{words}"
+        diary.clock.advance(seconds=30)
+        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        assert not any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), "maybe in that one's hands"
+        diary.clock.advance(minutes=2)
+        await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
+        await diary.inbox_processed(at_least=3)
+        assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -99,6 +99,20 @@ class Inbox:
         if rows:
             log.info("replayed %d unfinished updates", len(rows))
         return len(rows)
+
+    async def replay_abandoned(self, *, older_than: timedelta) -> int:
+        """Updates stored longer ago than `older_than` and still unfinished, that this process does not
+        have in hand: another process (on the same database, behind the same webhook) stored them and
+        died before handling them. Handled here, as a restart would (handling is idempotent)."""
+        async with self.database.session() as session:
+            rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
+        left = [(update_id, payload, at) for update_id, payload, at in rows if update_id not in self.received_at]
+        for update_id, payload, at in left:
+            self.received_at[update_id] = at
+            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        if left:
+            log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
+        return len(left)
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
