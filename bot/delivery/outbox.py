@@ -253,12 +253,14 @@ class OutboxSender:
             row.chat_id,
             error,
         )
-        await self._finish(row, OutboxStatus.FAILED, error=f"{error}; given up after an hour while others went through")
         t = functools.partial(self.catalog.text, self.catalog.default_language)
-        async with self.database.session() as session:
+        async with self.database.session() as session:  # failed and told in one: a crash loses neither
+            now, priority = self.clock(), Priority(row.priority)
+            given_up = f"{error}; given up after an hour while others went through"
+            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=given_up)
             patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
             code = patient.code if patient is not None else "?"
-            now, priority = self.clock(), Priority(row.priority)
+            chats: list[int] = []
             if row.kind in ("patient", "received"):
                 chats = [await self.staff_chat.destination(session)]
                 text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
@@ -268,8 +270,6 @@ class OutboxSender:
                     text = t("staff.undelivered_to_staff_chat", text=row.text)
                 else:
                     text = t("staff.undelivered_item_to_staff_chat", code=code)
-            else:
-                return
             for chat_id in chats:
                 await outbox.enqueue(
                     session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
