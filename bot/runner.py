@@ -29,6 +29,9 @@ from storage import migrate, staff
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+# An update stored this long ago and still unhandled was left by a process that died (handling takes
+# seconds): a running process handles it rather than waiting for that one's restart.
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 _SECRETS: set[str] = set()
@@ -129,6 +132,8 @@ async def serve(
                     reminders = await services.scheduler.dispatch_reminders(
                         now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
                     )
+                # What another process stored and died before handling (a restart of it would, too).
+                await inbox.replay_abandoned(older_than=ABANDONED_AFTER)
                 escalations = await escalation.escalate(services.desk, now=clock())
                 digested = await digest.daily(services.desk, now=clock())
                 await retention.purge(
@@ -208,6 +213,7 @@ async def serve(
                     await inbox.poll(stop)
             finally:
                 stop.set()
+                inbox.stop_retrying()
                 if console is not None:
                     await console.stop()
                 if metrics is not None:

@@ -26,14 +26,13 @@ async def store_new(*, session: AsyncSession, updates: Sequence[tuple[int, str]]
     return {row[0] for row in result.all()}
 
 
-async def unfinished(*, session: AsyncSession) -> list[tuple[int, str, datetime]]:
-    """(update id, payload, when it was stored) of updates not yet processed, oldest first."""
-    result = await execute(
-        session,
-        select(INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at)
-        .where(INBOX.c.processed_at.is_(None))
-        .order_by(INBOX.c.update_id),
-    )
+async def unfinished(*, session: AsyncSession, before: datetime | None = None) -> list[tuple[int, str, datetime]]:
+    """(update id, payload, when it was stored) of updates not yet processed (stored before `before`),
+    oldest first."""
+    query = select(INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at).where(INBOX.c.processed_at.is_(None))
+    if before is not None:
+        query = query.where(INBOX.c.received_at < before)
+    result = await execute(session, query.order_by(INBOX.c.update_id))
     return [(uid, payload, at) for uid, payload, at in result.all() if payload is not None]
 
 

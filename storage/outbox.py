@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -90,10 +90,25 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     """Take the next due message, most urgent first, and mark it `sending`: from this commit on it may be
     on its way. Rows another process holds, and rows for `skip_chats` (chats that must wait for their
     turn, or have a message in flight here), are left for later."""
+    # A chat gets its messages in the order they were queued (a header above its photo, a reply's parts
+    # one after another): a row waits while one queued before it for the same chat, no less urgent, is
+    # still owed and due or being tried (one scheduled for later, a snoozed check-in, does not hold it).
+    # A crisis text goes before what was queued earlier and is less urgent.
+    before = OUTBOX.alias("before")
+    waits_its_turn = exists().where(
+        before.c.chat_id == OUTBOX.c.chat_id,
+        before.c.id < OUTBOX.c.id,
+        before.c.priority <= OUTBOX.c.priority,
+        before.c.status.in_(OWED),
+        or_(before.c.not_before <= now, before.c.error.is_not(None)),
+    )
     due = (
         select(OUTBOX.c.id)
         .where(
-            OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= now, OUTBOX.c.chat_id != STAFF_CHAT_UNKNOWN
+            OUTBOX.c.status == OutboxStatus.PENDING,
+            OUTBOX.c.not_before <= now,
+            OUTBOX.c.chat_id != STAFF_CHAT_UNKNOWN,
+            ~waits_its_turn,
         )
         .order_by(OUTBOX.c.priority, OUTBOX.c.not_before, OUTBOX.c.id)
         .limit(1)
@@ -172,24 +187,7 @@ async def retry_later(
     *, session: AsyncSession, message_id: int, not_before: datetime, error: str, count: bool = True
 ) -> None:
     """Owed again from `not_before`; `count` adds an attempt (Telegram asking us to slow down does not).
-    What is owed to the same chat and no more urgent waits for it, so that a chat gets its messages in
-    the order they were queued (a header above its photo, a reply's parts one after another)."""
-    found = (
-        await execute(session, select(OUTBOX.c.chat_id, OUTBOX.c.priority).where(OUTBOX.c.id == message_id))
-    ).first()
-    if found is not None:
-        await execute(
-            session,
-            update(OUTBOX)
-            .where(
-                OUTBOX.c.status == OutboxStatus.PENDING,
-                OUTBOX.c.chat_id == found.chat_id,
-                OUTBOX.c.priority >= found.priority,
-                OUTBOX.c.not_before < not_before,
-                OUTBOX.c.id > message_id,  # queued after it
-            )
-            .values(not_before=not_before),
-        )
+    What is owed to the same chat after it waits for it (see `claim_one`)."""
     await execute(
         session,
         update(OUTBOX)

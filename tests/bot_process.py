@@ -26,9 +26,13 @@ def bot_env(standin: BotApiStandIn, database_url: str, **settings: str) -> dict[
     }
 
 
-def start_bot(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_bot(env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "bot", "run", *options],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

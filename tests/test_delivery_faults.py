@@ -6,24 +6,29 @@ requests that were in flight."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
-from storage import migrate, outbox, staff
+from bot.sandbox.server import free_port
+from storage import inbox, migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
-from tests.harness import SQLITE_ONLY, START, Clock, running_diary
+from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
+from tests.postgres import PostgresCluster
 from tests.test_alerts import STAFF_CHAT, with_history
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
@@ -40,19 +45,47 @@ async def in_flight(database: Database) -> int:
 async def test_a_kill_loop_while_patients_write_loses_no_message(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    await kill_loop(database_url, capsys, webhook=False)
+
+
+@pytest.mark.slow
+@SQLITE_ONLY
+async def test_a_kill_loop_while_patients_write_by_webhook_loses_no_message(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same behind a webhook: Telegram POSTs each update until the bot answers 200, which it does
+    once the update is stored; a kill before that leaves it to Telegram, after it to the next start."""
+    await kill_loop(database_url, capsys, webhook=True)
+
+
+async def kill_loop(database_url: str, capsys: pytest.CaptureFixture[str], *, webhook: bool) -> None:
+    """Patients write, each once in crisis words, while the bot is killed four times: every message is
+    passed on and answered, and every crisis message gets its card and the crisis text."""
     standin = BotApiStandIn()
     await standin.start()
     database = Database(database_url)
     await migrate.upgrade(database)
+    port = free_port()
+    by_webhook = {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/updates",
+        "WEBHOOK_SECRET": "s3cret-token_for-the-kill-loop",
+        "WEBHOOK_PORT": str(port),
+    }
     env = bot_env(
-        standin, database_url, STAFF_CHAT_ID=str(STAFF), OUTBOX_LEASE_SECONDS="2", DEFAULT_CHECKIN_TIMES="03:00"
+        standin,
+        database_url,
+        STAFF_CHAT_ID=str(STAFF),
+        OUTBOX_LEASE_SECONDS="2",
+        DEFAULT_CHECKIN_TIMES="03:00",
+        **(by_webhook if webhook else {}),
     )
+    options = ("--webhook",) if webhook else ()
     SimulatedUser(standin, STAFF, "Sam")
     async with database.session() as session:
         await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=START)
     patients = [SimulatedUser(standin, 400 + n, f"P{n}") for n in range(3)]
     rng = random.Random(11)
-    bot = start_bot(env)
+    bot = start_bot(env, *options)
     doubtful = 0
     try:
         for n, patient in enumerate(patients):
@@ -68,38 +101,50 @@ async def test_a_kill_loop_while_patients_write_loses_no_message(
             await patient.send(f"/start {token}", timeout=30)
             await patient.press("I agree", timeout=30)
         written: list[tuple[SimulatedUser, str]] = []
-        for _kill in range(4):
+        crises: list[tuple[SimulatedUser, str]] = []
+        for kill in range(4):
             for _round in range(2):
                 for patient in patients:
-                    text = f"message {len(written)} from {patient.first_name}: my hand hurts"
+                    if kill == 1 and _round == 0:
+                        text = f"message {len(written) + len(crises)} from {patient.first_name}: I want to kill myself"
+                        crises.append((patient, text))
+                    else:
+                        text = f"message {len(written) + len(crises)} from {patient.first_name}: my hand hurts"
+                        written.append((patient, text))
                     patient.say(text)
-                    written.append((patient, text))
                 await asyncio.sleep(rng.uniform(0.05, 0.3))
             await asyncio.sleep(rng.uniform(0.05, 1.0))
             bot.send_signal(signal.SIGKILL)
             bot.wait()
             doubtful += await in_flight(database)
-            bot = start_bot(env)
+            bot = start_bot(env, *options)
 
         def delivered() -> Counter[str]:
             return Counter(m.text or "" for m in standin.chat(STAFF) if m.text)
 
+        def cards(text: str) -> int:
+            return len([m for m in standin.chat(STAFF) if m.photo and text in (m.caption or "")])
+
+        def said(patient: SimulatedUser, start: str) -> int:
+            return len([m for m in patient.messages if (m.text or "").startswith(start)])
+
         async def everything_arrived() -> bool:
             arrived = delivered()
-            told = [
-                len([m for m in p.messages if (m.text or "").startswith("I can't give medical advice")])
-                for p in patients
-            ]
             forwarded = all(arrived[f"Message from W-{patients.index(p)}:\n{text}"] >= 1 for p, text in written)
-            return forwarded and all(t >= len(written) // len(patients) for t in told)
+            told = all(said(p, "I can't give medical advice") >= len(written) // len(patients) for p in patients)
+            carded = all(cards(text) >= 1 for _, text in crises)
+            helped = all(said(p, "Thank you for telling us") >= 1 for p in patients)
+            return forwarded and told and carded and helped
 
         await wait_for(everything_arrived, 120)
         await asyncio.sleep(1)  # anything sent twice would be here by now
         duplicates = sum(count - 1 for text, count in delivered().items() if text.startswith("Message from"))
+        duplicates += sum(cards(text) - 1 for _, text in crises)
         with capsys.disabled():
             print(
-                f"\n[{database_url.split(':')[0]}] {len(written)} messages, 4 kills: all delivered; "
-                f"{duplicates} duplicates, {doubtful} requests in flight at the kills"
+                f"\n[{database_url.split(':')[0]}{', webhook' if webhook else ''}] {len(written) + len(crises)} "
+                f"messages ({len(crises)} in crisis), 4 kills: all delivered; {duplicates} duplicates, "
+                f"{doubtful} requests in flight at the kills"
             )
         assert duplicates <= doubtful
     finally:
@@ -317,10 +362,213 @@ async def test_messages_to_one_chat_keep_their_order_when_one_is_retried(tmp_pat
         async with diary.database.session() as session:
             query = select(OutboxMessage).where(col(OutboxMessage.chat_id) == STAFF_CHAT)
             header_row, copy_row = (await session.exec(query.order_by(col(OutboxMessage.id)))).all()[-2:]
-        # Not a matter of timing: the copy still owed, and not due before its header is tried again.
+        # Not a matter of timing: the copy still owed, and nobody may take it before its header.
         assert (header_row.error, copy_row.status) == ("NetworkError", "pending")
-        assert copy_row.not_before >= header_row.not_before
+        async with diary.database.session() as session:
+            assert await outbox.claim_one(session=session, now=diary.clock()) is None
         diary.clock.advance(seconds=5)
         await diary.wait_until(lambda: len(diary.standin.chat(STAFF_CHAT)) == 2)
         header, copy = diary.standin.chat(STAFF_CHAT)
         assert (header.text, copy.kind) == ("P-0001 sent a photo:", "photo")
+
+
+@SQLITE_ONLY
+async def test_a_message_queued_while_an_earlier_one_waits_for_its_retry_keeps_its_place(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The header above Ben's photo fails with a 502 and waits a moment to be tried again; Ben writes
+    again meanwhile. His new message was due before the header's retry and went first: staff saw it
+    above "P-0001 sent a photo:". Each waits for what was queued before it for the same chat."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
+        answered = ben.expect_reply()
+        ben.send_photo()
+        await answered
+        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        answered = ben.expect_reply()
+        ben.say("and now my foot is burning too")
+        await answered  # the reply to Ben went, in his own chat: the sender ran past the staff chat's rows
+        await diary.wait_until_async(lambda rows: sum(r.chat_id == STAFF_CHAT for r in rows) == 3)
+        await asyncio.sleep(0.3)
+        assert diary.standin.chat(STAFF_CHAT) == [], "nothing goes before the header it waits for"
+        diary.clock.advance(seconds=5)
+        await diary.wait_until(lambda: len(diary.standin.chat(STAFF_CHAT)) == 3)
+        header, copy, words = diary.standin.chat(STAFF_CHAT)
+        assert (header.text, copy.kind) == ("P-0001 sent a photo:", "photo")
+        assert words.text == "Message from P-0001:\nand now my foot is burning too"
+
+
+async def every_five_minutes_until(
+    diary: Diary, sam: SimulatedUser, failed: Callable[[list[OutboxMessage]], bool], *, minutes: int
+) -> None:
+    """Time goes on five minutes at a time, a note reaching Sam's chat at each step (other chats' messages
+    go through), until `failed` holds of the outbox or `minutes` have passed."""
+    for step in range(minutes // 5):
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text=f"note {step}", now=diary.clock())
+        await sam.wait_for(lambda: any(m.text == f"note {step}" for m in sam.messages), timeout=10)  # noqa: B023
+        async with diary.database.session() as session:
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        if failed(rows):
+            return
+        diary.clock.advance(minutes=5)
+        await asyncio.sleep(0.6)  # the sender's next look (every 0.5 s at most) tries what is due again
+
+
+@SQLITE_ONLY
+async def test_a_crisis_text_telegram_will_not_deliver_for_an_hour_is_given_up_and_staff_are_told(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Telegram answers 502 to everything for Ben's chat, and to no one else's. His crisis text was tried
+    for ever, and all that was owed to him waited behind it, while staff believed he had it. After an
+    hour of failing while other messages went through it is given up, and the staff chat gets its words,
+    to reach him another way; what came after it for him goes once his chat works again."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+        await diary.enrol(ben)
+        diary.standin.fail_chat(ben.id, 502, "Bad Gateway")
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))  # the card goes
+        ben.say("and my hand is swollen")
+        await diary.inbox_processed(at_least=3)
+
+        def crisis_text(rows: list[OutboxMessage]) -> OutboxMessage:
+            return next(r for r in rows if r.chat_id == ben.id and r.priority == 0)
+
+        await every_five_minutes_until(diary, sam, lambda rows: crisis_text(rows).status == "failed", minutes=30)
+        async with diary.database.session() as session:
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        assert crisis_text(rows).status == "pending", "half an hour is not given up"
+        await every_five_minutes_until(diary, sam, lambda rows: crisis_text(rows).status == "failed", minutes=60)
+        async with diary.database.session() as session:
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+        words = crisis_text(rows).text
+        assert crisis_text(rows).status == "failed" and words
+        told = (
+            "Telegram would not deliver the bot's message to P-0001 for over an hour, while other messages went "
+            "through; it was given up so that what follows can go. Please contact them another way. "
+            f"The message was:\n{words}"
+        )
+        await diary.wait_until(lambda: any(m.text == told for m in diary.standin.chat(STAFF_CHAT)))
+        diary.standin.heal_chat(ben.id)
+        diary.clock.advance(minutes=5)  # past the backoff of what was tried after it
+        await ben.wait_for(lambda: any((m.text or "").startswith("I can't give medical advice") for m in ben.messages))
+        assert not any(m.text == words for m in ben.messages)
+
+
+@SQLITE_ONLY
+async def test_nothing_is_given_up_while_telegram_fails_for_everyone(tmp_path: Path, database_url: str) -> None:
+    """Through an outage (Telegram's, or the clinic's network) every chat fails: two hours of it give up
+    nothing, and all arrives when it ends."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="hello Ben", now=diary.clock())
+            await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text="hello Sam", now=diary.clock())
+        for user in (ben, sam):
+            diary.standin.fail_chat(user.id, 502, "Bad Gateway")
+        for _ in range(24):
+            diary.clock.advance(minutes=5)
+            await asyncio.sleep(0.6)
+        await diary.wait_until_async(lambda rows: all(r.attempts >= 10 for r in rows))
+        for user in (ben, sam):
+            diary.standin.heal_chat(user.id)
+        diary.clock.advance(minutes=5)
+        await ben.wait_for(lambda: any(m.text == "hello Ben" for m in ben.messages))
+        await sam.wait_for(lambda: any(m.text == "hello Sam" for m in sam.messages))
+
+
+@SQLITE_ONLY
+async def test_messages_that_came_while_the_database_was_away_reach_staff_once_it_is_back(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database answers nothing for a while (SQLite locked past its wait, PostgreSQL restarting) as Ben
+    writes. He is told something went wrong (or gets the crisis text), and his words were marked handled
+    all the same: staff never saw them, a crisis message included. Now they are tried again until the
+    database is back, without telling Ben again at each try, and reach staff once."""
+    tries: list[str] = []
+
+    async def away(**_: object) -> None:
+        tries.append("")
+        raise OperationalError("INSERT INTO patientmessage", {}, Exception("database is locked"))
+
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", away)
+        reply = await ben.send("my hand is purple")
+        assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+        reply = await ben.send("I want to kill myself")
+        assert reply is not None and not (reply.text or "").startswith("Sorry"), "the crisis text"
+        await diary.wait_until(lambda: len(tries) >= 4, timeout=20)  # each tried again while it is away
+        monkeypatch.undo()
+        forwarded = "Message from P-0001:\nmy hand is purple"
+        await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))  # the crisis card
+        await diary.inbox_processed()
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+        assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
+        assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+
+
+async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> None:
+    """The clinic's PostgreSQL is restarted (an update, a failover) while the bot runs and Ben writes. The
+    message that came meanwhile reaches staff once the database is back, and so does what he writes
+    after: the sender does not stop for good at the first statement that fails."""
+    cluster = PostgresCluster()  # its own, to stop and start
+    cluster.start()
+    try:
+        async with running_diary(await cluster.create_database(), tmp_path / "files") as diary:
+            ben = SimulatedUser(diary.standin, 301, "Ben")
+            await diary.enrol(ben)
+            cluster.pause()
+            reply = await ben.send("my hand is purple", timeout=30)
+            assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+            await asyncio.sleep(2)  # the sender looks for work meanwhile, and fails
+            cluster.resume()
+            forwarded = "Message from P-0001:\nmy hand is purple"
+            await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 60)
+            ben.say("and now it is cold")
+            later = "Message from P-0001:\nand now it is cold"
+            await diary.wait_until(lambda: any(m.text == later for m in diary.standin.chat(STAFF_CHAT)), 30)
+            await diary.inbox_processed()
+            assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+            assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+    finally:
+        cluster.stop()
+
+
+@SQLITE_ONLY
+async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_one_running(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two processes behind one webhook: one stores Ben's message, answers Telegram 200 and dies before
+    handling it. It waited for that process to be started again, which may never happen while the other
+    runs on; the running one handles it once it has been left a while."""
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        words = "my fingers went white and numb"
+        payload = {
+            "update_id": 10**6,
+            "message": {
+                "message_id": 900,
+                "date": int(diary.clock().timestamp()),
+                "chat": {"id": ben.id, "type": "private"},
+                "from": {"id": ben.id, "is_bot": False, "first_name": "Ben"},
+                "text": words,
+            },
+        }
+        async with diary.database.session() as session:  # as the process that died left it
+            await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=diary.clock())
+        forwarded = f"Message from P-0001:\n{words}"
+        diary.clock.advance(seconds=30)
+        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        assert not any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), "maybe in that one's hands"
+        diary.clock.advance(minutes=2)
+        await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
+        await diary.inbox_processed(at_least=3)
+        assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1

@@ -242,3 +242,42 @@ async def test_a_staff_chat_where_the_bot_may_not_write_keeps_messages_until_it_
         diary.clock.advance(minutes=5)
         await diary.wait_until(lambda: any("turned blue" in (m.text or "") for m in bot_said(diary, GROUP)))
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+
+
+UNWRITABLE = (
+    "The diary bot cannot post in the staff chat (it was removed, or may not write there). Patients' messages "
+    "and alert cards wait until it can: please let it write there again, or send /staffchat in another group."
+)
+
+
+def told_unwritable(ada: SimulatedUser) -> int:
+    return [m.text for m in ada.messages].count(UNWRITABLE)
+
+
+@SQLITE_ONLY
+async def test_admins_are_told_once_in_their_own_chats_when_the_bot_may_not_post_in_the_staff_chat(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Only the log said so: patients' words and cards waited unseen while staff believed all was quiet.
+    The admins hear it in their direct chats, once while it lasts (not at each try), and again the next
+    time it happens; the same when the bot is removed from the group."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id], bot_status="restricted")
+        ben.say("My foot has turned blue since lunch")
+        await ada.wait_for(lambda: told_unwritable(ada) == 1)
+        ben.say("and it is cold")
+        for _ in range(3):  # tried again and again: told once
+            diary.clock.advance(minutes=5)
+            tries = len(diary.standin.sent("sendMessage", GROUP))
+            await diary.wait_until(lambda: len(diary.standin.sent("sendMessage", GROUP)) > tries)  # noqa: B023
+        assert told_unwritable(ada) == 1
+        diary.standin.set_bot_status(GROUP, "member")
+        diary.clock.advance(minutes=5)
+        await diary.wait_until(lambda: any("it is cold" in (m.text or "") for m in bot_said(diary, GROUP)))
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        diary.standin.set_bot_status(GROUP, "kicked", by=ada)
+        ben.say("Is anyone reading this?")
+        await ada.wait_for(lambda: told_unwritable(ada) == 2)
+        await diary.wait_until_async(lambda rows: all(r.status != "sending" for r in rows))
+        assert told_unwritable(ada) == 2

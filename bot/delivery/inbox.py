@@ -4,6 +4,11 @@ Telegram forgets an update once a later getUpdates call confirms it (offset = it
 each batch in the database first, so a crash at any instant leaves every update either unconfirmed
 (Telegram sends it again) or in the inbox (processed at start-up). Handlers are idempotent, so an
 update processed twice stores nothing twice.
+
+An update whose handling failed because the database did not answer (SQLite locked past its wait,
+PostgreSQL restarting) is not marked processed: it is tried again, with backoff, until the database is
+back, so that a patient's words reach staff. The person was told once that something went wrong (or
+got the crisis text); the tries after that say nothing to them.
 """
 
 from __future__ import annotations
@@ -14,18 +19,29 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
 from bot.metrics import Metrics
 from storage import inbox
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
+
+
+def database_away(error: object) -> bool:
+    """The database did not answer (not a bug of ours): the same update may well work in a moment."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | ConnectionError | TimeoutError)
 
 
 class Inbox:
@@ -54,6 +70,23 @@ class Inbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[int] = []
         self._flush_lock = asyncio.Lock()
+        self._away: set[int] = set()  # updates whose handling failed because the database was away
+        self._tries: dict[int, int] = {}  # how often each of those has been tried
+        self._retries: set[asyncio.Task[None]] = set()
+        self._unstored: set[int] = set()  # updates handled from memory while the database was away
+        # First among the error handlers, so that it can keep a retry from telling the person again.
+        others = dict(application.error_handlers)
+        application.error_handlers.clear()
+        application.add_error_handler(self._failed)
+        application.error_handlers.update(others)
+
+    async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update) or not database_away(context.error):
+            return
+        self._away.add(update.update_id)
+        if update.update_id in self._tries:  # a retry: the person was told at the first try
+            log.warning("update %s failed again: the database is still away", update.update_id)
+            raise ApplicationHandlerStop
 
     async def replay_unfinished(self) -> int:
         """Process what a previous process stored but did not finish, each at the time it was stored."""
@@ -66,6 +99,20 @@ class Inbox:
         if rows:
             log.info("replayed %d unfinished updates", len(rows))
         return len(rows)
+
+    async def replay_abandoned(self, *, older_than: timedelta) -> int:
+        """Updates stored longer ago than `older_than` and still unfinished, that this process does not
+        have in hand: another process (on the same database, behind the same webhook) stored them and
+        died before handling them. Handled here, as a restart would (handling is idempotent)."""
+        async with self.database.session() as session:
+            rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
+        left = [(update_id, payload, at) for update_id, payload, at in rows if update_id not in self.received_at]
+        for update_id, payload, at in left:
+            self.received_at[update_id] = at
+            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        if left:
+            log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
+        return len(left)
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
@@ -120,19 +167,43 @@ class Inbox:
                 continue
             if not updates:
                 continue
-            await self.receive(updates)
+            try:
+                await self.receive(updates)
+            except Exception as error:
+                if not database_away(error):
+                    raise
+                # Not confirmed: Telegram keeps them and gives them again at the next call.
+                log.warning("updates could not be stored (%s); fetched again in a moment", type(error).__name__)
+                await asyncio.sleep(1)
+                continue
             # Only now may Telegram forget them: the next call confirms them with this offset.
             self.offset = updates[-1].update_id + 1
         await self.drain()
 
     async def receive(self, updates: list[Update]) -> None:
         """Store, then process in the background; returns once they are stored (a webhook may then
-        answer 200). An update seen before is not processed again."""
+        answer 200). An update seen before is not processed again.
+
+        The database away: the error is raised (Telegram keeps what is not confirmed, and gives it again),
+        and each update is handled once meanwhile all the same, from memory: its handler fails and the
+        person hears that something went wrong, or a crisis message gets the crisis text, at once
+        rather than when the database is back; it is then tried again as any update the database
+        failed (see `_failed`)."""
         now = self.clock()
-        async with self.database.session() as session:
-            new = await inbox.store_new(
-                session=session, updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates], now=now
-            )
+        try:
+            async with self.database.session() as session:
+                new = await inbox.store_new(
+                    session=session, updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates], now=now
+                )
+        except Exception as error:
+            if database_away(error):
+                for update in updates:
+                    if update.update_id not in self._unstored:
+                        self._unstored.add(update.update_id)
+                        self.received_at[update.update_id] = now
+                        self._dispatch(update)
+            raise
+        self._unstored.difference_update(new)
         for update in updates:
             if update.update_id in new:
                 self.received_at[update.update_id] = now
@@ -152,17 +223,47 @@ class Inbox:
             if self.metrics is not None:
                 self.metrics.updates.inc()
                 self.metrics.update_seconds.observe(time.perf_counter() - started)
+        if update.update_id in self._away:
+            self._away.discard(update.update_id)
+            self._try_again(update)
+            return
+        self._tries.pop(update.update_id, None)
         self.received_at.pop(update.update_id, None)
         self._done.append(update.update_id)
         await self._flush()
+
+    def _try_again(self, update: Update) -> None:
+        """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here."""
+        tries = self._tries[update.update_id] = self._tries.get(update.update_id, 0) + 1
+        wait = min(RETRY_AT_MOST, 2.0 ** (tries - 1))
+        log.warning("update %s: the database is away; it is tried again in %.0f s", update.update_id, wait)
+
+        async def later() -> None:
+            await asyncio.sleep(wait)
+            self._dispatch(update)
+
+        task = asyncio.create_task(later())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    def stop_retrying(self) -> None:
+        """At shutdown: what waits for the database stays in the inbox for the next start."""
+        for task in self._retries:
+            task.cancel()
 
     async def _flush(self) -> None:
         """Mark finished updates processed, many per transaction when many finish together."""
         async with self._flush_lock:
             done, self._done = self._done, []
             if done:
-                async with self.database.session() as session:
-                    await inbox.mark_processed(session=session, update_ids=done, now=self.clock())
+                try:
+                    async with self.database.session() as session:
+                        await inbox.mark_processed(session=session, update_ids=done, now=self.clock())
+                except Exception as error:
+                    if not database_away(error):
+                        raise
+                    self._done.extend(done)  # marked with the next ones (handled: a replay changes nothing)
+                    log.warning("handled updates could not be marked (%s); later", type(error).__name__)
 
     async def drain(self) -> None:
         while self._tasks:

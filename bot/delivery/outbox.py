@@ -19,9 +19,9 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -39,15 +39,25 @@ from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
 from bot.views.edits import edit, gone
-from storage import checkins, outbox, patient_messages, patients, staff_chat
+from storage import checkins, clinic_settings, outbox, patient_messages, patients, staff, staff_chat
 from storage.database import Database
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Priority
 from storage.statuses import AlertStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
+# A row that fails (5xx, time-outs) this long while other chats' messages go through is the trouble of that
+# row or its chat, not a Telegram outage: it is given up, so that what is queued after it for that chat
+# (which waits for it, in order) can go, and staff are told what did not arrive. Through an outage, when
+# nothing goes through, nothing is given up.
+GIVE_UP_AFTER = timedelta(hours=1)
+# "Other chats' messages go through": one was delivered this recently (the longest backoff is 5 minutes).
+GOING_THROUGH = timedelta(minutes=10)
+# The staff chat the admins were told the bot cannot post in (told once, until a message gets there again).
+UNWRITABLE_TOLD = "staff_chat_unwritable_told"
 
 
 def may_not_write(error: BadRequest) -> bool:
@@ -90,6 +100,8 @@ class OutboxSender:
         self.wake = wake or asyncio.Event()
         self._rows_in_hand: set[int] = set()
         self._chats_in_hand: Counter[int] = Counter()
+        self._delivered: tuple[datetime, int] | None = None  # the last delivery: when, and to which chat
+        self._failing_alone_since: dict[int, datetime] = {}  # row id: first failure while others went through
 
     async def run(self, stop: asyncio.Event) -> None:
         slots = asyncio.Semaphore(self.concurrency)
@@ -99,14 +111,17 @@ class OutboxSender:
         # latency does not slow the pace.
         claiming: asyncio.Task[OutboxMessage | None] | None = None
         while not stop.is_set():
+            # The database away for a while (PostgreSQL restarting, SQLite locked past its wait): the
+            # sender waits and looks again, rather than stopping for good while the bot runs on.
             if time.monotonic() >= next_recovery:
-                await self._recover()
+                if await self._or_wait(self._recover()) is False:
+                    continue
                 next_recovery = time.monotonic() + self.lease.total_seconds() / 3
             await slots.acquire()
             await self.limiter.overall_turn()
-            row = await (claiming or self._claim())
+            row = await self._or_wait(claiming or self._claim())
             claiming = None
-            if row is None:
+            if row is None or row is False:
                 slots.release()
                 self.wake.clear()
                 waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -127,6 +142,16 @@ class OutboxSender:
                 await outbox.release(session=session, message_id=leftover.id)
         if in_flight:
             await asyncio.gather(*in_flight)
+
+    @staticmethod
+    async def _or_wait(step: Awaitable[T]) -> T | Literal[False]:
+        """The step's result, or False (after a second's wait) when it failed: the database away."""
+        try:
+            return await step
+        except Exception as error:
+            log.warning("the outbox could not be read (%s); trying again in a moment", type(error).__name__)
+            await asyncio.sleep(1)
+            return False
 
     def _take(self, row: OutboxMessage) -> None:
         assert row.id is not None
@@ -168,7 +193,7 @@ class OutboxSender:
         except TimedOut:
             self._count("uncertain")
             # The request may or may not have arrived: send again (a rare duplicate, never a loss).
-            await self._retry(row, after=self._backoff(row), error="timed out")
+            await self._failed_for_now(row, error="timed out")
         except BadRequest as error:
             self._count("400")
             if may_not_write(error):
@@ -176,6 +201,7 @@ class OutboxSender:
                 # (and sent to another staff chat if an admin names one meanwhile), never given up.
                 log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
+                await self._tell_admins_unwritable(row)
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -184,7 +210,7 @@ class OutboxSender:
             await self._chat_migrated(row, error.new_chat_id)
         except NetworkError as error:  # 5xx, connection refused: nothing was delivered
             self._count("5xx")
-            await self._retry(row, after=self._backoff(row), error=type(error).__name__)
+            await self._failed_for_now(row, error=type(error).__name__)
         except Exception:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
             # Given up only when its try before failed so too: tries through an outage count as well.
@@ -195,9 +221,84 @@ class OutboxSender:
         else:
             if message_id is not None:
                 self._count("ok")
+                self._delivered = (self.clock(), row.chat_id)
+            self._failing_alone_since.pop(row.id, None)
             await self._finish(
                 row, OutboxStatus.SKIPPED if message_id is None else OutboxStatus.SENT, telegram_message_id=message_id
             )
+
+    async def _failed_for_now(self, row: OutboxMessage, *, error: str) -> None:
+        """5xx, a time-out, the network: tried again with backoff, or given up after failing for an hour
+        while other chats' messages went through (see GIVE_UP_AFTER)."""
+        assert row.id is not None
+        now = self.clock()
+        last = self._delivered
+        if last is None or last[1] == row.chat_id or now - last[0] > GOING_THROUGH:  # an outage, maybe
+            self._failing_alone_since.pop(row.id, None)
+        elif now - self._failing_alone_since.setdefault(row.id, now) >= GIVE_UP_AFTER:
+            await self._give_up(row, error=error)
+            return
+        await self._retry(row, after=self._backoff(row), error=error)
+
+    async def _give_up(self, row: OutboxMessage, *, error: str) -> None:
+        """Marked failed, and staff told what did not arrive: the staff chat of a message to a patient
+        (with its words, so that someone can reach them another way), the admins of one to the staff chat.
+        A check-in or reminder is only logged: it closes unanswered, as the adherence figures show."""
+        assert row.id is not None
+        self._failing_alone_since.pop(row.id, None)
+        log.warning(
+            "outbox message %s (%s) to chat %s failed (%s) for over an hour while others were delivered; given up",
+            row.id,
+            row.kind,
+            row.chat_id,
+            error,
+        )
+        t = functools.partial(self.catalog.text, self.catalog.default_language)
+        async with self.database.session() as session:  # failed and told in one: a crash loses neither
+            now, priority = self.clock(), Priority(row.priority)
+            given_up = f"{error}; given up after an hour while others went through"
+            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=given_up)
+            patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+            code = patient.code if patient is not None else "?"
+            chats: list[int] = []
+            if row.kind in ("patient", "received"):
+                chats = [await self.staff_chat.destination(session)]
+                text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
+            elif row.kind in outbox.STAFF_CHAT_KINDS:
+                chats = [admin for admin in await staff.admins(session=session) if admin != row.chat_id]
+                if row.text:
+                    text = t("staff.undelivered_to_staff_chat", text=row.text)
+                else:
+                    text = t("staff.undelivered_item_to_staff_chat", code=code)
+            for chat_id in chats:
+                await outbox.enqueue(
+                    session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
+                )
+        self.wake.set()
+
+    async def _tell_admins_unwritable(self, row: OutboxMessage) -> None:
+        """The bot may not post in the staff chat: admins are told in their own chats, once (until a
+        message gets there again), as well as the log."""
+        async with self.database.session() as session:
+            if row.chat_id != await self.staff_chat.current(session):
+                return
+            told = await clinic_settings.get(session=session, name=UNWRITABLE_TOLD)
+            if told == str(row.chat_id) or not await clinic_settings.replace(
+                session=session, name=UNWRITABLE_TOLD, old=told, new=str(row.chat_id), now=self.clock()
+            ):
+                return  # told already, by this process or another
+            text = self.catalog.text(self.catalog.default_language, "staff.staff_chat_unwritable")
+            for admin in await staff.admins(session=session):
+                if admin != row.chat_id:
+                    await outbox.enqueue(
+                        session=session,
+                        kind="staff",
+                        chat_id=admin,
+                        text=text,
+                        priority=Priority.URGENT,
+                        now=self.clock(),
+                    )
+        self.wake.set()
 
     def _count(self, result: str) -> None:
         if self.metrics is not None:
@@ -351,6 +452,11 @@ class OutboxSender:
                 await checkins.set_message(
                     session=session, checkin_id=row.checkin_id, chat_id=row.chat_id, message_id=telegram_message_id
                 )
+            if row.kind in outbox.STAFF_CHAT_KINDS and status == OutboxStatus.SENT:
+                # It may post there again: the admins are told the next time it cannot.
+                await clinic_settings.replace(
+                    session=session, name=UNWRITABLE_TOLD, old=str(row.chat_id), new="", now=now
+                )
             if row.kind in ABOUT_A_PATIENT and row.patient_id is not None and telegram_message_id is not None:
                 # A staff member's reply to this message reaches the patient it is about.
                 await staff_chat.remember(
@@ -389,6 +495,7 @@ class OutboxSender:
                 return False
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+        await self._tell_admins_unwritable(row)
         log.error(
             "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
             "/staffchat in a group the bot is in",

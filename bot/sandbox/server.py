@@ -393,6 +393,8 @@ class BotApiStandIn:
         self._query_chats: dict[str, int] = {}
         self._new_update = asyncio.Event()
         self._failures: dict[str, list[ApiError]] = defaultdict(list)
+        # Chats every call to which fails (Telegram's trouble with one chat, while others work).
+        self.failing_chats: dict[int, ApiError] = {}
         self._answer_waiters: dict[str, asyncio.Future[JSON]] = {}
         self._chat_waiters: dict[int, list[asyncio.Future[ChatMessage]]] = defaultdict(list)
         self._global_bucket = TokenBucket(30, 30)
@@ -476,6 +478,9 @@ class BotApiStandIn:
         failures = self._failures.get(method)
         if failures:
             return self._error(failures.pop(0))
+        chat = str(params.get("chat_id", ""))
+        if chat.lstrip("-").isdigit() and int(chat) in self.failing_chats:
+            return self._error(self.failing_chats[int(chat)])
         try:
             result = await handler(params)
         except ApiError as error:
@@ -521,6 +526,13 @@ class BotApiStandIn:
     ) -> None:
         """Answer the next `times` calls of `method` with this error instead of doing them."""
         self._failures[method].extend(ApiError(code, description, retry_after) for _ in range(times))
+
+    def fail_chat(self, chat_id: int, code: int, description: str) -> None:
+        """Every call to `chat_id` answers this error until `heal_chat`; other chats work."""
+        self.failing_chats[chat_id] = ApiError(code, description, None)
+
+    def heal_chat(self, chat_id: int) -> None:
+        self.failing_chats.pop(chat_id, None)
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them answers 403 from now on."""
@@ -633,11 +645,12 @@ class BotApiStandIn:
         task.add_done_callback(self._pushing.discard)
 
     async def _post_update(self, update: JSON) -> None:
-        """Deliver to the webhook as Telegram does: POST, and try again (a few times) until it says 2xx."""
-        assert self.webhook is not None
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
+        """Deliver to the webhook as Telegram does: POST, and try again until it says 2xx (Telegram keeps
+        an undelivered update for a day, while the bot is down or restarting), or the webhook is removed."""
+        tries = 0
         async with aiohttp.ClientSession() as client:
-            for _ in range(5):
+            while self.webhook is not None and not self._closing:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token") or ""}
                 try:
                     async with client.post(self.webhook["url"], json=update, headers=headers) as response:
                         self.webhook_deliveries.append(response.status)
@@ -645,7 +658,11 @@ class BotApiStandIn:
                             return
                 except aiohttp.ClientError:
                     self.webhook_deliveries.append(0)
-                await asyncio.sleep(0.2)
+                tries += 1
+                await asyncio.sleep(min(1.0, 0.2 * tries))
+        if self.webhook is None and not self._closing:  # the webhook removed: getUpdates gives it
+            self._updates.append(update)
+            self._new_update.set()
 
     def redeliver(self, update_id: int) -> None:
         """Send an update again, as Telegram does when a confirmation was lost."""
@@ -1141,6 +1158,9 @@ class BotApiStandIn:
 
     async def _set_webhook(self, params: JSON) -> bool:
         self.webhook = {"url": str(params["url"]), "secret_token": params.get("secret_token")}
+        waiting, self._updates = self._updates, []  # what getUpdates had not had confirmed is POSTed now
+        for update in waiting:
+            self._post_soon(update)
         return True
 
     async def _delete_webhook(self, params: JSON) -> bool:
@@ -1151,7 +1171,7 @@ class BotApiStandIn:
         return {
             "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
+            "pending_update_count": len(self._updates) + len(self._pushing),
         }
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
