@@ -158,7 +158,8 @@ async def _add_invite(
     relink: bool = False,
 ) -> str:
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    patient = await patients.get_or_create(
+    # Locked: a second link for this code made at the same instant waits, then withdraws this one.
+    patient = await patients.locked(
         session=session, code=new.code, language=new.language, timezone=new.timezone, now=now
     )
     assert patient.id is not None
@@ -267,7 +268,9 @@ async def accept_invite(
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None or invite.id is None:
             return None
-        patient = await session.get(Patient, invite.patient_id)
+        # Locked, as a link being made locks it: two links of one patient accepted at the same instant, or
+        # one accepted while a new one is made, take their turns and the second sees the first's work.
+        patient = await patients.lock(session=session, patient_id=invite.patient_id)
         assert patient is not None and patient.id is not None
         if invite.used_at is not None and patient.telegram_user_id == telegram_user_id:
             return patient  # accepted already, by this account
