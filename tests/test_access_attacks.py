@@ -312,3 +312,32 @@ async def test_the_account_a_relink_moved_the_record_from_is_told_once(diary: Di
     await new_phone.press(data=f"cs:y:{token}", message=screen)  # pressed again: nothing moves, nobody is told again
     await new_phone.send("/help")
     assert len(ana.messages) == before
+
+
+async def test_links_asked_for_by_someone_removed_from_staff_stop_working(diary: Diary) -> None:
+    """A nurse leaves the clinic and an admin removes her from staff; the links she asked for stay in her
+    chat with the bot. A re-link not yet opened let her move a patient's record to her own account, with
+    its history (/export) and its erasure (/delete); an invite not yet opened made her the new patient.
+    Removing someone withdraws the links they asked for that are still open, and the admin is told
+    whose links to make again; colleagues' links keep working."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0002")
+    ada, sam, cleo = await a_member(diary, 900, "admin"), await a_member(diary, 800), await a_member(diary, 801)
+    relink = await link_of(sam, "/relink P-0002")
+    invite = await link_of(sam, "/invite P-0001")
+    colleague = await link_of(cleo, "/invite P-0003")
+    reply = await ada.send("/staff remove 800")
+    assert reply is not None and reply.text is not None and "no longer staff" in reply.text, reply
+    assert "P-0001" in reply.text and "P-0002" in reply.text and "P-0003" not in reply.text, reply.text
+    for token in (relink, invite):
+        screen = await sam.send(f"/start {token}")
+        assert screen is not None and "expired or has already been used" in (screen.text or ""), screen
+        await sam.press(data=f"cs:y:{token}", message=screen)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0002")
+        assert record is not None and record.telegram_user_id == 301, "the record stays with the patient"
+        assert await patients.by_telegram_user(session=session, telegram_user_id=800) is None
+        events = [(e.action, e.patient_code) for e in await audit.since(session=session) if e.actor_id == 900]
+    assert {("revoke_invite", "P-0001"), ("revoke_invite", "P-0002")} <= set(events), events
+    reply = await SimulatedUser(diary.standin, 303, "Cleo's patient").send(f"/start {colleague}")
+    assert reply is not None and "Do you agree to keep this diary?" in (reply.text or ""), reply
