@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.diary import roster
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, invites, patients, staff
@@ -341,3 +342,38 @@ async def test_links_asked_for_by_someone_removed_from_staff_stop_working(diary:
     assert {("revoke_invite", "P-0001"), ("revoke_invite", "P-0002")} <= set(events), events
     reply = await SimulatedUser(diary.standin, 303, "Cleo's patient").send(f"/start {colleague}")
     assert reply is not None and "Do you agree to keep this diary?" in (reply.text or ""), reply
+
+
+@SQLITE_ONLY
+async def test_a_patient_back_through_their_old_invite_link_hears_where_they_stand(diary: Diary) -> None:
+    """A patient who blocked the bot and came back by opening their invite link again (the clinic's text
+    message is where they found the diary) was told "You are already enrolled" while their check-ins
+    stayed stopped: they start again, as with /start alone. A discharged patient who opened the link, or
+    pressed I agree on their old consent screen, was told they were enrolled and check-ins would arrive:
+    they are told their check-ins have ended."""
+    ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
+    token = await diary.invite("P-0001")
+    await ben.send(f"/start {token}")
+    await ben.press("I agree")
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    ben.unblock_bot()
+    reply = await ben.send(f"/start {token}")
+    assert reply is not None and "already enrolled" in (reply.text or ""), reply
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.status == "active"
+    assert (await diary.schedule("P-0001")).next_due_at is not None, "check-ins start again"
+
+    token = await diary.invite("P-0002")
+    screen = await cleo.send(f"/start {token}")  # opened twice: two consent screens
+    await cleo.send(f"/start {token}")
+    await cleo.press("I agree")
+    await roster.discharge(diary.database, code="P-0002", actor_id=None, now=diary.clock())
+    ended = "Your diary check-ins have ended"
+    reply = await cleo.send(f"/start {token}")
+    assert reply is not None and (reply.text or "").startswith(ended), reply
+    await cleo.press("I agree", message=screen)
+    assert screen is not None
+    shown = diary.standin.messages[cleo.chat_id][screen.message_id].text or ""
+    assert shown.startswith(ended), shown
