@@ -377,3 +377,20 @@ async def test_a_patient_back_through_their_old_invite_link_hears_where_they_sta
     assert screen is not None
     shown = diary.standin.messages[cleo.chat_id][screen.message_id].text or ""
     assert shown.startswith(ended), shown
+
+
+@SQLITE_ONLY
+async def test_a_patient_who_unblocks_the_bot_gets_check_ins_again(diary: Diary) -> None:
+    """Unblocking the bot from its profile sends no /start: Telegram tells the bot only that the patient
+    is a member of the chat again. Their check-ins had stayed stopped, with nothing to say so to them."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    before = await handled(diary)
+    ben.unblock_bot()
+    await diary.inbox_processed(at_least=before + 1)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.status == "active"
+    assert (await diary.schedule("P-0001")).next_due_at is not None, "check-ins start again"
