@@ -394,3 +394,30 @@ async def test_a_patient_who_unblocks_the_bot_gets_check_ins_again(diary: Diary)
         record = await patients.by_code(session=session, code="P-0001")
     assert record is not None and record.status == "active"
     assert (await diary.schedule("P-0001")).next_due_at is not None, "check-ins start again"
+
+
+@SQLITE_ONLY
+async def test_after_a_relink_the_old_accounts_presses_store_nothing_and_the_new_ones_checkin_is_answered(
+    diary: Diary,
+) -> None:
+    """A re-link opened by someone else, or the patient's old phone still in a drawer: the check-in open
+    there when the record moved keeps its buttons. Pressing them stores nothing in the record, which is
+    now the other account's. The new account's /checkin had gone unanswered when Telegram gave it the
+    number of the old account's /checkin that day (each chat numbers its own messages)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    old_checkin = ben.last
+    assert old_checkin.buttons, old_checkin
+    diary.clock.advance(minutes=20)  # the afternoon of the same day: a new phone
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    for label in ("7", "Skip ▶"):
+        press = await ben.press(label, message=old_checkin)
+        assert press.answer is not None and "7" not in press.answer, press.answer
+    assert await diary.answers() == [], "nothing from the old account reaches the record"
+    await new_phone.send("/checkin")
+    await new_phone.press("3")
+    assert [answer.value for answer in await diary.answers()] == ["3"]
