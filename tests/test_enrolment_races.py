@@ -133,3 +133,18 @@ async def test_two_accounts_pressing_i_agree_on_one_link_at_the_same_instant_enr
         record = await patients.by_code(session=session, code="P-0001")
     assert record is not None and record.telegram_user_id == enrolled[0].telegram_user_id
     assert await accept(database, token, 666 if record.telegram_user_id == 301 else 301) is None
+
+
+def test_a_token_is_read_from_what_a_copy_caught_around_it_however_long() -> None:
+    """Quotes, a full stop or a run of punctuation around a token copied by hand go; the token itself is
+    never changed inside, and a word with no token character in it is no token."""
+    token = "Ab3_-x" * 4
+    for typed, expected in (
+        (f"«{token}».", token),
+        (f'"{token}" please', token),
+        ("!" * 4000 + token + "?" * 4000, token),
+        ("a" + "!" * 4000 + "b", "a" + "!" * 4000 + "b"),
+        ("!" * 4000, ""),
+        ("", ""),
+    ):
+        assert enrolment.typed_token(typed) == expected, typed[:20]

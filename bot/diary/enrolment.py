@@ -30,7 +30,10 @@ def deep_link(bot_username: str, token: str) -> str:
 
 
 _LINKED = re.compile(r"[?&]start=([A-Za-z0-9_-]+)")
-_AROUND = re.compile(r"^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$")  # the characters tokens are made of: see above
+# From the first to the last of the characters tokens are made of (see above). One pass: stripping what
+# is around with "[^...]+$" read a long run of punctuation again from each of its characters (0.12 s
+# for a 4,000-character message, the whole of which anyone may send after /start).
+_CORE = re.compile(r"[A-Za-z0-9_-](?:.*[A-Za-z0-9_-])?", re.DOTALL)
 
 
 def linked_token(text: str) -> str | None:
@@ -44,7 +47,8 @@ def typed_token(words: str) -> str:
     a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its
     letters' case is part of its randomness."""
     first = words.split(maxsplit=1)[0] if words.strip() else ""
-    return linked_token(words) or _AROUND.sub("", first)
+    core = _CORE.search(first)
+    return linked_token(words) or (core.group(0) if core else "")
 
 
 EXAMPLE_CODE = "P-0012"
