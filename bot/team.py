@@ -3,10 +3,11 @@ ADMIN_TELEGRAM_IDS only seeds the first admins at start-up."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.access import Role
-from storage import audit, console, staff
+from storage import audit, console, invites, staff
 from storage.database import Database
 from storage.models import StaffMember
 
@@ -36,17 +37,37 @@ async def add(database: Database, *, telegram_user_id: int, role: Role, actor_id
         )
 
 
-async def remove(database: Database, *, telegram_user_id: int, actor_id: int | None, now: datetime) -> bool:
+@dataclass(frozen=True)
+class Removed:
+    """Someone removed from staff, and the patient codes whose open links they had asked for, withdrawn."""
+
+    withdrawn: list[str]
+
+
+async def remove(database: Database, *, telegram_user_id: int, actor_id: int | None, now: datetime) -> Removed | None:
+    """None when they were not staff."""
     async with database.session() as session:
         if await staff.admins(session=session) == [telegram_user_id]:
             raise LastAdmin
         if not await staff.remove(session=session, telegram_user_id=telegram_user_id):
-            return False
+            return None
         # Their console ends now, not at their next click: added back later (a removal put right), a session
         # left open on a lost laptop, or a link not yet opened, would work again.
         await console.end_sessions_of(session=session, telegram_user_id=telegram_user_id)
         await console.void_links_of(session=session, telegram_user_id=telegram_user_id)
+        # The links they asked for are in their chat with the bot: one not yet opened would make them the
+        # patient, or move a patient's record (a re-link) to their own account. The admin makes new ones.
+        withdrawn = await invites.withdraw_made_by(session=session, telegram_user_id=telegram_user_id, now=now)
+        for code in withdrawn:
+            await audit.record(
+                session=session,
+                actor_id=actor_id,
+                action="revoke_invite",
+                patient_code=code,
+                detail="asked for by someone removed from staff",
+                now=now,
+            )
         await audit.record(
             session=session, actor_id=actor_id, action="staff_remove", detail=str(telegram_user_id), now=now
         )
-    return True
+    return Removed(withdrawn)

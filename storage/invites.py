@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Invite, Patient
+from storage.models import AuditEvent, Invite, Patient
 
 
 async def create(
@@ -78,3 +78,27 @@ async def revoke(*, session: AsyncSession, patient_id: int) -> int:
         delete(Invite).where(col(Invite.patient_id) == patient_id, col(Invite.used_at).is_(None))
     )
     return int(result.rowcount)
+
+
+async def withdraw_made_by(*, session: AsyncSession, telegram_user_id: int, now: datetime) -> list[str]:
+    """Delete the open links (not used, not expired) this person asked for; the codes they were for.
+    Who asked for a link is what the audit says: its "invite" or "relink_invite" event, written in the
+    transaction that made the link and at the same moment."""
+    made = (
+        select(Invite.id, Patient.code)
+        .join(Patient, col(Patient.id) == col(Invite.patient_id))
+        .join(
+            AuditEvent,
+            and_(
+                col(AuditEvent.patient_code) == col(Patient.code),
+                col(AuditEvent.at) == col(Invite.created_at),
+                col(AuditEvent.action).in_(("invite", "relink_invite")),
+                col(AuditEvent.actor_id) == telegram_user_id,
+            ),
+        )
+        .where(col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
+    )
+    found = dict((await session.exec(made)).all())
+    if found:
+        await session.exec(delete(Invite).where(col(Invite.id).in_(list(found))))
+    return sorted(set(found.values()))

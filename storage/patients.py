@@ -9,7 +9,7 @@ from sqlalchemy import select as select_rows
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.core import execute
+from storage.core import execute, insert
 from storage.models import CheckIn, Invite, Patient, Schedule, table
 from storage.statuses import PatientStatus
 
@@ -39,6 +39,25 @@ async def get_or_create(*, session: AsyncSession, code: str, language: str, time
         session.add(patient)
         await session.flush()
     return patient
+
+
+async def locked(*, session: AsyncSession, code: str, language: str, timezone: str, now: datetime) -> Patient:
+    """The patient with this code, made when new, and locked (FOR UPDATE) until the transaction ends:
+    two staff making a link for one code at the same instant, or a link accepted while another is
+    made, take their turns, so the second sees what the first did (on PostgreSQL; SQLite has one
+    writer at a time anyway). A code new to both is made once: the second finds the first's row."""
+    made = insert(session, table(Patient)).values(code=code, language=language, timezone=timezone, created_at=now)
+    await execute(session, made.on_conflict_do_nothing(index_elements=["code"]))
+    statement = select(Patient).where(Patient.code == code).with_for_update().execution_options(populate_existing=True)
+    return (await session.exec(statement)).one()
+
+
+async def lock(*, session: AsyncSession, patient_id: int) -> Patient | None:
+    """The patient, locked as `locked` locks them, read again after the lock is taken."""
+    statement = (
+        select(Patient).where(Patient.id == patient_id).with_for_update().execution_options(populate_existing=True)
+    )
+    return (await session.exec(statement)).first()
 
 
 async def set_language(*, session: AsyncSession, patient_id: int, language: str) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.diary import roster
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, invites, patients, staff
@@ -312,3 +313,111 @@ async def test_the_account_a_relink_moved_the_record_from_is_told_once(diary: Di
     await new_phone.press(data=f"cs:y:{token}", message=screen)  # pressed again: nothing moves, nobody is told again
     await new_phone.send("/help")
     assert len(ana.messages) == before
+
+
+async def test_links_asked_for_by_someone_removed_from_staff_stop_working(diary: Diary) -> None:
+    """A nurse leaves the clinic and an admin removes her from staff; the links she asked for stay in her
+    chat with the bot. A re-link not yet opened let her move a patient's record to her own account, with
+    its history (/export) and its erasure (/delete); an invite not yet opened made her the new patient.
+    Removing someone withdraws the links they asked for that are still open, and the admin is told
+    whose links to make again; colleagues' links keep working."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0002")
+    ada, sam, cleo = await a_member(diary, 900, "admin"), await a_member(diary, 800), await a_member(diary, 801)
+    relink = await link_of(sam, "/relink P-0002")
+    invite = await link_of(sam, "/invite P-0001")
+    colleague = await link_of(cleo, "/invite P-0003")
+    reply = await ada.send("/staff remove 800")
+    assert reply is not None and reply.text is not None and "no longer staff" in reply.text, reply
+    assert "P-0001" in reply.text and "P-0002" in reply.text and "P-0003" not in reply.text, reply.text
+    for token in (relink, invite):
+        screen = await sam.send(f"/start {token}")
+        assert screen is not None and "expired or has already been used" in (screen.text or ""), screen
+        await sam.press(data=f"cs:y:{token}", message=screen)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0002")
+        assert record is not None and record.telegram_user_id == 301, "the record stays with the patient"
+        assert await patients.by_telegram_user(session=session, telegram_user_id=800) is None
+        events = [(e.action, e.patient_code) for e in await audit.since(session=session) if e.actor_id == 900]
+    assert {("revoke_invite", "P-0001"), ("revoke_invite", "P-0002")} <= set(events), events
+    reply = await SimulatedUser(diary.standin, 303, "Cleo's patient").send(f"/start {colleague}")
+    assert reply is not None and "Do you agree to keep this diary?" in (reply.text or ""), reply
+
+
+@SQLITE_ONLY
+async def test_a_patient_back_through_their_old_invite_link_hears_where_they_stand(diary: Diary) -> None:
+    """A patient who blocked the bot and came back by opening their invite link again (the clinic's text
+    message is where they found the diary) was told "You are already enrolled" while their check-ins
+    stayed stopped: they start again, as with /start alone. A discharged patient who opened the link, or
+    pressed I agree on their old consent screen, was told they were enrolled and check-ins would arrive:
+    they are told their check-ins have ended."""
+    ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
+    token = await diary.invite("P-0001")
+    await ben.send(f"/start {token}")
+    await ben.press("I agree")
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    ben.unblock_bot()
+    reply = await ben.send(f"/start {token}")
+    assert reply is not None and "already enrolled" in (reply.text or ""), reply
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.status == "active"
+    assert (await diary.schedule("P-0001")).next_due_at is not None, "check-ins start again"
+
+    token = await diary.invite("P-0002")
+    screen = await cleo.send(f"/start {token}")  # opened twice: two consent screens
+    await cleo.send(f"/start {token}")
+    await cleo.press("I agree")
+    await roster.discharge(diary.database, code="P-0002", actor_id=None, now=diary.clock())
+    ended = "Your diary check-ins have ended"
+    reply = await cleo.send(f"/start {token}")
+    assert reply is not None and (reply.text or "").startswith(ended), reply
+    await cleo.press("I agree", message=screen)
+    assert screen is not None
+    shown = diary.standin.messages[cleo.chat_id][screen.message_id].text or ""
+    assert shown.startswith(ended), shown
+
+
+@SQLITE_ONLY
+async def test_a_patient_who_unblocks_the_bot_gets_check_ins_again(diary: Diary) -> None:
+    """Unblocking the bot from its profile sends no /start: Telegram tells the bot only that the patient
+    is a member of the chat again. Their check-ins had stayed stopped, with nothing to say so to them."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    before = await handled(diary)
+    ben.unblock_bot()
+    await diary.inbox_processed(at_least=before + 1)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.status == "active"
+    assert (await diary.schedule("P-0001")).next_due_at is not None, "check-ins start again"
+
+
+@SQLITE_ONLY
+async def test_after_a_relink_the_old_accounts_presses_store_nothing_and_the_new_ones_checkin_is_answered(
+    diary: Diary,
+) -> None:
+    """A re-link opened by someone else, or the patient's old phone still in a drawer: the check-in open
+    there when the record moved keeps its buttons. Pressing them stores nothing in the record, which is
+    now the other account's. The new account's /checkin had gone unanswered when Telegram gave it the
+    number of the old account's /checkin that day (each chat numbers its own messages)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    old_checkin = ben.last
+    assert old_checkin.buttons, old_checkin
+    diary.clock.advance(minutes=20)  # the afternoon of the same day: a new phone
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    for label in ("7", "Skip ▶"):
+        press = await ben.press(label, message=old_checkin)
+        assert press.answer is not None and "7" not in press.answer, press.answer
+    assert await diary.answers() == [], "nothing from the old account reaches the record"
+    await new_phone.send("/checkin")
+    await new_phone.press("3")
+    assert [answer.value for answer in await diary.answers()] == ["3"]

@@ -377,3 +377,34 @@ async def test_invite_relink_keeps_the_patients_zone_language_and_country_unless
         (True, "America/Bogota", "es", "CO"),
         (True, "Europe/Madrid", "es", None),
     ]
+
+
+async def test_staff_remove_says_whose_links_it_withdrew(tmp_path: Path) -> None:
+    """`staff remove` withdraws the open links the person asked for, as /staff remove does, and names the
+    codes to make new ones for (tests/test_access_attacks.py has the Telegram side)."""
+    url = f"sqlite:///{tmp_path / 'diary.db'}"
+    env = {"DATABASE_URL": url, "TELEGRAM_BOT_USERNAME": "b_bot"}
+    for words in (("staff", "add", "800", "staff"), ("staff", "add", "801", "staff")):
+        assert (await asyncio.to_thread(run_cli, *words, **env)).returncode == 0
+    database = Database(url)
+    try:
+        for code in ("P-0002", "P-0001"):
+            await enrolment.create_invite(
+                database,
+                code=code,
+                timezone="Europe/Berlin",
+                language="en",
+                checkin_times="",
+                now=datetime.now(UTC),
+                valid_for=timedelta(days=7),
+                actor_id=800,
+            )
+    finally:
+        await database.dispose()
+    done = await asyncio.to_thread(run_cli, "staff", "remove", "800", **env)
+    assert (done.returncode, done.stdout) == (
+        0,
+        "800 is no longer staff\nthe links they asked for were withdrawn: make new ones for P-0001, P-0002\n",
+    )
+    done = await asyncio.to_thread(run_cli, "staff", "remove", "801", **env)
+    assert done.stdout == "801 is no longer staff\n", "nothing to say of links nobody removed asked for"

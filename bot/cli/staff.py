@@ -47,8 +47,10 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
                 return f"{args.telegram_id} is {args.role}" + (
                     still_admin(args.telegram_id) if args.role == "staff" else ""
                 )
-            if await team.remove(database, telegram_user_id=args.telegram_id, actor_id=None, now=utc_now()):
-                return f"{args.telegram_id} is no longer staff" + still_admin(args.telegram_id)
+            if removed := await team.remove(database, telegram_user_id=args.telegram_id, actor_id=None, now=utc_now()):
+                withdrawn = ", ".join(removed.withdrawn)
+                links = f"\nthe links they asked for were withdrawn: make new ones for {withdrawn}" if withdrawn else ""
+                return f"{args.telegram_id} is no longer staff" + still_admin(args.telegram_id) + links
             return f"{args.telegram_id} is not staff"
         except team.LastAdmin:
             fail("the last admin cannot be removed or demoted")

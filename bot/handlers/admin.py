@@ -110,8 +110,10 @@ async def staff_command(update: Update, context: DiaryContext) -> None:
         if role is not None:
             await team.add(services.database, telegram_user_id=user_id, role=role, actor_id=actor, now=now)
             reply, no_longer_admin = t("staff.added", id=user_id, role=t(f"staff.role.{role}")), role is Role.STAFF
-        elif await team.remove(services.database, telegram_user_id=user_id, actor_id=actor, now=now):
+        elif removed := await team.remove(services.database, telegram_user_id=user_id, actor_id=actor, now=now):
             reply, no_longer_admin = t("staff.removed", id=user_id), True
+            if removed.withdrawn:
+                reply += "\n" + t("staff.links_withdrawn", codes=", ".join(removed.withdrawn))
         else:
             reply, no_longer_admin = t("staff.not_member", id=user_id), False
     except team.LastAdmin:

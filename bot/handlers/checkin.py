@@ -42,8 +42,12 @@ async def checkin_command(update: Update, context: DiaryContext) -> None:
     message = update.effective_message
     assert message is not None and context.patient is not None
     services = context.services
+    # Telegram numbers messages per chat: after a re-link, the new account's /checkin can have the number
+    # of one the old account sent that day, and was taken for it and not answered. With the second it was
+    # sent in (an edit keeps it), the key is this message's alone; it fits the 32 characters of a slot.
+    second = int(message.date.timestamp())
     state, created = await services.checkins.start(
-        patient=context.patient, slot=f"extra-{message.message_id}", now=context.now
+        patient=context.patient, slot=f"extra-{second}-{message.message_id}", now=context.now
     )
     if not created and state.message_id is not None:
         return

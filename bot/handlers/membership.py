@@ -11,9 +11,9 @@ from telegram.error import TelegramError
 
 from bot.access import Role
 from bot.diary import roster
-from bot.handlers import gate
+from bot.handlers import gate, patient
 from bot.handlers.context import DiaryContext
-from storage import staff
+from storage import patients, staff
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ async def changed(update: Update, context: DiaryContext) -> None:
                 services.outbox_wake.set()
                 log.info("patient %s blocked the bot; schedule stopped", patient_id)
             return
+        if status == ChatMember.MEMBER:  # unblocked (from the bot's profile: no /start need follow)
+            async with services.database.session() as session:
+                context.patient = await patients.by_telegram_user(session=session, telegram_user_id=change.from_user.id)
+            await patient.back_again(context)
         log.info("a private chat's membership changed to %s (update %s)", status, update.update_id)
         return
     log.info("the bot's membership of group %s changed to %s", change.chat.id, status)

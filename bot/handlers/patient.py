@@ -32,16 +32,30 @@ async def start(update: Update, context: DiaryContext) -> None:
     into /start (a mistyped link corrected) is answered as one sent."""
     message = update.effective_message
     assert message is not None
-    services, now = context.services, context.now
     token = enrolment.typed_token(" ".join(context.args)) if context.args else ""
-    if context.patient is not None and not token:
-        if context.patient.status == PatientStatus.UNREACHABLE and context.patient.id is not None:
-            # They had blocked the bot and came back: check-ins start again from the next slot.
-            await services.scheduler.resume(patient_id=context.patient.id, now=now)
-            context.patient.status = PatientStatus.ACTIVE
-        await message.reply_text(context.text("help"))
-        return
+    if context.patient is not None:
+        # Back after blocking the bot, by /start or by their invite link opened again: check-ins start again.
+        await back_again(context)
+        if not token:
+            await message.reply_text(context.text("help"))
+            return
     await open_invite(update, context, token)
+
+
+async def back_again(context: DiaryContext) -> None:
+    """A patient who had blocked the bot writes again: their check-ins start again from the next slot."""
+    patient = context.patient
+    if patient is not None and patient.status == PatientStatus.UNREACHABLE and patient.id is not None:
+        await context.services.scheduler.resume(patient_id=patient.id, now=context.now)
+        patient.status = PatientStatus.ACTIVE
+
+
+def _enrolled_already(context: DiaryContext) -> str:
+    """What a patient who opens a link that is not for them (their own, used) is told: a discharged one,
+    that their check-ins have ended, not that they are enrolled."""
+    patient = context.patient
+    assert patient is not None
+    return context.text("discharged" if patient.status == PatientStatus.DISCHARGED else "invite.already_enrolled")
 
 
 async def open_invite(update: Update, context: DiaryContext, token: str) -> None:
@@ -72,8 +86,12 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
     )
     if not usable:
         await services.wrong_tokens.failed(user_id, now)
-        key = "invite.already_enrolled" if context.patient is not None else "invite.invalid"
-        await message.reply_text(services.catalog.text(language, key))
+        text = (
+            _enrolled_already(context)
+            if context.patient is not None
+            else services.catalog.text(language, "invite.invalid")
+        )
+        await message.reply_text(text)
         return
     keyboard = InlineKeyboardMarkup(
         [
@@ -138,10 +156,18 @@ async def consent(update: Update, context: DiaryContext) -> None:
     )
     if patient is None:
         await services.wrong_tokens.failed(user_id, now)
-        key = "invite.already_enrolled" if context.patient is not None else "invite.invalid"
-        await edit(query.edit_message_text(services.catalog.text(language, key)))
+        text = (
+            _enrolled_already(context)
+            if context.patient is not None
+            else services.catalog.text(language, "invite.invalid")
+        )
+        await edit(query.edit_message_text(text))
+    elif patient.status == PatientStatus.DISCHARGED:  # their old consent screen, pressed again
+        context.patient = patient
+        await edit(query.edit_message_text(_enrolled_already(context)))
     else:
         context.patient = patient
+        await back_again(context)  # their old consent screen, pressed after blocking the bot
         log.info("patient %s enrolled", patient.id)
         services.outbox_wake.set()  # a note to the account a re-link moved the record from
         await edit(query.edit_message_text(context.text("consent.accepted")))

@@ -1,0 +1,150 @@
+"""Invite links made and opened at the same instant by two people, on SQLite and on a real PostgreSQL
+server: two sessions of the same database, their statements interleaved at the point where a second
+link, or a second account, could slip past what the first did."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from bot.diary import enrolment
+from storage import invites, migrate, patients
+from storage.database import Database
+from storage.models import Invite
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    yield database
+    await database.dispose()
+
+
+def meet_at(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, *, wait: float = 1.0) -> None:
+    """Make the first caller of `module.name` wait (up to `wait` seconds) for a second caller to reach it
+    too, then let both on: the two transactions are then both past everything before it. Where the
+    code makes the second wait for the first (a row lock), the second never comes, and the first goes
+    on alone after `wait`."""
+    real: Callable[..., Awaitable[Any]] = getattr(module, name)
+    arrived: list[None] = []
+    second = asyncio.Event()
+
+    async def meeting(**kwargs: Any) -> Any:
+        arrived.append(None)
+        if len(arrived) == 1:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(second.wait(), wait)
+        else:
+            second.set()
+        return await real(**kwargs)
+
+    monkeypatch.setattr(module, name, meeting)
+
+
+async def invite(database: Database, code: str = "P-0001", *, relink: bool = False) -> str:
+    return await enrolment.create_invite(
+        database,
+        code=code,
+        timezone="Europe/Berlin",
+        language="en",
+        checkin_times="",
+        now=NOW,
+        valid_for=timedelta(days=7),
+        relink=relink,
+    )
+
+
+async def open_links(database: Database, code: str = "P-0001") -> list[str]:
+    """The hashes of the code's links not used yet."""
+    async with database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None
+        found = await session.exec(
+            select(Invite.token_hash).where(Invite.patient_id == patient.id, col(Invite.used_at).is_(None))
+        )
+        return list(found.all())
+
+
+async def accept(database: Database, token: str, user: int) -> Any:
+    return await enrolment.accept_invite(
+        database, token=token, telegram_user_id=user, chat_id=user, now=NOW, default_times="09:00"
+    )
+
+
+async def test_two_links_made_for_one_code_at_the_same_instant_leave_only_the_newest_open(database: Database) -> None:
+    """Two nurses answer the same patient's call and each makes a link for P-0001 at the same moment: on
+    PostgreSQL neither saw the other's link to withdraw it, and both stayed open, so whoever held the
+    one sent astray could enrol as the patient or move their record. For a code new to the diary, the
+    second nurse got an error. The patient's row is locked while a link is made: the second waits."""
+    monkeypatch = pytest.MonkeyPatch()
+    await invite(database, "P-0001")  # a link that went astray
+    for code in ("P-0001", "P-0002"):  # a second and third link for a code invited already; a new code's two
+        with monkeypatch.context() as patched:
+            meet_at(patched, invites, "revoke")
+            await asyncio.gather(invite(database, code), invite(database, code))
+        assert len(await open_links(database, code)) == 1, f"two links of {code} stayed open"
+
+    with monkeypatch.context() as patched:
+        meet_at(patched, invites, "revoke")
+        first, second = await asyncio.gather(invite(database, relink=True), invite(database, relink=True))
+    (still_open,) = await open_links(database)
+    assert still_open in (enrolment.hash_token(first), enrolment.hash_token(second))
+    withdrawn = first if still_open == enrolment.hash_token(second) else second
+    assert await accept(database, withdrawn, 666) is None, "the withdrawn link enrols nobody"
+    assert await accept(database, first if withdrawn == second else second, 301) is not None
+
+
+async def test_a_link_accepted_while_a_re_link_is_made_leaves_only_the_re_link_open(database: Database) -> None:
+    """The patient presses I agree while a nurse, hearing nothing, makes a re-link: they take their turns.
+    Either the patient came first (the record is theirs) or the nurse did (the older link is withdrawn
+    and enrols nobody); either way the re-link is the one link left open, and nothing else."""
+    for account, code in enumerate(("P-0001", "P-0002", "P-0003", "P-0004"), start=301):  # either may come first
+        token = await invite(database, code)
+        with pytest.MonkeyPatch().context() as patched:
+            meet_at(patched, invites, "revoke", wait=0.3)
+            accepted, made = await asyncio.gather(accept(database, token, account), invite(database, code, relink=True))
+        async with database.session() as session:
+            record = await patients.by_code(session=session, code=code)
+        assert record is not None
+        assert record.telegram_user_id == (account if accepted is not None else None)
+        assert await open_links(database, code) == [enrolment.hash_token(made)]
+
+
+async def test_two_accounts_pressing_i_agree_on_one_link_at_the_same_instant_enrol_one(database: Database) -> None:
+    """The link was forwarded, or seen in a group: two accounts press I agree at the same moment. One of
+    them is the patient; the other is refused, and the record does not move to it afterwards."""
+    token = await invite(database)
+    with pytest.MonkeyPatch().context() as patched:
+        meet_at(patched, invites, "claim")
+        results = await asyncio.gather(accept(database, token, 301), accept(database, token, 666))
+    enrolled = [result for result in results if result is not None]
+    assert len(enrolled) == 1
+    async with database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == enrolled[0].telegram_user_id
+    assert await accept(database, token, 666 if record.telegram_user_id == 301 else 301) is None
+
+
+def test_a_token_is_read_from_what_a_copy_caught_around_it_however_long() -> None:
+    """Quotes, a full stop or a run of punctuation around a token copied by hand go; the token itself is
+    never changed inside, and a word with no token character in it is no token."""
+    token = "Ab3_-x" * 4
+    for typed, expected in (
+        (f"«{token}».", token),
+        (f'"{token}" please', token),
+        ("!" * 4000 + token + "?" * 4000, token),
+        ("a" + "!" * 4000 + "b", "a" + "!" * 4000 + "b"),
+        ("!" * 4000, ""),
+        ("", ""),
+    ):
+        assert enrolment.typed_token(typed) == expected, typed[:20]
