@@ -57,7 +57,8 @@ async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisi
 
 
 async def original(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
-    """The first version of a message the patient has since edited."""
+    """The first version of a message the patient has since edited: the newest message of that number, since
+    Telegram numbers messages per chat and a patient re-linked to a new account meets the old one's again."""
     row = (
         await execute(
             session,
@@ -67,6 +68,7 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
                 MESSAGES.c.telegram_message_id == telegram_message_id,
                 MESSAGES.c.kind != "edit",
             )
+            .order_by(MESSAGES.c.id.desc())
             .limit(1),
         )
     ).first()

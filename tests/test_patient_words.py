@@ -389,3 +389,38 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     await diary.inbox_processed()
     crisis_texts = [m for m in ben.messages if BERLIN_CRISIS_LINE in (m.text or "")]
     assert len(crisis_texts) == 3, "one for each message: the two unstored ones and the stored one"
+
+
+@SQLITE_ONLY
+async def test_after_a_relink_an_edit_is_read_with_the_new_accounts_message_before_it(diary: Diary) -> None:
+    """Telegram numbers messages per chat: the new account's "dine", put right to "die", carries the number of
+    an old account's message. The edit is of the new account's message, read with "i just want to" before it."""
+    old = SimulatedUser(diary.standin, 301, "Ana")
+    await diary.enrol(old)
+    for n in range(12):
+        await old.send(f"old phone message {n}")
+        diary.clock.advance(minutes=10)  # each old message read alone
+        if n == 5:  # an album: two messages and one reply, so that the old numbers are odd and even
+            reply = old.expect_reply()
+            for _ in range(2):
+                photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "2468"}
+                diary.standin.user_media(old.json, "photo", photo, caption="old phone photo")
+            await reply
+    diary.clock.advance(days=2)
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, 311, "Ana")
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    stored = [m for m in diary.standin.chat(301) if (m.text or m.caption or "").startswith("old phone")]
+    old_numbers = {m.message_id for m in stored}
+    while max(m.message_id for m in diary.standin.chat(311)) + 3 not in old_numbers:
+        await new.send("hello")
+    await new.send("honestly i just want to")
+    await new.send("dine")
+    said = [m for m in diary.standin.chat(311) if m.text == "dine"][-1]
+    assert said.message_id in old_numbers, "the edited message carries an old account's message number"
+    assert not cards(diary)
+    reply = await new.edit(said, "die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
