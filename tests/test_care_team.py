@@ -388,6 +388,35 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
 
 
 @SQLITE_ONLY
+async def test_a_colleagues_reply_to_the_confirmation_of_a_reply_does_not_reach_the_patient(diary: Diary) -> None:
+    """ "Your reply is on its way to P-0001" answers the staff member who wrote the reply: a colleague's reply to
+    it ("thanks Sam, I'll call him later") is talk among staff. It is not sent, and the colleague is told how
+    to write to the patient; the author's follow-up still goes."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    kim = SimulatedUser(diary.standin, 801, "Kim")
+    await register_staff(diary, sam)
+    await register_staff(diary, kim)
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001."
+    hint = await kim.send("Thanks Sam, I'll ring him later too.", chat_id=STAFF_CHAT, reply_to=sent)
+    assert hint is not None and (hint.text or "").startswith("This confirmation answers a colleague"), hint.text
+    assert "P-0001" in (hint.text or "")
+    again = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=sent)
+    assert again is not None and again.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And loosen it if your fingers tingle.")
+    await all_sent(diary)
+    assert not any("ring him" in (m.text or "") for m in diary.standin.chat(ben.id))
+    async with diary.database.session() as session:
+        replies = [e for e in await audit.since(session=session) if e.action == "reply_to_patient"]
+    assert len(replies) == 2, "Sam's two replies, not Kim's"
+
+
+@SQLITE_ONLY
 async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)

@@ -60,9 +60,17 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         replying_to is not None and replying_to.from_user is not None and replying_to.from_user.id == context.bot.id
     )
     about = replying_to.message_id if replying_to is not None and from_bot else None
-    patient_id = await services.replies.addressee(
+    addressee = await services.replies.addressee(
         chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
     )
+    patient_id = addressee.patient_id
+    if addressee.colleagues and patient_id is not None:
+        # "Thanks Sam, I'll ring him later" under the bot's "Your reply is on its way to P-0001": talk among
+        # staff, which the patient must not get; one who did mean the patient is told how.
+        patient = await services.replies.patient(patient_id=patient_id)
+        code = patient.code if patient is not None else "?"
+        await message.reply_text(t("staff.reply_to_colleague", code=code))
+        return True
     if patient_id is None and about is not None and message.chat.type != ChatType.PRIVATE:
         # A reply to one of the bot's own messages in a group is meant for the bot (the only kind Telegram
         # passes it): it is not dropped without a word. (A direct chat answers every message anyway; there
@@ -93,9 +101,9 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     said = await message.reply_text(
         t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
     )
-    # It names the patient: a follow-up written as a reply to it goes to them too.
-    await services.replies.about(
-        chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, now=context.now
+    # It names the patient: a follow-up the staff member writes as a reply to it goes to them too.
+    await services.replies.confirmed(
+        chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
 
