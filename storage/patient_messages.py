@@ -108,6 +108,25 @@ async def typed_before(*, session: AsyncSession, message: PatientMessage, since:
     return PatientMessage(**row._mapping) if row else None
 
 
+async def typed_after(*, session: AsyncSession, message: PatientMessage, until: datetime) -> PatientMessage | None:
+    """The message the patient typed just after `message` (not media, an edit or a request), if by `until`."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES)
+            .where(
+                MESSAGES.c.patient_id == message.patient_id,
+                MESSAGES.c.id > message.id,
+                MESSAGES.c.received_at <= until,
+                MESSAGES.c.kind == "text",
+            )
+            .order_by(MESSAGES.c.id)
+            .limit(1),
+        )
+    ).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
 async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
     """The newest text of a message (its last edit, or the original)."""
     row = (

@@ -9,8 +9,8 @@ that the patient keeps it as first sent. Crisis words typed without their spaces
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once. A sentence sent in two messages is read as one, also when its
-second message is put right in an edit.
+again); an album is acknowledged once. A sentence sent in two messages is read as one, also when either
+of its messages is put right in an edit (and after a re-link, whose messages Telegram numbers again).
 """
 
 from __future__ import annotations
@@ -424,3 +424,30 @@ async def test_after_a_relink_an_edit_is_read_with_the_new_accounts_message_befo
     assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_sentence_finished_by_correcting_its_first_message_is_read_as_one(diary: Diary) -> None:
+    """ "I want to kiss" (the phone's correction) and "myself", then the first put right to "I want to kill": the
+    edit is read with the message typed just after it too, as that message was read with the one before."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("I want to kiss")
+    await ben.send("myself")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I want to kiss"][-1]
+    assert not cards(diary)
+    reply = await ben.edit(said, "I want to kill")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I want to kill\nmyself" in (cards(diary)[-1].caption or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+    # A message typed long after is not read with the one before it.
+    diary.clock.advance(minutes=10)
+    await ben.send("I'm going to kiss")
+    diary.clock.advance(minutes=10)
+    await ben.send("myself")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I'm going to kiss"][-1]
+    reply = await ben.edit(said, "I'm going to kill")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
