@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
@@ -18,7 +18,7 @@ from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, staff
-from storage.models import Alert, OutboxMessage, PatientMessage
+from storage.models import Alert, OutboxMessage, PatientMessage, StaffChatMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, with_history
 
@@ -414,6 +414,35 @@ async def test_a_colleagues_reply_to_the_confirmation_of_a_reply_does_not_reach_
     async with diary.database.session() as session:
         replies = [e for e in await audit.since(session=session) if e.action == "reply_to_patient"]
     assert len(replies) == 2, "Sam's two replies, not Kim's"
+
+
+@SQLITE_ONLY
+async def test_a_reply_to_a_patients_message_the_diary_did_not_note_reaches_them_or_says_they_are_gone(
+    diary: Diary,
+) -> None:
+    """The Reply button under a patient's message names them: a reply to a message whose sending the diary did not
+    get to note (the bot stopped between the two) still reaches the patient, and a reply to the message of a
+    patient who has since erased their diary says so, not that the message is about no one patient."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    await all_sent(diary)
+    async with diary.database.session() as session:  # as if the bot had stopped before noting what it sent
+        await session.exec(delete(StaffChatMessage))  # type: ignore[call-overload]
+        await session.commit()
+    sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001.", sent.text
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
+
+    await ben.send("/delete")
+    await ben.press("Yes, erase everything")
+    assert (ben.last.text or "").startswith("Your diary has been erased")
+    gone = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert gone is not None and gone.text == "That patient's record is no longer in the diary.", gone.text
 
 
 @SQLITE_ONLY

@@ -84,9 +84,12 @@ class Replies:
                 staff_user_id=staff_user_id,
             )
 
-    async def addressee(self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime) -> Addressee:
-        """The patient a staff member's message is for: the one the message it replies to is about, else
-        the one they pressed Reply for in this chat within the window; none: not for a patient. The Reply
+    async def addressee(
+        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime, named: int | None = None
+    ) -> Addressee:
+        """The patient a staff member's message is for: the one the message it replies to is about (else the one
+        its Reply button names, `named`: the bot may have stopped before noting what it had sent), else the
+        one they pressed Reply for in this chat within the window; none: not for a patient. The Reply
         pressed is used up by `send`, in the transaction that queues the reply: a crash between the two
         leaves it pressed, so the message handled again after the restart still finds its patient. A
         message that cannot be sent (a photo) leaves it pressed for the text that follows."""
@@ -99,6 +102,8 @@ class Replies:
                 if about is not None:
                     patient_id, only_for = about
                     return Addressee(patient_id, colleagues=only_for not in (None, staff_user_id))
+                if named is not None:
+                    return Addressee(named)
             return Addressee(pending) if pending is not None else NOBODY
 
     async def send(

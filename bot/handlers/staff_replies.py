@@ -61,7 +61,11 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     )
     about = replying_to.message_id if replying_to is not None and from_bot else None
     addressee = await services.replies.addressee(
-        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
+        chat_id=message.chat_id,
+        replying_to=about,
+        staff_user_id=user.id,
+        now=context.now,
+        named=_named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
@@ -106,6 +110,14 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
+
+
+def _named_by_reply_button(message: Message) -> int | None:
+    """The patient the Reply button under one of the bot's own messages names (its buttons are the bot's: no
+    one else can put them there)."""
+    markup = message.reply_markup
+    buttons = [button for row in markup.inline_keyboard for button in row] if markup is not None else []
+    return next((found for b in buttons if (found := parse_reply(b.callback_data)) is not None), None)
 
 
 async def edited(update: Update, context: DiaryContext) -> None:
