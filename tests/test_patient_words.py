@@ -24,13 +24,14 @@ from sqlmodel import select
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
-from bot.sandbox.server import ChatMessage
+from bot.sandbox.server import ChatMessage, free_port
 from storage import patient_messages
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
 from tests.test_instruments import answer_with_item_9_several_days, offered
+from tests.test_webhook import SECRET
 
 
 @SQLITE_ONLY
@@ -451,3 +452,41 @@ async def test_a_sentence_finished_by_correcting_its_first_message_is_read_as_on
     reply = await ben.edit(said, "I'm going to kill")
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_a_sentence_whose_first_message_was_put_right_before_the_second_came_is_read_as_one(
+    diary: Diary,
+) -> None:
+    """ "I want to kiss" put right to "I want to kill", and then "myself": read with the first as it now is."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("I want to kiss")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I want to kiss"][-1]
+    await ben.edit(said, "I want to kill")
+    assert not cards(diary)
+    reply = await ben.send("myself")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I want to kill\nmyself" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_sentence_whose_first_message_came_last_is_read_as_one(database_url: str, tmp_path: Path) -> None:
+    """By webhook Telegram may deliver "honestly i just want to" after the "die" typed next (its POST failed
+    and was tried again): the two are read in the order they were typed."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with running_diary(
+        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
+    ) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        ben.say("honestly i just want to")
+        reply = await ben.send("die")
+        assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "alone, it is not crisis language"
+        diary.standin.deliver_held()
+        await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+        await diary.wait_until(lambda: bool(cards(diary)))
+        assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")

@@ -108,8 +108,14 @@ class Intake:
                 previous = await patient_messages.previous_text(
                     session=session, patient_id=patient.id, since=now - ONE_SENTENCE
                 )
-                if previous is not None and not previous.crisis:
-                    together = f"{previous.text}\n{text}"
+                if previous is not None and not previous.crisis and previous.telegram_message_id is not None:
+                    # As it now reads ("I want to kiss" put right to "I want to kill" before "myself" came), and in
+                    # the order typed: by webhook the first may come last (its POST tried again).
+                    words = await patient_messages.latest_version(
+                        session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
+                    )
+                    typed_later = previous.telegram_message_id > message_id
+                    together = f"{text}\n{words}" if typed_later else f"{words}\n{text}"
                     if self.crisis_language.matches(together):
                         crisis, read_as = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
