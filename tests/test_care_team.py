@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import delete, select
 
 from bot.alerts import escalation
@@ -617,18 +618,20 @@ async def test_a_repeated_crisis_while_a_pain_alert_is_snoozed_is_a_new_card_eac
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("hours", [48, 1])
 async def test_after_a_relink_the_new_accounts_messages_reach_staff_though_telegram_numbers_them_again(
-    diary: Diary,
+    diary: Diary, hours: int
 ) -> None:
     """Telegram numbers messages per chat: the new account's first messages carry the numbers of the old
-    account's, some of them edited. None of them may be taken for a late copy of an edited message."""
+    account's, some of them edited. None of them may be taken for a late copy of an edited message, also
+    when the re-link comes the same day (a link opened on a relative's phone, moved to the patient's own)."""
     old = SimulatedUser(diary.standin, 301, "Ana")
     await diary.enrol(old)
     for n in range(4):
         said = old.say(f"old phone message {n}")
         await old.wait_for(lambda: (old.last.text or "").startswith("I can't give medical advice"))
         await old.edit(said, f"old phone message {n}, edited")
-    diary.clock.advance(days=2)
+    diary.clock.advance(hours=hours)
     token = await diary.invite(relink=True)
     new = SimulatedUser(diary.standin, 311, "Ana")
     screen = await new.send(f"/start {token}")

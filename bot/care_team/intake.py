@@ -120,9 +120,12 @@ class Intake:
                         crisis, read_as = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
             # within the day): the patient's correction is what staff and the check-in have, and this older
-            # version is only kept.
+            # version is only kept. An edit from before this account was linked (a re-link) is of another
+            # account's message, which Telegram numbered as it numbers this account's.
+            linked = patient.consented_at
+            since = max(now - LATE_DELIVERY, linked) if linked is not None else now - LATE_DELIVERY
             late = await patient_messages.edited_since(
-                session=session, patient_id=patient.id, telegram_message_id=message_id, since=now - LATE_DELIVERY
+                session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
             )
             waiting = (
                 None
