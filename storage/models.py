@@ -301,7 +301,7 @@ class StaffChatMessage(SQLModel, table=True):
     """Which patient a message the bot posted for staff is about, so that a staff member's reply to it
     (or to the prompt the Reply button posts) reaches that patient; and which patient a staff member's
     own message went to as a reply, so that an edit of it can be answered. `staff_user_id`: only this staff
-    member's replies to it are for the patient (the bot's "Your reply is on its way" answers them alone)."""
+    member's replies to it are for the patient (the prompt Reply posts for them, "Your reply is on its way")."""
 
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

@@ -389,10 +389,13 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
 
 
 @SQLITE_ONLY
-async def test_a_colleagues_reply_to_the_confirmation_of_a_reply_does_not_reach_the_patient(diary: Diary) -> None:
-    """ "Your reply is on its way to P-0001" answers the staff member who wrote the reply: a colleague's reply to
-    it ("thanks Sam, I'll call him later") is talk among staff. It is not sent, and the colleague is told how
-    to write to the patient; the author's follow-up still goes."""
+async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_not_reach_the_patient(
+    diary: Diary,
+) -> None:
+    """ "Write your reply to P-0001", which pressing Reply posts, and "Your reply is on its way to P-0001" are for
+    the staff member who pressed Reply or wrote the reply: a colleague's reply to them ("thanks Sam, I'll call
+    him later"; Telegram opens a group's reply field on the prompt for everyone in it) is talk among staff. It
+    is not sent, and the colleague is told how to write to the patient; the author's replies still go."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     kim = SimulatedUser(diary.standin, 801, "Kim")
@@ -405,16 +408,25 @@ async def test_a_colleagues_reply_to_the_confirmation_of_a_reply_does_not_reach_
     sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
     assert sent is not None and sent.text == "Your reply is on its way to P-0001."
     hint = await kim.send("Thanks Sam, I'll ring him later too.", chat_id=STAFF_CHAT, reply_to=sent)
-    assert hint is not None and (hint.text or "").startswith("This confirmation answers a colleague"), hint.text
+    assert hint is not None and (hint.text or "").startswith("This message is for a colleague"), hint.text
     assert "P-0001" in (hint.text or "")
     again = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=sent)
     assert again is not None and again.text == "Your reply is on its way to P-0001."
     await ben.wait_for(lambda: ben.last.text == "Your care team: And loosen it if your fingers tingle.")
+
+    await sam.press("Reply", message=forwarded)
+    prompt = staff_chat(diary)[-1]
+    assert (prompt.text or "").startswith("Write your reply to P-0001")
+    hint = await kim.send("Lunch at one?", chat_id=STAFF_CHAT, reply_to=prompt)
+    assert hint is not None and (hint.text or "").startswith("This message is for a colleague"), hint.text
+    sent = await sam.send("See you on Tuesday.", chat_id=STAFF_CHAT, reply_to=prompt)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: See you on Tuesday.")
     await all_sent(diary)
-    assert not any("ring him" in (m.text or "") for m in diary.standin.chat(ben.id))
+    assert not any("ring him" in (m.text or "") or "Lunch" in (m.text or "") for m in diary.standin.chat(ben.id))
     async with diary.database.session() as session:
         replies = [e for e in await audit.since(session=session) if e.action == "reply_to_patient"]
-    assert len(replies) == 2, "Sam's two replies, not Kim's"
+    assert len(replies) == 3, "Sam's replies, not Kim's"
 
 
 @SQLITE_ONLY

@@ -25,7 +25,7 @@ REPLY_WINDOW = timedelta(minutes=10)
 @dataclass(frozen=True)
 class Addressee:
     """Whom a staff member's message is for. `patient_id` None: not for a patient. `colleagues`: it replies to the
-    bot's confirmation of a colleague's reply to that patient, talk among staff, not sent."""
+    bot's prompt or confirmation for a colleague writing to that patient, talk among staff, not sent."""
 
     patient_id: int | None
     colleagues: bool = False
@@ -55,11 +55,16 @@ class Replies:
     async def prompted(
         self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, patient_id: int, now: datetime
     ) -> None:
-        """The Reply prompt was posted: a reply to it, or this staff member's next message here, is for
-        the patient."""
+        """The Reply prompt was posted: this staff member's reply to it, or their next message here, is for the
+        patient. A colleague's reply to it is not: in a group Telegram opens everyone's reply field on it."""
         async with self.database.session() as session:
             await staff_chat.remember(
-                session=session, chat_id=chat_id, message_id=prompt_message_id, patient_id=patient_id, now=now
+                session=session,
+                chat_id=chat_id,
+                message_id=prompt_message_id,
+                patient_id=patient_id,
+                now=now,
+                staff_user_id=staff_user_id,
             )
             await staff_chat.expect_reply(
                 session=session,

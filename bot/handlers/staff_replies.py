@@ -69,8 +69,9 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
-        # "Thanks Sam, I'll ring him later" under the bot's "Your reply is on its way to P-0001": talk among
-        # staff, which the patient must not get; one who did mean the patient is told how.
+        # "Thanks Sam, I'll ring him later" under the bot's "Your reply is on its way to P-0001", or a message
+        # typed where Telegram opened the reply field on Sam's prompt: talk among staff, which the patient must
+        # not get; one who did mean the patient is told how.
         patient = await services.replies.patient(patient_id=patient_id)
         code = patient.code if patient is not None else "?"
         await message.reply_text(t("staff.reply_to_colleague", code=code))

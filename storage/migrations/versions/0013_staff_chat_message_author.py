@@ -1,5 +1,5 @@
-"""The bot's "Your reply is on its way to P-0001" answers one staff member: only their replies to it go to
-the patient; a colleague's reply to it is talk among staff.
+"""The bot's "Write your reply to P-0001" and "Your reply is on its way to P-0001" are for one staff member:
+only their replies to them go to the patient; a colleague's reply to them is talk among staff.
 
 Revision ID: 0013
 Revises: 0012
