@@ -300,12 +300,14 @@ class PatientMessage(SQLModel, table=True):
 class StaffChatMessage(SQLModel, table=True):
     """Which patient a message the bot posted for staff is about, so that a staff member's reply to it
     (or to the prompt the Reply button posts) reaches that patient; and which patient a staff member's
-    own message went to as a reply, so that an edit of it can be answered."""
+    own message went to as a reply, so that an edit of it can be answered. `staff_user_id`: only this staff
+    member's replies to it are for the patient (the prompt Reply posts for them, "Your reply is on its way")."""
 
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
     created_at: datetime = utc_column()
+    staff_user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class PendingReply(SQLModel, table=True):

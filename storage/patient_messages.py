@@ -57,7 +57,8 @@ async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisi
 
 
 async def original(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
-    """The first version of a message the patient has since edited."""
+    """The first version of a message the patient has since edited: the newest message of that number, since
+    Telegram numbers messages per chat and a patient re-linked to a new account meets the old one's again."""
     row = (
         await execute(
             session,
@@ -67,6 +68,7 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
                 MESSAGES.c.telegram_message_id == telegram_message_id,
                 MESSAGES.c.kind != "edit",
             )
+            .order_by(MESSAGES.c.id.desc())
             .limit(1),
         )
     ).first()
@@ -100,6 +102,25 @@ async def typed_before(*, session: AsyncSession, message: PatientMessage, since:
                 MESSAGES.c.kind == "text",
             )
             .order_by(MESSAGES.c.id.desc())
+            .limit(1),
+        )
+    ).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
+async def typed_after(*, session: AsyncSession, message: PatientMessage, until: datetime) -> PatientMessage | None:
+    """The message the patient typed just after `message` (not media, an edit or a request), if by `until`."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES)
+            .where(
+                MESSAGES.c.patient_id == message.patient_id,
+                MESSAGES.c.id > message.id,
+                MESSAGES.c.received_at <= until,
+                MESSAGES.c.kind == "text",
+            )
+            .order_by(MESSAGES.c.id)
             .limit(1),
         )
     ).first()

@@ -13,20 +13,37 @@ MESSAGES = table(StaffChatMessage)
 PENDING = table(PendingReply)
 
 
-async def remember(*, session: AsyncSession, chat_id: int, message_id: int, patient_id: int, now: datetime) -> None:
+async def remember(
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    message_id: int,
+    patient_id: int,
+    now: datetime,
+    staff_user_id: int | None = None,
+) -> None:
+    """The message is about the patient; with `staff_user_id`, for that staff member's replies alone."""
     statement = insert(session, MESSAGES).values(
-        chat_id=chat_id, message_id=message_id, patient_id=patient_id, created_at=now
+        chat_id=chat_id, message_id=message_id, patient_id=patient_id, created_at=now, staff_user_id=staff_user_id
     )
     await execute(session, statement.on_conflict_do_nothing(index_elements=["chat_id", "message_id"]))
 
 
 async def patient_of(*, session: AsyncSession, chat_id: int, message_id: int) -> int | None:
+    found = await about(session=session, chat_id=chat_id, message_id=message_id)
+    return found[0] if found is not None else None
+
+
+async def about(*, session: AsyncSession, chat_id: int, message_id: int) -> tuple[int, int | None] | None:
+    """(patient, the one staff member whose replies to it are for the patient, or None for anyone's)."""
     result = await execute(
         session,
-        select(MESSAGES.c.patient_id).where(MESSAGES.c.chat_id == chat_id, MESSAGES.c.message_id == message_id),
+        select(MESSAGES.c.patient_id, MESSAGES.c.staff_user_id).where(
+            MESSAGES.c.chat_id == chat_id, MESSAGES.c.message_id == message_id
+        ),
     )
-    found = result.scalar_one_or_none()
-    return int(found) if found is not None else None
+    row = result.first()
+    return (int(row[0]), None if row[1] is None else int(row[1])) if row is not None else None
 
 
 async def expect_reply(

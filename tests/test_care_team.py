@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlmodel import select
+import pytest
+from sqlmodel import delete, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
@@ -18,7 +19,7 @@ from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, staff
-from storage.models import Alert, OutboxMessage, PatientMessage
+from storage.models import Alert, OutboxMessage, PatientMessage, StaffChatMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, with_history
 
@@ -388,6 +389,76 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
 
 
 @SQLITE_ONLY
+async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_not_reach_the_patient(
+    diary: Diary,
+) -> None:
+    """ "Write your reply to P-0001", which pressing Reply posts, and "Your reply is on its way to P-0001" are for
+    the staff member who pressed Reply or wrote the reply: a colleague's reply to them ("thanks Sam, I'll call
+    him later"; Telegram opens a group's reply field on the prompt for everyone in it) is talk among staff. It
+    is not sent, and the colleague is told how to write to the patient; the author's replies still go."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    kim = SimulatedUser(diary.standin, 801, "Kim")
+    await register_staff(diary, sam)
+    await register_staff(diary, kim)
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001."
+    hint = await kim.send("Thanks Sam, I'll ring him later too.", chat_id=STAFF_CHAT, reply_to=sent)
+    assert hint is not None and (hint.text or "").startswith("This message is for a colleague"), hint.text
+    assert "P-0001" in (hint.text or "")
+    again = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=sent)
+    assert again is not None and again.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And loosen it if your fingers tingle.")
+
+    await sam.press("Reply", message=forwarded)
+    prompt = staff_chat(diary)[-1]
+    assert (prompt.text or "").startswith("Write your reply to P-0001")
+    hint = await kim.send("Lunch at one?", chat_id=STAFF_CHAT, reply_to=prompt)
+    assert hint is not None and (hint.text or "").startswith("This message is for a colleague"), hint.text
+    sent = await sam.send("See you on Tuesday.", chat_id=STAFF_CHAT, reply_to=prompt)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: See you on Tuesday.")
+    await all_sent(diary)
+    assert not any("ring him" in (m.text or "") or "Lunch" in (m.text or "") for m in diary.standin.chat(ben.id))
+    async with diary.database.session() as session:
+        replies = [e for e in await audit.since(session=session) if e.action == "reply_to_patient"]
+    assert len(replies) == 3, "Sam's replies, not Kim's"
+
+
+@SQLITE_ONLY
+async def test_a_reply_to_a_patients_message_the_diary_did_not_note_reaches_them_or_says_they_are_gone(
+    diary: Diary,
+) -> None:
+    """The Reply button under a patient's message names them: a reply to a message whose sending the diary did not
+    get to note (the bot stopped between the two) still reaches the patient, and a reply to the message of a
+    patient who has since erased their diary says so, not that the message is about no one patient."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    await all_sent(diary)
+    async with diary.database.session() as session:  # as if the bot had stopped before noting what it sent
+        await session.exec(delete(StaffChatMessage))  # type: ignore[call-overload]
+        await session.commit()
+    sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert sent is not None and sent.text == "Your reply is on its way to P-0001.", sent.text
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
+
+    await ben.send("/delete")
+    await ben.press("Yes, erase everything")
+    assert (ben.last.text or "").startswith("Your diary has been erased")
+    gone = await sam.send("And loosen it if your fingers tingle.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert gone is not None and gone.text == "That patient's record is no longer in the diary.", gone.text
+
+
+@SQLITE_ONLY
 async def test_help_in_the_staff_group_answers_staff(diary: Diary) -> None:
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
@@ -559,18 +630,20 @@ async def test_a_repeated_crisis_while_a_pain_alert_is_snoozed_is_a_new_card_eac
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("hours", [48, 1])
 async def test_after_a_relink_the_new_accounts_messages_reach_staff_though_telegram_numbers_them_again(
-    diary: Diary,
+    diary: Diary, hours: int
 ) -> None:
     """Telegram numbers messages per chat: the new account's first messages carry the numbers of the old
-    account's, some of them edited. None of them may be taken for a late copy of an edited message."""
+    account's, some of them edited. None of them may be taken for a late copy of an edited message, also
+    when the re-link comes the same day (a link opened on a relative's phone, moved to the patient's own)."""
     old = SimulatedUser(diary.standin, 301, "Ana")
     await diary.enrol(old)
     for n in range(4):
         said = old.say(f"old phone message {n}")
         await old.wait_for(lambda: (old.last.text or "").startswith("I can't give medical advice"))
         await old.edit(said, f"old phone message {n}, edited")
-    diary.clock.advance(days=2)
+    diary.clock.advance(hours=hours)
     token = await diary.invite(relink=True)
     new = SimulatedUser(diary.standin, 311, "Ana")
     screen = await new.send(f"/start {token}")

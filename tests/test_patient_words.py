@@ -9,8 +9,8 @@ that the patient keeps it as first sent. Crisis words typed without their spaces
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once. A sentence sent in two messages is read as one, also when its
-second message is put right in an edit.
+again); an album is acknowledged once. A sentence sent in two messages is read as one, also when either
+of its messages is put right in an edit (and after a re-link, whose messages Telegram numbers again).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from sqlmodel import select
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
-from bot.sandbox.server import ChatMessage
+from bot.sandbox.server import ChatMessage, free_port
 from storage import patient_messages
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
 from tests.test_instruments import answer_with_item_9_several_days, offered
+from tests.test_webhook import SECRET
 
 
 @SQLITE_ONLY
@@ -388,3 +389,103 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     await diary.inbox_processed()
     crisis_texts = [m for m in ben.messages if BERLIN_CRISIS_LINE in (m.text or "")]
     assert len(crisis_texts) == 3, "one for each message: the two unstored ones and the stored one"
+
+
+@SQLITE_ONLY
+async def test_after_a_relink_an_edit_is_read_with_the_new_accounts_message_before_it(diary: Diary) -> None:
+    """Telegram numbers messages per chat: the new account's "dine", put right to "die", carries the number of
+    an old account's message. The edit is of the new account's message, read with "i just want to" before it."""
+    old = SimulatedUser(diary.standin, 301, "Ana")
+    await diary.enrol(old)
+    for n in range(12):
+        await old.send(f"old phone message {n}")
+        diary.clock.advance(minutes=10)  # each old message read alone
+        if n == 5:  # an album: two messages and one reply, so that the old numbers are odd and even
+            reply = old.expect_reply()
+            for _ in range(2):
+                photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "2468"}
+                diary.standin.user_media(old.json, "photo", photo, caption="old phone photo")
+            await reply
+    diary.clock.advance(days=2)
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, 311, "Ana")
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    stored = [m for m in diary.standin.chat(301) if (m.text or m.caption or "").startswith("old phone")]
+    old_numbers = {m.message_id for m in stored}
+    while max(m.message_id for m in diary.standin.chat(311)) + 3 not in old_numbers:
+        await new.send("hello")
+    await new.send("honestly i just want to")
+    await new.send("dine")
+    said = [m for m in diary.standin.chat(311) if m.text == "dine"][-1]
+    assert said.message_id in old_numbers, "the edited message carries an old account's message number"
+    assert not cards(diary)
+    reply = await new.edit(said, "die")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_sentence_finished_by_correcting_its_first_message_is_read_as_one(diary: Diary) -> None:
+    """ "I want to kiss" (the phone's correction) and "myself", then the first put right to "I want to kill": the
+    edit is read with the message typed just after it too, as that message was read with the one before."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("I want to kiss")
+    await ben.send("myself")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I want to kiss"][-1]
+    assert not cards(diary)
+    reply = await ben.edit(said, "I want to kill")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I want to kill\nmyself" in (cards(diary)[-1].caption or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+    # A message typed long after is not read with the one before it.
+    diary.clock.advance(minutes=10)
+    await ben.send("I'm going to kiss")
+    diary.clock.advance(minutes=10)
+    await ben.send("myself")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I'm going to kiss"][-1]
+    reply = await ben.edit(said, "I'm going to kill")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_a_sentence_whose_first_message_was_put_right_before_the_second_came_is_read_as_one(
+    diary: Diary,
+) -> None:
+    """ "I want to kiss" put right to "I want to kill", and then "myself": read with the first as it now is."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("I want to kiss")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I want to kiss"][-1]
+    await ben.edit(said, "I want to kill")
+    assert not cards(diary)
+    reply = await ben.send("myself")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I want to kill\nmyself" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_sentence_whose_first_message_came_last_is_read_as_one(database_url: str, tmp_path: Path) -> None:
+    """By webhook Telegram may deliver "honestly i just want to" after the "die" typed next (its POST failed
+    and was tried again): the two are read in the order they were typed."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with running_diary(
+        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
+    ) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        ben.say("honestly i just want to")
+        reply = await ben.send("die")
+        assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "alone, it is not crisis language"
+        diary.standin.deliver_held()
+        await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+        await diary.wait_until(lambda: bool(cards(diary)))
+        assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")

@@ -45,6 +45,12 @@ def test_in_parts_numbers_the_parts_only_when_there_are_several() -> None:
     assert "".join(p.split(":\n", 1)[1] for p in parts) == text
 
 
+def test_a_long_reply_signed_with_braces_in_a_name_is_sent_in_parts() -> None:
+    """A staff member's Telegram name is theirs to choose: "Sam {ICU}" above a long reply is not a placeholder."""
+    parts = in_parts("x " * 3000, "Your care team (Sam {ICU}):", "Your care team, Sam {ICU} ({part}/{parts}):")
+    assert [p.split(":", 1)[0] for p in parts] == ["Your care team, Sam {ICU} (1/2)", "Your care team, Sam {ICU} (2/2)"]
+
+
 def test_a_caption_limit_is_smaller() -> None:
     assert shorten("x" * 5000, CAPTION_LIMIT).endswith("…") and units(shorten("x" * 5000, CAPTION_LIMIT)) == 1024
 

@@ -108,15 +108,24 @@ class Intake:
                 previous = await patient_messages.previous_text(
                     session=session, patient_id=patient.id, since=now - ONE_SENTENCE
                 )
-                if previous is not None and not previous.crisis:
-                    together = f"{previous.text}\n{text}"
+                if previous is not None and not previous.crisis and previous.telegram_message_id is not None:
+                    # As it now reads ("I want to kiss" put right to "I want to kill" before "myself" came), and in
+                    # the order typed: by webhook the first may come last (its POST tried again).
+                    words = await patient_messages.latest_version(
+                        session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
+                    )
+                    typed_later = previous.telegram_message_id > message_id
+                    together = f"{text}\n{words}" if typed_later else f"{words}\n{text}"
                     if self.crisis_language.matches(together):
                         crisis, read_as = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
             # within the day): the patient's correction is what staff and the check-in have, and this older
-            # version is only kept.
+            # version is only kept. An edit from before this account was linked (a re-link) is of another
+            # account's message, which Telegram numbered as it numbers this account's.
+            linked = patient.consented_at
+            since = max(now - LATE_DELIVERY, linked) if linked is not None else now - LATE_DELIVERY
             late = await patient_messages.edited_since(
-                session=session, patient_id=patient.id, telegram_message_id=message_id, since=now - LATE_DELIVERY
+                session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
             )
             waiting = (
                 None
@@ -230,8 +239,8 @@ class Intake:
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
                 # "I just want to" and "dine", put right to "die": read with the message typed just before, as
-                # the message itself was when it came.
-                together = await self._with_the_one_before(session, first, text)
+                # the message itself was when it came; "I want to kiss" put right before "myself", with the one after.
+                together = await self._read_together(session, first, text)
                 if together is not None:
                     crisis, read_as = True, together
             noted = await checkins.with_note_from(
@@ -289,21 +298,28 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
-    async def _with_the_one_before(self, session: AsyncSession, edited: PatientMessage | None, text: str) -> str | None:
-        """The edited message's new words after the message typed just before it (within ONE_SENTENCE of it,
-        and not itself a crisis, already answered), when the two read together are crisis language."""
+    async def _read_together(self, session: AsyncSession, edited: PatientMessage | None, text: str) -> str | None:
+        """The edited message's new words after the message typed just before it, or before the one typed just
+        after it (within ONE_SENTENCE, and not itself a crisis, already answered), when the two read together
+        are crisis language."""
         if edited is None or edited.kind != "text":
             return None
-        previous = await patient_messages.typed_before(
+        before = await patient_messages.typed_before(
             session=session, message=edited, since=edited.received_at - ONE_SENTENCE
         )
-        if previous is None or previous.crisis or previous.telegram_message_id is None:
-            return None
-        words = await patient_messages.latest_version(
-            session=session, patient_id=edited.patient_id, telegram_message_id=previous.telegram_message_id
+        after = await patient_messages.typed_after(
+            session=session, message=edited, until=edited.received_at + ONE_SENTENCE
         )
-        together = f"{words}\n{text}"
-        return together if self.crisis_language.matches(together) else None
+        for neighbour, edited_first in ((before, False), (after, True)):
+            if neighbour is None or neighbour.crisis or neighbour.telegram_message_id is None:
+                continue
+            words = await patient_messages.latest_version(
+                session=session, patient_id=edited.patient_id, telegram_message_id=neighbour.telegram_message_id
+            )
+            together = f"{text}\n{words}" if edited_first else f"{words}\n{text}"
+            if self.crisis_language.matches(together):
+                return together
+        return None
 
     async def _corrected_answer(
         self, session: AsyncSession, first: PatientMessage, text: str, now: datetime

@@ -23,6 +23,18 @@ REPLY_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
+class Addressee:
+    """Whom a staff member's message is for. `patient_id` None: not for a patient. `colleagues`: it replies to the
+    bot's prompt or confirmation for a colleague writing to that patient, talk among staff, not sent."""
+
+    patient_id: int | None
+    colleagues: bool = False
+
+
+NOBODY = Addressee(None)
+
+
+@dataclass(frozen=True)
 class Seen:
     message: PatientMessage
     by: str  # the name of whoever marked it seen first
@@ -43,11 +55,16 @@ class Replies:
     async def prompted(
         self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, patient_id: int, now: datetime
     ) -> None:
-        """The Reply prompt was posted: a reply to it, or this staff member's next message here, is for
-        the patient."""
+        """The Reply prompt was posted: this staff member's reply to it, or their next message here, is for the
+        patient. A colleague's reply to it is not: in a group Telegram opens everyone's reply field on it."""
         async with self.database.session() as session:
             await staff_chat.remember(
-                session=session, chat_id=chat_id, message_id=prompt_message_id, patient_id=patient_id, now=now
+                session=session,
+                chat_id=chat_id,
+                message_id=prompt_message_id,
+                patient_id=patient_id,
+                now=now,
+                staff_user_id=staff_user_id,
             )
             await staff_chat.expect_reply(
                 session=session,
@@ -57,18 +74,27 @@ class Replies:
                 expires_at=now + REPLY_WINDOW,
             )
 
-    async def about(self, *, chat_id: int, message_id: int, patient_id: int, now: datetime) -> None:
-        """A message the bot posted in a staff member's chat is about this patient: a reply to it is for them."""
+    async def confirmed(
+        self, *, chat_id: int, message_id: int, patient_id: int, staff_user_id: int, now: datetime
+    ) -> None:
+        """The bot told a staff member their reply is on its way to this patient: a follow-up they write as a
+        reply to that is for the patient too; a colleague's reply to it is not."""
         async with self.database.session() as session:
             await staff_chat.remember(
-                session=session, chat_id=chat_id, message_id=message_id, patient_id=patient_id, now=now
+                session=session,
+                chat_id=chat_id,
+                message_id=message_id,
+                patient_id=patient_id,
+                now=now,
+                staff_user_id=staff_user_id,
             )
 
     async def addressee(
-        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime
-    ) -> int | None:
-        """The patient a staff member's message is for: the one the message it replies to is about, else
-        the one they pressed Reply for in this chat within the window; None: not for a patient. The Reply
+        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime, named: int | None = None
+    ) -> Addressee:
+        """The patient a staff member's message is for: the one the message it replies to is about (else the one
+        its Reply button names, `named`: the bot may have stopped before noting what it had sent), else the
+        one they pressed Reply for in this chat within the window; none: not for a patient. The Reply
         pressed is used up by `send`, in the transaction that queues the reply: a crash between the two
         leaves it pressed, so the message handled again after the restart still finds its patient. A
         message that cannot be sent (a photo) leaves it pressed for the text that follows."""
@@ -77,10 +103,13 @@ class Replies:
                 session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=True
             )
             if replying_to is not None:
-                about = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=replying_to)
+                about = await staff_chat.about(session=session, chat_id=chat_id, message_id=replying_to)
                 if about is not None:
-                    return about
-            return pending
+                    patient_id, only_for = about
+                    return Addressee(patient_id, colleagues=only_for not in (None, staff_user_id))
+                if named is not None:
+                    return Addressee(named)
+            return Addressee(pending) if pending is not None else NOBODY
 
     async def send(
         self,

@@ -81,9 +81,13 @@ def split(text: str, limit: int) -> list[str]:
 
 def in_parts(text: str, header: str, numbered_header: str, *, limit: int = TEXT_LIMIT) -> list[str]:
     """Messages that carry all of `text` under a header: `header` when one message is enough, else
-    `numbered_header` (with {part} and {parts}) above each piece."""
+    `numbered_header` (with {part} and {parts}) above each piece. Only those two are filled in: the header
+    may hold other braces (a staff member's name, "Sam {ICU}")."""
     if units(header) + units(text) <= limit:
         return [header + text]
-    room = limit - units(numbered_header.format(part=999, parts=999))
-    pieces = split(text, room)
-    return [numbered_header.format(part=n, parts=len(pieces)) + piece for n, piece in enumerate(pieces, 1)]
+
+    def numbered(part: int, parts: int) -> str:
+        return numbered_header.replace("{part}", str(part)).replace("{parts}", str(parts))
+
+    pieces = split(text, limit - units(numbered(999, 999)))
+    return [numbered(n, len(pieces)) + piece for n, piece in enumerate(pieces, 1)]

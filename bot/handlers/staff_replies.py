@@ -60,9 +60,22 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         replying_to is not None and replying_to.from_user is not None and replying_to.from_user.id == context.bot.id
     )
     about = replying_to.message_id if replying_to is not None and from_bot else None
-    patient_id = await services.replies.addressee(
-        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now
+    addressee = await services.replies.addressee(
+        chat_id=message.chat_id,
+        replying_to=about,
+        staff_user_id=user.id,
+        now=context.now,
+        named=_named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
     )
+    patient_id = addressee.patient_id
+    if addressee.colleagues and patient_id is not None:
+        # "Thanks Sam, I'll ring him later" under the bot's "Your reply is on its way to P-0001", or a message
+        # typed where Telegram opened the reply field on Sam's prompt: talk among staff, which the patient must
+        # not get; one who did mean the patient is told how.
+        patient = await services.replies.patient(patient_id=patient_id)
+        code = patient.code if patient is not None else "?"
+        await message.reply_text(t("staff.reply_to_colleague", code=code))
+        return True
     if patient_id is None and about is not None and message.chat.type != ChatType.PRIVATE:
         # A reply to one of the bot's own messages in a group is meant for the bot (the only kind Telegram
         # passes it): it is not dropped without a word. (A direct chat answers every message anyway; there
@@ -93,11 +106,19 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     said = await message.reply_text(
         t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
     )
-    # It names the patient: a follow-up written as a reply to it goes to them too.
-    await services.replies.about(
-        chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, now=context.now
+    # It names the patient: a follow-up the staff member writes as a reply to it goes to them too.
+    await services.replies.confirmed(
+        chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
+
+
+def _named_by_reply_button(message: Message) -> int | None:
+    """The patient the Reply button under one of the bot's own messages names (its buttons are the bot's: no
+    one else can put them there)."""
+    markup = message.reply_markup
+    buttons = [button for row in markup.inline_keyboard for button in row] if markup is not None else []
+    return next((found for b in buttons if (found := parse_reply(b.callback_data)) is not None), None)
 
 
 async def edited(update: Update, context: DiaryContext) -> None:
