@@ -296,7 +296,7 @@ async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was
 
 
 @SQLITE_ONLY
-async def test_the_account_a_relink_moved_the_record_from_is_told_once(diary: Diary) -> None:
+async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are_told_once(diary: Diary) -> None:
     """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
     old account to find out by writing into silence: its words no longer reach anyone. It is told, once,
     in the patient's language, that the diary continues elsewhere and to call the care team if they did
@@ -309,10 +309,14 @@ async def test_the_account_a_relink_moved_the_record_from_is_told_once(diary: Di
     await new_phone.press(data=f"cs:y:{token}", message=screen)
     await ana.wait_for(lambda: "otra cuenta de Telegram" in (ana.last.text or ""))
     assert not [m for m in new_phone.messages if "otra cuenta" in (m.text or "") or "another" in (m.text or "")]
+    # Staff too: a move the patient did not ask for is a record taken over, and only they can undo it.
+    told = "P-0001's diary now continues on another Telegram account"
+    await diary.wait_until(lambda: any(told in (m.text or "") for m in staff_chat(diary)))
     before = len(ana.messages)
     await new_phone.press(data=f"cs:y:{token}", message=screen)  # pressed again: nothing moves, nobody is told again
     await new_phone.send("/help")
     assert len(ana.messages) == before
+    assert sum(told in (m.text or "") for m in staff_chat(diary)) == 1
 
 
 async def test_links_asked_for_by_someone_removed_from_staff_stop_working(diary: Diary) -> None:

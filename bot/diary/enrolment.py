@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.care_team.staff_chat import StaffChat
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
 from storage import audit, invites, outbox, patients, schedules, updates, wrong_tokens
 from storage.database import Database
@@ -250,6 +251,15 @@ async def decline_invite(database: Database, *, token: str, now: datetime, keep_
         return True
 
 
+@dataclass(frozen=True)
+class MovedNotices:
+    """What a re-link that moves a record to another account says, and to whom."""
+
+    to_old_account: Callable[[str], str]  # in the patient's language
+    to_staff: Callable[[str], str]  # given the patient's code
+    staff_chat: StaffChat
+
+
 async def accept_invite(
     database: Database,
     *,
@@ -259,10 +269,10 @@ async def accept_invite(
     now: datetime,
     default_times: str,
     after_decline: bool = False,
-    moved_text: Callable[[str], str] | None = None,
+    notices: MovedNotices | None = None,
 ) -> Patient | None:
     """Link the Telegram user to the invited patient; None if the invite cannot be used. A record that
-    moves from another account leaves that account `moved_text(its language)`.
+    moves from another account leaves that account and the staff chat the `notices`.
 
     Accepting withdraws every other open invite of the patient, so no older link can take the record
     over later. Only a re-link may move a patient to another account; an account that is already
@@ -300,12 +310,24 @@ async def accept_invite(
             )
         if patient.chat_id not in (None, chat_id):
             await outbox.move_to_patient_chat(session=session, chat=patient.chat_id, to=chat_id)
-            if moved_text is not None:
+            if notices is not None:
                 # The account left behind is told, once, so that its words are not sent into silence, and
                 # so that a patient whose link someone else opened learns it and calls the clinic. No
-                # patient row: the account is nobody's in the diary now.
+                # patient row: the account is nobody's in the diary now. Staff are told too: a move the
+                # patient did not ask for is a record taken over, and they are the ones who can undo it.
                 await outbox.enqueue(
-                    session=session, kind="patient", chat_id=patient.chat_id, text=moved_text(patient.language), now=now
+                    session=session,
+                    kind="patient",
+                    chat_id=patient.chat_id,
+                    text=notices.to_old_account(patient.language),
+                    now=now,
+                )
+                await outbox.enqueue(
+                    session=session,
+                    kind="staff",
+                    chat_id=await notices.staff_chat.destination(session),
+                    text=notices.to_staff(patient.code),
+                    now=now,
                 )
         patient.telegram_user_id = telegram_user_id
         patient.chat_id = chat_id

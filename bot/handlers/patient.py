@@ -152,7 +152,11 @@ async def consent(update: Update, context: DiaryContext) -> None:
         now=now,
         default_times=settings.default_checkin_times,
         after_decline=settings.invite_usable_after_decline,
-        moved_text=lambda language: services.catalog.text(language, "invite.moved_away"),
+        notices=enrolment.MovedNotices(
+            to_old_account=lambda language: services.catalog.text(language, "invite.moved_away"),
+            to_staff=lambda code: services.catalog.text(services.catalog.default_language, "staff.moved", code=code),
+            staff_chat=services.staff_chat,
+        ),
     )
     if patient is None:
         await services.wrong_tokens.failed(user_id, now)
