@@ -196,6 +196,20 @@ async def test_a_voice_note_and_an_edited_message_reach_staff(diary: Diary) -> N
 
 
 @SQLITE_ONLY
+async def test_an_invite_link_a_patient_pastes_reaches_staff_without_its_token(diary: Diary) -> None:
+    """A patient who pastes a link into the chat (their re-link, sent from the old phone to ask what it
+    is) must not hand it to everyone in the staff chat: whoever opened it could take their record."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    ben.say(f"The nurse sent me this, what is it? https://t.me/diary_bot?start={token} thanks")
+    await diary.wait_until(lambda: any("what is it?" in (m.text or "") for m in staff_chat(diary)))
+    shown = next(m.text or "" for m in staff_chat(diary) if "what is it?" in (m.text or ""))
+    assert "https://t.me/diary_bot?start=… thanks" in shown and token not in shown
+    assert all(token not in m.text for m in await stored_messages(diary))
+
+
+@SQLITE_ONLY
 async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

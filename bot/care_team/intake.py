@@ -29,6 +29,7 @@ from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
+from bot.diary.enrolment import without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
@@ -36,6 +37,13 @@ from storage import checkins, outbox, patient_messages
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
+
+
+def kept(text: str) -> str:
+    """A patient's words as stored and passed on: no NUL, no lone surrogates (storage/text.py), and no
+    invite link's token (a link pasted into the chat would otherwise reach everyone in the staff chat)."""
+    return without_tokens(clean(text))
+
 
 # How much of a crisis message its card shows; a longer one follows the card in full.
 ON_CARD = 600
@@ -99,7 +107,7 @@ class Intake:
 
     async def text(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
         assert patient.id is not None
-        text = clean(text)  # as stored: no NUL, no lone surrogates (storage/text.py)
+        text = kept(text)
         crisis = self.crisis_language.matches(text)
         read_as = text
         async with self.database.session() as session:
@@ -175,7 +183,7 @@ class Intake:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
         patient's code; its caption is read like any text. `album`: Telegram's media_group_id."""
         assert patient.id is not None
-        caption = clean(caption)
+        caption = kept(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
         async with self.database.session() as session:
             stored = await patient_messages.add(
@@ -222,7 +230,7 @@ class Intake:
         staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
         whose edit may have replaced the file, copied to staff again as it now is."""
         assert patient.id is not None
-        text = clean(text)
+        text = kept(text)
         crisis = self.crisis_language.matches(text)
         read_as = text
         async with self.database.session() as session:
@@ -344,7 +352,7 @@ class Intake:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
         infusion") passed on as a message. False when this update was handled before."""
         assert patient.id is not None
-        words = clean(words).strip()
+        words = kept(words).strip()
         async with self.database.session() as session:
             stored = await patient_messages.add(
                 session=session,

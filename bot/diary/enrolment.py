@@ -43,6 +43,12 @@ def linked_token(text: str) -> str | None:
     return found.group(1) if found else None
 
 
+def without_tokens(text: str) -> str:
+    """The text with the token of every invite link in it blanked ("?start=…"): a patient who pastes a
+    link into the chat (their re-link, on the old phone) must not hand it to everyone in the staff chat."""
+    return _LINKED.sub(lambda found: found.group(0).split("=", 1)[0] + "=…", text)
+
+
 def typed_token(words: str) -> str:
     """The token in what followed /start: Telegram's own (a link opened), a whole link pasted after it, or
     a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its
