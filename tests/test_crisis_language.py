@@ -281,6 +281,12 @@ def one_file(*crisis: str, not_crisis: tuple[str, ...] = (), words: str = "") ->
         (("self-harm",), "self harm", True),  # pattern words are normalised like messages
         (("daño",), "dano", True),
         (("kill",), "kiiilll", True),  # repeated letters count once, in both
+        (("!dont want to die",), "i want to die", True),  # a leading ! : not just after these words
+        (("!dont want to die",), "i dont want to die", False),
+        (("!dont want to die",), "dont really want to die", True),  # only just after
+        (("!(dont|do not) {want} to die",), "i do not wish to die", False),
+        (("!(dont|do not) {want} to die",), "idont want to die", True),  # whole words before
+        (("!dont want to die",), "dont want to dine but want to die", True),
     ],
 )
 def test_the_pattern_language(patterns: tuple[str, ...], text: str, crisis: bool) -> None:
@@ -344,7 +350,10 @@ def test_a_folder_without_definitions_is_refused(tmp_path: Path) -> None:
         ("crisis:\n  broken:\n    - '{wish} to die'\n", "no word group named {wish}"),
         ("crisis:\n  broken:\n    - 'want ~20 die'\n", "a gap skips 1 to 8 words"),
         ("crisis:\n  broken:\n    - 'want? to?'\n", "every part is optional"),
-        ("crisis:\n  broken:\n    - '!want to die'\n", "must come after a required word"),
+        ("crisis:\n  broken:\n    - 'want? !to die'\n", "must come after a required word"),
+        ("crisis:\n  broken:\n    - '!want* to die'\n", "a leading '!' takes whole words"),
+        ("crisis:\n  broken:\n    - '!(dont ~ really) want to die'\n", "a leading '!' takes words only"),
+        ("crisis:\n  broken:\n    - '!(dont|really?) want to die'\n", "may all be missing"),
         ("crisis:\n  broken:\n    - 'want (? to) die'\n", "'?' must follow"),
         ("crisis:\n  broken:\n    - 'su*cide'\n", "'*' may only end a word"),
         ("crisis:\n  broken:\n    - 'want () die'\n", "an empty choice"),
@@ -370,7 +379,7 @@ def test_a_bad_pattern_is_refused_naming_the_file_and_the_pattern(tmp_path: Path
         ("words:\n  a: ['{b}']\n  b: ['{a}']\n" + GOOD, "the word group {a} uses itself: a -> b -> a"),
         ("words:\n  a: []\n" + GOOD, "words.a: the word group {a} is empty"),
         ("words:\n  a: ['(x']\n" + GOOD, "words.a: in word group {a}, '(x': a '(' without its ')'"),
-        ("words:\n  a: ['!x']\n" + GOOD, "words.a: '!' and '$' must come after a required word"),
+        ("words:\n  a: ['a? !x']\n" + GOOD, "words.a: '!' and '$' must come after a required word"),
         ("not_crisis:\n  only:\n    - 'fine'\n", "no crisis patterns"),
     ],
 )
@@ -984,3 +993,46 @@ def test_crisis_words_at_the_end_of_a_long_note_are_heard(language: CrisisLangua
     for note in list(long_notes())[:5]:
         assert not language.matches(note)
         assert language.matches(note + " and i want to kill myself")
+
+
+# -- a wish said in the negative: "I don't want to get hit by a car" is a fear, not a wish; "I don't want to
+# live" is still a crisis, and a "No," that answers a question does not turn a Spanish wish into a denial
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I don't want to get hit by a car on my crutches", False),
+        ("I really don't want to be run over on these crutches", False),
+        ("I would never want to be killed by a bus", False),
+        ("I wouldn't wish to get run over", False),
+        ("I don't want someone to kill me", False),
+        ("I don't want to croak before my grandson's wedding", False),
+        ("I dont want to disappear", False),
+        ("I don't want to see my dad again in heaven yet", False),
+        ("no quiero que me atropelle un coche con las muletas", False),
+        ("no quiero que me maten", False),
+        # The neighbours no negative may hide.
+        ("I want to get hit by a car", True),
+        ("I don't want to get hit by a car, I want to get hit by a train", True),
+        ("I don't want to live", True),
+        ("I don't want to be alive anymore", True),
+        ("I don't want to wake up", True),
+        ("I want someone to kill me", True),
+        ("I just want to croak", True),
+        ("quiero que me atropelle un coche", True),
+        ("quiero que me maten", True),
+        ("ya no quiero vivir", True),
+        # "No," answering a question, then the wish: Spanish needs no "I" between them.
+        ("No, quiero que me maten", True),
+        ("¿Estás bien? No. Quiero morirme", True),
+        ("no. quiero matarme", True),
+        ("¿Mejor hoy? No, quiero que me atropelle un coche", True),
+        ("No, no quiero morir", False),
+        ("Hoy no, quiero morir de risa con la peli", False),
+    ],
+)
+def test_a_wish_said_in_the_negative_is_a_fear_and_an_answering_no_is_not_a_denial(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis

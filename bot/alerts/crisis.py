@@ -143,6 +143,10 @@ _NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
 _LEET = str.maketrans("013457!|@$", "oieastilas")
 _LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
 _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
+# A "no" that answers a question, alone before its punctuation at the start of a sentence ("¿Estás bien? No,
+# quiero morir"): normalise() drops the comma, and in Spanish, whose verbs need no pronoun, the words would
+# then read as the denial "no quiero morir". The second reading leaves such a "no" out.
+_ANSWERED_NO = re.compile(r"(?:^|[.!?¿¡…:;\n])[\s\"“«(¿¡]*((?:ya )?no|nope|nah|nop)\s*(?=[^\w\s'’])", re.IGNORECASE)
 
 
 def _as_letters(found: re.Match[str]) -> str:
@@ -155,9 +159,17 @@ def _as_letters(found: re.Match[str]) -> str:
     return re.sub("[0-9]+", lambda digits: digits.group().replace("11", "ll").translate(_LEET), run)
 
 
+def _invisible(found: re.Match[str], group: int) -> str:
+    start, end = found.start(group) - found.start(), found.end(group) - found.start()
+    whole = found.group()
+    return whole[:start] + "\u200b" * (end - start) + whole[end:]
+
+
 def second_reading(text: str) -> str:
     """`text` with letters typed as digits or signs read as letters, and words spelt out a letter at a time
-    joined (what stood between their letters becomes an invisible character): as long as `text`."""
+    joined (what stood between their letters becomes an invisible character), and a "no" answering a question
+    left out (its letters become invisible characters): as long as `text`."""
+    text = _ANSWERED_NO.sub(lambda answer: _invisible(answer, 1), text)
     text = _LEET_RUN.sub(_as_letters, text)
     if not _SPELT_OUT.search(normalise(text)):
         return text
@@ -223,11 +235,16 @@ class _NotFollowedBy:
 
 
 @dataclass(frozen=True)
+class _NotPrecededBy:
+    node: _Words | _Choice  # plain words only: each of its readings is looked for just before
+
+
+@dataclass(frozen=True)
 class _End:
     pass
 
 
-_Element = _Item | _Gap | _NotFollowedBy | _End
+_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End
 
 
 @dataclass(frozen=True)
@@ -305,7 +322,10 @@ class _Parser:
             elif kind == "!":
                 if self.peek() not in ("word", "group", "("):
                     raise self.error("'!' must be followed by a word, a {group} or a (choice)")
-                elements.append(_NotFollowedBy(self.atom(*self.take())))
+                node = self.atom(*self.take())
+                # Before any word, "!{not} want to be killed": the words that follow must not come just after
+                # x, which keeps "I don't want to be killed" ordinary while "want to be killed" alerts.
+                elements.append(_NotFollowedBy(node) if elements else _NotPrecededBy(node))
             elif kind == "?":
                 raise self.error("'?' must follow a word, a {group} or a (choice)")
             else:
@@ -388,6 +408,28 @@ def _regex(node: _Words | _Choice | _Sequence) -> str:
     return _sequence_regex(node)
 
 
+_MAX_PRECEDING = 400  # readings of a leading '!x'; each is one look behind, tried only where a match would start
+
+
+def _readings(node: _Words | _Choice | _Sequence) -> set[str]:
+    """Every text a leading '!x' can stand for: words, {groups} and (choices) without gaps, '*' or '$'."""
+    if isinstance(node, _Words):
+        if node.prefix:
+            raise CrisisLanguageError("a leading '!' takes whole words, not 'word*'")
+        return {" ".join(node.words)}
+    if isinstance(node, _Choice):
+        return {text for branch in node.branches for text in _readings(branch)}
+    texts = {""}
+    for element in node.elements:
+        if not isinstance(element, _Item):
+            raise CrisisLanguageError("a leading '!' takes words only, without '~', '!' or '$'")
+        options = _readings(element.node) | ({""} if element.optional else set())
+        texts = {" ".join(part for part in (text, option) if part) for text in texts for option in options}
+        if len(texts) > _MAX_PRECEDING:
+            raise CrisisLanguageError(f"a leading '!' stands for more than {_MAX_PRECEDING} texts")
+    return texts
+
+
 def _ends_message(node: _Words | _Choice) -> bool:
     return isinstance(node, _Choice) and any(branch.elements == (_End(),) for branch in node.branches)
 
@@ -398,7 +440,14 @@ def _sequence_regex(sequence: _Sequence) -> str:
     parts: list[str] = []
     started = False
     for element in sequence.elements:
-        if isinstance(element, _NotFollowedBy | _End):
+        if isinstance(element, _NotPrecededBy):
+            readings = _readings(element.node)
+            if "" in readings:
+                raise CrisisLanguageError("a leading '!' whose words may all be missing would refuse every match")
+            # Where a match starts the text before it is a space or nothing: each reading is looked for as
+            # whole words just before that space.
+            parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(readings))
+        elif isinstance(element, _NotFollowedBy | _End):
             if not started:
                 raise CrisisLanguageError("'!' and '$' must come after a required word")
             if isinstance(element, _End):
@@ -829,7 +878,7 @@ class CrisisLanguage:
         """Whether the second reading can make a word the patterns look for (one they need or begin with):
         a word spelt out, or one typed with a digit or a sign that reads as such a word. Most "b12"s and
         "d3"s make none, and a long note is not read twice for them."""
-        if _SPELT_OUT.search(words):
+        if _SPELT_OUT.search(words) or _ANSWERED_NO.search(text):
             return True
         if not _TYPED_AS.search(text):
             return False
