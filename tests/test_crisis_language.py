@@ -1036,3 +1036,78 @@ def test_a_wish_said_in_the_negative_is_a_fear_and_an_answering_no_is_not_a_deni
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+# -- everyday words that read like crisis words, each beside the crisis phrasing no exception may hide
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Poison to a body or a condition; cleaning products; going down the road; beans for tea.
+        ("coffee is poison for my CRPS", False),
+        ("I drink diet coke it's poison", False),
+        ("went down the road for bleach", False),
+        ("I'm so down, cleaning with bleach today", False),
+        ("took disinfectant wipes to the kitchen", False),
+        ("took disinfectant wipes to work", False),
+        ("down to beans on toast", False),
+        ("we are down to beans this week", False),
+        ("es veneno para mi estómago", False),
+        ("tomo café y es veneno para mi estómago", False),
+        ("agua con cloro para limpiar", False),
+        ("I drank bleach, it's poison", True),
+        ("i want to drink poison", True),
+        ("down the bleach", True),
+        ("I'm going to down a bottle of bleach", True),
+        ("ive taken disinfectant", True),
+        ("cut down to beans last night", True),
+        ("went to beans on my thigh", True),
+        ("me tomé agua con cloro", True),
+        ("quiero tomar veneno", True),
+        # Removed from a situation, a burden with the chores, Scotland up there.
+        ("I need to remove myself from the situation", False),
+        ("I want to cease to be a burden on my husband with the housework", False),
+        ("I want to be with my sister up there in scotland", False),
+        ("I want to remove myself", True),
+        ("I want to remove myself from this cruel world", True),
+        ("I want to remove myself from everyone's lives", True),
+        ("I want to cease to be", True),
+        ("I want to cease to be a burden to everyone", True),  # "cease to be" and a burden: both readings alert
+        ("I want to be with my mum up there", True),
+        ("I want to be with my mum up there in heaven", True),
+        ("I want to be with him up there for eternity", True),
+        # Less time in bed; a last day at work; a return in January; a live stream and a film.
+        ("quiero dejar de estar más tiempo en la cama", False),
+        ("quiero dejar de estar", True),
+        ("quiero dejar de estar más", True),
+        ("hoy es mi último día en la oficina, me estoy despidiendo de todos", False),
+        ("me jubilo el viernes, me estoy despidiendo de todos", False),
+        ("it's my last day at work, I'm saying goodbye to everyone", False),
+        ("me estoy despidiendo de todos", True),
+        ("me estoy despidiendo de todos, hoy es mi último día", True),
+        ("I'm saying goodbye to everyone", True),
+        ("no me van a ver más por la clínica hasta enero", False),
+        ("ya no me van a ver más, vuelvo en enero", False),
+        ("ya no me van a ver más", True),
+        ("ya no me van a ver más, hasta siempre", True),
+        ("no quiero perderme el live", False),
+        ("quiero ver Die Hard", False),
+        ("I want to watch Die Hard tonight", False),
+        ("quiero die", True),
+        ("ya no quiero live", True),
+        # A will: with the solicitor, for the children or before an operation it is ordinary; at peace, or said
+        # alone with nothing else, it is affairs put in order and alerts.
+        ("hice mi testamento con el abogado", False),
+        ("hice mi testamento, estoy tranquila por los niños", False),
+        ("I made my will with the solicitor, just in case", False),
+        ("hice mi testamento", True),
+        ("ya hice mi testamento, estoy en paz", True),
+        ("I made my will", True),
+        ("I've made my will, I'm at peace now", True),
+    ],
+)
+def test_everyday_words_stay_ordinary_beside_the_crisis_phrasings_they_resemble(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
