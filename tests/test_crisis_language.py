@@ -1111,3 +1111,42 @@ def test_everyday_words_stay_ordinary_beside_the_crisis_phrasings_they_resemble(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+# -- kinds still missed: an attempt told after it, a time set, arrangements for after, oneself in the third
+# person, slang, and the Spanish of the Americas; each beside the ordinary message it resembles
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I took them all last night", True),
+        ("I took all my pills last night", True),
+        ("I OD'd last night", True),
+        ("i OD'd on my meds", True),
+        ("me tomé todas las pastillas anoche", True),
+        ("anoche me tomé todas las pastillas", True),
+        ("me las tomé todas juntas", True),
+        ("I took them all to the vet last night", False),
+        ("I took all my pills this morning", False),
+        ("me tomé todas las pastillas de la mañana", False),
+        ("esta noche acabo con todo", True),
+        ("esta noche acabo con todo el papeleo", False),
+        ("I won't be here tomorrow", True),
+        ("I won't be here tomorrow, I'm at my mum's", False),
+        ("everyone will be better off soon", True),
+        ("there's no point anymore", True),
+        ("when i'm gone look after the cat", True),
+        ("when I'm gone for the weekend the dog goes to my sister", False),
+        ("perdón por todo, los quiero", True),
+        ("she wants to die and she is me", True),
+        ("your patient wants to kill herself", True),
+        ("my friend says she wants to die", False),
+        ("i'm going to yeet myself off a bridge", True),
+        ("vos no sabés las ganas que tengo de morirme", True),
+    ],
+)
+def test_attempts_told_after_times_set_and_arrangements_for_after_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
