@@ -122,7 +122,7 @@ def test_normalise_folds_case_accents_invisible_characters_apostrophes_and_punct
     assert normalise(text) == normalised
 
 
-@given(st.text(alphabet="aé\u0301ñ'’ \u200b.,-_😣½ßİ1", max_size=60))
+@given(st.text(alphabet="aé\u0301ñ'’ \u200b.,-_😣💀💊½ßİ1", max_size=60))
 def test_word_spans_find_in_the_text_the_words_normalise_reads(text: str) -> None:
     words, spans = normalise(text).split(), word_spans(text)
     if len(spans) == len(words):
@@ -1150,3 +1150,52 @@ def test_attempts_told_after_times_set_and_arrangements_for_after_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+# -- emoji typed for a crisis word, and a word split in two by a space
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to 💀", True),
+        ("i want to💀💀💀", True),
+        ("I wish I was ⚰️", True),
+        ("gonna 🪢 tonight", True),
+        ("i'm going to 🔫 myself", True),
+        ("i want to 🔪 my wrists", True),
+        ("took all my 💊 last night", True),
+        ("lol this queue 💀💀", False),
+        ("I'm 💀 that was so funny", False),
+        ("the physio said I'd be fine 💀", False),
+        ("cutting veg 🔪 for dinner", False),
+        ("took my 💊 this morning", False),
+        ("ki ll myself", True),
+        ("i want to ki-ll myself", True),
+        ("mur der myself", True),
+        ("thinking about sui-cide", True),
+        ("quiero mo rir", True),
+        ("me quiero ma tar", True),
+        ("I want to watch a live show", False),
+        ("some one please bring my tablets", False),
+        ("to day the pain is a 7", False),
+    ],
+)
+def test_emoji_for_words_and_words_split_in_two_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Pain 6 today. " * 300 + "honestly i want to 💀💀 tonight", "want to 💀💀"),
+        ("Pain 6 today. " * 300 + "i want to ki ll myself", "ki ll myself"),
+    ],
+)
+def test_the_span_of_an_emoji_or_a_split_word_is_where_it_was_written(
+    language: CrisisLanguage, text: str, shown: str
+) -> None:
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and text[where[0] : where[1]] == shown

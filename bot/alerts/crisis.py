@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import yaml
@@ -66,7 +66,19 @@ def _lookalikes() -> dict[int, str]:
     return table
 
 
-_LOOKALIKE = _lookalikes()
+# A few emoji typed in place of a crisis word ("i want to \U0001f480", "gonna \U0001faa2 tonight", "\U0001f52a my
+# wrists") are read as that word, each a word of its own: the patterns then hear them as they hear the word.
+_EMOJI_WORDS = {
+    "\U0001f480": "die",  # skull
+    "\u2620": "die",  # skull and crossbones
+    "\u26b0": "dead",  # coffin
+    "\U0001faa6": "dead",  # headstone
+    "\U0001f52b": "shoot",  # pistol
+    "\U0001f52a": "cut",  # kitchen knife
+    "\U0001faa2": "rope",  # knot
+    "\U0001f48a": "pills",  # pill
+}
+_LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
 # expression is many times faster than testing each character.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -107,6 +119,12 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     end = 0
     for index, char in enumerate(text):
         if _DROPPED.fullmatch(char):
+            continue
+        if char in _EMOJI_WORDS:  # a word of its own, however close the letters around it
+            if start is not None:
+                spans.append((start, end))
+                start = None
+            spans.append((index, index + 1))
             continue
         plain = char.translate(_LOOKALIKE).casefold()
         if not char.isascii():
@@ -165,14 +183,34 @@ def _invisible(found: re.Match[str], group: int) -> str:
     return whole[:start] + "\u200b" * (end - start) + whole[end:]
 
 
-def second_reading(text: str) -> str:
-    """`text` with letters typed as digits or signs read as letters, and words spelt out a letter at a time
-    joined (what stood between their letters becomes an invisible character), and a "no" answering a question
-    left out (its letters become invisible characters): as long as `text`."""
+def second_reading(text: str, split: Callable[[str, str], bool] | None = None) -> str:
+    """`text` with letters typed as digits or signs read as letters, words spelt out a letter at a time joined,
+    two words joined where `split` says a space split one word ("ki ll myself"): what stood between them becomes
+    invisible characters, as do the letters of a "no" answering a question. As long as `text`."""
     text = _ANSWERED_NO.sub(lambda answer: _invisible(answer, 1), text)
     text = _LEET_RUN.sub(_as_letters, text)
-    if not _SPELT_OUT.search(normalise(text)):
-        return text
+    if _SPELT_OUT.search(normalise(text)):
+        text = _join_spelt_out(text)
+    if split is not None:
+        text = _join_split_words(text, split)
+    return text
+
+
+_MAX_SPLIT = 3  # what may stand inside a word split in two: " ", "-", " - "
+
+
+def _join_split_words(text: str, split: Callable[[str, str], bool]) -> str:
+    spans = word_spans(text)
+    read = [normalise(text[start:end]) for start, end in spans]
+    chars = list(text)
+    for index in range(len(spans) - 1):
+        end, start = spans[index][1], spans[index + 1][0]
+        if start - end <= _MAX_SPLIT and "\n" not in text[end:start] and split(read[index], read[index + 1]):
+            chars[end:start] = "\u200b" * (start - end)
+    return "".join(chars)
+
+
+def _join_spelt_out(text: str) -> str:
     spans = word_spans(text)
     read = [normalise(text[start:end]) for start, end in spans]
     letters = [len(word) == 1 and word.isalpha() for word in read]
@@ -868,7 +906,7 @@ class CrisisLanguage:
         words = normalise(text)
         found = self._finding(words)
         if found is None and self._worth_reading_again(text, words):
-            second = second_reading(text)
+            second = second_reading(text, self._split)
             found = self._finding(normalise(second))
             if found is not None:
                 found = replace(found, read_as=second)
@@ -876,10 +914,22 @@ class CrisisLanguage:
 
     def _worth_reading_again(self, text: str, words: str) -> bool:
         """Whether the second reading can make a word the patterns look for (one they need or begin with):
-        a word spelt out, or one typed with a digit or a sign that reads as such a word. Most "b12"s and
-        "d3"s make none, and a long note is not read twice for them."""
+        a word spelt out, one split in two, or one typed with a digit or a sign that reads as such a word. Most
+        "b12"s and "d3"s make none, and a long note is not read twice for them."""
         if _SPELT_OUT.search(words) or _ANSWERED_NO.search(text):
             return True
+        # A word split in two: a cheap test of each pair of words first (their squeezed forms are remembered).
+        plain = words.split(" ")
+        known = [self._read_word.get(word) or self._read(word) for word in plain]
+        keys, prefixes = self._keys, self._prefixes
+        for index, ((first, first_keys), (second, second_keys)) in enumerate(pairwise(known)):
+            if first_keys and second_keys:
+                continue
+            joined = first + second if first[-1:] != second[:1] else first + second[1:]
+            if (joined in keys or (prefixes and joined.startswith(prefixes))) and self._split(
+                plain[index], plain[index + 1]
+            ):
+                return True
         if not _TYPED_AS.search(text):
             return False
         for run in _LEET_RUN.finditer(text):
@@ -887,6 +937,17 @@ class CrisisLanguage:
             if read != run.group() and any(self._keys_of(_squeeze(word)) for word in normalise(read).split()):
                 return True
         return False
+
+    def _split(self, first: str, second: str) -> bool:
+        """Whether two normalised words are one word the patterns look for, split by a space ("ki ll", "sui cide",
+        "over dose"): together they make a pattern word, and at most one of them is one on its own. A letter alone
+        is left to the reading of words spelt out: "sh t all" is not "sh tall"."""
+        if len(first) < 2 or len(second) < 2 or not (first + second).isalpha():
+            return False
+        joined = _squeeze(first + second)
+        if joined in _COMMON or not (joined in self._keys or (self._prefixes and joined.startswith(self._prefixes))):
+            return False
+        return not (self._keys_of(_squeeze(first)) and self._keys_of(_squeeze(second)))
 
     def _finding(self, words: str) -> Finding | None:
         if not words:
