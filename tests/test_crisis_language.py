@@ -1199,3 +1199,31 @@ def test_the_span_of_an_emoji_or_a_split_word_is_where_it_was_written(
     assert found is not None
     where = language.span(text, found)
     assert where is not None and text[where[0] : where[1]] == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("friday is the day i end it", True),
+        ("friday is the day i start my new job", False),
+        ("me quiero mtar", True),
+        ("quiero mtarme", True),
+        ("tu paciente quiere morirse", True),
+        ("ya no quiero estar más", True),
+        ("ya no quiero estar", True),
+        ("ya no quiero estar más en este hospital", False),
+        ("no quiero estar más tiempo esperando", False),
+        ("no quiero estar sola", False),
+        ("hurting myself helps", True),
+        ("cutting helps", True),
+        ("scratching myself helps the itch", False),
+        ("cutting my nails helps", False),
+        ("gonna drink myself to death", True),
+        ("i've said my goodbyes", True),
+        ("I've said my goodbyes to the old house", False),
+    ],
+)
+def test_a_day_named_goodbyes_said_and_what_self_harm_does_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
