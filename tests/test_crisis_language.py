@@ -1227,3 +1227,26 @@ def test_a_day_named_goodbyes_said_and_what_self_harm_does_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("me voy a dar piso", True),
+        ("quiero chupar faros", True),
+        ("me voy para siempre, cuiden a mis hijos", True),
+        ("me voy para siempre a vivir a Valencia", False),
+        ("ya no voy a molestar más a nadie", True),
+        ("ya no voy a molestar más a nadie con mis quejas", False),
+        ("i'm leaving forever, look after my kids", True),
+        ("I'm leaving for good to live with my sister", False),
+        ("I won't bother anyone anymore", True),
+        ("sorry, I won't bother you again", False),
+        ("I won't be here tomorrow", True),
+        ("I won't be here next week, I'm on holiday", False),
+    ],
+)
+def test_leaving_for_good_and_mexican_slang_for_dying_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
