@@ -1250,3 +1250,25 @@ def test_leaving_for_good_and_mexican_slang_for_dying_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("this pain makes you want to kill yourself", True),
+        ("I don't see myself being around next year", True),
+        ("I don't see myself being around for the party, I'll be at work", False),
+        ("no me veo aquí el año que viene", True),
+        ("no me veo aquí el año que viene, me mudo a Madrid", False),
+        ("I've been researching methods", True),
+        ("I've been researching methods of pain relief", False),
+        ("my family would be better off", True),
+        ("my family would be better off with a bigger house", False),
+        ("me voy a tirar", True),
+        ("me voy a tirar un rato en el sofá", False),
+    ],
+)
+def test_oneself_as_you_methods_looked_up_and_sentences_left_unfinished_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
