@@ -1272,3 +1272,18 @@ def test_oneself_as_you_methods_looked_up_and_sentences_left_unfinished_are_hear
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("planning to take everything in my med box after my wife goes to bed", True),
+        ("I'm going to swallow whatever is in the bathroom cabinet", True),
+        ("me voy a tomar todo lo del botiquín", True),
+        ("quiero tomarme todo lo que hay en el botiquín", True),
+        ("I'm going to take everything in my med box to the pharmacy for disposal", False),
+        ("voy a tomar todo el botiquín al médico", False),
+    ],
+)
+def test_everything_a_medicine_box_holds_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
