@@ -1287,3 +1287,18 @@ def test_oneself_as_you_methods_looked_up_and_sentences_left_unfinished_are_hear
 )
 def test_everything_a_medicine_box_holds_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want a toaster bath", True),
+        ("i want to commit neck rope", True),
+        ("i'm going to commit not alive", True),
+        ("me rajé los brazos", True),
+        ("me rajé, no fui a la fiesta", False),
+        ("i bought a new toaster and had a bath", False),
+    ],
+)
+def test_internet_slang_and_slashing_oneself_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
