@@ -1302,3 +1302,23 @@ def test_everything_a_medicine_box_holds_is_heard(language: CrisisLanguage, text
 )
 def test_internet_slang_and_slashing_oneself_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I'm not suicidal anymore, I'm just going to do it", True),
+        ("I'm not suicidal, I'm going to do my exercises", False),
+        ("no me importaría morirme", True),  # not a denial: "no me" then another verb
+        ("no me importaría morirme de risa", False),
+        ("no quiero morirme", False),
+        ("ya no le tengo miedo a la muerte", True),
+        ("ya no me da miedo morir", True),
+        ("I'm not going to make it to christmas", True),
+        ("I'm not going to make it to the christmas party", False),
+        ("no voy a llegar a navidad", True),
+        ("no voy a llegar a navidad con el presupuesto", False),
+    ],
+)
+def test_a_denial_does_not_swallow_what_follows_it(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
