@@ -1322,3 +1322,20 @@ def test_internet_slang_and_slashing_oneself_are_heard(language: CrisisLanguage,
 )
 def test_a_denial_does_not_swallow_what_follows_it(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I've planned my funeral", True),
+        ("my funeral playlist is ready", True),
+        ("he organizado mi funeral", True),
+        ("gracias por todo, han sido muy buenos conmigo, adiós", True),
+        ("I've planned my funeral with the co-op funeral plan", False),
+        ("gracias por todo, nos vemos el lunes, adiós", False),
+    ],
+)
+def test_a_funeral_planned_and_praise_before_goodbye_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
