@@ -1339,3 +1339,36 @@ def test_a_funeral_planned_and_praise_before_goodbye_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+# -- a hurried thumb: two letters swapped, a letter dropped from a long word
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to kill msyelf", True),
+        ("i want to end my lfe", True),
+        ("i want to end my lief", True),
+        ("ya no quiero vivr", True),
+        ("i wish i was ded", True),
+        ("quiero moir", True),
+        ("feeling suicdial", True),
+        ("im ded lol that meme", False),
+        ("I took the tables outside", False),  # a word of its own is never read as a slip
+        ("me quiero atar los zapatos", False),
+        ("es mi edad, me duele todo", False),
+    ],
+)
+def test_letters_swapped_or_dropped_in_a_crisis_word_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+def test_a_slipped_word_is_shown_where_it_was_written(language: CrisisLanguage) -> None:
+    text = "Pain 6 today. " * 300 + "i want to kill msyelf tonight"
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and text[where[0] : where[1]] == "kill msyelf"

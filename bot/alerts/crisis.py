@@ -853,6 +853,32 @@ class _PatternIndex:
 
 _MAX_REMEMBERED_WORDS = 50_000
 
+# A hurried thumb swaps two letters ("msyelf", "lief", "suicdie") or drops one from a long word ("mysef",
+# "morime"). A word of no pattern that is such a slip of one of these words is read as the word. Only these
+# few, and never into a word that is a word already ("edad" is not "dead", "atarme" is not "matarme").
+_SLIPPED_WORDS = (  # noqa: SIM905 - a list of words reads best as words
+    "myself kill killing life alive live living dead die suicide suicidal overdose pills tablets "
+    "morir morirme matar matarme suicidarme suicidio vivir muerta muerto muerte pastillas"
+).split()
+_NOT_SLIPS = frozenset(
+    "edad ide plis atar atarme mata muere muero muera vir lied tables matare iving kilig".split()  # noqa: SIM905
+)
+# Slips too short to find by rule: "end my lfe", "i wish i was ded".
+_MORE_SLIPS = {"lfe": "life", "ded": "dead"}
+
+
+def _slips(keys: frozenset[str]) -> dict[str, str]:
+    """Each slip of a _SLIPPED_WORDS word that is not a pattern word, a common word or a word of its own."""
+    found: dict[str, set[str]] = {}
+    for word in map(_squeeze, _SLIPPED_WORDS):
+        swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+        dropped = {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 6 else set()
+        for slip in map(_squeeze, swapped | dropped):
+            if len(slip) >= 4 and slip != word and slip not in keys and slip not in _COMMON | _NOT_SLIPS:
+                found.setdefault(slip, set()).add(word)
+    slips = {slip: words.pop() for slip, words in found.items() if len(words) == 1}  # a slip of two words is neither
+    return slips | {slip: word for slip, word in _MORE_SLIPS.items() if slip not in keys}
+
 
 class CrisisLanguage:
     """Decides whether a patient's text speaks of suicide or self-harm. Compiled once; `matches` is cheap."""
@@ -865,6 +891,7 @@ class CrisisLanguage:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
         self._keys = frozenset(keys)
+        self._slips = {slip: word for slip, word in _slips(self._keys).items() if word in self._keys}
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
         self._keys_of_word: dict[str, tuple[str, ...]] = {}
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -984,7 +1011,11 @@ class CrisisLanguage:
         if len(self._read_word) > _MAX_REMEMBERED_WORDS:
             self._read_word.clear()  # a bound on memory; words are learnt again as they come
         squeezed = _squeeze(word)
-        read = self._read_word[word] = (squeezed, self._keys_of(squeezed))
+        keys = self._keys_of(squeezed)
+        if not keys and squeezed in self._slips:  # "msyelf" is read "myself"
+            squeezed = self._slips[squeezed]
+            keys = self._keys_of(squeezed)
+        read = self._read_word[word] = (squeezed, keys)
         return read
 
     def _keys_of(self, word: str) -> tuple[str, ...]:
