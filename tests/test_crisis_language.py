@@ -1372,3 +1372,26 @@ def test_a_slipped_word_is_shown_where_it_was_written(language: CrisisLanguage) 
     assert found is not None
     where = language.span(text, found)
     assert where is not None and text[where[0] : where[1]] == "kill msyelf"
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to cortarme", True),
+        ("I want to cortarme el pelo", False),
+        ("María quiere morir. Soy María.", True),
+        ("tried to end it in 2019", True),
+        ("I tried to end it with him in 2019", False),
+        ("si desaparezco nadie se daría cuenta", True),
+        ("I see no way out", True),
+        ("I can't see a way out of this pain", True),
+        ("there's no way out of this contract", False),
+        ("no veo salida", True),
+        ("no hay salida de emergencia en este edificio", False),
+        ("no veo otra salida que la operación", False),
+    ],
+)
+def test_no_way_out_an_attempt_years_ago_and_oneself_named_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
