@@ -1395,3 +1395,27 @@ def test_no_way_out_an_attempt_years_ago_and_oneself_named_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("thinking bout ending it", True),
+        ("wanna b dead", True),
+        ("want 2 b ded", True),
+        ("cant do it no more, ending it 2nite", True),
+        ("gonna end it 2moro", True),
+        ("tonight i end it", True),
+        ("i end it tonight", True),
+        ("me re quiero matar", True),
+        ("q me lleve la muerte", True),
+        ("tonight i end it with him", False),
+        ("i'm ending it on friday with my boyfriend", False),
+        ("que me lleve dios a casa de mi madre", False),
+        ("I took 2 tablets tonite, pain 6", False),
+    ],
+)
+def test_texting_shorthand_and_a_time_set_without_a_subject_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis

@@ -863,8 +863,9 @@ _SLIPPED_WORDS = (  # noqa: SIM905 - a list of words reads best as words
 _NOT_SLIPS = frozenset(
     "edad ide plis atar atarme mata muere muero muera vir lied tables matare iving kilig".split()  # noqa: SIM905
 )
-# Slips too short to find by rule: "end my lfe", "i wish i was ded".
-_MORE_SLIPS = {"lfe": "life", "ded": "dead"}
+# Slips too short to find by rule ("end my lfe", "i wish i was ded"), and the way texts write a day ("2nite").
+_MORE_SLIPS = {"lfe": "life", "ded": "dead"} | dict.fromkeys(["2nite", "2night", "2nyt", "tonite"], "tonight")
+_MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow", "tmoro", "tmr"], "tomorrow")
 
 
 def _slips(keys: frozenset[str]) -> dict[str, str]:
@@ -891,7 +892,7 @@ class CrisisLanguage:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
         self._keys = frozenset(keys)
-        self._slips = {slip: word for slip, word in _slips(self._keys).items() if word in self._keys}
+        self._slips = _slips(self._keys)
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
         self._keys_of_word: dict[str, tuple[str, ...]] = {}
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -1011,10 +1012,9 @@ class CrisisLanguage:
         if len(self._read_word) > _MAX_REMEMBERED_WORDS:
             self._read_word.clear()  # a bound on memory; words are learnt again as they come
         squeezed = _squeeze(word)
-        keys = self._keys_of(squeezed)
-        if not keys and squeezed in self._slips:  # "msyelf" is read "myself"
+        if squeezed in self._slips:  # "msyelf" is read "myself" (no slip is a pattern word itself)
             squeezed = self._slips[squeezed]
-            keys = self._keys_of(squeezed)
+        keys = self._keys_of(squeezed)
         read = self._read_word[word] = (squeezed, keys)
         return read
 
