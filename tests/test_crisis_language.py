@@ -1419,3 +1419,16 @@ def test_texting_shorthand_and_a_time_set_without_a_subject_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I keep hearing 'kill yourself' in my head", True),
+        ("una voz me dice que me tire", True),
+        ("my daughter heard someone say kill yourself at school, she was upset", False),
+        ("mi madre me dice que me tire a la piscina", False),
+    ],
+)
+def test_a_voice_that_says_to_do_it_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
