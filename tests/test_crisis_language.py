@@ -1029,6 +1029,9 @@ def test_crisis_words_at_the_end_of_a_long_note_are_heard(language: CrisisLangua
         ("no. quiero matarme", True),
         ("¿Mejor hoy? No, quiero que me atropelle un coche", True),
         ("No, no quiero morir", False),
+        ("No, no, quiero que me atropelle un coche", True),
+        ("No no no, quiero morirme", True),
+        ("No, no, no quiero morir", False),
         ("Hoy no, quiero morir de risa con la peli", False),
     ],
 )

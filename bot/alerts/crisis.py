@@ -164,7 +164,9 @@ _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too oft
 # A "no" that answers a question, alone before its punctuation at the start of a sentence ("¿Estás bien? No,
 # quiero morir"): normalise() drops the comma, and in Spanish, whose verbs need no pronoun, the words would
 # then read as the denial "no quiero morir". The second reading leaves such a "no" out.
-_ANSWERED_NO = re.compile(r"(?:^|[.!?¿¡…:;\n])[\s\"“«(¿¡]*((?:ya )?no|nope|nah|nop)\s*(?=[^\w\s'’])", re.IGNORECASE)
+_ANSWERED_NO = re.compile(
+    r"(?:^|[.!?¿¡…:;\n])[\s\"“«(¿¡]*((?:(?:ya )?no|nope|nah|nop)(?:[\s,.!]+no)*)\s*(?=[^\w\s'’])", re.IGNORECASE
+)
 
 
 def _as_letters(found: re.Match[str]) -> str:
