@@ -1435,3 +1435,31 @@ def test_texting_shorthand_and_a_time_set_without_a_subject_are_heard(
 )
 def test_a_voice_that_says_to_do_it_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+# -- the means in place, told as it is
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I stood on the chair with the rope", True),
+        ("I sat in the car with the engine running", True),
+        ("I'm sitting in the garage with the engine running", True),
+        ("I put the hose in the window", True),
+        ("I'm filling the bath and taking the hairdryer", True),
+        ("I've got the razor blades out", True),
+        ("the knife is on my wrist", True),
+        ("I'm on the bridge railing", True),
+        ("tengo el cuchillo en la muñeca", True),
+        ("tengo las pastillas en la mano", True),
+        ("I stood on the chair with the tape measure to hang the curtains", False),
+        ("I sat in the car with the engine running to warm it up", False),
+        ("the hose in the window of the greenhouse", False),
+        ("I've got the razor blades out for shaving my legs", False),
+        ("I put the knife on my chopping board", False),
+        ("tengo las pastillas en la mano para tomármelas con el desayuno", False),
+    ],
+)
+def test_the_means_in_place_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
