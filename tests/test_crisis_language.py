@@ -1457,6 +1457,7 @@ def test_a_voice_that_says_to_do_it_is_heard(language: CrisisLanguage, text: str
         ("I sat in the car with the engine running to warm it up", False),
         ("the hose in the window of the greenhouse", False),
         ("I've got the razor blades out for shaving my legs", False),
+        ("i took the blade out of the craft knife to change it", False),
         ("I put the knife on my chopping board", False),
         ("tengo las pastillas en la mano para tomármelas con el desayuno", False),
     ],
