@@ -122,7 +122,7 @@ def test_normalise_folds_case_accents_invisible_characters_apostrophes_and_punct
     assert normalise(text) == normalised
 
 
-@given(st.text(alphabet="aé\u0301ñ'’ \u200b.,-_😣½ßİ1", max_size=60))
+@given(st.text(alphabet="aé\u0301ñ'’ \u200b.,-_😣💀💊½ßİ1", max_size=60))
 def test_word_spans_find_in_the_text_the_words_normalise_reads(text: str) -> None:
     words, spans = normalise(text).split(), word_spans(text)
     if len(spans) == len(words):
@@ -281,6 +281,12 @@ def one_file(*crisis: str, not_crisis: tuple[str, ...] = (), words: str = "") ->
         (("self-harm",), "self harm", True),  # pattern words are normalised like messages
         (("daño",), "dano", True),
         (("kill",), "kiiilll", True),  # repeated letters count once, in both
+        (("!dont want to die",), "i want to die", True),  # a leading ! : not just after these words
+        (("!dont want to die",), "i dont want to die", False),
+        (("!dont want to die",), "dont really want to die", True),  # only just after
+        (("!(dont|do not) {want} to die",), "i do not wish to die", False),
+        (("!(dont|do not) {want} to die",), "idont want to die", True),  # whole words before
+        (("!dont want to die",), "dont want to dine but want to die", True),
     ],
 )
 def test_the_pattern_language(patterns: tuple[str, ...], text: str, crisis: bool) -> None:
@@ -344,7 +350,10 @@ def test_a_folder_without_definitions_is_refused(tmp_path: Path) -> None:
         ("crisis:\n  broken:\n    - '{wish} to die'\n", "no word group named {wish}"),
         ("crisis:\n  broken:\n    - 'want ~20 die'\n", "a gap skips 1 to 8 words"),
         ("crisis:\n  broken:\n    - 'want? to?'\n", "every part is optional"),
-        ("crisis:\n  broken:\n    - '!want to die'\n", "must come after a required word"),
+        ("crisis:\n  broken:\n    - 'want? !to die'\n", "must come after a required word"),
+        ("crisis:\n  broken:\n    - '!want* to die'\n", "a leading '!' takes whole words"),
+        ("crisis:\n  broken:\n    - '!(dont ~ really) want to die'\n", "a leading '!' takes words only"),
+        ("crisis:\n  broken:\n    - '!(dont|really?) want to die'\n", "may all be missing"),
         ("crisis:\n  broken:\n    - 'want (? to) die'\n", "'?' must follow"),
         ("crisis:\n  broken:\n    - 'su*cide'\n", "'*' may only end a word"),
         ("crisis:\n  broken:\n    - 'want () die'\n", "an empty choice"),
@@ -370,7 +379,7 @@ def test_a_bad_pattern_is_refused_naming_the_file_and_the_pattern(tmp_path: Path
         ("words:\n  a: ['{b}']\n  b: ['{a}']\n" + GOOD, "the word group {a} uses itself: a -> b -> a"),
         ("words:\n  a: []\n" + GOOD, "words.a: the word group {a} is empty"),
         ("words:\n  a: ['(x']\n" + GOOD, "words.a: in word group {a}, '(x': a '(' without its ')'"),
-        ("words:\n  a: ['!x']\n" + GOOD, "words.a: '!' and '$' must come after a required word"),
+        ("words:\n  a: ['a? !x']\n" + GOOD, "words.a: '!' and '$' must come after a required word"),
         ("not_crisis:\n  only:\n    - 'fine'\n", "no crisis patterns"),
     ],
 )
@@ -984,3 +993,474 @@ def test_crisis_words_at_the_end_of_a_long_note_are_heard(language: CrisisLangua
     for note in list(long_notes())[:5]:
         assert not language.matches(note)
         assert language.matches(note + " and i want to kill myself")
+
+
+# -- a wish said in the negative: "I don't want to get hit by a car" is a fear, not a wish; "I don't want to
+# live" is still a crisis, and a "No," that answers a question does not turn a Spanish wish into a denial
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I don't want to get hit by a car on my crutches", False),
+        ("I really don't want to be run over on these crutches", False),
+        ("I would never want to be killed by a bus", False),
+        ("I wouldn't wish to get run over", False),
+        ("I don't want someone to kill me", False),
+        ("I don't want to croak before my grandson's wedding", False),
+        ("I dont want to disappear", False),
+        ("I don't want to see my dad again in heaven yet", False),
+        ("no quiero que me atropelle un coche con las muletas", False),
+        ("no quiero que me maten", False),
+        # The neighbours no negative may hide.
+        ("I want to get hit by a car", True),
+        ("I don't want to get hit by a car, I want to get hit by a train", True),
+        ("I don't want to live", True),
+        ("I don't want to be alive anymore", True),
+        ("I don't want to wake up", True),
+        ("I want someone to kill me", True),
+        ("I just want to croak", True),
+        ("quiero que me atropelle un coche", True),
+        ("quiero que me maten", True),
+        ("ya no quiero vivir", True),
+        # "No," answering a question, then the wish: Spanish needs no "I" between them.
+        ("No, quiero que me maten", True),
+        ("¿Estás bien? No. Quiero morirme", True),
+        ("no. quiero matarme", True),
+        ("¿Mejor hoy? No, quiero que me atropelle un coche", True),
+        ("No, no quiero morir", False),
+        ("No, no, quiero que me atropelle un coche", True),
+        ("No no no, quiero morirme", True),
+        ("No, no, no quiero morir", False),
+        ("Hoy no, quiero morir de risa con la peli", False),
+    ],
+)
+def test_a_wish_said_in_the_negative_is_a_fear_and_an_answering_no_is_not_a_denial(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- everyday words that read like crisis words, each beside the crisis phrasing no exception may hide
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Poison to a body or a condition; cleaning products; going down the road; beans for tea.
+        ("coffee is poison for my CRPS", False),
+        ("I drink diet coke it's poison", False),
+        ("went down the road for bleach", False),
+        ("I'm so down, cleaning with bleach today", False),
+        ("took disinfectant wipes to the kitchen", False),
+        ("took disinfectant wipes to work", False),
+        ("down to beans on toast", False),
+        ("we are down to beans this week", False),
+        ("es veneno para mi estómago", False),
+        ("tomo café y es veneno para mi estómago", False),
+        ("agua con cloro para limpiar", False),
+        ("I drank bleach, it's poison", True),
+        ("i want to drink poison", True),
+        ("down the bleach", True),
+        ("I'm going to down a bottle of bleach", True),
+        ("ive taken disinfectant", True),
+        ("cut down to beans last night", True),
+        ("went to beans on my thigh", True),
+        ("me tomé agua con cloro", True),
+        ("quiero tomar veneno", True),
+        # Removed from a situation, a burden with the chores, Scotland up there.
+        ("I need to remove myself from the situation", False),
+        ("I want to cease to be a burden on my husband with the housework", False),
+        ("I want to be with my sister up there in scotland", False),
+        ("I want to remove myself", True),
+        ("I want to remove myself from this cruel world", True),
+        ("I want to remove myself from everyone's lives", True),
+        ("I want to cease to be", True),
+        ("I want to cease to be a burden to everyone", True),  # "cease to be" and a burden: both readings alert
+        ("I want to be with my mum up there", True),
+        ("I want to be with my mum up there in heaven", True),
+        ("I want to be with him up there for eternity", True),
+        # Less time in bed; a last day at work; a return in January; a live stream and a film.
+        ("quiero dejar de estar más tiempo en la cama", False),
+        ("quiero dejar de estar", True),
+        ("quiero dejar de estar más", True),
+        ("hoy es mi último día en la oficina, me estoy despidiendo de todos", False),
+        ("me jubilo el viernes, me estoy despidiendo de todos", False),
+        ("it's my last day at work, I'm saying goodbye to everyone", False),
+        ("me estoy despidiendo de todos", True),
+        ("me estoy despidiendo de todos, hoy es mi último día", True),
+        ("I'm saying goodbye to everyone", True),
+        ("no me van a ver más por la clínica hasta enero", False),
+        ("ya no me van a ver más, vuelvo en enero", False),
+        ("ya no me van a ver más", True),
+        ("ya no me van a ver más, hasta siempre", True),
+        ("no quiero perderme el live", False),
+        ("quiero ver Die Hard", False),
+        ("I want to watch Die Hard tonight", False),
+        ("quiero die", True),
+        ("ya no quiero live", True),
+        # A will: with the solicitor, for the children or before an operation it is ordinary; at peace, or said
+        # alone with nothing else, it is affairs put in order and alerts.
+        ("hice mi testamento con el abogado", False),
+        ("hice mi testamento, estoy tranquila por los niños", False),
+        ("I made my will with the solicitor, just in case", False),
+        ("hice mi testamento", True),
+        ("ya hice mi testamento, estoy en paz", True),
+        ("I made my will", True),
+        ("I've made my will, I'm at peace now", True),
+    ],
+)
+def test_everyday_words_stay_ordinary_beside_the_crisis_phrasings_they_resemble(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- kinds still missed: an attempt told after it, a time set, arrangements for after, oneself in the third
+# person, slang, and the Spanish of the Americas; each beside the ordinary message it resembles
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I took them all last night", True),
+        ("I took all my pills last night", True),
+        ("I OD'd last night", True),
+        ("i OD'd on my meds", True),
+        ("me tomé todas las pastillas anoche", True),
+        ("anoche me tomé todas las pastillas", True),
+        ("me las tomé todas juntas", True),
+        ("I took them all to the vet last night", False),
+        ("I took all my pills this morning", False),
+        ("me tomé todas las pastillas de la mañana", False),
+        ("esta noche acabo con todo", True),
+        ("esta noche acabo con todo el papeleo", False),
+        ("I won't be here tomorrow", True),
+        ("I won't be here tomorrow, I'm at my mum's", False),
+        ("everyone will be better off soon", True),
+        ("there's no point anymore", True),
+        ("when i'm gone look after the cat", True),
+        ("when I'm gone for the weekend the dog goes to my sister", False),
+        ("perdón por todo, los quiero", True),
+        ("she wants to die and she is me", True),
+        ("your patient wants to kill herself", True),
+        ("my friend says she wants to die", False),
+        ("i'm going to yeet myself off a bridge", True),
+        ("vos no sabés las ganas que tengo de morirme", True),
+    ],
+)
+def test_attempts_told_after_times_set_and_arrangements_for_after_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- emoji typed for a crisis word, and a word split in two by a space
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to 💀", True),
+        ("i want to💀💀💀", True),
+        ("I wish I was ⚰️", True),
+        ("gonna 🪢 tonight", True),
+        ("i'm going to 🔫 myself", True),
+        ("i want to 🔪 my wrists", True),
+        ("took all my 💊 last night", True),
+        ("lol this queue 💀💀", False),
+        ("I'm 💀 that was so funny", False),
+        ("the physio said I'd be fine 💀", False),
+        ("cutting veg 🔪 for dinner", False),
+        ("took my 💊 this morning", False),
+        ("ki ll myself", True),
+        ("i want to ki-ll myself", True),
+        ("mur der myself", True),
+        ("thinking about sui-cide", True),
+        ("quiero mo rir", True),
+        ("me quiero ma tar", True),
+        ("I want to watch a live show", False),
+        ("some one please bring my tablets", False),
+        ("to day the pain is a 7", False),
+    ],
+)
+def test_emoji_for_words_and_words_split_in_two_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Pain 6 today. " * 300 + "honestly i want to 💀💀 tonight", "want to 💀💀"),
+        ("Pain 6 today. " * 300 + "i want to ki ll myself", "ki ll myself"),
+    ],
+)
+def test_the_span_of_an_emoji_or_a_split_word_is_where_it_was_written(
+    language: CrisisLanguage, text: str, shown: str
+) -> None:
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and text[where[0] : where[1]] == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("friday is the day i end it", True),
+        ("friday is the day i start my new job", False),
+        ("me quiero mtar", True),
+        ("quiero mtarme", True),
+        ("tu paciente quiere morirse", True),
+        ("ya no quiero estar más", True),
+        ("ya no quiero estar", True),
+        ("ya no quiero estar más en este hospital", False),
+        ("no quiero estar más tiempo esperando", False),
+        ("no quiero estar sola", False),
+        ("hurting myself helps", True),
+        ("cutting helps", True),
+        ("scratching myself helps the itch", False),
+        ("cutting my nails helps", False),
+        ("gonna drink myself to death", True),
+        ("i've said my goodbyes", True),
+        ("I've said my goodbyes to the old house", False),
+    ],
+)
+def test_a_day_named_goodbyes_said_and_what_self_harm_does_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("me voy a dar piso", True),
+        ("quiero chupar faros", True),
+        ("me voy para siempre, cuiden a mis hijos", True),
+        ("me voy para siempre a vivir a Valencia", False),
+        ("ya no voy a molestar más a nadie", True),
+        ("ya no voy a molestar más a nadie con mis quejas", False),
+        ("i'm leaving forever, look after my kids", True),
+        ("I'm leaving for good to live with my sister", False),
+        ("I won't bother anyone anymore", True),
+        ("sorry, I won't bother you again", False),
+        ("I won't be here tomorrow", True),
+        ("I won't be here next week, I'm on holiday", False),
+    ],
+)
+def test_leaving_for_good_and_mexican_slang_for_dying_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("this pain makes you want to kill yourself", True),
+        ("I don't see myself being around next year", True),
+        ("I don't see myself being around for the party, I'll be at work", False),
+        ("no me veo aquí el año que viene", True),
+        ("no me veo aquí el año que viene, me mudo a Madrid", False),
+        ("I've been researching methods", True),
+        ("I've been researching methods of pain relief", False),
+        ("my family would be better off", True),
+        ("my family would be better off with a bigger house", False),
+        ("me voy a tirar", True),
+        ("me voy a tirar un rato en el sofá", False),
+    ],
+)
+def test_oneself_as_you_methods_looked_up_and_sentences_left_unfinished_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("planning to take everything in my med box after my wife goes to bed", True),
+        ("I'm going to swallow whatever is in the bathroom cabinet", True),
+        ("me voy a tomar todo lo del botiquín", True),
+        ("quiero tomarme todo lo que hay en el botiquín", True),
+        ("I'm going to take everything in my med box to the pharmacy for disposal", False),
+        ("voy a tomar todo el botiquín al médico", False),
+    ],
+)
+def test_everything_a_medicine_box_holds_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want a toaster bath", True),
+        ("i want to commit neck rope", True),
+        ("i'm going to commit not alive", True),
+        ("me rajé los brazos", True),
+        ("me rajé, no fui a la fiesta", False),
+        ("i bought a new toaster and had a bath", False),
+    ],
+)
+def test_internet_slang_and_slashing_oneself_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I'm not suicidal anymore, I'm just going to do it", True),
+        ("I'm not suicidal, I'm going to do my exercises", False),
+        ("no me importaría morirme", True),  # not a denial: "no me" then another verb
+        ("no me importaría morirme de risa", False),
+        ("no quiero morirme", False),
+        ("ya no le tengo miedo a la muerte", True),
+        ("ya no me da miedo morir", True),
+        ("I'm not going to make it to christmas", True),
+        ("I'm not going to make it to the christmas party", False),
+        ("no voy a llegar a navidad", True),
+        ("no voy a llegar a navidad con el presupuesto", False),
+    ],
+)
+def test_a_denial_does_not_swallow_what_follows_it(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I've planned my funeral", True),
+        ("my funeral playlist is ready", True),
+        ("he organizado mi funeral", True),
+        ("gracias por todo, han sido muy buenos conmigo, adiós", True),
+        ("I've planned my funeral with the co-op funeral plan", False),
+        ("gracias por todo, nos vemos el lunes, adiós", False),
+    ],
+)
+def test_a_funeral_planned_and_praise_before_goodbye_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- a hurried thumb: two letters swapped, a letter dropped from a long word
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want to kill msyelf", True),
+        ("i want to end my lfe", True),
+        ("i want to end my lief", True),
+        ("ya no quiero vivr", True),
+        ("i wish i was ded", True),
+        ("quiero moir", True),
+        ("feeling suicdial", True),
+        ("im ded lol that meme", False),
+        ("I took the tables outside", False),  # a word of its own is never read as a slip
+        ("me quiero atar los zapatos", False),
+        ("es mi edad, me duele todo", False),
+    ],
+)
+def test_letters_swapped_or_dropped_in_a_crisis_word_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+def test_a_slipped_word_is_shown_where_it_was_written(language: CrisisLanguage) -> None:
+    text = "Pain 6 today. " * 300 + "i want to kill msyelf tonight"
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and text[where[0] : where[1]] == "kill msyelf"
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to cortarme", True),
+        ("I want to cortarme el pelo", False),
+        ("María quiere morir. Soy María.", True),
+        ("tried to end it in 2019", True),
+        ("I tried to end it with him in 2019", False),
+        ("si desaparezco nadie se daría cuenta", True),
+        ("I see no way out", True),
+        ("I can't see a way out of this pain", True),
+        ("there's no way out of this contract", False),
+        ("no veo salida", True),
+        ("no hay salida de emergencia en este edificio", False),
+        ("no veo otra salida que la operación", False),
+    ],
+)
+def test_no_way_out_an_attempt_years_ago_and_oneself_named_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("thinking bout ending it", True),
+        ("wanna b dead", True),
+        ("want 2 b ded", True),
+        ("cant do it no more, ending it 2nite", True),
+        ("gonna end it 2moro", True),
+        ("tonight i end it", True),
+        ("i end it tonight", True),
+        ("me re quiero matar", True),
+        ("q me lleve la muerte", True),
+        ("tonight i end it with him", False),
+        ("i'm ending it on friday with my boyfriend", False),
+        ("que me lleve dios a casa de mi madre", False),
+        ("I took 2 tablets tonite, pain 6", False),
+    ],
+)
+def test_texting_shorthand_and_a_time_set_without_a_subject_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I keep hearing 'kill yourself' in my head", True),
+        ("una voz me dice que me tire", True),
+        ("my daughter heard someone say kill yourself at school, she was upset", False),
+        ("mi madre me dice que me tire a la piscina", False),
+    ],
+)
+def test_a_voice_that_says_to_do_it_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- the means in place, told as it is
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I stood on the chair with the rope", True),
+        ("I sat in the car with the engine running", True),
+        ("I'm sitting in the garage with the engine running", True),
+        ("I put the hose in the window", True),
+        ("I'm filling the bath and taking the hairdryer", True),
+        ("I've got the razor blades out", True),
+        ("the knife is on my wrist", True),
+        ("I'm on the bridge railing", True),
+        ("tengo el cuchillo en la muñeca", True),
+        ("tengo las pastillas en la mano", True),
+        ("I stood on the chair with the tape measure to hang the curtains", False),
+        ("I sat in the car with the engine running to warm it up", False),
+        ("the hose in the window of the greenhouse", False),
+        ("I've got the razor blades out for shaving my legs", False),
+        ("i took the blade out of the craft knife to change it", False),
+        ("I put the knife on my chopping board", False),
+        ("tengo las pastillas en la mano para tomármelas con el desayuno", False),
+    ],
+)
+def test_the_means_in_place_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis

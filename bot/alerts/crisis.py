@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import yaml
@@ -66,7 +66,19 @@ def _lookalikes() -> dict[int, str]:
     return table
 
 
-_LOOKALIKE = _lookalikes()
+# A few emoji typed in place of a crisis word ("i want to \U0001f480", "gonna \U0001faa2 tonight", "\U0001f52a my
+# wrists") are read as that word, each a word of its own: the patterns then hear them as they hear the word.
+_EMOJI_WORDS = {
+    "\U0001f480": "die",  # skull
+    "\u2620": "die",  # skull and crossbones
+    "\u26b0": "dead",  # coffin
+    "\U0001faa6": "dead",  # headstone
+    "\U0001f52b": "shoot",  # pistol
+    "\U0001f52a": "cut",  # kitchen knife
+    "\U0001faa2": "rope",  # knot
+    "\U0001f48a": "pills",  # pill
+}
+_LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
 # expression is many times faster than testing each character.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -108,6 +120,12 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     for index, char in enumerate(text):
         if _DROPPED.fullmatch(char):
             continue
+        if char in _EMOJI_WORDS:  # a word of its own, however close the letters around it
+            if start is not None:
+                spans.append((start, end))
+                start = None
+            spans.append((index, index + 1))
+            continue
         plain = char.translate(_LOOKALIKE).casefold()
         if not char.isascii():
             plain = _COMBINING.sub("", unicodedata.normalize("NFKD", plain))
@@ -143,6 +161,12 @@ _NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
 _LEET = str.maketrans("013457!|@$", "oieastilas")
 _LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
 _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
+# A "no" that answers a question, alone before its punctuation at the start of a sentence ("¿Estás bien? No,
+# quiero morir"): normalise() drops the comma, and in Spanish, whose verbs need no pronoun, the words would
+# then read as the denial "no quiero morir". The second reading leaves such a "no" out.
+_ANSWERED_NO = re.compile(
+    r"(?:^|[.!?¿¡…:;\n])[\s\"“«(¿¡]*((?:(?:ya )?no|nope|nah|nop)(?:[\s,.!]+no)*)\s*(?=[^\w\s'’])", re.IGNORECASE
+)
 
 
 def _as_letters(found: re.Match[str]) -> str:
@@ -155,12 +179,40 @@ def _as_letters(found: re.Match[str]) -> str:
     return re.sub("[0-9]+", lambda digits: digits.group().replace("11", "ll").translate(_LEET), run)
 
 
-def second_reading(text: str) -> str:
-    """`text` with letters typed as digits or signs read as letters, and words spelt out a letter at a time
-    joined (what stood between their letters becomes an invisible character): as long as `text`."""
+def _invisible(found: re.Match[str], group: int) -> str:
+    start, end = found.start(group) - found.start(), found.end(group) - found.start()
+    whole = found.group()
+    return whole[:start] + "\u200b" * (end - start) + whole[end:]
+
+
+def second_reading(text: str, split: Callable[[str, str], bool] | None = None) -> str:
+    """`text` with letters typed as digits or signs read as letters, words spelt out a letter at a time joined,
+    two words joined where `split` says a space split one word ("ki ll myself"): what stood between them becomes
+    invisible characters, as do the letters of a "no" answering a question. As long as `text`."""
+    text = _ANSWERED_NO.sub(lambda answer: _invisible(answer, 1), text)
     text = _LEET_RUN.sub(_as_letters, text)
-    if not _SPELT_OUT.search(normalise(text)):
-        return text
+    if _SPELT_OUT.search(normalise(text)):
+        text = _join_spelt_out(text)
+    if split is not None:
+        text = _join_split_words(text, split)
+    return text
+
+
+_MAX_SPLIT = 3  # what may stand inside a word split in two: " ", "-", " - "
+
+
+def _join_split_words(text: str, split: Callable[[str, str], bool]) -> str:
+    spans = word_spans(text)
+    read = [normalise(text[start:end]) for start, end in spans]
+    chars = list(text)
+    for index in range(len(spans) - 1):
+        end, start = spans[index][1], spans[index + 1][0]
+        if start - end <= _MAX_SPLIT and "\n" not in text[end:start] and split(read[index], read[index + 1]):
+            chars[end:start] = "\u200b" * (start - end)
+    return "".join(chars)
+
+
+def _join_spelt_out(text: str) -> str:
     spans = word_spans(text)
     read = [normalise(text[start:end]) for start, end in spans]
     letters = [len(word) == 1 and word.isalpha() for word in read]
@@ -223,11 +275,16 @@ class _NotFollowedBy:
 
 
 @dataclass(frozen=True)
+class _NotPrecededBy:
+    node: _Words | _Choice  # plain words only: each of its readings is looked for just before
+
+
+@dataclass(frozen=True)
 class _End:
     pass
 
 
-_Element = _Item | _Gap | _NotFollowedBy | _End
+_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End
 
 
 @dataclass(frozen=True)
@@ -305,7 +362,10 @@ class _Parser:
             elif kind == "!":
                 if self.peek() not in ("word", "group", "("):
                     raise self.error("'!' must be followed by a word, a {group} or a (choice)")
-                elements.append(_NotFollowedBy(self.atom(*self.take())))
+                node = self.atom(*self.take())
+                # Before any word, "!{not} want to be killed": the words that follow must not come just after
+                # x, which keeps "I don't want to be killed" ordinary while "want to be killed" alerts.
+                elements.append(_NotFollowedBy(node) if elements else _NotPrecededBy(node))
             elif kind == "?":
                 raise self.error("'?' must follow a word, a {group} or a (choice)")
             else:
@@ -388,6 +448,28 @@ def _regex(node: _Words | _Choice | _Sequence) -> str:
     return _sequence_regex(node)
 
 
+_MAX_PRECEDING = 400  # readings of a leading '!x'; each is one look behind, tried only where a match would start
+
+
+def _readings(node: _Words | _Choice | _Sequence) -> set[str]:
+    """Every text a leading '!x' can stand for: words, {groups} and (choices) without gaps, '*' or '$'."""
+    if isinstance(node, _Words):
+        if node.prefix:
+            raise CrisisLanguageError("a leading '!' takes whole words, not 'word*'")
+        return {" ".join(node.words)}
+    if isinstance(node, _Choice):
+        return {text for branch in node.branches for text in _readings(branch)}
+    texts = {""}
+    for element in node.elements:
+        if not isinstance(element, _Item):
+            raise CrisisLanguageError("a leading '!' takes words only, without '~', '!' or '$'")
+        options = _readings(element.node) | ({""} if element.optional else set())
+        texts = {" ".join(part for part in (text, option) if part) for text in texts for option in options}
+        if len(texts) > _MAX_PRECEDING:
+            raise CrisisLanguageError(f"a leading '!' stands for more than {_MAX_PRECEDING} texts")
+    return texts
+
+
 def _ends_message(node: _Words | _Choice) -> bool:
     return isinstance(node, _Choice) and any(branch.elements == (_End(),) for branch in node.branches)
 
@@ -398,7 +480,14 @@ def _sequence_regex(sequence: _Sequence) -> str:
     parts: list[str] = []
     started = False
     for element in sequence.elements:
-        if isinstance(element, _NotFollowedBy | _End):
+        if isinstance(element, _NotPrecededBy):
+            readings = _readings(element.node)
+            if "" in readings:
+                raise CrisisLanguageError("a leading '!' whose words may all be missing would refuse every match")
+            # Where a match starts the text before it is a space or nothing: each reading is looked for as
+            # whole words just before that space.
+            parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(readings))
+        elif isinstance(element, _NotFollowedBy | _End):
             if not started:
                 raise CrisisLanguageError("'!' and '$' must come after a required word")
             if isinstance(element, _End):
@@ -766,6 +855,33 @@ class _PatternIndex:
 
 _MAX_REMEMBERED_WORDS = 50_000
 
+# A hurried thumb swaps two letters ("msyelf", "lief", "suicdie") or drops one from a long word ("mysef",
+# "morime"). A word of no pattern that is such a slip of one of these words is read as the word. Only these
+# few, and never into a word that is a word already ("edad" is not "dead", "atarme" is not "matarme").
+_SLIPPED_WORDS = (  # noqa: SIM905 - a list of words reads best as words
+    "myself kill killing life alive live living dead die suicide suicidal overdose pills tablets "
+    "morir morirme matar matarme suicidarme suicidio vivir muerta muerto muerte pastillas"
+).split()
+_NOT_SLIPS = frozenset(
+    "edad ide plis atar atarme mata muere muero muera vir lied tables matare iving kilig".split()  # noqa: SIM905
+)
+# Slips too short to find by rule ("end my lfe", "i wish i was ded"), and the way texts write a day ("2nite").
+_MORE_SLIPS = {"lfe": "life", "ded": "dead"} | dict.fromkeys(["2nite", "2night", "2nyt", "tonite"], "tonight")
+_MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow", "tmoro", "tmr"], "tomorrow")
+
+
+def _slips(keys: frozenset[str]) -> dict[str, str]:
+    """Each slip of a _SLIPPED_WORDS word that is not a pattern word, a common word or a word of its own."""
+    found: dict[str, set[str]] = {}
+    for word in map(_squeeze, _SLIPPED_WORDS):
+        swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+        dropped = {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 6 else set()
+        for slip in map(_squeeze, swapped | dropped):
+            if len(slip) >= 4 and slip != word and slip not in keys and slip not in _COMMON | _NOT_SLIPS:
+                found.setdefault(slip, set()).add(word)
+    slips = {slip: words.pop() for slip, words in found.items() if len(words) == 1}  # a slip of two words is neither
+    return slips | {slip: word for slip, word in _MORE_SLIPS.items() if slip not in keys}
+
 
 class CrisisLanguage:
     """Decides whether a patient's text speaks of suicide or self-harm. Compiled once; `matches` is cheap."""
@@ -778,6 +894,7 @@ class CrisisLanguage:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
         self._keys = frozenset(keys)
+        self._slips = _slips(self._keys)
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
         self._keys_of_word: dict[str, tuple[str, ...]] = {}
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -819,7 +936,7 @@ class CrisisLanguage:
         words = normalise(text)
         found = self._finding(words)
         if found is None and self._worth_reading_again(text, words):
-            second = second_reading(text)
+            second = second_reading(text, self._split)
             found = self._finding(normalise(second))
             if found is not None:
                 found = replace(found, read_as=second)
@@ -827,10 +944,22 @@ class CrisisLanguage:
 
     def _worth_reading_again(self, text: str, words: str) -> bool:
         """Whether the second reading can make a word the patterns look for (one they need or begin with):
-        a word spelt out, or one typed with a digit or a sign that reads as such a word. Most "b12"s and
-        "d3"s make none, and a long note is not read twice for them."""
-        if _SPELT_OUT.search(words):
+        a word spelt out, one split in two, or one typed with a digit or a sign that reads as such a word. Most
+        "b12"s and "d3"s make none, and a long note is not read twice for them."""
+        if _SPELT_OUT.search(words) or _ANSWERED_NO.search(text):
             return True
+        # A word split in two: a cheap test of each pair of words first (their squeezed forms are remembered).
+        plain = words.split(" ")
+        known = [self._read_word.get(word) or self._read(word) for word in plain]
+        keys, prefixes = self._keys, self._prefixes
+        for index, ((first, first_keys), (second, second_keys)) in enumerate(pairwise(known)):
+            if first_keys and second_keys:
+                continue
+            joined = first + second if first[-1:] != second[:1] else first + second[1:]
+            if (joined in keys or (prefixes and joined.startswith(prefixes))) and self._split(
+                plain[index], plain[index + 1]
+            ):
+                return True
         if not _TYPED_AS.search(text):
             return False
         for run in _LEET_RUN.finditer(text):
@@ -838,6 +967,17 @@ class CrisisLanguage:
             if read != run.group() and any(self._keys_of(_squeeze(word)) for word in normalise(read).split()):
                 return True
         return False
+
+    def _split(self, first: str, second: str) -> bool:
+        """Whether two normalised words are one word the patterns look for, split by a space ("ki ll", "sui cide",
+        "over dose"): together they make a pattern word, and at most one of them is one on its own. A letter alone
+        is left to the reading of words spelt out: "sh t all" is not "sh tall"."""
+        if len(first) < 2 or len(second) < 2 or not (first + second).isalpha():
+            return False
+        joined = _squeeze(first + second)
+        if joined in _COMMON or not (joined in self._keys or (self._prefixes and joined.startswith(self._prefixes))):
+            return False
+        return not (self._keys_of(_squeeze(first)) and self._keys_of(_squeeze(second)))
 
     def _finding(self, words: str) -> Finding | None:
         if not words:
@@ -874,7 +1014,10 @@ class CrisisLanguage:
         if len(self._read_word) > _MAX_REMEMBERED_WORDS:
             self._read_word.clear()  # a bound on memory; words are learnt again as they come
         squeezed = _squeeze(word)
-        read = self._read_word[word] = (squeezed, self._keys_of(squeezed))
+        if squeezed in self._slips:  # "msyelf" is read "myself" (no slip is a pattern word itself)
+            squeezed = self._slips[squeezed]
+        keys = self._keys_of(squeezed)
+        read = self._read_word[word] = (squeezed, keys)
         return read
 
     def _keys_of(self, word: str) -> tuple[str, ...]:
