@@ -24,7 +24,7 @@ from bot.records.importer import import_files
 from storage import migrate
 from storage.database import Database
 
-STRICTER = "severe_pain: {consecutive: 2}\nmissed_checkins: {enabled: false}\n"
+STRICTER = "severe_pain: {consecutive: 2, days: 1}\nmissed_checkins: {enabled: false}\n"
 
 
 class LoopWatch:

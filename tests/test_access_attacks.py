@@ -266,6 +266,7 @@ async def test_an_invite_or_relink_asked_for_in_the_staff_group_goes_only_to_the
     async with diary.database.session() as session:
         record = await patients.by_code(session=session, code="P-0001")
     assert record is not None and record.telegram_user_id == 311, "the link in the direct chat works"
+    await diary.wait_until(lambda: any("now continues on another" in (m.text or "") for m in diary.standin.chat(group)))
 
     ada = await a_member(diary, 801)
     ada.block_bot()

@@ -61,6 +61,7 @@ PAGES = {
 PROPOSED = """# stricter on pain, quieter on missed check-ins
 severe_pain:
   consecutive: 2
+  days: 1
 missed_checkins:
   enabled: false
 """

@@ -243,12 +243,6 @@ def test_every_threshold_comes_from_the_rules_file_and_a_partial_file_keeps_the_
         ("severe_pain: {tier: loud}", "severe_pain.tier: Input should be 'urgent', 'amber' or 'digest'"),
         ("pain_worsening: {min_rise_point: 2}", "pain_worsening.min_rise_point: Extra inputs are not permitted"),
         ("digest: {time: '25:00'}", "digest.time: Value error"),
-        # A run that can never cover its days would turn the rule off without a word.
-        (
-            "severe_pain: {consecutive: 2, days: 3}",
-            "severe_pain: Value error, days (3) cannot be more than consecutive",
-        ),
-        ("swelling_new: {consecutive: 3, days: 4}", "swelling_new: Value error, days (4) cannot be more than"),
         ("- a list", "expected a mapping of rule names to settings"),
         ("severe_pain: [", "not valid YAML"),
     ],
@@ -540,5 +534,3 @@ def test_a_rules_file_that_leaves_a_setting_out_gets_the_shipped_value() -> None
     """A clinic's own rules file may name only what it changes; what it leaves out must behave as the
     shipped prompts/rules.yaml does, not as an older default in the code."""
     assert parse_rules({}, source="empty") == RULES
-    shorter = parse_rules({"severe_pain": {"consecutive": 2}, "swelling_new": {"consecutive": 1}}, source="short")
-    assert (shorter.severe_pain.days, shorter.swelling_new.days) == (2, 1), "the days a shorter run can cover"

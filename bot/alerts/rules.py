@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.diary.schedule_rules import parse_times
 from bot.prompts import DEFAULT_RULES_FILE
@@ -95,32 +95,7 @@ class Consecutive(Rule):
     consecutive: int = Field(ge=1, le=30)
 
 
-class Run(Consecutive):
-    """`consecutive` check-ins in a row that must also cover `days` days."""
-
-    days: int = Field(ge=1, le=30)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _days_within_the_run(cls, data: Any) -> Any:
-        # A file that shortens the run and says nothing of days (`consecutive: 2`, written when days
-        # were not yet asked for) gets the days the run can cover, not a rule that can never fire.
-        if isinstance(data, dict) and "days" not in data and isinstance(data.get("consecutive"), int):
-            return data | {"days": min(cls.model_fields["days"].default, data["consecutive"])}
-        return data
-
-    @model_validator(mode="after")
-    def _coverable(self) -> Run:
-        # At most one day per check-in: a longer span would turn the rule off without a word.
-        if self.days > self.consecutive:
-            raise ValueError(
-                f"days ({self.days}) cannot be more than consecutive ({self.consecutive}): "
-                "a run covers at most one day per check-in"
-            )
-        return self
-
-
-class SeverePain(Run):
+class SeverePain(Consecutive):
     tier: Tier = Tier.AMBER
     at_least: int = Field(default=9, ge=0, le=10)
     consecutive: int = Field(default=4, ge=1, le=30)
@@ -134,7 +109,7 @@ class SeverePain(Run):
     days: int = Field(default=3, ge=1, le=30)
 
 
-class NewSign(Run, SignShares):
+class NewSign(Consecutive, SignShares):
     """A new change of the limb's skin: seen on `consecutive` check-ins in a row covering `days` days,
     or adding up to `evidence` with the other skin answers (see bot/alerts/skin_signs.py) and seen on
     `seen_on` of those check-ins; after `calm_before` check-ins without it."""
