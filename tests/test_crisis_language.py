@@ -236,7 +236,7 @@ def test_skipping_patterns_a_message_cannot_match_never_changes_a_decision(langu
     from bot.alerts.crisis import _Message
 
     for m in read_corpus():
-        message = _Message(normalise(m.text), language._read_word, language._read)
+        message = _Message(normalise(m.text), language._read_word, language._read, m.text)
         denied = [found.span() for pattern in language.not_crisis for found in message.matches(pattern)]
         if denied:
             message.blank(denied)
@@ -287,6 +287,11 @@ def one_file(*crisis: str, not_crisis: tuple[str, ...] = (), words: str = "") ->
         (("!(dont|do not) {want} to die",), "i do not wish to die", False),
         (("!(dont|do not) {want} to die",), "idont want to die", True),  # whole words before
         (("!dont want to die",), "dont want to dine but want to die", True),
+        (("!dont want to die",), "I dont. Want to die", True),  # only in the same clause
+        (("!dont want to die",), "dont, want to die", True),
+        (("!dont want to die",), "dont \u2014 want to die", True),
+        (("!(do not|not) want to die",), "I do. Not want to die", False),  # "not" alone is in the clause
+        (("!(dont|do not) want to die",), "I do not want to die.", False),
     ],
 )
 def test_the_pattern_language(patterns: tuple[str, ...], text: str, crisis: bool) -> None:
@@ -1033,6 +1038,33 @@ def test_crisis_words_at_the_end_of_a_long_note_are_heard(language: CrisisLangua
         ("No no no, quiero morirme", True),
         ("No, no, no quiero morir", False),
         ("Hoy no, quiero morir de risa con la peli", False),
+        # A negation that ends the sentence or the clause before the wish answers a question: it denies nothing.
+        ("Am I ok? Not really, wanna get hit by a bus", True),
+        ("Am I ok? Not really. Want to get hit by a car", True),
+        ("I'm not. Wanna get run over", True),
+        ("I'm not, wanna get hit by a train", True),
+        ("No. I want to get hit by a bus", True),
+        ("Nope! wanna get run over", True),
+        ("Not today, I want to disappear", True),
+        ("Honestly? not great: want to disappear", True),
+        ("not really. want someone to kill me", True),
+        ("¿Estás mejor? Pues no, quiero que me atropelle un coche", True),
+        ("¿Estás bien? La verdad es que no, quiero que me maten", True),
+        ("creo que no, quiero que me atropelle un tren", True),
+        ("¿Mejor? Qué va, no. Quiero que me maten", True),
+        ("¿Bien? No mucho; quiero que me atropelle un coche", True),
+        # A bare "not" opening the message answers too; "never wanted it more" says the wish more strongly.
+        ("Not really want to get hit by a car tbh", True),
+        ("Not really wanna disappear", True),
+        ("Never wanted to get hit by a car more than today", True),
+        # The negation in the wish's own clause still denies it.
+        ("I do not really want to get hit by a car", False),
+        ("I'm not wanting to get hit by a car", False),
+        ("I'd not want to get run over", False),
+        ("dont wanna get hit by a bus", False),
+        ("I no longer wish to disappear", False),
+        ("Am I ok? Yes, I don't want to get hit by a car", False),
+        ("¿Estás bien? Sí, no quiero que me maten", False),
     ],
 )
 def test_a_wish_said_in_the_negative_is_a_fear_and_an_answering_no_is_not_a_denial(

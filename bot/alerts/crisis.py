@@ -15,8 +15,9 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import accumulate, pairwise
 from pathlib import Path
 
@@ -167,6 +168,23 @@ _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too oft
 _ANSWERED_NO = re.compile(
     r"(?:^|[.!?¿¡…:;\n])[\s\"“«(¿¡]*((?:(?:ya )?no|nope|nah|nop)(?:[\s,.!]+no)*)\s*(?=[^\w\s'’])", re.IGNORECASE
 )
+
+
+# Where a sentence or a clause ends. A pattern's opening '!' ("!{denied} want to be killed") looks back only
+# within the clause its match begins in: "Not really. Wanna get hit by a bus" and "Pues no, quiero que me
+# maten" answer a question and then wish; the "not" and the "no" belong to the answer.
+_CLAUSE_BREAK = re.compile("[.,;:?!¿¡…\n\u2013\u2014]")
+
+
+def clause_starts(text: str) -> list[int]:
+    """The numbers of the words of `text` (as normalise() reads them) that begin a sentence or a clause, in
+    order, 0 first. Just [0] when the pieces do not add up to the whole: one clause, as if unpunctuated."""
+    starts, count = [0], 0
+    for piece in _CLAUSE_BREAK.split(text):
+        if count > starts[-1]:
+            starts.append(count)
+        count += len(normalise(piece).split())
+    return starts if count == len(normalise(text).split()) else [0]
 
 
 def _as_letters(found: re.Match[str]) -> str:
@@ -363,7 +381,7 @@ class _Parser:
                 if self.peek() not in ("word", "group", "("):
                     raise self.error("'!' must be followed by a word, a {group} or a (choice)")
                 node = self.atom(*self.take())
-                # Before any word, "!{not} want to be killed": the words that follow must not come just after
+                # Before any word, "!{denied} want to be killed": the words that follow must not come just after
                 # x, which keeps "I don't want to be killed" ordinary while "want to be killed" alerts.
                 elements.append(_NotFollowedBy(node) if elements else _NotPrecededBy(node))
             elif kind == "?":
@@ -470,6 +488,13 @@ def _readings(node: _Words | _Choice | _Sequence) -> set[str]:
     return texts
 
 
+def _preceding(element: _NotPrecededBy) -> set[str]:
+    readings = _readings(element.node)
+    if "" in readings:
+        raise CrisisLanguageError("a leading '!' whose words may all be missing would refuse every match")
+    return readings
+
+
 def _ends_message(node: _Words | _Choice) -> bool:
     return isinstance(node, _Choice) and any(branch.elements == (_End(),) for branch in node.branches)
 
@@ -481,12 +506,9 @@ def _sequence_regex(sequence: _Sequence) -> str:
     started = False
     for element in sequence.elements:
         if isinstance(element, _NotPrecededBy):
-            readings = _readings(element.node)
-            if "" in readings:
-                raise CrisisLanguageError("a leading '!' whose words may all be missing would refuse every match")
-            # Where a match starts the text before it is a space or nothing: each reading is looked for as
-            # whole words just before that space.
-            parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(readings))
+            # Inside a choice ("(!your patient|he) wants to die"). Where a match starts the text before it is
+            # a space or nothing: each reading is looked for as whole words just before that space.
+            parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(_preceding(element)))
         elif isinstance(element, _NotFollowedBy | _End):
             if not started:
                 raise CrisisLanguageError("'!' and '$' must come after a required word")
@@ -661,6 +683,10 @@ class Pattern:
     needs: tuple[frozenset[str], ...]  # a match contains a word of each set; the first set is the rarest
     starts: _Keys  # a match begins with one of these words
     longest: int  # and spans at most this many words
+    # The words of an opening '!' ("!{denied} want to be killed"), found where they end just before a match;
+    # the match stands unless they are in its clause (_Message.denied). Their longest reading's length.
+    before: re.Pattern[str] | None = None
+    before_length: int = 0
 
     def __str__(self) -> str:
         return f"{self.source}: {self.section}.{self.name}: {self.text}"
@@ -683,7 +709,14 @@ class Finding:
 def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
     try:
         tree = _Parser(text, groups).parse()
-        regex = re.compile(r"(?<!\S)" + _sequence_regex(tree) + r"(?!\S)")
+        before, length, body = None, 0, tree
+        if tree.elements and isinstance(tree.elements[0], _NotPrecededBy):
+            # Checked apart, not as a look behind, because only the words of the match's own clause count.
+            readings = sorted(_preceding(tree.elements[0]), key=len, reverse=True)
+            before = re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, readings)) + r") \Z")
+            length = len(readings[0])
+            body = _Sequence(tree.elements[1:])
+        regex = re.compile(r"(?<!\S)" + _sequence_regex(body) + r"(?!\S)")
     except CrisisLanguageError as error:
         raise CrisisLanguageError(f"{source}: {section}.{name}: pattern {text!r}: {error}") from None
     except re.error as error:  # pragma: no cover - the parser writes only valid expressions
@@ -696,7 +729,7 @@ def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -
             key=lambda words: (starts is not None and words <= starts, _rarity_cost(words), sorted(words)),
         )
     )
-    return Pattern(source, section, name, text, regex, needs, starts, _longest(tree))
+    return Pattern(source, section, name, text, regex, needs, starts, _longest(tree), before, length)
 
 
 def _strings(source: str, where: str, value: object) -> list[str]:
@@ -743,9 +776,13 @@ class _Message:
         words: str,
         remembered: dict[str, tuple[str, tuple[str, ...]]],
         read: Callable[[str], tuple[str, tuple[str, ...]]],
+        text: str,
     ) -> None:
         """`words` normalised but not yet squeezed: each word is squeezed on its own, once (`read` and
-        `remembered` give a word's squeezed form and pattern keys), which is the same as squeezing them all."""
+        `remembered` give a word's squeezed form and pattern keys), which is the same as squeezing them all.
+        `text` is what `words` were read from, for where its clauses begin."""
+        self.text = text
+        self._clauses: list[int] | None = None
         tokens = words.split(" ")
         try:
             known = [remembered[token] for token in tokens]  # usually every word has been read before
@@ -770,6 +807,40 @@ class _Message:
             self._ends = list(accumulate(map(len, self.tokens)))
         return self._ends[n] - len(self.tokens[n]) + n
 
+    def denied(self, pattern: Pattern, start: int) -> bool:
+        """Whether the words of the pattern's opening '!' stand just before `start`, in the same clause."""
+        before = pattern.before
+        if before is None:
+            return False
+        text = self.words
+        found = before.search(text, max(0, start - pattern.before_length - 1), start)
+        if found is None:
+            return False
+        if self._clauses is None:
+            self._clauses = clause_starts(self.text)
+        clause = self._clauses[bisect_right(self._clauses, text.count(" ", 0, start)) - 1]
+        begins = self.offset(clause) if clause < len(self.tokens) else len(text)
+        # A shorter reading may still lie inside the clause ("I do. Not want..." is denied by "not").
+        return found.start() >= begins or before.search(text, begins, start) is not None
+
+    def _match_undenied(self, pattern: Pattern, text: str, position: int) -> re.Match[str] | None:
+        match = pattern.regex.match(text, position)
+        return None if match is None or self.denied(pattern, position) else match
+
+    def _search(self, pattern: Pattern) -> Iterator[re.Match[str]]:
+        """Every match of a pattern tried at every word, as finditer, but a denied match does not hide one
+        that begins inside it."""
+        if pattern.before is None:
+            yield from pattern.regex.finditer(self.words)
+            return
+        position = 0
+        while (match := pattern.regex.search(self.words, position)) is not None:
+            if self.denied(pattern, match.start()):
+                position = match.start() + 1
+            else:
+                yield match
+                position = match.end()
+
     def matches(self, pattern: Pattern, first: bool = False) -> list[re.Match[str]]:
         """Where `pattern` matches (only the first place found, if `first`)."""
         present = self.present
@@ -777,8 +848,11 @@ class _Message:
             if words.isdisjoint(present):
                 return []
         if pattern.starts is None:
-            return list(pattern.regex.finditer(self.words))
-        at, text, match_at, offset = self.at, self.words, pattern.regex.match, self.offset
+            return list(self._search(pattern))
+        at, text, offset = self.at, self.words, self.offset
+        match_at: Callable[[str, int], re.Match[str] | None] = pattern.regex.match
+        if pattern.before is not None:
+            match_at = partial(self._match_undenied, pattern)
         found: list[re.Match[str]] = []
         if not pattern.needs:
             for start in pattern.starts & present:
@@ -934,10 +1008,10 @@ class CrisisLanguage:
         """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None. A text
         that has letters typed as digits or signs, or spelt out one by one, is also read a second way."""
         words = normalise(text)
-        found = self._finding(words)
+        found = self._finding(words, text)
         if found is None and self._worth_reading_again(text, words):
             second = second_reading(text, self._split)
-            found = self._finding(normalise(second))
+            found = self._finding(normalise(second), second)
             if found is not None:
                 found = replace(found, read_as=second)
         return found
@@ -979,10 +1053,10 @@ class CrisisLanguage:
             return False
         return not (self._keys_of(_squeeze(first)) and self._keys_of(_squeeze(second)))
 
-    def _finding(self, words: str) -> Finding | None:
+    def _finding(self, words: str, text: str) -> Finding | None:
         if not words:
             return None
-        message = _Message(words, self._read_word, self._read)
+        message = _Message(words, self._read_word, self._read, text)
         denied = [
             found.span()
             for pattern in self._not_crisis_index.candidates(message.present)
