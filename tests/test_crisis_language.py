@@ -1140,6 +1140,21 @@ def test_a_wish_said_in_the_negative_is_a_fear_and_an_answering_no_is_not_a_deni
         ("ya hice mi testamento, estoy en paz", True),
         ("I made my will", True),
         ("I've made my will, I'm at peace now", True),
+        # The reason stands right after the will: letters, goodbyes and peace said after it are still heard.
+        ("made my will today with the solicitor", False),
+        ("I made my will with my husband, we feel at peace now it's done", False),
+        ("I made my will last week and the physio says I'm ready to go back to work", False),
+        ("made a will today, everyone should have one", False),
+        ("hice testamento hoy con el notario", False),
+        ("Made my will, letters to all my children, just in case", True),
+        ("I've made my will and left letters for everyone in case", True),
+        ("made my will, wrote letters to everyone, the house goes to my son", True),
+        ("made my will. Letters to everyone. Just in case", True),
+        ("Made my will. Just in case. I'm ready to go now", True),
+        ("I've made my will, the house goes to Tom, I'm at peace now", True),
+        ("hice mi testamento, cartas para todos mis hijos, por si acaso", True),
+        ("hice mi testamento y dejé cartas para todos por si acaso", True),
+        ("hice mi testamento, la casa es para Tomás, estoy en paz", True),
     ],
 )
 def test_everyday_words_stay_ordinary_beside_the_crisis_phrasings_they_resemble(
