@@ -266,7 +266,7 @@ class OutboxSender:
                 text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
             elif row.kind in outbox.STAFF_CHAT_KINDS:
                 chats = [admin for admin in await staff.admins(session=session) if admin != row.chat_id]
-                if row.text:
+                if row.text and row.kind != "copy":
                     text = t("staff.undelivered_to_staff_chat", text=row.text)
                 else:
                     text = t("staff.undelivered_item_to_staff_chat", code=code)
@@ -331,6 +331,7 @@ class OutboxSender:
                     row.chat_id,
                     row.source_chat_id,
                     row.source_message_id,
+                    caption=row.text,  # set only when the original caption must not be shown (see Intake)
                     reply_markup=self._buttons(row),
                     rate_limit_args=PACED,
                 )
