@@ -96,6 +96,7 @@ async def serve(
             application,
             database,
             clock=clock,
+            catalog=services.catalog,
             received_at=services.received_at,
             poll_timeout=poll_timeout,
             metrics=services.metrics,

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +36,18 @@ MIGRATE_LOCK_SUFFIX = ".migrate.lock"
 # Every engine is made with these. Statements' parameters are patients' answers, notes and messages:
 # hidden, a database error in a log says which statement failed but not with what. No echo either.
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True, "echo": False}
+
+
+def database_away(error: object) -> bool:
+    """The database did not answer (not a bug of ours): the same statement may well work in a moment.
+
+    Broad on purpose: an OperationalError is also what a lasting fault of one statement raises (SQLite's
+    'no such column', a PostgreSQL statement time-out), but telling the two apart by the driver's words
+    (which PostgreSQL translates) would sooner or later take an outage for a fault and drop what waits for
+    the database. Callers that retry cap it instead (bot/delivery/inbox.py)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | ConnectionError | TimeoutError)
 
 
 def async_url(database_url: str) -> URL:

@@ -210,6 +210,27 @@ async def test_an_invite_link_a_patient_pastes_reaches_staff_without_its_token(d
 
 
 @SQLITE_ONLY
+async def test_an_invite_link_in_a_caption_reaches_staff_without_its_token(diary: Diary) -> None:
+    """A copy keeps the original caption unless the bot gives it another: a photo (and its edited caption)
+    with a re-link link on it must reach the staff chat with the token blanked, as typed words do."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    photo = ben.send_photo(f"what is this? https://t.me/diary_bot?start={token}")
+    await diary.wait_until(lambda: any(m.kind == "photo" for m in staff_chat(diary)))
+    (copy,) = [m for m in staff_chat(diary) if m.kind == "photo"]
+    assert copy.caption == "what is this? https://t.me/diary_bot?start=…"
+    assert [label for label, _ in copy.buttons] == ["Reply", "Seen"]
+    again = await diary.invite("P-0001", relink=True)
+    await ben.edit_caption(photo, f"this one: https://t.me/diary_bot?start={again}")
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.kind == "photo"]) == 2)
+    edited = [m for m in staff_chat(diary) if m.kind == "photo"][-1]
+    assert edited.caption == "this one: https://t.me/diary_bot?start=…"
+    shown = " ".join(f"{m.text or ''} {m.caption or ''}" for m in staff_chat(diary))
+    assert token not in shown and again not in shown
+
+
+@SQLITE_ONLY
 async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

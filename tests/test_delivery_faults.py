@@ -25,7 +25,7 @@ from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
 from storage import inbox, migrate, outbox, patient_messages, staff
 from storage.database import Database
-from storage.models import OutboxMessage
+from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster
@@ -572,3 +572,58 @@ async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_
         await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
         await diary.inbox_processed(at_least=3)
         assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+
+
+@SQLITE_ONLY
+async def test_an_update_that_fails_for_an_hour_while_the_database_answers_is_set_aside_and_admins_told(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault of one update's own that the database reports as it reports an outage (SQLite's 'no such
+    column', a PostgreSQL statement time-out) was tried every 30 seconds for ever, never marked handled,
+    replayed at every start, and no one told. After an hour of it while the database answers, it is set
+    aside: marked handled, a warning without the patient's words in the log, and the admins told once."""
+    tries: list[str] = []
+
+    async def faulty(**_: object) -> None:
+        tries.append("")
+        raise OperationalError("INSERT INTO patientmessage", {}, Exception("no such column: patientmessage.kind"))
+
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")  # an admin
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", faulty)
+        reply = await ben.send("my hand is purple")
+        assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+        await diary.wait_until(lambda: len(tries) >= 2, timeout=20)
+        diary.clock.advance(minutes=30)
+        await diary.wait_until(lambda: len(tries) >= 3, timeout=20)
+        async with diary.database.session() as session:
+            waiting = (await session.exec(select(InboxUpdate).where(col(InboxUpdate.processed_at).is_(None)))).all()
+        assert len(waiting) == 1, "half an hour is waited out"
+        diary.clock.advance(minutes=31)
+        await ada.wait_for(
+            lambda: any("could not be handled for over an hour" in (m.text or "") for m in ada.messages), 30
+        )
+        await diary.inbox_processed()  # not replayed at the next start
+        assert sum("could not be handled for over an hour" in (m.text or "") for m in ada.messages) == 1
+        assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+        warned = [r for r in caplog.records if "set aside" in r.getMessage()]
+        assert warned and all(r.levelname == "WARNING" and "purple" not in r.getMessage() for r in warned)
+
+
+async def test_a_fault_reading_the_outbox_is_logged_with_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """The sender waits and looks again when the outbox cannot be read. The database away says only so;
+    a fault of ours (a bug in the query) must leave its traceback, or the sender would loop without a word
+    of why."""
+
+    async def away() -> None:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    async def fault() -> None:
+        raise KeyError("skip_chats")
+
+    assert await OutboxSender._or_wait(away()) is False
+    assert await OutboxSender._or_wait(fault()) is False
+    away_record, fault_record = [r for r in caplog.records if "outbox could not be read" in r.getMessage()]
+    assert away_record.exc_info is None and away_record.levelname == "WARNING"
+    assert fault_record.exc_info is not None and fault_record.exc_info[0] is KeyError

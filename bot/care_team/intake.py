@@ -29,7 +29,7 @@ from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
-from bot.diary.enrolment import without_tokens
+from bot.diary.enrolment import linked_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
@@ -69,6 +69,8 @@ class Received:
 
 
 ALREADY = Received(None)
+# What a copy's caption may replace (a poll's or a checklist's words are not a caption).
+CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
@@ -183,6 +185,7 @@ class Intake:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
         patient's code; its caption is read like any text. `album`: Telegram's media_group_id."""
         assert patient.id is not None
+        recaption = kind in CAPTIONED and linked_token(caption) is not None
         caption = kept(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
         async with self.database.session() as session:
@@ -199,7 +202,16 @@ class Intake:
             if stored is None:
                 return ALREADY
             await self._copy_to_staff(
-                session, patient, "staff.sent_media", kind, (chat_id, message_id), caption, stored, now, crisis=crisis
+                session,
+                patient,
+                "staff.sent_media",
+                kind,
+                (chat_id, message_id),
+                caption,
+                stored,
+                now,
+                crisis=crisis,
+                recaption=recaption,
             )
             told = self._album_told(patient.id, album, now)
             if crisis:
@@ -230,6 +242,7 @@ class Intake:
         staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
         whose edit may have replaced the file, copied to staff again as it now is."""
         assert patient.id is not None
+        recaption = linked_token(text) is not None
         text = kept(text)
         crisis = self.crisis_language.matches(text)
         read_as = text
@@ -297,6 +310,7 @@ class Intake:
                     stored,
                     now,
                     crisis=crisis,
+                    recaption=recaption,
                 )
             if crisis:
                 await self._crisis(session, patient, read_as, stored, now)
@@ -478,10 +492,15 @@ class Intake:
         now: datetime,
         *,
         crisis: bool,
+        recaption: bool = False,
     ) -> None:
         """ "P-0012 sent a photo:" and a copy of it in the staff chat. A Premium user's caption may be longer
         than a bot may send: the copy then goes as it is, without the buttons Telegram would refuse on it,
-        and the words follow as text, whole, with the buttons (a crisis message's follow its card)."""
+        and the words follow as text, whole, with the buttons (a crisis message's follow its card).
+
+        `recaption`: the caption held an invite link, whose token `words` has blanked. A copy keeps the
+        original caption unless given another, so it carries these words instead (cut to a caption's
+        length when longer: the whole follows as text, as for any long caption)."""
         priority = Priority.URGENT if crisis else Priority.CONVERSATION
         long_caption = units(words) > CAPTION_LIMIT
         what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
@@ -500,6 +519,7 @@ class Intake:
             kind="copy",
             chat_id=staff_chat_id,
             source=source,
+            text=shorten(words, CAPTION_LIMIT) if recaption else None,
             patient_id=patient.id,
             patient_message_id=None if long_caption else stored,
             priority=priority,

@@ -8,7 +8,10 @@ update processed twice stores nothing twice.
 An update whose handling failed because the database did not answer (SQLite locked past its wait,
 PostgreSQL restarting) is not marked processed: it is tried again, with backoff, until the database is
 back, so that a patient's words reach staff. The person was told once that something went wrong (or
-got the crisis text); the tries after that say nothing to them.
+got the crisis text); the tries after that say nothing to them. One that has failed so for an hour while
+the database answers (marking it handled is a write that works) is no outage but a fault of that update
+(SQLite's 'no such column', a PostgreSQL statement time-out): it is set aside, marked handled, with a
+warning in the log and the admins told, rather than tried every 30 seconds and replayed at every start.
 """
 
 from __future__ import annotations
@@ -22,26 +25,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
+from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
 from bot.metrics import Metrics
+from bot.prompts import Catalog
 from storage import inbox
-from storage.database import Database
+from storage.database import Database, database_away
+from storage.models import Priority
 
 log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
-
-
-def database_away(error: object) -> bool:
-    """The database did not answer (not a bug of ours): the same update may well work in a moment."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | ConnectionError | TimeoutError)
 
 
 class Inbox:
@@ -51,6 +48,7 @@ class Inbox:
         database: Database,
         *,
         clock: Callable[[], datetime],
+        catalog: Catalog | None = None,
         received_at: dict[int, datetime] | None = None,
         poll_timeout: int = 10,
         max_in_flight: int = 512,
@@ -59,6 +57,7 @@ class Inbox:
         self.application = application
         self.database = database
         self.clock = clock
+        self.catalog = catalog  # for the admins' word of an update set aside; none, the log only
         # When each update in hand was stored: handlers date a button press by it (Telegram does not).
         self.received_at = received_at if received_at is not None else {}
         self.poll_timeout = poll_timeout
@@ -72,6 +71,8 @@ class Inbox:
         self._flush_lock = asyncio.Lock()
         self._away: set[int] = set()  # updates whose handling failed because the database was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
+        self._failing_since: dict[int, datetime] = {}  # and when its first try failed
+        self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
         # First among the error handlers, so that it can keep a retry from telling the person again.
@@ -225,12 +226,44 @@ class Inbox:
                 self.metrics.update_seconds.observe(time.perf_counter() - started)
         if update.update_id in self._away:
             self._away.discard(update.update_id)
-            self._try_again(update)
-            return
+            if not await self._set_aside(update):
+                self._try_again(update)
+                return
+        else:
+            self._done.append(update.update_id)
         self._tries.pop(update.update_id, None)
+        self._failing_since.pop(update.update_id, None)
         self.received_at.pop(update.update_id, None)
-        self._done.append(update.update_id)
         await self._flush()
+
+    async def _set_aside(self, update: Update) -> bool:
+        """After an hour of failing, the update is marked handled if the database answers (through an
+        outage it does not, and the update waits on); the admins are told, at most once an hour."""
+        now = self.clock()
+        if now - self._failing_since.setdefault(update.update_id, now) < GIVE_UP_AFTER:
+            return False
+        tell = self.catalog is not None and (
+            self._admins_told_at is None or now - self._admins_told_at >= GIVE_UP_AFTER
+        )
+        try:
+            async with self.database.session() as session:
+                await inbox.mark_processed(session=session, update_ids=[update.update_id], now=now)
+                if tell and self.catalog is not None:
+                    text = self.catalog.text(
+                        self.catalog.default_language, "staff.update_set_aside", update=update.update_id
+                    )
+                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
+        except Exception as error:
+            if not database_away(error):
+                raise
+            return False
+        if tell:
+            self._admins_told_at = now
+        log.warning(
+            "update %s failed for over an hour while the database answered: set aside, marked handled",
+            update.update_id,
+        )
+        return True
 
     def _try_again(self, update: Update) -> None:
         """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here."""

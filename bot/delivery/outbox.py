@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
@@ -40,7 +41,7 @@ from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
 from bot.views.edits import edit, gone
 from storage import checkins, clinic_settings, outbox, patient_messages, patients, staff, staff_chat
-from storage.database import Database
+from storage.database import Database, database_away
 from storage.models import OutboxMessage, Priority
 from storage.statuses import AlertStatus, OutboxStatus
 
@@ -58,6 +59,15 @@ GIVE_UP_AFTER = timedelta(hours=1)
 GOING_THROUGH = timedelta(minutes=10)
 # The staff chat the admins were told the bot cannot post in (told once, until a message gets there again).
 UNWRITABLE_TOLD = "staff_chat_unwritable_told"
+
+
+async def tell_admins(
+    session: AsyncSession, text: str, *, now: datetime, priority: Priority, besides: int | None = None
+) -> None:
+    """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached)."""
+    for admin in await staff.admins(session=session):
+        if admin != besides:
+            await outbox.enqueue(session=session, kind="staff", chat_id=admin, text=text, priority=priority, now=now)
 
 
 def may_not_write(error: BadRequest) -> bool:
@@ -149,7 +159,10 @@ class OutboxSender:
         try:
             return await step
         except Exception as error:
-            log.warning("the outbox could not be read (%s); trying again in a moment", type(error).__name__)
+            if database_away(error):
+                log.warning("the outbox could not be read (%s); trying again in a moment", type(error).__name__)
+            else:  # a fault of ours: its traceback, or the sender would loop on it without a word of why
+                log.exception("the outbox could not be read; trying again in a moment")
             await asyncio.sleep(1)
             return False
 
@@ -260,20 +273,18 @@ class OutboxSender:
             await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=given_up)
             patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
             code = patient.code if patient is not None else "?"
-            chats: list[int] = []
             if row.kind in ("patient", "received"):
-                chats = [await self.staff_chat.destination(session)]
                 text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
-            elif row.kind in outbox.STAFF_CHAT_KINDS:
-                chats = [admin for admin in await staff.admins(session=session) if admin != row.chat_id]
-                if row.text:
-                    text = t("staff.undelivered_to_staff_chat", text=row.text)
-                else:
-                    text = t("staff.undelivered_item_to_staff_chat", code=code)
-            for chat_id in chats:
+                chat_id = await self.staff_chat.destination(session)
                 await outbox.enqueue(
                     session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
                 )
+            elif row.kind in outbox.STAFF_CHAT_KINDS:
+                if row.text and row.kind != "copy":
+                    text = t("staff.undelivered_to_staff_chat", text=row.text)
+                else:
+                    text = t("staff.undelivered_item_to_staff_chat", code=code)
+                await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
         self.wake.set()
 
     async def _tell_admins_unwritable(self, row: OutboxMessage) -> None:
@@ -288,16 +299,7 @@ class OutboxSender:
             ):
                 return  # told already, by this process or another
             text = self.catalog.text(self.catalog.default_language, "staff.staff_chat_unwritable")
-            for admin in await staff.admins(session=session):
-                if admin != row.chat_id:
-                    await outbox.enqueue(
-                        session=session,
-                        kind="staff",
-                        chat_id=admin,
-                        text=text,
-                        priority=Priority.URGENT,
-                        now=self.clock(),
-                    )
+            await tell_admins(session, text, now=self.clock(), priority=Priority.URGENT, besides=row.chat_id)
         self.wake.set()
 
     def _count(self, result: str) -> None:
@@ -331,6 +333,7 @@ class OutboxSender:
                     row.chat_id,
                     row.source_chat_id,
                     row.source_message_id,
+                    caption=row.text,  # set only when the original caption must not be shown (see Intake)
                     reply_markup=self._buttons(row),
                     rate_limit_args=PACED,
                 )
