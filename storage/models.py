@@ -158,7 +158,12 @@ class Priority(enum.IntEnum):
 class OutboxMessage(SQLModel, table=True):
     """A message the bot owes, written before it is sent; the sender works through these rows."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before", "id"),)
+    # ix_outbox_chat: a row waits while an earlier one for its chat is owed (storage/outbox.py, claim_one);
+    # without it that check reads the whole queue at each claim.
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "not_before", "id"),
+        Index("ix_outbox_chat", "chat_id", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # checkin, reminder, staff (text to a staff chat), patient (text to a patient), received (the reply

@@ -3,7 +3,7 @@ only their replies to them go to the patient; a colleague's reply to them is tal
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-11-25 09:00:00.000000
+Create Date: 2026-11-22 09:00:00.000000
 """
 
 from collections.abc import Sequence
