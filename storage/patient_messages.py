@@ -4,7 +4,7 @@ acted on that update."""
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -56,75 +56,52 @@ async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisi
     await execute(session, update(MESSAGES).where(MESSAGES.c.id == message_id).values(filed_as=filed_as, crisis=crisis))
 
 
+async def _one(session: AsyncSession, *where: ColumnElement[bool], oldest: bool = False) -> PatientMessage | None:
+    """The newest message that meets `where` (the oldest, with `oldest`)."""
+    order = MESSAGES.c.id if oldest else MESSAGES.c.id.desc()
+    row = (await execute(session, select(MESSAGES).where(*where).order_by(order).limit(1))).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
 async def original(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
     """The first version of a message the patient has since edited: the newest message of that number, since
     Telegram numbers messages per chat and a patient re-linked to a new account meets the old one's again."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES)
-            .where(
-                MESSAGES.c.patient_id == patient_id,
-                MESSAGES.c.telegram_message_id == telegram_message_id,
-                MESSAGES.c.kind != "edit",
-            )
-            .order_by(MESSAGES.c.id.desc())
-            .limit(1),
-        )
-    ).first()
-    return PatientMessage(**row._mapping) if row else None
+    return await _one(
+        session,
+        MESSAGES.c.patient_id == patient_id,
+        MESSAGES.c.telegram_message_id == telegram_message_id,
+        MESSAGES.c.kind != "edit",
+    )
 
 
 async def previous_text(*, session: AsyncSession, patient_id: int, since: datetime) -> PatientMessage | None:
     """The patient's newest typed message received since `since` (not media, an edit or a request)."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES)
-            .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.received_at >= since, MESSAGES.c.kind == "text")
-            .order_by(MESSAGES.c.id.desc())
-            .limit(1),
-        )
-    ).first()
-    return PatientMessage(**row._mapping) if row else None
+    return await _one(
+        session, MESSAGES.c.patient_id == patient_id, MESSAGES.c.received_at >= since, MESSAGES.c.kind == "text"
+    )
 
 
 async def typed_before(*, session: AsyncSession, message: PatientMessage, since: datetime) -> PatientMessage | None:
     """The message the patient typed just before `message` (not media, an edit or a request), if since `since`."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES)
-            .where(
-                MESSAGES.c.patient_id == message.patient_id,
-                MESSAGES.c.id < message.id,
-                MESSAGES.c.received_at >= since,
-                MESSAGES.c.kind == "text",
-            )
-            .order_by(MESSAGES.c.id.desc())
-            .limit(1),
-        )
-    ).first()
-    return PatientMessage(**row._mapping) if row else None
+    return await _one(
+        session,
+        MESSAGES.c.patient_id == message.patient_id,
+        MESSAGES.c.id < message.id,
+        MESSAGES.c.received_at >= since,
+        MESSAGES.c.kind == "text",
+    )
 
 
 async def typed_after(*, session: AsyncSession, message: PatientMessage, until: datetime) -> PatientMessage | None:
     """The message the patient typed just after `message` (not media, an edit or a request), if by `until`."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES)
-            .where(
-                MESSAGES.c.patient_id == message.patient_id,
-                MESSAGES.c.id > message.id,
-                MESSAGES.c.received_at <= until,
-                MESSAGES.c.kind == "text",
-            )
-            .order_by(MESSAGES.c.id)
-            .limit(1),
-        )
-    ).first()
-    return PatientMessage(**row._mapping) if row else None
+    return await _one(
+        session,
+        MESSAGES.c.patient_id == message.patient_id,
+        MESSAGES.c.id > message.id,
+        MESSAGES.c.received_at <= until,
+        MESSAGES.c.kind == "text",
+        oldest=True,
+    )
 
 
 async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:

@@ -554,13 +554,15 @@ async def test_a_digest_that_fails_to_be_queued_is_composed_again_at_the_next_ti
     assert not await digest.daily(desk, now=diary.clock()), "once a day"
 
 
-@SQLITE_ONLY
-async def test_a_digest_sent_late_lists_the_questionnaires_since_the_last_digest(diary: Diary) -> None:
-    """The bot down across the digest time: the digest sent when it is back (one, not none) lists every
-    questionnaire answered since the last digest, not only those of the last 24 hours."""
-    await diary.enrol(SimulatedUser(diary.standin, 341, "Ben"))
+def with_digest_time(desk: AlertDesk, at: str) -> None:
+    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": at})})
+
+
+async def a_digest_at_8_then_a_questionnaire_at_noon(diary: Diary, user_id: int) -> AlertDesk:
+    """Saturday's digest at 08:00 (sent at 09:00 in Berlin), then a PEG answered at 12:00."""
+    await diary.enrol(SimulatedUser(diary.standin, user_id, "Ben"))
     desk = AlertDesk.for_settings(diary.database, diary.settings)
-    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": "08:00"})})
+    with_digest_time(desk, "08:00")
     assert await digest.daily(desk, now=diary.clock()), "Saturday 09:00 in Berlin: Saturday's digest"
     answered = diary.clock() + timedelta(hours=3)  # Saturday 12:00 in Berlin
     async with diary.database.session() as session:
@@ -571,10 +573,22 @@ async def test_a_digest_sent_late_lists_the_questionnaires_since_the_last_digest
         await checkins.import_entries(
             session=session, patient_id=patient.id, questionnaire="interference", entries=entries
         )
+    return desk
+
+
+async def sundays_digest(diary: Diary) -> str:
+    await diary.wait_until(lambda: any("Daily digest, 2026-11-22" in (m.text or "") for m in staff_chat(diary)))
+    return next(m.text or "" for m in staff_chat(diary) if "Daily digest, 2026-11-22" in (m.text or ""))
+
+
+@SQLITE_ONLY
+async def test_a_digest_sent_late_lists_the_questionnaires_since_the_last_digest(diary: Diary) -> None:
+    """The bot down across the digest time: the digest sent when it is back (one, not none) lists every
+    questionnaire answered since the last digest, not only those of the last 24 hours."""
+    desk = await a_digest_at_8_then_a_questionnaire_at_noon(diary, 341)
     diary.clock.advance(days=1, hours=6)  # down from Sunday 07:00 until 15:00, across the digest time
     assert await digest.daily(desk, now=diary.clock())
-    await diary.wait_until(lambda: any("Daily digest, 2026-11-22" in (m.text or "") for m in staff_chat(diary)))
-    text = next(m.text or "" for m in staff_chat(diary) if "Daily digest, 2026-11-22" in (m.text or ""))
+    text = await sundays_digest(diary)
     assert "Questionnaires answered: P-0001 PEG (pain interference) 6 (the first)" in text, text
     assert not await digest.daily(desk, now=diary.clock()), "one digest, not a burst"
 
@@ -583,24 +597,11 @@ async def test_a_digest_sent_late_lists_the_questionnaires_since_the_last_digest
 async def test_a_digest_time_moved_later_still_lists_what_came_after_the_last_digest(diary: Diary) -> None:
     """Saturday's digest at 08:00, a questionnaire at 12:00, then the digest time moved to 16:00: Sunday's
     digest lists the questionnaire (it came after Saturday's digest, not after Saturday 16:00)."""
-    await diary.enrol(SimulatedUser(diary.standin, 342, "Ben"))
-    desk = AlertDesk.for_settings(diary.database, diary.settings)
-    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": "08:00"})})
-    assert await digest.daily(desk, now=diary.clock()), "Saturday 09:00 in Berlin: Saturday's digest"
-    answered = diary.clock() + timedelta(hours=3)  # Saturday 12:00 in Berlin
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-        assert patient is not None and patient.id is not None
-        scores = {"peg_pain": "6", "peg_enjoyment": "6", "peg_activity": "6"}
-        entries = [(answered, answered.date(), scores)]
-        await checkins.import_entries(
-            session=session, patient_id=patient.id, questionnaire="interference", entries=entries
-        )
-    desk.rules = desk.rules.model_copy(update={"digest": desk.rules.digest.model_copy(update={"time": "16:00"})})
+    desk = await a_digest_at_8_then_a_questionnaire_at_noon(diary, 342)
+    with_digest_time(desk, "16:00")
     diary.clock.advance(days=1, hours=7, minutes=5)  # Sunday 16:05 in Berlin
     assert await digest.daily(desk, now=diary.clock())
-    await diary.wait_until(lambda: any("Daily digest, 2026-11-22" in (m.text or "") for m in staff_chat(diary)))
-    text = next(m.text or "" for m in staff_chat(diary) if "Daily digest, 2026-11-22" in (m.text or ""))
+    text = await sundays_digest(diary)
     assert "Questionnaires answered: P-0001 PEG (pain interference) 6 (the first)" in text, text
 
 

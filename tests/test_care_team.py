@@ -394,6 +394,14 @@ async def test_a_card_deleted_in_the_staff_chat_is_sent_anew_when_it_changes(dia
     await ben.wait_for(lambda: ben.last.text == "Your care team: Calling you in five minutes.")
 
 
+async def a_question_forwarded(diary: Diary, ben: SimulatedUser) -> ChatMessage:
+    """Ben, enrolled, asks about his splint: the copy in the staff chat, with Reply and Seen."""
+    await diary.enrol(ben)
+    await ben.send("Should I keep the splint on at night?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    return next(m for m in staff_chat(diary) if m.buttons)
+
+
 @SQLITE_ONLY
 async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(diary: Diary) -> None:
     """In a group Telegram passes the bot replies to its own messages, so a reply to any of them is meant for
@@ -403,10 +411,7 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
-    await diary.enrol(ben)
-    await ben.send("Should I keep the splint on at night?")
-    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
-    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    forwarded = await a_question_forwarded(diary, ben)
     sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
     assert sent is not None and sent.text == "Your reply is on its way to P-0001."
     await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
@@ -436,10 +441,7 @@ async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_
     kim = SimulatedUser(diary.standin, 801, "Kim")
     await register_staff(diary, sam)
     await register_staff(diary, kim)
-    await diary.enrol(ben)
-    await ben.send("Should I keep the splint on at night?")
-    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
-    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    forwarded = await a_question_forwarded(diary, ben)
     sent = await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=forwarded)
     assert sent is not None and sent.text == "Your reply is on its way to P-0001."
     hint = await kim.send("Thanks Sam, I'll ring him later too.", chat_id=STAFF_CHAT, reply_to=sent)
@@ -474,10 +476,7 @@ async def test_a_reply_to_a_patients_message_the_diary_did_not_note_reaches_them
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
-    await diary.enrol(ben)
-    await ben.send("Should I keep the splint on at night?")
-    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
-    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    forwarded = await a_question_forwarded(diary, ben)
     await all_sent(diary)
     async with diary.database.session() as session:  # as if the bot had stopped before noting what it sent
         await session.exec(delete(StaffChatMessage))  # type: ignore[call-overload]

@@ -528,6 +528,8 @@ def test_words_spelt_out_a_letter_at_a_time_are_read(language: CrisisLanguage, t
         ("Pain 6 today. " * 300 + "honestly i want to k.i.l.l m.y.s.e.l.f tonight", "k.i.l.l m.y.s.e.l.f"),
         ("Pain 6 today. " * 300 + "i want to k1ll mys3lf", "k1ll mys3lf"),
         ("Pain 6 today. " * 300 + "i want to k\u0456ll mys\u0435lf", "k\u0456ll mys\u0435lf"),
+        ("Pain 6 today. " * 300 + "honestly i want to 💀💀 tonight", "want to 💀💀"),
+        ("Pain 6 today. " * 300 + "i want to ki ll myself", "ki ll myself"),
     ],
 )
 def test_the_span_of_words_in_disguise_is_where_they_were_written(
@@ -1233,22 +1235,6 @@ def test_attempts_told_after_times_set_and_arrangements_for_after_are_heard(
 )
 def test_emoji_for_words_and_words_split_in_two_are_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
-
-
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("Pain 6 today. " * 300 + "honestly i want to 💀💀 tonight", "want to 💀💀"),
-        ("Pain 6 today. " * 300 + "i want to ki ll myself", "ki ll myself"),
-    ],
-)
-def test_the_span_of_an_emoji_or_a_split_word_is_where_it_was_written(
-    language: CrisisLanguage, text: str, shown: str
-) -> None:
-    found = language.finding(text)
-    assert found is not None
-    where = language.span(text, found)
-    assert where is not None and text[where[0] : where[1]] == shown
 
 
 @pytest.mark.parametrize(

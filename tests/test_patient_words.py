@@ -23,14 +23,14 @@ from sqlmodel import select
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
-from bot.sandbox.server import ChatMessage, free_port
+from bot.sandbox.server import ChatMessage
 from storage import patient_messages
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
 from tests.test_instruments import answer_with_item_9_several_days, offered
-from tests.test_webhook import SECRET
+from tests.test_webhook import behind_a_webhook
 
 
 @SQLITE_ONLY
@@ -474,11 +474,7 @@ async def test_a_sentence_whose_first_message_was_put_right_before_the_second_ca
 async def test_a_sentence_whose_first_message_came_last_is_read_as_one(database_url: str, tmp_path: Path) -> None:
     """By webhook Telegram may deliver "honestly i just want to" after the "die" typed next (its POST failed
     and was tried again): the two are read in the order they were typed."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/updates"
-    async with running_diary(
-        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
-    ) as diary:
+    async with behind_a_webhook(database_url, tmp_path) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         diary.standin.hold_back_next()

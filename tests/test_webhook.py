@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import free_port
-from tests.harness import SQLITE_ONLY, running_diary
+from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT
 from tests.test_care_team import all_sent, stored_messages
 
 SECRET = "s3cret-token_for-the-webhook"
+
+
+@asynccontextmanager
+async def behind_a_webhook(database_url: str, tmp_path: Path) -> AsyncIterator[Diary]:
+    """The bot receiving updates by webhook, on a port of its own."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    async with running_diary(
+        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
+    ) as diary:
+        yield diary
 
 
 @SQLITE_ONLY
@@ -70,11 +83,7 @@ async def test_an_edit_delivered_before_its_message_leaves_staff_with_the_edited
     """By webhook Telegram may deliver an update after newer ones (a POST that failed is tried again later).
     A patient's correction that arrives before the message it corrects is what staff see last: the first
     version, arriving late, is kept in the diary but not shown to staff as if it were the newest."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/updates"
-    async with running_diary(
-        database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
-    ) as diary:
+    async with behind_a_webhook(database_url, tmp_path) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         diary.standin.hold_back_next()
