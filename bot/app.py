@@ -65,7 +65,7 @@ def utc_now() -> datetime:
 
 @cache
 def crisis_language() -> CrisisLanguage:
-    """The crisis patterns take a second to compile: once per process (they are files that do not change
+    """The crisis patterns take a second to read: once per process (they are files that do not change
     while the bot runs)."""
     return CrisisLanguage.load()
 

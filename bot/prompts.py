@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,15 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+@cache
+def _read_catalogs(files: tuple[tuple[Path, int], ...]) -> dict[str, dict[str, str]]:
+    """Read once while the files stay as they are (by modification time): every application, alert desk
+    and console loads the catalogs, and reading them takes some 40 ms."""
+    return {
+        path.stem: _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_YAML_LOADER)) for path, _ in files
+    }
+
+
 class Catalog:
     """All languages' messages, addressed by dotted keys such as ``checkin.closed``."""
 
@@ -43,11 +53,8 @@ class Catalog:
 
     @classmethod
     def load(cls, default_language: str, directory: Path = PROMPTS_DIR / "messages") -> Catalog:
-        messages = {
-            path.stem: _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_YAML_LOADER))
-            for path in sorted(directory.glob("*.yaml"))
-        }
-        return cls(messages, default_language)
+        files = tuple((path, path.stat().st_mtime_ns) for path in sorted(directory.glob("*.yaml")))
+        return cls(_read_catalogs(files), default_language)
 
     @property
     def languages(self) -> list[str]:

@@ -22,6 +22,9 @@ def bot_env(standin: BotApiStandIn, database_url: str, **settings: str) -> dict[
         "TELEGRAM_BOT_TOKEN": standin.token,
         "TELEGRAM_API_BASE_URL": standin.url,
         "DATABASE_URL": database_url,
+        # The stand-in has no flood limits: Telegram's pace for one chat (1/s) would only make tests wait.
+        "CHAT_MESSAGES_PER_SECOND": "100",
+        "GROUP_MESSAGES_PER_MINUTE": "6000",
         **settings,
     }
 

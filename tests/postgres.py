@@ -73,11 +73,12 @@ class PostgresCluster:
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    async def create_database(self) -> str:
+    async def create_database(self, template: str | None = None) -> str:
+        """A new database, empty or a copy of `template` (a database of this cluster nobody is connected to)."""
         name = f"diary_{os.getpid()}_{next(self._names)}"
         connection = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")
         try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            await connection.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         finally:
             await connection.close()
         return self.url(name)

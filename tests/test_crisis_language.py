@@ -319,6 +319,10 @@ def test_the_clinic_files_load_and_every_pattern_can_match_something(language: C
     sources = {p.source for p in language.crisis}
     assert sources == {str(PROMPTS_DIR / "crisis" / "en.yaml"), str(PROMPTS_DIR / "crisis" / "es.yaml")}
     assert len(language.crisis) > 100 and language.not_crisis
+    # Each pattern's expression is compiled when a message first needs it: every one of them compiles.
+    for pattern in language.crisis + language.not_crisis:
+        assert pattern.regex.pattern == pattern.expression
+        assert pattern.before is None or pattern.before.pattern == pattern.before_expression
 
 
 def write(directory: Path, name: str, text: str) -> Path:

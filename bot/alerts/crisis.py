@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cached_property, partial
 from itertools import accumulate, pairwise
 from pathlib import Path
 
@@ -679,17 +679,28 @@ class Pattern:
     section: str  # "crisis" or "not_crisis"
     name: str  # the heading it is written under
     text: str  # as the clinic wrote it
-    regex: re.Pattern[str]  # to be tried where a word starts
+    expression: str  # the regular expression it is written as, to be tried where a word starts
     needs: tuple[frozenset[str], ...]  # a match contains a word of each set; the first set is the rarest
     starts: _Keys  # a match begins with one of these words
     longest: int  # and spans at most this many words
     # The words of an opening '!' ("!{denied} want to be killed"), found where they end just before a match;
     # the match stands unless they are in its clause (_Message.denied). Their longest reading's length.
-    before: re.Pattern[str] | None = None
+    before_expression: str | None = None
     before_length: int = 0
 
     def __str__(self) -> str:
         return f"{self.source}: {self.section}.{self.name}: {self.text}"
+
+    # Compiled when a message first holds the pattern's rare words: compiling all of them took two of the
+    # three seconds a start takes, and most are never needed by a process. The expressions are written
+    # from parsed patterns (_compile), so a clinic's mistake is still found when the files are loaded.
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.expression)
+
+    @cached_property
+    def before(self) -> re.Pattern[str] | None:
+        return None if self.before_expression is None else re.compile(self.before_expression)
 
     def possible(self, present: frozenset[str]) -> bool:
         return all(not words.isdisjoint(present) for words in self.needs)
@@ -713,13 +724,11 @@ def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -
         if tree.elements and isinstance(tree.elements[0], _NotPrecededBy):
             # Checked apart, not as a look behind, because only the words of the match's own clause count.
             readings = sorted(_preceding(tree.elements[0]), key=len, reverse=True)
-            before = re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, readings)) + r") \Z")
+            before = r"(?<!\S)(?:" + "|".join(map(re.escape, readings)) + r") \Z"
             length = len(readings[0])
             body = _Sequence(tree.elements[1:])
-        regex = re.compile(r"(?<!\S)" + _sequence_regex(body) + r"(?!\S)")
+        regex = r"(?<!\S)" + _sequence_regex(body) + r"(?!\S)"
     except CrisisLanguageError as error:
-        raise CrisisLanguageError(f"{source}: {section}.{name}: pattern {text!r}: {error}") from None
-    except re.error as error:  # pragma: no cover - the parser writes only valid expressions
         raise CrisisLanguageError(f"{source}: {section}.{name}: pattern {text!r}: {error}") from None
     starts = _starts(tree)
     # The first set is the one looked for near each start; a set of start words is no help there.
@@ -958,7 +967,7 @@ def _slips(keys: frozenset[str]) -> dict[str, str]:
 
 
 class CrisisLanguage:
-    """Decides whether a patient's text speaks of suicide or self-harm. Compiled once; `matches` is cheap."""
+    """Decides whether a patient's text speaks of suicide or self-harm. Read once; `matches` is cheap."""
 
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         patterns = list(patterns)
