@@ -77,13 +77,17 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
         log.info("/start with an invite token refused: too many wrong tokens (update %s)", update.update_id)
         await message.reply_text(services.catalog.text(language, "invite.too_many"))
         return
-    usable = await enrolment.usable_invite(
-        services.database,
-        token=token,
-        now=now,
-        telegram_user_id=user_id,
-        after_decline=services.settings.invite_usable_after_decline,
-    )
+    try:
+        usable = await enrolment.usable_invite(
+            services.database,
+            token=token,
+            now=now,
+            telegram_user_id=user_id,
+            after_decline=services.settings.invite_usable_after_decline,
+        )
+    except enrolment.StaffAccount:  # a nurse checking the re-link she was sent: a good token, not counted
+        await message.reply_text(services.catalog.text(language, "invite.staff_account"))
+        return
     if not usable:
         await services.wrong_tokens.failed(user_id, now)
         text = (
@@ -144,20 +148,27 @@ async def consent(update: Update, context: DiaryContext) -> None:
         await edit(query.edit_message_text(services.catalog.text(language, "invite.too_many")))
         await query.answer()
         return
-    patient = await enrolment.accept_invite(
-        services.database,
-        token=token,
-        telegram_user_id=user_id,
-        chat_id=update.effective_chat.id,
-        now=now,
-        default_times=settings.default_checkin_times,
-        after_decline=settings.invite_usable_after_decline,
-        notices=enrolment.MovedNotices(
-            to_old_account=lambda language: services.catalog.text(language, "invite.moved_away"),
-            to_staff=lambda code: services.catalog.text(services.catalog.default_language, "staff.moved", code=code),
-            staff_chat=services.staff_chat,
-        ),
-    )
+    try:
+        patient = await enrolment.accept_invite(
+            services.database,
+            token=token,
+            telegram_user_id=user_id,
+            chat_id=update.effective_chat.id,
+            now=now,
+            default_times=settings.default_checkin_times,
+            after_decline=settings.invite_usable_after_decline,
+            notices=enrolment.MovedNotices(
+                to_old_account=lambda language: services.catalog.text(language, "invite.moved_away"),
+                to_staff=lambda code: services.catalog.text(
+                    services.catalog.default_language, "staff.moved", code=code
+                ),
+                staff_chat=services.staff_chat,
+            ),
+        )
+    except enrolment.StaffAccount:
+        await edit(query.edit_message_text(services.catalog.text(language, "invite.staff_account")))
+        await query.answer()
+        return
     if patient is None:
         await services.wrong_tokens.failed(user_id, now)
         text = (
