@@ -467,3 +467,33 @@ async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patie
     async with diary.database.session() as session:
         record = await patients.by_code(session=session, code="P-0009")
     assert record is not None and record.telegram_user_id == 800
+
+
+@SQLITE_ONLY
+async def test_a_staff_account_opening_an_invite_is_told_it_would_become_the_patient(diary: Diary) -> None:
+    """A nurse taps the invite she was sent for a new patient, to check it works, and agrees on the
+    consent screen as a patient would: her account became P-0042, the patient's own link then said it had
+    been used, and whatever she tried went into their record when staff re-linked it to them. Staff see
+    above the consent screen that agreeing makes their own account the patient's; their "No, thank you"
+    leaves the link working for the patient; a code of their own for trying the diary still enrols them."""
+    sam = await a_member(diary)
+    note = "You are staff"
+    token = await link_of(sam, "/invite P-0042")
+    screen = await sam.send(f"/start {token}")
+    assert screen is not None and (screen.text or "").startswith(note), screen.text
+    assert "Do you agree to keep this diary?" in (screen.text or "")
+    await sam.press("No, thank you", message=screen)
+    assert "still works for the patient" in (sam.last.text or ""), sam.last.text
+    ana = SimulatedUser(diary.standin, 330, "Ana")
+    screen = await ana.send(f"/start {token}")
+    assert screen is not None and (screen.text or "").startswith("Welcome"), screen.text
+    await ana.press("I agree", message=screen)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0042")
+        assert record is not None and record.telegram_user_id == 330
+        assert (await patients.overview(session=session))[0].declined is False
+
+    token = await link_of(sam, "/invite P-0009")
+    await sam.send(f"/start {token}")
+    await sam.press("I agree")
+    assert (sam.last.text or "").startswith("Thank you"), sam.last.text

@@ -109,7 +109,11 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
             ]
         ]
     )
-    await message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
+    text = services.catalog.text(language, "consent.text")
+    if context.staff_role is not None and context.patient is None:
+        # A nurse tapping the link she was sent, to check it, must not become the patient unawares.
+        text = f"{services.catalog.text(language, 'consent.staff_note')}\n\n{text}"
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def consent(update: Update, context: DiaryContext) -> None:
@@ -130,6 +134,11 @@ async def consent(update: Update, context: DiaryContext) -> None:
         else services.catalog.language_for(update.effective_user.language_code)
     )
     settings = services.settings
+    staff_only = context.staff_role is not None and context.patient is None
+    if not accepted and staff_only:  # a nurse who checked the link: it stays the patient's to decline
+        await edit(query.edit_message_text(services.catalog.text(language, "consent.declined_staff")))
+        await query.answer()
+        return
     if not accepted:
         # The token is checked here too, so it is counted when wrong and not looked up once blocked.
         if token is not None and not await services.wrong_tokens.blocked(user_id, now):
