@@ -12,9 +12,9 @@ from bot.alerts.desk import AlertDesk
 from bot.diary import roster
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, invites, patients, staff
+from storage import audit, invites, patients, staff, wrong_tokens
 from storage.models import InboxUpdate, Invite
-from tests.harness import SQLITE_ONLY, Diary
+from tests.harness import SQLITE_ONLY, START, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
 from tests.test_care_team import crisis
 from tests.test_hardening import token_of
@@ -426,3 +426,74 @@ async def test_after_a_relink_the_old_accounts_presses_store_nothing_and_the_new
     await new_phone.send("/checkin")
     await new_phone.press("3")
     assert [answer.value for answer in await diary.answers()] == ["3"]
+
+
+@SQLITE_ONLY
+async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patient(diary: Diary) -> None:
+    """A nurse asks for /relink P-0001, the link comes to her own chat with the bot, and she taps it to
+    check it works, then agrees: the patient's record, history and erasure included, moved to her
+    account, and the patient's phone was cut off. A re-link that would move a record from another
+    account is refused to a staff account, and keeps working for the patient; staff may still try the
+    diary on an invite of their own, and re-link a record of their own."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    sam = await a_member(diary)
+    token = await link_of(sam, "/relink P-0001")
+    refused = "does not work for a staff account"
+    screen = await sam.send(f"/start {token}")
+    assert screen is not None and refused in (screen.text or ""), screen
+    await sam.press(data=f"cs:y:{token}", message=screen)
+    shown = diary.standin.messages[sam.chat_id][screen.message_id].text or ""
+    assert refused in shown, shown
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+        assert record is not None and record.telegram_user_id == 301, "the record stays with the patient"
+        assert await patients.by_telegram_user(session=session, telegram_user_id=800) is None
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=800, since=START) == 0
+    assert not [m for m in ben.messages if "another Telegram account" in (m.text or "")]
+
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0001")
+    assert record is not None and record.telegram_user_id == 311, "the link still works for the patient"
+
+    await diary.enrol(sam, "P-0009")  # trying the diary on a code of her own
+    token = await link_of(sam, "/relink P-0009")
+    await sam.send(f"/start {token}")
+    await sam.press("I agree")
+    assert (sam.last.text or "").startswith("Thank you"), sam.last.text
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0009")
+    assert record is not None and record.telegram_user_id == 800
+
+
+@SQLITE_ONLY
+async def test_a_staff_account_opening_an_invite_is_told_it_would_become_the_patient(diary: Diary) -> None:
+    """A nurse taps the invite she was sent for a new patient, to check it works, and agrees on the
+    consent screen as a patient would: her account became P-0042, the patient's own link then said it had
+    been used, and whatever she tried went into their record when staff re-linked it to them. Staff see
+    above the consent screen that agreeing makes their own account the patient's; their "No, thank you"
+    leaves the link working for the patient; a code of their own for trying the diary still enrols them."""
+    sam = await a_member(diary)
+    note = "You are staff"
+    token = await link_of(sam, "/invite P-0042")
+    screen = await sam.send(f"/start {token}")
+    assert screen is not None and (screen.text or "").startswith(note), screen.text
+    assert "Do you agree to keep this diary?" in (screen.text or "")
+    await sam.press("No, thank you", message=screen)
+    assert "still works for the patient" in (sam.last.text or ""), sam.last.text
+    ana = SimulatedUser(diary.standin, 330, "Ana")
+    screen = await ana.send(f"/start {token}")
+    assert screen is not None and (screen.text or "").startswith("Welcome"), screen.text
+    await ana.press("I agree", message=screen)
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code="P-0042")
+        assert record is not None and record.telegram_user_id == 330
+        assert (await patients.overview(session=session))[0].declined is False
+
+    token = await link_of(sam, "/invite P-0009")
+    await sam.send(f"/start {token}")
+    await sam.press("I agree")
+    assert (sam.last.text or "").startswith("Thank you"), sam.last.text

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.care_team.staff_chat import StaffChat
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
-from storage import audit, invites, outbox, patients, schedules, updates, wrong_tokens
+from storage import audit, invites, outbox, patients, schedules, staff, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient
 from storage.statuses import PatientStatus
@@ -218,6 +218,20 @@ class HandledBefore(Exception):
     """The update that asks for this invite made one already (before a restart): no second link."""
 
 
+class StaffAccount(Exception):
+    """A staff account opened a re-link that would move a record from the patient's account to theirs:
+    most often the nurse who asked for it, tapping the link in her own chat to check it. The link keeps
+    working for the patient."""
+
+
+async def _refuse_staff_takeover(session: AsyncSession, patient: Patient, telegram_user_id: int) -> None:
+    """Staff may keep a diary of their own (trying it on a code of their own), never take a patient's:
+    a record another account holds does not move to a staff account (StaffAccount)."""
+    moves = patient.telegram_user_id not in (None, telegram_user_id)
+    if moves and await staff.role(session=session, telegram_user_id=telegram_user_id) is not None:
+        raise StaffAccount(patient.code)
+
+
 def _usable(invite: Invite | None, *, now: datetime, after_decline: bool) -> bool:
     return (
         invite is not None
@@ -232,16 +246,20 @@ async def usable_invite(
 ) -> bool:
     """Whether this person may see the consent screen for this token: the invite works, the account is
     not another patient's, and either the invite's patient has no account yet, or it is a re-link, or
-    the account is this person's own (readmission)."""
+    the account is this person's own (readmission). StaffAccount for a staff account a re-link would
+    move a patient's record to."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None or not _usable(invite, now=now, after_decline=after_decline):
             return False
         patient = await patients.by_id(session=session, patient_id=invite.patient_id)
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
-    if patient is None or (current is not None and current.id != patient.id):
-        return False
-    return patient.telegram_user_id in (None, telegram_user_id) or invite.relink
+        if patient is None or (current is not None and current.id != patient.id):
+            return False
+        if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
+            return False
+        await _refuse_staff_takeover(session, patient, telegram_user_id)
+    return True
 
 
 async def decline_invite(database: Database, *, token: str, now: datetime, keep_usable: bool) -> bool:
@@ -277,8 +295,9 @@ async def accept_invite(
     after_decline: bool = False,
     notices: MovedNotices | None = None,
 ) -> Patient | None:
-    """Link the Telegram user to the invited patient; None if the invite cannot be used. A record that
-    moves from another account leaves that account and the staff chat the `notices`.
+    """Link the Telegram user to the invited patient; None if the invite cannot be used; StaffAccount when
+    a re-link would move a patient's record to a staff account. A record that moves from another account
+    leaves that account and the staff chat the `notices`.
 
     Accepting withdraws every other open invite of the patient, so no older link can take the record
     over later. Only a re-link may move a patient to another account; an account that is already
@@ -301,6 +320,7 @@ async def accept_invite(
             return None  # this account is another patient
         if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
             return None  # someone else's record: only staff's explicit re-link moves it
+        await _refuse_staff_takeover(session, patient, telegram_user_id)
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
         await invites.revoke(session=session, patient_id=patient.id)  # every other open link of theirs

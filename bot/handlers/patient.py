@@ -77,13 +77,17 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
         log.info("/start with an invite token refused: too many wrong tokens (update %s)", update.update_id)
         await message.reply_text(services.catalog.text(language, "invite.too_many"))
         return
-    usable = await enrolment.usable_invite(
-        services.database,
-        token=token,
-        now=now,
-        telegram_user_id=user_id,
-        after_decline=services.settings.invite_usable_after_decline,
-    )
+    try:
+        usable = await enrolment.usable_invite(
+            services.database,
+            token=token,
+            now=now,
+            telegram_user_id=user_id,
+            after_decline=services.settings.invite_usable_after_decline,
+        )
+    except enrolment.StaffAccount:  # a nurse checking the re-link she was sent: a good token, not counted
+        await message.reply_text(services.catalog.text(language, "invite.staff_account"))
+        return
     if not usable:
         await services.wrong_tokens.failed(user_id, now)
         text = (
@@ -105,7 +109,11 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
             ]
         ]
     )
-    await message.reply_text(services.catalog.text(language, "consent.text"), reply_markup=keyboard)
+    text = services.catalog.text(language, "consent.text")
+    if context.staff_role is not None and context.patient is None:
+        # A nurse tapping the link she was sent, to check it, must not become the patient unawares.
+        text = f"{services.catalog.text(language, 'consent.staff_note')}\n\n{text}"
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def consent(update: Update, context: DiaryContext) -> None:
@@ -126,6 +134,11 @@ async def consent(update: Update, context: DiaryContext) -> None:
         else services.catalog.language_for(update.effective_user.language_code)
     )
     settings = services.settings
+    staff_only = context.staff_role is not None and context.patient is None
+    if not accepted and staff_only:  # a nurse who checked the link: it stays the patient's to decline
+        await edit(query.edit_message_text(services.catalog.text(language, "consent.declined_staff")))
+        await query.answer()
+        return
     if not accepted:
         # The token is checked here too, so it is counted when wrong and not looked up once blocked.
         if token is not None and not await services.wrong_tokens.blocked(user_id, now):
@@ -144,20 +157,27 @@ async def consent(update: Update, context: DiaryContext) -> None:
         await edit(query.edit_message_text(services.catalog.text(language, "invite.too_many")))
         await query.answer()
         return
-    patient = await enrolment.accept_invite(
-        services.database,
-        token=token,
-        telegram_user_id=user_id,
-        chat_id=update.effective_chat.id,
-        now=now,
-        default_times=settings.default_checkin_times,
-        after_decline=settings.invite_usable_after_decline,
-        notices=enrolment.MovedNotices(
-            to_old_account=lambda language: services.catalog.text(language, "invite.moved_away"),
-            to_staff=lambda code: services.catalog.text(services.catalog.default_language, "staff.moved", code=code),
-            staff_chat=services.staff_chat,
-        ),
-    )
+    try:
+        patient = await enrolment.accept_invite(
+            services.database,
+            token=token,
+            telegram_user_id=user_id,
+            chat_id=update.effective_chat.id,
+            now=now,
+            default_times=settings.default_checkin_times,
+            after_decline=settings.invite_usable_after_decline,
+            notices=enrolment.MovedNotices(
+                to_old_account=lambda language: services.catalog.text(language, "invite.moved_away"),
+                to_staff=lambda code: services.catalog.text(
+                    services.catalog.default_language, "staff.moved", code=code
+                ),
+                staff_chat=services.staff_chat,
+            ),
+        )
+    except enrolment.StaffAccount:
+        await edit(query.edit_message_text(services.catalog.text(language, "invite.staff_account")))
+        await query.answer()
+        return
     if patient is None:
         await services.wrong_tokens.failed(user_id, now)
         text = (
