@@ -135,6 +135,22 @@ async def test_two_accounts_pressing_i_agree_on_one_link_at_the_same_instant_enr
     assert await accept(database, token, 666 if record.telegram_user_id == 301 else 301) is None
 
 
+async def test_i_agree_pressed_as_the_patient_erases_their_diary_enrols_nobody(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patient erases their diary (its links go with it) between the moment a re-link is read and
+    the moment its record is locked: the press enrols nobody, instead of failing."""
+    token = await invite(database, relink=True)
+    real = patients.lock
+
+    async def erased_meanwhile(*, session: Any, patient_id: int) -> Any:
+        await patients.erase(session=session, patient_id=patient_id)
+        return await real(session=session, patient_id=patient_id)
+
+    monkeypatch.setattr(patients, "lock", erased_meanwhile)
+    assert await accept(database, token, 301) is None
+
+
 def test_a_token_is_read_from_what_a_copy_caught_around_it_however_long() -> None:
     """Quotes, a full stop or a run of punctuation around a token copied by hand go; the token itself is
     never changed inside, and a word with no token character in it is no token."""

@@ -310,7 +310,8 @@ async def accept_invite(
         # Locked, as a link being made locks it: two links of one patient accepted at the same instant, or
         # one accepted while a new one is made, take their turns and the second sees the first's work.
         patient = await patients.lock(session=session, patient_id=invite.patient_id)
-        assert patient is not None and patient.id is not None
+        if patient is None or patient.id is None:
+            return None  # erased (with its links) between reading the link and locking the record
         if invite.used_at is not None and patient.telegram_user_id == telegram_user_id:
             return patient  # accepted already, by this account
         if not _usable(invite, now=now, after_decline=after_decline):
