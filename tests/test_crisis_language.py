@@ -1501,3 +1501,43 @@ def test_a_voice_that_says_to_do_it_is_heard(language: CrisisLanguage, text: str
 )
 def test_the_means_in_place_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+# -- heaven one day, and an overdose of what is no drug
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I'd love to go to heaven one day", False),
+        ("I hope to be with Jesus in heaven one day when it's my time", False),
+        ("I want to go to heaven when my time comes", False),
+        ("I'd like to be with God one day, but not yet", False),
+        ("me encantaría ir al cielo algún día", False),
+        ("quiero ir al cielo cuando me muera", False),
+        ("me gustaría estar con Dios algún día, pero todavía no", False),
+        ("I'd love to go to heaven one day soon", True),
+        ("I'd love to go to heaven now", True),
+        ("I want to go to heaven", True),
+        ("I feel like its my time now", True),
+        ("quiero irme al cielo ya", True),
+        ("me encantaría ir al cielo algún día de estos", True),
+        ("an overdose of sugar at the party", False),
+        ("the kids had a sugar overdose at the party", False),
+        ("had an overdose of sun yesterday", False),
+        ("TV overdose this weekend, binge watched the lot", False),
+        ("the leaflet says overdose can cause liver damage", False),
+        ("Overdose is a song I like", False),
+        ("una sobredosis de azúcar en la fiesta", False),
+        ("el prospecto dice que la sobredosis daña el hígado", False),
+        ("I took an overdose last night", True),
+        ("i took a paracetamol overdose", True),
+        ("overdosed on my amitriptyline", True),
+        ("gonna take a caffeine overdose", True),
+        ("me tomé una sobredosis de paracetamol", True),
+    ],
+)
+def test_heaven_one_day_and_an_overdose_of_sugar_stay_ordinary(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
