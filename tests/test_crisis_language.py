@@ -1503,6 +1503,65 @@ def test_the_means_in_place_are_heard(language: CrisisLanguage, text: str, crisi
     assert language.matches(text) is crisis
 
 
+# -- dying met with indifference or welcome
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I wouldn't mind getting run over", True),
+        ("I don't care if I get hit by a car", True),
+        ("wouldn't mind if a bus hit me tbh", True),
+        ("I wouldn't mind getting knocked down by a bus", True),
+        ("I wouldn't mind if the cancer took me", True),
+        ("I don't care if the crps kills me", True),
+        ("it wouldn't bother me if I died", True),
+        ("if a car hit me I wouldn't even be sad", True),
+        ("if I died in my sleep I'd be grateful", True),
+        ("if I didn't wake up tomorrow that would be ok", True),
+        ("if something happened to me it would be a relief", True),
+        ("I'd be ok with not waking up", True),
+        ("I'm fine with dying", True),
+        ("i am at peace with dying now, it would be a relief", True),
+        ("I wouldn't fight it if I got sick", True),
+        ("if i get covid i'm not going to fight it", True),
+        ("i'd let the cancer take me", True),
+        ("me daría igual que me atropellara un coche", True),
+        ("no me importaría que me atropellara un coche", True),
+        ("no me importaría que me pasara algo", True),
+        ("no me importa si me muero", True),
+        ("me alegraría no despertar", True),
+        ("que me pille un camión y ya", True),
+        ("a ver si me atropella un coche", True),
+        ("I wouldn't mind getting a lift to the clinic", False),
+        ("I don't care if I get wet in the rain", False),
+        ("I wouldn't mind if the physio came earlier", False),
+        ("I wouldn't mind if the bus took me straight to the door", False),
+        ("I don't care if the bus gets me there late", False),
+        ("I don't care if I get killed at bingo tonight lol", False),
+        ("I wouldn't mind getting knocked down a peg", False),
+        ("it wouldn't bother me if I died my hair pink", False),
+        ("if something happened to me who would look after the dog", False),
+        ("I'm ok with dying my hair again", False),
+        ("I'm fine with death being part of life, my nan is 98", False),
+        ("I'm at peace with dying when my time comes", False),
+        ("I'd be happy if I never woke up at 4am again", False),
+        ("if I get covid I won't fight it with antibiotics unless the GP says", False),
+        ("if I get the flu I won't treat it, just rest", False),
+        ("I don't care if the pain kills me, I'm going to the wedding", False),
+        ("me daría igual que cambiaran la cita", False),
+        ("me daría igual que me pillara la lluvia", False),
+        ("no me importaría que me llevara mi hermano al hospital", False),
+        ("a ver si me pilla el autobús a tiempo", False),
+        ("no quiero que me pille un coche y ya está, cuidado con las muletas", False),
+        ("tengo miedo de que me atropelle un coche con las muletas", False),
+        ("me alegraría no despertarme con dolor mañana", False),
+    ],
+)
+def test_dying_met_with_indifference_or_welcome_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
 # -- heaven one day, and an overdose of what is no drug
 
 
