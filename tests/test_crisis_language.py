@@ -1600,3 +1600,43 @@ def test_heaven_one_day_and_an_overdose_of_sugar_stay_ordinary(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+# -- someone else's wish and "me too", screening questions answered, texting initials
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("my friend said she wants to die and honestly so do I", True),
+        ("my friend said she wants to die, me too", True),
+        ("mi amiga dice que se quiere morir y yo también", True),
+        ("mi amiga dice que se quiere morir y yo igual", True),
+        ("my friend said she wants to die", False),
+        ("my sister told me she wants to kill herself, what should I do", False),
+        ("mi amiga dice que se quiere morir y yo estoy asustada", False),
+        ("I've been having thoughts about how I might do it", True),
+        ("I've had thoughts of hurting myself", True),
+        ("I gave away my valuables", True),
+        ("I've got a plan and I know when", True),
+        ("I held the pills in my hand but changed my mind", True),
+        ("my husband stopped me before I could do it", True),
+        ("I thought about how I would do it with the new splint", False),
+        ("I've been thinking about how I might do it better next time, the stairs I mean", False),
+        ("I gave away my valuables to charity", False),
+        ("I've got a plan for the garden and I know when to plant the bulbs", False),
+        ("I had the pills in my hand and dropped them on the floor", False),
+        ("the physio stopped me before I could do it wrong", False),
+        ("my husband stopped me before I could jump the queue", False),
+        ("idw be alive anymore", True),
+        ("idwtl anymore", True),
+        ("i want to ctb", True),
+        ("ctb tonight", True),
+        ("idw be here at 8am for the bloods", False),
+        ("the CTB clinic called", False),
+    ],
+)
+def test_a_wish_shared_screening_answers_and_texting_initials_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
