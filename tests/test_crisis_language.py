@@ -1640,3 +1640,59 @@ def test_a_wish_shared_screening_answers_and_texting_initials_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+# -- safety that cannot be promised, treatment stopped so as to die, and doubts about wanting to live
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I can't promise I'll be safe tonight", True),
+        ("I'm not safe around my pills tonight", True),
+        ("I'm scared I'll do something tonight", True),
+        ("no puedo prometer que estaré a salvo esta noche", True),
+        ("tengo miedo de hacer una tontería esta noche", True),
+        ("I can't promise I'll be safe to drive tomorrow", False),
+        ("I can't promise I'll be ok for the appointment", False),
+        ("I'm scared I'll do something wrong at the appointment", False),
+        ("I'm not safe around the stairs", False),
+        ("no puedo prometer que estaré bien para la cita", False),
+        ("tengo miedo de hacer algo mal en la cita", False),
+        ("I stopped eating so I'll die", True),
+        ("I've stopped taking my heart meds on purpose so it stops", True),
+        ("I'm going to stop my insulin and let it happen", True),
+        ("I stopped taking my insulin so I don't wake up", True),
+        ("I haven't eaten in days and I don't plan to, I want to waste away", True),
+        ("dejé de comer para morirme", True),
+        ("voy a dejar la insulina para morirme", True),
+        ("I stopped eating sugar so I'd lose weight", False),
+        ("I stopped taking the pregabalin so the dizziness stops", False),
+        ("I stopped my insulin pump for an hour so it stops beeping", False),
+        ("dejé de comer azúcar para adelgazar", False),
+        ("dejé de tomar las pastillas hasta que pase el mareo", False),
+        ("idk if i wanna be alive anymore", True),
+        ("I'm a burden to my family and it'd be kinder to take myself out of the picture", True),
+        ("I want this to be the death of me", True),
+        ("this CRPS will be the death of me lol", False),
+    ],
+)
+def test_safety_not_promised_and_treatment_stopped_to_die_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("omg I want to die, so embarrassing", False),
+        ("me quiero morir, qué vergüenza", False),
+        ("me quito de en medio para que pase el carro", False),
+        ("omg I want to die, so embarrassing, he saw everything. no but really I want to die", True),
+        ("me quiero morir, no aguanto más", True),
+        ("me quiero quitar de en medio", True),
+    ],
+)
+def test_embarrassment_and_stepping_aside_stay_ordinary(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
