@@ -1696,3 +1696,36 @@ def test_safety_not_promised_and_treatment_stopped_to_die_are_heard(
 )
 def test_embarrassment_and_stepping_aside_stay_ordinary(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("si me pasara algo sería un alivio", True),
+        ("si me muriera mientras duermo lo agradecería", True),
+        ("si no despertara mañana estaría bien", True),
+        ("si me atropella un coche mejor", True),
+        ("Si me muero en la operación, mejor.", True),
+        ("a mí me da igual si me atropella un coche", True),
+        ("me da igual si mañana no despierto", True),
+        ("me da igual si me mata un camión", True),
+        ("si me diera cáncer no lucharía", True),
+        ("si me pongo enferma no voy a luchar", True),
+        ("estoy en paz con la idea de morirme", True),
+        ("me parece bien morirme", True),
+        ("si me pasara algo, ¿quién cuidaría del perro?", False),
+        ("si me pasara algo, mejor que lo sepa mi hija", False),
+        ("si me pasa algo en la operación, mejor avisar a mi hermana", False),
+        ("si me muero en la operación, mejor que lo sepa mi hija", False),
+        ("si no despierto a tiempo mejor que me llames", False),
+        ("me da igual si me pasa algo de frío, voy a salir", False),
+        ("me da igual si me mata la fisio con los ejercicios jaja", False),
+        ("si me muero de hambre mejor pido pizza", False),
+        ("si me pongo enferma no voy a la fiesta", False),
+        ("estoy en paz con la idea de morirme algún día, como todos", False),
+    ],
+)
+def test_dying_met_with_indifference_is_heard_in_spanish_either_way_round(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
