@@ -1501,3 +1501,235 @@ def test_a_voice_that_says_to_do_it_is_heard(language: CrisisLanguage, text: str
 )
 def test_the_means_in_place_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     assert language.matches(text) is crisis
+
+
+# -- dying met with indifference or welcome
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I wouldn't mind getting run over", True),
+        ("I don't care if I get hit by a car", True),
+        ("wouldn't mind if a bus hit me tbh", True),
+        ("I wouldn't mind getting knocked down by a bus", True),
+        ("I wouldn't mind if the cancer took me", True),
+        ("I don't care if the crps kills me", True),
+        ("it wouldn't bother me if I died", True),
+        ("if a car hit me I wouldn't even be sad", True),
+        ("if I died in my sleep I'd be grateful", True),
+        ("if I didn't wake up tomorrow that would be ok", True),
+        ("if something happened to me it would be a relief", True),
+        ("I'd be ok with not waking up", True),
+        ("I'm fine with dying", True),
+        ("i am at peace with dying now, it would be a relief", True),
+        ("I wouldn't fight it if I got sick", True),
+        ("if i get covid i'm not going to fight it", True),
+        ("i'd let the cancer take me", True),
+        ("me daría igual que me atropellara un coche", True),
+        ("no me importaría que me atropellara un coche", True),
+        ("no me importaría que me pasara algo", True),
+        ("no me importa si me muero", True),
+        ("me alegraría no despertar", True),
+        ("que me pille un camión y ya", True),
+        ("a ver si me atropella un coche", True),
+        ("I wouldn't mind getting a lift to the clinic", False),
+        ("I don't care if I get wet in the rain", False),
+        ("I wouldn't mind if the physio came earlier", False),
+        ("I wouldn't mind if the bus took me straight to the door", False),
+        ("I don't care if the bus gets me there late", False),
+        ("I don't care if I get killed at bingo tonight lol", False),
+        ("I wouldn't mind getting knocked down a peg", False),
+        ("it wouldn't bother me if I died my hair pink", False),
+        ("if something happened to me who would look after the dog", False),
+        ("I'm ok with dying my hair again", False),
+        ("I'm fine with death being part of life, my nan is 98", False),
+        ("I'm at peace with dying when my time comes", False),
+        ("I'd be happy if I never woke up at 4am again", False),
+        ("if I get covid I won't fight it with antibiotics unless the GP says", False),
+        ("if I get the flu I won't treat it, just rest", False),
+        ("I don't care if the pain kills me, I'm going to the wedding", False),
+        ("me daría igual que cambiaran la cita", False),
+        ("me daría igual que me pillara la lluvia", False),
+        ("no me importaría que me llevara mi hermano al hospital", False),
+        ("a ver si me pilla el autobús a tiempo", False),
+        ("no quiero que me pille un coche y ya está, cuidado con las muletas", False),
+        ("tengo miedo de que me atropelle un coche con las muletas", False),
+        ("me alegraría no despertarme con dolor mañana", False),
+    ],
+)
+def test_dying_met_with_indifference_or_welcome_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- heaven one day, and an overdose of what is no drug
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I'd love to go to heaven one day", False),
+        ("I hope to be with Jesus in heaven one day when it's my time", False),
+        ("I want to go to heaven when my time comes", False),
+        ("I'd like to be with God one day, but not yet", False),
+        ("me encantaría ir al cielo algún día", False),
+        ("quiero ir al cielo cuando me muera", False),
+        ("me gustaría estar con Dios algún día, pero todavía no", False),
+        ("I'd love to go to heaven one day soon", True),
+        ("I'd love to go to heaven now", True),
+        ("I want to go to heaven", True),
+        ("I feel like its my time now", True),
+        ("quiero irme al cielo ya", True),
+        ("me encantaría ir al cielo algún día de estos", True),
+        ("an overdose of sugar at the party", False),
+        ("the kids had a sugar overdose at the party", False),
+        ("had an overdose of sun yesterday", False),
+        ("TV overdose this weekend, binge watched the lot", False),
+        ("the leaflet says overdose can cause liver damage", False),
+        ("Overdose is a song I like", False),
+        ("una sobredosis de azúcar en la fiesta", False),
+        ("el prospecto dice que la sobredosis daña el hígado", False),
+        ("I took an overdose last night", True),
+        ("i took a paracetamol overdose", True),
+        ("overdosed on my amitriptyline", True),
+        ("gonna take a caffeine overdose", True),
+        ("me tomé una sobredosis de paracetamol", True),
+    ],
+)
+def test_heaven_one_day_and_an_overdose_of_sugar_stay_ordinary(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- someone else's wish and "me too", screening questions answered, texting initials
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("my friend said she wants to die and honestly so do I", True),
+        ("my friend said she wants to die, me too", True),
+        ("mi amiga dice que se quiere morir y yo también", True),
+        ("mi amiga dice que se quiere morir y yo igual", True),
+        ("my friend said she wants to die", False),
+        ("my sister told me she wants to kill herself, what should I do", False),
+        ("mi amiga dice que se quiere morir y yo estoy asustada", False),
+        ("I've been having thoughts about how I might do it", True),
+        ("I've had thoughts of hurting myself", True),
+        ("I have some intention of acting on these thoughts", True),
+        ("i'm going to act on the urges tonight", True),
+        ("I'm going to act on these thoughts about my diet", False),
+        ("I will act on it", False),
+        ("I gave away my valuables", True),
+        ("I've got a plan and I know when", True),
+        ("I held the pills in my hand but changed my mind", True),
+        ("my husband stopped me before I could do it", True),
+        ("I thought about how I would do it with the new splint", False),
+        ("I've been thinking about how I might do it better next time, the stairs I mean", False),
+        ("I gave away my valuables to charity", False),
+        ("I've got a plan for the garden and I know when to plant the bulbs", False),
+        ("I had the pills in my hand and dropped them on the floor", False),
+        ("the physio stopped me before I could do it wrong", False),
+        ("my husband stopped me before I could jump the queue", False),
+        ("idw be alive anymore", True),
+        ("idwtl anymore", True),
+        ("i want to ctb", True),
+        ("ctb tonight", True),
+        ("idw be here at 8am for the bloods", False),
+        ("the CTB clinic called", False),
+    ],
+)
+def test_a_wish_shared_screening_answers_and_texting_initials_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+# -- safety that cannot be promised, treatment stopped so as to die, and doubts about wanting to live
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I can't promise I'll be safe tonight", True),
+        ("I'm not safe around my pills tonight", True),
+        ("I'm scared I'll do something tonight", True),
+        ("no puedo prometer que estaré a salvo esta noche", True),
+        ("tengo miedo de hacer una tontería esta noche", True),
+        ("I can't promise I'll be safe to drive tomorrow", False),
+        ("I can't promise I'll be ok for the appointment", False),
+        ("I'm scared I'll do something wrong at the appointment", False),
+        ("I'm not safe around the stairs", False),
+        ("no puedo prometer que estaré bien para la cita", False),
+        ("tengo miedo de hacer algo mal en la cita", False),
+        ("I stopped eating so I'll die", True),
+        ("I've stopped taking my heart meds on purpose so it stops", True),
+        ("I'm going to stop my insulin and let it happen", True),
+        ("I stopped taking my insulin so I don't wake up", True),
+        ("I haven't eaten in days and I don't plan to, I want to waste away", True),
+        ("dejé de comer para morirme", True),
+        ("voy a dejar la insulina para morirme", True),
+        ("I stopped eating sugar so I'd lose weight", False),
+        ("I stopped taking the pregabalin so the dizziness stops", False),
+        ("I stopped my insulin pump for an hour so it stops beeping", False),
+        ("dejé de comer azúcar para adelgazar", False),
+        ("dejé de tomar las pastillas hasta que pase el mareo", False),
+        ("idk if i wanna be alive anymore", True),
+        ("I'm a burden to my family and it'd be kinder to take myself out of the picture", True),
+        ("I want this to be the death of me", True),
+        ("this CRPS will be the death of me lol", False),
+    ],
+)
+def test_safety_not_promised_and_treatment_stopped_to_die_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("omg I want to die, so embarrassing", False),
+        ("me quiero morir, qué vergüenza", False),
+        ("me quito de en medio para que pase el carro", False),
+        ("omg I want to die, so embarrassing, he saw everything. no but really I want to die", True),
+        ("me quiero morir, no aguanto más", True),
+        ("me quiero quitar de en medio", True),
+    ],
+)
+def test_embarrassment_and_stepping_aside_stay_ordinary(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("si me pasara algo sería un alivio", True),
+        ("si me muriera mientras duermo lo agradecería", True),
+        ("si no despertara mañana estaría bien", True),
+        ("si me atropella un coche mejor", True),
+        ("Si me muero en la operación, mejor.", True),
+        ("a mí me da igual si me atropella un coche", True),
+        ("me da igual si mañana no despierto", True),
+        ("me da igual si me mata un camión", True),
+        ("si me diera cáncer no lucharía", True),
+        ("si me pongo enferma no voy a luchar", True),
+        ("estoy en paz con la idea de morirme", True),
+        ("me parece bien morirme", True),
+        ("si me pasara algo, ¿quién cuidaría del perro?", False),
+        ("si me pasara algo, mejor que lo sepa mi hija", False),
+        ("si me pasa algo en la operación, mejor avisar a mi hermana", False),
+        ("si me muero en la operación, mejor que lo sepa mi hija", False),
+        ("si no despierto a tiempo mejor que me llames", False),
+        ("me da igual si me pasa algo de frío, voy a salir", False),
+        ("me da igual si me mata la fisio con los ejercicios jaja", False),
+        ("si me muero de hambre mejor pido pizza", False),
+        ("si me pongo enferma no voy a la fiesta", False),
+        ("estoy en paz con la idea de morirme algún día, como todos", False),
+    ],
+)
+def test_dying_met_with_indifference_is_heard_in_spanish_either_way_round(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
