@@ -451,7 +451,7 @@ async def test_a_crisis_text_telegram_will_not_deliver_for_an_hour_is_given_up_a
         await every_five_minutes_until(diary, sam, lambda rows: crisis_text(rows).status == "failed", minutes=30)
         async with diary.database.session() as session:
             rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
-        assert crisis_text(rows).status == "pending", "half an hour is not given up"
+        assert crisis_text(rows).status in ("pending", "sending"), "half an hour is not given up"
         await every_five_minutes_until(diary, sam, lambda rows: crisis_text(rows).status == "failed", minutes=60)
         async with diary.database.session() as session:
             rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
