@@ -638,3 +638,29 @@ async def test_a_fault_reading_the_outbox_is_logged_with_its_traceback(caplog: p
     away_record, fault_record = [r for r in caplog.records if "outbox could not be read" in r.getMessage()]
     assert away_record.exc_info is None and away_record.levelname == "WARNING"
     assert fault_record.exc_info is not None and fault_record.exc_info[0] is KeyError
+
+
+@SQLITE_ONLY
+async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_handled_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's /help is answered, but marking it handled fails (the database locked for that moment). The
+    tick that looks for what a dead process left took it, two minutes on, for one of those and answered
+    it again; it is this process's own, handled, waiting only for its mark."""
+
+    async def locked(**_: object) -> None:
+        raise OperationalError("UPDATE inboxupdate", {}, Exception("database is locked"))
+
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await diary.inbox_processed()
+        monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", locked)
+        reply = await ben.send("/help")
+        assert reply is not None and reply.text is not None
+        diary.clock.advance(minutes=3)
+        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        assert [m.text for m in ben.messages].count(reply.text) == 1
+        monkeypatch.undo()
+        await diary.inbox_processed()  # a tick marks what waited for its mark
+        assert [m.text for m in ben.messages].count(reply.text) == 1

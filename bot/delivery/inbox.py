@@ -104,10 +104,15 @@ class Inbox:
     async def replay_abandoned(self, *, older_than: timedelta) -> int:
         """Updates stored longer ago than `older_than` and still unfinished, that this process does not
         have in hand: another process (on the same database, behind the same webhook) stored them and
-        died before handling them. Handled here, as a restart would (handling is idempotent)."""
+        died before handling them. Handled here, as a restart would (handling is idempotent).
+
+        Not those this process handled and could not mark (the database away at that instant): they wait
+        for their mark, which is tried first."""
+        await self._flush()
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
-        left = [(update_id, payload, at) for update_id, payload, at in rows if update_id not in self.received_at]
+        mine = set(self.received_at) | set(self._done)
+        left = [(update_id, payload, at) for update_id, payload, at in rows if update_id not in mine]
         for update_id, payload, at in left:
             self.received_at[update_id] = at
             self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
