@@ -498,7 +498,8 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
     """The database answers nothing for a while (SQLite locked past its wait, PostgreSQL restarting) as Ben
     writes. He is told something went wrong (or gets the crisis text), and his words were marked handled
     all the same: staff never saw them, a crisis message included. Now they are tried again until the
-    database is back, without telling Ben again at each try, and reach staff once."""
+    database is back, without telling Ben again at each try, and reach staff once. The crisis text he had
+    at once is not queued for him again when his message is stored at last."""
     tries: list[str] = []
 
     async def away(**_: object) -> None:
@@ -511,8 +512,8 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
         monkeypatch.setattr(patient_messages, "add", away)
         reply = await ben.send("my hand is purple")
         assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
-        reply = await ben.send("I want to kill myself")
-        assert reply is not None and not (reply.text or "").startswith("Sorry"), "the crisis text"
+        crisis_text = await ben.send("I want to kill myself")
+        assert crisis_text is not None and not (crisis_text.text or "").startswith("Sorry"), "the crisis text"
         await diary.wait_until(lambda: len(tries) >= 4, timeout=20)  # each tried again while it is away
         monkeypatch.undo()
         forwarded = "Message from P-0001:\nmy hand is purple"
@@ -523,6 +524,7 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
         assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
         assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
         assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+        assert [m.text for m in ben.messages].count(crisis_text.text) == 1, "not again once it is stored"
 
 
 async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> None:
