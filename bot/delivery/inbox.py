@@ -71,7 +71,6 @@ class Inbox:
         self._flush_lock = asyncio.Lock()
         self._away: set[int] = set()  # updates whose handling failed because the database was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
-        self._failing_since: dict[int, datetime] = {}  # and when its first try failed
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
@@ -93,9 +92,7 @@ class Inbox:
         """Process what a previous process stored but did not finish, each at the time it was stored."""
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session)
-        for update_id, payload, at in rows:
-            self.received_at[update_id] = at
-            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        self._replay(rows)
         await self.drain()
         if rows:
             log.info("replayed %d unfinished updates", len(rows))
@@ -112,13 +109,18 @@ class Inbox:
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
         mine = set(self.received_at) | set(self._done)
-        left = [(update_id, payload, at) for update_id, payload, at in rows if update_id not in mine]
-        for update_id, payload, at in left:
-            self.received_at[update_id] = at
-            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        left = [row for row in rows if row[0] not in mine]
+        self._replay(left)
         if left:
             log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
         return len(left)
+
+    def _replay(self, rows: list[tuple[int, str, datetime, datetime | None]]) -> None:
+        for update_id, payload, at, failing_since in rows:
+            self.received_at[update_id] = at
+            if failing_since is not None:  # it failed in the process that stored it: the person was told
+                self._tries.setdefault(update_id, 1)
+            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
@@ -237,21 +239,23 @@ class Inbox:
         else:
             self._done.append(update.update_id)
         self._tries.pop(update.update_id, None)
-        self._failing_since.pop(update.update_id, None)
         self.received_at.pop(update.update_id, None)
         await self._flush()
 
     async def _set_aside(self, update: Update) -> bool:
         """After an hour of failing, the update is marked handled if the database answers (through an
-        outage it does not, and the update waits on); the admins are told, at most once an hour."""
+        outage it does not, and the update waits on); the admins are told, at most once an hour. The hour
+        runs from its first failure while the database answered, kept in its row: a restart does not
+        start it again, or an update failing so would be tried at every start for ever."""
         now = self.clock()
-        if now - self._failing_since.setdefault(update.update_id, now) < GIVE_UP_AFTER:
-            return False
         tell = self.catalog is not None and (
             self._admins_told_at is None or now - self._admins_told_at >= GIVE_UP_AFTER
         )
         try:
             async with self.database.session() as session:
+                since = await inbox.failing_since(session=session, update_id=update.update_id, now=now)
+                if since is None or now - since < GIVE_UP_AFTER:  # None: not stored yet
+                    return False
                 await inbox.mark_processed(session=session, update_ids=[update.update_id], now=now)
                 if tell and self.catalog is not None:
                     text = self.catalog.text(
