@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
+from telegram.error import Forbidden
 
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -675,3 +676,38 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
         monkeypatch.undo()
         await diary.inbox_processed()  # a tick marks what waited for its mark
         assert [m.text for m in ben.messages].count(reply.text) == 1
+
+
+@SQLITE_ONLY
+async def test_what_is_owed_to_a_former_staff_chat_reaches_the_staff_chat(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clinic moves its staff chat: STAFF_CHAT_ID changed at a restart, or an admin names another
+    group while a card is on its way to the old one and removes the bot from the old group. What was owed
+    to the old group went there, where staff no longer look, or (the bot gone) was marked blocked and
+    dropped, a crisis card as well. It goes to the staff chat now."""
+    old, new = -100600, -100700
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    async with database.session() as session:  # queued while the old group was the staff chat
+        await outbox.enqueue(session=session, kind="staff", chat_id=old, text="owed to the old group", now=START)
+        await outbox.enqueue(session=session, kind="staff", chat_id=900, text="to Ada herself", now=START)
+    await database.dispose()
+    real_send = OutboxSender._send
+
+    async def moved_meanwhile(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.text == "in flight" and row.chat_id == STAFF_CHAT:
+            await self.staff_chat.choose(chat_id=new, actor_id=900, now=self.clock())
+            raise Forbidden("Forbidden: bot was kicked from the group chat")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", moved_meanwhile)
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ada = SimulatedUser(diary.standin, 900, "Ada")
+        await diary.wait_until(lambda: any(m.text == "owed to the old group" for m in diary.standin.chat(STAFF_CHAT)))
+        await ada.wait_for(lambda: any(m.text == "to Ada herself" for m in ada.messages))
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="staff", chat_id=STAFF_CHAT, text="in flight", now=diary.clock())
+        await diary.wait_until(lambda: any(m.text == "in flight" for m in diary.standin.chat(new)))
+        assert diary.standin.chat(old) == []
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))

@@ -112,6 +112,7 @@ class OutboxSender:
         self._chats_in_hand: Counter[int] = Counter()
         self._delivered: tuple[datetime, int] | None = None  # the last delivery: when, and to which chat
         self._failing_alone_since: dict[int, datetime] = {}  # row id: first failure while others went through
+        self._gathered = False  # what was owed to a former staff chat has been moved to the current one
 
     async def run(self, stop: asyncio.Event) -> None:
         slots = asyncio.Semaphore(self.concurrency)
@@ -179,10 +180,16 @@ class OutboxSender:
             del self._chats_in_hand[row.chat_id]
 
     async def _recover(self) -> None:
+        gathered = 0
         async with self.database.session() as session:
             owed = await outbox.recover_stale(
                 session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
             )
+            if not self._gathered:  # at start: STAFF_CHAT_ID may have changed since what is owed was queued
+                gathered = await self.staff_chat.gather(session)
+        self._gathered = True
+        if gathered:
+            log.warning("%d messages owed to a former staff chat go to the staff chat", gathered)
         if owed:
             log.warning("%d messages were left unfinished by a stopped process; they are sent again", owed)
 
@@ -215,6 +222,8 @@ class OutboxSender:
                 log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
                 await self._tell_admins_unwritable(row)
+                return
+            if await self._to_the_staff_chat_now(row):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -489,6 +498,26 @@ class OutboxSender:
         log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
         await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
 
+    async def _to_the_staff_chat_now(self, row: OutboxMessage) -> bool:
+        """A row for a group that is no longer the staff chat (an admin named another while it was in
+        flight, and the bot left the old one): it goes to the staff chat now, with what else was owed to
+        that group, instead of being dropped as blocked. False when the row is not such a one."""
+        assert row.id is not None
+        if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id >= 0:
+            return False
+        async with self.database.session() as session:
+            if row.chat_id == await self.staff_chat.current(session):
+                return False
+            await outbox.retry_later(
+                session=session, message_id=row.id, not_before=self.clock(), error="sent to a former staff chat"
+            )
+            await self.staff_chat.gather(session)
+        log.warning(
+            "outbox message %s was for a former staff chat (%s); it goes to the staff chat", row.id, row.chat_id
+        )
+        self.wake.set()
+        return True
+
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
         the bot is back or an admin names another chat. False when the row is not for the staff chat."""
@@ -511,7 +540,7 @@ class OutboxSender:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
-        if await self._hold(row):
+        if await self._to_the_staff_chat_now(row) or await self._hold(row):
             return
         now = self.clock()
         async with self.database.session() as session:
