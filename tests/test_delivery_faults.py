@@ -6,19 +6,24 @@ requests that were in flight."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import random
 import signal
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
+from telegram import Update
 from telegram.error import Forbidden
+from telegram.ext import Application
 
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -711,3 +716,129 @@ async def test_what_is_owed_to_a_former_staff_chat_reaches_the_staff_chat(
         await diary.wait_until(lambda: any(m.text == "in flight" for m in diary.standin.chat(new)))
         assert diary.standin.chat(old) == []
         await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+
+class LockedAt:
+    """SQLite answers 'database is locked' at the n-th statement of the first try of the update that
+    carries a chosen text (`plan`: text -> n); `counts` is how many statements each such handling ran."""
+
+    def __init__(self, plan: dict[str, int]) -> None:
+        self.plan = plan
+        self.counts: dict[str, int] = {}
+        self.failed: set[str] = set()
+        self.handling: contextvars.ContextVar[str | None] = contextvars.ContextVar("handling", default=None)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = Application.process_update
+
+        async def process_update(application: Application, update: object) -> None:  # type: ignore[type-arg]
+            text = update.effective_message.text if isinstance(update, Update) and update.effective_message else None
+            token = self.handling.set(text if text in self.plan and text not in self.counts else None)
+            try:
+                await real(application, update)
+            finally:
+                self.handling.reset(token)
+
+        monkeypatch.setattr(Application, "process_update", process_update)
+        event.listen(Engine, "before_cursor_execute", self._statement)
+
+    def remove(self) -> None:
+        event.remove(Engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *_: object) -> None:
+        text = self.handling.get()
+        if text is None or text in self.failed:
+            return
+        self.counts[text] = self.counts.get(text, 0) + 1
+        if self.counts[text] == self.plan[text]:
+            self.failed.add(text)
+            raise sqlite3.OperationalError("database is locked")
+
+
+@SQLITE_ONLY
+async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_database_locked(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite locked past its wait at one statement of a handling, each statement in turn: of a patient's
+    message (one patient each), then of a staff reply to each. Every message reaches staff once, its
+    patient is told once, and every reply reaches its patient once, with Sam told once it is on its way."""
+    monkeypatch.setattr("bot.delivery.inbox.RETRY_AT_MOST", 0.1)  # Sam's replies wait, in order, for each retry
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 300, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        async with diary.database.session() as session:
+            await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
+        await diary.enrol(ben, "P-0000")
+        probe = LockedAt({"my hand is purple": 10**6, "Take one tablet": 10**6})
+        probe.install(monkeypatch)
+        await ben.send("my hand is purple")
+        await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
+        await sam.send("Take one tablet", chat_id=STAFF_CHAT, reply_to=diary.standin.chat(STAFF_CHAT)[-1])
+        probe.remove()
+        statements = max(probe.counts.values())
+        patients = [SimulatedUser(diary.standin, 301 + n, f"P{n}") for n in range(statements)]
+        for n, patient in enumerate(patients):
+            await diary.enrol(patient, f"P-{n + 1:04d}")
+        words = [f"my hand is purple ({n + 1})" for n in range(statements)]
+        locked = LockedAt({text: n + 1 for n, text in enumerate(words) if n < probe.counts["my hand is purple"]})
+        locked.install(monkeypatch)
+        for patient, text in zip(patients, words, strict=True):
+            patient.say(text)
+        forwarded = [f"Message from P-{n + 1:04d}:\n{text}" for n, text in enumerate(words)]
+        await diary.wait_until(
+            lambda: all(any(m.text == text for m in diary.standin.chat(STAFF_CHAT)) for text in forwarded), 20
+        )
+        locked.remove()
+        assert locked.failed == set(locked.plan), "each statement failed once"
+        replies = [f"Take one tablet ({n + 1})" for n in range(probe.counts["Take one tablet"])]
+        locked = LockedAt({text: n + 1 for n, text in enumerate(replies)})
+        locked.install(monkeypatch)
+        for text, patient_words in zip(replies, forwarded, strict=False):
+            message = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == patient_words)
+            sam.say(text, chat_id=STAFF_CHAT, reply_to=message)
+        for patient, text in zip(patients, replies, strict=False):
+            await patient.wait_for(lambda: any(m.text == f"Your care team: {text}" for m in patient.messages), 20)  # noqa: B023
+        await diary.inbox_processed()
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        locked.remove()
+        assert locked.failed == set(locked.plan), "each statement failed once"
+        texts = [m.text for m in diary.standin.chat(STAFF_CHAT)]
+        for n, patient in enumerate(patients):
+            assert texts.count(forwarded[n]) == 1
+            said = [m.text or "" for m in patient.messages]
+            assert sum(t.startswith("I can't give medical advice") for t in said) == 1, n + 1
+            assert sum(t.startswith("Sorry, something went wrong") for t in said) <= 1, n + 1
+            if n < len(replies):
+                assert said.count(f"Your care team: {replies[n]}") == 1, n + 1
+                assert texts.count(f"Your reply is on its way to P-{n + 1:04d}.") == 1, n + 1
+
+
+@SQLITE_ONLY
+async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam writes to Ben "Take two tablets tonight.", then at once "Sorry: one tablet, not two.". The first
+    met the database locked and was tried again a second later, after the second had gone: Ben read the
+    correction first and the dose it corrects last. What a chat sends after an update waiting for its
+    retry waits for it, as a patient's messages to staff do."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        async with diary.database.session() as session:
+            await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
+        await diary.enrol(ben)
+        await ben.send("How many tablets tonight?")
+        await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
+        forwarded = diary.standin.chat(STAFF_CHAT)[-1]
+        first, second = "Take two tablets tonight.", "Sorry: one tablet, not two."
+        locked = LockedAt({first: 1})
+        locked.install(monkeypatch)
+        try:
+            sam.say(first, chat_id=STAFF_CHAT, reply_to=forwarded)
+            sam.say(second, chat_id=STAFF_CHAT, reply_to=forwarded)
+            await ben.wait_for(lambda: sum((m.text or "").startswith("Your care team:") for m in ben.messages) == 2)
+        finally:
+            locked.remove()
+        assert locked.failed == {first}
+        said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team:")]
+        assert said == [f"Your care team: {first}", f"Your care team: {second}"]
+        ben.say("and my hand is cold")  # a patient's chat is not held by a staff chat's retry
+        await diary.wait_until(lambda: any("my hand is cold" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
