@@ -9,7 +9,8 @@ An update whose handling failed because the database did not answer (SQLite lock
 PostgreSQL restarting) is not marked processed: it is tried again, with backoff, until the database is
 back, so that a patient's words reach staff. The person was told once that something went wrong (or
 got the crisis text); the tries after that say nothing to them. What its chat sends meanwhile waits
-behind it, in order, for up to a minute (a reply's correction never arrives before the reply). One that
+behind it, in order, until its first retry a second later (a correction to a reply does not arrive
+before the reply through a moment of SQLite locked; through an outage nothing is held longer). One that
 has failed so for an hour while the database answers (marking it handled is a write that works) is no
 outage but a fault of that update (SQLite's 'no such column', a PostgreSQL statement time-out): it is
 set aside, marked handled, with a warning in the log and the admins told, rather than tried every 30
@@ -41,10 +42,6 @@ from storage.models import Priority
 log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
-# A chat's updates wait behind one of its own waiting to be tried again (order kept through a moment of
-# SQLite locked) for at most this long: one that keeps failing (an outage, or its own fault) must not hold
-# the rest of the chat, a crisis message among them; they are then tried each on its own.
-HOLD_AT_MOST = 60.0
 
 
 class Inbox:
@@ -80,9 +77,9 @@ class Inbox:
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
-        # Per chat: its updates waiting to be tried again (and since when, monotonic), and those that came
-        # after them, held until they are done.
-        self._waiting: dict[int, dict[int, float]] = {}
+        # Per chat: its updates that failed a first time and wait for their next try, and those that came
+        # after them, held until then.
+        self._holding: dict[int, set[int]] = {}
         self._held: defaultdict[int, list[Update]] = defaultdict(list)
         # First among the error handlers, so that it can keep a retry from telling the person again.
         others = dict(application.error_handlers)
@@ -236,9 +233,10 @@ class Inbox:
         chat = update.effective_chat
         key = chat.id if chat else 0
         async with self._slots, self._chat_locks[key]:
-            if update.update_id not in self._waiting.get(key, {}) and self._holding(key):
-                # Behind one of its chat's updates that waits to be tried again, in the order they came:
-                # a correction must not arrive before what it corrects ("Take two", then "Sorry: one").
+            holding = self._holding.get(key)
+            if holding and update.update_id not in holding:
+                # Behind one of its chat's updates that waits for its next try, in the order they came: a
+                # correction must not arrive before what it corrects ("Take two", then "Sorry: one").
                 self._held[key].append(update)
                 return
             started = time.perf_counter()
@@ -248,32 +246,29 @@ class Inbox:
                 self.metrics.updates.inc()
                 self.metrics.update_seconds.observe(time.perf_counter() - started)
             failed = update.update_id in self._away
-            if failed:  # marked before the lock is let go: the chat's next update is held behind it
-                self._waiting.setdefault(key, {}).setdefault(update.update_id, time.monotonic())
+            if failed and update.update_id not in self._tries:
+                # Its first failure: what its chat sends next waits for its next try (a second; no longer,
+                # or an outage would hold a crisis message back). Marked before the lock is let go.
+                self._holding.setdefault(key, set()).add(update.update_id)
         if failed:
             self._away.discard(update.update_id)
             if not await self._set_aside(update):
-                self._try_again(update)
-                self._let_through(key)  # only once it has failed a while (see HOLD_AT_MOST)
+                self._try_again(update, key)
                 return
         else:
             self._done.append(update.update_id)
-        self._waiting.get(key, {}).pop(update.update_id, None)
         self._tries.pop(update.update_id, None)
         self.received_at.pop(update.update_id, None)
-        self._let_through(key)
+        self._let_through(key, update.update_id)
         await self._flush()
 
-    def _holding(self, key: int) -> bool:
-        """The chat has an update waiting to be tried again, failing for less than HOLD_AT_MOST."""
-        now = time.monotonic()
-        return any(now - since < HOLD_AT_MOST for since in self._waiting.get(key, {}).values())
-
-    def _let_through(self, key: int) -> None:
-        """What was held behind the chat's waiting updates goes, in order, once none holds it."""
-        if not self._waiting.get(key):
-            self._waiting.pop(key, None)
-        if not self._holding(key):
+    def _let_through(self, key: int, update_id: int) -> None:
+        """`update_id` no longer holds its chat: what was held behind it goes, in order, once none does."""
+        holding = self._holding.get(key)
+        if holding:
+            holding.discard(update_id)
+        if not holding:
+            self._holding.pop(key, None)
             for update in self._held.pop(key, []):
                 self._dispatch(update)
 
@@ -309,8 +304,9 @@ class Inbox:
         )
         return True
 
-    def _try_again(self, update: Update) -> None:
-        """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here."""
+    def _try_again(self, update: Update, key: int) -> None:
+        """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here; its
+        chat's updates held behind it go after that try."""
         tries = self._tries[update.update_id] = self._tries.get(update.update_id, 0) + 1
         wait = min(RETRY_AT_MOST, 2.0 ** (tries - 1))
         log.warning("update %s: the database is away; it is tried again in %.0f s", update.update_id, wait)
@@ -318,6 +314,7 @@ class Inbox:
         async def later() -> None:
             await asyncio.sleep(wait)
             self._dispatch(update)
+            self._let_through(key, update.update_id)
 
         task = asyncio.create_task(later())
         self._retries.add(task)
