@@ -842,3 +842,30 @@ async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place
         assert said == [f"Your care team: {first}", f"Your care team: {second}"]
         ben.say("and my hand is cold")  # a patient's chat is not held by a staff chat's retry
         await diary.wait_until(lambda: any("my hand is cold" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+
+
+@SQLITE_ONLY
+async def test_a_card_in_flight_when_the_staff_chat_became_a_supergroup_arrives_there(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff group becomes a supergroup while Ben's crisis card is on its way to it. Telegram's word
+    of the move was handled first (the staff chat followed it), then the card's send was refused for the
+    old group: it was marked failed, as for a group that is not the staff chat, and staff never saw it."""
+    group, supergroup = -4001, -1004001
+    real_send = OutboxSender._send
+
+    async def moved_meanwhile(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.chat_id == group and row.kind == "alert":
+            await self.staff_chat.migrated(old=group, new=supergroup, now=self.clock())
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", moved_meanwhile)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=group) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.add_group(group, "Clinic staff")
+        diary.standin.add_group(supergroup, "Clinic staff", chat_type="supergroup")
+        diary.standin.migrated[group] = supergroup
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(supergroup)), timeout=30)
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
