@@ -869,3 +869,31 @@ async def test_a_card_in_flight_when_the_staff_chat_became_a_supergroup_arrives_
         ben.say("I want to kill myself")
         await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(supergroup)), timeout=30)
         await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+
+@SQLITE_ONLY
+async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_sent_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram took the message, then writing down that it was sent met SQLite locked past its wait: the
+    row stayed 'sending' until its lease ran out and Ben got the message again (a check-in twice, a crisis
+    text twice). The record is written again a moment later."""
+    real_finish = outbox.finish
+    locked: list[str] = []
+
+    async def locked_once(**kwargs: object) -> None:
+        if not locked:
+            locked.append("")
+            raise OperationalError("UPDATE outboxmessage", {}, Exception("database is locked"))
+        await real_finish(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox, "finish", locked_once)
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="hello Ben", now=diary.clock())
+        await ben.wait_for(lambda: any(m.text == "hello Ben" for m in ben.messages))
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        diary.clock.advance(seconds=3)  # past the lease
+        await asyncio.sleep(1)  # the sender looks for rows left behind meanwhile
+        assert locked and [m.text for m in ben.messages].count("hello Ben") == 1

@@ -321,10 +321,15 @@ class OutboxSender:
 
     async def _retry(self, row: OutboxMessage, *, after: timedelta, error: str, count: bool = True) -> None:
         assert row.id is not None
-        async with self.database.session() as session:
-            await outbox.retry_later(
-                session=session, message_id=row.id, not_before=self.clock() + after, error=error, count=count
-            )
+        message_id, not_before = row.id, self.clock() + after
+
+        async def write() -> None:
+            async with self.database.session() as session:
+                await outbox.retry_later(
+                    session=session, message_id=message_id, not_before=not_before, error=error, count=count
+                )
+
+        await self._again_while_away(write)
 
     async def _send(self, row: OutboxMessage) -> int | None:
         """The request for one row; the Telegram message id, or None when it is no longer owed."""
@@ -448,7 +453,34 @@ class OutboxSender:
         await self.desk.card_sent(alert_id=row.alert_id, chat_id=row.chat_id, message_id=sent.message_id)
         return int(sent.message_id)
 
+    @staticmethod
+    async def _again_while_away(write: Callable[[], Awaitable[None]]) -> None:
+        """Writing down how a send went, tried again for a few seconds while the database is away for a
+        moment (SQLite locked past its wait): left `sending`, the row would be sent again once its lease
+        ran out (a check-in or a crisis text twice). A longer outage still leaves it to the lease."""
+        for wait in (0.25, 0.5, 1.0, 2.0):
+            try:
+                return await write()
+            except Exception as error:
+                if not database_away(error):
+                    raise
+                log.warning("how an outbox message went could not be written (%s); again", type(error).__name__)
+                await asyncio.sleep(wait)
+        await write()
+
     async def _finish(
+        self,
+        row: OutboxMessage,
+        status: OutboxStatus,
+        *,
+        telegram_message_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._again_while_away(
+            functools.partial(self._write_finish, row, status, telegram_message_id=telegram_message_id, error=error)
+        )
+
+    async def _write_finish(
         self,
         row: OutboxMessage,
         status: OutboxStatus,
