@@ -219,6 +219,16 @@ async def retry_later(
     )
 
 
+async def renew(*, session: AsyncSession, message_ids: Collection[int], now: datetime) -> None:
+    """Rows still being sent by this process: their lease starts again (see `recover_stale`)."""
+    await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(list(message_ids)), OUTBOX.c.status == OutboxStatus.SENDING)
+        .values(claimed_at=now),
+    )
+
+
 async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()) -> int:
     """Rows left `sending` longer than the lease: the process that took them died, before or during the
     request. They are owed again: a message that did arrive is sent twice, which is better than a check-in

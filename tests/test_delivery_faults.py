@@ -897,3 +897,33 @@ async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_s
         diary.clock.advance(seconds=3)  # past the lease
         await asyncio.sleep(1)  # the sender looks for rows left behind meanwhile
         assert locked and [m.text for m in ben.messages].count("hello Ben") == 1
+
+
+@SQLITE_ONLY
+async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database. Telegram takes longer than the lease to answer one send: the other
+    process took the row for one a dead process had left and sent it as well. A running process keeps the
+    lease of what it is sending."""
+    real_send = OutboxSender._send
+    answer = asyncio.Event()
+
+    async def slow(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.text == "slow":
+            await answer.wait()
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", slow)
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="slow", now=diary.clock())
+        await diary.wait_until_async(lambda rows: rows[0].status == "sending")
+        diary.clock.advance(seconds=3)  # past the lease of its claim
+        await asyncio.sleep(1.5)  # the sender renews what it has in hand meanwhile
+        async with diary.database.session() as session:  # the other process looks for rows left behind
+            taken = await outbox.recover_stale(session=session, now=diary.clock(), lease=timedelta(seconds=2))
+        answer.set()
+        await ben.wait_for(lambda: any(m.text == "slow" for m in ben.messages))
+        assert taken == 0

@@ -3,7 +3,8 @@
 A row is marked `sending` (committed) just before its request and `sent` after. A process that dies in
 between leaves it `sending`; once its lease has run out, any running sender (this process or another)
 owes it again, so a check-in, a card or a patient's words are never lost; the price is a rare duplicate
-of what was in flight at the instant of the crash. Rows are taken only for chats whose turn under the
+of what was in flight at the instant of the crash. A running sender renews the lease of what it has in
+hand, however long Telegram takes to answer. Rows are taken only for chats whose turn under the
 flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`.
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
@@ -121,6 +122,7 @@ class OutboxSender:
         # The next row is claimed while the current one waits for its overall turn, so the database's
         # latency does not slow the pace.
         claiming: asyncio.Task[OutboxMessage | None] | None = None
+        keeping = asyncio.create_task(self._keep_leases(stop))
         while not stop.is_set():
             # The database away for a while (PostgreSQL restarting, SQLite locked past its wait): the
             # sender waits and looks again, rather than stopping for good while the bot runs on.
@@ -153,6 +155,23 @@ class OutboxSender:
                 await outbox.release(session=session, message_id=leftover.id)
         if in_flight:
             await asyncio.gather(*in_flight)
+        await keeping
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """The rows in hand here keep their lease while their sends take long (Telegram slow, a 429's wait
+        before the next claim): another process on the database would otherwise take one for left behind
+        by a dead process and send it again."""
+        every = self.lease.total_seconds() / 3
+        while not stop.is_set():
+            waiting = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiting}, timeout=every)
+            waiting.cancel()
+            if self._rows_in_hand and not stop.is_set():
+                await self._or_wait(self._renew(list(self._rows_in_hand)))
+
+    async def _renew(self, message_ids: list[int]) -> None:
+        async with self.database.session() as session:
+            await outbox.renew(session=session, message_ids=message_ids, now=self.clock())
 
     @staticmethod
     async def _or_wait(step: Awaitable[T]) -> T | Literal[False]:
@@ -197,7 +216,10 @@ class OutboxSender:
         # One row per chat at a time, and none for a chat whose turn is more than a second away.
         skip = set(self._chats_in_hand) | set(self.limiter.busy_chats(longer_than=1.0))
         async with self.database.session() as session:
-            return await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip)
+            row = await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip)
+        if row is not None and row.id is not None:  # in hand from here: its lease is kept (see _keep_leases)
+            self._rows_in_hand.add(row.id)
+        return row
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
