@@ -12,7 +12,7 @@ import random
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
-from storage import inbox, migrate, outbox, patient_messages, staff
+from storage import alerts, inbox, migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
@@ -875,28 +875,34 @@ async def test_a_card_in_flight_when_the_staff_chat_became_a_supergroup_arrives_
 async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_sent_again(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Telegram took the message, then writing down that it was sent met SQLite locked past its wait: the
-    row stayed 'sending' until its lease ran out and Ben got the message again (a check-in twice, a crisis
-    text twice). The record is written again a moment later."""
-    real_finish = outbox.finish
+    """Telegram took the crisis text and the card, then writing down that they were sent met SQLite locked
+    past its wait: the text's row stayed 'sending' until its lease ran out and Ben got it again, and the
+    card, its message not noted, was sent again at once. Each record is written again a moment later."""
     locked: list[str] = []
 
-    async def locked_once(**kwargs: object) -> None:
-        if not locked:
-            locked.append("")
-            raise OperationalError("UPDATE outboxmessage", {}, Exception("database is locked"))
-        await real_finish(**kwargs)  # type: ignore[arg-type]
+    def locked_once(real: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def write(**kwargs: object) -> None:
+            if real.__name__ not in locked:
+                locked.append(real.__name__)
+                raise OperationalError("UPDATE", {}, Exception("database is locked"))
+            await real(**kwargs)
 
-    monkeypatch.setattr(outbox, "finish", locked_once)
+        return write
+
     async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
-        async with diary.database.session() as session:
-            await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="hello Ben", now=diary.clock())
-        await ben.wait_for(lambda: any(m.text == "hello Ben" for m in ben.messages))
-        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        await diary.enrol(ben)
+        monkeypatch.setattr(outbox, "finish", locked_once(outbox.finish))
+        monkeypatch.setattr(alerts, "set_card", locked_once(alerts.set_card))
+        crisis_text = await ben.send("I want to kill myself")
+        assert crisis_text is not None
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=30)
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
         diary.clock.advance(seconds=3)  # past the lease
         await asyncio.sleep(1)  # the sender looks for rows left behind meanwhile
-        assert locked and [m.text for m in ben.messages].count("hello Ben") == 1
+        assert sorted(locked) == ["finish", "set_card"]
+        assert [m.text for m in ben.messages].count(crisis_text.text) == 1
+        assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
 
 
 @SQLITE_ONLY

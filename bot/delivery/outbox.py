@@ -472,7 +472,12 @@ class OutboxSender:
         sent = await bot.send_photo(
             row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
         )
-        await self.desk.card_sent(alert_id=row.alert_id, chat_id=row.chat_id, message_id=sent.message_id)
+        # Sent: written down even through a moment of the database locked, or the card would be sent again.
+        await self._again_while_away(
+            functools.partial(
+                self.desk.card_sent, alert_id=row.alert_id, chat_id=row.chat_id, message_id=sent.message_id
+            )
+        )
         return int(sent.message_id)
 
     @staticmethod
