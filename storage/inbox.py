@@ -26,14 +26,18 @@ async def store_new(*, session: AsyncSession, updates: Sequence[tuple[int, str]]
     return {row[0] for row in result.all()}
 
 
-async def unfinished(*, session: AsyncSession, before: datetime | None = None) -> list[tuple[int, str, datetime]]:
-    """(update id, payload, when it was stored) of updates not yet processed (stored before `before`),
-    oldest first."""
-    query = select(INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at).where(INBOX.c.processed_at.is_(None))
+async def unfinished(
+    *, session: AsyncSession, before: datetime | None = None
+) -> list[tuple[int, str, datetime, datetime | None]]:
+    """(update id, payload, when it was stored, when its handling first failed) of updates not yet
+    processed (stored before `before`), oldest first."""
+    query = select(INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at, INBOX.c.failing_since).where(
+        INBOX.c.processed_at.is_(None)
+    )
     if before is not None:
         query = query.where(INBOX.c.received_at < before)
     result = await execute(session, query.order_by(INBOX.c.update_id))
-    return [(uid, payload, at) for uid, payload, at in result.all() if payload is not None]
+    return [(uid, payload, at, failing) for uid, payload, at, failing in result.all() if payload is not None]
 
 
 async def mark_processed(*, session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
@@ -42,6 +46,17 @@ async def mark_processed(*, session: AsyncSession, update_ids: Sequence[int], no
         session,
         update(INBOX).where(INBOX.c.update_id.in_(update_ids)).values(processed_at=now, payload=None),
     )
+
+
+async def failing_since(*, session: AsyncSession, update_id: int, now: datetime) -> datetime | None:
+    """When the update's handling first failed (`now` if this is the first time); None when it is not
+    stored (it came while the database was away)."""
+    await execute(
+        session,
+        update(INBOX).where(INBOX.c.update_id == update_id, INBOX.c.failing_since.is_(None)).values(failing_since=now),
+    )
+    result = await execute(session, select(INBOX.c.failing_since).where(INBOX.c.update_id == update_id))
+    return result.scalar_one_or_none()
 
 
 async def purge_processed(*, session: AsyncSession, before: datetime) -> int:

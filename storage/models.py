@@ -334,6 +334,9 @@ class InboxUpdate(SQLModel, table=True):
     payload: str | None = Field(default=None, sa_type=CleanText)
     received_at: datetime = utc_column()
     processed_at: datetime | None = utc_column(nullable=True, index=True)
+    # When its handling first failed while the database answered (see bot/delivery/inbox.py): an hour of
+    # that, counted across restarts, sets it aside.
+    failing_since: datetime | None = utc_column(nullable=True)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -143,6 +143,24 @@ async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], t
     return int(result.rowcount or 0)
 
 
+async def move_from_former_staff_chats(*, session: AsyncSession, to: int) -> int:
+    """Staff-chat messages still owed to a group that is not the staff chat `to` (STAFF_CHAT_ID changed
+    between two starts, or a staff chat named while one was in flight) go to `to`. Groups only (their ids
+    are negative): what goes to an admin's own chat (an escalation, a word to the admins) stays there."""
+    result = await execute(
+        session,
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.chat_id < 0,
+            OUTBOX.c.chat_id != to,
+            OUTBOX.c.kind.in_(STAFF_CHAT_KINDS),
+            OUTBOX.c.status.in_(OWED),
+        )
+        .values(chat_id=to),
+    )
+    return int(result.rowcount or 0)
+
+
 async def move_to_patient_chat(*, session: AsyncSession, chat: int, to: int) -> int:
     """A patient's record moved from the account of `chat` to that of `to`: what is still owed to them
     goes to the new account, not to the one they left (a lost phone, a shared one). Returns how many."""
@@ -198,6 +216,16 @@ async def retry_later(
             attempts=OUTBOX.c.attempts + (1 if count else 0),
             error=error,
         ),
+    )
+
+
+async def renew(*, session: AsyncSession, message_ids: Collection[int], now: datetime) -> None:
+    """Rows still being sent by this process: their lease starts again (see `recover_stale`)."""
+    await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(list(message_ids)), OUTBOX.c.status == OutboxStatus.SENDING)
+        .values(claimed_at=now),
     )
 
 

@@ -6,24 +6,30 @@ requests that were in flight."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import random
 import signal
+import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
+from telegram import Update
+from telegram.error import Forbidden
+from telegram.ext import Application
 
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
-from storage import inbox, migrate, outbox, patient_messages, staff
+from storage import alerts, inbox, migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
@@ -498,7 +504,8 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
     """The database answers nothing for a while (SQLite locked past its wait, PostgreSQL restarting) as Ben
     writes. He is told something went wrong (or gets the crisis text), and his words were marked handled
     all the same: staff never saw them, a crisis message included. Now they are tried again until the
-    database is back, without telling Ben again at each try, and reach staff once."""
+    database is back, without telling Ben again at each try, and reach staff once. The crisis text he had
+    at once is not queued for him again when his message is stored at last."""
     tries: list[str] = []
 
     async def away(**_: object) -> None:
@@ -511,8 +518,8 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
         monkeypatch.setattr(patient_messages, "add", away)
         reply = await ben.send("my hand is purple")
         assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
-        reply = await ben.send("I want to kill myself")
-        assert reply is not None and not (reply.text or "").startswith("Sorry"), "the crisis text"
+        crisis_text = await ben.send("I want to kill myself")
+        assert crisis_text is not None and not (crisis_text.text or "").startswith("Sorry"), "the crisis text"
         await diary.wait_until(lambda: len(tries) >= 4, timeout=20)  # each tried again while it is away
         monkeypatch.undo()
         forwarded = "Message from P-0001:\nmy hand is purple"
@@ -523,6 +530,7 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
         assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
         assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
         assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
+        assert [m.text for m in ben.messages].count(crisis_text.text) == 1, "not again once it is stored"
 
 
 async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> None:
@@ -592,34 +600,43 @@ async def test_an_update_that_fails_for_an_hour_while_the_database_answers_is_se
     """A fault of one update's own that the database reports as it reports an outage (SQLite's 'no such
     column', a PostgreSQL statement time-out) was tried every 30 seconds for ever, never marked handled,
     replayed at every start, and no one told. After an hour of it while the database answers, it is set
-    aside: marked handled, a warning without the patient's words in the log, and the admins told once."""
+    aside: marked handled, a warning without the patient's words in the log, and the admins told once.
+    The hour runs on across a restart: counted in memory, each start began it again, and an update that
+    fails so was tried for ever by a bot restarted more often than hourly (a nightly job, a crash loop)."""
     tries: list[str] = []
 
     async def faulty(**_: object) -> None:
         tries.append("")
         raise OperationalError("INSERT INTO patientmessage", {}, Exception("no such column: patientmessage.kind"))
 
-    async with running_diary(database_url, tmp_path / "files") as diary:
-        ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")  # an admin
-        await diary.enrol(ben)
-        monkeypatch.setattr(patient_messages, "add", faulty)
-        reply = await ben.send("my hand is purple")
-        assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
-        await diary.wait_until(lambda: len(tries) >= 2, timeout=20)
-        diary.clock.advance(minutes=30)
-        await diary.wait_until(lambda: len(tries) >= 3, timeout=20)
-        async with diary.database.session() as session:
-            waiting = (await session.exec(select(InboxUpdate).where(col(InboxUpdate.processed_at).is_(None)))).all()
-        assert len(waiting) == 1, "half an hour is waited out"
-        diary.clock.advance(minutes=31)
-        await ada.wait_for(
-            lambda: any("could not be handled for over an hour" in (m.text or "") for m in ada.messages), 30
-        )
-        await diary.inbox_processed()  # not replayed at the next start
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        ben, ada = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, 900, "Ada")  # an admin
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            monkeypatch.setattr(patient_messages, "add", faulty)
+            reply = await ben.send("my hand is purple")
+            assert reply is not None and (reply.text or "").startswith("Sorry, something went wrong")
+            await diary.wait_until(lambda: len(tries) >= 2, timeout=20)
+            clock.advance(minutes=40)
+            await diary.wait_until(lambda: len(tries) >= 3, timeout=20)
+            async with diary.database.session() as session:
+                waiting = (await session.exec(select(InboxUpdate).where(col(InboxUpdate.processed_at).is_(None)))).all()
+            assert len(waiting) == 1, "forty minutes are waited out"
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            clock.advance(minutes=21)  # an hour since the first failure, twenty-one minutes since the start
+            await ada.wait_for(
+                lambda: any("could not be handled for over an hour" in (m.text or "") for m in ada.messages), 30
+            )
+            await diary.inbox_processed()  # not replayed at the next start
         assert sum("could not be handled for over an hour" in (m.text or "") for m in ada.messages) == 1
         assert sum((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages) == 1
         warned = [r for r in caplog.records if "set aside" in r.getMessage()]
         assert warned and all(r.levelname == "WARNING" and "purple" not in r.getMessage() for r in warned)
+    finally:
+        await standin.stop()
 
 
 async def test_a_fault_reading_the_outbox_is_logged_with_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
@@ -638,3 +655,281 @@ async def test_a_fault_reading_the_outbox_is_logged_with_its_traceback(caplog: p
     away_record, fault_record = [r for r in caplog.records if "outbox could not be read" in r.getMessage()]
     assert away_record.exc_info is None and away_record.levelname == "WARNING"
     assert fault_record.exc_info is not None and fault_record.exc_info[0] is KeyError
+
+
+@SQLITE_ONLY
+async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_handled_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's /help is answered, but marking it handled fails (the database locked for that moment). The
+    tick that looks for what a dead process left took it, two minutes on, for one of those and answered
+    it again; it is this process's own, handled, waiting only for its mark."""
+
+    async def locked(**_: object) -> None:
+        raise OperationalError("UPDATE inboxupdate", {}, Exception("database is locked"))
+
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await diary.inbox_processed()
+        monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", locked)
+        reply = await ben.send("/help")
+        assert reply is not None and reply.text is not None
+        diary.clock.advance(minutes=3)
+        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        assert [m.text for m in ben.messages].count(reply.text) == 1
+        monkeypatch.undo()
+        await diary.inbox_processed()  # a tick marks what waited for its mark
+        assert [m.text for m in ben.messages].count(reply.text) == 1
+
+
+@SQLITE_ONLY
+async def test_what_is_owed_to_a_former_staff_chat_reaches_the_staff_chat(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clinic moves its staff chat: STAFF_CHAT_ID changed at a restart, or an admin names another
+    group while a card is on its way to the old one and removes the bot from the old group. What was owed
+    to the old group went there, where staff no longer look, or (the bot gone) was marked blocked and
+    dropped, a crisis card as well. It goes to the staff chat now."""
+    old, new = -100600, -100700
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    async with database.session() as session:  # queued while the old group was the staff chat
+        await outbox.enqueue(session=session, kind="staff", chat_id=old, text="owed to the old group", now=START)
+        await outbox.enqueue(session=session, kind="staff", chat_id=900, text="to Ada herself", now=START)
+    await database.dispose()
+    real_send = OutboxSender._send
+
+    async def moved_meanwhile(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.text == "in flight" and row.chat_id == STAFF_CHAT:
+            await self.staff_chat.choose(chat_id=new, actor_id=900, now=self.clock())
+            raise Forbidden("Forbidden: bot was kicked from the group chat")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", moved_meanwhile)
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ada = SimulatedUser(diary.standin, 900, "Ada")
+        await diary.wait_until(lambda: any(m.text == "owed to the old group" for m in diary.standin.chat(STAFF_CHAT)))
+        await ada.wait_for(lambda: any(m.text == "to Ada herself" for m in ada.messages))
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="staff", chat_id=STAFF_CHAT, text="in flight", now=diary.clock())
+        await diary.wait_until(lambda: any(m.text == "in flight" for m in diary.standin.chat(new)))
+        assert diary.standin.chat(old) == []
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+
+class LockedAt:
+    """SQLite answers 'database is locked' at the n-th statement of the first try of the update that
+    carries a chosen text (`plan`: text -> n); `counts` is how many statements each such handling ran."""
+
+    def __init__(self, plan: dict[str, int]) -> None:
+        self.plan = plan
+        self.counts: dict[str, int] = {}
+        self.failed: set[str] = set()
+        self.handling: contextvars.ContextVar[str | None] = contextvars.ContextVar("handling", default=None)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = Application.process_update
+
+        async def process_update(application: Application, update: object) -> None:  # type: ignore[type-arg]
+            text = update.effective_message.text if isinstance(update, Update) and update.effective_message else None
+            token = self.handling.set(text if text in self.plan and text not in self.counts else None)
+            try:
+                await real(application, update)
+            finally:
+                self.handling.reset(token)
+
+        monkeypatch.setattr(Application, "process_update", process_update)
+        event.listen(Engine, "before_cursor_execute", self._statement)
+
+    def remove(self) -> None:
+        event.remove(Engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *_: object) -> None:
+        text = self.handling.get()
+        if text is None or text in self.failed:
+            return
+        self.counts[text] = self.counts.get(text, 0) + 1
+        if self.counts[text] == self.plan[text]:
+            self.failed.add(text)
+            raise sqlite3.OperationalError("database is locked")
+
+
+@SQLITE_ONLY
+async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_database_locked(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite locked past its wait at one statement of a handling, each statement in turn: of a patient's
+    message (one patient each), then of a staff reply to each. Every message reaches staff once, its
+    patient is told once, and every reply reaches its patient once, with Sam told once it is on its way."""
+    monkeypatch.setattr("bot.delivery.inbox.RETRY_AT_MOST", 0.1)  # Sam's replies wait, in order, for each retry
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 300, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        async with diary.database.session() as session:
+            await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
+        await diary.enrol(ben, "P-0000")
+        probe = LockedAt({"my hand is purple": 10**6, "Take one tablet": 10**6})
+        probe.install(monkeypatch)
+        await ben.send("my hand is purple")
+        await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
+        await sam.send("Take one tablet", chat_id=STAFF_CHAT, reply_to=diary.standin.chat(STAFF_CHAT)[-1])
+        probe.remove()
+        statements = max(probe.counts.values())
+        patients = [SimulatedUser(diary.standin, 301 + n, f"P{n}") for n in range(statements)]
+        for n, patient in enumerate(patients):
+            await diary.enrol(patient, f"P-{n + 1:04d}")
+        words = [f"my hand is purple ({n + 1})" for n in range(statements)]
+        locked = LockedAt({text: n + 1 for n, text in enumerate(words) if n < probe.counts["my hand is purple"]})
+        locked.install(monkeypatch)
+        for patient, text in zip(patients, words, strict=True):
+            patient.say(text)
+        forwarded = [f"Message from P-{n + 1:04d}:\n{text}" for n, text in enumerate(words)]
+        await diary.wait_until(
+            lambda: all(any(m.text == text for m in diary.standin.chat(STAFF_CHAT)) for text in forwarded), 20
+        )
+        locked.remove()
+        assert locked.failed == set(locked.plan), "each statement failed once"
+        replies = [f"Take one tablet ({n + 1})" for n in range(probe.counts["Take one tablet"])]
+        locked = LockedAt({text: n + 1 for n, text in enumerate(replies)})
+        locked.install(monkeypatch)
+        for text, patient_words in zip(replies, forwarded, strict=False):
+            message = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == patient_words)
+            sam.say(text, chat_id=STAFF_CHAT, reply_to=message)
+        for patient, text in zip(patients, replies, strict=False):
+            await patient.wait_for(lambda: any(m.text == f"Your care team: {text}" for m in patient.messages), 20)  # noqa: B023
+        await diary.inbox_processed()
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        locked.remove()
+        assert locked.failed == set(locked.plan), "each statement failed once"
+        texts = [m.text for m in diary.standin.chat(STAFF_CHAT)]
+        for n, patient in enumerate(patients):
+            assert texts.count(forwarded[n]) == 1
+            said = [m.text or "" for m in patient.messages]
+            assert sum(t.startswith("I can't give medical advice") for t in said) == 1, n + 1
+            assert sum(t.startswith("Sorry, something went wrong") for t in said) <= 1, n + 1
+            if n < len(replies):
+                assert said.count(f"Your care team: {replies[n]}") == 1, n + 1
+                assert texts.count(f"Your reply is on its way to P-{n + 1:04d}.") == 1, n + 1
+
+
+@SQLITE_ONLY
+async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam writes to Ben "Take two tablets tonight.", then at once "Sorry: one tablet, not two.". The first
+    met the database locked and was tried again a second later, after the second had gone: Ben read the
+    correction first and the dose it corrects last. What a chat sends after an update waiting for its
+    retry waits for it, as a patient's messages to staff do."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        async with diary.database.session() as session:
+            await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
+        await diary.enrol(ben)
+        await ben.send("How many tablets tonight?")
+        await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
+        forwarded = diary.standin.chat(STAFF_CHAT)[-1]
+        first, second = "Take two tablets tonight.", "Sorry: one tablet, not two."
+        locked = LockedAt({first: 1})
+        locked.install(monkeypatch)
+        try:
+            sam.say(first, chat_id=STAFF_CHAT, reply_to=forwarded)
+            sam.say(second, chat_id=STAFF_CHAT, reply_to=forwarded)
+            await ben.wait_for(lambda: sum((m.text or "").startswith("Your care team:") for m in ben.messages) == 2)
+        finally:
+            locked.remove()
+        assert locked.failed == {first}
+        said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team:")]
+        assert said == [f"Your care team: {first}", f"Your care team: {second}"]
+        ben.say("and my hand is cold")  # a patient's chat is not held by a staff chat's retry
+        await diary.wait_until(lambda: any("my hand is cold" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+
+
+@SQLITE_ONLY
+async def test_a_card_in_flight_when_the_staff_chat_became_a_supergroup_arrives_there(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff group becomes a supergroup while Ben's crisis card is on its way to it. Telegram's word
+    of the move was handled first (the staff chat followed it), then the card's send was refused for the
+    old group: it was marked failed, as for a group that is not the staff chat, and staff never saw it."""
+    group, supergroup = -4001, -1004001
+    real_send = OutboxSender._send
+
+    async def moved_meanwhile(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.chat_id == group and row.kind == "alert":
+            await self.staff_chat.migrated(old=group, new=supergroup, now=self.clock())
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", moved_meanwhile)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=group) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.add_group(group, "Clinic staff")
+        diary.standin.add_group(supergroup, "Clinic staff", chat_type="supergroup")
+        diary.standin.migrated[group] = supergroup
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(supergroup)), timeout=30)
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+
+@SQLITE_ONLY
+async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_sent_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram took the crisis text and the card, then writing down that they were sent met SQLite locked
+    past its wait: the text's row stayed 'sending' until its lease ran out and Ben got it again, and the
+    card, its message not noted, was sent again at once. Each record is written again a moment later."""
+    locked: list[str] = []
+
+    def locked_once(real: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def write(**kwargs: object) -> None:
+            if real.__name__ not in locked:
+                locked.append(real.__name__)
+                raise OperationalError("UPDATE", {}, Exception("database is locked"))
+            await real(**kwargs)
+
+        return write
+
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(outbox, "finish", locked_once(outbox.finish))
+        monkeypatch.setattr(alerts, "set_card", locked_once(alerts.set_card))
+        crisis_text = await ben.send("I want to kill myself")
+        assert crisis_text is not None
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=30)
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        diary.clock.advance(seconds=3)  # past the lease
+        await asyncio.sleep(1)  # the sender looks for rows left behind meanwhile
+        assert sorted(locked) == ["finish", "set_card"]
+        assert [m.text for m in ben.messages].count(crisis_text.text) == 1
+        assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
+
+
+@SQLITE_ONLY
+async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database. Telegram takes longer than the lease to answer one send: the other
+    process took the row for one a dead process had left and sent it as well. A running process keeps the
+    lease of what it is sending."""
+    real_send = OutboxSender._send
+    answer = asyncio.Event()
+
+    async def slow(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.text == "slow":
+            await answer.wait()
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", slow)
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        async with diary.database.session() as session:
+            await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="slow", now=diary.clock())
+        await diary.wait_until_async(lambda rows: rows[0].status == "sending")
+        diary.clock.advance(seconds=3)  # past the lease of its claim
+        await asyncio.sleep(1.5)  # the sender renews what it has in hand meanwhile
+        async with diary.database.session() as session:  # the other process looks for rows left behind
+            taken = await outbox.recover_stale(session=session, now=diary.clock(), lease=timedelta(seconds=2))
+        answer.set()
+        await ben.wait_for(lambda: any(m.text == "slow" for m in ben.messages))
+        assert taken == 0

@@ -17,6 +17,7 @@ it nor send it twice. No Telegram here: the handlers adapt updates to these call
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ from storage import checkins, outbox, patient_messages
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
+
+log = logging.getLogger(__name__)
 
 
 def kept(text: str) -> str:
@@ -100,6 +103,10 @@ class Intake:
         self.desk = desk
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
+        # Updates whose crisis text went straight from the error handler (the message could not be stored:
+        # the database away): when a later try stores the message, the patient is not sent it again. In
+        # memory: a restart while the database is away may send it twice, never not at all.
+        self.crisis_text_sent: set[int] = set()
 
     def crisis_text(self, patient: Patient) -> str:
         """The clinic's crisis text for this patient's language and country."""
@@ -164,7 +171,7 @@ class Intake:
             elif waiting is not None:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now)
+                await self._crisis(session, patient, read_as, stored, now, update_id)
             elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
@@ -215,7 +222,7 @@ class Intake:
             )
             told = self._album_told(patient.id, album, now)
             if crisis:
-                await self._crisis(session, patient, caption, stored, now)
+                await self._crisis(session, patient, caption, stored, now, update_id)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
@@ -313,7 +320,7 @@ class Intake:
                     recaption=recaption,
                 )
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now)
+                await self._crisis(session, patient, read_as, stored, now, update_id)
             elif noted is None:
                 if media is None:
                     await self._forward(session, patient, text, stored, "staff.edited", now)
@@ -445,12 +452,18 @@ class Intake:
         answers = await checkins.answers(session=session, checkin_id=waiting.id)
         return state_of(checkin, answers, patient.timezone, self.questionnaire), completed
 
-    async def _crisis(self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime) -> None:
+    async def _crisis(
+        self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime, update_id: int
+    ) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
         card cannot hold the whole message (or there is no card at once: the clinic turned the rule off or
-        sent it to the digest), the message in full."""
+        sent it to the digest), the message in full. Not the crisis text when the patient had it from the
+        error handler, at a try of this update that could not store it."""
         assert patient.id is not None
-        await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
+        if update_id in self.crisis_text_sent:
+            log.info("the crisis text for update %s went when it could not be stored; not again", update_id)
+        else:
+            await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
         whole = units(text) <= ON_CARD
         details_message = text if whole else self._passage(text)
         await self.desk.file_crisis(

@@ -71,6 +71,11 @@ class StaffChat:
             )
         return True
 
+    async def gather(self, session: AsyncSession) -> int:
+        """What is still owed to a group that is no longer the staff chat goes to the staff chat now (held
+        while none is known). Returns how many."""
+        return await outbox.move_from_former_staff_chats(session=session, to=await self.destination(session))
+
     async def hold(self, session: AsyncSession, *, chat_id: int) -> int:
         """The bot may no longer write to `chat_id` (removed from the group): what is owed to it waits
         for the next staff chat an admin names."""

@@ -8,10 +8,13 @@ update processed twice stores nothing twice.
 An update whose handling failed because the database did not answer (SQLite locked past its wait,
 PostgreSQL restarting) is not marked processed: it is tried again, with backoff, until the database is
 back, so that a patient's words reach staff. The person was told once that something went wrong (or
-got the crisis text); the tries after that say nothing to them. One that has failed so for an hour while
-the database answers (marking it handled is a write that works) is no outage but a fault of that update
-(SQLite's 'no such column', a PostgreSQL statement time-out): it is set aside, marked handled, with a
-warning in the log and the admins told, rather than tried every 30 seconds and replayed at every start.
+got the crisis text); the tries after that say nothing to them. What its chat sends meanwhile waits
+behind it, in order, until its first retry a second later (a correction to a reply does not arrive
+before the reply through a moment of SQLite locked; through an outage nothing is held longer). One that
+has failed so for an hour while the database answers (marking it handled is a write that works) is no
+outage but a fault of that update (SQLite's 'no such column', a PostgreSQL statement time-out): it is
+set aside, marked handled, with a warning in the log and the admins told, rather than tried every 30
+seconds and replayed at every start.
 """
 
 from __future__ import annotations
@@ -71,10 +74,13 @@ class Inbox:
         self._flush_lock = asyncio.Lock()
         self._away: set[int] = set()  # updates whose handling failed because the database was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
-        self._failing_since: dict[int, datetime] = {}  # and when its first try failed
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
+        # Per chat: its updates that failed a first time and wait for their next try, and those that came
+        # after them, held until then.
+        self._holding: dict[int, set[int]] = {}
+        self._held: defaultdict[int, list[Update]] = defaultdict(list)
         # First among the error handlers, so that it can keep a retry from telling the person again.
         others = dict(application.error_handlers)
         application.error_handlers.clear()
@@ -93,9 +99,7 @@ class Inbox:
         """Process what a previous process stored but did not finish, each at the time it was stored."""
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session)
-        for update_id, payload, at in rows:
-            self.received_at[update_id] = at
-            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        self._replay(rows)
         await self.drain()
         if rows:
             log.info("replayed %d unfinished updates", len(rows))
@@ -104,16 +108,26 @@ class Inbox:
     async def replay_abandoned(self, *, older_than: timedelta) -> int:
         """Updates stored longer ago than `older_than` and still unfinished, that this process does not
         have in hand: another process (on the same database, behind the same webhook) stored them and
-        died before handling them. Handled here, as a restart would (handling is idempotent)."""
+        died before handling them. Handled here, as a restart would (handling is idempotent).
+
+        Not those this process handled and could not mark (the database away at that instant): they wait
+        for their mark, which is tried first."""
+        await self._flush()
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
-        left = [(update_id, payload, at) for update_id, payload, at in rows if update_id not in self.received_at]
-        for update_id, payload, at in left:
-            self.received_at[update_id] = at
-            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+        mine = set(self.received_at) | set(self._done)
+        left = [row for row in rows if row[0] not in mine]
+        self._replay(left)
         if left:
             log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
         return len(left)
+
+    def _replay(self, rows: list[tuple[int, str, datetime, datetime | None]]) -> None:
+        for update_id, payload, at, failing_since in rows:
+            self.received_at[update_id] = at
+            if failing_since is not None:  # it failed in the process that stored it: the person was told
+                self._tries.setdefault(update_id, 1)
+            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
@@ -217,36 +231,61 @@ class Inbox:
 
     async def _process(self, update: Update) -> None:
         chat = update.effective_chat
-        async with self._slots, self._chat_locks[chat.id if chat else 0]:
+        key = chat.id if chat else 0
+        async with self._slots, self._chat_locks[key]:
+            holding = self._holding.get(key)
+            if holding and update.update_id not in holding:
+                # Behind one of its chat's updates that waits for its next try, in the order they came: a
+                # correction must not arrive before what it corrects ("Take two", then "Sorry: one").
+                self._held[key].append(update)
+                return
             started = time.perf_counter()
             # process_update hands handler errors to the error handler; it does not raise for them.
             await self.application.process_update(update)
             if self.metrics is not None:
                 self.metrics.updates.inc()
                 self.metrics.update_seconds.observe(time.perf_counter() - started)
-        if update.update_id in self._away:
+            failed = update.update_id in self._away
+            if failed and update.update_id not in self._tries:
+                # Its first failure: what its chat sends next waits for its next try (a second; no longer,
+                # or an outage would hold a crisis message back). Marked before the lock is let go.
+                self._holding.setdefault(key, set()).add(update.update_id)
+        if failed:
             self._away.discard(update.update_id)
             if not await self._set_aside(update):
-                self._try_again(update)
+                self._try_again(update, key)
                 return
         else:
             self._done.append(update.update_id)
         self._tries.pop(update.update_id, None)
-        self._failing_since.pop(update.update_id, None)
         self.received_at.pop(update.update_id, None)
+        self._let_through(key, update.update_id)
         await self._flush()
+
+    def _let_through(self, key: int, update_id: int) -> None:
+        """`update_id` no longer holds its chat: what was held behind it goes, in order, once none does."""
+        holding = self._holding.get(key)
+        if holding:
+            holding.discard(update_id)
+        if not holding:
+            self._holding.pop(key, None)
+            for update in self._held.pop(key, []):
+                self._dispatch(update)
 
     async def _set_aside(self, update: Update) -> bool:
         """After an hour of failing, the update is marked handled if the database answers (through an
-        outage it does not, and the update waits on); the admins are told, at most once an hour."""
+        outage it does not, and the update waits on); the admins are told, at most once an hour. The hour
+        runs from its first failure while the database answered, kept in its row: a restart does not
+        start it again, or an update failing so would be tried at every start for ever."""
         now = self.clock()
-        if now - self._failing_since.setdefault(update.update_id, now) < GIVE_UP_AFTER:
-            return False
         tell = self.catalog is not None and (
             self._admins_told_at is None or now - self._admins_told_at >= GIVE_UP_AFTER
         )
         try:
             async with self.database.session() as session:
+                since = await inbox.failing_since(session=session, update_id=update.update_id, now=now)
+                if since is None or now - since < GIVE_UP_AFTER:  # None: not stored yet
+                    return False
                 await inbox.mark_processed(session=session, update_ids=[update.update_id], now=now)
                 if tell and self.catalog is not None:
                     text = self.catalog.text(
@@ -265,8 +304,9 @@ class Inbox:
         )
         return True
 
-    def _try_again(self, update: Update) -> None:
-        """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here."""
+    def _try_again(self, update: Update, key: int) -> None:
+        """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here; its
+        chat's updates held behind it go after that try."""
         tries = self._tries[update.update_id] = self._tries.get(update.update_id, 0) + 1
         wait = min(RETRY_AT_MOST, 2.0 ** (tries - 1))
         log.warning("update %s: the database is away; it is tried again in %.0f s", update.update_id, wait)
@@ -274,6 +314,7 @@ class Inbox:
         async def later() -> None:
             await asyncio.sleep(wait)
             self._dispatch(update)
+            self._let_through(key, update.update_id)
 
         task = asyncio.create_task(later())
         self._retries.add(task)

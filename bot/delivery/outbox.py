@@ -3,7 +3,8 @@
 A row is marked `sending` (committed) just before its request and `sent` after. A process that dies in
 between leaves it `sending`; once its lease has run out, any running sender (this process or another)
 owes it again, so a check-in, a card or a patient's words are never lost; the price is a rare duplicate
-of what was in flight at the instant of the crash. Rows are taken only for chats whose turn under the
+of what was in flight at the instant of the crash. A running sender renews the lease of what it has in
+hand, however long Telegram takes to answer. Rows are taken only for chats whose turn under the
 flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`.
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
@@ -112,6 +113,7 @@ class OutboxSender:
         self._chats_in_hand: Counter[int] = Counter()
         self._delivered: tuple[datetime, int] | None = None  # the last delivery: when, and to which chat
         self._failing_alone_since: dict[int, datetime] = {}  # row id: first failure while others went through
+        self._gathered = False  # what was owed to a former staff chat has been moved to the current one
 
     async def run(self, stop: asyncio.Event) -> None:
         slots = asyncio.Semaphore(self.concurrency)
@@ -120,6 +122,7 @@ class OutboxSender:
         # The next row is claimed while the current one waits for its overall turn, so the database's
         # latency does not slow the pace.
         claiming: asyncio.Task[OutboxMessage | None] | None = None
+        keeping = asyncio.create_task(self._keep_leases(stop))
         while not stop.is_set():
             # The database away for a while (PostgreSQL restarting, SQLite locked past its wait): the
             # sender waits and looks again, rather than stopping for good while the bot runs on.
@@ -152,6 +155,23 @@ class OutboxSender:
                 await outbox.release(session=session, message_id=leftover.id)
         if in_flight:
             await asyncio.gather(*in_flight)
+        await keeping
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """The rows in hand here keep their lease while their sends take long (Telegram slow, a 429's wait
+        before the next claim): another process on the database would otherwise take one for left behind
+        by a dead process and send it again."""
+        every = self.lease.total_seconds() / 3
+        while not stop.is_set():
+            waiting = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiting}, timeout=every)
+            waiting.cancel()
+            if self._rows_in_hand and not stop.is_set():
+                await self._or_wait(self._renew(list(self._rows_in_hand)))
+
+    async def _renew(self, message_ids: list[int]) -> None:
+        async with self.database.session() as session:
+            await outbox.renew(session=session, message_ids=message_ids, now=self.clock())
 
     @staticmethod
     async def _or_wait(step: Awaitable[T]) -> T | Literal[False]:
@@ -179,10 +199,16 @@ class OutboxSender:
             del self._chats_in_hand[row.chat_id]
 
     async def _recover(self) -> None:
+        gathered = 0
         async with self.database.session() as session:
             owed = await outbox.recover_stale(
                 session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
             )
+            if not self._gathered:  # at start: STAFF_CHAT_ID may have changed since what is owed was queued
+                gathered = await self.staff_chat.gather(session)
+        self._gathered = True
+        if gathered:
+            log.warning("%d messages owed to a former staff chat go to the staff chat", gathered)
         if owed:
             log.warning("%d messages were left unfinished by a stopped process; they are sent again", owed)
 
@@ -190,7 +216,10 @@ class OutboxSender:
         # One row per chat at a time, and none for a chat whose turn is more than a second away.
         skip = set(self._chats_in_hand) | set(self.limiter.busy_chats(longer_than=1.0))
         async with self.database.session() as session:
-            return await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip)
+            row = await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip)
+        if row is not None and row.id is not None:  # in hand from here: its lease is kept (see _keep_leases)
+            self._rows_in_hand.add(row.id)
+        return row
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
@@ -215,6 +244,8 @@ class OutboxSender:
                 log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
                 await self._tell_admins_unwritable(row)
+                return
+            if await self._to_the_staff_chat_now(row):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -312,10 +343,15 @@ class OutboxSender:
 
     async def _retry(self, row: OutboxMessage, *, after: timedelta, error: str, count: bool = True) -> None:
         assert row.id is not None
-        async with self.database.session() as session:
-            await outbox.retry_later(
-                session=session, message_id=row.id, not_before=self.clock() + after, error=error, count=count
-            )
+        message_id, not_before = row.id, self.clock() + after
+
+        async def write() -> None:
+            async with self.database.session() as session:
+                await outbox.retry_later(
+                    session=session, message_id=message_id, not_before=not_before, error=error, count=count
+                )
+
+        await self._again_while_away(write)
 
     async def _send(self, row: OutboxMessage) -> int | None:
         """The request for one row; the Telegram message id, or None when it is no longer owed."""
@@ -436,10 +472,42 @@ class OutboxSender:
         sent = await bot.send_photo(
             row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
         )
-        await self.desk.card_sent(alert_id=row.alert_id, chat_id=row.chat_id, message_id=sent.message_id)
+        # Sent: written down even through a moment of the database locked, or the card would be sent again.
+        await self._again_while_away(
+            functools.partial(
+                self.desk.card_sent, alert_id=row.alert_id, chat_id=row.chat_id, message_id=sent.message_id
+            )
+        )
         return int(sent.message_id)
 
+    @staticmethod
+    async def _again_while_away(write: Callable[[], Awaitable[None]]) -> None:
+        """Writing down how a send went, tried again for a few seconds while the database is away for a
+        moment (SQLite locked past its wait): left `sending`, the row would be sent again once its lease
+        ran out (a check-in or a crisis text twice). A longer outage still leaves it to the lease."""
+        for wait in (0.25, 0.5, 1.0, 2.0):
+            try:
+                return await write()
+            except Exception as error:
+                if not database_away(error):
+                    raise
+                log.warning("how an outbox message went could not be written (%s); again", type(error).__name__)
+                await asyncio.sleep(wait)
+        await write()
+
     async def _finish(
+        self,
+        row: OutboxMessage,
+        status: OutboxStatus,
+        *,
+        telegram_message_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._again_while_away(
+            functools.partial(self._write_finish, row, status, telegram_message_id=telegram_message_id, error=error)
+        )
+
+    async def _write_finish(
         self,
         row: OutboxMessage,
         status: OutboxStatus,
@@ -483,11 +551,33 @@ class OutboxSender:
         this row is owed there at once."""
         assert row.id is not None
         if not await self.staff_chat.migrated(old=row.chat_id, new=new_chat_id, now=self.clock()):
+            if await self._to_the_staff_chat_now(row):  # Telegram's word of the move was handled first
+                return
             log.warning("outbox message %s: chat %s is now %s, not the staff chat", row.id, row.chat_id, new_chat_id)
             await self._finish(row, OutboxStatus.FAILED, error="the group became a supergroup")
             return
         log.warning("the staff chat became a supergroup (%s -> %s); following it", row.chat_id, new_chat_id)
         await self._retry(row, after=timedelta(0), error="the group became a supergroup", count=False)
+
+    async def _to_the_staff_chat_now(self, row: OutboxMessage) -> bool:
+        """A row for a group that is no longer the staff chat (an admin named another while it was in
+        flight, and the bot left the old one): it goes to the staff chat now, with what else was owed to
+        that group, instead of being dropped as blocked. False when the row is not such a one."""
+        assert row.id is not None
+        if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id >= 0:
+            return False
+        async with self.database.session() as session:
+            if row.chat_id == await self.staff_chat.current(session):
+                return False
+            await outbox.retry_later(
+                session=session, message_id=row.id, not_before=self.clock(), error="sent to a former staff chat"
+            )
+            await self.staff_chat.gather(session)
+        log.warning(
+            "outbox message %s was for a former staff chat (%s); it goes to the staff chat", row.id, row.chat_id
+        )
+        self.wake.set()
+        return True
 
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
@@ -511,7 +601,7 @@ class OutboxSender:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
-        if await self._hold(row):
+        if await self._to_the_staff_chat_now(row) or await self._hold(row):
             return
         now = self.clock()
         async with self.database.session() as session:

@@ -25,16 +25,16 @@ def _button_too_old(error: object) -> bool:
     )
 
 
-async def _answer(update: Update, context: DiaryContext) -> str:
+async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     """The crisis text when the words that failed speak of suicide or self-harm: a patient's crisis
     message must get it even when the diary could not store the message (the database down, a bug).
     For the patient's language and country when the database can still say them, else the sender's
-    language and the text for any country."""
+    language and the text for any country. True with the crisis text."""
     message = update.effective_message
     words = clean((message.text if message.text is not None else words_of(message)) if message else "")
     intake = context.services.intake
     if not words or not intake.crisis_language.matches(words):
-        return context.text("error")
+        return context.text("error"), False
     user = update.effective_user
     patient, stored = None, False
     try:  # a new context: the gate's lookup is not in it
@@ -44,12 +44,13 @@ async def _answer(update: Update, context: DiaryContext) -> str:
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
     if stored:  # its crisis text and card were queued with it, in the same transaction
-        return context.text("error")
+        return context.text("error"), False
     # Staff have not seen this message: the log (without its words) is the one trace of it.
     log.error("update %s spoke of suicide or self-harm and was not stored: the crisis text goes", update.update_id)
     if patient is not None:
-        return intake.crisis_text(patient)
-    return intake.crisis_texts.text(context.services.catalog.language_for(user.language_code if user else None), None)
+        return intake.crisis_text(patient), True
+    language = context.services.catalog.language_for(user.language_code if user else None)
+    return intake.crisis_texts.text(language, None), True
 
 
 async def on_error(update: object, context: DiaryContext) -> None:
@@ -68,6 +69,9 @@ async def on_error(update: object, context: DiaryContext) -> None:
         if update.callback_query:
             await update.callback_query.answer(context.text("error"), show_alert=True)
         else:
-            await context.bot.send_message(update.effective_chat.id, await _answer(update, context))
+            text, crisis = await _answer(update, context)
+            await context.bot.send_message(update.effective_chat.id, text)
+            if crisis:  # a later try that stores the message does not queue it again
+                context.services.intake.crisis_text_sent.add(update.update_id)
     except Exception:  # the reply is a courtesy; failing to send it must not raise again
         log.warning("could not tell the patient about the failure (update %s)", update_id)
