@@ -230,6 +230,122 @@ async def test_an_invite_link_in_a_caption_reaches_staff_without_its_token(diary
     assert token not in shown and again not in shown
 
 
+def link(text: str, words: str, url: str) -> dict[str, object]:
+    """A text_link entity over `words` in `text`, as formatted text carries it (offsets in UTF-16 units)."""
+    return {"type": "text_link", "offset": units(text[: text.index(words)]), "length": units(words), "url": url}
+
+
+def everything_shown(diary: Diary) -> str:
+    """All the staff chat holds: texts, captions, entities' addresses and the items copied there."""
+    return " ".join(f"{m.text} {m.caption} {m.entities} {m.media}" for m in staff_chat(diary))
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_behind_formatted_words_reaches_staff_without_its_token(diary: Diary) -> None:
+    """Formatted text hides a link's address behind its words ("click here"): a copy keeps it, so a photo
+    whose caption hides a re-link link handed its token to the staff chat, and typed words lost the address
+    altogether. Staff see the words with the address after them, the token blanked."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    url = f"https://t.me/diary_bot?start={token}"
+    text = "The nurse said click here to move my diary, is that right?"
+    diary.standin.user_message(ben.json, text, entities=[link(text, "click here", url)])
+    await diary.wait_until(lambda: any("move my diary" in (m.text or "") for m in staff_chat(diary)))
+    shown = next(m.text or "" for m in staff_chat(diary) if "move my diary" in (m.text or ""))
+    assert "click here (https://t.me/diary_bot?start=…) to move my diary" in shown
+
+    caption = "what is this link?"
+    photo = diary.standin.user_media(
+        ben.json, "photo", diary.standin.new_file("photo", 1000), caption=caption, entities=[link(caption, "link", url)]
+    )
+    await diary.wait_until(lambda: any(m.kind == "photo" for m in staff_chat(diary)))
+    (copy,) = [m for m in staff_chat(diary) if m.kind == "photo"]
+    assert copy.caption == "what is this link (https://t.me/diary_bot?start=…)?"
+    # An edit that hides another link behind the caption's words.
+    again = await diary.invite("P-0001", relink=True)
+    caption = "and this one?"
+    reply = ben.expect_reply()
+    diary.standin.edit_user_message(
+        photo, caption=caption, entities=[link(caption, "this one", f"https://t.me/diary_bot?start={again}")]
+    )
+    await reply
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.kind == "photo"]) == 2)
+    assert [m for m in staff_chat(diary) if m.kind == "photo"][-1].caption == (
+        "and this one (https://t.me/diary_bot?start=…)?"
+    )
+    # A link to anything else is copied as sent, its address behind its words.
+    caption = "my leaflet"
+    leaflet = "https://crps.example.org/leaflet"
+    diary.standin.user_media(
+        ben.json,
+        "photo",
+        diary.standin.new_file("photo", 1000),
+        caption=caption,
+        entities=[link(caption, "leaflet", leaflet)],
+    )
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.kind == "photo"]) == 3)
+    third = [m for m in staff_chat(diary) if m.kind == "photo"][-1]
+    assert third.caption == "my leaflet" and leaflet in str(third.entities)
+    await all_sent(diary)
+    assert token not in everything_shown(diary) and again not in everything_shown(diary)
+    assert all(token not in m.text and again not in m.text for m in await stored_messages(diary))
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_in_a_poll_a_place_or_a_contact_reaches_staff_without_its_token(diary: Diary) -> None:
+    """A poll, a checklist, a place or a contact is copied to the staff chat as it is, with no caption to
+    replace: one that holds an invite link reaches staff as its words instead, the token blanked."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    url = f"https://t.me/diary_bot?start={token}"
+    poll = {
+        "id": "5002",
+        "question": f"Which link do I open, {url} or the old one?",
+        "options": [
+            {"text": "the new one", "voter_count": 0, "persistent_id": "1"},
+            {"text": url, "voter_count": 0, "persistent_id": "2"},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+    tasks = [{"id": 1, "text": f"open {url}"}]
+    place = {"latitude": 52.52, "longitude": 13.4}
+    venue = {"location": place, "title": f"Clinic {url}", "address": "Charitéplatz 1"}
+    contact = {"phone_number": "+49301234", "first_name": "Clinic", "vcard": f"BEGIN:VCARD\nURL:{url}\nEND:VCARD"}
+    sent = [
+        ("poll", {"poll": poll}, "a poll"),
+        ("checklist", {"checklist": {"title": "to do", "tasks": tasks}}, "a checklist"),
+        ("venue", {"venue": venue, "location": place}, "a place"),
+        ("contact", {"contact": contact}, "a contact"),
+    ]
+    for number, (kind, media, what) in enumerate(sent, 1):
+        reply = ben.expect_reply()
+        diary.standin.user_media(ben.json, kind, media)
+        assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent.")
+        await diary.wait_until(
+            lambda: sum("held an invite link" in (m.text or "") for m in staff_chat(diary)) == number  # noqa: B023
+        )
+        shown = [m for m in staff_chat(diary) if "held an invite link" in (m.text or "")][-1]
+        assert shown.text is not None and shown.text.startswith(f"P-0001 sent {what}"), shown.text
+        assert "https://t.me/diary_bot?start=…" in shown.text
+        assert [label for label, _ in shown.buttons] == ["Reply", "Seen"]
+    await all_sent(diary)
+    assert not [m for m in staff_chat(diary) if m.copied_from is not None]
+    assert token not in everything_shown(diary)
+    assert "Which link do I open" in everything_shown(diary) and "Charitéplatz 1" in everything_shown(diary)
+
+    # Without a link, each is copied as before.
+    diary.standin.user_media(ben.json, "venue", {"venue": {**venue, "title": "Clinic"}, "location": place})
+    await diary.wait_until(lambda: any(m.copied_from is not None for m in staff_chat(diary)))
+
+
 @SQLITE_ONLY
 async def test_a_5000_character_message_reaches_staff_whole(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")

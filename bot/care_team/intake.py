@@ -181,11 +181,17 @@ class Intake:
         update_id: int,
         now: datetime,
         album: str | None = None,
+        shown: str = "",
     ) -> Received:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
-        patient's code; its caption is read like any text. `album`: Telegram's media_group_id."""
+        patient's code; its caption is read like any text. `album`: Telegram's media_group_id. `shown`: what
+        else a copy would show (a place's name, a contact's card), not read as the patient's words.
+
+        A poll, a checklist, a place or a contact that holds an invite link cannot be copied without it (a
+        copy's caption is all the bot may replace): staff get its words, the token blanked, instead."""
         assert patient.id is not None
         recaption = kind in CAPTIONED and linked_token(caption) is not None
+        as_words = kind not in CAPTIONED and linked_token(f"{caption}\n{shown}") is not None
         caption = kept(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
         async with self.database.session() as session:
@@ -201,18 +207,23 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
-            await self._copy_to_staff(
-                session,
-                patient,
-                "staff.sent_media",
-                kind,
-                (chat_id, message_id),
-                caption,
-                stored,
-                now,
-                crisis=crisis,
-                recaption=recaption,
-            )
+            if as_words:
+                words = "\n".join(part for part in (caption, kept(shown)) if part)
+                what = self._what(kind)
+                await self._forward(session, patient, words, stored, "staff.sent_as_words", now, what=what)
+            else:
+                await self._copy_to_staff(
+                    session,
+                    patient,
+                    "staff.sent_media",
+                    kind,
+                    (chat_id, message_id),
+                    caption,
+                    stored,
+                    now,
+                    crisis=crisis,
+                    recaption=recaption,
+                )
             told = self._album_told(patient.id, album, now)
             if crisis:
                 await self._crisis(session, patient, caption, stored, now)
@@ -503,7 +514,7 @@ class Intake:
         length when longer: the whole follows as text, as for any long caption)."""
         priority = Priority.URGENT if crisis else Priority.CONVERSATION
         long_caption = units(words) > CAPTION_LIMIT
-        what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
+        what = self._what(kind)
         staff_chat_id = await self.staff_chat.destination(session)
         await outbox.enqueue(
             session=session,
@@ -538,14 +549,16 @@ class Intake:
         now: datetime,
         *,
         priority: Priority = Priority.CONVERSATION,
+        **values: str,
     ) -> None:
         """The whole text to the staff chat under the patient's code, in as many parts as it takes;
-        the last part carries Reply and Seen (when it is a message the patient sent: `stored`)."""
+        the last part carries Reply and Seen (when it is a message the patient sent: `stored`). `values`:
+        the header's other words."""
         staff_chat_id = await self.staff_chat.destination(session)
         parts = in_parts(
             text,
-            self._staff_text(header, code=patient.code) + "\n",
-            self._staff_text(f"{header}_part", code=patient.code, part="{part}", parts="{parts}") + "\n",
+            self._staff_text(header, code=patient.code, **values) + "\n",
+            self._staff_text(f"{header}_part", code=patient.code, part="{part}", parts="{parts}", **values) + "\n",
         )
         for number, part in enumerate(parts, 1):
             await outbox.enqueue(
@@ -582,6 +595,10 @@ class Intake:
             priority=priority,
             now=now,
         )
+
+    def _what(self, kind: str) -> str:
+        """'a photo', 'a voice message'... for the staff chat's "P-0012 sent a photo"."""
+        return self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
 
     def _staff_text(self, key: str, **values: object) -> str:
         return self.catalog.text(self.catalog.default_language, key, **values)
