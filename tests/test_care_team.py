@@ -157,6 +157,26 @@ async def test_a_staff_reply_reaches_the_patient_and_seen_tells_them(diary: Diar
     ]
 
 
+@SQLITE_ONLY
+async def test_a_staff_reply_with_a_link_behind_its_words_reaches_the_patient_with_the_link(diary: Diary) -> None:
+    """A nurse who formats a link onto words ("our leaflet", Ctrl+K on a desktop) sends its address hidden
+    behind them: the patient, who gets the reply as plain text, must still get the address."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Where can I read about desensitisation?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    text = "Please read our leaflet before Tuesday."
+    leaflet = "https://clinic.example.org/crps/desensitisation.pdf"
+    diary.standin.user_message(
+        sam.json, text, STAFF_CHAT, reply_to=forwarded, entities=[link(text, "our leaflet", leaflet)]
+    )
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team: Please read our leaflet ({leaflet}) before Tuesday."
+
+
 async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     ada = SimulatedUser(diary.standin, 900, "Ada")
