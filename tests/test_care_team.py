@@ -250,6 +250,27 @@ async def test_an_invite_link_in_a_caption_reaches_staff_without_its_token(diary
     assert token not in shown and again not in shown
 
 
+@SQLITE_ONLY
+async def test_an_invite_link_wrapped_in_another_link_reaches_staff_without_its_token(diary: Diary) -> None:
+    """A clinic that emails the link may have it wrapped by the mail service's link checker, which escapes
+    its "?" and "=" ("%3Fstart%3D"): pasted into the chat, the token must be blanked there too."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    wrapped = (
+        "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Ft.me%2Fdiary_bot%3Fstart%3D"
+        f"{token}&data=05%7C02"
+    )
+    again = await diary.invite("P-0001", relink=True)
+    twice = f"https://www.google.com/url?q=https://t.me/diary_bot%253Fstart%253D{again}&sa=D"
+    ben.say(f"The email link goes here {wrapped} and this one {twice} is it right?")
+    await diary.wait_until(lambda: any("is it right?" in (m.text or "") for m in staff_chat(diary)))
+    shown = next(m.text or "" for m in staff_chat(diary) if "is it right?" in (m.text or ""))
+    assert "%2Fdiary_bot%3Fstart%3D…&data=05%7C02" in shown and "diary_bot%253Fstart%253D…&sa=D" in shown
+    assert token not in shown and again not in shown
+    assert all(token not in m.text and again not in m.text for m in await stored_messages(diary))
+
+
 def link(text: str, words: str, url: str) -> dict[str, object]:
     """A text_link entity over `words` in `text`, as formatted text carries it (offsets in UTF-16 units)."""
     return {"type": "text_link", "offset": units(text[: text.index(words)]), "length": units(words), "url": url}
