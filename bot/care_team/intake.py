@@ -7,7 +7,7 @@ replayed update finds it stored and changes nothing. Then it is filed:
 - any other text while a check-in is asking a question becomes that check-in's note;
 - anything else is a message for the care team, passed to the staff chat whole (in parts when long;
   photos, voice notes and the rest are copied there), and the patient is told it was passed on;
-- words of suicide or self-harm, wherever they appear (a sentence sent in two messages is read as
+- words of suicide or self-harm, wherever they appear (a sentence sent in several messages is read as
   one), get the clinic's crisis text at once and an urgent alert of their own.
 
 What the patient is told goes through the outbox in the same transaction, so a crash can neither lose
@@ -74,8 +74,10 @@ CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animatio
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
-# A typed message is read for crisis language together with the one before it sent within this while.
+# A typed message is read for crisis language together with those typed within this while before and after it,
+# up to this many each side ("i want" / "to" / "die").
 ONE_SENTENCE = timedelta(minutes=3)
+SENTENCE_MESSAGES = 5
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -115,19 +117,9 @@ class Intake:
         async with self.database.session() as session:
             if not crisis:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages.
-                previous = await patient_messages.previous_text(
-                    session=session, patient_id=patient.id, since=now - ONE_SENTENCE
-                )
-                if previous is not None and not previous.crisis and previous.telegram_message_id is not None:
-                    # As it now reads ("I want to kiss" put right to "I want to kill" before "myself" came), and in
-                    # the order typed: by webhook the first may come last (its POST tried again).
-                    words = await patient_messages.latest_version(
-                        session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
-                    )
-                    typed_later = previous.telegram_message_id > message_id
-                    together = f"{text}\n{words}" if typed_later else f"{words}\n{text}"
-                    if self.crisis_language.matches(together):
-                        crisis, read_as = True, together
+                together = await self._in_sentence(session, patient.id, message_id, text, now)
+                if together is not None:
+                    crisis, read_as = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
             # within the day): the patient's correction is what staff and the check-in have, and this older
             # version is only kept. An edit from before this account was linked (a re-link) is of another
@@ -270,9 +262,10 @@ class Intake:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-                # "I just want to" and "dine", put right to "die": read with the message typed just before, as
-                # the message itself was when it came; "I want to kiss" put right before "myself", with the one after.
-                together = await self._read_together(session, first, text)
+            if first is not None and first.kind == "text":
+                # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
+                # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
+                together = await self._in_sentence(session, patient.id, message_id, text, first.received_at)
                 if together is not None:
                     crisis, read_as = True, together
             noted = await checkins.with_note_from(
@@ -331,28 +324,45 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
-    async def _read_together(self, session: AsyncSession, edited: PatientMessage | None, text: str) -> str | None:
-        """The edited message's new words after the message typed just before it, or before the one typed just
-        after it (within ONE_SENTENCE, and not itself a crisis, already answered), when the two read together
-        are crisis language."""
-        if edited is None or edited.kind != "text":
+    async def _in_sentence(
+        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
+    ) -> str | None:
+        """`text`, of the message `message_id` received `at`, read with the messages typed just before and after
+        it (within ONE_SENTENCE, each as it now reads, in the order typed), when together they are crisis
+        language: "i want", "to", "die". Not with one that was itself crisis language, nor across it: its
+        words were heard and its card shows them."""
+        near = await patient_messages.typed_between(
+            session=session, patient_id=patient_id, since=at - ONE_SENTENCE, until=at + ONE_SENTENCE, limit=20
+        )
+        # In the order typed: by webhook a message may come after the one typed next (its POST tried again).
+        numbered = sorted(
+            ((m.telegram_message_id or 0, m) for m in near if m.telegram_message_id not in (None, message_id)),
+            key=lambda pair: pair[0],
+        )
+        before = await self._as_now([m for n, m in numbered if n < message_id][-SENTENCE_MESSAGES:], session)
+        after = await self._as_now([m for n, m in numbered if n > message_id][:SENTENCE_MESSAGES], session)
+        if any(heard for _, heard in before):
+            before = before[max(i for i, (_, heard) in enumerate(before) if heard) + 1 :]
+        if any(heard for _, heard in after):
+            after = after[: min(i for i, (_, heard) in enumerate(after) if heard)]
+        if not before and not after:
             return None
-        before = await patient_messages.typed_before(
-            session=session, message=edited, since=edited.received_at - ONE_SENTENCE
-        )
-        after = await patient_messages.typed_after(
-            session=session, message=edited, until=edited.received_at + ONE_SENTENCE
-        )
-        for neighbour, edited_first in ((before, False), (after, True)):
-            if neighbour is None or neighbour.crisis or neighbour.telegram_message_id is None:
-                continue
-            words = await patient_messages.latest_version(
-                session=session, patient_id=edited.patient_id, telegram_message_id=neighbour.telegram_message_id
+        together = "\n".join([*(words for words, _ in before), text, *(words for words, _ in after)])
+        return together if self.crisis_language.matches(together) else None
+
+    @staticmethod
+    async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[tuple[str, bool]]:
+        """Each message's words as they now read ("I want to kiss" may have been put right to "kill"), and
+        whether it was heard as crisis language, as first sent or in an edit."""
+        read = []
+        for message in messages:
+            assert message.telegram_message_id is not None
+            latest = await patient_messages.latest(
+                session=session, patient_id=message.patient_id, telegram_message_id=message.telegram_message_id
             )
-            together = f"{text}\n{words}" if edited_first else f"{words}\n{text}"
-            if self.crisis_language.matches(together):
-                return together
-        return None
+            latest = latest or message
+            read.append((latest.text, message.crisis or latest.crisis))
+        return read
 
     async def _corrected_answer(
         self, session: AsyncSession, first: PatientMessage, text: str, now: datetime
