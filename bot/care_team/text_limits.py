@@ -101,12 +101,15 @@ def with_links(text: str, links: list[tuple[int, int, str]]) -> str:
     encoded = text.encode("utf-16-le")
 
     def piece(start: int, end: int) -> str:
-        return encoded[2 * start : 2 * end].decode("utf-16-le", errors="surrogatepass")
+        return encoded[2 * start : 2 * end].decode("utf-16-le")
+
+    def between_characters(at: int) -> bool:  # not inside an emoji's pair of units
+        return at == len(encoded) // 2 or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
 
     out, done = [], 0
     for offset, length, address in sorted(links):
         end = offset + length
-        if offset < done or end > units(text):
+        if offset < done or end > units(text) or not (between_characters(offset) and between_characters(end)):
             continue  # not a place in this text: nothing to add there
         out.append(piece(done, end))
         if piece(offset, end).strip() != address:
