@@ -476,6 +476,23 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
 
 
 @SQLITE_ONLY
+async def test_an_edit_of_a_notes_last_message_changes_that_part_of_the_note(diary: Diary) -> None:
+    """A note typed in two messages is one note; the patient edits the second. The words they changed must
+    change there, even when the first message holds the same words: the note is the patient's record."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    for words in ["no pain in the morning", "pain"]:
+        await ben.send(words)
+        await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "pain"][-1]
+    reply = await ben.edit(said, "pain since lunch, worse than yesterday")
+    assert reply is not None and (reply.text or "").startswith("Your note is updated")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "no pain in the morning\npain since lunch, worse than yesterday"
+
+
+@SQLITE_ONLY
 async def test_a_checkin_the_patient_deleted_comes_again_when_they_type_an_answer(diary: Diary) -> None:
     """A patient deleted the check-in from their chat (Telegram lets them delete the bot's messages too),
     then typed the pain score. It is saved, and the check-in comes again with its next question, instead

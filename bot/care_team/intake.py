@@ -298,7 +298,10 @@ class Intake:
             state = None
             if noted is not None and noted.id is not None:
                 note = (await checkins.answers(session=session, checkin_id=noted.id)).get("note", "")
-                changed = note.replace(before, text, 1) if before and before in note else text
+                # The note's last part is this message (a later one would have become the note's message): the
+                # last of its words that read so, not the first ("no pain in the morning", then "pain" edited).
+                head, found, tail = note.rpartition(before) if before else ("", "", "")
+                changed = f"{head}{text}{tail}" if found else text
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
