@@ -102,6 +102,19 @@ async def latest(*, session: AsyncSession, patient_id: int, telegram_message_id:
     )
 
 
+async def latest_of(
+    *, session: AsyncSession, patient_id: int, telegram_message_ids: list[int]
+) -> dict[int, PatientMessage]:
+    """The newest version (its last edit, or the original) of each of these messages, by number."""
+    rows = await execute(
+        session,
+        select(MESSAGES)
+        .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id.in_(telegram_message_ids))
+        .order_by(MESSAGES.c.id),
+    )
+    return {row.telegram_message_id: PatientMessage(**row._mapping) for row in rows.all()}
+
+
 async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
     """The newest text of a message (its last edit, or the original)."""
     found = await latest(session=session, patient_id=patient_id, telegram_message_id=telegram_message_id)

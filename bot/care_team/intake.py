@@ -357,14 +357,17 @@ class Intake:
     async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[tuple[str, bool]]:
         """Each message's words as they now read ("I want to kiss" may have been put right to "kill"), and
         whether it was heard as crisis language, as first sent or in an edit."""
+        if not messages:
+            return []
+        latest = await patient_messages.latest_of(
+            session=session,
+            patient_id=messages[0].patient_id,
+            telegram_message_ids=[m.telegram_message_id for m in messages if m.telegram_message_id is not None],
+        )
         read = []
         for message in messages:
-            assert message.telegram_message_id is not None
-            latest = await patient_messages.latest(
-                session=session, patient_id=message.patient_id, telegram_message_id=message.telegram_message_id
-            )
-            latest = latest or message
-            read.append((latest.text, message.crisis or latest.crisis))
+            now_reads = latest.get(message.telegram_message_id or 0, message)
+            read.append((now_reads.text, message.crisis or now_reads.crisis))
         return read
 
     async def _corrected_answer(
