@@ -77,12 +77,19 @@ def shown_of(message: Message) -> str:
         return f"{message.venue.title}\n{message.venue.address}"
     if message.contact is not None:
         contact = message.contact
-        vcard = [
-            line.partition(":")[2] for line in (contact.vcard or "").splitlines() if line.upper().startswith("URL")
-        ]
         name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
-        return "\n".join([name, contact.phone_number, *vcard])
+        return "\n".join([name, contact.phone_number, *_vcard_links(contact.vcard or "")])
     return ""
+
+
+def _vcard_links(vcard: str) -> list[str]:
+    """A contact card's web addresses and notes ("URL:…", Apple's "item1.URL;type=pref:https\\://…", "NOTE:…")."""
+    found = []
+    for line in vcard.splitlines():
+        name, _, value = line.partition(":")
+        if name.split(";")[0].split(".")[-1].upper() in ("URL", "NOTE"):
+            found.append(value.replace("\\:", ":"))
+    return found
 
 
 async def received(update: Update, context: DiaryContext) -> None:
