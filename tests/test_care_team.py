@@ -477,10 +477,9 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
 
 
-@SQLITE_ONLY
-async def test_an_edit_of_a_notes_last_message_changes_that_part_of_the_note(diary: Diary) -> None:
-    """A note typed in two messages is one note; the patient edits the second. The words they changed must
-    change there, even when the first message holds the same words: the note is the patient's record."""
+async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: Diary) -> None:
+    """A note typed in two messages is one note; the patient edits the second, then the first. The words they
+    changed must change there, even when the other message holds the same words: the note is their record."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     await ben.send("/checkin")
@@ -492,6 +491,15 @@ async def test_an_edit_of_a_notes_last_message_changes_that_part_of_the_note(dia
     assert reply is not None and (reply.text or "").startswith("Your note is updated")
     answers = {a.item: a.value for a in await diary.answers()}
     assert answers["note"] == "no pain in the morning\npain since lunch, worse than yesterday"
+
+    # Its first message put right: the note says so too, and staff are not sent the edit out of its context.
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "no pain in the morning"][-1]
+    reply = await ben.edit(said, "no pain until ten")
+    assert reply is not None and (reply.text or "").startswith("Your note is updated")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "no pain until ten\npain since lunch, worse than yesterday"
+    await all_sent(diary)
+    assert not staff_chat(diary)
 
 
 @SQLITE_ONLY

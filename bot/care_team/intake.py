@@ -258,11 +258,11 @@ class Intake:
                 # words were heard and passed on when they came; a second time would only repeat them.
                 return ALREADY
             first = None
-            if not crisis and media is None:
+            if media is None:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-            if first is not None and first.kind == "text":
+            if not crisis and first is not None and first.kind == "text":
                 # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
                 # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
                 together = await self._in_sentence(session, patient.id, message_id, text, first.received_at)
@@ -271,6 +271,19 @@ class Intake:
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
+            last_part = noted is not None
+            if noted is None and first is not None and first.filed_as == FiledAs.NOTE and before:
+                # An earlier message of a note typed in several ("I took 2 tablets", "and slept badly"): the note is
+                # the patient's record, and it must say what they now wrote, as for its last message.
+                earlier = await checkins.open_since(
+                    session=session, patient_id=patient.id, at=first.received_at, now=now
+                )
+                note = (
+                    (await checkins.answers(session=session, checkin_id=earlier.id)).get("note", "")
+                    if earlier and earlier.id
+                    else ""
+                )
+                noted = earlier if before in note else None
             corrected = None
             if noted is None and not crisis and first is not None:
                 corrected = await self._corrected_answer(session, first, text, now)
@@ -298,9 +311,13 @@ class Intake:
             state = None
             if noted is not None and noted.id is not None:
                 note = (await checkins.answers(session=session, checkin_id=noted.id)).get("note", "")
-                # The note's last part is this message (a later one would have become the note's message): the
-                # last of its words that read so, not the first ("no pain in the morning", then "pain" edited).
-                head, found, tail = note.rpartition(before) if before else ("", "", "")
+                # The note's last part is the note's message (a later one would have become it): the last of its
+                # words that read so, not the first ("no pain in the morning", then "pain" edited); an earlier
+                # part's, the first.
+                if not before:
+                    head, found, tail = "", "", ""
+                else:
+                    head, found, tail = note.rpartition(before) if last_part else note.partition(before)
                 changed = f"{head}{text}{tail}" if found else text
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
