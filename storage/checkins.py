@@ -196,6 +196,21 @@ async def with_note_from(*, session: AsyncSession, patient_id: int, message_id: 
     return CheckIn(**row._mapping) if row else None
 
 
+async def open_since(*, session: AsyncSession, patient_id: int, at: datetime, now: datetime) -> CheckIn | None:
+    """The patient's newest check-in started by `at` and not yet closed at `now`: the one a note typed at `at`
+    went to, when it is still open."""
+    row = (
+        await execute(
+            session,
+            select(CHECKINS)
+            .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.started_at <= at, CHECKINS.c.closes_at > now)
+            .order_by(CHECKINS.c.started_at.desc(), CHECKINS.c.id.desc())
+            .limit(1),
+        )
+    ).first()
+    return CheckIn(**row._mapping) if row else None
+
+
 async def answer_given_at(
     *, session: AsyncSession, patient_id: int, at: datetime, now: datetime
 ) -> tuple[CheckIn, str] | None:

@@ -56,10 +56,9 @@ async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisi
     await execute(session, update(MESSAGES).where(MESSAGES.c.id == message_id).values(filed_as=filed_as, crisis=crisis))
 
 
-async def _one(session: AsyncSession, *where: ColumnElement[bool], oldest: bool = False) -> PatientMessage | None:
-    """The newest message that meets `where` (the oldest, with `oldest`)."""
-    order = MESSAGES.c.id if oldest else MESSAGES.c.id.desc()
-    row = (await execute(session, select(MESSAGES).where(*where).order_by(order).limit(1))).first()
+async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMessage | None:
+    """The newest message that meets `where`."""
+    row = (await execute(session, select(MESSAGES).where(*where).order_by(MESSAGES.c.id.desc()).limit(1))).first()
     return PatientMessage(**row._mapping) if row else None
 
 
@@ -74,48 +73,52 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
     )
 
 
-async def previous_text(*, session: AsyncSession, patient_id: int, since: datetime) -> PatientMessage | None:
-    """The patient's newest typed message received since `since` (not media, an edit or a request)."""
+async def typed_between(
+    *, session: AsyncSession, patient_id: int, since: datetime, until: datetime, limit: int
+) -> list[PatientMessage]:
+    """The patient's typed messages (not media, edits or requests) received from `since` to `until`, the
+    `limit` newest, in the order they came."""
+    rows = (
+        await execute(
+            session,
+            select(MESSAGES)
+            .where(
+                MESSAGES.c.patient_id == patient_id,
+                MESSAGES.c.received_at >= since,
+                MESSAGES.c.received_at <= until,
+                MESSAGES.c.kind == "text",
+            )
+            .order_by(MESSAGES.c.id.desc())
+            .limit(limit),
+        )
+    ).all()
+    return [PatientMessage(**row._mapping) for row in reversed(rows)]
+
+
+async def latest(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
+    """The newest version of a message (its last edit, or the original)."""
     return await _one(
-        session, MESSAGES.c.patient_id == patient_id, MESSAGES.c.received_at >= since, MESSAGES.c.kind == "text"
+        session, MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id == telegram_message_id
     )
 
 
-async def typed_before(*, session: AsyncSession, message: PatientMessage, since: datetime) -> PatientMessage | None:
-    """The message the patient typed just before `message` (not media, an edit or a request), if since `since`."""
-    return await _one(
+async def latest_of(
+    *, session: AsyncSession, patient_id: int, telegram_message_ids: list[int]
+) -> dict[int, PatientMessage]:
+    """The newest version (its last edit, or the original) of each of these messages, by number."""
+    rows = await execute(
         session,
-        MESSAGES.c.patient_id == message.patient_id,
-        MESSAGES.c.id < message.id,
-        MESSAGES.c.received_at >= since,
-        MESSAGES.c.kind == "text",
+        select(MESSAGES)
+        .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id.in_(telegram_message_ids))
+        .order_by(MESSAGES.c.id),
     )
-
-
-async def typed_after(*, session: AsyncSession, message: PatientMessage, until: datetime) -> PatientMessage | None:
-    """The message the patient typed just after `message` (not media, an edit or a request), if by `until`."""
-    return await _one(
-        session,
-        MESSAGES.c.patient_id == message.patient_id,
-        MESSAGES.c.id > message.id,
-        MESSAGES.c.received_at <= until,
-        MESSAGES.c.kind == "text",
-        oldest=True,
-    )
+    return {row.telegram_message_id: PatientMessage(**row._mapping) for row in rows.all()}
 
 
 async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
     """The newest text of a message (its last edit, or the original)."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES.c.text)
-            .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id == telegram_message_id)
-            .order_by(MESSAGES.c.id.desc())
-            .limit(1),
-        )
-    ).first()
-    return str(row[0]) if row else None
+    found = await latest(session=session, patient_id=patient_id, telegram_message_id=telegram_message_id)
+    return found.text if found is not None else None
 
 
 async def edited_since(*, session: AsyncSession, patient_id: int, telegram_message_id: int, since: datetime) -> bool:

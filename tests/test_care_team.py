@@ -157,6 +157,26 @@ async def test_a_staff_reply_reaches_the_patient_and_seen_tells_them(diary: Diar
     ]
 
 
+@SQLITE_ONLY
+async def test_a_staff_reply_with_a_link_behind_its_words_reaches_the_patient_with_the_link(diary: Diary) -> None:
+    """A nurse who formats a link onto words ("our leaflet", Ctrl+K on a desktop) sends its address hidden
+    behind them: the patient, who gets the reply as plain text, must still get the address."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Where can I read about desensitisation?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    text = "Please read our leaflet before Tuesday."
+    leaflet = "https://clinic.example.org/crps/desensitisation.pdf"
+    diary.standin.user_message(
+        sam.json, text, STAFF_CHAT, reply_to=forwarded, entities=[link(text, "our leaflet", leaflet)]
+    )
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team: Please read our leaflet ({leaflet}) before Tuesday."
+
+
 async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     ada = SimulatedUser(diary.standin, 900, "Ada")
@@ -228,6 +248,145 @@ async def test_an_invite_link_in_a_caption_reaches_staff_without_its_token(diary
     assert edited.caption == "this one: https://t.me/diary_bot?start=…"
     shown = " ".join(f"{m.text or ''} {m.caption or ''}" for m in staff_chat(diary))
     assert token not in shown and again not in shown
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_wrapped_in_another_link_reaches_staff_without_its_token(diary: Diary) -> None:
+    """A clinic that emails the link may have it wrapped by the mail service's link checker, which escapes
+    its "?" and "=" ("%3Fstart%3D"): pasted into the chat, the token must be blanked there too."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    wrapped = (
+        "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Ft.me%2Fdiary_bot%3Fstart%3D"
+        f"{token}&data=05%7C02"
+    )
+    again = await diary.invite("P-0001", relink=True)
+    twice = f"https://www.google.com/url?q=https://t.me/diary_bot%253Fstart%253D{again}&sa=D"
+    ben.say(f"The email link goes here {wrapped} and this one {twice} is it right?")
+    await diary.wait_until(lambda: any("is it right?" in (m.text or "") for m in staff_chat(diary)))
+    shown = next(m.text or "" for m in staff_chat(diary) if "is it right?" in (m.text or ""))
+    assert "%2Fdiary_bot%3Fstart%3D…&data=05%7C02" in shown and "diary_bot%253Fstart%253D…&sa=D" in shown
+    assert token not in shown and again not in shown
+    assert all(token not in m.text and again not in m.text for m in await stored_messages(diary))
+
+
+def link(text: str, words: str, url: str) -> dict[str, object]:
+    """A text_link entity over `words` in `text`, as formatted text carries it (offsets in UTF-16 units)."""
+    return {"type": "text_link", "offset": units(text[: text.index(words)]), "length": units(words), "url": url}
+
+
+def everything_shown(diary: Diary) -> str:
+    """All the staff chat holds: texts, captions, entities' addresses and the items copied there."""
+    return " ".join(f"{m.text} {m.caption} {m.entities} {m.media}" for m in staff_chat(diary))
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_behind_formatted_words_reaches_staff_without_its_token(diary: Diary) -> None:
+    """Formatted text hides a link's address behind its words ("click here"): a copy keeps it, so a photo
+    whose caption hides a re-link link handed its token to the staff chat, and typed words lost the address
+    altogether. Staff see the words with the address after them, the token blanked."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    url = f"https://t.me/diary_bot?start={token}"
+    text = "The nurse said click here to move my diary, is that right?"
+    diary.standin.user_message(ben.json, text, entities=[link(text, "click here", url)])
+    await diary.wait_until(lambda: any("move my diary" in (m.text or "") for m in staff_chat(diary)))
+    shown = next(m.text or "" for m in staff_chat(diary) if "move my diary" in (m.text or ""))
+    assert "click here (https://t.me/diary_bot?start=…) to move my diary" in shown
+
+    caption = "what is this link?"
+    photo = diary.standin.user_media(
+        ben.json, "photo", diary.standin.new_file("photo", 1000), caption=caption, entities=[link(caption, "link", url)]
+    )
+    await diary.wait_until(lambda: any(m.kind == "photo" for m in staff_chat(diary)))
+    (copy,) = [m for m in staff_chat(diary) if m.kind == "photo"]
+    assert copy.caption == "what is this link (https://t.me/diary_bot?start=…)?"
+    # An edit that hides another link behind the caption's words.
+    again = await diary.invite("P-0001", relink=True)
+    caption = "and this one?"
+    reply = ben.expect_reply()
+    diary.standin.edit_user_message(
+        photo, caption=caption, entities=[link(caption, "this one", f"https://t.me/diary_bot?start={again}")]
+    )
+    await reply
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.kind == "photo"]) == 2)
+    assert [m for m in staff_chat(diary) if m.kind == "photo"][-1].caption == (
+        "and this one (https://t.me/diary_bot?start=…)?"
+    )
+    # A link to anything else is copied as sent, its address behind its words.
+    caption = "my leaflet"
+    leaflet = "https://crps.example.org/leaflet"
+    diary.standin.user_media(
+        ben.json,
+        "photo",
+        diary.standin.new_file("photo", 1000),
+        caption=caption,
+        entities=[link(caption, "leaflet", leaflet)],
+    )
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.kind == "photo"]) == 3)
+    third = [m for m in staff_chat(diary) if m.kind == "photo"][-1]
+    assert third.caption == "my leaflet" and leaflet in str(third.entities)
+    await all_sent(diary)
+    assert token not in everything_shown(diary) and again not in everything_shown(diary)
+    assert all(token not in m.text and again not in m.text for m in await stored_messages(diary))
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_in_a_poll_a_place_or_a_contact_reaches_staff_without_its_token(diary: Diary) -> None:
+    """A poll, a checklist, a place or a contact is copied to the staff chat as it is, with no caption to
+    replace: one that holds an invite link reaches staff as its words instead, the token blanked."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    url = f"https://t.me/diary_bot?start={token}"
+    poll = {
+        "id": "5002",
+        "question": f"Which link do I open, {url} or the old one?",
+        "options": [
+            {"text": "the new one", "voter_count": 0, "persistent_id": "1"},
+            {"text": url, "voter_count": 0, "persistent_id": "2"},
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+    tasks = [{"id": 1, "text": f"open {url}"}]
+    place = {"latitude": 52.52, "longitude": 13.4}
+    venue = {"location": place, "title": f"Clinic {url}", "address": "Charitéplatz 1"}
+    apple = url.replace(":", "\\:")  # a card from an iPhone escapes the address's colon
+    vcard = f"BEGIN:VCARD\nVERSION:3.0\nitem1.URL;type=pref:{apple}\nEND:VCARD"
+    contact = {"phone_number": "+49301234", "first_name": "Clinic", "vcard": vcard}
+    sent = [
+        ("poll", {"poll": poll}, "a poll"),
+        ("checklist", {"checklist": {"title": "to do", "tasks": tasks}}, "a checklist"),
+        ("venue", {"venue": venue, "location": place}, "a place"),
+        ("contact", {"contact": contact}, "a contact"),
+    ]
+    for number, (kind, media, what) in enumerate(sent, 1):
+        reply = ben.expect_reply()
+        diary.standin.user_media(ben.json, kind, media)
+        assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent.")
+        await diary.wait_until(
+            lambda: sum("held an invite link" in (m.text or "") for m in staff_chat(diary)) == number  # noqa: B023
+        )
+        shown = [m for m in staff_chat(diary) if "held an invite link" in (m.text or "")][-1]
+        assert shown.text is not None and shown.text.startswith(f"P-0001 sent {what}"), shown.text
+        assert "https://t.me/diary_bot?start=…" in shown.text
+        assert [label for label, _ in shown.buttons] == ["Reply", "Seen"]
+    await all_sent(diary)
+    assert not [m for m in staff_chat(diary) if m.copied_from is not None]
+    assert token not in everything_shown(diary)
+    assert "Which link do I open" in everything_shown(diary) and "Charitéplatz 1" in everything_shown(diary)
+
+    # Without a link, each is copied as before.
+    diary.standin.user_media(ben.json, "venue", {"venue": {**venue, "title": "Clinic"}, "location": place})
+    await diary.wait_until(lambda: any(m.copied_from is not None for m in staff_chat(diary)))
 
 
 @SQLITE_ONLY
@@ -316,6 +475,31 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     await all_sent(diary)
     assert not staff_chat(diary), "nothing typed during a check-in goes to the staff chat"
     assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
+
+
+async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: Diary) -> None:
+    """A note typed in two messages is one note; the patient edits the second, then the first. The words they
+    changed must change there, even when the other message holds the same words: the note is their record."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    for words in ["no pain in the morning", "pain"]:
+        await ben.send(words)
+        await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "pain"][-1]
+    reply = await ben.edit(said, "pain since lunch, worse than yesterday")
+    assert reply is not None and (reply.text or "").startswith("Your note is updated")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "no pain in the morning\npain since lunch, worse than yesterday"
+
+    # Its first message put right: the note says so too, and staff are not sent the edit out of its context.
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "no pain in the morning"][-1]
+    reply = await ben.edit(said, "no pain until ten")
+    assert reply is not None and (reply.text or "").startswith("Your note is updated")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "no pain until ten\npain since lunch, worse than yesterday"
+    await all_sent(diary)
+    assert not staff_chat(diary)
 
 
 @SQLITE_ONLY

@@ -9,7 +9,7 @@ that the patient keeps it as first sent. Crisis words typed without their spaces
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
 the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once. A sentence sent in two messages is read as one, also when either
+again); an album is acknowledged once. A sentence sent in two or more messages is read as one, also when one
 of its messages is put right in an edit (and after a re-link, whose messages Telegram numbers again).
 """
 
@@ -297,6 +297,47 @@ async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> N
     reply = await ben.send("sorry")
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), "the crisis was heard once"
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_a_sentence_sent_in_three_or_more_messages_is_read_as_one(diary: Diary) -> None:
+    """Some type a few words a message: "i want", "to", "die" each send, and no two of them read as crisis
+    language. The messages typed within a short while are read together, also when one is put right."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    sentences = [["i want", "to", "die"], ["ya no", "quiero", "vivir"], ["i'm gonna", "take", "all my pills"]]
+    for number, words in enumerate(sentences, 1):
+        diary.clock.advance(minutes=10)  # each sentence read alone
+        for word in words[:-1]:
+            reply = await ben.send(word)
+            assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), word
+        reply = await ben.send(words[-1])
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+        assert "\n".join(words) in (cards(diary)[-1].caption or ""), words
+
+    # Its middle message put right: "i don't", "want to", "leave anymore", then "live" for "leave".
+    diary.clock.advance(minutes=10)
+    for word in ["i don't", "want to"]:
+        await ben.send(word)
+    await ben.send("leave anymore")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "leave anymore"][-1]
+    assert len(cards(diary)) == 3
+    reply = await ben.edit(said, "live anymore")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 4)
+    assert "i don't\nwant to\nlive anymore" in (cards(diary)[-1].caption or "")
+
+    # Words typed after a crisis was heard are not read with it again, nor with what came before it.
+    reply = await ben.send("sorry")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    # Nor are messages typed long apart.
+    for word in ["i want", "to"]:
+        await ben.send(word)
+        diary.clock.advance(minutes=4)
+    reply = await ben.send("die")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
 
 
 @SQLITE_ONLY

@@ -7,7 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, around, in_parts, shorten, split, units
+from bot.care_team.text_limits import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    around,
+    in_parts,
+    shorten,
+    split,
+    units,
+    with_links,
+)
 
 
 def test_units_count_astral_characters_twice() -> None:
@@ -80,3 +89,17 @@ def test_around_fits_and_holds_the_middle_when_it_can(text: str, start: int, len
     assert units(passage) <= limit
     if units(text[start:end]) + 2 <= limit:
         assert text[start:end].strip() in passage
+
+
+def test_a_links_address_follows_its_words_placed_in_utf16_units() -> None:
+    """Telegram places a text_link in UTF-16 units: an emoji before it counts twice."""
+    text = "😀 see our leaflet, and this"
+    links = [(units("😀 see "), units("our leaflet"), "https://a.example"), (units(text) - 4, 4, "https://b.example")]
+    assert with_links(text, links) == "😀 see our leaflet (https://a.example), and this (https://b.example)"
+    assert with_links("https://a.example", [(0, 17, "https://a.example")]) == "https://a.example", "said already"
+    assert with_links("short", [(3, 10, "https://a.example")]) == "short", "a link beyond the text adds nothing"
+
+
+@given(st.text(alphabet=st.sampled_from("ab 😀é\n"), max_size=200), st.integers(0, 300), st.integers(0, 300))
+def test_a_links_address_never_loses_a_word(text: str, offset: int, length: int) -> None:
+    assert with_links(text, [(offset, length, "https://a.example")]).replace(" (https://a.example)", "", 1) == text

@@ -7,7 +7,7 @@ replayed update finds it stored and changes nothing. Then it is filed:
 - any other text while a check-in is asking a question becomes that check-in's note;
 - anything else is a message for the care team, passed to the staff chat whole (in parts when long;
   photos, voice notes and the rest are copied there), and the patient is told it was passed on;
-- words of suicide or self-harm, wherever they appear (a sentence sent in two messages is read as
+- words of suicide or self-harm, wherever they appear (a sentence sent in several messages is read as
   one), get the clinic's crisis text at once and an urgent alert of their own.
 
 What the patient is told goes through the outbox in the same transaction, so a crash can neither lose
@@ -77,8 +77,10 @@ CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animatio
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
-# A typed message is read for crisis language together with the one before it sent within this while.
+# A typed message is read for crisis language together with those typed within this while before and after it,
+# up to this many each side ("i want" / "to" / "die").
 ONE_SENTENCE = timedelta(minutes=3)
+SENTENCE_MESSAGES = 5
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -122,19 +124,9 @@ class Intake:
         async with self.database.session() as session:
             if not crisis:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages.
-                previous = await patient_messages.previous_text(
-                    session=session, patient_id=patient.id, since=now - ONE_SENTENCE
-                )
-                if previous is not None and not previous.crisis and previous.telegram_message_id is not None:
-                    # As it now reads ("I want to kiss" put right to "I want to kill" before "myself" came), and in
-                    # the order typed: by webhook the first may come last (its POST tried again).
-                    words = await patient_messages.latest_version(
-                        session=session, patient_id=patient.id, telegram_message_id=previous.telegram_message_id
-                    )
-                    typed_later = previous.telegram_message_id > message_id
-                    together = f"{text}\n{words}" if typed_later else f"{words}\n{text}"
-                    if self.crisis_language.matches(together):
-                        crisis, read_as = True, together
+                together = await self._in_sentence(session, patient.id, message_id, text, now)
+                if together is not None:
+                    crisis, read_as = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
             # within the day): the patient's correction is what staff and the check-in have, and this older
             # version is only kept. An edit from before this account was linked (a re-link) is of another
@@ -188,11 +180,17 @@ class Intake:
         update_id: int,
         now: datetime,
         album: str | None = None,
+        shown: str = "",
     ) -> Received:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
-        patient's code; its caption is read like any text. `album`: Telegram's media_group_id."""
+        patient's code; its caption is read like any text. `album`: Telegram's media_group_id. `shown`: what
+        else a copy would show (a place's name, a contact's card), not read as the patient's words.
+
+        A poll, a checklist, a place or a contact that holds an invite link cannot be copied without it (a
+        copy's caption is all the bot may replace): staff get its words, the token blanked, instead."""
         assert patient.id is not None
         recaption = kind in CAPTIONED and linked_token(caption) is not None
+        as_words = kind not in CAPTIONED and linked_token(f"{caption}\n{shown}") is not None
         caption = kept(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
         async with self.database.session() as session:
@@ -208,18 +206,23 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
-            await self._copy_to_staff(
-                session,
-                patient,
-                "staff.sent_media",
-                kind,
-                (chat_id, message_id),
-                caption,
-                stored,
-                now,
-                crisis=crisis,
-                recaption=recaption,
-            )
+            if as_words:
+                words = "\n".join(part for part in (caption, kept(shown)) if part)
+                what = self._what(kind)
+                await self._forward(session, patient, words, stored, "staff.sent_as_words", now, what=what)
+            else:
+                await self._copy_to_staff(
+                    session,
+                    patient,
+                    "staff.sent_media",
+                    kind,
+                    (chat_id, message_id),
+                    caption,
+                    stored,
+                    now,
+                    crisis=crisis,
+                    recaption=recaption,
+                )
             told = self._album_told(patient.id, album, now)
             if crisis:
                 await self._crisis(session, patient, caption, stored, now, update_id)
@@ -262,18 +265,32 @@ class Intake:
                 # words were heard and passed on when they came; a second time would only repeat them.
                 return ALREADY
             first = None
-            if not crisis and media is None:
+            if media is None:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-                # "I just want to" and "dine", put right to "die": read with the message typed just before, as
-                # the message itself was when it came; "I want to kiss" put right before "myself", with the one after.
-                together = await self._read_together(session, first, text)
+            if not crisis and first is not None and first.kind == "text":
+                # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
+                # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
+                together = await self._in_sentence(session, patient.id, message_id, text, first.received_at)
                 if together is not None:
                     crisis, read_as = True, together
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
+            last_part = noted is not None
+            if noted is None and first is not None and first.filed_as == FiledAs.NOTE and before:
+                # An earlier message of a note typed in several ("I took 2 tablets", "and slept badly"): the note is
+                # the patient's record, and it must say what they now wrote, as for its last message.
+                earlier = await checkins.open_since(
+                    session=session, patient_id=patient.id, at=first.received_at, now=now
+                )
+                note = (
+                    (await checkins.answers(session=session, checkin_id=earlier.id)).get("note", "")
+                    if earlier and earlier.id
+                    else ""
+                )
+                noted = earlier if before in note else None
             corrected = None
             if noted is None and not crisis and first is not None:
                 corrected = await self._corrected_answer(session, first, text, now)
@@ -301,7 +318,14 @@ class Intake:
             state = None
             if noted is not None and noted.id is not None:
                 note = (await checkins.answers(session=session, checkin_id=noted.id)).get("note", "")
-                changed = note.replace(before, text, 1) if before and before in note else text
+                # The note's last part is the note's message (a later one would have become it): the last of its
+                # words that read so, not the first ("no pain in the morning", then "pain" edited); an earlier
+                # part's, the first.
+                if not before:
+                    head, found, tail = "", "", ""
+                else:
+                    head, found, tail = note.rpartition(before) if last_part else note.partition(before)
+                changed = f"{head}{text}{tail}" if found else text
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
@@ -327,28 +351,48 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
-    async def _read_together(self, session: AsyncSession, edited: PatientMessage | None, text: str) -> str | None:
-        """The edited message's new words after the message typed just before it, or before the one typed just
-        after it (within ONE_SENTENCE, and not itself a crisis, already answered), when the two read together
-        are crisis language."""
-        if edited is None or edited.kind != "text":
+    async def _in_sentence(
+        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
+    ) -> str | None:
+        """`text`, of the message `message_id` received `at`, read with the messages typed just before and after
+        it (within ONE_SENTENCE, each as it now reads, in the order typed), when together they are crisis
+        language: "i want", "to", "die". Not with one that was itself crisis language, nor across it: its
+        words were heard and its card shows them."""
+        near = await patient_messages.typed_between(
+            session=session, patient_id=patient_id, since=at - ONE_SENTENCE, until=at + ONE_SENTENCE, limit=20
+        )
+        # In the order typed: by webhook a message may come after the one typed next (its POST tried again).
+        numbered = sorted(
+            ((m.telegram_message_id or 0, m) for m in near if m.telegram_message_id not in (None, message_id)),
+            key=lambda pair: pair[0],
+        )
+        before = await self._as_now([m for n, m in numbered if n < message_id][-SENTENCE_MESSAGES:], session)
+        after = await self._as_now([m for n, m in numbered if n > message_id][:SENTENCE_MESSAGES], session)
+        if any(heard for _, heard in before):
+            before = before[max(i for i, (_, heard) in enumerate(before) if heard) + 1 :]
+        if any(heard for _, heard in after):
+            after = after[: min(i for i, (_, heard) in enumerate(after) if heard)]
+        if not before and not after:
             return None
-        before = await patient_messages.typed_before(
-            session=session, message=edited, since=edited.received_at - ONE_SENTENCE
+        together = "\n".join([*(words for words, _ in before), text, *(words for words, _ in after)])
+        return together if self.crisis_language.matches(together) else None
+
+    @staticmethod
+    async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[tuple[str, bool]]:
+        """Each message's words as they now read ("I want to kiss" may have been put right to "kill"), and
+        whether it was heard as crisis language, as first sent or in an edit."""
+        if not messages:
+            return []
+        latest = await patient_messages.latest_of(
+            session=session,
+            patient_id=messages[0].patient_id,
+            telegram_message_ids=[m.telegram_message_id for m in messages if m.telegram_message_id is not None],
         )
-        after = await patient_messages.typed_after(
-            session=session, message=edited, until=edited.received_at + ONE_SENTENCE
-        )
-        for neighbour, edited_first in ((before, False), (after, True)):
-            if neighbour is None or neighbour.crisis or neighbour.telegram_message_id is None:
-                continue
-            words = await patient_messages.latest_version(
-                session=session, patient_id=edited.patient_id, telegram_message_id=neighbour.telegram_message_id
-            )
-            together = f"{text}\n{words}" if edited_first else f"{words}\n{text}"
-            if self.crisis_language.matches(together):
-                return together
-        return None
+        read = []
+        for message in messages:
+            now_reads = latest.get(message.telegram_message_id or 0, message)
+            read.append((now_reads.text, message.crisis or now_reads.crisis))
+        return read
 
     async def _corrected_answer(
         self, session: AsyncSession, first: PatientMessage, text: str, now: datetime
@@ -516,7 +560,7 @@ class Intake:
         length when longer: the whole follows as text, as for any long caption)."""
         priority = Priority.URGENT if crisis else Priority.CONVERSATION
         long_caption = units(words) > CAPTION_LIMIT
-        what = self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
+        what = self._what(kind)
         staff_chat_id = await self.staff_chat.destination(session)
         await outbox.enqueue(
             session=session,
@@ -551,14 +595,16 @@ class Intake:
         now: datetime,
         *,
         priority: Priority = Priority.CONVERSATION,
+        **values: str,
     ) -> None:
         """The whole text to the staff chat under the patient's code, in as many parts as it takes;
-        the last part carries Reply and Seen (when it is a message the patient sent: `stored`)."""
+        the last part carries Reply and Seen (when it is a message the patient sent: `stored`). `values`:
+        the header's other words."""
         staff_chat_id = await self.staff_chat.destination(session)
         parts = in_parts(
             text,
-            self._staff_text(header, code=patient.code) + "\n",
-            self._staff_text(f"{header}_part", code=patient.code, part="{part}", parts="{parts}") + "\n",
+            self._staff_text(header, code=patient.code, **values) + "\n",
+            self._staff_text(f"{header}_part", code=patient.code, part="{part}", parts="{parts}", **values) + "\n",
         )
         for number, part in enumerate(parts, 1):
             await outbox.enqueue(
@@ -595,6 +641,10 @@ class Intake:
             priority=priority,
             now=now,
         )
+
+    def _what(self, kind: str) -> str:
+        """'a photo', 'a voice message'... for the staff chat's "P-0012 sent a photo"."""
+        return self._staff_text(f"staff.media.{kind}" if self._has(f"staff.media.{kind}") else "staff.media.other")
 
     def _staff_text(self, key: str, **values: object) -> str:
         return self.catalog.text(self.catalog.default_language, key, **values)

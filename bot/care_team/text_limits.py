@@ -91,3 +91,29 @@ def in_parts(text: str, header: str, numbered_header: str, *, limit: int = TEXT_
 
     pieces = split(text, limit - units(numbered(999, 999)))
     return [numbered(n, len(pieces)) + piece for n, piece in enumerate(pieces, 1)]
+
+
+def with_links(text: str, links: list[tuple[int, int, str]]) -> str:
+    """`text` with the address of each link hidden behind its words written after them ("click here
+    (https://…)"): formatted text shows only the words, and a reader of the text alone would lose the
+    address (or, in an invite link, see no token to keep from the staff chat). `links`: (offset, length,
+    address) in UTF-16 units, as Telegram places a text_link; one whose words are its address adds nothing."""
+    encoded = text.encode("utf-16-le")
+
+    def piece(start: int, end: int) -> str:
+        return encoded[2 * start : 2 * end].decode("utf-16-le")
+
+    def between_characters(at: int) -> bool:  # not inside an emoji's pair of units
+        return at == len(encoded) // 2 or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
+
+    out, done = [], 0
+    for offset, length, address in sorted(links):
+        end = offset + length
+        if offset < done or end > units(text) or not (between_characters(offset) and between_characters(end)):
+            continue  # not a place in this text: nothing to add there
+        out.append(piece(done, end))
+        if piece(offset, end).strip() != address:
+            out.append(f" ({address})")
+        done = end
+    out.append(piece(done, len(encoded) // 2))
+    return "".join(out)

@@ -5,11 +5,13 @@ brought up to date and the patient gets a short acknowledgement."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from telegram import Message, Update
+from telegram import Message, MessageEntity, Update
 from telegram.error import BadRequest
 
 from bot.care_team.intake import FiledAs, Received
+from bot.care_team.text_limits import with_links
 from bot.handlers.checkin import checkin_completed
 from bot.handlers.context import DiaryContext
 from bot.views.checkin import render
@@ -45,11 +47,22 @@ def kind_of(message: Message) -> str:
     return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
 
 
+def linked(text: str, entities: Sequence[MessageEntity]) -> str:
+    """Formatted words with the address of each link behind them written out (see text_limits.with_links)."""
+    links = [(e.offset, e.length, e.url) for e in entities if e.type == MessageEntity.TEXT_LINK and e.url]
+    return with_links(text, links) if links else text
+
+
+def typed(message: Message) -> str | None:
+    """A text message's words, with any link address its formatting hid."""
+    return None if message.text is None else linked(message.text, message.entities)
+
+
 def words_of(message: Message) -> str:
-    """What a patient wrote on something that is not text: a caption, a poll's question and answers, or a
-    checklist's title and tasks."""
+    """What a patient wrote on something that is not text: a caption (with any link address its formatting
+    hid), a poll's question and answers, or a checklist's title and tasks."""
     if message.caption:
-        return message.caption
+        return linked(message.caption, message.caption_entities)
     if message.poll is not None:
         return "\n".join([message.poll.question, *(option.text for option in message.poll.options)])
     if message.checklist is not None:
@@ -57,14 +70,37 @@ def words_of(message: Message) -> str:
     return ""
 
 
+def shown_of(message: Message) -> str:
+    """What a copy of a place or a contact would show besides the patient's words: its name and address, or
+    its name, number and web address (checked for an invite link, not read as the patient's words)."""
+    if message.venue is not None:
+        return f"{message.venue.title}\n{message.venue.address}"
+    if message.contact is not None:
+        contact = message.contact
+        name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+        return "\n".join([name, contact.phone_number, *_vcard_links(contact.vcard or "")])
+    return ""
+
+
+def _vcard_links(vcard: str) -> list[str]:
+    """A contact card's web addresses and notes ("URL:…", Apple's "item1.URL;type=pref:https\\://…", "NOTE:…")."""
+    found = []
+    for line in vcard.splitlines():
+        name, _, value = line.partition(":")
+        if name.split(";")[0].split(".")[-1].upper() in ("URL", "NOTE"):
+            found.append(value.replace("\\:", ":"))
+    return found
+
+
 async def received(update: Update, context: DiaryContext) -> None:
     message = update.effective_message
     assert message is not None and context.patient is not None
     services = context.services
-    if message.text is not None:
+    text = typed(message)
+    if text is not None:
         got = await services.intake.text(
             patient=context.patient,
-            text=message.text,
+            text=text,
             message_id=message.message_id,
             update_id=update.update_id,
             now=context.now,
@@ -74,6 +110,7 @@ async def received(update: Update, context: DiaryContext) -> None:
             patient=context.patient,
             kind=kind_of(message),
             caption=words_of(message),
+            shown=shown_of(message),
             chat_id=message.chat_id,
             message_id=message.message_id,
             update_id=update.update_id,
@@ -99,7 +136,8 @@ async def received(update: Update, context: DiaryContext) -> None:
 async def edited(update: Update, context: DiaryContext) -> None:
     message = update.edited_message
     assert message is not None and context.patient is not None
-    text = message.text if message.text is not None else words_of(message)
+    text = typed(message)
+    text = text if text is not None else words_of(message)
     kind = kind_of(message)
     # A photo, video, document... may have been replaced, or lost its caption: staff get it as it now is.
     media = (kind, message.chat_id) if message.text is None and kind in REPLACEABLE else None
@@ -159,7 +197,7 @@ async def callme_command(update: Update, context: DiaryContext) -> None:
     assert context.patient is not None
     # "/callme about my infusion": the words after the command go to staff with the request (none for the button).
     message = update.message or update.edited_message  # None for the button
-    parts = (message.text or "").split(maxsplit=1) if message is not None else []
+    parts = (typed(message) or "").split(maxsplit=1) if message is not None else []
     words = parts[1] if len(parts) == 2 else ""
     if await context.services.intake.contact_request(
         patient=context.patient, update_id=update.update_id, now=context.now, words=words

@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 
 from bot.care_team.text_limits import shorten
 from bot.handlers.context import DiaryContext
+from bot.handlers.patient_messages import linked
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
 from storage.statuses import PatientStatus
@@ -91,7 +92,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         patient_id=patient_id,
         staff_user_id=user.id,
         staff_name=user.full_name,
-        text=message.text,
+        text=linked(message.text, message.entities),  # "our leaflet" keeps the address behind it
         update_id=update.update_id,
         now=context.now,
         source=(message.chat_id, message.message_id),

@@ -681,10 +681,12 @@ class BotApiStandIn:
         *,
         date: float | datetime | None = None,
         reply_to: ChatMessage | None = None,
+        entities: list[JSON] | None = None,
     ) -> ChatMessage:
         """Store what a user typed (in their own chat, or in a group) and queue it as an update, with
-        the entities Telegram would add."""
-        message = self._user_post(user, chat_id, date, reply_to, text=text, entities=self._command_entities(text))
+        the entities Telegram would add and those the user's formatting made (`entities`: a text_link...)."""
+        marked = (self._command_entities(text) or []) + (entities or [])
+        message = self._user_post(user, chat_id, date, reply_to, text=text, entities=marked or None)
         self._said(user, message, "text")
         return message
 
@@ -699,9 +701,10 @@ class BotApiStandIn:
         date: float | datetime | None = None,
         reply_to: ChatMessage | None = None,
         document: bytes | None = None,
+        entities: list[JSON] | None = None,
     ) -> ChatMessage:
         """Store a user's photo, voice note, location... (`media` as Telegram attaches it, see new_file) and
-        queue it as an update."""
+        queue it as an update. `entities`: of the caption (a text_link...)."""
         if caption is not None and kind not in CAPTIONED:
             raise ValueError(f"a {kind} has no caption")
         document_name = media[kind].get("file_name") if document is not None else None
@@ -715,12 +718,19 @@ class BotApiStandIn:
             caption=caption,
             document=document,
             document_name=document_name,
+            entities=entities,
         )
         self._said(user, message, kind)
         return message
 
     def edit_user_message(
-        self, message: ChatMessage, *, text: str | None = None, caption: str | None = None, media: JSON | None = None
+        self,
+        message: ChatMessage,
+        *,
+        text: str | None = None,
+        caption: str | None = None,
+        media: JSON | None = None,
+        entities: list[JSON] | None = None,
     ) -> None:
         """The user edits their message: Telegram keeps the message_id and sends an edited_message update.
         `media` (from new_file) replaces a photo, video, audio file, document or animation."""
@@ -734,11 +744,11 @@ class BotApiStandIn:
         if text is not None:
             if message.kind != "text":
                 raise ValueError(f"a {message.kind} has no text to edit")
-            message.text, message.entities = text, self._command_entities(text)
+            message.text, message.entities = text, ((self._command_entities(text) or []) + (entities or [])) or None
         if caption is not None:
             if message.kind not in CAPTIONED:
                 raise ValueError(f"a {message.kind} has no caption to edit")
-            message.caption, message.entities = caption or None, None
+            message.caption, message.entities = caption or None, entities
         message.edits += 1
         message.edit_date = self.now()
         if self._bot_hears(message.chat_id):
