@@ -226,6 +226,10 @@ async def test_an_invite_link_a_patient_pastes_reaches_staff_without_its_token(d
     await diary.wait_until(lambda: any("what is it?" in (m.text or "") for m in staff_chat(diary)))
     shown = next(m.text or "" for m in staff_chat(diary) if "what is it?" in (m.text or ""))
     assert "https://t.me/diary_bot?start=… thanks" in shown and token not in shown
+    ben.say(f"or did she mean me to type {token}?")  # the token alone, copied out of the link
+    await diary.wait_until(lambda: any("did she mean" in (m.text or "") for m in staff_chat(diary)))
+    shown = next(m.text or "" for m in staff_chat(diary) if "did she mean" in (m.text or ""))
+    assert shown.endswith("or did she mean me to type …?")
     assert all(token not in m.text for m in await stored_messages(diary))
 
 

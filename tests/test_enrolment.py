@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import random
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
-from bot.diary.enrolment import hash_token
+from bot.diary.enrolment import TOKEN_BYTES, hash_token, without_tokens
 from bot.handlers.gate import STRANGER_COUNTER
 from bot.sandbox import SimulatedUser
 from storage import counters
@@ -173,3 +176,27 @@ async def test_checkin_date_is_in_the_patients_time_zone(diary: Diary) -> None:
     (checkin,) = await diary.checkins()
     assert str(checkin.local_date) == "2026-11-22"
     assert checkin.closes_at - checkin.started_at == timedelta(hours=12)
+
+
+# As secrets.token_urlsafe makes them, from a seeded generator: the same 500 tokens at every run.
+_rng = random.Random(7)
+TOKENS = [base64.urlsafe_b64encode(_rng.randbytes(TOKEN_BYTES)).decode().rstrip("=") for _ in range(500)]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://t.me/diary_bot?start={token} what is it?", "https://t.me/diary_bot?start=… what is it?"),
+        ("the nurse read me this: {token}.", "the nurse read me this: …."),
+        ('code "{token}" and again ({token})', 'code "…" and again (…)'),
+        (
+            "my physio video https://youtu.be/abc?start=90 at 1:30",
+            "my physio video https://youtu.be/abc?start=90 at 1:30",
+        ),
+        ("Donaudampfschifffahrtsge is long", "Donaudampfschifffahrtsge is long"),
+        ("{token}x is not one of the bot's tokens", "{token}x is not one of the bot's tokens"),
+    ],
+)
+def test_tokens_are_blanked_in_a_patients_words_in_a_link_or_on_their_own(text: str, shown: str) -> None:
+    for token in TOKENS:
+        assert without_tokens(text.format(token=token)) == shown.format(token=token)

@@ -30,7 +30,7 @@ from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
-from bot.diary.enrolment import linked_token, without_tokens
+from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
@@ -189,8 +189,8 @@ class Intake:
         A poll, a checklist, a place or a contact that holds an invite link cannot be copied without it (a
         copy's caption is all the bot may replace): staff get its words, the token blanked, instead."""
         assert patient.id is not None
-        recaption = kind in CAPTIONED and linked_token(caption) is not None
-        as_words = kind not in CAPTIONED and linked_token(f"{caption}\n{shown}") is not None
+        recaption = kind in CAPTIONED and has_token(caption)
+        as_words = kind not in CAPTIONED and has_token(f"{caption}\n{shown}")
         caption = kept(caption)
         crisis = bool(caption) and self.crisis_language.matches(caption)
         async with self.database.session() as session:
@@ -252,7 +252,7 @@ class Intake:
         staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
         whose edit may have replaced the file, copied to staff again as it now is."""
         assert patient.id is not None
-        recaption = linked_token(text) is not None
+        recaption = has_token(text)
         text = kept(text)
         crisis = self.crisis_language.matches(text)
         read_as = text

@@ -32,7 +32,12 @@ def deep_link(bot_username: str, token: str) -> str:
 
 # "?start=TOKEN", also inside another link, where its "?", "&" and "=" are escaped once or twice ("%3Fstart%3D",
 # "%253Fstart%253D"): a mail service's link checker or a search page wraps the link the clinic sent.
-_LINKED = re.compile(r"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))([A-Za-z0-9_-]+)")
+# Sixteen characters at least: "?start=90" is a video's starting second, no token.
+_LINKED = re.compile(r"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))([A-Za-z0-9_-]{16,})")
+# A token on its own, copied out of its link or read out: as long as the bot's tokens, with no token
+# character either side, and mixed as random ones are (_random).
+TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
+_BARE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
 # From the first to the last of the characters tokens are made of (see above). One pass: stripping what
 # is around with "[^...]+$" read a long run of punctuation again from each of its characters (0.12 s
 # for a 4,000-character message, the whole of which anyone may send after /start).
@@ -45,10 +50,24 @@ def linked_token(text: str) -> str | None:
     return found.group(2) if found else None
 
 
+def _random(word: str) -> bool:
+    """Capitals and small letters, and digits or signs or three capitals: all but some ten in a million
+    random tokens, and no long word but a rare name run together ("MyPhysioAppointmentToday")."""
+    capitals = sum(c.isupper() for c in word)
+    others = sum(not c.isalpha() for c in word)
+    return capitals > 0 and any(c.islower() for c in word) and (others > 0 or capitals >= 3)
+
+
 def without_tokens(text: str) -> str:
-    """The text with the token of every invite link in it blanked ("?start=…"): a patient who pastes a
-    link into the chat (their re-link, on the old phone) must not hand it to everyone in the staff chat."""
-    return _LINKED.sub(lambda found: found.group(1) + "…", text)
+    """The text with the token of every invite link in it blanked ("?start=…"), and every token on its own:
+    a patient who pastes a link into the chat (their re-link, on the old phone) or its token must not hand
+    it to everyone in the staff chat."""
+    text = _LINKED.sub(lambda found: found.group(1) + "…", text)
+    return _BARE.sub(lambda found: "…" if _random(found.group()) else found.group(), text)
+
+
+def has_token(text: str) -> bool:
+    return without_tokens(text) != text
 
 
 def typed_token(words: str) -> str:
