@@ -1733,3 +1733,36 @@ def test_dying_met_with_indifference_is_heard_in_spanish_either_way_round(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I want to die, so embarrassing to be such a burden", True),
+        ("i just want to die, so embarrassing, i am a burden", True),
+        ("I want to die, im mortified by what a burden i am", True),
+        ("i want to die, how embarrassing that i cant even do that right", True),
+        ("quiero morirme, qué vergüenza ser una carga", True),
+        ("me quiero morir, qué vergüenza, soy una carga", True),
+        ("i want to go to heaven in the end tonight", True),
+        ("I want to go to heaven eventually, tonight", True),
+        ("i want to go to heaven, not yet but soon", True),
+        ("quiero ir al cielo algún día, esta noche", True),
+        ("quiero ir al cielo, pero todavía no, pero pronto", True),
+        ("overdose on sweets and all my pills tonight", True),
+        ("voy a tomar una sobredosis de azúcar y de todas mis pastillas", True),
+        ("una sobredosis de azúcar y pastillas", True),
+        ("an overdose would be fatal and thats what i want", True),
+        ("omg I want to die, so embarrassing lol", False),
+        ("I'd love to go to heaven one day, when my time comes", False),
+        ("quiero ir al cielo algún día, cuando Dios quiera", False),
+        ("had a sugar overdose at the party", False),
+        ("overdose can cause liver damage", False),
+    ],
+)
+def test_an_ordinary_phrase_beside_crisis_words_does_not_excuse_them(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """An ordinary reading (embarrassment, faith's "one day", an overdose of sugar) blanks only its own
+    words; a wish after it, a burden, "tonight", pills "and" sugar must still be heard."""
+    assert language.matches(text) is crisis
