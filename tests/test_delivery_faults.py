@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, update
@@ -933,3 +934,30 @@ async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_a
         answer.set()
         await ben.wait_for(lambda: any(m.text == "slow" for m in ben.messages))
         assert taken == 0
+
+
+@SQLITE_ONLY
+async def test_a_fault_while_deciding_to_set_an_update_aside_does_not_silence_its_chat(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's first message fails (a fault of its own) and so does the look at how long it has failed (a bug
+    there). What he writes next waited behind it for good: nothing of his reached staff, a crisis message
+    included, until a restart. Now the first is tried again, and what follows goes meanwhile."""
+    real_add = patient_messages.add
+
+    async def faulty_for_the_first(**values: Any) -> Any:
+        if values.get("text") == "my hand is purple":
+            raise OperationalError("INSERT INTO patientmessage", {}, Exception("no such column: patientmessage.kind"))
+        return await real_add(**values)
+
+    async def broken(**_: object) -> None:
+        raise KeyError("failing_since")
+
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", faulty_for_the_first)
+        monkeypatch.setattr(inbox, "failing_since", broken)
+        ben.say("my hand is purple")
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=20)

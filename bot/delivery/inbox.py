@@ -294,7 +294,8 @@ class Inbox:
                     await tell_admins(session, text, now=now, priority=Priority.URGENT)
         except Exception as error:
             if not database_away(error):
-                raise
+                # Raised, it would leave the update's chat held behind it for good: tried again instead.
+                log.exception("deciding whether to set update %s aside failed", update.update_id)
             return False
         if tell:
             self._admins_told_at = now
