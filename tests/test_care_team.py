@@ -507,6 +507,23 @@ async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: D
 
 
 @SQLITE_ONLY
+async def test_an_edit_of_a_notes_middle_message_changes_that_message_not_words_like_it(diary: Diary) -> None:
+    """A note typed as "knee pain", "pain", "ok"; the patient puts the second right. The note must change
+    there, not where the first message ends with the same word: it would say what they never wrote."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    for words in ["knee pain", "pain", "ok"]:
+        await ben.send(words)
+        await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "pain"][-1]
+    reply = await ben.edit(said, "pain in the wrist")
+    assert reply is not None and (reply.text or "").startswith("Your note is updated")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "knee pain\npain in the wrist\nok"
+
+
+@SQLITE_ONLY
 async def test_a_checkin_the_patient_deleted_comes_again_when_they_type_an_answer(diary: Diary) -> None:
     """A patient deleted the check-in from their chat (Telegram lets them delete the bot's messages too),
     then typed the pain score. It is saved, and the check-in comes again with its next question, instead

@@ -85,6 +85,15 @@ SENTENCE_MESSAGES = 5
 LATE_DELIVERY = timedelta(days=1)
 
 
+def _with_part(note: str, part: str, text: str, *, last: bool = False) -> str | None:
+    """The note with its part `part` (a message of it, whole lines: the parts are joined by line breaks)
+    put as `text`; None when no part reads so. Not a bare search: "pain" edited in "knee pain", "pain"
+    must change the second part, not the end of the first."""
+    lines, whole = f"\n{note}\n", f"\n{part}\n"
+    head, found, tail = lines.rpartition(whole) if last else lines.partition(whole)
+    return f"{head}\n{text}\n{tail}"[1:-1] if found else None
+
+
 class Intake:
     def __init__(
         self,
@@ -290,7 +299,7 @@ class Intake:
                     if earlier and earlier.id
                     else ""
                 )
-                noted = earlier if before in note else None
+                noted = earlier if _with_part(note, before, before) is not None else None
             corrected = None
             if noted is None and not crisis and first is not None:
                 corrected = await self._corrected_answer(session, first, text, now)
@@ -319,13 +328,9 @@ class Intake:
             if noted is not None and noted.id is not None:
                 note = (await checkins.answers(session=session, checkin_id=noted.id)).get("note", "")
                 # The note's last part is the note's message (a later one would have become it): the last of its
-                # words that read so, not the first ("no pain in the morning", then "pain" edited); an earlier
-                # part's, the first.
-                if not before:
-                    head, found, tail = "", "", ""
-                else:
-                    head, found, tail = note.rpartition(before) if last_part else note.partition(before)
-                changed = f"{head}{text}{tail}" if found else text
+                # parts that reads so, not the first ("pain", "no pain", then "pain" edited); an earlier part's,
+                # the first.
+                changed = (_with_part(note, before, text, last=last_part) if before else None) or text
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
