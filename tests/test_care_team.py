@@ -366,11 +366,15 @@ async def test_an_invite_link_in_a_poll_a_place_or_a_contact_reaches_staff_witho
     apple = url.replace(":", "\\:")  # a card from an iPhone escapes the address's colon
     vcard = f"BEGIN:VCARD\nVERSION:3.0\nitem1.URL;type=pref:{apple}\nEND:VCARD"
     contact = {"phone_number": "+49301234", "first_name": "Clinic", "vcard": vcard}
+    # Any field may hold it: a social profile, a custom field with the token alone.
+    other = f"BEGIN:VCARD\nVERSION:3.0\nX-SOCIALPROFILE;type=telegram:{apple}\nitem2.X-CODE:{token}\nEND:VCARD"
+    elsewhere = {"phone_number": "+49301234", "first_name": "Clinic", "vcard": other}
     sent = [
         ("poll", {"poll": poll}, "a poll"),
         ("checklist", {"checklist": {"title": "to do", "tasks": tasks}}, "a checklist"),
         ("venue", {"venue": venue, "location": place}, "a place"),
         ("contact", {"contact": contact}, "a contact"),
+        ("contact", {"contact": elsewhere}, "a contact"),
     ]
     for number, (kind, media, what) in enumerate(sent, 1):
         reply = ben.expect_reply()

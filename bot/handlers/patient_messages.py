@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 
 from bot.care_team.intake import FiledAs, Received
 from bot.care_team.text_limits import with_links
+from bot.diary.enrolment import has_token
 from bot.handlers.checkin import checkin_completed
 from bot.handlers.context import DiaryContext
 from bot.views.checkin import render
@@ -83,12 +84,14 @@ def shown_of(message: Message) -> str:
 
 
 def _vcard_links(vcard: str) -> list[str]:
-    """A contact card's web addresses and notes ("URL:…", Apple's "item1.URL;type=pref:https\\://…", "NOTE:…")."""
+    """A contact card's web addresses and notes ("URL:…", Apple's "item1.URL;type=pref:https\\://…", "NOTE:…"),
+    and any other field that holds an invite token (a social profile, a messenger address, a custom field)."""
     found = []
     for line in vcard.splitlines():
         name, _, value = line.partition(":")
-        if name.split(";")[0].split(".")[-1].upper() in ("URL", "NOTE"):
-            found.append(value.replace("\\:", ":"))
+        value = value.replace("\\:", ":")
+        if name.split(";")[0].split(".")[-1].upper() in ("URL", "NOTE") or has_token(value):
+            found.append(value)
     return found
 
 
