@@ -12,7 +12,7 @@ import random
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import Application
 
+from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
@@ -676,8 +677,9 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
         monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", locked)
         reply = await ben.send("/help")
         assert reply is not None and reply.text is not None
+        looked = calls_to(monkeypatch, Inbox, "replay_abandoned")
         diary.clock.advance(minutes=3)
-        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        await diary.wait_until(lambda: len(looked) >= 2, timeout=20)  # the bot's ticks (each second here)
         assert [m.text for m in ben.messages].count(reply.text) == 1
         monkeypatch.undo()
         await diary.inbox_processed()  # a tick marks what waited for its mark
@@ -744,7 +746,8 @@ class LockedAt:
         event.listen(Engine, "before_cursor_execute", self._statement)
 
     def remove(self) -> None:
-        event.remove(Engine, "before_cursor_execute", self._statement)
+        if event.contains(Engine, "before_cursor_execute", self._statement):
+            event.remove(Engine, "before_cursor_execute", self._statement)
 
     def _statement(self, *_: object) -> None:
         text = self.handling.get()
@@ -756,9 +759,29 @@ class LockedAt:
             raise sqlite3.OperationalError("database is locked")
 
 
+@pytest.fixture
+def locked_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, int]], LockedAt]]:
+    """Installs LockedAt plans; each is removed at the end even when the test fails (its listener is on
+    every engine of the process, and would lock the next test's statements)."""
+    made: list[LockedAt] = []
+
+    def install(plan: dict[str, int]) -> LockedAt:
+        locked = LockedAt(plan)
+        locked.install(monkeypatch)
+        made.append(locked)
+        return locked
+
+    yield install
+    for locked in made:
+        locked.remove()
+
+
 @SQLITE_ONLY
 async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_database_locked(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    locked_at: Callable[[dict[str, int]], LockedAt],
 ) -> None:
     """SQLite locked past its wait at one statement of a handling, each statement in turn: of a patient's
     message (one patient each), then of a staff reply to each. Every message reaches staff once, its
@@ -769,8 +792,7 @@ async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_da
         async with diary.database.session() as session:
             await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
         await diary.enrol(ben, "P-0000")
-        probe = LockedAt({"my hand is purple": 10**6, "Take one tablet": 10**6})
-        probe.install(monkeypatch)
+        probe = locked_at({"my hand is purple": 10**6, "Take one tablet": 10**6})
         await ben.send("my hand is purple")
         await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
         await sam.send("Take one tablet", chat_id=STAFF_CHAT, reply_to=diary.standin.chat(STAFF_CHAT)[-1])
@@ -780,8 +802,7 @@ async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_da
         for n, patient in enumerate(patients):
             await diary.enrol(patient, f"P-{n + 1:04d}")
         words = [f"my hand is purple ({n + 1})" for n in range(statements)]
-        locked = LockedAt({text: n + 1 for n, text in enumerate(words) if n < probe.counts["my hand is purple"]})
-        locked.install(monkeypatch)
+        locked = locked_at({text: n + 1 for n, text in enumerate(words) if n < probe.counts["my hand is purple"]})
         for patient, text in zip(patients, words, strict=True):
             patient.say(text)
         forwarded = [f"Message from P-{n + 1:04d}:\n{text}" for n, text in enumerate(words)]
@@ -791,8 +812,7 @@ async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_da
         locked.remove()
         assert locked.failed == set(locked.plan), "each statement failed once"
         replies = [f"Take one tablet ({n + 1})" for n in range(probe.counts["Take one tablet"])]
-        locked = LockedAt({text: n + 1 for n, text in enumerate(replies)})
-        locked.install(monkeypatch)
+        locked = locked_at({text: n + 1 for n, text in enumerate(replies)})
         for text, patient_words in zip(replies, forwarded, strict=False):
             message = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == patient_words)
             sam.say(text, chat_id=STAFF_CHAT, reply_to=message)
@@ -815,7 +835,7 @@ async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_da
 
 @SQLITE_ONLY
 async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_url: str, locked_at: Callable[[dict[str, int]], LockedAt]
 ) -> None:
     """Sam writes to Ben "Take two tablets tonight.", then at once "Sorry: one tablet, not two.". The first
     met the database locked and was tried again a second later, after the second had gone: Ben read the
@@ -830,14 +850,11 @@ async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place
         await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
         forwarded = diary.standin.chat(STAFF_CHAT)[-1]
         first, second = "Take two tablets tonight.", "Sorry: one tablet, not two."
-        locked = LockedAt({first: 1})
-        locked.install(monkeypatch)
-        try:
-            sam.say(first, chat_id=STAFF_CHAT, reply_to=forwarded)
-            sam.say(second, chat_id=STAFF_CHAT, reply_to=forwarded)
-            await ben.wait_for(lambda: sum((m.text or "").startswith("Your care team:") for m in ben.messages) == 2)
-        finally:
-            locked.remove()
+        locked = locked_at({first: 1})
+        sam.say(first, chat_id=STAFF_CHAT, reply_to=forwarded)
+        sam.say(second, chat_id=STAFF_CHAT, reply_to=forwarded)
+        await ben.wait_for(lambda: sum((m.text or "").startswith("Your care team:") for m in ben.messages) == 2)
+        locked.remove()
         assert locked.failed == {first}
         said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team:")]
         assert said == [f"Your care team: {first}", f"Your care team: {second}"]
@@ -899,8 +916,9 @@ async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_s
         assert crisis_text is not None
         await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=30)
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        looked = calls_to(monkeypatch, OutboxSender, "_recover")
         diary.clock.advance(seconds=3)  # past the lease
-        await asyncio.sleep(1)  # the sender looks for rows left behind meanwhile
+        await diary.wait_until(lambda: len(looked) >= 2)  # the sender looks for rows left behind
         assert sorted(locked) == ["finish", "set_card"]
         assert [m.text for m in ben.messages].count(crisis_text.text) == 1
         assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
@@ -928,7 +946,9 @@ async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_a
             await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text="slow", now=diary.clock())
         await diary.wait_until_async(lambda rows: rows[0].status == "sending")
         diary.clock.advance(seconds=3)  # past the lease of its claim
-        await asyncio.sleep(1.5)  # the sender renews what it has in hand meanwhile
+        now = diary.clock()
+        # The sender renews what it has in hand meanwhile (without it this would time out).
+        await diary.wait_until_async(lambda rows: rows[0].claimed_at is not None and rows[0].claimed_at >= now)
         async with diary.database.session() as session:  # the other process looks for rows left behind
             taken = await outbox.recover_stale(session=session, now=diary.clock(), lease=timedelta(seconds=2))
         answer.set()
@@ -961,3 +981,18 @@ async def test_a_fault_while_deciding_to_set_an_update_aside_does_not_silence_it
         ben.say("my hand is purple")
         ben.say("I want to kill myself")
         await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+
+
+def calls_to(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[None]:
+    """Each finished call of the method from now on: a test that checks nothing happened waits for the
+    look that could have made it happen, rather than sleeping and hoping the look came."""
+    calls: list[None] = []
+    real = getattr(owner, name)
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        result = await real(*args, **kwargs)
+        calls.append(None)
+        return result
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
