@@ -70,6 +70,9 @@ class Settings(BaseModel):
     staff_names_to_patients: bool = False
     # A message being sent by a process that died is sent again once this long has passed.
     outbox_lease_seconds: float = Field(default=30, ge=1, le=3600)
+    # How often the sender looks for messages nobody woke it for: queued by another process (the console,
+    # the command line), or due after a wait.
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     # run --webhook: Telegram POSTs updates to WEBHOOK_URL (https, behind your reverse proxy), which
     # forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; every POST must carry WEBHOOK_SECRET.
     webhook_url: str | None = None

@@ -113,6 +113,7 @@ async def serve(
             limiter=services.limiter,
             wake=services.outbox_wake,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
+            poll=settings.outbox_poll_seconds,
             metrics=services.metrics,
         )
 

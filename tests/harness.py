@@ -144,6 +144,8 @@ def settings_for(standin: BotApiStandIn, database_url: str, **overrides: object)
         # (tests/test_scheduling.py and bench/dispatch.py check the pacing against its limits).
         "chat_messages_per_second": 100,
         "group_messages_per_minute": 6000,
+        # Tests queue messages straight into the outbox, and step the clock past retries: looked for at once.
+        "outbox_poll_seconds": 0.1,
         # No questionnaire offered after the daily one unless a test turns it on (tests/test_instruments.py).
         "instruments": "",
     }

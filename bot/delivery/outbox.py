@@ -94,10 +94,12 @@ class OutboxSender:
         wake: asyncio.Event | None = None,
         concurrency: int = 64,
         lease: timedelta = timedelta(seconds=30),
+        poll: float = 0.5,
         metrics: Metrics | None = None,
     ) -> None:
         self.application = application
         self.database = database
+        self.poll = poll
         self.catalog = catalog
         self.checkins = checkins
         self.desk = desk
@@ -138,7 +140,7 @@ class OutboxSender:
                 slots.release()
                 self.wake.clear()
                 waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
                 continue
