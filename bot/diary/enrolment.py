@@ -36,8 +36,8 @@ def deep_link(bot_username: str, token: str) -> str:
 _LINKED = re.compile(r"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))([A-Za-z0-9_-]{16,})")
 # A token on its own, copied out of its link or read out: as long as the bot's tokens, with no token
 # character either side, and mixed as random ones are (_random).
-TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
-_BARE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
+_TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
+_BARE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{_TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
 # From the first to the last of the characters tokens are made of (see above). One pass: stripping what
 # is around with "[^...]+$" read a long run of punctuation again from each of its characters (0.12 s
 # for a 4,000-character message, the whole of which anyone may send after /start).
