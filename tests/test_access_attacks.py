@@ -32,6 +32,13 @@ async def link_of(member: SimulatedUser, command: str) -> str:
     return token_of(reply.text if reply is not None else None)
 
 
+async def account_of(diary: Diary, code: str) -> int | None:
+    """The Telegram account the record of `code` is linked to now."""
+    async with diary.database.session() as session:
+        record = await patients.by_code(session=session, code=code)
+    return record.telegram_user_id if record else None
+
+
 async def edit_unanswered(diary: Diary, user: SimulatedUser, message: ChatMessage, text: str) -> None:
     """Edit a message into `text` and wait until the bot has handled the edit, expecting no answer."""
     before, answers = await handled(diary), len(user.messages)
@@ -138,9 +145,7 @@ async def test_an_older_link_stops_working_once_a_newer_one_is_made_for_the_same
     new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
     await new_phone.send(f"/start {fresh}")
     await new_phone.press("I agree")
-    async with diary.database.session() as session:
-        record = await patients.by_code(session=session, code="P-0001")
-    assert record is not None and record.telegram_user_id == 311, "the newest link works"
+    assert await account_of(diary, "P-0001") == 311, "the newest link works"
 
 
 @SQLITE_ONLY
@@ -263,9 +268,7 @@ async def test_an_invite_or_relink_asked_for_in_the_staff_group_goes_only_to_the
     relink = next(m for m in sam.messages if "P-0001" in (m.text or ""))
     await new_phone.send(f"/start {token_of(relink.text)}")
     await new_phone.press("I agree")
-    async with diary.database.session() as session:
-        record = await patients.by_code(session=session, code="P-0001")
-    assert record is not None and record.telegram_user_id == 311, "the link in the direct chat works"
+    assert await account_of(diary, "P-0001") == 311, "the link in the direct chat works"
     await diary.wait_until(lambda: any("now continues on another" in (m.text or "") for m in diary.standin.chat(group)))
 
     ada = await a_member(diary, 801)
@@ -455,18 +458,14 @@ async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patie
     new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
     await new_phone.send(f"/start {token}")
     await new_phone.press("I agree")
-    async with diary.database.session() as session:
-        record = await patients.by_code(session=session, code="P-0001")
-    assert record is not None and record.telegram_user_id == 311, "the link still works for the patient"
+    assert await account_of(diary, "P-0001") == 311, "the link still works for the patient"
 
     await diary.enrol(sam, "P-0009")  # trying the diary on a code of her own
     token = await link_of(sam, "/relink P-0009")
     await sam.send(f"/start {token}")
     await sam.press("I agree")
     assert (sam.last.text or "").startswith("Thank you"), sam.last.text
-    async with diary.database.session() as session:
-        record = await patients.by_code(session=session, code="P-0009")
-    assert record is not None and record.telegram_user_id == 800
+    assert await account_of(diary, "P-0009") == 800
 
 
 @SQLITE_ONLY

@@ -157,26 +157,6 @@ async def test_a_staff_reply_reaches_the_patient_and_seen_tells_them(diary: Diar
     ]
 
 
-@SQLITE_ONLY
-async def test_a_staff_reply_with_a_link_behind_its_words_reaches_the_patient_with_the_link(diary: Diary) -> None:
-    """A nurse who formats a link onto words ("our leaflet", Ctrl+K on a desktop) sends its address hidden
-    behind them: the patient, who gets the reply as plain text, must still get the address."""
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    sam = SimulatedUser(diary.standin, 800, "Sam")
-    await register_staff(diary, sam)
-    await diary.enrol(ben)
-    await ben.send("Where can I read about desensitisation?")
-    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
-    forwarded = next(m for m in staff_chat(diary) if m.buttons)
-    text = "Please read our leaflet before Tuesday."
-    leaflet = "https://clinic.example.org/crps/desensitisation.pdf"
-    diary.standin.user_message(
-        sam.json, text, STAFF_CHAT, reply_to=forwarded, entities=[link(text, "our leaflet", leaflet)]
-    )
-    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
-    assert ben.last.text == f"Your care team: Please read our leaflet ({leaflet}) before Tuesday."
-
-
 async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     ada = SimulatedUser(diary.standin, 900, "Ada")
@@ -488,24 +468,15 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
 async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: Diary) -> None:
     """A note typed in two messages is one note; the patient edits the second, then the first. The words they
     changed must change there, even when the other message holds the same words: the note is their record."""
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    await diary.enrol(ben)
-    await ben.send("/checkin")
-    for words in ["no pain in the morning", "pain"]:
-        await ben.send(words)
-        await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
-    said = [m for m in diary.standin.chat(ben.id) if m.text == "pain"][-1]
-    reply = await ben.edit(said, "pain since lunch, worse than yesterday")
-    assert reply is not None and (reply.text or "").startswith("Your note is updated")
-    answers = {a.item: a.value for a in await diary.answers()}
-    assert answers["note"] == "no pain in the morning\npain since lunch, worse than yesterday"
+    ben = await a_note_typed_as(diary, ["no pain in the morning", "pain"])
+    assert await note_after_edit(diary, ben, "pain", "pain since lunch, worse than yesterday") == (
+        "no pain in the morning\npain since lunch, worse than yesterday"
+    )
 
     # Its first message put right: the note says so too, and staff are not sent the edit out of its context.
-    said = [m for m in diary.standin.chat(ben.id) if m.text == "no pain in the morning"][-1]
-    reply = await ben.edit(said, "no pain until ten")
-    assert reply is not None and (reply.text or "").startswith("Your note is updated")
-    answers = {a.item: a.value for a in await diary.answers()}
-    assert answers["note"] == "no pain until ten\npain since lunch, worse than yesterday"
+    assert await note_after_edit(diary, ben, "no pain in the morning", "no pain until ten") == (
+        "no pain until ten\npain since lunch, worse than yesterday"
+    )
     await all_sent(diary)
     assert not staff_chat(diary)
 
@@ -514,17 +485,27 @@ async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: D
 async def test_an_edit_of_a_notes_middle_message_changes_that_message_not_words_like_it(diary: Diary) -> None:
     """A note typed as "knee pain", "pain", "ok"; the patient puts the second right. The note must change
     there, not where the first message ends with the same word: it would say what they never wrote."""
+    ben = await a_note_typed_as(diary, ["knee pain", "pain", "ok"])
+    assert await note_after_edit(diary, ben, "pain", "pain in the wrist") == "knee pain\npain in the wrist\nok"
+
+
+async def a_note_typed_as(diary: Diary, messages: list[str]) -> SimulatedUser:
+    """Ben, enrolled, opens a check-in and types its note in these messages."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     await ben.send("/checkin")
-    for words in ["knee pain", "pain", "ok"]:
+    for words in messages:
         await ben.send(words)
         await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
-    said = [m for m in diary.standin.chat(ben.id) if m.text == "pain"][-1]
-    reply = await ben.edit(said, "pain in the wrist")
+    return ben
+
+
+async def note_after_edit(diary: Diary, ben: SimulatedUser, message: str, edited: str) -> str:
+    """Ben edits the last message he sent with these words; he is told his note is updated; the note."""
+    said = [m for m in diary.standin.chat(ben.id) if m.text == message][-1]
+    reply = await ben.edit(said, edited)
     assert reply is not None and (reply.text or "").startswith("Your note is updated")
-    answers = {a.item: a.value for a in await diary.answers()}
-    assert answers["note"] == "knee pain\npain in the wrist\nok"
+    return {a.item: a.value for a in await diary.answers()}["note"]
 
 
 @SQLITE_ONLY

@@ -355,18 +355,25 @@ async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
         assert [row.status for row in rows] == ["sent", "failed"], "through the outage, then poison"
 
 
+async def a_photo_whose_header_waits_for_its_retry(diary: Diary) -> SimulatedUser:
+    """Ben, enrolled, sends a photo; the "P-0001 sent a photo:" above its copy fails with a 502 and waits
+    to be tried again (the reply to Ben went after the header's failed try)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
+    answered = ben.expect_reply()
+    ben.send_photo()
+    await answered
+    await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+    return ben
+
+
 async def test_messages_to_one_chat_keep_their_order_when_one_is_retried(tmp_path: Path, database_url: str) -> None:
     """A send that fails for a moment (a 502, a time-out) is tried again a little later. What was queued
     after it for the same chat waits for it: staff had seen a patient's photo with no name above it, and
     "P-0001 sent a photo:" only afterwards, right above the next patient's photo."""
     async with running_diary(database_url, tmp_path / "files") as diary:
-        ben = SimulatedUser(diary.standin, 301, "Ben")
-        await diary.enrol(ben)
-        diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
-        answered = ben.expect_reply()
-        ben.send_photo()
-        await answered  # sent after the header's failed try
-        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        await a_photo_whose_header_waits_for_its_retry(diary)
         async with diary.database.session() as session:
             query = select(OutboxMessage).where(col(OutboxMessage.chat_id) == STAFF_CHAT)
             header_row, copy_row = (await session.exec(query.order_by(col(OutboxMessage.id)))).all()[-2:]
@@ -388,13 +395,7 @@ async def test_a_message_queued_while_an_earlier_one_waits_for_its_retry_keeps_i
     again meanwhile. His new message was due before the header's retry and went first: staff saw it
     above "P-0001 sent a photo:". Each waits for what was queued before it for the same chat."""
     async with running_diary(database_url, tmp_path / "files") as diary:
-        ben = SimulatedUser(diary.standin, 301, "Ben")
-        await diary.enrol(ben)
-        diary.standin.fail_next("sendMessage", 502, "Bad Gateway")
-        answered = ben.expect_reply()
-        ben.send_photo()
-        await answered
-        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        ben = await a_photo_whose_header_waits_for_its_retry(diary)
         answered = ben.expect_reply()
         ben.say("and now my foot is burning too")
         await answered  # the reply to Ben went, in his own chat: the sender ran past the staff chat's rows

@@ -28,7 +28,7 @@ from storage import patient_messages
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
-from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, stored_messages
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, link, stored_messages
 from tests.test_instruments import answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
@@ -97,6 +97,20 @@ async def a_question_in_the_staff_chat(diary: Diary) -> tuple[SimulatedUser, Sim
     await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
     forwarded = next(m for m in staff_chat(diary) if m.buttons)
     return ben, sam, forwarded
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_with_a_link_behind_its_words_reaches_the_patient_with_the_link(diary: Diary) -> None:
+    """A nurse who formats a link onto words ("our leaflet", Ctrl+K on a desktop) sends its address hidden
+    behind them: the patient, who gets the reply as plain text, must still get the address."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    text = "Please read our leaflet before Tuesday."
+    leaflet = "https://clinic.example.org/crps/desensitisation.pdf"
+    diary.standin.user_message(
+        sam.json, text, STAFF_CHAT, reply_to=forwarded, entities=[link(text, "our leaflet", leaflet)]
+    )
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team: Please read our leaflet ({leaflet}) before Tuesday."
 
 
 @SQLITE_ONLY
