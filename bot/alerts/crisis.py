@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from itertools import accumulate, pairwise
 from pathlib import Path
 
@@ -275,6 +275,25 @@ class _Words:
 class _Choice:
     branches: tuple[_Sequence, ...]
 
+    # A word group is one _Choice shared by every pattern that names it: each of these is worked out
+    # once, not at every use (that took half of the time the patterns take to load).
+    @cached_property
+    def regex(self) -> str:
+        return "(?:" + "|".join(_regex(branch) for branch in self.branches) + ")"
+
+    @cached_property
+    def required(self) -> list[frozenset[str]]:
+        union = _union(min(_required(branch), key=_rarity_cost, default=None) for branch in self.branches)
+        return [] if union is None else [union]
+
+    @cached_property
+    def starts(self) -> _Keys:
+        return _union(_starts(branch) for branch in self.branches)
+
+    @cached_property
+    def longest(self) -> int:
+        return max(_longest(branch) for branch in self.branches)
+
 
 @dataclass(frozen=True)
 class _Item:
@@ -414,10 +433,16 @@ class _Parser:
         stem = raw[:-1] if prefix else raw
         if "*" in stem:
             raise self.error(f"'*' may only end a word ({raw!r})")
-        words = tuple(_squeeze(normalise(stem)).split())
+        words = _pattern_words(stem)
         if not words:
             raise self.error(f"{raw!r} has no letters or digits")
         return _Words(words, prefix)
+
+
+@cache
+def _pattern_words(stem: str) -> tuple[str, ...]:
+    # The same few thousand words recur across the patterns; normalising each once halves the parse.
+    return tuple(_squeeze(normalise(stem)).split())
 
 
 class _Groups:
@@ -462,7 +487,7 @@ def _regex(node: _Words | _Choice | _Sequence) -> str:
         text = " ".join(map(re.escape, node.words))
         return text + r"\w*" if node.prefix else text
     if isinstance(node, _Choice):
-        return "(?:" + "|".join(_regex(branch) for branch in node.branches) + ")"
+        return node.regex
     return _sequence_regex(node)
 
 
@@ -623,8 +648,7 @@ def _required(node: _Words | _Choice | _Sequence) -> list[frozenset[str]]:
     if isinstance(node, _Words):
         return [_word_keys(node, first=False)]
     if isinstance(node, _Choice):
-        union = _union(min(_required(branch), key=_rarity_cost, default=None) for branch in node.branches)
-        return [] if union is None else [union]
+        return node.required
     return [
         needs
         for element in node.elements
@@ -637,7 +661,7 @@ def _starts(node: _Words | _Choice | _Sequence) -> _Keys:
     if isinstance(node, _Words):
         return _word_keys(node, first=True)
     if isinstance(node, _Choice):
-        return _union(_starts(branch) for branch in node.branches)
+        return node.starts
     starts: set[str] = set()
     for element in node.elements:
         if isinstance(element, _Gap):
@@ -657,7 +681,7 @@ def _longest(node: _Words | _Choice | _Sequence) -> int:
     if isinstance(node, _Words):
         return len(node.words)
     if isinstance(node, _Choice):
-        return max(_longest(branch) for branch in node.branches)
+        return node.longest
     return sum(
         _longest(element.node) if isinstance(element, _Item) else element.most if isinstance(element, _Gap) else 0
         for element in node.elements
