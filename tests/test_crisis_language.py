@@ -2040,3 +2040,86 @@ def test_someone_elses_death_told_as_news_stays_ordinary_unless_the_patient_foll
     """A relative's hanging or a film's suicide in Spanish, a friend's overdose: news, as in English. Wanting to do
     the same is the patient's own crisis."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want euthanasia, the pain is too much", True),
+        ("im saving up for dignitas", True),
+        ("i want to go to switzerland to end it", True),
+        ("if i was a dog theyd have put me down by now", True),
+        ("they put dogs down for less", True),
+        ("quiero pedir la eutanasia", True),
+        ("he solicitado la prestación de ayuda para morir", True),
+        ("a los perros los sacrifican por menos", True),
+        ("si fuera un perro ya me habrían sacrificado", True),
+        ("watched a documentary about dignitas, very moving", False),
+        ("my aunt contacted dignitas before she died", False),
+        ("i want to go to switzerland to see the mountains", False),
+        ("i want to look into assisted dying law for my essay", False),
+        ("the dog had to be put down last week, heartbroken", False),
+        ("if i was a dog id sleep all day", False),
+        ("vi un reportaje sobre la eutanasia", False),
+        ("mi tía pidió la eutanasia el año pasado", False),
+        ("a mi perro lo tuvieron que sacrificar, estoy triste", False),
+    ],
+)
+def test_assisted_dying_wanted_for_oneself_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """Decision: a patient asking for euthanasia or Dignitas for herself is a wish to die and alerts, even where
+    it is lawful; the care team must hear it. A debate, a film, a relative's choice and a pet put to sleep do not."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i've stopped taking my meds so it ends quicker", True),
+        ("ive stopped my heart pills and i will let nature take its course", True),
+        ("i stopped eating so i can die", True),
+        ("im going to stop my insulin", True),
+        ("drank the whole bottle of oramorph", True),
+        ("i'm going to put all my fentanyl patches on tonight", True),
+        ("injected all my insulin", True),
+        ("dejé de tomar la medicación para que se acabe antes", True),
+        ("dejé las pastillas del corazón para que se acabe antes", True),
+        ("ya no como para morirme antes", True),
+        ("me voy a beber todo el frasco de morfina", True),
+        ("voy a ponerme todos los parches a la vez", True),
+        ("stopped taking pregabalin because it made me dizzy", False),
+        ("i stopped my tablets so i can drive tomorrow", False),
+        ("skipped my insulin this morning by accident, sugars high", False),
+        ("im going to stop my insulin pump and go back to pens", False),
+        ("injected all my insulin doses on time today", False),
+        ("put all my patches in the bin, the pharmacy takes them back", False),
+        ("drank the whole bottle of water", False),
+        ("dejé de tomar la pregabalina porque me mareaba", False),
+        ("me bebí toda la botella de agua", False),
+    ],
+)
+def test_stopping_what_keeps_one_alive_and_means_other_than_tablets_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("you'll never hear from me again", True),
+        ("id be better off out of it altogether", True),
+        ("i want to call it a day on life", True),
+        ("es la última vez que saben de mí", True),
+        ("estoy jarta de vivir", True),
+        ("estoy harta de bivir", True),
+        ("you will never hear from me again on this topic, promise", False),
+        ("id be better off out of it, that job was killing me", False),
+        ("i want to call it a day, physio was exhausting", False),
+        ("es la última vez que os escribo antes de las vacaciones", False),
+        ("estoy harta de vivir en este piso", False),
+    ],
+)
+def test_never_heard_from_again_and_hurried_spanish_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
