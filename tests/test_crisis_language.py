@@ -1837,6 +1837,9 @@ def test_not_trusting_oneself_tonight_is_heard(language: CrisisLanguage, text: s
         ("if the tens machine doesnt help im going to check out the pain clinic in leeds", False),
         ("si la ketamina no funciona se acabó el tratamiento", False),
         ("si la infusión no funciona, hasta aquí llegué con este médico", False),
+        ("the pain clinic was my last chance. it failed. im done, goodbye", True),
+        ("the boiler failed again, its gone for good this time", False),
+        ("my last chance to book the holiday, after that its gone", False),
     ],
 )
 def test_a_treatment_as_the_last_chance_and_then_nothing_is_heard(
@@ -1871,6 +1874,9 @@ def test_a_treatment_as_the_last_chance_and_then_nothing_is_heard(
         ("its too late, i took the last appointment", False),
         ("would my pills interact if i took them with wine", False),
         ("me tomé el doble sin querer", False),
+        ("i took double my pregabalin on purpose last week after speaking to my gp, she said it was fine", False),
+        ("its too late, ive taken them to the pharmacy", False),
+        ("ya es tarde, ya me las tomé por la mañana", False),
     ],
 )
 def test_overdoses_told_in_other_words_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
