@@ -2129,3 +2129,37 @@ def test_never_heard_from_again_and_hurried_spanish_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("im only still here for my grandkids", True),
+        ("im only alive because of my kids", True),
+        ("if i was braver id have done it by now", True),
+        ("si no fuera por mis hijos ya me habría matado", True),
+        ("si no fuera por mis nietos ya no estaría aquí", True),
+        ("lo único que me mantiene aquí son mis hijos", True),
+        ("solo sigo aquí por mi perro", True),
+        ("ya tengo fecha", True),
+        ("ya tengo todo preparado", True),
+        ("esta noche lo hago", True),
+        ("tu paciente de la pierna quiere acabar con todo", True),
+        ("la del sdrc ya no quiere seguir", True),
+        ("im only here for the kids party", False),
+        ("im still here for my kids after school, then off to physio", False),
+        ("if i was braver id have done the parachute jump by now", False),
+        ("si no fuera por mis hijos ya me habría mudado", False),
+        ("lo único que me mantiene aquí en Madrid es el trabajo", False),
+        ("solo sigo aquí por mi perro, si no me mudaría", False),
+        ("ya tengo fecha para la infusión", False),
+        ("ya tengo todo preparado para mañana, la maleta y los papeles", False),
+        ("la paciente de la cama 3 quiere morirse de risa con la tele", False),
+        ("mi madre ya no quiere vivir en el pueblo", False),
+    ],
+)
+def test_held_here_only_by_someone_a_date_set_and_oneself_in_the_third_person_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The Spanish of what English already heard: "if it wasn't for my kids I'd have ended it", "I've set a date"."""
+    assert language.matches(text) is crisis
