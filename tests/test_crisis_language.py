@@ -1780,6 +1780,8 @@ def test_an_ordinary_phrase_beside_crisis_words_does_not_excuse_them(
         ("i wish i hadnt survived the accident", True),
         ("why did the paramedics bring me back", True),
         ("why didnt they just let me go", True),
+        ("wish i'd dyed in that crash", True),
+        ("i wish i had dyed it red", False),
         ("ojalá me hubiera muerto en el accidente", True),
         ("debí morirme en ese accidente", True),
         ("tendría que haberme muerto en la operación", True),
