@@ -1766,3 +1766,402 @@ def test_an_ordinary_phrase_beside_crisis_words_does_not_excuse_them(
     """An ordinary reading (embarrassment, faith's "one day", an overdose of sugar) blanks only its own
     words; a wish after it, a burden, "tonight", pills "and" sugar must still be heard."""
     assert language.matches(text) is crisis
+
+
+# -- families found with the fifth held-out set: each heard in several phrasings, its ordinary neighbours quiet
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I wish I'd died in that crash", True),
+        ("i wish i had died on the operating table", True),
+        ("sometimes i wish i had died when i had sepsis", True),
+        ("i wish i hadnt survived the accident", True),
+        ("why did the paramedics bring me back", True),
+        ("why didnt they just let me go", True),
+        ("wish i'd dyed in that crash", True),
+        ("i wish i had dyed it red", False),
+        ("ojalá me hubiera muerto en el accidente", True),
+        ("debí morirme en ese accidente", True),
+        ("tendría que haberme muerto en la operación", True),
+        ("¿por qué me reanimaron?", True),
+        ("i wish i had died my roots last week", False),
+        ("i should have died my hair darker", False),
+        ("wish i'd died laughing at that", False),
+        ("my dad died in the accident when i was 10", False),
+        ("why did they save me a seat at the back", False),
+        ("ojalá me hubiera muerto de risa", False),
+        ("por qué me salvaron el pie y no la mano", False),
+    ],
+)
+def test_wishing_one_had_died_when_one_nearly_did_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i dont trust myself tonight", True),
+        ("honestly i dont trust myself right now", True),
+        ("i cant trust myself anymore", True),
+        ("I don't feel safe in my own head tonight", True),
+        ("tengo miedo de hacerme daño", True),
+        ("tengo miedo de hacerme daño esta noche", True),
+        ("no me siento segura en mi propia cabeza", True),
+        ("tengo miedo de hacerme daño otra vez, ya me corté la semana pasada", True),
+        ("i dont trust myself to drive tonight", False),
+        ("i dont trust myself on the stairs anymore", False),
+        ("dont trust myself with chocolate in the house", False),
+        ("tengo miedo de hacerme daño al andar", False),
+        ("me da miedo hacerme daño con las muletas", False),
+        ("tengo miedo de hacerme daño otra vez al caminar", False),
+    ],
+)
+def test_not_trusting_oneself_tonight_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """Fear of one's own acts, said without the act; a painful limb's fear of being hurt again stays ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("if the ketamine doesnt work this time im done", True),
+        ("this infusion is my last chance after that im done", True),
+        ("if this doesn't work I'm checking out", True),
+        ("if this last infusion doesnt help im done. really done", True),
+        ("ive had enough. if the nerve block fails thats the end of me, i mean it", True),
+        ("si la ketamina no funciona hasta aquí llegué", True),
+        ("es mi última oportunidad, si falla me despido", True),
+        ("if the ketamine doesnt work im done with this clinic", False),
+        ("the infusion is my last chance before they try the spinal stimulator", False),
+        ("if the physio doesnt work i'm done for the week", False),
+        ("if the tens machine doesnt help im going to check out the pain clinic in leeds", False),
+        ("si la ketamina no funciona se acabó el tratamiento", False),
+        ("si la infusión no funciona, hasta aquí llegué con este médico", False),
+        ("the pain clinic was my last chance. it failed. im done, goodbye", True),
+        ("the boiler failed again, its gone for good this time", False),
+        ("my last chance to book the holiday, after that its gone", False),
+    ],
+)
+def test_a_treatment_as_the_last_chance_and_then_nothing_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Decision: "if the ketamine doesn't work I'm done", said with nothing after it, alerts; done with a clinic,
+    a treatment or the week does not."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i think i took too much on purpose", True),
+        ("i took double my pregabalin on purpose", True),
+        ("downed a bottle of pills", True),
+        ("took all my pregabalin with vodka", True),
+        ("i mixed all my pills with alcohol", True),
+        ("its too late ive taken them all", True),
+        ("too late, i've done it", True),
+        ("i've taken loads of my morphine", True),
+        ("i have taken everything in the cupboard", True),
+        ("will it kill me if i take all my tramadol", True),
+        ("would 40 amitriptyline kill me if i took them", True),
+        ("me tomé el doble de tramadol aposta", True),
+        ("ya es tarde, me las he tomado todas", True),
+        ("took double my pregabalin by mistake", False),
+        ("took double the dose on purpose because the pain was unbearable, was that wrong", False),
+        ("took my pills with a glass of wine, is that ok", False),
+        ("downed a bottle of water with my tablets", False),
+        ("too late to cancel now, ive taken the morning off work", False),
+        ("its too late, i took the last appointment", False),
+        ("would my pills interact if i took them with wine", False),
+        ("me tomé el doble sin querer", False),
+        ("i took double my pregabalin on purpose last week after speaking to my gp, she said it was fine", False),
+        ("its too late, ive taken them to the pharmacy", False),
+        ("ya es tarde, ya me las tomé por la mañana", False),
+    ],
+)
+def test_overdoses_told_in_other_words_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """A deliberate double dose for the pain is unsafe but no crisis: it is left to the care team's ordinary
+    reading."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("been having dark thoughts", True),
+        ("having really dark thoughts again", True),
+        ("dark thoughts again tonight", True),
+        ("im in a very dark place right now", True),
+        ("pensamientos oscuros otra vez", True),
+        ("estoy en un lugar muy oscuro", True),
+        ("had some dark thoughts about my job interview, nervous", False),
+        ("dark chocolate again tonight", False),
+        ("in a dark place? no, im ok, just tired", False),
+        ("the garage is a dark place, i keep the wheelchair there", False),
+        ("pensamientos oscuros sobre el trabajo", False),
+        ("estoy en un lugar oscuro del jardín", False),
+    ],
+)
+def test_dark_thoughts_and_a_dark_place_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("sometimes i wish i wasnt here", True),
+        ("i wish i wasnt alive", True),
+        ("sometimes i think about just not being here", True),
+        ("honestly whats the point of me anymore", True),
+        ("the only way the pain will stop is if im dead", True),
+        ("theres only one way out of this pain", True),
+        ("im ending things tonight", True),
+        ("cant wait to be dead honestly", True),
+        ("counting down the days until im dead", True),
+        ("same as before my attempt", True),
+        ("me siento igual que antes de mi intento", True),
+        ("quisiera no amanecer", True),
+        ("quiero estar con mi esposo en el cielo", True),
+        ("i wish i wasnt here at the hospital again", False),
+        ("i wish i wasnt here now, the waiting room is so cold", False),
+        ("whats the point of me going to physio", False),
+        ("the only way out of the car park is by the hospital", False),
+        ("i am ending things with my physio, she is useless", False),
+        ("counting down the days till i go on holiday", False),
+    ],
+)
+def test_passive_wishes_said_plainly_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("thinkin bout endin it", True),
+        ("thinkin of endin it all tonite", True),
+        ("i jus want 2 dye", True),
+        ("i dont wanna b here n e more", True),
+        ("i dont want 2 b here anymore", True),
+        ("im takin all my pills tonight", True),
+        ("ya no kiero estar aki", True),
+        ("ya no kiero estar aca", True),
+        ("thinkin of endin my contract with the gym", False),
+        ("endin it with my boyfriend", False),
+    ],
+)
+def test_words_texted_in_a_hurry_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("see you in another life", True),
+        ("see you in the next life", True),
+        ("tell everyone i said goodbye", True),
+        ("dont look for me", True),
+        ("please dont come looking for me", True),
+        ("you wont need to worry about me anymore", True),
+        ("no one will have to worry about me much longer", True),
+        ("nos vemos en otra vida", True),
+        ("nos vemos en el cielo", True),
+        ("no me busquen", True),
+        ("ya no aguanto, me despido", True),
+        ("see you in another life lol what a film that was", False),
+        ("see you on the other side of the op", False),
+        ("dont look for me at the clinic, im at my sisters", False),
+        ("you wont need to worry about me this weekend, my daughter is staying", False),
+        ("you wont need to worry about me anymore, my sister is moving in to help", False),
+        ("they will need to worry about me again if the swelling comes back", False),
+        ("nos vemos en el cielo jaja que bonito el concierto", False),
+        ("no me busquen en la sala de espera, estoy en la cafetería", False),
+    ],
+)
+def test_goodbyes_in_other_words_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("is it normal to think about killing yourself", True),
+        ("is it ok to want to kill yourself", True),
+        ("what if i just didnt wake up", True),
+        ("wouldnt it be nice if i just didnt wake up", True),
+        ("¿es normal querer morirse?", True),
+        ("es normal que quiera morirme", True),
+        ("es normal no querer vivir", True),
+        ("alguien más con SDRC quiere morir?", True),
+        ("soy la única que quiere morir", True),
+        ("is it normal to feel dizzy after ketamine", False),
+        ("what if i dont wake up from the anaesthetic? im scared", False),
+        ("what if i didnt wake up in time for the bus", False),
+        ("es normal querer dormir todo el día con la pregabalina", False),
+        ("es normal querer morirse de risa con mis nietos", False),
+        ("alguien más con sdrc quiere ir a la reunión", False),
+    ],
+)
+def test_questions_about_oneself_are_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """A question about wanting to die is asked about oneself; fear of not waking from an anaesthetic is a fear."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want them to amputate or i will do it myself", True),
+        ("i want them to cut it off or ill cut it off myself", True),
+        ("im going to cut my foot off myself", True),
+        ("i sh last night", True),
+        ("i sh again last night", True),
+        ("i want them to amputate my leg", False),
+        ("quiero que me amputen la pierna", False),
+        ("i want to cut my toenails off", False),
+        ("sh i cant sleep", False),
+    ],
+)
+def test_cutting_off_the_limb_oneself_and_self_harm_written_sh_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("mi vecino se ahorcó el año pasado, fue horrible", False),
+        ("la película era de un hombre que se suicida", False),
+        ("la protagonista se tira por un puente en la serie", False),
+        ("my friend overdosed last year, it still upsets me", False),
+        ("can you overdose on paracetamol by accident, im worried about my mum", False),
+        ("mi vecino se ahorcó el año pasado y ahora yo quiero hacer lo mismo", True),
+        ("my friend overdosed last year and now i want to do the same", True),
+        ("my cousin overdosed and i think about doing it too", True),
+        ("la paciente se quiere suicidar. soy yo", True),
+    ],
+)
+def test_someone_elses_death_told_as_news_stays_ordinary_unless_the_patient_follows(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """A relative's hanging or a film's suicide in Spanish, a friend's overdose: news, as in English. Wanting to do
+    the same is the patient's own crisis."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i want euthanasia, the pain is too much", True),
+        ("im saving up for dignitas", True),
+        ("i want to go to switzerland to end it", True),
+        ("if i was a dog theyd have put me down by now", True),
+        ("they put dogs down for less", True),
+        ("quiero pedir la eutanasia", True),
+        ("he solicitado la prestación de ayuda para morir", True),
+        ("a los perros los sacrifican por menos", True),
+        ("si fuera un perro ya me habrían sacrificado", True),
+        ("watched a documentary about dignitas, very moving", False),
+        ("my aunt contacted dignitas before she died", False),
+        ("i want to go to switzerland to see the mountains", False),
+        ("i want to look into assisted dying law for my essay", False),
+        ("the dog had to be put down last week, heartbroken", False),
+        ("if i was a dog id sleep all day", False),
+        ("vi un reportaje sobre la eutanasia", False),
+        ("mi tía pidió la eutanasia el año pasado", False),
+        ("a mi perro lo tuvieron que sacrificar, estoy triste", False),
+    ],
+)
+def test_assisted_dying_wanted_for_oneself_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """Decision: a patient asking for euthanasia or Dignitas for herself is a wish to die and alerts, even where
+    it is lawful; the care team must hear it. A debate, a film, a relative's choice and a pet put to sleep do not."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i've stopped taking my meds so it ends quicker", True),
+        ("ive stopped my heart pills and i will let nature take its course", True),
+        ("i stopped eating so i can die", True),
+        ("im going to stop my insulin", True),
+        ("drank the whole bottle of oramorph", True),
+        ("i'm going to put all my fentanyl patches on tonight", True),
+        ("injected all my insulin", True),
+        ("dejé de tomar la medicación para que se acabe antes", True),
+        ("dejé las pastillas del corazón para que se acabe antes", True),
+        ("ya no como para morirme antes", True),
+        ("me voy a beber todo el frasco de morfina", True),
+        ("voy a ponerme todos los parches a la vez", True),
+        ("stopped taking pregabalin because it made me dizzy", False),
+        ("i stopped my tablets so i can drive tomorrow", False),
+        ("skipped my insulin this morning by accident, sugars high", False),
+        ("im going to stop my insulin pump and go back to pens", False),
+        ("injected all my insulin doses on time today", False),
+        ("put all my patches in the bin, the pharmacy takes them back", False),
+        ("drank the whole bottle of water", False),
+        ("dejé de tomar la pregabalina porque me mareaba", False),
+        ("me bebí toda la botella de agua", False),
+    ],
+)
+def test_stopping_what_keeps_one_alive_and_means_other_than_tablets_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("you'll never hear from me again", True),
+        ("id be better off out of it altogether", True),
+        ("i want to call it a day on life", True),
+        ("es la última vez que saben de mí", True),
+        ("estoy jarta de vivir", True),
+        ("estoy harta de bivir", True),
+        ("you will never hear from me again on this topic, promise", False),
+        ("id be better off out of it, that job was killing me", False),
+        ("i want to call it a day, physio was exhausting", False),
+        ("es la última vez que os escribo antes de las vacaciones", False),
+        ("estoy harta de vivir en este piso", False),
+    ],
+)
+def test_never_heard_from_again_and_hurried_spanish_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("im only still here for my grandkids", True),
+        ("im only alive because of my kids", True),
+        ("if i was braver id have done it by now", True),
+        ("si no fuera por mis hijos ya me habría matado", True),
+        ("si no fuera por mis nietos ya no estaría aquí", True),
+        ("lo único que me mantiene aquí son mis hijos", True),
+        ("solo sigo aquí por mi perro", True),
+        ("ya tengo fecha", True),
+        ("ya tengo todo preparado", True),
+        ("esta noche lo hago", True),
+        ("tu paciente de la pierna quiere acabar con todo", True),
+        ("la del sdrc ya no quiere seguir", True),
+        ("im only here for the kids party", False),
+        ("im still here for my kids after school, then off to physio", False),
+        ("if i was braver id have done the parachute jump by now", False),
+        ("si no fuera por mis hijos ya me habría mudado", False),
+        ("lo único que me mantiene aquí en Madrid es el trabajo", False),
+        ("solo sigo aquí por mi perro, si no me mudaría", False),
+        ("ya tengo fecha para la infusión", False),
+        ("ya tengo todo preparado para mañana, la maleta y los papeles", False),
+        ("la paciente de la cama 3 quiere morirse de risa con la tele", False),
+        ("mi madre ya no quiere vivir en el pueblo", False),
+    ],
+)
+def test_held_here_only_by_someone_a_date_set_and_oneself_in_the_third_person_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The Spanish of what English already heard: "if it wasn't for my kids I'd have ended it", "I've set a date"."""
+    assert language.matches(text) is crisis
