@@ -86,7 +86,7 @@ async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary
     card = await a_card(diary)
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await ben.send("/delete")
-    await ben.press(data="dl:y")
+    await ben.press("Yes, erase everything")
     cleo = SimulatedUser(diary.standin, 302, "Cleo")
     await diary.enrol(cleo, "P-0002")
     await with_history(diary, "P-0002", [4, 4, 5, 4, 9, 9, 9])
@@ -562,6 +562,32 @@ async def test_a_link_asked_for_while_its_asker_is_removed_from_staff_is_not_mad
     ada = SimulatedUser(diary.standin, 900, "Ada")
     reply = await ada.send("/relink P-0002")  # staff still get their links
     assert reply is not None and "start=" in (reply.text or ""), reply
+
+
+@SQLITE_ONLY
+async def test_an_erasure_confirmed_for_one_record_erases_no_later_one(diary: Diary) -> None:
+    """/delete asks first, and its "Yes" carried nothing but yes: a patient who asked twice and erased with
+    one, then came back to the diary (invited again), erased their new record months later with the other
+    old "Yes", never asked about it. An erasure confirmed acts only on the record it was asked for; an old
+    confirmation says to ask again, and /delete still erases when confirmed."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    first = await ben.send("/delete")
+    second = await ben.send("/delete")
+    assert first is not None and second is not None
+    await ben.press("Yes, erase everything", message=second)
+    assert await account_of(diary, "P-0001") is None
+    await diary.enrol(ben)  # back to the diary, with a new record
+    await ben.send("/checkin")
+    await ben.press("3")
+    await ben.press("Yes, erase everything", message=first)
+    assert await account_of(diary, "P-0001") == ben.id, "the new record stays"
+    assert [answer.value for answer in await diary.answers()] == ["3"]
+    shown = diary.standin.messages[ben.chat_id][first.message_id]
+    assert "/delete" in (shown.text or "") and not shown.buttons, shown
+    await ben.send("/delete")
+    await ben.press("Yes, erase everything")
+    assert await account_of(diary, "P-0001") is None
 
 
 @SQLITE_ONLY
