@@ -533,7 +533,6 @@ async def test_what_was_owed_to_someone_as_staff_is_not_delivered_once_they_are_
     assert not kim.messages, "both crises again to Ada alone"
 
 
-@SQLITE_ONLY
 async def test_a_link_asked_for_while_its_asker_is_removed_from_staff_is_not_made(
     diary: Diary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
