@@ -49,8 +49,11 @@ async def names(*, session: AsyncSession, telegram_user_ids: list[int]) -> dict[
     return {int(i): str(n) for i, n in result.all()}
 
 
-async def admins(*, session: AsyncSession) -> list[int]:
-    result = await execute(session, select(STAFF.c.telegram_user_id).where(STAFF.c.role == "admin"))
+async def admins(*, session: AsyncSession, kept: bool = False) -> list[int]:
+    """`kept`: their rows locked against removal (FOR SHARE) until the transaction ends, for what is queued
+    for them in it: a removal waiting for it then finds it, and skips it (bot/team.py)."""
+    statement = select(STAFF.c.telegram_user_id).where(STAFF.c.role == "admin")
+    result = await execute(session, statement.with_for_update(read=True) if kept else statement)
     return [int(i) for i in result.scalars()]
 
 

@@ -43,7 +43,7 @@ async def erase(
         if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
             chats = [await staff_chat.destination(session)]
             if await alerts.unacknowledged(session=session, patient_id=patient_id, rule="crisis_text") is not None:
-                chats += await staff.admins(session=session)
+                chats += await staff.admins(session=session, kept=True)
             for chat_id in chats:
                 await outbox.enqueue(
                     session=session,
