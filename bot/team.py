@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.access import Role
-from storage import audit, console, invites, staff
+from storage import audit, console, invites, outbox, staff
 from storage.database import Database
 from storage.models import StaffMember
 
@@ -55,6 +55,9 @@ async def remove(database: Database, *, telegram_user_id: int, actor_id: int | N
         # left open on a lost laptop, or a link not yet opened, would work again.
         await console.end_sessions_of(session=session, telegram_user_id=telegram_user_id)
         await console.void_links_of(session=session, telegram_user_id=telegram_user_id)
+        # Escalations and words to the admins waiting for their chat (unreachable for a while): a patient's
+        # code and crisis words would reach someone no longer staff once it works again.
+        await outbox.skip_staff_messages_to(session=session, chat_id=telegram_user_id)
         # The links they asked for are in their chat with the bot: one not yet opened would make them the
         # patient, or move a patient's record (a re-link) to their own account. The admin makes new ones.
         withdrawn = await invites.withdraw_made_by(session=session, telegram_user_id=telegram_user_id, now=now)

@@ -161,6 +161,18 @@ async def move_from_former_staff_chats(*, session: AsyncSession, to: int) -> int
     return int(result.rowcount or 0)
 
 
+async def skip_staff_messages_to(*, session: AsyncSession, chat_id: int) -> int:
+    """What is still owed to a person's own chat as staff (an escalation with a patient's words, a word to
+    the admins) is not sent: they are no longer staff. What they are owed as a patient stays."""
+    result = await execute(
+        session,
+        update(OUTBOX)
+        .where(OUTBOX.c.chat_id == chat_id, OUTBOX.c.kind.in_(STAFF_CHAT_KINDS), OUTBOX.c.status.in_(OWED))
+        .values(status=OutboxStatus.SKIPPED, error="no longer staff"),
+    )
+    return int(result.rowcount or 0)
+
+
 async def move_to_patient_chat(*, session: AsyncSession, chat: int, to: int) -> int:
     """A patient's record moved from the account of `chat` to that of `to`: what is still owed to them
     goes to the new account, not to the one they left (a lost phone, a shared one). Returns how many."""

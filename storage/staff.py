@@ -17,6 +17,14 @@ async def role(*, session: AsyncSession, telegram_user_id: int) -> str | None:
     return str(found) if found is not None else None
 
 
+async def role_kept(*, session: AsyncSession, telegram_user_id: int) -> str | None:
+    """`role`, the member's row locked against removal (FOR SHARE) until the transaction ends: what this
+    transaction does in their name is done while they are staff, and a removal waiting for it sees it."""
+    statement = select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id).with_for_update(read=True)
+    found = (await execute(session, statement)).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
 async def add(*, session: AsyncSession, telegram_user_id: int, role: str, now: datetime, name: str = "") -> None:
     statement = insert(session, STAFF).values(telegram_user_id=telegram_user_id, role=role, name=name, added_at=now)
     await execute(session, statement.on_conflict_do_update(index_elements=["telegram_user_id"], set_={"role": role}))
@@ -41,8 +49,11 @@ async def names(*, session: AsyncSession, telegram_user_ids: list[int]) -> dict[
     return {int(i): str(n) for i, n in result.all()}
 
 
-async def admins(*, session: AsyncSession) -> list[int]:
-    result = await execute(session, select(STAFF.c.telegram_user_id).where(STAFF.c.role == "admin"))
+async def admins(*, session: AsyncSession, kept: bool = False) -> list[int]:
+    """`kept`: their rows locked against removal (FOR SHARE) until the transaction ends, for what is queued
+    for them in it: a removal waiting for it then finds it, and skips it (bot/team.py)."""
+    statement = select(STAFF.c.telegram_user_id).where(STAFF.c.role == "admin")
+    result = await execute(session, statement.with_for_update(read=True) if kept else statement)
     return [int(i) for i in result.scalars()]
 
 

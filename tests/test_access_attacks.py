@@ -4,19 +4,25 @@ named after the hole it keeps closed."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlmodel import col, select
 
+from bot import team
 from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.diary import roster
+from bot.diary import enrolment, roster
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, invites, patients, staff, wrong_tokens
+from storage.database import Database
 from storage.models import InboxUpdate, Invite
 from tests.harness import SQLITE_ONLY, START, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
 from tests.test_care_team import crisis
+from tests.test_delivery_faults import minutes_later
 from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
 
@@ -80,7 +86,7 @@ async def test_a_card_left_by_an_erased_patient_acts_on_nobody_else(diary: Diary
     card = await a_card(diary)
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await ben.send("/delete")
-    await ben.press(data="dl:y")
+    await ben.press("Yes, erase everything")
     cleo = SimulatedUser(diary.standin, 302, "Cleo")
     await diary.enrol(cleo, "P-0002")
     await with_history(diary, "P-0002", [4, 4, 5, 4, 9, 9, 9])
@@ -496,3 +502,102 @@ async def test_a_staff_account_opening_an_invite_is_told_it_would_become_the_pat
     await sam.send(f"/start {token}")
     await sam.press("I agree")
     assert (sam.last.text or "").startswith("Thank you"), sam.last.text
+
+
+@SQLITE_ONLY
+async def test_what_was_owed_to_someone_as_staff_is_not_delivered_once_they_are_removed(diary: Diary) -> None:
+    """A patient's crisis escalated to each admin; Telegram could not reach one admin's chat for a while,
+    and meanwhile she left the clinic and was removed from staff. Once her chat worked again the queued
+    escalation went out all the same: the patient's code and crisis words, with Reply and Acknowledge, in
+    the chat of someone no longer staff. Whatever was owed to a person as staff is owed to staff only."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+    kim = await a_member(diary, 901, "admin")
+    await diary.enrol(ben)
+    diary.standin.fail_chat(kim.id, 502, "Bad Gateway")
+    await crisis(diary, ben, "i want to kill myself")
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 2
+    await ada.wait_for(lambda: any("P-0001" in (m.text or "") for m in ada.messages))
+    await diary.wait_until_async(lambda rows: any(r.chat_id == kim.id and r.attempts > 0 for r in rows))
+    reply = await ada.send(f"/staff remove {kim.id}")
+    assert reply is not None and "no longer staff" in (reply.text or ""), reply
+    diary.standin.heal_chat(kim.id)
+    await minutes_later(diary)
+    await diary.wait_until_async(lambda rows: all(r.status != "pending" for r in rows if r.chat_id == kim.id))
+    assert not [m for m in kim.messages if "P-0001" in (m.text or "") or "kill" in (m.text or "")], kim.messages
+    # Someone who is staff still gets what is owed to them, in their own chat.
+    await crisis(diary, ben, "i want to end my life")
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 2
+    await ada.wait_for(lambda: sum("Not acknowledged" in (m.text or "") for m in ada.messages) == 3)
+    assert not kim.messages, "both crises again to Ada alone"
+
+
+async def test_a_link_asked_for_while_its_asker_is_removed_from_staff_is_not_made(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nurse's /relink and the admin's /staff remove of her, handled at the same time (each chat's
+    updates run on their own): the sender gate saw her as staff, the removal withdrew the links she had
+    asked for (none yet), and then her link was made and sent to her. She held a working re-link of a
+    patient's record after her removal. A link is made only for someone staff when it is made."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0002")
+    sam = await a_member(diary)
+    made = enrolment.create_invite
+
+    async def removed_meanwhile(database: Database, **asked: Any) -> str:
+        await team.remove(database, telegram_user_id=sam.id, actor_id=900, now=diary.clock())
+        return await made(database, **asked)
+
+    monkeypatch.setattr(enrolment, "create_invite", removed_meanwhile)
+    for command in ("/relink P-0002", "/invite P-0003"):
+        reply = await sam.send(command)
+        assert reply is not None and "start=" not in (reply.text or ""), reply
+    async with diary.database.session() as session:
+        assert not await invites.open_invites(session=session, now=diary.clock())
+        events = [e.action for e in await audit.since(session=session) if e.actor_id == sam.id]
+    assert not {"invite", "relink_invite"} & set(events), events
+    monkeypatch.setattr(enrolment, "create_invite", made)
+    ada = SimulatedUser(diary.standin, 900, "Ada")
+    reply = await ada.send("/relink P-0002")  # staff still get their links
+    assert reply is not None and "start=" in (reply.text or ""), reply
+
+
+@SQLITE_ONLY
+async def test_an_erasure_confirmed_for_one_record_erases_no_later_one(diary: Diary) -> None:
+    """/delete asks first, and its "Yes" carried nothing but yes: a patient who asked twice and erased with
+    one, then came back to the diary (invited again), erased their new record months later with the other
+    old "Yes", never asked about it. An erasure confirmed acts only on the record it was asked for; an old
+    confirmation says to ask again, and /delete still erases when confirmed."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    first = await ben.send("/delete")
+    second = await ben.send("/delete")
+    assert first is not None and second is not None
+    await ben.press("Yes, erase everything", message=second)
+    assert await account_of(diary, "P-0001") is None
+    await diary.enrol(ben)  # back to the diary, with a new record
+    await ben.send("/checkin")
+    await ben.press("3")
+    await ben.press("Yes, erase everything", message=first)
+    assert await account_of(diary, "P-0001") == ben.id, "the new record stays"
+    assert [answer.value for answer in await diary.answers()] == ["3"]
+    shown = diary.standin.messages[ben.chat_id][first.message_id]
+    assert "/delete" in (shown.text or "") and not shown.buttons, shown
+    await ben.send("/delete")
+    await ben.press("Yes, erase everything")
+    assert await account_of(diary, "P-0001") is None
+
+
+@SQLITE_ONLY
+async def test_an_admin_removing_someone_still_in_the_staff_group_is_told_to_remove_them_there(diary: Diary) -> None:
+    """/staff remove ended someone's rights in the bot, and said nothing of the staff group, where every
+    patient's messages and urgent cards are posted: still a member there, the person removed went on
+    reading them all. The admin is told to remove them from the group too; not when they are not in it."""
+    ada, sam, cleo = SimulatedUser(diary.standin, 900, "Ada"), await a_member(diary), await a_member(diary, 801)
+    diary.standin.add_group(STAFF_CHAT, "Clinic staff", [ada.id, sam.id])
+    said = "still in the staff group"
+    reply = await ada.send(f"/staff remove {sam.id}")
+    assert reply is not None and "no longer staff" in (reply.text or "") and said in (reply.text or ""), reply
+    reply = await ada.send(f"/staff remove {cleo.id}")
+    assert reply is not None and "no longer staff" in (reply.text or "") and said not in (reply.text or ""), reply

@@ -9,15 +9,17 @@ from bot.diary.checkins import Action
 from bot.views.callback_data import (
     checkin_button,
     consent_button,
+    delete_button,
     parse_checkin,
     parse_consent,
+    parse_delete,
     parse_language,
 )
 
 
 @given(st.one_of(st.text(max_size=80), st.binary(max_size=64).map(lambda b: b.decode("latin-1")), st.none()))
 def test_any_data_parses_or_is_refused(data: str | None) -> None:
-    for parse in (parse_checkin, parse_consent, parse_language):
+    for parse in (parse_checkin, parse_consent, parse_language, parse_delete):
         parse(data)  # must not raise
 
 
@@ -45,3 +47,12 @@ def test_consent_data() -> None:
     assert parse_consent(consent_button(False, token)) == (False, token)
     assert parse_consent("cs:n") == (False, None)
     assert parse_consent("cs:y:" + "A" * 65) is None
+
+
+def test_erasure_data_names_the_record_a_yes_erases() -> None:
+    yes, no = parse_delete(delete_button(True, 41)), parse_delete(delete_button(False, 41))
+    assert yes is not None and (yes.confirmed, yes.patient_id) == (True, 41)
+    assert no is not None and not no.confirmed
+    old = parse_delete("dl:y")  # a Yes sent before it named its record: asked again, never erases
+    assert old is not None and old.confirmed and old.patient_id is None
+    assert parse_delete("dl:n:41") is None and parse_delete("dl:y:") is None

@@ -338,7 +338,14 @@ async def test_the_panel_stays_right_as_the_diary_changes_and_the_days_pass(brow
         gone = await patients.by_code(session=session, code="P-0003")
     assert gone is not None and gone.id is not None
     staff_chat = StaffChat(database, configured=None)
-    assert await erasure.erase(database, patient_id=gone.id, now=clock(), staff_chat=staff_chat, staff_text=str)
+    assert await erasure.erase(
+        database,
+        patient_id=gone.id,
+        telegram_user_id=gone.telegram_user_id,
+        now=clock(),
+        staff_chat=staff_chat,
+        staff_text=str,
+    )
     async with database.session() as session:
         left = (await session.exec(select(PanelSummary).where(PanelSummary.patient_id == gone.id))).all()
     assert left == []

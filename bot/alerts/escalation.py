@@ -24,7 +24,7 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
         due = await alerts.due_escalations(session=session, now=now, max_times=policy.max_times)
         if not due:
             return 0
-        targets = await staff.admins(session=session)
+        targets = await staff.admins(session=session, kept=True)
         if not targets:
             log.warning("no admin to escalate to: urgent alerts are escalated in the staff chat")
             targets = [await desk.staff_chat.destination(session)]

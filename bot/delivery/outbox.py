@@ -66,7 +66,7 @@ async def tell_admins(
     session: AsyncSession, text: str, *, now: datetime, priority: Priority, besides: int | None = None
 ) -> None:
     """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached)."""
-    for admin in await staff.admins(session=session):
+    for admin in await staff.admins(session=session, kept=True):
         if admin != besides:
             await outbox.enqueue(session=session, kind="staff", chat_id=admin, text=text, priority=priority, now=now)
 

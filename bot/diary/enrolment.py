@@ -195,6 +195,11 @@ async def _add_invite(
         session=session, code=new.code, language=new.language, timezone=new.timezone, now=now
     )
     assert patient.id is not None
+    # Asked for by staff: still staff now. The sender gate saw them as staff, but a removal handled at the
+    # same time (another chat's update) withdraws only the links made before it: one made after would
+    # reach someone removed. Checked with the write lock held, and their row kept until this commits.
+    if actor_id is not None and await staff.role_kept(session=session, telegram_user_id=actor_id) is None:
+        raise NotStaff(new.code)
     if patient.telegram_user_id is not None and not relink:
         raise AlreadyEnrolled(new.code)
     # A new link is made when the one before went astray (a wrong number, a lost phone): whoever holds the
@@ -233,6 +238,10 @@ class CodesTaken(Exception):
     def __init__(self, statuses: list[tuple[str, str]]) -> None:
         super().__init__(", ".join(code for code, _ in statuses))
         self.statuses = statuses
+
+
+class NotStaff(Exception):
+    """Whoever asked for the link is no longer staff (removed while it was being made): no link."""
 
 
 class HandledBefore(Exception):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
-from telegram import Update
+from telegram import ChatMember, Update
+from telegram.error import TelegramError
 
 from bot import team
 from bot.access import Role
@@ -14,6 +16,8 @@ from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.handlers.menus import publish_menu_for
 from bot.views.schedule import cadence_lines, describe
+
+log = logging.getLogger(__name__)
 
 
 async def schedule_command(update: Update, context: DiaryContext) -> None:
@@ -114,6 +118,8 @@ async def staff_command(update: Update, context: DiaryContext) -> None:
             reply, no_longer_admin = t("staff.removed", id=user_id), True
             if removed.withdrawn:
                 reply += "\n" + t("staff.links_withdrawn", codes=", ".join(removed.withdrawn))
+            if await _in_staff_chat(context, user_id):
+                reply += "\n" + t("staff.still_in_staff_chat", id=user_id)
         else:
             reply, no_longer_admin = t("staff.not_member", id=user_id), False
     except team.LastAdmin:
@@ -123,3 +129,20 @@ async def staff_command(update: Update, context: DiaryContext) -> None:
         if no_longer_admin and user_id in services.settings.admin_telegram_ids:  # seeded at every start
             reply += "\n" + t("staff.still_in_settings", id=user_id)
     await message.reply_text(reply)
+
+
+async def _in_staff_chat(context: DiaryContext, user_id: int) -> bool:
+    """Whether someone is a member of the staff chat, where every patient's messages and cards are posted:
+    removing them from staff does not take them out of the group (only the group's admins can)."""
+    chat_id = await context.services.staff_chat.current()
+    if chat_id is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as error:  # the group gone, or the bot no longer in it: nothing to read there
+        log.info("could not look up a member of the staff chat (%s)", type(error).__name__)
+        return False
+    present = (ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER)
+    return member.status in present or (
+        member.status == ChatMember.RESTRICTED and bool(getattr(member, "is_member", True))
+    )

@@ -299,12 +299,14 @@ async def export_command(update: Update, context: DiaryContext) -> None:
 
 async def delete_command(update: Update, context: DiaryContext) -> None:
     """/delete: asks first; nothing is erased until the patient presses Yes."""
-    assert update.effective_message is not None
+    assert update.effective_message is not None and context.patient is not None
+    patient_id = context.patient.id
+    assert patient_id is not None
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(context.text("delete.yes"), callback_data=delete_button(True)),
-                InlineKeyboardButton(context.text("delete.no"), callback_data=delete_button(False)),
+                InlineKeyboardButton(context.text("delete.yes"), callback_data=delete_button(True, patient_id)),
+                InlineKeyboardButton(context.text("delete.no"), callback_data=delete_button(False, patient_id)),
             ]
         ]
     )
@@ -313,21 +315,31 @@ async def delete_command(update: Update, context: DiaryContext) -> None:
 
 async def delete_chosen(update: Update, context: DiaryContext) -> None:
     query = update.callback_query
-    assert query is not None and context.patient is not None and context.patient.id is not None
-    confirmed = parse_delete(query.data)
-    if not confirmed:
+    assert query is not None and update.effective_user is not None
+    assert context.patient is not None and context.patient.id is not None
+    button = parse_delete(query.data)
+    if button is None or not button.confirmed:
         await edit(query.edit_message_text(context.text("delete.kept")))
         await query.answer()
         return
     done = context.text("delete.done")  # in their language, before the language goes with the rest
+    ask_again = context.text("delete.ask_again")
     catalog = context.services.catalog
-    await erasure.erase(
+    # A Yes from before names another record (one erased since: this account was invited again), or none
+    # (sent before Yes named its record): erasing cannot be undone, so it is asked again, about this one.
+    erased = button.patient_id == context.patient.id and await erasure.erase(
         context.services.database,
         patient_id=context.patient.id,
+        telegram_user_id=update.effective_user.id,
         now=context.now,
         staff_chat=context.services.staff_chat,
         staff_text=lambda code: catalog.text(catalog.default_language, "staff.erased_in_crisis", code=code),
     )
+    if not erased:
+        log.info("an erasure confirmed for another record was not carried out (update %s)", update.update_id)
+        await edit(query.edit_message_text(ask_again))
+        await query.answer()
+        return
     context.services.outbox_wake.set()
     log.info("a patient erased their diary")
     context.patient = None

@@ -305,6 +305,10 @@ async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> Non
     except enrolment.AlreadyEnrolled:
         await _reply(update, context.sender_text(update, "staff.invite_enrolled", code=code))
         return
+    except enrolment.NotStaff:  # removed from staff while the link was being made: as the gate would say
+        log.info("update %s: its sender was removed from staff before their link was made", update.update_id)
+        await _reply(update, context.sender_text(update, "stranger"))
+        return
     except enrolment.HandledBefore:  # its link went out before a crash, or is listed in /invites
         log.info("update %s made its invite before a restart; no second link", update.update_id)
         return

@@ -18,9 +18,16 @@ from storage.models import Priority
 
 
 async def erase(
-    database: Database, *, patient_id: int, now: datetime, staff_chat: StaffChat, staff_text: Callable[[str], str]
+    database: Database,
+    *,
+    patient_id: int,
+    telegram_user_id: int | None,
+    now: datetime,
+    staff_chat: StaffChat,
+    staff_text: Callable[[str], str],
 ) -> bool:
-    """False when there was no such patient (already erased).
+    """False when there is no such patient (already erased), or it is no longer the record of the Telegram
+    account that asked (a re-link moved it to another account while the request was on its way).
 
     A crisis message stays open until staff resolve it (CLINICAL.md); erasure takes it, its card and
     the escalation to admins with the rest. So when one is open, the staff chat is told first, at once
@@ -28,14 +35,15 @@ async def erase(
     admin too while nobody has acknowledged it, as its escalation would have: the code is what staff
     need to reach the patient, and nothing of what they wrote is kept."""
     async with database.session() as session:
-        patient = await patients.by_id(session=session, patient_id=patient_id)
-        if patient is None:
+        # Locked, as accepting a link locks it: the record cannot move to another account meanwhile.
+        patient = await patients.lock(session=session, patient_id=patient_id)
+        if patient is None or patient.telegram_user_id != telegram_user_id:
             return False
         code = patient.code
         if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
             chats = [await staff_chat.destination(session)]
             if await alerts.unacknowledged(session=session, patient_id=patient_id, rule="crisis_text") is not None:
-                chats += await staff.admins(session=session)
+                chats += await staff.admins(session=session, kept=True)
             for chat_id in chats:
                 await outbox.enqueue(
                     session=session,

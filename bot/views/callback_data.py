@@ -18,7 +18,8 @@ _TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
 # microseconds: a button of an earlier card of the same alert no longer acts on it.
 _ALERT = re.compile(r"al:([azrh]):(\d{1,12})(?::(\d{1,18}))?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DELETE = re.compile(r"dl:([yn])")
+# dl:y:<patient id> erases that record; dl:n keeps it. A bare "dl:y" is a Yes sent before it named one.
+_DELETE = re.compile(r"dl:(y|n)(?::(\d{1,18}))?")
 
 
 @dataclass(frozen=True)
@@ -111,14 +112,23 @@ def is_alert(data: object) -> bool:
     return parse_alert(data) is not None
 
 
-def delete_button(confirmed: bool) -> str:
-    return "dl:y" if confirmed else "dl:n"
+def delete_button(confirmed: bool, patient_id: int) -> str:
+    """Yes names the record it was asked for: a Yes left in the chat must not erase a record made later."""
+    return f"dl:y:{patient_id}" if confirmed else "dl:n"
 
 
-def parse_delete(data: object) -> bool | None:
-    """True: erase; False: keep; None: not an erasure button."""
+@dataclass(frozen=True)
+class DeleteButton:
+    confirmed: bool
+    patient_id: int | None  # the record a Yes erases; None on No, and on a Yes sent before it named one
+
+
+def parse_delete(data: object) -> DeleteButton | None:
+    """Erase or keep; None: not an erasure button."""
     match = _DELETE.fullmatch(data) if isinstance(data, str) else None
-    return match.group(1) == "y" if match else None
+    if match is None or (match.group(1) == "n" and match.group(2)):
+        return None
+    return DeleteButton(match.group(1) == "y", int(match.group(2)) if match.group(2) else None)
 
 
 def is_delete(data: object) -> bool:
