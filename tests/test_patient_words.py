@@ -18,10 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import patient_messages
@@ -29,6 +30,7 @@ from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, link, stored_messages
+from tests.test_delivery_faults import every_five_minutes_until
 from tests.test_instruments import answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
@@ -540,3 +542,61 @@ async def test_a_sentence_whose_first_message_came_last_is_read_as_one(database_
         await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
         await diary.wait_until(lambda: bool(cards(diary)))
         assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_long_reply_telegram_will_not_deliver_reaches_the_staff_chat_whole_when_given_up(
+    diary: Diary,
+) -> None:
+    """Telegram answers 502 for Ben's chat alone for over an hour: the reply owed to him is given up and the
+    staff chat is told, with its words, to reach him another way. A long reply (near Telegram's 4096) with
+    the notice above it is longer than one message may be: it must still arrive, in parts, not be refused
+    and dropped, leaving staff sure that Ben has their answer."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.fail_chat(ben.id, 502, "Bad Gateway")
+    reply = ("Please rest the hand 🙏 and keep it warm; ring us if the colour changes. " * 60)[:4000]
+    await sam.send(reply, chat_id=STAFF_CHAT, reply_to=forwarded)
+
+    def reply_row(rows: list[OutboxMessage]) -> OutboxMessage | None:
+        return next((r for r in rows if r.chat_id == ben.id and (r.text or "").startswith("Your care team")), None)
+
+    def given_up(rows: list[OutboxMessage]) -> bool:
+        row = reply_row(rows)
+        return row is not None and row.status == "failed"
+
+    await every_five_minutes_until(diary, sam, given_up, minutes=80)
+    async with diary.database.session() as session:
+        rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+    row = reply_row(rows)
+    assert row is not None and row.status == "failed" and row.text == f"Your care team: {reply}"
+    opening = "Telegram would not deliver the bot's message to P-0001"
+
+    def told() -> str:
+        parts = [m.text or "" for m in staff_chat(diary)]
+        start = next((i for i, part in enumerate(parts) if part.startswith(opening)), None)
+        return "" if start is None else "".join(parts[start:])
+
+    await diary.wait_until(lambda: told().endswith(reply))
+    assert all(units(m.text or "") <= 4096 for m in staff_chat(diary))
+
+
+@SQLITE_ONLY
+async def test_a_long_message_the_staff_chat_will_not_take_reaches_the_admins_whole_when_given_up(
+    diary: Diary,
+) -> None:
+    """The same for the staff chat: a patient's long message owed there, given up after an hour of 502s
+    while other chats' messages went through, reaches the admins in their own chats whole, in parts."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin in the test settings
+    await diary.enrol(ben)
+    diary.standin.fail_chat(STAFF_CHAT, 502, "Bad Gateway")
+    text = ("The burning came back in the night 😣 and the fingers are stiff and shiny. " * 60)[:4000]
+    await ben.send(text)
+
+    def given_up(rows: list[OutboxMessage]) -> bool:
+        return any(r.chat_id == STAFF_CHAT and r.status == "failed" for r in rows)
+
+    await every_five_minutes_until(diary, sam, given_up, minutes=80)
+    await ada.wait_for(lambda: "".join(m.text or "" for m in ada.messages).endswith(text))
+    assert all(units(m.text or "") <= 4096 for m in ada.messages)
