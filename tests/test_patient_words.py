@@ -600,3 +600,32 @@ async def test_a_long_message_the_staff_chat_will_not_take_reaches_the_admins_wh
     await every_five_minutes_until(diary, sam, given_up, minutes=80)
     await ada.wait_for(lambda: "".join(m.text or "" for m in ada.messages).endswith(text))
     assert all(units(m.text or "") <= 4096 for m in ada.messages)
+
+
+@SQLITE_ONLY
+async def test_a_staff_member_who_is_also_a_patient_editing_a_reply_is_told_the_patient_has_it_as_first_sent(
+    diary: Diary,
+) -> None:
+    """Ada, an admin, keeps a diary herself (trying it out) and answers Ben from her own chat with the bot
+    (Reply under the escalation). Her correction of that reply is not her own diary's words: it must not
+    reach the staff chat as her patient record's edited message, and she must hear that Ben keeps the
+    reply as first sent."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin: the crisis escalates to her direct chat
+    await diary.enrol(ben)
+    await diary.enrol(ada, "P-0002")
+    await ben.send("i wish i was dead")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: any(m.buttons for m in ada.messages))
+    await ada.press("Reply", message=next(m for m in ada.messages if m.buttons))
+    reply = await ada.send("We are calling you in ten minutes.")
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you in ten minutes.")
+    mine = next(m for m in diary.standin.chat(ada.id) if m.text == "We are calling you in ten minutes.")
+    answer = await ada.edit(mine, "We are calling you in five minutes.")
+    assert answer is not None and (answer.text or "").startswith("Edits do not reach P-0001"), answer
+    await all_sent(diary)
+    assert not any("five minutes" in (m.text or "") for m in staff_chat(diary)), "not her diary's words"
+    assert ben.last.text == "Your care team: We are calling you in ten minutes."

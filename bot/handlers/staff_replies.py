@@ -122,16 +122,17 @@ def _named_by_reply_button(message: Message) -> int | None:
     return next((found for b in buttons if (found := parse_reply(b.callback_data)) is not None), None)
 
 
-async def edited(update: Update, context: DiaryContext) -> None:
+async def edited(update: Update, context: DiaryContext) -> bool:
     """A staff member edited a message: if it went to a patient as a reply, the patient keeps it as first
-    sent, and the staff member is told so rather than left to think the correction arrived."""
+    sent, and the staff member is told so rather than left to think the correction arrived. False when it
+    was no reply to a patient."""
     message = update.edited_message
     assert message is not None
     patient = await context.services.replies.edited_reply(chat_id=message.chat_id, message_id=message.message_id)
     if patient is None:
-        log.info("an edit from staff was not acted on (update %s)", update.update_id)
-        return
+        return False
     await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=patient.code))
+    return True
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:
