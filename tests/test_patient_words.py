@@ -629,3 +629,19 @@ async def test_a_staff_member_who_is_also_a_patient_editing_a_reply_is_told_the_
     await all_sent(diary)
     assert not any("five minutes" in (m.text or "") for m in staff_chat(diary)), "not her diary's words"
     assert ben.last.text == "Your care team: We are calling you in ten minutes."
+
+
+@SQLITE_ONLY
+async def test_a_reply_in_a_group_that_is_no_longer_the_staff_chat_says_it_reached_no_one(diary: Diary) -> None:
+    """An admin made another group the staff chat; the old one still holds Ben's question, and the bot. Sam
+    answers it there out of habit: nothing from that group reaches a patient, and Sam must hear so, not be
+    left to think that Ben has his answer."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    new_group = -4001
+    diary.standin.add_group(new_group, "Clinic staff", [ada.id, sam.id])
+    await ada.send("/staffchat", chat_id=new_group)
+    answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and (answer.text or "").startswith("This group is no longer the staff chat"), answer
+    assert "P-0001" not in (answer.text or ""), "no patient named in a group that is not the staff chat"
+    assert not any((m.text or "").startswith("Your care team") for m in ben.messages)

@@ -13,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import access
 from bot.access import Role
 from bot.diary import enrolment
-from bot.handlers import patient, patient_messages
+from bot.handlers import patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
@@ -67,9 +67,12 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # Staff work only in the staff chat and in their own chats with the bot: a patient list or an
         # invite link must never be posted in some other group. The bot leaves a group where it is asked
         # for anything; talk there it ignores, since an admin may have added it to make the group the
-        # staff chat with /staffchat (a group someone else adds it to, it leaves at once: membership.py).
+        # staff chat with /staffchat (a group someone else adds it to, it leaves at once: membership.py),
+        # but for staff answering a patient's message there, in a group that was the staff chat.
         if command is not None or data is not None:
             await leave(context, chat.id)
+        else:
+            await staff_replies.not_in_the_staff_chat(update, context)
         raise ApplicationHandlerStop
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
