@@ -645,3 +645,21 @@ async def test_a_reply_in_a_group_that_is_no_longer_the_staff_chat_says_it_reach
     assert answer is not None and (answer.text or "").startswith("This group is no longer the staff chat"), answer
     assert "P-0001" not in (answer.text or ""), "no patient named in a group that is not the staff chat"
     assert not any((m.text or "").startswith("Your care team") for m in ben.messages)
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_that_begins_with_a_patients_command_reaches_the_patient(diary: Diary) -> None:
+    """A nurse who starts a reply ("/checkin tonight, please") with the command the patient should use wrote to
+    the patient. No staff command has that name, so nothing else takes it: it must not be dropped without a
+    word, in the staff chat or after Reply in the nurse's own chat with the bot."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    words = "/checkin tonight, please, so that we see how the swelling goes."
+    answer = await sam.send(words, chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001.", answer
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    await sam.press("Reply", message=forwarded)
+    reply = await sam.send("/history shows you the last 30 days.", chat_id=STAFF_CHAT)
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001.", reply
+    await ben.wait_for(lambda: ben.last.text == "Your care team: /history shows you the last 30 days.")
+    answer = await sam.send("/patients")
+    assert answer is not None and "P-0001" in (answer.text or ""), "a staff command still runs"

@@ -76,7 +76,10 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
-    if not private and not talk and not access.is_clinic_work(command, data if isinstance(data, str) else None):
+    # So may be words that begin with a command no staff member uses ("/checkin tonight, please").
+    staff_words = _command_with_words(update, command) and not access.is_clinic_work(command, None)
+    clinic_work = access.is_clinic_work(command, data if isinstance(data, str) else None)
+    if not private and not talk and not staff_words and not clinic_work:
         raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
     services = context.services
     async with services.database.session() as session:
@@ -92,6 +95,18 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         if context.staff_role is None:
             raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
         return
+    # A reply to a patient that begins with the command they should use: nothing else takes it, and dropped
+    # it would leave the staff member sure the patient has it.
+    relayed = (
+        staff_words
+        and context.staff_role is not None
+        and not _allowed(update, context.roles, command)
+        and await staff_replies.relay(update, context)
+    )
+    if relayed:
+        raise ApplicationHandlerStop
+    if staff_words and not private:
+        raise ApplicationHandlerStop  # talk, as above, for no patient
     if private and command is not None and context.patient is not None and _words_for_staff(update, context, command):
         # "/help I want to die", "/suicide", "/my hand is purple": a command's words are the patient's words
         # too, read as a message (an edit as an edit) when they speak of crisis or no command takes them.
@@ -110,6 +125,13 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop  # a stranger editing what they wrote has had their answer already
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
+
+
+def _command_with_words(update: Update, command: str | None) -> bool:
+    """A new message (not an edit) that begins with a command, other than /start, and goes on with words."""
+    message = update.message
+    text = message.text if message is not None else None
+    return command not in (None, "start") and bool(text) and len((text or "").split(maxsplit=1)) == 2
 
 
 def _words_for_staff(update: Update, context: DiaryContext, command: str) -> bool:
