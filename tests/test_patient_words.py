@@ -662,3 +662,24 @@ async def test_a_staff_reply_that_begins_with_a_patients_command_reaches_the_pat
     await ben.wait_for(lambda: ben.last.text == "Your care team: /history shows you the last 30 days.")
     answer = await sam.send("/patients")
     assert answer is not None and "P-0001" in (answer.text or ""), "a staff command still runs"
+
+
+@SQLITE_ONLY
+async def test_a_card_pressed_in_a_group_that_is_no_longer_the_staff_chat_says_nothing_was_done(diary: Diary) -> None:
+    """Sam presses Acknowledge on Ben's crisis card where it was posted, in a group an admin has since replaced
+    as the staff chat. The bot leaves that group, as it leaves any other group asking it for something, but
+    Sam must hear that the alert was not acknowledged (it goes on escalating), not be left with a silent
+    button."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("I want to kill myself")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    new_group = -4001
+    diary.standin.add_group(new_group, "Clinic staff", [ada.id, sam.id])
+    await ada.send("/staffchat", chat_id=new_group)
+    pressed = await sam.press("Acknowledge", message=cards(diary)[0])
+    assert (pressed.answer or "").startswith("This group is no longer the staff chat"), pressed.answer
+    assert [a.status for a in await alerts(diary)] == ["open"]

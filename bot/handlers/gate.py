@@ -69,6 +69,10 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # for anything; talk there it ignores, since an admin may have added it to make the group the
         # staff chat with /staffchat (a group someone else adds it to, it leaves at once: membership.py),
         # but for staff answering a patient's message there, in a group that was the staff chat.
+        if update.callback_query is not None:
+            # A card's or a message's button where the group was the staff chat: the presser hears that
+            # nothing was done (the alert goes on escalating), not a silent button as the bot leaves.
+            await update.callback_query.answer(context.sender_text(update, "staff.not_in_staff_chat"), show_alert=True)
         if command is not None or data is not None:
             await leave(context, chat.id)
         else:
