@@ -11,6 +11,10 @@ the words after /callme, or after a slash no command takes, reach staff, and so 
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
 again); an album is acknowledged once. A sentence sent in two or more messages is read as one, also when one
 of its messages is put right in an edit (and after a re-link, whose messages Telegram numbers again).
+A long reply or message given up after an hour of Telegram refusing its chat still reaches staff (or the
+admins) whole, in parts. Staff replies that begin with a patient's command reach the patient; one edited by
+a staff member who keeps a diary too is a staff edit; a reply or a press in a group that is no longer the
+staff chat is answered that it reached no one.
 """
 
 from __future__ import annotations
