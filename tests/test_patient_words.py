@@ -11,6 +11,10 @@ the words after /callme, or after a slash no command takes, reach staff, and so 
 than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
 again); an album is acknowledged once. A sentence sent in two or more messages is read as one, also when one
 of its messages is put right in an edit (and after a re-link, whose messages Telegram numbers again).
+A long reply or message given up after an hour of Telegram refusing its chat still reaches staff (or the
+admins) whole, in parts. Staff replies that begin with a patient's command reach the patient; one edited by
+a staff member who keeps a diary too is a staff edit; a reply or a press in a group that is no longer the
+staff chat is answered that it reached no one.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import patient_messages
@@ -29,6 +34,7 @@ from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, link, stored_messages
+from tests.test_delivery_faults import every_five_minutes_until
 from tests.test_instruments import answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
@@ -540,3 +546,144 @@ async def test_a_sentence_whose_first_message_came_last_is_read_as_one(database_
         await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
         await diary.wait_until(lambda: bool(cards(diary)))
         assert "honestly i just want to\ndie" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_long_reply_telegram_will_not_deliver_reaches_the_staff_chat_whole_when_given_up(
+    diary: Diary,
+) -> None:
+    """Telegram answers 502 for Ben's chat alone for over an hour: the reply owed to him is given up and the
+    staff chat is told, with its words, to reach him another way. A long reply (near Telegram's 4096) with
+    the notice above it is longer than one message may be: it must still arrive, in parts, not be refused
+    and dropped, leaving staff sure that Ben has their answer."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.fail_chat(ben.id, 502, "Bad Gateway")
+    reply = ("Please rest the hand 🙏 and keep it warm; ring us if the colour changes. " * 60)[:4000]
+    await sam.send(reply, chat_id=STAFF_CHAT, reply_to=forwarded)
+
+    def reply_row(rows: list[OutboxMessage]) -> OutboxMessage | None:
+        return next((r for r in rows if r.chat_id == ben.id and (r.text or "").startswith("Your care team")), None)
+
+    def given_up(rows: list[OutboxMessage]) -> bool:
+        row = reply_row(rows)
+        return row is not None and row.status == "failed"
+
+    await every_five_minutes_until(diary, sam, given_up, minutes=80)
+    async with diary.database.session() as session:
+        rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
+    row = reply_row(rows)
+    assert row is not None and row.status == "failed" and row.text == f"Your care team: {reply}"
+    opening = "Telegram would not deliver the bot's message to P-0001"
+
+    def told() -> str:
+        parts = [m.text or "" for m in staff_chat(diary)]
+        start = next((i for i, part in enumerate(parts) if part.startswith(opening)), None)
+        return "" if start is None else "".join(parts[start:])
+
+    await diary.wait_until(lambda: told().endswith(reply))
+    assert all(units(m.text or "") <= 4096 for m in staff_chat(diary))
+
+
+@SQLITE_ONLY
+async def test_a_long_message_the_staff_chat_will_not_take_reaches_the_admins_whole_when_given_up(
+    diary: Diary,
+) -> None:
+    """The same for the staff chat: a patient's long message owed there, given up after an hour of 502s
+    while other chats' messages went through, reaches the admins in their own chats whole, in parts."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin in the test settings
+    await diary.enrol(ben)
+    diary.standin.fail_chat(STAFF_CHAT, 502, "Bad Gateway")
+    text = ("The burning came back in the night 😣 and the fingers are stiff and shiny. " * 60)[:4000]
+    await ben.send(text)
+
+    def given_up(rows: list[OutboxMessage]) -> bool:
+        return any(r.chat_id == STAFF_CHAT and r.status == "failed" for r in rows)
+
+    await every_five_minutes_until(diary, sam, given_up, minutes=80)
+    await ada.wait_for(lambda: "".join(m.text or "" for m in ada.messages).endswith(text))
+    assert all(units(m.text or "") <= 4096 for m in ada.messages)
+
+
+@SQLITE_ONLY
+async def test_a_staff_member_who_is_also_a_patient_editing_a_reply_is_told_the_patient_has_it_as_first_sent(
+    diary: Diary,
+) -> None:
+    """Ada, an admin, keeps a diary herself (trying it out) and answers Ben from her own chat with the bot
+    (Reply under the escalation). Her correction of that reply is not her own diary's words: it must not
+    reach the staff chat as her patient record's edited message, and she must hear that Ben keeps the
+    reply as first sent."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin: the crisis escalates to her direct chat
+    await diary.enrol(ben)
+    await diary.enrol(ada, "P-0002")
+    await ben.send("i wish i was dead")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: any(m.buttons for m in ada.messages))
+    await ada.press("Reply", message=next(m for m in ada.messages if m.buttons))
+    reply = await ada.send("We are calling you in ten minutes.")
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you in ten minutes.")
+    mine = next(m for m in diary.standin.chat(ada.id) if m.text == "We are calling you in ten minutes.")
+    answer = await ada.edit(mine, "We are calling you in five minutes.")
+    assert answer is not None and (answer.text or "").startswith("Edits do not reach P-0001"), answer
+    assert not any("five minutes" in m.text for m in await stored_messages(diary)), "not her diary's words"
+    assert ben.last.text == "Your care team: We are calling you in ten minutes."
+
+
+@SQLITE_ONLY
+async def test_a_reply_in_a_group_that_is_no_longer_the_staff_chat_says_it_reached_no_one(diary: Diary) -> None:
+    """An admin made another group the staff chat; the old one still holds Ben's question, and the bot. Sam
+    answers it there out of habit: nothing from that group reaches a patient, and Sam must hear so, not be
+    left to think that Ben has his answer."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    new_group = -4001
+    diary.standin.add_group(new_group, "Clinic staff", [ada.id, sam.id])
+    await ada.send("/staffchat", chat_id=new_group)
+    answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and (answer.text or "").startswith("This group is no longer the staff chat"), answer
+    assert "P-0001" not in (answer.text or ""), "no patient named in a group that is not the staff chat"
+    assert not any((m.text or "").startswith("Your care team") for m in ben.messages)
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_that_begins_with_a_patients_command_reaches_the_patient(diary: Diary) -> None:
+    """A nurse who starts a reply ("/checkin tonight, please") with the command the patient should use wrote to
+    the patient. No staff command has that name, so nothing else takes it: it must not be dropped without a
+    word, in the staff chat or after Reply in the nurse's own chat with the bot."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    words = "/checkin tonight, please, so that we see how the swelling goes."
+    answer = await sam.send(words, chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001.", answer
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    await sam.press("Reply", message=forwarded)
+    reply = await sam.send("/history shows you the last 30 days.", chat_id=STAFF_CHAT)
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001.", reply
+    await ben.wait_for(lambda: ben.last.text == "Your care team: /history shows you the last 30 days.")
+    answer = await sam.send("/patients")
+    assert answer is not None and "P-0001" in (answer.text or ""), "a staff command still runs"
+
+
+@SQLITE_ONLY
+async def test_a_card_pressed_in_a_group_that_is_no_longer_the_staff_chat_says_nothing_was_done(diary: Diary) -> None:
+    """Sam presses Acknowledge on Ben's crisis card where it was posted, in a group an admin has since replaced
+    as the staff chat. The bot leaves that group, as it leaves any other group asking it for something, but
+    Sam must hear that the alert was not acknowledged (it goes on escalating), not be left with a silent
+    button."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("I want to kill myself")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    new_group = -4001
+    diary.standin.add_group(new_group, "Clinic staff", [ada.id, sam.id])
+    await ada.send("/staffchat", chat_id=new_group)
+    pressed = await sam.press("Acknowledge", message=cards(diary)[0])
+    assert (pressed.answer or "").startswith("This group is no longer the staff chat"), pressed.answer
+    assert [a.status for a in await alerts(diary)] == ["open"]

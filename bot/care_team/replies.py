@@ -163,6 +163,15 @@ class Replies:
             )
         return patient
 
+    async def about(self, *, chat_id: int, message_id: int) -> int | None:
+        """The patient a message in this chat is about (one of the bot's, or a reply sent on), or None."""
+        async with self.database.session() as session:
+            return await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=message_id)
+
+    async def is_staff(self, telegram_user_id: int) -> bool:
+        async with self.database.session() as session:
+            return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None
+
     async def edited_reply(self, *, chat_id: int, message_id: int) -> Patient | None:
         """The patient a staff member's edited message went to as a reply, or None."""
         async with self.database.session() as session:

@@ -65,10 +65,14 @@ UNWRITABLE_TOLD = "staff_chat_unwritable_told"
 async def tell_admins(
     session: AsyncSession, text: str, *, now: datetime, priority: Priority, besides: int | None = None
 ) -> None:
-    """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached)."""
+    """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached), in
+    parts when it quotes a message too long to go in one with it."""
     for admin in await staff.admins(session=session, kept=True):
         if admin != besides:
-            await outbox.enqueue(session=session, kind="staff", chat_id=admin, text=text, priority=priority, now=now)
+            for part in split(text, TEXT_LIMIT):
+                await outbox.enqueue(
+                    session=session, kind="staff", chat_id=admin, text=part, priority=priority, now=now
+                )
 
 
 def may_not_write(error: BadRequest) -> bool:
@@ -309,9 +313,12 @@ class OutboxSender:
             if row.kind in ("patient", "received"):
                 text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
                 chat_id = await self.staff_chat.destination(session)
-                await outbox.enqueue(
-                    session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
-                )
+                # A long reply with the notice above it is more than one message may hold: in parts, or
+                # Telegram refuses it and staff never learn that the patient did not get their words.
+                for part in split(text, TEXT_LIMIT):
+                    await outbox.enqueue(
+                        session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
+                    )
             elif row.kind in outbox.STAFF_CHAT_KINDS:
                 if row.text and row.kind != "copy":
                     text = t("staff.undelivered_to_staff_chat", text=row.text)

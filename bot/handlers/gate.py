@@ -13,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import access
 from bot.access import Role
 from bot.diary import enrolment
-from bot.handlers import patient, patient_messages
+from bot.handlers import patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
@@ -67,13 +67,23 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # Staff work only in the staff chat and in their own chats with the bot: a patient list or an
         # invite link must never be posted in some other group. The bot leaves a group where it is asked
         # for anything; talk there it ignores, since an admin may have added it to make the group the
-        # staff chat with /staffchat (a group someone else adds it to, it leaves at once: membership.py).
+        # staff chat with /staffchat (a group someone else adds it to, it leaves at once: membership.py),
+        # but for staff answering a patient's message there, in a group that was the staff chat.
+        if update.callback_query is not None:
+            # A card's or a message's button where the group was the staff chat: the presser hears that
+            # nothing was done (the alert goes on escalating), not a silent button as the bot leaves.
+            await update.callback_query.answer(context.sender_text(update, "staff.not_in_staff_chat"), show_alert=True)
         if command is not None or data is not None:
             await leave(context, chat.id)
+        else:
+            await staff_replies.not_in_the_staff_chat(update, context)
         raise ApplicationHandlerStop
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
-    if not private and not talk and not access.is_clinic_work(command, data if isinstance(data, str) else None):
+    # So may be words that begin with a command no staff member uses ("/checkin tonight, please").
+    staff_words = _command_with_words(update, command) and not access.is_clinic_work(command, None)
+    clinic_work = access.is_clinic_work(command, data if isinstance(data, str) else None)
+    if not private and not talk and not staff_words and not clinic_work:
         raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
     services = context.services
     async with services.database.session() as session:
@@ -89,6 +99,18 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         if context.staff_role is None:
             raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
         return
+    # A reply to a patient that begins with the command they should use: nothing else takes it, and dropped
+    # it would leave the staff member sure the patient has it.
+    relayed = (
+        staff_words
+        and context.staff_role is not None
+        and not _allowed(update, context.roles, command)
+        and await staff_replies.relay(update, context)
+    )
+    if relayed:
+        raise ApplicationHandlerStop
+    if staff_words and not private:
+        raise ApplicationHandlerStop  # talk, as above, for no patient
     if private and command is not None and context.patient is not None and _words_for_staff(update, context, command):
         # "/help I want to die", "/suicide", "/my hand is purple": a command's words are the patient's words
         # too, read as a message (an edit as an edit) when they speak of crisis or no command takes them.
@@ -107,6 +129,13 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop  # a stranger editing what they wrote has had their answer already
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
+
+
+def _command_with_words(update: Update, command: str | None) -> bool:
+    """A new message (not an edit) that begins with a command, other than /start, and goes on with words."""
+    message = update.message
+    text = message.text if message is not None else None
+    return command not in (None, "start") and bool(text) and len((text or "").split(maxsplit=1)) == 2
 
 
 def _words_for_staff(update: Update, context: DiaryContext, command: str) -> bool:

@@ -33,11 +33,12 @@ async def on_message(update: Update, context: DiaryContext) -> None:
 
 async def on_edit(update: Update, context: DiaryContext) -> None:
     chat = update.effective_chat
+    # A staff member who keeps a diary too may have sent this as a reply to a patient from their own chat with
+    # the bot: its edit is theirs to be told about, not their diary's words for the staff chat.
+    if context.staff_role is not None and await staff_replies.edited(update, context):
+        return
     if context.patient is not None and chat is not None and chat.type == ChatType.PRIVATE:
         await patient_messages.edited(update, context)
-        return
-    if context.staff_role is not None:
-        await staff_replies.edited(update, context)
         return
     log.info("an edit was not acted on (update %s)", update.update_id)
 

@@ -66,7 +66,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         replying_to=about,
         staff_user_id=user.id,
         now=context.now,
-        named=_named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
+        named=named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
@@ -114,7 +114,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     return True
 
 
-def _named_by_reply_button(message: Message) -> int | None:
+def named_by_reply_button(message: Message) -> int | None:
     """The patient the Reply button under one of the bot's own messages names (its buttons are the bot's: no
     one else can put them there)."""
     markup = message.reply_markup
@@ -122,16 +122,37 @@ def _named_by_reply_button(message: Message) -> int | None:
     return next((found for b in buttons if (found := parse_reply(b.callback_data)) is not None), None)
 
 
-async def edited(update: Update, context: DiaryContext) -> None:
+async def not_in_the_staff_chat(update: Update, context: DiaryContext) -> None:
+    """Talk in a group that is not the staff chat: a staff member's reply there to one of the bot's messages
+    about a patient (sent while the group was the staff chat, before an admin chose another) reaches no one.
+    They are told so, rather than left to think the patient has their answer; no patient is named, since
+    who reads that group now is not known."""
+    message, user = update.effective_message, update.effective_user
+    replying_to = message.reply_to_message if message is not None else None
+    if message is None or user is None or replying_to is None or replying_to.from_user is None:
+        return
+    if replying_to.from_user.id != context.bot.id:
+        return
+    replies = context.services.replies
+    about = await replies.about(chat_id=message.chat_id, message_id=replying_to.message_id)
+    if about is None and named_by_reply_button(replying_to) is None:
+        return
+    if not await replies.is_staff(user.id):
+        return
+    await message.reply_text(context.sender_text(update, "staff.reply_not_in_staff_chat"))
+
+
+async def edited(update: Update, context: DiaryContext) -> bool:
     """A staff member edited a message: if it went to a patient as a reply, the patient keeps it as first
-    sent, and the staff member is told so rather than left to think the correction arrived."""
+    sent, and the staff member is told so rather than left to think the correction arrived. False when it
+    was no reply to a patient."""
     message = update.edited_message
     assert message is not None
     patient = await context.services.replies.edited_reply(chat_id=message.chat_id, message_id=message.message_id)
     if patient is None:
-        log.info("an edit from staff was not acted on (update %s)", update.update_id)
-        return
+        return False
     await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=patient.code))
+    return True
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:
