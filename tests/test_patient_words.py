@@ -7,10 +7,11 @@ words without the slash. A staff member told that only text reaches a patient st
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
 or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
-the words after /callme, or after a slash no command takes, reach staff, and so does a caption longer
-than a bot may send, and a photo replaced in an edit (an edit that changes no words is not passed on
-again); an album is acknowledged once. A sentence sent in two or more messages is read as one, also when one
-of its messages is put right in an edit (and after a re-link, whose messages Telegram numbers again).
+the words after /callme, or after a slash no command takes or a command that reads none, reach staff,
+and so does a caption longer than a bot may send, and a photo replaced in an edit (an edit that changes
+no words is not passed on again); an album is acknowledged once. A sentence sent in two or more messages
+is read as one, also when one of its messages is put right in an edit (and after a re-link, whose
+messages Telegram numbers again).
 A long reply or message given up after an hour of Telegram refusing its chat still reaches staff (or the
 admins) whole, in parts. Staff replies that begin with a patient's command reach the patient; one edited by
 a staff member who keeps a diary too is a staff edit; a reply or a press in a group that is no longer the
@@ -73,6 +74,30 @@ async def test_words_after_a_command_the_diary_does_not_have_reach_staff(diary: 
     assert [m.text for m in await stored_messages(diary)] == ["/my hand is purple and swollen since lunch"]
     reply = await ben.send("/whatever")
     assert reply is not None and "did not understand" in (reply.text or ""), "a command alone is still a command"
+
+
+@SQLITE_ONLY
+async def test_words_after_a_command_that_takes_none_reach_staff_and_the_command_still_runs(diary: Diary) -> None:
+    """ "/help my hand is purple and ice cold": the patient asked for the list of commands and told their care
+    team something. Both happen; before, the words were lost unless they spoke of crisis."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    ben.say("/help my hand is purple and ice cold")
+    await ben.wait_for(lambda: any("/checkin – start an extra check-in" in (m.text or "") for m in ben.messages))
+    await ben.wait_for(lambda: any((m.text or "").startswith("I can't give medical advice") for m in ben.messages))
+    await diary.wait_until(lambda: any("purple and ice cold" in (m.text or "") for m in staff_chat(diary)))
+    ben.say("/history it has been worse since the infusion")
+    await ben.wait_for(lambda: any("no check-ins from the last 30 days" in (m.text or "") for m in ben.messages))
+    await diary.wait_until(lambda: any("worse since the infusion" in (m.text or "") for m in staff_chat(diary)))
+    await ben.wait_for(lambda: sum((m.text or "").startswith("I can't give medical advice") for m in ben.messages) == 2)
+    assert [m.text for m in await stored_messages(diary)] == [
+        "/help my hand is purple and ice cold",
+        "/history it has been worse since the infusion",
+    ]
+    # A command's own words are its own: "/pause 3" pauses and tells staff nothing.
+    reply = await ben.send("/pause 3")
+    assert reply is not None and "paused" in (reply.text or "").lower()
+    assert len(await stored_messages(diary)) == 2
 
 
 async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_patient(diary: Diary) -> None:

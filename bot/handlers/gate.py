@@ -4,6 +4,7 @@ what is bot/access.py. Strangers get one polite line and are not stored."""
 from __future__ import annotations
 
 import logging
+from enum import Enum
 
 from telegram import MessageEntity, Update
 from telegram.constants import ChatType
@@ -111,14 +112,19 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop
     if staff_words and not private:
         raise ApplicationHandlerStop  # talk, as above, for no patient
-    if private and command is not None and context.patient is not None and _words_for_staff(update, context, command):
-        # "/help I want to die", "/suicide", "/my hand is purple": a command's words are the patient's words
-        # too, read as a message (an edit as an edit) when they speak of crisis or no command takes them.
+    words = None
+    if private and command is not None and context.patient is not None:
+        words = _words_for_staff(update, context, command)
+    if words is not None:
+        # "/help I want to die", "/suicide", "/my hand is purple", "/help my hand is purple": a command's
+        # words are the patient's words too, read as a message (an edit as an edit). The command still
+        # runs when it is one of the diary's and the words do not speak of crisis.
         if update.edited_message is not None:
             await patient_messages.edited(update, context)
-        else:
-            await patient_messages.received(update, context)
-        raise ApplicationHandlerStop
+            raise ApplicationHandlerStop
+        await patient_messages.received(update, context)
+        if words is _Words.INSTEAD:
+            raise ApplicationHandlerStop
     if _allowed(update, context.roles, command):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
         if discharged and not access.discharged_may(command, data if isinstance(data, str) else None):
@@ -138,13 +144,26 @@ def _command_with_words(update: Update, command: str | None) -> bool:
     return command not in (None, "start") and bool(text) and len((text or "").split(maxsplit=1)) == 2
 
 
-def _words_for_staff(update: Update, context: DiaryContext, command: str) -> bool:
+class _Words(Enum):
+    INSTEAD = "instead of the command"  # crisis words, or a command the diary does not have
+    BESIDES = "besides the command"  # words after a patient's command that reads none
+
+
+def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Words | None:
+    """Whether a patient's command carries words for their care team."""
     message = update.message or update.edited_message
     text = message.text if message is not None else None
     if not text:
-        return False
-    unknown_with_words = command not in access.COMMANDS and len(text.split(maxsplit=1)) == 2
-    return unknown_with_words or context.services.intake.crisis_language.matches(text)
+        return None
+    if context.services.intake.crisis_language.matches(text):
+        return _Words.INSTEAD
+    if len(text.split(maxsplit=1)) < 2:
+        return None
+    if command not in access.COMMANDS:
+        return _Words.INSTEAD
+    if command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
+        return _Words.BESIDES
+    return None
 
 
 async def leave(context: DiaryContext, chat_id: int) -> None:
