@@ -2165,3 +2165,141 @@ def test_held_here_only_by_someone_a_date_set_and_oneself_in_the_third_person_ar
 ) -> None:
     """The Spanish of what English already heard: "if it wasn't for my kids I'd have ended it", "I've set a date"."""
     assert language.matches(text) is crisis
+
+
+# -- Written after the sixth held-out set.
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("took 40 x 10mg diazepam", True),
+        ("necked 20 x 50mg tramadol", True),
+        ("popped 30 oxycontin", True),
+        ("just took 25 endone", True),
+        ("swallowed 20 rivotril", True),
+        ("ive taken 3 strips", True),
+        ("swallowed 4 blister packs of my gabapentin", True),
+        ("took 2 boxes of nolotil", True),
+        ("had 3 packets of tryptizol just now", True),
+        ("me he tomado 3 cajas de orfidal", True),
+        ("me tragué 2 blisters", True),
+        ("me acabo de tomar 25 rivotril", True),
+        ("me tomé 40 tryptizol", True),
+        ("took 2 x 10mg diazepam at bedtime", False),
+        ("took 2 strips of kinesio tape for the ankle", False),
+        ("took 3 boxes of tramadol on holiday with me", False),
+        ("ive had 2 bottles of wine at the wedding", False),
+        ("the pharmacy gave me 3 boxes of nolotil for the month", False),
+        ("me tomé 2 tabletas de chocolate", False),
+        ("me tomé 1 rivotril para dormir", False),
+        ("ive only had 2 strips left so ordered more", False),
+        ("had 30 tramadol left over from the op", False),
+    ],
+)
+def test_overdoses_told_in_numbers_units_and_brand_names_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """An overdose counted in tablets of a strength, in packs, or by a brand the patterns did not know: "30 x 25mg",
+    "3 strips", "2 cajas de Nolotil". A dose of two, packs carried on holiday and a month's supply stay ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("this is her daughter writing, mum has decided to end it", True),
+        ("her husband here, she is planning to take all her tablets tonight", True),
+        ("writing on my wifes phone, she says she has no reason to live", True),
+        ("im his carer, he says he doesnt want to live anymore", True),
+        ("my dad, hes the patient, tried to kill himself last night", True),
+        ("soy la hija de Carmen, dice que se quiere morir", True),
+        ("le escribo en nombre de mi marido, dice que se va a matar", True),
+        ("soy su cuidadora, anoche intentó suicidarse", True),
+        ("soy el marido, dice que se va a tomar todas las pastillas", True),
+        ("this is her daughter writing, mum says she wants to go home", False),
+        ("her husband here, she keeps saying she wants to die her hair", False),
+        ("im his carer, he says he doesnt want to live in a care home", False),
+        ("soy la hija de Carmen, dice que se muere de ganas de ver a los nietos", False),
+        ("soy su cuidadora, anoche intentó levantarse sola y se cayó", False),
+    ],
+)
+def test_a_relative_or_carer_writing_about_the_patient_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """A spouse, child or carer on the patient's phone says "she" of the patient: her wish is the crisis. Going home,
+    hair dye, a care home and a fall stay ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("if they amputate im gone", True),
+        ("if they take my leg off i wont be around to see it", True),
+        ("if it spreads to my other leg im ending it", True),
+        ("if i lose the hand im done living", True),
+        ("ive been thinking about cutting my own foot off", True),
+        ("antes muerta que en silla de ruedas", True),
+        ("antes muerto que sin la pierna", True),
+        ("if they amputate im gone for six weeks of rehab", False),
+        ("if it spreads to my other leg im ending up in a wheelchair", False),
+        ("the surgeon is thinking about cutting the toe off", False),
+        ("antes muerta que sencilla", False),
+    ],
+)
+def test_a_wish_to_die_told_through_the_crps_limb_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """Amputation, the spread to another limb, a wheelchair: "if they amputate I'm gone". Weeks of rehab, a wheelchair
+    feared and the surgeon's plan stay ordinary; "antes muerta que sencilla" is a song."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i told my daughter i cant go on and i meant it", True),
+        ("said to my husband i cant do this anymore, i wasnt joking", True),
+        ("told my son i wont be here by christmas and i meant it", True),
+        ("told the nurse i wasnt suicidal but i lied", True),
+        ("i told the crisis team i was safe, that was a lie", True),
+        ("le dije a mi marido que no puedo más y lo dije en serio", True),
+        ("le dije a mi hija que no voy a estar aquí en navidad y no era broma", True),
+        ("i told my daughter i cant go on the trip and i meant it", False),
+        ("told my son i wont be here on tuesday, i meant it, im at the hospital", False),
+        ("told the nurse i wasnt suicidal and it was the truth", False),
+        ("le dije a mi marido que no puedo más con la fisio y lo dije en serio", False),
+    ],
+)
+def test_the_patients_own_past_words_that_still_hold_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Words said before that still hold: "I told my husband I can't go on and I meant it", "told the GP I wasn't
+    suicidal, that was a lie". A trip, a Tuesday at the hospital, a truthful denial and physio stay ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("voy a matar me", True),
+        ("me dan ganas de suicidar me", True),
+        ("ya no soporto la vida", True),
+        ("no aguanto más esta vida", True),
+        ("im going to take todas mis pastillas", True),
+        ("ive written letters to my kids just in case", True),
+        ("me voy a matar de risa", False),
+        ("la voy a matar, me tiene harta con la tele", False),
+        ("no soporto la vida de ciudad", False),
+        ("i take todas mis pastillas in the morning", False),
+        ("ive written letters to my kids school just in case", False),
+        ("the chemist said that would be an overdose so i only took one", False),
+        ("my friend from church overdosed on her insulin by accident", False),
+    ],
+)
+def test_dictated_spanish_tired_of_life_spanglish_and_letters_in_case_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Dictation splits "matarme" into "matar me"; "ya no soporto la vida"; Spanglish pills; letters to the children
+    "just in case". A joke, city life, the morning pills, the school's letters, a chemist's warning and a friend's
+    accidental overdose stay ordinary."""
+    assert language.matches(text) is crisis
