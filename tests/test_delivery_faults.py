@@ -6,13 +6,14 @@ requests that were in flight."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import random
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -997,3 +998,88 @@ def calls_to(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[No
 
     monkeypatch.setattr(owner, name, counted)
     return calls
+
+
+def away_for(tries: list[str]) -> Callable[..., Awaitable[None]]:
+    """patient_messages.add as the database answers it while away (SQLite locked past its wait): each try
+    is counted in `tries`."""
+
+    async def away(**_: object) -> None:
+        tries.append("")
+        raise OperationalError("INSERT INTO patientmessage", {}, Exception("database is locked"))
+
+    return away
+
+
+@contextlib.asynccontextmanager
+async def restartable(files: Path) -> AsyncIterator[tuple[Clock, BotApiStandIn]]:
+    """A clock and a stand-in that outlive a `running_diary` block: the bot restarted where it stopped."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=files, clock=clock)
+    await standin.start()
+    try:
+        yield clock, standin
+    finally:
+        await standin.stop()
+
+
+async def crisis_message_stored(diary: Diary) -> None:
+    """Until the crisis message is stored and all that it owes has gone: its card is in the staff chat."""
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+    await diary.inbox_processed()
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+
+def crisis_texts(user: SimulatedUser) -> int:
+    return sum("Thank you for telling us" in (m.text or "") for m in user.messages)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("refused", [False, True], ids=["sent", "refused"])
+async def test_a_crisis_text_goes_once_and_on_time_across_a_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    """Ben's crisis message cannot be stored for a while, and he gets the crisis text at once, from memory;
+    the bot is restarted before a try stores the message. Sent: the next process stored it and queued the
+    crisis text again, for it did not know the first had gone. Refused by Telegram (a 502): the replayed
+    update had failed before, so its failure was taken for a retry, which says nothing, and the crisis
+    text waited for the database to store his message. That it went is kept in the update's row."""
+    tries: list[str] = []
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            monkeypatch.setattr(patient_messages, "add", away_for(tries))
+            if refused:
+                standin.fail_chat(ben.id, 502, "Bad Gateway")
+            ben.say("I want to kill myself")
+            await diary.wait_until(lambda: len(tries) >= 2)  # tried again: how the first try went is written
+            assert crisis_texts(ben) == (0 if refused else 1)
+        standin.heal_chat(ben.id)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await ben.wait_for(lambda: crisis_texts(ben) == 1, 20)  # the message still cannot be stored
+            monkeypatch.undo()
+            await crisis_message_stored(diary)
+        assert crisis_texts(ben) == 1
+
+
+@SQLITE_ONLY
+async def test_a_crisis_text_telegram_refused_at_once_goes_at_the_next_try(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two faults at once: Ben's crisis message cannot be stored, and Telegram refuses the crisis text sent
+    at once (a 502). The tries after that said nothing to him, so he got it only when the database let his
+    message be stored. Now each try sends it until it has gone; once."""
+    tries: list[str] = []
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", away_for(tries))
+        diary.standin.fail_chat(ben.id, 502, "Bad Gateway")
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: len(tries) >= 1)
+        diary.standin.heal_chat(ben.id)
+        await ben.wait_for(lambda: crisis_texts(ben) == 1, 20)
+        monkeypatch.undo()
+        await crisis_message_stored(diary)
+        assert crisis_texts(ben) == 1

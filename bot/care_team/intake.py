@@ -115,8 +115,8 @@ class Intake:
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
         # Updates whose crisis text went straight from the error handler (the message could not be stored:
-        # the database away): when a later try stores the message, the patient is not sent it again. In
-        # memory: a restart while the database is away may send it twice, never not at all.
+        # the database away): when a later try stores the message, the patient is not sent it again. The
+        # inbox keeps each in its update's row once the database takes it, and brings it back at a replay.
         self.crisis_text_sent: set[int] = set()
 
     def crisis_text(self, patient: Patient) -> str:

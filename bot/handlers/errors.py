@@ -65,13 +65,41 @@ async def on_error(update: object, context: DiaryContext) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
+    if update.update_id in context.services.intake.crisis_text_sent:
+        return  # tried before this process's first try of it (a replay): the crisis text went then
     try:
         if update.callback_query:
             await update.callback_query.answer(context.text("error"), show_alert=True)
         else:
-            text, crisis = await _answer(update, context)
-            await context.bot.send_message(update.effective_chat.id, text)
-            if crisis:  # a later try that stores the message does not queue it again
-                context.services.intake.crisis_text_sent.add(update.update_id)
+            await _tell(update, context, crisis_only=False)
     except Exception:  # the reply is a courtesy; failing to send it must not raise again
         log.warning("could not tell the patient about the failure (update %s)", update_id)
+
+
+async def on_failed_again(update: Update, context: DiaryContext) -> None:
+    """A try after the first of an update that failed because the database was away (bot/delivery/inbox.py):
+    the person was told at the first try and hears nothing more, but for the crisis text when it has not
+    reached them (Telegram refused it then, or the process of that try stopped before sending it): it goes
+    now, not only once the database lets their message be stored."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE or update.callback_query:
+        return
+    if update.update_id in context.services.intake.crisis_text_sent:
+        return
+    try:
+        await _tell(update, context, crisis_only=True)
+    except Exception:
+        log.warning("could not send the crisis text after a failure (update %s)", update.update_id)
+
+
+async def _tell(update: Update, context: DiaryContext, *, crisis_only: bool) -> None:
+    """What the person is told of their update's failure (see `_answer`); with `crisis_only`, the crisis
+    text or nothing. A crisis text that went is noted: no later try, nor the one that stores the message,
+    sends or queues it again (bot/delivery/inbox.py keeps the note in the update's row)."""
+    assert update.effective_chat is not None
+    text, crisis = await _answer(update, context)
+    if crisis_only and not crisis:
+        return
+    await context.bot.send_message(update.effective_chat.id, text)
+    if crisis:
+        context.services.intake.crisis_text_sent.add(update.update_id)
