@@ -27,6 +27,8 @@ from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import Application
 
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -1083,3 +1085,31 @@ async def test_a_crisis_text_telegram_refused_at_once_goes_at_the_next_try(
         monkeypatch.undo()
         await crisis_message_stored(diary)
         assert crisis_texts(ben) == 1
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "refusal", [(403, "Forbidden: bot was blocked by the user"), (400, "Bad Request: chat not found")]
+)
+async def test_an_escalation_an_admins_chat_refuses_goes_to_the_staff_chat(
+    diary: Diary, refusal: tuple[int, str]
+) -> None:
+    """Ada, the clinic's only admin, blocked the bot, or never opened a chat with it, or her account is gone:
+    the escalation of Ben's unacknowledged crisis was marked blocked (or failed) and reached no one, at each
+    step. It goes to the staff chat instead, once."""
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    diary.standin.fail_chat(ada.id, *refusal)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+
+    def escalations() -> list[str]:
+        return [m.text or "" for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Not acknowledged")]
+
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
+    await diary.wait_until(lambda: len(escalations()) == 1)
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert len(escalations()) == 1 and not ada.messages

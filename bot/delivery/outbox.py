@@ -247,7 +247,9 @@ class OutboxSender:
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
                 await self._tell_admins_unwritable(row)
                 return
-            if await self._to_the_staff_chat_now(row):
+            if await self._to_the_staff_chat_now(row) or await self._escalate_in_the_staff_chat(
+                row, OutboxStatus.FAILED, error=error.message
+            ):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -581,6 +583,36 @@ class OutboxSender:
         self.wake.set()
         return True
 
+    async def _escalate_in_the_staff_chat(self, row: OutboxMessage, status: OutboxStatus, *, error: str) -> bool:
+        """An escalation an admin's own chat refuses (they blocked the bot, never opened a chat with it, or
+        their account is gone) goes to the staff chat instead, where someone can acknowledge: with the only
+        admin so, an urgent alert was escalated to no one. Once a step when several admins' chats refuse.
+        False when the row is not such a one."""
+        assert row.id is not None
+        if row.kind != "escalation" or row.alert_id is None:
+            return False
+        now = self.clock()
+        async with self.database.session() as session:
+            staff_chat_id = await self.staff_chat.destination(session)
+            if row.chat_id == staff_chat_id:
+                return False
+            await outbox.finish(session=session, message_id=row.id, status=status, now=now, error=error[:200])
+            if not await outbox.escalated_in(
+                session=session, alert_id=row.alert_id, chat_id=staff_chat_id, since=row.created_at
+            ):
+                await outbox.enqueue(
+                    session=session,
+                    kind="escalation",
+                    chat_id=staff_chat_id,
+                    alert_id=row.alert_id,
+                    patient_id=row.patient_id,
+                    priority=Priority.URGENT,
+                    now=now,
+                )
+        log.error("an escalation could not reach admin chat %s (%s); it goes to the staff chat", row.chat_id, error)
+        self.wake.set()
+        return True
+
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
         the bot is back or an admin names another chat. False when the row is not for the staff chat."""
@@ -604,6 +636,8 @@ class OutboxSender:
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
         if await self._to_the_staff_chat_now(row) or await self._hold(row):
+            return
+        if await self._escalate_in_the_staff_chat(row, OutboxStatus.BLOCKED, error="blocked"):
             return
         now = self.clock()
         async with self.database.session() as session:
