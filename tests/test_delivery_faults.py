@@ -34,13 +34,15 @@ from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
-from storage import alerts, inbox, migrate, outbox, patient_messages, staff
+from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, staff
 from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster
 from tests.test_alerts import STAFF_CHAT, with_history
+from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -1113,3 +1115,34 @@ async def test_an_escalation_an_admins_chat_refuses_goes_to_the_staff_chat(
     await diary.wait_until(lambda: len(escalations()) == 1)
     await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
     assert len(escalations()) == 1 and not ada.messages
+
+
+@SQLITE_ONLY
+async def test_a_crisis_answer_pressed_while_the_database_is_away_gets_the_crisis_text_at_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben answers the PHQ-9's item 9 (thoughts of being better off dead) 'several days' while his answer
+    cannot be stored. He was told only that something went wrong, and the crisis text waited until the
+    database let the answer be stored; a crisis message gets it at once, from memory. So does this press,
+    once: not again when the answer is stored."""
+    real_upsert = checkins.upsert_answer
+
+    async def away(**values: Any) -> None:
+        if values.get("item") == "phq_self_harm":
+            raise OperationalError("INSERT INTO answer", {}, Exception("database is locked"))
+        await real_upsert(**values)
+
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        monkeypatch.setattr(checkins, "upsert_answer", away)
+        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+        monkeypatch.undo()
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+        await all_sent(diary)
+        await diary.inbox_processed()
+        assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
