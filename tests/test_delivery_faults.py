@@ -43,6 +43,7 @@ from tests.postgres import PostgresCluster
 from tests.test_alerts import STAFF_CHAT, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
+from tests.test_patient_words import a_question_in_the_staff_chat
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -1146,3 +1147,20 @@ async def test_a_crisis_answer_pressed_while_the_database_is_away_gets_the_crisi
         await all_sent(diary)
         await diary.inbox_processed()
         assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
+
+
+@SQLITE_ONLY
+async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(diary: Diary) -> None:
+    """Sam's reply to Ben is refused by Telegram for Ben's chat (400 'chat not found': the account behind it
+    gone). It was marked failed with a line in the log: Sam had been told it was on its way, and nobody
+    learnt that Ben never got it. Staff get its words, to reach him another way."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.fail_chat(ben.id, 400, "Bad Request: chat not found")
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await diary.wait_until(
+        lambda: any(
+            "P-0001" in (m.text or "") and "Take one tablet tonight." in (m.text or "")
+            for m in diary.standin.chat(STAFF_CHAT)
+        ),
+        timeout=20,
+    )

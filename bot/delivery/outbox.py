@@ -51,6 +51,9 @@ T = TypeVar("T")
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
+# Kinds whose words are for a patient (a staff reply, the crisis text, what they are told): when one cannot
+# be delivered, staff get its words, to reach them another way.
+TO_A_PATIENT = frozenset({"patient", "received"})
 # A row that fails (5xx, time-outs) this long while other chats' messages go through is the trouble of that
 # row or its chat, not a Telegram outage: it is given up, so that what is queued after it for that chat
 # (which waits for it, in order) can go, and staff are told what did not arrive. Through an outage, when
@@ -252,7 +255,10 @@ class OutboxSender:
             ):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
-            await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
+            if row.kind in TO_A_PATIENT:  # a reply or a crisis text that will never arrive: staff must know
+                await self._failed_and_told(row, error=error.message[:200], refused=True)
+            else:
+                await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
             self._count("400")
             await self._chat_migrated(row, error.new_chat_id)
@@ -301,20 +307,26 @@ class OutboxSender:
             row.chat_id,
             error,
         )
+        await self._failed_and_told(row, error=f"{error}; given up after an hour while others went through")
+
+    async def _failed_and_told(self, row: OutboxMessage, *, error: str, refused: bool = False) -> None:
+        """Marked failed, and staff told what did not arrive (see `_give_up`); `refused`: Telegram refused
+        it outright (a 400), which is said only of a message to a patient."""
+        assert row.id is not None
         t = functools.partial(self.catalog.text, self.catalog.default_language)
         async with self.database.session() as session:  # failed and told in one: a crash loses neither
             now, priority = self.clock(), Priority(row.priority)
-            given_up = f"{error}; given up after an hour while others went through"
-            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=given_up)
+            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=error)
             patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
             code = patient.code if patient is not None else "?"
-            if row.kind in ("patient", "received"):
-                text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
+            if row.kind in TO_A_PATIENT:
+                key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
+                text = t(key, code=code, text=row.text or "", error=error)
                 chat_id = await self.staff_chat.destination(session)
                 await outbox.enqueue(
                     session=session, kind="staff", chat_id=chat_id, text=text, priority=priority, now=now
                 )
-            elif row.kind in outbox.STAFF_CHAT_KINDS:
+            elif row.kind in outbox.STAFF_CHAT_KINDS and not refused:
                 if row.text and row.kind != "copy":
                     text = t("staff.undelivered_to_staff_chat", text=row.text)
                 else:
