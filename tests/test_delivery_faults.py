@@ -33,8 +33,9 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
-from bot.sandbox.server import free_port
+from bot.sandbox.server import ChatMessage, free_port
 from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, staff
+from storage import staff_chat as staff_chat_store
 from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
@@ -1164,3 +1165,33 @@ async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(diary:
         ),
         timeout=20,
     )
+
+
+@SQLITE_ONLY
+async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply while another process holds SQLite's write lock (reads still work): the prompt was
+    posted, then noting it failed, and each try of the press posted another, every few seconds until the
+    lock went. It is posted once, and Sam's reply to it still reaches Ben."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    real = staff_chat_store.expect_reply
+    tries: list[str] = []
+
+    async def locked(**values: Any) -> None:
+        if len(tries) < 2:
+            tries.append("")
+            raise OperationalError("INSERT INTO pendingreply", {}, Exception("database is locked"))
+        await real(**values)
+
+    monkeypatch.setattr(staff_chat_store, "expect_reply", locked)
+    await sam.press("Reply", message=forwarded)
+
+    def prompts() -> list[ChatMessage]:
+        return [m for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
+
+    await diary.wait_until(lambda: len(prompts()) >= 1 and len(tries) == 2, timeout=20)
+    await diary.inbox_processed()
+    assert len(prompts()) == 1
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
+    await ben.wait_for(lambda: any("Take one tablet tonight." in (m.text or "") for m in ben.messages))
