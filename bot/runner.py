@@ -21,6 +21,7 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.webhook import WebhookServer
 from bot.diary.schedule_rules import parse_quiet_hours
+from bot.handlers import errors
 from bot.handlers.menus import publish_command_menus
 from bot.metrics import MetricsServer
 from bot.records import retention
@@ -100,6 +101,8 @@ async def serve(
             received_at=services.received_at,
             poll_timeout=poll_timeout,
             metrics=services.metrics,
+            crisis_text_sent=services.intake.crisis_text_sent,
+            failed_again=errors.on_failed_again,
         )
         sender = OutboxSender(
             application,

@@ -1,7 +1,8 @@
 """The durable inbox: raw updates are stored before Telegram is told we have them."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,13 +13,39 @@ from storage.models import InboxUpdate, table
 INBOX = table(InboxUpdate)
 
 
-async def store_new(*, session: AsyncSession, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
-    """Insert the updates not seen before and return their ids (a re-delivered update is not new)."""
+class Unfinished(NamedTuple):
+    update_id: int
+    payload: str
+    received_at: datetime
+    failing_since: datetime | None  # when its handling first failed
+    crisis_text_at: datetime | None  # when the person got the crisis text from the error handler
+
+
+async def store_new(
+    *,
+    session: AsyncSession,
+    updates: Sequence[tuple[int, str]],
+    now: datetime,
+    crisis_text_sent: Collection[int] = (),
+) -> set[int]:
+    """Insert the updates not seen before and return their ids (a re-delivered update is not new).
+    `crisis_text_sent`: updates handled from memory before they could be stored, whose person got the
+    crisis text then (see `crisis_text_went`)."""
     if not updates:
         return set()
     statement = (
         insert(session, INBOX)
-        .values([{"update_id": uid, "payload": payload, "received_at": now} for uid, payload in updates])
+        .values(
+            [
+                {
+                    "update_id": uid,
+                    "payload": payload,
+                    "received_at": now,
+                    "crisis_text_at": now if uid in crisis_text_sent else None,
+                }
+                for uid, payload in updates
+            ]
+        )
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(INBOX.c.update_id)
     )
@@ -26,18 +53,15 @@ async def store_new(*, session: AsyncSession, updates: Sequence[tuple[int, str]]
     return {row[0] for row in result.all()}
 
 
-async def unfinished(
-    *, session: AsyncSession, before: datetime | None = None
-) -> list[tuple[int, str, datetime, datetime | None]]:
-    """(update id, payload, when it was stored, when its handling first failed) of updates not yet
-    processed (stored before `before`), oldest first."""
-    query = select(INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at, INBOX.c.failing_since).where(
-        INBOX.c.processed_at.is_(None)
-    )
+async def unfinished(*, session: AsyncSession, before: datetime | None = None) -> list[Unfinished]:
+    """Updates not yet processed (stored before `before`), oldest first."""
+    query = select(
+        INBOX.c.update_id, INBOX.c.payload, INBOX.c.received_at, INBOX.c.failing_since, INBOX.c.crisis_text_at
+    ).where(INBOX.c.processed_at.is_(None))
     if before is not None:
         query = query.where(INBOX.c.received_at < before)
     result = await execute(session, query.order_by(INBOX.c.update_id))
-    return [(uid, payload, at, failing) for uid, payload, at, failing in result.all() if payload is not None]
+    return [Unfinished(*row) for row in result.all() if row.payload is not None]
 
 
 async def mark_processed(*, session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
@@ -57,6 +81,18 @@ async def failing_since(*, session: AsyncSession, update_id: int, now: datetime)
     )
     result = await execute(session, select(INBOX.c.failing_since).where(INBOX.c.update_id == update_id))
     return result.scalar_one_or_none()
+
+
+async def crisis_text_went(*, session: AsyncSession, update_ids: Collection[int], now: datetime) -> None:
+    """The person got the crisis text for these updates straight from the error handler (their message
+    could not be stored): a later try that stores the message does not queue it again, after a restart
+    too. The first time is kept."""
+    await execute(
+        session,
+        update(INBOX)
+        .where(INBOX.c.update_id.in_(list(update_ids)), INBOX.c.crisis_text_at.is_(None))
+        .values(crisis_text_at=now),
+    )
 
 
 async def purge_processed(*, session: AsyncSession, before: datetime) -> int:

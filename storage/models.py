@@ -337,6 +337,9 @@ class InboxUpdate(SQLModel, table=True):
     # When its handling first failed while the database answered (see bot/delivery/inbox.py): an hour of
     # that, counted across restarts, sets it aside.
     failing_since: datetime | None = utc_column(nullable=True)
+    # When the person got the crisis text straight from the error handler (their message could not be
+    # stored): a later try, in this process or after a restart, does not queue it again.
+    crisis_text_at: datetime | None = utc_column(nullable=True)
 
 
 class AuditEvent(SQLModel, table=True):

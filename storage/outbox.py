@@ -274,6 +274,22 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
     return int(result.rowcount or 0) + int(given_up.rowcount or 0)
 
 
+async def escalated_in(*, session: AsyncSession, alert_id: int, chat_id: int, since: datetime) -> bool:
+    """Whether an escalation of the alert was queued for the chat at `since` or after (owed or sent)."""
+    result = await execute(
+        session,
+        select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.kind == "escalation",
+            OUTBOX.c.alert_id == alert_id,
+            OUTBOX.c.chat_id == chat_id,
+            OUTBOX.c.created_at >= since,
+        )
+        .limit(1),
+    )
+    return result.first() is not None
+
+
 async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
     """Delete rows that will never be sent again (sent, blocked, failed, skipped) created before `before`."""
     result = await execute(

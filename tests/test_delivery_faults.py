@@ -6,13 +6,14 @@ requests that were in flight."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import random
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,24 @@ from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import Application
 
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
-from bot.sandbox.server import free_port
-from storage import alerts, inbox, migrate, outbox, patient_messages, staff
+from bot.sandbox.server import ChatMessage, free_port
+from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, staff
+from storage import staff_chat as staff_chat_store
 from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster
 from tests.test_alerts import STAFF_CHAT, with_history
+from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
+from tests.test_patient_words import a_question_in_the_staff_chat
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -997,3 +1004,194 @@ def calls_to(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[No
 
     monkeypatch.setattr(owner, name, counted)
     return calls
+
+
+def away_for(tries: list[str]) -> Callable[..., Awaitable[None]]:
+    """patient_messages.add as the database answers it while away (SQLite locked past its wait): each try
+    is counted in `tries`."""
+
+    async def away(**_: object) -> None:
+        tries.append("")
+        raise OperationalError("INSERT INTO patientmessage", {}, Exception("database is locked"))
+
+    return away
+
+
+@contextlib.asynccontextmanager
+async def restartable(files: Path) -> AsyncIterator[tuple[Clock, BotApiStandIn]]:
+    """A clock and a stand-in that outlive a `running_diary` block: the bot restarted where it stopped."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=files, clock=clock)
+    await standin.start()
+    try:
+        yield clock, standin
+    finally:
+        await standin.stop()
+
+
+async def crisis_message_stored(diary: Diary) -> None:
+    """Until the crisis message is stored and all that it owes has gone: its card is in the staff chat."""
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+    await diary.inbox_processed()
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+
+
+def crisis_texts(user: SimulatedUser) -> int:
+    return sum("Thank you for telling us" in (m.text or "") for m in user.messages)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("refused", [False, True], ids=["sent", "refused"])
+async def test_a_crisis_text_goes_once_and_on_time_across_a_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    """Ben's crisis message cannot be stored for a while, and he gets the crisis text at once, from memory;
+    the bot is restarted before a try stores the message. Sent: the next process stored it and queued the
+    crisis text again, for it did not know the first had gone. Refused by Telegram (a 502): the replayed
+    update had failed before, so its failure was taken for a retry, which says nothing, and the crisis
+    text waited for the database to store his message. That it went is kept in the update's row."""
+    tries: list[str] = []
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            monkeypatch.setattr(patient_messages, "add", away_for(tries))
+            if refused:
+                standin.fail_chat(ben.id, 502, "Bad Gateway")
+            ben.say("I want to kill myself")
+            await diary.wait_until(lambda: len(tries) >= 2)  # tried again: how the first try went is written
+            assert crisis_texts(ben) == (0 if refused else 1)
+        standin.heal_chat(ben.id)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await ben.wait_for(lambda: crisis_texts(ben) == 1, 20)  # the message still cannot be stored
+            monkeypatch.undo()
+            await crisis_message_stored(diary)
+        assert crisis_texts(ben) == 1
+
+
+@SQLITE_ONLY
+async def test_a_crisis_text_telegram_refused_at_once_goes_at_the_next_try(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two faults at once: Ben's crisis message cannot be stored, and Telegram refuses the crisis text sent
+    at once (a 502). The tries after that said nothing to him, so he got it only when the database let his
+    message be stored. Now each try sends it until it has gone; once."""
+    tries: list[str] = []
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", away_for(tries))
+        diary.standin.fail_chat(ben.id, 502, "Bad Gateway")
+        ben.say("I want to kill myself")
+        await diary.wait_until(lambda: len(tries) >= 1)
+        diary.standin.heal_chat(ben.id)
+        await ben.wait_for(lambda: crisis_texts(ben) == 1, 20)
+        monkeypatch.undo()
+        await crisis_message_stored(diary)
+        assert crisis_texts(ben) == 1
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "refusal", [(403, "Forbidden: bot was blocked by the user"), (400, "Bad Request: chat not found")]
+)
+async def test_an_escalation_an_admins_chat_refuses_goes_to_the_staff_chat(
+    diary: Diary, refusal: tuple[int, str]
+) -> None:
+    """Ada, the clinic's only admin, blocked the bot, or never opened a chat with it, or her account is gone:
+    the escalation of Ben's unacknowledged crisis was marked blocked (or failed) and reached no one, at each
+    step. It goes to the staff chat instead, once."""
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    diary.standin.fail_chat(ada.id, *refusal)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+
+    def escalations() -> list[str]:
+        return [m.text or "" for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Not acknowledged")]
+
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
+    await diary.wait_until(lambda: len(escalations()) == 1)
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert len(escalations()) == 1 and not ada.messages
+
+
+@SQLITE_ONLY
+async def test_a_crisis_answer_pressed_while_the_database_is_away_gets_the_crisis_text_at_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben answers the PHQ-9's item 9 (thoughts of being better off dead) 'several days' while his answer
+    cannot be stored. He was told only that something went wrong, and the crisis text waited until the
+    database let the answer be stored; a crisis message gets it at once, from memory. So does this press,
+    once: not again when the answer is stored."""
+    real_upsert = checkins.upsert_answer
+
+    async def away(**values: Any) -> None:
+        if values.get("item") == "phq_self_harm":
+            raise OperationalError("INSERT INTO answer", {}, Exception("database is locked"))
+        await real_upsert(**values)
+
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        monkeypatch.setattr(checkins, "upsert_answer", away)
+        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+        monkeypatch.undo()
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)), timeout=20)
+        await all_sent(diary)
+        await diary.inbox_processed()
+        assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
+
+
+@SQLITE_ONLY
+async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(diary: Diary) -> None:
+    """Sam's reply to Ben is refused by Telegram for Ben's chat (400 'chat not found': the account behind it
+    gone). It was marked failed with a line in the log: Sam had been told it was on its way, and nobody
+    learnt that Ben never got it. Staff get its words, to reach him another way."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.fail_chat(ben.id, 400, "Bad Request: chat not found")
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await diary.wait_until(
+        lambda: any(
+            "P-0001" in (m.text or "") and "Take one tablet tonight." in (m.text or "")
+            for m in diary.standin.chat(STAFF_CHAT)
+        ),
+        timeout=20,
+    )
+
+
+@SQLITE_ONLY
+async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply while another process holds SQLite's write lock (reads still work): the prompt was
+    posted, then noting it failed, and each try of the press posted another, every few seconds until the
+    lock went. It is posted once, and Sam's reply to it still reaches Ben."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    real = staff_chat_store.expect_reply
+    tries: list[str] = []
+
+    async def locked(**values: Any) -> None:
+        if len(tries) < 2:
+            tries.append("")
+            raise OperationalError("INSERT INTO pendingreply", {}, Exception("database is locked"))
+        await real(**values)
+
+    monkeypatch.setattr(staff_chat_store, "expect_reply", locked)
+    await sam.press("Reply", message=forwarded)
+
+    def prompts() -> list[ChatMessage]:
+        return [m for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
+
+    await diary.wait_until(lambda: len(prompts()) >= 1 and len(tries) == 2, timeout=20)
+    await diary.inbox_processed()
+    assert len(prompts()) == 1
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
+    await ben.wait_for(lambda: any("Take one tablet tonight." in (m.text or "") for m in ben.messages))

@@ -115,8 +115,8 @@ class Intake:
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
         # Updates whose crisis text went straight from the error handler (the message could not be stored:
-        # the database away): when a later try stores the message, the patient is not sent it again. In
-        # memory: a restart while the database is away may send it twice, never not at all.
+        # the database away): when a later try stores the message, the patient is not sent it again. The
+        # inbox keeps each in its update's row once the database takes it, and brings it back at a replay.
         self.crisis_text_sent: set[int] = set()
 
     def crisis_text(self, patient: Patient) -> str:
@@ -509,10 +509,7 @@ class Intake:
         sent it to the digest), the message in full. Not the crisis text when the patient had it from the
         error handler, at a try of this update that could not store it."""
         assert patient.id is not None
-        if update_id in self.crisis_text_sent:
-            log.info("the crisis text for update %s went when it could not be stored; not again", update_id)
-        else:
-            await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
+        await self._crisis_text(session, patient, now, update_id)
         whole = units(text) <= ON_CARD
         details_message = text if whole else self._passage(text)
         await self.desk.file_crisis(
@@ -520,6 +517,14 @@ class Intake:
         )
         if not whole or not self.desk.crisis_card_at_once():
             await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
+
+    async def _crisis_text(self, session: AsyncSession, patient: Patient, now: datetime, update_id: int | None) -> None:
+        """The crisis text owed to the patient, unless it went from the error handler at a try of this update
+        that could not store what it brought."""
+        if update_id is not None and update_id in self.crisis_text_sent:
+            log.info("the crisis text for update %s went when it could not be stored; not again", update_id)
+        else:
+            await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
 
     def _passage(self, text: str) -> str:
         """What the card shows of a crisis message too long for it: the passage around its crisis words (they
@@ -529,14 +534,14 @@ class Intake:
         return shorten(text, ON_CARD) if where is None else around(text, *where, ON_CARD)
 
     async def crisis_answer(
-        self, session: AsyncSession, patient: Patient, item: Item, value: str, now: datetime
+        self, session: AsyncSession, patient: Patient, item: Item, value: str, now: datetime, update_id: int | None
     ) -> None:
         """A questionnaire answer that is a crisis answer (PHQ-9 item 9 above "not at all") is handled as
         a crisis message is: the crisis text to the patient at once, an urgent card of its own for staff."""
         assert patient.id is not None
         scale_key = f"scales.{item.scale}.{value}"
         answer = self._staff_text(scale_key) if item.scale and self._has(scale_key) else value
-        await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
+        await self._crisis_text(session, patient, now, update_id)
         message = self._staff_text("staff.crisis_answer", answer=answer)
         await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=None, now=now)
         if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now

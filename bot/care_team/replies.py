@@ -52,11 +52,29 @@ class Replies:
         async with self.database.session() as session:
             return await patients.by_id(session=session, patient_id=patient_id)
 
+    async def prompting(
+        self, *, update_id: int, chat_id: int, staff_user_id: int, patient_id: int, now: datetime
+    ) -> bool:
+        """Reply was pressed (in update `update_id`): this staff member's next message here is for the patient.
+        Written before the prompt is posted: False when an earlier try of this press got this far, and posted
+        it (the database taking no writes for a while, each try had posted another)."""
+        async with self.database.session() as session:
+            if not await updates.first_time(session=session, update_id=update_id, now=now):
+                return False
+            await staff_chat.expect_reply(
+                session=session,
+                staff_user_id=staff_user_id,
+                chat_id=chat_id,
+                patient_id=patient_id,
+                expires_at=now + REPLY_WINDOW,
+            )
+        return True
+
     async def prompted(
         self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, patient_id: int, now: datetime
     ) -> None:
-        """The Reply prompt was posted: this staff member's reply to it, or their next message here, is for the
-        patient. A colleague's reply to it is not: in a group Telegram opens everyone's reply field on it."""
+        """The Reply prompt was posted: this staff member's reply to it is for the patient. A colleague's reply
+        to it is not: in a group Telegram opens everyone's reply field on it."""
         async with self.database.session() as session:
             await staff_chat.remember(
                 session=session,
@@ -65,13 +83,6 @@ class Replies:
                 patient_id=patient_id,
                 now=now,
                 staff_user_id=staff_user_id,
-            )
-            await staff_chat.expect_reply(
-                session=session,
-                staff_user_id=staff_user_id,
-                chat_id=chat_id,
-                patient_id=patient_id,
-                expires_at=now + REPLY_WINDOW,
             )
 
     async def confirmed(

@@ -8,7 +8,10 @@ update processed twice stores nothing twice.
 An update whose handling failed because the database did not answer (SQLite locked past its wait,
 PostgreSQL restarting) is not marked processed: it is tried again, with backoff, until the database is
 back, so that a patient's words reach staff. The person was told once that something went wrong (or
-got the crisis text); the tries after that say nothing to them. What its chat sends meanwhile waits
+got the crisis text); the tries after that say nothing to them, but for a crisis text that has not
+reached them (Telegram refused it, or the process that handled it first stopped before it went). That
+the crisis text went is kept in the update's row as soon as the database takes it, so that a try after
+a restart neither sends nor queues it again. What its chat sends meanwhile waits
 behind it, in order, until its first retry a second later (a correction to a reply does not arrive
 before the reply through a moment of SQLite locked; through an outage nothing is held longer). One that
 has failed so for an hour while the database answers (marking it handled is a write that works) is no
@@ -24,7 +27,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +59,8 @@ class Inbox:
         poll_timeout: int = 10,
         max_in_flight: int = 512,
         metrics: Metrics | None = None,
+        crisis_text_sent: set[int] | None = None,
+        failed_again: Callable[[Update, Any], Awaitable[None]] | None = None,
     ) -> None:
         self.application = application
         self.database = database
@@ -65,6 +70,11 @@ class Inbox:
         self.received_at = received_at if received_at is not None else {}
         self.poll_timeout = poll_timeout
         self.metrics = metrics
+        # Updates whose person got the crisis text straight from the error handler, shared with it and with
+        # the intake (which then does not queue it again); written into their rows by this inbox.
+        self.crisis_text_sent = crisis_text_sent if crisis_text_sent is not None else set()
+        # What a try after the first still owes the person when it fails (a crisis text that has not gone).
+        self.failed_again = failed_again
         self.offset: int | None = None
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -93,6 +103,8 @@ class Inbox:
         self._away.add(update.update_id)
         if update.update_id in self._tries:  # a retry: the person was told at the first try
             log.warning("update %s failed again: the database is still away", update.update_id)
+            if self.failed_again is not None:
+                await self.failed_again(update, context)
             raise ApplicationHandlerStop
 
     async def replay_unfinished(self) -> int:
@@ -116,18 +128,20 @@ class Inbox:
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
         mine = set(self.received_at) | set(self._done)
-        left = [row for row in rows if row[0] not in mine]
+        left = [row for row in rows if row.update_id not in mine]
         self._replay(left)
         if left:
             log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
         return len(left)
 
-    def _replay(self, rows: list[tuple[int, str, datetime, datetime | None]]) -> None:
-        for update_id, payload, at, failing_since in rows:
-            self.received_at[update_id] = at
-            if failing_since is not None:  # it failed in the process that stored it: the person was told
-                self._tries.setdefault(update_id, 1)
-            self._dispatch(Update.de_json(json.loads(payload), self.application.bot))
+    def _replay(self, rows: list[inbox.Unfinished]) -> None:
+        for row in rows:
+            self.received_at[row.update_id] = row.received_at
+            if row.failing_since is not None:  # it failed in the process that stored it: the person was told
+                self._tries.setdefault(row.update_id, 1)
+            if row.crisis_text_at is not None:
+                self.crisis_text_sent.add(row.update_id)
+            self._dispatch(Update.de_json(json.loads(row.payload), self.application.bot))
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
@@ -208,7 +222,10 @@ class Inbox:
         try:
             async with self.database.session() as session:
                 new = await inbox.store_new(
-                    session=session, updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates], now=now
+                    session=session,
+                    updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates],
+                    now=now,
+                    crisis_text_sent=self.crisis_text_sent,  # handled from memory before it could be stored
                 )
         except Exception as error:
             if database_away(error):
@@ -259,6 +276,7 @@ class Inbox:
             self._done.append(update.update_id)
         self._tries.pop(update.update_id, None)
         self.received_at.pop(update.update_id, None)
+        self.crisis_text_sent.discard(update.update_id)  # handled: its message is stored, or set aside
         self._let_through(key, update.update_id)
         await self._flush()
 
@@ -284,6 +302,8 @@ class Inbox:
         try:
             async with self.database.session() as session:
                 since = await inbox.failing_since(session=session, update_id=update.update_id, now=now)
+                if update.update_id in self.crisis_text_sent:  # before a restart can forget it
+                    await inbox.crisis_text_went(session=session, update_ids=[update.update_id], now=now)
                 if since is None or now - since < GIVE_UP_AFTER:  # None: not stored yet
                     return False
                 await inbox.mark_processed(session=session, update_ids=[update.update_id], now=now)

@@ -51,6 +51,9 @@ T = TypeVar("T")
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
+# Kinds whose words are for a patient (a staff reply, the crisis text, what they are told): when one cannot
+# be delivered, staff get its words, to reach them another way.
+TO_A_PATIENT = frozenset({"patient", "received"})
 # A row that fails (5xx, time-outs) this long while other chats' messages go through is the trouble of that
 # row or its chat, not a Telegram outage: it is given up, so that what is queued after it for that chat
 # (which waits for it, in order) can go, and staff are told what did not arrive. Through an outage, when
@@ -251,10 +254,15 @@ class OutboxSender:
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
                 await self._tell_admins_unwritable(row)
                 return
-            if await self._to_the_staff_chat_now(row):
+            if await self._to_the_staff_chat_now(row) or await self._escalate_in_the_staff_chat(
+                row, OutboxStatus.FAILED, error=error.message
+            ):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
-            await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
+            if row.kind in TO_A_PATIENT:  # a reply or a crisis text that will never arrive: staff must know
+                await self._failed_and_told(row, error=error.message[:200], refused=True)
+            else:
+                await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
             self._count("400")
             await self._chat_migrated(row, error.new_chat_id)
@@ -303,15 +311,21 @@ class OutboxSender:
             row.chat_id,
             error,
         )
+        await self._failed_and_told(row, error=f"{error}; given up after an hour while others went through")
+
+    async def _failed_and_told(self, row: OutboxMessage, *, error: str, refused: bool = False) -> None:
+        """Marked failed, and staff told what did not arrive (see `_give_up`); `refused`: Telegram refused
+        it outright (a 400), which is said only of a message to a patient."""
+        assert row.id is not None
         t = functools.partial(self.catalog.text, self.catalog.default_language)
         async with self.database.session() as session:  # failed and told in one: a crash loses neither
             now, priority = self.clock(), Priority(row.priority)
-            given_up = f"{error}; given up after an hour while others went through"
-            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=given_up)
+            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=error)
             patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
             code = patient.code if patient is not None else "?"
-            if row.kind in ("patient", "received"):
-                text = t("staff.undelivered_to_patient", code=code, text=row.text or "")
+            if row.kind in TO_A_PATIENT:
+                key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
+                text = t(key, code=code, text=row.text or "", error=error)
                 chat_id = await self.staff_chat.destination(session)
                 # A long reply with the notice above it is more than one message may hold: in parts, or
                 # Telegram refuses it and staff never learn that the patient did not get their words.
@@ -319,7 +333,7 @@ class OutboxSender:
                     await outbox.enqueue(
                         session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
                     )
-            elif row.kind in outbox.STAFF_CHAT_KINDS:
+            elif row.kind in outbox.STAFF_CHAT_KINDS and not refused:
                 if row.text and row.kind != "copy":
                     text = t("staff.undelivered_to_staff_chat", text=row.text)
                 else:
@@ -588,6 +602,36 @@ class OutboxSender:
         self.wake.set()
         return True
 
+    async def _escalate_in_the_staff_chat(self, row: OutboxMessage, status: OutboxStatus, *, error: str) -> bool:
+        """An escalation an admin's own chat refuses (they blocked the bot, never opened a chat with it, or
+        their account is gone) goes to the staff chat instead, where someone can acknowledge: with the only
+        admin so, an urgent alert was escalated to no one. Once a step when several admins' chats refuse.
+        False when the row is not such a one."""
+        assert row.id is not None
+        if row.kind != "escalation" or row.alert_id is None:
+            return False
+        now = self.clock()
+        async with self.database.session() as session:
+            staff_chat_id = await self.staff_chat.destination(session)
+            if row.chat_id == staff_chat_id:
+                return False
+            await outbox.finish(session=session, message_id=row.id, status=status, now=now, error=error[:200])
+            if not await outbox.escalated_in(
+                session=session, alert_id=row.alert_id, chat_id=staff_chat_id, since=row.created_at
+            ):
+                await outbox.enqueue(
+                    session=session,
+                    kind="escalation",
+                    chat_id=staff_chat_id,
+                    alert_id=row.alert_id,
+                    patient_id=row.patient_id,
+                    priority=Priority.URGENT,
+                    now=now,
+                )
+        log.error("an escalation could not reach admin chat %s (%s); it goes to the staff chat", row.chat_id, error)
+        self.wake.set()
+        return True
+
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
         the bot is back or an admin names another chat. False when the row is not for the staff chat."""
@@ -611,6 +655,8 @@ class OutboxSender:
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
         assert row.id is not None
         if await self._to_the_staff_chat_now(row) or await self._hold(row):
+            return
+        if await self._escalate_in_the_staff_chat(row, OutboxStatus.BLOCKED, error="blocked"):
             return
         now = self.clock()
         async with self.database.session() as session:

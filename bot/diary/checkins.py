@@ -34,7 +34,8 @@ EVENING = time(19, 0)
 
 # What to do when an answer is a crisis answer (PHQ-9 item 9 above "not at all"): the same as for a
 # crisis message (bot/care_team/intake.py), in the transaction that stores the answer.
-CrisisAnswer = Callable[[AsyncSession, Patient, Item, str, datetime], Awaitable[None]]
+# (session, patient, item, answer, now, the update that brought it)
+CrisisAnswer = Callable[[AsyncSession, Patient, Item, str, datetime, int | None], Awaitable[None]]
 
 
 class Refusal(enum.Enum):
@@ -152,10 +153,19 @@ class CheckIns:
         return questionnaire.after(item_id)
 
     async def act(
-        self, *, patient: Patient, checkin_id: int, action: Action, item_id: str, value: str, now: datetime
+        self,
+        *,
+        patient: Patient,
+        checkin_id: int,
+        action: Action,
+        item_id: str,
+        value: str,
+        now: datetime,
+        update_id: int | None = None,
     ) -> CheckInState | Refusal:
-        """Apply one button press. The check-in must be the presser's, still open, the value in scale.
-        A positive screen's last answer returns the longer questionnaire that follows it the same day."""
+        """Apply one button press (brought by `update_id`). The check-in must be the presser's, still open,
+        the value in scale. A positive screen's last answer returns the longer questionnaire that follows it
+        the same day."""
         assert patient.id is not None
         async with self.database.session() as session:
             name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
@@ -178,7 +188,7 @@ class CheckIns:
                 return Refusal.CLOSED
             if action is Action.ANSWER:
                 assert item is not None
-                await self._store_answer(session, patient, questionnaire, item, checkin_id, value, now)
+                await self._store_answer(session, patient, questionnaire, item, checkin_id, value, now, update_id)
             answers = await checkins.answers(session=session, checkin_id=checkin_id)
             if checkin.step is None and action in (Action.ANSWER, Action.SKIP):
                 longer = await self._step_up(session, patient, checkin, questionnaire, answers, now)
@@ -195,6 +205,7 @@ class CheckIns:
         checkin_id: int,
         value: str,
         now: datetime,
+        update_id: int | None = None,
     ) -> None:
         """Store the answer; a crisis answer that was not one before (a repeated press, or changing one
         crisis answer for another, raises nothing new) goes to the crisis path in the same transaction."""
@@ -202,7 +213,7 @@ class CheckIns:
         before = (await checkins.answers(session=session, checkin_id=checkin_id)).get(item.id) if crisis else None
         await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item.id, value=value, now=now)
         if crisis and not questionnaire.is_crisis_answer(item.id, before) and self.on_crisis_answer is not None:
-            await self.on_crisis_answer(session, patient, item, value, now)
+            await self.on_crisis_answer(session, patient, item, value, now, update_id)
 
     async def _step_up(
         self,

@@ -85,6 +85,7 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         item_id=button.item,
         value=button.value,
         now=context.now,
+        update_id=update.update_id,
     )
     if isinstance(outcome, Refusal):
         log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)

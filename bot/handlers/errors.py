@@ -1,5 +1,6 @@
 """The last resort: log the failure without patient data, and tell the person something kind and short,
-or, when the words that failed speak of suicide or self-harm, the clinic's crisis text."""
+or, when the words that failed speak of suicide or self-harm (or the button pressed was a questionnaire's
+crisis answer), the clinic's crisis text."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
+from bot.diary.checkins import Action
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import words_of
-from storage import patient_messages, patients
+from bot.views.callback_data import CheckInButton, parse_checkin
+from storage import checkins, patient_messages, patients
 from storage.text import clean
 
 log = logging.getLogger(__name__)
@@ -25,21 +28,45 @@ def _button_too_old(error: object) -> bool:
     )
 
 
+def _crisis_answer(context: DiaryContext, item: str, value: str | None) -> bool:
+    """Whether `value` for the item is a questionnaire's crisis answer (PHQ-9 item 9 above "not at all")."""
+    try:
+        return any(q.is_crisis_answer(item, value) for q in context.services.checkins.questionnaires.values())
+    except ValueError:  # not a number: no answer of a crisis item
+        return False
+
+
+def _crisis_press(update: Update, context: DiaryContext) -> CheckInButton | None:
+    """The check-in button pressed, when it answers a crisis item with a crisis answer."""
+    query = update.callback_query
+    button = parse_checkin(query.data) if query is not None else None
+    if button is None or button.action is not Action.ANSWER or not _crisis_answer(context, button.item, button.value):
+        return None
+    return button
+
+
 async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
-    """The crisis text when the words that failed speak of suicide or self-harm: a patient's crisis
-    message must get it even when the diary could not store the message (the database down, a bug).
-    For the patient's language and country when the database can still say them, else the sender's
-    language and the text for any country. True with the crisis text."""
-    message = update.effective_message
-    words = clean((message.text if message.text is not None else words_of(message)) if message else "")
+    """The crisis text when the words that failed speak of suicide or self-harm, or the button pressed
+    answered a questionnaire's crisis item so: a patient in crisis must get it even when the diary could
+    not store what they sent (the database down, a bug). For the patient's language and country when the
+    database can still say them, else the sender's language and the text for any country. True with the
+    crisis text."""
     intake = context.services.intake
-    if not words or not intake.crisis_language.matches(words):
-        return context.text("error"), False
+    press = _crisis_press(update, context)
+    if press is None:
+        message = update.effective_message
+        words = clean((message.text if message.text is not None else words_of(message)) if message else "")
+        if not words or not intake.crisis_language.matches(words):
+            return context.text("error"), False
     user = update.effective_user
     patient, stored = None, False
     try:  # a new context: the gate's lookup is not in it
         async with context.services.database.session() as session:
-            stored = await patient_messages.stored_from(session=session, update_id=update.update_id)
+            if press is None:
+                stored = await patient_messages.stored_from(session=session, update_id=update.update_id)
+            else:  # a crisis answer already stored for that item had its crisis text queued with it
+                answers = await checkins.answers(session=session, checkin_id=press.checkin_id)
+                stored = _crisis_answer(context, press.item, answers.get(press.item))
             patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
@@ -65,13 +92,44 @@ async def on_error(update: object, context: DiaryContext) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
+    if update.update_id in context.services.intake.crisis_text_sent:
+        return  # tried before this process's first try of it (a replay): the crisis text went then
+    press = update.callback_query
     try:
-        if update.callback_query:
-            await update.callback_query.answer(context.text("error"), show_alert=True)
-        else:
-            text, crisis = await _answer(update, context)
-            await context.bot.send_message(update.effective_chat.id, text)
-            if crisis:  # a later try that stores the message does not queue it again
-                context.services.intake.crisis_text_sent.add(update.update_id)
+        if press is not None:
+            await press.answer(context.text("error"), show_alert=True)
+    except Exception:
+        log.warning("could not answer the button pressed (update %s)", update_id)
+    try:  # a press is answered above: with the crisis text only, when it was a crisis answer
+        await _tell(update, context, crisis_only=press is not None)
     except Exception:  # the reply is a courtesy; failing to send it must not raise again
         log.warning("could not tell the patient about the failure (update %s)", update_id)
+
+
+async def on_failed_again(update: Update, context: DiaryContext) -> None:
+    """A try after the first of an update that failed because the database was away (bot/delivery/inbox.py):
+    the person was told at the first try and hears nothing more, but for the crisis text when it has not
+    reached them (Telegram refused it then, or the process of that try stopped before sending it): it goes
+    now, not only once the database lets their message be stored."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    if update.update_id in context.services.intake.crisis_text_sent:
+        return
+    try:
+        await _tell(update, context, crisis_only=True)
+    except Exception:
+        log.warning("could not send the crisis text after a failure (update %s)", update.update_id)
+
+
+async def _tell(update: Update, context: DiaryContext, *, crisis_only: bool) -> None:
+    """What the person is told of their update's failure (see `_answer`); with `crisis_only`, the crisis
+    text or nothing. A crisis text that went is noted: no later try, nor the one that stores the message,
+    sends or queues it again (bot/delivery/inbox.py keeps the note in the update's row)."""
+    assert update.effective_chat is not None
+    text, crisis = await _answer(update, context)
+    if crisis_only and not crisis:
+        return
+    await context.bot.send_message(update.effective_chat.id, text)
+    if crisis:
+        context.services.intake.crisis_text_sent.add(update.update_id)

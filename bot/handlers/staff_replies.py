@@ -31,6 +31,11 @@ async def reply_button(update: Update, context: DiaryContext) -> None:
     if patient is None or patient.id is None:
         await query.answer(t("staff.reply_no_patient"), show_alert=True)
         return
+    if not await services.replies.prompting(
+        update_id=update.update_id, chat_id=chat.id, staff_user_id=user.id, patient_id=patient.id, now=context.now
+    ):
+        await query.answer(t("staff.reply_hint"))  # the prompt went at an earlier try of this press
+        return
     # ForceReply opens the reply field; in a group with privacy mode on, a reply to the bot's message is
     # the one kind of message the bot receives, so the prompt is what staff answer.
     prompt = await context.bot.send_message(
