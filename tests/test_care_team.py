@@ -108,6 +108,18 @@ async def test_a_crisis_while_a_pain_alert_is_snoozed_is_its_own_card_and_escala
     assert (await alerts(diary))[1].status == "open"
 
 
+async def a_question_in_the_staff_chat(diary: Diary) -> tuple[SimulatedUser, SimulatedUser, ChatMessage]:
+    """Ben, enrolled, asked a question; Sam, staff, sees it forwarded (with Reply and Seen)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    return ben, sam, forwarded
+
+
 async def test_a_staff_reply_reaches_the_patient_and_seen_tells_them(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")

@@ -42,9 +42,8 @@ from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster
 from tests.test_alerts import STAFF_CHAT, with_history
-from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
+from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
-from tests.test_patient_words import a_question_in_the_staff_chat
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 

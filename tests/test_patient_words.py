@@ -29,12 +29,19 @@ from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
-from bot.sandbox.server import ChatMessage
 from storage import patient_messages
 from storage.models import OutboxMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
-from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, link, stored_messages
+from tests.test_care_team import (
+    BERLIN_CRISIS_LINE,
+    a_question_in_the_staff_chat,
+    alerts,
+    all_sent,
+    cards,
+    link,
+    stored_messages,
+)
 from tests.test_delivery_faults import every_five_minutes_until
 from tests.test_instruments import answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
@@ -116,18 +123,6 @@ async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_pati
     reply = await ada.send("We are calling you now.")
     assert reply is not None and reply.text == "Your reply is on its way to P-0001."
     await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
-
-
-async def a_question_in_the_staff_chat(diary: Diary) -> tuple[SimulatedUser, SimulatedUser, ChatMessage]:
-    """Ben, enrolled, asked a question; Sam, staff, sees it forwarded (with Reply and Seen)."""
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    sam = SimulatedUser(diary.standin, 800, "Sam")
-    await register_staff(diary, sam)
-    await diary.enrol(ben)
-    await ben.send("Can I take another ibuprofen tonight?")
-    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
-    forwarded = next(m for m in staff_chat(diary) if m.buttons)
-    return ben, sam, forwarded
 
 
 @SQLITE_ONLY
