@@ -34,7 +34,7 @@ PATIENT_COMMANDS = (
 )
 # The patient's commands that read the words typed after them ("/pause 7", "/callme about my infusion").
 # After any other, words are the patient's words to their care team ("/help my hand is purple").
-PATIENT_COMMANDS_WITH_WORDS = frozenset({"start", "callme", "pause", "timezone"})
+PATIENT_COMMANDS_WITH_WORDS = frozenset({"callme", "pause", "timezone"})
 STAFF_COMMANDS = (
     "patients",
     "patient",

@@ -101,9 +101,12 @@ async def test_words_after_a_command_that_takes_none_reach_staff_and_the_command
         "/help my hand is purple and ice cold",
         "/history it has been worse since the infusion",
     ]
-    # A command's own words are its own: "/pause 3" pauses and tells staff nothing.
+    # A command's own words are its own ("/pause 3"), and one word after a command that reads none is taken
+    # for an argument it does not read ("/history 30"): the command answers, and staff are told nothing.
     reply = await ben.send("/pause 3")
     assert reply is not None and "paused" in (reply.text or "").lower()
+    reply = await ben.send("/history 30")
+    assert reply is not None and "no check-ins from the last 30 days" in (reply.text or "")
     assert len(await stored_messages(diary)) == 2
 
 
@@ -686,6 +689,14 @@ async def test_a_staff_reply_that_begins_with_a_patients_command_reaches_the_pat
     await ben.wait_for(lambda: ben.last.text == "Your care team: /history shows you the last 30 days.")
     answer = await sam.send("/patients")
     assert answer is not None and "P-0001" in (answer.text or ""), "a staff command still runs"
+    # A staff command mistyped after Reply is no patient's command: never sent to the patient.
+    await sam.press("Reply", message=forwarded)
+    sam.say("/pateint P-0002", chat_id=STAFF_CHAT)
+    answer = await sam.send("/patients", chat_id=STAFF_CHAT)
+    assert answer is not None and "P-0001" in (answer.text or "")
+    async with diary.database.session() as session:
+        queued = (await session.exec(select(OutboxMessage.text))).all()
+    assert not any("pateint" in (text or "") for text in queued)
 
 
 @SQLITE_ONLY

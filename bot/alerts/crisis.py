@@ -282,9 +282,9 @@ class _Choice:
         return "(?:" + "|".join(_regex(branch) for branch in self.branches) + ")"
 
     @cached_property
-    def required(self) -> list[frozenset[str]]:
+    def required(self) -> tuple[frozenset[str], ...]:
         union = _union(min(_required(branch), key=_rarity_cost, default=None) for branch in self.branches)
-        return [] if union is None else [union]
+        return () if union is None else (union,)
 
     @cached_property
     def starts(self) -> _Keys:
@@ -648,7 +648,7 @@ def _required(node: _Words | _Choice | _Sequence) -> list[frozenset[str]]:
     if isinstance(node, _Words):
         return [_word_keys(node, first=False)]
     if isinstance(node, _Choice):
-        return node.required
+        return list(node.required)
     return [
         needs
         for element in node.elements

@@ -3,6 +3,7 @@ what is bot/access.py. Strangers get one polite line and are not stored."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from enum import Enum
 
@@ -72,8 +73,12 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # but for staff answering a patient's message there, in a group that was the staff chat.
         if update.callback_query is not None:
             # A card's or a message's button where the group was the staff chat: the presser hears that
-            # nothing was done (the alert goes on escalating), not a silent button as the bot leaves.
-            await update.callback_query.answer(context.sender_text(update, "staff.not_in_staff_chat"), show_alert=True)
+            # nothing was done (the alert goes on escalating), not a silent button as the bot leaves. A press
+            # too old to answer still makes it leave.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(
+                    context.sender_text(update, "staff.not_in_staff_chat"), show_alert=True
+                )
         if command is not None or data is not None:
             await leave(context, chat.id)
         else:
@@ -82,7 +87,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
     # So may be words that begin with a command no staff member uses ("/checkin tonight, please").
-    staff_words = _command_with_words(update, command) and not access.is_clinic_work(command, None)
+    staff_words = command in access.PATIENT_COMMANDS and _command_with_words(update, command)
+    staff_words = staff_words and not access.is_clinic_work(command, None)
     clinic_work = access.is_clinic_work(command, data if isinstance(data, str) else None)
     if not private and not talk and not staff_words and not clinic_work:
         raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
@@ -137,11 +143,16 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     raise ApplicationHandlerStop
 
 
+def _words_after_command(text: str) -> list[str]:
+    parts = text.split(maxsplit=1)
+    return parts[1].split() if len(parts) == 2 else []
+
+
 def _command_with_words(update: Update, command: str | None) -> bool:
     """A new message (not an edit) that begins with a command, other than /start, and goes on with words."""
     message = update.message
     text = message.text if message is not None else None
-    return command not in (None, "start") and bool(text) and len((text or "").split(maxsplit=1)) == 2
+    return command not in (None, "start") and bool(_words_after_command(text or ""))
 
 
 class _Words(Enum):
@@ -157,11 +168,12 @@ def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Wo
         return None
     if context.services.intake.crisis_language.matches(text):
         return _Words.INSTEAD
-    if len(text.split(maxsplit=1)) < 2:
-        return None
-    if command not in access.COMMANDS:
+    words = _words_after_command(text)
+    if words and command not in access.COMMANDS:
         return _Words.INSTEAD
-    if command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
+    # One word is taken for an argument the command does not read ("/history 30", "/language es", "/checkin
+    # now"); a sentence is for the care team ("/help my hand is purple").
+    if len(words) >= 2 and command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
         return _Words.BESIDES
     return None
 
