@@ -259,7 +259,9 @@ class OutboxSender:
             ):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
-            if row.kind in TO_A_PATIENT:  # a reply or a crisis text that will never arrive: staff must know
+            # A reply or a crisis text that will never arrive: staff must know (a row for no patient's record,
+            # such as the note to an account a record left, names no one they could reach).
+            if row.kind in TO_A_PATIENT and row.patient_id is not None:
                 await self._failed_and_told(row, error=error.message[:200], refused=True)
             else:
                 await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -317,28 +319,35 @@ class OutboxSender:
         """Marked failed, and staff told what did not arrive (see `_give_up`); `refused`: Telegram refused
         it outright (a 400), which is said only of a message to a patient."""
         assert row.id is not None
+        message_id = row.id
         t = functools.partial(self.catalog.text, self.catalog.default_language)
-        async with self.database.session() as session:  # failed and told in one: a crash loses neither
-            now, priority = self.clock(), Priority(row.priority)
-            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.FAILED, now=now, error=error)
-            patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
-            code = patient.code if patient is not None else "?"
-            if row.kind in TO_A_PATIENT:
-                key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
-                text = t(key, code=code, text=row.text or "", error=error)
-                chat_id = await self.staff_chat.destination(session)
-                # A long reply with the notice above it is more than one message may hold: in parts, or
-                # Telegram refuses it and staff never learn that the patient did not get their words.
-                for part in split(text, TEXT_LIMIT):
-                    await outbox.enqueue(
-                        session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
-                    )
-            elif row.kind in outbox.STAFF_CHAT_KINDS and not refused:
-                if row.text and row.kind != "copy":
-                    text = t("staff.undelivered_to_staff_chat", text=row.text)
-                else:
-                    text = t("staff.undelivered_item_to_staff_chat", code=code)
-                await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
+
+        async def write() -> None:
+            async with self.database.session() as session:  # failed and told in one: a crash loses neither
+                now, priority = self.clock(), Priority(row.priority)
+                await outbox.finish(
+                    session=session, message_id=message_id, status=OutboxStatus.FAILED, now=now, error=error
+                )
+                patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+                code = patient.code if patient is not None else "?"
+                if row.kind in TO_A_PATIENT:
+                    key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
+                    text = t(key, code=code, text=row.text or "", error=error)
+                    chat_id = await self.staff_chat.destination(session)
+                    # A long reply with the notice above it is more than one message may hold: in parts, or
+                    # Telegram refuses it and staff never learn that the patient did not get their words.
+                    for part in split(text, TEXT_LIMIT):
+                        await outbox.enqueue(
+                            session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
+                        )
+                elif row.kind in outbox.STAFF_CHAT_KINDS:
+                    if row.text and row.kind != "copy":
+                        text = t("staff.undelivered_to_staff_chat", text=row.text)
+                    else:
+                        text = t("staff.undelivered_item_to_staff_chat", code=code)
+                    await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
+
+        await self._again_while_away(write)
         self.wake.set()
 
     async def _tell_admins_unwritable(self, row: OutboxMessage) -> None:
@@ -504,7 +513,7 @@ class OutboxSender:
         return int(sent.message_id)
 
     @staticmethod
-    async def _again_while_away(write: Callable[[], Awaitable[None]]) -> None:
+    async def _again_while_away(write: Callable[[], Awaitable[T]]) -> T:
         """Writing down how a send went, tried again for a few seconds while the database is away for a
         moment (SQLite locked past its wait): left `sending`, the row would be sent again once its lease
         ran out (a check-in or a crisis text twice). A longer outage still leaves it to the lease."""
@@ -516,7 +525,7 @@ class OutboxSender:
                     raise
                 log.warning("how an outbox message went could not be written (%s); again", type(error).__name__)
                 await asyncio.sleep(wait)
-        await write()
+        return await write()
 
     async def _finish(
         self,
@@ -610,24 +619,31 @@ class OutboxSender:
         assert row.id is not None
         if row.kind != "escalation" or row.alert_id is None:
             return False
-        now = self.clock()
-        async with self.database.session() as session:
-            staff_chat_id = await self.staff_chat.destination(session)
-            if row.chat_id == staff_chat_id:
-                return False
-            await outbox.finish(session=session, message_id=row.id, status=status, now=now, error=error[:200])
-            if not await outbox.escalated_in(
-                session=session, alert_id=row.alert_id, chat_id=staff_chat_id, since=row.created_at
-            ):
-                await outbox.enqueue(
-                    session=session,
-                    kind="escalation",
-                    chat_id=staff_chat_id,
-                    alert_id=row.alert_id,
-                    patient_id=row.patient_id,
-                    priority=Priority.URGENT,
-                    now=now,
-                )
+        message_id, alert_id = row.id, row.alert_id
+
+        async def write() -> bool:
+            now = self.clock()
+            async with self.database.session() as session:
+                staff_chat_id = await self.staff_chat.destination(session)
+                if row.chat_id == staff_chat_id:
+                    return False
+                await outbox.finish(session=session, message_id=message_id, status=status, now=now, error=error[:200])
+                if not await outbox.escalated_in(
+                    session=session, alert_id=alert_id, chat_id=staff_chat_id, since=row.created_at
+                ):
+                    await outbox.enqueue(
+                        session=session,
+                        kind="escalation",
+                        chat_id=staff_chat_id,
+                        alert_id=alert_id,
+                        patient_id=row.patient_id,
+                        priority=Priority.URGENT,
+                        now=now,
+                    )
+            return True
+
+        if not await self._again_while_away(write):
+            return False
         log.error("an escalation could not reach admin chat %s (%s); it goes to the staff chat", row.chat_id, error)
         self.wake.set()
         return True

@@ -53,6 +53,10 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     crisis text."""
     intake = context.services.intake
     press = _crisis_press(update, context)
+    if press is None and update.callback_query is not None:
+        # Any other press: the message it sits on is the bot's (a questionnaire's item 9 asks about being
+        # better off dead, a card quotes a patient), not words this person wrote.
+        return context.text("error"), False
     if press is None:
         message = update.effective_message
         words = clean((message.text if message.text is not None else words_of(message)) if message else "")
