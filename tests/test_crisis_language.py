@@ -2333,6 +2333,7 @@ def test_dictated_spanish_tired_of_life_spanglish_and_letters_in_case_are_heard(
         ("dying her hair tonight", False),
         ("I want to die my hair grey", False),
         ("she dyed her grey hair red", False),
+        ("should i dye grey or blonde", False),
         # An overdose by accident: only a question or a worry is ordinary.
         ("I'm going to overdose tonight, not by accident", True),
         ("overdosing on purpose, not by accident, tonight", True),
