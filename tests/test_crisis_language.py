@@ -390,6 +390,9 @@ def test_a_bad_pattern_is_refused_naming_the_file_and_the_pattern(tmp_path: Path
         ("words:\n  a: ['(x']\n" + GOOD, "words.a: in word group {a}, '(x': a '(' without its ')'"),
         ("words:\n  a: ['a? !x']\n" + GOOD, "words.a: '!' and '$' must come after a required word"),
         ("not_crisis:\n  only:\n    - 'fine'\n", "no crisis patterns"),
+        # YAML keeps the last of two entries of one name: the first group's patterns would silently change.
+        ("words:\n  a: [x]\n  a: [y]\n" + GOOD, "'a' is named twice"),
+        (GOOD + "  outright:\n    - 'want to be dead'\n", "'outright' is named twice"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -407,6 +410,19 @@ def test_a_word_group_may_end_the_message() -> None:
     )
     assert language.matches("i want to die") and language.matches("want to die now")
     assert not language.matches("want to die soon")
+
+
+def test_a_pattern_tried_before_the_exceptions_is_heard_where_an_exception_would_blank_its_words() -> None:
+    language = CrisisLanguage.from_yaml(
+        {
+            "en.yaml": "crisis:\n  wish:\n    - 'wants to die'\n"
+            "crisis_before_exceptions:\n  carer:\n    - 'daughter here ~4 she wants to die'\n"
+            "not_crisis:\n  news:\n    - 'she wants to die'\n"
+        }
+    )
+    assert not language.matches("my mum says she wants to die")
+    finding = language.finding("her daughter here, mum says she wants to die")
+    assert finding is not None and finding.pattern.section == "crisis_before_exceptions"
 
 
 def test_yaml_words_such_as_no_and_off_stay_words() -> None:
@@ -2302,4 +2318,126 @@ def test_dictated_spanish_tired_of_life_spanglish_and_letters_in_case_are_heard(
     """Dictation splits "matarme" into "matar me"; "ya no soporto la vida"; Spanglish pills; letters to the children
     "just in case". A joke, city life, the morning pills, the school's letters, a chemist's warning and a friend's
     accidental overdose stay ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Hair dye: a wish to die beside "her hair" or "grey days" is still a wish.
+        ("I want to die. Her hair, her smile, I miss my daughter so much", True),
+        ("want to die, her hair is falling out too", True),
+        ("I just want to die. The grey days and the pain never stop", True),
+        ("I want to die gray skies every day", True),
+        ("I should have died my hair", False),
+        ("dying her hair tonight", False),
+        ("I want to die my hair grey", False),
+        ("she dyed her grey hair red", False),
+        ("should i dye grey or blonde", False),
+        # An overdose by accident: only a question or a worry is ordinary.
+        ("I'm going to overdose tonight, not by accident", True),
+        ("overdosing on purpose, not by accident, tonight", True),
+        ("i want to overdose by accident so no one blames me", True),
+        ("i want to od by mistake so my family gets the insurance", True),
+        ("I'm going to overdose accidentally on purpose", True),
+        ("can you overdose by accident? asking because i want to", True),
+        ("can you overdose by accident", False),
+        ("can you overdose by accident? i want to be careful", False),
+        ("I'm worried I might overdose by mistake with two packs", False),
+        ("is it easy to overdose on paracetamol by accident", False),
+        ("voy a tomarme sin querer una sobredosis para que nadie me culpe", True),
+        ("me da miedo tomar sin querer una sobredosis", False),
+        # A chemist's warning: only with the restraint said.
+        ("that would be an overdose so I just took them all anyway", True),
+        ("it would be an overdose so im just going to do it", True),
+        ("that would be an overdose so i just need to save a few more", True),
+        ("the chemist said that would be an overdose so I only took one", False),
+        ("the pharmacist said 3 would be an overdose so ive stuck to 2", False),
+        ("that would cause an overdose so I didnt take the extra one", False),
+        # Someone else's overdose, then the patient's own envy, wish or means.
+        ("my friend overdosed last week. wish it had been me", True),
+        ("my friend overdosed and I am jealous of her", True),
+        ("my mum overdosed last year. I have all her pills and I am going to take them", True),
+        ("my friend overdosed last week and I visited her in hospital", False),
+        ("my mum overdosed last year, I took all her pills back to the pharmacy", False),
+        # Someone else's hanging or suicide told in Spanish, then the patient's own way out.
+        ("mi amiga se ahorcó y a veces pienso que es la única salida", True),
+        ("mi padre se ahorcó y estoy pensando seguir su camino", True),
+        ("un hombre se suicida en la película y me dieron ganas de hacerlo", True),
+        ("mi amiga se ahorcó y pienso mucho en ella", False),
+        ("mi padre se ahorcó cuando yo era pequeña y me costó seguir con mi vida", False),
+        # "Why did they save me?" asked again, in A&E, last year; a foot or a wallet saved stays ordinary.
+        ("por qué me salvaron otra vez", True),
+        ("por que me salvaron en urgencias", True),
+        ("por que me salvaron el año pasado", True),
+        ("por qué me salvaron el pie y no la mano", False),
+        ("menos mal que me salvaron la cartera", False),
+        ("estoy aquí porque me salvaron en urgencias", False),
+        ("por qué me despertaron a las seis", False),
+    ],
+)
+def test_exceptions_for_hair_dye_accidents_and_others_news_do_not_excuse_the_crisis_beside_them(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Each exception excuses only the ordinary words it was written for: hair dyed (not "die" beside "her hair"),
+    an overdose by accident asked about or feared (not one planned "by accident"), someone else's overdose or
+    hanging told as news (not followed by the patient's envy, wish or means), "me salvaron" of a foot or a wallet
+    (not "otra vez", "en urgencias")."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("my neighbour hanged himself last year and I want to do the same", True),
+        ("my dad hanged himself and I'm going to do the same", True),
+        ("I want to join my son", True),
+        ("since my husband died by suicide I just want to follow him", True),
+        ("mi hijo se quitó la vida y quiero estar con él", True),
+        ("mi madre se suicidó y yo también lo voy a hacer", True),
+        ("mi ex se mató y me quiero ir con él", True),
+        ("quiero hacer lo mismo que mi hermano", True),
+        ("my neighbour hanged himself last year, it was awful", False),
+        ("my uncle died by suicide in 1990", False),
+        ("my uncle shot himself in the foot and I'm jealous of his time off", False),
+        ("mi tío se mató en la moto y quiero estar con ella en el funeral", False),
+        ("my dad hanged himself when I was a child and I still miss him", False),
+        ("I want to join my son in Spain for Christmas", False),
+        ("mi madre se suicidó cuando yo tenía diez años", False),
+        ("quiero hacer lo mismo que mi hermano y estudiar enfermería", False),
+        ("mi ex se mató a trabajar y ahora está de baja", False),
+    ],
+)
+def test_wanting_to_follow_someone_who_killed_themselves_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Doing the same as, or joining, someone who hanged or killed themselves is the patient's own crisis; the death
+    told as news, a trip to join a son and a brother's career stay ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("her daughter here, mum keeps saying she wants to die", True),
+        ("my son, he's the patient, said he wants to kill himself", True),
+        ("soy la hija de Carmen, dice que se quiere morir", True),
+        ("I'm her husband, she told me she wants to die", True),
+        ("writing for my mum, she says she wants to end her life", True),
+        ("soy el marido de Ana, dice que se quiere matar", True),
+        ("soy la hija, mi madre dice que se quiere morir", True),
+        ("escribe su marido, dice que quiere morirse", True),
+        ("my mum keeps saying she wants to die", False),
+        ("mi madre dice que se quiere morir", False),
+        ("soy la hija, mi madre dice que no se quiere morir", False),
+        ("her daughter here, mum keeps saying she wants to go home", False),
+        ("her daughter here, mum says she doesnt want to die in hospital", False),
+        ("her husband here, she keeps saying she wants to die her hair", False),
+    ],
+)
+def test_a_relative_introducing_themselves_before_the_patients_wish_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """A relative's "her daughter here" makes the "she" who wants to die the patient, not someone she tells of: the
+    exception for someone else's wish does not apply. The patient telling of her own mother stays as it was."""
     assert language.matches(text) is crisis

@@ -6,7 +6,9 @@ them; the syntax is explained at the top of ``prompts/crisis/en.yaml``. Every la
 are checked against every message, because a patient may write in another language.
 
 A message is a crisis when one ``crisis`` pattern matches it after the spans matched by the
-``not_crisis`` patterns (explicit denials, figures of speech) have been blanked out.
+``not_crisis`` patterns (explicit denials, figures of speech) have been blanked out, or when one
+``crisis_before_exceptions`` pattern matches it before: words that show an exception does not apply
+("her daughter here" makes "she wants to die" the patient's wish, not someone else's news).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 # A blanked-out (not_crisis) word keeps its length, so word positions found before blanking stay valid.
 _BLANKED_LETTER = re.compile(r"\S")
-_SECTIONS = ("words", "crisis", "not_crisis")
+_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis")
 _MAX_GAP = 8
 
 
@@ -700,7 +702,7 @@ def _union(sets: Iterable[_Keys]) -> _Keys:
 @dataclass(frozen=True)
 class Pattern:
     source: str  # the file, e.g. "prompts/crisis/en.yaml"
-    section: str  # "crisis" or "not_crisis"
+    section: str  # "crisis", "crisis_before_exceptions" or "not_crisis"
     name: str  # the heading it is written under
     text: str  # as the clinic wrote it
     expression: str  # the regular expression it is written as, to be tried where a word starts
@@ -795,7 +797,7 @@ def _patterns_of(source: str, definition: object) -> list[Pattern]:
             raise CrisisLanguageError(f"{source}: words.{name}: {error}") from None
     return [
         _compile(source, section, name, text, groups)
-        for section in ("not_crisis", "crisis")
+        for section in ("not_crisis", "crisis_before_exceptions", "crisis")
         for name, texts in sections[section].items()
         for text in texts
     ]
@@ -996,6 +998,7 @@ class CrisisLanguage:
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         patterns = list(patterns)
         self.crisis = [p for p in patterns if p.section == "crisis"]
+        self.crisis_before_exceptions = [p for p in patterns if p.section == "crisis_before_exceptions"]
         self.not_crisis = [p for p in patterns if p.section == "not_crisis"]
         if not self.crisis:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
@@ -1007,6 +1010,7 @@ class CrisisLanguage:
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._not_crisis_index = _PatternIndex(self.not_crisis)
         self._crisis_index = _PatternIndex(self.crisis)
+        self._before_exceptions_index = _PatternIndex(self.crisis_before_exceptions)
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR / "crisis") -> CrisisLanguage:
@@ -1090,6 +1094,9 @@ class CrisisLanguage:
         if not words:
             return None
         message = _Message(words, self._read_word, self._read, text)
+        heard = self._first_match(self._before_exceptions_index, message)
+        if heard is not None:
+            return heard
         denied = [
             found.span()
             for pattern in self._not_crisis_index.candidates(message.present)
@@ -1097,7 +1104,11 @@ class CrisisLanguage:
         ]
         if denied:
             message.blank(denied)
-        for pattern in self._crisis_index.candidates(message.present):
+        return self._first_match(self._crisis_index, message)
+
+    @staticmethod
+    def _first_match(index: _PatternIndex, message: _Message) -> Finding | None:
+        for pattern in index.candidates(message.present):
             found = message.matches(pattern, first=True)
             if found:
                 match = found[0]
@@ -1140,11 +1151,24 @@ class CrisisLanguage:
         return keys
 
 
+class _Loader(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
+    """Every value read as text: YAML would otherwise turn the Spanish "no", or "off", into booleans. libyaml's
+    loader when installed: it reads the two language files in a twentieth of the time. A name given twice in one
+    section is refused: YAML would keep the last, and every pattern using the first would silently change."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        names: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in names:
+                    raise yaml.constructor.ConstructorError(None, None, f"{key.value!r} is named twice", key.start_mark)
+                names.add(key.value)
+        mapping: dict[object, object] = super().construct_mapping(node, deep)
+        return mapping
+
+
 def _parse_yaml(source: str, text: str) -> object:
-    # Every value is read as text: YAML would otherwise turn the Spanish "no", or "off", into booleans.
-    # libyaml's loader when installed: it reads the two language files in a twentieth of the time.
-    loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     try:
-        return yaml.load(text, Loader=loader) or {}
+        return yaml.load(text, Loader=_Loader) or {}
     except yaml.YAMLError as error:
         raise CrisisLanguageError(f"{source}: not readable YAML: {error}") from None
