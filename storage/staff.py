@@ -11,17 +11,11 @@ from storage.models import StaffMember, table
 STAFF = table(StaffMember)
 
 
-async def role(*, session: AsyncSession, telegram_user_id: int) -> str | None:
-    result = await execute(session, select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id))
-    found = result.scalar_one_or_none()
-    return str(found) if found is not None else None
-
-
-async def role_kept(*, session: AsyncSession, telegram_user_id: int) -> str | None:
-    """`role`, the member's row locked against removal (FOR SHARE) until the transaction ends: what this
+async def role(*, session: AsyncSession, telegram_user_id: int, kept: bool = False) -> str | None:
+    """`kept`: the member's row locked against removal (FOR SHARE) until the transaction ends: what this
     transaction does in their name is done while they are staff, and a removal waiting for it sees it."""
-    statement = select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id).with_for_update(read=True)
-    found = (await execute(session, statement)).scalar_one_or_none()
+    statement = select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id)
+    found = (await execute(session, statement.with_for_update(read=True) if kept else statement)).scalar_one_or_none()
     return str(found) if found is not None else None
 
 
