@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.desk import AlertDesk
-from storage import alerts, outbox, staff
+from storage import alerts, outbox, patients, staff
 from storage.models import Priority
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
             assert alert.id is not None
             more = alert.escalations + 1 < policy.max_times
             next_at = now + timedelta(minutes=policy.every_minutes) if more else None
+            # The patient before the alert, in the order an erasure takes them (storage.patients.keep).
+            if not await patients.keep(session=session, patient_id=alert.patient_id):
+                continue
             if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
                 continue
             if targets is None:
