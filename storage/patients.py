@@ -60,6 +60,17 @@ async def lock(*, session: AsyncSession, patient_id: int) -> Patient | None:
     return (await session.exec(statement)).first()
 
 
+async def keep(*, session: AsyncSession, patient_id: int) -> bool:
+    """Whether the patient is still there, their row then kept from erasure until the transaction ends (FOR
+    KEY SHARE: what a row referring to them takes, which holds up no other change of theirs). For a
+    transaction that changes a row of theirs (an alert) and then adds one referring to them: an erasure
+    locks the patient and then deletes those rows, so taking the patient first takes turns with it, where
+    the other order has each wait for the other (PostgreSQL ends the deadlock by failing one of them)."""
+    patient = table(Patient)
+    statement = select_rows(patient.c.id).where(patient.c.id == patient_id).with_for_update(read=True, key_share=True)
+    return (await execute(session, statement)).first() is not None
+
+
 async def set_language(*, session: AsyncSession, patient_id: int, language: str) -> None:
     patient = await session.get(Patient, patient_id)
     if patient is not None:

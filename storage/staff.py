@@ -11,17 +11,12 @@ from storage.models import StaffMember, table
 STAFF = table(StaffMember)
 
 
-async def role(*, session: AsyncSession, telegram_user_id: int) -> str | None:
-    result = await execute(session, select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id))
-    found = result.scalar_one_or_none()
-    return str(found) if found is not None else None
-
-
-async def role_kept(*, session: AsyncSession, telegram_user_id: int) -> str | None:
-    """`role`, the member's row locked against removal (FOR SHARE) until the transaction ends: what this
-    transaction does in their name is done while they are staff, and a removal waiting for it sees it."""
-    statement = select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id).with_for_update(read=True)
-    found = (await execute(session, statement)).scalar_one_or_none()
+async def role(*, session: AsyncSession, telegram_user_id: int, kept: bool = False) -> str | None:
+    """`kept`: the member's row locked against removal (FOR SHARE) until the transaction ends: what this
+    transaction does in their name is done while they are staff, and a removal waiting for it sees it.
+    As for `admins`, on SQLite only after the transaction's first write."""
+    statement = select(STAFF.c.role).where(STAFF.c.telegram_user_id == telegram_user_id)
+    found = (await execute(session, statement.with_for_update(read=True) if kept else statement)).scalar_one_or_none()
     return str(found) if found is not None else None
 
 
@@ -51,7 +46,9 @@ async def names(*, session: AsyncSession, telegram_user_ids: list[int]) -> dict[
 
 async def admins(*, session: AsyncSession, kept: bool = False) -> list[int]:
     """`kept`: their rows locked against removal (FOR SHARE) until the transaction ends, for what is queued
-    for them in it: a removal waiting for it then finds it, and skips it (bot/team.py)."""
+    for them in it: a removal waiting for it then finds it, and skips it (bot/team.py). SQLite has no FOR
+    SHARE: its write lock keeps them, which a transaction holds from its first write only (the driver
+    begins it there, storage/database.py), so read them kept after one."""
     statement = select(STAFF.c.telegram_user_id).where(STAFF.c.role == "admin")
     result = await execute(session, statement.with_for_update(read=True) if kept else statement)
     return [int(i) for i in result.scalars()]

@@ -29,6 +29,10 @@ TEST_RULES = Path(__file__).with_name("rules.yaml")
 # For a Telegram flow whose every statement other tests run on PostgreSQL: the second database would test
 # nothing new at twice the time. tests/postgres_statements.py shows that nothing went untried there.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# For a moment that only PostgreSQL's transactions, side by side, can meet (SQLite has one writer at a time).
+POSTGRESQL_ONLY = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 class Clock:

@@ -6,6 +6,7 @@ The server refuses to run as root, so as root the cluster is created in a folder
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import itertools
 import os
@@ -13,10 +14,13 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 
 from bot.sandbox.server import free_port
+from storage.database import Database
 
 
 def _binaries() -> Path:
@@ -82,3 +86,19 @@ class PostgresCluster:
         finally:
             await connection.close()
         return self.url(name)
+
+
+async def waiting_for_a_lock(database: Database, transaction: asyncio.Task[Any], timeout: float = 10) -> bool:
+    """Whether `transaction` comes to wait for a lock another transaction holds in `database` (PostgreSQL's
+    pg_stat_activity says so) rather than ending first: once it waits, it is sure to have met the lock."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while not transaction.done():
+        async with database.session() as session:
+            if (await session.exec(waiting)).scalar_one():
+                return True
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+    return False

@@ -4,6 +4,7 @@ named after the hole it keeps closed."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -13,18 +14,25 @@ from bot import team
 from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.diary import enrolment, roster
+from bot.records import erasure
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit, invites, patients, staff, wrong_tokens
+from storage import alerts as storage_alerts
+from storage import audit, invites, outbox, patients, staff, wrong_tokens
 from storage.database import Database
-from storage.models import InboxUpdate, Invite
+from storage.models import InboxUpdate, Invite, OutboxMessage
+from storage.statuses import OutboxStatus
 from tests.harness import SQLITE_ONLY, START, Diary
+from tests.postgres import waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
 from tests.test_care_team import crisis
 from tests.test_delivery_faults import minutes_later
 from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
+
+Removal = asyncio.Task[team.Removed | None]
 
 
 async def handled(diary: Diary) -> int:
@@ -531,6 +539,95 @@ async def test_what_was_owed_to_someone_as_staff_is_not_delivered_once_they_are_
     assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 2
     await ada.wait_for(lambda: sum("Not acknowledged" in (m.text or "") for m in ada.messages) == 3)
     assert not kim.messages, "both crises again to Ada alone"
+
+
+async def removed_by_another_process(diary: Diary, command_line: Database, telegram_user_id: int) -> Removal:
+    """`python -m bot staff remove` begun now, on a connection of its own, before this process's transaction
+    has written: on SQLite, once it has committed; on PostgreSQL, once it has, or waits for a lock."""
+    removal = asyncio.create_task(
+        team.remove(command_line, telegram_user_id=telegram_user_id, actor_id=None, now=diary.clock())
+    )
+    if diary.database.is_sqlite:
+        await removal
+    else:
+        await waiting_for_a_lock(diary.database, removal)
+    return removal
+
+
+async def owed_to(diary: Diary, chat_id: int) -> list[OutboxMessage]:
+    async with diary.database.session() as session:
+        return list((await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id))).all())
+
+
+async def test_an_escalation_due_as_an_admin_is_removed_on_the_command_line_does_not_reach_them(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m bot staff remove` (another process, a connection of its own) removed an admin just as an
+    unacknowledged crisis escalated: after the escalation had read who the admins are, before it wrote
+    anything. On SQLite, whose driver begins a transaction at its first write, that read held nothing: the
+    removal committed, found nothing owed to her yet to skip, and her copy of the patient's code and
+    crisis words was queued after it. The admins are read once the escalation holds the write lock (on
+    PostgreSQL their rows are share-locked from the read): the removal is either seen or waited for."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    kim = await a_member(diary, 901, "admin")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "i want to kill myself")
+    diary.clock.advance(minutes=16)
+    command_line = Database(diary.settings.database_url)
+    removals: list[Removal] = []
+    escalated = storage_alerts.escalated
+
+    async def removed_meanwhile(**kwargs: Any) -> bool:
+        if not removals:  # the escalation's first write
+            removals.append(await removed_by_another_process(diary, command_line, kim.id))
+        return await escalated(**kwargs)
+
+    monkeypatch.setattr(storage_alerts, "escalated", removed_meanwhile)
+    try:
+        assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+        assert await removals[0] is not None
+    finally:
+        await command_line.dispose()
+    assert all(row.status == OutboxStatus.SKIPPED for row in await owed_to(diary, kim.id))
+
+
+async def test_an_erasure_in_crisis_as_an_admin_is_removed_on_the_command_line_does_not_name_the_patient_to_them(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for an escalation: a patient erased their diary with a crisis open that nobody had acknowledged,
+    and each admin is told whom to reach; an admin removed on the command line after the erasure read who
+    the admins are, before it wrote, was told the patient's code all the same (on SQLite)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    kim = await a_member(diary, 901, "admin")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "i want to kill myself")
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    command_line = Database(diary.settings.database_url)
+    removals: list[Removal] = []
+    enqueue = outbox.enqueue
+
+    async def removed_meanwhile(**kwargs: Any) -> None:
+        if not removals:  # the erasure's first write
+            removals.append(await removed_by_another_process(diary, command_line, kim.id))
+        await enqueue(**kwargs)
+
+    monkeypatch.setattr(outbox, "enqueue", removed_meanwhile)
+    try:
+        assert await erasure.erase(
+            diary.database,
+            patient_id=patient.id,
+            telegram_user_id=ben.id,
+            now=diary.clock(),
+            staff_chat=StaffChat(diary.database, configured=diary.settings.staff_chat_id),
+            staff_text=lambda code: f"{code} erased",
+        )
+        assert await removals[0] is not None
+    finally:
+        await command_line.dispose()
+    assert [row.text for row in await owed_to(diary, 900)] == ["P-0001 erased"], "the admin still staff is told"
+    assert all(row.status == OutboxStatus.SKIPPED for row in await owed_to(diary, kim.id))
 
 
 async def test_a_link_asked_for_while_its_asker_is_removed_from_staff_is_not_made(

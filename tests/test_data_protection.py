@@ -8,18 +8,24 @@ import csv
 import io
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.logs import quiet_library_loggers
-from bot.records import retention
+from bot.records import erasure, retention
 from bot.sandbox import SimulatedUser
 from storage import audit, inbox, outbox, patients
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
-from tests.harness import Diary
+from tests.harness import POSTGRESQL_ONLY, Diary
+from tests.postgres import waiting_for_a_lock
 from tests.test_alerts import complete_checkin, staff_chat
+from tests.test_care_team import crisis
 from tests.test_staff_commands import a_member
 
 NOTE = "my secret note about pregabalin"
@@ -204,3 +210,44 @@ async def test_info_logs_of_staff_work_carry_no_codes_names_or_answers(
     assert "created an invite" in text and "erased their diary" in text, "the scan saw the bot's INFO records"
     for secret in ["P-0099", "Benedikt", "Sam", token, NOTE, "blotchy", "Blotchy", diary.standin.token]:
         assert secret not in text, secret
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_the_crisis_escalates_waits_for_the_escalation_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patient presses Yes, erase everything as their crisis escalates. The escalation had counted
+    the alert (its row locked) and went on to queue its message, which refers to the patient; the
+    erasure had locked the patient and went on to delete their alerts: each waited for the other, and
+    PostgreSQL broke the deadlock by failing one of them (the patient's erasure, or the admins'
+    escalation). The escalation keeps the patient first, as the erasure does: the erasure waits for it."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+    await ada.send("/help")  # the admin's chat takes the escalation (one refused goes to the staff chat)
+    await diary.enrol(ben)
+    await crisis(diary, ben, "i want to kill myself")
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    diary.clock.advance(minutes=16)
+    erasures: list[asyncio.Task[bool]] = []
+    enqueue = outbox.enqueue
+
+    async def erased_meanwhile(**kwargs: Any) -> None:
+        if not erasures:  # the escalation's first message: its alert counted
+            erase = erasure.erase(
+                diary.database,
+                patient_id=patient.id,
+                telegram_user_id=ben.id,
+                now=diary.clock(),
+                staff_chat=StaffChat(diary.database, configured=diary.settings.staff_chat_id),
+                staff_text=lambda code: f"{code} erased",
+            )
+            erasures.append(asyncio.create_task(erase))
+            assert await waiting_for_a_lock(diary.database, erasures[0]), "erasure and escalation take turns"
+        await enqueue(**kwargs)
+
+    monkeypatch.setattr(outbox, "enqueue", erased_meanwhile)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    assert await erasures[0]
+    async with diary.database.session() as session:
+        assert await patients.by_code(session=session, code="P-0001") is None

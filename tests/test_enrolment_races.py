@@ -20,6 +20,8 @@ from bot.diary import enrolment
 from storage import invites, migrate, outbox, patients, staff
 from storage.database import Database
 from storage.models import Invite, OutboxMessage, Priority
+from tests.harness import POSTGRESQL_ONLY
+from tests.postgres import waiting_for_a_lock
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -168,35 +170,39 @@ def test_a_token_is_read_from_what_a_copy_caught_around_it_however_long() -> Non
         assert enrolment.typed_token(typed) == expected, typed[:20]
 
 
+@POSTGRESQL_ONLY
 async def test_a_word_to_the_admins_queued_as_one_of_them_is_removed_does_not_reach_them(database: Database) -> None:
     """An urgent word to the admins (an escalation, a message Telegram would not deliver) read who the
     admins are, and a removal of one of them ran before it queued their copy: the removal skipped what
     was owed to them, found nothing yet, and the copy queued after it reached someone no longer staff (on
-    PostgreSQL, whose transactions run side by side). The admins' rows are kept until the word is queued;
-    the removal then finds it and skips it."""
+    PostgreSQL, whose transactions run side by side; SQLite has one writer at a time). The admins' rows
+    are kept until the word is queued: the removal waits for it, then finds it and skips it."""
     async with database.session() as session:
         for admin in (900, 901):
             await staff.add(session=session, telegram_user_id=admin, role="admin", now=NOW)
-    removed = asyncio.Event()
+    read, go_on = asyncio.Event(), asyncio.Event()
     queue = outbox.enqueue
 
-    async def after_the_removal(**owed: Any) -> None:
-        with contextlib.suppress(TimeoutError):  # the removal waits for this word to be queued, once kept
-            await asyncio.wait_for(removed.wait(), 1.0)
+    async def once_the_admins_are_read(**owed: Any) -> None:
+        read.set()
+        await go_on.wait()
         await queue(**owed)
 
     async def tell() -> None:
         async with database.session() as session:
             await tell_admins(session, "urgent", now=NOW, priority=Priority.URGENT)
 
-    async def remove() -> None:
-        await asyncio.sleep(0)  # once the word has read who the admins are
-        await team.remove(database, telegram_user_id=901, actor_id=900, now=NOW)
-        removed.set()
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(outbox, "enqueue", after_the_removal)
-        await asyncio.gather(tell(), remove())
+        patch.setattr(outbox, "enqueue", once_the_admins_are_read)
+        telling = asyncio.create_task(tell())
+        await read.wait()
+        removal = asyncio.create_task(team.remove(database, telegram_user_id=901, actor_id=900, now=NOW))
+        try:
+            assert await waiting_for_a_lock(database, removal), "the removal waits for the word to be queued"
+        finally:
+            go_on.set()
+            await telling
+            await removal
     async with database.session() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
     assert [row.chat_id for row in rows] == [900]

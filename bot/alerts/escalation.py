@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.alerts.desk import AlertDesk
-from storage import alerts, outbox, staff
+from storage import alerts, outbox, patients, staff
 from storage.models import Priority
 
 log = logging.getLogger(__name__)
@@ -24,16 +26,21 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
         due = await alerts.due_escalations(session=session, now=now, max_times=policy.max_times)
         if not due:
             return 0
-        targets = await staff.admins(session=session, kept=True)
-        if not targets:
-            log.warning("no admin to escalate to: urgent alerts are escalated in the staff chat")
-            targets = [await desk.staff_chat.destination(session)]
+        targets: list[int] | None = None
         for alert in due:
             assert alert.id is not None
             more = alert.escalations + 1 < policy.max_times
             next_at = now + timedelta(minutes=policy.every_minutes) if more else None
+            # The patient before the alert, in the order an erasure takes them (storage.patients.keep).
+            if not await patients.keep(session=session, patient_id=alert.patient_id):
+                continue
             if not await alerts.escalated(session=session, alert_id=alert.id, next_at=next_at):
                 continue
+            if targets is None:
+                # After this transaction's first write, where SQLite begins it (storage/database.py): read
+                # before it, an admin could be removed by another process (the command line) before their
+                # copy is queued here, and the removal would find nothing of it to skip.
+                targets = await escalation_targets(desk, session)
             for chat_id in targets:
                 await outbox.enqueue(
                     session=session,
@@ -48,3 +55,12 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
     if sent:
         log.info("%d escalation messages queued", sent)
     return sent
+
+
+async def escalation_targets(desk: AlertDesk, session: AsyncSession) -> list[int]:
+    """The admins, kept against removal until the escalation is queued; the staff chat when there is none."""
+    admins = await staff.admins(session=session, kept=True)
+    if admins:
+        return admins
+    log.warning("no admin to escalate to: urgent alerts are escalated in the staff chat")
+    return [await desk.staff_chat.destination(session)]

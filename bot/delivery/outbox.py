@@ -69,7 +69,8 @@ async def tell_admins(
     session: AsyncSession, text: str, *, now: datetime, priority: Priority, besides: int | None = None
 ) -> None:
     """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached), in
-    parts when it quotes a message too long to go in one with it."""
+    parts when it quotes a message too long to go in one with it. Call it after the transaction's first
+    write: the admins are read kept against removal (storage.staff.admins)."""
     for admin in await staff.admins(session=session, kept=True):
         if admin != besides:
             for part in split(text, TEXT_LIMIT):

@@ -198,7 +198,7 @@ async def _add_invite(
     # Asked for by staff: still staff now. The sender gate saw them as staff, but a removal handled at the
     # same time (another chat's update) withdraws only the links made before it: one made after would
     # reach someone removed. Checked with the write lock held, and their row kept until this commits.
-    if actor_id is not None and await staff.role_kept(session=session, telegram_user_id=actor_id) is None:
+    if actor_id is not None and await staff.role(session=session, telegram_user_id=actor_id, kept=True) is None:
         raise NotStaff(new.code)
     if patient.telegram_user_id is not None and not relink:
         raise AlreadyEnrolled(new.code)

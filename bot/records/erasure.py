@@ -41,18 +41,18 @@ async def erase(
             return False
         code = patient.code
         if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
-            chats = [await staff_chat.destination(session)]
+            text = staff_text(code)
+            chat_id = await staff_chat.destination(session)
+            await outbox.enqueue(
+                session=session, kind="staff", chat_id=chat_id, text=text, priority=Priority.URGENT, now=now
+            )
             if await alerts.unacknowledged(session=session, patient_id=patient_id, rule="crisis_text") is not None:
-                chats += await staff.admins(session=session, kept=True)
-            for chat_id in chats:
-                await outbox.enqueue(
-                    session=session,
-                    kind="staff",
-                    chat_id=chat_id,
-                    text=staff_text(code),
-                    priority=Priority.URGENT,
-                    now=now,
-                )
+                # Read after the write above: on SQLite the admins are kept from a first write on only
+                # (storage.staff.admins), and one removed by another process before would still be told.
+                for admin in await staff.admins(session=session, kept=True):
+                    await outbox.enqueue(
+                        session=session, kind="staff", chat_id=admin, text=text, priority=Priority.URGENT, now=now
+                    )
         await patients.erase(session=session, patient_id=patient_id)
         await audit.forget_patient(session=session, code=code)
         await audit.record(session=session, actor_id=None, action="erasure", detail="at the patient's request", now=now)
