@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import json
+import logging
 import random
 import signal
 import sqlite3
@@ -29,12 +31,14 @@ from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
+from bot.records import erasure
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
-from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, staff
+from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, patients, staff
 from storage import staff_chat as staff_chat_store
 from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
@@ -1118,6 +1122,43 @@ async def test_an_escalation_an_admins_chat_refuses_goes_to_the_staff_chat(
     await diary.wait_until(lambda: len(escalations()) == 1)
     await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
     assert len(escalations()) == 1 and not ada.messages
+
+
+async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
+    diary: Diary, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ben erases his diary while Ada's chat refuses his crisis's escalation: there is no alert left to
+    escalate in the staff chat. The sender failed on the alert that was gone (its message left 'sending',
+    an error out of its task); nothing is owed, and what comes next is sent."""
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    diary.standin.fail_chat(ada.id, 403, "Forbidden: bot was blocked by the user")
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+    async with diary.database.session() as session:
+        patient = await patients.by_telegram_user(session=session, telegram_user_id=ben.id)
+    assert patient is not None and patient.id is not None
+
+    async def erased() -> None:
+        assert patient.id is not None
+        await erasure.erase(
+            diary.database,
+            patient_id=patient.id,
+            telegram_user_id=ben.id,
+            now=diary.clock(),
+            staff_chat=StaffChat(diary.database, configured=diary.settings.staff_chat_id),
+            staff_text=lambda code: f"{code} erased",
+        )
+
+    diary.standin.meanwhile(ada.id, erased)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1
+    await diary.wait_until(lambda: any(m.text == "P-0001 erased" for m in diary.standin.chat(STAFF_CHAT)))
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert not any((m.text or "").startswith("Not acknowledged") for m in diary.standin.chat(STAFF_CHAT))
+    gc.collect()  # a task that died of an error says so when it is collected
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "asyncio"]
 
 
 @SQLITE_ONLY

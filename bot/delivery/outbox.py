@@ -41,7 +41,7 @@ from bot.views.alert_card import CardRenderer
 from bot.views.callback_data import CONTACT_ME
 from bot.views.checkin import render
 from bot.views.edits import edit, gone
-from storage import checkins, clinic_settings, outbox, patient_messages, patients, staff, staff_chat
+from storage import alerts, checkins, clinic_settings, outbox, patient_messages, patients, staff, staff_chat
 from storage.database import Database, database_away
 from storage.models import OutboxMessage, Priority
 from storage.statuses import AlertStatus, OutboxStatus
@@ -629,6 +629,11 @@ class OutboxSender:
                 if row.chat_id == staff_chat_id:
                     return False
                 await outbox.finish(session=session, message_id=message_id, status=status, now=now, error=error[:200])
+                # The patient erased as the admin's chat refused: no alert is left to escalate. (Kept from here
+                # on, the patient's erasure waits for this transaction.)
+                kept = row.patient_id is None or await patients.keep(session=session, patient_id=row.patient_id)
+                if not kept or await alerts.get(session=session, alert_id=alert_id) is None:
+                    return True
                 if not await outbox.escalated_in(
                     session=session, alert_id=alert_id, chat_id=staff_chat_id, since=row.created_at
                 ):

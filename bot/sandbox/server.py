@@ -395,6 +395,8 @@ class BotApiStandIn:
         self._failures: dict[str, list[ApiError]] = defaultdict(list)
         # Chats every call to which fails (Telegram's trouble with one chat, while others work).
         self.failing_chats: dict[int, ApiError] = {}
+        # Something the world does while the next call to a chat is on its way (see `meanwhile`).
+        self._meanwhile: dict[int, Callable[[], Awaitable[None]]] = {}
         self._answer_waiters: dict[str, asyncio.Future[JSON]] = {}
         self._chat_waiters: dict[int, list[asyncio.Future[ChatMessage]]] = defaultdict(list)
         self._global_bucket = TokenBucket(30, 30)
@@ -479,6 +481,8 @@ class BotApiStandIn:
         if failures:
             return self._error(failures.pop(0))
         chat = str(params.get("chat_id", ""))
+        if chat.lstrip("-").isdigit() and (event := self._meanwhile.pop(int(chat), None)) is not None:
+            await event()
         if chat.lstrip("-").isdigit() and int(chat) in self.failing_chats:
             return self._error(self.failing_chats[int(chat)])
         try:
@@ -533,6 +537,11 @@ class BotApiStandIn:
 
     def heal_chat(self, chat_id: int) -> None:
         self.failing_chats.pop(chat_id, None)
+
+    def meanwhile(self, chat_id: int, event: Callable[[], Awaitable[None]]) -> None:
+        """`event` happens while the next call to `chat_id` is on its way, before it is answered: a race
+        between what the bot sends and what changes meanwhile, made to happen every time."""
+        self._meanwhile[chat_id] = event
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them answers 403 from now on."""
