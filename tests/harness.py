@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.care_team.staff_chat import StaffChat
 from bot.config import Settings, load_settings
 from bot.diary import enrolment
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.schedule_rules import parse_quiet_hours
 from bot.diary.scheduler import Dispatched, Scheduler
+from bot.records import erasure
 from bot.runner import serve
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import patients, schedules
@@ -65,6 +67,17 @@ class Diary:
             now=self.clock(),
             valid_for=timedelta(days=7),
             relink=relink,
+        )
+
+    async def erase(self, patient_id: int, telegram_user_id: int) -> bool:
+        """The patient's "Yes, erase everything", as the bot does it (the staff chat told "<code> erased")."""
+        return await erasure.erase(
+            self.database,
+            patient_id=patient_id,
+            telegram_user_id=telegram_user_id,
+            now=self.clock(),
+            staff_chat=StaffChat(self.database, configured=self.settings.staff_chat_id),
+            staff_text=lambda code: f"{code} erased",
         )
 
     async def enrol(self, user: SimulatedUser, code: str = "P-0001", *, language: str = "en") -> None:

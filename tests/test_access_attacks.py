@@ -14,9 +14,7 @@ from bot import team
 from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.staff_chat import StaffChat
 from bot.diary import enrolment, roster
-from bot.records import erasure
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import alerts as storage_alerts
@@ -615,14 +613,7 @@ async def test_an_erasure_in_crisis_as_an_admin_is_removed_on_the_command_line_d
 
     monkeypatch.setattr(outbox, "enqueue", removed_meanwhile)
     try:
-        assert await erasure.erase(
-            diary.database,
-            patient_id=patient.id,
-            telegram_user_id=ben.id,
-            now=diary.clock(),
-            staff_chat=StaffChat(diary.database, configured=diary.settings.staff_chat_id),
-            staff_text=lambda code: f"{code} erased",
-        )
+        assert await diary.erase(patient.id, ben.id)
         assert await removals[0] is not None
     finally:
         await command_line.dispose()

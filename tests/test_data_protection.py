@@ -16,9 +16,8 @@ from sqlmodel import SQLModel
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.staff_chat import StaffChat
 from bot.logs import quiet_library_loggers
-from bot.records import erasure, retention
+from bot.records import retention
 from bot.sandbox import SimulatedUser
 from storage import audit, inbox, outbox, patients
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
@@ -234,14 +233,7 @@ async def test_an_erasure_while_the_crisis_escalates_waits_for_the_escalation_in
 
     async def erased_meanwhile(**kwargs: Any) -> None:
         if not erasures:  # the escalation's first message: its alert counted
-            erase = erasure.erase(
-                diary.database,
-                patient_id=patient.id,
-                telegram_user_id=ben.id,
-                now=diary.clock(),
-                staff_chat=StaffChat(diary.database, configured=diary.settings.staff_chat_id),
-                staff_text=lambda code: f"{code} erased",
-            )
+            erase = diary.erase(patient.id, ben.id)
             erasures.append(asyncio.create_task(erase))
             assert await waiting_for_a_lock(diary.database, erasures[0]), "erasure and escalation take turns"
         await enqueue(**kwargs)

@@ -31,11 +31,9 @@ from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.staff_chat import StaffChat
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
-from bot.records import erasure
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
 from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, patients, staff
@@ -1142,14 +1140,7 @@ async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
 
     async def erased() -> None:
         assert patient.id is not None
-        await erasure.erase(
-            diary.database,
-            patient_id=patient.id,
-            telegram_user_id=ben.id,
-            now=diary.clock(),
-            staff_chat=StaffChat(diary.database, configured=diary.settings.staff_chat_id),
-            staff_text=lambda code: f"{code} erased",
-        )
+        await diary.erase(patient.id, ben.id)
 
     diary.standin.meanwhile(ada.id, erased)
     diary.clock.advance(minutes=16)
