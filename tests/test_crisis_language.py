@@ -2433,6 +2433,16 @@ def test_wanting_to_follow_someone_who_killed_themselves_is_heard(
         ("her daughter here, mum keeps saying she wants to go home", False),
         ("her daughter here, mum says she doesnt want to die in hospital", False),
         ("her husband here, she keeps saying she wants to die her hair", False),
+        # Someone else's wish, a prognosis, a wish of where to die: the carer's news, no crisis of the patient's.
+        ("I'm her carer. She said he wanted to die in his own bed and we managed that for him", False),
+        ("It's her husband writing. Her father is in hospital and she said he is going to die this week", False),
+        ("Her daughter here. Grandad is very ill, mum said he is going to die soon and she is not sleeping", False),
+        ("This is her son, mum told me dad was going to die before christmas, it hit her hard", False),
+        ("Her husband here. Our son is going to die if he keeps driving like that she says", False),
+        ("soy su hija, mi padre quería morir en su cama y lo conseguimos", False),
+        ("I'm her husband. She wants to die.", True),
+        ("her husband here, she told me she wanted to die last night", True),
+        ("this is his wife, he keeps saying he wants to end his life", True),
     ],
 )
 def test_a_relative_introducing_themselves_before_the_patients_wish_is_heard(
