@@ -628,10 +628,11 @@ class OutboxSender:
                 staff_chat_id = await self.staff_chat.destination(session)
                 if row.chat_id == staff_chat_id:
                     return False
-                await outbox.finish(session=session, message_id=message_id, status=status, now=now, error=error[:200])
-                # The patient erased as the admin's chat refused: no alert is left to escalate. (Kept from here
-                # on, the patient's erasure waits for this transaction.)
+                # The patient kept first, before a row of theirs is changed, in the order an erasure takes them
+                # (the other order can deadlock with it on PostgreSQL). Erased as the admin's chat refused: no
+                # alert is left to escalate (read after the first write, which on SQLite begins the transaction).
                 kept = row.patient_id is None or await patients.keep(session=session, patient_id=row.patient_id)
+                await outbox.finish(session=session, message_id=message_id, status=status, now=now, error=error[:200])
                 if not kept or await alerts.get(session=session, alert_id=alert_id) is None:
                     return True
                 if not await outbox.escalated_in(
