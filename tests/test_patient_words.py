@@ -655,6 +655,13 @@ async def test_a_staff_member_who_is_also_a_patient_editing_a_reply_is_told_the_
     assert answer is not None and (answer.text or "").startswith("Edits do not reach P-0001"), answer
     assert not any("five minutes" in m.text for m in await stored_messages(diary)), "not her diary's words"
     assert ben.last.text == "Your care team: We are calling you in ten minutes."
+    # A reply of hers that begins with a patient's command is her reply too, not her own diary's check-in.
+    await ada.press("Reply", message=next(m for m in ada.messages if m.buttons))
+    words = "/checkin tonight, please, so that we see how the swelling goes."
+    reply = await ada.send(words)
+    assert reply is not None and reply.text == "Your reply is on its way to P-0001.", reply
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    assert not any("swelling" in m.text for m in await stored_messages(diary)), "not her diary's words"
 
 
 @SQLITE_ONLY

@@ -100,7 +100,9 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # message does: staff enrolled as patients too (trying the diary themselves) write their replies
         # to patients in this same chat after pressing Reply (bot/handlers/messages.py tells them apart).
         writes = command is None and data is None
-        if context.patient is None or writes or not _allowed(update, access.PATIENTS, command):
+        # So does a patient's command with words after it: a staff member who keeps a diary too may be
+        # answering a patient with it ("/checkin tonight, please") after pressing Reply.
+        if context.patient is None or writes or staff_words or not _allowed(update, access.PATIENTS, command):
             context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
     if talk:
         if context.staff_role is None:
@@ -108,12 +110,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         return
     # A reply to a patient that begins with the command they should use: nothing else takes it, and dropped
     # it would leave the staff member sure the patient has it.
-    relayed = (
-        staff_words
-        and context.staff_role is not None
-        and not _allowed(update, context.roles, command)
-        and await staff_replies.relay(update, context)
-    )
+    # (One who keeps a diary too and has a Reply pending is answering, as with plain words: messages.py.)
+    relayed = staff_words and context.staff_role is not None and await staff_replies.relay(update, context)
     if relayed:
         raise ApplicationHandlerStop
     if staff_words and not private:
