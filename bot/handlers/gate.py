@@ -87,8 +87,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
     # So may be words that begin with a command no staff member uses ("/checkin tonight, please").
-    staff_words = command in access.PATIENT_COMMANDS and _command_with_words(update, command)
-    staff_words = staff_words and not access.is_clinic_work(command, None)
+    staff_words = command in access.PATIENT_COMMANDS and not access.is_clinic_work(command, None)
+    staff_words = staff_words and _command_with_words(update)
     clinic_work = access.is_clinic_work(command, data if isinstance(data, str) else None)
     if not private and not talk and not staff_words and not clinic_work:
         raise ApplicationHandlerStop  # the rest of the staff group's talk is not for the bot
@@ -146,11 +146,10 @@ def _words_after_command(text: str) -> list[str]:
     return parts[1].split() if len(parts) == 2 else []
 
 
-def _command_with_words(update: Update, command: str | None) -> bool:
-    """A new message (not an edit) that begins with a command, other than /start, and goes on with words."""
+def _command_with_words(update: Update) -> bool:
+    """A new message (not an edit) whose command goes on with words."""
     message = update.message
-    text = message.text if message is not None else None
-    return command not in (None, "start") and bool(_words_after_command(text or ""))
+    return message is not None and bool(_words_after_command(message.text or ""))
 
 
 class _Words(Enum):
