@@ -243,3 +243,38 @@ async def test_an_erasure_while_the_crisis_escalates_waits_for_the_escalation_in
     assert await erasures[0]
     async with diary.database.session() as session:
         assert await patients.by_code(session=session, code="P-0001") is None
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_a_refused_escalation_moves_to_the_staff_chat_waits_for_it(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ada's chat refuses the escalation of Ben's crisis, and the sender moves it to the staff chat (marking
+    Ada's row, then queueing one for the staff chat) as Ben erases his diary. The sender had changed Ada's
+    row before keeping Ben, the order opposite to the erasure's: each waited for the other and PostgreSQL
+    failed one of them. It keeps Ben first: the erasure waits, then erases all."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+    await diary.enrol(ben)
+    diary.standin.fail_chat(ada.id, 403, "Forbidden: bot was blocked by the user")
+    await crisis(diary, ben, "i want to kill myself")
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasures: list[asyncio.Task[bool]] = []
+    finish = outbox.finish
+
+    async def erased_meanwhile(**kwargs: Any) -> None:
+        await finish(**kwargs)
+        if kwargs["status"] == "blocked" and not erasures:  # Ada's row, in the sender's move of it
+            erasures.append(asyncio.create_task(diary.erase(patient.id, ben.id)))
+            assert await waiting_for_a_lock(diary.database, erasures[0]), "erasure and the move take turns"
+
+    monkeypatch.setattr(outbox, "finish", erased_meanwhile)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await diary.wait_until(lambda: bool(erasures))
+    assert await erasures[0]
+    async with diary.database.session() as session:
+        assert await patients.by_code(session=session, code="P-0001") is None
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and "deadlock" in r.getMessage().lower()]
