@@ -108,6 +108,24 @@ async def test_a_crisis_while_a_pain_alert_is_snoozed_is_its_own_card_and_escala
     assert (await alerts(diary))[1].status == "open"
 
 
+def a_poll(poll_id: str, question: str, answers: list[str]) -> dict[str, object]:
+    """A patient's regular poll, as Telegram sends it."""
+    return {
+        "id": poll_id,
+        "question": question,
+        "options": [
+            {"text": text, "voter_count": 0, "persistent_id": str(number)} for number, text in enumerate(answers, 1)
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+
+
 async def a_question_in_the_staff_chat(diary: Diary) -> tuple[SimulatedUser, SimulatedUser, ChatMessage]:
     """Ben, enrolled, asked a question; Sam, staff, sees it forwarded (with Reply and Seen)."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
@@ -337,21 +355,7 @@ async def test_an_invite_link_in_a_poll_a_place_or_a_contact_reaches_staff_witho
     await diary.enrol(ben)
     token = await diary.invite("P-0001", relink=True)
     url = f"https://t.me/diary_bot?start={token}"
-    poll = {
-        "id": "5002",
-        "question": f"Which link do I open, {url} or the old one?",
-        "options": [
-            {"text": "the new one", "voter_count": 0, "persistent_id": "1"},
-            {"text": url, "voter_count": 0, "persistent_id": "2"},
-        ],
-        "total_voter_count": 0,
-        "is_closed": False,
-        "is_anonymous": True,
-        "type": "regular",
-        "allows_multiple_answers": False,
-        "allows_revoting": False,
-        "members_only": False,
-    }
+    poll = a_poll("5002", f"Which link do I open, {url} or the old one?", ["the new one", url])
     tasks = [{"id": 1, "text": f"open {url}"}]
     place = {"latitude": 52.52, "longitude": 13.4}
     venue = {"location": place, "title": f"Clinic {url}", "address": "Charitéplatz 1"}

@@ -35,6 +35,7 @@ from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
 from tests.test_care_team import (
     BERLIN_CRISIS_LINE,
+    a_poll,
     a_question_in_the_staff_chat,
     alerts,
     all_sent,
@@ -175,21 +176,7 @@ async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_fi
     assert ben.last.text == "Your care team: Yes, two more is fine."
 
 
-CRISIS_POLL = {
-    "id": "5001",
-    "question": "Should I just end my life?",
-    "options": [
-        {"text": "yes", "voter_count": 0, "persistent_id": "1"},
-        {"text": "no", "voter_count": 0, "persistent_id": "2"},
-    ],
-    "total_voter_count": 0,
-    "is_closed": False,
-    "is_anonymous": True,
-    "type": "regular",
-    "allows_multiple_answers": False,
-    "allows_revoting": False,
-    "members_only": False,
-}
+CRISIS_POLL = a_poll("5001", "Should I just end my life?", ["yes", "no"])
 
 
 @SQLITE_ONLY
