@@ -40,7 +40,7 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
                 # After this transaction's first write, where SQLite begins it (storage/database.py): read
                 # before it, an admin could be removed by another process (the command line) before their
                 # copy is queued here, and the removal would find nothing of it to skip.
-                targets = await escalation_targets(desk, session)
+                targets = await _targets(desk, session)
             for chat_id in targets:
                 await outbox.enqueue(
                     session=session,
@@ -57,7 +57,7 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
     return sent
 
 
-async def escalation_targets(desk: AlertDesk, session: AsyncSession) -> list[int]:
+async def _targets(desk: AlertDesk, session: AsyncSession) -> list[int]:
     """The admins, kept against removal until the escalation is queued; the staff chat when there is none."""
     admins = await staff.admins(session=session, kept=True)
     if admins:
