@@ -106,13 +106,13 @@ class Diary:
         assert found is not None
         return found
 
-    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10) -> None:
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 30) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not condition():
             assert asyncio.get_running_loop().time() < deadline, "timed out"
             await asyncio.sleep(0.05)
 
-    async def wait_until_async(self, condition: Callable[[list[OutboxMessage]], bool], timeout: float = 10) -> None:
+    async def wait_until_async(self, condition: Callable[[list[OutboxMessage]], bool], timeout: float = 30) -> None:
         """Until the outbox rows satisfy the condition."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -123,7 +123,7 @@ class Diary:
             assert asyncio.get_running_loop().time() < deadline, "timed out"
             await asyncio.sleep(0.05)
 
-    async def inbox_processed(self, timeout: float = 10, *, at_least: int = 1) -> list[InboxUpdate]:
+    async def inbox_processed(self, timeout: float = 30, *, at_least: int = 1) -> list[InboxUpdate]:
         """The inbox once it holds `at_least` updates and every one is marked processed (a reply goes out
         before the mark). `at_least` waits for an update sent without waiting for its answer."""
         deadline = asyncio.get_running_loop().time() + timeout

@@ -88,7 +88,7 @@ class PostgresCluster:
         return self.url(name)
 
 
-async def waiting_for_a_lock(database: Database, transaction: asyncio.Task[Any], timeout: float = 10) -> bool:
+async def waiting_for_a_lock(database: Database, transaction: asyncio.Task[Any], timeout: float = 30) -> bool:
     """Whether `transaction` comes to wait for a lock another transaction holds in `database` (PostgreSQL's
     pg_stat_activity says so) rather than ending first: once it waits, it is sure to have met the lock."""
     deadline = asyncio.get_running_loop().time() + timeout

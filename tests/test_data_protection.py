@@ -107,7 +107,7 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     await ben.send("I want to die")  # crisis: an urgent alert and its card
     await sam.send("/infusion P-0007 2026-11-02 ketamine")
     await sam.send("/patient P-0007")
-    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
     async with diary.database.session() as session:
         ben_patient = await patients.by_code(session=session, code="P-0007")
     assert ben_patient is not None and ben_patient.id is not None
@@ -132,7 +132,7 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     assert "want to die" not in notice, "nothing of what they wrote"
     # Nobody had acknowledged it: each admin is told too, as its escalation would have done.
     await diary.wait_until(lambda: any(m.text == notice for m in diary.standin.chat(900)))
-    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
     assert await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets) == []
 
     async with diary.database.session() as session:
@@ -150,7 +150,7 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     await cleo.send("/delete")
     await cleo.press("Yes, erase everything")
     await all_processed(diary)
-    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
     assert not any("P-0008" in (m.text or "") for m in staff_chat(diary)), "no crisis open: staff are not told"
 
 

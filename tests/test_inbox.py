@@ -120,7 +120,7 @@ async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_
                 now=START,
                 valid_for=timedelta(days=30),
             )
-            await user.send(f"/start {token}", timeout=30)
+            await user.send(f"/start {token}", timeout=60)
             await user.press("I agree")
             await user.send("/checkin")
         checkin_ids = {user.id: int(user.last.buttons[0][1].split(":")[2]) for user in users}

@@ -230,7 +230,7 @@ async def test_an_album_is_acknowledged_once_and_each_photo_reaches_staff(diary:
         diary.standin.user_media(ben.json, "photo", photo, caption="my hand today" if n == 0 else None)
     ben.send_photo()  # another photo on its own: acknowledged again
     await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 4)
-    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows), timeout=30)
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
     acknowledged = [m for m in diary.standin.chat(ben.id) if m.from_bot and (m.text or "").startswith(told)]
     assert len(acknowledged) == 2
     assert sum(m.text == "P-0001 sent a photo:" for m in staff_chat(diary)) == 4, "each under the patient's code"
@@ -259,7 +259,7 @@ async def test_a_caption_longer_than_a_bots_reaches_staff_whole(diary: Diary) ->
     reply = ben.expect_reply()
     ben.send_photo(caption)
     assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent.")
-    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped", "failed") for r in rows), timeout=30)
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped", "failed") for r in rows))
     shown = [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("The whole caption from P-0001")]
     assert "".join(part.split(":\n", 1)[1] for part in shown) == caption
     assert any(m.copied_from is not None for m in staff_chat(diary)), "the photo itself"

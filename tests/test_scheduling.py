@@ -128,7 +128,7 @@ async def test_429_waits_and_sends_once(diary: Diary) -> None:
     await diary.wait_until_async(lambda rows: rows[0].status == "pending" and rows[0].error == "429")
     assert [r.attempts for r in await outbox_rows(diary)] == [0]
     diary.clock.advance(seconds=2)
-    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""), timeout=15)
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
     await diary.wait_until_async(lambda rows: [r.status for r in rows] == ["sent"])
     assert len([m for m in ben.messages if "Question 1 of 6" in (m.text or "")]) == 1
 
@@ -141,7 +141,7 @@ async def test_server_errors_are_retried_later(diary: Diary) -> None:
     await diary.dispatch()
     await diary.wait_until_async(lambda rows: rows[0].status == "pending" and rows[0].attempts == 1)
     diary.clock.advance(seconds=5)  # past the backoff
-    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""), timeout=15)
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
     await diary.wait_until_async(lambda rows: [r.status for r in rows] == ["sent"])
 
 

@@ -46,7 +46,7 @@ async def stored_chat(diary: Diary) -> str | None:
         return await clinic_settings.get(session=session, name="staff_chat_id")
 
 
-async def eventually(found: Callable[[], Awaitable[Sized]], timeout: float = 10) -> None:
+async def eventually(found: Callable[[], Awaitable[Sized]], timeout: float = 30) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await found():
         assert asyncio.get_running_loop().time() < deadline, "timed out"

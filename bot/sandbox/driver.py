@@ -70,7 +70,7 @@ class SimulatedUser:
                 return message
         raise AssertionError(f"{self.first_name} has no message with buttons")
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             remaining = deadline - time.monotonic()
@@ -86,7 +86,7 @@ class SimulatedUser:
         text: str,
         *,
         wait: bool = True,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         chat_id: int | None = None,
         reply_to: ChatMessage | None = None,
         date: float | datetime | None = None,
@@ -112,7 +112,7 @@ class SimulatedUser:
         return self.server.user_message(self.json, text, chat_id, date=date, reply_to=reply_to)
 
     async def edit(
-        self, message: ChatMessage, text: str, *, wait: bool = True, timeout: float = 10.0
+        self, message: ChatMessage, text: str, *, wait: bool = True, timeout: float = 30.0
     ) -> ChatMessage | None:
         """Change the text of a message this user sent; Telegram sends the bot an edited_message. With wait,
         return the bot's first message or edit in reply."""
@@ -129,7 +129,7 @@ class SimulatedUser:
         self.server.user_deletes(self.json, message)
 
     async def edit_caption(
-        self, message: ChatMessage, caption: str, *, wait: bool = True, timeout: float = 10.0
+        self, message: ChatMessage, caption: str, *, wait: bool = True, timeout: float = 30.0
     ) -> ChatMessage | None:
         """Change the caption of a photo, voice note... this user sent, as `edit` does for text."""
         reply = self.server.wait_chat(message.chat_id)
@@ -139,14 +139,14 @@ class SimulatedUser:
             return None
         return await self._reply(reply, timeout, f"caption {caption[:20]!r}")
 
-    async def replace_media(self, message: ChatMessage, kind: str, *, timeout: float = 10.0) -> ChatMessage | None:
+    async def replace_media(self, message: ChatMessage, kind: str, *, timeout: float = 30.0) -> ChatMessage | None:
         """Replace the photo (video, document...) of a message this user sent with a new one of `kind`, its
         caption kept, as Telegram lets a user do in an edit; return the bot's first message or edit in reply."""
         reply = self.server.wait_chat(message.chat_id)
         self.server.edit_user_message(message, media=self.server.new_file(kind, 150_000))
         return await self._reply(reply, timeout, f"{kind} in place of a {message.kind}")
 
-    def expect_reply(self, *, chat_id: int | None = None, timeout: float = 10.0) -> Awaitable[ChatMessage]:
+    def expect_reply(self, *, chat_id: int | None = None, timeout: float = 30.0) -> Awaitable[ChatMessage]:
         """Call before acting (sending a photo, say), await after: the bot's next message or edit in the chat."""
         reply = self.server.wait_chat(self.id if chat_id is None else chat_id)  # listening from now on
         return self._reply(reply, timeout, "message")
@@ -243,7 +243,7 @@ class SimulatedUser:
         data: str | None = None,
         message: ChatMessage | None = None,
         wait: bool = True,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
     ) -> Press:
         """Press the button with this label (or send this raw callback data) on a message.
 
