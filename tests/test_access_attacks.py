@@ -335,6 +335,7 @@ async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are
     assert sum(told in (m.text or "") for m in staff_chat(diary)) == 1
 
 
+@SQLITE_ONLY  # the move's statements run on PostgreSQL in the test before
 async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_new_account_at_once(
     diary: Diary,
 ) -> None:
