@@ -78,6 +78,7 @@ class Diary:
             now=self.clock(),
             staff_chat=StaffChat(self.database, configured=self.settings.staff_chat_id),
             staff_text=lambda code: f"{code} erased",
+            hold=timedelta(hours=self.settings.relink_hold_hours),
         )
 
     async def enrol(self, user: SimulatedUser, code: str = "P-0001", *, language: str = "en") -> None:

@@ -335,6 +335,50 @@ async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are
     assert sum(told in (m.text or "") for m in staff_chat(diary)) == 1
 
 
+@SQLITE_ONLY  # the move's statements run on PostgreSQL in the test before
+async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_new_account_at_once(
+    diary: Diary,
+) -> None:
+    """A re-link that reached the wrong hands (forwarded, a mistyped number) moved the record, and whoever
+    opened it could /export the whole diary and /delete it for good at once: before the patient and staff,
+    both told of the move, could take it back. For RELINK_HOLD_HOURS (72) after a record moves to another
+    account, that account's /export and /delete wait, and say until when; the rest of the diary works. An
+    erasure confirmed before the record moved away and back is asked again, as one for another record."""
+    ana = SimulatedUser(diary.standin, 301, "Ana")
+    await diary.enrol(ana, "P-0001")
+    await complete_checkin(ana, "6")
+    prompt = await ana.send("/delete")  # her Yes, left unpressed
+    token = await diary.invite("P-0001", relink=True)
+    someone = SimulatedUser(diary.standin, 311, "Someone")
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    assert await account_of(diary, "P-0001") == someone.id
+    until = "2026-11-24 09:00"  # 72 hours after the move, in the patient's zone (Europe/Berlin)
+    for command in ("/export", "/delete"):
+        reply = await someone.send(command)
+        assert reply is not None and reply.document is None and reply.reply_markup is None, reply
+        assert until in (reply.text or ""), reply
+    reply = await someone.send("/history")
+    assert reply is not None and reply.photo is not None, "the rest of the diary works"
+
+    # An hour later staff give it back to Ana's account: held there too (it moved), and her old Yes erases nothing.
+    diary.clock.advance(hours=1)
+    token = await diary.invite("P-0001", relink=True)
+    await ana.press(data=f"cs:y:{token}", message=await ana.send(f"/start {token}"))
+    assert await account_of(diary, "P-0001") == ana.id
+    await ana.press("Yes, erase everything", message=prompt)
+    assert await account_of(diary, "P-0001") == ana.id, "not erased"
+    reply = await ana.send("/export")
+    assert reply is not None and reply.document is None and "2026-11-24 10:00" in (reply.text or ""), reply
+
+    diary.clock.advance(hours=72)
+    reply = await ana.send("/export")
+    assert reply is not None and reply.document_name == "diary.csv", reply
+    reply = await ana.send("/delete")
+    assert reply is not None and reply.reply_markup is not None, reply
+    await ana.press("Yes, erase everything", message=reply)
+    assert await account_of(diary, "P-0001") is None
+
+
 async def test_links_asked_for_by_someone_removed_from_staff_stop_working(diary: Diary) -> None:
     """A nurse leaves the clinic and an admin removes her from staff; the links she asked for stay in her
     chat with the bot. A re-link not yet opened let her move a patient's record to her own account, with

@@ -345,6 +345,7 @@ async def test_the_panel_stays_right_as_the_diary_changes_and_the_days_pass(brow
         now=clock(),
         staff_chat=staff_chat,
         staff_text=str,
+        hold=timedelta(0),
     )
     async with database.session() as session:
         left = (await session.exec(select(PanelSummary).where(PanelSummary.patient_id == gone.id))).all()

@@ -355,8 +355,10 @@ async def accept_invite(
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
         await invites.revoke(session=session, patient_id=patient.id)  # every other open link of theirs
+        moved = patient.telegram_user_id not in (None, telegram_user_id)
+        if moved:
+            patient.moved_at = now  # its export and erasure wait a while here (held_until)
         if invite.relink:
-            moved = patient.telegram_user_id not in (None, telegram_user_id)
             detail = (
                 "to another Telegram account"
                 if moved
@@ -409,6 +411,15 @@ async def accept_invite(
             next_due_at=first.fire_at,
         )
         return patient
+
+
+def held_until(patient: Patient, *, now: datetime, hold: timedelta) -> datetime | None:
+    """Until when this account's export and erasure of the record wait, or None when they need not: for
+    `hold` after a re-link moved the record to it. A link in the wrong hands would otherwise take the
+    diary away (/export) or erase it for good (/delete) at once, before the patient's old account and
+    the staff chat, both told of the move, could have a new link made to give it back."""
+    until = patient.moved_at + hold if patient.moved_at is not None else None
+    return until if until is not None and until > now else None
 
 
 class WrongTokens:

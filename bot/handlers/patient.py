@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.diary import enrolment, history
 from bot.handlers.context import DiaryContext
+from bot.handlers.pause_timezone import local_when
 from bot.records import erasure
 from bot.records.export import Export
 from bot.views.callback_data import (
@@ -267,11 +269,30 @@ async def history_command(update: Update, context: DiaryContext) -> None:
     await update.effective_message.reply_photo(png, caption=caption, filename="diary.png")
 
 
+def _relink_hold(context: DiaryContext) -> timedelta:
+    return timedelta(hours=context.services.settings.relink_hold_hours)
+
+
+async def _held(update: Update, context: DiaryContext) -> bool:
+    """Whether the patient's export and erasure wait, as on an account a re-link has just moved the
+    record to (enrolment.held_until); they are then told until when."""
+    assert update.effective_message is not None and context.patient is not None
+    patient = context.patient
+    until = enrolment.held_until(patient, now=context.now, hold=_relink_hold(context))
+    if until is None:
+        return False
+    log.info("export or erasure asked for by the account a re-link moved patient %s to: held", patient.id)
+    await update.effective_message.reply_text(context.text("relink_hold", until=local_when(until, patient.timezone)))
+    return True
+
+
 async def export_command(update: Update, context: DiaryContext) -> None:
     """/export: the patient's own diary as a CSV document, in the format the clinic imports, and their
     questionnaire answers in a second one when there are any."""
     assert update.effective_message is not None and update.effective_user is not None and context.patient is not None
     services = context.services
+    if await _held(update, context):
+        return
     diary = await Export.open(
         services.database,
         code=context.patient.code,
@@ -302,6 +323,8 @@ async def delete_command(update: Update, context: DiaryContext) -> None:
     assert update.effective_message is not None and context.patient is not None
     patient_id = context.patient.id
     assert patient_id is not None
+    if await _held(update, context):
+        return
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -326,7 +349,8 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
     ask_again = context.text("delete.ask_again")
     catalog = context.services.catalog
     # A Yes from before names another record (one erased since: this account was invited again), or none
-    # (sent before Yes named its record): erasing cannot be undone, so it is asked again, about this one.
+    # (sent before Yes named its record), or the record as it was before it moved away and back (held):
+    # erasing cannot be undone, so it is asked again, about this one.
     erased = button.patient_id == context.patient.id and await erasure.erase(
         context.services.database,
         patient_id=context.patient.id,
@@ -334,6 +358,7 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
         now=context.now,
         staff_chat=context.services.staff_chat,
         staff_text=lambda code: catalog.text(catalog.default_language, "staff.erased_in_crisis", code=code),
+        hold=_relink_hold(context),
     )
     if not erased:
         log.info("an erasure confirmed for another record was not carried out (update %s)", update.update_id)

@@ -318,8 +318,8 @@ async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> Non
     key = "staff.relink_link" if relink else "staff.invite_link"
     text = context.sender_text(update, key, code=code, expires=expires, link=link)
     # Whoever holds the link becomes the patient (for a re-link, with the record's history, which /export
-    # hands them, and /delete erases): never in the staff group, where people who are not staff, or no
-    # longer, may read. A link that could not be sent is withdrawn: nobody holds it.
+    # hands them, and /delete erases, once RELINK_HOLD_HOURS have passed): never in the staff group, where
+    # people who are not staff, or no longer, may read. A link that could not be sent is withdrawn.
     await to_direct_chat(
         update,
         context,

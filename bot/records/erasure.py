@@ -9,9 +9,10 @@ and delivered staff texts are dropped when sent (storage/outbox.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.care_team.staff_chat import StaffChat
+from bot.diary.enrolment import held_until
 from storage import alerts, audit, outbox, patients, staff
 from storage.database import Database
 from storage.models import Priority
@@ -25,9 +26,12 @@ async def erase(
     now: datetime,
     staff_chat: StaffChat,
     staff_text: Callable[[str], str],
+    hold: timedelta,
 ) -> bool:
     """False when there is no such patient (already erased), or it is no longer the record of the Telegram
-    account that asked (a re-link moved it to another account while the request was on its way).
+    account that asked (a re-link moved it to another account while the request was on its way), or a
+    re-link moved it to that account less than `hold` ago (enrolment.held_until: confirmed before the
+    record moved away and back, the request was about the record as it was then).
 
     A crisis message stays open until staff resolve it (CLINICAL.md); erasure takes it, its card and
     the escalation to admins with the rest. So when one is open, the staff chat is told first, at once
@@ -38,6 +42,8 @@ async def erase(
         # Locked, as accepting a link locks it: the record cannot move to another account meanwhile.
         patient = await patients.lock(session=session, patient_id=patient_id)
         if patient is None or patient.telegram_user_id != telegram_user_id:
+            return False
+        if held_until(patient, now=now, hold=hold) is not None:
             return False
         code = patient.code
         if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
