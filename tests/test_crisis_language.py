@@ -2451,3 +2451,127 @@ def test_a_relative_introducing_themselves_before_the_patients_wish_is_heard(
     """A relative's "her daughter here" makes the "she" who wants to die the patient, not someone she tells of: the
     exception for someone else's wish does not apply. The patient telling of her own mother stays as it was."""
     assert language.matches(text) is crisis
+
+
+# -- written after the seventh held-out set
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("Any thoughts of self harm? No.", False),
+        ("Mood 5. Self harm: no. Sleep 6h", False),
+        ("Q: thoughts of self harm? A: no. Q: sleep? A: 4 hours", False),
+        ("Thoughts of harming myself? No.", False),
+        ("suicidal thoughts: none. pain 6", False),
+        ("autolesiones: no. dolor: 6", False),
+        ("ideas de suicidio: ninguna. Ánimo: regular", False),
+        ("Any thoughts of self harm? Yes, last night.", True),
+        ("self harm? no, but I cut last night", True),
+        ("suicidal? no one would even notice", True),
+        ("autolesiones: no, pero anoche me corté", True),
+        ("pensamientos de suicidio, no me dejan dormir", True),
+        ("¿Estás bien? No, quiero morir", True),
+        ("No, no quiero morir", False),
+    ],
+)
+def test_a_screening_question_answered_no_stays_ordinary_even_as_its_own_sentence(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """A "no" answering a question denies nothing after it ("¿Estás bien? No, quiero morir"), but it still answers what
+    was asked before it: a checklist's "Self harm: no." is no crisis."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("ending it tmrw", True),
+        ("I won't be here 2moro", True),
+        ("I won't be here 2morrow", True),
+        ("ctb tmrw", True),
+        ("dont wanna wake up 2moro", True),
+        ("I won't be here tmrw, dentist at 9", False),
+        ("ending it tmrw with the gym, too expensive", False),
+    ],
+)
+def test_a_day_texted_in_short_is_read_as_the_day(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """Texted days are read as the day: "tmrw", "2moro" and "2morrow" are tomorrow, as "2nite" is tonight."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A screening question quoted with its answer.
+        ("Q: Any thoughts of harming yourself this week? A: yes every day and I have a plan", True),
+        ("> have you had thoughts of ending your life? yes, most days", True),
+        ("pregunta: ¿pensamientos de hacerse daño? respuesta: sí, todos los días", True),
+        ("the nurse asked about thoughts of harming yourself, yes she asks every time", False),
+        ("la enfermera pregunta por pensamientos de hacerse daño, sí, siempre lo pregunta", False),
+        # Done with being alive, for good this time.
+        ("i'm so done. with everything. with being alive", True),
+        ("I've had enough of everything, properly this time", True),
+        ("im done with physio, with living in pain i mean", False),
+        ("I've had enough of the diet, properly this time", False),
+        # The place named, then the jump or the nerve worked up there.
+        ("there's a bridge on my way home and today I'm going to stop on it and jump", True),
+        ("been standing by the tracks every night working up the nerve", True),
+        ("the bridge near us is lovely, the kids are going to go to the pool and jump in", False),
+        ("I've been standing on the platform every morning working up the nerve to get on the train again", False),
+        # Means kept for tonight, or at a lonely place.
+        ("I've kept back all my gabapentin, about 120 capsules, and tonight's the night", True),
+        ("Just so someone knows I'm writing this from the car by the reservoir with all my pills", True),
+        ("I've put my new pregabalin by the bed, tonight's the night I start it", False),
+        ("we're at the lake with all my meds for the weekend", False),
+        # Arranged for after.
+        ("I've rehomed the dog with my sister so he's looked after when I'm gone", True),
+        ("wrote letters to each of the kids and put them in my bedside drawer for after", True),
+        ("le he dejado el gato a mi vecina para que lo cuide cuando yo no esté", True),
+        ("the cat is looked after when I'm gone for the infusion", False),
+        ("wrote letters to each of the grandkids for Christmas and put them in the post", False),
+        ("le dejo las llaves a mi vecina para que cuide al gato cuando yo no esté, que me ingresan el lunes", False),
+        # A treatment failing, and then not around; going missing on purpose; one's own funeral.
+        ("if the ketamine doesn't work I'm not sticking around", True),
+        ("If I disappear it's on purpose", True),
+        ("I keep planning my own funeral, the songs, who gets what. I want it to be soon.", True),
+        ("if the ketamine doesn't work I'm not sticking around for another round at that hospital", False),
+        ("if I go missing from the chat it's on purpose, I need a break from my phone", False),
+        ("I've been planning my own funeral with the co-op so the kids don't have to", False),
+        # Stopped eating and drinking for good; OD'ing; a voice telling a method.
+        ("I've stopped eating and drinking and I won't start again", True),
+        ("thinking of OD'ing on my ketamine lozenges and the morphine together", True),
+        ("my mind keeps telling me to drive into the oncoming lorry", True),
+        ("stopped eating and drinking after midnight for the op, won't start again till after", False),
+        ("thinking about the odd on and off pain in my foot", False),
+        ("my mind keeps telling me to drive into town and buy cake", False),
+        # Censored and glued spellings.
+        ("s*icide feels like the only exit left", True),
+        ("idontwanttobealiveanymore", True),
+        ("noquierovivirmas", True),
+        # Spanish: not being there, decided; all at once with the pronoun; to the cliff and not back.
+        ("después de la cita ya no voy a estar, ya lo tengo decidido", True),
+        ("cancelad la próxima infusión, no voy a llegar viva", True),
+        ("el viernes después de la consulta lo hago, ya está decidido", True),
+        ("he juntado todo el tramadol, me lo voy a tomar todo esta noche", True),
+        ("tengo la insulina preparada para ponérmela toda de golpe", True),
+        ("mañana me voy al acantilado y no vuelvo", True),
+        ("ya tengo el dinero para el entierro apartado y la carta escrita, solo falta hacerlo", True),
+        ("estoy ready para irme de este mundo", True),
+        ("después de la cita ya no voy a estar en casa, me voy al pueblo", False),
+        ("no voy a llegar viva al viernes con tanto trabajo jaja", False),
+        ("el tramadol, ¿me lo tomo todo de golpe o lo reparto?", False),
+        ("me voy al puente de mayo y no vuelvo hasta el lunes", False),
+        ("estoy pagando el seguro de decesos para que mis hijos no tengan que pagar el entierro", False),
+        ("estoy ready para la infusión", False),
+        # Ordinary questions and news that read like crisis words.
+        ("the nurse said an overdose of ketamine is very unlikely at the infusion dose", False),
+        ("Can I take all my evening meds at once or should I space them out?", False),
+        ("vi una película sobre un suicidio anoche y me dejó pensativa, pero estoy bien", False),
+    ],
+)
+def test_the_kinds_missed_by_the_seventh_held_out_set_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Each kind the seventh held-out set found missing, beside the ordinary neighbour no pattern may catch."""
+    assert language.matches(text) is crisis

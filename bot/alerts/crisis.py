@@ -166,7 +166,9 @@ _LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
 _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
 # A "no" that answers a question, alone before its punctuation at the start of a sentence ("¿Estás bien? No,
 # quiero morir"): normalise() drops the comma, and in Spanish, whose verbs need no pronoun, the words would
-# then read as the denial "no quiero morir". The second reading leaves such a "no" out.
+# then read as the denial "no quiero morir". In the second reading such a "no" denies nothing after it: no
+# exception may begin with it, and no crisis pattern may use it. It still answers what was asked before it
+# ("Any thoughts of self harm? No."), so an exception may end with it.
 _ANSWERED_NO = re.compile(
     r"(?:^|[.!?¿¡…:;\n])[\s\"“«(¿¡]*((?:(?:ya )?no|nope|nah|nop)(?:[\s,.!]+no)*)\s*(?=[^\w\s'’])", re.IGNORECASE
 )
@@ -199,17 +201,23 @@ def _as_letters(found: re.Match[str]) -> str:
     return re.sub("[0-9]+", lambda digits: digits.group().replace("11", "ll").translate(_LEET), run)
 
 
-def _invisible(found: re.Match[str], group: int) -> str:
-    start, end = found.start(group) - found.start(), found.end(group) - found.start()
-    whole = found.group()
-    return whole[:start] + "\u200b" * (end - start) + whole[end:]
+def answering_noes(text: str, read_as: str | None = None) -> frozenset[int]:
+    """The numbers of the words (as normalise() reads them) that are a "no" answering a question in `text`: of
+    `text`'s words, or of those of `read_as`, its second reading (as long as `text`)."""
+    answers = [found.span(1) for found in _ANSWERED_NO.finditer(text)]
+    if not answers:
+        return frozenset()
+    return frozenset(
+        n
+        for n, (start, _) in enumerate(word_spans(text if read_as is None else read_as))
+        if any(first <= start < last for first, last in answers)
+    )
 
 
 def second_reading(text: str, split: Callable[[str, str], bool] | None = None) -> str:
     """`text` with letters typed as digits or signs read as letters, words spelt out a letter at a time joined,
     two words joined where `split` says a space split one word ("ki ll myself"): what stood between them becomes
-    invisible characters, as do the letters of a "no" answering a question. As long as `text`."""
-    text = _ANSWERED_NO.sub(lambda answer: _invisible(answer, 1), text)
+    invisible characters. As long as `text`."""
     text = _LEET_RUN.sub(_as_letters, text)
     if _SPELT_OUT.search(normalise(text)):
         text = _join_spelt_out(text)
@@ -812,11 +820,14 @@ class _Message:
         remembered: dict[str, tuple[str, tuple[str, ...]]],
         read: Callable[[str], tuple[str, tuple[str, ...]]],
         text: str,
+        answering: frozenset[int] = frozenset(),
     ) -> None:
         """`words` normalised but not yet squeezed: each word is squeezed on its own, once (`read` and
         `remembered` give a word's squeezed form and pattern keys), which is the same as squeezing them all.
-        `text` is what `words` were read from, for where its clauses begin."""
+        `text` is what `words` were read from, for where its clauses begin; `answering`, the numbers of the
+        words that are a "no" answering a question (answering_noes): no match may begin with one."""
         self.text = text
+        self.answering = answering
         self._clauses: list[int] | None = None
         tokens = words.split(" ")
         try:
@@ -858,19 +869,25 @@ class _Message:
         # A shorter reading may still lie inside the clause ("I do. Not want..." is denied by "not").
         return found.start() >= begins or before.search(text, begins, start) is not None
 
-    def _match_undenied(self, pattern: Pattern, text: str, position: int) -> re.Match[str] | None:
+    def refused(self, pattern: Pattern, start: int) -> bool:
+        """Whether a match may not begin at `start`: it is denied, or it begins with a "no" answering a question."""
+        if self.answering and self.words.count(" ", 0, start) in self.answering:
+            return True
+        return self.denied(pattern, start)
+
+    def _match_unrefused(self, pattern: Pattern, text: str, position: int) -> re.Match[str] | None:
         match = pattern.regex.match(text, position)
-        return None if match is None or self.denied(pattern, position) else match
+        return None if match is None or self.refused(pattern, position) else match
 
     def _search(self, pattern: Pattern) -> Iterator[re.Match[str]]:
-        """Every match of a pattern tried at every word, as finditer, but a denied match does not hide one
+        """Every match of a pattern tried at every word, as finditer, but a refused match does not hide one
         that begins inside it."""
-        if pattern.before is None:
+        if pattern.before is None and not self.answering:
             yield from pattern.regex.finditer(self.words)
             return
         position = 0
         while (match := pattern.regex.search(self.words, position)) is not None:
-            if self.denied(pattern, match.start()):
+            if self.refused(pattern, match.start()):
                 position = match.start() + 1
             else:
                 yield match
@@ -886,8 +903,8 @@ class _Message:
             return list(self._search(pattern))
         at, text, offset = self.at, self.words, self.offset
         match_at: Callable[[str, int], re.Match[str] | None] = pattern.regex.match
-        if pattern.before is not None:
-            match_at = partial(self._match_undenied, pattern)
+        if pattern.before is not None or self.answering:
+            match_at = partial(self._match_unrefused, pattern)
         found: list[re.Match[str]] = []
         if not pattern.needs:
             for start in pattern.starts & present:
@@ -989,7 +1006,9 @@ def _slips(keys: frozenset[str]) -> dict[str, str]:
             if len(slip) >= 4 and slip != word and slip not in keys and slip not in _COMMON | _NOT_SLIPS:
                 found.setdefault(slip, set()).add(word)
     slips = {slip: words.pop() for slip, words in found.items() if len(words) == 1}  # a slip of two words is neither
-    return slips | {slip: word for slip, word in _MORE_SLIPS.items() if slip not in keys}
+    # Read squeezed, as messages and patterns are: "2morrow" is looked up as "2morow", and read as "tomorow".
+    more = {_squeeze(slip): _squeeze(word) for slip, word in _MORE_SLIPS.items()}
+    return slips | {slip: word for slip, word in more.items() if slip not in keys}
 
 
 class CrisisLanguage:
@@ -1048,7 +1067,7 @@ class CrisisLanguage:
         found = self._finding(words, text)
         if found is None and self._worth_reading_again(text, words):
             second = second_reading(text, self._split)
-            found = self._finding(normalise(second), second)
+            found = self._finding(normalise(second), second, answering_noes(text, second))
             if found is not None:
                 found = replace(found, read_as=second)
         return found
@@ -1090,10 +1109,10 @@ class CrisisLanguage:
             return False
         return not (self._keys_of(_squeeze(first)) and self._keys_of(_squeeze(second)))
 
-    def _finding(self, words: str, text: str) -> Finding | None:
+    def _finding(self, words: str, text: str, answering: frozenset[int] = frozenset()) -> Finding | None:
         if not words:
             return None
-        message = _Message(words, self._read_word, self._read, text)
+        message = _Message(words, self._read_word, self._read, text, answering)
         heard = self._first_match(self._before_exceptions_index, message)
         if heard is not None:
             return heard
@@ -1101,6 +1120,12 @@ class CrisisLanguage:
             found.span()
             for pattern in self._not_crisis_index.candidates(message.present)
             for found in message.matches(pattern)
+        ]
+        # A "no" answering a question ends an exception at most ("self harm? no"); no crisis pattern may use it.
+        denied += [
+            (message.offset(n), message.offset(n) + len(message.tokens[n]))
+            for n in answering
+            if n < len(message.tokens)
         ]
         if denied:
             message.blank(denied)
