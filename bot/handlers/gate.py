@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import access
 from bot.access import Role
+from bot.care_team.intake import as_sent
 from bot.diary import enrolment
 from bot.handlers import patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
@@ -154,20 +155,24 @@ def _command_with_words(update: Update) -> bool:
 
 class _Words(Enum):
     INSTEAD = "instead of the command"  # crisis words, or a command the diary does not have
-    BESIDES = "besides the command"  # words after a patient's command that reads none
+    BESIDES = "besides the command"  # words after a patient's command that reads none, or quoted with it
 
 
 def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Words | None:
     """Whether a patient's command carries words for their care team."""
     message = update.message or update.edited_message
     text = message.text if message is not None else None
-    if not text:
+    if message is None or not text:
         return None
-    if context.services.intake.crisis_language.matches(text):
+    # Words quoted from another chat ("Reply in another chat") are the patient's too: read, and passed on.
+    origin = patient_messages.origin_of(message, context.bot.id)
+    if context.services.intake.crisis_language.matches(as_sent(text, origin)):
         return _Words.INSTEAD
     words = _words_after_command(text)
     if words and command not in access.COMMANDS:
         return _Words.INSTEAD
+    if origin.brought:
+        return _Words.BESIDES
     # One word is taken for an argument the command does not read ("/history 30", "/language es", "/checkin
     # now"); a sentence is for the care team ("/help my hand is purple").
     if len(words) >= 2 and command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
