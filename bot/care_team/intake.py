@@ -290,6 +290,15 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
+            # "Type it as a message", the note question says; a patient whose hands hurt may speak it, or show it.
+            # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
+            # complete, and the rules look at it now, not at the daily sweep.
+            state, completed = None, False
+            waiting = await checkins.waiting_for_answer(
+                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+            )
+            if waiting is not None and waiting.step == "note":
+                state, completed = await self._note(session, patient, waiting, said, message_id, now)
             if as_words:
                 words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
                 what = self._what(kind)
@@ -315,7 +324,7 @@ class Intake:
                 await self._tell(session, patient, "media_received", now, kind="received")
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
-        return Received(FiledAs.MESSAGE, crisis)
+        return Received(FiledAs.MESSAGE, crisis, state, completed)
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's
@@ -559,13 +568,14 @@ class Intake:
         self, session: AsyncSession, patient: Patient, waiting: CheckIn, text: str, message_id: int, now: datetime
     ) -> tuple[CheckInState | None, bool]:
         """Text becomes the note (added to one already written); at the note question, the check-in
-        then reaches its summary."""
+        then reaches its summary (also with no text: a voice message sent there answers it)."""
         assert patient.id is not None and waiting.id is not None
-        note = (await checkins.answers(session=session, checkin_id=waiting.id)).get("note")
-        await checkins.upsert_answer(
-            session=session, checkin_id=waiting.id, item="note", value=f"{note}\n{text}" if note else text, now=now
-        )
-        await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
+        if text:
+            note = (await checkins.answers(session=session, checkin_id=waiting.id)).get("note")
+            await checkins.upsert_answer(
+                session=session, checkin_id=waiting.id, item="note", value=f"{note}\n{text}" if note else text, now=now
+            )
+            await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
         checkin: CheckIn | None = waiting
         completed = False
         if waiting.step == "note":
