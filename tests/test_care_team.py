@@ -3,8 +3,8 @@ the stand-in (which enforces Telegram's limits), on SQLite and PostgreSQL.
 
 Repeated crises are cards of their own that escalate; a staff reply reaches the patient; voice notes,
 edits and 5,000-character messages reach staff whole; typing during a check-in answers it or becomes
-its note, and a voice message or photo at the note question answers that; the crisis text follows the
-patient's country.
+its note (words typed while a scheduled one waits untouched reach staff), and a voice message or photo at
+the note question answers that; the crisis text follows the patient's country.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from storage import audit, staff
 from storage.models import Alert, OutboxMessage, PatientMessage, StaffChatMessage
 from tests.harness import SQLITE_ONLY, Diary
 from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, up_to_the_note, with_history
+from tests.test_patient_schedule import scheduled_checkin
 
 BERLIN_CRISIS_LINE = "TelefonSeelsorge"
 
@@ -478,6 +479,24 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     await all_sent(diary)
     assert not staff_chat(diary), "nothing typed during a check-in goes to the staff chat"
     assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
+
+
+@SQLITE_ONLY
+async def test_words_typed_while_a_checkin_waits_unstarted_reach_staff(diary: Diary) -> None:
+    """The 03:00 check-in came and Ben let it be; hours later, still within the hours it stays open, he asks his
+    care team a question. It became that untouched check-in's note ("Please go on with the buttons above"),
+    which staff read at the next day's digest at best, and a patient who never answers check-ins had every
+    message swallowed so. Until a check-in is started, words are a message; a number still starts it."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await scheduled_checkin(diary, ben, "P-0001")
+    diary.clock.advance(hours=5)
+    reply = await ben.send("The new tablets make me sick, should I stop them?")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice")
+    await diary.wait_until(lambda: any("new tablets" in (m.text or "") for m in staff_chat(diary)))
+    assert not await diary.answers(), "not the check-in's note"
+    await ben.send("6")
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    assert [(a.item, a.value) for a in await diary.answers()] == [("pain", "6")]
 
 
 @SQLITE_ONLY

@@ -221,6 +221,10 @@ class Intake:
                 )
             )
             answer = self._typed_answer(waiting, text)
+            if waiting is not None and answer is None and await self._unstarted(session, waiting):
+                # A check-in may wait untouched for hours: words typed meanwhile are for the care team, not the
+                # note of a check-in the patient may never answer (staff would read them in the digest at best).
+                waiting = None
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             stored = await patient_messages.add(
                 session=session,
@@ -538,6 +542,14 @@ class Intake:
         if waiting is None or waiting.step is None:
             return None
         return self._typed_value(waiting.step, text)
+
+    async def _unstarted(self, session: AsyncSession, checkin: CheckIn) -> bool:
+        """Whether a check-in that came on its schedule waits untouched: at its first question, nothing answered
+        (one the patient asked for with /checkin they are answering, their note typed first or not)."""
+        assert checkin.id is not None
+        if checkin.slot.startswith(checkins.ASKED_FOR) or checkin.step != self.questionnaire.first:
+            return False
+        return not await checkins.answers(session=session, checkin_id=checkin.id)
 
     def _typed_value(self, item_id: str, text: str) -> str | None:
         item = self.questionnaire.item(item_id)
