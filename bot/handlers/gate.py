@@ -136,8 +136,11 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
             await _tell(update, context.text("discharged"))
             raise ApplicationHandlerStop
         return
-    if update.edited_message is not None:
-        raise ApplicationHandlerStop  # a stranger editing what they wrote has had their answer already
+    # Someone editing what they wrote has had their answer already; but for words of crisis edited in by someone
+    # not enrolled, who hears where to find help now as when they sent them.
+    stranger = private and context.roles == {Role.STRANGER}
+    if update.edited_message is not None and not (stranger and _in_crisis(update, context)):
+        raise ApplicationHandlerStop
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
 
@@ -215,7 +218,7 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         words = (message.text or message.caption or "") if message else ""
         # Words of suicide or self-harm, from someone on the consent screen or never invited: where to find
         # help now, not a request for an invite. Nothing is kept, so nothing can reach staff.
-        crisis = bool(words) and services.intake.crisis_language.matches(words)
+        crisis = _in_crisis(update, context)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
         elif token := enrolment.linked_token(words):
@@ -226,6 +229,13 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
     await _tell(update, text)
+
+
+def _in_crisis(update: Update, context: DiaryContext) -> bool:
+    """Whether the message's words (typed, a caption, a poll's, quoted from another chat) speak of crisis."""
+    message = update.effective_message
+    words = patient_messages.crisis_words(message, context.bot.id) if message is not None else ""
+    return bool(words) and context.services.intake.crisis_language.matches(words)
 
 
 async def _tell(update: Update, text: str) -> None:
