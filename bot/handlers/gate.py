@@ -136,8 +136,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
             await _tell(update, context.text("discharged"))
             raise ApplicationHandlerStop
         return
-    # Someone editing what they wrote has had their answer already; but for words of crisis edited in by someone
-    # not enrolled, who hears where to find help now as when they sent them.
+    # An edit had its answer when it was sent; but someone not enrolled who edits words of crisis in hears where
+    # to find help now, as when they send them.
     stranger = private and context.roles == {Role.STRANGER}
     if update.edited_message is not None and not (stranger and _in_crisis(update, context)):
         raise ApplicationHandlerStop
