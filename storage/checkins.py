@@ -20,6 +20,7 @@ from storage.statuses import CheckInStatus
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
 IMPORTED = "import-"  # the slot of an imported check-in starts so, followed by its time
+ASKED_FOR = "extra-"  # the slot of a check-in the patient asked for (/checkin) starts so
 
 
 async def create(
@@ -466,7 +467,7 @@ async def diary_since(*, session: AsyncSession, patient_id: int, since: datetime
 class Sitting:
     """A daily check-in as adherence counts it, answered or not."""
 
-    slot: str  # a scheduled time ("09:00"), "extra-…" for one the patient asked for, "import-…"
+    slot: str  # a scheduled time ("09:00"), "extra-…" (ASKED_FOR) for one the patient asked for, "import-…"
     status: str
     answered: bool
     closes_at: datetime

@@ -298,7 +298,7 @@ class PatientMessage(SQLModel, table=True):
     digested_at: datetime | None = utc_column(nullable=True)
     update_id: int | None = Field(default=None, sa_type=BigInteger)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
-    kind: str = Field(default="text", max_length=16)  # text, photo, voice, ..., or edit
+    kind: str = Field(default="text", max_length=16)  # text, forwarded (text), photo, voice, ..., or edit
     # message: passed to the staff chat; note: a check-in's note; answer: a number typed at a question
     filed_as: str = Field(default="message", max_length=16)
     seen_by: int | None = Field(default=None, sa_type=BigInteger)

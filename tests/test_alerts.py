@@ -46,8 +46,14 @@ async def with_history(diary: Diary, code: str, pains: list[int]) -> None:
 
 
 async def complete_checkin(user: SimulatedUser, pain: str) -> None:
+    await up_to_the_note(user, pain)
+    await user.press("Skip ▶")
+
+
+async def up_to_the_note(user: SimulatedUser, pain: str) -> None:
+    """A check-in started with /checkin, answered with this pain and no changes up to its note question."""
     await user.send("/checkin")
-    for label in [pain, "The same", "The same", "Not swollen", "4 Good", "Skip ▶"]:
+    for label in [pain, "The same", "The same", "Not swollen", "4 Good"]:
         await user.press(label)
 
 
@@ -249,9 +255,7 @@ async def test_staff_record_infusions_and_the_digest_lists_what_needs_a_look(dia
             entries=[(now - timedelta(hours=h), (now - timedelta(hours=h)).date(), {}) for h in (30, 18, 6)],
         )
     await ben.send("When is my next appointment?")
-    await ben.send("/checkin")
-    for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
-        await ben.press(label)
+    await up_to_the_note(ben, "4")
     await ben.send("Hand burning since the night.")  # the check-in's note
     await ben.wait_for(lambda: "Hand burning" in (ben.last_with_buttons().text or ""))
     desk = AlertDesk.for_settings(diary.database, diary.settings)

@@ -3,7 +3,8 @@ the stand-in (which enforces Telegram's limits), on SQLite and PostgreSQL.
 
 Repeated crises are cards of their own that escalate; a staff reply reaches the patient; voice notes,
 edits and 5,000-character messages reach staff whole; typing during a check-in answers it or becomes
-its note; the crisis text follows the patient's country.
+its note (words typed while a scheduled one waits untouched reach staff), and a voice message or photo at
+the note question answers that; the crisis text follows the patient's country.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from bot.sandbox.server import ChatMessage
 from storage import audit, staff
 from storage.models import Alert, OutboxMessage, PatientMessage, StaffChatMessage
 from tests.harness import SQLITE_ONLY, Diary
-from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, with_history
+from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, up_to_the_note, with_history
+from tests.test_patient_schedule import scheduled_checkin
 
 BERLIN_CRISIS_LINE = "TelefonSeelsorge"
 
@@ -436,9 +438,7 @@ async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
-    await ben.send("/checkin")
-    for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
-        await ben.press(label)
+    await up_to_the_note(ben, "9")
     note = "Hand burning since the night. " + "It will not stop. " * 230
     assert 4000 < len(note) < 4400
     await ben.send(note)
@@ -479,6 +479,53 @@ async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Dia
     await all_sent(diary)
     assert not staff_chat(diary), "nothing typed during a check-in goes to the staff chat"
     assert [m.filed_as for m in await stored_messages(diary)] == ["answer", "note", "note"]
+
+
+@SQLITE_ONLY
+async def test_words_typed_while_a_checkin_waits_unstarted_reach_staff(diary: Diary) -> None:
+    """The 03:00 check-in came and Ben let it be; hours later, still within the hours it stays open, he asks his
+    care team a question. It became that untouched check-in's note ("Please go on with the buttons above"),
+    which staff read at the next day's digest at best, and a patient who never answers check-ins had every
+    message swallowed so. Until a check-in is started, words are a message; a number still starts it."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await scheduled_checkin(diary, ben, "P-0001")
+    diary.clock.advance(hours=5)
+    reply = await ben.send("The new tablets make me sick, should I stop them?")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice")
+    await diary.wait_until(lambda: any("new tablets" in (m.text or "") for m in staff_chat(diary)))
+    assert not await diary.answers(), "not the check-in's note"
+    await ben.send("6")
+    await ben.wait_for(lambda: ben.last.text == "Saved.")
+    assert [(a.item, a.value) for a in await diary.answers()] == [("pain", "6")]
+
+
+@SQLITE_ONLY
+async def test_a_voice_message_or_photo_sent_at_the_note_question_completes_the_checkin(diary: Diary) -> None:
+    """The note question asks Ben to type; his hand burns, so he records a voice message instead. It reached
+    staff, but the check-in went on asking for a note until it closed, and the rules, which look at a check-in
+    when it is complete, did not see his pain of 9 until the daily sweep. What he sends at the note question
+    answers it: the check-in reaches its summary, the rules look at once, and a caption is the note."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    checkin = ben.last_with_buttons()
+    ben.send_voice(5)
+    await diary.wait_until(lambda: bool(cards(diary)))
+    await diary.wait_until(lambda: any(m.kind == "voice" for m in staff_chat(diary)))
+    summary = diary.standin.messages[ben.id][checkin.message_id]
+    assert (summary.text or "").startswith("Check-in") and "Thank you. Your answers:" in (summary.text or "")
+    assert [c.step for c in await diary.checkins()][-1] is None
+
+    await up_to_the_note(ben, "8")
+    reply = ben.expect_reply()
+    ben.send_photo("the fingers are stiff today")
+    await reply
+    await ben.wait_for(lambda: "Thank you. Your answers:" in (ben.last_with_buttons().text or ""))
+    assert {a.item: a.value for a in await diary.answers() if a.checkin_id == (await diary.checkins())[-1].id}[
+        "note"
+    ] == "the fingers are stiff today"
+    await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 2)
 
 
 async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: Diary) -> None:
@@ -750,9 +797,7 @@ async def test_notes_show_in_the_alert_history(diary: Diary) -> None:
     card = await a_card(diary)
     ben = diary.standin.users[301]
     diary.clock.advance(hours=13)
-    await ben.send("/checkin")
-    for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
-        await ben.press(label)
+    await up_to_the_note(ben, "9")
     await ben.send("fingers stiff this morning")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)

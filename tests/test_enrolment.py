@@ -114,9 +114,13 @@ async def test_words_of_crisis_before_enrolment_get_help_at_once_and_nothing_is_
     assert "emergencias" in ((await answered).text or "")
     reply = await carl.send("hola, ¿qué es esto?")
     assert reply is not None and "pida a su equipo médico un enlace de invitación" in (reply.text or "")
+    # Words of crisis edited into what they wrote: the same help, at once (an edit had no answer at all).
+    said = next(m for m in diary.standin.chat(carl.id) if m.text == "hola, ¿qué es esto?")
+    reply = await carl.edit(said, "hola. esta noche me quiero matar")
+    assert reply is not None and "emergencias" in (reply.text or "")
     inbox = await diary.inbox_processed()
     async with diary.database.session() as session:
-        assert await counters.value(session=session, name=STRANGER_COUNTER) == 4
+        assert await counters.value(session=session, name=STRANGER_COUNTER) == 5
     assert [p.telegram_user_id for p in await patients(diary)] == [None]
     assert all(row.payload is None for row in inbox)
     assert not diary.standin.chat(-100500), "nothing reaches the staff chat about someone not enrolled"

@@ -25,7 +25,7 @@ from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientM
 from tests.bot_process import ROOT, bot_env
 from tests.cli import run_cli
 from tests.harness import Clock, Diary, running_diary
-from tests.test_alerts import STAFF_CHAT, staff_chat, with_history
+from tests.test_alerts import STAFF_CHAT, staff_chat, up_to_the_note, with_history
 from tests.test_staff_commands import a_member
 
 TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -253,9 +253,7 @@ async def test_a_checkin_completed_by_a_late_press_is_evaluated(diary: Diary) ->
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
-    await ben.send("/checkin")
-    for label in ["9", "The same", "The same", "Not swollen", "4 Good"]:
-        await ben.press(label)
+    await up_to_the_note(ben, "9")
     diary.standin.fail_next("answerCallbackQuery", 400, TOO_OLD)
     await ben.press("Skip ▶", wait=False)
     await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))

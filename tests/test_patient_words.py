@@ -16,6 +16,9 @@ A long reply or message given up after an hour of Telegram refusing its chat sti
 admins) whole, in parts. Staff replies that begin with a patient's command reach the patient; one edited by
 a staff member who keeps a diary too is a staff edit; a reply or a press in a group that is no longer the
 staff chat is answered that it reached no one.
+Words quoted from another chat are the patient's (kept, read for crisis language, on the card); a forward
+reaches staff marked with whose it was (the diary's own, forwarded back, is no crisis of theirs); a reply
+reaches staff with what it answers.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlmodel import col, select
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.text_limits import units
+from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import patient_messages
 from storage.models import OutboxMessage
@@ -446,6 +450,10 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     reply = ben.expect_reply()  # a poll's words are its question and answers, as when it is stored
     diary.standin.user_media(ben.json, "poll", {"poll": CRISIS_POLL})
     assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    reply = ben.expect_reply()  # words quoted from another chat are his, as when stored
+    his_own = {"type": "user", "sender_user": ben.json, "date": diary.standin.now() - 60}
+    diary.standin.user_message(ben.json, "see?", quote="I want to kill myself", elsewhere=his_own)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     monkeypatch.undo()
 
     # Stored, with its crisis text and card queued, and then something after fails: the text goes once.
@@ -455,11 +463,11 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
     monkeypatch.setattr("bot.handlers.patient_messages._after_checkin_change", fails_after)
     ben.say("I want to kill myself")
     await ben.wait_for(lambda: any((m.text or "").startswith("Sorry, something went wrong") for m in ben.messages))
-    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 3)
+    await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 4)
     await diary.wait_until(lambda: len(cards(diary)) == 1)
     await diary.inbox_processed()
     crisis_texts = [m for m in ben.messages if BERLIN_CRISIS_LINE in (m.text or "")]
-    assert len(crisis_texts) == 3, "one for each message: the two unstored ones and the stored one"
+    assert len(crisis_texts) == 4, "one for each message: the three unstored ones and the stored one"
 
 
 @SQLITE_ONLY
@@ -712,3 +720,117 @@ async def test_a_card_pressed_in_a_group_that_is_no_longer_the_staff_chat_says_n
     pressed = await sam.press("Acknowledge", message=cards(diary)[0])
     assert (pressed.answer or "").startswith("This group is no longer the staff chat"), pressed.answer
     assert [a.status for a in await alerts(diary)] == ["open"]
+
+
+def staff_text_with(diary: Diary, words: str) -> str:
+    """The staff chat's message that holds these words."""
+    return next(m.text or "" for m in staff_chat(diary) if words in (m.text or ""))
+
+
+@SQLITE_ONLY
+async def test_words_quoted_from_another_chat_reach_staff_and_are_read_for_crisis(diary: Diary) -> None:
+    """Telegram's "Reply in another chat": Ben quotes what he wrote to his sister elsewhere and adds a line. The
+    quote holds the words that matter; it had been dropped, so staff read only "this is what I told my sister"
+    and no one heard the crisis. It is part of what he sent: stored, read for crisis language, shown on the card
+    and to staff marked as quoted, with whose message it was (never a name)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    his_own = {"type": "user", "sender_user": ben.json, "date": diary.standin.now() - 3600}
+    reply = ben.expect_reply()
+    diary.standin.user_message(
+        ben.json, "this is what I told my sister", quote="I am going to kill myself this weekend", elsewhere=his_own
+    )
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    said = "> I am going to kill myself this weekend\nthis is what I told my sister"
+    assert f"Message: ↪ In reply to their own message in another chat:\n{said}" in (cards(diary)[-1].caption or "")
+    (stored,) = await stored_messages(diary)
+    assert stored.text == said and stored.crisis
+
+    # Someone else's words quoted, no crisis: a message for staff, with the quote and whose it was.
+    hidden = {"type": "hidden_user", "sender_user_name": "Dr Lee", "date": diary.standin.now() - 60}
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "is this right?", quote="Take two at night", elsewhere=hidden)
+    assert ((await reply).text or "").startswith("I can't give medical advice")
+    await diary.wait_until(lambda: any("is this right?" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "is this right?") == (
+        "Message from P-0001:\n↪ In reply to a message whose author is hidden in another chat:\n"
+        "> Take two at night\nis this right?"
+    )
+    assert "Dr Lee" not in " ".join(m.text or m.caption or "" for m in staff_chat(diary))
+
+    # Quoted with a command: the quote is his words all the same.
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "/help", quote="I'm going to end it all tonight", elsewhere=his_own)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+
+
+@SQLITE_ONLY
+async def test_a_forwarded_message_reaches_staff_saying_whose_words_they_are(diary: Diary) -> None:
+    """A forward reached staff, and a crisis card, as if Ben had written it: a friend's "I want to die" read as
+    his own, a channel's photo as his. Staff see that it was forwarded and whose it was (never a name); the
+    diary's own PHQ-9 question forwarded back is the diary's words, no crisis of his."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    tom = {"id": 555, "is_bot": False, "first_name": "Tom"}
+    reply = ben.expect_reply()
+    friend = {"type": "user", "sender_user": tom, "date": diary.standin.now() - 600}
+    diary.standin.user_message(ben.json, "I want to die, nobody would miss me", forwarded=friend)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or ""), "still heard: staff judge whose crisis it is"
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Message: ↪ Forwarded: someone else's message.\nI want to die" in (cards(diary)[-1].caption or "")
+
+    channel = {"type": "channel", "chat": {"id": -1007, "type": "channel", "title": "CRPS news"}, "message_id": 4}
+    photo = diary.standin.new_file("photo", 180_000)
+    diary.standin.user_media(ben.json, "photo", photo, caption="new trial", forwarded=channel | {"date": 1})
+    await diary.wait_until(lambda: any(m.copied_from is not None for m in staff_chat(diary)))
+    assert "P-0001 sent a photo:\n↪ Forwarded: a message of a group or channel." in [m.text for m in staff_chat(diary)]
+
+    question = Catalog.load("en").text("en", "items.phq_self_harm.question")
+    from_the_diary = {"type": "user", "sender_user": diary.standin.bot, "date": diary.standin.now() - 60}
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, question, forwarded=from_the_diary)
+    assert ((await reply).text or "").startswith("I can't give medical advice")
+    await diary.wait_until(lambda: any(question in (m.text or "") for m in staff_chat(diary)))
+    forwarded = staff_text_with(diary, question)
+    assert forwarded == f"Message from P-0001:\n↪ Forwarded: a message from the diary.\n{question}"
+    # Nor is it read as the start of a sentence he goes on typing: a forward is not what he typed.
+    reply = await ben.send("what does this question mean?")
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice")
+    assert len(await alerts(diary)) == 1
+    shown = " ".join(m.text or m.caption or "" for m in staff_chat(diary))
+    assert "Tom" not in shown and "CRPS news" not in shown
+
+
+@SQLITE_ONLY
+async def test_a_reply_to_an_earlier_message_reaches_staff_with_what_it_answers(diary: Diary) -> None:
+    """Ben answers the care team's question with a Telegram reply: "no". Staff, who may have asked him several
+    things, read "no" alone. They see what it answers; a part of it he quoted is theirs, not his words (the
+    question speaks of dying, his answer does not: no crisis)."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    asked = "Are you sleeping? Any thoughts that you would be better off dead?"
+    await sam.send(asked, chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {asked}")
+    question = ben.last
+    await ben.send("not much", reply_to=question)
+    await diary.wait_until(lambda: any("not much" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "not much") == (
+        f"Message from P-0001:\n↪ In reply to a message from the diary:\n> Your care team: {asked}\nnot much"
+    )
+    diary.standin.user_message(
+        ben.json, "no, never", reply_to=question, quote="thoughts that you would be better off dead"
+    )
+    await diary.wait_until(lambda: any("no, never" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "no, never") == (
+        "Message from P-0001:\n↪ In reply to a message from the diary:\n"
+        "> thoughts that you would be better off dead\nno, never"
+    )
+    photo = ben.send_photo()
+    await ben.send("this one is from this morning", reply_to=photo)
+    await diary.wait_until(lambda: any("this morning" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "this morning") == (
+        "Message from P-0001:\n↪ In reply to their own message: a photo.\nthis one is from this morning"
+    )
+    await all_sent(diary)
+    assert not await alerts(diary)

@@ -72,6 +72,62 @@ class Received:
 
 
 ALREADY = Received(None)
+
+
+class Author(enum.StrEnum):
+    """Whose a message was that a patient forwarded or replied to: staff see which, never a name."""
+
+    SELF = "self"  # the patient's own
+    OTHER = "other"  # another person's (or another bot's)
+    HIDDEN = "hidden"  # its author hides their account: it may be anyone's, the patient's too
+    CHAT = "chat"  # a group's or a channel's
+    BOT = "bot"  # the diary's own message (a question, a care team's reply)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a message's words stand besides what the patient typed: forwarded from another chat, or a
+    reply (Telegram's "Reply", or "Reply in another chat") with what it answers. Staff read "no" alone, or a
+    friend's words as the patient's, without it."""
+
+    forwarded: Author | None = None  # forwarded: whose message it was
+    reply_to: Author | None = None  # a reply: whose message it answers
+    elsewhere: bool = False  # that message is in another chat (its words reach the bot only as quoted)
+    quote: str = ""  # the words it answers: what the patient quoted, or (in this chat) the message's own
+    what: str | None = None  # (in this chat) the kind of a message answered that has no words: "photo"
+
+    @property
+    def brought(self) -> str:
+        """Words the patient brought in from another chat by quoting them: part of what they sent, read and kept
+        as theirs, as a forward's are. Not a quote of this chat's messages: the diary's words are not the
+        patient's, and their own were read when they came."""
+        return self.quote if self.elsewhere and self.reply_to is not Author.BOT else ""
+
+    @property
+    def read(self) -> bool:
+        """Whether the words are read for crisis language: not the diary's own message forwarded back."""
+        return self.forwarded is not Author.BOT
+
+
+TYPED = Origin()
+# How much of a message in this chat that a patient's reply answers staff see above it (it is in the
+# patient's chat whole: the diary's question, or the patient's own words, read when they came).
+REPLIED_SHOWN = 300
+
+
+def as_sent(words: str, origin: Origin) -> str:
+    """The patient's words with the lines they quoted from another chat above them ("> …"), as they are kept."""
+    brought = origin.brought
+    if not brought:
+        return words
+    return f"{quoted(brought)}\n{words}" if words else quoted(brought)
+
+
+def quoted(words: str) -> str:
+    """Words shown as quoted, each line begun with ">" (as mail and many chats show a quote in plain text)."""
+    return "\n".join(f"> {line}" for line in words.splitlines() or [""])
+
+
 # What a copy's caption may replace (a poll's or a checklist's words are not a caption).
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
@@ -125,14 +181,26 @@ class Intake:
 
     # ------------------------------------------------------------------ what arrives
 
-    async def text(self, *, patient: Patient, text: str, message_id: int, update_id: int, now: datetime) -> Received:
+    async def text(
+        self,
+        *,
+        patient: Patient,
+        text: str,
+        message_id: int,
+        update_id: int,
+        now: datetime,
+        origin: Origin = TYPED,
+    ) -> Received:
+        """Typed words. `origin`: forwarded, or what they answer (words quoted from another chat are kept with
+        them, as sent)."""
         assert patient.id is not None
-        text = kept(text)
-        crisis = self.crisis_language.matches(text)
+        text = kept(as_sent(text, origin))
+        crisis = origin.read and self.crisis_language.matches(text)
         read_as = text
         async with self.database.session() as session:
-            if not crisis:
-                # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages.
+            if not crisis and origin.forwarded is None:
+                # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
+                # forward is someone's message whole, not the patient typing).
                 together = await self._in_sentence(session, patient.id, message_id, text, now)
                 if together is not None:
                     crisis, read_as = True, together
@@ -153,6 +221,10 @@ class Intake:
                 )
             )
             answer = self._typed_answer(waiting, text)
+            if waiting is not None and answer is None and await self._unstarted(session, waiting):
+                # A check-in may wait untouched for hours: words typed meanwhile are for the care team, not the
+                # note of a check-in the patient may never answer (staff would read them in the digest at best).
+                waiting = None
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             stored = await patient_messages.add(
                 session=session,
@@ -161,6 +233,8 @@ class Intake:
                 crisis=crisis,
                 update_id=update_id,
                 telegram_message_id=message_id,
+                # Not read with what the patient types before and after it, as a sentence of theirs.
+                kind="forwarded" if origin.forwarded is not None else "text",
                 filed_as=filed_as,
                 now=now,
             )
@@ -172,9 +246,9 @@ class Intake:
             elif waiting is not None:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now, update_id)
+                await self._crisis(session, patient, read_as, stored, now, update_id, origin)
             elif filed_as is FiledAs.MESSAGE and not late:
-                await self._forward(session, patient, text, stored, "staff.message", now)
+                await self._forward(session, patient, self._origin_lines(origin) + text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
         return Received(filed_as, crisis, state, completed)
 
@@ -190,23 +264,28 @@ class Intake:
         now: datetime,
         album: str | None = None,
         shown: str = "",
+        origin: Origin = TYPED,
     ) -> Received:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
         patient's code; its caption is read like any text. `album`: Telegram's media_group_id. `shown`: what
         else a copy would show (a place's name, a contact's card), not read as the patient's words.
 
         A poll, a checklist, a place or a contact that holds an invite link cannot be copied without it (a
-        copy's caption is all the bot may replace): staff get its words, the token blanked, instead."""
+        copy's caption is all the bot may replace): staff get its words, the token blanked, instead.
+
+        `origin`: as for text; a copy shows only its caption, so what it was forwarded from or answers is said
+        above it."""
         assert patient.id is not None
         recaption = kind in CAPTIONED and has_token(caption)
         as_words = kind not in CAPTIONED and has_token(f"{caption}\n{shown}")
         caption = kept(caption)
-        crisis = bool(caption) and self.crisis_language.matches(caption)
+        said = kept(as_sent(caption, origin))
+        crisis = bool(said) and origin.read and self.crisis_language.matches(said)
         async with self.database.session() as session:
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
-                text=caption,
+                text=said,
                 crisis=crisis,
                 update_id=update_id,
                 telegram_message_id=message_id,
@@ -215,8 +294,17 @@ class Intake:
             )
             if stored is None:
                 return ALREADY
+            # "Type it as a message", the note question says; a patient whose hands hurt may speak it, or show it.
+            # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
+            # complete, and the rules look at it now, not at the daily sweep.
+            state, completed = None, False
+            waiting = await checkins.waiting_for_answer(
+                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+            )
+            if waiting is not None and waiting.step == "note":
+                state, completed = await self._note(session, patient, waiting, said, message_id, now)
             if as_words:
-                words = "\n".join(part for part in (caption, kept(shown)) if part)
+                words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
                 what = self._what(kind)
                 await self._forward(session, patient, words, stored, "staff.sent_as_words", now, what=what)
             else:
@@ -231,15 +319,16 @@ class Intake:
                     now,
                     crisis=crisis,
                     recaption=recaption,
+                    origin=origin,
                 )
             told = self._album_told(patient.id, album, now)
             if crisis:
-                await self._crisis(session, patient, caption, stored, now, update_id)
+                await self._crisis(session, patient, said, stored, now, update_id, origin)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
-        return Received(FiledAs.MESSAGE, crisis)
+        return Received(FiledAs.MESSAGE, crisis, state, completed)
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's
@@ -256,14 +345,17 @@ class Intake:
         update_id: int,
         now: datetime,
         media: tuple[str, int] | None = None,
+        origin: Origin = TYPED,
     ) -> Received:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches
         staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
-        whose edit may have replaced the file, copied to staff again as it now is."""
+        whose edit may have replaced the file, copied to staff again as it now is. `origin`: as for text (an
+        edited reply is still a reply)."""
         assert patient.id is not None
         recaption = has_token(text)
-        text = kept(text)
-        crisis = self.crisis_language.matches(text)
+        caption = kept(text)
+        text = kept(as_sent(text, origin))
+        crisis = origin.read and self.crisis_language.matches(text)
         read_as = text
         async with self.database.session() as session:
             before = await patient_messages.latest_version(
@@ -342,17 +434,19 @@ class Intake:
                     "staff.edited_media",
                     kind,
                     (chat_id, message_id),
-                    text,
+                    caption,
                     stored,
                     now,
                     crisis=crisis,
                     recaption=recaption,
+                    origin=origin,
                 )
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now, update_id)
+                await self._crisis(session, patient, read_as, stored, now, update_id, origin)
             elif noted is None:
                 if media is None:
-                    await self._forward(session, patient, text, stored, "staff.edited", now)
+                    lines = self._origin_lines(origin)
+                    await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
@@ -449,6 +543,14 @@ class Intake:
             return None
         return self._typed_value(waiting.step, text)
 
+    async def _unstarted(self, session: AsyncSession, checkin: CheckIn) -> bool:
+        """Whether a check-in that came on its schedule waits untouched: at its first question, nothing answered
+        (one the patient asked for with /checkin they are answering, their note typed first or not)."""
+        assert checkin.id is not None
+        if checkin.slot.startswith(checkins.ASKED_FOR) or checkin.step != self.questionnaire.first:
+            return False
+        return not await checkins.answers(session=session, checkin_id=checkin.id)
+
     def _typed_value(self, item_id: str, text: str) -> str | None:
         item = self.questionnaire.item(item_id)
         match = _NUMBER.fullmatch(text)
@@ -478,13 +580,14 @@ class Intake:
         self, session: AsyncSession, patient: Patient, waiting: CheckIn, text: str, message_id: int, now: datetime
     ) -> tuple[CheckInState | None, bool]:
         """Text becomes the note (added to one already written); at the note question, the check-in
-        then reaches its summary."""
+        then reaches its summary (also with no text: a voice message sent there answers it)."""
         assert patient.id is not None and waiting.id is not None
-        note = (await checkins.answers(session=session, checkin_id=waiting.id)).get("note")
-        await checkins.upsert_answer(
-            session=session, checkin_id=waiting.id, item="note", value=f"{note}\n{text}" if note else text, now=now
-        )
-        await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
+        if text:
+            note = (await checkins.answers(session=session, checkin_id=waiting.id)).get("note")
+            await checkins.upsert_answer(
+                session=session, checkin_id=waiting.id, item="note", value=f"{note}\n{text}" if note else text, now=now
+            )
+            await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
         checkin: CheckIn | None = waiting
         completed = False
         if waiting.step == "note":
@@ -502,21 +605,33 @@ class Intake:
         return state_of(checkin, answers, patient.timezone, self.questionnaire), completed
 
     async def _crisis(
-        self, session: AsyncSession, patient: Patient, text: str, stored: int, now: datetime, update_id: int
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        text: str,
+        stored: int,
+        now: datetime,
+        update_id: int,
+        origin: Origin = TYPED,
     ) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
         card cannot hold the whole message (or there is no card at once: the clinic turned the rule off or
         sent it to the digest), the message in full. Not the crisis text when the patient had it from the
-        error handler, at a try of this update that could not store it."""
+        error handler, at a try of this update that could not store it. The card says what the message was
+        forwarded from or answers: a friend's words forwarded are not the patient's."""
         assert patient.id is not None
         await self._crisis_text(session, patient, now, update_id)
-        whole = units(text) <= ON_CARD
-        details_message = text if whole else self._passage(text)
+        lines = self._origin_lines(origin)
+        room = ON_CARD - units(lines)
+        whole = units(text) <= room
+        details_message = lines + (text if whole else self._passage(text, room))
         await self.desk.file_crisis(
             session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
         )
         if not whole or not self.desk.crisis_card_at_once():
-            await self._forward(session, patient, text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
+            await self._forward(
+                session, patient, lines + text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT
+            )
 
     async def _crisis_text(self, session: AsyncSession, patient: Patient, now: datetime, update_id: int | None) -> None:
         """The crisis text owed to the patient, unless it went from the error handler at a try of this update
@@ -526,12 +641,13 @@ class Intake:
         else:
             await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
 
-    def _passage(self, text: str) -> str:
-        """What the card shows of a crisis message too long for it: the passage around its crisis words (they
-        may be in the middle of a long note), so that the card, and the admin it escalates to, show why."""
+    def _passage(self, text: str, room: int) -> str:
+        """What the card shows of a crisis message too long for it (`room` units): the passage around its crisis
+        words (they may be in the middle of a long note), so that the card, and the admin it escalates to, show
+        why."""
         found = self.crisis_language.finding(text)
         where = self.crisis_language.span(text, found) if found is not None else None
-        return shorten(text, ON_CARD) if where is None else around(text, *where, ON_CARD)
+        return shorten(text, room) if where is None else around(text, *where, room)
 
     async def crisis_answer(
         self, session: AsyncSession, patient: Patient, item: Item, value: str, now: datetime, update_id: int | None
@@ -560,10 +676,13 @@ class Intake:
         *,
         crisis: bool,
         recaption: bool = False,
+        origin: Origin = TYPED,
     ) -> None:
-        """ "P-0012 sent a photo:" and a copy of it in the staff chat. A Premium user's caption may be longer
-        than a bot may send: the copy then goes as it is, without the buttons Telegram would refuse on it,
-        and the words follow as text, whole, with the buttons (a crisis message's follow its card).
+        """ "P-0012 sent a photo:" and a copy of it in the staff chat (between them, what it was forwarded from
+        or answers, with any words quoted from another chat: the copy shows its caption only). A Premium
+        user's caption may be longer than a bot may send: the copy then goes as it is, without the buttons
+        Telegram would refuse on it, and the words follow as text, whole, with the buttons (a crisis message's
+        follow its card).
 
         `recaption`: the caption held an invite link, whose token `words` has blanked. A copy keeps the
         original caption unless given another, so it carries these words instead (cut to a caption's
@@ -572,11 +691,13 @@ class Intake:
         long_caption = units(words) > CAPTION_LIMIT
         what = self._what(kind)
         staff_chat_id = await self.staff_chat.destination(session)
+        # A quote is at most 1,024 characters: with it the header still fits in one message.
+        above = self._staff_text(header, code=patient.code, what=what) + "\n" + self._origin_lines(origin, brought=True)
         await outbox.enqueue(
             session=session,
             kind="staff",
             chat_id=staff_chat_id,
-            text=self._staff_text(header, code=patient.code, what=what),
+            text=above.rstrip("\n"),
             patient_id=patient.id,
             priority=priority,
             now=now,
@@ -651,6 +772,32 @@ class Intake:
             priority=priority,
             now=now,
         )
+
+    def _origin_lines(self, origin: Origin, *, brought: bool = False) -> str:
+        """What staff read above a patient's words about where they stand, each line ending in a line break ("" for
+        words typed on their own): forwarded (whose), or the message they answer (whose, and its words, or as much
+        of them as shows what is answered). Words quoted from another chat are kept as the patient's (as_sent)
+        and shown with them, so here only with `brought` (above a copy, which shows its caption only)."""
+        lines = []
+        if origin.forwarded is not None:
+            lines.append(self._staff_text("staff.origin.forwarded", whose=self._whose(origin.forwarded)))
+        if origin.reply_to is not None:
+            whose = self._whose(origin.reply_to)
+            if origin.elsewhere:
+                key = "staff.origin.reply_elsewhere" if origin.quote else "staff.origin.reply_elsewhere_unquoted"
+                lines.append(self._staff_text(key, whose=whose))
+            elif origin.quote:
+                lines.append(self._staff_text("staff.origin.reply", whose=whose))
+            else:
+                what = self._what(origin.what or "other")
+                lines.append(self._staff_text("staff.origin.reply_without_words", whose=whose, what=what))
+            if origin.quote and (brought or not origin.brought):
+                shown = kept(origin.quote)  # before it is shortened: a token cut in half is no longer found
+                lines.append(quoted(shown if origin.brought else shorten(shown, REPLIED_SHOWN)))
+        return "".join(f"{line}\n" for line in lines)
+
+    def _whose(self, author: Author) -> str:
+        return self._staff_text(f"staff.origin.whose.{author.value}")
 
     def _what(self, kind: str) -> str:
         """'a photo', 'a voice message'... for the staff chat's "P-0012 sent a photo"."""

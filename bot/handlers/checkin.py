@@ -13,6 +13,7 @@ from bot.handlers.context import DiaryContext
 from bot.views.callback_data import parse_checkin
 from bot.views.checkin import render
 from bot.views.edits import edit
+from storage.checkins import ASKED_FOR
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ async def checkin_command(update: Update, context: DiaryContext) -> None:
     # sent in (an edit keeps it), the key is this message's alone; it fits the 32 characters of a slot.
     second = int(message.date.timestamp())
     state, created = await services.checkins.start(
-        patient=context.patient, slot=f"extra-{second}-{message.message_id}", now=context.now
+        patient=context.patient, slot=f"{ASKED_FOR}{second}-{message.message_id}", now=context.now
     )
     if not created and state.message_id is not None:
         return

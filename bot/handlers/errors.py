@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 
 from bot.diary.checkins import Action
 from bot.handlers.context import DiaryContext
-from bot.handlers.patient_messages import words_of
+from bot.handlers.patient_messages import crisis_words
 from bot.views.callback_data import CheckInButton, parse_checkin
 from storage import checkins, patient_messages, patients
 from storage.text import clean
@@ -59,7 +59,7 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
         return context.text("error"), False
     if press is None:
         message = update.effective_message
-        words = clean((message.text if message.text is not None else words_of(message)) if message else "")
+        words = clean(crisis_words(message, context.bot.id) if message else "")
         if not words or not intake.crisis_language.matches(words):
             return context.text("error"), False
     user = update.effective_user

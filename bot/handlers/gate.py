@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import access
 from bot.access import Role
+from bot.care_team.intake import as_sent
 from bot.diary import enrolment
 from bot.handlers import patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
@@ -135,8 +136,11 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
             await _tell(update, context.text("discharged"))
             raise ApplicationHandlerStop
         return
-    if update.edited_message is not None:
-        raise ApplicationHandlerStop  # a stranger editing what they wrote has had their answer already
+    # An edit had its answer when it was sent; but someone not enrolled who edits words of crisis in hears where
+    # to find help now, as when they send them.
+    stranger = private and context.roles == {Role.STRANGER}
+    if update.edited_message is not None and not (stranger and _in_crisis(update, context)):
+        raise ApplicationHandlerStop
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
 
@@ -154,20 +158,24 @@ def _command_with_words(update: Update) -> bool:
 
 class _Words(Enum):
     INSTEAD = "instead of the command"  # crisis words, or a command the diary does not have
-    BESIDES = "besides the command"  # words after a patient's command that reads none
+    BESIDES = "besides the command"  # words after a patient's command that reads none, or quoted with it
 
 
 def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Words | None:
     """Whether a patient's command carries words for their care team."""
     message = update.message or update.edited_message
     text = message.text if message is not None else None
-    if not text:
+    if message is None or not text:
         return None
-    if context.services.intake.crisis_language.matches(text):
+    # Words quoted from another chat ("Reply in another chat") are the patient's too: read, and passed on.
+    origin = patient_messages.origin_of(message, context.bot.id)
+    if context.services.intake.crisis_language.matches(as_sent(text, origin)):
         return _Words.INSTEAD
     words = _words_after_command(text)
     if words and command not in access.COMMANDS:
         return _Words.INSTEAD
+    if origin.brought:
+        return _Words.BESIDES
     # One word is taken for an argument the command does not read ("/history 30", "/language es", "/checkin
     # now"); a sentence is for the care team ("/help my hand is purple").
     if len(words) >= 2 and command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
@@ -210,7 +218,7 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         words = (message.text or message.caption or "") if message else ""
         # Words of suicide or self-harm, from someone on the consent screen or never invited: where to find
         # help now, not a request for an invite. Nothing is kept, so nothing can reach staff.
-        crisis = bool(words) and services.intake.crisis_language.matches(words)
+        crisis = _in_crisis(update, context)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
         elif token := enrolment.linked_token(words):
@@ -221,6 +229,13 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
     await _tell(update, text)
+
+
+def _in_crisis(update: Update, context: DiaryContext) -> bool:
+    """Whether the message's words (typed, a caption, a poll's, quoted from another chat) speak of crisis."""
+    message = update.effective_message
+    words = patient_messages.crisis_words(message, context.bot.id) if message is not None else ""
+    return bool(words) and context.services.intake.crisis_language.matches(words)
 
 
 async def _tell(update: Update, text: str) -> None:

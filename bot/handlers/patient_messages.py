@@ -7,10 +7,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import Message, MessageEntity, Update
+from telegram import (
+    Message,
+    MessageEntity,
+    MessageOrigin,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginUser,
+    Update,
+    User,
+)
 from telegram.error import BadRequest
 
-from bot.care_team.intake import FiledAs, Received
+from bot.care_team.intake import Author, FiledAs, Origin, Received, as_sent
 from bot.care_team.text_limits import with_links
 from bot.diary.enrolment import has_token
 from bot.handlers.checkin import checkin_completed
@@ -71,6 +80,14 @@ def words_of(message: Message) -> str:
     return ""
 
 
+def crisis_words(message: Message, bot_id: int) -> str:
+    """What of a message is read for crisis language: its words (typed, or a caption...) with any quoted from
+    another chat; nothing of the diary's own message forwarded back (its PHQ-9 question speaks of dying)."""
+    origin = origin_of(message, bot_id)
+    words = message.text if message.text is not None else words_of(message)
+    return as_sent(words, origin) if origin.read else ""
+
+
 def shown_of(message: Message) -> str:
     """What a copy of a place or a contact would show besides the patient's words: its name and address, or
     its name, number and web address (checked for an invite link, not read as the patient's words)."""
@@ -95,11 +112,44 @@ def _vcard_links(vcard: str) -> list[str]:
     return found
 
 
+def origin_of(message: Message, bot_id: int) -> Origin:
+    """Whether the message was forwarded (whose it was), or what it replies to: a message of this chat (its
+    words, or the part quoted), or of another chat (Telegram's "Reply in another chat": only the part quoted
+    reaches the bot)."""
+    patient = message.from_user
+    forwarded = _author(message.forward_origin, patient, bot_id) if message.forward_origin is not None else None
+    quote = message.quote.text if message.quote is not None else ""
+    if message.external_reply is not None:
+        author = _author(message.external_reply.origin, patient, bot_id)
+        return Origin(forwarded=forwarded, reply_to=author, elsewhere=True, quote=quote)
+    replied = message.reply_to_message
+    if replied is None:
+        return Origin(forwarded=forwarded)
+    author = _of_user(replied.from_user, patient, bot_id) if replied.from_user is not None else Author.CHAT
+    words = quote or typed(replied) or words_of(replied)
+    return Origin(forwarded=forwarded, reply_to=author, quote=words, what=None if words else kind_of(replied))
+
+
+def _author(origin: MessageOrigin, patient: User | None, bot_id: int) -> Author:
+    if isinstance(origin, MessageOriginUser):
+        return _of_user(origin.sender_user, patient, bot_id)
+    if isinstance(origin, MessageOriginChat | MessageOriginChannel):
+        return Author.CHAT
+    return Author.HIDDEN
+
+
+def _of_user(user: User, patient: User | None, bot_id: int) -> Author:
+    if user.id == bot_id:
+        return Author.BOT
+    return Author.SELF if patient is not None and user.id == patient.id else Author.OTHER
+
+
 async def received(update: Update, context: DiaryContext) -> None:
     message = update.effective_message
     assert message is not None and context.patient is not None
     services = context.services
     text = typed(message)
+    origin = origin_of(message, context.bot.id)
     if text is not None:
         got = await services.intake.text(
             patient=context.patient,
@@ -107,6 +157,7 @@ async def received(update: Update, context: DiaryContext) -> None:
             message_id=message.message_id,
             update_id=update.update_id,
             now=context.now,
+            origin=origin,
         )
     else:
         got = await services.intake.media(
@@ -119,6 +170,7 @@ async def received(update: Update, context: DiaryContext) -> None:
             update_id=update.update_id,
             now=context.now,
             album=message.media_group_id,
+            origin=origin,
         )
     if got.filed_as is None:
         # A replayed update that had taken effect: the process may have died before the rules looked at
@@ -154,6 +206,7 @@ async def edited(update: Update, context: DiaryContext) -> None:
         update_id=update.update_id,
         now=context.now,
         media=media,
+        origin=origin_of(message, context.bot.id),
     )
     if got.filed_as is None:
         return

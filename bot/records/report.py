@@ -84,7 +84,7 @@ class Adherence:
 def adherence(sittings: Iterable[Sitting], *, now: datetime) -> Adherence:
     answered = missed = skipped = still_open = extra = scheduled = 0
     for sitting in sittings:
-        if sitting.slot.startswith("extra-"):
+        if sitting.slot.startswith(checkins.ASKED_FOR):
             extra += 1
             continue
         scheduled += 1

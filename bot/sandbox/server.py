@@ -268,6 +268,8 @@ class ChatMessage:
     reply_to: int | None = None  # the message_id, in the same chat, that this message replies to
     edit_date: int | None = None
     forward_origin: JSON | None = None  # of a forwarded message
+    quote: JSON | None = None  # the part of the message it replies to that the user quoted (a TextQuote)
+    external_reply: JSON | None = None  # a reply to a message in another chat: whose it was (an ExternalReplyInfo)
     copied_from: tuple[int, int] | None = None  # (chat_id, message_id) of the original of a copy or forward
     upload: bytes | None = None  # the bytes of any file the bot uploaded for this message
 
@@ -691,11 +693,21 @@ class BotApiStandIn:
         date: float | datetime | None = None,
         reply_to: ChatMessage | None = None,
         entities: list[JSON] | None = None,
+        quote: str | None = None,
+        elsewhere: JSON | None = None,
+        forwarded: JSON | None = None,
     ) -> ChatMessage:
         """Store what a user typed (in their own chat, or in a group) and queue it as an update, with
-        the entities Telegram would add and those the user's formatting made (`entities`: a text_link...)."""
+        the entities Telegram would add and those the user's formatting made (`entities`: a text_link...).
+        `quote`: the part of the message replied to that the user quoted; `elsewhere`: the origin (a
+        MessageOrigin) of a message in another chat it replies to; `forwarded`: the origin of a forward."""
         marked = (self._command_entities(text) or []) + (entities or [])
-        message = self._user_post(user, chat_id, date, reply_to, text=text, entities=marked or None)
+        fields: JSON = {"text": text, "entities": marked or None, "forward_origin": forwarded}
+        if quote is not None:
+            fields["quote"] = {"text": quote, "position": 0, "is_manual": True}
+        if elsewhere is not None:
+            fields["external_reply"] = {"origin": elsewhere}
+        message = self._user_post(user, chat_id, date, reply_to, **fields)
         self._said(user, message, "text")
         return message
 
@@ -711,9 +723,11 @@ class BotApiStandIn:
         reply_to: ChatMessage | None = None,
         document: bytes | None = None,
         entities: list[JSON] | None = None,
+        forwarded: JSON | None = None,
     ) -> ChatMessage:
         """Store a user's photo, voice note, location... (`media` as Telegram attaches it, see new_file) and
-        queue it as an update. `entities`: of the caption (a text_link...)."""
+        queue it as an update. `entities`: of the caption (a text_link...); `forwarded`: the origin of a
+        forward."""
         if caption is not None and kind not in CAPTIONED:
             raise ValueError(f"a {kind} has no caption")
         document_name = media[kind].get("file_name") if document is not None else None
@@ -728,6 +742,7 @@ class BotApiStandIn:
             document=document,
             document_name=document_name,
             entities=entities,
+            forward_origin=forwarded,
         )
         self._said(user, message, kind)
         return message
@@ -942,6 +957,10 @@ class BotApiStandIn:
         }
         if message.forward_origin is not None:
             body["forward_origin"] = message.forward_origin
+        if message.external_reply is not None:
+            body["external_reply"] = message.external_reply
+        if message.quote is not None and not quoted:
+            body["quote"] = message.quote
         if message.reply_to is not None and not quoted:  # Telegram nests the replied-to message one level deep
             replied = self.messages[message.chat_id].get(message.reply_to)
             if replied is not None and not replied.deleted:
