@@ -93,6 +93,32 @@ async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_es
 
 
 @SQLITE_ONLY
+async def test_words_that_follow_up_an_acknowledged_crisis_are_a_crisis_card_of_their_own(diary: Diary) -> None:
+    """ "Already took them" or "esta noche" says nothing alone; after "I want to overdose" it is the news."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "I want to overdose")
+    await sam.press("Acknowledge", message=first)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+
+    diary.clock.advance(minutes=10)
+    followed = await crisis(diary, ben, "already took them")
+    assert "I want to overdose" in (followed.caption or "") and "already took them" in (followed.caption or "")
+    assert [a.status for a in await alerts(diary)] == ["acknowledged", "open"]
+
+    reply = await ben.send("ok thanks")  # ordinary, however soon
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    diary.clock.advance(minutes=5)
+    await crisis(diary, ben, "esta noche")
+    diary.clock.advance(minutes=31)
+    reply = await ben.send("tonight")  # half an hour on, a word of no crisis alone
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
+
+
+@SQLITE_ONLY
 async def test_a_crisis_while_a_pain_alert_is_snoozed_is_its_own_card_and_escalates(diary: Diary) -> None:
     pain_card = await a_card(diary)
     ben = diary.standin.users[301]

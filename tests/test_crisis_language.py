@@ -320,7 +320,7 @@ def test_the_clinic_files_load_and_every_pattern_can_match_something(language: C
     assert sources == {str(PROMPTS_DIR / "crisis" / "en.yaml"), str(PROMPTS_DIR / "crisis" / "es.yaml")}
     assert len(language.crisis) > 100 and language.not_crisis
     # Each pattern's expression is compiled when a message first needs it: every one of them compiles.
-    for pattern in language.crisis + language.not_crisis:
+    for pattern in language.crisis + language.not_crisis + language.follow_up:
         assert pattern.regex.pattern == pattern.expression
         assert pattern.before is None or pattern.before.pattern == pattern.before_expression
 
@@ -423,6 +423,35 @@ def test_a_pattern_tried_before_the_exceptions_is_heard_where_an_exception_would
     assert not language.matches("my mum says she wants to die")
     finding = language.finding("her daughter here, mum says she wants to die")
     assert finding is not None and finding.pattern.section == "crisis_before_exceptions"
+
+
+@pytest.mark.parametrize(
+    ("text", "follows_up"),
+    [
+        ("already took them", True),
+        ("it's done", True),
+        ("tonight", True),
+        ("I'm serious", True),
+        ("with the pills I saved", True),
+        ("look after the dog", True),
+        ("ya me las tomé", True),
+        ("esta noche", True),
+        ("lo digo en serio", True),
+        ("no es broma", True),
+        ("not tonight", False),
+        ("ok thanks", False),
+        ("I'm fine now, sorry", False),
+        ("thanks for everything, I feel safer now", False),
+        ("my hand is purple again", False),
+        ("vale, gracias", False),
+    ],
+)
+def test_words_that_follow_up_a_crisis_are_read_apart_from_the_crisis_patterns(
+    language: CrisisLanguage, text: str, follows_up: bool
+) -> None:
+    """A follow_up pattern alone makes no crisis: only just after one (bot/care_team/intake.py, FOLLOW_UP)."""
+    assert language.follows_up(text) is follows_up
+    assert not language.matches(text)
 
 
 def test_yaml_words_such_as_no_and_off_stay_words() -> None:

@@ -90,7 +90,7 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 # A blanked-out (not_crisis) word keeps its length, so word positions found before blanking stay valid.
 _BLANKED_LETTER = re.compile(r"\S")
-_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis")
+_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis", "follow_up")
 _MAX_GAP = 8
 
 
@@ -805,7 +805,7 @@ def _patterns_of(source: str, definition: object) -> list[Pattern]:
             raise CrisisLanguageError(f"{source}: words.{name}: {error}") from None
     return [
         _compile(source, section, name, text, groups)
-        for section in ("not_crisis", "crisis_before_exceptions", "crisis")
+        for section in ("not_crisis", "crisis_before_exceptions", "crisis", "follow_up")
         for name, texts in sections[section].items()
         for text in texts
     ]
@@ -1019,6 +1019,7 @@ class CrisisLanguage:
         self.crisis = [p for p in patterns if p.section == "crisis"]
         self.crisis_before_exceptions = [p for p in patterns if p.section == "crisis_before_exceptions"]
         self.not_crisis = [p for p in patterns if p.section == "not_crisis"]
+        self.follow_up = [p for p in patterns if p.section == "follow_up"]
         if not self.crisis:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
@@ -1030,6 +1031,7 @@ class CrisisLanguage:
         self._not_crisis_index = _PatternIndex(self.not_crisis)
         self._crisis_index = _PatternIndex(self.crisis)
         self._before_exceptions_index = _PatternIndex(self.crisis_before_exceptions)
+        self._follow_up_index = _PatternIndex(self.follow_up)
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR / "crisis") -> CrisisLanguage:
@@ -1116,6 +1118,10 @@ class CrisisLanguage:
         heard = self._first_match(self._before_exceptions_index, message)
         if heard is not None:
             return heard
+        self._blank_exceptions(message, answering)
+        return self._first_match(self._crisis_index, message)
+
+    def _blank_exceptions(self, message: _Message, answering: frozenset[int]) -> None:
         denied = [
             found.span()
             for pattern in self._not_crisis_index.candidates(message.present)
@@ -1129,7 +1135,17 @@ class CrisisLanguage:
         ]
         if denied:
             message.blank(denied)
-        return self._first_match(self._crisis_index, message)
+
+    def follows_up(self, text: str) -> bool:
+        """Whether `text` is crisis language when it comes just after a message heard as crisis language (the
+        follow_up patterns, once the exceptions' words are blanked): "already took them", "tonight", "its
+        done" say nothing alone, and everything after "I want to overdose"."""
+        words = normalise(text)
+        if not words or not self.follow_up:
+            return False
+        message = _Message(words, self._read_word, self._read, text)
+        self._blank_exceptions(message, frozenset())
+        return self._first_match(self._follow_up_index, message) is not None
 
     @staticmethod
     def _first_match(index: _PatternIndex, message: _Message) -> Finding | None:

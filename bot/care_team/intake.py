@@ -137,6 +137,9 @@ ALBUM_WINDOW = timedelta(minutes=5)
 # up to this many each side ("i want" / "to" / "die").
 ONE_SENTENCE = timedelta(minutes=3)
 SENTENCE_MESSAGES = 5
+# A typed message this soon after one heard as crisis language is read for the words that only then are
+# ("already took them", "tonight": the crisis patterns' follow_up section).
+FOLLOW_UP = timedelta(minutes=30)
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -201,7 +204,7 @@ class Intake:
             if not crisis and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
-                together = await self._in_sentence(session, patient.id, message_id, text, now)
+                together = await self._in_context(session, patient.id, message_id, text, now)
                 if together is not None:
                     crisis, read_as = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
@@ -373,7 +376,7 @@ class Intake:
             if not crisis and first is not None and first.kind == "text":
                 # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
                 # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
-                together = await self._in_sentence(session, patient.id, message_id, text, first.received_at)
+                together = await self._in_context(session, patient.id, message_id, text, first.received_at)
                 if together is not None:
                     crisis, read_as = True, together
             noted = await checkins.with_note_from(
@@ -449,6 +452,32 @@ class Intake:
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def _in_context(
+        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
+    ) -> str | None:
+        """What `text` reads as crisis language with the messages typed around it (_in_sentence), or just after
+        one heard as crisis language (_following), or None."""
+        together = await self._in_sentence(session, patient_id, message_id, text, at)
+        if together is None:
+            together = await self._following(session, patient_id, message_id, text, at)
+        return together
+
+    async def _following(
+        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
+    ) -> str | None:
+        """The last message heard as crisis language within FOLLOW_UP before `text`, with `text` under it, when
+        `text` follows it up ("already took them"): a crisis message of its own, with its own card and
+        escalation, even when staff acknowledged the first one. _in_sentence does not read across such a message,
+        whose words alone were heard: these words are news only after it."""
+        if not self.crisis_language.follows_up(text):
+            return None
+        near = await patient_messages.typed_between(
+            session=session, patient_id=patient_id, since=at - FOLLOW_UP, until=at, limit=20
+        )
+        earlier = [m for m in near if m.telegram_message_id is not None and m.telegram_message_id < message_id]
+        heard = [words for words, crisis in await self._as_now(earlier, session) if crisis]
+        return f"{heard[-1]}\n{text}" if heard else None
 
     async def _in_sentence(
         self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
