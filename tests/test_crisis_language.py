@@ -237,10 +237,11 @@ def test_skipping_patterns_a_message_cannot_match_never_changes_a_decision(langu
 
     for m in read_corpus():
         message = _Message(normalise(m.text), language._read_word, language._read, m.text)
+        before = any(message.matches(pattern, first=True) for pattern in language.crisis_before_exceptions)
         denied = [found.span() for pattern in language.not_crisis for found in message.matches(pattern)]
         if denied:
             message.blank(denied)
-        every_pattern = any(message.matches(pattern, first=True) for pattern in language.crisis)
+        every_pattern = before or any(message.matches(pattern, first=True) for pattern in language.crisis)
         assert every_pattern is language.matches(m.text), f"line {m.line}: {m.text}"
 
 
@@ -2603,4 +2604,58 @@ def test_the_kinds_missed_by_the_seventh_held_out_set_are_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     """Each kind the seventh held-out set found missing, beside the ordinary neighbour no pattern may catch."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # CRPS's nickname understood from the inside, and the nickname only asked or read about.
+        ("they call CRPS the suicide disease for a reason and I'm starting to understand it", True),
+        ("Le dicen la enfermedad del suicidio y ahora entiendo por qué", True),
+        ("I finally see why people with this disease kill themselves.", True),
+        ("My physio mentioned the 'suicide disease' nickname. What an awful thing to tell people.", False),
+        ("¿Es verdad que el SDRC es la enfermedad del suicidio?", False),
+        # The limb's amputation wished for the whole self; no future, then done; a permanent exit.
+        ("I used to beg them to amputate the leg. Now I just want to get rid of all of me.", True),
+        ("no cure, no future, no point. I'm done.", True),
+        ("I'm trapped in a body that screams all day and the only exit I can see is a permanent one", True),
+        ("I want to get rid of the pain in my foot", False),
+        # Burden: lives made easier, a life given back.
+        ("I'm just a burden to my kids. They'd grieve a bit and then their lives would get easier.", True),
+        ("My partner would have a life again if I wasn't in hospital so much", False),
+        # A hedge then the means; at the edge for long; a dark joke meant; formal words of older patients.
+        ("I'm not saying I'd do anything but I've been looking at the bottles in the cupboard a lot", True),
+        ("guess I'll just go die then lol. actually, maybe I will.", True),
+        ("I see no purpose in prolonging this. I intend to take matters into my own hands this weekend.", True),
+        ("I have made my decision and my family will be notified afterwards.", True),
+        ("I'll take matters into my own hands and book a private physio", False),
+        # Not here for the next one; quantities saved and judged enough; emoji for the means.
+        ("Pain same as yesterday. Meds taken. PS I won't be here for the next one", True),
+        ("I've got 40 x 75mg pregabalin saved. 3000mg of pregabalin should be plenty", True),
+        ("🪢 tonight. I'm sorry", True),
+        ("I won't be here for the next appointment, I'm on holiday", False),
+        ("I've got 30 x 300mg gabapentin saved for the holiday", False),
+        # A past attempt and the next; deadlines promised to oneself; the dead joined on a day set.
+        ("I tried three years ago with pills and survived. This time I'll do it properly.", True),
+        ("I told myself if I wasn't better by my 40th I would end it. Birthday's next week.", True),
+        (
+            "After my overdose in 2015 I was referred to the mental health team and they helped a lot. Doing well now.",
+            False,
+        ),
+        # Spanish: the decision to go, one way out, saved and taken, not failing this time, a promise to oneself.
+        ("sin cura, sin futuro. no pienso seguir así", True),
+        ("no hay salida de este cuerpo, solo una y ya sé cuál es", True),
+        ("tengo 200 ml de metadona guardados, esta noche me lo tomo todo", True),
+        ("ya lo intenté una vez con pastillas y fallé, esta vez no voy a fallar", True),
+        ("me prometí que si seguía así en mi cumpleaños me quitaba de en medio", True),
+        ("quiero desaparecer de las redes sociales un tiempo", False),
+        ("Mi hermana intentó suicidarse el año pasado y ahora está mucho mejor", False),
+        ("hipotéticamente, si dejo la pregabalina de golpe, ¿tendría síndrome de abstinencia?", False),
+    ],
+)
+def test_the_kinds_missed_by_the_eighth_held_out_set_are_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Each kind the eighth held-out set found missing, beside the ordinary neighbour no pattern may catch."""
     assert language.matches(text) is crisis
