@@ -293,6 +293,10 @@ def one_file(*crisis: str, not_crisis: tuple[str, ...] = (), words: str = "") ->
         (("!dont want to die",), "dont \u2014 want to die", True),
         (("!(do not|not) want to die",), "I do. Not want to die", False),  # "not" alone is in the clause
         (("!(dont|do not) want to die",), "I do not want to die.", False),
+        (("^ tonight $",), "Tonight.", True),  # ^: the start of the message
+        (("^ tonight $",), "see you tonight", False),
+        (("^ (its|it is)? tonight $",), "it is tonight", True),
+        (("want to die", "^ want to die"), "i want to die", True),
     ],
 )
 def test_the_pattern_language(patterns: tuple[str, ...], text: str, crisis: bool) -> None:
@@ -369,6 +373,7 @@ def test_a_folder_without_definitions_is_refused(tmp_path: Path) -> None:
         ("crisis:\n  broken:\n    - 'want () die'\n", "an empty choice"),
         ("crisis:\n  broken:\n    - 'want ... die'\n", "has no letters or digits"),
         ("crisis:\n  broken:\n    - '$ want'\n", "must come after a required word"),
+        ("crisis:\n  broken:\n    - 'want ^ die'\n", "'^' (the start of the message) must come first"),
     ],
 )
 def test_a_bad_pattern_is_refused_naming_the_file_and_the_pattern(tmp_path: Path, text: str, message: str) -> None:
@@ -440,6 +445,8 @@ def test_a_pattern_tried_before_the_exceptions_is_heard_where_an_exception_would
         ("lo digo en serio", True),
         ("no es broma", True),
         ("not tonight", False),
+        ("see you tonight", False),
+        ("can I take ibuprofen with the gabapentin?", False),
         ("ok thanks", False),
         ("I'm fine now, sorry", False),
         ("thanks for everything, I feel safer now", False),

@@ -331,7 +331,12 @@ class _End:
     pass
 
 
-_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End
+@dataclass(frozen=True)
+class _Start:
+    pass
+
+
+_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End | _Start
 
 
 @dataclass(frozen=True)
@@ -339,7 +344,7 @@ class _Sequence:
     elements: tuple[_Element, ...]
 
 
-_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$])|([^\s(){}|?!$~]+))")
+_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$^])|([^\s(){}|?!$^~]+))")
 
 
 class _Parser:
@@ -406,6 +411,10 @@ class _Parser:
                 elements.append(_Gap(most))
             elif kind == "$":
                 elements.append(_End())
+            elif kind == "^":
+                if elements:
+                    raise self.error("'^' (the start of the message) must come first")
+                elements.append(_Start())
             elif kind == "!":
                 if self.peek() not in ("word", "group", "("):
                     raise self.error("'!' must be followed by a word, a {group} or a (choice)")
@@ -540,7 +549,9 @@ def _sequence_regex(sequence: _Sequence) -> str:
     parts: list[str] = []
     started = False
     for element in sequence.elements:
-        if isinstance(element, _NotPrecededBy):
+        if isinstance(element, _Start):
+            parts.append(r"(?<![\s\S])")  # nothing before: a match is tried where a word starts, anywhere
+        elif isinstance(element, _NotPrecededBy):
             # Inside a choice ("(!your patient|he) wants to die"). Where a match starts the text before it is
             # a space or nothing: each reading is looked for as whole words just before that space.
             parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(_preceding(element)))
