@@ -62,6 +62,20 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMes
     return PatientMessage(**row._mapping) if row else None
 
 
+async def crisis_between(
+    *, session: AsyncSession, patient_id: int, since: datetime, until: datetime
+) -> PatientMessage | None:
+    """The newest of the patient's messages (typed, a caption, an edit) heard as crisis language, received from
+    `since` to `until`."""
+    return await _one(
+        session,
+        MESSAGES.c.patient_id == patient_id,
+        MESSAGES.c.crisis.is_(True),
+        MESSAGES.c.received_at >= since,
+        MESSAGES.c.received_at <= until,
+    )
+
+
 async def original(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
     """The first version of a message the patient has since edited: the newest message of that number, since
     Telegram numbers messages per chat and a patient re-linked to a new account meets the old one's again."""

@@ -34,9 +34,9 @@ from bot.care_team.text_limits import units
 from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import patient_messages
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, PatientMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
-from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
+from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat, up_to_the_note
 from tests.test_care_team import (
     BERLIN_CRISIS_LINE,
     a_poll,
@@ -44,6 +44,7 @@ from tests.test_care_team import (
     alerts,
     all_sent,
     cards,
+    crisis,
     link,
     stored_messages,
 )
@@ -801,6 +802,42 @@ async def test_a_forwarded_message_reaches_staff_saying_whose_words_they_are(dia
     assert len(await alerts(diary)) == 1
     shown = " ".join(m.text or m.caption or "" for m in staff_chat(diary))
     assert "Tom" not in shown and "CRPS news" not in shown
+
+
+@SQLITE_ONLY
+async def test_a_forward_at_the_note_question_reaches_staff_and_is_not_the_patients_note(diary: Diary) -> None:
+    """A friend's words forwarded while the check-in asks for a note are the friend's, for staff to read: they
+    were stored as Ben's note, and staff never saw them."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await up_to_the_note(ben, "5")
+    friend = {"type": "user", "sender_user": {"id": 555, "is_bot": False, "first_name": "Tom"}, "date": 1}
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "my knee is killing me, can't walk", forwarded=friend)
+    await reply
+    await diary.wait_until(lambda: any("my knee is killing me" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "my knee is killing me").startswith(
+        "Message from P-0001:\n↪ Forwarded: someone else's message."
+    )
+    await ben.send("slept badly")  # the check-in still waits for his own note
+    async with diary.database.session() as session:
+        rows = (await session.exec(select(PatientMessage).order_by(col(PatientMessage.id)))).all()
+    assert [(r.kind, r.filed_as) for r in rows] == [("forwarded", "message"), ("text", "note")]
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_after_a_crisis_caption_or_many_lines_is_a_crisis_card(diary: Diary) -> None:
+    """ "Already took them" after crisis words in a photo's caption, and after twenty lines typed since."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    ben.send_photo("going to take all of these tonight, I want to die")
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    for n in range(21):
+        await ben.send(f"line {n}")
+    await crisis(diary, ben, "already took them")
+    assert len(cards(diary)) == 2
 
 
 @SQLITE_ONLY

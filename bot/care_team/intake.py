@@ -216,9 +216,10 @@ class Intake:
             late = await patient_messages.edited_since(
                 session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
             )
+            # A forward is someone's message whole, for the care team: never the patient's answer or note.
             waiting = (
                 None
-                if late
+                if late or origin.forwarded is not None
                 else await checkins.waiting_for_answer(
                     session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
                 )
@@ -304,7 +305,7 @@ class Intake:
             waiting = await checkins.waiting_for_answer(
                 session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
             )
-            if waiting is not None and waiting.step == "note":
+            if waiting is not None and waiting.step == "note" and origin.forwarded is None:
                 state, completed = await self._note(session, patient, waiting, said, message_id, now)
             if as_words:
                 words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
@@ -460,24 +461,20 @@ class Intake:
         one heard as crisis language (_following), or None."""
         together = await self._in_sentence(session, patient_id, message_id, text, at)
         if together is None:
-            together = await self._following(session, patient_id, message_id, text, at)
+            together = await self._following(session, patient_id, text, at)
         return together
 
-    async def _following(
-        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
-    ) -> str | None:
-        """The last message heard as crisis language within FOLLOW_UP before `text`, with `text` under it, when
-        `text` follows it up ("already took them"): a crisis message of its own, with its own card and
-        escalation, even when staff acknowledged the first one. _in_sentence does not read across such a message,
-        whose words alone were heard: these words are news only after it."""
+    async def _following(self, session: AsyncSession, patient_id: int, text: str, at: datetime) -> str | None:
+        """The last message heard as crisis language within FOLLOW_UP before `text` (typed, a caption or an edit),
+        with `text` under it, when `text` follows it up ("already took them"): a crisis message of its own, with
+        its own card and escalation, even when staff acknowledged the first one. _in_sentence does not read across
+        such a message, whose words alone were heard: these words are news only after it."""
         if not self.crisis_language.follows_up(text):
             return None
-        near = await patient_messages.typed_between(
-            session=session, patient_id=patient_id, since=at - FOLLOW_UP, until=at, limit=20
+        heard = await patient_messages.crisis_between(
+            session=session, patient_id=patient_id, since=at - FOLLOW_UP, until=at
         )
-        earlier = [m for m in near if m.telegram_message_id is not None and m.telegram_message_id < message_id]
-        heard = [words for words, crisis in await self._as_now(earlier, session) if crisis]
-        return f"{heard[-1]}\n{text}" if heard else None
+        return None if heard is None else f"{heard.text}\n{text}"
 
     async def _in_sentence(
         self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
