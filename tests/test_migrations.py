@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -12,6 +17,8 @@ from sqlmodel import SQLModel
 
 from storage import migrate
 from storage.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_migrations_match_models(database_url: str) -> None:
@@ -46,3 +53,24 @@ async def test_a_database_at_head_is_recognised_without_alembic(database_url: st
         assert not await migrate.at_head(fresh), "no version table yet"
     finally:
         await fresh.dispose()
+
+
+def test_a_downgrade_on_sqlite_keeps_the_highest_patient_id_ever_given(tmp_path: Path) -> None:
+    """0012 made SQLite remember the highest id ever given, so an erased patient's id is never given again
+    (their cards, buttons and exports name it). A downgrade that rebuilt the table forgot it."""
+    path = tmp_path / "diary.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
+
+    def alembic(*argv: str) -> None:
+        subprocess.run([sys.executable, "-m", "alembic", *argv], cwd=ROOT, env=env, check=True, capture_output=True)
+
+    alembic("upgrade", "head")
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.executemany(
+            "INSERT INTO patient (code, language, timezone, status, created_at) VALUES (?, 'en', 'UTC', 'active', ?)",
+            [(f"P-{n}", "2026-11-01 09:00:00") for n in (1, 2, 3)],
+        )
+        connection.execute("DELETE FROM patient WHERE code = 'P-3'")  # erased
+    alembic("downgrade", "0016")
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'patient'").fetchone() == (3,)

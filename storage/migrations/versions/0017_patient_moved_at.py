@@ -22,6 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Rebuilt on SQLite: kept AUTOINCREMENT (0012), so no id of an erased patient is given again.
-    with op.batch_alter_table("patient", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
-        batch_op.drop_column("moved_at")
+    # Dropped in place (SQLite 3.35+), not by rebuilding the table: a rebuilt table would forget the highest id
+    # ever given (0012), and the next patient could take an erased one's id.
+    op.drop_column("patient", "moved_at")
