@@ -193,14 +193,21 @@ async def finish(
     now: datetime,
     telegram_message_id: int | None = None,
     error: str | None = None,
-) -> None:
-    """Record how sending went. A delivered staff text is dropped: Telegram has it, we need not keep it."""
+) -> bool:
+    """Record how sending went, of a row still being sent; False when it is not (an earlier try of the same
+    record landed, and the connection was lost before it heard so): what goes with the record (staff told
+    of a refused message) is then done already. A delivered staff text is dropped: Telegram has it, we
+    need not keep it."""
     values: dict[str, object] = {"status": status, "message_id": telegram_message_id, "error": error}
     if status == OutboxStatus.SENT:
         values.update(sent_at=now, text=None)
     else:
         values.update(sent_at=None)
-    await execute(session, update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
+    result = await execute(
+        session,
+        update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.status == OutboxStatus.SENDING).values(**values),
+    )
+    return bool(result.rowcount)
 
 
 async def release(*, session: AsyncSession, message_id: int) -> None:

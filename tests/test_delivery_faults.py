@@ -1191,34 +1191,55 @@ async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_aw
         assert crisis_texts() == expected
 
 
+def connection_lost_after_commit(session: Any) -> None:
+    """The connection to the database is lost as `session` commits, after the commit has landed: the caller
+    hears of a failure (PostgreSQL's connection reset during COMMIT) and may well try the same again."""
+
+    def lost(_: object) -> None:
+        raise OperationalError("COMMIT", {}, ConnectionResetError("connection was closed in the middle of operation"))
+
+    event.listen(session.sync_session, "after_commit", lost, once=True)
+
+
 @SQLITE_ONLY
-@pytest.mark.parametrize("locked", [False, True], ids=["", "database-locked-a-moment"])
+@pytest.mark.parametrize(
+    "fault", ["", "database-locked-a-moment", "connection-lost-after-commit"], ids=lambda fault: fault
+)
 async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(
-    diary: Diary, monkeypatch: pytest.MonkeyPatch, locked: bool
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
     """Sam's reply to Ben is refused by Telegram for Ben's chat (400 'chat not found': the account behind it
     gone). It was marked failed with a line in the log: Sam had been told it was on its way, and nobody
     learnt that Ben never got it. Staff get its words, to reach him another way; at once also when the
-    database is locked for a moment as that is written (the row would wait for its lease to run out)."""
+    database is locked for a moment as that is written (the row would wait for its lease to run out); once
+    when the connection is lost as that is committed, after the commit landed (written again, the notice
+    was queued twice)."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
-    if locked:
-        real_finish, failures = outbox.finish, [OperationalError("UPDATE outboxmessage", {}, Exception("locked"))]
+    real_finish, failures = outbox.finish, [OperationalError("UPDATE outboxmessage", {}, Exception("locked"))]
 
-        async def locked_once(**values: Any) -> None:
-            if values.get("status") == OutboxStatus.FAILED and failures:
+    async def faulty_once(**values: Any) -> Any:
+        if values.get("status") == OutboxStatus.FAILED and failures:
+            if fault == "database-locked-a-moment":
                 raise failures.pop()
-            await real_finish(**values)
+            failures.pop()
+            connection_lost_after_commit(values["session"])
+        return await real_finish(**values)
 
-        monkeypatch.setattr(outbox, "finish", locked_once)
+    if fault:
+        monkeypatch.setattr(outbox, "finish", faulty_once)
+    told = calls_to(monkeypatch, OutboxSender, "_failed_and_told")
     diary.standin.fail_chat(ben.id, 400, "Bad Request: chat not found")
     await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
-    await diary.wait_until(
-        lambda: any(
+
+    def notices() -> int:
+        return sum(
             "P-0001" in (m.text or "") and "Take one tablet tonight." in (m.text or "")
             for m in diary.standin.chat(STAFF_CHAT)
-        ),
-        timeout=20,
-    )
+        )
+
+    await diary.wait_until(lambda: notices() >= 1 and len(told) == 1, timeout=20)  # written, tries and all
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert notices() == 1 and not (fault and failures)
 
 
 @SQLITE_ONLY

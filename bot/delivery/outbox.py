@@ -326,9 +326,10 @@ class OutboxSender:
         async def write() -> None:
             async with self.database.session() as session:  # failed and told in one: a crash loses neither
                 now, priority = self.clock(), Priority(row.priority)
-                await outbox.finish(
+                if not await outbox.finish(
                     session=session, message_id=message_id, status=OutboxStatus.FAILED, now=now, error=error
-                )
+                ):
+                    return  # told at a try whose commit landed as the connection was lost
                 patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
                 code = patient.code if patient is not None else "?"
                 if row.kind in TO_A_PATIENT:
