@@ -1152,6 +1152,21 @@ async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "asyncio"]
 
 
+def deliveries(monkeypatch: pytest.MonkeyPatch) -> list[OutboxMessage]:
+    """Each row whose delivery has ended from now on, however it ended: a test waits for the one it races."""
+    ended: list[OutboxMessage] = []
+    real = OutboxSender._deliver
+
+    async def deliver(self: OutboxSender, row: OutboxMessage) -> None:
+        try:
+            await real(self, row)
+        finally:
+            ended.append(row)
+
+    monkeypatch.setattr(OutboxSender, "_deliver", deliver)
+    return ended
+
+
 @SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(

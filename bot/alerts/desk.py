@@ -146,6 +146,10 @@ class AlertDesk:
         """Run the rules over the patient's recent diary; new findings open or update alerts.
         Returns how many alerts were opened or updated."""
         async with self.database.session() as session:
+            # The patient kept first, before a row of theirs is changed (an alert refreshed, its card queued
+            # after), in the order an erasure takes them (storage.patients.keep). Erased: nothing to look at.
+            if not await patients.keep(session=session, patient_id=patient_id):
+                return 0
             entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - HISTORY)
             given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
             found = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
@@ -354,6 +358,11 @@ class AlertDesk:
         not in a state that allows it, or (with `opened_at`, from the card pressed) has opened again since
         that card was made: what staff saw there is not what is open now."""
         async with self.database.session() as session:
+            # The patient kept first, before a row of theirs is changed, in the order an erasure takes them
+            # (storage.patients.keep): the press may go on to queue a word for them (message_seen).
+            alert = await alerts.get(session=session, alert_id=alert_id)
+            if alert is None or not await patients.keep(session=session, patient_id=alert.patient_id):
+                return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
             changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
             if changed is not None:
@@ -403,7 +412,7 @@ class AlertDesk:
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
         """A staff member has seen a patient's message: the patient may be told (once). False when
-        someone had marked it seen already."""
+        someone had marked it seen already. In a transaction that kept the patient first (patients.keep)."""
         if not await patient_messages.mark_seen(session=session, message_id=message_id, by=by, now=now):
             return False
         message = await patient_messages.get(session=session, message_id=message_id)

@@ -138,9 +138,12 @@ class Replies:
         staff member's message (chat id, message id), is remembered so that an edit of it can be answered."""
         text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
+            # The patient kept before a row about them is changed (the Reply pressed), in the order an erasure
+            # takes them (storage.patients.keep).
+            kept = await patients.keep(session=session, patient_id=patient_id)
             if source is not None:  # the Reply pressed in that chat is used up (see `addressee`)
                 await staff_chat.take_pending(session=session, staff_user_id=staff_user_id, chat_id=source[0], now=now)
-            patient = await patients.by_id(session=session, patient_id=patient_id)
+            patient = await patients.by_id(session=session, patient_id=patient_id) if kept else None
             if patient is None or patient.chat_id is None:
                 return None
             if not await updates.first_time(session=session, update_id=update_id, now=now):
@@ -192,6 +195,10 @@ class Replies:
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
         """Mark a patient's message seen (the patient may be told); None when it no longer exists."""
         async with self.database.session() as session:
+            # Its patient kept first, before a row about them is changed, in the order an erasure takes them.
+            message = await patient_messages.get(session=session, message_id=patient_message_id)
+            if message is None or not await patients.keep(session=session, patient_id=message.patient_id):
+                return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
             marked = await self.desk.message_seen(session, message_id=patient_message_id, by=by, now=now)
             message = await patient_messages.get(session=session, message_id=patient_message_id)

@@ -684,8 +684,7 @@ class OutboxSender:
             return
         now = self.clock()
         async with self.database.session() as session:
-            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.BLOCKED, now=now)
-            patient_id = await roster.unreachable_in(
+            patient_id = await roster.unreachable_in(  # first: it keeps the patient (see there)
                 session,
                 chat_id=row.chat_id,
                 now=now,
@@ -694,6 +693,7 @@ class OutboxSender:
                     self.catalog.default_language, "staff.unreachable", code=code
                 ),
             )
+            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.BLOCKED, now=now)
         if patient_id is not None:
             log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)
             self.wake.set()
