@@ -1167,6 +1167,33 @@ def deliveries(monkeypatch: pytest.MonkeyPatch) -> list[OutboxMessage]:
     return ended
 
 
+async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_written_down(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ben's question is on its way to the staff chat as he erases his diary. Telegram took it; noting that
+    the message in the staff chat is about Ben (for a reply to it) failed on Ben's record, gone: an error out
+    of the sender's task. The message is sent and there is no one to note."""
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    async with diary.database.session() as session:
+        patient = await patients.by_telegram_user(session=session, telegram_user_id=ben.id)
+    assert patient is not None and patient.id is not None
+
+    async def erased() -> None:
+        assert patient.id is not None
+        assert await diary.erase(patient.id, ben.id)
+
+    ended = deliveries(monkeypatch)
+    diary.standin.meanwhile(STAFF_CHAT, erased)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any("ibuprofen" in (r.text or "") for r in ended))
+    assert any("ibuprofen" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
+    async with diary.database.session() as session:
+        assert await patients.by_id(session=session, patient_id=patient.id) is None
+    gc.collect()  # a task that died of an error says so when it is collected
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 @SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(
