@@ -217,13 +217,7 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
     await standin.start()
     try:
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
-            ben, sam = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, STAFF, "Sam")
-            async with diary.database.session() as session:
-                await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=clock())
-            await diary.enrol(ben)
-            await ben.send("Can I take another ibuprofen tonight?")
-            await diary.wait_until(lambda: any(m.buttons for m in standin.chat(STAFF_CHAT)))
-            forwarded = next(m for m in standin.chat(STAFF_CHAT) if m.buttons)
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
             await sam.press("Reply", message=forwarded)
             await diary.inbox_processed()
             died = dies_at(monkeypatch, "bot.care_team.replies.Replies.send")
@@ -238,6 +232,36 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
             assert [m.text for m in ben.messages].count(answer) == 1
     finally:
         await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_a_reply_prompt_not_posted_before_a_crash_is_posted_after_the_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply on Ben's message; the press is noted, and the process dies before its prompt is
+    posted. The restart handled the press again and found it noted: it said "Write your reply in the chat"
+    with no prompt to reply to, which in a group (where the bot hears only replies to its own messages) is
+    no way to write to Ben at all. The prompt is posted then, once, and Sam's reply to it reaches Ben."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+            await all_sent(diary)
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.send_message")  # the prompt is the next message sent
+            await sam.press("Reply", message=forwarded, wait=False)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+
+        def prompts() -> list[ChatMessage]:
+            return [m for m in standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
+
+        assert not prompts()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.wait_until(lambda: len(prompts()) == 1)
+            await diary.inbox_processed()
+            assert len(prompts()) == 1
+            await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
+            await ben.wait_for(lambda: any(m.text == "Your care team: Take one tablet tonight." for m in ben.messages))
 
 
 @SQLITE_ONLY
@@ -1285,14 +1309,16 @@ async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("locked_at", ["expect_reply", "remember"], ids=["noting-the-press", "recording-the-prompt"])
 async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
-    diary: Diary, monkeypatch: pytest.MonkeyPatch
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, locked_at: str
 ) -> None:
     """Sam presses Reply while another process holds SQLite's write lock (reads still work): the prompt was
     posted, then noting it failed, and each try of the press posted another, every few seconds until the
-    lock went. It is posted once, and Sam's reply to it still reaches Ben."""
+    lock went. It is posted once, whether the lock meets the press's note before the prompt is posted or its
+    record after, and Sam's reply to it still reaches Ben."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
-    real = staff_chat_store.expect_reply
+    real = getattr(staff_chat_store, locked_at)
     tries: list[str] = []
 
     async def locked(**values: Any) -> None:
@@ -1301,7 +1327,7 @@ async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
             raise OperationalError("INSERT INTO pendingreply", {}, Exception("database is locked"))
         await real(**values)
 
-    monkeypatch.setattr(staff_chat_store, "expect_reply", locked)
+    monkeypatch.setattr(staff_chat_store, locked_at, locked)
     await sam.press("Reply", message=forwarded)
 
     def prompts() -> list[ChatMessage]:
