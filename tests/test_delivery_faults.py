@@ -31,6 +31,7 @@ from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -1216,6 +1217,49 @@ async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_wri
         assert await patients.by_id(session=session, patient_id=patient.id) is None
     gc.collect()  # a task that died of an error says so when it is collected
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(diary: Diary) -> None:
+    """Sam's reply to Ben is on its way to Ben's chat as Ben opens a re-link on his new phone: what is owed to
+    him moves to the new account, the reply in flight too, but the sender marked it sent to the old one, and
+    the new phone never had it. It is owed to the new account, and goes there."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+
+    async def relinked() -> None:
+        screen = await new_phone.send(f"/start {token}")
+        await new_phone.press(data=f"cs:y:{token}", message=screen)
+
+    diary.standin.meanwhile(ben.id, relinked)
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    answer = "Your care team: Take one tablet tonight."
+    await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
+    await all_sent(diary)
+    assert [m.text for m in new_phone.messages].count(answer) == 1
+
+
+@SQLITE_ONLY
+async def test_a_message_on_its_way_as_an_admin_names_another_staff_chat_reaches_the_new_one(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's question is on its way to the staff chat as an admin names another group the staff chat (the
+    bot stays in the old one): what is owed to the old group moves to the new one, what is in flight too,
+    but the sender marked it sent to the old group, where staff no longer look. It goes to the new one."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    new = -100700
+
+    async def moved() -> None:
+        await StaffChat(diary.database, configured=STAFF_CHAT).choose(chat_id=new, actor_id=900, now=diary.clock())
+
+    diary.standin.meanwhile(STAFF_CHAT, moved)
+    await ben.send("Can I take another ibuprofen tonight?")
+    words = "Message from P-0001:\nCan I take another ibuprofen tonight?"
+    await diary.wait_until(lambda: any(m.text == words for m in diary.standin.chat(new)))
+    await all_sent(diary)
+    assert [m.text for m in diary.standin.chat(new)].count(words) == 1
 
 
 @SQLITE_ONLY

@@ -327,9 +327,14 @@ class OutboxSender:
             async with self.database.session() as session:  # failed and told in one: a crash loses neither
                 now, priority = self.clock(), Priority(row.priority)
                 if not await outbox.finish(
-                    session=session, message_id=message_id, status=OutboxStatus.FAILED, now=now, error=error
+                    session=session,
+                    message_id=message_id,
+                    chat_id=row.chat_id,
+                    status=OutboxStatus.FAILED,
+                    now=now,
+                    error=error,
                 ):
-                    return  # told at a try whose commit landed as the connection was lost
+                    return  # told at a try whose commit landed as the connection was lost, or owed in another chat
                 patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
                 code = patient.code if patient is not None else "?"
                 if row.kind in TO_A_PATIENT:
@@ -577,6 +582,7 @@ class OutboxSender:
             await outbox.finish(
                 session=session,
                 message_id=row.id,
+                chat_id=row.chat_id,
                 status=status,
                 now=now,
                 telegram_message_id=telegram_message_id,
@@ -636,7 +642,14 @@ class OutboxSender:
                 # (the other order can deadlock with it on PostgreSQL). Erased as the admin's chat refused: no
                 # alert is left to escalate (read after the first write, which on SQLite begins the transaction).
                 kept = row.patient_id is None or await patients.keep(session=session, patient_id=row.patient_id)
-                await outbox.finish(session=session, message_id=message_id, status=status, now=now, error=error[:200])
+                await outbox.finish(
+                    session=session,
+                    message_id=message_id,
+                    chat_id=row.chat_id,
+                    status=status,
+                    now=now,
+                    error=error[:200],
+                )
                 if not kept or await alerts.get(session=session, alert_id=alert_id) is None:
                     return True
                 if not await outbox.escalated_in(
@@ -696,7 +709,9 @@ class OutboxSender:
                     self.catalog.default_language, "staff.unreachable", code=code
                 ),
             )
-            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.BLOCKED, now=now)
+            await outbox.finish(
+                session=session, message_id=row.id, chat_id=row.chat_id, status=OutboxStatus.BLOCKED, now=now
+            )
         if patient_id is not None:
             log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)
             self.wake.set()
