@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
@@ -43,8 +43,8 @@ from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from storage.statuses import OutboxStatus
 from tests.bot_process import bot_env, start_bot, stop, wait_for
-from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
-from tests.postgres import PostgresCluster
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
+from tests.postgres import PostgresCluster, waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
@@ -1382,3 +1382,27 @@ async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
     assert len(prompts()) == 1
     await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
     await ben.wait_for(lambda: any("Take one tablet tonight." in (m.text or "") for m in ben.messages))
+
+
+@POSTGRESQL_ONLY
+async def test_a_staff_reply_postgresql_fails_to_end_a_deadlock_is_tried_again(diary: Diary) -> None:
+    """Sam replies to Ben as another process's transaction (the command line, a second bot) holds Sam's staff
+    row and then wants a row Sam's reply holds. PostgreSQL ends such a deadlock by failing one of the two,
+    and says to run it again; the reply was taken for a fault of its own, never tried again, and lost (in a
+    group, without a word to Sam). It is tried again, as for the database away, and reaches Ben once."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.press("Reply", message=forwarded)
+    prompt = diary.standin.chat(STAFF_CHAT)[-1]
+    answer = "Your care team: Take one tablet tonight."
+    async with diary.database.engine.connect() as other:
+        holding = await other.begin()  # rolled back: it only holds its locks meanwhile
+        await other.execute(text("SELECT name FROM staffmember WHERE telegram_user_id = 800 FOR UPDATE"))
+        reply = asyncio.create_task(ben.wait_for(lambda: any(m.text == answer for m in ben.messages), 30))
+        sam.say("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
+        assert await waiting_for_a_lock(diary.database, reply), "the reply waits for Sam's row"
+        await other.execute(text("SELECT * FROM pendingreply WHERE staff_user_id = 800 FOR UPDATE"))
+        await holding.rollback()
+    await reply
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert [m.text for m in ben.messages].count(answer) == 1
