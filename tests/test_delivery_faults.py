@@ -1263,6 +1263,27 @@ async def test_a_message_on_its_way_as_an_admin_names_another_staff_chat_reaches
 
 
 @SQLITE_ONLY
+async def test_an_escalation_acknowledged_as_telegram_fails_still_updates_the_staff_chats_card(diary: Diary) -> None:
+    """Ada acknowledges the escalation of Ben's crisis in her own chat, and Telegram answers 502 to showing it
+    there. The acknowledgement was stored, but the staff chat's card was queued for its update only after
+    that edit: it went on showing the crisis open and unacknowledged, for good. It is queued with the
+    acknowledgement."""
+    ada, ben = SimulatedUser(diary.standin, 900, "Ada"), SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+    card = next(m for m in diary.standin.chat(STAFF_CHAT) if m.photo)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1
+    await ada.wait_for(lambda: bool(ada.messages))
+    diary.standin.fail_next("editMessageText", 502, "Bad Gateway")
+    await ada.press("Acknowledge", message=ada.last, wait=False)
+    await diary.wait_until(
+        lambda: "Acknowledged by Ada" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, answer: str
