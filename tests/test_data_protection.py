@@ -17,10 +17,12 @@ from sqlmodel import SQLModel
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.diary import cadences
 from bot.logs import quiet_library_loggers
 from bot.records import retention
 from bot.sandbox import SimulatedUser
 from storage import alerts, audit, inbox, outbox, patient_messages, patients, schedules
+from storage import cadences as cadences_store
 from storage import staff_chat as staff_chat_store
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
 from tests.harness import POSTGRESQL_ONLY, Diary
@@ -471,5 +473,34 @@ async def test_an_erasure_while_the_check_ins_go_out_waits_instead_of_deadlockin
     monkeypatch.setattr(schedules, "advance_many", erased_meanwhile)
     diary.clock.now = DUE
     assert (await diary.dispatch()).sent == 1
+    assert await erasure.erased()
+    assert not deadlocks(caplog)
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_an_admin_sets_the_patients_questionnaires_waits_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ada sets Ben's own questionnaire cadences (/questionnaires, the console, the command line) as Ben erases
+    his diary. It had deleted his cadence for the PHQ-2 (a row of his) and went on to write the new one (a
+    row referring to him); the erasure had locked Ben and went on to delete his rows: each waited for the
+    other, and PostgreSQL failed one of them. It keeps Ben first: they take turns."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await cadences.set_cadences(diary.database, code="P-0001", chosen={"phq2": 14}, actor_id=900, now=diary.clock())
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    execute = cadences_store.execute
+
+    async def erased_meanwhile(session: Any, statement: Any, *args: Any) -> Any:
+        result = await execute(session, statement, *args)
+        if statement.is_delete:  # the cadence that is replaced
+            await erasure.begin()
+        return result
+
+    monkeypatch.setattr(cadences_store, "execute", erased_meanwhile)
+    await cadences.set_cadences(diary.database, code="P-0001", chosen={"phq2": 28}, actor_id=900, now=diary.clock())
     assert await erasure.erased()
     assert not deadlocks(caplog)
