@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
@@ -674,11 +674,22 @@ class OutboxSender:
 
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
-        the bot is back or an admin names another chat. False when the row is not for the staff chat."""
+        the bot is back or an admin names another chat. False when the row is not for the staff chat.
+
+        Unless the bot is back already: removed and added again as the row was on its way, with its return
+        handled before the refusal, what is owed there would wait for good (nothing more tells of a return).
+        Telegram is asked; the row is tried again a little later."""
         assert row.id is not None
         async with self.database.session() as session:
             if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id != await self.staff_chat.current(session):
                 return False
+        if await self._in_group(row.chat_id):
+            log.warning(
+                "outbox message %s: refused by the staff chat %s, which the bot is in again", row.id, row.chat_id
+            )
+            await self._retry(row, after=self._backoff(row), error="refused as the bot was out of the staff chat")
+            return True
+        async with self.database.session() as session:
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
         await self._tell_admins_unwritable(row)
@@ -689,6 +700,15 @@ class OutboxSender:
             held,
         )
         return True
+
+    async def _in_group(self, chat_id: int) -> bool:
+        """Whether Telegram says the bot is in the group now (False when it cannot say)."""
+        bot = self.application.bot
+        try:
+            member = await bot.get_chat_member(chat_id, bot.id)
+        except TelegramError:
+            return False
+        return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED)
 
     async def _blocked(self, row: OutboxMessage) -> None:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
