@@ -557,9 +557,11 @@ class OutboxSender:
         assert row.id is not None
         now = self.clock()
         async with self.database.session() as session:
-            # Its patient kept first, in the order an erasure takes them (storage.patients.keep); erased as it
-            # went, there is no one to note it as about (the row went with them).
-            kept = row.patient_id is not None and await patients.keep(session=session, patient_id=row.patient_id)
+            # The patient a message in a staff chat is about, kept first, in the order an erasure takes them
+            # (storage.patients.keep); erased as it went, there is no one it is about (the row went with them).
+            about = row.patient_id if row.kind in ABOUT_A_PATIENT and telegram_message_id is not None else None
+            if about is not None and not await patients.keep(session=session, patient_id=about):
+                about = None
             if row.kind == "checkin" and row.checkin_id is not None and telegram_message_id is not None:
                 # The check-in's message, so that a typed note can edit it later.
                 await checkins.set_message(
@@ -570,14 +572,10 @@ class OutboxSender:
                 await clinic_settings.replace(
                     session=session, name=UNWRITABLE_TOLD, old=str(row.chat_id), new="", now=now
                 )
-            if row.kind in ABOUT_A_PATIENT and kept and row.patient_id is not None and telegram_message_id is not None:
+            if about is not None and telegram_message_id is not None:
                 # A staff member's reply to this message reaches the patient it is about.
                 await staff_chat.remember(
-                    session=session,
-                    chat_id=row.chat_id,
-                    message_id=telegram_message_id,
-                    patient_id=row.patient_id,
-                    now=now,
+                    session=session, chat_id=row.chat_id, message_id=telegram_message_id, patient_id=about, now=now
                 )
             await outbox.finish(
                 session=session,
