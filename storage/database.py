@@ -38,14 +38,22 @@ MIGRATE_LOCK_SUFFIX = ".migrate.lock"
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True, "echo": False}
 
 
+# PostgreSQL's codes for a transaction it failed to end a deadlock or a conflict with another (their
+# locks taken in opposite orders): run again, it goes through. asyncpg's errors carry no class that says so.
+TRY_AGAIN = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
 def database_away(error: object) -> bool:
-    """The database did not answer (not a bug of ours): the same statement may well work in a moment.
+    """The database did not answer, or failed the transaction to let another go on (not a bug of ours): the
+    same statement may well work in a moment.
 
     Broad on purpose: an OperationalError is also what a lasting fault of one statement raises (SQLite's
     'no such column', a PostgreSQL statement time-out), but telling the two apart by the driver's words
     (which PostgreSQL translates) would sooner or later take an outage for a fault and drop what waits for
     the database. Callers that retry cap it instead (bot/delivery/inbox.py)."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if isinstance(error, DBAPIError) and (
+        error.connection_invalidated or getattr(error.orig, "sqlstate", None) in TRY_AGAIN
+    ):
         return True
     return isinstance(error, OperationalError | InterfaceError | PoolTimeout | ConnectionError | TimeoutError)
 

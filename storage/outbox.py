@@ -189,18 +189,29 @@ async def finish(
     *,
     session: AsyncSession,
     message_id: int,
+    chat_id: int,
     status: OutboxStatus,
     now: datetime,
     telegram_message_id: int | None = None,
     error: str | None = None,
-) -> None:
-    """Record how sending went. A delivered staff text is dropped: Telegram has it, we need not keep it."""
+) -> bool:
+    """Record how sending to `chat_id` went, of a row still being sent there; False when it is not. Either an
+    earlier try of the same record landed, and the connection was lost before it heard so: what goes with
+    the record (staff told of a refused message) is done already. Or the row moved to another chat while
+    it was on its way (the patient re-linked to a new phone, an admin named another staff chat): it is
+    owed there, and is sent again there. A delivered staff text is dropped: Telegram has it, we need not
+    keep it."""
     values: dict[str, object] = {"status": status, "message_id": telegram_message_id, "error": error}
     if status == OutboxStatus.SENT:
         values.update(sent_at=now, text=None)
     else:
         values.update(sent_at=None)
-    await execute(session, update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
+    sending = (OUTBOX.c.id == message_id, OUTBOX.c.status == OutboxStatus.SENDING)
+    result = await execute(session, update(OUTBOX).where(*sending, OUTBOX.c.chat_id == chat_id).values(**values))
+    if result.rowcount:
+        return True
+    await release(session=session, message_id=message_id)  # moved meanwhile: owed in its new chat
+    return False
 
 
 async def release(*, session: AsyncSession, message_id: int) -> None:

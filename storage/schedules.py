@@ -53,14 +53,18 @@ async def put(
 
 async def claim_due(*, session: AsyncSession, now: datetime, limit: int) -> list[Due]:
     """Due schedules, locked for this transaction. On PostgreSQL, rows another process holds are
-    skipped (FOR UPDATE SKIP LOCKED), so several processes share a wave without sending twice."""
+    skipped (SKIP LOCKED), so several processes share a wave without sending twice. Their patients are
+    taken with them, before the check-ins referring to them are written: an erasure locks the patient and
+    then deletes the schedule, and a schedule taken alone had each wait for the other (PostgreSQL failed
+    one of them, the erasure or the whole batch). One whose patient is being changed or erased is skipped:
+    the next tick has it."""
     statement = (
         select(SCHEDULES, PATIENTS.c.chat_id, PATIENTS.c.status)
         .join(PATIENTS, PATIENTS.c.id == SCHEDULES.c.patient_id)
         .where(SCHEDULES.c.next_due_at <= now)
         .order_by(SCHEDULES.c.next_due_at)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=SCHEDULES)
+        .with_for_update(skip_locked=True, key_share=True, of=[SCHEDULES, PATIENTS])  # FOR NO KEY UPDATE
     )
     rows = (await execute(session, statement)).all()
     due = []

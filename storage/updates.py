@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -15,6 +15,12 @@ async def first_time(*, session: AsyncSession, update_id: int, now: datetime) ->
     """Record the update as handled in this transaction; False when it was handled before."""
     statement = insert(session, HANDLED).values(update_id=update_id, at=now).on_conflict_do_nothing()
     result = await execute(session, statement.returning(HANDLED.c.update_id))
+    return result.first() is not None
+
+
+async def handled(*, session: AsyncSession, update_id: int) -> bool:
+    """Whether the update was recorded as handled (by `first_time`)."""
+    result = await execute(session, select(HANDLED.c.update_id).where(HANDLED.c.update_id == update_id))
     return result.first() is not None
 
 

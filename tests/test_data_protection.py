@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import logging
 from datetime import timedelta
@@ -16,15 +17,20 @@ from sqlmodel import SQLModel
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.diary import cadences
 from bot.logs import quiet_library_loggers
 from bot.records import retention
 from bot.sandbox import SimulatedUser
-from storage import audit, inbox, outbox, patients
+from storage import alerts, audit, inbox, outbox, patient_messages, patients, schedules
+from storage import cadences as cadences_store
+from storage import staff_chat as staff_chat_store
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
 from tests.harness import POSTGRESQL_ONLY, Diary
 from tests.postgres import waiting_for_a_lock
-from tests.test_alerts import complete_checkin, staff_chat
-from tests.test_care_team import crisis
+from tests.test_alerts import STAFF_CHAT, a_card, complete_checkin, staff_chat, with_history
+from tests.test_care_team import a_question_in_the_staff_chat, crisis
+from tests.test_delivery_faults import deliveries
+from tests.test_patient_schedule import DUE
 from tests.test_staff_commands import a_member
 
 NOTE = "my secret note about pregabalin"
@@ -278,3 +284,223 @@ async def test_an_erasure_while_a_refused_escalation_moves_to_the_staff_chat_wai
         assert await patients.by_code(session=session, code="P-0001") is None
     await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR and "deadlock" in r.getMessage().lower()]
+
+
+class ErasedMeanwhile:
+    """The patient's erasure, begun at a step of another transaction (`begin`, once): the step goes on once
+    the erasure waits for a lock that transaction holds (they take turns)."""
+
+    def __init__(self, diary: Diary, patient_id: int, telegram_user_id: int) -> None:
+        self.diary, self.patient_id, self.telegram_user_id = diary, patient_id, telegram_user_id
+        self.erasure: asyncio.Task[bool] | None = None
+
+    async def begin(self) -> None:
+        if self.erasure is None:
+            self.erasure = asyncio.create_task(self.diary.erase(self.patient_id, self.telegram_user_id))
+            assert await waiting_for_a_lock(self.diary.database, self.erasure), "the erasure and the other take turns"
+
+    async def erased(self) -> bool:
+        """Once begun: whether the erasure erased the patient (it fails if PostgreSQL broke a deadlock with it)."""
+        await self.diary.wait_until(lambda: self.erasure is not None)
+        assert self.erasure is not None
+        if not await self.erasure:
+            return False
+        async with self.diary.database.session() as session:
+            return await patients.by_id(session=session, patient_id=self.patient_id) is None
+
+
+def deadlocks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "deadlock" in f"{r.getMessage()} {r.exc_text}".lower()]
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_a_staff_reply_is_queued_waits_for_it_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sam pressed Reply under Ben's question and writes his answer as Ben erases his diary. The reply had used
+    up the Reply pressed (a row about Ben, deleted) and went on to note Sam's message as one about Ben (a row
+    referring to him); the erasure had locked Ben and went on to delete his rows: each waited for the other,
+    and PostgreSQL failed one of them (Ben's erasure, or Sam's reply, then lost). The reply keeps Ben
+    first, in the order an erasure takes him: the erasure waits for it, then erases all."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.press("Reply", message=forwarded)
+    prompt = staff_chat(diary)[-1]
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    take_pending = staff_chat_store.take_pending
+
+    async def erased_meanwhile(**kwargs: Any) -> int | None:
+        taken = await take_pending(**kwargs)
+        if not kwargs.get("keep"):  # in the transaction that queues the reply
+            await erasure.begin()
+        return taken
+
+    monkeypatch.setattr(staff_chat_store, "take_pending", erased_meanwhile)
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
+    assert await erasure.erased()
+    await diary.inbox_processed()
+    assert not deadlocks(caplog)
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("pressed", ["Seen", "Acknowledge"])
+async def test_an_erasure_while_staff_mark_a_message_seen_waits_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, pressed: str
+) -> None:
+    """Sam presses Seen under Ben's message, or Acknowledge on the card of his crisis message, as Ben erases
+    his diary. The press had marked Ben's message seen (or his alert acknowledged: rows about him) and went
+    on to queue "Your care team has seen your message" for him (a row referring to him); the erasure had
+    locked Ben and went on to delete his rows: each waited for the other, and PostgreSQL failed one of
+    them. The press keeps Ben first, in the order an erasure takes him: the erasure waits, then erases all."""
+    if pressed == "Seen":
+        ben, sam, shown = await a_question_in_the_staff_chat(diary)
+    else:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), await a_member(diary)
+        await diary.enrol(ben)
+        shown = await crisis(diary, ben, "i want to kill myself")
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    mark_seen = patient_messages.mark_seen
+
+    async def erased_meanwhile(**kwargs: Any) -> bool:
+        marked = await mark_seen(**kwargs)
+        await erasure.begin()
+        return marked
+
+    monkeypatch.setattr(patient_messages, "mark_seen", erased_meanwhile)
+    await sam.press(pressed, message=shown)
+    assert await erasure.erased()
+    await diary.inbox_processed()
+    assert not deadlocks(caplog)
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_the_rules_update_a_card_waits_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The rules look at Ben's diary (after a check-in, or in the daily pass) and find his pain card's finding
+    again, newer, as Ben erases his diary. They had updated his alert (a row about him) and went on to queue
+    the card's update (a row referring to him); the erasure had locked Ben and went on to delete his rows:
+    each waited for the other, and PostgreSQL failed one of them. The rules keep Ben first, in the order an
+    erasure takes him: the erasure waits, then erases all."""
+    await a_card(diary)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    diary.clock.advance(days=3)
+    await with_history(diary, "P-0001", [3, 9, 9, 9, 9, 9])  # a new run of severe pain: the card's finding again
+    erasure = ErasedMeanwhile(diary, patient.id, 301)
+    refresh = alerts.refresh
+
+    async def erased_meanwhile(**kwargs: Any) -> bool:
+        written = await refresh(**kwargs)
+        await erasure.begin()
+        return written
+
+    monkeypatch.setattr(alerts, "refresh", erased_meanwhile)
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.evaluate(patient_id=patient.id, now=diary.clock()) == 1
+    assert await erasure.erased()
+    assert not deadlocks(caplog)
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_a_message_to_the_patient_finds_them_blocking_the_bot_waits_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ben erases his diary and blocks the bot as a message to him is on its way. The sender had marked the
+    message blocked (a row about him) and went on to mark Ben unreachable (his row); the erasure had locked
+    Ben and went on to delete his rows: each waited for the other, and PostgreSQL failed one of them (the
+    erasure, or the sender's task, its message left for its lease to run out). The sender keeps Ben first,
+    in the order an erasure takes him: the erasure waits, then erases all."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    finish = outbox.finish
+
+    async def erased_meanwhile(**kwargs: Any) -> bool:
+        finished = await finish(**kwargs)
+        if kwargs["status"] == "blocked":
+            await erasure.begin()
+        return finished
+
+    monkeypatch.setattr(outbox, "finish", erased_meanwhile)
+    ended = deliveries(monkeypatch)
+    diary.standin.block(ben.id)
+    async with diary.database.session() as session:
+        await outbox.enqueue(
+            session=session,
+            kind="patient",
+            chat_id=ben.id,
+            text="Your care team: hello",
+            patient_id=patient.id,
+            now=diary.clock(),
+        )
+    await diary.wait_until(lambda: bool(ended))
+    assert await erasure.erased()
+    gc.collect()  # a task that died of an error says so when it is collected
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_the_check_ins_go_out_waits_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ben erases his diary as the scheduler's tick makes the check-ins that are due, his among them. The tick
+    had taken his schedule (a row of his) and went on to write his check-in (a row referring to him); the
+    erasure had locked Ben and went on to delete his rows: each waited for the other, and PostgreSQL failed
+    one of them (his erasure, or the tick, with every check-in of its batch). The tick takes the patients
+    with their schedules, skipping one an erasure holds: the erasure waits for it, then erases all."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    advance_many = schedules.advance_many
+
+    async def erased_meanwhile(**kwargs: Any) -> None:
+        await advance_many(**kwargs)
+        await erasure.begin()
+
+    monkeypatch.setattr(schedules, "advance_many", erased_meanwhile)
+    diary.clock.now = DUE
+    assert (await diary.dispatch()).sent == 1
+    assert await erasure.erased()
+    assert not deadlocks(caplog)
+
+
+@POSTGRESQL_ONLY
+async def test_an_erasure_while_an_admin_sets_the_patients_questionnaires_waits_instead_of_deadlocking(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ada sets Ben's own questionnaire cadences (/questionnaires, the console, the command line) as Ben erases
+    his diary. It had deleted his cadence for the PHQ-2 (a row of his) and went on to write the new one (a
+    row referring to him); the erasure had locked Ben and went on to delete his rows: each waited for the
+    other, and PostgreSQL failed one of them. It keeps Ben first: they take turns."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await cadences.set_cadences(diary.database, code="P-0001", chosen={"phq2": 14}, actor_id=900, now=diary.clock())
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code="P-0001")
+    assert patient is not None and patient.id is not None
+    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    execute = cadences_store.execute
+
+    async def erased_meanwhile(session: Any, statement: Any, *args: Any) -> Any:
+        result = await execute(session, statement, *args)
+        if statement.is_delete:  # the cadence that is replaced
+            await erasure.begin()
+        return result
+
+    monkeypatch.setattr(cadences_store, "execute", erased_meanwhile)
+    await cadences.set_cadences(diary.database, code="P-0001", chosen={"phq2": 28}, actor_id=900, now=diary.clock())
+    assert await erasure.erased()
+    assert not deadlocks(caplog)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
@@ -31,6 +31,7 @@ from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -42,8 +43,8 @@ from storage.database import Database
 from storage.models import InboxUpdate, OutboxMessage
 from storage.statuses import OutboxStatus
 from tests.bot_process import bot_env, start_bot, stop, wait_for
-from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
-from tests.postgres import PostgresCluster
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
+from tests.postgres import PostgresCluster, waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
@@ -217,13 +218,7 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
     await standin.start()
     try:
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
-            ben, sam = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, STAFF, "Sam")
-            async with diary.database.session() as session:
-                await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=clock())
-            await diary.enrol(ben)
-            await ben.send("Can I take another ibuprofen tonight?")
-            await diary.wait_until(lambda: any(m.buttons for m in standin.chat(STAFF_CHAT)))
-            forwarded = next(m for m in standin.chat(STAFF_CHAT) if m.buttons)
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
             await sam.press("Reply", message=forwarded)
             await diary.inbox_processed()
             died = dies_at(monkeypatch, "bot.care_team.replies.Replies.send")
@@ -238,6 +233,36 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
             assert [m.text for m in ben.messages].count(answer) == 1
     finally:
         await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_a_reply_prompt_not_posted_before_a_crash_is_posted_after_the_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply on Ben's message; the press is noted, and the process dies before its prompt is
+    posted. The restart handled the press again and found it noted: it said "Write your reply in the chat"
+    with no prompt to reply to, which in a group (where the bot hears only replies to its own messages) is
+    no way to write to Ben at all. The prompt is posted then, once, and Sam's reply to it reaches Ben."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+            await all_sent(diary)
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.send_message")  # the prompt is the next message sent
+            await sam.press("Reply", message=forwarded, wait=False)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+
+        def prompts() -> list[ChatMessage]:
+            return [m for m in standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
+
+        assert not prompts()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.wait_until(lambda: len(prompts()) == 1)
+            await diary.inbox_processed()
+            assert len(prompts()) == 1
+            await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
+            await ben.wait_for(lambda: any(m.text == "Your care team: Take one tablet tonight." for m in ben.messages))
 
 
 @SQLITE_ONLY
@@ -1152,6 +1177,112 @@ async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "asyncio"]
 
 
+def deliveries(monkeypatch: pytest.MonkeyPatch) -> list[OutboxMessage]:
+    """Each row whose delivery has ended from now on, however it ended: a test waits for the one it races."""
+    ended: list[OutboxMessage] = []
+    real = OutboxSender._deliver
+
+    async def deliver(self: OutboxSender, row: OutboxMessage) -> None:
+        try:
+            await real(self, row)
+        finally:
+            ended.append(row)
+
+    monkeypatch.setattr(OutboxSender, "_deliver", deliver)
+    return ended
+
+
+async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_written_down(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ben's question is on its way to the staff chat as he erases his diary. Telegram took it; noting that
+    the message in the staff chat is about Ben (for a reply to it) failed on Ben's record, gone: an error out
+    of the sender's task. The message is sent and there is no one to note."""
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    async with diary.database.session() as session:
+        patient = await patients.by_telegram_user(session=session, telegram_user_id=ben.id)
+    assert patient is not None and patient.id is not None
+
+    async def erased() -> None:
+        assert patient.id is not None
+        assert await diary.erase(patient.id, ben.id)
+
+    ended = deliveries(monkeypatch)
+    diary.standin.meanwhile(STAFF_CHAT, erased)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any("ibuprofen" in (r.text or "") for r in ended))
+    assert any("ibuprofen" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
+    async with diary.database.session() as session:
+        assert await patients.by_id(session=session, patient_id=patient.id) is None
+    gc.collect()  # a task that died of an error says so when it is collected
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(diary: Diary) -> None:
+    """Sam's reply to Ben is on its way to Ben's chat as Ben opens a re-link on his new phone: what is owed to
+    him moves to the new account, the reply in flight too, but the sender marked it sent to the old one, and
+    the new phone never had it. It is owed to the new account, and goes there."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+
+    async def relinked() -> None:
+        screen = await new_phone.send(f"/start {token}")
+        await new_phone.press(data=f"cs:y:{token}", message=screen)
+
+    diary.standin.meanwhile(ben.id, relinked)
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    answer = "Your care team: Take one tablet tonight."
+    await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
+    await all_sent(diary)
+    assert [m.text for m in new_phone.messages].count(answer) == 1
+
+
+@SQLITE_ONLY
+async def test_a_message_on_its_way_as_an_admin_names_another_staff_chat_reaches_the_new_one(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's question is on its way to the staff chat as an admin names another group the staff chat (the
+    bot stays in the old one): what is owed to the old group moves to the new one, what is in flight too,
+    but the sender marked it sent to the old group, where staff no longer look. It goes to the new one."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    new = -100700
+
+    async def moved() -> None:
+        await StaffChat(diary.database, configured=STAFF_CHAT).choose(chat_id=new, actor_id=900, now=diary.clock())
+
+    diary.standin.meanwhile(STAFF_CHAT, moved)
+    await ben.send("Can I take another ibuprofen tonight?")
+    words = "Message from P-0001:\nCan I take another ibuprofen tonight?"
+    await diary.wait_until(lambda: any(m.text == words for m in diary.standin.chat(new)))
+    await all_sent(diary)
+    assert [m.text for m in diary.standin.chat(new)].count(words) == 1
+
+
+@SQLITE_ONLY
+async def test_an_escalation_acknowledged_as_telegram_fails_still_updates_the_staff_chats_card(diary: Diary) -> None:
+    """Ada acknowledges the escalation of Ben's crisis in her own chat, and Telegram answers 502 to showing it
+    there. The acknowledgement was stored, but the staff chat's card was queued for its update only after
+    that edit: it went on showing the crisis open and unacknowledged, for good. It is queued with the
+    acknowledgement."""
+    ada, ben = SimulatedUser(diary.standin, 900, "Ada"), SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+    card = next(m for m in diary.standin.chat(STAFF_CHAT) if m.photo)
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 1
+    await ada.wait_for(lambda: bool(ada.messages))
+    diary.standin.fail_next("editMessageText", 502, "Bad Gateway")
+    await ada.press("Acknowledge", message=ada.last, wait=False)
+    await diary.wait_until(
+        lambda: "Acknowledged by Ada" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+
+
 @SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(
@@ -1191,44 +1322,69 @@ async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_aw
         assert crisis_texts() == expected
 
 
+def connection_lost_after_commit(session: Any) -> None:
+    """The connection to the database is lost as `session` commits, after the commit has landed: the caller
+    hears of a failure (PostgreSQL's connection reset during COMMIT) and may well try the same again."""
+
+    def lost(_: object) -> None:
+        raise OperationalError("COMMIT", {}, ConnectionResetError("connection was closed in the middle of operation"))
+
+    event.listen(session.sync_session, "after_commit", lost, once=True)
+
+
 @SQLITE_ONLY
-@pytest.mark.parametrize("locked", [False, True], ids=["", "database-locked-a-moment"])
+@pytest.mark.parametrize(
+    "fault", ["", "database-locked-a-moment", "connection-lost-after-commit"], ids=lambda fault: fault
+)
 async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(
-    diary: Diary, monkeypatch: pytest.MonkeyPatch, locked: bool
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
     """Sam's reply to Ben is refused by Telegram for Ben's chat (400 'chat not found': the account behind it
     gone). It was marked failed with a line in the log: Sam had been told it was on its way, and nobody
     learnt that Ben never got it. Staff get its words, to reach him another way; at once also when the
-    database is locked for a moment as that is written (the row would wait for its lease to run out)."""
+    database is locked for a moment as that is written (the row would wait for its lease to run out); once
+    when the connection is lost as that is committed, after the commit landed (written again, the notice
+    was queued twice)."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
-    if locked:
-        real_finish, failures = outbox.finish, [OperationalError("UPDATE outboxmessage", {}, Exception("locked"))]
+    real_finish, failures = outbox.finish, [OperationalError("UPDATE outboxmessage", {}, Exception("locked"))]
 
-        async def locked_once(**values: Any) -> None:
-            if values.get("status") == OutboxStatus.FAILED and failures:
+    async def faulty_once(**values: Any) -> Any:
+        if values.get("status") == OutboxStatus.FAILED and failures:
+            if fault == "database-locked-a-moment":
                 raise failures.pop()
-            await real_finish(**values)
+            failures.pop()
+            connection_lost_after_commit(values["session"])
+        return await real_finish(**values)
 
-        monkeypatch.setattr(outbox, "finish", locked_once)
+    if fault:
+        monkeypatch.setattr(outbox, "finish", faulty_once)
+    told = calls_to(monkeypatch, OutboxSender, "_failed_and_told")
     diary.standin.fail_chat(ben.id, 400, "Bad Request: chat not found")
     await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
-    await diary.wait_until(
-        lambda: any(
+
+    def notices() -> int:
+        return sum(
             "P-0001" in (m.text or "") and "Take one tablet tonight." in (m.text or "")
             for m in diary.standin.chat(STAFF_CHAT)
         )
-    )
+
+    await diary.wait_until(lambda: notices() >= 1 and len(told) == 1)  # written, tries and all
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert notices() == 1 and not (fault and failures)
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("locked_at", ["expect_reply", "remember"], ids=["noting-the-press", "recording-the-prompt"])
 async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
-    diary: Diary, monkeypatch: pytest.MonkeyPatch
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, locked_at: str
 ) -> None:
     """Sam presses Reply while another process holds SQLite's write lock (reads still work): the prompt was
     posted, then noting it failed, and each try of the press posted another, every few seconds until the
-    lock went. It is posted once, and Sam's reply to it still reaches Ben."""
+    lock went. It is posted once, whether the lock meets the press's note before the prompt is posted or its
+    record after, and Sam's reply to it still reaches Ben."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
-    real = staff_chat_store.expect_reply
+    monkeypatch.setattr("bot.delivery.inbox.RETRY_AT_MOST", 0.1)  # each try of the press follows at once
+    real = getattr(staff_chat_store, locked_at)
     tries: list[str] = []
 
     async def locked(**values: Any) -> None:
@@ -1237,7 +1393,7 @@ async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
             raise OperationalError("INSERT INTO pendingreply", {}, Exception("database is locked"))
         await real(**values)
 
-    monkeypatch.setattr(staff_chat_store, "expect_reply", locked)
+    monkeypatch.setattr(staff_chat_store, locked_at, locked)
     await sam.press("Reply", message=forwarded)
 
     def prompts() -> list[ChatMessage]:
@@ -1248,3 +1404,27 @@ async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
     assert len(prompts()) == 1
     await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
     await ben.wait_for(lambda: any("Take one tablet tonight." in (m.text or "") for m in ben.messages))
+
+
+@POSTGRESQL_ONLY
+async def test_a_staff_reply_postgresql_fails_to_end_a_deadlock_is_tried_again(diary: Diary) -> None:
+    """Sam replies to Ben as another process's transaction (the command line, a second bot) holds Sam's staff
+    row and then wants a row Sam's reply holds. PostgreSQL ends such a deadlock by failing one of the two,
+    and says to run it again; the reply was taken for a fault of its own, never tried again, and lost (in a
+    group, without a word to Sam). It is tried again, as for the database away, and reaches Ben once."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.press("Reply", message=forwarded)
+    prompt = diary.standin.chat(STAFF_CHAT)[-1]
+    answer = "Your care team: Take one tablet tonight."
+    async with diary.database.engine.connect() as other:
+        holding = await other.begin()  # rolled back: it only holds its locks meanwhile
+        await other.execute(text("SELECT name FROM staffmember WHERE telegram_user_id = 800 FOR UPDATE"))
+        reply = asyncio.create_task(ben.wait_for(lambda: any(m.text == answer for m in ben.messages), 30))
+        sam.say("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
+        assert await waiting_for_a_lock(diary.database, reply), "the reply waits for Sam's row"
+        await other.execute(text("SELECT * FROM pendingreply WHERE staff_user_id = 800 FOR UPDATE"))
+        await holding.rollback()
+    await reply
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert [m.text for m in ben.messages].count(answer) == 1

@@ -17,14 +17,18 @@ from collections.abc import Awaitable, Callable, Sized
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
+from telegram.error import Forbidden
 
 from bot.care_team.staff_chat import StaffChat
+from bot.delivery.outbox import OutboxSender
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, clinic_settings, outbox, patients, staff, staff_chat
 from storage.models import AuditEvent, OutboxMessage
 from tests.harness import SQLITE_ONLY, Clock, Diary, running_diary
+from tests.test_delivery_faults import calls_to
 
 GROUP = -4001
 SUPERGROUP = -1004001
@@ -193,6 +197,39 @@ async def test_the_bot_removed_from_the_staff_chat_holds_messages_for_the_next_o
         diary.standin.set_bot_status(GROUP, "member", by=ada)  # added back: what waited goes now
         await diary.wait_until(lambda: any("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)))
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+
+
+@SQLITE_ONLY
+async def test_a_refusal_heard_after_the_bot_is_back_in_the_staff_chat_holds_nothing(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ada removes the bot from the staff group by mistake and adds it back at once, as Ben's message is on its
+    way there. Telegram refuses the message (the bot was out), and the bot has handled its return before it
+    handles the refusal: it then held everything owed to the staff chat for the next one an admin names,
+    though it was back, and Ben's message and what came after waited for good. It goes now."""
+    real_send = OutboxSender._send
+    refused: list[int] = []
+
+    async def out_and_back(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.chat_id == GROUP and not refused:
+            refused.append(row.chat_id)
+            back = calls_to(monkeypatch, StaffChat, "rejoined")
+            diary.standin.set_bot_status(GROUP, "kicked", by=ada)
+            diary.standin.set_bot_status(GROUP, "member", by=ada)
+            await diary.wait_until(lambda: bool(back))
+            raise Forbidden("Forbidden: bot was kicked from the group chat")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", out_and_back)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id])
+        ben.say("Is anyone reading this?")
+        await diary.wait_until_async(lambda rows: any(r.error and r.status == "pending" for r in rows))
+        diary.clock.advance(seconds=5)  # past the backoff of its try again
+        await diary.wait_until(lambda: any("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)))
+        ben.say("My foot is blue")
+        await diary.wait_until(lambda: any("foot is blue" in (m.text or "") for m in bot_said(diary, GROUP)))
 
 
 @SQLITE_ONLY

@@ -146,6 +146,10 @@ class AlertDesk:
         """Run the rules over the patient's recent diary; new findings open or update alerts.
         Returns how many alerts were opened or updated."""
         async with self.database.session() as session:
+            # The patient kept first, before a row of theirs is changed (an alert refreshed, its card queued
+            # after), in the order an erasure takes them (storage.patients.keep). Erased: nothing to look at.
+            if not await patients.keep(session=session, patient_id=patient_id):
+                return 0
             entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - HISTORY)
             given = await infusions.since(session=session, patient_id=patient_id, since=(now - HISTORY).date())
             found = await answered_since(session, self.scored, patient_id=patient_id, since=now - HISTORY)
@@ -349,11 +353,19 @@ class AlertDesk:
         name: str,
         now: datetime,
         opened_at: datetime | None = None,
+        pressed_on: tuple[int, int] | None = None,
     ) -> Alert | None:
         """Acknowledge, snooze or resolve the alert and the others its card shows; None when the alert is
         not in a state that allows it, or (with `opened_at`, from the card pressed) has opened again since
-        that card was made: what staff saw there is not what is open now."""
+        that card was made: what staff saw there is not what is open now. Pressed anywhere but on the staff
+        chat's card (`pressed_on`, the chat and message: an admin's escalation, the console), that card's
+        update is queued with the change: staff see it there too, whatever becomes of the press after."""
         async with self.database.session() as session:
+            # The patient kept first, before a row of theirs is changed, in the order an erasure takes them
+            # (storage.patients.keep): the press may go on to queue a word for them (message_seen).
+            pressed = await alerts.get(session=session, alert_id=alert_id)
+            if pressed is None or not await patients.keep(session=session, patient_id=pressed.patient_id):
+                return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
             changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
             if changed is not None:
@@ -376,9 +388,22 @@ class AlertDesk:
                         detail=f"alert {alert.id} ({alert.rule})",
                         now=now,
                     )
+                await self._card_changed(session, changed, pressed_on=pressed_on, now=now)
         if changed is not None:
             log.info("alert %s: %s by staff %s", alert_id, action.name.lower(), by)
         return changed
+
+    async def _card_changed(
+        self, session: AsyncSession, changed: Alert, *, pressed_on: tuple[int, int] | None, now: datetime
+    ) -> None:
+        """The staff chat's card of a changed alert (another finding's card, when shown there) is queued for
+        its update, unless it is the message pressed (the press shows it there itself)."""
+        lead = changed
+        if changed.card_alert_id is not None:
+            lead = await alerts.get(session=session, alert_id=changed.card_alert_id) or changed
+        card = (lead.card_chat_id, lead.card_message_id)
+        if lead.id is not None and lead.card_message_id is not None and card != pressed_on:
+            await self._queue_card(session, alert_id=lead.id, patient_id=lead.patient_id, tier=Tier(lead.tier), now=now)
 
     @staticmethod
     async def _move(
@@ -403,7 +428,7 @@ class AlertDesk:
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
         """A staff member has seen a patient's message: the patient may be told (once). False when
-        someone had marked it seen already."""
+        someone had marked it seen already. In a transaction that kept the patient first (patients.keep)."""
         if not await patient_messages.mark_seen(session=session, message_id=message_id, by=by, now=now):
             return False
         message = await patient_messages.get(session=session, message_id=message_id)
@@ -470,18 +495,6 @@ class AlertDesk:
     async def card_sent(self, *, alert_id: int, chat_id: int, message_id: int) -> None:
         async with self.database.session() as session:
             await alerts.set_card(session=session, alert_id=alert_id, chat_id=chat_id, message_id=message_id)
-
-    async def refresh_card(self, *, alert_id: int, patient_id: int, now: datetime) -> None:
-        """Queue an update of the staff-chat card (after a press somewhere else, e.g. an admin's DM)."""
-        async with self.database.session() as session:
-            await outbox.enqueue(
-                session=session,
-                kind="alert",
-                chat_id=await self.staff_chat.destination(session),
-                alert_id=alert_id,
-                patient_id=patient_id,
-                now=now,
-            )
 
     async def record_infusion(self, *, code: str, on: date, kind: str, by: int | None, now: datetime) -> bool | None:
         """True: recorded (and audited as `by`'s in the same transaction); False: already recorded that

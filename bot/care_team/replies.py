@@ -7,6 +7,7 @@ No Telegram here: the handlers adapt updates to these calls.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,20 +48,35 @@ class Replies:
         self.catalog = catalog
         self.desk = desk
         self.staff_names = staff_names
+        # Reply prompts posted whose record failed (the database away): update id -> the prompt's message id.
+        self._prompts: dict[int, int] = {}
 
     async def patient(self, *, patient_id: int) -> Patient | None:
         async with self.database.session() as session:
             return await patients.by_id(session=session, patient_id=patient_id)
 
-    async def prompting(
-        self, *, update_id: int, chat_id: int, staff_user_id: int, patient_id: int, now: datetime
-    ) -> bool:
-        """Reply was pressed (in update `update_id`): this staff member's next message here is for the patient.
-        Written before the prompt is posted: False when an earlier try of this press got this far, and posted
-        it (the database taking no writes for a while, each try had posted another)."""
+    async def prompt(
+        self,
+        *,
+        update_id: int,
+        chat_id: int,
+        staff_user_id: int,
+        patient_id: int,
+        now: datetime,
+        post: Callable[[], Awaitable[int]],
+    ) -> None:
+        """Reply was pressed (in update `update_id`): this staff member's next message here is for the patient,
+        and `post` posts the prompt they reply to (returning its message id), which only their reply to it
+        is for the patient (in a group Telegram opens everyone's reply field on it). The press is noted
+        before the prompt is posted, and the prompt recorded with the press after: a try of the press after
+        the record posts nothing (while the database took no writes, each try had posted another), and one
+        after a crash before the post posts it (the restart had found the press noted and posted nothing,
+        leaving staff in a group no message to reply to). A try after the record failed (the database away)
+        records the prompt this process posted rather than post another; a crash between the post and the
+        record posts it again, a rare duplicate rather than none."""
         async with self.database.session() as session:
-            if not await updates.first_time(session=session, update_id=update_id, now=now):
-                return False
+            if await updates.handled(session=session, update_id=update_id):
+                return
             await staff_chat.expect_reply(
                 session=session,
                 staff_user_id=staff_user_id,
@@ -68,22 +84,20 @@ class Replies:
                 patient_id=patient_id,
                 expires_at=now + REPLY_WINDOW,
             )
-        return True
-
-    async def prompted(
-        self, *, chat_id: int, prompt_message_id: int, staff_user_id: int, patient_id: int, now: datetime
-    ) -> None:
-        """The Reply prompt was posted: this staff member's reply to it is for the patient. A colleague's reply
-        to it is not: in a group Telegram opens everyone's reply field on it."""
+        prompt_id = self._prompts.get(update_id)
+        if prompt_id is None:
+            prompt_id = self._prompts[update_id] = await post()
         async with self.database.session() as session:
+            await updates.first_time(session=session, update_id=update_id, now=now)
             await staff_chat.remember(
                 session=session,
                 chat_id=chat_id,
-                message_id=prompt_message_id,
+                message_id=prompt_id,
                 patient_id=patient_id,
                 now=now,
                 staff_user_id=staff_user_id,
             )
+        self._prompts.pop(update_id, None)
 
     async def confirmed(
         self, *, chat_id: int, message_id: int, patient_id: int, staff_user_id: int, now: datetime
@@ -138,9 +152,12 @@ class Replies:
         staff member's message (chat id, message id), is remembered so that an edit of it can be answered."""
         text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
+            # The patient kept before a row about them is changed (the Reply pressed), in the order an erasure
+            # takes them (storage.patients.keep).
+            kept = await patients.keep(session=session, patient_id=patient_id)
             if source is not None:  # the Reply pressed in that chat is used up (see `addressee`)
                 await staff_chat.take_pending(session=session, staff_user_id=staff_user_id, chat_id=source[0], now=now)
-            patient = await patients.by_id(session=session, patient_id=patient_id)
+            patient = await patients.by_id(session=session, patient_id=patient_id) if kept else None
             if patient is None or patient.chat_id is None:
                 return None
             if not await updates.first_time(session=session, update_id=update_id, now=now):
@@ -192,6 +209,10 @@ class Replies:
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
         """Mark a patient's message seen (the patient may be told); None when it no longer exists."""
         async with self.database.session() as session:
+            # Its patient kept first, before a row about them is changed, in the order an erasure takes them.
+            message = await patient_messages.get(session=session, message_id=patient_message_id)
+            if message is None or not await patients.keep(session=session, patient_id=message.patient_id):
+                return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
             marked = await self.desk.message_seen(session, message_id=patient_message_id, by=by, now=now)
             message = await patient_messages.get(session=session, message_id=patient_message_id)

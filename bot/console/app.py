@@ -351,8 +351,8 @@ class Console:
         return web.Response(body=await self.cards.chart(view, now=now), content_type="image/png")
 
     async def _alert_action(self, request: web.Request, staffer: auth.Staffer) -> web.StreamResponse:
-        """A card's button, pressed in the browser: the same desk call as on Telegram (audited there), then
-        the staff chat's card is queued for an update, so both show the same."""
+        """A card's button, pressed in the browser: the same desk call as on Telegram (audited there, and the
+        staff chat's card queued for its update with the change, so both show the same)."""
         alert_id, now = int(request.match_info["alert_id"]), self.clock()
         form = await request.post()
         try:
@@ -376,12 +376,8 @@ class Console:
             if view is not None and opened_at not in (None, view.alert.opened_at):
                 return self._message(staffer, 409, self.cards.t("alerts.stale"), "Reload the queue to see it.")
             return self._message(staffer, 409, self.cards.t("alerts.closed"), "Someone acted on it first.")
-        card = changed.card_alert_id or alert_id  # shown on another finding's card: that card changes
-        lead = await self.desk.view(alert_id=card, now=now)
-        if lead is not None and lead.alert.card_message_id is not None:
-            await self.desk.refresh_card(alert_id=card, patient_id=changed.patient_id, now=now)
-            if self.wake is not None:
-                self.wake.set()
+        if self.wake is not None:  # the staff chat's card, queued with the change
+            self.wake.set()
         raise web.HTTPSeeOther(self.url("/alerts", done=DONE[action]))
 
     # ------------------------------------------------------------------ patients

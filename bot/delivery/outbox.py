@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
@@ -326,9 +326,15 @@ class OutboxSender:
         async def write() -> None:
             async with self.database.session() as session:  # failed and told in one: a crash loses neither
                 now, priority = self.clock(), Priority(row.priority)
-                await outbox.finish(
-                    session=session, message_id=message_id, status=OutboxStatus.FAILED, now=now, error=error
-                )
+                if not await outbox.finish(
+                    session=session,
+                    message_id=message_id,
+                    chat_id=row.chat_id,
+                    status=OutboxStatus.FAILED,
+                    now=now,
+                    error=error,
+                ):
+                    return  # told at a try whose commit landed as the connection was lost, or owed in another chat
                 patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
                 code = patient.code if patient is not None else "?"
                 if row.kind in TO_A_PATIENT:
@@ -551,6 +557,11 @@ class OutboxSender:
         assert row.id is not None
         now = self.clock()
         async with self.database.session() as session:
+            # The patient a message in a staff chat is about, kept first, in the order an erasure takes them
+            # (storage.patients.keep); erased as it went, there is no one it is about (the row went with them).
+            about = row.patient_id if row.kind in ABOUT_A_PATIENT and telegram_message_id is not None else None
+            if about is not None and not await patients.keep(session=session, patient_id=about):
+                about = None
             if row.kind == "checkin" and row.checkin_id is not None and telegram_message_id is not None:
                 # The check-in's message, so that a typed note can edit it later.
                 await checkins.set_message(
@@ -561,18 +572,15 @@ class OutboxSender:
                 await clinic_settings.replace(
                     session=session, name=UNWRITABLE_TOLD, old=str(row.chat_id), new="", now=now
                 )
-            if row.kind in ABOUT_A_PATIENT and row.patient_id is not None and telegram_message_id is not None:
+            if about is not None and telegram_message_id is not None:
                 # A staff member's reply to this message reaches the patient it is about.
                 await staff_chat.remember(
-                    session=session,
-                    chat_id=row.chat_id,
-                    message_id=telegram_message_id,
-                    patient_id=row.patient_id,
-                    now=now,
+                    session=session, chat_id=row.chat_id, message_id=telegram_message_id, patient_id=about, now=now
                 )
             await outbox.finish(
                 session=session,
                 message_id=row.id,
+                chat_id=row.chat_id,
                 status=status,
                 now=now,
                 telegram_message_id=telegram_message_id,
@@ -632,7 +640,14 @@ class OutboxSender:
                 # (the other order can deadlock with it on PostgreSQL). Erased as the admin's chat refused: no
                 # alert is left to escalate (read after the first write, which on SQLite begins the transaction).
                 kept = row.patient_id is None or await patients.keep(session=session, patient_id=row.patient_id)
-                await outbox.finish(session=session, message_id=message_id, status=status, now=now, error=error[:200])
+                await outbox.finish(
+                    session=session,
+                    message_id=message_id,
+                    chat_id=row.chat_id,
+                    status=status,
+                    now=now,
+                    error=error[:200],
+                )
                 if not kept or await alerts.get(session=session, alert_id=alert_id) is None:
                     return True
                 if not await outbox.escalated_in(
@@ -657,11 +672,22 @@ class OutboxSender:
 
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
-        the bot is back or an admin names another chat. False when the row is not for the staff chat."""
+        the bot is back or an admin names another chat. False when the row is not for the staff chat.
+
+        Unless the bot is back already: removed and added again as the row was on its way, with its return
+        handled before the refusal, what is owed there would wait for good (nothing more tells of a return).
+        Telegram is asked; the row is tried again a little later."""
         assert row.id is not None
         async with self.database.session() as session:
             if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id != await self.staff_chat.current(session):
                 return False
+        if await self._in_group(row.chat_id):
+            log.warning(
+                "outbox message %s: refused by the staff chat %s, which the bot is in again", row.id, row.chat_id
+            )
+            await self._retry(row, after=self._backoff(row), error="refused as the bot was out of the staff chat")
+            return True
+        async with self.database.session() as session:
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
         await self._tell_admins_unwritable(row)
@@ -673,6 +699,15 @@ class OutboxSender:
         )
         return True
 
+    async def _in_group(self, chat_id: int) -> bool:
+        """Whether Telegram says the bot is in the group now (False when it cannot say)."""
+        bot = self.application.bot
+        try:
+            member = await bot.get_chat_member(chat_id, bot.id)
+        except TelegramError:
+            return False
+        return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED)
+
     async def _blocked(self, row: OutboxMessage) -> None:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
         removed from the staff chat: what is owed there waits for an admin's /staffchat."""
@@ -683,8 +718,7 @@ class OutboxSender:
             return
         now = self.clock()
         async with self.database.session() as session:
-            await outbox.finish(session=session, message_id=row.id, status=OutboxStatus.BLOCKED, now=now)
-            patient_id = await roster.unreachable_in(
+            patient_id = await roster.unreachable_in(  # first: it keeps the patient (see there)
                 session,
                 chat_id=row.chat_id,
                 now=now,
@@ -692,6 +726,9 @@ class OutboxSender:
                 staff_text=lambda code: self.catalog.text(
                     self.catalog.default_language, "staff.unreachable", code=code
                 ),
+            )
+            await outbox.finish(
+                session=session, message_id=row.id, chat_id=row.chat_id, status=OutboxStatus.BLOCKED, now=now
             )
         if patient_id is not None:
             log.info("patient %s is unreachable (blocked the bot); schedule stopped", patient_id)

@@ -74,7 +74,8 @@ async def set_cadences(
     """Store the patient's own cadences and the audit event in one transaction; returns them all."""
     async with database.session() as session:
         patient = await patients.by_code(session=session, code=code)
-        if patient is None or patient.id is None:
+        # Kept before a row of theirs is replaced, in the order an erasure takes them (storage.patients.keep).
+        if patient is None or patient.id is None or not await patients.keep(session=session, patient_id=patient.id):
             raise UnknownPatient(code)
         await cadences.set_for_patient(session=session, patient_id=patient.id, cadences=chosen)
         detail = " ".join(f"{name}={'clinic' if days is None else days}" for name, days in chosen.items())

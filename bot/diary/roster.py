@@ -130,9 +130,13 @@ async def mark_unreachable(
 async def unreachable_in(
     session: AsyncSession, *, chat_id: int, now: datetime, staff_chat: StaffChat, staff_text: Callable[[str], str]
 ) -> int | None:
-    """mark_unreachable, in the caller's transaction (the outbox records the refused message in it)."""
+    """mark_unreachable, in the caller's transaction (the outbox records the refused message in it: call this
+    first, so that the patient is kept before a row about them is changed, in the order an erasure takes
+    them; see storage.patients.keep)."""
     patient = await patients.by_chat(session=session, chat_id=chat_id)
-    if patient is None or patient.id is None or patient.status in (PatientStatus.UNREACHABLE, PatientStatus.DISCHARGED):
+    if patient is None or patient.id is None or not await patients.keep(session=session, patient_id=patient.id):
+        return None
+    if patient.status in (PatientStatus.UNREACHABLE, PatientStatus.DISCHARGED):
         return None
     await patients.set_status(session=session, patient_id=patient.id, status=PatientStatus.UNREACHABLE)
     await schedules.stop(session=session, patient_id=patient.id)

@@ -65,8 +65,15 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     user = update.effective_user
+    pressed_on = (query.message.chat_id, query.message.message_id) if isinstance(query.message, Message) else None
     changed = await services.desk.act(
-        alert_id=alert_id, action=action, by=user.id, name=user.full_name, now=now, opened_at=opened_at
+        alert_id=alert_id,
+        action=action,
+        by=user.id,
+        name=user.full_name,
+        now=now,
+        opened_at=opened_at,
+        pressed_on=pressed_on,
     )
     view = await services.desk.view(alert_id=alert_id, now=now)
     if changed is None and view is not None and opened_at not in (None, view.alert.opened_at):
@@ -76,12 +83,9 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         await query.answer(context.sender_text(update, "alerts.stale"))
         return
     if view is not None and isinstance(query.message, Message):
-        await show(query.message, context, view)
-        card = (view.alert.card_chat_id, view.alert.card_message_id)
-        if changed is not None and card != (query.message.chat_id, query.message.message_id):
-            # pressed in an admin's direct chat
-            await services.desk.refresh_card(alert_id=alert_id, patient_id=view.alert.patient_id, now=now)
+        await show(query.message, context, view)  # the staff chat's card, if pressed elsewhere: queued by act
     if changed is not None:
+        services.outbox_wake.set()
         await query.answer(context.sender_text(update, f"alerts.done.{DONE[action]}"))
         return
     # Someone else was quicker (two pressing at once, or a card not yet updated): say what they did,

@@ -31,25 +31,27 @@ async def reply_button(update: Update, context: DiaryContext) -> None:
     if patient is None or patient.id is None:
         await query.answer(t("staff.reply_no_patient"), show_alert=True)
         return
-    if not await services.replies.prompting(
-        update_id=update.update_id, chat_id=chat.id, staff_user_id=user.id, patient_id=patient.id, now=context.now
-    ):
-        await query.answer(t("staff.reply_hint"))  # the prompt went at an earlier try of this press
-        return
-    # ForceReply opens the reply field; in a group with privacy mode on, a reply to the bot's message is
-    # the one kind of message the bot receives, so the prompt is what staff answer.
-    prompt = await context.bot.send_message(
-        chat.id,
-        t("staff.reply_prompt", code=patient.code),
-        reply_markup=ForceReply(input_field_placeholder=shorten(t("staff.reply_placeholder", code=patient.code), 64)),
-        reply_to_message_id=query.message.message_id if isinstance(query.message, Message) else None,
-    )
-    await services.replies.prompted(
+
+    async def post() -> int:
+        # ForceReply opens the reply field; in a group with privacy mode on, a reply to the bot's message is
+        # the one kind of message the bot receives, so the prompt is what staff answer.
+        prompt = await context.bot.send_message(
+            chat.id,
+            t("staff.reply_prompt", code=patient.code),
+            reply_markup=ForceReply(
+                input_field_placeholder=shorten(t("staff.reply_placeholder", code=patient.code), 64)
+            ),
+            reply_to_message_id=query.message.message_id if isinstance(query.message, Message) else None,
+        )
+        return prompt.message_id
+
+    await services.replies.prompt(
+        update_id=update.update_id,
         chat_id=chat.id,
-        prompt_message_id=prompt.message_id,
         staff_user_id=user.id,
         patient_id=patient.id,
         now=context.now,
+        post=post,
     )
     await query.answer(t("staff.reply_hint"))
 
