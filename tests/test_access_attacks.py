@@ -343,11 +343,14 @@ async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_n
     opened it could /export the whole diary and /delete it for good at once: before the patient and staff,
     both told of the move, could take it back. For RELINK_HOLD_HOURS (72) after a record moves to another
     account, that account's /export and /delete wait, and say until when; the rest of the diary works. An
-    erasure confirmed before the record moved away and back is asked again, as one for another record."""
+    erasure confirmed before the record moved away and back is asked again, as one for another record, however
+    long after."""
     ana = SimulatedUser(diary.standin, 301, "Ana")
     await diary.enrol(ana, "P-0001")
     await complete_checkin(ana, "6")
     prompt = await ana.send("/delete")  # her Yes, left unpressed
+    assert prompt is not None
+    yes = dict(prompt.buttons)["Yes, erase everything"]
     token = await diary.invite("P-0001", relink=True)
     someone = SimulatedUser(diary.standin, 311, "Someone")
     await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
@@ -371,6 +374,8 @@ async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_n
     assert reply is not None and reply.document is None and "2026-11-24 10:00" in (reply.text or ""), reply
 
     diary.clock.advance(hours=72)
+    await ana.press(data=yes, message=prompt)  # her Yes from before the moves, days on: still about the old record
+    assert await account_of(diary, "P-0001") == ana.id, "asked again, not erased"
     reply = await ana.send("/export")
     assert reply is not None and reply.document_name == "diary.csv", reply
     reply = await ana.send("/delete")

@@ -359,6 +359,7 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
         staff_chat=context.services.staff_chat,
         staff_text=lambda code: catalog.text(catalog.default_language, "staff.erased_in_crisis", code=code),
         hold=_relink_hold(context),
+        asked_at=query.message.date if query.message is not None else None,
     )
     if not erased:
         log.info("an erasure confirmed for another record was not carried out (update %s)", update.update_id)

@@ -27,11 +27,13 @@ async def erase(
     staff_chat: StaffChat,
     staff_text: Callable[[str], str],
     hold: timedelta,
+    asked_at: datetime | None = None,
 ) -> bool:
     """False when there is no such patient (already erased), or it is no longer the record of the Telegram
     account that asked (a re-link moved it to another account while the request was on its way), or a
-    re-link moved it to that account less than `hold` ago (enrolment.held_until: confirmed before the
-    record moved away and back, the request was about the record as it was then).
+    re-link moved it to that account less than `hold` ago (enrolment.held_until), or since `asked_at`, when the
+    patient was asked to confirm (confirmed before the record moved away and back, however long ago, the
+    request was about the record as it was then).
 
     A crisis message stays open until staff resolve it (CLINICAL.md); erasure takes it, its card and
     the escalation to admins with the rest. So when one is open, the staff chat is told first, at once
@@ -44,6 +46,8 @@ async def erase(
         if patient is None or patient.telegram_user_id != telegram_user_id:
             return False
         if held_until(patient, now=now, hold=hold) is not None:
+            return False
+        if asked_at is not None and patient.moved_at is not None and asked_at < patient.moved_at:
             return False
         code = patient.code
         if await alerts.active(session=session, patient_id=patient_id, rule="crisis_text") is not None:
