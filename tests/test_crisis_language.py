@@ -2675,3 +2675,100 @@ def test_the_kinds_missed_by_the_eighth_held_out_set_are_heard(
 ) -> None:
     """Each kind the eighth held-out set found missing, beside the ordinary neighbour no pattern may catch."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A screening question answered no is quiet only as a question or a label ("?" or ":" after its words).
+        ("I'm suicidal, no sleep for 3 days", True),
+        ("Feeling suicidal. No meds are helping.", True),
+        ("I'm thinking of suicide, no other way out", True),
+        ("I self harm, no other way to cope", True),
+        ("I have thoughts of killing myself, no sleep, the pain is 10", True),
+        ("suicidal thoughts no pain relief", True),
+        ("I'm suicidal. No.", True),
+        ("estoy pensando en el suicidio, ¿o no?", True),
+        ("me quiero suicidar y nada", True),
+        ("me autolesiono, no dolor ya", True),
+        ("Q: thoughts of self harm? A: no.", False),
+        ("Self harm: no", False),
+        ("self harm thoughts: none. sleep: 4 hours", False),
+        ("Self harm: no. Suicidal thoughts: no. Sleep: 5", False),
+        ("Any thoughts of harming yourself this week? No.", False),
+        ("tengo ideas de suicidio? no, ninguna", False),
+        ("autolesiones: no. ideas de suicidio: ninguna. dolor: 6", False),
+        # An overdose judged unlikely, and suicide as the subject of a film: only as what is judged or told about.
+        ("I'm going to overdose tonight, it's very unlikely anyone will notice", True),
+        ("I will overdose and it is unlikely I'll be found", True),
+        ("I'm going to take an overdose tonight, it's very unlikely anyone will notice", True),
+        ("the pharmacist said an overdose on pregabalin is rare at my dose", False),
+        ("vi una película anoche y solo pienso en el suicidio", True),
+        ("desde que vi esa serie no dejo de pensar en el suicidio", True),
+        ("leí un artículo y ya solo pienso en el suicidio", True),
+        ("la peli trata del suicidio de una madre", False),
+        ("la tasa de suicidio en el SDRC es alta, dice el artículo", False),
+        # Ordinary words the eighth round's patterns caught, beside the crisis they were written for.
+        ("GP is considering OD dosing for the amitriptyline", False),
+        ("thinking about OD instead of BD for my pregabalin", False),
+        ("If the physio doesn't help I'm not sticking around, I'll go private", False),
+        ("If the treatment doesn't work, I'm not sticking around this clinic", False),
+        ("finished with existing meds, starting the new ones tomorrow", False),
+        ("I'm done with breathing exercises for today, they make me dizzy", False),
+        ("I'm done with existing pain meds, they don't work", False),
+        ("I'm done with existing", True),
+        ("I finally got up the courage to do it, booked the appointment!", False),
+        ("Got up the nerve to do it and called the pain clinic", False),
+        ("still working up the nerve", False),
+        ("I'm working up the courage to do it", True),
+        ("Is it safe to take all my tablets with alcohol tonight? It's my birthday", False),
+        ("all my gabapentin + the wine tonight", True),
+        ("My cats will be looked after when I'm not here, my neighbour is feeding them while I'm in hospital", False),
+        ("My cats will be looked after when I'm not here", True),
+        ("All sorted now, neighbour will feed the cats and I will see you on Monday for the infusion", False),
+        ("Everything's sorted. Cat's with mum, the will is in the drawer", True),
+        ("The appointment letter is on the table, time to go to physio", False),
+        ("The letter is on the table. Time to go.", True),
+        ("I haven't done the questionnaire yet, tonight I'll do it", False),
+        ("The MRI is on Friday, I'm doing it", False),
+        ("After the MRI on Friday I'm doing it", True),
+        ("Tonight I'll do it, it's decided", True),
+        ("Walked to the shops and back, game over for me", False),
+        ("it's game over for me", True),
+        ("Qué semana, no voy a llegar viva", False),
+        ("Esta semana tengo cuatro citas médicas, no voy a llegar viva", False),
+        ("cancelad la próxima infusión, no voy a llegar viva", True),
+        ("Hoy no puedo con la fisio, el lunes lo hago", False),
+        ("¿El cuestionario? Mañana lo hago", False),
+        ("el viernes después de la consulta lo hago, ya está decidido", True),
+        ("Las pastillas me las tomo todas, no te preocupes", False),
+        ("las pastillas me las tomo todas esta noche, no te preocupes", True),
+        ("Este verano me meto en el mar y no salgo", False),
+        ("me voy a meter en el mar y no voy a volver", True),
+    ],
+)
+def test_the_eighth_rounds_exceptions_are_narrow_and_its_patterns_spare_ordinary_words(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """An exception quiets its kind only (a form's "Self harm: no", a film about suicide, an overdose judged
+    unlikely), and a new pattern spares the ordinary words beside it (OD as once daily, a chore done tomorrow)."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [("Self harm: no", True), ("Self harm? no", True), ("self harm no", False), ("self harm. no", False)],
+)
+def test_a_colon_in_a_pattern_needs_a_question_or_a_label(text: str, matched: bool) -> None:
+    """':' stands where a "?" or ":" follows the words before it in the message as written."""
+    language = CrisisLanguage.from_yaml({"t.yaml": "crisis:\n  asked: 'harm : no'\n"})
+    assert language.matches(text) is matched
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [(": no", "':' must come after a required word"), ("harm !(a :)", "':' cannot be inside a '!'")],
+)
+def test_a_colon_out_of_place_is_refused(pattern: str, problem: str) -> None:
+    with pytest.raises(CrisisLanguageError, match=problem):
+        CrisisLanguage.from_yaml({"t.yaml": f"crisis:\n  asked: '{pattern}'\n"})

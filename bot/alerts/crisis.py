@@ -191,6 +191,23 @@ def clause_starts(text: str) -> list[int]:
     return starts if count == len(normalise(text).split()) else [0]
 
 
+# What ends a question or a label ("Self harm: no", "thoughts of ending your life? A: no"), for a pattern's ':'.
+_ASKED = re.compile("[?:\uff1f\uff1a]")
+
+
+def asked_ends(text: str) -> frozenset[int]:
+    """The numbers of the words of `text` (as normalise() reads them) that a "?" or ":" follows. None when the
+    pieces do not add up to the whole: a ':' then finds no question, and the pattern does not match."""
+    ends, count = set(), 0
+    pieces = _ASKED.split(text)
+    for piece in pieces[:-1]:
+        count += len(normalise(piece).split())
+        if count:
+            ends.add(count - 1)
+    count += len(normalise(pieces[-1]).split())
+    return frozenset(ends) if count == len(normalise(text).split()) else frozenset()
+
+
 def _as_letters(found: re.Match[str]) -> str:
     run = found.group()
     if _NUMBER_WITH_UNIT.fullmatch(run):
@@ -336,7 +353,12 @@ class _Start:
     pass
 
 
-_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End | _Start
+@dataclass(frozen=True)
+class _Asked:
+    """The words before it end a question or a label: a "?" or ":" follows them in the message as written."""
+
+
+_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End | _Start | _Asked
 
 
 @dataclass(frozen=True)
@@ -344,7 +366,7 @@ class _Sequence:
     elements: tuple[_Element, ...]
 
 
-_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$^])|([^\s(){}|?!$^~]+))")
+_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$^:])|([^\s(){}|?!$^~:]+))")
 
 
 class _Parser:
@@ -419,9 +441,13 @@ class _Parser:
                 if self.peek() not in ("word", "group", "("):
                     raise self.error("'!' must be followed by a word, a {group} or a (choice)")
                 node = self.atom(*self.take())
+                if _asks(node):
+                    raise self.error("':' cannot be inside a '!'")
                 # Before any word, "!{denied} want to be killed": the words that follow must not come just after
                 # x, which keeps "I don't want to be killed" ordinary while "want to be killed" alerts.
                 elements.append(_NotFollowedBy(node) if elements else _NotPrecededBy(node))
+            elif kind == ":":
+                elements.append(_Asked())
             elif kind == "?":
                 raise self.error("'?' must follow a word, a {group} or a (choice)")
             else:
@@ -456,6 +482,17 @@ class _Parser:
         if not words:
             raise self.error(f"{raw!r} has no letters or digits")
         return _Words(words, prefix)
+
+
+def _asks(node: _Words | _Choice | _Sequence) -> bool:
+    """Whether a ':' stands somewhere in `node`."""
+    if isinstance(node, _Words):
+        return False
+    if isinstance(node, _Choice):
+        return any(_asks(branch) for branch in node.branches)
+    return any(
+        isinstance(element, _Asked) or (isinstance(element, _Item) and _asks(element.node)) for element in node.elements
+    )
 
 
 @cache
@@ -555,10 +592,15 @@ def _sequence_regex(sequence: _Sequence) -> str:
             # Inside a choice ("(!your patient|he) wants to die"). Where a match starts the text before it is
             # a space or nothing: each reading is looked for as whole words just before that space.
             parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(_preceding(element)))
-        elif isinstance(element, _NotFollowedBy | _End):
+        elif isinstance(element, _NotFollowedBy | _End | _Asked):
             if not started:
-                raise CrisisLanguageError("'!' and '$' must come after a required word")
-            if isinstance(element, _End):
+                what = "':'" if isinstance(element, _Asked) else "'!' and '$'"
+                raise CrisisLanguageError(f"{what} must come after a required word")
+            if isinstance(element, _Asked):
+                # Where the words before it end; the match is kept only if a "?" or ":" follows them there
+                # (_Message.unasked): the normalised words no longer hold the punctuation.
+                parts.append("()")
+            elif isinstance(element, _End):
                 parts.append(r"(?!\s*\S)")
             else:
                 parts.append(r"(?!\S)(?! " + _regex(element.node) + r"(?!\S))")
@@ -744,6 +786,11 @@ class Pattern:
         return re.compile(self.expression)
 
     @cached_property
+    def asks(self) -> bool:
+        """Whether it has a ':': each ':' is an empty group of its expression, where the words before it end."""
+        return self.regex.groups > 0
+
+    @cached_property
     def before(self) -> re.Pattern[str] | None:
         return None if self.before_expression is None else re.compile(self.before_expression)
 
@@ -840,6 +887,7 @@ class _Message:
         self.text = text
         self.answering = answering
         self._clauses: list[int] | None = None
+        self._asked: frozenset[int] | None = None
         tokens = words.split(" ")
         try:
             known = [remembered[token] for token in tokens]  # usually every word has been read before
@@ -880,25 +928,39 @@ class _Message:
         # A shorter reading may still lie inside the clause ("I do. Not want..." is denied by "not").
         return found.start() >= begins or before.search(text, begins, start) is not None
 
-    def refused(self, pattern: Pattern, start: int) -> bool:
-        """Whether a match may not begin at `start`: it is denied, or it begins with a "no" answering a question."""
+    def unasked(self, pattern: Pattern, match: re.Match[str]) -> bool:
+        """Whether a ':' of the pattern stands where no "?" or ":" follows the words before it in the message."""
+        if not pattern.asks:
+            return False
+        if self._asked is None:
+            self._asked = asked_ends(self.text)
+        words = self.words
+        return any(
+            match.start(group) >= 0 and words.count(" ", 0, match.start(group)) not in self._asked
+            for group in range(1, pattern.regex.groups + 1)
+        )
+
+    def refused(self, pattern: Pattern, match: re.Match[str]) -> bool:
+        """Whether a match may not stand: it is denied, it begins with a "no" answering a question, or a ':' of the
+        pattern finds no question or label."""
+        start = match.start()
         if self.answering and self.words.count(" ", 0, start) in self.answering:
             return True
-        return self.denied(pattern, start)
+        return self.denied(pattern, start) or self.unasked(pattern, match)
 
     def _match_unrefused(self, pattern: Pattern, text: str, position: int) -> re.Match[str] | None:
         match = pattern.regex.match(text, position)
-        return None if match is None or self.refused(pattern, position) else match
+        return None if match is None or self.refused(pattern, match) else match
 
     def _search(self, pattern: Pattern) -> Iterator[re.Match[str]]:
         """Every match of a pattern tried at every word, as finditer, but a refused match does not hide one
         that begins inside it."""
-        if pattern.before is None and not self.answering:
+        if pattern.before is None and not self.answering and not pattern.asks:
             yield from pattern.regex.finditer(self.words)
             return
         position = 0
         while (match := pattern.regex.search(self.words, position)) is not None:
-            if self.refused(pattern, match.start()):
+            if self.refused(pattern, match):
                 position = match.start() + 1
             else:
                 yield match
@@ -914,7 +976,7 @@ class _Message:
             return list(self._search(pattern))
         at, text, offset = self.at, self.words, self.offset
         match_at: Callable[[str, int], re.Match[str] | None] = pattern.regex.match
-        if pattern.before is not None or self.answering:
+        if pattern.before is not None or self.answering or pattern.asks:
             match_at = partial(self._match_unrefused, pattern)
         found: list[re.Match[str]] = []
         if not pattern.needs:
