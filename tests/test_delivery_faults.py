@@ -1383,6 +1383,8 @@ async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
     lock went. It is posted once, whether the lock meets the press's note before the prompt is posted or its
     record after, and Sam's reply to it still reaches Ben."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    # The sender records the forwarded question too: done first, so the failures meet the press's writes.
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
     monkeypatch.setattr("bot.delivery.inbox.RETRY_AT_MOST", 0.1)  # each try of the press follows at once
     real = getattr(staff_chat_store, locked_at)
     tries: list[str] = []

@@ -233,6 +233,38 @@ async def test_a_refusal_heard_after_the_bot_is_back_in_the_staff_chat_holds_not
 
 
 @SQLITE_ONLY
+async def test_a_staff_chat_that_keeps_refusing_though_telegram_says_the_bot_is_in_it_is_told_to_the_admins(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram says the bot is in the group (or cannot say), yet refuses every message there: each was tried
+    again every five minutes for good, and no admin heard that staff were reading nothing. After a few tries
+    what is owed there waits, and the admins are told, as when the bot is out."""
+    real_send = OutboxSender._send
+
+    async def refused(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.chat_id == GROUP:
+            raise Forbidden("Forbidden: bot is not a member of the group chat")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", refused)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id])
+        ben.say("Is anyone reading this?")
+
+        def asked() -> int:
+            return len(diary.standin.sent("getChatMember", GROUP))
+
+        for _ in range(10):  # each refusal asks Telegram, and is tried again five minutes on; then the admins
+            if told_unwritable(ada):
+                break
+            before = asked()
+            await diary.wait_until(lambda: asked() > before or bool(told_unwritable(ada)))  # noqa: B023
+            diary.clock.advance(minutes=5)
+        await ada.wait_for(lambda: told_unwritable(ada) == 1)
+
+
+@SQLITE_ONLY
 async def test_a_reply_begun_in_the_supergroup_before_the_move_is_heard_wins(database_url: str, tmp_path: Path) -> None:
     """Telegram says a group moved in both chats, in either order: a staff member may press Reply in the
     supergroup before the move is recorded. Their newer reply stays; the move still happens."""

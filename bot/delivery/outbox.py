@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import ChatMember, ChatMemberRestricted, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
@@ -63,6 +63,9 @@ GIVE_UP_AFTER = timedelta(hours=1)
 GOING_THROUGH = timedelta(minutes=10)
 # The staff chat the admins were told the bot cannot post in (told once, until a message gets there again).
 UNWRITABLE_TOLD = "staff_chat_unwritable_told"
+# A refusal by the staff chat while Telegram says the bot is in it (or cannot say) is tried this many times
+# before what is owed there waits for an admin (_hold).
+_REFUSED_TRIES = 5
 
 
 async def tell_admins(
@@ -676,14 +679,15 @@ class OutboxSender:
 
         Unless the bot is back already: removed and added again as the row was on its way, with its return
         handled before the refusal, what is owed there would wait for good (nothing more tells of a return).
-        Telegram is asked; the row is tried again a little later."""
+        Telegram is asked; the row is tried again a little later, a few times (and when Telegram cannot say):
+        refused still, it waits and the admins are told."""
         assert row.id is not None
         async with self.database.session() as session:
             if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id != await self.staff_chat.current(session):
                 return False
-        if await self._in_group(row.chat_id):
+        if row.attempts < _REFUSED_TRIES and await self._in_group(row.chat_id) is not False:
             log.warning(
-                "outbox message %s: refused by the staff chat %s, which the bot is in again", row.id, row.chat_id
+                "outbox message %s: refused by the staff chat %s, which the bot may be in again", row.id, row.chat_id
             )
             await self._retry(row, after=self._backoff(row), error="refused as the bot was out of the staff chat")
             return True
@@ -699,14 +703,18 @@ class OutboxSender:
         )
         return True
 
-    async def _in_group(self, chat_id: int) -> bool:
-        """Whether Telegram says the bot is in the group now (False when it cannot say)."""
+    async def _in_group(self, chat_id: int) -> bool | None:
+        """Whether Telegram says the bot is in the group now (None when it cannot say)."""
         bot = self.application.bot
         try:
             member = await bot.get_chat_member(chat_id, bot.id)
+        except (Forbidden, BadRequest):
+            return False  # out of the group ("bot was kicked"), or the group is gone
         except TelegramError:
-            return False
-        return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED)
+            return None  # a timeout, Telegram's 5xx or 429
+        if isinstance(member, ChatMemberRestricted):
+            return member.is_member  # restricted, and removed: Telegram keeps the restrictions
+        return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
 
     async def _blocked(self, row: OutboxMessage) -> None:
         """The patient blocked the bot: stop their schedule until they /start again, and tell staff. The bot
