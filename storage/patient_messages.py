@@ -65,12 +65,13 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMes
 async def crisis_between(
     *, session: AsyncSession, patient_id: int, since: datetime, until: datetime
 ) -> PatientMessage | None:
-    """The newest of the patient's messages (typed, a caption, an edit) heard as crisis language, received from
-    `since` to `until`."""
+    """The newest of the patient's messages (typed, a caption, an edit; not a forward of someone else's) heard as
+    crisis language, received from `since` to `until`."""
     return await _one(
         session,
         MESSAGES.c.patient_id == patient_id,
         MESSAGES.c.crisis.is_(True),
+        MESSAGES.c.kind != "forwarded",
         MESSAGES.c.received_at >= since,
         MESSAGES.c.received_at <= until,
     )

@@ -293,6 +293,8 @@ def one_file(*crisis: str, not_crisis: tuple[str, ...] = (), words: str = "") ->
         (("!dont want to die",), "dont \u2014 want to die", True),
         (("!(do not|not) want to die",), "I do. Not want to die", False),  # "not" alone is in the clause
         (("!(dont|do not) want to die",), "I do not want to die.", False),
+        (("want to die &now",), "i want to die now", True),  # &: followed by, not part of the match
+        (("want to die &now",), "i want to die", False),
         (("^ tonight $",), "Tonight.", True),  # ^: the start of the message
         (("^ tonight $",), "see you tonight", False),
         (("^ (its|it is)? tonight $",), "it is tonight", True),
@@ -374,6 +376,8 @@ def test_a_folder_without_definitions_is_refused(tmp_path: Path) -> None:
         ("crisis:\n  broken:\n    - 'want ... die'\n", "has no letters or digits"),
         ("crisis:\n  broken:\n    - '$ want'\n", "must come after a required word"),
         ("crisis:\n  broken:\n    - 'want ^ die'\n", "'^' (the start of the message) must come first"),
+        ("crisis:\n  broken:\n    - 'ok (^ tonight|soon)'\n", "'^' (the start of the message) must begin the pattern"),
+        ("crisis:\n  broken:\n    - '&now die'\n", "'&' must follow words"),
     ],
 )
 def test_a_bad_pattern_is_refused_naming_the_file_and_the_pattern(tmp_path: Path, text: str, message: str) -> None:
@@ -438,7 +442,7 @@ def test_a_pattern_tried_before_the_exceptions_is_heard_where_an_exception_would
         ("it's done", True),
         ("tonight", True),
         ("I'm serious", True),
-        ("with the pills I saved", True),
+        ("with my pills", True),
         ("look after the dog", True),
         ("ya me las tomé", True),
         ("esta noche", True),
@@ -2682,6 +2686,11 @@ def test_the_kinds_missed_by_the_eighth_held_out_set_are_heard(
     [
         # A screening question answered no is quiet only as a question or a label ("?" or ":" after its words).
         ("I'm suicidal, no sleep for 3 days", True),
+        # A form answered "no" to one question and "yes" to the next: the next question is read ('&').
+        ("Self harm? No. Suicidal thoughts? Yes", True),
+        ("Self harm: no. Suicidal thoughts: yes, every day", True),
+        ("Autolesiones: no. Ideas de suicidio: sí, todos los días", True),
+        ("Self harm: no. Suicidal thoughts: no. Sleep: 5", False),
         ("Feeling suicidal. No meds are helping.", True),
         ("I'm thinking of suicide, no other way out", True),
         ("I self harm, no other way to cope", True),

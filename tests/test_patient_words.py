@@ -837,7 +837,22 @@ async def test_a_follow_up_after_a_crisis_caption_or_many_lines_is_a_crisis_card
     for n in range(21):
         await ben.send(f"line {n}")
     await crisis(diary, ben, "already took them")
-    assert len(cards(diary)) == 2
+    reply = ben.expect_reply()
+    ben.send_photo("tonight")  # a follow-up in a caption
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 3)
+    assert "already took them\ntonight" in (cards(diary)[-1].caption or "")
+
+    # A friend's words forwarded are no crisis of Ben's to follow up ("tonight" may be the friend's plan: staff
+    # have the forward's own card).
+    diary.clock.advance(minutes=31)
+    friend = {"type": "user", "sender_user": {"id": 555, "is_bot": False, "first_name": "Tom"}, "date": 1}
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "I am going to kill myself", forwarded=friend)
+    await reply
+    await diary.wait_until(lambda: len(cards(diary)) == 4)
+    reply = await ben.send("tonight")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
 
 
 @SQLITE_ONLY

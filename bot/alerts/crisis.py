@@ -339,6 +339,11 @@ class _NotFollowedBy:
 
 
 @dataclass(frozen=True)
+class _FollowedBy:
+    node: _Words | _Choice  # looked for just after the words before it, and not part of the match
+
+
+@dataclass(frozen=True)
 class _NotPrecededBy:
     node: _Words | _Choice  # plain words only: each of its readings is looked for just before
 
@@ -358,7 +363,8 @@ class _Asked:
     """The words before it end a question or a label: a "?" or ":" follows them in the message as written."""
 
 
-_Element = _Item | _Gap | _NotFollowedBy | _NotPrecededBy | _End | _Start | _Asked
+_Element = _Item | _Gap | _NotFollowedBy | _FollowedBy | _NotPrecededBy | _End | _Start | _Asked
+_START = r"(?<![\s\S])"  # '^' written out
 
 
 @dataclass(frozen=True)
@@ -366,7 +372,7 @@ class _Sequence:
     elements: tuple[_Element, ...]
 
 
-_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$^:])|([^\s(){}|?!$^~:]+))")
+_TOKEN = re.compile(r"\s*(?:\{\s*([^{}\s]*)\s*\}|(~\d*)|([()|?!$^:&])|([^\s(){}|?!$^~:&]+))")
 
 
 class _Parser:
@@ -446,6 +452,13 @@ class _Parser:
                 # Before any word, "!{denied} want to be killed": the words that follow must not come just after
                 # x, which keeps "I don't want to be killed" ordinary while "want to be killed" alerts.
                 elements.append(_NotFollowedBy(node) if elements else _NotPrecededBy(node))
+            elif kind == "&":
+                if not elements or self.peek() not in ("word", "group", "("):
+                    raise self.error("'&' must follow words and come before a word, a {group} or a (choice)")
+                node = self.atom(*self.take())
+                if _asks(node):
+                    raise self.error("':' cannot be inside a '&'")
+                elements.append(_FollowedBy(node))
             elif kind == ":":
                 elements.append(_Asked())
             elif kind == "?":
@@ -587,14 +600,14 @@ def _sequence_regex(sequence: _Sequence) -> str:
     started = False
     for element in sequence.elements:
         if isinstance(element, _Start):
-            parts.append(r"(?<![\s\S])")  # nothing before: a match is tried where a word starts, anywhere
+            parts.append(_START)  # nothing before: a match is tried where a word starts, anywhere
         elif isinstance(element, _NotPrecededBy):
             # Inside a choice ("(!your patient|he) wants to die"). Where a match starts the text before it is
             # a space or nothing: each reading is looked for as whole words just before that space.
             parts.extend(rf"(?<!(?<!\S){re.escape(text)} )" for text in sorted(_preceding(element)))
-        elif isinstance(element, _NotFollowedBy | _End | _Asked):
+        elif isinstance(element, _NotFollowedBy | _FollowedBy | _End | _Asked):
             if not started:
-                what = "':'" if isinstance(element, _Asked) else "'!' and '$'"
+                what = {_Asked: "':'", _FollowedBy: "'&'"}.get(type(element), "'!' and '$'")
                 raise CrisisLanguageError(f"{what} must come after a required word")
             if isinstance(element, _Asked):
                 # Where the words before it end; the match is kept only if a "?" or ":" follows them there
@@ -602,6 +615,8 @@ def _sequence_regex(sequence: _Sequence) -> str:
                 parts.append("()")
             elif isinstance(element, _End):
                 parts.append(r"(?!\s*\S)")
+            elif isinstance(element, _FollowedBy):
+                parts.append(r"(?!\S)(?= " + _regex(element.node) + r"(?!\S))")
             else:
                 parts.append(r"(?!\S)(?! " + _regex(element.node) + r"(?!\S))")
         elif isinstance(element, _Gap):
@@ -820,6 +835,9 @@ def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -
             length = len(readings[0])
             body = _Sequence(tree.elements[1:])
         regex = r"(?<!\S)" + _sequence_regex(body) + r"(?!\S)"
+        if regex.count(_START) > (1 if regex.startswith(r"(?<!\S)" + _START) else 0):
+            # In a choice or a word group after other words, it could never match.
+            raise CrisisLanguageError("'^' (the start of the message) must begin the pattern")
     except CrisisLanguageError as error:
         raise CrisisLanguageError(f"{source}: {section}.{name}: pattern {text!r}: {error}") from None
     starts = _starts(tree)

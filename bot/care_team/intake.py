@@ -140,6 +140,7 @@ SENTENCE_MESSAGES = 5
 # A typed message this soon after one heard as crisis language is read for the words that only then are
 # ("already took them", "tonight": the crisis patterns' follow_up section).
 FOLLOW_UP = timedelta(minutes=30)
+FOLLOWED_SHOWN = 200  # characters of the message followed up, shown above the follow-up
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -285,7 +286,12 @@ class Intake:
         caption = kept(caption)
         said = kept(as_sent(caption, origin))
         crisis = bool(said) and origin.read and self.crisis_language.matches(said)
+        read_as = said
         async with self.database.session() as session:
+            if said and not crisis and origin.forwarded is None:
+                followed = await self._following(session, patient.id, said, now)
+                if followed is not None:
+                    crisis, read_as = True, followed
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -327,7 +333,7 @@ class Intake:
                 )
             told = self._album_told(patient.id, album, now)
             if crisis:
-                await self._crisis(session, patient, said, stored, now, update_id, origin)
+                await self._crisis(session, patient, read_as, stored, now, update_id, origin)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
@@ -474,7 +480,12 @@ class Intake:
         heard = await patient_messages.crisis_between(
             session=session, patient_id=patient_id, since=at - FOLLOW_UP, until=at
         )
-        return None if heard is None else f"{heard.text}\n{text}"
+        if heard is None:
+            return None
+        # The card shows the passage around the crisis words it finds first: the earlier message's, so a long one
+        # is cut to its end, and the follow-up stays on the card.
+        earlier = heard.text if len(heard.text) <= FOLLOWED_SHOWN else "…" + heard.text[-FOLLOWED_SHOWN:]
+        return f"{earlier}\n{text}"
 
     async def _in_sentence(
         self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
