@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.diary import chart
 from storage import migrate
 from storage.database import Database
 from tests.harness import Diary, running_diary
@@ -103,6 +106,27 @@ async def _postgres_after_first_start(cluster: PostgresCluster) -> str:
             await database.dispose()
         _migrated_postgres.append(url.rsplit("/", 1)[1])
     return _migrated_postgres[0]
+
+
+def _drawn_once(render: Any) -> Any:
+    """`chart.render_png`, keeping what it drew for the same data, words and zone: the harness's clock starts
+    at one instant and its patients answer alike, so three alert cards in four repeat a chart an earlier test
+    drew (a sixth of an end-to-end test's time is drawing, 0.17 s a chart). Drawing depends on nothing else,
+    so each test still gets the very bytes it would have drawn; tests/test_charts.py draws what it checks."""
+    drawn: dict[str, bytes] = {}
+
+    def render_png(data: chart.ChartData, labels: Any, *, timezone: str) -> bytes:
+        key = hashlib.sha256(pickle.dumps((data, dict(labels), timezone))).hexdigest()
+        if key not in drawn:
+            if len(drawn) >= 200:  # a few megabytes at most
+                drawn.pop(next(iter(drawn)))
+            drawn[key] = render(data, labels, timezone=timezone)
+        return drawn[key]
+
+    return render_png
+
+
+chart.render_png = _drawn_once(chart.render_png)
 
 
 # -- which SQL each test runs on PostgreSQL (DIARY_RECORD_SQL=folder): to show that a flow tested on
