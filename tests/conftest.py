@@ -54,19 +54,23 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every storage and end-to-end test runs on SQLite and on a real PostgreSQL server."""
+    """Every storage and end-to-end test runs on SQLite and on a real PostgreSQL server. A running bot's
+    database, and that of a test marked `migrated` (whose fixtures migrate it before anything else), starts
+    as a first start of the bot leaves it; any other starts empty."""
+    migrated = "diary" in request.fixturenames or request.node.get_closest_marker("migrated") is not None
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'diary.db'}"
+        path = tmp_path / "diary.db"
+        if migrated:
+            await _as_after_first_start(path, request.getfixturevalue("tmp_path_factory"))
+        return SQLITE + str(path)
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    if "diary" in request.fixturenames:  # a running bot's database: as its first start leaves it
+    if migrated:
         return await cluster.create_database(template=await _postgres_after_first_start(cluster))
     return await cluster.create_database()
 
 
 @pytest.fixture
-async def diary(database_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Diary]:
-    if database_url.startswith(SQLITE):
-        await _as_after_first_start(Path(database_url.removeprefix(SQLITE)), tmp_path_factory)
+async def diary(database_url: str, tmp_path: Path) -> AsyncIterator[Diary]:
     async with running_diary(database_url, tmp_path / "files") as running:
         yield running
 
