@@ -57,7 +57,16 @@ def test_a_changed_pattern_file_is_compiled_again(tmp_path: Path) -> None:
     assert not crisis_cache.load(folder, tmp_path / "cache").matches("i want to vanish")
     files(tmp_path, PATTERNS.replace("want to die {end}", "want to vanish"))
     assert crisis_cache.load(folder, tmp_path / "cache").matches("i want to vanish")
-    assert len(list((tmp_path / "cache").glob("crisis-*.json"))) == 1, "the stale cache is removed"
+
+
+def test_the_newest_few_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crisis_cache, "KEEP", 2)
+    folder = files(tmp_path)
+    for word in ("vanish", "disappear", "go away"):
+        files(tmp_path, PATTERNS.replace("want to die {end}", f"want to {word}"))
+        crisis_cache.load(folder, tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("crisis-*.json"))) == 2
+    assert crisis_cache.load(folder, tmp_path / "cache").matches("i want to go away")
 
 
 def test_a_changed_compiler_compiles_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,7 @@ from bot.prompts import PROMPTS_DIR
 log = logging.getLogger(__name__)
 
 DEFAULT_DIRECTORY = PROMPTS_DIR / "crisis"
+KEEP = 8  # compiled sets of patterns kept, the newest first (2.6 MB each for the clinic's files)
 
 
 def cache_folder() -> Path | None:
@@ -83,9 +84,11 @@ def _save(path: Path, language: CrisisLanguage) -> None:
         with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".partial", delete=False) as handle:
             json.dump([_encode(p) for p in patterns], handle)
         os.replace(handle.name, path)
-        for other in path.parent.glob("crisis-*.json"):  # made from files or code since changed
-            if other != path:
-                other.unlink(missing_ok=True)
+        # Made from files or code since changed, beyond the newest few (several checkouts may share the
+        # folder, each with patterns of its own).
+        kept = sorted(path.parent.glob("crisis-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for other in kept[KEEP:]:
+            other.unlink(missing_ok=True)
     except OSError as error:
         log.warning("the compiled crisis patterns could not be kept (%s): the next start compiles them", error)
 
