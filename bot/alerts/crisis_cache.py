@@ -90,7 +90,8 @@ def _save(path: Path, language: CrisisLanguage) -> None:
         for other in kept[KEEP:]:
             other.unlink(missing_ok=True)
     except OSError as error:
-        log.warning("the compiled crisis patterns could not be kept (%s): the next start compiles them", error)
+        # A service user without a home folder of its own: each start compiles, as before the cache.
+        log.info("the compiled crisis patterns could not be kept (%s): the next start compiles them", error)
 
 
 def _encode(pattern: Pattern) -> dict[str, Any]:
