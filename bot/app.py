@@ -21,6 +21,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.alerts import crisis_cache
 from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
@@ -65,9 +66,9 @@ def utc_now() -> datetime:
 
 @cache
 def crisis_language() -> CrisisLanguage:
-    """The crisis patterns take a second to read: once per process (they are files that do not change
-    while the bot runs)."""
-    return CrisisLanguage.load()
+    """The crisis patterns take a second to compile: once per process (they are files that do not change
+    while the bot runs), and once for all processes while neither they nor the compiler change."""
+    return crisis_cache.load()
 
 
 def build_application(

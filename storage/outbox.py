@@ -11,6 +11,9 @@ from storage.models import OutboxMessage, Priority, table
 from storage.statuses import OWED, OutboxStatus
 
 OUTBOX = table(OutboxMessage)
+# The outbox once more, as the rows queued before the one claim_one takes: made once, because making it
+# (a copy of every column) was half the time of a claim, which every sender does twice a second.
+_BEFORE = OUTBOX.alias("before")
 # A message that failed this often for an unexplained reason (not the network) is given up and logged.
 MAX_ATTEMPTS = 8
 ABANDONED = "the sending process stopped during the request"  # a row's error after it was left `sending`
@@ -94,13 +97,12 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     # one after another): a row waits while one queued before it for the same chat, no less urgent, is
     # still owed and due or being tried (one scheduled for later, a snoozed check-in, does not hold it).
     # A crisis text goes before what was queued earlier and is less urgent.
-    before = OUTBOX.alias("before")
     waits_its_turn = exists().where(
-        before.c.chat_id == OUTBOX.c.chat_id,
-        before.c.id < OUTBOX.c.id,
-        before.c.priority <= OUTBOX.c.priority,
-        before.c.status.in_(OWED),
-        or_(before.c.not_before <= now, before.c.error.is_not(None)),
+        _BEFORE.c.chat_id == OUTBOX.c.chat_id,
+        _BEFORE.c.id < OUTBOX.c.id,
+        _BEFORE.c.priority <= OUTBOX.c.priority,
+        _BEFORE.c.status.in_(OWED),
+        or_(_BEFORE.c.not_before <= now, _BEFORE.c.error.is_not(None)),
     )
     due = (
         select(OUTBOX.c.id)

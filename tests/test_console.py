@@ -849,3 +849,7 @@ async def test_a_reply_from_the_record_reaches_the_patients_chat(database_url: s
 
         await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, one more is fine tonight.")
         assert [m.text for m in diary.standin.chat(ben.id)].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+# Their databases are migrated before anything else: a copy of one migrated once per worker (conftest.py).
+pytestmark = pytest.mark.migrated

@@ -526,3 +526,7 @@ async def test_bad_schedule_input_changes_nothing_and_keeps_what_was_typed(
     for name, value in form.items():
         assert f'name="{name}" value="{value}"' in page, "what was typed is still there"
     await unchanged(clinic, before)
+
+
+# Their databases are migrated before anything else: a copy of one migrated once per worker (conftest.py).
+pytestmark = pytest.mark.migrated

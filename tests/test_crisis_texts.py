@@ -46,3 +46,13 @@ def test_settings_refuse_a_language_without_crisis_text(tmp_path: Path) -> None:
     (tmp_path / "en.yaml").write_text("default: Call your local emergency number.\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"^CRISIS_TEXTS_DIR: .*no crisis text for es"):
         load_settings(_env_file=None, crisis_texts_dir=tmp_path)
+
+
+def test_the_texts_are_read_again_when_a_file_changes(tmp_path: Path) -> None:
+    (tmp_path / "en.yaml").write_text("default: Call for help.\n", encoding="utf-8")
+    first = CrisisTexts.load(tmp_path)
+    assert CrisisTexts.load(tmp_path) is first, "read once while the files stay as they are"
+    (tmp_path / "en.yaml").write_text("default: Call 112 for help.\n", encoding="utf-8")
+    assert CrisisTexts.load(tmp_path).text("en", None) == "Call 112 for help."
+    (tmp_path / "es.yaml").write_text("default: Llame al 112.\n", encoding="utf-8")
+    assert CrisisTexts.load(tmp_path).text("es", None) == "Llame al 112."

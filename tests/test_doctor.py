@@ -246,3 +246,7 @@ async def test_exit_1_when_a_check_fails_and_2_for_a_bad_configuration(installed
     rules.write_text("severe_pain:\n  consecutive: 0\n", encoding="utf-8")
     bad = await asyncio.to_thread(run_cli, "doctor", **env, RULES_FILE=str(rules))
     assert bad.returncode == 2 and "severe_pain.consecutive" in bad.stderr and bad.stdout == ""
+
+
+# Their databases are migrated before anything else: a copy of one migrated once per worker (conftest.py).
+pytestmark = pytest.mark.migrated

@@ -206,3 +206,7 @@ async def test_a_word_to_the_admins_queued_as_one_of_them_is_removed_does_not_re
     async with database.session() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
     assert [row.chat_id for row in rows] == [900]
+
+
+# Their databases are migrated before anything else: a copy of one migrated once per worker (conftest.py).
+pytestmark = pytest.mark.migrated

@@ -25,6 +25,7 @@ from bot.diary import cadences
 from bot.diary.checkins import this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
 from bot.diary.schedule_rules import InputError
+from bot.prompts import PROMPTS_DIR
 from bot.records import replay
 from bot.records.diary_csv import CsvError
 from bot.sandbox import SimulatedUser
@@ -87,6 +88,15 @@ def test_phq2_is_positive_from_3(first: int, second: int, band: str) -> None:
 def test_a_questionnaire_with_an_unanswered_item_has_no_score() -> None:
     assert QUESTIONNAIRES["phq2"].score({"phq_interest": "3"}) is None
     assert QUESTIONNAIRES.daily.score({"pain": "3"}) is None, "the daily diary is not scored"
+
+
+def test_a_questionnaire_is_read_again_when_its_file_changes(tmp_path: Path) -> None:
+    daily = (PROMPTS_DIR / "questionnaires" / "daily.yaml").read_text(encoding="utf-8")
+    (tmp_path / "daily.yaml").write_text(daily, encoding="utf-8")
+    first = Questionnaire.load("daily", tmp_path)
+    assert Questionnaire.load("daily", tmp_path) is first, "read once while the file stays as it is"
+    (tmp_path / "daily.yaml").write_text(daily.replace("id: pain", "id: ache", 1), encoding="utf-8")
+    assert Questionnaire.load("daily", tmp_path).items[0].id == "ache"
 
 
 def test_the_phq9_carries_the_phq2_items_and_item_9_is_its_crisis_item() -> None:

@@ -494,3 +494,7 @@ def test_the_report_file_is_named_by_code_and_the_clinics_day() -> None:
     late = datetime(2026, 11, 21, 23, 30, tzinfo=UTC)  # already the 22nd in Berlin
     assert report.filename("P-0012", late, ZONE) == "report-P-0012-2026-11-22.pdf"
     assert date(2026, 11, 22).isoformat() in report.filename("P-0012", late, ZONE)
+
+
+# Their databases are migrated before anything else: a copy of one migrated once per worker (conftest.py).
+pytestmark = pytest.mark.migrated

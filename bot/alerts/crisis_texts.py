@@ -8,7 +8,9 @@ named, or else the country of their time zone; a patient in Berlin is never give
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -27,8 +29,14 @@ class CrisisTexts:
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_CRISIS_TEXTS) -> CrisisTexts:
+        """Read once while the files stay as they are (their times and sizes): the settings check them, and
+        every application loads them."""
+        return _read(tuple(_stamped(path) for path in sorted(directory.glob("*.yaml"))))
+
+    @classmethod
+    def read(cls, paths: Iterable[Path]) -> CrisisTexts:
         texts: dict[str, tuple[str, dict[str, str]]] = {}
-        for path in sorted(directory.glob("*.yaml")):
+        for path in paths:
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except (OSError, yaml.YAMLError) as error:
@@ -58,3 +66,16 @@ class CrisisTexts:
         """The text for this language and country, else the language's default."""
         default, by_country = self.by_language[language]
         return by_country.get(country or "", default)
+
+
+def _stamped(path: Path) -> tuple[Path, int, int]:
+    try:
+        found = path.stat()
+    except OSError:  # gone meanwhile: reading it says so
+        return path, -1, -1
+    return path, found.st_mtime_ns, found.st_size
+
+
+@cache
+def _read(files: tuple[tuple[Path, int, int], ...]) -> CrisisTexts:
+    return CrisisTexts.read(path for path, _, _ in files)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,8 +93,9 @@ class Questionnaire:
 
     @classmethod
     def load(cls, name: str = DAILY, directory: Path = PROMPTS_DIR / "questionnaires") -> Questionnaire:
-        text = (directory / f"{name}.yaml").read_text(encoding="utf-8")
-        return cls.parse(yaml.load(text, Loader=FAST_YAML_LOADER))
+        path = directory / f"{name}.yaml"
+        found = path.stat()
+        return _read(path, found.st_mtime_ns, found.st_size)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Questionnaire:
@@ -217,6 +219,14 @@ class Questionnaire:
     def is_crisis_answer(self, item_id: str, value: str | None) -> bool:
         crisis = self.crisis_item
         return crisis is not None and crisis.item == item_id and value is not None and int(value) >= crisis.at_least
+
+
+@cache
+def _read(path: Path, modified: int, size: int) -> Questionnaire:
+    """Read once while the file stays as it is (its time and size): the settings, every application, alert
+    desk and console, and each scheduler tick of a test load the questionnaires. A questionnaire is
+    immutable, so one may be shared."""
+    return Questionnaire.parse(yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_YAML_LOADER))
 
 
 class Questionnaires(Mapping[str, Questionnaire]):

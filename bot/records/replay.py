@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.alerts import crisis_cache
 from bot.alerts.crisis import CrisisLanguage
 from bot.alerts.rules import RULE_NAMES, Rules
 from bot.alerts.trends import Finding, Infusion, Point, Scored, evaluate
@@ -122,7 +123,7 @@ def run(
     rows = read_diary(diary, progress=progress)
     given = read_infusions(infusions) if infusions else []
     scores = read_scores(questionnaires, Questionnaires.load()) if questionnaires else []
-    report, alerts = replay(rows, given, rules, CrisisLanguage.load(), scores)
+    report, alerts = replay(rows, given, rules, crisis_cache.load(), scores)
     partial = out.with_name(out.name + ".partial")
     write_alerts(partial, alerts)
     partial.replace(out)  # never a half-written alerts file
