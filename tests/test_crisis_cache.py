@@ -21,7 +21,7 @@ PATTERNS = (
 
 
 def patterns(language: CrisisLanguage) -> list[tuple[object, ...]]:
-    return [astuple(p) for p in (*language.not_crisis, *language.crisis_before_exceptions, *language.crisis)]
+    return [astuple(p) for p in language.patterns]
 
 
 def files(tmp_path: Path, text: str = PATTERNS) -> Path:
@@ -50,6 +50,9 @@ def test_the_clinics_patterns_read_back_are_the_patterns_compiled(
     assert patterns(read_back) == patterns(compiled)
     for text in ("I want to kill myself", "quiero morirme", "my friend said she wants to die", "k1ll mys3lf"):
         assert read_back.finding(text) == compiled.finding(text), text
+    sections = {p.section for p in read_back.patterns}
+    assert sections == {"crisis", "crisis_before_exceptions", "not_crisis", "follow_up"}, "every section kept"
+    assert read_back.follows_up("already took them") and read_back.follows_up("esta noche")
 
 
 def test_a_changed_pattern_file_is_compiled_again(tmp_path: Path) -> None:

@@ -1106,7 +1106,7 @@ class CrisisLanguage:
     """Decides whether a patient's text speaks of suicide or self-harm. Read once; `matches` is cheap."""
 
     def __init__(self, patterns: Iterable[Pattern]) -> None:
-        patterns = list(patterns)
+        self.patterns = patterns = list(patterns)  # every section's, in the order read (kept as compiled)
         self.crisis = [p for p in patterns if p.section == "crisis"]
         self.crisis_before_exceptions = [p for p in patterns if p.section == "crisis_before_exceptions"]
         self.not_crisis = [p for p in patterns if p.section == "not_crisis"]

@@ -77,7 +77,7 @@ def _key(files: list[Path]) -> str:
 
 
 def _save(path: Path, language: CrisisLanguage) -> None:
-    patterns = [*language.not_crisis, *language.crisis_before_exceptions, *language.crisis]
+    patterns = language.patterns  # every section's: one left out would be lost at the next start
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Written aside and renamed: a process starting meanwhile reads the whole file or none.
