@@ -90,6 +90,18 @@ def test_a_changed_compiler_compiles_again(tmp_path: Path, monkeypatch: pytest.M
     assert compiled == [folder]
 
 
+def test_a_cache_written_by_other_code_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the cache writes and reads back is code too: a set written before the follow-up section was kept
+    would have been read back without it."""
+    folder = files(tmp_path)
+    crisis_cache.load(folder, tmp_path / "cache")
+    changed = tmp_path / "crisis_cache.py"
+    changed.write_bytes(Path(crisis_cache.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(crisis_cache, "__file__", str(changed))
+    crisis_cache.load(folder, tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("crisis-*.json"))) == 2
+
+
 def test_a_pattern_file_read_back_decides_as_compiled(tmp_path: Path, no_compiling: None) -> None:
     """Every field survives the file, the opening '!' (its look-back) and the sections among them."""
     folder = files(tmp_path)

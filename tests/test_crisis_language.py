@@ -2688,6 +2688,8 @@ def test_the_kinds_missed_by_the_eighth_held_out_set_are_heard(
         ("I'm suicidal, no sleep for 3 days", True),
         # A form answered "no" to one question and "yes" to the next: the next question is read ('&').
         ("Self harm? No. Suicidal thoughts? Yes", True),
+        ("feeling suicidal :( no energy to fight it", True),  # the ":" of a face is no label
+        ("im suicidal :/ no sleep", True),
         ("Self harm: no. Suicidal thoughts: yes, every day", True),
         ("Autolesiones: no. Ideas de suicidio: sí, todos los días", True),
         ("Self harm: no. Suicidal thoughts: no. Sleep: 5", False),

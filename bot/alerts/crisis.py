@@ -192,7 +192,8 @@ def clause_starts(text: str) -> list[int]:
 
 
 # What ends a question or a label ("Self harm: no", "thoughts of ending your life? A: no"), for a pattern's ':'.
-_ASKED = re.compile("[?:\uff1f\uff1a]")
+# A "?" or ":" that ends a question or a label; not the ":" of a face ("so suicidal :( no sleep").
+_ASKED = re.compile(r"[?\uff1f]|[:\uff1a](?![-']?[()/\\|\[\]])")
 
 
 def asked_ends(text: str) -> frozenset[int]:

@@ -2,10 +2,11 @@
 a second at every start of the bot and of `replay`, reading the compiled patterns back a twentieth of it.
 
 The file is named by a hash of everything compiling depends on: the pattern files (their paths and bytes),
-the compiler (bot/alerts/crisis.py, which imports nothing else of ours that shapes a pattern), Python's
-version (its Unicode tables normalise the words) and PyYAML's. Any change is another name, so a cache
-made from other files or by another compiler is never read. Files whose patterns do not compile are never
-cached: loading them fails as it always did. A cache that cannot be read or written is compiled around.
+the compiler (bot/alerts/crisis.py, which imports nothing else of ours that shapes a pattern), this file
+(what it writes and reads back), Python's version (its Unicode tables normalise the words) and PyYAML's. Any
+change is another name, so a cache made from other files or by other code is never read. Files whose patterns
+do not compile are never cached: loading them fails as it always did. A cache that cannot be read or written is
+compiled around.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def load(directory: Path = DEFAULT_DIRECTORY, folder: Path | None = None) -> Cri
 
 def _key(files: list[Path]) -> str:
     digest = hashlib.sha256()
-    for part in (sys.version, yaml.__version__, Path(crisis.__file__).read_bytes()):
+    for part in (sys.version, yaml.__version__, Path(crisis.__file__).read_bytes(), Path(__file__).read_bytes()):
         digest.update(part if isinstance(part, bytes) else part.encode())
         digest.update(b"\0")
     for path in files:
@@ -82,7 +83,11 @@ def _save(path: Path, language: CrisisLanguage) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Written aside and renamed: a process starting meanwhile reads the whole file or none.
         with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".partial", delete=False) as handle:
-            json.dump([_encode(p) for p in patterns], handle)
+            try:
+                json.dump([_encode(p) for p in patterns], handle)
+            except BaseException:
+                Path(handle.name).unlink(missing_ok=True)  # a full disk leaves nothing behind
+                raise
         os.replace(handle.name, path)
         # Made from files or code since changed, beyond the newest few (several checkouts may share the
         # folder, each with patterns of its own).

@@ -66,6 +66,7 @@ UNWRITABLE_TOLD = "staff_chat_unwritable_told"
 # A refusal by the staff chat while Telegram says the bot is in it (or cannot say) is tried this many times
 # before what is owed there waits for an admin (_hold).
 _REFUSED_TRIES = 5
+_REFUSED_IN_THE_GROUP = "refused as the bot was out of the staff chat"
 
 
 async def tell_admins(
@@ -685,11 +686,13 @@ class OutboxSender:
         async with self.database.session() as session:
             if row.kind not in outbox.STAFF_CHAT_KINDS or row.chat_id != await self.staff_chat.current(session):
                 return False
-        if row.attempts < _REFUSED_TRIES and await self._in_group(row.chat_id) is not False:
+        # The first refusal is always looked into (the row may have failed before for other reasons); then a few.
+        first = row.error != _REFUSED_IN_THE_GROUP
+        if (first or row.attempts < _REFUSED_TRIES) and await self._in_group(row.chat_id) is not False:
             log.warning(
                 "outbox message %s: refused by the staff chat %s, which the bot may be in again", row.id, row.chat_id
             )
-            await self._retry(row, after=self._backoff(row), error="refused as the bot was out of the staff chat")
+            await self._retry(row, after=self._backoff(row), error=_REFUSED_IN_THE_GROUP)
             return True
         async with self.database.session() as session:
             await outbox.release(session=session, message_id=row.id)
