@@ -167,6 +167,9 @@ async def test_admin_sets_and_shows_a_schedule(diary: Diary) -> None:
     assert bad is not None and "'9am' is not a time" in (bad.text or "") and "/schedule P-0012" in (bad.text or "")
     unknown = await admin.send("/schedule P-9999")
     assert unknown is not None and unknown.text == "There is no patient with the code P-9999."
+    for command in ("/schedule", "/questionnaires"):  # a code too long to repeat whole is shortened, not a crash
+        unknown = await admin.send(f"{command} {'x' * 4100}")
+        assert unknown is not None and (unknown.text or "").startswith("There is no patient with the code xxx"), unknown
     refused = await ben.send("/schedule P-0012 10:00 mon-sun Europe/Berlin")
     assert refused is not None and "did not understand" in (refused.text or "")
     assert (await diary.schedule("P-0012")).times == "09:00,20:00"

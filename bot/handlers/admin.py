@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from bot import team
 from bot.access import Role
 from bot.diary import cadences
-from bot.diary.schedule_rules import InputError, parse_schedule_words
+from bot.diary.schedule_rules import InputError, parse_schedule_words, shown
 from bot.diary.scheduler import UnknownPatient
 from bot.handlers.context import DiaryContext
 from bot.handlers.menus import publish_menu_for
@@ -34,18 +34,18 @@ async def schedule_command(update: Update, context: DiaryContext) -> None:
     code, now = args[0], context.now
     try:
         if len(args) == 1:
-            shown = await services.scheduler.show(code=code, now=now)
-            if shown is None:
+            found = await services.scheduler.show(code=code, now=now)
+            if found is None:
                 await message.reply_text(context.sender_text(update, "admin.schedule_none", code=code))
                 return
-            rule, quiet, slots = shown
+            rule, quiet, slots = found
         else:
             rule, quiet = parse_schedule_words(args[1:])
             slots = await services.scheduler.set_schedule(
                 code=code, rule=rule, now=now, actor_id=update.effective_user.id, quiet_hours=quiet
             )
     except UnknownPatient:
-        await message.reply_text(context.sender_text(update, "admin.unknown_patient", code=code))
+        await message.reply_text(context.sender_text(update, "admin.unknown_patient", code=shown(code)))
         return
     except InputError as error:
         await message.reply_text(f"{text(error.key, **error.values)}\n{usage}")
@@ -74,7 +74,7 @@ async def questionnaires_command(update: Update, context: DiaryContext) -> None:
                 services.database, code=code, chosen=chosen, actor_id=update.effective_user.id, now=context.now
             )
     except UnknownPatient:
-        await message.reply_text(text("admin.unknown_patient", code=code))
+        await message.reply_text(text("admin.unknown_patient", code=shown(code)))
         return
     except InputError as error:
         await message.reply_text(f"{text(error.key, **error.values)}\n{text('admin.questionnaires_usage')}")
