@@ -294,6 +294,13 @@ class ErasedMeanwhile:
         self.diary, self.patient_id, self.telegram_user_id = diary, patient_id, telegram_user_id
         self.erasure: asyncio.Task[bool] | None = None
 
+    @classmethod
+    async def of(cls, diary: Diary, telegram_user_id: int, code: str = "P-0001") -> ErasedMeanwhile:
+        async with diary.database.session() as session:
+            patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        return cls(diary, patient.id, telegram_user_id)
+
     async def begin(self) -> None:
         if self.erasure is None:
             self.erasure = asyncio.create_task(self.diary.erase(self.patient_id, self.telegram_user_id))
@@ -325,10 +332,7 @@ async def test_an_erasure_while_a_staff_reply_is_queued_waits_for_it_instead_of_
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await sam.press("Reply", message=forwarded)
     prompt = staff_chat(diary)[-1]
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-    assert patient is not None and patient.id is not None
-    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    erasure = await ErasedMeanwhile.of(diary, ben.id)
     take_pending = staff_chat_store.take_pending
 
     async def erased_meanwhile(**kwargs: Any) -> int | None:
@@ -360,10 +364,7 @@ async def test_an_erasure_while_staff_mark_a_message_seen_waits_instead_of_deadl
         ben, sam = SimulatedUser(diary.standin, 301, "Ben"), await a_member(diary)
         await diary.enrol(ben)
         shown = await crisis(diary, ben, "i want to kill myself")
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-    assert patient is not None and patient.id is not None
-    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    erasure = await ErasedMeanwhile.of(diary, ben.id)
     mark_seen = patient_messages.mark_seen
 
     async def erased_meanwhile(**kwargs: Any) -> bool:
@@ -388,12 +389,9 @@ async def test_an_erasure_while_the_rules_update_a_card_waits_instead_of_deadloc
     each waited for the other, and PostgreSQL failed one of them. The rules keep Ben first, in the order an
     erasure takes him: the erasure waits, then erases all."""
     await a_card(diary)
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-    assert patient is not None and patient.id is not None
     diary.clock.advance(days=3)
     await with_history(diary, "P-0001", [3, 9, 9, 9, 9, 9])  # a new run of severe pain: the card's finding again
-    erasure = ErasedMeanwhile(diary, patient.id, 301)
+    erasure = await ErasedMeanwhile.of(diary, 301)
     refresh = alerts.refresh
 
     async def erased_meanwhile(**kwargs: Any) -> bool:
@@ -403,7 +401,7 @@ async def test_an_erasure_while_the_rules_update_a_card_waits_instead_of_deadloc
 
     monkeypatch.setattr(alerts, "refresh", erased_meanwhile)
     desk = AlertDesk.for_settings(diary.database, diary.settings)
-    assert await desk.evaluate(patient_id=patient.id, now=diary.clock()) == 1
+    assert await desk.evaluate(patient_id=erasure.patient_id, now=diary.clock()) == 1
     assert await erasure.erased()
     assert not deadlocks(caplog)
 
@@ -419,10 +417,7 @@ async def test_an_erasure_while_a_message_to_the_patient_finds_them_blocking_the
     in the order an erasure takes him: the erasure waits, then erases all."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-    assert patient is not None and patient.id is not None
-    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    erasure = await ErasedMeanwhile.of(diary, ben.id)
     finish = outbox.finish
 
     async def erased_meanwhile(**kwargs: Any) -> bool:
@@ -440,7 +435,7 @@ async def test_an_erasure_while_a_message_to_the_patient_finds_them_blocking_the
             kind="patient",
             chat_id=ben.id,
             text="Your care team: hello",
-            patient_id=patient.id,
+            patient_id=erasure.patient_id,
             now=diary.clock(),
         )
     await diary.wait_until(lambda: bool(ended))
@@ -460,10 +455,7 @@ async def test_an_erasure_while_the_check_ins_go_out_waits_instead_of_deadlockin
     with their schedules, skipping one an erasure holds: the erasure waits for it, then erases all."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-    assert patient is not None and patient.id is not None
-    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    erasure = await ErasedMeanwhile.of(diary, ben.id)
     advance_many = schedules.advance_many
 
     async def erased_meanwhile(**kwargs: Any) -> None:
@@ -488,10 +480,7 @@ async def test_an_erasure_while_an_admin_sets_the_patients_questionnaires_waits_
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     await cadences.set_cadences(diary.database, code="P-0001", chosen={"phq2": 14}, actor_id=900, now=diary.clock())
-    async with diary.database.session() as session:
-        patient = await patients.by_code(session=session, code="P-0001")
-    assert patient is not None and patient.id is not None
-    erasure = ErasedMeanwhile(diary, patient.id, ben.id)
+    erasure = await ErasedMeanwhile.of(diary, ben.id)
     execute = cadences_store.execute
 
     async def erased_meanwhile(session: Any, statement: Any, *args: Any) -> Any:
