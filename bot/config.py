@@ -47,8 +47,9 @@ class Settings(BaseModel):
     # Whether an invite still works after someone pressed "No, thank you" on its consent screen.
     invite_usable_after_decline: bool = False
     # After a re-link moves a record to another Telegram account, that account's /export and /delete wait
-    # this long (0: not at all): a link that reached the wrong hands cannot take the diary away or erase it
-    # before the patient and staff, both told of the move, can give it back. 72 hours spans a weekend.
+    # this long (0: not at all), and its /history shows only what was answered there: a link that reached
+    # the wrong hands cannot take the diary away, read it or erase it before the patient and staff, both
+    # told of the move, can give it back. 72 hours spans a weekend.
     relink_hold_hours: int = Field(default=72, ge=0, le=720)
     checkin_open_hours: int = Field(default=12, ge=1, le=48)
     # Questionnaires offered beside the daily diary on their own cadence (prompts/questionnaires/), comma

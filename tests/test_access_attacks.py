@@ -344,7 +344,7 @@ async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_n
     both told of the move, could take it back. For RELINK_HOLD_HOURS (72) after a record moves to another
     account, that account's /export and /delete wait, and say until when; the rest of the diary works. An
     erasure confirmed before the record moved away and back is asked again, as one for another record, however
-    long after."""
+    long after. Nor does that account's /history show what was answered before the move."""
     ana = SimulatedUser(diary.standin, 301, "Ana")
     await diary.enrol(ana, "P-0001")
     await complete_checkin(ana, "6")
@@ -360,8 +360,15 @@ async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_n
         reply = await someone.send(command)
         assert reply is not None and reply.document is None and reply.reply_markup is None, reply
         assert until in (reply.text or ""), reply
+    # Nor read: /history shows only what was answered on this account, and says from when the rest shows.
     reply = await someone.send("/history")
-    assert reply is not None and reply.photo is not None, "the rest of the diary works"
+    assert reply is not None and reply.photo is None and until in (reply.text or ""), reply
+    diary.clock.advance(minutes=5)
+    await complete_checkin(someone, "8")
+    reply = await someone.send("/history")
+    assert reply is not None and reply.photo is not None, "check-ins and the chart of them work"
+    assert "1 check-ins" in (reply.caption or "") and "lowest 8, highest 8" in (reply.caption or ""), reply.caption
+    assert until in (reply.caption or ""), reply.caption
 
     # An hour later staff give it back to Ana's account: held there too (it moved), and her old Yes erases nothing.
     diary.clock.advance(hours=1)
@@ -371,7 +378,7 @@ async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_n
     await ana.press("Yes, erase everything", message=prompt)
     assert await account_of(diary, "P-0001") == ana.id, "not erased"
     reply = await ana.send("/export")
-    assert reply is not None and reply.document is None and "2026-11-24 10:00" in (reply.text or ""), reply
+    assert reply is not None and reply.document is None and "2026-11-24 10:05" in (reply.text or ""), reply
 
     diary.clock.advance(hours=72)
     await ana.press(data=yes, message=prompt)  # her Yes from before the moves, days on: still about the old record

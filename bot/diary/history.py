@@ -44,11 +44,17 @@ class Recent:
     infusions: list[date]
 
 
-async def recent(database: Database, *, patient_id: int, now: datetime) -> Recent:
+async def recent(database: Database, *, patient_id: int, now: datetime, since: datetime | None = None) -> Recent:
+    """The chart's window, or only what came after `since` within it (the moment a re-link moved the
+    record to this account, while its hold lasts: whoever opened the link sees nothing from before)."""
+    start = now - chart.WINDOW if since is None else max(now - chart.WINDOW, since)
     async with database.session() as session:
-        entries = await checkins.diary_since(session=session, patient_id=patient_id, since=now - chart.WINDOW)
-        given = await infusions.since(session=session, patient_id=patient_id, since=(now - chart.WINDOW).date())
-    return Recent(entries, [day for day, _ in given])
+        entries = await checkins.diary_since(session=session, patient_id=patient_id, since=start)
+        given = await infusions.since(session=session, patient_id=patient_id, since=start.date())
+    if since is not None:
+        entries = [e for e in entries if e.started_at > since]
+    days = [day for day, _ in given if since is None or day > since.date()]
+    return Recent(entries, days)
 
 
 def chart_png(recent: Recent, *, text: Callable[..., str], daily: Questionnaire, timezone: str, now: datetime) -> bytes:

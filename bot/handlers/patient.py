@@ -238,10 +238,14 @@ async def history_command(update: Update, context: DiaryContext) -> None:
     patient, services = context.patient, context.services
     assert patient.id is not None
     now = context.now
-    recent = await history.recent(services.database, patient_id=patient.id, now=now)
+    # While a re-link's hold lasts, only what was answered on this account is shown (see _held).
+    held = enrolment.held_until(patient, now=now, hold=_relink_hold(context))
+    since = patient.moved_at if held is not None else None
+    recent = await history.recent(services.database, patient_id=patient.id, now=now, since=since)
     entries = recent.entries
+    until = context.text("history.held", until=local_when(held, patient.timezone)) if held is not None else ""
     if not any(e.answers for e in entries):
-        await update.effective_message.reply_text(context.text("history.empty"))
+        await update.effective_message.reply_text("\n".join(filter(None, [context.text("history.empty"), until])))
         return
     # Rendering takes tens of milliseconds of CPU: keep it off the event loop.
     png = await asyncio.to_thread(
@@ -266,6 +270,7 @@ async def history_command(update: Update, context: DiaryContext) -> None:
         mood_max=mood[1],
         mood_last=mood[2],
     )
+    caption = "\n".join(filter(None, [caption, until]))
     await update.effective_message.reply_photo(png, caption=caption, filename="diary.png")
 
 
