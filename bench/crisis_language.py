@@ -5,8 +5,8 @@
 Prints recall and false alarms per language on the labelled corpus the patterns were written with
 (tests/data/crisis_messages.tsv) and on the held-out sets (tests/data/crisis_heldout_*.tsv), written by
 people who never saw the patterns (each file's header gives the figure measured before the patterns saw
-it); then how long loading the patterns takes and how long one message takes to check (a corpus
-message, and a 4,000-character note).
+it), and false alarms on everyday messages (tests/data/crisis_everyday.tsv); then how long loading the
+patterns takes and how long one message takes to check (a corpus message, and a 4,000-character note).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def main() -> None:
     report("corpus (patterns tuned on)", corpus, language)
     for path in sorted(DATA.glob("crisis_heldout_*.tsv")):
         report(f"held out: {path.stem.removeprefix('crisis_heldout_')}", read(path), language)
+    report("everyday (ordinary only)", read(DATA / "crisis_everyday.tsv"), language)
 
     timings = []
     for _, _, text in corpus:

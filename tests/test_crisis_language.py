@@ -94,6 +94,17 @@ def test_recall_on_crisis_messages_and_false_alarms_on_ordinary_ones(
     )
 
 
+def test_everyday_messages_do_not_alarm(language: CrisisLanguage) -> None:
+    """What patients send day after day (scores, appointments, side effects, venting, thanks), written by people
+    who never saw the patterns: a false alarm here is a crisis text sent to a patient who wrote "bad night"."""
+    messages = read_corpus(DATA / "crisis_everyday.tsv")
+    assert len(messages) >= 700 and not any(m.crisis for m in messages)
+    alarms = [
+        f"  line {m.line}: {m.text} (by {language.finding(m.text)})" for m in messages if language.matches(m.text)
+    ]
+    assert len(alarms) <= len(messages) // 200, "\n".join(alarms)  # at most 1 in 200
+
+
 # -- reading a message: case, accents, invisible characters, apostrophes, punctuation
 
 
