@@ -2323,6 +2323,36 @@ def test_a_wish_to_die_told_through_the_crps_limb_is_heard(language: CrisisLangu
 @pytest.mark.parametrize(
     ("text", "crisis"),
     [
+        ("if they amputate I'm not hanging around", True),
+        ("if they amputate I won't hang around", True),
+        ("if they amputate im not gonna hang around, I've decided", True),
+        ("if it spreads to my other leg I won't be hanging around", True),
+        ("if they take my foot off I won't stick around", True),
+        ("if it reaches my face I'm not hanging around for that", True),
+        ("if the ketamine doesn't work I'm not hanging around", True),
+        ("it's my last chance, if it fails I won't hang around", True),
+        ("I'm not hanging around the waiting room", False),
+        ("I won't hang around after the appointment", False),
+        ("if they're running late I'm not hanging around", False),
+        ("if they amputate I'm not hanging around the hospital for weeks", False),
+        ("if it spreads I won't hang around waiting for a referral, I'll chase it", False),
+        ("If the physio doesn't help I'm not hanging around, I'll go private", False),
+        ("if the ketamine doesn't work I won't hang around this clinic", False),
+        ("if the ketamine doesn't work I won't hang around for the next round", False),
+    ],
+)
+def test_not_hanging_around_after_the_limbs_loss_or_a_failed_treatment_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """ "Hanging around" is a figure of speech the exceptions blank ("hanging around the house"), and it hid "if they
+    amputate I'm not hanging around": after such news, not staying around is not staying alive. A waiting room, an
+    appointment, a referral waited for and another clinic stay ordinary."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
         ("i told my daughter i cant go on and i meant it", True),
         ("said to my husband i cant do this anymore, i wasnt joking", True),
         ("told my son i wont be here by christmas and i meant it", True),
