@@ -465,6 +465,13 @@ def test_a_pattern_tried_before_the_exceptions_is_heard_where_an_exception_would
         ("thanks for everything, I feel safer now", False),
         ("my hand is purple again", False),
         ("vale, gracias", False),
+        # Read a second way, as crisis words are: digits and signs for letters, letters spelt out.
+        ("t0night", True),
+        ("d o n e", True),
+        ("alr3ady t00k th3m", True),
+        ("e s t a  n o c h e", True),
+        ("see you t0night", False),
+        ("b12 tonight?", False),
     ],
 )
 def test_words_that_follow_up_a_crisis_are_read_apart_from_the_crisis_patterns(
