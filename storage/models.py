@@ -298,7 +298,9 @@ class PatientMessage(SQLModel, table=True):
     digested_at: datetime | None = utc_column(nullable=True)
     update_id: int | None = Field(default=None, sa_type=BigInteger)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
-    kind: str = Field(default="text", max_length=16)  # text, forwarded (text), photo, voice, ..., or edit
+    # text, forwarded (text), photo, voice, ..., edit, or crisis_answer (a questionnaire's crisis answer, pressed)
+    kind: str = Field(default="text", max_length=16)
+    forwarded: bool = Field(default=False, sa_type=Boolean)  # from someone (a text, a photo...): not the patient's own
     # message: passed to the staff chat; note: a check-in's note; answer: a number typed at a question
     filed_as: str = Field(default="message", max_length=16)
     seen_by: int | None = Field(default=None, sa_type=BigInteger)

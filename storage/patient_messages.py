@@ -25,8 +25,10 @@ async def add(
     telegram_message_id: int | None = None,
     kind: str = "text",
     filed_as: str = "message",
+    forwarded: bool = False,
 ) -> int | None:
-    """Store what the patient sent; None when this update was stored before (it has taken effect)."""
+    """Store what the patient sent (`forwarded`: from someone, not their own words); None when this update was
+    stored before (it has taken effect)."""
     statement = (
         insert(session, MESSAGES)
         .values(
@@ -38,6 +40,7 @@ async def add(
             telegram_message_id=telegram_message_id,
             kind=kind,
             filed_as=filed_as,
+            forwarded=forwarded,
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(MESSAGES.c.id)
@@ -65,13 +68,13 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMes
 async def crisis_between(
     *, session: AsyncSession, patient_id: int, since: datetime, until: datetime
 ) -> PatientMessage | None:
-    """The newest of the patient's messages (typed, a caption, an edit; not a forward of someone else's) heard as
-    crisis language, received from `since` to `until`."""
+    """The newest of the patient's own messages (typed, a caption, an edit, a questionnaire's crisis answer; not a
+    forward, text or photo, of someone else's) heard as crisis language, received from `since` to `until`."""
     return await _one(
         session,
         MESSAGES.c.patient_id == patient_id,
         MESSAGES.c.crisis.is_(True),
-        MESSAGES.c.kind != "forwarded",
+        MESSAGES.c.forwarded.is_(False),
         MESSAGES.c.received_at >= since,
         MESSAGES.c.received_at <= until,
     )

@@ -476,6 +476,13 @@ def test_a_pattern_tried_before_the_exceptions_is_heard_where_an_exception_would
         ("thanks for everything, I feel safer now", False),
         ("my hand is purple again", False),
         ("vale, gracias", False),
+        # Read a second way, as crisis words are: digits and signs for letters, letters spelt out.
+        ("t0night", True),
+        ("d o n e", True),
+        ("alr3ady t00k th3m", True),
+        ("e s t a  n o c h e", True),
+        ("see you t0night", False),
+        ("b12 tonight?", False),
     ],
 )
 def test_words_that_follow_up_a_crisis_are_read_apart_from_the_crisis_patterns(
@@ -2328,6 +2335,36 @@ def test_a_relative_or_carer_writing_about_the_patient_is_heard(
 def test_a_wish_to_die_told_through_the_crps_limb_is_heard(language: CrisisLanguage, text: str, crisis: bool) -> None:
     """Amputation, the spread to another limb, a wheelchair: "if they amputate I'm gone". Weeks of rehab, a wheelchair
     feared and the surgeon's plan stay ordinary; "antes muerta que sencilla" is a song."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("if they amputate I'm not hanging around", True),
+        ("if they amputate I won't hang around", True),
+        ("if they amputate im not gonna hang around, I've decided", True),
+        ("if it spreads to my other leg I won't be hanging around", True),
+        ("if they take my foot off I won't stick around", True),
+        ("if it reaches my face I'm not hanging around for that", True),
+        ("if the ketamine doesn't work I'm not hanging around", True),
+        ("it's my last chance, if it fails I won't hang around", True),
+        ("I'm not hanging around the waiting room", False),
+        ("I won't hang around after the appointment", False),
+        ("if they're running late I'm not hanging around", False),
+        ("if they amputate I'm not hanging around the hospital for weeks", False),
+        ("if it spreads I won't hang around waiting for a referral, I'll chase it", False),
+        ("If the physio doesn't help I'm not hanging around, I'll go private", False),
+        ("if the ketamine doesn't work I won't hang around this clinic", False),
+        ("if the ketamine doesn't work I won't hang around for the next round", False),
+    ],
+)
+def test_not_hanging_around_after_the_limbs_loss_or_a_failed_treatment_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """ "Hanging around" is a figure of speech the exceptions blank ("hanging around the house"), and it hid "if they
+    amputate I'm not hanging around": after such news, not staying around is not staying alive. A waiting room, an
+    appointment, a referral waited for and another clinic stay ordinary."""
     assert language.matches(text) is crisis
 
 

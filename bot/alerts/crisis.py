@@ -1157,11 +1157,15 @@ class CrisisLanguage:
     def finding(self, text: str) -> Finding | None:
         """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None. A text
         that has letters typed as digits or signs, or spelt out one by one, is also read a second way."""
+        return self._read_twice(text, self._finding)
+
+    def _read_twice(self, text: str, find: Callable[[str, str, frozenset[int]], Finding | None]) -> Finding | None:
+        """What `find` finds in `text` (normalised, as written), or else in its second reading when it may hold more."""
         words = normalise(text)
-        found = self._finding(words, text)
+        found = find(words, text, frozenset())
         if found is None and self._worth_reading_again(text, words):
             second = second_reading(text, self._split)
-            found = self._finding(normalise(second), second, answering_noes(text, second))
+            found = find(normalise(second), second, answering_noes(text, second))
             if found is not None:
                 found = replace(found, read_as=second)
         return found
@@ -1203,7 +1207,7 @@ class CrisisLanguage:
             return False
         return not (self._keys_of(_squeeze(first)) and self._keys_of(_squeeze(second)))
 
-    def _finding(self, words: str, text: str, answering: frozenset[int] = frozenset()) -> Finding | None:
+    def _finding(self, words: str, text: str, answering: frozenset[int]) -> Finding | None:
         if not words:
             return None
         message = _Message(words, self._read_word, self._read, text, answering)
@@ -1231,13 +1235,22 @@ class CrisisLanguage:
     def follows_up(self, text: str) -> bool:
         """Whether `text` is crisis language when it comes just after a message heard as crisis language (the
         follow_up patterns, once the exceptions' words are blanked): "already took them", "tonight", "its
-        done" say nothing alone, and everything after "I want to overdose"."""
-        words = normalise(text)
-        if not words or not self.follow_up:
-            return False
-        message = _Message(words, self._read_word, self._read, text)
-        self._blank_exceptions(message, frozenset())
-        return self._first_match(self._follow_up_index, message) is not None
+        done" say nothing alone, and everything after "I want to overdose". Read a second way too, as for
+        `finding`: "t0night", "d o n e"."""
+        return self.follow_up_finding(text) is not None
+
+    def follow_up_finding(self, text: str) -> Finding | None:
+        """The first follow_up pattern that matches `text` (see `follows_up`), or None."""
+        if not self.follow_up:
+            return None
+        return self._read_twice(text, self._follow_up_finding)
+
+    def _follow_up_finding(self, words: str, text: str, answering: frozenset[int]) -> Finding | None:
+        if not words:
+            return None
+        message = _Message(words, self._read_word, self._read, text, answering)
+        self._blank_exceptions(message, answering)
+        return self._first_match(self._follow_up_index, message)
 
     @staticmethod
     def _first_match(index: _PatternIndex, message: _Message) -> Finding | None:

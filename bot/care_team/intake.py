@@ -19,7 +19,8 @@ from __future__ import annotations
 import enum
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,6 +73,44 @@ class Received:
 
 
 ALREADY = Received(None)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """Words read as crisis language: the patient's (`words`: a message, or it with the messages typed around it)
+    and, when they follow up a crisis, the message heard before them (`followed`, shown above them) and where in
+    `words` the words that follow it up stand (`focus`: what a card too small for all of them shows)."""
+
+    words: str
+    followed: str = ""
+    focus: tuple[int, int] | None = None
+
+    @property
+    def whole(self) -> str:
+        return f"{self.followed}\n{self.words}" if self.followed else self.words
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """A message typed near another: its words as they now read, whether it was heard as crisis language, its row."""
+
+    words: str
+    heard: bool
+    id: int
+
+
+@dataclass(frozen=True)
+class _Near:
+    """The messages typed just before and after one, in the order typed (Intake._typed_near)."""
+
+    before: list[_Typed] = field(default_factory=list)
+    after: list[_Typed] = field(default_factory=list)
+
+    def before_words(self, keep: Callable[[_Typed], bool] = lambda _: True) -> list[str]:
+        return [typed.words for typed in self.before if keep(typed)]
+
+    def after_words(self, keep: Callable[[_Typed], bool] = lambda _: True) -> list[str]:
+        return [typed.words for typed in self.after if keep(typed)]
 
 
 class Author(enum.StrEnum):
@@ -200,14 +239,14 @@ class Intake:
         assert patient.id is not None
         text = kept(as_sent(text, origin))
         crisis = origin.read and self.crisis_language.matches(text)
-        read_as = text
+        heard = Heard(text)
         async with self.database.session() as session:
             if not crisis and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
-                together = await self._in_context(session, patient.id, message_id, text, now)
+                together = await self._in_context(session, patient.id, message_id, text, now, typed_at=now)
                 if together is not None:
-                    crisis, read_as = True, together
+                    crisis, heard = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
             # within the day): the patient's correction is what staff and the check-in have, and this older
             # version is only kept. An edit from before this account was linked (a re-link) is of another
@@ -241,6 +280,7 @@ class Intake:
                 # Not read with what the patient types before and after it, as a sentence of theirs.
                 kind="forwarded" if origin.forwarded is not None else "text",
                 filed_as=filed_as,
+                forwarded=origin.forwarded is not None,
                 now=now,
             )
             if stored is None:
@@ -251,7 +291,7 @@ class Intake:
             elif waiting is not None:
                 state, completed = await self._note(session, patient, waiting, text, message_id, now)
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now, update_id, origin)
+                await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, self._origin_lines(origin) + text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
@@ -286,12 +326,12 @@ class Intake:
         caption = kept(caption)
         said = kept(as_sent(caption, origin))
         crisis = bool(said) and origin.read and self.crisis_language.matches(said)
-        read_as = said
+        heard = Heard(said)
         async with self.database.session() as session:
             if said and not crisis and origin.forwarded is None:
-                followed = await self._following(session, patient.id, said, now)
+                followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
                 if followed is not None:
-                    crisis, read_as = True, followed
+                    crisis, heard = True, followed
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -300,6 +340,8 @@ class Intake:
                 update_id=update_id,
                 telegram_message_id=message_id,
                 kind=kind,
+                # A friend's words forwarded are heard, but are no crisis of the patient's to follow up.
+                forwarded=origin.forwarded is not None,
                 now=now,
             )
             if stored is None:
@@ -333,7 +375,7 @@ class Intake:
                 )
             told = self._album_told(patient.id, album, now)
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now, update_id, origin)
+                await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
@@ -366,7 +408,7 @@ class Intake:
         caption = kept(text)
         text = kept(as_sent(text, origin))
         crisis = origin.read and self.crisis_language.matches(text)
-        read_as = text
+        heard = Heard(text)
         async with self.database.session() as session:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
@@ -380,12 +422,18 @@ class Intake:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-            if not crisis and first is not None and first.kind == "text":
+            if not crisis and origin.forwarded is None:
                 # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
                 # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
-                together = await self._in_context(session, patient.id, message_id, text, first.received_at)
+                # A caption is read alone. Words that follow up a crisis are news when the edit is made: an old
+                # message, or a photo's caption, edited into "already took them" just after "I want to overdose".
+                typed_at = first.received_at if first is not None and first.kind == "text" else None
+                first_id = first.id if first is not None else None
+                together = await self._in_context(
+                    session, patient.id, message_id, text, now, typed_at=typed_at, first_id=first_id
+                )
                 if together is not None:
-                    crisis, read_as = True, together
+                    crisis, heard = True, together
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
@@ -414,6 +462,7 @@ class Intake:
                 telegram_message_id=message_id,
                 kind="edit",
                 filed_as=FiledAs.ANSWER if corrected else FiledAs.NOTE if noted else FiledAs.MESSAGE,
+                forwarded=origin.forwarded is not None,
                 now=now,
             )
             if stored is None:
@@ -452,7 +501,7 @@ class Intake:
                     origin=origin,
                 )
             if crisis:
-                await self._crisis(session, patient, read_as, stored, now, update_id, origin)
+                await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif noted is None:
                 if media is None:
                     lines = self._origin_lines(origin)
@@ -461,39 +510,85 @@ class Intake:
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
     async def _in_context(
-        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
-    ) -> str | None:
-        """What `text` reads as crisis language with the messages typed around it (_in_sentence), or just after
-        one heard as crisis language (_following), or None."""
-        together = await self._in_sentence(session, patient_id, message_id, text, at)
-        if together is None:
-            together = await self._following(session, patient_id, text, at)
-        return together
+        self,
+        session: AsyncSession,
+        patient_id: int,
+        message_id: int,
+        text: str,
+        now: datetime,
+        *,
+        typed_at: datetime | None,
+        first_id: int | None = None,
+    ) -> Heard | None:
+        """What `text` reads as crisis language with the messages typed around it (_in_sentence), or as words that
+        follow up one heard as crisis language (_following), or None. `typed_at`: when the message was typed (None:
+        a caption, read alone); `now`: when it came or was edited; `first_id`: an edit's first version's row."""
+        near = _Near() if typed_at is None else await self._typed_near(session, patient_id, message_id, typed_at)
+        together = self._in_sentence(text, near)
+        if together is not None:
+            return Heard(together)
+        return await self._following(session, patient_id, text, now, near, first_id)
 
-    async def _following(self, session: AsyncSession, patient_id: int, text: str, at: datetime) -> str | None:
-        """The last message heard as crisis language within FOLLOW_UP before `text` (typed, a caption or an edit),
-        with `text` under it, when `text` follows it up ("already took them"): a crisis message of its own, with
-        its own card and escalation, even when staff acknowledged the first one. _in_sentence does not read across
-        such a message, whose words alone were heard: these words are news only after it."""
-        if not self.crisis_language.follows_up(text):
-            return None
+    async def _following(
+        self, session: AsyncSession, patient_id: int, text: str, now: datetime, near: _Near, first_id: int | None
+    ) -> Heard | None:
+        """`text` (with the messages typed next to it) under the last message heard as crisis language within
+        FOLLOW_UP before `now` (typed, a caption, an edit, a questionnaire's crisis answer), when it follows that up
+        ("already took them", or "already" and "took them"): a crisis message of its own, with its own card and
+        escalation, even when staff acknowledged the first one. _in_sentence does not read across such a message,
+        whose words alone were heard: these words are news only after it. Counted from `now`: an edit is news when
+        it is made."""
+        if not (near.before or near.after) and self._follow_up_in(text, [], []) is None:
+            return None  # most messages: no need to look for a crisis before them
         heard = await patient_messages.crisis_between(
-            session=session, patient_id=patient_id, since=at - FOLLOW_UP, until=at
+            session=session, patient_id=patient_id, since=now - FOLLOW_UP, until=now
         )
-        if heard is None:
+        if heard is None or heard.id is None:
             return None
-        # The card shows the passage around the crisis words it finds first: the earlier message's, so a long one
-        # is cut to its end, and the follow-up stays on the card.
+        # Not read across the message followed up: only with the messages typed on the same side of it as this one
+        # (an edit's, as its first version was).
+        heard_id = heard.id
+        after_heard = first_id is None or first_id > heard_id
+        before = near.before_words(lambda typed: (typed.id > heard_id) == after_heard)
+        after = near.after_words(lambda typed: (typed.id > heard_id) == after_heard)
+        focus = self._follow_up_in(text, before, after)
+        if focus is None:
+            return None
+        # The message followed up, cut to its end (where it led to these words), above them on the card.
         earlier = heard.text if len(heard.text) <= FOLLOWED_SHOWN else "…" + heard.text[-FOLLOWED_SHOWN:]
-        return f"{earlier}\n{text}"
+        return Heard("\n".join([*before, text, *after]), followed=earlier, focus=focus)
 
-    async def _in_sentence(
-        self, session: AsyncSession, patient_id: int, message_id: int, text: str, at: datetime
-    ) -> str | None:
-        """`text`, of the message `message_id` received `at`, read with the messages typed just before and after
-        it (within ONE_SENTENCE, each as it now reads, in the order typed), when together they are crisis
-        language: "i want", "to", "die". Not with one that was itself crisis language, nor across it: its
-        words were heard and its card shows them."""
+    def _follow_up_in(self, text: str, before: list[str], after: list[str]) -> tuple[int, int] | None:
+        """Where the words that follow up a crisis stand in `before`, `text` and `after` joined by line breaks: in
+        `text` alone, or with messages typed next to it (a text Telegram split, "already" sent before "took them",
+        "its" before "tonight"); None when nowhere. Never in the others alone: an old message edited just after a
+        crisis does not make its neighbour's "look after the dog while I'm at the infusion" news."""
+        language = self.crisis_language
+        for first in range(len(before), -1, -1):
+            for last in range(len(after) + 1):
+                run = "\n".join([*before[first:], text, *after[:last]])
+                found = language.follow_up_finding(run)
+                if found is None:
+                    continue
+                at = sum(len(words) + 1 for words in before[first:])  # where `text` stands in the run
+                begins, ends = language.span(run, found) or (at, at + len(text))
+                if begins <= at + len(text) and ends >= at:
+                    start = sum(len(words) + 1 for words in before[:first])  # where the run stands in them all
+                    return start + begins, start + ends
+        return None
+
+    def _in_sentence(self, text: str, near: _Near) -> str | None:
+        """`text` read with the messages typed just before and after it, when together they are crisis language:
+        "i want", "to", "die"."""
+        if not near.before and not near.after:
+            return None
+        together = "\n".join([*near.before_words(), text, *near.after_words()])
+        return together if self.crisis_language.matches(together) else None
+
+    async def _typed_near(self, session: AsyncSession, patient_id: int, message_id: int, at: datetime) -> _Near:
+        """The messages typed just before and after the message `message_id`, typed `at` (within ONE_SENTENCE, each as
+        it now reads, in the order typed). Not one that was itself crisis language, nor any across it: its words were
+        heard and its card shows them."""
         near = await patient_messages.typed_between(
             session=session, patient_id=patient_id, since=at - ONE_SENTENCE, until=at + ONE_SENTENCE, limit=20
         )
@@ -504,17 +599,14 @@ class Intake:
         )
         before = await self._as_now([m for n, m in numbered if n < message_id][-SENTENCE_MESSAGES:], session)
         after = await self._as_now([m for n, m in numbered if n > message_id][:SENTENCE_MESSAGES], session)
-        if any(heard for _, heard in before):
-            before = before[max(i for i, (_, heard) in enumerate(before) if heard) + 1 :]
-        if any(heard for _, heard in after):
-            after = after[: min(i for i, (_, heard) in enumerate(after) if heard)]
-        if not before and not after:
-            return None
-        together = "\n".join([*(words for words, _ in before), text, *(words for words, _ in after)])
-        return together if self.crisis_language.matches(together) else None
+        if any(typed.heard for typed in before):
+            before = before[max(i for i, typed in enumerate(before) if typed.heard) + 1 :]
+        if any(typed.heard for typed in after):
+            after = after[: min(i for i, typed in enumerate(after) if typed.heard)]
+        return _Near(before, after)
 
     @staticmethod
-    async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[tuple[str, bool]]:
+    async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[_Typed]:
         """Each message's words as they now read ("I want to kiss" may have been put right to "kill"), and
         whether it was heard as crisis language, as first sent or in an edit."""
         if not messages:
@@ -526,8 +618,9 @@ class Intake:
         )
         read = []
         for message in messages:
+            assert message.id is not None
             now_reads = latest.get(message.telegram_message_id or 0, message)
-            read.append((now_reads.text, message.crisis or now_reads.crisis))
+            read.append(_Typed(now_reads.text, message.crisis or now_reads.crisis, message.id))
         return read
 
     async def _corrected_answer(
@@ -645,7 +738,7 @@ class Intake:
         self,
         session: AsyncSession,
         patient: Patient,
-        text: str,
+        heard: Heard,
         stored: int,
         now: datetime,
         update_id: int,
@@ -660,8 +753,9 @@ class Intake:
         await self._crisis_text(session, patient, now, update_id)
         lines = self._origin_lines(origin)
         room = ON_CARD - units(lines)
+        text = heard.whole
         whole = units(text) <= room
-        details_message = lines + (text if whole else self._passage(text, room))
+        details_message = lines + (text if whole else self._passage(heard, room))
         await self.desk.file_crisis(
             session, patient_id=patient.id, message=details_message, patient_message_id=stored, now=now
         )
@@ -678,10 +772,16 @@ class Intake:
         else:
             await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
 
-    def _passage(self, text: str, room: int) -> str:
+    def _passage(self, heard: Heard, room: int) -> str:
         """What the card shows of a crisis message too long for it (`room` units): the passage around its crisis
         words (they may be in the middle of a long note), so that the card, and the admin it escalates to, show
-        why."""
+        why. A follow-up's: the message it follows up (cut to its end), then the passage around the words that
+        follow it up (they may be in the last part of a text Telegram split)."""
+        if heard.followed:
+            above = heard.followed + "\n"
+            focus = heard.focus or (0, len(heard.words))
+            return above + around(heard.words, *focus, room - units(above))
+        text = heard.words
         found = self.crisis_language.finding(text)
         where = self.crisis_language.span(text, found) if found is not None else None
         return shorten(text, room) if where is None else around(text, *where, room)
@@ -696,6 +796,19 @@ class Intake:
         answer = self._staff_text(scale_key) if item.scale and self._has(scale_key) else value
         await self._crisis_text(session, patient, now, update_id)
         message = self._staff_text("staff.crisis_answer", answer=answer)
+        # Kept as heard, as crisis words typed are, so that the half hour after it reads the patient's words for a
+        # follow-up ("already took them"). Filed as the answer it is: no message for the care team, the digest or
+        # the console's Messages (the questionnaire shows it).
+        await patient_messages.add(
+            session=session,
+            patient_id=patient.id,
+            text=message,
+            crisis=True,
+            update_id=update_id,
+            kind="crisis_answer",
+            filed_as=FiledAs.ANSWER,
+            now=now,
+        )
         await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=None, now=now)
         if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now
             await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)

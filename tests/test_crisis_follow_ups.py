@@ -1,0 +1,171 @@
+"""Words that follow up a crisis ("already took them", "tonight") are a crisis card of their own after every kind of
+crisis, counted from when they were written, read as crisis words are read, and shown whole: the real bot over HTTP
+against the stand-in.
+
+The window opens after a crisis answer pressed in the PHQ-9 as after crisis words typed, and not after a friend's
+crisis words forwarded in a photo's caption. An edit is counted from when it was made, a caption's edit too. A
+follow-up in disguise ("t0night", "d o n e") is heard. One typed in several messages, or in a text Telegram split,
+reaches staff whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.sandbox import SimulatedUser
+from storage.models import PatientMessage
+from tests.harness import SQLITE_ONLY, Diary, running_diary
+from tests.test_alerts import staff_chat
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, crisis
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
+
+
+@pytest.fixture
+async def diary(database_url: str, tmp_path: Path) -> AsyncIterator[Diary]:
+    """With the mood questionnaire offered after a check-in (the PHQ-9 follows a positive PHQ-2)."""
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as running:
+        yield running
+
+
+FRIEND = {"type": "user", "sender_user": {"id": 555, "is_bot": False, "first_name": "Tom"}, "date": 1}
+
+
+async def ordinary(user: SimulatedUser, text: str) -> None:
+    """The patient writes it; it is answered as an ordinary message, not with the crisis text."""
+    reply = await user.send(text)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), text
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_after_a_crisis_answer_pressed_in_the_phq9_is_a_crisis_card(diary: Diary) -> None:
+    """PHQ-9 item 9 answered "several days" by a button is a crisis, as typed words are: "already took them" five
+    minutes later is news, and staff see it with the answer it follows up."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    await answer_with_item_9_several_days(diary, ben, offer)
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    diary.clock.advance(minutes=5)
+    card = await crisis(diary, ben, "already took them")
+    assert "PHQ-9 question 9" in (card.caption or "") and "Several days" in (card.caption or "")
+    assert "already took them" in (card.caption or "")
+    diary.clock.advance(minutes=31)
+    await ordinary(ben, "tonight")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 2
+    async with diary.database.session() as session:
+        kept = select(PatientMessage.filed_as).where(PatientMessage.kind == "crisis_answer")
+        shown = (await session.exec(kept)).all()
+    assert list(shown) == ["answer"], "kept as the answer it is: not a message in the digest or the console"
+
+
+@SQLITE_ONLY
+async def test_no_window_after_a_phq9_whose_item_9_is_not_at_all(diary: Diary) -> None:
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    for answer in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 7:  # a positive PHQ-2, item 9 not at all
+        await ben.press(answer, message=diary.standin.messages[ben.id][offer.message_id])
+    await ordinary(ben, "already took them")
+    assert not await alerts(diary)
+
+
+@SQLITE_ONLY
+async def test_an_edit_into_a_follow_up_is_counted_from_the_edit(diary: Diary) -> None:
+    """A message sent long before the crisis, edited after it into a follow-up, is news as if sent then; so is a
+    photo's caption edited so. An edit more than half an hour after the crisis is ordinary, and so is one whose
+    neighbour, typed with it long before, holds words that would follow up a crisis."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ordinary(ben, "my knee is swollen")
+    old = [m for m in diary.standin.chat(ben.id) if m.text == "my knee is swollen"][-1]
+    await ordinary(ben, "the pills are ready at the pharmacy")
+    photo_reply = ben.expect_reply()
+    photo = ben.send_photo("the swelling")
+    await photo_reply
+    diary.clock.advance(minutes=45)
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    reply = await ben.edit(old, "my knee is very swollen")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+
+    reply = await ben.edit(old, "already took them")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    caption = cards(diary)[-1].caption or ""
+    assert "I want to overdose" in caption and "already took them" in caption
+
+    reply = await ben.edit_caption(photo, "tonight")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 3)
+    assert "already took them\ntonight" in (cards(diary)[-1].caption or "")
+
+    diary.clock.advance(minutes=31)
+    reply = await ben.edit(old, "took them")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
+
+
+async def test_a_friends_crisis_words_forwarded_in_a_caption_open_no_window(diary: Diary) -> None:
+    """A friend's photo forwarded with "I am going to kill myself" under it: heard (staff judge whose crisis it is,
+    on its own card), but "tonight" typed next is not Ben's follow-up of it. His own crisis caption still opens the
+    window. On SQLite and PostgreSQL: the forward is told apart in storage."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    photo = diary.standin.new_file("photo", 180_000)
+    diary.standin.user_media(ben.json, "photo", photo, caption="I am going to kill myself", forwarded=FRIEND)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    await ordinary(ben, "tonight")
+
+    diary.clock.advance(minutes=5)
+    reply = ben.expect_reply()
+    ben.send_photo("I am going to kill myself")
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    card = await crisis(diary, ben, "tonight")
+    assert "I am going to kill myself\ntonight" in (card.caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_in_disguise_is_heard(diary: Diary) -> None:
+    """Digits and signs for letters, letters spelt out: read a second way, as crisis words are."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ordinary(ben, "t0night")  # no crisis before: nothing to follow up
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    card = await crisis(diary, ben, "t0night")
+    assert "t0night" in (card.caption or "")
+    diary.clock.advance(minutes=5)
+    card = await crisis(diary, ben, "d o n e")
+    assert "t0night\nd o n e" in (card.caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_typed_in_several_messages_reaches_staff_whole(diary: Diary) -> None:
+    """ "already" and "took them" sent apart: the card shows both. A long text Telegram split in two, the follow-up
+    in its second part: the card shows the follow-up words, and the whole text follows it."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    await ordinary(ben, "already")
+    card = await crisis(diary, ben, "took them")
+    assert "I want to overdose\nalready\ntook them" in (card.caption or "")
+
+    diary.clock.advance(minutes=10)
+    first = " ".join(f"word{n}" for n in range(700))[:4000] + " and I"
+    await ordinary(ben, first)
+    card = await crisis(diary, ben, "have saved enough")  # "I have saved enough": across the two parts
+    caption = card.caption or ""
+    assert "took them" in caption and "and I\nhave saved enough" in caption, "the follow-up itself is on the card"
+    await diary.wait_until(lambda: any("Urgent: the whole message" in (m.text or "") for m in staff_chat(diary)))
+    whole = "".join(
+        (m.text or "").split(":\n", 1)[1] for m in staff_chat(diary) if "Urgent: the whole message" in (m.text or "")
+    )
+    assert f"{first}\nhave saved enough" in whole
