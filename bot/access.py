@@ -35,6 +35,10 @@ PATIENT_COMMANDS = (
 # The patient's commands that read the words typed after them ("/pause 7", "/callme about my infusion").
 # After any other, words are the patient's words to their care team ("/help my hand is purple").
 PATIENT_COMMANDS_WITH_WORDS = frozenset({"callme", "pause", "timezone"})
+# Of those, the one that passes its words on to staff ("/callme about my infusion"): words the patient quoted with
+# it from another chat go with them, as part of the request (a message of their own would be a second record of
+# the one update, which the request then took for handled before).
+PATIENT_COMMANDS_TO_STAFF = frozenset({"callme"})
 STAFF_COMMANDS = (
     "patients",
     "patient",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.alerts.crisis_texts import CrisisTextError, CrisisTexts
 from bot.config import ConfigurationError, load_settings
@@ -39,6 +40,20 @@ def test_a_text_file_without_a_default_or_with_a_bad_country_is_refused(tmp_path
         CrisisTexts.load(tmp_path)
     (tmp_path / "en.yaml").write_text("default: Call for help.\ncountries:\n  XY: Call 1.\n", encoding="utf-8")
     with pytest.raises(CrisisTextError, match=r"countries\.XY"):
+        CrisisTexts.load(tmp_path)
+
+
+def test_a_text_longer_than_one_telegram_message_is_refused(tmp_path: Path) -> None:
+    """Telegram refuses a message over 4,096 units: a clinic listing every line it knows would have had each
+    crisis text refused, and no patient in crisis told anything by the bot. Refused when read, naming where."""
+    lines = "".join(f"Line {n}: call 0800 111 0{n:03} 📞\n" for n in range(150))  # 📞 counts twice
+    (tmp_path / "en.yaml").write_text(
+        yaml.safe_dump({"default": "Call 112.", "countries": {"DE": lines}}, allow_unicode=True), encoding="utf-8"
+    )
+    with pytest.raises(CrisisTextError, match=r"en\.yaml: countries\.DE: .*4096"):
+        CrisisTexts.load(tmp_path)
+    (tmp_path / "en.yaml").write_text(yaml.safe_dump({"default": "Call 112. " * 410}), encoding="utf-8")
+    with pytest.raises(CrisisTextError, match=r"en\.yaml: default: .*4096"):
         CrisisTexts.load(tmp_path)
 
 

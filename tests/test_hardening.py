@@ -513,3 +513,19 @@ async def test_a_declined_invite_stays_usable_when_the_clinic_says_so(database_u
         await dee.send(f"/start {token}")
         await dee.press("I agree")
         assert await linked_to(diary, "P-0051") == 305
+
+
+async def test_a_server_clock_behind_telegrams_holds_back_no_crisis_text_card_or_reply(diary: Diary) -> None:
+    """Telegram dates a message by its own clock; this server's may be behind it (set back, or a board with
+    no real-time clock before time synchronisation). What a message brings is owed from the moment it is
+    handled: the crisis text, the card and a staff reply waited until this clock reached Telegram's date."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = await a_member(diary)
+    await diary.enrol(ben)
+    ahead = diary.clock() + timedelta(minutes=10)  # Telegram's clock; the test clock stands still
+    reply = await ben.send("I want to end it all", date=ahead, timeout=10)
+    assert reply is not None and "TelefonSeelsorge" in (reply.text or "")
+    await diary.wait_until(lambda: any((m.caption or "").startswith("🔴 URGENT") for m in staff_chat(diary)), 10)
+    card = next(m for m in staff_chat(diary) if (m.caption or "").startswith("🔴 URGENT"))
+    await sam.send("We will call you in five minutes.", chat_id=STAFF_CHAT, reply_to=card, date=ahead)
+    await ben.wait_for(lambda: "call you in five minutes" in (ben.last.text or ""), 10)

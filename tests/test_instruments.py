@@ -233,6 +233,30 @@ async def test_phq9_item_9_above_not_at_all_is_a_crisis_once_per_questionnaire(d
 
 
 @SQLITE_ONLY
+async def test_phq9_item_9_pressed_after_the_questionnaire_closed_is_still_a_crisis(diary: Diary) -> None:
+    """Ben reached item 9 in the evening and answered it the next morning, after the questionnaire had closed: he
+    was told it was closed, and his thoughts of self-harm reached no one. A crisis answer is never dropped: he
+    gets the crisis text and staff an urgent card; pressed again, nothing more."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+    diary.clock.advance(hours=13)
+    for _ in range(2):
+        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+    await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert card.caption is not None and card.caption.startswith("🔴 URGENT")
+    assert "PHQ-9 question 9" in card.caption and "Several days" in card.caption
+    await all_sent(diary)
+    (alert,) = await rows(diary, Alert)
+    assert (alert.rule, alert.status) == ("crisis_text", "open")
+    assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
+
+
+@SQLITE_ONLY
 async def test_a_negative_phq2_ends_and_is_not_offered_again_for_14_days(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

@@ -768,6 +768,24 @@ async def test_words_quoted_from_another_chat_reach_staff_and_are_read_for_crisi
 
 
 @SQLITE_ONLY
+async def test_callme_as_a_reply_in_another_chat_asks_staff_to_call_and_passes_the_quote_on(diary: Diary) -> None:
+    """Ben quotes his sister's "you should ask them to call you" from another chat and types /callme. The quote
+    was passed on as his message, stored under the update, and the request then found that update stored and
+    did nothing: no card, no word to Ben that anyone would call."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    sister = {"type": "user", "sender_user": {"id": 556, "is_bot": False, "first_name": "Ana"}, "date": 1}
+    diary.standin.user_message(ben.json, "/callme", quote="you should ask them to call you", elsewhere=sister)
+    await ben.wait_for(lambda: any("asked to contact you" in (m.text or "") for m in ben.messages))
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "The patient asks to be contacted" in (cards(diary)[0].caption or "")
+    await diary.wait_until(lambda: any("you should ask them" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "you should ask them") == (
+        "Message from P-0001:\n↪ In reply to someone else's message in another chat:\n> you should ask them to call you"
+    )
+
+
+@SQLITE_ONLY
 async def test_a_forwarded_message_reaches_staff_saying_whose_words_they_are(diary: Diary) -> None:
     """A forward reached staff, and a crisis card, as if Ben had written it: a friend's "I want to die" read as
     his own, a channel's photo as his. Staff see that it was forwarded and whose it was (never a name); the

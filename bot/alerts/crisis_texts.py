@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.care_team.text_limits import TEXT_LIMIT, units
 from bot.diary.places import countries
 from bot.prompts import DEFAULT_CRISIS_TEXTS
 
@@ -46,6 +47,7 @@ class CrisisTexts:
             default = str(data.get("default") or "").strip()
             if not default:
                 raise CrisisTextError(f"{path}: no `default` crisis text (for patients of any country)")
+            _fits(path, "default", default)
             by_country = data.get("countries") or {}
             if not isinstance(by_country, dict):
                 raise CrisisTextError(f"{path}: `countries` must map country codes to texts")
@@ -55,6 +57,7 @@ class CrisisTexts:
                     raise CrisisTextError(f"{path}: countries.{code}: not a two-letter country code such as DE")
                 if not str(text or "").strip():
                     raise CrisisTextError(f"{path}: countries.{code}: the text is empty")
+                _fits(path, f"countries.{code}", str(text).strip())
             texts[path.stem] = (default, {str(code): str(text).strip() for code, text in by_country.items()})
         return cls(texts)
 
@@ -66,6 +69,14 @@ class CrisisTexts:
         """The text for this language and country, else the language's default."""
         default, by_country = self.by_language[language]
         return by_country.get(country or "", default)
+
+
+def _fits(path: Path, where: str, text: str) -> None:
+    """The text goes to the patient as one message: longer than Telegram takes, every crisis text would be refused."""
+    if units(text) > TEXT_LIMIT:
+        raise CrisisTextError(
+            f"{path}: {where}: {units(text)} characters, more than a Telegram message holds ({TEXT_LIMIT}); shorten it"
+        )
 
 
 def _stamped(path: Path) -> tuple[Path, int, int]:

@@ -642,11 +642,14 @@ class Intake:
             return None
         return checkin, item_id, value
 
-    async def contact_request(self, *, patient: Patient, update_id: int, now: datetime, words: str = "") -> bool:
+    async def contact_request(
+        self, *, patient: Patient, update_id: int, now: datetime, words: str = "", origin: Origin = TYPED
+    ) -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
-        infusion") passed on as a message. False when this update was handled before."""
+        infusion") passed on as a message, with any quoted with it from another chat (`origin`, whose they were
+        said above them). False when this update was handled before."""
         assert patient.id is not None
-        words = kept(words).strip()
+        words = kept(as_sent(words.strip(), origin)).strip()
         async with self.database.session() as session:
             stored = await patient_messages.add(
                 session=session,
@@ -661,7 +664,7 @@ class Intake:
                 return False
             await self.desk.file_contact_request(session, patient_id=patient.id, patient_message_id=stored, now=now)
             if words:
-                await self._forward(session, patient, words, stored, "staff.message", now)
+                await self._forward(session, patient, self._origin_lines(origin) + words, stored, "staff.message", now)
             await self._tell(session, patient, "contact.requested", now)
         return True
 

@@ -40,6 +40,9 @@ CrisisAnswer = Callable[[AsyncSession, Patient, Item, str, datetime, int | None]
 
 class Refusal(enum.Enum):
     CLOSED = "closed"  # closed, someone else's, or unknown: the patient is told it is closed
+    # Closed, but the press was a crisis answer (PHQ-9 item 9 above "not at all"), heard all the same: the
+    # crisis text and an urgent card are owed.
+    CLOSED_CRISIS_HEARD = "closed, its crisis answer heard"
     INVALID = "invalid"  # a value outside the item's scale: forged or stale data
 
 
@@ -185,6 +188,12 @@ class CheckIns:
                 now=now,
             )
             if checkin is None:
+                if action is Action.ANSWER and item is not None and questionnaire.is_crisis_answer(item.id, value):
+                    # Item 9 reached in the evening and answered the next morning, after the questionnaire closed:
+                    # the answer moves it no further, but thoughts of self-harm are never dropped. Stored, so a
+                    # second press raises nothing new, as on an open one.
+                    await self._store_answer(session, patient, questionnaire, item, checkin_id, value, now, update_id)
+                    return Refusal.CLOSED_CRISIS_HEARD
                 return Refusal.CLOSED
             if action is Action.ANSWER:
                 assert item is not None

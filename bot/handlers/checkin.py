@@ -90,6 +90,8 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
     )
     if isinstance(outcome, Refusal):
         log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)
+        if outcome is Refusal.CLOSED_CRISIS_HEARD:
+            services.outbox_wake.set()  # the crisis text and card
         await query.answer(context.text("checkin.closed"))
         return
     if outcome.questionnaire.id != DAILY:

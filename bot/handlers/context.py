@@ -41,7 +41,12 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def from_update(cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]) -> DiaryContext:
         context = super().from_update(update, application)
         if isinstance(update, Update):
-            context._at = update_time(update, context.services.received_at)
+            at = update_time(update, context.services.received_at)
+            # Never later than this server's clock: Telegram dates a message by its own, which this one may be
+            # behind (set back, or a board without a real-time clock before time synchronisation). What the
+            # message brings is owed from the moment it is handled; dated later, the crisis text, its card and a
+            # staff reply waited in the outbox until this clock reached that date.
+            context._at = min(at, context.services.clock()) if at is not None else None
             user = update.effective_user
             context.sender_language_code = user.language_code if user else None
         return context

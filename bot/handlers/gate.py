@@ -174,7 +174,7 @@ def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Wo
     words = _words_after_command(text)
     if words and command not in access.COMMANDS:
         return _Words.INSTEAD
-    if origin.brought:
+    if origin.brought and command not in access.PATIENT_COMMANDS_TO_STAFF:
         return _Words.BESIDES
     # One word is taken for an argument the command does not read ("/history 30", "/language es", "/checkin
     # now"); a sentence is for the care team ("/help my hand is purple").

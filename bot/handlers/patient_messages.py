@@ -255,8 +255,10 @@ async def callme_command(update: Update, context: DiaryContext) -> None:
     message = update.message or update.edited_message  # None for the button
     parts = (typed(message) or "").split(maxsplit=1) if message is not None else []
     words = parts[1] if len(parts) == 2 else ""
+    # Words quoted with it from another chat ("Reply in another chat") go with the request, as the patient's.
+    origin = origin_of(message, context.bot.id) if message is not None else Origin()
     if await context.services.intake.contact_request(
-        patient=context.patient, update_id=update.update_id, now=context.now, words=words
+        patient=context.patient, update_id=update.update_id, now=context.now, words=words, origin=origin
     ):
         context.services.outbox_wake.set()
         log.info("patient %s asked to be contacted", context.patient.id)

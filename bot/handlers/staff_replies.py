@@ -109,7 +109,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         return True
     services.outbox_wake.set()
     log.info("staff %s replied to patient %s", user.id, patient.id)
-    # Queued all the same: unblocking the bot (without /start) lets it through.
+    # Queued all the same: it goes if the patient unblocks the bot before it is tried (a refusal is not tried again).
     blocked = patient.status == PatientStatus.UNREACHABLE
     said = await message.reply_text(
         t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
