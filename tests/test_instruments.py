@@ -219,17 +219,32 @@ async def test_phq9_item_9_above_not_at_all_is_a_crisis_once_per_questionnaire(d
     assert "PHQ-9 question 9" in card.caption and "Several days" in card.caption
     assert "Snooze 7 days" not in [label for label, _ in card.buttons]
 
-    # Back to item 9 and a higher answer, or the same press again: no second card.
-    shown = diary.standin.messages[ben.id][offer.message_id]
-    await ben.press("✏ Edit answers", message=shown)
-    for _ in range(8):
-        await ben.press("Skip ▶", message=diary.standin.messages[ben.id][offer.message_id])
-    await ben.press(MORE_THAN_HALF, message=diary.standin.messages[ben.id][offer.message_id])
+    # Sam acknowledges it. Ben goes back to item 9 and answers higher: he says more, and it is a card of its own
+    # with its own crisis text, not folded into the acknowledged one.
+    await sam.press("Acknowledge", message=card)
     await all_sent(diary)
-    (alert,) = await rows(diary, Alert)
-    assert (alert.rule, alert.tier, alert.status) == ("crisis_text", "urgent", "open")
-    assert alert.next_escalation_at is not None, "it escalates like a crisis message"
-    assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
+
+    async def back_to_item_9_and(answer: str) -> None:
+        await ben.press("✏ Edit answers", message=diary.standin.messages[ben.id][offer.message_id])
+        for _ in range(8):
+            await ben.press("Skip ▶", message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.press(answer, message=diary.standin.messages[ben.id][offer.message_id])
+        await all_sent(diary)
+
+    await back_to_item_9_and(MORE_THAN_HALF)
+    first, second = await rows(diary, Alert)
+    assert (first.status, second.rule, second.tier, second.status) == ("acknowledged", "crisis_text", "urgent", "open")
+    assert second.next_escalation_at is not None, "it escalates like a crisis message"
+    assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2
+    await diary.wait_until(lambda: sum(1 for m in staff_chat(diary) if m.photo) == 2)
+    newest = [m for m in staff_chat(diary) if m.photo][-1]
+    assert newest.caption is not None and "More than half the days" in newest.caption
+
+    # The same answer again, or a lower crisis answer: nothing new.
+    await back_to_item_9_and(f"✓ {MORE_THAN_HALF}")
+    await back_to_item_9_and(SEVERAL_DAYS)
+    assert len(await rows(diary, Alert)) == 2
+    assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2
 
 
 @SQLITE_ONLY

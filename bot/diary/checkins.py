@@ -216,12 +216,15 @@ class CheckIns:
         now: datetime,
         update_id: int | None = None,
     ) -> None:
-        """Store the answer; a crisis answer that was not one before (a repeated press, or changing one
-        crisis answer for another, raises nothing new) goes to the crisis path in the same transaction."""
+        """Store the answer; a crisis answer goes to the crisis path in the same transaction when it is new: not
+        a crisis answer before, or a higher one ("several days" changed to "nearly every day" says more, and
+        is a card of its own even after staff acknowledged the first). The same press again, or a lower
+        crisis answer, raises nothing new."""
         crisis = questionnaire.is_crisis_answer(item.id, value)
         before = (await checkins.answers(session=session, checkin_id=checkin_id)).get(item.id) if crisis else None
         await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item.id, value=value, now=now)
-        if crisis and not questionnaire.is_crisis_answer(item.id, before) and self.on_crisis_answer is not None:
+        new = not questionnaire.is_crisis_answer(item.id, before) or int(value) > int(before or 0)
+        if crisis and new and self.on_crisis_answer is not None:
             await self.on_crisis_answer(session, patient, item, value, now, update_id)
 
     async def _step_up(
