@@ -272,6 +272,33 @@ async def test_phq9_item_9_pressed_after_the_questionnaire_closed_is_still_a_cri
 
 
 @SQLITE_ONLY
+async def test_phq9_item_9_pressed_after_a_discharge_is_still_a_crisis(diary: Diary) -> None:
+    """Ben was discharged while his PHQ-9 stood open at item 9. A discharged patient's check-in buttons do nothing
+    ("your diary has ended"), and so his "Several days" reached no one, while his typed words would have. A crisis
+    answer is never dropped: he gets the crisis text and staff an urgent card; his other answers stay refused."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+    await sam.send("/discharge P-0001")
+    shown = diary.standin.messages[ben.id][offer.message_id]
+    await ben.press(NOT_AT_ALL, message=shown)
+    assert not any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages)
+    assert not await rows(diary, Alert), "an ordinary answer is refused as before"
+    await ben.press(SEVERAL_DAYS, message=shown)
+    await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert card.caption is not None and card.caption.startswith("🔴 URGENT") and "Several days" in card.caption
+    await all_sent(diary)
+    (alert,) = await rows(diary, Alert)
+    assert (alert.rule, alert.status) == ("crisis_text", "open")
+
+
+@SQLITE_ONLY
 async def test_a_negative_phq2_ends_and_is_not_offered_again_for_14_days(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

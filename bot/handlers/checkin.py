@@ -10,12 +10,29 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.diary.checkins import Action, CheckInState, Refusal
 from bot.diary.questionnaire import DAILY
 from bot.handlers.context import DiaryContext
-from bot.views.callback_data import parse_checkin
+from bot.views.callback_data import CheckInButton, parse_checkin
 from bot.views.checkin import render
 from bot.views.edits import edit
 from storage.checkins import ASKED_FOR
 
 log = logging.getLogger(__name__)
+
+
+def crisis_answer(context: DiaryContext, item: str, value: str | None) -> bool:
+    """Whether `value` for the item is a questionnaire's crisis answer (PHQ-9 item 9 above "not at all")."""
+    try:
+        return any(q.is_crisis_answer(item, value) for q in context.services.checkins.questionnaires.values())
+    except ValueError:  # not a number: no answer of a crisis item
+        return False
+
+
+def crisis_press(update: Update, context: DiaryContext) -> CheckInButton | None:
+    """The check-in button pressed, when it answers a crisis item with a crisis answer."""
+    query = update.callback_query
+    button = parse_checkin(query.data) if query is not None else None
+    if button is None or button.action is not Action.ANSWER or not crisis_answer(context, button.item, button.value):
+        return None
+    return button
 
 
 def _view(context: DiaryContext, state: CheckInState) -> tuple[str, InlineKeyboardMarkup]:

@@ -10,10 +10,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot.diary.checkins import Action
+from bot.handlers.checkin import crisis_answer, crisis_press
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import crisis_words
-from bot.views.callback_data import CheckInButton, parse_checkin
 from storage import checkins, patient_messages, patients
 from storage.text import clean
 
@@ -28,23 +27,6 @@ def _button_too_old(error: object) -> bool:
     )
 
 
-def _crisis_answer(context: DiaryContext, item: str, value: str | None) -> bool:
-    """Whether `value` for the item is a questionnaire's crisis answer (PHQ-9 item 9 above "not at all")."""
-    try:
-        return any(q.is_crisis_answer(item, value) for q in context.services.checkins.questionnaires.values())
-    except ValueError:  # not a number: no answer of a crisis item
-        return False
-
-
-def _crisis_press(update: Update, context: DiaryContext) -> CheckInButton | None:
-    """The check-in button pressed, when it answers a crisis item with a crisis answer."""
-    query = update.callback_query
-    button = parse_checkin(query.data) if query is not None else None
-    if button is None or button.action is not Action.ANSWER or not _crisis_answer(context, button.item, button.value):
-        return None
-    return button
-
-
 async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     """The crisis text when the words that failed speak of suicide or self-harm, or the button pressed
     answered a questionnaire's crisis item so: a patient in crisis must get it even when the diary could
@@ -52,7 +34,7 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     database can still say them, else the sender's language and the text for any country. True with the
     crisis text."""
     intake = context.services.intake
-    press = _crisis_press(update, context)
+    press = crisis_press(update, context)
     if press is None and update.callback_query is not None:
         # Any other press: the message it sits on is the bot's (a questionnaire's item 9 asks about being
         # better off dead, a card quotes a patient), not words this person wrote.
@@ -70,7 +52,7 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
                 stored = await patient_messages.stored_from(session=session, update_id=update.update_id)
             else:  # a crisis answer already stored for that item had its crisis text queued with it
                 answers = await checkins.answers(session=session, checkin_id=press.checkin_id)
-                stored = _crisis_answer(context, press.item, answers.get(press.item))
+                stored = crisis_answer(context, press.item, answers.get(press.item))
             patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)

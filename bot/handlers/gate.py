@@ -16,7 +16,7 @@ from bot import access
 from bot.access import Role
 from bot.care_team.intake import as_sent
 from bot.diary import enrolment
-from bot.handlers import patient, patient_messages, staff_replies
+from bot.handlers import checkin, patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
@@ -132,7 +132,13 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
             raise ApplicationHandlerStop
     if _allowed(update, context.roles, command):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
-        if discharged and not access.discharged_may(command, data if isinstance(data, str) else None):
+        # A crisis answer (PHQ-9 item 9) pressed on a questionnaire left open at the discharge is never dropped:
+        # the check-in takes it to the crisis path, as typed words of crisis reach staff.
+        if (
+            discharged
+            and not access.discharged_may(command, data if isinstance(data, str) else None)
+            and checkin.crisis_press(update, context) is None
+        ):
             await _tell(update, context.text("discharged"))
             raise ApplicationHandlerStop
         return
