@@ -1316,6 +1316,28 @@ def test_attempts_told_after_times_set_and_arrangements_for_after_are_heard(
         ("thinking about sui-cide", True),
         ("quiero mo rir", True),
         ("me quiero ma tar", True),
+        # A half that is a pattern word only as a piece of a hidden-letter spelling ("sui" of "sui*ide", "cid*" of
+        # "s*icide") is no word of its own: dictation splits "suicidio" as "sui cidio".
+        ("estoy pensando en el sui cidio", True),
+        ("thoughts of sui cidal stuff again", True),
+        # A first letter split off by dictation: "a cabar", "a horcarme".
+        ("voy a a cabar con mi vida", True),
+        ("me voy a a horcar esta noche", True),
+        ("going to take all my gaba pentin tonight", True),
+        ("quiero sui cidarme", True),
+        ("quiero a cabar con mi vida", True),
+        ("me quiero a horcar", True),
+        ("quiero qui tarme la vida", True),
+        ("me voy a tomar todas las pre gabalinas", True),
+        ("me quiero a ventar del puente", True),
+        ("quiero sui cidarme ya", True),
+        ("me quiero sui cidar", True),
+        ("quiero ma tarme esta noche", True),
+        ("estoy pensando en a horcarme", True),
+        ("me voy a tomar todas las gaba pentinas", True),
+        ("he pensado en el sui cidio muchas veces esta semana", True),
+        ("a cabar de llegar del hospital", False),
+        ("a lone walk on the beach today", False),
         ("I want to watch a live show", False),
         ("some one please bring my tablets", False),
         ("to day the pain is a 7", False),
@@ -2525,8 +2547,9 @@ def test_wanting_to_follow_someone_who_killed_themselves_is_heard(
         ("soy el marido de Ana, dice que se quiere matar", True),
         ("soy la hija, mi madre dice que se quiere morir", True),
         ("escribe su marido, dice que quiere morirse", True),
-        ("my mum keeps saying she wants to die", False),
-        ("mi madre dice que se quiere morir", False),
+        # A relative telling the patient's wish needs no introduction (relative_tells_the_wish).
+        ("my mum keeps saying she wants to die", True),
+        ("mi madre dice que se quiere morir", True),
         ("soy la hija, mi madre dice que no se quiere morir", False),
         ("her daughter here, mum keeps saying she wants to go home", False),
         ("her daughter here, mum says she doesnt want to die in hospital", False),
@@ -2547,7 +2570,9 @@ def test_a_relative_introducing_themselves_before_the_patients_wish_is_heard(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     """A relative's "her daughter here" makes the "she" who wants to die the patient, not someone she tells of: the
-    exception for someone else's wish does not apply. The patient telling of her own mother stays as it was."""
+    exception for someone else's wish does not apply. "My mum keeps saying she wants to die" is heard too: whoever
+    writes it, a parent, a spouse or a child wishing to die is worth a nurse's minute. Someone else's prognosis, a wish
+    of where to die and a denial stay ordinary."""
     assert language.matches(text) is crisis
 
 
@@ -2831,3 +2856,62 @@ def test_a_colon_in_a_pattern_needs_a_question_or_a_label(text: str, matched: bo
 def test_a_colon_out_of_place_is_refused(pattern: str, problem: str) -> None:
     with pytest.raises(CrisisLanguageError, match=problem):
         CrisisLanguage.from_yaml({"t.yaml": f"crisis:\n  asked: '{pattern}'\n"})
+
+
+# -- written after the ninth held-out set: each kind heard in phrasings of its own, its ordinary neighbours quiet
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Self-harm aimed at the CRPS limb.
+        ("held my bad hand on the gas ring until it blistered", True),
+        ("I keep whacking my foot with a mallet, it's the only thing that shuts it up", True),
+        ("going to break my own wrist so they have no choice but to amputate", True),
+        ("meto la mano mala en el fuego y la dejo ahí", True),
+        ("me la voy a serrar yo misma, la mano, ya no la aguanto", True),
+        ("burned my foot on the hob because I can't feel heat in it any more", False),
+        ("hit my hand with the hammer fixing the fence", False),
+        ("me di un martillazo en el dedo colgando el espejo", False),
+        # A relative telling the patient's wish or plan.
+        ("my husband keeps telling me he wants to end his life", True),
+        ("my daughter said last night she's planning to take all her tablets", True),
+        ("mi marido me dijo anoche que se va a pegar un tiro", True),
+        ("my dad always said he wanted to die in his sleep", False),
+        ("mum said he is going to die soon, grandad I mean, she's in bits", False),
+        ("mi madre dice que se va a morir de pena si no venís en Navidad", False),
+        # Preparations.
+        ("rehomed the budgie and wrote my will this week, all done", True),
+        ("no need to book the next infusion, I won't be around for it", True),
+        ("ya tienen casa nueva los gatos y hice el testamento", True),
+        ("rehomed the budgie because the new landlord says no pets", False),
+        ("no me reservéis la sesión del lunes, no voy a estar, tengo un entierro", False),
+        # Passive wishes with the relief after.
+        ("if a van knocked me down tomorrow I'd honestly be relieved", True),
+        ("si me diera un infarto esta noche me harían un favor", True),
+        ("I'd be relieved if the physio was moved to the afternoon", False),
+        # Learners' English and dictation.
+        ("I want to finish my life, the pain is every day", True),
+        ("my head tell me to kill me", True),
+        ("I want to finish my life in Spain and go home to Peru", False),
+        ("thinking about sue aside again", True),
+        # Spain's slang, means asked, a deed done, the last message, the roof.
+        ("me las piro de este mundo", True),
+        ("me voy a atiborrar de pastillas esta noche", True),
+        ("palmamos otra vez, vaya equipo", False),
+        ("how many pregabalin would stop my heart", True),
+        ("how many pregabalin can I take in a day", False),
+        ("sorry. I took everything", True),
+        ("I took everything back to the chemist", False),
+        ("it's my last text, thank you for everything", True),
+        ("estoy en la azotea y ya no puedo más", True),
+        ("estoy en la azotea tendiendo la ropa", False),
+    ],
+)
+def test_the_ninth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the ninth held-out set showed were not read at all, each in a phrasing of its own: the CRPS limb
+    harmed, a relative telling the wish, preparations, passive wishes with relief, learners' English, dictation, Spain's
+    slang, means asked, a deed done, the last message, the roof; beside the ordinary words they resemble."""
+    assert language.matches(text) is crisis

@@ -1181,7 +1181,7 @@ class CrisisLanguage:
         known = [self._read_word.get(word) or self._read(word) for word in plain]
         keys, prefixes = self._keys, self._prefixes
         for index, ((first, first_keys), (second, second_keys)) in enumerate(pairwise(known)):
-            if first_keys and second_keys:
+            if self._stands_alone(first_keys) and self._stands_alone(second_keys):
                 continue
             joined = first + second if first[-1:] != second[:1] else first + second[1:]
             if (joined in keys or (prefixes and joined.startswith(prefixes))) and self._split(
@@ -1199,13 +1199,24 @@ class CrisisLanguage:
     def _split(self, first: str, second: str) -> bool:
         """Whether two normalised words are one word the patterns look for, split by a space ("ki ll", "sui cide",
         "over dose"): together they make a pattern word, and at most one of them is one on its own. A letter alone
-        is left to the reading of words spelt out: "sh t all" is not "sh tall"."""
-        if len(first) < 2 or len(second) < 2 or not (first + second).isalpha():
+        is left to the reading of words spelt out ("sh t all" is not "sh tall"), but for a first letter that
+        dictation split off a longer word that is no pattern word: "a cabar" is "acabar", "a live" stays two."""
+        if not (first + second).isalpha() or len(second) < 2:
+            return False
+        if len(first) < 2 and (len(second) < 4 or self._keys_of(_squeeze(second))):
             return False
         joined = _squeeze(first + second)
         if joined in _COMMON or not (joined in self._keys or (self._prefixes and joined.startswith(self._prefixes))):
             return False
-        return not (self._keys_of(_squeeze(first)) and self._keys_of(_squeeze(second)))
+        alone = self._stands_alone
+        return not (alone(self._keys_of(_squeeze(first))) and alone(self._keys_of(_squeeze(second))))
+
+    @staticmethod
+    def _stands_alone(keys: tuple[str, ...]) -> bool:
+        """Whether a word with these pattern keys is a pattern word on its own, for _split: not when its only keys are
+        prefixes of three letters or fewer, the pieces of a spelling with a letter hidden behind a star ("cid*" of
+        "s*icide"), which any word beginning so has ("cidio" of "sui cidio")."""
+        return any(not key.endswith("*") or len(key) > 4 for key in keys)
 
     def _finding(self, words: str, text: str, answering: frozenset[int]) -> Finding | None:
         if not words:
