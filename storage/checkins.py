@@ -237,6 +237,12 @@ async def set_note_message(*, session: AsyncSession, checkin_id: int, message_id
     await execute(session, update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(note_message_id=message_id))
 
 
+async def lock(*, session: AsyncSession, checkin_id: int) -> None:
+    """Hold the check-in's row until the transaction ends, as move_to's UPDATE does for an open one (PostgreSQL;
+    SQLite writes one transaction at a time)."""
+    await execute(session, select(CHECKINS.c.id).where(CHECKINS.c.id == checkin_id).with_for_update())
+
+
 async def move_to(
     *, session: AsyncSession, checkin_id: int, patient_id: int, step: str | None, now: datetime
 ) -> CheckIn | None:

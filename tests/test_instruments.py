@@ -8,13 +8,15 @@ import asyncio
 import csv
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.alerts import digest
@@ -22,7 +24,7 @@ from bot.alerts.desk import AlertDesk
 from bot.alerts.rules import load_rules
 from bot.config import parse_instruments
 from bot.diary import cadences
-from bot.diary.checkins import this_evening
+from bot.diary.checkins import Action, CheckIns, this_evening
 from bot.diary.questionnaire import Questionnaire, Questionnaires
 from bot.diary.schedule_rules import InputError
 from bot.prompts import PROMPTS_DIR
@@ -30,12 +32,14 @@ from bot.records import replay
 from bot.records.diary_csv import CsvError
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
-from storage import audit
+from storage import audit, checkins, migrate
+from storage.database import Database
 from storage.models import Alert, Answer, CheckIn, OutboxMessage
 from tests.cli import run_cli
-from tests.harness import SQLITE_ONLY, Diary, running_diary
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent
+from tests.test_enrolment_races import NOW, accept, invite, meet_at
 
 QUESTIONNAIRES = Questionnaires.load()
 DAILY_ANSWERS = ["4", "The same", "The same", "Not swollen", "3 Okay"]
@@ -296,6 +300,113 @@ async def test_phq9_item_9_pressed_after_a_discharge_is_still_a_crisis(diary: Di
     await all_sent(diary)
     (alert,) = await rows(diary, Alert)
     assert (alert.rule, alert.status) == ("crisis_text", "open")
+
+
+@SQLITE_ONLY
+async def test_crisis_answers_tapped_down_and_up_on_a_closed_questionnaire_raise_one_crisis(diary: Diary) -> None:
+    """A closed questionnaire's message keeps item 9's buttons. Ben taps "Nearly every day" (a crisis), "More than
+    half the days", then "Nearly every day" again: nothing that was not said and carded, so no second crisis text
+    or card; and the lower tap does not rewrite the closed questionnaire the card staff act on quotes."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+    diary.clock.advance(hours=13)
+    shown = diary.standin.messages[ben.id][offer.message_id]
+    for label in [NEARLY_EVERY_DAY, MORE_THAN_HALF, NEARLY_EVERY_DAY]:
+        await ben.press(label, message=shown)
+    await all_sent(diary)
+    assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
+    assert len(await rows(diary, Alert)) == 1
+    assert {a.item: a.value for a in await diary.answers()}["phq_self_harm"] == "3"
+
+
+@SQLITE_ONLY
+async def test_a_higher_crisis_answer_whose_press_fails_gets_its_crisis_text_at_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 9 stands at "Several days" (its crisis text sent); Ben goes back and presses "Nearly every day" while
+    the answer cannot be written. The stored answer is a crisis answer, but a lower one: this press's crisis
+    text was not queued with it, so it goes at once from the error handler."""
+    real_upsert = checkins.upsert_answer
+    tries: list[str] = []
+
+    async def away(**values: Any) -> None:
+        if values.get("item") == "phq_self_harm" and values.get("value") == "3":
+            tries.append(values["value"])
+            raise OperationalError("INSERT INTO answer", {}, Exception("database is locked"))
+        await real_upsert(**values)
+
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6 + [SEVERAL_DAYS]:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1)
+        await ben.press("✏ Edit answers", message=diary.standin.messages[ben.id][offer.message_id])
+        for _ in range(8):
+            await ben.press("Skip ▶", message=diary.standin.messages[ben.id][offer.message_id])
+        monkeypatch.setattr(checkins, "upsert_answer", away)
+        try:
+            await ben.press(NEARLY_EVERY_DAY, message=diary.standin.messages[ben.id][offer.message_id], wait=False)
+            await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+        finally:
+            monkeypatch.undo()
+        assert tries, "the press failed as it should"
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
+async def test_a_crisis_answer_pressed_twice_at_once_is_one_crisis(database_url: str, closed: bool) -> None:
+    """Two presses of the same crisis answer side by side (two processes behind one webhook, a double tap): on an
+    open questionnaire move_to's UPDATE makes the second wait and see the first answer; on a closed one nothing
+    took the check-in's row, and each press took the answer for new: two crisis texts, two cards."""
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    try:
+        patient = await accept(database, await invite(database), 301)
+        async with database.session() as session:
+            checkin, _ = await checkins.create(
+                session=session,
+                patient_id=patient.id,
+                questionnaire="phq9",
+                local_date=NOW.date(),
+                slot="phq9",
+                started_at=NOW,
+                closes_at=NOW + timedelta(hours=12),
+                step="phq_self_harm",
+                chat_id=301,
+            )
+        heard: list[str] = []
+
+        async def on_crisis_answer(*args: Any) -> None:
+            heard.append(args[3])
+
+        flow = CheckIns(
+            database, Questionnaires.load(), open_for=timedelta(hours=12), on_crisis_answer=on_crisis_answer
+        )
+        now = NOW + timedelta(hours=13 if closed else 1)
+
+        async def press(update_id: int) -> Any:
+            assert checkin.id is not None
+            return await flow.act(
+                patient=patient,
+                checkin_id=checkin.id,
+                action=Action.ANSWER,
+                item_id="phq_self_harm",
+                value="3",
+                now=now,
+                update_id=update_id,
+            )
+
+        with pytest.MonkeyPatch.context() as patched:
+            meet_at(patched, checkins, "answers")
+            await asyncio.gather(press(1), press(2))
+        assert heard == ["3"]
+    finally:
+        await database.dispose()
 
 
 @SQLITE_ONLY

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.cadences import effective
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
-from storage import cadences, checkins, outbox, schedules
+from storage import cadences, checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
 from storage.statuses import CheckInStatus, PatientStatus
@@ -191,8 +191,17 @@ class CheckIns:
                 if action is Action.ANSWER and item is not None and questionnaire.is_crisis_answer(item.id, value):
                     # Item 9 reached in the evening and answered the next morning, after the questionnaire closed:
                     # the answer moves it no further, but thoughts of self-harm are never dropped. Stored, so a
-                    # second press raises nothing new, as on an open one.
-                    await self._store_answer(session, patient, questionnaire, item, checkin_id, value, now, update_id)
+                    # second press raises nothing new, as on an open one; only a higher answer is stored (the
+                    # buttons stay on a closed questionnaire: taps down and up again change nothing the card said).
+                    # Two presses at once make one crisis; the patient first, in an erasure's order (patients.keep).
+                    if not await patients.keep(session=session, patient_id=patient.id):
+                        return Refusal.CLOSED
+                    await checkins.lock(session=session, checkin_id=checkin_id)
+                    stored = (await checkins.answers(session=session, checkin_id=checkin_id)).get(item.id)
+                    if stored is None or int(value) > int(stored):
+                        await self._store_answer(
+                            session, patient, questionnaire, item, checkin_id, value, now, update_id
+                        )
                     return Refusal.CLOSED_CRISIS_HEARD
                 return Refusal.CLOSED
             if action is Action.ANSWER:

@@ -50,9 +50,10 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
         async with context.services.database.session() as session:
             if press is None:
                 stored = await patient_messages.stored_from(session=session, update_id=update.update_id)
-            else:  # a crisis answer already stored for that item had its crisis text queued with it
+            else:  # a crisis answer stored for that item, as high as this one, had its crisis text queued with it
                 answers = await checkins.answers(session=session, checkin_id=press.checkin_id)
-                stored = crisis_answer(context, press.item, answers.get(press.item))
+                before = answers.get(press.item)
+                stored = crisis_answer(context, press.item, before) and int(before or 0) >= int(press.value)
             patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
