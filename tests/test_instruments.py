@@ -251,19 +251,26 @@ async def test_phq9_item_9_above_not_at_all_is_a_crisis_once_per_questionnaire(d
     assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2
 
 
+async def closed_at_item_9(diary: Diary, user: SimulatedUser) -> ChatMessage:
+    """The PHQ-9 answered up to item 9 in the evening and closed by the next morning: its message, item 9's
+    buttons still on it (a closed questionnaire's message is not edited)."""
+    await diary.enrol(user)
+    offer = await offered(diary, user)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await user.press(label, message=diary.standin.messages[user.id][offer.message_id])
+    diary.clock.advance(hours=13)
+    return diary.standin.messages[user.id][offer.message_id]
+
+
 @SQLITE_ONLY
 async def test_phq9_item_9_pressed_after_the_questionnaire_closed_is_still_a_crisis(diary: Diary) -> None:
     """Ben reached item 9 in the evening and answered it the next morning, after the questionnaire had closed: he
     was told it was closed, and his thoughts of self-harm reached no one. A crisis answer is never dropped: he
     gets the crisis text and staff an urgent card; pressed again, nothing more."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
-    await diary.enrol(ben)
-    offer = await offered(diary, ben)
-    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
-        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
-    diary.clock.advance(hours=13)
+    shown = await closed_at_item_9(diary, ben)
     for _ in range(2):
-        await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.press(SEVERAL_DAYS, message=shown)
     await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
     await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
     card = next(m for m in staff_chat(diary) if m.photo)
@@ -308,12 +315,7 @@ async def test_crisis_answers_tapped_down_and_up_on_a_closed_questionnaire_raise
     half the days", then "Nearly every day" again: nothing that was not said and carded, so no second crisis text
     or card; and the lower tap does not rewrite the closed questionnaire the card staff act on quotes."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
-    await diary.enrol(ben)
-    offer = await offered(diary, ben)
-    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
-        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
-    diary.clock.advance(hours=13)
-    shown = diary.standin.messages[ben.id][offer.message_id]
+    shown = await closed_at_item_9(diary, ben)
     for label in [NEARLY_EVERY_DAY, MORE_THAN_HALF, NEARLY_EVERY_DAY]:
         await ben.press(label, message=shown)
     await all_sent(diary)
