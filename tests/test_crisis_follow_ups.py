@@ -3,9 +3,9 @@ crisis, counted from when they were written, read as crisis words are read, and 
 against the stand-in.
 
 The window opens after a crisis answer pressed in the PHQ-9 as after crisis words typed, and not after a friend's
-crisis words forwarded in a photo's caption. An edit is counted from when it was made, a caption's edit too. A
-follow-up in disguise ("t0night", "d o n e") is heard. One typed in several messages, or in a text Telegram split,
-reaches staff whole.
+crisis words forwarded in a photo's caption. An edit is counted from when it was made, a caption's edit too, or from
+when its message first came. A follow-up in disguise ("t0night", "d o n e") is heard. One typed in several messages,
+or in a text Telegram split, reaches staff whole; the messages are read together only near where they meet.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.alerts.crisis import CrisisLanguage, Finding
 from bot.sandbox import SimulatedUser
+from storage import patient_messages
 from storage.models import PatientMessage
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import staff_chat
@@ -107,6 +109,93 @@ async def test_an_edit_into_a_follow_up_is_counted_from_the_edit(diary: Diary) -
     reply = await ben.edit(old, "took them")
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
+
+
+@SQLITE_ONLY
+async def test_an_edit_of_a_message_typed_in_the_half_hour_is_heard_after_it(diary: Diary) -> None:
+    """ "ok", typed five minutes after the crisis, edited into "already took them" half an hour later: the message
+    came within the half hour, and its words are read as they now are. Counted from the edit alone, it was lost."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    await ordinary(ben, "ok")
+    ok = [m for m in diary.standin.chat(ben.id) if m.text == "ok"][-1]
+    diary.clock.advance(minutes=30)
+    reply = await ben.edit(ok, "already took them")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    assert "I want to overdose\nalready took them" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_an_ordinary_edit_beside_a_message_whose_words_cannot_be_placed_is_no_follow_up(diary: Diary) -> None:
+    """An old message's neighbour, typed with it long before the crisis, holds "look after my dog" and a "½", whose
+    words cannot be lined up with the text as written: where the follow-up stands is unknown, so it is not taken to be
+    in the edit ("my knee is very swollen"), which alone follows nothing up."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ordinary(ben, "my knee is swollen")
+    old = [m for m in diary.standin.chat(ben.id) if m.text == "my knee is swollen"][-1]
+    await ordinary(ben, "mum will look after my dog on Friday, I'm down to ½ a tablet")
+    diary.clock.advance(minutes=45)
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    reply = await ben.edit(old, "my knee is very swollen")
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
+
+
+@SQLITE_ONLY
+async def test_ordinary_chat_typed_close_together_needs_no_look_for_a_crisis(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages a minute apart, none with words that could follow a crisis up: the database is not asked for a crisis
+    before them."""
+    asked: list[object] = []
+    look = patient_messages.crisis_between
+
+    async def counted(**kwargs: object) -> object:
+        asked.append(kwargs)
+        return await look(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(patient_messages, "crisis_between", counted)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    for words in ["my knee hurts", "and my foot", "slept badly", "going to rest now"]:
+        await ordinary(ben, words)
+        diary.clock.advance(minutes=1)
+    assert asked == []
+
+
+@SQLITE_ONLY
+async def test_a_long_text_split_is_read_for_a_follow_up_only_where_its_parts_meet(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text Telegram split in three parts of 4,000 characters, within the half hour: each part is read alone, and
+    with its neighbours only near where they meet (a follow-up is a few words), not joined whole, many times over.
+    "and I" / "have saved enough", across two parts, is still heard."""
+    read: list[int] = []
+    find = CrisisLanguage.follow_up_finding
+
+    def measured(self: CrisisLanguage, text: str) -> Finding | None:
+        read.append(len(text))
+        return find(self, text)
+
+    monkeypatch.setattr(CrisisLanguage, "follow_up_finding", measured)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    filler = " ".join(f"word{n}" for n in range(700))[:3990]
+    await ordinary(ben, filler)
+    await ordinary(ben, filler + " and I")
+    read.clear()
+    card = await crisis(diary, ben, "have saved enough " + filler)
+    assert "and I\nhave saved enough" in (card.caption or "")
+    parts = sorted(read)
+    assert parts[-1] == len("have saved enough " + filler), "the part itself, read alone"
+    assert parts[-2] < 2000, f"with its neighbour, only the words near where they meet: {parts}"
 
 
 async def test_a_friends_crisis_words_forwarded_in_a_caption_open_no_window(diary: Diary) -> None:

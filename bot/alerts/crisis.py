@@ -147,6 +147,18 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A run of non-spaces holding two letters or digits or more ("self-harm", "don't", "k1ll"; not "I", "—" or the "d" of
+# "d o n e"), from where a space or the text begins.
+_WORDED_RUN = re.compile(r"(?<!\S)\S*?[^\W_]\S*?[^\W_]\S*")
+
+
+def word_runs(text: str) -> list[tuple[int, int]]:
+    """Where the runs of non-spaces of `text` that hold two letters or digits or more begin and end. Each is a word
+    or more as normalise() reads it, and at most two make one word of the second reading ("ki ll"; letters spelt out
+    one by one are not counted): twice as many runs as words hold at least those words, however `text` is read."""
+    return [found.span() for found in _WORDED_RUN.finditer(text)]
+
+
 # The second reading. Letters typed as a digit, a sign or a capital I inside a word ("k1ll", "mys3lf", "d!e",
 # "$uicide", "kiII"), and words spelt out a letter at a time ("k.i.l.l", "d i e", "m-o-r-i-r"). Each is read
 # as the word it stands for, in a copy of the text as long as the text, so that a finding still points at
@@ -321,6 +333,10 @@ class _Choice:
     @cached_property
     def longest(self) -> int:
         return max(_longest(branch) for branch in self.branches)
+
+    @cached_property
+    def reach(self) -> int:
+        return max(_reach(branch) for branch in self.branches)
 
 
 @dataclass(frozen=True)
@@ -767,6 +783,21 @@ def _longest(node: _Words | _Choice | _Sequence) -> int:
     )
 
 
+def _reach(node: _Words | _Choice | _Sequence) -> int:
+    """The most words a match can span together with the words its '!' and '&' look at before and after it."""
+    if isinstance(node, _Words):
+        return len(node.words)
+    if isinstance(node, _Choice):
+        return node.reach
+    words = 0
+    for element in node.elements:
+        if isinstance(element, _Item | _NotFollowedBy | _FollowedBy | _NotPrecededBy):
+            words += _reach(element.node)
+        elif isinstance(element, _Gap):
+            words += element.most
+    return words
+
+
 def _union(sets: Iterable[_Keys]) -> _Keys:
     union: set[str] = set()
     for words in sets:
@@ -790,6 +821,9 @@ class Pattern:
     # the match stands unless they are in its clause (_Message.denied). Their longest reading's length.
     before_expression: str | None = None
     before_length: int = 0
+    # The most words a match and the words its '!' and '&' look at span: what a text cut short must keep (worked out
+    # for the follow_up and not_crisis sections, whose reach is asked for; 0 in the others).
+    reach: int = 0
 
     def __str__(self) -> str:
         return f"{self.source}: {self.section}.{self.name}: {self.text}"
@@ -849,7 +883,9 @@ def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -
             key=lambda words: (starts is not None and words <= starts, _rarity_cost(words), sorted(words)),
         )
     )
-    return Pattern(source, section, name, text, regex, needs, starts, _longest(tree), before, length)
+    # Only a follow-up's reach, and an exception's that may blank its words, are asked for (follow_up_reach).
+    reach = _reach(tree) if section in ("follow_up", "not_crisis") else 0
+    return Pattern(source, section, name, text, regex, needs, starts, _longest(tree), before, length, reach)
 
 
 def _strings(source: str, where: str, value: object) -> list[str]:
@@ -1124,6 +1160,11 @@ class CrisisLanguage:
         self._crisis_index = _PatternIndex(self.crisis)
         self._before_exceptions_index = _PatternIndex(self.crisis_before_exceptions)
         self._follow_up_index = _PatternIndex(self.follow_up)
+        # Words typed apart are read for a follow-up only near where they meet (the care team's intake): as many words
+        # as a follow_up pattern spans with what it looks at around it, and before them an exception that may blank one.
+        self.follow_up_reach = max((p.reach for p in self.follow_up), default=0) + max(
+            (p.reach for p in self.not_crisis), default=0
+        )
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR / "crisis") -> CrisisLanguage:

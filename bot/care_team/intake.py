@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.crisis import CrisisLanguage
+from bot.alerts.crisis import CrisisLanguage, word_runs
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
@@ -428,9 +428,8 @@ class Intake:
                 # A caption is read alone. Words that follow up a crisis are news when the edit is made: an old
                 # message, or a photo's caption, edited into "already took them" just after "I want to overdose".
                 typed_at = first.received_at if first is not None and first.kind == "text" else None
-                first_id = first.id if first is not None else None
                 together = await self._in_context(
-                    session, patient.id, message_id, text, now, typed_at=typed_at, first_id=first_id
+                    session, patient.id, message_id, text, now, typed_at=typed_at, first=first
                 )
                 if together is not None:
                     crisis, heard = True, together
@@ -518,63 +517,116 @@ class Intake:
         now: datetime,
         *,
         typed_at: datetime | None,
-        first_id: int | None = None,
+        first: PatientMessage | None = None,
     ) -> Heard | None:
         """What `text` reads as crisis language with the messages typed around it (_in_sentence), or as words that
         follow up one heard as crisis language (_following), or None. `typed_at`: when the message was typed (None:
-        a caption, read alone); `now`: when it came or was edited; `first_id`: an edit's first version's row."""
+        a caption, read alone); `now`: when it came or was edited; `first`: an edit's first version."""
         near = _Near() if typed_at is None else await self._typed_near(session, patient_id, message_id, typed_at)
         together = self._in_sentence(text, near)
         if together is not None:
             return Heard(together)
-        return await self._following(session, patient_id, text, now, near, first_id)
+        return await self._following(session, patient_id, text, now, near, first)
 
     async def _following(
-        self, session: AsyncSession, patient_id: int, text: str, now: datetime, near: _Near, first_id: int | None
+        self,
+        session: AsyncSession,
+        patient_id: int,
+        text: str,
+        now: datetime,
+        near: _Near,
+        first: PatientMessage | None,
     ) -> Heard | None:
         """`text` (with the messages typed next to it) under the last message heard as crisis language within
         FOLLOW_UP before `now` (typed, a caption, an edit, a questionnaire's crisis answer), when it follows that up
         ("already took them", or "already" and "took them"): a crisis message of its own, with its own card and
         escalation, even when staff acknowledged the first one. _in_sentence does not read across such a message,
         whose words alone were heard: these words are news only after it. Counted from `now`: an edit is news when
-        it is made."""
-        if not (near.before or near.after) and self._follow_up_in(text, [], []) is None:
-            return None  # most messages: no need to look for a crisis before them
+        it is made; and from when the edited message first came (`first`), as it was news then."""
+        # The words first, with every message next to it: most messages follow nothing up, and need no look for a
+        # crisis before them. Those read below, once the crisis is known, are some of these.
+        every_before, every_after = near.before_words(), near.after_words()
+        focus = self._follow_up_in(text, every_before, every_after)
+        if focus is None:
+            return None
         heard = await patient_messages.crisis_between(
             session=session, patient_id=patient_id, since=now - FOLLOW_UP, until=now
         )
+        if heard is None and first is not None:
+            heard = await patient_messages.crisis_between(
+                session=session, patient_id=patient_id, since=first.received_at - FOLLOW_UP, until=first.received_at
+            )
         if heard is None or heard.id is None:
             return None
         # Not read across the message followed up: only with the messages typed on the same side of it as this one
         # (an edit's, as its first version was).
         heard_id = heard.id
-        after_heard = first_id is None or first_id > heard_id
+        after_heard = first is None or first.id is None or first.id > heard_id
         before = near.before_words(lambda typed: (typed.id > heard_id) == after_heard)
         after = near.after_words(lambda typed: (typed.id > heard_id) == after_heard)
-        focus = self._follow_up_in(text, before, after)
-        if focus is None:
-            return None
+        if (before, after) != (every_before, every_after):
+            focus = self._follow_up_in(text, before, after)
+            if focus is None:
+                return None
         # The message followed up, cut to its end (where it led to these words), above them on the card.
         earlier = heard.text if len(heard.text) <= FOLLOWED_SHOWN else "…" + heard.text[-FOLLOWED_SHOWN:]
         return Heard("\n".join([*before, text, *after]), followed=earlier, focus=focus)
 
     def _follow_up_in(self, text: str, before: list[str], after: list[str]) -> tuple[int, int] | None:
         """Where the words that follow up a crisis stand in `before`, `text` and `after` joined by line breaks: in
-        `text` alone, or with messages typed next to it (a text Telegram split, "already" sent before "took them",
-        "its" before "tonight"); None when nowhere. Never in the others alone: an old message edited just after a
-        crisis does not make its neighbour's "look after the dog while I'm at the infusion" news."""
+        `text` alone, or across where it meets a message typed next to it (a text Telegram split, "already" sent
+        before "took them", "its" before "tonight"); None when nowhere. Never in the others alone: an old message
+        edited just after a crisis does not make its neighbour's "look after the dog while I'm at the infusion" news.
+        A follow-up is a few words: only those near where the messages meet are read with them (follow_up_reach), so
+        a long text Telegram split costs about what one part does. Where a finding's words cannot be lined up with
+        the text as written (a "½"), it is not known to cross there: `text` alone then decides."""
         language = self.crisis_language
-        for first in range(len(before), -1, -1):
-            for last in range(len(after) + 1):
-                run = "\n".join([*before[first:], text, *after[:last]])
-                found = language.follow_up_finding(run)
-                if found is None:
+        begins = sum(len(words) + 1 for words in before)  # where `text` stands in them all
+        ends = begins + len(text)
+        found = language.follow_up_finding(text)
+        if found is not None:
+            first, last = language.span(text, found) or (0, len(text))
+            return begins + first, begins + last
+        if not language.follow_up:
+            return None
+        kept = 2 * language.follow_up_reach  # runs of non-spaces that hold at least so many words (word_runs)
+        # Where a reading may begin: at the start of each message before `text` near enough, else where its words
+        # stop being near; and where it may end, alike after.
+        starts, left = [begins], kept
+        for words in reversed(before):
+            at, runs = starts[-1] - 1 - len(words), word_runs(words)
+            if len(runs) >= left:
+                starts.append(at + runs[-left][0])
+                break
+            starts.append(at)
+            left -= len(runs)
+        stops, left = [ends], kept
+        for words in after:
+            at, runs = stops[-1] + 1, word_runs(words)
+            if len(runs) >= left:
+                stops.append(at + runs[left - 1][1])
+                break
+            stops.append(at + len(words))
+            left -= len(runs)
+        # A long `text`: its first words are read with the messages before it, its last with those after.
+        runs = word_runs(text)
+        long = len(runs) > 2 * kept
+        head = begins + runs[kept - 1][1] if long else ends
+        tail = begins + runs[-kept][0] if long else begins
+        whole = "\n".join([*before, text, *after])
+        for start in starts:
+            for stop in stops:
+                if (start, stop) == (begins, ends) or (long and start < begins and stop > ends):
                     continue
-                at = sum(len(words) + 1 for words in before[first:])  # where `text` stands in the run
-                begins, ends = language.span(run, found) or (at, at + len(text))
-                if begins <= at + len(text) and ends >= at:
-                    start = sum(len(words) + 1 for words in before[:first])  # where the run stands in them all
-                    return start + begins, start + ends
+                run_start, run_stop = (start if start < begins else tail), (stop if stop > ends else head)
+                run = whole[run_start:run_stop]
+                found = language.follow_up_finding(run)
+                where = language.span(run, found) if found is not None else None
+                if where is None:
+                    continue
+                first, last = run_start + where[0], run_start + where[1]
+                if first < begins < last or first < ends < last:
+                    return first, last
         return None
 
     def _in_sentence(self, text: str, near: _Near) -> str | None:
