@@ -129,16 +129,17 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     return OutboxMessage(**row._mapping) if row else None
 
 
-async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], to: int) -> int:
+async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], to: int, in_flight: bool = True) -> int:
     """Staff-chat messages still owed to `chats` (an earlier staff chat, or none known) go to `to`
-    instead, with those in flight: they are sent there when their turn comes. Returns how many."""
+    instead, with those in flight unless not `in_flight`: they are sent there when their turn comes (one
+    delivered to the old chat as it moved goes to the new one as well). Returns how many."""
     result = await execute(
         session,
         update(OUTBOX)
         .where(
             OUTBOX.c.chat_id.in_(list(chats)),
             OUTBOX.c.kind.in_(STAFF_CHAT_KINDS),
-            OUTBOX.c.status.in_(OWED),
+            OUTBOX.c.status.in_(OWED if in_flight else (OutboxStatus.PENDING,)),
         )
         .values(chat_id=to),
     )
