@@ -1222,7 +1222,9 @@ async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_wri
 async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(diary: Diary) -> None:
     """Sam's reply to Ben is on its way to Ben's chat as Ben opens a re-link on his new phone: what is owed to
     him moves to the new account, the reply in flight too, but the sender marked it sent to the old one, and
-    the new phone never had it. It is owed to the new account, and goes there."""
+    the new phone never had it. It is owed to the new account, and goes there. Telegram delivered it to the
+    old account as the move committed (the request was on its way): it is deleted there, which may be a
+    phone the patient lost, or someone else's."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await all_sent(diary)
     token = await diary.invite("P-0001", relink=True)
@@ -1238,6 +1240,40 @@ async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_th
     await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
     await all_sent(diary)
     assert [m.text for m in new_phone.messages].count(answer) == 1
+    await diary.wait_until(lambda: not any(m.text == answer for m in ben.messages))
+
+
+async def test_a_reply_taken_for_sending_as_the_patient_moves_to_a_new_phone_goes_to_the_new_one_alone(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam's reply to Ben was taken for sending, and waited for its turn under Telegram's limits (behind a
+    429, a busy minute), as Ben opened a re-link on his new phone. The move had committed, and still the reply
+    went to the old account (a phone he lost, or someone else's) as well as to the new one. It goes to the new
+    one alone, once."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    answer = "Your care team: Take one tablet tonight."
+    real_claim = OutboxSender._claim
+    moved: list[OutboxMessage] = []
+
+    async def taken_then_moved(self: OutboxSender) -> OutboxMessage | None:
+        row = await real_claim(self)
+        if row is not None and row.text == answer and not moved:
+            moved.append(row)
+            screen = await new_phone.send(f"/start {token}")
+            await new_phone.press(data=f"cs:y:{token}", message=screen)
+        return row
+
+    monkeypatch.setattr(OutboxSender, "_claim", taken_then_moved)
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
+    await all_sent(diary)
+    assert moved and moved[0].chat_id == ben.id, "taken for the old account before the move"
+    assert [m.text for m in new_phone.messages].count(answer) == 1
+    sent_to_old = [call.params.get("text") for call in diary.standin.sent("sendMessage", ben.id)]
+    assert answer not in sent_to_old, "never sent to the old account"
 
 
 @SQLITE_ONLY

@@ -237,6 +237,8 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
+        if not await self._still_owed_here(row):
+            return
         try:
             message_id = await self._send(row)
         except Forbidden:
@@ -288,9 +290,47 @@ class OutboxSender:
                 self._count("ok")
                 self._delivered = (self.clock(), row.chat_id)
             self._failing_alone_since.pop(row.id, None)
-            await self._finish(
+            moved = await self._finish(
                 row, OutboxStatus.SKIPPED if message_id is None else OutboxStatus.SENT, telegram_message_id=message_id
             )
+            if moved and message_id is not None and row.kind in outbox.PATIENT_KINDS:
+                await self._take_back(row, message_id)
+
+    async def _still_owed_here(self, row: OutboxMessage) -> bool:
+        """Looked at just before the request: a row taken for sending may have waited for its turn while a
+        re-link moved the patient's record to another account (the old one may be a lost phone, or someone
+        else's), or an admin named another staff chat. It is then owed in its new chat, and goes there, not
+        here (storage.outbox.still_owed_to)."""
+        assert row.id is not None
+        message_id, chat_id = row.id, row.chat_id
+
+        async def look() -> bool:
+            async with self.database.session() as session:
+                return await outbox.still_owed_to(session=session, message_id=message_id, chat_id=chat_id)
+
+        try:
+            here = await self._again_while_away(look)
+        except Exception:  # left `sending`: once its lease runs out it is owed again, and sent then
+            log.warning("outbox message %s could not be looked at before sending; it waits", message_id)
+            return False
+        if not here:
+            log.info("outbox message %s moved to another chat before its turn came; it goes there", message_id)
+            self.wake.set()
+        return here
+
+    async def _take_back(self, row: OutboxMessage, message_id: int) -> None:
+        """The patient's record moved to another account while this message was on its way to the old one,
+        and Telegram delivered it there: it is deleted there (the new account gets it, owed there now)."""
+        try:
+            await self.application.bot.delete_message(row.chat_id, message_id)
+        except TelegramError as error:
+            log.warning(
+                "outbox message %s reached the account a record moved from and could not be deleted there (%s)",
+                row.id,
+                type(error).__name__,
+            )
+            return
+        log.warning("outbox message %s reached the account a record moved from as it moved; deleted there", row.id)
 
     async def _failed_for_now(self, row: OutboxMessage, *, error: str) -> None:
         """5xx, a time-out, the network: tried again with backoff, or given up after failing for an hour
@@ -545,8 +585,9 @@ class OutboxSender:
         *,
         telegram_message_id: int | None = None,
         error: str | None = None,
-    ) -> None:
-        await self._again_while_away(
+    ) -> bool:
+        """Written down; True when the row moved to another chat while it was on its way (see outbox.finish)."""
+        return await self._again_while_away(
             functools.partial(self._write_finish, row, status, telegram_message_id=telegram_message_id, error=error)
         )
 
@@ -557,7 +598,7 @@ class OutboxSender:
         *,
         telegram_message_id: int | None = None,
         error: str | None = None,
-    ) -> None:
+    ) -> bool:
         assert row.id is not None
         now = self.clock()
         async with self.database.session() as session:
@@ -581,7 +622,7 @@ class OutboxSender:
                 await staff_chat.remember(
                     session=session, chat_id=row.chat_id, message_id=telegram_message_id, patient_id=about, now=now
                 )
-            await outbox.finish(
+            if await outbox.finish(
                 session=session,
                 message_id=row.id,
                 chat_id=row.chat_id,
@@ -589,7 +630,9 @@ class OutboxSender:
                 now=now,
                 telegram_message_id=telegram_message_id,
                 error=error,
-            )
+            ):
+                return False
+            return await outbox.owed_elsewhere(session=session, message_id=row.id, chat_id=row.chat_id)
 
     async def _chat_migrated(self, row: OutboxMessage, new_chat_id: int) -> None:
         """Telegram moved the chat to a supergroup. The staff chat follows it (with what is owed to it);
