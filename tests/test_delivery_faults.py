@@ -461,13 +461,16 @@ async def every_five_minutes_until(
 
 async def minutes_later(diary: Diary, minutes: int = 5) -> None:
     """The clock moves on five minutes (the longest backoff) or more, and every row waiting for its retry
-    is tried again."""
+    is tried again (a try under way, the row taken, is waited for: the next step's clock would otherwise
+    pass before its retry was scheduled)."""
     async with diary.database.session() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
     retrying = {row.id: row.attempts for row in rows if row.attempts}
     diary.clock.advance(minutes=minutes)
     await diary.wait_until_async(
-        lambda rows: all(r.attempts > retrying[r.id] or r.status != "pending" for r in rows if r.id in retrying)
+        lambda rows: all(
+            r.attempts > retrying[r.id] or r.status not in ("pending", "sending") for r in rows if r.id in retrying
+        )
     )
 
 
