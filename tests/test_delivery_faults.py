@@ -298,6 +298,37 @@ async def test_a_check_in_finished_by_a_note_reaches_the_rules_after_a_crash(
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("typed", "told"),
+    [
+        ("Burning at night", "Thank you, your note is saved with this check-in. Please go on with the buttons above."),
+        ("7", "Saved."),
+    ],
+    ids=["note", "answer"],
+)
+async def test_words_typed_in_a_check_in_are_confirmed_once_across_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, typed: str, told: str
+) -> None:
+    """Ben types a note (or the number) at the pain question; the process dies once it is stored, before he
+    is told. The restart found it stored and said nothing: never told that his words were kept, he types them
+    again. He is told, once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.edit_message_text")  # showing the check-in's new state
+            ben.say(typed)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert [m.text for m in ben.messages].count(told) == 1
+
+
+@SQLITE_ONLY
 async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_path: Path, database_url: str) -> None:
     """Telegram refuses to copy some messages into the staff chat: one the patient deleted before its
     turn came (an outage), a quiz poll. The copy was marked failed and staff saw only "P-0001 sent a

@@ -255,6 +255,13 @@ class Intake:
             elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, self._origin_lines(origin) + text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
+            elif filed_as is FiledAs.ANSWER:
+                await self._tell(session, patient, "checkin.saved", now)
+            elif filed_as is FiledAs.NOTE:
+                # Told with the note, in its transaction: a crash before a direct reply left the patient
+                # untold (the restart finds the note stored), and they typed it again.
+                midway = state is not None and not completed
+                await self._tell(session, patient, "checkin.note_saved_midway" if midway else "checkin.note_saved", now)
         return Received(filed_as, crisis, state, completed)
 
     async def media(
@@ -423,6 +430,7 @@ class Intake:
                 assert checkin.id is not None
                 await checkins.upsert_answer(session=session, checkin_id=checkin.id, item=item_id, value=value, now=now)
                 answers = await checkins.answers(session=session, checkin_id=checkin.id)
+                await self._tell(session, patient, "checkin.saved", now)
                 return Received(
                     FiledAs.ANSWER, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire)
                 )
@@ -458,6 +466,8 @@ class Intake:
                     lines = self._origin_lines(origin)
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
+            else:
+                await self._tell(session, patient, "checkin.note_updated", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
     async def _in_context(

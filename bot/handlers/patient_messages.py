@@ -178,14 +178,9 @@ async def received(update: Update, context: DiaryContext) -> None:
         assert context.patient.id is not None
         await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
         return
-    services.outbox_wake.set()
+    services.outbox_wake.set()  # what the patient is told (that it was passed on, that a note is saved)
     log.info("patient %s sent a message, filed as %s", context.patient.id, got.filed_as)
     await _after_checkin_change(message, context, got)
-    if got.filed_as is FiledAs.NOTE and not got.crisis:
-        key = "checkin.note_saved" if got.completed or got.checkin is None else "checkin.note_saved_midway"
-        await message.reply_text(context.text(key))
-    elif got.filed_as is FiledAs.ANSWER and not got.crisis:
-        await message.reply_text(context.text("checkin.saved"))
 
 
 async def edited(update: Update, context: DiaryContext) -> None:
@@ -217,10 +212,6 @@ async def edited(update: Update, context: DiaryContext) -> None:
         assert context.patient.id is not None
         await context.services.desk.evaluate(patient_id=context.patient.id, now=context.now)
     await _after_checkin_change(message, context, got)
-    if got.filed_as is FiledAs.NOTE and not got.crisis:
-        await message.reply_text(context.text("checkin.note_updated"))
-    elif got.filed_as is FiledAs.ANSWER:
-        await message.reply_text(context.text("checkin.saved"))
 
 
 async def _after_checkin_change(message: Message, context: DiaryContext, got: Received) -> None:
