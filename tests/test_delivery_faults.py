@@ -298,6 +298,34 @@ async def test_a_check_in_finished_by_a_note_reaches_the_rules_after_a_crash(
 
 
 @SQLITE_ONLY
+async def test_the_questionnaire_due_after_a_check_in_finished_by_a_note_is_offered_after_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's note finishes his check-in on the day his mood questionnaire is due; the process dies once the
+    note is stored, before the questionnaire is offered. The restart found the note stored and let the rules
+    look, and offered nothing: the PHQ-2 waited for the next check-in Ben finished, a day or more later. It
+    is offered then, once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        files = tmp_path / "files"
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")
+            for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
+                await ben.press(label)
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "bot.alerts.desk.AlertDesk.evaluate")
+            ben.say("Burning at night")
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            offers = [m for m in ben.messages if "Mood questionnaire" in (m.text or "")]
+            assert len(offers) == 1 and offers[0].buttons
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("typed", "told"),
     [

@@ -244,7 +244,7 @@ class Intake:
                 now=now,
             )
             if stored is None:
-                return ALREADY
+                return await self._again(session, patient, message_id, now)
             state, completed = None, False
             if waiting is not None and answer is not None:
                 state = await self._answer(session, patient, waiting, answer, now)
@@ -310,7 +310,7 @@ class Intake:
                 now=now,
             )
             if stored is None:
-                return ALREADY
+                return await self._again(session, patient, message_id, now)
             # "Type it as a message", the note question says; a patient whose hands hurt may speak it, or show it.
             # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
             # complete, and the rules look at it now, not at the daily sweep.
@@ -346,6 +346,15 @@ class Intake:
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
         return Received(FiledAs.MESSAGE, crisis, state, completed)
+
+    async def _again(self, session: AsyncSession, patient: Patient, message_id: int, now: datetime) -> Received:
+        """A replayed update whose message was stored before: nothing changes, but the process may have died
+        before what follows a finished check-in (the rules looking, a questionnaire due offered): `completed`
+        says whether this message's note finished its daily check-in, for the caller to see to it again."""
+        assert patient.id is not None
+        noted = await checkins.with_note_from(session=session, patient_id=patient.id, message_id=message_id, now=now)
+        finished = noted is not None and noted.step is None and noted.questionnaire == self.questionnaire.id
+        return Received(None, completed=finished)
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's

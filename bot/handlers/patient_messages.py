@@ -174,9 +174,14 @@ async def received(update: Update, context: DiaryContext) -> None:
         )
     if got.filed_as is None:
         # A replayed update that had taken effect: the process may have died before the rules looked at
-        # a check-in it finished. They look now; what they had already raised, they do not raise again.
+        # a check-in it finished, or before the questionnaire due after it was offered. They look now (what
+        # they had already raised, they do not raise again), and a questionnaire is offered once a day at most.
         assert context.patient.id is not None
-        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
+        if got.completed:
+            await checkin_completed(context)
+            services.outbox_wake.set()
+        else:
+            await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
         return
     services.outbox_wake.set()  # what the patient is told (that it was passed on, that a note is saved)
     log.info("patient %s sent a message, filed as %s", context.patient.id, got.filed_as)
