@@ -384,6 +384,34 @@ async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_pa
 
 
 @SQLITE_ONLY
+async def test_a_long_message_whose_second_part_fails_is_not_shown_to_staff_twice(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Ben's message is longer than one Telegram message: staff get it in two. The second fails (a 502) and
+    is tried again a little later: the first is not sent again with it (each part is a row of its own)."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await all_sent(diary)
+
+        async def the_first_part() -> None:
+            diary.standin.meanwhile(STAFF_CHAT, the_second_part)
+
+        async def the_second_part() -> None:
+            diary.standin.fail_chat(STAFF_CHAT, 502, "Bad Gateway")
+
+        diary.standin.meanwhile(STAFF_CHAT, the_first_part)
+        ben.say("My hand. " * 600)
+        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        diary.standin.heal_chat(STAFF_CHAT)
+        diary.clock.advance(minutes=1)  # past its backoff
+        await diary.wait_until(lambda: any("(2/2)" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+        await all_sent(diary)
+        parts = [(m.text or "").split(":", 1)[0] for m in diary.standin.chat(STAFF_CHAT)]
+        assert parts == ["Message from P-0001 (1/2)", "Message from P-0001 (2/2)"]
+
+
+@SQLITE_ONLY
 async def test_a_reply_retried_through_an_outage_is_not_given_up_when_the_bot_restarts(
     tmp_path: Path, database_url: str
 ) -> None:
