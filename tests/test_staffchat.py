@@ -266,6 +266,37 @@ async def test_a_refusal_heard_after_the_bot_is_back_in_the_staff_chat_holds_not
 
 
 @SQLITE_ONLY
+async def test_a_return_heard_while_telegram_is_asked_about_a_refusal_holds_nothing(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's message is refused by the staff chat, which Ada had removed the bot from. Telegram, asked, says
+    the bot is out; Ada adds it back at that moment, and its return is handled before the bot holds what is
+    owed there: the return found nothing to give back, and then everything was held for the next staff chat
+    an admin names, though the bot was back. It goes now."""
+    real_in_group = OutboxSender._in_group
+    answers: list[bool | None] = []
+
+    async def back_as_telegram_answers(self: OutboxSender, chat_id: int) -> bool | None:
+        answer = await real_in_group(self, chat_id)
+        if chat_id == GROUP and not answers:
+            answers.append(answer)
+            back = calls_to(monkeypatch, StaffChat, "rejoined")
+            diary.standin.set_bot_status(GROUP, "member", by=ada)
+            await diary.wait_until(lambda: bool(back))
+        return answer
+
+    monkeypatch.setattr(OutboxSender, "_in_group", back_as_telegram_answers)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id])
+        diary.standin.set_bot_status(GROUP, "kicked", by=ada)
+        ben.say("Is anyone reading this?")
+        await diary.wait_until(lambda: any("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)))
+        assert answers == [False], "Telegram said the bot was out"
+        assert not told_unwritable(ada)
+
+
+@SQLITE_ONLY
 async def test_a_staff_chat_that_keeps_refusing_though_telegram_says_the_bot_is_in_it_is_told_to_the_admins(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

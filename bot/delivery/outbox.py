@@ -731,15 +731,27 @@ class OutboxSender:
                 return False
         # The first refusal is always looked into (the row may have failed before for other reasons); then a few.
         first = row.error != _REFUSED_IN_THE_GROUP
-        if (first or row.attempts < _REFUSED_TRIES) and await self._in_group(row.chat_id) is not False:
-            log.warning(
-                "outbox message %s: refused by the staff chat %s, which the bot may be in again", row.id, row.chat_id
-            )
-            await self._retry(row, after=self._backoff(row), error=_REFUSED_IN_THE_GROUP)
-            return True
+        in_group: bool | None = None
+        if first or row.attempts < _REFUSED_TRIES:
+            in_group = await self._in_group(row.chat_id)
+            if in_group is not False:
+                log.warning(
+                    "outbox message %s: refused by the staff chat %s, which the bot may be in again",
+                    row.id,
+                    row.chat_id,
+                )
+                await self._retry(row, after=self._backoff(row), error=_REFUSED_IN_THE_GROUP)
+                return True
         async with self.database.session() as session:
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+        # Added back as Telegram answered that the bot was out: its return, handled before this hold, found
+        # nothing to give back, and what was just held would wait for good. Asked once more, it goes now.
+        if in_group is False and await self._in_group(row.chat_id) is True:
+            log.warning("the bot is back in the staff chat %s: what was held there goes now", row.chat_id)
+            await self.staff_chat.rejoined(chat_id=row.chat_id)
+            self.wake.set()
+            return True
         await self._tell_admins_unwritable(row)
         log.error(
             "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
