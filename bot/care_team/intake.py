@@ -69,6 +69,9 @@ class Received:
     crisis: bool = False
     checkin: CheckInState | None = None  # the check-in it went to, as it now stands
     completed: bool = False  # that check-in has just reached its summary: the rules should look
+    # A replayed update that had taken effect, whose check-in may not have been followed up (the process died
+    # after storing it): what it was filed as; `checkin` and `completed` are then as the check-in now stands.
+    replayed: FiledAs | None = None
 
 
 ALREADY = Received(None)
@@ -244,7 +247,7 @@ class Intake:
                 now=now,
             )
             if stored is None:
-                return await self._again(session, patient, message_id, now)
+                return await self._again(session, patient, message_id, now, waiting=waiting)
             state, completed = None, False
             if waiting is not None and answer is not None:
                 state = await self._answer(session, patient, waiting, answer, now)
@@ -255,13 +258,6 @@ class Intake:
             elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, self._origin_lines(origin) + text, stored, "staff.message", now)
                 await self._tell(session, patient, "message_received", now, kind="received")
-            elif filed_as is FiledAs.ANSWER:
-                await self._tell(session, patient, "checkin.saved", now)
-            elif filed_as is FiledAs.NOTE:
-                # Told with the note, in its transaction: a crash before a direct reply left the patient
-                # untold (the restart finds the note stored), and they typed it again.
-                midway = state is not None and not completed
-                await self._tell(session, patient, "checkin.note_saved_midway" if midway else "checkin.note_saved", now)
         return Received(filed_as, crisis, state, completed)
 
     async def media(
@@ -347,14 +343,28 @@ class Intake:
             self._albums[patient.id, album] = now
         return Received(FiledAs.MESSAGE, crisis, state, completed)
 
-    async def _again(self, session: AsyncSession, patient: Patient, message_id: int, now: datetime) -> Received:
-        """A replayed update whose message was stored before: nothing changes, but the process may have died
-        before what follows a finished check-in (the rules looking, a questionnaire due offered): `completed`
-        says whether this message's note finished its daily check-in, for the caller to see to it again."""
+    async def _again(
+        self, session: AsyncSession, patient: Patient, message_id: int, now: datetime, *, waiting: CheckIn | None = None
+    ) -> Received:
+        """A replayed update whose message was stored before: nothing changes. The process may have died before
+        what follows words that went to a check-in (the check-in shown anew, the patient told that the note or
+        the answer is saved, the rules and a questionnaire due after a finished check-in): what they were filed
+        as, with their check-in as it now stands, for the caller to see to it again. `waiting`: the check-in
+        waiting for an answer now (the one a typed answer went to, moved on since)."""
         assert patient.id is not None
-        noted = await checkins.with_note_from(session=session, patient_id=patient.id, message_id=message_id, now=now)
-        finished = noted is not None and noted.step is None and noted.questionnaire == self.questionnaire.id
-        return Received(None, completed=finished)
+        first = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
+        if first is None or first.crisis:  # a crisis message's reply went with it, through the outbox
+            return ALREADY
+        filed_as = FiledAs(first.filed_as)
+        checkin = await checkins.with_note_from(session=session, patient_id=patient.id, message_id=message_id, now=now)
+        if checkin is None and filed_as is FiledAs.ANSWER:
+            checkin = waiting
+        if checkin is None or checkin.id is None:
+            return ALREADY
+        answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        state = state_of(checkin, answers, patient.timezone, self.questionnaire)
+        finished = checkin.step is None and checkin.questionnaire == self.questionnaire.id
+        return Received(None, checkin=state, completed=finished, replayed=filed_as)
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's
@@ -439,7 +449,6 @@ class Intake:
                 assert checkin.id is not None
                 await checkins.upsert_answer(session=session, checkin_id=checkin.id, item=item_id, value=value, now=now)
                 answers = await checkins.answers(session=session, checkin_id=checkin.id)
-                await self._tell(session, patient, "checkin.saved", now)
                 return Received(
                     FiledAs.ANSWER, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire)
                 )
@@ -475,8 +484,6 @@ class Intake:
                     lines = self._origin_lines(origin)
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
-            else:
-                await self._tell(session, patient, "checkin.note_updated", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
     async def _in_context(

@@ -5,7 +5,9 @@ between leaves it `sending`; once its lease has run out, any running sender (thi
 owes it again, so a check-in, a card or a patient's words are never lost; the price is a rare duplicate
 of what was in flight at the instant of the crash. A running sender renews the lease of what it has in
 hand, however long Telegram takes to answer. Rows are taken only for chats whose turn under the
-flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`.
+flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`; just
+before its request it is looked at once more, and one that moved meanwhile to another chat (a re-link, a new
+staff chat) goes there instead.
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
 403 means the patient blocked the bot: they are marked unreachable, their schedule stops, and staff
