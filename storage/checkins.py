@@ -379,9 +379,19 @@ async def mark_missed(*, session: AsyncSession, now: datetime) -> None:
     await summaries.changed(session=session, patient_ids=[p for p, name in missed.all() if name == "daily"])
 
 
-async def set_reminded(*, session: AsyncSession, checkin_ids: list[int], now: datetime) -> None:
-    if checkin_ids:
-        await execute(session, update(CHECKINS).where(CHECKINS.c.id.in_(checkin_ids)).values(reminded_at=now))
+async def claim_reminders(*, session: AsyncSession, checkin_ids: list[int], now: datetime) -> set[int]:
+    """Mark these check-ins reminded; returns those that were not yet (the ones to remind). Two processes
+    that found the same check-ins at once take turns on their rows, and the second finds them reminded."""
+    if not checkin_ids:
+        return set()
+    result = await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.id.in_(checkin_ids), CHECKINS.c.reminded_at.is_(None))
+        .values(reminded_at=now)
+        .returning(CHECKINS.c.id),
+    )
+    return {int(row[0]) for row in result.all()}
 
 
 async def set_message(*, session: AsyncSession, checkin_id: int, chat_id: int, message_id: int) -> None:

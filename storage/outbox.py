@@ -129,16 +129,17 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
     return OutboxMessage(**row._mapping) if row else None
 
 
-async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], to: int) -> int:
+async def move_to_staff_chat(*, session: AsyncSession, chats: Collection[int], to: int, in_flight: bool = True) -> int:
     """Staff-chat messages still owed to `chats` (an earlier staff chat, or none known) go to `to`
-    instead, with those in flight: they are sent there when their turn comes. Returns how many."""
+    instead, with those in flight unless not `in_flight`: they are sent there when their turn comes (one
+    delivered to the old chat as it moved goes to the new one as well). Returns how many."""
     result = await execute(
         session,
         update(OUTBOX)
         .where(
             OUTBOX.c.chat_id.in_(list(chats)),
             OUTBOX.c.kind.in_(STAFF_CHAT_KINDS),
-            OUTBOX.c.status.in_(OWED),
+            OUTBOX.c.status.in_(OWED if in_flight else (OutboxStatus.PENDING,)),
         )
         .values(chat_id=to),
     )
@@ -214,6 +215,30 @@ async def finish(
         return True
     await release(session=session, message_id=message_id)  # moved meanwhile: owed in its new chat
     return False
+
+
+async def still_owed_to(*, session: AsyncSession, message_id: int, chat_id: int) -> bool:
+    """Whether a row taken for sending is still owed to `chat_id`, looked at just before its request. Taken,
+    it may wait a while for its turn (Telegram's limits, a 429), and meanwhile a re-link may move the patient's
+    record to another account, or an admin name another staff chat: it is then released, owed in its new
+    chat (False). False as well when it is no longer this sender's to send (an erasure took it)."""
+    result = await execute(session, select(OUTBOX.c.chat_id, OUTBOX.c.status).where(OUTBOX.c.id == message_id))
+    row = result.first()
+    if row is None or row.status != OutboxStatus.SENDING:
+        return False
+    if row.chat_id != chat_id:
+        await release(session=session, message_id=message_id)
+        return False
+    return True
+
+
+async def owed_elsewhere(*, session: AsyncSession, message_id: int, chat_id: int) -> bool:
+    """Whether the row is owed to a chat other than `chat_id` now (it moved as it was on its way there)."""
+    result = await execute(
+        session,
+        select(OUTBOX.c.id).where(OUTBOX.c.id == message_id, OUTBOX.c.chat_id != chat_id, OUTBOX.c.status.in_(OWED)),
+    )
+    return result.first() is not None
 
 
 async def release(*, session: AsyncSession, message_id: int) -> None:

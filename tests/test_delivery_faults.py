@@ -298,6 +298,65 @@ async def test_a_check_in_finished_by_a_note_reaches_the_rules_after_a_crash(
 
 
 @SQLITE_ONLY
+async def test_the_questionnaire_due_after_a_check_in_finished_by_a_note_is_offered_after_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's note finishes his check-in on the day his mood questionnaire is due; the process dies once the
+    note is stored, before the questionnaire is offered. The restart found the note stored and let the rules
+    look, and offered nothing: the PHQ-2 waited for the next check-in Ben finished, a day or more later. It
+    is offered then, once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        files = tmp_path / "files"
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")
+            for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
+                await ben.press(label)
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "bot.alerts.desk.AlertDesk.evaluate")
+            ben.say("Burning at night")
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            offers = [m for m in ben.messages if "Mood questionnaire" in (m.text or "")]
+            assert len(offers) == 1 and offers[0].buttons
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("typed", "told"),
+    [
+        ("Burning at night", "Thank you, your note is saved with this check-in. Please go on with the buttons above."),
+        ("7", "Saved."),
+    ],
+    ids=["note", "answer"],
+)
+async def test_words_typed_in_a_check_in_are_confirmed_once_across_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, typed: str, told: str
+) -> None:
+    """Ben types a note (or the number) at the pain question; the process dies once it is stored, before he
+    is told. The restart found it stored and said nothing: never told that his words were kept, he types them
+    again. He is told, once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.edit_message_text")  # showing the check-in's new state
+            ben.say(typed)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert [m.text for m in ben.messages].count(told) == 1
+
+
+@SQLITE_ONLY
 async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_path: Path, database_url: str) -> None:
     """Telegram refuses to copy some messages into the staff chat: one the patient deleted before its
     turn came (an outage), a quiz poll. The copy was marked failed and staff saw only "P-0001 sent a
@@ -322,6 +381,34 @@ async def test_a_photo_telegram_will_not_copy_still_shows_staff_its_words(tmp_pa
         assert [label for label, _ in words.buttons] == ["Reply", "Seen"]
         # Each copy is marked sent once its words are (the row is written after the send it records).
         await diary.wait_until_async(lambda rows: [r.status for r in rows if r.kind == "copy"] == ["sent", "sent"])
+
+
+@SQLITE_ONLY
+async def test_a_long_message_whose_second_part_fails_is_not_shown_to_staff_twice(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Ben's message is longer than one Telegram message: staff get it in two. The second fails (a 502) and
+    is tried again a little later: the first is not sent again with it (each part is a row of its own)."""
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await all_sent(diary)
+
+        async def the_first_part() -> None:
+            diary.standin.meanwhile(STAFF_CHAT, the_second_part)
+
+        async def the_second_part() -> None:
+            diary.standin.fail_chat(STAFF_CHAT, 502, "Bad Gateway")
+
+        diary.standin.meanwhile(STAFF_CHAT, the_first_part)
+        ben.say("My hand. " * 600)
+        await diary.wait_until_async(lambda rows: any(r.error == "NetworkError" for r in rows))
+        diary.standin.heal_chat(STAFF_CHAT)
+        diary.clock.advance(minutes=1)  # past its backoff
+        await diary.wait_until(lambda: any("(2/2)" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+        await all_sent(diary)
+        parts = [(m.text or "").split(":", 1)[0] for m in diary.standin.chat(STAFF_CHAT)]
+        assert parts == ["Message from P-0001 (1/2)", "Message from P-0001 (2/2)"]
 
 
 @SQLITE_ONLY
@@ -461,13 +548,16 @@ async def every_five_minutes_until(
 
 async def minutes_later(diary: Diary, minutes: int = 5) -> None:
     """The clock moves on five minutes (the longest backoff) or more, and every row waiting for its retry
-    is tried again."""
+    is tried again (a try under way, the row taken, is waited for: the next step's clock would otherwise
+    pass before its retry was scheduled)."""
     async with diary.database.session() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
     retrying = {row.id: row.attempts for row in rows if row.attempts}
     diary.clock.advance(minutes=minutes)
     await diary.wait_until_async(
-        lambda rows: all(r.attempts > retrying[r.id] or r.status != "pending" for r in rows if r.id in retrying)
+        lambda rows: all(
+            r.attempts > retrying[r.id] or r.status not in ("pending", "sending") for r in rows if r.id in retrying
+        )
     )
 
 
@@ -1222,7 +1312,9 @@ async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_wri
 async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(diary: Diary) -> None:
     """Sam's reply to Ben is on its way to Ben's chat as Ben opens a re-link on his new phone: what is owed to
     him moves to the new account, the reply in flight too, but the sender marked it sent to the old one, and
-    the new phone never had it. It is owed to the new account, and goes there."""
+    the new phone never had it. It is owed to the new account, and goes there. Telegram delivered it to the
+    old account as the move committed (the request was on its way): it is deleted there, which may be a
+    phone the patient lost, or someone else's."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await all_sent(diary)
     token = await diary.invite("P-0001", relink=True)
@@ -1238,6 +1330,40 @@ async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_th
     await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
     await all_sent(diary)
     assert [m.text for m in new_phone.messages].count(answer) == 1
+    await diary.wait_until(lambda: not any(m.text == answer for m in ben.messages))
+
+
+async def test_a_reply_taken_for_sending_as_the_patient_moves_to_a_new_phone_goes_to_the_new_one_alone(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam's reply to Ben was taken for sending, and waited for its turn under Telegram's limits (behind a
+    429, a busy minute), as Ben opened a re-link on his new phone. The move had committed, and still the reply
+    went to the old account (a phone he lost, or someone else's) as well as to the new one. It goes to the new
+    one alone, once."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    answer = "Your care team: Take one tablet tonight."
+    real_claim = OutboxSender._claim
+    moved: list[OutboxMessage] = []
+
+    async def taken_then_moved(self: OutboxSender) -> OutboxMessage | None:
+        row = await real_claim(self)
+        if row is not None and row.text == answer and not moved:
+            moved.append(row)
+            screen = await new_phone.send(f"/start {token}")
+            await new_phone.press(data=f"cs:y:{token}", message=screen)
+        return row
+
+    monkeypatch.setattr(OutboxSender, "_claim", taken_then_moved)
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
+    await all_sent(diary)
+    assert moved and moved[0].chat_id == ben.id, "taken for the old account before the move"
+    assert [m.text for m in new_phone.messages].count(answer) == 1
+    sent_to_old = [call.params.get("text") for call in diary.standin.sent("sendMessage", ben.id)]
+    assert answer not in sent_to_old, "never sent to the old account"
 
 
 @SQLITE_ONLY

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.diary.scheduler import FOREVER
 from bot.sandbox import SimulatedUser
+from storage import checkins
 from storage.models import OutboxMessage, Patient
-from tests.harness import SQLITE_ONLY, Diary
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, Diary
 
 DUE = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the harness's default time
 
@@ -142,6 +146,28 @@ async def test_one_reminder_after_two_hours_but_not_in_quiet_hours(diary: Diary)
     await ana.press("3")  # started: no reminder for a check-in being answered
     diary.clock.advance(hours=3)
     assert await scheduler_reminders() == 0
+
+
+@POSTGRESQL_ONLY
+async def test_two_processes_ticking_at_once_send_one_reminder(diary: Diary, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes on one database look for check-ins to remind of at the same moment: each found Ben's
+    untouched check-in not yet reminded, and each queued a reminder. He is reminded once."""
+    ben = SimulatedUser(diary.standin, 612, "Ben")
+    await scheduled_checkin(diary, ben, "P-0612")
+    diary.clock.advance(hours=4, minutes=1)  # 07:01 Berlin: past the clinic's quiet hours
+    real = checkins.needing_reminder
+    both_looked = asyncio.Barrier(2)
+
+    async def looked_at_once(**kwargs: Any) -> list[tuple[int, int, str, str | None]]:
+        found = await real(**kwargs)
+        await both_looked.wait()
+        return found
+
+    monkeypatch.setattr(checkins, "needing_reminder", looked_at_once)
+    reminded = await asyncio.gather(diary.reminders(), diary.reminders())
+    await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+    assert sorted(reminded) == [0, 1]
+    assert sum((m.text or "").startswith("A gentle reminder") for m in ben.messages) == 1
 
 
 async def test_a_patients_own_quiet_hours_rule_their_reminders(diary: Diary) -> None:

@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sized
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -199,6 +200,38 @@ async def test_the_bot_removed_from_the_staff_chat_holds_messages_for_the_next_o
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
 
 
+async def test_a_message_delivered_as_another_process_holds_the_staff_chat_is_not_sent_again(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database. One has delivered Ben's message to the staff chat, and before it writes
+    that down Ada removes the bot from the group: the other process, refused there, holds what is owed to the
+    staff chat for its return, and took Ben's message, on its way, with what waited. The first then found its
+    row moved and owed it again; when Ada added the bot back, staff read Ben's message twice. What another
+    sender has on its way stays with it: delivered, it is done; refused, that sender holds it."""
+    real_finish = OutboxSender._finish
+    held: list[int] = []
+
+    async def removed_meanwhile(self: OutboxSender, row: OutboxMessage, *args: Any, **kwargs: Any) -> bool:
+        if row.chat_id == GROUP and not held:
+            diary.standin.set_bot_status(GROUP, "kicked", by=ada)
+            async with diary.database.session() as session:  # as the other process does, refused there
+                held.append(await StaffChat(diary.database, configured=GROUP).hold(session, chat_id=GROUP))
+        return await real_finish(self, row, *args, **kwargs)
+
+    monkeypatch.setattr(OutboxSender, "_finish", removed_meanwhile)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id])
+        ben.say("Is anyone reading this?")
+        await diary.wait_until(lambda: bool(held))
+        back = calls_to(monkeypatch, StaffChat, "rejoined")
+        diary.standin.set_bot_status(GROUP, "member", by=ada)  # added back: what waited for it goes now
+        await diary.wait_until(lambda: bool(back))
+        ben.say("My foot is blue")
+        await diary.wait_until(lambda: any("foot is blue" in (m.text or "") for m in bot_said(diary, GROUP)))
+        assert sum("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)) == 1
+
+
 @SQLITE_ONLY
 async def test_a_refusal_heard_after_the_bot_is_back_in_the_staff_chat_holds_nothing(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -230,6 +263,37 @@ async def test_a_refusal_heard_after_the_bot_is_back_in_the_staff_chat_holds_not
         await diary.wait_until(lambda: any("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)))
         ben.say("My foot is blue")
         await diary.wait_until(lambda: any("foot is blue" in (m.text or "") for m in bot_said(diary, GROUP)))
+
+
+@SQLITE_ONLY
+async def test_a_return_heard_while_telegram_is_asked_about_a_refusal_holds_nothing(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's message is refused by the staff chat, which Ada had removed the bot from. Telegram, asked, says
+    the bot is out; Ada adds it back at that moment, and its return is handled before the bot holds what is
+    owed there: the return found nothing to give back, and then everything was held for the next staff chat
+    an admin names, though the bot was back. It goes now."""
+    real_in_group = OutboxSender._in_group
+    answers: list[bool | None] = []
+
+    async def back_as_telegram_answers(self: OutboxSender, chat_id: int) -> bool | None:
+        answer = await real_in_group(self, chat_id)
+        if chat_id == GROUP and not answers:
+            answers.append(answer)
+            back = calls_to(monkeypatch, StaffChat, "rejoined")
+            diary.standin.set_bot_status(GROUP, "member", by=ada)
+            await diary.wait_until(lambda: bool(back))
+        return answer
+
+    monkeypatch.setattr(OutboxSender, "_in_group", back_as_telegram_answers)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id])
+        diary.standin.set_bot_status(GROUP, "kicked", by=ada)
+        ben.say("Is anyone reading this?")
+        await diary.wait_until(lambda: any("anyone reading" in (m.text or "") for m in bot_said(diary, GROUP)))
+        assert answers == [False], "Telegram said the bot was out"
+        assert not told_unwritable(ada)
 
 
 @SQLITE_ONLY

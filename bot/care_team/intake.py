@@ -70,6 +70,9 @@ class Received:
     crisis: bool = False
     checkin: CheckInState | None = None  # the check-in it went to, as it now stands
     completed: bool = False  # that check-in has just reached its summary: the rules should look
+    # A replayed update that had taken effect, whose check-in may not have been followed up (the process died
+    # after storing it): what it was filed as; `checkin` and `completed` are then as the check-in now stands.
+    replayed: FiledAs | None = None
 
 
 ALREADY = Received(None)
@@ -284,7 +287,7 @@ class Intake:
                 now=now,
             )
             if stored is None:
-                return ALREADY
+                return await self._again(session, patient, message_id, now, waiting=waiting)
             state, completed = None, False
             if waiting is not None and answer is not None:
                 state = await self._answer(session, patient, waiting, answer, now)
@@ -345,7 +348,7 @@ class Intake:
                 now=now,
             )
             if stored is None:
-                return ALREADY
+                return await self._again(session, patient, message_id, now)
             # "Type it as a message", the note question says; a patient whose hands hurt may speak it, or show it.
             # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
             # complete, and the rules look at it now, not at the daily sweep.
@@ -381,6 +384,29 @@ class Intake:
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
         return Received(FiledAs.MESSAGE, crisis, state, completed)
+
+    async def _again(
+        self, session: AsyncSession, patient: Patient, message_id: int, now: datetime, *, waiting: CheckIn | None = None
+    ) -> Received:
+        """A replayed update whose message was stored before: nothing changes. The process may have died before
+        what follows words that went to a check-in (the check-in shown anew, the patient told that the note or
+        the answer is saved, the rules and a questionnaire due after a finished check-in): what they were filed
+        as, with their check-in as it now stands, for the caller to see to it again. `waiting`: the check-in
+        waiting for an answer now (the one a typed answer went to, moved on since)."""
+        assert patient.id is not None
+        first = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
+        if first is None or first.crisis:  # a crisis message's reply went with it, through the outbox
+            return ALREADY
+        filed_as = FiledAs(first.filed_as)
+        checkin = await checkins.with_note_from(session=session, patient_id=patient.id, message_id=message_id, now=now)
+        if checkin is None and filed_as is FiledAs.ANSWER:
+            checkin = waiting
+        if checkin is None or checkin.id is None:
+            return ALREADY
+        answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        state = state_of(checkin, answers, patient.timezone, self.questionnaire)
+        finished = checkin.step is None and checkin.questionnaire == self.questionnaire.id
+        return Received(None, checkin=state, completed=finished, replayed=filed_as)
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's

@@ -78,8 +78,12 @@ class StaffChat:
 
     async def hold(self, session: AsyncSession, *, chat_id: int) -> int:
         """The bot may no longer write to `chat_id` (removed from the group): what is owed to it waits
-        for the next staff chat an admin names."""
-        return await outbox.move_to_staff_chat(session=session, chats=[chat_id], to=outbox.STAFF_CHAT_UNKNOWN)
+        for the next staff chat an admin names, or for the bot's return there. Not what another sender (a
+        second process) has on its way: delivered before the bot was removed, it would come back with the
+        bot and arrive twice; refused, that sender holds it in turn."""
+        return await outbox.move_to_staff_chat(
+            session=session, chats=[chat_id], to=outbox.STAFF_CHAT_UNKNOWN, in_flight=False
+        )
 
     async def rejoined(self, *, chat_id: int) -> int:
         """The bot is back in the staff chat: what waited for it goes now. Returns how many."""

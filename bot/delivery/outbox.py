@@ -5,7 +5,9 @@ between leaves it `sending`; once its lease has run out, any running sender (thi
 owes it again, so a check-in, a card or a patient's words are never lost; the price is a rare duplicate
 of what was in flight at the instant of the crash. A running sender renews the lease of what it has in
 hand, however long Telegram takes to answer. Rows are taken only for chats whose turn under the
-flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`.
+flood limits has come, and one at a time per chat, so a row never waits long while marked `sending`; just
+before its request it is looked at once more, and one that moved meanwhile to another chat (a re-link, a new
+staff chat) goes there instead.
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
 403 means the patient blocked the bot: they are marked unreachable, their schedule stops, and staff
@@ -237,6 +239,8 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
+        if not await self._still_owed_here(row):
+            return
         try:
             message_id = await self._send(row)
         except Forbidden:
@@ -288,9 +292,47 @@ class OutboxSender:
                 self._count("ok")
                 self._delivered = (self.clock(), row.chat_id)
             self._failing_alone_since.pop(row.id, None)
-            await self._finish(
+            moved = await self._finish(
                 row, OutboxStatus.SKIPPED if message_id is None else OutboxStatus.SENT, telegram_message_id=message_id
             )
+            if moved and message_id is not None and row.kind in outbox.PATIENT_KINDS:
+                await self._take_back(row, message_id)
+
+    async def _still_owed_here(self, row: OutboxMessage) -> bool:
+        """Looked at just before the request: a row taken for sending may have waited for its turn while a
+        re-link moved the patient's record to another account (the old one may be a lost phone, or someone
+        else's), or an admin named another staff chat. It is then owed in its new chat, and goes there, not
+        here (storage.outbox.still_owed_to)."""
+        assert row.id is not None
+        message_id, chat_id = row.id, row.chat_id
+
+        async def look() -> bool:
+            async with self.database.session() as session:
+                return await outbox.still_owed_to(session=session, message_id=message_id, chat_id=chat_id)
+
+        try:
+            here = await self._again_while_away(look)
+        except Exception:  # left `sending`: once its lease runs out it is owed again, and sent then
+            log.warning("outbox message %s could not be looked at before sending; it waits", message_id)
+            return False
+        if not here:
+            log.info("outbox message %s moved to another chat before its turn came; it goes there", message_id)
+            self.wake.set()
+        return here
+
+    async def _take_back(self, row: OutboxMessage, message_id: int) -> None:
+        """The patient's record moved to another account while this message was on its way to the old one,
+        and Telegram delivered it there: it is deleted there (the new account gets it, owed there now)."""
+        try:
+            await self.application.bot.delete_message(row.chat_id, message_id)
+        except TelegramError as error:
+            log.warning(
+                "outbox message %s reached the account a record moved from and could not be deleted there (%s)",
+                row.id,
+                type(error).__name__,
+            )
+            return
+        log.warning("outbox message %s reached the account a record moved from as it moved; deleted there", row.id)
 
     async def _failed_for_now(self, row: OutboxMessage, *, error: str) -> None:
         """5xx, a time-out, the network: tried again with backoff, or given up after failing for an hour
@@ -545,8 +587,9 @@ class OutboxSender:
         *,
         telegram_message_id: int | None = None,
         error: str | None = None,
-    ) -> None:
-        await self._again_while_away(
+    ) -> bool:
+        """Written down; True when the row moved to another chat while it was on its way (see outbox.finish)."""
+        return await self._again_while_away(
             functools.partial(self._write_finish, row, status, telegram_message_id=telegram_message_id, error=error)
         )
 
@@ -557,7 +600,7 @@ class OutboxSender:
         *,
         telegram_message_id: int | None = None,
         error: str | None = None,
-    ) -> None:
+    ) -> bool:
         assert row.id is not None
         now = self.clock()
         async with self.database.session() as session:
@@ -581,7 +624,7 @@ class OutboxSender:
                 await staff_chat.remember(
                     session=session, chat_id=row.chat_id, message_id=telegram_message_id, patient_id=about, now=now
                 )
-            await outbox.finish(
+            if await outbox.finish(
                 session=session,
                 message_id=row.id,
                 chat_id=row.chat_id,
@@ -589,7 +632,9 @@ class OutboxSender:
                 now=now,
                 telegram_message_id=telegram_message_id,
                 error=error,
-            )
+            ):
+                return False
+            return await outbox.owed_elsewhere(session=session, message_id=row.id, chat_id=row.chat_id)
 
     async def _chat_migrated(self, row: OutboxMessage, new_chat_id: int) -> None:
         """Telegram moved the chat to a supergroup. The staff chat follows it (with what is owed to it);
@@ -688,15 +733,27 @@ class OutboxSender:
                 return False
         # The first refusal is always looked into (the row may have failed before for other reasons); then a few.
         first = row.error != _REFUSED_IN_THE_GROUP
-        if (first or row.attempts < _REFUSED_TRIES) and await self._in_group(row.chat_id) is not False:
-            log.warning(
-                "outbox message %s: refused by the staff chat %s, which the bot may be in again", row.id, row.chat_id
-            )
-            await self._retry(row, after=self._backoff(row), error=_REFUSED_IN_THE_GROUP)
-            return True
+        in_group: bool | None = None
+        if first or row.attempts < _REFUSED_TRIES:
+            in_group = await self._in_group(row.chat_id)
+            if in_group is not False:
+                log.warning(
+                    "outbox message %s: refused by the staff chat %s, which the bot may be in again",
+                    row.id,
+                    row.chat_id,
+                )
+                await self._retry(row, after=self._backoff(row), error=_REFUSED_IN_THE_GROUP)
+                return True
         async with self.database.session() as session:
             await outbox.release(session=session, message_id=row.id)
             held = await self.staff_chat.hold(session, chat_id=row.chat_id)
+        # Added back as Telegram answered that the bot was out: its return, handled before this hold, found
+        # nothing to give back, and what was just held would wait for good. Asked once more, it goes now.
+        if in_group is False and await self._in_group(row.chat_id) is True:
+            log.warning("the bot is back in the staff chat %s: what was held there goes now", row.chat_id)
+            await self.staff_chat.rejoined(chat_id=row.chat_id)
+            self.wake.set()
+            return True
         await self._tell_admins_unwritable(row)
         log.error(
             "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "

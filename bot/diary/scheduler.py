@@ -203,9 +203,11 @@ class Scheduler:
                 for cid, chat, zone, own in waiting
                 if not in_quiet_hours(now, ZoneInfo(zone), parse_quiet_hours(own) if own else quiet)
             ]
+            # Claimed before queued: another process may have found the same check-ins at the same moment.
+            claimed = await checkins.claim_reminders(session=session, checkin_ids=[cid for cid, _ in due], now=now)
+            due = [(cid, chat) for cid, chat in due if cid in claimed]
             for checkin_id, chat_id in due:
                 await outbox.enqueue(session=session, kind="reminder", chat_id=chat_id, checkin_id=checkin_id, now=now)
-            await checkins.set_reminded(session=session, checkin_ids=[cid for cid, _ in due], now=now)
         return len(due)
 
     async def dispatch_due(self, *, now: datetime, batch: int = 500) -> Dispatched:

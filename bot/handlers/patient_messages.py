@@ -176,15 +176,21 @@ async def received(update: Update, context: DiaryContext) -> None:
         # A replayed update that had taken effect: the process may have died before the rules looked at
         # a check-in it finished. They look now; what they had already raised, they do not raise again.
         assert context.patient.id is not None
-        await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
-        return
+        if not got.completed:  # (a finished check-in's follow-up below has them look)
+            await services.desk.evaluate(patient_id=context.patient.id, now=context.now)
+        if got.replayed is None:
+            return
     services.outbox_wake.set()
-    log.info("patient %s sent a message, filed as %s", context.patient.id, got.filed_as)
+    filed_as = got.filed_as or got.replayed
+    log.info("patient %s sent a message, filed as %s", context.patient.id, filed_as)
+    # Replayed, words that went to a check-in are followed up again: the process may have died after storing
+    # them and before this. The rules raise nothing twice and a questionnaire is offered once a day; the
+    # patient may be told twice that their note is saved, had it died just after telling them.
     await _after_checkin_change(message, context, got)
-    if got.filed_as is FiledAs.NOTE and not got.crisis:
+    if filed_as is FiledAs.NOTE and not got.crisis:
         key = "checkin.note_saved" if got.completed or got.checkin is None else "checkin.note_saved_midway"
         await message.reply_text(context.text(key))
-    elif got.filed_as is FiledAs.ANSWER and not got.crisis:
+    elif filed_as is FiledAs.ANSWER and not got.crisis:
         await message.reply_text(context.text("checkin.saved"))
 
 
