@@ -1337,6 +1337,13 @@ def test_attempts_told_after_times_set_and_arrangements_for_after_are_heard(
         ("me voy a tomar todas las gaba pentinas", True),
         ("he pensado en el sui cidio muchas veces esta semana", True),
         ("a cabar de llegar del hospital", False),
+        # A split-off letter joins only into a word the patterns spell out, not into any word with a crisis word's
+        # stem: "a horcajadas" (astride) is no "ahorcar". Nor a half that is a word of another language:
+        # "sua cidade" is Portuguese for "your city".
+        ("me siento a horcajadas en la silla para no apoyar el pie", False),
+        ("mi nieta se me sube a horcajadas y me duele la pierna", False),
+        ("eu moro na sua cidade", False),
+        ("sui cidade natal es Lisboa", False),
         ("a lone walk on the beach today", False),
         ("I want to watch a live show", False),
         ("some one please bring my tablets", False),
@@ -3043,4 +3050,91 @@ def test_the_ninth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     """The kinds the ninth held-out set showed were not read at all, each in a phrasing of its own: the CRPS limb
     harmed, a relative telling the wish, preparations, passive wishes with relief, learners' English, dictation, Spain's
     slang, means asked, a deed done, the last message, the roof; beside the ordinary words they resemble."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A relative's report gets the exceptions of the first person: where one lives, a picture hung, a river to
+        # fish in, a joke. The wish itself stays heard, with or without "dice".
+        ("Mi madre dice que ya no quiere vivir en ese piso, quiere mudarse", False),
+        ("Mi madre dice que no quiere vivir con nosotros", False),
+        ("Mi padre dice que ya no quiere vivir solo", False),
+        ("Mi madre dice que está harta de vivir en el pueblo", False),
+        ("Mi madre dice que está cansada de vivir sola", False),
+        ("Mi padre dice que ya no quiere seguir viviendo en esa casa", False),
+        ("Mi marido dice que se va a colgar el cuadro él solo", False),
+        ("Mi padre dice que se va a tirar al río a pescar", False),
+        ("Mi padre dice que se va a pegar un tiro de risa", False),
+        ("mi madre dice que quiere morir en casa, no en el hospital", False),
+        ("mi madre dice que está cansada de vivir", True),
+        ("mi marido dice que se va a colgar en el garaje", True),
+        ("mi padre dice que se va a tirar al río esta noche", True),
+        ("Mi madre ya no quiere vivir", True),
+        ("Mi marido se quiere matar", True),
+        ("mi hija se va a matar a estudiar para el examen", False),
+        # Sweets called pastillas.
+        ("Me atiborré de pastillas de menta", False),
+        ("Me atiborré de pastillas para la tos", False),
+        ("Me voy a jartar de comer pastillas de chocolate", False),
+        ("me atiborré de pastillas", True),
+        # Where one will be instead of the appointment, or how to have it instead.
+        ("Don't book me for the 14th, I won't be here, I'm in Tenerife", False),
+        ("Please don't book me for Friday, I won't be here, I'm in hospital for my op", False),
+        ("Don't rebook me, I won't be here, I'm changing to the pain clinic in Leeds", False),
+        ("I won't be around for the next appointment, can we do it by phone?", False),
+        ("No need to book me, I won't be here next week, we're away", False),
+        ("don't book me, I won't be here, I'm in too much pain", True),
+        ("don't book me anymore, I won't be here, I'll be in a better place", True),
+        # Older false alarms.
+        ("I can't live like this with the pain in my foot, I need better meds", False),
+        ("Estoy escribiendo cartas a mis nietos para Navidad", False),
+        ("I've written letters to my family explaining CRPS so they understand", False),
+        ("My cat licked an ibuprofen, is that a lethal dose for him?", False),
+        ("I took the whole box of chocolates to the nurses", False),
+        ("Ojalá no me despierte el dolor esta noche", False),
+        ("No voy a necesitar más citas, ya estoy bien", False),
+        # The limb harmed.
+        ("I held my bad hand against the radiator until it blistered", True),
+        ("I keep stabbing my foot with a fork", True),
+        ("I scrubbed my arm with bleach", True),
+        ("I've been slicing my arm where the CRPS is", True),
+        ("I have been cutting my CRPS leg", True),
+        ("Voy a romperme el pie con el martillo para que me lo amputen", True),
+        ("I held my hand against the radiator to warm it up", False),
+        ("I keep stabbing my foot with a fork to test if I can feel it, the physio asked me to", False),
+        # A relative talking about it, or goodbyes found.
+        ("My husband talks about killing himself", True),
+        ("My wife has been talking about not being here by Christmas", True),
+        ("I found my husband's notes saying goodbye to the kids", True),
+        ("my husband talks about killing himself laughing at that show", False),
+        # Preparations with the death as their reason.
+        ("I rehomed my cat because I won't be here to look after him", True),
+        ("Le busqué casa a mis gatos para cuando ya no esté", True),
+        ("Hice testamento ayer, ya no voy a necesitar nada", True),
+        ("I rehomed my cat because I won't be here, I'm moving to Australia", False),
+        ("I made my will for when I'm gone, like everyone should", False),
+        # Passive relief, learners, dictation, slang, a deed done, ketamine kept, the car park.
+        ("Si un coche me pasa por encima, mejor", True),
+        ("I want to end with my life", True),
+        ("Quiero quitar mi vida", True),
+        ("quiero quitar mi vida de las redes sociales", False),
+        ("Sue aside is on my mind every day", True),
+        ("Ya la quiero palmar", True),
+        ("I took all the tablets", True),
+        ("I took all the tablets you told me to", False),
+        ("Me he tomado todas las pastillas", True),
+        ("me he tomado todas las pastillas de hoy", False),
+        ("Tengo ketamina en casa y me la voy a tomar toda", True),
+        ("I'm standing at the edge of the multi storey car park", True),
+        ("I'm standing at the edge of the car park waiting for my husband", False),
+    ],
+)
+def test_the_ninth_rounds_kinds_keep_the_first_persons_exceptions_and_hear_more_phrasings(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """A relative's report, the appointment not needed and Spain's slang quiet where the first person's words would be
+    (a place to live, a trip, sweets); the limb harmed, a relative talking, preparations for a death and a deed done
+    heard in more phrasings."""
     assert language.matches(text) is crisis

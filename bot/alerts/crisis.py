@@ -1124,6 +1124,11 @@ _MORE_SLIPS = {"lfe": "life", "ded": "dead"} | dict.fromkeys(["2nite", "2night",
 _MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow", "tmoro", "tmr"], "tomorrow")
 
 
+# Words of their own that a word before them would join into a crisis word's stem: the Portuguese "cidade" (city)
+# after "sua" or "sui" begins like "suicide" ("suacid*" is how some spell it).
+_NOT_JOINED = frozenset(["cidade", "cidades"])
+
+
 def _slips(keys: frozenset[str]) -> dict[str, str]:
     """Each slip of a _SLIPPED_WORDS word that is not a pattern word, a common word or a word of its own."""
     found: dict[str, set[str]] = {}
@@ -1241,12 +1246,16 @@ class CrisisLanguage:
         """Whether two normalised words are one word the patterns look for, split by a space ("ki ll", "sui cide",
         "over dose"): together they make a pattern word, and at most one of them is one on its own. A letter alone
         is left to the reading of words spelt out ("sh t all" is not "sh tall"), but for a first letter that
-        dictation split off a longer word that is no pattern word: "a cabar" is "acabar", "a live" stays two."""
-        if not (first + second).isalpha() or len(second) < 2:
+        dictation split off a longer word that is no pattern word: "a cabar" is "acabar", "a live" stays two. That
+        letter joins only into a word the patterns spell out whole, not into any word beginning with a stem they
+        look for: "a horcajadas" (astride) is a word of its own, no "ahorcar"."""
+        if not (first + second).isalpha() or len(second) < 2 or second in _NOT_JOINED:
             return False
         if len(first) < 2 and (len(second) < 4 or self._keys_of(_squeeze(second))):
             return False
         joined = _squeeze(first + second)
+        if len(first) < 2:
+            return joined in self._keys and joined not in _COMMON
         if joined in _COMMON or not (joined in self._keys or (self._prefixes and joined.startswith(self._prefixes))):
             return False
         alone = self._stands_alone
