@@ -10,11 +10,13 @@ membership changes reach the bot as the updates Telegram would send.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
 import math
 import mimetypes
+import random
 import re
 import socket
 import time
@@ -36,7 +38,17 @@ JSON = dict[str, Any]
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on now, for a server started beside the stand-in."""
+    """A loopback port nothing listens on now, for a server started beside the stand-in. Chosen below the range
+    the system hands out for outgoing connections and for port 0 (32768 and up on Linux): a port from that range
+    is free when probed, but a connection made before the server starts may take it ("address already in use"
+    when many tests run at once)."""
+    low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(10_000, max(10_001, low)), 50):
+        with socket.socket() as probe, contextlib.suppress(OSError):
+            probe.bind(("127.0.0.1", port))
+            return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
