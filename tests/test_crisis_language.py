@@ -243,17 +243,25 @@ def test_figures_of_speech_are_not_a_crisis(language: CrisisLanguage, text: str)
 
 def test_skipping_patterns_a_message_cannot_match_never_changes_a_decision(language: CrisisLanguage) -> None:
     # `matches` only tries the patterns whose rarest required words the message holds; trying every
-    # pattern on every corpus message must decide the same.
-    from bot.alerts.crisis import _Message
+    # pattern on every corpus message, as written and then read the second way, must decide the same.
+    from bot.alerts.crisis import _Message, answering_noes, second_reading
 
-    for m in read_corpus():
-        message = _Message(normalise(m.text), language._read_word, language._read, m.text)
-        before = any(message.matches(pattern, first=True) for pattern in language.crisis_before_exceptions)
+    def every_pattern(text: str, answering: frozenset[int] = frozenset()) -> bool:
+        message = _Message(normalise(text), language._read_word, language._read, text, answering)
+        if any(message.matches(pattern, first=True) for pattern in language.crisis_before_exceptions):
+            return True
         denied = [found.span() for pattern in language.not_crisis for found in message.matches(pattern)]
+        denied += [(message.offset(n), message.offset(n) + len(message.tokens[n])) for n in answering]
         if denied:
             message.blank(denied)
-        every_pattern = before or any(message.matches(pattern, first=True) for pattern in language.crisis)
-        assert every_pattern is language.matches(m.text), f"line {m.line}: {m.text}"
+        return any(message.matches(pattern, first=True) for pattern in language.crisis)
+
+    for m in read_corpus():
+        decided = every_pattern(m.text)
+        if not decided and language._worth_reading_again(m.text, normalise(m.text)):
+            second = second_reading(m.text, language._split, language._known)
+            decided = every_pattern(second, answering_noes(m.text, second))
+        assert decided is language.matches(m.text), f"line {m.line}: {m.text}"
 
 
 def test_every_language_is_checked_against_every_message(language: CrisisLanguage) -> None:
@@ -611,6 +619,46 @@ def test_words_spelt_out_a_letter_at_a_time_are_read(language: CrisisLanguage, t
 
 
 @pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A word of one letter before the spelling is not its first letter: "voy a m a t a r" spells "matar".
+        ("me voy a m a t a r", True),
+        ("voy a s u i c i d a r m e", True),
+        ("quiero a h o r c a r m e", True),
+        ("i wanna k i l l myself, i d i e inside", True),
+        ("a b c d exercises done", False),
+        ("voy a m a n d a r la foto", False),
+    ],
+)
+def test_a_word_of_one_letter_before_a_spelling_is_left_out_of_it(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A vowel hidden behind a star is read as the one that makes a crisis word: patients mask the word they fear.
+        ("quiero m*rirme ya", True),
+        ("me voy a m*tar esta noche", True),
+        ("quiero ah*rcarme", True),
+        ("me quiero qu*tar la vida", True),
+        ("gonna h*ng myself", True),
+        ("i want to k*ll mys*lf", True),
+        ("this is sh*t, i want to d*e", True),
+        # A star hides a swear far more often: "sh*t myself" is no shot, "h*ll" no hall.
+        ("I nearly sh*t myself laughing", False),
+        ("what the h*ll is this pain, 8/10", False),
+        ("m*erda de dolor, 8/10", False),
+        ("la p*ta madre que dolor", False),
+    ],
+)
+def test_a_vowel_hidden_behind_a_star_is_read(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
     ("text", "shown"),
     [
         ("Pain 6 today. " * 300 + "honestly i want to k.i.l.l m.y.s.e.l.f tonight", "k.i.l.l m.y.s.e.l.f"),
@@ -618,6 +666,8 @@ def test_words_spelt_out_a_letter_at_a_time_are_read(language: CrisisLanguage, t
         ("Pain 6 today. " * 300 + "i want to k\u0456ll mys\u0435lf", "k\u0456ll mys\u0435lf"),
         ("Pain 6 today. " * 300 + "honestly i want to 💀💀 tonight", "want to 💀💀"),
         ("Pain 6 today. " * 300 + "i want to ki ll myself", "ki ll myself"),
+        ("Dolor 6 hoy. " * 300 + "quiero m*rirme ya", "quiero m*rirme"),
+        ("Dolor 6 hoy. " * 300 + "me voy a m a t a r", "me voy a m a t a r"),
     ],
 )
 def test_the_span_of_words_in_disguise_is_where_they_were_written(
@@ -3137,4 +3187,102 @@ def test_the_ninth_rounds_kinds_keep_the_first_persons_exceptions_and_hear_more_
     """A relative's report, the appointment not needed and Spain's slang quiet where the first person's words would be
     (a place to live, a trip, sweets); the limb harmed, a relative talking, preparations for a death and a deed done
     heard in more phrasings."""
+    assert language.matches(text) is crisis
+
+
+# -- written after the tenth held-out set: each kind heard in phrasings of its own, its ordinary neighbours quiet
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A goodbye in a few words, the whole message, and emoji for the means.
+        ("im sorry. goodbye", True),
+        ("done now. bye", True),
+        ("gnight forever", True),
+        ("I'm gone for good. love you all x", True),
+        ("perdón a todos. chau", True),
+        ("ya fue todo, los quiero", True),
+        ("\U0001f52b\U0001f636", True),
+        ("\u270c\ufe0f cruel world", True),
+        ("\U0001faa6 soon", True),
+        ("\U0001f48a\U0001f48a\U0001f48a\U0001f48a\U0001f48a\U0001f48a\U0001f48a goodnight forever", True),
+        ("ok bye", False),
+        ("done for the day, bye", False),
+        ("im out of here for the weekend, bye", False),
+        ("chau, nos vemos el jueves", False),
+        ("hasta nunca, muletas!", False),
+        ("this printer \U0001f52b\U0001f52b ate my claim form again", False),
+        ("\U0001f48a\U0001f48a done for today \U0001f634", False),
+        # A voice that says "kys".
+        ("the voice in my head tells me to kys", True),
+        ("mi cabeza me repite que me muera, todo el tiempo", True),
+        ("some kid in her game told my daughter to kys, reported him", False),
+        ("my son says unalive instead of kill when he plays his games", False),
+        ("mi hijo dice desvivir en vez de matar, cosas de youtube", False),
+        ("quiero desvivirme ya", True),
+        ("me desvivo por mis nietos", False),
+        # Euphemisms: a last chapter, a story that ends, the long sleep, the dead joined, a trip with no return.
+        ("writing the final chapter of my life this weekend", True),
+        ("mi historia se termina esta semana", True),
+        ("ready for the eternal rest now", True),
+        ("mi mamá me espera en el cielo y ya me quiero ir con ella", True),
+        ("me voy lejos y no vuelvo más, cuiden a mis hijos", True),
+        ("if I don't answer by tomorrow night, it's done. the dog needs feeding", True),
+        ("the final chapter of my novel is done! only took 6 years", False),
+        ("had the long sleep i needed, 10 hours", False),
+        ("nan is waiting for me in the car, got to go", False),
+        ("me voy de viaje largo a ver a mi hija, vuelvo en marzo", False),
+        ("si mañana no respondo es porque estoy en la resonancia todo el día", False),
+        # Practical questions about one's own death.
+        ("what will happen to my diary once i've died? want it sorted by the weekend", True),
+        ("can i schedule a message to my wife for after im gone", True),
+        ("¿quién le avisa a mi hija si me muero? necesito saberlo antes del viernes", True),
+        ("prefiero que me encuentre la policía y no mis hijos", True),
+        ("what happens to my data if I close my account?", False),
+        ("if I die in the operation who tells my husband? I'm terrified of anaesthetic", False),
+        ("si me pasa algo durante la infusión, ¿avisan a mi marido?", False),
+        # Thanks and goodbye to the staff, for good.
+        ("thanks for everything. you won't need to ring me ever again", True),
+        ("I won't be at Tuesday's clinic or any other. thank you all", True),
+        ("gracias doctora, no voy a necesitar la receta nunca más", True),
+        ("you won't need to ring me again till after Christmas", False),
+        ("I won't need the repeat prescription ever again, the stimulator works!", False),
+        ("gracias por todo, ya no van a tener que llamarme por el tema del certificado", False),
+        ("este es mi último mensaje por acá, me pasaron a otra clínica. gracias", False),
+        # A treatment stopped or refused, then done.
+        ("if they stop my ketamine, that's it for me", True),
+        ("no more infusions means no more me", True),
+        ("si me cortan las infusiones, se acabó para mí", True),
+        ("if they stop the infusions I'll have to go back on morphine", False),
+        ("si me quitan la ketamina, se acabó para mí el alivio, ¿qué otra cosa hay?", False),
+        # A day set and ready; someone close sent a goodbye and does not answer.
+        ("tonight after he falls asleep i'm doing it. everything's ready", True),
+        ("cuando mi hija se vaya a la escuela me tomo todo el tramadol", True),
+        ("el sábado es el día. las cartas ya están escritas", True),
+        ("tonight once she's asleep everything is ready for her party tomorrow", False),
+        ("cuando me quede sola me tomo todas las pastillas de la noche, como siempre", False),
+        ("el viernes es el día de la boda, ya tengo todo preparado", False),
+        ("dad texted me a photo of his pills and isnt answering", True),
+        ("mi papá mandó una foto de sus pastillas y no contesta", True),
+        ("my husband texted bye from the airport and his phone is off now", False),
+        # The same euphemisms said literally, and denials in a long note.
+        ("clocking out for good next month, retiring at last", False),
+        ("checking out early from the hospital tomorrow, cant wait", False),
+        ("the last chapter of the book, dont want it to end", False),
+        ("no quiero que termine la serie", False),
+        ("been in a dark place mood wise but not like that, no thoughts of hurting myself", False),
+        ("ando bajoneada pero nada de pensamientos de hacerme daño", False),
+        ("me quería morir cuando vi la factura", False),
+        ("me quería morir cuando me lo dijo y todavía quiero", True),
+        ("me quiero morir, me equivoqué de bus y llegué tarde a la cita 😂", False),
+    ],
+)
+def test_the_tenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the tenth held-out set showed were not read, each in a phrasing of its own: goodbyes in a few words and
+    emoji for the means, a voice that says "kys", masked spellings, euphemisms (a last chapter, the long sleep, the dead
+    joined, no return), practical questions about one's own death, thanks and goodbye to the staff, a treatment lost
+    and then done, a day set and ready, a relative's unanswered phone; beside the ordinary words they resemble."""
     assert language.matches(text) is crisis

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, partial
-from itertools import accumulate, pairwise
+from itertools import accumulate, pairwise, product
 from pathlib import Path
 
 import yaml
@@ -77,6 +77,7 @@ _EMOJI_WORDS = {
     "\u26b0": "dead",  # coffin
     "\U0001faa6": "dead",  # headstone
     "\U0001f52b": "shoot",  # pistol
+    "\u270c": "peace",  # victory hand, the sign-off "peace out": "\u270c\ufe0f cruel world"
     "\U0001f52a": "cut",  # kitchen knife
     "\U0001faa2": "rope",  # knot
     "\U0001f48a": "pills",  # pill
@@ -244,16 +245,59 @@ def answering_noes(text: str, read_as: str | None = None) -> frozenset[int]:
     )
 
 
-def second_reading(text: str, split: Callable[[str, str], bool] | None = None) -> str:
+def second_reading(
+    text: str, split: Callable[[str, str], bool] | None = None, known: Callable[[str], bool] | None = None
+) -> str:
     """`text` with letters typed as digits or signs read as letters, words spelt out a letter at a time joined,
     two words joined where `split` says a space split one word ("ki ll myself"): what stood between them becomes
-    invisible characters. As long as `text`."""
+    invisible characters. Where `known` says which words the patterns look for, a vowel hidden behind a star is
+    read as the one that makes such a word ("m*rirme", "k*ll"), and a word of one letter just before a word spelt
+    out is left out of it ("voy a m a t a r"). As long as `text`."""
     text = _LEET_RUN.sub(_as_letters, text)
+    if known is not None and "*" in text:
+        text = _HIDDEN_VOWEL_WORD.sub(lambda word: _unhide_vowels(word.group(), known), text)
     if _SPELT_OUT.search(normalise(text)):
-        text = _join_spelt_out(text)
+        text = _join_spelt_out(text, known)
     if split is not None:
         text = _join_split_words(text, split)
     return text
+
+
+# A word with a letter or two hidden behind stars, as patients mask a word they fear to write ("m*rir", "s**cide").
+# Most hide a vowel; each star is tried as each vowel, a few hundred words at most.
+_HIDDEN_VOWEL_WORD = re.compile(r"(?<![\w*])[^\W\d_]+(?:\*{1,2}[^\W\d_]+)+(?![\w*])")
+_HIDDEN_VOWELS = "aeiou"
+_MAX_HIDDEN = 3  # stars in one word
+# Stars hide a swear far more often than a crisis word: "sh*t myself" is not "shot myself", "h*ll" not "hall".
+_MASKED_SWEARS = frozenset(
+    (  # noqa: SIM905 - words are read more easily as words than as a list of strings
+        "shit fuck fucking fucked damn hell crap piss pissed bitch arse ass bloody cunt twat wank bollocks bugger sod "
+        "mierda puta puto joder cono carajo pendejo pendeja boludo boluda pinche verga chingar chingada cabron cabrona "
+        "hostia gilipollas"
+    ).split()
+)
+
+
+def _unhide_vowels(word: str, known: Callable[[str], bool]) -> str:
+    """`word` with each star read as the vowel that makes a word the patterns look for; as it was if none does, or
+    if a vowel makes a swear of it. A vowel beside the same letter is not tried: it would read as no letter at all
+    ("d*e" is not "dee", read "de")."""
+    stars = word.count("*")
+    if stars > _MAX_HIDDEN:
+        return word
+    pieces = word.split("*")
+    found = None
+    for vowels in product(_HIDDEN_VOWELS, repeat=stars):
+        candidate = "".join(piece + vowel for piece, vowel in zip(pieces, (*vowels, ""), strict=True))
+        read = normalise(candidate)
+        if read in _MASKED_SWEARS:
+            return word
+        doubled = any(
+            vowel in (before[-1:], after[:1]) for before, vowel, after in zip(pieces, vowels, pieces[1:], strict=False)
+        )
+        if found is None and not doubled and _squeeze(read) not in _COMMON and known(read):
+            found = candidate
+    return word if found is None else found
 
 
 _MAX_SPLIT = 3  # what may stand inside a word split in two: " ", "-", " - "
@@ -270,7 +314,11 @@ def _join_split_words(text: str, split: Callable[[str, str], bool]) -> str:
     return "".join(chars)
 
 
-def _join_spelt_out(text: str) -> str:
+# Words of one letter, in English and Spanish: "voy a m a t a r" spells "matar" after the word "a".
+_ONE_LETTER_WORDS = frozenset("aeiouy")
+
+
+def _join_spelt_out(text: str, known: Callable[[str], bool] | None = None) -> str:
     spans = word_spans(text)
     read = [normalise(text[start:end]) for start, end in spans]
     letters = [len(word) == 1 and word.isalpha() for word in read]
@@ -279,6 +327,14 @@ def _join_spelt_out(text: str) -> str:
     for index in range(len(spans) + 1):
         if index < len(spans) and letters[index]:
             continue
+        if (
+            known is not None
+            and index - run_start > _SPACE_LETTERS
+            and read[run_start] in _ONE_LETTER_WORDS
+            and not known(_squeeze("".join(read[run_start:index])))
+            and known(_squeeze("".join(read[run_start + 1 : index])))
+        ):
+            run_start += 1  # the word before the spelling ("a", "y", "i"), not its first letter
         if index - run_start >= _SPACE_LETTERS:
             gaps = [
                 (end, start)
@@ -1210,7 +1266,7 @@ class CrisisLanguage:
         words = normalise(text)
         found = find(words, text, frozenset())
         if found is None and self._worth_reading_again(text, words):
-            second = second_reading(text, self._split)
+            second = second_reading(text, self._split, self._known)
             found = find(normalise(second), second, answering_noes(text, second))
             if found is not None:
                 found = replace(found, read_as=second)
@@ -1221,6 +1277,10 @@ class CrisisLanguage:
         a word spelt out, one split in two, or one typed with a digit or a sign that reads as such a word. Most
         "b12"s and "d3"s make none, and a long note is not read twice for them."""
         if _SPELT_OUT.search(words) or _ANSWERED_NO.search(text):
+            return True
+        if "*" in text and any(
+            _unhide_vowels(word.group(), self._known) != word.group() for word in _HIDDEN_VOWEL_WORD.finditer(text)
+        ):
             return True
         # A word split in two: a cheap test of each pair of words first (their squeezed forms are remembered).
         plain = words.split(" ")
@@ -1260,6 +1320,11 @@ class CrisisLanguage:
             return False
         alone = self._stands_alone
         return not (alone(self._keys_of(_squeeze(first))) and alone(self._keys_of(_squeeze(second))))
+
+    def _known(self, word: str) -> bool:
+        """Whether a normalised word is one the patterns look for on its own: a pattern word, or one that begins
+        with a prefix longer than the pieces of a hidden-letter spelling."""
+        return self._stands_alone(self._keys_of(_squeeze(word)))
 
     @staticmethod
     def _stands_alone(keys: tuple[str, ...]) -> bool:
