@@ -3198,7 +3198,8 @@ def test_the_ninth_rounds_kinds_keep_the_first_persons_exceptions_and_hear_more_
     [
         # A goodbye in a few words, the whole message, and emoji for the means.
         ("im sorry. goodbye", True),
-        ("done now. bye", True),
+        ("im done now. bye", True),
+        ("done now. bye", False),  # a check-in finished
         ("gnight forever", True),
         ("I'm gone for good. love you all x", True),
         ("perdón a todos. chau", True),
