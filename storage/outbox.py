@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -27,6 +27,9 @@ STAFF_CHAT_UNKNOWN = 0
 STAFF_CHAT_KINDS = ("staff", "copy", "alert", "escalation")
 # What goes to a patient's own chat: these follow the patient to another Telegram account (a re-link).
 PATIENT_KINDS = ("patient", "received", "checkin", "reminder")
+# Words for a patient (a staff reply, the crisis text, what they are told of their message): not a scheduled
+# check-in or reminder, which is stale once its time has passed.
+TO_A_PATIENT = ("patient", "received")
 
 
 async def enqueue(
@@ -215,6 +218,30 @@ async def finish(
         return True
     await release(session=session, message_id=message_id)  # moved meanwhile: owed in its new chat
     return False
+
+
+async def send_again_refused(*, session: AsyncSession, patient_id: int, chat_id: int, now: datetime) -> int:
+    """The patient, who had blocked the bot, can be reached again: the words for them (TO_A_PATIENT) that
+    Telegram refused (403) since the last message that reached their chat are owed again, in the order they
+    were queued (their ids), once (owed, they are no longer `blocked`). Check-ins and reminders are not: their
+    time has passed. Returns how many."""
+    delivered = await execute(
+        session,
+        select(func.max(OUTBOX.c.sent_at)).where(OUTBOX.c.chat_id == chat_id, OUTBOX.c.status == OutboxStatus.SENT),
+    )
+    since = delivered.scalar()
+    refused = [
+        OUTBOX.c.patient_id == patient_id,
+        OUTBOX.c.chat_id == chat_id,
+        OUTBOX.c.kind.in_(TO_A_PATIENT),
+        OUTBOX.c.status == OutboxStatus.BLOCKED,
+    ]
+    if since is not None:  # refused at its try (claimed), after the last delivery
+        refused.append(OUTBOX.c.claimed_at >= since)
+    result = await execute(
+        session, update(OUTBOX).where(*refused).values(status=OutboxStatus.PENDING, not_before=now, error=None)
+    )
+    return int(result.rowcount or 0)
 
 
 async def still_owed_to(*, session: AsyncSession, message_id: int, chat_id: int) -> bool:

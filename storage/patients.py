@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy import select as select_rows
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,6 +86,17 @@ async def set_status(*, session: AsyncSession, patient_id: int, status: PatientS
     patient = await session.get(Patient, patient_id)
     if patient is not None:
         patient.status = status
+
+
+async def change_status(*, session: AsyncSession, patient_id: int, old: PatientStatus, new: PatientStatus) -> bool:
+    """Set the status to `new` if it is still `old`, so that of two transactions making the change at once only
+    one does (the other waits for it, then finds nothing to change): False for that one."""
+    patients = table(Patient)
+    result = await execute(
+        session,
+        update(patients).where(patients.c.id == patient_id, patients.c.status == old).values(status=new),
+    )
+    return bool(result.rowcount)
 
 
 async def by_id(*, session: AsyncSession, patient_id: int) -> Patient | None:

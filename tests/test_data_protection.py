@@ -9,6 +9,7 @@ import gc
 import io
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +20,14 @@ from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.diary import cadences
 from bot.logs import quiet_library_loggers
+from bot.records import erasure as records_erasure
 from bot.records import retention
-from bot.sandbox import SimulatedUser
+from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import alerts, audit, inbox, outbox, patient_messages, patients, schedules
 from storage import cadences as cadences_store
 from storage import staff_chat as staff_chat_store
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
-from tests.harness import POSTGRESQL_ONLY, Diary
+from tests.harness import POSTGRESQL_ONLY, Clock, Diary, running_diary
 from tests.postgres import waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, a_card, complete_checkin, staff_chat, with_history
 from tests.test_care_team import a_question_in_the_staff_chat, crisis
@@ -493,3 +495,48 @@ async def test_an_erasure_while_an_admin_sets_the_patients_questionnaires_waits_
     await cadences.set_cadences(diary.database, code="P-0001", chosen={"phq2": 28}, actor_id=900, now=diary.clock())
     assert await erasure.erased()
     assert not deadlocks(caplog)
+
+
+async def test_an_erasure_whose_process_stopped_before_saying_so_still_tells_the_patient_it_is_done(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben pressed Yes, erase everything; his diary was erased, and the process stopped before it said so.
+    Handled again after the restart, the press came from a stranger (nothing about Ben is left): he got the
+    line for strangers, and his question stayed on the screen as if nothing had been erased. He is told it
+    was done; nothing about him is kept but that the press was handled."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    erase = records_erasure.erase
+
+    async def stopped_after(*args: Any, **kwargs: Any) -> bool:
+        await erase(*args, **kwargs)
+        raise asyncio.CancelledError  # the process stops here: nothing after the erasure's commit happens
+
+    try:
+        monkeypatch.setattr(records_erasure, "erase", stopped_after)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/delete")
+            question = ben.last
+            await ben.press("Yes, erase everything", wait=False)
+            await eventually_none(diary, "P-0001")
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            shown = standin.messages[ben.chat_id][question.message_id]
+            assert (shown.text or "").startswith("Your diary has been erased"), shown.text
+            assert not shown.buttons
+            assert not [m for m in ben.messages if "invite" in (m.text or "")], "not told to ask for an invite"
+    finally:
+        await standin.stop()
+
+
+async def eventually_none(diary: Diary, code: str) -> None:
+    for _ in range(600):
+        async with diary.database.session() as session:
+            if await patients.by_code(session=session, code=code) is None:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{code} was never erased")

@@ -158,6 +158,83 @@ async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_r
     assert answer.text.startswith("P-0001 has blocked the diary bot"), answer.text
 
 
+def said_to(user: SimulatedUser, words: str) -> list[int]:
+    """Where in the patient's chat the bot's messages with these words are (oldest first)."""
+    return [n for n, m in enumerate(user.messages) if words in (m.text or "")]
+
+
+async def test_a_reply_and_the_crisis_text_refused_while_the_patient_blocked_the_bot_go_once_they_unblock_it(
+    diary: Diary,
+) -> None:
+    """Ben wrote words of crisis and blocked the bot before its answer came; Sam replied to the card and was
+    told it might not reach him. Both were refused (403), and when Ben unblocked the bot they were never sent:
+    the crisis text and the reply stayed `blocked`. Back, he gets them, in the order they were written and
+    once (his /start after it sends nothing again); staff are told that they went after all."""
+    ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    ben.say("I want to die")
+    ben.block_bot()  # before the bot could answer
+    await diary.wait_until(lambda: bool(cards(diary)))
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    answer = await sam.send("We will call you in five minutes.", chat_id=STAFF_CHAT, reply_to=cards(diary)[-1])
+    assert answer is not None and (answer.text or "").startswith("P-0001 has blocked the diary bot"), answer
+    refused = "Your care team: We will call you in five minutes."
+    await diary.wait_until_async(
+        lambda rows: (
+            all(r.status not in ("pending", "sending") for r in rows)
+            and sum(r.kind == "patient" and r.status == "blocked" for r in rows) == 2
+        )
+    )
+    assert not said_to(ben, BERLIN_CRISIS_LINE) and not said_to(ben, refused)
+
+    ben.unblock_bot()  # from the bot's profile: Telegram says only that he is a member of the chat again
+    await ben.wait_for(lambda: bool(said_to(ben, refused)))
+
+    def back() -> list[str]:
+        return [m.text or "" for m in staff_chat(diary) if "can be reached in the diary bot again" in (m.text or "")]
+
+    await diary.wait_until(lambda: bool(back()))
+    assert back()[0].startswith("Patient P-0001 can be reached") and "(2)" in back()[0], back()
+    reply = await ben.send("/start")  # opened the chat again as well
+    assert reply is not None
+    await all_sent(diary)
+    assert [len(said_to(ben, BERLIN_CRISIS_LINE)), len(said_to(ben, refused))] == [1, 1], "each once"
+    assert said_to(ben, BERLIN_CRISIS_LINE) < said_to(ben, refused), "in the order they were written"
+    assert len(back()) == 1
+
+
+@SQLITE_ONLY
+async def test_a_reply_refused_before_the_bot_heard_of_the_block_reaches_staff_and_goes_when_the_patient_writes(
+    diary: Diary,
+) -> None:
+    """Ben blocked the bot and Telegram's word of it had not come when Sam replied: Sam was told his reply was
+    on its way, and after the refusal only that Ben blocked the bot, not which reply did not reach him (a
+    reply Telegram refuses for another reason shows its words). Staff get its words; and when Ben writes again
+    (having unblocked the bot, with no word of that either) it goes to him."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.block(ben.id)  # blocked, and the bot not told
+    answer = await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001."
+    refused = "Your care team: Yes, one more is fine."
+
+    def told() -> list[str]:
+        return [m.text or "" for m in staff_chat(diary) if m.from_bot and "blocked the diary bot" in (m.text or "")]
+
+    await diary.wait_until(lambda: bool(told()))
+    await all_sent_or_blocked(diary)
+    assert len(told()) == 1 and refused in told()[0], told()
+    diary.standin.unblock(ben.id)
+    ben.say("Are you still there?")
+    await ben.wait_for(lambda: bool(said_to(ben, refused)))
+    await all_sent(diary)
+    assert len(said_to(ben, refused)) == 1
+
+
+async def all_sent_or_blocked(diary: Diary) -> None:
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "blocked", "skipped") for r in rows))
+
+
 @SQLITE_ONLY
 async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urgent_card(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")

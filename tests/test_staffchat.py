@@ -28,7 +28,7 @@ from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, clinic_settings, outbox, patients, staff, staff_chat
 from storage.models import AuditEvent, OutboxMessage
-from tests.harness import SQLITE_ONLY, Clock, Diary, running_diary
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, Clock, Diary, running_diary
 from tests.test_delivery_faults import calls_to
 
 GROUP = -4001
@@ -414,3 +414,38 @@ async def test_admins_are_told_once_in_their_own_chats_when_the_bot_may_not_post
         await ada.wait_for(lambda: told_unwritable(ada) == 2)
         await diary.wait_until_async(lambda rows: all(r.status != "sending" for r in rows))
         assert told_unwritable(ada) == 2
+
+
+@POSTGRESQL_ONLY
+async def test_a_card_queued_as_an_admin_names_another_staff_chat_goes_to_the_new_one(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben writes words of crisis as Ada sends /staffchat in a new group. The intake read the staff chat (the
+    old group), Ada's choice committed and moved what was owed to the old group, and then the intake committed
+    the card, for the old group: the bot, still in it, delivered it there, where nobody looks any more, and
+    nothing gathered it. What goes to a group goes to the staff chat as it is when it is sent."""
+    new = -4002
+    real_destination = StaffChat.destination
+    armed: list[bool] = []
+    chosen: list[int | None] = []
+
+    async def chosen_meanwhile(self: StaffChat, session: Any) -> int:
+        chat_id = await real_destination(self, session)
+        if armed and not chosen:  # the intake's transaction read the old group and is still open
+            chosen.append(
+                await StaffChat(diary.database, configured=GROUP).choose(chat_id=new, actor_id=900, now=diary.clock())
+            )
+        return chat_id
+
+    monkeypatch.setattr(StaffChat, "destination", chosen_meanwhile)
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, sam, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id, sam.id])
+        diary.standin.add_group(new, "Clinic staff (new)", [ada.id, sam.id])
+        armed.append(True)
+        ben.say("I want to die")
+        await diary.wait_until(lambda: bool(chosen))
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        assert chosen == [GROUP] and await stored_chat(diary) == str(new)
+        assert [m.caption for m in bot_said(diary, GROUP) if m.photo] == [], "not in the old group"
+        assert len([m for m in bot_said(diary, new) if m.photo]) == 1, "the card is in the staff chat"

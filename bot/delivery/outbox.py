@@ -11,8 +11,9 @@ staff chat) goes there instead.
 
 5xx, connection errors and time-outs retry with backoff; 429 reschedules the row after `retry_after`;
 403 means the patient blocked the bot: they are marked unreachable, their schedule stops, and staff
-are told. The bot removed from the staff chat holds what is owed there; a group where it may not write
-(400 no rights) is tried again with backoff.
+are told, with the words of a message for them that was refused (it goes again when the patient is back:
+bot/diary/roster.py, reachable_again). The bot removed from the staff chat holds what is owed there; a
+group where it may not write (400 no rights) is tried again with backoff.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ T = TypeVar("T")
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
 # Kinds whose words are for a patient (a staff reply, the crisis text, what they are told): when one cannot
 # be delivered, staff get its words, to reach them another way.
-TO_A_PATIENT = frozenset({"patient", "received"})
+TO_A_PATIENT = frozenset(outbox.TO_A_PATIENT)
 # A row that fails (5xx, time-outs) this long while other chats' messages go through is the trouble of that
 # row or its chat, not a Telegram outage: it is given up, so that what is queued after it for that chat
 # (which waits for it, in order) can go, and staff are told what did not arrive. Through an outage, when
@@ -302,12 +303,21 @@ class OutboxSender:
         """Looked at just before the request: a row taken for sending may have waited for its turn while a
         re-link moved the patient's record to another account (the old one may be a lost phone, or someone
         else's), or an admin named another staff chat. It is then owed in its new chat, and goes there, not
-        here (storage.outbox.still_owed_to)."""
+        here (storage.outbox.still_owed_to).
+
+        A row for a group that is no longer the staff chat goes to the staff chat as well, with what else is
+        owed to that group: queued in a transaction that read the staff chat before an admin's /staffchat
+        committed, and committed after it (PostgreSQL runs the two side by side), it was addressed to the old
+        group after the change had moved what was owed there; the bot, still in that group, would deliver it
+        where nobody looks any more."""
         assert row.id is not None
         message_id, chat_id = row.id, row.chat_id
+        to_the_staff_chat = row.kind in outbox.STAFF_CHAT_KINDS and chat_id < 0
 
         async def look() -> bool:
             async with self.database.session() as session:
+                if to_the_staff_chat and chat_id != await self.staff_chat.current(session):
+                    await self.staff_chat.gather(session)  # this row too: owed in the staff chat, released below
                 return await outbox.still_owed_to(session=session, message_id=message_id, chat_id=chat_id)
 
         try:
@@ -785,15 +795,18 @@ class OutboxSender:
         if await self._escalate_in_the_staff_chat(row, OutboxStatus.BLOCKED, error="blocked"):
             return
         now = self.clock()
+        t = functools.partial(self.catalog.text, self.catalog.default_language)
+        # Words for the patient (a staff reply, the crisis text): staff learn which did not arrive, as they do of
+        # one Telegram refuses for another reason, and that it goes when the patient unblocks the bot.
+        words = row.kind in TO_A_PATIENT and row.patient_id is not None
         async with self.database.session() as session:
             patient_id = await roster.unreachable_in(  # first: it keeps the patient (see there)
                 session,
                 chat_id=row.chat_id,
                 now=now,
                 staff_chat=self.staff_chat,
-                staff_text=lambda code: self.catalog.text(
-                    self.catalog.default_language, "staff.unreachable", code=code
-                ),
+                staff_text=lambda code: t("staff.unreachable", code=code),
+                refused=(lambda code: t("staff.blocked_to_patient", code=code, text=row.text or "")) if words else None,
             )
             await outbox.finish(
                 session=session, message_id=row.id, chat_id=row.chat_id, status=OutboxStatus.BLOCKED, now=now

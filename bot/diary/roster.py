@@ -12,9 +12,10 @@ from datetime import date, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.care_team.staff_chat import StaffChat
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary.chart import WINDOW
 from bot.diary.questionnaire import Questionnaire
-from bot.diary.scheduler import UnknownPatient
+from bot.diary.scheduler import Scheduler, UnknownPatient
 from bot.diary.scores import Answered, answered_since
 from storage import audit, checkins, infusions, invites, outbox, patients, schedules
 from storage.checkins import Entry
@@ -128,24 +129,78 @@ async def mark_unreachable(
 
 
 async def unreachable_in(
-    session: AsyncSession, *, chat_id: int, now: datetime, staff_chat: StaffChat, staff_text: Callable[[str], str]
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    now: datetime,
+    staff_chat: StaffChat,
+    staff_text: Callable[[str], str],
+    refused: Callable[[str], str] | None = None,
 ) -> int | None:
     """mark_unreachable, in the caller's transaction (the outbox records the refused message in it: call this
     first, so that the patient is kept before a row about them is changed, in the order an erasure takes
-    them; see storage.patients.keep)."""
+    them; see storage.patients.keep). `refused(code)`: what staff are told of words for the patient that
+    Telegram refused (403), whether or not the block is news, so that they know which reply did not arrive
+    (after the news, in the same message)."""
     patient = await patients.by_chat(session=session, chat_id=chat_id)
     if patient is None or patient.id is None or not await patients.keep(session=session, patient_id=patient.id):
         return None
-    if patient.status in (PatientStatus.UNREACHABLE, PatientStatus.DISCHARGED):
+    if patient.status == PatientStatus.DISCHARGED:
         return None
-    await patients.set_status(session=session, patient_id=patient.id, status=PatientStatus.UNREACHABLE)
-    await schedules.stop(session=session, patient_id=patient.id)
-    await outbox.enqueue(
-        session=session,
-        kind="staff",
-        chat_id=await staff_chat.destination(session),
-        text=staff_text(patient.code),
-        patient_id=patient.id,
-        now=now,
-    )
-    return patient.id
+    news = patient.status != PatientStatus.UNREACHABLE
+    told = []
+    if news:
+        await patients.set_status(session=session, patient_id=patient.id, status=PatientStatus.UNREACHABLE)
+        await schedules.stop(session=session, patient_id=patient.id)
+        told.append(staff_text(patient.code))
+    if refused is not None:
+        told.append(refused(patient.code))
+    # The words of a long reply with the notice above them are more than one message holds: in parts.
+    parts = split("\n".join(told), TEXT_LIMIT) if told else []
+    if parts:
+        staff_chat_id = await staff_chat.destination(session)
+        for part in parts:
+            await outbox.enqueue(
+                session=session, kind="staff", chat_id=staff_chat_id, text=part, patient_id=patient.id, now=now
+            )
+    return patient.id if news else None
+
+
+async def reachable_again(
+    database: Database,
+    *,
+    patient_id: int,
+    now: datetime,
+    scheduler: Scheduler,
+    staff_chat: StaffChat,
+    staff_text: Callable[[str, int], str],
+) -> int | None:
+    """A patient who had blocked the bot can be reached again (they unblocked it, or wrote to it): their
+    check-ins start again from the next slot, what Telegram refused to send them since they blocked it (a
+    staff reply, the crisis text) is owed again, in order, and staff are told (`staff_text(code, how many)`),
+    all in one transaction. Once: of two updates saying so at once, one does it. Returns how many messages
+    are owed again, or None when the patient was not unreachable."""
+    async with database.session() as session:
+        # The patient's row first (the update locks it), in the order an erasure takes them.
+        if not await patients.change_status(
+            session=session, patient_id=patient_id, old=PatientStatus.UNREACHABLE, new=PatientStatus.ACTIVE
+        ):
+            return None
+        patient = await patients.by_id(session=session, patient_id=patient_id)
+        if patient is None:
+            return None
+        await scheduler.resume_in(session, patient_id=patient_id, now=now)
+        owed = 0
+        if patient.chat_id is not None:
+            owed = await outbox.send_again_refused(
+                session=session, patient_id=patient_id, chat_id=patient.chat_id, now=now
+            )
+        await outbox.enqueue(
+            session=session,
+            kind="staff",
+            chat_id=await staff_chat.destination(session),
+            text=staff_text(patient.code, owed),
+            patient_id=patient_id,
+            now=now,
+        )
+    return owed

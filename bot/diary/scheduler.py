@@ -156,31 +156,40 @@ class Scheduler:
         are paused until /resume (then no slot is named)."""
         return await self._restart(patient_id=patient_id, now=now, timezone=timezone)
 
+    async def resume_in(self, session: AsyncSession, *, patient_id: int, now: datetime) -> None:
+        """`resume`, in the caller's transaction (a patient back after blocking the bot: bot/diary/roster.py)."""
+        await self._restart_in(session, patient_id=patient_id, now=now, timezone=None)
+
     async def _restart(self, *, patient_id: int, now: datetime, timezone: str | None) -> tuple[Slot | None, bool]:
-        """From the next slot after now; /resume (no `timezone`) ends a pause, a new zone keeps it."""
         async with self.database.session() as session:
-            schedule = await schedules.get(session=session, patient_id=patient_id)
-            patient = await session.get(Patient, patient_id)
-            if schedule is None or patient is None:
-                return None, False
-            if timezone is not None:
-                patient.timezone = schedule.timezone = timezone
-            patient.status = PatientStatus.ACTIVE
-            paused = schedule.paused_until if timezone is not None and schedule.paused_until is not None else None
-            paused = paused if paused is not None and paused > now else None
-            start = paused if paused is not None and paused < FOREVER else now
-            first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=start)
-            await schedules.put(
-                session=session,
-                patient_id=patient_id,
-                times=schedule.times,
-                days=schedule.days,
-                timezone=schedule.timezone,
-                next_local_date=first.local_date,
-                next_slot=first.name,
-                next_due_at=first.fire_at,
-            )
-            await schedules.set_paused_until(session=session, patient_id=patient_id, until=paused)
+            return await self._restart_in(session, patient_id=patient_id, now=now, timezone=timezone)
+
+    async def _restart_in(
+        self, session: AsyncSession, *, patient_id: int, now: datetime, timezone: str | None
+    ) -> tuple[Slot | None, bool]:
+        """From the next slot after now; /resume (no `timezone`) ends a pause, a new zone keeps it."""
+        schedule = await schedules.get(session=session, patient_id=patient_id)
+        patient = await session.get(Patient, patient_id)
+        if schedule is None or patient is None:
+            return None, False
+        if timezone is not None:
+            patient.timezone = schedule.timezone = timezone
+        patient.status = PatientStatus.ACTIVE
+        paused = schedule.paused_until if timezone is not None and schedule.paused_until is not None else None
+        paused = paused if paused is not None and paused > now else None
+        start = paused if paused is not None and paused < FOREVER else now
+        first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=start)
+        await schedules.put(
+            session=session,
+            patient_id=patient_id,
+            times=schedule.times,
+            days=schedule.days,
+            timezone=schedule.timezone,
+            next_local_date=first.local_date,
+            next_slot=first.name,
+            next_due_at=first.fire_at,
+        )
+        await schedules.set_paused_until(session=session, patient_id=patient_id, until=paused)
         if paused == FOREVER:
             return None, True
         return first, False

@@ -105,6 +105,10 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         # answering a patient with it ("/checkin tonight, please") after pressing Reply.
         if context.patient is None or writes or staff_words or not _allowed(update, access.PATIENTS, command):
             context.staff_role = await staff.role(session=session, telegram_user_id=user.id)
+    if private:
+        # Telegram passes nothing from a chat that blocks the bot: whatever they do, they unblocked it (the
+        # notice of it may be late, or missed), and what it could not send them goes now.
+        await patient.back_again(context)
     if talk:
         if context.staff_role is None:
             raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
@@ -146,6 +150,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     # to find help now, as when they send them.
     stranger = private and context.roles == {Role.STRANGER}
     if update.edited_message is not None and not (stranger and _in_crisis(update, context)):
+        raise ApplicationHandlerStop
+    if stranger and await patient.erased_already(update, context):
         raise ApplicationHandlerStop
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
-from bot.diary import enrolment, history
+from bot.diary import enrolment, history, roster
 from bot.handlers.context import DiaryContext
 from bot.handlers.pause_timezone import local_when
 from bot.records import erasure
@@ -35,21 +37,40 @@ async def start(update: Update, context: DiaryContext) -> None:
     message = update.effective_message
     assert message is not None
     token = enrolment.typed_token(" ".join(context.args)) if context.args else ""
-    if context.patient is not None:
-        # Back after blocking the bot, by /start or by their invite link opened again: check-ins start again.
-        await back_again(context)
-        if not token:
-            await message.reply_text(context.text("help"))
-            return
+    # Back after blocking the bot, by /start or by their invite link opened again: the gate started their
+    # check-ins again (bot/handlers/gate.py).
+    if context.patient is not None and not token:
+        await message.reply_text(context.text("help"))
+        return
     await open_invite(update, context, token)
 
 
 async def back_again(context: DiaryContext) -> None:
-    """A patient who had blocked the bot writes again: their check-ins start again from the next slot."""
+    """A patient who had blocked the bot unblocked it, or writes again (Telegram passes nothing from a chat
+    that blocks the bot): their check-ins start again from the next slot, and what it could not send them
+    meanwhile goes now (bot/diary/roster.py, reachable_again)."""
     patient = context.patient
-    if patient is not None and patient.status == PatientStatus.UNREACHABLE and patient.id is not None:
-        await context.services.scheduler.resume(patient_id=patient.id, now=context.now)
-        patient.status = PatientStatus.ACTIVE
+    if patient is None or patient.status != PatientStatus.UNREACHABLE or patient.id is None:
+        return
+    services = context.services
+    catalog = services.catalog
+
+    def staff_text(code: str, owed: int) -> str:
+        key = "staff.reachable_again_sent" if owed else "staff.reachable_again"
+        return catalog.text(catalog.default_language, key, code=code, count=owed)
+
+    back = await roster.reachable_again(
+        services.database,
+        patient_id=patient.id,
+        now=context.now,
+        scheduler=services.scheduler,
+        staff_chat=services.staff_chat,
+        staff_text=staff_text,
+    )
+    if back is not None:
+        services.outbox_wake.set()
+        log.info("patient %s can be reached again; %d messages refused meanwhile are sent again", patient.id, back)
+    patient.status = PatientStatus.ACTIVE
 
 
 def _enrolled_already(context: DiaryContext) -> str:
@@ -365,6 +386,7 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
         staff_text=lambda code: catalog.text(catalog.default_language, "staff.erased_in_crisis", code=code),
         hold=_relink_hold(context),
         asked_at=query.message.date if query.message is not None else None,
+        update_id=update.update_id,
     )
     if not erased:
         log.info("an erasure confirmed for another record was not carried out (update %s)", update.update_id)
@@ -376,6 +398,24 @@ async def delete_chosen(update: Update, context: DiaryContext) -> None:
     context.patient = None
     await edit(query.edit_message_text(done))
     await query.answer()
+
+
+async def erased_already(update: Update, context: DiaryContext) -> bool:
+    """A Yes to /delete handled again after it erased the diary (the process stopped before it said so): the
+    person, a stranger to the diary now, is told that it was done, in their Telegram app's language (theirs
+    in the diary went with the rest), not asked for an invite. False for any other update."""
+    query = update.callback_query
+    button = parse_delete(query.data) if query is not None else None
+    if query is None or button is None or not button.confirmed:
+        return False
+    if not await erasure.carried_out(context.services.database, update_id=update.update_id):
+        return False
+    catalog = context.services.catalog
+    log.info("an erasure carried out before a stop is said to have been done (update %s)", update.update_id)
+    await edit(query.edit_message_text(catalog.text(catalog.language_for(context.sender_language_code), "delete.done")))
+    with contextlib.suppress(TelegramError):  # a press handled again after a restart may be too old to answer
+        await query.answer()
+    return True
 
 
 async def unknown(update: Update, context: DiaryContext) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.care_team.staff_chat import StaffChat
 from bot.diary.enrolment import held_until
-from storage import alerts, audit, outbox, patients, staff
+from storage import alerts, audit, outbox, patients, staff, updates
 from storage.database import Database
 from storage.models import Priority
 
@@ -28,6 +28,7 @@ async def erase(
     staff_text: Callable[[str], str],
     hold: timedelta,
     asked_at: datetime | None = None,
+    update_id: int | None = None,
 ) -> bool:
     """False when there is no such patient (already erased), or it is no longer the record of the Telegram
     account that asked (a re-link moved it to another account while the request was on its way), or a
@@ -39,7 +40,11 @@ async def erase(
     the escalation to admins with the rest. So when one is open, the staff chat is told first, at once
     (`staff_text(code)`, in a message that names no patient row and so survives the erasure), and each
     admin too while nobody has acknowledged it, as its escalation would have: the code is what staff
-    need to reach the patient, and nothing of what they wrote is kept."""
+    need to reach the patient, and nothing of what they wrote is kept.
+
+    `update_id`, the press that asked for it, is recorded as handled in the same transaction: the one thing
+    kept, so that the press handled again (the process stopped before the patient was told) still says the
+    erasure was done (`carried_out`), where nothing else is left to tell the person from a stranger."""
     async with database.session() as session:
         # Locked, as accepting a link locks it: the record cannot move to another account meanwhile.
         patient = await patients.lock(session=session, patient_id=patient_id)
@@ -64,6 +69,14 @@ async def erase(
                         session=session, kind="staff", chat_id=admin, text=text, priority=Priority.URGENT, now=now
                     )
         await patients.erase(session=session, patient_id=patient_id)
+        if update_id is not None:
+            await updates.first_time(session=session, update_id=update_id, now=now)
         await audit.forget_patient(session=session, code=code)
         await audit.record(session=session, actor_id=None, action="erasure", detail="at the patient's request", now=now)
     return True
+
+
+async def carried_out(database: Database, *, update_id: int) -> bool:
+    """Whether the press of update `update_id` erased a diary (see `erase`)."""
+    async with database.session() as session:
+        return await updates.handled(session=session, update_id=update_id)
