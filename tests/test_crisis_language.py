@@ -3287,3 +3287,37 @@ def test_the_tenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     joined, no return), practical questions about one's own death, thanks and goodbye to the staff, a treatment lost
     and then done, a day set and ready, a relative's unanswered phone; beside the ordinary words they resemble."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Everyday sign-offs beside the goodbye in a few words: leaving a chat, a check-in done.
+        ("me voy, chau", False),
+        ("bueno, me voy, chau", False),
+        ("me despido, chau", False),
+        ("me voy. los quiero", True),
+        ("me voy, chau. los quiero", True),
+        ("ya fue, chau", False),
+        ("ya está, chau", False),
+        ("ya fue todo. chau", True),
+        ("ya está. adiós", True),
+        ("perdón a todos. chau", True),
+        # A goodbye to a job, a clinic, a city; a line of a song.
+        ("el último capítulo de mi vida en Madrid, me mudo", False),
+        ("el último capítulo de mi vida", True),
+        ("mi historia termina aquí... con esta clínica, me cambio", False),
+        ("mi historia termina aquí", True),
+        ("si me cortan las infusiones, se acabó para mí esa clínica, me voy a otra", False),
+        ("good night forever young, love that song", False),
+        ("goodnight forever", True),
+        ("no need to call me again, got the letter", False),
+        ("no need to call me again. ever.", True),
+        ("won't need the prescription renewing ever again now it's on repeat", False),
+    ],
+)
+def test_everyday_sign_offs_and_literal_endings_stay_quiet(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """Leaving a chat ("me voy, chau"), a check-in done ("ya está, chau", as "done, bye"), and an ending said of a
+    city, a clinic, a song or a prescription stay quiet; the goodbye in a few words and the ending of one's life are
+    still heard."""
+    assert language.matches(text) is crisis
