@@ -1,9 +1,9 @@
 """Query functions for the outbox: every message the bot owes is a row before it is sent."""
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -220,28 +220,43 @@ async def finish(
     return False
 
 
-async def send_again_refused(*, session: AsyncSession, patient_id: int, chat_id: int, now: datetime) -> int:
-    """The patient, who had blocked the bot, can be reached again: the words for them (TO_A_PATIENT) that
-    Telegram refused (403) since the last message that reached their chat are owed again, in the order they
-    were queued (their ids), once (owed, they are no longer `blocked`). Check-ins and reminders are not: their
-    time has passed. Returns how many."""
-    delivered = await execute(
+async def send_again_refused(
+    *,
+    session: AsyncSession,
+    patient_id: int,
+    chat_id: int,
+    now: datetime,
+    dated: Callable[[datetime, str], str] | None = None,
+) -> int:
+    """The patient, who had blocked the bot, can be reached again: every word for them (TO_A_PATIENT) that
+    Telegram refused (403) is owed again, in their chat now (`chat_id`: one refused on an account a re-link
+    left goes to the new one, which is the patient's), in the order they were queued (their ids), once
+    (owed, they are no longer `blocked`). All of them, not only those refused since the last delivery: a
+    message that reached the chat after the patient unblocked the bot unnoticed does not make an earlier
+    refusal any less owed. `dated(queued_at, text)` gives the text it is sent with (to say when it was
+    written). Check-ins and reminders are not owed again: their time has passed. Returns how many."""
+    refused = await execute(
         session,
-        select(func.max(OUTBOX.c.sent_at)).where(OUTBOX.c.chat_id == chat_id, OUTBOX.c.status == OutboxStatus.SENT),
+        select(OUTBOX.c.id, OUTBOX.c.created_at, OUTBOX.c.text)
+        .where(
+            OUTBOX.c.patient_id == patient_id,
+            OUTBOX.c.kind.in_(TO_A_PATIENT),
+            OUTBOX.c.status == OutboxStatus.BLOCKED,
+        )
+        .order_by(OUTBOX.c.id),
     )
-    since = delivered.scalar()
-    refused = [
-        OUTBOX.c.patient_id == patient_id,
-        OUTBOX.c.chat_id == chat_id,
-        OUTBOX.c.kind.in_(TO_A_PATIENT),
-        OUTBOX.c.status == OutboxStatus.BLOCKED,
-    ]
-    if since is not None:  # refused at its try (claimed), after the last delivery
-        refused.append(OUTBOX.c.claimed_at >= since)
-    result = await execute(
-        session, update(OUTBOX).where(*refused).values(status=OutboxStatus.PENDING, not_before=now, error=None)
-    )
-    return int(result.rowcount or 0)
+    owed = 0
+    for message_id, queued_at, text in refused.all():
+        values: dict[str, object] = {"status": OutboxStatus.PENDING, "not_before": now, "error": None}
+        values["chat_id"] = chat_id
+        if dated is not None and text is not None:
+            values["text"] = dated(queued_at, text)
+        changed = await execute(
+            session,
+            update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.status == OutboxStatus.BLOCKED).values(**values),
+        )
+        owed += int(changed.rowcount or 0)
+    return owed
 
 
 async def still_owed_to(*, session: AsyncSession, message_id: int, chat_id: int) -> bool:

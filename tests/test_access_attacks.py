@@ -473,6 +473,27 @@ async def test_a_patient_who_unblocks_the_bot_gets_check_ins_again(diary: Diary)
 
 
 @SQLITE_ONLY
+async def test_a_pause_outlives_blocking_and_unblocking_the_bot(diary: Diary) -> None:
+    """Ben paused his check-ins for 3 days, blocked the bot and unblocked it: his schedule was started again
+    as /resume starts it, which ended the pause, and his check-ins came at once. The pause is kept, and they
+    start again when it ends."""
+    ben = SimulatedUser(diary.standin, 601, "Ben")
+    await diary.enrol(ben, "P-0601")
+    await ben.send("/pause 3")
+    before = (await diary.schedule("P-0601")).paused_until
+    assert before is not None
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    ben.unblock_bot()
+    await diary.wait_until(
+        lambda: any("can be reached in the diary bot again" in (m.text or "") for m in staff_chat(diary))
+    )
+    schedule = await diary.schedule("P-0601")
+    assert schedule.paused_until == before
+    assert schedule.next_due_at is not None and schedule.next_due_at >= before, "from the end of the pause"
+
+
+@SQLITE_ONLY
 async def test_after_a_relink_the_old_accounts_presses_store_nothing_and_the_new_ones_checkin_is_answered(
     diary: Diary,
 ) -> None:

@@ -231,6 +231,60 @@ async def test_a_reply_refused_before_the_bot_heard_of_the_block_reaches_staff_a
     assert len(said_to(ben, refused)) == 1
 
 
+@SQLITE_ONLY
+async def test_a_refused_reply_goes_when_the_patient_writes_even_after_a_later_reply_reached_him(
+    diary: Diary,
+) -> None:
+    """Ben blocked the bot (no word of it), Sam's first reply was refused and staff were told it is sent if he
+    unblocks. Ben unblocked it (no word of that either), Sam's second reply reached him, then Ben wrote: the
+    first reply was never sent, as only what was refused after the last delivery to his chat was owed again.
+    It goes, once, saying when it was written, as it comes hours late."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.block(ben.id)
+    await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    first = "Your care team: Yes, one more is fine."
+    await all_sent_or_blocked(diary)
+    diary.clock.advance(minutes=10)
+    diary.standin.unblock(ben.id)  # Telegram's notice late or missed
+    await sam.send("And drink some water.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: bool(said_to(ben, "And drink some water.")))
+    diary.clock.advance(hours=3)
+    ben.say("Thanks, got it.")
+    await diary.wait_until(
+        lambda: any("can be reached in the diary bot again" in (m.text or "") for m in staff_chat(diary))
+    )
+    await all_sent_or_blocked(diary)
+    assert len(said_to(ben, first)) == 1, [m.text for m in ben.messages]
+    late = ben.messages[said_to(ben, first)[0]].text or ""
+    assert late.startswith("Sent on ") and "when the diary could not reach you" in late, late
+    assert not (ben.messages[said_to(ben, "And drink some water.")[0]].text or "").startswith("Sent on")
+
+
+@SQLITE_ONLY
+async def test_a_reply_refused_on_the_old_account_goes_to_the_new_one_after_a_relink(diary: Diary) -> None:
+    """Ben blocked the bot on his old phone; Sam's reply was refused and staff were told it goes if he
+    unblocks it. Ben then got a re-link and accepted it on a new phone: the reply stayed `blocked` on the old
+    account for good. It is the patient's: it goes to the new account, once, and not to the old one."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    ben.block_bot()
+    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    first = "Your care team: Yes, one more is fine."
+    await all_sent_or_blocked(diary)
+    diary.clock.advance(minutes=10)
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    await new_phone.send(f"/start {token}")
+    await new_phone.press("I agree")
+    await all_sent_or_blocked(diary)
+    assert len(said_to(new_phone, first)) == 1, [m.text for m in new_phone.messages]
+    ben.unblock_bot()  # the old phone: nobody's in the diary now
+    await ben.send("/start")
+    await all_sent_or_blocked(diary)
+    assert not said_to(ben, first)
+    assert len(said_to(new_phone, first)) == 1
+
+
 async def all_sent_or_blocked(diary: Diary) -> None:
     await diary.wait_until_async(lambda rows: all(r.status in ("sent", "blocked", "skipped") for r in rows))
 

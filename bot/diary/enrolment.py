@@ -393,7 +393,11 @@ async def accept_invite(
         patient.language = invite.language
         patient.timezone = invite.timezone
         patient.country = invite.country
-        patient.status = PatientStatus.ACTIVE
+        # One who had blocked the bot stays unreachable until reachable_again (bot/diary/roster.py), run when
+        # the accept is answered (or at their next update): it sends the words refused meanwhile, on the old
+        # account too, to this one, which is the patient's, and tells staff.
+        if patient.status != PatientStatus.UNREACHABLE:
+            patient.status = PatientStatus.ACTIVE
         patient.consented_at = now
         existing = await schedules.get(session=session, patient_id=patient.id)
         times = invite.checkin_times or (existing.times if existing else default_times)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import TEXT_LIMIT, split
+from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.diary.chart import WINDOW
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduler import Scheduler, UnknownPatient
@@ -166,6 +166,19 @@ async def unreachable_in(
     return patient.id if news else None
 
 
+# Words refused longer ago than this say when they were written, when they go at last.
+LATE = timedelta(hours=1)
+
+
+def _dated(text: str, queued_at: datetime, *, now: datetime, sent_late: Callable[[datetime], str]) -> str:
+    """`text` under the line saying when it was written, when that was LATE ago or more (and the two fit in
+    one message: a reply that fills one, rare, goes as it was)."""
+    if now - queued_at < LATE:
+        return text
+    late = f"{sent_late(queued_at)}\n{text}"
+    return late if units(late) <= TEXT_LIMIT else text
+
+
 async def reachable_again(
     database: Database,
     *,
@@ -174,12 +187,14 @@ async def reachable_again(
     scheduler: Scheduler,
     staff_chat: StaffChat,
     staff_text: Callable[[str, int], str],
+    sent_late: Callable[[datetime], str],
 ) -> int | None:
     """A patient who had blocked the bot can be reached again (they unblocked it, or wrote to it): their
     check-ins start again from the next slot, what Telegram refused to send them since they blocked it (a
     staff reply, the crisis text) is owed again, in order, and staff are told (`staff_text(code, how many)`),
-    all in one transaction. Once: of two updates saying so at once, one does it. Returns how many messages
-    are owed again, or None when the patient was not unreachable."""
+    all in one transaction. Once: of two updates saying so at once, one does it. Words written more than
+    LATE ago go under `sent_late(when written)`, so that the patient reads them as of then. A /pause is kept.
+    Returns how many messages are owed again, or None when the patient was not unreachable."""
     async with database.session() as session:
         # The patient's row first (the update locks it), in the order an erasure takes them.
         if not await patients.change_status(
@@ -193,7 +208,11 @@ async def reachable_again(
         owed = 0
         if patient.chat_id is not None:
             owed = await outbox.send_again_refused(
-                session=session, patient_id=patient_id, chat_id=patient.chat_id, now=now
+                session=session,
+                patient_id=patient_id,
+                chat_id=patient.chat_id,
+                now=now,
+                dated=lambda queued_at, text: _dated(text, queued_at, now=now, sent_late=sent_late),
             )
         await outbox.enqueue(
             session=session,

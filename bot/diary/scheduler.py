@@ -157,17 +157,26 @@ class Scheduler:
         return await self._restart(patient_id=patient_id, now=now, timezone=timezone)
 
     async def resume_in(self, session: AsyncSession, *, patient_id: int, now: datetime) -> None:
-        """`resume`, in the caller's transaction (a patient back after blocking the bot: bot/diary/roster.py)."""
-        await self._restart_in(session, patient_id=patient_id, now=now, timezone=None)
+        """Check-ins again from the next slot, in the caller's transaction (a patient back after blocking the
+        bot: bot/diary/roster.py). A /pause still running is kept, as a new time zone keeps it: blocking and
+        unblocking the bot is not asking for check-ins back."""
+        await self._restart_in(session, patient_id=patient_id, now=now, timezone=None, keep_pause=True)
 
     async def _restart(self, *, patient_id: int, now: datetime, timezone: str | None) -> tuple[Slot | None, bool]:
         async with self.database.session() as session:
             return await self._restart_in(session, patient_id=patient_id, now=now, timezone=timezone)
 
     async def _restart_in(
-        self, session: AsyncSession, *, patient_id: int, now: datetime, timezone: str | None
+        self,
+        session: AsyncSession,
+        *,
+        patient_id: int,
+        now: datetime,
+        timezone: str | None,
+        keep_pause: bool = False,
     ) -> tuple[Slot | None, bool]:
-        """From the next slot after now; /resume (no `timezone`) ends a pause, a new zone keeps it."""
+        """From the next slot after now; /resume (no `timezone`) ends a pause, a new zone or `keep_pause`
+        keeps it."""
         schedule = await schedules.get(session=session, patient_id=patient_id)
         patient = await session.get(Patient, patient_id)
         if schedule is None or patient is None:
@@ -175,7 +184,8 @@ class Scheduler:
         if timezone is not None:
             patient.timezone = schedule.timezone = timezone
         patient.status = PatientStatus.ACTIVE
-        paused = schedule.paused_until if timezone is not None and schedule.paused_until is not None else None
+        keep_pause = keep_pause or timezone is not None
+        paused = schedule.paused_until if keep_pause and schedule.paused_until is not None else None
         paused = paused if paused is not None and paused > now else None
         start = paused if paused is not None and paused < FOREVER else now
         first = next_slot(rule_of(schedule), after=None, previous_fire=None, now=start)

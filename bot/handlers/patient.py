@@ -54,6 +54,7 @@ async def back_again(context: DiaryContext) -> None:
         return
     services = context.services
     catalog = services.catalog
+    language, zone = patient.language, patient.timezone
 
     def staff_text(code: str, owed: int) -> str:
         key = "staff.reachable_again_sent" if owed else "staff.reachable_again"
@@ -66,6 +67,7 @@ async def back_again(context: DiaryContext) -> None:
         scheduler=services.scheduler,
         staff_chat=services.staff_chat,
         staff_text=staff_text,
+        sent_late=lambda when: catalog.text(language, "care_team.sent_late", when=local_when(when, zone)),
     )
     if back is not None:
         services.outbox_wake.set()
