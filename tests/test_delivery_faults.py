@@ -45,7 +45,7 @@ from storage.statuses import OutboxStatus
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster, waiting_for_a_lock
-from tests.test_alerts import STAFF_CHAT, with_history
+from tests.test_alerts import STAFF_CHAT, up_to_the_note, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
@@ -326,6 +326,35 @@ async def test_the_questionnaire_due_after_a_check_in_finished_by_a_note_is_offe
 
 
 @SQLITE_ONLY
+async def test_the_questionnaire_due_after_a_check_in_finished_by_a_voice_message_is_offered_after_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, with a voice message at the note question (no caption: no words for the note). The restart
+    found the check-in it finished only through the note's words, so offered nothing: the summary and the
+    PHQ-2 waited. They follow, the questionnaire once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        files = tmp_path / "files"
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")
+            for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
+                await ben.press(label)
+            checkin = ben.last_with_buttons()
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "bot.alerts.desk.AlertDesk.evaluate")
+            ben.send_voice()
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert "Thank you. Your answers:" in (standin.messages[ben.id][checkin.message_id].text or "")
+            offers = [m for m in ben.messages if "Mood questionnaire" in (m.text or "")]
+            assert len(offers) == 1 and offers[0].buttons
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("typed", "told"),
     [
@@ -354,6 +383,44 @@ async def test_words_typed_in_a_check_in_are_confirmed_once_across_a_crash(
             await diary.inbox_processed()
             await all_sent(diary)
             assert [m.text for m in ben.messages].count(told) == 1
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("typed", "edited", "item", "told"),
+    [("Burning at night", "Burning all night", "note", "Your note is updated."), ("7", "8", "pain", "Saved.")],
+    ids=["note", "answer"],
+)
+async def test_an_edit_of_words_typed_in_a_check_in_is_shown_and_confirmed_across_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, typed: str, edited: str, item: str, told: str
+) -> None:
+    """Ben edits the note (typed at the note question) or the pain score he typed; the process dies once the edit
+    is stored, before the check-in shows it and he is told. The restart found the edit stored and did nothing:
+    his summary went on showing his old words, and he was never told that the change was kept. He is, once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            if item == "note":
+                await up_to_the_note(ben, "4")
+            else:
+                await ben.send("/checkin")
+            checkin = ben.last_with_buttons()
+            said = ben.say(typed)
+            await ben.wait_for(lambda: ben.last.text == "Saved." or "note is saved" in (ben.last.text or ""))
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.edit_message_text")  # showing the check-in's new state
+            standin.edit_user_message(said, text=edited)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert {a.item: a.value for a in await diary.answers()}[item] == edited
+            if item == "note":
+                assert edited in (standin.messages[ben.id][checkin.message_id].text or "")
+            typed_told = 1 if told == "Saved." else 0  # the typed number's own "Saved."
+            assert [m.text for m in ben.messages].count(told) == typed_told + 1
 
 
 @SQLITE_ONLY
