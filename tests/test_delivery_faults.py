@@ -1376,12 +1376,24 @@ async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_wri
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(diary: Diary) -> None:
+@pytest.mark.parametrize(
+    "deletion",
+    [None, (502, "Bad Gateway"), (400, "Bad Request: message to delete not found")],
+    ids=["deleted", "through-a-5xx", "gone-already"],
+)
+async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(
+    diary: Diary, deletion: tuple[int, str] | None
+) -> None:
     """Sam's reply to Ben is on its way to Ben's chat as Ben opens a re-link on his new phone: what is owed to
     him moves to the new account, the reply in flight too, but the sender marked it sent to the old one, and
     the new phone never had it. It is owed to the new account, and goes there. Telegram delivered it to the
     old account as the move committed (the request was on its way): it is deleted there, which may be a
-    phone the patient lost, or someone else's."""
+    phone the patient lost, or someone else's.
+
+    Through a passing 502 too: the deletion was tried once, in passing, and nothing recorded it, so the reply
+    stayed there for good (as it would after a crash between marking the reply owed to the new phone and the
+    deletion). It is owed with that mark and tried again as any message is; given up only when Telegram says
+    the message is gone (or cannot be deleted)."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await all_sent(diary)
     token = await diary.invite("P-0001", relink=True)
@@ -1390,14 +1402,22 @@ async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_th
     async def relinked() -> None:
         screen = await new_phone.send(f"/start {token}")
         await new_phone.press(data=f"cs:y:{token}", message=screen)
+        if deletion is not None:
+            diary.standin.fail_next("deleteMessage", *deletion)
 
     diary.standin.meanwhile(ben.id, relinked)
     await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
     answer = "Your care team: Take one tablet tonight."
     await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
+    if deletion is not None and deletion[0] == 502:
+        await diary.wait_until_async(lambda rows: any(r.kind == "take_back" and r.error for r in rows))
+        diary.clock.advance(minutes=1)  # past its backoff
     await all_sent(diary)
     assert [m.text for m in new_phone.messages].count(answer) == 1
-    await diary.wait_until(lambda: not any(m.text == answer for m in ben.messages))
+    gone_already = deletion is not None and deletion[0] == 400
+    assert len(diary.standin.sent("deleteMessage", ben.id)) == (1 if deletion is None or gone_already else 2)
+    if not gone_already:
+        await diary.wait_until(lambda: not any(m.text == answer for m in ben.messages))
 
 
 async def test_a_reply_taken_for_sending_as_the_patient_moves_to_a_new_phone_goes_to_the_new_one_alone(
