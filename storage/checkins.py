@@ -394,6 +394,21 @@ async def claim_reminders(*, session: AsyncSession, checkin_ids: list[int], now:
     return {int(row[0]) for row in result.all()}
 
 
+async def move_open_to_chat(*, session: AsyncSession, patient_id: int, chat_id: int, now: datetime) -> list[int]:
+    """The patient's record moved to another account (a re-link): their open check-ins are that account's from
+    now on (its reminders, a snooze, a step-up go there). Their messages stay on the account left behind, where
+    no one can answer them, and its message numbers are not the new account's: both are forgotten. Returns the
+    check-ins still asking a question, to be sent anew to the new account."""
+    result = await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.status == CheckInStatus.OPEN, CHECKINS.c.closes_at > now)
+        .values(chat_id=chat_id, message_id=None, note_message_id=None)
+        .returning(CHECKINS.c.id, CHECKINS.c.step),
+    )
+    return sorted(int(checkin_id) for checkin_id, step in result.all() if step is not None)
+
+
 async def set_message(*, session: AsyncSession, checkin_id: int, chat_id: int, message_id: int) -> None:
     await execute(
         session, update(CHECKINS).where(CHECKINS.c.id == checkin_id).values(chat_id=chat_id, message_id=message_id)

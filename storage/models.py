@@ -171,7 +171,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # checkin, reminder, staff (text to a staff chat), patient (text to a patient), received (the reply
     # to a patient's message, with "Please contact me"), copy (a patient's message copied to a staff
-    # chat), alert (card), escalation
+    # chat), alert (card), escalation, take_back (a message to delete: source_message_id in chat_id)
     kind: str = Field(max_length=16)
     priority: int = Field(default=Priority.CONVERSATION, sa_column_kwargs={"server_default": "1"})
     chat_id: int = Field(sa_type=BigInteger)

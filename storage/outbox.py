@@ -30,6 +30,9 @@ PATIENT_KINDS = ("patient", "received", "checkin", "reminder")
 # Words for a patient (a staff reply, the crisis text, what they are told of their message): not a scheduled
 # check-in or reminder, which is stale once its time has passed.
 TO_A_PATIENT = ("patient", "received")
+# A message delivered to the account a record moved from, as it moved, to be deleted there (`source_message_id`).
+# It stays with that account, and is about no record: an erasure of the patient does not take it away.
+TAKE_BACK = "take_back"
 
 
 async def enqueue(
@@ -189,6 +192,24 @@ async def move_to_patient_chat(*, session: AsyncSession, chat: int, to: int) -> 
         .values(chat_id=to),
     )
     return int(result.rowcount or 0)
+
+
+async def take_back(*, session: AsyncSession, chat_id: int, message_id: int, now: datetime) -> None:
+    """Owe the deletion of a message the bot sent to `chat_id`, the account a patient's record moved from."""
+    await enqueue(session=session, kind=TAKE_BACK, chat_id=chat_id, source=(chat_id, message_id), now=now)
+
+
+async def checkins_owed(*, session: AsyncSession, checkin_ids: Collection[int]) -> set[int]:
+    """Which of these check-ins have a message still owed (queued, being sent, or snoozed until later)."""
+    if not checkin_ids:
+        return set()
+    result = await execute(
+        session,
+        select(OUTBOX.c.checkin_id).where(
+            OUTBOX.c.kind == "checkin", OUTBOX.c.checkin_id.in_(list(checkin_ids)), OUTBOX.c.status.in_(OWED)
+        ),
+    )
+    return {int(checkin_id) for (checkin_id,) in result.all()}
 
 
 async def finish(

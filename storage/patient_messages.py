@@ -55,6 +55,11 @@ async def stored_from(*, session: AsyncSession, update_id: int) -> bool:
     return found.first() is not None
 
 
+async def from_update(*, session: AsyncSession, update_id: int) -> PatientMessage | None:
+    """What the update brought, stored (None: it has not taken effect)."""
+    return await _one(session, MESSAGES.c.update_id == update_id)
+
+
 async def refile(*, session: AsyncSession, message_id: int, filed_as: str, crisis: bool) -> None:
     await execute(session, update(MESSAGES).where(MESSAGES.c.id == message_id).values(filed_as=filed_as, crisis=crisis))
 

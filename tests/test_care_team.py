@@ -554,6 +554,27 @@ async def test_a_voice_message_or_photo_sent_at_the_note_question_completes_the_
     await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 2)
 
 
+@SQLITE_ONLY
+async def test_a_caption_given_later_to_a_voice_message_that_answered_the_note_question_adds_to_the_note(
+    diary: Diary,
+) -> None:
+    """Ben typed a note midway, then answered the note question with a voice message, and later gave it a
+    caption. The caption is added to his note: it must not take the place of the words he typed."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    await ben.send("Burning at night")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
+    for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
+        await ben.press(label)
+    voice = ben.send_voice()
+    await ben.wait_for(lambda: "Thank you. Your answers:" in (ben.last_with_buttons().text or ""))
+    await diary.inbox_processed()
+    diary.standin.edit_user_message(voice, caption="and my fingers are stiff")
+    await ben.wait_for(lambda: ben.last.text == "Your note is updated.")
+    assert {a.item: a.value for a in await diary.answers()}["note"] == "Burning at night\nand my fingers are stiff"
+
+
 async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: Diary) -> None:
     """A note typed in two messages is one note; the patient edits the second, then the first. The words they
     changed must change there, even when the other message holds the same words: the note is their record."""

@@ -45,7 +45,7 @@ from storage.statuses import OutboxStatus
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster, waiting_for_a_lock
-from tests.test_alerts import STAFF_CHAT, with_history
+from tests.test_alerts import STAFF_CHAT, up_to_the_note, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
@@ -326,6 +326,35 @@ async def test_the_questionnaire_due_after_a_check_in_finished_by_a_note_is_offe
 
 
 @SQLITE_ONLY
+async def test_the_questionnaire_due_after_a_check_in_finished_by_a_voice_message_is_offered_after_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, with a voice message at the note question (no caption: no words for the note). The restart
+    found the check-in it finished only through the note's words, so offered nothing: the summary and the
+    PHQ-2 waited. They follow, the questionnaire once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        files = tmp_path / "files"
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            await ben.send("/checkin")
+            for label in ["4", "The same", "The same", "Not swollen", "4 Good"]:
+                await ben.press(label)
+            checkin = ben.last_with_buttons()
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "bot.alerts.desk.AlertDesk.evaluate")
+            ben.send_voice()
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, files, clock=clock, standin=standin, instruments="phq2") as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert "Thank you. Your answers:" in (standin.messages[ben.id][checkin.message_id].text or "")
+            offers = [m for m in ben.messages if "Mood questionnaire" in (m.text or "")]
+            assert len(offers) == 1 and offers[0].buttons
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("typed", "told"),
     [
@@ -354,6 +383,44 @@ async def test_words_typed_in_a_check_in_are_confirmed_once_across_a_crash(
             await diary.inbox_processed()
             await all_sent(diary)
             assert [m.text for m in ben.messages].count(told) == 1
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("typed", "edited", "item", "told"),
+    [("Burning at night", "Burning all night", "note", "Your note is updated."), ("7", "8", "pain", "Saved.")],
+    ids=["note", "answer"],
+)
+async def test_an_edit_of_words_typed_in_a_check_in_is_shown_and_confirmed_across_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, typed: str, edited: str, item: str, told: str
+) -> None:
+    """Ben edits the note (typed at the note question) or the pain score he typed; the process dies once the edit
+    is stored, before the check-in shows it and he is told. The restart found the edit stored and did nothing:
+    his summary went on showing his old words, and he was never told that the change was kept. He is, once."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            if item == "note":
+                await up_to_the_note(ben, "4")
+            else:
+                await ben.send("/checkin")
+            checkin = ben.last_with_buttons()
+            said = ben.say(typed)
+            await ben.wait_for(lambda: ben.last.text == "Saved." or "note is saved" in (ben.last.text or ""))
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.edit_message_text")  # showing the check-in's new state
+            standin.edit_user_message(said, text=edited)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert {a.item: a.value for a in await diary.answers()}[item] == edited
+            if item == "note":
+                assert edited in (standin.messages[ben.id][checkin.message_id].text or "")
+            typed_told = 1 if told == "Saved." else 0  # the typed number's own "Saved."
+            assert [m.text for m in ben.messages].count(told) == typed_told + 1
 
 
 @SQLITE_ONLY
@@ -1309,12 +1376,24 @@ async def test_a_message_about_a_patient_sent_to_staff_as_they_are_erased_is_wri
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(diary: Diary) -> None:
+@pytest.mark.parametrize(
+    "deletion",
+    [None, (502, "Bad Gateway"), (400, "Bad Request: message to delete not found")],
+    ids=["deleted", "through-a-5xx", "gone-already"],
+)
+async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_the_new_one(
+    diary: Diary, deletion: tuple[int, str] | None
+) -> None:
     """Sam's reply to Ben is on its way to Ben's chat as Ben opens a re-link on his new phone: what is owed to
     him moves to the new account, the reply in flight too, but the sender marked it sent to the old one, and
     the new phone never had it. It is owed to the new account, and goes there. Telegram delivered it to the
     old account as the move committed (the request was on its way): it is deleted there, which may be a
-    phone the patient lost, or someone else's."""
+    phone the patient lost, or someone else's.
+
+    Through a passing 502 too: the deletion was tried once, in passing, and nothing recorded it, so the reply
+    stayed there for good (as it would after a crash between marking the reply owed to the new phone and the
+    deletion). It is owed with that mark and tried again as any message is; given up only when Telegram says
+    the message is gone (or cannot be deleted)."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await all_sent(diary)
     token = await diary.invite("P-0001", relink=True)
@@ -1323,14 +1402,22 @@ async def test_a_reply_on_its_way_as_the_patient_moves_to_a_new_phone_reaches_th
     async def relinked() -> None:
         screen = await new_phone.send(f"/start {token}")
         await new_phone.press(data=f"cs:y:{token}", message=screen)
+        if deletion is not None:
+            diary.standin.fail_next("deleteMessage", *deletion)
 
     diary.standin.meanwhile(ben.id, relinked)
     await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=forwarded)
     answer = "Your care team: Take one tablet tonight."
     await new_phone.wait_for(lambda: any(m.text == answer for m in new_phone.messages))
+    if deletion is not None and deletion[0] == 502:
+        await diary.wait_until_async(lambda rows: any(r.kind == "take_back" and r.error for r in rows))
+        diary.clock.advance(minutes=1)  # past its backoff
     await all_sent(diary)
     assert [m.text for m in new_phone.messages].count(answer) == 1
-    await diary.wait_until(lambda: not any(m.text == answer for m in ben.messages))
+    gone_already = deletion is not None and deletion[0] == 400
+    assert len(diary.standin.sent("deleteMessage", ben.id)) == (1 if deletion is None or gone_already else 2)
+    if not gone_already:
+        await diary.wait_until(lambda: not any(m.text == answer for m in ben.messages))
 
 
 async def test_a_reply_taken_for_sending_as_the_patient_moves_to_a_new_phone_goes_to_the_new_one_alone(

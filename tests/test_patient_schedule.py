@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -168,6 +169,70 @@ async def test_two_processes_ticking_at_once_send_one_reminder(diary: Diary, mon
     await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
     assert sorted(reminded) == [0, 1]
     assert sum((m.text or "").startswith("A gentle reminder") for m in ben.messages) == 1
+
+
+async def test_a_checkin_open_as_the_record_moves_to_a_new_phone_is_asked_and_reminded_there(diary: Diary) -> None:
+    """Ben's check-in is in his chat, untouched, as he opens a re-link on his new phone. Its reminder went to the
+    old account, which the check-in still named (a phone he may have lost, or someone else's); the new phone had
+    neither, and nothing to answer. The check-in comes anew to the new phone, its reminder follows it there, and
+    the old account gets nothing more than the word that the diary moved."""
+    ben, new_phone, relinked = await a_relink_ready(diary)
+    diary.clock.now = DUE
+    await diary.dispatch()
+    await ben.wait_for(lambda: "Question 1 of 6" in (ben.last.text or ""))
+    await diary.wait_until_async(lambda rows: rows[-1].status == "sent")  # its message id is recorded
+    await relinked()
+    await new_phone.wait_for(lambda: any("Question 1 of 6" in (m.text or "") for m in new_phone.messages))
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped") for r in rows))
+    told = len(diary.standin.sent("sendMessage", ben.id))
+    diary.clock.advance(hours=4, minutes=1)  # 07:01 Berlin
+    assert await diary.reminders() == 1
+    await new_phone.wait_for(lambda: (new_phone.last.text or "").startswith("A gentle reminder"))
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped") for r in rows))
+    assert len(diary.standin.sent("sendMessage", ben.id)) == told, "nothing more to the old account"
+    await new_phone.press("4", message=new_phone.last_with_buttons())
+    await new_phone.wait_for(lambda: "Question 2 of 6" in (new_phone.last_with_buttons().text or ""))
+
+
+async def test_a_checkin_delivered_to_the_old_account_as_the_record_moved_is_not_reminded_there(diary: Diary) -> None:
+    """Ben's check-in reaches his old phone as the re-link on his new one commits; it is owed to the new phone, but
+    Telegram answers 502 there for a while. The sender wrote the old account into the check-in as it found the
+    row moved, and the reminder went there. It waits for the check-in to reach the new phone, and goes there."""
+    ben, new_phone, relinked = await a_relink_ready(diary)
+
+    async def relinked_then_502() -> None:
+        await relinked()
+        diary.standin.fail_chat(new_phone.id, 502, "Bad Gateway")
+
+    diary.standin.meanwhile(ben.id, relinked_then_502)
+    diary.clock.now = DUE
+    await diary.dispatch()
+    await diary.wait_until_async(
+        lambda rows: any(r.kind == "checkin" and r.chat_id == new_phone.id and r.error for r in rows)
+    )
+    diary.clock.advance(hours=4, minutes=1)  # 07:01 Berlin
+    assert await diary.reminders() == 0, "the check-in is on no account yet"
+    diary.standin.heal_chat(new_phone.id)
+    await new_phone.wait_for(lambda: any("Question 1 of 6" in (m.text or "") for m in new_phone.messages))
+    await diary.wait_until_async(lambda rows: all(r.status in ("sent", "skipped") for r in rows))
+    assert await diary.reminders() == 1
+    await new_phone.wait_for(lambda: (new_phone.last.text or "").startswith("A gentle reminder"))
+    await diary.wait_until(lambda: not any("Question 1 of 6" in (m.text or "") for m in ben.messages))
+    assert not any((m.text or "").startswith("A gentle reminder") for m in ben.messages)
+
+
+async def a_relink_ready(diary: Diary) -> tuple[SimulatedUser, SimulatedUser, Callable[[], Awaitable[None]]]:
+    """Ben, enrolled on his phone; his new phone; and his opening there of a re-link staff made for him."""
+    ben = SimulatedUser(diary.standin, 612, "Ben")
+    new_phone = SimulatedUser(diary.standin, 613, "Ben on a new phone")
+    await diary.enrol(ben, "P-0612")
+    token = await diary.invite("P-0612", relink=True)
+
+    async def relinked() -> None:
+        screen = await new_phone.send(f"/start {token}")
+        await new_phone.press(data=f"cs:y:{token}", message=screen)
+
+    return ben, new_phone, relinked
 
 
 async def test_a_patients_own_quiet_hours_rule_their_reminders(diary: Diary) -> None:

@@ -436,6 +436,9 @@ class Intake:
         crisis = origin.read and self.crisis_language.matches(text)
         heard = Heard(text)
         async with self.database.session() as session:
+            stored_before = await patient_messages.from_update(session=session, update_id=update_id)
+            if stored_before is not None:
+                return await self._edited_again(session, patient, stored_before, message_id, now)
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
             )
@@ -506,7 +509,10 @@ class Intake:
                 # The note's last part is the note's message (a later one would have become it): the last of its
                 # parts that reads so, not the first ("pain", "no pain", then "pain" edited); an earlier part's,
                 # the first.
-                changed = (_with_part(note, before, text, last=last_part) if before else None) or text
+                if before:
+                    changed = _with_part(note, before, text, last=last_part) or text
+                else:  # words given to a message that had none (a voice message's caption): added to the note
+                    changed = "\n".join(part for part in (note, text) if part)
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
@@ -533,6 +539,43 @@ class Intake:
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def _edited_again(
+        self, session: AsyncSession, patient: Patient, stored: PatientMessage, message_id: int, now: datetime
+    ) -> Received:
+        """A replayed edit that had taken effect: nothing changes. The process may have died before what follows
+        an edit that changed a check-in's note or answer (the check-in shown anew, the patient told): what it was
+        filed as, with its check-in as it now stands, for the caller to see to it again (as _again does for a
+        new message). An edit for the care team or heard as crisis language was followed up through the outbox."""
+        assert patient.id is not None
+        filed_as = FiledAs(stored.filed_as)
+        if stored.patient_id != patient.id or stored.crisis or filed_as is FiledAs.MESSAGE:
+            return ALREADY
+        checkin: CheckIn | None = None
+        if filed_as is FiledAs.ANSWER:
+            # A corrected answer is stored at the instant its edit came (unless changed again since).
+            found = await checkins.answer_given_at(
+                session=session, patient_id=patient.id, at=stored.received_at, now=now
+            )
+            checkin = found[0] if found is not None else None
+        else:
+            checkin = await checkins.with_note_from(
+                session=session, patient_id=patient.id, message_id=message_id, now=now
+            )
+        if checkin is None and filed_as is FiledAs.NOTE:  # an earlier message of a note typed in several
+            first = await patient_messages.original(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+            if first is not None:
+                checkin = await checkins.open_since(
+                    session=session, patient_id=patient.id, at=first.received_at, now=now
+                )
+        if checkin is None or checkin.id is None:
+            return ALREADY
+        answers = await checkins.answers(session=session, checkin_id=checkin.id)
+        return Received(
+            None, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire), replayed=filed_as
+        )
 
     async def _in_context(
         self,
@@ -798,7 +841,9 @@ class Intake:
             await checkins.upsert_answer(
                 session=session, checkin_id=waiting.id, item="note", value=f"{note}\n{text}" if note else text, now=now
             )
-            await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
+        # Recorded with no words too (a voice message sent at the note question): a replay of the update finds the
+        # check-in it finished through it, and follows it up (_again).
+        await checkins.set_note_message(session=session, checkin_id=waiting.id, message_id=message_id)
         checkin: CheckIn | None = waiting
         completed = False
         if waiting.step == "note":

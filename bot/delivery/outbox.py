@@ -293,11 +293,10 @@ class OutboxSender:
                 self._count("ok")
                 self._delivered = (self.clock(), row.chat_id)
             self._failing_alone_since.pop(row.id, None)
-            moved = await self._finish(
+            if await self._finish(
                 row, OutboxStatus.SKIPPED if message_id is None else OutboxStatus.SENT, telegram_message_id=message_id
-            )
-            if moved and message_id is not None and row.kind in outbox.PATIENT_KINDS:
-                await self._take_back(row, message_id)
+            ):
+                self.wake.set()  # owed in its new chat (and, delivered, to be taken back from the old one)
 
     async def _still_owed_here(self, row: OutboxMessage) -> bool:
         """Looked at just before the request: a row taken for sending may have waited for its turn while a
@@ -330,19 +329,21 @@ class OutboxSender:
             self.wake.set()
         return here
 
-    async def _take_back(self, row: OutboxMessage, message_id: int) -> None:
-        """The patient's record moved to another account while this message was on its way to the old one,
-        and Telegram delivered it there: it is deleted there (the new account gets it, owed there now)."""
+    async def _take_back(self, row: OutboxMessage) -> int | None:
+        """A message delivered to the account a patient's record moved from as the move committed, deleted there
+        (see _write_finish). Tried again as any send is (a 5xx, a time-out); given up only when Telegram says it
+        is gone already or cannot be deleted (None: nothing to take back)."""
+        assert row.source_message_id is not None
         try:
-            await self.application.bot.delete_message(row.chat_id, message_id)
-        except TelegramError as error:
-            log.warning(
-                "outbox message %s reached the account a record moved from and could not be deleted there (%s)",
-                row.id,
-                type(error).__name__,
-            )
-            return
-        log.warning("outbox message %s reached the account a record moved from as it moved; deleted there", row.id)
+            await self.application.bot.delete_message(row.chat_id, row.source_message_id, rate_limit_args=PACED)
+        except BadRequest as error:
+            said = error.message.lower()
+            if "not found" not in said and "can't be deleted" not in said:
+                raise
+            log.warning("outbox message %s: a message on the account a record moved from stays (%s)", row.id, said)
+            return None
+        log.warning("outbox message %s: a message that reached the account a record moved from is deleted", row.id)
+        return row.source_message_id
 
     async def _failed_for_now(self, row: OutboxMessage, *, error: str) -> None:
         """5xx, a time-out, the network: tried again with backoff, or given up after failing for an hour
@@ -453,6 +454,8 @@ class OutboxSender:
         bot = self.application.bot
         if row.kind in ("alert", "escalation"):
             return await self._alert(row)
+        if row.kind == outbox.TAKE_BACK:
+            return await self._take_back(row)
         if row.kind in ("staff", "patient", "received"):
             buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
             sent = await bot.send_message(row.chat_id, row.text or "", reply_markup=buttons, rate_limit_args=PACED)
@@ -619,11 +622,9 @@ class OutboxSender:
             about = row.patient_id if row.kind in ABOUT_A_PATIENT and telegram_message_id is not None else None
             if about is not None and not await patients.keep(session=session, patient_id=about):
                 about = None
-            if row.kind == "checkin" and row.checkin_id is not None and telegram_message_id is not None:
-                # The check-in's message, so that a typed note can edit it later.
-                await checkins.set_message(
-                    session=session, checkin_id=row.checkin_id, chat_id=row.chat_id, message_id=telegram_message_id
-                )
+            shown = row.checkin_id if row.kind == "checkin" and telegram_message_id is not None else None
+            if shown is not None:  # locked before the outbox row, in the order a re-link takes them (enrolment)
+                await checkins.lock(session=session, checkin_id=shown)
             if row.kind in outbox.STAFF_CHAT_KINDS and status == OutboxStatus.SENT:
                 # It may post there again: the admins are told the next time it cannot.
                 await clinic_settings.replace(
@@ -643,8 +644,19 @@ class OutboxSender:
                 telegram_message_id=telegram_message_id,
                 error=error,
             ):
+                if shown is not None and telegram_message_id is not None:
+                    # The check-in's message, so that a typed note can edit it later and a reminder follow it.
+                    await checkins.set_message(
+                        session=session, checkin_id=shown, chat_id=row.chat_id, message_id=telegram_message_id
+                    )
                 return False
-            return await outbox.owed_elsewhere(session=session, message_id=row.id, chat_id=row.chat_id)
+            moved = await outbox.owed_elsewhere(session=session, message_id=row.id, chat_id=row.chat_id)
+            if moved and telegram_message_id is not None and row.kind in outbox.PATIENT_KINDS:
+                # Delivered to the account the record moved from as the move committed (a lost phone, someone
+                # else's): it is owed there to be deleted, in this transaction, so that no failure or crash
+                # after it leaves the patient's words there.
+                await outbox.take_back(session=session, chat_id=row.chat_id, message_id=telegram_message_id, now=now)
+            return moved
 
     async def _chat_migrated(self, row: OutboxMessage, new_chat_id: int) -> None:
         """Telegram moved the chat to a supergroup. The staff chat follows it (with what is owed to it);

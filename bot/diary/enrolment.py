@@ -13,9 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.care_team.staff_chat import StaffChat
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
-from storage import audit, invites, outbox, patients, schedules, staff, updates, wrong_tokens
+from storage import audit, checkins, invites, outbox, patients, schedules, staff, updates, wrong_tokens
 from storage.database import Database
-from storage.models import Invite, Patient
+from storage.models import Invite, Patient, Priority
 from storage.statuses import PatientStatus
 
 TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
@@ -368,7 +368,23 @@ async def accept_invite(
                 session=session, actor_id=None, action="relink", patient_code=patient.code, detail=detail, now=now
             )
         if patient.chat_id not in (None, chat_id):
+            # The open check-ins first, as the sender writes a check-in's message (then its outbox row): two
+            # transactions on PostgreSQL never wait for each other's rows in turn.
+            asking = await checkins.move_open_to_chat(session=session, patient_id=patient.id, chat_id=chat_id, now=now)
             await outbox.move_to_patient_chat(session=session, chat=patient.chat_id, to=chat_id)
+            # What the old account was asked cannot be answered there any more: asked anew on the new one (what is
+            # still owed, or snoozed, moved above and goes there).
+            owed = await outbox.checkins_owed(session=session, checkin_ids=asking)
+            for checkin_id in asking:
+                if checkin_id not in owed:
+                    await outbox.enqueue(
+                        session=session,
+                        kind="checkin",
+                        chat_id=chat_id,
+                        checkin_id=checkin_id,
+                        priority=Priority.CONVERSATION,
+                        now=now,
+                    )
             if notices is not None:
                 # The account left behind is told, once, so that its words are not sent into silence, and
                 # so that a patient whose link someone else opened learns it and calls the clinic. No

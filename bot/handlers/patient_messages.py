@@ -214,18 +214,20 @@ async def edited(update: Update, context: DiaryContext) -> None:
         media=media,
         origin=origin_of(message, context.bot.id),
     )
-    if got.filed_as is None:
+    # Replayed, an edit that changed a check-in is followed up again, as a new message is (see `received`).
+    filed_as = got.filed_as or got.replayed
+    if filed_as is None:
         return
     context.services.outbox_wake.set()
-    log.info("patient %s edited a message, filed as %s", context.patient.id, got.filed_as)
-    if got.filed_as is FiledAs.ANSWER and got.checkin is not None and got.checkin.step is None:
+    log.info("patient %s edited a message, filed as %s", context.patient.id, filed_as)
+    if filed_as is FiledAs.ANSWER and got.checkin is not None and got.checkin.step is None:
         # An answer of a finished check-in changed: the rules look again (they raise nothing twice).
         assert context.patient.id is not None
         await context.services.desk.evaluate(patient_id=context.patient.id, now=context.now)
     await _after_checkin_change(message, context, got)
-    if got.filed_as is FiledAs.NOTE and not got.crisis:
+    if filed_as is FiledAs.NOTE and not got.crisis:
         await message.reply_text(context.text("checkin.note_updated"))
-    elif got.filed_as is FiledAs.ANSWER:
+    elif filed_as is FiledAs.ANSWER:
         await message.reply_text(context.text("checkin.saved"))
 
 
