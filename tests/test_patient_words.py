@@ -23,6 +23,7 @@ reaches staff with what it answers.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from sqlmodel import col, select
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.text_limits import units
+from bot.diary import roster
 from bot.prompts import Catalog
 from bot.sandbox import SimulatedUser
 from storage import patient_messages
@@ -258,6 +260,19 @@ async def test_a_refused_reply_goes_when_the_patient_writes_even_after_a_later_r
     late = ben.messages[said_to(ben, first)[0]].text or ""
     assert late.startswith("Sent on ") and "when the diary could not reach you" in late, late
     assert not (ben.messages[said_to(ben, "And drink some water.")[0]].text or "").startswith("Sent on")
+
+
+def test_words_refused_again_after_a_comeback_are_dated_once() -> None:
+    """A reply dated when it was owed again, then refused again (the patient blocked the bot before it went): at the
+    next comeback it keeps the one line saying when it was written."""
+    at = datetime(2026, 11, 3, 14, 5, tzinfo=UTC)
+
+    def line(when: datetime) -> str:
+        return f"Sent on {when:%Y-%m-%d %H:%M}, when the diary could not reach you:"
+
+    once = roster._dated("Your care team: hello", at, now=at + timedelta(hours=2), sent_late=line)
+    twice = roster._dated(once, at, now=at + timedelta(hours=5), sent_late=line)
+    assert once == twice == f"{line(at)}\nYour care team: hello"
 
 
 @SQLITE_ONLY

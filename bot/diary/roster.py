@@ -173,9 +173,10 @@ LATE = timedelta(hours=1)
 def _dated(text: str, queued_at: datetime, *, now: datetime, sent_late: Callable[[datetime], str]) -> str:
     """`text` under the line saying when it was written, when that was LATE ago or more (and the two fit in
     one message: a reply that fills one, rare, goes as it was)."""
-    if now - queued_at < LATE:
+    line = sent_late(queued_at)
+    if now - queued_at < LATE or text.startswith(f"{line}\n"):  # refused again after a comeback: dated already
         return text
-    late = f"{sent_late(queued_at)}\n{text}"
+    late = f"{line}\n{text}"
     return late if units(late) <= TEXT_LIMIT else text
 
 
