@@ -28,7 +28,8 @@ STAFF_CHAT_KINDS = ("staff", "copy", "alert", "escalation")
 # What goes to a patient's own chat: these follow the patient to another Telegram account (a re-link).
 PATIENT_KINDS = ("patient", "received", "checkin", "reminder")
 # Words for a patient (a staff reply, the crisis text, what they are told of their message): not a scheduled
-# check-in or reminder, which is stale once its time has passed.
+# check-in or reminder, which is stale once its time has passed. When one cannot be delivered, staff get its
+# words, to reach the patient another way; refused, it is owed again when the patient is back.
 TO_A_PATIENT = ("patient", "received")
 # A message delivered to the account a record moved from, as it moved, to be deleted there (`source_message_id`).
 # It stays with that account, and is about no record: an erasure of the patient does not take it away.
@@ -247,7 +248,7 @@ async def send_again_refused(
     patient_id: int,
     chat_id: int,
     now: datetime,
-    dated: Callable[[datetime, str], str] | None = None,
+    dated: Callable[[datetime, str], str],
 ) -> int:
     """The patient, who had blocked the bot, can be reached again: every word for them (TO_A_PATIENT) that
     Telegram refused (403) is owed again, in their chat now (`chat_id`: one refused on an account a re-link
@@ -268,9 +269,13 @@ async def send_again_refused(
     )
     owed = 0
     for message_id, queued_at, text in refused.all():
-        values: dict[str, object] = {"status": OutboxStatus.PENDING, "not_before": now, "error": None}
-        values["chat_id"] = chat_id
-        if dated is not None and text is not None:
+        values: dict[str, object] = {
+            "status": OutboxStatus.PENDING,
+            "not_before": now,
+            "error": None,
+            "chat_id": chat_id,
+        }
+        if text is not None:
             values["text"] = dated(queued_at, text)
         changed = await execute(
             session,

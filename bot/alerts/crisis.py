@@ -1328,7 +1328,7 @@ class CrisisLanguage:
 
     @staticmethod
     def _stands_alone(keys: tuple[str, ...]) -> bool:
-        """Whether a word with these pattern keys is a pattern word on its own, for _split: not when its only keys are
+        """Whether a word with these pattern keys is a pattern word on its own: not when its only keys are
         prefixes of three letters or fewer, the pieces of a spelling with a letter hidden behind a star ("cid*" of
         "s*icide"), which any word beginning so has ("cidio" of "sui cidio")."""
         return any(not key.endswith("*") or len(key) > 4 for key in keys)

@@ -513,8 +513,8 @@ class Console:
         if self.wake is not None:
             self.wake.set()
         log.info("staff %s replied to patient %s from the console", staffer.telegram_user_id, patient.id)
-        # Queued all the same (it goes if the patient unblocks the bot before it is tried; a refusal is not tried
-        # again), but staff should reach them another way.
+        # Queued all the same (it goes once the patient unblocks the bot or writes to it; a refusal is owed again
+        # then), but staff should reach them another way.
         done = "replied_unreachable" if sent.status == PatientStatus.UNREACHABLE else "replied"
         if back.isdigit():  # from a card on the alert queue
             raise web.HTTPSeeOther(self.url("/alerts", done=done, code=code) + f"#alert-{back}")

@@ -54,9 +54,6 @@ T = TypeVar("T")
 
 # Kinds whose message is about a patient and lands in a staff chat: a staff member may reply to it.
 ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
-# Kinds whose words are for a patient (a staff reply, the crisis text, what they are told): when one cannot
-# be delivered, staff get its words, to reach them another way.
-TO_A_PATIENT = frozenset(outbox.TO_A_PATIENT)
 # A row that fails (5xx, time-outs) this long while other chats' messages go through is the trouble of that
 # row or its chat, not a Telegram outage: it is given up, so that what is queued after it for that chat
 # (which waits for it, in order) can go, and staff are told what did not arrive. Through an outage, when
@@ -271,7 +268,7 @@ class OutboxSender:
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
             # A reply or a crisis text that will never arrive: staff must know (a row for no patient's record,
             # such as the note to an account a record left, names no one they could reach).
-            if row.kind in TO_A_PATIENT and row.patient_id is not None:
+            if row.kind in outbox.TO_A_PATIENT and row.patient_id is not None:
                 await self._failed_and_told(row, error=error.message[:200], refused=True)
             else:
                 await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
@@ -394,7 +391,7 @@ class OutboxSender:
                     return  # told at a try whose commit landed as the connection was lost, or owed in another chat
                 patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
                 code = patient.code if patient is not None else "?"
-                if row.kind in TO_A_PATIENT:
+                if row.kind in outbox.TO_A_PATIENT:
                     key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
                     text = t(key, code=code, text=row.text or "", error=error)
                     chat_id = await self.staff_chat.destination(session)
@@ -810,7 +807,7 @@ class OutboxSender:
         t = functools.partial(self.catalog.text, self.catalog.default_language)
         # Words for the patient (a staff reply, the crisis text): staff learn which did not arrive, as they do of
         # one Telegram refuses for another reason, and that it goes when the patient unblocks the bot.
-        words = row.kind in TO_A_PATIENT and row.patient_id is not None
+        words = row.kind in outbox.TO_A_PATIENT and row.patient_id is not None
         async with self.database.session() as session:
             patient_id = await roster.unreachable_in(  # first: it keeps the patient (see there)
                 session,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.cadences import effective
-from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
+from bot.diary.questionnaire import Item, Questionnaire, Questionnaires, higher
 from storage import cadences, checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
@@ -198,7 +198,7 @@ class CheckIns:
                         return Refusal.CLOSED
                     await checkins.lock(session=session, checkin_id=checkin_id)
                     stored = (await checkins.answers(session=session, checkin_id=checkin_id)).get(item.id)
-                    if stored is None or int(value) > int(stored):
+                    if higher(value, stored):
                         await self._store_answer(
                             session, patient, questionnaire, item, checkin_id, value, now, update_id
                         )
@@ -232,7 +232,7 @@ class CheckIns:
         crisis = questionnaire.is_crisis_answer(item.id, value)
         before = (await checkins.answers(session=session, checkin_id=checkin_id)).get(item.id) if crisis else None
         await checkins.upsert_answer(session=session, checkin_id=checkin_id, item=item.id, value=value, now=now)
-        new = not questionnaire.is_crisis_answer(item.id, before) or int(value) > int(before or 0)
+        new = not questionnaire.is_crisis_answer(item.id, before) or higher(value, before)
         if crisis and new and self.on_crisis_answer is not None:
             await self.on_crisis_answer(session, patient, item, value, now, update_id)
 

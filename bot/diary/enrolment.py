@@ -15,7 +15,7 @@ from bot.care_team.staff_chat import StaffChat
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
 from storage import audit, checkins, invites, outbox, patients, schedules, staff, updates, wrong_tokens
 from storage.database import Database
-from storage.models import Invite, Patient, Priority
+from storage.models import Invite, Patient
 from storage.statuses import PatientStatus
 
 TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
@@ -382,7 +382,6 @@ async def accept_invite(
                         kind="checkin",
                         chat_id=chat_id,
                         checkin_id=checkin_id,
-                        priority=Priority.CONVERSATION,
                         now=now,
                     )
             if notices is not None:

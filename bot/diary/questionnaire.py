@@ -221,6 +221,12 @@ class Questionnaire:
         return crisis is not None and crisis.item == item_id and value is not None and int(value) >= crisis.at_least
 
 
+def higher(value: str, than: str | None) -> bool:
+    """Whether an answer scores above another one (none given: above 0). A crisis answer higher than the one
+    heard says more, and is heard again."""
+    return int(value) > int(than or 0)
+
+
 @cache
 def _read(path: Path, modified: int, size: int) -> Questionnaire:
     """Read once while the file stays as it is (its time and size): the settings, every application, alert

@@ -156,10 +156,9 @@ async def unreachable_in(
     if refused is not None:
         told.append(refused(patient.code))
     # The words of a long reply with the notice above them are more than one message holds: in parts.
-    parts = split("\n".join(told), TEXT_LIMIT) if told else []
-    if parts:
+    if told:
         staff_chat_id = await staff_chat.destination(session)
-        for part in parts:
+        for part in split("\n".join(told), TEXT_LIMIT):
             await outbox.enqueue(
                 session=session, kind="staff", chat_id=staff_chat_id, text=part, patient_id=patient.id, now=now
             )

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
+from bot.diary.questionnaire import higher
 from bot.handlers.checkin import crisis_answer, crisis_press
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import crisis_words
@@ -53,7 +54,7 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
             else:  # a crisis answer stored for that item, as high as this one, had its crisis text queued with it
                 answers = await checkins.answers(session=session, checkin_id=press.checkin_id)
                 before = answers.get(press.item)
-                stored = crisis_answer(context, press.item, before) and int(before or 0) >= int(press.value)
+                stored = crisis_answer(context, press.item, before) and not higher(press.value, before)
             patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)

@@ -109,7 +109,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         return True
     services.outbox_wake.set()
     log.info("staff %s replied to patient %s", user.id, patient.id)
-    # Queued all the same: it goes if the patient unblocks the bot before it is tried (a refusal is not tried again).
+    # Queued all the same: it goes once the patient unblocks the bot or writes to it (a refusal is owed again then).
     blocked = patient.status == PatientStatus.UNREACHABLE
     said = await message.reply_text(
         t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
