@@ -394,6 +394,19 @@ async def claim_reminders(*, session: AsyncSession, checkin_ids: list[int], now:
     return {int(row[0]) for row in result.all()}
 
 
+async def close_answered(*, session: AsyncSession, patient_id: int, now: datetime) -> None:
+    """Close the patient's open check-ins that hold an answer (begun, or finished and still open for edits), as a
+    newer check-in closes an older one: their answers stay in the record. For a record that moves to another
+    account (a re-link), which must not be shown what was answered on the account it leaves."""
+    answered = select(ANSWERS.c.id).where(ANSWERS.c.checkin_id == CHECKINS.c.id).exists()
+    await execute(
+        session,
+        update(CHECKINS)
+        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.closes_at > now, answered)
+        .values(closes_at=now),
+    )
+
+
 async def move_open_to_chat(*, session: AsyncSession, patient_id: int, chat_id: int, now: datetime) -> list[int]:
     """The patient's record moved to another account (a re-link): their open check-ins are that account's from
     now on (its reminders, a snooze, a step-up go there). Their messages stay on the account left behind, where

@@ -24,7 +24,7 @@ from storage.models import InboxUpdate, Invite, OutboxMessage
 from storage.statuses import OutboxStatus
 from tests.harness import SQLITE_ONLY, START, Diary
 from tests.postgres import waiting_for_a_lock
-from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, with_history
+from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, up_to_the_note, with_history
 from tests.test_care_team import crisis
 from tests.test_delivery_faults import minutes_later
 from tests.test_hardening import token_of
@@ -766,3 +766,37 @@ async def test_an_admin_removing_someone_still_in_the_staff_group_is_told_to_rem
     assert reply is not None and "no longer staff" in (reply.text or "") and said in (reply.text or ""), reply
     reply = await ada.send(f"/staff remove {cleo.id}")
     assert reply is not None and "no longer staff" in (reply.text or "") and said not in (reply.text or ""), reply
+
+
+@SQLITE_ONLY  # the move's statements run on PostgreSQL in tests/test_patient_schedule.py
+async def test_a_checkin_begun_before_a_relink_shows_nothing_of_its_answers_on_the_new_account(diary: Diary) -> None:
+    """While a re-link's hold lasts, the account a record moved to sees nothing answered before the move (its
+    /history starts at the move): the link may have reached the wrong hands. But a check-in the patient had begun
+    came anew to that account, and Back, or Skip to its summary, showed her answers and her note; a check-in she
+    had finished, still open for edits, showed them too after an Edit pressed with its number (callback data is
+    the client's to make up). A check-in begun or answered on the account the record leaves ends there, its answers
+    kept; one not begun still comes anew to the new account (tests/test_patient_schedule.py)."""
+    ana, ben = SimulatedUser(diary.standin, 301, "Ana"), SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ana, "P-0001")
+    await diary.enrol(ben, "P-0002")
+    await up_to_the_note(ana, "6")
+    await ana.send("Private words from before the move")
+    await ben.send("/checkin")
+    await ben.press("7")
+    checkins = {c.patient_id: c.id for c in await diary.checkins()}
+    answered = len(await diary.answers())
+    for user, code in ((ana, "P-0001"), (ben, "P-0002")):
+        token = await diary.invite(code, relink=True)
+        someone = SimulatedUser(diary.standin, user.id + 100, "Someone")
+        await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+        assert await account_of(diary, code) == someone.id
+        reply = await someone.send("/help")  # after the check-in the move may send
+        assert reply is not None
+        for checkin_id in checkins.values():
+            for action in ("e", "b:pain", "s:pain"):
+                kind, _, item = action.partition(":")
+                press = await someone.press(data=f"ck:{kind}:{checkin_id}:{item}:", message=reply)
+                assert press.answer is not None and "closed" in press.answer, (code, action, press.answer)
+        shown = [m.text or "" for m in someone.messages]
+        assert not [t for t in shown if "Private words" in t or "✓" in t or "Question 2" in t], shown
+    assert len(await diary.answers()) == answered, "what was answered is kept"

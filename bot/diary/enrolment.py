@@ -367,6 +367,11 @@ async def accept_invite(
             await audit.record(
                 session=session, actor_id=None, action="relink", patient_code=patient.code, detail=detail, now=now
             )
+        if moved:
+            # The new account may be in the wrong hands: it is shown nothing answered before the move (its /history
+            # starts there, held_until). A check-in begun or finished here ends here, its answers kept; one not begun
+            # goes on, below, to be asked there.
+            await checkins.close_answered(session=session, patient_id=patient.id, now=now)
         if patient.chat_id not in (None, chat_id):
             # The open check-ins first, as the sender writes a check-in's message (then its outbox row): two
             # transactions on PostgreSQL never wait for each other's rows in turn.
