@@ -800,3 +800,30 @@ async def test_a_checkin_begun_before_a_relink_shows_nothing_of_its_answers_on_t
         shown = [m.text or "" for m in someone.messages]
         assert not [t for t in shown if "Private words" in t or "✓" in t or "Question 2" in t], shown
     assert len(await diary.answers()) == answered, "what was answered is kept"
+
+
+@SQLITE_ONLY
+async def test_a_patient_taking_back_a_record_paused_while_someone_else_held_it_is_told_it_is_paused(
+    diary: Diary,
+) -> None:
+    """Whoever opened Ana's re-link held her record until staff made her a link to take it back, and sent /pause
+    (until /resume) meanwhile. Her "I agree" on the link said "Check-ins will arrive here at your scheduled times",
+    and none came, for good: a pause outlives a move (a patient on holiday keeps it on a new phone). She is told
+    that her check-ins are paused and how to start them again, as /pause itself says; the same for a pause with
+    an end."""
+    ana = SimulatedUser(diary.standin, 301, "Ana")
+    await diary.enrol(ana, "P-0001")
+    for pause, said in (("/pause", "Check-ins are paused. Send /resume"), ("/pause 3", "paused until 2026-11-")):
+        token = await diary.invite("P-0001", relink=True)
+        someone = SimulatedUser(diary.standin, 311, "Someone")
+        await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+        reply = await someone.send(pause)
+        assert reply is not None and "paused" in (reply.text or ""), reply
+        token = await diary.invite("P-0001", relink=True)
+        screen = await ana.send(f"/start {token}")
+        assert screen is not None
+        await ana.press(data=f"cs:y:{token}", message=screen)
+        assert await account_of(diary, "P-0001") == ana.id
+        shown = diary.standin.messages[ana.chat_id][screen.message_id].text or ""  # edited into the answer
+        assert shown.startswith("Thank you, you are enrolled") and said in shown, shown
+        assert "will arrive here at your scheduled times" not in shown, shown

@@ -145,6 +145,13 @@ class Scheduler:
             await schedules.set_paused_until(session=session, patient_id=patient_id, until=until)
         return until if days else None
 
+    async def paused_until(self, *, patient_id: int, now: datetime) -> datetime | None:
+        """Until when the patient's check-ins are paused (FOREVER: until /resume); None when they are not."""
+        async with self.database.session() as session:
+            schedule = await schedules.get(session=session, patient_id=patient_id)
+        paused = schedule.paused_until if schedule is not None else None
+        return paused if paused is not None and paused > now else None
+
     async def resume(self, *, patient_id: int, now: datetime) -> Slot | None:
         """Check-ins again from the next slot after now (paused slots are not sent late)."""
         slot, _ = await self._restart(patient_id=patient_id, now=now, timezone=None)

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.diary import enrolment, history, roster
+from bot.diary.scheduler import FOREVER
 from bot.handlers.context import DiaryContext
 from bot.handlers.pause_timezone import local_when
 from bot.records import erasure
@@ -219,9 +220,22 @@ async def consent(update: Update, context: DiaryContext) -> None:
         await back_again(context)  # their old consent screen, pressed after blocking the bot
         log.info("patient %s enrolled", patient.id)
         services.outbox_wake.set()  # a note to the account a re-link moved the record from
-        await edit(query.edit_message_text(context.text("consent.accepted")))
+        await edit(query.edit_message_text(await _accepted(context)))
     # Answered last (here and in every button handler): the edit is visible when the spinner stops.
     await query.answer()
+
+
+async def _accepted(context: DiaryContext) -> str:
+    """Enrolled: check-ins will come, or, when the record's check-ins are paused (a pause outlives a re-link, also
+    one sent from the account the record left), until when they are paused and how to start them again."""
+    patient = context.patient
+    assert patient is not None and patient.id is not None
+    paused = await context.services.scheduler.paused_until(patient_id=patient.id, now=context.now)
+    if paused is None:
+        return context.text("consent.accepted")
+    if paused >= FOREVER:
+        return context.text("consent.accepted_paused_indefinite")
+    return context.text("consent.accepted_paused", date=local_when(paused, patient.timezone))
 
 
 async def help_command(update: Update, context: DiaryContext) -> None:
