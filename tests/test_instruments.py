@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -307,6 +308,36 @@ async def test_phq9_item_9_pressed_after_a_discharge_is_still_a_crisis(diary: Di
     await all_sent(diary)
     (alert,) = await rows(diary, Alert)
     assert (alert.rule, alert.status) == ("crisis_text", "open")
+
+
+@SQLITE_ONLY
+async def test_phq9_item_9_pressed_on_the_account_a_relink_moved_the_record_from_gets_help_now(
+    diary: Diary, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ben's PHQ-9 stood at item 9 on his old account as a re-link moved his diary to another one (his new
+    number, or whoever the link reached); the old account is nobody's in the diary now. Any press there on that
+    message was taken for words of crisis from someone not enrolled, the question's own words (being better off
+    dead) read as his, and their answer, too long for a button's, failed: "Several days" was then told "Your care
+    team will see your message", which nobody would. Thoughts of self-harm answered there get what typed words of
+    crisis from someone not enrolled get: where to find help now, and that no one at the clinic will see it
+    (nothing of them is kept); any other press, the one line for someone not enrolled."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    offer = await offered(diary, ben)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+    token = await diary.invite("P-0001", relink=True)
+    new_account = SimulatedUser(diary.standin, 311, "Ben's new number")
+    await new_account.press(data=f"cs:y:{token}", message=await new_account.send(f"/start {token}"))
+    await ben.wait_for(lambda: "another Telegram account" in (ben.last.text or ""))
+    press = await ben.press(NOT_AT_ALL, message=diary.standin.messages[ben.id][offer.message_id])
+    assert press.answer is not None and press.answer.endswith("Please ask your care team for an invite link."), press
+    press = await ben.press(SEVERAL_DAYS, message=diary.standin.messages[ben.id][offer.message_id])
+    assert not press.answer or "invite link" not in press.answer, press.answer
+    await ben.wait_for(lambda: "call your local emergency number now" in (ben.last.text or ""))
+    assert "no one at the clinic will see this" in (ben.last.text or ""), ben.last.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not await rows(diary, Alert), "nothing of the old account reaches the record"
 
 
 @SQLITE_ONLY

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+ANSWER_LIMIT = 200  # the words of a button's answer (answerCallbackQuery)
 ELLIPSIS = "…"
 
 

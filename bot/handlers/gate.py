@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import access
 from bot.access import Role
 from bot.care_team.intake import as_sent
+from bot.care_team.text_limits import ANSWER_LIMIT, units
 from bot.diary import enrolment
 from bot.handlers import checkin, patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
@@ -244,14 +245,24 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
 
 
 def _in_crisis(update: Update, context: DiaryContext) -> bool:
-    """Whether the message's words (typed, a caption, a poll's, quoted from another chat) speak of crisis."""
+    """Whether the message's words (typed, a caption, a poll's, quoted from another chat) speak of crisis; of a
+    button, whether it answers a questionnaire's crisis item so. The message a button is on is the diary's (a PHQ-9
+    asks about being better off dead; a check-in's summary holds its note), pressed by an account whose diary
+    moved to another or was erased: not words this person wrote."""
+    if update.callback_query is not None:
+        return checkin.crisis_press(update, context) is not None
     message = update.effective_message
     words = patient_messages.crisis_words(message, context.bot.id) if message is not None else ""
     return bool(words) and context.services.intake.crisis_language.matches(words)
 
 
 async def _tell(update: Update, text: str) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
+    query, chat = update.callback_query, update.effective_chat
+    if query is not None and units(text) > ANSWER_LIMIT and chat is not None:
+        # Longer than a button's answer may be (the crisis help): in the chat, the press answered without words.
+        await query.get_bot().send_message(chat.id, text)
+        await query.answer()
+    elif query is not None:
+        await query.answer(text, show_alert=True)
     elif update.effective_message:
         await update.effective_message.reply_text(text)
