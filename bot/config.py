@@ -46,7 +46,8 @@ class Settings(BaseModel):
     patient_code_format: str = r"[A-Z]{1,4}-[0-9]{1,6}"
     # Whether an invite still works after someone pressed "No, thank you" on its consent screen.
     invite_usable_after_decline: bool = False
-    # After a re-link moves a record to another Telegram account, that account's /export and /delete wait
+    # After a re-link moves a record to another Telegram account (or a link brings an imported diary to its first
+    # account), that account's /export and /delete wait
     # this long (0: not at all), and its /history shows only what was answered there: a link that reached
     # the wrong hands cannot take the diary away, read it or erase it before the patient and staff, both
     # told of the move, can give it back. 72 hours spans a weekend.

@@ -394,6 +394,12 @@ async def claim_reminders(*, session: AsyncSession, checkin_ids: list[int], now:
     return {int(row[0]) for row in result.all()}
 
 
+async def any_of(*, session: AsyncSession, patient_id: int) -> bool:
+    """Whether the patient has a check-in at all (asked, or imported from the clinic's earlier records)."""
+    result = await execute(session, select(CHECKINS.c.id).where(CHECKINS.c.patient_id == patient_id).limit(1))
+    return result.first() is not None
+
+
 async def close_answered(*, session: AsyncSession, patient_id: int, now: datetime) -> None:
     """Close the patient's open check-ins that hold an answer (begun, or finished and still open for edits), as a
     newer check-in closes an older one: their answers stay in the record. For a record that moves to another

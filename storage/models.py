@@ -72,8 +72,9 @@ class Patient(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)
     created_at: datetime = utc_column()
     consented_at: datetime | None = utc_column(nullable=True)
-    # When a re-link last moved the record to another Telegram account: for a while after, that account's
-    # export and erasure wait (bot/diary/enrolment.py, held_until), in case the link reached the wrong hands.
+    # When a re-link last moved the record to another Telegram account, or a link brought a diary kept before (an
+    # import) to its first: for a while after, that account's export and erasure wait (bot/diary/enrolment.py,
+    # held_until), in case the link reached the wrong hands.
     moved_at: datetime | None = utc_column(nullable=True)
 
 

@@ -827,3 +827,30 @@ async def test_a_patient_taking_back_a_record_paused_while_someone_else_held_it_
         shown = diary.standin.messages[ana.chat_id][screen.message_id].text or ""  # edited into the answer
         assert shown.startswith("Thank you, you are enrolled") and said in shown, shown
         assert "will arrive here at your scheduled times" not in shown, shown
+
+
+@SQLITE_ONLY
+async def test_a_diary_imported_before_its_patient_enrolled_is_held_from_the_account_that_opens_the_link(
+    diary: Diary,
+) -> None:
+    """The clinic imported Eva's earlier diary (`import`: her code made with no account), then made her an invite.
+    Whoever opened the link first (forwarded, a mistyped number) had her whole diary at once: /export sent it,
+    /history drew it, /delete erased it for good, before Eva, finding her link used, could ask for one that gives
+    it back. A re-link that moves a record holds these for RELINK_HOLD_HOURS; a link that brings a diary kept
+    before to its first account holds them the same way. A record with nothing in it yet is not held."""
+    await diary.invite("P-0015")  # the code is in the diary, with no account
+    await with_history(diary, "P-0015", [7, 7, 6, 7, 7])
+    token = await diary.invite("P-0015")
+    someone = SimulatedUser(diary.standin, 311, "Someone")
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    assert await account_of(diary, "P-0015") == someone.id
+    until = "2026-11-24 09:00"  # 72 hours on, in the patient's zone (Europe/Berlin)
+    for command in ("/export", "/delete", "/history"):
+        reply = await someone.send(command)
+        assert reply is not None and reply.document is None and reply.photo is None, (command, reply)
+        assert reply.reply_markup is None and until in (reply.text or ""), (command, reply)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    await complete_checkin(ben, "5")
+    reply = await ben.send("/export")
+    assert reply is not None and reply.document_name == "diary.csv", "a new record is not held"

@@ -356,7 +356,10 @@ async def accept_invite(
             return None
         await invites.revoke(session=session, patient_id=patient.id)  # every other open link of theirs
         moved = patient.telegram_user_id not in (None, telegram_user_id)
-        if moved:
+        # A diary kept before its first account (imported from the clinic's records) is one the link brings to this
+        # account as a re-link would: held as well, or a link in the wrong hands would take it away at once.
+        kept_before = patient.telegram_user_id is None and await checkins.any_of(session=session, patient_id=patient.id)
+        if moved or kept_before:
             patient.moved_at = now  # its export and erasure wait a while here (held_until)
         if invite.relink:
             detail = (
@@ -439,9 +442,10 @@ async def accept_invite(
 
 def held_until(patient: Patient, *, now: datetime, hold: timedelta) -> datetime | None:
     """Until when this account's export and erasure of the record wait, or None when they need not: for
-    `hold` after a re-link moved the record to it. A link in the wrong hands would otherwise take the
-    diary away (/export) or erase it for good (/delete) at once, before the patient's old account and
-    the staff chat, both told of the move, could have a new link made to give it back."""
+    `hold` after a re-link moved the record to it, or a link brought it a diary kept before (an import). A
+    link in the wrong hands would otherwise take the diary away (/export) or erase it for good (/delete) at
+    once, before the patient (their old account and the staff chat told of a move; a patient finding their
+    first link used) could have a new link made to give it back."""
     until = patient.moved_at + hold if patient.moved_at is not None else None
     return until if until is not None and until > now else None
 
