@@ -105,7 +105,13 @@ def build_application(
         desk=desk,
         cards=CardRenderer(catalog, questionnaires, clinic_timezone=settings.default_timezone),
         intake=intake,
-        replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
+        replies=Replies(
+            database,
+            catalog=catalog,
+            desk=desk,
+            staff_names=settings.staff_names_to_patients,
+            screening=intake.screening,
+        ),
         limiter=FloodLimiter(
             overall_per_second=settings.messages_per_second,
             chat_per_second=settings.chat_messages_per_second,

@@ -321,6 +321,28 @@ class StaffChatMessage(SQLModel, table=True):
     staff_user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
+class ScreeningQuestion(SQLModel, table=True):
+    """The safety-screening question staff last asked a patient in the chat ("Are you having any thoughts of ending
+    your life?", "Are you safe tonight?"), so that the patient's answer after it is heard as crisis language
+    when it is the worrying one (bot/care_team/screening.py), also after a restart. One row a patient: a newer
+    question replaces it, or joins it when asked in several messages; another question ends it."""
+
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True))
+    asked_at: datetime = utc_column()
+    yes_worries: bool = Field(default=False, sa_type=Boolean)  # a yes to it is the worrying answer
+    no_worries: bool = Field(default=False, sa_type=Boolean)  # a no to it is
+    question: str = Field(sa_type=CleanText)  # staff's words that ask it, as the card shows them
+    # The patient's newest message when it was asked (0: none): their messages after it may answer it. Counted by
+    # number, not time: two messages may carry one instant.
+    after_message_id: int = Field(default=0)
+    # The staff member's message that asked it (an edit of it asks it as now written) ...
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # ... and when the patient's worrying answer was heard: nothing after it is read as one (follow-ups are, for
+    # half an hour, as after any crisis message).
+    answered_at: datetime | None = utc_column(nullable=True)
+
+
 class PendingReply(SQLModel, table=True):
     """A staff member pressed Reply: their next message in that chat goes to the patient."""
 

@@ -51,7 +51,9 @@ def test_the_clinics_patterns_read_back_are_the_patterns_compiled(
     for text in ("I want to kill myself", "quiero morirme", "my friend said she wants to die", "k1ll mys3lf"):
         assert read_back.finding(text) == compiled.finding(text), text
     sections = {p.section for p in read_back.patterns}
-    assert sections == {"crisis", "crisis_before_exceptions", "not_crisis", "follow_up"}, "every section kept"
+    screening = {"screening_yes_worries", "screening_no_worries", "screening_yes", "screening_not_safe"}
+    expected = {"crisis", "crisis_before_exceptions", "not_crisis", "follow_up", "screening_reassures", *screening}
+    assert sections == expected, "every section kept"
     assert read_back.follows_up("already took them") and read_back.follows_up("esta noche")
 
 

@@ -91,7 +91,17 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 # A blanked-out (not_crisis) word keeps its length, so word positions found before blanking stay valid.
 _BLANKED_LETTER = re.compile(r"\S")
-_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis", "follow_up")
+# The screening sections read what staff ask a patient and the patient's answer (bot/care_team/screening.py): questions
+# whose worrying answer is a yes ("Are you having any thoughts of ending your life?") or a no ("Are you safe
+# tonight?"), answers that affirm or that say one is not safe, and reassurances blanked before those are read.
+_SCREENING = (
+    "screening_yes_worries",
+    "screening_no_worries",
+    "screening_yes",
+    "screening_not_safe",
+    "screening_reassures",
+)
+_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis", "follow_up", *_SCREENING)
 _MAX_GAP = 8
 
 
@@ -915,6 +925,17 @@ class Finding:
     read_as: str | None = None  # the second reading it was found in (second_reading): as long as the text
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A safety-screening question staff asked a patient: whether a yes to it is the worrying answer ("Are you having
+    any thoughts of ending your life?", "Do you have a plan?"), a no ("Are you safe tonight?"), or both (two asked at
+    once), and where in the staff member's words the questions stand (None: the words cannot be lined up)."""
+
+    yes_worries: bool
+    no_worries: bool
+    span: tuple[int, int] | None = None
+
+
 def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
     try:
         tree = _Parser(text, groups).parse()
@@ -974,7 +995,7 @@ def _patterns_of(source: str, definition: object) -> list[Pattern]:
             raise CrisisLanguageError(f"{source}: words.{name}: {error}") from None
     return [
         _compile(source, section, name, text, groups)
-        for section in ("not_crisis", "crisis_before_exceptions", "crisis", "follow_up")
+        for section in ("not_crisis", "crisis_before_exceptions", "crisis", "follow_up", *_SCREENING)
         for name, texts in sections[section].items()
         for text in texts
     ]
@@ -1209,6 +1230,9 @@ class CrisisLanguage:
         self.crisis_before_exceptions = [p for p in patterns if p.section == "crisis_before_exceptions"]
         self.not_crisis = [p for p in patterns if p.section == "not_crisis"]
         self.follow_up = [p for p in patterns if p.section == "follow_up"]
+        self._screening = {
+            section: _PatternIndex([p for p in patterns if p.section == section]) for section in _SCREENING
+        }
         if not self.crisis:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
@@ -1344,11 +1368,7 @@ class CrisisLanguage:
         return self._first_match(self._crisis_index, message)
 
     def _blank_exceptions(self, message: _Message, answering: frozenset[int]) -> None:
-        denied = [
-            found.span()
-            for pattern in self._not_crisis_index.candidates(message.present)
-            for found in message.matches(pattern)
-        ]
+        denied = self._spans_of(self._not_crisis_index, message)
         # A "no" answering a question ends an exception at most ("self harm? no"); no crisis pattern may use it.
         denied += [
             (message.offset(n), message.offset(n) + len(message.tokens[n]))
@@ -1377,6 +1397,46 @@ class CrisisLanguage:
         message = _Message(words, self._read_word, self._read, text, answering)
         self._blank_exceptions(message, answering)
         return self._first_match(self._follow_up_index, message)
+
+    def screening_question(self, text: str) -> Asked | None:
+        """The safety-screening question a staff member's words ask a patient (the screening_yes_worries and
+        screening_no_worries patterns), or None. Read as written: staff do not disguise their words."""
+        words = normalise(text)
+        if not words:
+            return None
+        message = _Message(words, self._read_word, self._read, text)
+        yes = self._first_match(self._screening["screening_yes_worries"], message)
+        no = self._first_match(self._screening["screening_no_worries"], message)
+        found = [finding for finding in (yes, no) if finding is not None]
+        if not found:
+            return None
+        spans = [self.span(text, finding) for finding in found]
+        where = [span for span in spans if span is not None]
+        span = (min(s for s, _ in where), max(e for _, e in where)) if len(where) == len(spans) else None
+        return Asked(yes_worries=yes is not None, no_worries=no is not None, span=span)
+
+    def screening_answer(self, text: str, asked: Asked) -> Finding | None:
+        """Whether a patient's words answer a screening question the worrying way: they affirm (screening_yes) where
+        a yes worries, or say they are not safe (screening_not_safe) where a no does, once the reassurances
+        (screening_reassures: "yes, I'm safe", "sí, estoy bien") are blanked. The finding, or None."""
+        words = normalise(text)
+        if not words:
+            return None
+        message = _Message(words, self._read_word, self._read, text)
+        reassured = self._spans_of(self._screening["screening_reassures"], message)
+        if reassured:
+            message.blank(reassured)
+        sections = ["screening_yes"] * asked.yes_worries + ["screening_not_safe"] * asked.no_worries
+        for section in sections:
+            found = self._first_match(self._screening[section], message)
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def _spans_of(index: _PatternIndex, message: _Message) -> list[tuple[int, int]]:
+        """Where every pattern of `index` matches the message (the spans an exception blanks)."""
+        return [found.span() for pattern in index.candidates(message.present) for found in message.matches(pattern)]
 
     @staticmethod
     def _first_match(index: _PatternIndex, message: _Message) -> Finding | None:

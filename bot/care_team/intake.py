@@ -8,7 +8,9 @@ replayed update finds it stored and changes nothing. Then it is filed:
 - anything else is a message for the care team, passed to the staff chat whole (in parts when long;
   photos, voice notes and the rest are copied there), and the patient is told it was passed on;
 - words of suicide or self-harm, wherever they appear (a sentence sent in several messages is read as
-  one), get the clinic's crisis text at once and an urgent alert of their own.
+  one), get the clinic's crisis text at once and an urgent alert of their own; so does the worrying answer to
+  a safety-screening question staff asked ("yes" to "Are you having any thoughts of ending your life?",
+  bot/care_team/screening.py).
 
 What the patient is told goes through the outbox in the same transaction, so a crash can neither lose
 it nor send it twice. No Telegram here: the handlers adapt updates to these calls.
@@ -28,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.alerts.crisis import CrisisLanguage, word_runs
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
+from bot.care_team.screening import Screening
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
@@ -215,6 +218,7 @@ class Intake:
         self.crisis_texts = crisis_texts
         self.desk = desk
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
+        self.screening = Screening(crisis_language)
         self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
         # Updates whose crisis text went straight from the error handler (the message could not be stored:
         # the database away): when a later try stores the message, the patient is not sent it again. The
@@ -273,6 +277,10 @@ class Intake:
                 # note of a check-in the patient may never answer (staff would read them in the digest at best).
                 waiting = None
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
+            if not crisis and filed_as is FiledAs.MESSAGE and origin.forwarded is None:
+                answering = await self._answering(session, patient.id, text, now)
+                if answering is not None:
+                    crisis, heard = True, answering
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -333,6 +341,8 @@ class Intake:
         async with self.database.session() as session:
             if said and not crisis and origin.forwarded is None:
                 followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
+                if followed is None:
+                    followed = await self._answering(session, patient.id, said, now)
                 if followed is not None:
                     crisis, heard = True, followed
             stored = await patient_messages.add(
@@ -481,6 +491,10 @@ class Intake:
             corrected = None
             if noted is None and not crisis and first is not None:
                 corrected = await self._corrected_answer(session, first, text, now)
+            if noted is None and corrected is None and not crisis and first is not None and origin.forwarded is None:
+                answering = await self._answering(session, patient.id, text, now, first)
+                if answering is not None:
+                    crisis, heard = True, answering
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -576,6 +590,17 @@ class Intake:
         return Received(
             None, checkin=state_of(checkin, answers, patient.timezone, self.questionnaire), replayed=filed_as
         )
+
+    async def _answering(
+        self, session: AsyncSession, patient_id: int, text: str, now: datetime, first: PatientMessage | None = None
+    ) -> Heard | None:
+        """The words as the worrying answer to a safety-screening question staff asked ("yes. again last night" after
+        "Are you having any thoughts of ending your life?"), shown under the question; or None. `first`: an edit's
+        first version (bot/care_team/screening.py)."""
+        question = await self.screening.answer(session, patient_id=patient_id, text=text, now=now, first=first)
+        if question is None:
+            return None
+        return Heard(text, followed=self._staff_text("staff.screening_answer", question=question))
 
     async def _in_context(
         self,

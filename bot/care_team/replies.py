@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts.desk import AlertDesk
+from bot.care_team.screening import NO_MESSAGE, Screening
 from bot.care_team.text_limits import in_parts, units
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
@@ -43,10 +44,13 @@ class Seen:
 
 
 class Replies:
-    def __init__(self, database: Database, *, catalog: Catalog, desk: AlertDesk, staff_names: bool) -> None:
+    def __init__(
+        self, database: Database, *, catalog: Catalog, desk: AlertDesk, staff_names: bool, screening: Screening
+    ) -> None:
         self.database = database
         self.catalog = catalog
         self.desk = desk
+        self.screening = screening
         self.staff_names = staff_names
         # Reply prompts posted whose record failed (the database away): update id -> the prompt's message id.
         self._prompts: dict[int, int] = {}
@@ -163,6 +167,10 @@ class Replies:
             if not await updates.first_time(session=session, update_id=update_id, now=now):
                 return patient
             await staff.set_name(session=session, telegram_user_id=staff_user_id, name=staff_name)
+            # "Are you safe tonight?": the patient's answer may be the worrying one (bot/care_team/screening.py).
+            await self.screening.staff_wrote(
+                session, patient_id=patient_id, text=text, now=now, source=source or NO_MESSAGE
+            )
             if source is not None:
                 chat_id, message_id = source
                 await staff_chat.remember(
@@ -200,11 +208,19 @@ class Replies:
         async with self.database.session() as session:
             return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None
 
-    async def edited_reply(self, *, chat_id: int, message_id: int) -> Patient | None:
-        """The patient a staff member's edited message went to as a reply, or None."""
+    async def edited_reply(self, *, chat_id: int, message_id: int, text: str, now: datetime) -> Patient | None:
+        """The patient a staff member's edited message went to as a reply, or None. A screening question it now asks
+        counts as asked (bot/care_team/screening.py)."""
         async with self.database.session() as session:
             patient_id = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=message_id)
-            return await patients.by_id(session=session, patient_id=patient_id) if patient_id is not None else None
+            if patient_id is None or not await patients.keep(session=session, patient_id=patient_id):
+                return None
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            if patient is not None and text:
+                await self.screening.staff_wrote(
+                    session, patient_id=patient_id, text=clean(text), now=now, source=(chat_id, message_id), edited=True
+                )
+            return patient
 
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
         """Mark a patient's message seen (the patient may be told); None when it no longer exists."""

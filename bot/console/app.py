@@ -29,9 +29,11 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.access import Role, console_allowed
+from bot.alerts import crisis_cache
 from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertDesk, AlertView, StaffAction
 from bot.care_team.replies import Replies
+from bot.care_team.screening import Screening
 from bot.care_team.text_limits import TEXT_LIMIT, units
 from bot.config import Settings
 from bot.console import auth, panel, schedules, svg, whatif
@@ -114,7 +116,13 @@ class Console:
             settings,
             desk=desk,
             cards=CardRenderer(catalog, questionnaires, clinic_timezone=settings.default_timezone),
-            replies=Replies(database, catalog=catalog, desk=desk, staff_names=settings.staff_names_to_patients),
+            replies=Replies(
+                database,
+                catalog=catalog,
+                desk=desk,
+                staff_names=settings.staff_names_to_patients,
+                screening=Screening(crisis_cache.load()),
+            ),
             questionnaires=questionnaires,
             clock=clock,
         )
