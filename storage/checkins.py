@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, true, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import summaries
@@ -244,17 +244,21 @@ async def lock(*, session: AsyncSession, checkin_id: int) -> None:
 
 
 async def move_to(
-    *, session: AsyncSession, checkin_id: int, patient_id: int, step: str | None, now: datetime
+    *, session: AsyncSession, checkin_id: int, patient_id: int, chat_id: int | None, step: str | None, now: datetime
 ) -> CheckIn | None:
-    """Move the patient's open check-in to a step; None if it is closed or not theirs.
+    """Move the patient's open check-in to a step; None if it is closed, not theirs, or asked in another chat than
+    `chat_id` (the one pressed in; None: any).
 
-    One guarded UPDATE: the ownership and open checks and the change cannot drift apart. Reaching the
-    summary (step None) marks it completed, keeping the first completion time when they edit later.
+    One guarded UPDATE: the ownership and open checks and the change cannot drift apart (a re-link that moves the
+    check-in to the new account's chat between the press and here leaves the old account's press nothing to
+    move). Reaching the summary (step None) marks it completed, keeping the first completion time when they edit
+    later.
     """
+    in_chat = true() if chat_id is None else or_(CHECKINS.c.chat_id.is_(None), CHECKINS.c.chat_id == chat_id)
     result = await execute(
         session,
         update(CHECKINS)
-        .where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id, CHECKINS.c.closes_at > now)
+        .where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id, CHECKINS.c.closes_at > now, in_chat)
         .values(step=step, completed_at=func.coalesce(CHECKINS.c.completed_at, now if step is None else None))
         .returning(*CHECKINS.c),
     )
@@ -394,9 +398,11 @@ async def claim_reminders(*, session: AsyncSession, checkin_ids: list[int], now:
     return {int(row[0]) for row in result.all()}
 
 
-async def any_of(*, session: AsyncSession, patient_id: int) -> bool:
-    """Whether the patient has a check-in at all (asked, or imported from the clinic's earlier records)."""
-    result = await execute(session, select(CHECKINS.c.id).where(CHECKINS.c.patient_id == patient_id).limit(1))
+async def any_answered(*, session: AsyncSession, patient_id: int) -> bool:
+    """Whether the patient has an answer at all (imported from the clinic's earlier records, say): check-ins only
+    asked, missed by a patient invited but not yet enrolled, hold nothing."""
+    answered = select(ANSWERS.c.id).join(CHECKINS, ANSWERS.c.checkin_id == CHECKINS.c.id)
+    result = await execute(session, answered.where(CHECKINS.c.patient_id == patient_id).limit(1))
     return result.first() is not None
 
 

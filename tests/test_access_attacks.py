@@ -15,6 +15,7 @@ from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.diary import enrolment, roster
+from bot.diary.checkins import CheckIns
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import alerts as storage_alerts
@@ -854,3 +855,52 @@ async def test_a_diary_imported_before_its_patient_enrolled_is_held_from_the_acc
     await complete_checkin(ben, "5")
     reply = await ben.send("/export")
     assert reply is not None and reply.document_name == "diary.csv", "a new record is not held"
+
+
+async def test_a_new_patient_whose_check_ins_came_before_they_enrolled_is_not_held(diary: Diary) -> None:
+    """Staff may set an invited patient's schedule before they open their link; the check-ins due meanwhile are
+    missed (there is no chat to ask in). Nothing was kept for them, so nothing is held: Eva can /export and
+    /delete from her first day, as any new patient can."""
+    admin = SimulatedUser(diary.standin, 900, "Admin")
+    token = await diary.invite("P-0020")
+    reply = await admin.send("/schedule P-0020 09:00,20:00 mon-sun Europe/Berlin")
+    assert reply is not None and "P-0020" in (reply.text or ""), reply
+    diary.clock.advance(days=1)
+    await diary.dispatch()
+    assert await diary.checkins(), "check-ins came, and were missed, before she enrolled"
+    eva = SimulatedUser(diary.standin, 320, "Eva")
+    await eva.press(data=f"cs:y:{token}", message=await eva.send(f"/start {token}"))
+    reply = await eva.send("/delete")
+    assert reply is not None and reply.reply_markup is not None, reply
+
+
+@SQLITE_ONLY
+async def test_a_first_answer_pressed_on_the_old_account_as_a_relink_commits_is_not_shown_on_the_new_one(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's press is let through by the gate (his record, his account), and the re-link moves his open check-in to
+    the new account's chat before the press is applied: the press is refused, or the new account would be asked
+    question 2 with Ben's answer behind its Back button."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    someone = SimulatedUser(diary.standin, 411, "Someone")
+    await diary.enrol(ben, "P-0001")
+    await ben.send("/checkin")
+    question = ben.last_with_buttons()
+    act, gated, relinked = CheckIns.act, asyncio.Event(), asyncio.Event()
+
+    async def act_after_the_relink(self: CheckIns, **press: Any) -> Any:
+        gated.set()
+        await relinked.wait()
+        return await act(self, **press)
+
+    monkeypatch.setattr(CheckIns, "act", act_after_the_relink)
+    press = asyncio.create_task(ben.press("7", message=question))
+    await gated.wait()
+    token = await diary.invite("P-0001", relink=True)
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    relinked.set()
+    await press
+    await someone.wait_for(lambda: any("Question" in (m.text or "") for m in someone.messages))
+    assert not await diary.answers(), "nothing was answered"
+    asked = [m.text or "" for m in someone.messages if "Question" in (m.text or "")]
+    assert all("Question 1" in text for text in asked), asked

@@ -846,6 +846,7 @@ class Intake:
             session=session,
             checkin_id=waiting.id,
             patient_id=patient.id,
+            chat_id=None,  # the waiting check-in was found in the patient's chat
             step=self.questionnaire.after(waiting.step),
             now=now,
         )
@@ -876,6 +877,7 @@ class Intake:
                 session=session,
                 checkin_id=waiting.id,
                 patient_id=patient.id,
+                chat_id=None,  # the waiting check-in was found in the patient's chat
                 step=self.questionnaire.after("note"),
                 now=now,
             )

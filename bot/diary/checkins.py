@@ -165,10 +165,11 @@ class CheckIns:
         value: str,
         now: datetime,
         update_id: int | None = None,
+        chat_id: int | None = None,
     ) -> CheckInState | Refusal:
-        """Apply one button press (brought by `update_id`). The check-in must be the presser's, still open,
-        the value in scale. A positive screen's last answer returns the longer questionnaire that follows it
-        the same day."""
+        """Apply one button press (brought by `update_id`, pressed in `chat_id`). The check-in must be the
+        presser's, asked in that chat, still open, the value in scale. A positive screen's last answer returns
+        the longer questionnaire that follows it the same day."""
         assert patient.id is not None
         async with self.database.session() as session:
             name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
@@ -184,6 +185,7 @@ class CheckIns:
                 session=session,
                 checkin_id=checkin_id,
                 patient_id=patient.id,
+                chat_id=chat_id,
                 step=self._next_step(questionnaire, action, item_id),
                 now=now,
             )

@@ -358,7 +358,9 @@ async def accept_invite(
         moved = patient.telegram_user_id not in (None, telegram_user_id)
         # A diary kept before its first account (imported from the clinic's records) is one the link brings to this
         # account as a re-link would: held as well, or a link in the wrong hands would take it away at once.
-        kept_before = patient.telegram_user_id is None and await checkins.any_of(session=session, patient_id=patient.id)
+        kept_before = patient.telegram_user_id is None and await checkins.any_answered(
+            session=session, patient_id=patient.id
+        )
         if moved or kept_before:
             patient.moved_at = now  # its export and erasure wait a while here (held_until)
         if invite.relink:

@@ -104,6 +104,7 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         value=button.value,
         now=context.now,
         update_id=update.update_id,
+        chat_id=query.message.chat.id if query.message is not None else None,
     )
     if isinstance(outcome, Refusal):
         log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)
