@@ -74,6 +74,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         staff_user_id=user.id,
         now=context.now,
         named=named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
+        message_id=message.message_id,
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
