@@ -729,6 +729,40 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
 
 
 @SQLITE_ONLY
+async def test_a_staff_reply_or_reply_button_whose_message_is_deleted_meanwhile_is_still_answered(diary: Diary) -> None:
+    """In a group the bot's answer to a staff member quotes their message, and the Reply prompt the message
+    pressed on; Telegram refuses a quote of a message deleted meanwhile (400 "message to be replied not
+    found"). Sam deletes his reply to Ben as the bot handles it (to type it again): it reached Ben, and Sam,
+    told nothing, took it for unsent. Kim tidies Ben's message away as Sam presses Reply on it: no prompt, no
+    answer to the press, no way to write to Ben. Both are answered, without the quote."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    kim = SimulatedUser(diary.standin, 801, "Kim")
+    await register_staff(diary, kim)
+    written: list[ChatMessage] = []
+
+    async def sam_deletes_it() -> None:
+        diary.standin.user_deletes(sam.json, written[0])
+
+    diary.standin.meanwhile(STAFF_CHAT, sam_deletes_it)  # as the bot's answer is on its way
+    confirmation = diary.standin.wait_chat(STAFF_CHAT)
+    written.append(sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT, reply_to=forwarded))
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, one more is fine tonight.")
+    assert (await asyncio.wait_for(confirmation, 30)).text == "Your reply is on its way to P-0001."
+
+    async def kim_deletes_it() -> None:
+        diary.standin.user_deletes(kim.json, forwarded)
+
+    diary.standin.meanwhile(STAFF_CHAT, kim_deletes_it)  # as the prompt is on its way
+    press = await sam.press("Reply", message=forwarded)
+    assert press.answer == "Write your reply in the chat."
+    prompt = staff_chat(diary)[-1]
+    assert (prompt.text or "").startswith("Write your reply to P-0001")
+    await sam.send("And drink water.", chat_id=STAFF_CHAT, reply_to=prompt)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And drink water.")
+
+
+@SQLITE_ONLY
 async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_not_reach_the_patient(
     diary: Diary,
 ) -> None:
