@@ -123,6 +123,7 @@ class Replies:
         now: datetime,
         named: int | None = None,
         message_id: int | None = None,
+        in_topic: bool = False,
     ) -> Addressee:
         """The patient a staff member's message is for: the one the message it replies to is about (else the one
         its Reply button names, `named`: the bot may have stopped before noting what it had sent), else the
@@ -133,7 +134,10 @@ class Replies:
 
         `message_id`, the staff member's message itself: queued before a crash (the Reply used up with it), it
         was noted as a reply to its patient (see `send`), and is that reply again when handled after the
-        restart, to be confirmed (sent once: `send` knows its update)."""
+        restart, to be confirmed (sent once: `send` knows its update).
+
+        `in_topic`: written in a forum topic other than General, where the bot posts and a Reply is pressed (its
+        prompt opens the reply field there): another conversation, which the Reply pressed does not take."""
         async with self.database.session() as session:
             if message_id is not None:
                 sent = await staff_chat.about(session=session, chat_id=chat_id, message_id=message_id)
@@ -149,7 +153,7 @@ class Replies:
                     return Addressee(patient_id, colleagues=only_for not in (None, staff_user_id))
                 if named is not None:
                     return Addressee(named)
-            return Addressee(pending) if pending is not None else NOBODY
+            return Addressee(pending) if pending is not None and not in_topic else NOBODY
 
     async def send(
         self,
