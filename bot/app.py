@@ -16,6 +16,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -128,6 +129,10 @@ def build_application(
         .base_url(settings.bot_api_url)
         .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
         .context_types(ContextTypes(context=DiaryContext))
+        # In a group an answer quotes the message it answers (a staff member's reply, the message Reply was pressed
+        # on): deleted meanwhile, Telegram would refuse the answer, and "your reply is on its way" or the prompt
+        # to reply to would be lost. It goes without the quote.
+        .defaults(Defaults(allow_sending_without_reply=True))
         # Updates come from our durable inbox (bot/delivery/inbox.py), not PTB's updater.
         .updater(None)
         .request(AiohttpRequest(pool_size=128))

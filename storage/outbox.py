@@ -397,9 +397,14 @@ async def escalated_in(*, session: AsyncSession, alert_id: int, chat_id: int, si
 
 
 async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
-    """Delete rows that will never be sent again (sent, blocked, failed, skipped) created before `before`."""
+    """Delete rows that will never be sent again (sent, failed, skipped, and blocked check-ins and reminders)
+    created before `before`. Not words for a patient who blocked the bot: they are owed again whenever the
+    patient is back (send_again_refused), and go with the patient's record when it is erased."""
+    owed_on_return = (
+        (OUTBOX.c.status == OutboxStatus.BLOCKED) & OUTBOX.c.kind.in_(TO_A_PATIENT) & OUTBOX.c.patient_id.is_not(None)
+    )
     result = await execute(
         session,
-        delete(OUTBOX).where(OUTBOX.c.status.not_in(OWED), OUTBOX.c.created_at < before),
+        delete(OUTBOX).where(OUTBOX.c.status.not_in(OWED), ~owed_on_return, OUTBOX.c.created_at < before),
     )
     return int(result.rowcount)

@@ -729,6 +729,82 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
 
 
 @SQLITE_ONLY
+async def test_a_staff_reply_or_reply_button_whose_message_is_deleted_meanwhile_is_still_answered(diary: Diary) -> None:
+    """In a group the bot's answer to a staff member quotes their message, and the Reply prompt the message
+    pressed on; Telegram refuses a quote of a message deleted meanwhile (400 "message to be replied not
+    found"). Sam deletes his reply to Ben as the bot handles it (to type it again): it reached Ben, and Sam,
+    told nothing, took it for unsent. Kim tidies Ben's message away as Sam presses Reply on it: no prompt, no
+    answer to the press, no way to write to Ben. Both are answered, without the quote."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    kim = SimulatedUser(diary.standin, 801, "Kim")
+    await register_staff(diary, kim)
+    written: list[ChatMessage] = []
+
+    async def sam_deletes_it() -> None:
+        diary.standin.user_deletes(sam.json, written[0])
+
+    diary.standin.meanwhile(STAFF_CHAT, sam_deletes_it)  # as the bot's answer is on its way
+    confirmation = diary.standin.wait_chat(STAFF_CHAT)
+    written.append(sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT, reply_to=forwarded))
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, one more is fine tonight.")
+    assert (await asyncio.wait_for(confirmation, 30)).text == "Your reply is on its way to P-0001."
+
+    async def kim_deletes_it() -> None:
+        diary.standin.user_deletes(kim.json, forwarded)
+
+    diary.standin.meanwhile(STAFF_CHAT, kim_deletes_it)  # as the prompt is on its way
+    press = await sam.press("Reply", message=forwarded)
+    assert press.answer == "Write your reply in the chat."
+    prompt = staff_chat(diary)[-1]
+    assert (prompt.text or "").startswith("Write your reply to P-0001")
+    await sam.send("And drink water.", chat_id=STAFF_CHAT, reply_to=prompt)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: And drink water.")
+
+
+@SQLITE_ONLY
+async def test_a_reply_from_a_forum_topic_to_a_patients_message_in_general_reaches_them(diary: Diary) -> None:
+    """The staff chat is a forum; the bot posts in its General topic. Sam, in the topic his team keeps about
+    Ben, answers Ben's message with Telegram's "reply in another topic": the bot hears it as a reply to a
+    message elsewhere, naming the chat and the message, not as a reply to the bot's. It went to no one, and
+    Sam was told nothing. It reaches Ben, and Sam is told so."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    diary.standin.add_group(STAFF_CHAT, "Clinic staff", [sam.id], forum=True)
+    forwarded = await a_question_forwarded(diary, ben)
+    topic = diary.standin.open_topic(STAFF_CHAT, "Ben's infusion", by=sam)
+    await all_sent(diary)
+    diary.standin.user_message(sam.json, "Yes, at night too.", STAFF_CHAT, topic=topic, across=forwarded)
+    await diary.inbox_processed(at_least=diary.standin.last_update_id)
+    said = [m for m in staff_chat(diary) if m.from_bot and m.thread == topic.thread]
+    assert [m.text for m in said] == ["Your reply is on its way to P-0001."]
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
+
+
+@SQLITE_ONLY
+async def test_talk_in_a_forum_topic_after_pressing_reply_in_general_does_not_reach_the_patient(diary: Diary) -> None:
+    """The staff chat is a forum. Sam presses Reply under Ben's message (in General, where the bot posts, and
+    where its prompt opens his reply field), then turns to the rota topic and writes to his colleagues there.
+    That went to Ben as the care team's answer: the Reply pressed takes the next message in the chat, and a
+    topic is another conversation. It stays among staff; his answer in General reaches Ben."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    diary.standin.add_group(STAFF_CHAT, "Clinic staff", [sam.id], forum=True)
+    forwarded = await a_question_forwarded(diary, ben)
+    rota = diary.standin.open_topic(STAFF_CHAT, "Rota", by=sam)
+    await sam.press("Reply", message=forwarded)
+    diary.standin.user_message(sam.json, "I'll be late tomorrow, can someone cover the 8:00?", STAFF_CHAT, topic=rota)
+    await diary.inbox_processed(at_least=diary.standin.last_update_id)
+    prompt = next(m for m in staff_chat(diary) if (m.text or "").startswith("Write your reply to P-0001"))
+    await sam.send("Yes, at night too.", chat_id=STAFF_CHAT, reply_to=prompt)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
+    await all_sent(diary)
+    assert not any("late tomorrow" in (m.text or "") for m in ben.messages)
+
+
+@SQLITE_ONLY
 async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_not_reach_the_patient(
     diary: Diary,
 ) -> None:

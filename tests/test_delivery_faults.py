@@ -236,6 +236,32 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
 
 
 @SQLITE_ONLY
+async def test_a_staff_reply_queued_before_a_crash_is_confirmed_after_the_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Reply on Ben's message and writes his answer; it is queued for Ben, and the process dies
+    before Sam is told "Your reply is on its way". The restart handled his answer again, found the Reply used
+    up and took it for talk among staff: no word to Sam (in a direct chat, the staff commands' help instead),
+    who would write it again, and Ben would get it twice. It is found as the reply it was, and confirmed."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+            await sam.press("Reply", message=forwarded)
+            await diary.inbox_processed()
+            died = dies_at(monkeypatch, "telegram.Message.reply_text")  # the confirmation, after the reply is queued
+            sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT)
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            answer = "Your care team: Yes, one more is fine tonight."
+            await ben.wait_for(lambda: any(m.text == answer for m in ben.messages))
+            await diary.inbox_processed()
+            assert any("on its way to P-0001" in (m.text or "") for m in standin.chat(STAFF_CHAT))
+            await all_sent(diary)
+            assert [m.text for m in ben.messages].count(answer) == 1
+
+
+@SQLITE_ONLY
 async def test_a_reply_prompt_not_posted_before_a_crash_is_posted_after_the_restart(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

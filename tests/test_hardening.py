@@ -24,8 +24,9 @@ from storage import audit, inbox, outbox, patients
 from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientMessage
 from tests.bot_process import ROOT, bot_env
 from tests.cli import run_cli
-from tests.harness import Clock, Diary, running_diary
+from tests.harness import SQLITE_ONLY, Clock, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, staff_chat, up_to_the_note, with_history
+from tests.test_delivery_faults import dies_at
 from tests.test_staff_commands import a_member
 
 TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -323,6 +324,37 @@ async def test_replayed_updates_take_effect_once_also_for_invites_and_relinks(
                 events = [e.action for e in await audit.since(session=session)]
             assert sorted(made) == [(1, True), (2, False)], "one link each, not two"
             assert (events.count("invite"), events.count("relink_invite")) == (2, 1), "P-0001's own, then P-0002's"
+    finally:
+        await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_an_invite_whose_link_a_crash_kept_from_staff_says_so_after_the_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam asks for P-0002's link; the invite is stored, and the process dies before the link is sent (its
+    token is kept only as a hash: no one can send it later). The restart handled /invite again, made no
+    second link, and said nothing: Sam waited for a link that never came. He is told to ask again (a new
+    link replaces the one no one has)."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            sam = await a_member(diary)
+            died = dies_at(monkeypatch, "telegram.ext.ExtBot.send_message")  # the link, the next message sent
+            sam.say("/invite P-0002")
+            await asyncio.wait_for(died.wait(), 10)
+        monkeypatch.undo()
+        assert not sam.messages
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            assert [m.text for m in sam.messages] == [
+                "The diary restarted while it made the link for P-0002. If the link did not reach you, send "
+                "/invite P-0002 again: the new link replaces it."
+            ]
+            reply = await sam.send("/invite P-0002")
+            assert reply is not None and "t.me/" in (reply.text or "")
     finally:
         await standin.stop()
 

@@ -34,6 +34,7 @@ from bot.alerts.desk import AlertDesk
 from bot.care_team.text_limits import units
 from bot.diary import roster
 from bot.prompts import Catalog
+from bot.records import retention
 from bot.sandbox import SimulatedUser
 from storage import patient_messages
 from storage.models import OutboxMessage, PatientMessage
@@ -178,7 +179,9 @@ async def test_a_reply_and_the_crisis_text_refused_while_the_patient_blocked_the
     ben.say("I want to die")
     ben.block_bot()  # before the bot could answer
     await diary.wait_until(lambda: bool(cards(diary)))
-    await diary.wait_until(lambda: any("blocked the diary bot" in (m.text or "") for m in staff_chat(diary)))
+    # The crisis text's refusal, which comes last (its notice may follow that of the block, told by Telegram
+    # apart): Sam's confirmation is then the next thing said in the staff chat.
+    await diary.wait_until(lambda: any("did not arrive" in (m.text or "") for m in staff_chat(diary)))
     answer = await sam.send("We will call you in five minutes.", chat_id=STAFF_CHAT, reply_to=cards(diary)[-1])
     assert answer is not None and (answer.text or "").startswith("P-0001 has blocked the diary bot"), answer
     refused = "Your care team: We will call you in five minutes."
@@ -231,6 +234,32 @@ async def test_a_reply_refused_before_the_bot_heard_of_the_block_reaches_staff_a
     await ben.wait_for(lambda: bool(said_to(ben, refused)))
     await all_sent(diary)
     assert len(said_to(ben, refused)) == 1
+
+
+async def test_a_reply_refused_while_the_patient_blocked_the_bot_outlives_the_outbox_retention(diary: Diary) -> None:
+    """Ben blocked the bot, and Sam's reply was refused; staff were told it is sent if he unblocks it. Ben came
+    back five weeks later (a hospital stay): the daily purge of finished outbox rows (OUTBOX_RETENTION_DAYS, 30)
+    had deleted the refused reply with what was sent, and it never went. Owed again on his return, it is kept
+    until then (his erasure takes it with the rest)."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.block(ben.id)
+    await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await all_sent_or_blocked(diary)
+    diary.clock.advance(days=35)
+    settings = diary.settings
+    await retention.purge(
+        diary.database,
+        now=diary.clock(),
+        inbox_days=settings.inbox_retention_days,
+        outbox_days=settings.outbox_retention_days,
+    )  # as the scheduler's tick does
+    diary.standin.unblock(ben.id)
+    ben.say("Sorry, I was in hospital.")
+    await diary.wait_until(
+        lambda: any("can be reached in the diary bot again" in (m.text or "") for m in staff_chat(diary))
+    )
+    await all_sent(diary)
+    assert len(said_to(ben, "Your care team: Yes, one more is fine.")) == 1
 
 
 @SQLITE_ONLY

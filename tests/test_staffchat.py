@@ -28,6 +28,7 @@ from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, clinic_settings, outbox, patients, staff, staff_chat
 from storage.models import AuditEvent, OutboxMessage
+from storage.statuses import OWED
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, Clock, Diary, running_diary
 from tests.test_delivery_faults import calls_to
 
@@ -449,3 +450,50 @@ async def test_a_card_queued_as_an_admin_names_another_staff_chat_goes_to_the_ne
         assert chosen == [GROUP] and await stored_chat(diary) == str(new)
         assert [m.caption for m in bot_said(diary, GROUP) if m.photo] == [], "not in the old group"
         assert len([m for m in bot_said(diary, new) if m.photo]) == 1, "the card is in the staff chat"
+
+
+@SQLITE_ONLY
+async def test_a_staff_chat_telegram_cannot_find_holds_messages_for_the_next_one_and_tells_the_admins(
+    database_url: str, tmp_path: Path
+) -> None:
+    """STAFF_CHAT_ID names a group Telegram does not know (a digit mistyped, or the group deleted): each send
+    there is refused with 400 "chat not found". Ben was told his message was passed on, yet it was marked
+    failed and never shown to anyone, nor did an admin hear that staff read nothing; an admin naming the right
+    group did not bring it back. It waits, as when the bot is removed from the group, and the admins are told."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.fail_chat(GROUP, 400, "Bad Request: chat not found")
+        reply = await ben.send("My foot has turned blue since lunch")
+        assert reply is not None and "care team" in (reply.text or "")
+        await diary.wait_until_async(lambda rows: not any(r.chat_id == GROUP and r.status in OWED for r in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        assert not [r for r in rows if r.status == "failed"], "nothing given up"
+        await ada.wait_for(lambda: told_unwritable(ada) == 1)
+        hint = ada.expect_reply(chat_id=-4002)
+        diary.standin.add_bot_to_group(-4002, "Clinic staff", by=ada)
+        await hint
+        await ada.send("/staffchat", chat_id=-4002)
+        await diary.wait_until(lambda: any("turned blue" in (m.text or "") for m in bot_said(diary, -4002)))
+
+
+@SQLITE_ONLY
+async def test_a_staff_forum_whose_general_topic_is_closed_keeps_messages_until_it_opens(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The staff chat is a forum, and its General topic, where the bot posts, was closed: Telegram answers 400
+    "TOPIC_CLOSED". Ben's words were marked failed and never shown. They are tried again until the topic is
+    open again (Telegram says nothing when it is), and the admins are told meanwhile."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, _, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id])
+        diary.standin.fail_chat(GROUP, 400, "Bad Request: TOPIC_CLOSED")
+        ben.say("My foot has turned blue since lunch")
+        await diary.wait_until_async(lambda rows: any(r.error or r.status == "failed" for r in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        assert not [r for r in rows if r.status == "failed"], "nothing given up"
+        await ada.wait_for(lambda: told_unwritable(ada) == 1)
+        diary.standin.heal_chat(GROUP)  # the topic reopened, silently
+        diary.clock.advance(minutes=5)
+        await diary.wait_until(lambda: any("turned blue" in (m.text or "") for m in bot_said(diary, GROUP)))

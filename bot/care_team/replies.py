@@ -119,15 +119,34 @@ class Replies:
             )
 
     async def addressee(
-        self, *, chat_id: int, replying_to: int | None, staff_user_id: int, now: datetime, named: int | None = None
+        self,
+        *,
+        chat_id: int,
+        replying_to: int | None,
+        staff_user_id: int,
+        now: datetime,
+        named: int | None = None,
+        message_id: int | None = None,
+        in_topic: bool = False,
     ) -> Addressee:
         """The patient a staff member's message is for: the one the message it replies to is about (else the one
         its Reply button names, `named`: the bot may have stopped before noting what it had sent), else the
         one they pressed Reply for in this chat within the window; none: not for a patient. The Reply
         pressed is used up by `send`, in the transaction that queues the reply: a crash between the two
         leaves it pressed, so the message handled again after the restart still finds its patient. A
-        message that cannot be sent (a photo) leaves it pressed for the text that follows."""
+        message that cannot be sent (a photo) leaves it pressed for the text that follows.
+
+        `message_id`, the staff member's message itself: queued before a crash (the Reply used up with it), it
+        was noted as a reply to its patient (see `send`), and is that reply again when handled after the
+        restart, to be confirmed (sent once: `send` knows its update).
+
+        `in_topic`: written in a forum topic other than General, where the bot posts and a Reply is pressed (its
+        prompt opens the reply field there): another conversation, which the Reply pressed does not take."""
         async with self.database.session() as session:
+            if message_id is not None:
+                sent = await staff_chat.about(session=session, chat_id=chat_id, message_id=message_id)
+                if sent is not None:
+                    return Addressee(sent[0])
             pending = await staff_chat.take_pending(
                 session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=True
             )
@@ -138,7 +157,7 @@ class Replies:
                     return Addressee(patient_id, colleagues=only_for not in (None, staff_user_id))
                 if named is not None:
                     return Addressee(named)
-            return Addressee(pending) if pending is not None else NOBODY
+            return Addressee(pending) if pending is not None and not in_topic else NOBODY
 
     async def send(
         self,

@@ -85,9 +85,15 @@ async def tell_admins(
 
 def may_not_write(error: BadRequest) -> bool:
     """Telegram's 400 for a group where the bot may not post (only admins may write, or the bot was
-    restricted): the chat's doing, not the message's."""
+    restricted, or the forum's General topic, where it posts, was closed): the chat's doing, not the message's."""
     said = error.message.lower()
-    return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said
+    return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said or "topic_closed" in said
+
+
+def no_such_chat(error: BadRequest) -> bool:
+    """Telegram's 400 for a chat it does not know (an id mistyped, a group deleted): the chat's doing too."""
+    said = error.message.lower()
+    return "chat not found" in said or "peer_id_invalid" in said
 
 
 class OutboxSender:
@@ -260,6 +266,8 @@ class OutboxSender:
                 log.error("the bot may not write in chat %s; outbox message %s waits", row.chat_id, row.id)
                 await self._retry(row, after=self._backoff(row), error="no rights to write in the chat")
                 await self._tell_admins_unwritable(row)
+                return
+            if no_such_chat(error) and await self._hold(row):  # the staff chat: held for the next, as after a 403
                 return
             if await self._to_the_staff_chat_now(row) or await self._escalate_in_the_staff_chat(
                 row, OutboxStatus.FAILED, error=error.message
@@ -471,6 +479,8 @@ class OutboxSender:
             except BadRequest as error:
                 if may_not_write(error):
                     raise  # the chat's refusal, not the item's: it is tried again (see `_deliver`)
+                # Not the staff chat's refusal, unless its words are refused as well ("chat not found" may be
+                # said of the patient's chat a copy is made from: an account deleted).
                 return await self._not_copied(row, error)
             return int(copied.message_id)
         assert row.checkin_id is not None

@@ -313,8 +313,10 @@ async def _invite(update: Update, context: DiaryContext, *, relink: bool) -> Non
         log.info("update %s: its sender was removed from staff before their link was made", update.update_id)
         await _reply(update, context.sender_text(update, "stranger"))
         return
-    except enrolment.HandledBefore:  # its link went out before a crash, or is listed in /invites
+    except enrolment.HandledBefore:  # its link may have gone before a crash, or never: its token is not kept
         log.info("update %s made its invite before a restart; no second link", update.update_id)
+        command = "/relink" if relink else "/invite"
+        await _reply(update, context.sender_text(update, "staff.invite_after_restart", code=code, command=command))
         return
     log.info("staff %s created %s", update.effective_user.id, "a re-link invite" if relink else "an invite")
     link = enrolment.deep_link(context.bot.username, token)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from telegram import ForceReply, Message, Update
+from telegram import ForceReply, Message, MessageOriginUser, Update
 from telegram.constants import ChatType
 
 from bot.care_team.text_limits import shorten
@@ -68,12 +68,16 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         replying_to is not None and replying_to.from_user is not None and replying_to.from_user.id == context.bot.id
     )
     about = replying_to.message_id if replying_to is not None and from_bot else None
+    if about is None:
+        about = _across_topics(message, context.bot.id)
     addressee = await services.replies.addressee(
         chat_id=message.chat_id,
         replying_to=about,
         staff_user_id=user.id,
         now=context.now,
         named=named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
+        message_id=message.message_id,
+        in_topic=bool(message.is_topic_message),
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
@@ -119,6 +123,19 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
+
+
+def _across_topics(message: Message, bot_id: int) -> int | None:
+    """The bot's message in this chat that a staff member's message answers from another topic of a forum (the
+    bot posts in General; Telegram gives such a reply as one to a message elsewhere, naming chat and message,
+    and as a reply to the topic's first message), or None."""
+    external = message.external_reply
+    if external is None or external.chat is None or external.chat.id != message.chat_id:
+        return None
+    origin = external.origin
+    if not isinstance(origin, MessageOriginUser) or origin.sender_user.id != bot_id:
+        return None
+    return external.message_id
 
 
 def named_by_reply_button(message: Message) -> int | None:

@@ -2,7 +2,8 @@
 
 Processed inbox rows hold only an update's number and times, kept so that a re-delivered update is
 recognised; a week is far longer than Telegram retries. Finished outbox rows are the record of what
-was sent when. The diary itself is not touched here: it is kept until the patient erases it.
+was sent when (not words refused while a patient blocked the bot: owed to them when they are back). The
+diary itself is not touched here: it is kept until the patient erases it.
 """
 
 from __future__ import annotations

@@ -282,6 +282,7 @@ class ChatMessage:
     forward_origin: JSON | None = None  # of a forwarded message
     quote: JSON | None = None  # the part of the message it replies to that the user quoted (a TextQuote)
     external_reply: JSON | None = None  # a reply to a message in another chat: whose it was (an ExternalReplyInfo)
+    thread: int | None = None  # the forum topic it is in (its first message's id); None: General, or no forum
     copied_from: tuple[int, int] | None = None  # (chat_id, message_id) of the original of a copy or forward
     upload: bytes | None = None  # the bytes of any file the bot uploaded for this message
 
@@ -572,11 +573,15 @@ class BotApiStandIn:
         *,
         chat_type: str = "group",
         bot_status: str = "member",
+        forum: bool = False,
     ) -> JSON:
-        """Make a group known (getChat answers for it), with these user ids in it and the bot as `bot_status`."""
+        """Make a group known (getChat answers for it), with these user ids in it and the bot as `bot_status`.
+        A `forum` (a supergroup) has topics besides General (open_topic)."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         self.groups[chat_id] = {"id": chat_id, "type": chat_type, "title": title}
+        if forum:
+            self.groups[chat_id].update(type="supergroup", is_forum=True)
         self.members[chat_id].update(members)
         self.set_bot_status(chat_id, bot_status)
         return self.groups[chat_id]
@@ -601,6 +606,17 @@ class BotApiStandIn:
         self.set_bot_status(chat_id, status, by=by)
         self._user_post(by.json, chat_id, None, None, kind="new_chat_members", media={"new_chat_members": [self.bot]})
         self.transcript.append(Event("user", chat_id, "add", f"{by.first_name} adds the bot to {title}"))
+
+    def open_topic(self, chat_id: int, name: str, by: SimulatedUser) -> ChatMessage:
+        """`by` opens a topic in a forum: its first message, the service message "topic created", whose id is
+        the topic's (message_thread_id). Telegram gives every message typed in the topic, not as a reply to
+        another, as a reply to this one."""
+        if not self.groups.get(chat_id, {}).get("is_forum"):
+            raise ValueError("topics are a forum's")
+        created = {"forum_topic_created": {"name": name, "icon_color": 7322096}}
+        message = self._user_post(by.json, chat_id, None, None, kind="forum_topic_created", media=created)
+        message.thread = message.message_id
+        return message
 
     def migrate_to_supergroup(self, chat_id: int, supergroup_id: int, by: SimulatedUser) -> None:
         """`by` turns the group into a supergroup, which has a new id (as Telegram does when a group gets
@@ -708,17 +724,32 @@ class BotApiStandIn:
         quote: str | None = None,
         elsewhere: JSON | None = None,
         forwarded: JSON | None = None,
+        topic: ChatMessage | None = None,
+        across: ChatMessage | None = None,
     ) -> ChatMessage:
         """Store what a user typed (in their own chat, or in a group) and queue it as an update, with
         the entities Telegram would add and those the user's formatting made (`entities`: a text_link...).
         `quote`: the part of the message replied to that the user quoted; `elsewhere`: the origin (a
-        MessageOrigin) of a message in another chat it replies to; `forwarded`: the origin of a forward."""
+        MessageOrigin) of a message in another chat it replies to; `forwarded`: the origin of a forward.
+        `topic`: typed in that forum topic (its first message, see open_topic); `across`: a reply to this
+        message of the same forum in another topic (or in General), which Telegram gives as a reply
+        elsewhere, naming the chat and the message."""
         marked = (self._command_entities(text) or []) + (entities or [])
         fields: JSON = {"text": text, "entities": marked or None, "forward_origin": forwarded}
         if quote is not None:
             fields["quote"] = {"text": quote, "position": 0, "is_manual": True}
         if elsewhere is not None:
             fields["external_reply"] = {"origin": elsewhere}
+        if across is not None:
+            author = self.bot if across.from_bot else across.from_user
+            fields["external_reply"] = {
+                "origin": {"type": "user", "date": across.date, "sender_user": author},
+                "chat": self._chat_for(across.chat_id),
+                "message_id": across.message_id,
+            }
+        if topic is not None:
+            fields["thread"] = topic.thread
+            reply_to = reply_to or topic
         message = self._user_post(user, chat_id, date, reply_to, **fields)
         self._said(user, message, "text")
         return message
@@ -988,6 +1019,8 @@ class BotApiStandIn:
             body["reply_markup"] = message.reply_markup  # a Message shows only inline keyboards
         if message.edit_date is not None:
             body["edit_date"] = message.edit_date
+        if message.thread is not None:
+            body.update(message_thread_id=message.thread, is_topic_message=True)
         return body
 
     def _notify_chat(self, message: ChatMessage) -> None:
@@ -1150,6 +1183,10 @@ class BotApiStandIn:
         chat_id = int(params["chat_id"])
         self._check_send(chat_id)
         reply_to = self._reply_to(chat_id, params)
+        # In a forum: the topic named, else the topic of the message it replies to (else General).
+        replied = self.messages[chat_id].get(reply_to) if reply_to is not None else None
+        thread = params.get("message_thread_id") or (replied.thread if replied is not None else None)
+        fields.setdefault("thread", int(thread) if thread is not None else None)
         message = self._new_bot_message(chat_id, reply_to=reply_to, **fields)
         if file_name is not None and message.upload is not None:
             self._save_file(message, message.upload, file_name)
