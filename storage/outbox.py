@@ -249,6 +249,7 @@ async def send_again_refused(
     chat_id: int,
     now: datetime,
     dated: Callable[[datetime, str], str],
+    held: tuple[datetime, datetime] | None = None,
 ) -> int:
     """The patient, who had blocked the bot, can be reached again: every word for them (TO_A_PATIENT) that
     Telegram refused (403) is owed again, in their chat now (`chat_id`: one refused on an account a re-link
@@ -256,10 +257,14 @@ async def send_again_refused(
     (owed, they are no longer `blocked`). All of them, not only those refused since the last delivery: a
     message that reached the chat after the patient unblocked the bot unnoticed does not make an earlier
     refusal any less owed. `dated(queued_at, text)` gives the text it is sent with (to say when it was
-    written). Check-ins and reminders are not owed again: their time has passed. Returns how many."""
+    written). Check-ins and reminders are not owed again: their time has passed. Returns how many.
+
+    `held`: (moved at, held until) while a re-link's hold lasts. What staff wrote before the record moved is
+    about the patient, and the new account may be in the wrong hands: it waits for the hold's end, as the
+    record's /history does. A crisis text (urgent) tells nothing of the record and goes now."""
     refused = await execute(
         session,
-        select(OUTBOX.c.id, OUTBOX.c.created_at, OUTBOX.c.text)
+        select(OUTBOX.c.id, OUTBOX.c.created_at, OUTBOX.c.text, OUTBOX.c.priority)
         .where(
             OUTBOX.c.patient_id == patient_id,
             OUTBOX.c.kind.in_(TO_A_PATIENT),
@@ -268,10 +273,11 @@ async def send_again_refused(
         .order_by(OUTBOX.c.id),
     )
     owed = 0
-    for message_id, queued_at, text in refused.all():
+    for message_id, queued_at, text, priority in refused.all():
+        withheld = held is not None and queued_at < held[0] and priority != Priority.URGENT
         values: dict[str, object] = {
             "status": OutboxStatus.PENDING,
-            "not_before": now,
+            "not_before": held[1] if held is not None and withheld else now,
             "error": None,
             "chat_id": chat_id,
         }

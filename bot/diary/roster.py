@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.diary.chart import WINDOW
+from bot.diary.enrolment import held_until
 from bot.diary.questionnaire import Questionnaire
 from bot.diary.scheduler import Scheduler, UnknownPatient
 from bot.diary.scores import Answered, answered_since
@@ -188,12 +189,14 @@ async def reachable_again(
     staff_chat: StaffChat,
     staff_text: Callable[[str, int], str],
     sent_late: Callable[[datetime], str],
+    hold: timedelta,
 ) -> int | None:
     """A patient who had blocked the bot can be reached again (they unblocked it, or wrote to it): their
     check-ins start again from the next slot, what Telegram refused to send them since they blocked it (a
     staff reply, the crisis text) is owed again, in order, and staff are told (`staff_text(code, how many)`),
     all in one transaction. Once: of two updates saying so at once, one does it. Words written more than
-    LATE ago go under `sent_late(when written)`, so that the patient reads them as of then. A /pause is kept.
+    LATE ago go under `sent_late(when written)`, so that the patient reads them as of then; those written before
+    a re-link moved the record here wait for its `hold` to end (held_until). A /pause is kept.
     Returns how many messages are owed again, or None when the patient was not unreachable."""
     async with database.session() as session:
         # The patient's row first (the update locks it), in the order an erasure takes them.
@@ -206,6 +209,8 @@ async def reachable_again(
             return None
         await scheduler.resume_in(session, patient_id=patient_id, now=now)
         owed = 0
+        until = held_until(patient, now=now, hold=hold)
+        held = (patient.moved_at, until) if until is not None and patient.moved_at is not None else None
         if patient.chat_id is not None:
             owed = await outbox.send_again_refused(
                 session=session,
@@ -213,6 +218,7 @@ async def reachable_again(
                 chat_id=patient.chat_id,
                 now=now,
                 dated=lambda queued_at, text: _dated(text, queued_at, now=now, sent_late=sent_late),
+                held=held,
             )
         await outbox.enqueue(
             session=session,

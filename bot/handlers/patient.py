@@ -69,6 +69,7 @@ async def back_again(context: DiaryContext) -> None:
         staff_chat=services.staff_chat,
         staff_text=staff_text,
         sent_late=lambda when: catalog.text(language, "care_team.sent_late", when=local_when(when, zone)),
+        hold=_relink_hold(context),
     )
     if back is not None:
         services.outbox_wake.set()
