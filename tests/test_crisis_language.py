@@ -3332,3 +3332,78 @@ def test_everyday_sign_offs_and_literal_endings_stay_quiet(language: CrisisLangu
     city, a clinic, a song or a prescription stay quiet; the goodbye in a few words and the ending of one's life are
     still heard."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A threat or an ultimatum that ends in one's own death; the press, a solicitor and a bed found stay ordinary.
+        ("refuse the infusion once more and you'll all be reading about me in the obituaries", True),
+        ("maybe my funeral will make the pain clinic listen", True),
+        ("my dad thinks im faking. he'll be sorry when they find me", True),
+        ("the consultant can explain to my boys why their mum isnt around anymore", True),
+        ("la próxima vez que me vean va a ser en el cementerio, ustedes sabrán", True),
+        ("mi hermano dice que soy un estorbo. esta noche se libra de mí", True),
+        ("you'll be reading about me in the paper, they're doing a feature on the CRPS walk", False),
+        ("ring me when they find me a bed on the ward", False),
+        ("cuando me encuentren un turno con el traumatólogo aviso", False),
+        # Switching oneself off in metaphor; a phone, the weekend, an operation and the train home stay ordinary.
+        ("my battery is done and I never want to be recharged again", True),
+        ("I want to power down and never switch back on", True),
+        ("just want to slip under and stay under", True),
+        ("lo único que queda es desenchufarme, ya sé cómo", True),
+        ("esta noche dejo que el mar me lleve", True),
+        ("phone battery at 0%, switching off for the weekend", False),
+        ("going under at 10 for the nerve block, wish me luck", False),
+        ("boarding the last train home, knackered", False),
+        ("necesito desenchufarme un rato del trabajo", False),
+        # Irony and deadpan; the same irony about a flare, chocolate or the rain stays ordinary.
+        ("great, one more reason to end it", True),
+        ("guess I'll just die then. not joking", True),
+        ("the only fix for CRPS is not being alive", True),
+        ("genial, otra excusa más para no despertar mañana", True),
+        ("great, another reason to stay in bed", False),
+        ("genial, otro motivo más para quedarme en el sofá", False),
+        # A game's words turned on one's life; gaming talk stays ordinary.
+        ("uninstalling myself tonight", True),
+        ("rage quit life this weekend", True),
+        ("quiero hacer alt f4 a mi vida", True),
+        ("permadeath irl, saturday's the day", True),
+        ("rage quit the boss fight, my hand is on fire", False),
+        ("permadeath run in the new game, lost everything", False),
+        ("hice ragequit del juego, me dolía la mano", False),
+        # Answers that say it alone are heard; answers that need their question are not.
+        ("yes. and yes I have a plan", True),
+        ("nope. not safe. not tonight", True),
+        ("sí, tengo un plan", True),
+        ("no, no estoy a salvo", True),
+        ("yes. again last night. worse", False),
+        ("yes I have a plan for the trip, wheelchair at the airport", False),
+        ("sí, tengo un plan para la boda", False),
+        # Sleep and night; insomnia and woken early stay ordinary.
+        ("keep thinking a sleep forever sounds good", True),
+        ("woke up again. gutted. hoped that was it", True),
+        ("una siesta para siempre es lo que quiero", True),
+        ("woke up again at 5. gutted. hoped to get to 7", False),
+        ("me echaría una siesta eterna después de la fisio jaja", False),
+        # Slang; the same slang about a car or new pills stays ordinary.
+        ("reckon ill cark it on purpose", True),
+        ("the van's about to cark it", False),
+        ("estoy chata de todo, ya junté las pastillas", True),
+        ("estoy chata del calor po", False),
+        # A past attempt told with recovery for a form, the physio that "killed me", a break away stay ordinary.
+        ("had an overdose at 20, got help, fine ever since. the form asks", False),
+        ("hace años intenté quitarme la vida, lo superé con ayuda", False),
+        ("weón la kine me mató hoy", False),
+        ("me voy a quitar de en medio un rato, me voy al pueblo", False),
+        ("hace años intenté quitarme la vida y ahora vuelvo a pensarlo", True),
+    ],
+)
+def test_the_twelfth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the twelfth held-out set showed were not read, each in a phrasing of its own: threats and ultimatums
+    that end in one's own death, switching oneself off in metaphor, irony and deadpan, a game's words turned on one's
+    life, answers that say it alone, sleep and night, regional slang; beside the ordinary words they resemble, and the
+    past attempt told for a form, the physio that "killed me" and a break away, which alerted."""
+    assert language.matches(text) is crisis
