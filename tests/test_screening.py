@@ -108,7 +108,7 @@ def test_a_question_staff_ask_is_read_by_its_worrying_answer(
         (YES, "si no me llamas te llamo yo", False),
         (YES, "no sé si puedo ir el lunes", False),
         (NO, "no, not really safe", True),
-        (NO, "no estoy a salvo", True),
+        (NO, "no del todo", True),
         (NO, "No", True),
         (NO, "a tu pregunta: no", True),
         (NO, "I don't know", True),
@@ -216,7 +216,7 @@ async def test_the_safety_question_worries_at_a_no(diary: Diary) -> None:
     await asks(diary, sam, ben, forwarded, SAFE)
     await ordinary(diary, ben, "yes I'm safe")
     await asks(diary, sam, ben, forwarded, "¿Estás a salvo esta noche?")
-    card = await crisis(diary, ben, "no estoy a salvo")
+    card = await crisis(diary, ben, "no del todo")
     assert answer_to("¿Estás a salvo esta noche?") in (card.caption or "")
 
 
