@@ -7,10 +7,11 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
-from storage.models import OutboxMessage, Priority, table
-from storage.statuses import OWED, OutboxStatus
+from storage.models import OutboxMessage, Patient, Priority, table
+from storage.statuses import OWED, OutboxStatus, PatientStatus
 
 OUTBOX = table(OutboxMessage)
+PATIENTS = table(Patient)
 # The outbox once more, as the rows queued before the one claim_one takes: made once, because making it
 # (a copy of every column) was half the time of a claim, which every sender does twice a second.
 _BEFORE = OUTBOX.alias("before")
@@ -404,10 +405,14 @@ async def escalated_in(*, session: AsyncSession, alert_id: int, chat_id: int, si
 
 async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
     """Delete rows that will never be sent again (sent, failed, skipped, and blocked check-ins and reminders)
-    created before `before`. Not words for a patient who blocked the bot: they are owed again whenever the
-    patient is back (send_again_refused), and go with the patient's record when it is erased."""
+    created before `before`. Not words for a patient who blocked the bot and is still unreachable: they are
+    owed again whenever the patient is back (send_again_refused), and go with the patient's record when it is
+    erased. A patient discharged meanwhile is not coming back to them: theirs go as any row does."""
+    unreachable = select(PATIENTS.c.id).where(PATIENTS.c.status == PatientStatus.UNREACHABLE)
     owed_on_return = (
-        (OUTBOX.c.status == OutboxStatus.BLOCKED) & OUTBOX.c.kind.in_(TO_A_PATIENT) & OUTBOX.c.patient_id.is_not(None)
+        (OUTBOX.c.status == OutboxStatus.BLOCKED)
+        & OUTBOX.c.kind.in_(TO_A_PATIENT)
+        & OUTBOX.c.patient_id.in_(unreachable.scalar_subquery())
     )
     result = await execute(
         session,

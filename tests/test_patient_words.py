@@ -263,6 +263,28 @@ async def test_a_reply_refused_while_the_patient_blocked_the_bot_outlives_the_ou
 
 
 @SQLITE_ONLY
+async def test_a_reply_refused_before_the_patient_was_discharged_goes_with_the_retention(diary: Diary) -> None:
+    """Kept for the patient's return only while they are unreachable: discharged, they are not coming back to it
+    (a later admission would otherwise be sent a dosing answer months old), and it goes as any row does."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.block(ben.id)
+    await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await all_sent_or_blocked(diary)
+    assert await roster.discharge(diary.database, code="P-0001", actor_id=None, now=diary.clock())
+    diary.clock.advance(days=35)
+    settings = diary.settings
+    await retention.purge(
+        diary.database,
+        now=diary.clock(),
+        inbox_days=settings.inbox_retention_days,
+        outbox_days=settings.outbox_retention_days,
+    )
+    async with diary.database.session() as session:
+        kept = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.status) == "blocked"))).all()
+    assert not kept, [(row.kind, row.text) for row in kept]
+
+
+@SQLITE_ONLY
 async def test_a_refused_reply_goes_when_the_patient_writes_even_after_a_later_reply_reached_him(
     diary: Diary,
 ) -> None:

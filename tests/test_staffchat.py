@@ -478,6 +478,32 @@ async def test_a_staff_chat_telegram_cannot_find_holds_messages_for_the_next_one
 
 
 @SQLITE_ONLY
+async def test_what_a_staff_chat_telegram_cannot_find_held_goes_to_the_one_configured_after_a_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The operator puts STAFF_CHAT_ID right and restarts, without anyone sending /staffchat: what was held for
+    the mistyped group goes to the right one, not only what comes after."""
+    clock, right = Clock(), -4002
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    try:
+        async with running_diary(
+            database_url, tmp_path / "files", clock=clock, standin=standin, staff_chat_id=GROUP
+        ) as diary:
+            ada, sam, ben = await people(diary)
+            standin.add_group(right, "Clinic staff", [ada.id, sam.id])
+            standin.fail_chat(GROUP, 400, "Bad Request: chat not found")
+            await ben.send("My foot has turned blue since lunch")
+            await diary.wait_until_async(lambda rows: not any(r.chat_id == GROUP and r.status in OWED for r in rows))
+        async with running_diary(
+            database_url, tmp_path / "files", clock=clock, standin=standin, staff_chat_id=right
+        ) as diary:
+            await diary.wait_until(lambda: any("turned blue" in (m.text or "") for m in bot_said(diary, right)))
+    finally:
+        await standin.stop()
+
+
+@SQLITE_ONLY
 async def test_a_staff_forum_whose_general_topic_is_closed_keeps_messages_until_it_opens(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -76,6 +76,15 @@ class StaffChat:
         while none is known). Returns how many."""
         return await outbox.move_from_former_staff_chats(session=session, to=await self.destination(session))
 
+    async def release_held(self, session: AsyncSession) -> int:
+        """At start: what was held because the staff chat would not take it (the bot removed, a group Telegram
+        cannot find) is tried again in the staff chat configured now, which an operator may have put right
+        (STAFF_CHAT_ID) between two starts. Refused again, it is held again; the admins were told once."""
+        chat_id = await self.current(session)
+        if chat_id is None:
+            return 0
+        return await outbox.move_to_staff_chat(session=session, chats=[outbox.STAFF_CHAT_UNKNOWN], to=chat_id)
+
     async def hold(self, session: AsyncSession, *, chat_id: int) -> int:
         """The bot may no longer write to `chat_id` (removed from the group): what is owed to it waits
         for the next staff chat an admin names, or for the bot's return there. Not what another sender (a

@@ -225,7 +225,7 @@ class OutboxSender:
                 session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
             )
             if not self._gathered:  # at start: STAFF_CHAT_ID may have changed since what is owed was queued
-                gathered = await self.staff_chat.gather(session)
+                gathered = await self.staff_chat.gather(session) + await self.staff_chat.release_held(session)
         self._gathered = True
         if gathered:
             log.warning("%d messages owed to a former staff chat go to the staff chat", gathered)
@@ -785,7 +785,7 @@ class OutboxSender:
             return True
         await self._tell_admins_unwritable(row)
         log.error(
-            "the bot may not write to the staff chat %s (403): %d messages wait until an admin sends "
+            "the staff chat %s will not take messages (removed, or not found): %d messages wait until an admin sends "
             "/staffchat in a group the bot is in",
             row.chat_id,
             held,
