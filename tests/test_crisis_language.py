@@ -3407,3 +3407,156 @@ def test_the_twelfth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     life, answers that say it alone, sleep and night, regional slang; beside the ordinary words they resemble, and the
     past attempt told for a form, the physio that "killed me" and a break away, which alerted."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A decision, a plan or a temptation to die.
+        ("I have decided to die", True),
+        ("i plan to die", True),
+        ("honestly im tempted to die", True),
+        ("I've made up my mind to die before Christmas", True),
+        # Going, about, planning or ready to stop living, not to wake up, to put an end to this life.
+        ("tbh i am planning to stop living", True),
+        ("im going to stop living", True),
+        ("I intend to stop living by the end of the month", True),
+        ("gonna not wake up", True),
+        ("i have decided to not wake up", True),
+        ("I'm ready to put an end to this life", True),
+        ("I keep thinking about how to hurt myself", True),
+        ("i feel like i should hurt myself", True),
+        ("I will off myself", True),
+        ("he decidido morirme", True),
+        ("planeo dejar de vivir", True),
+        ("ya no puedo más. estoy pensando en dejar de vivir", True),
+        ("estoy a punto de terminar con esto para siempre", True),
+        ("hoy he decidido no despertar", True),
+        # Left ordinary on purpose: pain's hyperbole and fear, as a clinician reads them.
+        ("I'm going to die", False),
+        ("I'm going to die if this flare lasts another day", False),
+        ("i think i will die", False),
+        ("I might not wake up from the anaesthetic, I'm scared", False),
+        ("voy a morirme", False),
+        ("voy a morirme de calor en el autobús", False),
+        ("estoy a punto de morirme", False),
+        # The same words about a place, a habit, hair or someone else.
+        ("I plan to die at home when my time comes, not in a hospital", False),
+        ("we plan to die together in our own bed when we're 100, that's the dream", False),
+        ("I've decided to die my hair red", False),
+        ("planning to stop living in London, moving to my sister's", False),
+        ("I'm tempted to stop living on takeaways", False),
+        ("I want to stop living in fear", False),
+        ("I'm going to not wake my husband when I get up for meds", False),
+        ("I keep thinking about how to avoid hurting myself on the stairs", False),
+        ("estoy pensando en dejar de vivir en Madrid, es carísimo", False),
+        ("planeo no despertar a los niños cuando llegue", False),
+        ("he decidido dejar de vivir de alquiler", False),
+    ],
+)
+def test_the_grammar_of_intent_is_closed_and_hyperbole_left_ordinary(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Subjects, modals of intent and the ways of dying, crossed: a decision, a plan, a temptation, readiness or a need
+    to die, to stop living, not to wake up or to put an end to this life is heard in both languages. "I'm going to die"
+    and "voy a morirme", "I think I'll die", "I might not wake up" stay ordinary on purpose: as often pain's hyperbole
+    or a fear of the anaesthetic as a wish."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Faith framing a wish or a plan.
+        ("ready to meet my Maker now. I've stopped the tablets and I'm letting Him take me", True),
+        ("told the priest everything at confession because of what I'm about to do", True),
+        ("rosary in one hand and all my tablets beside me. going to Him tonight", True),
+        ("si el Señor no me recoge pronto, me adelanto yo", True),
+        ("ya me despedí de la Virgen y dejé las cartas encima de la cama", True),
+        ("si Dios quiere ya no amanezco, y es lo que quiero", True),
+        ("confession on Saturday, then Mass, then the infusion on Monday", False),
+        ("prayed for a sign about the stimulator trial and the surgeon rang the next day", False),
+        ("heaven knows I want to go there now, the beach!", False),
+        ("my nan says 'Lord take me now' every time the news comes on, it's just her way", False),
+        ("mi abuela dice 'que Dios me lleve' cada vez que le duele la rodilla, es su dicho", False),
+        ("si Dios quiere mañana amanezco mejor y voy a la fisio", False),
+        # A parent tells a child's wish or cutting; a teenager's goodbye.
+        ("our girl is 14. tonight she screamed that she's going to hurt herself if we make her go to school", True),
+        ("our daughter, 12, wrote in her diary that she wants to die. I found it tonight", True),
+        ("my son (15) told his PE teacher he'd rather be dead than live with this foot", True),
+        ("soy el papá de Mateo, 15 años. anoche nos dijo que prefiere estar muerto que seguir con este dolor", True),
+        ("mi hija de 15 le dijo a la orientadora que se quiere matar", True),
+        ("put a goodbye on my story for everyone at school, then im deleting all my accounts", True),
+        ("im 15. cant see myself reaching 16 and honestly dont want to", True),
+        ("tengo 17. no creo llegar a los 18 y tampoco quiero", True),
+        ("my son said he was going to hurt himself if he kept skating on that ramp", False),
+        ("my daughter said she was going to cut herself a fringe, help", False),
+        ("mum always said she'd rather die than go into a home, so we're looking at carers", False),
+        ("mi hijo dice que prefiere estar muerto antes que ponerse la férula en la fiesta, adolescentes jaja", False),
+        ("deleted my snapchat, too much drama. posted a goodbye story first lol", False),
+        ("wrote notes for the supply teacher to read while im off for surgery", False),
+        # An older patient's letter.
+        ("Dear Sister, I write to tell you that I have decided not to go on. Thank you for your kindnesses.", True),
+        ("I have been putting my tablets by for some months and I mean to take them on Sunday evening.", True),
+        ("I should very much like it all to be over now, and I have given thought to the means.", True),
+        ("Estimado doctor: le comunico que he resuelto no continuar. Le agradezco sus cuidados.", True),
+        ("No acudiré a la cita del lunes ni a ninguna otra. Mis asuntos están en orden.", True),
+        ("I have decided that I shall not continue the amitriptyline, it makes me too drowsy.", False),
+        (
+            "I have stopped all my medication as instructed and shall take no food after midnight before the op.",
+            False,
+        ),
+        ("I shall not be attending on Monday as my daughter is unwell; could we rearrange?", False),
+        ("He decidido no seguir adelante con la demanda, es mucho estrés.", False),
+        # A stoic's arrangements.
+        ("not much for talking. left the wife the pin numbers and the deeds. that's me finished", True),
+        ("the rope's up in the loft. no need to send anyone", True),
+        ("cant work, cant lift the grandkids. not living like this. got it planned", True),
+        ("así no sigo. ya sé cómo lo voy a hacer", True),
+        ("ya dejé pagada la camioneta y le di a mi vieja las claves del banco. ya me voy", True),
+        ("paid off the mortgage today. that's me done with the bank", False),
+        ("rope's in the shed if you need it for the trailer", False),
+        ("not living like this, got a plan with the physio to get back to work", False),
+        ("won't be here next week, the wife's booked us a caravan in Wales", False),
+        ("no voy a ser una carga más para mi mujer, ya pedí el andador", False),
+        # A deadline set on a decision about money or care.
+        ("the PIP tribunal is on the 3rd. if they turn me down I'm ending it", True),
+        ("can't pay for the infusions and can't live without them, so I won't", True),
+        ("no puedo pagar la ketamina y sin ella no vivo, así que no pienso vivir", True),
+        ("if the tribunal turns me down I'm done with appeals, I'll just work part time", False),
+        ("if the PIP review goes against me I'm checking out the food bank", False),
+        ("si me niegan la pensión se acabó, vuelvo a trabajar media jornada", False),
+        # Dying by neglect or refusal.
+        ("quit my warfarin a week ago on purpose, waiting for the stroke", True),
+        ("not taking the antibiotics for the foot. if it turns to sepsis, so be it", True),
+        ("refusing all the infusions from now on and letting the CRPS take me", True),
+        ("no me voy a tomar los antibióticos del pie, que la infección acabe conmigo", True),
+        ("ya no como ni bebo nada desde el lunes, no me vengan con sermones", True),
+        ("stopped the pregabalin on purpose to see if the dizziness goes", False),
+        ("let the pain team take me off the tramadol slowly", False),
+        ("ya no tomo café, no me traten de convencer, me sienta fatal", False),
+        ("dejé todas las pastillas del dolor porque quiero que se acabe el estreñimiento", False),
+        # A prison and its key; portuñol.
+        ("this body's a cage and tonight I'm opening the door", True),
+        ("mi vida es una jaula y ya tengo la llave. hoy", True),
+        ("my body is a cage some days, but the physio found a way out of the flare", False),
+        ("eu já decidi me matar, perdón por tudo", True),
+        ("quase morri de vergonha na fisio, jaja", False),
+        # The set's false alarms, in other words: a denial to a child, guns handed away, the week's pill box, an app.
+        ("my daughter asked me if I'd ever want to die because of the CRPS. I said no, not with her around", False),
+        ("handed my rifle in at the police station, no use to me now my hand's gone", False),
+        ("my pills are counted out in the dosette for the week, can the pharmacist do it instead?", False),
+        ("entregué la escopeta en el cuartel, ya no puedo cazar", False),
+        ("borré tiktok para siempre, me quitaba el sueño", False),
+        ("i moved the shotgun from the garage to under my bed", True),
+    ],
+)
+def test_the_eleventh_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the eleventh held-out set showed were not read, each in a phrasing of its own: faith framing a wish or
+    a plan, a parent telling a child's wish, a teenager's goodbye, an older patient's letter, a stoic's arrangements, a
+    deadline set on a tribunal's or an insurer's no, dying by neglect or refusal, a prison and its key; beside the
+    ordinary words they resemble (prayer, a child's hyperbole, a letter postponing, a van paid off, appeals, a medicine
+    stopped for a side effect) and the set's false alarms in other words (a gun handed away, the week's pill box)."""
+    assert language.matches(text) is crisis
