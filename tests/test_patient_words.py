@@ -246,13 +246,7 @@ async def test_a_reply_refused_while_the_patient_blocked_the_bot_outlives_the_ou
     await sam.send("Yes, one more is fine.", chat_id=STAFF_CHAT, reply_to=forwarded)
     await all_sent_or_blocked(diary)
     diary.clock.advance(days=35)
-    settings = diary.settings
-    await retention.purge(
-        diary.database,
-        now=diary.clock(),
-        inbox_days=settings.inbox_retention_days,
-        outbox_days=settings.outbox_retention_days,
-    )  # as the scheduler's tick does
+    await purge(diary)
     diary.standin.unblock(ben.id)
     ben.say("Sorry, I was in hospital.")
     await diary.wait_until(
@@ -272,13 +266,7 @@ async def test_a_reply_refused_before_the_patient_was_discharged_goes_with_the_r
     await all_sent_or_blocked(diary)
     assert await roster.discharge(diary.database, code="P-0001", actor_id=None, now=diary.clock())
     diary.clock.advance(days=35)
-    settings = diary.settings
-    await retention.purge(
-        diary.database,
-        now=diary.clock(),
-        inbox_days=settings.inbox_retention_days,
-        outbox_days=settings.outbox_retention_days,
-    )
+    await purge(diary)
     async with diary.database.session() as session:
         kept = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.status) == "blocked"))).all()
     assert not kept, [(row.kind, row.text) for row in kept]
@@ -358,6 +346,17 @@ async def test_a_reply_refused_on_the_old_account_goes_to_the_new_one_once_the_r
     await all_sent_or_blocked(diary)
     assert not said_to(ben, first)
     assert len(said_to(new_phone, first)) == 1
+
+
+async def purge(diary: Diary) -> None:
+    """The outbox's and inbox's retention, as the scheduler's tick runs it."""
+    settings = diary.settings
+    await retention.purge(
+        diary.database,
+        now=diary.clock(),
+        inbox_days=settings.inbox_retention_days,
+        outbox_days=settings.outbox_retention_days,
+    )
 
 
 async def all_sent_or_blocked(diary: Diary) -> None:
