@@ -452,14 +452,7 @@ class Intake:
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
             if not crisis and origin.forwarded is None:
-                # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
-                # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
-                # A caption is read alone. Words that follow up a crisis are news when the edit is made: an old
-                # message, or a photo's caption, edited into "already took them" just after "I want to overdose".
-                typed_at = first.received_at if first is not None and first.kind == "text" else None
-                together = await self._in_context(
-                    session, patient.id, message_id, text, now, typed_at=typed_at, first=first
-                )
+                together = await self._edit_in_context(session, patient.id, message_id, text, now, first)
                 if together is not None:
                     crisis, heard = True, together
             noted = await checkins.with_note_from(
@@ -539,6 +532,44 @@ class Intake:
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def _edit_in_context(
+        self,
+        session: AsyncSession,
+        patient_id: int,
+        message_id: int,
+        text: str,
+        now: datetime,
+        first: PatientMessage | None,
+    ) -> Heard | None:
+        """An edit's words read with what is around them (_in_context). "I just want to" and "dine", put right to
+        "die": read with the messages typed just before, as the message itself was when it came; "I want to kiss" put
+        right before "myself", with those after. A caption is read alone. Words that follow up a crisis are news when
+        the edit is made: an old message, or a photo's caption, edited into "already took them" just after "I want
+        to overdose". `first`: the message's first version, when it is stored."""
+        typed_at = first.received_at if first is not None and first.kind == "text" else None
+        return await self._in_context(session, patient_id, message_id, text, now, typed_at=typed_at, first=first)
+
+    async def heard(
+        self, *, patient: Patient, text: str, message_id: int, now: datetime, origin: Origin = TYPED, edit: bool = False
+    ) -> bool:
+        """Whether `text` (a message, or with `edit` an edit of one) is heard as crisis language as `text` and `edit`
+        hear it: alone, or with the messages typed around it, or as words that follow up a crisis. For the words of
+        a command (bot/handlers/gate.py): "/callme i already took them" just after "I want to overdose" is that, and
+        must reach staff as a crisis, not be taken for the command's words."""
+        assert patient.id is not None
+        words = kept(as_sent(text, origin))
+        if self.crisis_language.matches(words):
+            return True
+        if not origin.read or origin.forwarded is not None:
+            return False
+        async with self.database.session() as session:
+            if not edit:
+                return await self._in_context(session, patient.id, message_id, words, now, typed_at=now) is not None
+            first = await patient_messages.original(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+            return await self._edit_in_context(session, patient.id, message_id, words, now, first) is not None
 
     async def _edited_again(
         self, session: AsyncSession, patient: Patient, stored: PatientMessage, message_id: int, now: datetime
