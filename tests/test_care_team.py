@@ -16,13 +16,21 @@ from sqlmodel import delete, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.text_limits import units
+from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, staff
 from storage.models import Alert, OutboxMessage, PatientMessage, StaffChatMessage
 from tests.harness import SQLITE_ONLY, Diary
-from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, up_to_the_note, with_history
+from tests.test_alerts import (
+    NO_ADVICE,
+    STAFF_CHAT,
+    a_card,
+    register_staff,
+    staff_chat,
+    up_to_the_note,
+    with_history,
+)
 from tests.test_patient_schedule import scheduled_checkin
 
 BERLIN_CRISIS_LINE = "TelefonSeelsorge"
@@ -483,6 +491,37 @@ async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary:
     await sam.wait_for(lambda: any(m.photo for m in sam.messages))
     days = "".join(m.text or "" for m in sam.messages if m.text)
     assert note.strip() in days, "/patient shows the note whole"
+
+
+@SQLITE_ONLY
+async def test_a_note_longer_than_one_message_is_the_checkins_note_whole(diary: Diary) -> None:
+    """A note of 5,000 characters typed at the note question: Telegram's app sends it as two messages, the first as
+    long as a message may be, the second a moment later. The first answered the note question and finished the
+    check-in; the second went to staff as a message of its own, half a sentence without the rest, and the note, on
+    the card and in the diary, stopped in the middle. Both parts are the note; a message after them is a message."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    note = "Hand burning since the night 🔥 and the fingers are stiff. " * 85
+    first, second = split(note, TEXT_LIMIT)
+    assert units(first) > 4000 and 900 < units(second) < 1100
+    handled = len(await diary.inbox_processed())
+    ben.say(first)
+    ben.say(second)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == f"{first}\n{second}"
+    assert [m.filed_as for m in await stored_messages(diary)] == ["note", "note"]
+    assert not [m for m in staff_chat(diary) if "Message from" in (m.text or "")], "no half note as a message for staff"
+    assert not [m for m in ben.messages if (m.text or "").startswith(NO_ADVICE)]
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Hand burning since the night" in (cards(diary)[0].caption or "")
+
+    diary.clock.advance(seconds=30)
+    reply = await ben.send("Can I take another ibuprofen tonight?")
+    assert reply is not None and (reply.text or "").startswith(NO_ADVICE), "typed after it: a message for staff"
 
 
 @SQLITE_ONLY

@@ -29,7 +29,7 @@ from bot.alerts.crisis import CrisisLanguage, word_runs
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
+from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
@@ -183,6 +183,8 @@ SENTENCE_MESSAGES = 5
 # ("already took them", "tonight": the crisis patterns' follow_up section).
 FOLLOW_UP = timedelta(minutes=30)
 FOLLOWED_SHOWN = 200  # characters of the message followed up, shown above the follow-up
+# The parts of a text Telegram's app split come this close together (its dates are whole seconds).
+SPLIT_APART = timedelta(seconds=10)
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -272,6 +274,8 @@ class Intake:
                 # A check-in may wait untouched for hours: words typed meanwhile are for the care team, not the
                 # note of a check-in the patient may never answer (staff would read them in the digest at best).
                 waiting = None
+            if waiting is None and not late and origin.forwarded is None:
+                waiting = await self._note_continued(session, patient.id, message_id, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             stored = await patient_messages.add(
                 session=session,
@@ -407,6 +411,27 @@ class Intake:
         state = state_of(checkin, answers, patient.timezone, self.questionnaire)
         finished = checkin.step is None and checkin.questionnaire == self.questionnaire.id
         return Received(None, checkin=state, completed=finished, replayed=filed_as)
+
+    async def _note_continued(
+        self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
+    ) -> CheckIn | None:
+        """The check-in whose note this text goes on with, or None. Telegram's app sends a text longer than a message
+        may be as several, a moment apart: the first, typed at the note question, answered it and finished the
+        check-in, and the rest are that note too, not messages of their own (staff would get half a sentence, and
+        the note, on the card and in the diary, would stop in the middle). Only right after a part nearly as long as
+        a message may be (the app cuts where it can, at a line or a word): a message typed after a note is a message."""
+        recent = await patient_messages.typed_between(
+            session=session, patient_id=patient_id, since=now - SPLIT_APART, until=now, limit=SENTENCE_MESSAGES
+        )
+        before = [m for m in recent if m.telegram_message_id is not None and m.telegram_message_id < message_id]
+        part = max(before, key=lambda m: m.telegram_message_id or 0, default=None)
+        if part is None or part.telegram_message_id is None or part.filed_as != FiledAs.NOTE:
+            return None
+        if units(part.text) < TEXT_LIMIT // 2:
+            return None
+        return await checkins.with_note_from(
+            session=session, patient_id=patient_id, message_id=part.telegram_message_id, now=now
+        )
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's

@@ -188,7 +188,9 @@ async def received(update: Update, context: DiaryContext) -> None:
     # patient may be told twice that their note is saved, had it died just after telling them.
     await _after_checkin_change(message, context, got)
     if filed_as is FiledAs.NOTE and not got.crisis:
-        key = "checkin.note_saved" if got.completed or got.checkin is None else "checkin.note_saved_midway"
+        # Midway, the patient is asked to go on with the buttons; at the summary (the rest of a long note), not.
+        done = got.completed or got.checkin is None or got.checkin.step is None
+        key = "checkin.note_saved" if done else "checkin.note_saved_midway"
         await message.reply_text(context.text(key))
     elif filed_as is FiledAs.ANSWER and not got.crisis:
         await message.reply_text(context.text("checkin.saved"))
