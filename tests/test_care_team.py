@@ -522,6 +522,11 @@ async def test_a_note_longer_than_one_message_is_the_checkins_note_whole(diary: 
     diary.clock.advance(seconds=30)
     reply = await ben.send("Can I take another ibuprofen tonight?")
     assert reply is not None and (reply.text or "").startswith(NO_ADVICE), "typed after it: a message for staff"
+    sent = next(m for m in ben.sent_messages if m.text == first)
+    await ben.edit(sent, first.replace("night", "evening", 1))
+    await ben.wait_for(lambda: ben.last.text == "Your note is updated.")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == f"{first.replace('night', 'evening', 1)}\n{second}", "either part may be put right"
 
 
 @SQLITE_ONLY
