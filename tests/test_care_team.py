@@ -599,6 +599,37 @@ async def test_a_voice_message_or_photo_sent_at_the_note_question_completes_the_
 
 
 @SQLITE_ONLY
+async def test_an_album_sent_at_the_note_question_is_the_note_with_every_caption(diary: Diary) -> None:
+    """Three photos sent at once at the note question, two with words under them: Telegram delivers an album as a
+    message per photo. The first answered the question and finished the check-in; the second's words were only in
+    the staff chat, not in the note staff read on the card and in the diary. Each photo still reaches staff, and
+    the patient is told once; a photo sent on its own afterwards is no part of the note."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    checkin = ben.last_with_buttons()
+    handled = len(await diary.inbox_processed())
+    for caption in ["the left hand this morning", "the right one, for comparison", None]:
+        photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "24680"}
+        diary.standin.user_media(ben.json, "photo", photo, caption=caption)
+    await diary.inbox_processed(at_least=handled + 3)
+    await all_sent(diary)
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "the left hand this morning\nthe right one, for comparison"
+    assert sum(m.copied_from is not None for m in staff_chat(diary)) == 3
+    assert sum((m.text or "").startswith("Thank you, your care team will see") for m in ben.messages) == 1
+    summary = diary.standin.messages[ben.id][checkin.message_id].text or ""
+    assert "the right one, for comparison" in summary, "the summary shows the note"
+
+    diary.clock.advance(seconds=5)
+    reply = ben.expect_reply()
+    ben.send_photo("and my foot")
+    assert ((await reply).text or "").startswith("Thank you, your care team will see")
+    assert {a.item: a.value for a in await diary.answers()}["note"] == answers["note"]
+
+
+@SQLITE_ONLY
 async def test_a_caption_given_later_to_a_voice_message_that_answered_the_note_question_adds_to_the_note(
     diary: Diary,
 ) -> None:

@@ -183,7 +183,8 @@ SENTENCE_MESSAGES = 5
 # ("already took them", "tonight": the crisis patterns' follow_up section).
 FOLLOW_UP = timedelta(minutes=30)
 FOLLOWED_SHOWN = 200  # characters of the message followed up, shown above the follow-up
-# The parts of a text Telegram's app split come this close together (its dates are whole seconds).
+# The parts of a text Telegram's app split, and the photos of an album, come this close together (its dates are
+# whole seconds).
 SPLIT_APART = timedelta(seconds=10)
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
@@ -362,6 +363,11 @@ class Intake:
             )
             if waiting is not None and waiting.step == "note" and origin.forwarded is None:
                 state, completed = await self._note(session, patient, waiting, said, message_id, now)
+            elif waiting is None and album is not None and origin.forwarded is None:
+                # An album answers the note question as one: the captions of its later photos are the note too.
+                continued = await self._album_note_continued(session, patient.id, message_id, now)
+                if continued is not None:
+                    state, _ = await self._note(session, patient, continued, said, message_id, now)
             if as_words:
                 words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
                 what = self._what(kind)
@@ -432,6 +438,20 @@ class Intake:
         return await checkins.with_note_from(
             session=session, patient_id=patient_id, message_id=part.telegram_message_id, now=now
         )
+
+    async def _album_note_continued(
+        self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
+    ) -> CheckIn | None:
+        """The check-in whose note this photo of an album goes on with, or None. Telegram delivers an album (photos,
+        videos, files sent at once) as a message for each, numbered one after another: the first, sent at the note
+        question, answered it and finished the check-in, and the words under the others are that note too. Only
+        right after the album's photo before it: one sent on its own after a note is a message."""
+        before = await patient_messages.original(
+            session=session, patient_id=patient_id, telegram_message_id=message_id - 1
+        )
+        if before is None or before.kind not in CAPTIONED or now - before.received_at > SPLIT_APART:
+            return None
+        return await checkins.with_note_from(session=session, patient_id=patient_id, message_id=message_id - 1, now=now)
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's
