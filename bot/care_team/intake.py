@@ -840,11 +840,19 @@ class Intake:
         return checkin, item_id, value
 
     async def contact_request(
-        self, *, patient: Patient, update_id: int, now: datetime, words: str = "", origin: Origin = TYPED
+        self,
+        *,
+        patient: Patient,
+        update_id: int,
+        now: datetime,
+        words: str = "",
+        origin: Origin = TYPED,
+        message_id: int | None = None,
     ) -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
         infusion") passed on as a message, with any quoted with it from another chat (`origin`, whose they were
-        said above them). False when this update was handled before."""
+        said above them). `message_id`: the /callme's (none for the button). False when this update was handled
+        before."""
         assert patient.id is not None
         words = kept(as_sent(words.strip(), origin)).strip()
         async with self.database.session() as session:
@@ -853,6 +861,7 @@ class Intake:
                 patient_id=patient.id,
                 text=words,
                 update_id=update_id,
+                telegram_message_id=message_id,
                 kind="contact_request",
                 filed_as=FiledAs.REQUEST,
                 now=now,
@@ -1160,3 +1169,12 @@ class Intake:
 
     def _has(self, key: str) -> bool:
         return self.catalog.has(self.catalog.default_language, key)
+
+    async def asked_with(self, *, patient: Patient, message_id: int) -> bool:
+        """Whether this message of the patient's was a request to be contacted (/callme) when it came."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            first = await patient_messages.original(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+        return first is not None and first.kind == "contact_request"
