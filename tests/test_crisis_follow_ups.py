@@ -265,7 +265,7 @@ async def test_a_follow_up_typed_after_a_command_is_a_crisis_card_not_a_request_
     """ "/callme i already took them" five minutes after "I want to overdose": the words after the command are the
     patient's, read as any typed words are, with the crisis before them. Read alone, they were a request to be
     called: an amber card, folded into the request still waiting for staff ("asked 2 times"), and no crisis text.
-    So for a command's words edited in, and words that end a sentence begun in the message before."""
+    So for a command's words edited in, and words that end a sentence begun in the message before, or begin one."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
@@ -297,3 +297,9 @@ async def test_a_follow_up_typed_after_a_command_is_a_crisis_card_not_a_request_
     card = await crisis(diary, ben, "/help die")
     assert "honestly I just want to\n/help die" in (card.caption or "")
     assert [a.rule for a in await alerts(diary)] == ["contact_request"] + ["crisis_text"] * 4
+
+    diary.clock.advance(minutes=45)
+    reply = await ben.send("/callme please, i just want to")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    card = await crisis(diary, ben, "die")
+    assert "please, i just want to\ndie" in (card.caption or ""), "the words of /callme begin a sentence too"

@@ -592,7 +592,7 @@ class Intake:
         right before "myself", with those after. A caption is read alone. Words that follow up a crisis are news when
         the edit is made: an old message, or a photo's caption, edited into "already took them" just after "I want
         to overdose". `first`: the message's first version, when it is stored."""
-        typed_at = first.received_at if first is not None and first.kind == "text" else None
+        typed_at = first.received_at if first is not None and first.kind in patient_messages.TYPED_KINDS else None
         return await self._in_context(session, patient_id, message_id, text, now, typed_at=typed_at, first=first)
 
     async def heard(
