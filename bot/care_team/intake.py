@@ -800,7 +800,8 @@ class Intake:
             before = before[max(i for i, typed in enumerate(before) if typed.heard) + 1 :]
         if any(typed.heard for typed in after):
             after = after[: min(i for i, typed in enumerate(after) if typed.heard)]
-        return _Near(before, after)
+        # A /callme without words is no part of a sentence (nor a blank line in one shown to staff).
+        return _Near([typed for typed in before if typed.words], [typed for typed in after if typed.words])
 
     @staticmethod
     async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[_Typed]:
@@ -838,6 +839,15 @@ class Intake:
         if value is None or checkin.id is None:
             return None
         return checkin, item_id, value
+
+    async def asked_with(self, *, patient: Patient, message_id: int) -> bool:
+        """Whether this message of the patient's was a request to be contacted (/callme) when it came."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            first = await patient_messages.original(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+        return first is not None and first.kind == "contact_request"
 
     async def contact_request(
         self,
@@ -1169,12 +1179,3 @@ class Intake:
 
     def _has(self, key: str) -> bool:
         return self.catalog.has(self.catalog.default_language, key)
-
-    async def asked_with(self, *, patient: Patient, message_id: int) -> bool:
-        """Whether this message of the patient's was a request to be contacted (/callme) when it came."""
-        assert patient.id is not None
-        async with self.database.session() as session:
-            first = await patient_messages.original(
-                session=session, patient_id=patient.id, telegram_message_id=message_id
-            )
-        return first is not None and first.kind == "contact_request"
