@@ -12,6 +12,8 @@ from storage.models import Patient, PatientMessage, table
 
 MESSAGES = table(PatientMessage)
 PATIENTS = table(Patient)
+# What the patient typed: messages, and the words after /callme ("/callme i just want to", then "die", is a sentence).
+TYPED_KINDS = ("text", "contact_request")
 
 
 async def add(
@@ -99,8 +101,8 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
 async def typed_between(
     *, session: AsyncSession, patient_id: int, since: datetime, until: datetime, limit: int
 ) -> list[PatientMessage]:
-    """The patient's typed messages (not media, edits or requests) received from `since` to `until`, the
-    `limit` newest, in the order they came."""
+    """The patient's typed messages (not media or edits; the words typed after /callme are) received from `since` to
+    `until`, the `limit` newest, in the order they came."""
     rows = (
         await execute(
             session,
@@ -109,7 +111,7 @@ async def typed_between(
                 MESSAGES.c.patient_id == patient_id,
                 MESSAGES.c.received_at >= since,
                 MESSAGES.c.received_at <= until,
-                MESSAGES.c.kind == "text",
+                MESSAGES.c.kind.in_(TYPED_KINDS),
             )
             .order_by(MESSAGES.c.id.desc())
             .limit(limit),

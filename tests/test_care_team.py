@@ -16,13 +16,21 @@ from sqlmodel import delete, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.text_limits import units
+from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, staff
 from storage.models import Alert, OutboxMessage, PatientMessage, StaffChatMessage
 from tests.harness import SQLITE_ONLY, Diary
-from tests.test_alerts import STAFF_CHAT, a_card, register_staff, staff_chat, up_to_the_note, with_history
+from tests.test_alerts import (
+    NO_ADVICE,
+    STAFF_CHAT,
+    a_card,
+    register_staff,
+    staff_chat,
+    up_to_the_note,
+    with_history,
+)
 from tests.test_patient_schedule import scheduled_checkin
 
 BERLIN_CRISIS_LINE = "TelefonSeelsorge"
@@ -486,6 +494,42 @@ async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary:
 
 
 @SQLITE_ONLY
+async def test_a_note_longer_than_one_message_is_the_checkins_note_whole(diary: Diary) -> None:
+    """A note of 5,000 characters typed at the note question: Telegram's app sends it as two messages, the first as
+    long as a message may be, the second a moment later. The first answered the note question and finished the
+    check-in; the second went to staff as a message of its own, half a sentence without the rest, and the note, on
+    the card and in the diary, stopped in the middle. Both parts are the note; a message after them is a message."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    note = "Hand burning since the night 🔥 and the fingers are stiff. " * 85
+    first, second = split(note, TEXT_LIMIT)
+    assert units(first) > 4000 and 900 < units(second) < 1100
+    handled = len(await diary.inbox_processed())
+    ben.say(first)
+    ben.say(second)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == f"{first}\n{second}"
+    assert [m.filed_as for m in await stored_messages(diary)] == ["note", "note"]
+    assert not [m for m in staff_chat(diary) if "Message from" in (m.text or "")], "no half note as a message for staff"
+    assert not [m for m in ben.messages if (m.text or "").startswith(NO_ADVICE)]
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Hand burning since the night" in (cards(diary)[0].caption or "")
+
+    diary.clock.advance(seconds=30)
+    reply = await ben.send("Can I take another ibuprofen tonight?")
+    assert reply is not None and (reply.text or "").startswith(NO_ADVICE), "typed after it: a message for staff"
+    sent = next(m for m in ben.sent_messages if m.text == first)
+    await ben.edit(sent, first.replace("night", "evening", 1))
+    await ben.wait_for(lambda: ben.last.text == "Your note is updated.")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == f"{first.replace('night', 'evening', 1)}\n{second}", "either part may be put right"
+
+
+@SQLITE_ONLY
 async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -552,6 +596,37 @@ async def test_a_voice_message_or_photo_sent_at_the_note_question_completes_the_
         "note"
     ] == "the fingers are stiff today"
     await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 2)
+
+
+@SQLITE_ONLY
+async def test_an_album_sent_at_the_note_question_is_the_note_with_every_caption(diary: Diary) -> None:
+    """Three photos sent at once at the note question, two with words under them: Telegram delivers an album as a
+    message per photo. The first answered the question and finished the check-in; the second's words were only in
+    the staff chat, not in the note staff read on the card and in the diary. Each photo still reaches staff, and
+    the patient is told once; a photo sent on its own afterwards is no part of the note."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    checkin = ben.last_with_buttons()
+    handled = len(await diary.inbox_processed())
+    for caption in ["the left hand this morning", "the right one, for comparison", None]:
+        photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "24680"}
+        diary.standin.user_media(ben.json, "photo", photo, caption=caption)
+    await diary.inbox_processed(at_least=handled + 3)
+    await all_sent(diary)
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "the left hand this morning\nthe right one, for comparison"
+    assert sum(m.copied_from is not None for m in staff_chat(diary)) == 3
+    assert sum((m.text or "").startswith("Thank you, your care team will see") for m in ben.messages) == 1
+    summary = diary.standin.messages[ben.id][checkin.message_id].text or ""
+    assert "the right one, for comparison" in summary, "the summary shows the note"
+
+    diary.clock.advance(seconds=5)
+    reply = ben.expect_reply()
+    ben.send_photo("and my foot")
+    assert ((await reply).text or "").startswith("Thank you, your care team will see")
+    assert {a.item: a.value for a in await diary.answers()}["note"] == answers["note"]
 
 
 @SQLITE_ONLY

@@ -21,7 +21,7 @@ from bot.sandbox import SimulatedUser
 from storage import patient_messages
 from storage.models import PatientMessage
 from tests.harness import SQLITE_ONLY, Diary, running_diary
-from tests.test_alerts import staff_chat
+from tests.test_alerts import register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, crisis
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
 
@@ -258,3 +258,54 @@ async def test_a_follow_up_typed_in_several_messages_reaches_staff_whole(diary: 
         (m.text or "").split(":\n", 1)[1] for m in staff_chat(diary) if "Urgent: the whole message" in (m.text or "")
     )
     assert f"{first}\nhave saved enough" in whole
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_typed_after_a_command_is_a_crisis_card_not_a_request_to_be_called(diary: Diary) -> None:
+    """ "/callme i already took them" five minutes after "I want to overdose": the words after the command are the
+    patient's, read as any typed words are, with the crisis before them. Read alone, they were a request to be
+    called: an amber card, folded into the request still waiting for staff ("asked 2 times"), and no crisis text.
+    So for a command's words edited in, and words that end a sentence begun in the message before, or begin one."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    reply = await ben.send("/callme")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    first = await crisis(diary, ben, "I want to overdose")
+    await sam.press("Acknowledge", message=first)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+
+    diary.clock.advance(minutes=5)
+    card = await crisis(diary, ben, "/callme please, i already took them")
+    assert "I want to overdose" in (card.caption or "") and "i already took them" in (card.caption or "")
+    request, acknowledged, urgent = await alerts(diary)
+    assert (request.rule, request.details) == ("contact_request", '{"times": 1}'), "nothing folded into the request"
+    assert (acknowledged.status, urgent.rule, urgent.status) == ("acknowledged", "crisis_text", "open")
+
+    diary.clock.advance(minutes=5)
+    asked = ben.say("/callme")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you. Your care team has been asked"))
+    reply = await ben.edit(asked, "/callme I already took them")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 4)
+    assert "/callme I already took them" in (cards(diary)[-1].caption or "")
+
+    diary.clock.advance(minutes=45)
+    await ordinary(ben, "honestly I just want to")
+    card = await crisis(diary, ben, "/help die")
+    assert "honestly I just want to\n/help die" in (card.caption or "")
+    assert [a.rule for a in await alerts(diary)] == ["contact_request"] + ["crisis_text"] * 4
+
+    diary.clock.advance(minutes=45)
+    reply = await ben.send("/callme please, i just want to")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    card = await crisis(diary, ben, "die")
+    assert "please, i just want to\ndie" in (card.caption or ""), "the words of /callme begin a sentence too"
+
+    diary.clock.advance(minutes=45)
+    await ordinary(ben, "honestly i just want to")
+    await ben.send("/callme")
+    card = await crisis(diary, ben, "die")
+    assert "honestly i just want to\ndie" in (card.caption or ""), "a /callme between is no blank line"

@@ -430,6 +430,36 @@ async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> 
 
 
 @SQLITE_ONLY
+async def test_a_callme_put_right_in_an_edit_is_an_edit_not_a_second_request(diary: Diary) -> None:
+    """Ben corrects a typo in "/callme about my infusion on Tusday". The command ran again on the edit: staff read
+    that he had asked twice ("Asked 2 time(s)", or a new card once the first was acknowledged), got his words again
+    as a new message, and he was told again that his care team had been asked. His change reaches staff as an
+    edit, as any message's does; a message edited into /callme is still a request."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/callme about my infusion on Tusday")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    asked = next(m for m in ben.sent_messages if (m.text or "").startswith("/callme"))
+    reply = await ben.edit(asked, "/callme about my infusion on Tuesday")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: any("edited a message" in (m.text or "") for m in staff_chat(diary)))
+    assert any("on Tuesday" in (m.text or "") for m in staff_chat(diary) if "edited a message" in (m.text or ""))
+    await all_sent(diary)
+    (request,) = await alerts(diary)
+    assert request.details == '{"times": 1}'
+    assert "1 time(s)" in (cards(diary)[0].caption or "")
+
+    said = ben.say("could someone ring me")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("I can't give medical advice"))
+    reply = await ben.edit(said, "/callme could someone ring me")
+    assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    await diary.wait_until(
+        lambda: "2 time(s)" in (diary.standin.messages[STAFF_CHAT][cards(diary)[0].message_id].caption or "")
+    )
+
+
+@SQLITE_ONLY
 async def test_an_album_is_acknowledged_once_and_each_photo_reaches_staff(diary: Diary) -> None:
     """Telegram sends an album of photos as one message each, sharing a media_group_id."""
     ben = SimulatedUser(diary.standin, 301, "Ben")

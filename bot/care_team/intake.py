@@ -32,7 +32,7 @@ from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import CAPTION_LIMIT, around, in_parts, shorten, units
+from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, around, in_parts, shorten, units
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
@@ -186,6 +186,9 @@ SENTENCE_MESSAGES = 5
 # ("already took them", "tonight": the crisis patterns' follow_up section).
 FOLLOW_UP = timedelta(minutes=30)
 FOLLOWED_SHOWN = 200  # characters of the message followed up, shown above the follow-up
+# The parts of a text Telegram's app split, and the photos of an album, come this close together (its dates are
+# whole seconds).
+SPLIT_APART = timedelta(seconds=10)
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -276,6 +279,8 @@ class Intake:
                 # A check-in may wait untouched for hours: words typed meanwhile are for the care team, not the
                 # note of a check-in the patient may never answer (staff would read them in the digest at best).
                 waiting = None
+            if waiting is None and not late and origin.forwarded is None:
+                waiting = await self._note_continued(session, patient.id, message_id, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             if not crisis and filed_as is FiledAs.MESSAGE and origin.forwarded is None:
                 answering = await self._answering(session, patient.id, text, now)
@@ -368,6 +373,11 @@ class Intake:
             )
             if waiting is not None and waiting.step == "note" and origin.forwarded is None:
                 state, completed = await self._note(session, patient, waiting, said, message_id, now)
+            elif waiting is None and album is not None and origin.forwarded is None:
+                # An album answers the note question as one: the captions of its later photos are the note too.
+                continued = await self._album_note_continued(session, patient.id, message_id, now)
+                if continued is not None:
+                    state, _ = await self._note(session, patient, continued, said, message_id, now)
             if as_words:
                 words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
                 what = self._what(kind)
@@ -418,6 +428,41 @@ class Intake:
         finished = checkin.step is None and checkin.questionnaire == self.questionnaire.id
         return Received(None, checkin=state, completed=finished, replayed=filed_as)
 
+    async def _note_continued(
+        self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
+    ) -> CheckIn | None:
+        """The check-in whose note this text goes on with, or None. Telegram's app sends a text longer than a message
+        may be as several, a moment apart: the first, typed at the note question, answered it and finished the
+        check-in, and the rest are that note too, not messages of their own (staff would get half a sentence, and
+        the note, on the card and in the diary, would stop in the middle). Only right after a part nearly as long as
+        a message may be (the app cuts where it can, at a line or a word): a message typed after a note is a message."""
+        recent = await patient_messages.typed_between(
+            session=session, patient_id=patient_id, since=now - SPLIT_APART, until=now, limit=SENTENCE_MESSAGES
+        )
+        before = [m for m in recent if m.telegram_message_id is not None and m.telegram_message_id < message_id]
+        part = max(before, key=lambda m: m.telegram_message_id or 0, default=None)
+        if part is None or part.telegram_message_id is None or part.filed_as != FiledAs.NOTE:
+            return None
+        if units(part.text) < TEXT_LIMIT // 2:
+            return None
+        return await checkins.with_note_from(
+            session=session, patient_id=patient_id, message_id=part.telegram_message_id, now=now
+        )
+
+    async def _album_note_continued(
+        self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
+    ) -> CheckIn | None:
+        """The check-in whose note this photo of an album goes on with, or None. Telegram delivers an album (photos,
+        videos, files sent at once) as a message for each, numbered one after another: the first, sent at the note
+        question, answered it and finished the check-in, and the words under the others are that note too. Only
+        right after the album's photo before it: one sent on its own after a note is a message."""
+        before = await patient_messages.original(
+            session=session, patient_id=patient_id, telegram_message_id=message_id - 1
+        )
+        if before is None or before.kind not in CAPTIONED or now - before.received_at > SPLIT_APART:
+            return None
+        return await checkins.with_note_from(session=session, patient_id=patient_id, message_id=message_id - 1, now=now)
+
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's
         memory; after a restart an album's rest may be acknowledged once more)."""
@@ -462,14 +507,7 @@ class Intake:
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
             if not crisis and origin.forwarded is None:
-                # "I just want to" and "dine", put right to "die": read with the messages typed just before, as
-                # the message itself was when it came; "I want to kiss" put right before "myself", with those after.
-                # A caption is read alone. Words that follow up a crisis are news when the edit is made: an old
-                # message, or a photo's caption, edited into "already took them" just after "I want to overdose".
-                typed_at = first.received_at if first is not None and first.kind == "text" else None
-                together = await self._in_context(
-                    session, patient.id, message_id, text, now, typed_at=typed_at, first=first
-                )
+                together = await self._edit_in_context(session, patient.id, message_id, text, now, first)
                 if together is not None:
                     crisis, heard = True, together
             noted = await checkins.with_note_from(
@@ -553,6 +591,44 @@ class Intake:
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    async def _edit_in_context(
+        self,
+        session: AsyncSession,
+        patient_id: int,
+        message_id: int,
+        text: str,
+        now: datetime,
+        first: PatientMessage | None,
+    ) -> Heard | None:
+        """An edit's words read with what is around them (_in_context). "I just want to" and "dine", put right to
+        "die": read with the messages typed just before, as the message itself was when it came; "I want to kiss" put
+        right before "myself", with those after. A caption is read alone. Words that follow up a crisis are news when
+        the edit is made: an old message, or a photo's caption, edited into "already took them" just after "I want
+        to overdose". `first`: the message's first version, when it is stored."""
+        typed_at = first.received_at if first is not None and first.kind in patient_messages.TYPED_KINDS else None
+        return await self._in_context(session, patient_id, message_id, text, now, typed_at=typed_at, first=first)
+
+    async def heard(
+        self, *, patient: Patient, text: str, message_id: int, now: datetime, origin: Origin = TYPED, edit: bool = False
+    ) -> bool:
+        """Whether `text` (a message, or with `edit` an edit of one) is heard as crisis language as `text` and `edit`
+        hear it: alone, or with the messages typed around it, or as words that follow up a crisis. For the words of
+        a command (bot/handlers/gate.py): "/callme i already took them" just after "I want to overdose" is that, and
+        must reach staff as a crisis, not be taken for the command's words."""
+        assert patient.id is not None
+        words = kept(as_sent(text, origin))
+        if self.crisis_language.matches(words):
+            return True
+        if not origin.read or origin.forwarded is not None:
+            return False
+        async with self.database.session() as session:
+            if not edit:
+                return await self._in_context(session, patient.id, message_id, words, now, typed_at=now) is not None
+            first = await patient_messages.original(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+            return await self._edit_in_context(session, patient.id, message_id, words, now, first) is not None
 
     async def _edited_again(
         self, session: AsyncSession, patient: Patient, stored: PatientMessage, message_id: int, now: datetime
@@ -749,7 +825,8 @@ class Intake:
             before = before[max(i for i, typed in enumerate(before) if typed.heard) + 1 :]
         if any(typed.heard for typed in after):
             after = after[: min(i for i, typed in enumerate(after) if typed.heard)]
-        return _Near(before, after)
+        # A /callme without words is no part of a sentence (nor a blank line in one shown to staff).
+        return _Near([typed for typed in before if typed.words], [typed for typed in after if typed.words])
 
     @staticmethod
     async def _as_now(messages: list[PatientMessage], session: AsyncSession) -> list[_Typed]:
@@ -788,12 +865,29 @@ class Intake:
             return None
         return checkin, item_id, value
 
+    async def asked_with(self, *, patient: Patient, message_id: int) -> bool:
+        """Whether this message of the patient's was a request to be contacted (/callme) when it came."""
+        assert patient.id is not None
+        async with self.database.session() as session:
+            first = await patient_messages.original(
+                session=session, patient_id=patient.id, telegram_message_id=message_id
+            )
+        return first is not None and first.kind == "contact_request"
+
     async def contact_request(
-        self, *, patient: Patient, update_id: int, now: datetime, words: str = "", origin: Origin = TYPED
+        self,
+        *,
+        patient: Patient,
+        update_id: int,
+        now: datetime,
+        words: str = "",
+        origin: Origin = TYPED,
+        message_id: int | None = None,
     ) -> bool:
         """/callme or "Please contact me": an alert for staff, and the words typed after /callme ("about my
         infusion") passed on as a message, with any quoted with it from another chat (`origin`, whose they were
-        said above them). False when this update was handled before."""
+        said above them). `message_id`: the /callme's (none for the button). False when this update was handled
+        before."""
         assert patient.id is not None
         words = kept(as_sent(words.strip(), origin)).strip()
         async with self.database.session() as session:
@@ -802,6 +896,7 @@ class Intake:
                 patient_id=patient.id,
                 text=words,
                 update_id=update_id,
+                telegram_message_id=message_id,
                 kind="contact_request",
                 filed_as=FiledAs.REQUEST,
                 now=now,

@@ -14,7 +14,6 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import access
 from bot.access import Role
-from bot.care_team.intake import as_sent
 from bot.care_team.text_limits import ANSWER_LIMIT, units
 from bot.diary import enrolment
 from bot.handlers import checkin, patient, patient_messages, staff_replies
@@ -124,7 +123,7 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop  # talk, as above, for no patient
     words = None
     if private and command is not None and context.patient is not None:
-        words = _words_for_staff(update, context, command)
+        words = await _words_for_staff(update, context, command)
     if words is not None:
         # "/help I want to die", "/suicide", "/my hand is purple", "/help my hand is purple": a command's
         # words are the patient's words too, read as a message (an edit as an edit). The command still
@@ -174,15 +173,23 @@ class _Words(Enum):
     BESIDES = "besides the command"  # words after a patient's command that reads none, or quoted with it
 
 
-def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Words | None:
+async def _words_for_staff(update: Update, context: DiaryContext, command: str) -> _Words | None:
     """Whether a patient's command carries words for their care team."""
     message = update.message or update.edited_message
     text = message.text if message is not None else None
-    if message is None or not text:
+    if message is None or not text or context.patient is None:
         return None
-    # Words quoted from another chat ("Reply in another chat") are the patient's too: read, and passed on.
+    # Words quoted from another chat ("Reply in another chat") are the patient's too: read, and passed on. Read as
+    # any message of theirs is: "/callme i already took them" just after "I want to overdose" follows it up.
     origin = patient_messages.origin_of(message, context.bot.id)
-    if context.services.intake.crisis_language.matches(as_sent(text, origin)):
+    if await context.services.intake.heard(
+        patient=context.patient,
+        text=text,
+        message_id=message.message_id,
+        now=context.now,
+        origin=origin,
+        edit=update.edited_message is not None,
+    ):
         return _Words.INSTEAD
     words = _words_after_command(text)
     if words and command not in access.COMMANDS:

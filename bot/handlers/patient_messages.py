@@ -188,7 +188,9 @@ async def received(update: Update, context: DiaryContext) -> None:
     # patient may be told twice that their note is saved, had it died just after telling them.
     await _after_checkin_change(message, context, got)
     if filed_as is FiledAs.NOTE and not got.crisis:
-        key = "checkin.note_saved" if got.completed or got.checkin is None else "checkin.note_saved_midway"
+        # Midway, the patient is asked to go on with the buttons; at the summary (the rest of a long note), not.
+        done = got.completed or got.checkin is None or got.checkin.step is None
+        key = "checkin.note_saved" if done else "checkin.note_saved_midway"
         await message.reply_text(context.text(key))
     elif filed_as is FiledAs.ANSWER and not got.crisis:
         await message.reply_text(context.text("checkin.saved"))
@@ -265,8 +267,20 @@ async def callme_command(update: Update, context: DiaryContext) -> None:
     words = parts[1] if len(parts) == 2 else ""
     # Words quoted with it from another chat ("Reply in another chat") go with the request, as the patient's.
     origin = origin_of(message, context.bot.id) if message is not None else Origin()
-    if await context.services.intake.contact_request(
-        patient=context.patient, update_id=update.update_id, now=context.now, words=words, origin=origin
+    intake = context.services.intake
+    if update.edited_message is not None and await intake.asked_with(
+        patient=context.patient, message_id=update.edited_message.message_id
+    ):
+        # A /callme put right (a typo in its words): the change reaches staff as an edit, not as a second request.
+        await edited(update, context)
+        return
+    if await intake.contact_request(
+        patient=context.patient,
+        update_id=update.update_id,
+        now=context.now,
+        words=words,
+        origin=origin,
+        message_id=message.message_id if message is not None else None,
     ):
         context.services.outbox_wake.set()
         log.info("patient %s asked to be contacted", context.patient.id)
