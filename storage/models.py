@@ -325,7 +325,7 @@ class ScreeningQuestion(SQLModel, table=True):
     """The safety-screening question staff last asked a patient in the chat ("Are you having any thoughts of ending
     your life?", "Are you safe tonight?"), so that the patient's answer after it is heard as crisis language
     when it is the worrying one (bot/care_team/screening.py), also after a restart. One row a patient: a newer
-    question replaces it, or joins it when asked in several messages; another question ends it."""
+    question replaces it, or joins it when asked before the patient wrote."""
 
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True))
     asked_at: datetime = utc_column()
@@ -335,11 +335,15 @@ class ScreeningQuestion(SQLModel, table=True):
     # The patient's newest message when it was asked (0: none): their messages after it may answer it. Counted by
     # number, not time: two messages may carry one instant.
     after_message_id: int = Field(default=0)
-    # The staff member's message that asked it (an edit of it asks it as now written) ...
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    # ... and when the patient's worrying answer was heard: nothing after it is read as one (follow-ups are, for
-    # half an hour, as after any crisis message).
+    # The messages that brought it to the patient (outbox ids, from the first reply that asked it to the last; 0: not
+    # known): a Telegram reply to one of them answers it. The first also tells this question from a newer one.
+    first_outbox_id: int = Field(default=0)
+    last_outbox_id: int = Field(default=0)
+    # When the patient's words stop being read as its answer before its day is out: at once when staff write to them
+    # after they wrote, or asked something else; a few minutes after a reassuring answer ("no, never").
+    closes_at: datetime | None = utc_column(nullable=True)
+    # When the patient's worrying answer was heard: nothing after it is read as one (follow-ups are, for half an hour,
+    # as after any crisis message).
     answered_at: datetime | None = utc_column(nullable=True)
 
 

@@ -51,9 +51,9 @@ async def enqueue(
     source: tuple[int, int] | None = None,
     priority: Priority = Priority.CONVERSATION,
     not_before: datetime | None = None,
-) -> None:
-    """Owe a message. `source` is the (chat, message) a copy is made of."""
-    await execute(
+) -> int:
+    """Owe a message; its id. `source` is the (chat, message) a copy is made of."""
+    result = await execute(
         session,
         OUTBOX.insert().values(
             kind=kind,
@@ -72,6 +72,8 @@ async def enqueue(
             created_at=now,
         ),
     )
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
 
 
 async def enqueue_many(*, session: AsyncSession, kind: str, now: datetime, messages: list[tuple[int, int]]) -> None:

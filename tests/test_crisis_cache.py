@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import crisis, crisis_cache
-from bot.alerts.crisis import CrisisLanguage, CrisisLanguageError
+from bot.alerts.crisis import SCREENING_SECTIONS, CrisisLanguage, CrisisLanguageError
 
 PATTERNS = (
     "words:\n  end: [now, $]\n  deny: [never, not]\n"
@@ -51,8 +51,7 @@ def test_the_clinics_patterns_read_back_are_the_patterns_compiled(
     for text in ("I want to kill myself", "quiero morirme", "my friend said she wants to die", "k1ll mys3lf"):
         assert read_back.finding(text) == compiled.finding(text), text
     sections = {p.section for p in read_back.patterns}
-    screening = {"screening_yes_worries", "screening_no_worries", "screening_yes", "screening_not_safe"}
-    expected = {"crisis", "crisis_before_exceptions", "not_crisis", "follow_up", "screening_reassures", *screening}
+    expected = {"crisis", "crisis_before_exceptions", "not_crisis", "follow_up", *SCREENING_SECTIONS}
     assert sections == expected, "every section kept"
     assert read_back.follows_up("already took them") and read_back.follows_up("esta noche")
 

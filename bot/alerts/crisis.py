@@ -93,15 +93,40 @@ _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 _BLANKED_LETTER = re.compile(r"\S")
 # The screening sections read what staff ask a patient and the patient's answer (bot/care_team/screening.py): questions
 # whose worrying answer is a yes ("Are you having any thoughts of ending your life?") or a no ("Are you safe
-# tonight?"), answers that affirm or that say one is not safe, and reassurances blanked before those are read.
-_SCREENING = (
+# tonight?"), questions that are screening ones only after one or beside words of suicide ("Do you have a plan?"), and
+# nudges ("Are you there?"); then the kinds of answer: yes, a yes in words ("I have thought about it"), no, a denial
+# beyond doubt ("never"), neither ("I don't know"), not safe in words, safe.
+SCREENING_SECTIONS = (
     "screening_yes_worries",
     "screening_no_worries",
+    "screening_follow_on",
+    "screening_topic",
+    "screening_nudges",
     "screening_yes",
+    "screening_tells",
+    "screening_no",
+    "screening_denies",
+    "screening_unclear",
     "screening_not_safe",
-    "screening_reassures",
+    "screening_safe",
 )
-_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis", "follow_up", *_SCREENING)
+# Which answers worry, by what the question asked (Asked.kind). Asked both ("Are you safe tonight? Any thoughts of
+# harming yourself?"), a bare "no" or "yes" may be the worrying one, but a denial beyond doubt ("no, never") answers
+# the thoughts.
+_WORRYING = {
+    "yes": ("screening_yes", "screening_tells", "screening_unclear"),
+    "no": ("screening_no", "screening_denies", "screening_unclear", "screening_not_safe"),
+    "both": ("screening_yes", "screening_tells", "screening_no", "screening_unclear", "screening_not_safe"),
+}
+# The answers that say in words what they answer: read also where a "no" may be another question's answer (a note).
+_EXPLICIT = ("screening_tells", "screening_not_safe")
+_REASSURING = {
+    "yes": ("screening_no", "screening_denies", "screening_safe"),
+    "no": ("screening_yes", "screening_safe"),
+    "both": ("screening_denies", "screening_safe"),
+}
+_QUESTIONS = ("screening_yes_worries", "screening_no_worries", "screening_follow_on", "screening_nudges")
+_SECTIONS = ("words", "crisis", "crisis_before_exceptions", "not_crisis", "follow_up", *SCREENING_SECTIONS)
 _MAX_GAP = 8
 
 
@@ -927,13 +952,43 @@ class Finding:
 
 @dataclass(frozen=True)
 class Asked:
-    """A safety-screening question staff asked a patient: whether a yes to it is the worrying answer ("Are you having
-    any thoughts of ending your life?", "Do you have a plan?"), a no ("Are you safe tonight?"), or both (two asked at
-    once), and where in the staff member's words the questions stand (None: the words cannot be lined up)."""
+    """What a staff member's words to a patient ask: a safety-screening question whose worrying answer is a yes ("Are
+    you having any thoughts of ending your life?", "Do you have a plan?"), a no ("Are you safe tonight?"), or both (two
+    asked at once); where in the words the screening questions stand (None: they cannot be lined up); and whether they
+    ask something else besides ("Did you take your pills?"; not a nudge such as "Are you there?")."""
 
     yes_worries: bool
     no_worries: bool
     span: tuple[int, int] | None = None
+    others: bool = False
+
+    @property
+    def screening(self) -> bool:
+        return self.yes_worries or self.no_worries
+
+    @property
+    def kind(self) -> str:
+        """Which answer worries: "yes", "no" or "both"."""
+        return "both" if self.yes_worries and self.no_worries else "yes" if self.yes_worries else "no"
+
+
+# Where a staff member's sentence ends: a line break, "!", "?" (not inside a link's address, "page?id=3"), or a "."
+# that is not part of "..." (a pause: "thoughts of... ending your life?") nor inside a number or an address.
+_SENTENCE_END = re.compile(r"\n|!+|[?\uff1f]+(?![^\W_])|(?<!\.)\.(?![.\w])")
+# A sentence that asks: a "?" (not inside a link's address) or Spanish's opening "¿".
+_ASKING = re.compile(r"[?\uff1f](?![^\W_])|¿")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Where the sentences of `text` stand (start, end), each with the mark that ends it."""
+    spans, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        if text[start : end.end()].strip():
+            spans.append((start, end.end()))
+        start = end.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
 
 
 def _compile(source: str, section: str, name: str, text: str, groups: _Groups) -> Pattern:
@@ -995,7 +1050,7 @@ def _patterns_of(source: str, definition: object) -> list[Pattern]:
             raise CrisisLanguageError(f"{source}: words.{name}: {error}") from None
     return [
         _compile(source, section, name, text, groups)
-        for section in ("not_crisis", "crisis_before_exceptions", "crisis", "follow_up", *_SCREENING)
+        for section in ("not_crisis", "crisis_before_exceptions", "crisis", "follow_up", *SCREENING_SECTIONS)
         for name, texts in sections[section].items()
         for text in texts
     ]
@@ -1231,7 +1286,7 @@ class CrisisLanguage:
         self.not_crisis = [p for p in patterns if p.section == "not_crisis"]
         self.follow_up = [p for p in patterns if p.section == "follow_up"]
         self._screening = {
-            section: _PatternIndex([p for p in patterns if p.section == section]) for section in _SCREENING
+            section: _PatternIndex([p for p in patterns if p.section == section]) for section in SCREENING_SECTIONS
         }
         if not self.crisis:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
@@ -1398,40 +1453,83 @@ class CrisisLanguage:
         self._blank_exceptions(message, answering)
         return self._first_match(self._follow_up_index, message)
 
-    def screening_question(self, text: str) -> Asked | None:
-        """The safety-screening question a staff member's words ask a patient (the screening_yes_worries and
-        screening_no_worries patterns), or None. Read as written: staff do not disguise their words."""
-        words = normalise(text)
-        if not words:
-            return None
-        message = _Message(words, self._read_word, self._read, text)
-        yes = self._first_match(self._screening["screening_yes_worries"], message)
-        no = self._first_match(self._screening["screening_no_worries"], message)
-        found = [finding for finding in (yes, no) if finding is not None]
-        if not found:
-            return None
-        spans = [self.span(text, finding) for finding in found]
-        where = [span for span in spans if span is not None]
-        span = (min(s for s, _ in where), max(e for _, e in where)) if len(where) == len(spans) else None
-        return Asked(yes_worries=yes is not None, no_worries=no is not None, span=span)
+    def staff_question(self, text: str, *, following: bool = False) -> Asked:
+        """What a staff member's words to a patient ask, read sentence by sentence; only a sentence that asks ("?",
+        "¿") can ask a question ("Any thoughts of harming yourself, call 999." asks nothing). A plan, when or how
+        (screening_follow_on) is a screening question beside words of suicide or self-harm in the same words, or when
+        `following` one (the patient has yet to answer it, or answered it lately); else it asks something else.
+        Staff's words are read as written: they do not disguise them."""
+        yes = no = others = follow_on = False
+        spans: list[tuple[int, int] | None] = []
+        for start, end in _sentences(text):
+            sentence = text[start:end]
+            if not _ASKING.search(sentence) or (message := self._screening_message(sentence)) is None:
+                continue
+            found = {section: self._first_match(self._screening[section], message) for section in _QUESTIONS}
+            asked = [found[s] for s in ("screening_yes_worries", "screening_no_worries", "screening_follow_on")]
+            if any(asked):
+                yes |= found["screening_yes_worries"] is not None
+                no |= found["screening_no_worries"] is not None
+                follow_on |= found["screening_yes_worries"] is None and found["screening_no_worries"] is None
+                for finding in asked:
+                    if finding is not None:
+                        words = self.span(sentence, finding)
+                        spans.append(None if words is None else (start + words[0], start + words[1]))
+            elif found["screening_nudges"] is None and len(message.tokens) > 1:  # "Ben?", "Hello?": a nudge
+                others = True
+        if follow_on and (following or yes or no or self._speaks_of_suicide(text)):
+            yes = True
+        elif follow_on:
+            others, spans = True, []
+        known = [span for span in spans if span is not None]
+        span = (min(s for s, _ in known), max(e for _, e in known)) if known and len(known) == len(spans) else None
+        return Asked(yes_worries=yes, no_worries=no, span=span, others=others)
 
-    def screening_answer(self, text: str, asked: Asked) -> Finding | None:
-        """Whether a patient's words answer a screening question the worrying way: they affirm (screening_yes) where
-        a yes worries, or say they are not safe (screening_not_safe) where a no does, once the reassurances
-        (screening_reassures: "yes, I'm safe", "sí, estoy bien") are blanked. The finding, or None."""
-        words = normalise(text)
-        if not words:
+    def screening_question(self, text: str, *, following: bool = False) -> Asked | None:
+        """The safety-screening question a staff member's words ask a patient (staff_question), or None."""
+        asked = self.staff_question(text, following=following)
+        return asked if asked.screening else None
+
+    def _speaks_of_suicide(self, text: str) -> bool:
+        message = self._screening_message(text)
+        return message is not None and self._first_match(self._screening["screening_topic"], message) is not None
+
+    def screening_answer(self, text: str, asked: Asked, *, explicit: bool = False) -> Finding | None:
+        """Whether a patient's words answer a screening question the worrying way (_WORRYING): a yes where a yes
+        worries, a no where a no does, neither a yes nor a no ("I don't know") to either. An answer is the whole
+        message ("yes. again last night. worse"), or says in words what it answers ("I have thought about it"):
+        only those (`explicit`) where the words may answer another question (a check-in's note). The finding, or
+        None."""
+        message = self._screening_message(text)
+        if message is None:
             return None
-        message = _Message(words, self._read_word, self._read, text)
-        reassured = self._spans_of(self._screening["screening_reassures"], message)
-        if reassured:
-            message.blank(reassured)
-        sections = ["screening_yes"] * asked.yes_worries + ["screening_not_safe"] * asked.no_worries
-        for section in sections:
+        for section in _WORRYING[asked.kind]:
+            if explicit and section not in _EXPLICIT:
+                continue
             found = self._first_match(self._screening[section], message)
             if found is not None:
                 return found
         return None
+
+    def screening_reassures(self, text: str, asked: Asked) -> bool:
+        """Whether a patient's words answer a screening question, and not the worrying way: a no where a yes
+        worries, "yes I'm safe" where a no does."""
+        if self.screening_answer(text, asked) is not None:
+            return False
+        message = self._screening_message(text)
+        return message is not None and any(
+            self._first_match(self._screening[section], message) is not None for section in _REASSURING[asked.kind]
+        )
+
+    def _screening_message(self, text: str) -> _Message | None:
+        """The words read for the screening patterns. A "no" answering with its comma ("no, estoy bien") is read as
+        "nop", a no that negates nothing after it: "no estoy bien" (I am not well) is another answer."""
+        words = normalise(text).split()
+        if not words:
+            return None
+        for n in answering_noes(text):
+            words[n] = "nop" if words[n] == "no" else words[n]
+        return _Message(" ".join(words), self._read_word, self._read, text)
 
     @staticmethod
     def _spans_of(index: _PatternIndex, message: _Message) -> list[tuple[int, int]]:

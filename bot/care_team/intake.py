@@ -140,6 +140,7 @@ class Origin:
     elsewhere: bool = False  # that message is in another chat (its words reach the bot only as quoted)
     quote: str = ""  # the words it answers: what the patient quoted, or (in this chat) the message's own
     what: str | None = None  # (in this chat) the kind of a message answered that has no words: "photo"
+    replied_id: int | None = None  # (in this chat) the message answered: a reply to a screening question answers it
 
     @property
     def brought(self) -> str:
@@ -282,8 +283,9 @@ class Intake:
             if waiting is None and not late and origin.forwarded is None:
                 waiting = await self._note_continued(session, patient.id, message_id, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
-            if not crisis and filed_as is FiledAs.MESSAGE and origin.forwarded is None:
-                answering = await self._answering(session, patient.id, text, now)
+            if not crisis and filed_as is not FiledAs.ANSWER and origin.forwarded is None:
+                # The answer to a safety-screening question staff asked; a note only when it says what it answers.
+                answering = await self._answering(session, patient, text, now, origin, note=filed_as is FiledAs.NOTE)
                 if answering is not None:
                     crisis, heard = True, answering
             stored = await patient_messages.add(
@@ -347,7 +349,7 @@ class Intake:
             if said and not crisis and origin.forwarded is None:
                 followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
                 if followed is None:
-                    followed = await self._answering(session, patient.id, said, now)
+                    followed = await self._answering(session, patient, said, now, origin)
                 if followed is not None:
                     crisis, heard = True, followed
             stored = await patient_messages.add(
@@ -530,7 +532,7 @@ class Intake:
             if noted is None and not crisis and first is not None:
                 corrected = await self._corrected_answer(session, first, text, now)
             if noted is None and corrected is None and not crisis and first is not None and origin.forwarded is None:
-                answering = await self._answering(session, patient.id, text, now, first)
+                answering = await self._answering(session, patient, text, now, origin, first=first)
                 if answering is not None:
                     crisis, heard = True, answering
             stored = await patient_messages.add(
@@ -668,12 +670,26 @@ class Intake:
         )
 
     async def _answering(
-        self, session: AsyncSession, patient_id: int, text: str, now: datetime, first: PatientMessage | None = None
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        text: str,
+        now: datetime,
+        origin: Origin,
+        *,
+        first: PatientMessage | None = None,
+        note: bool = False,
     ) -> Heard | None:
         """The words as the worrying answer to a safety-screening question staff asked ("yes. again last night" after
         "Are you having any thoughts of ending your life?"), shown under the question; or None. `first`: an edit's
-        first version (bot/care_team/screening.py)."""
-        question = await self.screening.answer(session, patient_id=patient_id, text=text, now=now, first=first)
+        first version; `note`: words filed as a check-in's note (bot/care_team/screening.py)."""
+        assert patient.id is not None
+        replying_to = None
+        if origin.reply_to is Author.BOT and origin.replied_id is not None and patient.chat_id is not None:
+            replying_to = (patient.chat_id, origin.replied_id)
+        question = await self.screening.answer(
+            session, patient_id=patient.id, text=text, now=now, first=first, note=note, replying_to=replying_to
+        )
         if question is None:
             return None
         return Heard(text, followed=self._staff_text("staff.screening_answer", question=question))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts.desk import AlertDesk
-from bot.care_team.screening import NO_MESSAGE, Screening
+from bot.care_team.screening import Screening
 from bot.care_team.text_limits import in_parts, units
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
@@ -186,10 +186,6 @@ class Replies:
             if not await updates.first_time(session=session, update_id=update_id, now=now):
                 return patient
             await staff.set_name(session=session, telegram_user_id=staff_user_id, name=staff_name)
-            # "Are you safe tonight?": the patient's answer may be the worrying one (bot/care_team/screening.py).
-            await self.screening.staff_wrote(
-                session, patient_id=patient_id, text=text, now=now, source=source or NO_MESSAGE
-            )
             if source is not None:
                 chat_id, message_id = source
                 await staff_chat.remember(
@@ -204,10 +200,16 @@ class Replies:
                 self.catalog.text(language, f"care_team.reply_part{suffix}", part="{part}", parts="{parts}", **values)
                 + " "
             )
-            for part in in_parts(text, header, numbered):
+            sent = [
                 await outbox.enqueue(
                     session=session, kind="patient", chat_id=patient.chat_id, text=part, patient_id=patient.id, now=now
                 )
+                for part in in_parts(text, header, numbered)
+            ]
+            # "Are you safe tonight?": the patient's answer may be the worrying one (bot/care_team/screening.py).
+            await self.screening.staff_wrote(
+                session, patient_id=patient_id, text=text, now=now, sent=(sent[0], sent[-1])
+            )
             await audit.record(
                 session=session,
                 actor_id=staff_user_id,
@@ -227,19 +229,11 @@ class Replies:
         async with self.database.session() as session:
             return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None
 
-    async def edited_reply(self, *, chat_id: int, message_id: int, text: str, now: datetime) -> Patient | None:
-        """The patient a staff member's edited message went to as a reply, or None. A screening question it now asks
-        counts as asked (bot/care_team/screening.py)."""
+    async def edited_reply(self, *, chat_id: int, message_id: int) -> Patient | None:
+        """The patient a staff member's edited message went to as a reply, or None. The edit does not reach them."""
         async with self.database.session() as session:
             patient_id = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=message_id)
-            if patient_id is None or not await patients.keep(session=session, patient_id=patient_id):
-                return None
-            patient = await patients.by_id(session=session, patient_id=patient_id)
-            if patient is not None and text:
-                await self.screening.staff_wrote(
-                    session, patient_id=patient_id, text=clean(text), now=now, source=(chat_id, message_id), edited=True
-                )
-            return patient
+            return await patients.by_id(session=session, patient_id=patient_id) if patient_id is not None else None
 
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
         """Mark a patient's message seen (the patient may be told); None when it no longer exists."""

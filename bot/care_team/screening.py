@@ -2,17 +2,25 @@
 safe tonight?" in a reply, and the patient answers "yes. again last night. worse" or "no". Those words alone say
 nothing to the crisis patterns; after the question they are the news. So a staff reply that asks such a question
 (the screening sections of prompts/crisis/) is remembered for the patient, in the database, and the patient's
-answer after it that is the worrying one (a yes where a yes worries, a no to being safe) is heard as crisis
-language: the crisis text, an urgent card of its own naming the question, escalation.
+answer after it that is the worrying one (a yes where a yes worries, a no to being safe, an "I don't know" to either)
+is heard as crisis language: the crisis text, an urgent card of its own naming the question, escalation.
 
-Which of the patient's messages answer it: the first ANSWERS messages they send the care team (not a check-in's
-note or typed answer: those answer the check-in's own question) within ANSWER_WINDOW of the question, before staff
-ask another question. No Telegram here.
+Which of the patient's words answer it: the first ANSWERS messages they send the care team within ANSWER_WINDOW of
+the question, until
+- staff write to them again after they wrote (any reply: the patient's next "yes" answers that one), or staff ask
+  something else before they wrote (a nudge, "Are you there?", or a statement leaves the question waiting);
+- a reassuring answer ("no, never", "yes I'm safe"), and REASSURED_FOR after it ("no", then "well... yes
+  sometimes", is one answer).
+A check-in's note is read too, but only for an answer that says in words what it answers ("no, not safe tonight"):
+its "no" may answer the check-in's own "Anything else?". A Telegram reply to the question itself answers it whenever
+it comes within QUOTED_WINDOW. An answer is the whole message, short and answer-shaped, or says in words what it
+answers: "Still waiting for my prescription" is no "still".
+
+Only what the patient read counts: an edit of a staff reply never reaches them, so it asks nothing. No Telegram here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,11 +38,13 @@ ANSWER_WINDOW = timedelta(hours=24)
 # Three messages: a phone sends a sentence in pieces ("honestly?", "yes", "every day now"), and a patient may first
 # write "sorry, only just saw this". Beyond that a "yes" is likelier to be about something they wrote since.
 ANSWERS = 3
+# After a reassuring answer, what is typed at once still belongs to it ("no" ... "well... yes sometimes"); later words
+# are about other things.
+REASSURED_FOR = timedelta(minutes=5)
+# A Telegram reply to the question says what it answers: heard after more messages, or another staff reply, too.
+QUOTED_WINDOW = timedelta(hours=72)
 QUESTION_SHOWN = 300  # characters of the question the card shows above the answer
 _SENTENCE_ENDS = ".!?\n"
-# A question asked: "?" ending a word (not inside a link's address, "page?id=3"), or Spanish's opening "¿".
-_ASKS = re.compile(r"[?？](?!\S)|¿")
-NO_MESSAGE = (0, 0)  # a reply written where it cannot be edited (the web console)
 
 
 def the_question(text: str, span: tuple[int, int] | None) -> str:
@@ -50,87 +60,106 @@ def the_question(text: str, span: tuple[int, int] | None) -> str:
     return shorten(" ".join(text[begins:ends].split()), QUESTION_SHOWN)
 
 
+def shown(text: str, asked: Asked) -> str:
+    """What the card shows of a reply that asks a screening question: the sentence that asks it; the whole reply when
+    it asks something else too ("Did you take your pills? Any thoughts of harming yourself?"), so that staff can
+    tell what a "yes" answered."""
+    return shorten(" ".join(text.split()), QUESTION_SHOWN) if asked.others else the_question(text, asked.span)
+
+
+def _followed(question: ScreeningQuestion, waiting: bool, now: datetime) -> bool:
+    """Whether a plan, when or how asked now follows up the question ("Do you have a plan?"): it still waits for the
+    patient's first word, or its worrying answer came within its day. After a reassuring answer "Do you have any
+    plans?" is about the weekend."""
+    if now - question.asked_at > ANSWER_WINDOW:
+        return False
+    unclosed = question.closes_at is None or now < question.closes_at
+    return question.answered_at is not None or (waiting and unclosed)
+
+
 @dataclass(frozen=True)
 class Screening:
     language: CrisisLanguage
 
     async def staff_wrote(
+        self, session: AsyncSession, *, patient_id: int, text: str, now: datetime, sent: tuple[int, int]
+    ) -> None:
+        """A staff member's reply to the patient, queued as the outbox messages `sent` (the first's id, the last's).
+
+        A screening question is remembered, asked now; one asked in several replies before the patient wrote ("Are
+        you safe tonight?", "And do you have a plan?") is one question, each answer worrying as to either. Any other
+        reply after the patient wrote ends the one before (their next "yes" answers that reply); before they wrote,
+        another question ends it, a nudge ("Are you there?") or a statement does not."""
+        before = await screening.asked(session=session, patient_id=patient_id)
+        newest = await screening.newest_message(session=session, patient_id=patient_id)
+        waiting = before is not None and newest == before.after_message_id  # the patient has not written since
+        asked = self.language.staff_question(text, following=before is not None and _followed(before, waiting, now))
+        if asked.screening:
+            question = ScreeningQuestion(
+                patient_id=patient_id,
+                asked_at=now,
+                yes_worries=asked.yes_worries,
+                no_worries=asked.no_worries,
+                question=shown(text, asked),
+                after_message_id=newest,
+                first_outbox_id=sent[0],
+                last_outbox_id=sent[1],
+            )
+            await screening.ask(session=session, question=question, waiting_since=now - ANSWER_WINDOW)
+        elif before is not None and (asked.others or not waiting):
+            await screening.close(session=session, question=before, at=now)
+
+    async def answer(
         self,
         session: AsyncSession,
         *,
         patient_id: int,
         text: str,
         now: datetime,
-        source: tuple[int, int] = NO_MESSAGE,
-        edited: bool = False,
-    ) -> None:
-        """A staff member's reply to the patient (`source`: their message), or their edit of one (`edited`).
-
-        A screening question is remembered, asked now; one asked in several messages before the patient wrote
-        ("Are you safe tonight?", "And do you have a plan?") is one question, each answer worrying as to either.
-        An edit that asks one counts (the staff member put a question right), as asked at the edit, unless it is
-        the question whose worrying answer was heard (a typo put right asks nothing new); an edit that asks none
-        leaves it (the patient has the reply as first sent). Another question ("Did you take your pills?") ends
-        it: the patient's "yes" after it answers that one."""
-        asked = self.language.screening_question(text)
-        before = await screening.asked(session=session, patient_id=patient_id)
-        if asked is None:
-            if before is not None and not edited and _ASKS.search(text):
-                await screening.forget(session=session, patient_id=patient_id)
-            return
-        question = the_question(text, asked.span)
-        if before is not None and source != NO_MESSAGE and (before.chat_id, before.message_id) == source:
-            if before.answered_at is None:  # the patient had the first version: an answer to either worries
-                before.yes_worries |= asked.yes_worries
-                before.no_worries |= asked.no_worries
-                before.question = question
-                await screening.ask(session=session, question=before)
-            return
-        after = await screening.newest_message(session=session, patient_id=patient_id)
-        if before is not None and self._still_asking(before, after, now):
-            asked = Asked(before.yes_worries or asked.yes_worries, before.no_worries or asked.no_worries)
-            question = shorten(f"{before.question} {question}", QUESTION_SHOWN)
-        chat_id, message_id = source
-        await screening.ask(
-            session=session,
-            question=ScreeningQuestion(
-                patient_id=patient_id,
-                asked_at=now,
-                yes_worries=asked.yes_worries,
-                no_worries=asked.no_worries,
-                question=question,
-                after_message_id=after,
-                chat_id=chat_id,
-                message_id=message_id,
-            ),
+        first: PatientMessage | None = None,
+        note: bool = False,
+        replying_to: tuple[int, int] | None = None,
+    ) -> str | None:
+        """The question (as the card shows it) that the patient's words answer the worrying way, or None; then it is
+        answered, and nothing more is read as its answer. Called for a message to the care team before it is stored
+        (`note`: a check-in's note), or for an edit of one (`first`, its first version, counted where it came).
+        `replying_to`: the (chat, message) of the diary's message the words are a Telegram reply to."""
+        question = await screening.asked(session=session, patient_id=patient_id)
+        if question is None or question.answered_at is not None:
+            return None
+        quoted = (
+            replying_to is not None
+            and now - question.asked_at <= QUOTED_WINDOW
+            and await screening.brought(
+                session=session, question=question, chat_id=replying_to[0], message_id=replying_to[1]
+            )
         )
+        if not quoted and not await self._in_window(session, question, now, first):
+            return None
+        asked = Asked(yes_worries=question.yes_worries, no_worries=question.no_worries)
+        if self.language.screening_answer(text, asked, explicit=note and not quoted) is not None:
+            await screening.answered(session=session, question=question, now=now)
+            return question.question
+        if first is None and not note and self.language.screening_reassures(text, asked):
+            await screening.close(session=session, question=question, at=now + REASSURED_FOR)
+        return None
 
     @staticmethod
-    def _still_asking(question: ScreeningQuestion, newest: int, now: datetime) -> bool:
-        """Whether a question still waits for the patient's first word (`newest`: their newest message): a question
-        that follows it then is part of it."""
-        unanswered = question.answered_at is None and now - question.asked_at <= ANSWER_WINDOW
-        return unanswered and newest == question.after_message_id
-
-    async def answer(
-        self, session: AsyncSession, *, patient_id: int, text: str, now: datetime, first: PatientMessage | None = None
-    ) -> str | None:
-        """The question (staff's words) that the patient's words answer the worrying way, or None; then it is
-        answered, and nothing more is read as its answer. Called for a message to the care team before it is
-        stored, or for an edit of one (`first`, its first version, counted where it came)."""
-        question = await screening.asked(session=session, patient_id=patient_id)
-        if question is None or question.answered_at is not None or now - question.asked_at > ANSWER_WINDOW:
-            return None
+    async def _in_window(
+        session: AsyncSession, question: ScreeningQuestion, now: datetime, first: PatientMessage | None
+    ) -> bool:
+        """Whether words written now (or an edit of `first`) come where the question's answer may: within its day,
+        before it closed, among the first ANSWERS messages after it."""
         after = question.after_message_id
+        if now - question.asked_at > ANSWER_WINDOW:
+            return False
         if first is not None and (first.id is None or first.id <= after or first.filed_as != "message"):
-            return None  # an edit of a message from before the question, or of a note or a typed answer
+            return False  # an edit of a message from before the question, or of a note or a typed answer
+        # An edit puts right what was written while the question was open ("no" made "yes"): counted where it came.
+        written = now if first is None else first.received_at
+        if question.closes_at is not None and written >= question.closes_at:
+            return False
         before = await screening.messages_between(
-            session=session, patient_id=patient_id, after=after, before=first.id if first is not None else None
+            session=session, patient_id=question.patient_id, after=after, before=first.id if first is not None else None
         )
-        if before >= ANSWERS:
-            return None
-        worrying = Asked(yes_worries=question.yes_worries, no_worries=question.no_worries)
-        if self.language.screening_answer(text, worrying) is None:
-            return None
-        await screening.answered(session=session, patient_id=patient_id, now=now)
-        return question.question
+        return before < ANSWERS

@@ -127,7 +127,8 @@ def origin_of(message: Message, bot_id: int) -> Origin:
         return Origin(forwarded=forwarded)
     author = _of_user(replied.from_user, patient, bot_id) if replied.from_user is not None else Author.CHAT
     words = quote or typed(replied) or words_of(replied)
-    return Origin(forwarded=forwarded, reply_to=author, quote=words, what=None if words else kind_of(replied))
+    what = None if words else kind_of(replied)
+    return Origin(forwarded=forwarded, reply_to=author, quote=words, what=what, replied_id=replied.message_id)
 
 
 def _author(origin: MessageOrigin, patient: User | None, bot_id: int) -> Author:

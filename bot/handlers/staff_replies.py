@@ -172,9 +172,7 @@ async def edited(update: Update, context: DiaryContext) -> bool:
     was no reply to a patient."""
     message = update.edited_message
     assert message is not None
-    patient = await context.services.replies.edited_reply(
-        chat_id=message.chat_id, message_id=message.message_id, text=message.text or "", now=context.now
-    )
+    patient = await context.services.replies.edited_reply(chat_id=message.chat_id, message_id=message.message_id)
     if patient is None:
         return False
     await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=patient.code))
