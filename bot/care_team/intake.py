@@ -283,8 +283,9 @@ class Intake:
             if waiting is None and not late and origin.forwarded is None:
                 waiting = await self._note_continued(session, patient.id, message_id, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
-            if not crisis and filed_as is not FiledAs.ANSWER and origin.forwarded is None:
+            if filed_as is not FiledAs.ANSWER and origin.forwarded is None:
                 # The answer to a safety-screening question staff asked; a note only when it says what it answers.
+                # Heard alone as well ("no, not safe tonight"), its card still names the question it answers.
                 answering = await self._answering(session, patient, text, now, origin, note=filed_as is FiledAs.NOTE)
                 if answering is not None:
                     crisis, heard = True, answering
