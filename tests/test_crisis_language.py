@@ -3375,8 +3375,11 @@ def test_everyday_sign_offs_and_literal_endings_stay_quiet(language: CrisisLangu
         # Answers that say it alone are heard; answers that need their question are not.
         ("yes. and yes I have a plan", True),
         ("nope. not safe. not tonight", True),
-        ("sí, tengo un plan", True),
-        ("no, no estoy a salvo", True),
+        ("sí, tengo un plan y mis pastillas", True),
+        ("no estoy a salvo de mí misma", True),
+        # Alone, a plan or not being safe is left to the screening sections, which read it after a staff question.
+        ("sí, tengo un plan", False),
+        ("no, no estoy a salvo", False),
         ("yes. again last night. worse", False),
         ("yes I have a plan for the trip, wheelchair at the airport", False),
         ("sí, tengo un plan para la boda", False),
@@ -3406,6 +3409,76 @@ def test_the_twelfth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     that end in one's own death, switching oneself off in metaphor, irony and deadpan, a game's words turned on one's
     life, answers that say it alone, sleep and night, regional slang; beside the ordinary words they resemble, and the
     past attempt told for a form, the physio that "killed me" and a break away, which alerted."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # The twelfth round's kinds need the death, the end of the message or "for good" said, not the press or a game.
+        ("If they cut my PIP again I'll go to the papers, you'll read about me on the news", False),
+        ("My body will make me listen eventually, I overdid it at the shops", False),
+        ("The dog goes mad with joy every evening when he finds me", False),
+        ("Next time you see me I'll be in a coffin costume for the kids' Halloween party", False),
+        ("The consultant said it's not a death sentence, she showed me the exercises, I'll do the rest myself", False),
+        ("Sick of the damp and the moaning neighbours, I'm gonna go away for good, moving to Alicante in May", False),
+        ("we'll see who's faking when they find me", True),
+        ("next time you see me I'll be in a box, remember you sent me home with paracetamol", True),
+        ("La próxima vez que me vean en el cementerio será para llevarle flores a mi papá", False),
+        ("¿Qué hago cuando me encuentre fría la mano y morada?", False),
+        ("Cuando me encuentren la medicación adecuada se acaba el problema", False),
+        ("Van a leer sobre mí en el diario, salgo en la sección de salud el domingo", False),
+        ("cuando me encuentren se les acaba el problema", True),
+        ("I just want to power down and never boot up Windows again, getting a Mac", False),
+        ("Booked a one way ticket. Not coming back, Dublin's too expensive lol", False),
+        ("Tubing on the river in Cavan tomorrow, just going to let the current carry me down to the pub", False),
+        ("Al banco: que no me vuelvan a cargar nunca más. Ya reclamé.", False),
+        ("En la playa me tumbo en la colchoneta y dejo que las olas me lleven", False),
+        ("Pasaje de ida nomás, no vuelvo en avión, vuelvo en bus con mi vieja", False),
+        ("The answer is death by paperwork lol, three forms for one wheelchair", False),
+        ("Great day to die on that hill, I'm not paying the parking fine at the hospital", False),
+        ("I have so much to live for, I've decided not to let CRPS win", False),
+        ("Ojalá sea el último, de verdad, ya llevo 4 infiltraciones", False),
+        ("Sobreviví la otra vez a la prueba de esfuerzo; esta vez no voy a fallar", False),
+        ("El tratamiento del gato es la muerte, dijo el veterinario, qué pena", False),
+        ("Please delete me, I can't do the walk this year", False),
+        ("Down to my last life and I'm done playing, bedtime", False),
+        ("Game over for real. Goodbye Stardew, hello physio, the wrist can't take it", False),
+        ("Me salgo del juego, no me esperen, la mano no da más", False),
+        ("He escrito mi escena final, la estreno el viernes en el taller", False),
+        ("I can't promise I'll still be here tomorrow, the landlord wants us out", False),
+        ("No te puedo prometer que mañana siga aquí, me cambian de casa", False),
+        ("A nap forever sounds lovely right now, three hours of sleep last night", False),
+        ("Woke up disappointed, I really hoped it was over, the rain I mean", False),
+        ("Night shift over, heading to the railway bridge now, the car's parked there", False),
+        ("Necesito una siesta eterna, estoy reventada de la mudanza", False),
+        ("Ojalá no vuelva a despertar a la niña con la tos", False),
+        ("The washing machine's carked it for good", False),
+        ("That's me finished, written the letters to the ombudsman and the paper", False),
+        ("Picked up my tablets; today's as good a day as any to book the dentist", False),
+        ("Harta de todo, guardé todas las pastillas viejas en una caja", False),
+        ("Mamá, ya no vas a tener que bancarme, conseguí laburo", False),
+        # The exceptions end where the recovery, the physio or the trip ends: a crisis told after them is heard.
+        ("Took an overdose at 19, got help, fine since. This time I'll make sure it works", True),
+        ("Tried to end my life at 22, got help, never again. Until now.", True),
+        ("Hace años intenté matarme y salí adelante, pero esta vez lo voy a conseguir", True),
+        ("Después de esta sesión me mato, ya lo tengo decidido", True),
+        ("Mi rutina de hoy: me mato esta noche", True),
+        ("Termino el papeleo y me mato, así nadie tiene que hacerlo por mí", True),
+        ("Voy a quitarme de en medio esta semana, ya tengo las pastillas", True),
+        ("Quiero quitarme de en medio un tiempo... para siempre, la verdad", True),
+        ("had an overdose at 16, got help, been fine since", False),
+        ("la fisio de hoy me mató, no puedo ni levantar el brazo", False),
+        ("me quito de en medio unos días, me voy a la playa con mi hermana", False),
+    ],
+)
+def test_the_twelfth_rounds_patterns_keep_to_their_kinds_and_its_exceptions_hide_nothing_after_them(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The twelfth round's patterns read a death, the message's end or "for good" into everyday talk they resembled
+    (the papers, a game, a trip, a tired parent's endless sleep), and its exceptions blanked a crisis told after the
+    recovery, the physio or the trip. Each now needs what makes it a crisis, and an exception holds only to the end of
+    the message."""
     assert language.matches(text) is crisis
 
 
