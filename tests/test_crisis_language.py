@@ -3633,3 +3633,105 @@ def test_the_eleventh_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     ordinary words they resemble (prayer, a child's hyperbole, a letter postponing, a van paid off, appeals, a medicine
     stopped for a side effect) and the set's false alarms in other words (a gun handed away, the week's pill box)."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # The grammar of intent, about a way of life or someone else: ordinary.
+        ("tempted to put an end to this life of endless forms, might hire someone", False),
+        ("gonna not wake up the baby with my crutches hopefully", False),
+        ("I'll off myself to bed now, night all", False),
+        ("I'm ready to put an end to this life", True),
+        # "me too" reads "me to" once letters are squeezed: "take me to bed" is no wish.
+        ("letting the pain take me to bed early tonight", False),
+        ("let the infection take the leg and me too", True),
+        # Faith: taken now, not at church on Sunday or wherever this leads.
+        ("God is good; I'll let Him take me wherever this leads", False),
+        ("Lord, I'm ready, let Him take me tonight", True),
+        # A parent: cuts with no cause told, not burns from a hot water bottle or marks from a splint.
+        ("noticed burns on my daughter's thigh from the hot water bottle, she can't feel the heat", False),
+        ("found cut marks on my son's wrist from the broken window at school", False),
+        ("my daughter is 12 and she told me she wants to hurt herself less when she falls, so we got knee pads", False),
+        ("my husband has been amazing but he said he's going to kill himself if Spurs lose again", False),
+        # A teenager: an age or a season not reached, not a party; a break from the phone, not a goodbye.
+        ("I don't think I'll make it to the party and I don't care tbh, the pain is bad", False),
+        ("posted a goodbye story on insta before deleting everything for my digital detox", False),
+        ("don't think I'll see another Christmas and I don't want to", True),
+        # A letter: a course, a procedure, a trip, a reason to miss an appointment.
+        ("I have decided that I will not continue. Please cancel the remaining sessions.", False),
+        ("I have stopped my insulin on the surgeon's advice and am going to stop eating now until the op", False),
+        ("I have saved up my tablets for the holiday and I intend to take them on the plane", False),
+        ("I shall not be attending on Monday or any other day as I am moving to Scotland", False),
+        ("I should like it to end now, this dreadful heatwave", False),
+        ("I have decided I shall not carry on", True),
+        ("I should like it to end now.", True),
+        # A stoic: finished, done or gone and nothing after, no rope for the washing line.
+        ("gave the missus the passwords for the online shopping so I'm off", False),
+        ("got the rope for the washing line, don't bother coming round", False),
+        ("I won't be around next week so be it, the appointment will have to move", False),
+        ("gave the wife all the passwords. that's me finished", True),
+        # A deadline: a strong ending, not a move to the NHS or "I'm done".
+        ("the insurer refused again, I'm out for good, moving to the NHS", False),
+        ("the review turned me down so I'm done", False),
+        ("if the tribunal says no I'm ending it", True),
+        # Neglect: a taper or a fast, bread given up, the end of the side effects.
+        ("skipping my insulin on purpose this morning because I'm fasting for bloods", False),
+        ("I've stopped eating bread, please don't try to convince me", False),
+        ("stopped my heart tablets hoping for the end of the side effects", False),
+        ("stopped my insulin on purpose. don't tell anyone", True),
+        # A prison and its key: tonight, and nothing after.
+        ("my body is a trap and I found the escape today: hydrotherapy!", False),
+        ("my body is a prison and ive found the key. tonight", True),
+        # Spanish: a way of living, dying old one day, a waiting room, a cause, a break, a lawyer, "nada de".
+        ("voy a dejar de vivir asustada de cada brote", False),
+        ("tengo pensado morir viejita y rodeada de nietos", False),
+        ("Diosito, ya me quiero ir de una vez de esta sala de espera", False),
+        ("me confesé por lo que pienso hacer: perdonar a mi hermana", False),
+        ("le vi marcas de cortes en la muñeca por la correa de la férula", False),
+        ("subí una despedida a mi historia y voy a borrar todo el instagram por salud mental", False),
+        ("dudo que pase el examen y tampoco me importa ya", False),
+        ("mi decisión es no seguir, prefiero la medicina privada", False),
+        ("le pasé a mi hijo el pin de la tarjeta, ya me voy", False),
+        ("compré una cuerda para el tendedero, no manden a nadie, yo lo cuelgo", False),
+        ("si el tribunal dice que no, se acabó para mí, me busco otro abogado", False),
+        ("no pienso vivir sin el café de la mañana", False),
+        ("que el dolor me lleve a la cama temprano, estoy agotada", False),
+        ("ya no como nada de gluten, no me intenten convencer", False),
+        ("mi cabeza es una trampa y encontré la salida hoy gracias a la psicóloga", False),
+        ("mi hijo dice que se va a hacer daño si salta del trampolín, así que ya no salta", False),
+        ("he decidido no continuar. Atentamente, Carmen", True),
+        ("así no sigo, tengo un plan", True),
+        ("no creo llegar a los 16 y tampoco quiero", True),
+    ],
+)
+def test_the_eleventh_rounds_kinds_ask_for_more_than_their_everyday_words(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The eleventh round's kinds, each asking for what only a crisis says: a death word, the end of the message, an age
+    or a season, "for good"; a reason read a few words on (a procedure, a trip, a taper, a lawyer, a break from the
+    phone) keeps everyday words ordinary. A pattern that cannot tell the meaning from the words misses rather than
+    alarms."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my nan says 'Lord take me now' every time, it's her way, but this week she means it and she's stopped eating",
+        "grandma always says Lord let me die every time the nurse comes, but now she's saving her tablets",
+        "gave my rifle to my mate, but I've got another one in the loft and I keep thinking about it",
+        "my gun is with my brother, I'm going round to get it tonight",
+        "the pills are counted out in the weekly box and I'm taking the whole week's tonight",
+        "tablets counted out for the day. all of them. goodbye",
+        "mi abuela dice que Dios me recoja cada vez que la visito, y ya no come nada desde el lunes, lo dice en serio",
+        "la escopeta está en casa de mi hermano y mañana voy por ella para terminar",
+        "entregué la pistola en la comisaría pero compré otra ayer",
+        "borré mi cuenta para siempre, ya no voy a estar aquí",
+    ],
+)
+def test_an_exception_does_not_hide_a_crisis_told_after_it(language: CrisisLanguage, text: str) -> None:
+    """A relative's habitual phrase, a gun handed away, the week's pill box and an account deleted for good are
+    ordinary; what follows them within a few sentences (meant this time, fetched back, all of them tonight, oneself
+    gone) is not."""
+    assert language.matches(text)
