@@ -530,6 +530,59 @@ async def test_a_note_longer_than_one_message_is_the_checkins_note_whole(diary: 
 
 
 @SQLITE_ONLY
+async def test_the_rest_of_a_long_note_heard_as_crisis_reaches_staff(diary: Diary) -> None:
+    """A note that begins "I want to die." and goes on for 4,000 characters, which Telegram's app sends in two parts:
+    the first was heard, and carded; the second was taken for the rest of the note, and never reached staff (the
+    card shows the first 600 characters, the note is read at the digest). After a part heard as crisis language,
+    the rest is a message of its own."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 4, 4, 4])
+    await up_to_the_note(ben, "4")
+    note = "I want to die. " + "The hand is burning and the fingers are stiff today. " * 80 + "Please ring Paul."
+    first, second = split(note, TEXT_LIMIT)
+    assert "ring Paul" in second and units(first) > 4000
+    handled = len(await diary.inbox_processed())
+    ben.say(first)
+    ben.say(second)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert [(m.filed_as, m.crisis) for m in await stored_messages(diary)] == [("note", True), ("message", False)]
+    assert any("Please ring Paul." in (m.text or "") for m in staff_chat(diary)), "the rest reaches staff"
+    assert any((m.caption or "").startswith("🔴 URGENT") for m in cards(diary))
+
+
+@SQLITE_ONLY
+async def test_a_message_typed_seconds_after_a_long_note_is_a_message(diary: Diary) -> None:
+    """A note of 2,400 characters, sent as one message, and three seconds later "Separate question: ...": the
+    question was taken for the rest of the note, and never reached staff. Telegram's app sends the parts of a
+    text it split within a second of each other, and splits only a text longer than a message may be: a message
+    after a shorter note, or seconds after a long one, is a message."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 4, 4, 4])
+    await up_to_the_note(ben, "4")
+    note = "The hand is burning and the fingers are stiff today. " * 45
+    assert 2048 < units(note) < 4096
+    ben.say(note)
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    question = "Separate question: can someone call me about the infusion tomorrow?"
+    reply = await ben.send(question)  # the same second: the note is too short to have been split
+    assert reply is not None and (reply.text or "").startswith(NO_ADVICE)
+    await diary.wait_until(lambda: any(question in (m.text or "") for m in staff_chat(diary)))
+
+    await up_to_the_note(ben, "4")
+    first, second = split("Hand burning since the night and the fingers are stiff. " * 85, TEXT_LIMIT)
+    assert units(first) > 4000
+    ben.say(first)
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    diary.clock.advance(seconds=3)
+    reply = await ben.send(second)  # its date three seconds on: not a part of the one before
+    assert reply is not None and (reply.text or "").startswith(NO_ADVICE)
+    assert {a.item: a.value for a in await diary.answers()}["note"] == first
+
+
+@SQLITE_ONLY
 async def test_typing_during_a_checkin_answers_it_or_becomes_its_note(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -627,6 +680,47 @@ async def test_an_album_sent_at_the_note_question_is_the_note_with_every_caption
     ben.send_photo("and my foot")
     assert ((await reply).text or "").startswith("Thank you, your care team will see")
     assert {a.item: a.value for a in await diary.answers()}["note"] == answers["note"]
+
+
+@SQLITE_ONLY
+async def test_an_albums_first_caption_put_right_changes_the_note(diary: Diary) -> None:
+    """Two photos sent at once at the note question; the first's words put right ("mornign"). The note kept the
+    typo: it was the last photo's, and the first's edit reached staff as an edit only. Any photo's words are put
+    right in the note."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    handled = len(await diary.inbox_processed())
+    sent = []
+    for caption in ["the left hand this mornign", "the right one"]:
+        photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "24680"}
+        sent.append(diary.standin.user_media(ben.json, "photo", photo, caption=caption))
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    await ben.edit_caption(sent[0], "the left hand this morning")
+    await ben.wait_for(lambda: ben.last.text == "Your note is updated.")
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["note"] == "the left hand this morning\nthe right one"
+
+
+@SQLITE_ONLY
+async def test_an_album_sent_just_after_a_typed_note_is_no_part_of_it(diary: Diary) -> None:
+    """Ben types his note, and a second later sends two photos for his care team: they reach staff, and their words
+    are not added to the note (only the rest of an album that answered the note question is)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    handled = len(await diary.inbox_processed())
+    ben.say("hand burning")  # the photos follow it at once, numbered right after it
+    for caption in ["the left hand", "the right one"]:
+        photo = diary.standin.new_file("photo", 180_000) | {"media_group_id": "13579"}
+        diary.standin.user_media(ben.json, "photo", photo, caption=caption)
+    await diary.inbox_processed(at_least=handled + 3)
+    await all_sent(diary)
+    assert {a.item: a.value for a in await diary.answers()}["note"] == "hand burning"
+    assert sum(m.copied_from is not None for m in staff_chat(diary)) == 2
 
 
 @SQLITE_ONLY

@@ -309,3 +309,23 @@ async def test_a_follow_up_typed_after_a_command_is_a_crisis_card_not_a_request_
     await ben.send("/callme")
     card = await crisis(diary, ben, "die")
     assert "honestly i just want to\ndie" in (card.caption or ""), "a /callme between is no blank line"
+
+
+@SQLITE_ONLY
+async def test_a_commands_words_are_read_without_the_command(diary: Diary) -> None:
+    """ "/callme its too late" five minutes after "I want to overdose": "its too late" follows it up only as the whole
+    of what is said, and read with the command word in front it was a request to be called, no crisis. The command's
+    words are read as typed words are; the card shows them after the command, as sent. So is "/callme myself" after
+    "honestly i want to kill": it ends the sentence."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "I want to overdose")
+    diary.clock.advance(minutes=5)
+    card = await crisis(diary, ben, "/callme its too late")
+    assert "I want to overdose\n/callme its too late" in (card.caption or "")
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 2, "no request to be called besides"
+
+    diary.clock.advance(minutes=45)
+    await ordinary(ben, "honestly i want to kill")
+    card = await crisis(diary, ben, "/callme myself")
+    assert "honestly i want to kill\n/callme myself" in (card.caption or "")

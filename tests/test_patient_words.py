@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.alerts import escalation
@@ -457,6 +459,48 @@ async def test_a_callme_put_right_in_an_edit_is_an_edit_not_a_second_request(dia
     await diary.wait_until(
         lambda: "2 time(s)" in (diary.standin.messages[STAFF_CHAT][cards(diary)[0].message_id].caption or "")
     )
+
+
+@SQLITE_ONLY
+async def test_a_callme_edit_that_changes_no_words_is_not_passed_on(diary: Diary) -> None:
+    """Telegram sends an edit when a link's preview is made: the /callme's words were passed on with the request, and
+    staff got them again as an edit, the patient told of a change they never made."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = await ben.send("/callme about my infusion https://example.org/x")
+    assert reply is not None
+    await diary.wait_until(lambda: bool(cards(diary)))
+    await all_sent(diary)
+    asked = next(m for m in diary.standin.chat(ben.id) if (m.text or "").startswith("/callme"))
+    before = len(diary.standin.chat(ben.id))
+    handled = len(await diary.inbox_processed())
+    diary.standin.edit_user_message(asked, text=asked.text)
+    await diary.inbox_processed(at_least=handled + 1)
+    await all_sent(diary)
+    assert not any("edited a message" in (m.text or "") for m in staff_chat(diary))
+    assert len(diary.standin.chat(ben.id)) == before
+
+
+@SQLITE_ONLY
+async def test_a_command_without_words_reads_no_messages(diary: Diary) -> None:
+    """A command alone ("/history", "/help") has no words to read with the messages around it: it costs no look at
+    them (two queries for every command, on the hot path of a patient's day)."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("my hand hurts")
+    statements: list[str] = []
+
+    def counted(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", counted)
+    try:
+        for command in ("/history", "/help"):
+            await ben.send(command)
+    finally:
+        event.remove(Engine, "before_cursor_execute", counted)
+    assert statements, "the statements are counted"
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM patientmessage" in s]
 
 
 @SQLITE_ONLY

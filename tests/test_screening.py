@@ -421,6 +421,18 @@ async def test_a_yes_to_thoughts_of_ending_life_is_a_crisis_card_naming_the_ques
     assert f"{answer_to(SAFE)}\nno" in (card.caption or "")
 
 
+@SQLITE_ONLY
+async def test_a_yes_after_callme_is_heard_as_the_answer(diary: Diary) -> None:
+    """ "/callme yes, every night" after the question: the words after the command are the patient's answer, read as
+    typed words are. They were a request to be called, and the question waited on for a "yes" that had come."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await asks(diary, sam, ben, forwarded, f"Thank you for telling me. {QUESTION} Please be honest.")
+    card = await crisis(diary, ben, "/callme yes, every night")
+    assert f"{answer_to(QUESTION)}\n/callme yes, every night" in (card.caption or "")
+    assert [(a.rule, a.status) for a in await alerts(diary)] == [("crisis_text", "open")]
+    await ordinary(diary, ben, "yes")  # answered once
+
+
 async def test_a_no_is_ordinary_and_a_yes_after_it_is_heard(diary: Diary) -> None:
     """Within the few messages that answer it, a reassurance stays ordinary and a worrying answer is still heard."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)

@@ -169,6 +169,19 @@ def as_sent(words: str, origin: Origin) -> str:
     return f"{quoted(brought)}\n{words}" if words else quoted(brought)
 
 
+_COMMAND = re.compile(r"/\S*\s*")
+
+
+def command_apart(text: str) -> tuple[str, str]:
+    """A command and the words after it ("/callme " and "its too late"), or "" and `text` when it begins with no
+    command. The words are read for crisis language as any typed words are, with the messages before and after
+    them and the crisis they may follow up: with the command word in front, "/callme its too late" is no longer
+    the whole of a message "its too late" is, and "/callme myself" does not end "i want to kill". Words quoted
+    from another chat stand in front of a command (as_sent): the whole is then read as it is."""
+    command = _COMMAND.match(text)
+    return ("", text) if command is None else (command.group(0), text[command.end() :])
+
+
 def quoted(words: str) -> str:
     """Words shown as quoted, each line begun with ">" (as mail and many chats show a quote in plain text)."""
     return "\n".join(f"> {line}" for line in words.splitlines() or [""])
@@ -187,9 +200,14 @@ SENTENCE_MESSAGES = 5
 # ("already took them", "tonight": the crisis patterns' follow_up section).
 FOLLOW_UP = timedelta(minutes=30)
 FOLLOWED_SHOWN = 200  # characters of the message followed up, shown above the follow-up
-# The parts of a text Telegram's app split, and the photos of an album, come this close together (its dates are
-# whole seconds).
-SPLIT_APART = timedelta(seconds=10)
+# The parts of a text Telegram's app split come with the same date or a second apart (its dates are whole seconds),
+# and only after a part about as long as a message may be (the app cuts at a line or a space near the limit): a
+# message typed a few seconds after a long note is a message of its own.
+SPLIT_APART = timedelta(seconds=2)
+SPLIT_PART = TEXT_LIMIT * 7 // 8
+# The photos of an album come this close together, at most this many (each is uploaded before the next is sent).
+ALBUM_APART = timedelta(seconds=10)
+ALBUM_ITEMS = 10
 # Telegram tries a webhook update again for hours, not days: an edit older than this is of another message.
 LATE_DELIVERY = timedelta(days=1)
 
@@ -251,11 +269,14 @@ class Intake:
         text = kept(as_sent(text, origin))
         crisis = origin.read and self.crisis_language.matches(text)
         heard = Heard(text)
+        command, words = command_apart(text)
         async with self.database.session() as session:
-            if not crisis and origin.forwarded is None:
+            if not crisis and words and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
-                together = await self._in_context(session, patient.id, message_id, text, now, typed_at=now)
+                together = await self._in_context(
+                    session, patient.id, message_id, words, now, typed_at=now, command=command
+                )
                 if together is not None:
                     crisis, heard = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
@@ -283,10 +304,12 @@ class Intake:
             if waiting is None and not late and origin.forwarded is None:
                 waiting = await self._note_continued(session, patient.id, message_id, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
-            if filed_as is not FiledAs.ANSWER and origin.forwarded is None:
-                # The answer to a safety-screening question staff asked; a note only when it says what it answers.
-                # Heard alone as well ("no, not safe tonight"), its card still names the question it answers.
-                answering = await self._answering(session, patient, text, now, origin, note=filed_as is FiledAs.NOTE)
+            # The answer to a safety-screening question staff asked; a note only when it says what it answers. Heard
+            # alone as well ("no, not safe tonight"), its card still names the question it answers. A command's words
+            # are for the care team even where a check-in waits (gate.py reads them so first), never a note.
+            if (filed_as is not FiledAs.ANSWER or command) and words and origin.forwarded is None:
+                note = filed_as is FiledAs.NOTE and not command
+                answering = await self._answering(session, patient, words, now, origin, note=note, command=command)
                 if answering is not None:
                     crisis, heard = True, answering
             stored = await patient_messages.add(
@@ -438,7 +461,8 @@ class Intake:
         may be as several, a moment apart: the first, typed at the note question, answered it and finished the
         check-in, and the rest are that note too, not messages of their own (staff would get half a sentence, and
         the note, on the card and in the diary, would stop in the middle). Only right after a part nearly as long as
-        a message may be (the app cuts where it can, at a line or a word): a message typed after a note is a message."""
+        a message may be (the app cuts where it can, at a line or a word), and never after one heard as crisis
+        language: a message typed after a note is a message."""
         recent = await patient_messages.typed_between(
             session=session, patient_id=patient_id, since=now - SPLIT_APART, until=now, limit=SENTENCE_MESSAGES
         )
@@ -446,7 +470,9 @@ class Intake:
         part = max(before, key=lambda m: m.telegram_message_id or 0, default=None)
         if part is None or part.telegram_message_id is None or part.filed_as != FiledAs.NOTE:
             return None
-        if units(part.text) < TEXT_LIMIT // 2:
+        # After a part heard as crisis language, the rest is a message of its own, that staff read now: a note is
+        # read at the card, the diary or the digest, and a card shows what it has room for.
+        if part.crisis or units(part.text) < SPLIT_PART:
             return None
         return await checkins.with_note_from(
             session=session, patient_id=patient_id, message_id=part.telegram_message_id, now=now
@@ -458,13 +484,33 @@ class Intake:
         """The check-in whose note this photo of an album goes on with, or None. Telegram delivers an album (photos,
         videos, files sent at once) as a message for each, numbered one after another: the first, sent at the note
         question, answered it and finished the check-in, and the words under the others are that note too. Only
-        right after the album's photo before it: one sent on its own after a note is a message."""
+        right after the album's photo before it (not one heard as crisis language: the rest reaches staff as it is):
+        one sent on its own after a note is a message."""
         before = await patient_messages.original(
             session=session, patient_id=patient_id, telegram_message_id=message_id - 1
         )
-        if before is None or before.kind not in CAPTIONED or now - before.received_at > SPLIT_APART:
+        if before is None or before.kind not in CAPTIONED or before.crisis or now - before.received_at > ALBUM_APART:
             return None
         return await checkins.with_note_from(session=session, patient_id=patient_id, message_id=message_id - 1, now=now)
+
+    async def _album_noted(
+        self, session: AsyncSession, patient_id: int, message_id: int, caption: str, now: datetime
+    ) -> CheckIn | None:
+        """The check-in whose note this photo's caption (`caption`, as it read before an edit) is a part of, when the
+        photo is an earlier one of an album that answered the note question (_album_note_continued): the note is the
+        last photo's, a few messages on, and the check-in was finished by the album's first, just before."""
+        first = await patient_messages.original(session=session, patient_id=patient_id, telegram_message_id=message_id)
+        if first is None or first.kind not in CAPTIONED or first.forwarded:
+            return None
+        checkin = await checkins.open_since(session=session, patient_id=patient_id, at=first.received_at, now=now)
+        if checkin is None or checkin.id is None or checkin.note_message_id is None or checkin.completed_at is None:
+            return None
+        if not 0 < checkin.note_message_id - message_id < ALBUM_ITEMS:
+            return None
+        if not first.received_at - ALBUM_APART <= checkin.completed_at <= first.received_at:
+            return None
+        note = (await checkins.answers(session=session, checkin_id=checkin.id)).get("note", "")
+        return checkin if _with_part(note, caption, caption) is not None else None
 
     def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
         """Whether the patient was told about an earlier item of this album (within a while: one process's
@@ -493,6 +539,7 @@ class Intake:
         text = kept(as_sent(text, origin))
         crisis = origin.read and self.crisis_language.matches(text)
         heard = Heard(text)
+        command, words = command_apart(text)
         async with self.database.session() as session:
             stored_before = await patient_messages.from_update(session=session, update_id=update_id)
             if stored_before is not None:
@@ -500,23 +547,29 @@ class Intake:
             before = await patient_messages.latest_version(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
             )
-            if before == text and media is None:
+            unchanged = before == text or (
+                bool(command) and before == words.strip() and await self._asked(session, patient, message_id)
+            )
+            if unchanged and media is None:
                 # Telegram may send an edit for a change no one can see (a link's preview made later): the
-                # words were heard and passed on when they came; a second time would only repeat them.
+                # words were heard and passed on when they came; a second time would only repeat them. A /callme
+                # was kept as the words after it.
                 return ALREADY
             first = None
             if media is None:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-            if not crisis and origin.forwarded is None:
-                together = await self._edit_in_context(session, patient.id, message_id, text, now, first)
+            if not crisis and words and origin.forwarded is None:
+                together = await self._edit_in_context(session, patient.id, message_id, words, now, first, command)
                 if together is not None:
                     crisis, heard = True, together
             noted = await checkins.with_note_from(
                 session=session, patient_id=patient.id, message_id=message_id, now=now
             )
             last_part = noted is not None
+            if noted is None and media is not None and before:
+                noted = await self._album_noted(session, patient.id, message_id, before, now)
             if noted is None and first is not None and first.filed_as == FiledAs.NOTE and before:
                 # An earlier message of a note typed in several ("I took 2 tablets", "and slept badly"): the note is
                 # the patient's record, and it must say what they now wrote, as for its last message.
@@ -532,8 +585,9 @@ class Intake:
             corrected = None
             if noted is None and not crisis and first is not None:
                 corrected = await self._corrected_answer(session, first, text, now)
-            if noted is None and corrected is None and not crisis and first is not None and origin.forwarded is None:
-                answering = await self._answering(session, patient, text, now, origin, first=first)
+            unfiled = noted is None and corrected is None and first is not None
+            if unfiled and not crisis and words and origin.forwarded is None:
+                answering = await self._answering(session, patient, words, now, origin, first=first, command=command)
                 if answering is not None:
                     crisis, heard = True, answering
             stored = await patient_messages.add(
@@ -603,6 +657,7 @@ class Intake:
         text: str,
         now: datetime,
         first: PatientMessage | None,
+        command: str = "",
     ) -> Heard | None:
         """An edit's words read with what is around them (_in_context). "I just want to" and "dine", put right to
         "die": read with the messages typed just before, as the message itself was when it came; "I want to kiss" put
@@ -610,28 +665,45 @@ class Intake:
         the edit is made: an old message, or a photo's caption, edited into "already took them" just after "I want
         to overdose". `first`: the message's first version, when it is stored."""
         typed_at = first.received_at if first is not None and first.kind in patient_messages.TYPED_KINDS else None
-        return await self._in_context(session, patient_id, message_id, text, now, typed_at=typed_at, first=first)
+        return await self._in_context(
+            session, patient_id, message_id, text, now, typed_at=typed_at, first=first, command=command
+        )
 
     async def heard(
         self, *, patient: Patient, text: str, message_id: int, now: datetime, origin: Origin = TYPED, edit: bool = False
     ) -> bool:
         """Whether `text` (a message, or with `edit` an edit of one) is heard as crisis language as `text` and `edit`
-        hear it: alone, or with the messages typed around it, or as words that follow up a crisis. For the words of
-        a command (bot/handlers/gate.py): "/callme i already took them" just after "I want to overdose" is that, and
-        must reach staff as a crisis, not be taken for the command's words."""
+        hear it: alone, or its words after the command with the messages typed around them, as words that follow up
+        a crisis, or as the worrying answer to a safety-screening question. For the words of a command
+        (bot/handlers/gate.py): "/callme i already took them" just after "I want to overdose" is that, and must reach
+        staff as a crisis, not be taken for the command's words. Nothing is recorded: `text` or `edit` hears them
+        again, and takes the screening question for answered."""
         assert patient.id is not None
-        words = kept(as_sent(text, origin))
-        if self.crisis_language.matches(words):
+        whole = kept(as_sent(text, origin))
+        if self.crisis_language.matches(whole):
             return True
-        if not origin.read or origin.forwarded is not None:
-            return False
+        command, words = command_apart(whole)
+        if not words or not origin.read or origin.forwarded is not None:
+            return False  # a command alone ("/history") is no one's sentence: nothing to look up
         async with self.database.session() as session:
-            if not edit:
-                return await self._in_context(session, patient.id, message_id, words, now, typed_at=now) is not None
-            first = await patient_messages.original(
-                session=session, patient_id=patient.id, telegram_message_id=message_id
+            first = None
+            if edit:
+                first = await patient_messages.original(
+                    session=session, patient_id=patient.id, telegram_message_id=message_id
+                )
+                together = await self._edit_in_context(session, patient.id, message_id, words, now, first, command)
+            else:
+                together = await self._in_context(
+                    session, patient.id, message_id, words, now, typed_at=now, command=command
+                )
+            if together is not None:
+                return True
+            if edit and first is None:
+                return False
+            answering = await self._answering(
+                session, patient, words, now, origin, first=first, command=command, record=False
             )
-            return await self._edit_in_context(session, patient.id, message_id, words, now, first) is not None
+            return answering is not None
 
     async def _edited_again(
         self, session: AsyncSession, patient: Patient, stored: PatientMessage, message_id: int, now: datetime
@@ -680,20 +752,30 @@ class Intake:
         *,
         first: PatientMessage | None = None,
         note: bool = False,
+        command: str = "",
+        record: bool = True,
     ) -> Heard | None:
         """The words as the worrying answer to a safety-screening question staff asked ("yes. again last night" after
         "Are you having any thoughts of ending your life?"), shown under the question; or None. `first`: an edit's
-        first version; `note`: words filed as a check-in's note (bot/care_team/screening.py)."""
+        first version; `note`: words filed as a check-in's note; `command`: the command they followed, shown with
+        them; `record` False: only asked, the question not taken for answered (bot/care_team/screening.py)."""
         assert patient.id is not None
         replying_to = None
         if origin.reply_to is Author.BOT and origin.replied_id is not None and patient.chat_id is not None:
             replying_to = (patient.chat_id, origin.replied_id)
         question = await self.screening.answer(
-            session, patient_id=patient.id, text=text, now=now, first=first, note=note, replying_to=replying_to
+            session,
+            patient_id=patient.id,
+            text=text,
+            now=now,
+            first=first,
+            note=note,
+            replying_to=replying_to,
+            record=record,
         )
         if question is None:
             return None
-        return Heard(text, followed=self._staff_text("staff.screening_answer", question=question))
+        return Heard(command + text, followed=self._staff_text("staff.screening_answer", question=question))
 
     async def _in_context(
         self,
@@ -705,15 +787,16 @@ class Intake:
         *,
         typed_at: datetime | None,
         first: PatientMessage | None = None,
+        command: str = "",
     ) -> Heard | None:
         """What `text` reads as crisis language with the messages typed around it (_in_sentence), or as words that
         follow up one heard as crisis language (_following), or None. `typed_at`: when the message was typed (None:
-        a caption, read alone); `now`: when it came or was edited; `first`: an edit's first version."""
+        a caption, read alone); `now`: when it came or was edited; `first`: an edit's first version; `command`: the
+        command `text` was typed after (command_apart), not read, but shown in front of it."""
         near = _Near() if typed_at is None else await self._typed_near(session, patient_id, message_id, typed_at)
-        together = self._in_sentence(text, near)
-        if together is not None:
-            return Heard(together)
-        return await self._following(session, patient_id, text, now, near, first)
+        if self._in_sentence(text, near) is not None:
+            return Heard("\n".join([*near.before_words(), command + text, *near.after_words()]))
+        return await self._following(session, patient_id, text, now, near, first, command)
 
     async def _following(
         self,
@@ -723,6 +806,7 @@ class Intake:
         now: datetime,
         near: _Near,
         first: PatientMessage | None,
+        command: str = "",
     ) -> Heard | None:
         """`text` (with the messages typed next to it) under the last message heard as crisis language within
         FOLLOW_UP before `now` (typed, a caption, an edit, a questionnaire's crisis answer), when it follows that up
@@ -757,7 +841,11 @@ class Intake:
                 return None
         # The message followed up, cut to its end (where it led to these words), above them on the card.
         earlier = heard.text if len(heard.text) <= FOLLOWED_SHOWN else "…" + heard.text[-FOLLOWED_SHOWN:]
-        return Heard("\n".join([*before, text, *after]), followed=earlier, focus=focus)
+        # A command shown in front of `text` moves on what lies after where `text` begins.
+        begins = sum(len(words) + 1 for words in before)
+        start, end = focus
+        focus = (start + len(command) if start >= begins else start, end + len(command) if end > begins else end)
+        return Heard("\n".join([*before, command + text, *after]), followed=earlier, focus=focus)
 
     def _follow_up_in(self, text: str, before: list[str], after: list[str]) -> tuple[int, int] | None:
         """Where the words that follow up a crisis stand in `before`, `text` and `after` joined by line breaks: in
@@ -884,11 +972,13 @@ class Intake:
 
     async def asked_with(self, *, patient: Patient, message_id: int) -> bool:
         """Whether this message of the patient's was a request to be contacted (/callme) when it came."""
-        assert patient.id is not None
         async with self.database.session() as session:
-            first = await patient_messages.original(
-                session=session, patient_id=patient.id, telegram_message_id=message_id
-            )
+            return await self._asked(session, patient, message_id)
+
+    @staticmethod
+    async def _asked(session: AsyncSession, patient: Patient, message_id: int) -> bool:
+        assert patient.id is not None
+        first = await patient_messages.original(session=session, patient_id=patient.id, telegram_message_id=message_id)
         return first is not None and first.kind == "contact_request"
 
     async def contact_request(

@@ -119,11 +119,14 @@ class Screening:
         first: PatientMessage | None = None,
         note: bool = False,
         replying_to: tuple[int, int] | None = None,
+        record: bool = True,
     ) -> str | None:
         """The question (as the card shows it) that the patient's words answer the worrying way, or None; then it is
         answered, and nothing more is read as its answer. Called for a message to the care team before it is stored
         (`note`: a check-in's note), or for an edit of one (`first`, its first version, counted where it came).
-        `replying_to`: the (chat, message) of the diary's message the words are a Telegram reply to."""
+        `replying_to`: the (chat, message) of the diary's message the words are a Telegram reply to. `record` False:
+        only asked (a command's words, read before they are kept: bot/handlers/gate.py), nothing taken as answered
+        or closed."""
         question = await screening.asked(session=session, patient_id=patient_id)
         if question is None or question.answered_at is not None:
             return None
@@ -138,9 +141,10 @@ class Screening:
             return None
         asked = Asked(yes_worries=question.yes_worries, no_worries=question.no_worries)
         if self.language.screening_answer(text, asked, explicit=note and not quoted) is not None:
-            await screening.answered(session=session, question=question, now=now)
+            if record:
+                await screening.answered(session=session, question=question, now=now)
             return question.question
-        if first is None and not note and self.language.screening_reassures(text, asked):
+        if record and first is None and not note and self.language.screening_reassures(text, asked):
             await screening.close(session=session, question=question, at=now + REASSURED_FOR)
         return None
 
