@@ -244,7 +244,13 @@ async def lock(*, session: AsyncSession, checkin_id: int) -> None:
 
 
 async def move_to(
-    *, session: AsyncSession, checkin_id: int, patient_id: int, chat_id: int | None, step: str | None, now: datetime
+    *,
+    session: AsyncSession,
+    checkin_id: int,
+    patient_id: int,
+    step: str | None,
+    now: datetime,
+    chat_id: int | None = None,
 ) -> CheckIn | None:
     """Move the patient's open check-in to a step; None if it is closed, not theirs, or asked in another chat than
     `chat_id` (the one pressed in; None: any).

@@ -1048,7 +1048,6 @@ class Intake:
             session=session,
             checkin_id=waiting.id,
             patient_id=patient.id,
-            chat_id=None,  # the waiting check-in was found in the patient's chat
             step=self.questionnaire.after(waiting.step),
             now=now,
         )
@@ -1079,7 +1078,6 @@ class Intake:
                 session=session,
                 checkin_id=waiting.id,
                 patient_id=patient.id,
-                chat_id=None,  # the waiting check-in was found in the patient's chat
                 step=self.questionnaire.after("note"),
                 now=now,
             )
