@@ -1638,6 +1638,7 @@ async def test_a_staff_reply_postgresql_fails_to_end_a_deadlock_is_tried_again(d
     answer = "Your care team: Take one tablet tonight."
     async with diary.database.engine.connect() as other:
         holding = await other.begin()  # rolled back: it only holds its locks meanwhile
+        await other.execute(text("SET LOCAL deadlock_timeout = '60s'"))  # the reply is the one PostgreSQL fails
         await other.execute(text("SELECT name FROM staffmember WHERE telegram_user_id = 800 FOR UPDATE"))
         reply = asyncio.create_task(ben.wait_for(lambda: any(m.text == answer for m in ben.messages), 30))
         sam.say("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
