@@ -596,6 +596,45 @@ async def test_a_photo_replaced_or_a_caption_removed_in_an_edit_reaches_staff(di
     assert [m for m in staff_chat(diary) if m.copied_from is not None][-1].caption is None
 
 
+@SQLITE_ONLY
+async def test_an_edit_that_only_formats_the_words_under_a_photo_or_file_is_not_passed_on_again(diary: Diary) -> None:
+    """Telegram sends an edit when a patient only formats the words under a photo or a file (bold, a spoiler), as
+    it does for typed words: nothing staff would see has changed. It is not copied to staff again, the patient is
+    not told of a change, and words of crisis so formatted are no second crisis (no second card and escalation,
+    no second crisis text). A file replaced under the same words is still copied again."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    photo = ben.send_photo("I want to die")
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    reply = ben.expect_reply()
+    document = ben.send_document(caption="my scan from the hospital")
+    await reply
+    await all_sent(diary)
+
+    def copies() -> int:
+        return sum(m.copied_from is not None for m in staff_chat(diary))
+
+    assert (copies(), len(cards(diary))) == (2, 1)
+    told = len(ben.messages)
+    processed = len(await diary.inbox_processed())
+    diary.standin.edit_user_message(
+        photo, caption="I want to die", entities=[{"type": "bold", "offset": 10, "length": 3}]
+    )
+    diary.standin.edit_user_message(
+        document, caption="my scan from the hospital", entities=[{"type": "spoiler", "offset": 0, "length": 7}]
+    )
+    await diary.inbox_processed(at_least=processed + 2)
+    await all_sent(diary)
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"], "formatting is no new crisis"
+    assert (copies(), len(cards(diary))) == (2, 1)
+    assert len(ben.messages) == told, "the patient changed nothing staff would see"
+
+    reply = await ben.replace_media(document, "document")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: copies() == 3)
+
+
 async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> None:
     """On a phone, Enter often sends: "I just want to" and "die" come as two messages."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
