@@ -154,6 +154,30 @@ async def test_a_staff_reply_with_a_link_behind_its_words_reaches_the_patient_wi
 
 
 @SQLITE_ONLY
+async def test_words_with_a_link_behind_them_and_half_an_emoji_reach_staff_and_the_patient(diary: Diary) -> None:
+    """A link formatted onto words is written out after them, where Telegram places it in UTF-16 units. Words that
+    also held half of an emoji (a lone surrogate, which storage keeps as U+FFFD) could not be measured so: the
+    patient's message and a staff reply were lost, their senders told only that something went wrong."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    text = "I read the leaflet and my thumb \ud83d is purple"
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, text, entities=[link(text, "leaflet", "https://example.org/crps")])
+    assert "care team will see" in ((await reply).text or "")
+    shown = "I read the leaflet (https://example.org/crps) and my thumb \ufffd is purple"
+    await diary.wait_until(lambda: any(shown in (m.text or "") for m in staff_chat(diary)))
+
+    text = "Please read our leaflet \ud83d again."
+    leaflet = "https://clinic.example.org/crps/desensitisation.pdf"
+    said = sam.expect_reply(chat_id=STAFF_CHAT)
+    diary.standin.user_message(
+        sam.json, text, STAFF_CHAT, reply_to=forwarded, entities=[link(text, "our leaflet", leaflet)]
+    )
+    assert (await said).text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team: Please read our leaflet ({leaflet}) \ufffd again."
+
+
+@SQLITE_ONLY
 async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     ben.block_bot()
