@@ -302,6 +302,9 @@ class PatientMessage(SQLModel, table=True):
     # text, forwarded (text), photo, voice, ..., edit, or crisis_answer (a questionnaire's crisis answer, pressed)
     kind: str = Field(default="text", max_length=16)
     forwarded: bool = Field(default=False, sa_type=Boolean)  # from someone (a text, a photo...): not the patient's own
+    # The file a photo, video, document... held (Telegram's file_unique_id, the same for the same file): an edit
+    # tells by it whether the file was replaced or only the words under it formatted.
+    file_unique_id: str | None = Field(default=None, sa_type=Text)
     # message: passed to the staff chat; note: a check-in's note; answer: a number typed at a question
     filed_as: str = Field(default="message", max_length=16)
     seen_by: int | None = Field(default=None, sa_type=BigInteger)

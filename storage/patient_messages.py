@@ -28,9 +28,10 @@ async def add(
     kind: str = "text",
     filed_as: str = "message",
     forwarded: bool = False,
+    file_unique_id: str | None = None,
 ) -> int | None:
-    """Store what the patient sent (`forwarded`: from someone, not their own words); None when this update was
-    stored before (it has taken effect)."""
+    """Store what the patient sent (`forwarded`: from someone, not their own words; `file_unique_id`: the file a
+    photo, video, document... held); None when this update was stored before (it has taken effect)."""
     statement = (
         insert(session, MESSAGES)
         .values(
@@ -43,6 +44,7 @@ async def add(
             kind=kind,
             filed_as=filed_as,
             forwarded=forwarded,
+            file_unique_id=file_unique_id,
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(MESSAGES.c.id)
@@ -138,12 +140,6 @@ async def latest_of(
         .order_by(MESSAGES.c.id),
     )
     return {row.telegram_message_id: PatientMessage(**row._mapping) for row in rows.all()}
-
-
-async def latest_version(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> str | None:
-    """The newest text of a message (its last edit, or the original)."""
-    found = await latest(session=session, patient_id=patient_id, telegram_message_id=telegram_message_id)
-    return found.text if found is not None else None
 
 
 async def edited_since(*, session: AsyncSession, patient_id: int, telegram_message_id: int, since: datetime) -> bool:

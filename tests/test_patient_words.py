@@ -154,6 +154,30 @@ async def test_a_staff_reply_with_a_link_behind_its_words_reaches_the_patient_wi
 
 
 @SQLITE_ONLY
+async def test_words_with_a_link_behind_them_and_half_an_emoji_reach_staff_and_the_patient(diary: Diary) -> None:
+    """A link formatted onto words is written out after them, where Telegram places it in UTF-16 units. Words that
+    also held half of an emoji (a lone surrogate, which storage keeps as U+FFFD) could not be measured so: the
+    patient's message and a staff reply were lost, their senders told only that something went wrong."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    text = "I read the leaflet and my thumb \ud83d is purple"
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, text, entities=[link(text, "leaflet", "https://example.org/crps")])
+    assert "care team will see" in ((await reply).text or "")
+    shown = "I read the leaflet (https://example.org/crps) and my thumb \ufffd is purple"
+    await diary.wait_until(lambda: any(shown in (m.text or "") for m in staff_chat(diary)))
+
+    text = "Please read our leaflet \ud83d again."
+    leaflet = "https://clinic.example.org/crps/desensitisation.pdf"
+    said = sam.expect_reply(chat_id=STAFF_CHAT)
+    diary.standin.user_message(
+        sam.json, text, STAFF_CHAT, reply_to=forwarded, entities=[link(text, "our leaflet", leaflet)]
+    )
+    assert (await said).text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team: Please read our leaflet ({leaflet}) \ufffd again."
+
+
+@SQLITE_ONLY
 async def test_a_reply_to_a_patient_who_blocked_the_bot_tells_staff_it_may_not_reach_them(diary: Diary) -> None:
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     ben.block_bot()
@@ -594,6 +618,45 @@ async def test_a_photo_replaced_or_a_caption_removed_in_an_edit_reaches_staff(di
     await ben.edit_caption(photo, "")
     await diary.wait_until(lambda: sum(m.copied_from is not None for m in staff_chat(diary)) == 3)
     assert [m for m in staff_chat(diary) if m.copied_from is not None][-1].caption is None
+
+
+@SQLITE_ONLY
+async def test_an_edit_that_only_formats_the_words_under_a_photo_or_file_is_not_passed_on_again(diary: Diary) -> None:
+    """Telegram sends an edit when a patient only formats the words under a photo or a file (bold, a spoiler), as
+    it does for typed words: nothing staff would see has changed. It is not copied to staff again, the patient is
+    not told of a change, and words of crisis so formatted are no second crisis (no second card and escalation,
+    no second crisis text). A file replaced under the same words is still copied again."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    reply = ben.expect_reply()
+    photo = ben.send_photo("I want to die")
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    reply = ben.expect_reply()
+    document = ben.send_document(caption="my scan from the hospital")
+    await reply
+    await all_sent(diary)
+
+    def copies() -> int:
+        return sum(m.copied_from is not None for m in staff_chat(diary))
+
+    assert (copies(), len(cards(diary))) == (2, 1)
+    told = len(ben.messages)
+    processed = len(await diary.inbox_processed())
+    diary.standin.edit_user_message(
+        photo, caption="I want to die", entities=[{"type": "bold", "offset": 10, "length": 3}]
+    )
+    diary.standin.edit_user_message(
+        document, caption="my scan from the hospital", entities=[{"type": "spoiler", "offset": 0, "length": 7}]
+    )
+    await diary.inbox_processed(at_least=processed + 2)
+    await all_sent(diary)
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"], "formatting is no new crisis"
+    assert (copies(), len(cards(diary))) == (2, 1)
+    assert len(ben.messages) == told, "the patient changed nothing staff would see"
+
+    reply = await ben.replace_media(document, "document")
+    assert reply is not None and reply.text == "Your change was passed on to your care team."
+    await diary.wait_until(lambda: copies() == 3)
 
 
 async def test_a_sentence_sent_in_two_messages_is_read_as_one(diary: Diary) -> None:

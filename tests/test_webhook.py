@@ -11,7 +11,7 @@ import aiohttp
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import free_port
 from tests.harness import SQLITE_ONLY, Diary, running_diary
-from tests.test_alerts import STAFF_CHAT
+from tests.test_alerts import STAFF_CHAT, up_to_the_note
 from tests.test_care_team import all_sent, stored_messages
 
 SECRET = "s3cret-token_for-the-webhook"
@@ -101,3 +101,36 @@ async def test_an_edit_delivered_before_its_message_leaves_staff_with_the_edited
             "I took 20 tablets of ibuprofen today",
         ], "both versions are kept"
         assert not any("20 tablets" in (m.text or "") for m in ben.messages if m.from_bot)
+
+
+@SQLITE_ONLY
+async def test_a_photo_delivered_after_its_own_edit_is_kept_but_not_shown_or_noted_again(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The same for a photo whose words were put right before its first version arrived: staff have the photo as
+    it now is, copied when the edit came (a copy shows the message as it is). The first version, arriving late,
+    is kept in the diary; it is not copied to staff again, not acknowledged to the patient again, and not taken
+    for the note of the check-in that waits for one (its words are the ones the patient put right)."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        await up_to_the_note(ben, "6")
+        diary.standin.hold_back_next()
+        photo = ben.send_photo("swollen and red since the infusion")
+        reply = await ben.edit_caption(photo, "swollen since the infusion, not red")
+        assert reply is not None and reply.text == "Your change was passed on to your care team."
+        await all_sent(diary)
+        told = len(ben.messages)
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        copies = [m for m in diary.standin.chat(STAFF_CHAT) if m.copied_from is not None]
+        assert [m.caption for m in copies] == ["swollen since the infusion, not red"]
+        assert len(ben.messages) == told, "the patient was told once"
+        (checkin,) = await diary.checkins()
+        assert checkin.step == "note" and "note" not in {a.item for a in await diary.answers()}
+        assert [m.text for m in await stored_messages(diary)] == [
+            "swollen since the infusion, not red",
+            "swollen and red since the infusion",
+        ], "both versions are kept"

@@ -279,15 +279,7 @@ class Intake:
                 )
                 if together is not None:
                     crisis, heard = True, together
-            # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
-            # within the day): the patient's correction is what staff and the check-in have, and this older
-            # version is only kept. An edit from before this account was linked (a re-link) is of another
-            # account's message, which Telegram numbered as it numbers this account's.
-            linked = patient.consented_at
-            since = max(now - LATE_DELIVERY, linked) if linked is not None else now - LATE_DELIVERY
-            late = await patient_messages.edited_since(
-                session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
-            )
+            late = await self._delivered_late(session, patient, message_id, now)
             # A forward is someone's message whole, for the care team: never the patient's answer or note.
             waiting = (
                 None
@@ -352,10 +344,15 @@ class Intake:
         album: str | None = None,
         shown: str = "",
         origin: Origin = TYPED,
+        file_unique_id: str | None = None,
     ) -> Received:
         """A photo, voice note, document, sticker, location...: copied to the staff chat under the
         patient's code; its caption is read like any text. `album`: Telegram's media_group_id. `shown`: what
         else a copy would show (a place's name, a contact's card), not read as the patient's words.
+        `file_unique_id`: the file it holds, kept so that an edit tells a file replaced from words formatted.
+
+        Delivered after its own edit (by webhook), it is only kept, as typed words are (see `text`): the edit
+        copied it to staff as it now is, and its words put right are what a check-in takes.
 
         A poll, a checklist, a place or a contact that holds an invite link cannot be copied without it (a
         copy's caption is all the bot may replace): staff get its words, the token blanked, instead.
@@ -370,6 +367,7 @@ class Intake:
         crisis = bool(said) and origin.read and self.crisis_language.matches(said)
         heard = Heard(said)
         async with self.database.session() as session:
+            late = await self._delivered_late(session, patient, message_id, now)
             if said and not crisis and origin.forwarded is None:
                 followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
                 if followed is None:
@@ -386,6 +384,7 @@ class Intake:
                 kind=kind,
                 # A friend's words forwarded are heard, but are no crisis of the patient's to follow up.
                 forwarded=origin.forwarded is not None,
+                file_unique_id=file_unique_id,
                 now=now,
             )
             if stored is None:
@@ -394,21 +393,27 @@ class Intake:
             # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
             # complete, and the rules look at it now, not at the daily sweep.
             state, completed = None, False
-            waiting = await checkins.waiting_for_answer(
-                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+            own = origin.forwarded is None and not late
+            waiting = (
+                await checkins.waiting_for_answer(
+                    session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                )
+                if own
+                else None
             )
-            if waiting is not None and waiting.step == "note" and origin.forwarded is None:
+            if waiting is not None and waiting.step == "note":
                 state, completed = await self._note(session, patient, waiting, said, message_id, now)
-            elif waiting is None and album is not None and origin.forwarded is None:
+            elif waiting is None and album is not None and own:
                 # An album answers the note question as one: the captions of its later photos are the note too.
                 continued = await self._album_note_continued(session, patient.id, message_id, now)
                 if continued is not None:
                     state, _ = await self._note(session, patient, continued, said, message_id, now)
-            if as_words:
+            # Late, it is not shown again: staff have it as it now is, copied when its edit came.
+            if as_words and not late:
                 words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
                 what = self._what(kind)
                 await self._forward(session, patient, words, stored, "staff.sent_as_words", now, what=what)
-            else:
+            elif not late:
                 await self._copy_to_staff(
                     session,
                     patient,
@@ -422,7 +427,7 @@ class Intake:
                     recaption=recaption,
                     origin=origin,
                 )
-            told = self._album_told(patient.id, album, now)
+            told = late or self._album_told(patient.id, album, now)  # late: the patient was told of its edit
             if crisis:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
@@ -453,6 +458,18 @@ class Intake:
         state = state_of(checkin, answers, patient.timezone, self.questionnaire)
         finished = checkin.step is None and checkin.questionnaire == self.questionnaire.id
         return Received(None, checkin=state, completed=finished, replayed=filed_as)
+
+    async def _delivered_late(self, session: AsyncSession, patient: Patient, message_id: int, now: datetime) -> bool:
+        """Whether this message comes after its own edit: by webhook Telegram may deliver a message late (its first
+        POST failed, tried again within the day). The patient's correction is then what staff and the check-in have,
+        and this older version is only kept. An edit from before this account was linked (a re-link) is of another
+        account's message, which Telegram numbered as it numbers this account's."""
+        assert patient.id is not None
+        linked = patient.consented_at
+        since = max(now - LATE_DELIVERY, linked) if linked is not None else now - LATE_DELIVERY
+        return await patient_messages.edited_since(
+            session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
+        )
 
     async def _note_continued(
         self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
@@ -528,11 +545,12 @@ class Intake:
         now: datetime,
         media: tuple[str, int] | None = None,
         origin: Origin = TYPED,
+        file_unique_id: str | None = None,
     ) -> Received:
         """The patient edited a message: a note of a check-in still open is changed; anything else reaches
         staff as an edit. Both versions are kept. `media`: the kind and chat of a photo, video, document...
-        whose edit may have replaced the file, copied to staff again as it now is. `origin`: as for text (an
-        edited reply is still a reply)."""
+        whose edit may have replaced the file (`file_unique_id`: the file it now holds), copied to staff again
+        as it now is. `origin`: as for text (an edited reply is still a reply)."""
         assert patient.id is not None
         recaption = has_token(text)
         caption = kept(text)
@@ -544,16 +562,22 @@ class Intake:
             stored_before = await patient_messages.from_update(session=session, update_id=update_id)
             if stored_before is not None:
                 return await self._edited_again(session, patient, stored_before, message_id, now)
-            before = await patient_messages.latest_version(
+            latest = await patient_messages.latest(
                 session=session, patient_id=patient.id, telegram_message_id=message_id
             )
+            before = latest.text if latest is not None else None
             unchanged = before == text or (
                 bool(command) and before == words.strip() and await self._asked(session, patient, message_id)
             )
-            if unchanged and media is None:
-                # Telegram may send an edit for a change no one can see (a link's preview made later): the
-                # words were heard and passed on when they came; a second time would only repeat them. A /callme
-                # was kept as the words after it.
+            # A file is known to be the same only when it was kept (not for a message stored before it was).
+            same_file = media is None or (
+                latest is not None and latest.file_unique_id is not None and latest.file_unique_id == file_unique_id
+            )
+            if unchanged and same_file:
+                # Telegram may send an edit for a change no one can see (a link's preview made later, the words
+                # under a photo only formatted): the words were heard and passed on when they came; a second time
+                # would only repeat them (words of crisis, as a second crisis). A /callme was kept as the words
+                # after it.
                 return ALREADY
             first = None
             if media is None:
@@ -600,6 +624,7 @@ class Intake:
                 kind="edit",
                 filed_as=FiledAs.ANSWER if corrected else FiledAs.NOTE if noted else FiledAs.MESSAGE,
                 forwarded=origin.forwarded is not None,
+                file_unique_id=file_unique_id,
                 now=now,
             )
             if stored is None:

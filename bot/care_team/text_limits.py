@@ -14,8 +14,8 @@ ELLIPSIS = "…"
 
 
 def units(text: str) -> int:
-    """Length in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+    """Length in UTF-16 code units (half of an emoji, a lone surrogate, counts one, as Telegram counts it)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _prefix_within(text: str, limit: int) -> int:
@@ -98,11 +98,13 @@ def with_links(text: str, links: list[tuple[int, int, str]]) -> str:
     """`text` with the address of each link hidden behind its words written after them ("click here
     (https://…)"): formatted text shows only the words, and a reader of the text alone would lose the
     address (or, in an invite link, see no token to keep from the staff chat). `links`: (offset, length,
-    address) in UTF-16 units, as Telegram places a text_link; one whose words are its address adds nothing."""
-    encoded = text.encode("utf-16-le")
+    address) in UTF-16 units, as Telegram places a text_link; one whose words are its address adds nothing.
+    Half of an emoji (a lone surrogate, which storage then replaces) is one unit here too, not a failure that
+    would lose the words."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
 
     def piece(start: int, end: int) -> str:
-        return encoded[2 * start : 2 * end].decode("utf-16-le")
+        return encoded[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
 
     def between_characters(at: int) -> bool:  # not inside an emoji's pair of units
         return at == len(encoded) // 2 or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF

@@ -57,6 +57,13 @@ def kind_of(message: Message) -> str:
     return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
 
 
+def file_of(message: Message) -> str | None:
+    """The file a photo, video, document... holds, by Telegram's file_unique_id (the same for the same file, another
+    for a file replaced in an edit); None for what holds none (a place, a poll)."""
+    held = message.photo[-1] if message.photo else getattr(message, kind_of(message), None)
+    return getattr(held, "file_unique_id", None)
+
+
 def linked(text: str, entities: Sequence[MessageEntity]) -> str:
     """Formatted words with the address of each link behind them written out (see text_limits.with_links)."""
     links = [(e.offset, e.length, e.url) for e in entities if e.type == MessageEntity.TEXT_LINK and e.url]
@@ -172,6 +179,7 @@ async def received(update: Update, context: DiaryContext) -> None:
             now=context.now,
             album=message.media_group_id,
             origin=origin,
+            file_unique_id=file_of(message),
         )
     if got.filed_as is None:
         # A replayed update that had taken effect: the process may have died before the rules looked at
@@ -216,6 +224,7 @@ async def edited(update: Update, context: DiaryContext) -> None:
         now=context.now,
         media=media,
         origin=origin_of(message, context.bot.id),
+        file_unique_id=file_of(message),
     )
     # Replayed, an edit that changed a check-in is followed up again, as a new message is (see `received`).
     filed_as = got.filed_as or got.replayed
