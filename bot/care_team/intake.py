@@ -1094,14 +1094,17 @@ class Intake:
         heard: Heard,
         stored: int,
         now: datetime,
-        update_id: int,
+        update_id: int | None,
         origin: Origin = TYPED,
+        *,
+        read_after: bool = True,
     ) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
         card cannot hold the whole message (or there is no card at once: the clinic turned the rule off or
         sent it to the digest), the message in full. Not the crisis text when the patient had it from the
         error handler, at a try of this update that could not store it. The card says what the message was
-        forwarded from or answers: a friend's words forwarded are not the patient's."""
+        forwarded from or answers: a friend's words forwarded are not the patient's. With `read_after`, what the
+        patient wrote after it and was read before it came is then read again as its follow-up (_followed_up_before)."""
         assert patient.id is not None
         await self._crisis_text(session, patient, now, update_id)
         lines = self._origin_lines(origin)
@@ -1116,6 +1119,62 @@ class Intake:
             await self._forward(
                 session, patient, lines + text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT
             )
+        if read_after:
+            await self._followed_up_before(session, patient, stored, now)
+
+    async def _followed_up_before(self, session: AsyncSession, patient: Patient, stored: int, now: datetime) -> None:
+        """What the patient wrote within FOLLOW_UP after the crisis message `stored` (received `now`) and was read
+        before it, read again as its follow-up. By webhook Telegram may deliver a message after the one typed next
+        (its POST failed and was tried again), and through an outage the later message may be stored first: "already
+        took them" was read with no crisis before it, an ordinary message, and "I want to overdose" would be a card
+        alone, acknowledged as all there is. Read in the order typed, the follow-up is a crisis card of its own. (What
+        came after it in the usual order was read with it there, and reads the same again.)"""
+        assert patient.id is not None
+        crisis = await patient_messages.get(session=session, message_id=stored)
+        typed_id = crisis.telegram_message_id if crisis is not None else None
+        later = await patient_messages.unheard_between(
+            session=session, patient_id=patient.id, since=now, until=now + FOLLOW_UP
+        )
+        for message in later:
+            assert message.id is not None
+            # Dated the same second, only what was typed after it (a message's number; an edit's is its message's).
+            after = message.received_at > now or (
+                message.kind != "edit"
+                and None not in (typed_id, message.telegram_message_id)
+                and (message.telegram_message_id or 0) > (typed_id or 0)
+            )
+            heard = await self._follows_up(session, message) if after else None
+            if heard is not None:
+                await patient_messages.refile(
+                    session=session, message_id=message.id, filed_as=message.filed_as, crisis=True
+                )
+                # Not read after in its turn: what came after it is in this list, read next.
+                await self._crisis(
+                    session, patient, heard, message.id, message.received_at, message.update_id, read_after=False
+                )
+
+    async def _follows_up(self, session: AsyncSession, message: PatientMessage) -> Heard | None:
+        """A stored message's words read as words that follow up a crisis before them (_following), as they were read
+        when it came: typed words with the messages typed next to them, a caption alone, an edit from when it was made
+        and from its first version's coming."""
+        command, words = ("", message.text) if message.kind == "contact_request" else command_apart(message.text)
+        if not words or message.telegram_message_id is None:
+            return None
+        first = None
+        if message.kind == "edit":
+            first = await patient_messages.original(
+                session=session, patient_id=message.patient_id, telegram_message_id=message.telegram_message_id
+            )
+        typed = message.kind in patient_messages.TYPED_KINDS or (
+            first is not None and first.kind in patient_messages.TYPED_KINDS
+        )
+        at = (first.received_at if first is not None else message.received_at) if typed else None
+        near = (
+            _Near()
+            if at is None
+            else await self._typed_near(session, message.patient_id, message.telegram_message_id, at)
+        )
+        return await self._following(session, message.patient_id, words, message.received_at, near, first, command)
 
     async def _crisis_text(self, session: AsyncSession, patient: Patient, now: datetime, update_id: int | None) -> None:
         """The crisis text owed to the patient, unless it went from the error handler at a try of this update
@@ -1152,7 +1211,7 @@ class Intake:
         # Kept as heard, as crisis words typed are, so that the half hour after it reads the patient's words for a
         # follow-up ("already took them"). Filed as the answer it is: no message for the care team, the digest or
         # the console's Messages (the questionnaire shows it).
-        await patient_messages.add(
+        stored = await patient_messages.add(
             session=session,
             patient_id=patient.id,
             text=message,
@@ -1165,6 +1224,8 @@ class Intake:
         await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=None, now=now)
         if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now
             await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)
+        if stored is not None:
+            await self._followed_up_before(session, patient, stored, now)
 
     async def _copy_to_staff(
         self,
