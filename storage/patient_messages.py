@@ -87,6 +87,18 @@ async def crisis_between(
     )
 
 
+async def heard_as_crisis(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
+    """The newest version of the patient's own message (not a forward) of this number that was heard as crisis language
+    (as first sent, or in an edit), or None."""
+    return await _one(
+        session,
+        MESSAGES.c.patient_id == patient_id,
+        MESSAGES.c.telegram_message_id == telegram_message_id,
+        MESSAGES.c.crisis.is_(True),
+        MESSAGES.c.forwarded.is_(False),
+    )
+
+
 async def unheard_between(
     *, session: AsyncSession, patient_id: int, since: datetime, until: datetime
 ) -> list[PatientMessage]:

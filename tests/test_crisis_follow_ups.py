@@ -357,3 +357,41 @@ async def test_a_follow_up_delivered_before_the_crisis_it_follows_up_is_a_crisis
         async with diary.database.session() as session:
             kept = (await session.exec(select(PatientMessage).order_by(PatientMessage.id))).all()
         assert [(m.text, m.crisis) for m in kept] == [("already took them", True), ("I want to overdose", True)]
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_replied_to_the_crisis_it_follows_up_is_a_crisis_card_however_late(diary: Diary) -> None:
+    """ "I am going to take all my pills tonight" at six, acknowledged; at eleven Ben answers that very message, with
+    Telegram's Reply on it, "done". Past the half hour, "done" was read alone: an ordinary message at the hour nobody
+    reads the staff chat. A reply says what it follows up, however late. A reply to an ordinary message of his, or
+    to a friend's crisis words he forwarded, follows nothing up."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "I am going to take all my pills tonight")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I am going to take all my pills tonight"][-1]
+    await sam.press("Acknowledge", message=first)
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
+
+    diary.clock.advance(hours=5)
+    before = len(cards(diary))
+    reply = await ben.send("done", reply_to=said)
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) > before)
+    assert "I am going to take all my pills tonight\ndone" in (cards(diary)[-1].caption or "")
+    assert [a.status for a in await alerts(diary)] == ["acknowledged", "open"]
+
+    diary.clock.advance(hours=1)
+    await ordinary(ben, "my hand is purple")
+    purple = [m for m in diary.standin.chat(ben.id) if m.text == "my hand is purple"][-1]
+    diary.clock.advance(hours=1)
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "I am going to kill myself", forwarded=FRIEND)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    friends = [m for m in diary.standin.chat(ben.id) if m.text == "I am going to kill myself"][-1]
+    diary.clock.advance(hours=1)
+    reply = await ben.send("done", reply_to=purple)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    reply = await ben.send("done", reply_to=friends)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")

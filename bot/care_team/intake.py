@@ -150,6 +150,11 @@ class Origin:
         return self.quote if self.elsewhere and self.reply_to is not Author.BOT else ""
 
     @property
+    def own_replied(self) -> int | None:
+        """The patient's own message in this chat that these words are a Telegram reply to (its number), or None."""
+        return self.replied_id if self.reply_to is Author.SELF and not self.elsewhere else None
+
+    @property
     def read(self) -> bool:
         """Whether the words are read for crisis language: not the diary's own message forwarded back."""
         return self.forwarded is not Author.BOT
@@ -274,9 +279,7 @@ class Intake:
             if not crisis and words and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
-                together = await self._in_context(
-                    session, patient.id, message_id, words, now, typed_at=now, command=command
-                )
+                together = await self._typed_in_context(session, patient.id, message_id, words, now, command, origin)
                 if together is not None:
                     crisis, heard = True, together
             # By webhook Telegram may deliver a message after its own edit (its first POST failed, tried again
@@ -371,7 +374,9 @@ class Intake:
         heard = Heard(said)
         async with self.database.session() as session:
             if said and not crisis and origin.forwarded is None:
-                followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
+                followed = await self._in_context(
+                    session, patient.id, message_id, said, now, typed_at=None, replied=origin.own_replied
+                )
                 if followed is None:
                     followed = await self._answering(session, patient, said, now, origin)
                 if followed is not None:
@@ -561,7 +566,9 @@ class Intake:
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
             if not crisis and words and origin.forwarded is None:
-                together = await self._edit_in_context(session, patient.id, message_id, words, now, first, command)
+                together = await self._edit_in_context(
+                    session, patient.id, message_id, words, now, first, command, origin.own_replied
+                )
                 if together is not None:
                     crisis, heard = True, together
             noted = await checkins.with_note_from(
@@ -649,6 +656,22 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
+    async def _typed_in_context(
+        self,
+        session: AsyncSession,
+        patient_id: int,
+        message_id: int,
+        words: str,
+        now: datetime,
+        command: str,
+        origin: Origin,
+    ) -> Heard | None:
+        """A new typed message's words (after its command, if any) read with what is around them (_in_context)."""
+        replied = origin.own_replied
+        return await self._in_context(
+            session, patient_id, message_id, words, now, typed_at=now, command=command, replied=replied
+        )
+
     async def _edit_in_context(
         self,
         session: AsyncSession,
@@ -658,15 +681,16 @@ class Intake:
         now: datetime,
         first: PatientMessage | None,
         command: str = "",
+        replied: int | None = None,
     ) -> Heard | None:
         """An edit's words read with what is around them (_in_context). "I just want to" and "dine", put right to
         "die": read with the messages typed just before, as the message itself was when it came; "I want to kiss" put
         right before "myself", with those after. A caption is read alone. Words that follow up a crisis are news when
         the edit is made: an old message, or a photo's caption, edited into "already took them" just after "I want
-        to overdose". `first`: the message's first version, when it is stored."""
+        to overdose". `first`: the message's first version, when it is stored; `replied`: as for _in_context."""
         typed_at = first.received_at if first is not None and first.kind in patient_messages.TYPED_KINDS else None
         return await self._in_context(
-            session, patient_id, message_id, text, now, typed_at=typed_at, first=first, command=command
+            session, patient_id, message_id, text, now, typed_at=typed_at, first=first, command=command, replied=replied
         )
 
     async def heard(
@@ -691,11 +715,11 @@ class Intake:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-                together = await self._edit_in_context(session, patient.id, message_id, words, now, first, command)
-            else:
-                together = await self._in_context(
-                    session, patient.id, message_id, words, now, typed_at=now, command=command
+                together = await self._edit_in_context(
+                    session, patient.id, message_id, words, now, first, command, origin.own_replied
                 )
+            else:
+                together = await self._typed_in_context(session, patient.id, message_id, words, now, command, origin)
             if together is not None:
                 return True
             if edit and first is None:
@@ -788,15 +812,17 @@ class Intake:
         typed_at: datetime | None,
         first: PatientMessage | None = None,
         command: str = "",
+        replied: int | None = None,
     ) -> Heard | None:
         """What `text` reads as crisis language with the messages typed around it (_in_sentence), or as words that
         follow up one heard as crisis language (_following), or None. `typed_at`: when the message was typed (None:
         a caption, read alone); `now`: when it came or was edited; `first`: an edit's first version; `command`: the
-        command `text` was typed after (command_apart), not read, but shown in front of it."""
+        command `text` was typed after (command_apart), not read, but shown in front of it; `replied`: the number of
+        the patient's own message the words are a Telegram reply to."""
         near = _Near() if typed_at is None else await self._typed_near(session, patient_id, message_id, typed_at)
         if self._in_sentence(text, near) is not None:
             return Heard("\n".join([*near.before_words(), command + text, *near.after_words()]))
-        return await self._following(session, patient_id, text, now, near, first, command)
+        return await self._following(session, patient_id, text, now, near, first, command, replied)
 
     async def _following(
         self,
@@ -807,22 +833,31 @@ class Intake:
         near: _Near,
         first: PatientMessage | None,
         command: str = "",
+        replied: int | None = None,
     ) -> Heard | None:
         """`text` (with the messages typed next to it) under the last message heard as crisis language within
         FOLLOW_UP before `now` (typed, a caption, an edit, a questionnaire's crisis answer), when it follows that up
         ("already took them", or "already" and "took them"): a crisis message of its own, with its own card and
         escalation, even when staff acknowledged the first one. _in_sentence does not read across such a message,
         whose words alone were heard: these words are news only after it. Counted from `now`: an edit is news when
-        it is made; and from when the edited message first came (`first`), as it was news then."""
+        it is made; and from when the edited message first came (`first`), as it was news then. A Telegram reply to the
+        patient's own message heard as crisis language (`replied`, its number) follows that one up, however late: "done"
+        at eleven, answering "I am going to take all my pills tonight" written at six, says what it follows up."""
         # The words first, with every message next to it: most messages follow nothing up, and need no look for a
         # crisis before them. Those read below, once the crisis is known, are some of these.
         every_before, every_after = near.before_words(), near.after_words()
         focus = self._follow_up_in(text, every_before, every_after)
         if focus is None:
             return None
-        heard = await patient_messages.crisis_between(
-            session=session, patient_id=patient_id, since=now - FOLLOW_UP, until=now
-        )
+        heard = None
+        if replied is not None:
+            heard = await patient_messages.heard_as_crisis(
+                session=session, patient_id=patient_id, telegram_message_id=replied
+            )
+        if heard is None:
+            heard = await patient_messages.crisis_between(
+                session=session, patient_id=patient_id, since=now - FOLLOW_UP, until=now
+            )
         if heard is None and first is not None:
             heard = await patient_messages.crisis_between(
                 session=session, patient_id=patient_id, since=first.received_at - FOLLOW_UP, until=first.received_at
