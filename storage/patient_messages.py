@@ -89,6 +89,38 @@ async def crisis_between(
     )
 
 
+async def heard_as_crisis(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
+    """The newest version of the patient's own message (not a forward) of this number that was heard as crisis language
+    (as first sent, or in an edit), or None."""
+    return await _one(
+        session,
+        MESSAGES.c.patient_id == patient_id,
+        MESSAGES.c.telegram_message_id == telegram_message_id,
+        MESSAGES.c.crisis.is_(True),
+        MESSAGES.c.forwarded.is_(False),
+    )
+
+
+async def unheard_between(
+    *, session: AsyncSession, patient_id: int, since: datetime, until: datetime
+) -> list[PatientMessage]:
+    """The patient's own messages (not forwards) not heard as crisis language, received from `since` to `until`, in the
+    order received."""
+    rows = await execute(
+        session,
+        select(MESSAGES)
+        .where(
+            MESSAGES.c.patient_id == patient_id,
+            MESSAGES.c.crisis.is_(False),
+            MESSAGES.c.forwarded.is_(False),
+            MESSAGES.c.received_at >= since,
+            MESSAGES.c.received_at <= until,
+        )
+        .order_by(MESSAGES.c.received_at, MESSAGES.c.id),
+    )
+    return [PatientMessage(**row._mapping) for row in rows.all()]
+
+
 async def original(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
     """The first version of a message the patient has since edited: the newest message of that number, since
     Telegram numbers messages per chat and a patient re-linked to a new account meets the old one's again."""

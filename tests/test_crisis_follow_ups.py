@@ -24,6 +24,7 @@ from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import register_staff, staff_chat
 from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, crisis
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
+from tests.test_webhook import behind_a_webhook
 
 
 @pytest.fixture
@@ -329,3 +330,68 @@ async def test_a_commands_words_are_read_without_the_command(diary: Diary) -> No
     await ordinary(ben, "honestly i want to kill")
     card = await crisis(diary, ben, "/callme myself")
     assert "honestly i want to kill\n/callme myself" in (card.caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_delivered_before_the_crisis_it_follows_up_is_a_crisis_card(
+    database_url: str, tmp_path: Path
+) -> None:
+    """By webhook Telegram may deliver "I want to overdose" after the "already took them" typed next (its POST failed
+    and was tried again). Read when it came, "already took them" had no crisis before it: an ordinary message, and
+    "I want to overdose" was then a card alone, which staff acknowledge as all there is. Read in the order typed, the
+    follow-up is a crisis card of its own, with its crisis text and escalation."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        ben.say("I want to overdose")
+        diary.clock.advance(minutes=2)
+        await ordinary(ben, "already took them")  # nothing before it yet
+        diary.standin.deliver_held()
+        await diary.wait_until(lambda: len(cards(diary)) == 2)
+        first, second = cards(diary)
+        assert "I want to overdose" in (first.caption or "") and "already took them" not in (first.caption or "")
+        assert "I want to overdose\nalready took them" in (second.caption or "")
+        assert [(a.rule, a.status) for a in await alerts(diary)] == [("crisis_text", "open")] * 2
+        await ben.wait_for(lambda: sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 2)
+        async with diary.database.session() as session:
+            kept = (await session.exec(select(PatientMessage).order_by(PatientMessage.id))).all()
+        assert [(m.text, m.crisis) for m in kept] == [("already took them", True), ("I want to overdose", True)]
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_replied_to_the_crisis_it_follows_up_is_a_crisis_card_however_late(diary: Diary) -> None:
+    """ "I am going to take all my pills tonight" at six, acknowledged; at eleven Ben answers that very message, with
+    Telegram's Reply on it, "done". Past the half hour, "done" was read alone: an ordinary message at the hour nobody
+    reads the staff chat. A reply says what it follows up, however late. A reply to an ordinary message of his, or
+    to a friend's crisis words he forwarded, follows nothing up."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "I am going to take all my pills tonight")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I am going to take all my pills tonight"][-1]
+    await sam.press("Acknowledge", message=first)
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
+
+    diary.clock.advance(hours=5)
+    before = len(cards(diary))
+    reply = await ben.send("done", reply_to=said)
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) > before)
+    assert "I am going to take all my pills tonight\ndone" in (cards(diary)[-1].caption or "")
+    assert [a.status for a in await alerts(diary)] == ["acknowledged", "open"]
+
+    diary.clock.advance(hours=1)
+    await ordinary(ben, "my hand is purple")
+    purple = [m for m in diary.standin.chat(ben.id) if m.text == "my hand is purple"][-1]
+    diary.clock.advance(hours=1)
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "I am going to kill myself", forwarded=FRIEND)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    friends = [m for m in diary.standin.chat(ben.id) if m.text == "I am going to kill myself"][-1]
+    diary.clock.advance(hours=1)
+    reply = await ben.send("done", reply_to=purple)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    reply = await ben.send("done", reply_to=friends)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")

@@ -1230,6 +1230,42 @@ def crisis_texts(user: SimulatedUser) -> int:
 
 
 @SQLITE_ONLY
+async def test_a_follow_up_stored_before_the_crisis_it_follows_up_is_a_crisis_card_of_its_own(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two crisis messages in the backlog of an outage: "I want to overdose" cannot be stored for a while (it gets the
+    crisis text at once, from memory), and "already took them", typed next, is stored first, when no crisis was
+    there to follow up: an ordinary message. Once the crisis is stored, the follow-up is a crisis card of its own
+    with its crisis text, not news that staff never see as urgent."""
+    real_add = patient_messages.add
+    tries: list[str] = []
+
+    async def away_for_the_crisis(**values: Any) -> int | None:
+        if values.get("text") == "I want to overdose":
+            tries.append("")
+            raise OperationalError("INSERT INTO patientmessage", {}, Exception("database is locked"))
+        return await real_add(**values)
+
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        monkeypatch.setattr(patient_messages, "add", away_for_the_crisis)
+        ben.say("I want to overdose")
+        await ben.wait_for(lambda: crisis_texts(ben) == 1)
+        diary.clock.advance(minutes=2)
+        reply = await ben.send("already took them")
+        assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), "nothing before it"
+        monkeypatch.undo()
+        await diary.wait_until(lambda: len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 2)
+        await diary.inbox_processed()
+        await all_sent(diary)
+        first, second = [m for m in diary.standin.chat(STAFF_CHAT) if m.photo]
+        assert "already took them" not in (first.caption or "")
+        assert "I want to overdose\nalready took them" in (second.caption or "")
+        assert crisis_texts(ben) == 2, "the follow-up's own crisis text; the first's not again"
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("refused", [False, True], ids=["sent", "refused"])
 async def test_a_crisis_text_goes_once_and_on_time_across_a_restart(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, refused: bool

@@ -663,6 +663,33 @@ async def test_a_telegram_reply_to_the_question_answers_it_later(diary: Diary) -
     assert answer_to(QUESTION) in (cards(diary)[-1].caption or "")
 
 
+@SQLITE_ONLY
+async def test_a_worrying_answer_replied_to_the_question_again_after_the_first_was_acknowledged_is_a_new_card(
+    diary: Diary,
+) -> None:
+    """Ben answers "Are you safe tonight?" with Telegram's Reply on it: "no", a card that Sam acknowledges. The next
+    morning he replies to the same question again, "no": that is what it answers, said again, and new. It was taken
+    for an answer to a question already answered, and reached staff as an ordinary message: no crisis text, no
+    card, no escalation. A "no" typed without the Reply still answers nothing more."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await asks(diary, sam, ben, forwarded, SAFE)
+    question = ben.last
+    reply = await ben.send("no", reply_to=question)
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    await sam.press("Acknowledge", message=cards(diary)[0])
+    await ben.wait_for(lambda: ben.last.text == "Your care team has seen your message.")
+
+    diary.clock.advance(hours=10)
+    reply = await ben.send("no", reply_to=question)
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    assert f"{answer_to(SAFE)}\nno" in (cards(diary)[1].caption or "")
+    assert [a.status for a in await alerts(diary)] == ["acknowledged", "open"]
+    diary.clock.advance(hours=1)
+    await ordinary(diary, ben, "no")
+
+
 # -- two at once (PostgreSQL: SQLite runs one writer at a time)
 
 

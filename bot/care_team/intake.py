@@ -150,6 +150,11 @@ class Origin:
         return self.quote if self.elsewhere and self.reply_to is not Author.BOT else ""
 
     @property
+    def own_replied(self) -> int | None:
+        """The patient's own message in this chat that these words are a Telegram reply to (its number), or None."""
+        return self.replied_id if self.reply_to is Author.SELF and not self.elsewhere else None
+
+    @property
     def read(self) -> bool:
         """Whether the words are read for crisis language: not the diary's own message forwarded back."""
         return self.forwarded is not Author.BOT
@@ -274,9 +279,7 @@ class Intake:
             if not crisis and words and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
-                together = await self._in_context(
-                    session, patient.id, message_id, words, now, typed_at=now, command=command
-                )
+                together = await self._typed_in_context(session, patient.id, message_id, words, now, command, origin)
                 if together is not None:
                     crisis, heard = True, together
             late = await self._delivered_late(session, patient, message_id, now)
@@ -369,7 +372,9 @@ class Intake:
         async with self.database.session() as session:
             late = await self._delivered_late(session, patient, message_id, now)
             if said and not crisis and origin.forwarded is None:
-                followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
+                followed = await self._in_context(
+                    session, patient.id, message_id, said, now, typed_at=None, replied=origin.own_replied
+                )
                 if followed is None:
                     followed = await self._answering(session, patient, said, now, origin)
                 if followed is not None:
@@ -585,7 +590,9 @@ class Intake:
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
             if not crisis and words and origin.forwarded is None:
-                together = await self._edit_in_context(session, patient.id, message_id, words, now, first, command)
+                together = await self._edit_in_context(
+                    session, patient.id, message_id, words, now, first, command, origin.own_replied
+                )
                 if together is not None:
                     crisis, heard = True, together
             noted = await checkins.with_note_from(
@@ -674,6 +681,22 @@ class Intake:
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
+    async def _typed_in_context(
+        self,
+        session: AsyncSession,
+        patient_id: int,
+        message_id: int,
+        words: str,
+        now: datetime,
+        command: str,
+        origin: Origin,
+    ) -> Heard | None:
+        """A new typed message's words (after its command, if any) read with what is around them (_in_context)."""
+        replied = origin.own_replied
+        return await self._in_context(
+            session, patient_id, message_id, words, now, typed_at=now, command=command, replied=replied
+        )
+
     async def _edit_in_context(
         self,
         session: AsyncSession,
@@ -683,15 +706,16 @@ class Intake:
         now: datetime,
         first: PatientMessage | None,
         command: str = "",
+        replied: int | None = None,
     ) -> Heard | None:
         """An edit's words read with what is around them (_in_context). "I just want to" and "dine", put right to
         "die": read with the messages typed just before, as the message itself was when it came; "I want to kiss" put
         right before "myself", with those after. A caption is read alone. Words that follow up a crisis are news when
         the edit is made: an old message, or a photo's caption, edited into "already took them" just after "I want
-        to overdose". `first`: the message's first version, when it is stored."""
+        to overdose". `first`: the message's first version, when it is stored; `replied`: as for _in_context."""
         typed_at = first.received_at if first is not None and first.kind in patient_messages.TYPED_KINDS else None
         return await self._in_context(
-            session, patient_id, message_id, text, now, typed_at=typed_at, first=first, command=command
+            session, patient_id, message_id, text, now, typed_at=typed_at, first=first, command=command, replied=replied
         )
 
     async def heard(
@@ -716,11 +740,11 @@ class Intake:
                 first = await patient_messages.original(
                     session=session, patient_id=patient.id, telegram_message_id=message_id
                 )
-                together = await self._edit_in_context(session, patient.id, message_id, words, now, first, command)
-            else:
-                together = await self._in_context(
-                    session, patient.id, message_id, words, now, typed_at=now, command=command
+                together = await self._edit_in_context(
+                    session, patient.id, message_id, words, now, first, command, origin.own_replied
                 )
+            else:
+                together = await self._typed_in_context(session, patient.id, message_id, words, now, command, origin)
             if together is not None:
                 return True
             if edit and first is None:
@@ -813,15 +837,17 @@ class Intake:
         typed_at: datetime | None,
         first: PatientMessage | None = None,
         command: str = "",
+        replied: int | None = None,
     ) -> Heard | None:
         """What `text` reads as crisis language with the messages typed around it (_in_sentence), or as words that
         follow up one heard as crisis language (_following), or None. `typed_at`: when the message was typed (None:
         a caption, read alone); `now`: when it came or was edited; `first`: an edit's first version; `command`: the
-        command `text` was typed after (command_apart), not read, but shown in front of it."""
+        command `text` was typed after (command_apart), not read, but shown in front of it; `replied`: the number of
+        the patient's own message the words are a Telegram reply to."""
         near = _Near() if typed_at is None else await self._typed_near(session, patient_id, message_id, typed_at)
         if self._in_sentence(text, near) is not None:
             return Heard("\n".join([*near.before_words(), command + text, *near.after_words()]))
-        return await self._following(session, patient_id, text, now, near, first, command)
+        return await self._following(session, patient_id, text, now, near, first, command, replied)
 
     async def _following(
         self,
@@ -832,22 +858,31 @@ class Intake:
         near: _Near,
         first: PatientMessage | None,
         command: str = "",
+        replied: int | None = None,
     ) -> Heard | None:
         """`text` (with the messages typed next to it) under the last message heard as crisis language within
         FOLLOW_UP before `now` (typed, a caption, an edit, a questionnaire's crisis answer), when it follows that up
         ("already took them", or "already" and "took them"): a crisis message of its own, with its own card and
         escalation, even when staff acknowledged the first one. _in_sentence does not read across such a message,
         whose words alone were heard: these words are news only after it. Counted from `now`: an edit is news when
-        it is made; and from when the edited message first came (`first`), as it was news then."""
+        it is made; and from when the edited message first came (`first`), as it was news then. A Telegram reply to the
+        patient's own message heard as crisis language (`replied`, its number) follows that one up, however late: "done"
+        at eleven, answering "I am going to take all my pills tonight" written at six, says what it follows up."""
         # The words first, with every message next to it: most messages follow nothing up, and need no look for a
         # crisis before them. Those read below, once the crisis is known, are some of these.
         every_before, every_after = near.before_words(), near.after_words()
         focus = self._follow_up_in(text, every_before, every_after)
         if focus is None:
             return None
-        heard = await patient_messages.crisis_between(
-            session=session, patient_id=patient_id, since=now - FOLLOW_UP, until=now
-        )
+        heard = None
+        if replied is not None:
+            heard = await patient_messages.heard_as_crisis(
+                session=session, patient_id=patient_id, telegram_message_id=replied
+            )
+        if heard is None:
+            heard = await patient_messages.crisis_between(
+                session=session, patient_id=patient_id, since=now - FOLLOW_UP, until=now
+            )
         if heard is None and first is not None:
             heard = await patient_messages.crisis_between(
                 session=session, patient_id=patient_id, since=first.received_at - FOLLOW_UP, until=first.received_at
@@ -1119,14 +1154,17 @@ class Intake:
         heard: Heard,
         stored: int,
         now: datetime,
-        update_id: int,
+        update_id: int | None,
         origin: Origin = TYPED,
+        *,
+        read_after: bool = True,
     ) -> None:
         """The crisis text to the patient at once, an urgent card of its own for staff, and, when the
         card cannot hold the whole message (or there is no card at once: the clinic turned the rule off or
         sent it to the digest), the message in full. Not the crisis text when the patient had it from the
         error handler, at a try of this update that could not store it. The card says what the message was
-        forwarded from or answers: a friend's words forwarded are not the patient's."""
+        forwarded from or answers: a friend's words forwarded are not the patient's. With `read_after`, what the
+        patient wrote after it and was read before it came is then read again as its follow-up (_followed_up_before)."""
         assert patient.id is not None
         await self._crisis_text(session, patient, now, update_id)
         lines = self._origin_lines(origin)
@@ -1141,6 +1179,62 @@ class Intake:
             await self._forward(
                 session, patient, lines + text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT
             )
+        if read_after:
+            await self._followed_up_before(session, patient, stored, now)
+
+    async def _followed_up_before(self, session: AsyncSession, patient: Patient, stored: int, now: datetime) -> None:
+        """What the patient wrote within FOLLOW_UP after the crisis message `stored` (received `now`) and was read
+        before it, read again as its follow-up. By webhook Telegram may deliver a message after the one typed next
+        (its POST failed and was tried again), and through an outage the later message may be stored first: "already
+        took them" was read with no crisis before it, an ordinary message, and "I want to overdose" would be a card
+        alone, acknowledged as all there is. Read in the order typed, the follow-up is a crisis card of its own. (What
+        came after it in the usual order was read with it there, and reads the same again.)"""
+        assert patient.id is not None
+        crisis = await patient_messages.get(session=session, message_id=stored)
+        typed_id = crisis.telegram_message_id if crisis is not None else None
+        later = await patient_messages.unheard_between(
+            session=session, patient_id=patient.id, since=now, until=now + FOLLOW_UP
+        )
+        for message in later:
+            assert message.id is not None
+            # Dated the same second, only what was typed after it (a message's number; an edit's is its message's).
+            after = message.received_at > now or (
+                message.kind != "edit"
+                and None not in (typed_id, message.telegram_message_id)
+                and (message.telegram_message_id or 0) > (typed_id or 0)
+            )
+            heard = await self._follows_up(session, message) if after else None
+            if heard is not None:
+                await patient_messages.refile(
+                    session=session, message_id=message.id, filed_as=message.filed_as, crisis=True
+                )
+                # Not read after in its turn: what came after it is in this list, read next.
+                await self._crisis(
+                    session, patient, heard, message.id, message.received_at, message.update_id, read_after=False
+                )
+
+    async def _follows_up(self, session: AsyncSession, message: PatientMessage) -> Heard | None:
+        """A stored message's words read as words that follow up a crisis before them (_following), as they were read
+        when it came: typed words with the messages typed next to them, a caption alone, an edit from when it was made
+        and from its first version's coming."""
+        command, words = ("", message.text) if message.kind == "contact_request" else command_apart(message.text)
+        if not words or message.telegram_message_id is None:
+            return None
+        first = None
+        if message.kind == "edit":
+            first = await patient_messages.original(
+                session=session, patient_id=message.patient_id, telegram_message_id=message.telegram_message_id
+            )
+        typed = message.kind in patient_messages.TYPED_KINDS or (
+            first is not None and first.kind in patient_messages.TYPED_KINDS
+        )
+        at = (first.received_at if first is not None else message.received_at) if typed else None
+        near = (
+            _Near()
+            if at is None
+            else await self._typed_near(session, message.patient_id, message.telegram_message_id, at)
+        )
+        return await self._following(session, message.patient_id, words, message.received_at, near, first, command)
 
     async def _crisis_text(self, session: AsyncSession, patient: Patient, now: datetime, update_id: int | None) -> None:
         """The crisis text owed to the patient, unless it went from the error handler at a try of this update
@@ -1177,7 +1271,7 @@ class Intake:
         # Kept as heard, as crisis words typed are, so that the half hour after it reads the patient's words for a
         # follow-up ("already took them"). Filed as the answer it is: no message for the care team, the digest or
         # the console's Messages (the questionnaire shows it).
-        await patient_messages.add(
+        stored = await patient_messages.add(
             session=session,
             patient_id=patient.id,
             text=message,
@@ -1190,6 +1284,8 @@ class Intake:
         await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=None, now=now)
         if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now
             await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)
+        if stored is not None:
+            await self._followed_up_before(session, patient, stored, now)
 
     async def _copy_to_staff(
         self,

@@ -13,8 +13,9 @@ the question, until
   sometimes", is one answer).
 A check-in's note is read too, but only for an answer that says in words what it answers ("no, not safe tonight"):
 its "no" may answer the check-in's own "Anything else?". A Telegram reply to the question itself answers it whenever
-it comes within QUOTED_WINDOW. An answer is the whole message, short and answer-shaped, or says in words what it
-answers: "Still waiting for my prescription" is no "still".
+it comes within QUOTED_WINDOW, also after a worrying answer was heard (each is a crisis message of its own). An
+answer is the whole message, short and answer-shaped, or says in words what it answers: "Still waiting for my
+prescription" is no "still".
 
 Only what the patient read counts: an edit of a staff reply never reaches them, so it asks nothing. No Telegram here.
 """
@@ -128,7 +129,7 @@ class Screening:
         only asked (a command's words, read before they are kept: bot/handlers/gate.py), nothing taken as answered
         or closed."""
         question = await screening.asked(session=session, patient_id=patient_id)
-        if question is None or question.answered_at is not None:
+        if question is None:
             return None
         quoted = (
             replying_to is not None
@@ -137,11 +138,15 @@ class Screening:
                 session=session, question=question, chat_id=replying_to[0], message_id=replying_to[1]
             )
         )
+        # Answered, a "yes" typed since may be about anything; one replied to the question itself answers it again:
+        # said again, later ("still not safe", the next morning), it is news, not the answer staff have acknowledged.
+        if question.answered_at is not None and not quoted:
+            return None
         if not quoted and not await self._in_window(session, question, now, first):
             return None
         asked = Asked(yes_worries=question.yes_worries, no_worries=question.no_worries)
         if self.language.screening_answer(text, asked, explicit=note and not quoted) is not None:
-            if record:
+            if record and question.answered_at is None:
                 await screening.answered(session=session, question=question, now=now)
             return question.question
         if record and first is None and not note and self.language.screening_reassures(text, asked):
