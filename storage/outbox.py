@@ -309,6 +309,25 @@ async def still_owed_to(*, session: AsyncSession, message_id: int, chat_id: int)
     return True
 
 
+async def delivered_words(*, session: AsyncSession, patient_id: int, chat_id: int, message_id: int) -> bool:
+    """Whether the message `message_id` in chat `chat_id` is one of the words the bot delivered there for the
+    patient (TO_A_PATIENT: a staff reply, the crisis text, what they were told of their message), not a check-in,
+    a reminder or a reply of the bot's own. Known while the outbox keeps the row (OUTBOX_RETENTION_DAYS)."""
+    result = await execute(
+        session,
+        select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.chat_id == chat_id,
+            OUTBOX.c.status == OutboxStatus.SENT,
+            OUTBOX.c.message_id == message_id,
+            OUTBOX.c.patient_id == patient_id,
+            OUTBOX.c.kind.in_(TO_A_PATIENT),
+        )
+        .limit(1),
+    )
+    return result.first() is not None
+
+
 async def owed_elsewhere(*, session: AsyncSession, message_id: int, chat_id: int) -> bool:
     """Whether the row is owed to a chat other than `chat_id` now (it moved as it was on its way there)."""
     result = await execute(

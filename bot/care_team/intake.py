@@ -288,10 +288,12 @@ class Intake:
             late = await patient_messages.edited_since(
                 session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
             )
-            # A forward is someone's message whole, for the care team: never the patient's answer or note.
+            # A forward is someone's message whole, for the care team: never the patient's answer or note; nor a reply
+            # to what the care team wrote them.
+            for_the_care_team = await self._for_the_care_team(session, patient, origin)
             waiting = (
                 None
-                if late or origin.forwarded is not None
+                if late or for_the_care_team
                 else await checkins.waiting_for_answer(
                     session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
                 )
@@ -301,7 +303,7 @@ class Intake:
                 # A check-in may wait untouched for hours: words typed meanwhile are for the care team, not the
                 # note of a check-in the patient may never answer (staff would read them in the digest at best).
                 waiting = None
-            if waiting is None and not late and origin.forwarded is None:
+            if waiting is None and not late and not for_the_care_team:
                 waiting = await self._note_continued(session, patient.id, message_id, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             # The answer to a safety-screening question staff asked; a note only when it says what it answers. Heard
@@ -394,12 +396,13 @@ class Intake:
             # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
             # complete, and the rules look at it now, not at the daily sweep.
             state, completed = None, False
+            for_the_care_team = await self._for_the_care_team(session, patient, origin)
             waiting = await checkins.waiting_for_answer(
                 session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
             )
-            if waiting is not None and waiting.step == "note" and origin.forwarded is None:
+            if waiting is not None and waiting.step == "note" and not for_the_care_team:
                 state, completed = await self._note(session, patient, waiting, said, message_id, now)
-            elif waiting is None and album is not None and origin.forwarded is None:
+            elif waiting is None and album is not None and not for_the_care_team:
                 # An album answers the note question as one: the captions of its later photos are the note too.
                 continued = await self._album_note_continued(session, patient.id, message_id, now)
                 if continued is not None:
@@ -453,6 +456,22 @@ class Intake:
         state = state_of(checkin, answers, patient.timezone, self.questionnaire)
         finished = checkin.step is None and checkin.questionnaire == self.questionnaire.id
         return Received(None, checkin=state, completed=finished, replayed=filed_as)
+
+    @staticmethod
+    async def _for_the_care_team(session: AsyncSession, patient: Patient, origin: Origin) -> bool:
+        """Whether a message is the care team's whatever check-in waits: a forward (someone's message whole), or a
+        Telegram reply to words the diary delivered for them (a staff reply, the crisis text, "your care team will
+        see it"). "2" in reply to "How many tablets did you take?" answers the nurse, not the pain question, and
+        their answer must reach the staff chat, not a note they may never read."""
+        if origin.forwarded is not None:
+            return True
+        if origin.reply_to is not Author.BOT or origin.replied_id is None:
+            return False
+        if patient.id is None or patient.chat_id is None:
+            return False
+        return await outbox.delivered_words(
+            session=session, patient_id=patient.id, chat_id=patient.chat_id, message_id=origin.replied_id
+        )
 
     async def _note_continued(
         self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
