@@ -85,9 +85,20 @@ async def tell_admins(
 
 def may_not_write(error: BadRequest) -> bool:
     """Telegram's 400 for a group where the bot may not post (only admins may write, or the bot was
-    restricted, or the forum's General topic, where it posts, was closed): the chat's doing, not the message's."""
+    restricted, or the forum's General topic, where it posts, was closed): the chat's doing, not the message's.
+    Not one that leaves out only this kind of message (refuses_the_kind): the chat takes text."""
     said = error.message.lower()
+    if refuses_the_kind(error):
+        return False
     return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said or "topic_closed" in said
+
+
+def refuses_the_kind(error: BadRequest) -> bool:
+    """Telegram's 400 for a group whose permissions let the bot write but leave out this kind of message ("not
+    enough rights to send photos to the chat", voice notes, documents...): a clinic may keep patients' pictures off
+    staff phones so. Tried again it is refused for good, and all queued after it waits; as text it goes."""
+    said = error.message.lower()
+    return "not enough rights to send" in said and "text messages" not in said
 
 
 def no_such_chat(error: BadRequest) -> bool:
@@ -515,10 +526,15 @@ class OutboxSender:
             return None  # erased meanwhile
         kind = f"staff.media.{message.kind}"
         what = self.cards.t(kind if self.catalog.has(self.cards.language, kind) else "staff.media.other")
-        if message.text:
-            text = self.cards.t("staff.copy_failed_words", code=patient.code, what=what, words=message.text)
+        # Why staff cannot see it: the staff chat's permissions leave out its kind, or the patient deleted it.
+        if refuses_the_kind(error):
+            keys = ("staff.copy_not_allowed", "staff.copy_not_allowed_words")
         else:
-            text = self.cards.t("staff.copy_failed", code=patient.code, what=what)
+            keys = ("staff.copy_failed", "staff.copy_failed_words")
+        if message.text:
+            text = self.cards.t(keys[1], code=patient.code, what=what, words=message.text)
+        else:
+            text = self.cards.t(keys[0], code=patient.code, what=what)
         parts = split(text, TEXT_LIMIT)
         sent_id = None
         for n, part in enumerate(parts, start=1):
@@ -562,11 +578,7 @@ class OutboxSender:
         card = view.alert.card_message_id
         if card is not None and view.alert.card_chat_id == row.chat_id:
             try:
-                await edit(
-                    bot.edit_message_caption(
-                        row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
-                    )
-                )
+                await edit(self._edit_card(row.chat_id, card, caption, keyboard))
                 return card
             except BadRequest as error:
                 if not gone(error):
@@ -574,9 +586,16 @@ class OutboxSender:
                 # Someone deleted the card in the staff chat: what changed on it comes as a new card.
                 log.warning("the card of alert %s is gone from the staff chat; it is sent again", row.alert_id)
         chart = await self.cards.chart(view, now=now)
-        sent = await bot.send_photo(
-            row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
-        )
+        try:
+            sent = await bot.send_photo(
+                row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
+            )
+        except BadRequest as error:
+            if not refuses_the_kind(error):
+                raise
+            # The staff chat takes no photos (its permissions): the card goes as text, without its chart.
+            log.warning("chat %s takes no photos; the card of alert %s goes as text", row.chat_id, row.alert_id)
+            sent = await bot.send_message(row.chat_id, caption, reply_markup=keyboard, rate_limit_args=PACED)
         # Sent: written down even through a moment of the database locked, or the card would be sent again.
         await self._again_while_away(
             functools.partial(
@@ -584,6 +603,16 @@ class OutboxSender:
             )
         )
         return int(sent.message_id)
+
+    async def _edit_card(self, chat_id: int, card: int, caption: str, keyboard: InlineKeyboardMarkup) -> None:
+        """A card shows the alert as it is now: its caption, or its text when it went as text (refuses_the_kind)."""
+        bot = self.application.bot
+        try:
+            await bot.edit_message_caption(chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED)
+        except BadRequest as error:
+            if "no caption" not in error.message.lower():
+                raise
+            await bot.edit_message_text(caption, chat_id, card, reply_markup=keyboard, rate_limit_args=PACED)
 
     @staticmethod
     async def _again_while_away(write: Callable[[], Awaitable[T]]) -> T:

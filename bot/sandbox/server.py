@@ -106,6 +106,20 @@ FULL_INFO: JSON = {
     },
 }
 
+# How Telegram names a kind of message in its refusal of one a group's permissions leave out ("not enough rights to
+# send photos to the chat").
+RIGHTS_WORDS = {
+    "photo": "photos",
+    "video": "videos",
+    "document": "documents",
+    "voice": "voice notes",
+    "video_note": "video notes",
+    "audio": "music",
+    "sticker": "stickers",
+    "animation": "animations",
+    "poll": "polls",
+}
+
 # A member a group's admins restricted from writing, as getChatMember reports it.
 RESTRICTED_RIGHTS: JSON = {
     "is_member": True,
@@ -397,6 +411,9 @@ class BotApiStandIn:
         self.bot_status: dict[int, str] = {}  # the bot's status in a group; "member" where not set
         self.left_chats: list[int] = []  # the groups the bot left (leaveChat), in order
         self.migrated: dict[int, int] = {}  # a group turned supergroup -> the supergroup's id
+        # What the bot may not post in a group though it may write there (the group's permissions for members
+        # leave out photos, voice messages...): Telegram refuses such a send or copy, and takes text.
+        self.forbidden_kinds: dict[int, set[str]] = {}
         self.files: dict[str, JSON] = {}  # file_id -> what a message with that file carries
         self.too_many_requests = 0
         self._updates: list[JSON] = []
@@ -1182,6 +1199,9 @@ class BotApiStandIn:
         `file_name` names the file of a media send: shown in the transcript, and an upload is saved by it."""
         chat_id = int(params["chat_id"])
         self._check_send(chat_id)
+        kind = str(fields.get("kind", "text"))
+        if kind in self.forbidden_kinds.get(chat_id, set()):
+            raise ApiError(400, f"Bad Request: not enough rights to send {RIGHTS_WORDS.get(kind, kind)} to the chat")
         reply_to = self._reply_to(chat_id, params)
         # In a forum: the topic named, else the topic of the message it replies to (else General).
         replied = self.messages[chat_id].get(reply_to) if reply_to is not None else None
