@@ -33,7 +33,7 @@ from sqlmodel import col, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.text_limits import units
+from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.diary import roster
 from bot.prompts import Catalog
 from bot.records import retention
@@ -1222,3 +1222,28 @@ async def test_a_reply_to_the_care_team_during_a_checkin_reaches_staff(diary: Di
     answers = {a.item: a.value for a in await diary.answers()}
     assert answers["pain"] == "7" and answers["note"] == "the hand is stiff", answers
     assert [m.filed_as for m in await stored_messages(diary)] == ["message"] * 5 + ["note"]
+
+
+@SQLITE_ONLY
+async def test_a_long_reply_to_the_care_team_during_a_checkin_reaches_staff_whole(diary: Diary) -> None:
+    """Ben's answer to Sam, a Telegram reply typed during a check-in, is longer than a message may be: Telegram's app
+    sends it as two messages a moment apart, and only the first is a reply. The first reached staff; the rest was
+    taken for the check-in's note, and staff read half an answer."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.send("Can you tell me how the last week went?", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Can you tell me how the last week went?")
+    asked = ben.last
+    checkin = await ben.send("/checkin")
+    await ben.press("7", message=checkin)
+    first, second = split(
+        "The hand burned most nights and the fingers were stiff. " * 80 + "Ring me, Paul.", TEXT_LIMIT
+    )
+    assert units(first) > 4000 and "Ring me, Paul." in second
+    handled = len(await diary.inbox_processed())
+    ben.say(first, reply_to=asked)
+    ben.say(second)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert any("Ring me, Paul." in (m.text or "") for m in staff_chat(diary)), "the rest reaches staff"
+    assert [m.filed_as for m in await stored_messages(diary)] == ["message", "message", "message"]
+    assert {a.item for a in await diary.answers()} == {"pain"}, "no note"
