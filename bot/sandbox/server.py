@@ -106,6 +106,9 @@ FULL_INFO: JSON = {
     },
 }
 
+# The account Telegram shows as the author of what an anonymous group admin sends (the group is its sender_chat).
+ANONYMOUS_ADMIN: JSON = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+
 # How Telegram names a kind of message in its refusal of one a group's permissions leave out ("not enough rights to
 # send photos to the chat").
 RIGHTS_WORDS = {
@@ -297,6 +300,7 @@ class ChatMessage:
     quote: JSON | None = None  # the part of the message it replies to that the user quoted (a TextQuote)
     external_reply: JSON | None = None  # a reply to a message in another chat: whose it was (an ExternalReplyInfo)
     thread: int | None = None  # the forum topic it is in (its first message's id); None: General, or no forum
+    sender_chat: JSON | None = None  # the chat it was sent on behalf of (an anonymous admin's: the group itself)
     copied_from: tuple[int, int] | None = None  # (chat_id, message_id) of the original of a copy or forward
     upload: bytes | None = None  # the bytes of any file the bot uploaded for this message
 
@@ -905,6 +909,15 @@ class BotApiStandIn:
 
     # ----------------------------------------------------------------------------- helpers
 
+    def anonymous_admin_message(self, chat_id: int, text: str, *, reply_to: ChatMessage | None = None) -> ChatMessage:
+        """An admin of the group who remains anonymous types a message there: Telegram gives it as sent by the
+        group itself (`sender_chat`), from its stand-in account GroupAnonymousBot, never naming the admin."""
+        message = self._user_post(
+            ANONYMOUS_ADMIN, chat_id, None, reply_to, text=text, sender_chat=self._chat_for(chat_id)
+        )
+        self._said(ANONYMOUS_ADMIN, message, "text")
+        return message
+
     def _user_post(
         self,
         user: JSON,
@@ -1038,6 +1051,8 @@ class BotApiStandIn:
             body["edit_date"] = message.edit_date
         if message.thread is not None:
             body.update(message_thread_id=message.thread, is_topic_message=True)
+        if message.sender_chat is not None:
+            body["sender_chat"] = message.sender_chat
         return body
 
     def _notify_chat(self, message: ChatMessage) -> None:
