@@ -375,11 +375,14 @@ async def renew(*, session: AsyncSession, message_ids: Collection[int], now: dat
     )
 
 
-async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()) -> int:
+async def recover_stale(
+    *, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()
+) -> tuple[int, list[OutboxMessage]]:
     """Rows left `sending` longer than the lease: the process that took them died, before or during the
     request. They are owed again: a message that did arrive is sent twice, which is better than a check-in
     or a crisis card never arriving (a check-in's buttons carry its id, so either copy works). A row that
-    keeps being left behind is given up. `keep`: rows this process still has in hand."""
+    keeps being left behind is given up. `keep`: rows this process still has in hand. Returns how many are
+    owed again, and the rows given up (staff are to be told what did not arrive)."""
     stale = [OUTBOX.c.status == OutboxStatus.SENDING, OUTBOX.c.claimed_at < now - lease]
     if keep:
         stale.append(OUTBOX.c.id.not_in(list(keep)))
@@ -390,10 +393,10 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
         session,
         update(OUTBOX)
         .where(*stale, OUTBOX.c.attempts + 1 >= MAX_ATTEMPTS, OUTBOX.c.error == ABANDONED)
-        .values(
-            status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up"
-        ),
+        .values(status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up")
+        .returning(*OUTBOX.c),
     )
+    gone = [OutboxMessage(**row._mapping) for row in given_up.all()]
     result = await execute(
         session,
         update(OUTBOX)
@@ -405,7 +408,7 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
             error=ABANDONED,
         ),
     )
-    return int(result.rowcount or 0) + int(given_up.rowcount or 0)
+    return int(result.rowcount or 0), gone
 
 
 async def escalated_in(*, session: AsyncSession, alert_id: int, chat_id: int, since: datetime) -> bool:

@@ -61,6 +61,8 @@ ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
 GIVE_UP_AFTER = timedelta(hours=1)
 # "Other chats' messages go through": one was delivered this recently (the longest backoff is 5 minutes).
 GOING_THROUGH = timedelta(minutes=10)
+# Why a message was given up, as staff are told (OutboxSender._tell_undelivered).
+Undelivered = Literal["hour", "refused", "stuck"]
 # The staff chat the admins were told the bot cannot post in (told once, until a message gets there again).
 UNWRITABLE_TOLD = "staff_chat_unwritable_told"
 # A refusal by the staff chat while Telegram says the bot is in it (or cannot say) is tried this many times
@@ -232,9 +234,11 @@ class OutboxSender:
     async def _recover(self) -> None:
         gathered = 0
         async with self.database.session() as session:
-            owed = await outbox.recover_stale(
+            owed, given_up = await outbox.recover_stale(
                 session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
             )
+            for row in given_up:  # told in the transaction that gives it up: a crash loses neither
+                await self._tell_undelivered(session, row, error=row.error or "", why="stuck")
             if not self._gathered:  # at start: STAFF_CHAT_ID may have changed since what is owed was queued
                 gathered = await self.staff_chat.gather(session) + await self.staff_chat.release_held(session)
         self._gathered = True
@@ -242,6 +246,8 @@ class OutboxSender:
             log.warning("%d messages owed to a former staff chat go to the staff chat", gathered)
         if owed:
             log.warning("%d messages were left unfinished by a stopped process; they are sent again", owed)
+        if given_up:
+            log.error("%d messages were left unfinished too often; given up, and staff told", len(given_up))
 
     async def _claim(self) -> OutboxMessage | None:
         # One row per chat at a time, and none for a chat whose turn is more than a second away.
@@ -288,7 +294,7 @@ class OutboxSender:
             # A reply or a crisis text that will never arrive: staff must know (a row for no patient's record,
             # such as the note to an account a record left, names no one they could reach).
             if row.kind in outbox.TO_A_PATIENT and row.patient_id is not None:
-                await self._failed_and_told(row, error=error.message[:200], refused=True)
+                await self._failed_and_told(row, error=error.message[:200], why="refused")
             else:
                 await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
@@ -301,7 +307,7 @@ class OutboxSender:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
             # Given up only when its try before failed so too: tries through an outage count as well.
             if row.attempts + 1 >= outbox.MAX_ATTEMPTS and row.error == outbox.INTERNAL_ERROR:
-                await self._finish(row, OutboxStatus.FAILED, error="internal error while sending; given up")
+                await self._failed_and_told(row, error="internal error while sending; given up", why="stuck")
             else:
                 await self._retry(row, after=self._backoff(row), error=outbox.INTERNAL_ERROR)
         else:
@@ -389,46 +395,63 @@ class OutboxSender:
         )
         await self._failed_and_told(row, error=f"{error}; given up after an hour while others went through")
 
-    async def _failed_and_told(self, row: OutboxMessage, *, error: str, refused: bool = False) -> None:
-        """Marked failed, and staff told what did not arrive (see `_give_up`); `refused`: Telegram refused
-        it outright (a 400), which is said only of a message to a patient."""
+    async def _failed_and_told(self, row: OutboxMessage, *, error: str, why: Undelivered = "hour") -> None:
+        """Marked failed, and staff told what did not arrive (see `_tell_undelivered`)."""
         assert row.id is not None
         message_id = row.id
-        t = functools.partial(self.catalog.text, self.catalog.default_language)
 
         async def write() -> None:
             async with self.database.session() as session:  # failed and told in one: a crash loses neither
-                now, priority = self.clock(), Priority(row.priority)
                 if not await outbox.finish(
                     session=session,
                     message_id=message_id,
                     chat_id=row.chat_id,
                     status=OutboxStatus.FAILED,
-                    now=now,
+                    now=self.clock(),
                     error=error,
                 ):
                     return  # told at a try whose commit landed as the connection was lost, or owed in another chat
-                patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
-                code = patient.code if patient is not None else "?"
-                if row.kind in outbox.TO_A_PATIENT:
-                    key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
-                    text = t(key, code=code, text=row.text or "", error=error)
-                    chat_id = await self.staff_chat.destination(session)
-                    # A long reply with the notice above it is more than one message may hold: in parts, or
-                    # Telegram refuses it and staff never learn that the patient did not get their words.
-                    for part in split(text, TEXT_LIMIT):
-                        await outbox.enqueue(
-                            session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
-                        )
-                elif row.kind in outbox.STAFF_CHAT_KINDS:
-                    if row.text and row.kind != "copy":
-                        text = t("staff.undelivered_to_staff_chat", text=row.text)
-                    else:
-                        text = t("staff.undelivered_item_to_staff_chat", code=code)
-                    await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
+                await self._tell_undelivered(session, row, error=error, why=why)
 
         await self._again_while_away(write)
         self.wake.set()
+
+    async def _tell_undelivered(
+        self, session: AsyncSession, row: OutboxMessage, *, error: str, why: Undelivered
+    ) -> None:
+        """Staff told what did not arrive, in the transaction that gives it up: the staff chat of a message to a
+        patient (with its words, so that someone can reach them another way), the admins of one to the staff chat.
+        A check-in or reminder is only logged: it closes unanswered, as the adherence figures show. `why`: it failed
+        for an hour while others went through, Telegram refused it outright (a 400, said only of a message to a
+        patient), or it was given up as what may kill the process (left unfinished by one dying process after
+        another, or an error of the bot's own at try after try)."""
+        t = functools.partial(self.catalog.text, self.catalog.default_language)
+        now, priority = self.clock(), Priority(row.priority)
+        patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+        code = patient.code if patient is not None else "?"
+        if row.kind in outbox.TO_A_PATIENT:
+            key = {
+                "hour": "staff.undelivered_to_patient",
+                "refused": "staff.refused_to_patient",
+                "stuck": "staff.stuck_to_patient",
+            }[why]
+            text = t(key, code=code, text=row.text or "", error=error)
+            chat_id = await self.staff_chat.destination(session)
+            # A long reply with the notice above it is more than one message may hold: in parts, or
+            # Telegram refuses it and staff never learn that the patient did not get their words.
+            for part in split(text, TEXT_LIMIT):
+                await outbox.enqueue(
+                    session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
+                )
+        elif row.kind in outbox.STAFF_CHAT_KINDS:
+            stuck = why == "stuck"
+            if row.text and row.kind != "copy":
+                key = "staff.stuck_to_staff_chat" if stuck else "staff.undelivered_to_staff_chat"
+                text = t(key, text=row.text, error=error)
+            else:
+                key = "staff.stuck_item_to_staff_chat" if stuck else "staff.undelivered_item_to_staff_chat"
+                text = t(key, code=code)
+            await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
 
     async def _tell_admins_unwritable(self, row: OutboxMessage) -> None:
         """The bot may not post in the staff chat: admins are told in their own chats, once (until a
