@@ -551,7 +551,6 @@ async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
         assert any("poison" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize("how", ["left-unfinished", "internal-error"])
 async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, how: str

@@ -1185,7 +1185,6 @@ async def test_a_reply_to_an_earlier_message_reaches_staff_with_what_it_answers(
     assert not await alerts(diary)
 
 
-@SQLITE_ONLY
 async def test_a_reply_to_the_care_team_during_a_checkin_reaches_staff(diary: Diary) -> None:
     """Sam asked Ben how many tablets he took; Ben, in the middle of a check-in, answered with a Telegram reply to
     Sam's message. His "2" became the check-in's pain, and his words its note: Sam never saw an answer in the staff
