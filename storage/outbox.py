@@ -309,6 +309,25 @@ async def still_owed_to(*, session: AsyncSession, message_id: int, chat_id: int)
     return True
 
 
+async def delivered_words(*, session: AsyncSession, patient_id: int, chat_id: int, message_id: int) -> bool:
+    """Whether the message `message_id` in chat `chat_id` is one of the words the bot delivered there for the
+    patient (TO_A_PATIENT: a staff reply, the crisis text, what they were told of their message), not a check-in,
+    a reminder or a reply of the bot's own. Known while the outbox keeps the row (OUTBOX_RETENTION_DAYS)."""
+    result = await execute(
+        session,
+        select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.chat_id == chat_id,
+            OUTBOX.c.status == OutboxStatus.SENT,
+            OUTBOX.c.message_id == message_id,
+            OUTBOX.c.patient_id == patient_id,
+            OUTBOX.c.kind.in_(TO_A_PATIENT),
+        )
+        .limit(1),
+    )
+    return result.first() is not None
+
+
 async def owed_elsewhere(*, session: AsyncSession, message_id: int, chat_id: int) -> bool:
     """Whether the row is owed to a chat other than `chat_id` now (it moved as it was on its way there)."""
     result = await execute(
@@ -356,11 +375,14 @@ async def renew(*, session: AsyncSession, message_ids: Collection[int], now: dat
     )
 
 
-async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()) -> int:
+async def recover_stale(
+    *, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()
+) -> tuple[int, list[OutboxMessage]]:
     """Rows left `sending` longer than the lease: the process that took them died, before or during the
     request. They are owed again: a message that did arrive is sent twice, which is better than a check-in
     or a crisis card never arriving (a check-in's buttons carry its id, so either copy works). A row that
-    keeps being left behind is given up. `keep`: rows this process still has in hand."""
+    keeps being left behind is given up. `keep`: rows this process still has in hand. Returns how many are
+    owed again, and the rows given up (staff are to be told what did not arrive)."""
     stale = [OUTBOX.c.status == OutboxStatus.SENDING, OUTBOX.c.claimed_at < now - lease]
     if keep:
         stale.append(OUTBOX.c.id.not_in(list(keep)))
@@ -371,10 +393,10 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
         session,
         update(OUTBOX)
         .where(*stale, OUTBOX.c.attempts + 1 >= MAX_ATTEMPTS, OUTBOX.c.error == ABANDONED)
-        .values(
-            status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up"
-        ),
+        .values(status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error="left unfinished too often; given up")
+        .returning(*OUTBOX.c),
     )
+    gone = [OutboxMessage(**row._mapping) for row in given_up.all()]
     result = await execute(
         session,
         update(OUTBOX)
@@ -386,7 +408,7 @@ async def recover_stale(*, session: AsyncSession, now: datetime, lease: timedelt
             error=ABANDONED,
         ),
     )
-    return int(result.rowcount or 0) + int(given_up.rowcount or 0)
+    return int(result.rowcount or 0), gone
 
 
 async def escalated_in(*, session: AsyncSession, alert_id: int, chat_id: int, since: datetime) -> bool:

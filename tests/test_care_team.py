@@ -898,6 +898,23 @@ async def test_a_staff_reply_to_a_bot_message_is_never_dropped_without_a_word(di
 
 
 @SQLITE_ONLY
+async def test_a_reply_an_anonymous_group_admin_sends_is_answered_not_dropped(diary: Diary) -> None:
+    """A nurse who is an admin of the staff group with "Remain anonymous" on replies to Ben's message: Telegram
+    gives it as sent by the group itself, from GroupAnonymousBot, naming no one. The bot took it for talk of
+    someone not on staff and let it go without a word, and the nurse believed Ben had the answer. Who wrote it
+    cannot be known, so it is not sent (a patient hears only from staff, and every reply is audited by its
+    author); the nurse is told why, and how to send it."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    forwarded = await a_question_forwarded(diary, ben)
+    answered = diary.standin.wait_chat(STAFF_CHAT)
+    diary.standin.anonymous_admin_message(STAFF_CHAT, "Yes, at night too.", reply_to=forwarded)
+    told = await asyncio.wait_for(answered, 30)
+    assert told.text is not None and told.text.startswith("This was sent anonymously"), told.text
+    await all_sent(diary)
+    assert not any("at night too" in (m.text or "") for m in diary.standin.chat(ben.id))
+
+
+@SQLITE_ONLY
 async def test_a_staff_reply_or_reply_button_whose_message_is_deleted_meanwhile_is_still_answered(diary: Diary) -> None:
     """In a group the bot's answer to a staff member quotes their message, and the Reply prompt the message
     pressed on; Telegram refuses a quote of a message deleted meanwhile (400 "message to be replied not

@@ -542,10 +542,62 @@ async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
         await diary.wait_until(lambda: len(failed) == 1)  # the second waits for the first: one chat, in order
         diary.clock.advance(seconds=300)  # past the backoff
         await ben.wait_for(lambda: any(m.text == "through the outage" for m in ben.messages))
+        await diary.wait_until(lambda: len(failed) == 3)  # staff's word of the poison failed once too
+        diary.clock.advance(seconds=300)
         await diary.wait_until_async(lambda rows: all(row.status in ("sent", "failed") for row in rows))
         async with diary.database.session() as session:
             rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-        assert [row.status for row in rows] == ["sent", "failed"], "through the outage, then poison"
+        assert [row.status for row in rows] == ["sent", "failed", "sent"], "through the outage, poison, staff told"
+        assert any("poison" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
+
+
+@pytest.mark.parametrize("how", ["left-unfinished", "internal-error"])
+async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A row that processes keep dying with in flight, or that fails with an error of the bot's own at try after
+    try, is given up: it may be what kills them. Sam's reply to Ben so given up was marked failed with a line in
+    the log, and Sam believed Ben had it. Staff get its words, to reach him another way, as they do of a reply
+    Telegram refuses."""
+    if how == "internal-error":
+        real_send = OutboxSender._send
+
+        async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
+            if row.kind == "patient":
+                raise RuntimeError("a fault of the bot's own")
+            return await real_send(self, row)
+
+        monkeypatch.setattr(OutboxSender, "_send", broken)
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben, _, _ = await a_question_in_the_staff_chat(diary)
+        await all_sent(diary)
+        left = {"status": "sending", "claimed_at": diary.clock(), "error": outbox.ABANDONED}
+        values = left if how == "left-unfinished" else {"error": outbox.INTERNAL_ERROR}
+        async with diary.database.session() as session:
+            patient = await patients.by_code(session=session, code="P-0001")
+            assert patient is not None
+            reply = await outbox.enqueue(
+                session=session,
+                kind="patient",
+                chat_id=ben.id,
+                text="Your care team: Take one tablet tonight.",
+                patient_id=patient.id,
+                now=diary.clock(),
+            )
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == reply)
+                .values(attempts=outbox.MAX_ATTEMPTS - 1, **values)
+            )
+        diary.clock.advance(seconds=3)  # past the lease of a dead process's claim
+        await diary.wait_until(
+            lambda: any(
+                "P-0001" in (m.text or "") and "Take one tablet tonight." in (m.text or "")
+                for m in diary.standin.chat(STAFF_CHAT)
+            )
+        )
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        assert not any("Take one tablet" in (m.text or "") for m in ben.messages)
 
 
 async def a_photo_whose_header_waits_for_its_retry(diary: Diary) -> SimulatedUser:
@@ -1147,10 +1199,10 @@ async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_a
         # The sender renews what it has in hand meanwhile (without it this would time out).
         await diary.wait_until_async(lambda rows: rows[0].claimed_at is not None and rows[0].claimed_at >= now)
         async with diary.database.session() as session:  # the other process looks for rows left behind
-            taken = await outbox.recover_stale(session=session, now=diary.clock(), lease=timedelta(seconds=2))
+            taken, given_up = await outbox.recover_stale(session=session, now=diary.clock(), lease=timedelta(seconds=2))
         answer.set()
         await ben.wait_for(lambda: any(m.text == "slow" for m in ben.messages))
-        assert taken == 0
+        assert taken == 0 and not given_up
 
 
 @SQLITE_ONLY

@@ -33,7 +33,7 @@ from sqlmodel import col, select
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
-from bot.care_team.text_limits import units
+from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.diary import roster
 from bot.prompts import Catalog
 from bot.records import retention
@@ -1246,3 +1246,66 @@ async def test_a_reply_to_an_earlier_message_reaches_staff_with_what_it_answers(
     )
     await all_sent(diary)
     assert not await alerts(diary)
+
+
+async def test_a_reply_to_the_care_team_during_a_checkin_reaches_staff(diary: Diary) -> None:
+    """Sam asked Ben how many tablets he took; Ben, in the middle of a check-in, answered with a Telegram reply to
+    Sam's message. His "2" became the check-in's pain, and his words its note: Sam never saw an answer in the staff
+    chat. A reply to what the care team (or the diary for them) wrote him is for them; what he types without one
+    still answers the check-in."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.send("How many tablets did you take today?", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: How many tablets did you take today?")
+    asked = ben.last
+    checkin = await ben.send("/checkin")
+    reply = await ben.send("2", reply_to=asked)
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), reply
+    await diary.wait_until(lambda: staff_text_with(diary, "\n2") != "")
+    assert not await diary.answers(), "not the check-in's pain"
+    await ben.press("7", message=checkin)
+    reply = await ben.send("only two, the second at lunch", reply_to=asked)
+    assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), reply
+    await diary.wait_until(lambda: any("second at lunch" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "second at lunch").startswith(
+        "Message from P-0001:\n↪ In reply to a message from the diary:\n> Your care team: How many tablets"
+    )
+    received = next(m for m in reversed(ben.messages) if (m.text or "").startswith("I can't give medical advice"))
+    await ben.send("it is about the same as yesterday", reply_to=received)
+    await diary.wait_until(lambda: any("same as yesterday" in (m.text or "") for m in staff_chat(diary)))
+    for label in ["The same", "The same", "Not swollen", "4 Good"]:
+        await ben.press(label, message=checkin)
+    ben.send_photo("this is it now", reply_to=asked)  # at the note question, a photo would answer it
+    await diary.wait_until(lambda: any(m.copied_from is not None for m in staff_chat(diary)))
+    await all_sent(diary)
+    assert [c.step for c in await diary.checkins()] == ["note"], "not the note"
+    await ben.send("the hand is stiff")  # no reply: the check-in's
+    await ben.wait_for(lambda: ben.last.text == "Thank you, your note is saved.")
+    await all_sent(diary)
+    answers = {a.item: a.value for a in await diary.answers()}
+    assert answers["pain"] == "7" and answers["note"] == "the hand is stiff", answers
+    assert [m.filed_as for m in await stored_messages(diary)] == ["message"] * 5 + ["note"]
+
+
+@SQLITE_ONLY
+async def test_a_long_reply_to_the_care_team_during_a_checkin_reaches_staff_whole(diary: Diary) -> None:
+    """Ben's answer to Sam, a Telegram reply typed during a check-in, is longer than a message may be: Telegram's app
+    sends it as two messages a moment apart, and only the first is a reply. The first reached staff; the rest was
+    taken for the check-in's note, and staff read half an answer."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.send("Can you tell me how the last week went?", chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == "Your care team: Can you tell me how the last week went?")
+    asked = ben.last
+    checkin = await ben.send("/checkin")
+    await ben.press("7", message=checkin)
+    first, second = split(
+        "The hand burned most nights and the fingers were stiff. " * 80 + "Ring me, Paul.", TEXT_LIMIT
+    )
+    assert units(first) > 4000 and "Ring me, Paul." in second
+    handled = len(await diary.inbox_processed())
+    ben.say(first, reply_to=asked)
+    ben.say(second)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert any("Ring me, Paul." in (m.text or "") for m in staff_chat(diary)), "the rest reaches staff"
+    assert [m.filed_as for m in await stored_messages(diary)] == ["message", "message", "message"]
+    assert {a.item for a in await diary.answers()} == {"pain"}, "no note"

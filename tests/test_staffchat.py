@@ -22,6 +22,8 @@ import pytest
 from sqlmodel import select
 from telegram.error import Forbidden
 
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
 from bot.delivery.outbox import OutboxSender
 from bot.sandbox import BotApiStandIn, SimulatedUser
@@ -376,6 +378,41 @@ async def test_a_staff_chat_where_the_bot_may_not_write_keeps_messages_until_it_
         diary.clock.advance(minutes=5)
         await diary.wait_until(lambda: any("turned blue" in (m.text or "") for m in bot_said(diary, GROUP)))
         await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+
+
+@SQLITE_ONLY
+async def test_a_staff_chat_that_takes_no_photos_still_shows_staff_every_message_and_card(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The clinic's group lets members post text only (patients' pictures are not to sit on staff phones). Telegram
+    refused the copy of Ben's photo, and every alert card (a photo of its chart), with 400 "not enough rights to
+    send photos": they were tried again for good, as if the bot could not write there at all, and Ben's words
+    queued after the photo never came, nor did his crisis card. The group takes text: a photo reaches staff as the
+    word of it with its caption, and a card as text with its buttons, kept up to date there."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=GROUP) as diary:
+        ada, sam, ben = await people(diary)
+        diary.standin.add_group(GROUP, "Clinic staff", [ada.id, sam.id])
+        diary.standin.forbidden_kinds[GROUP] = {"photo", "voice", "document"}
+        ben.send_photo("my hand this morning")
+        ben.say("and it is purple now")
+        await diary.wait_until(lambda: any("purple now" in (m.text or "") for m in bot_said(diary, GROUP)))
+        notice = next(m for m in bot_said(diary, GROUP) if "my hand this morning" in (m.text or ""))
+        assert notice.text is not None and notice.text.startswith("P-0001 sent a photo"), notice.text
+        assert [label for label, _ in notice.buttons] == ["Reply", "Seen"]
+
+        await ben.send("I want to die")
+        await diary.wait_until(lambda: any("I want to die" in (m.text or "") for m in bot_said(diary, GROUP)))
+        card = next(m for m in bot_said(diary, GROUP) if "I want to die" in (m.text or ""))
+        assert (card.text or "").startswith("🔴 URGENT") and "Acknowledge" in [label for label, _ in card.buttons]
+        diary.clock.advance(minutes=16)
+        assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+        await ada.wait_for(lambda: any("Acknowledge" in [label for label, _ in m.buttons] for m in ada.messages))
+        await ada.press("Acknowledge", message=next(m for m in ada.messages if m.buttons))
+        await diary.wait_until(lambda: "Ada" in (diary.standin.messages[GROUP][card.message_id].text or ""))
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage))).all()
+        assert not [(r.kind, r.error) for r in rows if r.status == "failed"], "nothing given up"
 
 
 UNWRITABLE = (

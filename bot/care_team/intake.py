@@ -283,10 +283,19 @@ class Intake:
                 if together is not None:
                     crisis, heard = True, together
             late = await self._delivered_late(session, patient, message_id, now)
-            # A forward is someone's message whole, for the care team: never the patient's answer or note.
-            waiting = (
+            # A forward is someone's message whole, for the care team: never the patient's answer or note; nor a reply
+            # to what the care team wrote them, nor the rest of one that Telegram's app sent in parts.
+            part = (
                 None
                 if late or origin.forwarded is not None
+                else await self._part_before(session, patient.id, message_id, now)
+            )
+            for_the_care_team = await self._for_the_care_team(session, patient, origin) or (
+                part is not None and part.filed_as in (FiledAs.MESSAGE, FiledAs.REQUEST)
+            )
+            waiting = (
+                None
+                if late or for_the_care_team
                 else await checkins.waiting_for_answer(
                     session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
                 )
@@ -296,8 +305,8 @@ class Intake:
                 # A check-in may wait untouched for hours: words typed meanwhile are for the care team, not the
                 # note of a check-in the patient may never answer (staff would read them in the digest at best).
                 waiting = None
-            if waiting is None and not late and origin.forwarded is None:
-                waiting = await self._note_continued(session, patient.id, message_id, now)
+            if waiting is None and part is not None and not for_the_care_team:
+                waiting = await self._note_continued(session, patient.id, part, now)
             filed_as = FiledAs.MESSAGE if waiting is None else FiledAs.ANSWER if answer else FiledAs.NOTE
             # The answer to a safety-screening question staff asked; a note only when it says what it answers. Heard
             # alone as well ("no, not safe tonight"), its card still names the question it answers. A command's words
@@ -398,7 +407,8 @@ class Intake:
             # Sent there, it answers the question (its caption is the note) as it reaches staff: the check-in is
             # complete, and the rules look at it now, not at the daily sweep.
             state, completed = None, False
-            own = origin.forwarded is None and not late
+            for_the_care_team = await self._for_the_care_team(session, patient, origin)
+            own = not for_the_care_team and not late
             waiting = (
                 await checkins.waiting_for_answer(
                     session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
@@ -476,25 +486,50 @@ class Intake:
             session=session, patient_id=patient.id, telegram_message_id=message_id, since=since
         )
 
-    async def _note_continued(
-        self, session: AsyncSession, patient_id: int, message_id: int, now: datetime
-    ) -> CheckIn | None:
-        """The check-in whose note this text goes on with, or None. Telegram's app sends a text longer than a message
-        may be as several, a moment apart: the first, typed at the note question, answered it and finished the
-        check-in, and the rest are that note too, not messages of their own (staff would get half a sentence, and
-        the note, on the card and in the diary, would stop in the middle). Only right after a part nearly as long as
-        a message may be (the app cuts where it can, at a line or a word), and never after one heard as crisis
-        language: a message typed after a note is a message."""
+    @staticmethod
+    async def _for_the_care_team(session: AsyncSession, patient: Patient, origin: Origin) -> bool:
+        """Whether a message is the care team's whatever check-in waits: a forward (someone's message whole), or a
+        Telegram reply to words the diary delivered for them (a staff reply, the crisis text, "your care team will
+        see it"). "2" in reply to "How many tablets did you take?" answers the nurse, not the pain question, and
+        their answer must reach the staff chat, not a note they may never read."""
+        if origin.forwarded is not None:
+            return True
+        if origin.reply_to is not Author.BOT or origin.replied_id is None:
+            return False
+        if patient.id is None or patient.chat_id is None:
+            return False
+        return await outbox.delivered_words(
+            session=session, patient_id=patient.id, chat_id=patient.chat_id, message_id=origin.replied_id
+        )
+
+    @staticmethod
+    async def _part_before(
+        session: AsyncSession, patient_id: int, message_id: int, now: datetime
+    ) -> PatientMessage | None:
+        """The message this text goes on with, or None. Telegram's app sends a text longer than a message may be as
+        several, a moment apart, and only the first carries what it replies to: the rest goes where the first went
+        (a note, or a message for the care team). Only right after a part nearly as long as a message may be (the
+        app cuts where it can, at a line or a word): a message typed after a note is a message."""
         recent = await patient_messages.typed_between(
             session=session, patient_id=patient_id, since=now - SPLIT_APART, until=now, limit=SENTENCE_MESSAGES
         )
         before = [m for m in recent if m.telegram_message_id is not None and m.telegram_message_id < message_id]
         part = max(before, key=lambda m: m.telegram_message_id or 0, default=None)
-        if part is None or part.telegram_message_id is None or part.filed_as != FiledAs.NOTE:
+        if part is None or part.telegram_message_id is None or units(part.text) < SPLIT_PART:
             return None
+        return part
+
+    @staticmethod
+    async def _note_continued(
+        session: AsyncSession, patient_id: int, part: PatientMessage, now: datetime
+    ) -> CheckIn | None:
+        """The check-in whose note this text goes on with (`part`, the one before it: _part_before), or None. The first
+        part, typed at the note question, answered it and finished the check-in, and the rest are that note too, not
+        messages of their own (staff would get half a sentence, and the note, on the card and in the diary, would
+        stop in the middle); never after one heard as crisis language."""
         # After a part heard as crisis language, the rest is a message of its own, that staff read now: a note is
         # read at the card, the diary or the digest, and a card shows what it has room for.
-        if part.crisis or units(part.text) < SPLIT_PART:
+        if part.filed_as != FiledAs.NOTE or part.crisis or part.telegram_message_id is None:
             return None
         return await checkins.with_note_from(
             session=session, patient_id=patient_id, message_id=part.telegram_message_id, now=now

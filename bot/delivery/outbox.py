@@ -61,6 +61,8 @@ ABOUT_A_PATIENT = frozenset({"staff", "copy", "alert", "escalation"})
 GIVE_UP_AFTER = timedelta(hours=1)
 # "Other chats' messages go through": one was delivered this recently (the longest backoff is 5 minutes).
 GOING_THROUGH = timedelta(minutes=10)
+# Why a message was given up, as staff are told (OutboxSender._tell_undelivered).
+Undelivered = Literal["hour", "refused", "stuck"]
 # The staff chat the admins were told the bot cannot post in (told once, until a message gets there again).
 UNWRITABLE_TOLD = "staff_chat_unwritable_told"
 # A refusal by the staff chat while Telegram says the bot is in it (or cannot say) is tried this many times
@@ -85,9 +87,20 @@ async def tell_admins(
 
 def may_not_write(error: BadRequest) -> bool:
     """Telegram's 400 for a group where the bot may not post (only admins may write, or the bot was
-    restricted, or the forum's General topic, where it posts, was closed): the chat's doing, not the message's."""
+    restricted, or the forum's General topic, where it posts, was closed): the chat's doing, not the message's.
+    Not one that leaves out only this kind of message (refuses_the_kind): the chat takes text."""
     said = error.message.lower()
+    if refuses_the_kind(error):
+        return False
     return "rights to send" in said or "no rights" in said or "chat_write_forbidden" in said or "topic_closed" in said
+
+
+def refuses_the_kind(error: BadRequest) -> bool:
+    """Telegram's 400 for a group whose permissions let the bot write but leave out this kind of message ("not
+    enough rights to send photos to the chat", voice notes, documents...): a clinic may keep patients' pictures off
+    staff phones so. Tried again it is refused for good, and all queued after it waits; as text it goes."""
+    said = error.message.lower()
+    return "not enough rights to send" in said and "text messages" not in said
 
 
 def no_such_chat(error: BadRequest) -> bool:
@@ -221,9 +234,11 @@ class OutboxSender:
     async def _recover(self) -> None:
         gathered = 0
         async with self.database.session() as session:
-            owed = await outbox.recover_stale(
+            owed, given_up = await outbox.recover_stale(
                 session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
             )
+            for row in given_up:  # told in the transaction that gives it up: a crash loses neither
+                await self._tell_undelivered(session, row, error=row.error or "", why="stuck")
             if not self._gathered:  # at start: STAFF_CHAT_ID may have changed since what is owed was queued
                 gathered = await self.staff_chat.gather(session) + await self.staff_chat.release_held(session)
         self._gathered = True
@@ -231,6 +246,8 @@ class OutboxSender:
             log.warning("%d messages owed to a former staff chat go to the staff chat", gathered)
         if owed:
             log.warning("%d messages were left unfinished by a stopped process; they are sent again", owed)
+        if given_up:
+            log.error("%d messages were left unfinished too often; given up, and staff told", len(given_up))
 
     async def _claim(self) -> OutboxMessage | None:
         # One row per chat at a time, and none for a chat whose turn is more than a second away.
@@ -277,7 +294,7 @@ class OutboxSender:
             # A reply or a crisis text that will never arrive: staff must know (a row for no patient's record,
             # such as the note to an account a record left, names no one they could reach).
             if row.kind in outbox.TO_A_PATIENT and row.patient_id is not None:
-                await self._failed_and_told(row, error=error.message[:200], refused=True)
+                await self._failed_and_told(row, error=error.message[:200], why="refused")
             else:
                 await self._finish(row, OutboxStatus.FAILED, error=error.message[:200])
         except ChatMigrated as error:  # the group became a supergroup: a new chat id, nothing delivered
@@ -290,7 +307,7 @@ class OutboxSender:
             log.exception("outbox message %s (%s) failed unexpectedly", row.id, row.kind)
             # Given up only when its try before failed so too: tries through an outage count as well.
             if row.attempts + 1 >= outbox.MAX_ATTEMPTS and row.error == outbox.INTERNAL_ERROR:
-                await self._finish(row, OutboxStatus.FAILED, error="internal error while sending; given up")
+                await self._failed_and_told(row, error="internal error while sending; given up", why="stuck")
             else:
                 await self._retry(row, after=self._backoff(row), error=outbox.INTERNAL_ERROR)
         else:
@@ -378,46 +395,63 @@ class OutboxSender:
         )
         await self._failed_and_told(row, error=f"{error}; given up after an hour while others went through")
 
-    async def _failed_and_told(self, row: OutboxMessage, *, error: str, refused: bool = False) -> None:
-        """Marked failed, and staff told what did not arrive (see `_give_up`); `refused`: Telegram refused
-        it outright (a 400), which is said only of a message to a patient."""
+    async def _failed_and_told(self, row: OutboxMessage, *, error: str, why: Undelivered = "hour") -> None:
+        """Marked failed, and staff told what did not arrive (see `_tell_undelivered`)."""
         assert row.id is not None
         message_id = row.id
-        t = functools.partial(self.catalog.text, self.catalog.default_language)
 
         async def write() -> None:
             async with self.database.session() as session:  # failed and told in one: a crash loses neither
-                now, priority = self.clock(), Priority(row.priority)
                 if not await outbox.finish(
                     session=session,
                     message_id=message_id,
                     chat_id=row.chat_id,
                     status=OutboxStatus.FAILED,
-                    now=now,
+                    now=self.clock(),
                     error=error,
                 ):
                     return  # told at a try whose commit landed as the connection was lost, or owed in another chat
-                patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
-                code = patient.code if patient is not None else "?"
-                if row.kind in outbox.TO_A_PATIENT:
-                    key = "staff.refused_to_patient" if refused else "staff.undelivered_to_patient"
-                    text = t(key, code=code, text=row.text or "", error=error)
-                    chat_id = await self.staff_chat.destination(session)
-                    # A long reply with the notice above it is more than one message may hold: in parts, or
-                    # Telegram refuses it and staff never learn that the patient did not get their words.
-                    for part in split(text, TEXT_LIMIT):
-                        await outbox.enqueue(
-                            session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
-                        )
-                elif row.kind in outbox.STAFF_CHAT_KINDS:
-                    if row.text and row.kind != "copy":
-                        text = t("staff.undelivered_to_staff_chat", text=row.text)
-                    else:
-                        text = t("staff.undelivered_item_to_staff_chat", code=code)
-                    await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
+                await self._tell_undelivered(session, row, error=error, why=why)
 
         await self._again_while_away(write)
         self.wake.set()
+
+    async def _tell_undelivered(
+        self, session: AsyncSession, row: OutboxMessage, *, error: str, why: Undelivered
+    ) -> None:
+        """Staff told what did not arrive, in the transaction that gives it up: the staff chat of a message to a
+        patient (with its words, so that someone can reach them another way), the admins of one to the staff chat.
+        A check-in or reminder is only logged: it closes unanswered, as the adherence figures show. `why`: it failed
+        for an hour while others went through, Telegram refused it outright (a 400, said only of a message to a
+        patient), or it was given up as what may kill the process (left unfinished by one dying process after
+        another, or an error of the bot's own at try after try)."""
+        t = functools.partial(self.catalog.text, self.catalog.default_language)
+        now, priority = self.clock(), Priority(row.priority)
+        patient = await patients.by_id(session=session, patient_id=row.patient_id) if row.patient_id else None
+        code = patient.code if patient is not None else "?"
+        if row.kind in outbox.TO_A_PATIENT:
+            key = {
+                "hour": "staff.undelivered_to_patient",
+                "refused": "staff.refused_to_patient",
+                "stuck": "staff.stuck_to_patient",
+            }[why]
+            text = t(key, code=code, text=row.text or "", error=error)
+            chat_id = await self.staff_chat.destination(session)
+            # A long reply with the notice above it is more than one message may hold: in parts, or
+            # Telegram refuses it and staff never learn that the patient did not get their words.
+            for part in split(text, TEXT_LIMIT):
+                await outbox.enqueue(
+                    session=session, kind="staff", chat_id=chat_id, text=part, priority=priority, now=now
+                )
+        elif row.kind in outbox.STAFF_CHAT_KINDS:
+            stuck = why == "stuck"
+            if row.text and row.kind != "copy":
+                key = "staff.stuck_to_staff_chat" if stuck else "staff.undelivered_to_staff_chat"
+                text = t(key, text=row.text, error=error)
+            else:
+                key = "staff.stuck_item_to_staff_chat" if stuck else "staff.undelivered_item_to_staff_chat"
+                text = t(key, code=code)
+            await tell_admins(session, text, now=now, priority=priority, besides=row.chat_id)
 
     async def _tell_admins_unwritable(self, row: OutboxMessage) -> None:
         """The bot may not post in the staff chat: admins are told in their own chats, once (until a
@@ -515,10 +549,15 @@ class OutboxSender:
             return None  # erased meanwhile
         kind = f"staff.media.{message.kind}"
         what = self.cards.t(kind if self.catalog.has(self.cards.language, kind) else "staff.media.other")
-        if message.text:
-            text = self.cards.t("staff.copy_failed_words", code=patient.code, what=what, words=message.text)
+        # Why staff cannot see it: the staff chat's permissions leave out its kind, or the patient deleted it.
+        if refuses_the_kind(error):
+            keys = ("staff.copy_not_allowed", "staff.copy_not_allowed_words")
         else:
-            text = self.cards.t("staff.copy_failed", code=patient.code, what=what)
+            keys = ("staff.copy_failed", "staff.copy_failed_words")
+        if message.text:
+            text = self.cards.t(keys[1], code=patient.code, what=what, words=message.text)
+        else:
+            text = self.cards.t(keys[0], code=patient.code, what=what)
         parts = split(text, TEXT_LIMIT)
         sent_id = None
         for n, part in enumerate(parts, start=1):
@@ -562,11 +601,7 @@ class OutboxSender:
         card = view.alert.card_message_id
         if card is not None and view.alert.card_chat_id == row.chat_id:
             try:
-                await edit(
-                    bot.edit_message_caption(
-                        row.chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED
-                    )
-                )
+                await edit(self._edit_card(row.chat_id, card, caption, keyboard))
                 return card
             except BadRequest as error:
                 if not gone(error):
@@ -574,9 +609,16 @@ class OutboxSender:
                 # Someone deleted the card in the staff chat: what changed on it comes as a new card.
                 log.warning("the card of alert %s is gone from the staff chat; it is sent again", row.alert_id)
         chart = await self.cards.chart(view, now=now)
-        sent = await bot.send_photo(
-            row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
-        )
+        try:
+            sent = await bot.send_photo(
+                row.chat_id, chart, caption=caption, reply_markup=keyboard, filename="alert.png", rate_limit_args=PACED
+            )
+        except BadRequest as error:
+            if not refuses_the_kind(error):
+                raise
+            # The staff chat takes no photos (its permissions): the card goes as text, without its chart.
+            log.warning("chat %s takes no photos; the card of alert %s goes as text", row.chat_id, row.alert_id)
+            sent = await bot.send_message(row.chat_id, caption, reply_markup=keyboard, rate_limit_args=PACED)
         # Sent: written down even through a moment of the database locked, or the card would be sent again.
         await self._again_while_away(
             functools.partial(
@@ -584,6 +626,16 @@ class OutboxSender:
             )
         )
         return int(sent.message_id)
+
+    async def _edit_card(self, chat_id: int, card: int, caption: str, keyboard: InlineKeyboardMarkup) -> None:
+        """A card shows the alert as it is now: its caption, or its text when it went as text (refuses_the_kind)."""
+        bot = self.application.bot
+        try:
+            await bot.edit_message_caption(chat_id, card, caption=caption, reply_markup=keyboard, rate_limit_args=PACED)
+        except BadRequest as error:
+            if "no caption" not in error.message.lower():
+                raise
+            await bot.edit_message_text(caption, chat_id, card, reply_markup=keyboard, rate_limit_args=PACED)
 
     @staticmethod
     async def _again_while_away(write: Callable[[], Awaitable[T]]) -> T:

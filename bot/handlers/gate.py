@@ -111,7 +111,10 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         await patient.back_again(context)
     if talk:
         if context.staff_role is None:
-            raise ApplicationHandlerStop  # other people's talk in the group: not for the bot, no reply
+            # Other people's talk in the group: not for the bot, no reply; but for a reply sent on behalf of the
+            # group by an admin who remains anonymous, which may be a staff member's answer to a patient.
+            await staff_replies.sent_anonymously(update, context)
+            raise ApplicationHandlerStop
         return
     # A reply to a patient that begins with the command they should use: nothing else takes it, and dropped
     # it would leave the staff member sure the patient has it.

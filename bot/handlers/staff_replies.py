@@ -166,6 +166,20 @@ async def not_in_the_staff_chat(update: Update, context: DiaryContext) -> None:
     await message.reply_text(context.sender_text(update, "staff.reply_not_in_staff_chat"))
 
 
+async def sent_anonymously(update: Update, context: DiaryContext) -> None:
+    """A reply to one of the bot's messages in the staff chat sent on behalf of a chat: by an admin of the group who
+    remains anonymous (Telegram gives it as the group's own, from GroupAnonymousBot), or as a channel. It names no
+    person, so it is no staff member's reply to a patient (a patient hears only from staff, and every reply is
+    audited by its author): it is not sent, and whoever wrote it is told why, rather than left to think it went."""
+    message = update.message
+    if message is None or message.sender_chat is None:
+        return
+    replying_to = message.reply_to_message
+    if replying_to is None or replying_to.from_user is None or replying_to.from_user.id != context.bot.id:
+        return
+    await message.reply_text(context.sender_text(update, "staff.reply_anonymous"))
+
+
 async def edited(update: Update, context: DiaryContext) -> bool:
     """A staff member edited a message: if it went to a patient as a reply, the patient keeps it as first
     sent, and the staff member is told so rather than left to think the correction arrived. False when it

@@ -106,6 +106,23 @@ FULL_INFO: JSON = {
     },
 }
 
+# The account Telegram shows as the author of what an anonymous group admin sends (the group is its sender_chat).
+ANONYMOUS_ADMIN: JSON = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+
+# How Telegram names a kind of message in its refusal of one a group's permissions leave out ("not enough rights to
+# send photos to the chat").
+RIGHTS_WORDS = {
+    "photo": "photos",
+    "video": "videos",
+    "document": "documents",
+    "voice": "voice notes",
+    "video_note": "video notes",
+    "audio": "music",
+    "sticker": "stickers",
+    "animation": "animations",
+    "poll": "polls",
+}
+
 # A member a group's admins restricted from writing, as getChatMember reports it.
 RESTRICTED_RIGHTS: JSON = {
     "is_member": True,
@@ -283,6 +300,7 @@ class ChatMessage:
     quote: JSON | None = None  # the part of the message it replies to that the user quoted (a TextQuote)
     external_reply: JSON | None = None  # a reply to a message in another chat: whose it was (an ExternalReplyInfo)
     thread: int | None = None  # the forum topic it is in (its first message's id); None: General, or no forum
+    sender_chat: JSON | None = None  # the chat it was sent on behalf of (an anonymous admin's: the group itself)
     copied_from: tuple[int, int] | None = None  # (chat_id, message_id) of the original of a copy or forward
     upload: bytes | None = None  # the bytes of any file the bot uploaded for this message
 
@@ -397,6 +415,9 @@ class BotApiStandIn:
         self.bot_status: dict[int, str] = {}  # the bot's status in a group; "member" where not set
         self.left_chats: list[int] = []  # the groups the bot left (leaveChat), in order
         self.migrated: dict[int, int] = {}  # a group turned supergroup -> the supergroup's id
+        # What the bot may not post in a group though it may write there (the group's permissions for members
+        # leave out photos, voice messages...): Telegram refuses such a send or copy, and takes text.
+        self.forbidden_kinds: dict[int, set[str]] = {}
         self.files: dict[str, JSON] = {}  # file_id -> what a message with that file carries
         self.too_many_requests = 0
         self._updates: list[JSON] = []
@@ -888,6 +909,15 @@ class BotApiStandIn:
 
     # ----------------------------------------------------------------------------- helpers
 
+    def anonymous_admin_message(self, chat_id: int, text: str, *, reply_to: ChatMessage | None = None) -> ChatMessage:
+        """An admin of the group who remains anonymous types a message there: Telegram gives it as sent by the
+        group itself (`sender_chat`), from its stand-in account GroupAnonymousBot, never naming the admin."""
+        message = self._user_post(
+            ANONYMOUS_ADMIN, chat_id, None, reply_to, text=text, sender_chat=self._chat_for(chat_id)
+        )
+        self._said(ANONYMOUS_ADMIN, message, "text")
+        return message
+
     def _user_post(
         self,
         user: JSON,
@@ -1021,6 +1051,8 @@ class BotApiStandIn:
             body["edit_date"] = message.edit_date
         if message.thread is not None:
             body.update(message_thread_id=message.thread, is_topic_message=True)
+        if message.sender_chat is not None:
+            body["sender_chat"] = message.sender_chat
         return body
 
     def _notify_chat(self, message: ChatMessage) -> None:
@@ -1182,6 +1214,9 @@ class BotApiStandIn:
         `file_name` names the file of a media send: shown in the transcript, and an upload is saved by it."""
         chat_id = int(params["chat_id"])
         self._check_send(chat_id)
+        kind = str(fields.get("kind", "text"))
+        if kind in self.forbidden_kinds.get(chat_id, set()):
+            raise ApiError(400, f"Bad Request: not enough rights to send {RIGHTS_WORDS.get(kind, kind)} to the chat")
         reply_to = self._reply_to(chat_id, params)
         # In a forum: the topic named, else the topic of the message it replies to (else General).
         replied = self.messages[chat_id].get(reply_to) if reply_to is not None else None
