@@ -38,7 +38,7 @@ from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
-from storage import checkins, outbox, patient_messages
+from storage import checkins, outbox, patient_messages, patients
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
@@ -258,19 +258,21 @@ class Intake:
         *,
         patient: Patient,
         text: str,
+        chat_id: int,
         message_id: int,
         update_id: int,
         now: datetime,
         origin: Origin = TYPED,
     ) -> Received:
-        """Typed words. `origin`: forwarded, or what they answer (words quoted from another chat are kept with
-        them, as sent)."""
+        """Typed words, in `chat_id`. `origin`: forwarded, or what they answer (words quoted from another chat are
+        kept with them, as sent)."""
         assert patient.id is not None
         text = kept(as_sent(text, origin))
         crisis = origin.read and self.crisis_language.matches(text)
         heard = Heard(text)
         command, words = command_apart(text)
         async with self.database.session() as session:
+            await self._on_this_account(session, patient)
             if not crisis and words and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
@@ -293,7 +295,11 @@ class Intake:
                 None
                 if late or origin.forwarded is not None
                 else await checkins.waiting_for_answer(
-                    session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                    session=session,
+                    patient_id=patient.id,
+                    questionnaire=self.questionnaire.id,
+                    now=now,
+                    chat_id=chat_id,
                 )
             )
             answer = self._typed_answer(waiting, text)
@@ -370,6 +376,7 @@ class Intake:
         crisis = bool(said) and origin.read and self.crisis_language.matches(said)
         heard = Heard(said)
         async with self.database.session() as session:
+            await self._on_this_account(session, patient)
             if said and not crisis and origin.forwarded is None:
                 followed = await self._in_context(session, patient.id, message_id, said, now, typed_at=None)
                 if followed is None:
@@ -395,7 +402,7 @@ class Intake:
             # complete, and the rules look at it now, not at the daily sweep.
             state, completed = None, False
             waiting = await checkins.waiting_for_answer(
-                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now, chat_id=chat_id
             )
             if waiting is not None and waiting.step == "note" and origin.forwarded is None:
                 state, completed = await self._note(session, patient, waiting, said, message_id, now)
@@ -1017,6 +1024,15 @@ class Intake:
         return True
 
     # ------------------------------------------------------------------ filing
+
+    @staticmethod
+    async def _on_this_account(session: AsyncSession, patient: Patient) -> None:
+        """The patient kept first, as an erasure or a re-link takes them: a re-link that moves the record (and its
+        open check-ins) to another account's chat as this message comes either committed before, and the check-in
+        looked for in the message's chat is not found there, or waits until this message is filed. Read between the
+        two, the message would answer a check-in now asked on the other account, shown there with the answer."""
+        assert patient.id is not None
+        await patients.keep(session=session, patient_id=patient.id)
 
     def _typed_answer(self, waiting: CheckIn | None, text: str) -> str | None:
         """'7' at the pain question is its answer; only numbers, and only where the scale has them."""
