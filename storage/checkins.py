@@ -114,13 +114,15 @@ async def close_others(
     await execute(session, statement.values(closes_at=now))
 
 
-async def questionnaire_of(*, session: AsyncSession, checkin_id: int, patient_id: int) -> str | None:
-    """Which questionnaire the patient's check-in asks; None when it is not theirs or does not exist."""
-    result = await execute(
-        session,
-        select(CHECKINS.c.questionnaire).where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id),
-    )
-    return result.scalar_one_or_none()
+async def questionnaire_of(
+    *, session: AsyncSession, checkin_id: int, patient_id: int, chat_id: int | None = None
+) -> str | None:
+    """Which questionnaire the patient's check-in asks; None when it is not theirs or does not exist, or (given
+    `chat_id`) was asked in another chat."""
+    statement = select(CHECKINS.c.questionnaire).where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id)
+    if chat_id is not None:
+        statement = statement.where(_asked_in(chat_id))
+    return (await execute(session, statement)).scalar_one_or_none()
 
 
 async def last_taken(*, session: AsyncSession, patient_id: int, questionnaire: str) -> date | None:

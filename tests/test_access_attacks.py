@@ -985,3 +985,32 @@ async def test_a_relink_waits_for_a_typed_answer_being_filed_on_the_old_account(
     assert checkin.chat_id == ben.chat_id and [a.value for a in await diary.answers()] == ["7"]
     await ben.wait_for(lambda: any("Saved" in (m.text or "") for m in ben.messages))
     assert not [m.text for m in someone.messages if "Question" in (m.text or "")], someone.messages
+
+
+@SQLITE_ONLY
+async def test_skip_and_snooze_pressed_by_hand_on_the_new_account_tell_nothing_of_the_old_ones_check_ins(
+    diary: Diary,
+) -> None:
+    """Whoever opened Ben's re-link could put the number of any of his earlier check-ins in a Skip today or Snooze
+    press (callback data is the client's to make up): "Skipped. The next check-in comes at its usual time." said
+    which of them Ben had skipped (and "I will ask again in a few weeks", which questionnaires he had declined). A
+    check-in asked on another account is closed to this one, as its answers are."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    diary.clock.advance(hours=18)  # the next 03:00 in Berlin: a scheduled check-in, with Skip today
+    await diary.dispatch()
+    await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+    await ben.press("Skip today")
+    (skipped,) = await diary.checkins()
+    again = await ben.press(data=f"ck:t:{skipped.id}::", message=ben.last)  # a double tap: said again
+    assert again.answer is None and (ben.last.text or "").startswith("Skipped"), (again, ben.last)
+    token = await diary.invite("P-0001", relink=True)
+    someone = SimulatedUser(diary.standin, 411, "Someone")
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    reply = await someone.send("/help")
+    assert reply is not None
+    for action in ("t", "z"):
+        press = await someone.press(data=f"ck:{action}:{skipped.id}::", message=reply)
+        assert press.answer is not None and "closed" in press.answer, (action, press.answer)
+        shown = diary.standin.messages[someone.chat_id][reply.message_id].text or ""
+        assert "Skipped" not in shown, shown

@@ -322,13 +322,19 @@ class CheckIns:
                 return checkin.id
         return None
 
-    async def set_aside(self, *, patient: Patient, checkin_id: int, action: Action, now: datetime) -> str | None:
+    async def set_aside(
+        self, *, patient: Patient, checkin_id: int, action: Action, now: datetime, chat_id: int | None = None
+    ) -> str | None:
         """Skip today (the check-in closes as skipped; an offered questionnaire: declined) or Snooze (it
         is sent again in an hour; an offered questionnaire: this evening), once per check-in. Returns the
-        check-in's questionnaire; None when the check-in is closed or not the presser's."""
+        check-in's questionnaire; None when the check-in is closed, not the presser's, or asked in another chat
+        than `chat_id` (the one pressed in): what became of a check-in the account a record left was asked (skipped,
+        a questionnaire declined) is not for the account a re-link moved the record to."""
         assert patient.id is not None and action in (Action.SKIP_TODAY, Action.SNOOZE)
         async with self.database.session() as session:
-            name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
+            name = await checkins.questionnaire_of(
+                session=session, checkin_id=checkin_id, patient_id=patient.id, chat_id=chat_id
+            )
             if name is None:
                 return None
             if action is Action.SKIP_TODAY:
