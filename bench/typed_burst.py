@@ -46,6 +46,7 @@ async def timings(database: Database, intake: Intake, patient_id: int, *, apart:
         await intake.text(
             patient=patient,
             text=WORDS[n % len(WORDS)],
+            chat_id=patient.chat_id or 0,
             message_id=n + 1,
             update_id=patient_id * 100_000 + n,
             now=start + n * apart,

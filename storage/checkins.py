@@ -114,13 +114,15 @@ async def close_others(
     await execute(session, statement.values(closes_at=now))
 
 
-async def questionnaire_of(*, session: AsyncSession, checkin_id: int, patient_id: int) -> str | None:
-    """Which questionnaire the patient's check-in asks; None when it is not theirs or does not exist."""
-    result = await execute(
-        session,
-        select(CHECKINS.c.questionnaire).where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id),
-    )
-    return result.scalar_one_or_none()
+async def questionnaire_of(
+    *, session: AsyncSession, checkin_id: int, patient_id: int, chat_id: int | None = None
+) -> str | None:
+    """Which questionnaire the patient's check-in asks; None when it is not theirs or does not exist, or (given
+    `chat_id`) was asked in another chat."""
+    statement = select(CHECKINS.c.questionnaire).where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id)
+    if chat_id is not None:
+        statement = statement.where(_asked_in(chat_id))
+    return (await execute(session, statement)).scalar_one_or_none()
 
 
 async def last_taken(*, session: AsyncSession, patient_id: int, questionnaire: str) -> date | None:
@@ -157,12 +159,18 @@ async def with_patient(*, session: AsyncSession, checkin_id: int) -> tuple[Check
     return checkin, patient
 
 
+def _asked_in(chat_id: int) -> Any:
+    """A check-in asked in this chat (or in none: made before check-ins kept their chat)."""
+    return or_(CHECKINS.c.chat_id.is_(None), CHECKINS.c.chat_id == chat_id)
+
+
 async def waiting_for_answer(
-    *, session: AsyncSession, patient_id: int, questionnaire: str, now: datetime
+    *, session: AsyncSession, patient_id: int, questionnaire: str, now: datetime, chat_id: int
 ) -> CheckIn | None:
     """The patient's newest check-in of this questionnaire open at `now` and still asking a question (not
-    at its summary). One opened after `now` is not it: a message handled late belongs to the check-in
-    that was open when it was written."""
+    at its summary) in `chat_id`, the chat the answer was written in. One opened after `now` is not it: a
+    message handled late belongs to the check-in that was open when it was written. Nor is one a re-link has
+    moved to another account's chat: asked there now, it is not answered from the account the record left."""
     row = (
         await execute(
             session,
@@ -174,6 +182,7 @@ async def waiting_for_answer(
                 CHECKINS.c.step.is_not(None),
                 CHECKINS.c.started_at <= now,
                 CHECKINS.c.closes_at > now,
+                _asked_in(chat_id),
             )
             .order_by(CHECKINS.c.started_at.desc(), CHECKINS.c.id.desc())
             .limit(1),
@@ -260,7 +269,7 @@ async def move_to(
     move). Reaching the summary (step None) marks it completed, keeping the first completion time when they edit
     later.
     """
-    in_chat = true() if chat_id is None else or_(CHECKINS.c.chat_id.is_(None), CHECKINS.c.chat_id == chat_id)
+    in_chat = true() if chat_id is None else _asked_in(chat_id)
     result = await execute(
         session,
         update(CHECKINS)

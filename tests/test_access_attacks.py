@@ -14,16 +14,18 @@ from bot import team
 from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.intake import Intake
 from bot.diary import enrolment, roster
 from bot.diary.checkins import CheckIns
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import alerts as storage_alerts
 from storage import audit, invites, outbox, patients, staff, wrong_tokens
+from storage import checkins as storage_checkins
 from storage.database import Database
 from storage.models import InboxUpdate, Invite, OutboxMessage
 from storage.statuses import OutboxStatus
-from tests.harness import SQLITE_ONLY, START, Diary
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Diary
 from tests.postgres import waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, up_to_the_note, with_history
 from tests.test_care_team import crisis
@@ -904,3 +906,111 @@ async def test_a_first_answer_pressed_on_the_old_account_as_a_relink_commits_is_
     assert not await diary.answers(), "nothing was answered"
     asked = [m.text or "" for m in someone.messages if "Question" in (m.text or "")]
     assert all("Question 1" in text for text in asked), asked
+
+
+@SQLITE_ONLY
+async def test_words_typed_on_the_old_account_as_a_relink_commits_reach_no_check_in_of_the_new_one(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a press is (the test above), so is a typed answer or note: Ben's "7", or his words at the check-in he asked
+    for, let through by the gate (his record, his account), were stored in the check-in the re-link had just moved to
+    the new account's chat, which was then asked question 2 there, with Ben's pain behind its Back button and his
+    words in its note. They reach the care team as his message instead, and nothing is answered."""
+    text, gated, relinked = Intake.text, asyncio.Event(), asyncio.Event()
+
+    async def text_after_the_relink(self: Intake, **typed: Any) -> Any:
+        gated.set()
+        await relinked.wait()
+        return await text(self, **typed)
+
+    monkeypatch.setattr(Intake, "text", text_after_the_relink)
+
+    async def typed_as_the_relink_commits(n: int, typed: str) -> None:
+        gated.clear()
+        relinked.clear()
+        ben = SimulatedUser(diary.standin, 301 + n, "Ben")
+        someone = SimulatedUser(diary.standin, 411 + n, "Someone")
+        code = f"P-000{n + 1}"
+        await diary.enrol(ben, code)
+        await ben.send("/checkin")
+        before = await handled(diary)
+        ben.say(typed)
+        await gated.wait()
+        token = await diary.invite(code, relink=True)
+        await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+        relinked.set()
+        await diary.inbox_processed(at_least=before + 3)
+        await someone.wait_for(lambda: any("Question" in (m.text or "") for m in someone.messages))
+        assert not await diary.answers(), "nothing was answered"
+        shown = [m.text or "" for m in someone.messages]
+        assert not [t for t in shown if "Question 2" in t or "Private words" in t], shown
+        await diary.wait_until(lambda: any(typed in (m.text or "") for m in staff_chat(diary)))
+
+    for n, typed in enumerate(("7", "Private words from before the move")):
+        await typed_as_the_relink_commits(n, typed)
+
+
+@POSTGRESQL_ONLY
+async def test_a_relink_waits_for_a_typed_answer_being_filed_on_the_old_account(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the two run side by side: Ben's "7" found his check-in asking in his chat, the re-link then moved
+    it to the new account's chat and committed, and the "7" was stored in it, asked there with his pain behind its
+    Back button. The message keeps his record first, as the move takes it: the move waits until the answer is filed,
+    then ends the check-in begun on his account."""
+    ben, someone = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 411, "Someone")
+    await diary.enrol(ben, "P-0001")
+    await ben.send("/checkin")
+    real, found, release = storage_checkins.waiting_for_answer, asyncio.Event(), asyncio.Event()
+
+    async def found_then_held(**lookup: Any) -> Any:
+        waiting = await real(**lookup)
+        found.set()
+        await release.wait()
+        return waiting
+
+    token = await diary.invite("P-0001", relink=True)
+    screen = await someone.send(f"/start {token}")
+    monkeypatch.setattr(storage_checkins, "waiting_for_answer", found_then_held)
+    ben.say("7")
+    await found.wait()
+    accepted = asyncio.create_task(someone.press(data=f"cs:y:{token}", message=screen))
+    try:
+        assert await waiting_for_a_lock(diary.database, accepted), "the move waits for the answer being filed"
+    finally:
+        release.set()
+        await accepted
+    assert await account_of(diary, "P-0001") == someone.id
+    (checkin,) = await diary.checkins()
+    assert checkin.chat_id == ben.chat_id and [a.value for a in await diary.answers()] == ["7"]
+    await ben.wait_for(lambda: any("Saved" in (m.text or "") for m in ben.messages))
+    assert not [m.text for m in someone.messages if "Question" in (m.text or "")], someone.messages
+
+
+@SQLITE_ONLY
+async def test_skip_and_snooze_pressed_by_hand_on_the_new_account_tell_nothing_of_the_old_ones_check_ins(
+    diary: Diary,
+) -> None:
+    """Whoever opened Ben's re-link could put the number of any of his earlier check-ins in a Skip today or Snooze
+    press (callback data is the client's to make up): "Skipped. The next check-in comes at its usual time." said
+    which of them Ben had skipped (and "I will ask again in a few weeks", which questionnaires he had declined). A
+    check-in asked on another account is closed to this one, as its answers are."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    diary.clock.advance(hours=18)  # the next 03:00 in Berlin: a scheduled check-in, with Skip today
+    await diary.dispatch()
+    await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+    await ben.press("Skip today")
+    (skipped,) = await diary.checkins()
+    again = await ben.press(data=f"ck:t:{skipped.id}::", message=ben.last)  # a double tap: said again
+    assert again.answer is None and (ben.last.text or "").startswith("Skipped"), (again, ben.last)
+    token = await diary.invite("P-0001", relink=True)
+    someone = SimulatedUser(diary.standin, 411, "Someone")
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    reply = await someone.send("/help")
+    assert reply is not None
+    for action in ("t", "z"):
+        press = await someone.press(data=f"ck:{action}:{skipped.id}::", message=reply)
+        assert press.answer is not None and "closed" in press.answer, (action, press.answer)
+        shown = diary.standin.messages[someone.chat_id][reply.message_id].text or ""
+        assert "Skipped" not in shown, shown

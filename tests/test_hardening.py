@@ -404,6 +404,29 @@ async def test_wrong_tokens_count_on_the_decline_button_too(diary: Diary) -> Non
     assert await linked_to(diary, "P-0009") == 305
 
 
+@SQLITE_ONLY
+async def test_no_thank_you_with_a_link_used_or_expired_counts_as_a_wrong_token(diary: Diary) -> None:
+    """A token pressed with "No, thank you" was counted when no invite had it, and not when one had, used or
+    expired: whoever held an old link, or a word that might be one, could tell which (after five that counted, a
+    sixth is not looked up), and learn that the link was real once. A link that opens nothing counts, whatever it
+    once was, and an expired one is not marked declined (the patient it was for is shown as invited still)."""
+    ben, eve = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 666, "Eve")
+    used = await diary.invite("P-0001")
+    await ben.press(data=f"cs:y:{used}", message=await ben.send(f"/start {used}"))
+    expired = await diary.invite("P-0002")
+    diary.clock.advance(days=8)
+    anchor = await eve.send("/start")
+    assert anchor is not None
+    for token in (used, used, expired, expired, "G" * 24):
+        await eve.press(data=f"cs:n:{token}", message=anchor)
+    good = await diary.invite("P-0009")
+    reply = await eve.send(f"/start {good}")
+    assert reply is not None and "Too many links" in (reply.text or ""), reply
+    async with diary.database.session() as session:
+        overview = {line.code: line for line in await patients.overview(session=session)}
+    assert not overview["P-0002"].declined
+
+
 async def test_webhook_refuses_huge_ids_deep_nesting_and_non_integer_ids(database_url: str, tmp_path: Path) -> None:
     port, secret = free_port(), "s3cret-token_for-the-webhook"
     url = f"http://127.0.0.1:{port}/telegram/updates"

@@ -341,6 +341,45 @@ async def test_phq9_item_9_pressed_on_the_account_a_relink_moved_the_record_from
 
 
 @SQLITE_ONLY
+async def test_phq9_item_9_pressed_on_an_earlier_records_questionnaire_is_the_crisis_of_the_record_now_there(
+    diary: Diary,
+) -> None:
+    """Ben's PHQ-9 stood at item 9 when his diary left this account: erased at his request, or moved by a re-link to
+    another. Enrolled again since (a new code, a fresh start), he answered item 9 on it: "This check-in is closed",
+    and his thoughts of self-harm reached no one, where someone not enrolled at all is told where to find help. The
+    questionnaire is no record of his now, and keeps nothing; the answer is his crisis, on the record he has: the
+    crisis text, and an urgent card for staff. An ordinary answer there stays closed."""
+
+    async def left_then_enrolled_again(n: int, leaves: str) -> None:
+        ben = SimulatedUser(diary.standin, 301 + n, "Ben")
+        await diary.enrol(ben, f"P-000{n + 1}")
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        if leaves == "erased":
+            await ben.send("/delete")
+            await ben.press("Yes, erase everything")
+        else:
+            token = await diary.invite(f"P-000{n + 1}", relink=True)
+            someone = SimulatedUser(diary.standin, 311 + n, "Someone")
+            await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+            await ben.wait_for(lambda: "another Telegram account" in (ben.last.text or ""))
+        code = f"P-001{n + 1}"
+        await diary.enrol(ben, code)
+        shown = diary.standin.messages[ben.id][offer.message_id]
+        press = await ben.press(NOT_AT_ALL, message=shown)
+        assert press.answer is not None and "closed" in press.answer, (leaves, press)
+        await ben.press(SEVERAL_DAYS, message=shown)
+        await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+        await diary.wait_until(lambda: any(m.photo and code in (m.caption or "") for m in staff_chat(diary)))
+        card = next(m for m in staff_chat(diary) if m.photo and code in (m.caption or ""))
+        assert card.caption is not None and card.caption.startswith("🔴 URGENT") and "Several days" in card.caption
+
+    for n, leaves in enumerate(("erased", "moved")):
+        await left_then_enrolled_again(n, leaves)
+
+
+@SQLITE_ONLY
 async def test_crisis_answers_tapped_down_and_up_on_a_closed_questionnaire_raise_one_crisis(diary: Diary) -> None:
     """A closed questionnaire's message keeps item 9's buttons. Ben taps "Nearly every day" (a crisis), "More than
     half the days", then "Nearly every day" again: nothing that was not said and carded, so no second crisis text

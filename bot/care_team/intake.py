@@ -38,7 +38,7 @@ from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire
 from bot.prompts import Catalog
-from storage import checkins, outbox, patient_messages
+from storage import checkins, outbox, patient_messages, patients
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
@@ -263,19 +263,21 @@ class Intake:
         *,
         patient: Patient,
         text: str,
+        chat_id: int,
         message_id: int,
         update_id: int,
         now: datetime,
         origin: Origin = TYPED,
     ) -> Received:
-        """Typed words. `origin`: forwarded, or what they answer (words quoted from another chat are kept with
-        them, as sent)."""
+        """Typed words, in `chat_id`. `origin`: forwarded, or what they answer (words quoted from another chat are
+        kept with them, as sent)."""
         assert patient.id is not None
         text = kept(as_sent(text, origin))
         crisis = origin.read and self.crisis_language.matches(text)
         heard = Heard(text)
         command, words = command_apart(text)
         async with self.database.session() as session:
+            await self._on_this_account(session, patient)
             if not crisis and words and origin.forwarded is None:
                 # On a phone, Enter often sends: "I just want to" and "die" are one sentence in two messages (a
                 # forward is someone's message whole, not the patient typing).
@@ -297,7 +299,11 @@ class Intake:
                 None
                 if late or for_the_care_team
                 else await checkins.waiting_for_answer(
-                    session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                    session=session,
+                    patient_id=patient.id,
+                    questionnaire=self.questionnaire.id,
+                    now=now,
+                    chat_id=chat_id,
                 )
             )
             answer = self._typed_answer(waiting, text)
@@ -379,6 +385,7 @@ class Intake:
         crisis = bool(said) and origin.read and self.crisis_language.matches(said)
         heard = Heard(said)
         async with self.database.session() as session:
+            await self._on_this_account(session, patient)
             late = await self._delivered_late(session, patient, message_id, now)
             if said and not crisis and origin.forwarded is None:
                 followed = await self._in_context(
@@ -411,7 +418,11 @@ class Intake:
             own = not for_the_care_team and not late
             waiting = (
                 await checkins.waiting_for_answer(
-                    session=session, patient_id=patient.id, questionnaire=self.questionnaire.id, now=now
+                    session=session,
+                    patient_id=patient.id,
+                    questionnaire=self.questionnaire.id,
+                    now=now,
+                    chat_id=chat_id,
                 )
                 if own
                 else None
@@ -1112,6 +1123,15 @@ class Intake:
         return True
 
     # ------------------------------------------------------------------ filing
+
+    @staticmethod
+    async def _on_this_account(session: AsyncSession, patient: Patient) -> None:
+        """The patient kept first, as an erasure or a re-link takes them: a re-link that moves the record (and its
+        open check-ins) to another account's chat as this message comes either committed before, and the check-in
+        looked for in the message's chat is not found there, or waits until this message is filed. Read between the
+        two, the message would answer a check-in now asked on the other account, shown there with the answer."""
+        assert patient.id is not None
+        await patients.keep(session=session, patient_id=patient.id)
 
     def _typed_answer(self, waiting: CheckIn | None, text: str) -> str | None:
         """'7' at the pain question is its answer; only numbers, and only where the scale has them."""

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.cadences import effective
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires, higher
-from storage import cadences, checkins, outbox, patients, schedules
+from storage import cadences, checkins, outbox, patients, schedules, updates
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
 from storage.statuses import CheckInStatus, PatientStatus
@@ -173,6 +173,8 @@ class CheckIns:
         assert patient.id is not None
         async with self.database.session() as session:
             name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
+            if name is None and action is Action.ANSWER:
+                return await self._crisis_on_no_record_of_theirs(session, patient, item_id, value, now, update_id)
             questionnaire = self.questionnaires.get(name) if name is not None else None
             if questionnaire is None:
                 return Refusal.CLOSED
@@ -215,6 +217,40 @@ class CheckIns:
                 if longer is not None:
                     return longer
         return state_of(checkin, answers, patient.timezone, questionnaire)
+
+    async def _crisis_on_no_record_of_theirs(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        item_id: str,
+        value: str,
+        now: datetime,
+        update_id: int | None,
+    ) -> Refusal:
+        """An answer pressed on a questionnaire that is no check-in of this patient's: one left in their chat by a
+        diary that was erased or moved to another account, this account enrolled again since. Nothing is stored in
+        it (it is another record's, or none's). A crisis answer (PHQ-9 item 9 above "not at all") is all the same
+        this person's thoughts of self-harm, never dropped: the crisis of the record they have now, as typed words
+        would be (the crisis text, an urgent card), once however often the press is handled."""
+        assert patient.id is not None
+        crisis = next(
+            (
+                item
+                for questionnaire in self.questionnaires.values()
+                if (item := questionnaire.item(item_id)) is not None
+                and item.accepts(value)
+                and questionnaire.is_crisis_answer(item_id, value)
+            ),
+            None,
+        )
+        if crisis is None or self.on_crisis_answer is None:
+            return Refusal.CLOSED
+        # The patient first, in an erasure's order (patients.keep); the press heard once (a replay raises nothing).
+        if not await patients.keep(session=session, patient_id=patient.id):
+            return Refusal.CLOSED
+        if update_id is None or await updates.first_time(session=session, update_id=update_id, now=now):
+            await self.on_crisis_answer(session, patient, crisis, value, now, update_id)
+        return Refusal.CLOSED_CRISIS_HEARD
 
     async def _store_answer(
         self,
@@ -322,13 +358,19 @@ class CheckIns:
                 return checkin.id
         return None
 
-    async def set_aside(self, *, patient: Patient, checkin_id: int, action: Action, now: datetime) -> str | None:
+    async def set_aside(
+        self, *, patient: Patient, checkin_id: int, action: Action, now: datetime, chat_id: int | None = None
+    ) -> str | None:
         """Skip today (the check-in closes as skipped; an offered questionnaire: declined) or Snooze (it
         is sent again in an hour; an offered questionnaire: this evening), once per check-in. Returns the
-        check-in's questionnaire; None when the check-in is closed or not the presser's."""
+        check-in's questionnaire; None when the check-in is closed, not the presser's, or asked in another chat
+        than `chat_id` (the one pressed in): what became of a check-in the account a record left was asked (skipped,
+        a questionnaire declined) is not for the account a re-link moved the record to."""
         assert patient.id is not None and action in (Action.SKIP_TODAY, Action.SNOOZE)
         async with self.database.session() as session:
-            name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
+            name = await checkins.questionnaire_of(
+                session=session, checkin_id=checkin_id, patient_id=patient.id, chat_id=chat_id
+            )
             if name is None:
                 return None
             if action is Action.SKIP_TODAY:

@@ -294,14 +294,14 @@ async def usable_invite(
 
 async def decline_invite(database: Database, *, token: str, now: datetime, keep_usable: bool) -> bool:
     """Someone declined consent with this token: staff see "declined"; the link stops working unless
-    the clinic keeps it usable. Nothing about the person is stored. False when no invite has this token
-    (a wrong token, which the caller counts like any other)."""
+    the clinic keeps it usable. Nothing about the person is stored. False when the token opens nothing: no
+    invite has it, or its invite was used, has expired or was declined (a wrong token, which the caller counts
+    like any other, as accepting counts it: that the link was real once is told to no one)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is None or invite.id is None:
+        if invite is None or invite.id is None or not _usable(invite, now=now, after_decline=keep_usable):
             return False
-        if invite.used_at is None:
-            await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
+        await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
         return True
 
 

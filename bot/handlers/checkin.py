@@ -82,9 +82,14 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
     if button is None:
         await query.answer(context.text("checkin.closed"))
         return
+    chat_id = query.message.chat.id if query.message is not None else None
     if button.action in (Action.SKIP_TODAY, Action.SNOOZE):
         questionnaire = await services.checkins.set_aside(
-            patient=context.patient, checkin_id=button.checkin_id, action=button.action, now=context.now
+            patient=context.patient,
+            checkin_id=button.checkin_id,
+            action=button.action,
+            now=context.now,
+            chat_id=chat_id,
         )
         if questionnaire is None:
             await query.answer(context.text("checkin.closed"))
@@ -104,7 +109,7 @@ async def checkin_button(update: Update, context: DiaryContext) -> None:
         value=button.value,
         now=context.now,
         update_id=update.update_id,
-        chat_id=query.message.chat.id if query.message is not None else None,
+        chat_id=chat_id,
     )
     if isinstance(outcome, Refusal):
         log.info("check-in button refused (%s, update %s)", outcome.value, update.update_id)

@@ -162,6 +162,7 @@ async def received(update: Update, context: DiaryContext) -> None:
         got = await services.intake.text(
             patient=context.patient,
             text=text,
+            chat_id=message.chat_id,
             message_id=message.message_id,
             update_id=update.update_id,
             now=context.now,
