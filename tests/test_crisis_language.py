@@ -3489,6 +3489,266 @@ def test_the_twelfth_rounds_patterns_keep_to_their_kinds_and_its_exceptions_hide
 @pytest.mark.parametrize(
     ("text", "crisis"),
     [
+        # Passive ideation said sideways; an accident, a scan, theatre or a DNR with its everyday reason stays ordinary.
+        ("wouldn't mind at all if the van went off the road on the way home tbh", True),
+        ("if the CT found something terminal I'd honestly be relieved, at least it would end", True),
+        ("honestly wouldnt mind if the lorry hit me on the way to physio tbh", True),
+        ("ojalá el camión no me vea cuando cruce la carretera", True),
+        ("si tuviera una orden de no reanimar querría que la usaran hoy mismo", True),
+        (
+            "honestly wouldnt mind if the car got written off in the car park, it's an old banger and the "
+            "insurance would pay out",
+            False,
+        ),
+        ("the scan found nothing terminal, I'm so relieved, it's just the CRPS", False),
+        ("if the anaesthetist gets it wrong tomorrow I'd sue him, I've had a bad reaction before", False),
+        (
+            "mum's 96 and we talked to the care home about a DNR, she wants it used if her heart stops, we "
+            "agreed today",
+            False,
+        ),
+        ("ojalá el autobús no me vea correr con las muletas, qué vergüenza", False),
+        # Practical arrangements tied to not being here; the same for a move, a trip or a hospital stay stays ordinary.
+        ("rehomed my cat last week, truth is I won't be here to feed her", True),
+        ("cancelled the gym and netflix, I won't be around much longer", True),
+        ("made my will yesterday and gave the dog to my sister. now I can go", True),
+        ("di de baja el móvil y netflix. no voy a estar para navidad", True),
+        ("dejé las llaves de la camioneta a mi hijo con una nota. ya no las voy a necesitar", True),
+        ("cancelled netflix, I won't be here to watch it next month, we're in Spain till the end of May", False),
+        ("made my will at the solicitors today, now I can go on the cruise in peace", False),
+        ("labelled boxes for each of the kids for the house move, the last box is the kitchen stuff", False),
+        (
+            "cancelé netflix y el gimnasio, no voy a estar para el mes que viene porque me voy de viaje a ver a "
+            "mi hermana",
+            False,
+        ),
+        ("le dejé la llave con una nota a la vecina; no la voy a usar más porque cambiamos la cerradura", False),
+        # Means and a place or a time in understatement; a swing, a swim, a TENS machine or a reunion stays ordinary.
+        ("the shed's got a sturdy beam. don't call my husband", True),
+        ("the quarry's high enough. been sat on the edge since lunch", True),
+        ("the slurry pit would do the job. no one would find me till morning", True),
+        ("lost six of my platoon. time to join the lads tonight, not coming back", True),
+        ("llevo una hora al borde del puente. es bastante alto", True),
+        (
+            "barn's got a good beam, we're going to hang the swing from it for the grandkids, don't tell the "
+            "wife it's a surprise",
+            False,
+        ),
+        ("the reservoir is deep enough for sailing this year, we sat at the edge for a picnic, lovely day", False),
+        ("sparky 25 yrs, I know what 240 volts does to a heart, that's why I'm careful with the TENS machine", False),
+        (
+            "lost two mates in Helmand, going to see the lads tonight at the regimental dinner, won't be back late",
+            False,
+        ),
+        ("paseo por el borde de la cantera, dicen que es suficientemente honda para bucear", False),
+        # A nurse's or carer's self-charting; their own medicines, a plan for physio, an exam stay ordinary.
+        ("ICU nurse. patient: me. plan: tonight", True),
+        ("SI +, plan +, means +. yes this is about me", True),
+        ("PHQ9 question 9 is a 3 for me now. every day", True),
+        ("enfermera. paciente: yo misma. plan: hoy", True),
+        ("ideación sí, plan sí, medios sí. hablo de mí", True),
+        (
+            "my own meds as a nurse: pregabalin 75 x2, amitriptyline 10 at night, 60 x 10mg is plenty till the "
+            "next review",
+            False,
+        ),
+        ("patient: me. plan: rest today and physio tomorrow.", False),
+        (
+            "the psych went through SI, plan, means and intent with me, all no, she just wanted to check because "
+            "of the low mood",
+            False,
+        ),
+        ("PHQ-9 q9 I'd score a 0, the rest were high because of the pain and sleep", False),
+        ("paciente: yo. plan: hoy descanso y mañana fisio", False),
+        # Relapse and "the last one"; an infusion's last bag or clean time celebrated stays ordinary.
+        ("back on the gear. the next hit is the last one for good", True),
+        ("vodka on top of the oxy, hoping it finishes me", True),
+        ("relapsed last week. next time I'm taking the lot in one go", True),
+        ("recaí. la próxima dosis quiero que sea la última para siempre", True),
+        ("the last bag of the infusion is up, properly the last one of this round, home tomorrow", False),
+        ("had a beer with my codeine, hoping it does nothing bad, is that ok? only one", False),
+        ("esta es la última bolsa de la infusión, de verdad la última de esta tanda, ¡a casa!", False),
+        # Joining the dead; an anniversary visit, a promise to the living, a solicitor waited for stays ordinary.
+        ("mum died a year ago today. I'm going to be with her tonight", True),
+        ("my wife passed in 2020. done waiting to see her again", True),
+        ("hace un año que murió mi marido. esta noche me voy con él", True),
+        ("voy a llevar todas las pastillas a la tumba de mi madre", True),
+        ("a year today since dad died. went to his grave with flowers and my tablets in my bag, then home", False),
+        ("his anniversary is Thursday. I promised my daughter I'd be with her by then, she's flying in", False),
+        ("since mum passed I'm tired of waiting to see her solicitor about the estate", False),
+        ("hoy hace un año que murió mi suegra. esta noche me voy con ella, con mi cuñada, al tanatorio a rezar", False),
+        # Postpartum and parents; a holiday's sea and shared custody stay ordinary.
+        ("can't stop imagining walking into the river. not with the kids. just me", True),
+        ("no paro de pensar en tirarme al río. sin el bebé. yo sola", True),
+        ("can't stop picturing walking into the sea at Tenby like we did as kids, I'm going in July", False),
+        (
+            "the kids deserve a mum who isn't in pain all the time. their dad can raise them while I'm in rehab "
+            "for three weeks",
+            False,
+        ),
+        ("mi bebé estaría mejor sin mí unas horas, me voy a la peluquería, ya pensé cómo organizarme", False),
+        # Check-in figures mixed with the crisis; the same figures with an ordinary note stay ordinary.
+        ("swollen, 8/10. also bought rope", True),
+        ("Plan: the car park roof tonight", True),
+        ("if the ketamine fails I've decided. no more. that's it", True),
+        ("dolor 8. ya decidí que es hoy", True),
+        ("plan: el puente esta noche", True),
+        ("pain 7/10, red, warm, swollen. decided tonight is a bath and bed night, nothing else", False),
+        ("I've decided to try the stimulator, the trial is in March", False),
+        ("plan: bridge club with the girls after my appointment", False),
+        ("if the stimulator trial fails I've already decided, no more surgery, that's me done with operations", False),
+        ("medicación tomada, toda, la caja entera está vacía, necesito receta", False),
+        ("lo tengo decidido: mañana", False),
+    ],
+)
+def test_the_thirteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the thirteenth held-out set showed were not read, each in a phrasing of its own: passive ideation said
+    sideways, practical arrangements tied to not being here, means and a place in tradesmen's and farmers'
+    understatement, a nurse's or a carer's self-charting, relapse and "the last one", joining the dead on an
+    anniversary, postpartum mothers, check-in figures with the crisis inside; beside the everyday words they
+    resemble."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Everyday messages the round's patterns alarmed on before each was narrowed to what makes a crisis.
+        ("took the rifle to the range today, not for deer this time, just target practice with my son", False),
+        ("I told everyone I was going travelling this summer but I'm not able to with the foot, gutted", False),
+        ("hoping the bus doesn't stop for me at the request stop by mistake, I'm getting off at the next one", False),
+        ("if the op goes wrong I'd be glad to have my husband there, he's taking the week off", False),
+        (
+            "I've got 30 x 50mg pregabalin which is plenty for the month. I'm not asking, just telling you so "
+            "you don't send more",
+            False,
+        ),
+        (
+            "the pills for mum are done, tonight I'm doing mine all in one go because I forgot at lunch, is that ok?",
+            False,
+        ),
+        (
+            "how many tablets do I need to take to not wake up in the night with the burning? the amitriptyline "
+            "isn't enough",
+            False,
+        ),
+        ("I had some wine to wash down all my tablets at the party, was that bad? feel fine", False),
+        (
+            "it's the anniversary of my wedding on Thursday. I promised him I'd be with him by then, he's working away",
+            False,
+        ),
+        ("dad's funeral was hard. going to be with her tonight, mum shouldn't be alone", False),
+        ("my daughter's grave is in Leeds. I want to be where she is on her birthday, with flowers", False),
+        ("the baby deserves a mum who sleeps, their gran can bring her up to us every weekend for a few hours", False),
+        ("plan: the sea at the weekend when the weather's nice", False),
+        (
+            "the life insurance asked if I could brake properly with the CRPS foot, I said I didn't brake with "
+            "it, I drive an automatic",
+            False,
+        ),
+        (
+            "not to go anywhere, just to see: the fast ones don't stop at our station, so the trip to York needs "
+            "a taxi",
+            False,
+        ),
+        ("si el coche patina no pienso hacer nada por enderezarlo bruscamente, me lo enseñó mi padre", False),
+        ("la escopeta está en el armero, no es para cazar esta vez, la llevo a revisar", False),
+        (
+            "la orden de no reanimar de mi madre, quiero que la cumplan ya si le pasa algo, tiene 94 años y lo "
+            "decidió ella",
+            False,
+        ),
+        ("el dnr es para cuando sea viejita, dijo la doctora, yo no tenía ni idea de qué era", False),
+        ("llaves del coche con una nota para mi hijo: ya no lo voy a usar más, se lo regalo por el carnet", False),
+        (
+            "soy electricista, sé lo que hacen los voltios en el cuerpo, estoy pensando en usarlo con cuidado, "
+            "el TENS digo",
+            False,
+        ),
+        ("tengo 30 de pregabalina, alcanzan para el mes; no pregunto, aviso que no necesito más receta", False),
+        ("preparo las mías y las de mi madre, todas juntas en el pastillero de la semana", False),
+        ("mi padrino de AA me dijo que no mezcle el alcohol con todas las pastillas que tomo, y le hago caso", False),
+        ("recaí con el brote, voy a pasar a propósito por la farmacia a por más crema", False),
+        ("murió mi padre y ya me cansé de esperar para estar con el notario, nunca hay cita", False),
+        ("¿contaría como accidente si no freno a tiempo hoy con el hielo y le doy al muro? es para el seguro", False),
+        ("hasta el moño de vivir con muletas, pero ahí vamos, la fisio ayuda", False),
+        ("dejé una nota para quien me encuentre trabajo en la bolsa de empleo", False),
+        # Everyday messages written to hold even what each narrowed pattern asks for: a form's noes, a diabetic's pen, a
+        # bus that beeps, a holiday alone, alcohol-free wine. "Esta noche me las tomo todas" alone is left heard.
+        ("SI, plan, means: no, no, no. yes I'm charting myself as the psych asked, it's fine", False),
+        (
+            "as a diabetic nurse I know what an insulin shot does, I have access to pens, thinking about it "
+            "constantly at work",
+            False,
+        ),
+        ("I always hope the bus driver doesn't see me when I'm crossing late, he beeps and I drop my crutch", False),
+        (
+            "can't stop picturing walking into the sea on my own at sunrise, so peaceful, booked the cottage for June",
+            False,
+        ),
+        ("no dejo de imaginarme entrando al mar yo sola, sin los niños, qué paz, ya reservé el hotel", False),
+        (
+            "llevo un año limpia y esta noche me voy a tomar el vino sin alcohol con todas las pastillas, ¿se puede?",
+            False,
+        ),
+        ("esta noche me las tomo todas", True),
+        (
+            "estoy en la azotea tendiendo la ropa, no pienso bajar por la escalera con esta rodilla, espero el "
+            "ascensor",
+            False,
+        ),
+        # The set's false alarms as kinds: a goodbye on moving clinic, a past overdose for the record, passwords left
+        # for a stay under sedation, a gun for rabbits. Each holds only to its end: a crisis told after it is heard.
+        ("I'm moving to the clinic nearer my son so you won't hear from me after today, thanks for everything", False),
+        (
+            "I overdosed in 2012, had rehab and I'm well now. Please note it so no one sends me home with "
+            "morphine unsupervised",
+            False,
+        ),
+        ("left my passwords in the drawer for my wife in case I'm kept in after the infusion", False),
+        ("saqué la escopeta para los zorros del gallinero, se llevaron dos gallinas", False),
+        ("me cambio al hospital de mi pueblo, así que ya no van a saber de mí, gracias por todo", False),
+        (
+            "tuve una sobredosis en 2010, hice rehabilitación y estoy bien. que conste para que no me den "
+            "morfina para casa",
+            False,
+        ),
+        (
+            "transferring to the pain team in Leeds so you won't hear from me again. I'm going to end it before then",
+            True,
+        ),
+        ("I overdosed in 2016 and I'm well now. please note it so no one gives me the chance to do it again", True),
+        ("passwords in an envelope for my sister. in case I'm gone tonight", True),
+        ("me cambio de clínica, así que ya no van a saber de mí nunca más. adiós para siempre", True),
+        ("tuve una sobredosis en 2016 y estoy bien. que conste, porque lo voy a volver a hacer", True),
+        ("moving to another clinic so you won't hear from me again, it's all planned", True),
+        ("me cambio de clínica así que ya no van a saber de mí, ya tengo las pastillas", True),
+        ("la escopeta para las palomas la tengo en la mesita, no dejo de mirarla", True),
+        # Words an exception would blank, said with what makes them a crisis: heard before the exceptions.
+        ("got the rifle out of the cabinet. not for deer this time", True),
+        ("told everyone I was moving away. I'm not", True),
+        ("saqué el rifle. no para los jabalíes esta vez", True),
+        ("les dije a todos que me mudaba. es mentira", True),
+        ("el herbicida está en la cuadra. hoy me lo tomo yo", True),
+        ("si la moto derrapa en la curva no voy a hacer nada por esquivarla", True),
+        ("ya le di el perro a mi vecina. ya no me queda nada que me ate a este mundo", True),
+    ],
+)
+def test_the_thirteenth_rounds_patterns_keep_to_their_kinds_and_its_exceptions_hide_nothing_after_them(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The thirteenth round's patterns read a death or a plan into everyday talk they resembled (a rifle at the range, a
+    month's supply, the evening meds together, a wedding anniversary, a funeral's comfort, the seaside, a car insurance
+    claim, a TENS machine, a sponsor's advice); each now needs a death, a time, the means or the message ending on its
+    words. Its exceptions, for the set's false alarms, hold only to the end of what they excuse."""
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
         # A decision, a plan or a temptation to die.
         ("I have decided to die", True),
         ("i plan to die", True),
