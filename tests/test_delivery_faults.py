@@ -600,6 +600,47 @@ async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
         assert not any("Take one tablet" in (m.text or "") for m in ben.messages)
 
 
+async def test_a_notice_to_an_admin_given_up_as_a_poison_row_is_not_told_to_the_other_admins(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message for the staff chat given up as poison is told to each admin with its words. When it is the words
+    that make the send fail, each notice fails so too and is given up in turn; told to the other admins, with the
+    words again, it went round them for ever (with three admins, doubling at each round)."""
+    poison = "<words the bot fails on>"
+    real_send = OutboxSender._send
+
+    async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if poison in (row.text or ""):
+            raise RuntimeError("a fault of the bot's own, for these words")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", broken)
+    async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="900,901") as diary:
+        SimulatedUser(diary.standin, 900, "Ada")
+        SimulatedUser(diary.standin, 901, "Bea")
+        async with diary.database.session() as session:
+            await outbox.enqueue(
+                session=session, kind="staff", chat_id=STAFF_CHAT, text=f"Message from P-0001:\n{poison}", now=START
+            )
+        for _ in range(3):  # each row with the words at its last try, as after seven failed ones
+            async with diary.database.session() as session:
+                await session.exec(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.text).contains(poison))
+                    .values(attempts=outbox.MAX_ATTEMPTS - 1, error=outbox.INTERNAL_ERROR, not_before=diary.clock())
+                )
+            diary.clock.advance(seconds=1)
+            await diary.wait_until_async(  # given up, and what it was told to in its place owed
+                lambda rows: (
+                    all(r.status not in ("pending", "sending") for r in rows)
+                    or any(r.status == "pending" and r.attempts < outbox.MAX_ATTEMPTS - 1 for r in rows)
+                )
+            )
+        async with diary.database.session() as session:
+            rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.chat_id).in_([900, 901])))).all()
+        assert sorted(r.chat_id for r in rows) == [900, 901]  # one notice each, given up: nothing told again
+
+
 async def a_photo_whose_header_waits_for_its_retry(diary: Diary) -> SimulatedUser:
     """Ben, enrolled, sends a photo; the "P-0001 sent a photo:" above its copy fails with a 502 and waits
     to be tried again (the reply to Ben went after the header's failed try)."""

@@ -455,6 +455,24 @@ async def test_staff_get_the_report_as_a_document_and_patients_are_refused(diary
     assert all(actor != ben.id for actor, _, _ in recorded)
 
 
+async def test_a_report_or_chart_asked_in_a_staff_chat_that_takes_no_files_is_answered_with_words(
+    diary: Diary,
+) -> None:
+    """A staff group whose permissions leave out photos and files refuses the report and the chart (400 "not enough
+    rights to send documents"); the error handler says nothing in a group, and Sam, who asked, heard nothing."""
+    sam = SimulatedUser(diary.standin, SAM, "Sam")
+    await register_staff(diary, sam)
+    await a_patient(diary.database, "P-0012")
+    diary.standin.forbidden_kinds[STAFF_CHAT] = {"photo", "document"}
+    for told, command in enumerate(("/report P-0012", "/patient P-0012"), start=1):
+        await sam.send(command, chat_id=STAFF_CHAT)
+        await sam.wait_for(
+            lambda told=told: sum("Ask me in our direct chat" in (m.text or "") for m in staff_chat(diary)) == told,
+            timeout=60,
+        )
+    assert not any(m.document or m.photo for m in staff_chat(diary))
+
+
 # -- python -m bot report
 
 

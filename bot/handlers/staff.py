@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden
 from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertView, StaffAction
 from bot.care_team.text_limits import TEXT_LIMIT, split
+from bot.delivery.outbox import refuses_the_kind
 from bot.diary import enrolment, roster
 from bot.diary.places import parse_country
 from bot.diary.schedule_rules import InputError, is_times_word, join_spaced_times, parse_zone, shown
@@ -421,7 +422,7 @@ async def patient_command(update: Update, context: DiaryContext) -> None:
     await _reply(update, text)
     if answered:
         png = await services.cards.record_chart(diary, now=now, cycles=cycles)
-        await update.effective_message.reply_photo(png, filename="diary.png")
+        await _attach(update, t, update.effective_message.reply_photo(png, filename="diary.png"))
 
 
 async def cycles_command(update: Update, context: DiaryContext) -> None:
@@ -479,9 +480,21 @@ async def report_command(update: Update, context: DiaryContext) -> None:
         await _reply(update, t("staff.unknown_patient", code=code))
         return
     log.info("staff %s made a visit report", update.effective_user.id)
-    await update.effective_message.reply_document(
+    sent = update.effective_message.reply_document(
         made.pdf, filename=report.filename(code, now, settings.default_timezone), caption=made.caption(clinic)
     )
+    await _attach(update, t, sent)
+
+
+async def _attach(update: Update, t: Callable[..., str], sending: Awaitable[Message]) -> None:
+    """A chart or a report sent, or where the group's permissions leave out photos or files, a word saying so: the
+    error handler says nothing in a group, and whoever asked would wait for nothing."""
+    try:
+        await sending
+    except BadRequest as error:
+        if not refuses_the_kind(error):
+            raise
+        await _reply(update, t("staff.attachment_not_allowed"))
 
 
 def _days(word: str) -> int | None:
