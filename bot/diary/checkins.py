@@ -373,16 +373,18 @@ class CheckIns:
             )
             if name is None:
                 return None
+            # The chat again in the change itself: a re-link committing since the look above has moved the check-in.
+            which = {"checkin_id": checkin_id, "patient_id": patient.id}
             if action is Action.SKIP_TODAY:
-                if await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now):
+                if await checkins.skip(session=session, **which, now=now, chat_id=chat_id):
                     return name
                 # Skipped before (a double tap, or a replayed press): it says so again, not that it is closed.
-                again = await checkins.skipped(session=session, checkin_id=checkin_id, patient_id=patient.id)
+                again = await checkins.skipped(session=session, **which, chat_id=chat_id)
                 return name if again else None
-            checkin = await checkins.snooze(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+            checkin = await checkins.snooze(session=session, **which, now=now, chat_id=chat_id)
             if checkin is None:
                 # Snoozed before (a second press, or a replayed one): it is sent again once, not twice.
-                again = await checkins.snoozed(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+                again = await checkins.snoozed(session=session, **which, now=now, chat_id=chat_id)
                 return name if again else None
             if checkin.chat_id is None:
                 return None
