@@ -14,11 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import summaries
 from storage.core import execute, insert
-from storage.models import Answer, CheckIn, Patient, Schedule, table
+from storage.models import Answer, CheckIn, CrisisPress, Patient, Schedule, table
 from storage.statuses import CheckInStatus
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
+PRESSES = table(CrisisPress)
 IMPORTED = "import-"  # the slot of an imported check-in starts so, followed by its time
 ASKED_FOR = "extra-"  # the slot of a check-in the patient asked for (/checkin) starts so
 
@@ -489,6 +490,29 @@ async def upsert_answer(*, session: AsyncSession, checkin_id: int, item: str, va
     await execute(session, statement)
     if item == "pain":
         await summaries.changed_checkin(session=session, checkin_id=checkin_id)
+
+
+async def crisis_pressed(*, session: AsyncSession, patient_id: int, checkin_id: int, item: str) -> str | None:
+    """The highest crisis answer the patient pressed on this item of a check-in not theirs (CrisisPress), or None."""
+    result = await execute(
+        session,
+        select(PRESSES.c.value).where(
+            PRESSES.c.patient_id == patient_id, PRESSES.c.checkin_id == checkin_id, PRESSES.c.item == item
+        ),
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_crisis_pressed(
+    *, session: AsyncSession, patient_id: int, checkin_id: int, item: str, value: str, now: datetime
+) -> None:
+    statement = insert(session, PRESSES).values(
+        patient_id=patient_id, checkin_id=checkin_id, item=item, value=value, pressed_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["patient_id", "checkin_id", "item"], set_={"value": value, "pressed_at": now}
+    )
+    await execute(session, statement)
 
 
 async def answers(*, session: AsyncSession, checkin_id: int) -> dict[str, str]:
