@@ -14,11 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import summaries
 from storage.core import execute, insert
-from storage.models import Answer, CheckIn, Patient, Schedule, table
+from storage.models import Answer, CheckIn, CrisisPress, Patient, Schedule, table
 from storage.statuses import CheckInStatus
 
 CHECKINS = table(CheckIn)
 ANSWERS = table(Answer)
+PRESSES = table(CrisisPress)
 IMPORTED = "import-"  # the slot of an imported check-in starts so, followed by its time
 ASKED_FOR = "extra-"  # the slot of a check-in the patient asked for (/checkin) starts so
 
@@ -269,11 +270,15 @@ async def move_to(
     move). Reaching the summary (step None) marks it completed, keeping the first completion time when they edit
     later.
     """
-    in_chat = true() if chat_id is None else _asked_in(chat_id)
     result = await execute(
         session,
         update(CHECKINS)
-        .where(CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id, CHECKINS.c.closes_at > now, in_chat)
+        .where(
+            CHECKINS.c.id == checkin_id,
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.closes_at > now,
+            _in_chat(chat_id),
+        )
         .values(step=step, completed_at=func.coalesce(CHECKINS.c.completed_at, now if step is None else None))
         .returning(*CHECKINS.c),
     )
@@ -286,8 +291,17 @@ async def move_to(
     return checkin
 
 
-async def snooze(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> CheckIn | None:
-    """Mark the patient's open check-in snoozed, once; None when closed, not theirs, or snoozed before."""
+def _in_chat(chat_id: int | None) -> Any:
+    """`_asked_in(chat_id)`, or any chat when None."""
+    return true() if chat_id is None else _asked_in(chat_id)
+
+
+async def snooze(
+    *, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime, chat_id: int | None = None
+) -> CheckIn | None:
+    """Mark the patient's open check-in snoozed, once; None when closed, not theirs, snoozed before, or asked in
+    another chat than `chat_id` (the one pressed in; None: any). The chat is checked in the UPDATE itself: a re-link
+    committing after a check read first has moved the check-in to the new account, not for the old one to put off."""
     result = await execute(
         session,
         update(CHECKINS)
@@ -297,6 +311,7 @@ async def snooze(*, session: AsyncSession, checkin_id: int, patient_id: int, now
             CHECKINS.c.closes_at > now,
             CHECKINS.c.status == CheckInStatus.OPEN,
             CHECKINS.c.snoozed_at.is_(None),
+            _in_chat(chat_id),
         )
         .values(snoozed_at=now)
         .returning(*CHECKINS.c),
@@ -315,8 +330,10 @@ async def keep_open_until(*, session: AsyncSession, checkin_id: int, closes_at: 
     )
 
 
-async def snoozed(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:
-    """Whether the patient's check-in is open and was snoozed already."""
+async def snoozed(
+    *, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime, chat_id: int | None = None
+) -> bool:
+    """Whether the patient's check-in is open and was snoozed already (given `chat_id`: asked in that chat)."""
     result = await execute(
         session,
         select(CHECKINS.c.id).where(
@@ -324,23 +341,32 @@ async def snoozed(*, session: AsyncSession, checkin_id: int, patient_id: int, no
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.closes_at > now,
             CHECKINS.c.snoozed_at.is_not(None),
+            _in_chat(chat_id),
         ),
     )
     return result.first() is not None
 
 
-async def skipped(*, session: AsyncSession, checkin_id: int, patient_id: int) -> bool:
-    """Whether the patient's check-in was skipped (Skip today, or an offered questionnaire declined)."""
+async def skipped(*, session: AsyncSession, checkin_id: int, patient_id: int, chat_id: int | None = None) -> bool:
+    """Whether the patient's check-in was skipped (Skip today, or an offered questionnaire declined); given
+    `chat_id`, one asked in that chat."""
     result = await execute(
         session,
         select(CHECKINS.c.id).where(
-            CHECKINS.c.id == checkin_id, CHECKINS.c.patient_id == patient_id, CHECKINS.c.status == CheckInStatus.SKIPPED
+            CHECKINS.c.id == checkin_id,
+            CHECKINS.c.patient_id == patient_id,
+            CHECKINS.c.status == CheckInStatus.SKIPPED,
+            _in_chat(chat_id),
         ),
     )
     return result.first() is not None
 
 
-async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime) -> bool:
+async def skip(
+    *, session: AsyncSession, checkin_id: int, patient_id: int, now: datetime, chat_id: int | None = None
+) -> bool:
+    """Close the patient's open check-in as skipped; False when closed, not theirs, or asked in another chat than
+    `chat_id` (None: any), checked in the UPDATE itself, as `snooze` does."""
     result = await execute(
         session,
         update(CHECKINS)
@@ -349,6 +375,7 @@ async def skip(*, session: AsyncSession, checkin_id: int, patient_id: int, now: 
             CHECKINS.c.patient_id == patient_id,
             CHECKINS.c.closes_at > now,
             CHECKINS.c.status == CheckInStatus.OPEN,
+            _in_chat(chat_id),
         )
         .values(status=CheckInStatus.SKIPPED, closes_at=now),
     )
@@ -463,6 +490,29 @@ async def upsert_answer(*, session: AsyncSession, checkin_id: int, item: str, va
     await execute(session, statement)
     if item == "pain":
         await summaries.changed_checkin(session=session, checkin_id=checkin_id)
+
+
+async def crisis_pressed(*, session: AsyncSession, patient_id: int, checkin_id: int, item: str) -> str | None:
+    """The highest crisis answer the patient pressed on this item of a check-in not theirs (CrisisPress), or None."""
+    result = await execute(
+        session,
+        select(PRESSES.c.value).where(
+            PRESSES.c.patient_id == patient_id, PRESSES.c.checkin_id == checkin_id, PRESSES.c.item == item
+        ),
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_crisis_pressed(
+    *, session: AsyncSession, patient_id: int, checkin_id: int, item: str, value: str, now: datetime
+) -> None:
+    statement = insert(session, PRESSES).values(
+        patient_id=patient_id, checkin_id=checkin_id, item=item, value=value, pressed_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["patient_id", "checkin_id", "item"], set_={"value": value, "pressed_at": now}
+    )
+    await execute(session, statement)
 
 
 async def answers(*, session: AsyncSession, checkin_id: int) -> dict[str, str]:

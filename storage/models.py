@@ -136,6 +136,21 @@ class Answer(SQLModel, table=True):
     answered_at: datetime = utc_column()
 
 
+class CrisisPress(SQLModel, table=True):
+    """A crisis answer (PHQ-9 item 9 above "not at all") pressed on a questionnaire that is no check-in of the
+    presser's record: one left in their chat by a diary erased or moved to another account by a re-link, this
+    account enrolled again since. Nothing is stored in that check-in (another record's, or none's); the highest
+    answer heard per pressed check-in and item is kept here, so that pressing it again, or lower, raises no new
+    crisis, as the answer kept in their own closed questionnaire does. The patient's, erased with them."""
+
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True))
+    # The check-in number the pressed button carries (no foreign key: it is another record's, or erased).
+    checkin_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    item: str = Field(max_length=32, primary_key=True)
+    value: str = Field(max_length=16)
+    pressed_at: datetime = utc_column()
+
+
 class Schedule(SQLModel, table=True):
     """A patient's check-in times in their own zone, and the next slot due (the scheduler's whole state)."""
 

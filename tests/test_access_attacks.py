@@ -24,7 +24,7 @@ from storage import audit, invites, outbox, patients, staff, wrong_tokens
 from storage import checkins as storage_checkins
 from storage.database import Database
 from storage.models import InboxUpdate, Invite, OutboxMessage
-from storage.statuses import OutboxStatus
+from storage.statuses import CheckInStatus, OutboxStatus
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Diary
 from tests.postgres import waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, up_to_the_note, with_history
@@ -985,6 +985,44 @@ async def test_a_relink_waits_for_a_typed_answer_being_filed_on_the_old_account(
     assert checkin.chat_id == ben.chat_id and [a.value for a in await diary.answers()] == ["7"]
     await ben.wait_for(lambda: any("Saved" in (m.text or "") for m in ben.messages))
     assert not [m.text for m in someone.messages if "Question" in (m.text or "")], someone.messages
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("button", ["Skip today", "Snooze 1 h"])
+async def test_skip_or_snooze_pressed_on_the_old_account_as_a_relink_commits_sets_nothing_aside_on_the_new_one(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, button: str
+) -> None:
+    """On PostgreSQL the two run side by side: Ben's Skip today (or Snooze) found his unbegun check-in asked in his
+    chat, the re-link then moved it to the new account's chat (asked there anew) and committed, and the press skipped
+    (or snoozed) it there. The chat is checked again in the change itself: the old account's press sets nothing
+    aside of the new one's."""
+    ben, someone = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 411, "Someone")
+    await diary.enrol(ben, "P-0001")
+    diary.clock.advance(hours=18)  # the next 03:00 in Berlin: a scheduled check-in, with Skip today and Snooze
+    await diary.dispatch()
+    await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+    asked = next(m for m in ben.messages if "Question 1" in (m.text or ""))
+    token = await diary.invite("P-0001", relink=True)
+    screen = await someone.send(f"/start {token}")
+    real, found, release = storage_checkins.questionnaire_of, asyncio.Event(), asyncio.Event()
+
+    async def found_then_held(**lookup: Any) -> Any:
+        name = await real(**lookup)
+        if lookup.get("chat_id") is not None:  # set_aside's look, not the re-link's
+            found.set()
+            await release.wait()
+        return name
+
+    monkeypatch.setattr(storage_checkins, "questionnaire_of", found_then_held)
+    pressed = asyncio.create_task(ben.press(button, message=asked))
+    await found.wait()
+    await someone.press(data=f"cs:y:{token}", message=screen)
+    release.set()
+    answered = await pressed
+    assert answered.answer == "This check-in is closed.", answered
+    (checkin,) = await diary.checkins()
+    assert checkin.chat_id == someone.chat_id
+    assert checkin.status == CheckInStatus.OPEN and checkin.snoozed_at is None, checkin
 
 
 @SQLITE_ONLY

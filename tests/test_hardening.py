@@ -20,11 +20,11 @@ from bot.diary import enrolment
 from bot.logs import quiet_library_loggers
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import free_port
-from storage import audit, inbox, outbox, patients
+from storage import audit, inbox, outbox, patients, wrong_tokens
 from storage.models import InboxUpdate, Invite, OutboxMessage, Patient, PatientMessage
 from tests.bot_process import ROOT, bot_env
 from tests.cli import run_cli
-from tests.harness import SQLITE_ONLY, Clock, Diary, running_diary
+from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, staff_chat, up_to_the_note, with_history
 from tests.test_delivery_faults import dies_at
 from tests.test_staff_commands import a_member
@@ -425,6 +425,27 @@ async def test_no_thank_you_with_a_link_used_or_expired_counts_as_a_wrong_token(
     async with diary.database.session() as session:
         overview = {line.code: line for line in await patients.overview(session=session)}
     assert not overview["P-0002"].declined
+
+
+@SQLITE_ONLY
+async def test_no_thank_you_on_the_patients_own_used_link_is_no_wrong_token(diary: Diary) -> None:
+    """Ben opened his link twice and agreed on the first consent screen: "No, thank you" on the second (or a double
+    tap of it, or the press replayed) counted as a wrong token, where "I agree" there does not; five such, and his
+    next real link was refused. A used link whose record is his account's is known, and changes nothing."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    token = await diary.invite("P-0001")
+    first, second = await ben.send(f"/start {token}"), await ben.send(f"/start {token}")
+    await ben.press(data=f"cs:y:{token}", message=first)
+    await ben.press(data=f"cs:y:{token}", message=second)
+    for _ in range(5):
+        await ben.press(data=f"cs:n:{token}", message=second)
+    assert "already enrolled" in (ben.last.text or ""), ben.last
+    async with diary.database.session() as session:
+        since = START - timedelta(hours=1)
+        counted = await wrong_tokens.count_since(session=session, telegram_user_id=301, since=since)
+        (invite,) = (await session.exec(select(Invite))).all()
+    assert counted == 0 and invite.declined_at is None
+    assert await linked_to(diary, "P-0001") == 301
 
 
 async def test_webhook_refuses_huge_ids_deep_nesting_and_non_integer_ids(database_url: str, tmp_path: Path) -> None:

@@ -380,6 +380,33 @@ async def test_phq9_item_9_pressed_on_an_earlier_records_questionnaire_is_the_cr
 
 
 @SQLITE_ONLY
+async def test_item_9_tapped_again_on_an_earlier_records_questionnaire_is_one_crisis_until_a_higher_answer(
+    diary: Diary,
+) -> None:
+    """Item 9 of a questionnaire an erased diary left in the chat, pressed by Ben enrolled again: every press (a double
+    tap, down and up again) was another crisis text and card. As on his own closed questionnaire, one crisis; a
+    higher answer than heard there before is a crisis of its own, once."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    offer = await offered(diary, ben)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+    await ben.send("/delete")
+    await ben.press("Yes, erase everything")
+    await diary.enrol(ben, "P-0011")
+    shown = diary.standin.messages[ben.id][offer.message_id]
+
+    async def crises_after(labels: list[str]) -> tuple[int, int]:
+        for label in labels:
+            await ben.press(label, message=shown)
+        await all_sent(diary)
+        return sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages), len(await rows(diary, Alert))
+
+    assert await crises_after([SEVERAL_DAYS, SEVERAL_DAYS, NOT_AT_ALL, SEVERAL_DAYS]) == (1, 1)
+    assert await crises_after([NEARLY_EVERY_DAY, MORE_THAN_HALF, NEARLY_EVERY_DAY]) == (2, 2)
+
+
+@SQLITE_ONLY
 async def test_crisis_answers_tapped_down_and_up_on_a_closed_questionnaire_raise_one_crisis(diary: Diary) -> None:
     """A closed questionnaire's message keeps item 9's buttons. Ben taps "Nearly every day" (a crisis), "More than
     half the days", then "Nearly every day" again: nothing that was not said and carded, so no second crisis text
@@ -430,11 +457,12 @@ async def test_a_higher_crisis_answer_whose_press_fails_gets_its_crisis_text_at_
 
 
 @POSTGRESQL_ONLY
-@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
-async def test_a_crisis_answer_pressed_twice_at_once_is_one_crisis(database_url: str, closed: bool) -> None:
+@pytest.mark.parametrize("where", ["open", "closed", "not theirs"])
+async def test_a_crisis_answer_pressed_twice_at_once_is_one_crisis(database_url: str, where: str) -> None:
     """Two presses of the same crisis answer side by side (two processes behind one webhook, a double tap): on an
     open questionnaire move_to's UPDATE makes the second wait and see the first answer; on a closed one nothing
-    took the check-in's row, and each press took the answer for new: two crisis texts, two cards."""
+    took the check-in's row, and each press took the answer for new: two crisis texts, two cards. So too on a
+    questionnaire that is no check-in of theirs (one an earlier diary of the account's left in the chat)."""
     database = Database(database_url)
     await migrate.upgrade(database)
     try:
@@ -459,13 +487,14 @@ async def test_a_crisis_answer_pressed_twice_at_once_is_one_crisis(database_url:
         flow = CheckIns(
             database, Questionnaires.load(), open_for=timedelta(hours=12), on_crisis_answer=on_crisis_answer
         )
-        now = NOW + timedelta(hours=13 if closed else 1)
+        now = NOW + timedelta(hours=1 if where == "open" else 13)
+        assert checkin.id is not None
+        pressed = checkin.id + 1000 if where == "not theirs" else checkin.id  # an erased diary's, say
 
         async def press(update_id: int) -> Any:
-            assert checkin.id is not None
             return await flow.act(
                 patient=patient,
-                checkin_id=checkin.id,
+                checkin_id=pressed,
                 action=Action.ANSWER,
                 item_id="phq_self_harm",
                 value="3",
@@ -474,7 +503,8 @@ async def test_a_crisis_answer_pressed_twice_at_once_is_one_crisis(database_url:
             )
 
         with pytest.MonkeyPatch.context() as patched:
-            meet_at(patched, checkins, "answers")
+            # Both at their look at what was heard before: on the check-in, or pressed on one not theirs.
+            meet_at(patched, checkins, "crisis_pressed" if where == "not theirs" else "answers")
             await asyncio.gather(press(1), press(2))
         assert heard == ["3"]
     finally:

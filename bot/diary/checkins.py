@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.diary.cadences import effective
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires, higher
-from storage import cadences, checkins, outbox, patients, schedules, updates
+from storage import cadences, checkins, outbox, patients, schedules
 from storage.database import Database
 from storage.models import CheckIn, Patient, Priority
 from storage.statuses import CheckInStatus, PatientStatus
@@ -174,7 +174,9 @@ class CheckIns:
         async with self.database.session() as session:
             name = await checkins.questionnaire_of(session=session, checkin_id=checkin_id, patient_id=patient.id)
             if name is None and action is Action.ANSWER:
-                return await self._crisis_on_no_record_of_theirs(session, patient, item_id, value, now, update_id)
+                return await self._crisis_on_no_record_of_theirs(
+                    session, patient, checkin_id, item_id, value, now, update_id
+                )
             questionnaire = self.questionnaires.get(name) if name is not None else None
             if questionnaire is None:
                 return Refusal.CLOSED
@@ -222,6 +224,7 @@ class CheckIns:
         self,
         session: AsyncSession,
         patient: Patient,
+        checkin_id: int,
         item_id: str,
         value: str,
         now: datetime,
@@ -231,7 +234,9 @@ class CheckIns:
         diary that was erased or moved to another account, this account enrolled again since. Nothing is stored in
         it (it is another record's, or none's). A crisis answer (PHQ-9 item 9 above "not at all") is all the same
         this person's thoughts of self-harm, never dropped: the crisis of the record they have now, as typed words
-        would be (the crisis text, an urgent card), once however often the press is handled."""
+        would be (the crisis text, an urgent card). As on their own closed questionnaire, once: pressed again (a
+        double tap, a replay, taps down and up) it raises nothing new, a higher answer than heard there before
+        does (CrisisPress keeps the highest)."""
         assert patient.id is not None
         crisis = next(
             (
@@ -245,10 +250,17 @@ class CheckIns:
         )
         if crisis is None or self.on_crisis_answer is None:
             return Refusal.CLOSED
-        # The patient first, in an erasure's order (patients.keep); the press heard once (a replay raises nothing).
-        if not await patients.keep(session=session, patient_id=patient.id):
+        # The patient's row locked (an erasure locks it first too): two presses at once take turns, and the second
+        # sees what the first heard. A rare path, so locking the patient holds up nothing that matters.
+        if await patients.lock(session=session, patient_id=patient.id) is None:
             return Refusal.CLOSED
-        if update_id is None or await updates.first_time(session=session, update_id=update_id, now=now):
+        heard = await checkins.crisis_pressed(
+            session=session, patient_id=patient.id, checkin_id=checkin_id, item=crisis.id
+        )
+        if higher(value, heard):
+            await checkins.set_crisis_pressed(
+                session=session, patient_id=patient.id, checkin_id=checkin_id, item=crisis.id, value=value, now=now
+            )
             await self.on_crisis_answer(session, patient, crisis, value, now, update_id)
         return Refusal.CLOSED_CRISIS_HEARD
 
@@ -373,16 +385,18 @@ class CheckIns:
             )
             if name is None:
                 return None
+            # The chat again in the change itself: a re-link committing since the look above has moved the check-in.
+            which = {"checkin_id": checkin_id, "patient_id": patient.id}
             if action is Action.SKIP_TODAY:
-                if await checkins.skip(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now):
+                if await checkins.skip(session=session, **which, now=now, chat_id=chat_id):
                     return name
                 # Skipped before (a double tap, or a replayed press): it says so again, not that it is closed.
-                again = await checkins.skipped(session=session, checkin_id=checkin_id, patient_id=patient.id)
+                again = await checkins.skipped(session=session, **which, chat_id=chat_id)
                 return name if again else None
-            checkin = await checkins.snooze(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+            checkin = await checkins.snooze(session=session, **which, now=now, chat_id=chat_id)
             if checkin is None:
                 # Snoozed before (a second press, or a replayed one): it is sent again once, not twice.
-                again = await checkins.snoozed(session=session, checkin_id=checkin_id, patient_id=patient.id, now=now)
+                again = await checkins.snoozed(session=session, **which, now=now, chat_id=chat_id)
                 return name if again else None
             if checkin.chat_id is None:
                 return None

@@ -292,14 +292,23 @@ async def usable_invite(
     return True
 
 
-async def decline_invite(database: Database, *, token: str, now: datetime, keep_usable: bool) -> bool:
+async def decline_invite(
+    database: Database, *, token: str, telegram_user_id: int, now: datetime, keep_usable: bool
+) -> bool:
     """Someone declined consent with this token: staff see "declined"; the link stops working unless
     the clinic keeps it usable. Nothing about the person is stored. False when the token opens nothing: no
     invite has it, or its invite was used, has expired or was declined (a wrong token, which the caller counts
-    like any other, as accepting counts it: that the link was real once is told to no one)."""
+    like any other, as accepting counts it: that the link was real once is told to no one). As in
+    `accept_invite`, a used link whose record is this account's is known and changes nothing (a second consent
+    screen of their own, a double tap, the press replayed)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is None or invite.id is None or not _usable(invite, now=now, after_decline=keep_usable):
+        if invite is None or invite.id is None:
+            return False
+        if invite.used_at is not None:
+            patient = await patients.by_id(session=session, patient_id=invite.patient_id)
+            return patient is not None and patient.telegram_user_id == telegram_user_id
+        if not _usable(invite, now=now, after_decline=keep_usable):
             return False
         await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
         return True

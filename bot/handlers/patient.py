@@ -170,7 +170,11 @@ async def consent(update: Update, context: DiaryContext) -> None:
         # The token is checked here too, so it is counted when wrong and not looked up once blocked.
         if token is not None and not await services.wrong_tokens.blocked(user_id, now):
             known = await enrolment.decline_invite(
-                services.database, token=token, now=now, keep_usable=settings.invite_usable_after_decline
+                services.database,
+                token=token,
+                telegram_user_id=user_id,
+                now=now,
+                keep_usable=settings.invite_usable_after_decline,
             )
             if not known:
                 await services.wrong_tokens.failed(user_id, now)
