@@ -74,6 +74,17 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMes
     return PatientMessage(**row._mapping) if row else None
 
 
+# The newest version of a message first: the one written last, not the one stored last (by webhook a message may come
+# after its own edit). Telegram dates to the second: an edit made within the second of its message is the newer.
+NEWEST_FIRST = (MESSAGES.c.received_at.desc(), (MESSAGES.c.kind == "edit").desc(), MESSAGES.c.id.desc())
+
+
+async def _newest(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMessage | None:
+    """Of the versions of a message that meet `where`, the newest (NEWEST_FIRST)."""
+    row = (await execute(session, select(MESSAGES).where(*where).order_by(*NEWEST_FIRST).limit(1))).first()
+    return PatientMessage(**row._mapping) if row else None
+
+
 async def crisis_between(
     *, session: AsyncSession, patient_id: int, since: datetime, until: datetime
 ) -> PatientMessage | None:
@@ -90,15 +101,18 @@ async def crisis_between(
 
 
 async def heard_as_crisis(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
-    """The newest version of the patient's own message (not a forward) of this number that was heard as crisis language
-    (as first sent, or in an edit), or None."""
-    return await _one(
+    """The newest version of the patient's own message (not a forward) of this number on the account linked now, when
+    it was heard as crisis language (as first sent, or in an edit), or None: one put right since into other words is
+    not. Telegram numbers a re-linked account's messages again: the old account's message of this number, received
+    before this account was linked (consented_at), is another message."""
+    linked = select(PATIENTS.c.consented_at).where(PATIENTS.c.id == patient_id).scalar_subquery()
+    newest = await _newest(
         session,
         MESSAGES.c.patient_id == patient_id,
         MESSAGES.c.telegram_message_id == telegram_message_id,
-        MESSAGES.c.crisis.is_(True),
-        MESSAGES.c.forwarded.is_(False),
+        MESSAGES.c.received_at >= linked,
     )
+    return newest if newest is not None and newest.crisis and not newest.forwarded else None
 
 
 async def unheard_between(
@@ -155,8 +169,8 @@ async def typed_between(
 
 
 async def latest(*, session: AsyncSession, patient_id: int, telegram_message_id: int) -> PatientMessage | None:
-    """The newest version of a message (its last edit, or the original)."""
-    return await _one(
+    """The newest version of a message (its last edit, or the original; NEWEST_FIRST)."""
+    return await _newest(
         session, MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id == telegram_message_id
     )
 
@@ -164,14 +178,17 @@ async def latest(*, session: AsyncSession, patient_id: int, telegram_message_id:
 async def latest_of(
     *, session: AsyncSession, patient_id: int, telegram_message_ids: list[int]
 ) -> dict[int, PatientMessage]:
-    """The newest version (its last edit, or the original) of each of these messages, by number."""
+    """The newest version (its last edit, or the original; NEWEST_FIRST) of each of these messages, by number."""
     rows = await execute(
         session,
         select(MESSAGES)
         .where(MESSAGES.c.patient_id == patient_id, MESSAGES.c.telegram_message_id.in_(telegram_message_ids))
-        .order_by(MESSAGES.c.id),
+        .order_by(*NEWEST_FIRST),
     )
-    return {row.telegram_message_id: PatientMessage(**row._mapping) for row in rows.all()}
+    newest: dict[int, PatientMessage] = {}
+    for row in rows.all():
+        newest.setdefault(row.telegram_message_id, PatientMessage(**row._mapping))
+    return newest
 
 
 async def edited_since(*, session: AsyncSession, patient_id: int, telegram_message_id: int, since: datetime) -> bool:

@@ -22,7 +22,7 @@ from storage import patient_messages
 from storage.models import PatientMessage
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import register_staff, staff_chat
-from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, cards, crisis
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, crisis
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
@@ -395,3 +395,99 @@ async def test_a_follow_up_replied_to_the_crisis_it_follows_up_is_a_crisis_card_
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
     reply = await ben.send("done", reply_to=friends)
     assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+
+
+@SQLITE_ONLY
+async def test_a_follow_up_in_two_messages_delivered_before_the_crisis_is_a_crisis_card(
+    database_url: str, tmp_path: Path
+) -> None:
+    """ "ive taken" and "them all": neither part alone follows up a crisis, the two together do. When "I want to
+    overdose", typed before them, comes after them (a webhook POST tried again), they are read again in the order
+    typed, together, on the same side of it: a card of their own. Which side a message is on is the order typed, not
+    the order stored (the crisis stored last would have every part on the other side of it)."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        ben.say("I want to overdose")
+        diary.clock.advance(minutes=2)
+        await ordinary(ben, "ive taken")
+        await ordinary(ben, "them all")
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        assert len(cards(diary)) == 2, [c.caption for c in cards(diary)]
+        assert "I want to overdose\nive taken\nthem all" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_after_a_relink_a_reply_to_the_new_accounts_message_follows_up_no_old_crisis(diary: Diary) -> None:
+    """Telegram numbers a chat's messages from 1: after a re-link the new account's ordinary message "I need to book
+    my physio appointment" carries the number of the old account's "I am going to take all my pills tonight". "done",
+    replied to the physio message, answers that, not the old account's crisis: an ordinary message."""
+    old = SimulatedUser(diary.standin, 301, "Ana")
+    await diary.enrol(old)
+    await crisis(diary, old, "I am going to take all my pills tonight")
+    said = [m for m in diary.standin.chat(old.id) if m.text == "I am going to take all my pills tonight"][-1]
+    diary.clock.advance(days=3)
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, 311, "Ana")
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    while max(m.message_id for m in diary.standin.chat(new.id)) + 1 < said.message_id:
+        await new.send("hello")
+    await ordinary(new, "I need to book my physio appointment")
+    physio = [m for m in diary.standin.chat(new.id) if m.text == "I need to book my physio appointment"][-1]
+    assert physio.message_id == said.message_id, "the new account's message has the old crisis message's number"
+    diary.clock.advance(hours=2)
+    before = len(cards(diary))
+    reply = await new.send("done", reply_to=physio)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert len(cards(diary)) == before
+
+
+@SQLITE_ONLY
+async def test_a_reply_to_a_crisis_message_put_right_follows_its_words_as_they_now_read(diary: Diary) -> None:
+    """ "I want to die", put right at once to "I want to dine out tonight" (a slip of the thumb; the crisis card stays):
+    hours later Ben answers that message, as it now reads, with Reply: "done". It follows up the dinner, not a
+    crisis: an ordinary message."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "I want to die")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I want to die"][-1]
+    diary.clock.advance(minutes=1)
+    await ben.edit(said, "I want to dine out tonight")
+    diary.clock.advance(hours=5)
+    before = len(cards(diary))
+    reply = await ben.send("done", reply_to=said)
+    assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or "")
+    assert len(cards(diary)) == before
+
+
+@SQLITE_ONLY
+async def test_an_edit_after_a_crisis_that_came_late_is_read_with_what_was_typed_after_the_crisis(
+    database_url: str, tmp_path: Path
+) -> None:
+    """ "I want to overdose" comes after the "ive taken" typed next (webhook); then Ben types "the bus" and puts it
+    right to "them all". The edit is read with "ive taken", typed on the same side of the crisis as "the bus" was,
+    though stored before the crisis: "ive taken\\nthem all" is a card."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        ben.say("I want to overdose")
+        diary.clock.advance(minutes=1)
+        await ordinary(ben, "ive taken")
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)  # its crisis text, before the next message's answer
+        diary.clock.advance(minutes=1)
+        await ordinary(ben, "the bus")
+        bus = [m for m in diary.standin.chat(ben.id) if m.text == "the bus"][-1]
+        diary.clock.advance(minutes=1)
+        reply = await ben.edit(bus, "them all")
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+        await diary.wait_until(lambda: len(cards(diary)) == 2)
+        assert "ive taken\nthem all" in (cards(diary)[-1].caption or "")

@@ -134,3 +134,32 @@ async def test_a_photo_delivered_after_its_own_edit_is_kept_but_not_shown_or_not
             "swollen since the infusion, not red",
             "swollen and red since the infusion",
         ], "both versions are kept"
+
+
+@SQLITE_ONLY
+async def test_a_caption_put_back_after_its_photo_came_late_reaches_staff(database_url: str, tmp_path: Path) -> None:
+    """The photo "swollen and red" comes after its edit "swollen, not red" (staff have that). Ben then puts his first
+    words back: a change staff must see. The newest version of a message is the one written last, not the one stored
+    last (the late first version): read so, the edit back to its words looked like no change, and staff kept
+    "swollen, not red"."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        diary.standin.hold_back_next()
+        photo = ben.send_photo("swollen and red since the infusion")
+        diary.clock.advance(minutes=1)
+        reply = await ben.edit_caption(photo, "swollen since the infusion, not red")
+        assert reply is not None and reply.text == "Your change was passed on to your care team."
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)  # a copy shows the message as it is when sent
+        diary.clock.advance(minutes=1)
+        reply = await ben.edit_caption(photo, "swollen and red since the infusion")
+        assert reply is not None and reply.text == "Your change was passed on to your care team."
+        await all_sent(diary)
+        copies = [m for m in diary.standin.chat(STAFF_CHAT) if m.copied_from is not None]
+        assert [m.caption for m in copies] == [
+            "swollen since the infusion, not red",
+            "swollen and red since the infusion",
+        ]

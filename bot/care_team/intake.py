@@ -96,13 +96,29 @@ class Heard:
         return f"{self.followed}\n{self.words}" if self.followed else self.words
 
 
+def typed_after(message: PatientMessage, crisis: PatientMessage) -> bool:
+    """Whether `message` was written after `crisis`, in the order typed: by webhook a message may be stored after the
+    one typed next (its POST tried again), so not by row. By when each was written, and within the second (Telegram
+    dates to the second) by number, where both have one; an edit's number is its message's, which says nothing of
+    when within that second the edit was made."""
+    if message.received_at != crisis.received_at:
+        return message.received_at > crisis.received_at
+    return (
+        message.kind != "edit"
+        and message.telegram_message_id is not None
+        and crisis.telegram_message_id is not None
+        and message.telegram_message_id > crisis.telegram_message_id
+    )
+
+
 @dataclass(frozen=True)
 class _Typed:
-    """A message typed near another: its words as they now read, whether it was heard as crisis language, its row."""
+    """A message typed near another: its words as they now read, whether it was heard as crisis language, its row (as
+    first typed)."""
 
     words: str
     heard: bool
-    id: int
+    message: PatientMessage
 
 
 @dataclass(frozen=True)
@@ -933,14 +949,15 @@ class Intake:
             heard = await patient_messages.crisis_between(
                 session=session, patient_id=patient_id, since=first.received_at - FOLLOW_UP, until=first.received_at
             )
-        if heard is None or heard.id is None:
+        if heard is None:
             return None
         # Not read across the message followed up: only with the messages typed on the same side of it as this one
         # (an edit's, as its first version was).
-        heard_id = heard.id
-        after_heard = first is None or first.id is None or first.id > heard_id
-        before = near.before_words(lambda typed: (typed.id > heard_id) == after_heard)
-        after = near.after_words(lambda typed: (typed.id > heard_id) == after_heard)
+        # In the order typed, not stored: by webhook the crisis may be stored after what was typed next.
+        followed = heard
+        after_heard = first is None or typed_after(first, followed)
+        before = near.before_words(lambda typed: typed_after(typed.message, followed) == after_heard)
+        after = near.after_words(lambda typed: typed_after(typed.message, followed) == after_heard)
         if (before, after) != (every_before, every_after):
             focus = self._follow_up_in(text, before, after)
             if focus is None:
@@ -1054,7 +1071,7 @@ class Intake:
         for message in messages:
             assert message.id is not None
             now_reads = latest.get(message.telegram_message_id or 0, message)
-            read.append(_Typed(now_reads.text, message.crisis or now_reads.crisis, message.id))
+            read.append(_Typed(now_reads.text, message.crisis or now_reads.crisis, message))
         return read
 
     async def _corrected_answer(
@@ -1234,11 +1251,11 @@ class Intake:
             await self._forward(
                 session, patient, lines + text, stored, "staff.crisis_in_full", now, priority=Priority.URGENT
             )
-        if read_after:
-            await self._followed_up_before(session, patient, stored, now)
+        if read_after and origin.forwarded is None:  # a friend's crisis words forwarded open no window
+            await self._followed_up_before(session, patient, stored)
 
-    async def _followed_up_before(self, session: AsyncSession, patient: Patient, stored: int, now: datetime) -> None:
-        """What the patient wrote within FOLLOW_UP after the crisis message `stored` (received `now`) and was read
+    async def _followed_up_before(self, session: AsyncSession, patient: Patient, stored: int) -> None:
+        """What the patient wrote within FOLLOW_UP after the crisis message `stored` and was read
         before it, read again as its follow-up. By webhook Telegram may deliver a message after the one typed next
         (its POST failed and was tried again), and through an outage the later message may be stored first: "already
         took them" was read with no crisis before it, an ordinary message, and "I want to overdose" would be a card
@@ -1246,19 +1263,15 @@ class Intake:
         came after it in the usual order was read with it there, and reads the same again.)"""
         assert patient.id is not None
         crisis = await patient_messages.get(session=session, message_id=stored)
-        typed_id = crisis.telegram_message_id if crisis is not None else None
+        if crisis is None:
+            return
+        since = crisis.received_at
         later = await patient_messages.unheard_between(
-            session=session, patient_id=patient.id, since=now, until=now + FOLLOW_UP
+            session=session, patient_id=patient.id, since=since, until=since + FOLLOW_UP
         )
         for message in later:
             assert message.id is not None
-            # Dated the same second, only what was typed after it (a message's number; an edit's is its message's).
-            after = message.received_at > now or (
-                message.kind != "edit"
-                and None not in (typed_id, message.telegram_message_id)
-                and (message.telegram_message_id or 0) > (typed_id or 0)
-            )
-            heard = await self._follows_up(session, message) if after else None
+            heard = await self._follows_up(session, message) if typed_after(message, crisis) else None
             if heard is not None:
                 await patient_messages.refile(
                     session=session, message_id=message.id, filed_as=message.filed_as, crisis=True
@@ -1340,7 +1353,7 @@ class Intake:
         if not self.desk.crisis_card_at_once():  # turned off or to the digest: staff still see the answer now
             await self._forward(session, patient, message, None, "staff.crisis_in_full", now, priority=Priority.URGENT)
         if stored is not None:
-            await self._followed_up_before(session, patient, stored, now)
+            await self._followed_up_before(session, patient, stored)
 
     async def _copy_to_staff(
         self,
