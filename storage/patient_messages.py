@@ -4,7 +4,7 @@ acted on that update."""
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
@@ -104,13 +104,14 @@ async def heard_as_crisis(*, session: AsyncSession, patient_id: int, telegram_me
     """The newest version of the patient's own message (not a forward) of this number on the account linked now, when
     it was heard as crisis language (as first sent, or in an edit), or None: one put right since into other words is
     not. Telegram numbers a re-linked account's messages again: the old account's message of this number, received
-    before this account was linked (consented_at), is another message."""
-    linked = select(PATIENTS.c.consented_at).where(PATIENTS.c.id == patient_id).scalar_subquery()
+    before the record moved to this account (moved_at), is another message. Not consented_at, which a link opened
+    again on the same account (a readmission) sets too: its messages before are still this account's."""
+    moved = select(PATIENTS.c.moved_at).where(PATIENTS.c.id == patient_id).scalar_subquery()
     newest = await _newest(
         session,
         MESSAGES.c.patient_id == patient_id,
         MESSAGES.c.telegram_message_id == telegram_message_id,
-        MESSAGES.c.received_at >= linked,
+        or_(moved.is_(None), MESSAGES.c.received_at >= moved),
     )
     return newest if newest is not None and newest.crisis and not newest.forwarded else None
 

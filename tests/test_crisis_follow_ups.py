@@ -422,6 +422,28 @@ async def test_a_follow_up_in_two_messages_delivered_before_the_crisis_is_a_cris
 
 
 @SQLITE_ONLY
+async def test_a_reply_to_a_crisis_from_before_a_link_opened_again_on_the_same_account_follows_it_up(
+    diary: Diary,
+) -> None:
+    """A second link of Ben's record opened on his own account (a readmission, a re-link asked for a new phone that
+    keeps the account) moves nothing: his messages before it are still his, and "done" with Reply on his crisis
+    message is a card. Cut off at the link's consent, it was an ordinary message."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "I am going to take all my pills tonight")
+    said = [m for m in diary.standin.chat(ben.id) if m.text == "I am going to take all my pills tonight"][-1]
+    diary.clock.advance(minutes=40)
+    token = await diary.invite(relink=True)
+    screen = await ben.send(f"/start {token}")
+    await ben.press(data=f"cs:y:{token}", message=screen)
+    diary.clock.advance(hours=2)
+    before = len(cards(diary))
+    reply = await ben.send("done", reply_to=said)
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), reply
+    await diary.wait_until(lambda: len(cards(diary)) > before)
+
+
+@SQLITE_ONLY
 async def test_after_a_relink_a_reply_to_the_new_accounts_message_follows_up_no_old_crisis(diary: Diary) -> None:
     """Telegram numbers a chat's messages from 1: after a re-link the new account's ordinary message "I need to book
     my physio appointment" carries the number of the old account's "I am going to take all my pills tonight". "done",

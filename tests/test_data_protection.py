@@ -23,7 +23,7 @@ from bot.logs import quiet_library_loggers
 from bot.records import erasure as records_erasure
 from bot.records import retention
 from bot.sandbox import BotApiStandIn, SimulatedUser
-from storage import alerts, audit, inbox, outbox, patient_messages, patients, schedules
+from storage import alerts, audit, checkins, inbox, outbox, patient_messages, patients, schedules
 from storage import cadences as cadences_store
 from storage import staff_chat as staff_chat_store
 from storage.models import AuditEvent, CheckIn, InboxUpdate, OutboxMessage
@@ -119,6 +119,10 @@ async def test_delete_erases_everything_about_the_patient_and_leaves_one_audit_e
     async with diary.database.session() as session:
         ben_patient = await patients.by_code(session=session, code="P-0007")
     assert ben_patient is not None and ben_patient.id is not None
+    async with diary.database.session() as session:  # item 9 pressed on an earlier record's questionnaire
+        await checkins.set_crisis_pressed(
+            session=session, patient_id=ben_patient.id, checkin_id=99, item="phq9_9", value="1", now=diary.clock()
+        )
     secrets = ["P-0007", NOTE, "pregabalin tonight", "want to die"]
     assert len(await rows_mentioning(diary, patient_id=ben_patient.id, values=secrets)) > 5, "the scan sees data"
 

@@ -641,6 +641,51 @@ async def test_a_notice_to_an_admin_given_up_as_a_poison_row_is_not_told_to_the_
         assert sorted(r.chat_id for r in rows) == [900, 901]  # one notice each, given up: nothing told again
 
 
+async def test_an_escalation_given_up_as_a_poison_row_for_every_admin_is_told_to_the_others(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An escalation carries no words that could fail again: given up for one admin, the others are told to look at
+    the record (it was only logged once notices to admins stopped going round them)."""
+    real_send = OutboxSender._send
+
+    async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if row.kind == "escalation":
+            raise RuntimeError("a fault of the bot's own, drawing this card")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", broken)
+    async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="900,901") as diary:
+        SimulatedUser(diary.standin, 900, "Ada")
+        SimulatedUser(diary.standin, 901, "Bea")
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben, "P-0001")
+        await ben.send("I want to die")
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        async with diary.database.session() as session:
+            patient = await patients.by_code(session=session, code="P-0001")
+            assert patient is not None
+            alert = await alerts.active(session=session, patient_id=patient.id, rule="crisis_text")
+            assert alert is not None
+            for admin in (900, 901):
+                await outbox.enqueue(
+                    session=session,
+                    kind="escalation",
+                    chat_id=admin,
+                    alert_id=alert.id,
+                    patient_id=patient.id,
+                    now=diary.clock(),
+                )
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.kind) == "escalation")
+                .values(attempts=outbox.MAX_ATTEMPTS - 1, error=outbox.INTERNAL_ERROR, not_before=diary.clock())
+            )
+        diary.clock.advance(seconds=1)
+        await diary.wait_until(
+            lambda: all(any("P-0001" in (m.text or "") for m in diary.standin.chat(admin)) for admin in (900, 901))
+        )
+
+
 async def a_photo_whose_header_waits_for_its_retry(diary: Diary) -> SimulatedUser:
     """Ben, enrolled, sends a photo; the "P-0001 sent a photo:" above its copy fails with a 502 and waits
     to be tried again (the reply to Ben went after the header's failed try)."""

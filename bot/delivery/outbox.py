@@ -445,10 +445,11 @@ class OutboxSender:
                 )
         elif row.kind in outbox.STAFF_CHAT_KINDS:
             stuck = why == "stuck"
-            if stuck and row.chat_id > 0:
-                # A notice to one admin's own chat (tell_admins: each has a row of their own) given up as what may
-                # kill the process: told to the others with its words, it would fail for them as well and be told
-                # back, round the admins for ever. Only logged (by the caller).
+            if stuck and row.chat_id > 0 and row.text and row.kind != "copy":
+                # Words to one admin's own chat (a notice of tell_admins: each has a row of their own) given up as
+                # what may kill the process: told to the others with its words, they would fail for them as well and
+                # be told back, round the admins for ever. Only logged (by the caller). An escalation has no words:
+                # the others are told to look at the record.
                 return
             if row.text and row.kind != "copy":
                 key = "staff.stuck_to_staff_chat" if stuck else "staff.undelivered_to_staff_chat"
