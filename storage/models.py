@@ -78,6 +78,16 @@ class Patient(SQLModel, table=True):
     moved_at: datetime | None = utc_column(nullable=True)
 
 
+class FormerAccount(SQLModel, table=True):
+    """A Telegram account a re-link moved a record away from (the patient's old phone, a second device, or whoever
+    held a link in the wrong hands), and when: a stranger to the diary now, whose words of crisis staff are told of
+    all the same. The record's, erased with it; the newest move from an account replaces an older one."""
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
+    left_at: datetime = utc_column()
+
+
 class Invite(SQLModel, table=True):
     """A one-time enrolment link. Only the SHA-256 of the token is kept."""
 

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute, insert
-from storage.models import CheckIn, Invite, Patient, Schedule, table
+from storage.models import CheckIn, FormerAccount, Invite, Patient, Schedule, table
 from storage.statuses import PatientStatus
 
 
@@ -170,3 +170,26 @@ async def overview(*, session: AsyncSession) -> list[Overview]:
 async def erase(*, session: AsyncSession, patient_id: int) -> None:
     """Delete the patient; every row about them goes with it (ON DELETE CASCADE)."""
     await execute(session, delete(table(Patient)).where(table(Patient).c.id == patient_id))
+
+
+async def left_by(*, session: AsyncSession, telegram_user_id: int, patient_id: int, now: datetime) -> None:
+    """A re-link moved the record away from this account now (the newest move from it replaces an older one)."""
+    former = table(FormerAccount)
+    await execute(session, delete(former).where(former.c.telegram_user_id == telegram_user_id))
+    row = {"telegram_user_id": telegram_user_id, "patient_id": patient_id, "left_at": now}
+    await execute(session, former.insert().values(**row))
+
+
+async def formerly_held(*, session: AsyncSession, telegram_user_id: int) -> tuple[str, datetime] | None:
+    """The code of the record a re-link moved away from this account, and when, or None: never held one, holds it
+    again, or the record was erased (its former accounts with it)."""
+    former, patients = table(FormerAccount), table(Patient)
+    row = (
+        await execute(
+            session,
+            select_rows(patients.c.code, former.c.left_at)
+            .join(former, former.c.patient_id == patients.c.id)
+            .where(former.c.telegram_user_id == telegram_user_id, patients.c.telegram_user_id != telegram_user_id),
+        )
+    ).first()
+    return (row.code, row.left_at) if row else None

@@ -338,6 +338,29 @@ async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are
     assert sum(told in (m.text or "") for m in staff_chat(diary)) == 1
 
 
+async def test_words_of_crisis_from_the_account_a_relink_moved_the_record_from_reach_staff(diary: Diary) -> None:
+    """The account a re-link moved the record from (the patient's old phone, or a second device) is a stranger to
+    the diary: its words of crisis got the stranger's crisis help, and nobody at the clinic heard of them. Staff are
+    told at once, with the code the account held and its words; the account (perhaps an attacker holding an old
+    link) still learns nothing of the record."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    screen = await new_phone.send(f"/start {token}")
+    await new_phone.press(data=f"cs:y:{token}", message=screen)
+    await diary.wait_until(lambda: any("now continues on another" in (m.text or "") for m in staff_chat(diary)))
+    before = len(ben.messages)
+    reply = await ben.send("I want to die")
+    assert reply is not None and "no one at the clinic will see this" in (reply.text or ""), reply
+    told = "the Telegram account that held P-0001's diary until"
+    await diary.wait_until(lambda: any(told in (m.text or "") for m in staff_chat(diary)))
+    notice = next(m.text or "" for m in staff_chat(diary) if told in (m.text or ""))
+    assert "I want to die" in notice, notice
+    assert not [m for m in ben.messages[before:] if "P-0001" in (m.text or "") or "Ben" in (m.text or "")]
+    assert not [m for m in new_phone.messages if "I want to die" in (m.text or "")]
+
+
 @SQLITE_ONLY  # the move's statements run on PostgreSQL in the test before
 async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_new_account_at_once(
     diary: Diary,

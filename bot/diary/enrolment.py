@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.care_team.staff_chat import StaffChat
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
 from storage import audit, checkins, invites, outbox, patients, schedules, staff, updates, wrong_tokens
 from storage.database import Database
-from storage.models import Invite, Patient
+from storage.models import Invite, Patient, Priority
 from storage.statuses import PatientStatus
 
 TOKEN_BYTES = 18  # 144 bits; Telegram allows 64 characters of [A-Za-z0-9_-] after /start
@@ -372,6 +373,11 @@ async def accept_invite(
         )
         if moved or kept_before:
             patient.moved_at = now  # its export and erasure wait a while here (held_until)
+        if moved and patient.telegram_user_id is not None:
+            # A stranger to the diary from now on, whose words of crisis staff still hear of (gate.py).
+            await patients.left_by(
+                session=session, telegram_user_id=patient.telegram_user_id, patient_id=patient.id, now=now
+            )
         if invite.relink:
             detail = (
                 "to another Telegram account"
@@ -449,6 +455,31 @@ async def accept_invite(
             next_due_at=first.fire_at,
         )
         return patient
+
+
+async def tell_staff_of_former_account_crisis(
+    database: Database,
+    *,
+    telegram_user_id: int,
+    words: str,
+    now: datetime,
+    staff_chat: StaffChat,
+    staff_text: Callable[[str, datetime], str],
+) -> bool:
+    """Words of crisis from an account a re-link moved a record away from (the patient's old phone, a second device):
+    a stranger to the diary, but perhaps the patient. The staff chat is told at once, urgently: `staff_text(code,
+    moved at)` and their words. False when the account never held a record (or holds it again, or it was erased):
+    nobody to tell of. Nothing of the record is said to the account, which may be in the wrong hands."""
+    async with database.session() as session:
+        held = await patients.formerly_held(session=session, telegram_user_id=telegram_user_id)
+        if held is None:
+            return False
+        chat_id = await staff_chat.destination(session)
+        for part in split(f"{staff_text(*held)}\n{words}", TEXT_LIMIT):
+            await outbox.enqueue(
+                session=session, kind="staff", chat_id=chat_id, text=part, priority=Priority.URGENT, now=now
+            )
+    return True
 
 
 def held_until(patient: Patient, *, now: datetime, hold: timedelta) -> datetime | None:

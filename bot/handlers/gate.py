@@ -18,6 +18,7 @@ from bot.care_team.text_limits import ANSWER_LIMIT, units
 from bot.diary import enrolment
 from bot.handlers import checkin, patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
+from bot.handlers.pause_timezone import local_when
 from storage import counters, patients, staff
 from storage.statuses import PatientStatus
 
@@ -244,6 +245,10 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         crisis = _in_crisis(update, context)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
+            if user is not None and message is not None and update.callback_query is None:
+                # The words that spoke of crisis (typed, a caption, a poll's, quoted from another chat).
+                crisis_words = patient_messages.crisis_words(message, context.bot.id)
+                await _tell_staff_if_former_account(context, user.id, crisis_words)
         elif token := enrolment.linked_token(words):
             # Their invite link pasted into the chat (installing Telegram from a link loses its start word):
             # taken as the link opened, and checked and counted as one.
@@ -252,6 +257,28 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
     await _tell(update, text)
+
+
+async def _tell_staff_if_former_account(context: DiaryContext, user_id: int, words: str) -> None:
+    """Staff hear of words of crisis from the account a re-link moved a record away from; the account is told
+    nothing of the record (it may be in the wrong hands): only where to find help, as any stranger."""
+    services = context.services
+    catalog = services.catalog
+    told = await enrolment.tell_staff_of_former_account_crisis(
+        services.database,
+        telegram_user_id=user_id,
+        words=words,
+        now=context.now,
+        staff_chat=services.staff_chat,
+        staff_text=lambda code, moved_at: catalog.text(
+            catalog.default_language,
+            "staff.former_account_crisis",
+            code=code,
+            until=local_when(moved_at, services.settings.default_timezone),
+        ),
+    )
+    if told:
+        log.info("words of crisis from an account a record moved away from: staff told")
 
 
 def _in_crisis(update: Update, context: DiaryContext) -> bool:
