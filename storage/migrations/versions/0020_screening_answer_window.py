@@ -5,7 +5,7 @@ longer kept.
 
 Revision ID: 0020
 Revises: 0019
-Create Date: 2026-11-28 09:00:00.000000
+Create Date: 2026-11-22 20:00:00.000000
 """
 
 from collections.abc import Sequence

@@ -4,7 +4,7 @@ Messages stored before hold none: their edits are passed on as before.
 
 Revision ID: 0021
 Revises: 0020
-Create Date: 2026-11-30 09:00:00.000000
+Create Date: 2026-11-23 01:00:00.000000
 """
 
 from collections.abc import Sequence

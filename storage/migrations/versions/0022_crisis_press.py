@@ -3,7 +3,7 @@ away by a re-link): the highest heard per pressed check-in and item, so that pre
 
 Revision ID: 0022
 Revises: 0021
-Create Date: 2026-12-01 09:00:00.000000
+Create Date: 2026-11-23 01:45:00.000000
 """
 
 from collections.abc import Sequence

@@ -2,7 +2,7 @@
 
 Revision ID: 0023
 Revises: 0022
-Create Date: 2026-12-08 09:00:00.000000
+Create Date: 2026-11-23 02:20:00.000000
 """
 
 from collections.abc import Sequence
