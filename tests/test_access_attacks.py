@@ -359,6 +359,13 @@ async def test_words_of_crisis_from_the_account_a_relink_moved_the_record_from_r
     assert "I want to die" in notice, notice
     assert not [m for m in ben.messages[before:] if "P-0001" in (m.text or "") or "Ben" in (m.text or "")]
     assert not [m for m in new_phone.messages if "I want to die" in (m.text or "")]
+    # PHQ-9 item 9 pressed on a questionnaire left in the old account's chat is as much theirs as typed words.
+    await ben.press(data="ck:a:1:phq_self_harm:3", message=ben.messages[-1])
+    pressed = (
+        "PHQ-9 question 9 (thoughts that they would be better off dead or of hurting themselves): Nearly every day"
+    )
+    await diary.wait_until(lambda: any(told in (m.text or "") and pressed in (m.text or "") for m in staff_chat(diary)))
+    assert not [m for m in ben.messages[before:] if "P-0001" in (m.text or "") or "Ben" in (m.text or "")]
 
 
 @SQLITE_ONLY  # the move's statements run on PostgreSQL in the test before

@@ -241,14 +241,13 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         message = update.effective_message
         words = (message.text or message.caption or "") if message else ""
         # Words of suicide or self-harm, from someone on the consent screen or never invited: where to find
-        # help now, not a request for an invite. Nothing is kept, so nothing can reach staff.
+        # help now, not a request for an invite. Nothing is kept; staff hear of it only from an account a re-link
+        # moved a record away from.
         crisis = _in_crisis(update, context)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
-            if user is not None and message is not None and update.callback_query is None:
-                # The words that spoke of crisis (typed, a caption, a poll's, quoted from another chat).
-                crisis_words = patient_messages.crisis_words(message, context.bot.id)
-                await _tell_staff_if_former_account(context, user.id, crisis_words)
+            if user is not None:
+                await _tell_staff_if_former_account(context, user.id, _crisis_said(update, context))
         elif token := enrolment.linked_token(words):
             # Their invite link pasted into the chat (installing Telegram from a link loses its start word):
             # taken as the link opened, and checked and counted as one.
@@ -279,6 +278,25 @@ async def _tell_staff_if_former_account(context: DiaryContext, user_id: int, wor
     )
     if told:
         log.info("words of crisis from an account a record moved away from: staff told")
+
+
+def _crisis_said(update: Update, context: DiaryContext) -> str:
+    """What spoke of crisis, as staff read it: the words (typed, a caption, a poll's, quoted from another chat), or
+    the crisis answer a button gave (PHQ-9 item 9 pressed on a questionnaire left in the chat)."""
+    button = checkin.crisis_press(update, context)
+    if button is None:
+        message = update.effective_message
+        return patient_messages.crisis_words(message, context.bot.id) if message is not None else ""
+    catalog = context.services.catalog
+    items = (q.item(button.item) for q in context.services.checkins.questionnaires.values())
+    scale = next((item.scale for item in items if item is not None and item.scale), None)
+    key = f"scales.{scale}.{button.value}"
+    answer = (
+        catalog.text(catalog.default_language, key)
+        if scale and catalog.has(catalog.default_language, key)
+        else button.value
+    )
+    return catalog.text(catalog.default_language, "staff.crisis_answer", answer=answer)
 
 
 def _in_crisis(update: Update, context: DiaryContext) -> bool:
