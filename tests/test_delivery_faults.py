@@ -551,6 +551,18 @@ async def test_a_reply_retried_through_an_outage_survives_one_internal_error(
         assert any("poison" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
 
 
+def sending_fails_for(monkeypatch: pytest.MonkeyPatch, failing: Callable[[OutboxMessage], bool]) -> None:
+    """Every send of a row `failing` picks fails with an error of the bot's own, at every try; the rest go as usual."""
+    real_send = OutboxSender._send
+
+    async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
+        if failing(row):
+            raise RuntimeError("a fault of the bot's own")
+        return await real_send(self, row)
+
+    monkeypatch.setattr(OutboxSender, "_send", broken)
+
+
 @pytest.mark.parametrize("how", ["left-unfinished", "internal-error"])
 async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, how: str
@@ -560,14 +572,7 @@ async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
     the log, and Sam believed Ben had it. Staff get its words, to reach him another way, as they do of a reply
     Telegram refuses."""
     if how == "internal-error":
-        real_send = OutboxSender._send
-
-        async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
-            if row.kind == "patient":
-                raise RuntimeError("a fault of the bot's own")
-            return await real_send(self, row)
-
-        monkeypatch.setattr(OutboxSender, "_send", broken)
+        sending_fails_for(monkeypatch, lambda row: row.kind == "patient")
     async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
         ben, _, _ = await a_question_in_the_staff_chat(diary)
         await all_sent(diary)
@@ -607,14 +612,7 @@ async def test_a_notice_to_an_admin_given_up_as_a_poison_row_is_not_told_to_the_
     that make the send fail, each notice fails so too and is given up in turn; told to the other admins, with the
     words again, it went round them for ever (with three admins, doubling at each round)."""
     poison = "<words the bot fails on>"
-    real_send = OutboxSender._send
-
-    async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
-        if poison in (row.text or ""):
-            raise RuntimeError("a fault of the bot's own, for these words")
-        return await real_send(self, row)
-
-    monkeypatch.setattr(OutboxSender, "_send", broken)
+    sending_fails_for(monkeypatch, lambda row: poison in (row.text or ""))
     async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="900,901") as diary:
         SimulatedUser(diary.standin, 900, "Ada")
         SimulatedUser(diary.standin, 901, "Bea")
@@ -646,14 +644,7 @@ async def test_an_escalation_given_up_as_a_poison_row_for_every_admin_is_told_to
 ) -> None:
     """An escalation carries no words that could fail again: given up for one admin, the others are told to look at
     the record (it was only logged once notices to admins stopped going round them)."""
-    real_send = OutboxSender._send
-
-    async def broken(self: OutboxSender, row: OutboxMessage) -> int | None:
-        if row.kind == "escalation":
-            raise RuntimeError("a fault of the bot's own, drawing this card")
-        return await real_send(self, row)
-
-    monkeypatch.setattr(OutboxSender, "_send", broken)
+    sending_fails_for(monkeypatch, lambda row: row.kind == "escalation")
     async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="900,901") as diary:
         SimulatedUser(diary.standin, 900, "Ada")
         SimulatedUser(diary.standin, 901, "Bea")
