@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.alerts.crisis_model import LearnedModel
 from bot.prompts import PROMPTS_DIR
 
 # Invisible characters would otherwise split a word and hide it ("sui\u200bcide"): every format character
@@ -1276,11 +1277,34 @@ def _slips(keys: frozenset[str]) -> dict[str, str]:
     return slips | {slip: word for slip, word in more.items() if slip not in keys}
 
 
+def learned_beside(directory: Path) -> LearnedModel | None:
+    """The learned second opinion kept with the patterns in `directory` (crisis_model.py), if there is one."""
+    try:
+        return LearnedModel.beside(directory)
+    except ValueError as error:
+        raise CrisisLanguageError(str(error)) from None
+
+
+# What a finding of the learned model names as its pattern: it matches no words of its own, so a card shows the
+# message from its start.
+LEARNED = Pattern(
+    source="prompts/crisis/learned.json",
+    section="learned",
+    name="model",
+    text="(the learned model, where no pattern matched)",
+    expression=r"(?!)",
+    needs=(),
+    starts=None,
+    longest=0,
+)
+
+
 class CrisisLanguage:
     """Decides whether a patient's text speaks of suicide or self-harm. Read once; `matches` is cheap."""
 
-    def __init__(self, patterns: Iterable[Pattern]) -> None:
+    def __init__(self, patterns: Iterable[Pattern], learned: LearnedModel | None = None) -> None:
         self.patterns = patterns = list(patterns)  # every section's, in the order read (kept as compiled)
+        self.learned = learned  # asked about a message no crisis pattern matches (crisis_model.py)
         self.crisis = [p for p in patterns if p.section == "crisis"]
         self.crisis_before_exceptions = [p for p in patterns if p.section == "crisis_before_exceptions"]
         self.not_crisis = [p for p in patterns if p.section == "not_crisis"]
@@ -1307,8 +1331,9 @@ class CrisisLanguage:
         )
 
     @classmethod
-    def load(cls, directory: Path = PROMPTS_DIR / "crisis") -> CrisisLanguage:
-        """Every ``*.yaml`` directly in `directory`; subfolders (such as reply texts) are not detection files."""
+    def load(cls, directory: Path = PROMPTS_DIR / "crisis", *, learned: bool = True) -> CrisisLanguage:
+        """Every ``*.yaml`` directly in `directory`; subfolders (such as reply texts) are not detection files. With
+        `learned`, the learned model kept there too (learned.json, crisis_model.py), if there is one."""
         definitions: dict[str, object] = {}
         for path in sorted(p for p in directory.glob("*.yaml") if p.is_file()):
             try:
@@ -1318,27 +1343,52 @@ class CrisisLanguage:
             definitions[str(path)] = _parse_yaml(str(path), text)
         if not definitions:
             raise CrisisLanguageError(f"no crisis language files (*.yaml) in {directory}")
-        return cls.from_definitions(definitions)
+        return cls.from_definitions(definitions, learned_beside(directory) if learned else None)
 
     @classmethod
-    def from_definitions(cls, definitions: Mapping[str, object]) -> CrisisLanguage:
+    def from_definitions(cls, definitions: Mapping[str, object], learned: LearnedModel | None = None) -> CrisisLanguage:
         """From parsed definitions by source name, e.g. ``{"en.yaml": {"words": {...}, "crisis": {...}}}``."""
-        return cls(
+        patterns = (
             pattern for source, definition in definitions.items() for pattern in _patterns_of(source, definition)
         )
+        return cls(patterns, learned)
 
     @classmethod
     def from_yaml(cls, texts: Mapping[str, str]) -> CrisisLanguage:
         """From YAML texts by source name: for tests, and to check an edited file before it is installed."""
         return cls.from_definitions({source: _parse_yaml(source, text) for source, text in texts.items()})
 
-    def matches(self, text: str) -> bool:
-        return self.finding(text) is not None
+    def matches(self, text: str, *, learned: bool = True) -> bool:
+        return self.finding(text, learned=learned) is not None
 
-    def finding(self, text: str) -> Finding | None:
+    def finding(self, text: str, *, learned: bool = True) -> Finding | None:
         """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None. A text
-        that has letters typed as digits or signs, or spelt out one by one, is also read a second way."""
-        return self._read_twice(text, self._finding)
+        that has letters typed as digits or signs, or spelt out one by one, is also read a second way. Where no
+        pattern matches, the learned model (if any, and if `learned`) is asked about the whole message."""
+        found = self._read_twice(text, self._finding)
+        if found is None and learned and self.learned is not None:
+            found = self._learned_finding(text)
+        return found
+
+    def _learned_finding(self, text: str) -> Finding | None:
+        assert self.learned is not None
+        words = normalise(text)
+        if len(set(words.split())) < self.learned.min_words:
+            return None  # too few words to weigh (most check-in notes): not worth reading them as the model does
+        if not self.learned.says_crisis(self.as_read(text), text):
+            return None
+        return Finding(LEARNED, words, 0, words.count(" ") + 1)  # the whole message: no words of it stand out
+
+    def as_read(self, text: str) -> str:
+        """The words of `text` as the crisis patterns read them, the exceptions' words blanked out ("_"): what
+        the learned model reads, so that "I would never hurt myself" or "killing me laughing" stays the
+        clinic's exception whatever the model would make of it."""
+        words = normalise(text)
+        if not words:
+            return ""
+        message = _Message(words, self._read_word, self._read, text)
+        self._blank_exceptions(message, frozenset())
+        return message.words
 
     def _read_twice(self, text: str, find: Callable[[str, str, frozenset[int]], Finding | None]) -> Finding | None:
         """What `find` finds in `text` (normalised, as written), or else in its second reading when it may hold more."""

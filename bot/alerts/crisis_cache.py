@@ -56,11 +56,13 @@ def load(directory: Path = DEFAULT_DIRECTORY, folder: Path | None = None) -> Cri
     path = folder / f"crisis-{key}.json" if folder else None
     if path is not None:
         try:
-            return CrisisLanguage(_decode(json.loads(path.read_bytes())))
+            patterns = _decode(json.loads(path.read_bytes()))
         except FileNotFoundError:
             pass
         except (OSError, ValueError, TypeError, KeyError) as error:
             log.warning("the compiled crisis patterns could not be read (%s): compiling them again", error)
+        else:
+            return CrisisLanguage(patterns, crisis.learned_beside(directory))  # the model is read as it is kept
     language = CrisisLanguage.load(directory)
     if path is not None:
         _save(path, language)

@@ -1033,7 +1033,9 @@ class Intake:
         if not near.before and not near.after:
             return None
         together = "\n".join([*near.before_words(), text, *near.after_words()])
-        return together if self.crisis_language.matches(together) else None
+        # By the patterns alone: the learned model weighs a message as it was sent, and would weigh a sentence
+        # half-typed, or put right since ("want to", "dine" for "die"), as the patient did not mean it.
+        return together if self.crisis_language.matches(together, learned=False) else None
 
     async def _typed_near(self, session: AsyncSession, patient_id: int, message_id: int, at: datetime) -> _Near:
         """The messages typed just before and after the message `message_id`, typed `at` (within ONE_SENTENCE, each as

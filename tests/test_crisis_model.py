@@ -1,0 +1,149 @@
+"""The learned second opinion on crisis language (bot/alerts/crisis_model.py): asked only where no pattern
+matches, reading the words as the patterns do (the clinic's exceptions blanked), kept as data trained on the
+labelled files as they are; and end to end, a message only it hears is a crisis for the patient and staff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.alerts import crisis_cache, crisis_model
+from bot.alerts.crisis import LEARNED, CrisisLanguage, CrisisLanguageError
+from bot.alerts.crisis_model import LearnedModel
+from bot.app import crisis_language
+from bot.sandbox import SimulatedUser
+from tests.harness import Diary
+from tests.test_care_team import alerts, crisis
+
+PATTERNS = "crisis:\n  wish:\n    - 'want to die'\nnot_crisis:\n  cake:\n    - 'blow out the candles'\n"
+# A model that hears candles blown out, and has read the other words of the messages below.
+CANDLES = LearnedModel(
+    bias=-3.0,
+    weights={"w:candle": 2.0, "w:candles": 2.0, "w:blow": 2.0, "c:dle": 5.0}
+    | dict.fromkeys(("w:i", "w:am", "w:going", "w:to", "w:out", "w:the", "w:tonight", "w:on", "w:my", "w:with"), 0.0),
+    threshold=0.9,
+    min_words=4,
+)
+
+
+def with_model(model: LearnedModel | None = CANDLES) -> CrisisLanguage:
+    return CrisisLanguage(CrisisLanguage.from_yaml({"en.yaml": PATTERNS}).patterns, model)
+
+
+def test_the_model_is_asked_only_where_no_pattern_matches_and_hears_the_whole_message() -> None:
+    language = with_model()
+    assert language.finding("I want to die").pattern.section == "crisis"  # type: ignore[union-attr]
+    text = "I am going to blow out the candle tonight"
+    found = language.finding(text)
+    assert found is not None and found.pattern is LEARNED
+    assert language.span(text, found) == (0, len(text)), "the card shows the message from its start"
+    assert not with_model(None).matches(text), "without the model, the patterns alone"
+
+
+def test_the_clinics_exceptions_stay_exceptions_for_the_model() -> None:
+    language = with_model()
+    assert (
+        language.as_read("I am going to blow out the candles on my cake")
+        == "i am going to ____ ___ ___ _______ on my cake"
+    )
+    assert not language.matches("I am going to blow out the candles on my cake with everyone")
+    assert language.matches("I am going to blow the candles out tonight with everyone")
+
+
+def test_too_few_words_it_has_read_are_not_weighed() -> None:
+    language = with_model()
+    assert not language.matches("blow the candle"), "three words"
+    # Pieces of letters alone ("dle") weigh heavily, but only two of these words were ever read.
+    assert CANDLES.probability("candle xyzzy qwerty plugh", "") > 0.9
+    assert not language.matches("candle xyzzy qwerty plugh")
+
+
+def test_a_labelled_ordinary_message_the_weights_still_hear_stays_ordinary() -> None:
+    text = "I am going to blow the candle out tonight"
+    assert with_model().matches(text)
+    kept = LearnedModel(**{**CANDLES.__dict__, "ordinary": frozenset({with_model().as_read(text)})})
+    assert not with_model(kept).matches(text)
+    assert not with_model(kept).matches("i am GOING to blow the candle out tonight!"), "read as the patterns read"
+    assert with_model(kept).matches("I am going to blow the candle out tonight with everyone")
+
+
+def test_the_model_file_is_trained_on_the_labelled_files_and_patterns_as_they_are() -> None:
+    saved = json.loads(crisis_model.MODEL_PATH.read_text(encoding="utf-8"))
+    paths = crisis_model.training_files()
+    patterns = sorted(crisis_model.MODEL_PATH.parent.glob("*.yaml"))
+    expected = crisis_model.fingerprint([*paths, *patterns, crisis_model.TESTS_FILE])
+    assert saved["trained_on"] == expected, "train it again: uv run python -m bot.alerts.crisis_model"
+    assert not any(p.name.startswith(crisis_model.NOT_TRAINED_ON) for p in paths), "blind sets stay blind"
+    assert {"crisis_neighbours.tsv", "crisis_everyday_second.tsv"} <= {
+        p.name for p in crisis_model.DATA_DIR.glob("crisis_*.tsv")
+    }
+
+
+def test_the_clinics_model_hears_crises_said_in_ways_no_pattern_lists_and_not_everyday_words() -> None:
+    """Messages of the fourteenth held-out set that its patterns did not hear; if a later round of patterns
+    hears them, the model is still asked about them here, on its own."""
+    model = LearnedModel.load()
+    patterns = CrisisLanguage.load(learned=False)
+    for text in (
+        "I've made my peace with God and said my goodbyes. Tonight's the night.",
+        "The candle's burnt right down and I'm going to blow it out. Thank you all for trying.",
+        "esta noche apago la luz para siempre. dejé la puerta abierta para quien venga",
+        "¿desde qué piso hay que tirarse para no quedar vivo? no le voy a decir por qué",
+    ):
+        assert model.says_crisis(patterns.as_read(text), text), text
+    for text in (
+        "my physio says the swelling is down and I can walk to the shop again",
+        "la infusión de ketamina fue bien, mañana vuelvo al trabajo",
+        "I'm going to die",  # the clinic's verdict: hyperbole
+    ):
+        assert not model.says_crisis(patterns.as_read(text), text), text
+
+
+def test_training_gives_the_same_model_from_the_same_messages_and_learns_from_them() -> None:
+    rows = [(True, "i will end it tonight"), (True, "going to end my life"), (False, "i will end the call")]
+    rows += [(False, "the physio went well today"), (False, "pain is bad tonight")]
+    first = crisis_model.train(rows, str.lower, steps=200)
+    assert first == crisis_model.train(rows, str.lower, steps=200)
+    assert first.probability("end my life tonight", "") > 0.5 > first.probability("the physio call went well", "")
+
+
+def test_the_tests_examples_are_read_with_the_patterns_verdicts() -> None:
+    examples = crisis_model.examples_of_the_tests(CrisisLanguage.load(learned=False).matches)
+    verdicts = dict((text, crisis) for crisis, text in examples)
+    assert verdicts["I want to die"] is True
+    assert verdicts["I'm going to die"] is False
+    assert len(verdicts) > 1000
+
+
+def test_a_model_file_that_cannot_be_read_stops_the_start_and_names_it(tmp_path: Path) -> None:
+    (tmp_path / "en.yaml").write_text(PATTERNS, encoding="utf-8")
+    assert CrisisLanguage.load(tmp_path).learned is None, "a folder of patterns without a model: patterns alone"
+    (tmp_path / "learned.json").write_text('{"bias": 1.0, "weights": [', encoding="utf-8")
+    with pytest.raises(CrisisLanguageError, match=r"learned\.json"):
+        CrisisLanguage.load(tmp_path)
+    assert CrisisLanguage.load(tmp_path, learned=False).learned is None
+
+
+def test_the_compiled_patterns_read_back_come_with_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "crisis"
+    folder.mkdir()
+    (folder / "en.yaml").write_text(PATTERNS, encoding="utf-8")
+    crisis_model.save(CANDLES, {}, folder / "learned.json")
+    compiled = crisis_cache.load(folder, folder=tmp_path)
+    monkeypatch.setattr(CrisisLanguage, "load", None)  # read back, not compiled: calling it would fail
+    read_back = crisis_cache.load(folder, folder=tmp_path)
+    assert compiled.learned == read_back.learned == CANDLES
+    assert read_back.matches("I am going to blow the candle out tonight")
+
+
+async def test_a_crisis_only_the_model_hears_is_a_crisis_for_the_patient_and_staff(diary: Diary) -> None:
+    text = "I've said my goodbyes to everyone I love and tonight is the night"
+    found = crisis_language().finding(text)  # the application's
+    assert found is not None and found.pattern is LEARNED, "a pattern hears it now: choose words only the model hears"
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    card = await crisis(diary, ben, text)
+    assert card.caption is not None and "tonight is the night" in card.caption
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"]
