@@ -3999,3 +3999,118 @@ def test_an_exception_does_not_hide_a_crisis_told_after_it(language: CrisisLangu
     ordinary; what follows them within a few sentences (meant this time, fetched back, all of them tonight, oneself
     gone) is not."""
     assert language.matches(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A widow's or widower's letter: the late spouse's medicines with one's own, one's own terms, "going to be with
+        # <name>"; the same medicines returned, a career ended, a visit to a daughter stay ordinary.
+        ("Since my husband passed I have kept his remaining oxycodone. I intend to take it with my own tablets", True),
+        ("I am 79 and have decided to end my life on my own terms before Christmas.", True),
+        ("I shall not require the appointment on the 9th. I am going to be with Harold.", True),
+        ("Desde que murió mi marido guardo su morfina y pienso tomármela toda el día de nuestro aniversario.", True),
+        ("Cancelen mi próxima cita, ya no la voy a necesitar. Me reuniré con mi Antonio pronto.", True),
+        ("Since my wife's death I kept her remaining morphine. I intend to take it back to the pharmacy.", False),
+        ("I decided to end my career on my own terms, retiring at 60 before the CRPS forced me out.", False),
+        ("Please cancel the 3rd, I shan't be needing it, I am going to be with my daughter in Leeds.", False),
+        ("Anule mi cita del martes, no será necesaria, estaré con mi hija en Córdoba.", False),
+        # A teenager's post, last week and streak; an alarm, a last week of physio and a streak lost in hospital stay
+        # ordinary.
+        ("if i never wake up again that would be ideal tbh", True),
+        ('writing my "if you\'re reading this" note, posting it at midnight then im gone', True),
+        ("ive decided this is my last weekend. thats me btw", True),
+        ("my streak ends friday because i wont be alive", True),
+        ("if i dont wake up by 7 tmrw my mum will kill me, the goal is 8 hours sleep", False),
+        ("ive decided this is my last week of physio before the summer, i'll go back in september", False),
+        ("my snap streak ends tomorrow bc i wont be here, hospital has no wifi for 3 days", False),
+        # Translator English and Spanish; the CRPS that took a life away and a working life ended stay ordinary.
+        ("I decide to take myself the life, the pain is too much, sorry for the English", True),
+        ("tengo el deseo de acabar con mi vida, uso traductor, perdón", True),
+        ("CRPS took away my life as it was, I'm learning a new one now", False),
+        ("tengo deseo de terminar mi vida laboral antes de los 60, por la pierna", False),
+        # Faith and fate as the decision; a grandmother's habit, a prayer, a game's ending stay ordinary.
+        ("Made my peace with the Lord and said all my goodbyes. Today is the day.", True),
+        ("CRPS gave me this, I'm choosing my own exit and it's soon.", True),
+        ("I desire to depart and be with Christ, and I've decided it is tonight.", True),
+        ("Si Dios no me lleva, lo hago yo.", True),
+        ("La enfermedad me la dio Dios, pero el final lo decido yo, y es esta semana.", True),
+        ("Fate gave me this disease but I'm choosing my own ending in the game, the one where the dragon lives", False),
+        ("God can take me when He wants, my nan always says, she's 97 and still gardening", False),
+        ("please pray for my wife after the operation, she's in surgery at 2", False),
+        ("si mi marido no me lleva me voy yo sola en el autobús al hospital", False),
+        ("Este es el último capítulo de mi novela y el final lo escribo yo esta noche, ¡por fin!", False),
+        # Metaphors of a candle or a light; dinner, a birthday and a landing light stay ordinary.
+        ("My flame's gone out inside. Blowing it out for good. Thanks everyone.", True),
+        ("apago mi luz para siempre esta noche. perdón a todos", True),
+        ("dejo la puerta sin llave para quien me encuentre", True),
+        ("The candle's burnt right down at dinner, I'm going to blow it out and go to bed", False),
+        ("turning off the light forever in the spare room, the bulb keeps popping", False),
+        ("dejé la puerta abierta para quien venga a la fiesta, entren sin llamar", False),
+        # Questions about dying asked for oneself; a loft's height, a maximum dose, a melatonin dose stay ordinary.
+        ("would 80 of my amitriptyline be enough to never wake up", True),
+        ("If I took the whole box of zopiclone would I just drift off? Not asking for a friend.", True),
+        ("What's the most morphine a person can take before their breathing stops? I need to know.", True),
+        ("How tall does a bridge have to be to not survive? Don't ask why.", True),
+        ("if I mix my oxycodone and the diazepam together will it stop my breathing, because that's what I want", True),
+        ("¿desde qué altura hay que saltar para morir seguro?", True),
+        ("How high does a building need to be to be sure you need planning permission?", False),
+        ("what's the most pregabalin a body can take in a day? I'm on 300 and want to know the max dose", False),
+        ("is 50 enough to not wake at 3am with the pain? the doctor said melatonin", False),
+        ("if you take ibuprofen and paracetamol together, is that ok? that's what I want to find out", False),
+        ("¿con cuántas gotas de melatonina uno ya no se despierta a las 3 de la madrugada?", False),
+        # The ketamine infusion as the means; the bag run slowly, a pump's alarm and a k-hole told after stay ordinary.
+        ("if you gave me the whole infusion in one go I'd never wake up and I'd be grateful", True),
+        ("Crank the pump to the max and let it run. I want this to be the end.", True),
+        ("Brought a bag of morphine home from the ward. Putting it all in tonight.", True),
+        ("I don't want to come back from the k hole this time.", True),
+        ("me traje unas ampollas de morfina del hospital, esta noche me las pongo todas", True),
+        ("if they gave me the whole bag at once I'd be out of it all day, glad they run it slowly", False),
+        ("turned the ketamine pump up to max for the last hour, I want this to be the end of the round", False),
+        ("didn't want to come back from the k-hole yesterday, it was so peaceful, pain free for an hour", False),
+        ("me llevé un frasco de crema del hospital de día, esta noche me la pongo toda en la pierna", False),
+        # Self-harm to the CRPS limb with a tool and a time; a fence, a sofa and a depilation cut stay ordinary.
+        ("Want to cut my leg off myself, the hacksaw is in the shed, doing it when he's at work.", True),
+        ("sigo quemándome el pie malo con el mechero, no puedo parar", True),
+        ("I've got the saw out in the garage and I'm doing the fence tonight, the neighbour's helping", False),
+        ("cut the arm off the old sofa with a saw tonight so it fits through the door", False),
+        ("me estoy quemando la pierna con la bolsa de agua caliente sin querer, no siento el calor", False),
+        # Sarcasm that is the plan; a plan to cry, a wait list's heat packs, a beach wheelchair stay ordinary.
+        ("great, another cancelled op. I'll just kill myself then. and that is actually the plan", True),
+        ("Thanks for the 18-month wait. I'll make sure I'm dead by then.", True),
+        ("I'd wheel my chair off the edge of the pier tonight if no one was there. Might try anyway.", True),
+        ("ya me habré muerto para entonces, ya ando juntando pastillas", True),
+        ("guess I'll just go cry in the car then, honestly that is the plan, the parking was a nightmare", False),
+        ("the wait list is nine months, already stockpiling paracetamol and heat packs for the flare season", False),
+        ("ya estoy juntando puntos de la farmacia para la crema cara", False),
+        # A rope and where; a dawn not seen; not being here as the reason; a goodbye and the pills; a relative's hidden
+        # morphine. A hammock, a lie-in, a hospital stay, the evening pills and a move stay ordinary.
+        ("ya tengo la soga y sé dónde la voy a colgar", True),
+        ("dejé carta, mañana ya no amanezco", True),
+        ("le dejé el gato a mi vecina porque ya no voy a estar para cuidarlo", True),
+        ("adiós hermana. ya me tomé todas las pastillas", True),
+        ("gracias por todo doctora, ya no me va a volver a ver", True),
+        ("mi papá guarda toda la morfina y dice que espera el día indicado", True),
+        ("compré una soga para la hamaca y ya sé dónde la voy a colgar, entre los dos árboles", False),
+        ("mañana no amanezco temprano, tengo el día libre", False),
+        ("dejé la perra con mi hermana porque no voy a estar para cuidarla mientras esté ingresada", False),
+        ("ya me tomé las pastillas de la noche, no me llamen que me voy a dormir", False),
+        ("dígale a la doctora que gracias por todo, ya no me va a volver a ver porque me mudo a Sevilla", False),
+        ("mi mamá está esperando el momento adecuado para decírselo a mi papá", False),
+        # Everyday words older patterns heard: a goodbye on moving house, a complaint not made, the pain not to wake
+        # one, a rope ladder put up.
+        ("chacha te escribo para despedirme, me voy a vivir a Fuerteventura con mi hijo, gracias por todo", False),
+        ("El conductor de la ambulancia fue grosero conmigo. No pondré reclamación, pero que alguien lo sepa.", False),
+        ("la virgen me cuida, le pido que no me despierte el dolor esta noche", False),
+        ("bought a rope swing for the garden, put it up and paid for it with the vouchers", False),
+    ],
+)
+def test_the_fourteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the fourteenth held-out set showed were not read, each in a phrasing of its own: a widow's or widower's
+    letter, a teenager's post, translator English, faith and fate as the decision, a candle or a light put out for good,
+    questions about dying asked for oneself, the ketamine infusion as the means, the CRPS limb cut off with a tool,
+    sarcasm that is the plan, a rope and where, a dawn not seen, a relative's hidden morphine; beside the everyday words
+    they resemble."""
+    assert language.matches(text) is crisis
