@@ -52,6 +52,13 @@ def test_the_clinics_exceptions_stay_exceptions_for_the_model() -> None:
     assert language.matches("I am going to blow the candles out tonight with everyone")
 
 
+def test_a_negation_makes_the_words_after_it_other_words() -> None:
+    pieces = crisis_model.features("i am not going to do it tonight", "")
+    assert {"w:not", "n:going", "n:to", "n:do", "w:it", "w:tonight"} <= pieces
+    assert "w:going" not in pieces
+    assert {"w:going", "w:do"} <= crisis_model.features("i am going to do it tonight", "")
+
+
 def test_too_few_words_it_has_read_are_not_weighed() -> None:
     language = with_model()
     assert not language.matches("blow the candle"), "three words"
@@ -71,34 +78,56 @@ def test_a_labelled_ordinary_message_the_weights_still_hear_stays_ordinary() -> 
 
 def test_the_model_file_is_trained_on_the_labelled_files_and_patterns_as_they_are() -> None:
     saved = json.loads(crisis_model.MODEL_PATH.read_text(encoding="utf-8"))
-    paths = crisis_model.training_files()
     patterns = sorted(crisis_model.MODEL_PATH.parent.glob("*.yaml"))
-    expected = crisis_model.fingerprint([*paths, *patterns, crisis_model.TESTS_FILE])
+    examples = crisis_model.examples_of_the_tests(CrisisLanguage.load(learned=False).matches)
+    expected = crisis_model.fingerprint([*crisis_model.training_files(), *patterns], examples)
     assert saved["trained_on"] == expected, "train it again: uv run python -m bot.alerts.crisis_model"
-    assert not any(p.name.startswith(crisis_model.NOT_TRAINED_ON) for p in paths), "blind sets stay blind"
-    assert {"crisis_neighbours.tsv", "crisis_everyday_second.tsv"} <= {
-        p.name for p in crisis_model.DATA_DIR.glob("crisis_*.tsv")
-    }
+    assert not LearnedModel.load().changed_since(patterns)
 
 
-def test_the_clinics_model_hears_crises_said_in_ways_no_pattern_lists_and_not_everyday_words() -> None:
-    """Messages of the fourteenth held-out set that its patterns did not hear; if a later round of patterns
-    hears them, the model is still asked about them here, on its own."""
+def test_every_labelled_file_is_read_by_the_model_or_kept_blind_from_it() -> None:
+    def named(patterns: tuple[str, ...]) -> set[str]:
+        return {p.name for pattern in patterns for p in crisis_model.DATA_DIR.glob(pattern)}
+
+    read, blind = named(crisis_model.TRAINED_ON), named(crisis_model.NOT_TRAINED_ON)
+    assert {"crisis_everyday_second.tsv", "crisis_neighbours.tsv", "crisis_neighbours_second.tsv"} <= blind
+    assert not read & blind
+    assert read | blind == {p.name for p in crisis_model.DATA_DIR.glob("crisis_*.tsv")}, "a new file: which is it?"
+
+
+def test_the_clinics_model_hears_crises_said_in_ways_no_pattern_lists_and_not_low_mood_or_denials() -> None:
+    """Messages of kinds the blind sets showed (written here, read by no training): the model on its own, so that a
+    round of patterns that comes to hear them does not hide what it does."""
     model = LearnedModel.load()
     patterns = CrisisLanguage.load(learned=False)
-    for text in (
-        "I've made my peace with God and said my goodbyes. Tonight's the night.",
-        "The candle's burnt right down and I'm going to blow it out. Thank you all for trying.",
-        "esta noche apago la luz para siempre. dejé la puerta abierta para quien venga",
-        "¿desde qué piso hay que tirarse para no quedar vivo? no le voy a decir por qué",
-    ):
-        assert model.says_crisis(patterns.as_read(text), text), text
+    crises = [
+        "I've said my goodbyes to everyone I love and tonight is the night",
+        "The candle has burnt all the way down and tonight I am going to blow it out for good",
+        "there won't be a tomorrow for me, I've made up my mind and I'm at peace with it",
+        "nobody would notice if I was gone, so tonight I'm going to find out for sure",
+        "ya me despedí de todos los que quiero y esta noche es la noche",
+        "no va a haber un mañana para mí, ya lo tengo decidido y estoy en paz",
+    ]
+    heard = [text for text in crises if model.says_crisis(patterns.as_read(text), text)]
+    assert len(heard) >= 5, set(crises) - set(heard)
     for text in (
         "my physio says the swelling is down and I can walk to the shop again",
         "la infusión de ketamina fue bien, mañana vuelvo al trabajo",
-        "I'm going to die",  # the clinic's verdict: hyperbole
+        "I am not going to do anything tonight, just resting my foot",
+        "Sorry I haven't filled in the diary, life got in the way this week",
+        "nobody in my family understands the pain, they think I'm lazy",
+        "no me voy a tomar todas las pastillas, tranquila, solo estoy harta de tantas",
     ):
         assert not model.says_crisis(patterns.as_read(text), text), text
+
+
+def test_everyday_messages_it_never_read_rarely_alarm_the_diary() -> None:
+    """The second everyday set, written blind and kept from the model: a false alarm here is the crisis text sent to
+    a patient who wrote about their day."""
+    language = crisis_language()
+    messages = [text for _, text in crisis_model.labelled([crisis_model.DATA_DIR / "crisis_everyday_second.tsv"])]
+    alarms = [text for text in messages if language.matches(text)]
+    assert len(messages) >= 400 and len(alarms) <= len(messages) // 100, alarms
 
 
 def test_training_gives_the_same_model_from_the_same_messages_and_learns_from_them() -> None:
@@ -130,7 +159,7 @@ def test_the_compiled_patterns_read_back_come_with_the_model(tmp_path: Path, mon
     folder = tmp_path / "crisis"
     folder.mkdir()
     (folder / "en.yaml").write_text(PATTERNS, encoding="utf-8")
-    crisis_model.save(CANDLES, {}, folder / "learned.json")
+    crisis_model.save(CANDLES, folder / "learned.json")
     compiled = crisis_cache.load(folder, folder=tmp_path)
     monkeypatch.setattr(CrisisLanguage, "load", None)  # read back, not compiled: calling it would fail
     read_back = crisis_cache.load(folder, folder=tmp_path)

@@ -3,21 +3,22 @@
 The patterns (crisis.py, prompts/crisis/*.yaml) hear the phrasings they were written for. Each set of
 messages written blind by someone who never saw them was heard far less well before its round of patterns
 than after (the held-out sets' headers in tests/data): people say the same thing in more ways than patterns
-can list. This model has read every labelled message the patterns were tuned and tested on and weighs the
-pieces of a message (words, pairs of words, and the letters inside words, so that a misspelling or an unseen
-form of a word still counts) the way those messages taught it. It is asked only when no crisis pattern
-matched, and only about messages of `min_words` or more different words: a lone "done" or "bye" is left to
-the patterns, which know when such words follow a crisis. It reads the words as the patterns do, with the
-clinic's exceptions blanked out, so an exception ("I would never hurt myself") stays one.
+can list. This model has read the labelled messages (TRAINED_ON) and weighs the pieces of a message (words,
+pairs of words, words under a "not" marked as such, and the letters inside words, so that a misspelling or an
+unseen form of a word still counts) the way those messages taught it. It is asked only when no crisis pattern
+matched, about the whole message and each of its sentences, and only about those holding `min_words` or more
+different words it has read: a lone "done" or "No, never. I'm safe" is left to the patterns, which know when
+such words follow a crisis or answer a question. It reads the words as the patterns do, with the clinic's
+exceptions blanked out, so an exception ("I would never hurt myself") stays one.
 
 It is data, like the patterns: prompts/crisis/learned.json, written by
 
     uv run python -m bot.alerts.crisis_model
 
-from the labelled files, the same every time (plain logistic regression, a fixed number of steps). A test
-checks that the file was trained on the labelled files and the patterns as they are: a message added to
-them, or a pattern changed, without training again is found at once. The near-neighbour sets are not read:
-they stay a blind measure of its false alarms (bench/crisis_language.py).
+(about a minute) from the labelled files, the same every time (plain logistic regression, a fixed number of
+steps). A test checks that the file was trained on the labelled files, the tests' examples and the patterns as
+they are: a message added, or a pattern changed, without training again is found at once. The files it must
+never read (NOT_TRAINED_ON) stay a blind measure of its false alarms (bench/crisis_language.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import json
 import math
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -38,12 +39,23 @@ MODEL_PATH = PROMPTS_DIR / "crisis" / "learned.json"
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 DATA_DIR = TESTS / "data"
 TESTS_FILE = TESTS / "test_crisis_language.py"
-# Chosen with the thirteenth held-out set and probe messages before the model read them, then measured on a
-# fourteenth that neither the patterns nor the model had seen (README, Crisis language).
+# Chosen with the thirteenth held-out set and probe messages before the model read them (0.85), then raised
+# once a second everyday set, written blind, showed its false alarms (README, Crisis language).
 THRESHOLD = 0.9
 MIN_WORDS = 6  # a sentence's worth: fewer is an answer ("No, never. I'm safe") or half a sentence
 STRENGTH = 10.0  # the inverse of the L2 penalty: how closely the weights may follow the messages
 _PIECE_SIZES = range(2, 6)  # pieces of 2 to 5 letters inside a word
+# "I am not going to do it tonight": the words a "not" stands before are other words than without it, for so many
+# words after it (a bag of words would otherwise read the denial as the plan).
+_NEGATIONS = (
+    frozenset({"not", "no", "never", "nothing", "nobody", "dont", "wont", "cant", "isnt", "arent", "aint"})
+    | frozenset({"wasnt", "didnt", "doesnt", "havent", "shouldnt", "wouldnt", "couldnt"})
+    | frozenset({"nunca", "jamas", "tampoco", "ni", "nada", "nadie"})
+)
+_NEGATED = 3
+# Part of what the file was trained from (the fingerprint): raise it when what `features` makes of a message
+# changes, so that a model trained the old way is found.
+READING = 2
 
 
 def features(words: str, text: str) -> set[str]:
@@ -51,8 +63,9 @@ def features(words: str, text: str) -> set[str]:
     (CrisisLanguage.as_read: the words of the clinic's exceptions blanked out with "_", left out here),
     `text` the message as written (for its symbols, such as emojis, which reading drops)."""
     tokens = _words(words)
-    found = {f"w:{t}" for t in tokens}
-    found.update(f"b:{a} {b}" for a, b in pairwise(tokens))
+    marked = _negated(tokens)
+    found = set(marked)
+    found.update(f"b:{a} {b}" for a, b in pairwise(marked))
     for token in tokens:
         padded = f" {token} "
         for size in _PIECE_SIZES:
@@ -65,6 +78,19 @@ def _words(read: str) -> list[str]:
     return [word for word in read.split() if "_" not in word]
 
 
+def _negated(tokens: list[str]) -> list[str]:
+    """Each word as a piece: "w:word", or "n:word" within _NEGATED words after a negation."""
+    marked, left = [], 0
+    for token in tokens:
+        if token in _NEGATIONS:
+            marked.append(f"w:{token}")
+            left = _NEGATED
+        else:
+            marked.append(f"{'n' if left else 'w'}:{token}")
+            left = max(0, left - 1)
+    return marked
+
+
 @dataclass(frozen=True)
 class LearnedModel:
     bias: float
@@ -74,6 +100,7 @@ class LearnedModel:
     # The few labelled ordinary messages the weights still hear as crisis ("I'm going to die"), as read: the
     # clinic's verdict on these words stands.
     ordinary: frozenset[str] = frozenset()
+    trained_on: dict[str, str] = field(default_factory=dict)  # the fingerprint of what it was trained from
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> LearnedModel:
@@ -86,6 +113,7 @@ class LearnedModel:
                 threshold=float(saved["threshold"]),
                 min_words=int(saved["min_words"]),
                 ordinary=frozenset(str(words) for words in saved["ordinary"]),
+                trained_on={str(k): str(v) for k, v in saved["trained_on"].items()},
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{path}: the learned crisis model cannot be read: {error!r}") from None
@@ -96,6 +124,10 @@ class LearnedModel:
         own folder of patterns without one, and tests of patterns alone)."""
         path = directory / MODEL_PATH.name
         return cls.load(path) if path.is_file() else None
+
+    def changed_since(self, patterns: Iterable[Path]) -> list[str]:
+        """The names of the pattern files that are not the ones it was trained with."""
+        return [p.name for p in patterns if self.trained_on.get(p.name) != _hash(p)]
 
     def probability(self, words: str, text: str) -> float:
         """How likely the labelled messages make it that this one is crisis language, 0-1."""
@@ -115,7 +147,8 @@ class LearnedModel:
         """Whether the message holds `min_words` different words the labelled messages had: below that, its
         letters alone decide (a list of figures, a code, words in a script the messages never used), and
         they are too little to go on. Different words: a few said again and again are a few words' evidence."""
-        known = {word for word in _words(words) if f"w:{word}" in self.weights}
+        weights = self.weights
+        known = {word for word in _words(words) if f"w:{word}" in weights or f"n:{word}" in weights}
         return len(known) >= self.min_words
 
 
@@ -133,18 +166,32 @@ def labelled(paths: Iterable[Path]) -> list[tuple[bool, str]]:
     return rows
 
 
-# Kept from the model, as blind measures of its false alarms: sets of ordinary messages written by people who saw
-# neither the patterns nor the model (bench/crisis_language.py reports them).
-NOT_TRAINED_ON = ("crisis_neighbours", "crisis_everyday_second")
+# What the model reads: the corpus, the held-out sets once measured, the everyday messages, and sets written to
+# teach it the lines it drew wrong (low mood, denials).
+TRAINED_ON = (
+    "crisis_messages.tsv",
+    "crisis_heldout_*.tsv",
+    "crisis_everyday.tsv",
+    "crisis_venting.tsv",
+    "crisis_denials.tsv",
+)
+# What it must never read: sets of ordinary messages written blind, kept as measures of its false alarms.
+NOT_TRAINED_ON = ("crisis_neighbours*.tsv", "crisis_everyday_second.tsv")
 
 
 def training_files() -> list[Path]:
-    """Every labelled crisis file but those kept as blind measures (NOT_TRAINED_ON)."""
-    return sorted(p for p in DATA_DIR.glob("crisis_*.tsv") if not p.name.startswith(NOT_TRAINED_ON))
+    return sorted({path for pattern in TRAINED_ON for path in DATA_DIR.glob(pattern)})
 
 
-def fingerprint(paths: Iterable[Path]) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(paths)}
+def fingerprint(paths: Iterable[Path], examples: Sequence[tuple[bool, str]]) -> dict[str, str]:
+    """What a model was trained from: each file's hash, the tests' examples' and how messages are read."""
+    found = {p.name: _hash(p) for p in sorted(paths)}
+    said = "\n".join(f"{crisis}\t{text}" for crisis, text in sorted(examples))
+    return found | {"examples of the tests": hashlib.sha256(said.encode()).hexdigest(), "reading": str(READING)}
+
+
+def _hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def train(rows: Sequence[tuple[bool, str]], read: Callable[[str], str], *, steps: int = 1500) -> LearnedModel:
@@ -165,7 +212,7 @@ def train(rows: Sequence[tuple[bool, str]], read: Callable[[str], str], *, steps
     values_of: list[float] = []
     counts = []
     for found in pieces:
-        known = [f for f in found if f in index]
+        known = sorted(f for f in found if f in index)  # summed in one order: the same weights every run
         letters = sum(1 for f in known if f.startswith("c:"))
         for f in known:
             columns.append(index[f])
@@ -197,10 +244,10 @@ def train(rows: Sequence[tuple[bool, str]], read: Callable[[str], str], *, steps
     return LearnedModel(bias=round(b, 4), weights={f: round(float(x), 4) for f, x in zip(vocabulary, w, strict=True)})
 
 
-def save(model: LearnedModel, trained_on: dict[str, str], path: Path = MODEL_PATH) -> None:
+def save(model: LearnedModel, path: Path = MODEL_PATH) -> None:
     saved = {
         "about": "Learned second opinion on crisis language: bot/alerts/crisis_model.py. Do not edit; train again.",
-        "trained_on": trained_on,
+        "trained_on": model.trained_on,
         "threshold": model.threshold,
         "min_words": model.min_words,
         "ordinary": sorted(model.ordinary),
@@ -239,12 +286,15 @@ def main() -> None:
     paths = training_files()
     patterns = sorted(MODEL_PATH.parent.glob("*.yaml"))
     language = CrisisLanguage.load(MODEL_PATH.parent, learned=False)  # the model trained before is not asked
-    rows = labelled(paths)
-    rows += examples_of_the_tests(language.matches)
+    examples = examples_of_the_tests(language.matches)
+    rows = labelled(paths) + examples
     model = train(rows, language.as_read)
-    ordinary = ((language.as_read(text), text) for crisis, text in rows if not crisis)
-    model = replace(model, ordinary=frozenset(words for words, text in ordinary if model.says_crisis(words, text)))
-    save(model, fingerprint([*paths, *patterns, TESTS_FILE]))
+    # The clinic's verdict stands on an ordinary message the weights still hear as crisis, unless the same words
+    # are labelled crisis elsewhere.
+    crisis = {language.as_read(text) for said, text in rows if said}
+    ordinary = ((language.as_read(text), text) for said, text in rows if not said)
+    kept = frozenset(words for words, text in ordinary if words not in crisis and model.says_crisis(words, text))
+    save(replace(model, ordinary=kept, trained_on=fingerprint([*paths, *patterns], examples)))
     print(f"{MODEL_PATH}: {len(model.weights)} weights from {len(rows)} messages")
 
 
