@@ -4,7 +4,9 @@ labelled files as they are; and end to end, a message only it hears is a crisis 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -70,7 +72,7 @@ def test_too_few_words_it_has_read_are_not_weighed() -> None:
 def test_a_labelled_ordinary_message_the_weights_still_hear_stays_ordinary() -> None:
     text = "I am going to blow the candle out tonight"
     assert with_model().matches(text)
-    kept = LearnedModel(**{**CANDLES.__dict__, "ordinary": frozenset({with_model().as_read(text)})})
+    kept = dataclasses.replace(CANDLES, ordinary=frozenset({with_model().as_read(text)}))
     assert not with_model(kept).matches(text)
     assert not with_model(kept).matches("i am GOING to blow the candle out tonight!"), "read as the patterns read"
     assert with_model(kept).matches("I am going to blow the candle out tonight with everyone")
@@ -153,6 +155,24 @@ def test_a_model_file_that_cannot_be_read_stops_the_start_and_names_it(tmp_path:
     with pytest.raises(CrisisLanguageError, match=r"learned\.json"):
         CrisisLanguage.load(tmp_path)
     assert CrisisLanguage.load(tmp_path, learned=False).learned is None
+
+
+def test_a_model_trained_before_the_patterns_changed_is_still_asked_and_the_clinic_told(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "en.yaml").write_text(PATTERNS, encoding="utf-8")
+    trained = crisis_model.fingerprint([tmp_path / "en.yaml"], [])
+    crisis_model.save(dataclasses.replace(CANDLES, trained_on=trained), tmp_path / "learned.json")
+    with caplog.at_level(logging.WARNING):
+        assert CrisisLanguage.load(tmp_path).learned is not None
+    assert not caplog.records
+    (tmp_path / "en.yaml").write_text(PATTERNS + "    - 'wish i was dead'\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert CrisisLanguage.load(tmp_path).matches("I am going to blow the candle out tonight")
+    assert [r.getMessage() for r in caplog.records] == [
+        "crisis language: the learned model was trained before en.yaml changed; train it again "
+        "(python -m bot.alerts.crisis_model)"
+    ]
 
 
 def test_the_compiled_patterns_read_back_come_with_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
