@@ -4116,3 +4116,121 @@ def test_the_fourteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     sarcasm that is the plan, a rope and where, a dawn not seen, a relative's hidden morphine; beside the everyday words
     they resemble."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Appearances kept up until a day; a surprise party and a gender reveal kept quiet stay ordinary.
+        ("acting normal at dinner so my wife doesn't suspect anything before Saturday", True),
+        ("disimulo en el trabajo para que nadie sospeche nada antes del lunes", True),
+        ("keeping it quiet so nobody suspects anything before Sunday, it's mum's surprise party", False),
+        ("no digo nada para que nadie sospeche antes del anuncio del embarazo el viernes", False),
+        # A mind made up to end things; ending things with a physio or a tenancy stays ordinary.
+        ("strangely calm now I've made my mind up to end it all", True),
+        ("made my mind up to end things with the physio, she never listens", False),
+        # Assisted dying refused, then one's own way; an appeal or a ramp refused stays ordinary.
+        ("if the euthanasia request is refused I'll do it myself anyway", True),
+        ("si me rechazan la eutanasia lo hago yo sola en casa", True),
+        ("if the PIP appeal gets turned down again I'll do it myself, no solicitor", False),
+        ("si me deniegan la incapacidad otra vez lo hago yo por mi cuenta, el recurso digo", False),
+        # Scots, Patois, Andalusian and Canarian in their own spelling; the same words about a waiting room, a chemist,
+        # dead leaves, a break and the weekly pill box stay ordinary.
+        ("ahm no wantin tae live nae mair", True),
+        ("got the tablets oot, am takin the lot the night", True),
+        ("mi waan dead, mi cyaan tek dis", True),
+        ("quillo me voy a matá esta noche", True),
+        ("chacho me voy a tirar por el risco", True),
+        ("am no wantin tae be here anymair, this waiting room is roastin", False),
+        ("takin the lot o them back tae Boots the morn", False),
+        ("mi waan dead leaves swept off the step", False),
+        ("illa me voy a quitá de en medio un rato, que están limpiando", False),
+        ("me las tomo toas con el desayuno como dijo la médica", False),
+        # A room booked with no return; a tan and a move abroad stay ordinary.
+        ("booked a cottage by the cliffs for Saturday and I'm not coming back from it", True),
+        ("Booked a hotel by the sea for Friday, I'm not coming back from it without a tan!", False),
+        ("We're moving to Australia, booked one way, not coming back", False),
+        # Whether anyone would notice, put to the test; a week away and a group chat left stay ordinary.
+        ("if I was dead would anyone even notice? going to find out", True),
+        ("if I was gone for a week would anyone notice? going to find out, off to my sister's lol", False),
+        # No tomorrow for me, a death by a near day or already done; a shop's rent, tiredness and a wait list stay
+        # ordinary.
+        ("stop the reminders, there won't be a tomorrow for me", True),
+        ("no me mandéis recordatorios, para mí no habrá mañana", True),
+        ("no more reminders please, I'll be dead by Friday", True),
+        ("el sábado ya estaré muerto, no me busquéis", True),
+        ("cuando me encontréis ya me habré quitado la vida", True),
+        ("there won't be a tomorrow for the shop if the rent goes up again", False),
+        ("By Friday I'll be dead on my feet with all these appointments", False),
+        ("el viernes ya estaré muerta de cansancio con tanta cita", False),
+        ("ya me habré ido a la cama cuando llegues", False),
+        # A car crashed into a bridge on the way back; a near miss with a numb foot stays ordinary.
+        ("al volver me estampo con el coche contra un muro", True),
+        ("casi me estrello con el coche contra un muro, el pie no frenaba", False),
+        # Dead to them, made real; a spoiler and a move out stay ordinary.
+        ("my dad said I'm dead to him. fine, I'll make it real", True),
+        ("mi hermana dice que para ella estoy muerta por el spoiler, ya se lo compensaré", False),
+        # Breathing stopped "if you take enough", asked for oneself; a question from someone prescribed both stays
+        # ordinary.
+        ("will tramadol and diazepam stop your heart if you take the lot? its for me", True),
+        ("¿el tramadol con diazepam para el corazón si tomas bastante? es para mí", True),
+        ("does morphine slow your breathing if you take too much? asking for me because I'm on it and scared", False),
+        ("¿el diazepam con la pregabalina frena la respiración? lo pregunto por mí, tomo las dos recetadas", False),
+        # A last note's forgiveness and a note for after; a clinic changed and a note after an appointment stay
+        # ordinary.
+        ("please don't blame yourselves for what I've decided to do", True),
+        ("no os culpéis por lo que voy a hacer, os quiero", True),
+        ("if someone finds this letter after: I love you, it was the pain", True),
+        ("si alguien encuentra esta carta cuando ya no esté, no fue culpa vuestra", True),
+        ("please don't blame yourself for what I'm about to do, I'm moving to the other clinic, it's nearer", False),
+        ("no te culpes por lo que voy a hacer, me cambio de clínica porque me pilla más cerca", False),
+        ("If anyone reads these notes after the appointment, the pain was 7 all day", False),
+        # Ward medicines saved to take all at home; meds kept in the ward locker and taken as prescribed stay ordinary.
+        ("been hiding my oxycodone on the ward, taking them all once I'm discharged", True),
+        ("escondiendo las pastillas en planta, me las tomo todas en cuanto me den el alta", True),
+        ("they saved my meds in the ward locker, I take them all as prescribed once I'm home", False),
+        ("la enfermera me guardó las pastillas de la noche, me las tomo todas con la cena cuando llegue a casa", False),
+        # Going to a high place to jump, said of "her", who is me; the sea, a van and a treadmill stay ordinary.
+        ("she's walking to the bridge to jump. she is me", True),
+        ("ella va a la azotea a tirarse. ella soy yo", True),
+        ("heading to the building site to jump start the van", False),
+        ("mi sobrino se fue al acantilado a tirarse al mar, qué miedo me da", False),
+        # Pharmacies so nobody asks, the blade on the wrist, scratching on purpose, fear of what I will do to myself;
+        # a two-pack limit, a bandage, a scab, a cat and an operation stay ordinary.
+        ("got co-codamol from three different chemists so nobody would ask", True),
+        ("compré paracetamol en varias farmacias para que no me preguntaran", True),
+        ("tengo la navaja contra la muñeca", True),
+        ("me arañé los brazos aposta para castigarme", True),
+        ("tengo miedo de lo que me voy a hacer si me quedo sola", True),
+        ("bought paracetamol from three different shops because they only sell two packs each", False),
+        ("holding the scissors against my wrist to cut the bandage off, is that ok?", False),
+        ("con las tijeras sobre la muñeca para cortar el esparadrapo", False),
+        ("me rasqué a propósito la costra, ya sé que no se debe, pero picaba", False),
+        ("me arañó el gato a propósito cuando le corté las uñas", False),
+        ("tengo miedo de lo que me van a hacer en la operación", False),
+        # Lying down forever, not waking made sure of; a new bed and a sleeping child stay ordinary.
+        ("me tomo todas y me quedo dormida para siempre", True),
+        ("me voy a asegurar de no despertarme nunca más", True),
+        ("what if I didn't wake up tomorrow? I'm going to make sure I don't", True),
+        ("me voy a dormir para siempre en esta cama nueva jaja qué gusto", False),
+        ("me aseguro de no despertar al niño cuando me levanto", False),
+        ("I didn't wake up till 10, going to make sure I set an alarm tomorrow", False),
+        # The false alarm the set showed: a hurt told with the stumble that caused it.
+        ("me he vuelto a hacer daño, me caí en la ducha, el codo morado", False),
+        # Low mood and venting in the diary's routine, with no wish to die.
+        ("sleep 3hrs. pain 7. mood rubbish. feel like nothing is ever going to change", False),
+        ("Tercera infusión y nada. Tendré que vivir así siempre. Qué bajón", False),
+        ("hope ✖️ mood ✖️ still here ✔️ stubborn as ever", False),
+    ],
+)
+def test_the_fifteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the fifteenth held-out set showed were not read, each in a phrasing of its own: appearances kept up
+    until a day, a mind made up, assisted dying refused and then one's own way, dialects in their own spelling, a room
+    booked with no return, whether anyone would notice put to the test, no tomorrow for me, a car crashed on the way
+    back, dead to them made real, breathing stopped asked for oneself, a last note's forgiveness, ward medicines saved,
+    going to the bridge said of "her", pharmacies so nobody asks, the blade on the wrist, not waking made sure of;
+    beside the everyday words and the low-mood venting they resemble. Read by the patterns alone: the learned model
+    must not be what hears them."""
+    assert language.matches(text, learned=False) is crisis
