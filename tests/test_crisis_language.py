@@ -4234,3 +4234,65 @@ def test_the_fifteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     beside the everyday words and the low-mood venting they resemble. Read by the patterns alone: the learned model
     must not be what hears them."""
     assert language.matches(text, learned=False) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Said with or after a denial: the denial undone just after it (until today, yet, but I did, or was I), the
+        # act told after it, unsafety said plainly, a death wish in a negation's words.
+        ("no self harm thoughts until today, now I have the razor", True),
+        ("No thoughts of hurting myself until tonight. Now I can't stop", True),
+        ("I don't want to end my life but I can't see another way out", True),
+        ("I'm not going to take all my pills yet, I'm waiting until everyone is asleep", True),
+        ("I won't take the whole box, just enough not to wake up", True),
+        ("No self harm thoughts today but I cut yesterday and it was deep", True),
+        ("No thoughts of overdosing, I've already taken them all", True),
+        ("no I don't want to end my life, I want someone to do it for me", True),
+        ("I was joking about jumping off the bridge, or was I", True),
+        ("had dark thoughts in march but they're back tonight", True),
+        ("I don't want to wake up tomorrow", True),
+        ("I won't be a burden much longer", True),
+        ("no tengo ganas de cortarme hasta hoy, ahora tengo la cuchilla en la mano", True),
+        ("no quiero dejar de vivir pero ya no puedo más", True),
+        ("no voy a tomarme todas las pastillas todavía, espero a que se duerman", True),
+        ("no voy a tomarme la caja entera, solo las suficientes para no despertar", True),
+        ("no he vuelto a cortarme desde hace años, hasta anoche", True),
+        ("era broma lo de tirarme del puente, o no", True),
+        ("no pienso tirarme por ningún balcón hoy, mañana cuando esté sola", True),
+        ("no quiero seguir viviendo", True),
+        # Denials as kinds: a thought, an urge, a plan or a wish denied, all the pills not to be taken, a joke taken
+        # back, past self-harm or dark thoughts told with the years since or the help that came.
+        ("No self harm thoughts today. Rated pain 7, swelling worse in the evening", False),
+        ("no I dont want to end my life. I want a life that isn't just pain", False),
+        ("I'm not having thoughts of harming myself, but can someone ring me about my infusion date", False),
+        ("no thoughts of overdosing. I did count my pills but only because the chemist shorted me again", False),
+        ("I don't want to end it all, I want to end this flare", False),
+        ("I don't have a plan to harm myself, the only plan is getting through the week", False),
+        ("im not gonna take the whole box lol, I just need to know if I can have an extra one", False),
+        ("definitely not thinking of taking my own life, just need the pain sorted", False),
+        ("I used to self-harm at uni but stopped 10 years ago", False),
+        ("had some dark thoughts back in march but they're gone now, the new meds helped a lot", False),
+        ("Last year I did think about ending it, but I got help and I'm in a much better place now", False),
+        ("i was joking about jumping out the window obviously, we live in a bungalow 😂", False),
+        ("if i was gonna top myself it wouldnt be over a missed bus lol, im fine just moaning", False),
+        ("no urges to cut, been clean 3 years. arm is just red from the CRPS", False),
+        ("no voy a tomarme todas las pastillas, conté las pastillas porque en la farmacia me dieron menos", False),
+        ("no tengo ganas de morirme, tengo ganas de que alguien me escuche de verdad", False),
+        ("era broma lo de tirarme por la ventana, vivimos en un bajo 😂", False),
+        ("no quiero dejar de vivir, quiero dejar de sufrir, que me entiendan eso", False),
+        ("no tengo pensado quitarme de en medio, tengo pensado pedir una segunda opinión", False),
+        ("hace dos años intenté hacerme daño pero me ayudaron y ahora estoy bien, de verdad", False),
+        ("no he vuelto a autolesionarme desde hace años y no voy a empezar ahora", False),
+        ("estoy bien esta noche, sin ideas de muerte, solo la mano ardiendo", False),
+        ("ni loca me tomaría todo el blíster, que bastante mal me sientan ya", False),
+        ("no pienso tomarme todo el bote, solo dos como pone el prospecto", False),
+    ],
+)
+def test_denials_as_kinds_stay_ordinary_and_a_crisis_with_or_after_a_negation_is_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """A negated wish, thought or plan, a retracted joke and past self-harm with years clean stay ordinary (the
+    denials set, tests/data/crisis_denials.tsv, and phrasings of their own); what undoes the denial just after it, and a
+    crisis told after one in the same message, still alert."""
+    assert language.matches(text) is crisis
