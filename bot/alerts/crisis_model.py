@@ -6,8 +6,7 @@ than after (the held-out sets' headers in tests/data): people say the same thing
 can list. This model has read the labelled messages (TRAINED_ON) and weighs the pieces of a message (words,
 pairs of words, words under a "not" marked as such, and the letters inside words, so that a misspelling or an
 unseen form of a word still counts) the way those messages taught it. It is asked only when no crisis pattern
-matched, about the whole message and each of its sentences, and only about those holding `min_words` or more
-different words it has read: a lone "done" or "No, never. I'm safe" is left to the patterns, which know when
+matched, about the whole message, and only about one holding `min_words` or more different words it has read: a lone "done" or "No, never. I'm safe" is left to the patterns, which know when
 such words follow a crisis or answer a question. It reads the words as the patterns do, with the clinic's
 exceptions blanked out, so an exception ("I would never hurt myself") stays one.
 
