@@ -92,14 +92,15 @@ def test_every_labelled_file_is_read_by_the_model_or_kept_blind_from_it() -> Non
         return {p.name for pattern in patterns for p in crisis_model.DATA_DIR.glob(pattern)}
 
     read, blind = named(crisis_model.TRAINED_ON), named(crisis_model.NOT_TRAINED_ON)
-    assert {"crisis_everyday_second.tsv", "crisis_neighbours.tsv", "crisis_neighbours_second.tsv"} <= blind
+    assert {"crisis_everyday_second.tsv", "crisis_everyday_third.tsv", "crisis_neighbours.tsv"} <= blind
     assert not read & blind
     assert read | blind == {p.name for p in crisis_model.DATA_DIR.glob("crisis_*.tsv")}, "a new file: which is it?"
 
 
 def test_the_clinics_model_hears_crises_said_in_ways_no_pattern_lists_and_not_low_mood_or_denials() -> None:
-    """Messages of kinds the blind sets showed (written here, read by no training): the model on its own, so that a
-    round of patterns that comes to hear them does not hide what it does."""
+    """Messages of kinds the blind sets showed, in no labelled file word for word (close rewordings are: this guards
+    what the model keeps hearing; the blind sets measure how it generalises). The model on its own, so that a round
+    of patterns that comes to hear them does not hide what it does."""
     model = LearnedModel.load()
     patterns = CrisisLanguage.load(learned=False)
     crises = [
@@ -123,11 +124,12 @@ def test_the_clinics_model_hears_crises_said_in_ways_no_pattern_lists_and_not_lo
         assert not model.says_crisis(patterns.as_read(text), text), text
 
 
-def test_everyday_messages_it_never_read_rarely_alarm_the_diary() -> None:
-    """The second everyday set, written blind and kept from the model: a false alarm here is the crisis text sent to
-    a patient who wrote about their day."""
+@pytest.mark.parametrize("name", ["crisis_everyday_second.tsv", "crisis_everyday_third.tsv"])
+def test_everyday_messages_it_never_read_rarely_alarm_the_diary(name: str) -> None:
+    """Everyday sets kept from the model (the third written blind after it was built): a false alarm here is the
+    crisis text sent to a patient who wrote about their day."""
     language = crisis_language()
-    messages = [text for _, text in crisis_model.labelled([crisis_model.DATA_DIR / "crisis_everyday_second.tsv"])]
+    messages = [text for _, text in crisis_model.labelled([crisis_model.DATA_DIR / name])]
     alarms = [text for text in messages if language.matches(text)]
     assert len(messages) >= 400 and len(alarms) <= len(messages) // 100, alarms
 

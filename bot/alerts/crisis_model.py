@@ -6,9 +6,10 @@ than after (the held-out sets' headers in tests/data): people say the same thing
 can list. This model has read the labelled messages (TRAINED_ON) and weighs the pieces of a message (words,
 pairs of words, words under a "not" marked as such, and the letters inside words, so that a misspelling or an
 unseen form of a word still counts) the way those messages taught it. It is asked only when no crisis pattern
-matched, about the whole message, and only about one holding `min_words` or more different words it has read: a lone "done" or "No, never. I'm safe" is left to the patterns, which know when
-such words follow a crisis or answer a question. It reads the words as the patterns do, with the clinic's
-exceptions blanked out, so an exception ("I would never hurt myself") stays one.
+matched, about the whole message, and only about one holding `min_words` or more different words it has read: a
+lone "done" or "No, never. I'm safe" is left to the patterns, which know when such words follow a crisis or answer
+a question. It reads the words as the patterns do, with the clinic's exceptions blanked out, so an exception ("I
+would never hurt myself") stays one.
 
 It is data, like the patterns: prompts/crisis/learned.json, written by
 
@@ -175,7 +176,7 @@ TRAINED_ON = (
     "crisis_denials*.tsv",
 )
 # What it must never read: sets of ordinary messages written blind, kept as measures of its false alarms.
-NOT_TRAINED_ON = ("crisis_neighbours*.tsv", "crisis_everyday_second.tsv")
+NOT_TRAINED_ON = ("crisis_neighbours*.tsv", "crisis_everyday_second.tsv", "crisis_everyday_third.tsv")
 
 
 def training_files() -> list[Path]:
