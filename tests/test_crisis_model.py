@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.alerts import crisis_cache, crisis_model
 from bot.alerts.crisis import LEARNED, CrisisLanguage, CrisisLanguageError
 from bot.alerts.crisis_model import LearnedModel
 from bot.app import crisis_language
+from bot.care_team.intake import Heard, Intake
+from bot.care_team.text_limits import units
 from bot.sandbox import SimulatedUser
 from tests.harness import Diary
 from tests.test_care_team import alerts, crisis
@@ -187,6 +190,15 @@ def test_the_compiled_patterns_read_back_come_with_the_model(tmp_path: Path, mon
     read_back = crisis_cache.load(folder, folder=tmp_path)
     assert compiled.learned == read_back.learned == CANDLES
     assert read_back.matches("I am going to blow the candle out tonight")
+
+
+def test_a_long_message_only_the_model_hears_is_shown_on_the_card_from_its_start() -> None:
+    """No words of it stand out, so a card too small for all of it shows its beginning, not "…" and the beginning."""
+    routine = " ".join(["Pain 6 today, physio went fine and the swelling is down a little."] * 12)
+    text = f"I am going to blow the candle out tonight. {routine}"
+    shown = Intake._passage(SimpleNamespace(crisis_language=with_model()), Heard(text), 200)  # type: ignore[arg-type]
+    assert shown.startswith("I am going to blow the candle out tonight") and shown.endswith("…"), shown
+    assert units(shown) <= 200
 
 
 async def test_a_crisis_only_the_model_hears_is_a_crisis_for_the_patient_and_staff(diary: Diary) -> None:
