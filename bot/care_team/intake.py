@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.crisis import LEARNED, CrisisLanguage, word_runs
+from bot.alerts.crisis import CrisisLanguage, word_runs
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
@@ -1325,8 +1325,7 @@ class Intake:
             return above + around(heard.words, *focus, room - units(above))
         text = heard.words
         found = self.crisis_language.finding(text)
-        # The learned model weighs the whole message: no words of it stand out, so the card shows it from its start.
-        where = self.crisis_language.span(text, found) if found is not None and found.pattern is not LEARNED else None
+        where = self.crisis_language.span(text, found) if found is not None else None
         return shorten(text, room) if where is None else around(text, *where, room)
 
     async def crisis_answer(

@@ -43,7 +43,7 @@ def around(text: str, start: int, end: int, limit: int) -> str:
     middle = text[start:end]
     room = limit - units(middle) - 2 * units(ELLIPSIS)
     if room <= 0:
-        return shorten(ELLIPSIS + middle, limit)
+        return shorten(ELLIPSIS + middle if start else middle, limit)  # "…" only where something was cut
     before, after = text[:start], text[end:]
     before_room = max(room // 2, room - units(after))
     after_room = room - min(before_room, units(before))
