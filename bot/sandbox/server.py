@@ -428,7 +428,8 @@ class BotApiStandIn:
         self._file_numbers = itertools.count(1)
         self._query_chats: dict[str, int] = {}
         self._new_update = asyncio.Event()
-        self._failures: dict[str, list[ApiError]] = defaultdict(list)
+        # Errors owed to the next calls of a method: to any chat (None) or to one.
+        self._failures: dict[str, list[tuple[int | None, ApiError]]] = defaultdict(list)
         # Chats every call to which fails (Telegram's trouble with one chat, while others work).
         self.failing_chats: dict[int, ApiError] = {}
         # Something the world does while the next call to a chat is on its way (see `meanwhile`).
@@ -513,10 +514,9 @@ class BotApiStandIn:
         except (ValueError, json.JSONDecodeError):
             return self._error(ApiError(400, "Bad Request: can't parse parameters"))
         self.calls.append(Call(method, {k: v for k, v in params.items() if not isinstance(v, bytes)}, time.monotonic()))
-        failures = self._failures.get(method)
-        if failures:
-            return self._error(failures.pop(0))
         chat = str(params.get("chat_id", ""))
+        if (failure := self._failure(method, chat)) is not None:
+            return self._error(failure)
         if chat.lstrip("-").isdigit() and (event := self._meanwhile.pop(int(chat), None)) is not None:
             await event()
         if chat.lstrip("-").isdigit() and int(chat) in self.failing_chats:
@@ -562,10 +562,27 @@ class BotApiStandIn:
     # ----------------------------------------------------------------------------- test controls
 
     def fail_next(
-        self, method: str, code: int, description: str, *, retry_after: int | None = None, times: int = 1
+        self,
+        method: str,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with this error instead of doing them."""
-        self._failures[method].extend(ApiError(code, description, retry_after) for _ in range(times))
+        """Answer the next `times` calls of `method` (to `chat_id` alone, when given) with this error instead
+        of doing them. A test that means one chat's message names it: which of two chats' messages the bot
+        sends first is not fixed."""
+        self._failures[method].extend((chat_id, ApiError(code, description, retry_after)) for _ in range(times))
+
+    def _failure(self, method: str, chat: str) -> ApiError | None:
+        failures = self._failures.get(method, [])
+        for index, (chat_id, error) in enumerate(failures):
+            if chat_id is None or str(chat_id) == chat:
+                del failures[index]
+                return error
+        return None
 
     def fail_chat(self, chat_id: int, code: int, description: str) -> None:
         """Every call to `chat_id` answers this error until `heal_chat`; other chats work."""
