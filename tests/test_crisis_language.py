@@ -4234,3 +4234,124 @@ def test_the_fifteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     beside the everyday words and the low-mood venting they resemble. Read by the patterns alone: the learned model
     must not be what hears them."""
     assert language.matches(text, learned=False) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Asking to be kept safe from oneself; someone to sit in for a block, a kennel, safe to drive, a sleep study and
+        # shopping talked out of stay ordinary.
+        ("could somebody stay with me tonight, i don't want to be alone with all my meds", True),
+        ("I need to go somewhere safe right now, I can't be at home", True),
+        ("please take the tablets away from me, all of them, I can't have them here", True),
+        ("I dont think ill be safe on my own tonight", True),
+        ("im terrified of myself tonight", True),
+        ("I dont trust what i'll do if I'm left alone", True),
+        ("need someone to talk me out of it please", True),
+        ("is there anywhere the nurses watch you overnight, I need that tonight", True),
+        ("esta noche no me fío de mí", True),
+        ("no quiero quedarme sola con todas las pastillas", True),
+        ("llévense los cuchillos, no los quiero tener cerca así como estoy", True),
+        ("me da miedo lo que pueda hacer esta noche", True),
+        ("tengo miedo de mí mismo", True),
+        ("necesito que alguien me convenza de no hacer nada", True),
+        ("no estoy bien y tengo todas las pastillas a mano", True),
+        ("Can someone sit with me during the nerve block? I get panicky with needles", False),
+        ("I don't think I'm safe to drive yet after the block", False),
+        ("is there somewhere they watch you all night for a sleep study?", False),
+        ("someone talk me out of buying these boots lol", False),
+        ("please take the old patches away from me at the appointment, I don't know how to dispose of them", False),
+        ("I'm asking for help before I do the forms wrong", False),
+        ("necesito estar en un lugar seguro para el perro mientras me ingresan", False),
+        ("quítenme el tramadol de la receta, me sienta fatal", False),
+        ("me da miedo lo que haga el cirujano", False),
+        ("no estoy bien del estómago, tengo todo preparado para la colonoscopia", False),
+        # The means handed to a relative, or a carer telling of it; knives out of the dishwasher, car keys for a foot
+        # that cannot drive and old pills to the pharmacy stay ordinary.
+        ("I asked my husband to hide all my pills, I don't trust myself", True),
+        ("my son told me he doesn't feel safe with himself tonight", True),
+        ("le pedí a mi madre que escondiera las pastillas porque no me fío de mí", True),
+        ("mi hijo no se siente seguro consigo mismo", True),
+        ("I asked my sister to take the knives out of the dishwasher", False),
+        ("I got my son to take the car keys because I can't drive with the foot", False),
+        ("le pedí a mi hermano que se llevara las pastillas viejas a la farmacia", False),
+        # The crisis asked as a question for oneself; fasting, a drug test, a week's absence and a funeral's question
+        # stay ordinary.
+        ("how long would it take if I stopped eating and drinking altogether", True),
+        ("if I stop my insulin how long would I have", True),
+        ("would 60 of the pregabalin be enough, don't ask why", True),
+        ("does oxycodone show up if someone finds you the next day", True),
+        ("what happens to my cats if I'm not around anymore", True),
+        ("would anybody notice if I stopped answering forever", True),
+        ("how much morphine before your heart stops", True),
+        ("¿cuánto tiempo aguanta uno si deja de comer y beber?", True),
+        ("si dejo la insulina, ¿cuánto me quedaría?", True),
+        ("¿Dios perdona a quien se quita la vida por el dolor?", True),
+        ("¿es egoísta querer morirme?", True),
+        ("how long do I stop eating and drinking before the infusion?", False),
+        ("does ketamine show up in a drug test for work?", False),
+        ("if I'm not around next week who will you call about the results?", False),
+        ("would anyone notice if I stopped posting forever lol", False),
+        ("is it selfish to want to go home early from the family party?", False),
+        ("si dejo la medicación, ¿cuánto me quedaría de baja?", False),
+        ("¿qué pasa con mi perrita si me ingresan unos días?", False),
+        # A plan or a goodbye as one line of a routine note or an edit; going private, a new job, a bug and the school's
+        # children stay ordinary.
+        ("I can't picture myself still being alive for my birthday", True),
+        ("planning to take all the boxes together once everyone's out", True),
+        ("I'm not coming to the next appointment, my mind is made up", True),
+        ("the cat is going to my sister for good because I won't be around", True),
+        ("ive stopped caring whether i live", True),
+        ("no me veo viva para mi cumpleaños", True),
+        ("escribí cartas para mis hijos, por si acaso", True),
+        ("me tiro desde el puente mañana", True),
+        ("I won't be coming to the next group, I've decided it's not for me", False),
+        ("Jo is having the dog permanently because I won't be around enough with the new job", False),
+        ("I've stopped caring if I wake up early, I just get up", False),
+        ("dejé cartas para los niños del cole, por si acaso las necesitan", False),
+        ("me tiro a la piscina en cuanto me den el alta de la fisio", False),
+        ("esta noche es la noche del partido", False),
+        # Formal letters; peace with a wheelchair, tablets saved for a holiday and food stopped for a test stay
+        # ordinary.
+        ("I have finally made my peace", True),
+        ("I've kept back my tablets and I plan to take them all on Friday", True),
+        ("he dejado las pastillas y la comida, no quiero que me reanimen", True),
+        ("I have made my peace with the wheelchair", False),
+        ("I've saved my tablets for the holiday and I intend to take them on the plane", False),
+        ("I have stopped all medication and food before the colonoscopy as advised", False),
+        ("he dejado la medicación y la comida basura, me siento mejor", False),
+        # Teen and slang; a button for the foot, a note about tomorrow and an age without a diagnosis stay ordinary.
+        ("been looking up how to ctb", True),
+        ("if there was a button to end my life i'd press it", True),
+        ("this is not a cry for help. it's a farewell", True),
+        ("i don't want to make it to 18", True),
+        ("no quiero cumplir los 16", True),
+        ("if there was a button to stop Mondays I'd press it", False),
+        ("it's not a cry for help, it's just a note to say I'm not coming tomorrow", False),
+        ("I don't want to make it to 30 without a proper diagnosis", False),
+        ("no quiero llegar a los 30 sin diagnóstico", False),
+        # A denial or a joke undone; the same denial still true stays ordinary.
+        ("lol. not joking actually", True),
+        ("I always said I'd never kill myself. I'm not sure that's true anymore", True),
+        ("siempre dije que nunca me mataría. ya no estoy tan segura", True),
+        ("les dije que no tenía pensamientos suicidas, era mentira", True),
+        ("lol not joking actually the physio was brilliant", False),
+        ("I'd never hurt myself on purpose and that's still true", False),
+        ("siempre digo que nunca lo haría por mis hijos y es verdad", False),
+        # The false alarms the set showed, narrowed where nothing after them is hidden: a food lethal to a dog, a pizza
+        # "unalived", the hour meant by not wanting to wake.
+        ("what's a lethal amount of chocolate for a dog, ours just ate a whole bar of dark", False),
+        ("i unalived a whole pizza after the infusion 🍕 no regrets", False),
+        ("cuando dije que no quiero despertar me refería a las 5 de la mañana", False),
+        ("cuando dije que no quiero despertar me refería a las 5. ahora ya no quiero despertar nunca", True),
+        ("what's a lethal amount of chocolate for a dog? and for me, how many tramadol would kill me", True),
+    ],
+)
+def test_the_sixteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the sixteenth held-out set showed were not read, each in a phrasing of its own: asking to be kept safe
+    from oneself, the means handed to a relative, the crisis asked as a question for oneself, a plan as one line of a
+    routine note, formal letters, teen slang, a denial or a joke undone; beside the everyday words and low moods they
+    resemble. Read by the patterns alone: the learned model must not be what hears them."""
+    assert language.matches(text, learned=False) is crisis
