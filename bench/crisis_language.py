@@ -70,6 +70,8 @@ def main() -> None:
     report("corpus (patterns tuned on)", corpus, language, alone)
     for path in sorted(DATA.glob("crisis_heldout_*.tsv")):
         report(f"held out: {path.stem.removeprefix('crisis_heldout_')}", read(path), language, alone)
+    # A plain sample of a year's messages, written blind and kept so: no round of patterns or training reads it.
+    report("plain sample, kept blind", read(DATA / "crisis_sample.tsv"), language, alone)
     report("everyday (ordinary only)", read(DATA / "crisis_everyday.tsv"), language, alone)
     # Written blind and never read by the model: its false alarms where it learnt nothing.
     report("everyday, second (ordinary only)", read(DATA / "crisis_everyday_second.tsv"), language, alone)
