@@ -4355,3 +4355,96 @@ def test_the_sixteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     routine note, formal letters, teen slang, a denial or a joke undone; beside the everyday words and low moods they
     resemble. Read by the patterns alone: the learned model must not be what hears them."""
     assert language.matches(text, learned=False) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Kept apart from the means or from home because of oneself; a relative holding tablets against double doses, a
+        # bed downstairs because of the stairs, not safe on the ice and a fall behind an open door stay ordinary.
+        ("could you hold my tramadol for me, i don't like why i keep counting them", True),
+        ("better if I dont have my meds in the house at the moment, the way I'm feeling", True),
+        ("can I stay at my brother's tonight. not because of the damp. because of me", True),
+        ("no I'm not safe, please call me", True),
+        ("not safe tonight, can someone ring", True),
+        ("no estoy a salvo, llamadme", True),
+        ("call me in the next half hour, if I don't answer send someone, the door's on the latch", True),
+        ("creo que esta noche hago una locura si nadie me llama", True),
+        ("can my daughter keep my tablets for a while, I keep taking a double dose by mistake", False),
+        ("I need a bed downstairs, not because of me, because of the stairs", False),
+        ("honestly not safe on the ice, can someone come with me", False),
+        ("if I don't answer, send someone round, I might have fallen, the back door is open", False),
+        ("no me fío de mí misma en la escalera con este pie, ¿puede venir la terapeuta?", False),
+        # The crisis asked as a question for oneself; a dose "for me", can you die of CRPS, a hospice mother, a fall
+        # before help comes and a fast before the op stay ordinary.
+        ("how much morphine would stop your breathing, I weigh 60kg. it's for me", True),
+        ("would the whole box at once be a gentle way to go? I am 79 and I've lived long enough", True),
+        ("does drowning hurt? I need to know before Friday", True),
+        ("how long would it take them to find me? I've worked it out", True),
+        ("if I stop eating and drinking, how many days until it's over?", True),
+        ("if I die, does the clinic tell my son first?", True),
+        ("¿cuántas hacen falta pa no amanecer? pregunto pa mí", True),
+        ("si dejo de comer y beber, ¿cuántos días tarda en acabarse todo?", True),
+        ("asking for me not my son: how much ibuprofen can I take in a day?", False),
+        ("can you die of CRPS? asking for me", False),
+        ("my mum is in the hospice, does dying hurt? I need to know before Saturday", False),
+        ("how long would it take someone to find me if I fell? I live alone", False),
+        ("If I die during the operation, who tells my family? I'm scared of the anaesthetic", False),
+        ("si me voy a urgencias, ¿la clínica avisa a mi médico?", False),
+        # Things put in order before going; hospital, a flight, the meter reader, a cast off and a move stay ordinary.
+        ("tidying up my affairs before I go. and no, not on holiday", True),
+        ("sorted it all so nobody's left with a mess afterwards", True),
+        ("spare key's in the meter box for whoever comes", True),
+        ("giving my scooter away, won't be needing it after Sunday", True),
+        ("the kindest thing I could do for them is stop existing", True),
+        ("no quiero dejarle a nadie un lío cuando me vaya", True),
+        ("las llaves bajo el felpudo para quien me encuentre", True),
+        ("no tiene sentido, es un futuro que no voy a tener", True),
+        ("I'm getting everything in order before I go into hospital on Monday", False),
+        ("key's under the mat for whoever comes to read the meter", False),
+        ("won't be needing the crutches after this weekend, the cast comes off", False),
+        ("dejando todo recogido antes de irme de vacaciones", False),
+        # A plan, a decision or the means with a time; a flare, rope lights, pizza tonight, a surprise party, vitamins
+        # stopped and a fall told to a carer stay ordinary.
+        ("I keep the old patches for when I finally have the guts to use them", True),
+        ("the pills are in a sock for when I stop being a coward", True),
+        ("ordered the rope. it arrived this morning", True),
+        ("on the kitchen floor with a razor and I don't know what I'm going to do", True),
+        ("decided. tonight. please don't send anyone", True),
+        ("I'm doing it when he's away at work on Saturday", True),
+        ("I've come off all my heart tablets and I'll leave it in God's hands", True),
+        ("he said he's had enough and he'll sort it after New Year, and I wasn't to tell you. I'm telling you", True),
+        ("decisión tomada. esta noche", True),
+        ("las guardo para cuando tenga valor de hacerlo", True),
+        ("dejé todas las pastillas, también la del corazón, y que sea lo que Dios quiera", True),
+        ("ya lo decidí, esta navidad es mi última", True),
+        ("I'm keeping the old tablets in the drawer for when I need them on bad days", False),
+        ("ordered the rope lights for the garden, they came today", False),
+        ("decision made: tonight is pizza night", False),
+        ("planning it for when he's on nights, the surprise party", False),
+        ("I stopped all my vitamins and let nature take its course with the cold", False),
+        ("she made me promise not to tell you she had a fall, but I'm telling you", False),
+        ("decidí que este es mi último invierno en Montevideo, me mudo a Salto", False),
+        ("guardo los parches para cuando vaya en el vuelo largo", False),
+        # The false alarms the set showed, narrowed where nothing after them is hidden: the car keys after an infusion,
+        # "kill me" typed at the physio's reps, a last session "in a much better place".
+        ("can someone take my car keys off me the day after the block lol, I know I'm not supposed to drive", False),
+        ("lol I just typed kill me because the physio made me do 30 squats", False),
+        ("thanks for everything and goodbye, last session with the psychologist and I'm in a much better place", False),
+        ("gracias por todo y adiós, hoy fue la última sesión con la psicóloga y estoy mucho mejor", False),
+        ("take my car keys off me, I keep thinking about driving into the river", True),
+        ("no me fío de mí misma en la escalera, quiero tirarme por ella", True),
+        ("guardo los parches para cuando vaya a hacerlo", True),
+        ("I want to throw myself down the stairs", True),
+        ("I nearly threw myself down the stairs chasing the cat", False),
+        ("I typed kill me because I mean it", True),
+    ],
+)
+def test_the_seventeenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The kinds the seventeenth held-out set showed were not read, each in a phrasing of its own: kept apart from the
+    means or from home because of oneself, the crisis asked as a question for oneself, things put in order before going,
+    a plan, a decision or the means with a time; beside the everyday words and low moods they resemble. Read by the
+    patterns alone: the learned model must not be what hears them."""
+    assert language.matches(text, learned=False) is crisis
