@@ -24,7 +24,7 @@ from tests.test_care_team import alerts, crisis
 
 # What the diary heard of the plain sample when it was kept (crisis_sample.tsv's header), as floors: recall and the
 # share of its ordinary messages that alarmed.
-SAMPLE_HEARD, SAMPLE_ALARMS = 0.80, 0.08
+SAMPLE_HEARD, SAMPLE_ALARMS = 0.84, 0.08
 PATTERNS = "crisis:\n  wish:\n    - 'want to die'\nnot_crisis:\n  cake:\n    - 'blow out the candles'\n"
 # A model that hears candles blown out, and has read the other words of the messages below.
 CANDLES = LearnedModel(
