@@ -22,7 +22,9 @@ CORPUS = DATA / "crisis_messages.tsv"
 LABELLED = [CORPUS, *sorted(DATA.glob("crisis_heldout_*.tsv"))]
 LANGUAGES = ("en", "es")
 MIN_RECALL = 0.95
-MAX_FALSE_ALARMS = 0.05
+# Up to 7%: the seventeenth set keeps 4 of its 65 English ordinary messages as false alarms, because the exceptions
+# that quieted them hid crises said after their words (test_crises_said_after_the_words_of_an_exception_...).
+MAX_FALSE_ALARMS = 0.07
 
 
 @dataclass(frozen=True)
@@ -4338,11 +4340,8 @@ def test_the_fifteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
         ("lol not joking actually the physio was brilliant", False),
         ("I'd never hurt myself on purpose and that's still true", False),
         ("siempre digo que nunca lo haría por mis hijos y es verdad", False),
-        # The false alarms the set showed, narrowed where nothing after them is hidden: a food lethal to a dog, a pizza
-        # "unalived", the hour meant by not wanting to wake.
-        ("what's a lethal amount of chocolate for a dog, ours just ate a whole bar of dark", False),
-        ("i unalived a whole pizza after the infusion 🍕 no regrets", False),
-        ("cuando dije que no quiero despertar me refería a las 5 de la mañana", False),
+        # The set's false alarms (a food lethal to a dog, a pizza "unalived", the hour meant by not wanting to wake) are
+        # left: the exceptions that quieted them hid crises said after their words. What comes after is heard.
         ("cuando dije que no quiero despertar me refería a las 5. ahora ya no quiero despertar nunca", True),
         ("what's a lethal amount of chocolate for a dog? and for me, how many tramadol would kill me", True),
     ],
@@ -4374,7 +4373,6 @@ def test_the_sixteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
         ("I need a bed downstairs, not because of me, because of the stairs", False),
         ("honestly not safe on the ice, can someone come with me", False),
         ("if I don't answer, send someone round, I might have fallen, the back door is open", False),
-        ("no me fío de mí misma en la escalera con este pie, ¿puede venir la terapeuta?", False),
         # The crisis asked as a question for oneself; a dose "for me", can you die of CRPS, a hospice mother, a fall
         # before help comes and a fast before the op stay ordinary.
         ("how much morphine would stop your breathing, I weigh 60kg. it's for me", True),
@@ -4418,20 +4416,15 @@ def test_the_sixteenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
         ("las guardo para cuando tenga valor de hacerlo", True),
         ("dejé todas las pastillas, también la del corazón, y que sea lo que Dios quiera", True),
         ("ya lo decidí, esta navidad es mi última", True),
-        ("I'm keeping the old tablets in the drawer for when I need them on bad days", False),
         ("ordered the rope lights for the garden, they came today", False),
         ("decision made: tonight is pizza night", False),
         ("planning it for when he's on nights, the surprise party", False),
         ("I stopped all my vitamins and let nature take its course with the cold", False),
         ("she made me promise not to tell you she had a fall, but I'm telling you", False),
         ("decidí que este es mi último invierno en Montevideo, me mudo a Salto", False),
-        ("guardo los parches para cuando vaya en el vuelo largo", False),
-        # The false alarms the set showed, narrowed where nothing after them is hidden: the car keys after an infusion,
-        # "kill me" typed at the physio's reps, a last session "in a much better place".
+        # The set's false alarms: the car keys after an infusion narrowed; "kill me" typed at the physio's reps, a last
+        # session "in a much better place" and the stairs not trusted are left (quieting them hid crises).
         ("can someone take my car keys off me the day after the block lol, I know I'm not supposed to drive", False),
-        ("lol I just typed kill me because the physio made me do 30 squats", False),
-        ("thanks for everything and goodbye, last session with the psychologist and I'm in a much better place", False),
-        ("gracias por todo y adiós, hoy fue la última sesión con la psicóloga y estoy mucho mejor", False),
         ("take my car keys off me, I keep thinking about driving into the river", True),
         ("no me fío de mí misma en la escalera, quiero tirarme por ella", True),
         ("guardo los parches para cuando vaya a hacerlo", True),
@@ -4448,3 +4441,36 @@ def test_the_seventeenth_rounds_kinds_are_heard_and_their_neighbours_stay_quiet(
     a plan, a decision or the means with a time; beside the everyday words and low moods they resemble. Read by the
     patterns alone: the learned model must not be what hears them."""
     assert language.matches(text, learned=False) is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I typed kms after the exam results came out and honestly I meant it, I've got a plan",
+        "said i want to die after my shift and i mean it",
+        "I said i want to die after the test and i mean it",
+        "I say I want to die when the physio comes but lately I really mean it",
+        "I typed i want to die when my husband went to his shift and it's still true, I want to go",
+        "I unalived the cake, next is me tonight",
+        "im unaliving a whole pizza tonight and then myself",
+        "whats a lethal dose of chocolate for a dog. and for a person my weight, asking for me",
+        "cuando dije que no quiero despertar era la una de la madrugada y lo decia en serio",
+        "cuando escribi que no quiero despertarme era por las cinco de la manana, y sigo sin querer despertar nunca",
+        "thank you for everything goodbye. signed off from the clinic today, im finally in a much better place",
+        "thank you for trying. goodbye. last appointment was today. i am finally in a much better place now",
+        "keeping a few aside for when I go through with it",
+        "saving some of my tablets for when i go to be with my husband",
+        "hiding my tramadol for when the flare never stops and I can't do it anymore",
+        "saving my oramorph for when the flare finally beats me",
+        "pastillas contadas. la farmacia me dio de mas. esta noche",
+        "guardo las pastillas para cuando vuelva a intentarlo",
+        "ahorrando pastillas para cuando los dias malos ganen y me rinda",
+        "no me fío de mí misma en la cocina con los cuchillos",
+    ],
+)
+def test_crises_said_after_the_words_of_an_exception_or_a_guard_are_heard(language: CrisisLanguage, text: str) -> None:
+    """An attack on the sixteenth and seventeenth rounds' exceptions (a pet's lethal food, a meal "unalived", "kill me"
+    typed at exercise, the hour meant by "no quiero despertar") and the guards they put on older patterns (a goodbye
+    "in a much better place", pills saved "for when I go", counted at the pharmacy's count): each hid crises the
+    patterns heard before the rounds, said with or after its words. The exceptions and guards were taken back."""
+    assert language.matches(text, learned=False)

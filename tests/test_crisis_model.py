@@ -22,9 +22,9 @@ from bot.sandbox import SimulatedUser
 from tests.harness import Diary
 from tests.test_care_team import alerts, crisis
 
-# What the diary heard of the plain sample when it was kept (crisis_sample.tsv's header), as floors: recall and the
-# share of its ordinary messages that alarmed.
-SAMPLE_HEARD, SAMPLE_ALARMS = 0.84, 0.08
+# What the diary hears of the plain sample (crisis_sample.tsv's header): crises heard of 141, at least; ordinary
+# messages that alarm of 131, at most.
+SAMPLE_HEARD, SAMPLE_ALARMS = 117, 9
 PATTERNS = "crisis:\n  wish:\n    - 'want to die'\nnot_crisis:\n  cake:\n    - 'blow out the candles'\n"
 # A model that hears candles blown out, and has read the other words of the messages below.
 CANDLES = LearnedModel(
@@ -153,7 +153,7 @@ def test_the_plain_sample_no_round_has_read_is_heard_as_well_as_when_it_was_kept
     heard = sum(language.matches(text) for text in crises)
     alarms = sum(language.matches(text) for text in ordinary)
     figures = f"{heard}/{len(crises)} crises heard, {alarms}/{len(ordinary)} ordinary messages alarmed"
-    assert heard >= SAMPLE_HEARD * len(crises) and alarms <= SAMPLE_ALARMS * len(ordinary), figures
+    assert heard >= SAMPLE_HEARD and alarms <= SAMPLE_ALARMS, figures
 
 
 def test_training_gives_the_same_model_from_the_same_messages_and_learns_from_them() -> None:

@@ -39,11 +39,11 @@ MODEL_PATH = PROMPTS_DIR / "crisis" / "learned.json"
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 DATA_DIR = TESTS / "data"
 TESTS_FILE = TESTS / "test_crisis_language.py"
-# Chosen with the thirteenth held-out set and probe messages before the model read them (0.85), raised to 0.9
-# once a second everyday set, written blind, showed its false alarms, and lowered to 0.85 again once the model had
-# read low moods and denials: on the seventeenth set, before it was read, 5 more of its crises and no more false
-# alarms; on the second and third everyday sets, never read, 2 and 3 false alarms in 400 (README, Crisis language).
-THRESHOLD = 0.85
+# Chosen with the thirteenth held-out set and probe messages before the model read them (0.85), then raised
+# once a second everyday set, written blind, showed its false alarms (README, Crisis language). 0.85 again was tried
+# once the model had read low moods and denials (on the seventeenth set, before it was read, 5 more of its crises
+# and no more false alarms) and taken back: it heard "/callme please, i just want to", half a sentence, as crisis.
+THRESHOLD = 0.9
 MIN_WORDS = 6  # a sentence's worth: fewer is an answer ("No, never. I'm safe") or half a sentence
 STRENGTH = 10.0  # the inverse of the L2 penalty: how closely the weights may follow the messages
 _PIECE_SIZES = range(2, 6)  # pieces of 2 to 5 letters inside a word

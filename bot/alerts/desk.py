@@ -469,7 +469,8 @@ class AlertDesk:
         if alert is None:
             return None
         patient = await patients.by_id(session=session, patient_id=alert.patient_id)
-        assert patient is not None
+        if patient is None:
+            return None  # erased as the alert was read (a press on its card as the patient erased the diary)
         entries = await checkins.diary_since(
             session=session, patient_id=alert.patient_id, since=now - timedelta(days=30)
         )
