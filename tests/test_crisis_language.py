@@ -4474,3 +4474,25 @@ def test_crises_said_after_the_words_of_an_exception_or_a_guard_are_heard(langua
     "in a much better place", pills saved "for when I go", counted at the pharmacy's count): each hid crises the
     patterns heard before the rounds, said with or after its words. The exceptions and guards were taken back."""
     assert language.matches(text, learned=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I've stopped caring if I wake up in the morning", True),
+        ("Ive stopped caring if I wake up or not", True),
+        ("I'm scared of myself when I look at the knives", True),
+        ("ordered the rope for tonight, it came today", True),
+        ("I stopped caring if I wake up in pain, it is every day now", False),
+        ("I stopped caring if I wake up early, the dog does it anyway", False),
+        ("bought some rope for the washing line, came today", False),
+        ("scared of myself in the mirror since the swelling", False),
+    ],
+)
+def test_the_rounds_guards_leave_a_plan_said_with_their_words_heard(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The attack on the sixteenth and seventeenth rounds also found guards of their own new patterns that left
+    crises unheard: a small word after the match ("in", "for", "or not", "when I look") stood for the ordinary
+    reason it sometimes begins. The guards now name the reasons."""
+    assert language.matches(text, learned=False) is crisis
