@@ -8,9 +8,9 @@ people who never saw the patterns (each file's header gives the figure measured 
 it), and false alarms on everyday messages (tests/data/crisis_everyday*.tsv) and on near neighbours, crisis words
 in ordinary meanings (tests/data/crisis_neighbours*.tsv, written blind and not tuned on). Each figure is given as the
 diary hears (the patterns, then the learned model where none matched: bot/alerts/crisis_model.py) and, in brackets,
-the patterns alone. The model has read every file but the near-neighbour sets and the second and third everyday
-sets. Then how long loading takes and how long one message takes to check (a corpus message, and a 4,000-character
-note).
+the patterns alone. The model has read every file but the near-neighbour sets, the second and third everyday sets
+and the plain sample (tests/data/crisis_sample.tsv, which no round of patterns is written from either). Then how
+long loading takes and how long one message takes to check (a corpus message, and a 4,000-character note).
 """
 
 from __future__ import annotations
