@@ -250,25 +250,35 @@ def test_skipping_patterns_a_message_cannot_match_never_changes_a_decision(
     language: CrisisLanguage, quarter: int
 ) -> None:
     # `matches` only tries the patterns whose rarest required words the message holds; trying every
-    # pattern on every corpus message, as written and then read the second way, must decide the same.
+    # pattern on every corpus message, as written (with the exceptions found without its fillers), then read the
+    # second way, then without its fillers, must decide the same.
     # In quarters of the corpus, which the test processes share: trying every pattern is slow.
     from bot.alerts.crisis import _Message, answering_noes, second_reading
 
-    def every_pattern(text: str, answering: frozenset[int] = frozenset()) -> bool:
+    def every_pattern(
+        text: str, answering: frozenset[int] = frozenset(), excepted: list[tuple[int, int]] | None = None
+    ) -> bool:
         message = _Message(normalise(text), language._read_word, language._read, text, answering)
         if any(message.matches(pattern, first=True) for pattern in language.crisis_before_exceptions):
             return True
         denied = [found.span() for pattern in language.not_crisis for found in message.matches(pattern)]
         denied += [(message.offset(n), message.offset(n) + len(message.tokens[n])) for n in answering]
+        denied += [(message.offset(a), message.offset(b) + len(message.tokens[b])) for a, b in excepted or []]
         if denied:
             message.blank(denied)
         return any(message.matches(pattern, first=True) for pattern in language.crisis)
 
     for m in read_corpus()[quarter::4]:
+        plain, near, kept = language._without_fillers(m.text)
         decided = every_pattern(m.text)
+        if decided and near:
+            decided = every_pattern(m.text, excepted=language._excepted(plain, near, kept))
         if not decided and language._worth_reading_again(m.text, normalise(m.text)):
             second = second_reading(m.text, language._split, language._known)
             decided = every_pattern(second, answering_noes(m.text, second))
+            plain, near, _ = language._without_fillers(second)
+        if not decided and near:
+            decided = every_pattern(plain, answering_noes(m.text, plain))
         assert decided is language.matches(m.text), f"line {m.line}: {m.text}"
 
 
@@ -4496,3 +4506,120 @@ def test_the_rounds_guards_leave_a_plan_said_with_their_words_heard(
     crises unheard: a small word after the match ("in", "for", "or not", "when I look") stood for the ordinary
     reason it sometimes begins. The guards now name the reasons."""
     assert language.matches(text, learned=False) is crisis
+
+
+# -- filler words between crisis words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if the pain doesnt stop by friday im done, ill take um everything i have",
+        "death honestly sounds better than this every day",
+        "im going to walk into um the sea tonight",
+        "i'd be kinda glad to just not wake up tomorrow",
+        "i'd honestly be happy to not wake up",
+        "don't bother with the reminders, there won't um be a tomorrow for me",
+        "i took too um many of my pills on purpose last night",
+        "tonight once she's asleep. everything is um ready",
+        "i dont think ill be around much um longer",
+        "i want to go where um my wife went",
+        "hoping the anaesthetic honestly goes wrong on tuesday",
+        "i cant picture myself um alive at christmas",
+        "best birthday present would be um not waking up",
+        "i keep thinking about the um gun at my dad's house",
+        "i've written my um will and my letters, it's tonight",
+        "took like 20 percocet with some vodka",
+        "me voy a o sea tirar al tren",
+        "me tome o sea todo lo que tenia",
+        "mi familia viviria mejor sin esta o sea carga que soy yo",
+        "no hace o sea falta que me llamen, ya no estare",
+        "quiero estar pues con mi difunto esposo",
+        "voy a o sea saltar ahora",
+        "ya tengo o sea la cuerda comprada",
+        "me corte o sea otra vez",
+        "me tome como todas las pastillas",
+        "quiero dormir y o sea no despertar",
+    ],
+)
+def test_crisis_words_with_filler_words_between_them_are_heard(language: CrisisLanguage, text: str) -> None:
+    """People put hedges and stresses ("um", "literally", "kinda", "o sea", "en plan") where no pattern leaves a gap:
+    a message that matches nothing as written is read once more without them."""
+    assert language.matches(text, learned=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("maybe when it's my funeral you'll take me um seriously", True),
+        # The same words where they carry meaning stay.
+        ("i'm not like him, i look after myself", False),
+        ("i feel like death warmed up", False),
+        ("its not just the pain, its the tiredness that kills me", False),
+        ("i would like to die my hair purple", False),
+        ("no se como matar el tiempo en el hospital", False),
+        ("como pan con tomate todos los dias", False),
+        ("me da igual vivir en el campo o en la ciudad", False),
+        ("que tipo de pastillas son las de gabapentina?", False),
+        ("i wish i didnt wake up like this every day, stiff and sore", False),
+        ("woke up disappointed, i really hoped it was over, the rain i mean", False),
+    ],
+)
+def test_a_filler_is_left_out_only_where_it_carries_no_meaning(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """ "Like" before a number or a person speaking is a hedge; after "feel" or "would", before "this", it is a
+    word. "Como" before a number is "about"; before a verb it is "how". "I mean" at the end says what was meant."""
+    assert language.matches(text, learned=False) is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i literally would never hurt myself",
+        "honestly i'm not going to do anything",
+        "i'm not honestly suicidal, just fed up",
+        "i'm not like suicidal or anything, just tired",
+        "i dont um want to hurt myself",
+        "i'm not seriously thinking of ending it, don't worry",
+        "i'm not literally going to kill myself lol",
+        "my dad kinda wants to die at home, not in hospital",
+        "i literally could kill for a coffee",
+        "the pain is literally killing me today",
+        "how many is like too many paracetamol in a day",
+        "i took like 3 naproxen today, is that ok",
+        "just kidding lol, i would never hurt myself",
+        "la verdad nunca me haria daño",
+        "o sea no me voy a matar, solo estoy harta",
+        "me muero de risa o sea",
+    ],
+)
+def test_denials_and_figures_of_speech_with_fillers_stay_ordinary(language: CrisisLanguage, text: str) -> None:
+    """An exception said with a filler inside it is still one: the exceptions found in a message read without its
+    fillers are blanked in it as written too, and a filler an exception spells ("just kidding") stays."""
+    assert not language.matches(text, learned=False)
+
+
+def test_a_pattern_that_spells_a_filler_still_matches_it(language: CrisisLanguage) -> None:
+    for text in ("i just want to sleep and not wake up", "I can't go on like this", "quiero dormir y no despertar"):
+        assert language.matches(text, learned=False), text
+
+
+def test_the_span_of_a_finding_read_without_fillers_is_where_the_words_were_written(language: CrisisLanguage) -> None:
+    text = "Pain 9 again. Took um, like, 40 tramadol an hour ago"
+    found = language.finding(text, learned=False)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None and "40 tramadol" in text[where[0] : where[1]]
+
+
+def test_the_learned_model_reads_a_message_without_its_fillers(language: CrisisLanguage) -> None:
+    assert language.as_read("i literally um kinda want to die o sea") == language.as_read("i want to die")
+    assert language.as_read("i feel like dying") == "i fel like dying"  # "like" carries meaning there
+
+
+def test_a_long_note_is_read_without_its_fillers_where_they_stood(language: CrisisLanguage) -> None:
+    ordinary = " ".join(["Pain 6 today, walked the dog, the new insoles help a bit."] * 12)
+    assert not language.matches(ordinary, learned=False)
+    assert language.matches(ordinary + " Honestly, i took too um many of my pills on purpose", learned=False)
+    assert language.matches("I um took too many of my pills on purpose. " + ordinary, learned=False)

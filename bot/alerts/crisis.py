@@ -18,7 +18,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, partial
 from itertools import accumulate, pairwise, product
@@ -153,10 +153,15 @@ def normalise(text: str) -> str:
     return " ".join(_WORD.findall(plain))
 
 
+_ASCII_WORD = re.compile("[A-Za-z0-9](?:[{}]*[A-Za-z0-9])*".format("".join(c for c in _APOSTROPHES if c.isascii())))
+
+
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Where each word that normalise() reads begins and ends in `text`: a character is dropped (an apostrophe,
     an invisible one: it neither ends a word nor starts one), a mark on the letter before, part of a word or a
     separator, as normalise() reads it."""
+    if text.isascii():  # the usual case, at a regular expression's speed: apostrophes join, as they are dropped
+        return [found.span() for found in _ASCII_WORD.finditer(text)]
     spans: list[tuple[int, int]] = []
     start: int | None = None
     end = 0
@@ -391,6 +396,108 @@ def _join_spelt_out(text: str, known: Callable[[str], bool] | None = None) -> st
 
 def _squeeze(normalised: str) -> str:
     return _REPEATED_LETTER.sub(r"\1", normalised)
+
+
+_LONG_NOTE = 100  # words: a note this long is read without its fillers only around where they were (_read_twice)
+
+
+# Words that hedge or stress what is said around them and say nothing of their own: "i literally just want to die",
+# "took like 20 percocet", "me quiero morir o sea ya". The patterns leave room for such words only where they were
+# written with a gap, so a message that matched nothing as written is read once more without them (a pattern that
+# spells one, "just want to sleep and not wake up", has matched the message as written). A filler is left out only
+# where leaving it out cannot change what is said; where the same word carries meaning it stays: "feel like dying",
+# "would like to", "not just the pain", "que tipo de pastillas", "me da igual", "como" that is "how" or "I eat".
+def _word_set(words: str) -> frozenset[str]:
+    """Words written plainly, read squeezed as messages are ("literally" is read "literaly")."""
+    return frozenset(_squeeze(word) for word in words.split())
+
+
+_FILLERS = _word_set(
+    "um umm uh erm er hmm uhm ehm literally honestly basically actually seriously totally really kinda sorta pues re"
+)
+_FILLER_PAIRS = frozenset({("prety", "much"), ("o", "sea"), ("en", "plan")})
+_MANNER = _word_set("literally honestly seriously totally really")
+_OBJECTS = _word_set("me it this that him her them you us")
+# Words that give the word after them a meaning of its own.
+_NEGATING = _word_set("not dont didnt doesnt isnt wasnt arent werent wont wouldnt cant never no nunca ni tampoco")
+_BEFORE_TYPE = _word_set(  # "what kind of pills", "this sort of pain": a kind, not a hedge
+    "what which this that these those the a an any some every no same all other another my your his her"
+)
+_BEFORE_LIKE = _word_set(  # "feel like dying", "would like to", "looks like rain", "don't like it"
+    "feel felt feeling feels would id wd look looks looked looking sound sounds seem seems seemed something nothing "
+    "anything more just dont didnt doesnt not"
+)
+_BEFORE_YOU_KNOW = _word_set(  # "do you know", "if you know", "let you know", "what i mean", "i see what i mean"
+    "do did does dont didnt doesnt if let will would to cant could should may might must need want wanna nobody "
+    "everyone what that thats know see understand get"
+)
+_BEFORE_TRUTH = _word_set(  # "decir la verdad", "es la verdad", "busco la verdad"
+    "decir digo dice dije dicen es era sea saber se sabe sabes toda con contar cuento busco buscar de sin que en "
+    "por a su mi tu"
+)
+_BEFORE_TIPO = _word_set("un el ese este aquel que de del mi su algun ningun otro cualquier buen mal")  # "un tipo"
+_BEFORE_GOOD_SAME = _word_set(  # "no es bueno", "me da igual", "sigue igual": a word of its own
+    "es era sea seria sera muy lo da daba dara por sigue sigo todo mas tan algo nada estoy esta estaba"
+)
+# After a hedge: someone speaking ("you know i...", "este me quiero..."), a verb it softens ("like want to").
+_SPEAKING = _word_set("i im ive id ill me my its yo ya quiero tengo voy pienso estoy creo")
+_HEDGED_EN = _word_set(
+    "i im ive id ill want wanna gonna going just really so literally totally honestly seriously actually basically "
+    "ready about all half every"
+)
+_NUMBER_WORDS = _word_set(  # "took like 20", "like a whole bottle"
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred dozen couple few whole bunch handful box bottle pack"
+)
+_ROUGHLY = _word_set(  # "como 30 pastillas", "tipo todas las pastillas": about so many
+    "un una unas unos dos tres cuatro cinco seis siete ocho nueve diez once doce quince veinte treinta cuarenta "
+    "cincuenta cien ciento mil medio media la todas todos"
+)
+
+# A message without one of these (squeezed) is read without fillers at no cost: most have none.
+_MAY_FILL = re.compile(
+    r"(?<!\S)(?:{}|just|like|kind of|sort of|you know|i mean|la verdad|como|tipo|este|bueno|igual|{})(?!\S)".format(
+        "|".join(sorted(_FILLERS)), "|".join(" ".join(pair) for pair in sorted(_FILLER_PAIRS))
+    )
+)
+
+
+def _filler_length(words: list[str], n: int) -> int:
+    """How many words from the n-th of `words` (normalised and squeezed) make a filler that may be left out there:
+    0 when none does."""
+    word = words[n]
+    before = words[n - 1] if n else ""
+    after = words[n + 1] if n + 1 < len(words) else ""
+    if (word, after) in _FILLER_PAIRS:
+        return 2
+    if word == "just":  # "not just the pain" is more than the pain
+        return 0 if before in _NEGATING else 1
+    if word in _FILLERS:  # "take me (um) seriously", "took it literally": how it was done
+        done_to = next((w for w in reversed(words[:n]) if w not in _FILLERS), "")
+        return 0 if word in _MANNER and done_to in _OBJECTS else 1
+    if word in ("kind", "sort") and after == "of" and before not in _BEFORE_TYPE:
+        return 2
+    # What the word says depends on the next word that is no filler: "took like um 20".
+    following = (words[k] for k in range(n + 1, len(words)) if words[k] not in _FILLERS)
+    after, later = next(following, ""), next(following, "")
+    if word == "like":  # "took like 20", "like a whole bottle", "like i want to die", "i like want to die"
+        if before in ("not", "never"):  # "i'm not like suicidal"; not "it's not like i...", which says more
+            return 0 if after in _SPEAKING or not after else 1
+        number = after[:1].isdigit() or after in _NUMBER_WORDS or (after == "a" and later in _NUMBER_WORDS)
+        return 1 if before not in _BEFORE_LIKE and (number or after in _HEDGED_EN) else 0
+    if (word, after) in (("you", "know"), ("i", "mean")):  # "you know i ...", "... you know"; not "i mean (um) it"
+        hedging = later in _SPEAKING or (not later and word == "you")  # "..., the rain i mean" says what was meant
+        return 2 if hedging and before not in _BEFORE_YOU_KNOW else 0
+    if word == "la" and after == "verdad" and before not in _BEFORE_TRUTH:
+        return 2
+    if word == "como":  # "como 30 pastillas"; not "como morir" (how), "como pan" (I eat), "tan ... como"
+        return 1 if after[:1].isdigit() or after in _ROUGHLY else 0
+    if word == "tipo":  # "tipo 20 pastillas", "tipo me quiero morir"; not "un tipo", "que tipo de"
+        hedging = after[:1].isdigit() or after in _ROUGHLY or after in _SPEAKING
+        return 1 if hedging and before not in _BEFORE_TIPO else 0
+    if word in ("este", "bueno", "igual"):  # "este me quiero...", "bueno ya me tome"; not "este dolor", "me da igual"
+        return 1 if after in _SPEAKING and before not in _BEFORE_GOOD_SAME else 0
+    return 0
 
 
 class CrisisLanguageError(ValueError):
@@ -1060,6 +1167,11 @@ def _patterns_of(source: str, definition: object) -> list[Pattern]:
     ]
 
 
+# How a reading of a message is searched: its words, the text they were read from, the numbers of the words that are
+# a "no" answering a question, and where a match may be new (_Message.matches), if only there.
+_Find = Callable[[str, str, frozenset[int], "Sequence[int] | None", "Sequence[tuple[int, int]]"], "Finding | None"]
+
+
 class _Message:
     """A normalised message, indexed: for each pattern word it contains, the numbers of its occurrences."""
 
@@ -1085,6 +1197,7 @@ class _Message:
         except KeyError:
             known = [remembered.get(token) or read(token) for token in tokens]
         self.tokens: list[str] = [squeezed for squeezed, _ in known]
+        self.keys = [keys for _, keys in known]
         self.at: dict[str, list[int]] = {}
         at = self.at
         for n, (_, keys) in enumerate(known):
@@ -1096,6 +1209,11 @@ class _Message:
         self.words = " ".join(self.tokens)
         self.present = frozenset(self.at)
         self._ends: list[int] | None = None
+
+    def beside(self, near: Sequence[int]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The pattern keys of the words on either side of each place of `near` (none at the start or the end)."""
+        keys = self.keys
+        return [(keys[place - 1] if place else (), keys[place] if place < len(keys) else ()) for place in near]
 
     def offset(self, n: int) -> int:
         """Where the n-th word starts."""
@@ -1139,6 +1257,23 @@ class _Message:
             return True
         return self.denied(pattern, start) or self.unasked(pattern, match)
 
+    def _starts_near(self, pattern: Pattern, near: Sequence[int]) -> dict[str, list[int]]:
+        """The numbers of the pattern's start words from which a match may hold a place of `near`, by word."""
+        assert pattern.starts is not None
+        return {
+            word: self._near(self.at[word], near, pattern.longest, after=0) for word in pattern.starts & self.present
+        }
+
+    @staticmethod
+    def _near(positions: list[int], near: Sequence[int], before: int, after: int | None = None) -> list[int]:
+        """The `positions` (in order) at most `before` words before a place of `near`, or `after` words after it
+        (as many as before, if not given)."""
+        after = before if after is None else after
+        parts = [
+            positions[bisect_left(positions, place - before) : bisect_right(positions, place + after)] for place in near
+        ]
+        return parts[0] if len(parts) == 1 else sorted({n for part in parts for n in part})
+
     def _match_unrefused(self, pattern: Pattern, text: str, position: int) -> re.Match[str] | None:
         match = pattern.regex.match(text, position)
         return None if match is None or self.refused(pattern, match) else match
@@ -1157,8 +1292,11 @@ class _Message:
                 yield match
                 position = match.end()
 
-    def matches(self, pattern: Pattern, first: bool = False) -> list[re.Match[str]]:
-        """Where `pattern` matches (only the first place found, if `first`)."""
+    def matches(self, pattern: Pattern, first: bool = False, near: Sequence[int] | None = None) -> list[re.Match[str]]:
+        """Where `pattern` matches (only the first place found, if `first`). With `near` (in order), only where a
+        match may hold one of these places (a number of words before it, from its first word to just after its
+        last): where a message read without its fillers differs from it as written, the only places a match may be
+        new."""
         present = self.present
         for words in pattern.needs:
             if words.isdisjoint(present):
@@ -1171,8 +1309,9 @@ class _Message:
             match_at = partial(self._match_unrefused, pattern)
         found: list[re.Match[str]] = []
         if not pattern.needs:
+            positions_of = at if near is None else self._starts_near(pattern, near)
             for start in pattern.starts & present:
-                for n in at[start]:
+                for n in positions_of[start]:
                     match = match_at(text, offset(n))
                     if match is not None:
                         found.append(match)
@@ -1184,6 +1323,10 @@ class _Message:
         rare = pattern.needs[0] & present
         rarest = at[next(iter(rare))] if len(rare) == 1 else sorted([n for word in rare for n in at[word]])
         longest = pattern.longest
+        if near is not None:  # and that word at most `longest` words from a place of `near`
+            rarest = self._near(rarest, near, longest)
+            if not rarest:
+                return found
         for start in pattern.starts & present:
             positions = at[start]
             if len(positions) <= len(rarest):
@@ -1217,6 +1360,13 @@ class _Message:
         self.words = "".join(text)
 
 
+@cache
+def _spelt(expression: str) -> frozenset[str]:
+    """The words a pattern's expression spells (a stem by its letters: "suicid" for `suicid*`), and a few letters of
+    its syntax, which no word is."""
+    return frozenset(re.findall("[a-z0-9]+", expression))
+
+
 class _PatternIndex:
     """Patterns filed under the words of their rarest required set (by `_rarity_cost`): a message visits
     only the patterns it holds one of those words for (in an ordinary message, a small part of them), in
@@ -1233,6 +1383,33 @@ class _PatternIndex:
             for word in min(pattern.needs, key=_rarity_cost):
                 self.by_word.setdefault(word, []).append(number)
         self.words = frozenset(self.by_word)
+
+    @cached_property
+    def by_any_word(self) -> dict[str, list[int]]:
+        """The patterns by every word they spell (_spelt)."""
+        found: dict[str, list[int]] = {}
+        for number, pattern in enumerate(self.patterns):
+            for word in _spelt(pattern.expression):
+                found.setdefault(word, []).append(number)
+        return found
+
+    def spelling(self, pairs: Iterable[tuple[tuple[str, ...], tuple[str, ...]]]) -> list[Pattern]:
+        """The patterns that spell a word of both sets of keys of one of `pairs` (pattern keys: "suicid*" for a
+        stem; an empty set, the start or the end of the message, is spelt by every pattern), or a word of either
+        that is not a common word, or no word at all."""
+        numbers = set(self.always)
+        for first, second in pairs:
+            if not first or not second:
+                numbers.update(self._spelling(first or second))
+            else:
+                numbers.update(self._spelling(first) & self._spelling(second))
+                numbers.update(self._spelling(tuple(key for key in first + second if key not in _COMMON)))
+        patterns = self.patterns
+        return [patterns[number] for number in sorted(numbers)]
+
+    def _spelling(self, keys: tuple[str, ...]) -> set[int]:
+        by_any_word = self.by_any_word
+        return {number for key in keys for number in by_any_word.get(key.removesuffix("*"), ())}
 
     def candidates(self, present: frozenset[str]) -> list[Pattern]:
         numbers = set(self.always)
@@ -1397,9 +1574,10 @@ class CrisisLanguage:
         return Finding(LEARNED, words, 0, words.count(" ") + 1)  # the whole message: no words of it stand out
 
     def as_read(self, text: str) -> str:
-        """The words of `text` as the crisis patterns read them, the exceptions' words blanked out ("_"): what
-        the learned model reads, so that "I would never hurt myself" or "killing me laughing" stays the
-        clinic's exception whatever the model would make of it."""
+        """The words of `text` as the crisis patterns read them, without its fillers (_filler_length), the exceptions'
+        words blanked out ("_"): what the learned model reads, so that "I would never hurt myself" or "killing me
+        laughing" stays the clinic's exception whatever the model would make of it."""
+        text, _, _ = self._without_fillers(text)
         words = normalise(text)
         if not words:
             return ""
@@ -1407,16 +1585,98 @@ class CrisisLanguage:
         self._blank_exceptions(message, frozenset())
         return message.words
 
-    def _read_twice(self, text: str, find: Callable[[str, str, frozenset[int]], Finding | None]) -> Finding | None:
-        """What `find` finds in `text` (normalised, as written), or else in its second reading when it may hold more."""
+    def _read_twice(self, text: str, find: _Find) -> Finding | None:
+        """What `find` finds in `text` (normalised, as written), or else in its second reading when it may hold more,
+        or else in that without its fillers when it has some."""
         words = normalise(text)
-        found = find(words, text, frozenset())
-        if found is None and self._worth_reading_again(text, words):
-            second = second_reading(text, self._split, self._known)
-            found = find(normalise(second), second, answering_noes(text, second))
+        found = find(words, text, frozenset(), None, ())
+        plain, near, kept = self._without_fillers(text, words)
+        if found is not None and near:
+            # An exception said with a filler inside is still one: "I'm not like suicidal", "i dont um want to hurt
+            # myself" are read again with the exceptions found without the fillers blanked too.
+            found = find(words, text, frozenset(), None, self._excepted(plain, near, kept))
+        if found is not None:
+            return found
+        readings = [(plain, near)]
+        if self._worth_reading_again(text, words):
+            read = second_reading(text, self._split, self._known)
+            found = find(normalise(read), read, answering_noes(text, read), None, ())
             if found is not None:
-                found = replace(found, read_as=second)
-        return found
+                return replace(found, read_as=read)
+            readings.append(self._without_fillers(read)[:2])
+        # In a long note, only the patterns and the places where a match may hold a place where a filler was
+        # (_first_match, _Message.matches): it is not read twice whole for its "just"s and "really"s.
+        long = words.count(" ") >= _LONG_NOTE
+        for plain, near in readings:  # the text as written without its fillers, then its second reading
+            if near:
+                found = find(normalise(plain), plain, answering_noes(text, plain), near if long else None, ())
+                if found is not None:
+                    return replace(found, read_as=plain)
+        return None
+
+    def _excepted(self, plain: str, near: list[int], kept: list[int]) -> list[tuple[int, int]]:
+        """The words an exception matches in `plain`, a text read without its fillers, across a place of `near`
+        where fillers were (any other it matches as written): the first and the last, by their numbers among the
+        words of the text as written (`kept`: the number of each word of `plain` there)."""
+        words = normalise(plain)
+        message = _Message(words, self._read_word, self._read, plain)
+        excepted = []
+        for pattern in self._not_crisis_index.spelling(message.beside(near)):
+            for found in message.matches(pattern, near=near):
+                first, last = words.count(" ", 0, found.start()), words.count(" ", 0, found.end() - 1)
+                if any(first < place <= last for place in near):
+                    excepted.append((kept[first], kept[last]))
+        return excepted
+
+    def _without_fillers(self, text: str, words: str | None = None) -> tuple[str, list[int], list[int]]:
+        """`text` with its fillers (_filler_length) made apostrophes, which reading drops (as long as `text`);
+        where they were: the number of the words before each, in order; and the number among the words of `text` of
+        each word left. A filler an exception spells where it matches stays: "just kidding" is not "kidding". `words`:
+        `text` normalised, if known."""
+        words = normalise(text) if words is None else words
+        if not words:
+            return text, [], []
+        remembered, read = self._read_word, self._read  # each word squeezed once, as _Message reads it
+        squeezed = [(remembered.get(word) or read(word))[0] for word in words.split(" ")]
+        if not _MAY_FILL.search(" ".join(squeezed)):
+            return text, [], []
+        fillers: list[tuple[int, int]] = []
+        n = 0
+        while n < len(squeezed):
+            length = _filler_length(squeezed, n)
+            if length:
+                fillers.append((n, n + length))
+            n += length or 1
+        if not fillers:
+            return text, [], []
+        spans = word_spans(text)
+        if len(spans) != len(squeezed):
+            return text, [], []  # the words cannot be lined up with the text's letters: left as written
+        # A filler an exception spells where it matches stays ("just kidding"); one that stands in its gap goes.
+        message = _Message(words, self._read_word, self._read, text)
+        spelt: set[int] = set()
+        exceptions = self._not_crisis_index.spelling([((), tuple({squeezed[n] for n, _ in fillers}))])
+        where = [n for n, _ in fillers]
+        for pattern in exceptions:
+            for found in message.matches(pattern, near=where):
+                first = message.words.count(" ", 0, found.start())
+                spelt.update(
+                    n
+                    for n in range(first, first + found.group().count(" ") + 1)
+                    if squeezed[n] in _spelt(pattern.expression)
+                )
+        chars = list(text)
+        near: list[int] = []
+        left_out: set[int] = set()
+        for first, last in fillers:
+            if spelt.isdisjoint(range(first, last)):
+                start, end = spans[first][0], spans[last - 1][1]
+                chars[start:end] = "'" * (end - start)
+                if not near or near[-1] != first - len(left_out):
+                    near.append(first - len(left_out))
+                left_out.update(range(first, last))
+        kept = [n for n in range(len(squeezed)) if n not in left_out]
+        return "".join(chars), near, kept
 
     def _worth_reading_again(self, text: str, words: str) -> bool:
         """Whether the second reading can make a word the patterns look for (one they need or begin with):
@@ -1479,18 +1739,32 @@ class CrisisLanguage:
         "s*icide"), which any word beginning so has ("cidio" of "sui cidio")."""
         return any(not key.endswith("*") or len(key) > 4 for key in keys)
 
-    def _finding(self, words: str, text: str, answering: frozenset[int]) -> Finding | None:
+    def _finding(
+        self,
+        words: str,
+        text: str,
+        answering: frozenset[int],
+        near: Sequence[int] | None = None,
+        excepted: Sequence[tuple[int, int]] = (),
+    ) -> Finding | None:
+        """The first crisis pattern that matches `words` (read from `text`) once the exceptions and the words
+        `excepted` (first and last, by number) are blanked, only where it may hold a place of `near` if given
+        (_Message.matches)."""
         if not words:
             return None
         message = _Message(words, self._read_word, self._read, text, answering)
-        heard = self._first_match(self._before_exceptions_index, message)
+        heard = self._first_match(self._before_exceptions_index, message, near)
         if heard is not None:
             return heard
-        self._blank_exceptions(message, answering)
-        return self._first_match(self._crisis_index, message)
+        self._blank_exceptions(message, answering, excepted)
+        return self._first_match(self._crisis_index, message, near)
 
-    def _blank_exceptions(self, message: _Message, answering: frozenset[int]) -> None:
+    def _blank_exceptions(
+        self, message: _Message, answering: frozenset[int], excepted: Sequence[tuple[int, int]] = ()
+    ) -> None:
         denied = self._spans_of(self._not_crisis_index, message)
+        tokens = message.tokens
+        denied += [(message.offset(first), message.offset(last) + len(tokens[last])) for first, last in excepted]
         # A "no" answering a question ends an exception at most ("self harm? no"); no crisis pattern may use it.
         denied += [
             (message.offset(n), message.offset(n) + len(message.tokens[n]))
@@ -1513,12 +1787,19 @@ class CrisisLanguage:
             return None
         return self._read_twice(text, self._follow_up_finding)
 
-    def _follow_up_finding(self, words: str, text: str, answering: frozenset[int]) -> Finding | None:
+    def _follow_up_finding(
+        self,
+        words: str,
+        text: str,
+        answering: frozenset[int],
+        near: Sequence[int] | None = None,
+        excepted: Sequence[tuple[int, int]] = (),
+    ) -> Finding | None:
         if not words:
             return None
         message = _Message(words, self._read_word, self._read, text, answering)
-        self._blank_exceptions(message, answering)
-        return self._first_match(self._follow_up_index, message)
+        self._blank_exceptions(message, answering, excepted)
+        return self._first_match(self._follow_up_index, message, near)
 
     def staff_question(self, text: str, *, following: bool = False) -> Asked:
         """What a staff member's words to a patient ask, read sentence by sentence; only a sentence that asks ("?",
@@ -1604,9 +1885,12 @@ class CrisisLanguage:
         return [found.span() for pattern in index.candidates(message.present) for found in message.matches(pattern)]
 
     @staticmethod
-    def _first_match(index: _PatternIndex, message: _Message) -> Finding | None:
-        for pattern in index.candidates(message.present):
-            found = message.matches(pattern, first=True)
+    def _first_match(index: _PatternIndex, message: _Message, near: Sequence[int] | None = None) -> Finding | None:
+        # A match that is new where a filler was left out holds the words on both sides of it, or begins or ends the
+        # message there: only the patterns spelling those words are tried.
+        candidates = index.candidates(message.present) if near is None else index.spelling(message.beside(near))
+        for pattern in candidates:
+            found = message.matches(pattern, first=True, near=near)
             if found:
                 match = found[0]
                 first = message.words.count(" ", 0, match.start())  # blanking keeps every space in place
