@@ -10,7 +10,7 @@ from functools import partial
 from telegram import ForceReply, Message, MessageOriginUser, Update
 from telegram.constants import ChatType
 
-from bot.care_team.text_limits import shorten
+from bot.care_team.text_limits import SPLIT_PART, shorten, units
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import linked
 from bot.views.callback_data import parse_reply, parse_seen
@@ -99,6 +99,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     if not message.text:
         await message.reply_text(t("staff.reply_text_only"))
         return True
+    rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
     patient = await services.replies.send(
         patient_id=patient_id,
         staff_user_id=user.id,
@@ -107,6 +108,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         update_id=update.update_id,
         now=context.now,
         source=(message.chat_id, message.message_id),
+        rest_may_follow=rest_may_follow,
     )
     if patient is None:
         await message.reply_text(t("staff.reply_no_patient"))
@@ -115,9 +117,12 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     log.info("staff %s replied to patient %s", user.id, patient.id)
     # Queued all the same: it goes once the patient unblocks the bot or writes to it (a refusal is owed again then).
     blocked = patient.status == PatientStatus.UNREACHABLE
-    said = await message.reply_text(
-        t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
-    )
+    key = "staff.reply_sent_unreachable" if blocked else "staff.reply_sent"
+    if rest_may_follow and message.chat.type != ChatType.PRIVATE and not context.bot.can_read_all_group_messages:
+        # With privacy mode on, Telegram gives the bot only replies to its messages in a group: the rest of a text the
+        # app sent in parts answers nothing and never reaches the bot. Said, not left to think the patient has it all.
+        key += "_in_parts"
+    said = await message.reply_text(t(key, code=patient.code))
     # It names the patient: a follow-up the staff member writes as a reply to it goes to them too.
     await services.replies.confirmed(
         chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
