@@ -250,8 +250,9 @@ async def test_the_rest_of_a_long_staff_reply_sent_in_parts_reaches_the_patient(
     moment apart, and only the first answers anything. The first went to the patient and used up the Reply pressed;
     the second went to no one (in a direct chat its writer got the staff help), and the patient had half of what
     staff wrote. Right after a part as long as a message may be, the rest goes where it went; a message typed
-    seconds later does not. In a group where privacy mode shows the bot only replies to its messages, the rest
-    never reaches the bot: the writer is told to send it as a reply to the confirmation, and it goes on from there."""
+    seconds later does not. In a group where privacy mode shows the bot only replies to its messages (it is none of
+    the group's admins), the rest never reaches the bot: the writer is told to send it as a reply to the confirmation,
+    and it goes on from there."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     ada = SimulatedUser(diary.standin, 900, "Ada")
     await diary.enrol(ben)
@@ -288,6 +289,20 @@ async def test_the_rest_of_a_long_staff_reply_sent_in_parts_reaches_the_patient(
     assert said is not None and said.text == "Your reply is on its way to P-0001."
     await all_sent(diary)
     assert reply_to(ben, since=before) == leaflet
+
+    # The bot made one of the group's admins is given every message: the rest comes on its own, and is not asked for
+    # (sent again as asked, it would reach the patient twice).
+    diary.standin.set_bot_status(STAFF_CHAT, "administrator")
+    await sam.press("Reply", message=cards(diary)[-1])
+    before, shown = len(ben.messages), len(staff_chat(diary))
+    handled = len(await diary.inbox_processed())
+    sam.say(first, chat_id=STAFF_CHAT, reply_to=staff_chat(diary)[-1])
+    sam.say(second, chat_id=STAFF_CHAT)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert reply_to(ben, since=before) == leaflet
+    said = [m.text for m in staff_chat(diary)[shown:] if (m.text or "").startswith("Your reply")]
+    assert said == ["Your reply is on its way to P-0001."] * 2
 
 
 async def test_a_voice_note_and_an_edited_message_reach_staff(diary: Diary) -> None:
