@@ -32,6 +32,7 @@ from telegram.ext import Application
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -46,7 +47,7 @@ from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster, waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, up_to_the_note, with_history
-from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
+from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent, reply_to
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
@@ -231,6 +232,38 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
             await sam.wait_for(lambda: any("on its way to P-0001" in (m.text or "") for m in standin.chat(STAFF_CHAT)))
             await diary.inbox_processed()
             assert [m.text for m in ben.messages].count(answer) == 1
+    finally:
+        await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_the_rest_of_a_long_staff_reply_reaches_the_patient_across_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Ada's reply of 5,000 characters in her direct chat, which Telegram's app sends in two parts a moment apart: the
+    bot stops after the first and the second is handled by the next process. The rest still goes to Ben: what it
+    goes with is kept in the database, not in the process that handled the first part."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+    first, second = split(leaflet, TEXT_LIMIT)
+    ben, ada = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, 900, "Ada")
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            await ben.send("i wish i was dead")
+            clock.advance(minutes=16)
+            await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=clock())
+            await ada.wait_for(lambda: bool(ada.messages))
+            await ada.press("Reply", message=ada.last)
+            handled = len(await diary.inbox_processed())
+            ada.say(first)
+            await diary.inbox_processed(at_least=handled + 1)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ada.say(second)
+            await diary.inbox_processed(at_least=handled + 2)
+            await ben.wait_for(lambda: reply_to(ben) == leaflet)
     finally:
         await standin.stop()
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
-from bot.care_team.text_limits import in_parts, units
+from bot.care_team.text_limits import SPLIT_APART, in_parts, units
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
@@ -169,10 +169,16 @@ class Replies:
         update_id: int,
         now: datetime,
         source: tuple[int, int] | None = None,
+        rest_may_follow: bool = False,
     ) -> Patient | None:
         """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
         record is gone (erased) or they have no chat. A replayed update sends nothing twice. `source`, the
-        staff member's message (chat id, message id), is remembered so that an edit of it can be answered."""
+        staff member's message (chat id, message id), is remembered so that an edit of it can be answered.
+
+        `rest_may_follow`: the message is about as long as one may be, the first part of a longer text Telegram's app
+        may have sent in parts (text_limits.SPLIT_PART). Only the first part answers the prompt or the patient's
+        message: the rest, which comes a moment later answering nothing, is for the patient too, so the Reply is
+        kept pressed (in the database, through a restart between the parts) for that moment."""
         text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
             # The patient kept before a row about them is changed (the Reply pressed), in the order an erasure
@@ -191,6 +197,16 @@ class Replies:
                 await staff_chat.remember(
                     session=session, chat_id=chat_id, message_id=message_id, patient_id=patient_id, now=now
                 )
+                if rest_may_follow:
+                    # A part dated SPLIT_APART on is still a part (Telegram dates to the second); the window ends after.
+                    until = now + SPLIT_APART + timedelta(seconds=1)
+                    await staff_chat.expect_reply(
+                        session=session,
+                        staff_user_id=staff_user_id,
+                        chat_id=chat_id,
+                        patient_id=patient_id,
+                        expires_at=until,
+                    )
             language = patient.language
             named = self.staff_names and staff_name.strip()
             values = {"name": staff_name.strip()[:64]} if named else {}
