@@ -1058,6 +1058,40 @@ async def test_talk_in_a_forum_topic_after_pressing_reply_in_general_does_not_re
 
 
 @SQLITE_ONLY
+async def test_the_rest_of_a_long_reply_from_a_forum_topic_to_general_reaches_the_patient(diary: Diary) -> None:
+    """The staff chat is a forum and the bot one of its admins (it is given every message). Sam, in Ben's topic,
+    answers Ben's message in General with a leaflet of 5,000 characters: Telegram's app sends it as two messages
+    in the topic, and only the first answers Ben's. The rest, typed in a topic, was taken for talk there (a
+    topic is another conversation than the General where a Reply is pressed) and went to no one. The rest of
+    a reply goes on in the topic the reply was written in; talk in another does not."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    diary.standin.add_group(STAFF_CHAT, "Clinic staff", [sam.id], forum=True)
+    diary.standin.set_bot_status(STAFF_CHAT, "administrator")
+    forwarded = await a_question_forwarded(diary, ben)
+    topic = diary.standin.open_topic(STAFF_CHAT, "Ben's infusion", by=sam)
+    rota = diary.standin.open_topic(STAFF_CHAT, "Rota", by=sam)
+    await all_sent(diary)
+    leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+    first, second = split(leaflet, TEXT_LIMIT)
+    diary.standin.user_message(sam.json, first, STAFF_CHAT, topic=topic, across=forwarded)
+    diary.standin.user_message(sam.json, second, STAFF_CHAT, topic=topic)
+    await diary.inbox_processed(at_least=diary.standin.last_update_id)
+    await all_sent(diary)
+    assert reply_to(ben) == leaflet
+    said = [m.text for m in staff_chat(diary) if m.from_bot and m.thread == topic.thread]
+    assert said == ["Your reply is on its way to P-0001."] * 2
+
+    before = len(ben.messages)
+    diary.standin.user_message(sam.json, first, STAFF_CHAT, topic=topic, across=forwarded)
+    diary.standin.user_message(sam.json, "Who covers the 8:00 tomorrow?", STAFF_CHAT, topic=rota)
+    await diary.inbox_processed(at_least=diary.standin.last_update_id)
+    await all_sent(diary)
+    assert reply_to(ben, since=before) == first, "talk in another topic is not the rest"
+
+
+@SQLITE_ONLY
 async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_not_reach_the_patient(
     diary: Diary,
 ) -> None:

@@ -53,6 +53,7 @@ async def reply_button(update: Update, context: DiaryContext) -> None:
         patient_id=patient.id,
         now=context.now,
         post=post,
+        topic=topic_of(query.message) if isinstance(query.message, Message) else None,
     )
     await query.answer(t("staff.reply_hint"))
 
@@ -78,7 +79,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         now=context.now,
         named=named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
         message_id=message.message_id,
-        in_topic=bool(message.is_topic_message),
+        topic=topic_of(message),
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
@@ -110,6 +111,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         now=context.now,
         source=(message.chat_id, message.message_id),
         rest_may_follow=rest_may_follow,
+        topic=topic_of(message),
     )
     if patient is None:
         await message.reply_text(t("staff.reply_no_patient"))
@@ -141,6 +143,12 @@ async def _reads_all(context: DiaryContext, chat_id: int) -> bool:
     except TelegramError:
         return False  # then the rest is asked for: sent twice is better than half a reply lost
     return member.status == ChatMember.ADMINISTRATOR
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message is in (its thread), None for a forum's General or a chat without topics (where
+    Telegram may give a reply's thread all the same)."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 def _across_topics(message: Message, bot_id: int) -> int | None:
