@@ -376,12 +376,14 @@ class ScreeningQuestion(SQLModel, table=True):
 
 
 class PendingReply(SQLModel, table=True):
-    """A staff member pressed Reply: their next message in that chat goes to the patient."""
+    """A staff member pressed Reply: their next message in that chat goes to the patient. `topic`: the forum topic
+    it holds in (the thread of the rest of a long reply written there), None for General or a chat without topics."""
 
     staff_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
     expires_at: datetime = utc_column()
+    topic: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class InboxUpdate(SQLModel, table=True):

@@ -47,27 +47,38 @@ async def about(*, session: AsyncSession, chat_id: int, message_id: int) -> tupl
 
 
 async def expect_reply(
-    *, session: AsyncSession, staff_user_id: int, chat_id: int, patient_id: int, expires_at: datetime
+    *,
+    session: AsyncSession,
+    staff_user_id: int,
+    chat_id: int,
+    patient_id: int,
+    expires_at: datetime,
+    topic: int | None = None,
 ) -> None:
-    statement = insert(session, PENDING).values(
-        staff_user_id=staff_user_id, chat_id=chat_id, patient_id=patient_id, expires_at=expires_at
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["staff_user_id", "chat_id"], set_={"patient_id": patient_id, "expires_at": expires_at}
-    )
+    """This staff member's next message in this chat (in this forum topic: None for General) is for the patient."""
+    values = {"patient_id": patient_id, "expires_at": expires_at, "topic": topic}
+    statement = insert(session, PENDING).values(staff_user_id=staff_user_id, chat_id=chat_id, **values)
+    statement = statement.on_conflict_do_update(index_elements=["staff_user_id", "chat_id"], set_=values)
     await execute(session, statement)
 
 
 async def take_pending(
-    *, session: AsyncSession, staff_user_id: int, chat_id: int, now: datetime, keep: bool = False
+    *,
+    session: AsyncSession,
+    staff_user_id: int,
+    chat_id: int,
+    now: datetime,
+    keep: bool = False,
+    topic: int | None = None,
 ) -> int | None:
-    """The patient this staff member is writing to in this chat (used up unless `keep`), or None."""
+    """The patient this staff member is writing to in this chat, written to in this forum topic (None: General or
+    a chat without topics), or None. Used up unless `keep`, in whichever topic it was."""
     mine = (PENDING.c.staff_user_id == staff_user_id, PENDING.c.chat_id == chat_id)
-    columns = (PENDING.c.patient_id, PENDING.c.expires_at)
+    columns = (PENDING.c.patient_id, PENDING.c.expires_at, PENDING.c.topic)
     statement = select(*columns).where(*mine) if keep else delete(PENDING).where(*mine).returning(*columns)
     result = await execute(session, statement)
     row = result.first()
-    return int(row[0]) if row is not None and row[1] > now else None
+    return int(row[0]) if row is not None and row[1] > now and row[2] == topic else None
 
 
 async def move_pending(*, session: AsyncSession, old: int, new: int) -> None:

@@ -10,6 +10,7 @@ the note question answers that; the crisis text follows the patient's country.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from sqlmodel import delete, select
@@ -236,6 +237,72 @@ async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient
     await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
     reply = await ada.send("a note to myself")
     assert reply is not None and "Clinic staff commands" in (reply.text or ""), "the reply window is used up"
+
+
+def reply_to(patient: SimulatedUser, *, since: int = 0) -> str:
+    """What the care team wrote the patient, put together again from the parts it reached them in."""
+    parts = [m.text or "" for m in patient.messages[since:] if (m.text or "").startswith("Your care team")]
+    return "".join(re.sub(r"^Your care team( \(\d+/\d+\))?: ", "", part) for part in parts)
+
+
+async def test_the_rest_of_a_long_staff_reply_sent_in_parts_reaches_the_patient(diary: Diary) -> None:
+    """A reply of 5,000 characters (a nurse pastes the leaflet's words): Telegram's app sends it as two messages a
+    moment apart, and only the first answers anything. The first went to the patient and used up the Reply pressed;
+    the second went to no one (in a direct chat its writer got the staff help), and the patient had half of what
+    staff wrote. Right after a part as long as a message may be, the rest goes where it went; a message typed
+    seconds later does not. In a group where privacy mode shows the bot only replies to its messages (it is none of
+    the group's admins), the rest never reaches the bot: the writer is told to send it as a reply to the confirmation,
+    and it goes on from there."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")
+    await diary.enrol(ben)
+    await crisis(diary, ben, "i wish i was dead")
+    diary.clock.advance(minutes=16)
+    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+    await ada.wait_for(lambda: bool(ada.messages))
+    await ada.press("Reply", message=ada.last)
+    leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+    first, second = split(leaflet, TEXT_LIMIT)
+    assert units(first) > 4000 and "Call us if it gets worse." in second
+    handled = len(await diary.inbox_processed())
+    ada.say(first)
+    ada.say(second)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert reply_to(ben) == leaflet, "the rest of the reply reaches the patient"
+    assert not any("Clinic staff commands" in (m.text or "") for m in ada.messages)
+    assert [m.text for m in ada.messages].count("Your reply is on its way to P-0001.") == 2, "one for each part"
+    diary.clock.advance(seconds=3)
+    reply = await ada.send("a note to myself")
+    assert reply is not None and "Clinic staff commands" in (reply.text or ""), "seconds later: not the reply's rest"
+
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Reply", message=cards(diary)[-1])
+    before = len(ben.messages)
+    said = await sam.send(first, chat_id=STAFF_CHAT, reply_to=staff_chat(diary)[-1])
+    assert said is not None and said.text == (
+        "Your reply is on its way to P-0001. If Telegram sent it in parts, this group shows the bot only the first: "
+        "reply to this message with the rest."
+    )
+    said = await sam.send(second, chat_id=STAFF_CHAT, reply_to=said)
+    assert said is not None and said.text == "Your reply is on its way to P-0001."
+    await all_sent(diary)
+    assert reply_to(ben, since=before) == leaflet
+
+    # The bot made one of the group's admins is given every message: the rest comes on its own, and is not asked for
+    # (sent again as asked, it would reach the patient twice).
+    diary.standin.set_bot_status(STAFF_CHAT, "administrator")
+    await sam.press("Reply", message=cards(diary)[-1])
+    before, shown = len(ben.messages), len(staff_chat(diary))
+    handled = len(await diary.inbox_processed())
+    sam.say(first, chat_id=STAFF_CHAT, reply_to=staff_chat(diary)[-1])
+    sam.say(second, chat_id=STAFF_CHAT)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert reply_to(ben, since=before) == leaflet
+    said = [m.text for m in staff_chat(diary)[shown:] if (m.text or "").startswith("Your reply")]
+    assert said == ["Your reply is on its way to P-0001."] * 2
 
 
 async def test_a_voice_note_and_an_edited_message_reach_staff(diary: Diary) -> None:
@@ -988,6 +1055,40 @@ async def test_talk_in_a_forum_topic_after_pressing_reply_in_general_does_not_re
     await ben.wait_for(lambda: ben.last.text == "Your care team: Yes, at night too.")
     await all_sent(diary)
     assert not any("late tomorrow" in (m.text or "") for m in ben.messages)
+
+
+@SQLITE_ONLY
+async def test_the_rest_of_a_long_reply_from_a_forum_topic_to_general_reaches_the_patient(diary: Diary) -> None:
+    """The staff chat is a forum and the bot one of its admins (it is given every message). Sam, in Ben's topic,
+    answers Ben's message in General with a leaflet of 5,000 characters: Telegram's app sends it as two messages
+    in the topic, and only the first answers Ben's. The rest, typed in a topic, was taken for talk there (a
+    topic is another conversation than the General where a Reply is pressed) and went to no one. The rest of
+    a reply goes on in the topic the reply was written in; talk in another does not."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    diary.standin.add_group(STAFF_CHAT, "Clinic staff", [sam.id], forum=True)
+    diary.standin.set_bot_status(STAFF_CHAT, "administrator")
+    forwarded = await a_question_forwarded(diary, ben)
+    topic = diary.standin.open_topic(STAFF_CHAT, "Ben's infusion", by=sam)
+    rota = diary.standin.open_topic(STAFF_CHAT, "Rota", by=sam)
+    await all_sent(diary)
+    leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+    first, second = split(leaflet, TEXT_LIMIT)
+    diary.standin.user_message(sam.json, first, STAFF_CHAT, topic=topic, across=forwarded)
+    diary.standin.user_message(sam.json, second, STAFF_CHAT, topic=topic)
+    await diary.inbox_processed(at_least=diary.standin.last_update_id)
+    await all_sent(diary)
+    assert reply_to(ben) == leaflet
+    said = [m.text for m in staff_chat(diary) if m.from_bot and m.thread == topic.thread]
+    assert said == ["Your reply is on its way to P-0001."] * 2
+
+    before = len(ben.messages)
+    diary.standin.user_message(sam.json, first, STAFF_CHAT, topic=topic, across=forwarded)
+    diary.standin.user_message(sam.json, "Who covers the 8:00 tomorrow?", STAFF_CHAT, topic=rota)
+    await diary.inbox_processed(at_least=diary.standin.last_update_id)
+    await all_sent(diary)
+    assert reply_to(ben, since=before) == first, "talk in another topic is not the rest"
 
 
 @SQLITE_ONLY

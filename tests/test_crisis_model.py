@@ -22,9 +22,10 @@ from bot.sandbox import SimulatedUser
 from tests.harness import Diary
 from tests.test_care_team import alerts, crisis
 
-# What the diary hears of the plain sample (crisis_sample.tsv's header): crises heard of 141, at least; ordinary
-# messages that alarm of 131, at most.
-SAMPLE_HEARD, SAMPLE_ALARMS = 117, 9
+# The plain samples, and what the diary hears of the two together (their headers give each when it was kept): crises
+# heard, at least; ordinary messages that alarm, at most.
+SAMPLES = ("crisis_sample.tsv", "crisis_sample_second.tsv")
+SAMPLES_HEARD, SAMPLES_ALARMS = 241, 18
 PATTERNS = "crisis:\n  wish:\n    - 'want to die'\nnot_crisis:\n  cake:\n    - 'blow out the candles'\n"
 # A model that hears candles blown out, and has read the other words of the messages below.
 CANDLES = LearnedModel(
@@ -98,7 +99,7 @@ def test_every_labelled_file_is_read_by_the_model_or_kept_blind_from_it() -> Non
         return {p.name for pattern in patterns for p in crisis_model.DATA_DIR.glob(pattern)}
 
     read, blind = named(crisis_model.TRAINED_ON), named(crisis_model.NOT_TRAINED_ON)
-    kept = {"crisis_everyday_second.tsv", "crisis_everyday_third.tsv", "crisis_neighbours.tsv", "crisis_sample.tsv"}
+    kept = {"crisis_everyday_second.tsv", "crisis_everyday_third.tsv", "crisis_neighbours.tsv", *SAMPLES}
     assert kept <= blind
     assert not read & blind
     assert read | blind == {p.name for p in crisis_model.DATA_DIR.glob("crisis_*.tsv")}, "a new file: which is it?"
@@ -141,19 +142,20 @@ def test_everyday_messages_it_never_read_rarely_alarm_the_diary(name: str) -> No
     assert len(messages) >= 400 and len(alarms) <= len(messages) // 100, alarms
 
 
-def test_the_plain_sample_no_round_has_read_is_heard_as_well_as_when_it_was_kept() -> None:
-    """The plain sample (a year's messages of a clinic, written blind) is kept from every round of patterns and from
-    training: how much of it the diary hears is how it hears words nobody tuned it on. A change that hears less of
-    it, or alarms on more of its ordinary messages, fails here. The failure names no message, so that no pattern is
-    written from its misses."""
+def test_the_plain_samples_no_round_has_read_are_heard_as_well_as_when_they_were_kept() -> None:
+    """The plain samples (a year's messages of a clinic, written blind twice) are kept from every round of patterns and
+    from training: how much of them the diary hears is how it hears words nobody tuned it on. A change that hears less
+    of them, or alarms on more of their ordinary messages, fails here. They are held together, as one measure: a model
+    trained again moves a message near its threshold from one side to the other in either. The failure names no
+    message, so that no pattern is written from their misses."""
     language = crisis_language()
-    messages = crisis_model.labelled([crisis_model.DATA_DIR / "crisis_sample.tsv"])
+    messages = crisis_model.labelled([crisis_model.DATA_DIR / name for name in SAMPLES])
     crises = [text for crisis, text in messages if crisis]
     ordinary = [text for crisis, text in messages if not crisis]
     heard = sum(language.matches(text) for text in crises)
     alarms = sum(language.matches(text) for text in ordinary)
     figures = f"{heard}/{len(crises)} crises heard, {alarms}/{len(ordinary)} ordinary messages alarmed"
-    assert heard >= SAMPLE_HEARD and alarms <= SAMPLE_ALARMS, figures
+    assert heard >= SAMPLES_HEARD and alarms <= SAMPLES_ALARMS, figures
 
 
 def test_training_gives_the_same_model_from_the_same_messages_and_learns_from_them() -> None:

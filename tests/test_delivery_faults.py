@@ -32,9 +32,11 @@ from telegram.ext import Application
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
+from bot.handlers import staff_replies
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
 from storage import alerts, checkins, inbox, migrate, outbox, patient_messages, patients, staff
@@ -46,7 +48,7 @@ from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster, waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, up_to_the_note, with_history
-from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent
+from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent, reply_to
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
@@ -231,6 +233,38 @@ async def test_a_staff_reply_survives_a_crash_between_taking_the_reply_and_queui
             await sam.wait_for(lambda: any("on its way to P-0001" in (m.text or "") for m in standin.chat(STAFF_CHAT)))
             await diary.inbox_processed()
             assert [m.text for m in ben.messages].count(answer) == 1
+    finally:
+        await standin.stop()
+
+
+@SQLITE_ONLY
+async def test_the_rest_of_a_long_staff_reply_reaches_the_patient_across_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Ada's reply of 5,000 characters in her direct chat, which Telegram's app sends in two parts a moment apart: the
+    bot stops after the first and the second is handled by the next process. The rest still goes to Ben: what it
+    goes with is kept in the database, not in the process that handled the first part."""
+    clock = Clock()
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
+    await standin.start()
+    leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+    first, second = split(leaflet, TEXT_LIMIT)
+    ben, ada = SimulatedUser(standin, 301, "Ben"), SimulatedUser(standin, 900, "Ada")
+    try:
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            await ben.send("i wish i was dead")
+            clock.advance(minutes=16)
+            await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=clock())
+            await ada.wait_for(lambda: bool(ada.messages))
+            await ada.press("Reply", message=ada.last)
+            handled = len(await diary.inbox_processed())
+            ada.say(first)
+            await diary.inbox_processed(at_least=handled + 1)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ada.say(second)
+            await diary.inbox_processed(at_least=handled + 2)
+            await ben.wait_for(lambda: reply_to(ben) == leaflet)
     finally:
         await standin.stop()
 
@@ -1159,6 +1193,17 @@ async def test_messages_and_replies_arrive_once_whichever_statement_finds_the_da
                 assert texts.count(f"Your reply is on its way to P-{n + 1:04d}.") == 1, n + 1
 
 
+async def ben_asks_sam(diary: Diary, words: str) -> tuple[SimulatedUser, SimulatedUser, ChatMessage]:
+    """Ben, enrolled, and Sam, staff, and Ben's `words` as they reached Sam (the staff chat, here)."""
+    ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+    async with diary.database.session() as session:
+        await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
+    await diary.enrol(ben)
+    await ben.send(words)
+    await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
+    return ben, sam, diary.standin.chat(STAFF_CHAT)[-1]
+
+
 @SQLITE_ONLY
 async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place(
     tmp_path: Path, database_url: str, locked_at: Callable[[dict[str, int]], LockedAt]
@@ -1168,13 +1213,7 @@ async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place
     correction first and the dose it corrects last. What a chat sends after an update waiting for its
     retry waits for it, as a patient's messages to staff do."""
     async with running_diary(database_url, tmp_path / "files") as diary:
-        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
-        async with diary.database.session() as session:
-            await staff.add(session=session, telegram_user_id=STAFF, role="staff", now=diary.clock())
-        await diary.enrol(ben)
-        await ben.send("How many tablets tonight?")
-        await diary.wait_until(lambda: any(m.buttons for m in diary.standin.chat(STAFF_CHAT)))
-        forwarded = diary.standin.chat(STAFF_CHAT)[-1]
+        ben, sam, forwarded = await ben_asks_sam(diary, "How many tablets tonight?")
         first, second = "Take two tablets tonight.", "Sorry: one tablet, not two."
         locked = locked_at({first: 1})
         sam.say(first, chat_id=STAFF_CHAT, reply_to=forwarded)
@@ -1186,6 +1225,43 @@ async def test_a_reply_tried_again_after_the_database_was_locked_keeps_its_place
         assert said == [f"Your care team: {first}", f"Your care team: {second}"]
         ben.say("and my hand is cold")  # a patient's chat is not held by a staff chat's retry
         await diary.wait_until(lambda: any("my hand is cold" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+
+
+@SQLITE_ONLY
+async def test_the_parts_of_a_reply_tried_again_through_an_outage_keep_their_order(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam pastes a leaflet of 5,000 characters as a reply to Ben's message: Telegram's app sends it as two
+    messages, and only the first answers Ben's. The database was away for both (a restart of PostgreSQL): the
+    first failed at its try and at its retry a second later, the second at its first try, just after. Each
+    was tried again on its own clock, the second (its first retry, a second on) before the first (its second,
+    two seconds on): the rest, answering nothing and with no reply begun, went to no one, and Ben had half.
+    A chat's updates tried again go in the order they came."""
+    real_relay = staff_replies.relay
+    failing: dict[str | None, int] = {}
+
+    async def away_for_a_while(update: Update, context: Any) -> bool:
+        message = update.effective_message
+        words = message.text if message is not None else None
+        if failing.get(words, 0) > 0:
+            failing[words] -= 1
+            raise OperationalError("SELECT staffreplypending", {}, Exception("database is locked"))
+        return await real_relay(update, context)
+
+    monkeypatch.setattr(staff_replies, "relay", away_for_a_while)
+    async with running_diary(database_url, tmp_path / "files") as diary:
+        ben, sam, forwarded = await ben_asks_sam(diary, "What does the leaflet say?")
+        leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+        first, second = split(leaflet, TEXT_LIMIT)
+        failing.update({first: 2, second: 1})
+        handled = len(await diary.inbox_processed())
+        sam.say(first, chat_id=STAFF_CHAT, reply_to=forwarded)
+        sam.say(second, chat_id=STAFF_CHAT)
+        await diary.inbox_processed(at_least=handled + 2)
+        await all_sent(diary)
+        assert failing == {first: 0, second: 0}
+        assert reply_to(ben) == leaflet, "the whole reply, in order"
+        assert not any("Clinic staff commands" in (m.text or "") for m in sam.messages)
 
 
 @SQLITE_ONLY

@@ -29,9 +29,10 @@ from bot.delivery.outbox import OutboxSender
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage
 from storage import audit, clinic_settings, outbox, patients, staff, staff_chat
+from storage.database import Database
 from storage.models import AuditEvent, OutboxMessage
 from storage.statuses import OWED
-from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, Clock, Diary, running_diary
+from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.test_delivery_faults import calls_to
 
 GROUP = -4001
@@ -366,6 +367,48 @@ async def test_a_reply_begun_in_the_supergroup_before_the_move_is_heard_wins(dat
             ]
             assert taken == [second.id, first.id]
             assert await staff_chat.take_pending(session=session, staff_user_id=800, chat_id=GROUP, now=now) is None
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.migrated
+@pytest.mark.parametrize("chosen", [False, True], ids=["configured", "chosen"])
+async def test_the_two_words_of_a_supergroup_move_handled_at_once_move_it_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, chosen: bool
+) -> None:
+    """Telegram's two service messages of the move, handled side by side. One handling read the staff chat
+    (the group); the other moved it and committed; the first then read the stored chat again, now the
+    supergroup, and compared it with itself: the move went through twice, audited twice (seen once in CI).
+    Each statement of a READ COMMITTED transaction sees what committed before it: the change is compared
+    with the value the decision was made on."""
+    database = Database(database_url)
+    try:
+        if chosen:  # an admin sent /staffchat in the group: stored, rather than STAFF_CHAT_ID
+            await StaffChat(database, configured=None).choose(chat_id=GROUP, actor_id=900, now=START)
+        read, go_on = asyncio.Event(), asyncio.Event()
+        real_get = clinic_settings.get
+
+        async def held_after_the_first_read(**kwargs: Any) -> str | None:
+            value = await real_get(**kwargs)
+            if not read.is_set():
+                read.set()
+                await go_on.wait()
+            return value
+
+        monkeypatch.setattr(clinic_settings, "get", held_after_the_first_read)
+        staff_chat_ = StaffChat(database, configured=GROUP)
+        first = asyncio.create_task(staff_chat_.migrated(old=GROUP, new=SUPERGROUP, now=START))
+        await read.wait()
+        try:
+            assert await staff_chat_.migrated(old=GROUP, new=SUPERGROUP, now=START)
+        finally:
+            go_on.set()
+        assert not await first, "the move was made already"
+        async with database.session() as session:
+            events = [e.action for e in await audit.since(session=session) if e.action != "staff_chat"]
+            assert events == ["staff_chat_migrated"]
+            assert await real_get(session=session, name="staff_chat_id") == str(SUPERGROUP)
+    finally:
+        await database.dispose()
 
 
 @SQLITE_ONLY

@@ -32,7 +32,15 @@ from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import CAPTION_LIMIT, TEXT_LIMIT, around, in_parts, shorten, units
+from bot.care_team.text_limits import (
+    CAPTION_LIMIT,
+    SPLIT_APART,
+    SPLIT_PART,
+    around,
+    in_parts,
+    shorten,
+    units,
+)
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
@@ -221,11 +229,6 @@ SENTENCE_MESSAGES = 5
 # ("already took them", "tonight": the crisis patterns' follow_up section).
 FOLLOW_UP = timedelta(minutes=30)
 FOLLOWED_SHOWN = 200  # characters of the message followed up, shown above the follow-up
-# The parts of a text Telegram's app split come with the same date or a second apart (its dates are whole seconds),
-# and only after a part about as long as a message may be (the app cuts at a line or a space near the limit): a
-# message typed a few seconds after a long note is a message of its own.
-SPLIT_APART = timedelta(seconds=2)
-SPLIT_PART = TEXT_LIMIT * 7 // 8
 # The photos of an album come this close together, at most this many (each is uploaded before the next is sent).
 ALBUM_APART = timedelta(seconds=10)
 ALBUM_ITEMS = 10

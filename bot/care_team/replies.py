@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
-from bot.care_team.text_limits import in_parts, units
+from bot.care_team.text_limits import SPLIT_APART, in_parts, units
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
@@ -68,6 +68,7 @@ class Replies:
         patient_id: int,
         now: datetime,
         post: Callable[[], Awaitable[int]],
+        topic: int | None = None,
     ) -> None:
         """Reply was pressed (in update `update_id`): this staff member's next message here is for the patient,
         and `post` posts the prompt they reply to (returning its message id), which only their reply to it
@@ -77,7 +78,8 @@ class Replies:
         after a crash before the post posts it (the restart had found the press noted and posted nothing,
         leaving staff in a group no message to reply to). A try after the record failed (the database away)
         records the prompt this process posted rather than post another; a crash between the post and the
-        record posts it again, a rare duplicate rather than none."""
+        record posts it again, a rare duplicate rather than none. `topic`: the forum topic it was pressed in
+        (None: General), where the prompt goes and the reply is written."""
         async with self.database.session() as session:
             if await updates.handled(session=session, update_id=update_id):
                 return
@@ -87,6 +89,7 @@ class Replies:
                 chat_id=chat_id,
                 patient_id=patient_id,
                 expires_at=now + REPLY_WINDOW,
+                topic=topic,
             )
         prompt_id = self._prompts.get(update_id)
         if prompt_id is None:
@@ -127,7 +130,7 @@ class Replies:
         now: datetime,
         named: int | None = None,
         message_id: int | None = None,
-        in_topic: bool = False,
+        topic: int | None = None,
     ) -> Addressee:
         """The patient a staff member's message is for: the one the message it replies to is about (else the one
         its Reply button names, `named`: the bot may have stopped before noting what it had sent), else the
@@ -140,15 +143,16 @@ class Replies:
         was noted as a reply to its patient (see `send`), and is that reply again when handled after the
         restart, to be confirmed (sent once: `send` knows its update).
 
-        `in_topic`: written in a forum topic other than General, where the bot posts and a Reply is pressed (its
-        prompt opens the reply field there): another conversation, which the Reply pressed does not take."""
+        `topic`: the forum topic it was written in (None: General, where the bot posts and a Reply is pressed, its
+        prompt opening the reply field there). Another topic is another conversation, which the Reply pressed
+        does not take; the rest of a long reply written in a topic goes on there (see `send`)."""
         async with self.database.session() as session:
             if message_id is not None:
                 sent = await staff_chat.about(session=session, chat_id=chat_id, message_id=message_id)
                 if sent is not None:
                     return Addressee(sent[0])
             pending = await staff_chat.take_pending(
-                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=True
+                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, keep=True, topic=topic
             )
             if replying_to is not None:
                 about = await staff_chat.about(session=session, chat_id=chat_id, message_id=replying_to)
@@ -157,7 +161,7 @@ class Replies:
                     return Addressee(patient_id, colleagues=only_for not in (None, staff_user_id))
                 if named is not None:
                     return Addressee(named)
-            return Addressee(pending) if pending is not None and not in_topic else NOBODY
+            return Addressee(pending) if pending is not None else NOBODY
 
     async def send(
         self,
@@ -169,10 +173,18 @@ class Replies:
         update_id: int,
         now: datetime,
         source: tuple[int, int] | None = None,
+        rest_may_follow: bool = False,
+        topic: int | None = None,
     ) -> Patient | None:
         """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
         record is gone (erased) or they have no chat. A replayed update sends nothing twice. `source`, the
-        staff member's message (chat id, message id), is remembered so that an edit of it can be answered."""
+        staff member's message (chat id, message id), is remembered so that an edit of it can be answered.
+
+        `rest_may_follow`: the message is about as long as one may be, the first part of a longer text Telegram's app
+        may have sent in parts (text_limits.SPLIT_PART). Only the first part answers the prompt or the patient's
+        message: the rest, which comes a moment later answering nothing, is for the patient too, so the Reply is
+        kept pressed (in the database, through a restart between the parts) for that moment, in the forum topic the
+        message was written in (`topic`), where the rest comes."""
         text = clean(text)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
             # The patient kept before a row about them is changed (the Reply pressed), in the order an erasure
@@ -191,6 +203,17 @@ class Replies:
                 await staff_chat.remember(
                     session=session, chat_id=chat_id, message_id=message_id, patient_id=patient_id, now=now
                 )
+                if rest_may_follow:
+                    # A part dated SPLIT_APART on is still a part (Telegram dates to the second); the window ends after.
+                    until = now + SPLIT_APART + timedelta(seconds=1)
+                    await staff_chat.expect_reply(
+                        session=session,
+                        staff_user_id=staff_user_id,
+                        chat_id=chat_id,
+                        patient_id=patient_id,
+                        expires_at=until,
+                        topic=topic,
+                    )
             language = patient.language
             named = self.staff_names and staff_name.strip()
             values = {"name": staff_name.strip()[:64]} if named else {}

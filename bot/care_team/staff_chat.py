@@ -31,7 +31,9 @@ class StaffChat:
         if session is None:
             async with self.database.session() as own:
                 return await self.current(own)
-        stored = await clinic_settings.get(session=session, name=SETTING)
+        return self._chosen(await clinic_settings.get(session=session, name=SETTING))
+
+    def _chosen(self, stored: str | None) -> int | None:
         return int(stored) if stored is not None else self.configured
 
     async def destination(self, session: AsyncSession) -> int:
@@ -54,10 +56,11 @@ class StaffChat:
         (audited), with the replies staff had begun there. False when `old` is not the staff chat (or the
         move was recorded already)."""
         async with self.database.session() as session:
-            if await self.current(session) != old:
-                return False
-            # Telegram says it in both chats, and the two may be handled at once: one of them moves it.
+            # Telegram says it in both chats, and the two may be handled at once: one of them moves it. Read
+            # once and compared with that very value: on PostgreSQL a second read would see the other's move.
             stored = await clinic_settings.get(session=session, name=SETTING)
+            if self._chosen(stored) != old:
+                return False
             if not await clinic_settings.replace(session=session, name=SETTING, old=stored, new=str(new), now=now):
                 return False
             await outbox.move_to_staff_chat(session=session, chats=[outbox.STAFF_CHAT_UNKNOWN, old], to=new)

@@ -7,8 +7,16 @@ passed on elsewhere: `split` keeps every character, `shorten` is for views of st
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+# Telegram's app sends a text longer than a message may be as several messages. Their parts come with the same date
+# or a second apart (its dates are whole seconds), and only after a part about as long as a message may be (the app
+# cuts at a line or a space near the limit): a message typed a few seconds after a long one is a message of its own.
+# Only the first part carries what the text replies to: the rest goes where the first went.
+SPLIT_APART = timedelta(seconds=2)
+SPLIT_PART = TEXT_LIMIT * 7 // 8
 ANSWER_LIMIT = 200  # the words of a button's answer (answerCallbackQuery)
 ELLIPSIS = "…"
 

@@ -13,7 +13,8 @@ reached them (Telegram refused it, or the process that handled it first stopped 
 the crisis text went is kept in the update's row as soon as the database takes it, so that a try after
 a restart neither sends nor queues it again. What its chat sends meanwhile waits
 behind it, in order, until its first retry a second later (a correction to a reply does not arrive
-before the reply through a moment of SQLite locked; through an outage nothing is held longer). One that
+before the reply through a moment of SQLite locked; through an outage nothing is held longer, and what
+failed is tried again in the order it came). One that
 has failed so for an hour while the database answers (marking it handled is a write that works) is no
 outage but a fault of that update (SQLite's 'no such column', a PostgreSQL statement time-out): it is
 set aside, marked handled, with a warning in the log and the admins told, rather than tried every 30
@@ -91,6 +92,8 @@ class Inbox:
         # after them, held until then.
         self._holding: dict[int, set[int]] = {}
         self._held: defaultdict[int, list[Update]] = defaultdict(list)
+        # Per chat: its updates that failed and wait for their next try, by update id.
+        self._waiting: defaultdict[int, dict[int, Update]] = defaultdict(dict)
         # First among the error handlers, so that it can keep a retry from telling the person again.
         others = dict(application.error_handlers)
         application.error_handlers.clear()
@@ -251,9 +254,10 @@ class Inbox:
         key = chat.id if chat else 0
         async with self._slots, self._chat_locks[key]:
             holding = self._holding.get(key)
-            if holding and update.update_id not in holding:
+            if holding and update.update_id > min(holding):
                 # Behind one of its chat's updates that waits for its next try, in the order they came: a
-                # correction must not arrive before what it corrects ("Take two", then "Sorry: one").
+                # correction must not arrive before what it corrects ("Take two", then "Sorry: one"). (Not
+                # an earlier one's retry.)
                 self._held[key].append(update)
                 return
             started = time.perf_counter()
@@ -327,15 +331,26 @@ class Inbox:
 
     def _try_again(self, update: Update, key: int) -> None:
         """Not marked processed: it stays in the inbox (a restart replays it) and is tried again here; its
-        chat's updates held behind it go after that try."""
+        chat's updates held behind it go after that try. Its chat's updates that came before it and wait
+        for their next try too are tried again with it, first: each has its own backoff, and the rest of a
+        long reply, on its first retry, would otherwise go before the reply it goes on with, on its second."""
         tries = self._tries[update.update_id] = self._tries.get(update.update_id, 0) + 1
         wait = min(RETRY_AT_MOST, 2.0 ** (tries - 1))
         log.warning("update %s: the database is away; it is tried again in %.0f s", update.update_id, wait)
+        self._waiting[key][update.update_id] = update
 
         async def later() -> None:
             await asyncio.sleep(wait)
-            self._dispatch(update)
-            self._let_through(key, update.update_id)
+            waiting = self._waiting.get(key, {})
+            if update.update_id not in waiting:
+                return  # tried again already, with a later update of its chat
+            due = sorted(update_id for update_id in waiting if update_id <= update.update_id)
+            for update_id in due:
+                self._dispatch(waiting.pop(update_id))
+            if not waiting:
+                del self._waiting[key]
+            for update_id in due:
+                self._let_through(key, update_id)
 
         task = asyncio.create_task(later())
         self._retries.add(task)

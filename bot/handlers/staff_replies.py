@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from telegram import ForceReply, Message, MessageOriginUser, Update
+from telegram import ChatMember, ForceReply, Message, MessageOriginUser, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
-from bot.care_team.text_limits import shorten
+from bot.care_team.text_limits import SPLIT_PART, shorten, units
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import linked
 from bot.views.callback_data import parse_reply, parse_seen
@@ -52,6 +53,7 @@ async def reply_button(update: Update, context: DiaryContext) -> None:
         patient_id=patient.id,
         now=context.now,
         post=post,
+        topic=topic_of(query.message) if isinstance(query.message, Message) else None,
     )
     await query.answer(t("staff.reply_hint"))
 
@@ -77,7 +79,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         now=context.now,
         named=named_by_reply_button(replying_to) if replying_to is not None and from_bot else None,
         message_id=message.message_id,
-        in_topic=bool(message.is_topic_message),
+        topic=topic_of(message),
     )
     patient_id = addressee.patient_id
     if addressee.colleagues and patient_id is not None:
@@ -99,6 +101,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     if not message.text:
         await message.reply_text(t("staff.reply_text_only"))
         return True
+    rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
     patient = await services.replies.send(
         patient_id=patient_id,
         staff_user_id=user.id,
@@ -107,6 +110,8 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         update_id=update.update_id,
         now=context.now,
         source=(message.chat_id, message.message_id),
+        rest_may_follow=rest_may_follow,
+        topic=topic_of(message),
     )
     if patient is None:
         await message.reply_text(t("staff.reply_no_patient"))
@@ -115,14 +120,35 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     log.info("staff %s replied to patient %s", user.id, patient.id)
     # Queued all the same: it goes once the patient unblocks the bot or writes to it (a refusal is owed again then).
     blocked = patient.status == PatientStatus.UNREACHABLE
-    said = await message.reply_text(
-        t("staff.reply_sent_unreachable" if blocked else "staff.reply_sent", code=patient.code)
-    )
+    key = "staff.reply_sent_unreachable" if blocked else "staff.reply_sent"
+    if rest_may_follow and message.chat.type != ChatType.PRIVATE and not await _reads_all(context, message.chat_id):
+        # Telegram gives the bot only replies to its messages in this group: the rest of a text the app sent in parts
+        # answers nothing and never reaches the bot. Said, not left to think the patient has it all.
+        key += "_in_parts"
+    said = await message.reply_text(t(key, code=patient.code))
     # It names the patient: a follow-up the staff member writes as a reply to it goes to them too.
     await services.replies.confirmed(
         chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
+
+
+async def _reads_all(context: DiaryContext, chat_id: int) -> bool:
+    """Whether Telegram gives the bot every message in this group: privacy mode off, or the bot one of its admins
+    (asked, not remembered: an admin may make it one, or not, at any time)."""
+    if context.bot.can_read_all_group_messages:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat_id, context.bot.id)
+    except TelegramError:
+        return False  # then the rest is asked for: sent twice is better than half a reply lost
+    return member.status == ChatMember.ADMINISTRATOR
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message is in (its thread), None for a forum's General or a chat without topics (where
+    Telegram may give a reply's thread all the same)."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 def _across_topics(message: Message, bot_id: int) -> int | None:
