@@ -4994,3 +4994,47 @@ def test_the_rounds_guards_name_the_ordinary_reason_not_a_small_word(
     grandchildren, a fast before an op, a nap), so the crisis said with the same words is heard by the patterns alone
     and the ordinary message stays quiet."""
     assert language.matches(text, learned=False) is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A denial turned round in the same breath: the patterns heard these before they read an exception across
+        # a filler ("dont uh want to die" was no exception then), and they heard them only by the denial's words.
+        "i dont uh want to die, i need to",
+        "i dont kinda want to die, i need to",
+        "i don't erm want to kill myself, i'm going to",
+        "i don't basically want to kill myself, i'm going to",
+        "i dont honestly want to die, i need to",
+        "i'm not um suicidal, i'm past that, i've decided",
+        "i never uh thought about killing myself until this week and now i cant stop",
+        "i never kinda thought about killing myself until this week and now i cant stop",
+        "no literally suicidal thoughts, just a plan",
+        "no kinda suicidal thoughts, just a plan",
+        "i'm not erm giving up on life, life gave up on me, i'm done, goodbye",
+        "i'm not really giving up on life, life gave up on me, i'm done, goodbye",
+        "no estoy pues pensando en suicidarme, ya lo decidi",
+        "no estoy pensando en suicidarme, ya lo he decidido",
+    ],
+)
+def test_a_denial_turned_round_is_heard_with_a_filler_inside_it(language: CrisisLanguage, text: str) -> None:
+    """An exception said with a filler inside it is still one (the filler-free reading): what follows it must say
+    the denial is not one ("i need to", "until this week", "just a plan", "i've decided"), or the exception now
+    blanks the only words the crisis was heard by."""
+    assert language.matches(text, learned=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i dont um want to die, i need to get to work",
+        "i dont want to die, i need to see my grandkids grow up",
+        "i'm not like suicidal, i've decided to try the new meds",
+        "no honestly suicidal thoughts, just a plan for the flare",
+        "i never thought about killing myself until the pain clinic asked, and i still don't",
+        "i'm not giving up on life, life gave up on me for a while but i'm done moaning",
+        "no estoy pensando en suicidarme, ya lo decidi: voy a seguir con la fisio",
+    ],
+)
+def test_a_denial_followed_by_an_ordinary_plan_stays_ordinary(language: CrisisLanguage, text: str) -> None:
+    assert not language.matches(text, learned=False)
