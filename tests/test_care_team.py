@@ -224,7 +224,8 @@ async def test_a_staff_reply_reaches_the_patient_and_seen_tells_them(diary: Diar
     ]
 
 
-async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient(diary: Diary) -> None:
+async def admin_pressed_reply_on_an_escalation(diary: Diary) -> tuple[SimulatedUser, SimulatedUser]:
+    """Ben's crisis escalated to Ada, an admin, in her direct chat, and Ada has pressed Reply on it."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     ada = SimulatedUser(diary.standin, 900, "Ada")
     await diary.enrol(ben)
@@ -233,6 +234,11 @@ async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient
     await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
     await ada.wait_for(lambda: bool(ada.messages))
     await ada.press("Reply", message=ada.last)
+    return ben, ada
+
+
+async def test_after_reply_the_next_message_in_a_direct_chat_goes_to_the_patient(diary: Diary) -> None:
+    ben, ada = await admin_pressed_reply_on_an_escalation(diary)
     await ada.send("We are calling you now.")
     await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
     reply = await ada.send("a note to myself")
@@ -253,14 +259,7 @@ async def test_the_rest_of_a_long_staff_reply_sent_in_parts_reaches_the_patient(
     seconds later does not. In a group where privacy mode shows the bot only replies to its messages (it is none of
     the group's admins), the rest never reaches the bot: the writer is told to send it as a reply to the confirmation,
     and it goes on from there."""
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    ada = SimulatedUser(diary.standin, 900, "Ada")
-    await diary.enrol(ben)
-    await crisis(diary, ben, "i wish i was dead")
-    diary.clock.advance(minutes=16)
-    await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
-    await ada.wait_for(lambda: bool(ada.messages))
-    await ada.press("Reply", message=ada.last)
+    ben, ada = await admin_pressed_reply_on_an_escalation(diary)
     leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
     first, second = split(leaflet, TEXT_LIMIT)
     assert units(first) > 4000 and "Call us if it gets worse." in second

@@ -13,6 +13,7 @@ from bot.sandbox.server import free_port
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, up_to_the_note
 from tests.test_care_team import all_sent, stored_messages
+from tests.test_inbox import an_unreadable_update_then_a_message
 
 SECRET = "s3cret-token_for-the-webhook"
 
@@ -163,3 +164,13 @@ async def test_a_caption_put_back_after_its_photo_came_late_reaches_staff(databa
             "swollen since the infusion, not red",
             "swollen and red since the infusion",
         ]
+
+
+@SQLITE_ONLY
+async def test_an_update_the_bot_cannot_read_by_webhook_is_skipped_and_what_follows_is_handled(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Refused with 400, Telegram would post it again and again; it is skipped, answered 200, and the admins told."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        await an_unreadable_update_then_a_message(diary)
+        assert set(diary.standin.webhook_deliveries) == {200}

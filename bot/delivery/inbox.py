@@ -19,6 +19,12 @@ has failed so for an hour while the database answers (marking it handled is a wr
 outage but a fault of that update (SQLite's 'no such column', a PostgreSQL statement time-out): it is
 set aside, marked handled, with a warning in the log and the admins told, rather than tried every 30
 seconds and replayed at every start.
+
+An update this version of python-telegram-bot cannot read (Telegram's API moved on: a field it requires
+is no longer sent) would fail the whole batch it came in, and polling with it: nobody would be heard
+again, after a restart too. Batches are read one update at a time; one that does not read is skipped
+(logged by its id, nothing of its content) and the admins are told, with the patient's code when it
+came from one, so that someone asks them what they sent.
 """
 
 from __future__ import annotations
@@ -27,25 +33,43 @@ import asyncio
 import json
 import logging
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
 from bot.metrics import Metrics
 from bot.prompts import Catalog
-from storage import inbox
+from storage import inbox, patients
 from storage.database import Database, database_away
 from storage.models import Priority
 
 log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
+READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond the poll's own time-out
+# What python-telegram-bot raises for an update that does not read as its version of the Bot API has it
+# (a required field missing, a type changed, a date no clock holds).
+UNREADABLE = (TypeError, KeyError, ValueError, AttributeError, OverflowError, OSError, RecursionError)
+
+JSONDict = dict[str, Any]
+
+
+@dataclass
+class Batch:
+    """One getUpdates answer, read one update at a time."""
+
+    updates: list[Update] = field(default_factory=list)
+    unreadable: list[JSONDict] = field(default_factory=list)
+    next_offset: int | None = None  # confirms all of it, the unreadable too; None: it was empty
 
 
 class Inbox:
@@ -86,6 +110,7 @@ class Inbox:
         self._away: set[int] = set()  # updates whose handling failed because the database was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
+        self._unreadable_told_at: datetime | None = None  # of one skipped as unreadable (likewise)
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
         # Per chat: its updates that failed a first time and wait for their next try, and those that came
@@ -114,7 +139,7 @@ class Inbox:
         """Process what a previous process stored but did not finish, each at the time it was stored."""
         async with self.database.session() as session:
             rows = await inbox.unfinished(session=session)
-        self._replay(rows)
+        await self._replay(rows)
         await self.drain()
         if rows:
             log.info("replayed %d unfinished updates", len(rows))
@@ -132,19 +157,26 @@ class Inbox:
             rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
         mine = set(self.received_at) | set(self._done)
         left = [row for row in rows if row.update_id not in mine]
-        self._replay(left)
+        await self._replay(left)
         if left:
             log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
         return len(left)
 
-    def _replay(self, rows: list[inbox.Unfinished]) -> None:
+    async def _replay(self, rows: list[inbox.Unfinished]) -> None:
+        unreadable = []
         for row in rows:
+            payload = json.loads(row.payload)
+            update = self._read(payload)
+            if update is None:  # stored by an older version of the bot, which read it
+                unreadable.append(payload)
+                continue
             self.received_at[row.update_id] = row.received_at
             if row.failing_since is not None:  # it failed in the process that stored it: the person was told
                 self._tries.setdefault(row.update_id, 1)
             if row.crisis_text_at is not None:
                 self.crisis_text_sent.add(row.update_id)
-            self._dispatch(Update.de_json(json.loads(row.payload), self.application.bot))
+            self._dispatch(update)
+        await self.skip_unreadable(unreadable)
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
@@ -152,17 +184,14 @@ class Inbox:
         handled = 0
         while True:
             try:
-                updates = await self.application.bot.get_updates(
-                    offset=self.offset, timeout=0, allowed_updates=Update.ALL_TYPES
-                )
+                batch = await self._fetch(timeout=0)
             except (TimedOut, NetworkError) as error:
                 log.warning("catching up with Telegram failed (%s); the polling loop will", type(error).__name__)
                 break
-            if not updates:
+            if batch.next_offset is None:
                 break
-            await self.receive(updates)
-            self.offset = updates[-1].update_id + 1
-            handled += len(updates)
+            await self._take(batch)
+            handled += len(batch.updates)
         await self.drain()
         if handled:
             log.info("caught up with %d updates kept while the bot was down", handled)
@@ -170,11 +199,8 @@ class Inbox:
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll Telegram until `stop` is set."""
-        bot = self.application.bot
         while not stop.is_set():
-            fetch = asyncio.ensure_future(
-                bot.get_updates(offset=self.offset, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES)
-            )
+            fetch = asyncio.ensure_future(self._fetch(timeout=self.poll_timeout))
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -183,7 +209,7 @@ class Inbox:
                 fetch.cancel()
                 break
             try:
-                updates = fetch.result()
+                batch = fetch.result()
             except RetryAfter as error:
                 await asyncio.sleep(
                     float(
@@ -197,10 +223,10 @@ class Inbox:
                 log.warning("getUpdates failed (%s); retrying", type(error).__name__)
                 await asyncio.sleep(1)
                 continue
-            if not updates:
+            if batch.next_offset is None:
                 continue
             try:
-                await self.receive(updates)
+                await self._take(batch)
             except Exception as error:
                 if not database_away(error):
                     raise
@@ -208,9 +234,86 @@ class Inbox:
                 log.warning("updates could not be stored (%s); fetched again in a moment", type(error).__name__)
                 await asyncio.sleep(1)
                 continue
-            # Only now may Telegram forget them: the next call confirms them with this offset.
-            self.offset = updates[-1].update_id + 1
         await self.drain()
+
+    async def _fetch(self, *, timeout: int) -> Batch:
+        """The updates Telegram has after our offset. Asked for raw and read here one by one, where
+        `Bot.get_updates` reads the batch as one: a single update it cannot read would fail all of them
+        (and python-telegram-bot would log their contents)."""
+        bot = self.application.bot
+        with warnings.catch_warnings():
+            # It would have us call get_updates, which is what we must not do here.
+            warnings.filterwarnings("ignore", message="Please use 'Bot.get_updates'", category=PTBUserWarning)
+            raw = await bot.do_api_request(
+                "get_updates",
+                api_kwargs={"offset": self.offset, "timeout": timeout, "allowed_updates": list(Update.ALL_TYPES)},
+                read_timeout=READ_MARGIN + timeout,
+            )
+        batch = Batch()
+        for payload in raw if isinstance(raw, list) else []:
+            if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
+                continue  # not an update: nothing to confirm it by
+            update = self._read(payload)
+            if update is None:
+                batch.unreadable.append(payload)
+            else:
+                bot.insert_callback_data(update)  # as get_updates does (a no-op without arbitrary callback data)
+                batch.updates.append(update)
+            batch.next_offset = max(batch.next_offset or 0, payload["update_id"] + 1)
+        return batch
+
+    async def _take(self, batch: Batch) -> None:
+        """Store and handle a batch, then let Telegram forget it (the next call confirms it by the offset)."""
+        if batch.updates:
+            await self.receive(batch.updates)
+        await self.skip_unreadable(batch.unreadable)
+        self.offset = batch.next_offset
+
+    def _read(self, payload: JSONDict) -> Update | None:
+        try:
+            return Update.de_json(payload, self.application.bot)
+        except UNREADABLE:
+            return None
+
+    async def skip_unreadable(self, payloads: list[JSONDict]) -> None:
+        """Updates that do not read are skipped, so that what follows them is heard: logged by id only,
+        marked handled where stored, and the admins told (at most once an hour), with the patient's code
+        when one sent it. Through an outage the log only: blocking on it would hold back what can be read."""
+        if not payloads:
+            return
+        ids = [payload["update_id"] for payload in payloads]
+        log.warning("updates %s do not read as this version of python-telegram-bot has them: skipped", ids)
+        now = self.clock()
+        tell = self.catalog is not None and (
+            self._unreadable_told_at is None or now - self._unreadable_told_at >= GIVE_UP_AFTER
+        )
+        try:
+            async with self.database.session() as session:
+                await inbox.mark_processed(session=session, update_ids=ids, now=now)
+                if tell and self.catalog is not None:
+                    first = payloads[0]
+                    sender = _sender(first)
+                    patient = (
+                        await patients.by_telegram_user(session=session, telegram_user_id=sender)
+                        if sender is not None
+                        else None
+                    )
+                    language = self.catalog.default_language
+                    text = (
+                        self.catalog.text(language, "staff.update_unreadable_from", update=ids[0], code=patient.code)
+                        if patient is not None
+                        else self.catalog.text(language, "staff.update_unreadable", update=ids[0])
+                    )
+                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
+        except Exception as error:
+            # Never raised: polling would stop on it, and nothing after would be heard.
+            if database_away(error):
+                log.warning("the admins could not be told of updates %s (%s)", ids, type(error).__name__)
+            else:
+                log.exception("telling the admins of updates %s failed", ids)
+            return
+        if tell:
+            self._unreadable_told_at = now
 
     async def receive(self, updates: list[Update]) -> None:
         """Store, then process in the background; returns once they are stored (a webhook may then
@@ -379,3 +482,13 @@ class Inbox:
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
         await self._flush()
+
+
+def _sender(payload: JSONDict) -> int | None:
+    """The Telegram user an update came from, read from the raw update (whatever of it does not read)."""
+    for value in payload.values():
+        if isinstance(value, dict):
+            who = value.get("from") or value.get("user")
+            if isinstance(who, dict) and type(who.get("id")) is int:
+                return int(who["id"])
+    return None
