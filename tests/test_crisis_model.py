@@ -25,7 +25,7 @@ from tests.test_care_team import alerts, crisis
 # The plain samples, and what the diary hears of the two together (their headers give each when it was kept): crises
 # heard, at least; ordinary messages that alarm, at most.
 SAMPLES = ("crisis_sample.tsv", "crisis_sample_second.tsv")
-SAMPLES_HEARD, SAMPLES_ALARMS = 241, 18
+SAMPLES_HEARD, SAMPLES_ALARMS = 244, 18
 PATTERNS = "crisis:\n  wish:\n    - 'want to die'\nnot_crisis:\n  cake:\n    - 'blow out the candles'\n"
 # A model that hears candles blown out, and has read the other words of the messages below.
 CANDLES = LearnedModel(
