@@ -185,8 +185,15 @@ def build_application(
     application.add_handler(CallbackQueryHandler(staff_replies.seen_button, pattern=callback_data.is_seen))
     # Whatever people write or send that is not a command: patients' words and media, staff replies.
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, messages.on_edit))
+    # A patient's service message that holds words they wrote (an answer added to their poll, tasks to their
+    # checklist) is theirs too; the rest of the service messages (a group's new members...) are no one's words.
+    worded = filters.ChatType.PRIVATE & (
+        filters.StatusUpdate.POLL_OPTION_ADDED | filters.StatusUpdate.CHECKLIST_TASKS_ADDED
+    )
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, messages.on_message)
+        MessageHandler(
+            filters.UpdateType.MESSAGE & ~filters.COMMAND & (~filters.StatusUpdate.ALL | worded), messages.on_message
+        )
     )
     application.add_handler(ChatMemberHandler(membership.changed, ChatMemberHandler.MY_CHAT_MEMBER))
     # Unknown commands and forged button data get a friendly pointer to /help; anything else is logged.

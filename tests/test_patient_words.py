@@ -442,6 +442,66 @@ async def test_crisis_words_in_a_checklist_a_patient_sends_get_the_crisis_text(d
 
 
 @SQLITE_ONLY
+async def test_crisis_words_in_a_polls_description_or_a_quizs_explanation_get_the_crisis_text(diary: Diary) -> None:
+    """A poll's words are also its description, and a quiz's its explanation (shown to whoever answers wrongly):
+    Ben wrote them as he wrote the question. Only the question and the answers were read, and passed on."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    quiz = a_poll("5002", "guess what I did today", ["a walk", "nothing"]) | {
+        "type": "quiz",
+        "correct_option_id": 1,
+        "explanation": "I am going to end my life tonight",
+    }
+    reply = ben.expect_reply()
+    diary.standin.user_media(ben.json, "poll", {"poll": quiz})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I am going to end my life tonight" in (cards(diary)[-1].caption or "")
+
+    described = a_poll("5003", "which is worse?", ["the burning", "the cold"]) | {"description": "i want to die"}
+    reply = ben.expect_reply()
+    diary.standin.user_media(ben.json, "poll", {"poll": described})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    assert "i want to die" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_an_answer_added_to_a_poll_or_tasks_added_to_a_checklist_reach_staff_and_are_read(diary: Diary) -> None:
+    """Ben adds an answer to the poll he sent, and tasks to his checklist: Telegram gives each as a service message
+    holding the words he added. They were dropped with the chat's service messages: staff never read them, and
+    no one heard the crisis in them. Telegram will not copy a service message: staff read the words."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    poll = diary.standin.user_media(ben.json, "poll", {"poll": a_poll("5004", "what helps?", ["heat", "cold"])})
+    await diary.wait_until(lambda: any(m.kind == "poll" for m in staff_chat(diary)))
+    reply = ben.expect_reply()
+    where = {"message_id": poll.message_id, "date": poll.date, "chat": {"id": ben.id, "type": "private"}}
+    added = {"option_persistent_id": "3", "option_text": "warm baths at night", "poll_message": where}
+    diary.standin.user_media(ben.json, "poll_option_added", {"poll_option_added": added})
+    assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent")
+    await diary.wait_until(lambda: any("warm baths at night" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "warm baths") == "P-0001 sent an answer added to their poll:\nwarm baths at night"
+
+    tasks = [{"id": 1, "text": "buy milk"}]
+    diary.standin.user_media(ben.json, "checklist", {"checklist": {"title": "today", "tasks": tasks}})
+    await diary.wait_until(lambda: any(m.kind == "checklist" for m in staff_chat(diary)))
+    reply = ben.expect_reply()
+    more = {"tasks": [{"id": 2, "text": "give the dog to my sister"}, {"id": 3, "text": "kill myself"}]}
+    diary.standin.user_media(ben.json, "checklist_tasks_added", {"checklist_tasks_added": more})
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "give the dog to my sister\nkill myself" in (cards(diary)[-1].caption or "")
+    await all_sent(diary)
+    assert [m.kind for m in await stored_messages(diary)] == [
+        "poll",
+        "poll_option_added",
+        "checklist",
+        "checklist_tasks_added",
+    ]
+
+
+@SQLITE_ONLY
 async def test_words_after_callme_reach_staff_with_the_request(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

@@ -218,6 +218,9 @@ def quoted(words: str) -> str:
 
 # What a copy's caption may replace (a poll's or a checklist's words are not a caption).
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
+# Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist): Telegram
+# copies no service message, so staff read the words.
+WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
@@ -454,7 +457,10 @@ class Intake:
                 if continued is not None:
                     state, _ = await self._note(session, patient, continued, said, message_id, now)
             # Late, it is not shown again: staff have it as it now is, copied when its edit came.
-            if as_words and not late:
+            if kind in WORDS_ONLY and not late:
+                words = self._origin_lines(origin) + said
+                await self._forward(session, patient, words, stored, "staff.sent_words", now, what=self._what(kind))
+            elif as_words and not late:
                 words = self._origin_lines(origin) + "\n".join(part for part in (said, kept(shown)) if part)
                 what = self._what(kind)
                 await self._forward(session, patient, words, stored, "staff.sent_as_words", now, what=what)

@@ -47,6 +47,9 @@ KINDS = (
     "poll",
     "checklist",
     "story",
+    # Service messages that hold the patient's words: an answer they added to their poll, tasks to their checklist.
+    "poll_option_added",
+    "checklist_tasks_added",
 )
 
 # What a patient can replace with another file in an edit (Telegram's editMessageMedia kinds).
@@ -77,13 +80,20 @@ def typed(message: Message) -> str | None:
 
 def words_of(message: Message) -> str:
     """What a patient wrote on something that is not text: a caption (with any link address its formatting
-    hid), a poll's question and answers, or a checklist's title and tasks."""
+    hid), a poll's question, description, answers and (a quiz's) explanation, a checklist's title and tasks, or
+    an answer or tasks they added to these later."""
     if message.caption:
         return linked(message.caption, message.caption_entities)
     if message.poll is not None:
-        return "\n".join([message.poll.question, *(option.text for option in message.poll.options)])
+        poll = message.poll
+        words = [poll.question, poll.description, *(option.text for option in poll.options), poll.explanation]
+        return "\n".join(part for part in words if part)
     if message.checklist is not None:
         return "\n".join([message.checklist.title, *(task.text for task in message.checklist.tasks)])
+    if message.poll_option_added is not None:
+        return message.poll_option_added.option_text
+    if message.checklist_tasks_added is not None:
+        return "\n".join(task.text for task in message.checklist_tasks_added.tasks)
     return ""
 
 

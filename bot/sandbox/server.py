@@ -80,6 +80,8 @@ BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{1,32})?")  # what T
 # Kinds of message that carry a caption, and those editMessageMedia may replace.
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
 MEDIA_EDITABLE = frozenset({"photo", "video", "audio", "document", "animation"})
+# Service messages a user's action makes that hold their words; Telegram copies no service message.
+SERVICE_KINDS = frozenset({"poll_option_added", "checklist_tasks_added"})
 
 # What Telegram attaches to a new file of each kind besides file_id, file_unique_id and file_size.
 FILE_SHAPES: dict[str, JSON] = {
@@ -1390,6 +1392,8 @@ class BotApiStandIn:
         """A copy of any message, the bot's or a user's, as a new bot message without a link to the
         original; `caption` replaces the caption of media. Telegram answers only the new message_id."""
         source = self._source(params, "copy")
+        if source.kind in SERVICE_KINDS:
+            raise ApiError(400, "Bad Request: message can't be copied")
         fields = self._copied(source)
         if "caption" in params and source.kind in CAPTIONED:
             fields["caption"], fields["entities"] = self._caption(params)
