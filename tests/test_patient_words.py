@@ -449,7 +449,7 @@ async def test_crisis_words_in_a_polls_description_or_a_quizs_explanation_get_th
     await diary.enrol(ben)
     quiz = a_poll("5002", "guess what I did today", ["a walk", "nothing"]) | {
         "type": "quiz",
-        "correct_option_id": 1,
+        "correct_option_ids": [1],
         "explanation": "I am going to end my life tonight",
     }
     reply = ben.expect_reply()
