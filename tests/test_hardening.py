@@ -473,8 +473,9 @@ async def test_webhook_refuses_huge_ids_deep_nesting_and_non_integer_ids(databas
 
 async def test_webhook_skips_updates_with_dates_too_large_for_a_clock(database_url: str, tmp_path: Path) -> None:
     """Inside a well-formed update with the secret, a date no clock can hold (Python raises OverflowError or OSError
-    for it, not ValueError) does not read: skipped as any update that does not (bot/delivery/inbox.py), answered
-    200 so that Telegram does not send it again, nothing stored, the admins told once; never a 500."""
+    for it, not ValueError) does not read: a message's date is one without which it is none, and it is skipped; an
+    edit's date it is read without (bot/delivery/reading.py). Answered 200 so that Telegram does not send them
+    again, the admins told once; never a 500."""
     port, secret = free_port(), "s3cret-token_for-the-webhook"
     url = f"http://127.0.0.1:{port}/telegram/updates"
     async with running_diary(
@@ -497,7 +498,8 @@ async def test_webhook_skips_updates_with_dates_too_large_for_a_clock(database_u
                 async with client.post(url, data=body.encode(), headers=headers) as response:
                     assert response.status == 200, body[:70]
         async with diary.database.session() as session:
-            assert not (await session.exec(select(InboxUpdate))).all(), "nothing stored"
+            stored = (await session.exec(select(InboxUpdate))).all()
+        assert [row.update_id for row in stored] == [15], "the edit, read without its date"
         await ada.wait_for(lambda: any("update 11)" in (m.text or "") for m in ada.messages))
         assert sum("cannot read" in (m.text or "") for m in ada.messages) == 1
 

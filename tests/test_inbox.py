@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from bot.delivery import reading
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import inbox, migrate
@@ -20,6 +21,7 @@ from storage.database import Database
 from storage.models import Answer, InboxUpdate
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
+from tests.test_alerts import staff_chat
 
 
 async def test_redelivered_update_is_processed_once(diary: Diary) -> None:
@@ -164,11 +166,11 @@ async def test_sigkill_at_any_instant_loses_no_answer_and_stores_none_twice(tmp_
         await database.dispose()
 
 
-def unreadable_poll(user: SimulatedUser, message_id: int, date: int) -> dict[str, object]:
-    """A message with a poll whose options lack a field this version of python-telegram-bot requires: what
-    an update looks like to it once Telegram's API has moved on (a field it requires no longer sent)."""
-    poll = {
-        "id": str(message_id),
+def a_poll_this_version_cannot_read() -> dict[str, object]:
+    """A poll whose options lack a field this version of python-telegram-bot requires: what an update looks like
+    to it once Telegram's API has moved on (a field it requires no longer sent)."""
+    return {
+        "id": "1",
         "question": "which is worse?",
         "options": [{"text": "heat", "voter_count": 0}, {"text": "cold", "voter_count": 0}],  # no persistent_id
         "total_voter_count": 0,
@@ -177,44 +179,55 @@ def unreadable_poll(user: SimulatedUser, message_id: int, date: int) -> dict[str
         "type": "regular",
         "allows_multiple_answers": False,
     }
+
+
+def unreadable_at_all(user: SimulatedUser, message_id: int) -> dict[str, object]:
+    """A message nothing of which reads: a date no clock holds, without which a message is none."""
     chat = {"id": user.id, "type": "private", "first_name": user.json["first_name"]}
-    return {"message": {"message_id": message_id, "date": date, "chat": chat, "from": user.json, "poll": poll}}
+    return {"message": {"message_id": message_id, "date": 2**70, "chat": chat, "from": user.json, "text": "hi"}}
 
 
-async def test_an_update_the_bot_cannot_read_is_skipped_and_the_rest_are_handled(
+async def test_an_update_the_bot_cannot_read_whole_is_read_in_part_and_the_rest_are_handled(
     diary: Diary, caplog: pytest.LogCaptureFixture
 ) -> None:
     """python-telegram-bot fails a whole getUpdates when one update in it does not read as its version of the Bot API
     has it. The polling loop died: nothing more was heard from anyone, and a restart fetched the same update and
-    died again (and python-telegram-bot logged the whole batch, patients' words and all). The update is skipped,
-    the admins are told (with Ben's code, without its contents), and Ben's next message, in the same batch, is
-    handled."""
+    died again (and python-telegram-bot logged the whole batch, patients' words and all). Ben's poll is read
+    without the poll (the staff chat gets Telegram's copy of it), the admins are told (with Ben's code, without
+    its contents), and Ben's next message, in the same batch, is handled."""
     ben = await an_unreadable_update_then_a_message(diary)
     assert "which is worse" not in caplog.text and "purple" not in caplog.text
     assert (await ben.send("/help")) is not None, "still listening"
 
 
 async def an_unreadable_update_then_a_message(diary: Diary) -> SimulatedUser:
-    """Ben (enrolled) sends a poll the bot cannot read, then a message: the message is answered, and the admin Ada
-    told of the poll by its update's number and Ben's code, without its contents."""
+    """Ben (enrolled) sends a poll the bot cannot read, then a message: the poll is passed on all the same, the
+    message answered, and the admin Ada told of the poll by its update's number and Ben's code, without its
+    contents."""
     ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")  # an admin
     await diary.enrol(ben)
-    unreadable = diary.standin.push_update(unreadable_poll(ben, 90, diary.standin.now()))
+    reply = ben.expect_reply()
+    diary.standin.user_media(ben.json, "poll", {"poll": a_poll_this_version_cannot_read()})
+    unreadable = diary.standin.last_update_id
+    assert "your care team will see what you sent" in ((await reply).text or "")
+    await diary.wait_until(lambda: any(m.copied_from is not None for m in staff_chat(diary)))
+    assert [m.text for m in staff_chat(diary)][-2:] == ["P-0001 sent a message:", None], "Telegram's copy of it"
     reply = await ben.send("my hand is purple today")
     assert reply is not None and (reply.text or "").startswith("I can't give medical advice")
     await ada.wait_for(lambda: any(f"update {unreadable}" in (m.text or "") for m in ada.messages))
     told = " ".join(m.text or "" for m in ada.messages)
-    assert "from P-0001" in told and "which is worse" not in told
+    assert "from P-0001" in told and "(poll)" in told and "which is worse" not in told
     return ben
 
 
 @SQLITE_ONLY
-async def test_updates_that_no_longer_read_after_an_upgrade_are_skipped_at_start(
+async def test_updates_that_no_longer_read_after_an_upgrade_are_read_in_part_or_skipped_at_start(
     tmp_path: Path, database_url: str
 ) -> None:
-    """While the bot was down, an update it cannot read waited at Telegram, and the inbox held one stored by the
-    version before the upgrade, which read it and this one does not. The start skips both (the stored one marked
-    handled, so it is not replayed at every start), tells the admins once, and handles Ben's message behind them."""
+    """The inbox held an update stored by the version before the upgrade, which read it and this one reads only in
+    part; while the bot was down, one nothing of which reads waited at Telegram. The start handles the first in part
+    and skips the other (neither replayed at every start), tells the admins once, and handles Ben's message behind
+    them."""
     clock = Clock()
     standin = BotApiStandIn(files_dir=tmp_path / "files", clock=clock)
     await standin.start()
@@ -222,18 +235,54 @@ async def test_updates_that_no_longer_read_after_an_upgrade_are_skipped_at_start
     try:
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
             await diary.enrol(ben)
-        stored = {"update_id": 10**6, **unreadable_poll(ben, 91, standin.now())}
+        chat = {"id": ben.id, "type": "private", "first_name": "Ben"}
+        poll = {"message_id": 91, "date": standin.now(), "chat": chat, "from": ben.json}
+        stored = {"update_id": 10**6, "message": poll | {"poll": a_poll_this_version_cannot_read()}}
         async with diary.database.session() as session:
             session.add(InboxUpdate(update_id=10**6, payload=json.dumps(stored), received_at=clock()))
             await session.commit()
-        standin.push_update(unreadable_poll(ben, 92, standin.now()))
+        standin.push_update(unreadable_at_all(ben, 92))
         ben.say("my hand is purple today")
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
             await ben.wait_for(lambda: (ben.last.text or "").startswith("I can't give medical advice"))
+            assert any("your care team will see what you sent" in (m.text or "") for m in ben.messages), "the poll"
             await ada.wait_for(lambda: any("from P-0001" in (m.text or "") for m in ada.messages))
             async with diary.database.session() as session:
                 row = await session.get(InboxUpdate, 10**6)
             assert row is not None and row.processed_at is not None and row.payload is None
-            assert sum("cannot read" in (m.text or "") for m in ada.messages) == 1, "told once within the hour"
+            assert sum("cannot read whole" in (m.text or "") for m in ada.messages) == 1, "told once within the hour"
     finally:
         await standin.stop()
+
+
+def test_a_message_is_read_without_each_part_that_does_not_read_and_keeps_the_rest() -> None:
+    """Two parts this version cannot read (the poll and the message it replies to, which holds another): both are
+    left out, its words and everything else kept. A message whose chat does not read is none; a press is read
+    without the message it was pressed on."""
+    chat = {"id": 301, "type": "private", "first_name": "Ben"}
+    ben = {"id": 301, "is_bot": False, "first_name": "Ben"}
+    quoted = {"message_id": 1, "date": 0, "chat": chat, "poll": a_poll_this_version_cannot_read()}
+    message = {
+        "message_id": 2,
+        "date": 0,
+        "chat": chat,
+        "from": ben,
+        "text": "end of my tether",
+        "poll": a_poll_this_version_cannot_read(),
+        "reply_to_message": quoted,
+        "entities": [{"type": "bold", "offset": 0, "length": 3}],
+    }
+    read = reading.read({"update_id": 7, "message": message}, None)
+    assert read.update is not None and read.left_out == ("poll", "reply_to_message")
+    got = read.update.message
+    assert got is not None and got.text == "end of my tether" and got.from_user is not None and got.entities
+    assert reading.read({"update_id": 7, "message": message | {"chat": {"id": 301}}}, None).update is None
+
+    press = {"id": "9", "from": ben, "chat_instance": "1", "data": "p:6", "message": quoted}
+    read = reading.read({"update_id": 8, "callback_query": press}, None)
+    assert read.update is not None and read.left_out == ("message",)
+    assert read.update.callback_query is not None and read.update.callback_query.data == "p:6"
+
+    whole = reading.read({"update_id": 9, "message": message | {"poll": None, "reply_to_message": None}}, None)
+    assert whole.update is not None and whole.left_out == ()
+    assert reading.sender({"update_id": 8, "callback_query": press}) == 301

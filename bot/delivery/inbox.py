@@ -22,9 +22,10 @@ seconds and replayed at every start.
 
 An update this version of python-telegram-bot cannot read (Telegram's API moved on: a field it requires
 is no longer sent) would fail the whole batch it came in, and polling with it: nobody would be heard
-again, after a restart too. Batches are read one update at a time; one that does not read is skipped
-(logged by its id, nothing of its content) and the admins are told, with the patient's code when it
-came from one, so that someone asks them what they sent.
+again, after a restart too. Batches are read one update at a time; one that does not read whole is read
+without what does not (bot/delivery/reading.py), or skipped where nothing of it reads, and the admins
+are told (by its number and the patient's code, nothing of its content), so that the bot is upgraded and
+someone asks the patient what they sent.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot.delivery import reading
 from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
+from bot.delivery.reading import JSONDict, Reading
 from bot.metrics import Metrics
 from bot.prompts import Catalog
 from storage import inbox, patients
@@ -56,20 +59,15 @@ log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
 READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond the poll's own time-out
-# What python-telegram-bot raises for an update that does not read as its version of the Bot API has it
-# (a required field missing, a type changed, a date no clock holds).
-UNREADABLE = (TypeError, KeyError, ValueError, AttributeError, OverflowError, OSError, RecursionError)
-
-JSONDict = dict[str, Any]
 
 
 @dataclass
 class Batch:
     """One getUpdates answer, read one update at a time."""
 
-    updates: list[Update] = field(default_factory=list)
-    unreadable: list[JSONDict] = field(default_factory=list)
-    next_offset: int | None = None  # confirms all of it, the unreadable too; None: it was empty
+    updates: list[Update] = field(default_factory=list)  # those that read, whole or in part
+    unread: list[tuple[JSONDict, Reading]] = field(default_factory=list)  # those that did not read whole
+    next_offset: int | None = None  # confirms all of it, what did not read too; None: it was empty
 
 
 class Inbox:
@@ -110,7 +108,7 @@ class Inbox:
         self._away: set[int] = set()  # updates whose handling failed because the database was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
-        self._unreadable_told_at: datetime | None = None  # of one skipped as unreadable (likewise)
+        self._unread_told_at: datetime | None = None  # of one that did not read whole (likewise)
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
         # Per chat: its updates that failed a first time and wait for their next try, and those that came
@@ -163,12 +161,14 @@ class Inbox:
         return len(left)
 
     async def _replay(self, rows: list[inbox.Unfinished]) -> None:
-        unreadable = []
+        unread = []
         for row in rows:
             payload = json.loads(row.payload)
-            update = self._read(payload)
-            if update is None:  # stored by an older version of the bot, which read it
-                unreadable.append(payload)
+            read = reading.read(payload, self.application.bot)
+            if read.left_out or read.update is None:  # stored by an older version of the bot, which read it
+                unread.append((payload, read))
+            update = read.update
+            if update is None:
                 continue
             self.received_at[row.update_id] = row.received_at
             if row.failing_since is not None:  # it failed in the process that stored it: the person was told
@@ -176,7 +176,7 @@ class Inbox:
             if row.crisis_text_at is not None:
                 self.crisis_text_sent.add(row.update_id)
             self._dispatch(update)
-        await self.skip_unreadable(unreadable)
+        await self.not_read_whole(unread)
 
     async def catch_up(self) -> int:
         """Fetch and handle what Telegram kept while the bot was down, before the scheduler's first tick:
@@ -253,12 +253,12 @@ class Inbox:
         for payload in raw if isinstance(raw, list) else []:
             if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
                 continue  # not an update: nothing to confirm it by
-            update = self._read(payload)
-            if update is None:
-                batch.unreadable.append(payload)
-            else:
-                bot.insert_callback_data(update)  # as get_updates does (a no-op without arbitrary callback data)
-                batch.updates.append(update)
+            read = reading.read(payload, bot)
+            if read.left_out or read.update is None:
+                batch.unread.append((payload, read))
+            if read.update is not None:
+                bot.insert_callback_data(read.update)  # as get_updates does (a no-op without arbitrary callback data)
+                batch.updates.append(read.update)
             batch.next_offset = max(batch.next_offset or 0, payload["update_id"] + 1)
         return batch
 
@@ -266,54 +266,57 @@ class Inbox:
         """Store and handle a batch, then let Telegram forget it (the next call confirms it by the offset)."""
         if batch.updates:
             await self.receive(batch.updates)
-        await self.skip_unreadable(batch.unreadable)
+        await self.not_read_whole(batch.unread)
         self.offset = batch.next_offset
 
-    def _read(self, payload: JSONDict) -> Update | None:
-        try:
-            return Update.de_json(payload, self.application.bot)
-        except UNREADABLE:
-            return None
-
-    async def skip_unreadable(self, payloads: list[JSONDict]) -> None:
-        """Updates that do not read are skipped, so that what follows them is heard: logged by id only,
-        marked handled where stored, and the admins told (at most once an hour), with the patient's code
-        when one sent it. Through an outage the log only: blocking on it would hold back what can be read."""
-        if not payloads:
+    async def not_read_whole(self, unread: list[tuple[JSONDict, Reading]]) -> None:
+        """After updates that did not read whole were handled in part, or skipped where nothing of them read (so that
+        what follows them is heard): logged by number and the fields left out, the skipped marked handled where
+        stored, and the admins told (at most once an hour), with the patient's code when one sent it. Through an
+        outage the log only: blocking on it would hold back what can be read."""
+        if not unread:
             return
-        ids = [payload["update_id"] for payload in payloads]
-        log.warning("updates %s do not read as this version of python-telegram-bot has them: skipped", ids)
+        for payload, read in unread:
+            done = f"read without {', '.join(read.left_out)}" if read.update is not None else "skipped"
+            log.warning(
+                "update %s does not read whole in this version of python-telegram-bot: %s", payload["update_id"], done
+            )
+        skipped = [payload["update_id"] for payload, read in unread if read.update is None]
         now = self.clock()
         tell = self.catalog is not None and (
-            self._unreadable_told_at is None or now - self._unreadable_told_at >= GIVE_UP_AFTER
+            self._unread_told_at is None or now - self._unread_told_at >= GIVE_UP_AFTER
         )
         try:
             async with self.database.session() as session:
-                await inbox.mark_processed(session=session, update_ids=ids, now=now)
+                await inbox.mark_processed(session=session, update_ids=skipped, now=now)
                 if tell and self.catalog is not None:
-                    first = payloads[0]
-                    sender = _sender(first)
-                    patient = (
-                        await patients.by_telegram_user(session=session, telegram_user_id=sender)
-                        if sender is not None
-                        else None
+                    await tell_admins(
+                        session, await self._unread_notice(session, *unread[0]), now=now, priority=Priority.URGENT
                     )
-                    language = self.catalog.default_language
-                    text = (
-                        self.catalog.text(language, "staff.update_unreadable_from", update=ids[0], code=patient.code)
-                        if patient is not None
-                        else self.catalog.text(language, "staff.update_unreadable", update=ids[0])
-                    )
-                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
         except Exception as error:
             # Never raised: polling would stop on it, and nothing after would be heard.
             if database_away(error):
-                log.warning("the admins could not be told of updates %s (%s)", ids, type(error).__name__)
+                log.warning("the admins could not be told of what did not read (%s)", type(error).__name__)
             else:
-                log.exception("telling the admins of updates %s failed", ids)
+                log.exception("telling the admins of what did not read failed")
             return
         if tell:
-            self._unreadable_told_at = now
+            self._unread_told_at = now
+
+    async def _unread_notice(self, session: Any, payload: JSONDict, read: Reading) -> str:
+        assert self.catalog is not None
+        language = self.catalog.default_language
+        if read.update is None:
+            done = self.catalog.text(language, "staff.update_skipped")
+        else:
+            done = self.catalog.text(language, "staff.update_read_in_part", fields=", ".join(read.left_out))
+        who = reading.sender(payload)
+        patient = None if who is None else await patients.by_telegram_user(session=session, telegram_user_id=who)
+        if patient is None:
+            return self.catalog.text(language, "staff.update_unreadable", update=payload["update_id"], done=done)
+        return self.catalog.text(
+            language, "staff.update_unreadable_from", update=payload["update_id"], code=patient.code, done=done
+        )
 
     async def receive(self, updates: list[Update]) -> None:
         """Store, then process in the background; returns once they are stored (a webhook may then
@@ -482,13 +485,3 @@ class Inbox:
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
         await self._flush()
-
-
-def _sender(payload: JSONDict) -> int | None:
-    """The Telegram user an update came from, read from the raw update (whatever of it does not read)."""
-    for value in payload.values():
-        if isinstance(value, dict):
-            who = value.get("from") or value.get("user")
-            if isinstance(who, dict) and type(who.get("id")) is int:
-                return int(who["id"])
-    return None

@@ -2,9 +2,10 @@
 
 A POST is answered 200 only once the update is stored in the durable inbox, so a crash before that
 makes Telegram send it again (one from Telegram that this version of python-telegram-bot does not read
-is skipped, as when polling: see bot/delivery/inbox.py). The secret token Telegram echoes in a header is
-compared in constant time; anything without it is refused before its body is read. GET /healthz says
-whether the database answers, for the proxy's or orchestrator's health checks.
+whole is handled in part or skipped, as when polling: see bot/delivery/reading.py). The secret token
+Telegram echoes in a header is compared in constant time; anything without it is refused before its
+body is read. GET /healthz says whether the database answers, for the proxy's or orchestrator's health
+checks.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
 
-from bot.delivery.inbox import UNREADABLE, Inbox
+from bot.delivery import reading
+from bot.delivery.inbox import Inbox
 from bot.metrics import health
 from storage.database import Database
 
@@ -69,14 +70,12 @@ class WebhookServer:
         # from Telegram, whatever its secret says (and JSON's true is not the number 1).
         if type(update_id) is not int or not 0 < update_id < 2**63:
             return web.Response(status=400)
-        try:
-            update = Update.de_json(payload, self.bot)
-        except UNREADABLE:
-            update = None
-        if update is None:
+        read = reading.read(payload, self.bot)
+        if read.update is not None:
+            await self.inbox.receive([read.update])
+        if read.update is None or read.left_out:
             # From Telegram (it has the secret), but not as this version of python-telegram-bot reads updates:
-            # skipped (the admins told) and answered 200: refused, Telegram would only send it again and again.
-            await self.inbox.skip_unreadable([payload])
-            return web.Response(status=200)
-        await self.inbox.receive([update])
+            # handled in part or skipped (the admins told) and answered 200: refused, Telegram would only send it
+            # again and again.
+            await self.inbox.not_read_whole([(payload, read)])
         return web.Response(status=200)
