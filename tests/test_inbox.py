@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import signal
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.delivery import reading
@@ -21,7 +23,8 @@ from storage.database import Database
 from storage.models import Answer, InboxUpdate
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import SQLITE_ONLY, START, Clock, Diary, running_diary
-from tests.test_alerts import staff_chat
+from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat
+from tests.test_care_team import a_question_forwarded
 
 
 async def test_redelivered_update_is_processed_once(diary: Diary) -> None:
@@ -195,6 +198,7 @@ async def test_an_update_the_bot_cannot_read_whole_is_read_in_part_and_the_rest_
     died again (and python-telegram-bot logged the whole batch, patients' words and all). Ben's poll is read
     without the poll (the staff chat gets Telegram's copy of it), the admins are told (with Ben's code, without
     its contents), and Ben's next message, in the same batch, is handled."""
+    caplog.set_level(logging.INFO)
     ben = await an_unreadable_update_then_a_message(diary)
     assert "which is worse" not in caplog.text and "purple" not in caplog.text
     assert (await ben.send("/help")) is not None, "still listening"
@@ -216,7 +220,7 @@ async def an_unreadable_update_then_a_message(diary: Diary) -> SimulatedUser:
     assert reply is not None and (reply.text or "").startswith("I can't give medical advice")
     await ada.wait_for(lambda: any(f"update {unreadable}" in (m.text or "") for m in ada.messages))
     told = " ".join(m.text or "" for m in ada.messages)
-    assert "from P-0001" in told and "(poll)" in told and "which is worse" not in told
+    assert "from P-0001" in told and "fields: poll)" in told and "which is worse" not in told
     return ben
 
 
@@ -256,9 +260,10 @@ async def test_updates_that_no_longer_read_after_an_upgrade_are_read_in_part_or_
 
 
 def test_a_message_is_read_without_each_part_that_does_not_read_and_keeps_the_rest() -> None:
-    """Two parts this version cannot read (the poll and the message it replies to, which holds another): both are
-    left out, its words and everything else kept. A message whose chat does not read is none; a press is read
-    without the message it was pressed on."""
+    """Two parts this version cannot read (the poll, and the poll of the message it replies to): both are left out,
+    its words, its sender and what it replies to kept. What decides where a message goes (its sender, its chat,
+    its command's entities) must read, or nothing of it is read; a press is read without a part of the message
+    it was pressed on, not without the message."""
     chat = {"id": 301, "type": "private", "first_name": "Ben"}
     ben = {"id": 301, "is_bot": False, "first_name": "Ben"}
     quoted = {"message_id": 1, "date": 0, "chat": chat, "poll": a_poll_this_version_cannot_read()}
@@ -273,16 +278,71 @@ def test_a_message_is_read_without_each_part_that_does_not_read_and_keeps_the_re
         "entities": [{"type": "bold", "offset": 0, "length": 3}],
     }
     read = reading.read({"update_id": 7, "message": message}, None)
-    assert read.update is not None and read.left_out == ("poll", "reply_to_message")
+    assert read.update is not None and read.left_out == ("reply_to_message.poll", "poll")
     got = read.update.message
     assert got is not None and got.text == "end of my tether" and got.from_user is not None and got.entities
-    assert reading.read({"update_id": 7, "message": message | {"chat": {"id": 301}}}, None).update is None
+    assert got.reply_to_message is not None and got.reply_to_message.message_id == 1
+    for routing in ({"chat": {"id": 301}}, {"from": {"id": 301}}, {"entities": [{"type": "bot_command", "offset": 0}]}):
+        assert reading.read({"update_id": 7, "message": message | routing}, None).update is None, routing
+    unreadable_reply = {"reply_to_message": quoted | {"chat": {"id": 301}}}
+    assert reading.read({"update_id": 7, "message": message | unreadable_reply}, None).update is None
 
     press = {"id": "9", "from": ben, "chat_instance": "1", "data": "p:6", "message": quoted}
     read = reading.read({"update_id": 8, "callback_query": press}, None)
-    assert read.update is not None and read.left_out == ("message",)
-    assert read.update.callback_query is not None and read.update.callback_query.data == "p:6"
+    assert read.update is not None and read.left_out == ("message.poll",)
+    query = read.update.callback_query
+    assert query is not None and query.data == "p:6" and query.message is not None and query.message.message_id == 1
 
     whole = reading.read({"update_id": 9, "message": message | {"poll": None, "reply_to_message": None}}, None)
     assert whole.update is not None and whole.left_out == ()
     assert reading.sender({"update_id": 8, "callback_query": press}) == 301
+
+
+async def test_a_staff_reply_to_the_copy_of_a_message_read_in_part_goes_to_its_patient(diary: Diary) -> None:
+    """Cy's poll this version cannot read reaches the staff chat as Telegram's copy, and Sam answers it by a reply,
+    with a Reply pressed on Ben's message before: read without the message it replies to, his answer went to Ben.
+    What a reply answers is read in part itself, and the answer goes to Cy. A staff command whose entities do not
+    read is not passed on to Ben as words: nothing of it is read, and the admins are told."""
+    ben, cy = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cy")
+    sam, ada = SimulatedUser(diary.standin, 800, "Sam"), SimulatedUser(diary.standin, 900, "Ada")  # staff, admin
+    await register_staff(diary, sam)
+    forwarded = await a_question_forwarded(diary, ben)
+    await diary.enrol(cy, "P-0002")
+    reply = cy.expect_reply()
+    diary.standin.user_media(cy.json, "poll", {"poll": a_poll_this_version_cannot_read()})
+    await reply
+    await diary.wait_until(lambda: any(m.copied_from is not None for m in staff_chat(diary)))
+    cys_poll = next(m for m in staff_chat(diary) if m.copied_from is not None)
+    await sam.press("Reply", message=forwarded)
+    reply = cy.expect_reply()
+    sam.say("Cy: the left one, and rest it today.", chat_id=STAFF_CHAT, reply_to=cys_poll)
+    assert (await reply).text == "Your care team: Cy: the left one, and rest it today."
+
+    diary.clock.advance(hours=1)  # the admins are told of Sam's reply read in part at most once an hour
+    await sam.press("Reply", message=forwarded)
+    staff_chat_of = {"id": STAFF_CHAT, "type": "supergroup", "title": "Clinic staff"}
+    command = {"message_id": 9999, "date": diary.standin.now(), "chat": staff_chat_of, "from": sam.json}
+    entities = [{"type": "bot_command", "offset": 0}]  # without its length: any field Telegram stopped sending
+    pushed = diary.standin.push_update({"message": command | {"text": "/patient P-0002", "entities": entities}})
+    await ada.wait_for(lambda: any(f"update {pushed}" in (m.text or "") for m in ada.messages))
+    assert not any("/patient" in (m.text or "") for m in diary.standin.chat(ben.id))
+
+
+async def test_an_update_that_does_not_read_is_not_confirmed_while_the_database_is_away(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing of Ben's message reads, and the database is away as it is skipped: confirmed all the same, it was lost
+    with no one told. It is fetched again until the database is back, and the admins are told then."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")  # an admin
+    await diary.enrol(ben)
+    tries: list[str] = []
+
+    async def away(**_: object) -> None:
+        tries.append("")
+        raise OperationalError("UPDATE inboxupdate", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", away)
+    pushed = diary.standin.push_update(unreadable_at_all(ben, 90))
+    await diary.wait_until(lambda: len(tries) >= 2)  # fetched again: not confirmed
+    monkeypatch.undo()
+    await ada.wait_for(lambda: any(f"update {pushed}" in (m.text or "") for m in ada.messages))

@@ -167,10 +167,10 @@ async def test_a_caption_put_back_after_its_photo_came_late_reaches_staff(databa
 
 
 @SQLITE_ONLY
-async def test_an_update_the_bot_cannot_read_by_webhook_is_skipped_and_what_follows_is_handled(
+async def test_an_update_the_bot_cannot_read_whole_by_webhook_is_read_in_part_and_what_follows_is_handled(
     database_url: str, tmp_path: Path
 ) -> None:
-    """Refused with 400, Telegram would post it again and again; it is skipped, answered 200, and the admins told."""
+    """Refused with 400, Telegram would post it again and again: read in part, answered 200, the admins told."""
     async with behind_a_webhook(database_url, tmp_path) as diary:
         await an_unreadable_update_then_a_message(diary)
         assert set(diary.standin.webhook_deliveries) == {200}

@@ -58,7 +58,7 @@ from storage.models import Priority
 log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
-READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond the poll's own time-out
+READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond its own time-out (as get_updates allows)
 
 
 @dataclass
@@ -108,7 +108,8 @@ class Inbox:
         self._away: set[int] = set()  # updates whose handling failed because the database was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
-        self._unread_told_at: datetime | None = None  # of one that did not read whole (likewise)
+        # Per sender (None: not known), when the admins were last told of an update that did not read whole.
+        self._unread_told_at: dict[int | None, datetime] = {}
         self._retries: set[asyncio.Task[None]] = set()
         self._unstored: set[int] = set()  # updates handled from memory while the database was away
         # Per chat: its updates that failed a first time and wait for their next try, and those that came
@@ -272,8 +273,8 @@ class Inbox:
     async def not_read_whole(self, unread: list[tuple[JSONDict, Reading]]) -> None:
         """After updates that did not read whole were handled in part, or skipped where nothing of them read (so that
         what follows them is heard): logged by number and the fields left out, the skipped marked handled where
-        stored, and the admins told (at most once an hour), with the patient's code when one sent it. Through an
-        outage the log only: blocking on it would hold back what can be read."""
+        stored, and the admins told, at most once an hour of each sender, with the patient's code when one sent it.
+        The database away, its error is raised: the batch is not confirmed, and Telegram sends it again."""
         if not unread:
             return
         for payload, read in unread:
@@ -283,25 +284,25 @@ class Inbox:
             )
         skipped = [payload["update_id"] for payload, read in unread if read.update is None]
         now = self.clock()
-        tell = self.catalog is not None and (
-            self._unread_told_at is None or now - self._unread_told_at >= GIVE_UP_AFTER
-        )
+        tell: dict[int | None, tuple[JSONDict, Reading]] = {}
+        for payload, read in unread:
+            who = reading.sender(payload)
+            told = self._unread_told_at.get(who)
+            if self.catalog is not None and who not in tell and (told is None or now - told >= GIVE_UP_AFTER):
+                tell[who] = (payload, read)
         try:
             async with self.database.session() as session:
                 await inbox.mark_processed(session=session, update_ids=skipped, now=now)
-                if tell and self.catalog is not None:
-                    await tell_admins(
-                        session, await self._unread_notice(session, *unread[0]), now=now, priority=Priority.URGENT
-                    )
+                for payload, read in tell.values():
+                    text = await self._unread_notice(session, payload, read)
+                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
         except Exception as error:
-            # Never raised: polling would stop on it, and nothing after would be heard.
             if database_away(error):
-                log.warning("the admins could not be told of what did not read (%s)", type(error).__name__)
-            else:
-                log.exception("telling the admins of what did not read failed")
+                raise
+            # Not raised: polling would stop on it, and nothing after would be heard.
+            log.exception("telling the admins of what did not read failed")
             return
-        if tell:
-            self._unread_told_at = now
+        self._unread_told_at.update(dict.fromkeys(tell, now))
 
     async def _unread_notice(self, session: Any, payload: JSONDict, read: Reading) -> str:
         assert self.catalog is not None
