@@ -18,7 +18,8 @@ a staff member who keeps a diary too is a staff edit; a reply or a press in a gr
 staff chat is answered that it reached no one.
 Words quoted from another chat are the patient's (kept, read for crisis language, on the card); a forward
 reaches staff marked with whose it was (the diary's own, forwarded back, is no crisis of theirs); a reply
-reaches staff with what it answers.
+reaches staff with what it answers; words typed in a topic of the patient's chat (threaded mode) are typed words,
+not a reply to the topic's first message.
 """
 
 from __future__ import annotations
@@ -1370,3 +1371,34 @@ async def test_a_long_reply_to_the_care_team_during_a_checkin_reaches_staff_whol
     assert any("Ring me, Paul." in (m.text or "") for m in staff_chat(diary)), "the rest reaches staff"
     assert [m.filed_as for m in await stored_messages(diary)] == ["message", "message", "message"]
     assert {a.item for a in await diary.answers()} == {"pain"}, "no note"
+
+
+@SQLITE_ONLY
+async def test_words_typed_in_a_topic_of_the_patients_chat_reach_staff_as_typed_not_as_a_reply(diary: Diary) -> None:
+    """A bot whose owner turned on threaded mode has topics in its private chats (Bot API 9.3). Ben writes in a
+    topic of his chat with the diary: Telegram gives every message typed there, not as a reply to another, as a
+    reply to the topic's first message, the service message "topic created". Staff read each of his messages, and
+    the crisis card, under "In reply to their own message: a message.", a reply to nothing they could see; and an
+    edit as well. Typed in a topic, words are typed words; a reply he makes there is still a reply."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    topic = diary.standin.open_topic(ben.id, "My hand", by=ben)
+    swollen = diary.standin.user_message(ben.json, "my hand is swollen today", topic=topic)
+    await diary.wait_until(lambda: any("swollen today" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "swollen today") == "Message from P-0001:\nmy hand is swollen today"
+
+    diary.standin.edit_user_message(swollen, text="my left hand is swollen today")
+    await diary.wait_until(lambda: any("my left hand" in (m.text or "") for m in staff_chat(diary)))
+    assert "In reply" not in staff_text_with(diary, "my left hand")
+
+    diary.standin.user_message(ben.json, "and now it is purple", topic=topic, reply_to=swollen)
+    await diary.wait_until(lambda: any("now it is purple" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "now it is purple") == (
+        "Message from P-0001:\n↪ In reply to their own message:\n> my left hand is swollen today\nand now it is purple"
+    )
+
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "i want to die", topic=topic)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Message: i want to die\n" in (cards(diary)[-1].caption or "")

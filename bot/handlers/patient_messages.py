@@ -140,12 +140,19 @@ def origin_of(message: Message, bot_id: int) -> Origin:
         author = _author(message.external_reply.origin, patient, bot_id)
         return Origin(forwarded=forwarded, reply_to=author, elsewhere=True, quote=quote)
     replied = message.reply_to_message
-    if replied is None:
+    if replied is None or _topic_start(message, replied):
         return Origin(forwarded=forwarded)
     author = _of_user(replied.from_user, patient, bot_id) if replied.from_user is not None else Author.CHAT
     words = quote or typed(replied) or words_of(replied)
     what = None if words else kind_of(replied)
     return Origin(forwarded=forwarded, reply_to=author, quote=words, what=what, replied_id=replied.message_id)
+
+
+def _topic_start(message: Message, replied: Message) -> bool:
+    """Whether `replied` is the first message of the topic `message` was typed in. In a topic (a forum's, or one of
+    a private chat with a bot in threaded mode: Bot API 9.3) Telegram gives every message not replying to another as
+    a reply to that first message, the service message "topic created": it answers nothing."""
+    return bool(message.is_topic_message) and replied.message_id == message.message_thread_id
 
 
 def _author(origin: MessageOrigin, patient: User | None, bot_id: int) -> Author:

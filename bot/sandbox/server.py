@@ -648,11 +648,12 @@ class BotApiStandIn:
         self.transcript.append(Event("user", chat_id, "add", f"{by.first_name} adds the bot to {title}"))
 
     def open_topic(self, chat_id: int, name: str, by: SimulatedUser) -> ChatMessage:
-        """`by` opens a topic in a forum: its first message, the service message "topic created", whose id is
-        the topic's (message_thread_id). Telegram gives every message typed in the topic, not as a reply to
-        another, as a reply to this one."""
-        if not self.groups.get(chat_id, {}).get("is_forum"):
-            raise ValueError("topics are a forum's")
+        """`by` opens a topic in a forum, or in their own chat with the bot (Bot API 9.3: a bot whose owner turned
+        on threaded mode in @BotFather has topics in its private chats): its first message, the service message
+        "topic created", whose id is the topic's (message_thread_id). Telegram gives every message typed in the
+        topic, not as a reply to another, as a reply to this one."""
+        if chat_id != by.id and not self.groups.get(chat_id, {}).get("is_forum"):
+            raise ValueError("topics are a forum's, or a private chat's with the bot")
         created = {"forum_topic_created": {"name": name, "icon_color": 7322096}}
         message = self._user_post(by.json, chat_id, None, None, kind="forum_topic_created", media=created)
         message.thread = message.message_id
