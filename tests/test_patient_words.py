@@ -19,7 +19,7 @@ staff chat is answered that it reached no one.
 Words quoted from another chat are the patient's (kept, read for crisis language, on the card); a forward
 reaches staff marked with whose it was (the diary's own, forwarded back, is no crisis of theirs); a reply
 reaches staff with what it answers; words typed in a topic of the patient's chat (threaded mode) are typed words,
-not a reply to the topic's first message.
+not a reply to the topic's first message, and a name the patient gives such a topic reaches staff and is read.
 """
 
 from __future__ import annotations
@@ -1402,3 +1402,36 @@ async def test_words_typed_in_a_topic_of_the_patients_chat_reach_staff_as_typed_
     assert BERLIN_CRISIS_LINE in ((await reply).text or "")
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "Message: i want to die\n" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_name_a_patient_gives_a_topic_of_their_chat_reaches_staff_and_is_read(diary: Diary) -> None:
+    """In threaded mode a patient may open topics in his chat with the diary and name them, or rename them: the name
+    is words he wrote, which Telegram gives only as a service message ("topic created", "topic edited"). They were
+    dropped with the chat's service messages: staff never read them, and no one heard the crisis in a topic named
+    "I want to end my life". A name Telegram gave a topic he opened without naming it is not his: nothing for staff."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    unnamed = diary.standin.open_topic(ben.id, "New Chat", by=ben, implicit=True)
+    diary.standin.user_message(ben.json, "my hand is swollen today", topic=unnamed)
+    await diary.wait_until(lambda: any("swollen today" in (m.text or "") for m in staff_chat(diary)))
+    await all_sent(diary)
+
+    reply = ben.expect_reply()
+    flares = diary.standin.open_topic(ben.id, "flares at night", by=ben)
+    assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent")
+    await diary.wait_until(lambda: any("flares at night" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "flares at night") == (
+        "P-0001 sent a name for a new topic in their chat:\nflares at night"
+    )
+    await all_sent(diary)
+
+    reply = ben.expect_reply()
+    diary.standin.rename_topic(flares, "I want to end my life", by=ben)
+    got = await reply
+    assert BERLIN_CRISIS_LINE in (got.text or ""), got
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I want to end my life" in (cards(diary)[-1].caption or "")
+    await all_sent(diary)
+    assert "New Chat" not in " ".join(m.text or m.caption or "" for m in staff_chat(diary))
+    assert [m.kind for m in await stored_messages(diary)] == ["text", "forum_topic_created", "forum_topic_edited"]

@@ -218,9 +218,9 @@ def quoted(words: str) -> str:
 
 # What a copy's caption may replace (a poll's or a checklist's words are not a caption).
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
-# Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist): Telegram
-# copies no service message, so staff read the words.
-WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added"})
+# Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist, the name they
+# gave a topic of their chat): Telegram copies no service message, so staff read the words.
+WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added", "forum_topic_created", "forum_topic_edited"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)

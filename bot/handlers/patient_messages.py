@@ -47,10 +47,16 @@ KINDS = (
     "poll",
     "checklist",
     "story",
-    # Service messages that hold the patient's words: an answer they added to their poll, tasks to their checklist.
+    # Service messages that hold the patient's words: an answer they added to their poll, tasks to their checklist,
+    # the name they gave a topic of their chat (a bot's private chat has topics in threaded mode: Bot API 9.3).
     "poll_option_added",
     "checklist_tasks_added",
+    "forum_topic_created",
+    "forum_topic_edited",
 )
+
+# Service messages that are words only when the patient named a topic.
+NAMING = frozenset({"forum_topic_created", "forum_topic_edited"})
 
 # What a patient can replace with another file in an edit (Telegram's editMessageMedia kinds).
 REPLACEABLE = frozenset({"photo", "video", "audio", "document", "animation"})
@@ -80,8 +86,8 @@ def typed(message: Message) -> str | None:
 
 def words_of(message: Message) -> str:
     """What a patient wrote on something that is not text: a caption (with any link address its formatting
-    hid), a poll's question, description, answers and (a quiz's) explanation, a checklist's title and tasks, or
-    an answer or tasks they added to these later."""
+    hid), a poll's question, description, answers and (a quiz's) explanation, a checklist's title and tasks, an
+    answer or tasks they added to these later, or the name they gave a topic of their chat."""
     if message.caption:
         return linked(message.caption, message.caption_entities)
     if message.poll is not None:
@@ -94,6 +100,11 @@ def words_of(message: Message) -> str:
         return message.poll_option_added.option_text
     if message.checklist_tasks_added is not None:
         return "\n".join(task.text for task in message.checklist_tasks_added.tasks)
+    if message.forum_topic_created is not None:
+        # A topic opened without a name Telegram names itself ("New Chat"): not the patient's words.
+        return "" if message.forum_topic_created.is_name_implicit else message.forum_topic_created.name
+    if message.forum_topic_edited is not None:
+        return message.forum_topic_edited.name or ""  # none when only the icon changed
     return ""
 
 
@@ -185,6 +196,10 @@ async def received(update: Update, context: DiaryContext) -> None:
             now=context.now,
             origin=origin,
         )
+    elif kind_of(message) in NAMING and not words_of(message):
+        # A topic Telegram named, or whose icon alone changed: nothing the patient wrote.
+        log.info("a topic without a name from patient %s (update %s)", context.patient.id, update.update_id)
+        return
     else:
         got = await services.intake.media(
             patient=context.patient,
