@@ -90,6 +90,7 @@ def build_application(
         crisis_texts=CrisisTexts.load(settings.crisis_texts_dir),
         desk=desk,
         staff_chat_id=settings.staff_chat_id,
+        questionnaires=questionnaires,
     )
     services = Services(
         settings=settings,

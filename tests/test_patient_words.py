@@ -19,7 +19,8 @@ staff chat is answered that it reached no one.
 Words quoted from another chat are the patient's (kept, read for crisis language, on the card); a forward
 reaches staff marked with whose it was (the diary's own, forwarded back, is no crisis of theirs); a reply
 reaches staff with what it answers; words typed in a topic of the patient's chat (threaded mode) are typed words,
-not a reply to the topic's first message, and a name the patient gives such a topic reaches staff and is read.
+not a reply to the topic's first message, and a name the patient gives such a topic reaches staff and is read. A
+worrying answer typed in reply to a questionnaire's self-harm question is a crisis, as one pressed is.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from tests.test_care_team import (
     stored_messages,
 )
 from tests.test_delivery_faults import every_five_minutes_until
-from tests.test_instruments import answer_with_item_9_several_days, offered
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
 
@@ -1435,3 +1436,34 @@ async def test_a_name_a_patient_gives_a_topic_of_their_chat_reaches_staff_and_is
     await all_sent(diary)
     assert "New Chat" not in " ".join(m.text or m.caption or "" for m in staff_chat(diary))
     assert [m.kind for m in await stored_messages(diary)] == ["text", "forum_topic_created", "forum_topic_edited"]
+
+
+@SQLITE_ONLY
+async def test_a_worrying_answer_typed_in_reply_to_the_questionnaires_self_harm_question_is_a_crisis(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The PHQ-9 asks how often Ben has had "thoughts that you would be better off dead, or of hurting yourself in some
+    way". He does not press a button: he replies to the question, quoting "better off dead", "yes, every day now". A
+    press of any answer but "Not at all" is a crisis; his words reached staff as a message among others, with no
+    crisis text for him and no urgent card. Replied to that question, a worrying answer is heard as crisis language
+    (as it is to a care team's screening question); a reassuring one is not."""
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        shown = diary.standin.messages[ben.id][offer.message_id]
+        assert "better off dead" in (shown.text or "")
+        diary.standin.user_message(ben.json, "no, never", reply_to=shown, quote="better off dead")
+        await diary.wait_until(lambda: any("no, never" in (m.text or "") for m in staff_chat(diary)))
+        await all_sent(diary)
+        assert not cards(diary)
+
+        reply = ben.expect_reply()
+        diary.standin.user_message(ben.json, "yes, every day now", reply_to=shown, quote="better off dead")
+        assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+        await diary.wait_until(lambda: bool(cards(diary)))
+        caption = cards(diary)[-1].caption or ""
+        question = "Thoughts that you would be better off dead or of hurting yourself in some way"
+        assert f"In answer to the diary's question “{question}”:\nyes, every day now" in caption
