@@ -90,6 +90,7 @@ def build_application(
         crisis_texts=CrisisTexts.load(settings.crisis_texts_dir),
         desk=desk,
         staff_chat_id=settings.staff_chat_id,
+        questionnaires=questionnaires,
     )
     services = Services(
         settings=settings,
@@ -186,9 +187,13 @@ def build_application(
     # Whatever people write or send that is not a command: patients' words and media, staff replies.
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, messages.on_edit))
     # A patient's service message that holds words they wrote (an answer added to their poll, tasks to their
-    # checklist) is theirs too; the rest of the service messages (a group's new members...) are no one's words.
+    # checklist, a topic of their chat named) is theirs too; the rest of the service messages (a group's new
+    # members...) are no one's words.
     worded = filters.ChatType.PRIVATE & (
-        filters.StatusUpdate.POLL_OPTION_ADDED | filters.StatusUpdate.CHECKLIST_TASKS_ADDED
+        filters.StatusUpdate.POLL_OPTION_ADDED
+        | filters.StatusUpdate.CHECKLIST_TASKS_ADDED
+        | filters.StatusUpdate.FORUM_TOPIC_CREATED
+        | filters.StatusUpdate.FORUM_TOPIC_EDITED
     )
     application.add_handler(
         MessageHandler(

@@ -192,6 +192,25 @@ async def waiting_for_answer(
     return CheckIn(**row._mapping) if row else None
 
 
+async def shown_in(*, session: AsyncSession, patient_id: int, chat_id: int, message_id: int) -> CheckIn | None:
+    """The patient's check-in that this message of the diary shows (its questions, as they now stand): the newest of
+    those it has shown (a PHQ-2 that steps up goes on as a PHQ-9 in the same message)."""
+    row = (
+        await execute(
+            session,
+            select(CHECKINS)
+            .where(
+                CHECKINS.c.patient_id == patient_id,
+                CHECKINS.c.chat_id == chat_id,
+                CHECKINS.c.message_id == message_id,
+            )
+            .order_by(CHECKINS.c.id.desc())
+            .limit(1),
+        )
+    ).first()
+    return CheckIn(**row._mapping) if row else None
+
+
 async def with_note_from(*, session: AsyncSession, patient_id: int, message_id: int, now: datetime) -> CheckIn | None:
     """The open check-in whose note came from this Telegram message."""
     row = (

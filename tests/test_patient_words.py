@@ -18,7 +18,9 @@ a staff member who keeps a diary too is a staff edit; a reply or a press in a gr
 staff chat is answered that it reached no one.
 Words quoted from another chat are the patient's (kept, read for crisis language, on the card); a forward
 reaches staff marked with whose it was (the diary's own, forwarded back, is no crisis of theirs); a reply
-reaches staff with what it answers.
+reaches staff with what it answers; words typed in a topic of the patient's chat (threaded mode) are typed words,
+not a reply to the topic's first message, and a name the patient gives such a topic reaches staff and is read. A
+worrying answer typed in reply to a questionnaire's self-harm question is a crisis, as one pressed is.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from tests.test_care_team import (
     stored_messages,
 )
 from tests.test_delivery_faults import every_five_minutes_until
-from tests.test_instruments import answer_with_item_9_several_days, offered
+from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
 
@@ -1370,3 +1372,98 @@ async def test_a_long_reply_to_the_care_team_during_a_checkin_reaches_staff_whol
     assert any("Ring me, Paul." in (m.text or "") for m in staff_chat(diary)), "the rest reaches staff"
     assert [m.filed_as for m in await stored_messages(diary)] == ["message", "message", "message"]
     assert {a.item for a in await diary.answers()} == {"pain"}, "no note"
+
+
+@SQLITE_ONLY
+async def test_words_typed_in_a_topic_of_the_patients_chat_reach_staff_as_typed_not_as_a_reply(diary: Diary) -> None:
+    """A bot whose owner turned on threaded mode has topics in its private chats (Bot API 9.3). Ben writes in a
+    topic of his chat with the diary: Telegram gives every message typed there, not as a reply to another, as a
+    reply to the topic's first message, the service message "topic created". Staff read each of his messages, and
+    the crisis card, under "In reply to their own message: a message.", a reply to nothing they could see; and an
+    edit as well. Typed in a topic, words are typed words; a reply he makes there is still a reply."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    topic = diary.standin.open_topic(ben.id, "My hand", by=ben)
+    swollen = diary.standin.user_message(ben.json, "my hand is swollen today", topic=topic)
+    await diary.wait_until(lambda: any("swollen today" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "swollen today") == "Message from P-0001:\nmy hand is swollen today"
+
+    diary.standin.edit_user_message(swollen, text="my left hand is swollen today")
+    await diary.wait_until(lambda: any("my left hand" in (m.text or "") for m in staff_chat(diary)))
+    assert "In reply" not in staff_text_with(diary, "my left hand")
+
+    diary.standin.user_message(ben.json, "and now it is purple", topic=topic, reply_to=swollen)
+    await diary.wait_until(lambda: any("now it is purple" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "now it is purple") == (
+        "Message from P-0001:\n↪ In reply to their own message:\n> my left hand is swollen today\nand now it is purple"
+    )
+    await all_sent(diary)  # what Ben is told of these first
+
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "i want to die", topic=topic)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "Message: i want to die\n" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_name_a_patient_gives_a_topic_of_their_chat_reaches_staff_and_is_read(diary: Diary) -> None:
+    """In threaded mode a patient may open topics in his chat with the diary and name them, or rename them: the name
+    is words he wrote, which Telegram gives only as a service message ("topic created", "topic edited"). They were
+    dropped with the chat's service messages: staff never read them, and no one heard the crisis in a topic named
+    "I want to end my life". A name Telegram gave a topic he opened without naming it is not his: nothing for staff."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    unnamed = diary.standin.open_topic(ben.id, "New Chat", by=ben, implicit=True)
+    diary.standin.user_message(ben.json, "my hand is swollen today", topic=unnamed)
+    await diary.wait_until(lambda: any("swollen today" in (m.text or "") for m in staff_chat(diary)))
+    await all_sent(diary)
+
+    reply = ben.expect_reply()
+    flares = diary.standin.open_topic(ben.id, "flares at night", by=ben)
+    assert ((await reply).text or "").startswith("Thank you, your care team will see what you sent")
+    await diary.wait_until(lambda: any("flares at night" in (m.text or "") for m in staff_chat(diary)))
+    assert staff_text_with(diary, "flares at night") == (
+        "P-0001 sent a name for a new topic in their chat:\nflares at night"
+    )
+    await all_sent(diary)
+
+    reply = ben.expect_reply()
+    diary.standin.rename_topic(flares, "I want to end my life", by=ben)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: bool(cards(diary)))
+    assert "I want to end my life" in (cards(diary)[-1].caption or "")
+    await all_sent(diary)
+    assert "New Chat" not in " ".join(m.text or m.caption or "" for m in staff_chat(diary))
+    assert [m.kind for m in await stored_messages(diary)] == ["text", "forum_topic_created", "forum_topic_edited"]
+
+
+@SQLITE_ONLY
+async def test_a_worrying_answer_typed_in_reply_to_the_questionnaires_self_harm_question_is_a_crisis(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The PHQ-9 asks how often Ben has had "thoughts that you would be better off dead, or of hurting yourself in some
+    way". He does not press a button: he replies to the question, quoting "better off dead", "yes, every day now". A
+    press of any answer but "Not at all" is a crisis; his words reached staff as a message among others, with no
+    crisis text for him and no urgent card. Replied to that question, a worrying answer is heard as crisis language
+    (as it is to a care team's screening question); a reassuring one is not."""
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        shown = diary.standin.messages[ben.id][offer.message_id]
+        assert "better off dead" in (shown.text or "")
+        diary.standin.user_message(ben.json, "no, never", reply_to=shown, quote="better off dead")
+        await diary.wait_until(lambda: any("no, never" in (m.text or "") for m in staff_chat(diary)))
+        await all_sent(diary)
+        assert not cards(diary)
+
+        reply = ben.expect_reply()
+        diary.standin.user_message(ben.json, "yes, every day now", reply_to=shown, quote="better off dead")
+        assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+        await diary.wait_until(lambda: bool(cards(diary)))
+        caption = cards(diary)[-1].caption or ""
+        question = "Thoughts that you would be better off dead or of hurting yourself in some way"
+        assert f"In answer to the diary's question “{question}”:\nyes, every day now" in caption

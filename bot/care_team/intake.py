@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.crisis import CrisisLanguage, word_runs
+from bot.alerts.crisis import Asked, CrisisLanguage, word_runs
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
@@ -44,7 +44,7 @@ from bot.care_team.text_limits import (
 from bot.diary.checkins import CheckInState, state_of
 from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
-from bot.diary.questionnaire import Item, Questionnaire
+from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
 from bot.prompts import Catalog
 from storage import checkins, outbox, patient_messages, patients
 from storage.database import Database
@@ -218,9 +218,9 @@ def quoted(words: str) -> str:
 
 # What a copy's caption may replace (a poll's or a checklist's words are not a caption).
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
-# Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist): Telegram
-# copies no service message, so staff read the words.
-WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added"})
+# Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist, the name they
+# gave a topic of their chat): Telegram copies no service message, so staff read the words.
+WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added", "forum_topic_created", "forum_topic_edited"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
@@ -259,9 +259,11 @@ class Intake:
         crisis_texts: CrisisTexts,
         desk: AlertDesk,
         staff_chat_id: int | None,
+        questionnaires: Questionnaires | None = None,
     ) -> None:
         self.database = database
         self.questionnaire = questionnaire
+        self.questionnaires = questionnaires  # the instruments a check-in may be of, for their self-harm questions
         self.catalog = catalog
         self.crisis_language = crisis_language
         self.crisis_texts = crisis_texts
@@ -893,9 +895,33 @@ class Intake:
             replying_to=replying_to,
             record=record,
         )
-        if question is None:
+        if question is not None:
+            return Heard(command + text, followed=self._staff_text("staff.screening_answer", question=question))
+        item = await self._self_harm_replied(session, patient, origin)
+        # Any answer but "Not at all" to the item, pressed, is a crisis: typed in reply to it, a yes (or "I don't know")
+        # is too. A note's words may answer its "Anything else?": only those that say in words what they answer.
+        yes_worries = Asked(yes_worries=True, no_worries=False)
+        if item is None or self.crisis_language.screening_answer(text, yes_worries, explicit=note) is None:
             return None
-        return Heard(command + text, followed=self._staff_text("staff.screening_answer", question=question))
+        return Heard(command + text, followed=self._staff_text("staff.questionnaire_answer", question=item))
+
+    async def _self_harm_replied(self, session: AsyncSession, patient: Patient, origin: Origin) -> str | None:
+        """The question the words are a Telegram reply to when it is a questionnaire's self-harm question (the PHQ-9's
+        "thoughts that you would be better off dead"), its check-in's message showing it: its words, as staff read
+        them; or None."""
+        if origin.reply_to is not Author.BOT or origin.replied_id is None or self.questionnaires is None:
+            return None
+        if patient.id is None or patient.chat_id is None:
+            return None
+        checkin = await checkins.shown_in(
+            session=session, patient_id=patient.id, chat_id=patient.chat_id, message_id=origin.replied_id
+        )
+        if checkin is None or checkin.questionnaire not in self.questionnaires:
+            return None
+        crisis_item = self.questionnaires[checkin.questionnaire].crisis_item
+        if crisis_item is None or checkin.step != crisis_item.item:
+            return None
+        return self._staff_text(f"items.{crisis_item.item}.question")
 
     async def _in_context(
         self,

@@ -47,10 +47,16 @@ KINDS = (
     "poll",
     "checklist",
     "story",
-    # Service messages that hold the patient's words: an answer they added to their poll, tasks to their checklist.
+    # Service messages that hold the patient's words: an answer they added to their poll, tasks to their checklist,
+    # the name they gave a topic of their chat (a bot's private chat has topics in threaded mode: Bot API 9.3).
     "poll_option_added",
     "checklist_tasks_added",
+    "forum_topic_created",
+    "forum_topic_edited",
 )
+
+# Service messages that are words only when the patient named a topic.
+NAMING = frozenset({"forum_topic_created", "forum_topic_edited"})
 
 # What a patient can replace with another file in an edit (Telegram's editMessageMedia kinds).
 REPLACEABLE = frozenset({"photo", "video", "audio", "document", "animation"})
@@ -80,8 +86,8 @@ def typed(message: Message) -> str | None:
 
 def words_of(message: Message) -> str:
     """What a patient wrote on something that is not text: a caption (with any link address its formatting
-    hid), a poll's question, description, answers and (a quiz's) explanation, a checklist's title and tasks, or
-    an answer or tasks they added to these later."""
+    hid), a poll's question, description, answers and (a quiz's) explanation, a checklist's title and tasks, an
+    answer or tasks they added to these later, or the name they gave a topic of their chat."""
     if message.caption:
         return linked(message.caption, message.caption_entities)
     if message.poll is not None:
@@ -94,6 +100,11 @@ def words_of(message: Message) -> str:
         return message.poll_option_added.option_text
     if message.checklist_tasks_added is not None:
         return "\n".join(task.text for task in message.checklist_tasks_added.tasks)
+    if message.forum_topic_created is not None:
+        # A topic opened without a name Telegram names itself ("New Chat"): not the patient's words.
+        return "" if message.forum_topic_created.is_name_implicit else message.forum_topic_created.name
+    if message.forum_topic_edited is not None:
+        return message.forum_topic_edited.name or ""  # none when only the icon changed
     return ""
 
 
@@ -140,12 +151,19 @@ def origin_of(message: Message, bot_id: int) -> Origin:
         author = _author(message.external_reply.origin, patient, bot_id)
         return Origin(forwarded=forwarded, reply_to=author, elsewhere=True, quote=quote)
     replied = message.reply_to_message
-    if replied is None:
+    if replied is None or _topic_start(message, replied):
         return Origin(forwarded=forwarded)
     author = _of_user(replied.from_user, patient, bot_id) if replied.from_user is not None else Author.CHAT
     words = quote or typed(replied) or words_of(replied)
     what = None if words else kind_of(replied)
     return Origin(forwarded=forwarded, reply_to=author, quote=words, what=what, replied_id=replied.message_id)
+
+
+def _topic_start(message: Message, replied: Message) -> bool:
+    """Whether `replied` is the first message of the topic `message` was typed in. In a topic (a forum's, or one of
+    a private chat with a bot in threaded mode: Bot API 9.3) Telegram gives every message not replying to another as
+    a reply to that first message, the service message "topic created": it answers nothing."""
+    return bool(message.is_topic_message) and replied.message_id == message.message_thread_id
 
 
 def _author(origin: MessageOrigin, patient: User | None, bot_id: int) -> Author:
@@ -178,6 +196,10 @@ async def received(update: Update, context: DiaryContext) -> None:
             now=context.now,
             origin=origin,
         )
+    elif kind_of(message) in NAMING and not words_of(message):
+        # A topic Telegram named, or whose icon alone changed: nothing the patient wrote.
+        log.info("a topic without a name from patient %s (update %s)", context.patient.id, update.update_id)
+        return
     else:
         got = await services.intake.media(
             patient=context.patient,

@@ -81,7 +81,7 @@ BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{1,32})?")  # what T
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
 MEDIA_EDITABLE = frozenset({"photo", "video", "audio", "document", "animation"})
 # Service messages a user's action makes that hold their words; Telegram copies no service message.
-SERVICE_KINDS = frozenset({"poll_option_added", "checklist_tasks_added"})
+SERVICE_KINDS = frozenset({"poll_option_added", "checklist_tasks_added", "forum_topic_created", "forum_topic_edited"})
 
 # What Telegram attaches to a new file of each kind besides file_id, file_unique_id and file_size.
 FILE_SHAPES: dict[str, JSON] = {
@@ -647,16 +647,28 @@ class BotApiStandIn:
         self._user_post(by.json, chat_id, None, None, kind="new_chat_members", media={"new_chat_members": [self.bot]})
         self.transcript.append(Event("user", chat_id, "add", f"{by.first_name} adds the bot to {title}"))
 
-    def open_topic(self, chat_id: int, name: str, by: SimulatedUser) -> ChatMessage:
-        """`by` opens a topic in a forum: its first message, the service message "topic created", whose id is
-        the topic's (message_thread_id). Telegram gives every message typed in the topic, not as a reply to
-        another, as a reply to this one."""
-        if not self.groups.get(chat_id, {}).get("is_forum"):
-            raise ValueError("topics are a forum's")
-        created = {"forum_topic_created": {"name": name, "icon_color": 7322096}}
+    def open_topic(self, chat_id: int, name: str, by: SimulatedUser, *, implicit: bool = False) -> ChatMessage:
+        """`by` opens a topic in a forum, or in their own chat with the bot (Bot API 9.3: a bot whose owner turned
+        on threaded mode in @BotFather has topics in its private chats): its first message, the service message
+        "topic created", whose id is the topic's (message_thread_id). Telegram gives every message typed in the
+        topic, not as a reply to another, as a reply to this one. `implicit`: opened without a name (only in a chat
+        with a bot), Telegram names it itself."""
+        if chat_id != by.id and not self.groups.get(chat_id, {}).get("is_forum"):
+            raise ValueError("topics are a forum's, or a private chat's with the bot")
+        created: JSON = {"forum_topic_created": {"name": name, "icon_color": 7322096}}
+        if implicit:  # `name` is not the user's: they opened the topic without naming it (in a chat with a bot)
+            created["forum_topic_created"]["is_name_implicit"] = True
         message = self._user_post(by.json, chat_id, None, None, kind="forum_topic_created", media=created)
         message.thread = message.message_id
         return message
+
+    def rename_topic(self, topic: ChatMessage, name: str, by: SimulatedUser) -> ChatMessage:
+        """`by` renames a topic (`topic`: its first message, see open_topic): the service message "topic edited",
+        in the topic."""
+        edited = {"forum_topic_edited": {"name": name}}
+        return self._user_post(
+            by.json, topic.chat_id, None, topic, kind="forum_topic_edited", media=edited, thread=topic.thread
+        )
 
     def migrate_to_supergroup(self, chat_id: int, supergroup_id: int, by: SimulatedUser) -> None:
         """`by` turns the group into a supergroup, which has a new id (as Telegram does when a group gets
