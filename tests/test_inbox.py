@@ -346,3 +346,20 @@ async def test_an_update_that_does_not_read_is_not_confirmed_while_the_database_
     await diary.wait_until(lambda: len(tries) >= 2)  # fetched again: not confirmed
     monkeypatch.undo()
     await ada.wait_for(lambda: any(f"update {pushed}" in (m.text or "") for m in ada.messages))
+
+
+@SQLITE_ONLY
+async def test_telegram_asking_the_bot_to_wait_as_it_starts_does_not_stop_it(tmp_path: Path, database_url: str) -> None:
+    """A 429 (retry after a second) to the first getUpdates, as the bot catches up with what Telegram kept while it was
+    down, stopped its start: now the polling loop waits the second and carries on."""
+    standin = BotApiStandIn(files_dir=tmp_path / "files", clock=Clock())
+    await standin.start()
+    standin.fail_next("getUpdates", 429, "Too Many Requests: retry after 1", retry_after=1)
+    try:
+        async with running_diary(database_url, tmp_path / "files", standin=standin) as diary:
+            ben = SimulatedUser(standin, 301, "Ben")
+            await diary.enrol(ben)
+            reply = await ben.send("/help")
+            assert reply is not None and (reply.text or "").startswith("This is your symptom diary")
+    finally:
+        await standin.stop()

@@ -186,12 +186,16 @@ class Inbox:
         while True:
             try:
                 batch = await self._fetch(timeout=0)
-            except (TimedOut, NetworkError) as error:
+                if batch.next_offset is None:
+                    break
+                await self._take(batch)
+            except Exception as error:
+                # Telegram asking us to wait, or out of reach, or the database away: the polling loop, which
+                # waits and tries again, takes over (raised here, it would stop the bot's start).
+                if not isinstance(error, (TimedOut, NetworkError, RetryAfter)) and not database_away(error):
+                    raise
                 log.warning("catching up with Telegram failed (%s); the polling loop will", type(error).__name__)
                 break
-            if batch.next_offset is None:
-                break
-            await self._take(batch)
             handled += len(batch.updates)
         await self.drain()
         if handled:
