@@ -539,6 +539,12 @@ async def answers(*, session: AsyncSession, checkin_id: int) -> dict[str, str]:
     return {item: value for item, value in result.all()}
 
 
+async def last_answered_at(*, session: AsyncSession, checkin_id: int) -> datetime | None:
+    """When the check-in's latest answer was given (its next question shown then); None before the first."""
+    result = await execute(session, select(func.max(ANSWERS.c.answered_at)).where(ANSWERS.c.checkin_id == checkin_id))
+    return result.scalar_one_or_none()
+
+
 @dataclass(frozen=True)
 class Entry:
     """A check-in with its answers, as history and charts see it."""

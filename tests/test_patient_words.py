@@ -1467,3 +1467,30 @@ async def test_a_worrying_answer_typed_in_reply_to_the_questionnaires_self_harm_
         caption = cards(diary)[-1].caption or ""
         question = "Thoughts that you would be better off dead or of hurting yourself in some way"
         assert f"In answer to the diary's question “{question}”:\nyes, every day now" in caption
+
+
+@SQLITE_ONLY
+async def test_a_worrying_answer_typed_without_a_reply_at_the_self_harm_question_is_a_crisis(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The PHQ-9 shows its self-harm question and Ben types "yes, most days" instead of pressing, not as a Telegram
+    reply: what a press of it would be, a crisis. Typed long after the question was shown, "yes" may answer anything,
+    and is an ordinary message."""
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        offer = await offered(diary, ben)
+        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        assert "better off dead" in (diary.standin.messages[ben.id][offer.message_id].text or "")
+        diary.clock.advance(minutes=31)
+        await ben.send("yes, the physio was good")
+        await all_sent(diary)
+        assert not cards(diary)
+
+        diary.clock.advance(minutes=-30)  # back to a minute after the question was shown
+        reply = ben.expect_reply()
+        ben.say("yes, most days")
+        assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+        await diary.wait_until(lambda: bool(cards(diary)))
+        assert "In answer to the diary's question" in (cards(diary)[-1].caption or "")

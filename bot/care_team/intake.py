@@ -224,6 +224,9 @@ WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added", "forum_top
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
 ALBUM_WINDOW = timedelta(minutes=5)
+# A message typed without a reply while a check-in waits on its self-harm question answers it when typed this soon
+# after the question was shown; later, it may be about anything.
+ASKED_LATELY = timedelta(minutes=30)
 # A typed message is read for crisis language together with those typed within this while before and after it,
 # up to this many each side ("i want" / "to" / "die").
 ONE_SENTENCE = timedelta(minutes=3)
@@ -897,31 +900,55 @@ class Intake:
         )
         if question is not None:
             return Heard(command + text, followed=self._staff_text("staff.screening_answer", question=question))
-        item = await self._self_harm_replied(session, patient, origin)
-        # Any answer but "Not at all" to the item, pressed, is a crisis: typed in reply to it, a yes (or "I don't know")
+        item = await self._self_harm_asked(session, patient, origin, now)
+        # Any answer but "Not at all" to the item, pressed, is a crisis: typed to it, a yes (or "I don't know")
         # is too. A note's words may answer its "Anything else?": only those that say in words what they answer.
         yes_worries = Asked(yes_worries=True, no_worries=False)
         if item is None or self.crisis_language.screening_answer(text, yes_worries, explicit=note) is None:
             return None
         return Heard(command + text, followed=self._staff_text("staff.questionnaire_answer", question=item))
 
-    async def _self_harm_replied(self, session: AsyncSession, patient: Patient, origin: Origin) -> str | None:
-        """The question the words are a Telegram reply to when it is a questionnaire's self-harm question (the PHQ-9's
-        "thoughts that you would be better off dead"), its check-in's message showing it: its words, as staff read
-        them; or None."""
-        if origin.reply_to is not Author.BOT or origin.replied_id is None or self.questionnaires is None:
+    async def _self_harm_asked(
+        self, session: AsyncSession, patient: Patient, origin: Origin, now: datetime
+    ) -> str | None:
+        """The questionnaire's self-harm question (the PHQ-9's "thoughts that you would be better off dead") the words
+        answer, as staff read it; or None. They answer it as a Telegram reply to the check-in's message while it shows
+        that question, or typed without a reply while the check-in waits on it, within ASKED_LATELY of its showing
+        (the answer before it): "yes" typed at the question on the screen, not a message hours later."""
+        if self.questionnaires is None or patient.id is None or patient.chat_id is None or origin.forwarded:
             return None
-        if patient.id is None or patient.chat_id is None:
+        if origin.reply_to is Author.BOT and origin.replied_id is not None:
+            checkin = await checkins.shown_in(
+                session=session, patient_id=patient.id, chat_id=patient.chat_id, message_id=origin.replied_id
+            )
+        elif origin.reply_to is None:
+            checkin = await self._waiting_on_self_harm(session, patient.id, patient.chat_id, now)
+        else:
             return None
-        checkin = await checkins.shown_in(
-            session=session, patient_id=patient.id, chat_id=patient.chat_id, message_id=origin.replied_id
-        )
         if checkin is None or checkin.questionnaire not in self.questionnaires:
             return None
         crisis_item = self.questionnaires[checkin.questionnaire].crisis_item
         if crisis_item is None or checkin.step != crisis_item.item:
             return None
         return self._staff_text(f"items.{crisis_item.item}.question")
+
+    async def _waiting_on_self_harm(
+        self, session: AsyncSession, patient_id: int, chat_id: int, now: datetime
+    ) -> CheckIn | None:
+        """The patient's open check-in that has shown its self-harm question within ASKED_LATELY and waits on it."""
+        assert self.questionnaires is not None
+        for questionnaire in self.questionnaires.values():
+            if questionnaire.crisis_item is None:
+                continue
+            checkin = await checkins.waiting_for_answer(
+                session=session, patient_id=patient_id, questionnaire=questionnaire.id, now=now, chat_id=chat_id
+            )
+            if checkin is None or checkin.id is None or checkin.step != questionnaire.crisis_item.item:
+                continue
+            shown = await checkins.last_answered_at(session=session, checkin_id=checkin.id) or checkin.started_at
+            if now - shown <= ASKED_LATELY:
+                return checkin
+        return None
 
     async def _in_context(
         self,
