@@ -49,7 +49,7 @@ from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, run
 from tests.postgres import PostgresCluster, waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, up_to_the_note, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent, reply_to
-from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, SEVERAL_DAYS, offered
+from tests.test_instruments import NOT_AT_ALL, SEVERAL_DAYS, up_to_the_self_harm_question
 
 STAFF = 800  # the staff chat is a staff member's direct chat here: paced at 1/s, not a group's 20/min
 
@@ -1768,12 +1768,9 @@ async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_aw
     expected = 1 if answer == SEVERAL_DAYS else 0
     async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
-        await diary.enrol(ben)
-        offer = await offered(diary, ben)
-        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
-            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
+        shown = await up_to_the_self_harm_question(diary, ben)
         monkeypatch.setattr(checkins, "upsert_answer", away)
-        await ben.press(answer, message=diary.standin.messages[ben.id][offer.message_id])
+        await ben.press(answer, message=shown)
         await diary.wait_until(lambda: len(tries) >= 2)
         await ben.wait_for(lambda: crisis_texts() == expected)
         monkeypatch.undo()

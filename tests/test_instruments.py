@@ -153,6 +153,16 @@ async def offered(diary: Diary, user: SimulatedUser) -> ChatMessage:
     return user.last
 
 
+async def up_to_the_self_harm_question(diary: Diary, user: SimulatedUser) -> ChatMessage:
+    """`user` enrolled, the PHQ-2 answered so that it steps up and the PHQ-9 answered up to its self-harm question
+    (item 9), not at all: the message that shows that question."""
+    await diary.enrol(user)
+    offer = await offered(diary, user)
+    for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
+        await user.press(label, message=diary.standin.messages[user.id][offer.message_id])
+    return diary.standin.messages[user.id][offer.message_id]
+
+
 async def answer_with_item_9_several_days(diary: Diary, user: SimulatedUser, offer: ChatMessage) -> None:
     """A positive PHQ-2 (both items nearly every day), then the PHQ-9's next six items not at all and item 9
     (thoughts of being better off dead or of self-harm) on several days."""

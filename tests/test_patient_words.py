@@ -56,7 +56,7 @@ from tests.test_care_team import (
     stored_messages,
 )
 from tests.test_delivery_faults import every_five_minutes_until
-from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
+from tests.test_instruments import answer_with_item_9_several_days, offered, up_to_the_self_harm_question
 from tests.test_webhook import behind_a_webhook
 
 
@@ -1449,11 +1449,7 @@ async def test_a_worrying_answer_typed_in_reply_to_the_questionnaires_self_harm_
     (as it is to a care team's screening question); a reassuring one is not."""
     async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
-        await diary.enrol(ben)
-        offer = await offered(diary, ben)
-        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
-            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
-        shown = diary.standin.messages[ben.id][offer.message_id]
+        shown = await up_to_the_self_harm_question(diary, ben)
         assert "better off dead" in (shown.text or "")
         diary.standin.user_message(ben.json, "no, never", reply_to=shown, quote="better off dead")
         await diary.wait_until(lambda: any("no, never" in (m.text or "") for m in staff_chat(diary)))
@@ -1478,11 +1474,7 @@ async def test_a_worrying_answer_typed_without_a_reply_at_the_self_harm_question
     and is an ordinary message."""
     async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
-        await diary.enrol(ben)
-        offer = await offered(diary, ben)
-        for label in [NEARLY_EVERY_DAY] * 2 + [NOT_AT_ALL] * 6:
-            await ben.press(label, message=diary.standin.messages[ben.id][offer.message_id])
-        assert "better off dead" in (diary.standin.messages[ben.id][offer.message_id].text or "")
+        assert "better off dead" in ((await up_to_the_self_harm_question(diary, ben)).text or "")
         diary.clock.advance(minutes=31)
         await ben.send("yes, the physio was good")
         await all_sent(diary)
