@@ -48,6 +48,7 @@ from tests.test_care_team import (
     BERLIN_CRISIS_LINE,
     a_poll,
     a_question_in_the_staff_chat,
+    admin_pressed_reply_on_an_escalation,
     alerts,
     all_sent,
     cards,
@@ -1105,6 +1106,36 @@ async def test_a_staff_reply_that_begins_with_a_patients_command_reaches_the_pat
     async with diary.database.session() as session:
         queued = (await session.exec(select(OutboxMessage.text))).all()
     assert not any("pateint" in (text or "") for text in queued)
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_that_begins_with_a_patients_command_edited_afterwards_says_the_patient_has_it_as_sent(
+    diary: Diary,
+) -> None:
+    """ "/history shows you the last 30 days" put right after it went: the patient keeps it as first sent, and its
+    writer is told so, in their own chat with the bot and in the staff chat, as for any reply edited. The edit was
+    taken for a command's edit (a command no staff member uses) and dropped without a word: they were left sure the
+    patient read the correction."""
+    ben, ada = await admin_pressed_reply_on_an_escalation(diary)
+    words = "/history shows you the last 30 days."
+    answer = await ada.send(words)
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001.", answer
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    mine = next(m for m in diary.standin.chat(ada.id) if m.text == words)
+    told = await ada.edit(mine, "/history shows you the last 14 days.")
+    assert told is not None and (told.text or "").startswith("Edits do not reach P-0001"), told
+
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    words = "/checkin tonight, please, so that we see how the swelling goes."
+    answer = await sam.send(words, chat_id=STAFF_CHAT, reply_to=cards(diary)[-1])
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == words)
+    told = await sam.edit(mine, words.replace("tonight", "tomorrow"))
+    assert told is not None and (told.text or "").startswith("Edits do not reach P-0001"), told
+    await all_sent(diary)
+    assert ben.last.text == f"Your care team: {words}", "the patient has it as first sent"
 
 
 @SQLITE_ONLY
