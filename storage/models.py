@@ -347,6 +347,9 @@ class StaffChatMessage(SQLModel, table=True):
     patient_id: int = Field(sa_column=Column(ForeignKey("patient.id", ondelete="CASCADE"), nullable=False, index=True))
     created_at: datetime = utc_column()
     staff_user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # A staff member's reply: the SHA-256 of its words as sent (never the words), so that an edit Telegram sends for
+    # a change no one made (a link's preview, a first reaction) is told from a correction. None for the bot's own.
+    words_digest: str | None = Field(default=None, max_length=64)
 
 
 class ScreeningQuestion(SQLModel, table=True):

@@ -21,10 +21,17 @@ async def remember(
     patient_id: int,
     now: datetime,
     staff_user_id: int | None = None,
+    words_digest: str | None = None,
 ) -> None:
-    """The message is about the patient; with `staff_user_id`, for that staff member's replies alone."""
+    """The message is about the patient; with `staff_user_id`, for that staff member's replies alone. `words_digest`:
+    a staff member's reply, the SHA-256 of its words as sent."""
     statement = insert(session, MESSAGES).values(
-        chat_id=chat_id, message_id=message_id, patient_id=patient_id, created_at=now, staff_user_id=staff_user_id
+        chat_id=chat_id,
+        message_id=message_id,
+        patient_id=patient_id,
+        created_at=now,
+        staff_user_id=staff_user_id,
+        words_digest=words_digest,
     )
     await execute(session, statement.on_conflict_do_nothing(index_elements=["chat_id", "message_id"]))
 
@@ -32,6 +39,18 @@ async def remember(
 async def patient_of(*, session: AsyncSession, chat_id: int, message_id: int) -> int | None:
     found = await about(session=session, chat_id=chat_id, message_id=message_id)
     return found[0] if found is not None else None
+
+
+async def digest_of(*, session: AsyncSession, chat_id: int, message_id: int) -> tuple[int, str | None] | None:
+    """(patient, the SHA-256 of its words as sent) for a staff member's reply noted with them (see `remember`)."""
+    result = await execute(
+        session,
+        select(MESSAGES.c.patient_id, MESSAGES.c.words_digest).where(
+            MESSAGES.c.chat_id == chat_id, MESSAGES.c.message_id == message_id
+        ),
+    )
+    row = result.first()
+    return (int(row[0]), row[1]) if row is not None else None
 
 
 async def about(*, session: AsyncSession, chat_id: int, message_id: int) -> tuple[int, int | None] | None:

@@ -48,6 +48,7 @@ from tests.test_care_team import (
     BERLIN_CRISIS_LINE,
     a_poll,
     a_question_in_the_staff_chat,
+    admin_pressed_reply_on_an_escalation,
     alerts,
     all_sent,
     cards,
@@ -412,6 +413,40 @@ async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_fi
     assert answer is not None and answer.text is not None
     assert answer.text.startswith("Edits do not reach P-0001"), answer.text
     assert ben.last.text == "Your care team: Yes, two more is fine."
+
+
+async def test_an_edit_of_a_staff_reply_that_changes_no_words_says_nothing(diary: Diary) -> None:
+    """Telegram sends an edit for a change no one made (a link's preview made later, a colleague's first reaction):
+    the staff member was told "Edits do not reach P-0001 ... send a correction as a new reply" for a reply they never
+    touched, and might send it again. A change of its words is still answered so, also in a long reply's part."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    words = "Please read our leaflet https://clinic.example/crps-leaflet and rest the hand 😌 tonight."
+    leaflet = [{"type": "text_link", "offset": 0, "length": 6, "url": "https://clinic.example/please"}]
+    diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, entities=leaflet)
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team: Please (https://clinic.example"))
+    await diary.wait_until(lambda: staff_chat(diary)[-1].text == "Your reply is on its way to P-0001.")
+    await all_sent(diary)
+    shown = len(staff_chat(diary))
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == words)
+    processed = len(await diary.inbox_processed())
+    diary.standin.edit_user_message(mine, text=words, entities=leaflet)
+    await diary.inbox_processed(at_least=processed + 1)
+    await all_sent(diary)
+    assert len(staff_chat(diary)) == shown, "nothing was changed: nothing to say"
+
+    answer = await sam.edit(mine, words.replace("tonight", "today"))
+    assert answer is not None and (answer.text or "").startswith("Edits do not reach P-0001"), answer
+
+    long = "Take one tablet with food, and no more than four in a day. " * 85
+    await sam.send(long, chat_id=STAFF_CHAT, reply_to=forwarded)
+    await all_sent(diary)
+    shown = len(staff_chat(diary))
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == long)
+    processed = len(await diary.inbox_processed())
+    diary.standin.edit_user_message(mine, text=long)
+    await diary.inbox_processed(at_least=processed + 1)
+    await all_sent(diary)
+    assert len(staff_chat(diary)) == shown, "nor for a reply sent in parts"
 
 
 CRISIS_POLL = a_poll("5001", "Should I just end my life?", ["yes", "no"])
@@ -1105,6 +1140,36 @@ async def test_a_staff_reply_that_begins_with_a_patients_command_reaches_the_pat
     async with diary.database.session() as session:
         queued = (await session.exec(select(OutboxMessage.text))).all()
     assert not any("pateint" in (text or "") for text in queued)
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_that_begins_with_a_patients_command_edited_afterwards_says_the_patient_has_it_as_sent(
+    diary: Diary,
+) -> None:
+    """ "/history shows you the last 30 days" put right after it went: the patient keeps it as first sent, and its
+    writer is told so, in their own chat with the bot and in the staff chat, as for any reply edited. The edit was
+    taken for a command's edit (a command no staff member uses) and dropped without a word: they were left sure the
+    patient read the correction."""
+    ben, ada = await admin_pressed_reply_on_an_escalation(diary)
+    words = "/history shows you the last 30 days."
+    answer = await ada.send(words)
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001.", answer
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    mine = next(m for m in diary.standin.chat(ada.id) if m.text == words)
+    told = await ada.edit(mine, "/history shows you the last 14 days.")
+    assert told is not None and (told.text or "").startswith("Edits do not reach P-0001"), told
+
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    words = "/checkin tonight, please, so that we see how the swelling goes."
+    answer = await sam.send(words, chat_id=STAFF_CHAT, reply_to=cards(diary)[-1])
+    assert answer is not None and answer.text == "Your reply is on its way to P-0001."
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == words)
+    told = await sam.edit(mine, words.replace("tonight", "tomorrow"))
+    assert told is not None and (told.text or "").startswith("Edits do not reach P-0001"), told
+    await all_sent(diary)
+    assert ben.last.text == f"Your care team: {words}", "the patient has it as first sent"
 
 
 @SQLITE_ONLY

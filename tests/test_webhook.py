@@ -9,10 +9,10 @@ from pathlib import Path
 import aiohttp
 
 from bot.sandbox import SimulatedUser
-from bot.sandbox.server import free_port
+from bot.sandbox.server import ChatMessage, free_port
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, up_to_the_note
-from tests.test_care_team import all_sent, stored_messages
+from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent, stored_messages
 from tests.test_inbox import an_unreadable_update_then_a_message
 
 SECRET = "s3cret-token_for-the-webhook"
@@ -164,6 +164,56 @@ async def test_a_caption_put_back_after_its_photo_came_late_reaches_staff(databa
             "swollen since the infusion, not red",
             "swollen and red since the infusion",
         ]
+
+
+@SQLITE_ONLY
+async def test_an_edit_delivered_after_a_newer_edit_leaves_staff_and_the_note_with_the_newer_words(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Ben puts "20 tablets" right twice, "200" (a slip) and then "2"; by webhook the first edit's POST fails and is
+    tried again after the second. Staff were shown "200 tablets" last, as his latest words, and a check-in's note
+    went back to the words he had put right. The edit written last is the newest, whatever order they came in: the
+    older is kept in the diary, not shown to staff, not put in the note, not acknowledged."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+
+        async def edited_twice_out_of_order(message: ChatMessage, slip: str, right: str) -> None:
+            diary.clock.advance(minutes=1)
+            diary.standin.hold_back_next()
+            diary.standin.edit_user_message(message, text=slip)
+            diary.clock.advance(minutes=1)
+            await ben.edit(message, right)
+            processed = len(await diary.inbox_processed())
+            diary.standin.deliver_held()
+            await diary.inbox_processed(at_least=processed + 1)
+            await all_sent(diary)
+
+        message = ben.say("I took 20 tablets of ibuprofen today")
+        await all_sent(diary)
+        await edited_twice_out_of_order(message, "I took 200 tablets of ibuprofen today", "I took 2 tablets today")
+        said = [m.text or "" for m in diary.standin.chat(STAFF_CHAT) if "tablets" in (m.text or "")]
+        assert said == [
+            "Message from P-0001:\nI took 20 tablets of ibuprofen today",
+            "P-0001 edited a message:\nI took 2 tablets today",
+        ]
+        assert [m.text for m in ben.messages].count("Your change was passed on to your care team.") == 1
+        texts = [m.text for m in await stored_messages(diary)]
+        assert "I took 200 tablets of ibuprofen today" in texts, "both versions are kept"
+
+        await up_to_the_note(ben, "6")
+        note = ben.say("slept badly")
+        await all_sent(diary)
+        await edited_twice_out_of_order(note, "slept very badly", "slept well for once")
+        assert {a.item: a.value for a in await diary.answers()}["note"] == "slept well for once"
+        assert [m.text for m in ben.messages].count("Your note is updated.") == 1
+
+        # Words of crisis in the older edit were written all the same: heard, as they would have been in order.
+        message = ben.say("what a week")
+        await all_sent(diary)
+        await edited_twice_out_of_order(message, "what a week. i want to die", "what a week. i want to dine out")
+        assert any("i want to die" in (m.caption or "") for m in diary.standin.chat(STAFF_CHAT) if m.photo)
+        assert any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages)
 
 
 @SQLITE_ONLY

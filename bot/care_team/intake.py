@@ -660,6 +660,10 @@ class Intake:
                 # would only repeat them (words of crisis, as a second crisis). A /callme was kept as the words
                 # after it.
                 return ALREADY
+            if self._outdated(latest, now, update_id):
+                return await self._outdated_edit(
+                    session, patient, text, message_id, update_id, now, crisis, heard, origin, file_unique_id
+                )
             first = None
             if media is None:
                 first = await patient_messages.original(
@@ -756,6 +760,50 @@ class Intake:
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
+
+    @staticmethod
+    def _outdated(latest: PatientMessage | None, now: datetime, update_id: int) -> bool:
+        """Whether an edit was overtaken by a newer edit of the message stored before it: by webhook Telegram may
+        deliver an edit after a newer one (its POST failed and was tried again). Newer by when each was made, and
+        within the second (Telegram dates to the second) by the update's number, which Telegram counts up."""
+        if latest is None or latest.kind != "edit":
+            return False
+        return (latest.received_at, latest.update_id or 0) > (now, update_id)
+
+    async def _outdated_edit(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        text: str,
+        message_id: int,
+        update_id: int,
+        now: datetime,
+        crisis: bool,
+        heard: Heard,
+        origin: Origin,
+        file_unique_id: str | None,
+    ) -> Received:
+        """An edit overtaken by a newer one (_outdated): the newer words are what staff, the note and an answer have,
+        and the patient was told of them. This one is kept, and words of crisis in it are heard all the same (they
+        were written); it is not shown to staff as the message's words, put in a note, or acknowledged."""
+        assert patient.id is not None
+        stored = await patient_messages.add(
+            session=session,
+            patient_id=patient.id,
+            text=text,
+            crisis=crisis,
+            update_id=update_id,
+            telegram_message_id=message_id,
+            kind="edit",
+            filed_as=FiledAs.MESSAGE,
+            forwarded=origin.forwarded is not None,
+            file_unique_id=file_unique_id,
+            now=now,
+        )
+        if stored is None or not crisis:
+            return ALREADY
+        await self._crisis(session, patient, heard, stored, now, update_id, origin)
+        return Received(FiledAs.MESSAGE, crisis)
 
     async def _typed_in_context(
         self,

@@ -7,6 +7,7 @@ No Telegram here: the handlers adapt updates to these calls.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,11 @@ from storage.text import clean
 REPLY_WINDOW = timedelta(minutes=10)
 
 
+def digest(text: str) -> str:
+    """The SHA-256 of a reply's words: what tells an edit that changed them from one that did not, never the words."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Addressee:
     """Whom a staff member's message is for. `patient_id` None: not for a patient. `colleagues`: it replies to the
@@ -34,6 +40,14 @@ class Addressee:
 
 
 NOBODY = Addressee(None)
+
+
+@dataclass(frozen=True)
+class EditedReply:
+    """A staff member's reply to `patient` that they edited; `changed` False: its words read as the patient got them."""
+
+    patient: Patient
+    changed: bool
 
 
 @dataclass(frozen=True)
@@ -201,7 +215,12 @@ class Replies:
             if source is not None:
                 chat_id, message_id = source
                 await staff_chat.remember(
-                    session=session, chat_id=chat_id, message_id=message_id, patient_id=patient_id, now=now
+                    session=session,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    patient_id=patient_id,
+                    now=now,
+                    words_digest=digest(text),
                 )
                 if rest_may_follow:
                     # A part dated SPLIT_APART on is still a part (Telegram dates to the second); the window ends after.
@@ -252,11 +271,17 @@ class Replies:
         async with self.database.session() as session:
             return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None
 
-    async def edited_reply(self, *, chat_id: int, message_id: int) -> Patient | None:
-        """The patient a staff member's edited message went to as a reply, or None. The edit does not reach them."""
+    async def edited_reply(self, *, chat_id: int, message_id: int, text: str | None) -> EditedReply | None:
+        """The patient a staff member's edited message went to as a reply, or None. The edit does not reach them.
+        `text`: its words now (None: it has none). Telegram sends an edit for a change no one made (a link's preview
+        made later, a first reaction): words that read as they were sent are `changed` False."""
         async with self.database.session() as session:
-            patient_id = await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=message_id)
-            return await patients.by_id(session=session, patient_id=patient_id) if patient_id is not None else None
+            noted = await staff_chat.digest_of(session=session, chat_id=chat_id, message_id=message_id)
+            patient = await patients.by_id(session=session, patient_id=noted[0]) if noted is not None else None
+        if noted is None or patient is None:
+            return None
+        same = text is not None and noted[1] is not None and digest(clean(text)) == noted[1]
+        return EditedReply(patient, changed=not same)
 
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:
         """Mark a patient's message seen (the patient may be told); None when it no longer exists."""

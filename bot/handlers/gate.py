@@ -120,7 +120,9 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     # A reply to a patient that begins with the command they should use: nothing else takes it, and dropped
     # it would leave the staff member sure the patient has it.
     # (One who keeps a diary too and has a Reply pending is answering, as with plain words: messages.py.)
-    relayed = staff_words and context.staff_role is not None and await staff_replies.relay(update, context)
+    # Edited, such a reply stays as first sent for the patient: its writer is told so, not left to think it went.
+    relay = staff_replies.edited if update.edited_message is not None else staff_replies.relay
+    relayed = staff_words and context.staff_role is not None and await relay(update, context)
     if relayed:
         raise ApplicationHandlerStop
     if staff_words and not private:
@@ -167,8 +169,8 @@ def _words_after_command(text: str) -> list[str]:
 
 
 def _command_with_words(update: Update) -> bool:
-    """A new message (not an edit) whose command goes on with words."""
-    message = update.message
+    """A message (or an edit of one) whose command goes on with words."""
+    message = update.message or update.edited_message
     return message is not None and bool(_words_after_command(message.text or ""))
 
 

@@ -212,10 +212,19 @@ async def edited(update: Update, context: DiaryContext) -> bool:
     was no reply to a patient."""
     message = update.edited_message
     assert message is not None
-    patient = await context.services.replies.edited_reply(chat_id=message.chat_id, message_id=message.message_id)
-    if patient is None:
+    edited_reply = await context.services.replies.edited_reply(
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        text=linked(message.text, message.entities) if message.text is not None else None,
+    )
+    if edited_reply is None:
         return False
-    await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=patient.code))
+    if not edited_reply.changed:
+        # A link's preview made, a first reaction: Telegram's edit of a reply whose words no one changed.
+        log.info("an edit that changed no words of a reply (update %s)", update.update_id)
+        return True
+    code = edited_reply.patient.code
+    await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=code))
     return True
 
 
