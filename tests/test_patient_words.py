@@ -40,7 +40,7 @@ from bot.diary import roster
 from bot.prompts import Catalog
 from bot.records import retention
 from bot.sandbox import SimulatedUser
-from storage import patient_messages
+from storage import audit, patient_messages
 from storage.models import OutboxMessage, PatientMessage
 from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat, up_to_the_note
@@ -95,6 +95,27 @@ async def test_words_after_a_command_the_diary_does_not_have_reach_staff(diary: 
     assert [m.text for m in await stored_messages(diary)] == ["/my hand is purple and swollen since lunch"]
     reply = await ben.send("/whatever")
     assert reply is not None and "did not understand" in (reply.text or ""), "a command alone is still a command"
+
+
+@SQLITE_ONLY
+async def test_a_patients_words_after_a_staff_command_reach_staff_and_run_nothing(diary: Diary) -> None:
+    """ "/infusion yesterday went badly": a patient who read of the clinic's commands, or typed a slash, wrote to
+    their care team. The command is staff's and never runs for them; the words were answered "did not understand"
+    and lost, where after a command the diary does not have they reach staff."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await diary.invite("P-0002")
+    for text in ("/infusion yesterday went badly, pain 9 since", "/report my hand is purple since lunch"):
+        reply = await ben.send(text)
+        assert reply is not None and (reply.text or "").startswith("I can't give medical advice"), (text, reply)
+    await diary.wait_until(lambda: any("purple since lunch" in (m.text or "") for m in staff_chat(diary)))
+    assert any("went badly, pain 9 since" in (m.text or "") for m in staff_chat(diary))
+    reply = await ben.send("/relink P-0002")  # one word is an argument: still refused, as any command of staff's
+    assert reply is not None and "did not understand" in (reply.text or "")
+    assert len(await stored_messages(diary)) == 2
+    async with diary.database.session() as session:
+        actions = {e.action for e in await audit.since(session=session)}
+    assert not {"relink_invite", "infusion", "report"} & actions, actions
 
 
 @SQLITE_ONLY

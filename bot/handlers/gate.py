@@ -200,6 +200,11 @@ async def _words_for_staff(update: Update, context: DiaryContext, command: str) 
     words = _words_after_command(text)
     if words and command not in access.COMMANDS:
         return _Words.INSTEAD
+    # A sentence after a command of the clinic's that is not theirs ("/infusion yesterday went badly") is
+    # words, as after one the diary does not have; the command never runs. One word is still a refused
+    # command ("/relink P-0002"), as a patient's one word is an argument.
+    if len(words) >= 2 and not _allowed(update, context.roles, command):
+        return _Words.INSTEAD
     if origin.brought and command not in access.PATIENT_COMMANDS_TO_STAFF:
         return _Words.BESIDES
     # One word is taken for an argument the command does not read ("/history 30", "/language es", "/checkin
