@@ -102,6 +102,29 @@ async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_es
 
 
 @SQLITE_ONLY
+async def test_acknowledging_a_crisis_tells_the_patient_nothing_while_a_later_one_waits_unacknowledged(
+    diary: Diary,
+) -> None:
+    """Ben writes "I want to die", then, five minutes on, that he has the pills in his hand. Sam acknowledges the
+    first card: "Your care team has seen your message" came right after the second, which nobody had seen, and
+    reads as its answer. It waits until the newer crisis is acknowledged too."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "I want to die")
+    diary.clock.advance(minutes=5)
+    second = await crisis(diary, ben, "I have the pills in my hand now, I am going to take them all")
+    await sam.press("Acknowledge", message=first)
+    await all_sent(diary)
+    assert ben.last.text != "Your care team has seen your message."
+    assert [m.seen_by for m in await stored_messages(diary)] == [800, None], "seen all the same, for staff"
+
+    await sam.press("Acknowledge", message=second)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+
+
+@SQLITE_ONLY
 async def test_words_that_follow_up_an_acknowledged_crisis_are_a_crisis_card_of_their_own(diary: Diary) -> None:
     """ "Already took them" or "esta noche" says nothing alone; after "I want to overdose" it is the news."""
     ben = SimulatedUser(diary.standin, 301, "Ben")

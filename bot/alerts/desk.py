@@ -433,7 +433,14 @@ class AlertDesk:
             return False
         message = await patient_messages.get(session=session, message_id=message_id)
         patient = await patients.by_id(session=session, patient_id=message.patient_id) if message else None
-        if self.tell_patient_seen and patient is not None and patient.id is not None and patient.chat_id is not None:
+        if message is None or patient is None or patient.id is None or patient.chat_id is None:
+            return True
+        # Told after a newer crisis message nobody has acknowledged yet, "seen" would read as that one's answer: the
+        # patient is told when it is acknowledged (it is marked seen then).
+        newer = await alerts.unacknowledged(session=session, patient_id=patient.id, rule="crisis_text")
+        if newer is not None and newer.opened_at > message.received_at:
+            return True
+        if self.tell_patient_seen:
             await outbox.enqueue(
                 session=session,
                 kind="patient",
