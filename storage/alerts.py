@@ -152,19 +152,27 @@ async def reopen(
     return bool(result.rowcount)
 
 
-def _shown(opened_at: datetime | None) -> Any:
-    """A press on a card acts only on the alert as that card showed it: opened at `opened_at` (None: any)."""
-    return None if opened_at is None else ALERTS.c.opened_at == opened_at
+def _shown(opened_at: datetime | None, event_at: datetime | None = None) -> list[Any]:
+    """A press on a card acts only on the alert as that card showed it: opened at `opened_at`, its newest finding
+    made at `event_at` (None: any)."""
+    shown = [] if opened_at is None else [ALERTS.c.opened_at == opened_at]
+    return shown + ([] if event_at is None else [ALERTS.c.event_at == event_at])
 
 
 async def acknowledge(
-    *, session: AsyncSession, alert_id: int, by: int, now: datetime, opened_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    by: int,
+    now: datetime,
+    opened_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> Alert | None:
     return await _move(
         session,
         alert_id,
         (AlertStatus.OPEN,),
-        _shown(opened_at),
+        *_shown(opened_at, event_at),
         status=AlertStatus.ACKNOWLEDGED,
         acknowledged_by=by,
         acknowledged_at=now,
@@ -174,7 +182,14 @@ async def acknowledge(
 
 
 async def snooze(
-    *, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime, opened_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    by: int,
+    until: datetime,
+    now: datetime,
+    opened_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> Alert | None:
     """Quiet until `until`; never an alert about one message (a crisis must be seen, not put off)."""
     return await _move(
@@ -182,7 +197,7 @@ async def snooze(
         alert_id,
         (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
         ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
-        _shown(opened_at),
+        *_shown(opened_at, event_at),
         status=AlertStatus.SNOOZED,
         snoozed_by=by,
         snoozed_until=until,
@@ -192,13 +207,19 @@ async def snooze(
 
 
 async def resolve(
-    *, session: AsyncSession, alert_id: int, by: int | None, now: datetime, opened_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    by: int | None,
+    now: datetime,
+    opened_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> Alert | None:
     return await _move(
         session,
         alert_id,
         ACTIVE,
-        _shown(opened_at),
+        *_shown(opened_at, event_at),
         status=AlertStatus.RESOLVED,
         resolved_by=by,
         resolved_at=now,

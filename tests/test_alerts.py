@@ -375,6 +375,36 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
 
 
 @SQLITE_ONLY
+async def test_a_press_on_a_card_as_it_read_before_a_new_finding_acknowledges_nothing(diary: Diary) -> None:
+    """A new episode updates the open card in place; Sam presses Acknowledge on it as it read a moment before (the
+    update on its way to his phone, or the console's queue loaded earlier). He saw the nines, not the tens: the press
+    acknowledged the tens all the same, and nobody had. It acts on nothing, tells him the card changed, and shows it;
+    pressed again on the card as it now reads, it acknowledges."""
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    (as_it_read,) = [data for label, data in card.buttons if label == "Acknowledge"]
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(4):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    await diary.wait_until(
+        lambda: "Pain 10 on 4" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+    press = await sam.press(data=as_it_read, message=card)
+    assert press.answer == "This card has changed since you saw it: read it again, then act."
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+    now = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert "Pain 10 on 4" in (now.caption or "") and "Acknowledged" not in (now.caption or "")
+    press = await sam.press("Acknowledge", message=now)
+    assert press.answer == "Acknowledged."
+    assert (await alerts(diary))[0].status == "acknowledged"
+
+
+@SQLITE_ONLY
 async def test_the_digest_hides_no_alert_that_waits_for_staff(diary: Diary) -> None:
     """A rule the clinic set to the digest tier is listed (any rule, not only missed check-ins), a crisis
     is never closed by being listed, an urgent card nobody acknowledged is named however young, and a

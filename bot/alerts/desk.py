@@ -353,11 +353,13 @@ class AlertDesk:
         name: str,
         now: datetime,
         opened_at: datetime | None = None,
+        event_at: datetime | None = None,
         pressed_on: tuple[int, int] | None = None,
     ) -> Alert | None:
         """Acknowledge, snooze or resolve the alert and the others its card shows; None when the alert is
         not in a state that allows it, or (with `opened_at`, from the card pressed) has opened again since
-        that card was made: what staff saw there is not what is open now. Pressed anywhere but on the staff
+        that card was made, or (with `event_at`) has a newer finding than the card showed, written onto it in
+        place: what staff saw there is not what is open now. Pressed anywhere but on the staff
         chat's card (`pressed_on`, the chat and message: an admin's escalation, the console), that card's
         update is queued with the change: staff see it there too, whatever becomes of the press after."""
         async with self.database.session() as session:
@@ -367,7 +369,9 @@ class AlertDesk:
             if pressed is None or not await patients.keep(session=session, patient_id=pressed.patient_id):
                 return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
-            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
+            changed = await self._move(
+                session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at, event_at=event_at
+            )
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
                 # Resolved without Acknowledge first (called the patient, then closed it) is seen too.
@@ -414,16 +418,16 @@ class AlertDesk:
         by: int,
         now: datetime,
         opened_at: datetime | None = None,
+        event_at: datetime | None = None,
     ) -> Alert | None:
+        shown = {"opened_at": opened_at, "event_at": event_at}
         if action is StaffAction.ACKNOWLEDGE:
-            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
+            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now, **shown)
         if action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
             until = now + SNOOZE
-            return await alerts.snooze(
-                session=session, alert_id=alert_id, by=by, until=until, now=now, opened_at=opened_at
-            )
+            return await alerts.snooze(session=session, alert_id=alert_id, by=by, until=until, now=now, **shown)
         if action is StaffAction.RESOLVE:
-            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
+            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, **shown)
         raise ValueError(action)
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
