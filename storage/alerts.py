@@ -104,14 +104,18 @@ async def open_alert(
     return int(result.scalar_one())
 
 
-async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> bool:
-    """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers. False when
-    staff acknowledged, snoozed or resolved it meanwhile (then what is new needs a card of its own)."""
+async def refresh(
+    *, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime, anew: bool = False
+) -> bool:
+    """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers (with `anew`, on a
+    card sent anew: the old one is forgotten). False when staff acknowledged, snoozed or resolved it meanwhile
+    (then what is new needs a card of its own)."""
+    card: dict[str, object] = {"card_chat_id": None, "card_message_id": None} if anew else {}
     result = await execute(
         session,
         update(ALERTS)
         .where(ALERTS.c.id == alert_id, ALERTS.c.status == AlertStatus.OPEN)
-        .values(details=details, event_at=event_at, updated_at=now),
+        .values(details=details, event_at=event_at, updated_at=now, **card),
     )
     return bool(result.rowcount)
 

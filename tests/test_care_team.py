@@ -931,6 +931,30 @@ async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> 
 
 
 @SQLITE_ONLY
+async def test_a_request_to_be_contacted_made_again_hours_later_comes_as_a_card_anew(diary: Diary) -> None:
+    """Ben asked to be called in the morning; nobody has acknowledged it. In the afternoon he asks again: the
+    morning's card, far up the staff chat under the day's messages, was edited to "2 time(s)", which no one
+    scrolls back to see and Telegram does not announce. The card comes anew at the foot of the chat; its old
+    message, pressed, acts on nothing it did not show."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    morning = cards(diary)[0]
+    diary.clock.advance(hours=6)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    afternoon = cards(diary)[-1]
+    assert "2 time(s)" in (afternoon.caption or "") and "Acknowledge" in [label for label, _ in afternoon.buttons]
+    press = await sam.press("Acknowledge", message=morning)
+    assert press.answer == "This card has changed since you saw it: read it again, then act."
+    (alert,) = await alerts(diary)
+    assert alert.status == "open" and alert.card_message_id == afternoon.message_id
+
+
+@SQLITE_ONLY
 async def test_a_card_deleted_in_the_staff_chat_is_sent_anew_when_it_changes(diary: Diary) -> None:
     """Someone tidied the staff chat and deleted an open card; the patient asks again. Telegram refuses to
     edit a message that is gone: the card comes again as a new one, with its buttons, instead of the

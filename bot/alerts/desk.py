@@ -41,6 +41,9 @@ HISTORY = timedelta(days=120)
 # A finding older than this is history (for example, just imported), not news for staff.
 NEWS = timedelta(hours=36)
 SNOOZE = timedelta(days=7)
+# A card last changed longer ago than this is far up the staff chat, under what came since, and an edit of it is not
+# announced: what is new on an open alert (a new episode, a request made again) comes as the card sent anew.
+RESEND_AFTER = timedelta(hours=1)
 # Which finding leads a card that shows several: the most urgent, then pain before signs before mood.
 TIER_ORDER = (Tier.URGENT, Tier.AMBER, Tier.DIGEST)
 RULE_ORDER = (
@@ -240,8 +243,9 @@ class AlertDesk:
                     next_escalation_at=escalate_at,
                 )
             else:
+                anew = now - current.updated_at > RESEND_AFTER
                 written = await alerts.refresh(
-                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now
+                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now, anew=anew
                 )
             if not written and tries > 1:
                 return await self._file(session, patient_id=patient_id, finding=finding, now=now, tries=tries - 1)
@@ -293,7 +297,7 @@ class AlertDesk:
         self, session: AsyncSession, *, patient_id: int, patient_message_id: int, now: datetime
     ) -> int | None:
         """The patient asks to be contacted. Asking again before anyone has acknowledged it updates that
-        card; asking after it was acknowledged is a new request."""
+        card (sent anew after RESEND_AFTER); asking after it was acknowledged is a new request."""
         config = self.rules.contact_request
         if not config.enabled:
             return None
@@ -302,7 +306,10 @@ class AlertDesk:
             times = int(json.loads(waiting.details).get("times", 1)) + 1
             details = json.dumps({"times": times})
             # Not if a nurse acknowledged it in the meantime: then this request is a new one.
-            if await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now):
+            anew = now - waiting.updated_at > RESEND_AFTER
+            if await alerts.refresh(
+                session=session, alert_id=waiting.id, details=details, event_at=now, now=now, anew=anew
+            ):
                 await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
                 return waiting.id
         return await self._open_per_message(
