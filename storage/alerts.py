@@ -104,14 +104,18 @@ async def open_alert(
     return int(result.scalar_one())
 
 
-async def refresh(*, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime) -> bool:
-    """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers. False when
-    staff acknowledged, snoozed or resolved it meanwhile (then what is new needs a card of its own)."""
+async def refresh(
+    *, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime, anew: bool = False
+) -> bool:
+    """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers (with `anew`, on a
+    card sent anew: the old one is forgotten). False when staff acknowledged, snoozed or resolved it meanwhile
+    (then what is new needs a card of its own)."""
+    card: dict[str, object] = {"card_chat_id": None, "card_message_id": None} if anew else {}
     result = await execute(
         session,
         update(ALERTS)
         .where(ALERTS.c.id == alert_id, ALERTS.c.status == AlertStatus.OPEN)
-        .values(details=details, event_at=event_at, updated_at=now),
+        .values(details=details, event_at=event_at, updated_at=now, **card),
     )
     return bool(result.rowcount)
 
@@ -152,19 +156,27 @@ async def reopen(
     return bool(result.rowcount)
 
 
-def _shown(opened_at: datetime | None) -> Any:
-    """A press on a card acts only on the alert as that card showed it: opened at `opened_at` (None: any)."""
-    return None if opened_at is None else ALERTS.c.opened_at == opened_at
+def _shown(opened_at: datetime | None, event_at: datetime | None = None) -> list[Any]:
+    """A press on a card acts only on the alert as that card showed it: opened at `opened_at`, its newest finding
+    made at `event_at` (None: any)."""
+    shown = [] if opened_at is None else [ALERTS.c.opened_at == opened_at]
+    return shown + ([] if event_at is None else [ALERTS.c.event_at == event_at])
 
 
 async def acknowledge(
-    *, session: AsyncSession, alert_id: int, by: int, now: datetime, opened_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    by: int,
+    now: datetime,
+    opened_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> Alert | None:
     return await _move(
         session,
         alert_id,
         (AlertStatus.OPEN,),
-        _shown(opened_at),
+        *_shown(opened_at, event_at),
         status=AlertStatus.ACKNOWLEDGED,
         acknowledged_by=by,
         acknowledged_at=now,
@@ -174,7 +186,14 @@ async def acknowledge(
 
 
 async def snooze(
-    *, session: AsyncSession, alert_id: int, by: int, until: datetime, now: datetime, opened_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    by: int,
+    until: datetime,
+    now: datetime,
+    opened_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> Alert | None:
     """Quiet until `until`; never an alert about one message (a crisis must be seen, not put off)."""
     return await _move(
@@ -182,7 +201,7 @@ async def snooze(
         alert_id,
         (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
         ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
-        _shown(opened_at),
+        *_shown(opened_at, event_at),
         status=AlertStatus.SNOOZED,
         snoozed_by=by,
         snoozed_until=until,
@@ -192,13 +211,19 @@ async def snooze(
 
 
 async def resolve(
-    *, session: AsyncSession, alert_id: int, by: int | None, now: datetime, opened_at: datetime | None = None
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    by: int | None,
+    now: datetime,
+    opened_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> Alert | None:
     return await _move(
         session,
         alert_id,
         ACTIVE,
-        _shown(opened_at),
+        *_shown(opened_at, event_at),
         status=AlertStatus.RESOLVED,
         resolved_by=by,
         resolved_at=now,

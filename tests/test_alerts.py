@@ -318,18 +318,16 @@ async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_
     for _ in range(4):
         diary.clock.advance(hours=12)
         await complete_checkin(ben, "10")
-    await diary.wait_until(
-        lambda: (
-            "\nPain 10 on 4 check-ins in a row since Sat 21 Nov"
-            in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
-        )
-    )
+    # Two days on, the card is far up the staff chat: the alert updated comes as its card anew, at the foot.
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert "\nPain 10 on 4 check-ins in a row since Sat 21 Nov" in (new.caption or "")
     assert len(await alerts(diary)) == 1, "updated, not duplicated"
-    assert len([m for m in staff_chat(diary) if m.photo]) == 1
+    assert "Pain 9 on 4" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
 
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
-    await sam.press("Snooze 7 days", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    await sam.press("Snooze 7 days", message=new)
     await complete_checkin(ben, "5")
     for _ in range(4):
         diary.clock.advance(hours=12)
@@ -370,6 +368,34 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
     assert (await alerts(diary))[0].status == "open", "the stale button resolved nothing"
     assert [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]
     press = await sam.press("Acknowledge", message=new)
+    assert press.answer == "Acknowledged."
+    assert (await alerts(diary))[0].status == "acknowledged"
+
+
+@SQLITE_ONLY
+async def test_a_press_on_a_card_as_it_read_before_it_was_updated_acknowledges_nothing(diary: Diary) -> None:
+    """Ben asks to be contacted, and again a minute later: the open card is updated in place to "2 time(s)". Sam
+    presses Acknowledge on it as it read a moment before (the update on its way to his phone, or the console's queue
+    loaded earlier): the press acknowledged the second request, which he never saw. It acts on nothing, tells him
+    the card changed, and shows it; pressed again on the card as it now reads, it acknowledges."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    (as_it_read,) = [data for label, data in card.buttons if label == "Acknowledge"]
+    diary.clock.advance(minutes=1)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: "2 time(s)" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or ""))
+    press = await sam.press(data=as_it_read, message=card)
+    assert press.answer == "This card has changed since you saw it: read it again, then act."
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+    now = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert "2 time(s)" in (now.caption or "") and "Acknowledged" not in (now.caption or "")
+    press = await sam.press("Acknowledge", message=now)
     assert press.answer == "Acknowledged."
     assert (await alerts(diary))[0].status == "acknowledged"
 

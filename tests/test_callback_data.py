@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.alerts.desk import StaffAction
 from bot.diary.checkins import Action
 from bot.views.callback_data import (
+    alert_button,
     checkin_button,
     consent_button,
     delete_button,
+    parse_alert,
     parse_checkin,
     parse_consent,
     parse_delete,
@@ -19,7 +24,7 @@ from bot.views.callback_data import (
 
 @given(st.one_of(st.text(max_size=80), st.binary(max_size=64).map(lambda b: b.decode("latin-1")), st.none()))
 def test_any_data_parses_or_is_refused(data: str | None) -> None:
-    for parse in (parse_checkin, parse_consent, parse_language, parse_delete):
+    for parse in (parse_checkin, parse_consent, parse_language, parse_delete, parse_alert):
         parse(data)  # must not raise
 
 
@@ -56,3 +61,19 @@ def test_erasure_data_names_the_record_a_yes_erases() -> None:
     old = parse_delete("dl:y")  # a Yes sent before it named its record: asked again, never erases
     assert old is not None and old.confirmed and old.patient_id is None
     assert parse_delete("dl:n:41") is None and parse_delete("dl:y:") is None
+
+
+@given(
+    st.sampled_from(list(StaffAction)),
+    st.integers(1, 10**12 - 1),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+)
+def test_an_alert_button_carries_the_card_it_was_on_within_64_bytes(
+    action: StaffAction, alert_id: int, opened_at: datetime, event_at: datetime
+) -> None:
+    """When the alert opened and when the newest finding the card showed was made: a press acts on what it saw."""
+    data = alert_button(action, alert_id, opened_at, event_at)
+    assert len(data.encode()) <= 64
+    assert parse_alert(data) == (action, alert_id, opened_at, event_at)
+    assert parse_alert(f"al:{action.value}:{alert_id}") == (action, alert_id, None, None), "a button sent before"

@@ -102,6 +102,29 @@ async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_es
 
 
 @SQLITE_ONLY
+async def test_acknowledging_a_crisis_tells_the_patient_nothing_while_a_later_one_waits_unacknowledged(
+    diary: Diary,
+) -> None:
+    """Ben writes "I want to die", then, five minutes on, that he has the pills in his hand. Sam acknowledges the
+    first card: "Your care team has seen your message" came right after the second, which nobody had seen, and
+    reads as its answer. It waits until the newer crisis is acknowledged too."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "I want to die")
+    diary.clock.advance(minutes=5)
+    second = await crisis(diary, ben, "I have the pills in my hand now, I am going to take them all")
+    await sam.press("Acknowledge", message=first)
+    await all_sent(diary)
+    assert ben.last.text != "Your care team has seen your message."
+    assert [m.seen_by for m in await stored_messages(diary)] == [800, None], "seen all the same, for staff"
+
+    await sam.press("Acknowledge", message=second)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+
+
+@SQLITE_ONLY
 async def test_words_that_follow_up_an_acknowledged_crisis_are_a_crisis_card_of_their_own(diary: Diary) -> None:
     """ "Already took them" or "esta noche" says nothing alone; after "I want to overdose" it is the news."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
@@ -905,6 +928,30 @@ async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> 
     assert len(cards(diary)) == 1, "asking again before anyone acknowledged updates the card"
     (alert,) = await alerts(diary)
     assert (alert.rule, alert.tier) == ("contact_request", "amber")
+
+
+@SQLITE_ONLY
+async def test_a_request_to_be_contacted_made_again_hours_later_comes_as_a_card_anew(diary: Diary) -> None:
+    """Ben asked to be called in the morning; nobody has acknowledged it. In the afternoon he asks again: the
+    morning's card, far up the staff chat under the day's messages, was edited to "2 time(s)", which no one
+    scrolls back to see and Telegram does not announce. The card comes anew at the foot of the chat; its old
+    message, pressed, acts on nothing it did not show."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    morning = cards(diary)[0]
+    diary.clock.advance(hours=6)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    afternoon = cards(diary)[-1]
+    assert "2 time(s)" in (afternoon.caption or "") and "Acknowledge" in [label for label, _ in afternoon.buttons]
+    press = await sam.press("Acknowledge", message=morning)
+    assert press.answer == "This card has changed since you saw it: read it again, then act."
+    (alert,) = await alerts(diary)
+    assert alert.status == "open" and alert.card_message_id == afternoon.message_id
 
 
 @SQLITE_ONLY

@@ -302,12 +302,14 @@ async def test_a_follow_up_typed_after_a_command_is_a_crisis_card_not_a_request_
     diary.clock.advance(minutes=45)
     reply = await ben.send("/callme please, i just want to")
     assert reply is not None and (reply.text or "").startswith("Thank you. Your care team has been asked")
+    await all_sent(diary)  # the request's card, sent anew (over an hour since it last changed)
     card = await crisis(diary, ben, "die")
     assert "please, i just want to\ndie" in (card.caption or ""), "the words of /callme begin a sentence too"
 
     diary.clock.advance(minutes=45)
     await ordinary(ben, "honestly i just want to")
     await ben.send("/callme")
+    await all_sent(diary)
     card = await crisis(diary, ben, "die")
     assert "honestly i just want to\ndie" in (card.caption or ""), "a /callme between is no blank line"
 

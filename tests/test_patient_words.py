@@ -1572,3 +1572,28 @@ async def test_a_worrying_answer_typed_without_a_reply_at_the_self_harm_question
         assert BERLIN_CRISIS_LINE in ((await reply).text or "")
         await diary.wait_until(lambda: bool(cards(diary)))
         assert "In answer to the diary's question" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_an_answer_of_the_self_harm_question_typed_as_its_button_reads_is_a_crisis(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Hands that hurt type rather than press: at the PHQ-9's self-harm question Ben types the answer as its button
+    reads ("Nearly every day") or its number. A press of it is a crisis; typed, it reached staff as a bare "Nearly
+    every day" among his messages, with no crisis text and no card. "Not at all" typed stays a message."""
+    async with running_diary(database_url, tmp_path / "files", instruments="phq2") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await up_to_the_self_harm_question(diary, ben)
+        for ordinary in ("Not at all", "0"):
+            reply = await ben.send(ordinary)
+            assert reply is not None and BERLIN_CRISIS_LINE not in (reply.text or ""), ordinary
+        await all_sent(diary)
+        assert not cards(diary)
+
+        for number, typed in enumerate(["nearly every day.", "2"], 1):
+            reply = await ben.send(typed)
+            assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), typed
+            await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+            caption = cards(diary)[-1].caption or ""
+            assert caption.startswith("🔴 URGENT") and "In answer to the diary's question" in caption, typed
+            assert typed in caption

@@ -41,6 +41,9 @@ HISTORY = timedelta(days=120)
 # A finding older than this is history (for example, just imported), not news for staff.
 NEWS = timedelta(hours=36)
 SNOOZE = timedelta(days=7)
+# A card last changed longer ago than this is far up the staff chat, under what came since, and an edit of it is not
+# announced: what is new on an open alert (a new episode, a request made again) comes as the card sent anew.
+RESEND_AFTER = timedelta(hours=1)
 # Which finding leads a card that shows several: the most urgent, then pain before signs before mood.
 TIER_ORDER = (Tier.URGENT, Tier.AMBER, Tier.DIGEST)
 RULE_ORDER = (
@@ -240,8 +243,9 @@ class AlertDesk:
                     next_escalation_at=escalate_at,
                 )
             else:
+                anew = now - current.updated_at > RESEND_AFTER
                 written = await alerts.refresh(
-                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now
+                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now, anew=anew
                 )
             if not written and tries > 1:
                 return await self._file(session, patient_id=patient_id, finding=finding, now=now, tries=tries - 1)
@@ -293,7 +297,7 @@ class AlertDesk:
         self, session: AsyncSession, *, patient_id: int, patient_message_id: int, now: datetime
     ) -> int | None:
         """The patient asks to be contacted. Asking again before anyone has acknowledged it updates that
-        card; asking after it was acknowledged is a new request."""
+        card (sent anew after RESEND_AFTER); asking after it was acknowledged is a new request."""
         config = self.rules.contact_request
         if not config.enabled:
             return None
@@ -302,7 +306,10 @@ class AlertDesk:
             times = int(json.loads(waiting.details).get("times", 1)) + 1
             details = json.dumps({"times": times})
             # Not if a nurse acknowledged it in the meantime: then this request is a new one.
-            if await alerts.refresh(session=session, alert_id=waiting.id, details=details, event_at=now, now=now):
+            anew = now - waiting.updated_at > RESEND_AFTER
+            if await alerts.refresh(
+                session=session, alert_id=waiting.id, details=details, event_at=now, now=now, anew=anew
+            ):
                 await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
                 return waiting.id
         return await self._open_per_message(
@@ -353,11 +360,13 @@ class AlertDesk:
         name: str,
         now: datetime,
         opened_at: datetime | None = None,
+        event_at: datetime | None = None,
         pressed_on: tuple[int, int] | None = None,
     ) -> Alert | None:
         """Acknowledge, snooze or resolve the alert and the others its card shows; None when the alert is
         not in a state that allows it, or (with `opened_at`, from the card pressed) has opened again since
-        that card was made: what staff saw there is not what is open now. Pressed anywhere but on the staff
+        that card was made, or (with `event_at`) has a newer finding than the card showed, written onto it in
+        place: what staff saw there is not what is open now. Pressed anywhere but on the staff
         chat's card (`pressed_on`, the chat and message: an admin's escalation, the console), that card's
         update is queued with the change: staff see it there too, whatever becomes of the press after."""
         async with self.database.session() as session:
@@ -367,7 +376,9 @@ class AlertDesk:
             if pressed is None or not await patients.keep(session=session, patient_id=pressed.patient_id):
                 return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
-            changed = await self._move(session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at)
+            changed = await self._move(
+                session, alert_id=alert_id, action=action, by=by, now=now, opened_at=opened_at, event_at=event_at
+            )
             if changed is not None:
                 patient = await patients.by_id(session=session, patient_id=changed.patient_id)
                 # Resolved without Acknowledge first (called the patient, then closed it) is seen too.
@@ -414,16 +425,16 @@ class AlertDesk:
         by: int,
         now: datetime,
         opened_at: datetime | None = None,
+        event_at: datetime | None = None,
     ) -> Alert | None:
+        shown = {"opened_at": opened_at, "event_at": event_at}
         if action is StaffAction.ACKNOWLEDGE:
-            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
+            return await alerts.acknowledge(session=session, alert_id=alert_id, by=by, now=now, **shown)
         if action is StaffAction.SNOOZE:  # not for crisis messages: each must be seen
             until = now + SNOOZE
-            return await alerts.snooze(
-                session=session, alert_id=alert_id, by=by, until=until, now=now, opened_at=opened_at
-            )
+            return await alerts.snooze(session=session, alert_id=alert_id, by=by, until=until, now=now, **shown)
         if action is StaffAction.RESOLVE:
-            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, opened_at=opened_at)
+            return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, **shown)
         raise ValueError(action)
 
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
@@ -433,7 +444,14 @@ class AlertDesk:
             return False
         message = await patient_messages.get(session=session, message_id=message_id)
         patient = await patients.by_id(session=session, patient_id=message.patient_id) if message else None
-        if self.tell_patient_seen and patient is not None and patient.id is not None and patient.chat_id is not None:
+        if message is None or patient is None or patient.id is None or patient.chat_id is None:
+            return True
+        # Told after a newer crisis message nobody has acknowledged yet, "seen" would read as that one's answer: the
+        # patient is told when it is acknowledged (it is marked seen then).
+        newer = await alerts.unacknowledged(session=session, patient_id=patient.id, rule="crisis_text")
+        if newer is not None and newer.opened_at > message.received_at:
+            return True
+        if self.tell_patient_seen:
             await outbox.enqueue(
                 session=session,
                 kind="patient",

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts.crisis import Asked, CrisisLanguage, word_runs
+from bot.alerts.crisis import Asked, CrisisLanguage, normalise, word_runs
 from bot.alerts.crisis_texts import CrisisTexts
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
@@ -46,6 +46,7 @@ from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
 from bot.prompts import Catalog
+from bot.views.checkin import answer_label
 from storage import checkins, outbox, patient_messages, patients
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
@@ -948,21 +949,42 @@ class Intake:
         )
         if question is not None:
             return Heard(command + text, followed=self._staff_text("staff.screening_answer", question=question))
-        item = await self._self_harm_asked(session, patient, origin, now)
-        # Any answer but "Not at all" to the item, pressed, is a crisis: typed to it, a yes (or "I don't know")
-        # is too. A note's words may answer its "Anything else?": only those that say in words what they answer.
-        yes_worries = Asked(yes_worries=True, no_worries=False)
-        if item is None or self.crisis_language.screening_answer(text, yes_worries, explicit=note) is None:
+        asked = await self._self_harm_asked(session, patient, origin, now)
+        if asked is None:
             return None
-        return Heard(command + text, followed=self._staff_text("staff.questionnaire_answer", question=item))
+        # Any answer but "Not at all" to the item, pressed, is a crisis: typed to it, the same answer as its button
+        # reads ("Nearly every day", "3"), a yes (or "I don't know") is too. A note's words may answer its "Anything
+        # else?": only those that say in words what they answer.
+        questionnaire, question = asked
+        yes_worries = Asked(yes_worries=True, no_worries=False)
+        typed_option = not note and self._crisis_option_typed(patient, questionnaire, text)
+        if not typed_option and self.crisis_language.screening_answer(text, yes_worries, explicit=note) is None:
+            return None
+        return Heard(command + text, followed=self._staff_text("staff.questionnaire_answer", question=question))
+
+    def _crisis_option_typed(self, patient: Patient, questionnaire: Questionnaire, text: str) -> bool:
+        """Whether `text` is a crisis answer of the questionnaire's self-harm item typed for its button: its label
+        as the patient's buttons read it ("Nearly every day", "casi todos los días") or its number ("3")."""
+        crisis = questionnaire.crisis_item
+        item = questionnaire.item(crisis.item) if crisis is not None else None
+        if item is None:
+            return False
+        said = normalise(text)
+        language = self.catalog.language_for(patient.language)
+        return any(
+            said in (code, normalise(answer_label(self.catalog, language, item, code)))
+            for code in item.options
+            if questionnaire.is_crisis_answer(item.id, code)
+        )
 
     async def _self_harm_asked(
         self, session: AsyncSession, patient: Patient, origin: Origin, now: datetime
-    ) -> str | None:
-        """The questionnaire's self-harm question (the PHQ-9's "thoughts that you would be better off dead") the words
-        answer, as staff read it; or None. They answer it as a Telegram reply to the check-in's message while it shows
-        that question, or typed without a reply while the check-in waits on it, within ASKED_LATELY of its showing
-        (the answer before it): "yes" typed at the question on the screen, not a message hours later."""
+    ) -> tuple[Questionnaire, str] | None:
+        """The questionnaire whose self-harm question (the PHQ-9's "thoughts that you would be better off dead") the
+        words answer, with that question as staff read it; or None. They answer it as a Telegram reply to the check-in's
+        message while it shows that question, or typed without a reply while the check-in waits on it, within
+        ASKED_LATELY of its showing (the answer before it): "yes" typed at the question on the screen, not a message
+        hours later."""
         if self.questionnaires is None or patient.id is None or patient.chat_id is None or origin.forwarded:
             return None
         if origin.reply_to is Author.BOT and origin.replied_id is not None:
@@ -978,7 +1000,7 @@ class Intake:
         crisis_item = self.questionnaires[checkin.questionnaire].crisis_item
         if crisis_item is None or checkin.step != crisis_item.item:
             return None
-        return self._staff_text(f"items.{crisis_item.item}.question")
+        return self.questionnaires[checkin.questionnaire], self._staff_text(f"items.{crisis_item.item}.question")
 
     async def _waiting_on_self_harm(
         self, session: AsyncSession, patient_id: int, chat_id: int, now: datetime

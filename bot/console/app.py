@@ -371,6 +371,7 @@ class Console:
             return self._message(staffer, 400, "Unknown action", "Use the buttons on the alert queue.")
         shown = parse_alert(form.get("card"))  # the card the page showed
         opened_at = shown[2] if shown is not None and shown[1] == alert_id else None
+        event_at = shown[3] if shown is not None and shown[1] == alert_id else None
         changed = await self.desk.act(
             alert_id=alert_id,
             action=action,
@@ -378,11 +379,14 @@ class Console:
             name=staffer.name,
             now=now,
             opened_at=opened_at,
+            event_at=event_at,
         )
         if changed is None:
             view = await self.desk.view(alert_id=alert_id, now=now)
             if view is not None and opened_at not in (None, view.alert.opened_at):
                 return self._message(staffer, 409, self.cards.t("alerts.stale"), "Reload the queue to see it.")
+            if view is not None and event_at not in (None, view.alert.event_at):
+                return self._message(staffer, 409, self.cards.t("alerts.changed"), "Reload the queue to see it.")
             return self._message(staffer, 409, self.cards.t("alerts.closed"), "Someone acted on it first.")
         if self.wake is not None:  # the staff chat's card, queued with the change
             self.wake.set()

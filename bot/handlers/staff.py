@@ -54,7 +54,7 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
     if parsed is None:
         await query.answer()
         return
-    action, alert_id, opened_at = parsed
+    action, alert_id, opened_at, event_at = parsed
     now = context.now
     if action is StaffAction.HISTORY:
         if isinstance(query.message, Message):
@@ -74,6 +74,7 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         name=user.full_name,
         now=now,
         opened_at=opened_at,
+        event_at=event_at,
         pressed_on=pressed_on,
     )
     view = await services.desk.view(alert_id=alert_id, now=now)
@@ -82,6 +83,13 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         if isinstance(query.message, Message):
             await edit(query.message.edit_reply_markup(services.cards.keyboard(view, stale=True)))
         await query.answer(context.sender_text(update, "alerts.stale"))
+        return
+    if changed is None and view is not None and event_at not in (None, view.alert.event_at):
+        # Pressed on the card as it read before a newer finding was written onto it (its update on its way): the
+        # press covers what it showed, never what came since. The card shows it now; a press there acts.
+        if isinstance(query.message, Message):
+            await show(query.message, context, view)
+        await query.answer(context.sender_text(update, "alerts.changed"))
         return
     if view is not None and isinstance(query.message, Message):
         await show(query.message, context, view)  # the staff chat's card, if pressed elsewhere: queued by act

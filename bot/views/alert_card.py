@@ -129,7 +129,8 @@ class CardRenderer:
         """What staff may still do. An alert about one message (a crisis, a request to be contacted)
         cannot be snoozed: each one must be seen. A `stale` card (the alert has a newer one) keeps only
         History and Reply. The buttons carry when the alert opened, so that they act on this card's
-        alert only, not on a new finding that opened it again."""
+        alert only, not on a new finding that opened it again, and when its newest finding was made: a press on
+        the card as it read before it was updated in place acts on nothing it did not show."""
         assert view.alert.id is not None
         status = view.alert.status
         allowed: dict[str, list[StaffAction]] = {
@@ -148,7 +149,8 @@ class CardRenderer:
         }
         buttons = [
             InlineKeyboardButton(
-                self.t(f"alerts.buttons.{names[a]}"), callback_data=alert_button(a, view.alert.id, view.alert.opened_at)
+                self.t(f"alerts.buttons.{names[a]}"),
+                callback_data=alert_button(a, view.alert.id, view.alert.opened_at, view.alert.event_at),
             )
             for a in [*actions, StaffAction.HISTORY]
         ]

@@ -14,9 +14,11 @@ _CHECKIN = re.compile(r"ck:([asbetz]):(\d{1,12}):([a-z_]{0,24}):([a-z0-9_]{0,16}
 _CONSENT = re.compile(r"cs:([yn]):([A-Za-z0-9_-]{16,64})|cs:(n)")
 _LANGUAGE = re.compile(r"lg:([a-z]{2,3})")
 _TIMEZONE = re.compile(r"tz:([A-Za-z0-9_+\-/]{1,60})")
-# al:<action>:<alert id>[:<the version shown>], the version being when the alert (re)opened in
-# microseconds: a button of an earlier card of the same alert no longer acts on it.
-_ALERT = re.compile(r"al:([azrh]):(\d{1,12})(?::(\d{1,18}))?")
+# al:<action>:<alert id>[:<the version shown>[:<the finding shown>]], the version being when the alert (re)opened
+# in microseconds: a button of an earlier card of the same alert no longer acts on it; the finding, when the newest
+# finding the card showed was made: a card updated in place since (a new episode, a request made again) shows more
+# than the press saw.
+_ALERT = re.compile(r"al:([azrh]):(\d{1,12})(?::(\d{1,18})(?::(\d{1,18}))?)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # dl:y:<patient id> erases that record; dl:n keeps it. A bare "dl:y" is a Yes sent before it named one.
 _DELETE = re.compile(r"dl:(y|n)(?::(\d{1,18}))?")
@@ -91,21 +93,31 @@ def is_timezone(data: object) -> bool:
     return parse_timezone(data) is not None
 
 
-def alert_button(action: StaffAction, alert_id: int, opened_at: datetime | None = None) -> str:
+def alert_button(
+    action: StaffAction, alert_id: int, opened_at: datetime | None = None, event_at: datetime | None = None
+) -> str:
     """A card's button; with `opened_at`, it acts only on the alert as it was when that card was made
-    (an alert opened again for a new finding has a new card, and the old one's buttons are stale)."""
+    (an alert opened again for a new finding has a new card, and the old one's buttons are stale); with
+    `event_at` too, only while the card still shows its newest finding (not once updated in place)."""
     if opened_at is None:
         return f"al:{action.value}:{alert_id}"
-    return f"al:{action.value}:{alert_id}:{(opened_at - _EPOCH) // timedelta(microseconds=1)}"
+    data = f"al:{action.value}:{alert_id}:{_micro(opened_at)}"
+    return data if event_at is None else f"{data}:{_micro(event_at)}"
 
 
-def parse_alert(data: object) -> tuple[StaffAction, int, datetime | None] | None:
-    """(action, alert id, when the alert shown had opened, or None on buttons sent before cards had it)."""
+def _micro(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def parse_alert(data: object) -> tuple[StaffAction, int, datetime | None, datetime | None] | None:
+    """(action, alert id, when the alert shown had opened, when its newest finding shown was made; either None on
+    buttons sent before cards had it)."""
     match = _ALERT.fullmatch(data) if isinstance(data, str) else None
     if match is None:
         return None
     opened = _EPOCH + timedelta(microseconds=int(match.group(3))) if match.group(3) else None
-    return StaffAction(match.group(1)), int(match.group(2)), opened
+    found = _EPOCH + timedelta(microseconds=int(match.group(4))) if match.group(4) else None
+    return StaffAction(match.group(1)), int(match.group(2)), opened, found
 
 
 def is_alert(data: object) -> bool:
