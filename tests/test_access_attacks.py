@@ -368,6 +368,30 @@ async def test_words_of_crisis_from_the_account_a_relink_moved_the_record_from_r
     assert not [m for m in ben.messages[before:] if "P-0001" in (m.text or "") or "Ben" in (m.text or "")]
 
 
+@SQLITE_ONLY  # the statements of the test before
+async def test_a_link_in_words_of_crisis_from_the_account_a_relink_moved_the_record_from_is_not_shown_to_staff(
+    diary: Diary,
+) -> None:
+    """The patient on their old phone, their record moved away by a link someone else opened, pastes the link
+    staff made to give it back with words of crisis: staff were told of the words with the link in them, which
+    anyone reading the staff group (someone removed from staff) could open first and take the record again.
+    Staff get the words with the token blanked, as with any patient's words."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    screen = await mallory.send(f"/start {token}")
+    await mallory.press(data=f"cs:y:{token}", message=screen)
+    await diary.wait_until(lambda: any("now continues on another" in (m.text or "") for m in staff_chat(diary)))
+    back = await diary.invite("P-0001", relink=True)
+    await ben.send(f"someone took my diary, i want to die. this came: t.me/crps_diary_bot?start={back} and {back}")
+    told = "the Telegram account that held P-0001's diary until"
+    await diary.wait_until(lambda: any(told in (m.text or "") for m in staff_chat(diary)))
+    notice = "\n".join(m.text or "" for m in staff_chat(diary) if "start=" in (m.text or "") or told in (m.text or ""))
+    assert "i want to die" in notice and "?start=… and …" in notice, notice
+    assert back not in "\n".join(m.text or "" for m in staff_chat(diary))
+
+
 @SQLITE_ONLY  # the move's statements run on PostgreSQL in the test before
 async def test_a_record_a_relink_moved_is_neither_exported_nor_erased_from_its_new_account_at_once(
     diary: Diary,

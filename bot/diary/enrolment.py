@@ -468,14 +468,17 @@ async def tell_staff_of_former_account_crisis(
 ) -> bool:
     """Words of crisis from an account a re-link moved a record away from (the patient's old phone, a second device):
     a stranger to the diary, but perhaps the patient. The staff chat is told at once, urgently: `staff_text(code,
-    moved at)` and their words. False when the account never held a record (or holds it again, or it was erased):
-    nobody to tell of. Nothing of the record is said to the account, which may be in the wrong hands."""
+    moved at)` and their words, invite tokens blanked. False when the account never held a record (or holds it again,
+    or it was erased): nobody to tell of. Nothing of the record is said to the account, which may be in the wrong
+    hands."""
     async with database.session() as session:
         held = await patients.formerly_held(session=session, telegram_user_id=telegram_user_id)
         if held is None:
             return False
         chat_id = await staff_chat.destination(session)
-        for part in split(f"{staff_text(*held)}\n{words}", TEXT_LIMIT):
+        # Without tokens, as a patient's words reach staff: the patient on the old phone may paste the link made to
+        # give their record back, which anyone reading the staff group could otherwise open first.
+        for part in split(f"{staff_text(*held)}\n{without_tokens(words)}", TEXT_LIMIT):
             await outbox.enqueue(
                 session=session, kind="staff", chat_id=chat_id, text=part, priority=Priority.URGENT, now=now
             )
