@@ -71,6 +71,12 @@ def has_token(text: str) -> bool:
     return without_tokens(text) != text
 
 
+def a_sentence(words: str) -> bool:
+    """Whether what followed /start is a sentence (two words or more, no invite link or token in them), not a
+    link opened: an enrolled patient's words for their care team ("/start my hand is purple")."""
+    return len(words.split()) >= 2 and not has_token(words)
+
+
 def typed_token(words: str) -> str:
     """The token in what followed /start: Telegram's own (a link opened), a whole link pasted after it, or
     a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its

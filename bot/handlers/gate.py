@@ -204,6 +204,9 @@ async def _words_for_staff(update: Update, context: DiaryContext, command: str) 
     # now"); a sentence is for the care team ("/help my hand is purple").
     if len(words) >= 2 and command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
         return _Words.BESIDES
+    # So after /start, unless they hold a link or its token (their own, opened again): patient.start.
+    if command == "start" and enrolment.a_sentence(" ".join(words)):
+        return _Words.BESIDES
     return None
 
 
