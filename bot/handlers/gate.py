@@ -138,7 +138,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         await patient_messages.received(update, context)
         if words is _Words.INSTEAD:
             raise ApplicationHandlerStop
-    if _allowed(update, context.roles, command):
+    stranger = private and context.roles == {Role.STRANGER}
+    if _allowed(update, context.roles, command) and not (stranger and _sentence_after_start(update, command)):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
         # A crisis answer (PHQ-9 item 9) pressed on a questionnaire left open at the discharge is never dropped:
         # the check-in takes it to the crisis path, as typed words of crisis reach staff.
@@ -152,7 +153,6 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         return
     # An edit had its answer when it was sent; but someone not enrolled who edits words of crisis in hears where
     # to find help now, as when they send them.
-    stranger = private and context.roles == {Role.STRANGER}
     if update.edited_message is not None and not (stranger and _in_crisis(update, context)):
         raise ApplicationHandlerStop
     if stranger and await patient.erased_already(update, context):
@@ -170,6 +170,14 @@ def _command_with_words(update: Update) -> bool:
     """A new message (not an edit) whose command goes on with words."""
     message = update.message
     return message is not None and bool(_words_after_command(message.text or ""))
+
+
+def _sentence_after_start(update: Update, command: str | None) -> bool:
+    """ "/start I want to kill myself" from someone not enrolled: words, read as theirs are (_refuse), not an invite
+    token that failed (a link, or its token, after /start is one: enrolment.a_sentence)."""
+    message = update.message or update.edited_message
+    words = " ".join(_words_after_command(message.text or "")) if message is not None else ""
+    return command == "start" and enrolment.a_sentence(words)
 
 
 class _Words(Enum):
