@@ -160,6 +160,20 @@ async def test_words_of_crisis_after_start_before_enrolment_get_help_not_a_dead_
     assert [p.telegram_user_id for p in await patients(diary)] == [None, 212]
 
 
+@SQLITE_ONLY
+async def test_an_invite_link_pasted_with_words_of_crisis_opens_the_consent_screen_after_the_help(diary: Diary) -> None:
+    """Someone who pasted their invite link with words of crisis got where to find help, and nothing of the link they
+    had pasted to join: they get both, the help first."""
+    token = await diary.invite("P-0010")
+    ana = SimulatedUser(diary.standin, 213, "Ana")
+    answered = ana.expect_reply()
+    ana.say(f"i cant go on, i want to die. my nurse sent me https://t.me/crps_diary_bot?start={token}")
+    assert "emergency" in ((await answered).text or "")
+    await ana.wait_for(lambda: any(label == "I agree" for label, _ in ana.last.buttons))
+    await ana.press("I agree")
+    assert [p.telegram_user_id for p in await patients(diary)] == [213]
+
+
 async def test_help_language_and_unknown_input(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 206, "Ben")
     await diary.enrol(ben)

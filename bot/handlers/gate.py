@@ -255,17 +255,23 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         # help now, not a request for an invite. Nothing is kept; staff hear of it only from an account a re-link
         # moved a record away from.
         crisis = _in_crisis(update, context)
+        token = enrolment.linked_token(words)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
             if user is not None:
                 await _tell_staff_if_former_account(context, user.id, _crisis_said(update, context))
-        elif token := enrolment.linked_token(words):
+        elif token:
             # Their invite link pasted into the chat (installing Telegram from a link loses its start word):
             # taken as the link opened, and checked and counted as one.
             await patient.open_invite(update, context, token)
             return
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
+        if crisis and token:
+            # Pasted with words of crisis: where to find help first, and then the link opened, so that they can join.
+            await _tell(update, text)
+            await patient.open_invite(update, context, token)
+            return
     await _tell(update, text)
 
 
