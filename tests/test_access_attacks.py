@@ -236,6 +236,22 @@ async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the
 
 
 @SQLITE_ONLY
+async def test_an_invite_link_behind_formatted_words_forwarded_or_pasted_opens_the_consent_screen(diary: Diary) -> None:
+    """The nurse's message "Tap here to start your diary", its link behind "here", forwarded to the bot (or pasted
+    with its formatting): the link's address is in the message, not in its words, and the
+    person was told to ask their care team for an invite, which they had."""
+    nurse = {"type": "user", "sender_user": {"id": 555, "is_bot": False, "first_name": "Nurse Sam"}, "date": 1}
+    for n, forwarded in enumerate((nurse, None)):
+        token = await diary.invite(f"P-001{n}")
+        ana = SimulatedUser(diary.standin, 340 + n, "Ana")
+        answered = ana.expect_reply()
+        link = {"type": "text_link", "offset": 4, "length": 4, "url": f"https://t.me/crps_diary_bot?start={token}"}
+        diary.standin.user_message(ana.json, "Tap here to start your diary", entities=[link], forwarded=forwarded)
+        reply = await answered
+        assert "Do you agree to keep this diary?" in (reply.text or ""), reply.text
+
+
+@SQLITE_ONLY
 async def test_a_relink_for_a_new_phone_keeps_the_patients_language_zone_and_times(diary: Diary) -> None:
     """A nurse re-links a patient's new phone with "/relink P-0001" alone: the patient's language, time
     zone and country became the clinic's defaults, so a Spanish-speaking patient in Bogotá got English

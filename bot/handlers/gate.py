@@ -250,7 +250,8 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
             await counters.increment(session=session, name=STRANGER_COUNTER)
         user = update.effective_user
         message = update.effective_message
-        words = (message.text or message.caption or "") if message else ""
+        # With the address of a link behind formatted words ("Tap here", forwarded from the nurse's message).
+        words = (patient_messages.typed(message) or patient_messages.words_of(message)) if message else ""
         # Words of suicide or self-harm, from someone on the consent screen or never invited: where to find
         # help now, not a request for an invite. Nothing is kept; staff hear of it only from an account a re-link
         # moved a record away from.
