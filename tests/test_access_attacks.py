@@ -215,9 +215,9 @@ async def test_an_admin_enrolled_as_a_patient_too_still_replies_to_patients_from
 @SQLITE_ONLY
 async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the_consent_screen(diary: Diary) -> None:
     """Telegram loses a link's start word when it is installed from the link, so a patient pastes the
-    link into the chat, or types /start and pastes it, or copies the token with the full stop after it:
-    they were told to ask their care team for an invite, which they had. The token itself is compared
-    whole: in other letters' case it is someone else's."""
+    link into the chat, or types /start and pastes it, or copies the token with the full stop after it, or
+    types words of their own before it: they were told to ask their care team for an invite, which they had. The
+    token itself is compared whole: in other letters' case it is someone else's."""
     consent = "Do you agree to keep this diary?"
     for n, typed in enumerate(
         (
@@ -225,6 +225,7 @@ async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the
             "my link: t.me/crps_diary_bot?start={token} thanks",
             "/start https://t.me/crps_diary_bot?start={token}",
             "/start «{token}».",
+            "/start my code is {token}",
         )
     ):
         token = await diary.invite(f"P-000{n}")

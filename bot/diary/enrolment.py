@@ -77,13 +77,18 @@ def a_sentence(words: str) -> bool:
     return len(words.split()) >= 2 and not has_token(words)
 
 
+def bare_token(text: str) -> str | None:
+    """The first token on its own in the text, as without_tokens finds one, or None."""
+    return next((found.group() for found in _BARE.finditer(text) if _random(found.group())), None)
+
+
 def typed_token(words: str) -> str:
     """The token in what followed /start: Telegram's own (a link opened), a whole link pasted after it, or
-    a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its
-    letters' case is part of its randomness."""
+    a token copied with what the copy caught around it (quotes, a full stop), also after words of their own
+    ("my code is ..."). Never changed inside: its letters' case is part of its randomness."""
     first = words.split(maxsplit=1)[0] if words.strip() else ""
     core = _CORE.search(first)
-    return linked_token(words) or (core.group(0) if core else "")
+    return linked_token(words) or bare_token(words) or (core.group(0) if core else "")
 
 
 EXAMPLE_CODE = "P-0012"
