@@ -332,6 +332,29 @@ async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was
 
 
 @SQLITE_ONLY
+async def test_no_thank_you_pressed_on_another_patients_link_leaves_it_working_for_them(diary: Diary) -> None:
+    """A shared phone: the daughter opened her mother's link and her own, agreed on her own, then pressed "No,
+    thank you" on her mother's screen. Her account is another patient's, so that link could never enrol it, yet
+    the press withdrew it and staff saw the mother as having declined. The press is a token that opens nothing
+    for this account (counted as one), and the link keeps working for the mother."""
+    mother, daughter = await diary.invite("P-0001"), await diary.invite("P-0002")
+    eva = SimulatedUser(diary.standin, 334, "Eva")
+    hers = await eva.send(f"/start {mother}")
+    await eva.send(f"/start {daughter}")
+    await eva.press("I agree")
+    assert hers is not None
+    await eva.press("No, thank you", message=hers)
+    async with diary.database.session() as session:
+        declined = (await session.exec(select(Invite).where(col(Invite.declined_at).is_not(None)))).all()
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=334, since=START.replace(hour=7)) == 1
+    assert declined == []
+    ada = SimulatedUser(diary.standin, 335, "Ada")
+    await ada.send(f"/start {mother}")
+    await ada.press("I agree")
+    assert await account_of(diary, "P-0001") == 335
+
+
+@SQLITE_ONLY
 async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are_told_once(diary: Diary) -> None:
     """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
     old account to find out by writing into silence: its words no longer reach anyone. It is told, once,

@@ -312,7 +312,7 @@ async def decline_invite(
     invite has it, or its invite was used, has expired or was declined (a wrong token, which the caller counts
     like any other, as accepting counts it: that the link was real once is told to no one). As in
     `accept_invite`, a used link whose record is this account's is known and changes nothing (a second consent
-    screen of their own, a double tap, the press replayed)."""
+    screen of their own, a double tap, the press replayed). False too for an account that is another patient's."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None or invite.id is None:
@@ -321,6 +321,12 @@ async def decline_invite(
             patient = await patients.by_id(session=session, patient_id=invite.patient_id)
             return patient is not None and patient.telegram_user_id == telegram_user_id
         if not _usable(invite, now=now, after_decline=keep_usable):
+            return False
+        # Another patient's account (a shared phone, their own link agreed to meanwhile) was never this link's to
+        # use, so not its to decline (withdrawing it from the patient it is for): usable_invite and accept_invite
+        # refuse it too.
+        current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
+        if current is not None and current.id != invite.patient_id:
             return False
         await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
         return True
