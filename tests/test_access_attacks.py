@@ -953,6 +953,26 @@ async def test_a_diary_imported_before_its_patient_enrolled_is_held_from_the_acc
     assert reply is not None and reply.document_name == "diary.csv", "a new record is not held"
 
 
+@SQLITE_ONLY
+async def test_infusions_the_clinic_recorded_before_its_patient_enrolled_are_held_from_the_account_that_opens_the_link(
+    diary: Diary,
+) -> None:
+    """The clinic recorded Eva's infusions (`/infusion`, or `import --infusions`) before she opened her link: its own
+    records, as an imported diary is. Whoever opened the link first could /delete them for good at once, and /history
+    drew her infusion days: held for RELINK_HOLD_HOURS, as an imported diary's check-ins are."""
+    sam = await a_member(diary)
+    token = await diary.invite("P-0021")
+    reply = await sam.send("/infusion P-0021 2026-11-10")
+    assert reply is not None and "P-0021" in (reply.text or ""), reply
+    someone = SimulatedUser(diary.standin, 312, "Someone")
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    assert await account_of(diary, "P-0021") == someone.id
+    for command in ("/delete", "/history"):
+        reply = await someone.send(command)
+        assert reply is not None and reply.reply_markup is None and reply.photo is None, (command, reply)
+        assert "2026-11-24 09:00" in (reply.text or ""), (command, reply)
+
+
 async def test_a_new_patient_whose_check_ins_came_before_they_enrolled_is_not_held(diary: Diary) -> None:
     """Staff may set an invited patient's schedule before they open their link; the check-ins due meanwhile are
     missed (there is no chat to ask in). Nothing was kept for them, so nothing is held: Eva can /export and

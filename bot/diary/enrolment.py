@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
-from storage import audit, checkins, invites, outbox, patients, schedules, staff, updates, wrong_tokens
+from storage import audit, checkins, infusions, invites, outbox, patients, schedules, staff, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient, Priority
 from storage.statuses import PatientStatus
@@ -383,10 +383,12 @@ async def accept_invite(
             return None
         await invites.revoke(session=session, patient_id=patient.id)  # every other open link of theirs
         moved = patient.telegram_user_id not in (None, telegram_user_id)
-        # A diary kept before its first account (imported from the clinic's records) is one the link brings to this
-        # account as a re-link would: held as well, or a link in the wrong hands would take it away at once.
-        kept_before = patient.telegram_user_id is None and await checkins.any_answered(
-            session=session, patient_id=patient.id
+        # A diary kept before its first account (imported from the clinic's records, or infusions the clinic recorded)
+        # is one the link brings to this account as a re-link would: held as well, or a link in the wrong hands would
+        # take it away (or erase it) at once.
+        kept_before = patient.telegram_user_id is None and (
+            await checkins.any_answered(session=session, patient_id=patient.id)
+            or await infusions.any_recorded(session=session, patient_id=patient.id)
         )
         if moved or kept_before:
             patient.moved_at = now  # its export and erasure wait a while here (held_until)
