@@ -139,7 +139,7 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         if words is _Words.INSTEAD:
             raise ApplicationHandlerStop
     stranger = private and context.roles == {Role.STRANGER}
-    if _allowed(update, context.roles, command) and not (stranger and _sentence_after_start(update, command)):
+    if _allowed(update, context.roles, command) and not (stranger and _words_after_start(update, context, command)):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
         # A crisis answer (PHQ-9 item 9) pressed on a questionnaire left open at the discharge is never dropped:
         # the check-in takes it to the crisis path, as typed words of crisis reach staff.
@@ -172,12 +172,15 @@ def _command_with_words(update: Update) -> bool:
     return message is not None and bool(_words_after_command(message.text or ""))
 
 
-def _sentence_after_start(update: Update, command: str | None) -> bool:
+def _words_after_start(update: Update, context: DiaryContext, command: str | None) -> bool:
     """ "/start I want to kill myself" from someone not enrolled: words, read as theirs are (_refuse), not an invite
-    token that failed (a link, or its token, after /start is one: enrolment.a_sentence)."""
+    token that failed (a link, or its token, after /start is one: enrolment.a_sentence); so are words of crisis
+    typed after their token, which _refuse then opens after the help."""
     message = update.message or update.edited_message
-    words = " ".join(_words_after_command(message.text or "")) if message is not None else ""
-    return command == "start" and enrolment.a_sentence(words)
+    if command != "start" or message is None:
+        return False
+    words = _words_after_command(message.text or "")
+    return enrolment.a_sentence(" ".join(words)) or (len(words) >= 2 and _in_crisis(update, context))
 
 
 class _Words(Enum):
@@ -256,7 +259,7 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
         # help now, not a request for an invite. Nothing is kept; staff hear of it only from an account a re-link
         # moved a record away from.
         crisis = _in_crisis(update, context)
-        token = enrolment.linked_token(words)
+        token = enrolment.linked_token(words) or (enrolment.bare_token(words) if command == "start" else None)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
             if user is not None:
