@@ -30,6 +30,12 @@ async def record(
     return recorded
 
 
+async def any_recorded(*, session: AsyncSession, patient_id: int) -> bool:
+    """Whether the clinic recorded an infusion of the patient at all (before they enrolled, say)."""
+    result = await execute(session, select(INFUSIONS.c.id).where(INFUSIONS.c.patient_id == patient_id).limit(1))
+    return result.first() is not None
+
+
 async def since(*, session: AsyncSession, patient_id: int, since: date) -> list[tuple[date, str]]:
     result = await execute(
         session,

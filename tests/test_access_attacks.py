@@ -215,9 +215,9 @@ async def test_an_admin_enrolled_as_a_patient_too_still_replies_to_patients_from
 @SQLITE_ONLY
 async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the_consent_screen(diary: Diary) -> None:
     """Telegram loses a link's start word when it is installed from the link, so a patient pastes the
-    link into the chat, or types /start and pastes it, or copies the token with the full stop after it:
-    they were told to ask their care team for an invite, which they had. The token itself is compared
-    whole: in other letters' case it is someone else's."""
+    link into the chat, or types /start and pastes it, or copies the token with the full stop after it, or
+    types words of their own before it: they were told to ask their care team for an invite, which they had. The
+    token itself is compared whole: in other letters' case it is someone else's."""
     consent = "Do you agree to keep this diary?"
     for n, typed in enumerate(
         (
@@ -225,6 +225,7 @@ async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the
             "my link: t.me/crps_diary_bot?start={token} thanks",
             "/start https://t.me/crps_diary_bot?start={token}",
             "/start «{token}».",
+            "/start my code is {token}",
         )
     ):
         token = await diary.invite(f"P-000{n}")
@@ -233,6 +234,22 @@ async def test_an_invite_link_pasted_or_typed_with_what_a_copy_catches_opens_the
     token = await diary.invite("P-0009")
     reply = await SimulatedUser(diary.standin, 339, "Eve").send(f"/start {token.swapcase()}")
     assert reply is not None and "expired or has already been used" in (reply.text or "")
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_behind_formatted_words_forwarded_or_pasted_opens_the_consent_screen(diary: Diary) -> None:
+    """The nurse's message "Tap here to start your diary", its link behind "here", forwarded to the bot (or pasted
+    with its formatting): the link's address is in the message, not in its words, and the
+    person was told to ask their care team for an invite, which they had."""
+    nurse = {"type": "user", "sender_user": {"id": 555, "is_bot": False, "first_name": "Nurse Sam"}, "date": 1}
+    for n, forwarded in enumerate((nurse, None)):
+        token = await diary.invite(f"P-001{n}")
+        ana = SimulatedUser(diary.standin, 340 + n, "Ana")
+        answered = ana.expect_reply()
+        link = {"type": "text_link", "offset": 4, "length": 4, "url": f"https://t.me/crps_diary_bot?start={token}"}
+        diary.standin.user_message(ana.json, "Tap here to start your diary", entities=[link], forwarded=forwarded)
+        reply = await answered
+        assert "Do you agree to keep this diary?" in (reply.text or ""), reply.text
 
 
 @SQLITE_ONLY
@@ -315,6 +332,29 @@ async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was
 
 
 @SQLITE_ONLY
+async def test_no_thank_you_pressed_on_another_patients_link_leaves_it_working_for_them(diary: Diary) -> None:
+    """A shared phone: the daughter opened her mother's link and her own, agreed on her own, then pressed "No,
+    thank you" on her mother's screen. Her account is another patient's, so that link could never enrol it, yet
+    the press withdrew it and staff saw the mother as having declined. The press is a token that opens nothing
+    for this account (counted as one), and the link keeps working for the mother."""
+    mother, daughter = await diary.invite("P-0001"), await diary.invite("P-0002")
+    eva = SimulatedUser(diary.standin, 334, "Eva")
+    hers = await eva.send(f"/start {mother}")
+    await eva.send(f"/start {daughter}")
+    await eva.press("I agree")
+    assert hers is not None
+    await eva.press("No, thank you", message=hers)
+    async with diary.database.session() as session:
+        declined = (await session.exec(select(Invite).where(col(Invite.declined_at).is_not(None)))).all()
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=334, since=START.replace(hour=7)) == 1
+    assert declined == []
+    ada = SimulatedUser(diary.standin, 335, "Ada")
+    await ada.send(f"/start {mother}")
+    await ada.press("I agree")
+    assert await account_of(diary, "P-0001") == 335
+
+
+@SQLITE_ONLY
 async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are_told_once(diary: Diary) -> None:
     """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
     old account to find out by writing into silence: its words no longer reach anyone. It is told, once,
@@ -366,6 +406,30 @@ async def test_words_of_crisis_from_the_account_a_relink_moved_the_record_from_r
     )
     await diary.wait_until(lambda: any(told in (m.text or "") and pressed in (m.text or "") for m in staff_chat(diary)))
     assert not [m for m in ben.messages[before:] if "P-0001" in (m.text or "") or "Ben" in (m.text or "")]
+
+
+@SQLITE_ONLY  # the statements of the test before
+async def test_a_link_in_words_of_crisis_from_the_account_a_relink_moved_the_record_from_is_not_shown_to_staff(
+    diary: Diary,
+) -> None:
+    """The patient on their old phone, their record moved away by a link someone else opened, pastes the link
+    staff made to give it back with words of crisis: staff were told of the words with the link in them, which
+    anyone reading the staff group (someone removed from staff) could open first and take the record again.
+    Staff get the words with the token blanked, as with any patient's words."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    screen = await mallory.send(f"/start {token}")
+    await mallory.press(data=f"cs:y:{token}", message=screen)
+    await diary.wait_until(lambda: any("now continues on another" in (m.text or "") for m in staff_chat(diary)))
+    back = await diary.invite("P-0001", relink=True)
+    await ben.send(f"someone took my diary, i want to die. this came: t.me/crps_diary_bot?start={back} and {back}")
+    told = "the Telegram account that held P-0001's diary until"
+    await diary.wait_until(lambda: any(told in (m.text or "") for m in staff_chat(diary)))
+    notice = "\n".join(m.text or "" for m in staff_chat(diary) if "start=" in (m.text or "") or told in (m.text or ""))
+    assert "i want to die" in notice and "?start=… and …" in notice, notice
+    assert back not in "\n".join(m.text or "" for m in staff_chat(diary))
 
 
 @SQLITE_ONLY  # the move's statements run on PostgreSQL in the test before
@@ -887,6 +951,26 @@ async def test_a_diary_imported_before_its_patient_enrolled_is_held_from_the_acc
     await complete_checkin(ben, "5")
     reply = await ben.send("/export")
     assert reply is not None and reply.document_name == "diary.csv", "a new record is not held"
+
+
+@SQLITE_ONLY
+async def test_infusions_the_clinic_recorded_before_its_patient_enrolled_are_held_from_the_account_that_opens_the_link(
+    diary: Diary,
+) -> None:
+    """The clinic recorded Eva's infusions (`/infusion`, or `import --infusions`) before she opened her link: its own
+    records, as an imported diary is. Whoever opened the link first could /delete them for good at once, and /history
+    drew her infusion days: held for RELINK_HOLD_HOURS, as an imported diary's check-ins are."""
+    sam = await a_member(diary)
+    token = await diary.invite("P-0021")
+    reply = await sam.send("/infusion P-0021 2026-11-10")
+    assert reply is not None and "P-0021" in (reply.text or ""), reply
+    someone = SimulatedUser(diary.standin, 312, "Someone")
+    await someone.press(data=f"cs:y:{token}", message=await someone.send(f"/start {token}"))
+    assert await account_of(diary, "P-0021") == someone.id
+    for command in ("/delete", "/history"):
+        reply = await someone.send(command)
+        assert reply is not None and reply.reply_markup is None and reply.photo is None, (command, reply)
+        assert "2026-11-24 09:00" in (reply.text or ""), (command, reply)
 
 
 async def test_a_new_patient_whose_check_ins_came_before_they_enrolled_is_not_held(diary: Diary) -> None:

@@ -126,6 +126,61 @@ async def test_words_of_crisis_before_enrolment_get_help_at_once_and_nothing_is_
     assert not diary.standin.chat(-100500), "nothing reaches the staff chat about someone not enrolled"
 
 
+@SQLITE_ONLY
+async def test_words_of_crisis_after_start_before_enrolment_get_help_not_a_dead_link(diary: Diary) -> None:
+    """ "/start I want to kill myself" from someone never invited, on the consent screen, or on the account a
+    re-link moved a record from: the first word was taken for an invite token, and they were told their link had
+    expired. They get where to find help now (staff told of the account a record left), and a sentence after /start
+    that speaks of nothing worrying gets the one line; a link or its token after /start is still opened."""
+    carl = SimulatedUser(diary.standin, 209, "Carl")
+    reply = await carl.send("/start I want to kill myself")
+    assert reply is not None and "no one at the clinic" in (reply.text or ""), reply
+    reply = await carl.send("/start hello, my nurse told me to write here")
+    assert reply is not None and "Please ask your care team for an invite link" in (reply.text or ""), reply
+    token = await diary.invite("P-0008")
+    dee = SimulatedUser(diary.standin, 210, "Dee", "es")
+    await dee.send(f"/start {token}")
+    reply = await dee.send("/start ya no aguanto, me quiero matar")
+    assert reply is not None and "nadie en la clínica" in (reply.text or ""), reply
+    reply = await dee.send(f"/start {token}")
+    assert reply is not None and "Estoy de acuerdo" in [label for label, _ in reply.buttons], reply
+    ben = SimulatedUser(diary.standin, 211, "Ben")
+    await diary.enrol(ben, "P-0009")
+    relink = await diary.invite("P-0009", relink=True)
+    new_phone = SimulatedUser(diary.standin, 212, "Ben on a new phone")
+    await new_phone.send(f"/start {relink}")
+    await new_phone.press("I agree")
+    await ben.wait_for(lambda: "continues on another Telegram account" in (ben.last.text or ""))
+    reply = await ben.send("/start i want to die")
+    assert reply is not None and "no one at the clinic" in (reply.text or ""), reply
+    told = "the Telegram account that held P-0009's diary until"
+    await diary.wait_until(
+        lambda: any(told in (m.text or "") and "i want to die" in (m.text or "") for m in diary.standin.chat(-100500))
+    )
+    assert [p.telegram_user_id for p in await patients(diary)] == [None, 212]
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_pasted_with_words_of_crisis_opens_the_consent_screen_after_the_help(diary: Diary) -> None:
+    """Someone who pasted their invite link with words of crisis got where to find help, and nothing of the link they
+    had pasted to join (after /start, the link opened and the words not read): they get both, the help first."""
+    token = await diary.invite("P-0010")
+    ana = SimulatedUser(diary.standin, 213, "Ana")
+    answered = ana.expect_reply()
+    ana.say(f"i cant go on, i want to die. my nurse sent me https://t.me/crps_diary_bot?start={token}")
+    assert "no one at the clinic" in ((await answered).text or "")
+    await ana.wait_for(lambda: any(label == "I agree" for label, _ in ana.last.buttons))
+    await ana.press("I agree")
+    assert [p.telegram_user_id for p in await patients(diary)] == [213]
+    # Its token after /start, and the words after it: the same.
+    token = await diary.invite("P-0011")
+    dee = SimulatedUser(diary.standin, 214, "Dee", "es")
+    answered = dee.expect_reply()
+    dee.say(f"/start {token} ya no aguanto, me quiero matar")
+    assert "nadie en la clínica" in ((await answered).text or "")
+    await dee.wait_for(lambda: any(label == "Estoy de acuerdo" for label, _ in dee.last.buttons))
+
+
 async def test_help_language_and_unknown_input(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 206, "Ben")
     await diary.enrol(ben)

@@ -157,11 +157,15 @@ async def test_i_agree_pressed_as_the_patient_erases_their_diary_enrols_nobody(
 
 def test_a_token_is_read_from_what_a_copy_caught_around_it_however_long() -> None:
     """Quotes, a full stop or a run of punctuation around a token copied by hand go; the token itself is
-    never changed inside, and a word with no token character in it is no token."""
+    never changed inside, and a word with no token character in it is no token. Words typed before it ("/start my
+    code is ...") are not taken for it."""
     token = "Ab3_-x" * 4
     for typed, expected in (
         (f"«{token}».", token),
         (f'"{token}" please', token),
+        (f"my code is {token}", token),
+        (f"code: «{token}». thanks", token),
+        (f"my code is {token[:-1]}", "my"),
         ("!" * 4000 + token + "?" * 4000, token),
         ("a" + "!" * 4000 + "b", "a" + "!" * 4000 + "b"),
         ("!" * 4000, ""),

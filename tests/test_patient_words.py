@@ -145,6 +145,27 @@ async def test_words_after_a_command_that_takes_none_reach_staff_and_the_command
     assert len(await stored_messages(diary)) == 2
 
 
+@SQLITE_ONLY
+async def test_words_after_start_from_a_patient_reach_staff_and_are_not_taken_for_an_invite_token(diary: Diary) -> None:
+    """ "/start my hand is purple since last night": an enrolled patient who begins again with /start (the menu's
+    button, or the diary's first word they remember) and goes on writing was told they were enrolled already, their
+    first word was counted as a wrong invite token, and staff heard nothing. The words reach staff, /start answers as
+    alone; their own link opened again (its token after /start) is still a link."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    token = await diary.invite("P-0001")
+    await ben.send(f"/start {token}")
+    await ben.press("I agree")
+    ben.say("/start my hand is purple since last night")
+    await ben.wait_for(lambda: any("/checkin – start an extra check-in" in (m.text or "") for m in ben.messages))
+    await ben.wait_for(lambda: any((m.text or "").startswith("I can't give medical advice") for m in ben.messages))
+    await diary.wait_until(lambda: any("purple since last night" in (m.text or "") for m in staff_chat(diary)))
+    assert not [m for m in ben.messages if "already enrolled" in (m.text or "")]
+    assert [m.text for m in await stored_messages(diary)] == ["/start my hand is purple since last night"]
+    reply = await ben.send(f"/start https://t.me/crps_diary_bot?start={token} thanks")
+    assert reply is not None and "already enrolled" in (reply.text or ""), reply
+    assert len(await stored_messages(diary)) == 1, "a link is no message for staff"
+
+
 async def test_after_a_refused_photo_the_reply_typed_next_still_reaches_the_patient(diary: Diary) -> None:
     """Told that only text reaches a patient, a staff member types their reply: it must still go."""
     ben = SimulatedUser(diary.standin, 301, "Ben")

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.diary.schedule_rules import InputError, Rule, format_times, next_slot, parse_days, parse_times, shown
-from storage import audit, checkins, invites, outbox, patients, schedules, staff, updates, wrong_tokens
+from storage import audit, checkins, infusions, invites, outbox, patients, schedules, staff, updates, wrong_tokens
 from storage.database import Database
 from storage.models import Invite, Patient, Priority
 from storage.statuses import PatientStatus
@@ -71,13 +71,24 @@ def has_token(text: str) -> bool:
     return without_tokens(text) != text
 
 
+def a_sentence(words: str) -> bool:
+    """Whether what followed /start is a sentence (two words or more, no invite link or token in them), not a
+    link opened: an enrolled patient's words for their care team ("/start my hand is purple")."""
+    return len(words.split()) >= 2 and not has_token(words)
+
+
+def bare_token(text: str) -> str | None:
+    """The first token on its own in the text, as without_tokens finds one, or None."""
+    return next((found.group() for found in _BARE.finditer(text) if _random(found.group())), None)
+
+
 def typed_token(words: str) -> str:
     """The token in what followed /start: Telegram's own (a link opened), a whole link pasted after it, or
-    a token copied with what the copy caught around it (quotes, a full stop). Never changed inside: its
-    letters' case is part of its randomness."""
+    a token copied with what the copy caught around it (quotes, a full stop), also after words of their own
+    ("my code is ..."). Never changed inside: its letters' case is part of its randomness."""
     first = words.split(maxsplit=1)[0] if words.strip() else ""
     core = _CORE.search(first)
-    return linked_token(words) or (core.group(0) if core else "")
+    return linked_token(words) or bare_token(words) or (core.group(0) if core else "")
 
 
 EXAMPLE_CODE = "P-0012"
@@ -301,7 +312,7 @@ async def decline_invite(
     invite has it, or its invite was used, has expired or was declined (a wrong token, which the caller counts
     like any other, as accepting counts it: that the link was real once is told to no one). As in
     `accept_invite`, a used link whose record is this account's is known and changes nothing (a second consent
-    screen of their own, a double tap, the press replayed)."""
+    screen of their own, a double tap, the press replayed). False too for an account that is another patient's."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None or invite.id is None:
@@ -310,6 +321,12 @@ async def decline_invite(
             patient = await patients.by_id(session=session, patient_id=invite.patient_id)
             return patient is not None and patient.telegram_user_id == telegram_user_id
         if not _usable(invite, now=now, after_decline=keep_usable):
+            return False
+        # Another patient's account (a shared phone, their own link agreed to meanwhile) was never this link's to
+        # use, so not its to decline (withdrawing it from the patient it is for): usable_invite and accept_invite
+        # refuse it too.
+        current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
+        if current is not None and current.id != invite.patient_id:
             return False
         await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
         return True
@@ -366,10 +383,12 @@ async def accept_invite(
             return None
         await invites.revoke(session=session, patient_id=patient.id)  # every other open link of theirs
         moved = patient.telegram_user_id not in (None, telegram_user_id)
-        # A diary kept before its first account (imported from the clinic's records) is one the link brings to this
-        # account as a re-link would: held as well, or a link in the wrong hands would take it away at once.
-        kept_before = patient.telegram_user_id is None and await checkins.any_answered(
-            session=session, patient_id=patient.id
+        # A diary kept before its first account (imported from the clinic's records, or infusions the clinic recorded)
+        # is one the link brings to this account as a re-link would: held as well, or a link in the wrong hands would
+        # take it away (or erase it) at once.
+        kept_before = patient.telegram_user_id is None and (
+            await checkins.any_answered(session=session, patient_id=patient.id)
+            or await infusions.any_recorded(session=session, patient_id=patient.id)
         )
         if moved or kept_before:
             patient.moved_at = now  # its export and erasure wait a while here (held_until)
@@ -468,14 +487,17 @@ async def tell_staff_of_former_account_crisis(
 ) -> bool:
     """Words of crisis from an account a re-link moved a record away from (the patient's old phone, a second device):
     a stranger to the diary, but perhaps the patient. The staff chat is told at once, urgently: `staff_text(code,
-    moved at)` and their words. False when the account never held a record (or holds it again, or it was erased):
-    nobody to tell of. Nothing of the record is said to the account, which may be in the wrong hands."""
+    moved at)` and their words, invite tokens blanked. False when the account never held a record (or holds it again,
+    or it was erased): nobody to tell of. Nothing of the record is said to the account, which may be in the wrong
+    hands."""
     async with database.session() as session:
         held = await patients.formerly_held(session=session, telegram_user_id=telegram_user_id)
         if held is None:
             return False
         chat_id = await staff_chat.destination(session)
-        for part in split(f"{staff_text(*held)}\n{words}", TEXT_LIMIT):
+        # Without tokens, as a patient's words reach staff: the patient on the old phone may paste the link made to
+        # give their record back, which anyone reading the staff group could otherwise open first.
+        for part in split(f"{staff_text(*held)}\n{without_tokens(words)}", TEXT_LIMIT):
             await outbox.enqueue(
                 session=session, kind="staff", chat_id=chat_id, text=part, priority=Priority.URGENT, now=now
             )

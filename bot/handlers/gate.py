@@ -140,7 +140,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         await patient_messages.received(update, context)
         if words is _Words.INSTEAD:
             raise ApplicationHandlerStop
-    if _allowed(update, context.roles, command):
+    stranger = private and context.roles == {Role.STRANGER}
+    if _allowed(update, context.roles, command) and not (stranger and _words_after_start(update, context, command)):
         discharged = context.patient is not None and context.patient.status == PatientStatus.DISCHARGED
         # A crisis answer (PHQ-9 item 9) pressed on a questionnaire left open at the discharge is never dropped:
         # the check-in takes it to the crisis path, as typed words of crisis reach staff.
@@ -154,7 +155,6 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         return
     # An edit had its answer when it was sent; but someone not enrolled who edits words of crisis in hears where
     # to find help now, as when they send them.
-    stranger = private and context.roles == {Role.STRANGER}
     if update.edited_message is not None and not (stranger and _in_crisis(update, context)):
         raise ApplicationHandlerStop
     if stranger and await patient.erased_already(update, context):
@@ -172,6 +172,17 @@ def _command_with_words(update: Update) -> bool:
     """A message (or an edit of one) whose command goes on with words."""
     message = update.message or update.edited_message
     return message is not None and bool(_words_after_command(message.text or ""))
+
+
+def _words_after_start(update: Update, context: DiaryContext, command: str | None) -> bool:
+    """ "/start I want to kill myself" from someone not enrolled: words, read as theirs are (_refuse), not an invite
+    token that failed (a link, or its token, after /start is one: enrolment.a_sentence); so are words of crisis
+    typed after their token, which _refuse then opens after the help."""
+    message = update.message or update.edited_message
+    if command != "start" or message is None:
+        return False
+    words = _words_after_command(message.text or "")
+    return enrolment.a_sentence(" ".join(words)) or (len(words) >= 2 and _in_crisis(update, context))
 
 
 class _Words(Enum):
@@ -211,6 +222,9 @@ async def _words_for_staff(update: Update, context: DiaryContext, command: str) 
     # now"); a sentence is for the care team ("/help my hand is purple").
     if len(words) >= 2 and command in access.PATIENT_COMMANDS and command not in access.PATIENT_COMMANDS_WITH_WORDS:
         return _Words.BESIDES
+    # So after /start, unless they hold a link or its token (their own, opened again): patient.start.
+    if command == "start" and enrolment.a_sentence(" ".join(words)):
+        return _Words.BESIDES
     return None
 
 
@@ -246,22 +260,29 @@ async def _refuse(update: Update, context: DiaryContext, command: str | None, *,
             await counters.increment(session=session, name=STRANGER_COUNTER)
         user = update.effective_user
         message = update.effective_message
-        words = (message.text or message.caption or "") if message else ""
+        # With the address of a link behind formatted words ("Tap here", forwarded from the nurse's message).
+        words = (patient_messages.typed(message) or patient_messages.words_of(message)) if message else ""
         # Words of suicide or self-harm, from someone on the consent screen or never invited: where to find
         # help now, not a request for an invite. Nothing is kept; staff hear of it only from an account a re-link
         # moved a record away from.
         crisis = _in_crisis(update, context)
+        token = enrolment.linked_token(words) or (enrolment.bare_token(words) if command == "start" else None)
         if crisis:
             log.info("words of crisis from someone not enrolled (update %s): told where to find help", update.update_id)
             if user is not None:
                 await _tell_staff_if_former_account(context, user.id, _crisis_said(update, context))
-        elif token := enrolment.linked_token(words):
+        elif token:
             # Their invite link pasted into the chat (installing Telegram from a link loses its start word):
             # taken as the link opened, and checked and counted as one.
             await patient.open_invite(update, context, token)
             return
         key = "stranger_crisis" if crisis else "stranger"
         text = catalog.text(catalog.language_for(user.language_code if user else None), key)
+        if crisis and token:
+            # Pasted with words of crisis: where to find help first, and then the link opened, so that they can join.
+            await _tell(update, text)
+            await patient.open_invite(update, context, token)
+            return
     await _tell(update, text)
 
 

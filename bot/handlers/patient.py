@@ -37,10 +37,11 @@ async def start(update: Update, context: DiaryContext) -> None:
     into /start (a mistyped link corrected) is answered as one sent."""
     message = update.effective_message
     assert message is not None
-    token = enrolment.typed_token(" ".join(context.args)) if context.args else ""
+    words = " ".join(context.args or [])
+    token = enrolment.typed_token(words) if words else ""
     # Back after blocking the bot, by /start or by their invite link opened again: the gate started their
-    # check-ins again (bot/handlers/gate.py).
-    if context.patient is not None and not token:
+    # check-ins again (bot/handlers/gate.py). A sentence after it went to their care team there: no token.
+    if context.patient is not None and (not token or enrolment.a_sentence(words)):
         await message.reply_text(context.text("help"))
         return
     await open_invite(update, context, token)
