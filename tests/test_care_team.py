@@ -73,6 +73,17 @@ async def crisis(diary: Diary, user: SimulatedUser, text: str) -> ChatMessage:
     return card
 
 
+async def an_acknowledged_crisis(diary: Diary) -> SimulatedUser:
+    """Ben, enrolled, wrote "I want to overdose"; Sam, staff, acknowledged its card."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    first = await crisis(diary, ben, "I want to overdose")
+    await sam.press("Acknowledge", message=first)
+    return ben
+
+
 @SQLITE_ONLY
 async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_escalation(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
@@ -127,12 +138,7 @@ async def test_acknowledging_a_crisis_tells_the_patient_nothing_while_a_later_on
 @SQLITE_ONLY
 async def test_words_that_follow_up_an_acknowledged_crisis_are_a_crisis_card_of_their_own(diary: Diary) -> None:
     """ "Already took them" or "esta noche" says nothing alone; after "I want to overdose" it is the news."""
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    sam = SimulatedUser(diary.standin, 800, "Sam")
-    await register_staff(diary, sam)
-    await diary.enrol(ben)
-    first = await crisis(diary, ben, "I want to overdose")
-    await sam.press("Acknowledge", message=first)
+    ben = await an_acknowledged_crisis(diary)
     await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
 
     diary.clock.advance(minutes=10)

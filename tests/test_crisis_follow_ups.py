@@ -22,7 +22,7 @@ from storage import patient_messages
 from storage.models import PatientMessage
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import register_staff, staff_chat
-from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, cards, crisis
+from tests.test_care_team import BERLIN_CRISIS_LINE, alerts, all_sent, an_acknowledged_crisis, cards, crisis
 from tests.test_instruments import NEARLY_EVERY_DAY, NOT_AT_ALL, answer_with_item_9_several_days, offered
 from tests.test_webhook import behind_a_webhook
 
@@ -515,3 +515,29 @@ async def test_an_edit_after_a_crisis_that_came_late_is_read_with_what_was_typed
         assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
         await diary.wait_until(lambda: len(cards(diary)) == 2)
         assert "ive taken\nthem all" in (cards(diary)[-1].caption or "")
+
+
+@SQLITE_ONLY
+async def test_a_voice_message_after_a_crisis_is_an_urgent_card_of_its_own(diary: Diary) -> None:
+    """Minutes after "I want to overdose", its card acknowledged, Ben sends a voice message: the diary cannot hear
+    what he said ("I took them"). It reached staff as any voice message does, with no card and no escalation. In the
+    half hour after his crisis, a message whose content the diary cannot read is an urgent card of its own saying
+    so; he is not sent the crisis text again. After the half hour it is ordinary."""
+    ben = await an_acknowledged_crisis(diary)
+    diary.clock.advance(minutes=4)
+    for n, send in enumerate((ben.send_voice, ben.send_video_note, lambda: ben.send_photo("look"))):
+        reply = ben.expect_reply()
+        send()
+        assert BERLIN_CRISIS_LINE not in ((await reply).text or "")
+        await diary.wait_until(lambda: len(cards(diary)) == 2 + n)  # noqa: B023 (awaited in this round)
+        caption = cards(diary)[-1].caption or ""
+        assert caption.startswith("🔴 URGENT") and "cannot read or hear" in caption, caption
+        assert "I want to overdose" in caption, "what it came after"
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
+
+    diary.clock.advance(minutes=31)
+    reply = ben.expect_reply()
+    ben.send_voice()
+    await reply
+    await all_sent(diary)
+    assert len(await alerts(diary)) == 4, "past the half hour: an ordinary voice message"

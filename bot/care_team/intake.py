@@ -221,6 +221,8 @@ def quoted(words: str) -> str:
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
 # Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist, the name they
 # gave a topic of their chat): Telegram copies no service message, so staff read the words.
+# What the diary cannot read the content of (words spoken, shown or filmed): after a crisis, it may be the follow-up.
+UNREAD_CONTENT = CAPTIONED | {"video_note"}
 WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added", "forum_topic_created", "forum_topic_edited"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
@@ -423,6 +425,11 @@ class Intake:
                     followed = await self._answering(session, patient, said, now, origin)
                 if followed is not None:
                     crisis, heard = True, followed
+            unread_after = None
+            if not crisis and not late and kind in UNREAD_CONTENT and origin.forwarded is None:
+                unread_after = await patient_messages.crisis_between(
+                    session=session, patient_id=patient.id, since=now - FOLLOW_UP, until=now
+                )
             stored = await patient_messages.add(
                 session=session,
                 patient_id=patient.id,
@@ -489,6 +496,8 @@ class Intake:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
+            if unread_after is not None:
+                await self._unread_after_crisis(session, patient, kind, said, unread_after, stored, now)
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
         return Received(FiledAs.MESSAGE, crisis, state, completed)
@@ -1387,6 +1396,31 @@ class Intake:
             )
         if read_after and origin.forwarded is None:  # a friend's crisis words forwarded open no window
             await self._followed_up_before(session, patient, stored)
+
+    async def _unread_after_crisis(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        kind: str,
+        said: str,
+        crisis: PatientMessage,
+        stored: int,
+        now: datetime,
+    ) -> None:
+        """A voice message, a video, a photo sent within FOLLOW_UP after the patient's words of crisis: what it holds
+        the diary cannot read, and it may be the follow-up ("I took them", spoken). An urgent card of its own, as a
+        follow-up typed is, saying so; its copy reaches staff as any media does. Not the crisis text again: nothing in
+        it was heard."""
+        assert patient.id is not None
+        earlier = crisis.text if len(crisis.text) <= FOLLOWED_SHOWN else "…" + crisis.text[-FOLLOWED_SHOWN:]
+        minutes = max(1, round((now - crisis.received_at) / timedelta(minutes=1)))
+        header = self._staff_text("staff.unread_after_crisis", what=self._what(kind), minutes=minutes, crisis=earlier)
+        room = ON_CARD - units(header) - 1
+        words = said if units(said) <= room else self._passage(Heard(said), room)
+        message = "\n".join(part for part in (header, words) if part)
+        await self.desk.file_crisis(session, patient_id=patient.id, message=message, patient_message_id=stored, now=now)
+        if not self.desk.crisis_card_at_once():
+            await self._forward(session, patient, header, stored, "staff.crisis_in_full", now, priority=Priority.URGENT)
 
     async def _followed_up_before(self, session: AsyncSession, patient: Patient, stored: int) -> None:
         """What the patient wrote within FOLLOW_UP after the crisis message `stored` and was read
