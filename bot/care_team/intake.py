@@ -496,7 +496,7 @@ class Intake:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received")
-            if unread_after is not None:
+            if unread_after is not None and not told:  # an album's photos: one card
                 await self._unread_after_crisis(session, patient, kind, said, unread_after, stored, now)
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
