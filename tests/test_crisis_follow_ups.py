@@ -534,10 +534,16 @@ async def test_a_voice_message_after_a_crisis_is_an_urgent_card_of_its_own(diary
         assert caption.startswith("🔴 URGENT") and "cannot read or hear" in caption, caption
         assert "I want to overdose" in caption, "what it came after"
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
+    handled = len(await diary.inbox_processed())
+    for _photo in range(3):  # an album: a message per photo, one card
+        diary.standin.user_media(ben.json, "photo", diary.standin.new_file("photo", 1000) | {"media_group_id": "7"})
+    await diary.inbox_processed(at_least=handled + 3)
+    await all_sent(diary)
+    assert len(await alerts(diary)) == 5
 
     diary.clock.advance(minutes=31)
     reply = ben.expect_reply()
     ben.send_voice()
     await reply
     await all_sent(diary)
-    assert len(await alerts(diary)) == 4, "past the half hour: an ordinary voice message"
+    assert len(await alerts(diary)) == 5, "past the half hour: an ordinary voice message"
