@@ -521,11 +521,11 @@ async def test_an_edit_after_a_crisis_that_came_late_is_read_with_what_was_typed
 async def test_a_voice_message_after_a_crisis_is_an_urgent_card_of_its_own(diary: Diary) -> None:
     """Minutes after "I want to overdose", its card acknowledged, Ben sends a voice message: the diary cannot hear
     what he said ("I took them"). It reached staff as any voice message does, with no card and no escalation. In the
-    half hour after his crisis, a message whose content the diary cannot read is an urgent card of its own saying
-    so; he is not sent the crisis text again. After the half hour it is ordinary."""
+    half hour after his crisis, a voice or video message, or a photo with no words, is an urgent card of its own saying
+    so; he is not sent the crisis text again. A photo with words is read as its words; after the half hour, ordinary."""
     ben = await an_acknowledged_crisis(diary)
     diary.clock.advance(minutes=4)
-    for n, send in enumerate((ben.send_voice, ben.send_video_note, lambda: ben.send_photo("look"))):
+    for n, send in enumerate((ben.send_voice, ben.send_video_note, ben.send_photo)):
         reply = ben.expect_reply()
         send()
         assert BERLIN_CRISIS_LINE not in ((await reply).text or "")
@@ -533,6 +533,9 @@ async def test_a_voice_message_after_a_crisis_is_an_urgent_card_of_its_own(diary
         caption = cards(diary)[-1].caption or ""
         assert caption.startswith("🔴 URGENT") and "cannot read or hear" in caption, caption
         assert "I want to overdose" in caption, "what it came after"
+    reply = ben.expect_reply()
+    ben.send_photo("my hand this morning")  # its words are read: what it shows is said
+    await reply
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 4
     handled = len(await diary.inbox_processed())
     for _photo in range(3):  # an album: a message per photo, one card

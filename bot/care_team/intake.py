@@ -221,8 +221,10 @@ def quoted(words: str) -> str:
 CAPTIONED = frozenset({"photo", "video", "audio", "document", "voice", "animation"})
 # Service messages that hold a patient's words (an answer added to their poll, tasks to their checklist, the name they
 # gave a topic of their chat): Telegram copies no service message, so staff read the words.
-# What the diary cannot read the content of (words spoken, shown or filmed): after a crisis, it may be the follow-up.
-UNREAD_CONTENT = CAPTIONED | {"video_note"}
+# What the diary cannot hear: after a crisis, it may be the follow-up ("I took them", spoken). So may a photo or a
+# file with no words under it; with words, those are read (and a follow-up in them heard).
+SPOKEN = frozenset({"voice", "video_note", "video", "audio"})
+UNWORDED = frozenset({"photo", "document", "animation"})
 WORDS_ONLY = frozenset({"poll_option_added", "checklist_tasks_added", "forum_topic_created", "forum_topic_edited"})
 # Telegram sends an album as one message per photo, sharing a media_group_id, seconds apart: the patient
 # is told once that it was passed on. Staff still get each item under the patient's code.
@@ -426,7 +428,8 @@ class Intake:
                 if followed is not None:
                     crisis, heard = True, followed
             unread_after = None
-            if not crisis and not late and kind in UNREAD_CONTENT and origin.forwarded is None:
+            unread = kind in SPOKEN or (kind in UNWORDED and not caption)
+            if unread and not crisis and not late and origin.forwarded is None:
                 unread_after = await patient_messages.crisis_between(
                     session=session, patient_id=patient.id, since=now - FOLLOW_UP, until=now
                 )

@@ -212,9 +212,11 @@ async def _words_for_staff(update: Update, context: DiaryContext, command: str) 
     if words and command not in access.COMMANDS:
         return _Words.INSTEAD
     # A sentence after a command of the clinic's that is not theirs ("/infusion yesterday went badly") is
-    # words, as after one the diary does not have; the command never runs. One word is still a refused
-    # command ("/relink P-0002"), as a patient's one word is an argument.
-    if len(words) >= 2 and not _allowed(update, context.roles, command):
+    # words, as after one the diary does not have; the command never runs. The command's own arguments are
+    # still a refused command: one word ("/relink P-0002"), or words led by a code, a time or a number
+    # ("/schedule P-0012 10:00 mon-sun").
+    arguments = len(words) < 2 or any(character.isdigit() for character in words[0])
+    if not arguments and not _allowed(update, context.roles, command):
         return _Words.INSTEAD
     if origin.brought and command not in access.PATIENT_COMMANDS_TO_STAFF:
         return _Words.BESIDES
