@@ -615,6 +615,54 @@ def test_letters_that_look_latin_or_are_typed_as_digits_are_read(
     assert language.matches(text) is crisis
 
 
+def _fullwidth(text: str) -> str:
+    """`text` in the fullwidth forms of its letters, digits and space, as East Asian keyboards type them."""
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in text)
+
+
+def _small_capitals(text: str) -> str:
+    """`text` in the letters a "small caps" app writes: most in the IPA and phonetic blocks, the s and f elsewhere."""
+    return text.translate(str.maketrans("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ"))
+
+
+def _styled(text: str, first: int) -> str:
+    """`text` in one of the letter styles of Unicode's mathematical letters ("fancy fonts" apps): its A at `first`."""
+    return "".join(chr(first + ord(c) - ord("A")) if "A" <= c <= "Z" else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Capitals in a "fancy font" app's letters have no lower case of their own: their plain letter does.
+        (_styled("I WANT TO KILL MYSELF", 0x1D400), True),  # bold
+        (_styled("I AM GOING TO END MY LIFE TONIGHT", 0x1D5D4), True),  # sans-serif bold
+        (_styled("QUIERO MORIR", 0x1D670), True),  # monospace
+        ("\u24be \u24cc\u24b6\u24c3\u24c9 \u24c9\u24c4 \u24b9\u24be\u24ba", True),  # circled capitals
+        # A small-caps app's s and f are in another block than its other letters.
+        (_small_capitals("i want to kill myself"), True),
+        (_small_capitals("i am suicidal"), True),
+        ("i want to \u24a6\u24a4\u24a7\u24a7 myself", True),  # parenthesized letters
+        # Letters with a stroke or a hook, which have no accent to take off: "kiłł", "møri", "ƙill".
+        ("i want to ki\u0142\u0142 myse\u0142f", True),
+        ("quiero m\u00f8rir", True),
+        ("i want to \u0199ill m\u01b4self", True),
+        # Armenian o, n, g, h
+        ("i am \u0581\u0585i\u0578\u0581 t\u0585 e\u0578d my life t\u0585\u0578i\u0581\u0570t", True),
+        # Marks piled on every letter ("zalgo" text); one of them folds to a Greek letter when the case is folded.
+        ("i\u0345 w\u0345a\u0345n\u0345t\u0345 t\u0345o\u0345 d\u0345i\u0345e\u0345", True),
+        ("q\u0489u\u0489i\u0489e\u0489r\u0489o\u0489 m\u0489o\u0489r\u0489i\u0489r\u0489", True),
+        (_styled("I WANT TO DIE MY HAIR", 0x1D400), False),
+        (_styled("PAIN 7 TODAY, KNEE WORSE", 0x1D400), False),
+        (_small_capitals("i would never kill myself"), False),
+        ("Ma\u0142gorzata says hi, pain 5 today", False),
+    ],
+)
+def test_letters_in_fancy_fonts_small_capitals_and_under_piled_marks_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 @pytest.mark.parametrize(
     ("text", "crisis"),
     [

@@ -57,17 +57,38 @@ _LOOKALIKE_PAIRS = (
     "αaβbγyεeηnιiκkμuνvοoρpτtυuχxωw"  # Greek, lower case
     "ΑAΒBΕEΖZΗHΙIΚKΜMΝNΟOΡPΤTΥYΧX"  # Greek, upper case
     "ıiȷjɑaɡgɩiµu"  # Latin letters without their dot, or of other alphabets
+    "օoսuոnհhցgզq"  # Armenian, lower case
 )
 _LOOKALIKE_NAME = re.compile(
-    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER) ([A-Z])"
+    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER|"
+    r"PARENTHESIZED LATIN SMALL LETTER) ([A-Z])"
+)
+# Latin letters with a stroke, a hook or a bar ("kiłł", "møri", "ƙill", as "fancy text" apps write them): unlike an
+# accent, NFKD does not take these off, so they are read as the letter they are drawn on.
+_MARKED_LATIN_NAME = re.compile(r"LATIN (?:SMALL|CAPITAL) LETTER ([A-Z]) WITH .+")
+# Where such letters and small capitals are: Latin-1 to IPA, phonetic extensions, Latin Extended Additional, -C, -D, -G
+# (a small-caps app takes its s and f from Latin Extended-D), enclosed letters.
+_LOOKALIKE_BLOCKS = (
+    (0x00C0, 0x02AF),
+    (0x1D00, 0x1DBF),
+    (0x1E00, 0x1EFF),
+    (0x2C60, 0x2C7F),
+    (0xA720, 0xA7FF),
+    (0x1DF00, 0x1DFFF),
+    (0x249C, 0x24B5),
+    (0x1F130, 0x1F189),
 )
 
 
 def _lookalikes() -> dict[int, str]:
     table = {ord(pair[0]): pair[1] for pair in zip(_LOOKALIKE_PAIRS[::2], _LOOKALIKE_PAIRS[1::2], strict=True)}
-    for first, last in ((0x0250, 0x02AF), (0x1D00, 0x1D2B), (0x1F130, 0x1F189)):
+    for first, last in _LOOKALIKE_BLOCKS:
         for code in range(first, last + 1):
-            named = _LOOKALIKE_NAME.fullmatch(unicodedata.name(chr(code), ""))
+            char = chr(code)
+            name = unicodedata.name(char, "")
+            named = _LOOKALIKE_NAME.fullmatch(name)
+            if named is None and unicodedata.normalize("NFKD", char) == char:  # an accent is taken off as it was
+                named = _MARKED_LATIN_NAME.fullmatch(name)
             if named is not None:
                 table[code] = named.group(1).lower()
     return table
@@ -89,7 +110,8 @@ _EMOJI_WORDS = {
 _LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
 # expression is many times faster than testing each character.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Cyrillic's marks (U+0483-U+0489) are piled on letters by "zalgo" text apps too.
+_COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Runs of one letter ("diiiie", "killl", "pastillas") are read as one letter, in messages and patterns alike.
 # Only a to z: after normalise() the letters of English and Spanish are plain ASCII ("ñ" is "n").
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
@@ -141,13 +163,21 @@ _ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _APOSTROPHES if c.isas
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
+def _fold(text: str) -> str:
+    """`text` (without dropped characters) in lower case, its look-alike letters read as Latin ones, without accents
+    or other marks. The marks go before the case is folded: one piled on letters by "zalgo" apps (U+0345) folds to a
+    Greek iota. The case is folded again after NFKD: a fancy font's capitals (U+1D400) have no lower case of their
+    own, only the letters they stand for."""
+    folded = _COMBINING.sub("", text.translate(_LOOKALIKE)).casefold()
+    if folded.isascii():
+        return folded
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded)).casefold()
+
+
 def normalise(text: str) -> str:
     """Case-folded words separated by single spaces: no accents, invisible characters, apostrophes or punctuation."""
-    if text.isascii():
-        plain = text.translate(_ASCII_DROPPED).lower()  # for ASCII, lower() is casefold()
-    else:
-        folded = _DROPPED.sub("", text).translate(_LOOKALIKE).casefold()
-        plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    # For ASCII, lower() is casefold().
+    plain = text.translate(_ASCII_DROPPED).lower() if text.isascii() else _fold(_DROPPED.sub("", text))
     if plain.isascii():
         return " ".join(plain.translate(_ASCII_SEPARATORS).split())
     return " ".join(_WORD.findall(plain))
@@ -174,9 +204,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
                 start = None
             spans.append((index, index + 1))
             continue
-        plain = char.translate(_LOOKALIKE).casefold()
-        if not char.isascii():
-            plain = _COMBINING.sub("", unicodedata.normalize("NFKD", plain))
+        plain = char.lower() if char.isascii() else _fold(char)
         if not plain:  # a combining mark: part of the letter before it
             if start is not None:
                 end = index + 1
