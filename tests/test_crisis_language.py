@@ -625,6 +625,44 @@ def _small_capitals(text: str) -> str:
     return text.translate(str.maketrans("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ"))
 
 
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A digit before letters is a number with its unit only where the letters are a unit or its ordinal's ending:
+        # "0ff", "0n", "7o", "1t" and "3nd" are words typed with digits.
+        ("im g0ing t0 jump 0ff the bridge", True),
+        ("i cant g0 0n", True),
+        ("i wan7 7o hur7 myself", True),
+        ("1 want to 3nd 1t all", True),
+        # A lone 1 is "I" in a message typed with digits for letters.
+        ("1 w1sh 1 was d3ad", True),
+        # A $ or an @ ends a word too.
+        ("thi$ i$ goodbye", True),
+        ("QUIERO QUIT@RME L@ VID@", True),
+        ("no puedo m@$", True),
+        ("me voy @ tom@r tod@$ l@$ p@$till@$", True),
+        # A + is a t.
+        ("1 cu+ my53lf 4g41n", True),
+        ("+h1s 1s g00dby3", True),
+        # Letters with accents, of other scripts or widths, or an invisible character, beside digits for letters.
+        ("quier0 hacerme da\u00f10", True),
+        ("i want to k1ll mys\u00e9lf", True),
+        ("\u0456 w\u0430nt t\u043e k1ll mys\u0435lf", True),
+        (_fullwidth("1 want to k1ll mys3lf"), True),
+        ("i want to k1\u200bll mys3lf", True),
+        ("took 1 pill at 10pm and 1 at 8am, the 3rd night in a row, pain 7", False),
+        ("paid $5 for parking, 2nd appointment on the 1st, 1h 30min wait", False),
+        ("pain+swelling 7/10, A+ for the new physio, meet @ 5", False),
+        ("I'd k1ll for a coffee", False),
+        ("1 would never k1ll mys3lf", False),
+    ],
+)
+def test_digits_and_signs_for_letters_are_read_in_any_word_they_stand_in(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
 def _styled(text: str, first: int) -> str:
     """`text` in one of the letter styles of Unicode's mathematical letters ("fancy fonts" apps): its A at `first`."""
     return "".join(chr(first + ord(c) - ord("A")) if "A" <= c <= "Z" else c for c in text)

@@ -237,17 +237,30 @@ def word_runs(text: str) -> list[tuple[int, int]]:
 # as the word it stands for, in a copy of the text as long as the text, so that a finding still points at
 # the words as written. Only tried when the text as written matches nothing: it can add a crisis, never
 # hide one.
-_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I")
+_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$+]|[0-9!|@$+][A-Za-z]|[a-z]I")
 _SPELT_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]){2,}(?!\S)")
 _LEET_RUN = re.compile(  # tried only where a run of these characters begins, so a long text is scanned once
-    r"(?<![A-Za-z0-9!|@$])[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$]*"
+    r"(?<![A-Za-z0-9!|@$+])[A-Za-z0-9!|@$+]*(?:[A-Za-z][0-9!|@$+]|[0-9!|@$+][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$+]*"
 )
 # A capital I after a small letter is an l in disguise: "kiII", "wiII", "aII" (in most typefaces I and l
 # look alike).
 _CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+")
-_NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
-_LEET = str.maketrans("013457!|@$", "oieastilas")
-_LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
+# A number with its unit or its ordinal's ending ("4am", "10mg", "2x", "3rd", "1h"): letters after a number that are
+# neither ("0ff", "0n", "7o", "1t", "3nd") are a word typed with digits. Not "s", "l", "m" or "f": "1s", "3l", "1m"
+# and "1f" are "is", "el", "im" and "if" as often as seconds, litres, metres or degrees.
+_NUMBER_WITH_UNIT = re.compile(
+    r"[0-9]+(?:x|h|hr|hrs|min|mins|d|wk|wks|mo|y|yr|yrs|g|kg|mg|mcg|ug|ml|lb|lbs|oz|iu|u|k|km|cm|mm|am|pm|c|"
+    r"bpm|mmol)?|[0-9]*(?:1st|2nd|3rd|[04-9]th|1[0-9]th)",
+    re.IGNORECASE,
+)
+_LEET = str.maketrans("013457!|@$+", "oieastilast")
+# A "$", "@" or "+" (a t) begins a word or ends one too ("$uicide", "thi$", "vid@", "cu+", "m@$"); after a digit and
+# before none it is a price or an address.
+_LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$+](?=[A-Za-z0-9@$+])|(?<=[A-Za-z@$+])[@$+]")
+# A 1 or an @ alone is "I" or "a" in a message that types other letters as digits or signs ("1 w1sh 1 was d3ad", "voy
+# @ tom@rlas"); in any other it is a number or "at" ("took 1 at 8am").
+_LONE_ONE = re.compile(r"(?<!\S)[1@](?!\S)")
+_LONE = str.maketrans("1@", "ia")
 _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
 # A "no" that answers a question, alone before its punctuation at the start of a sentence ("¿Estás bien? No,
 # quiero morir"): normalise() drops the comma, and in Spanish, whose verbs need no pronoun, the words would
@@ -324,8 +337,49 @@ def second_reading(
     two words joined where `split` says a space split one word ("ki ll myself"): what stood between them becomes
     invisible characters. Where `known` says which words the patterns look for, a vowel hidden behind a star is
     read as the one that makes such a word ("m*rirme", "k*ll"), and a word of one letter just before a word spelt
-    out is left out of it ("voy a m a t a r"). As long as `text`."""
-    text = _LEET_RUN.sub(_as_letters, text)
+    out is left out of it ("voy a m a t a r"). As long as `text`. A text with other letters than ASCII ones is read
+    as the ASCII letters they show, without its invisible characters and marks, so a digit beside an accented or a
+    look-alike letter is read too ("dañ0", "к1ll", "k1\u200bll")."""
+    if text.isascii():
+        return _second_reading(text, split, known)
+    typed, where = _typed_letters(text)
+    read = _second_reading(typed, split, known)
+    chars = list(text)
+    for was, now, at in zip(typed, read, where, strict=True):
+        if now != was:
+            chars[at] = now
+    return "".join(chars)
+
+
+def _typed_letters(text: str) -> tuple[str, list[int]]:
+    """`text` without its invisible characters and marks, each letter that shows one ASCII letter or digit as that
+    letter (in its case: "kiII" is read by its capitals), and where in `text` each of its characters stands."""
+    typed: list[str] = []
+    where: list[int] = []
+    for at, char in enumerate(text):
+        if not char.isascii():
+            if _DROPPED.fullmatch(char):
+                continue
+            shown = _COMBINING.sub("", unicodedata.normalize("NFKD", char.translate(_LOOKALIKE)))
+            if not shown:
+                continue  # a mark on the letter before
+            char = shown if len(shown) == 1 and shown.isascii() else char
+        typed.append(char)
+        where.append(at)
+    return "".join(typed), where
+
+
+def _typed_as_shown(text: str) -> str:
+    """`text` with its letters as the ASCII ones they show, without invisible characters and marks, quickly: to find
+    letters typed as digits or signs beside them (not as long as `text`)."""
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", _DROPPED.sub("", text).translate(_LOOKALIKE)))
+
+
+def _second_reading(text: str, split: Callable[[str, str], bool] | None, known: Callable[[str], bool] | None) -> str:
+    read = _LEET_RUN.sub(_as_letters, text)
+    text = read if read == text else _LONE_ONE.sub(lambda lone: lone.group().translate(_LONE), read)
     if known is not None and "*" in text:
         text = _HIDDEN_VOWEL_WORD.sub(lambda word: _unhide_vowels(word.group(), known), text)
     if _SPELT_OUT.search(normalise(text)):
@@ -1728,9 +1782,10 @@ class CrisisLanguage:
                 plain[index], plain[index + 1]
             ):
                 return True
-        if not _TYPED_AS.search(text):
+        typed = _typed_as_shown(text)
+        if not _TYPED_AS.search(typed):
             return False
-        for run in _LEET_RUN.finditer(text):
+        for run in _LEET_RUN.finditer(typed):
             read = _as_letters(run)
             if read != run.group() and any(self._keys_of(_squeeze(word)) for word in normalise(read).split()):
                 return True
