@@ -1511,6 +1511,36 @@ def test_emoji_for_words_and_words_split_in_two_are_read(language: CrisisLanguag
 @pytest.mark.parametrize(
     ("text", "crisis"),
     [
+        # A space typed a letter early or late in a word leaves a letter alone: "d ie", "wan t", "kil l", "mysel f".
+        ("i want to d ie", True),
+        ("i w ant to die", True),
+        ("gonna h ang myself tonight", True),
+        ("i want to end my l ife", True),
+        ("i wan t to die", True),
+        ("i want to kil l mysel f", True),
+        ("i am goin g to end my life", True),
+        ("i dont want to liv e anymore", True),
+        ("quiero mori r", True),
+        ("me quiero mata r", True),
+        # A letter that is a word of its own stays one ("a live", "k ill" is "ok, I'll", "c u"), and a letter joins
+        # only into a word the patterns spell.
+        ("k ill call you after physio", False),
+        ("c u tomorrow, pain 6", False),
+        ("plan b is to ask the GP", False),
+        ("vitamin d is low they said", False),
+        ("I want to watch a live show", False),
+        ("i want to dye my hair", False),
+    ],
+)
+def test_a_letter_left_alone_by_a_space_inside_a_word_is_read_with_it(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
         ("friday is the day i end it", True),
         ("friday is the day i start my new job", False),
         ("me quiero mtar", True),

@@ -442,6 +442,9 @@ def _join_split_words(text: str, split: Callable[[str, str], bool]) -> str:
 
 # Words of one letter, in English and Spanish: "voy a m a t a r" spells "matar" after the word "a".
 _ONE_LETTER_WORDS = frozenset("aeiouy")
+# Letters that are words, in English, Spanish or a text message ("k" for ok, "c u", "n" for and, "r u ok"): one
+# left alone by a space is a word, not a piece of the word beside it.
+_LETTER_WORDS = _ONE_LETTER_WORDS | frozenset("kcnrbx")
 
 
 def _join_spelt_out(text: str, known: Callable[[str], bool] | None = None) -> str:
@@ -1794,16 +1797,26 @@ class CrisisLanguage:
     def _split(self, first: str, second: str) -> bool:
         """Whether two normalised words are one word the patterns look for, split by a space ("ki ll", "sui cide",
         "over dose"): together they make a pattern word, and at most one of them is one on its own. A letter alone
-        is left to the reading of words spelt out ("sh t all" is not "sh tall"), but for a first letter that
-        dictation split off a longer word that is no pattern word: "a cabar" is "acabar", "a live" stays two. That
+        joins only a word beside it that is no pattern word on its own, and only where it is no word itself (_LETTER_
+        WORDS): a space typed a letter late or early ("wan t", "d ie"), or dictation splitting a first letter off a
+        longer word ("a cabar" is "acabar"); "a live" and "k ill" stay two, and "sh t all" is not "sh tall". Such a
         letter joins only into a word the patterns spell out whole, not into any word beginning with a stem they
         look for: "a horcajadas" (astride) is a word of its own, no "ahorcar"."""
-        if not (first + second).isalpha() or len(second) < 2 or second in _NOT_JOINED:
-            return False
-        if len(first) < 2 and (len(second) < 4 or self._keys_of(_squeeze(second))):
+        if not (first + second).isalpha() or second in _NOT_JOINED:
             return False
         joined = _squeeze(first + second)
+        if len(second) < 2:
+            # A letter a space left behind at a word's end ("wan t", "kil l", "liv e"), not one that is a word (the
+            # Spanish "e" before an "i" is no word's end).
+            if len(first) < 2 or (second in _LETTER_WORDS and second != "e"):
+                return False
+            return joined in self._keys and joined not in _COMMON
         if len(first) < 2:
+            # A letter a space left behind at a word's start ("d ie", "w ant", "h ang"), or one dictation split off
+            # a longer word ("a cabar"); not a letter that is a word ("a live", "k ill" for "ok, I'll") before one.
+            short = len(second) < 4 and first in _LETTER_WORDS
+            if short or self._keys_of(_squeeze(second)):
+                return False
             return joined in self._keys and joined not in _COMMON
         if joined in _COMMON or not (joined in self._keys or (self._prefixes and joined.startswith(self._prefixes))):
             return False
