@@ -483,6 +483,14 @@ def _squeeze(normalised: str) -> str:
     return _REPEATED_LETTER.sub(r"\1", normalised)
 
 
+_RUN_TOGETHER = 8  # letters: a word this long may be words typed without their spaces ("iamsuicidal")
+_LONGEST_WORD = 20  # letters of one word in such a run
+# Short words that, with _COMMON's, make a pattern's word two ("iam", "wakeup", "imgoing"); a piece of two letters
+# beside them is most often a piece of a longer word ("wi sh").
+_SHORT_WORDS = frozenset(["am", "im", "up", "go", "he", "we", "us", "if", "te", "le", "ya", "mas"])
+_ENDING = 4  # letters after a pattern's stem in a word of such a run
+_HELD_APART = 6  # letters of words read apart that a match holds: "suicidal", "hang myself"; not "gun", "i sh"
+_LONGEST_RUN = 80  # letters of such a run: a longer one is no sentence typed without spaces
 _LONG_NOTE = 100  # words: a note this long is read without its fillers only around where they were (_read_twice)
 
 
@@ -1598,6 +1606,24 @@ class CrisisLanguage:
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
         self._keys_of_word: dict[str, tuple[str, ...]] = {}
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
+        # Every word the crisis patterns and their exceptions spell, for reading words typed without their spaces
+        # apart (_split_run): "i", "am" and "suicidal" as well as the rare ones; remembered per word, as words recur.
+        self._vocabulary = frozenset(
+            word
+            for p in patterns
+            if p.section in ("crisis", "crisis_before_exceptions", "not_crisis")
+            for word in _spelt(p.expression)
+            if word.isalpha() and (len(word) > 1 or word in _ONE_LETTER_WORDS)
+        )
+        # The same without the words that are two of them typed together ("iam", "wakeup", "iwish"): the fewest words
+        # would otherwise read "iwishicould" as "iwish i could", which no pattern spells.
+        whole = frozenset(w for w in self._vocabulary if len(w) > 2 or w in _COMMON or w in _SHORT_WORDS)
+        self._simple_vocabulary = frozenset(
+            word
+            for word in self._vocabulary
+            if not any(word[:k] in whole and word[k:] in whole for k in range(len(word)))
+        )
+        self._apart: dict[str, tuple[str, str]] = {}
         self._not_crisis_index = _PatternIndex(self.not_crisis)
         self._crisis_index = _PatternIndex(self.crisis)
         self._before_exceptions_index = _PatternIndex(self.crisis_before_exceptions)
@@ -1697,7 +1723,87 @@ class CrisisLanguage:
                 found = find(normalise(plain), plain, answering_noes(text, plain), near if long else None, ())
                 if found is not None:
                     return replace(found, read_as=plain)
+        # Last, words typed without the spaces between them ("iamsuicidal", "#IWantToOverdose", "i a m s u i c i d a l"
+        # as the second reading joins it), read apart where they are pattern words and nothing else.
+        for plain, _ in readings:
+            for apart, pieces in self._words_apart(normalise(plain)):
+                found = find(apart, apart, frozenset(), None, ())
+                # Only a match that holds six letters or more of words read apart: one beside them may be there only
+                # because an exception's word was read apart ("keep living normally" read "normal ly" is no longer the
+                # exception), and a short pattern word is as often a piece of a longer one ("se gun do", "no se").
+                if found is not None and self._held_apart(apart, pieces, found):
+                    return replace(found, read_as=apart)  # not as long as the text: its card shows it from the start
         return None
+
+    def _words_apart(self, words: str) -> list[tuple[str, set[int]]]:
+        """`words` (normalised) with each long word that is no pattern word but is three or more pattern words, one at
+        least a rare one, read as those words ("iamgoingtohangmyself"): the fewest of them, and the fewest that are
+        not themselves two ("i am", not "iam"; "wake up", not "wakeup"), where these differ; with the numbers of the
+        words read apart. None such: []."""
+        parts = words.split(" ")
+        readings: list[list[str]] = [list(parts), list(parts)]
+        changed = False
+        for n, word in enumerate(parts):
+            if len(word) < _RUN_TOGETHER or not word.isalpha():
+                continue
+            apart = self._apart.get(word)
+            if apart is None:
+                if len(self._apart) > _MAX_REMEMBERED_WORDS:
+                    self._apart.clear()  # a bound on memory; words are learnt again as they come
+                apart = self._apart[word] = (
+                    self._split_run(word, self._vocabulary),
+                    self._split_run(word, self._simple_vocabulary),
+                )
+            for reading, split in zip(readings, apart, strict=True):
+                if split:
+                    reading[n], changed = split, True
+        if not changed:
+            return []
+        found: dict[str, set[int]] = {}
+        for reading in readings:
+            pieces: set[int] = set()
+            count = 0
+            for was, now in zip(parts, reading, strict=True):
+                width = now.count(" ") + 1
+                if now != was:
+                    pieces.update(range(count, count + width))
+                count += width
+            found.setdefault(" ".join(reading), pieces)
+        return list(found.items())
+
+    def _stem_word(self, word: str) -> bool:
+        """Whether `word` is a pattern's stem and an ending of four letters at most ("suicidal", "suicidarme"), not a
+        stem and the words typed after it ("suicidalthoughts" is "suicidal thoughts")."""
+        return any(word.startswith(stem) and len(word) - len(stem) <= _ENDING for stem in self._prefixes)
+
+    @staticmethod
+    def _held_apart(words: str, pieces: set[int], found: Finding) -> bool:
+        held = range(found.first_word, found.first_word + found.word_count)
+        parts = words.split(" ")
+        return sum(len(parts[n]) for n in held if n in pieces) >= _HELD_APART
+
+    def _split_run(self, word: str, vocabulary: frozenset[str]) -> str:
+        """`word` as the fewest words of `vocabulary` (or words a pattern's stem begins) that make it whole, if one is
+        neither common nor a piece of a spelling with a hidden letter; else "". A pattern word itself, or a word that
+        begins with a pattern's stem ("suicidally"), is no run of words."""
+        if self._keys_of(_squeeze(word)) or _squeeze(word) in self._vocabulary or len(word) > _LONGEST_RUN:
+            return ""
+        prefixes = self._prefixes
+        best: list[list[str] | None] = [None] * (len(word) + 1)
+        best[0] = []
+        for end in range(1, len(word) + 1):
+            for start in range(max(0, end - _LONGEST_WORD), end):
+                before, now = best[start], best[end]
+                if before is None or (now is not None and len(now) <= len(before) + 1):
+                    continue
+                squeezed = _squeeze(word[start:end])
+                if squeezed in vocabulary or (end - start > 4 and prefixes and self._stem_word(squeezed)):
+                    best[end] = [*before, word[start:end]]
+        pieces = best[-1]
+        if pieces is None or len(pieces) < 3:  # two ("dead line", "hang over") are as often a word of their own
+            return ""
+        rare = any(self._stands_alone(self._keys_of(_squeeze(p))) and _squeeze(p) not in _COMMON for p in pieces)
+        return " ".join(pieces) if rare else ""
 
     def _excepted(self, plain: str, near: list[int], kept: list[int]) -> list[tuple[int, int]]:
         """The words an exception matches in `plain`, a text read without its fillers, across a place of `near`
@@ -1996,7 +2102,9 @@ class CrisisLanguage:
     def span(self, text: str, finding: Finding) -> tuple[int, int] | None:
         """Where in `text` (as written, not normalised) the words of `finding` stand, to show them to staff
         in a long message; None in the rare text whose words cannot be lined up with the normalised ones."""
-        if finding.read_as is not None and len(finding.read_as) == len(text):
+        if finding.read_as is not None:
+            if len(finding.read_as) != len(text):
+                return None  # words typed without their spaces, read apart: no longer where the text's letters are
             text = finding.read_as  # its words stand where the text's letters do
         spans = word_spans(text)
         last = finding.first_word + finding.word_count - 1
