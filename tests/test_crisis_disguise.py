@@ -161,3 +161,18 @@ def test_any_sentence_typed_without_its_spaces_is_read_as_its_words(
     language: CrisisLanguage, text: str, crisis: bool
 ) -> None:
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pain 6 today, physiotherapy appointment rescheduled. " * 80 + "#IAmGoingToHangMyself",
+        "Dolor 6 hoy, la fisioterapia otra vez cancelada. " * 80 + "nomequierodespertar",
+        "Pain 6 today. " * 300 + "i a m s u i c i d a l",
+    ],
+)
+def test_a_sentence_typed_without_its_spaces_at_the_end_of_a_long_note_is_heard(
+    language: CrisisLanguage, text: str
+) -> None:
+    """A long note is read apart only around its long words, and still heard."""
+    assert language.matches(text)

@@ -1606,23 +1606,6 @@ class CrisisLanguage:
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
         self._keys_of_word: dict[str, tuple[str, ...]] = {}
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
-        # Every word the crisis patterns and their exceptions spell, for reading words typed without their spaces
-        # apart (_split_run): "i", "am" and "suicidal" as well as the rare ones; remembered per word, as words recur.
-        self._vocabulary = frozenset(
-            word
-            for p in patterns
-            if p.section in ("crisis", "crisis_before_exceptions", "not_crisis")
-            for word in _spelt(p.expression)
-            if word.isalpha() and (len(word) > 1 or word in _ONE_LETTER_WORDS)
-        )
-        # The same without the words that are two of them typed together ("iam", "wakeup", "iwish"): the fewest words
-        # would otherwise read "iwishicould" as "iwish i could", which no pattern spells.
-        whole = frozenset(w for w in self._vocabulary if len(w) > 2 or w in _COMMON or w in _SHORT_WORDS)
-        self._simple_vocabulary = frozenset(
-            word
-            for word in self._vocabulary
-            if not any(word[:k] in whole and word[k:] in whole for k in range(len(word)))
-        )
         self._apart: dict[str, tuple[str, str]] = {}
         self._not_crisis_index = _PatternIndex(self.not_crisis)
         self._crisis_index = _PatternIndex(self.crisis)
@@ -1632,6 +1615,30 @@ class CrisisLanguage:
         # as a follow_up pattern spans with what it looks at around it, and before them an exception that may blank one.
         self.follow_up_reach = max((p.reach for p in self.follow_up), default=0) + max(
             (p.reach for p in self.not_crisis), default=0
+        )
+
+    # Worked out when a message first holds a long word that may be words typed without their spaces, not at start.
+    @cached_property
+    def _vocabulary(self) -> frozenset[str]:
+        """Every word the crisis patterns and their exceptions spell, for reading words typed without their spaces
+        apart (_split_run): "i", "am" and "suicidal" as well as the rare ones."""
+        return frozenset(
+            word
+            for p in self.patterns
+            if p.section in ("crisis", "crisis_before_exceptions", "not_crisis")
+            for word in _spelt(p.expression)
+            if word.isalpha() and (len(word) > 1 or word in _ONE_LETTER_WORDS)
+        )
+
+    @cached_property
+    def _simple_vocabulary(self) -> frozenset[str]:
+        """The same without the words that are two of them typed together ("iam", "wakeup", "iwish"): the fewest
+        words would otherwise read "iwishicould" as "iwish i could", which no pattern spells."""
+        whole = frozenset(w for w in self._vocabulary if len(w) > 2 or w in _COMMON or w in _SHORT_WORDS)
+        return frozenset(
+            word
+            for word in self._vocabulary
+            if not any(word[:k] in whole and word[k:] in whole for k in range(len(word)))
         )
 
     @classmethod
@@ -1727,7 +1734,9 @@ class CrisisLanguage:
         # as the second reading joins it), read apart where they are pattern words and nothing else.
         for plain, _ in readings:
             for apart, pieces in self._words_apart(normalise(plain)):
-                found = find(apart, apart, frozenset(), None, ())
+                # In a long note, only the patterns spelling and the places holding the words read apart.
+                places = sorted({place for n in pieces for place in (n, n + 1)}) if long else None
+                found = find(apart, apart, frozenset(), places, ())
                 # Only a match that holds six letters or more of words read apart: one beside them may be there only
                 # because an exception's word was read apart ("keep living normally" read "normal ly" is no longer the
                 # exception), and a short pattern word is as often a piece of a longer one ("se gun do", "no se").
