@@ -6,7 +6,8 @@ A command is typed words too: "/help I want to die" or "/suicide" speak of crisi
 words without the slash. A staff member told that only text reaches a patient still has their Reply; one
 replying to a patient who blocked the bot is told that it may not reach them, and one editing a reply
 that the patient keeps it as first sent. Crisis words typed without their spaces ("iwanttodie"),
-or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter), are heard;
+or in a poll or a checklist, or in disguise ("k1ll mys3lf", "d i e", a Cyrillic letter, a "fancy font" app's
+capitals, in a caption or an edit too), are heard;
 the words after /callme, or after a slash no command takes or a command that reads none, reach staff,
 and so does a caption longer than a bot may send, and a photo replaced in an edit (an edit that changes
 no words is not passed on again); an album is acknowledged once. A sentence sent in two or more messages
@@ -695,6 +696,35 @@ async def test_crisis_words_in_disguise_get_the_crisis_text_and_an_urgent_card(d
         assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
         await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
         assert words in (cards(diary)[-1].caption or ""), words
+    assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
+
+
+@SQLITE_ONLY
+async def test_crisis_words_in_fancy_letters_in_a_caption_or_an_edit_get_the_crisis_text_and_an_urgent_card(
+    diary: Diary,
+) -> None:
+    """A "fancy font" app's capitals, a small-caps app's letters in a photo's caption, digits for letters beside an
+    accented one in an edit."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    bold = "".join(chr(0x1D400 + ord(c) - ord("A")) if c.isupper() else c for c in "I WANT TO KILL MYSELF")
+    reply = await ben.send(bold)
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    assert bold in (cards(diary)[-1].caption or "")
+
+    small_capitals = "\u026a \u1d00\u1d0d \ua731\u1d1c\u026a\u1d04\u026a\u1d05\u1d00\u029f"  # "i am suicidal"
+    reply = ben.expect_reply()
+    ben.send_photo(small_capitals)
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    assert small_capitals in (cards(diary)[-1].caption or "")
+
+    said = ben.say("gracias")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("I can't give medical advice"))
+    reply = await ben.edit(said, "quier0 hacerme da\u00f10")
+    assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 3)
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"] * 3
 
 

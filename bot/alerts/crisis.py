@@ -57,17 +57,38 @@ _LOOKALIKE_PAIRS = (
     "αaβbγyεeηnιiκkμuνvοoρpτtυuχxωw"  # Greek, lower case
     "ΑAΒBΕEΖZΗHΙIΚKΜMΝNΟOΡPΤTΥYΧX"  # Greek, upper case
     "ıiȷjɑaɡgɩiµu"  # Latin letters without their dot, or of other alphabets
+    "օoսuոnհhցgզq"  # Armenian, lower case
 )
 _LOOKALIKE_NAME = re.compile(
-    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER) ([A-Z])"
+    r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER|"
+    r"PARENTHESIZED LATIN SMALL LETTER) ([A-Z])"
+)
+# Latin letters with a stroke, a hook or a bar ("kiłł", "møri", "ƙill", as "fancy text" apps write them): unlike an
+# accent, NFKD does not take these off, so they are read as the letter they are drawn on.
+_MARKED_LATIN_NAME = re.compile(r"LATIN (?:SMALL|CAPITAL) LETTER ([A-Z]) WITH .+")
+# Where such letters and small capitals are: Latin-1 to IPA, phonetic extensions, Latin Extended Additional, -C, -D, -G
+# (a small-caps app takes its s and f from Latin Extended-D), enclosed letters.
+_LOOKALIKE_BLOCKS = (
+    (0x00C0, 0x02AF),
+    (0x1D00, 0x1DBF),
+    (0x1E00, 0x1EFF),
+    (0x2C60, 0x2C7F),
+    (0xA720, 0xA7FF),
+    (0x1DF00, 0x1DFFF),
+    (0x249C, 0x24B5),
+    (0x1F130, 0x1F189),
 )
 
 
 def _lookalikes() -> dict[int, str]:
     table = {ord(pair[0]): pair[1] for pair in zip(_LOOKALIKE_PAIRS[::2], _LOOKALIKE_PAIRS[1::2], strict=True)}
-    for first, last in ((0x0250, 0x02AF), (0x1D00, 0x1D2B), (0x1F130, 0x1F189)):
+    for first, last in _LOOKALIKE_BLOCKS:
         for code in range(first, last + 1):
-            named = _LOOKALIKE_NAME.fullmatch(unicodedata.name(chr(code), ""))
+            char = chr(code)
+            name = unicodedata.name(char, "")
+            named = _LOOKALIKE_NAME.fullmatch(name)
+            if named is None and unicodedata.normalize("NFKD", char) == char:  # an accent is taken off as it was
+                named = _MARKED_LATIN_NAME.fullmatch(name)
             if named is not None:
                 table[code] = named.group(1).lower()
     return table
@@ -89,7 +110,8 @@ _EMOJI_WORDS = {
 _LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
 # expression is many times faster than testing each character.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Cyrillic's marks (U+0483-U+0489) are piled on letters by "zalgo" text apps too.
+_COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Runs of one letter ("diiiie", "killl", "pastillas") are read as one letter, in messages and patterns alike.
 # Only a to z: after normalise() the letters of English and Spanish are plain ASCII ("ñ" is "n").
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
@@ -141,13 +163,21 @@ _ASCII_DROPPED = str.maketrans("", "", "".join(c for c in _APOSTROPHES if c.isas
 _ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
+def _fold(text: str) -> str:
+    """`text` (without dropped characters) in lower case, its look-alike letters read as Latin ones, without accents
+    or other marks. The marks go before the case is folded: one piled on letters by "zalgo" apps (U+0345) folds to a
+    Greek iota. The case is folded again after NFKD: a fancy font's capitals (U+1D400) have no lower case of their
+    own, only the letters they stand for."""
+    folded = _COMBINING.sub("", text.translate(_LOOKALIKE)).casefold()
+    if folded.isascii():
+        return folded
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded)).casefold()
+
+
 def normalise(text: str) -> str:
     """Case-folded words separated by single spaces: no accents, invisible characters, apostrophes or punctuation."""
-    if text.isascii():
-        plain = text.translate(_ASCII_DROPPED).lower()  # for ASCII, lower() is casefold()
-    else:
-        folded = _DROPPED.sub("", text).translate(_LOOKALIKE).casefold()
-        plain = folded if folded.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    # For ASCII, lower() is casefold().
+    plain = text.translate(_ASCII_DROPPED).lower() if text.isascii() else _fold(_DROPPED.sub("", text))
     if plain.isascii():
         return " ".join(plain.translate(_ASCII_SEPARATORS).split())
     return " ".join(_WORD.findall(plain))
@@ -174,9 +204,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
                 start = None
             spans.append((index, index + 1))
             continue
-        plain = char.translate(_LOOKALIKE).casefold()
-        if not char.isascii():
-            plain = _COMBINING.sub("", unicodedata.normalize("NFKD", plain))
+        plain = char.lower() if char.isascii() else _fold(char)
         if not plain:  # a combining mark: part of the letter before it
             if start is not None:
                 end = index + 1
@@ -209,17 +237,30 @@ def word_runs(text: str) -> list[tuple[int, int]]:
 # as the word it stands for, in a copy of the text as long as the text, so that a finding still points at
 # the words as written. Only tried when the text as written matches nothing: it can add a crisis, never
 # hide one.
-_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I")
+_TYPED_AS = re.compile(r"[A-Za-z][0-9!|@$+]|[0-9!|@$+][A-Za-z]|[a-z]I")
 _SPELT_OUT = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_]){2,}(?!\S)")
 _LEET_RUN = re.compile(  # tried only where a run of these characters begins, so a long text is scanned once
-    r"(?<![A-Za-z0-9!|@$])[A-Za-z0-9!|@$]*(?:[A-Za-z][0-9!|@$]|[0-9!|@$][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$]*"
+    r"(?<![A-Za-z0-9!|@$+])[A-Za-z0-9!|@$+]*(?:[A-Za-z][0-9!|@$+]|[0-9!|@$+][A-Za-z]|[a-z]I)[A-Za-z0-9!|@$+]*"
 )
 # A capital I after a small letter is an l in disguise: "kiII", "wiII", "aII" (in most typefaces I and l
 # look alike).
 _CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+")
-_NUMBER_WITH_UNIT = re.compile(r"[0-9]+[A-Za-z]{0,2}")
-_LEET = str.maketrans("013457!|@$", "oieastilas")
-_LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$](?=[A-Za-z0-9])")
+# A number with its unit or its ordinal's ending ("4am", "10mg", "2x", "3rd", "1h"): letters after a number that are
+# neither ("0ff", "0n", "7o", "1t", "3nd") are a word typed with digits. Not "s", "l", "m" or "f": "1s", "3l", "1m"
+# and "1f" are "is", "el", "im" and "if" as often as seconds, litres, metres or degrees.
+_NUMBER_WITH_UNIT = re.compile(
+    r"[0-9]+(?:x|h|hr|hrs|min|mins|d|wk|wks|mo|y|yr|yrs|g|kg|mg|mcg|ug|ml|lb|lbs|oz|iu|u|k|km|cm|mm|am|pm|c|"
+    r"bpm|mmol)?|[0-9]*(?:1st|2nd|3rd|[04-9]th|1[0-9]th)",
+    re.IGNORECASE,
+)
+_LEET = str.maketrans("013457!|@$+", "oieastilast")
+# A "$", "@" or "+" (a t) begins a word or ends one too ("$uicide", "thi$", "vid@", "cu+", "m@$"); after a digit and
+# before none it is a price or an address.
+_LEET_SIGN_INSIDE = re.compile(r"(?<=[A-Za-z0-9])[!|]|[@$+](?=[A-Za-z0-9@$+])|(?<=[A-Za-z@$+])[@$+]")
+# A 1 or an @ alone is "I" or "a" in a message that types other letters as digits or signs ("1 w1sh 1 was d3ad", "voy
+# @ tom@rlas"); in any other it is a number or "at" ("took 1 at 8am").
+_LONE_ONE = re.compile(r"(?<!\S)[1@](?!\S)")
+_LONE = str.maketrans("1@", "ia")
 _SPACE_LETTERS = 3  # "d i e": three letters or more spelt out; "a b" is too often a list
 # A "no" that answers a question, alone before its punctuation at the start of a sentence ("¿Estás bien? No,
 # quiero morir"): normalise() drops the comma, and in Spanish, whose verbs need no pronoun, the words would
@@ -296,8 +337,49 @@ def second_reading(
     two words joined where `split` says a space split one word ("ki ll myself"): what stood between them becomes
     invisible characters. Where `known` says which words the patterns look for, a vowel hidden behind a star is
     read as the one that makes such a word ("m*rirme", "k*ll"), and a word of one letter just before a word spelt
-    out is left out of it ("voy a m a t a r"). As long as `text`."""
-    text = _LEET_RUN.sub(_as_letters, text)
+    out is left out of it ("voy a m a t a r"). As long as `text`. A text with other letters than ASCII ones is read
+    as the ASCII letters they show, without its invisible characters and marks, so a digit beside an accented or a
+    look-alike letter is read too ("dañ0", "к1ll", "k1\u200bll")."""
+    if text.isascii():
+        return _second_reading(text, split, known)
+    typed, where = _typed_letters(text)
+    read = _second_reading(typed, split, known)
+    chars = list(text)
+    for was, now, at in zip(typed, read, where, strict=True):
+        if now != was:
+            chars[at] = now
+    return "".join(chars)
+
+
+def _typed_letters(text: str) -> tuple[str, list[int]]:
+    """`text` without its invisible characters and marks, each letter that shows one ASCII letter or digit as that
+    letter (in its case: "kiII" is read by its capitals), and where in `text` each of its characters stands."""
+    typed: list[str] = []
+    where: list[int] = []
+    for at, char in enumerate(text):
+        if not char.isascii():
+            if _DROPPED.fullmatch(char):
+                continue
+            shown = _COMBINING.sub("", unicodedata.normalize("NFKD", char.translate(_LOOKALIKE)))
+            if not shown:
+                continue  # a mark on the letter before
+            char = shown if len(shown) == 1 and shown.isascii() else char
+        typed.append(char)
+        where.append(at)
+    return "".join(typed), where
+
+
+def _typed_as_shown(text: str) -> str:
+    """`text` with its letters as the ASCII ones they show, without invisible characters and marks, quickly: to find
+    letters typed as digits or signs beside them (not as long as `text`)."""
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", _DROPPED.sub("", text).translate(_LOOKALIKE)))
+
+
+def _second_reading(text: str, split: Callable[[str, str], bool] | None, known: Callable[[str], bool] | None) -> str:
+    read = _LEET_RUN.sub(_as_letters, text)
+    text = read if read == text else _LONE_ONE.sub(lambda lone: lone.group().translate(_LONE), read)
     if known is not None and "*" in text:
         text = _HIDDEN_VOWEL_WORD.sub(lambda word: _unhide_vowels(word.group(), known), text)
     if _SPELT_OUT.search(normalise(text)):
@@ -360,6 +442,9 @@ def _join_split_words(text: str, split: Callable[[str, str], bool]) -> str:
 
 # Words of one letter, in English and Spanish: "voy a m a t a r" spells "matar" after the word "a".
 _ONE_LETTER_WORDS = frozenset("aeiouy")
+# Letters that are words, in English, Spanish or a text message ("k" for ok, "c u", "n" for and, "r u ok"): one
+# left alone by a space is a word, not a piece of the word beside it.
+_LETTER_WORDS = _ONE_LETTER_WORDS | frozenset("kcnrbx")
 
 
 def _join_spelt_out(text: str, known: Callable[[str], bool] | None = None) -> str:
@@ -398,6 +483,14 @@ def _squeeze(normalised: str) -> str:
     return _REPEATED_LETTER.sub(r"\1", normalised)
 
 
+_RUN_TOGETHER = 8  # letters: a word this long may be words typed without their spaces ("iamsuicidal")
+_LONGEST_WORD = 20  # letters of one word in such a run
+# Short words that, with _COMMON's, make a pattern's word two ("iam", "wakeup", "imgoing"); a piece of two letters
+# beside them is most often a piece of a longer word ("wi sh").
+_SHORT_WORDS = frozenset(["am", "im", "up", "go", "he", "we", "us", "if", "te", "le", "ya", "mas"])
+_ENDING = 4  # letters after a pattern's stem in a word of such a run
+_HELD_APART = 6  # letters of words read apart that a match holds: "suicidal", "hang myself"; not "gun", "i sh"
+_LONGEST_RUN = 80  # letters of such a run: a longer one is no sentence typed without spaces
 _LONG_NOTE = 100  # words: a note this long is read without its fillers only around where they were (_read_twice)
 
 
@@ -1513,6 +1606,7 @@ class CrisisLanguage:
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
         self._keys_of_word: dict[str, tuple[str, ...]] = {}
         self._read_word: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._apart: dict[str, tuple[str, str]] = {}
         self._not_crisis_index = _PatternIndex(self.not_crisis)
         self._crisis_index = _PatternIndex(self.crisis)
         self._before_exceptions_index = _PatternIndex(self.crisis_before_exceptions)
@@ -1521,6 +1615,30 @@ class CrisisLanguage:
         # as a follow_up pattern spans with what it looks at around it, and before them an exception that may blank one.
         self.follow_up_reach = max((p.reach for p in self.follow_up), default=0) + max(
             (p.reach for p in self.not_crisis), default=0
+        )
+
+    # Worked out when a message first holds a long word that may be words typed without their spaces, not at start.
+    @cached_property
+    def _vocabulary(self) -> frozenset[str]:
+        """Every word the crisis patterns and their exceptions spell, for reading words typed without their spaces
+        apart (_split_run): "i", "am" and "suicidal" as well as the rare ones."""
+        return frozenset(
+            word
+            for p in self.patterns
+            if p.section in ("crisis", "crisis_before_exceptions", "not_crisis")
+            for word in _spelt(p.expression)
+            if word.isalpha() and (len(word) > 1 or word in _ONE_LETTER_WORDS)
+        )
+
+    @cached_property
+    def _simple_vocabulary(self) -> frozenset[str]:
+        """The same without the words that are two of them typed together ("iam", "wakeup", "iwish"): the fewest
+        words would otherwise read "iwishicould" as "iwish i could", which no pattern spells."""
+        whole = frozenset(w for w in self._vocabulary if len(w) > 2 or w in _COMMON or w in _SHORT_WORDS)
+        return frozenset(
+            word
+            for word in self._vocabulary
+            if not any(word[:k] in whole and word[k:] in whole for k in range(len(word)))
         )
 
     @classmethod
@@ -1612,7 +1730,89 @@ class CrisisLanguage:
                 found = find(normalise(plain), plain, answering_noes(text, plain), near if long else None, ())
                 if found is not None:
                     return replace(found, read_as=plain)
+        # Last, words typed without the spaces between them ("iamsuicidal", "#IWantToOverdose", "i a m s u i c i d a l"
+        # as the second reading joins it), read apart where they are pattern words and nothing else.
+        for plain, _ in readings:
+            for apart, pieces in self._words_apart(normalise(plain)):
+                # In a long note, only the patterns spelling and the places holding the words read apart.
+                places = sorted({place for n in pieces for place in (n, n + 1)}) if long else None
+                found = find(apart, apart, frozenset(), places, ())
+                # Only a match that holds six letters or more of words read apart: one beside them may be there only
+                # because an exception's word was read apart ("keep living normally" read "normal ly" is no longer the
+                # exception), and a short pattern word is as often a piece of a longer one ("se gun do", "no se").
+                if found is not None and self._held_apart(apart, pieces, found):
+                    return replace(found, read_as=apart)  # not as long as the text: its card shows it from the start
         return None
+
+    def _words_apart(self, words: str) -> list[tuple[str, set[int]]]:
+        """`words` (normalised) with each long word that is no pattern word but is three or more pattern words, one at
+        least a rare one, read as those words ("iamgoingtohangmyself"): the fewest of them, and the fewest that are
+        not themselves two ("i am", not "iam"; "wake up", not "wakeup"), where these differ; with the numbers of the
+        words read apart. None such: []."""
+        parts = words.split(" ")
+        readings: list[list[str]] = [list(parts), list(parts)]
+        changed = False
+        for n, word in enumerate(parts):
+            if len(word) < _RUN_TOGETHER or not word.isalpha():
+                continue
+            apart = self._apart.get(word)
+            if apart is None:
+                if len(self._apart) > _MAX_REMEMBERED_WORDS:
+                    self._apart.clear()  # a bound on memory; words are learnt again as they come
+                apart = self._apart[word] = (
+                    self._split_run(word, self._vocabulary),
+                    self._split_run(word, self._simple_vocabulary),
+                )
+            for reading, split in zip(readings, apart, strict=True):
+                if split:
+                    reading[n], changed = split, True
+        if not changed:
+            return []
+        found: dict[str, set[int]] = {}
+        for reading in readings:
+            pieces: set[int] = set()
+            count = 0
+            for was, now in zip(parts, reading, strict=True):
+                width = now.count(" ") + 1
+                if now != was:
+                    pieces.update(range(count, count + width))
+                count += width
+            found.setdefault(" ".join(reading), pieces)
+        return list(found.items())
+
+    def _stem_word(self, word: str) -> bool:
+        """Whether `word` is a pattern's stem and an ending of four letters at most ("suicidal", "suicidarme"), not a
+        stem and the words typed after it ("suicidalthoughts" is "suicidal thoughts")."""
+        return any(word.startswith(stem) and len(word) - len(stem) <= _ENDING for stem in self._prefixes)
+
+    @staticmethod
+    def _held_apart(words: str, pieces: set[int], found: Finding) -> bool:
+        held = range(found.first_word, found.first_word + found.word_count)
+        parts = words.split(" ")
+        return sum(len(parts[n]) for n in held if n in pieces) >= _HELD_APART
+
+    def _split_run(self, word: str, vocabulary: frozenset[str]) -> str:
+        """`word` as the fewest words of `vocabulary` (or words a pattern's stem begins) that make it whole, if one is
+        neither common nor a piece of a spelling with a hidden letter; else "". A pattern word itself, or a word that
+        begins with a pattern's stem ("suicidally"), is no run of words."""
+        if self._keys_of(_squeeze(word)) or _squeeze(word) in self._vocabulary or len(word) > _LONGEST_RUN:
+            return ""
+        prefixes = self._prefixes
+        best: list[list[str] | None] = [None] * (len(word) + 1)
+        best[0] = []
+        for end in range(1, len(word) + 1):
+            for start in range(max(0, end - _LONGEST_WORD), end):
+                before, now = best[start], best[end]
+                if before is None or (now is not None and len(now) <= len(before) + 1):
+                    continue
+                squeezed = _squeeze(word[start:end])
+                if squeezed in vocabulary or (end - start > 4 and prefixes and self._stem_word(squeezed)):
+                    best[end] = [*before, word[start:end]]
+        pieces = best[-1]
+        if pieces is None or len(pieces) < 3:  # two ("dead line", "hang over") are as often a word of their own
+            return ""
+        rare = any(self._stands_alone(self._keys_of(_squeeze(p))) and _squeeze(p) not in _COMMON for p in pieces)
+        return " ".join(pieces) if rare else ""
 
     def _excepted(self, plain: str, near: list[int], kept: list[int]) -> list[tuple[int, int]]:
         """The words an exception matches in `plain`, a text read without its fillers, across a place of `near`
@@ -1700,9 +1900,10 @@ class CrisisLanguage:
                 plain[index], plain[index + 1]
             ):
                 return True
-        if not _TYPED_AS.search(text):
+        typed = _typed_as_shown(text)
+        if not _TYPED_AS.search(typed):
             return False
-        for run in _LEET_RUN.finditer(text):
+        for run in _LEET_RUN.finditer(typed):
             read = _as_letters(run)
             if read != run.group() and any(self._keys_of(_squeeze(word)) for word in normalise(read).split()):
                 return True
@@ -1711,16 +1912,26 @@ class CrisisLanguage:
     def _split(self, first: str, second: str) -> bool:
         """Whether two normalised words are one word the patterns look for, split by a space ("ki ll", "sui cide",
         "over dose"): together they make a pattern word, and at most one of them is one on its own. A letter alone
-        is left to the reading of words spelt out ("sh t all" is not "sh tall"), but for a first letter that
-        dictation split off a longer word that is no pattern word: "a cabar" is "acabar", "a live" stays two. That
+        joins only a word beside it that is no pattern word on its own, and only where it is no word itself (_LETTER_
+        WORDS): a space typed a letter late or early ("wan t", "d ie"), or dictation splitting a first letter off a
+        longer word ("a cabar" is "acabar"); "a live" and "k ill" stay two, and "sh t all" is not "sh tall". Such a
         letter joins only into a word the patterns spell out whole, not into any word beginning with a stem they
         look for: "a horcajadas" (astride) is a word of its own, no "ahorcar"."""
-        if not (first + second).isalpha() or len(second) < 2 or second in _NOT_JOINED:
-            return False
-        if len(first) < 2 and (len(second) < 4 or self._keys_of(_squeeze(second))):
+        if not (first + second).isalpha() or second in _NOT_JOINED:
             return False
         joined = _squeeze(first + second)
+        if len(second) < 2:
+            # A letter a space left behind at a word's end ("wan t", "kil l", "liv e"), not one that is a word (the
+            # Spanish "e" before an "i" is no word's end).
+            if len(first) < 2 or (second in _LETTER_WORDS and second != "e"):
+                return False
+            return joined in self._keys and joined not in _COMMON
         if len(first) < 2:
+            # A letter a space left behind at a word's start ("d ie", "w ant", "h ang"), or one dictation split off
+            # a longer word ("a cabar"); not a letter that is a word ("a live", "k ill" for "ok, I'll") before one.
+            short = len(second) < 4 and first in _LETTER_WORDS
+            if short or self._keys_of(_squeeze(second)):
+                return False
             return joined in self._keys and joined not in _COMMON
         if joined in _COMMON or not (joined in self._keys or (self._prefixes and joined.startswith(self._prefixes))):
             return False
@@ -1900,7 +2111,9 @@ class CrisisLanguage:
     def span(self, text: str, finding: Finding) -> tuple[int, int] | None:
         """Where in `text` (as written, not normalised) the words of `finding` stand, to show them to staff
         in a long message; None in the rare text whose words cannot be lined up with the normalised ones."""
-        if finding.read_as is not None and len(finding.read_as) == len(text):
+        if finding.read_as is not None:
+            if len(finding.read_as) != len(text):
+                return None  # words typed without their spaces, read apart: no longer where the text's letters are
             text = finding.read_as  # its words stand where the text's letters do
         spans = word_spans(text)
         last = finding.first_word + finding.word_count - 1

@@ -1,0 +1,178 @@
+"""Crisis language in disguise: the same words in another form of writing. Letters of a "fancy font" app, small
+capitals, letters with a stroke or a hook, marks piled on letters; digits and signs for letters beside accented or
+look-alike ones; a letter left alone by a space typed early or late in a word; a sentence typed without its spaces.
+Kept apart from tests/test_crisis_language.py, whose examples the learned model reads: these teach it nothing, the
+patterns read them as they read the plain words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.alerts.crisis import CrisisLanguage
+from bot.app import crisis_language
+
+
+@pytest.fixture(scope="module")
+def language() -> CrisisLanguage:
+    """The clinic's patterns without the learned model, as in tests/test_crisis_language.py."""
+    return CrisisLanguage(crisis_language().patterns)
+
+
+def _fullwidth(text: str) -> str:
+    """`text` in the fullwidth forms of its letters, digits and space, as East Asian keyboards type them."""
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in text)
+
+
+def _small_capitals(text: str) -> str:
+    """`text` in the letters a "small caps" app writes: most in the IPA and phonetic blocks, the s and f elsewhere."""
+    return text.translate(str.maketrans("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ"))
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A digit before letters is a number with its unit only where the letters are a unit or its ordinal's ending:
+        # "0ff", "0n", "7o", "1t" and "3nd" are words typed with digits.
+        ("im g0ing t0 jump 0ff the bridge", True),
+        ("i cant g0 0n", True),
+        ("i wan7 7o hur7 myself", True),
+        ("1 want to 3nd 1t all", True),
+        # A lone 1 is "I" in a message typed with digits for letters.
+        ("1 w1sh 1 was d3ad", True),
+        # A $ or an @ ends a word too.
+        ("thi$ i$ goodbye", True),
+        ("QUIERO QUIT@RME L@ VID@", True),
+        ("no puedo m@$", True),
+        ("me voy @ tom@r tod@$ l@$ p@$till@$", True),
+        # A + is a t.
+        ("1 cu+ my53lf 4g41n", True),
+        ("+h1s 1s g00dby3", True),
+        # Letters with accents, of other scripts or widths, or an invisible character, beside digits for letters.
+        ("quier0 hacerme da\u00f10", True),
+        ("i want to k1ll mys\u00e9lf", True),
+        ("\u0456 w\u0430nt t\u043e k1ll mys\u0435lf", True),
+        (_fullwidth("1 want to k1ll mys3lf"), True),
+        ("i want to k1\u200bll mys3lf", True),
+        ("took 1 pill at 10pm and 1 at 8am, the 3rd night in a row, pain 7", False),
+        ("paid $5 for parking, 2nd appointment on the 1st, 1h 30min wait", False),
+        ("pain+swelling 7/10, A+ for the new physio, meet @ 5", False),
+        ("I'd k1ll for a coffee", False),
+        ("1 would never k1ll mys3lf", False),
+    ],
+)
+def test_digits_and_signs_for_letters_are_read_in_any_word_they_stand_in(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+def _styled(text: str, first: int) -> str:
+    """`text` in one of the letter styles of Unicode's mathematical letters ("fancy fonts" apps): its A at `first`."""
+    return "".join(chr(first + ord(c) - ord("A")) if "A" <= c <= "Z" else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Capitals in a "fancy font" app's letters have no lower case of their own: their plain letter does.
+        (_styled("I WANT TO KILL MYSELF", 0x1D400), True),  # bold
+        (_styled("I AM GOING TO END MY LIFE TONIGHT", 0x1D5D4), True),  # sans-serif bold
+        (_styled("QUIERO MORIR", 0x1D670), True),  # monospace
+        ("\u24be \u24cc\u24b6\u24c3\u24c9 \u24c9\u24c4 \u24b9\u24be\u24ba", True),  # circled capitals
+        # A small-caps app's s and f are in another block than its other letters.
+        (_small_capitals("i want to kill myself"), True),
+        (_small_capitals("i am suicidal"), True),
+        ("i want to \u24a6\u24a4\u24a7\u24a7 myself", True),  # parenthesized letters
+        # Letters with a stroke or a hook, which have no accent to take off: "kiłł", "møri", "ƙill".
+        ("i want to ki\u0142\u0142 myse\u0142f", True),
+        ("quiero m\u00f8rir", True),
+        ("i want to \u0199ill m\u01b4self", True),
+        # Armenian o, n, g, h
+        ("i am \u0581\u0585i\u0578\u0581 t\u0585 e\u0578d my life t\u0585\u0578i\u0581\u0570t", True),
+        # Marks piled on every letter ("zalgo" text); one of them folds to a Greek letter when the case is folded.
+        ("i\u0345 w\u0345a\u0345n\u0345t\u0345 t\u0345o\u0345 d\u0345i\u0345e\u0345", True),
+        ("q\u0489u\u0489i\u0489e\u0489r\u0489o\u0489 m\u0489o\u0489r\u0489i\u0489r\u0489", True),
+        (_styled("I WANT TO DIE MY HAIR", 0x1D400), False),
+        (_styled("PAIN 7 TODAY, KNEE WORSE", 0x1D400), False),
+        (_small_capitals("i would never kill myself"), False),
+        ("Ma\u0142gorzata says hi, pain 5 today", False),
+    ],
+)
+def test_letters_in_fancy_fonts_small_capitals_and_under_piled_marks_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # A space typed a letter early or late in a word leaves a letter alone: "d ie", "wan t", "kil l", "mysel f".
+        ("i want to d ie", True),
+        ("i w ant to die", True),
+        ("gonna h ang myself tonight", True),
+        ("i want to end my l ife", True),
+        ("i wan t to die", True),
+        ("i want to kil l mysel f", True),
+        ("i am goin g to end my life", True),
+        ("i dont want to liv e anymore", True),
+        ("quiero mori r", True),
+        ("me quiero mata r", True),
+        # A letter that is a word of its own stays one ("a live", "k ill" is "ok, I'll", "c u"), and a letter joins
+        # only into a word the patterns spell.
+        ("k ill call you after physio", False),
+        ("c u tomorrow, pain 6", False),
+        ("plan b is to ask the GP", False),
+        ("vitamin d is low they said", False),
+        ("I want to watch a live show", False),
+        ("i want to dye my hair", False),
+    ],
+)
+def test_a_letter_left_alone_by_a_space_inside_a_word_is_read_with_it(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Any sentence typed without its spaces, as a hashtag, in CamelCase, or spelt out letter by letter, is read
+        # as the pattern words it is made of: three or more, one of them a rare one.
+        ("iamsuicidal", True),
+        ("#IAmGoingToHangMyself", True),
+        ("IWishICouldGoToSleepAndNeverWakeUp", True),
+        ("imgoingtotakeallmypills", True),
+        ("i a m s u i c i d a l", True),
+        ("i.a.m.g.o.i.n.g.t.o.h.a.n.g.m.y.s.e.l.f", True),
+        ("nomequierodespertar", True),
+        ("estoycansadadevivir", True),
+        ("#motivationmonday pain 5", False),
+        ("nevertheless the physiotherapy appointment went fine", False),
+        ("Iamgoingtothegymtonight", False),
+        ("#selfcaresunday", False),
+        ("#iwanttodyemyhair", False),
+        ("iwillkillthisworkout", False),
+        ("hangoutwithfriendstonight", False),
+        ("#LifeGoesOn", False),
+    ],
+)
+def test_any_sentence_typed_without_its_spaces_is_read_as_its_words(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pain 6 today, physiotherapy appointment rescheduled. " * 80 + "#IAmGoingToHangMyself",
+        "Dolor 6 hoy, la fisioterapia otra vez cancelada. " * 80 + "nomequierodespertar",
+        "Pain 6 today. " * 300 + "i a m s u i c i d a l",
+    ],
+)
+def test_a_sentence_typed_without_its_spaces_at_the_end_of_a_long_note_is_heard(
+    language: CrisisLanguage, text: str
+) -> None:
+    """A long note is read apart only around its long words, and still heard."""
+    assert language.matches(text)
