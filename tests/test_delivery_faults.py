@@ -1327,6 +1327,38 @@ async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_s
 
 
 @SQLITE_ONLY
+async def test_a_message_sent_as_the_database_goes_away_for_longer_is_not_sent_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram took the crisis text, then the database was away for longer than a moment (PostgreSQL restarting):
+    writing down that it was sent was tried for four seconds, then left to the row's lease, and once that ran out
+    Ben got the crisis text again. The row stays in hand, and is written down once the database is back."""
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        real, away = outbox.finish, [6]  # six tries of the crisis text's record: about six seconds
+
+        async def finish(**kwargs: Any) -> bool:
+            if away[0] > 0 and kwargs["chat_id"] == ben.id:
+                away[0] -= 1
+                raise OperationalError("UPDATE", {}, Exception("database is locked"))
+            return await real(**kwargs)
+
+        monkeypatch.setattr(outbox, "finish", finish)
+        crisis_text = await ben.send("I want to kill myself")
+        assert crisis_text is not None
+        await diary.wait_until(lambda: away[0] == 0)
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        looked = calls_to(monkeypatch, OutboxSender, "_recover")
+        diary.clock.advance(seconds=3)  # past the lease
+        await diary.wait_until(lambda: len(looked) >= 2)  # the sender looks for rows left behind
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        assert [m.text for m in ben.messages].count(crisis_text.text) == 1
+        assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
+
+
+@SQLITE_ONLY
 async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_again(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
