@@ -383,6 +383,20 @@ async def test_wrong_tokens_count_on_the_consent_button_and_survive_a_restart(
         await standin.stop()
 
 
+@SQLITE_ONLY
+async def test_a_mistyped_link_tried_again_while_telegram_fails_counts_once(diary: Diary) -> None:
+    """Dee mistypes her link, and Telegram answers 502 to telling her so, four times: the update is tried again each
+    time (Telegram out of reach), and each try counted another wrong token. At the fifth she was taken for someone
+    guessing, and her right link was refused for a quarter of an hour. A try of one update counts once."""
+    dee = SimulatedUser(diary.standin, 305, "Dee")
+    good = await diary.invite("P-0009")
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway", times=4, chat_id=dee.id)
+    reply = await dee.send(f"/start {good[:-1]}x", timeout=60)
+    assert reply is not None and "has expired or has already been used" in (reply.text or ""), reply.text
+    reply = await dee.send(f"/start {good}")
+    assert reply is not None and "Do you agree" in (reply.text or ""), reply.text
+
+
 async def test_wrong_tokens_count_on_the_decline_button_too(diary: Diary) -> None:
     """ "No, thank you" carries the token as well: a wrong one counts, and a blocked user's is not looked up
     (it would withdraw someone's invite)."""
