@@ -47,7 +47,7 @@ from storage.statuses import OutboxStatus
 from tests.bot_process import bot_env, start_bot, stop, wait_for
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Clock, Diary, running_diary
 from tests.postgres import PostgresCluster, waiting_for_a_lock
-from tests.test_alerts import STAFF_CHAT, up_to_the_note, with_history
+from tests.test_alerts import STAFF_CHAT, register_staff, staff_chat, up_to_the_note, with_history
 from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent, reply_to
 from tests.test_instruments import NOT_AT_ALL, SEVERAL_DAYS, up_to_the_self_harm_question
 
@@ -1327,6 +1327,38 @@ async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_s
 
 
 @SQLITE_ONLY
+async def test_a_message_sent_as_the_database_goes_away_for_longer_is_not_sent_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram took the crisis text, then the database was away for longer than a moment (PostgreSQL restarting):
+    writing down that it was sent was tried for four seconds, then left to the row's lease, and once that ran out
+    Ben got the crisis text again. The row stays in hand, and is written down once the database is back."""
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        real, away = outbox.finish, [6]  # six tries of the crisis text's record: about six seconds
+
+        async def finish(**kwargs: Any) -> bool:
+            if away[0] > 0 and kwargs["chat_id"] == ben.id:
+                away[0] -= 1
+                raise OperationalError("UPDATE", {}, Exception("database is locked"))
+            return await real(**kwargs)
+
+        monkeypatch.setattr(outbox, "finish", finish)
+        crisis_text = await ben.send("I want to kill myself")
+        assert crisis_text is not None
+        await diary.wait_until(lambda: away[0] == 0)
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        looked = calls_to(monkeypatch, OutboxSender, "_recover")
+        diary.clock.advance(seconds=3)  # past the lease
+        await diary.wait_until(lambda: len(looked) >= 2)  # the sender looks for rows left behind
+        await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+        assert [m.text for m in ben.messages].count(crisis_text.text) == 1
+        assert len([m for m in diary.standin.chat(STAFF_CHAT) if m.photo]) == 1
+
+
+@SQLITE_ONLY
 async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_again(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1741,6 +1773,79 @@ async def test_an_escalation_acknowledged_as_telegram_fails_still_updates_the_st
     await diary.wait_until(
         lambda: "Acknowledged by Ada" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
     )
+
+
+async def test_a_card_acknowledged_as_telegram_fails_to_show_it_shows_it_at_the_next_try(diary: Diary) -> None:
+    """Sam acknowledges Ben's crisis card in the staff chat, and Telegram answers 502 to showing it there. The
+    acknowledgement was stored, but the update was marked handled with the card still offering Acknowledge,
+    and nothing queued to update it (the press shows the card pressed itself): the staff chat went on showing
+    the crisis unacknowledged. Telegram out of reach for a moment, the update is tried again."""
+    ben, sam = SimulatedUser(diary.standin, 302, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+    card = next(m for m in diary.standin.chat(STAFF_CHAT) if m.photo)
+    await all_sent(diary)
+    diary.standin.fail_next("editMessageCaption", 502, "Bad Gateway")
+    await sam.press("Acknowledge", message=card, wait=False)
+    await diary.wait_until(
+        lambda: "Acknowledged by Sam" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+    shown = diary.standin.messages[STAFF_CHAT][card.message_id]
+    assert "Acknowledge" not in [label for label, _ in shown.buttons]
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_whose_confirmation_telegram_fails_is_confirmed_at_the_next_try(diary: Diary) -> None:
+    """Sam's reply to Ben is queued, and Telegram answers 502 to "Your reply is on its way": the update was marked
+    handled, and Sam, never told, would write it again (Ben getting it twice). It is tried again: Sam is told,
+    and Ben gets the reply once."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.press("Reply", message=forwarded)
+    await all_sent(diary)
+    prompt = diary.standin.chat(STAFF_CHAT)[-1]
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id=STAFF_CHAT)
+    sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
+    await diary.wait_until(lambda: any("on its way to P-0001" in (m.text or "") for m in staff_chat(diary)))
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+@SQLITE_ONLY
+async def test_reply_pressed_as_telegram_fails_to_post_its_prompt_posts_it_at_the_next_try(diary: Diary) -> None:
+    """Sam presses Reply in the staff group and Telegram answers 502 to the prompt: the press was noted, the update
+    marked handled, and in a group, where the bot hears only replies to its own messages, Sam had no message to
+    reply to and no word why. It is tried again: the prompt comes, once, and Sam's reply to it reaches Ben."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id=STAFF_CHAT)
+
+    def prompts() -> list[ChatMessage]:
+        return [m for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
+
+    await sam.press("Reply", message=forwarded, wait=False)
+    await diary.wait_until(lambda: len(prompts()) == 1)
+    await diary.inbox_processed()
+    assert len(prompts()) == 1
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
+    await ben.wait_for(lambda: any(m.text == "Your care team: Take one tablet tonight." for m in ben.messages))
+
+
+@SQLITE_ONLY
+async def test_a_check_in_asked_for_as_telegram_fails_comes_at_the_next_try(diary: Diary) -> None:
+    """Ben's /checkin opened a check-in, and Telegram answered 502 to showing it: it stayed open with no message,
+    and Ben was told to try again. It comes at the next try, once, with no word of a failure he need not act on."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id=ben.id)
+    ben.say("/checkin")
+    await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+    await diary.inbox_processed()
+    assert len([m for m in ben.messages if "Question 1" in (m.text or "")]) == 1
+    assert len(await diary.checkins()) == 1
+    assert not any("something went wrong" in (m.text or "") for m in ben.messages)
 
 
 @SQLITE_ONLY

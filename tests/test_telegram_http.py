@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from telegram.error import TimedOut
+from telegram.error import NetworkError, TimedOut
 
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.sandbox.server import free_port
@@ -49,3 +49,20 @@ async def test_a_time_out_not_given_is_the_transports_own_and_one_given_wins(slo
     finally:
         for request in (short, long):
             await request.shutdown()
+
+
+async def test_no_connection_in_time_is_a_network_error_not_a_time_out(slow_url: str) -> None:
+    """A request that got no connection in time (Telegram out of reach, or every pooled connection busy) was never
+    sent: a NetworkError, which the inbox tries again (bot/delivery/inbox.py, telegram_away), not a TimedOut, which
+    it must not (the request may have been done). It was a TimedOut, and the update was marked handled."""
+    request = AiohttpRequest(pool_size=1, connect_timeout=SHORT, pool_timeout=SHORT)
+    await request.initialize()
+    try:
+        busy = asyncio.create_task(request.do_request(slow_url, "POST"))  # the one connection, for SLOW seconds
+        await asyncio.sleep(SHORT)
+        with pytest.raises(NetworkError) as raised:
+            await request.do_request(slow_url, "POST")
+        assert not isinstance(raised.value, TimedOut)
+        assert (await busy)[0] == 200
+    finally:
+        await request.shutdown()

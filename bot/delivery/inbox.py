@@ -7,12 +7,16 @@ update processed twice stores nothing twice.
 
 An update whose handling failed because the database did not answer (SQLite locked past its wait,
 PostgreSQL restarting) is not marked processed: it is tried again, with backoff, until the database is
-back, so that a patient's words reach staff. The person was told once that something went wrong (or
-got the crisis text); the tries after that say nothing to them, but for a crisis text that has not
-reached them (Telegram refused it, or the process that handled it first stopped before it went). That
-the crisis text went is kept in the update's row as soon as the database takes it, so that a try after
-a restart neither sends nor queues it again. What its chat sends meanwhile waits
-behind it, in order, until its first retry a second later (a correction to a reply does not arrive
+back, so that a patient's words reach staff. So is one whose handling failed because Telegram was out of
+reach for a moment (its 5xx, a connection refused or dropped): marked handled, what the handler had still
+to do was lost, though what it had written was kept (a staff member's reply went to the patient, but its
+confirmation never came; a card acknowledged went on showing Acknowledge; Reply pressed posted no prompt
+to reply to). Handling is idempotent, so the try after does what the first left undone. The person was
+told once that something went wrong (or got the crisis text); the tries after that say nothing to them,
+but for a crisis text that has not reached them (Telegram refused it, or the process that handled it
+first stopped before it went). That the crisis text went is kept in the update's row as soon as the
+database takes it, so that a try after a restart neither sends nor queues it again. What its chat sends
+meanwhile waits behind it, in order, until its first retry a second later (a correction to a reply does not arrive
 before the reply through a moment of SQLite locked; through an outage nothing is held longer, and what
 failed is tried again in the order it came). One that
 has failed so for an hour while the database answers (marking it handled is a write that works) is no
@@ -42,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBUserWarning
 
@@ -59,6 +63,16 @@ log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
 READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond its own time-out (as get_updates allows)
+
+
+def telegram_away(error: object) -> bool:
+    """Telegram out of reach for a moment (its 5xx, a connection refused or dropped, a 429 the rate limiter
+    waited out in vain): the request was not done, and the same call may well work in a moment. Not a 400 (the
+    request's own fault: refused again), nor a time-out, after which the request may have been done: tried
+    again and again, a file Telegram is slow to take would reach the chat again at each try."""
+    if isinstance(error, RetryAfter):
+        return True
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest | TimedOut)
 
 
 @dataclass
@@ -105,7 +119,7 @@ class Inbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[int] = []
         self._flush_lock = asyncio.Lock()
-        self._away: set[int] = set()  # updates whose handling failed because the database was away
+        self._away: set[int] = set()  # updates whose handling failed because the database or Telegram was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
         # Per sender (None: not known), when the admins were last told of an update that did not read whole.
@@ -125,11 +139,11 @@ class Inbox:
         application.error_handlers.update(others)
 
     async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update) or not database_away(context.error):
+        if not isinstance(update, Update) or not (database_away(context.error) or telegram_away(context.error)):
             return
         self._away.add(update.update_id)
         if update.update_id in self._tries:  # a retry: the person was told at the first try
-            log.warning("update %s failed again: the database is still away", update.update_id)
+            log.warning("update %s failed again: the database or Telegram is still away", update.update_id)
             if self.failed_again is not None:
                 await self.failed_again(update, context)
             raise ApplicationHandlerStop
@@ -374,10 +388,10 @@ class Inbox:
             started = time.perf_counter()
             # process_update hands handler errors to the error handler; it does not raise for them.
             await self.application.process_update(update)
-            if self.metrics is not None:
+            failed = update.update_id in self._away
+            if self.metrics is not None and not failed:  # each update once, not each try of it
                 self.metrics.updates.inc()
                 self.metrics.update_seconds.observe(time.perf_counter() - started)
-            failed = update.update_id in self._away
             if failed and update.update_id not in self._tries:
                 # Its first failure: what its chat sends next waits for its next try (a second; no longer,
                 # or an outage would hold a crisis message back). Marked before the lock is let go.
@@ -447,7 +461,7 @@ class Inbox:
         long reply, on its first retry, would otherwise go before the reply it goes on with, on its second."""
         tries = self._tries[update.update_id] = self._tries.get(update.update_id, 0) + 1
         wait = min(RETRY_AT_MOST, 2.0 ** (tries - 1))
-        log.warning("update %s: the database is away; it is tried again in %.0f s", update.update_id, wait)
+        log.warning("update %s: the database or Telegram is away; it is tried again in %.0f s", update.update_id, wait)
         self._waiting[key][update.update_id] = update
 
         async def later() -> None:

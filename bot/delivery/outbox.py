@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import time
 from collections import Counter
@@ -147,8 +148,10 @@ class OutboxSender:
         self._delivered: tuple[datetime, int] | None = None  # the last delivery: when, and to which chat
         self._failing_alone_since: dict[int, datetime] = {}  # row id: first failure while others went through
         self._gathered = False  # what was owed to a former staff chat has been moved to the current one
+        self._stopping = asyncio.Event()  # the stop event `run` was given
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stopping = stop
         slots = asyncio.Semaphore(self.concurrency)
         in_flight: set[asyncio.Task[None]] = set()
         next_recovery = 0.0
@@ -643,20 +646,22 @@ class OutboxSender:
                 raise
             await bot.edit_message_text(caption, chat_id, card, reply_markup=keyboard, rate_limit_args=PACED)
 
-    @staticmethod
-    async def _again_while_away(write: Callable[[], Awaitable[T]]) -> T:
-        """Writing down how a send went, tried again for a few seconds while the database is away for a
-        moment (SQLite locked past its wait): left `sending`, the row would be sent again once its lease
-        ran out (a check-in or a crisis text twice). A longer outage still leaves it to the lease."""
-        for wait in (0.25, 0.5, 1.0, 2.0):
+    async def _again_while_away(self, write: Callable[[], Awaitable[T]]) -> T:
+        """Writing down how a send went, tried again while the database is away (SQLite locked past its wait,
+        PostgreSQL restarting): left `sending`, the row would be sent again once its lease ran out (a check-in,
+        a staff reply or a crisis text twice). The row stays in hand meanwhile, so that this sender does not
+        take it for one a dead process left (its lease is renewed once the database is back). Only a sender
+        that is stopping leaves it to the lease after a few seconds: it must not wait on an outage."""
+        waits = itertools.chain((0.25, 0.5, 1.0, 2.0), itertools.repeat(2.0))
+        for wait in waits:
             try:
                 return await write()
             except Exception as error:
-                if not database_away(error):
+                if not database_away(error) or (wait >= 2.0 and self._stopping.is_set()):
                     raise
                 log.warning("how an outbox message went could not be written (%s); again", type(error).__name__)
                 await asyncio.sleep(wait)
-        return await write()
+        raise AssertionError("unreachable")
 
     async def _finish(
         self,

@@ -2,7 +2,9 @@
 
 PTB's default transport (httpx) took over a third of the bot's CPU per answer in bench/answers.py;
 aiohttp's client does the same work for much less, and the project already depends on aiohttp.
-Errors map onto PTB's own: TimedOut for time-outs, NetworkError for everything else on the wire.
+Errors map onto PTB's own: TimedOut for time-outs, NetworkError for everything else on the wire, and for no
+connection in time (Telegram out of reach, or every pooled connection busy): that request was never sent, and
+may be made again without its being done twice, as an update whose handling it failed is (bot/delivery/inbox.py).
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as error:  # (a TimeoutError too) nothing was sent
+            raise NetworkError(f"aiohttp.{type(error).__name__}: no connection in time") from error
         except TimeoutError as error:
             raise TimedOut from error
         except asyncio.CancelledError:

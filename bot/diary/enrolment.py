@@ -533,7 +533,11 @@ class WrongTokens:
                 >= self.limit
             )
 
-    async def failed(self, user_id: int, now: datetime) -> None:
+    async def failed(self, user_id: int, now: datetime, *, update_id: int | None = None) -> None:
+        """One wrong token, brought by `update_id`: counted once however often that update is handled (tried again
+        while Telegram was out of reach, or after a restart), or one mistyped link would block its patient."""
         async with self.database.session() as session:
+            if update_id is not None and not await updates.first_time(session=session, update_id=update_id, now=now):
+                return
             await wrong_tokens.forget_before(session=session, before=now - self.window)
             await wrong_tokens.record(session=session, telegram_user_id=user_id, now=now)

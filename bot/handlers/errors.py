@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
+from bot.delivery.inbox import telegram_away
 from bot.diary.questionnaire import higher
 from bot.handlers.checkin import crisis_answer, crisis_press
 from bot.handlers.context import DiaryContext
@@ -83,13 +84,17 @@ async def on_error(update: object, context: DiaryContext) -> None:
     if update.update_id in context.services.intake.crisis_text_sent:
         return  # tried before this process's first try of it (a replay): the crisis text went then
     press = update.callback_query
+    # Telegram out of reach for a moment: the inbox tries the update again, and that try does what this one left
+    # undone. Told "please try again", the person would do it twice (a staff member's reply sent again), with the
+    # answer to come a second later; only a crisis text not yet on its way goes now.
+    away = telegram_away(context.error)
     try:
-        if press is not None:
+        if press is not None and not away:
             await press.answer(context.text("error"), show_alert=True)
     except Exception:
         log.warning("could not answer the button pressed (update %s)", update_id)
     try:  # a press is answered above: with the crisis text only, when it was a crisis answer
-        await _tell(update, context, crisis_only=press is not None)
+        await _tell(update, context, crisis_only=press is not None or away)
     except Exception:  # the reply is a courtesy; failing to send it must not raise again
         log.warning("could not tell the patient about the failure (update %s)", update_id)
 

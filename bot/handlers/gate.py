@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import access
 from bot.access import Role
 from bot.care_team.text_limits import ANSWER_LIMIT, units
+from bot.delivery.inbox import telegram_away
 from bot.diary import enrolment
 from bot.handlers import checkin, patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
@@ -234,7 +235,10 @@ async def leave(context: DiaryContext, chat_id: int) -> None:
     log.info("leaving group %s: it is not the staff chat", chat_id)
     try:
         await context.bot.leave_chat(chat_id)
-    except TelegramError as error:  # gone already, or never a member: nothing more to do
+    except TelegramError as error:
+        if telegram_away(error):
+            raise  # the update is tried again (bot/delivery/inbox.py): the bot must not stay where no admin chose
+        # Gone already, or never a member: nothing more to do.
         log.info("could not leave group %s (%s)", chat_id, type(error).__name__)
 
 

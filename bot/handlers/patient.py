@@ -117,7 +117,7 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
         await message.reply_text(services.catalog.text(language, "invite.staff_account"))
         return
     if not usable:
-        await services.wrong_tokens.failed(user_id, now)
+        await services.wrong_tokens.failed(user_id, now, update_id=update.update_id)
         text = (
             _enrolled_already(context)
             if context.patient is not None
@@ -178,7 +178,7 @@ async def consent(update: Update, context: DiaryContext) -> None:
                 keep_usable=settings.invite_usable_after_decline,
             )
             if not known:
-                await services.wrong_tokens.failed(user_id, now)
+                await services.wrong_tokens.failed(user_id, now, update_id=update.update_id)
         key = "consent.declined_open" if settings.invite_usable_after_decline and token else "consent.declined"
         if context.patient is not None:  # a second consent screen, or a re-link's: their diary stays
             key = "consent.declined_enrolled"
@@ -211,7 +211,7 @@ async def consent(update: Update, context: DiaryContext) -> None:
         await query.answer()
         return
     if patient is None:
-        await services.wrong_tokens.failed(user_id, now)
+        await services.wrong_tokens.failed(user_id, now, update_id=update.update_id)
         text = (
             _enrolled_already(context)
             if context.patient is not None
