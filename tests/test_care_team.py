@@ -958,6 +958,10 @@ async def test_a_request_to_be_contacted_made_again_hours_later_comes_as_a_card_
     assert press.answer == "This card has changed since you saw it: read it again, then act."
     (alert,) = await alerts(diary)
     assert alert.status == "open" and alert.card_message_id == afternoon.message_id
+    # The morning's card is not made a second live card of the alert: its buttons go, the afternoon's acts.
+    morning = diary.standin.messages[STAFF_CHAT][morning.message_id]
+    assert [label for label, _ in morning.buttons] == ["History", "Reply"], morning.buttons
+    assert "2 time(s)" not in (morning.caption or "")
 
 
 @SQLITE_ONLY

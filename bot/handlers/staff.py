@@ -86,9 +86,17 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
         return
     if changed is None and view is not None and event_at not in (None, view.alert.event_at):
         # Pressed on the card as it read before a newer finding was written onto it (its update on its way): the
-        # press covers what it showed, never what came since. The card shows it now; a press there acts.
+        # press covers what it showed, never what came since. The card shows it now; a press there acts. Unless
+        # the card came anew since (desk.RESEND_AFTER): the old one in the staff chat loses its buttons, as an
+        # earlier card of an alert opened again does, and is not made a second live card.
         if isinstance(query.message, Message):
-            await show(query.message, context, view)
+            alert = view.alert
+            card = (alert.card_chat_id, alert.card_message_id)
+            older = query.message.chat_id == await services.staff_chat.current() and card != pressed_on
+            if older:
+                await edit(query.message.edit_reply_markup(services.cards.keyboard(view, stale=True)))
+            else:
+                await show(query.message, context, view)
         await query.answer(context.sender_text(update, "alerts.changed"))
         return
     if view is not None and isinstance(query.message, Message):
