@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 from telegram.error import NetworkError, TimedOut
 
+from bot.delivery.inbox import telegram_away
 from bot.delivery.telegram_http import AiohttpRequest
 from bot.sandbox.server import free_port
 
@@ -64,5 +65,31 @@ async def test_no_connection_in_time_is_a_network_error_not_a_time_out(slow_url:
             await request.do_request(slow_url, "POST")
         assert not isinstance(raised.value, TimedOut)
         assert (await busy)[0] == 200
+    finally:
+        await request.shutdown()
+
+
+async def test_a_connection_dropped_after_the_request_is_not_taken_for_one_never_sent() -> None:
+    """Telegram may have done a request whose connection dropped before its answer (reset, closed): tried again,
+    the handler would send its message twice (a second check-in). Only a connection never made is surely not done:
+    the inbox tries that update again (telegram_away), not this one, as after a time-out."""
+
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1000)  # the request arrived
+        writer.transport.abort()
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as dropped:
+            await request.do_request(f"http://127.0.0.1:{port}/bot/getMe", "POST")
+        assert not telegram_away(dropped.value)
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(NetworkError) as refused:
+            await request.do_request(f"http://127.0.0.1:{port}/bot/getMe", "POST")
+        assert telegram_away(refused.value), "refused: nothing was sent"
     finally:
         await request.shutdown()

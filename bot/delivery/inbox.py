@@ -53,6 +53,7 @@ from telegram.warnings import PTBUserWarning
 from bot.delivery import reading
 from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
 from bot.delivery.reading import JSONDict, Reading
+from bot.delivery.telegram_http import MaybeDone
 from bot.metrics import Metrics
 from bot.prompts import Catalog
 from storage import inbox, patients
@@ -66,13 +67,14 @@ READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond its own time-o
 
 
 def telegram_away(error: object) -> bool:
-    """Telegram out of reach for a moment (its 5xx, a connection refused or dropped, a 429 the rate limiter
-    waited out in vain): the request was not done, and the same call may well work in a moment. Not a 400 (the
-    request's own fault: refused again), nor a time-out, after which the request may have been done: tried
-    again and again, a file Telegram is slow to take would reach the chat again at each try."""
+    """Telegram out of reach for a moment (its 5xx, a connection refused, a 429 the rate limiter waited out in
+    vain): the request was not done, and the same call may well work in a moment. Not a 400 (the request's own
+    fault: refused again), nor a time-out or a connection dropped on the way, after which the request may have been
+    done: tried again, a check-in would be asked twice, and a file Telegram is slow to take reach the chat at each
+    try."""
     if isinstance(error, RetryAfter):
         return True
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest | TimedOut)
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest | TimedOut | MaybeDone)
 
 
 @dataclass

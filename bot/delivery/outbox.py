@@ -37,6 +37,7 @@ from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
+from bot.delivery.telegram_http import MaybeDone
 from bot.diary import roster
 from bot.diary.checkins import CheckIns
 from bot.metrics import Metrics
@@ -274,7 +275,7 @@ class OutboxSender:
             self._count("429")
             seconds = retry_seconds(error)
             await self._retry(row, after=timedelta(seconds=seconds), error="429", count=False)
-        except TimedOut:
+        except (TimedOut, MaybeDone):
             self._count("uncertain")
             # The request may or may not have arrived: send again (a rare duplicate, never a loss).
             await self._failed_for_now(row, error="timed out")

@@ -16,6 +16,11 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+class MaybeDone(NetworkError):
+    """The connection broke once the request was on its way (reset, closed before the answer, an answer cut short):
+    Telegram may have done it, as after a time-out. Still a NetworkError for whoever catches those."""
+
+
 class AiohttpRequest(BaseRequest):
     def __init__(
         self,
@@ -88,8 +93,10 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except asyncio.CancelledError:
             raise
-        except aiohttp.ClientError as error:
+        except aiohttp.ClientConnectorError as error:  # no connection made (refused, no route): nothing was sent
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+        except aiohttp.ClientError as error:
+            raise MaybeDone(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
 def _seconds(given: object, own: float | None) -> float | None:
