@@ -1783,7 +1783,14 @@ class CrisisLanguage:
     def _stem_word(self, word: str) -> bool:
         """Whether `word` is a pattern's stem and an ending of four letters at most ("suicidal", "suicidarme"), not a
         stem and the words typed after it ("suicidalthoughts" is "suicidal thoughts")."""
-        return any(word.startswith(stem) and len(word) - len(stem) <= _ENDING for stem in self._prefixes)
+        # Its beginnings of all but the last four letters or fewer, looked up: a few set lookups, where a pass over the
+        # stems was a third of a millisecond for each piece read apart.
+        stems = self._stem_set
+        return any(word[:length] in stems for length in range(max(1, len(word) - _ENDING), len(word) + 1))
+
+    @cached_property
+    def _stem_set(self) -> frozenset[str]:
+        return frozenset(self._prefixes)
 
     @staticmethod
     def _held_apart(words: str, pieces: set[int], found: Finding) -> bool:
