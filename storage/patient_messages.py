@@ -75,8 +75,14 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMes
 
 
 # The newest version of a message first: the one written last, not the one stored last (by webhook a message may come
-# after its own edit). Telegram dates to the second: an edit made within the second of its message is the newer.
-NEWEST_FIRST = (MESSAGES.c.received_at.desc(), (MESSAGES.c.kind == "edit").desc(), MESSAGES.c.id.desc())
+# after its own edit). Telegram dates to the second: an edit made within the second of its message is the newer, and
+# of two edits within one second the one Telegram numbered last (an update's number counts up; none: stored first).
+NEWEST_FIRST = (
+    MESSAGES.c.received_at.desc(),
+    (MESSAGES.c.kind == "edit").desc(),
+    MESSAGES.c.update_id.desc().nulls_last(),
+    MESSAGES.c.id.desc(),
+)
 
 
 async def _newest(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMessage | None:

@@ -490,3 +490,37 @@ if __name__ == "__main__":
     else:
         failed = race_migrations(arguments.url, arguments.processes)
         sys.exit(f"{failed} of {arguments.processes} processes failed" if failed else 0)
+
+
+async def test_of_two_edits_made_within_a_second_the_newest_is_the_one_numbered_last(database_url: str) -> None:
+    """Telegram dates to the second; by webhook an edit may be delivered after a newer one (its POST tried again). Of
+    two made within one second, the newer is the one Telegram numbered last, whichever was stored last: the next
+    edit is compared with it, and staff read it as the message's words."""
+    database = Database(database_url)
+    try:
+        await migrate.upgrade(database)
+        async with database.session() as session:
+            patient = Patient(code="P-0001", language="en", timezone="Europe/Berlin", created_at=NOW)
+            session.add(patient)
+            await session.flush()
+            assert patient.id is not None
+            edited = NOW + timedelta(seconds=5)
+            for text, at, update_id, kind in (
+                ("20 tablets", NOW, 10, "text"),
+                ("2 tablets", edited, 12, "edit"),
+                ("200 tablets", edited, 11, "edit"),  # made first, delivered last
+            ):
+                await patient_messages.add(
+                    session=session,
+                    patient_id=patient.id,
+                    text=text,
+                    now=at,
+                    update_id=update_id,
+                    telegram_message_id=7,
+                    kind=kind,
+                )
+        async with database.session() as session:
+            newest = await patient_messages.latest(session=session, patient_id=patient.id, telegram_message_id=7)
+        assert newest is not None and newest.text == "2 tablets"
+    finally:
+        await database.dispose()
