@@ -5061,10 +5061,12 @@ def probe_half(half: str) -> list[tuple[bool, str]]:
 
 
 def test_the_probe_set_studied_for_missed_kinds_is_heard_without_false_alarms(language: CrisisLanguage) -> None:
-    """Half A, and the variants of the kinds it showed written after it (other words for each, and the ordinary
-    messages each new pattern comes closest to: a view from a high balcony, a car park's one exit, dying happy)."""
+    """Half A, the variants of the kinds it showed written after it (other words for each, and the ordinary messages
+    each new pattern comes closest to: a view from a high balcony, a car park's one exit, dying happy), and a second
+    probe written after that round (a bath run with the blade, a note that explains everything, an opioid saved up,
+    at the station not to travel, the last diary entry with thanks)."""
     rows = probe_half("A")
     assert len(rows) == 120
-    rows += probe_half("variants")
+    rows += probe_half("variants") + probe_half("second")
     wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
     assert not wrong, wrong
