@@ -5038,3 +5038,35 @@ def test_a_denial_turned_round_is_heard_with_a_filler_inside_it(language: Crisis
 )
 def test_a_denial_followed_by_an_ordinary_plan_stays_ordinary(language: CrisisLanguage, text: str) -> None:
     assert not language.matches(text, learned=False)
+
+
+# -- crises in words the patterns had not read: a height counted, "it" done when nobody is home, a burden lifted
+# soon, a means kept in sight, one way out left, death welcomed from an illness, the way worked out, an attempt then
+# the urge back; and the ordinary messages in the same words
+
+PROBE = DATA / "crisis_probe_phrasings.tsv"
+
+
+def probe_half(half: str) -> list[tuple[bool, str]]:
+    """(is crisis, text) of one part of the probe set: half A was studied for the kinds missed, B is kept as the measure
+    (neither is read by the learned model: bot/alerts/crisis_model.py)."""
+    rows, reading = [], ""
+    for line in PROBE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# -- "):
+            reading = line.removeprefix("# -- ").removeprefix("half ").strip()
+        elif line.strip() and not line.startswith("#") and reading == half:
+            label, _, text = line.split("\t", 2)
+            rows.append((label == "crisis", text))
+    return rows
+
+
+def test_the_probe_set_studied_for_missed_kinds_is_heard_without_false_alarms(language: CrisisLanguage) -> None:
+    """Half A, the variants of the kinds it showed written after it (other words for each, and the ordinary messages
+    each new pattern comes closest to: a view from a high balcony, a car park's one exit, dying happy), and a second
+    probe written after that round (a bath run with the blade, a note that explains everything, an opioid saved up,
+    at the station not to travel, the last diary entry with thanks)."""
+    rows = probe_half("A")
+    assert len(rows) == 120
+    rows += probe_half("variants") + probe_half("second")
+    wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
+    assert not wrong, wrong
