@@ -53,6 +53,8 @@ from storage.text import clean
 from tests.postgres import PostgresCluster
 
 if TYPE_CHECKING:  # the helper processes import this module: they need none of the bot
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from tests.harness import Diary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -346,14 +348,19 @@ def test_clean_text_removes_nul_and_replaces_unencodable_characters() -> None:
     assert clean("\x00") == ""
 
 
+async def a_patient(session: AsyncSession) -> Patient:
+    patient = Patient(code="P-0001", language="en", timezone="Europe/Berlin", created_at=NOW)
+    session.add(patient)
+    await session.flush()
+    return patient
+
+
 async def test_notes_and_messages_with_nul_and_lone_surrogates_are_stored(database_url: str) -> None:
     database = Database(database_url)
     try:
         await migrate.upgrade(database)
         async with database.session() as session:
-            patient = Patient(code="P-0001", language="en", timezone="Europe/Berlin", created_at=NOW)
-            session.add(patient)
-            await session.flush()
+            patient = await a_patient(session)
             assert patient.id is not None
             checkin = CheckIn(
                 patient_id=patient.id,
@@ -390,6 +397,38 @@ async def test_notes_and_messages_with_nul_and_lone_surrogates_are_stored(databa
             assert list((await session.exec(select(OutboxMessage.text))).all()) == [STORED]
             assert list((await session.exec(select(InboxUpdate.payload))).all()) == [STORED]
             assert list((await session.exec(select(Alert.details))).all()) == [STORED]
+    finally:
+        await database.dispose()
+
+
+async def test_of_two_edits_made_within_a_second_the_newest_is_the_one_numbered_last(database_url: str) -> None:
+    """Telegram dates to the second; by webhook an edit may be delivered after a newer one (its POST tried again). Of
+    two made within one second, the newer is the one Telegram numbered last, whichever was stored last: the next
+    edit is compared with it, and staff read it as the message's words."""
+    database = Database(database_url)
+    try:
+        await migrate.upgrade(database)
+        async with database.session() as session:
+            patient = await a_patient(session)
+            assert patient.id is not None
+            edited = NOW + timedelta(seconds=5)
+            for text, at, update_id, kind in (
+                ("20 tablets", NOW, 10, "text"),
+                ("2 tablets", edited, 12, "edit"),
+                ("200 tablets", edited, 11, "edit"),  # made first, delivered last
+            ):
+                await patient_messages.add(
+                    session=session,
+                    patient_id=patient.id,
+                    text=text,
+                    now=at,
+                    update_id=update_id,
+                    telegram_message_id=7,
+                    kind=kind,
+                )
+        async with database.session() as session:
+            newest = await patient_messages.latest(session=session, patient_id=patient.id, telegram_message_id=7)
+        assert newest is not None and newest.text == "2 tablets"
     finally:
         await database.dispose()
 
@@ -445,9 +484,7 @@ async def test_database_errors_are_logged_without_their_parameters(
         await migrate.upgrade(database)
         assert not database.engine.echo
         async with database.session() as session:
-            patient = Patient(code="P-0001", language="en", timezone="Europe/Berlin", created_at=NOW)
-            session.add(patient)
-            await session.flush()
+            patient = await a_patient(session)
             assert patient.id is not None
             session.add(PatientMessage(patient_id=patient.id, received_at=NOW, text="first", update_id=9))
         with pytest.raises(IntegrityError) as raised:
@@ -490,37 +527,3 @@ if __name__ == "__main__":
     else:
         failed = race_migrations(arguments.url, arguments.processes)
         sys.exit(f"{failed} of {arguments.processes} processes failed" if failed else 0)
-
-
-async def test_of_two_edits_made_within_a_second_the_newest_is_the_one_numbered_last(database_url: str) -> None:
-    """Telegram dates to the second; by webhook an edit may be delivered after a newer one (its POST tried again). Of
-    two made within one second, the newer is the one Telegram numbered last, whichever was stored last: the next
-    edit is compared with it, and staff read it as the message's words."""
-    database = Database(database_url)
-    try:
-        await migrate.upgrade(database)
-        async with database.session() as session:
-            patient = Patient(code="P-0001", language="en", timezone="Europe/Berlin", created_at=NOW)
-            session.add(patient)
-            await session.flush()
-            assert patient.id is not None
-            edited = NOW + timedelta(seconds=5)
-            for text, at, update_id, kind in (
-                ("20 tablets", NOW, 10, "text"),
-                ("2 tablets", edited, 12, "edit"),
-                ("200 tablets", edited, 11, "edit"),  # made first, delivered last
-            ):
-                await patient_messages.add(
-                    session=session,
-                    patient_id=patient.id,
-                    text=text,
-                    now=at,
-                    update_id=update_id,
-                    telegram_message_id=7,
-                    kind=kind,
-                )
-        async with database.session() as session:
-            newest = await patient_messages.latest(session=session, patient_id=patient.id, telegram_message_id=7)
-        assert newest is not None and newest.text == "2 tablets"
-    finally:
-        await database.dispose()
