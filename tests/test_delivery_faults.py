@@ -61,6 +61,20 @@ async def in_flight(database: Database) -> int:
     return len(rows)
 
 
+def reply_prompts(standin: BotApiStandIn) -> list[ChatMessage]:
+    """The prompts Reply posted in the staff chat for P-0001."""
+    return [m for m in standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
+
+
+async def the_prompt_comes_once_and_takes_a_reply(diary: Diary, sam: SimulatedUser, ben: SimulatedUser) -> None:
+    """After Sam pressed Reply: its prompt comes, once, and his reply to it reaches Ben."""
+    await diary.wait_until(lambda: len(reply_prompts(diary.standin)) == 1)
+    await diary.inbox_processed()
+    assert len(reply_prompts(diary.standin)) == 1
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=reply_prompts(diary.standin)[0])
+    await ben.wait_for(lambda: any(m.text == "Your care team: Take one tablet tonight." for m in ben.messages))
+
+
 @pytest.mark.slow
 async def test_a_kill_loop_while_patients_write_loses_no_message(
     database_url: str, capsys: pytest.CaptureFixture[str]
@@ -313,16 +327,9 @@ async def test_a_reply_prompt_not_posted_before_a_crash_is_posted_after_the_rest
             await asyncio.wait_for(died.wait(), 10)
         monkeypatch.undo()
 
-        def prompts() -> list[ChatMessage]:
-            return [m for m in standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
-
-        assert not prompts()
+        assert not reply_prompts(standin)
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
-            await diary.wait_until(lambda: len(prompts()) == 1)
-            await diary.inbox_processed()
-            assert len(prompts()) == 1
-            await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
-            await ben.wait_for(lambda: any(m.text == "Your care team: Take one tablet tonight." for m in ben.messages))
+            await the_prompt_comes_once_and_takes_a_reply(diary, sam, ben)
 
 
 @SQLITE_ONLY
@@ -1821,16 +1828,8 @@ async def test_reply_pressed_as_telegram_fails_to_post_its_prompt_posts_it_at_th
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     await all_sent(diary)
     diary.standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id=STAFF_CHAT)
-
-    def prompts() -> list[ChatMessage]:
-        return [m for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
-
     await sam.press("Reply", message=forwarded, wait=False)
-    await diary.wait_until(lambda: len(prompts()) == 1)
-    await diary.inbox_processed()
-    assert len(prompts()) == 1
-    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
-    await ben.wait_for(lambda: any(m.text == "Your care team: Take one tablet tonight." for m in ben.messages))
+    await the_prompt_comes_once_and_takes_a_reply(diary, sam, ben)
 
 
 @SQLITE_ONLY
@@ -1959,14 +1958,10 @@ async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
 
     monkeypatch.setattr(staff_chat_store, locked_at, locked)
     await sam.press("Reply", message=forwarded)
-
-    def prompts() -> list[ChatMessage]:
-        return [m for m in diary.standin.chat(STAFF_CHAT) if (m.text or "").startswith("Write your reply to P-0001")]
-
-    await diary.wait_until(lambda: len(prompts()) >= 1 and len(tries) == 2)
+    await diary.wait_until(lambda: len(reply_prompts(diary.standin)) >= 1 and len(tries) == 2)
     await diary.inbox_processed()
-    assert len(prompts()) == 1
-    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=prompts()[0])
+    assert len(reply_prompts(diary.standin)) == 1
+    await sam.send("Take one tablet tonight.", chat_id=STAFF_CHAT, reply_to=reply_prompts(diary.standin)[0])
     await ben.wait_for(lambda: any("Take one tablet tonight." in (m.text or "") for m in ben.messages))
 
 
