@@ -1734,7 +1734,7 @@ class CrisisLanguage:
         # Last, words typed without the spaces between them ("iamsuicidal", "#IWantToOverdose", "i a m s u i c i d a l"
         # as the second reading joins it), read apart where they are pattern words and nothing else.
         for plain, _ in readings:
-            for apart, pieces in self._words_apart(normalise(plain)):
+            for apart, pieces, origin in self._words_apart(normalise(plain)):
                 # In a long note, only the patterns spelling and the places holding the words read apart.
                 places = sorted({place for n in pieces for place in (n, n + 1)}) if long else None
                 found = find(apart, apart, frozenset(), places, ())
@@ -1742,14 +1742,17 @@ class CrisisLanguage:
                 # because an exception's word was read apart ("keep living normally" read "normal ly" is no longer the
                 # exception), and a short pattern word is as often a piece of a longer one ("se gun do", "no se").
                 if found is not None and self._held_apart(apart, pieces, found):
-                    return replace(found, read_as=apart)  # not as long as the text: its card shows it from the start
+                    # Counted in the words of `plain` it was read from, which stand where the text's letters do: a card
+                    # shows the words typed without spaces, not the start of a long note.
+                    first, last = origin[found.first_word], origin[found.first_word + found.word_count - 1]
+                    return replace(found, first_word=first, word_count=last - first + 1, read_as=plain)
         return None
 
-    def _words_apart(self, words: str) -> list[tuple[str, set[int]]]:
+    def _words_apart(self, words: str) -> list[tuple[str, set[int], list[int]]]:
         """`words` (normalised) with each long word that is no pattern word but is three or more pattern words, one at
         least a rare one, read as those words ("iamgoingtohangmyself"): the fewest of them, and the fewest that are
         not themselves two ("i am", not "iam"; "wake up", not "wakeup"), where these differ; with the numbers of the
-        words read apart. None such: []."""
+        words read apart, and for each word the number of the word of `words` it was read from. None such: []."""
         parts = words.split(" ")
         readings: list[list[str]] = [list(parts), list(parts)]
         changed = False
@@ -1769,17 +1772,17 @@ class CrisisLanguage:
                     reading[n], changed = split, True
         if not changed:
             return []
-        found: dict[str, set[int]] = {}
+        found: dict[str, tuple[set[int], list[int]]] = {}
         for reading in readings:
             pieces: set[int] = set()
-            count = 0
-            for was, now in zip(parts, reading, strict=True):
+            origin: list[int] = []
+            for n, (was, now) in enumerate(zip(parts, reading, strict=True)):
                 width = now.count(" ") + 1
                 if now != was:
-                    pieces.update(range(count, count + width))
-                count += width
-            found.setdefault(" ".join(reading), pieces)
-        return list(found.items())
+                    pieces.update(range(len(origin), len(origin) + width))
+                origin += [n] * width
+            found.setdefault(" ".join(reading), (pieces, origin))
+        return [(apart, pieces, origin) for apart, (pieces, origin) in found.items()]
 
     def _stem_word(self, word: str) -> bool:
         """Whether `word` is a pattern's stem and an ending of four letters at most ("suicidal", "suicidarme"), not a
