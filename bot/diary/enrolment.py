@@ -67,6 +67,12 @@ def without_tokens(text: str) -> str:
     return _BARE.sub(lambda found: "…" if _random(found.group()) else found.group(), text)
 
 
+def tokens_in(text: str) -> list[str]:
+    """Every token in the text that without_tokens blanks: of links, and on their own."""
+    linked = [found.group(2) for found in _LINKED.finditer(text)]
+    return linked + [found.group() for found in _BARE.finditer(text) if _random(found.group())]
+
+
 def has_token(text: str) -> bool:
     return without_tokens(text) != text
 
@@ -502,6 +508,39 @@ async def tell_staff_of_former_account_crisis(
                 session=session, kind="staff", chat_id=chat_id, text=part, priority=Priority.URGENT, now=now
             )
     return True
+
+
+async def withdraw_posted(
+    database: Database,
+    *,
+    words: str,
+    chat_id: int,
+    actor_id: int,
+    now: datetime,
+    staff_text: Callable[[str, bool], str],
+) -> bool:
+    """Invite links posted in a group (a nurse forwarding a patient's link to the staff chat, to ask who sends it
+    on): anyone in it, someone removed from staff among them, could open one first and become the patient. Each
+    open link in `words` stops working, is audited, and the chat is told `staff_text(code, relink)` (how to make a
+    new one), in the outbox with the withdrawal. False when no open link was in them (a used one is harmless)."""
+    tokens = tokens_in(words)
+    if not tokens:
+        return False
+    async with database.session() as session:
+        withdrawn = await invites.withdraw_open(
+            session=session, token_hashes=[hash_token(token) for token in tokens], now=now
+        )
+        for code, relink in withdrawn:
+            await audit.record(
+                session=session,
+                actor_id=actor_id,
+                action="revoke_invite",
+                patient_code=code,
+                detail="posted in the staff chat",
+                now=now,
+            )
+            await outbox.enqueue(session=session, kind="staff", chat_id=chat_id, text=staff_text(code, relink), now=now)
+    return bool(withdrawn)
 
 
 def held_until(patient: Patient, *, now: datetime, hold: timedelta) -> datetime | None:
