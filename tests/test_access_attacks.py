@@ -365,6 +365,43 @@ async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Dia
         assert await invites.open_invites(session=session, now=diary.clock()) == []
 
 
+async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:
+    """The patient opened their link and read the consent screen; someone who had the link too (it was forwarded,
+    or seen over a shoulder) agreed first. The patient's "I agree" said only that the link was used, and staff knew
+    nothing: the other account kept the diary under the patient's code, and staff took the patient who called for
+    "already enrolled". A used link tried by another account not enrolled (the link opened, or its consent button)
+    is told to staff once, with the /relink that gives the diary to the patient; the holder, staff and a second
+    try tell nothing more."""
+    token = await diary.invite("P-0002")
+    ana = SimulatedUser(diary.standin, 401, "Ana")
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    screen = await ana.send(f"/start {token}")
+    await mallory.send(f"/start {token}")
+    await mallory.press("I agree")
+    await ana.press("I agree", message=screen)
+    assert "already been used" in (ana.last.text or ""), ana.last.text
+    await diary.wait_until(lambda: any("/relink P-0002" in (m.text or "") for m in staff_chat(diary)))
+    told = [m for m in staff_chat(diary) if "/relink P-0002" in (m.text or "")]
+    assert len(told) == 1 and "another Telegram account" in (told[0].text or ""), told
+    reply = await ana.send(f"/start {token}")
+    assert reply is not None and "already been used" in (reply.text or "")
+    await mallory.send(f"/start {token}")
+    sam = await a_member(diary)
+    await sam.send(f"/start {token}")
+    await diary.inbox_processed()
+    assert [m for m in staff_chat(diary) if "/relink P-0002" in (m.text or "")] == told
+    assert await account_of(diary, "P-0002") == 666
+
+    other = await diary.invite("P-0003")
+    eve = SimulatedUser(diary.standin, 667, "Eve")
+    await eve.send(f"/start {other}")
+    await eve.press("I agree")
+    ben = SimulatedUser(diary.standin, 402, "Ben")
+    reply = await ben.send(f"/start {other}")
+    assert reply is not None and "already been used" in (reply.text or "")
+    await diary.wait_until(lambda: any("/relink P-0003" in (m.text or "") for m in staff_chat(diary)))
+
+
 @SQLITE_ONLY
 async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was_stored(diary: Diary) -> None:
     """A patient who opened their link twice agreed on one consent screen and pressed "No, thank you" on

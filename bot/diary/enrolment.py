@@ -290,17 +290,27 @@ def _usable(invite: Invite | None, *, now: datetime, after_decline: bool) -> boo
 
 
 async def usable_invite(
-    database: Database, *, token: str, now: datetime, telegram_user_id: int, after_decline: bool = False
+    database: Database,
+    *,
+    token: str,
+    now: datetime,
+    telegram_user_id: int,
+    after_decline: bool = False,
+    notices: MovedNotices | None = None,
 ) -> bool:
     """Whether this person may see the consent screen for this token: the invite works, the account is
     not another patient's, and either the invite's patient has no account yet, or it is a re-link, or
     the account is this person's own (readmission). StaffAccount for a staff account a re-link would
-    move a patient's record to."""
+    move a patient's record to. A used link tried by another account is told to staff (`notices`)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is None or not _usable(invite, now=now, after_decline=after_decline):
+        if invite is None:
             return False
         patient = await patients.by_id(session=session, patient_id=invite.patient_id)
+        if not _usable(invite, now=now, after_decline=after_decline):
+            if patient is not None:
+                await _tell_of_used_link_tried(session, invite, patient, telegram_user_id, now=now, notices=notices)
+            return False
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
         if patient is None or (current is not None and current.id != patient.id):
             return False
@@ -340,11 +350,57 @@ async def decline_invite(
 
 @dataclass(frozen=True)
 class MovedNotices:
-    """What a re-link that moves a record to another account says, and to whom."""
+    """What a re-link that moves a record to another account says, and to whom; and what staff are told of a used
+    link another account tries (`used_by_another`, given the patient's code)."""
 
     to_old_account: Callable[[str], str]  # in the patient's language
     to_staff: Callable[[str], str]  # given the patient's code
     staff_chat: StaffChat
+    used_by_another: Callable[[str], str] | None = None
+
+
+async def _tell_of_used_link_tried(
+    session: AsyncSession,
+    invite: Invite,
+    patient: Patient,
+    telegram_user_id: int,
+    *,
+    now: datetime,
+    notices: MovedNotices | None,
+) -> None:
+    """A used link tried by an account that is not the record's: the patient, perhaps, whose link someone else (it
+    was forwarded, or seen) opened first and agreed to, while they read the consent screen. Nothing tells the
+    account, which may be the one in the wrong hands; staff are told, once a link, since a first enrolment moves
+    nothing and tells no one. Not for another patient's account (a shared phone), staff (a nurse checking the link
+    she sent), or the account a re-link moved this record from (staff were told of the move)."""
+    if notices is None or notices.used_by_another is None or invite.used_at is None:
+        return
+    if patient.telegram_user_id in (None, telegram_user_id):
+        return
+    if await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id) is not None:
+        return
+    if await staff.role(session=session, telegram_user_id=telegram_user_id) is not None:
+        return
+    former = await patients.formerly_held(session=session, telegram_user_id=telegram_user_id)
+    if former is not None and former[0] == patient.code:
+        return
+    if await audit.happened(session=session, action="link_tried_again", code=patient.code, start=invite.used_at):
+        return
+    await audit.record(
+        session=session,
+        actor_id=None,
+        action="link_tried_again",
+        patient_code=patient.code,
+        detail="a used link, by another Telegram account",
+        now=now,
+    )
+    await outbox.enqueue(
+        session=session,
+        kind="staff",
+        chat_id=await notices.staff_chat.destination(session),
+        text=notices.used_by_another(patient.code),
+        now=now,
+    )
 
 
 async def accept_invite(
@@ -378,6 +434,7 @@ async def accept_invite(
         if invite.used_at is not None and patient.telegram_user_id == telegram_user_id:
             return patient  # accepted already, by this account
         if not _usable(invite, now=now, after_decline=after_decline):
+            await _tell_of_used_link_tried(session, invite, patient, telegram_user_id, now=now, notices=notices)
             return None
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
         if current is not None and current.id != patient.id:
