@@ -367,13 +367,16 @@ async def _tell_of_used_link_tried(
     *,
     now: datetime,
     notices: MovedNotices | None,
+    used_at: datetime | None = None,
 ) -> None:
     """A used link tried by an account that is not the record's: the patient, perhaps, whose link someone else (it
     was forwarded, or seen) opened first and agreed to, while they read the consent screen. Nothing tells the
     account, which may be the one in the wrong hands; staff are told, once a link, since a first enrolment moves
     nothing and tells no one. Not for another patient's account (a shared phone), staff (a nurse checking the link
-    she sent), or the account a re-link moved this record from (staff were told of the move)."""
-    if notices is None or notices.used_by_another is None or invite.used_at is None:
+    she sent), or the account a re-link moved this record from (staff were told of the move). `used_at`: when the
+    link was used, when `invite` was read before that."""
+    used_at = used_at or invite.used_at
+    if notices is None or notices.used_by_another is None or used_at is None:
         return
     if patient.telegram_user_id in (None, telegram_user_id):
         return
@@ -384,7 +387,7 @@ async def _tell_of_used_link_tried(
     former = await patients.formerly_held(session=session, telegram_user_id=telegram_user_id)
     if former is not None and former[0] == patient.code:
         return
-    if await audit.happened(session=session, action="link_tried_again", code=patient.code, start=invite.used_at):
+    if await audit.happened(session=session, action="link_tried_again", code=patient.code, start=used_at):
         return
     await audit.record(
         session=session,
@@ -440,7 +443,13 @@ async def accept_invite(
         if current is not None and current.id != patient.id:
             return None  # this account is another patient
         if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
-            return None  # someone else's record: only staff's explicit re-link moves it
+            # Someone else's record: only staff's explicit re-link moves it. An open link of it here was read just
+            # before another account, pressing at the same moment, enrolled with it (enrolling withdraws the others).
+            used_at = invite.used_at or patient.consented_at
+            await _tell_of_used_link_tried(
+                session, invite, patient, telegram_user_id, now=now, notices=notices, used_at=used_at
+            )
+            return None
         await _refuse_staff_takeover(session, patient, telegram_user_id)
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
