@@ -38,6 +38,12 @@ async def forget_patient(*, session: AsyncSession, code: str) -> None:
     await execute(session, update(AUDIT).where(AUDIT.c.patient_code == code).values(patient_code=None))
 
 
+async def happened(*, session: AsyncSession, action: str, code: str, start: datetime) -> bool:
+    """Whether an event of this action about this patient was recorded at `start` or later."""
+    statement = select(AUDIT.c.id).where(AUDIT.c.action == action, AUDIT.c.patient_code == code, AUDIT.c.at >= start)
+    return (await execute(session, statement.limit(1))).first() is not None
+
+
 async def about_patient(*, session: AsyncSession, code: str, limit: int = 50) -> list[AuditEvent]:
     """What was done with one patient's record, newest first (a record page shows who viewed it)."""
     statement = select(AUDIT).where(AUDIT.c.patient_code == code).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc())

@@ -80,6 +80,24 @@ async def revoke(*, session: AsyncSession, patient_id: int) -> int:
     return int(result.rowcount)
 
 
+async def withdraw_open(*, session: AsyncSession, token_hashes: list[str], now: datetime) -> list[tuple[str, bool]]:
+    """Delete the open links (not used, not expired) with these token hashes; (patient code, re-link) of each."""
+    found = (
+        await session.exec(
+            select(Invite.id, Patient.code, Invite.relink)
+            .join(Patient, col(Patient.id) == col(Invite.patient_id))
+            .where(
+                col(Invite.token_hash).in_(token_hashes),
+                col(Invite.used_at).is_(None),
+                col(Invite.expires_at) > now,
+            )
+        )
+    ).all()
+    if found:
+        await session.exec(delete(Invite).where(col(Invite.id).in_([invite_id for invite_id, _, _ in found])))
+    return sorted((code, relink) for _, code, relink in found)
+
+
 async def withdraw_made_by(*, session: AsyncSession, telegram_user_id: int, now: datetime) -> list[str]:
     """Delete the open links (not used, not expired) this person asked for; the codes they were for.
     Who asked for a link is what the audit says: its "invite" or "relink_invite" event, written in the

@@ -312,6 +312,96 @@ async def test_an_invite_or_relink_asked_for_in_the_staff_group_goes_only_to_the
     assert still_open == {"P-0003"}, "neither the link nobody saw, nor the one it replaced"
 
 
+async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Diary) -> None:
+    """A nurse forwarded a patient's link into the staff group ("can someone send this to Ana?"), or pasted its
+    token there: anyone in the group (someone removed from staff is often still in it) could open it first and
+    become the patient. A link the bot sees posted in the staff chat, typed, behind formatted words, in a caption
+    or after /start, and by anyone there, is withdrawn at once and the group is told how to make a new one; a link
+    used already is left as it is."""
+    group = diary.settings.staff_chat_id
+    assert group is not None
+    sam = await a_member(diary)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben, "P-0001")
+    invite, relink = await diary.invite("P-0002"), await diary.invite("P-0001", relink=True)
+    reply = await sam.send(f"Can someone send this to Ana? https://t.me/diary_bot?start={invite}", chat_id=group)
+    assert reply is not None and "P-0002" in (reply.text or "") and "/invite P-0002" in (reply.text or ""), reply
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")  # still in the group, no longer staff
+    answered = mallory.expect_reply(chat_id=group)
+    mallory.send_photo(f"code {relink}", chat_id=group)
+    assert "/relink P-0001" in ((await answered).text or "")
+    for token in (invite, relink):
+        reply = await mallory.send(f"/start {token}")
+        assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+    assert await account_of(diary, "P-0001") == 301
+    async with diary.database.session() as session:
+        assert await invites.open_invites(session=session, now=diary.clock()) == []
+        events = [(e.action, e.patient_code) for e in await audit.since(session=session)]
+    assert ("revoke_invite", "P-0002") in events and ("revoke_invite", "P-0001") in events
+
+    hidden = await diary.invite("P-0003")
+    answered = sam.expect_reply(chat_id=group)
+    diary.standin.user_message(
+        sam.json,
+        "Tap here",
+        group,
+        entities=[{"type": "text_link", "offset": 0, "length": 8, "url": f"https://t.me/diary_bot?start={hidden}"}],
+    )
+    assert "P-0003" in ((await answered).text or "")
+    started = await diary.invite("P-0004")
+    reply = await sam.send(f"/start {started}", chat_id=group)
+    assert reply is not None and "P-0004" in (reply.text or ""), reply
+    used = await diary.invite("P-0005")
+    ada = SimulatedUser(diary.standin, 330, "Ada")
+    await ada.send(f"/start {used}")
+    await ada.press("I agree")
+    updates = await handled(diary)
+    said = sam.say("Ada's, done", chat_id=group)
+    await diary.inbox_processed(at_least=updates + 1)
+    before = len(diary.standin.chat(group))
+    await edit_unanswered(diary, sam, said, f"Ada's, done: ?start={used}")
+    assert len(diary.standin.chat(group)) == before
+    async with diary.database.session() as session:
+        assert await invites.open_invites(session=session, now=diary.clock()) == []
+
+
+async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:
+    """The patient opened their link and read the consent screen; someone who had the link too (it was forwarded,
+    or seen over a shoulder) agreed first. The patient's "I agree" said only that the link was used, and staff knew
+    nothing: the other account kept the diary under the patient's code, and staff took the patient who called for
+    "already enrolled". A used link tried by another account not enrolled (the link opened, or its consent button)
+    is told to staff once, with the /relink that gives the diary to the patient; the holder, staff and a second
+    try tell nothing more."""
+    token = await diary.invite("P-0002")
+    ana = SimulatedUser(diary.standin, 401, "Ana")
+    mallory = SimulatedUser(diary.standin, 666, "Mallory")
+    screen = await ana.send(f"/start {token}")
+    await mallory.send(f"/start {token}")
+    await mallory.press("I agree")
+    await ana.press("I agree", message=screen)
+    assert "already been used" in (ana.last.text or ""), ana.last.text
+    await diary.wait_until(lambda: any("/relink P-0002" in (m.text or "") for m in staff_chat(diary)))
+    told = [m for m in staff_chat(diary) if "/relink P-0002" in (m.text or "")]
+    assert len(told) == 1 and "another Telegram account" in (told[0].text or ""), told
+    reply = await ana.send(f"/start {token}")
+    assert reply is not None and "already been used" in (reply.text or "")
+    await mallory.send(f"/start {token}")
+    sam = await a_member(diary)
+    await sam.send(f"/start {token}")
+    await diary.inbox_processed()
+    assert [m for m in staff_chat(diary) if "/relink P-0002" in (m.text or "")] == told
+    assert await account_of(diary, "P-0002") == 666
+
+    other = await diary.invite("P-0003")
+    eve = SimulatedUser(diary.standin, 667, "Eve")
+    await eve.send(f"/start {other}")
+    await eve.press("I agree")
+    ben = SimulatedUser(diary.standin, 402, "Ben")
+    reply = await ben.send(f"/start {other}")
+    assert reply is not None and "already been used" in (reply.text or "")
+    await diary.wait_until(lambda: any("/relink P-0003" in (m.text or "") for m in staff_chat(diary)))
+
+
 @SQLITE_ONLY
 async def test_no_thank_you_pressed_by_someone_enrolled_does_not_say_nothing_was_stored(diary: Diary) -> None:
     """A patient who opened their link twice agreed on one consent screen and pressed "No, thank you" on

@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import team
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery.outbox import tell_admins
 from bot.diary import enrolment
 from storage import invites, migrate, outbox, patients, staff
@@ -137,6 +138,38 @@ async def test_two_accounts_pressing_i_agree_on_one_link_at_the_same_instant_enr
         record = await patients.by_code(session=session, code="P-0001")
     assert record is not None and record.telegram_user_id == enrolled[0].telegram_user_id
     assert await accept(database, token, 666 if record.telegram_user_id == 301 else 301) is None
+
+
+async def test_the_account_that_lost_a_race_for_one_link_is_told_to_staff_once(database: Database) -> None:
+    """The second of two accounts pressing I agree at the same moment read the link before the first used it: it was
+    refused as "someone else's record", and staff, who hear of a used link tried by another account, heard nothing
+    of the one moment most likely to be the patient and someone with a forwarded link."""
+    token = await invite(database)
+    notices = enrolment.MovedNotices(
+        to_old_account=lambda language: "moved",
+        to_staff=lambda code: f"{code} moved",
+        staff_chat=StaffChat(database, configured=-100500),
+        used_by_another=lambda code: f"{code} tried again",
+    )
+
+    async def press(user: int) -> Any:
+        return await enrolment.accept_invite(
+            database, token=token, telegram_user_id=user, chat_id=user, now=NOW, default_times="09:00", notices=notices
+        )
+
+    with pytest.MonkeyPatch().context() as patched:
+        meet_at(patched, invites, "claim")
+        results = await asyncio.gather(press(301), press(666))
+    assert len([result for result in results if result is not None]) == 1
+
+    async def told() -> int:
+        async with database.session() as session:
+            said = select(OutboxMessage.id).where(OutboxMessage.text == "P-0001 tried again")
+            return len((await session.exec(said)).all())
+
+    assert await told() == 1
+    await press(666 if results[0] is not None else 301)
+    assert await told() == 1, "once a link"
 
 
 async def test_i_agree_pressed_as_the_patient_erases_their_diary_enrols_nobody(

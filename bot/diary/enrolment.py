@@ -67,6 +67,12 @@ def without_tokens(text: str) -> str:
     return _BARE.sub(lambda found: "…" if _random(found.group()) else found.group(), text)
 
 
+def tokens_in(text: str) -> list[str]:
+    """Every token in the text that without_tokens blanks: of links, and on their own."""
+    linked = [found.group(2) for found in _LINKED.finditer(text)]
+    return linked + [found.group() for found in _BARE.finditer(text) if _random(found.group())]
+
+
 def has_token(text: str) -> bool:
     return without_tokens(text) != text
 
@@ -284,17 +290,27 @@ def _usable(invite: Invite | None, *, now: datetime, after_decline: bool) -> boo
 
 
 async def usable_invite(
-    database: Database, *, token: str, now: datetime, telegram_user_id: int, after_decline: bool = False
+    database: Database,
+    *,
+    token: str,
+    now: datetime,
+    telegram_user_id: int,
+    after_decline: bool = False,
+    notices: MovedNotices | None = None,
 ) -> bool:
     """Whether this person may see the consent screen for this token: the invite works, the account is
     not another patient's, and either the invite's patient has no account yet, or it is a re-link, or
     the account is this person's own (readmission). StaffAccount for a staff account a re-link would
-    move a patient's record to."""
+    move a patient's record to. A used link tried by another account is told to staff (`notices`)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
-        if invite is None or not _usable(invite, now=now, after_decline=after_decline):
+        if invite is None:
             return False
         patient = await patients.by_id(session=session, patient_id=invite.patient_id)
+        if not _usable(invite, now=now, after_decline=after_decline):
+            if patient is not None:
+                await _tell_of_used_link_tried(session, invite, patient, telegram_user_id, now=now, notices=notices)
+            return False
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
         if patient is None or (current is not None and current.id != patient.id):
             return False
@@ -334,11 +350,60 @@ async def decline_invite(
 
 @dataclass(frozen=True)
 class MovedNotices:
-    """What a re-link that moves a record to another account says, and to whom."""
+    """What a re-link that moves a record to another account says, and to whom; and what staff are told of a used
+    link another account tries (`used_by_another`, given the patient's code)."""
 
     to_old_account: Callable[[str], str]  # in the patient's language
     to_staff: Callable[[str], str]  # given the patient's code
     staff_chat: StaffChat
+    used_by_another: Callable[[str], str] | None = None
+
+
+async def _tell_of_used_link_tried(
+    session: AsyncSession,
+    invite: Invite,
+    patient: Patient,
+    telegram_user_id: int,
+    *,
+    now: datetime,
+    notices: MovedNotices | None,
+    used_at: datetime | None = None,
+) -> None:
+    """A used link tried by an account that is not the record's: the patient, perhaps, whose link someone else (it
+    was forwarded, or seen) opened first and agreed to, while they read the consent screen. Nothing tells the
+    account, which may be the one in the wrong hands; staff are told, once a link, since a first enrolment moves
+    nothing and tells no one. Not for another patient's account (a shared phone), staff (a nurse checking the link
+    she sent), or the account a re-link moved this record from (staff were told of the move). `used_at`: when the
+    link was used, when `invite` was read before that."""
+    used_at = used_at or invite.used_at
+    if notices is None or notices.used_by_another is None or used_at is None:
+        return
+    if patient.telegram_user_id in (None, telegram_user_id):
+        return
+    if await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id) is not None:
+        return
+    if await staff.role(session=session, telegram_user_id=telegram_user_id) is not None:
+        return
+    former = await patients.formerly_held(session=session, telegram_user_id=telegram_user_id)
+    if former is not None and former[0] == patient.code:
+        return
+    if await audit.happened(session=session, action="link_tried_again", code=patient.code, start=used_at):
+        return
+    await audit.record(
+        session=session,
+        actor_id=None,
+        action="link_tried_again",
+        patient_code=patient.code,
+        detail="a used link, by another Telegram account",
+        now=now,
+    )
+    await outbox.enqueue(
+        session=session,
+        kind="staff",
+        chat_id=await notices.staff_chat.destination(session),
+        text=notices.used_by_another(patient.code),
+        now=now,
+    )
 
 
 async def accept_invite(
@@ -372,12 +437,19 @@ async def accept_invite(
         if invite.used_at is not None and patient.telegram_user_id == telegram_user_id:
             return patient  # accepted already, by this account
         if not _usable(invite, now=now, after_decline=after_decline):
+            await _tell_of_used_link_tried(session, invite, patient, telegram_user_id, now=now, notices=notices)
             return None
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
         if current is not None and current.id != patient.id:
             return None  # this account is another patient
         if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
-            return None  # someone else's record: only staff's explicit re-link moves it
+            # Someone else's record: only staff's explicit re-link moves it. An open link of it here was read just
+            # before another account, pressing at the same moment, enrolled with it (enrolling withdraws the others).
+            used_at = invite.used_at or patient.consented_at
+            await _tell_of_used_link_tried(
+                session, invite, patient, telegram_user_id, now=now, notices=notices, used_at=used_at
+            )
+            return None
         await _refuse_staff_takeover(session, patient, telegram_user_id)
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
@@ -502,6 +574,39 @@ async def tell_staff_of_former_account_crisis(
                 session=session, kind="staff", chat_id=chat_id, text=part, priority=Priority.URGENT, now=now
             )
     return True
+
+
+async def withdraw_posted(
+    database: Database,
+    *,
+    words: str,
+    chat_id: int,
+    actor_id: int,
+    now: datetime,
+    staff_text: Callable[[str, bool], str],
+) -> bool:
+    """Invite links posted in a group (a nurse forwarding a patient's link to the staff chat, to ask who sends it
+    on): anyone in it, someone removed from staff among them, could open one first and become the patient. Each
+    open link in `words` stops working, is audited, and the chat is told `staff_text(code, relink)` (how to make a
+    new one), in the outbox with the withdrawal. False when no open link was in them (a used one is harmless)."""
+    tokens = tokens_in(words)
+    if not tokens:
+        return False
+    async with database.session() as session:
+        withdrawn = await invites.withdraw_open(
+            session=session, token_hashes=[hash_token(token) for token in tokens], now=now
+        )
+        for code, relink in withdrawn:
+            await audit.record(
+                session=session,
+                actor_id=actor_id,
+                action="revoke_invite",
+                patient_code=code,
+                detail="posted in the staff chat",
+                now=now,
+            )
+            await outbox.enqueue(session=session, kind="staff", chat_id=chat_id, text=staff_text(code, relink), now=now)
+    return bool(withdrawn)
 
 
 def held_until(patient: Patient, *, now: datetime, hold: timedelta) -> datetime | None:

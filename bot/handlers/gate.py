@@ -87,6 +87,8 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         else:
             await staff_replies.not_in_the_staff_chat(update, context)
         raise ApplicationHandlerStop
+    if not private:
+        await _withdraw_posted_links(update, context)
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
     # So may be words that begin with a command no staff member uses ("/checkin tonight, please").
@@ -162,6 +164,32 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         raise ApplicationHandlerStop
     await _refuse(update, context, command, private=private)
     raise ApplicationHandlerStop
+
+
+async def _withdraw_posted_links(update: Update, context: DiaryContext) -> None:
+    """An invite link seen in the staff chat, whoever posted it and however (forwarded, behind formatted words, in a
+    caption, after /start, edited in), stops working: anyone reading the group could open it first."""
+    message, user, chat = update.message or update.edited_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    parts = (patient_messages.typed(message), patient_messages.words_of(message), patient_messages.shown_of(message))
+    catalog = context.services.catalog
+
+    def staff_text(code: str, relink: bool) -> str:
+        command = "/relink" if relink else "/invite"
+        return catalog.text(catalog.default_language, "staff.link_posted", code=code, command=command)
+
+    services = context.services
+    if await enrolment.withdraw_posted(
+        services.database,
+        words="\n".join(part for part in parts if part),
+        chat_id=chat.id,
+        actor_id=user.id,
+        now=context.now,
+        staff_text=staff_text,
+    ):
+        log.info("an invite link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
+        services.outbox_wake.set()
 
 
 def _words_after_command(text: str) -> list[str]:

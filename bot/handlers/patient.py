@@ -112,11 +112,13 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
             now=now,
             telegram_user_id=user_id,
             after_decline=services.settings.invite_usable_after_decline,
+            notices=_notices(context),
         )
     except enrolment.StaffAccount:  # a nurse checking the re-link she was sent: a good token, not counted
         await message.reply_text(services.catalog.text(language, "invite.staff_account"))
         return
     if not usable:
+        services.outbox_wake.set()  # staff may be told of a used link tried by another account
         await services.wrong_tokens.failed(user_id, now, update_id=update.update_id)
         text = (
             _enrolled_already(context)
@@ -198,19 +200,14 @@ async def consent(update: Update, context: DiaryContext) -> None:
             now=now,
             default_times=settings.default_checkin_times,
             after_decline=settings.invite_usable_after_decline,
-            notices=enrolment.MovedNotices(
-                to_old_account=lambda language: services.catalog.text(language, "invite.moved_away"),
-                to_staff=lambda code: services.catalog.text(
-                    services.catalog.default_language, "staff.moved", code=code
-                ),
-                staff_chat=services.staff_chat,
-            ),
+            notices=_notices(context),
         )
     except enrolment.StaffAccount:
         await edit(query.edit_message_text(services.catalog.text(language, "invite.staff_account")))
         await query.answer()
         return
     if patient is None:
+        services.outbox_wake.set()  # staff may be told of a used link tried by another account
         await services.wrong_tokens.failed(user_id, now, update_id=update.update_id)
         text = (
             _enrolled_already(context)
@@ -229,6 +226,18 @@ async def consent(update: Update, context: DiaryContext) -> None:
         await edit(query.edit_message_text(await _accepted(context)))
     # Answered last (here and in every button handler): the edit is visible when the spinner stops.
     await query.answer()
+
+
+def _notices(context: DiaryContext) -> enrolment.MovedNotices:
+    """What a link that moves a record, or a used link tried by another account, tells whom."""
+    services = context.services
+    catalog = services.catalog
+    return enrolment.MovedNotices(
+        to_old_account=lambda language: catalog.text(language, "invite.moved_away"),
+        to_staff=lambda code: catalog.text(catalog.default_language, "staff.moved", code=code),
+        staff_chat=services.staff_chat,
+        used_by_another=lambda code: catalog.text(catalog.default_language, "staff.link_tried_again", code=code),
+    )
 
 
 async def _accepted(context: DiaryContext) -> str:
