@@ -348,6 +348,7 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
     await register_staff(diary, sam)
     await sam.press("Acknowledge", message=old)
     old = diary.standin.messages[STAFF_CHAT][old.message_id]
+    resolve = dict(old.buttons)["Resolve"]  # as a phone that has not yet shown the card's edit still offers it
     # The run of 9s ends, then a new one starts: a new episode nobody has seen.
     await complete_checkin(ben, "5")
     await with_history(diary, "P-0001", [])
@@ -362,8 +363,15 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
     (alert,) = await alerts(diary)
     assert alert.status == "open"
     assert "Acknowledged by Sam" in (diary.standin.messages[STAFF_CHAT][old.message_id].caption or "")
+    # Its buttons go as the new card comes, not at the first press on them: up the chat, it read as live still.
+    await diary.wait_until(
+        lambda: (
+            [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]
+        ),
+        timeout=5,
+    )
 
-    press = await sam.press("Resolve", message=old)
+    press = await sam.press(data=resolve, message=old)
     assert press.answer == "This card has a newer one for the same alert: act on the newest card."
     assert (await alerts(diary))[0].status == "open", "the stale button resolved nothing"
     assert [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]
