@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,7 @@ from bot.sandbox.server import ChatMessage
 from storage import alerts as storage_alerts
 from storage import audit, checkins, patients, staff
 from storage.models import Alert, Infusion, OutboxMessage, PatientMessage
-from tests.harness import SQLITE_ONLY, Diary
+from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 
 STAFF_CHAT = -100500
 NO_ADVICE = "I can't give medical advice"
@@ -207,6 +208,41 @@ async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staf
     assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
     (alert,) = await alerts(diary)
     assert alert.status == "acknowledged" and alert.acknowledged_by == sam.id
+
+
+async def test_an_urgent_alert_asked_again_escalates_again_after_its_escalations_ran_out(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A clinic made requests to be contacted urgent. Ben asked at nine and again five minutes on, and nobody
+    answered the four escalations. Asking once more at half past ten brought the card anew, but the admins heard
+    nothing of it: the alert's escalations were spent. What is new on an unacknowledged urgent alert escalates on
+    a clock of its own, never later than one already running would."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(TEST_RULES.read_text() + "contact_request:\n  tier: urgent\n")
+    async with running_diary(database_url, tmp_path / "files", rules_file=rules) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin in the test settings
+        await diary.enrol(ben)
+        await ben.send("/callme")
+        await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+        desk = AlertDesk.for_settings(diary.database, diary.settings)
+        diary.clock.advance(minutes=5)
+        await ben.send("/callme")
+        diary.clock.advance(minutes=11)
+        assert await escalation.escalate(desk, now=diary.clock()) == 1, "not put off by the request made again"
+        for _ in range(3):
+            diary.clock.advance(minutes=15)
+            assert await escalation.escalate(desk, now=diary.clock()) == 1
+        diary.clock.advance(minutes=30)
+        assert await escalation.escalate(desk, now=diary.clock()) == 0, "four escalations, then no more"
+        await ada.wait_for(lambda: len(ada.messages) == 4)
+
+        await ben.send("/callme")
+        await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+        diary.clock.advance(minutes=16)
+        assert await escalation.escalate(desk, now=diary.clock()) == 1
+        await ada.wait_for(lambda: len(ada.messages) == 5)
+        assert "Asked 3 time(s)" in (ada.last.text or "")
 
 
 @SQLITE_ONLY

@@ -259,7 +259,13 @@ class AlertDesk:
             else:
                 anew = now - current.updated_at > RESEND_AFTER
                 written = await alerts.refresh(
-                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now, anew=anew
+                    session=session,
+                    alert_id=alert_id,
+                    details=details,
+                    event_at=finding.at,
+                    now=now,
+                    anew=anew,
+                    next_escalation_at=escalate_at,
                 )
             if not written and tries > 1:
                 return await self._file(session, patient_id=patient_id, finding=finding, now=now, tries=tries - 1)
@@ -332,8 +338,16 @@ class AlertDesk:
             details = json.dumps({"times": times})
             # Not if a nurse acknowledged it in the meantime: then this request is a new one.
             anew = now - waiting.updated_at > RESEND_AFTER
+            after = timedelta(minutes=self.rules.escalation.after_minutes)
+            escalate_at = now + after if config.tier is Tier.URGENT else None  # a clinic may make it urgent
             if await alerts.refresh(
-                session=session, alert_id=waiting.id, details=details, event_at=now, now=now, anew=anew
+                session=session,
+                alert_id=waiting.id,
+                details=details,
+                event_at=now,
+                now=now,
+                anew=anew,
+                next_escalation_at=escalate_at,
             ):
                 await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
                 older = card_of(waiting) if anew else None
