@@ -489,9 +489,10 @@ class AlertDesk:
         if message is None or patient is None or patient.id is None or patient.chat_id is None:
             return True
         # Told after a newer crisis message nobody has acknowledged yet, "seen" would read as that one's answer: the
-        # patient is told when it is acknowledged (it is marked seen then).
+        # patient is told when it is acknowledged (it is marked seen then). One dated the same second counts as newer:
+        # Telegram dates to the second, and a long text it split, or a quick second message, shares the first's date.
         newer = await alerts.unacknowledged(session=session, patient_id=patient.id, rule="crisis_text")
-        if newer is not None and newer.opened_at > message.received_at:
+        if newer is not None and newer.patient_message_id != message_id and newer.opened_at >= message.received_at:
             return True
         if self.tell_patient_seen:
             await outbox.enqueue(
