@@ -4,7 +4,7 @@ both move an alert, and a stale button finds nothing to change."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -105,17 +105,30 @@ async def open_alert(
 
 
 async def refresh(
-    *, session: AsyncSession, alert_id: int, details: str, event_at: datetime, now: datetime, anew: bool = False
+    *,
+    session: AsyncSession,
+    alert_id: int,
+    details: str,
+    event_at: datetime,
+    now: datetime,
+    anew: bool = False,
+    next_escalation_at: datetime | None = None,
 ) -> bool:
     """A new finding for an alert nobody has acknowledged yet: the card shows the new numbers (with `anew`, on a
     card sent anew: the old one is forgotten). False when staff acknowledged, snoozed or resolved it meanwhile
-    (then what is new needs a card of its own)."""
-    card: dict[str, object] = {"card_chat_id": None, "card_message_id": None} if anew else {}
+    (then what is new needs a card of its own). An urgent alert's (`next_escalation_at`) escalates afresh: its
+    count starts again, at that time or at the one already due if sooner; spent on what the card showed before,
+    the escalations would leave what is new unescalated."""
+    values: dict[str, object] = {"card_chat_id": None, "card_message_id": None} if anew else {}
+    if next_escalation_at is not None:
+        due = ALERTS.c.next_escalation_at
+        values["escalations"] = 0
+        values["next_escalation_at"] = case((due.is_(None) | (due > next_escalation_at), next_escalation_at), else_=due)
     result = await execute(
         session,
         update(ALERTS)
         .where(ALERTS.c.id == alert_id, ALERTS.c.status == AlertStatus.OPEN)
-        .values(details=details, event_at=event_at, updated_at=now, **card),
+        .values(details=details, event_at=event_at, updated_at=now, **values),
     )
     return bool(result.rowcount)
 

@@ -35,6 +35,10 @@ TO_A_PATIENT = ("patient", "received")
 # A message delivered to the account a record moved from, as it moved, to be deleted there (`source_message_id`).
 # It stays with that account, and is about no record: an erasure of the patient does not take it away.
 TAKE_BACK = "take_back"
+# The older message of an alert's card sent anew at the foot of the staff chat (or opened again under a new card),
+# to be shown without the buttons that act (`source_message_id`, `alert_id`): else two live cards of one alert, and
+# staff act on the one up the chat that shows less. Queued after the new card, less urgent: it never holds it up.
+STALE_CARD = "stale_card"
 
 
 async def enqueue(
@@ -201,6 +205,23 @@ async def move_to_patient_chat(*, session: AsyncSession, chat: int, to: int) -> 
 async def take_back(*, session: AsyncSession, chat_id: int, message_id: int, now: datetime) -> None:
     """Owe the deletion of a message the bot sent to `chat_id`, the account a patient's record moved from."""
     await enqueue(session=session, kind=TAKE_BACK, chat_id=chat_id, source=(chat_id, message_id), now=now)
+
+
+async def stale_card(
+    *, session: AsyncSession, alert_id: int, patient_id: int, card: tuple[int, int], now: datetime
+) -> None:
+    """Owe the edit that takes the acting buttons off `card` (chat, message), an older card of the alert: in the
+    transaction that forgets it for a new card, so that a crash between the new card and this edit loses neither."""
+    await enqueue(
+        session=session,
+        kind=STALE_CARD,
+        chat_id=card[0],
+        alert_id=alert_id,
+        patient_id=patient_id,
+        source=card,
+        priority=Priority.SCHEDULED,
+        now=now,
+    )
 
 
 async def checkins_owed(*, session: AsyncSession, checkin_ids: Collection[int]) -> set[int]:

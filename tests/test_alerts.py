@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,7 @@ from bot.sandbox.server import ChatMessage
 from storage import alerts as storage_alerts
 from storage import audit, checkins, patients, staff
 from storage.models import Alert, Infusion, OutboxMessage, PatientMessage
-from tests.harness import SQLITE_ONLY, Diary
+from tests.harness import SQLITE_ONLY, TEST_RULES, Diary, running_diary
 
 STAFF_CHAT = -100500
 NO_ADVICE = "I can't give medical advice"
@@ -209,6 +210,41 @@ async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staf
     assert alert.status == "acknowledged" and alert.acknowledged_by == sam.id
 
 
+async def test_an_urgent_alert_asked_again_escalates_again_after_its_escalations_ran_out(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A clinic made requests to be contacted urgent. Ben asked at nine and again five minutes on, and nobody
+    answered the four escalations. Asking once more at half past ten brought the card anew, but the admins heard
+    nothing of it: the alert's escalations were spent. What is new on an unacknowledged urgent alert escalates on
+    a clock of its own, never later than one already running would."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(TEST_RULES.read_text() + "contact_request:\n  tier: urgent\n")
+    async with running_diary(database_url, tmp_path / "files", rules_file=rules) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        ada = SimulatedUser(diary.standin, 900, "Ada")  # an admin in the test settings
+        await diary.enrol(ben)
+        await ben.send("/callme")
+        await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+        desk = AlertDesk.for_settings(diary.database, diary.settings)
+        diary.clock.advance(minutes=5)
+        await ben.send("/callme")
+        diary.clock.advance(minutes=11)
+        assert await escalation.escalate(desk, now=diary.clock()) == 1, "not put off by the request made again"
+        for _ in range(3):
+            diary.clock.advance(minutes=15)
+            assert await escalation.escalate(desk, now=diary.clock()) == 1
+        diary.clock.advance(minutes=30)
+        assert await escalation.escalate(desk, now=diary.clock()) == 0, "four escalations, then no more"
+        await ada.wait_for(lambda: len(ada.messages) == 4)
+
+        await ben.send("/callme")
+        await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+        diary.clock.advance(minutes=16)
+        assert await escalation.escalate(desk, now=diary.clock()) == 1
+        await ada.wait_for(lambda: len(ada.messages) == 5)
+        assert "Asked 3 time(s)" in (ada.last.text or "")
+
+
 @SQLITE_ONLY
 async def test_a_question_gets_the_fixed_reply_and_reaches_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 303, "Ben")
@@ -348,6 +384,7 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
     await register_staff(diary, sam)
     await sam.press("Acknowledge", message=old)
     old = diary.standin.messages[STAFF_CHAT][old.message_id]
+    resolve = dict(old.buttons)["Resolve"]  # as a phone that has not yet shown the card's edit still offers it
     # The run of 9s ends, then a new one starts: a new episode nobody has seen.
     await complete_checkin(ben, "5")
     await with_history(diary, "P-0001", [])
@@ -362,8 +399,15 @@ async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_b
     (alert,) = await alerts(diary)
     assert alert.status == "open"
     assert "Acknowledged by Sam" in (diary.standin.messages[STAFF_CHAT][old.message_id].caption or "")
+    # Its buttons go as the new card comes, not at the first press on them: up the chat, it read as live still.
+    await diary.wait_until(
+        lambda: (
+            [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]
+        ),
+        timeout=5,
+    )
 
-    press = await sam.press("Resolve", message=old)
+    press = await sam.press(data=resolve, message=old)
     assert press.answer == "This card has a newer one for the same alert: act on the newest card."
     assert (await alerts(diary))[0].status == "open", "the stale button resolved nothing"
     assert [label for label, _ in diary.standin.messages[STAFF_CHAT][old.message_id].buttons] == ["History", "Reply"]

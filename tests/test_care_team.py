@@ -113,18 +113,20 @@ async def test_a_repeated_crisis_after_acknowledge_is_a_new_card_with_its_own_es
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("minutes", [5, 0], ids=["later", "same-second"])
 async def test_acknowledging_a_crisis_tells_the_patient_nothing_while_a_later_one_waits_unacknowledged(
-    diary: Diary,
+    diary: Diary, minutes: int
 ) -> None:
     """Ben writes "I want to die", then, five minutes on, that he has the pills in his hand. Sam acknowledges the
     first card: "Your care team has seen your message" came right after the second, which nobody had seen, and
-    reads as its answer. It waits until the newer crisis is acknowledged too."""
+    reads as its answer. It waits until the newer crisis is acknowledged too; also when Telegram dated the two
+    within one second (its dates have no finer grain: a long text it split, or a quick second message)."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
     await diary.enrol(ben)
     first = await crisis(diary, ben, "I want to die")
-    diary.clock.advance(minutes=5)
+    diary.clock.advance(minutes=minutes)
     second = await crisis(diary, ben, "I have the pills in my hand now, I am going to take them all")
     await sam.press("Acknowledge", message=first)
     await all_sent(diary)
@@ -962,6 +964,59 @@ async def test_a_request_to_be_contacted_made_again_hours_later_comes_as_a_card_
     morning = diary.standin.messages[STAFF_CHAT][morning.message_id]
     assert [label for label, _ in morning.buttons] == ["History", "Reply"], morning.buttons
     assert "2 time(s)" not in (morning.caption or "")
+
+
+async def test_a_card_sent_anew_takes_the_buttons_off_its_older_message_at_once(diary: Diary) -> None:
+    """The afternoon's card of a request made again comes at the foot of the staff chat; the morning's, up
+    the chat, kept its Acknowledge until someone pressed it, two live cards of one alert. It loses its
+    buttons as the new one comes, without a press: also when Telegram fails its edit at first (tried
+    again), and the new card never waits for that edit."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    morning = cards(diary)[0]
+    diary.clock.advance(hours=6)
+    diary.standin.fail_next("editMessageReplyMarkup", 502, "Bad Gateway", chat_id=STAFF_CHAT)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+    afternoon = cards(diary)[-1]
+    assert "Acknowledge" in [label for label, _ in afternoon.buttons]
+
+    def morning_stale() -> bool:
+        return [label for label, _ in diary.standin.messages[STAFF_CHAT][morning.message_id].buttons] == [
+            "History",
+            "Reply",
+        ]
+
+    for _ in range(40):  # the failed edit is tried again after its backoff, on the test's clock
+        if morning_stale():
+            break
+        diary.clock.advance(seconds=5)
+        await asyncio.sleep(0.1)
+    assert morning_stale(), diary.standin.messages[STAFF_CHAT][morning.message_id].buttons
+    assert "2 time(s)" not in (diary.standin.messages[STAFF_CHAT][morning.message_id].caption or "")
+    await all_sent(diary)
+
+
+@SQLITE_ONLY
+async def test_an_older_card_deleted_before_its_card_comes_anew_holds_nothing_up(diary: Diary) -> None:
+    """Someone deleted the morning's card; the request made again in the afternoon comes as a card anew. The
+    morning's message cannot lose its buttons (it is gone): nothing waits for it, and nobody is told of it."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    sam.delete(cards(diary)[0])
+    diary.clock.advance(hours=6)
+    await ben.send("/callme")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    await ben.send("And please bring the forms")
+    await diary.wait_until(lambda: any("bring the forms" in (m.text or "") for m in staff_chat(diary)))
+    await all_sent(diary)
+    assert not diary.standin.chat(900), "nothing to tell the admins"
 
 
 @SQLITE_ONLY

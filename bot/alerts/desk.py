@@ -86,6 +86,18 @@ def points_from(entries: list[Entry], zone: ZoneInfo | None = None) -> list[Poin
     ]
 
 
+# An alert filed from a finding: its id, the finding, and the older card it had (alert, chat, message) when it comes
+# as a card anew.
+Filed = tuple[int, Finding, tuple[int, int, int] | None]
+
+
+def card_of(alert: Alert) -> tuple[int, int, int] | None:
+    """The alert's card in the staff chat as (alert, chat, message); None before it was sent."""
+    if alert.id is None or alert.card_chat_id is None or alert.card_message_id is None:
+        return None
+    return alert.id, alert.card_chat_id, alert.card_message_id
+
+
 @dataclass(frozen=True)
 class AlertView:
     """Everything a card shows."""
@@ -171,6 +183,8 @@ class AlertDesk:
                     newest[finding.rule] = finding
             filed = [await self._file(session, patient_id=patient_id, finding=f, now=now) for f in newest.values()]
             await self._one_card(session, patient_id=patient_id, filed=[f for f in filed if f is not None], now=now)
+            for older in [f[2] for f in filed if f is not None and f[2] is not None]:
+                await self._stale(session, older, patient_id=patient_id, now=now)
             # The console panel's figures, from the diary just read (after a check-in, and daily in the sweep).
             config = self.rules.relief_waning
             await summary.refresh(
@@ -178,11 +192,9 @@ class AlertDesk:
             )
         return len(newest)
 
-    async def _one_card(
-        self, session: AsyncSession, *, patient_id: int, filed: list[tuple[int, Finding]], now: datetime
-    ) -> None:
+    async def _one_card(self, session: AsyncSession, *, patient_id: int, filed: list[Filed], now: datetime) -> None:
         """One card for everything one check-in raised: the most urgent finding's, showing the others."""
-        shown = [(alert_id, f) for alert_id, f in filed if f.tier is not Tier.DIGEST]
+        shown = [(alert_id, f) for alert_id, f, _ in filed if f.tier is not Tier.DIGEST]
         if not shown:
             return
         shown.sort(key=lambda item: (TIER_ORDER.index(item[1].tier), RULE_ORDER.index(item[1].rule)))
@@ -205,9 +217,10 @@ class AlertDesk:
 
     async def _file(
         self, session: AsyncSession, *, patient_id: int, finding: Finding, now: datetime, tries: int = 3
-    ) -> tuple[int, Finding] | None:
+    ) -> Filed | None:
         """Open or update the rule's alert; None when staff snoozed it and the snooze still runs. A press
         that changed the alert between reading and writing it (another transaction) is read again."""
+        older = None  # the card forgotten for a new one (alert, chat, message), to lose its buttons
         details = json.dumps(finding.details, ensure_ascii=False)
         escalate_at = (
             now + timedelta(minutes=self.rules.escalation.after_minutes) if finding.tier is Tier.URGENT else None
@@ -233,6 +246,7 @@ class AlertDesk:
             if current.status != AlertStatus.OPEN:
                 # A snooze that ended, or a new episode after staff acknowledged the last one: what they
                 # acknowledged was the card they saw, so this is a new card, open, with its own clock.
+                anew = True
                 written = await alerts.reopen(
                     session=session,
                     alert_id=alert_id,
@@ -245,12 +259,29 @@ class AlertDesk:
             else:
                 anew = now - current.updated_at > RESEND_AFTER
                 written = await alerts.refresh(
-                    session=session, alert_id=alert_id, details=details, event_at=finding.at, now=now, anew=anew
+                    session=session,
+                    alert_id=alert_id,
+                    details=details,
+                    event_at=finding.at,
+                    now=now,
+                    anew=anew,
+                    next_escalation_at=escalate_at,
                 )
             if not written and tries > 1:
                 return await self._file(session, patient_id=patient_id, finding=finding, now=now, tries=tries - 1)
+            if written and anew:
+                older = card_of(current)
         log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
-        return alert_id, finding
+        return alert_id, finding, older
+
+    @staticmethod
+    async def _stale(session: AsyncSession, older: tuple[int, int, int], *, patient_id: int, now: datetime) -> None:
+        """The older message of a card sent anew loses its acting buttons as the new one comes (queued after it,
+        in the same transaction): left as they were, up the chat, they read as a second live card of the alert."""
+        alert_id, chat_id, message_id = older
+        await outbox.stale_card(
+            session=session, alert_id=alert_id, patient_id=patient_id, card=(chat_id, message_id), now=now
+        )
 
     async def _queue_card(
         self, session: AsyncSession, *, alert_id: int, patient_id: int, tier: Tier, now: datetime
@@ -307,10 +338,21 @@ class AlertDesk:
             details = json.dumps({"times": times})
             # Not if a nurse acknowledged it in the meantime: then this request is a new one.
             anew = now - waiting.updated_at > RESEND_AFTER
+            after = timedelta(minutes=self.rules.escalation.after_minutes)
+            escalate_at = now + after if config.tier is Tier.URGENT else None  # a clinic may make it urgent
             if await alerts.refresh(
-                session=session, alert_id=waiting.id, details=details, event_at=now, now=now, anew=anew
+                session=session,
+                alert_id=waiting.id,
+                details=details,
+                event_at=now,
+                now=now,
+                anew=anew,
+                next_escalation_at=escalate_at,
             ):
                 await self._queue_card(session, alert_id=waiting.id, patient_id=patient_id, tier=config.tier, now=now)
+                older = card_of(waiting) if anew else None
+                if older is not None:
+                    await self._stale(session, older, patient_id=patient_id, now=now)
                 return waiting.id
         return await self._open_per_message(
             session,
@@ -447,9 +489,10 @@ class AlertDesk:
         if message is None or patient is None or patient.id is None or patient.chat_id is None:
             return True
         # Told after a newer crisis message nobody has acknowledged yet, "seen" would read as that one's answer: the
-        # patient is told when it is acknowledged (it is marked seen then).
+        # patient is told when it is acknowledged (it is marked seen then). One dated the same second counts as newer:
+        # Telegram dates to the second, and a long text it split, or a quick second message, shares the first's date.
         newer = await alerts.unacknowledged(session=session, patient_id=patient.id, rule="crisis_text")
-        if newer is not None and newer.opened_at > message.received_at:
+        if newer is not None and newer.patient_message_id != message_id and newer.opened_at >= message.received_at:
             return True
         if self.tell_patient_seen:
             await outbox.enqueue(

@@ -505,6 +505,8 @@ class OutboxSender:
             return await self._alert(row)
         if row.kind == outbox.TAKE_BACK:
             return await self._take_back(row)
+        if row.kind == outbox.STALE_CARD:
+            return await self._stale_card(row)
         if row.kind in ("staff", "patient", "received"):
             buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
             sent = await bot.send_message(row.chat_id, row.text or "", reply_markup=buttons, rate_limit_args=PACED)
@@ -636,6 +638,26 @@ class OutboxSender:
             )
         )
         return int(sent.message_id)
+
+    async def _stale_card(self, row: OutboxMessage) -> int | None:
+        """An older message of a card sent anew keeps History and Reply, as a press on it would leave it. Refused
+        (deleted, too old to edit, a chat the bot left): it stays as it is, and a press on it still acts on nothing;
+        it holds up nothing queued after it. None: nothing was edited."""
+        assert row.alert_id is not None and row.source_message_id is not None
+        view = await self.desk.view(alert_id=row.alert_id, now=self.clock())
+        if view is None:
+            return None  # erased meanwhile
+        markup = self.cards.keyboard(view, stale=True)
+        try:
+            await edit(
+                self.application.bot.edit_message_reply_markup(
+                    row.chat_id, row.source_message_id, reply_markup=markup, rate_limit_args=PACED
+                )
+            )
+        except (BadRequest, Forbidden) as error:
+            log.warning("outbox message %s: an older card keeps its buttons (%s)", row.id, error.message)
+            return None
+        return row.source_message_id
 
     async def _edit_card(self, chat_id: int, card: int, caption: str, keyboard: InlineKeyboardMarkup) -> None:
         """A card shows the alert as it is now: its caption, or its text when it went as text (refuses_the_kind)."""
