@@ -5053,11 +5053,11 @@ def test_a_denial_followed_by_an_ordinary_plan_stays_ordinary(language: CrisisLa
 PROBE = DATA / "crisis_probe_phrasings.tsv"
 
 
-def probe_half(half: str) -> list[tuple[bool, str]]:
-    """(is crisis, text) of one part of the probe set: half A was studied for the kinds missed, B is kept as the measure
+def probe_half(half: str, probe: Path = PROBE) -> list[tuple[bool, str]]:
+    """(is crisis, text) of one part of a probe set: half A was studied for the kinds missed, B is kept as the measure
     (neither is read by the learned model: bot/alerts/crisis_model.py)."""
     rows, reading = [], ""
-    for line in PROBE.read_text(encoding="utf-8").splitlines():
+    for line in probe.read_text(encoding="utf-8").splitlines():
         if line.startswith("# -- "):
             reading = line.removeprefix("# -- ").removeprefix("half ").strip()
         elif line.strip() and not line.startswith("#") and reading == half:
@@ -5076,3 +5076,48 @@ def test_the_probe_set_studied_for_missed_kinds_is_heard_without_false_alarms(la
     rows += probe_half("variants") + probe_half("second")
     wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
     assert not wrong, wrong
+
+
+# -- crises said in registers the first probe had not covered: a lethal height or "how many of these" asked, "over one
+# way or another" by a day, the last message to the diary, a means held up as the pain treatment, an exit planned, one's
+# own funeral awaited or priced "for me", the act put off until after a family occasion, a self-amputation, the point of
+# going on no longer seen, a means "for me", the urge to jump back; then life as a subscription or a book, no help
+# called next time, danger sought on the road, an anniversary as the day; then plain words for being unsafe now (a
+# danger to myself, someone to stop me, nearly did it); and the ordinary messages in the same words
+
+PROBE_REGISTERS = DATA / "crisis_probe_registers.tsv"
+
+
+def test_the_registers_probe_studied_for_missed_kinds_is_heard_without_false_alarms(language: CrisisLanguage) -> None:
+    """Half A of the registers probe, the variants of its kinds written after it and a second and a third probe written
+    after that round (read from the file, so the learned model never reads them): all heard by the patterns but the few
+    left unheard on purpose, with no false alarm."""
+    # The crises no pattern was written for, each of which an ordinary message can say in the same words: a letter
+    # left with the keys or the bank papers, where the will is told, a three-word sign-off ("ya no. adiós" also answers
+    # "still swollen?"), a hose and a time (the learned model hears it), a candle, a curtain call, the gloves hung up,
+    # "planning it" (a party), "not safe on my own" (a fall), "para qué sirvo".
+    # Kept in the test, not in a list beside it: the learned model reads those as examples.
+    left_unheard = {
+        "update: infusion booked for the 14th, colour is mottled, temp colder on the left. I've written the letter "
+        "to my sister and put it with the house keys. mood 1.",
+        "cant. done. sorry",
+        "told my partner where the passwords and the will are. she thinks it's admin. it isnt",
+        "actualizacion: infusión el 14, la mano hinchada, temperatura más fría. Ya le dejé una carta a mi hija con "
+        "los papeles del banco. ánimo 1",
+        "ya no. adiós",
+        "the car's in the garage and I've got the hose. tonight after everyone is asleep",
+        "the candle's nearly out and i'm not going to relight it",
+        "curtain call for me i think. take a bow and exit stage left",
+        "voy a colgar los guantes para siempre, con todo, no solo el trabajo",
+        "if i'm honest i've been planning it",
+        "si soy sincera, lo estoy planeando",
+        "im not safe on my own",
+        "no estoy segura sola",
+        "para qué sirvo yo",
+    }
+    rows = probe_half("A", PROBE_REGISTERS)
+    assert len(rows) == 128
+    rows += probe_half("variants", PROBE_REGISTERS) + probe_half("second", PROBE_REGISTERS)
+    rows += probe_half("third", PROBE_REGISTERS)
+    wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
+    assert not [(crisis, text) for crisis, text in wrong if not crisis or text not in left_unheard], wrong

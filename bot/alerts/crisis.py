@@ -1519,7 +1519,7 @@ _MAX_REMEMBERED_WORDS = 50_000
 # "morime"). A word of no pattern that is such a slip of one of these words is read as the word. Only these
 # few, and never into a word that is a word already ("edad" is not "dead", "atarme" is not "matarme").
 _SLIPPED_WORDS = (  # noqa: SIM905 - a list of words reads best as words
-    "myself kill killing life alive live living dead die suicide suicidal overdose pills tablets "
+    "myself kill killing life alive live living dead die suicide suicidal overdose overdosing pills tablets "
     "morir morirme matar matarme suicidarme suicidio vivir muerta muerto muerte pastillas"
 ).split()
 _NOT_SLIPS = frozenset(

@@ -186,6 +186,7 @@ NOT_TRAINED_ON = (
     "crisis_everyday_third.tsv",
     "crisis_sample*.tsv",
     "crisis_probe_*.tsv",  # half A is in the tests' examples; half B is the measure kept from everything
+    "crisis_probe_registers.tsv",  # named as well: the tests read it from the file, so the model never sees a line
 )
 
 
