@@ -54,6 +54,7 @@ from tests.test_care_team import (
     all_sent,
     cards,
     crisis,
+    formatted,
     link,
     stored_messages,
 )
@@ -491,6 +492,22 @@ async def test_an_edit_of_a_staff_reply_that_changes_no_words_says_nothing(diary
     await diary.inbox_processed(at_least=processed + 1)
     await all_sent(diary)
     assert len(staff_chat(diary)) == shown, "nor for a reply sent in parts"
+
+
+async def test_a_staff_member_who_strikes_out_words_of_a_reply_is_told_the_patient_has_it_as_first_sent(
+    diary: Diary,
+) -> None:
+    """An edit that strikes out "two" in "Take two one tablet" changes no letter, yet what the reply says: it was taken
+    for an edit no one made (a link's preview), and the nurse was left to think the patient had the correction."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    words = "Take two one tablet tonight."
+    await sam.send(words, chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    await diary.wait_until(lambda: staff_chat(diary)[-1].text == "Your reply is on its way to P-0001.")
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == words)
+    answer = sam.expect_reply(chat_id=STAFF_CHAT)
+    diary.standin.edit_user_message(mine, text=words, entities=[formatted(words, "strikethrough", "two")])
+    assert ((await answer).text or "").startswith("Edits do not reach P-0001")
 
 
 CRISIS_POLL = a_poll("5001", "Should I just end my life?", ["yes", "no"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import json
 import logging
 import time
 from collections import Counter
@@ -29,7 +30,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import ChatMember, ChatMemberRestricted, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import (
+    ChatMember,
+    ChatMemberRestricted,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
@@ -507,7 +515,10 @@ class OutboxSender:
             return await self._take_back(row)
         if row.kind in ("staff", "patient", "received"):
             buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
-            sent = await bot.send_message(row.chat_id, row.text or "", reply_markup=buttons, rate_limit_args=PACED)
+            formatting = [MessageEntity(**entity) for entity in json.loads(row.entities)] if row.entities else None
+            sent = await bot.send_message(
+                row.chat_id, row.text or "", entities=formatting, reply_markup=buttons, rate_limit_args=PACED
+            )
             return int(sent.message_id)
         if row.kind == "copy":
             assert row.source_chat_id is not None and row.source_message_id is not None

@@ -5,15 +5,15 @@ the domain is bot/care_team/replies.py."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 
-from telegram import ChatMember, ForceReply, Message, MessageOriginUser, Update
+from telegram import ChatMember, ForceReply, Message, MessageEntity, MessageOriginUser, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.care_team.text_limits import SPLIT_PART, shorten, units
+from bot.care_team.text_limits import SPLIT_PART, Entity, formatted_with_links, shorten, units
 from bot.handlers.context import DiaryContext
-from bot.handlers.patient_messages import linked
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
 from storage.statuses import PatientStatus
@@ -102,11 +102,13 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         await message.reply_text(t("staff.reply_text_only"))
         return True
     rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
+    text, entities = _formatted(message.text, message.entities)
     patient = await services.replies.send(
         patient_id=patient_id,
         staff_user_id=user.id,
         staff_name=user.full_name,
-        text=linked(message.text, message.entities),  # "our leaflet" keeps the address behind it
+        text=text,
+        entities=entities,
         update_id=update.update_id,
         now=context.now,
         source=(message.chat_id, message.message_id),
@@ -131,6 +133,14 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
+
+
+def _formatted(text: str, entities: Sequence[MessageEntity]) -> tuple[str, list[Entity]]:
+    """A staff member's words with their formatting ("Take ~~two~~ one tablet" says one), and the address behind
+    formatted words written out after them ("our leaflet (https://…)")."""
+    return formatted_with_links(
+        text, [Entity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in entities]
+    )
 
 
 async def _reads_all(context: DiaryContext, chat_id: int) -> bool:
@@ -212,10 +222,9 @@ async def edited(update: Update, context: DiaryContext) -> bool:
     was no reply to a patient."""
     message = update.edited_message
     assert message is not None
+    text, entities = _formatted(message.text, message.entities) if message.text is not None else (None, [])
     edited_reply = await context.services.replies.edited_reply(
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        text=linked(message.text, message.entities) if message.text is not None else None,
+        chat_id=message.chat_id, message_id=message.message_id, text=text, entities=entities
     )
     if edited_reply is None:
         return False
