@@ -21,6 +21,9 @@ SPLIT_APART = timedelta(seconds=2)
 SPLIT_PART = TEXT_LIMIT * 7 // 8
 ANSWER_LIMIT = 200  # the words of a button's answer (answerCallbackQuery)
 ELLIPSIS = "…"
+# Around words a patient struck out (Telegram's strikethrough) in the text kept and shown to staff: "I took ~~3~~ 2
+# tablets" says 2, and read without the formatting it said 3 and 2. Crisis language reads such words struck out too.
+STRUCK = "~~"
 
 
 def units(text: str) -> int:
@@ -221,3 +224,32 @@ def formatted_with_links(text: str, entities: Sequence[Entity]) -> tuple[str, li
         for e in entities
     ]
     return "".join(out), placed
+
+
+def struck_out(text: str, entities: Sequence[Entity]) -> str:
+    """`text` with each stretch its strikethrough `entities` cover between STRUCK marks ("I took ~~3~~ 2 tablets"),
+    the rest as it is. A stretch inside another, or not between characters, is marked as the one around it is."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    total = len(encoded) // 2
+
+    def between_characters(at: int) -> bool:  # not inside an emoji's pair of units
+        return at == total or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
+
+    out, done = [], 0
+    for e in sorted(entities, key=lambda e: (e.offset, -e.length)):
+        start, end = e.offset, min(e.offset + e.length, total)
+        if e.type != "strikethrough" or start < done or start >= end or not between_characters(start):
+            continue
+        if not between_characters(end):
+            end += 1  # the rest of the emoji it ends inside
+        stretch = encoded[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
+        # Spaces around the struck words stay outside the marks, where Markdown's reader would look for them.
+        inner = stretch.strip()
+        if not inner:
+            continue
+        lead = stretch[: len(stretch) - len(stretch.lstrip())]
+        trail = stretch[len(stretch.rstrip()) :]
+        out += [encoded[2 * done : 2 * start].decode("utf-16-le", "surrogatepass"), lead, STRUCK, inner, STRUCK, trail]
+        done = end
+    out.append(encoded[2 * done :].decode("utf-16-le", "surrogatepass"))
+    return "".join(out)
