@@ -224,6 +224,11 @@ class Replies:
                 return None
             if not await updates.first_time(session=session, update_id=update_id, now=now):
                 return patient
+            noted = source and await staff_chat.digest_of(session=session, chat_id=source[0], message_id=source[1])
+            if noted:
+                # Sent already, from its edit that Telegram delivered first (handlers/staff_replies.edited): this first
+                # version, delivered late, is not what its writer left.
+                return patient
             await staff.set_name(session=session, telegram_user_id=staff_user_id, name=staff_name)
             if source is not None:
                 chat_id, message_id = source

@@ -227,6 +227,12 @@ async def edited(update: Update, context: DiaryContext) -> bool:
         chat_id=message.chat_id, message_id=message.message_id, text=text, entities=entities
     )
     if edited_reply is None:
+        # By webhook Telegram may deliver a reply after its own edit (the reply's POST failed and was tried again): the
+        # edit is then the first the bot hears of it, and is the reply as its writer left it. It goes; the first
+        # version, coming after, is not sent again (Replies.send). Only a Telegram reply to the bot's message about a
+        # patient is taken so: an edit of talk among staff sent while a Reply was pressed is none.
+        if message.text and await _answers_about_a_patient(message, context):
+            return await relay(update, context)
         return False
     if not edited_reply.changed:
         # A link's preview made, a first reaction: Telegram's edit of a reply whose words no one changed.
@@ -235,6 +241,18 @@ async def edited(update: Update, context: DiaryContext) -> bool:
     code = edited_reply.patient.code
     await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=code))
     return True
+
+
+async def _answers_about_a_patient(message: Message, context: DiaryContext) -> bool:
+    """Whether a staff member's message is a Telegram reply to one of the bot's messages about a patient."""
+    replying_to = message.reply_to_message
+    if replying_to is None or replying_to.from_user is None or replying_to.from_user.id != context.bot.id:
+        about = _across_topics(message, context.bot.id)
+        replies = context.services.replies
+        return about is not None and await replies.about(chat_id=message.chat_id, message_id=about) is not None
+    if named_by_reply_button(replying_to) is not None:
+        return True
+    return await context.services.replies.about(chat_id=message.chat_id, message_id=replying_to.message_id) is not None
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:
