@@ -1236,6 +1236,14 @@ async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_
     assert sent is not None and sent.text == "Your reply is on its way to P-0001."
     await ben.wait_for(lambda: ben.last.text == "Your care team: See you on Tuesday.")
     await all_sent(diary)
+    # Kim's talk put right (or a first reaction to it, which Telegram sends as an edit) is not taken for a reply that
+    # Telegram delivered after its edit, nor answered again.
+    lunch = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == "Lunch at one?")
+    shown, processed = len(staff_chat(diary)), len(await diary.inbox_processed())
+    diary.standin.edit_user_message(lunch, text="Lunch at two?")
+    await diary.inbox_processed(at_least=processed + 1)
+    await all_sent(diary)
+    assert len(staff_chat(diary)) == shown
     assert not any("ring him" in (m.text or "") or "Lunch" in (m.text or "") for m in diary.standin.chat(ben.id))
     async with diary.database.session() as session:
         replies = [e for e in await audit.since(session=session) if e.action == "reply_to_patient"]

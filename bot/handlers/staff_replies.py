@@ -244,15 +244,22 @@ async def edited(update: Update, context: DiaryContext) -> bool:
 
 
 async def _answers_about_a_patient(message: Message, context: DiaryContext) -> bool:
-    """Whether a staff member's message is a Telegram reply to one of the bot's messages about a patient."""
-    replying_to = message.reply_to_message
-    if replying_to is None or replying_to.from_user is None or replying_to.from_user.id != context.bot.id:
-        about = _across_topics(message, context.bot.id)
-        replies = context.services.replies
-        return about is not None and await replies.about(chat_id=message.chat_id, message_id=about) is not None
-    if named_by_reply_button(replying_to) is not None:
-        return True
-    return await context.services.replies.about(chat_id=message.chat_id, message_id=replying_to.message_id) is not None
+    """Whether a staff member's message is a Telegram reply to one of the bot's messages about a patient, theirs to
+    write to the patient (not a colleague's prompt: what a reaction to that edits is talk among staff, told once)."""
+    replying_to, user = message.reply_to_message, message.from_user
+    author = replying_to.from_user if replying_to is not None else None
+    from_bot = author is not None and author.id == context.bot.id
+    about = replying_to.message_id if replying_to is not None and from_bot else _across_topics(message, context.bot.id)
+    if about is None or user is None:
+        return False
+    replies = context.services.replies
+    named = named_by_reply_button(replying_to) if replying_to is not None and from_bot else None
+    if named is None and await replies.about(chat_id=message.chat_id, message_id=about) is None:
+        return False  # not about a patient: the Reply pressed in this chat is not taken for it
+    addressee = await replies.addressee(
+        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now, named=named
+    )
+    return addressee.patient_id is not None and not addressee.colleagues
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:
