@@ -221,6 +221,8 @@ class OutboxMessage(SQLModel, table=True):
         ),
     )
     text: str | None = Field(default=None, sa_type=CleanText)  # texts; check-ins and cards are rendered when sent
+    # The formatting of `text` ("Take ~~two~~ one tablet" in a staff reply), as JSON: Telegram's entities (UTF-16).
+    entities: str | None = Field(default=None, sa_type=Text)
     # copy: the patient's own message (photo, voice note, ...) that is copied into the staff chat
     source_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -1,6 +1,7 @@
 """Query functions for the outbox: every message the bot owes is a row before it is sent."""
 
-from collections.abc import Callable, Collection
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, or_, select, update
@@ -50,13 +51,15 @@ async def enqueue(
     checkin_id: int | None = None,
     alert_id: int | None = None,
     text: str | None = None,
+    entities: Sequence[Mapping[str, object]] = (),
     patient_id: int | None = None,
     patient_message_id: int | None = None,
     source: tuple[int, int] | None = None,
     priority: Priority = Priority.CONVERSATION,
     not_before: datetime | None = None,
 ) -> int:
-    """Owe a message; its id. `source` is the (chat, message) a copy is made of."""
+    """Owe a message; its id. `source` is the (chat, message) a copy is made of; `entities`, the formatting of `text`
+    (Telegram's MessageEntity fields)."""
     result = await execute(
         session,
         OUTBOX.insert().values(
@@ -66,6 +69,7 @@ async def enqueue(
             checkin_id=checkin_id,
             alert_id=alert_id,
             text=text,
+            entities=json.dumps(list(entities)) if entities else None,
             patient_id=patient_id,
             patient_message_id=patient_message_id,
             source_chat_id=source[0] if source else None,

@@ -335,6 +335,63 @@ async def test_the_rest_of_a_long_staff_reply_sent_in_parts_reaches_the_patient(
     assert said == ["Your reply is on its way to P-0001."] * 2
 
 
+def formatted(text: str, kind: str, words: str, **extra: object) -> dict[str, object]:
+    """An entity of `kind` (bold, strikethrough...) over `words` in `text`, in UTF-16 units as Telegram places it."""
+    return {"type": kind, "offset": units(text[: text.index(words)]), "length": units(words), **extra}
+
+
+def marked(message: ChatMessage, kind: str) -> list[str]:
+    """The words of a message its entities of `kind` cover (read in UTF-16 units, as Telegram places them)."""
+    encoded = (message.text or "").encode("utf-16-le", "surrogatepass")
+    return [
+        encoded[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le", "surrogatepass")
+        for e in message.entities or []
+        if e["type"] == kind
+    ]
+
+
+async def test_a_staff_replys_formatting_reaches_the_patient_also_in_parts(diary: Diary) -> None:
+    """ "Take ~~two~~ one tablet": the strikethrough is what the reply says. Its formatting was dropped on the way, and
+    the patient read "Take two one tablet". Each part of a long reply carries its own share of the formatting, placed
+    in UTF-16 units after "Your care team: " (an emoji before it counts twice); a colleague named with a
+    text_mention is not made a link to their profile."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    words = "Take two one tablet 💊 tonight, see our leaflet, Ada says."
+    entities = [
+        formatted(words, "strikethrough", "two"),
+        formatted(words, "bold", "tonight"),
+        formatted(words, "text_link", "leaflet", url="https://clinic.example/leaflet"),
+        formatted(words, "text_mention", "Ada", user={"id": 900, "is_bot": False, "first_name": "Ada"}),
+    ]
+    diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, entities=entities)
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team: Take"))
+    got = ben.last
+    assert marked(got, "strikethrough") == ["two"], got.entities
+    assert marked(got, "bold") == ["tonight"], got.entities
+    assert marked(got, "text_link") == ["leaflet"] and not marked(got, "text_mention"), got.entities
+
+    # As long as one message may be: with "Your care team (1/2): " above it, it goes in two. The bold sentence that
+    # spans the cut is bold in both parts, and the word struck out after the cut is struck out in the second.
+    before = len(ben.messages)
+    long = "🌙 Rest the hand tonight. " * 155 + "Do not take any more ibuprofen today, take two one tablet."
+    assert TEXT_LIMIT - 10 < units(long) <= TEXT_LIMIT
+    cut = units(split(long, TEXT_LIMIT - units("Your care team (1/2): "))[0])
+    sentence_words = "Do not take any more ibuprofen today, take two one tablet."
+    sentence = formatted(long, "bold", sentence_words)
+    struck = formatted(long, "strikethrough", "two")
+    assert sentence["offset"] < cut <= struck["offset"], "the bold sentence spans the cut, the struck word after it"
+    handled = len(await diary.inbox_processed())
+    diary.standin.user_message(sam.json, long, STAFF_CHAT, reply_to=forwarded, entities=[sentence, struck])
+    await diary.inbox_processed(at_least=handled + 1)
+    await all_sent(diary)
+    parts = [m for m in ben.messages[before:] if (m.text or "").startswith("Your care team")]
+    assert len(parts) == 2 and reply_to(ben, since=before) == long
+    assert "".join(marked(parts[0], "bold") + marked(parts[1], "bold")) == sentence_words
+    assert marked(parts[1], "strikethrough") == ["two"]
+    for part in parts:
+        assert all(e["offset"] + e["length"] <= units(part.text or "") for e in part.entities or [])
+
+
 async def test_a_voice_note_and_an_edited_message_reach_staff(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
@@ -1234,6 +1291,14 @@ async def test_a_colleagues_reply_to_the_prompt_or_confirmation_of_a_reply_does_
     assert sent is not None and sent.text == "Your reply is on its way to P-0001."
     await ben.wait_for(lambda: ben.last.text == "Your care team: See you on Tuesday.")
     await all_sent(diary)
+    # Kim's talk put right (or a first reaction to it, which Telegram sends as an edit) is not taken for a reply that
+    # Telegram delivered after its edit, nor answered again.
+    lunch = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == "Lunch at one?")
+    shown, processed = len(staff_chat(diary)), len(await diary.inbox_processed())
+    diary.standin.edit_user_message(lunch, text="Lunch at two?")
+    await diary.inbox_processed(at_least=processed + 1)
+    await all_sent(diary)
+    assert len(staff_chat(diary)) == shown
     assert not any("ring him" in (m.text or "") or "Lunch" in (m.text or "") for m in diary.standin.chat(ben.id))
     async with diary.database.session() as session:
         replies = [e for e in await audit.since(session=session) if e.action == "reply_to_patient"]

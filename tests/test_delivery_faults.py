@@ -32,7 +32,7 @@ from telegram.ext import Application
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import TEXT_LIMIT, split
+from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.diary import enrolment
@@ -1932,6 +1932,38 @@ async def test_a_reply_telegram_refuses_for_the_patient_is_shown_to_staff(
     await diary.wait_until(lambda: notices() >= 1 and len(told) == 1)  # written, tries and all
     await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
     assert notices() == 1 and not (fault and failures)
+
+
+@SQLITE_ONLY
+async def test_a_formatted_reply_telegram_refuses_comes_back_to_staff_with_its_struck_words_marked(
+    diary: Diary,
+) -> None:
+    """Sam's "Take ~~two~~ one tablet" is refused for Ben's chat: staff get its words back to reach him another way,
+    and read "Take two one tablet" without the line through "two" (the notice is words only)."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.standin.fail_chat(ben.id, 400, "Bad Request: chat not found")
+    words = "Take two one tablet 💊 tonight."
+    struck = {"type": "strikethrough", "offset": units("Take "), "length": 3}
+    diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, entities=[struck])
+    await diary.wait_until(lambda: any("The message was:" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+    told = next(m.text or "" for m in diary.standin.chat(STAFF_CHAT) if "The message was:" in (m.text or ""))
+    assert told.endswith("The message was:\nYour care team: Take ~~two~~ one tablet 💊 tonight."), told
+
+
+@SQLITE_ONLY
+async def test_a_reply_whose_formatting_telegram_refuses_reaches_the_patient_as_words(diary: Diary) -> None:
+    """Telegram refuses a reply for its formatting alone (a link it will not take): the patient got nothing, and staff
+    the words back. They go as words, the struck ones marked."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    diary.standin.fail_next("sendMessage", 400, "Bad Request: can't parse entities: wrong URL", chat_id=ben.id)
+    words = "Take two one tablet tonight."
+    struck = {"type": "strikethrough", "offset": units("Take "), "length": 3}
+    diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, entities=[struck])
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == "Your care team: Take ~~two~~ one tablet tonight."
+    await all_sent(diary)
+    assert not any("The message was:" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
 
 
 @SQLITE_ONLY

@@ -54,6 +54,7 @@ from tests.test_care_team import (
     all_sent,
     cards,
     crisis,
+    formatted,
     link,
     stored_messages,
 )
@@ -447,6 +448,38 @@ async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urge
         assert words in (cards(diary)[-1].caption or ""), words
 
 
+async def test_words_a_patient_strikes_out_reach_staff_struck_out_and_are_read_without(diary: Diary) -> None:
+    """Telegram's strikethrough is part of what a patient says: "I took ~~3~~ 2 tablets" reached staff as "I took 3 2
+    tablets", and "I ~~don't~~ want to die" (the "don't" struck out, at once or in an edit: "I will ~~not~~ hurt
+    myself") was read as "I don't want to die": no crisis text, no card. Staff read struck words between "~~"; crisis
+    language reads them struck out too."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    words = "I took 3 2 tablets 💊 and slept."
+    answered = ben.expect_reply()
+    diary.standin.user_message(ben.json, words, entities=[formatted(words, "strikethrough", "3")])
+    await answered
+    await diary.wait_until(lambda: any("I took" in (m.text or "") for m in staff_chat(diary)))
+    assert any(m.text == "Message from P-0001:\nI took ~~3~~ 2 tablets 💊 and slept." for m in staff_chat(diary))
+
+    words = "honestly 😔 I don't want to die"
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, words, entities=[formatted(words, "strikethrough", "don't")])
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    assert "I ~~don't~~ want to die" in (cards(diary)[-1].caption or "")
+
+    diary.clock.advance(hours=2)  # not read as following up the crisis before
+    words = "I will not hurt myself"
+    mine = await ben.send(words)
+    assert mine is not None and BERLIN_CRISIS_LINE not in (mine.text or "")
+    sent = next(m for m in diary.standin.chat(ben.id) if m.text == words)
+    reply = ben.expect_reply()
+    diary.standin.edit_user_message(sent, text=words, entities=[formatted(words, "strikethrough", "not")])
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 2)
+
+
 @SQLITE_ONLY
 async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
@@ -491,6 +524,22 @@ async def test_an_edit_of_a_staff_reply_that_changes_no_words_says_nothing(diary
     await diary.inbox_processed(at_least=processed + 1)
     await all_sent(diary)
     assert len(staff_chat(diary)) == shown, "nor for a reply sent in parts"
+
+
+async def test_a_staff_member_who_strikes_out_words_of_a_reply_is_told_the_patient_has_it_as_first_sent(
+    diary: Diary,
+) -> None:
+    """An edit that strikes out "two" in "Take two one tablet" changes no letter, yet what the reply says: it was taken
+    for an edit no one made (a link's preview), and the nurse was left to think the patient had the correction."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    words = "Take two one tablet tonight."
+    await sam.send(words, chat_id=STAFF_CHAT, reply_to=forwarded)
+    await ben.wait_for(lambda: ben.last.text == f"Your care team: {words}")
+    await diary.wait_until(lambda: staff_chat(diary)[-1].text == "Your reply is on its way to P-0001.")
+    mine = next(m for m in diary.standin.chat(STAFF_CHAT) if m.text == words)
+    answer = sam.expect_reply(chat_id=STAFF_CHAT)
+    diary.standin.edit_user_message(mine, text=words, entities=[formatted(words, "strikethrough", "two")])
+    assert ((await answer).text or "").startswith("Edits do not reach P-0001")
 
 
 CRISIS_POLL = a_poll("5001", "Should I just end my life?", ["yes", "no"])

@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 from bot.care_team.text_limits import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
+    Entity,
     around,
+    formatted_with_links,
+    in_formatted_parts,
     in_parts,
     shorten,
     split,
@@ -103,3 +106,40 @@ def test_a_links_address_follows_its_words_placed_in_utf16_units() -> None:
 @given(st.text(alphabet=st.sampled_from("ab 😀é\n"), max_size=200), st.integers(0, 300), st.integers(0, 300))
 def test_a_links_address_never_loses_a_word(text: str, offset: int, length: int) -> None:
     assert with_links(text, [(offset, length, "https://a.example")]).replace(" (https://a.example)", "", 1) == text
+
+
+def covered(text: str, entity: Entity) -> str:
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    return encoded[2 * entity.offset : 2 * (entity.offset + entity.length)].decode("utf-16-le", "surrogatepass")
+
+
+@given(
+    st.text(alphabet=st.sampled_from("ab 😀é\n"), max_size=300),
+    st.integers(0, 300),
+    st.integers(1, 300),
+    st.integers(30, 120),
+)
+def test_formatting_is_cut_with_the_text_it_covers(text: str, offset: int, length: int, limit: int) -> None:
+    """A reply in parts: each part's formatting covers, after its header, just its share of the formatted words."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    offset, length = min(offset, units(text)), min(length, units(text) - min(offset, units(text)))
+    if length == 0 or not all(
+        at == units(text) or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
+        for at in (offset, offset + length)
+    ):
+        return  # Telegram places formatting between characters
+    bold = Entity("bold", offset, length)
+    parts = in_formatted_parts(text, [bold], "Reply: ", "Reply ({part}/{parts}): ", limit=limit)
+    assert all(units(part) <= limit for part, _ in parts)
+    assert all(e.offset >= units("Reply (1/1): ") or len(parts) == 1 for _, found in parts for e in found)
+    assert "".join(covered(part, e) for part, found in parts for e in found) == covered(text, bold)
+
+
+def test_formatting_moves_past_an_address_written_out() -> None:
+    text = "😀 see our leaflet, then rest"
+    leaflet = Entity("text_link", units("😀 see "), units("our leaflet"), url="https://a.example")
+    rest = Entity("strikethrough", units(text) - 4, 4)
+    whole = Entity("italic", 0, units(text))
+    written, moved = formatted_with_links(text, [leaflet, rest, whole])
+    assert written == "😀 see our leaflet (https://a.example), then rest"
+    assert [covered(written, e) for e in moved] == ["our leaflet", "rest", written]

@@ -12,7 +12,7 @@ from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, up_to_the_note
-from tests.test_care_team import BERLIN_CRISIS_LINE, all_sent, stored_messages
+from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent, stored_messages
 from tests.test_inbox import an_unreadable_update_then_a_message
 
 SECRET = "s3cret-token_for-the-webhook"
@@ -164,6 +164,32 @@ async def test_a_caption_put_back_after_its_photo_came_late_reaches_staff(databa
             "swollen since the infusion, not red",
             "swollen and red since the infusion",
         ]
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_delivered_after_its_own_edit_reaches_the_patient_as_corrected(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Sam answers "Yes, two more is fine." and puts it right, "No, no more tonight.", before Telegram's webhook gets
+    the reply itself through (its POST failed and was tried again). The edit, of a reply the bot had not heard of, went
+    nowhere; the reply then came, and Ben was told the opposite of what Sam meant, while Sam was told it was on its way.
+    The edit is the reply as Sam left it: it goes, and the late first version is not sent after it."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+        await all_sent(diary)
+        diary.standin.hold_back_next()
+        mine = diary.standin.user_message(sam.json, "Yes, two more is fine.", STAFF_CHAT, reply_to=forwarded)
+        diary.clock.advance(seconds=20)
+        processed = len(await diary.inbox_processed())
+        diary.standin.edit_user_message(mine, text="No, no more tonight.")
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team")]
+        assert said == ["Your care team: No, no more tonight."]
 
 
 @SQLITE_ONLY

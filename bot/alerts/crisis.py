@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from bot.alerts.crisis_model import LearnedModel
+from bot.care_team.text_limits import STRUCK
 from bot.prompts import PROMPTS_DIR
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ _INVISIBLE = (
 _APOSTROPHES = "'\u2019\u2018\u201b\u02bc\u02bb\u00b4\u0060\u2032\uff07"
 _DROPPED = re.compile(f"[{_INVISIBLE}{_APOSTROPHES}]+")
 _WORD = re.compile(r"[^\W_]+")
+# Words struck out between the marks the diary writes around them (text_limits.STRUCK), the marks included.
+_STRUCK_WORDS = re.compile(f"{re.escape(STRUCK)}.+?{re.escape(STRUCK)}", re.DOTALL)
 # Letters of other scripts drawn as Latin ones ("kill" with a Cyrillic i, U+0456, or a Greek kappa for
 # the k), small capitals ("\u1d05\u026a\u1d07") and letters in boxes (U+1F173): NFKD leaves them as they
 # are, so they would hide a word from every pattern. Read as the Latin letter they show, before case
@@ -1681,6 +1684,14 @@ class CrisisLanguage:
         found = self._read_twice(text, self._finding)
         if found is None and learned and self.learned is not None:
             found = self._learned_finding(text)
+        if found is None and STRUCK in text:
+            # Words the patient struck out ("I ~~don't~~ want to die", see text_limits.STRUCK) are read taken out as
+            # well, blanked with spaces so that what is found stands where the text's words do.
+            unstruck = _STRUCK_WORDS.sub(lambda struck: " " * len(struck.group()), text)
+            if unstruck != text:
+                found = self.finding(unstruck, learned=learned)
+                if found is not None and found.read_as is None:
+                    found = replace(found, read_as=unstruck)
         return found
 
     def _learned_finding(self, text: str) -> Finding | None:

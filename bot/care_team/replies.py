@@ -8,13 +8,14 @@ No Telegram here: the handlers adapt updates to these calls.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
-from bot.care_team.text_limits import SPLIT_APART, in_parts, units
+from bot.care_team.text_limits import FORMATTING, SPLIT_APART, Entity, in_formatted_parts, units
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
@@ -25,9 +26,19 @@ from storage.text import clean
 REPLY_WINDOW = timedelta(minutes=10)
 
 
-def digest(text: str) -> str:
-    """The SHA-256 of a reply's words: what tells an edit that changed them from one that did not, never the words."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def digest(text: str, entities: Sequence[Entity] = ()) -> str:
+    """The SHA-256 of a reply's words and formatting: what tells an edit that changed them (struck out "two" in "Take
+    two one tablet") from one that did not, never the words. Of words without formatting, as it was of words alone."""
+    kept = text if not entities else text + "\x00" + json.dumps(sorted(json.dumps(e.as_json()) for e in entities))
+    return hashlib.sha256(kept.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def as_sent(text: str, entities: Sequence[Entity]) -> tuple[str, list[Entity]]:
+    """A reply's words as the outbox keeps them (storage/text.py) and the formatting of them the patient gets
+    (FORMATTING). A character storage drops (NUL) would leave the formatting on the wrong words: none then."""
+    cleaned = clean(text)
+    kept = [e for e in entities if e.type in FORMATTING] if units(cleaned) == units(text) else []
+    return cleaned, kept
 
 
 @dataclass(frozen=True)
@@ -189,6 +200,7 @@ class Replies:
         source: tuple[int, int] | None = None,
         rest_may_follow: bool = False,
         topic: int | None = None,
+        entities: Sequence[Entity] = (),
     ) -> Patient | None:
         """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
         record is gone (erased) or they have no chat. A replayed update sends nothing twice. `source`, the
@@ -198,8 +210,9 @@ class Replies:
         may have sent in parts (text_limits.SPLIT_PART). Only the first part answers the prompt or the patient's
         message: the rest, which comes a moment later answering nothing, is for the patient too, so the Reply is
         kept pressed (in the database, through a restart between the parts) for that moment, in the forum topic the
-        message was written in (`topic`), where the rest comes."""
-        text = clean(text)  # as the outbox will store it (storage/text.py)
+        message was written in (`topic`), where the rest comes. `entities`: the reply's formatting, which reaches the
+        patient with its words ("Take ~~two~~ one tablet")."""
+        text, entities = as_sent(text, entities)  # as the outbox will store it (storage/text.py)
         async with self.database.session() as session:
             # The patient kept before a row about them is changed (the Reply pressed), in the order an erasure
             # takes them (storage.patients.keep).
@@ -211,6 +224,11 @@ class Replies:
                 return None
             if not await updates.first_time(session=session, update_id=update_id, now=now):
                 return patient
+            noted = source and await staff_chat.digest_of(session=session, chat_id=source[0], message_id=source[1])
+            if noted:
+                # Sent already, from its edit that Telegram delivered first (handlers/staff_replies.edited): this first
+                # version, delivered late, is not what its writer left.
+                return patient
             await staff.set_name(session=session, telegram_user_id=staff_user_id, name=staff_name)
             if source is not None:
                 chat_id, message_id = source
@@ -220,7 +238,7 @@ class Replies:
                     message_id=message_id,
                     patient_id=patient_id,
                     now=now,
-                    words_digest=digest(text),
+                    words_digest=digest(text, entities),
                 )
                 if rest_may_follow:
                     # A part dated SPLIT_APART on is still a part (Telegram dates to the second); the window ends after.
@@ -244,9 +262,15 @@ class Replies:
             )
             sent = [
                 await outbox.enqueue(
-                    session=session, kind="patient", chat_id=patient.chat_id, text=part, patient_id=patient.id, now=now
+                    session=session,
+                    kind="patient",
+                    chat_id=patient.chat_id,
+                    text=part,
+                    entities=[entity.as_json() for entity in formatting],
+                    patient_id=patient.id,
+                    now=now,
                 )
-                for part in in_parts(text, header, numbered)
+                for part, formatting in in_formatted_parts(text, entities, header, numbered)
             ]
             # "Are you safe tonight?": the patient's answer may be the worrying one (bot/care_team/screening.py).
             await self.screening.staff_wrote(
@@ -271,16 +295,19 @@ class Replies:
         async with self.database.session() as session:
             return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None
 
-    async def edited_reply(self, *, chat_id: int, message_id: int, text: str | None) -> EditedReply | None:
+    async def edited_reply(
+        self, *, chat_id: int, message_id: int, text: str | None, entities: Sequence[Entity] = ()
+    ) -> EditedReply | None:
         """The patient a staff member's edited message went to as a reply, or None. The edit does not reach them.
-        `text`: its words now (None: it has none). Telegram sends an edit for a change no one made (a link's preview
-        made later, a first reaction): words that read as they were sent are `changed` False."""
+        `text`: its words now (None: it has none), `entities` their formatting. Telegram sends an edit for a change no
+        one made (a link's preview made later, a first reaction): words that read as they were sent, formatted as they
+        were, are `changed` False."""
         async with self.database.session() as session:
             noted = await staff_chat.digest_of(session=session, chat_id=chat_id, message_id=message_id)
             patient = await patients.by_id(session=session, patient_id=noted[0]) if noted is not None else None
         if noted is None or patient is None:
             return None
-        same = text is not None and noted[1] is not None and digest(clean(text)) == noted[1]
+        same = text is not None and noted[1] is not None and digest(*as_sent(text, entities)) == noted[1]
         return EditedReply(patient, changed=not same)
 
     async def seen(self, *, patient_message_id: int, by: int, name: str, now: datetime) -> Seen | None:

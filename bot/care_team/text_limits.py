@@ -7,6 +7,8 @@ passed on elsewhere: `split` keeps every character, `shorten` is for views of st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 TEXT_LIMIT = 4096
@@ -19,6 +21,9 @@ SPLIT_APART = timedelta(seconds=2)
 SPLIT_PART = TEXT_LIMIT * 7 // 8
 ANSWER_LIMIT = 200  # the words of a button's answer (answerCallbackQuery)
 ELLIPSIS = "…"
+# Around words a patient struck out (Telegram's strikethrough) in the text kept and shown to staff: "I took ~~3~~ 2
+# tablets" says 2, and read without the formatting it said 3 and 2. Crisis language reads such words struck out too.
+STRUCK = "~~"
 
 
 def units(text: str) -> int:
@@ -92,14 +97,79 @@ def in_parts(text: str, header: str, numbered_header: str, *, limit: int = TEXT_
     """Messages that carry all of `text` under a header: `header` when one message is enough, else
     `numbered_header` (with {part} and {parts}) above each piece. Only those two are filled in: the header
     may hold other braces (a staff member's name, "Sam {ICU}")."""
+    return [above + piece for above, piece in _headed(text, header, numbered_header, limit)]
+
+
+def _headed(text: str, header: str, numbered_header: str, limit: int) -> list[tuple[str, str]]:
+    """(header, piece) of each message `in_parts` makes."""
     if units(header) + units(text) <= limit:
-        return [header + text]
+        return [(header, text)]
 
     def numbered(part: int, parts: int) -> str:
         return numbered_header.replace("{part}", str(part)).replace("{parts}", str(parts))
 
     pieces = split(text, limit - units(numbered(999, 999)))
-    return [numbered(n, len(pieces)) + piece for n, piece in enumerate(pieces, 1)]
+    return [(numbered(n, len(pieces)), piece) for n, piece in enumerate(pieces, 1)]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Formatting of a stretch of words (Telegram's MessageEntity): `offset` and `length` in UTF-16 units."""
+
+    type: str
+    offset: int
+    length: int
+    url: str | None = None  # a text_link's address
+    language: str | None = None  # a pre block's programming language
+
+    def as_json(self) -> dict[str, object]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+# What a staff member's formatting may carry to a patient: how words look ("Take ~~two~~ one tablet" says one). Not
+# what Telegram finds in the words by itself on the patient's side too (a typed link, a @mention, a /command), nor
+# a text_mention (a link to a colleague's profile: staff names reach patients only if the clinic says so) or a custom
+# emoji (a bot may not send those; its emoji shows without it).
+FORMATTING = frozenset(
+    {
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "code",
+        "pre",
+        "text_link",
+        "blockquote",
+        "expandable_blockquote",
+    }
+)
+
+
+def in_formatted_parts(
+    text: str, entities: Sequence[Entity], header: str, numbered_header: str, *, limit: int = TEXT_LIMIT
+) -> list[tuple[str, list[Entity]]]:
+    """`in_parts`, each message with the share of `entities` (of `text`) that falls in its piece, placed after its
+    header: a bold sentence cut in two is bold in both messages."""
+    out: list[tuple[str, list[Entity]]] = []
+    start = 0
+    for above, piece in _headed(text, header, numbered_header, limit):
+        end = start + units(piece)
+        shift = units(above) - start
+        kept = [
+            Entity(
+                e.type,
+                max(e.offset, start) + shift,
+                min(e.offset + e.length, end) - max(e.offset, start),
+                e.url,
+                e.language,
+            )
+            for e in entities
+            if max(e.offset, start) < min(e.offset + e.length, end)
+        ]
+        out.append((above + piece, kept))
+        start = end
+    return out
 
 
 def with_links(text: str, links: list[tuple[int, int, str]]) -> str:
@@ -109,22 +179,77 @@ def with_links(text: str, links: list[tuple[int, int, str]]) -> str:
     address) in UTF-16 units, as Telegram places a text_link; one whose words are its address adds nothing.
     Half of an emoji (a lone surrogate, which storage then replaces) is one unit here too, not a failure that
     would lose the words."""
+    return formatted_with_links(text, [Entity("text_link", o, n, url) for o, n, url in links])[0]
+
+
+def formatted_with_links(text: str, entities: Sequence[Entity]) -> tuple[str, list[Entity]]:
+    """`with_links` for formatted text: the text with each text_link's address written after its words, and
+    `entities` moved to where their words now are (a stretch the address is written into grows by it)."""
     encoded = text.encode("utf-16-le", "surrogatepass")
+    total = len(encoded) // 2
 
     def piece(start: int, end: int) -> str:
         return encoded[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
 
     def between_characters(at: int) -> bool:  # not inside an emoji's pair of units
-        return at == len(encoded) // 2 or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
+        return at == total or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
+
+    added: list[tuple[int, str]] = []  # (where, the address written there)
+    done = 0
+    links = sorted((e.offset, e.length, e.url) for e in entities if e.type == "text_link" and e.url)
+    for offset, length, address in links:
+        end = offset + length
+        if offset < done or end > total or not (between_characters(offset) and between_characters(end)):
+            continue  # not a place in this text: nothing to add there
+        if piece(offset, end).strip() != address:
+            added.append((end, f" ({address})"))
+        done = end
+    out, at = [], 0
+    for where, address in added:
+        out += [piece(at, where), address]
+        at = where
+    out.append(piece(at, total))
+
+    def moved(place: int, *, end: bool) -> int:  # an address written where a stretch ends is not in it
+        return place + sum(units(address) for where, address in added if where < place or (where == place and not end))
+
+    placed = [
+        Entity(
+            e.type,
+            moved(e.offset, end=False),
+            moved(e.offset + e.length, end=True) - moved(e.offset, end=False),
+            e.url,
+            e.language,
+        )
+        for e in entities
+    ]
+    return "".join(out), placed
+
+
+def struck_out(text: str, entities: Sequence[Entity]) -> str:
+    """`text` with each stretch its strikethrough `entities` cover between STRUCK marks ("I took ~~3~~ 2 tablets"),
+    the rest as it is. A stretch inside another, or not between characters, is marked as the one around it is."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    total = len(encoded) // 2
+
+    def between_characters(at: int) -> bool:  # not inside an emoji's pair of units
+        return at == total or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
 
     out, done = [], 0
-    for offset, length, address in sorted(links):
-        end = offset + length
-        if offset < done or end > units(text) or not (between_characters(offset) and between_characters(end)):
-            continue  # not a place in this text: nothing to add there
-        out.append(piece(done, end))
-        if piece(offset, end).strip() != address:
-            out.append(f" ({address})")
+    for e in sorted(entities, key=lambda e: (e.offset, -e.length)):
+        start, end = e.offset, min(e.offset + e.length, total)
+        if e.type != "strikethrough" or start < done or start >= end or not between_characters(start):
+            continue
+        if not between_characters(end):
+            end += 1  # the rest of the emoji it ends inside
+        stretch = encoded[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
+        # Spaces around the struck words stay outside the marks, where Markdown's reader would look for them.
+        inner = stretch.strip()
+        if not inner:
+            continue
+        lead = stretch[: len(stretch) - len(stretch.lstrip())]
+        trail = stretch[len(stretch.rstrip()) :]
+        out += [encoded[2 * done : 2 * start].decode("utf-16-le", "surrogatepass"), lead, STRUCK, inner, STRUCK, trail]
         done = end
-    out.append(piece(done, len(encoded) // 2))
+    out.append(encoded[2 * done :].decode("utf-16-le", "surrogatepass"))
     return "".join(out)

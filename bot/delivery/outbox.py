@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import json
 import logging
 import time
 from collections import Counter
@@ -29,13 +30,20 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import ChatMember, ChatMemberRestricted, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import (
+    ChatMember,
+    ChatMemberRestricted,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import TEXT_LIMIT, split
+from bot.care_team.text_limits import TEXT_LIMIT, Entity, split, struck_out, units
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.delivery.telegram_http import MaybeDone
 from bot.diary import roster
@@ -439,7 +447,9 @@ class OutboxSender:
                 "refused": "staff.refused_to_patient",
                 "stuck": "staff.stuck_to_patient",
             }[why]
-            text = t(key, code=code, text=row.text or "", error=error)
+            # Words only: what the patient would have seen struck out is marked so ("Take ~~two~~ one tablet").
+            struck = [Entity(**entity) for entity in json.loads(row.entities)] if row.entities else []
+            text = t(key, code=code, text=struck_out(row.text or "", struck), error=error)
             chat_id = await self.staff_chat.destination(session)
             # A long reply with the notice above it is more than one message may hold: in parts, or
             # Telegram refuses it and staff never learn that the patient did not get their words.
@@ -509,7 +519,28 @@ class OutboxSender:
             return await self._stale_card(row)
         if row.kind in ("staff", "patient", "received"):
             buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
-            sent = await bot.send_message(row.chat_id, row.text or "", reply_markup=buttons, rate_limit_args=PACED)
+            formatted = [Entity(**entity) for entity in json.loads(row.entities)] if row.entities else []
+            try:
+                sent = await bot.send_message(
+                    row.chat_id,
+                    row.text or "",
+                    entities=[
+                        MessageEntity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in formatted
+                    ]
+                    or None,
+                    reply_markup=buttons,
+                    rate_limit_args=PACED,
+                )
+            except BadRequest:
+                if not formatted:
+                    raise
+                # Refused, maybe for the formatting alone (an address Telegram will not link): the words go, those
+                # struck out marked (unless the marks make it too long), rather than none. Refused for the chat's sake,
+                # they are refused again, and that is raised.
+                log.warning("outbox message %s: refused with its formatting; sent as words", row.id)
+                plain = struck_out(row.text or "", formatted)
+                plain = plain if units(plain) <= TEXT_LIMIT else row.text or ""
+                sent = await bot.send_message(row.chat_id, plain, reply_markup=buttons, rate_limit_args=PACED)
             return int(sent.message_id)
         if row.kind == "copy":
             assert row.source_chat_id is not None and row.source_message_id is not None

@@ -20,7 +20,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.care_team.intake import Author, FiledAs, Origin, Received, as_sent
-from bot.care_team.text_limits import with_links
+from bot.care_team.text_limits import Entity, formatted_with_links, struck_out
 from bot.diary.enrolment import has_token
 from bot.handlers.checkin import checkin_completed
 from bot.handlers.context import DiaryContext
@@ -74,9 +74,13 @@ def file_of(message: Message) -> str | None:
 
 
 def linked(text: str, entities: Sequence[MessageEntity]) -> str:
-    """Formatted words with the address of each link behind them written out (see text_limits.with_links)."""
-    links = [(e.offset, e.length, e.url) for e in entities if e.type == MessageEntity.TEXT_LINK and e.url]
-    return with_links(text, links) if links else text
+    """Formatted words with the address of each link behind them written out (see text_limits.with_links), and words
+    struck out between "~~" (text_limits.struck_out: "I took ~~3~~ 2 tablets" says 2)."""
+    kept = [e for e in entities if e.type in (MessageEntity.TEXT_LINK, MessageEntity.STRIKETHROUGH)]
+    if not kept:
+        return text
+    written, placed = formatted_with_links(text, [Entity(e.type, e.offset, e.length, url=e.url) for e in kept])
+    return struck_out(written, placed)
 
 
 def typed(message: Message) -> str | None:
@@ -112,7 +116,7 @@ def crisis_words(message: Message, bot_id: int) -> str:
     """What of a message is read for crisis language: its words (typed, or a caption...) with any quoted from
     another chat; nothing of the diary's own message forwarded back (its PHQ-9 question speaks of dying)."""
     origin = origin_of(message, bot_id)
-    words = message.text if message.text is not None else words_of(message)
+    words = typed(message) or words_of(message)  # words struck out marked, as they are kept
     return as_sent(words, origin) if origin.read else ""
 
 

@@ -5,15 +5,15 @@ the domain is bot/care_team/replies.py."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 
-from telegram import ChatMember, ForceReply, Message, MessageOriginUser, Update
+from telegram import ChatMember, ForceReply, Message, MessageEntity, MessageOriginUser, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.care_team.text_limits import SPLIT_PART, shorten, units
+from bot.care_team.text_limits import SPLIT_PART, Entity, formatted_with_links, shorten, units
 from bot.handlers.context import DiaryContext
-from bot.handlers.patient_messages import linked
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
 from storage.statuses import PatientStatus
@@ -102,11 +102,13 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         await message.reply_text(t("staff.reply_text_only"))
         return True
     rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
+    text, entities = _formatted(message.text, message.entities)
     patient = await services.replies.send(
         patient_id=patient_id,
         staff_user_id=user.id,
         staff_name=user.full_name,
-        text=linked(message.text, message.entities),  # "our leaflet" keeps the address behind it
+        text=text,
+        entities=entities,
         update_id=update.update_id,
         now=context.now,
         source=(message.chat_id, message.message_id),
@@ -131,6 +133,14 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         chat_id=said.chat_id, message_id=said.message_id, patient_id=patient_id, staff_user_id=user.id, now=context.now
     )
     return True
+
+
+def _formatted(text: str, entities: Sequence[MessageEntity]) -> tuple[str, list[Entity]]:
+    """A staff member's words with their formatting ("Take ~~two~~ one tablet" says one), and the address behind
+    formatted words written out after them ("our leaflet (https://…)")."""
+    return formatted_with_links(
+        text, [Entity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in entities]
+    )
 
 
 async def _reads_all(context: DiaryContext, chat_id: int) -> bool:
@@ -212,12 +222,17 @@ async def edited(update: Update, context: DiaryContext) -> bool:
     was no reply to a patient."""
     message = update.edited_message
     assert message is not None
+    text, entities = _formatted(message.text, message.entities) if message.text is not None else (None, [])
     edited_reply = await context.services.replies.edited_reply(
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        text=linked(message.text, message.entities) if message.text is not None else None,
+        chat_id=message.chat_id, message_id=message.message_id, text=text, entities=entities
     )
     if edited_reply is None:
+        # By webhook Telegram may deliver a reply after its own edit (the reply's POST failed and was tried again): the
+        # edit is then the first the bot hears of it, and is the reply as its writer left it. It goes; the first
+        # version, coming after, is not sent again (Replies.send). Only a Telegram reply to the bot's message about a
+        # patient is taken so: an edit of talk among staff sent while a Reply was pressed is none.
+        if message.text and await _answers_about_a_patient(message, context):
+            return await relay(update, context)
         return False
     if not edited_reply.changed:
         # A link's preview made, a first reaction: Telegram's edit of a reply whose words no one changed.
@@ -226,6 +241,25 @@ async def edited(update: Update, context: DiaryContext) -> bool:
     code = edited_reply.patient.code
     await message.reply_text(context.sender_text(update, "staff.reply_edit_not_sent", code=code))
     return True
+
+
+async def _answers_about_a_patient(message: Message, context: DiaryContext) -> bool:
+    """Whether a staff member's message is a Telegram reply to one of the bot's messages about a patient, theirs to
+    write to the patient (not a colleague's prompt: what a reaction to that edits is talk among staff, told once)."""
+    replying_to, user = message.reply_to_message, message.from_user
+    author = replying_to.from_user if replying_to is not None else None
+    from_bot = author is not None and author.id == context.bot.id
+    about = replying_to.message_id if replying_to is not None and from_bot else _across_topics(message, context.bot.id)
+    if about is None or user is None:
+        return False
+    replies = context.services.replies
+    named = named_by_reply_button(replying_to) if replying_to is not None and from_bot else None
+    if named is None and await replies.about(chat_id=message.chat_id, message_id=about) is None:
+        return False  # not about a patient: the Reply pressed in this chat is not taken for it
+    addressee = await replies.addressee(
+        chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now, named=named
+    )
+    return addressee.patient_id is not None and not addressee.colleagues
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:
