@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import telegram
 from sqlalchemy import event, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TimedOut
 from telegram.ext import Application
 
 from bot.alerts import escalation
@@ -35,6 +36,7 @@ from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
+from bot.delivery.telegram_http import MaybeDone
 from bot.diary import enrolment
 from bot.handlers import staff_replies
 from bot.sandbox import BotApiStandIn, SimulatedUser
@@ -1818,6 +1820,69 @@ async def test_a_staff_reply_whose_confirmation_telegram_fails_is_confirmed_at_t
     await diary.inbox_processed()
     await all_sent(diary)
     assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+def answer_lost_once(monkeypatch: pytest.MonkeyPatch, error: Exception, *, saying: str) -> list[str]:
+    """The bot's next answer saying `saying` reaches its chat, but Telegram's answer to the request is lost (`error`:
+    a time-out, a connection dropped on the way). The texts so answered are listed."""
+    real = telegram.Message.reply_text
+    lost: list[str] = []
+
+    async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+        sent = await real(self, text, *args, **kwargs)
+        if saying in text and not lost:
+            lost.append(text)
+            raise error
+        return sent
+
+    monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+    return lost
+
+
+TRY_AGAIN = "Please try again"
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("error", [TimedOut(), MaybeDone("aiohttp.ServerDisconnectedError")])
+async def test_a_staff_reply_whose_confirmation_timed_out_is_not_asked_for_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """Sam, whose direct chat is the staff chat, replies to Ben; the reply is queued and "Your reply is on its way"
+    reaches him, but Telegram's answer to it is lost (a time-out). He was then told "Sorry, something went wrong
+    ... Please try again in a moment": written again, Ben would get the reply twice. He is told nothing more."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=STAFF) as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        await register_staff(diary, sam)
+        await diary.enrol(ben)
+        await ben.send("Can I take another ibuprofen tonight?")
+        await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
+        await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+        lost = answer_lost_once(monkeypatch, error, saying="on its way to P-0001")
+        sam.say("Yes, one more is fine tonight.")
+        await diary.wait_until(lambda: bool(lost))
+        await diary.inbox_processed()
+        await all_sent(diary)
+        assert not any(TRY_AGAIN in (m.text or "") for m in sam.messages), sam.messages[-1].text
+        assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+@SQLITE_ONLY
+async def test_an_answer_typed_whose_saved_timed_out_is_not_asked_for_again(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben types 7 at the check-in's first question; it is saved, and "Saved." reaches him, but Telegram's answer to
+    it is lost (a time-out). He was then told to try again, and a 7 typed again answers the question shown now,
+    the second."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    lost = answer_lost_once(monkeypatch, TimedOut(), saying="Saved.")
+    ben.say("7")
+    await diary.wait_until(lambda: bool(lost))
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert any("Question 2 of 6" in (m.text or "") for m in ben.messages)
+    assert not any(TRY_AGAIN in (m.text or "") for m in ben.messages), ben.messages[-1].text
 
 
 @SQLITE_ONLY

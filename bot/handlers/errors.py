@@ -8,9 +8,10 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
 
 from bot.delivery.inbox import telegram_away
+from bot.delivery.telegram_http import MaybeDone
 from bot.diary.questionnaire import higher
 from bot.handlers.checkin import crisis_answer, crisis_press
 from bot.handlers.context import DiaryContext
@@ -86,8 +87,11 @@ async def on_error(update: object, context: DiaryContext) -> None:
     press = update.callback_query
     # Telegram out of reach for a moment: the inbox tries the update again, and that try does what this one left
     # undone. Told "please try again", the person would do it twice (a staff member's reply sent again), with the
-    # answer to come a second later; only a crisis text not yet on its way goes now.
-    away = telegram_away(context.error)
+    # answer to come a second later; only a crisis text not yet on its way goes now. Nor after a request that timed
+    # out or lost its connection on the way: it may well have arrived ("Your reply is on its way", "Saved."), and
+    # what the handler wrote before it stands; tried again, a reply would reach the patient twice, and a number typed
+    # again would answer the question shown since.
+    away = telegram_away(context.error) or isinstance(context.error, TimedOut | MaybeDone)
     try:
         if press is not None and not away:
             await press.answer(context.text("error"), show_alert=True)
