@@ -1400,6 +1400,60 @@ async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_a
 
 
 @SQLITE_ONLY
+async def test_a_message_sent_as_the_database_went_away_for_longer_than_its_lease_is_not_sent_again_by_another_process(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database. Telegram takes a staff reply for Ben from one, and the database goes away for
+    longer than the lease (PostgreSQL restarting). Back, the other process looked for rows left behind a moment
+    before the first wrote down its send: it took the reply for one a dead process had left, and Ben got it twice.
+    A process that saw the database away gives the others a lease to write down what they have in hand."""
+    away, late, failed = [False], [False], [0]
+    real = {name: getattr(outbox, name) for name in ("claim_one", "recover_stale", "renew", "finish")}
+
+    def while_away(name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(**kwargs: Any) -> Any:
+            # The sending process's writes come back last: it renews its leases a third of a lease apart.
+            if away[0] or (late[0] and name in ("renew", "finish")):
+                failed[0] += 1
+                raise OperationalError(name, {}, Exception("database is locked"))
+            return await real[name](**kwargs)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(outbox, name, while_away(name))
+
+    async def goes_away() -> None:
+        away[0] = late[0] = True
+
+    reply = "Your care team: Take one tablet tonight."
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        settings = {"clock": clock, "standin": standin, "outbox_lease_seconds": 2}
+        async with (
+            running_diary(database_url, tmp_path / "files", **settings) as diary,
+            running_diary(database_url, tmp_path / "files", **settings),
+        ):
+            standin.meanwhile(ben.id, goes_away)  # as Telegram takes it
+            async with diary.database.session() as session:
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=reply, now=clock())
+            await ben.wait_for(lambda: any(m.text == reply for m in ben.messages))
+            clock.advance(seconds=3)  # past the lease of its claim, while the database is away
+            seen = failed[0]
+            await diary.wait_until(lambda: failed[0] >= seen + 4)  # both processes meet it away
+            away[0] = False
+            looked = calls_to(monkeypatch, OutboxSender, "_claim")
+            await diary.wait_until(lambda: len(looked) >= 20)  # each process goes round its loop, looking
+            late[0] = False
+            await diary.wait_until_async(lambda rows: rows[0].status == "sent")
+            clock.advance(seconds=3)
+            recovered = calls_to(monkeypatch, OutboxSender, "_recover")
+            await diary.wait_until(lambda: len(recovered) >= 4)
+            await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        assert [m.text for m in ben.messages].count(reply) == 1
+
+
+@SQLITE_ONLY
 async def test_a_fault_while_deciding_to_set_an_update_aside_does_not_silence_its_chat(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
