@@ -32,6 +32,7 @@ from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.replies import Replies
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.delivery.inbox import Inbox
@@ -1937,6 +1938,58 @@ async def test_an_answer_typed_whose_saved_timed_out_is_not_asked_for_again(
     await all_sent(diary)
     assert any("Question 2 of 6" in (m.text or "") for m in ben.messages)
     assert not any(TRY_AGAIN in (m.text or "") for m in ben.messages), ben.messages[-1].text
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_the_database_fails_for_a_moment_is_not_asked_for_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam, whose direct chat is the staff chat, replies to Ben as SQLite is locked past its wait. The reply is tried
+    again by itself a second later and goes, but Sam was told "Sorry, something went wrong ... Please try again in a
+    moment": written again, Ben got it twice. He is told that it goes through without his sending it again."""
+    real_send, locked = Replies.send, [1]
+
+    async def locked_once(self: Replies, **kwargs: Any) -> Any:
+        if locked[0]:
+            locked[0] -= 1
+            raise OperationalError("INSERT INTO outboxmessage", {}, Exception("database is locked"))
+        return await real_send(self, **kwargs)
+
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=STAFF) as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        await register_staff(diary, sam)
+        await diary.enrol(ben)
+        await ben.send("Can I take another ibuprofen tonight?")
+        await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
+        await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+        monkeypatch.setattr(Replies, "send", locked_once)
+        sam.say("Yes, one more is fine tonight.")
+        await diary.wait_until(lambda: any("on its way to P-0001" in (m.text or "") for m in sam.messages))
+        await diary.inbox_processed()
+        await all_sent(diary)
+        assert not any(TRY_AGAIN in (m.text or "") for m in sam.messages), sam.messages[-2].text
+        assert any((m.text or "").startswith("Sorry, something went wrong") for m in sam.messages)
+        assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+@SQLITE_ONLY
+async def test_an_answer_typed_as_the_database_fails_for_a_moment_is_not_asked_for_again(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben types 7 at the check-in's first question as SQLite is locked past its wait: he was told to try again, and
+    the 7 tried again by itself a second later answered the first question, the one he typed again the second."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    tries: list[str] = []
+    monkeypatch.setattr(patient_messages, "add", away_for(tries))
+    ben.say("7")
+    await diary.wait_until(lambda: bool(tries))
+    monkeypatch.undo()
+    await ben.wait_for(lambda: any(m.text == "Saved." for m in ben.messages))
+    await diary.inbox_processed()
+    assert any("Question 2 of 6" in (m.text or "") for m in ben.messages)
+    assert not any(TRY_AGAIN in (m.text or "") for m in ben.messages), ben.messages[-2].text
 
 
 @SQLITE_ONLY

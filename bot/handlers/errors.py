@@ -17,6 +17,7 @@ from bot.handlers.checkin import crisis_answer, crisis_press
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import crisis_words
 from storage import checkins, patient_messages, patients
+from storage.database import database_away
 from storage.text import clean
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,13 @@ def _button_too_old(error: object) -> bool:
     )
 
 
+def _sorry(context: DiaryContext) -> str:
+    """What went wrong, in a few kind words. The database away, the update is tried again until it goes (see
+    bot/delivery/inbox.py): the person is not asked to try again, or it would go twice (a staff reply, a message
+    for the care team) or wrong (a number typed again answers the question shown by then)."""
+    return context.text("error_tried_again" if database_away(context.error) else "error")
+
+
 async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     """The crisis text when the words that failed speak of suicide or self-harm, or the button pressed
     answered a questionnaire's crisis item so: a patient in crisis must get it even when the diary could
@@ -41,12 +49,12 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     if press is None and update.callback_query is not None:
         # Any other press: the message it sits on is the bot's (a questionnaire's item 9 asks about being
         # better off dead, a card quotes a patient), not words this person wrote.
-        return context.text("error"), False
+        return _sorry(context), False
     if press is None:
         message = update.effective_message
         words = clean(crisis_words(message, context.bot.id) if message else "")
         if not words or not intake.crisis_language.matches(words):
-            return context.text("error"), False
+            return _sorry(context), False
     user = update.effective_user
     patient, stored = None, False
     try:  # a new context: the gate's lookup is not in it
@@ -61,7 +69,7 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
     if stored:  # its crisis text and card were queued with it, in the same transaction
-        return context.text("error"), False
+        return _sorry(context), False
     # Staff have not seen this message: the log (without its words) is the one trace of it.
     log.error("update %s spoke of suicide or self-harm and was not stored: the crisis text goes", update.update_id)
     if patient is not None:
@@ -94,7 +102,7 @@ async def on_error(update: object, context: DiaryContext) -> None:
     away = telegram_away(context.error) or isinstance(context.error, TimedOut | MaybeDone)
     try:
         if press is not None and not away:
-            await press.answer(context.text("error"), show_alert=True)
+            await press.answer(_sorry(context), show_alert=True)
     except Exception:
         log.warning("could not answer the button pressed (update %s)", update_id)
     try:  # a press is answered above: with the crisis text only, when it was a crisis answer
