@@ -905,6 +905,43 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
         assert [m.text for m in ben.messages].count(crisis_text.text) == 1, "not again once it is stored"
 
 
+@SQLITE_ONLY
+async def test_a_reply_that_came_while_the_database_was_away_is_handled_once_it_is_back(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam's reply to Ben comes as the database answers nothing: it cannot be stored, and is handled from memory, and
+    tried again until the database is back. Stored at last, it was handled once more besides its try: Sam was told
+    twice that it is on its way (a check-in's "Saved." came twice so, and a note's "saved"). It is handled once."""
+    away, tries, real_send, real_store = [True], [0], Replies.send, inbox.store_new
+
+    def while_away(real: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if away[0]:
+                tries[0] += real is real_send
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            return await real(*args, **kwargs)
+
+        return call
+
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.press("Reply", message=forwarded)
+    prompt = diary.standin.chat(STAFF_CHAT)[-1]
+    monkeypatch.setattr(Replies, "send", while_away(real_send))
+    monkeypatch.setattr(inbox, "store_new", while_away(real_store))
+    handled = len(await diary.inbox_processed())
+    sent = calls_to(monkeypatch, Replies, "send")
+    sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
+    await diary.wait_until(lambda: tries[0] >= 1)  # handled from memory: its next try comes a second later
+    away[0] = False  # back before that try, and before Telegram gives the reply again
+    await diary.wait_until(lambda: bool(sent))
+    await asyncio.sleep(1.5)  # both have come by now
+    await diary.inbox_processed(at_least=handled + 1)
+    await all_sent(diary)
+    assert len([m for m in staff_chat(diary) if "on its way to P-0001" in (m.text or "")]) == 1
+    assert len(sent) == 1
+    assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
 async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> None:
     """The clinic's PostgreSQL is restarted (an update, a failover) while the bot runs and Ben writes. The
     message that came meanwhile reaches staff once the database is back, and so does what he writes
