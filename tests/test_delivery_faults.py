@@ -39,6 +39,7 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.telegram_http import MaybeDone
 from bot.diary import enrolment
+from bot.diary.scheduler import Scheduler
 from bot.handlers import staff_replies
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
@@ -1091,6 +1092,27 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
         monkeypatch.undo()
         await diary.inbox_processed()  # a tick marks what waited for its mark
         assert [m.text for m in ben.messages].count(reply.text) == 1
+
+
+@SQLITE_ONLY
+async def test_a_crisis_escalates_while_the_check_ins_of_a_tick_fail(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sending the check-ins due fails at every tick (a fault of one patient's schedule): the tick stopped there, and
+    nothing after it in the tick ran, for as long as the fault lasted. Ben's crisis, unacknowledged, never reached
+    Ada, the admin; nor did the daily digest reach the staff chat. Each part of the tick runs whatever the others do."""
+
+    async def faulty(*_: object, **__: object) -> None:
+        raise ValueError("a schedule's times do not read")
+
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+        await diary.enrol(ben)
+        monkeypatch.setattr(Scheduler, "dispatch_due", faulty)
+        await ben.send("Honestly I want to die")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+        diary.clock.advance(minutes=16)
+        await ada.wait_for(lambda: any((m.text or "").startswith("Not acknowledged for") for m in ada.messages))
 
 
 @SQLITE_ONLY
