@@ -32,6 +32,7 @@ from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.intake import Intake
 from bot.care_team.replies import Replies
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split
@@ -334,6 +335,50 @@ async def test_a_reply_prompt_not_posted_before_a_crash_is_posted_after_the_rest
         assert not reply_prompts(standin)
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
             await the_prompt_comes_once_and_takes_a_reply(diary, sam, ben)
+
+
+@SQLITE_ONLY
+async def test_an_album_is_acknowledged_once_across_a_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben sends three photos at once, an album; the process dies once it has handled the first, and the next handles
+    the rest. He was thanked for the first and again for the second: which album had been acknowledged was known only
+    to the process that died. An album sent after it is thanked for as before."""
+    told = "Thank you, your care team will see what you sent."
+    real_media, died = Intake.media, asyncio.Event()
+
+    async def dies_after_the_first(self: Intake, **kwargs: Any) -> Any:
+        if died.is_set() or kwargs["message_id"] != first:
+            died.set()
+            raise RuntimeError("the process died here")
+        return await real_media(self, **kwargs)
+
+    async def never_marked(**_: object) -> None:
+        return None
+
+    def album(standin: BotApiStandIn, ben: SimulatedUser, group: str, photos: int) -> None:
+        for _ in range(photos):
+            standin.user_media(ben.json, "photo", standin.new_file("photo", 1_000) | {"media_group_id": group})
+
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            await diary.inbox_processed()
+            first = max(m.message_id for m in standin.chat(ben.id)) + 1
+            monkeypatch.setattr(Intake, "media", dies_after_the_first)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            album(standin, ben, "13579", 3)
+            await asyncio.wait_for(died.wait(), 10)
+            await all_sent(diary)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            album(standin, ben, "24680", 2)  # another, sent at once after it
+            await diary.wait_until(lambda: sum(m.copied_from is not None for m in standin.chat(STAFF_CHAT)) == 5)
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert sum((m.text or "").startswith(told) for m in ben.messages) == 2
 
 
 @SQLITE_ONLY
