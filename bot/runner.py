@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot, Update
@@ -27,9 +27,10 @@ from bot.metrics import MetricsServer
 from bot.records import retention
 from bot.services import Services
 from storage import migrate, staff
-from storage.database import Database
+from storage.database import Database, database_away
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # An update stored this long ago and still unhandled was left by a process that died (handling takes
 # seconds): a running process handles it rather than waiting for that one's restart.
 ABANDONED_AFTER = timedelta(minutes=2)
@@ -63,6 +64,20 @@ def _redacted(text: str) -> str:
     for secret in _SECRETS:
         text = text.replace(secret, "[redacted]")
     return text
+
+
+async def _apart(what: str, work: Awaitable[T]) -> T | None:
+    """One part of the scheduler's tick, None when it failed: a fault in one (a patient's schedule that does not
+    read) stopped the tick there, and what came after it (an unacknowledged crisis escalated to the admins, the
+    daily digest) never ran while the fault lasted. The database away fails them all, and says so once each."""
+    try:
+        return await work
+    except Exception as error:
+        if database_away(error):
+            log.warning("%s failed: the database did not answer (%s)", what, type(error).__name__)
+        else:
+            log.exception("%s failed; the rest of the tick goes on", what)
+        return None
 
 
 async def _settle(bot: Bot, inbox: Inbox, *, at_most: float = 10.0) -> None:
@@ -131,23 +146,29 @@ async def serve(
             async with ticking:
                 if (changed := rules_file.check()) is not None:
                     services.desk.rules = changed
-                dispatched = await services.scheduler.dispatch_due(now=clock())
-                reminders = 0
+                dispatched = await _apart("sending the check-ins due", services.scheduler.dispatch_due(now=clock()))
+                reminders: int | None = 0
                 if settings.reminder_after_minutes:
-                    reminders = await services.scheduler.dispatch_reminders(
-                        now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
+                    reminders = await _apart(
+                        "sending reminders",
+                        services.scheduler.dispatch_reminders(
+                            now=clock(), after=timedelta(minutes=settings.reminder_after_minutes), quiet=quiet
+                        ),
                     )
                 # What another process stored and died before handling (a restart of it would, too).
-                await inbox.replay_abandoned(older_than=ABANDONED_AFTER)
-                escalations = await escalation.escalate(services.desk, now=clock())
-                digested = await digest.daily(services.desk, now=clock())
-                await retention.purge(
-                    database,
-                    now=clock(),
-                    inbox_days=settings.inbox_retention_days,
-                    outbox_days=settings.outbox_retention_days,
+                await _apart("handling abandoned updates", inbox.replay_abandoned(older_than=ABANDONED_AFTER))
+                escalations = await _apart("escalating", escalation.escalate(services.desk, now=clock()))
+                digested = await _apart("the daily digest", digest.daily(services.desk, now=clock()))
+                await _apart(
+                    "purging",
+                    retention.purge(
+                        database,
+                        now=clock(),
+                        inbox_days=settings.inbox_retention_days,
+                        outbox_days=settings.outbox_retention_days,
+                    ),
                 )
-                if dispatched.sent or reminders or escalations or digested:
+                if (dispatched is not None and dispatched.sent) or reminders or escalations or digested:
                     sender.wake.set()
                 # A slot due before the next interval tick gets a tick of its own, on time.
                 earliest = await services.scheduler.earliest_due()

@@ -21,21 +21,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import telegram
 from sqlalchemy import event, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TimedOut
 from telegram.ext import Application
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.intake import Intake
+from bot.care_team.replies import Replies
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, split, units
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import OutboxSender
+from bot.delivery.telegram_http import MaybeDone
 from bot.diary import enrolment
+from bot.diary.scheduler import Scheduler
 from bot.handlers import staff_replies
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
@@ -330,6 +335,50 @@ async def test_a_reply_prompt_not_posted_before_a_crash_is_posted_after_the_rest
         assert not reply_prompts(standin)
         async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
             await the_prompt_comes_once_and_takes_a_reply(diary, sam, ben)
+
+
+@SQLITE_ONLY
+async def test_an_album_is_acknowledged_once_across_a_restart(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben sends three photos at once, an album; the process dies once it has handled the first, and the next handles
+    the rest. He was thanked for the first and again for the second: which album had been acknowledged was known only
+    to the process that died. An album sent after it is thanked for as before."""
+    told = "Thank you, your care team will see what you sent."
+    real_media, died = Intake.media, asyncio.Event()
+
+    async def dies_after_the_first(self: Intake, **kwargs: Any) -> Any:
+        if died.is_set() or kwargs["message_id"] != first:
+            died.set()
+            raise RuntimeError("the process died here")
+        return await real_media(self, **kwargs)
+
+    async def never_marked(**_: object) -> None:
+        return None
+
+    def album(standin: BotApiStandIn, ben: SimulatedUser, group: str, photos: int) -> None:
+        for _ in range(photos):
+            standin.user_media(ben.json, "photo", standin.new_file("photo", 1_000) | {"media_group_id": group})
+
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            await diary.inbox_processed()
+            first = max(m.message_id for m in standin.chat(ben.id)) + 1
+            monkeypatch.setattr(Intake, "media", dies_after_the_first)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            album(standin, ben, "13579", 3)
+            await asyncio.wait_for(died.wait(), 10)
+            await all_sent(diary)
+        monkeypatch.undo()
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            album(standin, ben, "24680", 2)  # another, sent at once after it
+            await diary.wait_until(lambda: sum(m.copied_from is not None for m in standin.chat(STAFF_CHAT)) == 5)
+            await diary.inbox_processed()
+            await all_sent(diary)
+            assert sum((m.text or "").startswith(told) for m in ben.messages) == 2
 
 
 @SQLITE_ONLY
@@ -902,6 +951,43 @@ async def test_messages_that_came_while_the_database_was_away_reach_staff_once_i
         assert [m.text for m in ben.messages].count(crisis_text.text) == 1, "not again once it is stored"
 
 
+@SQLITE_ONLY
+async def test_a_reply_that_came_while_the_database_was_away_is_handled_once_it_is_back(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam's reply to Ben comes as the database answers nothing: it cannot be stored, and is handled from memory, and
+    tried again until the database is back. Stored at last, it was handled once more besides its try: Sam was told
+    twice that it is on its way (a check-in's "Saved." came twice so, and a note's "saved"). It is handled once."""
+    away, tries, real_send, real_store = [True], [0], Replies.send, inbox.store_new
+
+    def while_away(real: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if away[0]:
+                tries[0] += real is real_send
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            return await real(*args, **kwargs)
+
+        return call
+
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await sam.press("Reply", message=forwarded)
+    prompt = diary.standin.chat(STAFF_CHAT)[-1]
+    monkeypatch.setattr(Replies, "send", while_away(real_send))
+    monkeypatch.setattr(inbox, "store_new", while_away(real_store))
+    handled = len(await diary.inbox_processed())
+    sent = calls_to(monkeypatch, Replies, "send")
+    sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT, reply_to=prompt)
+    await diary.wait_until(lambda: tries[0] >= 1)  # handled from memory: its next try comes a second later
+    away[0] = False  # back before that try, and before Telegram gives the reply again
+    await diary.wait_until(lambda: bool(sent))
+    await asyncio.sleep(1.5)  # both have come by now
+    await diary.inbox_processed(at_least=handled + 1)
+    await all_sent(diary)
+    assert len([m for m in staff_chat(diary) if "on its way to P-0001" in (m.text or "")]) == 1
+    assert len(sent) == 1
+    assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
 async def test_the_bot_carries_on_when_postgresql_restarts(tmp_path: Path) -> None:
     """The clinic's PostgreSQL is restarted (an update, a failover) while the bot runs and Ben writes. The
     message that came meanwhile reaches staff once the database is back, and so does what he writes
@@ -1051,6 +1137,27 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
         monkeypatch.undo()
         await diary.inbox_processed()  # a tick marks what waited for its mark
         assert [m.text for m in ben.messages].count(reply.text) == 1
+
+
+@SQLITE_ONLY
+async def test_a_crisis_escalates_while_the_check_ins_of_a_tick_fail(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sending the check-ins due fails at every tick (a fault of one patient's schedule): the tick stopped there, and
+    nothing after it in the tick ran, for as long as the fault lasted. Ben's crisis, unacknowledged, never reached
+    Ada, the admin; nor did the daily digest reach the staff chat. Each part of the tick runs whatever the others do."""
+
+    async def faulty(*_: object, **__: object) -> None:
+        raise ValueError("a schedule's times do not read")
+
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+        await diary.enrol(ben)
+        monkeypatch.setattr(Scheduler, "dispatch_due", faulty)
+        await ben.send("Honestly I want to die")
+        await diary.wait_until(lambda: any(m.photo for m in diary.standin.chat(STAFF_CHAT)))
+        diary.clock.advance(minutes=16)
+        await ada.wait_for(lambda: any((m.text or "").startswith("Not acknowledged for") for m in ada.messages))
 
 
 @SQLITE_ONLY
@@ -1395,6 +1502,60 @@ async def test_a_slow_send_keeps_its_lease_so_another_process_does_not_send_it_a
         answer.set()
         await ben.wait_for(lambda: any(m.text == "slow" for m in ben.messages))
         assert taken == 0 and not given_up
+
+
+@SQLITE_ONLY
+async def test_a_message_sent_as_the_database_went_away_for_longer_than_its_lease_is_not_sent_again_by_another_process(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database. Telegram takes a staff reply for Ben from one, and the database goes away for
+    longer than the lease (PostgreSQL restarting). Back, the other process looked for rows left behind a moment
+    before the first wrote down its send: it took the reply for one a dead process had left, and Ben got it twice.
+    A process that saw the database away gives the others a lease to write down what they have in hand."""
+    away, late, failed = [False], [False], [0]
+    real = {name: getattr(outbox, name) for name in ("claim_one", "recover_stale", "renew", "finish")}
+
+    def while_away(name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(**kwargs: Any) -> Any:
+            # The sending process's writes come back last: it renews its leases a third of a lease apart.
+            if away[0] or (late[0] and name in ("renew", "finish")):
+                failed[0] += 1
+                raise OperationalError(name, {}, Exception("database is locked"))
+            return await real[name](**kwargs)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(outbox, name, while_away(name))
+
+    async def goes_away() -> None:
+        away[0] = late[0] = True
+
+    reply = "Your care team: Take one tablet tonight."
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        settings = {"clock": clock, "standin": standin, "outbox_lease_seconds": 2}
+        async with (
+            running_diary(database_url, tmp_path / "files", **settings) as diary,
+            running_diary(database_url, tmp_path / "files", **settings),
+        ):
+            standin.meanwhile(ben.id, goes_away)  # as Telegram takes it
+            async with diary.database.session() as session:
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=reply, now=clock())
+            await ben.wait_for(lambda: any(m.text == reply for m in ben.messages))
+            clock.advance(seconds=3)  # past the lease of its claim, while the database is away
+            seen = failed[0]
+            await diary.wait_until(lambda: failed[0] >= seen + 4)  # both processes meet it away
+            away[0] = False
+            looked = calls_to(monkeypatch, OutboxSender, "_claim")
+            await diary.wait_until(lambda: len(looked) >= 20)  # each process goes round its loop, looking
+            late[0] = False
+            await diary.wait_until_async(lambda rows: rows[0].status == "sent")
+            clock.advance(seconds=3)
+            recovered = calls_to(monkeypatch, OutboxSender, "_recover")
+            await diary.wait_until(lambda: len(recovered) >= 4)
+            await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        assert [m.text for m in ben.messages].count(reply) == 1
 
 
 @SQLITE_ONLY
@@ -1818,6 +1979,121 @@ async def test_a_staff_reply_whose_confirmation_telegram_fails_is_confirmed_at_t
     await diary.inbox_processed()
     await all_sent(diary)
     assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+def answer_lost_once(monkeypatch: pytest.MonkeyPatch, error: Exception, *, saying: str) -> list[str]:
+    """The bot's next answer saying `saying` reaches its chat, but Telegram's answer to the request is lost (`error`:
+    a time-out, a connection dropped on the way). The texts so answered are listed."""
+    real = telegram.Message.reply_text
+    lost: list[str] = []
+
+    async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+        sent = await real(self, text, *args, **kwargs)
+        if saying in text and not lost:
+            lost.append(text)
+            raise error
+        return sent
+
+    monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+    return lost
+
+
+TRY_AGAIN = "Please try again"
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("error", [TimedOut(), MaybeDone("aiohttp.ServerDisconnectedError")])
+async def test_a_staff_reply_whose_confirmation_timed_out_is_not_asked_for_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """Sam, whose direct chat is the staff chat, replies to Ben; the reply is queued and "Your reply is on its way"
+    reaches him, but Telegram's answer to it is lost (a time-out). He was then told "Sorry, something went wrong
+    ... Please try again in a moment": written again, Ben would get the reply twice. He is told nothing more."""
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=STAFF) as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        await register_staff(diary, sam)
+        await diary.enrol(ben)
+        await ben.send("Can I take another ibuprofen tonight?")
+        await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
+        await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+        lost = answer_lost_once(monkeypatch, error, saying="on its way to P-0001")
+        sam.say("Yes, one more is fine tonight.")
+        await diary.wait_until(lambda: bool(lost))
+        await diary.inbox_processed()
+        await all_sent(diary)
+        assert not any(TRY_AGAIN in (m.text or "") for m in sam.messages), sam.messages[-1].text
+        assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+@SQLITE_ONLY
+async def test_an_answer_typed_whose_saved_timed_out_is_not_asked_for_again(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben types 7 at the check-in's first question; it is saved, and "Saved." reaches him, but Telegram's answer to
+    it is lost (a time-out). He was then told to try again, and a 7 typed again answers the question shown now,
+    the second."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    lost = answer_lost_once(monkeypatch, TimedOut(), saying="Saved.")
+    ben.say("7")
+    await diary.wait_until(lambda: bool(lost))
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert any("Question 2 of 6" in (m.text or "") for m in ben.messages)
+    assert not any(TRY_AGAIN in (m.text or "") for m in ben.messages), ben.messages[-1].text
+
+
+@SQLITE_ONLY
+async def test_a_staff_reply_the_database_fails_for_a_moment_is_not_asked_for_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam, whose direct chat is the staff chat, replies to Ben as SQLite is locked past its wait. The reply is tried
+    again by itself a second later and goes, but Sam was told "Sorry, something went wrong ... Please try again in a
+    moment": written again, Ben got it twice. He is told that it goes through without his sending it again."""
+    real_send, locked = Replies.send, [1]
+
+    async def locked_once(self: Replies, **kwargs: Any) -> Any:
+        if locked[0]:
+            locked[0] -= 1
+            raise OperationalError("INSERT INTO outboxmessage", {}, Exception("database is locked"))
+        return await real_send(self, **kwargs)
+
+    async with running_diary(database_url, tmp_path / "files", staff_chat_id=STAFF) as diary:
+        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+        await register_staff(diary, sam)
+        await diary.enrol(ben)
+        await ben.send("Can I take another ibuprofen tonight?")
+        await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
+        await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+        monkeypatch.setattr(Replies, "send", locked_once)
+        sam.say("Yes, one more is fine tonight.")
+        await diary.wait_until(lambda: any("on its way to P-0001" in (m.text or "") for m in sam.messages))
+        await diary.inbox_processed()
+        await all_sent(diary)
+        assert not any(TRY_AGAIN in (m.text or "") for m in sam.messages), sam.messages[-2].text
+        assert any((m.text or "").startswith("Sorry, something went wrong") for m in sam.messages)
+        assert [m.text for m in ben.messages].count("Your care team: Yes, one more is fine tonight.") == 1
+
+
+@SQLITE_ONLY
+async def test_an_answer_typed_as_the_database_fails_for_a_moment_is_not_asked_for_again(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben types 7 at the check-in's first question as SQLite is locked past its wait: he was told to try again, and
+    the 7 tried again by itself a second later answered the first question, the one he typed again the second."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await ben.send("/checkin")
+    tries: list[str] = []
+    monkeypatch.setattr(patient_messages, "add", away_for(tries))
+    ben.say("7")
+    await diary.wait_until(lambda: bool(tries))
+    monkeypatch.undo()
+    await ben.wait_for(lambda: any(m.text == "Saved." for m in ben.messages))
+    await diary.inbox_processed()
+    assert any("Question 2 of 6" in (m.text or "") for m in ben.messages)
+    assert not any(TRY_AGAIN in (m.text or "") for m in ben.messages), ben.messages[-2].text
 
 
 @SQLITE_ONLY

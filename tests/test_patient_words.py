@@ -1034,6 +1034,31 @@ async def test_crisis_words_the_diary_fails_to_store_still_get_the_crisis_text(
 
 
 @SQLITE_ONLY
+async def test_crisis_words_a_fault_keeps_from_being_stored_reach_the_admins_and_the_crisis_text_goes(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's words of crisis meet a fault of the diary's own as they are stored (not the database away: they are not
+    tried again), and Telegram answers 502 to the crisis text sent straight away. He got nothing, and nor did staff:
+    no card was made, and the log alone had the update's number. Ada, the admin, is told to contact him, and the
+    crisis text goes through the outbox, which tries again."""
+    ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+    await diary.enrol(ben)
+
+    async def failing(**_: object) -> None:
+        raise RuntimeError("the message could not be stored")
+
+    monkeypatch.setattr(patient_messages, "add", failing)
+    diary.standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id=ben.id)
+    ben.say("I want to kill myself")
+    told = "P-0001 wrote words of suicide or self-harm"
+    await ada.wait_for(lambda: any(told in (m.text or "") for m in ada.messages))
+    await ben.wait_for(lambda: any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages))
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert sum(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages) == 1
+
+
+@SQLITE_ONLY
 async def test_after_a_relink_an_edit_is_read_with_the_new_accounts_message_before_it(diary: Diary) -> None:
     """Telegram numbers messages per chat: the new account's "dine", put right to "die", carries the number of
     an old account's message. The edit is of the new account's message, read with "i just want to" before it."""

@@ -279,6 +279,8 @@ class Intake:
         self.staff_chat = StaffChat(database, configured=staff_chat_id)
         self.screening = Screening(crisis_language)
         self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
+        # (patient, message): the album (None: none) of each photo, file... that came here, and when (_album_told).
+        self._items: dict[tuple[int, int], tuple[str | None, datetime]] = {}
         # Updates whose crisis text went straight from the error handler (the message could not be stored:
         # the database away): when a later try stores the message, the patient is not sent it again. The
         # inbox keeps each in its update's row once the database takes it, and brings it back at a replay.
@@ -494,7 +496,8 @@ class Intake:
                     recaption=recaption,
                     origin=origin,
                 )
-            told = late or self._album_told(patient.id, album, now)  # late: the patient was told of its edit
+            # Late: the patient was told of its edit.
+            told = late or await self._album_told(session, patient.id, album, message_id, now)
             if crisis:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
@@ -503,6 +506,7 @@ class Intake:
                 await self._unread_after_crisis(session, patient, kind, said, unread_after, stored, now)
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
+        self._items[patient.id, message_id] = (album, now)
         return Received(FiledAs.MESSAGE, crisis, state, completed)
 
     async def _again(
@@ -623,11 +627,25 @@ class Intake:
         note = (await checkins.answers(session=session, checkin_id=checkin.id)).get("note", "")
         return checkin if _with_part(note, caption, caption) is not None else None
 
-    def _album_told(self, patient_id: int, album: str | None, now: datetime) -> bool:
-        """Whether the patient was told about an earlier item of this album (within a while: one process's
-        memory; after a restart an album's rest may be acknowledged once more)."""
+    async def _album_told(
+        self, session: AsyncSession, patient_id: int, album: str | None, message_id: int, now: datetime
+    ) -> bool:
+        """Whether the patient was told about an earlier item of this album (within a while), as this process
+        remembers. The process that handled the album's first item may have stopped before the rest came (the
+        patient was thanked again, and an album after words of crisis made a second card): an item that came before
+        this process did, one message before this one and a moment before, a photo or a file, is taken for the
+        album's (Telegram numbers an album's items one after another)."""
         self._albums = {key: at for key, at in self._albums.items() if now - at < ALBUM_WINDOW}
-        return album is not None and (patient_id, album) in self._albums
+        self._items = {key: seen for key, seen in self._items.items() if now - seen[1] < ALBUM_WINDOW}
+        if album is None or (patient_id, album) in self._albums:
+            return album is not None
+        seen = self._items.get((patient_id, message_id - 1))
+        if seen is not None:  # seen here: of this album (its first told by the process before), of none, or another
+            return seen[0] == album
+        before = await patient_messages.original(
+            session=session, patient_id=patient_id, telegram_message_id=message_id - 1
+        )
+        return before is not None and before.kind in CAPTIONED and now - before.received_at <= ALBUM_APART
 
     async def edit(
         self,

@@ -365,11 +365,17 @@ class Inbox:
                         self.received_at[update.update_id] = now
                         self._dispatch(update)
             raise
-        self._unstored.difference_update(new)
         for update in updates:
-            if update.update_id in new:
+            # One handled from memory is in hand already: tried again until the database is back (handled again
+            # besides, its staff member was told twice that their reply is on its way), or done, to be marked so.
+            if update.update_id not in new:
+                continue
+            if update.update_id not in self._unstored:
                 self.received_at[update.update_id] = now
                 self._dispatch(update)
+            elif update.update_id not in self.received_at:
+                self._done.append(update.update_id)
+        self._unstored.difference_update(new)
 
     def _dispatch(self, update: Update) -> None:
         task = asyncio.create_task(self._process(update))

@@ -157,6 +157,7 @@ class OutboxSender:
         self._delivered: tuple[datetime, int] | None = None  # the last delivery: when, and to which chat
         self._failing_alone_since: dict[int, datetime] = {}  # row id: first failure while others went through
         self._gathered = False  # what was owed to a former staff chat has been moved to the current one
+        self._away_at: datetime | None = None  # when the database last failed this sender (see _recover)
         self._stopping = asyncio.Event()  # the stop event `run` was given
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -172,12 +173,12 @@ class OutboxSender:
             # The database away for a while (PostgreSQL restarting, SQLite locked past its wait): the
             # sender waits and looks again, rather than stopping for good while the bot runs on.
             if time.monotonic() >= next_recovery:
-                if await self._or_wait(self._recover()) is False:
+                if await self._or_wait(self._recover(), self._met_away) is False:
                     continue
                 next_recovery = time.monotonic() + self.lease.total_seconds() / 3
             await slots.acquire()
             await self.limiter.overall_turn()
-            row = await self._or_wait(claiming or self._claim())
+            row = await self._or_wait(claiming or self._claim(), self._met_away)
             claiming = None
             if row is None or row is False:
                 slots.release()
@@ -212,24 +213,30 @@ class OutboxSender:
             await asyncio.wait({waiting}, timeout=every)
             waiting.cancel()
             if self._rows_in_hand and not stop.is_set():
-                await self._or_wait(self._renew(list(self._rows_in_hand)))
+                await self._or_wait(self._renew(list(self._rows_in_hand)), self._met_away)
 
     async def _renew(self, message_ids: list[int]) -> None:
         async with self.database.session() as session:
             await outbox.renew(session=session, message_ids=message_ids, now=self.clock())
 
     @staticmethod
-    async def _or_wait(step: Awaitable[T]) -> T | Literal[False]:
-        """The step's result, or False (after a second's wait) when it failed: the database away."""
+    async def _or_wait(step: Awaitable[T], away: Callable[[], None] | None = None) -> T | Literal[False]:
+        """The step's result, or False (after a second's wait) when it failed: the database away (then `away` is
+        called)."""
         try:
             return await step
         except Exception as error:
             if database_away(error):
+                if away is not None:
+                    away()
                 log.warning("the outbox could not be read (%s); trying again in a moment", type(error).__name__)
             else:  # a fault of ours: its traceback, or the sender would loop on it without a word of why
                 log.exception("the outbox could not be read; trying again in a moment")
             await asyncio.sleep(1)
             return False
+
+    def _met_away(self) -> None:
+        self._away_at = self.clock()
 
     def _take(self, row: OutboxMessage) -> None:
         assert row.id is not None
@@ -245,9 +252,17 @@ class OutboxSender:
 
     async def _recover(self) -> None:
         gathered = 0
+        now = self.clock()
+        # The database away for longer than a lease ran out every lease, those of rows another running process
+        # had sent as it went (their sending not yet written down, their leases not yet renewed): taken for left
+        # by a dead process as it came back, they were sent again. They are looked for a lease after this sender
+        # last met the database away, once the others have had the time to write down or renew what they hold.
+        settled = self._away_at is None or now - self._away_at >= self.lease
         async with self.database.session() as session:
-            owed, given_up = await outbox.recover_stale(
-                session=session, now=self.clock(), lease=self.lease, keep=set(self._rows_in_hand)
+            owed, given_up = (
+                await outbox.recover_stale(session=session, now=now, lease=self.lease, keep=set(self._rows_in_hand))
+                if settled
+                else (0, [])
             )
             for row in given_up:  # told in the transaction that gives it up: a crash loses neither
                 await self._tell_undelivered(session, row, error=row.error or "", why="stuck")
@@ -713,6 +728,7 @@ class OutboxSender:
             except Exception as error:
                 if not database_away(error) or (wait >= 2.0 and self._stopping.is_set()):
                     raise
+                self._met_away()
                 log.warning("how an outbox message went could not be written (%s); again", type(error).__name__)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")

@@ -8,14 +8,18 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError, TimedOut
 
 from bot.delivery.inbox import telegram_away
+from bot.delivery.outbox import tell_admins
+from bot.delivery.telegram_http import MaybeDone
 from bot.diary.questionnaire import higher
 from bot.handlers.checkin import crisis_answer, crisis_press
 from bot.handlers.context import DiaryContext
 from bot.handlers.patient_messages import crisis_words
-from storage import checkins, patient_messages, patients
+from storage import checkins, inbox, outbox, patient_messages, patients
+from storage.database import database_away
+from storage.models import Priority
 from storage.text import clean
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,13 @@ def _button_too_old(error: object) -> bool:
     )
 
 
+def _sorry(context: DiaryContext) -> str:
+    """What went wrong, in a few kind words. The database away, the update is tried again until it goes (see
+    bot/delivery/inbox.py): the person is not asked to try again, or it would go twice (a staff reply, a message
+    for the care team) or wrong (a number typed again answers the question shown by then)."""
+    return context.text("error_tried_again" if database_away(context.error) else "error")
+
+
 async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     """The crisis text when the words that failed speak of suicide or self-harm, or the button pressed
     answered a questionnaire's crisis item so: a patient in crisis must get it even when the diary could
@@ -40,12 +51,12 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     if press is None and update.callback_query is not None:
         # Any other press: the message it sits on is the bot's (a questionnaire's item 9 asks about being
         # better off dead, a card quotes a patient), not words this person wrote.
-        return context.text("error"), False
+        return _sorry(context), False
     if press is None:
         message = update.effective_message
         words = clean(crisis_words(message, context.bot.id) if message else "")
         if not words or not intake.crisis_language.matches(words):
-            return context.text("error"), False
+            return _sorry(context), False
     user = update.effective_user
     patient, stored = None, False
     try:  # a new context: the gate's lookup is not in it
@@ -60,7 +71,7 @@ async def _answer(update: Update, context: DiaryContext) -> tuple[str, bool]:
     except Exception:
         log.warning("the crisis text after a failure goes without the patient's country (update %s)", update.update_id)
     if stored:  # its crisis text and card were queued with it, in the same transaction
-        return context.text("error"), False
+        return _sorry(context), False
     # Staff have not seen this message: the log (without its words) is the one trace of it.
     log.error("update %s spoke of suicide or self-harm and was not stored: the crisis text goes", update.update_id)
     if patient is not None:
@@ -86,17 +97,26 @@ async def on_error(update: object, context: DiaryContext) -> None:
     press = update.callback_query
     # Telegram out of reach for a moment: the inbox tries the update again, and that try does what this one left
     # undone. Told "please try again", the person would do it twice (a staff member's reply sent again), with the
-    # answer to come a second later; only a crisis text not yet on its way goes now.
-    away = telegram_away(context.error)
+    # answer to come a second later; only a crisis text not yet on its way goes now. Nor after a request that timed
+    # out or lost its connection on the way: it may well have arrived ("Your reply is on its way", "Saved."), and
+    # what the handler wrote before it stands; tried again, a reply would reach the patient twice, and a number typed
+    # again would answer the question shown since.
+    away = telegram_away(context.error) or isinstance(context.error, TimedOut | MaybeDone)
     try:
         if press is not None and not away:
-            await press.answer(context.text("error"), show_alert=True)
+            await press.answer(_sorry(context), show_alert=True)
     except Exception:
         log.warning("could not answer the button pressed (update %s)", update_id)
     try:  # a press is answered above: with the crisis text only, when it was a crisis answer
-        await _tell(update, context, crisis_only=press is not None or away)
+        crisis = await _tell(update, context, crisis_only=press is not None or away)
     except Exception:  # the reply is a courtesy; failing to send it must not raise again
         log.warning("could not tell the patient about the failure (update %s)", update_id)
+        return
+    if crisis is not None and not away and not database_away(context.error):
+        try:
+            await _crisis_not_stored(update, context, crisis)
+        except Exception:
+            log.exception("the admins could not be told of a crisis that was not stored (update %s)", update_id)
 
 
 async def on_failed_again(update: Update, context: DiaryContext) -> None:
@@ -115,14 +135,52 @@ async def on_failed_again(update: Update, context: DiaryContext) -> None:
         log.warning("could not send the crisis text after a failure (update %s)", update.update_id)
 
 
-async def _tell(update: Update, context: DiaryContext, *, crisis_only: bool) -> None:
+async def _tell(update: Update, context: DiaryContext, *, crisis_only: bool) -> tuple[str, bool] | None:
     """What the person is told of their update's failure (see `_answer`); with `crisis_only`, the crisis
     text or nothing. A crisis text that went is noted: no later try, nor the one that stores the message,
-    sends or queues it again (bot/delivery/inbox.py keeps the note in the update's row)."""
+    sends or queues it again (bot/delivery/inbox.py keeps the note in the update's row). With a crisis text,
+    it and whether it went (Telegram may refuse it for a moment)."""
     assert update.effective_chat is not None
     text, crisis = await _answer(update, context)
     if crisis_only and not crisis:
-        return
-    await context.bot.send_message(update.effective_chat.id, text)
-    if crisis:
-        context.services.intake.crisis_text_sent.add(update.update_id)
+        return None
+    try:
+        await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError:
+        if not crisis:
+            raise
+        log.warning("the crisis text after a failure did not go (update %s)", update.update_id)
+        return text, False
+    if not crisis:
+        return None
+    context.services.intake.crisis_text_sent.add(update.update_id)
+    return text, True
+
+
+async def _crisis_not_stored(update: Update, context: DiaryContext, crisis: tuple[str, bool]) -> None:
+    """Words of crisis (or a crisis answer pressed) that a fault of the diary's own kept from being stored: not tried
+    again, they make no card, and staff never heard of them (the log has the update's number alone), nor, when
+    Telegram refused the crisis text at that moment, the patient. The admins are told, urgently, by the patient's
+    code; a crisis text that did not go is owed through the outbox, which tries again."""
+    text, sent = crisis
+    user, services, now = update.effective_user, context.services, context.now
+    async with services.database.session() as session:
+        patient = await patients.by_telegram_user(session=session, telegram_user_id=user.id) if user else None
+        if patient is None or patient.id is None:
+            return
+        await inbox.crisis_text_went(session=session, update_ids=[update.update_id], now=now)  # a replay sends none
+        if not sent and patient.chat_id is not None:
+            await outbox.enqueue(
+                session=session,
+                kind="patient",
+                chat_id=patient.chat_id,
+                text=text,
+                patient_id=patient.id,
+                priority=Priority.URGENT,
+                now=now,
+            )
+        language = services.catalog.default_language
+        notice = services.catalog.text(language, "staff.crisis_not_stored", code=patient.code, update=update.update_id)
+        await tell_admins(session, notice, now=now, priority=Priority.URGENT)
+    services.intake.crisis_text_sent.add(update.update_id)
+    services.outbox_wake.set()
