@@ -181,3 +181,22 @@ def test_a_sentence_typed_without_its_spaces_at_the_end_of_a_long_note_is_heard(
     where = language.span(text, found)
     assert where is not None
     assert text[where[0] : where[1]].strip("# ") == text.rsplit(". ", 1)[-1].strip("# ")
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("evryone wud be beter off if i was gon", True),
+        ("me voi a matar", True),
+        ("soi una carga, mejor me voi para siempre", True),
+        ("gon to the shops, back soon", False),
+        ("the swelling is nearly gon", False),
+        ("me voi a dormir, mañana más", False),
+        ("estoi muerta de cansancio", False),
+    ],
+)
+def test_a_short_words_last_letter_typed_as_it_sounds_is_read_as_the_word(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The word "gon" for "gone", "voi" for "voy": a tired thumb writes a short word as it sounds."""
+    assert language.matches(text) is crisis

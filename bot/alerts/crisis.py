@@ -1531,6 +1531,8 @@ _NOT_SLIPS = frozenset(
 # Slips too short to find by rule ("end my lfe", "i wish i was ded"), and the way texts write a day ("2nite").
 _MORE_SLIPS = {"lfe": "life", "ded": "dead"} | dict.fromkeys(["2nite", "2night", "2nyt", "tonite"], "tonight")
 _MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow", "tmoro", "tmr"], "tomorrow")
+# A short word's last letter typed as it sounds: "if i was gon", "me voi a matar", "soi una carga".
+_MORE_SLIPS |= {"gon": "gone", "voi": "voy", "soi": "soy", "estoi": "estoy"}
 
 
 # Words of their own that a word before them would join into a crisis word's stem: the Portuguese "cidade" (city)
