@@ -480,6 +480,8 @@ async def test_words_of_crisis_from_the_account_a_relink_moved_the_record_from_r
     screen = await new_phone.send(f"/start {token}")
     await new_phone.press(data=f"cs:y:{token}", message=screen)
     await diary.wait_until(lambda: any("now continues on another" in (m.text or "") for m in staff_chat(diary)))
+    # The old account's own notice of the move, sent beside the staff chat's, must not be taken for the answer below.
+    await ben.wait_for(lambda: any("now continues on another" in (m.text or "") for m in ben.messages))
     before = len(ben.messages)
     reply = await ben.send("I want to die")
     assert reply is not None and "no one at the clinic will see this" in (reply.text or ""), reply

@@ -1341,8 +1341,8 @@ async def test_a_card_pressed_in_a_group_that_is_no_longer_the_staff_chat_says_n
 
 
 def staff_text_with(diary: Diary, words: str) -> str:
-    """The staff chat's message that holds these words."""
-    return next(m.text or "" for m in staff_chat(diary) if words in (m.text or ""))
+    """The staff chat's message that holds these words ("" while there is none)."""
+    return next((m.text or "" for m in staff_chat(diary) if words in (m.text or "")), "")
 
 
 @SQLITE_ONLY
