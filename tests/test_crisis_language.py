@@ -5121,3 +5121,31 @@ def test_the_registers_probe_studied_for_missed_kinds_is_heard_without_false_ala
     rows += probe_half("third", PROBE_REGISTERS)
     wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
     assert not [(crisis, text) for crisis, text in wrong if not crisis or text not in left_unheard], wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("last message from me tonight", True),
+        ("last message ever, tonight it ends", True),
+        ("last check in from me ever. tonight i'm done", True),
+        ("last entry from me, until they find me", True),
+        ("this is the last entry you will get from me tonight", True),
+        ("this is the last message you'll get from me, im done", True),
+        ("this is the last one you'll get from me because i cant do this anymore", True),
+        ("this is the last check in you'll get from me today, going to bed", False),
+        ("last message from me tonight, off to bed", False),
+        ("last message from me for today, see you tomorrow", False),
+        ("last entry from me until monday, going away", False),
+        ("last check in from me before my holiday", False),
+        ("this is the last message you'll get from me while im in hospital", False),
+        ("this is the last one you will get from me in a week, trip", False),
+    ],
+)
+def test_a_last_message_is_ordinary_only_with_the_time_it_ends_at(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """The words "tonight", "until" or "because" after a last message are what make it urgent ("until they find
+    me"); only said with what bounds it (bed, a day named, a trip, hospital) is it the last of a day or before time
+    away."""
+    assert language.matches(text) is crisis
