@@ -356,12 +356,13 @@ async def test_a_staff_replys_formatting_reaches_the_patient_also_in_parts(diary
     in UTF-16 units after "Your care team: " (an emoji before it counts twice); a colleague named with a
     text_mention is not made a link to their profile."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
-    words = "Take two one tablet 💊 tonight, see our leaflet, Ada says."
+    words = "Take two one tablet 💊 tonight, see our leaflet, Ada says, and Kim."
     entities = [
         formatted(words, "strikethrough", "two"),
         formatted(words, "bold", "tonight"),
         formatted(words, "text_link", "leaflet", url="https://clinic.example/leaflet"),
         formatted(words, "text_mention", "Ada", user={"id": 900, "is_bot": False, "first_name": "Ada"}),
+        formatted(words, "text_link", "Kim", url="tg://user?id=901"),  # a profile's link, typed as an address
     ]
     diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, entities=entities)
     await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team: Take"))
@@ -369,6 +370,7 @@ async def test_a_staff_replys_formatting_reaches_the_patient_also_in_parts(diary
     assert marked(got, "strikethrough") == ["two"], got.entities
     assert marked(got, "bold") == ["tonight"], got.entities
     assert marked(got, "text_link") == ["leaflet"] and not marked(got, "text_mention"), got.entities
+    assert "tg://" not in (got.text or ""), got.text
 
     # As long as one message may be: with "Your care team (1/2): " above it, it goes in two. The bold sentence that
     # spans the cut is bold in both parts, and the word struck out after the cut is struck out in the second.

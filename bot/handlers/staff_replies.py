@@ -137,9 +137,11 @@ async def relay(update: Update, context: DiaryContext) -> bool:
 
 def _formatted(text: str, entities: Sequence[MessageEntity]) -> tuple[str, list[Entity]]:
     """A staff member's words with their formatting ("Take ~~two~~ one tablet" says one), and the address behind
-    formatted words written out after them ("our leaflet (https://…)")."""
+    formatted words written out after them ("our leaflet (https://…)"). A link to a colleague's Telegram profile is
+    left out, as a text_mention is: staff accounts reach patients only if the clinic says so."""
+    kept = [e for e in entities if not (e.type == MessageEntity.TEXT_LINK and (e.url or "").lower().startswith("tg:"))]
     return formatted_with_links(
-        text, [Entity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in entities]
+        text, [Entity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in kept]
     )
 
 
