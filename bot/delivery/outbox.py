@@ -119,6 +119,11 @@ def no_such_chat(error: BadRequest) -> bool:
     return "chat not found" in said or "peer_id_invalid" in said
 
 
+def _formatting(row: OutboxMessage) -> list[Entity]:
+    """The formatting kept with a message's words (a staff reply's: storage/outbox.py `enqueue`)."""
+    return [Entity(**entity) for entity in json.loads(row.entities)] if row.entities else []
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -463,8 +468,7 @@ class OutboxSender:
                 "stuck": "staff.stuck_to_patient",
             }[why]
             # Words only: what the patient would have seen struck out is marked so ("Take ~~two~~ one tablet").
-            struck = [Entity(**entity) for entity in json.loads(row.entities)] if row.entities else []
-            text = t(key, code=code, text=struck_out(row.text or "", struck), error=error)
+            text = t(key, code=code, text=struck_out(row.text or "", _formatting(row)), error=error)
             chat_id = await self.staff_chat.destination(session)
             # A long reply with the notice above it is more than one message may hold: in parts, or
             # Telegram refuses it and staff never learn that the patient did not get their words.
@@ -534,7 +538,7 @@ class OutboxSender:
             return await self._stale_card(row)
         if row.kind in ("staff", "patient", "received"):
             buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
-            formatted = [Entity(**entity) for entity in json.loads(row.entities)] if row.entities else []
+            formatted = _formatting(row)
             try:
                 sent = await bot.send_message(
                     row.chat_id,
