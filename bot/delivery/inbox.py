@@ -100,6 +100,7 @@ class Inbox:
         metrics: Metrics | None = None,
         crisis_text_sent: set[int] | None = None,
         failed_again: Callable[[Update, Any], Awaitable[None]] | None = None,
+        first_retry: float = 1.0,
     ) -> None:
         self.application = application
         self.database = database
@@ -114,6 +115,7 @@ class Inbox:
         self.crisis_text_sent = crisis_text_sent if crisis_text_sent is not None else set()
         # What a try after the first still owes the person when it fails (a crisis text that has not gone).
         self.failed_again = failed_again
+        self.first_retry = first_retry  # seconds before an update's second try; each next waits twice as long
         self.offset: int | None = None
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -365,6 +367,7 @@ class Inbox:
                         self.received_at[update.update_id] = now
                         self._dispatch(update)
             raise
+        finished = False
         for update in updates:
             # One handled from memory is in hand already: tried again until the database is back (handled again
             # besides, its staff member was told twice that their reply is on its way), or done, to be marked so.
@@ -375,7 +378,10 @@ class Inbox:
                 self._dispatch(update)
             elif update.update_id not in self.received_at:
                 self._done.append(update.update_id)
+                finished = True
         self._unstored.difference_update(new)
+        if finished:  # marked now: its try, done before it was stored, marked nothing, and a restart would replay it
+            await self._flush()
 
     def _dispatch(self, update: Update) -> None:
         task = asyncio.create_task(self._process(update))
@@ -468,8 +474,8 @@ class Inbox:
         for their next try too are tried again with it, first: each has its own backoff, and the rest of a
         long reply, on its first retry, would otherwise go before the reply it goes on with, on its second."""
         tries = self._tries[update.update_id] = self._tries.get(update.update_id, 0) + 1
-        wait = min(RETRY_AT_MOST, 2.0 ** (tries - 1))
-        log.warning("update %s: the database or Telegram is away; it is tried again in %.0f s", update.update_id, wait)
+        wait = min(RETRY_AT_MOST, self.first_retry * 2.0 ** (tries - 1))
+        log.warning("update %s: the database or Telegram is away; it is tried again in %.1f s", update.update_id, wait)
         self._waiting[key][update.update_id] = update
 
         async def later() -> None:
