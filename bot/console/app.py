@@ -29,9 +29,9 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 
 from bot.access import Role, console_allowed
-from bot.alerts import crisis_cache
 from bot.alerts.cycles import describe
 from bot.alerts.desk import AlertDesk, AlertView, StaffAction
+from bot.app import crisis_language
 from bot.care_team.replies import Replies
 from bot.care_team.screening import Screening
 from bot.care_team.text_limits import TEXT_LIMIT, units
@@ -121,7 +121,7 @@ class Console:
                 catalog=catalog,
                 desk=desk,
                 staff_names=settings.staff_names_to_patients,
-                screening=Screening(crisis_cache.load()),
+                screening=Screening(crisis_language()),  # compiled once per process, as the bot's
             ),
             questionnaires=questionnaires,
             clock=clock,
