@@ -79,6 +79,9 @@ class Settings(BaseModel):
     # How often the sender looks for messages nobody woke it for: queued by another process (the console,
     # the command line), or due after a wait.
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # An update whose handling met the database or Telegram away is tried again after this long, then after
+    # twice as long each time, up to 30 s between tries.
+    inbox_retry_seconds: float = Field(default=1.0, gt=0, le=30)
     # run --webhook: Telegram POSTs updates to WEBHOOK_URL (https, behind your reverse proxy), which
     # forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; every POST must carry WEBHOOK_SECRET.
     webhook_url: str | None = None

@@ -118,6 +118,7 @@ async def serve(
             metrics=services.metrics,
             crisis_text_sent=services.intake.crisis_text_sent,
             failed_again=errors.on_failed_again,
+            first_retry=settings.inbox_retry_seconds,
         )
         sender = OutboxSender(
             application,

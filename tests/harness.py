@@ -164,6 +164,9 @@ def settings_for(standin: BotApiStandIn, database_url: str, **overrides: object)
         "group_messages_per_minute": 6000,
         # Tests queue messages straight into the outbox, and step the clock past retries: looked for at once.
         "outbox_poll_seconds": 0.1,
+        # An update met by the database or Telegram away is tried again a tenth of a second later, not a second:
+        # tests that fail Telegram four times in a row waited 15 s for the fifth try.
+        "inbox_retry_seconds": 0.1,
         # No questionnaire offered after the daily one unless a test turns it on (tests/test_instruments.py).
         "instruments": "",
     }
