@@ -5,6 +5,7 @@ labelled files as they are; and end to end, a message only it hears is a crisis 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 from pathlib import Path
@@ -85,10 +86,18 @@ def test_a_labelled_ordinary_message_the_weights_still_hear_stays_ordinary() -> 
     assert with_model(kept).matches("I am going to blow the candle out tonight with everyone")
 
 
+@functools.cache
+def examples_of_the_tests() -> list[tuple[bool, str]]:
+    """The tests' examples as the patterns alone judge them (the application's, without the model): worked out once
+    for the two tests below, which share a worker (their xdist group)."""
+    return crisis_model.examples_of_the_tests(CrisisLanguage(crisis_language().patterns).matches)
+
+
+@pytest.mark.xdist_group("examples_of_the_tests")
 def test_the_model_file_is_trained_on_the_labelled_files_and_patterns_as_they_are() -> None:
     saved = json.loads(crisis_model.MODEL_PATH.read_text(encoding="utf-8"))
     patterns = sorted(crisis_model.MODEL_PATH.parent.glob("*.yaml"))
-    examples = crisis_model.examples_of_the_tests(CrisisLanguage.load(learned=False).matches)
+    examples = examples_of_the_tests()
     expected = crisis_model.fingerprint([*crisis_model.training_files(), *patterns], examples)
     assert saved["trained_on"] == expected, "train it again: uv run python -m bot.alerts.crisis_model"
     assert not LearnedModel.load().changed_since(patterns)
@@ -166,8 +175,9 @@ def test_training_gives_the_same_model_from_the_same_messages_and_learns_from_th
     assert first.probability("end my life tonight", "") > 0.5 > first.probability("the physio call went well", "")
 
 
+@pytest.mark.xdist_group("examples_of_the_tests")
 def test_the_tests_examples_are_read_with_the_patterns_verdicts() -> None:
-    examples = crisis_model.examples_of_the_tests(CrisisLanguage.load(learned=False).matches)
+    examples = examples_of_the_tests()
     verdicts = dict((text, crisis) for crisis, text in examples)
     assert verdicts["I want to die"] is True
     assert verdicts["I'm going to die"] is False
