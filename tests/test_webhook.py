@@ -190,6 +190,8 @@ async def test_a_staff_reply_delivered_after_its_own_edit_reaches_the_patient_as
         await all_sent(diary)
         said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team")]
         assert said == ["Your care team: No, no more tonight."]
+        told = [m for m in diary.standin.chat(STAFF_CHAT) if "on its way to P-0001" in (m.text or "")]
+        assert len(told) == 1, "the late first version is not confirmed again"
 
 
 @SQLITE_ONLY

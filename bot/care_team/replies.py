@@ -291,6 +291,15 @@ class Replies:
         async with self.database.session() as session:
             return await staff_chat.patient_of(session=session, chat_id=chat_id, message_id=message_id)
 
+    async def went_from_its_edit(self, *, chat_id: int, message_id: int, update_id: int) -> bool:
+        """Whether a staff member's message reached its patient already, from its edit that Telegram delivered first
+        (handlers/staff_replies.edited): the message, delivered late, is not what its writer left. Not the message's
+        own update tried again (its reply went, its confirmation may not have)."""
+        async with self.database.session() as session:
+            if await updates.handled(session=session, update_id=update_id):
+                return False
+            return await staff_chat.digest_of(session=session, chat_id=chat_id, message_id=message_id) is not None
+
     async def is_staff(self, telegram_user_id: int) -> bool:
         async with self.database.session() as session:
             return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None

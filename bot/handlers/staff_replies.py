@@ -101,6 +101,12 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     if not message.text:
         await message.reply_text(t("staff.reply_text_only"))
         return True
+    if await services.replies.went_from_its_edit(
+        chat_id=message.chat_id, message_id=message.message_id, update_id=update.update_id
+    ):
+        # Its edit went as the reply and was confirmed: this first version, late, neither goes nor is confirmed again,
+        # and a Reply its writer pressed since stays pressed.
+        return True
     rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
     text, entities = _formatted(message.text, message.entities)
     patient = await services.replies.send(
