@@ -997,18 +997,24 @@ async def test_callme_and_the_contact_button_ask_staff_to_call(diary: Diary) -> 
     assert (alert.rule, alert.tier) == ("contact_request", "amber")
 
 
-@SQLITE_ONLY
-async def test_a_request_to_be_contacted_made_again_hours_later_comes_as_a_card_anew(diary: Diary) -> None:
-    """Ben asked to be called in the morning; nobody has acknowledged it. In the afternoon he asks again: the
-    morning's card, far up the staff chat under the day's messages, was edited to "2 time(s)", which no one
-    scrolls back to see and Telegram does not announce. The card comes anew at the foot of the chat; its old
-    message, pressed, acts on nothing it did not show."""
+async def ben_asked_to_be_called(diary: Diary) -> tuple[SimulatedUser, SimulatedUser]:
+    """Ben has sent /callme, and its card is in the staff chat, where Sam is staff."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
     await diary.enrol(ben)
     await ben.send("/callme")
     await diary.wait_until(lambda: len(cards(diary)) == 1)
+    return ben, sam
+
+
+@SQLITE_ONLY
+async def test_a_request_to_be_contacted_made_again_hours_later_comes_as_a_card_anew(diary: Diary) -> None:
+    """Ben asked to be called in the morning; nobody has acknowledged it. In the afternoon he asks again: the
+    morning's card, far up the staff chat under the day's messages, was edited to "2 time(s)", which no one
+    scrolls back to see and Telegram does not announce. The card comes anew at the foot of the chat; its old
+    message, pressed, acts on nothing it did not show."""
+    ben, sam = await ben_asked_to_be_called(diary)
     morning = cards(diary)[0]
     diary.clock.advance(hours=6)
     await ben.send("/callme")
@@ -1062,12 +1068,7 @@ async def test_a_card_sent_anew_takes_the_buttons_off_its_older_message_at_once(
 async def test_an_older_card_deleted_before_its_card_comes_anew_holds_nothing_up(diary: Diary) -> None:
     """Someone deleted the morning's card; the request made again in the afternoon comes as a card anew. The
     morning's message cannot lose its buttons (it is gone): nothing waits for it, and nobody is told of it."""
-    ben = SimulatedUser(diary.standin, 301, "Ben")
-    sam = SimulatedUser(diary.standin, 800, "Sam")
-    await register_staff(diary, sam)
-    await diary.enrol(ben)
-    await ben.send("/callme")
-    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    ben, sam = await ben_asked_to_be_called(diary)
     sam.delete(cards(diary)[0])
     diary.clock.advance(hours=6)
     await ben.send("/callme")

@@ -2001,6 +2001,17 @@ def answer_lost_once(monkeypatch: pytest.MonkeyPatch, error: Exception, *, sayin
 TRY_AGAIN = "Please try again"
 
 
+async def sam_pressed_reply_to_ben(diary: Diary) -> tuple[SimulatedUser, SimulatedUser]:
+    """Ben asks a question; Sam, whose direct chat is the staff chat, has pressed Reply on it."""
+    ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await ben.send("Can I take another ibuprofen tonight?")
+    await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
+    await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+    return ben, sam
+
+
 @SQLITE_ONLY
 @pytest.mark.parametrize("error", [TimedOut(), MaybeDone("aiohttp.ServerDisconnectedError")])
 async def test_a_staff_reply_whose_confirmation_timed_out_is_not_asked_for_again(
@@ -2010,12 +2021,7 @@ async def test_a_staff_reply_whose_confirmation_timed_out_is_not_asked_for_again
     reaches him, but Telegram's answer to it is lost (a time-out). He was then told "Sorry, something went wrong
     ... Please try again in a moment": written again, Ben would get the reply twice. He is told nothing more."""
     async with running_diary(database_url, tmp_path / "files", staff_chat_id=STAFF) as diary:
-        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
-        await register_staff(diary, sam)
-        await diary.enrol(ben)
-        await ben.send("Can I take another ibuprofen tonight?")
-        await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
-        await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+        ben, sam = await sam_pressed_reply_to_ben(diary)
         lost = answer_lost_once(monkeypatch, error, saying="on its way to P-0001")
         sam.say("Yes, one more is fine tonight.")
         await diary.wait_until(lambda: bool(lost))
@@ -2060,12 +2066,7 @@ async def test_a_staff_reply_the_database_fails_for_a_moment_is_not_asked_for_ag
         return await real_send(self, **kwargs)
 
     async with running_diary(database_url, tmp_path / "files", staff_chat_id=STAFF) as diary:
-        ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, STAFF, "Sam")
-        await register_staff(diary, sam)
-        await diary.enrol(ben)
-        await ben.send("Can I take another ibuprofen tonight?")
-        await diary.wait_until(lambda: any(m.buttons for m in sam.messages))
-        await sam.press("Reply", message=next(m for m in sam.messages if m.buttons))
+        ben, sam = await sam_pressed_reply_to_ben(diary)
         monkeypatch.setattr(Replies, "send", locked_once)
         sam.say("Yes, one more is fine tonight.")
         await diary.wait_until(lambda: any("on its way to P-0001" in (m.text or "") for m in sam.messages))

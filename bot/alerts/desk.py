@@ -222,9 +222,7 @@ class AlertDesk:
         that changed the alert between reading and writing it (another transaction) is read again."""
         older = None  # the card forgotten for a new one (alert, chat, message), to lose its buttons
         details = json.dumps(finding.details, ensure_ascii=False)
-        escalate_at = (
-            now + timedelta(minutes=self.rules.escalation.after_minutes) if finding.tier is Tier.URGENT else None
-        )
+        escalate_at = self._first_escalation(finding.tier, now)
         current = await alerts.active(session=session, patient_id=patient_id, rule=finding.rule)
         if current is None:
             alert_id = await alerts.open_alert(
@@ -273,6 +271,10 @@ class AlertDesk:
                 older = card_of(current)
         log.info("alert %s (%s) for patient %s", alert_id, finding.rule, patient_id)
         return alert_id, finding, older
+
+    def _first_escalation(self, tier: Tier, now: datetime) -> datetime | None:
+        """When an alert of this tier, opened or with something new on it now, goes to the admins unacknowledged."""
+        return now + timedelta(minutes=self.rules.escalation.after_minutes) if tier is Tier.URGENT else None
 
     @staticmethod
     async def _stale(session: AsyncSession, older: tuple[int, int, int], *, patient_id: int, now: datetime) -> None:
@@ -338,8 +340,7 @@ class AlertDesk:
             details = json.dumps({"times": times})
             # Not if a nurse acknowledged it in the meantime: then this request is a new one.
             anew = now - waiting.updated_at > RESEND_AFTER
-            after = timedelta(minutes=self.rules.escalation.after_minutes)
-            escalate_at = now + after if config.tier is Tier.URGENT else None  # a clinic may make it urgent
+            escalate_at = self._first_escalation(config.tier, now)  # a clinic may make it urgent
             if await alerts.refresh(
                 session=session,
                 alert_id=waiting.id,
@@ -375,7 +376,7 @@ class AlertDesk:
         patient_message_id: int | None,
         now: datetime,
     ) -> int:
-        escalate_at = now + timedelta(minutes=self.rules.escalation.after_minutes) if tier is Tier.URGENT else None
+        escalate_at = self._first_escalation(tier, now)
         alert_id = await alerts.open_alert(
             session=session,
             patient_id=patient_id,
