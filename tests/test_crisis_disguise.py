@@ -200,3 +200,20 @@ def test_a_short_words_last_letter_typed_as_it_sounds_is_read_as_the_word(
 ) -> None:
     """The word "gon" for "gone", "voi" for "voy": a tired thumb writes a short word as it sounds."""
     assert language.matches(text) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("started cuttin again last nite", True),
+        ("i keep cuttin my arm, it helps for a bit", True),
+        ("been burnin myself w the lighter", True),
+        ("the swelling is killin me today", False),
+        ("my foot is burnin and red again", False),
+        ("just chillin, pain about 4", False),
+        ("takin my pills now, night", False),
+    ],
+)
+def test_a_word_whose_last_g_is_dropped_is_read_as_the_word(language: CrisisLanguage, text: str, crisis: bool) -> None:
+    """ "cuttin" for "cutting": speech written down drops the last letter of "-ing"."""
+    assert language.matches(text) is crisis

@@ -1535,6 +1535,9 @@ _MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow
 _MORE_SLIPS |= {"gon": "gone", "voi": "voy", "soi": "soy", "estoi": "estoy"}
 
 
+_DROPPED_G = 6  # letters of a word in "-ing" read without its "g": "cutin" is "cuting"; "sin" is no "sing"
+
+
 # Words of their own that a word before them would join into a crisis word's stem: the Portuguese "cidade" (city)
 # after "sua" or "sui" begins like "suicide" ("suacid*" is how some spell it).
 _NOT_JOINED = frozenset(["cidade", "cidades"])
@@ -1552,6 +1555,9 @@ def _slips(keys: frozenset[str]) -> dict[str, str]:
     slips = {slip: words.pop() for slip, words in found.items() if len(words) == 1}  # a slip of two words is neither
     # Read squeezed, as messages and patterns are: "2morrow" is looked up as "2morow", and read as "tomorow".
     more = {_squeeze(slip): _squeeze(word) for slip, word in _MORE_SLIPS.items()}
+    # A last "g" dropped, as speech is written: "cuttin myself again", "been burnin myself".
+    dropped_g = {key[:-1]: key for key in keys if key.endswith("ing") and len(key) >= _DROPPED_G}
+    slips |= {slip: word for slip, word in dropped_g.items() if slip not in keys and slip not in _COMMON | _NOT_SLIPS}
     return slips | {slip: word for slip, word in more.items() if slip not in keys}
 
 
