@@ -571,6 +571,57 @@ async def test_a_new_finding_while_staff_acknowledge_the_card_is_a_new_card(
 
 
 @SQLITE_ONLY
+async def test_a_press_in_the_moment_a_new_episode_opens_the_alert_again_leaves_one_live_card(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Acknowledge on the card, and in that moment a check-in brings a new episode: the alert opens again
+    under a new card. The press then made the message it was pressed on show the alert as it now was, open, with its
+    Acknowledge: after the new card had taken that message's buttons away, two live cards of one alert, the older
+    showing the new episode and no longer what Sam acknowledged. It shows what the press acted on, and only History
+    and Reply."""
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(3):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    diary.clock.advance(hours=12)
+    async with diary.database.session() as session:  # the fourth 10, read by the rules as the press is made
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient.id,
+            questionnaire="daily",
+            entries=[(diary.clock(), diary.clock().date(), {"pain": "10", "mood": "4"})],
+        )
+    act = AlertDesk.act
+
+    async def a_new_episode_meanwhile(desk: AlertDesk, **kwargs: object) -> Alert | None:
+        changed = await act(desk, **kwargs)  # type: ignore[arg-type]
+        assert patient.id is not None
+        await desk.evaluate(patient_id=patient.id, now=diary.clock())  # the new episode, the new card queued
+        # ... and sent, its older message's buttons taken, before the press shows its message.
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        return changed
+
+    monkeypatch.setattr(AlertDesk, "act", a_new_episode_meanwhile)
+    press = await sam.press("Acknowledge", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    assert press.answer == "Acknowledged."
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    old, new = [diary.standin.messages[STAFF_CHAT][m.message_id] for m in staff_chat(diary) if m.photo]
+    assert [label for label, _ in old.buttons] == ["History", "Reply"], "one live card"
+    assert old.caption is not None and "Pain 9 on 4" in old.caption and "Acknowledged by Sam" in old.caption
+    assert new.caption is not None and "Pain 10 on 4" in new.caption and "Acknowledged" not in new.caption
+    assert [label for label, _ in new.buttons][:3] == ["Acknowledge", "Snooze 7 days", "Resolve"]
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+
+
+@SQLITE_ONLY
 async def test_a_crisis_card_resolved_without_acknowledge_tells_the_patient_it_was_seen(diary: Diary) -> None:
     """A nurse who calls the patient and then presses Resolve, without Acknowledge first, has seen the
     message: the patient is told so, as after Acknowledge, and the message is marked seen."""
