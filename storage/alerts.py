@@ -49,6 +49,26 @@ async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -
     return _alert(row) if row else None
 
 
+async def card_shows_notes(*, session: AsyncSession, patient_id: int, found_by: datetime) -> bool:
+    """Whether the patient has a card in the staff chat, of a rule's alert staff still have to deal with, about a
+    finding made by `found_by`: a card shows the notes of the check-ins from a day before its finding on."""
+    row = (
+        await execute(
+            session,
+            select(ALERTS.c.id)
+            .where(
+                ALERTS.c.patient_id == patient_id,
+                ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
+                ALERTS.c.status.in_(ACTIVE),
+                ALERTS.c.card_message_id.is_not(None),
+                ALERTS.c.event_at <= found_by,
+            )
+            .limit(1),
+        )
+    ).first()
+    return row is not None
+
+
 async def last_resolved(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
     """When staff last resolved an alert of each rule, for this patient."""
     result = await execute(

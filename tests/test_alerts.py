@@ -622,6 +622,35 @@ async def test_a_press_in_the_moment_a_new_episode_opens_the_alert_again_leaves_
 
 
 @SQLITE_ONLY
+async def test_a_note_put_right_after_its_card_was_acknowledged_reaches_staff(diary: Diary) -> None:
+    """Ben's check-in raised a card showing his note, "hand is swollen"; Sam acknowledged it. Ben then edits the note:
+    "and black now, I cannot feel my fingers". The note changed, and staff heard nothing: the card they acknowledged
+    would show the new words only if someone redrew it. The words reach the staff chat as they now read, with Reply
+    and Seen; a note that no card showed stays the diary's, as before."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    note = ben.say("hand is swollen")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert "Note, 21.11.2026 09:00: hand is swollen" in (card.caption or "")
+    await sam.press("Acknowledge", message=card)
+    diary.clock.advance(minutes=10)
+    await ben.edit(note, "hand is swollen and black now, I cannot feel my fingers")
+    await diary.wait_until(lambda: any("cannot feel my fingers" in (m.text or "") for m in staff_chat(diary)))
+    told = next(m for m in staff_chat(diary) if "cannot feel my fingers" in (m.text or ""))
+    header = "P-0001 changed the note of a check-in an alert card shows:"
+    assert told.text == f"{header}\nhand is swollen and black now, I cannot feel my fingers"
+    assert [label for label, _ in told.buttons] == ["Reply", "Seen"]
+    assert {a.item: a.value for a in await diary.answers()}["note"] == (
+        "hand is swollen and black now, I cannot feel my fingers"
+    )
+
+
+@SQLITE_ONLY
 async def test_a_crisis_card_resolved_without_acknowledge_tells_the_patient_it_was_seen(diary: Diary) -> None:
     """A nurse who calls the patient and then presses Resolve, without Acknowledge first, has seen the
     message: the patient is told so, as after Acknowledge, and the message is marked seen."""
