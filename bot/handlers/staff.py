@@ -102,7 +102,11 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
                 await show(query.message, context, view)
         await query.answer(context.sender_text(update, "alerts.changed"))
         return
-    if changed is not None and view is not None and view.alert.status == AlertStatus.OPEN:
+    if (
+        changed is not None
+        and view is not None
+        and (view.alert.status == AlertStatus.OPEN or view.alert.opened_at != changed.opened_at)
+    ):
         # Open again straight after the press moved it (a new episode in that moment): the alert has a new card,
         # which took this message's buttons. Shown as the alert now is, this message would be a second live card of
         # it, showing the new episode in place of what the press acted on: it shows that, and History and Reply.
