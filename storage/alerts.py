@@ -80,6 +80,19 @@ async def last_resolved(*, session: AsyncSession, patient_id: int) -> dict[str, 
     return {rule: at for rule, at in result.all()}
 
 
+async def snoozed_until(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
+    """Until when staff snoozed each rule's alert of this patient that is snoozed (its snooze may be over)."""
+    result = await execute(
+        session,
+        select(ALERTS.c.rule, ALERTS.c.snoozed_until).where(
+            ALERTS.c.patient_id == patient_id,
+            ALERTS.c.status == AlertStatus.SNOOZED,
+            ALERTS.c.snoozed_until.is_not(None),
+        ),
+    )
+    return {rule: until for rule, until in result.all()}
+
+
 async def last_events(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
     """The newest finding each rule has already turned into an alert, for this patient."""
     result = await execute(

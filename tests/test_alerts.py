@@ -373,6 +373,28 @@ async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_
 
 
 @SQLITE_ONLY
+async def test_a_new_episode_that_began_during_a_snooze_comes_as_a_card_when_the_snooze_ends(diary: Diary) -> None:
+    """Sam snoozed Ben's severe pain card for 7 days. That day the 9s ended, and a run of 10s began that still goes
+    on when the snooze ends. The rule stayed quiet through the snooze, as it should; but once it ended, the new episode
+    was older than a day and a half, taken for history, and never came: the digest went on listing the snoozed card's
+    old words. A finding a snooze held back is news when the snooze ends."""
+    card = await a_card(diary)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=card)
+    diary.clock.advance(days=8)  # the diary of those days, a check-in every twelve hours: 5, then 10s
+    await with_history(diary, "P-0001", [5] + [10] * 15)
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins in a row since Sat 21 Nov" in new.caption
+    assert "Snoozed" not in new.caption
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+
+
+@SQLITE_ONLY
 async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_buttons_are_stale(
     diary: Diary,
 ) -> None:
