@@ -1,7 +1,7 @@
 """Query functions for alerts. State changes are guarded UPDATEs: two staff pressing at once cannot
 both move an alert, and a stale button finds nothing to change."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, func, select, update
@@ -49,9 +49,11 @@ async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -
     return _alert(row) if row else None
 
 
-async def card_shows_notes(*, session: AsyncSession, patient_id: int, found_by: datetime) -> bool:
-    """Whether the patient has a card in the staff chat, of a rule's alert staff still have to deal with, about a
-    finding made by `found_by`: a card shows the notes of the check-ins from a day before its finding on."""
+async def card_shows_notes(*, session: AsyncSession, patient_id: int, started_at: datetime, before: timedelta) -> bool:
+    """Whether a card of a rule's alert in the staff chat shows the note of the patient's check-in started at
+    `started_at`: a card shows the notes of the check-ins from `before` its finding on, as the card is drawn (at any
+    press while staff still have to deal with it; last when they resolved it)."""
+    drawn_since = ALERTS.c.status.in_(ACTIVE) | (ALERTS.c.resolved_at >= started_at)
     row = (
         await execute(
             session,
@@ -59,9 +61,9 @@ async def card_shows_notes(*, session: AsyncSession, patient_id: int, found_by: 
             .where(
                 ALERTS.c.patient_id == patient_id,
                 ALERTS.c.rule.not_in(PER_MESSAGE_RULES),
-                ALERTS.c.status.in_(ACTIVE),
                 ALERTS.c.card_message_id.is_not(None),
-                ALERTS.c.event_at <= found_by,
+                ALERTS.c.event_at <= started_at + before,
+                drawn_since,
             )
             .limit(1),
         )

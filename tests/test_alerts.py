@@ -648,7 +648,7 @@ async def test_a_note_put_right_after_its_card_was_acknowledged_reaches_staff(di
     """Ben's check-in raised a card showing his note, "hand is swollen"; Sam acknowledged it. Ben then edits the note:
     "and black now, I cannot feel my fingers". The note changed, and staff heard nothing: the card they acknowledged
     would show the new words only if someone redrew it. The words reach the staff chat as they now read, with Reply
-    and Seen; a note that no card showed stays the diary's, as before."""
+    and Seen, and so after Sam resolved the card; a note that no card showed stays the diary's, as before."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
@@ -670,6 +670,10 @@ async def test_a_note_put_right_after_its_card_was_acknowledged_reaches_staff(di
     assert {a.item: a.value for a in await diary.answers()}["note"] == (
         "hand is swollen and black now, I cannot feel my fingers"
     )
+
+    await sam.press("Resolve", message=diary.standin.messages[STAFF_CHAT][card.message_id])  # the card as resolved
+    await ben.edit(note, "hand is swollen and black now, I cannot feel my fingers or move them")
+    await diary.wait_until(lambda: any("or move them" in (m.text or "") for m in staff_chat(diary)))
 
 
 @SQLITE_ONLY

@@ -769,12 +769,11 @@ class Intake:
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
-                # Staff read that note on a card (which shows the notes from a day before its finding on), and may
-                # have acknowledged it: redrawn only at a press, the card would hold the new words unseen. They come
-                # to the staff chat as the note's words put right (a file's edit is copied to staff below anyway).
-                found_by = noted.started_at + NOTES_BEFORE
+                # Staff read that note on a card, and may have acknowledged or resolved it: drawn again only at a
+                # press, the card would hold the new words unseen. They come to the staff chat as the note's words
+                # put right (a file's edit is copied to staff below anyway).
                 if media is None and await alerts.card_shows_notes(
-                    session=session, patient_id=patient.id, found_by=found_by
+                    session=session, patient_id=patient.id, started_at=noted.started_at, before=NOTES_BEFORE
                 ):
                     await self._forward(session, patient, text, stored, "staff.edited_note", now)
             if media is not None:
