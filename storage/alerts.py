@@ -82,17 +82,18 @@ async def last_resolved(*, session: AsyncSession, patient_id: int) -> dict[str, 
     return {rule: at for rule, at in result.all()}
 
 
-async def snoozed_until(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
-    """Until when staff snoozed each rule's alert of this patient that is snoozed (its snooze may be over)."""
+async def snoozes(*, session: AsyncSession, patient_id: int) -> list[tuple[str, datetime]]:
+    """(rule, snoozed until) of each alert of this patient that staff snoozed, as it still is or as they resolved it
+    (an alert opened again forgets its snooze: what came after it was news)."""
     result = await execute(
         session,
         select(ALERTS.c.rule, ALERTS.c.snoozed_until).where(
             ALERTS.c.patient_id == patient_id,
-            ALERTS.c.status == AlertStatus.SNOOZED,
+            ALERTS.c.status.in_((AlertStatus.SNOOZED, AlertStatus.RESOLVED)),
             ALERTS.c.snoozed_until.is_not(None),
         ),
     )
-    return {rule: until for rule, until in result.all()}
+    return [(rule, until) for rule, until in result.all()]
 
 
 async def last_events(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:

@@ -395,6 +395,27 @@ async def test_a_new_episode_that_began_during_a_snooze_comes_as_a_card_when_the
 
 
 @SQLITE_ONLY
+async def test_a_new_episode_that_began_during_a_snooze_comes_as_a_card_after_the_snoozed_card_is_resolved(
+    diary: Diary,
+) -> None:
+    """As above, but the snooze over, the digest listed the snoozed card in its old words, and Sam resolved it before
+    the diary looked again: the run of 10s begun in the snooze is news all the same."""
+    card = await a_card(diary)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=card)
+    diary.clock.advance(days=8)
+    await with_history(diary, "P-0001", [5] + [10] * 15)
+    await sam.press("Resolve", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins in a row since Sat 21 Nov" in new.caption
+    assert [a.status for a in await alerts(diary)] == ["resolved", "open"]
+
+
+@SQLITE_ONLY
 async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_buttons_are_stale(
     diary: Diary,
 ) -> None:
