@@ -373,6 +373,49 @@ async def test_a_new_finding_updates_the_open_alert_and_a_snooze_keeps_the_rule_
 
 
 @SQLITE_ONLY
+async def test_a_new_episode_that_began_during_a_snooze_comes_as_a_card_when_the_snooze_ends(diary: Diary) -> None:
+    """Sam snoozed Ben's severe pain card for 7 days. That day the 9s ended, and a run of 10s began that still goes
+    on when the snooze ends. The rule stayed quiet through the snooze, as it should; but once it ended, the new episode
+    was older than a day and a half, taken for history, and never came: the digest went on listing the snoozed card's
+    old words. A finding a snooze held back is news when the snooze ends."""
+    card = await a_card(diary)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=card)
+    diary.clock.advance(days=8)  # the diary of those days, a check-in every twelve hours: 5, then 10s
+    await with_history(diary, "P-0001", [5] + [10] * 15)
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins in a row since Sat 21 Nov" in new.caption
+    assert "Snoozed" not in new.caption
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+
+
+@SQLITE_ONLY
+async def test_a_new_episode_that_began_during_a_snooze_comes_as_a_card_after_the_snoozed_card_is_resolved(
+    diary: Diary,
+) -> None:
+    """As above, but the snooze over, the digest listed the snoozed card in its old words, and Sam resolved it before
+    the diary looked again: the run of 10s begun in the snooze is news all the same."""
+    card = await a_card(diary)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Snooze 7 days", message=card)
+    diary.clock.advance(days=8)
+    await with_history(diary, "P-0001", [5] + [10] * 15)
+    await sam.press("Resolve", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Pain 10 on 4 check-ins in a row since Sat 21 Nov" in new.caption
+    assert [a.status for a in await alerts(diary)] == ["resolved", "open"]
+
+
+@SQLITE_ONLY
 async def test_a_new_finding_after_acknowledge_is_a_new_card_and_the_old_cards_buttons_are_stale(
     diary: Diary,
 ) -> None:
@@ -568,6 +611,90 @@ async def test_a_new_finding_while_staff_acknowledge_the_card_is_a_new_card(
     assert "Pain 9 on 4" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
     (alert,) = await alerts(diary)
     assert alert.status == "open"
+
+
+@SQLITE_ONLY
+async def test_a_press_in_the_moment_a_new_episode_opens_the_alert_again_leaves_one_live_card(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam presses Acknowledge on the card, and in that moment a check-in brings a new episode: the alert opens again
+    under a new card. The press then made the message it was pressed on show the alert as it now was, open, with its
+    Acknowledge: after the new card had taken that message's buttons away, two live cards of one alert, the older
+    showing the new episode and no longer what Sam acknowledged. It shows what the press acted on, and only History
+    and Reply."""
+    card = await a_card(diary)
+    ben = diary.standin.users[301]
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await complete_checkin(ben, "5")
+    await with_history(diary, "P-0001", [])
+    for _ in range(3):
+        diary.clock.advance(hours=12)
+        await complete_checkin(ben, "10")
+    diary.clock.advance(hours=12)
+    async with diary.database.session() as session:  # the fourth 10, read by the rules as the press is made
+        patient = await patients.by_code(session=session, code="P-0001")
+        assert patient is not None and patient.id is not None
+        await checkins.import_entries(
+            session=session,
+            patient_id=patient.id,
+            questionnaire="daily",
+            entries=[(diary.clock(), diary.clock().date(), {"pain": "10", "mood": "4"})],
+        )
+    act = AlertDesk.act
+
+    async def a_new_episode_meanwhile(desk: AlertDesk, **kwargs: object) -> Alert | None:
+        changed = await act(desk, **kwargs)  # type: ignore[arg-type]
+        assert patient.id is not None
+        await desk.evaluate(patient_id=patient.id, now=diary.clock())  # the new episode, the new card queued
+        # ... and sent, its older message's buttons taken, before the press shows its message.
+        await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        return changed
+
+    monkeypatch.setattr(AlertDesk, "act", a_new_episode_meanwhile)
+    press = await sam.press("Acknowledge", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    assert press.answer == "Acknowledged."
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    old, new = [diary.standin.messages[STAFF_CHAT][m.message_id] for m in staff_chat(diary) if m.photo]
+    assert [label for label, _ in old.buttons] == ["History", "Reply"], "one live card"
+    assert old.caption is not None and "Pain 9 on 4" in old.caption and "Acknowledged by Sam" in old.caption
+    assert new.caption is not None and "Pain 10 on 4" in new.caption and "Acknowledged" not in new.caption
+    assert [label for label, _ in new.buttons][:3] == ["Acknowledge", "Snooze 7 days", "Resolve"]
+    (alert,) = await alerts(diary)
+    assert alert.status == "open"
+
+
+@SQLITE_ONLY
+async def test_a_note_put_right_after_its_card_was_acknowledged_reaches_staff(diary: Diary) -> None:
+    """Ben's check-in raised a card showing his note, "hand is swollen"; Sam acknowledged it. Ben then edits the note:
+    "and black now, I cannot feel my fingers". The note changed, and staff heard nothing: the card they acknowledged
+    would show the new words only if someone redrew it. The words reach the staff chat as they now read, with Reply
+    and Seen, and so after Sam resolved the card; a note that no card showed stays the diary's, as before."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    note = ben.say("hand is swollen")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    assert "Note, 21.11.2026 09:00: hand is swollen" in (card.caption or "")
+    await sam.press("Acknowledge", message=card)
+    diary.clock.advance(minutes=10)
+    await ben.edit(note, "hand is swollen and black now, I cannot feel my fingers")
+    await diary.wait_until(lambda: any("cannot feel my fingers" in (m.text or "") for m in staff_chat(diary)))
+    told = next(m for m in staff_chat(diary) if "cannot feel my fingers" in (m.text or ""))
+    header = "P-0001 changed the note of a check-in an alert card shows:"
+    assert told.text == f"{header}\nhand is swollen and black now, I cannot feel my fingers"
+    assert [label for label, _ in told.buttons] == ["Reply", "Seen"]
+    assert {a.item: a.value for a in await diary.answers()}["note"] == (
+        "hand is swollen and black now, I cannot feel my fingers"
+    )
+
+    await sam.press("Resolve", message=diary.standin.messages[STAFF_CHAT][card.message_id])  # the card as resolved
+    await ben.edit(note, "hand is swollen and black now, I cannot feel my fingers or move them")
+    await diary.wait_until(lambda: any("or move them" in (m.text or "") for m in staff_chat(diary)))
 
 
 @SQLITE_ONLY

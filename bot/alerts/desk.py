@@ -175,10 +175,15 @@ class AlertDesk:
             findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
             resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
+            snoozes = await alerts.snoozes(session=session, patient_id=patient_id)
             newest: dict[str, Finding] = {}
             for finding in findings:
                 already = seen.get(finding.rule)
-                new = finding.at > now - NEWS and (already is None or finding.at > already)
+                # A finding a snooze held back is news once the snooze is over, however long ago it was made, also
+                # when staff resolved the snoozed card before the diary looked again: they never saw it (an episode
+                # begun early in the snooze and still going on would otherwise never come).
+                held = any(rule == finding.rule and until - SNOOZE <= finding.at <= until for rule, until in snoozes)
+                new = (finding.at > now - NEWS or held) and (already is None or finding.at > already)
                 if new and not self._refractory(finding, resolved.get(finding.rule)):
                     newest[finding.rule] = finding
             filed = [await self._file(session, patient_id=patient_id, finding=f, now=now) for f in newest.values()]

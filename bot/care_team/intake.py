@@ -46,8 +46,9 @@ from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
 from bot.prompts import Catalog
+from bot.views.alert_card import NOTES_BEFORE
 from bot.views.checkin import answer_label
-from storage import checkins, outbox, patient_messages, patients
+from storage import alerts, checkins, outbox, patient_messages, patients
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
@@ -768,6 +769,13 @@ class Intake:
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
+                # Staff read that note on a card, and may have acknowledged or resolved it: drawn again only at a
+                # press, the card would hold the new words unseen. They come to the staff chat as the note's words
+                # put right (a file's edit is copied to staff below anyway).
+                if media is None and await alerts.card_shows_notes(
+                    session=session, patient_id=patient.id, started_at=noted.started_at, before=NOTES_BEFORE
+                ):
+                    await self._forward(session, patient, text, stored, "staff.edited_note", now)
             if media is not None:
                 kind, chat_id = media
                 await self._copy_to_staff(

@@ -4,6 +4,7 @@ Staff see clinic codes and numbers; every read of patient data is audited (bot/d
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -29,17 +30,19 @@ from bot.records import report
 from bot.views.callback_data import parse_alert
 from bot.views.edits import edit
 from bot.views.scores import score_lines
+from storage.statuses import AlertStatus
 
 log = logging.getLogger(__name__)
 
 DONE = {StaffAction.ACKNOWLEDGE: "acknowledge", StaffAction.SNOOZE: "snooze", StaffAction.RESOLVE: "resolve"}
 
 
-async def show(message: Message, context: DiaryContext, view: AlertView) -> None:
-    """Make the pressed message show the alert as it is now (a card with a chart, or an escalation text)."""
+async def show(message: Message, context: DiaryContext, view: AlertView, *, stale: bool = False) -> None:
+    """Make the pressed message show the alert as it is now (a card with a chart, or an escalation text); `stale`:
+    with History and Reply only (the alert has a newer card)."""
     cards = context.services.cards
     now = context.now
-    caption, keyboard = cards.caption(view, now=now), cards.keyboard(view)
+    caption, keyboard = cards.caption(view, now=now), cards.keyboard(view, stale=stale)
     if message.photo:
         await edit(message.edit_caption(caption, reply_markup=keyboard))
     else:
@@ -99,7 +102,20 @@ async def alert_button(update: Update, context: DiaryContext) -> None:
                 await show(query.message, context, view)
         await query.answer(context.sender_text(update, "alerts.changed"))
         return
-    if view is not None and isinstance(query.message, Message):
+    if (
+        changed is not None
+        and view is not None
+        and (view.alert.status == AlertStatus.OPEN or view.alert.opened_at != changed.opened_at)
+    ):
+        # Open again straight after the press moved it (a new episode in that moment): the alert has a new card,
+        # which took this message's buttons. Shown as the alert now is, this message would be a second live card of
+        # it, showing the new episode in place of what the press acted on: it shows that, and History and Reply.
+        acted = replace(
+            view, alert=changed, details=json.loads(changed.details), names={**view.names, user.id: user.full_name}
+        )
+        if isinstance(query.message, Message):
+            await show(query.message, context, acted, stale=True)
+    elif view is not None and isinstance(query.message, Message):
         await show(query.message, context, view)  # the staff chat's card, if pressed elsewhere: queued by act
     if changed is not None:
         services.outbox_wake.set()
