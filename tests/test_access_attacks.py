@@ -365,6 +365,46 @@ async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Dia
         assert await invites.open_invites(session=session, now=diary.clock()) == []
 
 
+@SQLITE_ONLY
+async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_does_not_reach_the_patient(
+    diary: Diary,
+) -> None:
+    """A nurse answered Ben's "I have a new phone" in the staff group with the /relink link itself. The link, seen
+    there, stopped working (anyone in the group could open it first), and the reply went on to Ben all the same:
+    he got a link that said it had expired, and the nurse was told the reply was on its way. A reply written in the
+    group with an invite link (or its token) in it does not go; its writer is told why and how to pass a link on,
+    and the same words without the link go as any reply."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = await a_member(diary)
+    await diary.enrol(ben)
+    await ben.send("I have a new phone, can I move my diary?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    token = await link_of(sam, "/relink P-0001")
+    answered = sam.expect_reply(chat_id=STAFF_CHAT)
+    diary.standin.user_message(
+        sam.json,
+        "Open this on your new phone",
+        STAFF_CHAT,
+        reply_to=forwarded,
+        entities=[{"type": "text_link", "offset": 0, "length": 4, "url": f"https://t.me/diary_bot?start={token}"}],
+    )
+    await answered
+    await diary.wait_until(lambda: any("did not go to P-0001" in (m.text or "") for m in staff_chat(diary)))
+    assert not any("on its way to P-0001" in (m.text or "") for m in staff_chat(diary))
+    used, cleo = await diary.invite("P-0002"), SimulatedUser(diary.standin, 302, "Cleo")
+    await cleo.send(f"/start {used}")
+    await cleo.press("I agree")
+    reply = await sam.send(f"Your code is {used}", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert reply is not None and "did not go to P-0001" in (reply.text or ""), reply
+    reply = await sam.send("We will send you a new link by text message.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert reply is not None and "on its way to P-0001" in (reply.text or ""), reply
+    await ben.wait_for(lambda: "by text message" in (ben.last.text or ""))
+    assert [m.text for m in ben.messages if (m.text or "").startswith("Your care team")] == [
+        "Your care team: We will send you a new link by text message."
+    ]
+
+
 async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:
     """The patient opened their link and read the consent screen; someone who had the link too (it was forwarded,
     or seen over a shoulder) agreed first. The patient's "I agree" said only that the link was used, and staff knew
