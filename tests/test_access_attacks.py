@@ -15,6 +15,7 @@ from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.intake import Intake
+from bot.console import auth
 from bot.diary import enrolment, roster
 from bot.diary.checkins import CheckIns
 from bot.sandbox import SimulatedUser
@@ -403,6 +404,24 @@ async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_
     assert [m.text for m in ben.messages if (m.text or "").startswith("Your care team")] == [
         "Your care team: We will send you a new link by text message."
     ]
+
+
+async def test_a_console_sign_in_link_posted_in_the_staff_group_stops_working(diary: Diary) -> None:
+    """A nurse pasted her /console link into the staff group to ask why it showed a button: for ten minutes anyone
+    in the group (someone removed from staff is often still in it) could open it and sign in to the web console as
+    her, every patient's record in view, while an invite link posted there stopped working. A sign-in link seen in
+    the staff chat stops working too, and the group is told /console makes a new one; one she keeps still works."""
+    sam = await a_member(diary)
+    posted = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    address = auth.link_url("https://clinic.example/console", posted)
+    reply = await sam.send(f"Why does {address} show a button?", chat_id=STAFF_CHAT, timeout=5)
+    assert reply is not None and "/console" in (reply.text or "") and posted not in (reply.text or ""), reply
+    assert await auth.sign_in(diary.database, token=posted, now=diary.clock()) is None
+    kept = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    assert await auth.sign_in(diary.database, token=kept, now=diary.clock()) is not None
+    async with diary.database.session() as session:
+        events = [(e.actor_id, e.action) for e in await audit.since(session=session)]
+    assert (sam.id, "console_link_withdrawn") in events
 
 
 async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:

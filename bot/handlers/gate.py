@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import access
 from bot.access import Role
 from bot.care_team.text_limits import ANSWER_LIMIT, units
+from bot.console import auth
 from bot.delivery.inbox import telegram_away
 from bot.diary import enrolment
 from bot.handlers import checkin, patient, patient_messages, staff_replies
@@ -167,8 +168,9 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
 
 
 async def _withdraw_posted_links(update: Update, context: DiaryContext) -> None:
-    """An invite link seen in the staff chat, whoever posted it and however (forwarded, behind formatted words, in a
-    caption, after /start, edited in), stops working: anyone reading the group could open it first."""
+    """An invite link (or a web console sign-in link) seen in the staff chat, whoever posted it and however (forwarded,
+    behind formatted words, in a caption, after /start, edited in), stops working: anyone reading the group could open
+    it first."""
     message, user, chat = update.message or update.edited_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
@@ -180,15 +182,27 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext) -> None:
         return catalog.text(catalog.default_language, "staff.link_posted", code=code, command=command)
 
     services = context.services
+    words = "\n".join(part for part in parts if part)
     if await enrolment.withdraw_posted(
         services.database,
-        words="\n".join(part for part in parts if part),
+        words=words,
         chat_id=chat.id,
         actor_id=user.id,
         now=context.now,
         staff_text=staff_text,
     ):
         log.info("an invite link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
+        services.outbox_wake.set()
+    # A web console sign-in link too: it signs its holder in as the staff member it was made for.
+    if await auth.withdraw_posted(
+        services.database,
+        words=words,
+        chat_id=chat.id,
+        actor_id=user.id,
+        now=context.now,
+        staff_text=catalog.text(catalog.default_language, "staff.console_link_posted"),
+    ):
+        log.info("a console sign-in link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
         services.outbox_wake.set()
 
 
