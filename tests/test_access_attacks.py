@@ -35,6 +35,7 @@ from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
 
 Removal = asyncio.Task[team.Removed | None]
+NEW_STAFF_CHAT = -100777
 
 
 async def handled(diary: Diary) -> int:
@@ -404,6 +405,36 @@ async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_
     assert [m.text for m in ben.messages if (m.text or "").startswith("Your care team")] == [
         "Your care team: We will send you a new link by text message."
     ]
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_posted_in_a_group_that_was_the_staff_chat_stops_working(diary: Diary) -> None:
+    """An admin made a new group the staff chat; the old one, the bot still in it, is where a nurse out of habit
+    posted a patient's link ("can someone send this to Ana?"), and where people removed from staff often still are.
+    The link kept working: only links in the staff chat were withdrawn. A link the bot sees in any group stops
+    working; the staff chat (not that group, whose readers are not known) is told which, where and how to make a
+    new one. So does a console sign-in link."""
+    old = diary.settings.staff_chat_id
+    assert old is not None
+    ada, sam = SimulatedUser(diary.standin, 900, "Ada"), await a_member(diary)
+    diary.standin.add_group(old, "Old staff chat", [ada.id, sam.id])
+    hint = ada.expect_reply(chat_id=NEW_STAFF_CHAT)
+    diary.standin.add_bot_to_group(NEW_STAFF_CHAT, "Clinic staff", by=ada)
+    await hint
+    await ada.send("/staffchat", chat_id=NEW_STAFF_CHAT)
+    token = await diary.invite("P-0002")
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    before = len(diary.standin.chat(old))
+    sam.say(f"Can someone send this to Ana? https://t.me/diary_bot?start={token}", chat_id=old)
+    sam.say(f"and why does mine show a button? https://clinic.example/console/signin/{signin}", chat_id=old)
+    posted = "posted in “Old staff chat”"
+    await diary.wait_until(lambda: sum(posted in (m.text or "") for m in diary.standin.chat(NEW_STAFF_CHAT)) == 2)
+    told = diary.standin.chat(NEW_STAFF_CHAT)
+    assert any("/invite P-0002" in (m.text or "") for m in told), [m.text for m in told]
+    assert len(diary.standin.chat(old)) == before + 2, "nothing said in the old group"
+    reply = await SimulatedUser(diary.standin, 666, "Mallory").send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
 
 
 async def test_a_console_sign_in_link_posted_in_the_staff_group_stops_working(diary: Diary) -> None:
