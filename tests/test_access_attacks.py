@@ -535,6 +535,31 @@ async def test_no_thank_you_pressed_on_another_patients_link_leaves_it_working_f
 
 
 @SQLITE_ONLY
+async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_record_leaves_it_working(
+    diary: Diary,
+) -> None:
+    """Ben's re-link, for his new phone, reached him by text message and he opened it on the old phone first: asked
+    to agree there, he pressed "No, thank you" (the diary is to move to the new phone, not stay here). He was told
+    this changed nothing, and the link then said it had expired on the new phone: his "No" had withdrawn it. The
+    account the record is on declines nothing of a link for another account of the patient's: it keeps working, and
+    the press is no wrong token."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    await ben.send(f"/start {token}")
+    await ben.press("No, thank you")
+    assert "changed nothing" in (ben.last.text or ""), ben.last.text
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    screen = await new_phone.send(f"/start {token}")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+    await new_phone.press("I agree", message=screen)
+    assert await account_of(diary, "P-0001") == 311
+    async with diary.database.session() as session:
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=301, since=START) == 0
+        assert (await patients.overview(session=session))[0].declined is False
+
+
+@SQLITE_ONLY
 async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are_told_once(diary: Diary) -> None:
     """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
     old account to find out by writing into silence: its words no longer reach anyone. It is told, once,
