@@ -560,6 +560,25 @@ async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_recor
 
 
 @SQLITE_ONLY
+async def test_no_thank_you_pressed_by_a_discharged_patient_on_their_readmission_link_says_where_they_stand(
+    diary: Diary,
+) -> None:
+    """Cleo, discharged, opened the link that readmits her and pressed "No, thank you": she was told she was
+    enrolled already and that this changed nothing, while her check-ins stayed ended and the link had stopped
+    working. She is told her check-ins stay ended, her diary is kept, and to ask for a new link if she changes her
+    mind."""
+    cleo = SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(cleo, "P-0002")
+    await roster.discharge(diary.database, code="P-0002", actor_id=None, now=diary.clock())
+    token = await diary.invite("P-0002", relink=True)
+    await cleo.send(f"/start {token}")
+    await cleo.press("No, thank you")
+    said = cleo.last.text or ""
+    assert "already enrolled" not in said and "changed nothing" not in said, said
+    assert "check-ins stay ended" in said and "new link" in said, said
+
+
+@SQLITE_ONLY
 async def test_the_account_a_relink_moved_the_record_from_and_the_staff_chat_are_told_once(diary: Diary) -> None:
     """A re-link opened on another account (the patient's new phone, or whoever the link reached) left the
     old account to find out by writing into silence: its words no longer reach anyone. It is told, once,
