@@ -85,6 +85,17 @@ async def void_links_of(*, session: AsyncSession, telegram_user_id: int) -> None
     await execute(session, delete(LINKS).where(LINKS.c.telegram_user_id == telegram_user_id, LINKS.c.used_at.is_(None)))
 
 
+async def withdraw_links(*, session: AsyncSession, token_hashes: list[str], now: datetime) -> list[int]:
+    """Delete the sign-in links not yet used nor expired with these token hashes; whose each was."""
+    result = await execute(
+        session,
+        delete(LINKS)
+        .where(LINKS.c.token_hash.in_(token_hashes), LINKS.c.used_at.is_(None), LINKS.c.expires_at > now)
+        .returning(LINKS.c.telegram_user_id),
+    )
+    return [int(row[0]) for row in result.all()]
+
+
 async def forget_idle(*, session: AsyncSession, idle_since: datetime) -> None:
     await execute(session, delete(SESSIONS).where(SESSIONS.c.last_seen_at <= idle_since))
 

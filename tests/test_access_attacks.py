@@ -15,6 +15,7 @@ from bot.access import PATIENT_COMMANDS
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
 from bot.care_team.intake import Intake
+from bot.console import auth
 from bot.diary import enrolment, roster
 from bot.diary.checkins import CheckIns
 from bot.sandbox import SimulatedUser
@@ -34,6 +35,7 @@ from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
 
 Removal = asyncio.Task[team.Removed | None]
+NEW_STAFF_CHAT = -100777
 
 
 async def handled(diary: Diary) -> int:
@@ -365,6 +367,94 @@ async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Dia
         assert await invites.open_invites(session=session, now=diary.clock()) == []
 
 
+@SQLITE_ONLY
+async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_does_not_reach_the_patient(
+    diary: Diary,
+) -> None:
+    """A nurse answered Ben's "I have a new phone" in the staff group with the /relink link itself. The link, seen
+    there, stopped working (anyone in the group could open it first), and the reply went on to Ben all the same:
+    he got a link that said it had expired, and the nurse was told the reply was on its way. A reply written in the
+    group with an invite link (or its token) in it does not go; its writer is told why and how to pass a link on,
+    and the same words without the link go as any reply."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = await a_member(diary)
+    await diary.enrol(ben)
+    await ben.send("I have a new phone, can I move my diary?")
+    await diary.wait_until(lambda: any(m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if m.buttons)
+    token = await link_of(sam, "/relink P-0001")
+    answered = sam.expect_reply(chat_id=STAFF_CHAT)
+    diary.standin.user_message(
+        sam.json,
+        "Open this on your new phone",
+        STAFF_CHAT,
+        reply_to=forwarded,
+        entities=[{"type": "text_link", "offset": 0, "length": 4, "url": f"https://t.me/diary_bot?start={token}"}],
+    )
+    await answered
+    await diary.wait_until(lambda: any("did not go to P-0001" in (m.text or "") for m in staff_chat(diary)))
+    assert not any("on its way to P-0001" in (m.text or "") for m in staff_chat(diary))
+    used, cleo = await diary.invite("P-0002"), SimulatedUser(diary.standin, 302, "Cleo")
+    await cleo.send(f"/start {used}")
+    await cleo.press("I agree")
+    reply = await sam.send(f"Your code is {used}", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert reply is not None and "did not go to P-0001" in (reply.text or ""), reply
+    reply = await sam.send("We will send you a new link by text message.", chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert reply is not None and "on its way to P-0001" in (reply.text or ""), reply
+    await ben.wait_for(lambda: "by text message" in (ben.last.text or ""))
+    assert [m.text for m in ben.messages if (m.text or "").startswith("Your care team")] == [
+        "Your care team: We will send you a new link by text message."
+    ]
+
+
+@SQLITE_ONLY
+async def test_an_invite_link_posted_in_a_group_that_was_the_staff_chat_stops_working(diary: Diary) -> None:
+    """An admin made a new group the staff chat; the old one, the bot still in it, is where a nurse out of habit
+    posted a patient's link ("can someone send this to Ana?"), and where people removed from staff often still are.
+    The link kept working: only links in the staff chat were withdrawn. A link the bot sees in any group stops
+    working; the staff chat (not that group, whose readers are not known) is told which, where and how to make a
+    new one. So does a console sign-in link."""
+    old = diary.settings.staff_chat_id
+    assert old is not None
+    ada, sam = SimulatedUser(diary.standin, 900, "Ada"), await a_member(diary)
+    diary.standin.add_group(old, "Old staff chat", [ada.id, sam.id])
+    hint = ada.expect_reply(chat_id=NEW_STAFF_CHAT)
+    diary.standin.add_bot_to_group(NEW_STAFF_CHAT, "Clinic staff", by=ada)
+    await hint
+    await ada.send("/staffchat", chat_id=NEW_STAFF_CHAT)
+    token = await diary.invite("P-0002")
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    before = len(diary.standin.chat(old))
+    sam.say(f"Can someone send this to Ana? https://t.me/diary_bot?start={token}", chat_id=old)
+    sam.say(f"and why does mine show a button? https://clinic.example/console/signin/{signin}", chat_id=old)
+    posted = "posted in “Old staff chat”"
+    await diary.wait_until(lambda: sum(posted in (m.text or "") for m in diary.standin.chat(NEW_STAFF_CHAT)) == 2)
+    told = diary.standin.chat(NEW_STAFF_CHAT)
+    assert any("/invite P-0002" in (m.text or "") for m in told), [m.text for m in told]
+    assert len(diary.standin.chat(old)) == before + 2, "nothing said in the old group"
+    reply = await SimulatedUser(diary.standin, 666, "Mallory").send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+
+
+async def test_a_console_sign_in_link_posted_in_the_staff_group_stops_working(diary: Diary) -> None:
+    """A nurse pasted her /console link into the staff group to ask why it showed a button: for ten minutes anyone
+    in the group (someone removed from staff is often still in it) could open it and sign in to the web console as
+    her, every patient's record in view, while an invite link posted there stopped working. A sign-in link seen in
+    the staff chat stops working too, and the group is told /console makes a new one; one she keeps still works."""
+    sam = await a_member(diary)
+    posted = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    address = auth.link_url("https://clinic.example/console", posted)
+    reply = await sam.send(f"Why does {address} show a button?", chat_id=STAFF_CHAT, timeout=5)
+    assert reply is not None and "/console" in (reply.text or "") and posted not in (reply.text or ""), reply
+    assert await auth.sign_in(diary.database, token=posted, now=diary.clock()) is None
+    kept = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    assert await auth.sign_in(diary.database, token=kept, now=diary.clock()) is not None
+    async with diary.database.session() as session:
+        events = [(e.actor_id, e.action) for e in await audit.since(session=session)]
+    assert (sam.id, "console_link_withdrawn") in events
+
+
 async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:
     """The patient opened their link and read the consent screen; someone who had the link too (it was forwarded,
     or seen over a shoulder) agreed first. The patient's "I agree" said only that the link was used, and staff knew
@@ -442,6 +532,50 @@ async def test_no_thank_you_pressed_on_another_patients_link_leaves_it_working_f
     await ada.send(f"/start {mother}")
     await ada.press("I agree")
     assert await account_of(diary, "P-0001") == 335
+
+
+@SQLITE_ONLY
+async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_record_leaves_it_working(
+    diary: Diary,
+) -> None:
+    """Ben's re-link, for his new phone, reached him by text message and he opened it on the old phone first: asked
+    to agree there, he pressed "No, thank you" (the diary is to move to the new phone, not stay here). He was told
+    this changed nothing, and the link then said it had expired on the new phone: his "No" had withdrawn it. The
+    account the record is on declines nothing of a link for another account of the patient's: it keeps working, and
+    the press is no wrong token."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    await ben.send(f"/start {token}")
+    await ben.press("No, thank you")
+    assert "changed nothing" in (ben.last.text or ""), ben.last.text
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    screen = await new_phone.send(f"/start {token}")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+    await new_phone.press("I agree", message=screen)
+    assert await account_of(diary, "P-0001") == 311
+    async with diary.database.session() as session:
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=301, since=START) == 0
+        assert (await patients.overview(session=session))[0].declined is False
+
+
+@SQLITE_ONLY
+async def test_no_thank_you_pressed_by_a_discharged_patient_on_their_readmission_link_says_where_they_stand(
+    diary: Diary,
+) -> None:
+    """Cleo, discharged, opened the link that readmits her and pressed "No, thank you": she was told she was
+    enrolled already and that this changed nothing, while her check-ins stayed ended and the link had stopped
+    working. She is told her check-ins stay ended, her diary is kept, and to ask for a new link if she changes her
+    mind."""
+    cleo = SimulatedUser(diary.standin, 302, "Cleo")
+    await diary.enrol(cleo, "P-0002")
+    await roster.discharge(diary.database, code="P-0002", actor_id=None, now=diary.clock())
+    token = await diary.invite("P-0002", relink=True)
+    await cleo.send(f"/start {token}")
+    await cleo.press("No, thank you")
+    said = cleo.last.text or ""
+    assert "already enrolled" not in said and "changed nothing" not in said, said
+    assert "check-ins stay ended" in said and "new link" in said, said
 
 
 @SQLITE_ONLY

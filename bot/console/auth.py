@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.access import Role
-from bot.diary.enrolment import hash_token
-from storage import audit, console, staff
+from bot.diary.enrolment import hash_token, tokens_in
+from storage import audit, console, outbox, staff
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,37 @@ async def issue_link(database: Database, *, telegram_user_id: int, role: str, no
         )
         await audit.record(session=session, actor_id=telegram_user_id, action="console_link", now=now)
     return token
+
+
+# The token of a sign-in link, also one that is not mixed as enrolment.tokens_in expects of a token on its own.
+_SIGNIN = re.compile(r"/signin/([A-Za-z0-9_-]{16,})")
+
+
+async def withdraw_posted(
+    database: Database, *, words: str, chat_id: int, actor_id: int, now: datetime, staff_text: str
+) -> bool:
+    """Sign-in links posted in the staff group (a nurse asking why hers shows a button): anyone in it, someone
+    removed from staff among them, could open one first and sign in as its owner. Each one not yet used stops
+    working, audited, and the chat is told `staff_text` (how to get a new one), in the outbox with the withdrawal.
+    False when none was in `words`."""
+    tokens = set(tokens_in(words)) | set(_SIGNIN.findall(words))
+    if not tokens:
+        return False
+    async with database.session() as session:
+        owners = await console.withdraw_links(
+            session=session, token_hashes=[hash_token(token) for token in tokens], now=now
+        )
+        for owner in owners:
+            await audit.record(
+                session=session,
+                actor_id=actor_id,
+                action="console_link_withdrawn",
+                detail=f"posted in the staff chat; the link of {owner}",
+                now=now,
+            )
+        if owners:
+            await outbox.enqueue(session=session, kind="staff", chat_id=chat_id, text=staff_text, now=now)
+    return bool(owners)
 
 
 async def sign_in(database: Database, *, token: str, now: datetime) -> str | None:

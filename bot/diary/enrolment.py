@@ -328,7 +328,8 @@ async def decline_invite(
     invite has it, or its invite was used, has expired or was declined (a wrong token, which the caller counts
     like any other, as accepting counts it: that the link was real once is told to no one). As in
     `accept_invite`, a used link whose record is this account's is known and changes nothing (a second consent
-    screen of their own, a double tap, the press replayed). False too for an account that is another patient's."""
+    screen of their own, a double tap, the press replayed), as does a re-link declined by the account the record is
+    on. False too for an account that is another patient's."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None or invite.id is None:
@@ -344,6 +345,11 @@ async def decline_invite(
         current = await patients.by_telegram_user(session=session, telegram_user_id=telegram_user_id)
         if current is not None and current.id != invite.patient_id:
             return False
+        if current is not None and current.status != PatientStatus.DISCHARGED:
+            # The account the record is on, declining a re-link made for another account of the patient's (a new
+            # phone; the link opened on the old one first): it declines nothing, and the link keeps working there. A
+            # discharged patient declining their readmission is a decline.
+            return True
         await invites.decline(session=session, invite_id=invite.id, now=now, withdraw=not keep_usable)
         return True
 

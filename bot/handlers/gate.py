@@ -15,12 +15,13 @@ from telegram.ext import ApplicationHandlerStop
 from bot import access
 from bot.access import Role
 from bot.care_team.text_limits import ANSWER_LIMIT, units
+from bot.console import auth
 from bot.delivery.inbox import telegram_away
 from bot.diary import enrolment
 from bot.handlers import checkin, patient, patient_messages, staff_replies
 from bot.handlers.context import DiaryContext
 from bot.handlers.pause_timezone import local_when
-from storage import counters, patients, staff
+from storage import counters, outbox, patients, staff
 from storage.statuses import PatientStatus
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,12 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     command = command_of(update)
     data = update.callback_query.data if update.callback_query else None
     private = chat.type == ChatType.PRIVATE
-    if not private and command != "staffchat" and chat.id != await context.services.staff_chat.current():
+    staff_chat_id = None if private else await context.services.staff_chat.current()
+    if not private:
+        # In any group the bot is in, not only the staff chat: one that was the staff chat (people removed from staff
+        # often still read it), or one an admin added it to, is as open to whoever reads it.
+        await _withdraw_posted_links(update, context, staff_chat_id)
+    if not private and command != "staffchat" and chat.id != staff_chat_id:
         # Staff work only in the staff chat and in their own chats with the bot: a patient list or an
         # invite link must never be posted in some other group. The bot leaves a group where it is asked
         # for anything; talk there it ignores, since an admin may have added it to make the group the
@@ -87,8 +93,6 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
         else:
             await staff_replies.not_in_the_staff_chat(update, context)
         raise ApplicationHandlerStop
-    if not private:
-        await _withdraw_posted_links(update, context)
     # In a group, talk that is not a command or a button is for the bot only when staff reply to a patient.
     talk = not private and command is None and data is None
     # So may be words that begin with a command no staff member uses ("/checkin tonight, please").
@@ -166,29 +170,42 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def _withdraw_posted_links(update: Update, context: DiaryContext) -> None:
-    """An invite link seen in the staff chat, whoever posted it and however (forwarded, behind formatted words, in a
-    caption, after /start, edited in), stops working: anyone reading the group could open it first."""
+async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_chat_id: int | None) -> None:
+    """An invite link (or a web console sign-in link) seen in a group, whoever posted it and however (forwarded,
+    behind formatted words, in a caption, after /start, edited in), stops working: anyone reading the group could open
+    it first. The staff chat is told, also of one seen in another group (which is told nothing: who reads it now is
+    not known, and it must not learn a patient's code)."""
     message, user, chat = update.message or update.edited_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
     parts = (patient_messages.typed(message), patient_messages.words_of(message), patient_messages.shown_of(message))
     catalog = context.services.catalog
+    here = chat.id == staff_chat_id
+    tell = chat.id if here else (outbox.STAFF_CHAT_UNKNOWN if staff_chat_id is None else staff_chat_id)
+    where = {} if here else {"group": chat.title or str(chat.id)}
+    suffix = "" if here else "_elsewhere"
 
     def staff_text(code: str, relink: bool) -> str:
         command = "/relink" if relink else "/invite"
-        return catalog.text(catalog.default_language, "staff.link_posted", code=code, command=command)
+        return catalog.text(catalog.default_language, f"staff.link_posted{suffix}", code=code, command=command, **where)
 
     services = context.services
+    words = "\n".join(part for part in parts if part)
     if await enrolment.withdraw_posted(
-        services.database,
-        words="\n".join(part for part in parts if part),
-        chat_id=chat.id,
-        actor_id=user.id,
-        now=context.now,
-        staff_text=staff_text,
+        services.database, words=words, chat_id=tell, actor_id=user.id, now=context.now, staff_text=staff_text
     ):
         log.info("an invite link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
+        services.outbox_wake.set()
+    # A web console sign-in link too: it signs its holder in as the staff member it was made for.
+    if await auth.withdraw_posted(
+        services.database,
+        words=words,
+        chat_id=tell,
+        actor_id=user.id,
+        now=context.now,
+        staff_text=catalog.text(catalog.default_language, f"staff.console_link_posted{suffix}", **where),
+    ):
+        log.info("a console sign-in link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
         services.outbox_wake.set()
 
 

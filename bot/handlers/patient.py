@@ -184,6 +184,8 @@ async def consent(update: Update, context: DiaryContext) -> None:
         key = "consent.declined_open" if settings.invite_usable_after_decline and token else "consent.declined"
         if context.patient is not None:  # a second consent screen, or a re-link's: their diary stays
             key = "consent.declined_enrolled"
+            if context.patient.status == PatientStatus.DISCHARGED:  # their readmission declined: check-ins stay ended
+                key = "consent.declined_discharged"
         await edit(query.edit_message_text(services.catalog.text(language, key)))
         await query.answer()
         return

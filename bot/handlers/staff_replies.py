@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.care_team.text_limits import SPLIT_PART, Entity, formatted_with_links, shorten, units
+from bot.diary.enrolment import has_token
 from bot.handlers.context import DiaryContext
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
@@ -109,6 +110,13 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         return True
     rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
     text, entities = _formatted(message.text, message.entities)
+    if message.chat.type != ChatType.PRIVATE and has_token(text):
+        # An invite link written in the group stops working as the bot sees it (gate.py: anyone there could open it
+        # first), and one used already works for nobody: the patient would get a dead link. Not sent; its writer is
+        # told why (their Reply stays pressed for the words again without it).
+        patient = await services.replies.patient(patient_id=patient_id)
+        await message.reply_text(t("staff.reply_with_link", code=patient.code if patient is not None else "?"))
+        return True
     patient = await services.replies.send(
         patient_id=patient_id,
         staff_user_id=user.id,
