@@ -29,7 +29,7 @@ from storage.statuses import CheckInStatus, OutboxStatus
 from tests.harness import POSTGRESQL_ONLY, SQLITE_ONLY, START, Diary
 from tests.postgres import waiting_for_a_lock
 from tests.test_alerts import STAFF_CHAT, a_card, alerts, complete_checkin, staff_chat, up_to_the_note, with_history
-from tests.test_care_team import crisis
+from tests.test_care_team import admin_pressed_reply_on_an_escalation, crisis
 from tests.test_delivery_faults import minutes_later
 from tests.test_hardening import token_of
 from tests.test_staff_commands import a_member
@@ -453,6 +453,26 @@ async def test_a_console_sign_in_link_posted_in_the_staff_group_stops_working(di
     async with diary.database.session() as session:
         events = [(e.actor_id, e.action) for e in await audit.since(session=session)]
     assert (sam.id, "console_link_withdrawn") in events
+
+
+async def test_a_console_sign_in_link_in_a_reply_never_reaches_the_patient(diary: Diary) -> None:
+    """An admin, after Reply on a crisis in her direct chat, pasted her /console link by mistake (it was the last thing
+    she copied): the reply went to the patient, who could sign in to the web console as her for ten minutes, every
+    patient's record in view. A reply holding a sign-in link does not go, the link stops working, and she is told;
+    her next words still go to the patient."""
+    ben, ada = await admin_pressed_reply_on_an_escalation(diary)
+    token = await auth.issue_link(diary.database, telegram_user_id=ada.id, role="admin", now=diary.clock())
+    address = auth.link_url("https://clinic.example/console", token)
+    before = len(ben.messages)
+    reply = await ada.send(f"We are calling you now. {address}")
+    assert reply is not None and "did not go to P-0001" in (reply.text or "") and token not in (reply.text or "")
+    assert await auth.sign_in(diary.database, token=token, now=diary.clock()) is None
+    await ada.send("We are calling you now.")
+    await ben.wait_for(lambda: ben.last.text == "Your care team: We are calling you now.")
+    assert not any(token in (m.text or "") for m in ben.messages[before:])
+    async with diary.database.session() as session:
+        events = [(e.actor_id, e.action) for e in await audit.since(session=session)]
+    assert (ada.id, "console_link_withdrawn") in events
 
 
 async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:

@@ -86,13 +86,18 @@ async def issue_link(database: Database, *, telegram_user_id: int, role: str, no
 _SIGNIN = re.compile(r"/signin/([A-Za-z0-9_-]{16,})")
 
 
+def has_signin_link(words: str) -> bool:
+    """Whether `words` hold a web console sign-in link, working or not."""
+    return _SIGNIN.search(words) is not None
+
+
 async def withdraw_posted(
-    database: Database, *, words: str, chat_id: int, actor_id: int, now: datetime, staff_text: str
+    database: Database, *, words: str, chat_id: int, actor_id: int, now: datetime, staff_text: str | None
 ) -> bool:
     """Sign-in links posted in the staff group (a nurse asking why hers shows a button): anyone in it, someone
     removed from staff among them, could open one first and sign in as its owner. Each one not yet used stops
-    working, audited, and the chat is told `staff_text` (how to get a new one), in the outbox with the withdrawal.
-    False when none was in `words`."""
+    working, audited, and the chat is told `staff_text` (how to get a new one), in the outbox with the withdrawal
+    (None: the caller tells it). False when none was in `words`."""
     tokens = set(tokens_in(words)) | set(_SIGNIN.findall(words))
     if not tokens:
         return False
@@ -108,7 +113,7 @@ async def withdraw_posted(
                 detail=f"posted in the staff chat; the link of {owner}",
                 now=now,
             )
-        if owners:
+        if owners and staff_text is not None:
             await outbox.enqueue(session=session, kind="staff", chat_id=chat_id, text=staff_text, now=now)
     return bool(owners)
 

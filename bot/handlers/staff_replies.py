@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.care_team.text_limits import SPLIT_PART, Entity, formatted_with_links, shorten, units
+from bot.console import auth
 from bot.diary.enrolment import has_token
 from bot.handlers.context import DiaryContext
 from bot.views.callback_data import parse_reply, parse_seen
@@ -116,6 +117,15 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         # told why (their Reply stays pressed for the words again without it).
         patient = await services.replies.patient(patient_id=patient_id)
         await message.reply_text(t("staff.reply_with_link", code=patient.code if patient is not None else "?"))
+        return True
+    withdrawn = await auth.withdraw_posted(
+        services.database, words=text, chat_id=message.chat_id, actor_id=user.id, now=context.now, staff_text=None
+    )
+    if withdrawn or auth.has_signin_link(text):
+        # A web console sign-in link signs its holder in as the staff member it was made for, every patient's record
+        # in view: it never goes to a patient. One still working stops working (audited); the reply does not go.
+        patient = await services.replies.patient(patient_id=patient_id)
+        await message.reply_text(t("staff.reply_with_console_link", code=patient.code if patient is not None else "?"))
         return True
     patient = await services.replies.send(
         patient_id=patient_id,
