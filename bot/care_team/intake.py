@@ -790,6 +790,12 @@ class Intake:
                     lines = self._origin_lines(origin)
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
                 await self._tell(session, patient, "edit_received", now)
+            elif media is None and state is not None and state.step is None:
+                # The check-in is finished: the rules have looked at it, and its card may show the note as it was.
+                # Words typed now would reach staff at once; so does the note put right, whole, as it now reads (a
+                # photo or a file put right is copied to staff above, its words with it).
+                note = state.answers.get("note", text)
+                await self._forward(session, patient, note, stored, "staff.note_edited", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
     @staticmethod
