@@ -480,6 +480,29 @@ async def test_words_a_patient_strikes_out_reach_staff_struck_out_and_are_read_w
     await diary.wait_until(lambda: len(cards(diary)) == 2)
 
 
+async def test_words_struck_out_in_a_quote_from_another_chat_reach_staff_struck_out_and_are_read_without(
+    diary: Diary,
+) -> None:
+    """Telegram keeps the formatting of words quoted from another chat ("Reply in another chat"). Ben quotes what he
+    wrote his sister, "I don't want to die anymore", its "don't" struck out: staff read "> I don't want to die anymore",
+    the opposite of what he wrote, and crisis language read it so too: no crisis text, no card."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    quoted = "I don't want to die anymore"
+    his_own = {"type": "user", "sender_user": ben.json, "date": diary.standin.now() - 60}
+    reply = ben.expect_reply()
+    diary.standin.user_message(
+        ben.json,
+        "this is what I wrote to my sister",
+        quote=quoted,
+        quote_entities=[formatted(quoted, "strikethrough", "don't")],
+        elsewhere=his_own,
+    )
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    assert "> I ~~don't~~ want to die anymore" in (cards(diary)[-1].caption or "")
+
+
 @SQLITE_ONLY
 async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)

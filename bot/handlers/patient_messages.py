@@ -150,7 +150,8 @@ def origin_of(message: Message, bot_id: int) -> Origin:
     reaches the bot)."""
     patient = message.from_user
     forwarded = _author(message.forward_origin, patient, bot_id) if message.forward_origin is not None else None
-    quote = message.quote.text if message.quote is not None else ""
+    # A quote keeps its formatting: words struck out in it are marked, as in typed words ("I ~~don't~~ want to die").
+    quote = linked(message.quote.text, message.quote.entities or ()) if message.quote is not None else ""
     if message.external_reply is not None:
         author = _author(message.external_reply.origin, patient, bot_id)
         return Origin(forwarded=forwarded, reply_to=author, elsewhere=True, quote=quote)
