@@ -226,6 +226,8 @@ class OutboxMessage(SQLModel, table=True):
     # copy: the patient's own message (photo, voice note, ...) that is copied into the staff chat
     source_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    # The topic of a patient's chat (threaded mode) it goes to: the one they wrote in. None: the chat's main view.
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)  # an OutboxStatus
     attempts: int = 0
     not_before: datetime = utc_column()

@@ -57,9 +57,10 @@ async def enqueue(
     source: tuple[int, int] | None = None,
     priority: Priority = Priority.CONVERSATION,
     not_before: datetime | None = None,
+    thread_id: int | None = None,
 ) -> int:
     """Owe a message; its id. `source` is the (chat, message) a copy is made of; `entities`, the formatting of `text`
-    (Telegram's MessageEntity fields)."""
+    (Telegram's MessageEntity fields); `thread_id`, the topic of a patient's chat it goes to (None: its main view)."""
     result = await execute(
         session,
         OUTBOX.insert().values(
@@ -74,6 +75,7 @@ async def enqueue(
             patient_message_id=patient_message_id,
             source_chat_id=source[0] if source else None,
             source_message_id=source[1] if source else None,
+            thread_id=thread_id,
             status=OutboxStatus.PENDING,
             attempts=0,
             not_before=not_before or now,

@@ -100,6 +100,15 @@ async def take_pending(
     return int(row[0]) if row is not None and row[1] > now and row[2] == topic else None
 
 
+async def pending_until(
+    *, session: AsyncSession, staff_user_id: int, chat_id: int, now: datetime, topic: int | None = None
+) -> datetime | None:
+    """When the Reply this staff member has pressed in this chat (this forum topic) runs out, or None: none is."""
+    mine = (PENDING.c.staff_user_id == staff_user_id, PENDING.c.chat_id == chat_id)
+    row = (await execute(session, select(PENDING.c.expires_at, PENDING.c.topic).where(*mine))).first()
+    return row[0] if row is not None and row[0] > now and row[1] == topic else None
+
+
 async def move_pending(*, session: AsyncSession, old: int, new: int) -> None:
     """The chat became a supergroup: a Reply pressed in it still holds there. Remembered messages do not
     move: the supergroup numbers its messages anew, so an old message id could name another message."""

@@ -669,7 +669,7 @@ async def test_a_note_put_right_after_its_card_was_acknowledged_reaches_staff(di
     """Ben's check-in raised a card showing his note, "hand is swollen"; Sam acknowledged it. Ben then edits the note:
     "and black now, I cannot feel my fingers". The note changed, and staff heard nothing: the card they acknowledged
     would show the new words only if someone redrew it. The words reach the staff chat as they now read, with Reply
-    and Seen, and so after Sam resolved the card; a note that no card showed stays the diary's, as before."""
+    and Seen, and so after Sam resolved the card."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     sam = SimulatedUser(diary.standin, 800, "Sam")
     await register_staff(diary, sam)
@@ -685,7 +685,7 @@ async def test_a_note_put_right_after_its_card_was_acknowledged_reaches_staff(di
     await ben.edit(note, "hand is swollen and black now, I cannot feel my fingers")
     await diary.wait_until(lambda: any("cannot feel my fingers" in (m.text or "") for m in staff_chat(diary)))
     told = next(m for m in staff_chat(diary) if "cannot feel my fingers" in (m.text or ""))
-    header = "P-0001 changed the note of a check-in an alert card shows:"
+    header = "P-0001 changed the note of a finished check-in. It now reads:"
     assert told.text == f"{header}\nhand is swollen and black now, I cannot feel my fingers"
     assert [label for label, _ in told.buttons] == ["Reply", "Seen"]
     assert {a.item: a.value for a in await diary.answers()}["note"] == (

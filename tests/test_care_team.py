@@ -916,6 +916,35 @@ async def test_an_edit_of_a_notes_message_changes_that_part_of_the_note(diary: D
     assert not staff_chat(diary)
 
 
+async def test_a_note_put_right_after_its_checkin_finished_reaches_staff(diary: Diary) -> None:
+    """Ben's check-in, pain 9 again, raised a card showing his note "hand is stiff". Two hours later he puts the note
+    right, "hand is stiff, I took 8 of the oxycodone by mistake": the note changed and he was told so, but the card
+    still said "hand is stiff" and nothing reached the staff chat, where words typed after the check-in go at once.
+    A note changed once its check-in is finished reaches staff as the note now reads."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    await with_history(diary, "P-0001", [4, 4, 5, 4, 9, 9, 9])
+    await up_to_the_note(ben, "9")
+    note = ben.say("hand is stiff")
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Thank you, your note is saved"))
+    await diary.wait_until(lambda: any("hand is stiff" in (m.caption or "") for m in staff_chat(diary)))
+    await all_sent(diary)
+    shown = len(staff_chat(diary))
+    diary.clock.advance(hours=2)
+    await ben.edit(note, "hand is stiff, I took 8 of the oxycodone by mistake")
+    await ben.wait_for(lambda: ben.last.text == "Your note is updated.")
+    await diary.wait_until(lambda: len(staff_chat(diary)) > shown)
+    await all_sent(diary)
+    told = [m.text or "" for m in staff_chat(diary)[shown:]]
+    assert told == [
+        "P-0001 changed the note of a finished check-in. It now reads:\n"
+        "hand is stiff, I took 8 of the oxycodone by mistake"
+    ], told
+    assert {a.item: a.value for a in await diary.answers()}[
+        "note"
+    ] == "hand is stiff, I took 8 of the oxycodone by mistake"
+
+
 @SQLITE_ONLY
 async def test_an_edit_of_a_notes_middle_message_changes_that_message_not_words_like_it(diary: Diary) -> None:
     """A note typed as "knee pain", "pain", "ok"; the patient puts the second right. The note must change

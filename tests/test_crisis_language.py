@@ -604,6 +604,7 @@ def test_common_misspellings_are_read(language: CrisisLanguage, text: str, crisi
         ("i want to k\u0131ll myself", True),  # dotless i
         ("i want to \u1d05\u026a\u1d07", True),  # small capitals d, i, e
         ("i want to \U0001f173\U0001f178\U0001f174", True),  # 🅳🅸🅴
+        ("i want to \u1d4f\u1da6\u02e1\u02e1 \u1d50\u02b8\u02e2\u1d49\u02e1\u1da0", True),  # "tiny text": superscripts
         ("i want to k1ll mys3lf", True),
         ("su1c1d3 is all i think about", True),
         ("i want to kiII myself", True),  # capital I for l

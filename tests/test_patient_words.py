@@ -480,6 +480,29 @@ async def test_words_a_patient_strikes_out_reach_staff_struck_out_and_are_read_w
     await diary.wait_until(lambda: len(cards(diary)) == 2)
 
 
+async def test_words_struck_out_in_a_quote_from_another_chat_reach_staff_struck_out_and_are_read_without(
+    diary: Diary,
+) -> None:
+    """Telegram keeps the formatting of words quoted from another chat ("Reply in another chat"). Ben quotes what he
+    wrote his sister, "I don't want to die anymore", its "don't" struck out: staff read "> I don't want to die anymore",
+    the opposite of what he wrote, and crisis language read it so too: no crisis text, no card."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    quoted = "I don't want to die anymore"
+    his_own = {"type": "user", "sender_user": ben.json, "date": diary.standin.now() - 60}
+    reply = ben.expect_reply()
+    diary.standin.user_message(
+        ben.json,
+        "this is what I wrote to my sister",
+        quote=quoted,
+        quote_entities=[formatted(quoted, "strikethrough", "don't")],
+        elsewhere=his_own,
+    )
+    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    await diary.wait_until(lambda: len(cards(diary)) == 1)
+    assert "> I ~~don't~~ want to die anymore" in (cards(diary)[-1].caption or "")
+
+
 @SQLITE_ONLY
 async def test_a_staff_member_who_edits_a_reply_is_told_the_patient_has_it_as_first_sent(diary: Diary) -> None:
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
@@ -1592,7 +1615,8 @@ async def test_words_typed_in_a_topic_of_the_patients_chat_reach_staff_as_typed_
     topic of his chat with the diary: Telegram gives every message typed there, not as a reply to another, as a
     reply to the topic's first message, the service message "topic created". Staff read each of his messages, and
     the crisis card, under "In reply to their own message: a message.", a reply to nothing they could see; and an
-    edit as well. Typed in a topic, words are typed words; a reply he makes there is still a reply."""
+    edit as well. Typed in a topic, words are typed words; a reply he makes there is still a reply. The crisis text, and
+    what he is told of his messages, went to the chat's main view, not the topic he was reading."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     topic = diary.standin.open_topic(ben.id, "My hand", by=ben)
@@ -1613,9 +1637,27 @@ async def test_words_typed_in_a_topic_of_the_patients_chat_reach_staff_as_typed_
 
     reply = ben.expect_reply()
     diary.standin.user_message(ben.json, "i want to die", topic=topic)
-    assert BERLIN_CRISIS_LINE in ((await reply).text or "")
+    told = await reply
+    assert BERLIN_CRISIS_LINE in (told.text or "")
     await diary.wait_until(lambda: bool(cards(diary)))
     assert "Message: i want to die\n" in (cards(diary)[-1].caption or "")
+    # What he is told goes to the topic he wrote in, the crisis text first: in the chat's main view he may not see it.
+    assert told.thread == topic.thread
+    told_of = (
+        "Thank you, your care team",
+        "I can't give medical advice",
+        "Your change",
+    )  # its name, 2 messages, an edit
+    acknowledged = [m for m in ben.messages[1:] if (m.text or "").startswith(told_of)]
+    assert len(acknowledged) == 4 and all(m.thread == topic.thread for m in acknowledged), acknowledged
+    # The topic deleted since (Telegram: "message thread not found"): what he is told goes to the chat's main view.
+    await all_sent(diary)
+    diary.clock.advance(hours=2)
+    diary.standin.fail_next("sendMessage", 400, "Bad Request: message thread not found", chat_id=ben.id)
+    reply = ben.expect_reply()
+    diary.standin.user_message(ben.json, "my fingers are stiff", topic=topic)
+    told = await reply
+    assert (told.text or "").startswith("I can't give medical advice") and told.thread is None, told
 
 
 @SQLITE_ONLY

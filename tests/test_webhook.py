@@ -8,11 +8,19 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.alerts import escalation
+from bot.alerts.desk import AlertDesk
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
 from tests.harness import SQLITE_ONLY, Diary, running_diary
 from tests.test_alerts import STAFF_CHAT, up_to_the_note
-from tests.test_care_team import BERLIN_CRISIS_LINE, a_question_in_the_staff_chat, all_sent, stored_messages
+from tests.test_care_team import (
+    BERLIN_CRISIS_LINE,
+    a_question_in_the_staff_chat,
+    all_sent,
+    crisis,
+    stored_messages,
+)
 from tests.test_inbox import an_unreadable_update_then_a_message
 
 SECRET = "s3cret-token_for-the-webhook"
@@ -191,6 +199,47 @@ async def test_a_staff_reply_delivered_after_its_own_edit_reaches_the_patient_as
         said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team")]
         assert said == ["Your care team: No, no more tonight."]
         told = [m for m in diary.standin.chat(STAFF_CHAT) if "on its way to P-0001" in (m.text or "")]
+        assert len(told) == 1, "the late first version is not confirmed again"
+
+
+async def test_a_direct_chat_reply_delivered_after_its_own_edit_reaches_the_patient_as_corrected(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Ada pressed Reply in her direct chat with the bot and wrote "Stop the gabapentin tonight." without replying to
+    anything (there the next message goes to the patient), then put it right, "Keep the gabapentin tonight.", before
+    Telegram's webhook got her message through. The edit answered nothing, so it went nowhere; the message then came
+    and took the Reply still pressed: Ben was told to stop, the opposite of what Ada left. The edit of a message
+    written after Reply was pressed is the reply; the late first version is not sent after it. A message written
+    before the press, edited after, is not taken for a reply."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+        earlier = ada.say("hello")
+        await ada.wait_for(lambda: bool(ada.messages))
+        await diary.enrol(ben)
+        await crisis(diary, ben, "i wish i was dead")
+        diary.clock.advance(minutes=16)
+        await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+        await ada.wait_for(lambda: bool(ada.last.buttons))
+        await ada.press("Reply", message=ada.last)
+        await all_sent(diary)
+        diary.clock.advance(seconds=20)
+        processed = len(await diary.inbox_processed())
+        diary.standin.edit_user_message(earlier, text="hello again")
+        await diary.inbox_processed(at_least=processed + 1)
+        diary.standin.hold_back_next()
+        mine = diary.standin.user_message(ada.json, "Stop the gabapentin tonight.")
+        diary.clock.advance(seconds=20)
+        processed = len(await diary.inbox_processed())
+        diary.standin.edit_user_message(mine, text="Keep the gabapentin tonight.")
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        processed = len(await diary.inbox_processed())
+        diary.standin.deliver_held()
+        await diary.inbox_processed(at_least=processed + 1)
+        await all_sent(diary)
+        said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team")]
+        assert said == ["Your care team: Keep the gabapentin tonight."]
+        told = [m for m in ada.messages if "on its way to P-0001" in (m.text or "")]
         assert len(told) == 1, "the late first version is not confirmed again"
 
 

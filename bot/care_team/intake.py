@@ -46,9 +46,8 @@ from bot.diary.enrolment import has_token, without_tokens
 from bot.diary.places import country_of_zone
 from bot.diary.questionnaire import Item, Questionnaire, Questionnaires
 from bot.prompts import Catalog
-from bot.views.alert_card import NOTES_BEFORE
 from bot.views.checkin import answer_label
-from storage import alerts, checkins, outbox, patient_messages, patients
+from storage import checkins, outbox, patient_messages, patients
 from storage.database import Database
 from storage.models import CheckIn, Patient, PatientMessage, Priority
 from storage.text import clean
@@ -167,6 +166,9 @@ class Origin:
     quote: str = ""  # the words it answers: what the patient quoted, or (in this chat) the message's own
     what: str | None = None  # (in this chat) the kind of a message answered that has no words: "photo"
     replied_id: int | None = None  # (in this chat) the message answered: a reply to a screening question answers it
+    # The topic of the patient's chat it was written in (a bot's private chat in threaded mode has topics): what the
+    # patient is told of it goes there, where they are reading, not to the chat's main view. None: no topic.
+    topic: int | None = None
 
     @property
     def brought(self) -> str:
@@ -381,7 +383,7 @@ class Intake:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif filed_as is FiledAs.MESSAGE and not late:
                 await self._forward(session, patient, self._origin_lines(origin) + text, stored, "staff.message", now)
-                await self._tell(session, patient, "message_received", now, kind="received")
+                await self._tell(session, patient, "message_received", now, kind="received", thread=origin.topic)
         return Received(filed_as, crisis, state, completed)
 
     async def media(
@@ -502,7 +504,7 @@ class Intake:
             if crisis:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
-                await self._tell(session, patient, "media_received", now, kind="received")
+                await self._tell(session, patient, "media_received", now, kind="received", thread=origin.topic)
             if unread_after is not None and not told:  # an album's photos: one card
                 await self._unread_after_crisis(session, patient, kind, said, unread_after, stored, now)
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
@@ -769,13 +771,6 @@ class Intake:
                 await checkins.upsert_answer(session=session, checkin_id=noted.id, item="note", value=changed, now=now)
                 answers = await checkins.answers(session=session, checkin_id=noted.id)
                 state = state_of(noted, answers, patient.timezone, self.questionnaire)
-                # Staff read that note on a card, and may have acknowledged or resolved it: drawn again only at a
-                # press, the card would hold the new words unseen. They come to the staff chat as the note's words
-                # put right (a file's edit is copied to staff below anyway).
-                if media is None and await alerts.card_shows_notes(
-                    session=session, patient_id=patient.id, started_at=noted.started_at, before=NOTES_BEFORE
-                ):
-                    await self._forward(session, patient, text, stored, "staff.edited_note", now)
             if media is not None:
                 kind, chat_id = media
                 await self._copy_to_staff(
@@ -797,7 +792,13 @@ class Intake:
                 if media is None:
                     lines = self._origin_lines(origin)
                     await self._forward(session, patient, lines + text, stored, "staff.edited", now)
-                await self._tell(session, patient, "edit_received", now)
+                await self._tell(session, patient, "edit_received", now, thread=origin.topic)
+            elif media is None and state is not None and state.step is None:
+                # The check-in is finished: the rules have looked at it, and its card may show the note as it was.
+                # Words typed now would reach staff at once; so does the note put right, whole, as it now reads (a
+                # photo or a file put right is copied to staff above, its words with it).
+                note = state.answers.get("note", text)
+                await self._forward(session, patient, note, stored, "staff.note_edited", now)
         return Received(FiledAs.NOTE if noted else FiledAs.MESSAGE, crisis, state)
 
     @staticmethod
@@ -1308,7 +1309,7 @@ class Intake:
             await self.desk.file_contact_request(session, patient_id=patient.id, patient_message_id=stored, now=now)
             if words:
                 await self._forward(session, patient, self._origin_lines(origin) + words, stored, "staff.message", now)
-            await self._tell(session, patient, "contact.requested", now)
+            await self._tell(session, patient, "contact.requested", now, thread=origin.topic)
         return True
 
     # ------------------------------------------------------------------ filing
@@ -1410,7 +1411,7 @@ class Intake:
         forwarded from or answers: a friend's words forwarded are not the patient's. With `read_after`, what the
         patient wrote after it and was read before it came is then read again as its follow-up (_followed_up_before)."""
         assert patient.id is not None
-        await self._crisis_text(session, patient, now, update_id)
+        await self._crisis_text(session, patient, now, update_id, topic=origin.topic)
         lines = self._origin_lines(origin)
         room = ON_CARD - units(lines)
         text = heard.whole
@@ -1501,13 +1502,16 @@ class Intake:
         )
         return await self._following(session, message.patient_id, words, message.received_at, near, first, command)
 
-    async def _crisis_text(self, session: AsyncSession, patient: Patient, now: datetime, update_id: int | None) -> None:
-        """The crisis text owed to the patient, unless it went from the error handler at a try of this update
-        that could not store what it brought."""
+    async def _crisis_text(
+        self, session: AsyncSession, patient: Patient, now: datetime, update_id: int | None, *, topic: int | None = None
+    ) -> None:
+        """The crisis text owed to the patient (in the topic of their chat they wrote in, `topic`), unless it went from
+        the error handler at a try of this update that could not store what it brought."""
         if update_id is not None and update_id in self.crisis_text_sent:
             log.info("the crisis text for update %s went when it could not be stored; not again", update_id)
         else:
-            await self._tell(session, patient, None, now, text=self.crisis_text(patient), priority=Priority.URGENT)
+            text = self.crisis_text(patient)
+            await self._tell(session, patient, None, now, text=text, priority=Priority.URGENT, thread=topic)
 
     def _passage(self, heard: Heard, room: int) -> str:
         """What the card shows of a crisis message too long for it (`room` units): the passage around its crisis
@@ -1648,8 +1652,10 @@ class Intake:
         text: str | None = None,
         kind: str = "patient",
         priority: Priority = Priority.CONVERSATION,
+        thread: int | None = None,
     ) -> None:
-        """A message to the patient, in their language, owed in this transaction."""
+        """A message to the patient, in their language, owed in this transaction (in the topic `thread` of their
+        chat, the one they wrote in: None for its main view)."""
         if patient.chat_id is None:
             return
         await outbox.enqueue(
@@ -1660,6 +1666,7 @@ class Intake:
             patient_id=patient.id,
             priority=priority,
             now=now,
+            thread_id=thread,
         )
 
     def _origin_lines(self, origin: Origin, *, brought: bool = False) -> str:

@@ -300,6 +300,19 @@ class Replies:
                 return False
             return await staff_chat.digest_of(session=session, chat_id=chat_id, message_id=message_id) is not None
 
+    async def written_after_reply(
+        self, *, chat_id: int, staff_user_id: int, written_at: datetime, now: datetime, topic: int | None = None
+    ) -> bool:
+        """Whether a message this staff member wrote at `written_at` (Telegram's date, whole seconds) came after the
+        Reply they pressed in this chat, still pressed: the next message there is for its patient, had it come. (Kept
+        pressed for the rest of a long reply, the Reply reads as pressed a window before: a message written in the
+        minutes before such a reply, edited within its seconds, is taken too.)"""
+        async with self.database.session() as session:
+            until = await staff_chat.pending_until(
+                session=session, staff_user_id=staff_user_id, chat_id=chat_id, now=now, topic=topic
+            )
+        return until is not None and written_at >= (until - REPLY_WINDOW).replace(microsecond=0)
+
     async def is_staff(self, telegram_user_id: int) -> bool:
         async with self.database.session() as session:
             return await staff.role(session=session, telegram_user_id=telegram_user_id) is not None

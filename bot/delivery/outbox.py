@@ -537,30 +537,15 @@ class OutboxSender:
         if row.kind == outbox.STALE_CARD:
             return await self._stale_card(row)
         if row.kind in ("staff", "patient", "received"):
-            buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
-            formatted = _formatting(row)
             try:
-                sent = await bot.send_message(
-                    row.chat_id,
-                    row.text or "",
-                    entities=[
-                        MessageEntity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in formatted
-                    ]
-                    or None,
-                    reply_markup=buttons,
-                    rate_limit_args=PACED,
-                )
-            except BadRequest:
-                if not formatted:
+                return await self._words(row, row.thread_id)
+            except BadRequest as error:
+                if row.thread_id is None or "thread" not in error.message.lower():
                     raise
-                # Refused, maybe for the formatting alone (an address Telegram will not link): the words go, those
-                # struck out marked (unless the marks make it too long), rather than none. Refused for the chat's sake,
-                # they are refused again, and that is raised.
-                log.warning("outbox message %s: refused with its formatting; sent as words", row.id)
-                plain = struck_out(row.text or "", formatted)
-                plain = plain if units(plain) <= TEXT_LIMIT else row.text or ""
-                sent = await bot.send_message(row.chat_id, plain, reply_markup=buttons, rate_limit_args=PACED)
-            return int(sent.message_id)
+                # The topic of the patient's chat it was for is gone ("message thread not found": deleted since): the
+                # words go to the chat's main view rather than nowhere.
+                log.warning("outbox message %s: its topic is gone; sent to the chat", row.id)
+                return await self._words(row, None)
         if row.kind == "copy":
             assert row.source_chat_id is not None and row.source_message_id is not None
             try:
@@ -593,6 +578,36 @@ class OutboxSender:
             return int(sent.message_id)
         text, keyboard = render(state, language=language, catalog=self.catalog)
         sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+        return int(sent.message_id)
+
+    async def _words(self, row: OutboxMessage, thread: int | None) -> int:
+        """Send a row of words (with its buttons and formatting), in the topic `thread` of its chat (None: its main
+        view); the Telegram message id."""
+        bot = self.application.bot
+        buttons = await self._contact_me(row) if row.kind == "received" else self._buttons(row)
+        formatted = _formatting(row)
+        try:
+            sent = await bot.send_message(
+                row.chat_id,
+                row.text or "",
+                message_thread_id=thread,
+                entities=[MessageEntity(e.type, e.offset, e.length, url=e.url, language=e.language) for e in formatted]
+                or None,
+                reply_markup=buttons,
+                rate_limit_args=PACED,
+            )
+        except BadRequest:
+            if not formatted:
+                raise
+            # Refused, maybe for the formatting alone (an address Telegram will not link): the words go, those
+            # struck out marked (unless the marks make it too long), rather than none. Refused for the chat's sake,
+            # they are refused again, and that is raised.
+            log.warning("outbox message %s: refused with its formatting; sent as words", row.id)
+            plain = struck_out(row.text or "", formatted)
+            plain = plain if units(plain) <= TEXT_LIMIT else row.text or ""
+            sent = await bot.send_message(
+                row.chat_id, plain, message_thread_id=thread, reply_markup=buttons, rate_limit_args=PACED
+            )
         return int(sent.message_id)
 
     async def _not_copied(self, row: OutboxMessage, error: BadRequest) -> int | None:

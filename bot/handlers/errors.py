@@ -145,7 +145,7 @@ async def _tell(update: Update, context: DiaryContext, *, crisis_only: bool) -> 
     if crisis_only and not crisis:
         return None
     try:
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(update.effective_chat.id, text, message_thread_id=_topic(update))
     except TelegramError:
         if not crisis:
             raise
@@ -155,6 +155,12 @@ async def _tell(update: Update, context: DiaryContext, *, crisis_only: bool) -> 
         return None
     context.services.intake.crisis_text_sent.add(update.update_id)
     return text, True
+
+
+def _topic(update: Update) -> int | None:
+    """The topic of the person's chat (threaded mode) their message was written in, where they are answered."""
+    message = update.effective_message
+    return message.message_thread_id if message is not None and message.is_topic_message else None
 
 
 async def _crisis_not_stored(update: Update, context: DiaryContext, crisis: tuple[str, bool]) -> None:
@@ -178,6 +184,7 @@ async def _crisis_not_stored(update: Update, context: DiaryContext, crisis: tupl
                 patient_id=patient.id,
                 priority=Priority.URGENT,
                 now=now,
+                thread_id=_topic(update),
             )
         language = services.catalog.default_language
         notice = services.catalog.text(language, "staff.crisis_not_stored", code=patient.code, update=update.update_id)

@@ -149,18 +149,25 @@ def origin_of(message: Message, bot_id: int) -> Origin:
     words, or the part quoted), or of another chat (Telegram's "Reply in another chat": only the part quoted
     reaches the bot)."""
     patient = message.from_user
+    # Typed in a topic of their chat (threaded mode), or the topic's opening (its name): what they are told goes there.
+    topic = message.message_thread_id if message.is_topic_message else None
+    if topic is None and message.forum_topic_created is not None:
+        topic = message.message_id  # a topic is numbered by its first message
     forwarded = _author(message.forward_origin, patient, bot_id) if message.forward_origin is not None else None
-    quote = message.quote.text if message.quote is not None else ""
+    # A quote keeps its formatting: words struck out in it are marked, as in typed words ("I ~~don't~~ want to die").
+    quote = linked(message.quote.text, message.quote.entities or ()) if message.quote is not None else ""
     if message.external_reply is not None:
         author = _author(message.external_reply.origin, patient, bot_id)
-        return Origin(forwarded=forwarded, reply_to=author, elsewhere=True, quote=quote)
+        return Origin(forwarded=forwarded, reply_to=author, elsewhere=True, quote=quote, topic=topic)
     replied = message.reply_to_message
     if replied is None or _topic_start(message, replied):
-        return Origin(forwarded=forwarded)
+        return Origin(forwarded=forwarded, topic=topic)
     author = _of_user(replied.from_user, patient, bot_id) if replied.from_user is not None else Author.CHAT
     words = quote or typed(replied) or words_of(replied)
     what = None if words else kind_of(replied)
-    return Origin(forwarded=forwarded, reply_to=author, quote=words, what=what, replied_id=replied.message_id)
+    return Origin(
+        forwarded=forwarded, reply_to=author, quote=words, what=what, replied_id=replied.message_id, topic=topic
+    )
 
 
 def _topic_start(message: Message, replied: Message) -> bool:

@@ -256,8 +256,12 @@ async def edited(update: Update, context: DiaryContext) -> bool:
         # By webhook Telegram may deliver a reply after its own edit (the reply's POST failed and was tried again): the
         # edit is then the first the bot hears of it, and is the reply as its writer left it. It goes; the first
         # version, coming after, is not sent again (Replies.send). Only a Telegram reply to the bot's message about a
-        # patient is taken so: an edit of talk among staff sent while a Reply was pressed is none.
-        if message.text and await _answers_about_a_patient(message, context):
+        # patient is taken so, or a message written after its writer pressed Reply there (in a direct chat the next
+        # message goes to the patient): an edit of talk among staff sent while a colleague's Reply was pressed is none,
+        # nor one of a message written before the press.
+        if message.text and (
+            await _answers_about_a_patient(message, context) or await _written_after_reply(message, context)
+        ):
             return await relay(update, context)
         return False
     if not edited_reply.changed:
@@ -286,6 +290,20 @@ async def _answers_about_a_patient(message: Message, context: DiaryContext) -> b
         chat_id=message.chat_id, replying_to=about, staff_user_id=user.id, now=context.now, named=named
     )
     return addressee.patient_id is not None and not addressee.colleagues
+
+
+async def _written_after_reply(message: Message, context: DiaryContext) -> bool:
+    """Whether a staff member's message was written after the Reply they pressed in its chat, still pressed."""
+    user = message.from_user
+    if user is None:
+        return False
+    return await context.services.replies.written_after_reply(
+        chat_id=message.chat_id,
+        staff_user_id=user.id,
+        written_at=message.date,
+        now=context.now,
+        topic=topic_of(message),
+    )
 
 
 async def seen_button(update: Update, context: DiaryContext) -> None:

@@ -778,10 +778,12 @@ class BotApiStandIn:
         forwarded: JSON | None = None,
         topic: ChatMessage | None = None,
         across: ChatMessage | None = None,
+        quote_entities: list[JSON] | None = None,
     ) -> ChatMessage:
         """Store what a user typed (in their own chat, or in a group) and queue it as an update, with
         the entities Telegram would add and those the user's formatting made (`entities`: a text_link...).
-        `quote`: the part of the message replied to that the user quoted; `elsewhere`: the origin (a
+        `quote`: the part of the message replied to that the user quoted (`quote_entities`: its formatting, which
+        Telegram keeps: a word struck out...); `elsewhere`: the origin (a
         MessageOrigin) of a message in another chat it replies to; `forwarded`: the origin of a forward.
         `topic`: typed in that forum topic (its first message, see open_topic); `across`: a reply to this
         message of the same forum in another topic (or in General), which Telegram gives as a reply
@@ -790,6 +792,8 @@ class BotApiStandIn:
         fields: JSON = {"text": text, "entities": marked or None, "forward_origin": forwarded}
         if quote is not None:
             fields["quote"] = {"text": quote, "position": 0, "is_manual": True}
+            if quote_entities:
+                fields["quote"]["entities"] = quote_entities
         if elsewhere is not None:
             fields["external_reply"] = {"origin": elsewhere}
         if across is not None:
