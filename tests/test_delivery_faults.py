@@ -2125,6 +2125,38 @@ async def test_a_check_in_asked_for_as_telegram_fails_comes_at_the_next_try(diar
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("arrived", [False, True], ids=["lost", "arrived"])
+async def test_a_check_in_asked_for_whose_request_timed_out_reaches_the_patient(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, arrived: bool
+) -> None:
+    """Ben's /checkin opened a check-in, and the request showing it timed out: it may or may not have arrived. Told
+    nothing (a word of failure could make a duplicate elsewhere), and never tried again, Ben was left in silence with
+    a check-in open and no question when it had not. The outbox owes it now, as it owes a scheduled one: it comes
+    (a second time, at worst, when it had arrived), and its buttons answer the check-in."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    real, lost = telegram.Message.reply_text, []
+
+    async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+        if "Question 1" in text and not lost:
+            lost.append(text)
+            if arrived:
+                await real(self, text, *args, **kwargs)
+            raise TimedOut
+        return await real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+    ben.say("/checkin")
+    await ben.wait_for(lambda: len([m for m in ben.messages if "Question 1" in (m.text or "")]) == 2 - (not arrived))
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert len(await diary.checkins()) == 1
+    assert not any("something went wrong" in (m.text or "") for m in ben.messages)
+    await ben.press("7", message=ben.last_with_buttons())
+    assert "Question 2 of 6" in (ben.last.text or "")
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, answer: str
