@@ -1049,6 +1049,52 @@ async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_
 
 
 @SQLITE_ONLY
+async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_handled_here_too(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes behind one webhook, and the database away for minutes. The other one stored Ben's message before
+    the outage and tries it again until the database is back (every 30 s at most); as it came back, this one found it
+    stored long ago and unfinished, took it for left by a dead process and handled it too: staff got it twice (a crisis
+    message, a second crisis text). Left alone for two minutes after this process last met the database away, it is
+    handled here only if still unfinished then."""
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        words = "my fingers went white and numb"
+        payload = {
+            "update_id": 10**6,
+            "message": {
+                "message_id": 900,
+                "date": int(diary.clock().timestamp()),
+                "chat": {"id": ben.id, "type": "private"},
+                "from": {"id": ben.id, "is_bot": False, "first_name": "Ben"},
+                "text": words,
+            },
+        }
+        real, away = inbox.unfinished, [0]
+
+        async def unfinished(**kwargs: Any) -> Any:
+            if away[0] >= 0:
+                away[0] += 1
+                raise OperationalError("SELECT inboxupdate", {}, Exception("database is locked"))
+            return await real(**kwargs)
+
+        monkeypatch.setattr("bot.delivery.inbox.inbox.unfinished", unfinished)
+        async with diary.database.session() as session:  # as the other process stored it, before the outage
+            stored_at = diary.clock() - timedelta(minutes=3)
+            await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=stored_at)
+        await diary.wait_until(lambda: away[0] >= 1)  # a tick of this process met the database away
+        away[0] = -1  # back
+        forwarded = f"Message from P-0001:\n{words}"
+        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        assert not any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), "in the other one's hands"
+        diary.clock.advance(minutes=2)  # the other one has not handled it since: it died
+        await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
+        await diary.inbox_processed(at_least=3)
+        assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+
+
+@SQLITE_ONLY
 async def test_an_update_that_fails_for_an_hour_while_the_database_answers_is_set_aside_and_admins_told(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

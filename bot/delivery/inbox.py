@@ -126,6 +126,7 @@ class Inbox:
         self._away: set[int] = set()  # updates whose handling failed because the database or Telegram was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
+        self._away_at: datetime | None = None  # when the database last failed this inbox (see replay_abandoned)
         # Per sender (None: not known), when the admins were last told of an update that did not read whole.
         self._unread_told_at: dict[int | None, datetime] = {}
         self._retries: set[asyncio.Task[None]] = set()
@@ -145,6 +146,8 @@ class Inbox:
     async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not isinstance(update, Update) or not (database_away(context.error) or telegram_away(context.error)):
             return
+        if database_away(context.error):
+            self._met_away()
         self._away.add(update.update_id)
         if update.update_id in self._tries:  # a retry: the person was told at the first try
             log.warning("update %s failed again: the database or Telegram is still away", update.update_id)
@@ -168,10 +171,21 @@ class Inbox:
         died before handling them. Handled here, as a restart would (handling is idempotent).
 
         Not those this process handled and could not mark (the database away at that instant): they wait
-        for their mark, which is tried first."""
+        for their mark, which is tried first. Nor any until `older_than` after this process last met the database
+        away: through an outage longer than that, the updates another running process stored before it and tries
+        again until it ends (every 30 s at most) grew as old as a dead process's, and were handled here too (staff got
+        a patient's message twice, the patient a second crisis text). The other has had its time to finish them."""
         await self._flush()
-        async with self.database.session() as session:
-            rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
+        now = self.clock()
+        if self._away_at is not None and now - self._away_at < older_than:
+            return 0
+        try:
+            async with self.database.session() as session:
+                rows = await inbox.unfinished(session=session, before=now - older_than)
+        except Exception as error:
+            if database_away(error):
+                self._met_away()
+            raise
         mine = set(self.received_at) | set(self._done)
         left = [row for row in rows if row.update_id not in mine]
         await self._replay(left)
@@ -361,6 +375,7 @@ class Inbox:
                 )
         except Exception as error:
             if database_away(error):
+                self._met_away()
                 for update in updates:
                     if update.update_id not in self._unstored:
                         self._unstored.add(update.update_id)
@@ -456,7 +471,9 @@ class Inbox:
                     )
                     await tell_admins(session, text, now=now, priority=Priority.URGENT)
         except Exception as error:
-            if not database_away(error):
+            if database_away(error):
+                self._met_away()
+            else:
                 # Raised, it would leave the update's chat held behind it for good: tried again instead.
                 log.exception("deciding whether to set update %s aside failed", update.update_id)
             return False
@@ -495,6 +512,9 @@ class Inbox:
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
+    def _met_away(self) -> None:
+        self._away_at = self.clock()
+
     def stop_retrying(self) -> None:
         """At shutdown: what waits for the database stays in the inbox for the next start."""
         for task in self._retries:
@@ -511,6 +531,7 @@ class Inbox:
                 except Exception as error:
                     if not database_away(error):
                         raise
+                    self._met_away()
                     self._done.extend(done)  # marked with the next ones (handled: a replay changes nothing)
                     log.warning("handled updates could not be marked (%s); later", type(error).__name__)
 
