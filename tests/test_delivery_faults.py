@@ -1796,6 +1796,34 @@ async def test_an_escalation_an_admins_chat_refuses_goes_to_the_staff_chat(
     assert len(escalations()) == 1 and not ada.messages
 
 
+@pytest.mark.parametrize(
+    "refusal", [(403, "Forbidden: bot can't initiate conversation with a user"), (400, "Bad Request: chat not found")]
+)
+async def test_an_urgent_word_to_the_admins_an_admins_chat_refuses_goes_to_the_staff_chat(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, refusal: tuple[int, str]
+) -> None:
+    """Ben's words of crisis meet a fault of the diary's own as they are stored: no card is made, and the admins are
+    told to contact him. Ada, the clinic's only admin, never opened a chat with the bot (or blocked it, or her account
+    is gone): the word was marked blocked and reached no one, and no one heard of Ben. It goes to the staff chat
+    instead, once."""
+    ada, ben = SimulatedUser(diary.standin, 900, "Ada"), SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await all_sent(diary)
+    diary.standin.fail_chat(ada.id, *refusal)
+
+    async def failing(**_: object) -> None:
+        raise RuntimeError("the message could not be stored")
+
+    monkeypatch.setattr(patient_messages, "add", failing)
+    ben.say("I want to kill myself")
+    told = "P-0001 wrote words of suicide or self-harm"
+    await diary.wait_until(lambda: any(told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+    await diary.inbox_processed()
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert [told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)].count(True) == 1
+    assert not ada.messages
+
+
 async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
     diary: Diary, caplog: pytest.LogCaptureFixture
 ) -> None:
