@@ -1824,6 +1824,30 @@ async def test_an_urgent_word_to_the_admins_an_admins_chat_refuses_goes_to_the_s
     assert not ada.messages
 
 
+@SQLITE_ONLY
+async def test_an_urgent_word_to_the_admins_of_a_clinic_with_none_goes_to_the_staff_chat(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No admin is named (the team is run from the command line): Ben's words of crisis, which a fault of the diary's
+    own kept from being stored, were told to no one, as no card was made. The staff chat is told, as an escalation
+    with no admin goes there."""
+    async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="") as diary:
+        ben = SimulatedUser(diary.standin, 302, "Ben")
+        await diary.enrol(ben)
+        await all_sent(diary)
+
+        async def failing(**_: object) -> None:
+            raise RuntimeError("the message could not be stored")
+
+        monkeypatch.setattr(patient_messages, "add", failing)
+        ben.say("I want to kill myself")
+        told = "P-0001 wrote words of suicide or self-harm"
+        await diary.wait_until(lambda: any(told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+        await diary.inbox_processed()
+        await all_sent(diary)
+        assert [told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)].count(True) == 1
+
+
 async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
     diary: Diary, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -50,6 +50,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery import reading
 from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
 from bot.delivery.reading import JSONDict, Reading
@@ -101,6 +102,7 @@ class Inbox:
         crisis_text_sent: set[int] | None = None,
         failed_again: Callable[[Update, Any], Awaitable[None]] | None = None,
         first_retry: float = 1.0,
+        staff_chat: StaffChat | None = None,
     ) -> None:
         self.application = application
         self.database = database
@@ -116,6 +118,7 @@ class Inbox:
         # What a try after the first still owes the person when it fails (a crisis text that has not gone).
         self.failed_again = failed_again
         self.first_retry = first_retry  # seconds before an update's second try; each next waits twice as long
+        self.staff_chat = staff_chat  # told what the admins would be, when no admin is named
         self.offset: int | None = None
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -331,7 +334,9 @@ class Inbox:
                 await inbox.mark_processed(session=session, update_ids=skipped, now=now)
                 for payload, read in tell.values():
                     text = await self._unread_notice(session, payload, read)
-                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
+                    await tell_admins(
+                        session, text, now=now, priority=Priority.URGENT, or_in=await self._or_in(session)
+                    )
         except Exception as error:
             if database_away(error):
                 raise
@@ -339,6 +344,10 @@ class Inbox:
             log.exception("telling the admins of what did not read failed")
             return
         self._unread_told_at.update(dict.fromkeys(tell, now))
+
+    async def _or_in(self, session: Any) -> int | None:
+        """Where the admins' word goes when no admin is named: the staff chat (someone must ask the patient)."""
+        return await self.staff_chat.destination(session) if self.staff_chat is not None else None
 
     async def _unread_notice(self, session: Any, payload: JSONDict, read: Reading) -> str:
         assert self.catalog is not None
@@ -469,7 +478,9 @@ class Inbox:
                     text = self.catalog.text(
                         self.catalog.default_language, "staff.update_set_aside", update=update.update_id
                     )
-                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
+                    await tell_admins(
+                        session, text, now=now, priority=Priority.URGENT, or_in=await self._or_in(session)
+                    )
         except Exception as error:
             if database_away(error):
                 self._met_away()

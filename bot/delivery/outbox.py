@@ -82,13 +82,23 @@ _REFUSED_IN_THE_GROUP = "refused as the bot was out of the staff chat"
 
 
 async def tell_admins(
-    session: AsyncSession, text: str, *, now: datetime, priority: Priority, besides: int | None = None
+    session: AsyncSession,
+    text: str,
+    *,
+    now: datetime,
+    priority: Priority,
+    besides: int | None = None,
+    or_in: int | None = None,
 ) -> None:
     """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached, which their
     rows name: refused by an admin's chat, they do not go there either, see OutboxSender._to_the_staff_chat_instead),
-    in parts when it quotes a message too long to go in one with it. Call it after the transaction's first write:
-    the admins are read kept against removal (storage.staff.admins)."""
-    for admin in await staff.admins(session=session, kept=True):
+    in parts when it quotes a message too long to go in one with it; with no admin named, in `or_in` (the staff chat,
+    for what someone must act on: an escalation with no admin goes there too). Call it after the transaction's first
+    write: the admins are read kept against removal (storage.staff.admins)."""
+    admins = await staff.admins(session=session, kept=True)
+    if not admins and or_in is not None:
+        admins = [or_in]
+    for admin in admins:
         if admin != besides:
             for part in split(text, TEXT_LIMIT):
                 await outbox.enqueue(
