@@ -64,6 +64,9 @@ from storage.models import Priority
 log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
+# After the database was last away, the time another process's tries (RETRY_AT_MOST apart) take to finish what it has
+# in hand, before this one takes what is left unfinished for a dead process's (replay_abandoned).
+SETTLED_AFTER = timedelta(seconds=2 * RETRY_AT_MOST)
 READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond its own time-out (as get_updates allows)
 
 
@@ -174,13 +177,14 @@ class Inbox:
         died before handling them. Handled here, as a restart would (handling is idempotent).
 
         Not those this process handled and could not mark (the database away at that instant): they wait
-        for their mark, which is tried first. Nor any until `older_than` after this process last met the database
-        away: through an outage longer than that, the updates another running process stored before it and tries
-        again until it ends (every 30 s at most) grew as old as a dead process's, and were handled here too (staff got
-        a patient's message twice, the patient a second crisis text). The other has had its time to finish them."""
+        for their mark, which is tried first. Nor any until a minute after this process last met the database away:
+        through an outage longer than `older_than`, the updates another running process stored before it and tries
+        again until it ends grew as old as a dead process's, and were handled here too (staff got a patient's message
+        twice, the patient a second crisis text). Tried there every 30 s at most, they are finished within the minute;
+        no longer, or a database often locked for a moment would hold a dead process's updates back for good."""
         await self._flush()
         now = self.clock()
-        if self._away_at is not None and now - self._away_at < older_than:
+        if self._away_at is not None and now - self._away_at < min(older_than, SETTLED_AFTER):
             return 0
         try:
             async with self.database.session() as session:
