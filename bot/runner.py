@@ -119,6 +119,7 @@ async def serve(
             crisis_text_sent=services.intake.crisis_text_sent,
             failed_again=errors.on_failed_again,
             first_retry=settings.inbox_retry_seconds,
+            staff_chat=services.staff_chat,
         )
         sender = OutboxSender(
             application,

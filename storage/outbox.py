@@ -55,12 +55,15 @@ async def enqueue(
     patient_id: int | None = None,
     patient_message_id: int | None = None,
     source: tuple[int, int] | None = None,
+    about_chat: int | None = None,
     priority: Priority = Priority.CONVERSATION,
     not_before: datetime | None = None,
     thread_id: int | None = None,
 ) -> int:
     """Owe a message; its id. `source` is the (chat, message) a copy is made of; `entities`, the formatting of `text`
-    (Telegram's MessageEntity fields); `thread_id`, the topic of a patient's chat it goes to (None: its main view)."""
+    (Telegram's MessageEntity fields); `thread_id`, the topic of a patient's chat it goes to (None: its main view);
+    `about_chat`, of words for the admins, the chat whose trouble they tell of (kept where a copy keeps its source
+    chat: they never go there instead)."""
     result = await execute(
         session,
         OUTBOX.insert().values(
@@ -73,7 +76,7 @@ async def enqueue(
             entities=json.dumps(list(entities)) if entities else None,
             patient_id=patient_id,
             patient_message_id=patient_message_id,
-            source_chat_id=source[0] if source else None,
+            source_chat_id=source[0] if source else about_chat,
             source_message_id=source[1] if source else None,
             thread_id=thread_id,
             status=OutboxStatus.PENDING,
@@ -447,6 +450,22 @@ async def escalated_in(*, session: AsyncSession, alert_id: int, chat_id: int, si
             OUTBOX.c.kind == "escalation",
             OUTBOX.c.alert_id == alert_id,
             OUTBOX.c.chat_id == chat_id,
+            OUTBOX.c.created_at >= since,
+        )
+        .limit(1),
+    )
+    return result.first() is not None
+
+
+async def queued_like(*, session: AsyncSession, chat_id: int, text: str, since: datetime) -> bool:
+    """Whether words for staff the same as `text` were queued for the chat at `since` or after (owed or sent)."""
+    result = await execute(
+        session,
+        select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.kind == "staff",
+            OUTBOX.c.chat_id == chat_id,
+            OUTBOX.c.text == text,
             OUTBOX.c.created_at >= since,
         )
         .limit(1),

@@ -1049,6 +1049,52 @@ async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_
 
 
 @SQLITE_ONLY
+async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_handled_here_too(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes behind one webhook, and the database away for minutes. The other one stored Ben's message before
+    the outage and tries it again until the database is back (every 30 s at most); as it came back, this one found it
+    stored long ago and unfinished, took it for left by a dead process and handled it too: staff got it twice (a crisis
+    message, a second crisis text). Left alone for a minute after this process last met the database away (the other
+    tries it every 30 s at most), it is handled here only if still unfinished then."""
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        words = "my fingers went white and numb"
+        payload = {
+            "update_id": 10**6,
+            "message": {
+                "message_id": 900,
+                "date": int(diary.clock().timestamp()),
+                "chat": {"id": ben.id, "type": "private"},
+                "from": {"id": ben.id, "is_bot": False, "first_name": "Ben"},
+                "text": words,
+            },
+        }
+        real, away = inbox.unfinished, [0]
+
+        async def unfinished(**kwargs: Any) -> Any:
+            if away[0] >= 0:
+                away[0] += 1
+                raise OperationalError("SELECT inboxupdate", {}, Exception("database is locked"))
+            return await real(**kwargs)
+
+        monkeypatch.setattr("bot.delivery.inbox.inbox.unfinished", unfinished)
+        async with diary.database.session() as session:  # as the other process stored it, before the outage
+            stored_at = diary.clock() - timedelta(minutes=3)
+            await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=stored_at)
+        await diary.wait_until(lambda: away[0] >= 1)  # a tick of this process met the database away
+        away[0] = -1  # back
+        forwarded = f"Message from P-0001:\n{words}"
+        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        assert not any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), "in the other one's hands"
+        diary.clock.advance(minutes=1)  # the other one has not handled it since: it died
+        await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
+        await diary.inbox_processed(at_least=3)
+        assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+
+
+@SQLITE_ONLY
 async def test_an_update_that_fails_for_an_hour_while_the_database_answers_is_set_aside_and_admins_told(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1750,6 +1796,58 @@ async def test_an_escalation_an_admins_chat_refuses_goes_to_the_staff_chat(
     assert len(escalations()) == 1 and not ada.messages
 
 
+@pytest.mark.parametrize(
+    "refusal", [(403, "Forbidden: bot can't initiate conversation with a user"), (400, "Bad Request: chat not found")]
+)
+async def test_an_urgent_word_to_the_admins_an_admins_chat_refuses_goes_to_the_staff_chat(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, refusal: tuple[int, str]
+) -> None:
+    """Ben's words of crisis meet a fault of the diary's own as they are stored: no card is made, and the admins are
+    told to contact him. Ada, the clinic's only admin, never opened a chat with the bot (or blocked it, or her account
+    is gone): the word was marked blocked and reached no one, and no one heard of Ben. It goes to the staff chat
+    instead, once."""
+    ada, ben = SimulatedUser(diary.standin, 900, "Ada"), SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await all_sent(diary)
+    diary.standin.fail_chat(ada.id, *refusal)
+
+    async def failing(**_: object) -> None:
+        raise RuntimeError("the message could not be stored")
+
+    monkeypatch.setattr(patient_messages, "add", failing)
+    ben.say("I want to kill myself")
+    told = "P-0001 wrote words of suicide or self-harm"
+    await diary.wait_until(lambda: any(told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+    await diary.inbox_processed()
+    await diary.wait_until_async(lambda rows: all(r.status not in ("pending", "sending") for r in rows))
+    assert [told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)].count(True) == 1
+    assert not ada.messages
+
+
+@SQLITE_ONLY
+async def test_an_urgent_word_to_the_admins_of_a_clinic_with_none_goes_to_the_staff_chat(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No admin is named (the team is run from the command line): Ben's words of crisis, which a fault of the diary's
+    own kept from being stored, were told to no one, as no card was made. The staff chat is told, as an escalation
+    with no admin goes there."""
+    async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="") as diary:
+        ben = SimulatedUser(diary.standin, 302, "Ben")
+        await diary.enrol(ben)
+        await all_sent(diary)
+
+        async def failing(**_: object) -> None:
+            raise RuntimeError("the message could not be stored")
+
+        monkeypatch.setattr(patient_messages, "add", failing)
+        ben.say("I want to kill myself")
+        told = "P-0001 wrote words of suicide or self-harm"
+        await diary.wait_until(lambda: any(told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)))
+        await diary.inbox_processed()
+        await all_sent(diary)
+        assert [told in (m.text or "") for m in diary.standin.chat(STAFF_CHAT)].count(True) == 1
+
+
 async def test_an_escalation_refused_as_its_patient_is_erased_is_owed_to_no_one(
     diary: Diary, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -2122,6 +2220,38 @@ async def test_a_check_in_asked_for_as_telegram_fails_comes_at_the_next_try(diar
     assert len([m for m in ben.messages if "Question 1" in (m.text or "")]) == 1
     assert len(await diary.checkins()) == 1
     assert not any("something went wrong" in (m.text or "") for m in ben.messages)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("arrived", [False, True], ids=["lost", "arrived"])
+async def test_a_check_in_asked_for_whose_request_timed_out_reaches_the_patient(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, arrived: bool
+) -> None:
+    """Ben's /checkin opened a check-in, and the request showing it timed out: it may or may not have arrived. Told
+    nothing (a word of failure could make a duplicate elsewhere), and never tried again, Ben was left in silence with
+    a check-in open and no question when it had not. The outbox owes it now, as it owes a scheduled one: it comes
+    (a second time, at worst, when it had arrived), and its buttons answer the check-in."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    real, lost = telegram.Message.reply_text, []
+
+    async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+        if "Question 1" in text and not lost:
+            lost.append(text)
+            if arrived:
+                await real(self, text, *args, **kwargs)
+            raise TimedOut
+        return await real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+    ben.say("/checkin")
+    await ben.wait_for(lambda: len([m for m in ben.messages if "Question 1" in (m.text or "")]) == 2 - (not arrived))
+    await diary.inbox_processed()
+    await all_sent(diary)
+    assert len(await diary.checkins()) == 1
+    assert not any("something went wrong" in (m.text or "") for m in ben.messages)
+    await ben.press("7", message=ben.last_with_buttons())
+    assert "Question 2 of 6" in (ben.last.text or "")
 
 
 @SQLITE_ONLY

@@ -225,6 +225,24 @@ async def an_unreadable_update_then_a_message(diary: Diary) -> SimulatedUser:
 
 
 @SQLITE_ONLY
+async def test_an_update_that_does_not_read_whole_is_told_to_the_staff_chat_when_no_admin_is_named(
+    tmp_path: Path, database_url: str
+) -> None:
+    """No admin is named (the team is run from the command line): that Ben's poll did not read whole, so that the
+    staff chat may not have all of it, was told to no one. The staff chat is told, to ask Ben what he sent."""
+    async with running_diary(database_url, tmp_path / "files", admin_telegram_ids="") as diary:
+        ben = SimulatedUser(diary.standin, 301, "Ben")
+        await diary.enrol(ben)
+        reply = ben.expect_reply()
+        diary.standin.user_media(ben.json, "poll", {"poll": a_poll_this_version_cannot_read()})
+        unreadable = diary.standin.last_update_id
+        await reply
+        await diary.wait_until(lambda: any(f"update {unreadable}" in (m.text or "") for m in staff_chat(diary)))
+        told = next(m.text or "" for m in staff_chat(diary) if f"update {unreadable}" in (m.text or ""))
+        assert "from P-0001" in told and "which is worse" not in told
+
+
+@SQLITE_ONLY
 async def test_updates_that_no_longer_read_after_an_upgrade_are_read_in_part_or_skipped_at_start(
     tmp_path: Path, database_url: str
 ) -> None:

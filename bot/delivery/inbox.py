@@ -50,6 +50,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot.care_team.staff_chat import StaffChat
 from bot.delivery import reading
 from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
 from bot.delivery.reading import JSONDict, Reading
@@ -63,6 +64,9 @@ from storage.models import Priority
 log = logging.getLogger(__name__)
 
 RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is away
+# After the database was last away, the time another process's tries (RETRY_AT_MOST apart) take to finish what it has
+# in hand, before this one takes what is left unfinished for a dead process's (replay_abandoned).
+SETTLED_AFTER = timedelta(seconds=2 * RETRY_AT_MOST)
 READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond its own time-out (as get_updates allows)
 
 
@@ -101,6 +105,7 @@ class Inbox:
         crisis_text_sent: set[int] | None = None,
         failed_again: Callable[[Update, Any], Awaitable[None]] | None = None,
         first_retry: float = 1.0,
+        staff_chat: StaffChat | None = None,
     ) -> None:
         self.application = application
         self.database = database
@@ -116,6 +121,7 @@ class Inbox:
         # What a try after the first still owes the person when it fails (a crisis text that has not gone).
         self.failed_again = failed_again
         self.first_retry = first_retry  # seconds before an update's second try; each next waits twice as long
+        self.staff_chat = staff_chat  # told what the admins would be, when no admin is named
         self.offset: int | None = None
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -126,6 +132,7 @@ class Inbox:
         self._away: set[int] = set()  # updates whose handling failed because the database or Telegram was away
         self._tries: dict[int, int] = {}  # how often each of those has been tried
         self._admins_told_at: datetime | None = None  # of an update set aside (at most once an hour)
+        self._away_at: datetime | None = None  # when the database last failed this inbox (see replay_abandoned)
         # Per sender (None: not known), when the admins were last told of an update that did not read whole.
         self._unread_told_at: dict[int | None, datetime] = {}
         self._retries: set[asyncio.Task[None]] = set()
@@ -145,6 +152,8 @@ class Inbox:
     async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not isinstance(update, Update) or not (database_away(context.error) or telegram_away(context.error)):
             return
+        if database_away(context.error):
+            self._met_away()
         self._away.add(update.update_id)
         if update.update_id in self._tries:  # a retry: the person was told at the first try
             log.warning("update %s failed again: the database or Telegram is still away", update.update_id)
@@ -168,10 +177,22 @@ class Inbox:
         died before handling them. Handled here, as a restart would (handling is idempotent).
 
         Not those this process handled and could not mark (the database away at that instant): they wait
-        for their mark, which is tried first."""
+        for their mark, which is tried first. Nor any until a minute after this process last met the database away:
+        through an outage longer than `older_than`, the updates another running process stored before it and tries
+        again until it ends grew as old as a dead process's, and were handled here too (staff got a patient's message
+        twice, the patient a second crisis text). Tried there every 30 s at most, they are finished within the minute;
+        no longer, or a database often locked for a moment would hold a dead process's updates back for good."""
         await self._flush()
-        async with self.database.session() as session:
-            rows = await inbox.unfinished(session=session, before=self.clock() - older_than)
+        now = self.clock()
+        if self._away_at is not None and now - self._away_at < min(older_than, SETTLED_AFTER):
+            return 0
+        try:
+            async with self.database.session() as session:
+                rows = await inbox.unfinished(session=session, before=now - older_than)
+        except Exception as error:
+            if database_away(error):
+                self._met_away()
+            raise
         mine = set(self.received_at) | set(self._done)
         left = [row for row in rows if row.update_id not in mine]
         await self._replay(left)
@@ -317,7 +338,9 @@ class Inbox:
                 await inbox.mark_processed(session=session, update_ids=skipped, now=now)
                 for payload, read in tell.values():
                     text = await self._unread_notice(session, payload, read)
-                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
+                    await tell_admins(
+                        session, text, now=now, priority=Priority.URGENT, or_in=await self._or_in(session)
+                    )
         except Exception as error:
             if database_away(error):
                 raise
@@ -325,6 +348,10 @@ class Inbox:
             log.exception("telling the admins of what did not read failed")
             return
         self._unread_told_at.update(dict.fromkeys(tell, now))
+
+    async def _or_in(self, session: Any) -> int | None:
+        """Where the admins' word goes when no admin is named: the staff chat (someone must ask the patient)."""
+        return await self.staff_chat.destination(session) if self.staff_chat is not None else None
 
     async def _unread_notice(self, session: Any, payload: JSONDict, read: Reading) -> str:
         assert self.catalog is not None
@@ -361,6 +388,7 @@ class Inbox:
                 )
         except Exception as error:
             if database_away(error):
+                self._met_away()
                 for update in updates:
                     if update.update_id not in self._unstored:
                         self._unstored.add(update.update_id)
@@ -454,9 +482,13 @@ class Inbox:
                     text = self.catalog.text(
                         self.catalog.default_language, "staff.update_set_aside", update=update.update_id
                     )
-                    await tell_admins(session, text, now=now, priority=Priority.URGENT)
+                    await tell_admins(
+                        session, text, now=now, priority=Priority.URGENT, or_in=await self._or_in(session)
+                    )
         except Exception as error:
-            if not database_away(error):
+            if database_away(error):
+                self._met_away()
+            else:
                 # Raised, it would leave the update's chat held behind it for good: tried again instead.
                 log.exception("deciding whether to set update %s aside failed", update.update_id)
             return False
@@ -495,6 +527,9 @@ class Inbox:
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
+    def _met_away(self) -> None:
+        self._away_at = self.clock()
+
     def stop_retrying(self) -> None:
         """At shutdown: what waits for the database stays in the inbox for the next start."""
         for task in self._retries:
@@ -511,6 +546,7 @@ class Inbox:
                 except Exception as error:
                     if not database_away(error):
                         raise
+                    self._met_away()
                     self._done.extend(done)  # marked with the next ones (handled: a replay changes nothing)
                     log.warning("handled updates could not be marked (%s); later", type(error).__name__)
 

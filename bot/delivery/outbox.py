@@ -82,16 +82,33 @@ _REFUSED_IN_THE_GROUP = "refused as the bot was out of the staff chat"
 
 
 async def tell_admins(
-    session: AsyncSession, text: str, *, now: datetime, priority: Priority, besides: int | None = None
+    session: AsyncSession,
+    text: str,
+    *,
+    now: datetime,
+    priority: Priority,
+    besides: int | None = None,
+    or_in: int | None = None,
 ) -> None:
-    """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached), in
-    parts when it quotes a message too long to go in one with it. Call it after the transaction's first
+    """Owe each admin `text` in their own chat (not in `besides`, the chat that could not be reached, which their
+    rows name: refused by an admin's chat, they do not go there either, see OutboxSender._to_the_staff_chat_instead),
+    in parts when it quotes a message too long to go in one with it; with no admin named, in `or_in` (the staff chat,
+    for what someone must act on: an escalation with no admin goes there too). Call it after the transaction's first
     write: the admins are read kept against removal (storage.staff.admins)."""
-    for admin in await staff.admins(session=session, kept=True):
+    admins = await staff.admins(session=session, kept=True)
+    if not admins and or_in is not None:
+        admins = [or_in]
+    for admin in admins:
         if admin != besides:
             for part in split(text, TEXT_LIMIT):
                 await outbox.enqueue(
-                    session=session, kind="staff", chat_id=admin, text=part, priority=priority, now=now
+                    session=session,
+                    kind="staff",
+                    chat_id=admin,
+                    text=part,
+                    about_chat=besides,
+                    priority=priority,
+                    now=now,
                 )
 
 
@@ -318,8 +335,10 @@ class OutboxSender:
                 return
             if no_such_chat(error) and await self._hold(row):  # the staff chat: held for the next, as after a 403
                 return
-            if await self._to_the_staff_chat_now(row) or await self._escalate_in_the_staff_chat(
-                row, OutboxStatus.FAILED, error=error.message
+            if (
+                await self._to_the_staff_chat_now(row)
+                or await self._escalate_in_the_staff_chat(row, OutboxStatus.FAILED, error=error.message)
+                or await self._to_the_staff_chat_instead(row, OutboxStatus.FAILED, error=error.message)
             ):
                 return
             log.warning("Telegram refused outbox message %s (%s): %s", row.id, row.kind, error.message)
@@ -900,6 +919,52 @@ class OutboxSender:
         self.wake.set()
         return True
 
+    async def _to_the_staff_chat_instead(self, row: OutboxMessage, status: OutboxStatus, *, error: str) -> bool:
+        """Urgent words for the admins (a patient's words of crisis the diary failed to store, what a patient sent that
+        could not be read) that an admin's own chat refuses (they never opened a chat with the bot, blocked it, or their
+        account is gone) go to the staff chat instead, once when several admins' chats refuse, as an escalation does:
+        with the only admin so, no one heard of the patient. Not words about the staff chat's own trouble (it cannot
+        be reached: they are for the admins alone). False when the row is not such a one."""
+        assert row.id is not None
+        if row.kind != "staff" or row.priority != Priority.URGENT or row.chat_id <= 0 or not row.text:
+            return False
+        message_id, text = row.id, row.text
+
+        async def write() -> bool:
+            now = self.clock()
+            async with self.database.session() as session:
+                staff_chat_id = await self.staff_chat.destination(session)
+                if row.chat_id == staff_chat_id or row.source_chat_id == staff_chat_id:
+                    return False
+                if row.chat_id not in await staff.admins(session=session):
+                    return False
+                await outbox.finish(
+                    session=session,
+                    message_id=message_id,
+                    chat_id=row.chat_id,
+                    status=status,
+                    now=now,
+                    error=error[:200],
+                )
+                if not await outbox.queued_like(
+                    session=session, chat_id=staff_chat_id, text=text, since=row.created_at
+                ):
+                    await outbox.enqueue(
+                        session=session,
+                        kind="staff",
+                        chat_id=staff_chat_id,
+                        text=text,
+                        priority=Priority.URGENT,
+                        now=now,
+                    )
+            return True
+
+        if not await self._again_while_away(write):
+            return False
+        log.error("urgent words could not reach admin chat %s (%s); they go to the staff chat", row.chat_id, error)
+        self.wake.set()
+        return True
+
     async def _hold(self, row: OutboxMessage) -> bool:
         """A row for the staff chat the bot was removed from: it waits, with all that is owed there, until
         the bot is back or an admin names another chat. False when the row is not for the staff chat.
@@ -964,6 +1029,8 @@ class OutboxSender:
         if await self._to_the_staff_chat_now(row) or await self._hold(row):
             return
         if await self._escalate_in_the_staff_chat(row, OutboxStatus.BLOCKED, error="blocked"):
+            return
+        if await self._to_the_staff_chat_instead(row, OutboxStatus.BLOCKED, error="blocked"):
             return
         now = self.clock()
         t = functools.partial(self.catalog.text, self.catalog.default_language)

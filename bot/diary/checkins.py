@@ -146,6 +146,19 @@ class CheckIns:
         async with self.database.session() as session:
             await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)
 
+    async def owe_message(self, *, checkin_id: int, chat_id: int, now: datetime) -> None:
+        """The check-in's message owed through the outbox, as a scheduled one's is: the request that showed it
+        may not have reached the patient (it timed out), and nothing else would send it again."""
+        async with self.database.session() as session:
+            await outbox.enqueue(
+                session=session,
+                kind="checkin",
+                chat_id=chat_id,
+                checkin_id=checkin_id,
+                priority=Priority.CONVERSATION,
+                now=now,
+            )
+
     @staticmethod
     def _next_step(questionnaire: Questionnaire, action: Action, item_id: str) -> str | None:
         """Where a press leads depends only on the button, never on a state read first."""

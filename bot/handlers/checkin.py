@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TimedOut
 
+from bot.delivery.telegram_http import MaybeDone
 from bot.diary.checkins import Action, CheckInState, Refusal
 from bot.diary.questionnaire import DAILY
 from bot.handlers.context import DiaryContext
@@ -70,7 +72,16 @@ async def checkin_command(update: Update, context: DiaryContext) -> None:
     if not created and state.message_id is not None:
         return
     text, keyboard = _view(context, state)
-    sent = await message.reply_text(text, reply_markup=keyboard)
+    try:
+        sent = await message.reply_text(text, reply_markup=keyboard)
+    except (TimedOut, MaybeDone):
+        # It may or may not have arrived, and the patient is told nothing of a time-out (bot/handlers/errors.py),
+        # nor is the update tried again: left so, a check-in asked for and never shown was silence. The outbox owes
+        # it, as it owes a scheduled one: at worst the question comes twice, never not at all.
+        log.warning("the check-in asked for on update %s may not have arrived; the outbox sends it", update.update_id)
+        await services.checkins.owe_message(checkin_id=state.id, chat_id=message.chat_id, now=context.now)
+        services.outbox_wake.set()
+        return
     await services.checkins.attach_message(checkin_id=state.id, chat_id=sent.chat_id, message_id=sent.message_id)
 
 

@@ -188,6 +188,7 @@ async def _crisis_not_stored(update: Update, context: DiaryContext, crisis: tupl
             )
         language = services.catalog.default_language
         notice = services.catalog.text(language, "staff.crisis_not_stored", code=patient.code, update=update.update_id)
-        await tell_admins(session, notice, now=now, priority=Priority.URGENT)
+        staff_chat = await services.staff_chat.destination(session)
+        await tell_admins(session, notice, now=now, priority=Priority.URGENT, or_in=staff_chat)
     services.intake.crisis_text_sent.add(update.update_id)
     services.outbox_wake.set()
