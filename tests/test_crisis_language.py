@@ -5123,6 +5123,27 @@ def test_the_registers_probe_studied_for_missed_kinds_is_heard_without_false_ala
     assert not [(crisis, text) for crisis, text in wrong if not crisis or text not in left_unheard], wrong
 
 
+# -- crises said in registers neither probe had used: affairs in order for when one is gone, food, drink or a vital
+# medicine stopped and how long it takes asked, treatment refused to let it end, "me voy, ya tengo todo guardado", a
+# will and the letters written, thanks "wherever I go", ready to meet God tonight, the limb hit on purpose, poison "not
+# for the rats", the means in emoji, "endit"; and the ordinary messages in the same words
+
+PROBE_R3 = DATA / "crisis_probe_r3.tsv"
+
+
+def test_the_third_round_probe_studied_for_missed_kinds_is_heard_without_false_alarms(language: CrisisLanguage) -> None:
+    """Half A of the third round's probe and the variants of its kinds written after it (read from the file, so the
+    learned model never reads them): every crisis heard by the patterns, no false alarm but one left on purpose."""
+    # "I want it all to end... this flare I mean": a correction after the words; an exception for it would quiet
+    # "I want it all to end... and I mean it".
+    left_alarming = {"i want it all to end... this flare I mean, 3 days now"}
+    rows = probe_half("A", PROBE_R3)
+    assert len(rows) == 120
+    rows += probe_half("variants", PROBE_R3)
+    wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
+    assert not [(crisis, text) for crisis, text in wrong if crisis or text not in left_alarming], wrong
+
+
 @pytest.mark.parametrize(
     ("text", "crisis"),
     [

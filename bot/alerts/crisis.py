@@ -109,6 +109,11 @@ _EMOJI_WORDS = {
     "\U0001f52a": "cut",  # kitchen knife
     "\U0001faa2": "rope",  # knot
     "\U0001f48a": "pills",  # pill
+    "\U0001fa78": "blood",  # drop of blood: "\U0001f52a\U0001fa78 again on my arm"
+    # A drink beside the pills says what they are taken with: "\U0001f48a\U0001f48a + \U0001f943 tonight"
+    "\U0001f943": "alcohol",  # tumbler glass
+    "\U0001f377": "alcohol",  # wine glass
+    "\U0001f37e": "alcohol",  # bottle with popping cork
 }
 _LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
