@@ -457,6 +457,17 @@ def test_a_bad_file_is_refused_naming_the_file(tmp_path: Path, text: str, messag
         assert str(error.value).startswith(str(path))
 
 
+@pytest.mark.parametrize(("written", "read"), [("tonite", "tonight"), ("2moro", "tomorrow"), ("voi", "voy")])
+def test_a_pattern_word_that_every_message_reads_as_another_is_refused(tmp_path: Path, written: str, read: str) -> None:
+    """A message's "tonite" is read "tonight", unless a pattern needs "tonite": then every other pattern's "tonight"
+    stopped hearing it ("end it tonite" went unheard when a new pattern listed "tonite" beside "tonight")."""
+    path = write(tmp_path, "en.yaml", GOOD + f"  texted:\n    - 'end it ({read}|{written})'\n")
+    with pytest.raises(CrisisLanguageError) as error:
+        CrisisLanguage.load(tmp_path)
+    assert str(error.value).startswith(f"{path}: crisis.texted: pattern '")
+    assert f"'{written}' is read as '{read}'" in str(error.value)
+
+
 def test_a_word_group_may_end_the_message() -> None:
     language = CrisisLanguage.from_yaml(
         {"en.yaml": "words:\n  end: [now, $]\ncrisis:\n  t:\n    - 'want to die {end}'\n"}

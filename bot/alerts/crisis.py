@@ -1545,6 +1545,19 @@ _MORE_SLIPS |= {"gon": "gone", "voi": "voy", "soi": "soy", "estoi": "estoy"}
 _NOT_JOINED = frozenset(["cidade", "cidades"])
 
 
+def _refuse_texted_words(patterns: Sequence[Pattern]) -> None:
+    """A pattern that needs a word messages are read as another ("tonite" is "tonight") is refused: a slip that is a
+    pattern word is read as itself, so every other pattern's "tonight" would stop hearing "end it tonite"."""
+    for pattern in patterns:
+        words = {w for needed in (*pattern.needs, pattern.starts or ()) for w in needed}
+        for slip, word in _MORE_SLIPS.items():
+            if _squeeze(slip) in words:
+                raise CrisisLanguageError(
+                    f"{pattern.source}: {pattern.section}.{pattern.name}: pattern {pattern.text!r}: '{slip}' is read "
+                    f"as '{word}' in every message; write '{word}'"
+                )
+
+
 def _slips(keys: frozenset[str]) -> dict[str, str]:
     """Each slip of a _SLIPPED_WORDS word that is not a pattern word, a common word or a word of its own."""
     found: dict[str, set[str]] = {}
@@ -1611,6 +1624,7 @@ class CrisisLanguage:
         if not self.crisis:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
+        _refuse_texted_words(patterns)
         self._keys = frozenset(keys)
         self._slips = _slips(self._keys)
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
