@@ -1538,6 +1538,8 @@ _MORE_SLIPS = {"lfe": "life", "ded": "dead"} | dict.fromkeys(["2nite", "2night",
 _MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow", "tmoro", "tmr"], "tomorrow")
 # A short word's last letter typed as it sounds: "if i was gon", "me voi a matar", "soi una carga".
 _MORE_SLIPS |= {"gon": "gone", "voi": "voy", "soi": "soy", "estoi": "estoy"}
+# A word written as it sounds, in Spanish: "b" for "v", the "h" left out ("cortar las benas", "me voy a aorcar").
+_MORE_SLIPS |= {"benas": "venas", "aorcar": "ahorcar", "aorcarme": "ahorcarme", "aorcarse": "ahorcarse"}
 
 
 # Words of their own that a word before them would join into a crisis word's stem: the Portuguese "cidade" (city)
