@@ -5140,16 +5140,16 @@ def test_the_registers_probe_studied_for_missed_kinds_is_heard_without_false_ala
 # for the rats", the means in emoji, "endit"; then arranged "for after", the limb burned again or kicked to break it,
 # "will it be quick", a day in emoji, "my plan is sunday", never answering again, patches hidden and counted; then a
 # time and an end said without a death word ("tonight I go", "everyone's asleep. it's time", "they'll find me"); then
-# dictation's homophones ("kill my shelf", "seize to exist", "aorcar", "benas"); and the ordinary messages in the same
-# words
+# dictation's homophones ("kill my shelf", "seize to exist", "aorcar", "benas"); then a carer writing of the patient's
+# pills saved, harm or crash planned; and the ordinary messages in the same words
 
 PROBE_R3 = DATA / "crisis_probe_r3.tsv"
 
 
 def test_the_third_round_probe_studied_for_missed_kinds_is_heard_without_false_alarms(language: CrisisLanguage) -> None:
-    """Half A of the third round's probe, the variants of its kinds written after it and a second, a third and a
-    fourth probe written after that round, with their variants (read from the file, so the learned model never reads
-    them): heard by the patterns but the few left on purpose, with no false alarm but those left."""
+    """Half A of the third round's probe, the variants of its kinds written after it and four more probes written
+    after that round, with their variants (read from the file, so the learned model never reads them): heard by the
+    patterns but the few left on purpose, with no false alarm but those left."""
     # "I want it all to end... this flare I mean": a correction after the words; an exception for it would quiet
     # "I want it all to end... and I mean it".
     # Pregabalin put by for a trip: an older pattern's, for pills saved.
@@ -5183,6 +5183,7 @@ def test_the_third_round_probe_studied_for_missed_kinds_is_heard_without_false_a
     rows += probe_half("variants", PROBE_R3) + probe_half("second", PROBE_R3) + probe_half("second variants", PROBE_R3)
     rows += probe_half("third", PROBE_R3) + probe_half("third variants", PROBE_R3)
     rows += probe_half("fourth", PROBE_R3) + probe_half("fourth variants", PROBE_R3)
+    rows += probe_half("fifth", PROBE_R3) + probe_half("fifth variants", PROBE_R3)
     wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
     assert not [(c, text) for c, text in wrong if text not in (left_unheard if c else left_alarming)], wrong
 
