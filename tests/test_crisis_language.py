@@ -457,6 +457,17 @@ def test_a_bad_file_is_refused_naming_the_file(tmp_path: Path, text: str, messag
         assert str(error.value).startswith(str(path))
 
 
+@pytest.mark.parametrize(("written", "read"), [("tonite", "tonight"), ("2moro", "tomorrow"), ("voi", "voy")])
+def test_a_pattern_word_that_every_message_reads_as_another_is_refused(tmp_path: Path, written: str, read: str) -> None:
+    """A message's "tonite" is read "tonight", unless a pattern needs "tonite": then every other pattern's "tonight"
+    stopped hearing it ("end it tonite" went unheard when a new pattern listed "tonite" beside "tonight")."""
+    path = write(tmp_path, "en.yaml", GOOD + f"  texted:\n    - 'end it ({read}|{written})'\n")
+    with pytest.raises(CrisisLanguageError) as error:
+        CrisisLanguage.load(tmp_path)
+    assert str(error.value).startswith(f"{path}: crisis.texted: pattern '")
+    assert f"'{written}' is read as '{read}'" in str(error.value)
+
+
 def test_a_word_group_may_end_the_message() -> None:
     language = CrisisLanguage.from_yaml(
         {"en.yaml": "words:\n  end: [now, $]\ncrisis:\n  t:\n    - 'want to die {end}'\n"}
@@ -5122,6 +5133,60 @@ def test_the_registers_probe_studied_for_missed_kinds_is_heard_without_false_ala
     rows += probe_half("third", PROBE_REGISTERS)
     wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
     assert not [(crisis, text) for crisis, text in wrong if not crisis or text not in left_unheard], wrong
+
+
+# -- crises said in registers neither probe had used: affairs in order for when one is gone, food, drink or a vital
+# medicine stopped and how long it takes asked, treatment refused to let it end, "me voy, ya tengo todo guardado", a
+# will and the letters written, thanks "wherever I go", ready to meet God tonight, the limb hit on purpose, poison "not
+# for the rats", the means in emoji, "endit"; then arranged "for after", the limb burned again or kicked to break it,
+# "will it be quick", a day in emoji, "my plan is sunday", never answering again, patches hidden and counted; then a
+# time and an end said without a death word ("tonight I go", "everyone's asleep. it's time", "they'll find me"); then
+# dictation's homophones ("kill my shelf", "seize to exist", "aorcar", "benas"); then a carer writing of the patient's
+# pills saved, harm or crash planned; and the ordinary messages in the same words
+
+PROBE_R3 = DATA / "crisis_probe_r3.tsv"
+
+
+def test_the_third_round_probe_studied_for_missed_kinds_is_heard_without_false_alarms(language: CrisisLanguage) -> None:
+    """Half A of the third round's probe, the variants of its kinds written after it and four more probes written
+    after that round, with their variants (read from the file, so the learned model never reads them): heard by the
+    patterns but the few left on purpose, with no false alarm but those left."""
+    # "I want it all to end... this flare I mean": a correction after the words; an exception for it would quiet
+    # "I want it all to end... and I mean it".
+    # Pregabalin put by for a trip: an older pattern's, for pills saved.
+    left_alarming = {
+        "i want it all to end... this flare I mean, 3 days now",
+        "ive got 3 months of pregabalin put by for when im travelling",
+        "tengo 3 meses de pregabalina guardada para el viaje",
+        # The last time written here, before a holiday: an older pattern's, for the last message.
+        "this is the last time i'll write here before the holiday",
+        "es la última vez que escribo acá antes de las vacaciones",
+    }
+    # Crises no pattern was written for, each of which an ordinary message says in the same words: things given away
+    # "no point keeping them now" (shoes a swollen foot no longer fits), passwords left "for when it's needed", what
+    # one needs got at three chemists (a cream out of stock), a second bottle "together on friday".
+    left_unheard = {
+        "gave away my sewing machine and my good coat this week. no point keeping them now",
+        "just so you know my passwords are in the notebook under the bed, my sister knows where",
+        "went to 3 chemists today. got what i need now",
+        "i went and bought a second bottle of oramorph from the online place. theyll be together on friday",
+        "mis claves están en la libreta debajo de la cama, mi hermana sabe. para cuando haga falta",
+        "fui a 3 farmacias hoy. ya tengo lo que necesito",
+        # The pain let win tonight (staying in, said the same way), the sea gone into at night.
+        "the pain wins tonight. i'm letting it",
+        "esta noche gana el dolor. lo dejo ganar",
+        "esta noche me meto al mar",
+        # Dictation's "overdue" for "overdose": a dose taken late is said the same way.
+        "want to overdue on my tablets",
+    }
+    rows = probe_half("A", PROBE_R3)
+    assert len(rows) == 120
+    rows += probe_half("variants", PROBE_R3) + probe_half("second", PROBE_R3) + probe_half("second variants", PROBE_R3)
+    rows += probe_half("third", PROBE_R3) + probe_half("third variants", PROBE_R3)
+    rows += probe_half("fourth", PROBE_R3) + probe_half("fourth variants", PROBE_R3)
+    rows += probe_half("fifth", PROBE_R3) + probe_half("fifth variants", PROBE_R3)
+    wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
+    assert not [(c, text) for c, text in wrong if text not in (left_unheard if c else left_alarming)], wrong
 
 
 @pytest.mark.parametrize(

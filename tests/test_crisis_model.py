@@ -233,11 +233,11 @@ def test_a_long_message_only_the_model_hears_is_shown_on_the_card_from_its_start
 
 
 async def test_a_crisis_only_the_model_hears_is_a_crisis_for_the_patient_and_staff(diary: Diary) -> None:
-    text = "I've said my goodbyes to everyone I love and tonight is the night"
+    text = "I've said my goodbyes to everyone I love, and by the morning it will all be done"
     found = crisis_language().finding(text)  # the application's
     assert found is not None and found.pattern is LEARNED, "a pattern hears it now: choose words only the model hears"
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     card = await crisis(diary, ben, text)
-    assert card.caption is not None and "tonight is the night" in card.caption
+    assert card.caption is not None and "by the morning it will all be done" in card.caption
     assert [a.rule for a in await alerts(diary)] == ["crisis_text"]

@@ -109,6 +109,11 @@ _EMOJI_WORDS = {
     "\U0001f52a": "cut",  # kitchen knife
     "\U0001faa2": "rope",  # knot
     "\U0001f48a": "pills",  # pill
+    "\U0001fa78": "blood",  # drop of blood: "\U0001f52a\U0001fa78 again on my arm"
+    # A drink beside the pills says what they are taken with: "\U0001f48a\U0001f48a + \U0001f943 tonight"
+    "\U0001f943": "alcohol",  # tumbler glass
+    "\U0001f377": "alcohol",  # wine glass
+    "\U0001f37e": "alcohol",  # bottle with popping cork
 }
 _LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
 # The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
@@ -1534,6 +1539,8 @@ _MORE_SLIPS = {"lfe": "life", "ded": "dead"} | dict.fromkeys(["2nite", "2night",
 _MORE_SLIPS |= dict.fromkeys(["2moro", "2morrow", "2mrw", "2moz", "tmrw", "tmrow", "tmoro", "tmr"], "tomorrow")
 # A short word's last letter typed as it sounds: "if i was gon", "me voi a matar", "soi una carga".
 _MORE_SLIPS |= {"gon": "gone", "voi": "voy", "soi": "soy", "estoi": "estoy"}
+# A word written as it sounds, in Spanish: "b" for "v", the "h" left out ("cortar las benas", "me voy a aorcar").
+_MORE_SLIPS |= {"benas": "venas", "aorcar": "ahorcar", "aorcarme": "ahorcarme", "aorcarse": "ahorcarse"}
 
 
 _DROPPED_G = 6  # letters of a word in "-ing" read without its "g": "cutin" is "cuting"; "sin" is no "sing"
@@ -1542,6 +1549,19 @@ _DROPPED_G = 6  # letters of a word in "-ing" read without its "g": "cutin" is "
 # Words of their own that a word before them would join into a crisis word's stem: the Portuguese "cidade" (city)
 # after "sua" or "sui" begins like "suicide" ("suacid*" is how some spell it).
 _NOT_JOINED = frozenset(["cidade", "cidades"])
+
+
+def _refuse_texted_words(patterns: Sequence[Pattern]) -> None:
+    """A pattern that needs a word messages are read as another ("tonite" is "tonight") is refused: a slip that is a
+    pattern word is read as itself, so every other pattern's "tonight" would stop hearing "end it tonite"."""
+    for pattern in patterns:
+        words = {w for needed in (*pattern.needs, pattern.starts or ()) for w in needed}
+        for slip, word in _MORE_SLIPS.items():
+            if _squeeze(slip) in words:
+                raise CrisisLanguageError(
+                    f"{pattern.source}: {pattern.section}.{pattern.name}: pattern {pattern.text!r}: '{slip}' is read "
+                    f"as '{word}' in every message; write '{word}'"
+                )
 
 
 def _slips(keys: frozenset[str]) -> dict[str, str]:
@@ -1613,6 +1633,7 @@ class CrisisLanguage:
         if not self.crisis:
             raise CrisisLanguageError("no crisis patterns: every message would pass as ordinary")
         keys = {w for p in patterns for words in (*p.needs, p.starts or ()) for w in words}
+        _refuse_texted_words(patterns)
         self._keys = frozenset(keys)
         self._slips = _slips(self._keys)
         self._prefixes = tuple(sorted(w[:-1] for w in keys if w.endswith("*")))
