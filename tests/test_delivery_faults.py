@@ -16,7 +16,7 @@ import signal
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1061,16 +1061,7 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         words = "my fingers went white and numb"
-        payload = {
-            "update_id": 10**6,
-            "message": {
-                "message_id": 900,
-                "date": int(diary.clock().timestamp()),
-                "chat": {"id": ben.id, "type": "private"},
-                "from": {"id": ben.id, "is_bot": False, "first_name": "Ben"},
-                "text": words,
-            },
-        }
+        payload = a_message_of(ben, words, at=diary.clock())
         real, away = inbox.unfinished, [0]
 
         async def unfinished(**kwargs: Any) -> Any:
@@ -1092,6 +1083,62 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
         await diary.inbox_processed(at_least=3)
         assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+
+
+def a_message_of(user: SimulatedUser, words: str, *, at: datetime) -> dict[str, Any]:
+    """An update of `user`'s message, as Telegram gives it (stored in the inbox by hand, as another process did)."""
+    return {
+        "update_id": 10**6,
+        "message": {
+            "message_id": 900,
+            "date": int(at.timestamp()),
+            "chat": {"id": user.id, "type": "private"},
+            "from": {"id": user.id, "is_bot": False, "first_name": user.first_name},
+            "text": words,
+        },
+    }
+
+
+@SQLITE_ONLY
+async def test_one_update_failing_again_and_again_does_not_hold_back_what_a_dead_process_left(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cleo's message failed with a database error of its own (a statement of its own timing out) while the database
+    answered, and was tried again every 30 s for the hour until it is set aside. Each failure was taken for the
+    database away: what a dead process had left unfinished (Ben's message) waited a minute after the last of them,
+    so for that hour it reached no one. Only the inbox's own reads and writes tell the database is away."""
+    async with running_diary(
+        database_url, tmp_path / "files", schedule_tick_seconds=1, inbox_retry_seconds=0.2
+    ) as diary:
+        ben, cleo = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 302, "Cleo")
+        await diary.enrol(ben)
+        await diary.enrol(cleo, "P-0002")
+        real, tries = patient_messages.add, [0]
+
+        async def add(**kwargs: Any) -> Any:
+            if "statement of its own" in (kwargs.get("text") or ""):
+                tries[0] += 1
+                raise OperationalError(
+                    "INSERT INTO patientmessage", {}, Exception("canceling statement due to timeout")
+                )
+            return await real(**kwargs)
+
+        monkeypatch.setattr(patient_messages, "add", add)
+        monkeypatch.setattr("bot.delivery.inbox.RETRY_AT_MOST", 1.0)  # real seconds here; 30 s in production
+        cleo.say("a message with a statement of its own")
+        await diary.wait_until(lambda: tries[0] >= 1)
+        words = "my fingers went white and numb"
+        async with diary.database.session() as session:  # stored by a process that died three minutes ago
+            payload = json.dumps(a_message_of(ben, words, at=diary.clock()))
+            await inbox.store_new(session=session, updates=[(10**6, payload)], now=diary.clock() - timedelta(minutes=3))
+        forwarded = f"Message from P-0001:\n{words}"
+        for _ in range(6):  # two minutes, Cleo's message tried again every 20 s
+            seen = tries[0]
+            diary.clock.advance(seconds=20)
+            await diary.wait_until(lambda seen=seen: tries[0] > seen, 60)
+            if any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)):
+                break
+        assert any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), f"held back; Cleo's tried {tries[0]}x"
 
 
 @SQLITE_ONLY

@@ -152,8 +152,9 @@ class Inbox:
     async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not isinstance(update, Update) or not (database_away(context.error) or telegram_away(context.error)):
             return
-        if database_away(context.error):
-            self._met_away()
+        # Not taken for the database away as a whole (_met_away): one update's handler may fail so again and again
+        # (a statement of its own timing out) while the database answers, and would hold back, for the hour until it
+        # is set aside, what a dead process left (replay_abandoned). The inbox's own reads and writes tell an outage.
         self._away.add(update.update_id)
         if update.update_id in self._tries:  # a retry: the person was told at the first try
             log.warning("update %s failed again: the database or Telegram is still away", update.update_id)
