@@ -475,6 +475,24 @@ async def test_a_console_sign_in_link_in_a_reply_never_reaches_the_patient(diary
     assert (ada.id, "console_link_withdrawn") in events
 
 
+@SQLITE_ONLY
+async def test_a_reply_with_words_that_only_look_like_a_link_of_the_diary_goes(diary: Diary) -> None:
+    """The guards above refuse a reply holding an invite link or a console sign-in link: a leaflet's address with a
+    long mixed-case name, or a hospital portal's own sign-in page, are no such thing, and go to the patient."""
+    ben, ada = await admin_pressed_reply_on_an_escalation(diary)
+    portal = "Please book via the portal: https://portal.hospital.example/signin/patient-registration"
+    reply = await ada.send(portal)
+    assert reply is not None and "on its way to P-0001" in (reply.text or ""), reply
+    sam = await a_member(diary)
+    await ben.send("how do I do the mirror exercises?")
+    await diary.wait_until(lambda: any("mirror" in (m.text or "") and m.buttons for m in staff_chat(diary)))
+    forwarded = next(m for m in staff_chat(diary) if "mirror" in (m.text or "") and m.buttons)
+    leaflet = "See our leaflet: https://clinic.example/leaflets/Desensitisation-Guide-v2"
+    reply = await sam.send(leaflet, chat_id=STAFF_CHAT, reply_to=forwarded)
+    assert reply is not None and "on its way to P-0001" in (reply.text or ""), reply
+    await ben.wait_for(lambda: "Desensitisation-Guide-v2" in (ben.last.text or ""))
+
+
 async def test_an_invite_link_used_by_one_account_and_then_tried_by_another_is_told_to_staff(diary: Diary) -> None:
     """The patient opened their link and read the consent screen; someone who had the link too (it was forwarded,
     or seen over a shoulder) agreed first. The patient's "I agree" said only that the link was used, and staff knew

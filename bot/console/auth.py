@@ -86,9 +86,10 @@ async def issue_link(database: Database, *, telegram_user_id: int, role: str, no
 _SIGNIN = re.compile(r"/signin/([A-Za-z0-9_-]{16,})")
 
 
-def has_signin_link(words: str) -> bool:
-    """Whether `words` hold a web console sign-in link, working or not."""
-    return _SIGNIN.search(words) is not None
+def has_signin_link(words: str, console_url: str | None) -> bool:
+    """Whether `words` hold a sign-in link to this diary's web console (at `console_url`), working or not: not any
+    address with "/signin/" in it (a hospital portal's)."""
+    return console_url is not None and link_url(console_url, "") in words
 
 
 async def withdraw_posted(

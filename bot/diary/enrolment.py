@@ -582,6 +582,19 @@ async def tell_staff_of_former_account_crisis(
     return True
 
 
+async def holds_an_invite(database: Database, words: str) -> bool:
+    """Whether `words` hold the token of an invite link the diary made (open, used or withdrawn), not only a word that
+    looks like one (a leaflet's address "…/Desensitisation-Guide-v2")."""
+    tokens = tokens_in(words)
+    if not tokens:
+        return False
+    async with database.session() as session:
+        for token in tokens:
+            if await invites.by_token_hash(session=session, token_hash=hash_token(token)) is not None:
+                return True
+    return False
+
+
 async def withdraw_posted(
     database: Database,
     *,

@@ -36,6 +36,10 @@ class DiaryContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         self.staff_role: str | None = None  # staff or admin (storage/staff.py)
         self._at: datetime | None = None
         self.sender_language_code: str | None = None  # as the sender's Telegram app reports it
+        # Links in this update that the gate made stop working as seen in a group (an invite, a console sign-in): a
+        # staff reply holding one is not passed on (handlers/staff_replies.py).
+        self.withdrew_invite = False
+        self.withdrew_console_link = False
 
     @classmethod
     def from_update(cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]) -> DiaryContext:

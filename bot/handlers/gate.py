@@ -195,6 +195,7 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_ch
         services.database, words=words, chat_id=tell, actor_id=user.id, now=context.now, staff_text=staff_text
     ):
         log.info("an invite link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
+        context.withdrew_invite = True
         services.outbox_wake.set()
     # A web console sign-in link too: it signs its holder in as the staff member it was made for.
     if await auth.withdraw_posted(
@@ -206,6 +207,7 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_ch
         staff_text=catalog.text(catalog.default_language, f"staff.console_link_posted{suffix}", **where),
     ):
         log.info("a console sign-in link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
+        context.withdrew_console_link = True
         services.outbox_wake.set()
 
 

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 
 from bot.care_team.text_limits import SPLIT_PART, Entity, formatted_with_links, shorten, units
 from bot.console import auth
-from bot.diary.enrolment import has_token
+from bot.diary.enrolment import holds_an_invite
 from bot.handlers.context import DiaryContext
 from bot.views.callback_data import parse_reply, parse_seen
 from bot.views.edits import edit
@@ -111,7 +111,9 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         return True
     rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
     text, entities = _formatted(message.text, message.entities)
-    if message.chat.type != ChatType.PRIVATE and has_token(text):
+    if message.chat.type != ChatType.PRIVATE and (
+        context.withdrew_invite or await holds_an_invite(services.database, text)
+    ):
         # An invite link written in the group stops working as the bot sees it (gate.py: anyone there could open it
         # first), and one used already works for nobody: the patient would get a dead link. Not sent; its writer is
         # told why (their Reply stays pressed for the words again without it).
@@ -121,7 +123,7 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     withdrawn = await auth.withdraw_posted(
         services.database, words=text, chat_id=message.chat_id, actor_id=user.id, now=context.now, staff_text=None
     )
-    if withdrawn or auth.has_signin_link(text):
+    if withdrawn or context.withdrew_console_link or auth.has_signin_link(text, services.settings.console_url):
         # A web console sign-in link signs its holder in as the staff member it was made for, every patient's record
         # in view: it never goes to a patient. One still working stops working (audited); the reply does not go.
         patient = await services.replies.patient(patient_id=patient_id)
