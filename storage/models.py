@@ -228,6 +228,9 @@ class OutboxMessage(SQLModel, table=True):
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
     # The topic of a patient's chat (threaded mode) it goes to: the one they wrote in. None: the chat's main view.
     thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Urgent words for the admins about a chat's trouble (the staff chat cannot be reached): the chat. Refused by an
+    # admin's chat, such words go to the staff chat instead (bot/delivery/outbox.py), never to this one.
+    about_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)  # an OutboxStatus
     attempts: int = 0
     not_before: datetime = utc_column()

@@ -62,8 +62,7 @@ async def enqueue(
 ) -> int:
     """Owe a message; its id. `source` is the (chat, message) a copy is made of; `entities`, the formatting of `text`
     (Telegram's MessageEntity fields); `thread_id`, the topic of a patient's chat it goes to (None: its main view);
-    `about_chat`, of words for the admins, the chat whose trouble they tell of (kept where a copy keeps its source
-    chat: they never go there instead)."""
+    `about_chat`, of words for the admins, the chat whose trouble they tell of (they never go there instead)."""
     result = await execute(
         session,
         OUTBOX.insert().values(
@@ -76,9 +75,10 @@ async def enqueue(
             entities=json.dumps(list(entities)) if entities else None,
             patient_id=patient_id,
             patient_message_id=patient_message_id,
-            source_chat_id=source[0] if source else about_chat,
+            source_chat_id=source[0] if source else None,
             source_message_id=source[1] if source else None,
             thread_id=thread_id,
+            about_chat_id=about_chat,
             status=OutboxStatus.PENDING,
             attempts=0,
             not_before=not_before or now,

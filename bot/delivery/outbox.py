@@ -934,7 +934,7 @@ class OutboxSender:
             now = self.clock()
             async with self.database.session() as session:
                 staff_chat_id = await self.staff_chat.destination(session)
-                if row.chat_id == staff_chat_id or row.source_chat_id == staff_chat_id:
+                if row.chat_id == staff_chat_id or row.about_chat_id == staff_chat_id:
                     return False
                 if row.chat_id not in await staff.admins(session=session):
                     return False
