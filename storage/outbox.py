@@ -201,12 +201,13 @@ async def skip_staff_messages_to(*, session: AsyncSession, chat_id: int) -> int:
 
 async def move_to_patient_chat(*, session: AsyncSession, chat: int, to: int) -> int:
     """A patient's record moved from the account of `chat` to that of `to`: what is still owed to them
-    goes to the new account, not to the one they left (a lost phone, a shared one). Returns how many."""
+    goes to the new account, not to the one they left (a lost phone, a shared one), in its main view (a topic is
+    of the chat left: the new one has none of that number). Returns how many."""
     result = await execute(
         session,
         update(OUTBOX)
         .where(OUTBOX.c.chat_id == chat, OUTBOX.c.kind.in_(PATIENT_KINDS), OUTBOX.c.status.in_(OWED))
-        .values(chat_id=to),
+        .values(chat_id=to, thread_id=None),
     )
     return int(result.rowcount or 0)
 

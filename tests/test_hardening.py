@@ -103,7 +103,8 @@ async def test_a_relink_moves_the_record_on_purpose_and_readmits_a_discharged_pa
 
 async def test_what_was_owed_to_a_relinked_patient_goes_to_their_new_account(diary: Diary) -> None:
     """A reply queued for the patient (held back by an outage, say) when staff re-link them to a new phone
-    goes to the new account, not to the one they left; an admin's own messages in that chat stay."""
+    goes to the new account, not to the one they left, and to its main view (the topic they wrote in is of the chat
+    left); an admin's own messages in that chat stay."""
     sam = await a_member(diary)
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben, "P-0001")
@@ -113,7 +114,14 @@ async def test_what_was_owed_to_a_relinked_patient_goes_to_their_new_account(dia
         assert patient is not None
         for kind in ("patient", "escalation"):
             await outbox.enqueue(
-                session=session, kind=kind, chat_id=301, text="held", patient_id=patient.id, now=later, not_before=later
+                session=session,
+                kind=kind,
+                chat_id=301,
+                text="held",
+                patient_id=patient.id,
+                now=later,
+                not_before=later,
+                thread_id=7,
             )
     new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
     token = token_of((await sam.send("/relink P-0001") or ben_none()).text)
@@ -121,7 +129,10 @@ async def test_what_was_owed_to_a_relinked_patient_goes_to_their_new_account(dia
     await new_phone.press("I agree")
     async with diary.database.session() as session:
         held = (await session.exec(select(OutboxMessage).where(OutboxMessage.text == "held"))).all()
-    assert sorted((row.kind, row.chat_id) for row in held) == [("escalation", 301), ("patient", 311)]
+    assert sorted((row.kind, row.chat_id, row.thread_id) for row in held) == [
+        ("escalation", 301, 7),
+        ("patient", 311, None),
+    ]
 
 
 async def test_a_relink_opened_by_another_patients_account_moves_nothing_and_says_so(diary: Diary) -> None:
