@@ -153,6 +153,24 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
     )
 
 
+async def wrote(*, session: AsyncSession, patient_id: int, words: str) -> bool:
+    """Whether the patient sent `words`, within a message or caption of theirs (never a crisis answer's row, which
+    holds the diary's own wording for staff)."""
+    row = (
+        await execute(
+            session,
+            select(MESSAGES.c.id)
+            .where(
+                MESSAGES.c.patient_id == patient_id,
+                MESSAGES.c.kind != "crisis_answer",
+                MESSAGES.c.text.contains(words, autoescape=True),
+            )
+            .limit(1),
+        )
+    ).first()
+    return row is not None
+
+
 async def typed_between(
     *, session: AsyncSession, patient_id: int, since: datetime, until: datetime, limit: int
 ) -> list[PatientMessage]:

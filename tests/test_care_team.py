@@ -350,6 +350,24 @@ def marked(message: ChatMessage, kind: str) -> list[str]:
     ]
 
 
+async def test_the_patients_words_a_staff_reply_quotes_reach_the_patient_above_it(diary: Diary) -> None:
+    """Ben asked two things in one message; Sam quoted one ("Can I take another ibuprofen tonight?") and answered
+    "Yes, one more.": Telegram showed Sam the quote above the answer, and Ben got a bare "Yes, one more.", not saying
+    which question it answered. The patient's own words quoted reach them above the reply, as a quote; words they
+    never wrote (a card's reading of their scores) do not, and the reply still goes."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    question = "Can I take another ibuprofen tonight?"
+    diary.standin.user_message(sam.json, "Yes, one more.", STAFF_CHAT, reply_to=forwarded, quote=question)
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    got = ben.last
+    assert got.text == f"Your care team: {question}\nYes, one more.", got.text
+    assert marked(got, "blockquote") == [question], got.entities
+
+    diary.standin.user_message(sam.json, "We will call.", STAFF_CHAT, reply_to=forwarded, quote="Pain 9 on 4 check-ins")
+    await ben.wait_for(lambda: "We will call." in (ben.last.text or ""))
+    assert ben.last.text == "Your care team: We will call." and not ben.last.entities, ben.last
+
+
 async def test_a_staff_replys_formatting_reaches_the_patient_also_in_parts(diary: Diary) -> None:
     """ "Take ~~two~~ one tablet": the strikethrough is what the reply says. Its formatting was dropped on the way, and
     the patient read "Take two one tablet". Each part of a long reply carries its own share of the formatting, placed

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
-from bot.care_team.text_limits import FORMATTING, SPLIT_APART, Entity, in_formatted_parts, units
+from bot.care_team.text_limits import FORMATTING, SPLIT_APART, Entity, in_formatted_parts, units, with_quote
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
@@ -83,6 +83,11 @@ class Replies:
     async def patient(self, *, patient_id: int) -> Patient | None:
         async with self.database.session() as session:
             return await patients.by_id(session=session, patient_id=patient_id)
+
+    async def patient_wrote(self, *, patient_id: int, words: str) -> bool:
+        """Whether `words` are the patient's own (a staff member quoting them in a reply)."""
+        async with self.database.session() as session:
+            return await patient_messages.wrote(session=session, patient_id=patient_id, words=words)
 
     async def prompt(
         self,
@@ -201,6 +206,7 @@ class Replies:
         rest_may_follow: bool = False,
         topic: int | None = None,
         entities: Sequence[Entity] = (),
+        quote: str | None = None,
     ) -> Patient | None:
         """Queue the reply to the patient, in parts when long, and audit it; None when the patient's
         record is gone (erased) or they have no chat. A replayed update sends nothing twice. `source`, the
@@ -211,8 +217,10 @@ class Replies:
         message: the rest, which comes a moment later answering nothing, is for the patient too, so the Reply is
         kept pressed (in the database, through a restart between the parts) for that moment, in the forum topic the
         message was written in (`topic`), where the rest comes. `entities`: the reply's formatting, which reaches the
-        patient with its words ("Take ~~two~~ one tablet")."""
+        patient with its words ("Take ~~two~~ one tablet"). `quote`: the patient's own words the reply quotes, shown
+        above it as the staff member saw them (an edit of the reply is told from its words alone)."""
         text, entities = as_sent(text, entities)  # as the outbox will store it (storage/text.py)
+        shown, formatting = with_quote(as_sent(quote, ())[0], text, entities) if quote else (text, list(entities))
         async with self.database.session() as session:
             # The patient kept before a row about them is changed (the Reply pressed), in the order an erasure
             # takes them (storage.patients.keep).
@@ -266,11 +274,11 @@ class Replies:
                     kind="patient",
                     chat_id=patient.chat_id,
                     text=part,
-                    entities=[entity.as_json() for entity in formatting],
+                    entities=[entity.as_json() for entity in part_formatting],
                     patient_id=patient.id,
                     now=now,
                 )
-                for part, formatting in in_formatted_parts(text, entities, header, numbered)
+                for part, part_formatting in in_formatted_parts(shown, formatting, header, numbered)
             ]
             # "Are you safe tonight?": the patient's answer may be the worrying one (bot/care_team/screening.py).
             await self.screening.staff_wrote(

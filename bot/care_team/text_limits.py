@@ -8,7 +8,7 @@ passed on elsewhere: `split` keeps every character, `shorten` is for views of st
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 TEXT_LIMIT = 4096
@@ -144,6 +144,14 @@ FORMATTING = frozenset(
         "expandable_blockquote",
     }
 )
+
+
+def with_quote(quote: str, text: str, entities: Sequence[Entity]) -> tuple[str, list[Entity]]:
+    """`text` (formatted by `entities`) under `quote`, the words it answers, as Telegram shows a quote: a blockquote
+    above it."""
+    shift = units(quote) + 1
+    moved = [replace(entity, offset=entity.offset + shift) for entity in entities]
+    return f"{quote}\n{text}", [Entity("blockquote", 0, units(quote)), *moved]
 
 
 def in_formatted_parts(

@@ -129,12 +129,18 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         patient = await services.replies.patient(patient_id=patient_id)
         await message.reply_text(t("staff.reply_with_console_link", code=patient.code if patient is not None else "?"))
         return True
+    # Telegram shows its writer the words they quoted above their reply, and "Yes" says what it answers: the patient
+    # gets them too. Only the patient's own words: a card's (their scores as the diary reads them) never go to them.
+    quote = message.quote.text if message.quote is not None and message.quote.text.strip() else None
+    if quote is not None and not await services.replies.patient_wrote(patient_id=patient_id, words=quote):
+        quote = None
     patient = await services.replies.send(
         patient_id=patient_id,
         staff_user_id=user.id,
         staff_name=user.full_name,
         text=text,
         entities=entities,
+        quote=quote,
         update_id=update.update_id,
         now=context.now,
         source=(message.chat_id, message.message_id),
