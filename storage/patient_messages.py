@@ -74,6 +74,11 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool]) -> PatientMes
     return PatientMessage(**row._mapping) if row else None
 
 
+async def _any(session: AsyncSession, *where: ColumnElement[bool]) -> bool:
+    """Whether any message meets `where`."""
+    return (await execute(session, select(MESSAGES.c.id).where(*where).limit(1))).first() is not None
+
+
 # The newest version of a message first: the one written last, not the one stored last (by webhook a message may come
 # after its own edit). Telegram dates to the second: an edit made within the second of its message is the newer, and
 # of two edits within one second the one Telegram numbered last (an update's number counts up; none: stored first).
@@ -156,19 +161,12 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
 async def wrote(*, session: AsyncSession, patient_id: int, words: str) -> bool:
     """Whether the patient sent `words`, within a message or caption of theirs (never a crisis answer's row, which
     holds the diary's own wording for staff)."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES.c.id)
-            .where(
-                MESSAGES.c.patient_id == patient_id,
-                MESSAGES.c.kind != "crisis_answer",
-                MESSAGES.c.text.contains(words, autoescape=True),
-            )
-            .limit(1),
-        )
-    ).first()
-    return row is not None
+    return await _any(
+        session,
+        MESSAGES.c.patient_id == patient_id,
+        MESSAGES.c.kind != "crisis_answer",
+        MESSAGES.c.text.contains(words, autoescape=True),
+    )
 
 
 async def typed_between(
@@ -219,20 +217,13 @@ async def latest_of(
 async def edited_since(*, session: AsyncSession, patient_id: int, telegram_message_id: int, since: datetime) -> bool:
     """Whether an edit of the message came at or after `since`. Telegram numbers messages per chat, so a
     patient re-linked to a new account meets the old account's numbers again: only a recent edit counts."""
-    row = (
-        await execute(
-            session,
-            select(MESSAGES.c.id)
-            .where(
-                MESSAGES.c.patient_id == patient_id,
-                MESSAGES.c.telegram_message_id == telegram_message_id,
-                MESSAGES.c.kind == "edit",
-                MESSAGES.c.received_at >= since,
-            )
-            .limit(1),
-        )
-    ).first()
-    return row is not None
+    return await _any(
+        session,
+        MESSAGES.c.patient_id == patient_id,
+        MESSAGES.c.telegram_message_id == telegram_message_id,
+        MESSAGES.c.kind == "edit",
+        MESSAGES.c.received_at >= since,
+    )
 
 
 async def get(*, session: AsyncSession, message_id: int) -> PatientMessage | None:
