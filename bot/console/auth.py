@@ -93,12 +93,19 @@ def has_signin_link(words: str, console_url: str | None) -> bool:
 
 
 async def withdraw_posted(
-    database: Database, *, words: str, chat_id: int, actor_id: int, now: datetime, staff_text: str | None
+    database: Database,
+    *,
+    words: str,
+    chat_id: int,
+    actor_id: int,
+    now: datetime,
+    staff_text: str | None,
+    seen: str,
 ) -> bool:
     """Sign-in links posted in the staff group (a nurse asking why hers shows a button): anyone in it, someone
     removed from staff among them, could open one first and sign in as its owner. Each one not yet used stops
     working, audited, and the chat is told `staff_text` (how to get a new one), in the outbox with the withdrawal
-    (None: the caller tells it). False when none was in `words`."""
+    (None: the caller tells it); `seen`, where, for the audit. False when none was in `words`."""
     tokens = set(tokens_in(words)) | set(_SIGNIN.findall(words))
     if not tokens:
         return False
@@ -111,7 +118,7 @@ async def withdraw_posted(
                 session=session,
                 actor_id=actor_id,
                 action="console_link_withdrawn",
-                detail=f"posted in the staff chat; the link of {owner}",
+                detail=f"{seen}; the link of {owner}",
                 now=now,
             )
         if owners and staff_text is not None:

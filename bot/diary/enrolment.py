@@ -603,11 +603,13 @@ async def withdraw_posted(
     actor_id: int,
     now: datetime,
     staff_text: Callable[[str, bool], str],
+    seen: str,
 ) -> bool:
     """Invite links posted in a group (a nurse forwarding a patient's link to the staff chat, to ask who sends it
     on): anyone in it, someone removed from staff among them, could open one first and become the patient. Each
     open link in `words` stops working, is audited, and the chat is told `staff_text(code, relink)` (how to make a
-    new one), in the outbox with the withdrawal. False when no open link was in them (a used one is harmless)."""
+    new one), in the outbox with the withdrawal; `seen`, where, for the audit. False when no open link was in them (a
+    used one is harmless)."""
     tokens = tokens_in(words)
     if not tokens:
         return False
@@ -621,7 +623,7 @@ async def withdraw_posted(
                 actor_id=actor_id,
                 action="revoke_invite",
                 patient_code=code,
-                detail="posted in the staff chat",
+                detail=seen,
                 now=now,
             )
             await outbox.enqueue(session=session, kind="staff", chat_id=chat_id, text=staff_text(code, relink), now=now)

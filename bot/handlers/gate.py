@@ -191,8 +191,15 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_ch
 
     services = context.services
     words = "\n".join(part for part in parts if part)
+    seen = "posted in the staff chat" if here else "posted in another group the bot is in"
     if await enrolment.withdraw_posted(
-        services.database, words=words, chat_id=tell, actor_id=user.id, now=context.now, staff_text=staff_text
+        services.database,
+        words=words,
+        chat_id=tell,
+        actor_id=user.id,
+        now=context.now,
+        staff_text=staff_text,
+        seen=seen,
     ):
         log.info("an invite link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
         context.withdrew_invite = True
@@ -205,6 +212,7 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_ch
         actor_id=user.id,
         now=context.now,
         staff_text=catalog.text(catalog.default_language, f"staff.console_link_posted{suffix}", **where),
+        seen=seen,
     ):
         log.info("a console sign-in link posted in group %s was withdrawn (update %s)", chat.id, update.update_id)
         context.withdrew_console_link = True

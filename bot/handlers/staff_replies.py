@@ -121,7 +121,13 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         await message.reply_text(t("staff.reply_with_link", code=patient.code if patient is not None else "?"))
         return True
     withdrawn = await auth.withdraw_posted(
-        services.database, words=text, chat_id=message.chat_id, actor_id=user.id, now=context.now, staff_text=None
+        services.database,
+        words=text,
+        chat_id=message.chat_id,
+        actor_id=user.id,
+        now=context.now,
+        staff_text=None,
+        seen="written in a reply to a patient",
     )
     if withdrawn or context.withdrew_console_link or auth.has_signin_link(text, services.settings.console_url):
         # A web console sign-in link signs its holder in as the staff member it was made for, every patient's record
