@@ -581,7 +581,7 @@ async def test_a_reply_retried_through_an_outage_is_not_given_up_when_the_bot_re
     But the count of tries also counted Telegram's outages: a staff reply or crisis card retried through
     some minutes of 502s, then in flight when the bot was restarted, was marked failed and never sent.
     Only a row left unfinished at its last try as well is taken for one that kills the process."""
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
         async with diary.database.session() as session:
             for text, error in (("through the outage", "NetworkError"), ("poison", outbox.ABANDONED)):
@@ -663,7 +663,7 @@ async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
     Telegram refuses."""
     if how == "internal-error":
         sending_fails_for(monkeypatch, lambda row: row.kind == "patient")
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben, _, _ = await a_question_in_the_staff_chat(diary)
         await all_sent(diary)
         left = {"status": "sending", "claimed_at": diary.clock(), "error": outbox.ABANDONED}
@@ -1216,7 +1216,7 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
     async def locked(**_: object) -> None:
         raise OperationalError("UPDATE inboxupdate", {}, Exception("database is locked"))
 
-    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=0.25) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         await diary.inbox_processed()
@@ -1225,7 +1225,7 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
         assert reply is not None and reply.text is not None
         looked = calls_to(monkeypatch, Inbox, "replay_abandoned")
         diary.clock.advance(minutes=3)
-        await diary.wait_until(lambda: len(looked) >= 2)  # the bot's ticks (each second here)
+        await diary.wait_until(lambda: len(looked) >= 2)  # the bot's ticks (each quarter second here)
         assert [m.text for m in ben.messages].count(reply.text) == 1
         monkeypatch.undo()
         await diary.inbox_processed()  # a tick marks what waited for its mark
@@ -1516,7 +1516,7 @@ async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_s
 
         return write
 
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         monkeypatch.setattr(outbox, "finish", locked_once(outbox.finish))
@@ -1540,7 +1540,7 @@ async def test_a_message_sent_as_the_database_goes_away_for_longer_is_not_sent_a
     """Telegram took the crisis text, then the database was away for longer than a moment (PostgreSQL restarting):
     writing down that it was sent was tried for four seconds, then left to the row's lease, and once that ran out
     Ben got the crisis text again. The row stays in hand, and is written down once the database is back."""
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         real, away = outbox.finish, [6]  # six tries of the crisis text's record: about six seconds
