@@ -432,7 +432,7 @@ async def test_the_running_bot_takes_rules_saved_by_a_console_of_its_own(
     rules = tmp_path / "rules.yaml"
     rules.write_text(TEST_RULES.read_text() + "severe_pain:\n  enabled: false\n")
     caplog.set_level(logging.INFO, logger="bot.alerts.rules_file")
-    async with running_diary(database_url, tmp_path / "files", rules_file=rules, schedule_tick_seconds=1) as diary:
+    async with running_diary(database_url, tmp_path / "files", rules_file=rules, schedule_tick_seconds=0.25) as diary:
         settings = diary.settings.model_copy(update={"console_url": "http://127.0.0.1/console"})
         console = Console.for_settings(diary.database, settings, clock=diary.clock)
         async with TestClient(TestServer(console.application())) as client:

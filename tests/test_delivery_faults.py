@@ -197,14 +197,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 async def test_a_row_left_sending_is_sent_again_while_the_bot_runs(tmp_path: Path, database_url: str) -> None:
     """Not only at start-up: a running sender finds rows whose lease ran out (another process died)."""
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         sam = SimulatedUser(diary.standin, 800, "Sam")
         async with diary.database.session() as session:
             await outbox.enqueue(session=session, kind="staff", chat_id=sam.id, text="left behind", now=diary.clock())
             await session.exec(
                 update(OutboxMessage).values(status="sending", claimed_at=diary.clock())  # as a dead process left it
             )
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(0.75)  # the sender looks for rows left behind twice meanwhile (a third of a lease apart)
         assert not sam.messages, "within its lease the row is someone else's"
         diary.clock.advance(seconds=3)
         await sam.wait_for(lambda: any(m.text == "left behind" for m in sam.messages))
@@ -581,7 +581,7 @@ async def test_a_reply_retried_through_an_outage_is_not_given_up_when_the_bot_re
     But the count of tries also counted Telegram's outages: a staff reply or crisis card retried through
     some minutes of 502s, then in flight when the bot was restarted, was marked failed and never sent.
     Only a row left unfinished at its last try as well is taken for one that kills the process."""
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben, sam = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 800, "Sam")
         async with diary.database.session() as session:
             for text, error in (("through the outage", "NetworkError"), ("poison", outbox.ABANDONED)):
@@ -663,7 +663,7 @@ async def test_a_reply_given_up_as_a_poison_row_is_shown_to_staff(
     Telegram refuses."""
     if how == "internal-error":
         sending_fails_for(monkeypatch, lambda row: row.kind == "patient")
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben, _, _ = await a_question_in_the_staff_chat(diary)
         await all_sent(diary)
         left = {"status": "sending", "claimed_at": diary.clock(), "error": outbox.ABANDONED}
@@ -1022,7 +1022,7 @@ async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_
     """Two processes behind one webhook: one stores Ben's message, answers Telegram 200 and dies before
     handling it. It waited for that process to be started again, which may never happen while the other
     runs on; the running one handles it once it has been left a while."""
-    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=0.25) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         words = "my fingers went white and numb"
@@ -1040,7 +1040,7 @@ async def test_an_update_another_process_stored_and_died_with_is_handled_by_the_
             await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=diary.clock())
         forwarded = f"Message from P-0001:\n{words}"
         diary.clock.advance(seconds=30)
-        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        await asyncio.sleep(0.7)  # the bot's ticks (each quarter second here) look meanwhile
         assert not any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), "maybe in that one's hands"
         diary.clock.advance(minutes=2)
         await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
@@ -1057,7 +1057,7 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
     stored long ago and unfinished, took it for left by a dead process and handled it too: staff got it twice (a crisis
     message, a second crisis text). Left alone for a minute after this process last met the database away (the other
     tries it every 30 s at most), it is handled here only if still unfinished then."""
-    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=0.25) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         words = "my fingers went white and numb"
@@ -1077,7 +1077,7 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         await diary.wait_until(lambda: away[0] >= 1)  # a tick of this process met the database away
         away[0] = -1  # back
         forwarded = f"Message from P-0001:\n{words}"
-        await asyncio.sleep(2.5)  # the bot's ticks (each second here) look meanwhile
+        await asyncio.sleep(0.7)  # the bot's ticks (each quarter second here) look meanwhile
         assert not any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), "in the other one's hands"
         diary.clock.advance(minutes=1)  # the other one has not handled it since: it died
         await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
@@ -1216,7 +1216,7 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
     async def locked(**_: object) -> None:
         raise OperationalError("UPDATE inboxupdate", {}, Exception("database is locked"))
 
-    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=1) as diary:
+    async with running_diary(database_url, tmp_path / "files", schedule_tick_seconds=0.25) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         await diary.inbox_processed()
@@ -1225,7 +1225,7 @@ async def test_an_update_handled_while_its_mark_could_not_be_written_is_not_hand
         assert reply is not None and reply.text is not None
         looked = calls_to(monkeypatch, Inbox, "replay_abandoned")
         diary.clock.advance(minutes=3)
-        await diary.wait_until(lambda: len(looked) >= 2)  # the bot's ticks (each second here)
+        await diary.wait_until(lambda: len(looked) >= 2)  # the bot's ticks (each quarter second here)
         assert [m.text for m in ben.messages].count(reply.text) == 1
         monkeypatch.undo()
         await diary.inbox_processed()  # a tick marks what waited for its mark
@@ -1516,7 +1516,7 @@ async def test_a_message_sent_while_the_database_is_locked_for_a_moment_is_not_s
 
         return write
 
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         monkeypatch.setattr(outbox, "finish", locked_once(outbox.finish))
@@ -1540,7 +1540,7 @@ async def test_a_message_sent_as_the_database_goes_away_for_longer_is_not_sent_a
     """Telegram took the crisis text, then the database was away for longer than a moment (PostgreSQL restarting):
     writing down that it was sent was tried for four seconds, then left to the row's lease, and once that ran out
     Ben got the crisis text again. The row stays in hand, and is written down once the database is back."""
-    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=2) as diary:
+    async with running_diary(database_url, tmp_path / "files", outbox_lease_seconds=1) as diary:
         ben = SimulatedUser(diary.standin, 301, "Ben")
         await diary.enrol(ben)
         real, away = outbox.finish, [6]  # six tries of the crisis text's record: about six seconds
