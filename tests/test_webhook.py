@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -35,6 +35,15 @@ async def behind_a_webhook(database_url: str, tmp_path: Path) -> AsyncIterator[D
         database_url, tmp_path / "files", webhook=True, webhook_url=url, webhook_secret=SECRET, webhook_port=port
     ) as diary:
         yield diary
+
+
+async def handled(diary: Diary, deliver: Callable[[], object]) -> None:
+    """`deliver` puts one more update on its way (one held back, an edit); back once it is handled and what it owes
+    sent."""
+    processed = len(await diary.inbox_processed())
+    deliver()
+    await diary.inbox_processed(at_least=processed + 1)
+    await all_sent(diary)
 
 
 @SQLITE_ONLY
@@ -99,10 +108,7 @@ async def test_an_edit_delivered_before_its_message_leaves_staff_with_the_edited
         message = ben.say("I took 20 tablets of ibuprofen today")
         reply = await ben.edit(message, "I took 2 tablets of ibuprofen today")
         assert reply is not None and reply.text == "Your change was passed on to your care team."
-        processed = len(await diary.inbox_processed())
-        diary.standin.deliver_held()
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)
+        await handled(diary, diary.standin.deliver_held)
         said = [m.text or "" for m in diary.standin.chat(STAFF_CHAT) if "tablets" in (m.text or "")]
         assert said == ["P-0001 edited a message:\nI took 2 tablets of ibuprofen today"]
         assert [m.text for m in await stored_messages(diary)] == [
@@ -130,10 +136,7 @@ async def test_a_photo_delivered_after_its_own_edit_is_kept_but_not_shown_or_not
         assert reply is not None and reply.text == "Your change was passed on to your care team."
         await all_sent(diary)
         told = len(ben.messages)
-        processed = len(await diary.inbox_processed())
-        diary.standin.deliver_held()
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)
+        await handled(diary, diary.standin.deliver_held)
         copies = [m for m in diary.standin.chat(STAFF_CHAT) if m.copied_from is not None]
         assert [m.caption for m in copies] == ["swollen since the infusion, not red"]
         assert len(ben.messages) == told, "the patient was told once"
@@ -159,10 +162,7 @@ async def test_a_caption_put_back_after_its_photo_came_late_reaches_staff(databa
         diary.clock.advance(minutes=1)
         reply = await ben.edit_caption(photo, "swollen since the infusion, not red")
         assert reply is not None and reply.text == "Your change was passed on to your care team."
-        processed = len(await diary.inbox_processed())
-        diary.standin.deliver_held()
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)  # a copy shows the message as it is when sent
+        await handled(diary, diary.standin.deliver_held)  # a copy shows the message as it is when sent
         diary.clock.advance(minutes=1)
         reply = await ben.edit_caption(photo, "swollen and red since the infusion")
         assert reply is not None and reply.text == "Your change was passed on to your care team."
@@ -188,14 +188,8 @@ async def test_a_staff_reply_delivered_after_its_own_edit_reaches_the_patient_as
         diary.standin.hold_back_next()
         mine = diary.standin.user_message(sam.json, "Yes, two more is fine.", STAFF_CHAT, reply_to=forwarded)
         diary.clock.advance(seconds=20)
-        processed = len(await diary.inbox_processed())
-        diary.standin.edit_user_message(mine, text="No, no more tonight.")
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)
-        processed = len(await diary.inbox_processed())
-        diary.standin.deliver_held()
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)
+        await handled(diary, lambda: diary.standin.edit_user_message(mine, text="No, no more tonight."))
+        await handled(diary, diary.standin.deliver_held)
         said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team")]
         assert said == ["Your care team: No, no more tonight."]
         told = [m for m in diary.standin.chat(STAFF_CHAT) if "on its way to P-0001" in (m.text or "")]
@@ -223,20 +217,12 @@ async def test_a_direct_chat_reply_delivered_after_its_own_edit_reaches_the_pati
         await ada.press("Reply", message=ada.last)
         await all_sent(diary)
         diary.clock.advance(seconds=20)
-        processed = len(await diary.inbox_processed())
-        diary.standin.edit_user_message(earlier, text="hello again")
-        await diary.inbox_processed(at_least=processed + 1)
+        await handled(diary, lambda: diary.standin.edit_user_message(earlier, text="hello again"))
         diary.standin.hold_back_next()
         mine = diary.standin.user_message(ada.json, "Stop the gabapentin tonight.")
         diary.clock.advance(seconds=20)
-        processed = len(await diary.inbox_processed())
-        diary.standin.edit_user_message(mine, text="Keep the gabapentin tonight.")
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)
-        processed = len(await diary.inbox_processed())
-        diary.standin.deliver_held()
-        await diary.inbox_processed(at_least=processed + 1)
-        await all_sent(diary)
+        await handled(diary, lambda: diary.standin.edit_user_message(mine, text="Keep the gabapentin tonight."))
+        await handled(diary, diary.standin.deliver_held)
         said = [m.text for m in ben.messages if (m.text or "").startswith("Your care team")]
         assert said == ["Your care team: Keep the gabapentin tonight."]
         told = [m for m in ada.messages if "on its way to P-0001" in (m.text or "")]
@@ -261,10 +247,7 @@ async def test_an_edit_delivered_after_a_newer_edit_leaves_staff_and_the_note_wi
             diary.standin.edit_user_message(message, text=slip)
             diary.clock.advance(minutes=1)
             await ben.edit(message, right)
-            processed = len(await diary.inbox_processed())
-            diary.standin.deliver_held()
-            await diary.inbox_processed(at_least=processed + 1)
-            await all_sent(diary)
+            await handled(diary, diary.standin.deliver_held)
 
         message = ben.say("I took 20 tablets of ibuprofen today")
         await all_sent(diary)
