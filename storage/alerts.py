@@ -14,6 +14,7 @@ from storage.statuses import ACTIVE_ALERT_STATUSES, AlertStatus
 ALERTS = table(Alert)
 PATIENTS = table(Patient)
 ACTIVE = ACTIVE_ALERT_STATUSES
+CRISIS_RULE = "crisis_text"
 
 
 def _alert(row: object) -> Alert:
@@ -296,12 +297,14 @@ async def on_card(*, session: AsyncSession, card_alert_id: int) -> list[Alert]:
 
 
 async def due_escalations(*, session: AsyncSession, now: datetime, max_times: int) -> list[Alert]:
+    """Open alerts due a step: `max_times` at most, but a crisis message's steps go on until someone acknowledges
+    it (nobody has seen it yet)."""
     result = await execute(
         session,
         select(ALERTS).where(
             ALERTS.c.status == AlertStatus.OPEN,
             ALERTS.c.next_escalation_at <= now,
-            ALERTS.c.escalations < max_times,
+            (ALERTS.c.escalations < max_times) | (ALERTS.c.rule == CRISIS_RULE),
         ),
     )
     return [_alert(row) for row in result.all()]

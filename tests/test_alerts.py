@@ -183,6 +183,35 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
 
 
 @SQLITE_ONLY
+async def test_a_crisis_nobody_acknowledges_goes_on_escalating_hourly_after_its_four_steps(diary: Diary) -> None:
+    """Ben wrote of dying at nine in the evening; nobody answered the four escalations of the first hour. After
+    them the crisis went quiet until the morning's digest: a crisis nobody has seen must not. It goes on to the
+    admins every hour (`escalation.then_every_minutes`) until someone acknowledges it; a pain alert made urgent
+    still stops after its four."""
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    for _ in range(4):
+        diary.clock.advance(minutes=16)
+        assert await escalation.escalate(desk, now=diary.clock()) == 1
+    diary.clock.advance(minutes=30)
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "the next step an hour after the fourth"
+    diary.clock.advance(minutes=31)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1, "a crisis nobody has seen does not go quiet"
+    await ada.wait_for(lambda: len(ada.messages) == 5)
+    assert (ada.last.text or "").startswith("Not acknowledged for 125 minutes:")
+    diary.clock.advance(minutes=61)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
+    await ada.wait_for(lambda: len(ada.messages) == 6)
+    await ada.press("Acknowledge", message=ada.last)
+    diary.clock.advance(minutes=61)
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
+
+
+@SQLITE_ONLY
 async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staff_chat(diary: Diary) -> None:
     """The admins removed (or none named): the escalation is not spent on nobody. The staff chat gets
     "Not acknowledged for 16 minutes" with the card's buttons, at each step, until someone acknowledges."""
