@@ -50,15 +50,18 @@ async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -
     return _alert(row) if row else None
 
 
-async def last_resolved(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
-    """When staff last resolved an alert of each rule, for this patient."""
+async def resolve_times(*, session: AsyncSession, patient_id: int) -> dict[str, list[datetime]]:
+    """When staff resolved each alert of each rule, for this patient, oldest first."""
     result = await execute(
         session,
-        select(ALERTS.c.rule, func.max(ALERTS.c.resolved_at))
+        select(ALERTS.c.rule, ALERTS.c.resolved_at)
         .where(ALERTS.c.patient_id == patient_id, ALERTS.c.resolved_at.is_not(None))
-        .group_by(ALERTS.c.rule),
+        .order_by(ALERTS.c.resolved_at),
     )
-    return {rule: at for rule, at in result.all()}
+    times: dict[str, list[datetime]] = {}
+    for rule, at in result.all():
+        times.setdefault(rule, []).append(at)
+    return times
 
 
 async def snoozes(*, session: AsyncSession, patient_id: int) -> list[tuple[str, datetime]]:

@@ -873,3 +873,47 @@ async def test_the_days_a_run_covers_are_the_patients_own_days(diary: Diary) -> 
         )
     assert await desk.evaluate(patient_id=patient_id, now=wednesday + timedelta(minutes=5)) == 1
     assert [a.rule for a in await alerts(diary)] == ["severe_pain"]
+
+
+async def with_moods(diary: Diary, code: str, moods: list[tuple[datetime, int]]) -> None:
+    """Check-ins at these times with these moods (pain 4, skin the same)."""
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        entries = [(at, at.date(), {"pain": "4", "mood": str(mood)}) for at, mood in moods]
+        await checkins.import_entries(session=session, patient_id=patient.id, questionnaire="daily", entries=entries)
+
+
+def every_12_hours(start: datetime, moods: list[int]) -> list[tuple[datetime, int]]:
+    return [(start + timedelta(hours=12 * n), mood) for n, mood in enumerate(moods)]
+
+
+@SQLITE_ONLY
+async def test_a_low_mood_held_back_after_a_resolve_does_not_hold_back_the_next_episode(diary: Diary) -> None:
+    """Ben's low mood was a card, and Sam resolved it at once. Four weeks on his mood fell again, a few hours before
+    the 28 quiet days after the resolve ended: held back, as it should be. A week later it fell once more, after
+    those days, and no card came: the episode held back, though staff never saw it, had started the rule's own 28
+    quiet days. What the quiet after a resolve held back starts no quiet of its own."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    start = diary.clock()
+    await with_moods(diary, "P-0001", every_12_hours(start - timedelta(hours=12 * 43), [4] * 40 + [1, 1, 1]))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Resolve", message=card)
+
+    # Mood 4 again, then 1s ending 27 days 20 hours after the resolve: in its quiet, and 28 days after the first.
+    await with_moods(diary, "P-0001", every_12_hours(start + timedelta(hours=4), [4] * 53 + [1, 1, 1]))
+    diary.clock.advance(days=27, hours=21)
+    assert await desk.sweep(now=diary.clock()) == 0, "in the 28 days after the resolve"
+    # Back to 4 for a week, then 1s again: 35 days after the resolve.
+    await with_moods(diary, "P-0001", every_12_hours(start + timedelta(days=28, hours=4), [4] * 11 + [1, 1, 1]))
+    diary.clock.advance(days=7, hours=8)
+    assert await desk.sweep(now=diary.clock()) == 1, "after the quiet, a new episode is news"
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Mood 1 of 5 on 3 check-ins in a row" in new.caption

@@ -172,9 +172,9 @@ class AlertDesk:
             patient = await patients.by_id(session=session, patient_id=patient_id)
             zone = ZoneInfo(patient.timezone) if patient is not None else self.clinic_zone
             points = points_from(entries, zone)
-            findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores)
+            resolved = await alerts.resolve_times(session=session, patient_id=patient_id)
+            findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores, resolved)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
-            resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
             snoozes = await alerts.snoozes(session=session, patient_id=patient_id)
             newest: dict[str, Finding] = {}
             for finding in findings:
@@ -184,7 +184,7 @@ class AlertDesk:
                 # begun early in the snooze and still going on would otherwise never come).
                 held = any(rule == finding.rule and until - SNOOZE <= finding.at <= until for rule, until in snoozes)
                 new = (finding.at > now - NEWS or held) and (already is None or finding.at > already)
-                if new and not self._refractory(finding, resolved.get(finding.rule)):
+                if new:
                     newest[finding.rule] = finding
             filed = [await self._file(session, patient_id=patient_id, finding=f, now=now) for f in newest.values()]
             await self._one_card(session, patient_id=patient_id, filed=[f for f in filed if f is not None], now=now)
@@ -206,11 +206,6 @@ class AlertDesk:
         card_id, lead = shown[0]
         await alerts.share_card(session=session, card_alert_id=card_id, others=[i for i, _ in shown[1:]])
         await self._queue_card(session, alert_id=card_id, patient_id=patient_id, tier=lead.tier, now=now)
-
-    def _refractory(self, finding: Finding, resolved_at: datetime | None) -> bool:
-        """A rule with a refractory period stays quiet for that long after staff resolved its last alert."""
-        days = getattr(getattr(self.rules, finding.rule), "refractory_days", 0)
-        return resolved_at is not None and days > 0 and finding.at < resolved_at + timedelta(days=days)
 
     async def sweep(self, *, now: datetime) -> int:
         """The daily pass over every active patient: missed check-ins and waning relief show up here
