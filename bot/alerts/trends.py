@@ -428,7 +428,7 @@ def low_mood(
         # One held back after a resolve starts no quiet of its own: staff never saw it, and it would hold back the
         # next episode after the resolve's quiet too. One made before the resolve is not held back by it (a snooze
         # held it, or it came as staff resolved): they never saw it either.
-        after_resolve = any(at <= finding.at < at + quiet for at in resolved)
+        after_resolve = any(at < finding.at < at + quiet for at in resolved)  # the same second: not seen
         if not after_resolve and (not kept or finding.at - kept[-1].at >= quiet):
             kept.append(finding)
     return kept
