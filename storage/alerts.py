@@ -78,6 +78,19 @@ async def snoozes(*, session: AsyncSession, patient_id: int) -> list[tuple[str, 
     return [(rule, until) for rule, until in result.all()]
 
 
+async def open_crisis_of_message(*, session: AsyncSession, patient_message_id: int) -> list[Alert]:
+    """The crisis cards of a patient's message that nobody has acknowledged yet."""
+    result = await execute(
+        session,
+        select(ALERTS).where(
+            ALERTS.c.patient_message_id == patient_message_id,
+            ALERTS.c.rule == CRISIS_RULE,
+            ALERTS.c.status == AlertStatus.OPEN,
+        ),
+    )
+    return [_alert(row) for row in result.all()]
+
+
 async def last_events(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
     """The newest finding each rule has already turned into an alert, for this patient."""
     result = await execute(

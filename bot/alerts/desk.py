@@ -480,6 +480,27 @@ class AlertDesk:
             return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, **shown)
         raise ValueError(action)
 
+    async def crisis_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> None:
+        """Seen pressed on a crisis message's words (the whole of one too long for its card, under it): a person has
+        seen it, and the patient is told so; left open, its card would go on escalating to the admins as unseen. Its
+        card is acknowledged as a press there would, and shows it. In a transaction that kept the patient first."""
+        for alert in await alerts.open_crisis_of_message(session=session, patient_message_id=message_id):
+            assert alert.id is not None
+            changed = await alerts.acknowledge(session=session, alert_id=alert.id, by=by, now=now)
+            if changed is None:
+                continue
+            patient = await patients.by_id(session=session, patient_id=changed.patient_id)
+            await audit.record(
+                session=session,
+                actor_id=by,
+                action="alert_acknowledge",
+                patient_code=patient.code if patient else None,
+                detail=f"alert {changed.id} ({changed.rule})",
+                now=now,
+            )
+            await self._card_changed(session, changed, pressed_on=None, now=now)
+            log.info("alert %s: acknowledged by staff %s (its message seen)", changed.id, by)
+
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
         """A staff member has seen a patient's message: the patient may be told (once). False when
         someone had marked it seen already. In a transaction that kept the patient first (patients.keep)."""
