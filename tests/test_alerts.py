@@ -917,3 +917,32 @@ async def test_a_low_mood_held_back_after_a_resolve_does_not_hold_back_the_next_
     await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
     new = [m for m in staff_chat(diary) if m.photo][-1]
     assert new.caption is not None and "Mood 1 of 5 on 3 check-ins in a row" in new.caption
+
+
+@SQLITE_ONLY
+async def test_a_low_mood_a_snooze_held_back_comes_after_staff_resolve_the_snoozed_card(diary: Diary) -> None:
+    """Ben's low mood card stayed open for weeks; Sam snoozed it on day 25. On day 28 his mood fell again, a new
+    episode the snooze held back, and on day 30 Sam resolved the snoozed card, never having seen it. The 28 quiet
+    days after a resolve held that episode back too, though it began before the resolve: it comes as a card."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    start = diary.clock()
+    await with_moods(diary, "P-0001", every_12_hours(start - timedelta(hours=12 * 43), [4] * 40 + [1, 1, 1]))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    diary.clock.advance(days=25)
+    await sam.press("Snooze 7 days", message=card)
+    await with_moods(diary, "P-0001", every_12_hours(start + timedelta(hours=4), [4] * 54 + [1, 1, 1]))
+    diary.clock.advance(days=4)
+    await desk.sweep(now=diary.clock())
+    assert [a.status for a in await alerts(diary)] == ["snoozed"], "held back by the snooze"
+    diary.clock.advance(days=1)
+    await sam.press("Resolve", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    diary.clock.advance(hours=12)
+    assert await desk.sweep(now=diary.clock()) == 1, "begun before the resolve, never seen"
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    assert [a.status for a in await alerts(diary)] == ["resolved", "open"]
