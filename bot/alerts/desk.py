@@ -483,7 +483,11 @@ class AlertDesk:
     async def crisis_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> None:
         """Seen pressed on a crisis message's words (the whole of one too long for its card, under it): a person has
         seen it, and the patient is told so; left open, its card would go on escalating to the admins as unseen. Its
-        card is acknowledged as a press there would, and shows it. In a transaction that kept the patient first."""
+        card is acknowledged as a press there would, and shows it. Not Seen on the words passed on as an ordinary
+        message and heard as crisis language only later (a follow-up that came before its crisis): read there, they
+        were read without what makes them urgent. In a transaction that kept the patient first."""
+        if not await outbox.passed_on_as_urgent(session=session, patient_message_id=message_id):
+            return
         for alert in await alerts.open_crisis_of_message(session=session, patient_message_id=message_id):
             assert alert.id is not None
             changed = await alerts.acknowledge(session=session, alert_id=alert.id, by=by, now=now)
