@@ -598,7 +598,11 @@ class AlertDesk:
                 await audit.record(session=session, actor_id=by, action="infusion", patient_code=patient.code, now=now)
             await summary.refresh(session, patient_ids=[patient.id], now=now, config=self.rules.relief_waning)
             waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
-            if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
+            # A new cycle: what it asked for is done. Not an earlier infusion recorded late (from old letters): the
+            # relief wearing off after the later one still waits for staff.
+            about = json.loads(waning.details).get("infusion") if waning is not None else None
+            newer = about is None or on > date.fromisoformat(str(about))
+            if recorded and newer and waning is not None and waning.id is not None:
                 await alerts.resolve(session=session, alert_id=waning.id, by=by, now=now)
                 tier = Tier(waning.tier)
                 card = waning.card_alert_id or waning.id  # it may be shown on another finding's card
