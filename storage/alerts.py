@@ -14,6 +14,7 @@ from storage.statuses import ACTIVE_ALERT_STATUSES, AlertStatus
 ALERTS = table(Alert)
 PATIENTS = table(Patient)
 ACTIVE = ACTIVE_ALERT_STATUSES
+CRISIS_RULE = "crisis_text"
 
 
 def _alert(row: object) -> Alert:
@@ -49,15 +50,18 @@ async def unacknowledged(*, session: AsyncSession, patient_id: int, rule: str) -
     return _alert(row) if row else None
 
 
-async def last_resolved(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
-    """When staff last resolved an alert of each rule, for this patient."""
+async def resolve_times(*, session: AsyncSession, patient_id: int) -> dict[str, list[datetime]]:
+    """When staff resolved each alert of each rule, for this patient, oldest first."""
     result = await execute(
         session,
-        select(ALERTS.c.rule, func.max(ALERTS.c.resolved_at))
+        select(ALERTS.c.rule, ALERTS.c.resolved_at)
         .where(ALERTS.c.patient_id == patient_id, ALERTS.c.resolved_at.is_not(None))
-        .group_by(ALERTS.c.rule),
+        .order_by(ALERTS.c.resolved_at),
     )
-    return {rule: at for rule, at in result.all()}
+    times: dict[str, list[datetime]] = {}
+    for rule, at in result.all():
+        times.setdefault(rule, []).append(at)
+    return times
 
 
 async def snoozes(*, session: AsyncSession, patient_id: int) -> list[tuple[str, datetime]]:
@@ -72,6 +76,19 @@ async def snoozes(*, session: AsyncSession, patient_id: int) -> list[tuple[str, 
         ),
     )
     return [(rule, until) for rule, until in result.all()]
+
+
+async def open_crisis_of_message(*, session: AsyncSession, patient_message_id: int) -> list[Alert]:
+    """The crisis cards of a patient's message that nobody has acknowledged yet."""
+    result = await execute(
+        session,
+        select(ALERTS).where(
+            ALERTS.c.patient_message_id == patient_message_id,
+            ALERTS.c.rule == CRISIS_RULE,
+            ALERTS.c.status == AlertStatus.OPEN,
+        ),
+    )
+    return [_alert(row) for row in result.all()]
 
 
 async def last_events(*, session: AsyncSession, patient_id: int) -> dict[str, datetime]:
@@ -296,12 +313,14 @@ async def on_card(*, session: AsyncSession, card_alert_id: int) -> list[Alert]:
 
 
 async def due_escalations(*, session: AsyncSession, now: datetime, max_times: int) -> list[Alert]:
+    """Open alerts due a step: `max_times` at most, but a crisis message's steps go on until someone acknowledges
+    it (nobody has seen it yet)."""
     result = await execute(
         session,
         select(ALERTS).where(
             ALERTS.c.status == AlertStatus.OPEN,
             ALERTS.c.next_escalation_at <= now,
-            ALERTS.c.escalations < max_times,
+            (ALERTS.c.escalations < max_times) | (ALERTS.c.rule == CRISIS_RULE),
         ),
     )
     return [_alert(row) for row in result.all()]

@@ -490,3 +490,15 @@ async def purge_finished(*, session: AsyncSession, before: datetime) -> int:
         delete(OUTBOX).where(OUTBOX.c.status.not_in(OWED), ~owed_on_return, OUTBOX.c.created_at < before),
     )
     return int(result.rowcount)
+
+
+async def passed_on_as_urgent(*, session: AsyncSession, patient_message_id: int) -> bool:
+    """Whether a patient's message was passed on to staff as urgent words (a crisis message's whole text, a copy of
+    a photo whose caption is one), not as an ordinary message later heard as crisis language."""
+    found = await execute(
+        session,
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.patient_message_id == patient_message_id, OUTBOX.c.priority == Priority.URGENT)
+        .limit(1),
+    )
+    return found.first() is not None

@@ -183,6 +183,35 @@ async def test_a_crisis_message_gets_the_crisis_text_and_an_urgent_alert_that_es
 
 
 @SQLITE_ONLY
+async def test_a_crisis_nobody_acknowledges_goes_on_escalating_hourly_after_its_four_steps(diary: Diary) -> None:
+    """Ben wrote of dying at nine in the evening; nobody answered the four escalations of the first hour. After
+    them the crisis went quiet until the morning's digest: a crisis nobody has seen must not. It goes on to the
+    admins every hour (`escalation.then_every_minutes`) until someone acknowledges it; a pain alert made urgent
+    still stops after its four."""
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    ada = SimulatedUser(diary.standin, 900, "Ada")  # ADMIN_TELEGRAM_IDS in the test settings
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    for _ in range(4):
+        diary.clock.advance(minutes=16)
+        assert await escalation.escalate(desk, now=diary.clock()) == 1
+    diary.clock.advance(minutes=30)
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "the next step an hour after the fourth"
+    diary.clock.advance(minutes=31)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1, "a crisis nobody has seen does not go quiet"
+    await ada.wait_for(lambda: len(ada.messages) == 5)
+    assert (ada.last.text or "").startswith("Not acknowledged for 125 minutes:")
+    diary.clock.advance(minutes=61)
+    assert await escalation.escalate(desk, now=diary.clock()) == 1
+    await ada.wait_for(lambda: len(ada.messages) == 6)
+    await ada.press("Acknowledge", message=ada.last)
+    diary.clock.advance(minutes=61)
+    assert await escalation.escalate(desk, now=diary.clock()) == 0, "acknowledged: no more escalations"
+
+
+@SQLITE_ONLY
 async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staff_chat(diary: Diary) -> None:
     """The admins removed (or none named): the escalation is not spent on nobody. The staff chat gets
     "Not acknowledged for 16 minutes" with the card's buttons, at each step, until someone acknowledges."""
@@ -844,3 +873,76 @@ async def test_the_days_a_run_covers_are_the_patients_own_days(diary: Diary) -> 
         )
     assert await desk.evaluate(patient_id=patient_id, now=wednesday + timedelta(minutes=5)) == 1
     assert [a.rule for a in await alerts(diary)] == ["severe_pain"]
+
+
+async def with_moods(diary: Diary, code: str, moods: list[tuple[datetime, int]]) -> None:
+    """Check-ins at these times with these moods (pain 4, skin the same)."""
+    async with diary.database.session() as session:
+        patient = await patients.by_code(session=session, code=code)
+        assert patient is not None and patient.id is not None
+        entries = [(at, at.date(), {"pain": "4", "mood": str(mood)}) for at, mood in moods]
+        await checkins.import_entries(session=session, patient_id=patient.id, questionnaire="daily", entries=entries)
+
+
+def every_12_hours(start: datetime, moods: list[int]) -> list[tuple[datetime, int]]:
+    return [(start + timedelta(hours=12 * n), mood) for n, mood in enumerate(moods)]
+
+
+@SQLITE_ONLY
+async def test_a_low_mood_held_back_after_a_resolve_does_not_hold_back_the_next_episode(diary: Diary) -> None:
+    """Ben's low mood was a card, and Sam resolved it at once. Four weeks on his mood fell again, a few hours before
+    the 28 quiet days after the resolve ended: held back, as it should be. A week later it fell once more, after
+    those days, and no card came: the episode held back, though staff never saw it, had started the rule's own 28
+    quiet days. What the quiet after a resolve held back starts no quiet of its own."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    start = diary.clock()
+    await with_moods(diary, "P-0001", every_12_hours(start - timedelta(hours=12 * 43), [4] * 40 + [1, 1, 1]))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await sam.press("Resolve", message=card)
+
+    # Mood 4 again, then 1s ending 27 days 20 hours after the resolve: in its quiet, and 28 days after the first.
+    await with_moods(diary, "P-0001", every_12_hours(start + timedelta(hours=4), [4] * 53 + [1, 1, 1]))
+    diary.clock.advance(days=27, hours=21)
+    assert await desk.sweep(now=diary.clock()) == 0, "in the 28 days after the resolve"
+    # Back to 4 for a week, then 1s again: 35 days after the resolve.
+    await with_moods(diary, "P-0001", every_12_hours(start + timedelta(days=28, hours=4), [4] * 11 + [1, 1, 1]))
+    diary.clock.advance(days=7, hours=8)
+    assert await desk.sweep(now=diary.clock()) == 1, "after the quiet, a new episode is news"
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    new = [m for m in staff_chat(diary) if m.photo][-1]
+    assert new.caption is not None and "Mood 1 of 5 on 3 check-ins in a row" in new.caption
+
+
+@SQLITE_ONLY
+async def test_a_low_mood_a_snooze_held_back_comes_after_staff_resolve_the_snoozed_card(diary: Diary) -> None:
+    """Ben's low mood card stayed open for weeks; Sam snoozed it on day 25. On day 28 his mood fell again, a new
+    episode the snooze held back, and on day 30 Sam resolved the snoozed card, never having seen it. The 28 quiet
+    days after a resolve held that episode back too, though it began before the resolve: it comes as a card."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    start = diary.clock()
+    await with_moods(diary, "P-0001", every_12_hours(start - timedelta(hours=12 * 43), [4] * 40 + [1, 1, 1]))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    assert await desk.sweep(now=diary.clock()) == 1
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    card = next(m for m in staff_chat(diary) if m.photo)
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    diary.clock.advance(days=25)
+    await sam.press("Snooze 7 days", message=card)
+    await with_moods(diary, "P-0001", every_12_hours(start + timedelta(hours=4), [4] * 54 + [1, 1, 1]))
+    diary.clock.advance(days=4)
+    await desk.sweep(now=diary.clock())
+    assert [a.status for a in await alerts(diary)] == ["snoozed"], "held back by the snooze"
+    diary.clock.advance(days=1)
+    await sam.press("Resolve", message=diary.standin.messages[STAFF_CHAT][card.message_id])
+    diary.clock.advance(hours=12)
+    assert await desk.sweep(now=diary.clock()) == 1, "begun before the resolve, never seen"
+    await diary.wait_until(lambda: len([m for m in staff_chat(diary) if m.photo]) == 2)
+    assert [a.status for a in await alerts(diary)] == ["resolved", "open"]

@@ -642,6 +642,33 @@ async def test_a_long_message_with_crisis_words_in_the_middle_shows_them_on_the_
 
 
 @SQLITE_ONLY
+async def test_seen_pressed_on_a_long_crisis_messages_whole_words_acknowledges_its_card(diary: Diary) -> None:
+    """Ben's long message ended in words of dying: its card showed the passage, and the whole message came under
+    it, with Seen. Sam read it there and pressed Seen; Ben was told his care team had seen it, yet the card stayed
+    open, and the admins went on being told nobody had acknowledged it. Seen on a crisis message's words is its
+    card acknowledged: the card says by whom, and its escalation stops."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    await diary.enrol(ben)
+    card = await crisis(diary, ben, "The pain has been bad all week and I barely sleep. " * 14 + "I want to die.")
+    await all_sent(diary)
+    whole = next(m for m in staff_chat(diary) if (m.text or "").startswith("Urgent: the whole message"))
+    await sam.press("Seen", message=whole)
+    await diary.wait_until(lambda: ben.last.text == "Your care team has seen your message.")
+    (alert,) = await alerts(diary)
+    assert (alert.status, alert.acknowledged_by) == ("acknowledged", sam.id)
+    await diary.wait_until(
+        lambda: "Acknowledged by Sam" in (diary.standin.messages[STAFF_CHAT][card.message_id].caption or "")
+    )
+    diary.clock.advance(minutes=16)
+    assert await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock()) == 0
+    async with diary.database.session() as session:
+        events = [e.action for e in await audit.since(session=session)]
+    assert "alert_acknowledge" in events and "message_seen" in events
+
+
+@SQLITE_ONLY
 async def test_a_long_note_is_saved_whole_shown_shortened_and_on_the_card(diary: Diary) -> None:
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)

@@ -359,6 +359,13 @@ async def test_a_follow_up_delivered_before_the_crisis_it_follows_up_is_a_crisis
         async with diary.database.session() as session:
             kept = (await session.exec(select(PatientMessage).order_by(PatientMessage.id))).all()
         assert [(m.text, m.crisis) for m in kept] == [("already took them", True), ("I want to overdose", True)]
+        # Seen under the follow-up as it first came, an ordinary message, is no look at its card: read there, it
+        # was read without the crisis it follows up.
+        sam = SimulatedUser(diary.standin, 800, "Sam")
+        await register_staff(diary, sam)
+        plain = next(m for m in staff_chat(diary) if "already took them" in (m.text or "") and m.buttons)
+        await sam.press("Seen", message=plain)
+        assert [a.status for a in await alerts(diary)] == ["open", "open"]
 
 
 @SQLITE_ONLY

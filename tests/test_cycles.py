@@ -164,6 +164,34 @@ async def test_a_waning_cycle_reaches_staff_until_they_act(diary: Diary) -> None
     assert len(digests(diary)) == 2, "nothing to say: no digest"
 
 
+async def test_an_earlier_infusion_recorded_late_leaves_the_waning_card_open(diary: Diary) -> None:
+    """Ben's relief after his infusion is wearing off, and his card says so. Sam then records the infusion before it,
+    from Ben's old letters: that resolved the card (nobody had acted on it) and the digest stopped listing it, as if
+    the next infusion had been given. Only an infusion on or after the one a card is about answers it."""
+    sam = SimulatedUser(diary.standin, 800, "Sam")
+    await register_staff(diary, sam)
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    on = await with_a_waning_cycle(diary, "P-0001")
+    await sam.send(f"/infusion P-0001 {on.isoformat()} ketamine", chat_id=STAFF_CHAT)
+    await complete_checkin(ben, "6")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    earlier = on - timedelta(days=90)
+    reply = await sam.send(f"/infusion P-0001 {earlier.isoformat()} ketamine", chat_id=STAFF_CHAT)
+    assert reply is not None and (reply.text or "").startswith("Infusion recorded")
+    (waning,) = [a for a in await alerts(diary) if a.rule == "relief_waning"]
+    assert waning.status == "open", "an earlier infusion is not the next one"
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    diary.clock.advance(hours=14, minutes=31)
+    assert await digest.daily(desk, now=diary.clock())
+    await diary.wait_until(lambda: len(digests(diary)) == 1)
+    assert f"P-0001: Infusion {on.isoformat()} (ketamine): relief 67% at day 3" in digests(diary)[-1]
+    reply = await sam.send(f"/infusion P-0001 {on.isoformat()}", chat_id=STAFF_CHAT)
+    assert reply is not None and (reply.text or "").startswith("P-0001 already has an infusion")
+    (waning,) = [a for a in await alerts(diary) if a.rule == "relief_waning"]
+    assert waning.status == "open"
+
+
 def digests(diary: Diary) -> list[str]:
     return [m.text or "" for m in staff_chat(diary) if (m.text or "").startswith("Daily digest")]
 

@@ -152,6 +152,23 @@ def test_low_mood_at_its_edges() -> None:
     assert not fired(diary(calm(3) + calm(6, mood=3)), "low_mood")
 
 
+def test_low_mood_is_quiet_for_28_days_after_a_resolve_and_what_that_held_back_starts_no_quiet_of_its_own() -> None:
+    """Low moods ending on days 22, 51 and 58. Without a resolve, the third is in the 28 quiet days after the second.
+    Resolved on day 24, the second is in the quiet after the resolve: held back, it starts no quiet of its own, and
+    the third, after both quiets, is news. Resolved on day 52 (staff had snoozed the card and never saw the second),
+    the second was made before the resolve and is not held back by it."""
+    points = diary(calm(20) + calm(3, mood=1) + calm(26) + calm(3, mood=1) + calm(4) + calm(3, mood=1), every=DAILY)
+
+    def days(*resolved: int) -> list[int]:
+        at = [START + timedelta(days=d) for d in resolved]
+        found = evaluate(points, [], RULES, resolved={"low_mood": at})
+        return [(f.at - START).days for f in found if f.rule == "low_mood"]
+
+    assert days() == [22, 51]
+    assert days(24) == [22, 58]
+    assert days(52) == [22, 51]
+
+
 # -- missed_checkins: 3 scheduled ones unanswered in a row
 
 

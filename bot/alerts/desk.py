@@ -172,9 +172,9 @@ class AlertDesk:
             patient = await patients.by_id(session=session, patient_id=patient_id)
             zone = ZoneInfo(patient.timezone) if patient is not None else self.clinic_zone
             points = points_from(entries, zone)
-            findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores)
+            resolved = await alerts.resolve_times(session=session, patient_id=patient_id)
+            findings = evaluate(points, [Infusion(d, k) for d, k in given], self.rules, scores, resolved)
             seen = await alerts.last_events(session=session, patient_id=patient_id)
-            resolved = await alerts.last_resolved(session=session, patient_id=patient_id)
             snoozes = await alerts.snoozes(session=session, patient_id=patient_id)
             newest: dict[str, Finding] = {}
             for finding in findings:
@@ -184,7 +184,7 @@ class AlertDesk:
                 # begun early in the snooze and still going on would otherwise never come).
                 held = any(rule == finding.rule and until - SNOOZE <= finding.at <= until for rule, until in snoozes)
                 new = (finding.at > now - NEWS or held) and (already is None or finding.at > already)
-                if new and not self._refractory(finding, resolved.get(finding.rule)):
+                if new:
                     newest[finding.rule] = finding
             filed = [await self._file(session, patient_id=patient_id, finding=f, now=now) for f in newest.values()]
             await self._one_card(session, patient_id=patient_id, filed=[f for f in filed if f is not None], now=now)
@@ -206,11 +206,6 @@ class AlertDesk:
         card_id, lead = shown[0]
         await alerts.share_card(session=session, card_alert_id=card_id, others=[i for i, _ in shown[1:]])
         await self._queue_card(session, alert_id=card_id, patient_id=patient_id, tier=lead.tier, now=now)
-
-    def _refractory(self, finding: Finding, resolved_at: datetime | None) -> bool:
-        """A rule with a refractory period stays quiet for that long after staff resolved its last alert."""
-        days = getattr(getattr(self.rules, finding.rule), "refractory_days", 0)
-        return resolved_at is not None and days > 0 and finding.at < resolved_at + timedelta(days=days)
 
     async def sweep(self, *, now: datetime) -> int:
         """The daily pass over every active patient: missed check-ins and waning relief show up here
@@ -485,6 +480,31 @@ class AlertDesk:
             return await alerts.resolve(session=session, alert_id=alert_id, by=by, now=now, **shown)
         raise ValueError(action)
 
+    async def crisis_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> None:
+        """Seen pressed on a crisis message's words (the whole of one too long for its card, under it): a person has
+        seen it, and the patient is told so; left open, its card would go on escalating to the admins as unseen. Its
+        card is acknowledged as a press there would, and shows it. Not Seen on the words passed on as an ordinary
+        message and heard as crisis language only later (a follow-up that came before its crisis): read there, they
+        were read without what makes them urgent. In a transaction that kept the patient first."""
+        if not await outbox.passed_on_as_urgent(session=session, patient_message_id=message_id):
+            return
+        for alert in await alerts.open_crisis_of_message(session=session, patient_message_id=message_id):
+            assert alert.id is not None
+            changed = await alerts.acknowledge(session=session, alert_id=alert.id, by=by, now=now)
+            if changed is None:
+                continue
+            patient = await patients.by_id(session=session, patient_id=changed.patient_id)
+            await audit.record(
+                session=session,
+                actor_id=by,
+                action="alert_acknowledge",
+                patient_code=patient.code if patient else None,
+                detail=f"alert {changed.id} ({changed.rule})",
+                now=now,
+            )
+            await self._card_changed(session, changed, pressed_on=None, now=now)
+            log.info("alert %s: acknowledged by staff %s (its message seen)", changed.id, by)
+
     async def message_seen(self, session: AsyncSession, *, message_id: int, by: int, now: datetime) -> bool:
         """A staff member has seen a patient's message: the patient may be told (once). False when
         someone had marked it seen already. In a transaction that kept the patient first (patients.keep)."""
@@ -578,7 +598,11 @@ class AlertDesk:
                 await audit.record(session=session, actor_id=by, action="infusion", patient_code=patient.code, now=now)
             await summary.refresh(session, patient_ids=[patient.id], now=now, config=self.rules.relief_waning)
             waning = await alerts.active(session=session, patient_id=patient.id, rule="relief_waning")
-            if recorded and waning is not None and waning.id is not None:  # a new cycle: what it asked for is done
+            # A new cycle: what it asked for is done. Not an earlier infusion recorded late (from old letters): the
+            # relief wearing off after the later one still waits for staff.
+            about = json.loads(waning.details).get("infusion") if waning is not None else None
+            newer = about is None or on > date.fromisoformat(str(about))
+            if recorded and newer and waning is not None and waning.id is not None:
                 await alerts.resolve(session=session, alert_id=waning.id, by=by, now=now)
                 tier = Tier(waning.tier)
                 card = waning.card_alert_id or waning.id  # it may be shown on another finding's card

@@ -1,6 +1,7 @@
 """Escalation: an urgent alert nobody has acknowledged goes to each admin directly, every few minutes, a
 few times (the rules file's `escalation`), through the outbox. The clock starts when the alert opens
-(bot/alerts/desk.py); acknowledging stops it, and the sender drops a message acknowledged meanwhile.
+(bot/alerts/desk.py); acknowledging stops it, and the sender drops a message acknowledged meanwhile. A crisis
+message's steps do not run out: after `max_times` they go on every `then_every_minutes` until someone acknowledges.
 With no admin (none named, or all removed) it goes to the staff chat instead: never to nobody."""
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ async def escalate(desk: AlertDesk, *, now: datetime) -> int:
             assert alert.id is not None
             more = alert.escalations + 1 < policy.max_times
             next_at = now + timedelta(minutes=policy.every_minutes) if more else None
+            if not more and alert.rule == alerts.CRISIS_RULE:
+                # Nobody has seen this crisis yet: it must not wait, quiet, for the morning's digest.
+                next_at = now + timedelta(minutes=policy.then_every_minutes)
             # The patient before the alert, in the order an erasure takes them (storage.patients.keep).
             if not await patients.keep(session=session, patient_id=alert.patient_id):
                 continue

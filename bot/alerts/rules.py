@@ -185,6 +185,8 @@ class Escalation(_Strict):
     after_minutes: int = Field(default=15, ge=1, le=1440)
     every_minutes: int = Field(default=15, ge=1, le=1440)
     max_times: int = Field(default=4, ge=0, le=100)
+    # A crisis nobody has seen must not go quiet until the digest: after max_times, it goes on this often.
+    then_every_minutes: int = Field(default=60, ge=1, le=1440)
 
 
 class Digest(_Strict):

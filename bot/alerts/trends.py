@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -362,7 +362,9 @@ def _new_sign(points: Sequence[Point], config: NewSign, rule: str, items: tuple[
     return findings
 
 
-def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) -> list[Finding]:
+def low_mood(
+    points: Sequence[Point], scores: Sequence[Scored], rules: Rules, resolved: Sequence[datetime] = ()
+) -> list[Finding]:
     """Mood lower than the patient's own usual, from the daily diary or from the PHQ-9.
 
     Daily: `consecutive` moods each at most `at_most` and at least `drop` below the median of the
@@ -371,7 +373,7 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
     `phq9_at_least` when the previous one was below it (or there was none), or `phq9_rise` above the
     lowest since the last finding (so 19, 22, 25 is a rise of 6) on `phq9_rise_confirmed` PHQ-9s in a
     row (one high score is often the questionnaire's noise). After a finding, none for
-    `refractory_days`.
+    `refractory_days`, nor for as long after each time staff `resolved` one.
     """
     config = rules.low_mood
     before = _Baseline(timedelta(days=config.baseline_days))  # the moods of the days before, kept sorted
@@ -420,9 +422,14 @@ def low_mood(points: Sequence[Point], scores: Sequence[Scored], rules: Rules) ->
         previous = score.total
         lowest = score.total if lowest is None else min(lowest, score.total)
     findings.sort(key=lambda f: f.at)
+    quiet = timedelta(days=config.refractory_days)
     kept: list[Finding] = []
     for finding in findings:
-        if not kept or finding.at - kept[-1].at >= timedelta(days=config.refractory_days):
+        # One held back after a resolve starts no quiet of its own: staff never saw it, and it would hold back the
+        # next episode after the resolve's quiet too. One made before the resolve is not held back by it (a snooze
+        # held it, or it came as staff resolved): they never saw it either.
+        after_resolve = any(at < finding.at < at + quiet for at in resolved)  # the same second: not seen
+        if not after_resolve and (not kept or finding.at - kept[-1].at >= quiet):
             kept.append(finding)
     return kept
 
@@ -523,10 +530,14 @@ def relief_waning(points: Sequence[Point], infusions: Sequence[Infusion], rules:
 
 
 def evaluate(
-    points: Sequence[Point], infusions: Sequence[Infusion], rules: Rules, scores: Sequence[Scored] = ()
+    points: Sequence[Point],
+    infusions: Sequence[Infusion],
+    rules: Rules,
+    scores: Sequence[Scored] = (),
+    resolved: Mapping[str, Sequence[datetime]] | None = None,
 ) -> list[Finding]:
     """Every enabled rule over one patient's diary and questionnaire scores (each in time order),
-    findings in time order."""
+    findings in time order; `resolved`: when staff resolved each rule's alerts (a rule with a quiet after one)."""
     findings: list[Finding] = []
     if rules.pain_worsening.enabled:
         findings += pain_worsening(points, rules.pain_worsening, rules.pain_worsening.tier)
@@ -537,7 +548,7 @@ def evaluate(
     if rules.swelling_new.enabled:
         findings += _new_sign(points, rules.swelling_new, "swelling_new", ("swelling",))
     if rules.low_mood.enabled:
-        findings += low_mood(points, scores, rules)
+        findings += low_mood(points, scores, rules, (resolved or {}).get("low_mood", ()))
     if rules.missed_checkins.enabled:
         findings += missed_checkins(points, rules)
     if rules.relief_waning.enabled and infusions:

@@ -349,6 +349,7 @@ class Replies:
                 return None
             await staff.set_name(session=session, telegram_user_id=by, name=name)
             marked = await self.desk.message_seen(session, message_id=patient_message_id, by=by, now=now)
+            await self.desk.crisis_seen(session, message_id=patient_message_id, by=by, now=now)
             message = await patient_messages.get(session=session, message_id=patient_message_id)
             if message is None:
                 return None
