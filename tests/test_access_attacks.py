@@ -584,8 +584,8 @@ async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_recor
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     token = await diary.invite("P-0001", relink=True)
-    await ben.send(f"/start {token}")
-    await ben.press("No, thank you")
+    opened = await ben.send(f"/start {token}")
+    await ben.press(data=f"cs:n:{token}", message=opened)  # its consent screen, shown before it was told apart
     assert "changed nothing" in (ben.last.text or ""), ben.last.text
     new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
     screen = await new_phone.send(f"/start {token}")
@@ -595,6 +595,29 @@ async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_recor
     async with diary.database.session() as session:
         assert await wrong_tokens.count_since(session=session, telegram_user_id=301, since=START) == 0
         assert (await patients.overview(session=session))[0].declined is False
+
+
+@SQLITE_ONLY
+async def test_i_agree_pressed_on_a_relink_by_the_account_holding_the_record_leaves_it_working(diary: Diary) -> None:
+    """Ben opened the re-link for his new phone on the old one first and pressed "I agree" there: he was told he was
+    enrolled, and the link then said it had expired on the new phone (the old account had used it up, moving
+    nothing). The account the record is on is told at once that the diary is on this account already and the link is
+    for the other one; its consent screen from before, pressed, says the same, and the link keeps working."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    reply = await ben.send(f"/start {token}")
+    assert reply is not None and "already on this Telegram account" in (reply.text or ""), reply
+    assert not reply.buttons, "no consent screen: agreeing here would change nothing"
+    await ben.press(data=f"cs:y:{token}", message=reply)  # a consent screen of before, kept in the chat
+    assert "already on this Telegram account" in (ben.last.text or ""), ben.last.text
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    screen = await new_phone.send(f"/start {token}")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+    await new_phone.press("I agree", message=screen)
+    assert await account_of(diary, "P-0001") == 311
+    async with diary.database.session() as session:
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=301, since=START) == 0
 
 
 @SQLITE_ONLY
@@ -887,7 +910,7 @@ async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patie
     check it works, then agrees: the patient's record, history and erasure included, moved to her
     account, and the patient's phone was cut off. A re-link that would move a record from another
     account is refused to a staff account, and keeps working for the patient; staff may still try the
-    diary on an invite of their own, and re-link a record of their own."""
+    diary on an invite of their own, whose re-link, opened on her account, is told it is there already."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben, "P-0001")
     sam = await a_member(diary)
@@ -912,9 +935,8 @@ async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patie
 
     await diary.enrol(sam, "P-0009")  # trying the diary on a code of her own
     token = await link_of(sam, "/relink P-0009")
-    await sam.send(f"/start {token}")
-    await sam.press("I agree")
-    assert (sam.last.text or "").startswith("Thank you"), sam.last.text
+    reply = await sam.send(f"/start {token}")
+    assert reply is not None and "already on this Telegram account" in (reply.text or ""), reply
     assert await account_of(diary, "P-0009") == 800
 
 

@@ -272,6 +272,19 @@ class StaffAccount(Exception):
     working for the patient."""
 
 
+class HeldHere(Exception):
+    """The account a record is on opened a re-link of it (made for the patient's new phone, opened on the old one
+    first): agreeing there would change nothing and use the link up. The link keeps working for the other account."""
+
+
+def _refuse_own_relink(invite: Invite, patient: Patient, telegram_user_id: int) -> None:
+    """A re-link opened by the account its record is on moves nothing (HeldHere), but for a discharged patient's: that
+    is their readmission."""
+    here = invite.relink and patient.telegram_user_id == telegram_user_id
+    if here and patient.status != PatientStatus.DISCHARGED:
+        raise HeldHere(patient.code)
+
+
 async def _refuse_staff_takeover(session: AsyncSession, patient: Patient, telegram_user_id: int) -> None:
     """Staff may keep a diary of their own (trying it on a code of their own), never take a patient's:
     a record another account holds does not move to a staff account (StaffAccount)."""
@@ -301,7 +314,8 @@ async def usable_invite(
     """Whether this person may see the consent screen for this token: the invite works, the account is
     not another patient's, and either the invite's patient has no account yet, or it is a re-link, or
     the account is this person's own (readmission). StaffAccount for a staff account a re-link would
-    move a patient's record to. A used link tried by another account is told to staff (`notices`)."""
+    move a patient's record to; HeldHere for the account the re-link's record is on. A used link tried by
+    another account is told to staff (`notices`)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None:
@@ -316,6 +330,7 @@ async def usable_invite(
             return False
         if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
             return False
+        _refuse_own_relink(invite, patient, telegram_user_id)
         await _refuse_staff_takeover(session, patient, telegram_user_id)
     return True
 
@@ -424,7 +439,8 @@ async def accept_invite(
     notices: MovedNotices | None = None,
 ) -> Patient | None:
     """Link the Telegram user to the invited patient; None if the invite cannot be used; StaffAccount when
-    a re-link would move a patient's record to a staff account. A record that moves from another account
+    a re-link would move a patient's record to a staff account; HeldHere, the link left unused, when the account
+    its record is on agrees to a re-link (not a readmission). A record that moves from another account
     leaves that account and the staff chat the `notices`.
 
     Accepting withdraws every other open invite of the patient, so no older link can take the record
@@ -456,6 +472,7 @@ async def accept_invite(
                 session, invite, patient, telegram_user_id, now=now, notices=notices, used_at=used_at
             )
             return None
+        _refuse_own_relink(invite, patient, telegram_user_id)
         await _refuse_staff_takeover(session, patient, telegram_user_id)
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
