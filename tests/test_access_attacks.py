@@ -367,6 +367,33 @@ async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Dia
         assert await invites.open_invites(session=session, now=diary.clock()) == []
 
 
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_a_link_cut_by_a_character_that_shows_nothing_is_read_whole(diary: Diary) -> None:
+    """A link whose token a zero-width space, a soft hyphen or a word joiner cuts (an app breaking a long word, or
+    someone on purpose) reads, and opens, as the whole link. Posted in the staff group it kept working: only the
+    part before the cut was looked up. Such an invite link or console sign-in link stops working there, and the
+    patient who pastes one into their chat gets the consent screen."""
+    sam = await a_member(diary)
+    cuts = {}
+    for n, gap in enumerate(["\u200b", "\u00ad", "\u2060"]):
+        token = await diary.invite(f"P-000{n + 1}")
+        cuts[f"P-000{n + 1}"] = f"{token[:4]}{gap}{token[4:]}"
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    for code, cut in cuts.items():
+        reply = await sam.send(f"Can someone send this on? https://t.me/diary_bot?start={cut}", chat_id=STAFF_CHAT)
+        assert reply is not None and f"/invite {code}" in (reply.text or ""), reply
+    cut = f"{signin[:6]}\u200b{signin[6:]}"
+    reply = await sam.send(f"mine: https://clinic.example/console/signin/{cut}", chat_id=STAFF_CHAT)
+    assert reply is not None and "/console" in (reply.text or ""), reply
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+    async with diary.database.session() as session:
+        assert await invites.open_invites(session=session, now=diary.clock()) == []
+    token = await diary.invite("P-0004")
+    ana = SimulatedUser(diary.standin, 401, "Ana")
+    screen = await ana.send(f"https://t.me/diary_bot?start={token[:9]}\u200b{token[9:]}")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+
+
 @SQLITE_ONLY
 async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_does_not_reach_the_patient(
     diary: Diary,

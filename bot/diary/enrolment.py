@@ -31,14 +31,36 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
+# Characters that show nothing (a zero-width space or joiner, a soft hyphen, a word joiner, a direction or byte order
+# mark): an app that breaks long words puts them inside a link, and anyone can, and the token still reads, and opens,
+# as a whole once they are taken out. Found without them, a token cut by one was left working where it was posted, and
+# shown to the staff chat.
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_HIDDEN = re.compile(f"[{_INVISIBLE}]")
+_CHARACTER = "[A-Za-z0-9_-]"  # what tokens are made of
+
+
+def token_pattern(least: int, most: int | None = None) -> str:
+    """A run of `least` (to `most`, or more) token characters, with invisible ones between them."""
+    return rf"{_CHARACTER}(?:[{_INVISIBLE}]*{_CHARACTER}){{{least - 1},{'' if most is None else most - 1}}}"
+
+
+def visible(text: str) -> str:
+    """The text without the characters that show nothing (a token as it reads, and opens)."""
+    return _HIDDEN.sub("", text)
+
+
 # "?start=TOKEN", also inside another link, where its "?", "&" and "=" are escaped once or twice ("%3Fstart%3D",
 # "%253Fstart%253D"): a mail service's link checker or a search page wraps the link the clinic sent.
 # Sixteen characters at least: "?start=90" is a video's starting second, no token.
-_LINKED = re.compile(r"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))([A-Za-z0-9_-]{16,})")
+_LINKED = re.compile(rf"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))({token_pattern(16)})")
 # A token on its own, copied out of its link or read out: as long as the bot's tokens, with no token
 # character either side, and mixed as random ones are (_random).
 _TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
-_BARE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{_TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
+_BARE = re.compile(
+    rf"(?<!{_CHARACTER})(?<!{_CHARACTER}[{_INVISIBLE}]){token_pattern(_TOKEN_LENGTH, _TOKEN_LENGTH)}"
+    rf"(?![{_INVISIBLE}]*{_CHARACTER})"
+)
 # From the first to the last of the characters tokens are made of (see above). One pass: stripping what
 # is around with "[^...]+$" read a long run of punctuation again from each of its characters (0.12 s
 # for a 4,000-character message, the whole of which anyone may send after /start).
@@ -48,12 +70,13 @@ _CORE = re.compile(r"[A-Za-z0-9_-](?:.*[A-Za-z0-9_-])?", re.DOTALL)
 def linked_token(text: str) -> str | None:
     """The token of an invite link pasted into a message ("... t.me/diary_bot?start=TOKEN ..."), or None."""
     found = _LINKED.search(text)
-    return found.group(2) if found else None
+    return visible(found.group(2)) if found else None
 
 
 def _random(word: str) -> bool:
     """Capitals and small letters, and digits or signs or three capitals: all but some ten in a million
     random tokens, and no long word but a rare name run together ("MyPhysioAppointmentToday")."""
+    word = visible(word)
     capitals = sum(c.isupper() for c in word)
     others = sum(not c.isalpha() for c in word)
     return capitals > 0 and any(c.islower() for c in word) and (others > 0 or capitals >= 3)
@@ -69,8 +92,8 @@ def without_tokens(text: str) -> str:
 
 def tokens_in(text: str) -> list[str]:
     """Every token in the text that without_tokens blanks: of links, and on their own."""
-    linked = [found.group(2) for found in _LINKED.finditer(text)]
-    return linked + [found.group() for found in _BARE.finditer(text) if _random(found.group())]
+    linked = [visible(found.group(2)) for found in _LINKED.finditer(text)]
+    return linked + [visible(found.group()) for found in _BARE.finditer(text) if _random(found.group())]
 
 
 def has_token(text: str) -> bool:
@@ -85,7 +108,7 @@ def a_sentence(words: str) -> bool:
 
 def bare_token(text: str) -> str | None:
     """The first token on its own in the text, as without_tokens finds one, or None."""
-    return next((found.group() for found in _BARE.finditer(text) if _random(found.group())), None)
+    return next((visible(found.group()) for found in _BARE.finditer(text) if _random(found.group())), None)
 
 
 def typed_token(words: str) -> str:
@@ -94,7 +117,7 @@ def typed_token(words: str) -> str:
     ("my code is ..."). Never changed inside: its letters' case is part of its randomness."""
     first = words.split(maxsplit=1)[0] if words.strip() else ""
     core = _CORE.search(first)
-    return linked_token(words) or bare_token(words) or (core.group(0) if core else "")
+    return linked_token(words) or bare_token(words) or (visible(core.group(0)) if core else "")
 
 
 EXAMPLE_CODE = "P-0012"
