@@ -368,6 +368,51 @@ async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Dia
 
 
 @SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_an_invite_link_quoted_from_another_chat_into_the_staff_group_stops_working(diary: Diary) -> None:
+    """A nurse answered the bot's message with Ana's link in her own chat with it by "Reply in another chat", choosing
+    the staff group and quoting the link ("who sends this on?"). The group showed the link, and it kept working: only
+    the words she typed were looked at. A link quoted there, as one typed there, stops working and the group is
+    told; so does a console sign-in link."""
+    sam = await a_member(diary)
+    answer = await sam.send("/invite P-0002")
+    assert answer is not None
+    token = token_of(answer.text)
+    from_the_bot = {"type": "user", "date": answer.date, "sender_user": diary.standin.bot}
+    answered = sam.expect_reply(chat_id=STAFF_CHAT)
+    link = f"https://t.me/diary_bot?start={token}"
+    diary.standin.user_message(sam.json, "who sends this on?", STAFF_CHAT, quote=link, elsewhere=from_the_bot)
+    assert "/invite P-0002" in ((await answered).text or "")
+    reply = await SimulatedUser(diary.standin, 666, "Mallory").send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    answered = sam.expect_reply(chat_id=STAFF_CHAT)
+    link = f"https://clinic.example/console/signin/{signin}"
+    diary.standin.user_message(sam.json, "why a button?", STAFF_CHAT, quote=link, elsewhere=from_the_bot)
+    assert "/console" in ((await answered).text or "")
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+
+
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_an_invite_link_posted_in_a_channel_the_bot_is_in_stops_working(diary: Diary) -> None:
+    """An admin made the bot an administrator of the clinic's channel, and a link was posted there (a post names no
+    person, only the channel): it kept working for everyone who reads the channel, since a post was not looked at.
+    It stops working, as in a group, and the staff chat is told where."""
+    token = await diary.invite("P-0002")
+    channel = {"id": -100888, "type": "channel", "title": "Clinic news"}
+    post = {
+        "message_id": 1,
+        "date": diary.standin.now(),
+        "chat": channel,
+        "text": f"https://t.me/diary_bot?start={token}",
+    }
+    diary.standin.push_update({"channel_post": post})
+    await diary.wait_until(lambda: any("“Clinic news”" in (m.text or "") for m in staff_chat(diary)))
+    assert any("/invite P-0002" in (m.text or "") for m in staff_chat(diary))
+    reply = await SimulatedUser(diary.standin, 666, "Mallory").send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+
+
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
 async def test_a_link_cut_by_a_character_that_shows_nothing_is_read_whole(diary: Diary) -> None:
     """A link whose token a zero-width space, a soft hyphen or a word joiner cuts (an app breaking a long word, or
     someone on purpose) reads, and opens, as the whole link. Posted in the staff group it kept working: only the

@@ -97,7 +97,7 @@ async def withdraw_posted(
     *,
     words: str,
     chat_id: int,
-    actor_id: int,
+    actor_id: int | None,
     now: datetime,
     staff_text: str | None,
     seen: str,

@@ -640,7 +640,7 @@ async def withdraw_posted(
     *,
     words: str,
     chat_id: int,
-    actor_id: int,
+    actor_id: int | None,
     now: datetime,
     staff_text: Callable[[str, bool], str],
     seen: str,
