@@ -439,6 +439,30 @@ async def test_a_link_cut_by_a_character_that_shows_nothing_is_read_whole(diary:
     assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
 
 
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_a_link_with_token_characters_typed_right_after_it_is_read_as_the_link(diary: Diary) -> None:
+    """A link between underscores (italics written by hand, or copied from another messenger: "_https://…?start=…_"),
+    or with a dash typed right after it ("…?start=…--call me"), took those characters for part of its token: posted in
+    the staff group it kept working, and the patient who pasted it was told it had expired. A token has a length of
+    its own: what follows it is not part of it. So for a console sign-in link."""
+    sam = await a_member(diary)
+    italic, dashed = await diary.invite("P-0001"), await diary.invite("P-0002")
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    for words in (
+        f"_https://t.me/diary_bot?start={italic}_",
+        f"https://t.me/diary_bot?start={dashed}--call me",
+        f"_https://clinic.example/console/signin/{signin}_",
+    ):
+        reply = await sam.send(words, chat_id=STAFF_CHAT)
+        assert reply is not None and "no longer works" in (reply.text or ""), (words, reply)
+    async with diary.database.session() as session:
+        assert await invites.open_invites(session=session, now=diary.clock()) == []
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+    token = await diary.invite("P-0003")
+    screen = await SimulatedUser(diary.standin, 401, "Ana").send(f"_https://t.me/diary_bot?start={token}_")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+
+
 @SQLITE_ONLY
 async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_does_not_reach_the_patient(
     diary: Diary,

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 LINK_VALID = timedelta(minutes=10)
 IDLE = timedelta(hours=12)
 TOKEN_BYTES = 24  # 192 bits, URL-safe
+_TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
 # Expired links and idle sessions are deleted after this long (the audit log keeps who signed in when).
 KEEP_EXPIRED = timedelta(days=1)
 
@@ -106,7 +107,8 @@ async def withdraw_posted(
     removed from staff among them, could open one first and sign in as its owner. Each one not yet used stops
     working, audited, and the chat is told `staff_text` (how to get a new one), in the outbox with the withdrawal
     (None: the caller tells it); `seen`, where, for the audit. False when none was in `words`."""
-    tokens = set(tokens_in(words)) | {visible(token) for token in _SIGNIN.findall(words)}
+    # No longer than a token: what was typed right after the link is not part of it ("…/signin/…_", an italic's "_").
+    tokens = set(tokens_in(words)) | {visible(token)[:_TOKEN_LENGTH] for token in _SIGNIN.findall(words)}
     if not tokens:
         return False
     async with database.session() as session:

@@ -70,7 +70,13 @@ _CORE = re.compile(r"[A-Za-z0-9_-](?:.*[A-Za-z0-9_-])?", re.DOTALL)
 def linked_token(text: str) -> str | None:
     """The token of an invite link pasted into a message ("... t.me/diary_bot?start=TOKEN ..."), or None."""
     found = _LINKED.search(text)
-    return visible(found.group(2)) if found else None
+    return _of_link(found.group(2)) if found else None
+
+
+def _of_link(run: str) -> str:
+    """The token of a link: the run of token characters after "?start=", but no longer than a token. What was typed
+    right after it is not part of it (an italic's "_" written by hand, a "--"), and no token is longer."""
+    return visible(run)[:_TOKEN_LENGTH]
 
 
 def _random(word: str) -> bool:
@@ -92,7 +98,7 @@ def without_tokens(text: str) -> str:
 
 def tokens_in(text: str) -> list[str]:
     """Every token in the text that without_tokens blanks: of links, and on their own."""
-    linked = [visible(found.group(2)) for found in _LINKED.finditer(text)]
+    linked = [_of_link(found.group(2)) for found in _LINKED.finditer(text)]
     return linked + [visible(found.group()) for found in _BARE.finditer(text) if _random(found.group())]
 
 
