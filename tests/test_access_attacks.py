@@ -367,6 +367,102 @@ async def test_an_invite_link_posted_in_the_staff_group_stops_working(diary: Dia
         assert await invites.open_invites(session=session, now=diary.clock()) == []
 
 
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_an_invite_link_quoted_from_another_chat_into_the_staff_group_stops_working(diary: Diary) -> None:
+    """A nurse answered the bot's message with Ana's link in her own chat with it by "Reply in another chat", choosing
+    the staff group and quoting the link ("who sends this on?"). The group showed the link, and it kept working: only
+    the words she typed were looked at. A link quoted there, as one typed there, stops working and the group is
+    told; so does a console sign-in link."""
+    sam = await a_member(diary)
+    answer = await sam.send("/invite P-0002")
+    assert answer is not None
+    token = token_of(answer.text)
+    from_the_bot = {"type": "user", "date": answer.date, "sender_user": diary.standin.bot}
+    answered = sam.expect_reply(chat_id=STAFF_CHAT)
+    link = f"https://t.me/diary_bot?start={token}"
+    diary.standin.user_message(sam.json, "who sends this on?", STAFF_CHAT, quote=link, elsewhere=from_the_bot)
+    assert "/invite P-0002" in ((await answered).text or "")
+    reply = await SimulatedUser(diary.standin, 666, "Mallory").send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    answered = sam.expect_reply(chat_id=STAFF_CHAT)
+    link = f"https://clinic.example/console/signin/{signin}"
+    diary.standin.user_message(sam.json, "why a button?", STAFF_CHAT, quote=link, elsewhere=from_the_bot)
+    assert "/console" in ((await answered).text or "")
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+
+
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_an_invite_link_posted_in_a_channel_the_bot_is_in_stops_working(diary: Diary) -> None:
+    """An admin made the bot an administrator of the clinic's channel, and a link was posted there (a post names no
+    person, only the channel): it kept working for everyone who reads the channel, since a post was not looked at.
+    It stops working, as in a group, and the staff chat is told where."""
+    token = await diary.invite("P-0002")
+    channel = {"id": -100888, "type": "channel", "title": "Clinic news"}
+    post = {
+        "message_id": 1,
+        "date": diary.standin.now(),
+        "chat": channel,
+        "text": f"https://t.me/diary_bot?start={token}",
+    }
+    diary.standin.push_update({"channel_post": post})
+    await diary.wait_until(lambda: any("“Clinic news”" in (m.text or "") for m in staff_chat(diary)))
+    assert any("/invite P-0002" in (m.text or "") for m in staff_chat(diary))
+    reply = await SimulatedUser(diary.standin, 666, "Mallory").send(f"/start {token}")
+    assert reply is not None and "expired or has already been used" in (reply.text or ""), reply
+
+
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_a_link_cut_by_a_character_that_shows_nothing_is_read_whole(diary: Diary) -> None:
+    """A link whose token a zero-width space, a soft hyphen or a word joiner cuts (an app breaking a long word, or
+    someone on purpose) reads, and opens, as the whole link. Posted in the staff group it kept working: only the
+    part before the cut was looked up. Such an invite link or console sign-in link stops working there, and the
+    patient who pastes one into their chat gets the consent screen."""
+    sam = await a_member(diary)
+    cuts = {}
+    for n, gap in enumerate(["\u200b", "\u00ad", "\u2060"]):
+        token = await diary.invite(f"P-000{n + 1}")
+        cuts[f"P-000{n + 1}"] = f"{token[:4]}{gap}{token[4:]}"
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    for code, cut in cuts.items():
+        reply = await sam.send(f"Can someone send this on? https://t.me/diary_bot?start={cut}", chat_id=STAFF_CHAT)
+        assert reply is not None and f"/invite {code}" in (reply.text or ""), reply
+    cut = f"{signin[:6]}\u200b{signin[6:]}"
+    reply = await sam.send(f"mine: https://clinic.example/console/signin/{cut}", chat_id=STAFF_CHAT)
+    assert reply is not None and "/console" in (reply.text or ""), reply
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+    async with diary.database.session() as session:
+        assert await invites.open_invites(session=session, now=diary.clock()) == []
+    token = await diary.invite("P-0004")
+    ana = SimulatedUser(diary.standin, 401, "Ana")
+    screen = await ana.send(f"https://t.me/diary_bot?start={token[:9]}\u200b{token[9:]}")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+
+
+@SQLITE_ONLY  # the withdrawal's statements run on PostgreSQL in the test before
+async def test_a_link_with_token_characters_typed_right_after_it_is_read_as_the_link(diary: Diary) -> None:
+    """A link between underscores (italics written by hand, or copied from another messenger: "_https://…?start=…_"),
+    or with a dash typed right after it ("…?start=…--call me"), took those characters for part of its token: posted in
+    the staff group it kept working, and the patient who pasted it was told it had expired. A token has a length of
+    its own: what follows it is not part of it. So for a console sign-in link."""
+    sam = await a_member(diary)
+    italic, dashed = await diary.invite("P-0001"), await diary.invite("P-0002")
+    signin = await auth.issue_link(diary.database, telegram_user_id=sam.id, role="staff", now=diary.clock())
+    for words in (
+        f"_https://t.me/diary_bot?start={italic}_",
+        f"https://t.me/diary_bot?start={dashed}--call me",
+        f"_https://clinic.example/console/signin/{signin}_",
+    ):
+        reply = await sam.send(words, chat_id=STAFF_CHAT)
+        assert reply is not None and "no longer works" in (reply.text or ""), (words, reply)
+    async with diary.database.session() as session:
+        assert await invites.open_invites(session=session, now=diary.clock()) == []
+    assert await auth.sign_in(diary.database, token=signin, now=diary.clock()) is None
+    token = await diary.invite("P-0003")
+    screen = await SimulatedUser(diary.standin, 401, "Ana").send(f"_https://t.me/diary_bot?start={token}_")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+
+
 @SQLITE_ONLY
 async def test_a_staff_reply_carrying_an_invite_link_written_in_the_staff_group_does_not_reach_the_patient(
     diary: Diary,
@@ -584,8 +680,8 @@ async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_recor
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben)
     token = await diary.invite("P-0001", relink=True)
-    await ben.send(f"/start {token}")
-    await ben.press("No, thank you")
+    opened = await ben.send(f"/start {token}")
+    await ben.press(data=f"cs:n:{token}", message=opened)  # its consent screen, shown before it was told apart
     assert "changed nothing" in (ben.last.text or ""), ben.last.text
     new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
     screen = await new_phone.send(f"/start {token}")
@@ -595,6 +691,29 @@ async def test_no_thank_you_pressed_on_a_relink_by_the_account_holding_the_recor
     async with diary.database.session() as session:
         assert await wrong_tokens.count_since(session=session, telegram_user_id=301, since=START) == 0
         assert (await patients.overview(session=session))[0].declined is False
+
+
+@SQLITE_ONLY
+async def test_i_agree_pressed_on_a_relink_by_the_account_holding_the_record_leaves_it_working(diary: Diary) -> None:
+    """Ben opened the re-link for his new phone on the old one first and pressed "I agree" there: he was told he was
+    enrolled, and the link then said it had expired on the new phone (the old account had used it up, moving
+    nothing). The account the record is on is told at once that the diary is on this account already and the link is
+    for the other one; its consent screen from before, pressed, says the same, and the link keeps working."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    token = await diary.invite("P-0001", relink=True)
+    reply = await ben.send(f"/start {token}")
+    assert reply is not None and "already on this Telegram account" in (reply.text or ""), reply
+    assert not reply.buttons, "no consent screen: agreeing here would change nothing"
+    await ben.press(data=f"cs:y:{token}", message=reply)  # a consent screen of before, kept in the chat
+    assert "already on this Telegram account" in (ben.last.text or ""), ben.last.text
+    new_phone = SimulatedUser(diary.standin, 311, "Ben on a new phone")
+    screen = await new_phone.send(f"/start {token}")
+    assert screen is not None and "Do you agree to keep this diary?" in (screen.text or ""), screen
+    await new_phone.press("I agree", message=screen)
+    assert await account_of(diary, "P-0001") == 311
+    async with diary.database.session() as session:
+        assert await wrong_tokens.count_since(session=session, telegram_user_id=301, since=START) == 0
 
 
 @SQLITE_ONLY
@@ -887,7 +1006,7 @@ async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patie
     check it works, then agrees: the patient's record, history and erasure included, moved to her
     account, and the patient's phone was cut off. A re-link that would move a record from another
     account is refused to a staff account, and keeps working for the patient; staff may still try the
-    diary on an invite of their own, and re-link a record of their own."""
+    diary on an invite of their own, whose re-link, opened on her account, is told it is there already."""
     ben = SimulatedUser(diary.standin, 301, "Ben")
     await diary.enrol(ben, "P-0001")
     sam = await a_member(diary)
@@ -912,9 +1031,8 @@ async def test_a_staff_account_opening_a_relink_leaves_the_record_with_the_patie
 
     await diary.enrol(sam, "P-0009")  # trying the diary on a code of her own
     token = await link_of(sam, "/relink P-0009")
-    await sam.send(f"/start {token}")
-    await sam.press("I agree")
-    assert (sam.last.text or "").startswith("Thank you"), sam.last.text
+    reply = await sam.send(f"/start {token}")
+    assert reply is not None and "already on this Telegram account" in (reply.text or ""), reply
     assert await account_of(diary, "P-0009") == 800
 
 

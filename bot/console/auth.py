@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.access import Role
-from bot.diary.enrolment import hash_token, tokens_in
+from bot.diary.enrolment import hash_token, token_pattern, tokens_in, visible
 from storage import audit, console, outbox, staff
 from storage.database import Database
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 LINK_VALID = timedelta(minutes=10)
 IDLE = timedelta(hours=12)
 TOKEN_BYTES = 24  # 192 bits, URL-safe
+_TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
 # Expired links and idle sessions are deleted after this long (the audit log keeps who signed in when).
 KEEP_EXPIRED = timedelta(days=1)
 
@@ -83,7 +84,7 @@ async def issue_link(database: Database, *, telegram_user_id: int, role: str, no
 
 
 # The token of a sign-in link, also one that is not mixed as enrolment.tokens_in expects of a token on its own.
-_SIGNIN = re.compile(r"/signin/([A-Za-z0-9_-]{16,})")
+_SIGNIN = re.compile(rf"/signin/({token_pattern(16)})")
 
 
 def has_signin_link(words: str, console_url: str | None) -> bool:
@@ -97,7 +98,7 @@ async def withdraw_posted(
     *,
     words: str,
     chat_id: int,
-    actor_id: int,
+    actor_id: int | None,
     now: datetime,
     staff_text: str | None,
     seen: str,
@@ -106,7 +107,8 @@ async def withdraw_posted(
     removed from staff among them, could open one first and sign in as its owner. Each one not yet used stops
     working, audited, and the chat is told `staff_text` (how to get a new one), in the outbox with the withdrawal
     (None: the caller tells it); `seen`, where, for the audit. False when none was in `words`."""
-    tokens = set(tokens_in(words)) | set(_SIGNIN.findall(words))
+    # No longer than a token: what was typed right after the link is not part of it ("…/signin/…_", an italic's "_").
+    tokens = set(tokens_in(words)) | {visible(token)[:_TOKEN_LENGTH] for token in _SIGNIN.findall(words)}
     if not tokens:
         return False
     async with database.session() as session:

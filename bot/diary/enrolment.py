@@ -31,14 +31,36 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
+# Characters that show nothing (a zero-width space or joiner, a soft hyphen, a word joiner, a direction or byte order
+# mark): an app that breaks long words puts them inside a link, and anyone can, and the token still reads, and opens,
+# as a whole once they are taken out. Found without them, a token cut by one was left working where it was posted, and
+# shown to the staff chat.
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_HIDDEN = re.compile(f"[{_INVISIBLE}]")
+_CHARACTER = "[A-Za-z0-9_-]"  # what tokens are made of
+
+
+def token_pattern(least: int, most: int | None = None) -> str:
+    """A run of `least` (to `most`, or more) token characters, with invisible ones between them."""
+    return rf"{_CHARACTER}(?:[{_INVISIBLE}]*{_CHARACTER}){{{least - 1},{'' if most is None else most - 1}}}"
+
+
+def visible(text: str) -> str:
+    """The text without the characters that show nothing (a token as it reads, and opens)."""
+    return _HIDDEN.sub("", text)
+
+
 # "?start=TOKEN", also inside another link, where its "?", "&" and "=" are escaped once or twice ("%3Fstart%3D",
 # "%253Fstart%253D"): a mail service's link checker or a search page wraps the link the clinic sent.
 # Sixteen characters at least: "?start=90" is a video's starting second, no token.
-_LINKED = re.compile(r"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))([A-Za-z0-9_-]{16,})")
+_LINKED = re.compile(rf"((?:[?&]|%(?:25)?(?:3[Ff]|26))start(?:=|%(?:25)?3[Dd]))({token_pattern(16)})")
 # A token on its own, copied out of its link or read out: as long as the bot's tokens, with no token
 # character either side, and mixed as random ones are (_random).
 _TOKEN_LENGTH = len(secrets.token_urlsafe(TOKEN_BYTES))
-_BARE = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{_TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
+_BARE = re.compile(
+    rf"(?<!{_CHARACTER})(?<!{_CHARACTER}[{_INVISIBLE}]){token_pattern(_TOKEN_LENGTH, _TOKEN_LENGTH)}"
+    rf"(?![{_INVISIBLE}]*{_CHARACTER})"
+)
 # From the first to the last of the characters tokens are made of (see above). One pass: stripping what
 # is around with "[^...]+$" read a long run of punctuation again from each of its characters (0.12 s
 # for a 4,000-character message, the whole of which anyone may send after /start).
@@ -48,12 +70,19 @@ _CORE = re.compile(r"[A-Za-z0-9_-](?:.*[A-Za-z0-9_-])?", re.DOTALL)
 def linked_token(text: str) -> str | None:
     """The token of an invite link pasted into a message ("... t.me/diary_bot?start=TOKEN ..."), or None."""
     found = _LINKED.search(text)
-    return found.group(2) if found else None
+    return _of_link(found.group(2)) if found else None
+
+
+def _of_link(run: str) -> str:
+    """The token of a link: the run of token characters after "?start=", but no longer than a token. What was typed
+    right after it is not part of it (an italic's "_" written by hand, a "--"), and no token is longer."""
+    return visible(run)[:_TOKEN_LENGTH]
 
 
 def _random(word: str) -> bool:
     """Capitals and small letters, and digits or signs or three capitals: all but some ten in a million
     random tokens, and no long word but a rare name run together ("MyPhysioAppointmentToday")."""
+    word = visible(word)
     capitals = sum(c.isupper() for c in word)
     others = sum(not c.isalpha() for c in word)
     return capitals > 0 and any(c.islower() for c in word) and (others > 0 or capitals >= 3)
@@ -69,8 +98,8 @@ def without_tokens(text: str) -> str:
 
 def tokens_in(text: str) -> list[str]:
     """Every token in the text that without_tokens blanks: of links, and on their own."""
-    linked = [found.group(2) for found in _LINKED.finditer(text)]
-    return linked + [found.group() for found in _BARE.finditer(text) if _random(found.group())]
+    linked = [_of_link(found.group(2)) for found in _LINKED.finditer(text)]
+    return linked + [visible(found.group()) for found in _BARE.finditer(text) if _random(found.group())]
 
 
 def has_token(text: str) -> bool:
@@ -85,7 +114,7 @@ def a_sentence(words: str) -> bool:
 
 def bare_token(text: str) -> str | None:
     """The first token on its own in the text, as without_tokens finds one, or None."""
-    return next((found.group() for found in _BARE.finditer(text) if _random(found.group())), None)
+    return next((visible(found.group()) for found in _BARE.finditer(text) if _random(found.group())), None)
 
 
 def typed_token(words: str) -> str:
@@ -94,7 +123,7 @@ def typed_token(words: str) -> str:
     ("my code is ..."). Never changed inside: its letters' case is part of its randomness."""
     first = words.split(maxsplit=1)[0] if words.strip() else ""
     core = _CORE.search(first)
-    return linked_token(words) or bare_token(words) or (core.group(0) if core else "")
+    return linked_token(words) or bare_token(words) or (visible(core.group(0)) if core else "")
 
 
 EXAMPLE_CODE = "P-0012"
@@ -272,6 +301,19 @@ class StaffAccount(Exception):
     working for the patient."""
 
 
+class HeldHere(Exception):
+    """The account a record is on opened a re-link of it (made for the patient's new phone, opened on the old one
+    first): agreeing there would change nothing and use the link up. The link keeps working for the other account."""
+
+
+def _refuse_own_relink(invite: Invite, patient: Patient, telegram_user_id: int) -> None:
+    """A re-link opened by the account its record is on moves nothing (HeldHere), but for a discharged patient's: that
+    is their readmission."""
+    here = invite.relink and patient.telegram_user_id == telegram_user_id
+    if here and patient.status != PatientStatus.DISCHARGED:
+        raise HeldHere(patient.code)
+
+
 async def _refuse_staff_takeover(session: AsyncSession, patient: Patient, telegram_user_id: int) -> None:
     """Staff may keep a diary of their own (trying it on a code of their own), never take a patient's:
     a record another account holds does not move to a staff account (StaffAccount)."""
@@ -301,7 +343,8 @@ async def usable_invite(
     """Whether this person may see the consent screen for this token: the invite works, the account is
     not another patient's, and either the invite's patient has no account yet, or it is a re-link, or
     the account is this person's own (readmission). StaffAccount for a staff account a re-link would
-    move a patient's record to. A used link tried by another account is told to staff (`notices`)."""
+    move a patient's record to; HeldHere for the account the re-link's record is on. A used link tried by
+    another account is told to staff (`notices`)."""
     async with database.session() as session:
         invite = await invites.by_token_hash(session=session, token_hash=hash_token(token))
         if invite is None:
@@ -316,6 +359,7 @@ async def usable_invite(
             return False
         if patient.telegram_user_id not in (None, telegram_user_id) and not invite.relink:
             return False
+        _refuse_own_relink(invite, patient, telegram_user_id)
         await _refuse_staff_takeover(session, patient, telegram_user_id)
     return True
 
@@ -424,7 +468,8 @@ async def accept_invite(
     notices: MovedNotices | None = None,
 ) -> Patient | None:
     """Link the Telegram user to the invited patient; None if the invite cannot be used; StaffAccount when
-    a re-link would move a patient's record to a staff account. A record that moves from another account
+    a re-link would move a patient's record to a staff account; HeldHere, the link left unused, when the account
+    its record is on agrees to a re-link (not a readmission). A record that moves from another account
     leaves that account and the staff chat the `notices`.
 
     Accepting withdraws every other open invite of the patient, so no older link can take the record
@@ -456,6 +501,7 @@ async def accept_invite(
                 session, invite, patient, telegram_user_id, now=now, notices=notices, used_at=used_at
             )
             return None
+        _refuse_own_relink(invite, patient, telegram_user_id)
         await _refuse_staff_takeover(session, patient, telegram_user_id)
         if not await invites.claim(session=session, invite_id=invite.id, now=now):
             return None
@@ -600,7 +646,7 @@ async def withdraw_posted(
     *,
     words: str,
     chat_id: int,
-    actor_id: int,
+    actor_id: int | None,
     now: datetime,
     staff_text: Callable[[str, bool], str],
     seen: str,

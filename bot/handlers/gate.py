@@ -64,6 +64,9 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
     if update.my_chat_member is not None:
         return  # the bot's own membership: bot/handlers/membership.py
     if user is None or chat is None:
+        if chat is not None and chat.type == ChatType.CHANNEL:
+            # A post names no person, but a link in it is as open to the channel's readers as one in a group.
+            await _withdraw_posted_links(update, context, await context.services.staff_chat.current())
         log.info("update %s carries no person or chat (channel posts, polls): not for the diary", update.update_id)
         raise ApplicationHandlerStop
     command = command_of(update)
@@ -172,13 +175,23 @@ async def identify_sender(update: Update, context: DiaryContext) -> None:
 
 async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_chat_id: int | None) -> None:
     """An invite link (or a web console sign-in link) seen in a group, whoever posted it and however (forwarded,
-    behind formatted words, in a caption, after /start, edited in), stops working: anyone reading the group could open
-    it first. The staff chat is told, also of one seen in another group (which is told nothing: who reads it now is
-    not known, and it must not learn a patient's code)."""
-    message, user, chat = update.message or update.edited_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    behind formatted words, in a caption, quoted from another chat, after /start, edited in), stops working: anyone
+    reading the group could open it first. The staff chat is told, also of one seen in another group (which is told
+    nothing: who reads it now is not known, and it must not learn a patient's code)."""
+    message = update.message or update.edited_message or update.channel_post or update.edited_channel_post
+    user, chat = update.effective_user, update.effective_chat
+    if message is None or chat is None:
         return
-    parts = (patient_messages.typed(message), patient_messages.words_of(message), patient_messages.shown_of(message))
+    # With the part of another chat's message quoted ("Reply in another chat": a nurse quoting the link the bot sent
+    # her), which the group shows as the words typed.
+    quote = message.quote
+    quoted = patient_messages.linked(quote.text, quote.entities or ()) if quote is not None else None
+    parts = (
+        patient_messages.typed(message),
+        patient_messages.words_of(message),
+        patient_messages.shown_of(message),
+        quoted,
+    )
     catalog = context.services.catalog
     here = chat.id == staff_chat_id
     tell = chat.id if here else (outbox.STAFF_CHAT_UNKNOWN if staff_chat_id is None else staff_chat_id)
@@ -191,12 +204,14 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_ch
 
     services = context.services
     words = "\n".join(part for part in parts if part)
-    seen = "posted in the staff chat" if here else "posted in another group the bot is in"
+    kind = "channel" if chat.type == ChatType.CHANNEL else "group"
+    seen = "posted in the staff chat" if here else f"posted in another {kind} the bot is in"
+    actor_id = user.id if user is not None else None  # none for a channel's post
     if await enrolment.withdraw_posted(
         services.database,
         words=words,
         chat_id=tell,
-        actor_id=user.id,
+        actor_id=actor_id,
         now=context.now,
         staff_text=staff_text,
         seen=seen,
@@ -209,7 +224,7 @@ async def _withdraw_posted_links(update: Update, context: DiaryContext, staff_ch
         services.database,
         words=words,
         chat_id=tell,
-        actor_id=user.id,
+        actor_id=actor_id,
         now=context.now,
         staff_text=catalog.text(catalog.default_language, f"staff.console_link_posted{suffix}", **where),
         seen=seen,

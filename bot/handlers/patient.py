@@ -117,6 +117,9 @@ async def open_invite(update: Update, context: DiaryContext, token: str) -> None
     except enrolment.StaffAccount:  # a nurse checking the re-link she was sent: a good token, not counted
         await message.reply_text(services.catalog.text(language, "invite.staff_account"))
         return
+    except enrolment.HeldHere:  # the re-link for their new phone, opened on the old one: a good token, not counted
+        await message.reply_text(services.catalog.text(language, "invite.relink_held_here"))
+        return
     if not usable:
         services.outbox_wake.set()  # staff may be told of a used link tried by another account
         await services.wrong_tokens.failed(user_id, now, update_id=update.update_id)
@@ -206,6 +209,10 @@ async def consent(update: Update, context: DiaryContext) -> None:
         )
     except enrolment.StaffAccount:
         await edit(query.edit_message_text(services.catalog.text(language, "invite.staff_account")))
+        await query.answer()
+        return
+    except enrolment.HeldHere:
+        await edit(query.edit_message_text(services.catalog.text(language, "invite.relink_held_here")))
         await query.answer()
         return
     if patient is None:
