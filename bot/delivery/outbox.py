@@ -596,7 +596,16 @@ class OutboxSender:
             )
             return int(sent.message_id)
         text, keyboard = render(state, language=language, catalog=self.catalog)
-        sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+        # In the topic of the patient's chat a /checkin asked for it in (row.thread_id), or, that topic gone, the chat.
+        try:
+            sent = await bot.send_message(
+                row.chat_id, text, message_thread_id=row.thread_id, reply_markup=keyboard, rate_limit_args=PACED
+            )
+        except BadRequest as error:
+            if row.thread_id is None or "thread" not in error.message.lower():
+                raise
+            log.warning("outbox message %s: its topic is gone; sent to the chat", row.id)
+            sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
         return int(sent.message_id)
 
     async def _words(self, row: OutboxMessage, thread: int | None) -> int:
