@@ -2453,6 +2453,24 @@ async def test_a_reply_whose_formatting_telegram_refuses_reaches_the_patient_as_
 
 
 @SQLITE_ONLY
+async def test_a_quoting_reply_telegram_refuses_so_formatted_reaches_the_patient_with_the_quote_marked(
+    diary: Diary,
+) -> None:
+    """Sam quotes Ben's question above his answer; Telegram refuses the reply for its formatting. It went as words, the
+    quote no longer shown as one: "Your care team: Can I take another ibuprofen tonight?\nYes, one more." read as the
+    care team asking. As words, the quoted lines begin with "> ", on a line of their own, as words quoted do."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    diary.standin.fail_next("sendMessage", 400, "Bad Request: can't parse entities: wrong URL", chat_id=ben.id)
+    question = "Can I take another ibuprofen tonight?"
+    words = "Yes, take two one more."
+    struck = {"type": "strikethrough", "offset": units("Yes, take "), "length": 3}
+    diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, quote=question, entities=[struck])
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team:\n> {question}\nYes, take ~~two~~ one more.", ben.last.text
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("locked_at", ["expect_reply", "remember"], ids=["noting-the-press", "recording-the-prompt"])
 async def test_a_reply_prompt_is_posted_once_while_the_database_takes_no_writes(
     diary: Diary, monkeypatch: pytest.MonkeyPatch, locked_at: str
