@@ -557,3 +557,42 @@ async def test_a_voice_message_after_a_crisis_is_an_urgent_card_of_its_own(diary
     await reply
     await all_sent(diary)
     assert len(await alerts(diary)) == 5, "past the half hour: an ordinary voice message"
+
+
+@SQLITE_ONLY
+async def test_an_album_after_a_crisis_with_words_under_its_first_photo_only_is_an_urgent_card(diary: Diary) -> None:
+    """Minutes after "I want to overdose", Ben sends three photos at once, "look" under the first (Telegram gives an
+    album as a message per photo): the words are read, and say nothing; the two photos without words the diary cannot
+    see, and they may show what he took. The album's first photo had been told to him, so no card was made for the
+    rest: they reached staff as any photo does. One urgent card for the album, saying so; none for an album whose
+    photos all have words, and none more for one whose first photo's words are heard as crisis language."""
+    ben = await an_acknowledged_crisis(diary)
+    diary.clock.advance(minutes=4)
+    handled = len(await diary.inbox_processed())
+    told = len(ben.messages)
+    for caption in ["look", None, None]:
+        photo = diary.standin.new_file("photo", 1000) | {"media_group_id": "8"}
+        diary.standin.user_media(ben.json, "photo", photo, caption=caption)
+    await diary.inbox_processed(at_least=handled + 3)
+    await all_sent(diary)
+    assert len(await alerts(diary)) == 2, "one card for the album"
+    caption = cards(diary)[-1].caption or ""
+    assert "cannot read or hear" in caption and "I want to overdose" in caption, caption
+    assert not any(BERLIN_CRISIS_LINE in (m.text or "") for m in ben.messages[told:]), "no crisis text again"
+
+    handled = len(await diary.inbox_processed())
+    for caption in ["my hand", "and the other one"]:
+        photo = diary.standin.new_file("photo", 1000) | {"media_group_id": "9"}
+        diary.standin.user_media(ben.json, "photo", photo, caption=caption)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert len(await alerts(diary)) == 2, "words under every photo: each is read"
+
+    # Words of crisis under its first photo: that card is the album's.
+    handled = len(await diary.inbox_processed())
+    for caption in ["I am going to take all of these tonight", None]:
+        photo = diary.standin.new_file("photo", 1000) | {"media_group_id": "10"}
+        diary.standin.user_media(ben.json, "photo", photo, caption=caption)
+    await diary.inbox_processed(at_least=handled + 2)
+    await all_sent(diary)
+    assert len(await alerts(diary)) == 3 and "cannot read" not in (cards(diary)[-1].caption or "")

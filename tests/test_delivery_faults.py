@@ -2302,6 +2302,38 @@ async def test_a_check_in_asked_for_whose_request_timed_out_reaches_the_patient(
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("gone", [False, True], ids=["topic", "topic gone"])
+async def test_a_check_in_asked_for_in_a_topic_whose_request_timed_out_comes_in_that_topic(
+    diary: Diary, monkeypatch: pytest.MonkeyPatch, gone: bool
+) -> None:
+    """Ben types /checkin in a topic of his chat with the diary (threaded mode, Bot API 9.3): its question comes there,
+    where he is reading. The request timed out, and the check-in owed through the outbox came to the chat's main
+    view, where he may not see it. It comes to the topic; a topic deleted since, to the main view."""
+    ben = SimulatedUser(diary.standin, 301, "Ben")
+    await diary.enrol(ben)
+    real = telegram.Message.reply_text
+
+    async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+        if "Question 1" in text:
+            raise TimedOut
+        return await real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+    handled = len(await diary.inbox_processed())
+    topic = diary.standin.open_topic(ben.id, "Bad day", by=ben)
+    await diary.inbox_processed(at_least=handled + 1)
+    await all_sent(diary)  # what he is told of the topic's name
+    if gone:
+        diary.standin.fail_next("sendMessage", 400, "Bad Request: message thread not found", chat_id=ben.id)
+    diary.standin.user_message(ben.json, "/checkin", topic=topic)
+    await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+    question = next(m for m in ben.messages if "Question 1" in (m.text or ""))
+    assert question.thread == (None if gone else topic.thread)
+    await ben.press("7", message=question)
+    assert "Question 2 of 6" in (diary.standin.messages[ben.id][question.message_id].text or "")
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, answer: str
@@ -2418,6 +2450,24 @@ async def test_a_reply_whose_formatting_telegram_refuses_reaches_the_patient_as_
     assert ben.last.text == "Your care team: Take ~~two~~ one tablet tonight."
     await all_sent(diary)
     assert not any("The message was:" in (m.text or "") for m in diary.standin.chat(STAFF_CHAT))
+
+
+@SQLITE_ONLY
+async def test_a_quoting_reply_telegram_refuses_so_formatted_reaches_the_patient_with_the_quote_marked(
+    diary: Diary,
+) -> None:
+    """Sam quotes Ben's question above his answer; Telegram refuses the reply for its formatting. It went as words, the
+    quote no longer shown as one: "Your care team: Can I take another ibuprofen tonight?\nYes, one more." read as the
+    care team asking. As words, the quoted lines begin with "> ", on a line of their own, as words quoted do."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    await all_sent(diary)
+    diary.standin.fail_next("sendMessage", 400, "Bad Request: can't parse entities: wrong URL", chat_id=ben.id)
+    question = "Can I take another ibuprofen tonight?"
+    words = "Yes, take two one more."
+    struck = {"type": "strikethrough", "offset": units("Yes, take "), "length": 3}
+    diary.standin.user_message(sam.json, words, STAFF_CHAT, reply_to=forwarded, quote=question, entities=[struck])
+    await ben.wait_for(lambda: (ben.last.text or "").startswith("Your care team:"))
+    assert ben.last.text == f"Your care team:\n> {question}\nYes, take ~~two~~ one more.", ben.last.text
 
 
 @SQLITE_ONLY

@@ -12,6 +12,7 @@ from bot.care_team.text_limits import (
     TEXT_LIMIT,
     Entity,
     around,
+    as_words,
     formatted_with_links,
     in_formatted_parts,
     in_parts,
@@ -143,3 +144,40 @@ def test_formatting_moves_past_an_address_written_out() -> None:
     written, moved = formatted_with_links(text, [leaflet, rest, whole])
     assert written == "😀 see our leaflet (https://a.example), then rest"
     assert [covered(written, e) for e in moved] == ["our leaflet", "rest", written]
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted", "words"),
+    [
+        ("Your care team: Can I?\nYes.", "Can I?", "Your care team:\n> Can I?\nYes."),
+        ("Can I?\nor this?\nYes.", "Can I?\nor this?", "> Can I?\n> or this?\nYes."),
+        ("😀 said:\nCan I?\nYes.", "Can I?", "😀 said:\n> Can I?\nYes."),
+    ],
+)
+def test_a_quote_as_words_is_marked_on_lines_of_its_own(text: str, quoted: str, words: str) -> None:
+    """Shown plain, a quote above a reply read as the reply's own words: its lines begin with "> "."""
+    quote = Entity("blockquote", units(text[: text.index(quoted)]), units(quoted))
+    assert as_words(text, [quote]) == words
+
+
+def test_words_struck_out_in_and_after_a_quote_as_words_are_marked_where_they_now_are() -> None:
+    text = "Your care team: I took 3 2\nTake two one."
+    entities = [
+        Entity("blockquote", units("Your care team: "), units("I took 3 2")),
+        Entity("strikethrough", units("Your care team: I took "), 1),
+        Entity("strikethrough", units("Your care team: I took 3 2\nTake "), 3),
+    ]
+    assert as_words(text, entities) == "Your care team:\n> I took ~~3~~ 2\nTake ~~two~~ one."
+
+
+@given(st.text(alphabet=st.sampled_from("ab 😀é\n"), max_size=200), st.integers(0, 300), st.integers(1, 300))
+def test_a_quote_as_words_loses_no_word(text: str, offset: int, length: int) -> None:
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    offset, length = min(offset, units(text)), min(length, units(text) - min(offset, units(text)))
+    if not all(
+        at == units(text) or not 0xDC00 <= int.from_bytes(encoded[2 * at : 2 * at + 2], "little") <= 0xDFFF
+        for at in (offset, offset + length)
+    ):
+        return  # Telegram places formatting between characters
+    words = as_words(text, [Entity("blockquote", offset, length)])
+    assert "".join(words.replace("> ", "").split()) == "".join(text.split())

@@ -284,6 +284,9 @@ class Intake:
         self._albums: dict[tuple[int, str], datetime] = {}  # (patient, album): when its first item came
         # (patient, message): the album (None: none) of each photo, file... that came here, and when (_album_told).
         self._items: dict[tuple[int, int], tuple[str | None, datetime]] = {}
+        # (patient, album): when a photo of it made an urgent card (its words heard as crisis language, or, sent after
+        # words of crisis, it has none to read): one card an album, whichever of its photos made it.
+        self._albums_carded: dict[tuple[int, str], datetime] = {}
         # Updates whose crisis text went straight from the error handler (the message could not be stored:
         # the database away): when a later try stores the message, the patient is not sent it again. The
         # inbox keeps each in its update's row once the database takes it, and brings it back at a replay.
@@ -505,10 +508,15 @@ class Intake:
                 await self._crisis(session, patient, heard, stored, now, update_id, origin)
             elif not told:
                 await self._tell(session, patient, "media_received", now, kind="received", thread=origin.topic)
-            if unread_after is not None and not told:  # an album's photos: one card
+            # An album's photos: one card (an earlier photo's words heard as crisis language made it, or this is the
+            # first without words to read: the first photo may have words under it).
+            carded = album is not None and (patient.id, album) in self._albums_carded
+            if unread_after is not None and not carded:
                 await self._unread_after_crisis(session, patient, kind, said, unread_after, stored, now)
         if album is not None and not told:  # once stored: an item that failed is told when it comes again
             self._albums[patient.id, album] = now
+        if album is not None and (crisis or unread_after is not None) and not carded:
+            self._albums_carded[patient.id, album] = now
         self._items[patient.id, message_id] = (album, now)
         return Received(FiledAs.MESSAGE, crisis, state, completed)
 
@@ -640,6 +648,7 @@ class Intake:
         album's (Telegram numbers an album's items one after another)."""
         self._albums = {key: at for key, at in self._albums.items() if now - at < ALBUM_WINDOW}
         self._items = {key: seen for key, seen in self._items.items() if now - seen[1] < ALBUM_WINDOW}
+        self._albums_carded = {key: at for key, at in self._albums_carded.items() if now - at < ALBUM_WINDOW}
         if album is None or (patient_id, album) in self._albums:
             return album is not None
         seen = self._items.get((patient_id, message_id - 1))

@@ -234,6 +234,63 @@ def formatted_with_links(text: str, entities: Sequence[Entity]) -> tuple[str, li
     return "".join(out), placed
 
 
+QUOTES = frozenset({"blockquote", "expandable_blockquote"})
+
+
+def as_words(text: str, entities: Sequence[Entity]) -> str:
+    """`text` as words alone, where its formatting cannot go (Telegram refused it; staff told of words that did not
+    reach a patient): the lines a quote covers begun with "> ", on lines of their own, as quoted words are written
+    (shown plain, "Your care team: Can I take another tablet?" read as the care team asking what the patient did), and
+    words struck out between STRUCK marks (struck_out)."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    total = len(encoded) // 2
+
+    def unit(at: int) -> int:
+        return int.from_bytes(encoded[2 * at : 2 * at + 2], "little")
+
+    # (where, how many units from there are replaced, by what): a quote's first line, after others on its line, is
+    # begun on a line of its own (the spaces before it dropped), and each of its lines with "> ".
+    edits: list[tuple[int, int, str]] = []
+    for e in sorted((e for e in entities if e.type in QUOTES), key=lambda e: e.offset):
+        start, end = e.offset, min(e.offset + e.length, total)
+        if start >= end or (edits and start < edits[-1][0]):
+            continue
+        spaces = 0
+        while start - spaces > 0 and unit(start - spaces - 1) in (0x20, 0x09):
+            spaces += 1
+        if start - spaces == 0 or unit(start - spaces - 1) == 0x0A:
+            edits.append((start, 0, "> "))
+        else:
+            edits.append((start - spaces, spaces, "\n> "))
+        edits += [(at + 1, 0, "> ") for at in range(start, end - 1) if unit(at) == 0x0A]
+    if not edits:
+        return struck_out(text, entities)
+    out, done = [], 0
+    for where, removed, written in edits:
+        out += [encoded[2 * done : 2 * where].decode("utf-16-le", "surrogatepass"), written]
+        done = where + removed
+    out.append(encoded[2 * done :].decode("utf-16-le", "surrogatepass"))
+
+    def moved(place: int, *, end: bool) -> int:  # where a place in `text` is in the words written
+        shift = 0
+        for where, removed, written in edits:
+            if where > place or (where == place and end):  # "> " written where a stretch ends is not in it
+                break
+            shift += units(written) - min(removed, place - where)
+        return place + shift
+
+    struck = [
+        replace(
+            e,
+            offset=moved(e.offset, end=False),
+            length=moved(e.offset + e.length, end=True) - moved(e.offset, end=False),
+        )
+        for e in entities
+        if e.type == "strikethrough"
+    ]
+    return struck_out("".join(out), struck)
+
+
 def struck_out(text: str, entities: Sequence[Entity]) -> str:
     """`text` with each stretch its strikethrough `entities` cover between STRUCK marks ("I took ~~3~~ 2 tablets"),
     the rest as it is. A stretch inside another, or not between characters, is marked as the one around it is."""

@@ -43,7 +43,7 @@ from telegram.ext import Application
 
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
-from bot.care_team.text_limits import TEXT_LIMIT, Entity, split, struck_out, units
+from bot.care_team.text_limits import TEXT_LIMIT, Entity, as_words, split, units
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.delivery.telegram_http import MaybeDone
 from bot.diary import roster
@@ -486,8 +486,9 @@ class OutboxSender:
                 "refused": "staff.refused_to_patient",
                 "stuck": "staff.stuck_to_patient",
             }[why]
-            # Words only: what the patient would have seen struck out is marked so ("Take ~~two~~ one tablet").
-            text = t(key, code=code, text=struck_out(row.text or "", _formatting(row)), error=error)
+            # Words only: what the patient would have seen struck out is marked so ("Take ~~two~~ one tablet"), and a
+            # quote as quoted.
+            text = t(key, code=code, text=as_words(row.text or "", _formatting(row)), error=error)
             chat_id = await self.staff_chat.destination(session)
             # A long reply with the notice above it is more than one message may hold: in parts, or
             # Telegram refuses it and staff never learn that the patient did not get their words.
@@ -596,7 +597,16 @@ class OutboxSender:
             )
             return int(sent.message_id)
         text, keyboard = render(state, language=language, catalog=self.catalog)
-        sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
+        # In the topic of the patient's chat a /checkin asked for it in (row.thread_id), or, that topic gone, the chat.
+        try:
+            sent = await bot.send_message(
+                row.chat_id, text, message_thread_id=row.thread_id, reply_markup=keyboard, rate_limit_args=PACED
+            )
+        except BadRequest as error:
+            if row.thread_id is None or "thread" not in error.message.lower():
+                raise
+            log.warning("outbox message %s: its topic is gone; sent to the chat", row.id)
+            sent = await bot.send_message(row.chat_id, text, reply_markup=keyboard, rate_limit_args=PACED)
         return int(sent.message_id)
 
     async def _words(self, row: OutboxMessage, thread: int | None) -> int:
@@ -619,10 +629,10 @@ class OutboxSender:
             if not formatted:
                 raise
             # Refused, maybe for the formatting alone (an address Telegram will not link): the words go, those
-            # struck out marked (unless the marks make it too long), rather than none. Refused for the chat's sake,
-            # they are refused again, and that is raised.
+            # struck out and a quote marked (unless the marks make it too long), rather than none. Refused for the
+            # chat's sake, they are refused again, and that is raised.
             log.warning("outbox message %s: refused with its formatting; sent as words", row.id)
-            plain = struck_out(row.text or "", formatted)
+            plain = as_words(row.text or "", formatted)
             plain = plain if units(plain) <= TEXT_LIMIT else row.text or ""
             sent = await bot.send_message(
                 row.chat_id, plain, message_thread_id=thread, reply_markup=buttons, rate_limit_args=PACED

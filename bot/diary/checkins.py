@@ -146,9 +146,10 @@ class CheckIns:
         async with self.database.session() as session:
             await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)
 
-    async def owe_message(self, *, checkin_id: int, chat_id: int, now: datetime) -> None:
+    async def owe_message(self, *, checkin_id: int, chat_id: int, now: datetime, thread_id: int | None = None) -> None:
         """The check-in's message owed through the outbox, as a scheduled one's is: the request that showed it
-        may not have reached the patient (it timed out), and nothing else would send it again."""
+        may not have reached the patient (it timed out), and nothing else would send it again. `thread_id`: the topic
+        of their chat it was asked for in (threaded mode), where it would have come and they are reading."""
         async with self.database.session() as session:
             await outbox.enqueue(
                 session=session,
@@ -157,6 +158,7 @@ class CheckIns:
                 checkin_id=checkin_id,
                 priority=Priority.CONVERSATION,
                 now=now,
+                thread_id=thread_id,
             )
 
     @staticmethod

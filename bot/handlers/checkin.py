@@ -79,7 +79,10 @@ async def checkin_command(update: Update, context: DiaryContext) -> None:
         # nor is the update tried again: left so, a check-in asked for and never shown was silence. The outbox owes
         # it, as it owes a scheduled one: at worst the question comes twice, never not at all.
         log.warning("the check-in asked for on update %s may not have arrived; the outbox sends it", update.update_id)
-        await services.checkins.owe_message(checkin_id=state.id, chat_id=message.chat_id, now=context.now)
+        topic = message.message_thread_id if message.is_topic_message else None  # where reply_text would have put it
+        await services.checkins.owe_message(
+            checkin_id=state.id, chat_id=message.chat_id, now=context.now, thread_id=topic
+        )
         services.outbox_wake.set()
         return
     await services.checkins.attach_message(checkin_id=state.id, chat_id=sent.chat_id, message_id=sent.message_id)
