@@ -5260,3 +5260,36 @@ def test_the_fourth_round_probe_studied_for_missed_kinds_is_heard_without_false_
     assert len(rows) == 120
     wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
     assert not [(c, text) for c, text in wrong if text not in (left_unheard if c else left_alarming)], wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("tonight i'm taking everything i've saved and going to sleep", True),
+        ("gonna take all of them ive been saving, tonight", True),
+        ("esta noche me tomo todo lo que junté y me duermo", True),
+        ("me voy a tragar todas las que tengo guardadas", True),
+        ("if the scan shows its spread im not waiting around to find out how bad it gets", True),
+        ("si el escáner dice que se extendió no me quedo a ver cuánto empeora", True),
+        ("would you tell my mum it wasnt her fault. after", True),
+        ("le dirían a mi mamá que no fue su culpa? después", True),
+        ("cancelé la receta repetida. después de esta semana no la voy a necesitar", True),
+        ("taking everything i've saved to the charity shop tomorrow", False),
+        ("me tomo todo lo que junté para el viaje, que es mucho", False),
+        ("im not waiting around to see how bad the queue gets, going home", False),
+        ("tell my mum it wasnt her fault the appointment got missed", False),
+        ("díganle a mi mamá que no fue su culpa lo de la cita", False),
+        ("cancelé la receta repetida, el médico la cambió", False),
+        (
+            "Por favor cancele la cita del martes, no la voy a necesitar, me reuniré con mi hija en Madrid el lunes.",
+            False,
+        ),
+    ],
+)
+def test_everything_saved_taken_not_staying_to_see_it_worse_and_words_for_after_are_crisis(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Crisis in ordinary words a second probe of the fourth round showed: all that was saved up taken, not staying to
+    see how bad it gets, "tell my mum it wasn't her fault. after", a prescription cancelled as not needed after a day.
+    Taken to a charity shop, a queue, a missed appointment or a changed prescription say what."""
+    assert language.matches(text) is crisis
