@@ -5184,8 +5184,6 @@ def test_the_third_round_probe_studied_for_missed_kinds_is_heard_without_false_a
         "the pain wins tonight. i'm letting it",
         "esta noche gana el dolor. lo dejo ganar",
         "esta noche me meto al mar",
-        # Dictation's "overdue" for "overdose": a dose taken late is said the same way.
-        "want to overdue on my tablets",
     }
     rows = probe_half("A", PROBE_R3)
     assert len(rows) == 120
@@ -5222,4 +5220,76 @@ def test_a_last_message_is_ordinary_only_with_the_time_it_ends_at(
     """The words "tonight", "until" or "because" after a last message are what make it urgent ("until they find
     me"); only said with what bounds it (bed, a day named, a trip, hospital) is it the last of a day or before time
     away."""
+    assert language.matches(text) is crisis
+
+
+# -- crises said in ordinary words without the usual trigger words: the years ahead with the pain refused ("can't do
+# another winter of this. I won't", "otros 30 años así? no, me niego"), a plan on a condition ("if the infusion fails
+# this time that's it for me"), counting down to an end, staff spared "much longer", what the pills are for kept from
+# the pharmacist, asking about the diary after a death "because it won't be long", the means rehearsed, a list with
+# all the pills as a step, the edge looked at longer every day; and the ordinary messages in the same words
+
+PROBE_R4 = DATA / "crisis_probe_r4.tsv"
+
+
+def test_the_fourth_round_probe_studied_for_missed_kinds_is_heard_without_false_alarms(
+    language: CrisisLanguage,
+) -> None:
+    """Half A of the fourth round's probe (read from the file, so the learned model never reads it): heard by the
+    patterns but the few left on purpose, with no false alarm but those left."""
+    # Each said in the same words by an ordinary message beside it: shoes or crutches given away "no point keeping
+    # them now", a cream got "what I need now". The learned model hears some of the others on its own.
+    left_unheard = {
+        "gave my wedding ring to my daughter and the dog to next door. no point keeping them now",
+        "got what i need now. its in the drawer by the bed",
+        "ya conseguí lo que necesitaba. está guardado en el armario",
+        "theres a bridge on my walk. i stand there longer every day",
+        "si dejo de contestar para siempre alguien se daría cuenta?",
+        "esta noche me voy a nadar mar adentro y no pienso volver",
+        "esto no es vida. el sábado lo termino cuando no haya nadie en casa",
+        "ya está decidido. que el dolor gane, no voy a pelear más por seguir viva",
+    }
+    # Older patterns: not waking "with the burning again" (a wish not to wake leans to alerting), an engine left running
+    # in the garage.
+    left_alarming = {
+        "i hope i dont wake up tomorrow with the burning again",
+        "ojalá no despierte mañana con el ardor otra vez",
+        "sat in the garage with the engine running to warm the car up",
+    }
+    rows = probe_half("A", PROBE_R4)
+    assert len(rows) == 120
+    wrong = [(crisis, text) for crisis, text in rows if language.matches(text) is not crisis]
+    assert not [(c, text) for c, text in wrong if text not in (left_unheard if c else left_alarming)], wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("tonight i'm taking everything i've saved and going to sleep", True),
+        ("gonna take all of them ive been saving, tonight", True),
+        ("esta noche me tomo todo lo que junté y me duermo", True),
+        ("me voy a tragar todas las que tengo guardadas", True),
+        ("if the scan shows its spread im not waiting around to find out how bad it gets", True),
+        ("si el escáner dice que se extendió no me quedo a ver cuánto empeora", True),
+        ("would you tell my mum it wasnt her fault. after", True),
+        ("le dirían a mi mamá que no fue su culpa? después", True),
+        ("cancelé la receta repetida. después de esta semana no la voy a necesitar", True),
+        ("taking everything i've saved to the charity shop tomorrow", False),
+        ("me tomo todo lo que junté para el viaje, que es mucho", False),
+        ("im not waiting around to see how bad the queue gets, going home", False),
+        ("tell my mum it wasnt her fault the appointment got missed", False),
+        ("díganle a mi mamá que no fue su culpa lo de la cita", False),
+        ("cancelé la receta repetida, el médico la cambió", False),
+        (
+            "Por favor cancele la cita del martes, no la voy a necesitar, me reuniré con mi hija en Madrid el lunes.",
+            False,
+        ),
+    ],
+)
+def test_everything_saved_taken_not_staying_to_see_it_worse_and_words_for_after_are_crisis(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    """Crisis in ordinary words a second probe of the fourth round showed: all that was saved up taken, not staying to
+    see how bad it gets, "tell my mum it wasn't her fault. after", a prescription cancelled as not needed after a day.
+    Taken to a charity shop, a queue, a missed appointment or a changed prescription say what."""
     assert language.matches(text) is crisis
