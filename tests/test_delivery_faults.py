@@ -1062,15 +1062,15 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         await diary.enrol(ben)
         words = "my fingers went white and numb"
         payload = a_message_of(ben, words, at=diary.clock())
-        real, away = inbox.unfinished, [0]
+        real, away = inbox.owners, [0]
 
-        async def unfinished(**kwargs: Any) -> Any:
+        async def owners(**kwargs: Any) -> Any:  # the first read of a look for what was left unfinished
             if away[0] >= 0:
                 away[0] += 1
                 raise OperationalError("SELECT inboxupdate", {}, Exception("database is locked"))
             return await real(**kwargs)
 
-        monkeypatch.setattr("bot.delivery.inbox.inbox.unfinished", unfinished)
+        monkeypatch.setattr("bot.delivery.inbox.inbox.owners", owners)
         async with diary.database.session() as session:  # as the other process stored it, before the outage
             stored_at = diary.clock() - timedelta(minutes=3)
             await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=stored_at)
@@ -1083,6 +1083,34 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
         await diary.inbox_processed(at_least=3)
         assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+
+
+@SQLITE_ONLY
+async def test_a_process_that_starts_leaves_alone_what_a_running_one_still_tries(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two processes on one database. Sam's reply is queued for Ben, and Telegram fails its confirmation for a moment:
+    the running process tries his update again. A second process started meanwhile replayed every update unfinished,
+    that one too, and both confirmed it: Sam was told twice that his reply is on its way (so, on another update, a
+    patient could get a check-in question twice). A start takes only what a process that ended left."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+            await sam.press("Reply", message=forwarded)
+            await diary.inbox_processed()
+            standin.fail_chat(STAFF_CHAT, 502, "Bad Gateway")
+            sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT)
+            tried = lambda: standin.sent("sendMessage", STAFF_CHAT)  # noqa: E731
+            await diary.wait_until(lambda: any("on its way" in str(c.params.get("text")) for c in tried()))  # it failed
+            async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as other:
+                standin.heal_chat(STAFF_CHAT)
+                await other.inbox_processed()
+                await ben.wait_for(
+                    lambda: any(m.text == "Your care team: Yes, one more is fine tonight." for m in ben.messages)
+                )
+                await asyncio.sleep(1)  # a second confirmation would be here by now
+        confirmations = [m for m in standin.chat(STAFF_CHAT) if "on its way to P-0001" in (m.text or "")]
+        assert len(confirmations) == 1
 
 
 def a_message_of(user: SimulatedUser, words: str, *, at: datetime) -> dict[str, Any]:
