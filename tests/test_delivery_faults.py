@@ -2330,6 +2330,44 @@ async def test_a_check_in_asked_for_whose_request_timed_out_reaches_the_patient(
 
 
 @SQLITE_ONLY
+async def test_a_check_in_asked_for_whose_request_timed_out_comes_once_across_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's /checkin timed out showing its question, which the outbox then owed him; the process died before it went,
+    and before the update was marked handled. The next process handled /checkin again, found the question not shown
+    and showed it, and the outbox sent it as well: Ben got it twice. What the outbox owes is left to the outbox."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            real = telegram.Message.reply_text
+
+            async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+                if "Question 1" in text:
+                    raise TimedOut
+                return await real(self, text, *args, **kwargs)
+
+            async def never_marked(**_: object) -> None:
+                return None
+
+            monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            standin.fail_chat(ben.id, 502, "Bad Gateway")  # the outbox's try fails, and waits for its next
+            ben.say("/checkin")
+            await diary.wait_until_async(lambda rows: any(r.kind == "checkin" and r.attempts for r in rows))
+        monkeypatch.undo()
+        standin.heal_chat(ben.id)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            clock.advance(minutes=1)
+            await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+            await all_sent(diary)
+            assert len([m for m in ben.messages if "Question 1" in (m.text or "")]) == 1
+            await ben.press("7", message=ben.last_with_buttons())
+            assert "Question 2 of 6" in (ben.last.text or "")
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("answer", [SEVERAL_DAYS, NOT_AT_ALL])
 async def test_an_answer_to_the_crisis_question_pressed_while_the_database_is_away(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, answer: str
