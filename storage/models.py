@@ -236,6 +236,9 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = utc_column()
     created_at: datetime = utc_column()
     claimed_at: datetime | None = utc_column(nullable=True)
+    # The process whose sender took it (bot/delivery/owners.py): while that one runs, it is never taken for left by one
+    # that died, however old its lease (the database away, it could not renew it). None: taken before this was kept.
+    claimed_by: str | None = Field(default=None, max_length=128)
     sent_at: datetime | None = utc_column(nullable=True)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = Field(default=None, max_length=200)

@@ -1680,6 +1680,85 @@ async def test_a_message_sent_as_the_database_went_away_for_longer_than_its_leas
 
 
 @SQLITE_ONLY
+async def test_a_message_sent_as_the_database_went_away_is_not_sent_again_by_a_process_that_starts_as_it_is_back(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, but the second process starts as the database comes back: it never met the database away, took the
+    reply the first had sent (its lease run out meanwhile, its sending not yet written down) for left by a dead
+    process, and Ben got it twice. A row a running process took is left to it, whatever its lease."""
+    away, late, failed = [False], [False], [0]
+    real = {name: getattr(outbox, name) for name in ("claim_one", "recover_stale", "renew", "finish")}
+
+    def while_away(name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(**kwargs: Any) -> Any:
+            if away[0] or (late[0] and name in ("renew", "finish")):  # the first process's writes come back last
+                failed[0] += 1
+                raise OperationalError(name, {}, Exception("database is locked"))
+            return await real[name](**kwargs)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(outbox, name, while_away(name))
+
+    async def goes_away() -> None:
+        away[0] = late[0] = True
+
+    reply = "Your care team: Take one tablet tonight."
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        settings = {"clock": clock, "standin": standin, "outbox_lease_seconds": 2}
+        async with running_diary(database_url, tmp_path / "files", **settings) as diary:
+            standin.meanwhile(ben.id, goes_away)  # as Telegram takes it
+            async with diary.database.session() as session:
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=reply, now=clock())
+            await ben.wait_for(lambda: any(m.text == reply for m in ben.messages))
+            clock.advance(seconds=3)  # past the lease of its claim, while the database is away
+            seen = failed[0]
+            await diary.wait_until(lambda: failed[0] >= seen + 2)
+            away[0] = False
+            async with running_diary(database_url, tmp_path / "files", **settings):
+                recovered = calls_to(monkeypatch, OutboxSender, "_recover")
+                await diary.wait_until(lambda: len(recovered) >= 2)  # the new process looked for rows left behind
+                late[0] = False
+                await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        assert [m.text for m in ben.messages].count(reply) == 1
+
+
+@pytest.mark.migrated
+async def test_rows_a_running_process_took_are_not_taken_for_left_behind_whatever_their_lease(
+    database_url: str,
+) -> None:
+    """Storage: a row names the process whose sender took it; one a running process took stays `sending` past its
+    lease, one an ended process (or one before names were kept) took is owed again."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            for chat, text, owner in [
+                (301, "running", "a|1|1|run"),
+                (302, "ended", "a|2|2|end"),
+                (303, "before", None),
+            ]:
+                await outbox.enqueue(session=session, kind="patient", chat_id=chat, text=text, now=START)
+                row = await outbox.claim_one(session=session, now=START, owner=owner)
+                assert row is not None and row.claimed_by == owner
+            assert await outbox.claimants(session=session) == {"a|1|1|run", "a|2|2|end"}
+            later = START + timedelta(minutes=5)
+            taken, _ = await outbox.recover_stale(
+                session=session, now=later, lease=timedelta(seconds=30), running=["a|1|1|run"]
+            )
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert taken == 2
+        assert [(r.text, r.status) for r in rows] == [
+            ("running", "sending"),
+            ("ended", "pending"),
+            ("before", "pending"),
+        ]
+    finally:
+        await database.dispose()
+
+
+@SQLITE_ONLY
 async def test_a_fault_while_deciding_to_set_an_update_aside_does_not_silence_its_chat(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,14 +1,16 @@
-"""Which process holds an update in the inbox, and whether it still runs.
+"""Which process holds an update in the inbox, or a message the outbox is sending, and whether it still runs.
 
-Each inbox names itself in the rows it stores or takes (see bot/delivery/inbox.py). A process starting, or one
-running on, takes what another left unfinished only when that one is known to have ended: on the same machine (the
-same boot and process namespace), by its process id and start time, and in the same process by whether its inbox
-still runs; elsewhere, when its lease has run out, for it renews the lease while it runs. Replayed from a live
-process, an update was handled twice (a staff member told twice that their reply is on its way)."""
+Each inbox names itself in the rows it stores or takes (see bot/delivery/inbox.py), and each outbox sender in the rows
+it claims. A process starting, or one running on, takes what another left unfinished only when that one is known to
+have ended: on the same machine (the same boot and process namespace), by its process id and start time, and in the
+same process by whether its inbox (or sender) still runs; elsewhere, when its lease has run out, for it renews the
+lease while it runs. Replayed from a live process, an update was handled twice (a staff member told twice that their
+reply is on its way); sent again, a reply whose send the database was away to write down reached the patient twice."""
 
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import uuid
 from pathlib import Path
@@ -22,6 +24,7 @@ class Seen(enum.Enum):
     UNKNOWN = "unknown"  # another machine's: its lease tells
 
 
+@functools.cache  # a process keeps its boot and namespace
 def _machine() -> str | None:
     """This boot of this machine and this process namespace: where process ids mean the same; None off Linux."""
     try:
