@@ -206,6 +206,7 @@ async def serve(
                 misfire_grace_time=None,
             )
             sending = asyncio.create_task(sender.run(stop))
+            keeping = asyncio.create_task(inbox.keep_leases(stop))
             server: WebhookServer | None = None
             console = Console.beside_bot(database, settings, services) if settings.console_address else None
             metrics: MetricsServer | None = None
@@ -252,6 +253,8 @@ async def serve(
                 if ticker.running:
                     ticker.shutdown(wait=False)
                 await sending
+                await keeping
+                inbox.close()
                 await application.stop()
     finally:
         await database.dispose()

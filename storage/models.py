@@ -236,6 +236,9 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = utc_column()
     created_at: datetime = utc_column()
     claimed_at: datetime | None = utc_column(nullable=True)
+    # The process whose sender took it (bot/delivery/owners.py): while that one runs, it is never taken for left by one
+    # that died, however old its lease (the database away, it could not renew it). None: taken before this was kept.
+    claimed_by: str | None = Field(default=None, max_length=128)
     sent_at: datetime | None = utc_column(nullable=True)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = Field(default=None, max_length=200)
@@ -412,6 +415,10 @@ class InboxUpdate(SQLModel, table=True):
     # When the person got the crisis text straight from the error handler (their message could not be
     # stored): a later try, in this process or after a restart, does not queue it again.
     crisis_text_at: datetime | None = utc_column(nullable=True)
+    # The process that stored or took it, and until when it is that one's while it runs (see bot/delivery/owners.py):
+    # another takes it only once that one has ended or its lease ran out. None: stored before these were kept.
+    owner: str | None = Field(default=None, max_length=128)
+    leased_until: datetime | None = utc_column(nullable=True)
 
 
 class AuditEvent(SQLModel, table=True):

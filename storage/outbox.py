@@ -112,8 +112,10 @@ async def enqueue_many(*, session: AsyncSession, kind: str, now: datetime, messa
         )
 
 
-async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collection[int] = ()) -> OutboxMessage | None:
-    """Take the next due message, most urgent first, and mark it `sending`: from this commit on it may be
+async def claim_one(
+    *, session: AsyncSession, now: datetime, skip_chats: Collection[int] = (), owner: str | None = None
+) -> OutboxMessage | None:
+    """Take the next due message, most urgent first, and mark it `sending` by `owner`: from this commit on it may be
     on its way. Rows another process holds, and rows for `skip_chats` (chats that must wait for their
     turn, or have a message in flight here), are left for later."""
     # A chat gets its messages in the order they were queued (a header above its photo, a reply's parts
@@ -145,7 +147,7 @@ async def claim_one(*, session: AsyncSession, now: datetime, skip_chats: Collect
         session,
         update(OUTBOX)
         .where(OUTBOX.c.id == due.scalar_subquery(), OUTBOX.c.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENDING, claimed_at=now)
+        .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=owner)
         .returning(*OUTBOX.c),
     )
     row = result.first()
@@ -406,17 +408,36 @@ async def renew(*, session: AsyncSession, message_ids: Collection[int], now: dat
     )
 
 
+async def claimants(*, session: AsyncSession) -> set[str]:
+    """The processes whose senders hold rows `sending`."""
+    result = await execute(
+        session,
+        select(OUTBOX.c.claimed_by)
+        .distinct()
+        .where(OUTBOX.c.status == OutboxStatus.SENDING, OUTBOX.c.claimed_by.is_not(None)),
+    )
+    return {row[0] for row in result.all()}
+
+
 async def recover_stale(
-    *, session: AsyncSession, now: datetime, lease: timedelta, keep: Collection[int] = ()
+    *,
+    session: AsyncSession,
+    now: datetime,
+    lease: timedelta,
+    keep: Collection[int] = (),
+    running: Collection[str] = (),
 ) -> tuple[int, list[OutboxMessage]]:
     """Rows left `sending` longer than the lease: the process that took them died, before or during the
     request. They are owed again: a message that did arrive is sent twice, which is better than a check-in
     or a crisis card never arriving (a check-in's buttons carry its id, so either copy works). A row that
-    keeps being left behind is given up. `keep`: rows this process still has in hand. Returns how many are
+    keeps being left behind is given up. `keep`: rows this process still has in hand. `running`: other processes known
+    to run, whose rows are theirs whatever their lease (see bot/delivery/owners.py). Returns how many are
     owed again, and the rows given up (staff are to be told what did not arrive)."""
     stale = [OUTBOX.c.status == OutboxStatus.SENDING, OUTBOX.c.claimed_at < now - lease]
     if keep:
         stale.append(OUTBOX.c.id.not_in(list(keep)))
+    if running:
+        stale.append(or_(OUTBOX.c.claimed_by.is_(None), OUTBOX.c.claimed_by.not_in(list(running))))
     # The tries count Telegram's outages too (5xx, time-outs): a row is taken for one that kills the
     # process only when its last try was left unfinished as well, so a reply or a crisis card retried
     # through an outage is not given up because the bot was restarted while it was in flight.

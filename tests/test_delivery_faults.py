@@ -1062,15 +1062,15 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         await diary.enrol(ben)
         words = "my fingers went white and numb"
         payload = a_message_of(ben, words, at=diary.clock())
-        real, away = inbox.unfinished, [0]
+        real, away = inbox.owners, [0]
 
-        async def unfinished(**kwargs: Any) -> Any:
+        async def owners(**kwargs: Any) -> Any:  # the first read of a look for what was left unfinished
             if away[0] >= 0:
                 away[0] += 1
                 raise OperationalError("SELECT inboxupdate", {}, Exception("database is locked"))
             return await real(**kwargs)
 
-        monkeypatch.setattr("bot.delivery.inbox.inbox.unfinished", unfinished)
+        monkeypatch.setattr("bot.delivery.inbox.inbox.owners", owners)
         async with diary.database.session() as session:  # as the other process stored it, before the outage
             stored_at = diary.clock() - timedelta(minutes=3)
             await inbox.store_new(session=session, updates=[(10**6, json.dumps(payload))], now=stored_at)
@@ -1083,6 +1083,34 @@ async def test_an_update_another_process_still_tries_after_a_long_outage_is_not_
         await diary.wait_until(lambda: any(m.text == forwarded for m in diary.standin.chat(STAFF_CHAT)), 20)
         await diary.inbox_processed(at_least=3)
         assert [m.text for m in diary.standin.chat(STAFF_CHAT)].count(forwarded) == 1
+
+
+@SQLITE_ONLY
+async def test_a_process_that_starts_leaves_alone_what_a_running_one_still_tries(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two processes on one database. Sam's reply is queued for Ben, and Telegram fails its confirmation for a moment:
+    the running process tries his update again. A second process started meanwhile replayed every update unfinished,
+    that one too, and both confirmed it: Sam was told twice that his reply is on its way (so, on another update, a
+    patient could get a check-in question twice). A start takes only what a process that ended left."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+            await sam.press("Reply", message=forwarded)
+            await diary.inbox_processed()
+            standin.fail_chat(STAFF_CHAT, 502, "Bad Gateway")
+            sam.say("Yes, one more is fine tonight.", chat_id=STAFF_CHAT)
+            tried = lambda: standin.sent("sendMessage", STAFF_CHAT)  # noqa: E731
+            await diary.wait_until(lambda: any("on its way" in str(c.params.get("text")) for c in tried()))  # it failed
+            async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as other:
+                standin.heal_chat(STAFF_CHAT)
+                await other.inbox_processed()
+                await ben.wait_for(
+                    lambda: any(m.text == "Your care team: Yes, one more is fine tonight." for m in ben.messages)
+                )
+                await asyncio.sleep(1)  # a second confirmation would be here by now
+        confirmations = [m for m in standin.chat(STAFF_CHAT) if "on its way to P-0001" in (m.text or "")]
+        assert len(confirmations) == 1
 
 
 def a_message_of(user: SimulatedUser, words: str, *, at: datetime) -> dict[str, Any]:
@@ -1649,6 +1677,85 @@ async def test_a_message_sent_as_the_database_went_away_for_longer_than_its_leas
             await diary.wait_until(lambda: len(recovered) >= 4)
             await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
         assert [m.text for m in ben.messages].count(reply) == 1
+
+
+@SQLITE_ONLY
+async def test_a_message_sent_as_the_database_went_away_is_not_sent_again_by_a_process_that_starts_as_it_is_back(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, but the second process starts as the database comes back: it never met the database away, took the
+    reply the first had sent (its lease run out meanwhile, its sending not yet written down) for left by a dead
+    process, and Ben got it twice. A row a running process took is left to it, whatever its lease."""
+    away, late, failed = [False], [False], [0]
+    real = {name: getattr(outbox, name) for name in ("claim_one", "recover_stale", "renew", "finish")}
+
+    def while_away(name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(**kwargs: Any) -> Any:
+            if away[0] or (late[0] and name in ("renew", "finish")):  # the first process's writes come back last
+                failed[0] += 1
+                raise OperationalError(name, {}, Exception("database is locked"))
+            return await real[name](**kwargs)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(outbox, name, while_away(name))
+
+    async def goes_away() -> None:
+        away[0] = late[0] = True
+
+    reply = "Your care team: Take one tablet tonight."
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        settings = {"clock": clock, "standin": standin, "outbox_lease_seconds": 2}
+        async with running_diary(database_url, tmp_path / "files", **settings) as diary:
+            standin.meanwhile(ben.id, goes_away)  # as Telegram takes it
+            async with diary.database.session() as session:
+                await outbox.enqueue(session=session, kind="patient", chat_id=ben.id, text=reply, now=clock())
+            await ben.wait_for(lambda: any(m.text == reply for m in ben.messages))
+            clock.advance(seconds=3)  # past the lease of its claim, while the database is away
+            seen = failed[0]
+            await diary.wait_until(lambda: failed[0] >= seen + 2)
+            away[0] = False
+            async with running_diary(database_url, tmp_path / "files", **settings):
+                recovered = calls_to(monkeypatch, OutboxSender, "_recover")
+                await diary.wait_until(lambda: len(recovered) >= 2)  # the new process looked for rows left behind
+                late[0] = False
+                await diary.wait_until_async(lambda rows: all(r.status == "sent" for r in rows))
+        assert [m.text for m in ben.messages].count(reply) == 1
+
+
+@pytest.mark.migrated
+async def test_rows_a_running_process_took_are_not_taken_for_left_behind_whatever_their_lease(
+    database_url: str,
+) -> None:
+    """Storage: a row names the process whose sender took it; one a running process took stays `sending` past its
+    lease, one an ended process (or one before names were kept) took is owed again."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            for chat, text, owner in [
+                (301, "running", "a|1|1|run"),
+                (302, "ended", "a|2|2|end"),
+                (303, "before", None),
+            ]:
+                await outbox.enqueue(session=session, kind="patient", chat_id=chat, text=text, now=START)
+                row = await outbox.claim_one(session=session, now=START, owner=owner)
+                assert row is not None and row.claimed_by == owner
+            assert await outbox.claimants(session=session) == {"a|1|1|run", "a|2|2|end"}
+            later = START + timedelta(minutes=5)
+            taken, _ = await outbox.recover_stale(
+                session=session, now=later, lease=timedelta(seconds=30), running=["a|1|1|run"]
+            )
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert taken == 2
+        assert [(r.text, r.status) for r in rows] == [
+            ("running", "sending"),
+            ("ended", "pending"),
+            ("before", "pending"),
+        ]
+    finally:
+        await database.dispose()
 
 
 @SQLITE_ONLY
@@ -2331,6 +2438,44 @@ async def test_a_check_in_asked_for_in_a_topic_whose_request_timed_out_comes_in_
     assert question.thread == (None if gone else topic.thread)
     await ben.press("7", message=question)
     assert "Question 2 of 6" in (diary.standin.messages[ben.id][question.message_id].text or "")
+
+
+@SQLITE_ONLY
+async def test_a_check_in_asked_for_whose_request_timed_out_comes_once_across_a_crash(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben's /checkin timed out showing its question, which the outbox then owed him; the process died before it went,
+    and before the update was marked handled. The next process handled /checkin again, found the question not shown
+    and showed it, and the outbox sent it as well: Ben got it twice. What the outbox owes is left to the outbox."""
+    async with restartable(tmp_path / "files") as (clock, standin):
+        ben = SimulatedUser(standin, 301, "Ben")
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.enrol(ben)
+            real = telegram.Message.reply_text
+
+            async def reply_text(self: telegram.Message, text: str, *args: Any, **kwargs: Any) -> Any:
+                if "Question 1" in text:
+                    raise TimedOut
+                return await real(self, text, *args, **kwargs)
+
+            async def never_marked(**_: object) -> None:
+                return None
+
+            monkeypatch.setattr(telegram.Message, "reply_text", reply_text)
+            monkeypatch.setattr("bot.delivery.inbox.inbox.mark_processed", never_marked)
+            standin.fail_chat(ben.id, 502, "Bad Gateway")  # the outbox's try fails, and waits for its next
+            ben.say("/checkin")
+            await diary.wait_until_async(lambda rows: any(r.kind == "checkin" and r.attempts for r in rows))
+        monkeypatch.undo()
+        standin.heal_chat(ben.id)
+        async with running_diary(database_url, tmp_path / "files", clock=clock, standin=standin) as diary:
+            await diary.inbox_processed()
+            clock.advance(minutes=1)
+            await ben.wait_for(lambda: any("Question 1" in (m.text or "") for m in ben.messages))
+            await all_sent(diary)
+            assert len([m for m in ben.messages if "Question 1" in (m.text or "")]) == 1
+            await ben.press("7", message=ben.last_with_buttons())
+            assert "Question 2 of 6" in (ben.last.text or "")
 
 
 @SQLITE_ONLY

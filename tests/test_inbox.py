@@ -7,6 +7,8 @@ import json
 import logging
 import random
 import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from bot.delivery import reading
+from bot.delivery import owners, reading
 from bot.diary import enrolment
 from bot.sandbox import BotApiStandIn, SimulatedUser
 from storage import inbox, migrate
@@ -99,6 +101,70 @@ async def test_unfinished_updates_are_processed_at_start_up(tmp_path: Path, data
         async with diary.database.session() as session:
             rows = (await session.exec(select(InboxUpdate).where(InboxUpdate.update_id >= 900))).all()
         assert [r.processed_at is not None and r.payload is None for r in rows] == [True, True]
+
+
+def update_of(update_id: int) -> tuple[int, str]:
+    return update_id, json.dumps({"update_id": update_id})
+
+
+@pytest.mark.migrated
+async def test_another_process_takes_only_updates_whose_process_ended_or_whose_lease_ran_out(database_url: str) -> None:
+    """What a process still running holds is not taken, whatever its age; what one that ended held is, at once; what
+    one on another machine held, once its lease ran out (it renews it while it runs); rows stored before owners were
+    kept, as before. What is taken is the taker's."""
+    database = Database(database_url)
+    running, ended, elsewhere, me = "a|1|1|run", "a|2|2|end", "b|3|3|far", "a|4|4|me"
+    lease = START + timedelta(minutes=2)
+    async with database.session() as session:
+        for update_id, owner in [(1, running), (2, ended), (3, elsewhere), (4, None)]:
+            await inbox.store_new(
+                session=session, updates=[update_of(update_id)], now=START, owner=owner, leased_until=lease
+            )
+        assert await inbox.owners(session=session) == {running, ended, elsewhere}
+
+    async def take(now: datetime, unowned_before: datetime | None = None) -> list[int]:
+        async with database.session() as session:
+            taken = await inbox.take(
+                session=session,
+                owner=me,
+                now=now,
+                leased_until=now + timedelta(minutes=2),
+                ended=[ended],
+                unknown=[elsewhere],
+                unowned_before=unowned_before,
+            )
+        return [row.update_id for row in taken]
+
+    try:
+        assert await take(START + timedelta(minutes=1), unowned_before=START) == [2]
+        assert await take(START + timedelta(minutes=3), unowned_before=START) == [3]
+        async with database.session() as session:
+            await inbox.renew(session=session, owner=me, leased_until=START + timedelta(hours=1))
+            assert await inbox.owners(session=session) == {running, me}
+        assert await take(START + timedelta(minutes=30)) == [4]
+        assert await take(START + timedelta(days=1)) == [], "a running process's, and the taker's own"
+    finally:
+        await database.dispose()
+
+
+def test_an_inbox_is_seen_running_while_its_process_runs() -> None:
+    """On this machine, by its process (not another given its number later) and, in this process, by whether it was
+    closed; another machine's cannot be seen."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        theirs = owners.of(process.pid)
+        assert owners.seen(theirs) is owners.Seen.RUNNING
+        machine, pid, _started, name = theirs.split("|")
+        assert owners.seen(f"{machine}|{pid}|1|{name}") is owners.Seen.ENDED, "its number given to another"
+        assert owners.seen(f"another machine|{pid}|1|{name}") is owners.Seen.UNKNOWN
+    finally:
+        process.kill()
+        process.wait()
+    assert owners.seen(theirs) is owners.Seen.ENDED
+    mine = owners.new_owner()
+    assert owners.seen(mine) is owners.Seen.RUNNING
+    owners.ended(mine)
+    assert owners.seen(mine) is owners.Seen.ENDED
 
 
 @pytest.mark.slow

@@ -24,6 +24,11 @@ outage but a fault of that update (SQLite's 'no such column', a PostgreSQL state
 set aside, marked handled, with a warning in the log and the admins told, rather than tried every 30
 seconds and replayed at every start.
 
+Each stored update names the process that handles it (bot/delivery/owners.py). A process that starts handles what
+another left unfinished, and a running one does so at each tick, only once that one has ended or, on another machine,
+its lease has run out (it renews the lease while it runs): replayed from a process still trying it, an update was
+handled twice (a staff member told twice that their reply is on its way).
+
 An update this version of python-telegram-bot cannot read (Telegram's API moved on: a field it requires
 is no longer sent) would fail the whole batch it came in, and polling with it: nobody would be heard
 again, after a restart too. Batches are read one update at a time; one that does not read whole is read
@@ -35,6 +40,7 @@ someone asks the patient what they sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -51,7 +57,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from bot.care_team.staff_chat import StaffChat
-from bot.delivery import reading
+from bot.delivery import owners, reading
 from bot.delivery.outbox import GIVE_UP_AFTER, tell_admins
 from bot.delivery.reading import JSONDict, Reading
 from bot.delivery.telegram_http import MaybeDone
@@ -67,6 +73,9 @@ RETRY_AT_MOST = 30.0  # seconds between tries of an update while the database is
 # After the database was last away, the time another process's tries (RETRY_AT_MOST apart) take to finish what it has
 # in hand, before this one takes what is left unfinished for a dead process's (replay_abandoned).
 SETTLED_AFTER = timedelta(seconds=2 * RETRY_AT_MOST)
+# How long what a process stored or took stays its own without word from it: renewed four times as often while it runs,
+# run out only for a process on another machine that stopped (one on this machine is seen to have stopped at once).
+LEASE = timedelta(minutes=2)
 READ_MARGIN = 5.0  # seconds a long poll's answer may take beyond its own time-out (as get_updates allows)
 
 
@@ -123,6 +132,7 @@ class Inbox:
         self.first_retry = first_retry  # seconds before an update's second try; each next waits twice as long
         self.staff_chat = staff_chat  # told what the admins would be, when no admin is named
         self.offset: int | None = None
+        self.owner = owners.new_owner()  # named in the rows this inbox stores or takes, until `close`
         # Updates of one chat run one after another, in order; different chats run concurrently.
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -163,9 +173,9 @@ class Inbox:
             raise ApplicationHandlerStop
 
     async def replay_unfinished(self) -> int:
-        """Process what a previous process stored but did not finish, each at the time it was stored."""
-        async with self.database.session() as session:
-            rows = await inbox.unfinished(session=session)
+        """Process what a previous process stored but did not finish, each at the time it was stored: not what a
+        process still running has in hand (see `_take_left`)."""
+        rows = await self._take_left(unowned_before=None)
         await self._replay(rows)
         await self.drain()
         if rows:
@@ -188,8 +198,7 @@ class Inbox:
         if self._away_at is not None and now - self._away_at < min(older_than, SETTLED_AFTER):
             return 0
         try:
-            async with self.database.session() as session:
-                rows = await inbox.unfinished(session=session, before=now - older_than)
+            rows = await self._take_left(unowned_before=now - older_than)
         except Exception as error:
             if database_away(error):
                 self._met_away()
@@ -200,6 +209,38 @@ class Inbox:
         if left:
             log.warning("%d updates left unhandled by a stopped process are handled now", len(left))
         return len(left)
+
+    async def _take_left(self, *, unowned_before: datetime | None) -> list[inbox.Unfinished]:
+        """Unfinished updates whose process has ended, or whose lease ran out (one on another machine), taken for this
+        one; and those stored before owners were kept, stored before `unowned_before` (None: all)."""
+        now = self.clock()
+        async with self.database.session() as session:
+            seen = {owner: owners.seen(owner) for owner in await inbox.owners(session=session)}
+            return await inbox.take(
+                session=session,
+                owner=self.owner,
+                now=now,
+                leased_until=now + LEASE,
+                ended=[owner for owner, state in seen.items() if state is owners.Seen.ENDED],
+                unknown=[owner for owner, state in seen.items() if state is owners.Seen.UNKNOWN],
+                unowned_before=unowned_before,
+            )
+
+    async def keep_leases(self, stop: asyncio.Event) -> None:
+        """While this process runs, what it holds stays its own (see `_take_left`)."""
+        while not stop.is_set():
+            try:
+                async with self.database.session() as session:
+                    await inbox.renew(session=session, owner=self.owner, leased_until=self.clock() + LEASE)
+            except Exception as error:
+                if not database_away(error):
+                    log.exception("renewing the inbox's leases failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LEASE.total_seconds() / 4)
+
+    def close(self) -> None:
+        """Stopped: what this inbox left unfinished is for the next to take."""
+        owners.ended(self.owner)
 
     async def _replay(self, rows: list[inbox.Unfinished]) -> None:
         unread = []
@@ -386,6 +427,8 @@ class Inbox:
                     updates=[(u.update_id, json.dumps(u.to_dict())) for u in updates],
                     now=now,
                     crisis_text_sent=self.crisis_text_sent,  # handled from memory before it could be stored
+                    owner=self.owner,
+                    leased_until=now + LEASE,
                 )
         except Exception as error:
             if database_away(error):

@@ -44,6 +44,7 @@ from telegram.ext import Application
 from bot.alerts.desk import AlertDesk
 from bot.care_team.staff_chat import StaffChat
 from bot.care_team.text_limits import TEXT_LIMIT, Entity, as_words, split, units
+from bot.delivery import owners
 from bot.delivery.rate_limit import PACED, FloodLimiter, retry_seconds
 from bot.delivery.telegram_http import MaybeDone
 from bot.diary import roster
@@ -181,6 +182,7 @@ class OutboxSender:
         self._gathered = False  # what was owed to a former staff chat has been moved to the current one
         self._away_at: datetime | None = None  # when the database last failed this sender (see _recover)
         self._stopping = asyncio.Event()  # the stop event `run` was given
+        self.owner = owners.new_owner()  # named in the rows it takes, until `run` ends
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stopping = stop
@@ -224,6 +226,7 @@ class OutboxSender:
         if in_flight:
             await asyncio.gather(*in_flight)
         await keeping
+        owners.ended(self.owner)
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
         """The rows in hand here keep their lease while their sends take long (Telegram slow, a 429's wait
@@ -281,8 +284,17 @@ class OutboxSender:
         # last met the database away, once the others have had the time to write down or renew what they hold.
         settled = self._away_at is None or now - self._away_at >= self.lease
         async with self.database.session() as session:
+            # Nor those of another process that runs, seen so on this machine: one that started as the database came
+            # back (it never saw it away) took them for left by a dead process, and a staff reply reached Ben twice.
+            running = [
+                owner
+                for owner in (await outbox.claimants(session=session) if settled else ())
+                if owner != self.owner and owners.seen(owner) is owners.Seen.RUNNING
+            ]
             owed, given_up = (
-                await outbox.recover_stale(session=session, now=now, lease=self.lease, keep=set(self._rows_in_hand))
+                await outbox.recover_stale(
+                    session=session, now=now, lease=self.lease, keep=set(self._rows_in_hand), running=running
+                )
                 if settled
                 else (0, [])
             )
@@ -302,7 +314,7 @@ class OutboxSender:
         # One row per chat at a time, and none for a chat whose turn is more than a second away.
         skip = set(self._chats_in_hand) | set(self.limiter.busy_chats(longer_than=1.0))
         async with self.database.session() as session:
-            row = await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip)
+            row = await outbox.claim_one(session=session, now=self.clock(), skip_chats=skip, owner=self.owner)
         if row is not None and row.id is not None:  # in hand from here: its lease is kept (see _keep_leases)
             self._rows_in_hand.add(row.id)
         return row

@@ -146,6 +146,11 @@ class CheckIns:
         async with self.database.session() as session:
             await checkins.set_message(session=session, checkin_id=checkin_id, chat_id=chat_id, message_id=message_id)
 
+    async def message_owed(self, *, checkin_id: int) -> bool:
+        """Whether the outbox still owes the check-in's message (see `owe_message`)."""
+        async with self.database.session() as session:
+            return bool(await outbox.checkins_owed(session=session, checkin_ids=[checkin_id]))
+
     async def owe_message(self, *, checkin_id: int, chat_id: int, now: datetime, thread_id: int | None = None) -> None:
         """The check-in's message owed through the outbox, as a scheduled one's is: the request that showed it
         may not have reached the patient (it timed out), and nothing else would send it again. `thread_id`: the topic

@@ -71,6 +71,10 @@ async def checkin_command(update: Update, context: DiaryContext) -> None:
     )
     if not created and state.message_id is not None:
         return
+    if not created and await services.checkins.message_owed(checkin_id=state.id):
+        # Handled again after a crash, once a try timed out (below): shown here as well, it came twice.
+        services.outbox_wake.set()
+        return
     text, keyboard = _view(context, state)
     try:
         sent = await message.reply_text(text, reply_markup=keyboard)
