@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
 from bot.care_team.text_limits import FORMATTING, SPLIT_APART, Entity, in_formatted_parts, units, with_quote
+from bot.diary.enrolment import held_until
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
@@ -84,10 +85,16 @@ class Replies:
         async with self.database.session() as session:
             return await patients.by_id(session=session, patient_id=patient_id)
 
-    async def patient_wrote(self, *, patient_id: int, words: str) -> bool:
-        """Whether `words` are the patient's own (a staff member quoting them in a reply)."""
+    async def patient_wrote(self, *, patient_id: int, words: str, now: datetime, hold: timedelta) -> bool:
+        """Whether `words` are the patient's own (a staff member quoting them in a reply), to be shown to them above
+        it. While a re-link's hold lasts (held_until) only words written on the account the record is on now: the
+        new account may be in the wrong hands, and is shown nothing of the record from before the move."""
         async with self.database.session() as session:
-            return await patient_messages.wrote(session=session, patient_id=patient_id, words=words)
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            if patient is None:
+                return False
+            since = patient.moved_at if held_until(patient, now=now, hold=hold) is not None else None
+            return await patient_messages.wrote(session=session, patient_id=patient_id, words=words, since=since)
 
     async def prompt(
         self,

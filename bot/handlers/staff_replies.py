@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import partial
 
 from telegram import ChatMember, ForceReply, Message, MessageEntity, MessageOriginUser, Update
@@ -138,7 +139,12 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     # Telegram shows its writer the words they quoted above their reply, and "Yes" says what it answers: the patient
     # gets them too. Only the patient's own words: a card's (their scores as the diary reads them) never go to them.
     quote = message.quote.text if message.quote is not None and message.quote.text.strip() else None
-    if quote is not None and not await services.replies.patient_wrote(patient_id=patient_id, words=quote):
+    if quote is not None and not await services.replies.patient_wrote(
+        patient_id=patient_id,
+        words=quote,
+        now=context.now,
+        hold=timedelta(hours=services.settings.relink_hold_hours),
+    ):
         quote = None
     patient = await services.replies.send(
         patient_id=patient_id,
