@@ -315,6 +315,20 @@ class Replies:
                 return False
             return await staff_chat.digest_of(session=session, chat_id=chat_id, message_id=message_id) is not None
 
+    async def first_part_of(self, *, chat_id: int, message_id: int, written_at: datetime) -> int | None:
+        """The patient a staff member's message in their direct chat with the bot is the first part of a reply to, when
+        the rest went there before it: Telegram's app sends a long text in parts a moment apart, and by webhook the
+        second may be delivered first (the first's POST failed and was tried again). The rest, answering nothing, took
+        the Reply pressed; the first then came with none. It is the first part when the very next message in the chat
+        (Telegram numbers a direct chat's messages, the bot's too: a Reply pressed between would have posted its prompt
+        there) went to a patient as a reply, handled from its writing on and within the reply window."""
+        async with self.database.session() as session:
+            sent = await staff_chat.sent_on(session=session, chat_id=chat_id, message_id=message_id + 1)
+        if sent is None:
+            return None
+        patient_id, handled_at = sent
+        return patient_id if written_at <= handled_at <= written_at + REPLY_WINDOW else None
+
     async def written_after_reply(
         self, *, chat_id: int, staff_user_id: int, written_at: datetime, now: datetime, topic: int | None = None
     ) -> bool:
