@@ -158,14 +158,16 @@ async def original(*, session: AsyncSession, patient_id: int, telegram_message_i
     )
 
 
-async def wrote(*, session: AsyncSession, patient_id: int, words: str) -> bool:
+async def wrote(*, session: AsyncSession, patient_id: int, words: str, since: datetime | None = None) -> bool:
     """Whether the patient sent `words`, within a message or caption of theirs (never a crisis answer's row, which
-    holds the diary's own wording for staff)."""
+    holds the diary's own wording for staff), received after `since` when given (one of the same moment may be
+    either account's)."""
     return await _any(
         session,
         MESSAGES.c.patient_id == patient_id,
         MESSAGES.c.kind != "crisis_answer",
         MESSAGES.c.text.contains(words, autoescape=True),
+        *([MESSAGES.c.received_at > since] if since is not None else []),
     )
 
 

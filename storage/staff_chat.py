@@ -53,6 +53,19 @@ async def digest_of(*, session: AsyncSession, chat_id: int, message_id: int) -> 
     return (int(row[0]), row[1]) if row is not None else None
 
 
+async def sent_on(*, session: AsyncSession, chat_id: int, message_id: int) -> tuple[int, datetime] | None:
+    """(patient, when) for a staff member's message that went to a patient as a reply (noted with its words' digest,
+    see `remember`), or None."""
+    result = await execute(
+        session,
+        select(MESSAGES.c.patient_id, MESSAGES.c.created_at).where(
+            MESSAGES.c.chat_id == chat_id, MESSAGES.c.message_id == message_id, MESSAGES.c.words_digest.is_not(None)
+        ),
+    )
+    row = result.first()
+    return (int(row[0]), row[1]) if row is not None else None
+
+
 async def about(*, session: AsyncSession, chat_id: int, message_id: int) -> tuple[int, int | None] | None:
     """(patient, the one staff member whose replies to it are for the patient, or None for anyone's)."""
     result = await execute(

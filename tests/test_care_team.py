@@ -368,6 +368,39 @@ async def test_the_patients_words_a_staff_reply_quotes_reach_the_patient_above_i
     assert ben.last.text == "Your care team: We will call." and not ben.last.entities, ben.last
 
 
+async def test_a_staff_reply_quoting_words_from_before_a_relink_leaves_them_out_while_the_hold_lasts(
+    diary: Diary,
+) -> None:
+    """Ben asked about ibuprofen; then a re-link moved his diary to another account (a new phone, or the wrong hands:
+    for 72 hours it is shown nothing from before the move). Sam answered the old question, quoting it: the quote went
+    above the reply to the new account, words from before the move. While the hold lasts the quote is left out and
+    the reply goes; words written on the new account are quoted as ever."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    question = "Can I take another ibuprofen tonight?"
+    diary.clock.advance(minutes=30)
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, 311, "Ben")
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    diary.clock.advance(minutes=5)
+    diary.standin.user_message(sam.json, "Yes, one more.", STAFF_CHAT, reply_to=forwarded, quote=question)
+    await new.wait_for(lambda: (new.last.text or "").startswith("Your care team:"))
+    assert new.last.text == "Your care team: Yes, one more." and not new.last.entities, new.last
+
+    await new.send("Is a warm bath all right?")
+    await diary.wait_until(lambda: any("warm bath" in (m.text or "") and m.buttons for m in staff_chat(diary)))
+    latest = next(m for m in reversed(staff_chat(diary)) if "warm bath" in (m.text or ""))
+    diary.standin.user_message(sam.json, "Yes.", STAFF_CHAT, reply_to=latest, quote="Is a warm bath all right?")
+    await new.wait_for(lambda: (new.last.text or "").endswith("Yes."))
+    assert new.last.text == "Your care team: Is a warm bath all right?\nYes.", new.last.text
+
+    diary.clock.advance(hours=73)
+    diary.standin.user_message(sam.json, "One more, yes.", STAFF_CHAT, reply_to=forwarded, quote=question)
+    await new.wait_for(lambda: (new.last.text or "").endswith("One more, yes."))
+    assert new.last.text == f"Your care team: {question}\nOne more, yes.", "the hold over, the quote goes"
+    assert not any((m.text or "").startswith("Your care team") for m in ben.messages), "the old account gets none"
+
+
 async def test_a_staff_replys_formatting_reaches_the_patient_also_in_parts(diary: Diary) -> None:
     """ "Take ~~two~~ one tablet": the strikethrough is what the reply says. Its formatting was dropped on the way, and
     the patient read "Take two one tablet". Each part of a long reply carries its own share of the formatting, placed

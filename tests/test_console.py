@@ -553,6 +553,40 @@ async def test_a_reply_that_cannot_go_is_refused_with_its_text_kept(browser: Bro
 
 
 @SQLITE_ONLY
+async def test_a_reply_holding_a_sign_in_link_is_refused_and_the_link_stops_working(browser: Browser) -> None:
+    """Sam pasted her sign-in link into the reply box (copying the patient's words, the link still on the clipboard):
+    from the staff chat such a reply never goes, and the link stops working; from the console it went to the patient,
+    who could open it and sign in as Sam, every patient's record in view. It is refused, the text kept, and the link
+    stops working, audited."""
+    await an_alert(browser.database)
+    await browser.sign_in(SAM)
+    token = await auth.issue_link(browser.database, telegram_user_id=SAM, role="staff", now=browser.clock())
+    csrf = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text())
+    text = f"Call us back: {auth.link_url('http://127.0.0.1/console', token)}"
+    response = await browser.client.post(f"{BASE}/patients/P-0001/reply", data={"text": text, "csrf": csrf})
+    page = await response.text()
+    assert response.status == 400 and "sign-in link" in page, page
+    assert f">{text}</textarea>" in page, "nothing written is lost"
+    assert await replies_queued(browser.database) == []
+    assert await auth.sign_in(browser.database, token=token, now=browser.clock()) is None, "the link works no more"
+    assert "console_link_withdrawn" in [action for _, action, _ in await audit_rows(browser.database)]
+
+
+@SQLITE_ONLY
+async def test_a_replys_line_breaks_count_once_toward_its_limit(browser: Browser) -> None:
+    """A browser sends a text box's line breaks as two characters ("\r\n"), Telegram counts one: a reply of 4,000
+    characters in 100 lines, which Telegram takes as one message, was refused as longer than 4,096."""
+    await an_alert(browser.database)
+    await browser.sign_in(SAM)
+    csrf = browser.csrf(await (await browser.client.get(f"{BASE}/alerts")).text())
+    text = "\r\n".join(["a" * 39] * 100)
+    response = await browser.client.post(f"{BASE}/patients/P-0001/reply", data={"text": text, "csrf": csrf})
+    assert response.status == 200, await response.text()
+    parts = await replies_queued(browser.database)
+    assert "".join(p.split(": ", 1)[1] for p in parts) == "\n".join(["a" * 39] * 100), parts
+
+
+@SQLITE_ONLY
 async def test_no_reply_to_a_patient_without_a_chat_or_unknown(browser: Browser) -> None:
     await an_alert(browser.database, code="P-0002", card_message_id=None, chat_id=None)
     await browser.sign_in(SAM)

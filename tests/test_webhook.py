@@ -10,6 +10,7 @@ import aiohttp
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
+from bot.care_team.text_limits import TEXT_LIMIT, split
 from bot.sandbox import SimulatedUser
 from bot.sandbox.server import ChatMessage, free_port
 from tests.harness import SQLITE_ONLY, Diary, running_diary
@@ -19,6 +20,7 @@ from tests.test_care_team import (
     a_question_in_the_staff_chat,
     all_sent,
     crisis,
+    reply_to,
     stored_messages,
 )
 from tests.test_inbox import an_unreadable_update_then_a_message
@@ -194,6 +196,36 @@ async def test_a_staff_reply_delivered_after_its_own_edit_reaches_the_patient_as
         assert said == ["Your care team: No, no more tonight."]
         told = [m for m in diary.standin.chat(STAFF_CHAT) if "on its way to P-0001" in (m.text or "")]
         assert len(told) == 1, "the late first version is not confirmed again"
+
+
+async def test_a_long_direct_chat_reply_whose_rest_is_delivered_first_reaches_the_patient_whole(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Ada pressed Reply in her direct chat and pasted the leaflet's 5,000 characters, which Telegram's app sent as two
+    messages a second apart, answering nothing. Telegram's webhook delivered the second first (the first's POST failed
+    and was tried again): it was the next message, went to Ben and used up the Reply; the first then came as talk with
+    no Reply pressed, and Ada got the staff help, half of what she wrote lost. A message as long as the first part of
+    a longer one, written just before the rest that went to a patient, is that reply's first part and goes to them."""
+    async with behind_a_webhook(database_url, tmp_path) as diary:
+        ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
+        await diary.enrol(ben)
+        await crisis(diary, ben, "i wish i was dead")
+        diary.clock.advance(minutes=16)
+        await escalation.escalate(AlertDesk.for_settings(diary.database, diary.settings), now=diary.clock())
+        await ada.wait_for(lambda: bool(ada.messages) and bool(ada.last.buttons))
+        await ada.press("Reply", message=ada.last)
+        await all_sent(diary)
+        leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
+        first, second = split(leaflet, TEXT_LIMIT)
+        diary.standin.hold_back_next()
+        ada.say(first)
+        diary.clock.advance(seconds=1)
+        await handled(diary, lambda: ada.say(second))
+        diary.clock.advance(seconds=30)
+        await handled(diary, diary.standin.deliver_held)
+        assert reply_to(ben) == second + first, "the whole of it, in the order Telegram delivered its parts"
+        assert not any("Clinic staff commands" in (m.text or "") for m in ada.messages)
+        assert [m.text for m in ada.messages].count("Your reply is on its way to P-0001.") == 2, "one for each part"
 
 
 async def test_a_direct_chat_reply_delivered_after_its_own_edit_reaches_the_patient_as_corrected(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.alerts.desk import AlertDesk
 from bot.care_team.screening import Screening
 from bot.care_team.text_limits import FORMATTING, SPLIT_APART, Entity, in_formatted_parts, units, with_quote
+from bot.diary.enrolment import held_until
 from bot.prompts import Catalog
 from storage import audit, outbox, patient_messages, patients, staff, staff_chat, updates
 from storage.database import Database
@@ -84,10 +85,16 @@ class Replies:
         async with self.database.session() as session:
             return await patients.by_id(session=session, patient_id=patient_id)
 
-    async def patient_wrote(self, *, patient_id: int, words: str) -> bool:
-        """Whether `words` are the patient's own (a staff member quoting them in a reply)."""
+    async def patient_wrote(self, *, patient_id: int, words: str, now: datetime, hold: timedelta) -> bool:
+        """Whether `words` are the patient's own (a staff member quoting them in a reply), to be shown to them above
+        it. While a re-link's hold lasts (held_until) only words written on the account the record is on now: the
+        new account may be in the wrong hands, and is shown nothing of the record from before the move."""
         async with self.database.session() as session:
-            return await patient_messages.wrote(session=session, patient_id=patient_id, words=words)
+            patient = await patients.by_id(session=session, patient_id=patient_id)
+            if patient is None:
+                return False
+            since = patient.moved_at if held_until(patient, now=now, hold=hold) is not None else None
+            return await patient_messages.wrote(session=session, patient_id=patient_id, words=words, since=since)
 
     async def prompt(
         self,
@@ -307,6 +314,20 @@ class Replies:
             if await updates.handled(session=session, update_id=update_id):
                 return False
             return await staff_chat.digest_of(session=session, chat_id=chat_id, message_id=message_id) is not None
+
+    async def first_part_of(self, *, chat_id: int, message_id: int, written_at: datetime) -> int | None:
+        """The patient a staff member's message in their direct chat with the bot is the first part of a reply to, when
+        the rest went there before it: Telegram's app sends a long text in parts a moment apart, and by webhook the
+        second may be delivered first (the first's POST failed and was tried again). The rest, answering nothing, took
+        the Reply pressed; the first then came with none. It is the first part when the very next message in the chat
+        (Telegram numbers a direct chat's messages, the bot's too: a Reply pressed between would have posted its prompt
+        there) went to a patient as a reply, written SPLIT_APART after it at most (by Telegram's dates)."""
+        async with self.database.session() as session:
+            sent = await staff_chat.sent_on(session=session, chat_id=chat_id, message_id=message_id + 1)
+        if sent is None:
+            return None
+        patient_id, rest_at = sent
+        return patient_id if written_at <= rest_at <= written_at + SPLIT_APART else None
 
     async def written_after_reply(
         self, *, chat_id: int, staff_user_id: int, written_at: datetime, now: datetime, topic: int | None = None

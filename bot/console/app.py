@@ -499,13 +499,19 @@ class Console:
         parts when long, audited, then back to where it was written. Bad input keeps the text."""
         code, now = request.match_info["code"], self.clock()
         form = await request.post()
-        text = str(form.get("text", ""))
+        # A browser sends a text box's line breaks as "\r\n"; Telegram's limit, and the patient's chat, count one.
+        text = str(form.get("text", "")).replace("\r\n", "\n")
         back = str(form.get("back", ""))
         problem = None
         if not text.strip():
             problem = "Write the reply first."
         elif units(text) > TEXT_LIMIT:
             problem = f"A reply holds at most {TEXT_LIMIT} characters; this one has {units(text)}. Shorten it."
+        elif await self._holds_signin_link(text, staffer, now):
+            problem = (
+                "A sign-in link to this console never goes to a patient: whoever opens it is signed in as the staff "
+                "member it was made for. It no longer works (/console in Telegram sends a new one). Take it out."
+            )
         async with self.database.session() as session:
             patient = await patients.by_code(session=session, code=code)
         if patient is None or patient.id is None:
@@ -531,6 +537,21 @@ class Console:
         if back.isdigit():  # from a card on the alert queue
             raise web.HTTPSeeOther(self.url("/alerts", done=done, code=code) + f"#alert-{back}")
         raise web.HTTPSeeOther(self.url(f"/patients/{code}", done=done, code=code) + "#messages")
+
+    async def _holds_signin_link(self, text: str, staffer: auth.Staffer, now: datetime) -> bool:
+        """Whether a reply holds a sign-in link to this console, as a reply from Telegram is refused for one
+        (handlers/staff_replies.py): one still working stops working (audited), since it was pasted out of where it
+        was sent."""
+        withdrawn = await auth.withdraw_posted(
+            self.database,
+            words=text,
+            chat_id=staffer.telegram_user_id,
+            actor_id=staffer.telegram_user_id,
+            now=now,
+            staff_text=None,
+            seen="written in a console reply to a patient",
+        )
+        return withdrawn or auth.has_signin_link(text, self.settings.console_url)
 
     # ------------------------------------------------------------------ exports
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import partial
 
 from telegram import ChatMember, ForceReply, Message, MessageEntity, MessageOriginUser, Update
@@ -84,6 +85,15 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         topic=topic_of(message),
     )
     patient_id = addressee.patient_id
+    late_first_part = False
+    private = message.chat.type == ChatType.PRIVATE
+    if patient_id is None and about is None and private and message.text and units(message.text) >= SPLIT_PART:
+        # The first part of a long reply whose rest was delivered before it (by webhook) and went to the patient: it
+        # goes there too, rather than lost with its writer shown the staff help.
+        patient_id = await services.replies.first_part_of(
+            chat_id=message.chat_id, message_id=message.message_id, written_at=message.date
+        )
+        late_first_part = patient_id is not None
     if addressee.colleagues and patient_id is not None:
         # "Thanks Sam, I'll ring him later" under the bot's "Your reply is on its way to P-0001", or a message
         # typed where Telegram opened the reply field on Sam's prompt: talk among staff, which the patient must
@@ -109,7 +119,9 @@ async def relay(update: Update, context: DiaryContext) -> bool:
         # Its edit went as the reply and was confirmed: this first version, late, neither goes nor is confirmed again,
         # and a Reply its writer pressed since stays pressed.
         return True
-    rest_may_follow = units(message.text) >= SPLIT_PART  # Telegram's app may send the rest a moment later
+    # Telegram's app may send the rest a moment later (not when it came already: a Reply kept pressed would take
+    # whatever its writer types next).
+    rest_may_follow = units(message.text) >= SPLIT_PART and not late_first_part
     text, entities = _formatted(message.text, message.entities)
     if message.chat.type != ChatType.PRIVATE and (
         context.withdrew_invite or await holds_an_invite(services.database, text)
@@ -138,7 +150,12 @@ async def relay(update: Update, context: DiaryContext) -> bool:
     # Telegram shows its writer the words they quoted above their reply, and "Yes" says what it answers: the patient
     # gets them too. Only the patient's own words: a card's (their scores as the diary reads them) never go to them.
     quote = message.quote.text if message.quote is not None and message.quote.text.strip() else None
-    if quote is not None and not await services.replies.patient_wrote(patient_id=patient_id, words=quote):
+    if quote is not None and not await services.replies.patient_wrote(
+        patient_id=patient_id,
+        words=quote,
+        now=context.now,
+        hold=timedelta(hours=services.settings.relink_hold_hours),
+    ):
         quote = None
     patient = await services.replies.send(
         patient_id=patient_id,
