@@ -236,6 +236,19 @@ def _in_alphabet(text: str, alphabet: str) -> str:
         (_in_alphabet("me quiero matar", "ǟɮƈɖɛʄɢɦɨʝӄʟʍռօքզʀֆȶʊʋաӼʏʐ"), True),
         (_in_alphabet("i want to die", "ǟɮƈɖɛʄɢɦɨʝӄʟʍռօքզʀֆȶʊʋաӼʏʐ"), True),
         (_in_alphabet("I WANT TO DIE", "ΛBCDΣFGΉIJKLMПӨPQЯƧƬЦVЩXYZ".lower()).upper(), True),
+        # Alphabets of letters of scripts few patients write (Cherokee, Canadian syllabics, Yi), and of signs.
+        (_in_alphabet("i want to die", "ᏗᏰፈᎴᏋᎦᎶᏂᎥᏠᏦᏝᎷᏁᎧᎮᎤᏒᏕᏖᏬᏉᏇጀᎩፚ"), True),
+        (_in_alphabet("quiero morir", "ᗩᗷᑕᗪEᖴGᕼIᒍKᒪᗰᑎOᑭᑫᖇᔕTᑌᐯᗯ᙭Yᘔ"), True),
+        (_in_alphabet("i want to kill myself", "ꍏꌃꏳꀷꏂꎇꁅꀍꀤ꒻ꀘ꒒ꎭꈤꂦᖘꆰꋪꌚ꓄ꀎ꒦ꅐꉧꌩꁴ"), True),
+        (_in_alphabet("i want to die", "ÄßÇÐÈ£GHÌJKLMñÖþQR§†ÚVW×¥Z"), True),
+        # A letter an alphabet reads as another than elsewhere is its own where the message shows its other letters:
+        # the currency signs' "ł" is an i ("Małgorzata" keeps her l), another's "ƚ" a t.
+        (_in_alphabet("i want to die", "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ"), True),
+        (_in_alphabet("quiero morir", "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ"), True),
+        (_in_alphabet("i want to die", "αႦƈԃҽϝɠԋιʝƙʅɱɳσρϙɾʂƚυʋɯxყȥ"), True),
+        (_in_alphabet("i want to dye my hair", "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ"), False),
+        (_in_alphabet("i want to dye my hair", "ᏗᏰፈᎴᏋᎦᎶᏂᎥᏠᏦᏝᎷᏁᎧᎮᎤᏒᏕᏖᏬᏉᏇጀᎩፚ"), False),
+        ("Małgorzata paid ₦500 for the taxi, pain 5", False),
         (_in_alphabet("i want to dye my hair", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), False),
         (_in_alphabet("physio went well, pain 4", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), False),
         ("Привет, как дела? У меня болит нога", False),
@@ -255,6 +268,11 @@ _UPSIDE_DOWN = str.maketrans("abcdefghijklmnopqrstuvwxyz',", "ɐqɔpǝɟƃɥᴉ�
 def _upside_down(text: str) -> str:
     """`text` as a "flip text" app writes it: each letter turned over, the order turned round."""
     return text.translate(_UPSIDE_DOWN)[::-1]
+
+
+def _mirrored(text: str) -> str:
+    """`text` as a "mirror text" app writes it: each letter mirrored, the order turned round."""
+    return text.translate(str.maketrans("abcdefghijklmnopqrstuvwxyz", "ɒdɔbɘʇϱʜiįʞlmnoqpɿƨƚυvwxγz"))[::-1]
 
 
 def _regional(text: str, between: str = "") -> str:
@@ -277,10 +295,15 @@ def _regional(text: str, between: str = "") -> str:
         (_upside_down("pain 6 today, knee worse"), False),
         (_upside_down("my foot is killing me"), False),
         (_upside_down("el dolor me está matando"), False),
+        # Mirror text: each letter mirrored (a "b" was a d), the order turned round.
+        (_mirrored("i want to kill myself"), True),
+        (_mirrored("quiero morir"), True),
+        (_mirrored("i want to dye my hair"), False),
         # Written backwards, with a right-to-left override mark that shows it the right way round or without one.
         ("flesym llik ot tnaw i", True),
         ("\u202eflesym llik ot tnaw i", True),
         ("rirom oreiuq", True),
+        ("etam em ay oreiuq", True),  # "em" and "ay" are words either way
         ("\u202eetam em ay oreiuq", True),
         ("flesym llik reven dluow i", False),
         ("won tub, no on, was saw, live evil: stop pots", False),

@@ -104,6 +104,10 @@ _FANCY_ALPHABETS = (
     "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ",
     "ΔβĆĐ€₣ǤĦƗĴҜŁMŇØƤQŘŞŦỮVŴЖ¥Ž",
     "ᴀʙᴄᴅᴇғɢʜɪᴊᴋʟᴍɴᴏᴘǫʀsᴛᴜᴠᴡxʏᴢ",
+    "ÄBÇÐÈFGHÌJKLMñÖþQR§†ÚVW×¥Z",  # not its sharp s and pound sign: German words and prices
+    "ᏗᏰፈᎴᏋᎦᎶᏂᎥᏠᏦᏝᎷᏁᎧᎮᎤᏒᏕᏖᏬᏉᏇጀᎩፚ",
+    "ᗩᗷᑕᗪEᖴGᕼIᒍKᒪᗰᑎOᑭᑫᖇᔕTᑌᐯᗯ᙭Yᘔ",
+    "ꍏꌃꏳꀷꏂꎇꁅꀍꀤ꒻ꀘ꒒ꎭꈤꂦᖘꆰꋪꌚ꓄ꀎ꒦ꅐꉧꌩꁴ",
 )
 
 
@@ -126,6 +130,20 @@ def _lookalikes() -> dict[int, str]:
         if len(char) == 1 and ord(char) not in table and not _shows_latin(char):
             table[ord(char)] = letter
     return table
+
+
+def _alphabet_readings() -> list[tuple[re.Pattern[str], re.Pattern[str], dict[int, str]]]:
+    """For each fancy alphabet with letters read as another letter elsewhere (its "ł" is an i, its "ƚ" a t): where
+    they are, where its other letters are, and the table that reads them as its own."""
+    readings = []
+    for alphabet in _FANCY_ALPHABETS:
+        pairs = [(char, letter) for char, letter in zip(alphabet, ascii_lowercase, strict=True) if not char.isascii()]
+        own = {char: letter for char, letter in pairs if _fold(char) != letter}
+        others = "".join(sorted({char for char, letter in pairs if char not in own}))
+        if own and others:
+            table = {ord(char): letter for char, letter in own.items()}
+            readings.append((re.compile(f"[{''.join(own)}]"), re.compile(f"[{re.escape(others)}]"), table))
+    return readings
 
 
 def _shows_latin(char: str) -> bool:
@@ -160,6 +178,10 @@ def _flipped() -> dict[int, str]:
 
 
 _FLIPPED = _flipped()
+# Text a "mirror text" app writes: each letter mirrored ("ɘ", "ɒ", "ƨ", "ɿ"; a "b" was a d), the order turned round.
+_MIRROR_ALPHABET = "ɒdɔbɘʇϱʜiįʞlmnoqpɿƨƚυvwxγz"
+_MIRRORED = {ord(char): letter for char, letter in zip(_MIRROR_ALPHABET, ascii_lowercase, strict=True)}
+_MIRROR_SIGN = re.compile("[ɒɘϱʜɿƨƚ]")
 _FLIP_SIGN = re.compile(
     "[{}]".format("".join(chr(code) for code in _FLIPPED if not chr(code).isascii() and chr(code) not in "ıן¿¡"))
 )
@@ -170,7 +192,7 @@ _REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]")
 _REGIONAL_LETTERS = str.maketrans({chr(0x1F1E6 + n): letter for n, letter in enumerate(ascii_lowercase)})
 # A right-to-left override shows the letters after it in turned order: "\u202eeid ot tnaw i" shows "i want to die".
 _OVERRIDE = "\u202e"
-_BACKWARDS = 2  # words known only read backwards: at least so many, and three times those known as written
+_BACKWARDS = 2  # words known only read backwards: at least so many, and three times those known only as written
 
 
 # A few emoji typed in place of a crisis word ("i want to \U0001f480", "gonna \U0001faa2 tonight", "\U0001f52a my
@@ -192,6 +214,7 @@ _EMOJI_WORDS = {
     "\U0001f37e": "alcohol",  # bottle with popping cork
 }
 _LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
+_OWN_LETTERS = 2  # other letters of a fancy alphabet a message must show to have its ambiguous ones read as its own
 # Runs of one letter ("diiiie", "killl", "pastillas") are read as one letter, in messages and patterns alike.
 # Only a to z: after normalise() the letters of English and Spanish are plain ASCII ("ñ" is "n").
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
@@ -253,6 +276,21 @@ def _fold(text: str) -> str:
         return folded
     # A look-alike may stand behind a compatibility form: a "tiny text" app's superscript i (U+1DA6) is a small capital.
     return _COMBINING.sub("", unicodedata.normalize("NFKD", folded).translate(_LOOKALIKE)).casefold()
+
+
+_ALPHABET_READINGS = _alphabet_readings()
+
+
+def _in_own_alphabet(text: str) -> str:
+    """`text` with the letters of a fancy alphabet that are read as another letter elsewhere read as its own, where it
+    shows _OWN_LETTERS other letters of that alphabet ("ł" is an i beside "₩₳₦₮", an l in "Małgorzata"). As long as
+    `text`, its words where they were: read first, so that an exception reads it too ("dye my hair", not "halr")."""
+    if text.isascii():
+        return text
+    for ambiguous, others, table in _ALPHABET_READINGS:
+        if ambiguous.search(text) and len(set(others.findall(text))) >= _OWN_LETTERS:
+            text = text.translate(table)
+    return text
 
 
 def normalise(text: str) -> str:
@@ -1822,6 +1860,7 @@ class CrisisLanguage:
         """What `find` finds in `text` (normalised, as written), or else in its second reading when it may hold more,
         or else in that without its fillers when it has some, or else (where `turn`) in the readings of it written
         turned (upside down, backwards: _turned)."""
+        text = _in_own_alphabet(text)
         words = normalise(text)
         found = find(words, text, frozenset(), None, ())
         plain, near, kept = self._without_fillers(text, words)
@@ -1877,6 +1916,8 @@ class CrisisLanguage:
         if not text.isascii():
             if _REGIONAL.search(text):
                 readings.append((text.translate(_REGIONAL_LETTERS), False))
+            if _MIRROR_SIGN.search(text):
+                readings.append((text.translate(_MIRRORED)[::-1], True))
             if _FLIP_SIGN.search(text):
                 flipped = text.translate(_FLIPPED)
                 return [*readings, (flipped[::-1], True), (flipped, False)]
@@ -1886,18 +1927,19 @@ class CrisisLanguage:
 
     def _reads_backwards(self, words: str) -> bool:
         """Whether at least _BACKWARDS of the normalised `words` are pattern words only read backwards, and three times
-        as many as those that are pattern words as written (a word that reads the same either way counts for neither).
-        Those as written are counted first, remembered from reading them: most messages have too many to go on."""
+        as many as those that are only as written (a word that reads the same either way counts for neither). Words
+        read as written are looked at first, remembered from reading them: a message half of whose words are pattern
+        words as written (most messages) is not looked at backwards."""
         remembered, read = self._read_word, self._read
         turnable = [word for word in set(words.split(" ")) if word[::-1] != word and word.isalpha()]
-        written = sum(bool((remembered.get(word) or read(word))[1]) for word in turnable)
-        if len(turnable) - written < max(_BACKWARDS, 3 * written):
+        ahead = [bool((remembered.get(word) or read(word))[1]) for word in turnable]
+        if len(turnable) - sum(ahead) < max(_BACKWARDS, sum(ahead)):
             return False
-        backwards = 0
-        for word in turnable:
+        written = backwards = 0
+        for word, known in zip(turnable, ahead, strict=True):
             turned = word[::-1]
-            if not (remembered.get(word) or read(word))[1] and (remembered.get(turned) or read(turned))[1]:
-                backwards += 1
+            if known != bool((remembered.get(turned) or read(turned))[1]):
+                written, backwards = (written + 1, backwards) if known else (written, backwards + 1)
         return backwards >= max(_BACKWARDS, 3 * written)
 
     def _words_apart(self, words: str) -> list[tuple[str, set[int], list[int]]]:
