@@ -291,7 +291,11 @@ def _regional(text: str, between: str = "") -> str:
         (_upside_down("quiero morir"), True),
         (_upside_down("mañana me mato"), True),
         (_upside_down("me voy a quitar la vida"), True),
+        # A word copied upside down into words typed upright.
+        ("i want to " + _upside_down("die"), True),
+        ("quiero " + _upside_down("morir") + " ya", True),
         (_upside_down("i would never kill myself"), False),
+        ("my foot is " + _upside_down("killing") + " me", False),
         (_upside_down("pain 6 today, knee worse"), False),
         (_upside_down("my foot is killing me"), False),
         (_upside_down("el dolor me está matando"), False),

@@ -185,6 +185,7 @@ _MIRROR_SIGN = re.compile("[ɒɘϱʜɿƨƚ]")
 _FLIP_SIGN = re.compile(
     "[{}]".format("".join(chr(code) for code in _FLIPPED if not chr(code).isascii() and chr(code) not in "ıן¿¡"))
 )
+_FLIPPED_WORD = re.compile(rf"[^\W\d_]*{_FLIP_SIGN.pattern}[^\s]*")
 # Regional-indicator letters (U+1F1E6 to U+1F1FF, "\U0001f1ee \U0001f1fc\U0001f1e6\U0001f1f3\U0001f1f9"): two of them
 # show a flag, so they are read as letters only in a reading of their own, where the text as written (a flag beside
 # words, Norway's "no" before them) heard nothing.
@@ -1920,7 +1921,10 @@ class CrisisLanguage:
                 readings.append((text.translate(_MIRRORED)[::-1], True))
             if _FLIP_SIGN.search(text):
                 flipped = text.translate(_FLIPPED)
-                return [*readings, (flipped[::-1], True), (flipped, False)]
+                # A word or two copied upside down into words typed upright ("i want to \u01ddp\u0131"): each turned
+                # back where it stands, in a word's letters.
+                apart = _FLIPPED_WORD.sub(lambda word: word.group().translate(_FLIPPED)[::-1], text)
+                return [*readings, (flipped[::-1], True), (flipped, False), (apart, False)]
         if _OVERRIDE in text or self._reads_backwards(words):
             readings.append((text[::-1], True))
         return readings
