@@ -1910,7 +1910,8 @@ class CrisisLanguage:
 
     def _turned(self, text: str, words: str) -> list[tuple[str, bool]]:
         """Other readings of `text` as a whole where it shows it was written turned: upside down (_FLIP_SIGN), read
-        turned back and, for apps that keep the order, in place; backwards (an override mark, or words known far more
+        turned back and, for apps that keep the order, in place, or a word at a time; mirrored (_MIRROR_SIGN), turned
+        back; backwards (an override mark, or words known far more
         often read backwards than as written: "flesym llik ot tnaw i"); in regional-indicator letters. Each with
         whether its words stand mirrored, last first. Most messages show none, and pay a look at their letters."""
         readings: list[tuple[str, bool]] = []
@@ -1921,7 +1922,7 @@ class CrisisLanguage:
                 readings.append((text.translate(_MIRRORED)[::-1], True))
             if _FLIP_SIGN.search(text):
                 flipped = text.translate(_FLIPPED)
-                # A word or two copied upside down into words typed upright ("i want to \u01ddp\u0131"): each turned
+                # A word or two copied upside down into words typed upright ("i want to \u01dd\u0131p"): each turned
                 # back where it stands, in a word's letters.
                 apart = _FLIPPED_WORD.sub(lambda word: word.group().translate(_FLIPPED)[::-1], text)
                 return [*readings, (flipped[::-1], True), (flipped, False), (apart, False)]
