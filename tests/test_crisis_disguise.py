@@ -217,3 +217,125 @@ def test_a_short_words_last_letter_typed_as_it_sounds_is_read_as_the_word(
 def test_a_word_whose_last_g_is_dropped_is_read_as_the_word(language: CrisisLanguage, text: str, crisis: bool) -> None:
     """ "cuttin" for "cutting": speech written down drops the last letter of "-ing"."""
     assert language.matches(text) is crisis
+
+
+def _in_alphabet(text: str, alphabet: str) -> str:
+    """`text` in a "fancy text" app's alphabet, its a to z."""
+    return text.translate(str.maketrans("abcdefghijklmnopqrstuvwxyz", alphabet))
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Small capitals whose f is the Cyrillic "ғ" (U+0493), as a keyboard's "small caps" font writes them.
+        (_in_alphabet("i want to kill myself", "ᴀʙᴄᴅᴇғɢʜɪᴊᴋʟᴍɴᴏᴘǫʀsᴛᴜᴠᴡxʏᴢ"), True),
+        # Greek and Cyrillic letters drawn as Latin ones, and signs: a sigma for an o, a ya for an r, a partial for a d.
+        (_in_alphabet("quiero morirme", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), True),
+        (_in_alphabet("i want to die", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), True),
+        (_in_alphabet("i want to kill myself", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), True),
+        (_in_alphabet("me quiero matar", "ǟɮƈɖɛʄɢɦɨʝӄʟʍռօքզʀֆȶʊʋաӼʏʐ"), True),
+        (_in_alphabet("i want to die", "ǟɮƈɖɛʄɢɦɨʝӄʟʍռօքզʀֆȶʊʋաӼʏʐ"), True),
+        (_in_alphabet("I WANT TO DIE", "ΛBCDΣFGΉIJKLMПӨPQЯƧƬЦVЩXYZ".lower()).upper(), True),
+        # Alphabets of letters of scripts few patients write (Cherokee, Canadian syllabics, Yi), and of signs.
+        (_in_alphabet("i want to die", "ᏗᏰፈᎴᏋᎦᎶᏂᎥᏠᏦᏝᎷᏁᎧᎮᎤᏒᏕᏖᏬᏉᏇጀᎩፚ"), True),
+        (_in_alphabet("quiero morir", "ᗩᗷᑕᗪEᖴGᕼIᒍKᒪᗰᑎOᑭᑫᖇᔕTᑌᐯᗯ᙭Yᘔ"), True),
+        (_in_alphabet("i want to kill myself", "ꍏꌃꏳꀷꏂꎇꁅꀍꀤ꒻ꀘ꒒ꎭꈤꂦᖘꆰꋪꌚ꓄ꀎ꒦ꅐꉧꌩꁴ"), True),
+        (_in_alphabet("i want to die", "ÄßÇÐÈ£GHÌJKLMñÖþQR§†ÚVW×¥Z"), True),
+        # A letter an alphabet reads as another than elsewhere is its own where the message shows its other letters:
+        # the currency signs' "ł" is an i ("Małgorzata" keeps her l), another's "ƚ" a t.
+        (_in_alphabet("i want to die", "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ"), True),
+        (_in_alphabet("quiero morir", "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ"), True),
+        (_in_alphabet("i want to die", "αႦƈԃҽϝɠԋιʝƙʅɱɳσρϙɾʂƚυʋɯxყȥ"), True),
+        (_in_alphabet("i want to dye my hair", "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ"), False),
+        (_in_alphabet("i want to dye my hair", "ᏗᏰፈᎴᏋᎦᎶᏂᎥᏠᏦᏝᎷᏁᎧᎮᎤᏒᏕᏖᏬᏉᏇጀᎩፚ"), False),
+        ("Małgorzata paid ₦500 for the taxi, pain 5", False),
+        (_in_alphabet("i want to dye my hair", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), False),
+        (_in_alphabet("physio went well, pain 4", "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz"), False),
+        ("Привет, как дела? У меня болит нога", False),
+        ("Σήμερα ο πόνος είναι 6", False),
+        ("50¢ for parking, the ∂ of my swelling is down", False),
+    ],
+)
+def test_whole_fancy_alphabets_of_other_scripts_letters_are_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+_UPSIDE_DOWN = str.maketrans("abcdefghijklmnopqrstuvwxyz',", "ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz,'")
+
+
+def _upside_down(text: str) -> str:
+    """`text` as a "flip text" app writes it: each letter turned over, the order turned round."""
+    return text.translate(_UPSIDE_DOWN)[::-1]
+
+
+def _mirrored(text: str) -> str:
+    """`text` as a "mirror text" app writes it: each letter mirrored, the order turned round."""
+    return text.translate(str.maketrans("abcdefghijklmnopqrstuvwxyz", "ɒdɔbɘʇϱʜiįʞlmnoqpɿƨƚυvwxγz"))[::-1]
+
+
+def _regional(text: str, between: str = "") -> str:
+    """`text` in regional-indicator letters (the letters of flags), `between` each two of a word."""
+    return " ".join(between.join(chr(0x1F1E6 + ord(c) - ord("a")) for c in word) for word in text.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Upside down, turned round by the app or left in order (a "u" is then an n, a "p" a d).
+        ("ǝıp oʇ ʇuɐʍ ı", True),
+        ("ı ʍɐuʇ ʇo ʞıll ɯʎsǝlɟ", True),
+        (_upside_down("i want to kill myself"), True),
+        (_upside_down("i'm going to end it tonight"), True),
+        (_upside_down("quiero morir"), True),
+        (_upside_down("mañana me mato"), True),
+        (_upside_down("me voy a quitar la vida"), True),
+        # A word copied upside down into words typed upright.
+        ("i want to " + _upside_down("die"), True),
+        ("quiero " + _upside_down("morir") + " ya", True),
+        (_upside_down("i would never kill myself"), False),
+        ("my foot is " + _upside_down("killing") + " me", False),
+        (_upside_down("pain 6 today, knee worse"), False),
+        (_upside_down("my foot is killing me"), False),
+        (_upside_down("el dolor me está matando"), False),
+        # Mirror text: each letter mirrored (a "b" was a d), the order turned round.
+        (_mirrored("i want to kill myself"), True),
+        (_mirrored("quiero morir"), True),
+        (_mirrored("i want to dye my hair"), False),
+        # Written backwards, with a right-to-left override mark that shows it the right way round or without one.
+        ("flesym llik ot tnaw i", True),
+        ("\u202eflesym llik ot tnaw i", True),
+        ("rirom oreiuq", True),
+        ("etam em ay oreiuq", True),  # "em" and "ay" are words either way
+        ("\u202eetam em ay oreiuq", True),
+        ("flesym llik reven dluow i", False),
+        ("won tub, no on, was saw, live evil: stop pots", False),
+        ("\u202e5 niap ,yadot retteb", False),
+        # Regional-indicator letters, joined into a word or kept apart by a character that shows nothing.
+        (
+            "\U0001f1ee \U0001f1fc\U0001f1e6\U0001f1f3\U0001f1f9 \U0001f1f9\U0001f1f4 \U0001f1e9\U0001f1ee\U0001f1ea",
+            True,
+        ),
+        (_regional("i want to kill myself", "\u200b"), True),
+        (_regional("quiero morir"), True),
+        # A flag beside words is no word of them: Norway's "no" does not make a crisis a denial.
+        ("\U0001f1f3\U0001f1f4 i want to kill myself", True),
+        ("\U0001f1ea\U0001f1f8\U0001f1f2\U0001f1fd pain 6 today", False),
+    ],
+)
+def test_text_written_upside_down_backwards_or_in_the_letters_of_flags_is_read(
+    language: CrisisLanguage, text: str, crisis: bool
+) -> None:
+    assert language.matches(text) is crisis
+
+
+def test_a_sentence_written_upside_down_at_the_end_of_a_note_is_shown_where_it_stands(language: CrisisLanguage) -> None:
+    """The card shows the words turned over, not the note's start: they are counted from the end of the text."""
+    flipped = _upside_down("i want to kill myself")
+    text = "Pain 6 today, physiotherapy appointment rescheduled. " * 20 + flipped
+    found = language.finding(text)
+    assert found is not None
+    where = language.span(text, found)
+    assert where is not None
+    assert text[where[0] : where[1]] == _upside_down("kill myself")

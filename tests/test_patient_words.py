@@ -448,6 +448,22 @@ async def test_crisis_words_typed_without_spaces_get_the_crisis_text_and_an_urge
         assert words in (cards(diary)[-1].caption or ""), words
 
 
+@SQLITE_ONLY
+async def test_crisis_words_written_upside_down_or_backwards_get_the_crisis_text_and_a_card(diary: Diary) -> None:
+    """A "flip text" app's words, words written backwards behind an override mark that shows them the right way, and
+    regional-indicator letters are read; the card of a long note shows the words turned over, not its start."""
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    flipped = "ɟlǝsʎɯ llᴉʞ oʇ ʇuɐʍ ᴉ"  # "i want to kill myself"
+    note = "Pain 6 today, the physiotherapy appointment was moved again and the swelling is worse. " * 45 + flipped
+    regional = "\U0001f1ee \U0001f1fc\U0001f1e6\U0001f1f3\U0001f1f9 \U0001f1f9\U0001f1f4 \U0001f1e9\U0001f1ee\U0001f1ea"
+    for number, words in enumerate([flipped, "\u202eeid ot tnaw i", regional, note], 1):
+        reply = await ben.send(words)
+        assert reply is not None and BERLIN_CRISIS_LINE in (reply.text or ""), words
+        await diary.wait_until(lambda: len(cards(diary)) == number)  # noqa: B023 - waited for at once
+    assert "ɟlǝsʎɯ llᴉʞ" in (cards(diary)[-1].caption or "")
+
+
 async def test_words_a_patient_strikes_out_reach_staff_struck_out_and_are_read_without(diary: Diary) -> None:
     """Telegram's strikethrough is part of what a patient says: "I took ~~3~~ 2 tablets" reached staff as "I took 3 2
     tablets", and "I ~~don't~~ want to die" (the "don't" struck out, at once or in an edit: "I will ~~not~~ hurt

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, partial
 from itertools import accumulate, pairwise, product
 from pathlib import Path
+from string import ascii_lowercase
 
 import yaml
 
@@ -62,6 +63,11 @@ _LOOKALIKE_PAIRS = (
     "ıiȷjɑaɡgɩiµu"  # Latin letters without their dot, or of other alphabets
     "օoսuոnհhցgզq"  # Armenian, lower case
 )
+_LOOKALIKE_BASE = frozenset(ord(char) for char in _LOOKALIKE_PAIRS[::2])
+# The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
+# expression is many times faster than testing each character.
+# Cyrillic's marks (U+0483-U+0489) are piled on letters by "zalgo" text apps too.
+_COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _LOOKALIKE_NAME = re.compile(
     r"(?:LATIN LETTER SMALL CAPITAL|(?:NEGATIVE )?(?:CIRCLED|SQUARED) LATIN CAPITAL LETTER|"
     r"PARENTHESIZED LATIN SMALL LETTER) ([A-Z])"
@@ -83,6 +89,28 @@ _LOOKALIKE_BLOCKS = (
 )
 
 
+# Whole alphabets of "fancy text" apps and keyboards, a to z, drawn with letters of other scripts and signs: Greek
+# and Cyrillic ones ("quiero" with a Greek upsilon, iota and sigma and a Cyrillic ie and ya), small capitals whose f
+# is a Cyrillic ghe with a stroke (U+0493), currency signs. Each of their letters not read as a Latin one already is
+# read as the letter it stands for in its alphabet, and so is its other case; a letter read already keeps its reading.
+# Not the alphabets of scripts patients write in (Thai, kana, Hangul). A turned letter one of them has (U+028D for m)
+# is read as the letter it is turned from in text written upside down (_FLIPPED), which is read so before this table.
+_FANCY_ALPHABETS = (
+    "αв¢∂єƒgнιנкℓмησρqяѕтυνωχуz",
+    "αႦƈԃҽϝɠԋιʝƙʅɱɳσρϙɾʂƚυʋɯxყȥ",
+    "ąცƈɖɛʄɠɧıʝƙƖɱŋơ℘զཞʂɬųvῳҳყʑ",
+    "ǟɮƈɖɛʄɢɦɨʝӄʟʍռօքզʀֆȶʊʋաӼʏʐ",
+    "ΛBCDΣFGΉIJKLMПӨPQЯƧƬЦVЩXYZ",
+    "₳฿₵ĐɆ₣₲ⱧłJ₭Ⱡ₥₦Ø₱QⱤ₴₮ɄV₩ӾɎⱫ",
+    "ΔβĆĐ€₣ǤĦƗĴҜŁMŇØƤQŘŞŦỮVŴЖ¥Ž",
+    "ᴀʙᴄᴅᴇғɢʜɪᴊᴋʟᴍɴᴏᴘǫʀsᴛᴜᴠᴡxʏᴢ",
+    "ÄBÇÐÈFGHÌJKLMñÖþQR§†ÚVW×¥Z",  # not its sharp s and pound sign: German words and prices
+    "ᏗᏰፈᎴᏋᎦᎶᏂᎥᏠᏦᏝᎷᏁᎧᎮᎤᏒᏕᏖᏬᏉᏇጀᎩፚ",
+    "ᗩᗷᑕᗪEᖴGᕼIᒍKᒪᗰᑎOᑭᑫᖇᔕTᑌᐯᗯ᙭Yᘔ",
+    "ꍏꌃꏳꀷꏂꎇꁅꀍꀤ꒻ꀘ꒒ꎭꈤꂦᖘꆰꋪꌚ꓄ꀎ꒦ꅐꉧꌩꁴ",
+)
+
+
 def _lookalikes() -> dict[int, str]:
     table = {ord(pair[0]): pair[1] for pair in zip(_LOOKALIKE_PAIRS[::2], _LOOKALIKE_PAIRS[1::2], strict=True)}
     for first, last in _LOOKALIKE_BLOCKS:
@@ -94,7 +122,78 @@ def _lookalikes() -> dict[int, str]:
                 named = _MARKED_LATIN_NAME.fullmatch(name)
             if named is not None:
                 table[code] = named.group(1).lower()
+    fancy = [
+        (char, letter) for alphabet in _FANCY_ALPHABETS for char, letter in zip(alphabet, ascii_lowercase, strict=True)
+    ]
+    cased = [(other, letter) for char, letter in fancy for other in (char.lower(), char.upper())]
+    for char, letter in fancy + cased:
+        if len(char) == 1 and ord(char) not in table and not _shows_latin(char):
+            table[ord(char)] = letter
     return table
+
+
+def _alphabet_readings() -> list[tuple[re.Pattern[str], re.Pattern[str], dict[int, str]]]:
+    """For each fancy alphabet with letters read as another letter elsewhere (its "ł" is an i, its "ƚ" a t): where
+    they are, where its other letters are, and the table that reads them as its own."""
+    readings = []
+    for alphabet in _FANCY_ALPHABETS:
+        pairs = [(char, letter) for char, letter in zip(alphabet, ascii_lowercase, strict=True) if not char.isascii()]
+        own = {char: letter for char, letter in pairs if _fold(char) != letter}
+        others = "".join(sorted({char for char, letter in pairs if char not in own}))
+        if own and others:
+            table = {ord(char): letter for char, letter in own.items()}
+            readings.append((re.compile(f"[{''.join(own)}]"), re.compile(f"[{re.escape(others)}]"), table))
+    return readings
+
+
+def _shows_latin(char: str) -> bool:
+    """Whether NFKD reads `char` as a Latin letter or digit (a script l, U+2113) or a look-alike one, or it is one."""
+    shown = _COMBINING.sub("", unicodedata.normalize("NFKD", char))
+    return char.isascii() or (len(shown) == 1 and (shown.isascii() or ord(shown) in _LOOKALIKE_BASE))
+
+
+# Text written upside down by a "flip text" app ("die" as U+01DD U+0131 p): each letter turned over, and most apps
+# turn the order round too. Its letters are read as the letters they were turned from (a "u" was an n, a "p" a d), in
+# a reading of its own, taken only where a letter only such text has shows (_FLIP_SIGN): the turned letters Unicode
+# names, the apps' alphabets (small, capital, digits) and the marks turned with them.
+_TURNED_NAME = re.compile(
+    r"(?:LATIN (?:SMALL|CAPITAL) LETTER|LATIN LETTER SMALL CAPITAL|TURNED(?: SANS-SERIF)? (?:CAPITAL|SMALL)) "
+    r"(?:TURNED )?([A-Z])"
+)
+_FLIP_ALPHABETS = ("ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz", "∀ꓭƆꓷƎℲ⅁HIſꓘ˥WNOԀΌᴚS⊥∩ΛMX⅄Z", "ɐqɔpǝɟᵷɥıɾʞןɯuodbɹsʇnʌʍxʎz")
+
+
+def _flipped() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x0250, 0x2150):
+        name = unicodedata.name(chr(code), "")
+        named = _TURNED_NAME.fullmatch(name) if "TURNED" in name else None
+        if named is not None:
+            table[code] = named.group(1).lower()
+    for alphabet in _FLIP_ALPHABETS:
+        table.update((ord(char), letter) for char, letter in zip(alphabet, ascii_lowercase, strict=True))
+    table.update((ord(char), digit) for char, digit in zip("0ƖᄅƐㄣϛ9ㄥ86", "0123456789", strict=True))
+    table.update((ord(char), mark) for char, mark in zip("¿¡˙',", "?!.,'", strict=True))
+    return table
+
+
+_FLIPPED = _flipped()
+# Text a "mirror text" app writes: each letter mirrored ("ɘ", "ɒ", "ƨ", "ɿ"; a "b" was a d), the order turned round.
+_MIRROR_ALPHABET = "ɒdɔbɘʇϱʜiįʞlmnoqpɿƨƚυvwxγz"
+_MIRRORED = {ord(char): letter for char, letter in zip(_MIRROR_ALPHABET, ascii_lowercase, strict=True)}
+_MIRROR_SIGN = re.compile("[ɒɘϱʜɿƨƚ]")
+_FLIP_SIGN = re.compile(
+    "[{}]".format("".join(chr(code) for code in _FLIPPED if not chr(code).isascii() and chr(code) not in "ıן¿¡"))
+)
+_FLIPPED_WORD = re.compile(rf"[^\W\d_]*{_FLIP_SIGN.pattern}[^\s]*")
+# Regional-indicator letters (U+1F1E6 to U+1F1FF, "\U0001f1ee \U0001f1fc\U0001f1e6\U0001f1f3\U0001f1f9"): two of them
+# show a flag, so they are read as letters only in a reading of their own, where the text as written (a flag beside
+# words, Norway's "no" before them) heard nothing.
+_REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]")
+_REGIONAL_LETTERS = str.maketrans({chr(0x1F1E6 + n): letter for n, letter in enumerate(ascii_lowercase)})
+# A right-to-left override shows the letters after it in turned order: "\u202eeid ot tnaw i" shows "i want to die".
+_OVERRIDE = "\u202e"
+_BACKWARDS = 2  # words known only read backwards: at least so many, and three times those known only as written
 
 
 # A few emoji typed in place of a crisis word ("i want to \U0001f480", "gonna \U0001faa2 tonight", "\U0001f52a my
@@ -116,10 +215,7 @@ _EMOJI_WORDS = {
     "\U0001f37e": "alcohol",  # bottle with popping cork
 }
 _LOOKALIKE = _lookalikes() | {ord(emoji): f" {word} " for emoji, word in _EMOJI_WORDS.items()}
-# The combining marks that NFKD splits off letters ("á" -> "a" + U+0301); removing them with one
-# expression is many times faster than testing each character.
-# Cyrillic's marks (U+0483-U+0489) are piled on letters by "zalgo" text apps too.
-_COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_OWN_LETTERS = 2  # other letters of a fancy alphabet a message must show to have its ambiguous ones read as its own
 # Runs of one letter ("diiiie", "killl", "pastillas") are read as one letter, in messages and patterns alike.
 # Only a to z: after normalise() the letters of English and Spanish are plain ASCII ("ñ" is "n").
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
@@ -181,6 +277,21 @@ def _fold(text: str) -> str:
         return folded
     # A look-alike may stand behind a compatibility form: a "tiny text" app's superscript i (U+1DA6) is a small capital.
     return _COMBINING.sub("", unicodedata.normalize("NFKD", folded).translate(_LOOKALIKE)).casefold()
+
+
+_ALPHABET_READINGS = _alphabet_readings()
+
+
+def _in_own_alphabet(text: str) -> str:
+    """`text` with the letters of a fancy alphabet that are read as another letter elsewhere read as its own, where it
+    shows _OWN_LETTERS other letters of that alphabet ("ł" is an i beside "₩₳₦₮", an l in "Małgorzata"). As long as
+    `text`, its words where they were: read first, so that an exception reads it too ("dye my hair", not "halr")."""
+    if text.isascii():
+        return text
+    for ambiguous, others, table in _ALPHABET_READINGS:
+        if ambiguous.search(text) and len(set(others.findall(text))) >= _OWN_LETTERS:
+            text = text.translate(table)
+    return text
 
 
 def normalise(text: str) -> str:
@@ -1161,6 +1272,7 @@ class Finding:
     first_word: int = 0  # the number of the first matched word among the message's words
     word_count: int = 1
     read_as: str | None = None  # the second reading it was found in (second_reading): as long as the text
+    mirrored: bool = False  # read_as is the text turned round (written backwards or upside down): its last letter first
 
 
 @dataclass(frozen=True)
@@ -1745,9 +1857,11 @@ class CrisisLanguage:
         self._blank_exceptions(message, frozenset())
         return message.words
 
-    def _read_twice(self, text: str, find: _Find) -> Finding | None:
+    def _read_twice(self, text: str, find: _Find, turn: bool = True) -> Finding | None:
         """What `find` finds in `text` (normalised, as written), or else in its second reading when it may hold more,
-        or else in that without its fillers when it has some."""
+        or else in that without its fillers when it has some, or else (where `turn`) in the readings of it written
+        turned (upside down, backwards: _turned)."""
+        text = _in_own_alphabet(text)
         words = normalise(text)
         found = find(words, text, frozenset(), None, ())
         plain, near, kept = self._without_fillers(text, words)
@@ -1787,7 +1901,51 @@ class CrisisLanguage:
                     # shows the words typed without spaces, not the start of a long note.
                     first, last = origin[found.first_word], origin[found.first_word + found.word_count - 1]
                     return replace(found, first_word=first, word_count=last - first + 1, read_as=plain)
+        if turn:
+            for turned, mirrored in self._turned(text, words):
+                found = self._read_twice(turned, find, turn=False)
+                if found is not None:
+                    return replace(found, read_as=found.read_as or turned, mirrored=mirrored)
         return None
+
+    def _turned(self, text: str, words: str) -> list[tuple[str, bool]]:
+        """Other readings of `text` as a whole where it shows it was written turned: upside down (_FLIP_SIGN), read
+        turned back and, for apps that keep the order, in place, or a word at a time; mirrored (_MIRROR_SIGN), turned
+        back; backwards (an override mark, or words known far more
+        often read backwards than as written: "flesym llik ot tnaw i"); in regional-indicator letters. Each with
+        whether its words stand mirrored, last first. Most messages show none, and pay a look at their letters."""
+        readings: list[tuple[str, bool]] = []
+        if not text.isascii():
+            if _REGIONAL.search(text):
+                readings.append((text.translate(_REGIONAL_LETTERS), False))
+            if _MIRROR_SIGN.search(text):
+                readings.append((text.translate(_MIRRORED)[::-1], True))
+            if _FLIP_SIGN.search(text):
+                flipped = text.translate(_FLIPPED)
+                # A word or two copied upside down into words typed upright ("i want to \u01dd\u0131p"): each turned
+                # back where it stands, in a word's letters.
+                apart = _FLIPPED_WORD.sub(lambda word: word.group().translate(_FLIPPED)[::-1], text)
+                return [*readings, (flipped[::-1], True), (flipped, False), (apart, False)]
+        if _OVERRIDE in text or self._reads_backwards(words):
+            readings.append((text[::-1], True))
+        return readings
+
+    def _reads_backwards(self, words: str) -> bool:
+        """Whether at least _BACKWARDS of the normalised `words` are pattern words only read backwards, and three times
+        as many as those that are only as written (a word that reads the same either way counts for neither). Words
+        read as written are looked at first, remembered from reading them: a message half of whose words are pattern
+        words as written (most messages) is not looked at backwards."""
+        remembered, read = self._read_word, self._read
+        turnable = [word for word in set(words.split(" ")) if word[::-1] != word and word.isalpha()]
+        ahead = [bool((remembered.get(word) or read(word))[1]) for word in turnable]
+        if len(turnable) - sum(ahead) < max(_BACKWARDS, sum(ahead)):
+            return False
+        written = backwards = 0
+        for word, known in zip(turnable, ahead, strict=True):
+            turned = word[::-1]
+            if known != bool((remembered.get(turned) or read(turned))[1]):
+                written, backwards = (written + 1, backwards) if known else (written, backwards + 1)
+        return backwards >= max(_BACKWARDS, 3 * written)
 
     def _words_apart(self, words: str) -> list[tuple[str, set[int], list[int]]]:
         """`words` (normalised) with each long word that is no pattern word but is three or more pattern words, one at
@@ -2167,6 +2325,8 @@ class CrisisLanguage:
         last = finding.first_word + finding.word_count - 1
         if len(spans) != len(normalise(text).split()) or last >= len(spans):
             return None
+        if finding.mirrored:  # the text turned round: its letters stand where the text's do, counted from its end
+            return len(text) - spans[last][1], len(text) - spans[finding.first_word][0]
         return spans[finding.first_word][0], spans[last][1]
 
     def _read(self, word: str) -> tuple[str, tuple[str, ...]]:
