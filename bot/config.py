@@ -79,6 +79,9 @@ class Settings(BaseModel):
     # How often the sender looks for messages nobody woke it for: queued by another process (the console,
     # the command line), or due after a wait.
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # Writing down how a send went, met by the database away (SQLite locked, PostgreSQL restarting), is tried again
+    # after this long, then after twice as long each time, up to eight times this between tries.
+    outbox_retry_seconds: float = Field(default=0.25, gt=0, le=10)
     # An update whose handling met the database or Telegram away is tried again after this long, then after
     # twice as long each time, up to 30 s between tries.
     inbox_retry_seconds: float = Field(default=1.0, gt=0, le=30)

@@ -134,6 +134,7 @@ async def serve(
             wake=services.outbox_wake,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
             poll=settings.outbox_poll_seconds,
+            away_retry=settings.outbox_retry_seconds,
             metrics=services.metrics,
         )
 

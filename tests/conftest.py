@@ -20,6 +20,15 @@ from storage.database import Database
 from tests.harness import Diary, running_diary
 from tests.postgres import PostgresCluster
 
+# Where the shell sets PYTHONDONTWRITEBYTECODE=1 (as on the 2-core test machines), every process the run starts
+# compiled SQLAlchemy, pydantic, Telegram and the bot from source again: each xdist worker (some 5 s of CPU) and
+# each bot process a test starts (some 2 s of its 3.5). Set here, before the workers start, so that all of them
+# inherit it: the bytecode is kept in .pytest_cache/pycache, beside no source file, and read back while its
+# source is unchanged.
+if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "pycache")
+
 # The throwaway PostgreSQL cluster is started once per run, before xdist starts its workers (they
 # inherit this variable), and stopped when the run ends.
 CLUSTER_PORT = "DIARY_TEST_POSTGRES_PORT"

@@ -167,6 +167,9 @@ def settings_for(standin: BotApiStandIn, database_url: str, **overrides: object)
         # An update met by the database or Telegram away is tried again a tenth of a second later, not a second:
         # tests that fail Telegram four times in a row waited 15 s for the fifth try.
         "inbox_retry_seconds": 0.1,
+        # How a send went, met by the database away, is written down again 0.05 s later (up to 0.4 s between tries),
+        # not 0.25 s (up to 2 s): tests that keep the database away for six tries waited almost 8 s.
+        "outbox_retry_seconds": 0.05,
         # No questionnaire offered after the daily one unless a test turns it on (tests/test_instruments.py).
         "instruments": "",
     }

@@ -159,11 +159,13 @@ class OutboxSender:
         concurrency: int = 64,
         lease: timedelta = timedelta(seconds=30),
         poll: float = 0.5,
+        away_retry: float = 0.25,
         metrics: Metrics | None = None,
     ) -> None:
         self.application = application
         self.database = database
         self.poll = poll
+        self.away_retry = away_retry  # the first wait of _again_while_away
         self.catalog = catalog
         self.checkins = checkins
         self.desk = desk
@@ -780,13 +782,16 @@ class OutboxSender:
         PostgreSQL restarting): left `sending`, the row would be sent again once its lease ran out (a check-in,
         a staff reply or a crisis text twice). The row stays in hand meanwhile, so that this sender does not
         take it for one a dead process left (its lease is renewed once the database is back). Only a sender
-        that is stopping leaves it to the lease after a few seconds: it must not wait on an outage."""
-        waits = itertools.chain((0.25, 0.5, 1.0, 2.0), itertools.repeat(2.0))
+        that is stopping leaves it to the lease after a few seconds: it must not wait on an outage. The waits
+        double from `away_retry` (OUTBOX_RETRY_SECONDS: 0.25, 0.5, 1 and 2 s) up to eight times it."""
+        first = self.away_retry
+        longest = first * 8
+        waits = itertools.chain((first, first * 2, first * 4, longest), itertools.repeat(longest))
         for wait in waits:
             try:
                 return await write()
             except Exception as error:
-                if not database_away(error) or (wait >= 2.0 and self._stopping.is_set()):
+                if not database_away(error) or (wait >= longest and self._stopping.is_set()):
                     raise
                 self._met_away()
                 log.warning("how an outbox message went could not be written (%s); again", type(error).__name__)
