@@ -57,8 +57,13 @@ async def test_update_is_stored_before_it_is_confirmed(diary: Diary) -> None:
     assert row is not None and row.received_at <= diary.clock()
 
 
-async def test_unfinished_updates_are_processed_at_start_up(tmp_path: Path, database_url: str) -> None:
-    """A process stored updates and died before handling them: the next one handles them."""
+@pytest.mark.parametrize("left_by", [None, "another namespace|1|4242|deadbeef0000"], ids=["no owner", "unseen owner"])
+async def test_unfinished_updates_are_processed_at_start_up(
+    tmp_path: Path, database_url: str, left_by: str | None
+) -> None:
+    """A process stored updates and died before handling them: the next one handles them. So when the process that
+    stored them cannot be seen from this one, its lease not yet run out: the bot's container started again after a
+    crash (a new process namespace). Its updates waited for the lease, two minutes, behind newer ones."""
     async with running_diary(database_url, tmp_path / "files") as diary:
         ben = SimulatedUser(diary.standin, 303, "Ben")
         await diary.enrol(ben)
@@ -93,7 +98,9 @@ async def test_unfinished_updates_are_processed_at_start_up(tmp_path: Path, data
         )
     database = Database(database_url)
     async with database.session() as session:
-        await inbox.store_new(session=session, updates=payloads, now=START)
+        await inbox.store_new(
+            session=session, updates=payloads, now=START, owner=left_by, leased_until=START + timedelta(days=1)
+        )
     await database.dispose()
 
     async with running_diary(database_url, tmp_path / "files2") as diary:

@@ -27,7 +27,8 @@ seconds and replayed at every start.
 Each stored update names the process that handles it (bot/delivery/owners.py). A process that starts handles what
 another left unfinished, and a running one does so at each tick, only once that one has ended or, on another machine,
 its lease has run out (it renews the lease while it runs): replayed from a process still trying it, an update was
-handled twice (a staff member told twice that their reply is on its way).
+handled twice (a staff member told twice that their reply is on its way). At start, one on a process it cannot see is
+handled at once (see `_take_left`).
 
 An update this version of python-telegram-bot cannot read (Telegram's API moved on: a field it requires
 is no longer sent) would fail the whole batch it came in, and polling with it: nobody would be heard
@@ -174,7 +175,7 @@ class Inbox:
 
     async def replay_unfinished(self) -> int:
         """Process what a previous process stored but did not finish, each at the time it was stored: not what a
-        process still running has in hand (see `_take_left`)."""
+        process still running on this machine has in hand (see `_take_left`)."""
         rows = await self._take_left(unowned_before=None)
         await self._replay(rows)
         await self.drain()
@@ -212,10 +213,19 @@ class Inbox:
 
     async def _take_left(self, *, unowned_before: datetime | None) -> list[inbox.Unfinished]:
         """Unfinished updates whose process has ended, or whose lease ran out (one on another machine), taken for this
-        one; and those stored before owners were kept, stored before `unowned_before` (None: all)."""
+        one; and those stored before owners were kept, stored before `unowned_before` (None: all, at start).
+
+        At start, one whose process cannot be seen from here is taken whatever its lease: that is the bot itself, in a
+        container started again after a crash (a new process namespace) far more often than a second process on
+        another machine, and its patients' words waited two minutes for the lease, behind newer updates."""
         now = self.clock()
+        at_start = unowned_before is None
         async with self.database.session() as session:
             seen = {owner: owners.seen(owner) for owner in await inbox.owners(session=session)}
+            if at_start:
+                seen = {
+                    owner: owners.Seen.ENDED if state is owners.Seen.UNKNOWN else state for owner, state in seen.items()
+                }
             return await inbox.take(
                 session=session,
                 owner=self.owner,
