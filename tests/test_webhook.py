@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.alerts import escalation
 from bot.alerts.desk import AlertDesk
@@ -198,14 +200,16 @@ async def test_a_staff_reply_delivered_after_its_own_edit_reaches_the_patient_as
         assert len(told) == 1, "the late first version is not confirmed again"
 
 
+@pytest.mark.parametrize("ahead", [0, 5], ids=["clocks agree", "telegram 5 s ahead"])
 async def test_a_long_direct_chat_reply_whose_rest_is_delivered_first_reaches_the_patient_whole(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, ahead: int
 ) -> None:
     """Ada pressed Reply in her direct chat and pasted the leaflet's 5,000 characters, which Telegram's app sent as two
     messages a second apart, answering nothing. Telegram's webhook delivered the second first (the first's POST failed
     and was tried again): it was the next message, went to Ben and used up the Reply; the first then came as talk with
     no Reply pressed, and Ada got the staff help, half of what she wrote lost. A message as long as the first part of
-    a longer one, written just before the rest that went to a patient, is that reply's first part and goes to them."""
+    a longer one, written just before the rest that went to a patient, is that reply's first part and goes to them. So
+    when Telegram's clock is ahead of this server's, which dates the rest by its own (never later than now)."""
     async with behind_a_webhook(database_url, tmp_path) as diary:
         ben, ada = SimulatedUser(diary.standin, 301, "Ben"), SimulatedUser(diary.standin, 900, "Ada")
         await diary.enrol(ben)
@@ -218,9 +222,10 @@ async def test_a_long_direct_chat_reply_whose_rest_is_delivered_first_reaches_th
         leaflet = "Take one tablet with food, and no more than four in a day. " * 85 + "Call us if it gets worse."
         first, second = split(leaflet, TEXT_LIMIT)
         diary.standin.hold_back_next()
-        ada.say(first)
+        written = diary.clock() + timedelta(seconds=ahead)
+        ada.say(first, date=written)
         diary.clock.advance(seconds=1)
-        await handled(diary, lambda: ada.say(second))
+        await handled(diary, lambda: ada.say(second, date=written + timedelta(seconds=1)))
         diary.clock.advance(seconds=30)
         await handled(diary, diary.standin.deliver_held)
         assert reply_to(ben) == second + first, "the whole of it, in the order Telegram delivered its parts"

@@ -321,13 +321,15 @@ class Replies:
         second may be delivered first (the first's POST failed and was tried again). The rest, answering nothing, took
         the Reply pressed; the first then came with none. It is the first part when the very next message in the chat
         (Telegram numbers a direct chat's messages, the bot's too: a Reply pressed between would have posted its prompt
-        there) went to a patient as a reply, written SPLIT_APART after it at most (by Telegram's dates)."""
+        there) went to a patient as a reply, written SPLIT_APART after it at most. The rest is dated as handled, never
+        later than this server's clock, so by Telegram's date it may look written before this part when Telegram's clock
+        is ahead: the message numbers say which came first, the dates only how far apart."""
         async with self.database.session() as session:
             sent = await staff_chat.sent_on(session=session, chat_id=chat_id, message_id=message_id + 1)
         if sent is None:
             return None
         patient_id, rest_at = sent
-        return patient_id if written_at <= rest_at <= written_at + SPLIT_APART else None
+        return patient_id if rest_at <= written_at + SPLIT_APART else None
 
     async def written_after_reply(
         self, *, chat_id: int, staff_user_id: int, written_at: datetime, now: datetime, topic: int | None = None
