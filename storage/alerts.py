@@ -4,7 +4,7 @@ both move an alert, and a stale button finds nothing to change."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, false, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import execute
@@ -314,13 +314,14 @@ async def on_card(*, session: AsyncSession, card_alert_id: int) -> list[Alert]:
 
 async def due_escalations(*, session: AsyncSession, now: datetime, max_times: int) -> list[Alert]:
     """Open alerts due a step: `max_times` at most, but a crisis message's steps go on until someone acknowledges
-    it (nobody has seen it yet)."""
+    it (nobody has seen it yet); none at all when `max_times` is 0 (the clinic turned escalations off)."""
+    crisis_goes_on = ALERTS.c.rule == CRISIS_RULE if max_times > 0 else false()
     result = await execute(
         session,
         select(ALERTS).where(
             ALERTS.c.status == AlertStatus.OPEN,
             ALERTS.c.next_escalation_at <= now,
-            (ALERTS.c.escalations < max_times) | (ALERTS.c.rule == CRISIS_RULE),
+            (ALERTS.c.escalations < max_times) | crisis_goes_on,
         ),
     )
     return [_alert(row) for row in result.all()]

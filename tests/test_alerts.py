@@ -212,6 +212,22 @@ async def test_a_crisis_nobody_acknowledges_goes_on_escalating_hourly_after_its_
 
 
 @SQLITE_ONLY
+async def test_escalation_turned_off_sends_no_crisis_escalation(diary: Diary) -> None:
+    """A clinic that set `escalation.max_times: 0` turned escalations off (its admins are called another way): the
+    hourly steps after the last one sent a crisis to the admins all the same."""
+    ben = SimulatedUser(diary.standin, 302, "Ben")
+    await diary.enrol(ben)
+    await ben.send("Honestly I want to die")
+    await diary.wait_until(lambda: any(m.photo for m in staff_chat(diary)))
+    desk = AlertDesk.for_settings(diary.database, diary.settings)
+    off = desk.rules.escalation.model_copy(update={"max_times": 0})
+    desk.rules = desk.rules.model_copy(update={"escalation": off})
+    for _ in range(4):
+        diary.clock.advance(minutes=61)
+        assert await escalation.escalate(desk, now=diary.clock()) == 0
+
+
+@SQLITE_ONLY
 async def test_with_no_admin_left_an_unacknowledged_crisis_escalates_to_the_staff_chat(diary: Diary) -> None:
     """The admins removed (or none named): the escalation is not spent on nobody. The staff chat gets
     "Not acknowledged for 16 minutes" with the card's buttons, at each step, until someone acknowledges."""
