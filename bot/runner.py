@@ -253,9 +253,11 @@ async def serve(
                     await inbox.drain()
                 if ticker.running:
                     ticker.shutdown(wait=False)
-                await sending
-                await keeping
-                inbox.close()
+                try:
+                    await sending
+                    await keeping
+                finally:
+                    inbox.close()  # ended whatever the sender raised: a serve after it in this process replays its rows
                 await application.stop()
     finally:
         await database.dispose()
