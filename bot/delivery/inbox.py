@@ -184,9 +184,10 @@ class Inbox:
         return len(rows)
 
     async def replay_abandoned(self, *, older_than: timedelta) -> int:
-        """Updates stored longer ago than `older_than` and still unfinished, that this process does not
-        have in hand: another process (on the same database, behind the same webhook) stored them and
-        died before handling them. Handled here, as a restart would (handling is idempotent).
+        """Updates still unfinished that this process does not have in hand: another process (on the same database,
+        behind the same webhook) stored them and died before handling them, or on another machine has not renewed their
+        lease; stored before owners were kept, longer ago than `older_than`. Handled here, as a restart would (handling
+        is idempotent).
 
         Not those this process handled and could not mark (the database away at that instant): they wait
         for their mark, which is tried first. Nor any until a minute after this process last met the database away:
