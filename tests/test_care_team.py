@@ -401,6 +401,29 @@ async def test_a_staff_reply_quoting_words_from_before_a_relink_leaves_them_out_
     assert not any((m.text or "").startswith("Your care team") for m in ben.messages), "the old account gets none"
 
 
+async def test_seen_on_words_from_before_a_relink_is_not_told_to_the_new_account(diary: Diary) -> None:
+    """Ben asked about ibuprofen; then a re-link moved his diary to another account. Sam pressed Seen on the old
+    question, and the new account, which never wrote it (perhaps in the wrong hands), was told "Your care team has
+    seen your message": that a message existed, read as the answer to whatever it wrote since. It is marked seen and
+    nobody is told; Seen on words the new account wrote tells it as ever."""
+    ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
+    diary.clock.advance(minutes=30)
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, 311, "Ben")
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    diary.clock.advance(minutes=5)
+    await sam.press("Seen", message=forwarded)
+    await new.send("Is a warm bath all right?")
+    await diary.wait_until(lambda: any("warm bath" in (m.text or "") and m.buttons for m in staff_chat(diary)))
+    latest = next(m for m in reversed(staff_chat(diary)) if "warm bath" in (m.text or ""))
+    await sam.press("Seen", message=latest)
+    await new.wait_for(lambda: any(m.text == "Your care team has seen your message." for m in new.messages))
+    await all_sent(diary)
+    told = [m for m in new.messages + ben.messages if m.text == "Your care team has seen your message."]
+    assert len(told) == 1 and told[0].chat_id == new.id, "once, for the words the new account wrote"
+
+
 async def test_a_staff_replys_formatting_reaches_the_patient_also_in_parts(diary: Diary) -> None:
     """ "Take ~~two~~ one tablet": the strikethrough is what the reply says. Its formatting was dropped on the way, and
     the patient read "Take two one tablet". Each part of a long reply carries its own share of the formatting, placed

@@ -514,6 +514,10 @@ class AlertDesk:
         patient = await patients.by_id(session=session, patient_id=message.patient_id) if message else None
         if message is None or patient is None or patient.id is None or patient.chat_id is None:
             return True
+        if patient.moved_at is not None and message.received_at <= patient.moved_at:
+            # Written on the account the record was on before a re-link: the account it is on now never wrote it (and
+            # may be in the wrong hands), and "seen" would tell it a message existed, or read as the answer to its own.
+            return True
         # Told after a newer crisis message nobody has acknowledged yet, "seen" would read as that one's answer: the
         # patient is told when it is acknowledged (it is marked seen then). One dated the same second counts as newer:
         # Telegram dates to the second, and a long text it split, or a quick second message, shares the first's date.
