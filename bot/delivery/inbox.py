@@ -220,20 +220,16 @@ class Inbox:
         container started again after a crash (a new process namespace) far more often than a second process on
         another machine, and its patients' words waited two minutes for the lease, behind newer updates."""
         now = self.clock()
-        at_start = unowned_before is None
+        gone = {owners.Seen.ENDED, owners.Seen.UNKNOWN} if unowned_before is None else {owners.Seen.ENDED}
         async with self.database.session() as session:
             seen = {owner: owners.seen(owner) for owner in await inbox.owners(session=session)}
-            if at_start:
-                seen = {
-                    owner: owners.Seen.ENDED if state is owners.Seen.UNKNOWN else state for owner, state in seen.items()
-                }
             return await inbox.take(
                 session=session,
                 owner=self.owner,
                 now=now,
                 leased_until=now + LEASE,
-                ended=[owner for owner, state in seen.items() if state is owners.Seen.ENDED],
-                unknown=[owner for owner, state in seen.items() if state is owners.Seen.UNKNOWN],
+                ended=[owner for owner, state in seen.items() if state in gone],
+                unknown=[owner for owner, state in seen.items() if state not in gone and state is owners.Seen.UNKNOWN],
                 unowned_before=unowned_before,
             )
 
