@@ -368,6 +368,15 @@ async def test_the_patients_words_a_staff_reply_quotes_reach_the_patient_above_i
     assert ben.last.text == "Your care team: We will call." and not ben.last.entities, ben.last
 
 
+async def relinked(diary: Diary, user_id: int, name: str) -> SimulatedUser:
+    """The account a re-link moved the patient's record to (their new phone, or the wrong hands)."""
+    token = await diary.invite(relink=True)
+    new = SimulatedUser(diary.standin, user_id, name)
+    screen = await new.send(f"/start {token}")
+    await new.press(data=f"cs:y:{token}", message=screen)
+    return new
+
+
 async def test_a_staff_reply_quoting_words_from_before_a_relink_leaves_them_out_while_the_hold_lasts(
     diary: Diary,
 ) -> None:
@@ -378,10 +387,7 @@ async def test_a_staff_reply_quoting_words_from_before_a_relink_leaves_them_out_
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     question = "Can I take another ibuprofen tonight?"
     diary.clock.advance(minutes=30)
-    token = await diary.invite(relink=True)
-    new = SimulatedUser(diary.standin, 311, "Ben")
-    screen = await new.send(f"/start {token}")
-    await new.press(data=f"cs:y:{token}", message=screen)
+    new = await relinked(diary, 311, "Ben")
     diary.clock.advance(minutes=5)
     diary.standin.user_message(sam.json, "Yes, one more.", STAFF_CHAT, reply_to=forwarded, quote=question)
     await new.wait_for(lambda: (new.last.text or "").startswith("Your care team:"))
@@ -408,10 +414,7 @@ async def test_seen_on_words_from_before_a_relink_is_not_told_to_the_new_account
     nobody is told; Seen on words the new account wrote tells it as ever."""
     ben, sam, forwarded = await a_question_in_the_staff_chat(diary)
     diary.clock.advance(minutes=30)
-    token = await diary.invite(relink=True)
-    new = SimulatedUser(diary.standin, 311, "Ben")
-    screen = await new.send(f"/start {token}")
-    await new.press(data=f"cs:y:{token}", message=screen)
+    new = await relinked(diary, 311, "Ben")
     diary.clock.advance(minutes=5)
     await sam.press("Seen", message=forwarded)
     await new.send("Is a warm bath all right?")
@@ -1648,10 +1651,7 @@ async def test_after_a_relink_the_new_accounts_messages_reach_staff_though_teleg
         await old.wait_for(lambda: (old.last.text or "").startswith("I can't give medical advice"))
         await old.edit(said, f"old phone message {n}, edited")
     diary.clock.advance(hours=hours)
-    token = await diary.invite(relink=True)
-    new = SimulatedUser(diary.standin, 311, "Ana")
-    screen = await new.send(f"/start {token}")
-    await new.press(data=f"cs:y:{token}", message=screen)
+    new = await relinked(diary, 311, "Ana")
     for n in range(8):
         await new.send(f"new phone message {n}")
     await diary.wait_until(lambda: sum("new phone" in (m.text or "") for m in staff_chat(diary)) == 8)
